@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# One entry point for setting up, running and testing lainview on Debian.
+#
+#   bash dev.sh run [ARGS...]   install what is missing, then start lainview
+#                               (ARGS default to --demo: a bundled live target)
+#   bash dev.sh test [PYTEST ARGS...]
+#                               install what is missing, then run the whole
+#                               test suite: layer contracts, pytest offscreen,
+#                               and the kernel-module VM harness where present
+#
+# Everything goes into ./.venv; system packages are installed with apt only
+# when they are missing (this needs root, as on a fresh Debian machine).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+# Shared libraries and fonts Qt needs at run time. Without a font package
+# every glyph renders as an empty box and Qt does not warn.
+QT_RUNTIME_DEBS="libglib2.0-0 libgl1 libegl1 libfontconfig1 libxkbcommon0 libdbus-1-3 fonts-dejavu-core"
+# The xcb platform plugin, for a real window on an X display.
+QT_XCB_DEBS="libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1"
+PYTHON_DEBS="python3 python3-venv python3-pip"
+TEST_DEBS="util-linux procps"
+
+apt_ensure() {
+    local missing=()
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if ! command -v apt-get >/dev/null; then
+        echo "dev.sh: missing system packages ${missing[*]} and no apt-get to install them" >&2
+        return 1
+    fi
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    echo "dev.sh: installing ${missing[*]}" >&2
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+python_ensure() {
+    if ! command -v python3 >/dev/null || ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
+        # shellcheck disable=SC2086
+        apt_ensure $PYTHON_DEBS
+    fi
+}
+
+venv_ensure() {
+    local extra="$1" stamp=".venv/.installed-$1"
+    if [ ! -x .venv/bin/python ]; then
+        python3 -m venv .venv
+    fi
+    if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+        .venv/bin/python -m pip install -q --upgrade pip
+        if [ "$extra" = "run" ]; then
+            .venv/bin/python -m pip install -q -e .
+        else
+            .venv/bin/python -m pip install -q -e ".[$extra]"
+        fi
+        touch "$stamp"
+    fi
+}
+
+cmd="${1:-run}"
+[ $# -gt 0 ] && shift
+case "$cmd" in
+    run)
+        python_ensure
+        # shellcheck disable=SC2086
+        apt_ensure $QT_RUNTIME_DEBS $QT_XCB_DEBS
+        venv_ensure run
+        [ $# -eq 0 ] && set -- --demo
+        exec .venv/bin/lainview "$@"
+        ;;
+    test)
+        python_ensure
+        # shellcheck disable=SC2086
+        apt_ensure $QT_RUNTIME_DEBS $TEST_DEBS
+        venv_ensure test
+        export QT_QPA_PLATFORM=offscreen
+        # Tests never write into the user's real journal or settings.
+        export XDG_STATE_HOME="${XDG_STATE_HOME:-$(mktemp -d)}"
+        .venv/bin/lint-imports
+        .venv/bin/python -m pytest "$@"
+        ;;
+    *)
+        echo "usage: bash dev.sh run [ARGS...] | bash dev.sh test [PYTEST ARGS...]" >&2
+        exit 2
+        ;;
+esac
