@@ -1,0 +1,158 @@
+"""The one exception hierarchy of the backend.
+
+Every error carries the operation that failed, the errno the kernel gave
+(when there was one), the address and the size involved, so the UI can show
+it inline ("EFAULT at 0x7f…: page not mapped") and the CLI can print it and
+exit non-zero.
+"""
+
+from __future__ import annotations
+
+import errno as _errno
+import os
+
+
+def _yama_ptrace_scope(proc: str = "/proc") -> int | None:
+    try:
+        with open(f"{proc}/sys/kernel/yama/ptrace_scope") as f:
+            return int(f.read().strip())
+    except (OSError, ValueError):
+        return None
+
+
+_YAMA_EXPLANATION = {
+    1: "Yama ptrace_scope is 1: only a parent may attach to its descendants "
+       "unless you hold CAP_SYS_PTRACE (run as root, or set "
+       "kernel.yama.ptrace_scope=0)",
+    2: "Yama ptrace_scope is 2: only processes with CAP_SYS_PTRACE may attach "
+       "(run lainview as root)",
+    3: "Yama ptrace_scope is 3: attaching is disabled on this system until "
+       "reboot",
+}
+
+
+def attach_denied_hint() -> str:
+    """Explain, for this machine, why attaching can be refused and what to do."""
+    parts = []
+    if os.geteuid() != 0:
+        parts.append(
+            "you are not root: without CAP_SYS_PTRACE you may only attach to "
+            "processes of your own user that are not setuid or otherwise "
+            "protected (run lainview as root, or grant it CAP_SYS_PTRACE)")
+    scope = _yama_ptrace_scope()
+    if scope in _YAMA_EXPLANATION:
+        parts.append(_YAMA_EXPLANATION[scope])
+    if not parts:
+        parts.append("the kernel's ptrace access check refused it "
+                     "(the target may be protected, e.g. non-dumpable)")
+    return "; ".join(parts)
+
+
+class LainviewError(Exception):
+    """Base of every backend error.
+
+    ``op`` names the operation ("read", "write", "attach", "maps", ...),
+    ``errno`` is the kernel's errno or None, ``address``/``size`` locate the
+    failure in the target when it has one.
+    """
+
+    default_errno: int | None = None
+
+    def __init__(self, message: str, *, op: str = "", errno: int | None = None,
+                 address: int | None = None, size: int | None = None,
+                 pid: int | None = None):
+        self.op = op
+        self.errno = errno if errno is not None else self.default_errno
+        self.address = address
+        self.size = size
+        self.pid = pid
+        self.message = message
+        super().__init__(message)
+
+    @property
+    def errno_name(self) -> str:
+        return _errno.errorcode.get(self.errno, str(self.errno)) if self.errno else ""
+
+    def __str__(self) -> str:
+        head = self.errno_name
+        if self.address is not None:
+            head = f"{head} at {self.address:#x}" if head else f"at {self.address:#x}"
+        return f"{head}: {self.message}" if head else self.message
+
+
+class InvalidInput(LainviewError, ValueError):
+    """Input that cannot be used: malformed hex, a bad address, a name too long."""
+
+    default_errno = _errno.EINVAL
+
+
+class PermissionDenied(LainviewError):
+    """The kernel refused access (EPERM/EACCES)."""
+
+    default_errno = _errno.EPERM
+
+
+class TargetExited(LainviewError):
+    """The target process is gone (ESRCH, or its address space is gone)."""
+
+    default_errno = _errno.ESRCH
+
+
+class FaultError(LainviewError):
+    """Some bytes of a range could not be transferred: unmapped, not readable,
+    or refused by the kernel (EFAULT/EIO)."""
+
+    default_errno = _errno.EFAULT
+
+
+class PartialWrite(FaultError):
+    """A write stopped part-way: ``written`` bytes from ``address`` reached
+    the target, the rest (from ``address + written``) did not."""
+
+    def __init__(self, message: str, *, written: int, **kw):
+        super().__init__(message, **kw)
+        self.written = written
+
+
+class VerifyMismatch(LainviewError):
+    """The bytes read back after a write are not the bytes written: the target
+    (or another writer) changed them, or the write did not take."""
+
+    default_errno = _errno.EIO
+
+
+class DeviceUnavailable(LainviewError):
+    """A kernel device (lainmemu, kmem) is not loaded or cannot be opened."""
+
+    default_errno = _errno.ENODEV
+
+
+class Cancelled(LainviewError):
+    """The request was cancelled before it finished."""
+
+    default_errno = _errno.ECANCELED
+
+
+class JournalError(LainviewError):
+    """The write journal could not be written or read; no write was made."""
+
+
+def from_oserror(exc: OSError, *, op: str, address: int | None = None,
+                 size: int | None = None, pid: int | None = None,
+                 what: str = "") -> LainviewError:
+    """Turn an OSError from a syscall on a target into the matching typed error."""
+    err = exc.errno
+    subject = what or (f"process {pid}" if pid is not None else "the target")
+    kw = dict(op=op, errno=err, address=address, size=size, pid=pid)
+    if err in (_errno.EPERM, _errno.EACCES):
+        return PermissionDenied(
+            f"{op} of {subject} was denied: {attach_denied_hint()}", **kw)
+    if err == _errno.ESRCH or (err == _errno.ENOENT and pid is not None):
+        return TargetExited(f"{subject} has exited", **kw)
+    if err in (_errno.EFAULT, _errno.EIO):
+        return FaultError(f"{op} failed: the page is not mapped or not accessible", **kw)
+    if err == _errno.ENAMETOOLONG:
+        return InvalidInput(f"{op}: name too long", **kw)
+    if err == _errno.EINVAL:
+        return InvalidInput(f"{op}: the kernel rejected the request as invalid", **kw)
+    return LainviewError(f"{op} of {subject} failed: {os.strerror(err) if err else exc}", **kw)

@@ -1,0 +1,188 @@
+"""The write journal: every write is recorded before it is attempted.
+
+An append-only JSON Lines file in the user's state directory
+(``$XDG_STATE_HOME/lainview/journal.jsonl``). Each write appends an
+``intent`` record (time, target, address, old bytes, new bytes) and fsyncs
+it *before* the write; the ``outcome`` is appended after. A writer killed in
+between leaves an intent with no outcome, which ``revert`` still handles by
+comparing the target's bytes with the old and new ones. Several lainview
+processes may share the file: appends are serialised with flock.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import InvalidInput, JournalError
+
+
+def default_journal_path() -> Path:
+    base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local",
+                                                          "state")
+    return Path(base) / "lainview" / "journal.jsonl"
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    """One write as the journal knows it. ``status`` is None when the
+    writer died before recording an outcome."""
+
+    id: int
+    time: float
+    target: dict
+    address: int | None
+    old: bytes
+    new: bytes
+    reverts: int | None = None
+    status: str | None = None
+    written: int | None = None
+    error: str | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self.target.get("pid")
+
+    @property
+    def kind(self) -> str:
+        return self.target.get("kind", "process")
+
+    @property
+    def label(self) -> str:
+        if self.kind == "kernel":
+            sym = self.target.get("symbol", "?")
+            mod = self.target.get("module")
+            return f"kernel {mod + ':' if mod else ''}{sym}"
+        return f"pid {self.pid} {os.path.basename(self.target.get('exe') or '')}".rstrip()
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "time": self.time, "target": self.target,
+                "address": self.address, "old": self.old.hex(), "new": self.new.hex(),
+                "reverts": self.reverts, "status": self.status, "written": self.written,
+                "error": self.error}
+
+
+class Journal:
+    """Append-only, fsynced write journal."""
+
+    def __init__(self, path: str | os.PathLike | None = None):
+        self.path = Path(path) if path else default_journal_path()
+        self._fd: int | None = None
+
+    def _open(self) -> int:
+        if self._fd is None:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+            except OSError as exc:
+                raise JournalError(f"cannot open the write journal {self.path}: "
+                                   f"{os.strerror(exc.errno)}; no write was made",
+                                   op="journal", errno=exc.errno) from None
+        return self._fd
+
+    def _append(self, record: dict, *, assign_id: bool) -> int | None:
+        fd = self._open()
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                if assign_id:
+                    record["id"] = self._last_id(fd) + 1
+                os.write(fd, (json.dumps(record, separators=(",", ":")) + "\n").encode())
+                os.fsync(fd)
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        except OSError as exc:
+            raise JournalError(f"cannot append to the write journal {self.path}: "
+                               f"{os.strerror(exc.errno)}", op="journal",
+                               errno=exc.errno) from None
+        return record.get("id")
+
+    def _last_id(self, fd: int) -> int:
+        """The highest intent id so far, read backwards from the file's end."""
+        size = os.fstat(fd).st_size
+        pos, tail = size, b""
+        while pos > 0:
+            step = min(65536, pos)
+            pos -= step
+            tail = os.pread(fd, step, pos) + tail
+            lines = tail.split(b"\n")
+            # The first piece may be a partial line unless we reached the start.
+            for line in reversed(lines if pos == 0 else lines[1:]):
+                if line.startswith(b'{"type":"intent"'):
+                    try:
+                        return int(json.loads(line)["id"])
+                    except (ValueError, KeyError):
+                        continue
+        return 0
+
+    def record_intent(self, *, target: dict, address: int | None, old: bytes, new: bytes,
+                      reverts: int | None = None) -> int:
+        """Append and fsync the intent of a write; returns its id. Raises
+        JournalError, in which case the write must not be made."""
+        return self._append({"type": "intent", "id": 0, "time": time.time(), "target": target,
+                             "address": address, "old": old.hex(), "new": new.hex(),
+                             "reverts": reverts}, assign_id=True)
+
+    def record_outcome(self, entry_id: int, status: str, written: int,
+                       error: str | None = None) -> None:
+        self._append({"type": "outcome", "id": entry_id, "time": time.time(),
+                      "status": status, "written": written, "error": error}, assign_id=False)
+
+    def entries(self, *, pid: int | None = None) -> list[JournalEntry]:
+        """All writes, oldest first; with ``pid``, only those to that process."""
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            raise JournalError(f"cannot read the write journal {self.path}: "
+                               f"{os.strerror(exc.errno)}", op="journal",
+                               errno=exc.errno) from None
+        intents: dict[int, dict] = {}
+        outcomes: dict[int, dict] = {}
+        for line in raw.splitlines():
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                continue   # a line torn by a crash mid-append
+            if rec.get("type") == "intent":
+                intents[rec["id"]] = rec
+            elif rec.get("type") == "outcome":
+                outcomes[rec["id"]] = rec
+        out = []
+        for entry_id, rec in sorted(intents.items()):
+            outcome = outcomes.get(entry_id, {})
+            entry = JournalEntry(
+                id=entry_id, time=rec["time"], target=rec["target"], address=rec["address"],
+                old=bytes.fromhex(rec["old"]), new=bytes.fromhex(rec["new"]),
+                reverts=rec.get("reverts"), status=outcome.get("status"),
+                written=outcome.get("written"), error=outcome.get("error"))
+            if pid is None or entry.pid == pid:
+                out.append(entry)
+        return out
+
+    def entry(self, entry_id: int) -> JournalEntry:
+        for entry in self.entries():
+            if entry.id == entry_id:
+                return entry
+        raise InvalidInput(f"no journal entry {entry_id} in {self.path}")
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def revert_plan(entry: JournalEntry, current: bytes) -> str:
+    """What reverting ``entry`` means given the target's bytes now:
+    "write" (put the old bytes back), "done" (already old), or "conflict"
+    (some byte is neither old nor new: someone else changed it since)."""
+    if current == entry.old:
+        return "done"
+    if all(c == o or c == n for c, o, n in zip(current, entry.old, entry.new)):
+        return "write"
+    return "conflict"

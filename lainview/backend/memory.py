@@ -1,0 +1,299 @@
+"""Plain value types shared by every process backend, and their parsers.
+
+Nothing here does I/O: these are the typed values that ``LainmemuSession`` and
+``ProcfsSession`` both return, plus the parsers for the text forms users and
+the kernel give us (``/proc/<pid>/maps`` lines, hex byte strings, addresses).
+"""
+
+from __future__ import annotations
+
+import enum
+import errno as _errno
+import re
+from dataclasses import dataclass, field
+
+from .errors import FaultError, InvalidInput
+
+PAGE_SIZE = 4096
+
+
+def page_floor(address: int) -> int:
+    return address & ~(PAGE_SIZE - 1)
+
+
+def page_ceil(address: int) -> int:
+    return (address + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1)
+
+
+class Perm(enum.IntFlag):
+    """An area's permissions, as the r/w/x/s letters of /proc/<pid>/maps."""
+
+    NONE = 0
+    READ = 1
+    WRITE = 2
+    EXEC = 4
+    SHARED = 8
+
+    @classmethod
+    def from_letters(cls, text: str) -> "Perm":
+        if len(text) != 4 or text[0] not in "r-" or text[1] not in "w-" \
+                or text[2] not in "x-" or text[3] not in "ps":
+            raise InvalidInput(f"bad permission string {text!r}: expected like 'r-xp'")
+        perm = cls.NONE
+        if text[0] == "r":
+            perm |= cls.READ
+        if text[1] == "w":
+            perm |= cls.WRITE
+        if text[2] == "x":
+            perm |= cls.EXEC
+        if text[3] == "s":
+            perm |= cls.SHARED
+        return perm
+
+    @property
+    def letters(self) -> str:
+        return ("r" if self & Perm.READ else "-") + ("w" if self & Perm.WRITE else "-") \
+            + ("x" if self & Perm.EXEC else "-") + ("s" if self & Perm.SHARED else "p")
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryArea:
+    """One area of a target's address space: [start, end).
+
+    ``offset`` is in bytes into the backing file (0 where there is none).
+    ``path`` is the backing file, a pseudo-name such as ``[heap]``, or "" for
+    anonymous memory. ``io`` marks VM_IO/VM_PFNMAP areas (``[vvar]`` and
+    device mappings) that must never be transferred through a device.
+    ``dev``/``inode`` are known only from /proc.
+    """
+
+    start: int
+    end: int
+    perms: Perm
+    offset: int = 0
+    path: str = ""
+    io: bool = False
+    dev: str | None = None
+    inode: int | None = None
+
+    @property
+    def size(self) -> int:
+        return self.end - self.start
+
+    @property
+    def readable(self) -> bool:
+        return bool(self.perms & Perm.READ) and not self.io
+
+    @property
+    def is_file_backed(self) -> bool:
+        return self.path.startswith("/") and not self.path.startswith("/memfd:")
+
+    @property
+    def is_pseudo(self) -> bool:
+        return self.path.startswith("[")
+
+    @property
+    def deleted(self) -> bool:
+        return self.path.endswith(" (deleted)")
+
+    @property
+    def display_name(self) -> str:
+        return self.path or "[anon]"
+
+    def contains(self, address: int) -> bool:
+        return self.start <= address < self.end
+
+    def maps_line(self) -> str:
+        """This area as a /proc/<pid>/maps line (dev/inode as 00:00 0 if unknown)."""
+        head = (f"{self.start:08x}-{self.end:08x} {self.perms.letters} "
+                f"{self.offset:08x} {self.dev or '00:00'} {self.inode or 0}")
+        if not self.path:
+            return head + " "
+        return head.ljust(72) + " " + self.path
+
+    def to_json(self) -> dict:
+        return {"start": self.start, "end": self.end, "perms": self.perms.letters,
+                "offset": self.offset, "path": self.path}
+
+
+_MAPS_RE = re.compile(
+    r"^([0-9a-f]+)-([0-9a-f]+) ([-r][-w][-x][ps]) ([0-9a-f]+) "
+    r"([0-9a-f]+:[0-9a-f]+) ([0-9]+)(?: +(.*))?$")
+
+# Areas the kernel marks VM_IO/VM_PFNMAP; /proc does not show the flags, so
+# recognise them by name. Reading them through a device can hang the caller.
+IO_PSEUDO_NAMES = frozenset({"[vvar]", "[vvar_vclock]"})
+
+
+def parse_maps_line(line: str) -> MemoryArea:
+    """Parse one line of /proc/<pid>/maps. Raises InvalidInput on any malformation."""
+    m = _MAPS_RE.match(line.rstrip("\n"))
+    if not m:
+        raise InvalidInput(f"malformed maps line: {line[:120]!r}")
+    start, end = int(m.group(1), 16), int(m.group(2), 16)
+    if end < start:
+        raise InvalidInput(f"malformed maps line (end before start): {line[:120]!r}")
+    path = m.group(7) or ""
+    return MemoryArea(start=start, end=end, perms=Perm.from_letters(m.group(3)),
+                      offset=int(m.group(4), 16), path=path,
+                      io=path in IO_PSEUDO_NAMES, dev=m.group(5), inode=int(m.group(6)))
+
+
+def parse_maps(text: str) -> list[MemoryArea]:
+    return [parse_maps_line(line) for line in text.splitlines() if line]
+
+
+def area_at(areas: list[MemoryArea], address: int) -> MemoryArea | None:
+    """The area containing ``address`` (areas sorted by start), or None."""
+    lo, hi = 0, len(areas)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if areas[mid].end <= address:
+            lo = mid + 1
+        else:
+            hi = mid
+    if lo < len(areas) and areas[lo].contains(address):
+        return areas[lo]
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A run of bytes [address, address + size)."""
+
+    address: int
+    size: int
+
+    @property
+    def end(self) -> int:
+        return self.address + self.size
+
+
+@dataclass(frozen=True, slots=True)
+class Hole(Span):
+    """Bytes that could not be read, with the errno and the reason why."""
+
+    errno: int = _errno.EFAULT
+    reason: str = "not mapped"
+
+
+@dataclass(frozen=True, slots=True)
+class ReadResult:
+    """The bytes of [address, address + size) that could be read.
+
+    ``data`` has the full length, but only the bytes inside ``segments`` are
+    real: bytes in ``holes`` were not read and are never to be shown as
+    values. Use :meth:`byte_at`, :meth:`readable` or :meth:`require`.
+    """
+
+    address: int
+    data: bytes
+    holes: tuple[Hole, ...] = ()
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+    @property
+    def complete(self) -> bool:
+        return not self.holes
+
+    def hole_at(self, address: int) -> Hole | None:
+        for hole in self.holes:
+            if hole.address <= address < hole.end:
+                return hole
+        return None
+
+    def byte_at(self, address: int) -> int | None:
+        if not self.address <= address < self.address + len(self.data):
+            raise IndexError(address)
+        if self.hole_at(address):
+            return None
+        return self.data[address - self.address]
+
+    @property
+    def segments(self) -> list[tuple[int, bytes]]:
+        """The readable runs as (address, bytes)."""
+        out, cursor = [], self.address
+        for hole in sorted(self.holes, key=lambda h: h.address):
+            if hole.address > cursor:
+                out.append((cursor, self.data[cursor - self.address:hole.address - self.address]))
+            cursor = max(cursor, hole.end)
+        end = self.address + len(self.data)
+        if cursor < end:
+            out.append((cursor, self.data[cursor - self.address:]))
+        return out
+
+    def require(self, op: str = "read") -> bytes:
+        """All the bytes, or FaultError naming the first unreadable address."""
+        if self.holes:
+            first = min(self.holes, key=lambda h: h.address)
+            raise FaultError(f"{first.size} bytes not readable: {first.reason}", op=op,
+                             errno=first.errno, address=first.address, size=first.size)
+        return self.data
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    """A write that reached the target: ``old`` before, ``new`` read back after."""
+
+    address: int
+    old: bytes
+    new: bytes
+    verified: bool = True
+    journal_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AttachInfo:
+    """What the UI and CLI show about the session in use."""
+
+    pid: int
+    backend: str          # "lainmemu" or "procfs"
+    reason: str           # why this backend was chosen
+    writable: bool
+    limits: tuple[str, ...] = field(default=())
+
+
+_ADDR_RE = re.compile(r"^\s*(?:0x)?([0-9a-f]+)\s*$", re.IGNORECASE)
+
+
+def parse_address(text: str) -> int:
+    """Parse an address given as hex, with or without 0x."""
+    m = _ADDR_RE.match(text)
+    if not m:
+        raise InvalidInput(f"not a hex address: {text!r} (expected e.g. 7f12a000 or 0x7f12a000)")
+    value = int(m.group(1), 16)
+    if value >= 1 << 64:
+        raise InvalidInput(f"address {text!r} does not fit in 64 bits")
+    return value
+
+
+def parse_size(text: str) -> int:
+    """Parse a length: decimal, or hex with 0x."""
+    t = text.strip().lower()
+    try:
+        value = int(t, 16) if t.startswith("0x") else int(t, 10)
+    except ValueError:
+        raise InvalidInput(f"not a length: {text!r} (decimal, or hex with 0x)") from None
+    if value < 0:
+        raise InvalidInput(f"length must not be negative: {text!r}")
+    return value
+
+
+def parse_hex_bytes(text: str) -> bytes:
+    """Parse hex bytes as users type them: "de ad be ef", "deadbeef",
+    "0xde,0xad", "\\xde\\xad". Raises InvalidInput naming the bad spot."""
+    cleaned = re.sub(r"\\x|0x", " ", text, flags=re.IGNORECASE)
+    cleaned = re.sub(r"[\s,:]+", " ", cleaned).strip()
+    if not cleaned:
+        raise InvalidInput("no hex bytes given")
+    out = bytearray()
+    for token in cleaned.split(" "):
+        if not re.fullmatch(r"[0-9a-fA-F]+", token):
+            bad = next(c for c in token if c not in "0123456789abcdefABCDEF")
+            raise InvalidInput(f"malformed hex: {bad!r} in {token!r} is not a hex digit")
+        if len(token) % 2:
+            raise InvalidInput(f"malformed hex: {token!r} has an odd number of digits")
+        out += bytes.fromhex(token)
+    return bytes(out)

@@ -1,0 +1,108 @@
+"""The process list, with whether lainview can attach to each process and why not."""
+
+from __future__ import annotations
+
+import errno as _errno
+import os
+from dataclasses import dataclass
+
+import psutil
+
+from .errors import attach_denied_hint
+
+PF_KTHREAD = 0x00200000
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessInfo:
+    pid: int
+    name: str
+    user: str
+    cmdline: str
+    rss: int                  # resident memory in bytes
+    attachable: bool
+    reason: str = ""          # why not, when not attachable
+    exe: str = ""
+
+    def to_json(self) -> dict:
+        return {"pid": self.pid, "name": self.name, "user": self.user,
+                "cmdline": self.cmdline, "rss": self.rss, "attachable": self.attachable,
+                "reason": self.reason, "exe": self.exe}
+
+
+def is_kernel_thread(pid: int, proc: str = "/proc") -> bool:
+    """True for kernel threads (PF_KTHREAD in /proc/<pid>/stat's flags)."""
+    try:
+        with open(f"{proc}/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return False
+    fields = stat[stat.rfind(b")") + 2:].split()
+    # After ") ": state ppid pgrp session tty_nr tpgid flags ...
+    return len(fields) > 6 and int(fields[6]) & PF_KTHREAD != 0
+
+
+def attach_check(pid: int, proc: str = "/proc") -> tuple[bool, str]:
+    """Can this process's memory be opened? Asks the kernel itself, by
+    opening /proc/<pid>/mem (the same ptrace check lainmemu makes)."""
+    if is_kernel_thread(pid, proc):
+        return False, "kernel thread: it has no user address space"
+    try:
+        fd = os.open(f"{proc}/{pid}/mem", os.O_RDONLY)
+    except FileNotFoundError:
+        return False, "gone: the process has exited"
+    except OSError as exc:
+        if exc.errno in (_errno.EPERM, _errno.EACCES):
+            return False, f"no permission: {attach_denied_hint()}"
+        return False, os.strerror(exc.errno)
+    os.close(fd)
+    return True, ""
+
+
+def list_processes() -> list[ProcessInfo]:
+    """Every process, sorted by pid. Blocking: run it on the backend thread."""
+    out = []
+    for proc in psutil.process_iter(["pid", "name", "username", "cmdline", "memory_info", "exe"]):
+        info = proc.info
+        attachable, reason = attach_check(info["pid"])
+        mem = info.get("memory_info")
+        out.append(ProcessInfo(
+            pid=info["pid"], name=info.get("name") or "",
+            user=info.get("username") or "", cmdline=" ".join(info.get("cmdline") or []),
+            rss=mem.rss if mem else 0, attachable=attachable, reason=reason,
+            exe=info.get("exe") or ""))
+    out.sort(key=lambda p: p.pid)
+    return out
+
+
+def start_ticks(pid: int, proc: str = "/proc") -> int | None:
+    """The process's start time in clock ticks since boot (/proc/<pid>/stat
+    field 22): with the pid, it names one process even after pid reuse."""
+    try:
+        with open(f"{proc}/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return None
+    fields = stat[stat.rfind(b")") + 2:].split()
+    return int(fields[19]) if len(fields) > 19 else None
+
+
+def process_identity(pid: int) -> dict:
+    """What identifies a process beyond its pid (which the kernel reuses):
+    its executable, command line and start time."""
+    ident = {"pid": pid, "exe": "", "cmdline": [], "start_ticks": start_ticks(pid)}
+    try:
+        p = psutil.Process(pid)
+        with p.oneshot():
+            ident["exe"] = _safe(p.exe) or ""
+            ident["cmdline"] = _safe(p.cmdline) or []
+    except psutil.NoSuchProcess:
+        pass
+    return ident
+
+
+def _safe(getter):
+    try:
+        return getter()
+    except (psutil.AccessDenied, psutil.ZombieProcess, psutil.NoSuchProcess):
+        return None

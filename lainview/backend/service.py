@@ -1,0 +1,295 @@
+"""The backend as the rest of lainview sees it: a facade whose every call
+returns a Future, with all I/O on the one backend thread.
+
+    backend = Backend()
+    target = backend.attach(pid).result()
+    data = target.read(address, 64).result().require()
+    backend.shutdown()
+
+The GUI awaits these futures through qasync (``asyncio.wrap_future``); the
+CLI simply calls ``.result()``.
+"""
+
+from __future__ import annotations
+
+import errno as _errno
+from dataclasses import dataclass
+from typing import Callable, Generator, Iterable
+
+from .errors import (DeviceUnavailable, InvalidInput, JournalError, LainviewError,
+                     TargetExited)
+from .journal import Journal, JournalEntry, revert_plan
+from .lainmemu import LainmemuSession
+from .memory import AttachInfo, Hole, MemoryArea, ReadResult, WriteResult
+from .processes import ProcessInfo, list_processes, process_identity, start_ticks
+from .procfs import ProcfsSession
+from .session import ProcessSession
+from .thread import BackendFuture, BackendThread
+
+BACKENDS = ("auto", "lainmemu", "procfs")
+BULK_CHUNK = 1 << 20
+
+PROCFS_LIMITS = (
+    "reads and writes go through /proc/<pid>/mem, under the kernel's ptrace "
+    "access check (the same check lainmemu makes)",
+)
+
+
+def open_session(pid: int, backend: str = "auto", *, writable: bool = True,
+                 root: str = "/") -> tuple[ProcessSession, str]:
+    """Open a session on ``pid`` with the chosen backend; return it with the
+    reason for the choice. Blocking: call it on the backend thread."""
+    if backend not in BACKENDS:
+        raise InvalidInput(f"unknown backend {backend!r}: choose one of {', '.join(BACKENDS)}")
+    if backend == "procfs":
+        return ProcfsSession(pid, writable=writable), "/proc: chosen with --backend procfs"
+    try:
+        session = LainmemuSession(pid, root=root, writable=writable)
+    except DeviceUnavailable as exc:
+        if backend == "lainmemu":
+            raise
+        return ProcfsSession(pid, writable=writable), f"/proc: {exc.message}"
+    loc = session.location
+    why = "chosen with --backend lainmemu" if backend == "lainmemu" else "the lainko module is loaded"
+    return session, f"lainmemu: {why} (major {loc.major}, {loc.node})"
+
+
+@dataclass(frozen=True, slots=True)
+class BulkStats:
+    """What a bulk read did: bytes covered and unreadable bytes skipped."""
+
+    address: int
+    size: int
+    unreadable: int
+    holes: tuple[Hole, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RevertOutcome:
+    entry_id: int
+    status: str        # "reverted", "already", "conflict", "gone", "failed"
+    message: str
+    new_entry_id: int | None = None
+
+
+# A consumer of bulk data, called on the backend thread for every chunk:
+# (address, bytes view, holes in it). The view is reused after it returns.
+ChunkConsumer = Callable[[int, memoryview, list[Hole]], None]
+
+
+class Target:
+    """A proxy for one attached process. Every method returns a Future."""
+
+    def __init__(self, backend: "Backend", session: ProcessSession, info: AttachInfo,
+                 identity: dict):
+        self._backend = backend
+        self._session = session
+        self.info = info
+        self.identity = identity
+
+    @property
+    def pid(self) -> int:
+        return self.info.pid
+
+    def _submit(self, fn, *args, **kwargs) -> BackendFuture:
+        return self._backend.thread.submit(fn, *args, **kwargs)
+
+    def areas(self) -> BackendFuture:
+        """Future[list[MemoryArea]], fresh from the kernel."""
+        return self._submit(self._session.areas, True)
+
+    def read(self, address: int, size: int) -> BackendFuture:
+        """Future[ReadResult]: page-aware, holes for unreadable pages."""
+        return self._submit(self._session.read, address, size)
+
+    def read_many(self, ranges: Iterable[tuple[int, int]]) -> BackendFuture:
+        """Future[list[ReadResult | LainviewError]]: many small reads in one request."""
+        ranges = list(ranges)
+
+        def run() -> list:
+            out = []
+            for address, size in ranges:
+                try:
+                    out.append(self._session.read(address, size))
+                except TargetExited:
+                    raise
+                except LainviewError as exc:
+                    out.append(exc)
+            return out
+        return self._submit(run)
+
+    def write(self, address: int, data: bytes) -> BackendFuture:
+        """Future[WriteResult]: journaled, verified by reading back."""
+        return self._submit(self._backend._journaled_write, self._session, self.identity,
+                            address, bytes(data))
+
+    def read_bulk(self, address: int, size: int, consumer: ChunkConsumer | None = None,
+                  *, chunk_size: int = BULK_CHUNK) -> BackendFuture:
+        """Bulk read in chunks on the backend thread; ``consumer`` sees each
+        chunk. Interactive requests still run between chunks. Future[BulkStats]."""
+        return self._backend.thread.submit_bulk(
+            self._bulk_read, address, size, consumer, chunk_size, total=size)
+
+    def _bulk_read(self, address: int, size: int, consumer: ChunkConsumer | None,
+                   chunk_size: int) -> Generator[int, None, BulkStats]:
+        buf = bytearray(min(chunk_size, max(size, 1)))
+        view = memoryview(buf)
+        areas = self._session.areas(refresh=True)
+        done = 0
+        holes: list[Hole] = []
+        while done < size:
+            n = min(len(buf), size - done)
+            chunk_holes = self._session.read_into(address + done, view[:n], areas=areas)
+            if consumer is not None:
+                consumer(address + done, view[:n], chunk_holes)
+            holes.extend(chunk_holes)
+            done += n
+            yield done
+        return BulkStats(address, size, sum(h.size for h in holes), tuple(holes))
+
+    def detach(self) -> BackendFuture:
+        return self._submit(self._backend._detach, self)
+
+
+class Backend:
+    """Owns the backend thread, the sessions and the write journal."""
+
+    def __init__(self, *, journal: Journal | None = None, request_delay: float = 0.0,
+                 device_root: str = "/"):
+        self.thread = BackendThread(request_delay=request_delay)
+        self.journal = journal or Journal()
+        self.device_root = device_root
+        self._targets: list[Target] = []
+        self.thread.call_on_shutdown(self._close_all)
+
+    # -- processes ----------------------------------------------------------------------------
+    def list_processes(self) -> BackendFuture:
+        """Future[list[ProcessInfo]]."""
+        return self.thread.submit(list_processes)
+
+    def attach(self, pid: int, backend: str = "auto", *, writable: bool = True) -> BackendFuture:
+        """Future[Target]. Raises (through the future) TargetExited,
+        PermissionDenied, DeviceUnavailable (only with backend="lainmemu")."""
+        return self.thread.submit(self._attach, pid, backend, writable)
+
+    def _attach(self, pid: int, backend: str, writable: bool) -> Target:
+        session, reason = open_session(pid, backend, writable=writable, root=self.device_root)
+        try:
+            session.areas(refresh=True)
+        except LainviewError:
+            session.close()
+            raise
+        limits = PROCFS_LIMITS if session.backend_name == "procfs" else ()
+        info = AttachInfo(pid=pid, backend=session.backend_name, reason=reason,
+                          writable=getattr(session, "writable", writable), limits=limits)
+        target = Target(self, session, info, {"kind": "process", **process_identity(pid)})
+        self._targets.append(target)
+        return target
+
+    def _detach(self, target: Target) -> None:
+        if target in self._targets:
+            self._targets.remove(target)
+            target._session.close()
+
+    def _close_all(self) -> None:
+        for target in self._targets:
+            target._session.close()
+        self._targets.clear()
+        self.journal.close()
+
+    # -- writes and the journal -------------------------------------------------------------
+    def _journaled_write(self, session: ProcessSession, identity: dict, address: int,
+                         data: bytes, reverts: int | None = None) -> WriteResult:
+        def before(_session, addr, old, new):
+            return self.journal.record_intent(target=identity, address=addr, old=old, new=new,
+                                              reverts=reverts)
+
+        def after(entry_id, status, written, exc):
+            try:
+                self.journal.record_outcome(entry_id, status, written, str(exc) if exc else None)
+            except JournalError:
+                # The intent is on disk, so the write stays revertible; an
+                # entry without outcome reads as "unknown".
+                pass
+        return session.write(address, data, before=before, after=after)
+
+    def journal_entries(self, pid: int | None = None) -> BackendFuture:
+        """Future[list[JournalEntry]]."""
+        return self.thread.submit(self.journal.entries, pid=pid)
+
+    def revert(self, entry_ids: Iterable[int] | None = None, *, pid: int | None = None,
+               force: bool = False, backend: str = "auto") -> BackendFuture:
+        """Undo journaled process writes, newest first. Future[list[RevertOutcome]]."""
+        ids = list(entry_ids) if entry_ids is not None else None
+        return self.thread.submit(self._revert, ids, pid, force, backend)
+
+    def _revert(self, ids: list[int] | None, pid: int | None, force: bool,
+                backend: str) -> list[RevertOutcome]:
+        entries = self.journal.entries(pid=pid)
+        if ids is not None:
+            known = {e.id for e in entries}
+            missing = [i for i in ids if i not in known]
+            if missing:
+                raise InvalidInput(f"no journal entry {missing[0]} in {self.journal.path}")
+            entries = [e for e in entries if e.id in ids]
+        # A revert is itself journaled; don't revert the reverts when asked
+        # to revert "everything for a process".
+        if ids is None:
+            reverted = {e.reverts for e in entries if e.reverts is not None}
+            entries = [e for e in entries if e.reverts is None and e.id not in reverted]
+        entries = [e for e in entries if e.kind == "process"
+                   and e.status not in ("failed",)]
+        sessions: dict[int, ProcessSession] = {}
+        outcomes = []
+        try:
+            for entry in sorted(entries, key=lambda e: e.id, reverse=True):
+                outcomes.append(self._revert_one(entry, sessions, force, backend))
+        finally:
+            for session in sessions.values():
+                session.close()
+        return outcomes
+
+    def _revert_one(self, entry: JournalEntry, sessions: dict, force: bool,
+                    backend: str) -> RevertOutcome:
+        pid = entry.pid
+        if start_ticks(pid) is None or (entry.target.get("start_ticks") is not None
+                                        and start_ticks(pid) != entry.target["start_ticks"]):
+            return RevertOutcome(entry.id, "gone", f"process {pid} has exited (or the pid "
+                                 "now belongs to another process); nothing to revert")
+        try:
+            if pid not in sessions:
+                sessions[pid] = open_session(pid, backend, root=self.device_root)[0]
+            session = sessions[pid]
+            current = session.read(entry.address, len(entry.old)).require(op="revert")
+            plan = revert_plan(entry, current)
+            if plan == "done":
+                return RevertOutcome(entry.id, "already", "memory already holds the old bytes")
+            if plan == "conflict" and not force:
+                return RevertOutcome(
+                    entry.id, "conflict",
+                    f"memory at {entry.address:#x} changed since the write (now "
+                    f"{current.hex()}, wrote {entry.new.hex()}); use --force to revert anyway")
+            identity = {"kind": "process", **process_identity(pid)}
+            result = self._journaled_write(session, identity, entry.address, entry.old,
+                                           reverts=entry.id)
+            return RevertOutcome(entry.id, "reverted",
+                                 f"restored {len(entry.old)} bytes at {entry.address:#x}",
+                                 result.journal_id)
+        except LainviewError as exc:
+            status = "gone" if exc.errno == _errno.ESRCH else "failed"
+            return RevertOutcome(entry.id, status, str(exc))
+
+    # -- lifetime ---------------------------------------------------------------------------------
+    def shutdown(self) -> None:
+        """Close every session and the journal, and join the backend thread."""
+        self.thread.shutdown()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.shutdown()
+
+
+__all__ = ["Backend", "Target", "BulkStats", "RevertOutcome", "open_session", "BACKENDS",
+           "ProcessInfo", "MemoryArea", "ReadResult", "WriteResult"]

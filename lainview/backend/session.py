@@ -1,0 +1,221 @@
+"""The process-memory session interface, shared by both backends.
+
+A session is bound to one target process. It lists the target's areas, reads
+ranges page-aware (unreadable pages come back as holes, never as zeros), and
+writes with a read-back check. Sessions do blocking I/O: they belong to the
+backend thread (see ``thread.py``), never to the GUI thread.
+"""
+
+from __future__ import annotations
+
+import abc
+import errno as _errno
+from dataclasses import dataclass
+from typing import Callable
+
+from .errors import FaultError, InvalidInput, LainviewError, PartialWrite, VerifyMismatch
+from .memory import PAGE_SIZE, Hole, MemoryArea, ReadResult, WriteResult, area_at, page_floor
+
+# Called before bytes are written: (session, address, old, new) -> journal id.
+# It must raise to veto the write (e.g. the journal could not be flushed).
+BeforeWrite = Callable[["ProcessSession", int, bytes, bytes], str | None]
+# Called after: (journal id, outcome, bytes written, error or None).
+AfterWrite = Callable[[str | None, str, int, LainviewError | None], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """Part of a requested range that lies in one area, or in no area."""
+
+    start: int
+    end: int
+    area: MemoryArea | None
+
+
+def split_by_areas(areas: list[MemoryArea], address: int, size: int) -> list[Piece]:
+    """Cut [address, address+size) at area boundaries; gaps get area None."""
+    pieces: list[Piece] = []
+    cursor, end = address, address + size
+    while cursor < end:
+        area = area_at(areas, cursor)
+        if area is not None:
+            stop = min(end, area.end)
+        else:
+            following = [a.start for a in areas if a.start > cursor]
+            stop = min(end, following[0]) if following else end
+        pieces.append(Piece(cursor, stop, area))
+        cursor = stop
+    return pieces
+
+
+def unreadable_reason(area: MemoryArea | None) -> tuple[int, str]:
+    if area is None:
+        return _errno.EFAULT, "not mapped"
+    if area.io:
+        return _errno.EIO, f"I/O mapping {area.display_name}: not transferable"
+    return _errno.EACCES, f"no read permission ({area.perms.letters})"
+
+
+class ProcessSession(abc.ABC):
+    """One open target process. Subclasses implement the raw transfers."""
+
+    backend_name: str = ""
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self._areas: list[MemoryArea] | None = None
+
+    # -- what subclasses provide ------------------------------------------------
+    @abc.abstractmethod
+    def _fetch_areas(self) -> list[MemoryArea]:
+        """The target's map, freshly from the kernel, sorted by start."""
+
+    @abc.abstractmethod
+    def _transfer_in(self, address: int, view: memoryview) -> int:
+        """Read into ``view`` from one readable area; return bytes moved
+        (short at the first inaccessible page). Raises LainviewError."""
+
+    @abc.abstractmethod
+    def _transfer_out(self, address: int, data: memoryview) -> int:
+        """Write ``data`` inside one area; return bytes moved (short at the
+        first page that refused). Raises LainviewError."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release the target and close every descriptor."""
+
+    # -- maps ------------------------------------------------------------------------
+    def areas(self, refresh: bool = True) -> list[MemoryArea]:
+        """The target's memory areas. Raises TargetExited, PermissionDenied."""
+        if refresh or self._areas is None:
+            self._areas = self._fetch_areas()
+        return self._areas
+
+    def area_at(self, address: int) -> MemoryArea | None:
+        return area_at(self.areas(refresh=False), address)
+
+    # -- reads -------------------------------------------------------------------------
+    def read(self, address: int, size: int) -> ReadResult:
+        """Read [address, address+size). Unreadable pages become holes.
+        Raises TargetExited, PermissionDenied; never FaultError."""
+        _check_range(address, size)
+        buf = bytearray(size)
+        holes = self.read_into(address, memoryview(buf))
+        return ReadResult(address, bytes(buf), tuple(holes))
+
+    def read_into(self, address: int, view: memoryview, *,
+                  areas: list[MemoryArea] | None = None) -> list[Hole]:
+        """Fill ``view`` from the target; return the holes (zero-filled in
+        ``view``, but never to be shown as values). Transfers are clipped to
+        ``areas`` (default: the map fetched afresh now), so no byte outside
+        a readable area is ever requested from the kernel."""
+        size = len(view)
+        holes: list[Hole] = []
+        if areas is None:
+            areas = self.areas(refresh=True)
+        for piece in split_by_areas(areas, address, size):
+            lo, hi = piece.start - address, piece.end - address
+            if piece.area is None or not piece.area.readable:
+                err, why = unreadable_reason(piece.area)
+                view[lo:hi] = bytes(hi - lo)
+                holes.append(Hole(piece.start, piece.end - piece.start, err, why))
+                continue
+            holes.extend(self._read_piece(piece.start, view[lo:hi]))
+        return _merge_holes(holes)
+
+    def _read_piece(self, address: int, view: memoryview) -> list[Hole]:
+        """Read one in-area piece; on a short transfer skip the refusing
+        page, record it as a hole, and go on after it."""
+        holes: list[Hole] = []
+        done, size = 0, len(view)
+        while done < size:
+            moved = self._transfer_in(address + done, view[done:])
+            done += moved
+            if done >= size:
+                break
+            bad_end = min(size, page_floor(address + done) + PAGE_SIZE - address)
+            view[done:bad_end] = bytes(bad_end - done)
+            holes.append(Hole(address + done, bad_end - done, _errno.EIO,
+                              "the kernel refused this page"))
+            done = bad_end
+        return holes
+
+    # -- writes -------------------------------------------------------------------------
+    def write(self, address: int, data: bytes, *, before: BeforeWrite | None = None,
+              after: AfterWrite | None = None) -> WriteResult:
+        """Write ``data`` at ``address`` and read it back.
+
+        The whole range must be mapped and readable (its old bytes are kept
+        for the journal and undo); otherwise FaultError and nothing is
+        written. Read-only pages are written as /proc/<pid>/mem does.
+        ``before`` runs once the old bytes are known and may veto; ``after``
+        always runs with the outcome. Raises FaultError (nothing written),
+        PartialWrite (``.written`` bytes reached the target), VerifyMismatch,
+        TargetExited, PermissionDenied.
+        """
+        if not data:
+            raise InvalidInput("nothing to write", op="write", address=address)
+        _check_range(address, len(data))
+        old = self.read(address, len(data)).require(op="write")
+        journal_id = before(self, address, old, data) if before else None
+        written = 0
+        try:
+            for piece in split_by_areas(self.areas(refresh=False), address, len(data)):
+                chunk = memoryview(data)[piece.start - address:piece.end - address]
+                try:
+                    moved = self._transfer_out(piece.start, chunk)
+                except LainviewError as exc:
+                    if not written:
+                        raise
+                    raise PartialWrite(
+                        f"wrote {written} of {len(data)} bytes, then: {exc}", op="write",
+                        errno=exc.errno, address=piece.start, size=len(data) - written,
+                        written=written, pid=self.pid) from exc
+                written += moved
+                if moved < len(chunk):
+                    raise PartialWrite(
+                        f"wrote {written} of {len(data)} bytes; the kernel refused "
+                        f"the page at {piece.start + moved:#x}",
+                        op="write", errno=_errno.EIO, address=piece.start + moved,
+                        size=len(data) - written, written=written, pid=self.pid)
+            back = self.read(address, len(data))
+            new = back.require(op="verify")
+            if new != data:
+                raise VerifyMismatch(
+                    "the bytes read back differ from the bytes written (the target "
+                    "may have changed them again at once)", op="verify",
+                    address=address, size=len(data), pid=self.pid)
+        except LainviewError as exc:
+            if isinstance(exc, PartialWrite):
+                written = exc.written
+            if after:
+                after(journal_id, "verify-mismatch" if isinstance(exc, VerifyMismatch)
+                      else ("partial" if written else "failed"), written, exc)
+            raise
+        if after:
+            after(journal_id, "ok", written, None)
+        return WriteResult(address=address, old=old, new=new, journal_id=journal_id)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _check_range(address: int, size: int) -> None:
+    if address < 0 or size < 0 or address + size > 1 << 64:
+        raise InvalidInput(f"range {address:#x}+{size:#x} is outside the 64-bit address space",
+                           address=address, size=size)
+
+
+def _merge_holes(holes: list[Hole]) -> list[Hole]:
+    merged: list[Hole] = []
+    for hole in holes:
+        prev = merged[-1] if merged else None
+        if prev and prev.end == hole.address and prev.errno == hole.errno \
+                and prev.reason == hole.reason:
+            merged[-1] = Hole(prev.address, prev.size + hole.size, prev.errno, prev.reason)
+        else:
+            merged.append(hole)
+    return merged
