@@ -6,6 +6,8 @@
     lainview write PID ADDR HEXBYTES
     lainview journal [--pid PID] [--json]
     lainview revert ENTRY... | --pid PID [--force]
+    lainview scan PID --type T (--value V | --range LO..HI | --unknown) [--session FILE]
+    lainview scan --session FILE --next MODE [--value V]
 
 With no subcommand, lainview opens the GUI.
 """
@@ -14,10 +16,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 
-from .backend.errors import LainviewError
+from .backend import scan
+from .backend.errors import InvalidInput, LainviewError
 from .backend.memory import ReadResult, parse_address, parse_hex_bytes, parse_size
 from .backend.service import BACKENDS, Backend
 
@@ -78,6 +82,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pid", type=_pid, help="revert every write to this process")
     p.add_argument("--force", action="store_true",
                    help="revert even where the memory changed since the write")
+
+    p = sub.add_parser("scan", help="find the addresses that hold a value, then narrow them",
+                       description="First scan: PID with --value, --range or --unknown. "
+                       "Next scans: --session FILE --next MODE. The session file keeps "
+                       "the scan between invocations.")
+    p.add_argument("pid", type=_pid, nargs="?", help="the target (first scan)")
+    p.add_argument("--type", choices=scan.TYPE_NAMES, help="value type (first scan)")
+    p.add_argument("--big-endian", action="store_true")
+    what = p.add_mutually_exclusive_group()
+    what.add_argument("--value", help="the value: a number, hex bytes with ?? wildcards, "
+                      "or text for utf8/utf16le")
+    what.add_argument("--range", dest="value_range", metavar="LO..HI")
+    what.add_argument("--unknown", action="store_true", help="unknown initial value")
+    p.add_argument("--next", choices=[m.value for m in scan.NEXT_MODES],
+                   help="narrow the session's scan")
+    p.add_argument("--undo", action="store_true", help="go back one step in the session")
+    p.add_argument("--align", default="natural",
+                   help="'natural' (the type's size, default), 'any', or a number of bytes")
+    p.add_argument("--tolerance", type=float, help="for f32/f64")
+    p.add_argument("--include-readonly", action="store_true")
+    p.add_argument("--include-file-backed", action="store_true")
+    p.add_argument("--include-shared", action="store_true")
+    p.add_argument("--area", action="append", default=[], metavar="START-END",
+                   help="scan only this address range (repeatable)")
+    p.add_argument("--session", metavar="FILE", help="load/save the scan state here")
+    p.add_argument("--limit", type=int, default=50, help="matches to print (default 50)")
+    p.add_argument("--json", action="store_true")
     return parser
 
 
@@ -194,8 +225,99 @@ def _cmd_revert(backend: Backend, args) -> int:
     return EXIT_ERROR if failed else EXIT_OK
 
 
+def _scan_areas(args) -> "scan.AreaFilter":
+    ranges = []
+    for text in args.area:
+        if "-" not in text:
+            raise InvalidInput(f"--area takes START-END in hex, not {text!r}")
+        lo, hi = (parse_address(t) for t in text.split("-", 1))
+        if hi <= lo:
+            raise InvalidInput(f"--area {text}: END must be above START")
+        ranges.append((lo, hi))
+    return scan.AreaFilter(include_readonly=args.include_readonly,
+                           include_file_backed=args.include_file_backed,
+                           include_shared=args.include_shared, ranges=tuple(ranges))
+
+
+def _cmd_scan(backend: Backend, args) -> int:
+    if args.session and os.path.exists(args.session) and (args.next or args.undo):
+        state = scan.load_state(args.session)
+        if args.pid and args.pid != state.pid:
+            raise InvalidInput(f"{args.session} holds a scan of process {state.pid}, "
+                               f"not {args.pid}")
+        target = backend.attach(state.pid, args.backend, writable=False).result()
+        if args.undo:
+            state = target.scan_undo(state).result()
+        else:
+            cond = scan.make_condition(state.scan_type, args.next,
+                                       args.value, tolerance=args.tolerance)
+            state = target.scan_next(state, cond).result()
+    elif args.next or args.undo:
+        raise InvalidInput("--next and --undo need --session FILE from an earlier scan")
+    else:
+        if args.pid is None or args.type is None:
+            raise InvalidInput("a first scan needs PID and --type")
+        scan_type = scan.ScanType(args.type, args.big_endian)
+        if args.unknown:
+            cond = scan.make_condition(scan_type, scan.Mode.UNKNOWN)
+        elif args.value_range:
+            cond = scan.make_condition(scan_type, scan.Mode.RANGE, args.value_range,
+                                       tolerance=args.tolerance)
+        elif args.value is not None:
+            cond = scan.make_condition(scan_type, scan.Mode.EXACT, args.value,
+                                       tolerance=args.tolerance)
+        else:
+            raise InvalidInput("a first scan needs --value, --range or --unknown")
+        align = {"natural": None, "any": 1}.get(args.align)
+        if align is None and args.align != "natural":
+            align = int(parse_size(args.align))
+            if align <= 0:
+                raise InvalidInput("--align must be positive")
+        target = backend.attach(args.pid, args.backend, writable=False).result()
+        state = target.scan_first(scan_type, cond, align=align, areas=_scan_areas(args)).result()
+    try:
+        if args.session:
+            scan.save_state(state, args.session)
+        shown = state.addresses(limit=args.limit).tolist()
+        item = state.item_size
+        reads = target.read_many((a, item) for a in shown).result() if shown else []
+        matches = []
+        for address, r in zip(shown, reads):
+            matches.append({"address": address, "value": _format_value(state, r)})
+        report = {"pid": state.pid, "type": state.scan_type.name, "step": state.step,
+                  "condition": state.condition, "count": state.count,
+                  "scanned_bytes": state.scanned_bytes,
+                  "unreadable_bytes": state.unreadable_bytes,
+                  "vanished": [list(v) for v in state.vanished],
+                  "memory_bytes": state.memory_bytes, "disk_bytes": state.disk_bytes,
+                  "matches": matches}
+    finally:
+        state.close()
+    if args.json:
+        print(json.dumps(report, indent=1))
+        return EXIT_OK
+    print(f"step {state.step} ({state.condition}): {state.count} matches in "
+          f"{state.scanned_bytes / 2**20:.1f} MiB scanned, "
+          f"{state.unreadable_bytes} unreadable bytes skipped"
+          + (f", {len(state.vanished)} areas vanished" if state.vanished else ""))
+    for m in matches:
+        print(f"  {m['address']:#018x}  {m['value']}")
+    if state.count > len(matches):
+        print(f"  ... {state.count - len(matches)} more (--limit)")
+    return EXIT_OK
+
+
+def _format_value(state, result) -> str:
+    if isinstance(result, LainviewError) or not result.complete:
+        return "?? (unreadable)"
+    if state.scan_type.numeric:
+        import numpy as np
+        return str(np.frombuffer(result.data, dtype=state.scan_type.dtype)[0].item())
+    return result.data.hex(" ")
+
+
 COMMANDS = {"ps": _cmd_ps, "maps": _cmd_maps, "read": _cmd_read, "write": _cmd_write,
-            "journal": _cmd_journal, "revert": _cmd_revert}
+            "journal": _cmd_journal, "revert": _cmd_revert, "scan": _cmd_scan}
 
 
 def run_cli(argv: list[str]) -> int:

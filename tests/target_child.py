@@ -7,11 +7,13 @@ Run as ``python target_child.py DIR``. It maps, in one reserved range:
     page 2  r--  read-only, "READONLY" then 0xAA
     page 3  rw-  "COUNTER" then a u32 the child increments on "tick"
 
+a separate "scan" range of four zeroed pages (the second PROT_NONE),
 plus a file mapping whose path has spaces, a mapping of a file that is then
 deleted, and a memfd mapping. It prints one JSON line of addresses, then
 answers commands on stdin, one per line:
 
     peek ADDR LEN   -> hex of its own view of that memory
+    poke ADDR HEX   -> writes those bytes itself, prints "ok"
     tick            -> increments the counter, prints "ok"
     exit
 """
@@ -65,7 +67,12 @@ def main() -> None:
     memfd_map = libc.mmap(None, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0)
     ctypes.memmove(memfd_map, b"MEMFD", 5)
 
-    print(json.dumps({"pid": os.getpid(), "base": base, "guard": base + PAGE, "ro": ro,
+    # The scan area: four pages of zeros, the second one PROT_NONE.
+    scan = libc.mmap(None, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+    ctypes.memset(scan, 0, 4 * PAGE)
+    assert libc.mprotect(scan + PAGE, PAGE, PROT_NONE) == 0
+
+    print(json.dumps({"pid": os.getpid(), "base": base, "scan": scan, "guard": base + PAGE, "ro": ro,
                       "counter": counter, "spaced": spaced_map, "spaced_path": spaced,
                       "deleted": deleted_map, "memfd": memfd_map, "page": PAGE}), flush=True)
     value = 0
@@ -75,6 +82,10 @@ def main() -> None:
             continue
         if cmd[0] == "peek":
             print(ctypes.string_at(int(cmd[1], 16), int(cmd[2])).hex(), flush=True)
+        elif cmd[0] == "poke":
+            data = bytes.fromhex(cmd[2])
+            ctypes.memmove(int(cmd[1], 16), data, len(data))
+            print("ok", flush=True)
         elif cmd[0] == "tick":
             value += 1
             ctypes.memmove(counter + 8, value.to_bytes(4, "little"), 4)

@@ -111,3 +111,36 @@ def test_ps_lists_the_child_as_attachable(child):
     procs = {p["pid"]: p for p in json.loads(out.stdout)}
     assert procs[child.pid]["attachable"] is True
     assert procs[2]["attachable"] is False and "kernel thread" in procs[2]["reason"]
+
+
+def test_scan_first_and_next_across_invocations(child, tmp_path):
+    session = tmp_path / "scan.npz"
+    area = f"{child.scan:x}-{child.scan + 4 * child.page:x}"
+    child.command(f"poke {child.scan + 40:x} {(4242).to_bytes(4, 'little').hex()}")
+    child.command(f"poke {child.scan + 3 * child.page:x} {(4242).to_bytes(4, 'little').hex()}")
+    out = lainview("scan", child.pid, "--type", "i32", "--value", "4242", "--area", area,
+                   "--session", session, "--json")
+    assert out.returncode == 0, out.stderr
+    first = json.loads(out.stdout)
+    assert [m["address"] for m in first["matches"]] == [child.scan + 40,
+                                                        child.scan + 3 * child.page]
+    assert first["count"] == 2 and first["unreadable_bytes"] == child.page
+    assert all(m["value"] == "4242" for m in first["matches"])
+    child.command(f"poke {child.scan + 40:x} {(4243).to_bytes(4, 'little').hex()}")
+    out = lainview("scan", "--session", session, "--next", "changed")
+    assert out.returncode == 0, out.stderr
+    assert "step 2 (changed): 1 matches" in out.stdout and f"{child.scan + 40:#018x}" in out.stdout
+    assert "4243" in out.stdout
+    out = lainview("scan", "--session", session, "--undo", "--json")
+    assert json.loads(out.stdout)["count"] == 2
+
+
+@pytest.mark.parametrize("args,message", [
+    (("scan", "{pid}", "--type", "i32"), "needs --value, --range or --unknown"),
+    (("scan", "{pid}", "--type", "i8", "--value", "999"), "does not fit in i8"),
+    (("scan", "--next", "changed"), "need --session"),
+    (("scan", "{pid}", "--type", "bytes", "--value", "zz"), "malformed byte pattern"),
+])
+def test_scan_bad_input(child, args, message):
+    out = lainview(*[a.format(pid=child.pid) for a in args])
+    assert out.returncode == 1 and message in out.stderr

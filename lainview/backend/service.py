@@ -16,6 +16,7 @@ import errno as _errno
 from dataclasses import dataclass
 from typing import Callable, Generator, Iterable
 
+from . import scan
 from .errors import (DeviceUnavailable, InvalidInput, JournalError, LainviewError,
                      TargetExited)
 from .journal import Journal, JournalEntry, revert_plan
@@ -146,6 +147,35 @@ class Target:
             done += n
             yield done
         return BulkStats(address, size, sum(h.size for h in holes), tuple(holes))
+
+    # -- scanning ------------------------------------------------------------------------------
+    def scan_first(self, scan_type: "scan.ScanType", cond: "scan.Condition", *,
+                   align: int | None = None, areas: "scan.AreaFilter | None" = None,
+                   limits: "scan.ScanLimits | None" = None) -> BackendFuture:
+        """Future[ScanState]: a first scan as bulk work (progress in bytes)."""
+        chosen = areas or scan.AreaFilter()
+        limits = limits or scan.ScanLimits()
+        return self._backend.thread.submit_bulk(
+            scan.first_scan, self._session, scan_type, cond, align=align, areas=chosen,
+            limits=limits, start_ticks=self.identity.get("start_ticks"),
+            total=self._scan_total(chosen))
+
+    def scan_next(self, state: "scan.ScanState", cond: "scan.Condition", *,
+                  limits: "scan.ScanLimits | None" = None) -> BackendFuture:
+        """Future[ScanState]: narrow ``state``; the old state stays for undo."""
+        scan.check_same_process(state, self.identity.get("start_ticks"))
+        return self._backend.thread.submit_bulk(
+            scan.next_scan, self._session, state, cond, limits=limits or scan.ScanLimits(),
+            total=sum(r.size for r in state.regions if r.count))
+
+    def scan_undo(self, state: "scan.ScanState") -> BackendFuture:
+        return self._submit(scan.undo, state)
+
+    def _scan_total(self, chosen: "scan.AreaFilter") -> int:
+        # The cached map is a fair estimate for the progress bar; the job
+        # fetches the map afresh before it starts.
+        cached = self._session._areas or []
+        return sum(a.size for a in chosen.select(cached))
 
     def detach(self) -> BackendFuture:
         return self._submit(self._backend._detach, self)

@@ -1,0 +1,787 @@
+"""The value scanner: find where a value lives, then narrow it down.
+
+A *first scan* walks the chosen areas in chunks of about 1 MiB, read into one
+reused buffer on the backend thread, and compares each chunk with numpy. A
+*next scan* re-reads only the chunks that still hold candidates and keeps
+the ones that changed, stayed, grew, shrank, or now hold a value.
+
+Candidates of one area are kept in one of two forms:
+
+- **sparse**: sorted offsets (uint32/uint64) and the value bytes seen last,
+  when they are few enough (``ScanLimits.sparse_max`` in all);
+- **dense**: a bit per position plus a snapshot of the area's bytes in a file
+  under the scan's directory, for "unknown initial value" scans and other
+  huge candidate sets. Memory then stays at one bit per position.
+
+``ScanState.memory_bytes`` and ``disk_bytes`` tell the user what a scan costs.
+Each step keeps the previous state for ``undo`` (dense snapshots are written
+to a new file, never in place).
+"""
+
+from __future__ import annotations
+
+import enum
+import errno as _errno
+import json
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field, replace
+from typing import Generator
+
+import numpy as np
+
+from .errors import InvalidInput, LainviewError, TargetExited
+from .memory import Hole, MemoryArea, Perm, page_ceil, page_floor
+from .session import ProcessSession
+
+CHUNK = 1 << 20
+
+# -- types and values ------------------------------------------------------------------
+
+_NUMERIC = {"i8": "i1", "u8": "u1", "i16": "i2", "u16": "u2", "i32": "i4", "u32": "u4",
+            "i64": "i8", "u64": "u8", "f32": "f4", "f64": "f8"}
+TYPE_NAMES = tuple(_NUMERIC) + ("bytes", "utf8", "utf16le")
+
+
+@dataclass(frozen=True, slots=True)
+class ScanType:
+    """What is scanned for: a numeric type with its byte order, or a byte
+    pattern (``bytes``; strings are patterns too)."""
+
+    name: str
+    big_endian: bool = False
+
+    def __post_init__(self):
+        if self.name not in TYPE_NAMES:
+            raise InvalidInput(f"unknown value type {self.name!r}: choose one of "
+                               f"{', '.join(TYPE_NAMES)}")
+
+    @property
+    def numeric(self) -> bool:
+        return self.name in _NUMERIC
+
+    @property
+    def is_float(self) -> bool:
+        return self.name in ("f32", "f64")
+
+    @property
+    def dtype(self) -> np.dtype:
+        if not self.numeric:
+            raise InvalidInput(f"{self.name} is not a numeric type")
+        return np.dtype(("<" if not self.big_endian else ">") + _NUMERIC[self.name])
+
+    @property
+    def size(self) -> int:
+        return self.dtype.itemsize if self.numeric else 1
+
+    @property
+    def natural_alignment(self) -> int:
+        if self.numeric:
+            return self.size
+        return 2 if self.name == "utf16le" else 1
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    """A byte pattern; ``mask`` is 0 where the pattern has a ``??`` wildcard."""
+
+    data: bytes
+    mask: bytes
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def matches(self, candidate: bytes) -> bool:
+        return all((c & m) == (d & m) for c, d, m in zip(candidate, self.data, self.mask))
+
+
+def parse_pattern(text: str, scan_type: ScanType) -> Pattern:
+    """``bytes``: hex with ``??`` wildcards ("de ad ?? ef"); ``utf8`` and
+    ``utf16le``: the text itself, encoded."""
+    if scan_type.name == "utf8":
+        data = text.encode("utf-8")
+    elif scan_type.name == "utf16le":
+        data = text.encode("utf-16-le")
+    else:
+        tokens = re.sub(r"0x", " ", text, flags=re.IGNORECASE).replace(",", " ").split()
+        if len(tokens) == 1 and len(tokens[0]) > 2:
+            tokens = re.findall(r"..", tokens[0]) if len(tokens[0]) % 2 == 0 else tokens
+        out, mask = bytearray(), bytearray()
+        for tok in tokens:
+            if tok == "??":
+                out.append(0)
+                mask.append(0)
+            elif re.fullmatch(r"[0-9a-fA-F]{2}", tok):
+                out.append(int(tok, 16))
+                mask.append(0xFF)
+            else:
+                raise InvalidInput(f"malformed byte pattern: {tok!r} (expected two hex "
+                                   "digits or ?? per byte, e.g. 'de ad ?? ef')")
+        if not any(mask):
+            raise InvalidInput("a byte pattern needs at least one byte that is not ??")
+        return Pattern(bytes(out), bytes(mask))
+    if not data:
+        raise InvalidInput("cannot scan for an empty string")
+    return Pattern(data, b"\xff" * len(data))
+
+
+def parse_number(text: str, scan_type: ScanType):
+    """A value of ``scan_type`` from text; range-checked for integers."""
+    t = text.strip().lower()
+    try:
+        if scan_type.is_float:
+            return float(t)
+        value = int(t, 16) if t.startswith(("0x", "-0x")) else int(t, 10)
+    except ValueError:
+        raise InvalidInput(f"{text!r} is not a {scan_type.name} value") from None
+    info = np.iinfo(scan_type.dtype)
+    if not info.min <= value <= info.max:
+        raise InvalidInput(f"{value} does not fit in {scan_type.name} "
+                           f"({info.min}..{info.max})")
+    return value
+
+
+# -- conditions ---------------------------------------------------------------------------
+
+class Mode(enum.Enum):
+    EXACT = "exact"
+    RANGE = "range"
+    UNKNOWN = "unknown"           # first scan only: remember everything
+    CHANGED = "changed"
+    UNCHANGED = "unchanged"
+    INCREASED = "increased"
+    DECREASED = "decreased"
+    INCREASED_BY = "increased-by"
+    DECREASED_BY = "decreased-by"
+
+
+FIRST_MODES = (Mode.EXACT, Mode.RANGE, Mode.UNKNOWN)
+NEXT_MODES = tuple(m for m in Mode if m is not Mode.UNKNOWN)
+RELATIVE_MODES = (Mode.CHANGED, Mode.UNCHANGED, Mode.INCREASED, Mode.DECREASED,
+                  Mode.INCREASED_BY, Mode.DECREASED_BY)
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """A scan's test. ``value`` (EXACT, *_BY), ``low``/``high`` (RANGE),
+    ``pattern`` (byte types), ``tolerance`` for floats."""
+
+    mode: Mode
+    value: float | int | None = None
+    low: float | int | None = None
+    high: float | int | None = None
+    pattern: Pattern | None = None
+    tolerance: float = 0.0
+
+    def describe(self) -> str:
+        if self.pattern is not None:
+            return f"{self.mode.value} {self.pattern.data.hex(' ')}"
+        if self.mode is Mode.RANGE:
+            return f"range {self.low}..{self.high}"
+        if self.value is not None:
+            return f"{self.mode.value} {self.value}"
+        return self.mode.value
+
+
+def make_condition(scan_type: ScanType, mode: Mode | str, value: str | None = None,
+                   *, tolerance: float | None = None) -> Condition:
+    """Build a condition from user text. RANGE takes "LOW..HIGH"."""
+    mode = Mode(mode) if isinstance(mode, str) else mode
+    tol = float(tolerance) if tolerance is not None else (1e-6 if scan_type.is_float else 0.0)
+    if tol < 0:
+        raise InvalidInput("the tolerance must not be negative")
+    if not scan_type.numeric:
+        if mode is not Mode.EXACT and mode not in (Mode.CHANGED, Mode.UNCHANGED, Mode.UNKNOWN):
+            raise InvalidInput(f"{scan_type.name} scans can be exact, changed or unchanged, "
+                               f"not {mode.value}")
+        if mode is Mode.EXACT:
+            if value is None:
+                raise InvalidInput("an exact scan needs a value")
+            return Condition(mode, pattern=parse_pattern(value, scan_type))
+        return Condition(mode)
+    if mode in (Mode.EXACT, Mode.INCREASED_BY, Mode.DECREASED_BY):
+        if value is None:
+            raise InvalidInput(f"a {mode.value} scan needs a value")
+        return Condition(mode, value=parse_number(value, scan_type), tolerance=tol)
+    if mode is Mode.RANGE:
+        if value is None or ".." not in value:
+            raise InvalidInput("a range scan needs LOW..HIGH, e.g. 10..20")
+        low_text, high_text = value.split("..", 1)
+        low, high = parse_number(low_text, scan_type), parse_number(high_text, scan_type)
+        if low > high:
+            raise InvalidInput(f"empty range {low}..{high}")
+        return Condition(mode, low=low, high=high, tolerance=tol)
+    return Condition(mode, tolerance=tol)
+
+
+# -- the pure matchers: numpy on one buffer ------------------------------------------------
+
+def positions_count(length: int, item: int, align: int) -> int:
+    """How many positions p (multiples of align) have p + item <= length."""
+    return 0 if length < item else (length - item) // align + 1
+
+
+def values_at(buf: np.ndarray, scan_type: ScanType, align: int, count: int) -> np.ndarray:
+    """The typed value at each of ``count`` positions 0, align, 2*align, ...
+    of a uint8 buffer, as a view (no copy). Positions may overlap when
+    ``align`` is smaller than the type."""
+    if count <= 0:
+        return np.empty(0, dtype=scan_type.dtype)
+    if align == scan_type.size:
+        return buf[:count * align].view(scan_type.dtype)
+    return np.ndarray((count,), dtype=scan_type.dtype, buffer=buf, offset=0, strides=(align,))
+
+
+def evaluate(cur: np.ndarray, cond: Condition, prev: np.ndarray | None = None) -> np.ndarray:
+    """Boolean mask of the values satisfying ``cond`` (``prev``: last values)."""
+    mode, tol = cond.mode, cond.tolerance
+    is_float = cur.dtype.kind == "f"
+    if mode is Mode.EXACT:
+        return np.abs(cur - cond.value) <= tol if is_float else cur == cond.value
+    if mode is Mode.RANGE:
+        return (cur >= cond.low - tol) & (cur <= cond.high + tol) if is_float \
+            else (cur >= cond.low) & (cur <= cond.high)
+    if mode is Mode.UNKNOWN:
+        return np.ones(cur.shape, dtype=bool)
+    assert prev is not None
+    if mode is Mode.CHANGED:
+        return np.abs(cur - prev) > tol if is_float else cur != prev
+    if mode is Mode.UNCHANGED:
+        return np.abs(cur - prev) <= tol if is_float else cur == prev
+    if mode is Mode.INCREASED:
+        return cur > prev + tol if is_float else cur > prev
+    if mode is Mode.DECREASED:
+        return cur < prev - tol if is_float else cur < prev
+    delta = cond.value if mode is Mode.INCREASED_BY else -cond.value
+    if is_float:
+        return np.abs((cur - prev) - delta) <= tol
+    with np.errstate(over="ignore"):
+        return (cur - prev) == np.array(delta).astype(cur.dtype)
+
+
+def match_pattern(buf: np.ndarray, pattern: Pattern, align: int, count: int) -> np.ndarray:
+    """Positions (multiples of ``align``, fewer than count*align) where
+    ``pattern`` matches in ``buf``."""
+    mask = np.frombuffer(pattern.mask, dtype=np.uint8)
+    data = np.frombuffer(pattern.data, dtype=np.uint8)
+    fixed = np.flatnonzero(mask == 0xFF)
+    partial = np.flatnonzero((mask != 0) & (mask != 0xFF))
+    anchor = int(fixed[0]) if len(fixed) else int(partial[0])
+    lane = buf[anchor:anchor + (count - 1) * align + 1:align]
+    if mask[anchor] == 0xFF:
+        cand = np.flatnonzero(lane == data[anchor])
+    else:
+        cand = np.flatnonzero((lane & mask[anchor]) == (data[anchor] & mask[anchor]))
+    pos = cand * align
+    for i in range(len(pattern)):
+        if i == anchor or mask[i] == 0 or not len(pos):
+            continue
+        pos = pos[(buf[pos + i] & mask[i]) == (data[i] & mask[i])]
+    return pos
+
+
+# -- state -------------------------------------------------------------------------------------
+
+@dataclass
+class RegionMatches:
+    """Candidates in one scanned range [start, start + size)."""
+
+    start: int
+    size: int
+    offsets: np.ndarray | None = None     # sparse: sorted offsets from start
+    values: np.ndarray | None = None      # sparse: last values (typed, or uint8 rows)
+    mask: np.ndarray | None = None        # dense: packed bit per position
+    snapshot: str | None = None           # dense: file with the area's bytes
+    count: int = 0
+
+    @property
+    def dense(self) -> bool:
+        return self.mask is not None
+
+    def memory_bytes(self) -> int:
+        return sum(a.nbytes for a in (self.offsets, self.values, self.mask) if a is not None)
+
+
+@dataclass(frozen=True, slots=True)
+class ScanLimits:
+    chunk: int = CHUNK
+    sparse_max: int = 20_000_000     # candidates kept as offsets before going dense
+
+
+@dataclass
+class ScanState:
+    """One step of a scan: its candidates, what it cost, and its history."""
+
+    pid: int
+    start_ticks: int | None
+    scan_type: ScanType
+    align: int
+    item_size: int
+    regions: list[RegionMatches]
+    workdir: str
+    step: int = 0
+    condition: str = ""
+    scanned_bytes: int = 0
+    unreadable_bytes: int = 0
+    vanished: list[tuple[int, int]] = field(default_factory=list)
+    history: list["ScanState"] = field(default_factory=list, repr=False)
+
+    @property
+    def count(self) -> int:
+        return sum(r.count for r in self.regions)
+
+    @property
+    def memory_bytes(self) -> int:
+        return sum(r.memory_bytes() for r in self.regions) + \
+            sum(s.memory_bytes for s in self.history)
+
+    @property
+    def disk_bytes(self) -> int:
+        total = 0
+        for state in [self, *self.history]:
+            for r in state.regions:
+                if r.snapshot and os.path.exists(r.snapshot):
+                    total += os.path.getsize(r.snapshot)
+        return total
+
+    def addresses(self, limit: int | None = None) -> np.ndarray:
+        """Candidate addresses, ascending (at most ``limit``)."""
+        out = []
+        remaining = limit if limit is not None else self.count
+        for r in self.regions:
+            if remaining <= 0:
+                break
+            if not r.count:
+                continue
+            offs = r.offsets if not r.dense else \
+                np.flatnonzero(np.unpackbits(r.mask)[:_positions(r, self)]) * self.align
+            offs = offs[:remaining]
+            out.append(offs.astype(np.uint64) + np.uint64(r.start))
+            remaining -= len(offs)
+        return np.concatenate(out) if out else np.empty(0, dtype=np.uint64)
+
+    def close(self) -> None:
+        """Delete the scan's files (snapshots of every step)."""
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def _positions(region: RegionMatches, state: ScanState) -> int:
+    return positions_count(region.size, state.item_size, state.align)
+
+
+# -- choosing areas --------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class AreaFilter:
+    """Which areas a first scan covers: writable private ones by default."""
+
+    include_readonly: bool = False
+    include_file_backed: bool = False
+    include_shared: bool = False
+    ranges: tuple[tuple[int, int], ...] = ()     # a chosen set, e.g. from the VMA table
+
+    def select(self, areas: list[MemoryArea]) -> list[MemoryArea]:
+        if self.ranges:
+            # A chosen set: every area in it, clipped to it (at page bounds);
+            # unreadable ones too, so their pages are counted as skipped.
+            out = []
+            for a in areas:
+                for s, e in self.ranges:
+                    lo, hi = max(a.start, page_floor(s)), min(a.end, page_ceil(e))
+                    if lo < hi:
+                        out.append(replace(a, start=lo, end=hi))
+            return out
+        out = []
+        for a in areas:
+            if not a.readable or a.path == "[vsyscall]":
+                continue
+            writable = bool(a.perms & Perm.WRITE)
+            if not writable and not self.include_readonly:
+                continue
+            if a.perms & Perm.SHARED and not self.include_shared:
+                continue
+            # Writable file-backed areas are a program's .data/.bss: keep them.
+            if a.is_file_backed and not writable and not self.include_file_backed:
+                continue
+            out.append(a)
+        return out
+
+
+# -- the jobs (run on the backend thread) -----------------------------------------------------
+
+def first_scan(session: ProcessSession, scan_type: ScanType, cond: Condition, *,
+               align: int | None = None, areas: AreaFilter = AreaFilter(),
+               limits: ScanLimits = ScanLimits(), workdir: str | None = None,
+               start_ticks: int | None = None) -> Generator[int, None, ScanState]:
+    """A bulk job: scan the chosen areas; yields bytes done, returns the state."""
+    if cond.mode not in FIRST_MODES:
+        raise InvalidInput(f"a first scan is exact, range or unknown, not {cond.mode.value}")
+    align = align or scan_type.natural_alignment
+    item = len(cond.pattern) if cond.pattern is not None else scan_type.size
+    if cond.mode is Mode.UNKNOWN and not scan_type.numeric:
+        item = 1
+    chosen = areas.select(session.areas(refresh=True))
+    if not chosen:
+        raise InvalidInput("no areas to scan with these settings (try including "
+                           "read-only or file-backed areas)")
+    workdir = workdir or tempfile.mkdtemp(prefix="lainview-scan-")
+    state = ScanState(pid=session.pid, start_ticks=start_ticks, scan_type=scan_type,
+                      align=align, item_size=item, regions=[], workdir=workdir,
+                      step=1, condition=cond.describe())
+    buf = np.empty(limits.chunk + item, dtype=np.uint8)
+    view = memoryview(buf)
+    done = 0
+    for area in chosen:
+        region = RegionMatches(start=area.start, size=area.size)
+        dense = cond.mode is Mode.UNKNOWN
+        snap = open(_snapshot_name(workdir, 1, area), "wb") if dense else None
+        bits, offs, vals = [], [], []
+        readable_any = False
+        for pos in range(0, area.size, limits.chunk):
+            # Read the chunk plus the bytes a value starting near its end needs.
+            end = min(area.size, pos + limits.chunk + item - 1)
+            n_pos = positions_count(end - pos, item, align)
+            n_pos = min(n_pos, -(-min(limits.chunk, area.size - pos) // align))
+            chunk = buf[:end - pos]
+            holes = session.read_into(area.start + pos, view[:end - pos], areas=[area])
+            state.unreadable_bytes += _overlap(holes, area.start + pos,
+                                               min(limits.chunk, area.size - pos))
+            readable_any |= sum(h.size for h in holes) < end - pos
+            ok = _hole_free_positions(holes, area.start + pos, n_pos, align, item)
+            if dense:
+                snap.write(chunk[:min(limits.chunk, area.size - pos)].tobytes())
+                bits.append(ok if ok is not None else np.ones(n_pos, dtype=bool))
+            elif cond.pattern is not None:
+                found = match_pattern(chunk, cond.pattern, align, n_pos)
+                found = found[ok[found // align]] if ok is not None else found
+                offs.append(found + pos)
+                vals.append(chunk[found[:, None] + np.arange(item)])
+            else:
+                cur = values_at(chunk, scan_type, align, n_pos)
+                hit = evaluate(cur, cond)
+                if ok is not None:
+                    hit &= ok
+                idx = np.flatnonzero(hit)
+                offs.append(idx * align + pos)
+                vals.append(cur[idx])
+            done += min(limits.chunk, area.size - pos)
+            state.scanned_bytes = done
+            yield done
+        if not readable_any:
+            state.vanished.append((area.start, area.end))
+        if dense:
+            snap.close()
+            mask = np.concatenate(bits) if bits else np.zeros(0, dtype=bool)
+            region.mask = np.packbits(mask)
+            region.snapshot = snap.name
+            region.count = int(mask.sum())
+        else:
+            region.offsets = _offset_array(np.concatenate(offs) if offs else np.empty(0, int),
+                                           area.size)
+            region.values = np.concatenate(vals) if vals else None
+            region.count = len(region.offsets)
+        state.regions.append(region)
+    return state
+
+
+def next_scan(session: ProcessSession, state: ScanState, cond: Condition, *,
+              limits: ScanLimits = ScanLimits()) -> Generator[int, None, ScanState]:
+    """A bulk job: narrow ``state`` with ``cond``; returns the new state (whose
+    history holds ``state`` for undo)."""
+    if cond.mode is Mode.UNKNOWN:
+        raise InvalidInput("'unknown' is for first scans only")
+    if not state.scan_type.numeric and cond.mode not in (Mode.EXACT, Mode.CHANGED,
+                                                        Mode.UNCHANGED):
+        raise InvalidInput(f"{state.scan_type.name} scans narrow by exact, changed or "
+                           "unchanged only")
+    if state.pid != session.pid:
+        raise InvalidInput(f"this scan belongs to process {state.pid}, not {session.pid}")
+    step = state.step + 1
+    new = ScanState(pid=state.pid, start_ticks=state.start_ticks, scan_type=state.scan_type,
+                    align=state.align, item_size=state.item_size, regions=[],
+                    workdir=state.workdir, step=step, condition=cond.describe(),
+                    history=[*state.history, _without_history(state)])
+    live = {(a.start, a.end): a for a in session.areas(refresh=True)}
+    new_holes = 0
+    done = 0
+    for region in state.regions:
+        if not region.count:
+            new.regions.append(RegionMatches(region.start, region.size))
+            continue
+        area = next((a for a in live.values() if a.start <= region.start
+                     and region.start + region.size <= a.end), None)
+        if area is None:
+            new.vanished.append((region.start, region.start + region.size))
+            new.regions.append(RegionMatches(region.start, region.size))
+            done += region.size
+            yield done
+            continue
+        if region.dense:
+            out, holes = yield from _next_dense(session, state, new, region, area, cond,
+                                                limits, done)
+        else:
+            out, holes = yield from _next_sparse(session, state, region, area, cond,
+                                                 limits, done)
+        new_holes += holes
+        done += region.size
+        new.regions.append(out)
+    new.unreadable_bytes = new_holes
+    new.scanned_bytes = done
+    if new.count <= limits.sparse_max:
+        for i, region in enumerate(new.regions):
+            if region.dense:
+                new.regions[i] = _to_sparse(region, new)
+    return new
+
+
+def _next_sparse(session, state, region, area, cond, limits, done_before):
+    """Re-read only the chunks holding candidates; test them against their
+    last values."""
+    item, st = state.item_size, state.scan_type
+    buf = np.empty(limits.chunk + item, dtype=np.uint8)
+    view = memoryview(buf)
+    keep_offs, keep_vals = [], []
+    unreadable = 0
+    offsets = region.offsets.astype(np.int64)
+    for pos in range(0, region.size, limits.chunk):
+        lo, hi = np.searchsorted(offsets, [pos, pos + limits.chunk])
+        if lo == hi:
+            continue
+        sel = offsets[lo:hi]
+        end = min(region.size, int(sel[-1]) + item)
+        holes = session.read_into(region.start + pos, view[:end - pos], areas=[area])
+        unreadable += _overlap(holes, region.start + pos, end - pos)
+        rel = sel - pos
+        ok = np.ones(len(sel), dtype=bool)
+        for h in holes:
+            h0, h1 = h.address - region.start - pos, h.end - region.start - pos
+            ok &= ~((rel + item > h0) & (rel < h1))
+        if st.numeric:
+            cur = _gather(buf, rel, st)
+            prev = region.values[lo:hi]
+            hit = evaluate(cur, cond, prev) & ok
+            keep_vals.append(cur[hit])
+        else:
+            rows = buf[rel[:, None] + np.arange(item)]
+            prev = region.values[lo:hi]
+            if cond.mode is Mode.EXACT:
+                pat = cond.pattern
+                m = np.frombuffer(pat.mask, np.uint8)
+                hit = np.all((rows & m) == (np.frombuffer(pat.data, np.uint8) & m), axis=1)
+            else:
+                same = np.all(rows == prev, axis=1)
+                hit = same if cond.mode is Mode.UNCHANGED else ~same
+            hit &= ok
+            keep_vals.append(rows[hit])
+        keep_offs.append(sel[hit])
+        yield done_before + min(region.size, pos + limits.chunk)
+    out = RegionMatches(region.start, region.size)
+    out.offsets = _offset_array(np.concatenate(keep_offs) if keep_offs else np.empty(0, int),
+                                region.size)
+    out.values = np.concatenate(keep_vals) if keep_vals else None
+    out.count = len(out.offsets)
+    return out, unreadable
+
+
+def _next_dense(session, state, new, region, area, cond, limits, done_before):
+    """Compare the area with its snapshot chunk by chunk; write the new
+    snapshot to a new file (the old one stays for undo)."""
+    item, align, st = state.item_size, state.align, state.scan_type
+    n_total = _positions(region, state)
+    old_mask = np.unpackbits(region.mask)[:n_total].astype(bool)
+    new_mask = np.zeros(n_total, dtype=bool)
+    buf = np.empty(limits.chunk + item, dtype=np.uint8)
+    view = memoryview(buf)
+    unreadable = 0
+    snap_old = np.memmap(region.snapshot, dtype=np.uint8, mode="r")
+    name = _snapshot_name(new.workdir, new.step, area, region.start)
+    with open(name, "wb") as snap_new:
+        for pos in range(0, region.size, limits.chunk):
+            this = min(limits.chunk, region.size - pos)
+            end = min(region.size, pos + limits.chunk + item - 1)
+            p0 = pos // align
+            n_pos = min(positions_count(end - pos, item, align), -(-this // align))
+            cand = old_mask[p0:p0 + n_pos]
+            if not cand.any():
+                snap_new.write(snap_old[pos:pos + this].tobytes())
+                yield done_before + pos + this
+                continue
+            holes = session.read_into(region.start + pos, view[:end - pos], areas=[area])
+            unreadable += _overlap(holes, region.start + pos, this)
+            ok = _hole_free_positions(holes, region.start + pos, n_pos, align, item)
+            prev_bytes = np.asarray(snap_old[pos:end])
+            if st.numeric:
+                cur = values_at(buf[:end - pos], st, align, n_pos)
+                prev = values_at(prev_bytes, st, align, n_pos)
+                hit = evaluate(cur, cond, prev)
+            else:
+                same = buf[:n_pos * align:align] == prev_bytes[:n_pos * align:align]
+                hit = same if cond.mode is Mode.UNCHANGED else ~same
+            hit &= cand
+            if ok is not None:
+                hit &= ok
+            new_mask[p0:p0 + n_pos] = hit
+            # Unreadable bytes keep their old snapshot values.
+            fresh = buf[:this].copy()
+            for h in holes:
+                a, b = max(0, h.address - region.start - pos), min(this, h.end - region.start - pos)
+                if a < b:
+                    fresh[a:b] = snap_old[pos + a:pos + b]
+            snap_new.write(fresh.tobytes())
+            yield done_before + pos + this
+    del snap_old
+    out = RegionMatches(region.start, region.size, mask=np.packbits(new_mask), snapshot=name,
+                        count=int(new_mask.sum()))
+    return out, unreadable
+
+
+def undo(state: ScanState) -> ScanState:
+    """The state before the last step; its snapshot files are kept."""
+    if not state.history:
+        raise InvalidInput("there is no earlier scan step to go back to")
+    previous = state.history[-1]
+    _drop_files(state, keep=previous)
+    return replace(previous, history=state.history[:-1])
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+def _without_history(state: ScanState) -> ScanState:
+    return replace(state, history=[])
+
+
+def _drop_files(state: ScanState, keep: ScanState) -> None:
+    kept = {r.snapshot for s in (keep, *state.history) for r in s.regions if r.snapshot}
+    for r in state.regions:
+        if r.snapshot and r.snapshot not in kept and os.path.exists(r.snapshot):
+            os.unlink(r.snapshot)
+
+
+def _snapshot_name(workdir: str, step: int, area: MemoryArea, start: int | None = None) -> str:
+    return os.path.join(workdir, f"step{step}-{start if start is not None else area.start:x}.bin")
+
+
+def _offset_array(offsets: np.ndarray, size: int) -> np.ndarray:
+    return offsets.astype(np.uint32 if size <= 0xFFFFFFFF else np.uint64)
+
+
+def _overlap(holes: list[Hole], start: int, size: int) -> int:
+    return sum(max(0, min(h.end, start + size) - max(h.address, start)) for h in holes)
+
+
+def _hole_free_positions(holes: list[Hole], start: int, n_pos: int, align: int,
+                         item: int) -> np.ndarray | None:
+    """Mask of positions whose whole value lies outside every hole (None: all)."""
+    if not holes:
+        return None
+    ok = np.ones(n_pos, dtype=bool)
+    pos = np.arange(n_pos, dtype=np.int64) * align
+    for h in holes:
+        h0, h1 = h.address - start, h.end - start
+        ok &= ~((pos + item > h0) & (pos < h1))
+    return ok
+
+
+def _gather(buf: np.ndarray, rel: np.ndarray, st: ScanType) -> np.ndarray:
+    """The typed values at byte offsets ``rel`` of ``buf``."""
+    rows = buf[rel[:, None] + np.arange(st.size)]
+    return np.ascontiguousarray(rows).view(st.dtype).reshape(-1)
+
+
+def _to_sparse(region: RegionMatches, state: ScanState) -> RegionMatches:
+    n_total = _positions(region, state)
+    positions = np.flatnonzero(np.unpackbits(region.mask)[:n_total]) * state.align
+    snap = np.memmap(region.snapshot, dtype=np.uint8, mode="r")
+    rows = np.asarray(snap)[positions[:, None] + np.arange(state.item_size)] \
+        if len(positions) else np.empty((0, state.item_size), np.uint8)
+    if state.scan_type.numeric:
+        values = np.ascontiguousarray(rows).view(state.scan_type.dtype).reshape(-1)
+    else:
+        values = rows
+    del snap
+    return RegionMatches(region.start, region.size,
+                         offsets=_offset_array(positions, region.size), values=values,
+                         count=len(positions))
+
+
+# -- saving a scan for the CLI ------------------------------------------------------------------
+
+def save_state(state: ScanState, path: str) -> None:
+    """Write the scan (all steps' candidates, snapshots included) to one .npz file."""
+    arrays = {}
+    meta = {"version": 1, "pid": state.pid, "start_ticks": state.start_ticks,
+            "type": state.scan_type.name, "big_endian": state.scan_type.big_endian,
+            "align": state.align, "item": state.item_size, "steps": []}
+    for depth, st in enumerate([*state.history, _without_history(state)]):
+        regions = []
+        for i, r in enumerate(st.regions):
+            key = f"s{depth}r{i}"
+            entry = {"start": r.start, "size": r.size, "count": r.count, "dense": r.dense}
+            if r.dense:
+                arrays[key + "mask"] = r.mask
+                arrays[key + "snap"] = np.fromfile(r.snapshot, dtype=np.uint8)
+            elif r.offsets is not None:
+                arrays[key + "offs"] = r.offsets
+                if r.values is not None:
+                    arrays[key + "vals"] = r.values
+            regions.append(entry)
+        meta["steps"].append({"step": st.step, "condition": st.condition,
+                              "scanned": st.scanned_bytes, "unreadable": st.unreadable_bytes,
+                              "vanished": st.vanished, "regions": regions})
+    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        np.savez(f, **arrays)
+    os.replace(tmp, path)
+
+
+def load_state(path: str) -> ScanState:
+    try:
+        data = np.load(path)
+        meta = json.loads(bytes(data["meta"]).decode())
+    except (OSError, ValueError, KeyError) as exc:
+        raise InvalidInput(f"{path} is not a lainview scan session: {exc}") from None
+    if meta.get("version") != 1:
+        raise InvalidInput(f"{path}: unsupported scan session version {meta.get('version')}")
+    workdir = tempfile.mkdtemp(prefix="lainview-scan-")
+    scan_type = ScanType(meta["type"], meta["big_endian"])
+    states = []
+    for depth, step in enumerate(meta["steps"]):
+        regions = []
+        for i, entry in enumerate(step["regions"]):
+            key = f"s{depth}r{i}"
+            r = RegionMatches(entry["start"], entry["size"], count=entry["count"])
+            if entry["dense"]:
+                r.mask = data[key + "mask"]
+                r.snapshot = os.path.join(workdir, f"step{step['step']}-{r.start:x}.bin")
+                data[key + "snap"].tofile(r.snapshot)
+            else:
+                r.offsets = data[key + "offs"] if key + "offs" in data else \
+                    np.empty(0, dtype=np.uint32)
+                r.values = data[key + "vals"] if key + "vals" in data else None
+            regions.append(r)
+        states.append(ScanState(pid=meta["pid"], start_ticks=meta["start_ticks"],
+                                scan_type=scan_type, align=meta["align"],
+                                item_size=meta["item"], regions=regions, workdir=workdir,
+                                step=step["step"], condition=step["condition"],
+                                scanned_bytes=step["scanned"],
+                                unreadable_bytes=step["unreadable"],
+                                vanished=[tuple(v) for v in step["vanished"]]))
+    current = states[-1]
+    current.history = states[:-1]
+    return current
+
+
+def check_same_process(state: ScanState, start_ticks: int | None) -> None:
+    if state.start_ticks is not None and start_ticks != state.start_ticks:
+        raise TargetExited(f"process {state.pid} is not the process this scan was made on "
+                           "(it exited, or its pid was reused)", op="scan",
+                           errno=_errno.ESRCH, pid=state.pid)
+
+
+__all__ = ["ScanType", "Pattern", "Mode", "Condition", "ScanState", "ScanLimits",
+           "AreaFilter", "RegionMatches", "first_scan", "next_scan", "undo", "make_condition",
+           "parse_pattern", "parse_number", "save_state", "load_state", "TYPE_NAMES",
+           "LainviewError"]

@@ -1,0 +1,273 @@
+"""The value scanner: pure matchers against a naive reference, and whole
+scans against a real child that plants and changes known values."""
+
+import struct
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from lainview.backend.errors import Cancelled, InvalidInput, TargetExited
+from lainview.backend.scan import (AreaFilter, Mode, ScanLimits, ScanType, load_state,
+                                   make_condition, match_pattern, parse_pattern,
+                                   positions_count, save_state, evaluate, values_at)
+
+FORMATS = {"i8": "b", "u8": "B", "i16": "h", "u16": "H", "i32": "i", "u32": "I",
+           "i64": "q", "u64": "Q", "f32": "f", "f64": "d"}
+
+
+def naive_find(buf: bytes, name: str, big: bool, align: int, pred) -> list[int]:
+    fmt = (">" if big else "<") + FORMATS[name]
+    size = struct.calcsize(fmt)
+    return [p for p in range(0, len(buf) - size + 1, align)
+            if pred(struct.unpack_from(fmt, buf, p)[0])]
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data(), name=st.sampled_from(sorted(FORMATS)), big=st.booleans(),
+       unaligned=st.booleans())
+def test_numeric_first_scan_matches_naive_reference(data, name, big, unaligned):
+    st_ = ScanType(name, big)
+    buf = bytearray(data.draw(st.binary(min_size=0, max_size=300)))
+    raw = data.draw(st.binary(min_size=st_.size, max_size=st_.size))
+    value = struct.unpack((">" if big else "<") + FORMATS[name], raw)[0]
+    if st_.is_float and value != value:
+        return   # NaN equals nothing
+    # Plant it a few times so there is something to find.
+    for _ in range(data.draw(st.integers(0, 3))):
+        if len(buf) >= st_.size:
+            at = data.draw(st.integers(0, len(buf) - st_.size))
+            buf[at:at + st_.size] = raw
+    align = 1 if unaligned else st_.size
+    cond = make_condition(st_, Mode.EXACT, repr(value), tolerance=0)
+    arr = np.frombuffer(bytes(buf) + bytes(8), dtype=np.uint8)
+    count = positions_count(len(buf), st_.size, align)
+    got = (np.flatnonzero(evaluate(values_at(arr, st_, align, count), cond)) * align).tolist()
+    assert got == naive_find(bytes(buf), name, big, align, lambda v: v == value)
+
+
+@settings(max_examples=100, deadline=None)
+@given(data=st.data(), name=st.sampled_from(["i16", "u32", "i64", "f64"]))
+def test_relative_next_conditions_match_naive(data, name):
+    st_ = ScanType(name)
+    n = data.draw(st.integers(0, 40))
+    fmt = "<" + FORMATS[name]
+    elems = st.floats(-1e6, 1e6, width=64) if st_.is_float else \
+        st.integers(*((lambda i: (int(i.min), int(i.max)))(np.iinfo(st_.dtype))))
+    prev = np.array(data.draw(st.lists(elems, min_size=n, max_size=n)), dtype=st_.dtype)
+    cur = np.array(data.draw(st.lists(elems, min_size=n, max_size=n)), dtype=st_.dtype)
+    for mode, pred in [(Mode.CHANGED, lambda c, p: c != p), (Mode.UNCHANGED, lambda c, p: c == p),
+                       (Mode.INCREASED, lambda c, p: c > p), (Mode.DECREASED, lambda c, p: c < p)]:
+        cond = make_condition(st_, mode, tolerance=0)
+        got = np.flatnonzero(evaluate(cur, cond, prev)).tolist()
+        assert got == [i for i in range(n) if pred(cur[i].item(), prev[i].item())], (mode, fmt)
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data(), align=st.sampled_from([1, 2, 4]))
+def test_pattern_with_wildcards_matches_naive(data, align):
+    length = data.draw(st.integers(1, 6))
+    pat_bytes = data.draw(st.binary(min_size=length, max_size=length))
+    wild = data.draw(st.lists(st.booleans(), min_size=length, max_size=length))
+    if all(wild):
+        wild[0] = False
+    text = " ".join("??" if w else f"{b:02x}" for b, w in zip(pat_bytes, wild))
+    pattern = parse_pattern(text, ScanType("bytes"))
+    buf = bytearray(data.draw(st.binary(max_size=200)))
+    for _ in range(data.draw(st.integers(0, 3))):
+        if len(buf) >= length:
+            at = data.draw(st.integers(0, len(buf) - length))
+            buf[at:at + length] = pat_bytes
+    count = positions_count(len(buf), length, align)
+    got = sorted(match_pattern(np.frombuffer(bytes(buf), np.uint8), pattern, align, count).tolist()) \
+        if count else []
+    want = [p for p in range(0, len(buf) - length + 1, align)
+            if all(w or buf[p + i] == pat_bytes[i] for i, w in enumerate(wild))]
+    assert got == want
+
+
+@pytest.mark.parametrize("name,value,text", [
+    ("bytes", "zz", "malformed byte pattern"), ("bytes", "?? ??", "not ??"),
+    ("i8", "300", "does not fit in i8"), ("u32", "-1", "does not fit"),
+    ("i32", "ten", "not a i32 value"), ("utf8", "", "empty string"),
+])
+def test_bad_values_are_refused_clearly(name, value, text):
+    with pytest.raises(InvalidInput, match=text):
+        make_condition(ScanType(name), Mode.EXACT, value)
+
+
+def test_range_and_unknown_type_errors():
+    with pytest.raises(InvalidInput, match="LOW..HIGH"):
+        make_condition(ScanType("i32"), Mode.RANGE, "5")
+    with pytest.raises(InvalidInput, match="unknown value type"):
+        ScanType("i128")
+
+
+# -- against a real child -----------------------------------------------------------------------
+
+def scan_range(child):
+    return AreaFilter(ranges=((child.scan, child.scan + 4 * child.page),))
+
+
+def plant(child, offset: int, data: bytes) -> int:
+    addr = child.scan + offset
+    assert child.command(f"poke {addr:x} {data.hex()}") == "ok"
+    return addr
+
+
+@pytest.fixture
+def target(backend, child):
+    return backend.attach(child.pid).result(10)
+
+
+@pytest.mark.parametrize("name", sorted(FORMATS))
+def test_exact_scan_finds_exactly_the_planted_values(target, child, name):
+    st_ = ScanType(name)
+    value = {"f32": 12.5, "f64": -1234.25, "i8": -7, "u8": 201}.get(name, 0x5A)
+    raw = struct.pack("<" + FORMATS[name], value)
+    page = child.page
+    aligned = [plant(child, off, raw) for off in (0, 64, 2 * page + 8, 3 * page + 16)]
+    odd = plant(child, 2 * page + 101, raw)
+    cond = make_condition(st_, Mode.EXACT, str(value))
+    state = target.scan_first(st_, cond, areas=scan_range(child)).result(30)
+    expected = sorted(aligned + ([odd] if st_.size == 1 else []))
+    assert state.addresses().tolist() == expected
+    anywhere = target.scan_first(st_, cond, align=1, areas=scan_range(child)).result(30)
+    assert anywhere.addresses().tolist() == sorted(aligned + [odd])
+    # The PROT_NONE page in the range was skipped and counted.
+    assert anywhere.unreadable_bytes == page
+
+
+def test_pattern_and_strings(target, child):
+    plant(child, 10, b"\xde\xad\x42\xef")
+    plant(child, 3 * child.page + 1, b"\xde\xad\x99\xef")
+    plant(child, 200, "héllo".encode())
+    plant(child, 400, "héllo".encode("utf-16-le"))
+    st_b = ScanType("bytes")
+    state = target.scan_first(st_b, make_condition(st_b, Mode.EXACT, "de ad ?? ef"),
+                              areas=scan_range(child)).result(30)
+    assert state.addresses().tolist() == [child.scan + 10, child.scan + 3 * child.page + 1]
+    for name, at in (("utf8", 200), ("utf16le", 400)):
+        st_s = ScanType(name)
+        s = target.scan_first(st_s, make_condition(st_s, Mode.EXACT, "héllo"),
+                              areas=scan_range(child)).result(30)
+        assert s.addresses().tolist() == [child.scan + at]
+
+
+def test_next_scans_find_exactly_what_changed(target, child):
+    st_ = ScanType("i32")
+    addrs = [plant(child, off, struct.pack("<i", 100)) for off in (0, 8, 16, 24, 3 * child.page)]
+    state = target.scan_first(st_, make_condition(st_, Mode.EXACT, "100"),
+                              areas=scan_range(child)).result(30)
+    assert state.count == 5
+    plant(child, 8, struct.pack("<i", 150))      # increased
+    plant(child, 16, struct.pack("<i", 40))      # decreased
+    plant(child, 3 * child.page, struct.pack("<i", 101))   # increased by 1
+
+    def nxt(mode, value=None, base=state):
+        return target.scan_next(base, make_condition(st_, mode, value)).result(30)
+
+    assert nxt(Mode.CHANGED).addresses().tolist() == [addrs[1], addrs[2], addrs[4]]
+    assert nxt(Mode.UNCHANGED).addresses().tolist() == [addrs[0], addrs[3]]
+    assert nxt(Mode.INCREASED).addresses().tolist() == [addrs[1], addrs[4]]
+    assert nxt(Mode.DECREASED).addresses().tolist() == [addrs[2]]
+    assert nxt(Mode.INCREASED_BY, "1").addresses().tolist() == [addrs[4]]
+    assert nxt(Mode.EXACT, "40").addresses().tolist() == [addrs[2]]
+    assert nxt(Mode.RANGE, "100..150").addresses().tolist() == [addrs[0], addrs[1], addrs[3],
+                                                                  addrs[4]]
+    narrowed = nxt(Mode.CHANGED)
+    back = target.scan_undo(narrowed).result(10)
+    assert back.count == 5 and back.step == 1
+
+
+def test_unknown_initial_value_then_changes(target, child):
+    st_ = ScanType("u16")
+    state = target.scan_first(st_, make_condition(st_, Mode.UNKNOWN),
+                              areas=scan_range(child)).result(30)
+    readable_positions = 3 * child.page // 2
+    assert state.count == readable_positions and state.disk_bytes >= 4 * child.page
+    a = plant(child, 2 * child.page + 6, b"\x05\x00")
+    b = plant(child, 3 * child.page + 4094, b"\xff\xff")
+    changed = target.scan_next(state, make_condition(st_, Mode.CHANGED)).result(30)
+    assert changed.addresses().tolist() == [a, b]
+    inc = target.scan_next(state, make_condition(st_, Mode.INCREASED)).result(30)
+    assert inc.addresses().tolist() == [a, b]
+    plant(child, 2 * child.page + 6, b"\x03\x00")
+    dec = target.scan_next(changed, make_condition(st_, Mode.DECREASED)).result(30)
+    assert dec.addresses().tolist() == [a]
+    state.close()
+
+
+def test_dense_states_stay_dense_when_huge_and_undo_keeps_files(target, child):
+    st_ = ScanType("u8")
+    limits = ScanLimits(chunk=4096, sparse_max=10)
+    state = target.scan_first(st_, make_condition(st_, Mode.UNKNOWN), areas=scan_range(child),
+                              limits=limits).result(30)
+    same = target.scan_next(state, make_condition(st_, Mode.UNCHANGED), limits=limits).result(30)
+    assert same.count == 3 * child.page and any(r.dense for r in same.regions)
+    assert same.memory_bytes < same.count   # a bit per position, not an address
+    back = target.scan_undo(same).result(10)
+    assert back.count == 3 * child.page
+    plant(child, 5, b"\x01")
+    again = target.scan_next(back, make_condition(st_, Mode.CHANGED), limits=limits).result(30)
+    assert again.addresses().tolist() == [child.scan + 5]
+    state.close()
+
+
+def test_session_file_round_trip(target, child, tmp_path):
+    st_ = ScanType("i32")
+    plant(child, 32, struct.pack("<i", 77))
+    state = target.scan_first(st_, make_condition(st_, Mode.EXACT, "77"),
+                              areas=scan_range(child)).result(30)
+    path = str(tmp_path / "scan.npz")
+    save_state(state, path)
+    loaded = load_state(path)
+    assert loaded.addresses().tolist() == [child.scan + 32] and loaded.pid == child.pid
+    plant(child, 32, struct.pack("<i", 78))
+    assert target.scan_next(loaded, make_condition(st_, Mode.CHANGED)).result(30).count == 1
+
+
+def test_child_exiting_mid_scan_is_a_clean_error(backend, child):
+    import threading
+    target = backend.attach(child.pid).result(10)
+    st_ = ScanType("u8")
+    future = target.scan_first(st_, make_condition(st_, Mode.EXACT, "1"),
+                               areas=AreaFilter(include_readonly=True, include_file_backed=True),
+                               limits=ScanLimits(chunk=4096))
+    done = threading.Event()
+    future.add_done_callback(lambda f: done.set())
+    while future.progress[0] == 0 and not done.is_set():
+        done.wait(0.005)
+    child.kill()
+    try:
+        future.result(60)
+    except TargetExited as exc:
+        assert exc.pid == child.pid
+    else:
+        pytest.fail("the scan finished although its target was killed mid-way")
+
+
+def test_cancel_stops_within_one_chunk(child):
+    import threading
+    from lainview.backend.service import Backend
+    b = Backend()
+    try:
+        target = b.attach(child.pid).result(10)
+        st_ = ScanType("u8")
+        future = target.scan_first(st_, make_condition(st_, Mode.EXACT, "1"),
+                                   areas=AreaFilter(include_readonly=True,
+                                                    include_file_backed=True),
+                                   limits=ScanLimits(chunk=4096))
+        started = threading.Event()
+        future.add_done_callback(lambda f: started.set())
+        while future.progress[0] == 0 and not started.is_set():
+            started.wait(0.005)
+        # An interactive request runs between two chunks: cancel from there,
+        # noting exactly how far the scan had got.
+        at = []
+        b.thread.submit(lambda: (at.append(future.progress[0]), future.cancel())).result(10)
+        with pytest.raises(Cancelled):
+            future.result(30)
+        assert future.progress[0] == at[0] < future.progress[1]
+    finally:
+        b.shutdown()
