@@ -14,8 +14,8 @@ Candidates of one area are kept in one of two forms:
   huge candidate sets. Memory then stays at one bit per position.
 
 ``ScanState.memory_bytes`` and ``disk_bytes`` tell the user what a scan costs.
-Each step keeps the previous state for ``undo`` (dense snapshots are written
-to a new file, never in place).
+Each step keeps the previous state for one ``undo`` (dense snapshots are
+written to a new file, never in place; the step before that is deleted).
 """
 
 from __future__ import annotations
@@ -343,7 +343,7 @@ class ScanState:
         for state in [self, *self.history]:
             for r in state.regions:
                 if r.snapshot and os.path.exists(r.snapshot):
-                    total += os.path.getsize(r.snapshot)
+                    total += os.stat(r.snapshot).st_blocks * 512   # files are sparse
         return total
 
     def addresses(self, limit: int | None = None) -> np.ndarray:
@@ -419,6 +419,7 @@ def first_scan(session: ProcessSession, scan_type: ScanType, cond: Condition, *,
     if cond.mode not in FIRST_MODES:
         raise InvalidInput(f"a first scan is exact, range or unknown, not {cond.mode.value}")
     align = align or scan_type.natural_alignment
+    _check_chunk(limits, align)
     item = len(cond.pattern) if cond.pattern is not None else scan_type.size
     if cond.mode is Mode.UNKNOWN and not scan_type.numeric:
         item = 1
@@ -451,8 +452,10 @@ def first_scan(session: ProcessSession, scan_type: ScanType, cond: Condition, *,
             readable_any |= sum(h.size for h in holes) < end - pos
             ok = _hole_free_positions(holes, area.start + pos, n_pos, align, item)
             if dense:
-                snap.write(chunk[:min(limits.chunk, area.size - pos)].tobytes())
-                bits.append(ok if ok is not None else np.ones(n_pos, dtype=bool))
+                snap.write(memoryview(chunk[:min(limits.chunk, area.size - pos)]))
+                bits.append(np.packbits(ok) if ok is not None
+                            else _all_set(n_pos))
+                region.count += int(ok.sum()) if ok is not None else n_pos
             elif cond.pattern is not None:
                 found = match_pattern(chunk, cond.pattern, align, n_pos)
                 found = found[ok[found // align]] if ok is not None else found
@@ -473,10 +476,8 @@ def first_scan(session: ProcessSession, scan_type: ScanType, cond: Condition, *,
             state.vanished.append((area.start, area.end))
         if dense:
             snap.close()
-            mask = np.concatenate(bits) if bits else np.zeros(0, dtype=bool)
-            region.mask = np.packbits(mask)
+            region.mask = np.concatenate(bits) if bits else np.zeros(0, dtype=np.uint8)
             region.snapshot = snap.name
-            region.count = int(mask.sum())
         else:
             region.offsets = _offset_array(np.concatenate(offs) if offs else np.empty(0, int),
                                            area.size)
@@ -502,7 +503,7 @@ def next_scan(session: ProcessSession, state: ScanState, cond: Condition, *,
     new = ScanState(pid=state.pid, start_ticks=state.start_ticks, scan_type=state.scan_type,
                     align=state.align, item_size=state.item_size, regions=[],
                     workdir=state.workdir, step=step, condition=cond.describe(),
-                    history=[*state.history, _without_history(state)])
+                    history=[_without_history(state)])
     live = {(a.start, a.end): a for a in session.areas(refresh=True)}
     new_holes = 0
     done = 0
@@ -533,6 +534,10 @@ def next_scan(session: ProcessSession, state: ScanState, cond: Condition, *,
         for i, region in enumerate(new.regions):
             if region.dense:
                 new.regions[i] = _to_sparse(region, new)
+    # Undo goes back one step: what ``state`` could undo to is dropped now.
+    for older in state.history:
+        _drop_files(older, keep=state)
+    state.history = []
     return new
 
 
@@ -587,14 +592,14 @@ def _next_sparse(session, state, region, area, cond, limits, done_before):
 
 def _next_dense(session, state, new, region, area, cond, limits, done_before):
     """Compare the area with its snapshot chunk by chunk; write the new
-    snapshot to a new file (the old one stays for undo)."""
+    snapshot to a new file (the old one stays for undo). Only chunks that
+    keep candidates are written; the rest stay holes in a sparse file."""
     item, align, st = state.item_size, state.align, state.scan_type
-    n_total = _positions(region, state)
-    old_mask = np.unpackbits(region.mask)[:n_total].astype(bool)
-    new_mask = np.zeros(n_total, dtype=bool)
     buf = np.empty(limits.chunk + item, dtype=np.uint8)
     view = memoryview(buf)
     unreadable = 0
+    count = 0
+    packed = []
     snap_old = np.memmap(region.snapshot, dtype=np.uint8, mode="r")
     name = _snapshot_name(new.workdir, new.step, area, region.start)
     with open(name, "wb") as snap_new:
@@ -603,9 +608,13 @@ def _next_dense(session, state, new, region, area, cond, limits, done_before):
             end = min(region.size, pos + limits.chunk + item - 1)
             p0 = pos // align
             n_pos = min(positions_count(end - pos, item, align), -(-this // align))
-            cand = old_mask[p0:p0 + n_pos]
+            cand = np.unpackbits(region.mask[p0 // 8:(p0 + n_pos + 7) // 8],
+                                 count=n_pos).view(bool)
             if not cand.any():
-                snap_new.write(snap_old[pos:pos + this].tobytes())
+                # No candidates here: never read again, so leave a hole in
+                # the (sparse) snapshot file.
+                snap_new.seek(this, os.SEEK_CUR)
+                packed.append(np.zeros((n_pos + 7) // 8, dtype=np.uint8))
                 yield done_before + pos + this
                 continue
             holes = session.read_into(region.start + pos, view[:end - pos], areas=[area])
@@ -622,38 +631,63 @@ def _next_dense(session, state, new, region, area, cond, limits, done_before):
             hit &= cand
             if ok is not None:
                 hit &= ok
-            new_mask[p0:p0 + n_pos] = hit
-            # Unreadable bytes keep their old snapshot values.
-            fresh = buf[:this].copy()
-            for h in holes:
-                a, b = max(0, h.address - region.start - pos), min(this, h.end - region.start - pos)
-                if a < b:
-                    fresh[a:b] = snap_old[pos + a:pos + b]
-            snap_new.write(fresh.tobytes())
+            hits = int(np.count_nonzero(hit))
+            count += hits
+            packed.append(np.packbits(hit))
+            if not hits:
+                snap_new.seek(this, os.SEEK_CUR)
+            elif holes:
+                # Unreadable bytes keep their old snapshot values.
+                fresh = buf[:this].copy()
+                for h in holes:
+                    a = max(0, h.address - region.start - pos)
+                    b = min(this, h.end - region.start - pos)
+                    if a < b:
+                        fresh[a:b] = snap_old[pos + a:pos + b]
+                snap_new.write(memoryview(fresh))
+            else:
+                snap_new.write(memoryview(buf[:this]))
             yield done_before + pos + this
+        snap_new.truncate(region.size)
     del snap_old
-    out = RegionMatches(region.start, region.size, mask=np.packbits(new_mask), snapshot=name,
-                        count=int(new_mask.sum()))
+    out = RegionMatches(region.start, region.size, mask=np.concatenate(packed), snapshot=name,
+                        count=count)
     return out, unreadable
 
 
 def undo(state: ScanState) -> ScanState:
-    """The state before the last step; its snapshot files are kept."""
+    """The state before the last step (one step of undo is kept)."""
     if not state.history:
         raise InvalidInput("there is no earlier scan step to go back to")
     previous = state.history[-1]
     _drop_files(state, keep=previous)
-    return replace(previous, history=state.history[:-1])
+    return replace(previous, history=[])
 
 
 # -- helpers ------------------------------------------------------------------------------------
+
+def _all_set(n: int) -> np.ndarray:
+    """Packed bits for n positions, all candidates."""
+    out = np.full((n + 7) // 8, 0xFF, dtype=np.uint8)
+    if n % 8:
+        out[-1] = (0xFF << (8 - n % 8)) & 0xFF
+    return out
+
+
+def _check_chunk(limits: ScanLimits, align: int) -> None:
+    # Dense masks are packed per chunk: a chunk must hold whole bytes of bits.
+    if limits.chunk % (8 * align):
+        raise InvalidInput(f"the scan chunk ({limits.chunk}) must be a multiple of "
+                           f"8 x the alignment ({align})")
+
 
 def _without_history(state: ScanState) -> ScanState:
     return replace(state, history=[])
 
 
 def _drop_files(state: ScanState, keep: ScanState) -> None:
-    kept = {r.snapshot for s in (keep, *state.history) for r in s.regions if r.snapshot}
+    """Delete ``state``'s snapshot files that ``keep`` does not use."""
+    kept = {r.snapshot for r in keep.regions if r.snapshot}
     for r in state.regions:
         if r.snapshot and r.snapshot not in kept and os.path.exists(r.snapshot):
             os.unlink(r.snapshot)
