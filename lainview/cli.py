@@ -5,7 +5,8 @@
     lainview read PID ADDR LEN [--raw]
     lainview write PID ADDR HEXBYTES
     lainview journal [--pid PID] [--json]
-    lainview revert ENTRY... | --pid PID [--force]
+    lainview revert ENTRY... | --pid PID | --kernel [--force]
+    lainview ksyms | kread | kwrite | kmod | kinfo   (kernel symbols: see kcli.py)
 
 With no subcommand, lainview opens the GUI.
 """
@@ -20,6 +21,7 @@ import time
 from .backend.errors import LainviewError
 from .backend.memory import ReadResult, parse_address, parse_hex_bytes, parse_size
 from .backend.service import BACKENDS, Backend
+from . import kcli
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
@@ -49,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="lainview", description="Inspect and edit the memory of Linux processes.")
     parser.add_argument("--backend", choices=BACKENDS, default="auto",
                         help="process-memory backend (default: lainmemu if loaded, else /proc)")
+    kcli.add_global_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("ps", help="list processes and whether lainview can attach")
@@ -78,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pid", type=_pid, help="revert every write to this process")
     p.add_argument("--force", action="store_true",
                    help="revert even where the memory changed since the write")
+    kcli.add_revert_option(p)
+    kcli.add_subcommands(sub)
     return parser
 
 
@@ -180,11 +185,17 @@ def _cmd_journal(backend: Backend, args) -> int:
 
 
 def _cmd_revert(backend: Backend, args) -> int:
-    if bool(args.entries) == bool(args.pid):
-        print("lainview revert: give journal entry ids or --pid PID (not both)", file=sys.stderr)
+    if sum((bool(args.entries), bool(args.pid), args.kernel)) != 1:
+        print("lainview revert: give journal entry ids, --pid PID or --kernel (one of them)",
+              file=sys.stderr)
         return EXIT_USAGE
-    outcomes = backend.revert(args.entries or None, pid=args.pid, force=args.force,
-                              backend=args.backend).result()
+    kernel_ids, process_ids = kcli.partition_entries(backend, args.entries)
+    outcomes = []
+    if args.kernel or kernel_ids:
+        outcomes += kcli.revert_kernel(backend, args, kernel_ids or None)
+    if args.pid or process_ids:
+        outcomes += backend.revert(process_ids or None, pid=args.pid, force=args.force,
+                                   backend=args.backend).result()
     if not outcomes:
         print("nothing to revert", file=sys.stderr)
     failed = False
@@ -195,7 +206,7 @@ def _cmd_revert(backend: Backend, args) -> int:
 
 
 COMMANDS = {"ps": _cmd_ps, "maps": _cmd_maps, "read": _cmd_read, "write": _cmd_write,
-            "journal": _cmd_journal, "revert": _cmd_revert}
+            "journal": _cmd_journal, "revert": _cmd_revert, **kcli.KCOMMANDS}
 
 
 def run_cli(argv: list[str]) -> int:
