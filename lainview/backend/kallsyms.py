@@ -64,6 +64,8 @@ def type_meaning(letter: str) -> str:
     return f"{type_kind(letter)}, {scope}" if scope else type_kind(letter)
 
 
+_KNOWN_LETTERS = frozenset("".join(_KINDS) + "".join(_KINDS).upper() + "".join(_SPECIAL) + "?")
+
 # Words accepted wherever a type filter is given, mapped to their letters.
 TYPE_WORDS = {
     "text": "Tt", "data": "Dd", "bss": "Bb", "rodata": "Rr", "read-only": "Rr",
@@ -84,7 +86,7 @@ def type_letters(spec: str) -> str:
             letters.append("ABCDGIRSTUVW")
         elif part == "local":
             letters.append("abcdgirstuvw")
-        elif part.isascii() and part.isalpha() or part == "?":
+        elif all(c in _KNOWN_LETTERS for c in part):
             letters.append(part)
         else:
             raise InvalidInput(
