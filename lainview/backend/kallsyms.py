@@ -148,6 +148,7 @@ class SymbolTable:
         self.hidden_reason = hidden_reason if self.addresses_hidden else None
         self._by_name: dict[str, int | list[int]] | None = None
         self._sorted: tuple[np.ndarray, np.ndarray] | None = None
+        self._blob: tuple[np.ndarray, np.ndarray] | None = None
 
     @classmethod
     def empty(cls, source: str = "") -> "SymbolTable":
@@ -272,9 +273,36 @@ class SymbolTable:
             idx = idx[np.isin(self.types[idx], letters)]
         if not pattern:
             return idx
+        if (mode == "substring" or mode == "auto" and not any(c in pattern for c in "*?[")) \
+                and "\n" not in pattern:
+            hits = self._substring_hits(pattern)
+            return idx[np.isin(idx, hits, assume_unique=True)] if len(idx) != len(self) \
+                else hits
         match = _name_matcher(pattern, mode)
         names = self.names
         return np.fromiter((i for i in idx.tolist() if match(names[i])), dtype=np.int64)
+
+    def _substring_hits(self, pattern: str) -> np.ndarray:
+        """Indices of names containing ``pattern`` (ignoring case): a
+        vectorised search over all names joined into one lower-case buffer."""
+        if self._blob is None:
+            encoded = [n.lower().encode("utf-8", "surrogateescape") for n in self.names]
+            lengths = np.fromiter((len(e) + 1 for e in encoded), dtype=np.int64,
+                                  count=len(encoded))
+            line_of = np.repeat(np.arange(len(encoded), dtype=np.int32), lengths)
+            self._blob = (np.frombuffer(b"\n".join(encoded) + b"\n", dtype=np.uint8), line_of)
+        blob, line_of = self._blob
+        needle = np.frombuffer(pattern.lower().encode("utf-8", "surrogateescape"),
+                               dtype=np.uint8)
+        k = len(needle)
+        if k == 0 or k > len(blob):
+            return np.zeros(0, dtype=np.int64)
+        pos = np.flatnonzero(blob[:len(blob) - k + 1] == needle[0])
+        for j in range(1, k):
+            pos = pos[blob[pos + j] == needle[j]]
+        mask = np.zeros(len(self), dtype=bool)
+        mask[line_of[pos]] = True
+        return np.flatnonzero(mask)
 
     # -- construction helpers ---------------------------------------------------------------------
     def with_hidden_reason(self, reason: str | None) -> "SymbolTable":

@@ -233,3 +233,13 @@ def test_hostile_input_matches_the_line_parser_or_is_refused(pieces):
     assert np.array_equal(got.types, expected.types)
     assert [got.modules[m] for m in got.module_ids] == [
         expected.modules[m] for m in expected.module_ids]
+
+
+@pytest.mark.parametrize("pattern", ["s", "sched", "SCHED_", "e_", "do_sys_op", "_stext",
+                                     "lainview_nothing", "t\u00e9"])
+def test_vectorised_substring_equals_a_plain_search(real_table, pattern):
+    expected = [i for i, n in enumerate(real_table.names) if pattern.lower() in n.lower()]
+    assert real_table.select(pattern, mode="substring").tolist() == expected
+    text = real_table.select(types="t")
+    assert real_table.select(pattern, mode="substring", candidates=text).tolist() == [
+        i for i in expected if real_table.names[i] and chr(real_table.types[i]) == "t"]
