@@ -19,7 +19,8 @@ QT_RUNTIME_DEBS="libglib2.0-0 libgl1 libegl1 libfontconfig1 libxkbcommon0 libdbu
 # The xcb platform plugin, for a real window on an X display.
 QT_XCB_DEBS="libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1"
 PYTHON_DEBS="python3 python3-venv python3-pip"
-TEST_DEBS="util-linux procps"
+# gcc and gdb build and dump the test fixtures (a kmem stand-in, ELF images, cores).
+TEST_DEBS="util-linux procps gcc libc6-dev gdb"
 
 apt_ensure() {
     local missing=()

@@ -23,7 +23,7 @@ def _subcommand(argv: list[str]) -> str | None:
     """The CLI subcommand in ``argv``, skipping global options and their values."""
     tokens = iter(argv)
     for token in tokens:
-        if token in ("--backend", "--kmem"):
+        if token in ("--backend", "--kmem", "--ksource", "--image"):
             next(tokens, None)
         elif not token.startswith("-"):
             return token if token in COMMANDS else None

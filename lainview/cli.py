@@ -5,9 +5,10 @@
     lainview read PID ADDR LEN [--raw]
     lainview write PID ADDR HEXBYTES
     lainview journal [--pid PID] [--json]
-    lainview revert ENTRY... | --pid PID [--force]
+    lainview revert ENTRY... | --pid PID | --kernel [--force]
     lainview scan PID --type T (--value V | --range LO..HI | --unknown) [--session FILE]
     lainview scan --session FILE --next MODE [--value V]
+    lainview ksyms | kread | kwrite | kmod | kinfo   (kernel symbols: see kcli.py)
 
 With no subcommand, lainview opens the GUI.
 """
@@ -24,6 +25,7 @@ from .backend import scan
 from .backend.errors import InvalidInput, LainviewError
 from .backend.memory import ReadResult, parse_address, parse_hex_bytes, parse_size
 from .backend.service import BACKENDS, Backend
+from . import kcli
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
@@ -53,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="lainview", description="Inspect and edit the memory of Linux processes.")
     parser.add_argument("--backend", choices=BACKENDS, default="auto",
                         help="process-memory backend (default: lainmemu if loaded, else /proc)")
+    kcli.add_global_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("ps", help="list processes and whether lainview can attach")
@@ -82,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pid", type=_pid, help="revert every write to this process")
     p.add_argument("--force", action="store_true",
                    help="revert even where the memory changed since the write")
+    kcli.add_revert_option(p)
 
     p = sub.add_parser("scan", help="find the addresses that hold a value, then narrow them",
                        description="First scan: PID with --value, --range or --unknown. "
@@ -109,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--session", metavar="FILE", help="load/save the scan state here")
     p.add_argument("--limit", type=int, default=50, help="matches to print (default 50)")
     p.add_argument("--json", action="store_true")
+    kcli.add_subcommands(sub)
     return parser
 
 
@@ -211,11 +216,17 @@ def _cmd_journal(backend: Backend, args) -> int:
 
 
 def _cmd_revert(backend: Backend, args) -> int:
-    if bool(args.entries) == bool(args.pid):
-        print("lainview revert: give journal entry ids or --pid PID (not both)", file=sys.stderr)
+    if sum((bool(args.entries), bool(args.pid), args.kernel)) != 1:
+        print("lainview revert: give journal entry ids, --pid PID or --kernel (one of them)",
+              file=sys.stderr)
         return EXIT_USAGE
-    outcomes = backend.revert(args.entries or None, pid=args.pid, force=args.force,
-                              backend=args.backend).result()
+    kernel_ids, process_ids = kcli.partition_entries(backend, args.entries)
+    outcomes = []
+    if args.kernel or kernel_ids:
+        outcomes += kcli.revert_kernel(backend, args, kernel_ids or None)
+    if args.pid or process_ids:
+        outcomes += backend.revert(process_ids or None, pid=args.pid, force=args.force,
+                                   backend=args.backend).result()
     if not outcomes:
         print("nothing to revert", file=sys.stderr)
     failed = False
@@ -317,7 +328,8 @@ def _format_value(state, result) -> str:
 
 
 COMMANDS = {"ps": _cmd_ps, "maps": _cmd_maps, "read": _cmd_read, "write": _cmd_write,
-            "journal": _cmd_journal, "revert": _cmd_revert, "scan": _cmd_scan}
+            "journal": _cmd_journal, "revert": _cmd_revert, "scan": _cmd_scan,
+            **kcli.KCOMMANDS}
 
 
 def run_cli(argv: list[str]) -> int:

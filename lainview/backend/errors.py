@@ -156,3 +156,31 @@ def from_oserror(exc: OSError, *, op: str, address: int | None = None,
     if err == _errno.EINVAL:
         return InvalidInput(f"{op}: the kernel rejected the request as invalid", **kw)
     return LainviewError(f"{op} of {subject} failed: {os.strerror(err) if err else exc}", **kw)
+
+
+# -- kernel targets --------------------------------------------------------------------------
+
+class NoSuchSymbol(LainviewError):
+    """No kernel symbol of that name (ENOENT from the kmem device), in the
+    given module when one was named."""
+
+    default_errno = _errno.ENOENT
+
+
+class NoSuchModule(InvalidInput):
+    """The named module is not loaded (EINVAL from the kmem device), or an
+    UNLOCK found no hold to release."""
+
+    default_errno = _errno.EINVAL
+
+
+class KernelReadOnly(FaultError):
+    """A kernel write was refused because the range is read-only kernel
+    memory (code, read-only data) or not mapped; nothing was written."""
+
+
+class CapabilityMissing(LainviewError):
+    """The chosen kernel source cannot do this (e.g. write without the kmem
+    device); the message says what is missing and how to get it."""
+
+    default_errno = _errno.EOPNOTSUPP

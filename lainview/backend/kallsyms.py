@@ -1,0 +1,631 @@
+"""Kernel symbols: ``/proc/kallsyms`` (or a System.map, or a vmlinux's
+symbol table) held column by column, and the loaded modules.
+
+A kallsyms file has about 122,000 lines. They are not turned into 122,000
+objects: :class:`SymbolTable` keeps one numpy array of addresses, one of
+type letters, one of module numbers and one list of names, and builds a
+:class:`Symbol` only when one is asked for.
+
+Line grammar (``kernel/kallsyms.c``)::
+
+    ADDRESS TYPE NAME            kernel proper
+    ADDRESS TYPE NAME\\t[MODULE]  a module's symbol (also the pseudo-modules
+                                 __builtin__ftrace, bpf, ...)
+
+:func:`parse_kallsyms` parses the common layout (every address 16 hex digits,
+kernel lines first, module lines after) in a few vectorised steps and falls
+back to the line-by-line :func:`parse_kallsyms_lines`, which is the
+definition of the grammar, for anything else.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+from dataclasses import dataclass
+from typing import Iterable
+
+import numpy as np
+
+from .errors import InvalidInput, LainviewError, NoSuchModule, NoSuchSymbol
+
+KALLSYMS_PATH = "/proc/kallsyms"
+KERNEL = ""          # the module name of the kernel proper
+SIZE_HINT_CAP = 256  # bytes: the default cap of a size guessed from the next symbol
+
+_KINDS = {
+    "t": "text", "d": "data", "b": "bss", "r": "read-only data", "a": "absolute",
+    "c": "common", "g": "small data", "s": "small bss", "n": "debug",
+    "i": "indirect function", "p": "unwind",
+}
+_SPECIAL = {"W": "weak", "w": "weak", "V": "weak object", "v": "weak object",
+            "U": "undefined", "u": "unique global"}
+
+
+def type_kind(letter: str) -> str:
+    """What a type letter stands for, without its scope: "text", "data",
+    "bss", "read-only data", "weak", ... ("unknown" for letters nm does not
+    define)."""
+    return _SPECIAL.get(letter) or _KINDS.get(letter.lower(), "unknown")
+
+
+def type_scope(letter: str) -> str | None:
+    """"global" for an upper-case letter, "local" for a lower-case one; None
+    for the letters whose case means something else (weak, undefined)."""
+    if letter in _SPECIAL:
+        return None
+    return "global" if letter.isupper() else "local"
+
+
+def type_meaning(letter: str) -> str:
+    """E.g. "T" -> "text, global", "d" -> "data, local", "W" -> "weak"."""
+    scope = type_scope(letter)
+    return f"{type_kind(letter)}, {scope}" if scope else type_kind(letter)
+
+
+_KNOWN_LETTERS = frozenset("".join(_KINDS) + "".join(_KINDS).upper() + "".join(_SPECIAL) + "?")
+
+# Words accepted wherever a type filter is given, mapped to their letters.
+TYPE_WORDS = {
+    "text": "Tt", "data": "Dd", "bss": "Bb", "rodata": "Rr", "read-only": "Rr",
+    "weak": "WwVv", "absolute": "Aa",
+}
+
+
+def type_letters(spec: str) -> str:
+    """Turn a type filter ("T", "tT", "text", "data,bss", "global") into the set
+    of letters it selects. Raises InvalidInput for unknown words."""
+    letters = []
+    for part in re.split(r"[,\s]+", spec.strip()):
+        if not part:
+            continue
+        if part in TYPE_WORDS:
+            letters.append(TYPE_WORDS[part])
+        elif part == "global":
+            letters.append("ABCDGIRSTUVW")
+        elif part == "local":
+            letters.append("abcdgirstuvw")
+        elif all(c in _KNOWN_LETTERS for c in part):
+            letters.append(part)
+        else:
+            raise InvalidInput(
+                f"unknown symbol type {part!r}: give letters (T, t, D, ...) or one of "
+                f"{', '.join(sorted(TYPE_WORDS))}, global, local")
+    if not letters:
+        raise InvalidInput("empty symbol type filter")
+    return "".join(sorted(set("".join(letters))))
+
+
+@dataclass(frozen=True, slots=True)
+class Symbol:
+    """One kernel symbol. ``module`` is "" for the kernel proper;
+    ``address`` is 0 where kptr_restrict hides it (see the table's
+    ``addresses_hidden``); ``size`` is known only from an ELF symbol table."""
+
+    index: int
+    name: str
+    address: int
+    type: str
+    module: str = KERNEL
+    size: int | None = None
+
+    @property
+    def meaning(self) -> str:
+        return type_meaning(self.type)
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.module}:{self.name}" if self.module else self.name
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "address": self.address, "type": self.type,
+                "meaning": self.meaning, "module": self.module or None, "size": self.size}
+
+
+class SymbolTable:
+    """Symbols in columns. Index ``i`` is the i-th symbol of the source, in
+    its order (kernel proper first, then modules: the standard search order).
+
+    ``modules[0]`` is the kernel proper (""); ``module_ids[i]`` indexes
+    ``modules``. ``types`` holds ASCII codes of the type letters.
+    """
+
+    def __init__(self, addresses: np.ndarray, types: np.ndarray, names: list[str],
+                 module_ids: np.ndarray, modules: list[str], *, source: str = "",
+                 sizes: np.ndarray | None = None, hidden_reason: str | None = None):
+        n = len(names)
+        if not (len(addresses) == len(types) == len(module_ids) == n):
+            raise ValueError("symbol columns differ in length")
+        self.addresses = addresses
+        self.types = types
+        self.names = names
+        self.module_ids = module_ids
+        self.modules = modules
+        self.sizes = sizes
+        self.source = source
+        self.addresses_hidden = bool(n) and not bool(addresses.any())
+        self.hidden_reason = hidden_reason if self.addresses_hidden else None
+        self._by_name: dict[str, int | list[int]] | None = None
+        self._sorted: tuple[np.ndarray, np.ndarray] | None = None
+        self._blob: tuple[np.ndarray, np.ndarray] | None = None
+
+    @classmethod
+    def empty(cls, source: str = "") -> "SymbolTable":
+        return cls(np.zeros(0, np.uint64), np.zeros(0, np.uint8), [], np.zeros(0, np.int32),
+                   [KERNEL], source=source)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def __getitem__(self, index: int) -> Symbol:
+        return self.symbol(index)
+
+    def symbol(self, index: int) -> Symbol:
+        index = int(index)
+        if not 0 <= index < len(self.names):
+            raise IndexError(index)
+        size = int(self.sizes[index]) if self.sizes is not None else None
+        return Symbol(index=index, name=self.names[index], address=int(self.addresses[index]),
+                      type=chr(self.types[index]),
+                      module=self.modules[self.module_ids[index]], size=size)
+
+    def symbols(self, indices: Iterable[int]) -> list[Symbol]:
+        return [self.symbol(i) for i in indices]
+
+    # -- lookups --------------------------------------------------------------------------
+    def _name_index(self) -> dict[str, int | list[int]]:
+        if self._by_name is None:
+            index: dict[str, int | list[int]] = {}
+            for i, name in enumerate(self.names):
+                prev = index.setdefault(name, i)
+                if prev != i:
+                    if isinstance(prev, list):
+                        prev.append(i)
+                    else:
+                        index[name] = [prev, i]
+            self._by_name = index
+        return self._by_name
+
+    @property
+    def module_names(self) -> list[str]:
+        """The modules that have symbols here (not the kernel proper)."""
+        return [m for m in self.modules if m]
+
+    def has_module(self, module: str) -> bool:
+        return module in self.modules[1:]
+
+    def lookup(self, name: str, module: str | None = None) -> list[int]:
+        """Indices of every symbol named ``name`` (in ``module`` if given),
+        in the standard search order."""
+        hit = self._name_index().get(name)
+        found = [] if hit is None else ([hit] if isinstance(hit, int) else list(hit))
+        if module is not None:
+            found = [i for i in found if self.modules[self.module_ids[i]] == module]
+        return found
+
+    def find(self, name: str, module: str | None = None) -> Symbol:
+        """The first symbol named ``name`` in the standard search order (the
+        kernel proper, then modules), or only in ``module``. Raises
+        NoSuchModule if the module has no symbols here, NoSuchSymbol if
+        there is no such symbol."""
+        if module is not None and module != KERNEL and not self.has_module(module):
+            raise NoSuchModule(f"no module named {module!r} has symbols in {self.source}",
+                               op="lookup")
+        found = self.lookup(name, module)
+        if not found:
+            where = f" in module {module}" if module else ""
+            raise NoSuchSymbol(f"no symbol named {name}{where} in {self.source}", op="lookup")
+        return self.symbol(found[0])
+
+    def _sorted_addresses(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._sorted is None:
+            order = np.argsort(self.addresses, kind="stable")
+            self._sorted = (order, self.addresses[order])
+        return self._sorted
+
+    def size_hint(self, index: int, cap: int = SIZE_HINT_CAP) -> int | None:
+        """A guess at a symbol's size: its ELF size if known, else the
+        distance to the next higher symbol address, at most ``cap``. None
+        when addresses are hidden."""
+        if self.sizes is not None and int(self.sizes[index]):
+            return min(int(self.sizes[index]), cap)
+        if self.addresses_hidden:
+            return None
+        _, sorted_addr = self._sorted_addresses()
+        address = self.addresses[index]
+        j = int(np.searchsorted(sorted_addr, address, side="right"))
+        if j >= len(sorted_addr):
+            return cap
+        return int(max(1, min(int(sorted_addr[j]) - int(address), cap)))
+
+    def symbol_at(self, address: int) -> Symbol | None:
+        """The symbol with the highest address <= ``address`` (to name where a
+        pointer points), or None."""
+        if self.addresses_hidden or not len(self):
+            return None
+        order, sorted_addr = self._sorted_addresses()
+        j = int(np.searchsorted(sorted_addr, np.uint64(address), side="right")) - 1
+        return self.symbol(int(order[j])) if j >= 0 else None
+
+    # -- filtering ----------------------------------------------------------------------------
+    def select(self, pattern: str | None = None, *, mode: str = "auto",
+               module: str | None = None, types: str | None = None,
+               candidates: np.ndarray | None = None) -> np.ndarray:
+        """Indices (ascending) of the symbols that match.
+
+        ``mode``: "substring", "glob", "regex", or "auto" (glob when the
+        pattern has * ? or [, else substring). Substring and glob ignore
+        case. ``module``: a module name, or "" for the kernel proper.
+        ``types``: a type filter as :func:`type_letters` reads it.
+        ``candidates``: narrow an earlier result instead of the whole table.
+        Raises InvalidInput for a bad regex, type or mode."""
+        idx = np.arange(len(self)) if candidates is None else np.asarray(candidates)
+        if module is not None:
+            try:
+                mod_id = self.modules.index(module)
+            except ValueError:
+                return np.zeros(0, dtype=np.int64)
+            keep = self.module_ids[idx] == mod_id
+            idx = idx[keep]
+        if types:
+            letters = np.frombuffer(type_letters(types).encode("ascii"), dtype=np.uint8)
+            idx = idx[np.isin(self.types[idx], letters)]
+        if not pattern:
+            return idx
+        if (mode == "substring" or mode == "auto" and not any(c in pattern for c in "*?[")) \
+                and "\n" not in pattern:
+            hits = self._substring_hits(pattern)
+            return idx[np.isin(idx, hits, assume_unique=True)] if len(idx) != len(self) \
+                else hits
+        match = _name_matcher(pattern, mode)
+        names = self.names
+        return np.fromiter((i for i in idx.tolist() if match(names[i])), dtype=np.int64)
+
+    def _substring_hits(self, pattern: str) -> np.ndarray:
+        """Indices of names containing ``pattern`` (ignoring case): a
+        vectorised search over all names joined into one lower-case buffer."""
+        if self._blob is None:
+            encoded = [n.lower().encode("utf-8", "surrogateescape") for n in self.names]
+            lengths = np.fromiter((len(e) + 1 for e in encoded), dtype=np.int64,
+                                  count=len(encoded))
+            line_of = np.repeat(np.arange(len(encoded), dtype=np.int32), lengths)
+            self._blob = (np.frombuffer(b"\n".join(encoded) + b"\n", dtype=np.uint8), line_of)
+        blob, line_of = self._blob
+        needle = np.frombuffer(pattern.lower().encode("utf-8", "surrogateescape"),
+                               dtype=np.uint8)
+        k = len(needle)
+        if k == 0 or k > len(blob):
+            return np.zeros(0, dtype=np.int64)
+        pos = np.flatnonzero(blob[:len(blob) - k + 1] == needle[0])
+        for j in range(1, k):
+            pos = pos[blob[pos + j] == needle[j]]
+        mask = np.zeros(len(self), dtype=bool)
+        mask[line_of[pos]] = True
+        return np.flatnonzero(mask)
+
+    # -- construction helpers ---------------------------------------------------------------------
+    def with_hidden_reason(self, reason: str | None) -> "SymbolTable":
+        if self.addresses_hidden:
+            self.hidden_reason = reason
+        return self
+
+
+def _name_matcher(pattern: str, mode: str):
+    if mode == "auto":
+        mode = "glob" if any(c in pattern for c in "*?[") else "substring"
+    if mode == "substring":
+        needle = pattern.lower()
+        return lambda name: needle in name.lower()
+    if mode == "glob":
+        rx = re.compile(fnmatch.translate(pattern), re.IGNORECASE)
+        return lambda name: rx.match(name) is not None
+    if mode == "regex":
+        try:
+            rx = re.compile(pattern)
+        except re.error as exc:
+            raise InvalidInput(f"bad regular expression {pattern!r}: {exc}") from None
+        return lambda name: rx.search(name) is not None
+    raise InvalidInput(f"unknown match mode {mode!r}: substring, glob, regex or auto")
+
+
+# -- parsing -----------------------------------------------------------------------------------
+
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+
+
+def _bad(lineno: int, line: str, why: str) -> InvalidInput:
+    return InvalidInput(f"kallsyms line {lineno}: {why}: {line[:120]!r}", op="kallsyms")
+
+
+def parse_kallsyms_lines(text: str, *, source: str = "") -> SymbolTable:
+    """Parse kallsyms text line by line; the grammar's definition.
+
+    A line is ``ADDRESS TYPE NAME`` or ``ADDRESS TYPE NAME [MODULE]`` with
+    whitespace between fields: ADDRESS is 1 to 16 hex digits, TYPE one
+    printable ASCII character, MODULE non-empty. Blank lines are skipped.
+    Raises InvalidInput naming the first malformed line."""
+    addresses: list[int] = []
+    types: list[str] = []
+    names: list[str] = []
+    mod_ids: list[int] = []
+    modules = [KERNEL]
+    mod_index = {KERNEL: 0}
+    for lineno, line in enumerate(text.split("\n"), 1):
+        fields = line.split()
+        if not fields:
+            continue
+        if len(fields) not in (3, 4):
+            raise _bad(lineno, line, f"{len(fields)} fields, expected 3 or 4")
+        addr, letter, name = fields[0], fields[1], fields[2]
+        if not 1 <= len(addr) <= 16 or not _HEX_DIGITS.issuperset(addr):
+            raise _bad(lineno, line, "the address is not 1 to 16 hex digits")
+        if len(letter) != 1 or not (letter.isascii() and letter.isprintable()):
+            raise _bad(lineno, line, "the type is not one ASCII letter")
+        module = KERNEL
+        if len(fields) == 4:
+            tag = fields[3]
+            if len(tag) < 3 or tag[0] != "[" or tag[-1] != "]":
+                raise _bad(lineno, line, "the fourth field is not [module]")
+            module = tag[1:-1]
+        addresses.append(int(addr, 16))
+        types.append(letter)
+        names.append(name)
+        if module not in mod_index:
+            mod_index[module] = len(modules)
+            modules.append(module)
+        mod_ids.append(mod_index[module])
+    return SymbolTable(np.array(addresses, dtype=np.uint64),
+                       np.frombuffer("".join(types).encode("ascii"), dtype=np.uint8).copy(),
+                       names, np.array(mod_ids, dtype=np.int32), modules, source=source)
+
+
+def _fast_block(text: str, stride: int):
+    """Columns of a block whose every line has exactly ``stride`` fields and a
+    16-digit address, or None when the block is not that regular."""
+    lines = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
+    tokens = text.split()
+    if len(tokens) != stride * lines:
+        return None
+    addr_tokens = tokens[0::stride]
+    if addr_tokens and set(map(len, addr_tokens)) != {16}:
+        return None
+    try:
+        raw = bytes.fromhex("".join(addr_tokens))
+        letters = "".join(tokens[1::stride]).encode("ascii")
+    except (ValueError, UnicodeEncodeError):
+        return None
+    if len(letters) != lines or any(c <= 32 or c >= 127 for c in set(letters)):
+        return None
+    addresses = np.frombuffer(raw, dtype=">u8").astype(np.uint64)
+    types = np.frombuffer(letters, dtype=np.uint8)
+    return addresses, types, tokens[2::stride], (tokens[3::stride] if stride == 4 else None)
+
+
+def parse_kallsyms(data: bytes | str, *, source: str = "") -> SymbolTable:
+    """Parse the whole of a kallsyms file (or System.map) in a few vectorised
+    steps; the result equals :func:`parse_kallsyms_lines`'s. Raises
+    InvalidInput naming the first malformed line."""
+    text = data.decode("utf-8", "surrogateescape") if isinstance(data, bytes) else data
+    tab = text.find("\t")
+    split_at = len(text) if tab < 0 else text.rfind("\n", 0, tab) + 1
+    kernel_part, module_part = text[:split_at], text[split_at:]
+    kernel = _fast_block(kernel_part, 3)
+    modules = _fast_block(module_part, 4) if module_part else (
+        np.zeros(0, np.uint64), np.zeros(0, np.uint8), [], [])
+    if kernel is None or modules is None:
+        return parse_kallsyms_lines(text, source=source)
+    mod_tags = modules[3]
+    module_list = [KERNEL]
+    mod_index: dict[str, int] = {KERNEL: 0}
+    mod_ids = np.zeros(len(kernel[2]) + len(mod_tags), dtype=np.int32)
+    base = len(kernel[2])
+    for j, tag in enumerate(mod_tags):
+        got = mod_index.get(tag)
+        if got is None:
+            if len(tag) < 3 or tag[0] != "[" or tag[-1] != "]":
+                return parse_kallsyms_lines(text, source=source)
+            got = mod_index[tag] = len(module_list)
+            module_list.append(tag[1:-1])
+        mod_ids[base + j] = got
+    # Two tags can name one module only if the line parser would also merge
+    # them; tags are the full "[name]" string, so they cannot.
+    addresses = np.concatenate([kernel[0], modules[0]]) if len(mod_tags) else kernel[0]
+    types = np.concatenate([kernel[1], modules[1]]) if len(mod_tags) else kernel[1]
+    names = kernel[2] + modules[2] if len(mod_tags) else kernel[2]
+    return SymbolTable(addresses, types, names, mod_ids, module_list, source=source)
+
+
+def read_proc_file(path: str) -> bytes:
+    """The whole of a /proc file (whose st_size is 0), in large reads."""
+    with open(path, "rb", buffering=0) as f:
+        chunks = []
+        while True:
+            chunk = f.read(1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _capabilities_effective(proc: str) -> int:
+    try:
+        with open(f"{proc}/self/status") as f:
+            for line in f:
+                if line.startswith("CapEff:"):
+                    return int(line.split()[1], 16)
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def _sysctl_int(proc: str, name: str) -> int | None:
+    try:
+        with open(f"{proc}/sys/kernel/{name}") as f:
+            return int(f.read().strip())
+    except (OSError, ValueError):
+        return None
+
+
+CAP_SYSLOG = 34
+
+
+def hidden_addresses_reason(proc: str = "/proc") -> str:
+    """Why /proc/kallsyms shows zero addresses to this process, and what to do
+    (the kernel's kallsyms_show_value() rules)."""
+    restrict = _sysctl_int(proc, "kptr_restrict")
+    paranoid = _sysctl_int(proc, "perf_event_paranoid")
+    has_syslog = bool(_capabilities_effective(proc) >> CAP_SYSLOG & 1)
+    if restrict is not None and restrict >= 2:
+        return ("kernel.kptr_restrict is 2: the kernel hides symbol addresses from "
+                "everyone, root included (as root: sysctl kernel.kptr_restrict=1)")
+    if restrict == 1 or (restrict == 0 and paranoid is not None and paranoid > 1):
+        why = (f"kernel.kptr_restrict is 1" if restrict == 1 else
+               f"kernel.perf_event_paranoid is {paranoid} (> 1)")
+        if has_syslog:
+            return (f"{why} and addresses are shown only to CAP_SYSLOG, which this "
+                    "process has; the file was probably opened without it")
+        return (f"{why}: the kernel shows symbol addresses only to processes with "
+                "CAP_SYSLOG (run lainview as root)")
+    return ("every address is zero: the kernel hid them (kptr_restrict) when the "
+            "file was opened (run lainview as root)")
+
+
+def load_kallsyms(path: str = KALLSYMS_PATH, *, proc: str = "/proc") -> SymbolTable:
+    """Read and parse ``path``. When every address is zero, the table still
+    has every name and says why in ``hidden_reason``. Raises
+    LainviewError when the file cannot be read, InvalidInput when it is
+    malformed."""
+    try:
+        data = read_proc_file(path)
+    except OSError as exc:
+        raise LainviewError(f"cannot read {path}: {os.strerror(exc.errno)}", op="kallsyms",
+                            errno=exc.errno) from None
+    table = parse_kallsyms(data, source=path)
+    if table.addresses_hidden:
+        table.hidden_reason = hidden_addresses_reason(proc)
+    return table
+
+
+# -- modules -----------------------------------------------------------------------------------
+
+PSEUDO_MODULES = frozenset({"bpf", "kprobes"})
+
+
+def is_pseudo_module(name: str) -> bool:
+    """kallsyms tags that are not loadable modules: ftrace trampolines
+    (__builtin__ftrace), BPF programs, kprobe insns."""
+    return name.startswith("__builtin__") or name in PSEUDO_MODULES
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleInfo:
+    """A module from /proc/modules (``loaded``) or only seen in kallsyms."""
+
+    name: str
+    size: int | None = None
+    refcount: int | None = None
+    holders: tuple[str, ...] = ()
+    state: str | None = None
+    address: int | None = None
+    loaded: bool = True
+    pseudo: bool = False
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "size": self.size, "refcount": self.refcount,
+                "holders": list(self.holders), "state": self.state,
+                "address": self.address, "loaded": self.loaded, "pseudo": self.pseudo}
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleList:
+    modules: tuple[ModuleInfo, ...]
+    source: str
+    note: str | None = None
+
+    def get(self, name: str) -> ModuleInfo | None:
+        for m in self.modules:
+            if m.name == name:
+                return m
+        return None
+
+
+def parse_proc_modules(text: str) -> list[ModuleInfo]:
+    """Parse /proc/modules: ``name size refcount holders, state address``.
+    Raises InvalidInput on a malformed line."""
+    out = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        fields = line.split()
+        if not fields:
+            continue
+        if len(fields) < 3:
+            raise InvalidInput(f"/proc/modules line {lineno} is malformed: {line!r}")
+        try:
+            size = int(fields[1])
+            refcount = None if fields[2] == "-" else int(fields[2])
+        except ValueError:
+            raise InvalidInput(f"/proc/modules line {lineno} is malformed: {line!r}") from None
+        holders = ()
+        if len(fields) > 3 and fields[3] != "-":
+            holders = tuple(h for h in fields[3].split(",") if h)
+        state = fields[4] if len(fields) > 4 else None
+        address = None
+        if len(fields) > 5:
+            try:
+                address = int(fields[5], 16)
+            except ValueError:
+                address = None
+        out.append(ModuleInfo(fields[0], size, refcount, holders, state, address))
+    return out
+
+
+def list_modules(table: SymbolTable | None = None, *, proc: str = "/proc") -> ModuleList:
+    """The loaded modules with their holders from /proc/modules; modules that
+    only kallsyms knows (pseudo-modules, or every module when /proc/modules
+    does not exist) are added after them, marked ``loaded=False``."""
+    path = f"{proc}/modules"
+    note = None
+    try:
+        with open(path) as f:
+            mods = parse_proc_modules(f.read())
+        source = path
+    except FileNotFoundError:
+        mods = []
+        source = "kallsyms"
+        note = (f"{path} does not exist: this kernel was built without loadable-module "
+                "support (CONFIG_MODULES=n), so there is nothing to hold; the names "
+                "below are kallsyms pseudo-modules")
+    except OSError as exc:
+        mods = []
+        source = "kallsyms"
+        note = f"cannot read {path}: {os.strerror(exc.errno)}; holders are unknown"
+    known = {m.name for m in mods}
+    if table is not None:
+        for name in table.module_names:
+            if name not in known:
+                pseudo = is_pseudo_module(name)
+                mods.append(ModuleInfo(name, loaded=False, pseudo=pseudo))
+                known.add(name)
+    return ModuleList(tuple(mods), source, note)
+
+
+def filter_symbols(table: SymbolTable, pattern: str | None = None, **kw) -> list[Symbol]:
+    """Convenience: :meth:`SymbolTable.select` as Symbol objects."""
+    return table.symbols(table.select(pattern, **kw))
+
+
+def system_map_table(path: str) -> SymbolTable:
+    """A System.map file (same grammar as kallsyms, no modules)."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as exc:
+        raise LainviewError(f"cannot read {path}: {os.strerror(exc.errno)}", op="symbols",
+                            errno=exc.errno) from None
+    return parse_kallsyms(data, source=path)
+
+
+__all__ = ["Symbol", "SymbolTable", "ModuleInfo", "ModuleList", "parse_kallsyms",
+           "parse_kallsyms_lines", "load_kallsyms", "list_modules", "parse_proc_modules",
+           "type_kind", "type_scope", "type_meaning", "type_letters", "hidden_addresses_reason",
+           "is_pseudo_module", "filter_symbols", "system_map_table"]

@@ -1,0 +1,206 @@
+"""The k* subcommands: on this machine's real kallsyms, on a gcc-built image,
+and (writes, journal, revert) through the preloaded kmem stand-in."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lainview.backend.journal import default_journal_path
+from lainview.cli import run_cli
+
+FAKE_C = Path(__file__).parent / "backend" / "fake_kmem.c"
+KALLSYMS = "/proc/kallsyms"
+needs_kallsyms = pytest.mark.skipif(not os.access(KALLSYMS, os.R_OK),
+                                    reason=f"{KALLSYMS} is not readable here")
+no_device = not os.path.exists("/dev/lainkmem")
+
+
+@needs_kallsyms
+def test_ksyms_lists_every_real_symbol(capsys):
+    assert run_cli(["ksyms"]) == 0
+    out, err = capsys.readouterr()
+    lines = out.splitlines()
+    with open(KALLSYMS, "rb") as f:
+        real = f.read().decode().splitlines()
+    assert len(lines) == len(real)
+    assert lines == real
+    assert f"{len(real)} of {len(real)} symbols" in err
+
+
+@needs_kallsyms
+def test_ksyms_filters_and_json(capsys):
+    assert run_cli(["ksyms", "_st*xt", "--type", "T", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert "_stext" in {r["name"] for r in rows}
+    assert all(r["type"] == "T" and r["meaning"] == "text, global" for r in rows)
+    assert run_cli(["ksyms", "^_stext$", "--regex"]) == 0
+    assert capsys.readouterr().out.split()[1:] == ["T", "_stext"]
+    assert run_cli(["ksyms", "--module", "lainview_no_module"]) == 1
+    assert "no module named" in capsys.readouterr().err
+
+
+@needs_kallsyms
+def test_kinfo_states_source_and_capabilities(capsys):
+    assert run_cli(["kinfo", "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["source"] in ("kmem", "kcore", "kallsyms")
+    assert "list" in info["capabilities"]
+    for cap in ("read", "write", "hold"):
+        assert (cap in info["capabilities"]) != (cap in info["missing"])
+    assert info["symbols"] > 1000
+    assert run_cli(["kinfo"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"source: {info['source']}\nreason: ")
+
+
+@needs_kallsyms
+@pytest.mark.skipif(not no_device or os.access("/proc/kcore", os.R_OK),
+                    reason="a kmem device or /proc/kcore is present: reads would work")
+def test_kread_without_a_source_says_what_is_missing(capsys):
+    assert run_cli(["kread", "_stext", "16"]) == 1
+    err = capsys.readouterr().err
+    assert "_stext: type T (text, global) at 0x" in err
+    assert "needs the kmem device or /proc/kcore" in err
+    assert "lainko" in err
+
+
+@needs_kallsyms
+def test_kread_unknown_symbol(capsys):
+    assert run_cli(["kread", "lainview_no_such_symbol", "8"]) == 1
+    assert "no symbol named lainview_no_such_symbol" in capsys.readouterr().err
+
+
+@needs_kallsyms
+@pytest.mark.skipif(not no_device, reason="the kmem device is present")
+def test_kwrite_without_the_device_writes_nothing(capsys, tmp_path):
+    assert run_cli(["kwrite", "_stext", "90", "--yes"]) == 1
+    err = capsys.readouterr().err
+    assert "cannot write" in err and "kmem device" in err
+    journal = default_journal_path()
+    assert not journal.exists() or "_stext" not in journal.read_text()
+
+
+def test_kread_from_an_image(tmp_path, capsys):
+    if not shutil.which("gcc"):
+        pytest.skip("gcc is needed to build a test image")
+    (tmp_path / "img.c").write_text(
+        'const char linux_banner[] = "Linux version 9.9.9-lainview";\n'
+        "void _start(void) { for (;;) ; }\n")
+    image = tmp_path / "vmlinux"
+    subprocess.run(["gcc", "-nostdlib", "-static", "-no-pie", "-o", str(image),
+                    str(tmp_path / "img.c")], check=True)
+    assert run_cli([f"--image={image}", "kread", "linux_banner", "--raw"]) == 0
+    assert capsys.readouterr().out == "Linux version 9.9.9-lainview\0"
+    assert run_cli([f"--image={image}", "kwrite", "linux_banner", "00", "--yes"]) == 1
+    assert "read-only snapshot" in capsys.readouterr().err
+
+
+# -- writes through the preloaded kmem stand-in --------------------------------------------------------
+
+@pytest.fixture
+def fake(tmp_path):
+    if not shutil.which("gcc"):
+        pytest.skip("gcc is needed to build the kmem stand-in")
+    lib = tmp_path / "fake_kmem.so"
+    subprocess.run(["gcc", "-shared", "-fPIC", "-O1", "-o", str(lib), str(FAKE_C), "-ldl"],
+                   check=True)
+    node = tmp_path / "kmem"
+    mem = bytearray(4096)
+    mem[0:8] = b"VARVALUE"
+    mem[64:72] = b"READONLY"
+    mem[128:136] = (256).to_bytes(8, "little")
+    mem[256:264] = b"POINTED!"
+    node.write_bytes(bytes(mem))
+    env = dict(os.environ, LD_PRELOAD=str(lib), FAKE_KMEM_PATH=str(node),
+               XDG_STATE_HOME=str(tmp_path / "state"))
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "lainview", f"--kmem={node}", *args],
+                              env=env, capture_output=True, text=True, timeout=60)
+    run.node = node
+    return run
+
+
+def test_kinfo_with_the_device(fake):
+    info = json.loads(fake("kinfo", "--json").stdout)
+    assert info["source"] == "kmem"
+    assert set(info["capabilities"]) == {"list", "read", "write", "hold"}
+    assert "--kmem" in info["reason"]
+
+
+def test_kwrite_needs_yes(fake):
+    proc = fake("kwrite", "fake_var", "41 42")
+    assert proc.returncode == 2
+    assert "old 56 41" in proc.stdout and "new 41 42" in proc.stdout
+    assert "add --yes" in proc.stderr
+    assert fake.node.read_bytes()[:8] == b"VARVALUE"
+
+
+def test_kwrite_journal_and_revert(fake):
+    proc = fake("kwrite", "fake_var", "4e 45 57", "--yes")
+    assert proc.returncode == 0, proc.stderr
+    assert "old 56 41 52" in proc.stdout and "new 4e 45 57" in proc.stdout
+    assert fake.node.read_bytes()[:8] == b"NEWVALUE"
+    entries = json.loads(fake("journal", "--json").stdout)
+    assert len(entries) == 1
+    entry = entries[0]
+    assert entry["target"]["kind"] == "kernel" and entry["target"]["symbol"] == "fake_var"
+    assert entry["target"]["indirect"] is False
+    assert (entry["old"], entry["new"], entry["status"]) == ("564152", "4e4557", "ok")
+
+    proc = fake("kwrite", "fake_ptr", "21 21", "--indirect", "--yes")
+    assert proc.returncode == 0, proc.stderr
+    assert "at 0x100" in proc.stdout
+    assert fake.node.read_bytes()[256:264] == b"!!INTED!"
+
+    proc = fake("revert", "--kernel")
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    assert proc.stdout.count(": reverted:") == 2
+    assert fake.node.read_bytes()[:8] == b"VARVALUE"
+    assert fake.node.read_bytes()[256:264] == b"POINTED!"
+    assert "nothing to revert" in fake("revert", "--kernel").stderr
+
+
+def test_revert_by_id_and_conflict(fake):
+    fake("kwrite", "fake_var", "58", "--yes")
+    mem = bytearray(fake.node.read_bytes())
+    mem[0] = ord("Z")       # someone else changed it since
+    fake.node.write_bytes(bytes(mem))
+    proc = fake("revert", "1")
+    assert proc.returncode == 1 and "conflict" in proc.stdout
+    proc = fake("revert", "1", "--force")
+    assert proc.returncode == 0 and fake.node.read_bytes()[:1] == b"V"
+
+
+def test_kwrite_read_only_symbol_is_explained(fake):
+    proc = fake("kwrite", "fake_ro", "00", "--yes")
+    assert proc.returncode == 1
+    assert "read-only kernel memory" in proc.stderr and "nothing was written" in proc.stderr
+    entries = json.loads(fake("journal", "--json").stdout)
+    assert entries[0]["status"] == "failed"
+    assert fake.node.read_bytes()[64:72] == b"READONLY"
+
+
+def test_kread_through_the_device(fake):
+    proc = fake("kread", "fake_ptr", "8", "--indirect", "--json")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert bytes.fromhex(out["data"]) == b"POINTED!" and out["pointer"] == 256
+    proc = fake("kread", "fake_var", "8", "--module", "nomod")
+    assert proc.returncode == 1 and "no loaded module named nomod" in proc.stderr
+
+
+def test_kmod_hold_and_release(fake):
+    assert fake("kmod", "hold", "fakemod").returncode == 0
+    proc = fake("kmod", "hold", "ext9")
+    assert proc.returncode == 1 and "cannot hold module ext9" in proc.stderr
+    # The stand-in forgets holds between processes; the device keeps them.
+    proc = fake("kmod", "release", "fakemod")
+    assert proc.returncode == 1 and "no hold on it is left" in proc.stderr
