@@ -234,6 +234,33 @@ def values_at(buf: np.ndarray, scan_type: ScanType, align: int, count: int) -> n
     return np.ndarray((count,), dtype=scan_type.dtype, buffer=buf, offset=0, strides=(align,))
 
 
+def find_values(buf: np.ndarray, scan_type: ScanType, align: int, count: int,
+                cond: Condition) -> tuple[np.ndarray, np.ndarray]:
+    """Position indices (ascending) among ``count`` positions 0, align, ...
+    whose value satisfies a first-scan ``cond``, and those values.
+
+    When positions overlap (align smaller than the type), the buffer is
+    viewed once per phase with the type's own stride, which numpy compares
+    twice as fast as one overlapping view."""
+    size = scan_type.size
+    if align >= size or size % align or count <= 0:
+        values = values_at(buf, scan_type, align, count)
+        idx = np.flatnonzero(evaluate(values, cond))
+        return idx, values[idx]
+    phases = size // align
+    found_idx, found_val = [], []
+    for phase in range(min(phases, count)):
+        n = (count - phase + phases - 1) // phases
+        view = np.ndarray((n,), dtype=scan_type.dtype, buffer=buf, offset=phase * align,
+                          strides=(size,))
+        hit = np.flatnonzero(evaluate(view, cond))
+        found_idx.append(hit * phases + phase)
+        found_val.append(view[hit])
+    idx = np.concatenate(found_idx)
+    order = np.argsort(idx, kind="stable")
+    return idx[order], np.concatenate(found_val)[order]
+
+
 def evaluate(cur: np.ndarray, cond: Condition, prev: np.ndarray | None = None) -> np.ndarray:
     """Boolean mask of the values satisfying ``cond`` (``prev``: last values)."""
     mode, tol = cond.mode, cond.tolerance
@@ -462,13 +489,12 @@ def first_scan(session: ProcessSession, scan_type: ScanType, cond: Condition, *,
                 offs.append(found + pos)
                 vals.append(chunk[found[:, None] + np.arange(item)])
             else:
-                cur = values_at(chunk, scan_type, align, n_pos)
-                hit = evaluate(cur, cond)
+                idx, found = find_values(chunk, scan_type, align, n_pos, cond)
                 if ok is not None:
-                    hit &= ok
-                idx = np.flatnonzero(hit)
+                    keep = ok[idx]
+                    idx, found = idx[keep], found[keep]
                 offs.append(idx * align + pos)
-                vals.append(cur[idx])
+                vals.append(found)
             done += min(limits.chunk, area.size - pos)
             state.scanned_bytes = done
             yield done

@@ -10,7 +10,8 @@ from hypothesis import given, settings, strategies as st
 from lainview.backend.errors import Cancelled, InvalidInput, TargetExited
 from lainview.backend.scan import (AreaFilter, Mode, ScanLimits, ScanType, load_state,
                                    make_condition, match_pattern, parse_pattern,
-                                   positions_count, save_state, evaluate, values_at)
+                                   positions_count, save_state, evaluate, values_at,
+                                   find_values)
 
 FORMATS = {"i8": "b", "u8": "B", "i16": "h", "u16": "H", "i32": "i", "u32": "I",
            "i64": "q", "u64": "Q", "f32": "f", "f64": "d"}
@@ -42,8 +43,12 @@ def test_numeric_first_scan_matches_naive_reference(data, name, big, unaligned):
     cond = make_condition(st_, Mode.EXACT, repr(value), tolerance=0)
     arr = np.frombuffer(bytes(buf) + bytes(8), dtype=np.uint8)
     count = positions_count(len(buf), st_.size, align)
+    want = naive_find(bytes(buf), name, big, align, lambda v: v == value)
     got = (np.flatnonzero(evaluate(values_at(arr, st_, align, count), cond)) * align).tolist()
-    assert got == naive_find(bytes(buf), name, big, align, lambda v: v == value)
+    assert got == want
+    idx, vals = find_values(arr, st_, align, count, cond)
+    assert (idx * align).tolist() == want
+    assert all(v == value for v in vals.tolist())
 
 
 @settings(max_examples=100, deadline=None)
