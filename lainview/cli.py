@@ -21,6 +21,7 @@ import os
 import sys
 import time
 
+from .argtypes import argtype, pid as pid_arg
 from .backend import scan
 from .backend.errors import InvalidInput, LainviewError
 from .backend.memory import ReadResult, parse_address, parse_hex_bytes, parse_size
@@ -28,26 +29,6 @@ from .backend.service import BACKENDS, Backend
 from . import kcli
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
-
-
-def _pid(text: str) -> int:
-    try:
-        pid = int(text, 10)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a process id: {text!r}") from None
-    if pid <= 0:
-        raise argparse.ArgumentTypeError(f"not a process id: {text!r}")
-    return pid
-
-
-def _arg(parser_fn):
-    def convert(text: str):
-        try:
-            return parser_fn(text)
-        except LainviewError as exc:
-            raise argparse.ArgumentTypeError(exc.message) from None
-    convert.__name__ = parser_fn.__name__
-    return convert
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,27 +43,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("maps", help="the memory areas of a process")
-    p.add_argument("pid", type=_pid)
+    p.add_argument("pid", type=pid_arg)
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("read", help="hex dump (or raw bytes) of a range of a process's memory")
-    p.add_argument("pid", type=_pid)
-    p.add_argument("address", type=_arg(parse_address), help="hex, with or without 0x")
-    p.add_argument("length", type=_arg(parse_size), help="decimal, or hex with 0x")
+    p.add_argument("pid", type=pid_arg)
+    p.add_argument("address", type=argtype(parse_address), help="hex, with or without 0x")
+    p.add_argument("length", type=argtype(parse_size), help="decimal, or hex with 0x")
     p.add_argument("--raw", action="store_true", help="write the bytes to stdout")
 
     p = sub.add_parser("write", help="write bytes into a process's memory (journaled)")
-    p.add_argument("pid", type=_pid)
-    p.add_argument("address", type=_arg(parse_address), help="hex, with or without 0x")
-    p.add_argument("hexbytes", type=_arg(parse_hex_bytes), help='e.g. "de ad be ef"')
+    p.add_argument("pid", type=pid_arg)
+    p.add_argument("address", type=argtype(parse_address), help="hex, with or without 0x")
+    p.add_argument("hexbytes", type=argtype(parse_hex_bytes), help='e.g. "de ad be ef"')
 
     p = sub.add_parser("journal", help="list journaled writes")
-    p.add_argument("--pid", type=_pid)
+    p.add_argument("--pid", type=pid_arg)
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("revert", help="undo journaled writes, newest first")
     p.add_argument("entries", nargs="*", type=int, metavar="ENTRY")
-    p.add_argument("--pid", type=_pid, help="revert every write to this process")
+    p.add_argument("--pid", type=pid_arg, help="revert every write to this process")
     p.add_argument("--force", action="store_true",
                    help="revert even where the memory changed since the write")
     kcli.add_revert_option(p)
@@ -91,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="First scan: PID with --value, --range or --unknown. "
                        "Next scans: --session FILE --next MODE. The session file keeps "
                        "the scan between invocations.")
-    p.add_argument("pid", type=_pid, nargs="?", help="the target (first scan)")
+    p.add_argument("pid", type=pid_arg, nargs="?", help="the target (first scan)")
     p.add_argument("--type", choices=scan.TYPE_NAMES, help="value type (first scan)")
     p.add_argument("--big-endian", action="store_true")
     what = p.add_mutually_exclusive_group()

@@ -17,6 +17,7 @@ import argparse
 import json
 import sys
 
+from .argtypes import argtype
 from .backend.errors import LainviewError
 from .backend.kallsyms import KERNEL, type_letters
 from .backend.kernel import CAPABILITIES, SOURCES, KernelBackend
@@ -26,16 +27,6 @@ from .backend.service import Backend
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 KERNEL_MODULE_ALIAS = "vmlinux"   # --module vmlinux: the kernel proper
 DEFAULT_READ = 16
-
-
-def _arg(parser_fn):
-    def convert(text: str):
-        try:
-            return parser_fn(text)
-        except LainviewError as exc:
-            raise argparse.ArgumentTypeError(exc.message) from None
-    convert.__name__ = parser_fn.__name__
-    return convert
 
 
 def add_global_options(parser: argparse.ArgumentParser) -> None:
@@ -57,14 +48,14 @@ def add_subcommands(sub) -> None:
     p.add_argument("--regex", action="store_true", help="PATTERN is a regular expression")
     p.add_argument("--module", metavar="M",
                    help=f"only this module's symbols ({KERNEL_MODULE_ALIAS}: the kernel proper)")
-    p.add_argument("--type", metavar="T", type=_arg(type_letters),
+    p.add_argument("--type", metavar="T", type=argtype(type_letters),
                    help="type letters (T, t, D, ...) or words: text, data, bss, rodata, "
                         "weak, global, local (comma-separated)")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("kread", help="read a kernel variable by name")
     p.add_argument("symbol")
-    p.add_argument("length", nargs="?", type=_arg(parse_size),
+    p.add_argument("length", nargs="?", type=argtype(parse_size),
                    help="bytes (default: the distance to the next symbol, at most 256)")
     p.add_argument("--module", metavar="M", help="look the symbol up only in this module")
     p.add_argument("--indirect", action="store_true",
@@ -74,7 +65,7 @@ def add_subcommands(sub) -> None:
 
     p = sub.add_parser("kwrite", help="patch a kernel variable by name (journaled; needs --yes)")
     p.add_argument("symbol")
-    p.add_argument("hexbytes", type=_arg(parse_hex_bytes), help='e.g. "de ad be ef"')
+    p.add_argument("hexbytes", type=argtype(parse_hex_bytes), help='e.g. "de ad be ef"')
     p.add_argument("--module", metavar="M")
     p.add_argument("--indirect", action="store_true",
                    help="write where the pointer stored at SYMBOL points")

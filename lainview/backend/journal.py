@@ -165,6 +165,25 @@ class Journal:
                 out.append(entry)
         return out
 
+    def revertible(self, kind: str, entry_ids: list[int] | None = None, *,
+                   pid: int | None = None) -> list[JournalEntry]:
+        """The ``kind`` ("process" or "kernel") entries a revert should undo,
+        newest first. With ids: exactly those (InvalidInput for an unknown
+        id). Without: every write that is not itself a revert and has not
+        been reverted. Writes that failed wrote nothing and are left out."""
+        entries = [e for e in self.entries(pid=pid) if e.kind == kind]
+        if entry_ids is not None:
+            known = {e.id for e in entries}
+            missing = [i for i in entry_ids if i not in known]
+            if missing:
+                raise InvalidInput(f"no {kind} write {missing[0]} in {self.path}")
+            entries = [e for e in entries if e.id in entry_ids]
+        else:
+            reverted = {e.reverts for e in entries if e.reverts is not None}
+            entries = [e for e in entries if e.reverts is None and e.id not in reverted]
+        return sorted((e for e in entries if e.status != "failed"),
+                      key=lambda e: e.id, reverse=True)
+
     def entry(self, entry_id: int) -> JournalEntry:
         for entry in self.entries():
             if entry.id == entry_id:

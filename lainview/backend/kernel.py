@@ -392,19 +392,8 @@ class KernelSession:
                force: bool = False) -> list[RevertOutcome]:
         """Undo journaled kernel writes, newest first. Without ids: every
         kernel write that is not itself a revert and not yet reverted."""
-        entries = [e for e in journal.entries() if e.kind == "kernel"]
-        if entry_ids is not None:
-            known = {e.id for e in entries}
-            missing = [i for i in entry_ids if i not in known]
-            if missing:
-                raise InvalidInput(f"no kernel write {missing[0]} in {journal.path}")
-            entries = [e for e in entries if e.id in entry_ids]
-        else:
-            reverted = {e.reverts for e in entries if e.reverts is not None}
-            entries = [e for e in entries if e.reverts is None and e.id not in reverted]
-        entries = [e for e in entries if e.status != "failed"]
         return [self._revert_one(journal, e, force)
-                for e in sorted(entries, key=lambda e: e.id, reverse=True)]
+                for e in journal.revertible("kernel", entry_ids)]
 
     def _revert_one(self, journal: Journal, entry: JournalEntry, force: bool) -> RevertOutcome:
         target = entry.target

@@ -255,24 +255,11 @@ class Backend:
 
     def _revert(self, ids: list[int] | None, pid: int | None, force: bool,
                 backend: str) -> list[RevertOutcome]:
-        entries = self.journal.entries(pid=pid)
-        if ids is not None:
-            known = {e.id for e in entries}
-            missing = [i for i in ids if i not in known]
-            if missing:
-                raise InvalidInput(f"no journal entry {missing[0]} in {self.journal.path}")
-            entries = [e for e in entries if e.id in ids]
-        # A revert is itself journaled; don't revert the reverts when asked
-        # to revert "everything for a process".
-        if ids is None:
-            reverted = {e.reverts for e in entries if e.reverts is not None}
-            entries = [e for e in entries if e.reverts is None and e.id not in reverted]
-        entries = [e for e in entries if e.kind == "process"
-                   and e.status not in ("failed",)]
+        entries = self.journal.revertible("process", ids, pid=pid)
         sessions: dict[int, ProcessSession] = {}
         outcomes = []
         try:
-            for entry in sorted(entries, key=lambda e: e.id, reverse=True):
+            for entry in entries:
                 outcomes.append(self._revert_one(entry, sessions, force, backend))
         finally:
             for session in sessions.values():
