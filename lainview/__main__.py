@@ -13,12 +13,21 @@ from .cli import COMMANDS, run_cli
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    words = [a for a in argv if not a.startswith("-")]
-    # Global options such as --backend may come before the subcommand.
-    if words and words[0] in COMMANDS or any(a in ("-h", "--help") for a in argv[:1]):
+    if _subcommand(argv) is not None or argv[:1] in (["-h"], ["--help"]):
         return run_cli(argv)
     from .app import run_gui  # Qt is imported only for the GUI
     return run_gui(argv)
+
+
+def _subcommand(argv: list[str]) -> str | None:
+    """The CLI subcommand in ``argv``, skipping global options and their values."""
+    tokens = iter(argv)
+    for token in tokens:
+        if token in ("--backend", "--kmem"):
+            next(tokens, None)
+        elif not token.startswith("-"):
+            return token if token in COMMANDS else None
+    return None
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ import os
 
 from .errors import LainviewError, PermissionDenied, TargetExited, from_oserror
 from .memory import Hole, MemoryArea, parse_maps
+from .processes import is_kernel_thread
 from .session import ProcessSession
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -68,6 +69,10 @@ class ProcfsSession(ProcessSession):
         self._proc = proc
         self._mem_fd: int | None = None
         self.writable = False
+        if is_kernel_thread(pid, proc):
+            raise PermissionDenied(f"process {pid} is a kernel thread: it has no user "
+                                   "address space to attach to", op="attach",
+                                   errno=_errno.EFAULT, pid=pid)
         path = f"{proc}/{pid}/mem"
         try:
             self._mem_fd = os.open(path, os.O_RDWR if writable else os.O_RDONLY)

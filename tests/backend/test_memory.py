@@ -1,0 +1,114 @@
+"""The value types and the parsers of maps lines, hex bytes and addresses."""
+
+import string
+
+import pytest
+from hypothesis import given, strategies as st
+
+from lainview.backend.errors import FaultError, InvalidInput
+from lainview.backend.memory import (Hole, MemoryArea, Perm, ReadResult, area_at,
+                                     parse_address, parse_hex_bytes, parse_maps,
+                                     parse_maps_line)
+
+
+def test_parse_maps_roundtrips_the_kernels_own_lines(child):
+    with open(f"/proc/{child.pid}/maps") as f:
+        lines = f.read().splitlines()
+    areas = parse_maps("\n".join(lines))
+    assert len(areas) == len(lines)
+    for line, area in zip(lines, areas):
+        assert area.maps_line() == line
+
+
+def test_parse_maps_line_fields():
+    line = ("7f0000001000-7f0000003000 r-xs 00002000 fd:01 1234"
+            "                       /tmp/a dir/lib x.so (deleted)")
+    a = parse_maps_line(line)
+    assert (a.start, a.end, a.size) == (0x7f0000001000, 0x7f0000003000, 0x2000)
+    assert a.perms == Perm.READ | Perm.EXEC | Perm.SHARED and a.perms.letters == "r-xs"
+    assert a.offset == 0x2000 and a.dev == "fd:01" and a.inode == 1234
+    assert a.path == "/tmp/a dir/lib x.so (deleted)" and a.deleted
+    anon = parse_maps_line("7f0000001000-7f0000003000 ---p 00000000 00:00 0 ")
+    assert anon.path == "" and anon.perms == Perm.NONE and not anon.readable
+    vvar = parse_maps_line("7ffd1000-7ffd5000 r--p 00000000 00:00 0   [vvar]")
+    assert vvar.io and not vvar.readable
+
+
+@given(st.text(alphabet=string.printable + "\x00\u00e9", max_size=200))
+def test_parse_maps_line_rejects_or_parses_hostile_input(text):
+    try:
+        area = parse_maps_line(text)
+    except InvalidInput:
+        return
+    assert area.end >= area.start
+    assert area.perms.letters == text.split()[1]
+
+
+@given(st.integers(0, 2**48), st.integers(0, 2**32), st.sampled_from(["r-xp", "rw-s", "---p"]),
+       st.integers(0, 2**40), st.text(alphabet=string.ascii_letters + "/ ._-[]", max_size=60))
+def test_maps_line_format_and_parse_agree(start, size, perms, offset, path):
+    path = path.strip()
+    if path.startswith(" ") or "  " in path:
+        path = path.replace(" ", "_")
+    area = MemoryArea(start, start + size, Perm.from_letters(perms), offset, path,
+                      dev="08:01", inode=7)
+    back = parse_maps_line(area.maps_line())
+    assert (back.start, back.end, back.perms, back.offset, back.path) == \
+        (area.start, area.end, area.perms, area.offset, area.path)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("de ad be ef", b"\xde\xad\xbe\xef"), ("DEADBEEF", b"\xde\xad\xbe\xef"),
+    ("0xde,0xad", b"\xde\xad"), ("\\xde\\xad", b"\xde\xad"), ("00", b"\0"),
+    ("de:ad", b"\xde\xad"),
+])
+def test_parse_hex_bytes_accepts_common_forms(text, expected):
+    assert parse_hex_bytes(text) == expected
+
+
+@pytest.mark.parametrize("text,message", [
+    ("", "no hex bytes"), ("abc", "odd number"), ("zz", "'z' in 'zz'"), ("12 g0", "'g'"),
+])
+def test_parse_hex_bytes_names_the_problem(text, message):
+    with pytest.raises(InvalidInput, match=message):
+        parse_hex_bytes(text)
+
+
+@given(st.binary(min_size=1, max_size=64))
+def test_parse_hex_bytes_roundtrips(data):
+    assert parse_hex_bytes(data.hex(" ")) == data
+    assert parse_hex_bytes(data.hex()) == data
+
+
+@given(st.text(max_size=80))
+def test_parse_hex_bytes_hostile_input_is_bytes_or_invalid_input(text):
+    try:
+        out = parse_hex_bytes(text)
+    except InvalidInput:
+        return
+    assert isinstance(out, bytes) and out
+
+
+def test_parse_address():
+    assert parse_address("0x7f00") == parse_address("7F00") == 0x7f00
+    for bad in ("", "0x", "-1", "12q", "1" * 17 + "0"):
+        with pytest.raises(InvalidInput):
+            parse_address(bad)
+
+
+def test_read_result_never_shows_holes_as_values():
+    r = ReadResult(0x1000, b"\x11" * 16, (Hole(0x1004, 4, 14, "not mapped"),))
+    assert r.byte_at(0x1003) == 0x11
+    assert r.byte_at(0x1004) is None and r.byte_at(0x1007) is None
+    assert r.segments == [(0x1000, b"\x11" * 4), (0x1008, b"\x11" * 8)]
+    with pytest.raises(FaultError) as info:
+        r.require()
+    assert info.value.address == 0x1004 and "EFAULT at 0x1004" in str(info.value)
+
+
+def test_area_at_bisects():
+    areas = [MemoryArea(0x1000, 0x2000, Perm.READ), MemoryArea(0x3000, 0x5000, Perm.READ)]
+    assert area_at(areas, 0x1fff) is areas[0]
+    assert area_at(areas, 0x2000) is None
+    assert area_at(areas, 0x4fff) is areas[1]
+    assert area_at(areas, 0x5000) is None and area_at(areas, 0) is None

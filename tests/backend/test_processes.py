@@ -1,0 +1,31 @@
+"""The process list and its attachability, from the real /proc."""
+
+import os
+
+from lainview.backend.processes import (attach_check, is_kernel_thread, list_processes,
+                                        process_identity, start_ticks)
+
+
+def test_list_includes_a_child_with_its_details(child):
+    procs = {p.pid: p for p in list_processes()}
+    me = procs[child.pid]
+    assert me.attachable and me.reason == ""
+    assert "target_child.py" in me.cmdline and me.rss > 0
+    assert me.user == "root" or me.user == os.environ.get("USER", me.user)
+
+
+def test_kernel_threads_are_marked_with_the_reason():
+    procs = {p.pid: p for p in list_processes()}
+    assert is_kernel_thread(2)
+    assert not procs[2].attachable and procs[2].reason.startswith("kernel thread")
+
+
+def test_gone_process():
+    ok, reason = attach_check(2**22 + 777)
+    assert not ok and reason.startswith("gone")
+
+
+def test_identity_names_one_process(child):
+    ident = process_identity(child.pid)
+    assert ident["start_ticks"] == start_ticks(child.pid) and ident["start_ticks"] > 0
+    assert "target_child.py" in " ".join(ident["cmdline"])

@@ -1,0 +1,148 @@
+"""ProcfsSession against real child processes and the kernel's own /proc files."""
+
+import errno
+import os
+import signal
+
+import pytest
+
+from lainview.backend.errors import (FaultError, PermissionDenied, TargetExited)
+from lainview.backend.memory import Perm, parse_maps
+from lainview.backend.procfs import ProcfsSession
+
+
+@pytest.fixture
+def session(child):
+    s = ProcfsSession(child.pid)
+    yield s
+    s.close()
+
+
+def test_maps_equal_the_kernels(child, session):
+    with open(f"/proc/{child.pid}/maps") as f:
+        kernel_lines = f.read().splitlines()
+    assert [a.maps_line() for a in session.areas()] == kernel_lines
+
+
+def test_maps_cover_spaces_deleted_memfd_and_guard(child, session):
+    areas = {a.start: a for a in session.areas()}
+    spaced = areas[child.spaced]
+    assert spaced.path == child.spaced_path and " " in spaced.path
+    assert spaced.offset == child.page and spaced.perms == Perm.READ
+    assert areas[child.deleted].path.endswith("deleted.bin (deleted)")
+    assert areas[child.deleted].deleted
+    assert areas[child.memfd].path == "/memfd:lainview-test (deleted)"
+    assert areas[child.memfd].perms == Perm.READ | Perm.WRITE | Perm.SHARED
+    guard = areas[child.guard]
+    assert guard.perms == Perm.NONE and guard.size == child.page and not guard.readable
+
+
+def test_read_known_bytes(child, session):
+    r = session.read(child.base, child.page)
+    assert r.complete and r.data == bytes(range(256)) * (child.page // 256)
+    assert session.read(child.spaced, 6).require() == b"SPACED"
+    assert session.read(child.memfd, 5).require() == b"MEMFD"
+    assert session.read(child.deleted, 7).require() == b"DELETED"
+
+
+def test_guard_page_is_a_hole_never_zeros(child, session):
+    page = child.page
+    r = session.read(child.base + page - 8, page + 16)
+    assert r.data[:8] == bytes(range(248, 256))
+    assert [(h.address, h.size, h.errno) for h in r.holes] == \
+        [(child.guard, page, errno.EACCES)]
+    assert "no read permission (---p)" in r.holes[0].reason
+    assert r.byte_at(child.guard) is None and r.byte_at(child.guard + page - 1) is None
+    assert r.byte_at(child.ro) == ord("R")
+    with pytest.raises(FaultError) as info:
+        r.require()
+    assert info.value.address == child.guard
+
+
+def test_unmapped_range_is_a_hole(child, session):
+    r = session.read(0x1000, 64)
+    assert not r.complete and r.holes[0].reason == "not mapped"
+    assert r.holes[0].errno == errno.EFAULT and r.holes[0].size == 64
+
+
+def test_write_round_trip_seen_by_the_child(child, session):
+    addr = child.counter + 16
+    result = session.write(addr, b"\xde\xad\xbe\xef")
+    assert result.old == bytes(4) and result.new == b"\xde\xad\xbe\xef"
+    assert child.peek(addr, 4) == b"\xde\xad\xbe\xef"
+
+
+def test_write_reaches_a_read_only_page(child, session):
+    result = session.write(child.ro, b"PATCHED!")
+    assert result.old == b"READONLY"
+    assert child.peek(child.ro, 8) == b"PATCHED!"
+
+
+def test_write_to_guard_or_gap_writes_nothing(child, session):
+    before = child.peek(child.base + child.page - 4, 4)
+    with pytest.raises(FaultError) as info:
+        session.write(child.base + child.page - 4, b"\x01" * 8)   # crosses into the guard
+    assert info.value.address == child.guard
+    assert child.peek(child.base + child.page - 4, 4) == before
+    with pytest.raises(FaultError):
+        session.write(0x1000, b"\x01")
+
+
+def test_target_exit_gives_target_exited(child, session):
+    session.read(child.base, 16).require()
+    child.kill()
+    with pytest.raises(TargetExited) as info:
+        session.read(child.base, 16)
+    assert info.value.errno == errno.ESRCH and info.value.pid == child.pid
+    with pytest.raises(TargetExited):
+        session.areas()
+    with pytest.raises(TargetExited):
+        session.write(child.base, b"\0")
+
+
+def test_missing_pid_gives_target_exited():
+    with pytest.raises(TargetExited):
+        ProcfsSession(2**22 + 12345)
+
+
+def test_kernel_thread_cannot_be_attached():
+    # pid 2 is kthreadd: its /proc/<pid>/mem opens, but it has no address space.
+    with pytest.raises(PermissionDenied, match="kernel thread"):
+        ProcfsSession(2)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to drop to an unprivileged user")
+def test_unprivileged_attach_to_root_process_is_denied(child):
+    pid = os.fork()
+    if pid == 0:   # the child drops to nobody and tries to attach
+        code = 3
+        try:
+            os.setgroups([])
+            os.setresgid(65534, 65534, 65534)
+            os.setresuid(65534, 65534, 65534)
+            try:
+                ProcfsSession(child.pid)
+                code = 1
+            except PermissionDenied as exc:
+                code = 0 if (exc.errno in (errno.EACCES, errno.EPERM)
+                             and "not root" in exc.message) else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_process_vm_readv_fast_path_and_slow_path_agree(child, session):
+    # The fast path covers a fully readable range; the slow path (by area,
+    # through /proc/<pid>/mem) is taken when the range crosses the guard.
+    fast = session.read(child.base, child.page).data
+    slow = session.read(child.base, 2 * child.page)
+    assert slow.data[:child.page] == fast and slow.holes[0].address == child.guard
+
+
+def test_stopped_target_still_reads(child, session):
+    os.kill(child.pid, signal.SIGSTOP)
+    try:
+        assert session.read(child.base, 4).require() == b"\0\1\2\3"
+    finally:
+        os.kill(child.pid, signal.SIGCONT)

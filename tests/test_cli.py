@@ -1,0 +1,113 @@
+"""The CLI as users run it: real subprocesses against a real child."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from lainview.backend.memory import parse_maps
+from tests.conftest import run_as_nobody
+
+
+def lainview(*args, prefix=(), **kw):
+    return subprocess.run([*prefix, sys.executable, "-m", "lainview", *map(str, args)],
+                          capture_output=True, text=True, timeout=60, **kw)
+
+
+def test_maps_json_equals_proc_maps(child):
+    out = lainview("maps", child.pid, "--json")
+    assert out.returncode == 0, out.stderr
+    with open(f"/proc/{child.pid}/maps") as f:
+        kernel = parse_maps(f.read())
+    assert json.loads(out.stdout) == [a.to_json() for a in kernel]
+    first = json.loads(out.stdout)[0]
+    assert set(first) == {"start", "end", "perms", "offset", "path"}
+
+
+def test_read_dump_and_raw(child):
+    out = lainview("read", child.pid, f"{child.ro:x}", "8")
+    assert out.returncode == 0, out.stderr
+    assert "52 45 41 44 4f 4e 4c 59" in out.stdout and "|READONLY" in out.stdout
+    raw = subprocess.run([sys.executable, "-m", "lainview", "read", str(child.pid),
+                          hex(child.base), "0x10", "--raw"], capture_output=True, timeout=60)
+    assert raw.returncode == 0 and raw.stdout == bytes(range(16))
+
+
+def test_read_of_unreadable_bytes_exits_1_naming_errno_and_address(child):
+    out = lainview("read", child.pid, hex(child.guard - 2), "4")
+    assert out.returncode == 1
+    first, second = out.stdout.splitlines()
+    assert first.split("|")[0].split()[-2:] == ["fe", "ff"]
+    assert second.split("|")[0].split()[1:] == ["??", "??"] and "|??" in second
+    assert f"EACCES at {child.guard:#x}" in out.stderr and "no read permission" in out.stderr
+
+
+def test_write_prints_old_and_new_and_journals(child):
+    out = lainview("write", child.pid, hex(child.ro), "de ad")
+    assert out.returncode == 0, out.stderr
+    assert "old 52 45" in out.stdout and "new de ad" in out.stdout
+    assert child.peek(child.ro, 2) == b"\xde\xad"
+    listing = lainview("journal", "--pid", child.pid, "--json")
+    (entry,) = json.loads(listing.stdout)
+    assert entry["old"] == "5245" and entry["new"] == "dead" and entry["status"] == "ok"
+    text = lainview("journal")
+    assert f"pid {child.pid}" in text.stdout and "5245 -> dead [ok]" in text.stdout
+    back = lainview("revert", entry["id"])
+    assert back.returncode == 0 and "reverted" in back.stdout
+    assert child.peek(child.ro, 2) == b"RE"
+
+
+def test_revert_all_for_a_pid(child):
+    lainview("write", child.pid, hex(child.counter + 8), "01")
+    lainview("write", child.pid, hex(child.counter + 9), "02")
+    out = lainview("revert", "--pid", child.pid)
+    assert out.returncode == 0 and out.stdout.count("reverted") == 2
+    assert child.peek(child.counter + 8, 2) == b"\0\0"
+
+
+@pytest.mark.parametrize("args,message", [
+    (("write", "{pid}", "{base}", "zz"), "malformed hex: 'z'"),
+    (("write", "{pid}", "{base}", "abc"), "odd number of digits"),
+    (("read", "{pid}", "nothex", "4"), "not a hex address"),
+    (("read", "{pid}", "{base}", "-4"), "length must not be negative"),
+    (("read", "{pid}", "{base}", "12x"), "not a length"),
+    (("maps", "notapid"), "not a process id"),
+])
+def test_bad_input_exits_2_with_a_specific_message(child, args, message):
+    args = [a.format(pid=child.pid, base=hex(child.base)) for a in args]
+    out = lainview(*args)
+    assert out.returncode == 2 and message in out.stderr
+
+
+def test_write_to_unmapped_address_exits_1_and_writes_nothing(child):
+    out = lainview("write", child.pid, "0x1000", "00")
+    assert out.returncode == 1 and "EFAULT at 0x1000" in out.stderr
+    assert lainview("journal", "--json").stdout.strip() == "[]"
+
+
+def test_missing_process(child):
+    out = lainview("maps", 2**22 + 99)
+    assert out.returncode == 1 and "does not exist" in out.stderr
+
+
+def test_forced_procfs_backend(child):
+    out = lainview("--backend", "procfs", "read", child.pid, hex(child.base), "2")
+    assert out.returncode == 0 and "00 01" in out.stdout
+
+
+@pytest.mark.skipif(run_as_nobody() is None, reason="needs root to drop to user nobody")
+def test_unprivileged_user_gets_eperm_with_advice(child):
+    out = lainview("maps", child.pid, prefix=run_as_nobody(),
+                   env={**os.environ, "XDG_STATE_HOME": "/tmp"})
+    assert out.returncode == 1
+    assert "denied" in out.stderr and "not root" in out.stderr
+    assert "CAP_SYS_PTRACE" in out.stderr
+
+
+def test_ps_lists_the_child_as_attachable(child):
+    out = lainview("ps", "--json")
+    procs = {p["pid"]: p for p in json.loads(out.stdout)}
+    assert procs[child.pid]["attachable"] is True
+    assert procs[2]["attachable"] is False and "kernel thread" in procs[2]["reason"]
