@@ -73,7 +73,7 @@ async def _main(app, args: argparse.Namespace) -> int:
     code = 0
     try:
         if args.screenshot:
-            window.resize(1480, 860)
+            window.resize(1600, 920)
         window.show()
         if args.demo:
             demo = DemoProcess()
@@ -87,6 +87,7 @@ async def _main(app, args: argparse.Namespace) -> int:
                 workspace.open_span(layout["base"], layout["base"] + layout["size"],
                                     "demo mapping", layout["counter"])
                 _scroll_demo_into_view(window, layout)
+                window.vma_panel.select_address(layout["base"])
         elif args.pid is not None:
             if await window.attach_and_open(args.pid, None, args.backend) and args.address:
                 try:

@@ -16,7 +16,8 @@ closes (if stdin is a pipe), or on SIGTERM.
 
 Commands on stdin (one per line), for tests that need the target's own
 view of its memory: ``peek ADDR N`` prints ``peek <hex>``; ``poke ADDR HEX``
-changes its own memory and prints ``poked``.
+changes its own memory and prints ``poked``; ``map SIZE`` maps a new
+anonymous area and prints ``mapped <hex address>``.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ READONLY_TEXT = b"This page is read-only (r--p). lainview writes it like /proc/<
 
 # struct DemoStruct { u32 magic; i32 health; f32 speed; u32 pad; f64 position; char name[16]; }
 STRUCT_FORMAT = "<Iif4xd16s"
-STRUCT_MAGIC = 0x4C41494E  # "NIAL" little-endian: "LAIN" read as a u32
+STRUCT_MAGIC = 0x4E49414C  # the bytes "LAIN" read as a little-endian u32
 
 PATTERN_SIZE = 0xE00
 COUNTER_OFFSET = 0xF00
@@ -95,7 +96,16 @@ def _handle_command(line: str, base: int, region: mmap.mmap) -> str:
         data = bytes.fromhex(words[2])
         region[offset:offset + len(data)] = data
         return "poked"
+    if len(words) == 2 and words[0] == "map":
+        # A new anonymous mapping (for tests of the memory-map refresh).
+        extra = mmap.mmap(-1, int(words[1]), flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+        address = ctypes.addressof(ctypes.c_char.from_buffer(extra))
+        _extra_maps[address] = extra
+        return f"mapped {address:x}"
     return f"error unknown command {line.strip()!r}"
+
+
+_extra_maps: dict[int, mmap.mmap] = {}
 
 
 def main() -> int:

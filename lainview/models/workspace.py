@@ -71,9 +71,8 @@ class Workspace(QObject):
             return False
         settings.add_recent_target(pid, self.session.name)
         self._areas_timer.start()
-        info = self.session.target.info
         self.status.emit(f"attached to {pid} ({self.session.name}) via "
-                         f"{self.session.describe_backend()}: {info.reason}")
+                         f"{self.session.describe_backend()}")
         return True
 
     def refresh_areas(self) -> asyncio.Task:

@@ -106,8 +106,9 @@ class HexEditor(QWidget):
 
         top = QHBoxLayout()
         top.setContentsMargins(6, 4, 6, 4)
-        top.addWidget(self.title, 1)
-        top.addWidget(self.position)
+        top.addWidget(self.title)
+        top.addSpacing(16)
+        top.addWidget(self.position, 1)
         top.addSpacing(12)
         top.addWidget(self.live_badge)
         top.addWidget(self.rate)

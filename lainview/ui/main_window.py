@@ -350,11 +350,19 @@ class MainWindow(QMainWindow):
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
             self.restoreGeometry(geometry)
         else:
-            self.resize(1480, 860)
-            self.resizeDocks([self.vma_dock, self.inspector_dock], [470, 330],
-                             Qt.Orientation.Horizontal)
+            self.resize(1600, 920)
         if isinstance(state, QByteArray) and not state.isEmpty():
-            self.restoreState(state)
+            self._state_restored = self.restoreState(state)
+
+    _state_restored = False
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        if not self._state_restored:
+            # Dock sizes only take once the window has its size.
+            self._state_restored = True
+            QTimer.singleShot(0, lambda: self.resizeDocks(
+                [self.vma_dock, self.inspector_dock], [500, 400], Qt.Orientation.Horizontal))
 
     def save_geometry(self) -> None:
         settings.set_value("window/geometry", self.saveGeometry())
