@@ -105,7 +105,7 @@ class MemoryDocument(QObject):
     changed = Signal()                       # something on screen may look different
     region_changed = Signal()                # a different area is open
     inline_message = Signal(str)             # "EFAULT at 0x…: …" for the editor's message bar
-    write_done = Signal(int, int)            # address, size of a successful write
+    write_done = Signal(object, object)      # address, size (64-bit: not a C int)
     live_changed = Signal(bool)              # refreshing (True) or paused/stopped (False)
 
     def __init__(self, session: TargetSession, parent: QObject | None = None):

@@ -54,6 +54,12 @@ class Workspace(QObject):
         self.session.areas_changed.connect(self.vma.set_areas)
         self.session.state_changed.connect(self._on_state)
         self.session.message.connect(self.status)
+        self.document.region_changed.connect(self._on_region)
+
+    def _on_region(self) -> None:
+        region = self.document.region
+        if region is not None:
+            self.cursor.set_bounds(region.start, region.end)
 
     # -- target -------------------------------------------------------------------------------------
     async def attach(self, pid: int, backend: str = "auto") -> bool:

@@ -141,10 +141,7 @@ class HexView(QAbstractScrollArea):
             self.set_first_row(geo.scroll_first_row_to_show(self.first_row, row, n))
 
     def _on_region(self) -> None:
-        region = self.document.region
         self.first_row = 0
-        if region is not None:
-            self.cursor.set_bounds(region.start, region.end)
         self._relayout()
 
     def _on_cursor(self) -> None:
