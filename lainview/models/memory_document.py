@@ -382,8 +382,20 @@ class MemoryDocument(QObject):
 
     # -- editing ------------------------------------------------------------------------------------
     def write(self, address: int, data: bytes, merge_key: int | None = None) -> asyncio.Task:
-        """Write ``data`` at ``address`` now; on success it goes on the undo stack."""
-        return self._spawn(self._write(address, bytes(data), merge_key))
+        """Write ``data`` at ``address`` now; on success it goes on the undo stack.
+        The bytes show as WRITING at once, so an edit typed before this one
+        reaches the backend already builds on it."""
+        data = bytes(data)
+        try:
+            self._check_writable(address, len(data))
+        except LainviewError as exc:
+            self._fail(address, len(data), exc)
+            return self._spawn(_false())
+        for i, b in enumerate(data):
+            self.pending_writes[address + i] = b
+            self.failed_writes.pop(address + i, None)
+        self.changed.emit()
+        return self._spawn(self._write(address, data, merge_key))
 
     def undo(self) -> asyncio.Task:
         return self._spawn(self._undo_redo(undo=True))
@@ -408,15 +420,6 @@ class MemoryDocument(QObject):
                                "cannot grow)", op="write", address=address, size=size)
 
     async def _write(self, address: int, data: bytes, merge_key: int | None) -> bool:
-        try:
-            self._check_writable(address, len(data))
-        except LainviewError as exc:
-            self._fail(address, len(data), exc)
-            return False
-        for i, b in enumerate(data):
-            self.pending_writes[address + i] = b
-            self.failed_writes.pop(address + i, None)
-        self.changed.emit()
         async with self._lock():
             try:
                 result = await self._backend_write(address, data)
@@ -424,8 +427,9 @@ class MemoryDocument(QObject):
                 self._fail(address, len(data), exc)
                 return False
             finally:
-                for i in range(len(data)):
-                    self.pending_writes.pop(address + i, None)
+                for i, b in enumerate(data):
+                    if self.pending_writes.get(address + i) == b:
+                        self.pending_writes.pop(address + i, None)
             self.undo_stack.push(WriteCommand(self, address, result.old, result.new, merge_key))
         self.inline_message.emit("")
         self.write_done.emit(address, len(data))
@@ -489,6 +493,9 @@ class MemoryDocument(QObject):
             buf[offset] = b
             page.data = bytes(buf)
             page.changed_at.pop(offset, None)
+            # A read issued before this write may still answer with the old
+            # bytes: make every earlier request stale for this page.
+            page.applied_request = max(page.applied_request, self._next_request)
         self.changed.emit()
 
     # -- plumbing -------------------------------------------------------------------------------------
@@ -507,3 +514,7 @@ class MemoryDocument(QObject):
     @property
     def inflight(self) -> int:
         return len(self._inflight)
+
+
+async def _false() -> bool:
+    return False

@@ -365,6 +365,12 @@ class HexView(QAbstractScrollArea):
                 return
         super().keyPressEvent(event)
 
+    def focusNextPrevChild(self, next_: bool) -> bool:  # noqa: N802
+        # Tab switches between the hex and ASCII columns; Alt+1/2/3 move focus.
+        if self.document.region is not None:
+            return False
+        return super().focusNextPrevChild(next_)
+
     def _editable(self) -> bool:
         if self.document.read_only:
             self.status_message.emit("read-only: " + (

@@ -128,10 +128,8 @@ class MainWindow(QMainWindow):
         self.redo_action.setEnabled(False)
         ws.document.undo_stack.canUndoChanged.connect(self.undo_action.setEnabled)
         ws.document.undo_stack.canRedoChanged.connect(self.redo_action.setEnabled)
-        ws.document.undo_stack.undoTextChanged.connect(
-            lambda t: self.undo_action.setText(f"&Undo {t}" if t else "&Undo"))
-        ws.document.undo_stack.redoTextChanged.connect(
-            lambda t: self.redo_action.setText(f"&Redo {t}" if t else "&Redo"))
+        ws.document.undo_stack.undoTextChanged.connect(self._undo_text)
+        ws.document.undo_stack.redoTextChanged.connect(self._redo_text)
         edit_menu.addSeparator()
         self._action(edit_menu, "&Copy as hex", lambda: self.copy("hex"), K(K.StandardKey.Copy))
         self._action(edit_menu, "Copy as C &array", lambda: self.copy("c"), K("Ctrl+Shift+C"))
@@ -162,7 +160,7 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         ws = self.workspace
         ws.status.connect(self.show_status)
-        ws.session.state_changed.connect(lambda _s: self._update_target())
+        ws.session.state_changed.connect(self._update_target)
         ws.session.attached.connect(self._update_target)
         ws.session.areas_changed.connect(self._on_areas)
         ws.job_started.connect(self._job_started)
@@ -170,6 +168,7 @@ class MainWindow(QMainWindow):
         self.vma_panel.open_area.connect(self._open_area)
         self.vma_panel.dump_area.connect(self.dump_area)
         self.vma_panel.refresh_requested.connect(ws.refresh_areas)
+        self.vma_panel.dump_cancel.clicked.connect(self._cancel_dump)
         self.go_bar.edit.returnPressed.connect(self._go)
         bar = self.editor.search_bar
         bar.search_requested.connect(lambda text, kind: ws.spawn(ws.search(text, kind)))
@@ -279,7 +278,18 @@ class MainWindow(QMainWindow):
     def _on_areas(self, _areas) -> None:
         self.vma_panel.summary.setToolTip(f"refreshed every {2} s and on demand")
 
-    def _update_target(self) -> None:
+    def _undo_text(self, text: str) -> None:
+        self.undo_action.setText(f"&Undo {text}" if text else "&Undo")
+
+    def _redo_text(self, text: str) -> None:
+        self.redo_action.setText(f"&Redo {text}" if text else "&Redo")
+
+    def _cancel_dump(self) -> None:
+        job = self.workspace.jobs.get("dump")
+        if job is not None:
+            job.cancel()
+
+    def _update_target(self, _state: str = "") -> None:
         session = self.workspace.session
         if session.target is None and session.state != TargetState.EXITED:
             self.target_label.setText("no target — Ctrl+O to attach")
@@ -315,11 +325,6 @@ class MainWindow(QMainWindow):
             self.vma_panel.dump_progress.show()
             self.vma_panel.dump_progress.setValue(0)
             self.vma_panel.dump_cancel.show()
-            try:
-                self.vma_panel.dump_cancel.clicked.disconnect()
-            except (RuntimeError, TypeError):
-                pass
-            self.vma_panel.dump_cancel.clicked.connect(_job.cancel)
         else:
             self.editor.search_bar.set_running(True)
         self._progress_timer.start()

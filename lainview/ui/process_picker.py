@@ -74,7 +74,7 @@ class ProcessPicker(QDialog):
         buttons.accepted.connect(lambda: self._attach_index(self.table.currentIndex()))
         buttons.rejected.connect(self.reject)
         model.loading_changed.connect(self._update_status)
-        model.failed.connect(lambda text: self.status.setText(f"could not list processes: {text}"))
+        model.failed.connect(self._failed)
         model.modelReset.connect(self._update_status)
         self.proxy.layoutChanged.connect(self._update_status)
         self._timer = QTimer(self)
@@ -105,6 +105,9 @@ class ProcessPicker(QDialog):
         task = asyncio.ensure_future(self.model.refresh())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    def _failed(self, text: str) -> None:
+        self.status.setText(f"could not list processes: {text}")
 
     def _filter_changed(self, text: str) -> None:
         self.proxy.set_filter_text(text)
