@@ -354,6 +354,29 @@ class MemoryDocument(QObject):
                 out.append(Cell(page.data[offset], CellState.READABLE))
         return out
 
+    def plain_row(self, address: int, count: int, now: float) -> bytes | None:
+        """The row's bytes when every one of them is simply READABLE (the
+        common case, painted without per-cell work); None otherwise."""
+        page_address = address - address % PAGE_SIZE
+        offset = address - page_address
+        region = self.region
+        if region is None or address < region.start or address + count > region.end \
+                or offset + count > PAGE_SIZE:
+            return None
+        page = self.pages.get(page_address)
+        if page is None or page.data is None:
+            return None
+        if page.unreadable is not None and any(page.unreadable[offset:offset + count]):
+            return None
+        if page.changed_at and any(offset <= o < offset + count and now - t < FADE_SECONDS
+                                   for o, t in page.changed_at.items()):
+            return None
+        if (self.pending_writes or self.failed_writes) and any(
+                a in self.pending_writes or a in self.failed_writes
+                for a in range(address, address + count)):
+            return None
+        return page.data[offset:offset + count]
+
     def byte_at(self, address: int) -> int | None:
         """The cached byte, or None when unknown or unreadable."""
         page = self.pages.get(address - address % PAGE_SIZE)

@@ -24,6 +24,12 @@ from .theme import HexColors, mono_font
 
 HEX_DIGITS = "0123456789abcdefABCDEF"
 _PRINTABLE = [chr(b) if 0x20 <= b < 0x7f else "." for b in range(256)]
+# Fast-path tables: a plain row is drawn as two strings, non-zero bytes in
+# the text colour and zero bytes dimmed, each with blanks for the other.
+_PAIR_TEXT = [f"{b:02x}" if b else "  " for b in range(256)]
+_PAIR_ZERO = ["00" if b == 0 else "  " for b in range(256)]
+_ASCII_TEXT = [" " if b == 0 else _PRINTABLE[b] for b in range(256)]
+_ASCII_ZERO = ["." if b == 0 else " " for b in range(256)]
 
 
 class HexView(QAbstractScrollArea):
@@ -199,6 +205,11 @@ class HexView(QAbstractScrollArea):
             y = i * lh
             p.setPen(c.address)
             p.drawText(QPoint(int(lay.margin), int(y + baseline)), f"{address:0{digits}x}")
+            if not (sel_hi > address and sel_lo < address + bpr):
+                plain = self.document.plain_row(address, bpr, now)
+                if plain is not None:
+                    self._paint_plain_row(p, plain, y + baseline)
+                    continue
             cells = self.document.cells(address, bpr, now)
             layers: dict[str, list[str]] = {}
             ascii_layers: dict[str, list[str]] = {}
@@ -255,6 +266,23 @@ class HexView(QAbstractScrollArea):
                 p.drawText(QPoint(int(lay.ascii_x), int(y + baseline)),
                            "".join(ascii_layers[key]))
         self._paint_cursor(p, region)
+
+    def _paint_plain_row(self, p: QPainter, data: bytes, baseline: float) -> None:
+        lay = self.layout_
+        y = int(baseline)
+        groups = range(0, len(data), geo.GROUP)
+        text = "  ".join(" ".join(map(_PAIR_TEXT.__getitem__, data[g:g + geo.GROUP]))
+                         for g in groups)
+        zeros = "  ".join(" ".join(map(_PAIR_ZERO.__getitem__, data[g:g + geo.GROUP]))
+                          for g in groups)
+        hex_x, ascii_x = int(lay.hex_x), int(lay.ascii_x)
+        p.setPen(self.colors.text)
+        p.drawText(QPoint(hex_x, y), text)
+        p.drawText(QPoint(ascii_x, y), "".join(map(_ASCII_TEXT.__getitem__, data)))
+        if 0 in data:
+            p.setPen(self.colors.zero)
+            p.drawText(QPoint(hex_x, y), zeros)
+            p.drawText(QPoint(ascii_x, y), "".join(map(_ASCII_ZERO.__getitem__, data)))
 
     def _paint_cursor(self, p: QPainter, region) -> None:
         lay = self.layout_
