@@ -38,5 +38,9 @@ class InspectorPanel(QWidget):
         model.cursor.moved.connect(self._update_caption)
         self._update_caption()
 
+    def sizeHint(self):  # noqa: N802
+        from PySide6.QtCore import QSize
+        return QSize(420, 400)
+
     def _update_caption(self) -> None:
         self.caption.setText(f"at {self.model.cursor.address:#x} · double-click a value to edit")

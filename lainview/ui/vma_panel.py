@@ -94,6 +94,10 @@ class VmaPanel(QWidget):
         self.table.customContextMenuRequested.connect(self._context_menu)
         model.modelReset.connect(self._update_summary)
 
+    def sizeHint(self):  # noqa: N802 - the dock's first width fits every column
+        from PySide6.QtCore import QSize
+        return QSize(540, 600)
+
     def _perm_filter(self) -> None:
         perms = Perm.NONE
         if self.only_readable.isChecked():
