@@ -99,11 +99,14 @@ def test_goto_typing_undo_in_the_hex_view(qtbot, window, demo):
     qtbot.keyClick(view, Qt.Key.Key_Tab)
     qtbot.keyClicks(view, "AB")
     qtbot.waitUntil(lambda: demo.peek(demo.string, 3) == b"zAB", timeout=5000)
+    qtbot.waitUntil(lambda: not ws.document.pending_writes)
     # Undo twice (two ASCII bytes), then the hex byte (one merged step).
+    stack = ws.document.undo_stack
+    assert stack.count() == 3, [stack.text(i) for i in range(stack.count())]
     for _ in range(3):
-        qtbot.waitUntil(lambda: window.undo_action.isEnabled())
+        before = stack.index()
         window.undo_action.trigger()
-        qtbot.waitUntil(lambda: not ws.document._lock().locked())
+        qtbot.waitUntil(lambda: stack.index() == before - 1, timeout=5000)
     qtbot.waitUntil(lambda: demo.peek(demo.string, 3) == b"Hel", timeout=5000)
     assert ws.document.undo_stack.index() == 0
 
