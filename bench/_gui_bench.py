@@ -1,0 +1,54 @@
+"""Shared set-up for the GUI benchmarks: a child with a large anonymous
+mapping, a qasync loop, a backend and a hex view refreshing it."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+
+CHILD = r"""
+import ctypes, mmap, sys
+size = int(sys.argv[1])
+m = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+m[0:4096] = bytes(range(256)) * 16
+addr = ctypes.addressof(ctypes.c_char.from_buffer(m))
+print(hex(addr), flush=True)
+sys.stdin.read()
+"""
+
+
+def start_child(size: int) -> tuple[subprocess.Popen, int]:
+    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(size)], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    return proc, int(proc.stdout.readline(), 16)
+
+
+def setup():
+    from PySide6.QtWidgets import QApplication
+    import qasync
+    app = QApplication.instance() or QApplication([])
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    return app, loop
+
+
+async def open_view(address: int, size: int, hz: float = 10.0):
+    from lainview.backend.memory import MemoryArea, Perm
+    from lainview.backend.service import Backend
+    from lainview.models.workspace import Workspace
+    from lainview.ui.hex_view import HexView
+    backend = Backend()
+    ws = Workspace(backend)
+    view = HexView(ws.document, ws.cursor)
+    view.resize(1280, 900)
+    view.show()
+    return backend, ws, view
+
+
+async def attach(ws, pid: int, address: int, size: int, hz: float) -> None:
+    from lainview.backend.memory import area_at
+    await ws.attach(pid)
+    area = area_at(ws.session.areas, address)
+    ws.open_area(area, address)
+    ws.document.set_refresh_rate(hz)

@@ -1,0 +1,143 @@
+"""A small live process to look at: ``python -m lainview.demo_target``.
+
+It maps three adjacent pages and lays them out so that every cell state of
+the hex view shows on one screen:
+
+- page 0 (rw-): a byte pattern, then near its end a u64 counter that
+  changes every 100 ms, a greeting string and a small struct
+  (``DemoStruct`` below);
+- page 1 (---): a guard page nobody can read (the hex view shows ``??``);
+- page 2 (r--): a read-only page with a message in it.
+
+On start it prints one line, ``lainview-demo {json}``, with its pid and the
+addresses of each part, and flushes it, so a parent (lainview --demo, the
+tests) can go straight to them. It exits when its parent dies, when stdin
+closes (if stdin is a pipe), or on SIGTERM.
+
+Commands on stdin (one per line), for tests that need the target's own
+view of its memory: ``peek ADDR N`` prints ``peek <hex>``; ``poke ADDR HEX``
+changes its own memory and prints ``poked``; ``map SIZE`` maps a new
+anonymous area and prints ``mapped <hex address>``.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import mmap
+import os
+import select
+import signal
+import stat
+import struct
+import sys
+import time
+
+PAGE = mmap.PAGESIZE
+GREETING = b"Hello from the lainview demo! Edit me in the hex view.\x00"
+READONLY_TEXT = b"This page is read-only (r--p). lainview writes it like /proc/<pid>/mem does.\x00"
+
+# struct DemoStruct { u32 magic; i32 health; f32 speed; u32 pad; f64 position; char name[16]; }
+STRUCT_FORMAT = "<Iif4xd16s"
+STRUCT_MAGIC = 0x4E49414C  # the bytes "LAIN" read as a little-endian u32
+
+PATTERN_SIZE = 0xE00
+COUNTER_OFFSET = 0xF00
+STRING_OFFSET = 0xF20
+STRUCT_OFFSET = 0xF80
+GUARD_OFFSET = PAGE
+READONLY_OFFSET = 2 * PAGE
+SIZE = 3 * PAGE
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+_libc.mprotect.restype = ctypes.c_int
+PR_SET_PDEATHSIG = 1
+
+
+def _mprotect(address: int, size: int, prot: int) -> None:
+    if _libc.mprotect(address, size, prot) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
+
+
+def build() -> tuple[mmap.mmap, dict]:
+    region = mmap.mmap(-1, SIZE, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS,
+                       prot=mmap.PROT_READ | mmap.PROT_WRITE)
+    base = ctypes.addressof(ctypes.c_char.from_buffer(region))
+    region[STRING_OFFSET:STRING_OFFSET + len(GREETING)] = GREETING
+    region[STRUCT_OFFSET:STRUCT_OFFSET + struct.calcsize(STRUCT_FORMAT)] = struct.pack(
+        STRUCT_FORMAT, STRUCT_MAGIC, 100, 1.5, 3.141592653589793, b"lain\x00")
+    region[0:PATTERN_SIZE] = bytes(range(256)) * (PATTERN_SIZE // 256)
+    region[READONLY_OFFSET:READONLY_OFFSET + len(READONLY_TEXT)] = READONLY_TEXT
+    _mprotect(base + READONLY_OFFSET, PAGE, mmap.PROT_READ)
+    _mprotect(base + GUARD_OFFSET, PAGE, 0)  # PROT_NONE
+    layout = {
+        "pid": os.getpid(),
+        "base": base,
+        "counter": base + COUNTER_OFFSET,
+        "string": base + STRING_OFFSET,
+        "struct": base + STRUCT_OFFSET,
+        "guard": base + GUARD_OFFSET,
+        "readonly": base + READONLY_OFFSET,
+        "pattern": base,
+        "size": SIZE,
+    }
+    return region, layout
+
+
+def _handle_command(line: str, base: int, region: mmap.mmap) -> str:
+    words = line.split()
+    if len(words) == 3 and words[0] == "peek":
+        offset = int(words[1], 16) - base
+        return "peek " + region[offset:offset + int(words[2])].hex()
+    if len(words) == 3 and words[0] == "poke":
+        offset = int(words[1], 16) - base
+        data = bytes.fromhex(words[2])
+        region[offset:offset + len(data)] = data
+        return "poked"
+    if len(words) == 2 and words[0] == "map":
+        # A new anonymous mapping (for tests of the memory-map refresh).
+        extra = mmap.mmap(-1, int(words[1]), flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+        address = ctypes.addressof(ctypes.c_char.from_buffer(extra))
+        _extra_maps[address] = extra
+        return f"mapped {address:x}"
+    return f"error unknown command {line.strip()!r}"
+
+
+_extra_maps: dict[int, mmap.mmap] = {}
+
+
+def main() -> int:
+    try:
+        _libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    except (AttributeError, OSError):
+        pass
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    region, layout = build()
+    base = layout["base"]
+    print("lainview-demo " + json.dumps(layout), flush=True)
+    try:
+        stdin_is_pipe = stat.S_ISFIFO(os.fstat(0).st_mode)
+    except OSError:
+        stdin_is_pipe = False
+    counter = 0
+    next_tick = time.monotonic()
+    while True:
+        counter += 1
+        region[COUNTER_OFFSET:COUNTER_OFFSET + 8] = struct.pack("<Q", counter)
+        next_tick += 0.1
+        timeout = max(0.0, next_tick - time.monotonic())
+        if stdin_is_pipe:
+            ready, _, _ = select.select([sys.stdin], [], [], timeout)
+            if ready:
+                line = sys.stdin.readline()
+                if not line:        # the parent closed our stdin: it is done with us
+                    return 0
+                print(_handle_command(line, base, region), flush=True)
+        else:
+            time.sleep(timeout)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

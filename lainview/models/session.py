@@ -1,0 +1,160 @@
+"""The attached target as the GUI sees it: who it is, which backend serves
+it and why, whether it is still alive, and its latest memory map.
+
+Every call goes through the backend's futures and is awaited on the Qt loop
+(``asyncio.wrap_future``); nothing here blocks. Any request that fails with
+``TargetExited`` calls :meth:`TargetSession.mark_exited`, which turns every
+view read-only while keeping its last data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from enum import Enum
+
+from PySide6.QtCore import QObject, Signal
+
+from lainview.backend.errors import LainviewError, TargetExited
+from lainview.backend.memory import MemoryArea, area_at
+from lainview.backend.service import Backend, Target
+
+
+class TargetState(str, Enum):
+    NONE = "no target"
+    ATTACHING = "attaching"
+    LIVE = "live"
+    EXITED = "exited"
+    DETACHED = "detached"
+
+
+def process_name(pid: int) -> str:
+    """The target's short name from /proc (empty when unknown)."""
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
+class TargetSession(QObject):
+    """One target at a time. Signals carry plain values."""
+
+    state_changed = Signal(str)             # TargetState value
+    attached = Signal()
+    areas_changed = Signal(list)            # list[MemoryArea]
+    message = Signal(str)                   # a one-line status for the status bar
+
+    def __init__(self, backend: Backend, parent: QObject | None = None):
+        super().__init__(parent)
+        self.backend = backend
+        self.target: Target | None = None
+        self.name = ""
+        self.state = TargetState.NONE
+        self.exit_reason = ""
+        self.areas: list[MemoryArea] = []
+        self._attach_id = 0
+
+    # -- attaching -------------------------------------------------------------------------
+    async def attach(self, pid: int, backend: str = "auto") -> Target:
+        """Attach to ``pid`` (detaching from the previous target). Raises
+        LainviewError; a newer attach makes an older one's result stale."""
+        self._attach_id += 1
+        my_id = self._attach_id
+        old = self.target
+        self.target = None
+        if old is not None:
+            try:
+                await asyncio.wrap_future(old.detach())
+            except LainviewError:
+                pass
+        self._set_state(TargetState.ATTACHING)
+        try:
+            target = await asyncio.wrap_future(self.backend.attach(pid, backend))
+        except LainviewError:
+            if my_id == self._attach_id:
+                self._set_state(TargetState.NONE)
+            raise
+        if my_id != self._attach_id:          # a newer attach superseded this one
+            target.detach()
+            raise asyncio.CancelledError()
+        self.target = target
+        self.name = process_name(pid) or os.path.basename(target.identity.get("exe") or "")
+        self.exit_reason = ""
+        self.areas = []
+        self._set_state(TargetState.LIVE)
+        self.attached.emit()
+        await self.refresh_areas()
+        return target
+
+    async def detach(self) -> None:
+        target, self.target = self.target, None
+        if target is not None:
+            try:
+                await asyncio.wrap_future(target.detach())
+            except LainviewError:
+                pass
+            self._set_state(TargetState.DETACHED)
+
+    # -- the map -----------------------------------------------------------------------------
+    async def refresh_areas(self) -> list[MemoryArea] | None:
+        """Fetch the map again; None if there is no live target."""
+        target = self.target
+        if target is None or self.state != TargetState.LIVE:
+            return None
+        try:
+            areas = await asyncio.wrap_future(target.areas())
+        except TargetExited as exc:
+            self.mark_exited(exc)
+            return None
+        except LainviewError as exc:
+            self.message.emit(f"memory map: {exc}")
+            return None
+        if target is not self.target:
+            return None
+        self.areas = areas
+        self.areas_changed.emit(areas)
+        return areas
+
+    def area_at(self, address: int) -> MemoryArea | None:
+        return area_at(self.areas, address)
+
+    # -- state -------------------------------------------------------------------------------
+    @property
+    def live(self) -> bool:
+        return self.target is not None and self.state == TargetState.LIVE
+
+    @property
+    def writable(self) -> bool:
+        return self.live and bool(self.target and self.target.info.writable)
+
+    def mark_exited(self, exc: BaseException | None = None) -> None:
+        if self.state == TargetState.EXITED:
+            return
+        self.exit_reason = str(exc) if exc else "the target has exited"
+        self._set_state(TargetState.EXITED)
+
+    def _set_state(self, state: TargetState) -> None:
+        if state != self.state:
+            self.state = state
+            self.state_changed.emit(state.value)
+
+    @property
+    def pid(self) -> int | None:
+        return self.target.pid if self.target else None
+
+    def describe_backend(self) -> str:
+        if self.target is None:
+            return ""
+        info = self.target.info
+        name = "lainmemu" if info.backend == "lainmemu" else "/proc"
+        return name
+
+    def backend_reason(self) -> str:
+        if self.target is None:
+            return ""
+        info = self.target.info
+        lines = [info.reason, *info.limits]
+        if not info.writable:
+            lines.append("opened read-only")
+        return "\n".join(lines)

@@ -1,0 +1,249 @@
+"""Everything the window shows, without the window: the session, the models,
+the hex document and cursor, and the actions that need more than one of
+them (attach, go to, open an area, search, dump, copy).
+
+The main window builds widgets over these objects and forwards its actions
+here; tests drive this object and the widgets directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from lainview.backend.errors import Cancelled, InvalidInput, LainviewError, TargetExited
+from lainview.backend.memory import MemoryArea, Perm, area_at
+from lainview.backend.service import Backend
+
+from . import settings
+from .cursor import HexCursor
+from .formats import format_bytes, human_size, parse_needle, resolve_location
+from .inspector_model import InspectorModel
+from .jobs import BulkJob, DumpOutcome, start_dump, start_search
+from .memory_document import MemoryDocument
+from .process_model import ProcessModel
+from .session import TargetSession, TargetState
+from .vma_model import VmaModel
+
+AREAS_REFRESH_MS = 2000
+
+
+class Workspace(QObject):
+    status = Signal(str)                 # one-line messages for the status bar
+    job_started = Signal(str, object)    # kind ("dump"/"search"), BulkJob
+    job_finished = Signal(str, str)      # kind, summary
+    search_results = Signal(list)        # addresses
+
+    def __init__(self, backend: Backend, parent: QObject | None = None):
+        super().__init__(parent)
+        self.backend = backend
+        self.session = TargetSession(backend, self)
+        self.processes = ProcessModel(backend, self)
+        self.vma = VmaModel(self)
+        self.document = MemoryDocument(self.session, self)
+        self.cursor = HexCursor(self)
+        self.inspector = InspectorModel(self.document, self.cursor, self)
+        self.matches: list[int] = []
+        self.jobs: dict[str, BulkJob] = {}
+        self._tasks: set[asyncio.Task] = set()
+        self._areas_timer = QTimer(self)
+        self._areas_timer.setInterval(AREAS_REFRESH_MS)
+        self._areas_timer.timeout.connect(self.refresh_areas)
+        self.session.areas_changed.connect(self.vma.set_areas)
+        self.session.state_changed.connect(self._on_state)
+        self.session.message.connect(self.status)
+        self.document.region_changed.connect(self._on_region)
+
+    def _on_region(self) -> None:
+        region = self.document.region
+        if region is not None:
+            self.cursor.set_bounds(region.start, region.end)
+
+    # -- target -------------------------------------------------------------------------------------
+    async def attach(self, pid: int, backend: str = "auto") -> bool:
+        """Attach and open the most interesting area (the heap, else the
+        first writable one). False (with a status message) on failure."""
+        self.status.emit(f"attaching to {pid}…")
+        self.document.close_area()
+        self.vma.clear()
+        try:
+            await self.session.attach(pid, backend)
+        except asyncio.CancelledError:
+            return False
+        except LainviewError as exc:
+            self.status.emit(f"could not attach to {pid}: {exc}")
+            return False
+        settings.add_recent_target(pid, self.session.name)
+        self._areas_timer.start()
+        self.status.emit(f"attached to {pid} ({self.session.name}) via "
+                         f"{self.session.describe_backend()}")
+        return True
+
+    def refresh_areas(self) -> asyncio.Task:
+        return self.spawn(self.session.refresh_areas())
+
+    def _on_state(self, _state: str) -> None:
+        if self.session.state == TargetState.EXITED:
+            self._areas_timer.stop()
+            for job in self.jobs.values():
+                job.cancel()
+            self.status.emit(f"target {self.session.pid} exited — views are read-only, "
+                             f"last data kept ({self.session.exit_reason})")
+
+    def default_area(self) -> MemoryArea | None:
+        areas = self.session.areas
+        for area in areas:
+            if area.path == "[heap]" and area.readable:
+                return area
+        for area in areas:
+            if area.readable and area.perms.letters.startswith("rw"):
+                return area
+        return next((a for a in areas if a.readable), None)
+
+    # -- navigation -----------------------------------------------------------------------------------
+    def open_area(self, area: MemoryArea, address: int | None = None) -> None:
+        if self.document.region != area:
+            self.document.open_area(area)
+        if address is not None:
+            self.cursor.move_to(address)
+
+    def open_span(self, start: int, end: int, label: str, address: int | None = None) -> None:
+        """Open [start, end), which may cover several adjacent areas (the
+        demo's mapping: rw, guard and read-only pages on one screen)."""
+        perms = Perm.NONE
+        for area in self.session.areas:
+            if area.start < end and start < area.end:
+                perms |= area.perms
+        self.open_area(MemoryArea(start, end, perms, path=label), address)
+
+    def go_to(self, text: str) -> int:
+        """Resolve ``text`` (address or area+offset), open its area and put
+        the cursor there. Raises InvalidInput with a reason."""
+        address = resolve_location(text, self.session.areas)
+        self.open_address(address)
+        return address
+
+    def open_address(self, address: int) -> None:
+        region = self.document.region
+        if region is not None and region.contains(address):
+            self.cursor.move_to(address)
+            return
+        area = area_at(self.session.areas, address)
+        if area is None:
+            raise InvalidInput(f"{address:#x} is not in any mapped area", address=address)
+        self.open_area(area, address)
+
+    # -- copy ---------------------------------------------------------------------------------------------
+    def selection_text(self, fmt: str) -> str:
+        lo, hi = self.cursor.selection
+        if hi - lo > 1 << 20:
+            raise InvalidInput("selection larger than 1 MiB: use Dump instead")
+        data = self.document.bytes_at(lo, hi - lo)
+        if data is None:
+            raise InvalidInput(f"the selection {lo:#x}..{hi:#x} has unreadable or unread bytes",
+                               address=lo)
+        return format_bytes(data, fmt, name=f"mem_{lo:x}")
+
+    # -- bulk jobs ------------------------------------------------------------------------------------
+    async def dump(self, area: MemoryArea, path: str) -> DumpOutcome | None:
+        target = self.session.target
+        if target is None or not self.session.live:
+            self.status.emit("dump: no live target")
+            return None
+        job, writer = start_dump(target, area, path)
+        self.jobs["dump"] = job
+        self.job_started.emit("dump", job)
+        started = time.monotonic()
+        try:
+            stats = await job.wait()
+        except Cancelled:
+            writer.abandon()
+            self.job_finished.emit("dump", "dump cancelled")
+            return None
+        except LainviewError as exc:
+            writer.abandon()
+            if isinstance(exc, TargetExited):
+                self.session.mark_exited(exc)
+            self.job_finished.emit("dump", f"dump failed: {exc}")
+            return None
+        finally:
+            self.jobs.pop("dump", None)
+        outcome = writer.finish(stats)
+        self.job_finished.emit("dump", outcome.summary() +
+                               f" in {time.monotonic() - started:.1f} s")
+        return outcome
+
+    async def search(self, text: str, kind: str) -> list[int] | None:
+        """Search the open area; put the cursor on the first match at or
+        after it (wrapping). None if cancelled or failed."""
+        region = self.document.region
+        target = self.session.target
+        if region is None or target is None or not self.session.live:
+            self.job_finished.emit("search", "search: open an area of a live target first")
+            return None
+        try:
+            needle = parse_needle(text, kind)
+        except InvalidInput as exc:
+            self.job_finished.emit("search", f"search: {exc}")
+            return None
+        old = self.jobs.pop("search", None)
+        if old is not None:
+            old.cancel()
+        job, matcher = start_search(target, region.start, region.end, needle)
+        self.jobs["search"] = job
+        self.job_started.emit("search", job)
+        try:
+            await job.wait()
+        except Cancelled:
+            if self.jobs.get("search") is job:
+                self.job_finished.emit("search", "search cancelled")
+            return None
+        except LainviewError as exc:
+            self.job_finished.emit("search", f"search failed: {exc}")
+            return None
+        finally:
+            if self.jobs.get("search") is job:
+                self.jobs.pop("search", None)
+        self.matches = sorted(matcher.matches)
+        self.search_results.emit(self.matches)
+        if not self.matches:
+            self.job_finished.emit("search", f"no match for {needle.hex(' ')} in "
+                                   f"{region.display_name} ({human_size(region.size)})")
+            return []
+        self.next_match(+1, include_current=True, needle_size=len(needle))
+        more = "+" if matcher.full else ""
+        self.job_finished.emit("search", f"{len(self.matches)}{more} match"
+                               f"{'es' if len(self.matches) != 1 else ''}")
+        return self.matches
+
+    def next_match(self, direction: int = 1, *, include_current: bool = False,
+                   needle_size: int = 1) -> int | None:
+        if not self.matches:
+            return None
+        here = self.cursor.address
+        if direction > 0:
+            after = [m for m in self.matches if m > here or (include_current and m == here)]
+            address = after[0] if after else self.matches[0]
+        else:
+            before = [m for m in self.matches if m < here]
+            address = before[-1] if before else self.matches[-1]
+        self.cursor.move_to(address)
+        return address
+
+    # -- lifetime --------------------------------------------------------------------------------------
+    def spawn(self, coro) -> asyncio.Task:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def stop(self) -> None:
+        """Stop timers, jobs and tasks (before the backend shuts down)."""
+        self._areas_timer.stop()
+        for job in self.jobs.values():
+            job.cancel()
+        self.document.stop()
+        for task in list(self._tasks):
+            task.cancel()

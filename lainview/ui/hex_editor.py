@@ -1,0 +1,192 @@
+"""The hex editor panel: a title row (area, refresh controls), the hex view,
+a search bar (Ctrl+F) and an inline message line for errors."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QLineEdit,
+                               QProgressBar, QPushButton, QToolButton, QVBoxLayout, QWidget)
+
+from lainview.models.cursor import HexCursor
+from lainview.models.formats import SEARCH_KINDS, human_size
+from lainview.models.memory_document import MemoryDocument
+
+from .hex_view import HexView
+
+
+class SearchBar(QWidget):
+    """Needle, kind, progress and cancel; the window runs the search."""
+
+    search_requested = Signal(str, str)   # text, kind
+    cancel_requested = Signal()
+    next_requested = Signal(int)          # +1 / -1
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(6, 2, 6, 2)
+        self.kind = QComboBox()
+        self.kind.addItems(SEARCH_KINDS)
+        self.kind.setToolTip("hex: de ad be ef · text: UTF-8 · int32/int64: little-endian")
+        self.needle = QLineEdit()
+        self.needle.setPlaceholderText("search this area… (Enter: search, F3: next match)")
+        self.needle.setClearButtonEnabled(True)
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(160)
+        self.progress.setTextVisible(True)
+        self.progress.hide()
+        self.cancel = QPushButton("Cancel")
+        self.cancel.hide()
+        self.result = QLabel()
+        self.close_button = QToolButton()
+        self.close_button.setText("✕")
+        self.close_button.setAutoRaise(True)
+        row.addWidget(QLabel("Find"))
+        row.addWidget(self.kind)
+        row.addWidget(self.needle, 1)
+        row.addWidget(self.progress)
+        row.addWidget(self.cancel)
+        row.addWidget(self.result)
+        row.addWidget(self.close_button)
+        self.needle.returnPressed.connect(
+            lambda: self.search_requested.emit(self.needle.text(), self.kind.currentText()))
+        self.cancel.clicked.connect(self.cancel_requested)
+        self.close_button.clicked.connect(self.hide)
+
+    def set_running(self, running: bool) -> None:
+        self.progress.setVisible(running)
+        self.cancel.setVisible(running)
+        if running:
+            self.progress.setValue(0)
+            self.result.setText("")
+
+    def open(self) -> None:
+        self.show()
+        self.needle.setFocus()
+        self.needle.selectAll()
+
+
+class HexEditor(QWidget):
+    def __init__(self, document: MemoryDocument, cursor: HexCursor,
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.document = document
+        self.cursor = cursor
+        self.view = HexView(document, cursor)
+        self.title = QLabel()
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.live_badge = QLabel()
+        self.position = QLabel()
+        self.bytes_per_row = QComboBox()
+        for n in (8, 16, 32):
+            self.bytes_per_row.addItem(f"{n} bytes/row", n)
+        self.bytes_per_row.setCurrentIndex(1)
+        self.rate = QDoubleSpinBox()
+        self.rate.setRange(0.5, 60.0)
+        self.rate.setDecimals(1)
+        self.rate.setSuffix(" Hz")
+        self.rate.setValue(document.refresh_hz)
+        self.rate.setToolTip("live refresh rate of the visible pages")
+        self.pause = QPushButton("Pause")
+        self.pause.setCheckable(True)
+        self.pause.setToolTip("pause or resume the live refresh (F5 refreshes once)")
+        self.search_bar = SearchBar()
+        self.search_bar.hide()
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setObjectName("inlineMessage")
+        self.message.setStyleSheet(
+            "#inlineMessage { background: #fdecea; color: #8a1c13; padding: 4px 8px;"
+            " border-top: 1px solid #f3b8b1; }")
+        self.message.hide()
+        self.banner = QLabel()
+        self.banner.setStyleSheet("background: #fff4d6; color: #6b4e00; padding: 4px 8px;"
+                                  " border-bottom: 1px solid #f0d88a;")
+        self.banner.hide()
+
+        top = QHBoxLayout()
+        top.setContentsMargins(6, 4, 6, 4)
+        top.addWidget(self.title)
+        top.addSpacing(16)
+        top.addWidget(self.position, 1)
+        top.addSpacing(12)
+        top.addWidget(self.live_badge)
+        top.addWidget(self.rate)
+        top.addWidget(self.pause)
+        top.addWidget(self.bytes_per_row)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addLayout(top)
+        column.addWidget(self.banner)
+        column.addWidget(self.view, 1)
+        column.addWidget(self.search_bar)
+        column.addWidget(self.message)
+
+        self.bytes_per_row.currentIndexChanged.connect(
+            lambda _i: self.view.set_bytes_per_row(self.bytes_per_row.currentData()))
+        self.rate.valueChanged.connect(document.set_refresh_rate)
+        self.pause.toggled.connect(self._on_pause)
+        document.region_changed.connect(self._update_title)
+        document.live_changed.connect(self._update_live)
+        document.inline_message.connect(self.show_message)
+        self.view.status_message.connect(self.show_message)
+        cursor.moved.connect(self._update_position)
+        self._message_timer = QTimer(self)
+        self._message_timer.setSingleShot(True)
+        self._message_timer.timeout.connect(self.message.hide)
+        self._update_title()
+        self._update_live(document.live)
+
+    def _on_pause(self, paused: bool) -> None:
+        self.document.set_paused(paused)
+        self.pause.setText("Resume" if paused else "Pause")
+
+    def _update_title(self) -> None:
+        region = self.document.region
+        if region is None:
+            self.title.setText("<b>Hex editor</b> — no area open")
+            return
+        self.title.setText(
+            f"<b>{region.display_name}</b> &nbsp;<span style='color:#5b6b84'>"
+            f"{region.start:#x}–{region.end:#x} · {region.perms.letters} · "
+            f"{human_size(region.size)}</span>")
+
+    def _update_live(self, live: bool) -> None:
+        if live:
+            self.live_badge.setText("<span style='color:#15803d'>● live</span>")
+        elif self.document.paused:
+            self.live_badge.setText("<span style='color:#8a6d00'>❚❚ paused</span>")
+        else:
+            self.live_badge.setText("<span style='color:#8a93a3'>○ not refreshing</span>")
+
+    def _update_position(self) -> None:
+        region = self.document.region
+        if region is None:
+            self.position.setText("")
+            return
+        lo, hi = self.cursor.selection
+        text = f"{self.cursor.address:#x} (+{self.cursor.address - region.start:#x})"
+        if self.cursor.has_selection:
+            text += f" · {hi - lo} bytes selected"
+        self.position.setText(f"<span style='color:#5b6b84'>{text}</span>")
+
+    def show_message(self, text: str) -> None:
+        """An error or note under the view; empty text hides it."""
+        if not text:
+            self.message.hide()
+            return
+        self.message.setText(text)
+        self.message.show()
+        self._message_timer.start(8000)
+
+    def set_exited(self, reason: str) -> None:
+        self.banner.setText(f"<b>Target exited</b> — showing the last data read, read-only. "
+                            f"({reason})")
+        self.banner.show()
+        self.pause.setEnabled(False)
+        self._update_live(False)
+
+    def clear_exited(self) -> None:
+        self.banner.hide()
+        self.pause.setEnabled(True)

@@ -1,0 +1,506 @@
+"""The hex view: a QAbstractScrollArea that paints only the visible rows of
+the open area, from the document's page cache.
+
+All geometry comes from ``lainview.models.hex_geometry``; the bytes and
+their states from ``MemoryDocument.cells``; the cursor from ``HexCursor``.
+This widget measures the font, paints, and turns keys and clicks into
+cursor moves and document writes.
+"""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import QPoint, QRectF, Qt, Signal
+from PySide6.QtGui import (QColor, QFontMetricsF, QKeyEvent, QMouseEvent, QPainter, QPaintEvent,
+                           QPen, QResizeEvent, QWheelEvent)
+from PySide6.QtWidgets import QAbstractScrollArea, QToolTip, QWidget
+
+from lainview.models import hex_geometry as geo
+from lainview.models.cursor import HexCursor
+from lainview.models.memory_document import FADE_SECONDS, CellState, MemoryDocument
+
+from .theme import HexColors, mono_font
+
+HEX_DIGITS = "0123456789abcdefABCDEF"
+_PRINTABLE = [chr(b) if 0x20 <= b < 0x7f else "." for b in range(256)]
+# Fast-path tables: a plain row is drawn as two strings, non-zero bytes in
+# the text colour and zero bytes dimmed, each with blanks for the other.
+_PAIR_TEXT = [f"{b:02x}" if b else "  " for b in range(256)]
+_PAIR_ZERO = ["00" if b == 0 else "  " for b in range(256)]
+_ASCII_TEXT = [" " if b == 0 else _PRINTABLE[b] for b in range(256)]
+_ASCII_ZERO = ["." if b == 0 else " " for b in range(256)]
+
+
+class HexView(QAbstractScrollArea):
+    """Paints [first_row, first_row + rows on screen) of the document's area."""
+
+    status_message = Signal(str)
+
+    def __init__(self, document: MemoryDocument, cursor: HexCursor,
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.document = document
+        self.cursor = cursor
+        self.colors = HexColors()
+        self.first_row = 0
+        self.bytes_per_row = 16
+        self._syncing_bar = False
+        self._dragging = False
+        self.last_paint_seconds = 0.0
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.viewport().setMouseTracking(False)
+        self.viewport().setAutoFillBackground(False)
+        self.setFont(mono_font(10.5))
+        self.verticalScrollBar().valueChanged.connect(self._on_scrollbar)
+        self.horizontalScrollBar().valueChanged.connect(self.viewport().update)
+        document.changed.connect(self.viewport().update)
+        document.region_changed.connect(self._on_region)
+        cursor.moved.connect(self._on_cursor)
+        self._relayout()
+
+    # -- geometry -------------------------------------------------------------------------------
+    def _relayout(self) -> None:
+        metrics = QFontMetricsF(self.font())
+        self._ascent = metrics.ascent()
+        region = self.document.region
+        self.layout_ = geo.HexLayout(
+            char_width=metrics.horizontalAdvance("0"),
+            line_height=int(metrics.height() + 4),
+            bytes_per_row=self.bytes_per_row,
+            address_digits=geo.address_digits_for(region.end if region else 0))
+        self._header_height = self.layout_.line_height + 4
+        self._update_bars()
+        self.viewport().update()
+
+    def set_bytes_per_row(self, n: int) -> None:
+        if n != self.bytes_per_row:
+            keep = self.cursor.address
+            self.bytes_per_row = n
+            self._relayout()
+            self.ensure_visible(keep, center=True)
+
+    @property
+    def rows(self) -> int:
+        region = self.document.region
+        if region is None:
+            return 0
+        return geo.total_rows(region.start, region.end, self.bytes_per_row)
+
+    def _rows_height(self) -> int:
+        return max(1, self.viewport().height() - self._header_height)
+
+    def rows_on_screen(self) -> int:
+        return self.layout_.full_rows(self._rows_height())
+
+    def _max_row(self) -> int:
+        return geo.max_first_row(self.rows, self.rows_on_screen())
+
+    def _update_bars(self) -> None:
+        max_row = self._max_row()
+        bar = self.verticalScrollBar()
+        self._syncing_bar = True
+        bar.setRange(0, geo.scrollbar_range(max_row))
+        bar.setPageStep(max(1, min(self.rows_on_screen(), geo.scrollbar_range(max_row) or 1)))
+        bar.setSingleStep(1)
+        bar.setValue(geo.row_to_scroll(self.first_row, max_row))
+        self._syncing_bar = False
+        hbar = self.horizontalScrollBar()
+        extra = int(self.layout_.width - self.viewport().width())
+        hbar.setRange(0, max(0, extra))
+        hbar.setPageStep(max(1, self.viewport().width()))
+        self._publish_visible()
+
+    def _publish_visible(self) -> None:
+        region = self.document.region
+        if region is None:
+            return
+        start = geo.row_address(self.first_row, region.start, self.bytes_per_row)
+        end = start + self.layout_.visible_rows(self._rows_height()) * self.bytes_per_row
+        self.document.set_visible(max(start, region.start), min(end, region.end))
+
+    def set_first_row(self, row: int) -> None:
+        row = geo.clamp_first_row(row, self.rows, self.rows_on_screen())
+        if row != self.first_row:
+            self.first_row = row
+            self._update_bars()
+            self.viewport().update()
+
+    def _on_scrollbar(self, value: int) -> None:
+        if self._syncing_bar:
+            return
+        row = geo.scroll_to_row(value, self._max_row())
+        if row != self.first_row:
+            self.first_row = row
+            self._publish_visible()
+            self.viewport().update()
+
+    def ensure_visible(self, address: int, *, center: bool = False) -> None:
+        region = self.document.region
+        if region is None:
+            return
+        row = geo.row_of(address, region.start, self.bytes_per_row)
+        n = self.rows_on_screen()
+        if center and not self.first_row <= row < self.first_row + n:
+            self.set_first_row(row - n // 3)
+        else:
+            self.set_first_row(geo.scroll_first_row_to_show(self.first_row, row, n))
+
+    def _on_region(self) -> None:
+        self.first_row = 0
+        self._relayout()
+
+    def _on_cursor(self) -> None:
+        self.ensure_visible(self.cursor.address)
+        self.viewport().update()
+
+    # -- painting ---------------------------------------------------------------------------------
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._update_bars()
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        started = time.perf_counter()
+        painter = QPainter(self.viewport())
+        try:
+            self._paint(painter)
+            painter.resetTransform()
+            self._paint_header(painter)
+        finally:
+            painter.end()
+        self.last_paint_seconds = time.perf_counter() - started
+
+    def _paint(self, p: QPainter) -> None:
+        c = self.colors
+        lay = self.layout_
+        width = self.viewport().width()
+        height = self.viewport().height()
+        p.fillRect(0, 0, width, height, c.background)
+        p.setFont(self.font())
+        region = self.document.region
+        if region is None:
+            p.setPen(c.header_text)
+            p.drawText(QRectF(0, 0, width, height), Qt.AlignmentFlag.AlignCenter,
+                       "No area open.\nDouble-click an area in the memory map, or press Ctrl+G.")
+            return
+        dx = -self.horizontalScrollBar().value()
+        p.translate(dx, self._header_height)
+        height -= self._header_height
+        cw, lh, bpr = lay.char_width, lay.line_height, self.bytes_per_row
+        # Address column background and the rules between columns.
+        p.fillRect(QRectF(0, 0, lay.hex_x - cw, height), c.header_background)
+        p.setPen(QPen(c.rule, 1))
+        p.drawLine(int(lay.hex_x - cw), 0, int(lay.hex_x - cw), height)
+        p.drawLine(int(lay.ascii_x - cw), 0, int(lay.ascii_x - cw), height)
+        now = time.monotonic()
+        cursor = self.cursor
+        sel_lo, sel_hi = cursor.selection if cursor.anchor is not None else (0, 0)
+        template = lay.hex_row_template()
+        baseline = self._ascent + 2
+        rows = min(lay.visible_rows(height), self.rows - self.first_row)
+        digits = lay.address_digits
+        for i in range(rows):
+            row = self.first_row + i
+            address = geo.row_address(row, region.start, bpr)
+            y = i * lh
+            p.setPen(c.address)
+            p.drawText(QPoint(int(lay.margin), int(y + baseline)), f"{address:0{digits}x}")
+            if not (sel_hi > address and sel_lo < address + bpr):
+                plain = self.document.plain_row(address, bpr, now)
+                if plain is not None:
+                    self._paint_plain_row(p, plain, y + baseline)
+                    continue
+            cells = self.document.cells(address, bpr, now)
+            layers: dict[str, list[str]] = {}
+            ascii_layers: dict[str, list[str]] = {}
+
+            def put(key: str, column: int, pair: str, ch: str) -> None:
+                hexline = layers.get(key)
+                if hexline is None:
+                    hexline = layers[key] = [" "] * lay.hex_chars
+                    ascii_layers[key] = [" "] * bpr
+                at = template[column]
+                hexline[at] = pair[0]
+                hexline[at + 1] = pair[1]
+                ascii_layers[key][column] = ch
+
+            for column, cell in enumerate(cells):
+                a = address + column
+                state = cell.state
+                hx = lay.hex_cell_x(column)
+                ax = lay.ascii_cell_x(column)
+                if sel_lo <= a < sel_hi:
+                    p.fillRect(QRectF(hx - cw / 2, y, 3 * cw, lh), c.selection)
+                    p.fillRect(QRectF(ax, y, cw, lh), c.selection)
+                value = cell.value
+                if state == CellState.UNREADABLE:
+                    p.fillRect(QRectF(hx - cw / 2, y + 1, 3 * cw, lh - 2), c.unreadable_background)
+                    p.fillRect(QRectF(ax, y + 1, cw, lh - 2), c.unreadable_background)
+                    put("unreadable", column, "??", "?")
+                    continue
+                if state == CellState.PENDING or value is None:
+                    put("pending", column, "··", "·")
+                    continue
+                pair = f"{value:02x}"
+                ch = _PRINTABLE[value]
+                if state == CellState.CHANGED:
+                    bg = QColor(c.changed_background)
+                    bg.setAlphaF(max(0.0, 0.85 * (1.0 - cell.age / FADE_SECONDS)))
+                    p.fillRect(QRectF(hx - cw / 2, y + 1, 3 * cw, lh - 2), bg)
+                    p.fillRect(QRectF(ax, y + 1, cw, lh - 2), bg)
+                    put("changed", column, pair, ch)
+                elif state == CellState.WRITING:
+                    p.fillRect(QRectF(hx - cw / 2, y + 1, 3 * cw, lh - 2), c.writing_background)
+                    put("writing", column, pair, ch)
+                elif state == CellState.FAILED:
+                    p.fillRect(QRectF(hx - cw / 2, y + 1, 3 * cw, lh - 2), c.failed_background)
+                    p.fillRect(QRectF(ax, y + 1, cw, lh - 2), c.failed_background)
+                    put("failed", column, pair, ch)
+                elif value == 0:
+                    put("zero", column, pair, ch)
+                else:
+                    put("text", column, pair, ch)
+            for key, hexline in layers.items():
+                p.setPen(getattr(c, key if key != "changed" else "changed_text"))
+                p.drawText(QPoint(int(lay.hex_x), int(y + baseline)), "".join(hexline))
+                p.drawText(QPoint(int(lay.ascii_x), int(y + baseline)),
+                           "".join(ascii_layers[key]))
+        self._paint_cursor(p, region)
+
+    def _paint_plain_row(self, p: QPainter, data: bytes, baseline: float) -> None:
+        lay = self.layout_
+        y = int(baseline)
+        groups = range(0, len(data), geo.GROUP)
+        text = "  ".join(" ".join(map(_PAIR_TEXT.__getitem__, data[g:g + geo.GROUP]))
+                         for g in groups)
+        zeros = "  ".join(" ".join(map(_PAIR_ZERO.__getitem__, data[g:g + geo.GROUP]))
+                          for g in groups)
+        hex_x, ascii_x = int(lay.hex_x), int(lay.ascii_x)
+        p.setPen(self.colors.text)
+        p.drawText(QPoint(hex_x, y), text)
+        p.drawText(QPoint(ascii_x, y), "".join(map(_ASCII_TEXT.__getitem__, data)))
+        if 0 in data:
+            p.setPen(self.colors.zero)
+            p.drawText(QPoint(hex_x, y), zeros)
+            p.drawText(QPoint(ascii_x, y), "".join(map(_ASCII_ZERO.__getitem__, data)))
+
+    def _paint_cursor(self, p: QPainter, region) -> None:
+        lay = self.layout_
+        cw, lh = lay.char_width, lay.line_height
+        row = geo.row_of(self.cursor.address, region.start, self.bytes_per_row)
+        if not self.first_row <= row < self.first_row + lay.visible_rows(self._rows_height()):
+            return
+        y = (row - self.first_row) * lh
+        column = (self.cursor.address - geo.row_origin(region.start, self.bytes_per_row)) \
+            % self.bytes_per_row
+        hex_rect = QRectF(lay.hex_cell_x(column) - 1, y + 1, 2 * cw + 2, lh - 2)
+        ascii_rect = QRectF(lay.ascii_cell_x(column), y + 1, cw, lh - 2)
+        active, shadow = (hex_rect, ascii_rect) if self.cursor.part == geo.HEX \
+            else (ascii_rect, hex_rect)
+        focused = self.hasFocus()
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.setPen(QPen(self.colors.cursor if focused else self.colors.address, 1.5))
+        p.drawRect(active)
+        p.fillRect(shadow, self.colors.cursor_shadow)
+        if self.cursor.part == geo.HEX:
+            nx = lay.hex_cell_x(column) + self.cursor.nibble * cw
+            p.fillRect(QRectF(nx, y + lh - 4, cw, 2), self.colors.cursor)
+
+    def viewportEvent(self, event) -> bool:  # noqa: N802
+        if event.type() == event.Type.ToolTip:
+            text = self.viewport_tooltip(event.pos())
+            if text:
+                QToolTip.showText(event.globalPos(), text, self.viewport())
+            else:
+                QToolTip.hideText()
+            return True
+        return super().viewportEvent(event)
+
+    def _paint_header(self, p: QPainter) -> None:
+        """Column offsets above the rows; scrolls sideways, never down."""
+        if self.document.region is None:
+            return
+        c, lay = self.colors, self.layout_
+        dx = -self.horizontalScrollBar().value()
+        width = self.viewport().width()
+        p.fillRect(0, 0, width, self._header_height, c.header_background)
+        p.setPen(QPen(c.rule, 1))
+        p.drawLine(0, self._header_height - 1, width, self._header_height - 1)
+        p.setPen(c.header_text)
+        y = int(self._ascent + 4)
+        p.drawText(QPoint(int(dx + lay.margin), y), "address")
+        for column in range(self.bytes_per_row):
+            p.drawText(QPoint(int(dx + lay.hex_cell_x(column)), y), f"{column:02x}")
+        p.drawText(QPoint(int(dx + lay.ascii_x), y), "ascii")
+
+    # -- input ------------------------------------------------------------------------------------
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
+        steps = event.angleDelta().y() / 120
+        if steps:
+            self.set_first_row(self.first_row - int(round(steps * 3)) or
+                               (self.first_row - (1 if steps > 0 else -1)))
+        event.accept()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        if self.document.region is None:
+            return super().keyPressEvent(event)
+        key = event.key()
+        mods = event.modifiers()
+        shift = bool(mods & Qt.KeyboardModifier.ShiftModifier)
+        ctrl = bool(mods & Qt.KeyboardModifier.ControlModifier)
+        bpr = self.bytes_per_row
+        page = self.rows_on_screen() * bpr
+        cursor = self.cursor
+        moves = {
+            Qt.Key.Key_Left: -1, Qt.Key.Key_Right: 1, Qt.Key.Key_Up: -bpr,
+            Qt.Key.Key_Down: bpr, Qt.Key.Key_PageUp: -page, Qt.Key.Key_PageDown: page,
+        }
+        if key in moves:
+            if key == Qt.Key.Key_Left and cursor.part == geo.HEX and cursor.nibble == 1 \
+                    and not shift:
+                cursor.nibble = 0
+                cursor.moved.emit()
+                return
+            if key in (Qt.Key.Key_PageUp, Qt.Key.Key_PageDown):
+                self.set_first_row(self.first_row + (self.rows_on_screen()
+                                                     if moves[key] > 0 else -self.rows_on_screen()))
+            cursor.move_by(moves[key], select=shift)
+            return
+        region = self.document.region
+        if key == Qt.Key.Key_Home:
+            target = region.start if ctrl else cursor.address - (
+                cursor.address - geo.row_origin(region.start, bpr)) % bpr
+            cursor.move_to(target, select=shift)
+            return
+        if key == Qt.Key.Key_End:
+            target = region.end - 1 if ctrl else cursor.address - (
+                cursor.address - geo.row_origin(region.start, bpr)) % bpr + bpr - 1
+            cursor.move_to(target, select=shift)
+            return
+        if key == Qt.Key.Key_Tab or key == Qt.Key.Key_Backtab:
+            cursor.toggle_part()
+            return
+        if key == Qt.Key.Key_Escape:
+            cursor.clear_selection()
+            return
+        text = event.text()
+        if text and not ctrl and not (mods & Qt.KeyboardModifier.AltModifier):
+            if cursor.part == geo.HEX and len(text) == 1 and text in HEX_DIGITS:
+                self._type_nibble(int(text, 16))
+                return
+            if cursor.part == geo.ASCII and len(text) == 1 and 0x20 <= ord(text) < 0x7f:
+                self._type_char(ord(text))
+                return
+        super().keyPressEvent(event)
+
+    def focusNextPrevChild(self, next_: bool) -> bool:  # noqa: N802
+        # Tab switches between the hex and ASCII columns; Alt+1/2/3 move focus.
+        if self.document.region is not None:
+            return False
+        return super().focusNextPrevChild(next_)
+
+    def _editable(self) -> bool:
+        if self.document.read_only:
+            self.status_message.emit("read-only: " + (
+                self.document.session.exit_reason or "the target is not writable"))
+            return False
+        return True
+
+    def _type_nibble(self, digit: int) -> None:
+        if not self._editable():
+            return
+        cursor = self.cursor
+        address = cursor.address
+        current = self.document.byte_at(address)
+        if address in self.document.pending_writes:
+            current = self.document.pending_writes[address]
+        if current is None:
+            self.status_message.emit(f"cannot edit {address:#x}: the byte is not readable"
+                                     + (f" ({r})" if (r := self.document.hole_reason(address))
+                                        else " or not read yet"))
+            return
+        if cursor.nibble == 0:
+            value = (digit << 4) | (current & 0x0F)
+            merge = None
+        else:
+            value = (current & 0xF0) | digit
+            merge = address
+        self.document.write(address, bytes([value]), merge_key=merge)
+        cursor.advance_nibble()
+
+    def _type_char(self, value: int) -> None:
+        if not self._editable():
+            return
+        address = self.cursor.address
+        if self.document.byte_at(address) is None:
+            self.status_message.emit(f"cannot edit {address:#x}: the byte is not readable")
+            return
+        self.document.write(address, bytes([value]))
+        self.cursor.move_to(address + 1)
+
+    def _hit_address(self, pos) -> tuple[int, str, int] | None:
+        region = self.document.region
+        if region is None:
+            return None
+        x = pos.x() + self.horizontalScrollBar().value()
+        hit = self.layout_.hit(x, pos.y() - self._header_height, self.first_row)
+        if hit is None:
+            return None
+        address = geo.row_address(hit.row, region.start, self.bytes_per_row) + hit.column
+        return self.cursor.clamp(address), hit.part, hit.nibble
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        hit = self._hit_address(event.position())
+        if hit is None or event.button() != Qt.MouseButton.LeftButton:
+            return super().mousePressEvent(event)
+        address, part, nibble = hit
+        if part != self.cursor.part:
+            self.cursor.part = part
+        shift = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+        self.cursor.move_to(address, select=shift, nibble=nibble)
+        self._dragging = True
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if not self._dragging:
+            return super().mouseMoveEvent(event)
+        hit = self._hit_address(event.position())
+        if hit is not None and hit[0] != self.cursor.address:
+            self.cursor.move_to(hit[0], select=True)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        self._dragging = False
+        super().mouseReleaseEvent(event)
+
+    def viewport_tooltip(self, pos) -> str:
+        hit = self._hit_address(pos)
+        if hit is None:
+            return ""
+        address = hit[0]
+        cell = self.document.cell(address)
+        if cell.state == CellState.UNREADABLE:
+            return f"{address:#x}: unreadable — {self.document.hole_reason(address) or 'not mapped'}"
+        if cell.state == CellState.FAILED:
+            return f"{address:#x}: {self.document.failed_writes.get(address, '')}"
+        if cell.state == CellState.PENDING:
+            return f"{address:#x}: not read yet"
+        region = self.document.region
+        return f"{address:#x}  ({region.display_name}+{address - region.start:#x})"
+
+    def focusInEvent(self, event) -> None:  # noqa: N802
+        super().focusInEvent(event)
+        self.viewport().update()
+
+    def focusOutEvent(self, event) -> None:  # noqa: N802
+        super().focusOutEvent(event)
+        self.viewport().update()
+
+    # -- header in the viewport margin --------------------------------------------------------------
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        self._update_bars()
+
+    def changeEvent(self, event) -> None:  # noqa: N802
+        super().changeEvent(event)
+        if event.type() == event.Type.FontChange:
+            self._relayout()
+

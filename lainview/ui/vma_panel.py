@@ -1,0 +1,158 @@
+"""The memory-map panel: filter box, permission filters, refresh, the table,
+and its context menu. It emits what the user asked for; the window acts."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
+from PySide6.QtGui import QAction, QGuiApplication
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHBoxLayout, QHeaderView, QLabel,
+                               QLineEdit, QMenu, QProgressBar, QPushButton, QTableView,
+                               QToolButton, QVBoxLayout, QWidget)
+
+from lainview.backend.memory import MemoryArea, Perm
+from lainview.models.vma_model import AREA_ROLE, PATH, VmaFilterProxy, VmaModel
+
+from .theme import mono_font
+
+
+class VmaPanel(QWidget):
+    open_area = Signal(object)           # MemoryArea
+    dump_area = Signal(object)           # MemoryArea
+    refresh_requested = Signal()
+
+    def __init__(self, model: VmaModel, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.model = model
+        self.proxy = VmaFilterProxy(self)
+        self.proxy.setSourceModel(model)
+        self.filter = QLineEdit()
+        self.filter.setPlaceholderText("filter: path, address, perms…")
+        self.filter.setClearButtonEnabled(True)
+        self.only_writable = QCheckBox("w")
+        self.only_writable.setToolTip("only writable areas")
+        self.only_exec = QCheckBox("x")
+        self.only_exec.setToolTip("only executable areas")
+        self.only_readable = QCheckBox("r")
+        self.only_readable.setToolTip("only readable areas")
+        self.refresh = QToolButton()
+        self.refresh.setText("⟳")
+        self.refresh.setToolTip("refresh the memory map now (it also refreshes every 2 s)")
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.setShowGrid(False)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header = self.table.horizontalHeader()
+        header.setStretchLastSection(True)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        mono = mono_font(9.5)
+        width = int(self.fontMetrics().horizontalAdvance("0") * 1.0)
+        from PySide6.QtGui import QFontMetrics
+        mw = QFontMetrics(mono).horizontalAdvance("0")
+        for column, chars in ((0, 13), (1, 13), (2, 9), (3, 5), (4, 8)):
+            self.table.setColumnWidth(column, int(mw * chars + 18 if column != 2 else
+                                                  width * chars + 12))
+        self.summary = QLabel()
+        self.summary.setStyleSheet("color: #5b6b84;")
+        self.dump_progress = QProgressBar()
+        self.dump_progress.hide()
+        self.dump_cancel = QPushButton("Cancel dump")
+        self.dump_cancel.hide()
+
+        top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 0, 0)
+        top.addWidget(self.filter, 1)
+        top.addWidget(self.only_readable)
+        top.addWidget(self.only_writable)
+        top.addWidget(self.only_exec)
+        top.addWidget(self.refresh)
+        bottom = QHBoxLayout()
+        bottom.setContentsMargins(0, 0, 0, 0)
+        bottom.addWidget(self.summary, 1)
+        bottom.addWidget(self.dump_progress)
+        bottom.addWidget(self.dump_cancel)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(4, 4, 4, 4)
+        column.addLayout(top)
+        column.addWidget(self.table, 1)
+        column.addLayout(bottom)
+
+        self.filter.textChanged.connect(self.proxy.set_filter_text)
+        for box in (self.only_readable, self.only_writable, self.only_exec):
+            box.toggled.connect(self._perm_filter)
+        self.refresh.clicked.connect(self.refresh_requested)
+        self.table.doubleClicked.connect(self._activated)
+        self.table.activated.connect(self._activated)
+        self.table.customContextMenuRequested.connect(self._context_menu)
+        model.modelReset.connect(self._update_summary)
+
+    def sizeHint(self):  # noqa: N802 - the dock's first width fits every column
+        from PySide6.QtCore import QSize
+        return QSize(540, 600)
+
+    def _perm_filter(self) -> None:
+        perms = Perm.NONE
+        if self.only_readable.isChecked():
+            perms |= Perm.READ
+        if self.only_writable.isChecked():
+            perms |= Perm.WRITE
+        if self.only_exec.isChecked():
+            perms |= Perm.EXEC
+        self.proxy.set_required(perms)
+
+    def area_at_index(self, index: QModelIndex) -> MemoryArea | None:
+        if not index.isValid():
+            return None
+        return self.proxy.data(index, AREA_ROLE)
+
+    def _activated(self, index: QModelIndex) -> None:
+        area = self.area_at_index(index)
+        if area is not None:
+            self.open_area.emit(area)
+
+    def _context_menu(self, pos: QPoint) -> None:
+        area = self.area_at_index(self.table.indexAt(pos))
+        if area is None:
+            return
+        menu = QMenu(self)
+        menu.addAction("Open in hex editor", lambda: self.open_area.emit(area))
+        menu.addSeparator()
+        menu.addAction(f"Copy start address  {area.start:#x}",
+                       lambda: QGuiApplication.clipboard().setText(f"{area.start:#x}"))
+        menu.addAction("Copy maps line",
+                       lambda: QGuiApplication.clipboard().setText(area.maps_line().rstrip()))
+        dump: QAction = menu.addAction("Dump area to file…", lambda: self.dump_area.emit(area))
+        dump.setEnabled(area.readable)
+        menu.exec(self.table.viewport().mapToGlobal(pos))
+
+    def select_address(self, address: int) -> None:
+        row = self.model.row_of_address(address)
+        if row is None:
+            return
+        index = self.proxy.mapFromSource(self.model.index(row, 0))
+        if index.isValid():
+            self.table.selectRow(index.row())
+            self.table.scrollTo(index)
+
+    def _update_summary(self) -> None:
+        counts = self.model.counts()
+        text = f"{counts['kept'] + counts['added']} areas"
+        changes = []
+        if counts["added"]:
+            changes.append(f"<span style='color:#1a7f37'>+{counts['added']} new</span>")
+        if counts["removed"]:
+            changes.append(f"<span style='color:#b42318'>−{counts['removed']} gone</span>")
+        if changes:
+            text += " · " + ", ".join(changes) + " since last refresh"
+        self.summary.setText(text)
+
+    def path_column_width(self) -> int:
+        return self.table.columnWidth(PATH)

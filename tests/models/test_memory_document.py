@@ -1,0 +1,138 @@
+"""The page-cache document against a real demo process."""
+
+import struct
+
+from lainview.backend.memory import PAGE_SIZE
+from lainview.models.memory_document import FADE_SECONDS, CellState
+from lainview.models.session import TargetState
+
+from .qt_support import open_demo, wait_loaded
+
+
+def test_pages_hold_the_childs_bytes_and_holes_stay_unreadable(qtbot, workspace, demo):
+    open_demo(qtbot, workspace, demo)
+    doc = workspace.document
+    assert doc.bytes_at(demo.string, 30) == demo.peek(demo.string, 30)
+    doc.set_visible(demo.guard - 32, demo.guard + 64)
+    wait_loaded(qtbot, doc)
+    cells = doc.cells(demo.guard - 4, 8)
+    assert [c.state for c in cells[:4]] != [CellState.UNREADABLE] * 4
+    assert [c.value for c in cells[4:]] == [None] * 4
+    assert {c.state for c in cells[4:]} == {CellState.UNREADABLE}
+    assert "not readable" in doc.hole_reason(demo.guard) or "permission" in doc.hole_reason(demo.guard)
+    # Pages not read yet are PENDING, never zeros.
+    doc.pages.pop(demo.readonly, None)
+    assert doc.cell(demo.readonly).state == CellState.PENDING
+
+
+def test_a_byte_the_child_changes_shows_as_changed_then_fades(qtbot, workspace, demo):
+    open_demo(qtbot, workspace, demo)
+    doc = workspace.document
+    qtbot.waitUntil(lambda: doc.cell(demo.counter).state == CellState.CHANGED, timeout=5000)
+    counter = struct.unpack("<Q", demo.peek(demo.counter, 8))[0]
+    assert counter > 1
+    # A byte the child does not touch never shows as changed.
+    assert doc.cell(demo.string).state == CellState.READABLE
+    # Paused: the highlight fades out and the value stops moving.
+    doc.set_paused(True)
+    qtbot.waitUntil(lambda: doc.cell(demo.counter).state == CellState.READABLE,
+                    timeout=int(FADE_SECONDS * 1000) + 3000)
+    assert not doc.live
+
+
+def test_write_undo_redo_reach_the_child(qtbot, workspace, demo):
+    open_demo(qtbot, workspace, demo)
+    doc = workspace.document
+    address = demo.string
+    before = demo.peek(address, 2)
+    task = doc.write(address, b"\x4a\x4b")
+    qtbot.waitUntil(task.done)
+    assert task.result() is True
+    assert demo.peek(address, 2) == b"JK"
+    assert doc.undo_stack.count() == 1 and doc.bytes_at(address, 2) == b"JK"
+    task = doc.undo()
+    qtbot.waitUntil(task.done)
+    assert task.result() is True
+    assert demo.peek(address, 2) == before
+    assert doc.bytes_at(address, 2) == before
+    task = doc.redo()
+    qtbot.waitUntil(task.done)
+    assert demo.peek(address, 2) == b"JK"
+    # Writes are journaled by the backend.
+    entries = workspace.backend.journal_entries(pid=demo.pid).result()
+    assert len(entries) == 3 and entries[0].new == b"JK" and entries[1].new == before
+
+
+def test_the_second_nibble_merges_into_one_undo_step(qtbot, workspace, demo):
+    open_demo(qtbot, workspace, demo)
+    doc = workspace.document
+    old = demo.peek(demo.string, 1)
+    qtbot.waitUntil(doc.write(demo.string, b"\x40").done)
+    qtbot.waitUntil(doc.write(demo.string, b"\x41", merge_key=demo.string).done)
+    assert doc.undo_stack.count() == 1
+    qtbot.waitUntil(doc.undo().done)
+    assert demo.peek(demo.string, 1) == old
+
+
+def test_a_failed_write_marks_the_cell_and_leaves_undo_clean(qtbot, workspace, demo):
+    open_demo(qtbot, workspace, demo)
+    doc = workspace.document
+    messages = []
+    doc.inline_message.connect(messages.append)
+    task = doc.write(demo.guard + 16, b"\x00")
+    qtbot.waitUntil(task.done)
+    assert task.result() is False
+    assert doc.undo_stack.count() == 0
+    assert doc.cell(demo.guard + 16).state == CellState.FAILED
+    assert any(m.startswith("write failed: E") and f"at {demo.guard + 16:#x}" in m
+               for m in messages), messages
+
+
+def test_stale_replies_are_dropped(qtbot, workspace, demo):
+    open_demo(qtbot, workspace, demo)
+    doc = workspace.document
+    page = demo.base
+    target = workspace.session.target
+    old = target.read(page, PAGE_SIZE).result()
+    demo.poke(demo.string, b"NEW!")
+    new = target.read(page, PAGE_SIZE).result()
+    doc._apply(10_000, [page], [new])
+    dropped = doc.dropped_replies
+    doc._apply(9_999, [page], [old])            # an older request answering late
+    assert doc.dropped_replies == dropped + 1
+    assert doc.bytes_at(demo.string, 4) == b"NEW!"
+
+
+def test_scrolling_away_cancels_queued_reads(qtbot, slow_backend, demo):
+    from lainview.models.workspace import Workspace
+    from .qt_support import attach
+    ws = Workspace(slow_backend)
+    try:
+        attach(qtbot, ws, demo.pid)
+        ws.open_span(demo.base, demo.base + demo.size, "demo", demo.base)
+        doc = ws.document
+        doc.set_paused(True)
+        doc.set_visible(demo.base, demo.base + 64)
+        doc.set_visible(demo.readonly, demo.readonly + 64)   # before the first is served
+        doc.set_visible(demo.base, demo.base + 64)
+        assert doc.dropped_replies >= 1
+        wait_loaded(qtbot, doc)
+        assert doc.bytes_at(demo.string, 5) == b"Hello"
+    finally:
+        ws.stop()
+
+
+def test_killed_child_turns_read_only_and_keeps_the_last_data(qtbot, workspace, demo):
+    open_demo(qtbot, workspace, demo)
+    doc = workspace.document
+    last = doc.bytes_at(demo.string, 16)
+    states = []
+    workspace.session.state_changed.connect(states.append)
+    demo.kill()
+    qtbot.waitUntil(lambda: workspace.session.state == TargetState.EXITED, timeout=5000)
+    assert states[-1] == TargetState.EXITED.value
+    assert doc.read_only and not doc.live
+    assert doc.bytes_at(demo.string, 16) == last
+    task = doc.write(demo.string, b"x")
+    qtbot.waitUntil(task.done)
+    assert task.result() is False and doc.undo_stack.count() == 0
