@@ -29,7 +29,18 @@ MIOC_UNLOCKSYM = 0x4D09
 
 libc = ctypes.CDLL(None, use_errno=True)
 libc.ioctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p]
-libc.ioctl.restype = ctypes.c_long
+libc.ioctl.restype = ctypes.c_int
+
+
+libc.lseek.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int]
+libc.lseek.restype = ctypes.c_int64
+
+
+def seek_address(fd, addr):
+    """lseek(fd, addr, SEEK_SET) for any 64-bit address; os.lseek takes a
+    position above 2**63 (negative as off_t) for an error."""
+    pos = libc.lseek(fd, addr - (1 << 64) if addr >= 1 << 63 else addr, os.SEEK_SET)
+    return pos & ((1 << 64) - 1)
 
 
 def read_major(attr="lainmemu_major"):
@@ -125,7 +136,13 @@ def cstr(value):
 
 
 def ptr(obj):
-    return None if obj is None else ctypes.addressof(obj)
+    """The address a ctypes object stands for: a buffer's own address, or
+    the value of a c_void_p (a deliberately bad pointer)."""
+    if obj is None:
+        return None
+    if isinstance(obj, ctypes.c_void_p):
+        return obj.value
+    return ctypes.addressof(obj)
 
 
 def ksym_request(fd, request, symname, buf, buflen=None, modname=None):
@@ -150,7 +167,9 @@ def write_ksym(fd, symname, data, modname=None, indirect=False):
 
 
 def module_hold(fd, request, name):
-    return raw_ioctl(fd, request, ptr(cstr(name)))
+    """LOCKSYM/UNLOCKSYM; name is a str, or None/c_void_p for bad pointers."""
+    arg = cstr(name) if isinstance(name, (bytes, str)) else name
+    return raw_ioctl(fd, request, ptr(arg))
 
 
 def errno_of(func, *args, **kwargs):
