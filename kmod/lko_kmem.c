@@ -408,5 +408,4 @@ const struct file_operations lainkmem_fops = {
 	.owner		= THIS_MODULE,
 	.open		= nonseekable_open,
 	.unlocked_ioctl	= kmem_ioctl,
-	.llseek		= no_llseek,
 };

@@ -427,8 +427,10 @@ static int memu_open(struct inode *inode, struct file *file)
 		return -ENOMEM;
 	mutex_init(&mf->lock);
 	file->private_data = mf;
-	/* Addresses above 2^63 are valid positions. */
+#ifdef FMODE_UNSIGNED_OFFSET
+	/* Addresses above 2^63 are valid positions (FOP_ flag since 6.12). */
 	file->f_mode |= FMODE_UNSIGNED_OFFSET;
+#endif
 	return 0;
 }
 
@@ -444,6 +446,9 @@ static int memu_release(struct inode *inode, struct file *file)
 
 const struct file_operations lainmemu_fops = {
 	.owner		= THIS_MODULE,
+#ifdef FOP_UNSIGNED_OFFSET
+	.fop_flags	= FOP_UNSIGNED_OFFSET,
+#endif
 	.open		= memu_open,
 	.release	= memu_release,
 	.llseek		= memu_llseek,

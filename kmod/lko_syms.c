@@ -9,10 +9,40 @@
 #include <linux/kernel.h>
 #include <linux/kprobes.h>
 #include <linux/printk.h>
+#include <linux/uaccess.h>
+#include <asm/cpufeature.h>
+
 
 #include "lainko.h"
 
 struct lainko_syms lainko_syms;
+
+#define LKO_ENDBR64	0xfa1e0ff3	/* f3 0f 1e fa */
+
+static bool lko_is_endbr(unsigned long addr)
+{
+	u32 insn;
+
+	return !copy_from_kernel_nofault(&insn, (void *)addr, sizeof(insn)) &&
+	       insn == LKO_ENDBR64;
+}
+
+/*
+ * With indirect branch tracking on, an indirect call must land on an
+ * ENDBR64; the kernel removes it from functions whose address it never
+ * takes. Refuse to load rather than trap on the first call.
+ */
+static int lko_check_callable(const char *name, unsigned long addr)
+{
+#ifdef CONFIG_X86_KERNEL_IBT
+	if (cpu_feature_enabled(X86_FEATURE_IBT) && !lko_is_endbr(addr)) {
+		pr_err("kernel IBT is on and %s cannot be called indirectly; boot with ibt=off to use lainko\n",
+		       name);
+		return -ENOEXEC;
+	}
+#endif
+	return 0;
+}
 
 #ifdef CONFIG_KPROBES
 static unsigned long lko_find_kallsyms(void)
@@ -24,6 +54,9 @@ static unsigned long lko_find_kallsyms(void)
 		return 0;
 	addr = (unsigned long)kp.addr;
 	unregister_kprobe(&kp);
+	/* Kprobes sit after a function's ENDBR64; the call must not. */
+	if (addr && lko_is_endbr(addr - 4))
+		addr -= 4;
 	return addr;
 }
 #else
@@ -42,8 +75,22 @@ static int lko_lookup(const char *name, unsigned long *addr, bool required)
 	return -ENOENT;
 }
 
+static int lko_lookup_fn(const char *name, unsigned long *addr, bool required)
+{
+	int err = lko_lookup(name, addr, required);
+
+	if (err || !*addr)
+		return err;
+	err = lko_check_callable(name, *addr);
+	if (err && !required) {
+		*addr = 0;
+		err = 0;
+	}
+	return err;
+}
+
 #define LKO_FN(field, name, required)					\
-	lko_lookup(name, (unsigned long *)&lainko_syms.field, required)
+	lko_lookup_fn(name, (unsigned long *)&lainko_syms.field, required)
 
 static int lko_resolve_functions(void)
 {
@@ -93,6 +140,9 @@ int lainko_resolve_symbols(void)
 		pr_err("cannot find kallsyms_lookup_name (needs CONFIG_KPROBES), refusing to load\n");
 		return -ENOENT;
 	}
+	err = lko_check_callable("kallsyms_lookup_name", addr);
+	if (err)
+		return err;
 	lainko_syms.kallsyms_lookup_name = (void *)addr;
 
 	err = lko_resolve_functions();

@@ -27,8 +27,10 @@ from lainko_abi import (
     MiocRksym,
     memu_request,
     raw_ioctl,
+    read_ksym,
     read_major,
     seek_address,
+    write_ksym,
 )
 
 pytestmark = pytest.mark.device
@@ -178,6 +180,7 @@ def test_fuzz_kmem(kmem_node, memu_node):
     guarded = Guarded(rng)
     fds = [os.open(kmem_node, flags) for flags in (os.O_RDONLY, os.O_WRONLY, os.O_RDWR)]
     memu_fd = os.open(memu_node, os.O_RDWR)
+    scratch = read_ksym(fds[0], "lainko_kmem_scratch", 64, modname="lainko")
     outcomes = collections.Counter()
     try:
         for i in range(REQUESTS):
@@ -187,6 +190,7 @@ def test_fuzz_kmem(kmem_node, memu_node):
     finally:
         while call(fds[0], MIOC_UNLOCKSYM, guarded.string(rng, "lainko")) == 0:
             pass
+        write_ksym(fds[2], "lainko_kmem_scratch", scratch, modname="lainko")
         for fd in fds + [memu_fd]:
             os.close(fd)
     print(f"kmem fuzz, seed {SEED}: {dict(outcomes)}")

@@ -114,7 +114,6 @@ def test_module_scoping_includes_our_own_symbols(kmem):
     assert errno_of(read_ksym, kmem, "init_uts_ns", 8, modname="no_such_module") == errno.EINVAL
 
     scratch = read_ksym(kmem, "lainko_kmem_scratch", 64, modname="lainko")
-    assert scratch.startswith(b"lainko scratch\0")
     try:
         assert write_ksym(kmem, "lainko_kmem_scratch", b"patched!", modname="lainko") == 0
         assert read_ksym(kmem, "lainko_kmem_scratch", 8, modname="lainko") == b"patched!"
