@@ -6,7 +6,9 @@
 #   bash dev.sh test [PYTEST ARGS...]
 #                               install what is missing, then run the whole
 #                               test suite: layer contracts, pytest offscreen,
-#                               and the kernel-module VM harness where present
+#                               then the kernel module's tests in a QEMU VM
+#                               (tests/vm/run.sh; not when PYTEST ARGS are
+#                               given, or with LAINVIEW_SKIP_VM=1)
 #
 # Everything goes into ./.venv; system packages are installed with apt only
 # when they are missing (this needs root, as on a fresh Debian machine).
@@ -83,6 +85,12 @@ case "$cmd" in
         export XDG_STATE_HOME="${XDG_STATE_HOME:-$(mktemp -d)}"
         .venv/bin/lint-imports
         .venv/bin/python -m pytest "$@"
+        # The kernel module in a VM: build lainko, boot Debian's kernel in
+        # QEMU, and run every device-marked test against the real devices.
+        # Skipped when pytest was given a selection of its own.
+        if [ $# -eq 0 ] && [ "${LAINVIEW_SKIP_VM:-0}" != 1 ]; then
+            bash tests/vm/run.sh
+        fi
         ;;
     *)
         echo "usage: bash dev.sh run [ARGS...] | bash dev.sh test [PYTEST ARGS...]" >&2
