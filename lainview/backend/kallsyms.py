@@ -276,6 +276,14 @@ class SymbolTable:
             return idx
         if (mode == "substring" or mode == "auto" and not any(c in pattern for c in "*?[")) \
                 and "\n" not in pattern:
+            if len(idx) * 16 < len(self):
+                # Narrowing a small earlier result (the next keystroke):
+                # checking its names is cheaper than searching them all.
+                needle = pattern.lower()
+                names = self.names
+                keep = np.fromiter((needle in names[i].lower() for i in idx.tolist()),
+                                   dtype=bool, count=len(idx))
+                return idx[keep].astype(np.int64, copy=False)
             hits = self._substring_hits(pattern)
             return idx[np.isin(idx, hits, assume_unique=True)] if len(idx) != len(self) \
                 else hits

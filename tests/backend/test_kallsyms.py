@@ -297,3 +297,12 @@ def test_prefilter_is_exact_on_hostile_names(names, pattern, mode):
                                  np.full(n, ord("T"), np.uint8), names,
                                  np.zeros(n, np.int32), [""])
     assert table.select(pattern, mode=mode).tolist() == _naive(names, pattern, mode)
+
+
+@pytest.mark.parametrize("first, then", [("sch", "sched_c"), ("e_", "E_S"), ("do_", "do_sys"),
+                                         ("lainview_", "lainview_nothing")])
+def test_narrowing_a_small_result_equals_a_fresh_select(real_table, first, then):
+    earlier = real_table.select(first, mode="substring")
+    assert len(earlier) * 16 < len(real_table) or first == "e_"
+    assert real_table.select(then, mode="substring", candidates=earlier).tolist() == \
+        real_table.select(then, mode="substring").tolist()
