@@ -256,7 +256,9 @@ class ModulePanel(QWidget):
         self.hold.clicked.connect(lambda: self._emit(self.hold_requested))
         self.release.clicked.connect(lambda: self._emit(self.release_requested))
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self.update_buttons())
+        self.model.modelAboutToBeReset.connect(self._remember)
         self.model.modelReset.connect(self._on_reset)
+        self._kept: str | None = None
         self.model.dataChanged.connect(lambda *_: self.update_buttons())
         self._can_hold, self._why_not = False, "the kernel source is not open yet"
         self._on_reset()
@@ -281,7 +283,12 @@ class ModulePanel(QWidget):
         if name:
             signal.emit(name)
 
+    def _remember(self) -> None:
+        self._kept = self.selected()
+
     def _on_reset(self) -> None:
+        if self._kept:
+            self.select(self._kept)     # a refreshed list keeps the module selected
         note = self.model.note
         self.note.setText(html.escape(note) if note else "")
         self.note.setVisible(bool(note))
