@@ -10,7 +10,9 @@ and only then does the controller write.
 
 from __future__ import annotations
 
+import asyncio
 import html
+import sys
 
 from PySide6.QtCore import QModelIndex, QSize, Qt, Signal
 from PySide6.QtGui import QFontMetrics, QGuiApplication, QKeySequence, QShortcut
@@ -133,7 +135,7 @@ class SymbolPanel(QWidget):
         digit = self.fontMetrics().horizontalAdvance("0")
         mono_digit = QFontMetrics(mono_font(self.font().pointSizeF())).horizontalAdvance("0")
         self.table.setColumnWidth(ADDRESS, int(mono_digit * 16 + 28))
-        self.table.setColumnWidth(TYPE, int(digit * 15 + 16))
+        self.table.setColumnWidth(TYPE, int(digit * 21 + 16))
         self.table.setColumnWidth(MODULE, int(digit * 10 + 16))
         self.count = QLabel()
         self.count.setStyleSheet(f"color: {MUTED};")
@@ -432,7 +434,8 @@ class ValuePanel(QWidget):
             self.staged_label.setText(
                 f"<b>{n} byte{'s' if n != 1 else ''} edited</b>, not written"
                 + (" (the last write failed)" if failed else "")
-                + f" · a write covers bytes 0–{end - 1} of the symbol")
+                + (f" · a write covers bytes 0–{end - 1} of the symbol" if end > 1
+                   else " · a write covers byte 0 of the symbol"))
 
     def update_labels(self) -> None:
         c = self.controller
@@ -482,7 +485,10 @@ class ValuePanel(QWidget):
         self.notice.setText("<br>".join(notes))
         self.notice.setVisible(bool(notes))
         self.notice.setStyleSheet(ERROR_STYLE if c.error else NOTE_STYLE)
-        self.revert.setVisible(c.last_write is not None)
+        last = c.last_write
+        self.revert.setVisible(last is not None)
+        if last is not None:
+            self.revert.setText(f"Revert the write to {last.name}")
 
 
 class SourceBar(QWidget):
@@ -711,6 +717,52 @@ class SymbolBrowser(QWidget):
             dialog.deleteLater()
 
     def closeEvent(self, event) -> None:  # noqa: N802
-        self.workspace.value.set_live(False)
         self.value.live.setChecked(False)
         super().closeEvent(event)
+
+    def shutdown(self) -> None:
+        """Stop timers and tasks and close (the main window is closing)."""
+        self.workspace.stop()
+        self.close()
+
+    async def wait_loaded(self, timeout: float = 20.0) -> bool:
+        """Until the source is open and the symbols are in (or failed)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while (self.workspace.loading or (self.workspace.table is None
+                                           and not self.workspace.error)) \
+                and loop.time() < deadline:
+            await asyncio.sleep(0.05)
+        return self.workspace.table is not None
+
+    async def screenshot(self, path: str, symbol: str | None = None) -> int:
+        """Load, select ``symbol`` (or the first data symbol), let its value
+        come in, and save the window to ``path``."""
+        await self.wait_loaded()
+        table = self.workspace.table
+        if table is not None:
+            name = symbol
+            if name is None:
+                data = table.select(types="Dd")
+                name = table.names[int(data[0])] if len(data) else (table.names[0]
+                                                                      if len(table) else None)
+            if name:
+                self.select_symbol(name)
+        await asyncio.sleep(0.6)
+        pixmap = self.grab()
+        if not pixmap.save(path):
+            print(f"lainview: could not write {path}", file=sys.stderr)
+            return 1
+        print(f"lainview: wrote {path} ({pixmap.width()}x{pixmap.height()})")
+        return 0
+
+
+def open_kernel_browser(backend, parent: QWidget | None = None, **options) -> SymbolBrowser:
+    """A symbol browser window over ``backend`` (``options``: the kernel
+    source, as KernelWorkspace takes them), loading in the background."""
+    workspace = KernelWorkspace(backend, **options)
+    browser = SymbolBrowser(workspace, parent)
+    browser.setWindowFlag(Qt.WindowType.Window, True)
+    browser.resize(browser.sizeHint())
+    workspace.start()
+    return browser
