@@ -412,3 +412,34 @@ def test_hold_and_release_a_module(qtbot, open_browser, fake_kmem):
     qtbot.waitUntil(task.done, timeout=5000)
     assert task.result() is False
     assert "EINVAL" in browser.status.text() and "no hold on it is left" in browser.status.text()
+
+
+# -- wiring ---------------------------------------------------------------------------------------------
+
+@needs_kallsyms
+def test_the_main_window_opens_the_browser_with_ctrl_k(qtbot, workspace, no_widgets_left):
+    from PySide6.QtGui import QAction
+
+    from lainview.ui.main_window import MainWindow
+    window = MainWindow(workspace)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    action = next(a for a in window.findChildren(QAction) if a.text() == "&Kernel symbols…")
+    assert action.shortcut().toString() == "Ctrl+K"
+    action.trigger()
+    browser = window.kernel_browser
+    assert browser is not None and browser.isWindow() and browser.isVisible()
+    qtbot.waitUntil(lambda: browser.workspace.table is not None, timeout=20000)
+    assert browser.workspace.symbols.rowCount() > 100_000
+    action.trigger()
+    assert window.kernel_browser is browser      # one browser, raised again
+    window.close()
+    assert not browser.isVisible() and not browser.workspace.value.live
+
+
+def test_app_kernel_flags():
+    from lainview.app import parse_args
+    args = parse_args(["--kernel", "--kmem", "/dev/x", "--ksource", "kmem", "--image", "a"])
+    assert (args.kernel, args.kmem, args.ksource, args.image) == (True, "/dev/x", "kmem", ["a"])
+    assert parse_args([]).kernel is False
