@@ -288,6 +288,8 @@ class SymbolTable:
             return idx[np.isin(idx, hits, assume_unique=True)] if len(idx) != len(self) \
                 else hits
         match = _name_matcher(pattern, mode)
+        if mode in ("glob", "auto") and not pattern.strip("*"):
+            return idx.astype(np.int64, copy=False)     # "*" (the first key of a glob)
         literal = required_literal(pattern, mode)
         if len(literal) >= 2:
             # Only names holding the literal can match: a vectorised pass
@@ -407,7 +409,11 @@ def _name_matcher(pattern: str, mode: str):
         return lambda name: needle in name.lower()
     # Bound methods, not lambdas: select() maps them over 100k names.
     if mode == "glob":
-        return re.compile(fnmatch.translate(pattern), re.IGNORECASE).match
+        # "*rest" matches what "rest" matches at the end of some suffix: a
+        # search for it is much faster than matching a leading ".*".
+        rest = pattern.lstrip("*")
+        rx = re.compile(fnmatch.translate(rest), re.IGNORECASE)
+        return rx.search if rest != pattern else rx.match
     if mode == "regex":
         try:
             return re.compile(pattern).search
