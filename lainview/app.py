@@ -1,4 +1,4 @@
-"""The GUI entry point: ``lainview [--demo | --pid PID | --pick] [--screenshot PATH]``.
+"""The GUI entry point: ``lainview [--demo | --pid PID | --pick] [--kernel] [--screenshot PATH]``.
 
 Builds the QApplication, runs it on a qasync event loop (so slots can await
 backend futures), and shuts the backend thread down on the way out.
@@ -30,12 +30,17 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="render the window (attached to the demo unless --pid is "
                              "given) to a PNG and exit")
     parser.add_argument("--address", help="with --pid: go to this address or area+offset")
+    # Kernel symbols (issue 4): the browser window and its source.
+    parser.add_argument("--kernel", action="store_true",
+                        help="open the kernel-symbol browser (with --screenshot: render it)")
+    from lainview.kcli import add_global_options
+    add_global_options(parser)
     return parser.parse_args(argv)
 
 
 def run_gui(argv: list[str]) -> int:
     args = parse_args(argv)
-    if args.screenshot and args.pid is None:
+    if args.screenshot and args.pid is None and not args.kernel:
         args.demo = True
     from PySide6.QtWidgets import QApplication
     import qasync
@@ -69,6 +74,8 @@ async def _main(app, args: argparse.Namespace) -> int:
     backend = Backend()
     workspace = Workspace(backend)
     window = MainWindow(workspace)
+    window.kernel_options = dict(source=args.ksource, kmem_path=args.kmem,
+                                 images=tuple(args.image))
     demo: DemoProcess | None = None
     code = 0
     try:
@@ -94,9 +101,13 @@ async def _main(app, args: argparse.Namespace) -> int:
                     workspace.go_to(args.address)
                 except Exception as exc:   # noqa: BLE001 - reported in the status bar
                     window.show_status(str(exc))
-        else:
+        elif not args.kernel:
             window.show_picker()
-        if args.screenshot:
+        if args.kernel:
+            browser = window.show_kernel_symbols()
+        if args.screenshot and args.kernel:
+            code = await browser.screenshot(args.screenshot)
+        elif args.screenshot:
             code = await _screenshot(window, args.screenshot)
         else:
             await closed.wait()

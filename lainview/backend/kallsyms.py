@@ -149,6 +149,7 @@ class SymbolTable:
         self._by_name: dict[str, int | list[int]] | None = None
         self._sorted: tuple[np.ndarray, np.ndarray] | None = None
         self._blob: tuple[np.ndarray, np.ndarray] | None = None
+        self._non_ascii: np.ndarray | None = None
 
     @classmethod
     def empty(cls, source: str = "") -> "SymbolTable":
@@ -275,12 +276,37 @@ class SymbolTable:
             return idx
         if (mode == "substring" or mode == "auto" and not any(c in pattern for c in "*?[")) \
                 and "\n" not in pattern:
+            if len(idx) * 16 < len(self):
+                # Narrowing a small earlier result (the next keystroke):
+                # checking its names is cheaper than searching them all.
+                needle = pattern.lower()
+                names = self.names
+                keep = np.fromiter((needle in names[i].lower() for i in idx.tolist()),
+                                   dtype=bool, count=len(idx))
+                return idx[keep].astype(np.int64, copy=False)
             hits = self._substring_hits(pattern)
             return idx[np.isin(idx, hits, assume_unique=True)] if len(idx) != len(self) \
                 else hits
         match = _name_matcher(pattern, mode)
+        if mode in ("glob", "auto") and not pattern.strip("*"):
+            return idx.astype(np.int64, copy=False)     # "*" (the first key of a glob)
+        literal = required_literal(pattern, mode)
+        if len(literal) >= 2:
+            # Only names holding the literal can match: a vectorised pass
+            # leaves the regex engine a few hundred names instead of all.
+            hits = self._substring_hits(literal)
+            if self._non_ascii is None:
+                self._non_ascii = np.flatnonzero(np.fromiter(
+                    (not n.isascii() for n in self.names), dtype=bool, count=len(self)))
+            if len(self._non_ascii):
+                # Unicode case folding (the Kelvin sign matches k) escapes
+                # the lower-case search: leave those names to the matcher.
+                hits = np.union1d(hits, self._non_ascii)
+            idx = hits if len(idx) == len(self) else idx[np.isin(idx, hits, assume_unique=True)]
         names = self.names
-        return np.fromiter((i for i in idx.tolist() if match(names[i])), dtype=np.int64)
+        chosen = names if len(idx) == len(self) else list(map(names.__getitem__, idx.tolist()))
+        keep = np.fromiter(map(bool, map(match, chosen)), dtype=bool, count=len(chosen))
+        return idx[keep].astype(np.int64, copy=False)
 
     def _substring_hits(self, pattern: str) -> np.ndarray:
         """Indices of names containing ``pattern`` (ignoring case): a
@@ -311,21 +337,88 @@ class SymbolTable:
         return self
 
 
+def _glob_literals(pattern: str) -> list[str]:
+    """The runs of plain characters in a glob (every match contains each)."""
+    runs, run, i = [], [], 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c in "*?":
+            runs.append("".join(run))
+            run = []
+        elif c == "[":
+            j = i + 1
+            if j < len(pattern) and pattern[j] == "!":
+                j += 1
+            if j < len(pattern) and pattern[j] == "]":
+                j += 1
+            close = pattern.find("]", j)
+            if close < 0:
+                run.append(c)       # fnmatch reads an unclosed [ as itself
+            else:
+                runs.append("".join(run))
+                run = []
+                i = close
+        else:
+            run.append(c)
+        i += 1
+    runs.append("".join(run))
+    return runs
+
+
+def _regex_literals(pattern: str) -> list[str]:
+    """The runs of literal characters at the top level of a regex: every
+    match contains each of them. Empty when the regex cannot be analysed."""
+    try:
+        from re import _constants, _parser   # the stdlib's own regex parser
+        parsed = _parser.parse(pattern)
+    except Exception:   # noqa: BLE001 - a bad regex is reported by the matcher
+        return []
+    runs, run = [], []
+    for op, arg in parsed:
+        if op is _constants.LITERAL:
+            run.append(chr(arg))
+        else:
+            runs.append("".join(run))
+            run = []
+    runs.append("".join(run))
+    return runs
+
+
+def required_literal(pattern: str, mode: str) -> str:
+    """The longest ASCII text that every name matching ``pattern`` contains,
+    ignoring case ("" when there is none to rely on)."""
+    if mode == "auto":
+        mode = "glob" if any(c in pattern for c in "*?[") else "substring"
+    if mode == "substring":
+        runs = [pattern]
+    elif mode == "glob":
+        runs = _glob_literals(pattern)
+    elif mode == "regex":
+        runs = _regex_literals(pattern)
+    else:
+        return ""
+    runs = [r for r in runs if r.isascii() and "\n" not in r]
+    return max(runs, key=len, default="")
+
+
 def _name_matcher(pattern: str, mode: str):
     if mode == "auto":
         mode = "glob" if any(c in pattern for c in "*?[") else "substring"
     if mode == "substring":
         needle = pattern.lower()
         return lambda name: needle in name.lower()
+    # Bound methods, not lambdas: select() maps them over 100k names.
     if mode == "glob":
-        rx = re.compile(fnmatch.translate(pattern), re.IGNORECASE)
-        return lambda name: rx.match(name) is not None
+        # "*rest" matches what "rest" matches at the end of some suffix: a
+        # search for it is much faster than matching a leading ".*".
+        rest = pattern.lstrip("*")
+        rx = re.compile(fnmatch.translate(rest), re.IGNORECASE)
+        return rx.search if rest != pattern else rx.match
     if mode == "regex":
         try:
-            rx = re.compile(pattern)
+            return re.compile(pattern).search
         except re.error as exc:
             raise InvalidInput(f"bad regular expression {pattern!r}: {exc}") from None
-        return lambda name: rx.search(name) is not None
     raise InvalidInput(f"unknown match mode {mode!r}: substring, glob, regex or auto")
 
 

@@ -10,7 +10,7 @@ from lainview.backend.errors import InvalidInput
 
 from .cursor import HexCursor
 from .formats import INSPECTOR_TYPES, decode_value, encode_value
-from .memory_document import MemoryDocument
+from .hex_document import HexDocument
 
 TYPE, LITTLE, BIG = range(3)
 HEADERS = ("Type", "Little-endian", "Big-endian")
@@ -18,7 +18,7 @@ ROWS = [name for name, _, _ in INSPECTOR_TYPES] + ["points into"]
 
 
 class InspectorModel(QAbstractTableModel):
-    def __init__(self, document: MemoryDocument, cursor: HexCursor,
+    def __init__(self, document: HexDocument, cursor: HexCursor,
                  parent: QObject | None = None):
         super().__init__(parent)
         self.document = document
@@ -55,10 +55,7 @@ class InspectorModel(QAbstractTableModel):
     def _points_into(self, text: str) -> str:
         if not text.startswith("0x"):
             return text
-        area = self.document.session.area_at(int(text, 16))
-        if area is None:
-            return "(not mapped)"
-        return f"{area.display_name}+{int(text, 16) - area.start:#x} ({area.perms.letters})"
+        return self.document.describe_pointer(int(text, 16))
 
     # -- Qt model API ----------------------------------------------------------------------------
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802

@@ -21,7 +21,6 @@ import asyncio
 import errno as _errno
 import time
 from dataclasses import dataclass, field
-from enum import IntEnum
 
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -30,20 +29,13 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 from lainview.backend.errors import InvalidInput, LainviewError, TargetExited
 from lainview.backend.memory import PAGE_SIZE, MemoryArea, ReadResult, page_floor
 
+from .hex_document import FADE_SECONDS, Cell, CellState
 from .session import TargetSession, TargetState
 
-FADE_SECONDS = 1.5          # how long a changed byte stays highlighted
+__all__ = ["MemoryDocument", "Page", "WriteCommand", "Cell", "CellState", "FADE_SECONDS"]
+
 DEFAULT_REFRESH_HZ = 10.0
 PREFETCH_PAGES = 1          # extra pages read above and below the visible ones
-
-
-class CellState(IntEnum):
-    READABLE = 0
-    UNREADABLE = 1      # a hole: shown as ??, never as a value
-    PENDING = 2         # not read yet
-    CHANGED = 3         # differs from the previous refresh (fading)
-    WRITING = 4         # an edit is on its way to the target
-    FAILED = 5          # the last write here failed
 
 
 @dataclass(slots=True)
@@ -55,13 +47,6 @@ class Page:
     previous: bytes | None = None
     changed_at: dict[int, float] = field(default_factory=dict)
     applied_request: int = -1
-
-
-@dataclass(frozen=True, slots=True)
-class Cell:
-    value: int | None
-    state: CellState
-    age: float = 0.0            # seconds since the change, for CHANGED
 
 
 class WriteCommand(QUndoCommand):
@@ -153,6 +138,17 @@ class MemoryDocument(QObject):
     @property
     def read_only(self) -> bool:
         return not self.session.writable
+
+    @property
+    def read_only_reason(self) -> str:
+        return self.session.exit_reason or "the target is not writable"
+
+    def describe_pointer(self, value: int) -> str:
+        """Where ``value`` points in the target: "area+offset (perms)"."""
+        area = self.session.area_at(value)
+        if area is None:
+            return "(not mapped)"
+        return f"{area.display_name}+{value - area.start:#x} ({area.perms.letters})"
 
     # -- live refresh ------------------------------------------------------------------------
     def set_refresh_rate(self, hz: float) -> None:

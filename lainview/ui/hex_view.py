@@ -2,7 +2,7 @@
 the open area, from the document's page cache.
 
 All geometry comes from ``lainview.models.hex_geometry``; the bytes and
-their states from ``MemoryDocument.cells``; the cursor from ``HexCursor``.
+their states from the document (``HexDocument.cells``); the cursor from ``HexCursor``.
 This widget measures the font, paints, and turns keys and clicks into
 cursor moves and document writes.
 """
@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QAbstractScrollArea, QToolTip, QWidget
 
 from lainview.models import hex_geometry as geo
 from lainview.models.cursor import HexCursor
-from lainview.models.memory_document import FADE_SECONDS, CellState, MemoryDocument
+from lainview.models.hex_document import FADE_SECONDS, CellState, HexDocument
 
 from .theme import HexColors, mono_font
 
@@ -37,7 +37,7 @@ class HexView(QAbstractScrollArea):
 
     status_message = Signal(str)
 
-    def __init__(self, document: MemoryDocument, cursor: HexCursor,
+    def __init__(self, document: HexDocument, cursor: HexCursor,
                  parent: QWidget | None = None):
         super().__init__(parent)
         self.document = document
@@ -48,6 +48,8 @@ class HexView(QAbstractScrollArea):
         self._syncing_bar = False
         self._dragging = False
         self.last_paint_seconds = 0.0
+        self.placeholder = ("No area open.\nDouble-click an area in the memory map, "
+                            "or press Ctrl+G.")
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.viewport().setMouseTracking(False)
         self.viewport().setAutoFillBackground(False)
@@ -181,7 +183,7 @@ class HexView(QAbstractScrollArea):
         if region is None:
             p.setPen(c.header_text)
             p.drawText(QRectF(0, 0, width, height), Qt.AlignmentFlag.AlignCenter,
-                       "No area open.\nDouble-click an area in the memory map, or press Ctrl+G.")
+                       self.placeholder)
             return
         dx = -self.horizontalScrollBar().value()
         p.translate(dx, self._header_height)
@@ -401,8 +403,7 @@ class HexView(QAbstractScrollArea):
 
     def _editable(self) -> bool:
         if self.document.read_only:
-            self.status_message.emit("read-only: " + (
-                self.document.session.exit_reason or "the target is not writable"))
+            self.status_message.emit("read-only: " + self.document.read_only_reason)
             return False
         return True
 

@@ -153,6 +153,9 @@ class MainWindow(QMainWindow):
         view_menu.addSeparator()
         view_menu.addAction(self.vma_dock.toggleViewAction())
         view_menu.addAction(self.inspector_dock.toggleViewAction())
+        view_menu.addSeparator()
+        # Kernel symbols (issue 4): a window of its own over the same backend.
+        self._action(view_menu, "&Kernel symbols…", self.show_kernel_symbols, K("Ctrl+K"))
 
         help_menu = self.menuBar().addMenu("&Help")
         self._action(help_menu, "&Keys", self._show_keys, K("F1"))
@@ -178,6 +181,19 @@ class MainWindow(QMainWindow):
         self._progress_timer.timeout.connect(self._poll_progress)
 
     # -- actions -----------------------------------------------------------------------------------
+    kernel_browser = None
+    kernel_options: dict = {}       # KernelWorkspace source options (app.py: --kmem etc.)
+
+    def show_kernel_symbols(self):
+        from .symbol_browser import open_kernel_browser
+        if self.kernel_browser is None:
+            self.kernel_browser = open_kernel_browser(self.workspace.backend, self,
+                                                      **self.kernel_options)
+        self.kernel_browser.show()
+        self.kernel_browser.raise_()
+        self.kernel_browser.activateWindow()
+        return self.kernel_browser
+
     def show_picker(self) -> ProcessPicker:
         if self.picker is None:
             self.picker = ProcessPicker(self.workspace.processes, self)
@@ -376,6 +392,8 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         self.save_geometry()
         self._progress_timer.stop()
+        if self.kernel_browser is not None:
+            self.kernel_browser.shutdown()
         self.workspace.stop()
         super().closeEvent(event)
 
@@ -388,4 +406,5 @@ Ctrl+C   copy selection as hex        Ctrl+Shift+C  as C array · Ctrl+Alt+C  as
 F5       refresh now                  Ctrl+P   pause / resume live refresh
 Tab      switch hex / ASCII column    Shift+arrows  select
 Alt+1/2/3  hex view / memory map / inspector
+Ctrl+K   kernel symbols (Ctrl+F filter, F5 re-read, Ctrl+S write the edited bytes…)
 """

@@ -243,3 +243,71 @@ def test_vectorised_substring_equals_a_plain_search(real_table, pattern):
     text = real_table.select(types="t")
     assert real_table.select(pattern, mode="substring", candidates=text).tolist() == [
         i for i in expected if real_table.names[i] and chr(real_table.types[i]) == "t"]
+
+
+# -- glob and regex: the literal prefilter never changes the answer -----------------------------
+
+def _naive(names, pattern, mode):
+    import fnmatch
+    import re
+    if mode == "glob":
+        rx = re.compile(fnmatch.translate(pattern), re.IGNORECASE)
+        return [i for i, n in enumerate(names) if rx.match(n)]
+    rx = re.compile(pattern)
+    return [i for i, n in enumerate(names) if rx.search(n)]
+
+
+@pytest.mark.parametrize("pattern, mode", [
+    ("sched*", "glob"), ("*SCHED*", "glob"), ("_st*xt", "glob"), ("do_sys_[ow]*", "glob"),
+    ("[!_]*_init", "glob"), ("*[", "glob"), ("a?c*", "glob"),
+    ("^sched", "regex"), ("sched_(in|out)", "regex"), ("ext4|btrfs", "regex"),
+    (r"^__x64_sys_\w+$", "regex"), ("(?i)SCHED_C", "regex"), ("ab*c", "regex"),
+    ("sched_?clock", "regex"), (r"\bfoo", "regex"), ("s", "regex")])
+def test_glob_and_regex_select_equal_a_plain_match(real_table, pattern, mode):
+    expected = real_table.select(pattern, mode=mode).tolist()
+    assert expected == _naive(real_table.names, pattern, mode)
+    text = real_table.select(types="t")
+    narrowed = real_table.select(pattern, mode=mode, candidates=text).tolist()
+    assert narrowed == [i for i in expected if chr(real_table.types[i]) == "t"]
+
+
+@pytest.mark.parametrize("pattern, mode, literal", [
+    ("sched*", "glob", "sched"), ("*[ab]cdef?g", "glob", "cdef"), ("x[", "glob", "x["),
+    ("^do_sys_(open|at)", "regex", "do_sys_"), ("a|bcd", "regex", ""),
+    ("ab*cde", "regex", "cde"), ("plain", "substring", "plain")])
+def test_required_literal(pattern, mode, literal):
+    assert kallsyms.required_literal(pattern, mode) == literal
+
+
+name_text = st.text(alphabet=st.sampled_from("abcsSkK_\u212a\u017f\u0130i1["), max_size=8)
+pattern_text = st.text(alphabet=st.sampled_from("abcsSkK_\u212a\u017f\u0130i1[]!*?^$|().+"),
+                       min_size=1, max_size=8)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(name_text.filter(bool), min_size=1, max_size=30), pattern_text,
+       st.sampled_from(["glob", "regex"]))
+def test_prefilter_is_exact_on_hostile_names(names, pattern, mode):
+    import re
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)   # "possible nested set" in [[
+        if mode == "regex":
+            try:
+                re.compile(pattern)
+            except re.error:
+                return
+        n = len(names)
+        table = kallsyms.SymbolTable(np.arange(1, n + 1, dtype=np.uint64),
+                                     np.full(n, ord("T"), np.uint8), names,
+                                     np.zeros(n, np.int32), [""])
+        assert table.select(pattern, mode=mode).tolist() == _naive(names, pattern, mode)
+
+
+@pytest.mark.parametrize("first, then", [("sch", "sched_c"), ("e_", "E_S"), ("do_", "do_sys"),
+                                         ("lainview_", "lainview_nothing")])
+def test_narrowing_a_small_result_equals_a_fresh_select(real_table, first, then):
+    earlier = real_table.select(first, mode="substring")
+    assert len(earlier) * 16 < len(real_table) or first == "e_"
+    assert real_table.select(then, mode="substring", candidates=earlier).tolist() == \
+        real_table.select(then, mode="substring").tolist()

@@ -1,0 +1,113 @@
+"""Benchmark: the symbol browser's filter, per keystroke, over the real
+/proc/kallsyms: the model's filter (select, narrowing, sort permutation,
+model reset) and the table view's relayout after it, as a user types.
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python bench/symbol_filter.py [--repeat N]
+
+Goal (issue 4): at most 16 ms per keystroke. Prints, for each typed
+sequence and mode, the median and worst time of one filter step, and the
+one-off costs (load, the name order, the first sort by each column). Timing
+is printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+TYPING = [
+    ("substring", "sched_clock"),
+    ("substring", "do_sys_open"),
+    ("substring", "__x64_sys_"),
+    ("glob", "*sched*clock*"),
+    ("glob", "vfs_*"),
+    ("regex", "^__x64_sys_(read|write)"),
+    ("regex", "tick_.*nohz"),
+]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication, QHeaderView, QTableView
+
+    from lainview.backend.kallsyms import load_kallsyms
+    from lainview.models.symbol_model import ADDRESS, MODULE, NAME, TYPE, SymbolTableModel, \
+        prepare_table
+
+    app = QApplication.instance() or QApplication([])
+    started = time.perf_counter()
+    table = load_kallsyms()
+    load_ms = (time.perf_counter() - started) * 1e3
+    started = time.perf_counter()
+    table, by_name = prepare_table(table)
+    prepare_ms = (time.perf_counter() - started) * 1e3
+    print(f"{table.source}: {len(table):,} symbols; load {load_ms:.1f} ms, name order + "
+          f"search buffer {prepare_ms:.1f} ms (backend thread, once)")
+
+    model = SymbolTableModel(debounce_ms=0)
+    started = time.perf_counter()
+    model.set_table(table, by_name)
+    print(f"model.set_table: {(time.perf_counter() - started) * 1e3:.1f} ms")
+    view = QTableView()
+    view.setModel(model)
+    view.verticalHeader().hide()
+    view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+    view.resize(800, 700)
+    view.show()
+    app.processEvents()
+
+    def step(text: str) -> tuple[float, float]:
+        model.pattern = text
+        t0 = time.perf_counter()
+        model.apply_filter()
+        t1 = time.perf_counter()
+        app.processEvents()         # the view's relayout and repaint after the reset
+        t2 = time.perf_counter()
+        return (t1 - t0) * 1e3, (t2 - t0) * 1e3
+
+    print(f"\n{'mode':<10} {'typed':<26} {'filter median/worst':>20} "
+          f"{'+ view median/worst':>20}  rows at the end")
+    worst_all = 0.0
+    for mode, text in TYPING:
+        filter_times, total_times = [], []
+        for _ in range(args.repeat):
+            model.set_mode(mode)
+            model.pattern = ""
+            model.apply_filter()
+            app.processEvents()
+            for k in range(1, len(text) + 1):
+                f, t = step(text[:k])
+                filter_times.append(f)
+                total_times.append(t)
+        worst_all = max(worst_all, max(total_times))
+        print(f"{mode:<10} {text:<26} {statistics.median(filter_times):>9.2f} /"
+              f"{max(filter_times):>6.2f} ms {statistics.median(total_times):>9.2f} /"
+              f"{max(total_times):>6.2f} ms  {model.rowCount():,}")
+    model.set_mode("substring")
+    model.pattern = ""
+    model.apply_filter()
+
+    print("\nsorting the whole table (the first sort by a column builds its order):")
+    for column, label in ((NAME, "name"), (ADDRESS, "address"), (TYPE, "type"),
+                          (MODULE, "module")):
+        t0 = time.perf_counter()
+        model.sort(column, Qt.SortOrder.AscendingOrder)
+        t1 = time.perf_counter()
+        model.sort(column, Qt.SortOrder.DescendingOrder)
+        t2 = time.perf_counter()
+        print(f"  {label:<8} first {(t1 - t0) * 1e3:6.1f} ms, again {(t2 - t1) * 1e3:5.2f} ms")
+    model.sort(NAME)
+    _, worst_sorted = max((step(t[:k]) for t in ("sched", "irq_") for k in range(1, len(t) + 1)),
+                          key=lambda ft: ft[1])
+    print(f"  typing with the name sort on: worst step {worst_sorted:.2f} ms")
+    print(f"\nworst keystroke overall (filter + view): {worst_all:.2f} ms (goal: 16 ms)")
+    view.close()
+
+
+if __name__ == "__main__":
+    main()

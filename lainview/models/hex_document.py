@@ -1,0 +1,68 @@
+"""What the hex view and the data inspector need from a document, whatever
+the bytes are: a process's memory (:class:`~.memory_document.MemoryDocument`,
+read page by page) or one kernel value (:class:`~.block_document.BlockDocument`,
+one block read by symbol name).
+
+The view only paints :class:`Cell` states and calls :meth:`HexDocument.write`;
+where the bytes come from and what a write means (at once, or staged until
+the user confirms) is the document's business.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Protocol
+
+from lainview.backend.memory import MemoryArea
+
+FADE_SECONDS = 1.5          # how long a changed byte stays highlighted
+
+
+class CellState(IntEnum):
+    READABLE = 0
+    UNREADABLE = 1      # a hole: shown as ??, never as a value
+    PENDING = 2         # not read yet
+    CHANGED = 3         # differs from the previous refresh (fading)
+    WRITING = 4         # an edit on its way to the target (or staged, not yet written)
+    FAILED = 5          # the last write here failed
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    value: int | None
+    state: CellState
+    age: float = 0.0            # seconds since the change, for CHANGED
+
+
+class HexDocument(Protocol):
+    """The interface of a hex document (Qt signals ``changed``,
+    ``region_changed`` and ``inline_message(str)`` besides these)."""
+
+    region: MemoryArea | None           # the span on display, [start, end)
+    pending_writes: dict[int, int]      # address -> byte edited but not confirmed written
+    failed_writes: dict[int, str]       # address -> why its write failed
+
+    @property
+    def read_only(self) -> bool: ...
+
+    @property
+    def read_only_reason(self) -> str: ...
+
+    def set_visible(self, start: int, end: int) -> None: ...
+
+    def cells(self, address: int, count: int, now: float | None = None) -> list[Cell]: ...
+
+    def cell(self, address: int, now: float | None = None) -> Cell: ...
+
+    def plain_row(self, address: int, count: int, now: float) -> bytes | None: ...
+
+    def byte_at(self, address: int) -> int | None: ...
+
+    def bytes_at(self, address: int, size: int) -> bytes | None: ...
+
+    def hole_reason(self, address: int) -> str: ...
+
+    def describe_pointer(self, value: int) -> str: ...
+
+    def write(self, address: int, data: bytes, merge_key: int | None = None): ...

@@ -1,0 +1,392 @@
+"""The kernel-symbol table and the module table.
+
+:class:`SymbolTableModel` shows a columnar
+:class:`~lainview.backend.kallsyms.SymbolTable` (about 122,000 symbols)
+without making a Python object per row: its rows are one numpy array of
+symbol indices, filtered and sorted with numpy.
+
+- Typing in the filter restarts a short debounce timer; the filter then
+  runs once for the burst of keys. A pattern that extends the previous
+  substring narrows the previous result instead of searching every name
+  (``SymbolTable.select(candidates=...)``).
+- Sorting never compares Python objects: each column has one permutation
+  of the whole table, computed once (the name order on the backend thread
+  while loading); a filtered, sorted view is that permutation masked by the
+  filter.
+- A bad regular expression keeps the last good result and says why
+  (``filter_error``).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from PySide6.QtCore import (QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex,
+                            Qt, QTimer, Signal)
+from PySide6.QtGui import QColor, QFont
+
+from lainview.backend.errors import InvalidInput
+from lainview.backend.kallsyms import (KERNEL, ModuleInfo, ModuleList, SymbolTable, type_kind,
+                                       type_meaning)
+
+from .formats import human_size
+
+NAME, ADDRESS, TYPE, MODULE = range(4)
+HEADERS = ("Name", "Address", "Type", "Module")
+MODES = ("substring", "glob", "regex")
+SYMBOL_INDEX_ROLE = Qt.ItemDataRole.UserRole + 1
+DEBOUNCE_MS = 40
+KERNEL_LABEL = "vmlinux"      # how the kernel proper is named in the module column and filter
+
+KIND_COLORS = {
+    "text": QColor("#1f4fa8"), "data": QColor("#0f7a3d"), "bss": QColor("#8a5a00"),
+    "read-only data": QColor("#6b3fa0"), "weak": QColor("#5b6b84"),
+}
+HIDDEN_COLOR = QColor("#a0a7b4")
+MODULE_COLOR = QColor("#5b6b84")
+
+
+def name_order(table: SymbolTable) -> np.ndarray:
+    """The table's indices sorted by name (ties in source order). About 30 ms
+    for 122k names: run it off the GUI thread."""
+    names = table.names
+    return np.fromiter(sorted(range(len(names)), key=names.__getitem__), dtype=np.int64,
+                       count=len(names))
+
+
+def prepare_table(table: SymbolTable) -> tuple[SymbolTable, np.ndarray]:
+    """Everything slow about a new table, done once (on the backend thread):
+    the name order, and the lower-case buffer the substring filter searches."""
+    order = name_order(table)
+    table.select("_", mode="substring")     # builds the search buffer
+    return table, order
+
+
+class SymbolTableModel(QAbstractTableModel):
+    """Rows: the symbols that pass the filter, in the chosen order."""
+
+    filtered = Signal()                 # the rows changed (new filter, sort or table)
+    filter_error_changed = Signal(str)  # "" when the filter is valid
+
+    def __init__(self, parent: QObject | None = None, *, debounce_ms: int = DEBOUNCE_MS):
+        super().__init__(parent)
+        self.table = SymbolTable.empty()
+        self.rows = np.zeros(0, dtype=np.int64)
+        self.pattern = ""
+        self.mode = "substring"
+        self.module: str | None = None      # None: every module; "": the kernel proper
+        self.types: str | None = None
+        self.sort_column = -1               # -1: the source's order
+        self.sort_order = Qt.SortOrder.AscendingOrder
+        self.filter_error = ""
+        self.last_filter_seconds = 0.0
+        self.filter_runs = 0
+        self._matches = np.zeros(0, dtype=np.int64)     # ascending, before sorting
+        self._last_key: tuple | None = None
+        self._orders: dict[int, np.ndarray] = {}
+        self._mono = QFont()
+        self._mono.setFamilies(["DejaVu Sans Mono", "Noto Sans Mono", "monospace"])
+        self._mono.setStyleHint(QFont.StyleHint.TypeWriter)
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(debounce_ms)
+        self._debounce.timeout.connect(self.apply_filter)
+
+    # -- the table ---------------------------------------------------------------------------
+    def set_table(self, table: SymbolTable, name_sorted: np.ndarray | None = None) -> None:
+        """Show ``table``; ``name_sorted`` is :func:`name_order` if already
+        computed. The filter is kept and applied to the new table."""
+        self.table = table
+        self._orders = {}
+        if name_sorted is not None:
+            self._orders[NAME] = name_sorted
+        self._last_key = None
+        if self.module is not None and self.module != KERNEL \
+                and not table.has_module(self.module):
+            self.module = None
+        self.apply_filter()
+
+    @property
+    def total(self) -> int:
+        return len(self.table)
+
+    @property
+    def shown(self) -> int:
+        return len(self.rows)
+
+    # -- filtering -------------------------------------------------------------------------------
+    def set_pattern(self, text: str) -> None:
+        """Filter by ``text`` after the debounce (typing calls this per key)."""
+        if text != self.pattern:
+            self.pattern = text
+            self._debounce.start()
+
+    def set_mode(self, mode: str) -> None:
+        if mode not in MODES:
+            raise InvalidInput(f"unknown match mode {mode!r}: {', '.join(MODES)}")
+        if mode != self.mode:
+            self.mode = mode
+            self.apply_filter()
+
+    def set_module(self, module: str | None) -> None:
+        """``None``: every module; ``""``: the kernel proper; else a module name."""
+        if module != self.module:
+            self.module = module
+            self.apply_filter()
+
+    def set_types(self, types: str | None) -> None:
+        """A type filter (letters or words, as ``type_letters`` reads them)."""
+        types = types or None
+        if types != self.types:
+            self.types = types
+            self.apply_filter()
+
+    @property
+    def filter_pending(self) -> bool:
+        return self._debounce.isActive()
+
+    def apply_filter(self) -> None:
+        """Run the filter now (the debounce timer calls this)."""
+        self._debounce.stop()
+        started = time.perf_counter()
+        key = (self.mode, self.module, self.types)
+        candidates = None
+        last = self._last_key
+        if last is not None and last[1:] == key and self.mode == "substring" and last[0] \
+                and last[0].lower() in self.pattern.lower():
+            candidates = self._matches      # every match of the new text matches the old
+        try:
+            matches = self.table.select(self.pattern or None, mode=self.mode,
+                                        module=self.module, types=self.types,
+                                        candidates=candidates)
+        except InvalidInput as exc:
+            self.last_filter_seconds = time.perf_counter() - started
+            self._set_error(exc.message)
+            return
+        self._set_error("")
+        self._matches = matches
+        self._last_key = (self.pattern, *key)
+        self._publish(self._ordered(matches))
+        self.filter_runs += 1
+        self.last_filter_seconds = time.perf_counter() - started
+
+    def _set_error(self, text: str) -> None:
+        if text != self.filter_error:
+            self.filter_error = text
+            self.filter_error_changed.emit(text)
+
+    # -- sorting ---------------------------------------------------------------------------------
+    def _order(self, column: int) -> np.ndarray:
+        order = self._orders.get(column)
+        if order is None:
+            table = self.table
+            if column == NAME:
+                order = name_order(table)
+            elif column == ADDRESS:
+                order = np.argsort(table.addresses, kind="stable")
+            elif column == TYPE:
+                order = np.argsort(table.types, kind="stable")
+            else:
+                rank = np.argsort(np.argsort(np.array(table.modules, dtype=object)))
+                order = np.argsort(rank[table.module_ids], kind="stable") \
+                    if len(table) else np.zeros(0, np.int64)
+            order = order.astype(np.int64, copy=False)
+            self._orders[column] = order
+        return order
+
+    def _ordered(self, matches: np.ndarray) -> np.ndarray:
+        if self.sort_column < 0:
+            rows = matches
+        else:
+            order = self._order(self.sort_column)
+            if len(matches) == len(self.table):
+                rows = order
+            else:
+                keep = np.zeros(len(self.table), dtype=bool)
+                keep[matches] = True
+                rows = order[keep[order]]
+        if self.sort_column >= 0 and self.sort_order == Qt.SortOrder.DescendingOrder:
+            rows = rows[::-1]
+        return rows
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        column = column if 0 <= column < len(HEADERS) else -1
+        if (column, order) == (self.sort_column, self.sort_order):
+            return
+        self.sort_column, self.sort_order = column, order
+        self._publish(self._ordered(self._matches))
+
+    def _publish(self, rows: np.ndarray) -> None:
+        self.beginResetModel()
+        self.rows = rows
+        self.endResetModel()
+        self.filtered.emit()
+
+    # -- rows ------------------------------------------------------------------------------------
+    def symbol_index(self, row: int) -> int:
+        """The table index of the symbol on ``row``."""
+        return int(self.rows[row])
+
+    def row_of(self, index: int) -> int | None:
+        """The row showing table index ``index``, or None if it is filtered out."""
+        hit = np.flatnonzero(self.rows == index)
+        return int(hit[0]) if len(hit) else None
+
+    def module_label(self, index: int) -> str:
+        module = self.table.modules[self.table.module_ids[index]]
+        return module or KERNEL_LABEL
+
+    # -- Qt model API ----------------------------------------------------------------------------
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+                   role: int = Qt.ItemDataRole.DisplayRole):
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(HEADERS):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return HEADERS[section]
+        if role == Qt.ItemDataRole.ToolTipRole and section == ADDRESS \
+                and self.table.addresses_hidden:
+            return f"addresses hidden: {self.table.hidden_reason}"
+        return None
+
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable \
+            | Qt.ItemFlag.ItemNeverHasChildren
+
+    def data(self, index: QModelIndex | QPersistentModelIndex,
+             role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or not 0 <= index.row() < len(self.rows):
+            return None
+        i = int(self.rows[index.row()])
+        column = index.column()
+        table = self.table
+        if role == Qt.ItemDataRole.DisplayRole:
+            if column == NAME:
+                return table.names[i]
+            if column == ADDRESS:
+                return "hidden" if table.addresses_hidden else f"{int(table.addresses[i]):016x}"
+            if column == TYPE:
+                letter = chr(table.types[i])
+                return f"{letter}  {type_meaning(letter)}"
+            if column == MODULE:
+                module = table.modules[table.module_ids[i]]
+                return module or KERNEL_LABEL
+            return None
+        if role == SYMBOL_INDEX_ROLE:
+            return i
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if column == ADDRESS and table.addresses_hidden:
+                return HIDDEN_COLOR
+            if column == TYPE:
+                return KIND_COLORS.get(type_kind(chr(table.types[i])))
+            if column == MODULE and not table.module_ids[i]:
+                return MODULE_COLOR
+            return None
+        if role == Qt.ItemDataRole.FontRole and column == ADDRESS:
+            return self._mono
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if column == ADDRESS and table.addresses_hidden:
+                return f"addresses hidden: {table.hidden_reason}"
+            if column == MODULE and not table.module_ids[i]:
+                return "the kernel proper (vmlinux)"
+            if column == NAME:
+                return table.names[i]
+        return None
+
+
+# -- modules ---------------------------------------------------------------------------------------
+
+M_NAME, M_SIZE, M_USED, M_HOLDERS, M_STATE, M_HELD = range(6)
+MODULE_HEADERS = ("Module", "Size", "Used", "Used by", "State", "Held by lainview")
+
+
+class ModuleModel(QAbstractTableModel):
+    """Loaded modules (with their holders) and the holds lainview took."""
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self.modules: list[ModuleInfo] = []
+        self.source = ""
+        self.note: str | None = None
+        self.holds: dict[str, int] = {}
+
+    def set_modules(self, modules: ModuleList) -> None:
+        self.beginResetModel()
+        self.modules = list(modules.modules)
+        self.source = modules.source
+        self.note = modules.note
+        self.endResetModel()
+
+    def set_holds(self, holds: dict[str, int]) -> None:
+        self.holds = dict(holds)
+        if self.modules:
+            self.dataChanged.emit(self.index(0, M_HELD), self.index(len(self.modules) - 1, M_HELD))
+
+    def module(self, row: int) -> ModuleInfo:
+        return self.modules[row]
+
+    def row_of(self, name: str) -> int | None:
+        for row, module in enumerate(self.modules):
+            if module.name == name:
+                return row
+        return None
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self.modules)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(MODULE_HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+                   role: int = Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
+                and 0 <= section < len(MODULE_HEADERS):
+            return MODULE_HEADERS[section]
+        return None
+
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable \
+            | Qt.ItemFlag.ItemNeverHasChildren
+
+    def data(self, index: QModelIndex | QPersistentModelIndex,
+             role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or not 0 <= index.row() < len(self.modules):
+            return None
+        m = self.modules[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            if column == M_NAME:
+                return m.name
+            if column == M_SIZE:
+                return human_size(m.size) if m.size is not None else "–"
+            if column == M_USED:
+                return str(m.refcount) if m.refcount is not None else "–"
+            if column == M_HOLDERS:
+                return ", ".join(m.holders) or "–"
+            if column == M_STATE:
+                return m.state or ("pseudo-module" if m.pseudo else "not in /proc/modules")
+            if column == M_HELD:
+                held = self.holds.get(m.name, 0)
+                return f"{held} hold{'s' if held != 1 else ''}" if held else ""
+            return None
+        if role == Qt.ItemDataRole.ForegroundRole and not m.loaded:
+            return HIDDEN_COLOR
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if m.pseudo:
+                return "a kallsyms pseudo-module (ftrace trampolines, BPF programs): " \
+                       "not a loadable module, cannot be held"
+            if column == M_HOLDERS and m.holders:
+                return "modules using this one: " + ", ".join(m.holders)
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in (M_SIZE, M_USED):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
