@@ -4,7 +4,7 @@ a search bar (Ctrl+F) and an inline message line for errors."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QLineEdit,
+from PySide6.QtWidgets import (QComboBox, QSizePolicy, QDoubleSpinBox, QHBoxLayout, QLabel, QLineEdit,
                                QProgressBar, QPushButton, QToolButton, QVBoxLayout, QWidget)
 
 from lainview.models.cursor import HexCursor
@@ -77,6 +77,9 @@ class HexEditor(QWidget):
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.live_badge = QLabel()
         self.position = QLabel()
+        # The cursor's position takes what room is left, so the header never
+        # forces the editor (and the window's docks) wider.
+        self.position.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.bytes_per_row = QComboBox()
         for n in (8, 16, 32):
             self.bytes_per_row.addItem(f"{n} bytes/row", n)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel,
+                               QTableView, QVBoxLayout, QWidget)
 
-from lainview.models.inspector_model import InspectorModel
+from lainview.models.inspector_model import BIG, LITTLE, InspectorModel
 
 from .theme import mono_font
 
@@ -31,9 +31,22 @@ class InspectorPanel(QWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        # One byte order at a time keeps 20-digit values whole in a narrow
+        # dock; "both" shows them side by side.
+        self.byte_order = QComboBox()
+        for label, shown in (("little-endian", (LITTLE,)), ("big-endian", (BIG,)),
+                             ("both", (LITTLE, BIG))):
+            self.byte_order.addItem(label, shown)
+        self.byte_order.setToolTip("byte order of the values shown (and edited)")
+        self.byte_order.currentIndexChanged.connect(self._show_byte_order)
+        self._show_byte_order()
+        top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 0, 0)
+        top.addWidget(self.caption, 1)
+        top.addWidget(self.byte_order)
         column = QVBoxLayout(self)
         column.setContentsMargins(4, 4, 4, 4)
-        column.addWidget(self.caption)
+        column.addLayout(top)
         column.addWidget(self.table, 1)
         model.cursor.moved.connect(self._update_caption)
         self._update_caption()
@@ -42,5 +55,12 @@ class InspectorPanel(QWidget):
         from PySide6.QtCore import QSize
         return QSize(420, 400)
 
+    def _show_byte_order(self) -> None:
+        shown = self.byte_order.currentData() or (LITTLE,)
+        for col in (LITTLE, BIG):
+            self.table.setColumnHidden(col, col not in shown)
+
     def _update_caption(self) -> None:
-        self.caption.setText(f"at {self.model.cursor.address:#x} · double-click a value to edit")
+        self.caption.setText(f"at {self.model.cursor.address:#x}")
+        self.caption.setToolTip("the values of the bytes at the cursor; double-click one to edit "
+                                "it (the write goes through the backend and is journaled)")

@@ -383,7 +383,7 @@ class MainWindow(QMainWindow):
             # Dock sizes only take once the window has its size.
             self._state_restored = True
             QTimer.singleShot(0, lambda: self.resizeDocks(
-                [self.vma_dock, self.inspector_dock], [500, 400], Qt.Orientation.Horizontal))
+                [self.vma_dock, self.inspector_dock], [560, 340], Qt.Orientation.Horizontal))
 
     def save_geometry(self) -> None:
         settings.set_value("window/geometry", self.saveGeometry())

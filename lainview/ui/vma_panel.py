@@ -4,7 +4,7 @@ and its context menu. It emits what the user asked for; the window acts."""
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
-from PySide6.QtGui import QAction, QGuiApplication
+from PySide6.QtGui import QAction, QFontMetrics, QGuiApplication
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHBoxLayout, QHeaderView, QLabel,
                                QLineEdit, QMenu, QProgressBar, QPushButton, QTableView,
                                QToolButton, QVBoxLayout, QWidget)
@@ -47,19 +47,20 @@ class VmaPanel(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.setShowGrid(False)
         self.table.setWordWrap(False)
+        # Long paths keep their file name visible: "…/libc.so.6".
+        self.table.setTextElideMode(Qt.TextElideMode.ElideLeft)
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         header = self.table.horizontalHeader()
         header.setStretchLastSection(True)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        mono = mono_font(9.5)
-        width = int(self.fontMetrics().horizontalAdvance("0") * 1.0)
-        from PySide6.QtGui import QFontMetrics
-        mw = QFontMetrics(mono).horizontalAdvance("0")
-        for column, chars in ((0, 13), (1, 13), (2, 9), (3, 5), (4, 8)):
-            self.table.setColumnWidth(column, int(mw * chars + 18 if column != 2 else
-                                                  width * chars + 12))
+        # Columns just wide enough for what they hold, so the path shows.
+        digit = QFontMetrics(mono_font(9.5)).horizontalAdvance("0")
+        ui_digit = self.fontMetrics().horizontalAdvance("0")
+        for column, width in ((0, digit * 12 + 14), (1, digit * 12 + 14), (2, ui_digit * 8 + 12),
+                              (3, digit * 4 + 16), (4, digit * 6 + 14)):
+            self.table.setColumnWidth(column, width)
         self.summary = QLabel()
         self.summary.setStyleSheet("color: #5b6b84;")
         self.dump_progress = QProgressBar()
