@@ -200,3 +200,4 @@ def test_file_and_memfd_mappings_of_the_test_child_round_trip(tmp_path, backend)
         assert _read(backend, second.pid, resolve(memfd, areas).address, 5) == b"MEMFD"
     finally:
         second.kill()
+
