@@ -26,6 +26,7 @@ from .memory_document import MemoryDocument
 from .process_model import ProcessModel
 from .session import TargetSession, TargetState
 from .vma_model import VmaModel
+from .watch_model import WatchModel
 
 AREAS_REFRESH_MS = 2000
 
@@ -45,6 +46,9 @@ class Workspace(QObject):
         self.document = MemoryDocument(self.session, self)
         self.cursor = HexCursor(self)
         self.inspector = InspectorModel(self.document, self.cursor, self)
+        # The watch list (issue 7).
+        self.watch = WatchModel(self.session, self)
+        self.watch.status.connect(self.status)
         self.matches: list[int] = []
         self.jobs: dict[str, BulkJob] = {}
         self._tasks: set[asyncio.Task] = set()
@@ -245,5 +249,6 @@ class Workspace(QObject):
         for job in self.jobs.values():
             job.cancel()
         self.document.stop()
+        self.watch.stop()
         for task in list(self._tasks):
             task.cancel()
