@@ -280,7 +280,7 @@ class WatchModel(QAbstractTableModel):
             entry.unresolved = "" if self.kernel is not None else \
                 "no kernel source: open the kernel symbols first"
             return
-        if not self.session.areas:
+        if self.session.target is None or not self.session.areas:
             entry.address = None
             entry.unresolved = "no target attached" if self.session.target is None \
                 else "the memory map is not read yet"
