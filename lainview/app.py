@@ -1,4 +1,5 @@
-"""The GUI entry point: ``lainview [--demo | --pid PID | --pick] [--screenshot PATH]``.
+"""The GUI entry point: ``lainview [--demo | --pid PID | --pick] [--session FILE]
+[--screenshot PATH]``.
 
 Builds the QApplication, runs it on a qasync event loop (so slots can await
 backend futures), and shuts the backend thread down on the way out.
@@ -30,6 +31,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="render the window (attached to the demo unless --pid is "
                              "given) to a PNG and exit")
     parser.add_argument("--address", help="with --pid: go to this address or area+offset")
+    parser.add_argument("--session", metavar="FILE",
+                        help="open a saved session (watch list, bookmarks, view) on the "
+                             "process running its program (with --pid: on that process)")
     return parser.parse_args(argv)
 
 
@@ -94,8 +98,13 @@ async def _main(app, args: argparse.Namespace) -> int:
                     workspace.go_to(args.address)
                 except Exception as exc:   # noqa: BLE001 - reported in the status bar
                     window.show_status(str(exc))
-        else:
+        elif not args.session:
             window.show_picker()
+        if args.session:
+            pid = demo.pid if demo is not None else args.pid
+            task = window.watch_docks.open_session(args.session, pid)
+            if args.screenshot:
+                await task
         if args.screenshot:
             code = await _screenshot(window, args.screenshot)
         else:

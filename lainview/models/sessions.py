@@ -154,7 +154,8 @@ class SessionController(QObject):
         return await self._attach_and_apply(data, path, pid)
 
     async def _attach_and_apply(self, data: SessionData, path: str, pid: int) -> str:
-        if not await self.workspace.attach(pid):
+        session = self.workspace.session
+        if not (session.live and session.pid == pid) and not await self.workspace.attach(pid):
             return "error"
         self._apply(data, path)
         resolved = sum(e.address is not None or e.is_kernel for e in self.watch.entries) + \

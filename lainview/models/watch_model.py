@@ -182,11 +182,12 @@ class WatchModel(QAbstractTableModel):
             self.plot_changed.emit()
 
     def add_address(self, address: int, type_name: str, length: int | None = None,
-                    label: str = "") -> WatchEntry:
+                    label: str = "", *, big_endian: bool = False) -> WatchEntry:
         """Watch ``address`` (from the hex view, the inspector or a scan
-        result), stored as the most durable location the map allows."""
+        result: the scanner's ``add_to_watch(address, type_name)`` connects
+        here), stored as the most durable location the map allows."""
         location = locate(int(address), self.session.areas)
-        return self.add(location, ValueType.of(type_name, length), label)
+        return self.add(location, ValueType.of(type_name, length, big_endian), label)
 
     def add_text(self, text: str, type_text: str, label: str = "") -> WatchEntry:
         """An entry typed in: ``0x…``, ``area+offset``, ``kernel:symbol``."""
@@ -273,6 +274,28 @@ class WatchModel(QAbstractTableModel):
         self.endResetModel()
         self._update_timers()
         self.plot_changed.emit()
+
+    # -- plot history ---------------------------------------------------------------------------
+    def csv_text(self) -> str:
+        """The history of the plotted entries as CSV (time in seconds)."""
+        return self.history.to_csv([(e.key, f"{e.name} ({e.axis_unit})")
+                                    for e in self.plotted()])
+
+    async def export_csv(self, path: str) -> bool:
+        """Write :meth:`csv_text` to ``path`` on the backend thread."""
+        text = self.csv_text()
+
+        def write() -> int:
+            with open(path, "w", newline="") as f:
+                f.write(text)
+            return text.count("\n") - 1
+        try:
+            rows = await asyncio.wrap_future(self.session.backend.thread.submit(write))
+        except (OSError, LainviewError) as exc:
+            self.status.emit(f"plot history not exported: {exc}")
+            return False
+        self.status.emit(f"exported {rows} samples of {len(self.plotted())} traces to {path}")
+        return True
 
     # -- resolution -------------------------------------------------------------------------------
     def _resolve(self, entry: WatchEntry) -> None:
@@ -734,9 +757,6 @@ class WatchModel(QAbstractTableModel):
             return None
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(entry, column)
-        if role == Qt.ItemDataRole.TextAlignmentRole and column == VALUE and entry.vtype.numeric \
-                and not (entry.error or entry.unresolved):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
     def _display(self, entry: WatchEntry, column: int):
