@@ -399,11 +399,12 @@ class WatchModel(QAbstractTableModel):
 
     def _tick(self) -> asyncio.Task | None:
         now = time.monotonic()
-        self._fade(now)
+        full = now - self._last_full >= 1.0 / self.refresh_hz - 0.004
+        if full:
+            self._fade(now)         # the highlight fades at the list's rate, not the plot's
         if self._inflight:
             self.skipped_ticks += 1
             return None
-        full = now - self._last_full >= 1.0 / self.refresh_hz - 0.004
         due = [e for e in self.entries if (full or e.plotted) and not e.unresolved]
         process = [e for e in due if not e.is_kernel and e.address is not None]
         kernel = [e for e in due if e.is_kernel]
@@ -444,8 +445,9 @@ class WatchModel(QAbstractTableModel):
                 self._fail_all([e for e, _ in snapshot], replies)
                 touched += [e for e, _ in snapshot]
             else:
+                present = {e.key for e in self.entries}
                 for (entry, address), reply in zip(snapshot, replies):
-                    if entry.address != address or entry not in self.entries:
+                    if entry.address != address or entry.key not in present:
                         continue            # re-resolved or removed since: a stale reply
                     self._store(entry, reply, 0, now)
                     touched.append(entry)
@@ -465,7 +467,8 @@ class WatchModel(QAbstractTableModel):
             if entry.plotted and (value := entry.number) is not None:
                 self.history.append(entry.key, t, value)
                 sampled = True
-        rows = [self.entries.index(e) for e in touched if e in self.entries]
+        row_of = {e.key: n for n, e in enumerate(self.entries)}
+        rows = [row_of[e.key] for e in touched if e.key in row_of]
         if rows:
             self.dataChanged.emit(self.index(min(rows), VALUE), self.index(max(rows), VALUE))
         if sampled:

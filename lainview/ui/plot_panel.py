@@ -45,7 +45,8 @@ class PlotPanel(QWidget):
         self.caption.setStyleSheet("color: #5b6b84;")
         self.plot = pg.PlotWidget(background="#fcfcfd")
         item = self.plot.getPlotItem()
-        item.showGrid(x=True, y=True, alpha=0.15)
+        # No grid, thin cosmetic pens: in a software-rendered window a
+        # translucent grid and 1.6 px pens triple the paint time of 10 traces.
         item.setLabel("bottom", "time", units="s")
         item.setMenuEnabled(False)
         item.hideButtons()
@@ -108,7 +109,7 @@ class PlotPanel(QWidget):
             curve = self.curves.get(entry.key)
             if curve is None:
                 color = TRACE_COLORS[n % len(TRACE_COLORS)]
-                curve = self.plot.plot(name=label, pen=pg.mkPen(color, width=1.6),
+                curve = self.plot.plot(name=label, pen=pg.mkPen(color, width=1),
                                        skipFiniteCheck=True)
                 self.curves[entry.key] = curve
             else:
