@@ -69,8 +69,9 @@ class JournalModel(QAbstractTableModel):
     # -- loading --------------------------------------------------------------------------------
     def start(self) -> None:
         """Load now, then follow the file."""
-        self.reload()
-        self._poll.start()
+        if not self._poll.isActive():
+            self.reload()
+            self._poll.start()
 
     def stop(self) -> None:
         self._poll.stop()
@@ -79,8 +80,9 @@ class JournalModel(QAbstractTableModel):
             task.cancel()
 
     def request_reload(self) -> None:
-        """A write was made here: reload shortly (several writes, one reload)."""
-        if not self._soon.isActive():
+        """A write was made here: reload shortly (several writes, one reload),
+        if the journal is being followed."""
+        if self._poll.isActive() and not self._soon.isActive():
             self._soon.start()
 
     def _stat(self) -> tuple | None:

@@ -37,7 +37,7 @@ class BookmarkPanel(QWidget):
         header.setHighlightSections(False)
         header.setStretchLastSection(True)
         mw = self.fontMetrics().horizontalAdvance("0")
-        for column, chars in ((NAME, 14), (LOCATION, 24), (ADDRESS, 15)):
+        for column, chars in ((NAME, 12), (LOCATION, 21), (ADDRESS, 14)):
             self.table.setColumnWidth(column, mw * chars + 16)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.caption = QLabel()

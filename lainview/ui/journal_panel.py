@@ -72,7 +72,7 @@ class JournalPanel(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
         mw = self.table.fontMetrics().horizontalAdvance("0")
-        for column, chars in ((ID, 5), (TIME, 20), (TARGET, 18), (WHERE, 16), (OLD, 13),
+        for column, chars in ((ID, 5), (TIME, 20), (TARGET, 23), (WHERE, 16), (OLD, 13),
                               (NEW, 13)):
             self.table.setColumnWidth(column, mw * chars + 16)
         self.results = QLabel()

@@ -48,7 +48,8 @@ class WatchDocks(QObject):
         self._build_actions()
         self._connect()
         window.editor.view.set_marker_source(ws.bookmarks)
-        ws.journal.start()
+        # The journal file is followed while its dock is on screen.
+        self.journal_dock.visibilityChanged.connect(self._journal_visible)
 
     # -- actions -----------------------------------------------------------------------------------
     def _action(self, text: str, slot, shortcut: str | None = None) -> QAction:
@@ -111,6 +112,12 @@ class WatchDocks(QObject):
         ws.sessions.pick_needed.connect(self._ask_pick)
         ws.sessions.view_restored.connect(self._restore_view)
         ws.sessions.opened.connect(lambda path: self.window.setWindowFilePath(path))
+
+    def _journal_visible(self, visible: bool) -> None:
+        if visible:
+            self.workspace.journal.start()
+        else:
+            self.workspace.journal.stop()
 
     # -- hex cursor -> watch / bookmark --------------------------------------------------------------
     @staticmethod

@@ -250,8 +250,9 @@ def test_session_with_no_running_process_resolves_on_attach(qtbot, workspace, tm
 def test_edits_from_the_watch_list_reach_the_journal_model(qtbot, workspace, child):
     attach(qtbot, workspace, child.pid)
     journal = workspace.journal
+    journal.start()
     entry = workspace.watch.add_address(child.counter + 8, "u32")
     qtbot.waitUntil(lambda: entry.data is not None, timeout=10000)
     workspace.watch.write_text(entry, "7")
-    qtbot.waitUntil(lambda: journal.rowCount() == 1, timeout=10000)   # no poll: a prompt reload
+    qtbot.waitUntil(lambda: journal.rowCount() == 1, timeout=10000)
     assert journal.entry(0).new == struct.pack("<I", 7)

@@ -146,6 +146,9 @@ def test_the_plot_draws_the_samples_and_exports_csv(qtbot, window, demo, tmp_pat
 def test_journal_dock_revert_restores_the_childs_bytes(qtbot, window, child):
     ws = window.workspace
     attach(qtbot, ws, child.pid)
+    assert not ws.journal._poll.isActive()          # followed only while on screen
+    window.watch_docks.journal_dock.raise_()
+    qtbot.waitUntil(ws.journal._poll.isActive, timeout=5000)
     entry = ws.watch.add_address(child.counter + 8, "u32")
     qtbot.waitUntil(lambda: entry.data is not None, timeout=10000)
     ws.watch.write_text(entry, "1000")
