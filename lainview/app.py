@@ -1,4 +1,5 @@
-"""The GUI entry point: ``lainview [--demo | --pid PID | --pick] [--kernel] [--screenshot PATH]``.
+"""The GUI entry point: ``lainview [--demo | --pid PID | --pick] [--session FILE]
+[--kernel] [--screenshot PATH]``.
 
 Builds the QApplication, runs it on a qasync event loop (so slots can await
 backend futures), and shuts the backend thread down on the way out.
@@ -35,6 +36,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="open the kernel-symbol browser (with --screenshot: render it)")
     from lainview.kcli import add_global_options
     add_global_options(parser)
+    parser.add_argument("--session", metavar="FILE",
+                        help="open a saved session (watch list, bookmarks, view) on the "
+                             "process running its program (with --pid: on that process)")
     return parser.parse_args(argv)
 
 
@@ -101,8 +105,13 @@ async def _main(app, args: argparse.Namespace) -> int:
                     workspace.go_to(args.address)
                 except Exception as exc:   # noqa: BLE001 - reported in the status bar
                     window.show_status(str(exc))
-        elif not args.kernel:
+        elif not args.kernel and not args.session:
             window.show_picker()
+        if args.session:
+            pid = demo.pid if demo is not None else args.pid
+            task = window.watch_docks.open_session(args.session, pid)
+            if args.screenshot:
+                await task
         if args.kernel:
             browser = window.show_kernel_symbols()
         if args.screenshot and args.kernel:

@@ -1,7 +1,8 @@
 """A small live process to look at: ``python -m lainview.demo_target``.
 
-It maps three adjacent pages and lays them out so that every cell state of
-the hex view shows on one screen:
+It maps three adjacent pages (of a memfd named ``lainview-demo``, so the
+mapping has a name that stays the same from run to run) and lays them out so
+that every cell state of the hex view shows on one screen:
 
 - page 0 (rw-): a byte pattern, then near its end a u64 counter that
   changes every 100 ms, a greeting string and a small struct
@@ -48,6 +49,7 @@ STRUCT_OFFSET = 0xF80
 GUARD_OFFSET = PAGE
 READONLY_OFFSET = 2 * PAGE
 SIZE = 3 * PAGE
+MEMFD_NAME = "lainview-demo"
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
@@ -62,8 +64,16 @@ def _mprotect(address: int, size: int, prot: int) -> None:
 
 
 def build() -> tuple[mmap.mmap, dict]:
-    region = mmap.mmap(-1, SIZE, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS,
-                       prot=mmap.PROT_READ | mmap.PROT_WRITE)
+    # Backed by a named memfd rather than anonymous memory, so that the map
+    # shows "/memfd:lainview-demo" and a bookmark or watch made as
+    # memfd:lainview-demo+0xf80 finds the struct again after a restart.
+    fd = os.memfd_create(MEMFD_NAME)
+    try:
+        os.ftruncate(fd, SIZE)
+        region = mmap.mmap(fd, SIZE, flags=mmap.MAP_PRIVATE,
+                           prot=mmap.PROT_READ | mmap.PROT_WRITE)
+    finally:
+        os.close(fd)
     base = ctypes.addressof(ctypes.c_char.from_buffer(region))
     region[STRING_OFFSET:STRING_OFFSET + len(GREETING)] = GREETING
     region[STRUCT_OFFSET:STRUCT_OFFSET + struct.calcsize(STRUCT_FORMAT)] = struct.pack(

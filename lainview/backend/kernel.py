@@ -485,6 +485,22 @@ class KernelBackend:
         """Future[KernelValue]; see :meth:`KernelSession.read`."""
         return self._submit(KernelSession.read, name, size, module=module, indirect=indirect)
 
+    def read_many(self, requests: Iterable[tuple[str, int, str | None]]) -> BackendFuture:
+        """Future[list[KernelValue | LainviewError]]: several symbol reads,
+        given as (name, size, module), in one request (the watch list's
+        refresh). Each failure is returned in its place, not raised."""
+        requests = list(requests)
+
+        def run(session: KernelSession) -> list:
+            out: list = []
+            for name, size, module in requests:
+                try:
+                    out.append(session.read(name, size, module=module))
+                except LainviewError as exc:
+                    out.append(exc)
+            return out
+        return self._submit(run)
+
     def write(self, name: str, data: bytes, *, module: str | None = None,
               indirect: bool = False) -> BackendFuture:
         """Future[KernelWrite]: journaled, read back; see :meth:`KernelSession.write`."""

@@ -30,7 +30,8 @@ _LOCATION_RE = re.compile(r"^\s*(.+?)\s*([+-])\s*((?:0x)?[0-9a-fA-F]+)\s*$")
 def _area_matches(area: MemoryArea, name: str) -> bool:
     if not area.path:
         return name in ("[anon]", "anon")
-    return area.path == name or os.path.basename(area.path) == name
+    path = area.path.removesuffix(" (deleted)")
+    return name in (area.path, path, os.path.basename(path))
 
 
 def resolve_location(text: str, areas: list[MemoryArea]) -> int:

@@ -26,6 +26,10 @@ from .memory_document import MemoryDocument
 from .process_model import ProcessModel
 from .session import TargetSession, TargetState
 from .vma_model import VmaModel
+from .bookmarks import BookmarkModel
+from .journal_model import JournalModel
+from .sessions import SessionController
+from .watch_model import WatchModel
 
 AREAS_REFRESH_MS = 2000
 
@@ -45,6 +49,15 @@ class Workspace(QObject):
         self.document = MemoryDocument(self.session, self)
         self.cursor = HexCursor(self)
         self.inspector = InspectorModel(self.document, self.cursor, self)
+        # Watch list, bookmarks, write journal and session files (issue 7).
+        self.watch = WatchModel(self.session, self)
+        self.bookmarks = BookmarkModel(self.session, self)
+        self.journal = JournalModel(backend, self)
+        self.sessions = SessionController(self, self.bookmarks, self)
+        for source in (self.watch, self.bookmarks, self.journal, self.sessions):
+            source.status.connect(self.status)
+        self.watch.wrote.connect(self.journal.request_reload)
+        self.document.write_done.connect(self.journal.request_reload)
         self.matches: list[int] = []
         self.jobs: dict[str, BulkJob] = {}
         self._tasks: set[asyncio.Task] = set()
@@ -245,5 +258,7 @@ class Workspace(QObject):
         for job in self.jobs.values():
             job.cancel()
         self.document.stop()
+        self.watch.stop()
+        self.journal.stop()
         for task in list(self._tasks):
             task.cancel()

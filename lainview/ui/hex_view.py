@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QPoint, QRectF, Qt, Signal
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (QColor, QFontMetricsF, QKeyEvent, QMouseEvent, QPainter, QPaintEvent,
-                           QPen, QResizeEvent, QWheelEvent)
+                           QPen, QPolygonF, QResizeEvent, QWheelEvent)
 from PySide6.QtWidgets import QAbstractScrollArea, QToolTip, QWidget
 
 from lainview.models import hex_geometry as geo
@@ -48,8 +48,12 @@ class HexView(QAbstractScrollArea):
         self._syncing_bar = False
         self._dragging = False
         self.last_paint_seconds = 0.0
+<<<<<<< HEAD
         self.placeholder = ("No area open.\nDouble-click an area in the memory map, "
                             "or press Ctrl+G.")
+=======
+        self.marker_source = None       # markers_in(lo, hi) -> [Marker]; see set_marker_source
+>>>>>>> watch
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.viewport().setMouseTracking(False)
         self.viewport().setAutoFillBackground(False)
@@ -267,7 +271,45 @@ class HexView(QAbstractScrollArea):
                 p.drawText(QPoint(int(lay.hex_x), int(y + baseline)), "".join(hexline))
                 p.drawText(QPoint(int(lay.ascii_x), int(y + baseline)),
                            "".join(ascii_layers[key]))
+        if self.marker_source is not None:
+            self._paint_markers(p, region, rows)
         self._paint_cursor(p, region)
+
+    # -- markers (bookmarks) ----------------------------------------------------------------------
+    def set_marker_source(self, source) -> None:
+        """Draw ``source.markers_in(lo, hi)`` (spans with a colour and a
+        label) over the bytes; repaint on ``source.markers_changed``."""
+        self.marker_source = source
+        source.markers_changed.connect(self.viewport().update)
+        self.viewport().update()
+
+    def _paint_markers(self, p: QPainter, region, rows: int) -> None:
+        lay, bpr = self.layout_, self.bytes_per_row
+        cw, lh = lay.char_width, lay.line_height
+        lo = geo.row_address(self.first_row, region.start, bpr)
+        hi = lo + rows * bpr
+        for marker in self.marker_source.markers_in(max(lo, region.start), min(hi, region.end)):
+            color = QColor(marker.color)
+            start = max(marker.address, lo, region.start)
+            end = min(marker.address + marker.size, hi, region.end)
+            for a in range(start, end):
+                row = geo.row_of(a, region.start, bpr) - self.first_row
+                column = (a - geo.row_origin(region.start, bpr)) % bpr
+                y = row * lh
+                hx = lay.hex_cell_x(column)
+                p.fillRect(QRectF(hx - cw / 2, y + lh - 2, 3 * cw, 2), color)
+                p.fillRect(QRectF(lay.ascii_cell_x(column), y + lh - 2, cw, 2), color)
+                if a == marker.address:
+                    flag = QPolygonF([QPointF(hx - cw / 2, y), QPointF(hx - cw / 2 + 6, y),
+                                      QPointF(hx - cw / 2, y + 6)])
+                    p.setPen(Qt.PenStyle.NoPen)
+                    p.setBrush(color)
+                    p.drawPolygon(flag)
+
+    def markers_at(self, address: int) -> list:
+        if self.marker_source is None:
+            return []
+        return self.marker_source.markers_in(address, address + 1)
 
     def _paint_plain_row(self, p: QPainter, data: bytes, baseline: float) -> None:
         lay = self.layout_
@@ -485,7 +527,10 @@ class HexView(QAbstractScrollArea):
         if cell.state == CellState.PENDING:
             return f"{address:#x}: not read yet"
         region = self.document.region
-        return f"{address:#x}  ({region.display_name}+{address - region.start:#x})"
+        text = f"{address:#x}  ({region.display_name}+{address - region.start:#x})"
+        for marker in self.markers_at(address):
+            text += f"\n★ {marker.label}"
+        return text
 
     def focusInEvent(self, event) -> None:  # noqa: N802
         super().focusInEvent(event)

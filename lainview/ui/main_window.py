@@ -19,6 +19,7 @@ from .hex_editor import HexEditor
 from .inspector_panel import InspectorPanel
 from .process_picker import ProcessPicker
 from .vma_panel import VmaPanel
+from .watch_docks import WatchDocks
 
 
 class GoToBar(QWidget):
@@ -73,6 +74,7 @@ class MainWindow(QMainWindow):
         self.picker: ProcessPicker | None = None
         self._build_status_bar()
         self._build_actions()
+        self.watch_docks = WatchDocks(self)     # watch list, plot, bookmarks, journal, sessions
         self._connect()
         self._restore_geometry()
         self._update_target()
@@ -110,7 +112,7 @@ class MainWindow(QMainWindow):
     def _build_actions(self) -> None:
         ws = self.workspace
         K = QKeySequence
-        file_menu = self.menuBar().addMenu("&File")
+        file_menu = self.file_menu = self.menuBar().addMenu("&File")
         self.attach_action = self._action(file_menu, "&Attach to process…", self.show_picker,
                                           K("Ctrl+O"))
         self.recent_menu = file_menu.addMenu("&Recent targets")
@@ -119,7 +121,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, K(K.StandardKey.Quit))
 
-        edit_menu = self.menuBar().addMenu("&Edit")
+        edit_menu = self.edit_menu = self.menuBar().addMenu("&Edit")
         self.undo_action = self._action(edit_menu, "&Undo", lambda: ws.document.undo(),
                                         K(K.StandardKey.Undo))
         self.redo_action = self._action(edit_menu, "&Redo", lambda: ws.document.redo(),
@@ -136,7 +138,7 @@ class MainWindow(QMainWindow):
         self._action(edit_menu, "Copy as &Python bytes", lambda: self.copy("python"),
                      K("Ctrl+Alt+C"))
 
-        go_menu = self.menuBar().addMenu("&Go")
+        go_menu = self.go_menu = self.menuBar().addMenu("&Go")
         self._action(go_menu, "&Go to address…", self.go_bar.open, K("Ctrl+G"))
         self._action(go_menu, "&Find…", self.editor.search_bar.open, K(K.StandardKey.Find))
         self._action(go_menu, "Find &next", lambda: ws.next_match(+1), K("F3"))
@@ -146,7 +148,7 @@ class MainWindow(QMainWindow):
         self._action(go_menu, "Focus the &memory map", self._focus_vma, K("Alt+2"))
         self._action(go_menu, "Focus the data &inspector", self._focus_inspector, K("Alt+3"))
 
-        view_menu = self.menuBar().addMenu("&View")
+        view_menu = self.view_menu = self.menuBar().addMenu("&View")
         self._action(view_menu, "&Refresh now", self._refresh_now, K("F5"))
         self.pause_action = self._action(view_menu, "&Pause live refresh",
                                          self.editor.pause.toggle, K("Ctrl+P"))
@@ -407,4 +409,7 @@ F5       refresh now                  Ctrl+P   pause / resume live refresh
 Tab      switch hex / ASCII column    Shift+arrows  select
 Alt+1/2/3  hex view / memory map / inspector
 Ctrl+K   kernel symbols (Ctrl+F filter, F5 re-read, Ctrl+S write the edited bytes…)
+Ctrl+W   watch the cursor / selection  Ctrl+B   bookmark the cursor / selection
+Ctrl+Shift+O / Ctrl+Shift+S  open / save a session
+Alt+4/5/6  watch list / bookmarks / write journal
 """

@@ -1,0 +1,249 @@
+"""Bookmarks: a name, a comment and a location that survives a restart.
+
+They are resolved against the session's map whenever it changes, listed in
+a dock, and drawn as markers in the hex view (:meth:`BookmarkModel.markers_in`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import (QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt,
+                            Signal)
+from PySide6.QtGui import QColor
+
+from lainview.backend.errors import InvalidInput
+from lainview.backend.locations import Location, locate, parse_location, resolve
+
+from .session import TargetSession
+
+NAME, LOCATION, ADDRESS, COMMENT = range(4)
+HEADERS = ("Name", "Location", "Address", "Comment")
+BOOKMARK_ROLE = Qt.ItemDataRole.UserRole + 1
+MAX_SIZE = 1 << 20
+
+
+@dataclass(eq=False)
+class Bookmark:
+    name: str
+    location: Location
+    comment: str = ""
+    size: int = 1
+    address: int | None = None
+    unresolved: str = ""
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "comment": self.comment, "size": self.size,
+                "location": self.location.to_json()}
+
+    @classmethod
+    def from_json(cls, raw) -> "Bookmark":
+        if not isinstance(raw, dict):
+            raise InvalidInput("a bookmark must be an object")
+        name, comment, size = raw.get("name"), raw.get("comment", ""), raw.get("size", 1)
+        if not isinstance(name, str) or not name.strip():
+            raise InvalidInput("a bookmark needs a name")
+        if not isinstance(comment, str):
+            raise InvalidInput(f"bad comment {comment!r}")
+        if not isinstance(size, int) or not 1 <= size <= MAX_SIZE:
+            raise InvalidInput(f"bad size {size!r}")
+        return cls(name, Location.from_json(raw.get("location")), comment, size)
+
+
+@dataclass(frozen=True, slots=True)
+class Marker:
+    """What the hex view draws: a span, its colour and its label."""
+
+    address: int
+    size: int
+    label: str
+    color: str
+
+
+class BookmarkModel(QAbstractTableModel):
+    markers_changed = Signal()
+    status = Signal(str)
+
+    COLOR = "#7c3aed"
+
+    def __init__(self, session: TargetSession, parent: QObject | None = None):
+        super().__init__(parent)
+        self.session = session
+        self.bookmarks: list[Bookmark] = []
+        session.areas_changed.connect(self._resolve_all)
+        session.attached.connect(self._on_attached)
+
+    # -- editing the list ---------------------------------------------------------------------------
+    def add(self, name: str, location: Location, comment: str = "", size: int = 1) -> Bookmark:
+        if location.kind == "kernel":
+            raise InvalidInput("bookmarks mark process memory; watch a kernel symbol instead")
+        bookmark = Bookmark(name.strip() or location.text, location, comment, max(1, size))
+        self._resolve(bookmark)
+        row = len(self.bookmarks)
+        self.beginInsertRows(QModelIndex(), row, row)
+        self.bookmarks.append(bookmark)
+        self.endInsertRows()
+        self.markers_changed.emit()
+        return bookmark
+
+    def add_address(self, address: int, name: str = "", comment: str = "",
+                    size: int = 1) -> Bookmark:
+        return self.add(name, locate(address, self.session.areas), comment, size)
+
+    def remove_rows(self, rows: list[int]) -> None:
+        for row in sorted(set(rows), reverse=True):
+            if 0 <= row < len(self.bookmarks):
+                self.beginRemoveRows(QModelIndex(), row, row)
+                self.bookmarks.pop(row)
+                self.endRemoveRows()
+        self.markers_changed.emit()
+
+    def bookmark(self, row: int) -> Bookmark:
+        return self.bookmarks[row]
+
+    # -- sessions ---------------------------------------------------------------------------------
+    def to_json(self) -> list[dict]:
+        return [b.to_json() for b in self.bookmarks]
+
+    @staticmethod
+    def parse_json(raw) -> list[Bookmark]:
+        if not isinstance(raw, list):
+            raise InvalidInput("the bookmarks must be a list")
+        out = []
+        for n, item in enumerate(raw, 1):
+            try:
+                out.append(Bookmark.from_json(item))
+            except InvalidInput as exc:
+                raise InvalidInput(f"bookmark {n}: {exc.message}") from None
+        return out
+
+    def replace(self, bookmarks: list[Bookmark]) -> None:
+        self.beginResetModel()
+        self.bookmarks = list(bookmarks)
+        for bookmark in self.bookmarks:
+            self._resolve(bookmark)
+        self.endResetModel()
+        self.markers_changed.emit()
+
+    # -- resolution ------------------------------------------------------------------------------
+    def _resolve(self, bookmark: Bookmark) -> None:
+        if self.session.target is None or not self.session.areas:
+            bookmark.address = None
+            bookmark.unresolved = "no target attached" if self.session.target is None \
+                else "the memory map is not read yet"
+            return
+        found = resolve(bookmark.location, self.session.areas, bookmark.size)
+        bookmark.address, bookmark.unresolved = found.address, found.reason
+
+    def _resolve_all(self, _areas=None) -> None:
+        before = [(b.address, b.unresolved) for b in self.bookmarks]
+        for bookmark in self.bookmarks:
+            self._resolve(bookmark)
+        if before != [(b.address, b.unresolved) for b in self.bookmarks]:
+            self.dataChanged.emit(self.index(0, 0),
+                                  self.index(len(self.bookmarks) - 1, len(HEADERS) - 1))
+            self.markers_changed.emit()
+
+    def _on_attached(self) -> None:
+        for bookmark in self.bookmarks:
+            bookmark.address = None
+            bookmark.unresolved = "the memory map is not read yet"
+        self._resolve_all()
+
+    def markers_in(self, lo: int, hi: int) -> list[Marker]:
+        """The resolved bookmarks that overlap [lo, hi)."""
+        return [Marker(b.address, b.size, b.name, self.COLOR) for b in self.bookmarks
+                if b.address is not None and b.address < hi and lo < b.address + b.size]
+
+    # -- Qt model API ----------------------------------------------------------------------------
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self.bookmarks)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+                   role: int = Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
+                and 0 <= section < len(HEADERS):
+            return HEADERS[section]
+        return None
+
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable \
+            | Qt.ItemFlag.ItemNeverHasChildren
+        if index.column() in (NAME, LOCATION, COMMENT):
+            flags |= Qt.ItemFlag.ItemIsEditable
+        return flags
+
+    def data(self, index: QModelIndex | QPersistentModelIndex,
+             role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or not 0 <= index.row() < len(self.bookmarks):
+            return None
+        b = self.bookmarks[index.row()]
+        column = index.column()
+        if role == BOOKMARK_ROLE:
+            return b
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
+            if column == NAME:
+                return b.name
+            if column == LOCATION:
+                return b.location.text
+            if column == ADDRESS:
+                if role == Qt.ItemDataRole.EditRole:
+                    return None
+                return f"{b.address:#x}" if b.address is not None else \
+                    f"unresolved: {b.unresolved}"
+            if column == COMMENT:
+                return b.comment
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if column == ADDRESS and b.address is None:
+                return QColor("#b42318")
+            if column == LOCATION and not b.location.survives_restart:
+                return QColor("#8a6d00")
+            if column == COMMENT:
+                return QColor("#5b6b84")
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if column == ADDRESS:
+                return f"unresolved: {b.unresolved}" if b.unresolved else \
+                    "double-click to show it in the hex view"
+            if column == LOCATION and not b.location.survives_restart:
+                return "anonymous memory: an absolute address, only good for this run"
+            if column == COMMENT and b.comment:
+                return b.comment
+        if role == Qt.ItemDataRole.DecorationRole and column == NAME:
+            return QColor(self.COLOR) if b.address is not None else QColor("#c4c9d2")
+        return None
+
+    def setData(self, index: QModelIndex | QPersistentModelIndex, value,  # noqa: N802
+                role: int = Qt.ItemDataRole.EditRole) -> bool:
+        if role != Qt.ItemDataRole.EditRole or not index.isValid() \
+                or not 0 <= index.row() < len(self.bookmarks):
+            return False
+        b = self.bookmarks[index.row()]
+        text = str(value)
+        column = index.column()
+        if column == NAME:
+            if not text.strip():
+                return False
+            b.name = text.strip()
+        elif column == COMMENT:
+            b.comment = text
+        elif column == LOCATION:
+            try:
+                location = parse_location(text, self.session.areas or None)
+                if location.kind == "kernel":
+                    raise InvalidInput("bookmarks mark process memory")
+            except InvalidInput as exc:
+                self.status.emit(f"bookmark {b.name}: {exc.message}")
+                return False
+            b.location = location
+            self._resolve(b)
+        else:
+            return False
+        row = index.row()
+        self.dataChanged.emit(self.index(row, 0), self.index(row, len(HEADERS) - 1))
+        self.markers_changed.emit()
+        return True

@@ -1,0 +1,277 @@
+"""The write journal as a table: every write lainview made (to processes and
+to the kernel), what it changed, how it ended, and what reverted it.
+
+The journal file is shared by every lainview process, so the model watches
+it: a cheap stat on the backend thread every second, and a reload when it
+grew. Writes made here (the watch list, the hex view) ask for a reload at
+once. Reverts go through the backend (process writes) or the kernel source
+(kernel writes), newest first, and every outcome is reported.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+
+from PySide6.QtCore import (QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt,
+                            QTimer, Signal)
+from PySide6.QtGui import QColor
+
+from lainview.backend.errors import LainviewError
+from lainview.backend.journal import JournalEntry
+from lainview.backend.service import Backend, RevertOutcome
+
+ID, TIME, TARGET, WHERE, OLD, NEW, OUTCOME = range(7)
+HEADERS = ("#", "Time", "Target", "Address / symbol", "Old", "New", "Outcome")
+ENTRY_ROLE = Qt.ItemDataRole.UserRole + 1
+SORT_ROLE = Qt.ItemDataRole.UserRole + 2
+POLL_MS = 1000
+SHOWN_BYTES = 16
+
+
+def target_key(entry: JournalEntry) -> tuple:
+    """Which target a write went to: one process run (pid and start time),
+    or the kernel of one boot."""
+    if entry.kind == "kernel":
+        return ("kernel", entry.target.get("boot_id"))
+    return ("process", entry.pid, entry.target.get("start_ticks"))
+
+
+def _hex(data: bytes) -> str:
+    text = data[:SHOWN_BYTES].hex(" ")
+    return text + (f" … ({len(data)} bytes)" if len(data) > SHOWN_BYTES else "")
+
+
+class JournalModel(QAbstractTableModel):
+    status = Signal(str)
+    reverted = Signal(list)          # list[RevertOutcome], after each revert
+    loaded = Signal()
+
+    def __init__(self, backend: Backend, parent: QObject | None = None, *, kernel=None):
+        super().__init__(parent)
+        self.backend = backend
+        self.kernel = kernel         # a KernelBackend; made on first need otherwise
+        self.entries: list[JournalEntry] = []
+        self.reverted_by: dict[int, int] = {}
+        self.error = ""
+        self._stamp: tuple | None = None
+        self._lock: asyncio.Lock | None = None
+        self._tasks: set[asyncio.Task] = set()
+        self._poll = QTimer(self)
+        self._poll.setInterval(POLL_MS)
+        self._poll.timeout.connect(self._check)
+        self._soon = QTimer(self)
+        self._soon.setSingleShot(True)
+        self._soon.setInterval(150)
+        self._soon.timeout.connect(self.reload)
+
+    # -- loading --------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Load now, then follow the file."""
+        if not self._poll.isActive():
+            self.reload()
+            self._poll.start()
+
+    def stop(self) -> None:
+        self._poll.stop()
+        self._soon.stop()
+        for task in list(self._tasks):
+            task.cancel()
+
+    def request_reload(self) -> None:
+        """A write was made here: reload shortly (several writes, one reload),
+        if the journal is being followed."""
+        if self._poll.isActive() and not self._soon.isActive():
+            self._soon.start()
+
+    def _stat(self) -> tuple | None:
+        try:
+            st = os.stat(self.backend.journal.path)
+        except OSError:
+            return None
+        return st.st_size, st.st_mtime_ns
+
+    def _check(self) -> None:
+        self._spawn(self._check_async())
+
+    async def _check_async(self) -> None:
+        try:
+            stamp = await asyncio.wrap_future(self.backend.thread.submit(self._stat))
+        except LainviewError:
+            return
+        if stamp != self._stamp:
+            self.reload()
+
+    def reload(self) -> asyncio.Task:
+        """Read the journal again (after any reload already under way)."""
+        return self._spawn(self._reload())
+
+    async def _reload(self) -> None:
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            try:
+                stamp = await asyncio.wrap_future(self.backend.thread.submit(self._stat))
+                entries = await asyncio.wrap_future(self.backend.journal_entries())
+            except LainviewError as exc:
+                self.error = str(exc)
+                self.status.emit(f"journal: {exc}")
+                return
+            self._stamp = stamp
+            self.error = ""
+            self._set_entries(entries)
+
+    def _set_entries(self, entries: list[JournalEntry]) -> None:
+        old = len(self.entries)
+        self.reverted_by = {e.reverts: e.id for e in entries if e.reverts is not None}
+        if old and [e.id for e in entries[:old]] == [e.id for e in self.entries]:
+            # Appends (the usual case): insert the new rows, refresh the old
+            # ones in place (an outcome or a revert may have arrived for them).
+            self.entries[:old] = entries[:old]
+            if len(entries) > old:
+                self.beginInsertRows(QModelIndex(), old, len(entries) - 1)
+                self.entries = list(entries)
+                self.endInsertRows()
+            self.dataChanged.emit(self.index(0, 0), self.index(old - 1, len(HEADERS) - 1))
+        else:
+            self.beginResetModel()
+            self.entries = list(entries)
+            self.endResetModel()
+        self.loaded.emit()
+
+    # -- reverting -----------------------------------------------------------------------------------
+    def entry(self, row: int) -> JournalEntry:
+        return self.entries[row]
+
+    def revertible_for_target(self, key: tuple) -> list[JournalEntry]:
+        """Every write to that target that is not a revert, did not fail and
+        was not reverted yet; newest first."""
+        return sorted((e for e in self.entries if target_key(e) == key and e.reverts is None
+                       and e.status != "failed" and e.id not in self.reverted_by),
+                      key=lambda e: e.id, reverse=True)
+
+    def revert(self, entries: list[JournalEntry], *, force: bool = False) -> asyncio.Task:
+        """Revert these writes, newest first; ``reverted`` reports each outcome."""
+        return self._spawn(self._revert(entries, force))
+
+    def revert_target(self, key: tuple, *, force: bool = False) -> asyncio.Task:
+        return self.revert(self.revertible_for_target(key), force=force)
+
+    async def _revert(self, entries: list[JournalEntry], force: bool) -> list[RevertOutcome]:
+        process = [e.id for e in entries if e.kind == "process"]
+        kernel = [e.id for e in entries if e.kind == "kernel"]
+        outcomes: list[RevertOutcome] = []
+        if not entries:
+            self.status.emit("nothing to revert")
+        try:
+            if process:
+                outcomes += await asyncio.wrap_future(self.backend.revert(process, force=force))
+            if kernel:
+                outcomes += await asyncio.wrap_future(self._kernel().revert(kernel, force=force))
+        except LainviewError as exc:
+            self.status.emit(f"revert failed: {exc}")
+        if outcomes:
+            done = sum(o.status in ("reverted", "already") for o in outcomes)
+            self.status.emit(f"revert: {done} of {len(outcomes)} restored"
+                             + ("" if done == len(outcomes) else " — see the journal dock"))
+        self.reverted.emit(outcomes)
+        self.reload()
+        return outcomes
+
+    def _kernel(self):
+        if self.kernel is None:
+            from lainview.backend.kernel import KernelBackend
+            self.kernel = KernelBackend(self.backend)
+        return self.kernel
+
+    def _spawn(self, coro) -> asyncio.Task:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    # -- Qt model API ---------------------------------------------------------------------------------
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self.entries)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+                   role: int = Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
+                and 0 <= section < len(HEADERS):
+            return HEADERS[section]
+        return None
+
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable \
+            | Qt.ItemFlag.ItemNeverHasChildren
+
+    def outcome_text(self, e: JournalEntry) -> str:
+        status = e.status or "unknown"
+        text = {"ok": "ok", "failed": "failed", "verify-mismatch": "written, reads back "
+                "different", "unknown": "no outcome recorded"}.get(status, status)
+        if e.error:
+            text += f": {e.error}"
+        if e.reverts is not None:
+            text = f"revert of #{e.reverts} · {text}"
+        if e.id in self.reverted_by:
+            text += f" · reverted by #{self.reverted_by[e.id]}"
+        return text
+
+    def data(self, index: QModelIndex | QPersistentModelIndex,
+             role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or not 0 <= index.row() < len(self.entries):
+            return None
+        e = self.entries[index.row()]
+        column = index.column()
+        if role == ENTRY_ROLE:
+            return e
+        if role == SORT_ROLE:
+            return e.id if column in (ID, TIME) else self.data(index)
+        if role == Qt.ItemDataRole.DisplayRole:
+            if column == ID:
+                return str(e.id)
+            if column == TIME:
+                return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(e.time))
+            if column == TARGET:
+                return e.label
+            if column == WHERE:
+                if e.kind == "kernel":
+                    sym = e.target.get("symbol", "?")
+                    return sym if e.address is None else f"{sym} ({e.address:#x})"
+                return f"{e.address:#x}" if e.address is not None else "?"
+            if column == OLD:
+                return _hex(e.old)
+            if column == NEW:
+                return _hex(e.new)
+            if column == OUTCOME:
+                return self.outcome_text(e)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if column == OUTCOME:
+                if e.status in ("failed", None):
+                    return QColor("#b42318")
+                if e.status == "verify-mismatch":
+                    return QColor("#8a6d00")
+                if e.id in self.reverted_by or e.reverts is not None:
+                    return QColor("#5b6b84")
+                return QColor("#15803d")
+            if column in (ID, TIME):
+                return QColor("#5b6b84")
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if column == TARGET:
+                cmd = e.target.get("cmdline")
+                if e.kind == "kernel":
+                    return f"kernel via {e.target.get('source', '?')} (boot {e.target.get('boot_id', '?')})"
+                return f"{e.target.get('exe', '')}\n{' '.join(cmd) if isinstance(cmd, list) else cmd or ''}"
+            if column in (OLD, NEW):
+                return (e.old if column == OLD else e.new).hex(" ")
+            if column == OUTCOME:
+                return self.outcome_text(e)
+        if role == Qt.ItemDataRole.TextAlignmentRole and column == ID:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None

@@ -1,0 +1,212 @@
+"""Saving and reopening sessions on the workspace: the target's identity,
+the watch list, the bookmarks, the scan reference and the view settings.
+
+Reopening finds the processes that run the saved program (same executable
+and command line), attaches when exactly one does, and otherwise asks the
+window to offer a pick (:attr:`SessionController.pick_needed`). Everything
+is resolved against the new process's map, so a restarted program finds
+its bookmarks and watches at its new addresses. File I/O and the process
+list run on the backend thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import Callable
+
+from PySide6.QtCore import QObject, Signal
+
+from lainview.backend.errors import InvalidInput, LainviewError
+from lainview.backend.locations import Location, locate, resolve
+from lainview.backend.processes import ProcessInfo
+
+from . import settings
+from .bookmarks import BookmarkModel
+from .session_file import SessionData, matching_processes, read_session, write_session
+from .watch_model import WatchModel
+
+MAX_RECENT_SESSIONS = 8
+
+
+def recent_sessions() -> list[str]:
+    raw = settings.value("recent/sessions", []) or []
+    return [raw] if isinstance(raw, str) else [str(p) for p in raw]
+
+
+def add_recent_session(path: str) -> None:
+    path = os.path.abspath(path)
+    items = [p for p in recent_sessions() if p != path]
+    settings.set_value("recent/sessions", ([path] + items)[:MAX_RECENT_SESSIONS])
+
+
+class SessionController(QObject):
+    status = Signal(str)
+    pick_needed = Signal(list)        # list[ProcessInfo]: several processes match
+    opened = Signal(str)              # the session file, once applied
+    view_restored = Signal(dict)      # the "view" section, for the window's own settings
+
+    def __init__(self, workspace, bookmarks: BookmarkModel, parent: QObject | None = None):
+        super().__init__(parent)
+        self.workspace = workspace
+        self.bookmarks = bookmarks
+        self.path: str | None = None
+        self.pending: tuple[SessionData, str] | None = None
+        self.candidates: list[ProcessInfo] = []
+        # Other parts of the window keep their state here: name -> (save, load).
+        # "scan" is the scanner's: save() returns a JSON-able reference to its
+        # saved state (or None), load(reference) restores it.
+        self.sections: dict[str, tuple[Callable[[], dict | None], Callable[[dict], None]]] = {}
+        self._kept_scan: dict | None = None
+
+    @property
+    def watch(self) -> WatchModel:
+        return self.workspace.watch
+
+    # -- saving ---------------------------------------------------------------------------------
+    def snapshot(self, view_extra: dict | None = None) -> SessionData:
+        ws = self.workspace
+        target = ws.session.target
+        if target is None:
+            raise InvalidInput("attach to a process first: a session belongs to a program")
+        identity = target.identity
+        areas = ws.session.areas
+        view: dict = {"hex_refresh_hz": ws.document.refresh_hz,
+                      "watch_refresh_hz": self.watch.refresh_hz,
+                      "plot_hz": self.watch.plot_hz,
+                      "freeze_interval_ms": self.watch.freeze_interval_ms}
+        region = ws.document.region
+        if region is not None:
+            view["area"] = {"start": locate(region.start, areas).to_json(), "size": region.size,
+                            "label": region.path}
+            view["cursor"] = locate(ws.cursor.address, areas).to_json()
+        view.update(view_extra or {})
+        scan = self._kept_scan
+        if "scan" in self.sections:
+            scan = self.sections["scan"][0]()
+        return SessionData(exe=identity.get("exe") or "", cmdline=list(identity.get("cmdline")
+                                                                        or []),
+                           name=ws.session.name, watch=self.watch.to_json(),
+                           bookmarks=self.bookmarks.to_json(), scan=scan, view=view)
+
+    async def save(self, path: str, view_extra: dict | None = None) -> bool:
+        try:
+            data = self.snapshot(view_extra)
+            if not data.exe:
+                raise InvalidInput("the target's executable is unknown (no permission to read "
+                                   "/proc/<pid>/exe?): it could not be found again")
+            await asyncio.wrap_future(self.workspace.backend.thread.submit(
+                write_session, path, data))
+        except LainviewError as exc:
+            self.status.emit(f"session not saved: {exc}")
+            return False
+        self.path = path
+        add_recent_session(path)
+        self.status.emit(f"session saved to {path} ({len(data.watch)} watches, "
+                         f"{len(data.bookmarks)} bookmarks)")
+        return True
+
+    # -- opening --------------------------------------------------------------------------------
+    async def open(self, path: str, pid: int | None = None) -> str:
+        """Read, check and apply a session. Returns "opened", "pick" (several
+        processes match: ``pick_needed`` was emitted, call :meth:`choose`),
+        "no-process" (applied without a target; it resolves once one is
+        attached) or "error" (nothing changed; the reason is in ``status``)."""
+        backend = self.workspace.backend
+        try:
+            data = await asyncio.wrap_future(backend.thread.submit(read_session, path))
+            self._parse(data)             # every entry checked before anything changes
+        except LainviewError as exc:
+            self.status.emit(f"session not opened: {exc}")
+            return "error"
+        add_recent_session(path)
+        if pid is None:
+            try:
+                processes = await asyncio.wrap_future(backend.list_processes())
+            except LainviewError as exc:
+                self.status.emit(f"session: cannot list processes: {exc}")
+                return "error"
+            exact, loose = matching_processes(data, processes, exclude={os.getpid()})
+            if len(exact) == 1:
+                pid = exact[0].pid
+            elif exact or loose:
+                self.pending, self.candidates = (data, path), exact or loose
+                self.status.emit(f"{len(self.candidates)} processes run {data.program}: "
+                                 "pick one")
+                self.pick_needed.emit(self.candidates)
+                return "pick"
+            else:
+                self._apply(data, path)
+                self.status.emit(f"session {os.path.basename(path)}: no running process of "
+                                 f"{data.exe}; start it and attach — everything resolves then")
+                return "no-process"
+        return await self._attach_and_apply(data, path, pid)
+
+    async def choose(self, pid: int | None) -> str:
+        """The user's pick after ``pick_needed`` (None: cancelled)."""
+        pending, self.pending = self.pending, None
+        if pending is None:
+            return "error"
+        data, path = pending
+        if pid is None:
+            self.status.emit("session not opened: no process picked")
+            return "error"
+        return await self._attach_and_apply(data, path, pid)
+
+    async def _attach_and_apply(self, data: SessionData, path: str, pid: int) -> str:
+        session = self.workspace.session
+        if not (session.live and session.pid == pid) and not await self.workspace.attach(pid):
+            return "error"
+        self._apply(data, path)
+        resolved = sum(e.address is not None or e.is_kernel for e in self.watch.entries) + \
+            sum(b.address is not None for b in self.bookmarks.bookmarks)
+        total = len(self.watch.entries) + len(self.bookmarks.bookmarks)
+        self.status.emit(f"session {os.path.basename(path)} opened on pid {pid}: {resolved} of "
+                         f"{total} locations resolved")
+        return "opened"
+
+    def _parse(self, data: SessionData) -> tuple[list, list]:
+        return WatchModel.parse_json(data.watch), BookmarkModel.parse_json(data.bookmarks)
+
+    def _apply(self, data: SessionData, path: str) -> None:
+        watch_entries, bookmarks = self._parse(data)
+        view = data.view
+        watch = self.watch
+        for key, setter in (("watch_refresh_hz", watch.set_refresh_rate),
+                            ("plot_hz", watch.set_plot_rate),
+                            ("freeze_interval_ms", watch.set_freeze_interval),
+                            ("hex_refresh_hz", self.workspace.document.set_refresh_rate)):
+            if isinstance(view.get(key), (int, float)):
+                setter(view[key])
+        watch.replace_entries(watch_entries)
+        self.bookmarks.replace(bookmarks)
+        self._restore_area(view)
+        self._kept_scan = data.scan
+        if data.scan is not None and "scan" in self.sections:
+            self.sections["scan"][1](data.scan)
+        self.path = path
+        self.view_restored.emit(view)
+        self.opened.emit(path)
+
+    def _restore_area(self, view: dict) -> None:
+        ws = self.workspace
+        area, cursor = view.get("area"), view.get("cursor")
+        if not isinstance(area, dict) or not ws.session.areas:
+            return
+        try:
+            start = resolve(Location.from_json(area.get("start")), ws.session.areas)
+            size = area.get("size")
+            if start.address is None or not isinstance(size, int) or size <= 0:
+                return
+            exact = [a for a in ws.session.areas if a.start == start.address
+                     and a.size == size]
+            if exact:
+                ws.open_area(exact[0])
+            else:
+                ws.open_span(start.address, start.address + size, str(area.get("label", "")))
+            if isinstance(cursor, dict):
+                at = resolve(Location.from_json(cursor), ws.session.areas)
+                if at.address is not None:
+                    ws.open_address(at.address)
+        except LainviewError as exc:
+            self.status.emit(f"session: the saved view could not be restored: {exc}")

@@ -1,0 +1,236 @@
+"""The watch list against real children: live values, one batched read per
+tick, unreadable values, journaled edits, freezes that hold and stop, plot
+samples, re-resolution after a restart, kernel symbols, sessions."""
+
+from __future__ import annotations
+
+import struct
+
+import pytest
+from PySide6.QtCore import Qt
+
+from lainview.backend.errors import InvalidInput
+from lainview.backend.locations import Location
+from lainview.models.watch_model import (ADDRESS, FREEZE, PLOT, VALUE, WatchEntry, WatchModel)
+from lainview.models.watch_values import ValueType
+
+from tests.conftest import spawn_child
+from tests.models.qt_support import attach
+
+
+def u32(child, address: int) -> int:
+    return int.from_bytes(child.peek(address, 4), "little")
+
+
+def value_of(model: WatchModel, entry: WatchEntry) -> str:
+    return model.data(model.index(model.row_of(entry), VALUE))
+
+
+@pytest.fixture
+def watch(qtbot, workspace, child):
+    attach(qtbot, workspace, child.pid)
+    return workspace.watch
+
+
+def test_values_refresh_live_with_one_batched_read_per_tick(qtbot, qtmodeltester, watch,
+                                                              child, workspace):
+    counter = watch.add_address(child.counter + 8, "u32", label="counter")
+    pattern = [watch.add_address(child.base + i, "u8") for i in range(1, 6)]
+    text = watch.add_address(child.counter, "utf8", 7, label="magic")
+    target = workspace.session.target
+    calls = []
+    real = target.read_many
+
+    def counting(ranges):
+        ranges = list(ranges)
+        calls.append(len(ranges))
+        return real(ranges)
+    target.read_many = counting
+    qtbot.waitUntil(lambda: counter.data is not None and text.data is not None, timeout=10000)
+    assert value_of(watch, counter) == "0" and value_of(watch, text) == "COUNTER"
+    assert [value_of(watch, e) for e in pattern] == ["1", "2", "3", "4", "5"]
+    assert child.command("tick") == "ok" and child.command("tick") == "ok"
+    qtbot.waitUntil(lambda: value_of(watch, counter) == "2", timeout=10000)
+    assert counter.changed_at > 0
+    # Every request carried all seven entries: one read per tick, not one per value.
+    assert calls and set(calls) == {7}
+    assert len(calls) <= watch.ticks
+    watch.set_display(counter, "hex")
+    assert value_of(watch, counter) == "0x00000002"
+    with pytest.raises(InvalidInput):
+        watch.set_display(counter, "float")
+    qtmodeltester.check(watch)
+
+
+def test_unreadable_and_unresolved_values_say_why(qtbot, watch, child):
+    guard = watch.add_address(child.guard, "u32")
+    elsewhere = watch.add(Location("module", "/no/such/lib.so", 0x10), ValueType.of("u32"))
+    qtbot.waitUntil(lambda: guard.error != "", timeout=10000)
+    assert value_of(watch, guard).startswith("unreadable: E") and \
+        f" at {child.guard:#x}: 4 bytes not readable: " in value_of(watch, guard)
+    assert value_of(watch, elsewhere) == "unresolved: lib.so is not mapped in this process"
+    red = watch.data(watch.index(watch.row_of(elsewhere), ADDRESS), Qt.ItemDataRole.ForegroundRole)
+    assert red.name() == "#b42318"
+
+
+def test_editing_writes_the_child_and_journals(qtbot, watch, child, workspace):
+    entry = watch.add_address(child.counter + 8, "i32")
+    qtbot.waitUntil(lambda: entry.data is not None, timeout=10000)
+    index = watch.index(watch.row_of(entry), VALUE)
+    assert watch.setData(index, "-5")
+    qtbot.waitUntil(lambda: child.peek(child.counter + 8, 4) == struct.pack("<i", -5),
+                    timeout=10000)
+    qtbot.waitUntil(lambda: value_of(watch, entry) == "-5", timeout=10000)
+    journal = workspace.backend.journal_entries(child.pid).result()
+    assert [(e.address, e.old, e.new, e.status) for e in journal] == \
+        [(child.counter + 8, bytes(4), struct.pack("<i", -5), "ok")]
+    # A value that does not parse writes nothing and says why, in the row.
+    assert not watch.setData(index, "lots")
+    assert value_of(watch, entry) == "not written: 'lots' is not a valid i32"
+    assert len(workspace.backend.journal_entries(child.pid).result()) == 1
+
+
+def test_freeze_holds_a_value_the_child_keeps_changing(qtbot, watch, child):
+    entry = watch.add_address(child.counter + 8, "u32")
+    qtbot.waitUntil(lambda: entry.data is not None, timeout=10000)
+    assert watch.setData(watch.index(watch.row_of(entry), VALUE), "42")
+    qtbot.waitUntil(lambda: value_of(watch, entry) == "42", timeout=10000)
+    assert watch.setData(watch.index(watch.row_of(entry), FREEZE), Qt.CheckState.Checked,
+                         Qt.ItemDataRole.CheckStateRole)
+    assert entry.frozen and entry.frozen_data == struct.pack("<I", 42)
+    for _ in range(3):
+        assert child.command("tick") == "ok"        # the child writes 1, 2, 3 over it
+        qtbot.waitUntil(lambda: u32(child, child.counter + 8) == 42, timeout=10000)
+    qtbot.waitUntil(lambda: entry.freeze_writes >= 3, timeout=10000)
+    assert watch.data(watch.index(watch.row_of(entry), FREEZE)) == "frozen"
+    # Unfrozen, the child's next write stays.
+    watch.set_frozen(entry, False)
+    assert child.command("tick") == "ok"
+    qtbot.waitUntil(lambda: value_of(watch, entry) == "4", timeout=10000)
+
+
+def test_freeze_stops_visibly_when_the_child_is_killed(qtbot, watch, child, workspace):
+    entry = watch.add_address(child.counter + 8, "u32")
+    qtbot.waitUntil(lambda: entry.data is not None, timeout=10000)
+    assert watch.set_frozen(entry, True)
+    with qtbot.waitSignal(watch.status, timeout=10000,
+                          check_params_cb=lambda text: "freeze" in text) as blocker:
+        child.kill()
+    assert blocker.args[0] == "target exited: 1 freeze stopped"
+    assert not entry.frozen and entry.freeze_note == "stopped: target exited"
+    assert watch.data(watch.index(watch.row_of(entry), FREEZE)) == "stopped"
+    assert not watch._freeze_timer.isActive() and not watch.live
+    assert value_of(watch, entry) == "0"            # the last value read stays shown
+    # And cannot be frozen again.
+    assert not watch.set_frozen(entry, True)
+    assert "cannot freeze: the target has exited" in entry.freeze_note
+
+
+def test_plot_receives_samples(qtbot, watch, child):
+    entry = watch.add_address(child.counter + 8, "u32", label="counter")
+    other = watch.add_address(child.base + 7, "u8")
+    assert not watch.set_plotted(watch.add_address(child.counter, "utf8", 4), True)
+    with qtbot.waitSignal(watch.plot_changed):
+        assert watch.setData(watch.index(watch.row_of(entry), PLOT), Qt.CheckState.Checked,
+                             Qt.ItemDataRole.CheckStateRole)
+    watch.set_plotted(other, True)
+    assert watch._timer.interval() == 50            # plotted entries: 20 Hz
+    qtbot.waitUntil(lambda: bool((t := watch.history.trace(entry.key)) and t.count >= 3),
+                    timeout=10000)
+    for _ in range(2):
+        assert child.command("tick") == "ok"
+    qtbot.waitUntil(lambda: watch.history.trace(entry.key).last()[1] == 2.0, timeout=10000)
+    times, values = watch.history.trace(entry.key).arrays()
+    assert list(values[:1]) == [0.0] and values[-1] == 2.0
+    assert all(b > a for a, b in zip(times, times[1:]))
+    assert set(watch.history.trace(other.key).arrays()[1]) == {7.0}
+    csv = watch.history.to_csv([(entry.key, "counter"), (other.key, "u8")])
+    lines = csv.splitlines()
+    assert lines[0] == "time_s,counter,u8"
+    assert lines[-1].split(",")[1] == "2" and lines[-1].split(",")[2] == "7"
+    watch.set_plotted(entry, False)
+    assert watch.history.trace(entry.key) is None
+
+
+def test_entries_resolve_again_in_a_restarted_child(qtbot, workspace, tmp_path):
+    first = spawn_child(tmp_path)
+    try:
+        attach(qtbot, workspace, first.pid)
+        watch = workspace.watch
+        spaced = watch.add_address(first.spaced, "utf8", 6)
+        anon = watch.add_address(first.counter, "utf8", 7)
+        assert spaced.location.kind == "module" and anon.location.kind == "absolute"
+        qtbot.waitUntil(lambda: spaced.data == b"SPACED", timeout=10000)
+        saved = watch.to_json()
+    finally:
+        first.kill()
+    second = spawn_child(tmp_path)
+    try:
+        attach(qtbot, workspace, second.pid)
+        watch.replace_entries(WatchModel.parse_json(saved))
+        spaced, anon = watch.entries
+        qtbot.waitUntil(lambda: spaced.data == b"SPACED", timeout=10000)
+        assert spaced.address == second.spaced, spaced
+        assert spaced.address == second.spaced
+        # The absolute address of the first run means nothing now.
+        assert anon.address != second.counter
+    finally:
+        second.kill()
+
+
+def test_session_json_round_trip_and_malformed_entries(watch, child):
+    entry = watch.add_address(child.counter + 8, "f32", label="speed")
+    entry.unit = "m/s"
+    entry.display = "hex"
+    entry.plotted = True
+    back = WatchModel.parse_json(watch.to_json())[0]
+    assert (back.location, back.vtype, back.label, back.display, back.unit, back.plotted) == \
+        (entry.location, entry.vtype, "speed", "hex", "m/s", True)
+    for raw, message in [({}, "watch list must be a list"),
+                         ([{"location": {"kind": "absolute", "name": "", "offset": 1},
+                            "type": {"name": "i33"}}], "watch entry 1: unknown value type"),
+                         ([5], "watch entry 1: a watch entry must be an object"),
+                         ([{"location": {"kind": "absolute", "name": "", "offset": 1},
+                            "type": {"name": "u8"}, "display": "roman"}],
+                          "unknown display format")]:
+        with pytest.raises(InvalidInput, match=message):
+            WatchModel.parse_json(raw)
+
+
+def test_kernel_symbols_are_watched_through_the_kernel_source(qtbot, qtmodeltester, workspace,
+                                                              tmp_path):
+    from lainview.backend.kernel import KernelBackend
+    from tests.kernel_image import build_image
+    watch = workspace.watch
+    entry = watch.add_kernel_symbol("counter", "u32", label="counter")
+    assert value_of(watch, entry).startswith("unresolved: no kernel source")
+    watch.set_kernel(KernelBackend(workspace.backend, source="image",
+                                   images=[str(build_image(tmp_path))]))
+    missing = watch.add_text("kernel:no_such_symbol", "u32")
+    second_byte = watch.add_text("kernel:counter+1", "u8")
+    watch.set_plotted(entry, True)
+    qtbot.waitUntil(lambda: entry.data is not None and missing.error != "", timeout=10000)
+    assert value_of(watch, entry) == str(0x11223344)
+    qtbot.waitUntil(lambda: second_byte.data is not None, timeout=10000)
+    assert value_of(watch, second_byte) == str(0x33)
+    assert "no_such_symbol" in value_of(watch, missing)
+    qtbot.waitUntil(lambda: bool((t := watch.history.trace(entry.key)) and t.count >= 2),
+                    timeout=10000)
+    # The image is a read-only snapshot: the write is refused and says so.
+    task = watch.write_text(entry, "1")
+    qtbot.waitUntil(task.done, timeout=10000)
+    assert value_of(watch, entry).startswith("write failed:") and "read-only" in \
+        value_of(watch, entry)
+    qtmodeltester.check(watch)
+
+
+def test_typed_entries_and_type_edits(qtbot, watch, child):
+    entry = watch.add_text(f"{child.base + 0x10:#x}", "u16 be")
+    qtbot.waitUntil(lambda: entry.data is not None, timeout=10000)
+    assert value_of(watch, entry) == str(0x1011)
+    assert watch.setData(watch.index(watch.row_of(entry), 3), "bytes[4]")
+    qtbot.waitUntil(lambda: entry.data is not None, timeout=10000)
+    assert value_of(watch, entry) == "10 11 12 13"
+    assert not watch.setData(watch.index(watch.row_of(entry), 3), "u16[3]")
+    with pytest.raises(InvalidInput):
+        watch.add_text("nowhere+0x10", "u8")

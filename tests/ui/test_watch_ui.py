@@ -1,0 +1,198 @@
+"""The watch list, plot, bookmarks and journal docks in the real window,
+against the demo and the test child: adding, jumping, markers, plotting,
+CSV export, reverting from the journal dock, sessions from the command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import subprocess
+import sys
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage
+
+from lainview.models.watch_model import VALUE
+
+from tests.models.qt_support import attach, wait_loaded
+
+
+@pytest.fixture
+def window(qtbot, workspace, no_widgets_left):
+    from lainview.ui.main_window import MainWindow
+    w = MainWindow(workspace)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    w.close()
+
+
+def open_demo(qtbot, window, demo):
+    ws = window.workspace
+    task = ws.spawn(window.attach_and_open(demo.pid, None))
+    qtbot.waitUntil(task.done, timeout=10000)
+    assert task.result()
+    ws.open_span(demo.base, demo.base + demo.size, "demo", demo.counter)
+    wait_loaded(qtbot, ws.document)
+
+
+def test_typed_entries_are_added_and_bad_ones_explained(qtbot, window, demo):
+    open_demo(qtbot, window, demo)
+    panel = window.watch_docks.watch_panel
+    qtbot.keyClicks(panel.location, "memfd:lainview-demo+0xf84")
+    panel.type.setCurrentText("i32")
+    qtbot.keyClicks(panel.label, "health")
+    qtbot.keyClick(panel.label, Qt.Key.Key_Return)
+    model = window.workspace.watch
+    assert [e.label for e in model.entries] == ["health"]
+    entry = model.entries[0]
+    assert entry.address == demo.struct + 4
+    qtbot.waitUntil(lambda: model.data(model.index(0, VALUE)) == "100", timeout=10000)
+    assert panel.location.text() == "" and not panel.error.isVisible()
+    qtbot.keyClicks(panel.location, "nowhere.so+0x10")
+    qtbot.keyClick(panel.location, Qt.Key.Key_Return)
+    assert panel.error.isVisible() and "no area named 'nowhere.so'" in panel.error.text()
+    assert len(model.entries) == 1
+    panel.type.setCurrentText("utf8")
+    assert panel.length.isVisibleTo(panel)
+
+
+def test_ctrl_w_and_ctrl_b_watch_and_bookmark_the_cursor(qtbot, window, demo):
+    open_demo(qtbot, window, demo)
+    ws, view = window.workspace, window.editor.view
+    ws.cursor.move_to(demo.struct)
+    ws.cursor.move_to(demo.struct + 3, select=True)
+    view.setFocus()
+    qtbot.keyClick(view, Qt.Key.Key_W, Qt.KeyboardModifier.ControlModifier)
+    entry = ws.watch.entries[-1]
+    assert entry.vtype.label == "i32" and entry.location.text == "memfd:lainview-demo+0xf80"
+    qtbot.keyClick(view, Qt.Key.Key_B, Qt.KeyboardModifier.ControlModifier)
+    bookmark = ws.bookmarks.bookmarks[-1]
+    assert (bookmark.address, bookmark.size) == (demo.struct, 4)
+    assert [m.label for m in view.markers_at(demo.struct + 2)] == [bookmark.name]
+    assert view.markers_at(demo.struct + 4) == []
+    assert bookmark.name in view.viewport_tooltip(_point_of(view, demo.struct + 1))
+    # The marker is painted: the pixels under the byte differ with and without it.
+    with_marker = view.viewport().grab().toImage()
+    ws.bookmarks.remove_rows([len(ws.bookmarks.bookmarks) - 1])
+    assert view.viewport().grab().toImage() != with_marker
+
+
+def _point_of(view, address):
+    from PySide6.QtCore import QPoint
+    from lainview.models import hex_geometry as geo
+    region = view.document.region
+    lay = view.layout_
+    row = geo.row_of(address, region.start, view.bytes_per_row) - view.first_row
+    column = (address - geo.row_origin(region.start, view.bytes_per_row)) % view.bytes_per_row
+    return QPoint(int(lay.hex_cell_x(column) + 2), int(view._header_height + row *
+                                                        lay.line_height + 3))
+
+
+def test_bookmark_dock_jumps_and_marks(qtbot, window, demo):
+    open_demo(qtbot, window, demo)
+    ws = window.workspace
+    ws.bookmarks.add_address(demo.string, "greeting", "edit me", size=8)
+    ws.cursor.move_to(demo.base)
+    panel = window.watch_docks.bookmark_panel
+    window.watch_docks.bookmark_dock.show()
+    window.watch_docks.bookmark_dock.raise_()
+    qtbot.waitUntil(panel.table.isVisible, timeout=5000)
+    index = panel.model.index(0, 0)
+    rect = panel.table.visualRect(index)
+    qtbot.mouseClick(panel.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.mouseDClick(panel.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert ws.cursor.address == demo.string
+    assert "1 bookmark" in panel.caption.text()
+
+
+def test_the_plot_draws_the_samples_and_exports_csv(qtbot, window, demo, tmp_path):
+    open_demo(qtbot, window, demo)
+    ws = window.workspace
+    counter = ws.watch.add_address(demo.counter, "u64", label="counter")
+    health = ws.watch.add_address(demo.struct + 4, "i32", label="health")
+    health.unit = "HP"
+    ws.watch.set_plotted(counter, True)
+    ws.watch.set_plotted(health, True)
+    plot = window.watch_docks.plot_panel
+    qtbot.waitUntil(lambda: plot.shown_data(counter.key)[0] is not None
+                    and len(plot.shown_data(counter.key)[0]) >= 5, timeout=10000)
+    x, y = plot.shown_data(counter.key)
+    assert x[-1] <= 0 and x[0] >= -plot.window_s.value() - 1.5
+    assert list(y) == sorted(y) and y[-1] > y[0]        # the demo's counter climbs
+    assert set(plot.shown_data(health.key)[1]) == {100.0}
+    assert plot.plot.getPlotItem().getAxis("left").labelText == "u64 · HP"
+    legend = [label.text for _sample, label in plot.legend.items]
+    assert legend == ["counter (u64)", "health (HP)"]
+    # Paused: the picture holds while the samples keep coming.
+    plot.pause.setChecked(True)
+    frames, held = plot.frames, plot.shown_data(counter.key)[1].copy()
+    count = ws.watch.history.trace(counter.key).count
+    qtbot.waitUntil(lambda: ws.watch.history.trace(counter.key).count >= count + 4, timeout=10000)
+    assert plot.frames == frames and list(plot.shown_data(counter.key)[1]) == list(held)
+    plot.pause.setChecked(False)
+    qtbot.waitUntil(lambda: plot.frames > frames, timeout=10000)
+    path = str(tmp_path / "plot.csv")
+    with qtbot.waitSignal(plot.exported, timeout=10000):
+        plot.export_to(path)
+    lines = open(path).read().splitlines()
+    assert lines[0] == "time_s,counter (u64),health (HP)"
+    assert len(lines) >= 8 and lines[-1].split(",")[2] == "100"
+
+
+def test_journal_dock_revert_restores_the_childs_bytes(qtbot, window, child):
+    ws = window.workspace
+    attach(qtbot, ws, child.pid)
+    assert not ws.journal._poll.isActive()          # followed only while on screen
+    window.watch_docks.journal_dock.raise_()
+    qtbot.waitUntil(ws.journal._poll.isActive, timeout=5000)
+    entry = ws.watch.add_address(child.counter + 8, "u32")
+    qtbot.waitUntil(lambda: entry.data is not None, timeout=10000)
+    ws.watch.write_text(entry, "1000")
+    qtbot.waitUntil(lambda: child.peek(child.counter + 8, 4) == struct.pack("<I", 1000),
+                    timeout=10000)
+    ws.watch.write_text(entry, "2000")
+    panel = window.watch_docks.journal_panel
+    qtbot.waitUntil(lambda: panel.proxy.rowCount() == 2, timeout=10000)
+    # Newest first.
+    assert panel.proxy.index(0, 5).data() == "d0 07 00 00"
+    panel.table.selectRow(0)
+    assert panel.revert_button.isEnabled()
+    with qtbot.waitSignal(ws.journal.reverted, timeout=10000):
+        panel.revert_button.click()
+    assert child.peek(child.counter + 8, 4) == struct.pack("<I", 1000)
+    assert "#2 reverted" in panel.results.text()
+    qtbot.waitUntil(lambda: panel.proxy.rowCount() == 3, timeout=10000)
+    with qtbot.waitSignal(ws.journal.reverted, timeout=10000) as done:
+        panel.revert_all.click()
+    assert [o.entry_id for o in done.args[0]] == [1]
+    assert child.peek(child.counter + 8, 4) == bytes(4)
+    assert panel.targets.count() == 2                       # "all" and this process
+
+
+def test_session_from_the_command_line(tmp_path, demo):
+    """lainview --session on a restarted program: saved against one demo,
+    opened with --pid on another; the screenshot shows it resolved."""
+    session = {
+        "format": "lainview-session", "version": 1,
+        "target": {"exe": os.path.realpath(sys.executable), "cmdline": [sys.executable, "-m",
+                                                                         "lainview.demo_target"]},
+        "watch": [{"location": {"kind": "module", "name": "/memfd:lainview-demo",
+                                "offset": 0xf84}, "type": {"name": "i32"}, "label": "health"}],
+        "bookmarks": [{"name": "DemoStruct", "location": {"kind": "module",
+                                                          "name": "/memfd:lainview-demo",
+                                                          "offset": 0xf80}, "size": 40}],
+        "view": {"bytes_per_row": 32},
+    }
+    path = tmp_path / "demo.lainview.json"
+    path.write_text(json.dumps(session))
+    shot = tmp_path / "shot.png"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    proc = subprocess.run([sys.executable, "-m", "lainview", "--pid", str(demo.pid), "--session",
+                           str(path), "--screenshot", str(shot)], env=env, capture_output=True,
+                          text=True, timeout=90)
+    assert proc.returncode == 0, proc.stderr
+    assert QImage(str(shot)).width() >= 1200
