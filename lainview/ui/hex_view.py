@@ -48,12 +48,9 @@ class HexView(QAbstractScrollArea):
         self._syncing_bar = False
         self._dragging = False
         self.last_paint_seconds = 0.0
-<<<<<<< HEAD
         self.placeholder = ("No area open.\nDouble-click an area in the memory map, "
                             "or press Ctrl+G.")
-=======
         self.marker_source = None       # markers_in(lo, hi) -> [Marker]; see set_marker_source
->>>>>>> watch
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.viewport().setMouseTracking(False)
         self.viewport().setAutoFillBackground(False)
