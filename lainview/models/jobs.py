@@ -9,6 +9,7 @@ import asyncio
 import os
 from dataclasses import dataclass
 
+from lainview.backend.errors import Cancelled
 from lainview.backend.memory import Hole, MemoryArea
 from lainview.backend.service import BulkStats, Target
 
@@ -47,7 +48,15 @@ class BulkJob:
         self.future.cancel()
 
     async def wait(self) -> BulkStats:
-        return await asyncio.wrap_future(self.future)
+        """The job's result. A job cancelled before it started raises
+        Cancelled, like one cancelled while running."""
+        try:
+            return await asyncio.wrap_future(self.future)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if self.future.cancelled() and not (task and task.cancelling()):
+                raise Cancelled("cancelled before it started", op="bulk") from None
+            raise
 
 
 def start_dump(target: Target, area: MemoryArea, path: str) -> tuple[BulkJob, "DumpWriter"]:
