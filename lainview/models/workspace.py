@@ -24,6 +24,7 @@ from .inspector_model import InspectorModel
 from .jobs import BulkJob, DumpOutcome, start_dump, start_search
 from .memory_document import MemoryDocument
 from .process_model import ProcessModel
+from .scan_model import ScanController
 from .session import TargetSession, TargetState
 from .vma_model import VmaModel
 
@@ -45,6 +46,7 @@ class Workspace(QObject):
         self.document = MemoryDocument(self.session, self)
         self.cursor = HexCursor(self)
         self.inspector = InspectorModel(self.document, self.cursor, self)
+        self.scanner = ScanController(self.session, self)
         self.matches: list[int] = []
         self.jobs: dict[str, BulkJob] = {}
         self._tasks: set[asyncio.Task] = set()
@@ -244,6 +246,7 @@ class Workspace(QObject):
         self._areas_timer.stop()
         for job in self.jobs.values():
             job.cancel()
+        self.scanner.stop()
         self.document.stop()
         for task in list(self._tasks):
             task.cancel()

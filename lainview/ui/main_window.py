@@ -18,6 +18,7 @@ from lainview.models.workspace import Workspace
 from .hex_editor import HexEditor
 from .inspector_panel import InspectorPanel
 from .process_picker import ProcessPicker
+from .scanner_panel import ScannerPanel
 from .vma_panel import VmaPanel
 
 
@@ -70,6 +71,9 @@ class MainWindow(QMainWindow):
         self.vma_dock = self._dock("Memory map", self.vma_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.inspector_dock = self._dock("Data inspector", self.inspector_panel,
                                          Qt.DockWidgetArea.RightDockWidgetArea)
+        self.scanner_panel = ScannerPanel(ws.scanner, self.vma_panel.selected_ranges)
+        self.scanner_dock = self._dock("Scanner", self.scanner_panel,
+                                       Qt.DockWidgetArea.BottomDockWidgetArea)
         self.picker: ProcessPicker | None = None
         self._build_status_bar()
         self._build_actions()
@@ -153,6 +157,8 @@ class MainWindow(QMainWindow):
         view_menu.addSeparator()
         view_menu.addAction(self.vma_dock.toggleViewAction())
         view_menu.addAction(self.inspector_dock.toggleViewAction())
+        view_menu.addAction(self.scanner_dock.toggleViewAction())
+        self._action(go_menu, "&Scan for a value…", self.show_scanner, K("Ctrl+Shift+F"))
 
         help_menu = self.menuBar().addMenu("&Help")
         self._action(help_menu, "&Keys", self._show_keys, K("F1"))
@@ -169,6 +175,8 @@ class MainWindow(QMainWindow):
         self.vma_panel.dump_area.connect(self.dump_area)
         self.vma_panel.refresh_requested.connect(ws.refresh_areas)
         self.vma_panel.dump_cancel.clicked.connect(self._cancel_dump)
+        self.scanner_panel.open_address.connect(self.show_address)
+        ws.scanner.message.connect(self.show_status)
         self.go_bar.edit.returnPressed.connect(self._go)
         bar = self.editor.search_bar
         bar.search_requested.connect(lambda text, kind: ws.spawn(ws.search(text, kind)))
@@ -259,6 +267,21 @@ class MainWindow(QMainWindow):
             self.recent_menu.addAction("(none yet)").setEnabled(False)
         for pid, name in items:
             self.recent_menu.addAction(f"{pid}  {name}", lambda p=pid: self.attach(p))
+
+    def show_scanner(self) -> None:
+        self.scanner_dock.show()
+        self.scanner_dock.raise_()
+        self.scanner_panel.focus_value()
+
+    def show_address(self, address: int) -> None:
+        """Open the area holding ``address`` in the hex editor, cursor on it."""
+        try:
+            self.workspace.open_address(address)
+        except LainviewError as exc:
+            self.show_status(str(exc))
+            return
+        self.vma_panel.select_address(address)
+        self.editor.view.setFocus()
 
     def _focus_vma(self) -> None:
         self.vma_dock.show()
@@ -366,8 +389,9 @@ class MainWindow(QMainWindow):
         if not self._state_restored:
             # Dock sizes only take once the window has its size.
             self._state_restored = True
-            QTimer.singleShot(0, lambda: self.resizeDocks(
-                [self.vma_dock, self.inspector_dock], [500, 400], Qt.Orientation.Horizontal))
+            QTimer.singleShot(0, lambda: (self.resizeDocks(
+                [self.vma_dock, self.inspector_dock], [500, 400], Qt.Orientation.Horizontal),
+                self.resizeDocks([self.scanner_dock], [300], Qt.Orientation.Vertical)))
 
     def save_geometry(self) -> None:
         settings.set_value("window/geometry", self.saveGeometry())
@@ -388,4 +412,5 @@ Ctrl+C   copy selection as hex        Ctrl+Shift+C  as C array · Ctrl+Alt+C  as
 F5       refresh now                  Ctrl+P   pause / resume live refresh
 Tab      switch hex / ASCII column    Shift+arrows  select
 Alt+1/2/3  hex view / memory map / inspector
+Ctrl+Shift+F  scan for a value (Enter: first scan, then next scan)
 """
