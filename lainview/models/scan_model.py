@@ -102,6 +102,7 @@ class ScanController(QObject):
         self.last_message = ""
         self.last_message_is_error = False
         self.last_rate = 0.0             # bytes/s of the last finished scan
+        self.last_outcome = ""           # of the last job: "done", "cancelled", "failed"
         self._live: scan.LiveCount | None = None
         self._samples: collections.deque[tuple[float, int]] = collections.deque()
         self._started = 0.0
@@ -266,7 +267,7 @@ class ScanController(QObject):
         try:
             new = await asyncio.wrap_future(future)
         except (asyncio.CancelledError, Cancelled, BackendClosed) as exc:
-            self._end_job()
+            self._end_job("cancelled")
             if self.session.state == TargetState.EXITED:
                 # Another request saw the exit first and the scan was stopped.
                 self._say_exited(what, self.session.exit_reason)
@@ -275,30 +276,31 @@ class ScanController(QObject):
                           if self.state is not None else f"{what} cancelled", error=False)
             return
         except TargetExited as exc:
-            self._end_job()
+            self._end_job("failed")
             self.session.mark_exited(exc)
             self._say_exited(what, exc.message)
             return
         except LainviewError as exc:
-            self._end_job()
+            self._end_job("failed")
             self._say(f"{what} failed: {exc}")
             return
         elapsed = time.monotonic() - self._started
         if kind != "undo":
             self.last_rate = new.scanned_bytes / elapsed if elapsed > 0 else 0.0
-        self._end_job()
         if kind == "first" and self.state is not None:
             self._close_later(self.state)
         self._set_state(new)
+        self._end_job("done")
         self._say(self._summary(kind, new, elapsed), error=False)
 
     def _say_exited(self, what: str, reason: str) -> None:
         self._say(f"{what} stopped: the target exited ({reason})"
                   + (" · the last results are kept" if self.state is not None else ""))
 
-    def _end_job(self) -> None:
+    def _end_job(self, outcome: str) -> None:
         self._timer.stop()
         self.job = None
+        self.last_outcome = outcome
         self.running_changed.emit(False)
 
     def _summary(self, kind: str, state: scan.ScanState, elapsed: float) -> str:
@@ -353,8 +355,8 @@ def _tolerance(text: str) -> float | None:
 
 # -- the match table ---------------------------------------------------------------------------------
 
-ADDRESS, AREA, VALUE, PREVIOUS = range(4)
-HEADERS = ("Address", "Area", "Value", "Previous")
+ADDRESS, VALUE, PREVIOUS, AREA = range(4)
+HEADERS = ("Address", "Value", "Previous", "Area")
 ADDRESS_ROLE = Qt.ItemDataRole.UserRole + 1     # the match's address (int)
 CHANGED_COLOR = QColor("#c2410c")
 UNREADABLE_COLOR = QColor("#c2452f")
@@ -407,6 +409,10 @@ class MatchModel(QAbstractTableModel):
         self.refresh_count = 0
         self.dropped_replies = 0
         self._area_bases: dict[str, int] = {}
+        self._areas: list[MemoryArea] | None = None
+        self._mono = QFont()
+        self._mono.setFamilies(["DejaVu Sans Mono", "monospace"])
+        self._mono.setStyleHint(QFont.StyleHint.Monospace)
         self._tasks: set[asyncio.Task] = set()
         self._timer = QTimer(self)
         self._timer.setInterval(VALUE_REFRESH_MS)
@@ -466,6 +472,9 @@ class MatchModel(QAbstractTableModel):
 
     # -- areas ------------------------------------------------------------------------------------
     def _on_areas(self, areas: list[MemoryArea]) -> None:
+        if areas == self._areas:
+            return                     # the usual refresh: the same map
+        self._areas = areas
         bases: dict[str, int] = {}
         for area in areas:
             if area.path and (area.path not in bases or area.start < bases[area.path]):
@@ -588,9 +597,9 @@ class MatchModel(QAbstractTableModel):
             if role == Qt.ItemDataRole.DisplayRole:
                 return HEADERS[section]
             if role == Qt.ItemDataRole.ToolTipRole:
-                return ("where the match is", "the area it is in, as go-to reads it",
-                        "its value now (refreshed while visible)",
-                        "its value at the last scan step")[section]
+                return ("where the match is", "its value now (refreshed while visible)",
+                        "its value at the last scan step",
+                        "the area it is in, as go-to reads it")[section]
         return None
 
     def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
@@ -629,10 +638,7 @@ class MatchModel(QAbstractTableModel):
                 return CHANGED_COLOR
             return None
         if role == Qt.ItemDataRole.FontRole and column != AREA:
-            font = QFont()
-            font.setFamilies(["DejaVu Sans Mono", "monospace"])
-            font.setStyleHint(QFont.StyleHint.Monospace)
-            return font
+            return self._mono
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (VALUE, PREVIOUS) \
                 and self.state.scan_type.numeric:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)

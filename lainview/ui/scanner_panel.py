@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFormLay
                                QWidget)
 
 from lainview.backend import scan
+from lainview.models.formats import human_size
 from lainview.models.scan_model import (ADDRESS, ADDRESS_ROLE, AREA, MODE_LABELS,
                                         NEXT_MODE_ORDER, PREVIOUS, VALUE, VALUE_MODES,
                                         ScanController, ScanProgress, gib_per_s)
@@ -153,15 +154,17 @@ class ScannerPanel(QWidget):
         type_row.addStretch(1)
         what.addRow("Type", type_row)
         what.addRow("Value", self.value_edit)
-        steps = QGridLayout()
-        steps.setContentsMargins(0, 0, 0, 0)
-        steps.setColumnStretch(0, 1)
-        steps.addWidget(self.first_mode, 0, 0)
-        steps.addWidget(self.first_button, 0, 1)
-        steps.addWidget(self.next_mode, 1, 0)
-        steps.addWidget(self.next_button, 1, 1)
-        steps.addWidget(self.undo_button, 1, 2)
-        what.addRow("Scan", steps)
+        first_row = QHBoxLayout()
+        first_row.addWidget(self.first_mode, 1)
+        first_row.addWidget(self.first_button)
+        next_row = QHBoxLayout()
+        next_row.addWidget(self.next_mode, 1)
+        next_row.addWidget(self.next_button)
+        next_row.addWidget(self.undo_button)
+        self.first_button.setMinimumWidth(96)
+        self.next_button.setMinimumWidth(96)
+        what.addRow("First", first_row)
+        what.addRow("Next", next_row)
         areas = QGridLayout()
         areas.setContentsMargins(0, 0, 0, 0)
         writable = QLabel("writable private areas, and")
@@ -309,15 +312,19 @@ class ScannerPanel(QWidget):
             self.progress.setValue(0)
             self.progress.setFormat("starting…")
             self._message("", error=False)
-        else:
-            self.progress.setValue(self.progress.maximum() if self.controller.state else 0)
+        elif self.controller.last_outcome == "done":
+            self.progress.setValue(self.progress.maximum())
             rate = self.controller.last_rate
-            self.progress.setFormat(f"done · {gib_per_s(rate)}" if rate else "idle")
+            self.progress.setFormat(f"done · {gib_per_s(rate)}" if rate else "done")
+        else:
+            self.progress.setFormat(self.controller.last_outcome)
         self._update_buttons()
 
     def _progress(self, progress: ScanProgress) -> None:
         self.progress.setValue(int(progress.fraction * self.progress.maximum()))
-        self.progress.setFormat(progress.describe())
+        self.progress.setFormat(f"{progress.fraction:.0%} · {gib_per_s(progress.rate)}")
+        self._message(f"{progress.found:,} found so far · {human_size(progress.done)} of "
+                      f"{human_size(progress.total)}", error=False)
 
     def _show_state(self) -> None:
         c = self.controller

@@ -159,8 +159,8 @@ def test_cancel_button_stops_the_scan(qtbot, window, demo, workspace):
         choose(panel.first_mode, Mode.UNKNOWN)
         panel.type_combo.setCurrentText("u8")
         qtbot.mouseClick(panel.first_button, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda: "/s" in panel.progress.text() and "found" in
-                        panel.progress.text(), timeout=10000)
+        qtbot.waitUntil(lambda: "/s" in panel.progress.text() and "found so far" in
+                        panel.message.text(), timeout=10000)
         assert panel.cancel_button.isEnabled() and not panel.first_button.isEnabled()
         qtbot.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)
         wait_idle(qtbot, panel)
