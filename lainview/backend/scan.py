@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import enum
 import errno as _errno
+import glob
 import json
 import os
 import re
@@ -556,7 +557,20 @@ def first_scan(session: ProcessSession, scan_type: ScanType, cond: Condition, *,
     if not chosen:
         raise InvalidInput("no areas to scan with these settings (try including "
                            "read-only or file-backed areas)")
+    made = workdir is None
     workdir = workdir or tempfile.mkdtemp(prefix="lainview-scan-")
+    try:
+        return (yield from _first_scan(session, scan_type, cond, chosen, align, item, limits,
+                                       workdir, start_ticks, live))
+    except BaseException:
+        # Cancelled, failed or the target exited: leave no snapshot behind.
+        if made:
+            shutil.rmtree(workdir, ignore_errors=True)
+        raise
+
+
+def _first_scan(session, scan_type, cond, chosen, align, item, limits, workdir, start_ticks,
+                live):
     state = ScanState(pid=session.pid, start_ticks=start_ticks, scan_type=scan_type,
                       align=align, item_size=item, regions=[], workdir=workdir,
                       step=1, condition=cond.describe())
@@ -634,6 +648,17 @@ def next_scan(session: ProcessSession, state: ScanState, cond: Condition, *,
                            "unchanged only")
     if state.pid != session.pid:
         raise InvalidInput(f"this scan belongs to process {state.pid}, not {session.pid}")
+    try:
+        return (yield from _next_scan(session, state, cond, limits, counter))
+    except BaseException:
+        # The new step's snapshots (named after it) are of no use now.
+        for name in glob.glob(os.path.join(glob.escape(state.workdir),
+                                           f"step{state.step + 1}-*.bin")):
+            os.unlink(name)
+        raise
+
+
+def _next_scan(session, state, cond, limits, counter):
     step = state.step + 1
     new = ScanState(pid=state.pid, start_ticks=state.start_ticks, scan_type=state.scan_type,
                     align=state.align, item_size=state.item_size, regions=[],

@@ -349,3 +349,31 @@ def test_matches_after_real_scans_and_live_count(target, child):
     back = target.scan_undo(changed).result(10)
     assert back.matches(0, 3)[0].tolist() == state.addresses(3).tolist()
     state.close()
+
+
+def test_a_stopped_scan_leaves_no_files(target, child, tmp_path, monkeypatch):
+    import glob
+    import os
+    import tempfile
+    from lainview.backend import scan as scan_mod
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    st_ = ScanType("u8")
+    limits = ScanLimits(chunk=4096, sparse_max=10)
+    job = scan_mod.first_scan(target._session, st_, make_condition(st_, Mode.UNKNOWN),
+                              areas=scan_range(child), limits=limits)
+    next(job)
+    [workdir] = glob.glob(str(tmp_path / "lainview-scan-*"))
+    assert os.listdir(workdir)                  # a snapshot is being written
+    job.close()                                 # what cancelling does
+    assert not os.path.exists(workdir)
+    state = target.scan_first(st_, make_condition(st_, Mode.UNKNOWN), areas=scan_range(child),
+                              limits=limits).result(30)
+    before = sorted(os.listdir(state.workdir))
+    job = scan_mod.next_scan(target._session, state, make_condition(st_, Mode.UNCHANGED),
+                             limits=limits)
+    next(job)
+    next(job)
+    assert sorted(os.listdir(state.workdir)) != before
+    job.close()
+    assert sorted(os.listdir(state.workdir)) == before
+    state.close()
