@@ -100,6 +100,7 @@ def main() -> None:
             scanner = ws.scanner
             only = AreaFilter(ranges=((base, base + size),))
             meter = StallMeter()
+            await asyncio.sleep(1.0)            # the first paints and map refresh settle
             meter.start()
             await asyncio.sleep(2.0)
             print(f"baseline, window open, 10 Hz hex refresh (2 s):   {meter.stop()}")

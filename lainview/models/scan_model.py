@@ -63,6 +63,13 @@ def gib_per_s(rate: float) -> str:
     return f"{rate / 2**30:.2f} GiB/s" if rate >= 2**30 / 10 else f"{rate / 2**20:.0f} MiB/s"
 
 
+def seconds(elapsed: float) -> str:
+    return f"{elapsed:.2f} s" if elapsed >= 1 else f"{elapsed * 1000:.0f} ms"
+
+
+MIN_RATE_SECONDS = 0.1      # a rate over a shorter scan says more about overheads
+
+
 @dataclass(frozen=True, slots=True)
 class ScanProgress:
     """What the progress bar shows."""
@@ -286,7 +293,7 @@ class ScanController(QObject):
             return
         elapsed = time.monotonic() - self._started
         if kind != "undo":
-            self.last_rate = new.scanned_bytes / elapsed if elapsed > 0 else 0.0
+            self.last_rate = new.scanned_bytes / elapsed if elapsed >= MIN_RATE_SECONDS else 0.0
         if kind == "first" and self.state is not None:
             self._close_later(self.state)
         self._set_state(new)
@@ -309,7 +316,9 @@ class ScanController(QObject):
             return f"back to step {state.step} ({state.condition}): {n:,} match" \
                    f"{'es' if n != 1 else ''}"
         text = (f"{n:,} match{'es' if n != 1 else ''} · {human_size(state.scanned_bytes)} "
-                f"scanned in {elapsed:.2f} s ({gib_per_s(self.last_rate)})")
+                f"scanned in {seconds(elapsed)}")
+        if self.last_rate:
+            text += f" ({gib_per_s(self.last_rate)})"
         if state.unreadable_bytes:
             text += f" · {human_size(state.unreadable_bytes)} unreadable, skipped"
         if state.vanished:

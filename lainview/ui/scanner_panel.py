@@ -258,7 +258,7 @@ class ScannerPanel(QWidget):
         mode: scan.Mode = combo.currentData()
         st = scan.ScanType(self.type_name())
         if mode not in VALUE_MODES:
-            text = f"no value needed for “{MODE_LABELS[mode]}”"
+            text = "(no value needed)"
         elif mode is scan.Mode.RANGE:
             text = "low..high, e.g. 10..20"
         elif st.name == "bytes":

@@ -56,7 +56,7 @@ def test_first_exact_scan_next_scans_and_undo(qtbot, workspace, scanner, child):
     assert model.data(model.index(1, ADDRESS), ADDRESS_ROLE) == addrs[1]
     assert model.data(model.index(1, PREVIOUS)) == "100"
     assert model.data(model.index(0, AREA)).startswith("anon ")
-    assert "4 matches" in scanner.last_message and "/s)" in scanner.last_message
+    assert "4 matches · 16.0 KiB scanned in " in scanner.last_message
     assert "4.0 KiB unreadable" in scanner.last_message
     assert not scanner.can_undo
 

@@ -72,7 +72,7 @@ def test_first_scan_with_enter_finds_the_planted_value_and_opens_it(qtbot, windo
     qtbot.keyClick(panel.value_edit, Qt.Key.Key_Return)       # default areas: writable private
     wait_idle(qtbot, panel)
     assert planted in rows(panel)
-    assert "match" in panel.message.text() and "/s" in panel.progress.text()
+    assert "match" in panel.message.text() and "done" in panel.progress.text()
     assert "match" in panel.summary.text() and "i32" in panel.summary.text()
     assert panel.next_button.isEnabled() and panel.first_button.text() == "New scan"
     # Double-click the match: the hex editor opens its area with the cursor on it.
@@ -108,6 +108,7 @@ def test_next_scans_and_undo_narrow_with_the_buttons(qtbot, window, demo):
                     timeout=5000)
     choose(panel.next_mode, Mode.INCREASED)
     assert "no value needed" in panel.value_edit.placeholderText()
+    assert panel.next_mode.isEnabled()
     qtbot.mouseClick(panel.next_button, Qt.MouseButton.LeftButton)
     wait_idle(qtbot, panel)
     assert rows(panel) == spots[:1]
