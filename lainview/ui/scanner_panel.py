@@ -7,11 +7,12 @@ from __future__ import annotations
 from typing import Callable
 
 from PySide6.QtCore import QModelIndex, QPoint, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QFontMetrics, QGuiApplication, QKeySequence, QStandardItemModel
+from PySide6.QtGui import (QFontMetrics, QGuiApplication, QKeySequence, QPainter,
+                           QStandardItemModel)
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFormLayout, QFrame,
                                QGridLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMenu,
-                               QProgressBar, QPushButton, QSizePolicy, QTableView, QVBoxLayout,
-                               QWidget)
+                               QProgressBar, QPushButton, QSizePolicy, QStyle,
+                               QStyleOptionProgressBar, QTableView, QVBoxLayout, QWidget)
 
 from lainview.backend import scan
 from lainview.models.formats import human_size
@@ -33,6 +34,45 @@ TYPE_TIPS = {
 }
 BYTE_MODES = (scan.Mode.EXACT, scan.Mode.UNKNOWN, scan.Mode.CHANGED, scan.Mode.UNCHANGED)
 MAX_ROWS_PER_ACTION = 10_000       # rows one context-menu action takes
+
+
+class ProgressLine(QWidget):
+    """A progress bar that repaints with the rest of the window.
+    (``QProgressBar.setValue`` repaints at once, synchronously: a few ms
+    of the GUI thread ten times a second while a scan runs.)"""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._fraction = 0.0
+        self._text = ""
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def set_progress(self, fraction: float, text: str) -> None:
+        if (fraction, text) != (self._fraction, self._text):
+            self._fraction, self._text = fraction, text
+            self.update()
+
+    def fraction(self) -> float:
+        return self._fraction
+
+    def text(self) -> str:
+        return self._text
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QProgressBar().sizeHint()
+
+    def paintEvent(self, _event) -> None:  # noqa: N802
+        option = QStyleOptionProgressBar()
+        option.initFrom(self)
+        option.minimum, option.maximum = 0, 1000
+        option.progress = int(self._fraction * 1000)
+        option.text = self._text
+        option.textVisible = True
+        option.textAlignment = Qt.AlignmentFlag.AlignCenter
+        option.state |= QStyle.StateFlag.State_Horizontal
+        painter = QPainter(self)
+        self.style().drawControl(QStyle.ControlElement.CE_ProgressBar, option, painter, self)
+        painter.end()
 
 
 class ScannerPanel(QWidget):
@@ -102,11 +142,8 @@ class ScannerPanel(QWidget):
                                             "constants); writable .data/.bss always are")
         self.include_shared.setToolTip("also scan shared mappings (MAP_SHARED, shm)")
 
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1000)
-        self.progress.setValue(0)
-        self.progress.setTextVisible(True)
-        self.progress.setFormat("idle")
+        self.progress = ProgressLine()
+        self.progress.set_progress(0.0, "idle")
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
 
@@ -309,20 +346,18 @@ class ScannerPanel(QWidget):
     def _running(self, running: bool) -> None:
         self.cancel_button.setEnabled(running)
         if running:
-            self.progress.setValue(0)
-            self.progress.setFormat("starting…")
+            self.progress.set_progress(0.0, "starting…")
             self._message("", error=False)
         elif self.controller.last_outcome == "done":
-            self.progress.setValue(self.progress.maximum())
             rate = self.controller.last_rate
-            self.progress.setFormat(f"done · {gib_per_s(rate)}" if rate else "done")
+            self.progress.set_progress(1.0, f"done · {gib_per_s(rate)}" if rate else "done")
         else:
-            self.progress.setFormat(self.controller.last_outcome)
+            self.progress.set_progress(self.progress.fraction(), self.controller.last_outcome)
         self._update_buttons()
 
     def _progress(self, progress: ScanProgress) -> None:
-        self.progress.setValue(int(progress.fraction * self.progress.maximum()))
-        self.progress.setFormat(f"{progress.fraction:.0%} · {gib_per_s(progress.rate)}")
+        self.progress.set_progress(progress.fraction,
+                                   f"{progress.fraction:.0%} · {gib_per_s(progress.rate)}")
         self._message(f"{progress.found:,} found so far · {human_size(progress.done)} of "
                       f"{human_size(progress.total)}", error=False)
 
