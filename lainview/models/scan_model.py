@@ -210,8 +210,11 @@ class ScanController(QObject):
             self.job.cancel()
 
     def reset(self) -> None:
-        """Forget the scan (its files are deleted on the backend thread)."""
-        self.cancel()
+        """Forget the scan (its files are deleted on the backend thread); a
+        running one is cancelled and whatever it returns is dropped."""
+        if self.job is not None:
+            self.job.cancel()
+            self._end_job("cancelled")
         self._set_state(None)
 
     def stop(self) -> None:
@@ -270,26 +273,14 @@ class ScanController(QObject):
         self.progress_changed.emit(self.progress)
 
     async def _finish(self, kind: str, future) -> None:
-        what = {"first": "scan", "next": "next scan", "undo": "undo"}[kind]
         try:
             new = await asyncio.wrap_future(future)
-        except (asyncio.CancelledError, Cancelled, BackendClosed) as exc:
-            self._end_job("cancelled")
-            if self.session.state == TargetState.EXITED:
-                # Another request saw the exit first and the scan was stopped.
-                self._say_exited(what, self.session.exit_reason)
-            elif not isinstance(exc, asyncio.CancelledError):
-                self._say(f"{what} cancelled · the results of the step before are kept"
-                          if self.state is not None else f"{what} cancelled", error=False)
+        except (asyncio.CancelledError, LainviewError) as exc:
+            if future is self.job:
+                self._failed(kind, exc)
             return
-        except TargetExited as exc:
-            self._end_job("failed")
-            self.session.mark_exited(exc)
-            self._say_exited(what, exc.message)
-            return
-        except LainviewError as exc:
-            self._end_job("failed")
-            self._say(f"{what} failed: {exc}")
+        if future is not self.job:            # reset meanwhile (another target)
+            self._close_later(new)
             return
         elapsed = time.monotonic() - self._started
         if kind != "undo":
@@ -299,6 +290,24 @@ class ScanController(QObject):
         self._set_state(new)
         self._end_job("done")
         self._say(self._summary(kind, new, elapsed), error=False)
+
+    def _failed(self, kind: str, exc: BaseException) -> None:
+        what = {"first": "scan", "next": "next scan", "undo": "undo"}[kind]
+        if isinstance(exc, (asyncio.CancelledError, Cancelled, BackendClosed)):
+            self._end_job("cancelled")
+            if self.session.state == TargetState.EXITED:
+                # Another request saw the exit first and the scan was stopped.
+                self._say_exited(what, self.session.exit_reason)
+            elif not isinstance(exc, asyncio.CancelledError):
+                self._say(f"{what} cancelled · the results of the step before are kept"
+                          if self.state is not None else f"{what} cancelled", error=False)
+        elif isinstance(exc, TargetExited):
+            self._end_job("failed")
+            self.session.mark_exited(exc)
+            self._say_exited(what, exc.message)
+        else:
+            self._end_job("failed")
+            self._say(f"{what} failed: {exc}")
 
     def _say_exited(self, what: str, reason: str) -> None:
         self._say(f"{what} stopped: the target exited ({reason})"

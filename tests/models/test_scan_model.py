@@ -273,3 +273,24 @@ def test_the_controller_alone_needs_no_widgets(qtbot, workspace):
     assert "no live target" in controller.last_message
     controller.stop()
     controller.deleteLater()
+
+
+def test_attaching_elsewhere_mid_scan_drops_its_result(qtbot, workspace, scanner, child,
+                                                       monkeypatch, tmp_path):
+    import glob
+    import tempfile
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    attach(qtbot, workspace, child.pid)
+    workspace.backend.thread.request_delay = 0.02
+    try:
+        task = scanner.first_scan("u8", "unknown", areas=scan_area(child),
+                                  limits=ScanLimits(chunk=4096))
+        job = scanner.job
+        qtbot.waitUntil(lambda: job.progress[0] > 0, timeout=10000)
+        scanner.reset()                       # what attaching to another target does
+        assert not scanner.running and scanner.state is None and scanner.can_scan
+        run(qtbot, task)
+    finally:
+        workspace.backend.thread.request_delay = 0
+    assert scanner.state is None and scanner.matches.rowCount() == 0
+    qtbot.waitUntil(lambda: not glob.glob(str(tmp_path / "lainview-scan-*")), timeout=5000)
