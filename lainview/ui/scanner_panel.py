@@ -45,6 +45,7 @@ class ProgressLine(QWidget):
         super().__init__(parent)
         self._fraction = 0.0
         self._text = ""
+        self._size_hint = QProgressBar().sizeHint()
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
 
     def set_progress(self, fraction: float, text: str) -> None:
@@ -58,8 +59,8 @@ class ProgressLine(QWidget):
     def text(self) -> str:
         return self._text
 
-    def sizeHint(self) -> QSize:  # noqa: N802
-        return QProgressBar().sizeHint()
+    def sizeHint(self) -> QSize:  # noqa: N802 - as tall as Qt's own bar
+        return self._size_hint
 
     def paintEvent(self, _event) -> None:  # noqa: N802
         option = QStyleOptionProgressBar()
