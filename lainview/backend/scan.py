@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import enum
 import errno as _errno
+import glob
 import json
 import os
 import re
@@ -37,6 +38,7 @@ from .memory import Hole, MemoryArea, Perm, page_ceil, page_floor
 from .session import ProcessSession
 
 CHUNK = 1 << 20
+INDEX_BLOCK = 4096       # bytes of a dense mask (32,768 positions) per index entry
 
 # -- types and values ------------------------------------------------------------------
 
@@ -322,13 +324,52 @@ class RegionMatches:
     mask: np.ndarray | None = None        # dense: packed bit per position
     snapshot: str | None = None           # dense: file with the area's bytes
     count: int = 0
+    # dense: candidates before each INDEX_BLOCK bytes of the mask (built once,
+    # by ScanState.prepare_index), so the i-th candidate is found without
+    # unpacking the whole mask.
+    block_starts: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def dense(self) -> bool:
         return self.mask is not None
 
+    def prepare_index(self) -> np.ndarray:
+        """The dense index (``block_starts``), built on first use."""
+        if self.block_starts is None:
+            self.block_starts = _block_starts(self.mask)
+        return self.block_starts
+
+    def offsets_between(self, start: int, stop: int, align: int) -> np.ndarray:
+        """Offsets (from ``self.start``) of candidates start..stop-1 of this region."""
+        if not self.count or stop <= start:
+            return np.empty(0, np.int64)
+        if not self.dense:
+            return self.offsets[start:stop].astype(np.int64)
+        starts = self.prepare_index()
+        out = []
+        block = int(np.searchsorted(starts, start, side="right")) - 1
+        i = start
+        while i < stop and block < len(starts):
+            lo = block * INDEX_BLOCK
+            bits = np.flatnonzero(np.unpackbits(self.mask[lo:lo + INDEX_BLOCK]))
+            first = i - int(starts[block])
+            take = bits[first:first + stop - i]
+            out.append((take + lo * 8) * align)
+            i += len(take)
+            block += 1
+        return np.concatenate(out).astype(np.int64) if out else np.empty(0, np.int64)
+
     def memory_bytes(self) -> int:
-        return sum(a.nbytes for a in (self.offsets, self.values, self.mask) if a is not None)
+        return sum(a.nbytes for a in (self.offsets, self.values, self.mask, self.block_starts)
+                   if a is not None)
+
+
+@dataclass
+class LiveCount:
+    """Candidates kept so far by a running scan: the job adds to ``found``
+    after every chunk (on the backend thread); anyone may read it."""
+
+    found: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -389,6 +430,65 @@ class ScanState:
             remaining -= len(offs)
         return np.concatenate(out) if out else np.empty(0, dtype=np.uint64)
 
+    def prepare_index(self) -> None:
+        """Index the dense regions so :meth:`matches` finds any candidate in
+        O(one mask block). It reads every mask once: the scan jobs call it
+        on the backend thread before they hand the state over."""
+        for r in self.regions:
+            if r.dense and r.count:
+                r.prepare_index()
+
+    def matches(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+        """Candidates ``start``..``stop - 1`` in address order: their addresses
+        (uint64) and their values as of this step (typed for numeric types,
+        rows of ``item_size`` uint8 otherwise). A value whose dense snapshot
+        is gone (the scan was closed) reads as zeros.
+
+        Raises IndexError when the range is not within ``0..count``."""
+        if not 0 <= start <= stop <= self.count:
+            raise IndexError(f"matches {start}..{stop} outside 0..{self.count}")
+        ends = np.cumsum([r.count for r in self.regions])
+        addrs, vals = [], []
+        i = start
+        k = int(np.searchsorted(ends, start, side="right"))
+        while i < stop:
+            region = self.regions[k]
+            k += 1
+            if not region.count:
+                continue
+            first = i - (int(ends[k - 1]) - region.count)
+            n = min(stop - i, region.count - first)
+            offs = region.offsets_between(first, first + n, self.align)
+            addrs.append(offs.astype(np.uint64) + np.uint64(region.start))
+            vals.append(self._values_of(region, first, offs))
+            i += n
+        if not addrs:
+            return np.empty(0, np.uint64), self._no_values()
+        return np.concatenate(addrs), np.concatenate(vals)
+
+    def _no_values(self) -> np.ndarray:
+        if self.scan_type.numeric and self.item_size == self.scan_type.size:
+            return np.empty(0, self.scan_type.dtype)
+        return np.empty((0, self.item_size), np.uint8)
+
+    def _values_of(self, region: RegionMatches, first: int, offs: np.ndarray) -> np.ndarray:
+        typed = self.scan_type.numeric and self.item_size == self.scan_type.size
+        if not region.dense:
+            if region.values is None:
+                return self._no_values()
+            return region.values[first:first + len(offs)]
+        rows = np.zeros((len(offs), self.item_size), np.uint8)
+        try:
+            snap = np.memmap(region.snapshot, dtype=np.uint8, mode="r")
+        except (OSError, ValueError):
+            snap = None
+        if snap is not None and len(offs):
+            ok = offs + self.item_size <= len(snap)
+            idx = offs[ok][:, None] + np.arange(self.item_size)
+            rows[ok] = snap[idx]
+        del snap
+        return rows.view(self.scan_type.dtype).reshape(-1) if typed else rows
+
     def close(self) -> None:
         """Delete the scan's files (snapshots of every step)."""
         shutil.rmtree(self.workdir, ignore_errors=True)
@@ -441,8 +541,11 @@ class AreaFilter:
 def first_scan(session: ProcessSession, scan_type: ScanType, cond: Condition, *,
                align: int | None = None, areas: AreaFilter = AreaFilter(),
                limits: ScanLimits = ScanLimits(), workdir: str | None = None,
-               start_ticks: int | None = None) -> Generator[int, None, ScanState]:
-    """A bulk job: scan the chosen areas; yields bytes done, returns the state."""
+               start_ticks: int | None = None,
+               live: LiveCount | None = None) -> Generator[int, None, ScanState]:
+    """A bulk job: scan the chosen areas; yields bytes done, returns the state
+    (indexed: see ``ScanState.prepare_index``). ``live`` counts as it goes."""
+    live = live if live is not None else LiveCount()
     if cond.mode not in FIRST_MODES:
         raise InvalidInput(f"a first scan is exact, range or unknown, not {cond.mode.value}")
     align = align or scan_type.natural_alignment
@@ -454,7 +557,20 @@ def first_scan(session: ProcessSession, scan_type: ScanType, cond: Condition, *,
     if not chosen:
         raise InvalidInput("no areas to scan with these settings (try including "
                            "read-only or file-backed areas)")
+    made = workdir is None
     workdir = workdir or tempfile.mkdtemp(prefix="lainview-scan-")
+    try:
+        return (yield from _first_scan(session, scan_type, cond, chosen, align, item, limits,
+                                       workdir, start_ticks, live))
+    except BaseException:
+        # Cancelled, failed or the target exited: leave no snapshot behind.
+        if made:
+            shutil.rmtree(workdir, ignore_errors=True)
+        raise
+
+
+def _first_scan(session, scan_type, cond, chosen, align, item, limits, workdir, start_ticks,
+                live):
     state = ScanState(pid=session.pid, start_ticks=start_ticks, scan_type=scan_type,
                       align=align, item_size=item, regions=[], workdir=workdir,
                       step=1, condition=cond.describe())
@@ -482,12 +598,15 @@ def first_scan(session: ProcessSession, scan_type: ScanType, cond: Condition, *,
                 snap.write(memoryview(chunk[:min(limits.chunk, area.size - pos)]))
                 bits.append(np.packbits(ok) if ok is not None
                             else _all_set(n_pos))
-                region.count += int(ok.sum()) if ok is not None else n_pos
+                hits = int(ok.sum()) if ok is not None else n_pos
+                region.count += hits
+                live.found += hits
             elif cond.pattern is not None:
                 found = match_pattern(chunk, cond.pattern, align, n_pos)
                 found = found[ok[found // align]] if ok is not None else found
                 offs.append(found + pos)
                 vals.append(chunk[found[:, None] + np.arange(item)])
+                live.found += len(found)
             else:
                 idx, found = find_values(chunk, scan_type, align, n_pos, cond)
                 if ok is not None:
@@ -495,6 +614,7 @@ def first_scan(session: ProcessSession, scan_type: ScanType, cond: Condition, *,
                     idx, found = idx[keep], found[keep]
                 offs.append(idx * align + pos)
                 vals.append(found)
+                live.found += len(found)
             done += min(limits.chunk, area.size - pos)
             state.scanned_bytes = done
             yield done
@@ -510,13 +630,16 @@ def first_scan(session: ProcessSession, scan_type: ScanType, cond: Condition, *,
             region.values = np.concatenate(vals) if vals else None
             region.count = len(region.offsets)
         state.regions.append(region)
+    state.prepare_index()
     return state
 
 
 def next_scan(session: ProcessSession, state: ScanState, cond: Condition, *,
-              limits: ScanLimits = ScanLimits()) -> Generator[int, None, ScanState]:
+              limits: ScanLimits = ScanLimits(),
+              live: LiveCount | None = None) -> Generator[int, None, ScanState]:
     """A bulk job: narrow ``state`` with ``cond``; returns the new state (whose
-    history holds ``state`` for undo)."""
+    history holds ``state`` for undo). ``live`` counts the candidates kept."""
+    counter = live if live is not None else LiveCount()
     if cond.mode is Mode.UNKNOWN:
         raise InvalidInput("'unknown' is for first scans only")
     if not state.scan_type.numeric and cond.mode not in (Mode.EXACT, Mode.CHANGED,
@@ -525,6 +648,17 @@ def next_scan(session: ProcessSession, state: ScanState, cond: Condition, *,
                            "unchanged only")
     if state.pid != session.pid:
         raise InvalidInput(f"this scan belongs to process {state.pid}, not {session.pid}")
+    try:
+        return (yield from _next_scan(session, state, cond, limits, counter))
+    except BaseException:
+        # The new step's snapshots (named after it) are of no use now.
+        for name in glob.glob(os.path.join(glob.escape(state.workdir),
+                                           f"step{state.step + 1}-*.bin")):
+            os.unlink(name)
+        raise
+
+
+def _next_scan(session, state, cond, limits, counter):
     step = state.step + 1
     new = ScanState(pid=state.pid, start_ticks=state.start_ticks, scan_type=state.scan_type,
                     align=state.align, item_size=state.item_size, regions=[],
@@ -547,10 +681,10 @@ def next_scan(session: ProcessSession, state: ScanState, cond: Condition, *,
             continue
         if region.dense:
             out, holes = yield from _next_dense(session, state, new, region, area, cond,
-                                                limits, done)
+                                                limits, done, counter)
         else:
             out, holes = yield from _next_sparse(session, state, region, area, cond,
-                                                 limits, done)
+                                                 limits, done, counter)
         new_holes += holes
         done += region.size
         new.regions.append(out)
@@ -560,6 +694,7 @@ def next_scan(session: ProcessSession, state: ScanState, cond: Condition, *,
         for i, region in enumerate(new.regions):
             if region.dense:
                 new.regions[i] = _to_sparse(region, new)
+    new.prepare_index()
     # Undo goes back one step: what ``state`` could undo to is dropped now.
     for older in state.history:
         _drop_files(older, keep=state)
@@ -567,7 +702,7 @@ def next_scan(session: ProcessSession, state: ScanState, cond: Condition, *,
     return new
 
 
-def _next_sparse(session, state, region, area, cond, limits, done_before):
+def _next_sparse(session, state, region, area, cond, limits, done_before, live):
     """Re-read only the chunks holding candidates; test them against their
     last values."""
     item, st = state.item_size, state.scan_type
@@ -607,6 +742,7 @@ def _next_sparse(session, state, region, area, cond, limits, done_before):
             hit &= ok
             keep_vals.append(rows[hit])
         keep_offs.append(sel[hit])
+        live.found += int(np.count_nonzero(hit))
         yield done_before + min(region.size, pos + limits.chunk)
     out = RegionMatches(region.start, region.size)
     out.offsets = _offset_array(np.concatenate(keep_offs) if keep_offs else np.empty(0, int),
@@ -616,7 +752,7 @@ def _next_sparse(session, state, region, area, cond, limits, done_before):
     return out, unreadable
 
 
-def _next_dense(session, state, new, region, area, cond, limits, done_before):
+def _next_dense(session, state, new, region, area, cond, limits, done_before, live):
     """Compare the area with its snapshot chunk by chunk; write the new
     snapshot to a new file (the old one stays for undo). Only chunks that
     keep candidates are written; the rest stay holes in a sparse file."""
@@ -659,6 +795,7 @@ def _next_dense(session, state, new, region, area, cond, limits, done_before):
                 hit &= ok
             hits = int(np.count_nonzero(hit))
             count += hits
+            live.found += hits
             packed.append(np.packbits(hit))
             if not hits:
                 snap_new.seek(this, os.SEEK_CUR)
@@ -687,7 +824,9 @@ def undo(state: ScanState) -> ScanState:
         raise InvalidInput("there is no earlier scan step to go back to")
     previous = state.history[-1]
     _drop_files(state, keep=previous)
-    return replace(previous, history=[])
+    back = replace(previous, history=[])
+    back.prepare_index()
+    return back
 
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -705,6 +844,34 @@ def _check_chunk(limits: ScanLimits, align: int) -> None:
     if limits.chunk % (8 * align):
         raise InvalidInput(f"the scan chunk ({limits.chunk}) must be a multiple of "
                            f"8 x the alignment ({align})")
+
+
+def _block_starts(mask: np.ndarray) -> np.ndarray:
+    """How many bits are set before each INDEX_BLOCK bytes of ``mask``; a
+    slice at a time, so the temporaries stay small."""
+    n_blocks = -(-len(mask) // INDEX_BLOCK)
+    counts = np.zeros(n_blocks, dtype=np.int64)
+    step = 4096 * INDEX_BLOCK
+    for lo in range(0, len(mask), step):
+        part = mask[lo:lo + step]
+        pad = (-len(part)) % INDEX_BLOCK
+        if pad:
+            part = np.concatenate([part, np.zeros(pad, np.uint8)])
+        # Eight bytes at a time (INDEX_BLOCK is a multiple of 8).
+        bits = _popcount(part.view(np.uint64)).reshape(-1, INDEX_BLOCK // 8).sum(
+            axis=1, dtype=np.int64)
+        counts[lo // INDEX_BLOCK:lo // INDEX_BLOCK + len(bits)] = bits
+    starts = np.zeros(n_blocks, dtype=np.int64)
+    np.cumsum(counts[:-1], out=starts[1:])
+    return starts
+
+
+def _popcount(words: np.ndarray) -> np.ndarray:
+    """Set bits in each uint64 (numpy >= 2 has a ufunc for it)."""
+    if hasattr(np, "bitwise_count"):
+        return np.bitwise_count(words)
+    table = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
+    return table[words.view(np.uint8)].reshape(-1, 8).sum(axis=1, dtype=np.uint8)
 
 
 def _without_history(state: ScanState) -> ScanState:
@@ -842,6 +1009,6 @@ def check_same_process(state: ScanState, start_ticks: int | None) -> None:
 
 
 __all__ = ["ScanType", "Pattern", "Mode", "Condition", "ScanState", "ScanLimits",
-           "AreaFilter", "RegionMatches", "first_scan", "next_scan", "undo", "make_condition",
+           "AreaFilter", "RegionMatches", "LiveCount", "first_scan", "next_scan", "undo", "make_condition",
            "parse_pattern", "parse_number", "save_state", "load_state", "TYPE_NAMES",
            "LainviewError"]

@@ -151,22 +151,25 @@ class Target:
     # -- scanning ------------------------------------------------------------------------------
     def scan_first(self, scan_type: "scan.ScanType", cond: "scan.Condition", *,
                    align: int | None = None, areas: "scan.AreaFilter | None" = None,
-                   limits: "scan.ScanLimits | None" = None) -> BackendFuture:
-        """Future[ScanState]: a first scan as bulk work (progress in bytes)."""
+                   limits: "scan.ScanLimits | None" = None,
+                   live: "scan.LiveCount | None" = None) -> BackendFuture:
+        """Future[ScanState]: a first scan as bulk work (progress in bytes;
+        ``live.found`` counts the matches so far)."""
         chosen = areas or scan.AreaFilter()
         limits = limits or scan.ScanLimits()
         return self._backend.thread.submit_bulk(
             scan.first_scan, self._session, scan_type, cond, align=align, areas=chosen,
-            limits=limits, start_ticks=self.identity.get("start_ticks"),
+            limits=limits, start_ticks=self.identity.get("start_ticks"), live=live,
             total=self._scan_total(chosen))
 
     def scan_next(self, state: "scan.ScanState", cond: "scan.Condition", *,
-                  limits: "scan.ScanLimits | None" = None) -> BackendFuture:
+                  limits: "scan.ScanLimits | None" = None,
+                  live: "scan.LiveCount | None" = None) -> BackendFuture:
         """Future[ScanState]: narrow ``state``; the old state stays for undo."""
         scan.check_same_process(state, self.identity.get("start_ticks"))
         return self._backend.thread.submit_bulk(
             scan.next_scan, self._session, state, cond, limits=limits or scan.ScanLimits(),
-            total=sum(r.size for r in state.regions if r.count))
+            live=live, total=sum(r.size for r in state.regions if r.count))
 
     def scan_undo(self, state: "scan.ScanState") -> BackendFuture:
         return self._submit(scan.undo, state)

@@ -46,6 +46,10 @@ class VmaModel(QAbstractTableModel):
             rows.extend((a, REMOVED) for k, a in old.items() if k not in new_keys)
         rows.sort(key=lambda r: (r[0].start, r[1] == REMOVED))
         self._first = False
+        if rows == self._rows:
+            # The usual refresh: nothing changed. A reset would re-sort and
+            # re-lay out the table for nothing (10-20 ms of the GUI thread).
+            return
         self.beginResetModel()
         self._rows = rows
         self.endResetModel()

@@ -24,6 +24,7 @@ from .inspector_model import InspectorModel
 from .jobs import BulkJob, DumpOutcome, start_dump, start_search
 from .memory_document import MemoryDocument
 from .process_model import ProcessModel
+from .scan_model import ScanController
 from .session import TargetSession, TargetState
 from .vma_model import VmaModel
 from .bookmarks import BookmarkModel
@@ -49,6 +50,7 @@ class Workspace(QObject):
         self.document = MemoryDocument(self.session, self)
         self.cursor = HexCursor(self)
         self.inspector = InspectorModel(self.document, self.cursor, self)
+        self.scanner = ScanController(self.session, self)
         # Watch list, bookmarks, write journal and session files (issue 7).
         self.watch = WatchModel(self.session, self)
         self.bookmarks = BookmarkModel(self.session, self)
@@ -257,6 +259,7 @@ class Workspace(QObject):
         self._areas_timer.stop()
         for job in self.jobs.values():
             job.cancel()
+        self.scanner.stop()
         self.document.stop()
         self.watch.stop()
         self.journal.stop()

@@ -18,6 +18,7 @@ from lainview.models.workspace import Workspace
 from .hex_editor import HexEditor
 from .inspector_panel import InspectorPanel
 from .process_picker import ProcessPicker
+from .scanner_panel import ScannerPanel
 from .vma_panel import VmaPanel
 from .watch_docks import WatchDocks
 
@@ -71,6 +72,9 @@ class MainWindow(QMainWindow):
         self.vma_dock = self._dock("Memory map", self.vma_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.inspector_dock = self._dock("Data inspector", self.inspector_panel,
                                          Qt.DockWidgetArea.RightDockWidgetArea)
+        self.scanner_panel = ScannerPanel(ws.scanner, self.vma_panel.selected_ranges)
+        self.scanner_dock = self._dock("Scanner", self.scanner_panel,
+                                       Qt.DockWidgetArea.BottomDockWidgetArea)
         self.picker: ProcessPicker | None = None
         self._build_status_bar()
         self._build_actions()
@@ -158,6 +162,8 @@ class MainWindow(QMainWindow):
         view_menu.addSeparator()
         # Kernel symbols (issue 4): a window of its own over the same backend.
         self._action(view_menu, "&Kernel symbols…", self.show_kernel_symbols, K("Ctrl+K"))
+        view_menu.addAction(self.scanner_dock.toggleViewAction())
+        self._action(go_menu, "&Scan for a value…", self.show_scanner, K("Ctrl+Shift+F"))
 
         help_menu = self.menuBar().addMenu("&Help")
         self._action(help_menu, "&Keys", self._show_keys, K("F1"))
@@ -174,6 +180,9 @@ class MainWindow(QMainWindow):
         self.vma_panel.dump_area.connect(self.dump_area)
         self.vma_panel.refresh_requested.connect(ws.refresh_areas)
         self.vma_panel.dump_cancel.clicked.connect(self._cancel_dump)
+        self.scanner_panel.open_address.connect(self.show_address)
+        self.scanner_panel.add_to_watch.connect(self._watch_scan_match)
+        ws.scanner.message.connect(self.show_status)
         self.go_bar.edit.returnPressed.connect(self._go)
         bar = self.editor.search_bar
         bar.search_requested.connect(lambda text, kind: ws.spawn(ws.search(text, kind)))
@@ -278,6 +287,21 @@ class MainWindow(QMainWindow):
         for pid, name in items:
             self.recent_menu.addAction(f"{pid}  {name}", lambda p=pid: self.attach(p))
 
+    def show_scanner(self) -> None:
+        self.scanner_dock.show()
+        self.scanner_dock.raise_()
+        self.scanner_panel.focus_value()
+
+    def show_address(self, address: int) -> None:
+        """Open the area holding ``address`` in the hex editor, cursor on it."""
+        try:
+            self.workspace.open_address(address)
+        except LainviewError as exc:
+            self.show_status(str(exc))
+            return
+        self.vma_panel.select_address(address)
+        self.editor.view.setFocus()
+
     def _focus_vma(self) -> None:
         self.vma_dock.show()
         self.vma_panel.table.setFocus()
@@ -290,6 +314,14 @@ class MainWindow(QMainWindow):
         QMessageBox.information(self, "lainview keys", KEYS_HELP)
 
     # -- feedback ----------------------------------------------------------------------------------
+    def _watch_scan_match(self, address: int, type_name: str) -> None:
+        state = self.workspace.scanner.state
+        self.workspace.watch.add_address(
+            address, type_name, length=state.item_size if state else None,
+            big_endian=bool(state and state.scan_type.big_endian))
+        self.watch_docks.watch_dock.show()
+        self.watch_docks.watch_dock.raise_()
+
     def show_status(self, text: str) -> None:
         self.statusBar().showMessage(text, 10000)
 
@@ -384,8 +416,9 @@ class MainWindow(QMainWindow):
         if not self._state_restored:
             # Dock sizes only take once the window has its size.
             self._state_restored = True
-            QTimer.singleShot(0, lambda: self.resizeDocks(
-                [self.vma_dock, self.inspector_dock], [560, 340], Qt.Orientation.Horizontal))
+            QTimer.singleShot(0, lambda: (self.resizeDocks(
+                [self.vma_dock, self.inspector_dock], [560, 340], Qt.Orientation.Horizontal),
+                self.resizeDocks([self.scanner_dock], [300], Qt.Orientation.Vertical)))
 
     def save_geometry(self) -> None:
         settings.set_value("window/geometry", self.saveGeometry())
@@ -412,4 +445,5 @@ Ctrl+K   kernel symbols (Ctrl+F filter, F5 re-read, Ctrl+S write the edited byte
 Ctrl+W   watch the cursor / selection  Ctrl+B   bookmark the cursor / selection
 Ctrl+Shift+O / Ctrl+Shift+S  open / save a session
 Alt+4/5/6  watch list / bookmarks / write journal
+Ctrl+Shift+F  scan for a value (Enter: first scan, then next scan)
 """

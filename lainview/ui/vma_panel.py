@@ -42,7 +42,8 @@ class VmaPanel(QWidget):
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        # Several areas can be chosen, for the scanner's "only the selected areas".
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setAlternatingRowColors(True)
         self.table.setShowGrid(False)
@@ -133,6 +134,12 @@ class VmaPanel(QWidget):
         dump: QAction = menu.addAction("Dump area to file…", lambda: self.dump_area.emit(area))
         dump.setEnabled(area.readable)
         menu.exec(self.table.viewport().mapToGlobal(pos))
+
+    def selected_ranges(self) -> list[tuple[int, int]]:
+        """[start, end) of every selected area."""
+        rows = self.table.selectionModel().selectedRows()
+        areas = [self.area_at_index(i) for i in rows]
+        return sorted((a.start, a.end) for a in areas if a is not None)
 
     def select_address(self, address: int) -> None:
         row = self.model.row_of_address(address)

@@ -276,3 +276,104 @@ def test_cancel_stops_within_one_chunk(child):
         assert future.progress[0] == at[0] < future.progress[1]
     finally:
         b.shutdown()
+
+
+# -- random access to the matches (the GUI's virtual table) ---------------------------------------
+
+def _synthetic_state(tmp_path, rng, align: int, item: int):
+    """Three regions: dense (mask + snapshot), sparse, empty dense."""
+    from lainview.backend.scan import RegionMatches, ScanState
+    st_ = ScanType({1: "u8", 2: "u16", 4: "u32"}[item])
+    regions = []
+    size = 64 * 1024 + 3 * align
+    n_pos = positions_count(size, item, align)
+    bits = rng.random(n_pos) < 0.3
+    bits[:100] = False                     # whole empty mask blocks too
+    snap = tmp_path / "snap.bin"
+    snap.write_bytes(rng.integers(0, 256, size, dtype=np.uint8).tobytes())
+    regions.append(RegionMatches(0x10000, size, mask=np.packbits(bits), snapshot=str(snap),
+                                 count=int(bits.sum())))
+    offs = np.sort(rng.choice(8192 // item, 50, replace=False)) * item
+    vals = rng.integers(0, 200, 50).astype(st_.dtype)
+    regions.append(RegionMatches(0x900000, 8192, offsets=offs.astype(np.uint32), values=vals,
+                                 count=50))
+    regions.append(RegionMatches(0xA00000, 4096, mask=np.zeros(512 // align, np.uint8),
+                                 snapshot=str(snap), count=0))
+    regions.insert(1, RegionMatches(0x800000, 4096))      # emptied by a next scan
+    state = ScanState(pid=1, start_ticks=None, scan_type=st_, align=align, item_size=item,
+                      regions=regions, workdir=str(tmp_path))
+    data = snap.read_bytes()
+    expect_vals = [int.from_bytes(data[p * align:p * align + item], "little")
+                   for p in np.flatnonzero(bits)] + vals.tolist()
+    return state, expect_vals
+
+
+@pytest.mark.parametrize("align,item", [(1, 1), (2, 2), (1, 4), (4, 4)])
+def test_matches_slices_agree_with_addresses(tmp_path, monkeypatch, align, item):
+    from lainview.backend import scan as scan_mod
+    monkeypatch.setattr(scan_mod, "INDEX_BLOCK", 16)      # many index blocks
+    rng = np.random.default_rng(align * 10 + item)
+    state, expect_vals = _synthetic_state(tmp_path, rng, align, item)
+    state.prepare_index()
+    every = state.addresses()
+    assert len(every) == state.count == len(expect_vals)
+    addrs, vals = state.matches(0, state.count)
+    assert addrs.tolist() == every.tolist() and vals.tolist() == expect_vals
+    for _ in range(200):
+        a = int(rng.integers(0, state.count + 1))
+        b = int(rng.integers(a, min(state.count, a + 700) + 1))
+        addrs, vals = state.matches(a, b)
+        assert addrs.tolist() == every[a:b].tolist()
+        assert vals.tolist() == expect_vals[a:b]
+    with pytest.raises(IndexError):
+        state.matches(0, state.count + 1)
+
+
+def test_matches_after_real_scans_and_live_count(target, child):
+    from lainview.backend.scan import LiveCount
+    st_ = ScanType("u16")
+    live = LiveCount()
+    state = target.scan_first(st_, make_condition(st_, Mode.UNKNOWN), areas=scan_range(child),
+                              live=live).result(30)
+    assert live.found == state.count == 3 * child.page // 2
+    assert all(r.block_starts is not None for r in state.regions if r.dense and r.count)
+    addrs, vals = state.matches(10, 20)
+    assert addrs.tolist() == state.addresses(20)[10:].tolist()
+    assert vals.tolist() == [0] * 10
+    a = plant(child, 2 * child.page + 6, b"\x05\x00")
+    live = LiveCount()
+    changed = target.scan_next(state, make_condition(st_, Mode.CHANGED), live=live).result(30)
+    assert live.found == changed.count == 1
+    addrs, vals = changed.matches(0, 1)
+    assert addrs.tolist() == [a] and vals.tolist() == [5]
+    back = target.scan_undo(changed).result(10)
+    assert back.matches(0, 3)[0].tolist() == state.addresses(3).tolist()
+    state.close()
+
+
+def test_a_stopped_scan_leaves_no_files(target, child, tmp_path, monkeypatch):
+    import glob
+    import os
+    import tempfile
+    from lainview.backend import scan as scan_mod
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    st_ = ScanType("u8")
+    limits = ScanLimits(chunk=4096, sparse_max=10)
+    job = scan_mod.first_scan(target._session, st_, make_condition(st_, Mode.UNKNOWN),
+                              areas=scan_range(child), limits=limits)
+    next(job)
+    [workdir] = glob.glob(str(tmp_path / "lainview-scan-*"))
+    assert os.listdir(workdir)                  # a snapshot is being written
+    job.close()                                 # what cancelling does
+    assert not os.path.exists(workdir)
+    state = target.scan_first(st_, make_condition(st_, Mode.UNKNOWN), areas=scan_range(child),
+                              limits=limits).result(30)
+    before = sorted(os.listdir(state.workdir))
+    job = scan_mod.next_scan(target._session, state, make_condition(st_, Mode.UNCHANGED),
+                             limits=limits)
+    next(job)
+    next(job)
+    assert sorted(os.listdir(state.workdir)) != before
+    job.close()
+    assert sorted(os.listdir(state.workdir)) == before
+    state.close()

@@ -85,6 +85,14 @@ def test_vma_refresh_marks_added_and_removed(qtbot, workspace, demo):
     model.set_areas(areas)
     removed = [model.area(r) for r in range(model.rowCount()) if model.status(r) == REMOVED]
     assert removed == [gone]
+    # The same map again (the usual 2 s refresh) resets nothing; the next
+    # one after that drops the struck-out row.
+    resets = []
+    model.modelReset.connect(lambda: resets.append(1))
+    model.set_areas(areas)
+    assert resets == [1] and model.counts()[REMOVED] == 0
+    model.set_areas(list(areas))
+    assert resets == [1]
 
 
 def test_vma_filter_by_text_and_permission(qtbot, qtmodeltester, workspace, demo):

@@ -1,0 +1,675 @@
+"""The value scanner as the GUI sees it, without widgets.
+
+- :class:`ScanController` starts first and next scans, undo and cancel on
+  the backend (bulk jobs, so hex-view reads still go first), polls their
+  progress (bytes, bytes per second, matches so far), and turns every
+  outcome, the target exiting included, into one line of status text.
+- :class:`MatchModel` is a *virtual* table over the current ``ScanState``:
+  ``rowCount`` is the match count, and a row is made only when the view asks
+  for it, a block of rows at a time from the state's index
+  (``ScanState.matches``), with a small LRU of blocks. Millions of matches
+  cost a few blocks. The current values of the rows on screen are re-read
+  on a timer with one batched ``read_many`` per refresh; a reply older than
+  one already applied, or meant for an earlier scan step, is dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import os
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6.QtCore import (QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex,
+                            Qt, QTimer, Signal)
+from PySide6.QtGui import QColor, QFont
+
+from lainview.backend import scan
+from lainview.backend.errors import Cancelled, InvalidInput, LainviewError, TargetExited
+from lainview.backend.memory import MemoryArea, ReadResult, area_at
+from lainview.backend.thread import BackendClosed
+
+from .formats import human_size
+from .session import TargetSession, TargetState
+
+PROGRESS_MS = 100           # progress poll while a scan runs
+VALUE_REFRESH_MS = 250      # current values of the visible rows, 4 times a second
+BLOCK_ROWS = 256            # rows made at a time
+MAX_BLOCKS = 64             # blocks kept (LRU): at most 16,384 rows in memory
+ROW_LIMIT = 50_000_000      # rows a view can scroll (QHeaderView works in int pixels)
+RATE_WINDOW = 1.0           # seconds of progress the rate is measured over
+
+# Labels for the modes, in the order the panel offers them.
+MODE_LABELS = {
+    scan.Mode.EXACT: "exact value",
+    scan.Mode.RANGE: "value between",
+    scan.Mode.UNKNOWN: "unknown initial value",
+    scan.Mode.CHANGED: "changed",
+    scan.Mode.UNCHANGED: "unchanged",
+    scan.Mode.INCREASED: "increased",
+    scan.Mode.DECREASED: "decreased",
+    scan.Mode.INCREASED_BY: "increased by",
+    scan.Mode.DECREASED_BY: "decreased by",
+}
+NEXT_MODE_ORDER = (scan.Mode.CHANGED, scan.Mode.UNCHANGED, scan.Mode.INCREASED,
+                   scan.Mode.DECREASED, scan.Mode.INCREASED_BY, scan.Mode.DECREASED_BY,
+                   scan.Mode.EXACT, scan.Mode.RANGE)
+VALUE_MODES = (scan.Mode.EXACT, scan.Mode.RANGE, scan.Mode.INCREASED_BY, scan.Mode.DECREASED_BY)
+
+
+def gib_per_s(rate: float) -> str:
+    return f"{rate / 2**30:.2f} GiB/s" if rate >= 2**30 / 10 else f"{rate / 2**20:.0f} MiB/s"
+
+
+def seconds(elapsed: float) -> str:
+    return f"{elapsed:.2f} s" if elapsed >= 1 else f"{elapsed * 1000:.0f} ms"
+
+
+MIN_RATE_SECONDS = 0.1      # a rate over a shorter scan says more about overheads
+
+
+@dataclass(frozen=True, slots=True)
+class ScanProgress:
+    """What the progress bar shows."""
+
+    kind: str               # "first", "next"
+    done: int               # bytes
+    total: int
+    rate: float             # bytes per second over the last second
+    found: int              # matches so far
+    elapsed: float
+
+    @property
+    def fraction(self) -> float:
+        return min(1.0, self.done / self.total) if self.total else 0.0
+
+    def describe(self) -> str:
+        return (f"{human_size(self.done)} of {human_size(self.total)} · "
+                f"{gib_per_s(self.rate)} · {self.found:,} found")
+
+
+class ScanController(QObject):
+    """First/next scans, undo and cancel for the session's target."""
+
+    state_changed = Signal()            # ``state`` is another step (or None)
+    running_changed = Signal(bool)
+    progress_changed = Signal(object)   # ScanProgress
+    message = Signal(str)               # one line: a summary or what went wrong
+
+    def __init__(self, session: TargetSession, parent: QObject | None = None):
+        super().__init__(parent)
+        self.session = session
+        self.state: scan.ScanState | None = None
+        self.matches = MatchModel(session, self)
+        self.job = None                  # the running BackendFuture
+        self.job_kind = ""
+        self.progress: ScanProgress | None = None
+        self.last_message = ""
+        self.last_message_is_error = False
+        self.last_rate = 0.0             # bytes/s of the last finished scan
+        self.last_outcome = ""           # of the last job: "done", "cancelled", "failed"
+        self._live: scan.LiveCount | None = None
+        self._samples: collections.deque[tuple[float, int]] = collections.deque()
+        self._started = 0.0
+        self._tasks: set[asyncio.Task] = set()
+        self._timer = QTimer(self)
+        self._timer.setInterval(PROGRESS_MS)
+        self._timer.timeout.connect(self._poll)
+        session.attached.connect(self.reset)
+        session.state_changed.connect(self._on_session_state)
+
+    # -- what the panel asks -------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self.job is not None
+
+    @property
+    def can_scan(self) -> bool:
+        return self.session.live and not self.running
+
+    @property
+    def can_next(self) -> bool:
+        return self.can_scan and self.state is not None and self.state.pid == self.session.pid
+
+    @property
+    def can_undo(self) -> bool:
+        return self.can_next and bool(self.state.history)
+
+    def describe_state(self) -> str:
+        """'1,234 matches · step 2: changed · 12 KiB in memory, 0 B on disk'."""
+        state = self.state
+        if state is None:
+            return "no scan yet"
+        n = state.count
+        text = (f"{n:,} match{'es' if n != 1 else ''} · step {state.step}: {state.condition}"
+                f" · {human_size(state.memory_bytes)} in memory, "
+                f"{human_size(state.disk_bytes)} on disk")
+        if n > ROW_LIMIT:
+            text += f" · the list shows the first {ROW_LIMIT:,}"
+        return text
+
+    # -- starting ----------------------------------------------------------------------------------
+    def first_scan(self, type_name: str, mode: scan.Mode | str, value_text: str = "", *,
+                   big_endian: bool = False, any_alignment: bool = False,
+                   areas: scan.AreaFilter | None = None, tolerance: str = "",
+                   limits: scan.ScanLimits | None = None) -> asyncio.Task | None:
+        """Start a first scan. Bad input is reported (``message``) and
+        nothing starts: None."""
+        target = self._live_target("scan")
+        if target is None:
+            return None
+        try:
+            scan_type = scan.ScanType(type_name, big_endian)
+            cond = scan.make_condition(scan_type, mode, value_text or None,
+                                       tolerance=_tolerance(tolerance))
+            if cond.mode not in scan.FIRST_MODES:
+                raise InvalidInput(f"a first scan is exact, range or unknown, not "
+                                   f"{cond.mode.value}")
+            future = target.scan_first(scan_type, cond, align=1 if any_alignment else None,
+                                       areas=areas, limits=limits,
+                                       live=self._new_live())
+        except LainviewError as exc:
+            self._say(f"scan: {exc}")
+            return None
+        return self._start("first", future)
+
+    def next_scan(self, mode: scan.Mode | str, value_text: str = "", *, tolerance: str = "",
+                  limits: scan.ScanLimits | None = None) -> asyncio.Task | None:
+        target = self._live_target("next scan")
+        if target is None:
+            return None
+        if self.state is None:
+            self._say("next scan: run a first scan first")
+            return None
+        try:
+            cond = scan.make_condition(self.state.scan_type, mode, value_text or None,
+                                       tolerance=_tolerance(tolerance))
+            future = target.scan_next(self.state, cond, limits=limits, live=self._new_live())
+        except TargetExited as exc:
+            self._say(f"next scan: {exc}")
+            return None
+        except LainviewError as exc:
+            self._say(f"next scan: {exc}")
+            return None
+        return self._start("next", future)
+
+    def undo(self) -> asyncio.Task | None:
+        target = self._live_target("undo")
+        if target is None or self.state is None:
+            return None
+        if not self.state.history:
+            self._say("undo: there is no earlier scan step to go back to")
+            return None
+        return self._start("undo", target.scan_undo(self.state))
+
+    def cancel(self) -> None:
+        """Stop the running scan at its next chunk; the results so far stay."""
+        if self.job is not None:
+            self.job.cancel()
+
+    def reset(self) -> None:
+        """Forget the scan (its files are deleted on the backend thread); a
+        running one is cancelled and whatever it returns is dropped."""
+        if self.job is not None:
+            self.job.cancel()
+            self._end_job("cancelled")
+        self._set_state(None)
+
+    def stop(self) -> None:
+        """Before the backend shuts down: stop timers, the job and the tasks."""
+        self._timer.stop()
+        self.matches.stop()
+        if self.job is not None:
+            self.job.cancel()
+        for task in list(self._tasks):
+            task.cancel()
+        self._set_state(None)
+
+    # -- running ------------------------------------------------------------------------------------
+    def _live_target(self, what: str):
+        if self.running:
+            self._say(f"{what}: a scan is running (cancel it first)")
+            return None
+        if not self.session.live:
+            self._say(f"{what}: no live target" + (
+                " (it has exited)" if self.session.state == TargetState.EXITED else ""))
+            return None
+        return self.session.target
+
+    def _new_live(self) -> scan.LiveCount:
+        self._live = scan.LiveCount()
+        return self._live
+
+    def _start(self, kind: str, future) -> asyncio.Task:
+        self.job, self.job_kind = future, kind
+        self._started = time.monotonic()
+        self._samples.clear()
+        self.progress = None
+        if kind != "undo":
+            self._timer.start()
+            self._poll()
+        self.running_changed.emit(True)
+        task = asyncio.ensure_future(self._finish(kind, future))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def _poll(self) -> None:
+        future = self.job
+        if future is None:
+            self._timer.stop()
+            return
+        now = time.monotonic()
+        done, total = future.progress
+        self._samples.append((now, done))
+        while len(self._samples) > 2 and now - self._samples[0][0] > RATE_WINDOW:
+            self._samples.popleft()
+        t0, d0 = self._samples[0]
+        rate = (done - d0) / (now - t0) if now > t0 else 0.0
+        self.progress = ScanProgress(self.job_kind, done, total, rate,
+                                     self._live.found if self._live else 0, now - self._started)
+        self.progress_changed.emit(self.progress)
+
+    async def _finish(self, kind: str, future) -> None:
+        try:
+            new = await asyncio.wrap_future(future)
+        except (asyncio.CancelledError, LainviewError) as exc:
+            if future is self.job:
+                self._failed(kind, exc)
+            return
+        if future is not self.job:            # reset meanwhile (another target)
+            self._close_later(new)
+            return
+        elapsed = time.monotonic() - self._started
+        if kind != "undo":
+            self.last_rate = new.scanned_bytes / elapsed if elapsed >= MIN_RATE_SECONDS else 0.0
+        if kind == "first" and self.state is not None:
+            self._close_later(self.state)
+        self._set_state(new)
+        self._end_job("done")
+        self._say(self._summary(kind, new, elapsed), error=False)
+
+    def _failed(self, kind: str, exc: BaseException) -> None:
+        what = {"first": "scan", "next": "next scan", "undo": "undo"}[kind]
+        if isinstance(exc, (asyncio.CancelledError, Cancelled, BackendClosed)):
+            self._end_job("cancelled")
+            if self.session.state == TargetState.EXITED:
+                # Another request saw the exit first and the scan was stopped.
+                self._say_exited(what, self.session.exit_reason)
+            elif not isinstance(exc, asyncio.CancelledError):
+                self._say(f"{what} cancelled · the results of the step before are kept"
+                          if self.state is not None else f"{what} cancelled", error=False)
+        elif isinstance(exc, TargetExited):
+            self._end_job("failed")
+            self.session.mark_exited(exc)
+            self._say_exited(what, exc.message)
+        else:
+            self._end_job("failed")
+            self._say(f"{what} failed: {exc}")
+
+    def _say_exited(self, what: str, reason: str) -> None:
+        self._say(f"{what} stopped: the target exited ({reason})"
+                  + (" · the last results are kept" if self.state is not None else ""))
+
+    def _end_job(self, outcome: str) -> None:
+        self._timer.stop()
+        self.job = None
+        self.last_outcome = outcome
+        self.running_changed.emit(False)
+
+    def _summary(self, kind: str, state: scan.ScanState, elapsed: float) -> str:
+        n = state.count
+        if kind == "undo":
+            return f"back to step {state.step} ({state.condition}): {n:,} match" \
+                   f"{'es' if n != 1 else ''}"
+        text = (f"{n:,} match{'es' if n != 1 else ''} · {human_size(state.scanned_bytes)} "
+                f"scanned in {seconds(elapsed)}")
+        if self.last_rate:
+            text += f" ({gib_per_s(self.last_rate)})"
+        if state.unreadable_bytes:
+            text += f" · {human_size(state.unreadable_bytes)} unreadable, skipped"
+        if state.vanished:
+            text += f" · {len(state.vanished)} area{'s' if len(state.vanished) != 1 else ''} " \
+                    "vanished"
+        return text
+
+    def _set_state(self, state: scan.ScanState | None) -> None:
+        old = self.state
+        self.state = state
+        if old is not None and state is None:
+            self._close_later(old)
+        self.matches.set_state(state)
+        self.state_changed.emit()
+
+    def _close_later(self, state: scan.ScanState) -> None:
+        """Delete a scan's files on the backend thread (a 1 GiB snapshot
+        takes a while to unlink)."""
+        try:
+            self.session.backend.thread.submit(state.close)
+        except BackendClosed:
+            state.close()
+
+    def _on_session_state(self, _state: str) -> None:
+        if self.session.state == TargetState.EXITED:
+            self.cancel()
+        self.state_changed.emit()      # what can be done has changed
+
+    def _say(self, text: str, *, error: bool = True) -> None:
+        self.last_message = text
+        self.last_message_is_error = error
+        self.message.emit(text)
+
+
+def _tolerance(text: str) -> float | None:
+    if not text.strip():
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise InvalidInput(f"the tolerance {text!r} is not a number") from None
+
+
+# -- the match table ---------------------------------------------------------------------------------
+
+ADDRESS, VALUE, PREVIOUS, AREA = range(4)
+HEADERS = ("Address", "Value", "Previous", "Area")
+ADDRESS_ROLE = Qt.ItemDataRole.UserRole + 1     # the match's address (int)
+CHANGED_COLOR = QColor("#c2410c")
+UNREADABLE_COLOR = QColor("#c2452f")
+PENDING_COLOR = QColor("#a0a7b4")
+
+
+def format_value(scan_type: scan.ScanType, raw: bytes | np.ndarray) -> str:
+    """A value as the table shows it: numbers in decimal, bytes in hex,
+    strings as text."""
+    data = bytes(raw)
+    if scan_type.numeric and len(data) == scan_type.size:
+        value = np.frombuffer(data, dtype=scan_type.dtype)[0].item()
+        if scan_type.name == "f32":
+            return f"{value:.7g}"
+        if scan_type.name == "f64":
+            return f"{value:.15g}"
+        return str(value)
+    if scan_type.name == "utf8" and len(data) > 1:
+        return repr(data.decode("utf-8", "replace"))
+    if scan_type.name == "utf16le" and len(data) > 1:
+        return repr(data.decode("utf-16-le", "replace"))
+    return data.hex(" ")
+
+
+@dataclass(slots=True)
+class _Block:
+    addresses: list[int]
+    previous: list[bytes]
+
+
+class MatchModel(QAbstractTableModel):
+    """The matches of the current scan step: address, area, current and
+    previous value. Rows are made on demand; see the module docstring."""
+
+    values_refreshed = Signal()
+
+    def __init__(self, session: TargetSession, parent: QObject | None = None):
+        super().__init__(parent)
+        self.session = session
+        self.state: scan.ScanState | None = None
+        self._rows = 0
+        self._blocks: collections.OrderedDict[int, _Block] = collections.OrderedDict()
+        self.blocks_made = 0                      # blocks materialised, ever
+        self._visible = (0, -1)                   # rows on screen, inclusive
+        self._current: dict[int, bytes | None] = {}   # address -> value (None: unreadable)
+        self._generation = 0                      # bumps with every new state
+        self._next_request = 1
+        self._applied_request = 0
+        self._inflight = None
+        self.refresh_count = 0
+        self.dropped_replies = 0
+        self._area_bases: dict[str, int] = {}
+        self._areas: list[MemoryArea] | None = None
+        self._mono = QFont()
+        self._mono.setFamilies(["DejaVu Sans Mono", "monospace"])
+        self._mono.setStyleHint(QFont.StyleHint.Monospace)
+        self._tasks: set[asyncio.Task] = set()
+        self._timer = QTimer(self)
+        self._timer.setInterval(VALUE_REFRESH_MS)
+        self._timer.timeout.connect(self.refresh_values)
+        session.areas_changed.connect(self._on_areas)
+        session.state_changed.connect(self._update_timer)
+        self._on_areas(session.areas)
+
+    # -- the state ------------------------------------------------------------------------------------
+    def set_state(self, state: scan.ScanState | None) -> None:
+        self.beginResetModel()
+        self.state = state
+        self._rows = min(state.count, ROW_LIMIT) if state is not None else 0
+        self._blocks.clear()
+        self._current.clear()
+        self._generation += 1
+        self.endResetModel()
+        self._update_timer()
+        if self._visible_rows():
+            self.refresh_values()
+
+    @property
+    def materialised_rows(self) -> int:
+        """Rows held in memory now (a few blocks, however many matches)."""
+        return sum(len(b.addresses) for b in self._blocks.values())
+
+    def _block(self, number: int) -> _Block:
+        block = self._blocks.get(number)
+        if block is not None:
+            self._blocks.move_to_end(number)
+            return block
+        lo = number * BLOCK_ROWS
+        hi = min(lo + BLOCK_ROWS, self._rows)
+        addresses, values = self.state.matches(lo, hi)
+        item = self.state.item_size
+        raw = np.ascontiguousarray(values).view(np.uint8).reshape(len(addresses), item) \
+            if len(addresses) else np.empty((0, item), np.uint8)
+        block = _Block(addresses.tolist(), [r.tobytes() for r in raw])
+        self._blocks[number] = block
+        self.blocks_made += 1
+        while len(self._blocks) > MAX_BLOCKS:
+            self._blocks.popitem(last=False)
+        return block
+
+    def address(self, row: int) -> int:
+        return self._block(row // BLOCK_ROWS).addresses[row % BLOCK_ROWS]
+
+    def previous(self, row: int) -> bytes:
+        return self._block(row // BLOCK_ROWS).previous[row % BLOCK_ROWS]
+
+    def current(self, row: int) -> bytes | None:
+        """The last value read for this row; None if unreadable or not read yet."""
+        return self._current.get(self.address(row))
+
+    def type_name(self) -> str:
+        return self.state.scan_type.name if self.state is not None else ""
+
+    # -- areas ------------------------------------------------------------------------------------
+    def _on_areas(self, areas: list[MemoryArea]) -> None:
+        if areas == self._areas:
+            return                     # the usual refresh: the same map
+        self._areas = areas
+        bases: dict[str, int] = {}
+        for area in areas:
+            if area.path and (area.path not in bases or area.start < bases[area.path]):
+                bases[area.path] = area.start
+        self._area_bases = bases
+        if self._rows:
+            self.dataChanged.emit(self.index(0, AREA), self.index(self._rows - 1, AREA))
+
+    def area_label(self, address: int) -> str:
+        """``libgame.so+0x1f00``/``[heap]+0x10`` (go-to reads both), or
+        ``anon 0x7f…+0x10`` for anonymous memory; '' when unmapped now."""
+        area = area_at(self.session.areas, address)
+        if area is None:
+            return ""
+        if not area.path:
+            return f"anon {area.start:#x}+{address - area.start:#x}"
+        base = self._area_bases.get(area.path, area.start)
+        name = area.path if area.is_pseudo else os.path.basename(area.path)
+        return f"{name}+{address - base:#x}"
+
+    # -- refreshing the visible values ------------------------------------------------------------------
+    def set_visible_rows(self, first: int, last: int) -> None:
+        """The view shows rows first..last (inclusive; last < first: none).
+        Rows that came on screen without a value are read at once."""
+        self._visible = (first, last)
+        self._update_timer()
+        rows = self._visible_rows()
+        if rows and any(self.address(r) not in self._current for r in rows):
+            self.refresh_values()
+
+    def _visible_rows(self) -> range:
+        first, last = self._visible
+        return range(max(0, first), min(last, self._rows - 1) + 1)
+
+    def _update_timer(self, *_args) -> None:
+        if self._rows and self._visible_rows() and self.session.live:
+            if not self._timer.isActive():
+                self._timer.start()
+        else:
+            self._timer.stop()
+
+    def refresh_values(self) -> int | None:
+        """Read the visible rows' values in one request; returns its id
+        (None when nothing was asked: no rows, no live target, or the
+        previous refresh is still on its way)."""
+        target = self.session.target
+        rows = self._visible_rows()
+        if not rows or target is None or not self.session.live or self.state is None:
+            return None
+        if self._inflight is not None and not self._inflight.done():
+            return None
+        addresses = [self.address(r) for r in rows]
+        item = self.state.item_size
+        request_id = self._next_request
+        self._next_request += 1
+        try:
+            future = target.read_many([(a, item) for a in addresses])
+        except LainviewError:            # the backend is shutting down
+            return None
+        self._inflight = future
+        task = asyncio.ensure_future(self._await_values(request_id, self._generation,
+                                                        addresses, future))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return request_id
+
+    async def _await_values(self, request_id: int, generation: int, addresses: list[int],
+                            future) -> None:
+        try:
+            results = await asyncio.wrap_future(future)
+        except asyncio.CancelledError:
+            return
+        except TargetExited as exc:
+            self.session.mark_exited(exc)
+            return
+        except LainviewError:
+            return
+        self.apply_values(request_id, generation, addresses, results)
+
+    def apply_values(self, request_id: int, generation: int, addresses: list[int],
+                     results: list) -> bool:
+        """Store a refresh's values; False (and counted) when stale: meant
+        for an earlier scan step, or older than one already applied."""
+        if generation != self._generation or request_id <= self._applied_request:
+            self.dropped_replies += 1
+            return False
+        self._applied_request = request_id
+        for address, result in zip(addresses, results):
+            if isinstance(result, ReadResult) and result.complete:
+                self._current[address] = result.data
+            else:
+                self._current[address] = None
+        if len(self._current) > 4 * MAX_BLOCKS * BLOCK_ROWS:
+            keep = set(addresses)
+            self._current = {a: v for a, v in self._current.items() if a in keep}
+        self.refresh_count += 1
+        rows = self._visible_rows()
+        if rows:
+            self.dataChanged.emit(self.index(rows.start, VALUE), self.index(rows.stop - 1, VALUE))
+        self.values_refreshed.emit()
+        return True
+
+    def stop(self) -> None:
+        self._timer.stop()
+        if self._inflight is not None:
+            self._inflight.cancel()
+        for task in list(self._tasks):
+            task.cancel()
+
+    # -- Qt model API ---------------------------------------------------------------------------------
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else self._rows
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+                   role: int = Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(HEADERS):
+            if role == Qt.ItemDataRole.DisplayRole:
+                return HEADERS[section]
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return ("where the match is", "its value now (refreshed while visible)",
+                        "its value at the last scan step",
+                        "the area it is in, as go-to reads it")[section]
+        return None
+
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable \
+            | Qt.ItemFlag.ItemNeverHasChildren
+
+    def data(self, index: QModelIndex | QPersistentModelIndex,
+             role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or not 0 <= index.row() < self._rows or self.state is None:
+            return None
+        row, column = index.row(), index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            if column == ADDRESS:
+                return f"{self.address(row):012x}"
+            if column == AREA:
+                return self.area_label(self.address(row))
+            if column == PREVIOUS:
+                return format_value(self.state.scan_type, self.previous(row))
+            address = self.address(row)
+            if address not in self._current:
+                return "…"
+            value = self._current[address]
+            return "??" if value is None else format_value(self.state.scan_type, value)
+        if role == ADDRESS_ROLE:
+            return self.address(row)
+        if role == Qt.ItemDataRole.ForegroundRole and column == VALUE:
+            address = self.address(row)
+            if address not in self._current:
+                return PENDING_COLOR
+            value = self._current[address]
+            if value is None:
+                return UNREADABLE_COLOR
+            if value != self.previous(row):
+                return CHANGED_COLOR
+            return None
+        if role == Qt.ItemDataRole.FontRole and column != AREA:
+            return self._mono
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in (VALUE, PREVIOUS) \
+                and self.state.scan_type.numeric:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            address = self.address(row)
+            area = area_at(self.session.areas, address)
+            lines = [f"{address:#x}"]
+            lines.append(area.maps_line().rstrip() if area else "not mapped now")
+            if column == VALUE:
+                value = self._current.get(address)
+                if address in self._current and value is None:
+                    lines.append("unreadable now")
+                elif value is not None and value != self.previous(row):
+                    lines.append("changed since the last scan step")
+            return "\n".join(lines)
+        return None

@@ -1,0 +1,459 @@
+"""The scanner dock: what to look for and where on the left, the matches on
+the right. Widgets only: every action goes to the ``ScanController``; the
+window decides what "show in the hex editor" and "add to watch" do."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from PySide6.QtCore import QModelIndex, QPoint, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import (QFontMetrics, QGuiApplication, QKeySequence, QPainter,
+                           QStandardItemModel)
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFormLayout, QFrame,
+                               QGridLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMenu,
+                               QProgressBar, QPushButton, QSizePolicy, QStyle,
+                               QStyleOptionProgressBar, QTableView, QVBoxLayout, QWidget)
+
+from lainview.backend import scan
+from lainview.models.formats import human_size
+from lainview.models.scan_model import (ADDRESS, ADDRESS_ROLE, AREA, MODE_LABELS,
+                                        NEXT_MODE_ORDER, PREVIOUS, VALUE, VALUE_MODES,
+                                        ScanController, ScanProgress, gib_per_s)
+
+from .theme import mono_font
+
+TYPE_TIPS = {
+    "i8": "signed 8-bit integer", "u8": "unsigned 8-bit integer",
+    "i16": "signed 16-bit integer", "u16": "unsigned 16-bit integer",
+    "i32": "signed 32-bit integer", "u32": "unsigned 32-bit integer",
+    "i64": "signed 64-bit integer", "u64": "unsigned 64-bit integer",
+    "f32": "32-bit float (compared within the tolerance)",
+    "f64": "64-bit float (compared within the tolerance)",
+    "bytes": "byte pattern in hex, ?? for any byte: de ad ?? ef",
+    "utf8": "text, encoded as UTF-8", "utf16le": "text, encoded as UTF-16LE",
+}
+BYTE_MODES = (scan.Mode.EXACT, scan.Mode.UNKNOWN, scan.Mode.CHANGED, scan.Mode.UNCHANGED)
+MAX_ROWS_PER_ACTION = 10_000       # rows one context-menu action takes
+
+
+class ProgressLine(QWidget):
+    """A progress bar that repaints with the rest of the window.
+    (``QProgressBar.setValue`` repaints at once, synchronously: a few ms
+    of the GUI thread ten times a second while a scan runs.)"""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._fraction = 0.0
+        self._text = ""
+        self._size_hint = QProgressBar().sizeHint()
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def set_progress(self, fraction: float, text: str) -> None:
+        if (fraction, text) != (self._fraction, self._text):
+            self._fraction, self._text = fraction, text
+            self.update()
+
+    def fraction(self) -> float:
+        return self._fraction
+
+    def text(self) -> str:
+        return self._text
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - as tall as Qt's own bar
+        return self._size_hint
+
+    def paintEvent(self, _event) -> None:  # noqa: N802
+        option = QStyleOptionProgressBar()
+        option.initFrom(self)
+        option.minimum, option.maximum = 0, 1000
+        option.progress = int(self._fraction * 1000)
+        option.text = self._text
+        option.textVisible = True
+        option.textAlignment = Qt.AlignmentFlag.AlignCenter
+        option.state |= QStyle.StateFlag.State_Horizontal
+        painter = QPainter(self)
+        self.style().drawControl(QStyle.ControlElement.CE_ProgressBar, option, painter, self)
+        painter.end()
+
+
+class ScannerPanel(QWidget):
+    open_address = Signal(object)          # int: show this address in the hex editor
+    add_to_watch = Signal(object, str)     # int address, type name (64-bit: not a C int)
+
+    def __init__(self, controller: ScanController,
+                 selected_ranges: Callable[[], list[tuple[int, int]]] | None = None,
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.controller = controller
+        self.model = controller.matches
+        self.selected_ranges = selected_ranges or (lambda: [])
+        self._build()
+        self._connect()
+        self._type_changed()
+        self._update_buttons()
+        self._show_state()
+
+    # -- building --------------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.type_combo = QComboBox()
+        for name in scan.TYPE_NAMES:
+            self.type_combo.addItem(name, name)
+            self.type_combo.setItemData(self.type_combo.count() - 1, TYPE_TIPS[name],
+                                        Qt.ItemDataRole.ToolTipRole)
+        self.type_combo.setCurrentText("i32")
+        self.big_endian = QCheckBox("big-endian")
+        self.align_combo = QComboBox()
+        self.align_combo.addItem("aligned", False)
+        self.align_combo.addItem("any offset", True)
+        self.align_combo.setToolTip("aligned: only at multiples of the type's size (faster, "
+                                    "and where compilers put values)\nany offset: every byte")
+        self.tolerance = QLineEdit()
+        self.tolerance.setPlaceholderText("1e-6")
+        self.tolerance.setToolTip("floats match within this distance")
+        self.tolerance.setMaximumWidth(70)
+        self.tolerance_label = QLabel("±")
+
+        self.value_edit = QLineEdit()
+        self.value_edit.setClearButtonEnabled(True)
+        self.value_edit.setFont(mono_font(10))
+
+        self.first_mode = QComboBox()
+        for mode in scan.FIRST_MODES:
+            self.first_mode.addItem(MODE_LABELS[mode], mode)
+        self.first_button = QPushButton("First scan")
+        self.first_button.setToolTip("scan the chosen areas for this value (Enter, when there "
+                                     "is no scan yet)")
+        self.next_mode = QComboBox()
+        for mode in NEXT_MODE_ORDER:
+            self.next_mode.addItem(MODE_LABELS[mode], mode)
+        self.next_button = QPushButton("Next scan")
+        self.next_button.setToolTip("keep the matches that pass this test now (Enter)")
+        self.undo_button = QPushButton("Undo")
+        self.undo_button.setToolTip("go back to the matches before the last next scan")
+        for button in (self.first_button, self.next_button):
+            button.setDefault(False)
+            button.setAutoDefault(False)
+
+        self.include_readonly = QCheckBox("read-only")
+        self.include_file_backed = QCheckBox("file-backed")
+        self.include_shared = QCheckBox("shared")
+        self.only_selected = QCheckBox("only the areas selected in the memory map")
+        self.include_readonly.setToolTip("also scan areas that cannot be written")
+        self.include_file_backed.setToolTip("also scan read-only mappings of files (code, "
+                                            "constants); writable .data/.bss always are")
+        self.include_shared.setToolTip("also scan shared mappings (MAP_SHARED, shm)")
+
+        self.progress = ProgressLine()
+        self.progress.set_progress(0.0, "idle")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+
+        self.summary = QLabel()
+        self.summary.setStyleSheet("color: #5b6b84;")
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.setShowGrid(False)
+        self.table.setWordWrap(False)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        rows = self.table.verticalHeader()
+        rows.hide()
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        rows.setDefaultSectionSize(self.fontMetrics().height() + 6)
+        header = self.table.horizontalHeader()
+        header.setHighlightSections(False)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        digit = QFontMetrics(mono_font(9.5)).horizontalAdvance("0")
+        self.table.setColumnWidth(ADDRESS, int(digit * 14 + 16))
+        self.table.setColumnWidth(AREA, int(digit * 26))
+        self.table.setColumnWidth(VALUE, int(digit * 16))
+        self.table.setColumnWidth(PREVIOUS, int(digit * 16))
+
+        # Left: what and where.
+        what = QFormLayout()
+        what.setContentsMargins(0, 0, 0, 0)
+        what.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        what.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        type_row = QHBoxLayout()
+        type_row.addWidget(self.type_combo)
+        type_row.addWidget(self.align_combo)
+        type_row.addWidget(self.big_endian)
+        type_row.addWidget(self.tolerance_label)
+        type_row.addWidget(self.tolerance)
+        type_row.addStretch(1)
+        what.addRow("Type", type_row)
+        what.addRow("Value", self.value_edit)
+        first_row = QHBoxLayout()
+        first_row.addWidget(self.first_mode, 1)
+        first_row.addWidget(self.first_button)
+        next_row = QHBoxLayout()
+        next_row.addWidget(self.next_mode, 1)
+        next_row.addWidget(self.next_button)
+        next_row.addWidget(self.undo_button)
+        self.first_button.setMinimumWidth(96)
+        self.next_button.setMinimumWidth(96)
+        what.addRow("First", first_row)
+        what.addRow("Next", next_row)
+        areas = QGridLayout()
+        areas.setContentsMargins(0, 0, 0, 0)
+        writable = QLabel("writable private areas, and")
+        writable.setStyleSheet("color: #5b6b84;")
+        areas.addWidget(writable, 0, 0, 1, 3)
+        areas.addWidget(self.include_readonly, 1, 0)
+        areas.addWidget(self.include_file_backed, 1, 1)
+        areas.addWidget(self.include_shared, 1, 2)
+        areas.addWidget(self.only_selected, 2, 0, 1, 3)
+        what.addRow("Areas", areas)
+        running = QHBoxLayout()
+        running.addWidget(self.progress, 1)
+        running.addWidget(self.cancel_button)
+        left = QVBoxLayout()
+        left.setContentsMargins(0, 0, 0, 0)
+        left.addLayout(what)
+        left.addSpacing(4)
+        left.addLayout(running)
+        left.addWidget(self.message)
+        left.addStretch(1)
+        controls = QWidget()
+        controls.setLayout(left)
+        controls.setMinimumWidth(360)
+        controls.setMaximumWidth(460)
+        controls.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+
+        rule = QFrame()
+        rule.setFrameShape(QFrame.Shape.VLine)
+        rule.setStyleSheet("color: #d5dae1;")
+        right = QVBoxLayout()
+        right.setContentsMargins(0, 0, 0, 0)
+        right.addWidget(self.summary)
+        right.addWidget(self.table, 1)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(6, 4, 6, 4)
+        row.addWidget(controls)
+        row.addWidget(rule)
+        row.addLayout(right, 1)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - the dock opens tall enough for the form
+        return QSize(1100, 300)
+
+    def _connect(self) -> None:
+        c = self.controller
+        self.type_combo.currentIndexChanged.connect(self._type_changed)
+        self.first_mode.currentIndexChanged.connect(lambda: self._placeholder(self.first_mode))
+        self.next_mode.currentIndexChanged.connect(lambda: self._placeholder(self.next_mode))
+        self.first_button.clicked.connect(self.start_first)
+        self.next_button.clicked.connect(self.start_next)
+        self.undo_button.clicked.connect(c.undo)
+        self.cancel_button.clicked.connect(c.cancel)
+        self.value_edit.returnPressed.connect(self._enter)
+        self.only_selected.toggled.connect(self._only_selected)
+        c.running_changed.connect(self._running)
+        c.progress_changed.connect(self._progress)
+        c.state_changed.connect(self._show_state)
+        c.state_changed.connect(self._update_buttons)
+        c.message.connect(self._message)
+        self.table.doubleClicked.connect(self._activated)
+        self.table.activated.connect(self._activated)
+        self.table.customContextMenuRequested.connect(self._context_menu)
+        # Tell the model which rows are on screen, once per event-loop turn.
+        self._visible_timer = QTimer(self)
+        self._visible_timer.setSingleShot(True)
+        self._visible_timer.setInterval(0)
+        self._visible_timer.timeout.connect(self._report_visible)
+        self.table.verticalScrollBar().valueChanged.connect(self._visible_timer.start)
+        self.model.modelReset.connect(self._visible_timer.start)
+
+    # -- the form ----------------------------------------------------------------------------------
+    def type_name(self) -> str:
+        return self.type_combo.currentData()
+
+    def _type_changed(self) -> None:
+        st = scan.ScanType(self.type_name())
+        self.big_endian.setEnabled(st.numeric and st.size > 1)
+        self.tolerance.setVisible(st.is_float)
+        self.tolerance_label.setVisible(st.is_float)
+        self.type_combo.setToolTip(TYPE_TIPS[st.name])
+        for combo in (self.first_mode, self.next_mode):
+            items: QStandardItemModel = combo.model()
+            for i in range(combo.count()):
+                ok = st.numeric or combo.itemData(i) in BYTE_MODES
+                items.item(i).setEnabled(ok)
+            if not items.item(combo.currentIndex()).isEnabled():
+                combo.setCurrentIndex(next(i for i in range(combo.count())
+                                           if items.item(i).isEnabled()))
+        self._placeholder(self.first_mode)
+
+    def _placeholder(self, combo: QComboBox) -> None:
+        mode: scan.Mode = combo.currentData()
+        st = scan.ScanType(self.type_name())
+        if mode not in VALUE_MODES:
+            text = "(no value needed)"
+        elif mode is scan.Mode.RANGE:
+            text = "low..high, e.g. 10..20"
+        elif st.name == "bytes":
+            text = "hex bytes, ?? for any: de ad ?? ef"
+        elif not st.numeric:
+            text = "text to find"
+        elif mode in (scan.Mode.INCREASED_BY, scan.Mode.DECREASED_BY):
+            text = "by how much, e.g. 1"
+        else:
+            text = "e.g. 100, -5, 0x1f" if not st.is_float else "e.g. 1.5"
+        self.value_edit.setPlaceholderText(text)
+
+    def area_filter(self) -> scan.AreaFilter:
+        ranges: tuple[tuple[int, int], ...] = ()
+        if self.only_selected.isChecked():
+            ranges = tuple(self.selected_ranges())
+        return scan.AreaFilter(include_readonly=self.include_readonly.isChecked(),
+                               include_file_backed=self.include_file_backed.isChecked(),
+                               include_shared=self.include_shared.isChecked(), ranges=ranges)
+
+    def _only_selected(self, on: bool) -> None:
+        for box in (self.include_readonly, self.include_file_backed, self.include_shared):
+            box.setEnabled(not on)
+
+    # -- actions -----------------------------------------------------------------------------------
+    def start_first(self):
+        if self.only_selected.isChecked() and not self.selected_ranges():
+            self._message("scan: select one or more areas in the memory map first "
+                          "(or untick “only the areas selected”)", error=True)
+            return None
+        return self.controller.first_scan(
+            self.type_name(), self.first_mode.currentData(), self.value_edit.text(),
+            big_endian=self.big_endian.isChecked() and self.big_endian.isEnabled(),
+            any_alignment=self.align_combo.currentData(), areas=self.area_filter(),
+            tolerance=self.tolerance.text())
+
+    def start_next(self):
+        return self.controller.next_scan(self.next_mode.currentData(), self.value_edit.text(),
+                                         tolerance=self.tolerance.text())
+
+    def _enter(self) -> None:
+        if self.controller.can_next:
+            self.start_next()
+        elif self.controller.can_scan:
+            self.start_first()
+
+    # -- feedback ----------------------------------------------------------------------------------
+    def _running(self, running: bool) -> None:
+        self.cancel_button.setEnabled(running)
+        if running:
+            self.progress.set_progress(0.0, "starting…")
+            self._message("", error=False)
+        elif self.controller.last_outcome == "done":
+            rate = self.controller.last_rate
+            self.progress.set_progress(1.0, f"done · {gib_per_s(rate)}" if rate else "done")
+        else:
+            self.progress.set_progress(self.progress.fraction(), self.controller.last_outcome)
+        self._update_buttons()
+
+    def _progress(self, progress: ScanProgress) -> None:
+        self.progress.set_progress(progress.fraction,
+                                   f"{progress.fraction:.0%} · {gib_per_s(progress.rate)}")
+        self._message(f"{progress.found:,} found so far · {human_size(progress.done)} of "
+                      f"{human_size(progress.total)}", error=False)
+
+    def _show_state(self) -> None:
+        c = self.controller
+        text = c.describe_state()
+        if c.state is not None:
+            st = c.state.scan_type
+            text = f"<b>{text.split(' · ', 1)[0]}</b> · {st.name}" \
+                   f"{' big-endian' if st.big_endian else ''} · " + text.split(" · ", 1)[1]
+        self.summary.setText(text)
+        self._update_buttons()
+
+    def _message(self, text: str, error: bool | None = None) -> None:
+        if error is None:
+            error = self.controller.last_message_is_error
+        self.message.setStyleSheet("color: #b42318;" if error else "color: #1d2330;")
+        self.message.setText(text)
+
+    def _update_buttons(self) -> None:
+        c = self.controller
+        self.first_button.setEnabled(c.can_scan)
+        self.next_button.setEnabled(c.can_next)
+        self.undo_button.setEnabled(c.can_undo)
+        self.next_mode.setEnabled(c.state is not None)
+        self.first_button.setText("New scan" if c.state is not None else "First scan")
+
+    # -- the table ---------------------------------------------------------------------------------
+    def _report_visible(self) -> None:
+        if not self.isVisible() or self.model.rowCount() == 0:
+            self.model.set_visible_rows(0, -1)
+            return
+        first = self.table.rowAt(0)
+        last = self.table.rowAt(self.table.viewport().height() - 1)
+        if first < 0:
+            self.model.set_visible_rows(0, -1)
+            return
+        self.model.set_visible_rows(first, last if last >= 0 else self.model.rowCount() - 1)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._visible_timer.start()
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        self._visible_timer.start()
+
+    def hideEvent(self, event) -> None:  # noqa: N802
+        super().hideEvent(event)
+        self.model.set_visible_rows(0, -1)
+
+    def selected_rows(self) -> list[int]:
+        rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
+        out = sorted(i.row() for i in rows)[:MAX_ROWS_PER_ACTION]
+        if not out and self.table.currentIndex().isValid():
+            out = [self.table.currentIndex().row()]
+        return out
+
+    def _activated(self, index: QModelIndex) -> None:
+        if index.isValid():
+            self.open_address.emit(self.model.data(index, ADDRESS_ROLE))
+
+    def context_menu(self, rows: list[int]) -> QMenu:
+        """The menu for these rows (built apart from showing it, for tests)."""
+        menu = QMenu(self)
+        addresses = [self.model.address(r) for r in rows]
+        if not addresses:
+            return menu
+        first = addresses[0]
+        show = menu.addAction(f"Show {first:#x} in the hex editor",
+                              lambda: self.open_address.emit(first))
+        show.setShortcut(QKeySequence("Return"))
+        type_name = self.model.type_name()
+        many = f" ({len(addresses)})" if len(addresses) > 1 else ""
+        menu.addAction(f"Add to watch list{many}", lambda: [self.add_to_watch.emit(a, type_name)
+                                                            for a in addresses])
+        menu.addSeparator()
+        menu.addAction(f"Copy address{'es' if many else ''}{many}", lambda: QGuiApplication
+                       .clipboard().setText("\n".join(f"{a:#x}" for a in addresses)))
+        labels = [self.model.area_label(a) for a in addresses]
+        if any(labels):
+            menu.addAction("Copy as area+offset", lambda: QGuiApplication.clipboard().setText(
+                "\n".join(label or f"{a:#x}" for a, label in zip(addresses, labels))))
+        return menu
+
+    def _context_menu(self, pos: QPoint) -> None:
+        index = self.table.indexAt(pos)
+        if not index.isValid():
+            return
+        rows = self.selected_rows()
+        if index.row() not in rows:
+            self.table.selectRow(index.row())
+            rows = [index.row()]
+        self.context_menu(rows).exec(self.table.viewport().mapToGlobal(pos))
+
+    def focus_value(self) -> None:
+        self.value_edit.setFocus()
+        self.value_edit.selectAll()

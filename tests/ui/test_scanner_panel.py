@@ -1,0 +1,217 @@
+"""The scanner dock in the window, against the demo: a first scan typed and
+run with Enter finds the planted value, next scans and Undo narrow and widen,
+a match opens in the hex editor, the context menu adds to the watch list and
+copies, Cancel stops, and a target killed mid-scan leaves a working window."""
+
+from __future__ import annotations
+
+import struct
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+
+from lainview.backend.scan import Mode
+from lainview.models.scan_model import ADDRESS, VALUE
+from lainview.ui.main_window import MainWindow
+
+from tests.conftest import spawn_child
+from tests.models.qt_support import wait_loaded
+
+
+@pytest.fixture
+def window(qtbot, workspace, no_widgets_left):
+    w = MainWindow(workspace)
+    qtbot.addWidget(w)
+    w.resize(1400, 900)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    w.close()
+
+
+def attach_demo(qtbot, window, demo):
+    task = window.workspace.spawn(window.attach_and_open(demo.pid, None))
+    qtbot.waitUntil(task.done, timeout=10000)
+    assert task.result()
+
+
+def wait_idle(qtbot, panel, timeout: int = 30000) -> None:
+    qtbot.waitUntil(lambda: not panel.controller.running, timeout=timeout)
+
+
+def rows(panel) -> list[int]:
+    model = panel.model
+    return [model.address(r) for r in range(model.rowCount())]
+
+
+def choose(combo, mode: Mode) -> None:
+    combo.setCurrentIndex(combo.findData(mode))
+
+
+def only_the_demo_mapping(window, demo) -> None:
+    """Select the area of the demo's rw page in the memory map (the kernel
+    may have merged it with a neighbour) and scan only that."""
+    window.vma_panel.select_address(demo.base)
+    [(start, end)] = window.vma_panel.selected_ranges()
+    assert start <= demo.base < end
+    window.scanner_panel.only_selected.setChecked(True)
+
+
+def test_first_scan_with_enter_finds_the_planted_value_and_opens_it(qtbot, window, demo):
+    attach_demo(qtbot, window, demo)
+    planted = demo.base + 0x100
+    demo.poke(planted, struct.pack("<i", 1234567891))
+    panel = window.scanner_panel
+    window.findChild(type(window.scanner_dock))      # the dock exists
+    qtbot.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier
+                   | Qt.KeyboardModifier.ShiftModifier)
+    assert window.scanner_dock.isVisible() and panel.value_edit.hasFocus()
+    assert panel.first_button.isEnabled() and not panel.next_button.isEnabled()
+    qtbot.keyClicks(panel.value_edit, "1234567891")
+    qtbot.keyClick(panel.value_edit, Qt.Key.Key_Return)       # default areas: writable private
+    wait_idle(qtbot, panel)
+    assert planted in rows(panel)
+    assert "match" in panel.message.text() and "done" in panel.progress.text()
+    assert "match" in panel.summary.text() and "i32" in panel.summary.text()
+    assert panel.next_button.isEnabled() and panel.first_button.text() == "New scan"
+    # Double-click the match: the hex editor opens its area with the cursor on it.
+    row = rows(panel).index(planted)
+    panel.table.scrollTo(panel.model.index(row, 0))
+    rect = panel.table.visualRect(panel.model.index(row, ADDRESS))
+    qtbot.mouseClick(panel.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.mouseDClick(panel.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    ws = window.workspace
+    assert ws.document.region.contains(planted) and ws.cursor.address == planted
+    assert window.editor.view.hasFocus()
+    wait_loaded(qtbot, ws.document)
+    assert ws.document.bytes_at(planted, 4) == struct.pack("<i", 1234567891)
+
+
+def test_next_scans_and_undo_narrow_with_the_buttons(qtbot, window, demo):
+    attach_demo(qtbot, window, demo)
+    panel = window.scanner_panel
+    spots = [demo.base + 0x100, demo.base + 0x200, demo.struct + 4]
+    for spot in spots:
+        demo.poke(spot, struct.pack("<i", 4242))
+    only_the_demo_mapping(window, demo)
+    panel.value_edit.setText("4242")
+    qtbot.mouseClick(panel.first_button, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, panel)
+    assert rows(panel) == spots
+    assert not panel.undo_button.isEnabled()
+    # The visible values are read and shown.
+    qtbot.waitUntil(lambda: panel.model.data(panel.model.index(0, VALUE)) == "4242",
+                    timeout=5000)
+    demo.poke(spots[0], struct.pack("<i", 4243))
+    qtbot.waitUntil(lambda: panel.model.data(panel.model.index(0, VALUE)) == "4243",
+                    timeout=5000)
+    choose(panel.next_mode, Mode.INCREASED)
+    assert "no value needed" in panel.value_edit.placeholderText()
+    assert panel.next_mode.isEnabled()
+    qtbot.mouseClick(panel.next_button, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, panel)
+    assert rows(panel) == spots[:1]
+    assert panel.undo_button.isEnabled()
+    qtbot.mouseClick(panel.undo_button, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, panel)
+    assert rows(panel) == spots and "back to step 1" in panel.message.text()
+    choose(panel.next_mode, Mode.EXACT)
+    panel.value_edit.setText("4242")
+    qtbot.keyClick(panel.value_edit, Qt.Key.Key_Return)       # Enter: the next scan now
+    wait_idle(qtbot, panel)
+    assert rows(panel) == spots[1:]
+    # Bad input is said inline, in red, and nothing runs.
+    panel.value_edit.setText("forty")
+    qtbot.mouseClick(panel.next_button, Qt.MouseButton.LeftButton)
+    assert "not a i32 value" in panel.message.text() and "b42318" in panel.message.styleSheet()
+    assert rows(panel) == spots[1:]
+
+
+def test_context_menu_adds_to_watch_and_copies(qtbot, window, demo):
+    attach_demo(qtbot, window, demo)
+    panel = window.scanner_panel
+    demo.poke(demo.base + 0x300, struct.pack("<h", -1234))
+    only_the_demo_mapping(window, demo)
+    panel.type_combo.setCurrentText("i16")
+    panel.value_edit.setText("-1234")
+    panel.start_first()
+    wait_idle(qtbot, panel)
+    assert rows(panel) == [demo.base + 0x300]
+    menu = panel.context_menu([0])
+    actions = {a.text().split("  ")[0]: a for a in menu.actions() if a.text()}
+    with qtbot.waitSignal(panel.add_to_watch) as signal:
+        actions["Add to watch list"].trigger()
+    assert signal.args == [demo.base + 0x300, "i16"]
+    actions["Copy address"].trigger()
+    assert QGuiApplication.clipboard().text() == f"{demo.base + 0x300:#x}"
+    shown = [a for a in menu.actions() if a.text().startswith("Show ")][0]
+    shown.trigger()
+    assert window.workspace.cursor.address == demo.base + 0x300
+    menu.deleteLater()
+
+
+def test_cancel_button_stops_the_scan(qtbot, window, demo, workspace):
+    attach_demo(qtbot, window, demo)
+    panel = window.scanner_panel
+    demo.map(64 << 20)
+    workspace.backend.thread.request_delay = 0.01     # every chunk takes 10 ms more
+    try:
+        choose(panel.first_mode, Mode.UNKNOWN)
+        panel.type_combo.setCurrentText("u8")
+        qtbot.mouseClick(panel.first_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: "/s" in panel.progress.text() and "found so far" in
+                        panel.message.text(), timeout=10000)
+        assert panel.cancel_button.isEnabled() and not panel.first_button.isEnabled()
+        qtbot.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)
+        wait_idle(qtbot, panel)
+    finally:
+        workspace.backend.thread.request_delay = 0
+    assert "cancelled" in panel.message.text() and panel.model.rowCount() == 0
+    assert panel.first_button.isEnabled() and not panel.cancel_button.isEnabled()
+
+
+def test_target_killed_mid_scan_leaves_a_working_window(qtbot, window, demo, workspace,
+                                                        tmp_path):
+    attach_demo(qtbot, window, demo)
+    panel = window.scanner_panel
+    demo.poke(demo.base + 0x40, struct.pack("<i", 5555))
+    only_the_demo_mapping(window, demo)
+    panel.value_edit.setText("5555")
+    panel.start_first()
+    wait_idle(qtbot, panel)
+    assert rows(panel) == [demo.base + 0x40]
+    panel.only_selected.setChecked(False)
+    panel.include_readonly.setChecked(True)
+    panel.include_file_backed.setChecked(True)
+    workspace.backend.thread.request_delay = 0.01
+    try:
+        panel.value_edit.setText("1")
+        panel.start_first()
+        job = panel.controller.job
+        qtbot.waitUntil(lambda: job.progress[0] > 0, timeout=10000)
+        demo.kill()
+        wait_idle(qtbot, panel)
+    finally:
+        workspace.backend.thread.request_delay = 0
+    assert "the target exited" in panel.message.text()
+    assert "b42318" in panel.message.styleSheet()
+    assert "exited" in window.state_label.text()
+    assert rows(panel) == [demo.base + 0x40]             # the last results stay
+    assert not panel.first_button.isEnabled() and not panel.next_button.isEnabled()
+    # The window keeps working: attach to another process and scan it.
+    child = spawn_child(tmp_path)
+    try:
+        task = window.attach(child.pid)
+        qtbot.waitUntil(task.done, timeout=10000)
+        assert task.result() and panel.model.rowCount() == 0
+        assert panel.first_button.isEnabled() and panel.first_button.text() == "First scan"
+        assert child.command(f"poke {child.scan + 8:x} {struct.pack('<i', 6543).hex()}") == "ok"
+        window.vma_panel.select_address(child.scan)
+        panel.only_selected.setChecked(True)
+        panel.value_edit.setText("6543")
+        panel.start_first()
+        wait_idle(qtbot, panel)
+        assert rows(panel) == [child.scan + 8]
+    finally:
+        child.kill()
