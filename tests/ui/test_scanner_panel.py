@@ -215,3 +215,24 @@ def test_target_killed_mid_scan_leaves_a_working_window(qtbot, window, demo, wor
         assert rows(panel) == [child.scan + 8]
     finally:
         child.kill()
+
+
+def test_a_match_sent_to_the_watch_list_shows_its_live_value(qtbot, window, demo):
+    from lainview.models.watch_model import VALUE as WATCH_VALUE
+    attach_demo(qtbot, window, demo)
+    planted = demo.base + 0x140
+    demo.poke(planted, struct.pack("<i", 777000111))
+    panel = window.scanner_panel
+    window.show_scanner()
+    qtbot.keyClicks(panel.value_edit, "777000111")
+    qtbot.keyClick(panel.value_edit, Qt.Key.Key_Return)
+    wait_idle(qtbot, panel)
+    assert planted in rows(panel)
+    panel.add_to_watch.emit(planted, "i32")          # what the context menu emits
+    watch = window.workspace.watch
+    (entry,) = watch.entries
+    assert entry.address == planted and window.watch_docks.watch_dock.isVisible()
+    qtbot.waitUntil(lambda: watch.data(watch.index(0, WATCH_VALUE)) == "777000111",
+                    timeout=10000)
+    demo.poke(planted, struct.pack("<i", 5))
+    qtbot.waitUntil(lambda: watch.data(watch.index(0, WATCH_VALUE)) == "5", timeout=10000)
