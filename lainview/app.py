@@ -84,7 +84,7 @@ async def _main(app, args: argparse.Namespace) -> int:
     code = 0
     try:
         if args.screenshot:
-            window.resize(1600, 920)
+            window.resize(1920, 1080)
         window.show()
         if args.demo:
             demo = DemoProcess()

@@ -6,7 +6,7 @@ that every cell state of the hex view shows on one screen:
 
 - page 0 (rw-): a byte pattern, then near its end a u64 counter that
   changes every 100 ms, a greeting string and a small struct
-  (``DemoStruct`` below);
+  (``DemoStruct`` below) whose ``position`` swings as a sine every tick;
 - page 1 (---): a guard page nobody can read (the hex view shows ``??``);
 - page 2 (r--): a read-only page with a message in it.
 
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ctypes
 import json
+import math
 import mmap
 import os
 import select
@@ -46,6 +47,7 @@ PATTERN_SIZE = 0xE00
 COUNTER_OFFSET = 0xF00
 STRING_OFFSET = 0xF20
 STRUCT_OFFSET = 0xF80
+POSITION_OFFSET = STRUCT_OFFSET + 16      # DemoStruct.position (f64)
 GUARD_OFFSET = PAGE
 READONLY_OFFSET = 2 * PAGE
 SIZE = 3 * PAGE
@@ -136,6 +138,9 @@ def main() -> int:
     while True:
         counter += 1
         region[COUNTER_OFFSET:COUNTER_OFFSET + 8] = struct.pack("<Q", counter)
+        # Something worth plotting: DemoStruct.position swings like a pendulum.
+        region[POSITION_OFFSET:POSITION_OFFSET + 8] = struct.pack(
+            "<d", 50.0 * math.sin(counter / 10.0))
         next_tick += 0.1
         timeout = max(0.0, next_tick - time.monotonic())
         if stdin_is_pipe:

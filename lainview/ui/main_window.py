@@ -405,7 +405,11 @@ class MainWindow(QMainWindow):
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
             self.restoreGeometry(geometry)
         else:
-            self.resize(1600, 920)
+            # A first start: most of the screen, up to 1920x1080.
+            screen = self.screen().availableGeometry() if self.screen() else None
+            width = min(1920, int(screen.width() * 0.92)) if screen else 1600
+            height = min(1080, int(screen.height() * 0.92)) if screen else 920
+            self.resize(width, height)
         if isinstance(state, QByteArray) and not state.isEmpty():
             self._state_restored = self.restoreState(state)
 
@@ -416,9 +420,18 @@ class MainWindow(QMainWindow):
         if not self._state_restored:
             # Dock sizes only take once the window has its size.
             self._state_restored = True
-            QTimer.singleShot(0, lambda: (self.resizeDocks(
-                [self.vma_dock, self.inspector_dock], [560, 340], Qt.Orientation.Horizontal),
-                self.resizeDocks([self.scanner_dock], [300], Qt.Orientation.Vertical)))
+            QTimer.singleShot(0, self._default_dock_sizes)
+
+    def _default_dock_sizes(self) -> None:
+        width = self.width()
+        self.resizeDocks([self.vma_dock, self.inspector_dock], [560, 340],
+                         Qt.Orientation.Horizontal)
+        self.resizeDocks([self.scanner_dock], [int(self.height() * 0.3)], Qt.Orientation.Vertical)
+        # Bottom row: scanner | watch list (tabbed with the journal) | plot.
+        self.resizeDocks([self.scanner_dock, self.watch_docks.watch_dock,
+                          self.watch_docks.plot_dock],
+                         [int(width * 0.40), int(width * 0.36), int(width * 0.24)],
+                         Qt.Orientation.Horizontal)
 
     def save_geometry(self) -> None:
         settings.set_value("window/geometry", self.saveGeometry())
