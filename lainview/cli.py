@@ -4,7 +4,8 @@
     lainview maps PID [--json]
     lainview read PID ADDR LEN [--raw]
     lainview write PID ADDR HEXBYTES
-    lainview journal [--pid PID] [--json]
+    lainview journal [--pid PID] [--json] [--export PATCH [--entries ID...]]
+    lainview apply PATCH [--pid PID] [--dry-run] [--force]
     lainview revert ENTRY... | --pid PID | --kernel [--force]
     lainview scan PID --type T (--value V | --range LO..HI | --unknown) [--session FILE]
     lainview scan --session FILE --next MODE [--value V]
@@ -25,6 +26,8 @@ from .argtypes import argtype, pid as pid_arg
 from .backend import scan
 from .backend.errors import InvalidInput, LainviewError
 from .backend.memory import ReadResult, parse_address, parse_hex_bytes, parse_size
+from .backend.patch import load_patch, patch_from_entries, save_patch
+from .backend.processes import matching_programs
 from .backend.service import BACKENDS, Backend
 from . import kcli
 
@@ -57,9 +60,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("address", type=argtype(parse_address), help="hex, with or without 0x")
     p.add_argument("hexbytes", type=argtype(parse_hex_bytes), help='e.g. "de ad be ef"')
 
-    p = sub.add_parser("journal", help="list journaled writes")
+    p = sub.add_parser("journal", help="list journaled writes, or export them as a patch")
     p.add_argument("--pid", type=pid_arg)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--export", metavar="PATCH",
+                   help="write the listed process writes (one program: use --pid or "
+                        "--entries) to a patch file for `lainview apply`")
+    p.add_argument("--entries", type=int, nargs="+", metavar="ID",
+                   help="with --export: only these entries")
+
+    p = sub.add_parser("apply", help="apply a patch file to a running process of its program")
+    p.add_argument("patch", metavar="PATCH")
+    p.add_argument("--pid", type=pid_arg,
+                   help="the process (default: the one running the patch's program)")
+    p.add_argument("--dry-run", action="store_true", help="check every write, write nothing")
+    p.add_argument("--force", action="store_true",
+                   help="write even where the bytes are not the patch's old bytes")
 
     p = sub.add_parser("revert", help="undo journaled writes, newest first")
     p.add_argument("entries", nargs="*", type=int, metavar="ENTRY")
@@ -181,6 +197,18 @@ def _cmd_write(backend: Backend, args) -> int:
 
 def _cmd_journal(backend: Backend, args) -> int:
     entries = backend.journal_entries(args.pid).result()
+    if args.entries:
+        missing = set(args.entries) - {e.id for e in entries}
+        if missing:
+            raise InvalidInput(f"no journal entry {min(missing)}"
+                               + (f" for process {args.pid}" if args.pid else ""))
+        entries = [e for e in entries if e.id in args.entries]
+    if args.export:
+        patch = patch_from_entries(entries)
+        save_patch(patch, args.export)
+        print(f"wrote {len(patch.writes)} writes to {patch.exe or 'the program'} "
+              f"into {args.export}")
+        return EXIT_OK
     if args.json:
         print(json.dumps([e.to_json() for e in entries], indent=1))
         return EXIT_OK
@@ -215,6 +243,36 @@ def _cmd_revert(backend: Backend, args) -> int:
         print(f"entry {o.entry_id}: {o.status}: {o.message}")
         failed |= o.status in ("conflict", "failed")
     return EXIT_ERROR if failed else EXIT_OK
+
+
+def _cmd_apply(backend: Backend, args) -> int:
+    patch = load_patch(args.patch)
+    pid = args.pid
+    if pid is None:
+        procs = backend.list_processes().result()
+        exact, loose = matching_programs(patch.exe, patch.cmdline, procs, {os.getpid()})
+        found = exact or loose
+        if len(found) != 1:
+            which = ", ".join(f"{p.pid} ({p.cmdline[:60]})" for p in found[:5])
+            raise InvalidInput(f"{len(found)} processes run {patch.exe}"
+                               + (f": {which}" if found else "")
+                               + "; choose one with --pid")
+        pid = found[0].pid
+    report = backend.apply_patch(patch, pid, force=args.force, dry_run=args.dry_run,
+                                 backend=args.backend).result()
+    for o in report.outcomes:
+        where = f"{o.address:#x}" if o.address is not None else "-"
+        extra = f" (journal entry {o.journal_id})" if o.journal_id else ""
+        print(f"{o.location} @ {where}: {o.action}{': ' + o.message if o.message else ''}{extra}")
+    if args.dry_run:
+        return EXIT_OK if all(o.action in ("would write", "already")
+                              for o in report.outcomes) else EXIT_ERROR
+    if not report.applied:
+        print(f"lainview apply: nothing written to process {pid}"
+              if not any(o.action == "written" for o in report.outcomes)
+              else f"lainview apply: process {pid} was patched only in part", file=sys.stderr)
+        return EXIT_ERROR
+    return EXIT_OK
 
 
 def _scan_areas(args) -> "scan.AreaFilter":
@@ -310,6 +368,7 @@ def _format_value(state, result) -> str:
 
 COMMANDS = {"ps": _cmd_ps, "maps": _cmd_maps, "read": _cmd_read, "write": _cmd_write,
             "journal": _cmd_journal, "revert": _cmd_revert, "scan": _cmd_scan,
+            "apply": _cmd_apply,
             **kcli.KCOMMANDS}
 
 

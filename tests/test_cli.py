@@ -144,3 +144,43 @@ def test_scan_first_and_next_across_invocations(child, tmp_path):
 def test_scan_bad_input(child, args, message):
     out = lainview(*[a.format(pid=child.pid) for a in args])
     assert out.returncode == 1 and message in out.stderr
+
+
+def test_journal_export_and_apply_to_a_new_run(tmp_path):
+    from tests.conftest import spawn_child
+    first = spawn_child(tmp_path)
+    try:
+        assert lainview("write", first.pid, hex(first.spaced), "50 41 54 43 48").returncode == 0
+        patch = tmp_path / "fix.json"
+        out = lainview("journal", "--pid", first.pid, "--export", patch)
+        assert out.returncode == 0 and "wrote 1 writes" in out.stdout, out.stderr
+    finally:
+        first.kill()
+    second = spawn_child(tmp_path)
+    try:
+        out = lainview("apply", patch, "--dry-run")
+        assert out.returncode == 0 and "would write" in out.stdout, out.stderr
+        assert second.peek(second.spaced, 5) == b"SPACE"
+        out = lainview("apply", patch)            # finds the one process of the program
+        assert out.returncode == 0, out.stderr
+        assert f"@ {second.spaced:#x}: written" in out.stdout
+        assert second.peek(second.spaced, 5) == b"PATCH"
+        out = lainview("apply", patch, "--pid", second.pid)
+        assert out.returncode == 0 and "already" in out.stdout
+    finally:
+        second.kill()
+
+
+def test_apply_refuses_a_malformed_patch_and_an_ambiguous_target(child, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "lainview-patch", "version": 1}')
+    out = lainview("apply", bad, "--pid", child.pid)
+    assert out.returncode == 1 and "must name the executable" in out.stderr
+    patch = tmp_path / "p.json"
+    patch.write_text(json.dumps({
+        "format": "lainview-patch", "version": 1,
+        "program": {"exe": "/no/such/program", "cmdline": []},
+        "writes": [{"location": {"kind": "absolute", "name": "", "offset": 4096},
+                    "old": "00", "new": "01"}]}))
+    out = lainview("apply", patch)
+    assert out.returncode == 1 and "0 processes run /no/such/program" in out.stderr

@@ -39,6 +39,7 @@ class JournalEntry:
     old: bytes
     new: bytes
     reverts: int | None = None
+    location: dict | None = None     # where the bytes are, ASLR-proof (locations.py)
     status: str | None = None
     written: int | None = None
     error: str | None = None
@@ -62,7 +63,7 @@ class JournalEntry:
     def to_json(self) -> dict:
         return {"id": self.id, "time": self.time, "target": self.target,
                 "address": self.address, "old": self.old.hex(), "new": self.new.hex(),
-                "reverts": self.reverts, "status": self.status, "written": self.written,
+                "reverts": self.reverts, "location": self.location, "status": self.status, "written": self.written,
                 "error": self.error}
 
 
@@ -120,12 +121,16 @@ class Journal:
         return 0
 
     def record_intent(self, *, target: dict, address: int | None, old: bytes, new: bytes,
-                      reverts: int | None = None) -> int:
+                      reverts: int | None = None, location: dict | None = None) -> int:
         """Append and fsync the intent of a write; returns its id. Raises
-        JournalError, in which case the write must not be made."""
-        return self._append({"type": "intent", "id": 0, "time": time.time(), "target": target,
-                             "address": address, "old": old.hex(), "new": new.hex(),
-                             "reverts": reverts}, assign_id=True)
+        JournalError, in which case the write must not be made. ``location``
+        says where the bytes are in a form a later run can resolve (for
+        patches)."""
+        record = {"type": "intent", "id": 0, "time": time.time(), "target": target,
+                  "address": address, "old": old.hex(), "new": new.hex(), "reverts": reverts}
+        if location is not None:
+            record["location"] = location
+        return self._append(record, assign_id=True)
 
     def record_outcome(self, entry_id: int, status: str, written: int,
                        error: str | None = None) -> None:
@@ -159,7 +164,8 @@ class Journal:
             entry = JournalEntry(
                 id=entry_id, time=rec["time"], target=rec["target"], address=rec["address"],
                 old=bytes.fromhex(rec["old"]), new=bytes.fromhex(rec["new"]),
-                reverts=rec.get("reverts"), status=outcome.get("status"),
+                reverts=rec.get("reverts"), location=rec.get("location"),
+                status=outcome.get("status"),
                 written=outcome.get("written"), error=outcome.get("error"))
             if pid is None or entry.pid == pid:
                 out.append(entry)

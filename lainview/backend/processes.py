@@ -106,3 +106,36 @@ def _safe(getter):
         return getter()
     except (psutil.AccessDenied, psutil.ZombieProcess, psutil.NoSuchProcess):
         return None
+
+
+def _exe(path: str) -> str:
+    return path.removesuffix(" (deleted)")
+
+
+def _first_argument(argv: list[str]) -> str | None:
+    """The first argument that is not an option: the script of an
+    interpreter (``python game.py``, ``python -m game``), or the first
+    operand of a program."""
+    return next((a for a in argv[1:] if not a.startswith("-")), None)
+
+
+def matching_programs(exe: str, cmdline: list[str] | tuple[str, ...],
+                      processes: list[ProcessInfo], exclude=frozenset()
+                      ) -> tuple[list[ProcessInfo], list[ProcessInfo]]:
+    """(exact, loose): processes running ``exe`` with the same command line,
+    and those running it with the same first argument (the same script, for
+    an interpreter) but other options. Processes we cannot attach to, and
+    ``exclude`` (ourselves), are left out."""
+    wanted = " ".join(cmdline)
+    first = _first_argument(list(cmdline))
+    exact, loose = [], []
+    for info in processes:
+        if info.pid in exclude or not info.attachable or not info.exe:
+            continue
+        if _exe(info.exe) != _exe(exe):
+            continue
+        if info.cmdline == wanted:
+            exact.append(info)
+        elif _first_argument(info.cmdline.split(" ")) == first:
+            loose.append(info)
+    return exact, loose

@@ -21,7 +21,9 @@ from .errors import (DeviceUnavailable, InvalidInput, JournalError, LainviewErro
                      TargetExited)
 from .journal import Journal, JournalEntry, revert_plan
 from .lainmemu import LainmemuSession
+from .locations import locate
 from .memory import AttachInfo, Hole, MemoryArea, ReadResult, WriteResult
+from .patch import Patch, plan as plan_patch
 from .processes import ProcessInfo, list_processes, process_identity, start_ticks
 from .procfs import ProcfsSession
 from .session import ProcessSession
@@ -71,6 +73,24 @@ class RevertOutcome:
     status: str        # "reverted", "already", "conflict", "gone", "failed"
     message: str
     new_entry_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyOutcome:
+    """What applying one write of a patch did (or would do, or why not)."""
+
+    location: str
+    address: int | None
+    action: str        # "written", "already", "would write", "conflict", "unresolved", ...
+    message: str = ""
+    journal_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyReport:
+    pid: int
+    applied: bool                    # False: nothing was written (see the outcomes)
+    outcomes: tuple[ApplyOutcome, ...]
 
 
 # A consumer of bulk data, called on the backend thread for every chunk:
@@ -233,9 +253,12 @@ class Backend:
     # -- writes and the journal -------------------------------------------------------------
     def _journaled_write(self, session: ProcessSession, identity: dict, address: int,
                          data: bytes, reverts: int | None = None) -> WriteResult:
-        def before(_session, addr, old, new):
+        def before(session, addr, old, new):
+            # The map was read just now (for the old bytes): say where the
+            # bytes are in a way a later run can find, for patch files.
+            where = locate(addr, session.areas(refresh=False)).to_json()
             return self.journal.record_intent(target=identity, address=addr, old=old, new=new,
-                                              reverts=reverts)
+                                              reverts=reverts, location=where)
 
         def after(entry_id, status, written, exc):
             try:
@@ -298,6 +321,51 @@ class Backend:
         except LainviewError as exc:
             status = "gone" if exc.errno == _errno.ESRCH else "failed"
             return RevertOutcome(entry.id, status, str(exc))
+
+    # -- patches -------------------------------------------------------------------------------
+    def apply_patch(self, patch: Patch, pid: int, *, force: bool = False, dry_run: bool = False,
+                    backend: str = "auto") -> BackendFuture:
+        """Future[ApplyReport]: apply a patch to process ``pid``. Every write
+        is checked first; if any location does not resolve, or (without
+        ``force``) any target bytes are neither the old nor the new ones,
+        nothing is written."""
+        return self.thread.submit(self._apply_patch, patch, pid, force, dry_run, backend)
+
+    def _apply_patch(self, patch: Patch, pid: int, force: bool, dry_run: bool,
+                     backend: str) -> ApplyReport:
+        session, _ = open_session(pid, backend, root=self.device_root)
+        try:
+            planned = plan_patch(patch, session.areas(refresh=True), session.read)
+            blocked = [p for p in planned if p.action in ("unresolved", "unreadable")
+                       or (p.action == "conflict" and not force)]
+            if blocked or dry_run:
+                return ApplyReport(pid, False, tuple(
+                    ApplyOutcome(p.write.location.text, p.address,
+                                 "would write" if p.action == "write" and dry_run else p.action,
+                                 p.detail or ("not written: other writes of the patch cannot "
+                                              "be applied" if blocked else ""))
+                    for p in planned))
+            identity = {"kind": "process", **process_identity(pid)}
+            outcomes = []
+            for p in planned:
+                text = p.write.location.text
+                if p.action == "already":
+                    outcomes.append(ApplyOutcome(text, p.address, "already", p.detail))
+                    continue
+                try:
+                    result = self._journaled_write(session, identity, p.address, p.write.new)
+                except LainviewError as exc:
+                    outcomes.append(ApplyOutcome(text, p.address, "failed", str(exc)))
+                    rest = planned[len(outcomes):]
+                    outcomes += [ApplyOutcome(q.write.location.text, q.address, "not written",
+                                              "stopped after the failure above") for q in rest]
+                    return ApplyReport(pid, False, tuple(outcomes))
+                outcomes.append(ApplyOutcome(text, p.address, "written",
+                                             f"{p.current.hex()} -> {result.new.hex()}",
+                                             result.journal_id))
+            return ApplyReport(pid, True, tuple(outcomes))
+        finally:
+            session.close()
 
     # -- lifetime ---------------------------------------------------------------------------------
     def shutdown(self) -> None:

@@ -19,6 +19,7 @@ from PySide6.QtCore import (QAbstractTableModel, QModelIndex, QObject, QPersiste
 from PySide6.QtGui import QColor
 
 from lainview.backend.errors import LainviewError
+from lainview.backend.patch import patch_from_entries, save_patch
 from lainview.backend.journal import JournalEntry
 from lainview.backend.service import Backend, RevertOutcome
 
@@ -178,6 +179,29 @@ class JournalModel(QAbstractTableModel):
         self.reverted.emit(outcomes)
         self.reload()
         return outcomes
+
+    # -- exporting -----------------------------------------------------------------------------------
+    def exportable_for_target(self, key: tuple) -> list[JournalEntry]:
+        return [e for e in self.entries if target_key(e) == key and e.kind == "process"]
+
+    def export_patch(self, entries: list[JournalEntry], path: str) -> asyncio.Task:
+        """Write these process writes as a patch file for ``lainview apply``
+        (the file is written on the backend thread)."""
+        return self._spawn(self._export(entries, path))
+
+    async def _export(self, entries: list[JournalEntry], path: str):
+        try:
+            patch = patch_from_entries(entries)
+            await asyncio.wrap_future(self.backend.thread.submit(save_patch, patch, path))
+        except LainviewError as exc:
+            self.status.emit(f"export: {exc}")
+            return None
+        except OSError as exc:
+            self.status.emit(f"export: cannot write {path}: {exc.strerror}")
+            return None
+        self.status.emit(f"exported {len(patch.writes)} writes to {path}; apply them to a later "
+                         f"run with: lainview apply {path}")
+        return patch
 
     def _kernel(self):
         if self.kernel is None:

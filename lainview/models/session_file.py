@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass, field
 
 from lainview.backend.errors import InvalidInput
-from lainview.backend.processes import ProcessInfo
+from lainview.backend.processes import ProcessInfo, matching_programs
 
 FORMAT = "lainview-session"
 VERSION = 1
@@ -132,37 +132,12 @@ def read_session(path: str | os.PathLike) -> SessionData:
         raise InvalidInput(f"{path}: {exc.message}") from None
 
 
-def _exe(path: str) -> str:
-    return path.removesuffix(" (deleted)")
-
-
-def _first_argument(argv: list[str]) -> str | None:
-    """The first argument that is not an option: the script of an
-    interpreter (``python game.py``, ``python -m game``), or the first
-    operand of a program."""
-    return next((a for a in argv[1:] if not a.startswith("-")), None)
-
-
 def matching_processes(data: SessionData, processes: list[ProcessInfo],
                        exclude: set[int] = frozenset()) -> tuple[list[ProcessInfo],
                                                                 list[ProcessInfo]]:
-    """(exact, loose): processes running the session's executable with the
-    same command line, and those running it with the same first argument
-    (the same script, for an interpreter) but other options. Processes we
-    cannot attach to, and ``exclude`` (ourselves), are left out."""
-    wanted = " ".join(data.cmdline)
-    first = _first_argument(data.cmdline)
-    exact, loose = [], []
-    for info in processes:
-        if info.pid in exclude or not info.attachable or not info.exe:
-            continue
-        if _exe(info.exe) != _exe(data.exe):
-            continue
-        if info.cmdline == wanted:
-            exact.append(info)
-        elif _first_argument(info.cmdline.split(" ")) == first:
-            loose.append(info)
-    return exact, loose
+    """(exact, loose) processes running the session's program; see
+    :func:`lainview.backend.processes.matching_programs`."""
+    return matching_programs(data.exe, data.cmdline, processes, exclude)
 
 
 __all__ = ["SessionData", "read_session", "write_session", "matching_processes", "FORMAT",

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QHeaderView,
-                               QLabel, QPushButton, QTableView, QVBoxLayout, QWidget)
+                               QFileDialog, QLabel, QPushButton, QTableView, QVBoxLayout,
+                               QWidget)
 
 from lainview.backend.service import RevertOutcome
 from lainview.models.journal_model import (ENTRY_ROLE, ID, NEW, OLD, OUTCOME, SORT_ROLE, TARGET,
@@ -51,6 +52,10 @@ class JournalPanel(QWidget):
         self.revert_all = QPushButton("Revert all for target")
         self.revert_all.setToolTip("revert every write to the selected entry's target, "
                                    "newest first")
+        self.export_button = QPushButton("Export patch…")
+        self.export_button.setToolTip("save the selected writes (or all of the target's) as a "
+                                      "patch file that `lainview apply` re-applies to a later "
+                                      "run of the program, found by module+offset")
         self.force = QCheckBox("force")
         self.force.setToolTip("revert even where the memory changed since the write")
         self.table = QTableView()
@@ -92,6 +97,7 @@ class JournalPanel(QWidget):
         top.addWidget(self.force)
         top.addWidget(self.revert_button)
         top.addWidget(self.revert_all)
+        top.addWidget(self.export_button)
         column = QVBoxLayout(self)
         column.setContentsMargins(4, 4, 4, 4)
         column.setSpacing(4)
@@ -102,6 +108,7 @@ class JournalPanel(QWidget):
 
         self.revert_button.clicked.connect(self.revert_selected)
         self.revert_all.clicked.connect(self.revert_target)
+        self.export_button.clicked.connect(self.export_patch)
         self.targets.currentIndexChanged.connect(
             lambda _i: self.proxy.set_target(self.targets.currentData()))
         self.table.selectionModel().selectionChanged.connect(self._update_buttons)
@@ -129,6 +136,19 @@ class JournalPanel(QWidget):
         if key is None:
             return None
         return self.model.revert_target(key, force=self.force.isChecked())
+
+    def export_patch(self):
+        entries = [e for e in self.selected_entries() if e.kind == "process"]
+        if not entries:
+            key = self.targets.currentData()
+            entries = self.model.exportable_for_target(key) if key is not None else []
+        if not entries:
+            self.results.setText("Select process writes (or a target) to export.")
+            self.results.show()
+            return None
+        path, _ = QFileDialog.getSaveFileName(self, "Export patch", "patch.lainview-patch.json",
+                                              "lainview patches (*.json)")
+        return self.model.export_patch(entries, path) if path else None
 
     def show_outcomes(self, outcomes: list[RevertOutcome]) -> None:
         if not outcomes:

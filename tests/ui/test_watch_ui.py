@@ -196,3 +196,38 @@ def test_session_from_the_command_line(tmp_path, demo):
                           text=True, timeout=90)
     assert proc.returncode == 0, proc.stderr
     assert QImage(str(shot)).width() >= 1200
+
+
+def test_journal_dock_exports_a_patch_that_applies_to_a_new_run(qtbot, window, tmp_path,
+                                                                  monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+    from lainview.backend.patch import load_patch
+    from tests.conftest import spawn_child
+    ws = window.workspace
+    first = spawn_child(tmp_path)
+    second = None
+    try:
+        attach(qtbot, ws, first.pid)
+        window.watch_docks.journal_dock.raise_()
+        entry = ws.watch.add_address(first.spaced, "bytes", length=6)
+        qtbot.waitUntil(lambda: entry.data is not None, timeout=10000)
+        ws.watch.write_text(entry, "50 41 54 43 48 21")
+        panel = window.watch_docks.journal_panel
+        qtbot.waitUntil(lambda: panel.proxy.rowCount() == 1, timeout=10000)
+        panel.table.selectRow(0)
+        out = tmp_path / "fix.json"
+        monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                            staticmethod(lambda *a, **k: (str(out), "")))
+        panel.export_button.click()
+        qtbot.waitUntil(out.exists, timeout=10000)
+        first.kill()
+        patch = load_patch(out)
+        assert [w.new for w in patch.writes] == [b"PATCH!"]
+        assert patch.writes[0].location.kind == "module"
+        second = spawn_child(tmp_path)
+        report = ws.backend.apply_patch(patch, second.pid).result(10)
+        assert report.applied and second.peek(second.spaced, 6) == b"PATCH!"
+    finally:
+        first.kill()
+        if second is not None:
+            second.kill()

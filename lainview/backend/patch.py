@@ -1,0 +1,187 @@
+"""Patch files: journaled writes to one program, said as ASLR-proof
+locations, to be applied again to a later process of the same program.
+
+    {"format": "lainview-patch", "version": 1,
+     "program": {"exe": "/usr/bin/game", "cmdline": ["game", "-w"]},
+     "writes": [{"location": {"kind": "module", "name": "/usr/bin/game",
+                              "offset": 8000}, "old": "64000000", "new": "e7030000",
+                 "journal_id": 12}]}
+
+Applying is all or nothing up to the first write: every location must
+resolve and every target byte must hold the old (or already the new) value
+before anything is written; otherwise nothing is written and each problem is
+reported. Pure functions here; the writes themselves go through the backend
+(``Backend.apply_patch``), journaled like any other.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+
+from .errors import InvalidInput
+from .journal import JournalEntry
+from .locations import Location, resolve
+from .memory import MemoryArea
+
+FORMAT = "lainview-patch"
+VERSION = 1
+MAX_BYTES = 16 << 20
+MAX_WRITE = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class PatchWrite:
+    location: Location
+    old: bytes
+    new: bytes
+    journal_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Patch:
+    exe: str
+    cmdline: tuple[str, ...]
+    writes: tuple[PatchWrite, ...]
+
+    def to_json(self) -> dict:
+        return {"format": FORMAT, "version": VERSION,
+                "program": {"exe": self.exe, "cmdline": list(self.cmdline)},
+                "writes": [{"location": w.location.to_json(), "old": w.old.hex(),
+                            "new": w.new.hex(), "journal_id": w.journal_id}
+                           for w in self.writes]}
+
+
+def patch_from_entries(entries: list[JournalEntry]) -> Patch:
+    """A patch of these process writes, oldest first. They must all be to
+    one program. Failed writes and reverted ones are left out (a revert
+    cancels the write it undid). Raises InvalidInput."""
+    entries = [e for e in entries if e.kind == "process"]
+    if not entries:
+        raise InvalidInput("no process writes to export")
+    programs = {e.target.get("exe") for e in entries}
+    if len(programs) != 1:
+        raise InvalidInput("a patch holds writes to one program; these are to "
+                           f"{len(programs)}: {', '.join(sorted(p or '?' for p in programs))}")
+    reverted = {e.reverts for e in entries if e.reverts is not None}
+    writes = []
+    for e in sorted(entries, key=lambda e: e.id):
+        if e.status == "failed" or e.reverts is not None or e.id in reverted:
+            continue
+        location = Location.from_json(e.location) if e.location else Location.absolute(e.address)
+        writes.append(PatchWrite(location, e.old, e.new, e.id))
+    if not writes:
+        raise InvalidInput("nothing to export: every selected write failed or was reverted")
+    first = entries[0].target
+    return Patch(exe=first.get("exe") or "", cmdline=tuple(first.get("cmdline") or ()),
+                 writes=tuple(writes))
+
+
+def save_patch(patch: Patch, path: str | os.PathLike) -> None:
+    """Write atomically (a crash leaves the old file or the new one)."""
+    path = os.fspath(path)
+    tmp = f"{path}.tmp{os.getpid()}"
+    with open(tmp, "w") as f:
+        json.dump(patch.to_json(), f, indent=1)
+        f.write("\n")
+    os.replace(tmp, path)
+
+
+def load_patch(path: str | os.PathLike) -> Patch:
+    """Read and check a whole patch file. Raises InvalidInput naming the
+    first problem; nothing is applied from a file that fails here."""
+    path = os.fspath(path)
+    try:
+        size = os.path.getsize(path)
+        if size > MAX_BYTES:
+            raise InvalidInput(f"{path} is {size} bytes: too large for a patch file")
+        with open(path, "rb") as f:
+            raw = json.loads(f.read())
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {path}: {os.strerror(exc.errno)}") from None
+    except ValueError as exc:
+        raise InvalidInput(f"{path} is not JSON: {exc}") from None
+    return parse_patch(raw, path)
+
+
+def parse_patch(raw, where: str = "the patch") -> Patch:
+    if not isinstance(raw, dict) or raw.get("format") != FORMAT:
+        raise InvalidInput(f"{where} is not a lainview patch (no \"format\": \"{FORMAT}\")")
+    if raw.get("version") != VERSION:
+        raise InvalidInput(f"{where} has version {raw.get('version')!r}; this lainview reads "
+                           f"version {VERSION}")
+    program = raw.get("program")
+    if not isinstance(program, dict) or not isinstance(program.get("exe"), str):
+        raise InvalidInput(f"{where}: \"program\" must name the executable (\"exe\")")
+    cmdline = program.get("cmdline", [])
+    if not isinstance(cmdline, list) or not all(isinstance(a, str) for a in cmdline):
+        raise InvalidInput(f"{where}: \"cmdline\" must be a list of strings")
+    items = raw.get("writes")
+    if not isinstance(items, list) or not items:
+        raise InvalidInput(f"{where}: \"writes\" must be a non-empty list")
+    writes = []
+    for i, item in enumerate(items, 1):
+        if not isinstance(item, dict):
+            raise InvalidInput(f"{where}: write {i} is not an object")
+        try:
+            location = Location.from_json(item.get("location"))
+            old, new = _hex(item.get("old")), _hex(item.get("new"))
+        except InvalidInput as exc:
+            raise InvalidInput(f"{where}: write {i}: {exc.message}") from None
+        if location.kind == "kernel":
+            raise InvalidInput(f"{where}: write {i} is to the kernel; patches are for processes")
+        if not new or len(old) != len(new) or len(new) > MAX_WRITE:
+            raise InvalidInput(f"{where}: write {i}: \"old\" and \"new\" must be the same "
+                               f"length, 1 to {MAX_WRITE} bytes")
+        journal_id = item.get("journal_id")
+        writes.append(PatchWrite(location, old, new,
+                                 journal_id if isinstance(journal_id, int) else None))
+    return Patch(program["exe"], tuple(cmdline), tuple(writes))
+
+
+def _hex(value) -> bytes:
+    if not isinstance(value, str):
+        raise InvalidInput("bytes must be a hex string")
+    try:
+        return bytes.fromhex(value)
+    except ValueError:
+        raise InvalidInput(f"malformed hex {value[:40]!r}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedWrite:
+    """One write of a patch against one process: where, and what to do."""
+
+    write: PatchWrite
+    address: int | None
+    action: str          # "write", "already", "conflict", "unresolved", "unreadable"
+    detail: str = ""
+    current: bytes | None = None
+
+
+def plan(patch: Patch, areas: list[MemoryArea], read) -> list[PlannedWrite]:
+    """Resolve every write against this map and compare the bytes there
+    (``read(address, size) -> ReadResult``). Nothing is written."""
+    out = []
+    for w in patch.writes:
+        found = resolve(w.location, areas, len(w.new))
+        if not found.resolved:
+            out.append(PlannedWrite(w, None, "unresolved", found.reason))
+            continue
+        result = read(found.address, len(w.new))
+        if not result.complete:
+            hole = result.holes[0]
+            out.append(PlannedWrite(w, found.address, "unreadable",
+                                    f"{hole.reason} at {hole.address:#x}"))
+            continue
+        current = result.data
+        if current == w.new:
+            out.append(PlannedWrite(w, found.address, "already", "already patched", current))
+        elif current == w.old:
+            out.append(PlannedWrite(w, found.address, "write", "", current))
+        else:
+            out.append(PlannedWrite(w, found.address, "conflict",
+                                    f"holds {current.hex()}, the patch expects {w.old.hex()}",
+                                    current))
+    return out
