@@ -237,17 +237,19 @@ def values_at(buf: np.ndarray, scan_type: ScanType, align: int, count: int) -> n
 
 
 def find_values(buf: np.ndarray, scan_type: ScanType, align: int, count: int,
-                cond: Condition) -> tuple[np.ndarray, np.ndarray]:
+                cond: Condition, scratch: np.ndarray | None = None
+                ) -> tuple[np.ndarray, np.ndarray]:
     """Position indices (ascending) among ``count`` positions 0, align, ...
     whose value satisfies a first-scan ``cond``, and those values.
 
     When positions overlap (align smaller than the type), the buffer is
     viewed once per phase with the type's own stride, which numpy compares
-    twice as fast as one overlapping view."""
+    twice as fast as one overlapping view. ``scratch``, a reused bool
+    buffer of at least ``count``, spares an allocation per chunk."""
     size = scan_type.size
     if align >= size or size % align or count <= 0:
         values = values_at(buf, scan_type, align, count)
-        idx = np.flatnonzero(evaluate(values, cond))
+        idx = _hits(values, cond, scratch)
         return idx, values[idx]
     phases = size // align
     found_idx, found_val = [], []
@@ -255,12 +257,23 @@ def find_values(buf: np.ndarray, scan_type: ScanType, align: int, count: int,
         n = (count - phase + phases - 1) // phases
         view = np.ndarray((n,), dtype=scan_type.dtype, buffer=buf, offset=phase * align,
                           strides=(size,))
-        hit = np.flatnonzero(evaluate(view, cond))
+        hit = _hits(view, cond, scratch)
         found_idx.append(hit * phases + phase)
         found_val.append(view[hit])
     idx = np.concatenate(found_idx)
     order = np.argsort(idx, kind="stable")
     return idx[order], np.concatenate(found_val)[order]
+
+
+def _hits(values: np.ndarray, cond: Condition, scratch: np.ndarray | None) -> np.ndarray:
+    """Indices of ``values`` satisfying a first-scan ``cond``. The common
+    case, an exact integer, compares into ``scratch`` and skips the index
+    search when nothing matched (most chunks)."""
+    if scratch is not None and cond.mode is Mode.EXACT and values.dtype.kind in "iu":
+        mask = scratch[:len(values)]
+        np.equal(values, values.dtype.type(cond.value), out=mask)
+        return np.flatnonzero(mask) if mask.any() else np.empty(0, dtype=np.intp)
+    return np.flatnonzero(evaluate(values, cond))
 
 
 def evaluate(cur: np.ndarray, cond: Condition, prev: np.ndarray | None = None) -> np.ndarray:
@@ -576,6 +589,7 @@ def _first_scan(session, scan_type, cond, chosen, align, item, limits, workdir, 
                       step=1, condition=cond.describe())
     buf = np.empty(limits.chunk + item, dtype=np.uint8)
     view = memoryview(buf)
+    scratch = np.empty(limits.chunk // align + 1, dtype=bool)
     done = 0
     for area in chosen:
         region = RegionMatches(start=area.start, size=area.size)
@@ -608,7 +622,7 @@ def _first_scan(session, scan_type, cond, chosen, align, item, limits, workdir, 
                 vals.append(chunk[found[:, None] + np.arange(item)])
                 live.found += len(found)
             else:
-                idx, found = find_values(chunk, scan_type, align, n_pos, cond)
+                idx, found = find_values(chunk, scan_type, align, n_pos, cond, scratch)
                 if ok is not None:
                     keep = ok[idx]
                     idx, found = idx[keep], found[keep]
