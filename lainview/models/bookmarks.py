@@ -16,6 +16,7 @@ from lainview.backend.errors import InvalidInput
 from lainview.backend.locations import Location, locate, parse_location, resolve
 
 from .session import TargetSession
+from .session_file import parse_items
 
 NAME, LOCATION, ADDRESS, COMMENT = range(4)
 HEADERS = ("Name", "Location", "Address", "Comment")
@@ -107,15 +108,7 @@ class BookmarkModel(QAbstractTableModel):
 
     @staticmethod
     def parse_json(raw) -> list[Bookmark]:
-        if not isinstance(raw, list):
-            raise InvalidInput("the bookmarks must be a list")
-        out = []
-        for n, item in enumerate(raw, 1):
-            try:
-                out.append(Bookmark.from_json(item))
-            except InvalidInput as exc:
-                raise InvalidInput(f"bookmark {n}: {exc.message}") from None
-        return out
+        return parse_items(raw, "the bookmarks", "bookmark", Bookmark.from_json)
 
     def replace(self, bookmarks: list[Bookmark]) -> None:
         self.beginResetModel()

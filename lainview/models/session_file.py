@@ -88,6 +88,21 @@ class SessionData:
         return self.name or os.path.basename(self.exe)
 
 
+def parse_items(raw, what: str, item: str, from_json) -> list:
+    """A list section of a session file (``what``: "the watch list"), each
+    element through ``from_json``; InvalidInput naming the first bad one
+    ("watch entry 3: …"), in which case none is used."""
+    if not isinstance(raw, list):
+        raise InvalidInput(f"{what} must be a list")
+    out = []
+    for n, element in enumerate(raw, 1):
+        try:
+            out.append(from_json(element))
+        except InvalidInput as exc:
+            raise InvalidInput(f"{item} {n}: {exc.message}") from None
+    return out
+
+
 def write_session(path: str | os.PathLike, data: SessionData) -> None:
     """Write atomically (a temporary file renamed over the old one).
     Raises InvalidInput with the reason when the file cannot be written."""
@@ -140,5 +155,5 @@ def matching_processes(data: SessionData, processes: list[ProcessInfo],
     return matching_programs(data.exe, data.cmdline, processes, exclude)
 
 
-__all__ = ["SessionData", "read_session", "write_session", "matching_processes", "FORMAT",
+__all__ = ["SessionData", "parse_items", "read_session", "write_session", "matching_processes", "FORMAT",
            "VERSION", "SUFFIX"]

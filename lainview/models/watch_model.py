@@ -34,6 +34,7 @@ from lainview.backend.memory import ReadResult
 
 from .history import SampleHistory
 from .session import TargetSession, TargetState
+from .session_file import parse_items
 from .watch_values import DISPLAY_FORMATS, ValueType
 
 FREEZE, LABEL, ADDRESS, TYPE, VALUE, PLOT = range(6)
@@ -251,15 +252,7 @@ class WatchModel(QAbstractTableModel):
     @staticmethod
     def parse_json(raw) -> list[WatchEntry]:
         """Entries from a session file; InvalidInput on any bad one (none are used then)."""
-        if not isinstance(raw, list):
-            raise InvalidInput("the watch list must be a list")
-        out = []
-        for n, item in enumerate(raw, 1):
-            try:
-                out.append(WatchEntry.from_json(item))
-            except InvalidInput as exc:
-                raise InvalidInput(f"watch entry {n}: {exc.message}") from None
-        return out
+        return parse_items(raw, "the watch list", "watch entry", WatchEntry.from_json)
 
     def replace_entries(self, entries: list[WatchEntry]) -> None:
         """Swap in a loaded watch list. Saved freezes come back unfrozen
