@@ -443,3 +443,22 @@ def test_app_kernel_flags():
     args = parse_args(["--kernel", "--kmem", "/dev/x", "--ksource", "kmem", "--image", "a"])
     assert (args.kernel, args.kmem, args.ksource, args.image) == (True, "/dev/x", "kmem", ["a"])
     assert parse_args([]).kernel is False
+
+
+# -- the real kmem device (runs in the VM harness, where lainko is loaded) -----------------------
+
+@pytest.mark.device
+@pytest.mark.skipif(not os.path.exists("/dev/lainkmem") or os.geteuid() != 0,
+                    reason="needs the real /dev/lainkmem (root): tests/vm/run.sh loads lainko")
+def test_real_kmem_device_shows_init_uts_ns(qtbot, open_browser):
+    import platform
+    browser = open_browser(source="kmem")
+    ws = browser.workspace
+    assert ws.info.source == "kmem" and ws.info.writable
+    select(qtbot, browser, "init_uts_ns")
+    wait_value(qtbot, browser)
+    assert not ws.value.error, ws.value.error
+    start = ws.document.region.start
+    data = ws.document.bytes_at(start, ws.value.size)
+    assert data is not None and platform.release().encode() in data
+    assert "via kmem READKSYM" in browser.value.details.text()
