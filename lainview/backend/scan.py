@@ -599,6 +599,15 @@ def _first_scan(session, scan_type, cond, chosen, align, item, limits, workdir, 
     buf = np.empty(limits.chunk + item, dtype=np.uint8)
     view = memoryview(buf)
     scratch = np.empty(limits.chunk // align + 1, dtype=bool)
+    # The common case, an exact integer at its natural alignment, compares
+    # whole chunks through views made once (see _exact_in_chunk).
+    exact = None
+    if scan_type.numeric and cond.mode is Mode.EXACT and align == scan_type.size \
+            and scan_type.dtype.kind in "iu":
+        typed = buf[:limits.chunk].view(scan_type.dtype)
+        exact = (typed, scratch[:len(typed)], scan_type.dtype.type(cond.value))
+    # Bytes past a chunk that a value starting in it may need.
+    spill = max(0, item - align)
     done = 0
     kept = 0            # candidates held sparse (offset + value) in all regions so far
     for area in chosen:
@@ -613,7 +622,7 @@ def _first_scan(session, scan_type, cond, chosen, align, item, limits, workdir, 
         for pos in range(0, area.size, limits.chunk):
             # Read the chunk plus the bytes a value starting near its end needs.
             this = min(limits.chunk, area.size - pos)
-            end = min(area.size, pos + limits.chunk + item - 1)
+            end = min(area.size, pos + this + spill)
             n_pos = min(positions_count(end - pos, item, align), -(-this // align))
             chunk = buf[:end - pos]
             holes = session.read_into(area.start + pos, view[:end - pos], areas=[area])
@@ -636,6 +645,16 @@ def _first_scan(session, scan_type, cond, chosen, align, item, limits, workdir, 
                         found = found[ok[found // align]]
                     idx = found // align
                     values = chunk[found[:, None] + np.arange(item)] if len(found) else None
+                elif exact is not None and ok is None and n_pos == len(exact[0]):
+                    typed, mask, value = exact
+                    np.equal(typed, value, out=mask)
+                    if not mask.any():
+                        done += this
+                        state.scanned_bytes = done
+                        yield done
+                        continue
+                    idx = np.flatnonzero(mask)
+                    values = typed[idx]
                 else:
                     idx, values = find_values(chunk, scan_type, align, n_pos, cond, scratch)
                     if ok is not None and len(idx):
