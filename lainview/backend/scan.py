@@ -666,7 +666,7 @@ def _first_scan(session, scan_type, cond, chosen, align, item, limits, workdir, 
                     dense.put_hits(pos, chunk, this, idx, n_pos)
                     region.count += n
                 elif n:
-                    offs.append(idx * align + pos)
+                    offs.append(_offset_array(idx * align + pos, area.size))
                     vals.append(values)
                     n_sparse += n
                     kept += n
