@@ -377,3 +377,108 @@ def test_a_stopped_scan_leaves_no_files(target, child, tmp_path, monkeypatch):
     job.close()
     assert sorted(os.listdir(state.workdir)) == before
     state.close()
+
+
+# -- a common value in a large area: the state turns dense, memory stays bounded ------------------
+
+BIG_CHILD = r"""
+import ctypes, mmap, sys
+m = mmap.mmap(-1, int(sys.argv[1]))          # zeros, never touched: no RSS
+base = ctypes.addressof(ctypes.c_char.from_buffer(m))
+print(base, flush=True)
+for line in sys.stdin:
+    addr, data = line.split()
+    ctypes.memmove(int(addr, 16), bytes.fromhex(data), len(data) // 2)
+    print("ok", flush=True)
+"""
+
+
+@pytest.fixture
+def big_child():
+    import subprocess
+    import sys
+    size = 64 << 20
+    proc = subprocess.Popen([sys.executable, "-c", BIG_CHILD, str(size)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    base = int(proc.stdout.readline())
+
+    def poke(addr: int, data: bytes) -> None:
+        proc.stdin.write(f"{addr:x} {data.hex()}\n")
+        proc.stdin.flush()
+        assert proc.stdout.readline().strip() == "ok"
+
+    yield proc.pid, base, size, poke
+    proc.kill()
+    proc.wait(10)
+
+
+@pytest.mark.parametrize("align,sparse_max", [(4, 600_000), (1, 1000)])
+def test_a_common_value_turns_the_first_scan_dense(backend, big_child, align, sparse_max):
+    pid, base, size, poke = big_child
+    target = backend.attach(pid, writable=False).result(10)
+    st_ = ScanType("i32")
+    model = np.zeros(size, np.uint8)            # what the child's mapping holds
+
+    def put(addr, v):
+        poke(addr, struct.pack("<i", v))
+        model[addr - base:addr - base + 4] = np.frombuffer(struct.pack("<i", v), np.uint8)
+
+    def where(mask):
+        return np.flatnonzero(mask).astype(np.uint64) * np.uint64(align) + np.uint64(base)
+
+    def typed():
+        return values_at(model, st_, align, positions_count(size, 4, align))
+
+    # Values 1..3 in the first chunks (kept sparse, then converted), one in
+    # the middle, one right at a chunk boundary (straddling it when align=1).
+    planted = {base + 8: 1, base + (1 << 20) + 40: 2, base + (2 << 20) + 4: 3,
+               base + (40 << 20): 2, base + (5 << 20) - 4: 3}
+    for addr, v in planted.items():
+        put(addr, v)
+    limits = ScanLimits(sparse_max=sparse_max)
+    only = AreaFilter(ranges=((base, base + size),))
+    state = target.scan_first(st_, make_condition(st_, Mode.RANGE, "0..3"), align=align,
+                              areas=only, limits=limits).result(60)
+    first = typed().copy()
+    cand = (first >= 0) & (first <= 3)
+    positions = positions_count(size, 4, align)
+    assert state.count == int(cand.sum()) > positions - 20
+    assert all(r.dense for r in state.regions if r.count)
+    # One bit per position (and a small index), not 8 bytes per match.
+    assert state.memory_bytes <= positions // 8 + (1 << 20)
+    assert state.disk_bytes <= size + (1 << 20)
+    # The values of the converted sparse part and the dense part are right.
+    every = state.addresses()
+    assert np.array_equal(every, where(cand))
+    for addr, v in planted.items():
+        i = int(np.searchsorted(every, addr))
+        got_addr, got_val = state.matches(i, i + 1)
+        assert (got_addr.tolist(), got_val.tolist()) == ([addr], [v])
+    exact = target.scan_next(state, make_condition(st_, Mode.EXACT, "3"), limits=limits).result(60)
+    assert np.array_equal(exact.addresses(), where(cand & (first == 3)))
+    # Changes anywhere, including in the converted first chunks.
+    put(base + 8, 9)
+    put(base + (3 << 20) + 12, -1)
+    put(base + (40 << 20), 1)
+    now = typed()
+    changed = target.scan_next(state, make_condition(st_, Mode.CHANGED), limits=limits).result(60)
+    assert np.array_equal(changed.addresses(), where(cand & (now != first)))
+    assert changed.matches(0, changed.count)[1].tolist() == now[cand & (now != first)].tolist()
+    if align == 4:
+        assert changed.addresses().tolist() == [base + 8, base + (3 << 20) + 12, base + (40 << 20)]
+    back = target.scan_undo(changed).result(10)
+    assert back.count == state.count and back.matches(0, 1)[0].tolist() == [base]
+    state.close()
+
+
+def test_few_matches_stay_sparse_in_a_large_area(backend, big_child):
+    pid, base, size, poke = big_child
+    target = backend.attach(pid, writable=False).result(10)
+    st_ = ScanType("i32")
+    poke(base + (7 << 20), struct.pack("<i", 5))
+    state = target.scan_first(st_, make_condition(st_, Mode.EXACT, "5"),
+                              areas=AreaFilter(ranges=((base, base + size),)),
+                              limits=ScanLimits(sparse_max=0)).result(60)
+    # Over the budget, but an offset and a value cost less than the mask.
+    assert state.addresses().tolist() == [base + (7 << 20)]
+    assert not any(r.dense for r in state.regions) and state.disk_bytes == 0
