@@ -941,17 +941,21 @@ def _next_dense(session, state, new, region, area, cond, limits, done_before, li
             packed.append(np.packbits(hit))
             if not hits:
                 snap_new.seek(this, os.SEEK_CUR)
-            elif holes:
-                # Unreadable bytes keep their old snapshot values.
-                fresh = buf[:this].copy()
-                for h in holes:
-                    a = max(0, h.address - region.start - pos)
-                    b = min(this, h.end - region.start - pos)
-                    if a < b:
-                        fresh[a:b] = snap_old[pos + a:pos + b]
-                snap_new.write(memoryview(fresh))
             else:
-                snap_new.write(memoryview(buf[:this]))
+                # Write the whole read, tail included: a value that starts in
+                # this chunk and ends in the next must find its last bytes
+                # even if the next chunk keeps no candidate (and is a hole).
+                fresh = buf[:end - pos]
+                if holes:
+                    # Unreadable bytes keep their old snapshot values.
+                    fresh = fresh.copy()
+                    for h in holes:
+                        a = max(0, h.address - region.start - pos)
+                        b = min(end - pos, h.end - region.start - pos)
+                        if a < b:
+                            fresh[a:b] = snap_old[pos + a:pos + b]
+                snap_new.write(memoryview(fresh))
+                snap_new.seek(pos + this)
             yield done_before + pos + this
         snap_new.truncate(region.size)
     del snap_old

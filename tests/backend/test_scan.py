@@ -482,3 +482,21 @@ def test_few_matches_stay_sparse_in_a_large_area(backend, big_child):
     # Over the budget, but an offset and a value cost less than the mask.
     assert state.addresses().tolist() == [base + (7 << 20)]
     assert not any(r.dense for r in state.regions) and state.disk_bytes == 0
+
+
+def test_dense_next_scan_keeps_values_that_straddle_into_an_emptied_chunk(target, child):
+    """A candidate whose bytes run into the next chunk, when that chunk keeps
+    no candidate, still compares against its true previous bytes."""
+    st_ = ScanType("u32")
+    page = child.page
+    limits = ScanLimits(chunk=4096, sparse_max=0)
+    plant(child, 3 * page, b"\xab\xcd")              # unchanged bytes just past the boundary
+    state = target.scan_first(st_, make_condition(st_, Mode.UNKNOWN), align=1,
+                              areas=scan_range(child), limits=limits).result(30)
+    plant(child, 2 * page + 4092, b"\x01\x02\x03\x04")
+    changed = target.scan_next(state, make_condition(st_, Mode.CHANGED), limits=limits).result(30)
+    expected = [child.scan + 2 * page + off for off in range(4089, 4096)]
+    assert changed.addresses().tolist() == expected
+    same = target.scan_next(changed, make_condition(st_, Mode.UNCHANGED), limits=limits).result(30)
+    assert same.addresses().tolist() == expected
+    state.close()
