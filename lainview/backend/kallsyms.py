@@ -290,6 +290,11 @@ class SymbolTable:
         match = _name_matcher(pattern, mode)
         if mode in ("glob", "auto") and not pattern.strip("*"):
             return idx.astype(np.int64, copy=False)     # "*" (the first key of a glob)
+        if mode in ("glob", "auto") and "\n" not in pattern:
+            hits = self._glob_hits(pattern, match)
+            if hits is not None:
+                return hits if len(idx) == len(self) else \
+                    idx[np.isin(idx, hits, assume_unique=True)].astype(np.int64, copy=False)
         literal = required_literal(pattern, mode)
         if len(literal) >= 2:
             # Only names holding the literal can match: a vectorised pass
@@ -308,9 +313,47 @@ class SymbolTable:
         keep = np.fromiter(map(bool, map(match, chosen)), dtype=bool, count=len(chosen))
         return idx[keep].astype(np.int64, copy=False)
 
-    def _substring_hits(self, pattern: str) -> np.ndarray:
-        """Indices of names containing ``pattern`` (ignoring case): a
-        vectorised search over all names joined into one lower-case buffer."""
+    def _glob_hits(self, pattern: str, match) -> np.ndarray | None:
+        """Indices of the names a glob matches, found with vectorised
+        searches for its literal runs: the first run must start a name and
+        the last end it (unless a wildcard is there), every run must occur.
+        A glob of one run between ``*`` is answered by that alone; otherwise
+        only the names holding every run go to ``match``. None when the glob
+        has no ASCII run to search for."""
+        runs = _glob_literals(pattern)
+        needles = [(r, i == 0, i == len(runs) - 1) for i, r in enumerate(runs) if r]
+        if not needles or not all(r.isascii() for r, _, _ in needles):
+            return None
+        hits = None
+        for text, start, end in sorted(needles, key=lambda n: -len(n[0])):
+            found = self._substring_hits(text, start=start, end=end)
+            hits = found if hits is None else np.intersect1d(hits, found, assume_unique=True)
+            if not len(hits):
+                break
+        if self._non_ascii is None:
+            self._non_ascii = np.flatnonzero(np.fromiter(
+                (not n.isascii() for n in self.names), dtype=bool, count=len(self)))
+        exact = len(needles) == 1 and not any(c in pattern for c in "?[")
+        if exact:
+            # Unicode case folding (the Kelvin sign matches k) escapes the
+            # lower-case search: only non-ASCII names go to the matcher.
+            keep = hits[~np.isin(hits, self._non_ascii)] if len(self._non_ascii) else hits
+            verify = self._non_ascii
+        else:
+            keep = np.zeros(0, dtype=np.int64)
+            verify = np.union1d(hits, self._non_ascii) if len(self._non_ascii) else hits
+        names = self.names
+        if len(verify):
+            ok = np.fromiter(map(bool, map(match, map(names.__getitem__, verify.tolist()))),
+                             dtype=bool, count=len(verify))
+            keep = np.union1d(keep, verify[ok])
+        return keep.astype(np.int64, copy=False)
+
+    def _substring_hits(self, pattern: str, *, start: bool = False,
+                        end: bool = False) -> np.ndarray:
+        """Indices of names containing ``pattern`` (ignoring case), with
+        ``start``/``end`` only where it begins/ends the name: a vectorised
+        search over all names joined into one lower-case buffer."""
         if self._blob is None:
             encoded = [n.lower().encode("utf-8", "surrogateescape") for n in self.names]
             lengths = np.fromiter((len(e) + 1 for e in encoded), dtype=np.int64,
@@ -326,6 +369,10 @@ class SymbolTable:
         pos = np.flatnonzero(blob[:len(blob) - k + 1] == needle[0])
         for j in range(1, k):
             pos = pos[blob[pos + j] == needle[j]]
+        if start:       # at the start of a name: after the separator, or first
+            pos = pos[(pos == 0) | (blob[np.maximum(pos - 1, 0)] == 10)]
+        if end:         # at the end of a name: the separator follows
+            pos = pos[blob[pos + k] == 10]
         mask = np.zeros(len(self), dtype=bool)
         mask[line_of[pos]] = True
         return np.flatnonzero(mask)
