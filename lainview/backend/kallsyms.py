@@ -148,8 +148,8 @@ class SymbolTable:
         self.hidden_reason = hidden_reason if self.addresses_hidden else None
         self._by_name: dict[str, int | list[int]] | None = None
         self._sorted: tuple[np.ndarray, np.ndarray] | None = None
-        self._blob: tuple[np.ndarray, np.ndarray] | None = None
-        self._blob_case: tuple[np.ndarray, np.ndarray] | None = None
+        self._blob: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._blob_case: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._non_ascii: np.ndarray | None = None
 
     @classmethod
@@ -400,9 +400,9 @@ class SymbolTable:
                          dtype=bool, count=len(hits))
         return hits[ok].astype(np.int64, copy=False)
 
-    def _search_buffer(self, case: bool) -> tuple[np.ndarray, np.ndarray]:
-        """All names joined by newlines (lower-cased unless ``case``), and
-        the name index of every byte."""
+    def _search_buffer(self, case: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """All names joined by newlines (lower-cased unless ``case``), the
+        name index of every byte, and where each name's newline is."""
         cached = self._blob_case if case else self._blob
         if cached is None:
             encoded = [(n if case else n.lower()).encode("utf-8", "surrogateescape")
@@ -410,7 +410,11 @@ class SymbolTable:
             lengths = np.fromiter((len(e) + 1 for e in encoded), dtype=np.int64,
                                   count=len(encoded))
             line_of = np.repeat(np.arange(len(encoded), dtype=np.int32), lengths)
-            cached = (np.frombuffer(b"\n".join(encoded) + b"\n", dtype=np.uint8), line_of)
+            cached = (np.frombuffer(b"\n".join(encoded) + b"\n", dtype=np.uint8), line_of,
+                      np.cumsum(lengths) - 1)
+            if self._non_ascii is None:
+                self._non_ascii = np.flatnonzero(np.fromiter(
+                    (not n.isascii() for n in self.names), dtype=bool, count=len(self)))
             if case:
                 self._blob_case = cached
             else:
@@ -422,19 +426,26 @@ class SymbolTable:
         """Indices of names containing ``pattern`` (ignoring case unless
         ``case``), with ``start``/``end`` only where it begins/ends the name:
         a vectorised search over all names joined into one buffer."""
-        blob, line_of = self._search_buffer(case)
+        blob, line_of, ends = self._search_buffer(case)
         needle = np.frombuffer((pattern if case else pattern.lower()).encode(
             "utf-8", "surrogateescape"), dtype=np.uint8)
         k = len(needle)
         if k == 0 or k > len(blob):
             return np.zeros(0, dtype=np.int64)
+        if start or end:
+            # Anchored: compare only the first/last k bytes of each name
+            # (one pass over the names, not over the whole buffer).
+            starts = np.concatenate(([0], ends[:-1] + 1))
+            lengths = ends - starts
+            names = np.flatnonzero(lengths == k if start and end else lengths >= k)
+            pos = starts[names] if start else ends[names] - k
+            for j in range(k):
+                keep = blob[pos + j] == needle[j]
+                names, pos = names[keep], pos[keep]
+            return names.astype(np.int64, copy=False)
         pos = np.flatnonzero(blob[:len(blob) - k + 1] == needle[0])
         for j in range(1, k):
             pos = pos[blob[pos + j] == needle[j]]
-        if start:       # at the start of a name: after the separator, or first
-            pos = pos[(pos == 0) | (blob[np.maximum(pos - 1, 0)] == 10)]
-        if end:         # at the end of a name: the separator follows
-            pos = pos[blob[pos + k] == 10]
         mask = np.zeros(len(self), dtype=bool)
         mask[line_of[pos]] = True
         return np.flatnonzero(mask)

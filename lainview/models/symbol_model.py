@@ -57,9 +57,11 @@ def name_order(table: SymbolTable) -> np.ndarray:
 
 def prepare_table(table: SymbolTable) -> tuple[SymbolTable, np.ndarray]:
     """Everything slow about a new table, done once (on the backend thread):
-    the name order, and the lower-case buffer the substring filter searches."""
+    the name order, and the buffers the filters search (lower-case for
+    substrings and globs, as written for regexes)."""
     order = name_order(table)
-    table.select("_", mode="substring")     # builds the search buffer
+    table.select("_", mode="substring")     # builds the lower-case search buffer
+    table.select("_", mode="regex")         # and the case-sensitive one
     return table, order
 
 
