@@ -148,7 +148,8 @@ class SymbolTable:
         self.hidden_reason = hidden_reason if self.addresses_hidden else None
         self._by_name: dict[str, int | list[int]] | None = None
         self._sorted: tuple[np.ndarray, np.ndarray] | None = None
-        self._blob: tuple[np.ndarray, np.ndarray] | None = None
+        self._blob: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._blob_case: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._non_ascii: np.ndarray | None = None
 
     @classmethod
@@ -290,6 +291,16 @@ class SymbolTable:
         match = _name_matcher(pattern, mode)
         if mode in ("glob", "auto") and not pattern.strip("*"):
             return idx.astype(np.int64, copy=False)     # "*" (the first key of a glob)
+        if mode in ("glob", "auto") and "\n" not in pattern:
+            hits = self._glob_hits(pattern, match)
+            if hits is not None:
+                return hits if len(idx) == len(self) else \
+                    idx[np.isin(idx, hits, assume_unique=True)].astype(np.int64, copy=False)
+        if mode == "regex":
+            hits = self._regex_hits(pattern, match)
+            if hits is not None:
+                return hits if len(idx) == len(self) else \
+                    idx[np.isin(idx, hits, assume_unique=True)].astype(np.int64, copy=False)
         literal = required_literal(pattern, mode)
         if len(literal) >= 2:
             # Only names holding the literal can match: a vectorised pass
@@ -308,21 +319,130 @@ class SymbolTable:
         keep = np.fromiter(map(bool, map(match, chosen)), dtype=bool, count=len(chosen))
         return idx[keep].astype(np.int64, copy=False)
 
-    def _substring_hits(self, pattern: str) -> np.ndarray:
-        """Indices of names containing ``pattern`` (ignoring case): a
-        vectorised search over all names joined into one lower-case buffer."""
-        if self._blob is None:
-            encoded = [n.lower().encode("utf-8", "surrogateescape") for n in self.names]
+    def _glob_hits(self, pattern: str, match) -> np.ndarray | None:
+        """Indices of the names a glob matches, found with vectorised
+        searches for its literal runs: the first run must start a name and
+        the last end it (unless a wildcard is there), every run must occur.
+        A glob of one run between ``*`` is answered by that alone; otherwise
+        only the names holding every run go to ``match``. None when the glob
+        has no ASCII run to search for."""
+        runs = _glob_literals(pattern)
+        needles = [(r, i == 0, i == len(runs) - 1) for i, r in enumerate(runs) if r]
+        if not needles or not all(r.isascii() for r, _, _ in needles):
+            return None
+        hits = None
+        for text, start, end in sorted(needles, key=lambda n: -len(n[0])):
+            found = self._substring_hits(text, start=start, end=end)
+            hits = found if hits is None else np.intersect1d(hits, found, assume_unique=True)
+            if not len(hits):
+                break
+        if self._non_ascii is None:
+            self._non_ascii = np.flatnonzero(np.fromiter(
+                (not n.isascii() for n in self.names), dtype=bool, count=len(self)))
+        exact = len(needles) == 1 and not any(c in pattern for c in "?[")
+        if exact:
+            # Unicode case folding (the Kelvin sign matches k) escapes the
+            # lower-case search: only non-ASCII names go to the matcher.
+            keep = hits[~np.isin(hits, self._non_ascii)] if len(self._non_ascii) else hits
+            verify = self._non_ascii
+        else:
+            keep = np.zeros(0, dtype=np.int64)
+            verify = np.union1d(hits, self._non_ascii) if len(self._non_ascii) else hits
+        names = self.names
+        if len(verify):
+            ok = np.fromiter(map(bool, map(match, map(names.__getitem__, verify.tolist()))),
+                             dtype=bool, count=len(verify))
+            keep = np.union1d(keep, verify[ok])
+        return keep.astype(np.int64, copy=False)
+
+    def _regex_hits(self, pattern: str, match) -> np.ndarray | None:
+        """Indices of the names a regex matches, narrowed first by a
+        case-sensitive vectorised search for its top-level literal runs
+        (anchored where ``^`` or ``$`` sits next to one). A regex that is only
+        ``^``, literals and ``$`` is answered by the search alone; otherwise
+        only the names holding every run go to ``match``. None when the
+        regex gives nothing to search for (or sets flags inline)."""
+        try:
+            from re import _constants, _parser   # the stdlib's own regex parser
+            parsed = _parser.parse(pattern)
+        except Exception:   # noqa: BLE001 - a bad regex is reported by the matcher
+            return None
+        if parsed.state.flags & (re.IGNORECASE | re.MULTILINE | re.VERBOSE):
+            return None
+        ops = list(parsed)
+        begin = (_constants.AT, _constants.AT_BEGINNING)
+        finish = (_constants.AT, _constants.AT_END)
+        start_anchor = bool(ops) and ops[0] == begin
+        end_anchor = bool(ops) and ops[-1] == finish and len(ops) > start_anchor
+        body = ops[start_anchor:len(ops) - end_anchor]
+        if not body and start_anchor and not end_anchor:
+            return np.arange(len(self), dtype=np.int64)        # "^": every name
+        needles, run, run_start = [], [], start_anchor
+        for op, arg in body + [(None, None)]:
+            if op is _constants.LITERAL:
+                run.append(chr(arg))
+                continue
+            if run:
+                needles.append(("".join(run), run_start, op is None and end_anchor))
+            run, run_start = [], False
+        if not needles or not all(r.isascii() and "\n" not in r for r, _, _ in needles):
+            return None
+        hits = None
+        for text, start, end in sorted(needles, key=lambda n: -len(n[0])):
+            found = self._substring_hits(text, start=start, end=end, case=True)
+            hits = found if hits is None else np.intersect1d(hits, found, assume_unique=True)
+            if not len(hits):
+                break
+        if all(op is _constants.LITERAL for op, _ in body):
+            return hits.astype(np.int64, copy=False)
+        names = self.names
+        ok = np.fromiter(map(bool, map(match, map(names.__getitem__, hits.tolist()))),
+                         dtype=bool, count=len(hits))
+        return hits[ok].astype(np.int64, copy=False)
+
+    def _search_buffer(self, case: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """All names joined by newlines (lower-cased unless ``case``), the
+        name index of every byte, and where each name's newline is."""
+        cached = self._blob_case if case else self._blob
+        if cached is None:
+            encoded = [(n if case else n.lower()).encode("utf-8", "surrogateescape")
+                       for n in self.names]
             lengths = np.fromiter((len(e) + 1 for e in encoded), dtype=np.int64,
                                   count=len(encoded))
             line_of = np.repeat(np.arange(len(encoded), dtype=np.int32), lengths)
-            self._blob = (np.frombuffer(b"\n".join(encoded) + b"\n", dtype=np.uint8), line_of)
-        blob, line_of = self._blob
-        needle = np.frombuffer(pattern.lower().encode("utf-8", "surrogateescape"),
-                               dtype=np.uint8)
+            cached = (np.frombuffer(b"\n".join(encoded) + b"\n", dtype=np.uint8), line_of,
+                      np.cumsum(lengths) - 1)
+            if self._non_ascii is None:
+                self._non_ascii = np.flatnonzero(np.fromiter(
+                    (not n.isascii() for n in self.names), dtype=bool, count=len(self)))
+            if case:
+                self._blob_case = cached
+            else:
+                self._blob = cached
+        return cached
+
+    def _substring_hits(self, pattern: str, *, start: bool = False,
+                        end: bool = False, case: bool = False) -> np.ndarray:
+        """Indices of names containing ``pattern`` (ignoring case unless
+        ``case``), with ``start``/``end`` only where it begins/ends the name:
+        a vectorised search over all names joined into one buffer."""
+        blob, line_of, ends = self._search_buffer(case)
+        needle = np.frombuffer((pattern if case else pattern.lower()).encode(
+            "utf-8", "surrogateescape"), dtype=np.uint8)
         k = len(needle)
         if k == 0 or k > len(blob):
             return np.zeros(0, dtype=np.int64)
+        if start or end:
+            # Anchored: compare only the first/last k bytes of each name
+            # (one pass over the names, not over the whole buffer).
+            starts = np.concatenate(([0], ends[:-1] + 1))
+            lengths = ends - starts
+            names = np.flatnonzero(lengths == k if start and end else lengths >= k)
+            pos = starts[names] if start else ends[names] - k
+            for j in range(k):
+                keep = blob[pos + j] == needle[j]
+                names, pos = names[keep], pos[keep]
+            return names.astype(np.int64, copy=False)
         pos = np.flatnonzero(blob[:len(blob) - k + 1] == needle[0])
         for j in range(1, k):
             pos = pos[blob[pos + j] == needle[j]]

@@ -57,9 +57,11 @@ def name_order(table: SymbolTable) -> np.ndarray:
 
 def prepare_table(table: SymbolTable) -> tuple[SymbolTable, np.ndarray]:
     """Everything slow about a new table, done once (on the backend thread):
-    the name order, and the lower-case buffer the substring filter searches."""
+    the name order, and the buffers the filters search (lower-case for
+    substrings and globs, as written for regexes)."""
     order = name_order(table)
-    table.select("_", mode="substring")     # builds the search buffer
+    table.select("_", mode="substring")     # builds the lower-case search buffer
+    table.select("_", mode="regex")         # and the case-sensitive one
     return table, order
 
 
@@ -256,19 +258,23 @@ class SymbolTableModel(QAbstractTableModel):
         return None
 
     def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable \
-            | Qt.ItemFlag.ItemNeverHasChildren
+        return _ROW_FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
 
     def data(self, index: QModelIndex | QPersistentModelIndex,
              role: int = Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or not 0 <= index.row() < len(self.rows):
+        # Called for every visible cell and role on each repaint: plain int
+        # roles (enum comparisons cost more than the lookups) and the
+        # common roles first.
+        role = int(role)
+        if role not in _ROLES:
             return None
-        i = int(self.rows[index.row()])
+        row = index.row()
+        if not 0 <= row < len(self.rows) or not index.isValid():
+            return None
+        i = int(self.rows[row])
         column = index.column()
         table = self.table
-        if role == Qt.ItemDataRole.DisplayRole:
+        if role == _DISPLAY:
             if column == NAME:
                 return table.names[i]
             if column == ADDRESS:
@@ -280,9 +286,7 @@ class SymbolTableModel(QAbstractTableModel):
                 module = table.modules[table.module_ids[i]]
                 return module or KERNEL_LABEL
             return None
-        if role == SYMBOL_INDEX_ROLE:
-            return i
-        if role == Qt.ItemDataRole.ForegroundRole:
+        if role == _FOREGROUND:
             if column == ADDRESS and table.addresses_hidden:
                 return HIDDEN_COLOR
             if column == TYPE:
@@ -290,9 +294,11 @@ class SymbolTableModel(QAbstractTableModel):
             if column == MODULE and not table.module_ids[i]:
                 return MODULE_COLOR
             return None
-        if role == Qt.ItemDataRole.FontRole and column == ADDRESS:
-            return self._mono
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if role == _FONT:
+            return self._mono if column == ADDRESS else None
+        if role == _SYMBOL_INDEX:
+            return i
+        if role == _TOOLTIP:
             if column == ADDRESS and table.addresses_hidden:
                 return f"addresses hidden: {table.hidden_reason}"
             if column == MODULE and not table.module_ids[i]:
@@ -300,6 +306,16 @@ class SymbolTableModel(QAbstractTableModel):
             if column == NAME:
                 return table.names[i]
         return None
+
+
+_ROW_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable \
+    | Qt.ItemFlag.ItemNeverHasChildren
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
+_FONT = int(Qt.ItemDataRole.FontRole)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+_SYMBOL_INDEX = int(SYMBOL_INDEX_ROLE)
+_ROLES = frozenset((_DISPLAY, _FOREGROUND, _FONT, _TOOLTIP, _SYMBOL_INDEX))
 
 
 # -- modules ---------------------------------------------------------------------------------------

@@ -9,10 +9,11 @@ cursor moves and document writes.
 
 from __future__ import annotations
 
+import math
 import time
 
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import (QColor, QFontMetricsF, QKeyEvent, QMouseEvent, QPainter, QPaintEvent,
+from PySide6.QtGui import (QColor, QFontMetricsF, QImage, QKeyEvent, QMouseEvent, QPainter, QPaintEvent,
                            QPen, QPolygonF, QResizeEvent, QWheelEvent)
 from PySide6.QtWidgets import QAbstractScrollArea, QToolTip, QWidget
 
@@ -190,87 +191,158 @@ class HexView(QAbstractScrollArea):
         p.translate(dx, self._header_height)
         height -= self._header_height
         cw, lh, bpr = lay.char_width, lay.line_height, self.bytes_per_row
-        # Address column background and the rules between columns.
+        # Address column background (the rules between columns go over the rows).
         p.fillRect(QRectF(0, 0, lay.hex_x - cw, height), c.header_background)
-        p.setPen(QPen(c.rule, 1))
-        p.drawLine(int(lay.hex_x - cw), 0, int(lay.hex_x - cw), height)
-        p.drawLine(int(lay.ascii_x - cw), 0, int(lay.ascii_x - cw), height)
         now = time.monotonic()
         cursor = self.cursor
         sel_lo, sel_hi = cursor.selection if cursor.anchor is not None else (0, 0)
-        template = lay.hex_row_template()
         baseline = self._ascent + 2
         rows = min(lay.visible_rows(height), self.rows - self.first_row)
         digits = lay.address_digits
+        self._check_row_cache(rows)
+        x0 = self._row_image_x
+        cache = self._row_images
+        p.setPen(c.address)
+        address_x = int(lay.margin)
         for i in range(rows):
-            row = self.first_row + i
-            address = geo.row_address(row, region.start, bpr)
+            address = geo.row_address(self.first_row + i, region.start, bpr)
+            p.drawText(QPoint(address_x, int(i * lh + baseline)), f"{address:0{digits}x}")
+        for i in range(rows):
+            address = geo.row_address(self.first_row + i, region.start, bpr)
             y = i * lh
-            p.setPen(c.address)
-            p.drawText(QPoint(int(lay.margin), int(y + baseline)), f"{address:0{digits}x}")
-            if not (sel_hi > address and sel_lo < address + bpr):
-                plain = self.document.plain_row(address, bpr, now)
-                if plain is not None:
-                    self._paint_plain_row(p, plain, y + baseline)
+            if sel_hi > address and sel_lo < address + bpr:
+                # Rows with a selection are painted directly (never cached).
+                self._paint_cells(p, self.document.cells(address, bpr, now), address, y,
+                                  sel_lo, sel_hi)
+                continue
+            plain = self.document.plain_row(address, bpr, now)
+            if plain is not None:
+                key = plain
+            else:
+                cells = self.document.cells(address, bpr, now)
+                if any(cell.state == CellState.CHANGED for cell in cells):
+                    # Fading highlights change every frame: not worth caching.
+                    self._paint_cells(p, cells, address, y, 0, 0)
                     continue
-            cells = self.document.cells(address, bpr, now)
-            layers: dict[str, list[str]] = {}
-            ascii_layers: dict[str, list[str]] = {}
-
-            def put(key: str, column: int, pair: str, ch: str) -> None:
-                hexline = layers.get(key)
-                if hexline is None:
-                    hexline = layers[key] = [" "] * lay.hex_chars
-                    ascii_layers[key] = [" "] * bpr
-                at = template[column]
-                hexline[at] = pair[0]
-                hexline[at + 1] = pair[1]
-                ascii_layers[key][column] = ch
-
-            for column, cell in enumerate(cells):
-                a = address + column
-                state = cell.state
-                hx = lay.hex_cell_x(column)
-                ax = lay.ascii_cell_x(column)
-                if sel_lo <= a < sel_hi:
-                    p.fillRect(QRectF(hx - cw / 2, y, 3 * cw, lh), c.selection)
-                    p.fillRect(QRectF(ax, y, cw, lh), c.selection)
-                value = cell.value
-                if state == CellState.UNREADABLE:
-                    p.fillRect(QRectF(hx - cw / 2, y + 1, 3 * cw, lh - 2), c.unreadable_background)
-                    p.fillRect(QRectF(ax, y + 1, cw, lh - 2), c.unreadable_background)
-                    put("unreadable", column, "??", "?")
-                    continue
-                if state == CellState.PENDING or value is None:
-                    put("pending", column, "··", "·")
-                    continue
-                pair = f"{value:02x}"
-                ch = _PRINTABLE[value]
-                if state == CellState.CHANGED:
-                    bg = QColor(c.changed_background)
-                    bg.setAlphaF(max(0.0, 0.85 * (1.0 - cell.age / FADE_SECONDS)))
-                    p.fillRect(QRectF(hx - cw / 2, y + 1, 3 * cw, lh - 2), bg)
-                    p.fillRect(QRectF(ax, y + 1, cw, lh - 2), bg)
-                    put("changed", column, pair, ch)
-                elif state == CellState.WRITING:
-                    p.fillRect(QRectF(hx - cw / 2, y + 1, 3 * cw, lh - 2), c.writing_background)
-                    put("writing", column, pair, ch)
-                elif state == CellState.FAILED:
-                    p.fillRect(QRectF(hx - cw / 2, y + 1, 3 * cw, lh - 2), c.failed_background)
-                    p.fillRect(QRectF(ax, y + 1, cw, lh - 2), c.failed_background)
-                    put("failed", column, pair, ch)
-                elif value == 0:
-                    put("zero", column, pair, ch)
-                else:
-                    put("text", column, pair, ch)
-            for key, hexline in layers.items():
-                p.setPen(getattr(c, key if key != "changed" else "changed_text"))
-                p.drawText(QPoint(int(lay.hex_x), int(y + baseline)), "".join(hexline))
-                p.drawText(QPoint(int(lay.ascii_x), int(y + baseline)),
-                           "".join(ascii_layers[key]))
+                key = tuple(cells)
+            image = cache.pop(key, None)
+            if image is None:
+                image = self._row_image(plain, None if plain is not None else cells, address)
+            cache[key] = image          # (re)inserted last: least recently used go first
+            p.drawImage(x0, y, image)
+        while len(cache) > self._row_cache_limit:
+            del cache[next(iter(cache))]
+        p.setPen(QPen(c.rule, 1))
+        p.drawLine(int(lay.hex_x - cw), 0, int(lay.hex_x - cw), height)
+        p.drawLine(int(lay.ascii_x - cw), 0, int(lay.ascii_x - cw), height)
         if self.marker_source is not None:
             self._paint_markers(p, region, rows)
         self._paint_cursor(p, region)
+
+    # -- row images ---------------------------------------------------------------------------
+    # A row's hex and ASCII columns depend only on its bytes and cell states,
+    # so each is painted once into an image and reused while it stays on
+    # screen (live refreshes mostly repaint unchanged rows; scrolling reuses
+    # all but the rows coming in). Keyed by the row's bytes (plain rows) or
+    # its cells; rows with a fading highlight or a selection are painted
+    # directly. The image starts just left of the first cell's background.
+    def _check_row_cache(self, rows: int) -> None:
+        lay = self.layout_
+        dpr = self.viewport().devicePixelRatioF()
+        signature = (lay, self.font().key(), dpr, id(self.colors))
+        if getattr(self, "_row_signature", None) != signature:
+            self._row_signature = signature
+            self._row_images: dict = {}
+            self._row_image_x = int(lay.hex_x - lay.char_width / 2) - 1
+            self._row_image_size = (math.ceil(lay.width) - self._row_image_x, lay.line_height)
+            self._row_dpr = dpr
+        self._row_cache_limit = 3 * rows + 16
+
+    def clear_row_cache(self) -> None:
+        """Forget the cached row images (call after changing ``colors``)."""
+        self._row_signature = None
+
+    def _row_image(self, plain: bytes | None, cells: list | None, address: int) -> QImage:
+        w, h = self._row_image_size
+        dpr = self._row_dpr
+        image = QImage(int(math.ceil(w * dpr)), int(math.ceil(h * dpr)),
+                       QImage.Format.Format_ARGB32_Premultiplied)
+        image.setDevicePixelRatio(dpr)
+        image.fill(self.colors.background)
+        painter = QPainter(image)
+        try:
+            painter.setFont(self.font())
+            painter.translate(-self._row_image_x, 0)
+            if plain is not None:
+                self._paint_plain_row(painter, plain, self._ascent + 2)
+            else:
+                self._paint_cells(painter, cells, address, 0, 0, 0)
+        finally:
+            painter.end()
+        return image
+
+    def _paint_cells(self, p: QPainter, cells: list, address: int, y: float,
+                     sel_lo: int, sel_hi: int) -> None:
+        """One row, cell by cell, with its states; the row's top at ``y``."""
+        c = self.colors
+        lay = self.layout_
+        cw, lh, bpr = lay.char_width, lay.line_height, self.bytes_per_row
+        template = lay.hex_row_template()
+        baseline = self._ascent + 2
+        layers: dict[str, list[str]] = {}
+        ascii_layers: dict[str, list[str]] = {}
+
+        def put(key: str, column: int, pair: str, ch: str) -> None:
+            hexline = layers.get(key)
+            if hexline is None:
+                hexline = layers[key] = [" "] * lay.hex_chars
+                ascii_layers[key] = [" "] * bpr
+            at = template[column]
+            hexline[at] = pair[0]
+            hexline[at + 1] = pair[1]
+            ascii_layers[key][column] = ch
+
+        for column, cell in enumerate(cells):
+            a = address + column
+            state = cell.state
+            hx = lay.hex_cell_x(column)
+            ax = lay.ascii_cell_x(column)
+            if sel_lo <= a < sel_hi:
+                p.fillRect(QRectF(hx - cw / 2, y, 3 * cw, lh), c.selection)
+                p.fillRect(QRectF(ax, y, cw, lh), c.selection)
+            value = cell.value
+            if state == CellState.UNREADABLE:
+                p.fillRect(QRectF(hx - cw / 2, y + 1, 3 * cw, lh - 2), c.unreadable_background)
+                p.fillRect(QRectF(ax, y + 1, cw, lh - 2), c.unreadable_background)
+                put("unreadable", column, "??", "?")
+                continue
+            if state == CellState.PENDING or value is None:
+                put("pending", column, "··", "·")
+                continue
+            pair = f"{value:02x}"
+            ch = _PRINTABLE[value]
+            if state == CellState.CHANGED:
+                bg = QColor(c.changed_background)
+                bg.setAlphaF(max(0.0, 0.85 * (1.0 - cell.age / FADE_SECONDS)))
+                p.fillRect(QRectF(hx - cw / 2, y + 1, 3 * cw, lh - 2), bg)
+                p.fillRect(QRectF(ax, y + 1, cw, lh - 2), bg)
+                put("changed", column, pair, ch)
+            elif state == CellState.WRITING:
+                p.fillRect(QRectF(hx - cw / 2, y + 1, 3 * cw, lh - 2), c.writing_background)
+                put("writing", column, pair, ch)
+            elif state == CellState.FAILED:
+                p.fillRect(QRectF(hx - cw / 2, y + 1, 3 * cw, lh - 2), c.failed_background)
+                p.fillRect(QRectF(ax, y + 1, cw, lh - 2), c.failed_background)
+                put("failed", column, pair, ch)
+            elif value == 0:
+                put("zero", column, pair, ch)
+            else:
+                put("text", column, pair, ch)
+        for key, hexline in layers.items():
+            p.setPen(getattr(c, key if key != "changed" else "changed_text"))
+            p.drawText(QPoint(int(lay.hex_x), int(y + baseline)), "".join(hexline))
+            p.drawText(QPoint(int(lay.ascii_x), int(y + baseline)),
+                       "".join(ascii_layers[key]))
 
     # -- markers (bookmarks) ----------------------------------------------------------------------
     def set_marker_source(self, source) -> None:
