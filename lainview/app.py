@@ -46,6 +46,13 @@ def run_gui(argv: list[str]) -> int:
     args = parse_args(argv)
     if args.screenshot and args.pid is None and not args.kernel:
         args.demo = True
+    if not _has_display():
+        if not args.screenshot:
+            print("lainview: no display (neither DISPLAY nor WAYLAND_DISPLAY is set). Run it in "
+                  "a desktop session, use a subcommand (lainview --help), or render with "
+                  "--screenshot PATH", file=sys.stderr)
+            return 1
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"   # a screenshot needs no screen
     from PySide6.QtWidgets import QApplication
     import qasync
 
@@ -64,6 +71,11 @@ def run_gui(argv: list[str]) -> int:
     except asyncio.CancelledError:
         pass
     return result["code"]
+
+
+def _has_display() -> bool:
+    return bool(os.environ.get("QT_QPA_PLATFORM") or os.environ.get("DISPLAY")
+                or os.environ.get("WAYLAND_DISPLAY"))
 
 
 async def _main(app, args: argparse.Namespace) -> int:

@@ -33,10 +33,21 @@ from . import kcli
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
+GUI_USAGE = """\
+Without a COMMAND, lainview opens its window:
+  lainview --demo                     attach to a bundled live demo process
+  lainview --pick                     choose a process from a list
+  lainview --pid PID [--address LOC]  attach to PID (LOC: 0x…, libc.so.6+0x1f00, [heap]+0x10)
+  lainview --session FILE             reopen a saved session on its program
+  lainview --kernel                   open the kernel-symbol browser
+  lainview --screenshot PATH          render the window (on the demo) to a PNG and exit
+"""
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="lainview", description="Inspect and edit the memory of Linux processes.")
+        prog="lainview", description="Inspect and edit the memory of Linux processes.",
+        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=GUI_USAGE)
     parser.add_argument("--backend", choices=BACKENDS, default="auto",
                         help="process-memory backend (default: lainmemu if loaded, else /proc)")
     kcli.add_global_options(parser)
