@@ -34,7 +34,6 @@ def setup():
 
 
 async def open_view(address: int, size: int, hz: float = 10.0):
-    from lainview.backend.memory import MemoryArea, Perm
     from lainview.backend.service import Backend
     from lainview.models.workspace import Workspace
     from lainview.ui.hex_view import HexView

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 
-from PySide6.QtGui import QImage, QPainter
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
 

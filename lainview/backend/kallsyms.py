@@ -693,7 +693,7 @@ def hidden_addresses_reason(proc: str = "/proc") -> str:
         return ("kernel.kptr_restrict is 2: the kernel hides symbol addresses from "
                 "everyone, root included (as root: sysctl kernel.kptr_restrict=1)")
     if restrict == 1 or (restrict == 0 and paranoid is not None and paranoid > 1):
-        why = (f"kernel.kptr_restrict is 1" if restrict == 1 else
+        why = ("kernel.kptr_restrict is 1" if restrict == 1 else
                f"kernel.perf_event_paranoid is {paranoid} (> 1)")
         if has_syslog:
             return (f"{why} and addresses are shown only to CAP_SYSLOG, which this "

@@ -13,7 +13,7 @@ import errno as _errno
 from dataclasses import dataclass
 from typing import Callable
 
-from .errors import FaultError, InvalidInput, LainviewError, PartialWrite, VerifyMismatch
+from .errors import InvalidInput, LainviewError, PartialWrite, VerifyMismatch
 from .memory import PAGE_SIZE, Hole, MemoryArea, ReadResult, WriteResult, area_at, page_floor
 
 # Called before bytes are written: (session, address, old, new) -> journal id.

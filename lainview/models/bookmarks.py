@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import (QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt,
+from PySide6.QtCore import (QModelIndex, QObject, QPersistentModelIndex, Qt,
                             Signal)
 from PySide6.QtGui import QColor
 
@@ -17,6 +17,7 @@ from lainview.backend.locations import Location, locate, parse_location, resolve
 
 from .session import TargetSession
 from .session_file import parse_items
+from .table import TableModel
 
 NAME, LOCATION, ADDRESS, COMMENT = range(4)
 HEADERS = ("Name", "Location", "Address", "Comment")
@@ -61,7 +62,9 @@ class Marker:
     color: str
 
 
-class BookmarkModel(QAbstractTableModel):
+class BookmarkModel(TableModel):
+    HEADERS = HEADERS
+
     markers_changed = Signal()
     status = Signal(str)
 
@@ -149,19 +152,6 @@ class BookmarkModel(QAbstractTableModel):
                 if b.address is not None and b.address < hi and lo < b.address + b.size]
 
     # -- Qt model API ----------------------------------------------------------------------------
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self.bookmarks)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
-                and 0 <= section < len(HEADERS):
-            return HEADERS[section]
-        return None
-
     def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
@@ -170,6 +160,9 @@ class BookmarkModel(QAbstractTableModel):
         if index.column() in (NAME, LOCATION, COMMENT):
             flags |= Qt.ItemFlag.ItemIsEditable
         return flags
+
+    def row_count(self) -> int:
+        return len(self.bookmarks)
 
     def data(self, index: QModelIndex | QPersistentModelIndex,
              role: int = Qt.ItemDataRole.DisplayRole):

@@ -4,20 +4,23 @@ through the document, the same path as typing in the hex column."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 
 from lainview.backend.errors import InvalidInput
 
 from .cursor import HexCursor
 from .formats import INSPECTOR_TYPES, decode_value, encode_value
 from .hex_document import HexDocument
+from .table import TableModel
 
 TYPE, LITTLE, BIG = range(3)
 HEADERS = ("Type", "Little-endian", "Big-endian")
 ROWS = [name for name, _, _ in INSPECTOR_TYPES] + ["points into"]
 
 
-class InspectorModel(QAbstractTableModel):
+class InspectorModel(TableModel):
+    HEADERS = HEADERS
+
     def __init__(self, document: HexDocument, cursor: HexCursor,
                  parent: QObject | None = None):
         super().__init__(parent)
@@ -58,19 +61,6 @@ class InspectorModel(QAbstractTableModel):
         return self.document.describe_pointer(int(text, 16))
 
     # -- Qt model API ----------------------------------------------------------------------------
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(ROWS)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
-                and 0 <= section < len(HEADERS):
-            return HEADERS[section]
-        return None
-
     def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
@@ -80,6 +70,9 @@ class InspectorModel(QAbstractTableModel):
                 and not self.document.read_only:
             flags |= Qt.ItemFlag.ItemIsEditable
         return flags
+
+    def row_count(self) -> int:
+        return len(ROWS)
 
     def data(self, index: QModelIndex | QPersistentModelIndex,
              role: int = Qt.ItemDataRole.DisplayRole):

@@ -14,7 +14,7 @@ import asyncio
 import os
 import time
 
-from PySide6.QtCore import (QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt,
+from PySide6.QtCore import (QModelIndex, QObject, QPersistentModelIndex, Qt,
                             QTimer, Signal)
 from PySide6.QtGui import QColor
 
@@ -29,6 +29,7 @@ ENTRY_ROLE = Qt.ItemDataRole.UserRole + 1
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2
 POLL_MS = 1000
 SHOWN_BYTES = 16
+from .table import TableModel
 
 
 def target_key(entry: JournalEntry) -> tuple:
@@ -44,7 +45,9 @@ def _hex(data: bytes) -> str:
     return text + (f" … ({len(data)} bytes)" if len(data) > SHOWN_BYTES else "")
 
 
-class JournalModel(QAbstractTableModel):
+class JournalModel(TableModel):
+    HEADERS = HEADERS
+
     status = Signal(str)
     reverted = Signal(list)          # list[RevertOutcome], after each revert
     loaded = Signal()
@@ -216,25 +219,6 @@ class JournalModel(QAbstractTableModel):
         return task
 
     # -- Qt model API ---------------------------------------------------------------------------------
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self.entries)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
-                and 0 <= section < len(HEADERS):
-            return HEADERS[section]
-        return None
-
-    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable \
-            | Qt.ItemFlag.ItemNeverHasChildren
-
     def outcome_text(self, e: JournalEntry) -> str:
         status = e.status or "unknown"
         text = {"ok": "ok", "failed": "failed", "verify-mismatch": "written, reads back "
@@ -246,6 +230,9 @@ class JournalModel(QAbstractTableModel):
         if e.id in self.reverted_by:
             text += f" · reverted by #{self.reverted_by[e.id]}"
         return text
+
+    def row_count(self) -> int:
+        return len(self.entries)
 
     def data(self, index: QModelIndex | QPersistentModelIndex,
              role: int = Qt.ItemDataRole.DisplayRole):

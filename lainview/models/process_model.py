@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from PySide6.QtCore import (QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex,
+from PySide6.QtCore import (QModelIndex, QObject, QPersistentModelIndex,
                             QSortFilterProxyModel, Qt, Signal)
 from PySide6.QtGui import QBrush, QColor, QPalette, QGuiApplication
 
@@ -14,6 +14,7 @@ from lainview.backend.processes import ProcessInfo
 from lainview.backend.service import Backend
 
 from .formats import human_size
+from .table import TableModel
 
 PID, NAME, USER, MEMORY, COMMAND = range(5)
 HEADERS = ("PID", "Name", "User", "Memory", "Command line")
@@ -33,7 +34,9 @@ def refilter(proxy: QSortFilterProxyModel, change) -> None:
         proxy.invalidateFilter()
 
 
-class ProcessModel(QAbstractTableModel):
+class ProcessModel(TableModel):
+    HEADERS = HEADERS
+
     loading_changed = Signal(bool)
     failed = Signal(str)
 
@@ -94,19 +97,6 @@ class ProcessModel(QAbstractTableModel):
         self.loading_changed.emit(loading)
 
     # -- Qt model API ----------------------------------------------------------------------------
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
-                and 0 <= section < len(HEADERS):
-            return HEADERS[section]
-        return None
-
     def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
@@ -114,6 +104,9 @@ class ProcessModel(QAbstractTableModel):
         if self._rows[index.row()].attachable:
             flags |= Qt.ItemFlag.ItemIsEnabled
         return flags
+
+    def row_count(self) -> int:
+        return len(self._rows)
 
     def data(self, index: QModelIndex | QPersistentModelIndex,
              role: int = Qt.ItemDataRole.DisplayRole):

@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import (QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex,
+from PySide6.QtCore import (QModelIndex, QObject, QPersistentModelIndex,
                             Qt, QTimer, Signal)
 from PySide6.QtGui import QColor, QFont
 
@@ -33,6 +33,7 @@ from lainview.backend.thread import BackendClosed
 
 from .formats import human_size
 from .session import TargetSession, TargetState
+from .table import TableModel
 
 PROGRESS_MS = 100           # progress poll while a scan runs
 VALUE_REFRESH_MS = 250      # current values of the visible rows, 4 times a second
@@ -405,9 +406,11 @@ class _Block:
     previous: list[bytes]
 
 
-class MatchModel(QAbstractTableModel):
+class MatchModel(TableModel):
     """The matches of the current scan step: address, area, current and
     previous value. Rows are made on demand; see the module docstring."""
+
+    HEADERS = HEADERS
 
     values_refreshed = Signal()
 
@@ -603,12 +606,6 @@ class MatchModel(QAbstractTableModel):
             task.cancel()
 
     # -- Qt model API ---------------------------------------------------------------------------------
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else self._rows
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(HEADERS)
-
     def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
                    role: int = Qt.ItemDataRole.DisplayRole):
         if orientation == Qt.Orientation.Horizontal and 0 <= section < len(HEADERS):
@@ -620,11 +617,8 @@ class MatchModel(QAbstractTableModel):
                         "the area it is in, as go-to reads it")[section]
         return None
 
-    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable \
-            | Qt.ItemFlag.ItemNeverHasChildren
+    def row_count(self) -> int:
+        return self._rows
 
     def data(self, index: QModelIndex | QPersistentModelIndex,
              role: int = Qt.ItemDataRole.DisplayRole):

@@ -22,7 +22,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from PySide6.QtCore import (QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex,
+from PySide6.QtCore import (QModelIndex, QObject, QPersistentModelIndex,
                             Qt, QTimer, Signal)
 from PySide6.QtGui import QColor, QFont
 
@@ -31,6 +31,7 @@ from lainview.backend.kallsyms import (KERNEL, ModuleInfo, ModuleList, SymbolTab
                                        type_meaning)
 
 from .formats import human_size
+from .table import TableModel
 
 NAME, ADDRESS, TYPE, MODULE = range(4)
 HEADERS = ("Name", "Address", "Type", "Module")
@@ -65,8 +66,10 @@ def prepare_table(table: SymbolTable) -> tuple[SymbolTable, np.ndarray]:
     return table, order
 
 
-class SymbolTableModel(QAbstractTableModel):
+class SymbolTableModel(TableModel):
     """Rows: the symbols that pass the filter, in the chosen order."""
+
+    HEADERS = HEADERS
 
     filtered = Signal()                 # the rows changed (new filter, sort or table)
     filter_error_changed = Signal(str)  # "" when the filter is valid
@@ -240,12 +243,6 @@ class SymbolTableModel(QAbstractTableModel):
         return module or KERNEL_LABEL
 
     # -- Qt model API ----------------------------------------------------------------------------
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(HEADERS)
-
     def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
                    role: int = Qt.ItemDataRole.DisplayRole):
         if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(HEADERS):
@@ -257,8 +254,8 @@ class SymbolTableModel(QAbstractTableModel):
             return f"addresses hidden: {self.table.hidden_reason}"
         return None
 
-    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
-        return _ROW_FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
+    def row_count(self) -> int:
+        return len(self.rows)
 
     def data(self, index: QModelIndex | QPersistentModelIndex,
              role: int = Qt.ItemDataRole.DisplayRole):
@@ -308,8 +305,6 @@ class SymbolTableModel(QAbstractTableModel):
         return None
 
 
-_ROW_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable \
-    | Qt.ItemFlag.ItemNeverHasChildren
 _DISPLAY = int(Qt.ItemDataRole.DisplayRole)
 _FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
 _FONT = int(Qt.ItemDataRole.FontRole)
@@ -324,8 +319,10 @@ M_NAME, M_SIZE, M_USED, M_HOLDERS, M_STATE, M_HELD = range(6)
 MODULE_HEADERS = ("Module", "Size", "Used", "Used by", "State", "Held by lainview")
 
 
-class ModuleModel(QAbstractTableModel):
+class ModuleModel(TableModel):
     """Loaded modules (with their holders) and the holds lainview took."""
+
+    HEADERS = MODULE_HEADERS
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -355,24 +352,8 @@ class ModuleModel(QAbstractTableModel):
                 return row
         return None
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self.modules)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(MODULE_HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
-                and 0 <= section < len(MODULE_HEADERS):
-            return MODULE_HEADERS[section]
-        return None
-
-    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable \
-            | Qt.ItemFlag.ItemNeverHasChildren
+    def row_count(self) -> int:
+        return len(self.modules)
 
     def data(self, index: QModelIndex | QPersistentModelIndex,
              role: int = Qt.ItemDataRole.DisplayRole):

@@ -3,7 +3,7 @@ refresh (added areas are marked, removed ones stay one refresh, struck out)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import (QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex,
+from PySide6.QtCore import (QModelIndex, QObject, QPersistentModelIndex,
                             QSortFilterProxyModel, Qt)
 from PySide6.QtGui import QBrush, QColor, QFont
 
@@ -11,6 +11,7 @@ from lainview.backend.memory import MemoryArea, Perm
 
 from .formats import human_size
 from .process_model import refilter
+from .table import TableModel
 
 START, END, SIZE, PERMS, OFFSET, PATH = range(6)
 HEADERS = ("Start", "End", "Size", "Perms", "Offset", "Path")
@@ -27,7 +28,9 @@ def _key(area: MemoryArea) -> tuple:
     return (area.start, area.end, area.perms, area.offset, area.path)
 
 
-class VmaModel(QAbstractTableModel):
+class VmaModel(TableModel):
+    HEADERS = HEADERS
+
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
         self._rows: list[tuple[MemoryArea, str]] = []
@@ -79,24 +82,8 @@ class VmaModel(QAbstractTableModel):
         return None
 
     # -- Qt model API ---------------------------------------------------------------------------
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(HEADERS):
-            if role == Qt.ItemDataRole.DisplayRole:
-                return HEADERS[section]
-        return None
-
-    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable \
-            | Qt.ItemFlag.ItemNeverHasChildren
+    def row_count(self) -> int:
+        return len(self._rows)
 
     def data(self, index: QModelIndex | QPersistentModelIndex,
              role: int = Qt.ItemDataRole.DisplayRole):

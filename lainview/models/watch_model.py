@@ -23,7 +23,7 @@ import itertools
 import time
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import (QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt,
+from PySide6.QtCore import (QModelIndex, QObject, QPersistentModelIndex, Qt,
                             QTimer, Signal)
 from PySide6.QtGui import QColor
 
@@ -35,6 +35,7 @@ from lainview.backend.memory import ReadResult
 from .history import SampleHistory
 from .session import TargetSession, TargetState
 from .session_file import parse_items
+from .table import TableModel
 from .watch_values import DISPLAY_FORMATS, ValueType
 
 FREEZE, LABEL, ADDRESS, TYPE, VALUE, PLOT = range(6)
@@ -128,7 +129,9 @@ class WatchEntry:
         return entry
 
 
-class WatchModel(QAbstractTableModel):
+class WatchModel(TableModel):
+    HEADERS = HEADERS
+
     status = Signal(str)            # one-line messages for the status bar
     wrote = Signal()                # a write went through the backend (and its journal)
     sampled = Signal()              # new samples are in ``history``
@@ -683,12 +686,6 @@ class WatchModel(QAbstractTableModel):
             task.cancel()
 
     # -- Qt model API --------------------------------------------------------------------------------
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self.entries)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(HEADERS)
-
     def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
                    role: int = Qt.ItemDataRole.DisplayRole):
         if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(HEADERS):
@@ -715,6 +712,9 @@ class WatchModel(QAbstractTableModel):
         elif column in (LABEL, ADDRESS, TYPE, VALUE):
             flags |= Qt.ItemFlag.ItemIsEditable
         return flags
+
+    def row_count(self) -> int:
+        return len(self.entries)
 
     def data(self, index: QModelIndex | QPersistentModelIndex,
              role: int = Qt.ItemDataRole.DisplayRole):

@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QMenu, QT
 from lainview.models.bookmarks import (ADDRESS, BOOKMARK_ROLE, COMMENT, LOCATION, NAME, Bookmark,
                                        BookmarkModel)
 
-from .theme import mono_font
 
 
 class BookmarkPanel(QWidget):

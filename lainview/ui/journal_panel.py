@@ -9,7 +9,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLay
                                QWidget)
 
 from lainview.backend.service import RevertOutcome
-from lainview.models.journal_model import (ENTRY_ROLE, ID, NEW, OLD, OUTCOME, SORT_ROLE, TARGET,
+from lainview.models.journal_model import (ID, NEW, OLD, SORT_ROLE, TARGET,
                                            TIME, WHERE, JournalModel, target_key)
 
 from .theme import mono_font

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleS
 
 from lainview.backend.kallsyms import KERNEL
 from lainview.models.kernel_workspace import MAX_SIZE, KernelWorkspace, PatchProposal
-from lainview.models.symbol_model import (ADDRESS, KERNEL_LABEL, M_NAME, MODES, MODULE, NAME,
+from lainview.models.symbol_model import (ADDRESS, KERNEL_LABEL, MODES, MODULE, NAME,
                                           SYMBOL_INDEX_ROLE, TYPE)
 
 from .hex_view import HexView

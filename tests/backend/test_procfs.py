@@ -7,7 +7,7 @@ import signal
 import pytest
 
 from lainview.backend.errors import (FaultError, PermissionDenied, TargetExited)
-from lainview.backend.memory import Perm, parse_maps
+from lainview.backend.memory import Perm
 from lainview.backend.procfs import ProcfsSession
 
 

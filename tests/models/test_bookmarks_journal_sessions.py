@@ -13,7 +13,7 @@ import pytest
 from lainview.backend.errors import InvalidInput
 from lainview.backend.locations import Location
 from lainview.models.bookmarks import ADDRESS, BookmarkModel
-from lainview.models.journal_model import OUTCOME, JournalModel, target_key
+from lainview.models.journal_model import OUTCOME, target_key
 from lainview.models.session_file import SessionData, read_session
 from lainview.models.sessions import recent_sessions
 

@@ -6,10 +6,9 @@ import pytest
 from PySide6.QtCore import Qt
 
 from lainview.backend.memory import Perm, parse_maps
-from lainview.models.inspector_model import BIG, LITTLE, ROWS, InspectorModel
+from lainview.models.inspector_model import BIG, LITTLE, ROWS
 from lainview.models.process_model import INFO_ROLE, ProcessFilterProxy, ProcessModel
-from lainview.models.vma_model import (ADDED, AREA_ROLE, REMOVED, STATUS_ROLE, VmaFilterProxy,
-                                       VmaModel)
+from lainview.models.vma_model import ADDED, AREA_ROLE, REMOVED, STATUS_ROLE, VmaFilterProxy
 
 from .qt_support import attach, open_demo
 

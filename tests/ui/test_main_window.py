@@ -15,7 +15,7 @@ from lainview.models.memory_document import CellState
 from lainview.models.session import TargetState
 from lainview.ui.main_window import MainWindow
 
-from tests.models.qt_support import open_demo, wait_loaded
+from tests.models.qt_support import wait_loaded
 
 
 @pytest.fixture

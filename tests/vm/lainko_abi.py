@@ -3,7 +3,6 @@ in-guest device tests. Standard library only."""
 
 import ctypes
 import errno
-import fcntl
 import os
 import struct
 

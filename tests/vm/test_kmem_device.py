@@ -9,7 +9,6 @@ import subprocess
 import pytest
 
 from lainko_abi import (
-    MIOC_IREADKSYM,
     MIOC_LOCKSYM,
     MIOC_READKSYM,
     MIOC_UNLOCKSYM,
