@@ -21,6 +21,7 @@ from .argtypes import argtype
 from .backend.errors import LainviewError
 from .backend.kallsyms import KERNEL, type_letters
 from .backend.kernel import CAPABILITIES, SOURCES, KernelBackend
+from .backend.kmem import encode_module_name, encode_symbol_name
 from .backend.memory import parse_hex_bytes, parse_size
 from .backend.service import Backend
 
@@ -41,6 +42,17 @@ def add_global_options(parser: argparse.ArgumentParser) -> None:
                              "(repeat to combine a vmlinux with a vmcore)")
 
 
+def _symbol_name(text: str) -> str:
+    encode_symbol_name(text)        # InvalidInput (ENAMETOOLONG) past the kernel's limit
+    return text
+
+
+def _module_name(text: str) -> str:
+    if text != KERNEL_MODULE_ALIAS:
+        encode_module_name(text)
+    return text
+
+
 def add_subcommands(sub) -> None:
     p = sub.add_parser("ksyms", help="list kernel symbols (name, address, type, module)")
     p.add_argument("pattern", nargs="?",
@@ -54,19 +66,20 @@ def add_subcommands(sub) -> None:
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("kread", help="read a kernel variable by name")
-    p.add_argument("symbol")
+    p.add_argument("symbol", type=argtype(_symbol_name))
     p.add_argument("length", nargs="?", type=argtype(parse_size),
                    help="bytes (default: the distance to the next symbol, at most 256)")
-    p.add_argument("--module", metavar="M", help="look the symbol up only in this module")
+    p.add_argument("--module", metavar="M", type=argtype(_module_name),
+                   help="look the symbol up only in this module")
     p.add_argument("--indirect", action="store_true",
                    help="the symbol holds a pointer: read where it points")
     p.add_argument("--raw", action="store_true", help="write the bytes to stdout")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("kwrite", help="patch a kernel variable by name (journaled; needs --yes)")
-    p.add_argument("symbol")
+    p.add_argument("symbol", type=argtype(_symbol_name))
     p.add_argument("hexbytes", type=argtype(parse_hex_bytes), help='e.g. "de ad be ef"')
-    p.add_argument("--module", metavar="M")
+    p.add_argument("--module", metavar="M", type=argtype(_module_name))
     p.add_argument("--indirect", action="store_true",
                    help="write where the pointer stored at SYMBOL points")
     p.add_argument("--yes", action="store_true",
@@ -74,7 +87,7 @@ def add_subcommands(sub) -> None:
 
     p = sub.add_parser("kmod", help="loaded kernel modules; hold and release them")
     p.add_argument("action", choices=("list", "hold", "release"))
-    p.add_argument("name", nargs="?")
+    p.add_argument("name", nargs="?", type=argtype(_module_name))
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("kinfo", help="the kernel source lainview would use and what it can do")

@@ -204,3 +204,15 @@ def test_kmod_hold_and_release(fake):
     # The stand-in forgets holds between processes; the device keeps them.
     proc = fake("kmod", "release", "fakemod")
     assert proc.returncode == 1 and "no hold on it is left" in proc.stderr
+
+
+@pytest.mark.parametrize("args,message", [
+    (("kread", "a" * 600, "8"), "symbol name of 600 bytes is too long"),
+    (("kwrite", "b" * 512, "00", "--yes"), "at most 511"),
+    (("kread", "jiffies", "8", "--module", "m" * 70), "module name of 70 bytes is too long"),
+    (("kmod", "hold", "m" * 56), "at most 55"),
+])
+def test_names_past_the_kernels_limits_are_refused_up_front(args, message):
+    out = subprocess.run([sys.executable, "-m", "lainview", *args], capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 2 and message in out.stderr

@@ -38,7 +38,8 @@ from .journal import Journal, JournalEntry, revert_plan
 from .kallsyms import (KALLSYMS_PATH, ModuleList, Symbol, SymbolTable, list_modules,
                        load_kallsyms)
 from .kcore import KCORE_PATH, ElfCoreReader, SystemMap, VmlinuxImage, elf_type
-from .kmem import POINTER_SIZE, KmemDevice, discover
+from .kmem import (POINTER_SIZE, KmemDevice, discover, encode_module_name,
+                   encode_symbol_name)
 from .memory import ReadResult
 from .service import Backend, RevertOutcome
 from .thread import BackendFuture, BackendThread
@@ -285,6 +286,7 @@ class KernelSession:
         """Read ``size`` bytes of ``name`` (or through its pointer). Raises
         CapabilityMissing (no source can read, with what is missing),
         NoSuchSymbol, NoSuchModule, FaultError, InvalidInput."""
+        _check_names(name, module)
         self._require("read")
         if size <= 0:
             raise InvalidInput(f"nothing to read: length {size}", op="read")
@@ -323,6 +325,7 @@ class KernelSession:
         CapabilityMissing (no kmem device, opened read-only), KernelReadOnly
         (EFAULT: nothing written), VerifyMismatch, NoSuchSymbol, NoSuchModule,
         JournalError (nothing written)."""
+        _check_names(name, module)
         self._require("write")
         if not data:
             raise InvalidInput("nothing to write", op="write")
@@ -361,6 +364,7 @@ class KernelSession:
     # -- holds --------------------------------------------------------------------------------
     def hold(self, module: str) -> int:
         """LOCKSYM ``module``; returns how many holds lainview now has on it."""
+        encode_module_name(module)
         self._require("hold")
         assert self.device is not None
         self.device.lock(module)
@@ -370,6 +374,7 @@ class KernelSession:
     def release(self, module: str) -> int:
         """UNLOCKSYM ``module``; returns the holds lainview has left on it
         (holds taken by an earlier lainview process are released too)."""
+        encode_module_name(module)
         self._require("hold")
         assert self.device is not None
         self.device.unlock(module)
@@ -535,3 +540,11 @@ class KernelBackend:
 
 __all__ = ["KernelSession", "KernelBackend", "KernelInfo", "KernelValue", "KernelWrite",
            "SOURCES", "CAPABILITIES", "boot_id"]
+
+
+def _check_names(name: str, module: str | None) -> None:
+    """Names the kernel could never hold are refused (ENAMETOOLONG) before
+    any lookup or request, whatever the source."""
+    encode_symbol_name(name)
+    if module:
+        encode_module_name(module)

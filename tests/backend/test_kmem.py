@@ -396,3 +396,19 @@ def test_device_holds_a_loaded_module(device):
     # The spec: UNLOCKSYM when the hold count is already 0 is EINVAL.
     with pytest.raises(NoSuchModule):
         device.unlock(name)
+
+
+def test_kernel_session_refuses_overlong_names_before_anything_else():
+    import errno as errno_
+    from lainview.backend.kernel import KernelSession
+    session = KernelSession("auto")
+    try:
+        with pytest.raises(InvalidInput) as info:
+            session.read("s" * MAXSYMNMLEN, 8)
+        assert info.value.errno == errno_.ENAMETOOLONG
+        with pytest.raises(InvalidInput, match="module name"):
+            session.read("jiffies", 8, module="m" * MODMAXNAMELEN)
+        with pytest.raises(InvalidInput, match="at most 55"):
+            session.hold("m" * MODMAXNAMELEN)
+    finally:
+        session.close()
