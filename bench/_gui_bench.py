@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+import time
 
 CHILD = r"""
 import ctypes, mmap, sys
@@ -16,6 +17,43 @@ addr = ctypes.addressof(ctypes.c_char.from_buffer(m))
 print(hex(addr), flush=True)
 sys.stdin.read()
 """
+
+
+class GapMeter:
+    """The gaps between ticks of a 1 ms timer on the GUI thread: each gap
+    longer than 1 ms is time the event loop could not run."""
+
+    def __init__(self, *, cpu: bool = False):
+        from PySide6.QtCore import QTimer
+        self.with_cpu = cpu
+        self.gaps: list[float] = []
+        self.last = time.perf_counter()
+        self.timer = QTimer()
+        self.timer.setInterval(1)
+        self.timer.timeout.connect(self.tick)
+
+    def tick(self) -> None:
+        now = time.perf_counter()
+        self.gaps.append(now - self.last)
+        self.last = now
+
+    def start(self) -> None:
+        self.gaps.clear()
+        self.last = time.perf_counter()
+        self.cpu = time.process_time()
+        self.wall = time.perf_counter()
+        self.timer.start()
+
+    def stop(self) -> str:
+        """Stop; the largest gap and the 99th percentile (and the process's
+        CPU use, if asked for) as one line."""
+        self.timer.stop()
+        g = sorted(self.gaps)
+        text = f"max stall {g[-1] * 1000:6.1f} ms   p99 {g[int(len(g) * 0.99)] * 1000:5.1f} ms"
+        if self.with_cpu:
+            cpu = (time.process_time() - self.cpu) / (time.perf_counter() - self.wall)
+            return f"{text}   CPU {cpu * 100:4.1f} %"
+        return f"{text}   ({len(g)} ticks)"
 
 
 def start_child(size: int) -> tuple[subprocess.Popen, int]:

@@ -13,34 +13,7 @@ import asyncio
 import sys
 import time
 
-from PySide6.QtCore import QTimer
-
-from _gui_bench import attach, open_view, setup, start_child
-
-
-class GapMeter:
-    def __init__(self):
-        self.gaps: list[float] = []
-        self.last = time.perf_counter()
-        self.timer = QTimer()
-        self.timer.setInterval(1)
-        self.timer.timeout.connect(self.tick)
-
-    def tick(self) -> None:
-        now = time.perf_counter()
-        self.gaps.append(now - self.last)
-        self.last = now
-
-    def start(self) -> None:
-        self.gaps.clear()
-        self.last = time.perf_counter()
-        self.timer.start()
-
-    def stop(self) -> str:
-        self.timer.stop()
-        g = sorted(self.gaps)
-        return (f"max stall {g[-1] * 1000:6.1f} ms   p99 {g[int(len(g) * 0.99)] * 1000:5.1f} ms"
-                f"   ({len(g)} ticks)")
+from _gui_bench import GapMeter, attach, open_view, setup, start_child
 
 
 def main() -> None:

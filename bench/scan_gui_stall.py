@@ -27,8 +27,7 @@ import sys
 import threading
 import time
 
-from _gui_bench import setup
-from event_loop_stall import GapMeter
+from _gui_bench import GapMeter, setup
 
 CHILD = r"""
 import ctypes, mmap, sys

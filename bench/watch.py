@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 
-from _gui_bench import setup
+from _gui_bench import GapMeter, setup
 
 CHILD = r"""
 import ctypes, mmap, sys, time
@@ -32,35 +32,6 @@ while True:
         values[i] = (n * (i + 1)) % 100000
     time.sleep(0.005)
 """
-
-
-class GapMeter:
-    def __init__(self):
-        from PySide6.QtCore import QTimer
-        self.gaps: list[float] = []
-        self.last = time.perf_counter()
-        self.timer = QTimer()
-        self.timer.setInterval(1)
-        self.timer.timeout.connect(self.tick)
-
-    def tick(self) -> None:
-        now = time.perf_counter()
-        self.gaps.append(now - self.last)
-        self.last = now
-
-    def start(self) -> None:
-        self.gaps.clear()
-        self.last = time.perf_counter()
-        self.cpu = time.process_time()
-        self.wall = time.perf_counter()
-        self.timer.start()
-
-    def stop(self) -> str:
-        self.timer.stop()
-        cpu = (time.process_time() - self.cpu) / (time.perf_counter() - self.wall)
-        g = sorted(self.gaps)
-        return (f"max stall {g[-1] * 1000:5.1f} ms   p99 {g[int(len(g) * 0.99)] * 1000:4.1f} ms"
-                f"   CPU {cpu * 100:4.1f} %")
 
 
 def main() -> None:
@@ -90,7 +61,7 @@ def main() -> None:
                        for i in range(100)]
             for entry in entries[:10]:
                 watch.set_plotted(entry, True)
-            meter = GapMeter()
+            meter = GapMeter(cpu=True)
             meter.start()
             await asyncio.sleep(2.0)
             print(f"baseline, watch paused (2 s):                   {meter.stop()}")
