@@ -133,6 +133,16 @@ def open_demo(qtbot, ws, demo: Demo, visible_bytes: int = 0x400) -> None:
     wait_loaded(qtbot, ws.document)
 
 
+def open_demo_window(qtbot, window, demo: Demo) -> None:
+    """Attach the main window to the demo and open its whole mapping."""
+    ws = window.workspace
+    task = ws.spawn(window.attach_and_open(demo.pid, None))
+    qtbot.waitUntil(task.done, timeout=10000)
+    assert task.result()
+    ws.open_span(demo.base, demo.base + demo.size, "demo", demo.counter)
+    wait_loaded(qtbot, ws.document)
+
+
 def wait_loaded(qtbot, document, timeout: int = 10000) -> None:
     qtbot.waitUntil(lambda: document.visible_pages() and all(
         p in document.pages and document.pages[p].data is not None

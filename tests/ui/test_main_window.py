@@ -6,7 +6,6 @@ import subprocess
 import sys
 import time
 
-import pytest
 from PySide6.QtCore import QTimer, Qt
 from PySide6.QtWidgets import QLineEdit
 
@@ -15,26 +14,7 @@ from lainview.models.memory_document import CellState
 from lainview.models.session import TargetState
 from lainview.ui.main_window import MainWindow
 
-from tests.models.qt_support import wait_loaded
-
-
-@pytest.fixture
-def window(qtbot, workspace, no_widgets_left):
-    w = MainWindow(workspace)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    w.close()
-
-
-def attach_demo(qtbot, window, demo):
-    ws = window.workspace
-    task = ws.spawn(window.attach_and_open(demo.pid, None))
-    qtbot.waitUntil(task.done, timeout=10000)
-    assert task.result()
-    ws.open_span(demo.base, demo.base + demo.size, "demo", demo.counter)
-    wait_loaded(qtbot, ws.document)
+from tests.models.qt_support import open_demo_window, wait_loaded
 
 
 def test_picker_filters_and_attaches_on_enter(qtbot, window, demo):
@@ -58,7 +38,7 @@ def test_picker_filters_and_attaches_on_enter(qtbot, window, demo):
 
 
 def test_vma_table_double_click_opens_the_area(qtbot, window, demo):
-    attach_demo(qtbot, window, demo)
+    open_demo_window(qtbot, window, demo)
     panel = window.vma_panel
     panel.filter.setText(f"{demo.readonly:x}")
     rows = [panel.proxy.index(r, 0) for r in range(panel.proxy.rowCount())]
@@ -73,7 +53,7 @@ def test_vma_table_double_click_opens_the_area(qtbot, window, demo):
 
 
 def test_goto_typing_undo_in_the_hex_view(qtbot, window, demo):
-    attach_demo(qtbot, window, demo)
+    open_demo_window(qtbot, window, demo)
     ws, view = window.workspace, window.editor.view
     # Ctrl+G to a known spot by area+offset-free address.
     window.go_bar.open()
@@ -112,7 +92,7 @@ def test_goto_typing_undo_in_the_hex_view(qtbot, window, demo):
 
 
 def test_unreadable_page_shows_question_marks_and_refuses_edits(qtbot, window, demo):
-    attach_demo(qtbot, window, demo)
+    open_demo_window(qtbot, window, demo)
     ws, view = window.workspace, window.editor.view
     ws.go_to(f"{demo.guard:#x}")
     view.ensure_visible(demo.guard)
@@ -142,7 +122,7 @@ def _cell_point(view, address):
 
 
 def test_a_byte_the_child_changes_is_highlighted_after_refresh(qtbot, window, demo):
-    attach_demo(qtbot, window, demo)
+    open_demo_window(qtbot, window, demo)
     ws = window.workspace
     demo.poke(demo.string + 40, b"Z")
     qtbot.waitUntil(lambda: ws.document.cell(demo.string + 40).state == CellState.CHANGED,
@@ -151,7 +131,7 @@ def test_a_byte_the_child_changes_is_highlighted_after_refresh(qtbot, window, de
 
 
 def test_killed_target_is_reported_and_the_ui_keeps_working(qtbot, window, demo):
-    attach_demo(qtbot, window, demo)
+    open_demo_window(qtbot, window, demo)
     ws, view = window.workspace, window.editor.view
     last = ws.document.bytes_at(demo.string, 8)
     demo.kill()
@@ -170,7 +150,7 @@ def test_killed_target_is_reported_and_the_ui_keeps_working(qtbot, window, demo)
 
 
 def test_copy_formats_from_the_selection(qtbot, window, demo):
-    attach_demo(qtbot, window, demo)
+    open_demo_window(qtbot, window, demo)
     ws = window.workspace
     ws.cursor.move_to(demo.string)
     ws.cursor.move_to(demo.string + 4, select=True)
@@ -185,7 +165,7 @@ def test_copy_formats_from_the_selection(qtbot, window, demo):
 
 
 def test_search_finds_text_and_moves_the_cursor(qtbot, window, demo):
-    attach_demo(qtbot, window, demo)
+    open_demo_window(qtbot, window, demo)
     ws = window.workspace
     bar = window.editor.search_bar
     bar.open()
@@ -202,7 +182,7 @@ def test_search_finds_text_and_moves_the_cursor(qtbot, window, demo):
 
 
 def test_dump_skips_and_reports_unreadable_pages(qtbot, window, demo, tmp_path):
-    attach_demo(qtbot, window, demo)
+    open_demo_window(qtbot, window, demo)
     ws = window.workspace
     path = tmp_path / "dump.bin"
     task = ws.spawn(ws.dump(ws.document.region, str(path)))

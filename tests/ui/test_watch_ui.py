@@ -10,37 +10,16 @@ import struct
 import subprocess
 import sys
 
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
 from lainview.models.watch_model import VALUE
 
-from tests.models.qt_support import attach, wait_loaded
-
-
-@pytest.fixture
-def window(qtbot, workspace, no_widgets_left):
-    from lainview.ui.main_window import MainWindow
-    w = MainWindow(workspace)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    w.close()
-
-
-def open_demo(qtbot, window, demo):
-    ws = window.workspace
-    task = ws.spawn(window.attach_and_open(demo.pid, None))
-    qtbot.waitUntil(task.done, timeout=10000)
-    assert task.result()
-    ws.open_span(demo.base, demo.base + demo.size, "demo", demo.counter)
-    wait_loaded(qtbot, ws.document)
+from tests.models.qt_support import attach, open_demo_window
 
 
 def test_typed_entries_are_added_and_bad_ones_explained(qtbot, window, demo):
-    open_demo(qtbot, window, demo)
+    open_demo_window(qtbot, window, demo)
     panel = window.watch_docks.watch_panel
     qtbot.keyClicks(panel.location, "memfd:lainview-demo+0xf84")
     panel.type.setCurrentText("i32")
@@ -61,7 +40,7 @@ def test_typed_entries_are_added_and_bad_ones_explained(qtbot, window, demo):
 
 
 def test_ctrl_w_and_ctrl_b_watch_and_bookmark_the_cursor(qtbot, window, demo):
-    open_demo(qtbot, window, demo)
+    open_demo_window(qtbot, window, demo)
     ws, view = window.workspace, window.editor.view
     ws.cursor.move_to(demo.struct)
     ws.cursor.move_to(demo.struct + 3, select=True)
@@ -93,7 +72,7 @@ def _point_of(view, address):
 
 
 def test_bookmark_dock_jumps_and_marks(qtbot, window, demo):
-    open_demo(qtbot, window, demo)
+    open_demo_window(qtbot, window, demo)
     ws = window.workspace
     ws.bookmarks.add_address(demo.string, "greeting", "edit me", size=8)
     ws.cursor.move_to(demo.base)
@@ -110,7 +89,7 @@ def test_bookmark_dock_jumps_and_marks(qtbot, window, demo):
 
 
 def test_the_plot_draws_the_samples_and_exports_csv(qtbot, window, demo, tmp_path):
-    open_demo(qtbot, window, demo)
+    open_demo_window(qtbot, window, demo)
     ws = window.workspace
     counter = ws.watch.add_address(demo.counter, "u64", label="counter")
     health = ws.watch.add_address(demo.struct + 4, "i32", label="health")
