@@ -81,8 +81,13 @@ case "$cmd" in
         apt_ensure $QT_RUNTIME_DEBS $TEST_DEBS
         venv_ensure test
         export QT_QPA_PLATFORM=offscreen
-        # Tests never write into the user's real journal or settings.
-        export XDG_STATE_HOME="${XDG_STATE_HOME:-$(mktemp -d)}"
+        # Tests never read or write the user's real journal, settings or
+        # temporary files: every per-user directory is a fresh one.
+        test_home="$(mktemp -d -t lainview-test.XXXXXX)"
+        mkdir -p "$test_home"/{state,config,cache,data,tmp}
+        export XDG_STATE_HOME="$test_home/state" XDG_CONFIG_HOME="$test_home/config" \
+               XDG_CACHE_HOME="$test_home/cache" XDG_DATA_HOME="$test_home/data" \
+               TMPDIR="$test_home/tmp"
         .venv/bin/lint-imports
         .venv/bin/python -m pytest "$@"
         # The kernel module in a VM: build lainko, boot Debian's kernel in

@@ -13,7 +13,24 @@ from pathlib import Path
 
 import pytest
 
-from lainview.backend.thread import THREAD_NAME
+
+def _isolate_user_dirs() -> None:
+    """Point every per-user directory lainview (or Qt) could read or write at
+    a fresh one for this run, before anything reads them: the test command
+    does the same, this covers a bare ``pytest``."""
+    import tempfile
+    root = tempfile.mkdtemp(prefix="lainview-tests-")
+    for var, sub in (("XDG_STATE_HOME", "state"), ("XDG_CONFIG_HOME", "config"),
+                     ("XDG_CACHE_HOME", "cache"), ("XDG_DATA_HOME", "data"), ("TMPDIR", "tmp")):
+        path = os.path.join(root, sub)
+        os.makedirs(path, mode=0o700)
+        os.environ[var] = path
+    tempfile.tempdir = None          # re-read TMPDIR
+
+
+_isolate_user_dirs()
+
+from lainview.backend.thread import THREAD_NAME  # noqa: E402
 
 TARGET_SCRIPT = Path(__file__).with_name("target_child.py")
 

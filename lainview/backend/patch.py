@@ -21,6 +21,7 @@ import os
 from dataclasses import dataclass
 
 from .errors import InvalidInput
+from .files import atomic_private_file
 from .journal import JournalEntry
 from .locations import Location, resolve
 from .memory import MemoryArea
@@ -79,13 +80,11 @@ def patch_from_entries(entries: list[JournalEntry]) -> Patch:
 
 
 def save_patch(patch: Patch, path: str | os.PathLike) -> None:
-    """Write atomically (a crash leaves the old file or the new one)."""
-    path = os.fspath(path)
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "w") as f:
+    """Write atomically and privately (0600; a crash leaves the old file or
+    the new one). Raises InvalidInput when the file cannot be written."""
+    with atomic_private_file(path, "w") as f:
         json.dump(patch.to_json(), f, indent=1)
         f.write("\n")
-    os.replace(tmp, path)
 
 
 def load_patch(path: str | os.PathLike) -> Patch:

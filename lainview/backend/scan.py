@@ -43,6 +43,7 @@ from typing import Generator
 import numpy as np
 
 from .errors import InvalidInput, LainviewError, TargetExited
+from .files import atomic_private_file
 from .memory import Hole, MemoryArea, Perm, page_ceil, page_floor
 from .session import ProcessSession
 
@@ -1108,10 +1109,8 @@ def save_state(state: ScanState, path: str) -> None:
                               "scanned": st.scanned_bytes, "unreadable": st.unreadable_bytes,
                               "vanished": st.vanished, "regions": regions})
     arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
+    with atomic_private_file(path, "wb") as f:
         np.savez(f, **arrays)
-    os.replace(tmp, path)
 
 
 def load_state(path: str) -> ScanState:

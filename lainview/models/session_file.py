@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 
 from lainview.backend.errors import InvalidInput
+from lainview.backend.files import atomic_private_file
 from lainview.backend.processes import ProcessInfo, matching_programs
 
 FORMAT = "lainview-session"
@@ -106,21 +106,9 @@ def parse_items(raw, what: str, item: str, from_json) -> list:
 def write_session(path: str | os.PathLike, data: SessionData) -> None:
     """Write atomically (a temporary file renamed over the old one).
     Raises InvalidInput with the reason when the file cannot be written."""
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
     text = json.dumps(data.to_json(), indent=2) + "\n"
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".lainview-session-", dir=directory)
-        try:
-            with os.fdopen(fd, "w") as f:
-                f.write(text)
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
-    except OSError as exc:
-        raise InvalidInput(f"cannot write {path}: {exc.strerror or exc}",
-                           errno=exc.errno) from None
+    with atomic_private_file(path, "w") as f:
+        f.write(text)
 
 
 def read_session(path: str | os.PathLike) -> SessionData:

@@ -29,6 +29,7 @@ from PySide6.QtGui import QColor
 
 from lainview.backend.errors import (InvalidInput, LainviewError, TargetExited,
                                      VerifyMismatch)
+from lainview.backend.files import atomic_private_file
 from lainview.backend.locations import Location, locate, parse_location, resolve
 from lainview.backend.memory import ReadResult
 
@@ -282,7 +283,7 @@ class WatchModel(TableModel):
         text = self.csv_text()
 
         def write() -> int:
-            with open(path, "w", newline="") as f:
+            with atomic_private_file(path, "w") as f:
                 f.write(text)
             return text.count("\n") - 1
         try:

@@ -1,0 +1,126 @@
+"""The one home for how lainview creates and opens its own files.
+
+Every file lainview writes may hold target memory or journal data (scan
+sessions, patches, CSV exports, dumps, session files), and lainview often
+runs as root in directories other users can write. So:
+
+- a file is written through a temporary created exclusively (``O_EXCL``,
+  random name, mode 0600) in the destination's directory, fsynced, then
+  renamed over the destination: a symlink planted at any predictable name is
+  never followed, and a reader never sees half a file;
+- state files (the journal) are opened with ``O_NOFOLLOW`` and refused unless
+  they are regular files owned by the user, in a directory no one else can
+  write.
+
+Errors are raised as :class:`~lainview.backend.errors.InvalidInput` (a path
+the user gave that cannot be used) or :class:`~lainview.backend.errors.JournalError`
+-style errors chosen by the caller through ``error``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno as _errno
+import os
+import stat
+import tempfile
+from collections.abc import Iterator
+from typing import IO
+
+from .errors import InvalidInput, LainviewError
+
+PRIVATE_MODE = 0o600
+PRIVATE_DIR_MODE = 0o700
+
+
+@contextlib.contextmanager
+def atomic_private_file(path: str | os.PathLike, mode: str = "wb", *,
+                        error: type[LainviewError] = InvalidInput) -> Iterator[IO]:
+    """Open a new private (0600) file that replaces ``path`` when the block
+    ends without an exception, and vanishes otherwise.
+
+    ``mode`` is ``"wb"`` or ``"w"`` (text, UTF-8, ``\\n`` line ends). The
+    temporary is created with ``O_EXCL`` under a random name beside ``path``,
+    fsynced before the rename. Raises ``error`` naming the path and the
+    reason when the directory cannot take the file.
+    """
+    if mode not in ("wb", "w"):
+        raise ValueError(f"mode {mode!r}")
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path)) or "."
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp",
+                                   dir=directory)
+    except OSError as exc:
+        raise error(f"cannot write {path}: {exc.strerror or exc}", op="write file",
+                    errno=exc.errno) from None
+    try:
+        os.fchmod(fd, PRIVATE_MODE)
+        if mode == "wb":
+            f = os.fdopen(fd, "wb")
+        else:
+            f = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
+        with f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise error(f"cannot write {path}: {exc.strerror or exc}", op="write file",
+                        errno=exc.errno) from None
+        raise
+
+
+def ensure_private_dir(path: str | os.PathLike, *,
+                       error: type[LainviewError] = InvalidInput) -> None:
+    """Create ``path`` (mode 0700, parents as needed) or check the existing
+    one: a real directory (not a symlink), owned by the user, writable by no
+    one else. Raises ``error`` saying which check failed."""
+    path = os.fspath(path)
+    try:
+        os.makedirs(path, mode=PRIVATE_DIR_MODE, exist_ok=True)
+        st = os.lstat(path)
+    except OSError as exc:
+        raise error(f"cannot use the directory {path}: {exc.strerror or exc}",
+                    op="state dir", errno=exc.errno) from None
+    if not stat.S_ISDIR(st.st_mode):
+        raise error(f"{path} is not a directory (a symlink or another file): refusing it",
+                    op="state dir")
+    if st.st_uid != os.geteuid():
+        raise error(f"{path} is owned by uid {st.st_uid}, not by you (uid {os.geteuid()}): "
+                    "refusing it", op="state dir")
+    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise error(f"{path} is writable by others (mode {stat.S_IMODE(st.st_mode):04o}): "
+                    f"refusing it; chmod go-w {path}", op="state dir")
+
+
+def open_state_file(path: str | os.PathLike, flags: int, *,
+                    error: type[LainviewError] = InvalidInput) -> int:
+    """Open one of lainview's own state files without following symlinks
+    (``O_NOFOLLOW``, ``O_CLOEXEC``; created 0600 when ``flags`` has
+    ``O_CREAT``) and return the descriptor. Refuses (raising ``error``)
+    anything that is not a regular file owned by the user."""
+    path = os.fspath(path)
+    try:
+        fd = os.open(path, flags | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK, PRIVATE_MODE)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        if exc.errno == _errno.ELOOP:
+            reason = "it is a symlink (lainview does not follow symlinks for its own files)"
+        raise error(f"cannot open {path}: {reason}", op="open state file",
+                    errno=exc.errno) from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise error(f"{path} is not a regular file: refusing it", op="open state file")
+        if st.st_uid != os.geteuid():
+            raise error(f"{path} is owned by uid {st.st_uid}, not by you (uid {os.geteuid()}): "
+                        "refusing it", op="open state file")
+        os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
