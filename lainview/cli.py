@@ -17,9 +17,14 @@ With no subcommand, lainview opens the GUI.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import shutil
+import signal
 import sys
+import tempfile
+import threading
 import time
 
 from .argtypes import argtype, pid as pid_arg
@@ -29,6 +34,7 @@ from .backend.memory import ReadResult, parse_address, parse_hex_bytes, parse_si
 from .backend.patch import load_patch, patch_from_entries, save_patch
 from .backend.processes import matching_programs
 from .backend.service import BACKENDS, Backend
+from .models.formats import describe_skipped, format_scan_value, scan_value_json
 from . import kcli
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
@@ -119,6 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--area", action="append", default=[], metavar="START-END",
                    help="scan only this address range (repeatable)")
     p.add_argument("--session", metavar="FILE", help="load/save the scan state here")
+    p.add_argument("--force", action="store_true",
+                   help="let a first scan overwrite a --session FILE that is not a scan session")
     p.add_argument("--limit", type=int, default=50, help="matches to print (default 50)")
     p.add_argument("--json", action="store_true")
     kcli.add_subcommands(sub)
@@ -300,8 +308,71 @@ def _scan_areas(args) -> "scan.AreaFilter":
                            include_shared=args.include_shared, ranges=tuple(ranges))
 
 
+class _Stopped(BaseException):
+    """SIGINT or SIGTERM arrived while a scan command ran."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def _scan_scratch(backend: Backend):
+    """The scan command's own private temporary directory, removed on every
+    way out: success, an error, SIGINT or SIGTERM (raised as _Stopped in
+    the main thread). Scan states made meanwhile (first scans, loaded
+    sessions) put their working directories in it (``tempfile.tempdir``).
+    The backend thread is shut down first, so no job writes into the
+    directory while it is removed."""
+    scratch = tempfile.mkdtemp(prefix="lainview-scan-")
+    old_tempdir = tempfile.tempdir
+    tempfile.tempdir = scratch
+    handlers = {}
+    if threading.current_thread() is threading.main_thread():
+        def stop(signum, _frame):
+            raise _Stopped(signum)
+        handlers = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield scratch
+    finally:
+        for sig in handlers:
+            signal.signal(sig, signal.SIG_IGN)      # a second ^C must not cut the cleanup
+        try:
+            backend.shutdown()
+        finally:
+            tempfile.tempdir = old_tempdir
+            shutil.rmtree(scratch, ignore_errors=True)
+            for sig, handler in handlers.items():
+                signal.signal(sig, handler)
+
+
 def _cmd_scan(backend: Backend, args) -> int:
-    if args.session and os.path.exists(args.session) and (args.next or args.undo):
+    if args.next or args.undo:
+        if not args.session:
+            raise InvalidInput("--next and --undo need --session FILE from an earlier scan")
+        if not os.path.exists(args.session):
+            raise InvalidInput(f"{args.session}: no such scan session (a first scan with "
+                               f"--session {args.session} makes one)")
+    elif args.session and os.path.lexists(args.session) and not args.force \
+            and not scan.is_session_file(args.session):
+        print(f"lainview scan: {args.session} exists and is not a lainview scan session: "
+              "not overwritten (choose another file, or --force)", file=sys.stderr)
+        return EXIT_USAGE
+    progress = {"saved": False}
+    try:
+        with _scan_scratch(backend):
+            return _scan(backend, args, progress)
+    except _Stopped as stop:
+        name = signal.Signals(stop.signum).name
+        unsaved = args.session and not progress["saved"]
+        print(f"lainview scan: stopped by {name}"
+              + (f"; {args.session} was not changed" if unsaved else ""), file=sys.stderr)
+        return 128 + stop.signum
+
+
+def _scan(backend: Backend, args, progress: dict) -> int:
+    skipped = None
+    if args.next or args.undo:
         state = scan.load_state(args.session)
         if args.pid and args.pid != state.pid:
             raise InvalidInput(f"{args.session} holds a scan of process {state.pid}, "
@@ -313,8 +384,6 @@ def _cmd_scan(backend: Backend, args) -> int:
             cond = scan.make_condition(state.scan_type, args.next,
                                        args.value, tolerance=args.tolerance)
             state = target.scan_next(state, cond).result()
-    elif args.next or args.undo:
-        raise InvalidInput("--next and --undo need --session FILE from an earlier scan")
     else:
         if args.pid is None or args.type is None:
             raise InvalidInput("a first scan needs PID and --type")
@@ -334,17 +403,23 @@ def _cmd_scan(backend: Backend, args) -> int:
             align = int(parse_size(args.align))
             if align <= 0:
                 raise InvalidInput("--align must be positive")
+        areas = _scan_areas(args)
         target = backend.attach(args.pid, args.backend, writable=False).result()
-        state = target.scan_first(scan_type, cond, align=align, areas=_scan_areas(args)).result()
-    try:
-        if args.session:
-            scan.save_state(state, args.session)
-        shown = state.addresses(limit=args.limit).tolist()
-        item = state.item_size
-        reads = target.read_many((a, item) for a in shown).result() if shown else []
-        matches = []
-        for address, r in zip(shown, reads):
-            matches.append({"address": address, "value": _format_value(state, r)})
+        state = target.scan_first(scan_type, cond, align=align, areas=areas).result()
+        skipped = areas.skipped(target.areas().result())
+    if args.session:
+        scan.save_state(state, args.session)
+        progress["saved"] = True
+    shown = state.addresses(limit=args.limit).tolist()
+    reads = target.read_many((a, state.item_size) for a in shown).result() if shown else []
+    matches = []
+    for address, r in zip(shown, reads):
+        readable = not isinstance(r, LainviewError) and r.complete
+        matches.append({"address": address,
+                        "value": scan_value_json(state.scan_type, r.data) if readable else None,
+                        "text": format_scan_value(state.scan_type, r.data) if readable
+                        else "?? (unreadable)"})
+    if args.json:
         report = {"pid": state.pid, "type": state.scan_type.name, "step": state.step,
                   "condition": state.condition, "count": state.count,
                   "scanned_bytes": state.scanned_bytes,
@@ -352,29 +427,21 @@ def _cmd_scan(backend: Backend, args) -> int:
                   "vanished": [list(v) for v in state.vanished],
                   "memory_bytes": state.memory_bytes, "disk_bytes": state.disk_bytes,
                   "matches": matches}
-    finally:
-        state.close()
-    if args.json:
+        if skipped is not None:
+            report["skipped"] = skipped
         print(json.dumps(report, indent=1))
         return EXIT_OK
     print(f"step {state.step} ({state.condition}): {state.count} matches in "
           f"{state.scanned_bytes / 2**20:.1f} MiB scanned, "
           f"{state.unreadable_bytes} unreadable bytes skipped"
           + (f", {len(state.vanished)} areas vanished" if state.vanished else ""))
+    if skipped:
+        print("  " + describe_skipped(skipped, " ".join(scan.SKIPPED_KINDS[k] for k in skipped)))
     for m in matches:
-        print(f"  {m['address']:#018x}  {m['value']}")
+        print(f"  {m['address']:#018x}  {m['text']}")
     if state.count > len(matches):
         print(f"  ... {state.count - len(matches)} more (--limit)")
     return EXIT_OK
-
-
-def _format_value(state, result) -> str:
-    if isinstance(result, LainviewError) or not result.complete:
-        return "?? (unreadable)"
-    if state.scan_type.numeric:
-        import numpy as np
-        return str(np.frombuffer(result.data, dtype=state.scan_type.dtype)[0].item())
-    return result.data.hex(" ")
 
 
 COMMANDS = {"ps": _cmd_ps, "maps": _cmd_maps, "read": _cmd_read, "write": _cmd_write,

@@ -125,7 +125,7 @@ def test_scan_first_and_next_across_invocations(child, tmp_path):
     assert [m["address"] for m in first["matches"]] == [child.scan + 40,
                                                         child.scan + 3 * child.page]
     assert first["count"] == 2 and first["unreadable_bytes"] == child.page
-    assert all(m["value"] == "4242" for m in first["matches"])
+    assert all(m["value"] == 4242 for m in first["matches"])
     child.command(f"poke {child.scan + 40:x} {(4243).to_bytes(4, 'little').hex()}")
     out = lainview("scan", "--session", session, "--next", "changed")
     assert out.returncode == 0, out.stderr

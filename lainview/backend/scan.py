@@ -36,7 +36,9 @@ import json
 import os
 import re
 import shutil
+import stat
 import tempfile
+import zipfile
 from dataclasses import dataclass, field, replace
 from typing import Generator
 
@@ -531,7 +533,10 @@ def _positions(region: RegionMatches, state: ScanState) -> int:
 
 @dataclass(frozen=True, slots=True)
 class AreaFilter:
-    """Which areas a first scan covers: writable private ones by default."""
+    """Which areas a first scan covers: writable private ones by default;
+    read-only anonymous ones with ``include_readonly``, read-only file
+    mappings with ``include_file_backed``, shared ones (which must pass the
+    other tests too) with ``include_shared``."""
 
     include_readonly: bool = False
     include_file_backed: bool = False
@@ -549,20 +554,38 @@ class AreaFilter:
                     if lo < hi:
                         out.append(replace(a, start=lo, end=hi))
             return out
-        out = []
+        return [a for a in areas if a.readable and a.path != "[vsyscall]"
+                and self.left_out(a) is None]
+
+    def left_out(self, area: MemoryArea) -> str | None:
+        """Which of SKIPPED_KINDS this filter leaves ``area`` out as (the
+        first that applies), or None when its kind is scanned. Readability
+        is not judged here."""
+        if self.ranges:
+            return None
+        if area.perms & Perm.SHARED and not self.include_shared:
+            return "shared"
+        if area.perms & Perm.WRITE:
+            return None      # writable private areas, a program's .data/.bss included
+        if area.is_file_backed:
+            return None if self.include_file_backed else "file-backed"
+        return None if self.include_readonly else "read-only"
+
+    def skipped(self, areas: list[MemoryArea]) -> dict[str, int]:
+        """Bytes of readable areas left out, by kind (SKIPPED_KINDS order;
+        kinds with none are absent): what to tell a user who found nothing."""
+        out: dict[str, int] = {}
         for a in areas:
-            if not a.readable or a.path == "[vsyscall]":
-                continue
-            writable = bool(a.perms & Perm.WRITE)
-            if not writable and not self.include_readonly:
-                continue
-            if a.perms & Perm.SHARED and not self.include_shared:
-                continue
-            # Writable file-backed areas are a program's .data/.bss: keep them.
-            if a.is_file_backed and not writable and not self.include_file_backed:
-                continue
-            out.append(a)
-        return out
+            kind = self.left_out(a) if a.readable and a.path != "[vsyscall]" else None
+            if kind is not None:
+                out[kind] = out.get(kind, 0) + a.size
+        return {k: out[k] for k in SKIPPED_KINDS if k in out}
+
+
+# Kinds of areas a first scan leaves out unless asked, and the option that
+# asks (the GUI's check boxes carry the kind's name).
+SKIPPED_KINDS = {"shared": "--include-shared", "read-only": "--include-readonly",
+                 "file-backed": "--include-file-backed"}
 
 
 # -- the jobs (run on the backend thread) -----------------------------------------------------
@@ -1150,6 +1173,19 @@ def load_state(path: str) -> ScanState:
     return current
 
 
+def is_session_file(path: str) -> bool:
+    """Whether ``path`` is a regular file in :func:`save_state`'s format:
+    what a first scan may overwrite without being forced. Reads only the
+    file's directory of members; never raises."""
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return False
+        with zipfile.ZipFile(path) as z:
+            return "meta.npy" in z.namelist()
+    except (OSError, ValueError, zipfile.BadZipFile):
+        return False
+
+
 def check_same_process(state: ScanState, start_ticks: int | None) -> None:
     if state.start_ticks is not None and start_ticks != state.start_ticks:
         raise TargetExited(f"process {state.pid} is not the process this scan was made on "
@@ -1159,5 +1195,5 @@ def check_same_process(state: ScanState, start_ticks: int | None) -> None:
 
 __all__ = ["ScanType", "Pattern", "Mode", "Condition", "ScanState", "ScanLimits",
            "AreaFilter", "RegionMatches", "LiveCount", "first_scan", "next_scan", "undo", "make_condition",
-           "parse_pattern", "parse_number", "save_state", "load_state", "TYPE_NAMES",
+           "parse_pattern", "parse_number", "save_state", "load_state", "is_session_file", "TYPE_NAMES",
            "LainviewError"]

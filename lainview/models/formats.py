@@ -1,14 +1,19 @@
 """Text forms the editor reads and writes: go-to locations, search needles,
-copied bytes, human sizes. Pure functions, no Qt."""
+copied bytes, human sizes, values as the user typed them. Pure functions,
+no Qt (the CLI uses them too)."""
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import struct
 
+import numpy as np
+
 from lainview.backend.errors import InvalidInput
 from lainview.backend.memory import Hole, MemoryArea, parse_address, parse_hex_bytes
+from lainview.backend.scan import ScanType
 
 
 def human_size(size: int) -> str:
@@ -21,6 +26,77 @@ def human_size(size: int) -> str:
         if value < 1024 or unit == "PiB":
             return f"{value:.1f} {unit}" if value < 100 else f"{value:.0f} {unit}"
     raise AssertionError("unreachable")
+
+
+# -- values as typed ------------------------------------------------------------------------------
+def format_float(value: float, size: int) -> str:
+    """The shortest decimal text that reads back as the same f32 (``size``
+    4) or f64 (8): an f32 holding 1.123 is ``1.123``, not the
+    ``1.1230000257492065`` of its widening to a double. ``nan``, ``inf``
+    and ``-inf`` as Python spells them."""
+    if math.isnan(value) or math.isinf(value):
+        return str(float(value))
+    if size == 4:
+        return str(np.float32(value))       # numpy's shortest round trip for f32
+    return repr(float(value))
+
+
+def format_text(text: str) -> str:
+    """Text as typed, with what cannot be shown (control characters, bytes
+    that did not decode) escaped as Python does: ``a\\nb``, ``\\xff``."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def _decode_match(scan_type: ScanType, data: bytes) -> str:
+    return data.decode("utf-8" if scan_type.name == "utf8" else "utf-16-le", "backslashreplace")
+
+
+def _scan_number(scan_type: ScanType, data: bytes) -> int | float | None:
+    if scan_type.numeric and len(data) == scan_type.size:
+        return np.frombuffer(data, dtype=scan_type.dtype)[0].item()
+    return None
+
+
+def format_scan_value(scan_type: ScanType, raw: bytes | np.ndarray) -> str:
+    """A scanned value as the user would type it back: integers in
+    decimal, floats in their shortest exact form (:func:`format_float`),
+    utf8/utf16le as text (:func:`format_text`), bytes in hex. ``raw`` is
+    the value's bytes in the target's order (``item_size`` of them)."""
+    data = bytes(raw)
+    number = _scan_number(scan_type, data)
+    if number is not None:
+        return format_float(number, scan_type.size) if scan_type.is_float else str(number)
+    if scan_type.name in ("utf8", "utf16le"):
+        return format_text(_decode_match(scan_type, data))
+    return data.hex(" ")
+
+
+def scan_value_json(scan_type: ScanType, raw: bytes | np.ndarray) -> int | float | str | None:
+    """The same value for JSON: integers and floats as JSON numbers (the
+    float is the shortest that reads back as the same f32/f64; NaN and
+    infinities, which JSON has no numbers for, are None), text as a string,
+    bytes as hex."""
+    data = bytes(raw)
+    number = _scan_number(scan_type, data)
+    if number is not None:
+        if not scan_type.is_float:
+            return number
+        return float(format_float(number, scan_type.size)) if math.isfinite(number) else None
+    if scan_type.name in ("utf8", "utf16le"):
+        return _decode_match(scan_type, data)
+    return data.hex(" ")
+
+
+def describe_skipped(skipped: dict[str, int], how: str) -> str:
+    """What a first scan left out, for the user who found nothing:
+    ``'not scanned: 4.0 KiB shared, 1.2 MiB read-only (to include them: '
+    + how + ')'``, where ``how`` names the options (the CLI's flags, the
+    GUI's check boxes). ``skipped`` is ``AreaFilter.skipped``'s bytes by
+    kind. '' when nothing was left out."""
+    if not skipped:
+        return ""
+    kinds = ", ".join(f"{human_size(n)} {kind}" for kind, n in skipped.items())
+    return f"not scanned: {kinds} (to include them: {how})"
 
 
 # -- go to ----------------------------------------------------------------------------------------
@@ -170,7 +246,7 @@ def decode_value(kind: str, data: bytes, big_endian: bool) -> str:
     if kind == "pointer":
         return f"0x{value:x}"
     if kind in ("f32", "f64"):
-        return repr(value)
+        return format_float(value, size)
     return str(value)
 
 

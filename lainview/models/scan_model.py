@@ -31,7 +31,7 @@ from lainview.backend.errors import Cancelled, InvalidInput, LainviewError, Targ
 from lainview.backend.memory import MemoryArea, ReadResult, area_at
 from lainview.backend.thread import BackendClosed
 
-from .formats import human_size
+from .formats import format_scan_value as format_value, human_size
 from .session import TargetSession, TargetState
 from .table import TableModel
 
@@ -380,24 +380,6 @@ ADDRESS_ROLE = Qt.ItemDataRole.UserRole + 1     # the match's address (int)
 CHANGED_COLOR = QColor("#c2410c")
 UNREADABLE_COLOR = QColor("#c2452f")
 PENDING_COLOR = QColor("#a0a7b4")
-
-
-def format_value(scan_type: scan.ScanType, raw: bytes | np.ndarray) -> str:
-    """A value as the table shows it: numbers in decimal, bytes in hex,
-    strings as text."""
-    data = bytes(raw)
-    if scan_type.numeric and len(data) == scan_type.size:
-        value = np.frombuffer(data, dtype=scan_type.dtype)[0].item()
-        if scan_type.name == "f32":
-            return f"{value:.7g}"
-        if scan_type.name == "f64":
-            return f"{value:.15g}"
-        return str(value)
-    if scan_type.name == "utf8" and len(data) > 1:
-        return repr(data.decode("utf-8", "replace"))
-    if scan_type.name == "utf16le" and len(data) > 1:
-        return repr(data.decode("utf-16-le", "replace"))
-    return data.hex(" ")
 
 
 @dataclass(slots=True)

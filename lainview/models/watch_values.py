@@ -9,16 +9,15 @@ formats: ``hex``, ``decimal`` (integers), ``float`` (floats), or ``auto``
 
 from __future__ import annotations
 
-import math
 import re
 import struct
 from dataclasses import dataclass
 
-import numpy as np
-
 from lainview.backend.errors import InvalidInput
 from lainview.backend.memory import parse_hex_bytes
 from lainview.backend.scan import TYPE_NAMES, ScanType
+
+from .formats import format_float
 
 DISPLAY_FORMATS = ("auto", "hex", "decimal", "float")
 SIZED = ("bytes", "utf8", "utf16le")
@@ -122,7 +121,7 @@ class ValueType:
             return data.hex(" ")
         value = self.decode(data)
         if self.is_float:
-            return _format_float(value, self.size)
+            return format_float(value, self.size)
         if self.name == "bytes":
             return data.hex(" ")
         if isinstance(value, str):
@@ -180,13 +179,6 @@ class ValueType:
         if not isinstance(length, int):
             raise InvalidInput(f"bad length {length!r}")
         return cls(str(raw.get("name")), length, bool(raw.get("big_endian", False)))
-
-
-def _format_float(value: float, size: int) -> str:
-    """The shortest text that reads back as the same f32/f64."""
-    if math.isnan(value) or math.isinf(value):
-        return str(value)
-    return str(np.float32(value)) if size == 4 else repr(value)
 
 
 TYPE_CHOICES: tuple[str, ...] = tuple(TYPE_NAMES)

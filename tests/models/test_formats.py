@@ -84,6 +84,10 @@ def test_inspector_values_round_trip():
     assert decode_value("i16", b"\xff\xff", False) == "-1"
     assert decode_value("u32", b"\x00\x00\x00\x01", True) == "1"
     assert decode_value("pointer", struct.pack("<Q", 0x7f00), False) == "0x7f00"
+    # Floats in the shortest form that reads back the same (one formatter
+    # for the inspector, the watch list, the scanner and the CLI).
+    assert decode_value("f32", struct.pack("<f", 1.123), False) == "1.123"
+    assert decode_value("f64", struct.pack(">d", 0.1), True) == "0.1"
     assert encode_value("u16", "0x1234", True) == b"\x12\x34"
     assert encode_value("f64", "1.5", False) == struct.pack("<d", 1.5)
     with pytest.raises(InvalidInput, match="does not fit"):
