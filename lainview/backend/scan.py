@@ -29,6 +29,7 @@ written to a new file, never in place; the step before that is deleted).
 
 from __future__ import annotations
 
+import bisect
 import enum
 import errno as _errno
 import glob
@@ -519,6 +520,44 @@ class ScanState:
             rows[ok] = snap[idx]
         del snap
         return rows.view(self.scan_type.dtype).reshape(-1) if typed else rows
+
+    def values_at(self, addresses: list[int]) -> list[bytes | None]:
+        """This step's value (``item_size`` bytes, target order) of each
+        address; None where the address is not a candidate of this step or
+        its value was not kept. The match list asks the step before for the
+        values of the rows it shows (its *Previous* column)."""
+        starts = [r.start for r in self.regions]
+        out: list[bytes | None] = []
+        snaps: dict[int, np.ndarray | None] = {}
+        for address in addresses:
+            k = bisect.bisect_right(starts, address) - 1
+            region = self.regions[k] if k >= 0 else None
+            off = address - region.start if region is not None else -1
+            if region is None or not region.count or not 0 <= off <= region.size - \
+                    self.item_size or off % self.align:
+                out.append(None)
+                continue
+            if region.dense:
+                pos = off // self.align
+                if not (int(region.mask[pos >> 3]) >> (7 - (pos & 7))) & 1:
+                    out.append(None)
+                    continue
+                if k not in snaps:
+                    try:
+                        snaps[k] = np.memmap(region.snapshot, dtype=np.uint8, mode="r")
+                    except (OSError, ValueError, TypeError):
+                        snaps[k] = None
+                snap = snaps[k]
+                ok = snap is not None and off + self.item_size <= len(snap)
+                out.append(snap[off:off + self.item_size].tobytes() if ok else None)
+                continue
+            j = int(np.searchsorted(region.offsets, off))
+            if j >= len(region.offsets) or int(region.offsets[j]) != off \
+                    or region.values is None:
+                out.append(None)
+                continue
+            out.append(np.asarray(region.values[j]).tobytes())
+        return out
 
     def close(self) -> None:
         """Delete the scan's files (snapshots of every step)."""

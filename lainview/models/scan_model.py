@@ -31,7 +31,7 @@ from lainview.backend.errors import Cancelled, InvalidInput, LainviewError, Targ
 from lainview.backend.memory import MemoryArea, ReadResult, area_at
 from lainview.backend.thread import BackendClosed
 
-from .formats import format_scan_value as format_value, human_size
+from .formats import describe_skipped, format_scan_value as format_value, human_size
 from .session import TargetSession, TargetState
 from .table import TableModel
 
@@ -112,6 +112,7 @@ class ScanController(QObject):
         self.last_rate = 0.0             # bytes/s of the last finished scan
         self.last_outcome = ""           # of the last job: "done", "cancelled", "failed"
         self._live: scan.LiveCount | None = None
+        self._first_areas = scan.AreaFilter()      # of the running or last first scan
         self._samples: collections.deque[tuple[float, int]] = collections.deque()
         self._started = 0.0
         self._tasks: set[asyncio.Task] = set()
@@ -163,14 +164,19 @@ class ScanController(QObject):
             return None
         try:
             scan_type = scan.ScanType(type_name, big_endian)
+            # Only the fields this scan uses are read: a tolerance typed for
+            # a float and hidden by choosing an integer type is ignored.
             cond = scan.make_condition(scan_type, mode, value_text or None,
-                                       tolerance=_tolerance(tolerance))
+                                       tolerance=_tolerance(tolerance)
+                                       if scan_type.is_float else None)
             if cond.mode not in scan.FIRST_MODES:
                 raise InvalidInput(f"a first scan is exact, range or unknown, not "
                                    f"{cond.mode.value}")
+            areas = areas or scan.AreaFilter()
             future = target.scan_first(scan_type, cond, align=1 if any_alignment else None,
                                        areas=areas, limits=limits,
                                        live=self._new_live())
+            self._first_areas = areas
         except LainviewError as exc:
             self._say(f"scan: {exc}")
             return None
@@ -186,7 +192,8 @@ class ScanController(QObject):
             return None
         try:
             cond = scan.make_condition(self.state.scan_type, mode, value_text or None,
-                                       tolerance=_tolerance(tolerance))
+                                       tolerance=_tolerance(tolerance)
+                                       if self.state.scan_type.is_float else None)
             future = target.scan_next(self.state, cond, limits=limits, live=self._new_live())
         except TargetExited as exc:
             self._say(f"next scan: {exc}")
@@ -334,6 +341,11 @@ class ScanController(QObject):
         if state.vanished:
             text += f" · {len(state.vanished)} area{'s' if len(state.vanished) != 1 else ''} " \
                     "vanished"
+        if kind == "first":
+            skipped = self._first_areas.skipped(self.session.areas)
+            if skipped:
+                boxes = ", ".join(f"“{k}”" for k in skipped)
+                text += " · " + describe_skipped(skipped, f"tick {boxes} under Areas")
         return text
 
     def _set_state(self, state: scan.ScanState | None) -> None:
@@ -354,7 +366,11 @@ class ScanController(QObject):
 
     def _on_session_state(self, _state: str) -> None:
         if self.session.state == TargetState.EXITED:
-            self.cancel()
+            if self.running:
+                self.cancel()          # the job's end says the target exited
+            else:
+                self._say(f"the target exited ({self.session.exit_reason})"
+                          + (" · the last results are kept" if self.state is not None else ""))
         self.state_changed.emit()      # what can be done has changed
 
     def _say(self, text: str, *, error: bool = True) -> None:
@@ -385,7 +401,8 @@ PENDING_COLOR = QColor("#a0a7b4")
 @dataclass(slots=True)
 class _Block:
     addresses: list[int]
-    previous: list[bytes]
+    previous: list[bytes]        # as of this step (what "changed" compares with)
+    before: list[bytes | None]   # as of the step before (None: step 1)
 
 
 class MatchModel(TableModel):
@@ -453,7 +470,10 @@ class MatchModel(TableModel):
         item = self.state.item_size
         raw = np.ascontiguousarray(values).view(np.uint8).reshape(len(addresses), item) \
             if len(addresses) else np.empty((0, item), np.uint8)
-        block = _Block(addresses.tolist(), [r.tobytes() for r in raw])
+        addresses = addresses.tolist()
+        earlier = self.state.history[-1] if self.state.history else None
+        before = earlier.values_at(addresses) if earlier is not None else [None] * len(addresses)
+        block = _Block(addresses, [r.tobytes() for r in raw], before)
         self._blocks[number] = block
         self.blocks_made += 1
         while len(self._blocks) > MAX_BLOCKS:
@@ -464,7 +484,16 @@ class MatchModel(TableModel):
         return self._block(row // BLOCK_ROWS).addresses[row % BLOCK_ROWS]
 
     def previous(self, row: int) -> bytes:
+        """The row's value as of this scan step (the Value column turns
+        orange when the value now differs)."""
         return self._block(row // BLOCK_ROWS).previous[row % BLOCK_ROWS]
+
+    def before(self, row: int) -> bytes:
+        """What the Previous column shows: the value at the step before
+        this one; at step 1, the value the first scan found."""
+        block = self._block(row // BLOCK_ROWS)
+        value = block.before[row % BLOCK_ROWS]
+        return value if value is not None else block.previous[row % BLOCK_ROWS]
 
     def current(self, row: int) -> bytes | None:
         """The last value read for this row; None if unreadable or not read yet."""
@@ -595,7 +624,8 @@ class MatchModel(TableModel):
                 return HEADERS[section]
             if role == Qt.ItemDataRole.ToolTipRole:
                 return ("where the match is", "its value now (refreshed while visible)",
-                        "its value at the last scan step",
+                        "its value at the scan step before this one (at step 1: the "
+                        "value the first scan found)",
                         "the area it is in, as go-to reads it")[section]
         return None
 
@@ -613,7 +643,7 @@ class MatchModel(TableModel):
             if column == AREA:
                 return self.area_label(self.address(row))
             if column == PREVIOUS:
-                return format_value(self.state.scan_type, self.previous(row))
+                return format_value(self.state.scan_type, self.before(row))
             address = self.address(row)
             if address not in self._current:
                 return "…"

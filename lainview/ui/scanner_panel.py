@@ -32,6 +32,8 @@ TYPE_TIPS = {
     "bytes": "byte pattern in hex, ?? for any byte: de ad ?? ef",
     "utf8": "text, encoded as UTF-8", "utf16le": "text, encoded as UTF-16LE",
 }
+FIRST_TEXT, NEXT_TEXT = "First scan", "Next scan"
+ENTER_MARK = "↵"                   # on the button Enter in the value field presses
 BYTE_MODES = (scan.Mode.EXACT, scan.Mode.UNKNOWN, scan.Mode.CHANGED, scan.Mode.UNCHANGED)
 MAX_ROWS_PER_ACTION = 10_000       # rows one context-menu action takes
 
@@ -120,19 +122,25 @@ class ScannerPanel(QWidget):
         self.first_mode = QComboBox()
         for mode in scan.FIRST_MODES:
             self.first_mode.addItem(MODE_LABELS[mode], mode)
-        self.first_button = QPushButton("First scan")
-        self.first_button.setToolTip("scan the chosen areas for this value (Enter, when there "
-                                     "is no scan yet)")
+        self.first_button = QPushButton(FIRST_TEXT)
+        self.first_button.setToolTip("scan the chosen areas afresh (replaces the matches)")
+        self.new_button = QPushButton("New scan")
+        self.new_button.setToolTip("clear the matches and start over")
         self.next_mode = QComboBox()
         for mode in NEXT_MODE_ORDER:
             self.next_mode.addItem(MODE_LABELS[mode], mode)
-        self.next_button = QPushButton("Next scan")
-        self.next_button.setToolTip("keep the matches that pass this test now (Enter)")
+        self.next_button = QPushButton(NEXT_TEXT)
+        self.next_button.setToolTip("keep the matches that pass this test now")
         self.undo_button = QPushButton("Undo")
         self.undo_button.setToolTip("go back to the matches before the last next scan")
         for button in (self.first_button, self.next_button):
             button.setDefault(False)
             button.setAutoDefault(False)
+        # What Enter in the value field runs: the row the user chose last
+        # (First until a scan has matches, then Next, First again when the
+        # First row's mode is chosen). Its button is the default one and
+        # carries the ↵ mark.
+        self.enter_runs = "first"
 
         self.include_readonly = QCheckBox("read-only")
         self.include_file_backed = QCheckBox("file-backed")
@@ -195,6 +203,7 @@ class ScannerPanel(QWidget):
         first_row = QHBoxLayout()
         first_row.addWidget(self.first_mode, 1)
         first_row.addWidget(self.first_button)
+        first_row.addWidget(self.new_button)
         next_row = QHBoxLayout()
         next_row.addWidget(self.next_mode, 1)
         next_row.addWidget(self.next_button)
@@ -250,8 +259,11 @@ class ScannerPanel(QWidget):
         self.type_combo.currentIndexChanged.connect(self._type_changed)
         self.first_mode.currentIndexChanged.connect(lambda: self._placeholder(self.first_mode))
         self.next_mode.currentIndexChanged.connect(lambda: self._placeholder(self.next_mode))
+        self.first_mode.activated.connect(lambda: self.set_enter_runs("first"))
+        self.next_mode.activated.connect(lambda: self.set_enter_runs("next"))
         self.first_button.clicked.connect(self.start_first)
         self.next_button.clicked.connect(self.start_next)
+        self.new_button.clicked.connect(self.new_scan)
         self.undo_button.clicked.connect(c.undo)
         self.cancel_button.clicked.connect(c.cancel)
         self.value_edit.returnPressed.connect(self._enter)
@@ -290,7 +302,7 @@ class ScannerPanel(QWidget):
             if not items.item(combo.currentIndex()).isEnabled():
                 combo.setCurrentIndex(next(i for i in range(combo.count())
                                            if items.item(i).isEnabled()))
-        self._placeholder(self.first_mode)
+        self._placeholder(self.first_mode if self.enter_runs == "first" else self.next_mode)
 
     def _placeholder(self, combo: QComboBox) -> None:
         mode: scan.Mode = combo.currentData()
@@ -337,10 +349,24 @@ class ScannerPanel(QWidget):
         return self.controller.next_scan(self.next_mode.currentData(), self.value_edit.text(),
                                          tolerance=self.tolerance.text())
 
+    def new_scan(self) -> None:
+        """Clear the matches; Enter runs a first scan again."""
+        self.controller.reset()
+        self.set_enter_runs("first")
+        self._message("cleared · type a value and press Enter for a first scan", error=False)
+
+    def set_enter_runs(self, row: str) -> None:
+        """Make Enter in the value field run the "first" or "next" row."""
+        if row == "next" and self.controller.state is None:
+            row = "first"
+        self.enter_runs = row
+        self._update_buttons()
+        self._placeholder(self.first_mode if row == "first" else self.next_mode)
+
     def _enter(self) -> None:
-        if self.controller.can_next:
+        if self.enter_runs == "next" and self.controller.can_next:
             self.start_next()
-        elif self.controller.can_scan:
+        elif self.enter_runs == "first" and self.controller.can_scan:
             self.start_first()
 
     # -- feedback ----------------------------------------------------------------------------------
@@ -352,6 +378,7 @@ class ScannerPanel(QWidget):
         elif self.controller.last_outcome == "done":
             rate = self.controller.last_rate
             self.progress.set_progress(1.0, f"done · {gib_per_s(rate)}" if rate else "done")
+            self.set_enter_runs("next")
         else:
             self.progress.set_progress(self.progress.fraction(), self.controller.last_outcome)
         self._update_buttons()
@@ -384,7 +411,14 @@ class ScannerPanel(QWidget):
         self.next_button.setEnabled(c.can_next)
         self.undo_button.setEnabled(c.can_undo)
         self.next_mode.setEnabled(c.state is not None)
-        self.first_button.setText("New scan" if c.state is not None else "First scan")
+        self.new_button.setEnabled(c.state is not None and not c.running)
+        if self.enter_runs == "next" and c.state is None:
+            self.enter_runs = "first"
+        for button, row, text in ((self.first_button, "first", FIRST_TEXT),
+                                  (self.next_button, "next", NEXT_TEXT)):
+            here = self.enter_runs == row
+            button.setDefault(here)
+            button.setText(f"{text} {ENTER_MARK}" if here else text)
 
     # -- the table ---------------------------------------------------------------------------------
     def _report_visible(self) -> None:

@@ -64,7 +64,10 @@ def test_first_exact_scan_next_scans_and_undo(qtbot, workspace, scanner, child):
     plant(child, 3 * page, struct.pack("<i", 99))
     run(qtbot, scanner.next_scan("changed"))
     assert [model.address(r) for r in range(model.rowCount())] == [addrs[1], addrs[3]]
-    assert model.data(model.index(0, PREVIOUS)) == "150"
+    # Previous: the value at the step before, not the one this step found.
+    assert model.data(model.index(0, PREVIOUS)) == "100"
+    assert model.data(model.index(1, PREVIOUS)) == "100"
+    assert model.previous(0) == struct.pack("<i", 150)
     assert scanner.can_undo
     run(qtbot, scanner.next_scan("increased-by", "50", ))
     assert scanner.state.count == 0 and model.rowCount() == 0   # 150 is unchanged since
@@ -194,7 +197,8 @@ def test_a_million_matches_stay_virtual(qtbot, workspace, scanner, demo):
     workspace.session.target.write(base + 777_777, b"\x2a").result(10)
     run(qtbot, scanner.next_scan("changed"))
     assert model.rowCount() == 1 and model.address(0) == base + 777_777
-    assert model.data(model.index(0, PREVIOUS)) == "42"
+    # Previous: the value at the step before (read from its dense snapshot).
+    assert model.data(model.index(0, PREVIOUS)) == "0" and model.previous(0) == b"\x2a"
 
 
 def test_visible_values_refresh_with_one_read_per_refresh(qtbot, workspace, scanner, child):
@@ -294,3 +298,18 @@ def test_attaching_elsewhere_mid_scan_drops_its_result(qtbot, workspace, scanner
         workspace.backend.thread.request_delay = 0
     assert scanner.state is None and scanner.matches.rowCount() == 0
     qtbot.waitUntil(lambda: not glob.glob(str(tmp_path / "lainview-scan-*")), timeout=5000)
+
+
+def test_a_first_scan_says_which_kinds_of_areas_it_left_out(qtbot, workspace, scanner, child):
+    # The child maps a memfd MAP_SHARED (how emulators hold guest RAM) and
+    # read-only pages: the default areas leave them out, and say so.
+    attach(qtbot, workspace, child.pid)
+    run(qtbot, scanner.first_scan("bytes", "exact", "4d 45 4d 46 44 ff ee"))
+    assert scanner.state.count == 0
+    assert "not scanned:" in scanner.last_message
+    assert "shared" in scanner.last_message and "“shared”" in scanner.last_message
+    assert "read-only" in scanner.last_message and "under Areas" in scanner.last_message
+    run(qtbot, scanner.first_scan("bytes", "exact", "4d 45 4d 46 44", areas=AreaFilter(
+        include_shared=True, include_readonly=True, include_file_backed=True)))
+    assert child.memfd in [scanner.matches.address(r) for r in range(scanner.state.count)]
+    assert "not scanned" not in scanner.last_message

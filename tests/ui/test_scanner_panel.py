@@ -74,7 +74,8 @@ def test_first_scan_with_enter_finds_the_planted_value_and_opens_it(qtbot, windo
     assert planted in rows(panel)
     assert "match" in panel.message.text() and "done" in panel.progress.text()
     assert "match" in panel.summary.text() and "i32" in panel.summary.text()
-    assert panel.next_button.isEnabled() and panel.first_button.text() == "New scan"
+    assert panel.next_button.isEnabled() and panel.next_button.text() == "Next scan ↵"
+    assert panel.first_button.text() == "First scan" and panel.new_button.isEnabled()
     # Double-click the match: the hex editor opens its area with the cursor on it.
     row = rows(panel).index(planted)
     panel.table.scrollTo(panel.model.index(row, 0))
@@ -205,7 +206,7 @@ def test_target_killed_mid_scan_leaves_a_working_window(qtbot, window, demo, wor
         task = window.attach(child.pid)
         qtbot.waitUntil(task.done, timeout=10000)
         assert task.result() and panel.model.rowCount() == 0
-        assert panel.first_button.isEnabled() and panel.first_button.text() == "First scan"
+        assert panel.first_button.isEnabled() and panel.first_button.text() == "First scan ↵"
         assert child.command(f"poke {child.scan + 8:x} {struct.pack('<i', 6543).hex()}") == "ok"
         window.vma_panel.select_address(child.scan)
         panel.only_selected.setChecked(True)
@@ -236,3 +237,98 @@ def test_a_match_sent_to_the_watch_list_shows_its_live_value(qtbot, window, demo
                     timeout=10000)
     demo.poke(planted, struct.pack("<i", 5))
     qtbot.waitUntil(lambda: watch.data(watch.index(0, WATCH_VALUE)) == "5", timeout=10000)
+
+
+def test_a_tolerance_hidden_by_an_integer_type_does_not_block_its_scans(qtbot, window, demo):
+    attach_demo(qtbot, window, demo)
+    panel = window.scanner_panel
+    spot = demo.base + 0x180
+    demo.poke(spot, struct.pack("<i", 5150))
+    only_the_demo_mapping(window, demo)
+    panel.type_combo.setCurrentText("f32")
+    assert not panel.tolerance.isHidden()
+    panel.tolerance.setText("0,5")                 # not a number, and about to be hidden
+    panel.type_combo.setCurrentText("i32")
+    assert panel.tolerance.isHidden()
+    panel.value_edit.setText("5150")
+    qtbot.keyClick(panel.value_edit, Qt.Key.Key_Return)
+    wait_idle(qtbot, panel)
+    assert rows(panel) == [spot], panel.message.text()
+    choose(panel.next_mode, Mode.UNCHANGED)
+    qtbot.mouseClick(panel.next_button, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, panel)
+    assert rows(panel) == [spot], panel.message.text()
+    # Where the tolerance is used, it is still checked.
+    panel.type_combo.setCurrentText("f32")
+    panel.value_edit.setText("1.5")
+    qtbot.mouseClick(panel.first_button, Qt.MouseButton.LeftButton)
+    assert "the tolerance '0,5' is not a number" in panel.message.text()
+
+
+def test_enter_runs_the_row_chosen_last_and_says_which(qtbot, window, demo):
+    attach_demo(qtbot, window, demo)
+    panel = window.scanner_panel
+    first_spot, second_spot = demo.base + 0x1c0, demo.base + 0x1c8
+    demo.poke(first_spot, struct.pack("<i", 4711))
+    demo.poke(second_spot, struct.pack("<i", 100))
+    only_the_demo_mapping(window, demo)
+    assert panel.first_button.text() == "First scan ↵" and panel.first_button.isDefault()
+    qtbot.keyClicks(panel.value_edit, "4711")
+    qtbot.keyClick(panel.value_edit, Qt.Key.Key_Return)
+    wait_idle(qtbot, panel)
+    assert rows(panel) == [first_spot]
+    # After a first scan Enter runs the Next row, and its button says so.
+    assert panel.next_button.text() == "Next scan ↵" and panel.next_button.isDefault()
+    assert panel.first_button.text() == "First scan" and not panel.first_button.isDefault()
+    # The user chooses First "exact value" (arrow keys on the combo box),
+    # types 100 and presses Enter: a first scan, as chosen.
+    panel.first_mode.setFocus()
+    qtbot.keyClick(panel.first_mode, Qt.Key.Key_Down)
+    qtbot.keyClick(panel.first_mode, Qt.Key.Key_Up)
+    assert panel.first_mode.currentData() is Mode.EXACT
+    assert panel.first_button.text() == "First scan ↵"
+    panel.value_edit.clear()
+    qtbot.keyClicks(panel.value_edit, "100")
+    qtbot.keyClick(panel.value_edit, Qt.Key.Key_Return)
+    wait_idle(qtbot, panel)
+    assert panel.controller.state.step == 1
+    assert second_spot in rows(panel) and first_spot not in rows(panel)
+    # Choosing a Next mode makes Enter run the Next row again.
+    panel.next_mode.setFocus()
+    qtbot.keyClick(panel.next_mode, Qt.Key.Key_Down)
+    assert panel.next_button.text() == "Next scan ↵"
+
+
+def test_new_scan_clears_and_runs_nothing(qtbot, window, demo):
+    attach_demo(qtbot, window, demo)
+    panel = window.scanner_panel
+    spot = demo.base + 0x1d0
+    demo.poke(spot, struct.pack("<i", 8642))
+    only_the_demo_mapping(window, demo)
+    assert not panel.new_button.isEnabled()
+    panel.value_edit.setText("8642")
+    qtbot.keyClick(panel.value_edit, Qt.Key.Key_Return)
+    wait_idle(qtbot, panel)
+    assert rows(panel) == [spot] and panel.new_button.isEnabled()
+    qtbot.mouseClick(panel.new_button, Qt.MouseButton.LeftButton)
+    assert not panel.controller.running and panel.controller.state is None
+    assert panel.model.rowCount() == 0 and "no scan yet" in panel.summary.text()
+    assert "cleared" in panel.message.text()
+    assert panel.first_button.text() == "First scan ↵" and not panel.next_button.isEnabled()
+
+
+def test_the_dock_says_in_words_when_the_target_exits(qtbot, window, demo):
+    attach_demo(qtbot, window, demo)
+    panel = window.scanner_panel
+    spot = demo.base + 0x1e0
+    demo.poke(spot, struct.pack("<i", 97531))
+    only_the_demo_mapping(window, demo)
+    panel.value_edit.setText("97531")
+    qtbot.keyClick(panel.value_edit, Qt.Key.Key_Return)
+    wait_idle(qtbot, panel)
+    assert rows(panel) == [spot]
+    demo.kill()                                    # while the dock is idle
+    qtbot.waitUntil(lambda: "the target exited" in panel.message.text(), timeout=10000)
+    assert "the last results are kept" in panel.message.text()
+    assert rows(panel) == [spot]
+    assert not panel.first_button.isEnabled() and not panel.next_button.isEnabled()
