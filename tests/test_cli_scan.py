@@ -28,8 +28,9 @@ def scan_target_exe(tmp_path_factory) -> Path:
 
 
 class Target:
-    def __init__(self, exe: Path, n: int, big: int = 0):
-        self.proc = subprocess.Popen([str(exe), str(n), str(big)], stdin=subprocess.PIPE,
+    def __init__(self, exe: Path, n: int, big: int = 0, areas: int = 0):
+        self.proc = subprocess.Popen([str(exe), str(n), str(big), str(areas)],
+                                     stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, text=True)
         info = json.loads(self.proc.stdout.readline())
         self.pid = self.proc.pid
@@ -207,3 +208,22 @@ def test_a_first_scan_never_overwrites_a_file_that_is_not_a_session(target, tmp_
     assert out.returncode == 0, out.stderr
     out = lainview("scan", "--session", precious, "--next", "unchanged", "--json")
     assert json.loads(out.stdout)["count"] == 1
+
+
+# -- maps at scale ---------------------------------------------------------------------------------------
+
+def test_maps_json_at_65000_areas_is_the_kernels_map(scan_target_exe):
+    from lainview.backend.memory import parse_maps_line
+    with open("/proc/sys/vm/max_map_count") as f:
+        areas = min(64_000, int(f.read()) - 1000)
+    t = Target(scan_target_exe, 1123, 0, areas)
+    try:
+        with open(f"/proc/{t.pid}/maps") as f:
+            kernel = [parse_maps_line(line) for line in f if line.strip()]
+        out = lainview("maps", t.pid, "--json")
+        assert out.returncode == 0, out.stderr
+        assert len(kernel) >= areas
+        assert json.loads(out.stdout) == [a.to_json() for a in kernel]
+        assert out.stdout.count("\n") == len(kernel)       # one area a line
+    finally:
+        t.stop()

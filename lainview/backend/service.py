@@ -115,9 +115,10 @@ class Target:
     def _submit(self, fn, *args, **kwargs) -> BackendFuture:
         return self._backend.thread.submit(fn, *args, **kwargs)
 
-    def areas(self) -> BackendFuture:
-        """Future[list[MemoryArea]], fresh from the kernel."""
-        return self._submit(self._session.areas, True)
+    def areas(self, refresh: bool = True) -> BackendFuture:
+        """Future[list[MemoryArea]], fresh from the kernel (``refresh``
+        False: the map read last, e.g. by ``attach``, if there is one)."""
+        return self._submit(self._session.areas, refresh)
 
     def read(self, address: int, size: int) -> BackendFuture:
         """Future[ReadResult]: page-aware, holes for unreadable pages."""

@@ -112,3 +112,12 @@ def test_area_at_bisects():
     assert area_at(areas, 0x2000) is None
     assert area_at(areas, 0x4fff) is areas[1]
     assert area_at(areas, 0x5000) is None and area_at(areas, 0) is None
+
+
+def test_parse_maps_names_the_first_malformed_line():
+    good = "7f0000001000-7f0000003000 rw-p 00000000 00:00 0 "
+    assert len(parse_maps("\n".join([good] * 3) + "\n")) == 3
+    with pytest.raises(InvalidInput, match="malformed maps line: 'garbage'"):
+        parse_maps("\n".join([good, "garbage", good]))
+    with pytest.raises(InvalidInput, match="end before start"):
+        parse_maps("7f0000003000-7f0000001000 rw-p 00000000 00:00 0 ")

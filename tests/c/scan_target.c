@@ -1,11 +1,13 @@
 /* A scan target with known memory, for tests/test_cli_scan.py.
  *
- *   scan_target N [BIG]
+ *   scan_target N [BIG [AREAS]]
  *
  * maps one private page holding N/1000 as f32 (offset 0) and f64 (8),
  * "name=N" in UTF-8 (32) and N in UTF-16LE (128); one MAP_SHARED page
  * holding N as i32 at offset 64 (how emulators hold guest RAM); and, with
- * BIG, BIG bytes of untouched private memory. Prints their addresses as
+ * BIG, BIG bytes of untouched private memory; with AREAS, that many
+ * one-page areas (every other page read-only, so the kernel cannot merge
+ * them). Prints their addresses as
  * one JSON line, then waits until stdin closes. N never appears in its
  * binary form anywhere else a default scan looks.
  */
@@ -31,6 +33,11 @@ int main(int argc, char **argv) {
     memcpy(priv + 32, "name=", 5); memcpy(priv + 37, text, len);
     for (size_t i = 0; i < len; i++) { priv[128 + 2 * i] = text[i]; priv[129 + 2 * i] = 0; }
     unsigned char *bulk = big ? mmap(NULL, big, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) : 0;
+    long areas = argc > 3 ? strtol(argv[3], 0, 0) : 0, page = sysconf(_SC_PAGESIZE);
+    unsigned char *many = areas ? mmap(NULL, areas * page, PROT_READ|PROT_WRITE,
+                                       MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) : 0;
+    for (long i = 1; i < areas; i += 2)
+        if (mprotect(many + i * page, page, PROT_READ)) { perror("mprotect"); return 1; }
     printf("{\"private\": %lu, \"shared\": %lu, \"bulk\": %lu}\n",
            (unsigned long)priv, (unsigned long)shared, (unsigned long)bulk);
     fflush(stdout);
