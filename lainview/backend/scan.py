@@ -47,7 +47,7 @@ import numpy as np
 
 from .errors import InvalidInput, LainviewError, TargetExited
 from .files import atomic_private_file
-from .memory import Hole, MemoryArea, Perm, page_ceil, page_floor
+from .memory import Hole, MemoryArea, Perm, page_buffer, page_ceil, page_floor
 from .session import ProcessSession
 
 # Chunks are read and compared on the backend thread, one after the other.
@@ -665,7 +665,7 @@ def _first_scan(session, scan_type, cond, chosen, align, item, limits, workdir, 
     state = ScanState(pid=session.pid, start_ticks=start_ticks, scan_type=scan_type,
                       align=align, item_size=item, regions=[], workdir=workdir,
                       step=1, condition=cond.describe())
-    buf = np.empty(limits.chunk + item, dtype=np.uint8)
+    buf = np.frombuffer(page_buffer(limits.chunk + item), dtype=np.uint8)   # page-aligned
     view = memoryview(buf)
     scratch = np.empty(limits.chunk // align + 1, dtype=bool)
     # The common case, an exact integer at its natural alignment, compares
@@ -911,7 +911,7 @@ def _next_sparse(session, state, region, area, cond, limits, done_before, live):
     """Re-read only the chunks holding candidates; test them against their
     last values."""
     item, st = state.item_size, state.scan_type
-    buf = np.empty(limits.chunk + item, dtype=np.uint8)
+    buf = np.frombuffer(page_buffer(limits.chunk + item), dtype=np.uint8)   # page-aligned
     view = memoryview(buf)
     keep_offs, keep_vals = [], []
     unreadable = 0
@@ -962,7 +962,7 @@ def _next_dense(session, state, new, region, area, cond, limits, done_before, li
     snapshot to a new file (the old one stays for undo). Only chunks that
     keep candidates are written; the rest stay holes in a sparse file."""
     item, align, st = state.item_size, state.align, state.scan_type
-    buf = np.empty(limits.chunk + item, dtype=np.uint8)
+    buf = np.frombuffer(page_buffer(limits.chunk + item), dtype=np.uint8)   # page-aligned
     view = memoryview(buf)
     unreadable = 0
     count = 0

@@ -22,7 +22,8 @@ from .errors import (DeviceUnavailable, InvalidInput, JournalError, LainviewErro
 from .journal import Journal, JournalEntry, revert_plan
 from .lainmemu import LainmemuSession
 from .locations import locate
-from .memory import AttachInfo, Hole, MemoryArea, ReadResult, WriteResult
+from .memory import (AttachInfo, Hole, MemoryArea, ReadResult, WriteResult,
+                     page_buffer)
 from .patch import Patch, plan as plan_patch
 from .processes import ProcessInfo, list_processes, process_identity, start_ticks
 from .procfs import ProcfsSession
@@ -154,7 +155,7 @@ class Target:
 
     def _bulk_read(self, address: int, size: int, consumer: ChunkConsumer | None,
                    chunk_size: int) -> Generator[int, None, BulkStats]:
-        buf = bytearray(min(chunk_size, max(size, 1)))
+        buf = page_buffer(min(chunk_size, max(size, 1)))
         view = memoryview(buf)
         areas = self._session.areas(refresh=True)
         done = 0
