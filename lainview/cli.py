@@ -26,6 +26,7 @@ import sys
 import tempfile
 import threading
 import time
+import zipfile
 
 from .argtypes import argtype, pid as pid_arg
 from .backend import scan
@@ -378,7 +379,15 @@ def _cmd_scan(backend: Backend, args) -> int:
 def _scan(backend: Backend, args, progress: dict) -> int:
     skipped = None
     if args.next or args.undo:
-        state = scan.load_state(args.session)
+        try:
+            state = scan.load_state(args.session)
+        except LainviewError:
+            raise
+        except (KeyError, IndexError, ValueError, TypeError, EOFError, OSError,
+                zipfile.BadZipFile) as exc:
+            # Whatever the file holds, the user gets one line, not a traceback.
+            raise InvalidInput(f"{args.session} is not a valid lainview scan session "
+                               f"({type(exc).__name__}: {exc})") from None
         if args.pid and args.pid != state.pid:
             raise InvalidInput(f"{args.session} holds a scan of process {state.pid}, "
                                f"not {args.pid}")

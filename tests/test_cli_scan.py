@@ -154,9 +154,13 @@ def test_a_malformed_session_leaves_nothing(target, tmp_path, tmpdir_env):
                                                     "count": 1, "dense": True}]}]}
     with open(session, "wb") as f:       # the region's mask and snapshot are missing
         np.savez(f, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8))
-    out = lainview("scan", "--session", session, "--next", "changed", env=tmpdir_env)
-    assert out.returncode != 0
-    assert left_behind(tmpdir_env) == []
+    not_a_zip = tmp_path / "bad2.npz"
+    not_a_zip.write_bytes(b"PK\x03\x04 and then nothing of a zip")
+    for path in (session, not_a_zip):
+        out = lainview("scan", "--session", path, "--next", "changed", env=tmpdir_env)
+        assert out.returncode != 0 and "Traceback" not in out.stderr, out.stderr
+        assert out.stderr.count("\n") == 1 and str(path) in out.stderr
+        assert left_behind(tmpdir_env) == []
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
