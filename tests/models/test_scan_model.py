@@ -313,3 +313,18 @@ def test_a_first_scan_says_which_kinds_of_areas_it_left_out(qtbot, workspace, sc
         include_shared=True, include_readonly=True, include_file_backed=True)))
     assert child.memfd in [scanner.matches.address(r) for r in range(scanner.state.count)]
     assert "not scanned" not in scanner.last_message
+
+
+def test_the_match_list_shows_values_as_typed(qtbot, workspace, scanner, child):
+    attach(qtbot, workspace, child.pid)
+    f32 = plant(child, 0, struct.pack("<f", 1.123))
+    text = plant(child, 64, "Alice\n".encode())
+    model = scanner.matches
+    run(qtbot, scanner.first_scan("f32", "exact", "1.123", areas=scan_area(child)))
+    assert [model.address(r) for r in range(model.rowCount())] == [f32]
+    assert model.data(model.index(0, PREVIOUS)) == "1.123"
+    model.set_visible_rows(0, 0)
+    qtbot.waitUntil(lambda: model.data(model.index(0, VALUE)) == "1.123", timeout=5000)
+    run(qtbot, scanner.first_scan("utf8", "exact", "Alice\n", areas=scan_area(child)))
+    assert [model.address(r) for r in range(model.rowCount())] == [text]
+    assert model.data(model.index(0, PREVIOUS)) == "Alice\\n"     # text; what cannot show, escaped
