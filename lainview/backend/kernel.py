@@ -319,9 +319,12 @@ class KernelSession:
 
     # -- writing ------------------------------------------------------------------------------
     def write(self, name: str, data: bytes, journal: Journal, *, module: str | None = None,
-              indirect: bool = False, reverts: int | None = None) -> KernelWrite:
+              indirect: bool = False, reverts: int | None = None,
+              if_changed: bool = False) -> KernelWrite:
         """Journal, write, read back. The old bytes are read first and the
-        intent is on disk before the device is asked to write. Raises
+        intent is on disk before the device is asked to write. With
+        ``if_changed``, a value that already holds ``data`` is left alone
+        (nothing journaled or written; ``journal_id`` is None). Raises
         CapabilityMissing (no kmem device, opened read-only), KernelReadOnly
         (EFAULT: nothing written), VerifyMismatch, NoSuchSymbol, NoSuchModule,
         JournalError (nothing written)."""
@@ -333,6 +336,8 @@ class KernelSession:
         assert device is not None
         before = self.read(name, len(data), module=module, indirect=indirect)
         old = before.data
+        if if_changed and old == bytes(data):
+            return KernelWrite(name, module, indirect, before.address, old, old, None)
         target = {"kind": "kernel", "symbol": name, "module": module, "indirect": indirect,
                   "address": before.address, "source": self.info.source,
                   "device": device.path, "boot_id": boot_id()}
@@ -507,10 +512,10 @@ class KernelBackend:
         return self._submit(run)
 
     def write(self, name: str, data: bytes, *, module: str | None = None,
-              indirect: bool = False) -> BackendFuture:
+              indirect: bool = False, if_changed: bool = False) -> BackendFuture:
         """Future[KernelWrite]: journaled, read back; see :meth:`KernelSession.write`."""
         return self._submit(KernelSession.write, name, bytes(data), self.journal,
-                            module=module, indirect=indirect)
+                            module=module, indirect=indirect, if_changed=if_changed)
 
     def hold(self, module: str) -> BackendFuture:
         """Future[int]: the holds lainview now has on ``module``."""

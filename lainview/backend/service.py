@@ -139,10 +139,13 @@ class Target:
             return out
         return self._submit(run)
 
-    def write(self, address: int, data: bytes) -> BackendFuture:
-        """Future[WriteResult]: journaled, verified by reading back."""
+    def write(self, address: int, data: bytes, *, if_changed: bool = False) -> BackendFuture:
+        """Future[WriteResult]: journaled, verified by reading back. With
+        ``if_changed``, memory that already holds ``data`` is left alone:
+        nothing is journaled or written, and the result's ``journal_id`` is
+        None (an edit that changes nothing is not a write)."""
         return self._submit(self._backend._journaled_write, self._session, self.identity,
-                            address, bytes(data))
+                            address, bytes(data), if_changed=if_changed)
 
     def read_bulk(self, address: int, size: int, consumer: ChunkConsumer | None = None,
                   *, chunk_size: int = BULK_CHUNK) -> BackendFuture:
@@ -252,7 +255,12 @@ class Backend:
 
     # -- writes and the journal -------------------------------------------------------------
     def _journaled_write(self, session: ProcessSession, identity: dict, address: int,
-                         data: bytes, reverts: int | None = None) -> WriteResult:
+                         data: bytes, reverts: int | None = None, *,
+                         if_changed: bool = False) -> WriteResult:
+        if if_changed:
+            current = session.read(address, len(data))
+            if current.complete and current.data == data:
+                return WriteResult(address=address, old=data, new=data, journal_id=None)
         def before(session, addr, old, new):
             # The map was read just now (for the old bytes): say where the
             # bytes are in a way a later run can find, for patch files.

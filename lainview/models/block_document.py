@@ -17,6 +17,7 @@ from typing import Callable
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from lainview.backend.errors import InvalidInput
 from lainview.backend.memory import MemoryArea, Perm, ReadResult
 
 from .hex_document import FADE_SECONDS, Cell, CellState
@@ -136,7 +137,7 @@ class BlockDocument(QObject):
         self._read_only_reason = reason
         self.changed.emit()
 
-    def write(self, address: int, data: bytes, merge_key: int | None = None) -> bool:
+    def write(self, address: int, data: bytes) -> bool:
         """Stage ``data`` at ``address`` (nothing reaches the target here).
         False, with an inline message, when the block is read-only or the
         bytes are outside it or not read."""
@@ -159,6 +160,23 @@ class BlockDocument(QObject):
         self.staged_changed.emit()
         self.changed.emit()
         return True
+
+    def type_nibble(self, address: int, digit: int, *, high: bool) -> None:
+        """Stage hex ``digit`` into one nibble of the byte at ``address``
+        (every edit here is staged until Write…). Raises InvalidInput when
+        the byte is not known."""
+        current = self.pending_writes.get(address)
+        if current is None:
+            current = self.byte_at(address)
+        if current is None:
+            raise InvalidInput(f"cannot edit {address:#x}: the byte is not readable"
+                               + (f" ({self.unreadable_reason})" if self.unreadable_reason
+                                  else " or not read yet"), address=address)
+        value = (digit << 4) | (current & 0x0F) if high else (current & 0xF0) | digit
+        self.write(address, bytes([value]))
+
+    def settle_nibble(self, keep: int | None = None) -> None:
+        """Nothing to do: a typed nibble is staged like every edit here."""
 
     @property
     def staged(self) -> bool:

@@ -12,7 +12,11 @@ cache of 4 KiB pages that are read asynchronously on the backend thread.
 - Unreadable bytes are kept as a mask and are never shown as values.
 - Edits are written through the backend at once (journaled there); only a
   write that succeeded goes on the undo stack, so a failed one leaves it
-  clean and marks the cell with the reason.
+  clean and marks the cell with the reason. An edit that changes nothing
+  (the bytes already hold it) is not written and not journaled.
+- A hex digit typed into a byte's high nibble is staged (shown as edited);
+  the low nibble, or moving away, writes the byte once
+  (:meth:`MemoryDocument.type_nibble`, :meth:`MemoryDocument.settle_nibble`).
 """
 
 from __future__ import annotations
@@ -54,28 +58,12 @@ class WriteCommand(QUndoCommand):
     cache: the document writes to the target first and moves the stack only
     once the write succeeded."""
 
-    MERGE_ID = 0x1a1
-
-    def __init__(self, document: "MemoryDocument", address: int, old: bytes, new: bytes,
-                 merge_key: int | None = None):
+    def __init__(self, document: "MemoryDocument", address: int, old: bytes, new: bytes):
         super().__init__(f"write {len(new)} byte{'s' if len(new) != 1 else ''} at {address:#x}")
         self.document = document
         self.address = address
         self.old = old
         self.new = new
-        self.merge_key = merge_key
-
-    def id(self) -> int:   # noqa: A003 - Qt's name
-        return self.MERGE_ID
-
-    def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802 - Qt's name
-        # The second nibble of a byte typed in the hex column joins the first.
-        if isinstance(other, WriteCommand) and other.merge_key is not None \
-                and other.merge_key == self.address and other.address == self.address \
-                and len(other.new) == len(self.new):
-            self.new = other.new
-            return True
-        return False
 
     def redo(self) -> None:
         self.document._store_local(self.address, self.new)
@@ -101,6 +89,7 @@ class MemoryDocument(QObject):
         self.undo_stack = QUndoStack(self)
         self.pending_writes: dict[int, int] = {}       # address -> byte on its way
         self.failed_writes: dict[int, str] = {}        # address -> why
+        self.staged_nibble: int | None = None          # address whose high nibble is typed
         self._visible = (0, 0)
         self._next_request = 1
         self._inflight: dict[int, tuple[object, frozenset[int], bool]] = {}
@@ -122,6 +111,7 @@ class MemoryDocument(QObject):
         self.pages.clear()
         self.pending_writes.clear()
         self.failed_writes.clear()
+        self.staged_nibble = None
         self.undo_stack.clear()
         self._visible = (area.start, area.start)
         self.region_changed.emit()
@@ -183,6 +173,7 @@ class MemoryDocument(QObject):
         if self.session.state == TargetState.EXITED:
             self._cancel_inflight(lambda pages: True)
             self.pending_writes.clear()
+            self.staged_nibble = None
             self.changed.emit()
         self._update_timer()
 
@@ -400,11 +391,15 @@ class MemoryDocument(QObject):
         return "; ".join(dict.fromkeys(page.hole_reasons))
 
     # -- editing ------------------------------------------------------------------------------------
-    def write(self, address: int, data: bytes, merge_key: int | None = None) -> asyncio.Task:
+    def write(self, address: int, data: bytes) -> asyncio.Task:
         """Write ``data`` at ``address`` now; on success it goes on the undo stack.
         The bytes show as WRITING at once, so an edit typed before this one
-        reaches the backend already builds on it."""
+        reaches the backend already builds on it. Bytes that already hold
+        ``data`` are not written (nor journaled). The task's result is True
+        when the target holds ``data`` afterwards."""
         data = bytes(data)
+        if self.staged_nibble is not None and address <= self.staged_nibble < address + len(data):
+            self.staged_nibble = None       # this write covers the half-typed byte
         try:
             self._check_writable(address, len(data))
         except LainviewError as exc:
@@ -414,7 +409,7 @@ class MemoryDocument(QObject):
             self.pending_writes[address + i] = b
             self.failed_writes.pop(address + i, None)
         self.changed.emit()
-        return self._spawn(self._write(address, data, merge_key))
+        return self._spawn(self._write(address, data))
 
     def undo(self) -> asyncio.Task:
         return self._spawn(self._undo_redo(undo=True))
@@ -438,7 +433,7 @@ class MemoryDocument(QObject):
             raise InvalidInput("outside the open area (edits overwrite; a live region "
                                "cannot grow)", op="write", address=address, size=size)
 
-    async def _write(self, address: int, data: bytes, merge_key: int | None) -> bool:
+    async def _write(self, address: int, data: bytes) -> bool:
         async with self._lock():
             try:
                 result = await self._backend_write(address, data)
@@ -449,7 +444,12 @@ class MemoryDocument(QObject):
                 for i, b in enumerate(data):
                     if self.pending_writes.get(address + i) == b:
                         self.pending_writes.pop(address + i, None)
-            self.undo_stack.push(WriteCommand(self, address, result.old, result.new, merge_key))
+            if result.journal_id is None and result.old == result.new:
+                self._store_local(address, result.new)
+                self.inline_message.emit(f"nothing written: {address:#x} already holds "
+                                         f"{result.new.hex(' ')}")
+                return True
+            self.undo_stack.push(WriteCommand(self, address, result.old, result.new))
         self.inline_message.emit("")
         self.write_done.emit(address, len(data))
         self.changed.emit()
@@ -460,7 +460,7 @@ class MemoryDocument(QObject):
         if target is None:
             raise TargetExited("no target", op="write", address=address)
         try:
-            return await asyncio.wrap_future(target.write(address, data))
+            return await asyncio.wrap_future(target.write(address, data, if_changed=True))
         except TargetExited as exc:
             self.session.mark_exited(exc)
             raise
@@ -498,6 +498,44 @@ class MemoryDocument(QObject):
     def clear_failure(self, address: int) -> None:
         if self.failed_writes.pop(address, None) is not None:
             self.changed.emit()
+
+    # -- typing hex digits --------------------------------------------------------------------------
+    def type_nibble(self, address: int, digit: int, *, high: bool) -> None:
+        """Type hex ``digit`` (0-15) into the byte at ``address``. The high
+        nibble is staged: the byte shows as edited and nothing is written.
+        The low nibble writes the byte once (over the staged high nibble,
+        if any). Raises InvalidInput, saying why, when the byte is not known."""
+        if not 0 <= digit <= 15:
+            raise InvalidInput(f"not a hex digit: {digit}")
+        staged = self.pending_writes.get(address) if self.staged_nibble == address else None
+        current = staged if staged is not None else self.byte_at(address)
+        if current is None:
+            reason = self.hole_reason(address)
+            raise InvalidInput(f"cannot edit {address:#x}: the byte is not readable"
+                               + (f" ({reason})" if reason else " or not read yet"),
+                               address=address)
+        if high:
+            self.settle_nibble()
+            self._check_writable(address, 1)
+            self.staged_nibble = address
+            self.pending_writes[address] = (digit << 4) | (current & 0x0F)
+            self.failed_writes.pop(address, None)
+            self.changed.emit()
+            return
+        self.staged_nibble = None
+        self.write(address, bytes([(current & 0xF0) | digit]))
+
+    def settle_nibble(self, keep: int | None = None) -> asyncio.Task | None:
+        """Write the byte whose high nibble was typed, unless it is at
+        ``keep`` (the cursor still waits for its low nibble there)."""
+        address = self.staged_nibble
+        if address is None or address == keep:
+            return None
+        self.staged_nibble = None
+        value = self.pending_writes.get(address)
+        if value is None:
+            return None
+        return self.write(address, bytes([value]))
 
     def _store_local(self, address: int, data: bytes) -> None:
         """Put bytes we know are in the target into the cache (after a

@@ -530,26 +530,29 @@ class WatchModel(TableModel):
         if not self.session.writable:
             raise InvalidInput("the target is not attached for writing")
 
-    async def _backend_write(self, entry: WatchEntry, data: bytes) -> bytes:
-        """The bytes read back after the write."""
+    async def _backend_write(self, entry: WatchEntry, data: bytes, *,
+                             if_changed: bool = False):
+        """The backend's WriteResult or KernelWrite (``journal_id`` None:
+        ``if_changed`` found the value already there, nothing was written)."""
         if entry.is_kernel:
-            result = await asyncio.wrap_future(self.kernel.write(
-                entry.location.name, data, module=entry.location.module))
-            return result.new
+            return await asyncio.wrap_future(self.kernel.write(
+                entry.location.name, data, module=entry.location.module,
+                if_changed=if_changed))
         target = self.session.target
         if target is None or entry.address is None:
             raise InvalidInput("no target to write to")
         try:
-            result = await asyncio.wrap_future(target.write(entry.address, data))
+            return await asyncio.wrap_future(target.write(entry.address, data,
+                                                          if_changed=if_changed))
         except TargetExited as exc:
             self.session.mark_exited(exc)
             raise
-        return result.new
 
     async def _write(self, entry: WatchEntry, data: bytes, *, user: bool) -> bool:
-        """A user's edit reports a failure in the row; a freeze's write raises it."""
+        """A user's edit reports a failure in the row; a freeze's write raises it.
+        A user's edit that changes nothing is not written (nor journaled)."""
         try:
-            back = await self._backend_write(entry, data)
+            result = await self._backend_write(entry, data, if_changed=user)
         except LainviewError as exc:
             self.wrote.emit()           # the journal may hold the failed attempt
             if not user:
@@ -558,7 +561,10 @@ class WatchModel(TableModel):
             self.status.emit(f"{entry.name}: write failed: {exc}")
             self._changed(entry, VALUE)
             return False
-        self.wrote.emit()
+        back = result.new
+        unchanged = result.journal_id is None and result.old == result.new
+        if not unchanged:
+            self.wrote.emit()
         if len(back) >= entry.vtype.size:
             entry.data = back[:entry.vtype.size]
         entry.error = ""
@@ -566,7 +572,8 @@ class WatchModel(TableModel):
             if entry.frozen:
                 entry.frozen_data = data
             shown = entry.vtype.format(data.ljust(entry.vtype.size, b"\0"), entry.display)
-            self.status.emit(f"wrote {shown} to {entry.name}")
+            self.status.emit(f"{entry.name} already holds {shown}: nothing written"
+                             if unchanged else f"wrote {shown} to {entry.name}")
         self._changed(entry, VALUE)
         return True
 

@@ -76,3 +76,56 @@ def test_watch_editor_keeps_what_is_typed_while_the_counter_changes(qtbot, windo
     qtbot.waitUntil(lambda: len(_journal(ws, demo.pid)) == 1, timeout=10000)
     written = _journal(ws, demo.pid)[0]
     assert (written.address, written.new) == (demo.counter, struct.pack("<Q", 555))
+
+
+def test_hex_typing_journals_one_entry_per_changed_byte(qtbot, window, demo):
+    open_demo_window(qtbot, window, demo)
+    ws, view = window.workspace, window.editor.view
+    ws.cursor.move_to(demo.string)              # "Hello" = 48 65 6c 6c 6f
+    view.setFocus()
+    qtbot.keyClicks(view, "4a")
+    qtbot.waitUntil(lambda: demo.peek(demo.string, 1) == b"\x4a", timeout=10000)
+    qtbot.keyClicks(view, "f401")
+    qtbot.keyClicks(view, "6c")                 # over 6c: changes nothing
+    qtbot.waitUntil(lambda: demo.peek(demo.string, 4) == b"\x4a\xf4\x01l", timeout=10000)
+    assert ws.cursor.address == demo.string + 4
+    qtbot.waitUntil(lambda: not ws.document.pending_writes, timeout=10000)
+    journal = _journal(ws, demo.pid)
+    assert [(e.address - demo.string, e.old.hex(), e.new.hex()) for e in journal] == [
+        (0, "48", "4a"), (1, "65", "f4"), (2, "6c", "01")]
+    assert ws.document.undo_stack.count() == 3
+
+
+def test_non_hex_keys_in_the_hex_column_say_why(qtbot, window, demo):
+    open_demo_window(qtbot, window, demo)
+    ws, view = window.workspace, window.editor.view
+    ws.cursor.move_to(demo.string)
+    view.setFocus()
+    with qtbot.waitSignal(view.status_message, timeout=2000) as blocker:
+        qtbot.keyClicks(view, "z")
+    assert "'z' is not a hex digit" in blocker.args[0]
+    assert ws.cursor.address == demo.string and _journal(ws, demo.pid) == []
+
+
+def test_enter_on_an_unchanged_value_writes_nothing(qtbot, window, demo):
+    open_demo_window(qtbot, window, demo)
+    ws = window.workspace
+    health = ws.watch.add_address(demo.struct + 4, "i32", label="health")
+    qtbot.waitUntil(lambda: health.data is not None, timeout=10000)
+    panel = window.watch_docks.watch_panel
+    window.watch_docks.watch_dock.show()
+    window.watch_docks.watch_dock.raise_()
+    qtbot.waitUntil(panel.table.isVisible, timeout=5000)
+    editor = _open_editor(qtbot, panel.table, ws.watch.index(0, VALUE))
+    assert editor.text() == "100"
+    with qtbot.waitSignal(ws.watch.status, timeout=10000) as blocker:
+        qtbot.keyClick(editor, Qt.Key.Key_Return)
+    assert blocker.args[0] == "health already holds 100: nothing written"
+    # The inspector: the same value typed again writes nothing either.
+    ws.cursor.move_to(demo.struct + 4)
+    i32 = ws.inspector.index([n for n, _, _ in INSPECTOR_TYPES].index("i32"), LITTLE)
+    qtbot.waitUntil(lambda: i32.data() == "100", timeout=10000)
+    with qtbot.waitSignal(ws.document.inline_message, timeout=10000,
+                          check_params_cb=lambda t: t.startswith("nothing written")):
+        assert ws.inspector.setData(i32, "100")
+    assert _journal(ws, demo.pid) == []
