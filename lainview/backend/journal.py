@@ -5,7 +5,13 @@ An append-only JSON Lines file in the user's state directory
 ``intent`` record (time, target, address, old bytes, new bytes) and fsyncs
 it *before* the write; the ``outcome`` is appended after. A writer killed in
 between leaves an intent with no outcome, which ``revert`` still handles by
-comparing the target's bytes with the old and new ones. Several lainview
+comparing the target's bytes with the old and new ones.
+
+A *freeze* (the watch list holding a value) is one entry: its intent
+(``"freeze": true``; the bytes before the freeze and the held bytes) is on
+disk before its first write, its re-writes are covered by it, and a later
+outcome record carries ``rewrites`` (how many times the value was written)
+and ``ended`` (when the freeze stopped). The newest outcome of an id wins. Several lainview
 processes may share the file: appends are serialised with flock.
 """
 
@@ -43,6 +49,9 @@ class JournalEntry:
     status: str | None = None
     written: int | None = None
     error: str | None = None
+    freeze: bool = False             # a freeze: one entry for all its re-writes
+    rewrites: int | None = None      # a freeze's writes so far (or in all, once ended)
+    ended: float | None = None       # when a freeze stopped (None: holding, or died)
 
     @property
     def pid(self) -> int | None:
@@ -64,7 +73,8 @@ class JournalEntry:
         return {"id": self.id, "time": self.time, "target": self.target,
                 "address": self.address, "old": self.old.hex(), "new": self.new.hex(),
                 "reverts": self.reverts, "location": self.location, "status": self.status, "written": self.written,
-                "error": self.error}
+                "error": self.error, "freeze": self.freeze, "rewrites": self.rewrites,
+                "ended": self.ended}
 
 
 class Journal:
@@ -121,21 +131,34 @@ class Journal:
         return 0
 
     def record_intent(self, *, target: dict, address: int | None, old: bytes, new: bytes,
-                      reverts: int | None = None, location: dict | None = None) -> int:
+                      reverts: int | None = None, location: dict | None = None,
+                      freeze: bool = False) -> int:
         """Append and fsync the intent of a write; returns its id. Raises
         JournalError, in which case the write must not be made. ``location``
         says where the bytes are in a form a later run can resolve (for
-        patches)."""
+        patches). ``freeze``: the intent of a freeze, which covers every
+        re-write of ``new`` until its end is recorded."""
         record = {"type": "intent", "id": 0, "time": time.time(), "target": target,
                   "address": address, "old": old.hex(), "new": new.hex(), "reverts": reverts}
         if location is not None:
             record["location"] = location
+        if freeze:
+            record["freeze"] = True
         return self._append(record, assign_id=True)
 
     def record_outcome(self, entry_id: int, status: str, written: int,
-                       error: str | None = None) -> None:
-        self._append({"type": "outcome", "id": entry_id, "time": time.time(),
-                      "status": status, "written": written, "error": error}, assign_id=False)
+                       error: str | None = None, *, rewrites: int | None = None,
+                       ended: float | None = None) -> None:
+        """Append how write ``entry_id`` went. For a freeze, ``rewrites``
+        counts its writes so far and ``ended`` (a time) says it stopped; a
+        later outcome for the same id replaces an earlier one."""
+        record = {"type": "outcome", "id": entry_id, "time": time.time(),
+                  "status": status, "written": written, "error": error}
+        if rewrites is not None:
+            record["rewrites"] = rewrites
+        if ended is not None:
+            record["ended"] = ended
+        self._append(record, assign_id=False)
 
     def entries(self, *, pid: int | None = None) -> list[JournalEntry]:
         """All writes, oldest first; with ``pid``, only those to that process."""
@@ -166,7 +189,9 @@ class Journal:
                 old=bytes.fromhex(rec["old"]), new=bytes.fromhex(rec["new"]),
                 reverts=rec.get("reverts"), location=rec.get("location"),
                 status=outcome.get("status"),
-                written=outcome.get("written"), error=outcome.get("error"))
+                written=outcome.get("written"), error=outcome.get("error"),
+                freeze=bool(rec.get("freeze", False)), rewrites=outcome.get("rewrites"),
+                ended=outcome.get("ended"))
             if pid is None or entry.pid == pid:
                 out.append(entry)
         return out

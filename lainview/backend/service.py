@@ -13,12 +13,13 @@ CLI simply calls ``.result()``.
 from __future__ import annotations
 
 import errno as _errno
+import time
 from dataclasses import dataclass
 from typing import Callable, Generator, Iterable
 
 from . import scan
 from .errors import (DeviceUnavailable, InvalidInput, JournalError, LainviewError,
-                     TargetExited)
+                     TargetExited, VerifyMismatch)
 from .journal import Journal, JournalEntry, revert_plan
 from .lainmemu import LainmemuSession
 from .locations import locate
@@ -147,6 +148,25 @@ class Target:
         return self._submit(self._backend._journaled_write, self._session, self.identity,
                             address, bytes(data), if_changed=if_changed)
 
+    # -- freezes: one journal entry for all the writes that hold a value ----------------------
+    def freeze_begin(self, address: int, held: bytes, before: bytes | None = None
+                     ) -> BackendFuture:
+        """Future[int]: journal a freeze of ``held`` at ``address`` (one
+        intent, before its first write; ``before`` is what the memory held
+        when the user froze it, default: what it holds now) and return its
+        journal id for :meth:`freeze_write` and :meth:`Backend.freeze_end`.
+        Raises JournalError (then nothing may be written), FaultError."""
+        return self._submit(self._backend._freeze_begin, self._session, self.identity,
+                            address, bytes(held), before)
+
+    def freeze_write(self, journal_id: int, address: int, data: bytes) -> BackendFuture:
+        """Future[WriteResult]: one re-write of a freeze begun with
+        :meth:`freeze_begin` (covered by its journal entry, verified by
+        reading back). InvalidInput for an id that is not an open freeze of
+        these bytes; VerifyMismatch, FaultError, TargetExited as for writes."""
+        return self._submit(self._backend._freeze_write, self._session, journal_id, address,
+                            bytes(data))
+
     def read_bulk(self, address: int, size: int, consumer: ChunkConsumer | None = None,
                   *, chunk_size: int = BULK_CHUNK) -> BackendFuture:
         """Bulk read in chunks on the backend thread; ``consumer`` sees each
@@ -216,6 +236,7 @@ class Backend:
         self.journal = journal or Journal()
         self.device_root = device_root
         self._targets: list[Target] = []
+        self._freezes: dict[int, list] = {}     # journal id -> [address, held bytes, rewrites]
         self.thread.call_on_shutdown(self._close_all)
 
     # -- processes ----------------------------------------------------------------------------
@@ -248,6 +269,8 @@ class Backend:
             target._session.close()
 
     def _close_all(self) -> None:
+        for journal_id in list(self._freezes):
+            self._freeze_end(journal_id, "lainview closed")
         for target in self._targets:
             target._session.close()
         self._targets.clear()
@@ -276,6 +299,57 @@ class Backend:
                 # entry without outcome reads as "unknown".
                 pass
         return session.write(address, data, before=before, after=after)
+
+    def _freeze_begin(self, session: ProcessSession, identity: dict, address: int,
+                      held: bytes, before: bytes | None) -> int:
+        current = session.read(address, len(held)).require(op="freeze")
+        old = before if before is not None and len(before) == len(held) else current
+        where = locate(address, session.areas(refresh=False)).to_json()
+        journal_id = self.journal.record_intent(target=identity, address=address, old=old,
+                                                new=held, location=where, freeze=True)
+        self._freezes[journal_id] = [address, held, 0]
+        return journal_id
+
+    def _freeze_write(self, session: ProcessSession, journal_id: int, address: int,
+                      data: bytes) -> WriteResult:
+        freeze = self._freezes.get(journal_id)
+        if freeze is None or freeze[0] != address or freeze[1] != data:
+            raise InvalidInput(f"journal entry {journal_id} is not an open freeze of "
+                               f"{data.hex()} at {address:#x}: the write is not journaled",
+                               op="write", address=address)
+        try:
+            result = session.write(address, data)
+        except VerifyMismatch:
+            freeze[2] += 1          # written; the target changed it again at once
+            raise
+        freeze[2] += 1
+        if freeze[2] == 1:
+            self._freeze_outcome(journal_id, "ok", len(data), None, freeze[2], None)
+        return WriteResult(address=address, old=result.old, new=result.new,
+                           journal_id=journal_id)
+
+    def freeze_end(self, journal_id: int, error: str | None = None) -> BackendFuture:
+        """Future[int | None]: record that freeze ``journal_id`` stopped
+        (``error``: why, when it was not the user's choice), with how many
+        times it wrote; the number of writes, None if it was not open."""
+        return self.thread.submit(self._freeze_end, journal_id, error)
+
+    def _freeze_end(self, journal_id: int, error: str | None) -> int | None:
+        freeze = self._freezes.pop(journal_id, None)
+        if freeze is None:
+            return None
+        _address, held, rewrites = freeze
+        self._freeze_outcome(journal_id, "ok" if rewrites else "failed",
+                             len(held) if rewrites else 0, error, rewrites, time.time())
+        return rewrites
+
+    def _freeze_outcome(self, journal_id: int, status: str, written: int, error: str | None,
+                        rewrites: int, ended: float | None) -> None:
+        try:
+            self.journal.record_outcome(journal_id, status, written, error,
+                                        rewrites=rewrites, ended=ended)
+        except JournalError:
+            pass        # the intent is on disk: the freeze stays revertible
 
     def journal_entries(self, pid: int | None = None) -> BackendFuture:
         """Future[list[JournalEntry]]."""

@@ -225,6 +225,11 @@ class JournalModel(TableModel):
                 "different", "unknown": "no outcome recorded"}.get(status, status)
         if e.error:
             text += f": {e.error}"
+        if e.freeze:
+            times = f"{e.rewrites or 0} write{'s' if e.rewrites != 1 else ''}"
+            text = (f"freeze ended {time.strftime('%H:%M:%S', time.localtime(e.ended))} "
+                    f"after {times} · {text}" if e.ended is not None
+                    else f"freeze holding ({times} so far) · {text}")
         if e.reverts is not None:
             text = f"revert of #{e.reverts} · {text}"
         if e.id in self.reverted_by:

@@ -9,11 +9,16 @@ live, edited in place, frozen, and sampled for the plot.
 - Locations are resolved against the session's map whenever it changes, so
   reattaching to a restarted program finds ``game+0x1f40`` at its new base.
   An entry that cannot be resolved or read says why, in its row.
-- Edits and freezes write through the backend, which journals every write.
-  A freeze re-reads its entries at ``freeze_interval_ms`` (one request) and
-  writes back only the values that changed, so an undisputed freeze costs
-  one read per interval and no journal entries. Freezes stop, and say so,
-  when the target exits or a write is refused.
+- Edits and freezes write through the backend, which journals every write;
+  an edit that changes nothing is not written. A freeze re-reads its
+  entries at ``freeze_interval_ms`` (one request) and writes back only the
+  values that changed, so an undisputed freeze costs one read per interval.
+  A freeze of a process value is one journal entry: journaled before its
+  first write (the bytes before the freeze and the held bytes), its
+  re-writes counted, and its end recorded (``Target.freeze_begin``,
+  ``freeze_write``, ``Backend.freeze_end``); reverting that entry restores
+  the bytes from before the freeze. Freezes stop, and say so, when the
+  target exits or a write is refused.
 """
 
 from __future__ import annotations
@@ -70,6 +75,8 @@ class WatchEntry:
     changed_at: float = 0.0
     freeze_note: str = ""           # why a freeze stopped
     freeze_writes: int = 0
+    freeze_before: bytes | None = None      # the value when the user froze it
+    freeze_journal_id: int | None = None    # the freeze's journal entry, once it wrote
     key: int = field(default_factory=lambda: next(_keys))
 
     @property
@@ -212,6 +219,7 @@ class WatchModel(TableModel):
                 self.beginRemoveRows(QModelIndex(), row, row)
                 entry = self.entries.pop(row)
                 self.endRemoveRows()
+                self._end_freeze(entry, "removed from the watch list")
                 plotted |= entry.plotted
                 self.history.drop(entry.key)
         self._update_timers()
@@ -262,6 +270,8 @@ class WatchModel(TableModel):
         """Swap in a loaded watch list. Saved freezes come back unfrozen
         (with their value kept): freezing writes, and a restarted target
         should not be written to before the user says so."""
+        for entry in self.entries:
+            self._end_freeze(entry, "the watch list was replaced")
         self.beginResetModel()
         self.entries = list(entries)
         self.history.clear()
@@ -569,7 +579,10 @@ class WatchModel(TableModel):
             entry.data = back[:entry.vtype.size]
         entry.error = ""
         if user:
-            if entry.frozen:
+            if entry.frozen and data != entry.frozen_data:
+                # A new value to hold: a new freeze (and journal entry) from here.
+                self._end_freeze(entry, None)
+                entry.freeze_before = result.old[:len(data)]
                 entry.frozen_data = data
             shown = entry.vtype.format(data.ljust(entry.vtype.size, b"\0"), entry.display)
             self.status.emit(f"{entry.name} already holds {shown}: nothing written"
@@ -596,10 +609,15 @@ class WatchModel(TableModel):
                 entry.freeze_note = f"cannot freeze: {exc.message}"
                 self._changed(entry, FREEZE)
                 return False
+            self._end_freeze(entry, None)
             entry.frozen_data = data
+            entry.freeze_before = entry.data
+        else:
+            self._end_freeze(entry, None)
         entry.frozen = on
         entry.freeze_note = ""
-        entry.freeze_writes = 0
+        if on:
+            entry.freeze_writes = 0     # (kept after a freeze ends: how often it wrote)
         self._changed(entry, FREEZE)
         self._update_timers()
         return True
@@ -610,6 +628,7 @@ class WatchModel(TableModel):
             if entry.frozen and which(entry):
                 entry.frozen = False
                 entry.freeze_note = note
+                self._end_freeze(entry, note)
                 n += 1
                 self._changed(entry, FREEZE)
         self._update_timers()
@@ -654,7 +673,10 @@ class WatchModel(TableModel):
                 if current.get(entry.key) == entry.frozen_data:
                     continue
                 try:
-                    await self._write(entry, entry.frozen_data, user=False)
+                    if entry.is_kernel:
+                        await self._write(entry, entry.frozen_data, user=False)
+                    else:
+                        await self._freeze_write(entry)
                     entry.freeze_writes += 1
                 except VerifyMismatch:
                     entry.freeze_writes += 1     # the target wrote again at once; next round
@@ -663,11 +685,48 @@ class WatchModel(TableModel):
                 except LainviewError as exc:
                     entry.frozen = False
                     entry.freeze_note = f"stopped: {exc}"
+                    self._end_freeze(entry, f"stopped: {exc}")
                     self.status.emit(f"{entry.name}: freeze stopped: {exc}")
                     self._changed(entry, FREEZE)
                     self._update_timers()
         finally:
             self._freeze_inflight = False
+
+    async def _freeze_write(self, entry: WatchEntry) -> None:
+        """One write of a process freeze: the first journals the freeze."""
+        target = self.session.target
+        if target is None or entry.address is None:
+            raise InvalidInput("no target to write to")
+        data = entry.frozen_data
+        try:
+            if entry.freeze_journal_id is None:
+                entry.freeze_journal_id = await asyncio.wrap_future(
+                    target.freeze_begin(entry.address, data, entry.freeze_before))
+                self.wrote.emit()
+                if not entry.frozen or entry not in self.entries:
+                    self._end_freeze(entry, None)       # unfrozen meanwhile: nothing written
+                    return
+            result = await asyncio.wrap_future(
+                target.freeze_write(entry.freeze_journal_id, entry.address, data))
+        except TargetExited as exc:
+            self.session.mark_exited(exc)
+            raise
+        if len(result.new) >= entry.vtype.size:
+            entry.data = result.new[:entry.vtype.size]
+        entry.error = ""
+        self._changed(entry, VALUE)
+
+    def _end_freeze(self, entry: WatchEntry, why: str | None) -> None:
+        """Record the end of ``entry``'s freeze in its journal entry (with
+        ``why``, when the user did not choose it)."""
+        journal_id, entry.freeze_journal_id = entry.freeze_journal_id, None
+        if journal_id is None:
+            return
+        try:
+            self.session.backend.freeze_end(journal_id, why)
+        except LainviewError:
+            return          # the backend is shutting down: it records the end itself
+        self.wrote.emit()
 
     # -- plumbing -------------------------------------------------------------------------------
     def _changed(self, entry: WatchEntry, column: int) -> None:
@@ -692,6 +751,8 @@ class WatchModel(TableModel):
         self._freeze_timer.stop()
         for task in list(self._tasks):
             task.cancel()
+        for entry in self.entries:
+            self._end_freeze(entry, "lainview closed")
 
     # -- Qt model API --------------------------------------------------------------------------------
     def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
@@ -853,6 +914,7 @@ class WatchModel(TableModel):
                     entry.vtype = vtype
                     entry.data = None
                     entry.frozen = False
+                    self._end_freeze(entry, "its type changed")
                     if entry.display not in vtype.formats():
                         entry.display = "auto"
                     if not vtype.numeric and entry.plotted:

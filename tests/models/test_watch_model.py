@@ -109,6 +109,48 @@ def test_freeze_holds_a_value_the_child_keeps_changing(qtbot, watch, child):
     qtbot.waitUntil(lambda: value_of(watch, entry) == "4", timeout=10000)
 
 
+def test_a_freeze_is_one_journal_entry_and_reverts_to_the_bytes_before(qtbot, watch, child,
+                                                                       workspace):
+    backend = workspace.backend
+    entry = watch.add_address(child.counter + 8, "u32")
+    qtbot.waitUntil(lambda: entry.data is not None, timeout=10000)
+    before = child.peek(child.counter + 8, 4)
+    assert watch.set_frozen(entry, True, struct.pack("<I", 42))
+    qtbot.waitUntil(lambda: u32(child, child.counter + 8) == 42, timeout=10000)
+    for _ in range(3):
+        assert child.command("tick") == "ok"        # the child writes over it
+        qtbot.waitUntil(lambda: u32(child, child.counter + 8) == 42, timeout=10000)
+    qtbot.waitUntil(lambda: entry.freeze_writes >= 4, timeout=10000)
+    [held] = backend.journal_entries(child.pid).result()
+    assert (held.freeze, held.address, held.old, held.new, held.status, held.ended) == \
+        (True, child.counter + 8, before, struct.pack("<I", 42), "ok", None)
+    watch.set_frozen(entry, False)
+    qtbot.waitUntil(lambda: backend.journal_entries(child.pid).result()[0].ended is not None,
+                    timeout=10000)
+    [ended] = backend.journal_entries(child.pid).result()
+    assert ended.rewrites == entry.freeze_writes and ended.status == "ok"
+    assert workspace.journal.outcome_text(ended).startswith(
+        f"freeze ended ") and f"after {ended.rewrites} writes" in \
+        workspace.journal.outcome_text(ended)
+    [outcome] = backend.revert([ended.id]).result()
+    assert outcome.status == "reverted", outcome
+    assert child.peek(child.counter + 8, 4) == before
+
+
+def test_freeze_writes_need_an_open_freeze(workspace, watch, child):
+    target = workspace.session.target
+    with pytest.raises(InvalidInput, match="not an open freeze"):
+        target.freeze_write(12345, child.counter + 8, b"\0\0\0\0").result()
+    journal_id = target.freeze_begin(child.counter + 8, b"\x07\0\0\0").result()
+    assert target.freeze_write(journal_id, child.counter + 8, b"\x07\0\0\0").result().new \
+        == b"\x07\0\0\0"
+    assert workspace.backend.freeze_end(journal_id).result() == 1
+    with pytest.raises(InvalidInput, match="not an open freeze"):
+        target.freeze_write(journal_id, child.counter + 8, b"\x07\0\0\0").result()
+    [entry] = workspace.backend.journal_entries(child.pid).result()
+    assert (entry.freeze, entry.rewrites, entry.old) == (True, 1, bytes(4))
+
+
 def test_freeze_stops_visibly_when_the_child_is_killed(qtbot, watch, child, workspace):
     entry = watch.add_address(child.counter + 8, "u32")
     qtbot.waitUntil(lambda: entry.data is not None, timeout=10000)
