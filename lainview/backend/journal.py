@@ -227,6 +227,67 @@ class Journal:
             self._fd = None
 
 
+class OpenFreezes:
+    """The freezes under way, each one journal entry (see the module's
+    docstring): :meth:`begin` journals the intent before the first write,
+    :meth:`check` refuses a write that no open freeze covers, :meth:`wrote`
+    counts, :meth:`end` records the outcome with the count and the time.
+    Used on the backend thread only, for processes and the kernel alike."""
+
+    def __init__(self, journal: Journal):
+        self.journal = journal
+        self._open: dict[int, list] = {}     # journal id -> [key, held bytes, rewrites]
+
+    def begin(self, key: tuple, *, target: dict, address: int | None, old: bytes,
+              held: bytes, location: dict | None = None) -> int:
+        """Journal a freeze of ``held`` over ``old`` at ``key`` (what it
+        writes: an address, or a symbol); its id. JournalError: nothing may
+        be written."""
+        journal_id = self.journal.record_intent(target=target, address=address, old=old,
+                                                new=held, location=location, freeze=True)
+        self._open[journal_id] = [key, bytes(held), 0]
+        return journal_id
+
+    def check(self, journal_id: int, key: tuple, data: bytes) -> None:
+        """InvalidInput unless ``journal_id`` is an open freeze of ``data`` at ``key``."""
+        freeze = self._open.get(journal_id)
+        if freeze is None or freeze[0] != key or freeze[1] != bytes(data):
+            raise InvalidInput(f"journal entry {journal_id} is not an open freeze of "
+                               f"{bytes(data).hex()} there: the write is not journaled",
+                               op="write")
+
+    def wrote(self, journal_id: int) -> int:
+        """Count one write of the freeze (the first also records an outcome)."""
+        freeze = self._open[journal_id]
+        freeze[2] += 1
+        if freeze[2] == 1:
+            self._outcome(journal_id, "ok", len(freeze[1]), None, 1, None)
+        return freeze[2]
+
+    def end(self, journal_id: int, error: str | None = None) -> int | None:
+        """Record that the freeze stopped (``error``: why, when the user did
+        not choose it); how many times it wrote, None if it was not open."""
+        freeze = self._open.pop(journal_id, None)
+        if freeze is None:
+            return None
+        rewrites = freeze[2]
+        self._outcome(journal_id, "ok" if rewrites else "failed",
+                      len(freeze[1]) if rewrites else 0, error, rewrites, time.time())
+        return rewrites
+
+    def end_all(self, why: str) -> None:
+        for journal_id in list(self._open):
+            self.end(journal_id, why)
+
+    def _outcome(self, journal_id: int, status: str, written: int, error: str | None,
+                 rewrites: int, ended: float | None) -> None:
+        try:
+            self.journal.record_outcome(journal_id, status, written, error,
+                                        rewrites=rewrites, ended=ended)
+        except JournalError:
+            pass        # the intent is on disk: the freeze stays revertible
+
+
 def revert_plan(entry: JournalEntry, current: bytes) -> str:
     """What reverting ``entry`` means given the target's bytes now:
     "write" (put the old bytes back), "done" (already old), or "conflict"

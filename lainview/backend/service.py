@@ -13,14 +13,13 @@ CLI simply calls ``.result()``.
 from __future__ import annotations
 
 import errno as _errno
-import time
 from dataclasses import dataclass
 from typing import Callable, Generator, Iterable
 
 from . import scan
 from .errors import (DeviceUnavailable, InvalidInput, JournalError, LainviewError,
                      TargetExited, VerifyMismatch)
-from .journal import Journal, JournalEntry, revert_plan
+from .journal import Journal, JournalEntry, OpenFreezes, revert_plan
 from .lainmemu import LainmemuSession
 from .locations import locate
 from .memory import AttachInfo, Hole, MemoryArea, ReadResult, WriteResult
@@ -236,7 +235,7 @@ class Backend:
         self.journal = journal or Journal()
         self.device_root = device_root
         self._targets: list[Target] = []
-        self._freezes: dict[int, list] = {}     # journal id -> [address, held bytes, rewrites]
+        self.freezes = OpenFreezes(self.journal)   # freezes under way (both kinds)
         self.thread.call_on_shutdown(self._close_all)
 
     # -- processes ----------------------------------------------------------------------------
@@ -269,8 +268,7 @@ class Backend:
             target._session.close()
 
     def _close_all(self) -> None:
-        for journal_id in list(self._freezes):
-            self._freeze_end(journal_id, "lainview closed")
+        self.freezes.end_all("lainview closed")
         for target in self._targets:
             target._session.close()
         self._targets.clear()
@@ -305,51 +303,27 @@ class Backend:
         current = session.read(address, len(held)).require(op="freeze")
         old = before if before is not None and len(before) == len(held) else current
         where = locate(address, session.areas(refresh=False)).to_json()
-        journal_id = self.journal.record_intent(target=identity, address=address, old=old,
-                                                new=held, location=where, freeze=True)
-        self._freezes[journal_id] = [address, held, 0]
-        return journal_id
+        return self.freezes.begin((session.pid, address), target=identity, address=address,
+                                  old=old, held=held, location=where)
 
     def _freeze_write(self, session: ProcessSession, journal_id: int, address: int,
                       data: bytes) -> WriteResult:
-        freeze = self._freezes.get(journal_id)
-        if freeze is None or freeze[0] != address or freeze[1] != data:
-            raise InvalidInput(f"journal entry {journal_id} is not an open freeze of "
-                               f"{data.hex()} at {address:#x}: the write is not journaled",
-                               op="write", address=address)
+        self.freezes.check(journal_id, (session.pid, address), data)
         try:
             result = session.write(address, data)
         except VerifyMismatch:
-            freeze[2] += 1          # written; the target changed it again at once
+            self.freezes.wrote(journal_id)     # written; the target changed it again at once
             raise
-        freeze[2] += 1
-        if freeze[2] == 1:
-            self._freeze_outcome(journal_id, "ok", len(data), None, freeze[2], None)
+        self.freezes.wrote(journal_id)
         return WriteResult(address=address, old=result.old, new=result.new,
                            journal_id=journal_id)
 
     def freeze_end(self, journal_id: int, error: str | None = None) -> BackendFuture:
-        """Future[int | None]: record that freeze ``journal_id`` stopped
-        (``error``: why, when it was not the user's choice), with how many
-        times it wrote; the number of writes, None if it was not open."""
-        return self.thread.submit(self._freeze_end, journal_id, error)
-
-    def _freeze_end(self, journal_id: int, error: str | None) -> int | None:
-        freeze = self._freezes.pop(journal_id, None)
-        if freeze is None:
-            return None
-        _address, held, rewrites = freeze
-        self._freeze_outcome(journal_id, "ok" if rewrites else "failed",
-                             len(held) if rewrites else 0, error, rewrites, time.time())
-        return rewrites
-
-    def _freeze_outcome(self, journal_id: int, status: str, written: int, error: str | None,
-                        rewrites: int, ended: float | None) -> None:
-        try:
-            self.journal.record_outcome(journal_id, status, written, error,
-                                        rewrites=rewrites, ended=ended)
-        except JournalError:
-            pass        # the intent is on disk: the freeze stays revertible
+        """Future[int | None]: record that freeze ``journal_id`` (of a
+        process or of the kernel) stopped (``error``: why, when it was not
+        the user's choice), with how many times it wrote; the number of
+        writes, None if it was not open."""
+        return self.thread.submit(self.freezes.end, journal_id, error)
 
     def journal_entries(self, pid: int | None = None) -> BackendFuture:
         """Future[list[JournalEntry]]."""

@@ -673,10 +673,7 @@ class WatchModel(TableModel):
                 if current.get(entry.key) == entry.frozen_data:
                     continue
                 try:
-                    if entry.is_kernel:
-                        await self._write(entry, entry.frozen_data, user=False)
-                    else:
-                        await self._freeze_write(entry)
+                    await self._freeze_write(entry)
                     entry.freeze_writes += 1
                 except VerifyMismatch:
                     entry.freeze_writes += 1     # the target wrote again at once; next round
@@ -693,21 +690,31 @@ class WatchModel(TableModel):
             self._freeze_inflight = False
 
     async def _freeze_write(self, entry: WatchEntry) -> None:
-        """One write of a process freeze: the first journals the freeze."""
-        target = self.session.target
-        if target is None or entry.address is None:
-            raise InvalidInput("no target to write to")
+        """One write of a freeze: the first journals the freeze."""
         data = entry.frozen_data
+        if entry.is_kernel:
+            name, module = entry.location.name, entry.location.module
+            if entry.location.offset:
+                raise InvalidInput("kernel writes start at the symbol: an offset cannot be "
+                                   "written")
+            begin = lambda: self.kernel.freeze_begin(  # noqa: E731
+                name, data, module=module, before=entry.freeze_before)
+            write = lambda: self.kernel.freeze_write(  # noqa: E731
+                entry.freeze_journal_id, name, data, module=module)
+        else:
+            target, address = self.session.target, entry.address
+            if target is None or address is None:
+                raise InvalidInput("no target to write to")
+            begin = lambda: target.freeze_begin(address, data, entry.freeze_before)  # noqa: E731
+            write = lambda: target.freeze_write(entry.freeze_journal_id, address, data)  # noqa: E731
         try:
             if entry.freeze_journal_id is None:
-                entry.freeze_journal_id = await asyncio.wrap_future(
-                    target.freeze_begin(entry.address, data, entry.freeze_before))
+                entry.freeze_journal_id = await asyncio.wrap_future(begin())
                 self.wrote.emit()
                 if not entry.frozen or entry not in self.entries:
                     self._end_freeze(entry, None)       # unfrozen meanwhile: nothing written
                     return
-            result = await asyncio.wrap_future(
-                target.freeze_write(entry.freeze_journal_id, entry.address, data))
+            result = await asyncio.wrap_future(write())
         except TargetExited as exc:
             self.session.mark_exited(exc)
             raise
@@ -723,7 +730,10 @@ class WatchModel(TableModel):
         if journal_id is None:
             return
         try:
-            self.session.backend.freeze_end(journal_id, why)
+            if entry.is_kernel and self.kernel is not None:
+                self.kernel.freeze_end(journal_id, why)
+            else:
+                self.session.backend.freeze_end(journal_id, why)
         except LainviewError:
             return          # the backend is shutting down: it records the end itself
         self.wrote.emit()
