@@ -53,9 +53,11 @@ class JournalModel(TableModel):
     loaded = Signal()
 
     def __init__(self, backend: Backend, parent: QObject | None = None, *, kernel=None):
+        """``kernel``: the application's KernelBackend (``Workspace.kernel``),
+        which reverts kernel writes; without one they cannot be reverted here."""
         super().__init__(parent)
         self.backend = backend
-        self.kernel = kernel         # a KernelBackend; made on first need otherwise
+        self.kernel = kernel
         self.entries: list[JournalEntry] = []
         self.reverted_by: dict[int, int] = {}
         self.error = ""
@@ -171,8 +173,11 @@ class JournalModel(TableModel):
         try:
             if process:
                 outcomes += await asyncio.wrap_future(self.backend.revert(process, force=force))
-            if kernel:
-                outcomes += await asyncio.wrap_future(self._kernel().revert(kernel, force=force))
+            if kernel and self.kernel is None:
+                outcomes += [RevertOutcome(i, "failed", "no kernel source here to revert a "
+                                           "kernel write") for i in kernel]
+            elif kernel:
+                outcomes += await asyncio.wrap_future(self.kernel.revert(kernel, force=force))
         except LainviewError as exc:
             self.status.emit(f"revert failed: {exc}")
         if outcomes:
@@ -205,12 +210,6 @@ class JournalModel(TableModel):
         self.status.emit(f"exported {len(patch.writes)} writes to {path}; apply them to a later "
                          f"run with: lainview apply {path}")
         return patch
-
-    def _kernel(self):
-        if self.kernel is None:
-            from lainview.backend.kernel import KernelBackend
-            self.kernel = KernelBackend(self.backend)
-        return self.kernel
 
     def _spawn(self, coro) -> asyncio.Task:
         task = asyncio.ensure_future(coro)

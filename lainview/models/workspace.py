@@ -14,6 +14,7 @@ import time
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from lainview.backend.errors import Cancelled, InvalidInput, LainviewError, TargetExited
+from lainview.backend.kernel import KernelBackend
 from lainview.backend.memory import MemoryArea, Perm, area_at
 from lainview.backend.service import Backend
 
@@ -41,9 +42,16 @@ class Workspace(QObject):
     job_finished = Signal(str, str)      # kind, summary
     search_results = Signal(list)        # addresses
 
-    def __init__(self, backend: Backend, parent: QObject | None = None):
+    def __init__(self, backend: Backend, parent: QObject | None = None, *,
+                 kernel_options: dict | None = None):
+        """``kernel_options``: how to reach the kernel (KernelBackend's
+        ``source``, ``kmem_path``, ``images`` and session options, from
+        ``--ksource/--kmem/--image``); the one kernel service made from them
+        (``self.kernel``, opened on first use) serves the watch list, the
+        write journal and the kernel-symbol browser."""
         super().__init__(parent)
         self.backend = backend
+        self.kernel = KernelBackend(backend, **(kernel_options or {}))
         self.session = TargetSession(backend, self)
         self.processes = ProcessModel(backend, self)
         self.vma = VmaModel(self)
@@ -52,9 +60,9 @@ class Workspace(QObject):
         self.inspector = InspectorModel(self.document, self.cursor, self)
         self.scanner = ScanController(self.session, self)
         # Watch list, bookmarks, write journal and session files (issue 7).
-        self.watch = WatchModel(self.session, self)
+        self.watch = WatchModel(self.session, self, kernel=self.kernel)
         self.bookmarks = BookmarkModel(self.session, self)
-        self.journal = JournalModel(backend, self)
+        self.journal = JournalModel(backend, self, kernel=self.kernel)
         self.sessions = SessionController(self, self.bookmarks, self)
         for source in (self.watch, self.bookmarks, self.journal, self.sessions):
             source.status.connect(self.status)

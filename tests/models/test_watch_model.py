@@ -244,6 +244,7 @@ def test_kernel_symbols_are_watched_through_the_kernel_source(qtbot, qtmodeltest
     from lainview.backend.kernel import KernelBackend
     from tests.kernel_image import build_image
     watch = workspace.watch
+    watch.set_kernel(None)                  # (the workspace's own source is auto)
     entry = watch.add_kernel_symbol("counter", "u32", label="counter")
     assert value_of(watch, entry).startswith("unresolved: no kernel source")
     watch.set_kernel(KernelBackend(workspace.backend, source="image",

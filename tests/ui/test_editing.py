@@ -129,3 +129,31 @@ def test_enter_on_an_unchanged_value_writes_nothing(qtbot, window, demo):
                           check_params_cb=lambda t: t.startswith("nothing written")):
         assert ws.inspector.setData(i32, "100")
     assert _journal(ws, demo.pid) == []
+
+
+# -- the kernel source has one owner ------------------------------------------------------------
+
+def test_one_kernel_service_from_the_options_serves_watch_journal_and_browser(
+        qtbot, gui_backend, tmp_path, no_widgets_left):
+    from lainview.app import kernel_options, parse_args
+    from lainview.models.workspace import Workspace
+    from lainview.ui.main_window import MainWindow
+    from tests.kernel_image import build_image
+    image = str(build_image(tmp_path))
+    options = kernel_options(parse_args(["--ksource", "image", "--image", image]))
+    ws = Workspace(gui_backend, kernel_options=options)
+    window = MainWindow(ws)
+    qtbot.addWidget(window)
+    try:
+        window.show()
+        # kernel:NAME in the watch list reads through it, no browser needed.
+        entry = ws.watch.add_text("kernel:counter", "u32", "counter")
+        qtbot.waitUntil(lambda: entry.data is not None or entry.error != "", timeout=10000)
+        assert ws.watch.data(ws.watch.index(0, VALUE)) == str(0x11223344), entry.error
+        browser = window.show_kernel_symbols()
+        assert browser.workspace.kernel is ws.kernel is ws.watch.kernel is ws.journal.kernel
+        qtbot.waitUntil(lambda: browser.workspace.info is not None, timeout=10000)
+        assert browser.workspace.info.source == "image"
+    finally:
+        window.close()
+        ws.stop()

@@ -414,6 +414,34 @@ def test_hold_and_release_a_module(qtbot, open_browser, fake_kmem):
     assert "EINVAL" in browser.status.text() and "no hold on it is left" in browser.status.text()
 
 
+def test_a_kernel_freeze_in_the_watch_list_is_one_journal_entry(qtbot, gui_backend, fake_kmem):
+    """Through the workspace's one kernel service, made from the options."""
+    from lainview.models.workspace import Workspace
+    ws = Workspace(gui_backend, kernel_options=fake_kmem.kwargs)
+    try:
+        watch = ws.watch
+        entry = watch.add_text("kernel:fake_var", "bytes[8]", "var")
+        qtbot.waitUntil(lambda: entry.data == b"VARVALUE", timeout=10000)
+        assert watch.set_frozen(entry, True, b"FROZEN!!")
+        qtbot.waitUntil(lambda: memory(fake_kmem, 0, 8) == b"FROZEN!!", timeout=10000)
+        for _ in range(2):
+            with open(fake_kmem.node, "r+b") as f:      # the "kernel" changes it
+                f.write(b"CHANGED!")
+            qtbot.waitUntil(lambda: memory(fake_kmem, 0, 8) == b"FROZEN!!", timeout=10000)
+        watch.set_frozen(entry, False)
+        qtbot.waitUntil(lambda: journal_entries() and journal_entries()[0].ended is not None,
+                        timeout=10000)
+        [held] = journal_entries()
+        assert (held.kind, held.freeze, held.old, held.new) == \
+            ("kernel", True, b"VARVALUE", b"FROZEN!!")
+        assert held.rewrites == entry.freeze_writes >= 3
+        [outcome] = ws.kernel.revert([held.id]).result()
+        assert outcome.status == "reverted", outcome
+        assert memory(fake_kmem, 0, 8) == b"VARVALUE"
+    finally:
+        ws.stop()
+
+
 # -- wiring ---------------------------------------------------------------------------------------------
 
 @needs_kallsyms
