@@ -7,9 +7,10 @@ cache of 4 KiB pages that are read asynchronously on the backend thread.
 - Each read carries a request id. A reply older than the newest one already
   applied to a page is dropped, and requests for pages that scrolled away
   are cancelled while still queued (napari's slicer does the same).
-- Each page keeps its previous snapshot: bytes that differ after a refresh
-  get a timestamp, and the view fades their highlight out.
-- Unreadable bytes are kept as a mask and are never shown as values.
+- Each page is a :class:`~.byte_buffer.ByteSnapshot` (the buffer shared
+  with the kernel value's document): bytes that differ after a refresh get
+  a timestamp, and the view fades their highlight out. Unreadable bytes are
+  kept as a mask and are never shown as values.
 - Edits are written through the backend at once (journaled there); only a
   write that succeeded goes on the undo stack, so a failed one leaves it
   clean and marks the cell with the reason. An edit that changes nothing
@@ -24,15 +25,14 @@ from __future__ import annotations
 import asyncio
 import errno as _errno
 import time
-from dataclasses import dataclass, field
 
-import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from lainview.backend.errors import InvalidInput, LainviewError, TargetExited
 from lainview.backend.memory import PAGE_SIZE, MemoryArea, ReadResult, page_floor
 
+from .byte_buffer import ByteSnapshot, SnapshotCells
 from .hex_document import FADE_SECONDS, Cell, CellState
 from .session import TargetSession, TargetState
 
@@ -42,15 +42,7 @@ DEFAULT_REFRESH_HZ = 10.0
 PREFETCH_PAGES = 1          # extra pages read above and below the visible ones
 
 
-@dataclass(slots=True)
-class Page:
-    address: int
-    data: bytes | None = None            # None until the first reply
-    unreadable: bytes | None = None      # mask (1 = hole) or None when all readable
-    hole_reasons: tuple = ()
-    previous: bytes | None = None
-    changed_at: dict[int, float] = field(default_factory=dict)
-    applied_request: int = -1
+Page = ByteSnapshot          # one 4 KiB page of the area
 
 
 class WriteCommand(QUndoCommand):
@@ -72,7 +64,7 @@ class WriteCommand(QUndoCommand):
         self.document._store_local(self.address, self.old)
 
 
-class MemoryDocument(QObject):
+class MemoryDocument(QObject, SnapshotCells):
     """Bytes of one area of the target, with live refresh and undoable edits."""
 
     changed = Signal()                       # something on screen may look different
@@ -266,10 +258,7 @@ class MemoryDocument(QObject):
             if isinstance(result, ReadResult):
                 self._store_read(page, result, now)
             elif isinstance(result, LainviewError):
-                page.previous = page.data
-                page.data = bytes(PAGE_SIZE)
-                page.unreadable = b"\x01" * PAGE_SIZE
-                page.hole_reasons = (str(result),)
+                page.set_unreadable(PAGE_SIZE, str(result))
         self.refresh_count += 1
         self.changed.emit()
 
@@ -282,113 +271,17 @@ class MemoryDocument(QObject):
                 hi = min(PAGE_SIZE, hole.end - page.address)
                 m[lo:hi] = b"\x01" * (hi - lo)
             mask = bytes(m)
-        old, old_mask = page.data, page.unreadable
-        if old is not None and old != result.data:
-            diff = np.frombuffer(old, np.uint8) != np.frombuffer(result.data, np.uint8)
-            if mask is not None:
-                diff &= np.frombuffer(mask, np.uint8) == 0
-            if old_mask is not None:
-                diff &= np.frombuffer(old_mask, np.uint8) == 0
-            for offset in np.flatnonzero(diff).tolist():
-                page.changed_at[offset] = now
-        if page.changed_at:
-            page.changed_at = {o: t for o, t in page.changed_at.items()
-                               if now - t < FADE_SECONDS}
-        page.previous = old
-        page.data = result.data
-        page.unreadable = mask
-        page.hole_reasons = tuple(
+        page.store(result.data, mask, tuple(
             f"{_errno.errorcode.get(h.errno, h.errno)} at {h.address:#x}: {h.reason}"
-            for h in result.holes)
+            for h in result.holes), now)
 
     def has_fading(self, now: float) -> bool:
-        return any(now - t < FADE_SECONDS for p in self.pages.values()
-                   for t in p.changed_at.values())
+        return any(p.fading(now) for p in self.pages.values())
 
-    # -- what the view paints ---------------------------------------------------------------------
-    def cell(self, address: int, now: float | None = None) -> Cell:
-        return self.cells(address, 1, now)[0]
-
-    def cells(self, address: int, count: int, now: float | None = None) -> list[Cell]:
-        """``count`` cells from ``address`` (which must not cross a page boundary
-        for speed, though it may)."""
-        now = time.monotonic() if now is None else now
-        out: list[Cell] = []
-        region = self.region
-        for a in range(address, address + count):
-            if region is None or not region.start <= a < region.end:
-                out.append(Cell(None, CellState.UNREADABLE))
-                continue
-            if a in self.failed_writes:
-                value = self.byte_at(a)
-                out.append(Cell(value, CellState.FAILED))
-                continue
-            if a in self.pending_writes:
-                out.append(Cell(self.pending_writes[a], CellState.WRITING))
-                continue
-            page = self.pages.get(a - a % PAGE_SIZE)
-            if page is None or page.data is None:
-                out.append(Cell(None, CellState.PENDING))
-                continue
-            offset = a - page.address
-            if page.unreadable is not None and page.unreadable[offset]:
-                out.append(Cell(None, CellState.UNREADABLE))
-                continue
-            t = page.changed_at.get(offset)
-            if t is not None and now - t < FADE_SECONDS:
-                out.append(Cell(page.data[offset], CellState.CHANGED, now - t))
-            else:
-                out.append(Cell(page.data[offset], CellState.READABLE))
-        return out
-
-    def plain_row(self, address: int, count: int, now: float) -> bytes | None:
-        """The row's bytes when every one of them is simply READABLE (the
-        common case, painted without per-cell work); None otherwise."""
-        page_address = address - address % PAGE_SIZE
-        offset = address - page_address
-        region = self.region
-        if region is None or address < region.start or address + count > region.end \
-                or offset + count > PAGE_SIZE:
-            return None
-        page = self.pages.get(page_address)
-        if page is None or page.data is None:
-            return None
-        if page.unreadable is not None and any(page.unreadable[offset:offset + count]):
-            return None
-        if page.changed_at and any(offset <= o < offset + count and now - t < FADE_SECONDS
-                                   for o, t in page.changed_at.items()):
-            return None
-        if (self.pending_writes or self.failed_writes) and any(
-                a in self.pending_writes or a in self.failed_writes
-                for a in range(address, address + count)):
-            return None
-        return page.data[offset:offset + count]
-
-    def byte_at(self, address: int) -> int | None:
-        """The cached byte, or None when unknown or unreadable."""
+    # -- what the view paints (cells, plain_row, byte_at, bytes_at: SnapshotCells) ---------------
+    def _locate(self, address: int) -> tuple[Page, int] | None:
         page = self.pages.get(address - address % PAGE_SIZE)
-        if page is None or page.data is None:
-            return None
-        offset = address - page.address
-        if page.unreadable is not None and page.unreadable[offset]:
-            return None
-        return page.data[offset]
-
-    def bytes_at(self, address: int, size: int) -> bytes | None:
-        """Cached bytes, or None if any of them is unknown or unreadable."""
-        out = bytearray()
-        for a in range(address, address + size):
-            b = self.byte_at(a)
-            if b is None:
-                return None
-            out.append(b)
-        return bytes(out)
-
-    def hole_reason(self, address: int) -> str:
-        page = self.pages.get(address - address % PAGE_SIZE)
-        if page is None or not page.hole_reasons:
-            return ""
-        return "; ".join(dict.fromkeys(page.hole_reasons))
+        return None if page is None else (page, address - page.address)
 
     # -- editing ------------------------------------------------------------------------------------
     def write(self, address: int, data: bytes) -> asyncio.Task:
@@ -542,14 +435,11 @@ class MemoryDocument(QObject):
         verified write), without flagging them as changed by the target."""
         for i, b in enumerate(data):
             a = address + i
-            page = self.pages.get(a - a % PAGE_SIZE)
-            if page is None or page.data is None:
+            found = self._locate(a)
+            if found is None:
                 continue
-            offset = a - page.address
-            buf = bytearray(page.data)
-            buf[offset] = b
-            page.data = bytes(buf)
-            page.changed_at.pop(offset, None)
+            page, offset = found
+            page.put(offset, bytes([b]))
             # A read issued before this write may still answer with the old
             # bytes: make every earlier request stale for this page.
             page.applied_request = max(page.applied_request, self._next_request)
