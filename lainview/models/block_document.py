@@ -223,6 +223,10 @@ class BlockDocument(QObject, SnapshotCells):
             return None
         return snapshot, address - self.region.start
 
+    @property
+    def perms_text(self) -> str:
+        return self.region.perms.letters if self.region is not None else ""
+
     def describe_pointer(self, value: int) -> str:
         if self.describe_pointer_with is None:
             return ""

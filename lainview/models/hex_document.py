@@ -50,6 +50,10 @@ class HexDocument(Protocol):
     @property
     def read_only_reason(self) -> str: ...
 
+    @property
+    def perms_text(self) -> str:
+        """The permissions of the open span, as maps letters (several when mixed)."""
+
     def set_visible(self, start: int, end: int) -> None: ...
 
     def cells(self, address: int, count: int, now: float | None = None) -> list[Cell]: ...

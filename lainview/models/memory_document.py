@@ -125,6 +125,17 @@ class MemoryDocument(QObject, SnapshotCells):
     def read_only_reason(self) -> str:
         return self.session.exit_reason or "the target is not writable"
 
+    @property
+    def perms_text(self) -> str:
+        """The permissions of what is open: the area's letters, or, for a
+        span over several areas, each distinct one ("rw-p + ---p + r--p")."""
+        region = self.region
+        if region is None:
+            return ""
+        seen = [a.perms.letters for a in self.session.areas
+                if a.start < region.end and region.start < a.end]
+        return " + ".join(dict.fromkeys(seen)) or region.perms.letters
+
     def describe_pointer(self, value: int) -> str:
         """Where ``value`` points in the target: "area+offset (perms)"."""
         area = self.session.area_at(value)

@@ -157,11 +157,32 @@ class WatchModel(TableModel):
     # -- entries ----------------------------------------------------------------------------------
     def add(self, location: Location, vtype: ValueType, label: str = "",
             display: str = "auto", **kw) -> WatchEntry:
+        """Watch ``location`` as ``vtype``. The same location with the same
+        type is watched once: its entry is returned (and the status says so)."""
+        existing = self.find(location, vtype)
+        if existing is not None:
+            self.status.emit(f"already watched: {location.text} as {vtype.label} "
+                             f"(row {self.row_of(existing) + 1})")
+            return existing
         entry = WatchEntry(location, vtype, label=label, display=display, **kw)
         self.add_entries([entry])
         return entry
 
+    def find(self, location: Location, vtype: ValueType) -> WatchEntry | None:
+        """The entry watching ``location`` as ``vtype``, if any."""
+        return next((e for e in self.entries if e.location == location and e.vtype == vtype),
+                    None)
+
     def add_entries(self, entries: list[WatchEntry]) -> None:
+        """Append ``entries``, leaving out those already watched (same
+        location and type)."""
+        seen = {(e.location, e.vtype) for e in self.entries}
+        fresh = []
+        for entry in entries:
+            if (entry.location, entry.vtype) not in seen:
+                seen.add((entry.location, entry.vtype))
+                fresh.append(entry)
+        entries = fresh
         if not entries:
             return
         first = len(self.entries)

@@ -69,6 +69,7 @@ class Workspace(QObject):
         self.watch.wrote.connect(self.journal.request_reload)
         self.document.write_done.connect(self.journal.request_reload)
         self.matches: list[int] = []
+        self.match_size = 1                  # bytes of the last search's needle
         self.jobs: dict[str, BulkJob] = {}
         self._tasks: set[asyncio.Task] = set()
         self._areas_timer = QTimer(self)
@@ -230,6 +231,7 @@ class Workspace(QObject):
             if self.jobs.get("search") is job:
                 self.jobs.pop("search", None)
         self.matches = sorted(matcher.matches)
+        self.match_size = len(needle)
         self.search_results.emit(self.matches)
         if not self.matches:
             self.job_finished.emit("search", f"no match for {needle.hex(' ')} in "
@@ -242,7 +244,10 @@ class Workspace(QObject):
         return self.matches
 
     def next_match(self, direction: int = 1, *, include_current: bool = False,
-                   needle_size: int = 1) -> int | None:
+                   needle_size: int | None = None) -> int | None:
+        """Select the next (or previous) match, wrapping: the whole match
+        (``needle_size`` bytes, default the last search's) is selected and
+        the cursor is on its first byte. The match's address, or None."""
         if not self.matches:
             return None
         here = self.cursor.address
@@ -252,7 +257,8 @@ class Workspace(QObject):
         else:
             before = [m for m in self.matches if m < here]
             address = before[-1] if before else self.matches[-1]
-        self.cursor.move_to(address)
+        size = max(1, needle_size or self.match_size)
+        self.cursor.select(address + size - 1, address)
         return address
 
     # -- lifetime --------------------------------------------------------------------------------------

@@ -157,3 +157,110 @@ def test_one_kernel_service_from_the_options_serves_watch_journal_and_browser(
     finally:
         window.close()
         ws.stop()
+
+
+# -- small fixes ---------------------------------------------------------------------------------
+
+def test_a_search_selects_the_whole_match(qtbot, window, demo):
+    open_demo_window(qtbot, window, demo)
+    ws = window.workspace
+    bar = window.editor.search_bar
+    bar.open()
+    bar.kind.setCurrentText("text")
+    qtbot.keyClicks(bar.needle, "demo")
+    qtbot.keyClick(bar.needle, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "match" in bar.result.text(), timeout=10000)
+    first = demo.string + len("Hello from the lainview ")
+    assert ws.matches[0] == first
+    assert ws.cursor.selection == (first, first + 4) and ws.cursor.address == first
+    assert ws.cursor.selected(first + 3) and not ws.cursor.selected(first + 4)
+    ws.cursor.move_to(demo.base)
+    ws.next_match(+1)                           # F3: the whole match again
+    assert ws.cursor.selection == (first, first + 4)
+
+
+def test_ctrl_w_on_an_8_byte_selection_watches_8_bytes(qtbot, window, demo):
+    open_demo_window(qtbot, window, demo)
+    ws, view = window.workspace, window.editor.view
+    ws.cursor.move_to(demo.counter)
+    view.setFocus()
+    for _ in range(7):
+        qtbot.keyClick(view, Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)
+    assert ws.cursor.selection == (demo.counter, demo.counter + 8)
+    qtbot.keyClick(view, Qt.Key.Key_W, Qt.KeyboardModifier.ControlModifier)
+    entry = ws.watch.entries[-1]
+    assert entry.vtype.size == 8 and entry.address == demo.counter, entry.vtype
+
+
+def test_duplicate_watches_are_refused(qtbot, window, demo):
+    open_demo_window(qtbot, window, demo)
+    watch = window.workspace.watch
+    first = watch.add_address(demo.struct + 4, "i32", label="health")
+    with qtbot.waitSignal(watch.status) as said:
+        again = watch.add_address(demo.struct + 4, "i32")
+    assert again is first and len(watch.entries) == 1
+    assert said.args[0] == "already watched: memfd:lainview-demo+0xf84 as i32 (row 1)"
+    other = watch.add_address(demo.struct + 4, "u32")      # another type is another watch
+    assert other is not first and len(watch.entries) == 2
+
+
+def test_opening_a_session_asks_before_replacing_the_watch_list(qtbot, window, demo, tmp_path):
+    open_demo_window(qtbot, window, demo)
+    ws, docks = window.workspace, window.watch_docks
+    ws.watch.add_address(demo.counter, "u64", label="counter")
+    path = str(tmp_path / "s.lainview")
+    saved = docks.save_session(ask=False) if ws.sessions.path else None
+    task = ws.spawn(ws.sessions.save(path, docks.view_settings()))
+    qtbot.waitUntil(task.done, timeout=10000)
+    assert task.result() is True and saved is None
+    ws.watch.add_address(demo.struct + 4, "i32", label="health")
+    assert docks.open_session(path) is None            # asks first
+    box = docks.replace_question
+    assert box is not None and box.isVisible()
+    assert "replaces the current watch list and bookmarks (2 watched values)" in box.text()
+    box.button(box.StandardButton.Cancel).click()
+    qtbot.waitUntil(lambda: docks.replace_question is None, timeout=5000)
+    assert [e.label for e in ws.watch.entries] == ["counter", "health"]
+    docks.open_session(path)
+    replace = next(b for b in docks.replace_question.buttons() if b.text() == "Replace")
+    replace.click()
+    qtbot.waitUntil(lambda: docks.opening is not None and docks.opening.done(), timeout=10000)
+    assert docks.opening.result() == "opened"
+    assert [e.label for e in ws.watch.entries] == ["counter"]
+
+
+def test_the_header_of_a_mixed_span_shows_each_permission(qtbot, window, demo):
+    open_demo_window(qtbot, window, demo)
+    title = window.editor.title.text()
+    assert "rw-p + ---p + r--p" in title, title
+    window.workspace.open_area(next(a for a in window.workspace.session.areas
+                                    if a.start == demo.readonly))
+    assert "· r--p ·" in window.editor.title.text()
+
+
+def test_the_picker_counts_shown_greyed_processes_and_drops_stale_tooltips(qtbot, window,
+                                                                           demo):
+    from PySide6.QtCore import QPoint
+    from PySide6.QtWidgets import QToolTip
+
+    from lainview.models.process_model import INFO_ROLE
+    picker = window.show_picker()
+    qtbot.waitUntil(lambda: picker.model.rowCount() > 0, timeout=10000)
+    blocked = [p for p in (picker.model.process(r) for r in range(picker.model.rowCount()))
+               if not p.attachable]
+    QToolTip.showText(picker.table.viewport().mapToGlobal(QPoint(5, 5)), "pid 1: stale",
+                      picker.table.viewport())
+    assert QToolTip.isVisible()
+    qtbot.keyClicks(picker.filter, f"{demo.pid}")
+    # Qt hides a tooltip 300 ms after being asked to; left alone it stays 10 s.
+    qtbot.waitUntil(lambda: not QToolTip.isVisible(), timeout=2000)
+    # Only the demo is shown, and it can be attached to: none of the greyed-out
+    # processes elsewhere in the list is counted.
+    assert picker.proxy.rowCount() == 1 and blocked
+    assert "greyed out" not in picker.status.text(), picker.status.text()
+    picker.filter.setText("kthreadd")       # a kernel thread: greyed out, and shown
+    shown_blocked = sum(not picker.proxy.data(picker.proxy.index(r, 0), INFO_ROLE).attachable
+                        for r in range(picker.proxy.rowCount()))
+    assert shown_blocked >= 1
+    assert f"· {shown_blocked} of them greyed out" in picker.status.text()
+    picker.reject()
