@@ -50,6 +50,7 @@ class JournalModel(TableModel):
 
     status = Signal(str)
     reverted = Signal(list)          # list[RevertOutcome], after each revert
+    reverting = Signal(list)         # journal ids about to be reverted (freezes stop first)
     loaded = Signal()
 
     def __init__(self, backend: Backend, parent: QObject | None = None, *, kernel=None):
@@ -165,6 +166,8 @@ class JournalModel(TableModel):
         return self.revert(self.revertible_for_target(key), force=force)
 
     async def _revert(self, entries: list[JournalEntry], force: bool) -> list[RevertOutcome]:
+        # A freeze still holding its value would write it again at once.
+        self.reverting.emit([e.id for e in entries])
         process = [e.id for e in entries if e.kind == "process"]
         kernel = [e.id for e in entries if e.kind == "kernel"]
         outcomes: list[RevertOutcome] = []
@@ -225,10 +228,11 @@ class JournalModel(TableModel):
         if e.error:
             text += f": {e.error}"
         if e.freeze:
+            # The count of writes is recorded when the freeze ends.
             times = f"{e.rewrites or 0} write{'s' if e.rewrites != 1 else ''}"
             text = (f"freeze ended {time.strftime('%H:%M:%S', time.localtime(e.ended))} "
                     f"after {times} · {text}" if e.ended is not None
-                    else f"freeze holding ({times} so far) · {text}")
+                    else f"freeze (holding, or lainview stopped before its end) · {text}")
         if e.reverts is not None:
             text = f"revert of #{e.reverts} · {text}"
         if e.id in self.reverted_by:

@@ -349,6 +349,16 @@ class WatchModel(TableModel):
             self._all_changed()
         self._update_timers()
 
+    def stop_reverted_freezes(self, journal_ids: list[int]) -> int:
+        """Thaw the freezes whose journal entries are being reverted."""
+        ids = set(journal_ids)
+        stopped = self.freezer.stop_freezes(lambda e: e.freeze_journal_id in ids,
+                                            "stopped: its write was reverted")
+        if stopped:
+            self.status.emit(f"{stopped} freeze{'s' if stopped != 1 else ''} stopped to "
+                             f"revert {'them' if stopped != 1 else 'it'}")
+        return stopped
+
     # -- writes ---------------------------------------------------------------------------------
     def write_text(self, entry: WatchEntry, text: str) -> asyncio.Task | None:
         """Parse ``text`` as the entry's type and write it (journaled).

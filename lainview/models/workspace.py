@@ -67,6 +67,7 @@ class Workspace(QObject):
         for source in (self.watch, self.bookmarks, self.journal, self.sessions):
             source.status.connect(self.status)
         self.watch.wrote.connect(self.journal.request_reload)
+        self.journal.reverting.connect(self.watch.stop_reverted_freezes)
         self.document.write_done.connect(self.journal.request_reload)
         self.matches: list[int] = []
         self.match_size = 1                  # bytes of the last search's needle

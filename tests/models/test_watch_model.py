@@ -137,6 +137,23 @@ def test_a_freeze_is_one_journal_entry_and_reverts_to_the_bytes_before(qtbot, wa
     assert child.peek(child.counter + 8, 4) == before
 
 
+def test_reverting_a_holding_freeze_stops_it_first(qtbot, watch, child, workspace):
+    entry = watch.add_address(child.counter + 8, "u32")
+    qtbot.waitUntil(lambda: entry.data is not None, timeout=10000)
+    before = child.peek(child.counter + 8, 4)
+    assert watch.set_frozen(entry, True, struct.pack("<I", 77))
+    qtbot.waitUntil(lambda: entry.freeze_writes >= 1, timeout=10000)
+    [held] = workspace.backend.journal_entries(child.pid).result()
+    task = workspace.journal.revert([held])
+    qtbot.waitUntil(task.done, timeout=10000)
+    assert [o.status for o in task.result()] == ["reverted"]
+    assert not entry.frozen and entry.freeze_note == "stopped: its write was reverted"
+    assert child.peek(child.counter + 8, 4) == before
+    assert not watch._freeze_timer.isActive()       # nothing writes it back
+    entries = workspace.backend.journal_entries(child.pid).result()
+    assert entries[0].ended is not None and entries[1].reverts == held.id
+
+
 def test_freeze_writes_need_an_open_freeze(workspace, watch, child):
     target = workspace.session.target
     with pytest.raises(InvalidInput, match="not an open freeze"):
