@@ -414,6 +414,39 @@ def test_hold_and_release_a_module(qtbot, open_browser, fake_kmem):
     assert "EINVAL" in browser.status.text() and "no hold on it is left" in browser.status.text()
 
 
+def test_the_kernel_inspector_keeps_what_is_typed_while_the_value_changes(qtbot, open_browser,
+                                                                          fake_kmem):
+    from PySide6.QtWidgets import QApplication, QLineEdit
+
+    from lainview.models.formats import INSPECTOR_TYPES
+    from lainview.models.inspector_model import LITTLE
+    browser = open_browser(**fake_kmem.kwargs)
+    ws = browser.workspace
+    select(qtbot, browser, "fake_var")
+    qtbot.waitUntil(lambda: ws.document.bytes_at(BASE, 8) == b"VARVALUE", timeout=5000)
+    browser.value.rate.setValue(20)
+    browser.value.live.setChecked(True)
+    index = ws.inspector.index([n for n, _, _ in INSPECTOR_TYPES].index("u64"), LITTLE)
+    table = browser.inspector.table
+    table.setFocus()
+    table.setCurrentIndex(index)
+    table.edit(index)
+    qtbot.waitUntil(lambda: isinstance(QApplication.focusWidget(), QLineEdit), timeout=5000)
+    editor = QApplication.focusWidget()
+    editor.selectAll()
+    for n, ch in enumerate("100"):
+        shown = index.data()
+        with open(fake_kmem.node, "r+b") as f:      # the value changes under the editor
+            f.write(n.to_bytes(8, "little"))
+        qtbot.waitUntil(lambda: index.data() != shown, timeout=5000)
+        qtbot.keyClicks(editor, ch)
+    assert editor.text() == "100"
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: ws.document.staged, timeout=5000)
+    assert ws.document.bytes_at(BASE, 8) == (100).to_bytes(8, "little")     # staged
+    browser.value.live.setChecked(False)
+
+
 def test_a_kernel_freeze_in_the_watch_list_is_one_journal_entry(qtbot, gui_backend, fake_kmem):
     """Through the workspace's one kernel service, made from the options."""
     from lainview.models.workspace import Workspace
