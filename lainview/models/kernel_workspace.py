@@ -327,9 +327,14 @@ class KernelValueController(QObject):
             self.message.emit(f"the pointer at {symbol.name} changed (now "
                               f"{fresh.address:#x}): refresh and edit again")
             return None
+        new = document.apply_staged(current)
+        if new == current:
+            # Writes that change nothing are not made (nor journaled).
+            document.discard_staged()
+            self.message.emit(f"nothing to write: {symbol.name} already holds the edited bytes")
+            return None
         return PatchProposal(symbol.name, module, self.indirect, fresh.address, current,
-                             document.apply_staged(current), symbol, fresh.pointer,
-                             self.ambiguity)
+                             new, symbol, fresh.pointer, self.ambiguity)
 
     async def commit(self, proposal: PatchProposal) -> KernelWrite | None:
         """Write a confirmed proposal: the backend journals, writes

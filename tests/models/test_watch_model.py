@@ -125,8 +125,8 @@ def test_a_freeze_is_one_journal_entry_and_reverts_to_the_bytes_before(qtbot, wa
     assert (held.freeze, held.address, held.old, held.new, held.status, held.ended) == \
         (True, child.counter + 8, before, struct.pack("<I", 42), "ok", None)
     watch.set_frozen(entry, False)
-    qtbot.waitUntil(lambda: backend.journal_entries(child.pid).result()[0].ended is not None,
-                    timeout=10000)
+    qtbot.waitUntil(lambda: backend.journal_entries(child.pid).result()[0].ended is not None
+                    and not watch.freezer._inflight, timeout=10000)
     [ended] = backend.journal_entries(child.pid).result()
     assert ended.rewrites == entry.freeze_writes and ended.status == "ok"
     assert workspace.journal.outcome_text(ended).startswith(

@@ -447,6 +447,20 @@ def test_the_kernel_inspector_keeps_what_is_typed_while_the_value_changes(qtbot,
     browser.value.live.setChecked(False)
 
 
+def test_a_kernel_patch_that_changes_nothing_is_not_offered(qtbot, open_browser, fake_kmem):
+    browser = open_browser(**fake_kmem.kwargs)
+    ws = browser.workspace
+    select(qtbot, browser, "fake_var")
+    qtbot.waitUntil(lambda: ws.document.bytes_at(BASE, 8) == b"VARVALUE", timeout=5000)
+    stage(qtbot, browser, BASE, "5641")             # "VA" over "VA"
+    assert ws.document.staged
+    with qtbot.waitSignal(ws.value.message, timeout=5000) as said:
+        browser.value.write.click()
+    assert said.args[0] == "nothing to write: fake_var already holds the edited bytes"
+    assert browser.patch_dialog is None and not ws.document.staged
+    assert journal_entries() == []
+
+
 def test_a_kernel_freeze_in_the_watch_list_is_one_journal_entry(qtbot, gui_backend, fake_kmem):
     """Through the workspace's one kernel service, made from the options."""
     from lainview.models.workspace import Workspace
@@ -462,8 +476,8 @@ def test_a_kernel_freeze_in_the_watch_list_is_one_journal_entry(qtbot, gui_backe
                 f.write(b"CHANGED!")
             qtbot.waitUntil(lambda: memory(fake_kmem, 0, 8) == b"FROZEN!!", timeout=10000)
         watch.set_frozen(entry, False)
-        qtbot.waitUntil(lambda: journal_entries() and journal_entries()[0].ended is not None,
-                        timeout=10000)
+        qtbot.waitUntil(lambda: journal_entries() and journal_entries()[0].ended is not None
+                        and not watch.freezer._inflight, timeout=10000)
         [held] = journal_entries()
         assert (held.kind, held.freeze, held.old, held.new) == \
             ("kernel", True, b"VARVALUE", b"FROZEN!!")
