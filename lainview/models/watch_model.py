@@ -176,13 +176,7 @@ class WatchModel(TableModel):
     def add_entries(self, entries: list[WatchEntry]) -> None:
         """Append ``entries``, leaving out those already watched (same
         location and type)."""
-        seen = {(e.location, e.vtype) for e in self.entries}
-        fresh = []
-        for entry in entries:
-            if (entry.location, entry.vtype) not in seen:
-                seen.add((entry.location, entry.vtype))
-                fresh.append(entry)
-        entries = fresh
+        entries = self._unique(entries, self.entries)
         if not entries:
             return
         first = len(self.entries)
@@ -194,6 +188,18 @@ class WatchModel(TableModel):
         self._update_timers()
         if any(e.plotted for e in entries):
             self.plot_changed.emit()
+
+    @staticmethod
+    def _unique(entries: list[WatchEntry], present: list[WatchEntry]) -> list[WatchEntry]:
+        """``entries`` without those whose location and type are already in
+        ``present`` or earlier in ``entries``."""
+        seen = {(e.location, e.vtype) for e in present}
+        fresh = []
+        for entry in entries:
+            if (entry.location, entry.vtype) not in seen:
+                seen.add((entry.location, entry.vtype))
+                fresh.append(entry)
+        return fresh
 
     def add_address(self, address: int, type_name: str, length: int | None = None,
                     label: str = "", *, big_endian: bool = False) -> WatchEntry:
@@ -271,11 +277,12 @@ class WatchModel(TableModel):
     def replace_entries(self, entries: list[WatchEntry]) -> None:
         """Swap in a loaded watch list. Saved freezes come back unfrozen
         (with their value kept): freezing writes, and a restarted target
-        should not be written to before the user says so."""
+        should not be written to before the user says so. A location listed
+        twice with the same type is watched once."""
         for entry in self.entries:
             self.freezer.end(entry, "the watch list was replaced")
         self.beginResetModel()
-        self.entries = list(entries)
+        self.entries = self._unique(entries, [])
         self.history.clear()
         for entry in self.entries:
             entry.frozen = False

@@ -202,6 +202,10 @@ def test_duplicate_watches_are_refused(qtbot, window, demo):
     assert said.args[0] == "already watched: memfd:lainview-demo+0xf84 as i32 (row 1)"
     other = watch.add_address(demo.struct + 4, "u32")      # another type is another watch
     assert other is not first and len(watch.entries) == 2
+    # A session listing one location twice: watched once.
+    saved = watch.to_json()
+    watch.replace_entries(watch.parse_json(saved + saved[:1]))
+    assert [e.vtype.label for e in watch.entries] == ["i32", "u32"]
 
 
 def test_opening_a_session_asks_before_replacing_the_watch_list(qtbot, window, demo, tmp_path):
