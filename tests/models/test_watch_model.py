@@ -129,6 +129,10 @@ def test_a_freeze_is_one_journal_entry_and_reverts_to_the_bytes_before(qtbot, wa
                     and not watch.freezer._inflight, timeout=10000)
     [ended] = backend.journal_entries(child.pid).result()
     assert ended.rewrites == entry.freeze_writes and ended.status == "ok"
+    # Three fsynced records however often it wrote: the intent, the first
+    # write's outcome, the end with the count.
+    records = backend.journal.path.read_text().splitlines()
+    assert len(records) == 3 and entry.freeze_writes >= 4
     assert workspace.journal.outcome_text(ended).startswith(
         f"freeze ended ") and f"after {ended.rewrites} writes" in \
         workspace.journal.outcome_text(ended)
