@@ -11,8 +11,9 @@ A *freeze* (the watch list holding a value) is one entry: its intent
 (``"freeze": true``; the bytes before the freeze and the held bytes) is on
 disk before its first write, its re-writes are covered by it, and a later
 outcome record carries ``rewrites`` (how many times the value was written)
-and ``ended`` (when the freeze stopped). The newest outcome of an id wins. Several lainview
-processes may share the file: appends are serialised with flock.
+and ``ended`` (when the freeze stopped); the newest outcome of an id wins.
+Several lainview processes may share the file: appends are serialised with
+flock.
 """
 
 from __future__ import annotations
