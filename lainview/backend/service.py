@@ -282,6 +282,7 @@ class Backend:
             current = session.read(address, len(data))
             if current.complete and current.data == data:
                 return WriteResult(address=address, old=data, new=data, journal_id=None)
+
         def before(session, addr, old, new):
             # The map was read just now (for the old bytes): say where the
             # bytes are in a way a later run can find, for patch files.
