@@ -136,7 +136,7 @@ class KernelValues:
 
     def resolve(self, entry: WatchEntry) -> None:
         entry.unresolved = "" if self.kernel is not None else \
-            "no kernel source: open the kernel symbols first"
+            "no kernel source was given to the watch list"
 
     def readable(self, entries: list[WatchEntry]) -> list[WatchEntry]:
         return [e for e in entries if not e.unresolved] if self.available else []
