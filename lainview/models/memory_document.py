@@ -316,6 +316,13 @@ class MemoryDocument(QObject, SnapshotCells):
         return self._spawn(self._write(address, data))
 
     def undo(self) -> asyncio.Task:
+        """Undo the last write (in the target), or first drop a half-typed
+        byte (nothing was written for it)."""
+        if self.staged_nibble is not None:
+            self.pending_writes.pop(self.staged_nibble, None)
+            self.staged_nibble = None
+            self.changed.emit()
+            return self._spawn(_false())
         return self._spawn(self._undo_redo(undo=True))
 
     def redo(self) -> asyncio.Task:

@@ -88,6 +88,12 @@ def test_a_typed_byte_is_written_once_and_unchanged_bytes_not_at_all(qtbot, work
         (address, b"H", b"\x4a"), (address + 1, b"e", b"\xf5")]
     qtbot.waitUntil(doc.undo().done)
     assert demo.peek(address + 1, 1) == b"e"
+    # Undo with a half-typed byte drops it: nothing was written for it.
+    doc.type_nibble(address + 2, 0x0, high=True)
+    qtbot.waitUntil(doc.undo().done)
+    assert doc.staged_nibble is None and doc.cell(address + 2).state != CellState.WRITING
+    assert doc.settle_nibble() is None and doc.undo_stack.index() == 1
+    assert len(workspace.backend.journal_entries(pid=demo.pid).result()) == 3
 
 
 def test_a_failed_write_marks_the_cell_and_leaves_undo_clean(qtbot, workspace, demo):
