@@ -190,6 +190,18 @@ def test_ctrl_w_on_an_8_byte_selection_watches_8_bytes(qtbot, window, demo):
     qtbot.keyClick(view, Qt.Key.Key_W, Qt.KeyboardModifier.ControlModifier)
     entry = ws.watch.entries[-1]
     assert entry.vtype.size == 8 and entry.address == demo.counter, entry.vtype
+    # Selected with the mouse: 8 bytes of the struct.
+    from tests.ui.test_watch_ui import _point_of
+    view.ensure_visible(demo.struct)
+    qtbot.mousePress(view.viewport(), Qt.MouseButton.LeftButton,
+                     pos=_point_of(view, demo.struct))
+    qtbot.mouseMove(view.viewport(), _point_of(view, demo.struct + 7))
+    qtbot.mouseRelease(view.viewport(), Qt.MouseButton.LeftButton,
+                       pos=_point_of(view, demo.struct + 7))
+    assert ws.cursor.selection == (demo.struct, demo.struct + 8)
+    qtbot.keyClick(view, Qt.Key.Key_W, Qt.KeyboardModifier.ControlModifier)
+    entry = ws.watch.entries[-1]
+    assert entry.vtype.size == 8 and entry.address == demo.struct, entry.vtype
 
 
 def test_duplicate_watches_are_refused(qtbot, window, demo):
