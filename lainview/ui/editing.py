@@ -9,7 +9,9 @@ once, when it opens, and leaves it alone afterwards; the model keeps
 updating the other cells, and the edited cell shows its live value again
 once the editor closes.
 
-Every view with editors installs it through :func:`keep_typing`.
+Every view with editors installs it through :func:`keep_typing`. (A
+persistent editor, ``openPersistentEditor``, would not follow the model
+either: none is used.)
 """
 
 from __future__ import annotations
