@@ -73,6 +73,12 @@ def run_gui(argv: list[str]) -> int:
     return result["code"]
 
 
+def kernel_options(args: argparse.Namespace) -> dict:
+    """The kernel source the options ask for (``--ksource/--kmem/--image``),
+    as ``Workspace(kernel_options=...)`` takes it."""
+    return dict(source=args.ksource, kmem_path=args.kmem, images=tuple(args.image))
+
+
 def _has_display() -> bool:
     return bool(os.environ.get("QT_QPA_PLATFORM") or os.environ.get("DISPLAY")
                 or os.environ.get("WAYLAND_DISPLAY"))
@@ -88,10 +94,8 @@ async def _main(app, args: argparse.Namespace) -> int:
     app.aboutToQuit.connect(closed.set)
     app.lastWindowClosed.connect(closed.set)
     backend = Backend()
-    workspace = Workspace(backend)
+    workspace = Workspace(backend, kernel_options=kernel_options(args))
     window = MainWindow(workspace)
-    window.kernel_options = dict(source=args.ksource, kmem_path=args.kmem,
-                                 images=tuple(args.image))
     demo: DemoProcess | None = None
     code = 0
     try:

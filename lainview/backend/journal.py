@@ -5,8 +5,15 @@ An append-only JSON Lines file in the user's state directory
 ``intent`` record (time, target, address, old bytes, new bytes) and fsyncs
 it *before* the write; the ``outcome`` is appended after. A writer killed in
 between leaves an intent with no outcome, which ``revert`` still handles by
-comparing the target's bytes with the old and new ones. Several lainview
-processes may share the file: appends are serialised with flock.
+comparing the target's bytes with the old and new ones.
+
+A *freeze* (the watch list holding a value) is one entry: its intent
+(``"freeze": true``; the bytes before the freeze and the held bytes) is on
+disk before its first write, its re-writes are covered by it, and a later
+outcome record carries ``rewrites`` (how many times the value was written)
+and ``ended`` (when the freeze stopped); the newest outcome of an id wins.
+Several lainview processes may share the file: appends are serialised with
+flock.
 """
 
 from __future__ import annotations
@@ -43,6 +50,9 @@ class JournalEntry:
     status: str | None = None
     written: int | None = None
     error: str | None = None
+    freeze: bool = False             # a freeze: one entry for all its re-writes
+    rewrites: int | None = None      # a freeze's writes so far (or in all, once ended)
+    ended: float | None = None       # when a freeze stopped (None: holding, or died)
 
     @property
     def pid(self) -> int | None:
@@ -64,7 +74,8 @@ class JournalEntry:
         return {"id": self.id, "time": self.time, "target": self.target,
                 "address": self.address, "old": self.old.hex(), "new": self.new.hex(),
                 "reverts": self.reverts, "location": self.location, "status": self.status, "written": self.written,
-                "error": self.error}
+                "error": self.error, "freeze": self.freeze, "rewrites": self.rewrites,
+                "ended": self.ended}
 
 
 class Journal:
@@ -121,21 +132,34 @@ class Journal:
         return 0
 
     def record_intent(self, *, target: dict, address: int | None, old: bytes, new: bytes,
-                      reverts: int | None = None, location: dict | None = None) -> int:
+                      reverts: int | None = None, location: dict | None = None,
+                      freeze: bool = False) -> int:
         """Append and fsync the intent of a write; returns its id. Raises
         JournalError, in which case the write must not be made. ``location``
         says where the bytes are in a form a later run can resolve (for
-        patches)."""
+        patches). ``freeze``: the intent of a freeze, which covers every
+        re-write of ``new`` until its end is recorded."""
         record = {"type": "intent", "id": 0, "time": time.time(), "target": target,
                   "address": address, "old": old.hex(), "new": new.hex(), "reverts": reverts}
         if location is not None:
             record["location"] = location
+        if freeze:
+            record["freeze"] = True
         return self._append(record, assign_id=True)
 
     def record_outcome(self, entry_id: int, status: str, written: int,
-                       error: str | None = None) -> None:
-        self._append({"type": "outcome", "id": entry_id, "time": time.time(),
-                      "status": status, "written": written, "error": error}, assign_id=False)
+                       error: str | None = None, *, rewrites: int | None = None,
+                       ended: float | None = None) -> None:
+        """Append how write ``entry_id`` went. For a freeze, ``rewrites``
+        counts its writes so far and ``ended`` (a time) says it stopped; a
+        later outcome for the same id replaces an earlier one."""
+        record = {"type": "outcome", "id": entry_id, "time": time.time(),
+                  "status": status, "written": written, "error": error}
+        if rewrites is not None:
+            record["rewrites"] = rewrites
+        if ended is not None:
+            record["ended"] = ended
+        self._append(record, assign_id=False)
 
     def entries(self, *, pid: int | None = None) -> list[JournalEntry]:
         """All writes, oldest first; with ``pid``, only those to that process."""
@@ -166,7 +190,9 @@ class Journal:
                 old=bytes.fromhex(rec["old"]), new=bytes.fromhex(rec["new"]),
                 reverts=rec.get("reverts"), location=rec.get("location"),
                 status=outcome.get("status"),
-                written=outcome.get("written"), error=outcome.get("error"))
+                written=outcome.get("written"), error=outcome.get("error"),
+                freeze=bool(rec.get("freeze", False)), rewrites=outcome.get("rewrites"),
+                ended=outcome.get("ended"))
             if pid is None or entry.pid == pid:
                 out.append(entry)
         return out
@@ -200,6 +226,67 @@ class Journal:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+
+
+class OpenFreezes:
+    """The freezes under way, each one journal entry (see the module's
+    docstring): :meth:`begin` journals the intent before the first write,
+    :meth:`check` refuses a write that no open freeze covers, :meth:`wrote`
+    counts, :meth:`end` records the outcome with the count and the time.
+    Used on the backend thread only, for processes and the kernel alike."""
+
+    def __init__(self, journal: Journal):
+        self.journal = journal
+        self._open: dict[int, list] = {}     # journal id -> [key, held bytes, rewrites]
+
+    def begin(self, key: tuple, *, target: dict, address: int | None, old: bytes,
+              held: bytes, location: dict | None = None) -> int:
+        """Journal a freeze of ``held`` over ``old`` at ``key`` (what it
+        writes: an address, or a symbol); its id. JournalError: nothing may
+        be written."""
+        journal_id = self.journal.record_intent(target=target, address=address, old=old,
+                                                new=held, location=location, freeze=True)
+        self._open[journal_id] = [key, bytes(held), 0]
+        return journal_id
+
+    def check(self, journal_id: int, key: tuple, data: bytes) -> None:
+        """InvalidInput unless ``journal_id`` is an open freeze of ``data`` at ``key``."""
+        freeze = self._open.get(journal_id)
+        if freeze is None or freeze[0] != key or freeze[1] != bytes(data):
+            raise InvalidInput(f"journal entry {journal_id} is not an open freeze of "
+                               f"{bytes(data).hex()} there: the write is not journaled",
+                               op="write")
+
+    def wrote(self, journal_id: int) -> int:
+        """Count one write of the freeze (the first also records an outcome)."""
+        freeze = self._open[journal_id]
+        freeze[2] += 1
+        if freeze[2] == 1:
+            self._outcome(journal_id, "ok", len(freeze[1]), None, 1, None)
+        return freeze[2]
+
+    def end(self, journal_id: int, error: str | None = None) -> int | None:
+        """Record that the freeze stopped (``error``: why, when the user did
+        not choose it); how many times it wrote, None if it was not open."""
+        freeze = self._open.pop(journal_id, None)
+        if freeze is None:
+            return None
+        rewrites = freeze[2]
+        self._outcome(journal_id, "ok" if rewrites else "failed",
+                      len(freeze[1]) if rewrites else 0, error, rewrites, time.time())
+        return rewrites
+
+    def end_all(self, why: str) -> None:
+        for journal_id in list(self._open):
+            self.end(journal_id, why)
+
+    def _outcome(self, journal_id: int, status: str, written: int, error: str | None,
+                 rewrites: int, ended: float | None) -> None:
+        try:
+            self.journal.record_outcome(journal_id, status, written, error,
+                                        rewrites=rewrites, ended=ended)
+        except JournalError:
+            pass        # the intent is on disk: the freeze stays revertible
 
 
 def revert_plan(entry: JournalEntry, current: bytes) -> str:

@@ -34,7 +34,7 @@ from typing import Iterable
 
 from .errors import (CapabilityMissing, DeviceUnavailable, InvalidInput, LainviewError,
                      NoSuchSymbol, VerifyMismatch)
-from .journal import Journal, JournalEntry, revert_plan
+from .journal import Journal, JournalEntry, OpenFreezes, revert_plan
 from .kallsyms import (KALLSYMS_PATH, ModuleList, Symbol, SymbolTable, list_modules,
                        load_kallsyms)
 from .kcore import KCORE_PATH, ElfCoreReader, SystemMap, VmlinuxImage, elf_type
@@ -319,9 +319,12 @@ class KernelSession:
 
     # -- writing ------------------------------------------------------------------------------
     def write(self, name: str, data: bytes, journal: Journal, *, module: str | None = None,
-              indirect: bool = False, reverts: int | None = None) -> KernelWrite:
+              indirect: bool = False, reverts: int | None = None,
+              if_changed: bool = False) -> KernelWrite:
         """Journal, write, read back. The old bytes are read first and the
-        intent is on disk before the device is asked to write. Raises
+        intent is on disk before the device is asked to write. With
+        ``if_changed``, a value that already holds ``data`` is left alone
+        (nothing journaled or written; ``journal_id`` is None). Raises
         CapabilityMissing (no kmem device, opened read-only), KernelReadOnly
         (EFAULT: nothing written), VerifyMismatch, NoSuchSymbol, NoSuchModule,
         JournalError (nothing written)."""
@@ -333,19 +336,13 @@ class KernelSession:
         assert device is not None
         before = self.read(name, len(data), module=module, indirect=indirect)
         old = before.data
-        target = {"kind": "kernel", "symbol": name, "module": module, "indirect": indirect,
-                  "address": before.address, "source": self.info.source,
-                  "device": device.path, "boot_id": boot_id()}
+        if if_changed and old == bytes(data):
+            return KernelWrite(name, module, indirect, before.address, old, old, None)
+        target = self._target(name, module, indirect, before.address)
         entry_id = journal.record_intent(target=target, address=before.address, old=old,
                                          new=bytes(data), reverts=reverts)
         try:
-            device.write(name, data, module=module, indirect=indirect)
-            back = device.read(name, len(data), module=module, indirect=indirect)
-            if back != bytes(data):
-                raise VerifyMismatch(
-                    f"{name} reads back {back.hex()} after writing {bytes(data).hex()} (the "
-                    "kernel may have changed it again at once)", op="verify",
-                    address=before.address, size=len(data))
+            back = self._write_verified(name, data, module, indirect, before.address)
         except LainviewError as exc:
             status = "verify-mismatch" if isinstance(exc, VerifyMismatch) else "failed"
             self._outcome(journal, entry_id, status, len(data) if status != "failed" else 0,
@@ -353,6 +350,53 @@ class KernelSession:
             raise
         self._outcome(journal, entry_id, "ok", len(data), None)
         return KernelWrite(name, module, indirect, before.address, old, back, entry_id)
+
+    def _write_verified(self, name: str, data: bytes, module: str | None, indirect: bool,
+                        address: int | None) -> bytes:
+        """Write through the device and read back (no journaling here)."""
+        device = self.device
+        assert device is not None
+        device.write(name, data, module=module, indirect=indirect)
+        back = device.read(name, len(data), module=module, indirect=indirect)
+        if back != bytes(data):
+            raise VerifyMismatch(
+                f"{name} reads back {back.hex()} after writing {bytes(data).hex()} (the "
+                "kernel may have changed it again at once)", op="verify",
+                address=address, size=len(data))
+        return back
+
+    def _target(self, name: str, module: str | None, indirect: bool,
+                address: int | None) -> dict:
+        assert self.device is not None
+        return {"kind": "kernel", "symbol": name, "module": module, "indirect": indirect,
+                "address": address, "source": self.info.source, "device": self.device.path,
+                "boot_id": boot_id()}
+
+    # -- freezes: one journal entry for all the writes that hold a value ----------------------
+    def freeze_begin(self, freezes: OpenFreezes, name: str, held: bytes, *,
+                     module: str | None = None, before: bytes | None = None) -> int:
+        """Journal a freeze of symbol ``name`` at ``held`` (``before``: the
+        value when the user froze it, default: now); its journal id."""
+        _check_names(name, module)
+        self._require("write")
+        current = self.read(name, len(held), module=module)
+        old = before if before is not None and len(before) == len(held) else current.data
+        return freezes.begin(("kernel", name, module),
+                             target=self._target(name, module, False, current.address),
+                             address=current.address, old=old, held=bytes(held))
+
+    def freeze_write(self, freezes: OpenFreezes, journal_id: int, name: str, data: bytes, *,
+                     module: str | None = None) -> KernelWrite:
+        """One write of an open freeze (covered by its journal entry)."""
+        freezes.check(journal_id, ("kernel", name, module), data)
+        self._require("write")
+        try:
+            back = self._write_verified(name, data, module, False, None)
+        except VerifyMismatch:
+            freezes.wrote(journal_id)
+            raise
+        freezes.wrote(journal_id)
+        return KernelWrite(name, module, False, None, b"", back, journal_id)
 
     @staticmethod
     def _outcome(journal: Journal, entry_id: int, status: str, written: int, exc) -> None:
@@ -456,6 +500,7 @@ class KernelBackend:
                  release_holds_on_close: bool = True, **session_kw):
         self.thread: BackendThread = backend.thread
         self.journal: Journal = backend.journal
+        self.freezes: OpenFreezes = backend.freezes
         self._args = (source, kmem_path, tuple(images))
         self._session_kw = session_kw
         self._session: KernelSession | None = None
@@ -507,10 +552,27 @@ class KernelBackend:
         return self._submit(run)
 
     def write(self, name: str, data: bytes, *, module: str | None = None,
-              indirect: bool = False) -> BackendFuture:
+              indirect: bool = False, if_changed: bool = False) -> BackendFuture:
         """Future[KernelWrite]: journaled, read back; see :meth:`KernelSession.write`."""
         return self._submit(KernelSession.write, name, bytes(data), self.journal,
-                            module=module, indirect=indirect)
+                            module=module, indirect=indirect, if_changed=if_changed)
+
+    def freeze_begin(self, name: str, held: bytes, *, module: str | None = None,
+                     before: bytes | None = None) -> BackendFuture:
+        """Future[int]: journal a freeze of ``name`` (see :meth:`Target.freeze_begin`
+        in service.py); end it with ``Backend.freeze_end``."""
+        return self._submit(KernelSession.freeze_begin, self.freezes, name, bytes(held),
+                            module=module, before=before)
+
+    def freeze_write(self, journal_id: int, name: str, data: bytes, *,
+                     module: str | None = None) -> BackendFuture:
+        """Future[KernelWrite]: one write of an open freeze."""
+        return self._submit(KernelSession.freeze_write, self.freezes, journal_id, name,
+                            bytes(data), module=module)
+
+    def freeze_end(self, journal_id: int, error: str | None = None) -> BackendFuture:
+        """Future[int | None]: record the end of a freeze (``Backend.freeze_end``)."""
+        return self.thread.submit(self.freezes.end, journal_id, error)
 
     def hold(self, module: str) -> BackendFuture:
         """Future[int]: the holds lainview now has on ``module``."""

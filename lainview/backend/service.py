@@ -18,8 +18,8 @@ from typing import Callable, Generator, Iterable
 
 from . import scan
 from .errors import (DeviceUnavailable, InvalidInput, JournalError, LainviewError,
-                     TargetExited)
-from .journal import Journal, JournalEntry, revert_plan
+                     TargetExited, VerifyMismatch)
+from .journal import Journal, JournalEntry, OpenFreezes, revert_plan
 from .lainmemu import LainmemuSession
 from .locations import locate
 from .memory import (AttachInfo, Hole, MemoryArea, ReadResult, WriteResult,
@@ -141,10 +141,32 @@ class Target:
             return out
         return self._submit(run)
 
-    def write(self, address: int, data: bytes) -> BackendFuture:
-        """Future[WriteResult]: journaled, verified by reading back."""
+    def write(self, address: int, data: bytes, *, if_changed: bool = False) -> BackendFuture:
+        """Future[WriteResult]: journaled, verified by reading back. With
+        ``if_changed``, memory that already holds ``data`` is left alone:
+        nothing is journaled or written, and the result's ``journal_id`` is
+        None (an edit that changes nothing is not a write)."""
         return self._submit(self._backend._journaled_write, self._session, self.identity,
-                            address, bytes(data))
+                            address, bytes(data), if_changed=if_changed)
+
+    # -- freezes: one journal entry for all the writes that hold a value ----------------------
+    def freeze_begin(self, address: int, held: bytes, before: bytes | None = None
+                     ) -> BackendFuture:
+        """Future[int]: journal a freeze of ``held`` at ``address`` (one
+        intent, before its first write; ``before`` is what the memory held
+        when the user froze it, default: what it holds now) and return its
+        journal id for :meth:`freeze_write` and :meth:`Backend.freeze_end`.
+        Raises JournalError (then nothing may be written), FaultError."""
+        return self._submit(self._backend._freeze_begin, self._session, self.identity,
+                            address, bytes(held), before)
+
+    def freeze_write(self, journal_id: int, address: int, data: bytes) -> BackendFuture:
+        """Future[WriteResult]: one re-write of a freeze begun with
+        :meth:`freeze_begin` (covered by its journal entry, verified by
+        reading back). InvalidInput for an id that is not an open freeze of
+        these bytes; VerifyMismatch, FaultError, TargetExited as for writes."""
+        return self._submit(self._backend._freeze_write, self._session, journal_id, address,
+                            bytes(data))
 
     def read_bulk(self, address: int, size: int, consumer: ChunkConsumer | None = None,
                   *, chunk_size: int = BULK_CHUNK) -> BackendFuture:
@@ -215,6 +237,7 @@ class Backend:
         self.journal = journal or Journal()
         self.device_root = device_root
         self._targets: list[Target] = []
+        self.freezes = OpenFreezes(self.journal)   # freezes under way (both kinds)
         self.thread.call_on_shutdown(self._close_all)
 
     # -- processes ----------------------------------------------------------------------------
@@ -247,6 +270,7 @@ class Backend:
             target._session.close()
 
     def _close_all(self) -> None:
+        self.freezes.end_all("lainview closed")
         for target in self._targets:
             target._session.close()
         self._targets.clear()
@@ -254,7 +278,13 @@ class Backend:
 
     # -- writes and the journal -------------------------------------------------------------
     def _journaled_write(self, session: ProcessSession, identity: dict, address: int,
-                         data: bytes, reverts: int | None = None) -> WriteResult:
+                         data: bytes, reverts: int | None = None, *,
+                         if_changed: bool = False) -> WriteResult:
+        if if_changed:
+            current = session.read(address, len(data))
+            if current.complete and current.data == data:
+                return WriteResult(address=address, old=data, new=data, journal_id=None)
+
         def before(session, addr, old, new):
             # The map was read just now (for the old bytes): say where the
             # bytes are in a way a later run can find, for patch files.
@@ -270,6 +300,33 @@ class Backend:
                 # entry without outcome reads as "unknown".
                 pass
         return session.write(address, data, before=before, after=after)
+
+    def _freeze_begin(self, session: ProcessSession, identity: dict, address: int,
+                      held: bytes, before: bytes | None) -> int:
+        current = session.read(address, len(held)).require(op="freeze")
+        old = before if before is not None and len(before) == len(held) else current
+        where = locate(address, session.areas(refresh=False)).to_json()
+        return self.freezes.begin((session.pid, address), target=identity, address=address,
+                                  old=old, held=held, location=where)
+
+    def _freeze_write(self, session: ProcessSession, journal_id: int, address: int,
+                      data: bytes) -> WriteResult:
+        self.freezes.check(journal_id, (session.pid, address), data)
+        try:
+            result = session.write(address, data)
+        except VerifyMismatch:
+            self.freezes.wrote(journal_id)     # written; the target changed it again at once
+            raise
+        self.freezes.wrote(journal_id)
+        return WriteResult(address=address, old=result.old, new=result.new,
+                           journal_id=journal_id)
+
+    def freeze_end(self, journal_id: int, error: str | None = None) -> BackendFuture:
+        """Future[int | None]: record that freeze ``journal_id`` (of a
+        process or of the kernel) stopped (``error``: why, when it was not
+        the user's choice), with how many times it wrote; the number of
+        writes, None if it was not open."""
+        return self.thread.submit(self.freezes.end, journal_id, error)
 
     def journal_entries(self, pid: int | None = None) -> BackendFuture:
         """Future[list[JournalEntry]]."""

@@ -6,7 +6,9 @@ Where :class:`~.memory_document.MemoryDocument` reads pages on its own and
 writes each edit at once, this document only holds what its owner gives it
 (:meth:`BlockDocument.set_snapshot`) and *stages* edits: typed bytes show as
 edited (``WRITING``) until the owner writes them after the user confirms
-(:meth:`BlockDocument.store_written`) or they are discarded.
+(:meth:`BlockDocument.store_written`) or they are discarded. The bytes are
+one :class:`~.byte_buffer.ByteSnapshot`, the buffer the process document
+keeps per page: the same diff, fade and cell states.
 """
 
 from __future__ import annotations
@@ -14,17 +16,17 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from lainview.backend.errors import InvalidInput
 from lainview.backend.memory import MemoryArea, Perm, ReadResult
 
-from .hex_document import FADE_SECONDS, Cell, CellState
+from .byte_buffer import ByteSnapshot, SnapshotCells
 
 FADE_TICK_MS = 50
 
 
-class BlockDocument(QObject):
+class BlockDocument(QObject, SnapshotCells):
     """``region`` is the block on display, [start, start + size)."""
 
     changed = Signal()              # something on screen may look different
@@ -35,10 +37,7 @@ class BlockDocument(QObject):
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
         self.region: MemoryArea | None = None
-        self.data: bytes | None = None          # None until the first snapshot
-        self.unreadable: bytes | None = None    # mask (1 = hole) or None
-        self.unreadable_reason = ""
-        self.changed_at: dict[int, float] = {}  # offset -> when it changed
+        self.snapshot: ByteSnapshot | None = None     # the block's bytes, once read
         self.pending_writes: dict[int, int] = {}
         self.failed_writes: dict[int, str] = {}
         self.snapshots = 0
@@ -52,10 +51,7 @@ class BlockDocument(QObject):
     def open_block(self, start: int, size: int, label: str) -> None:
         """Show [start, start + size) as not read yet; staged edits are dropped."""
         self.region = MemoryArea(start, start + max(1, size), Perm.READ, path=label)
-        self.data = None
-        self.unreadable = None
-        self.unreadable_reason = ""
-        self.changed_at.clear()
+        self.snapshot = ByteSnapshot(start)
         self.failed_writes.clear()
         had_staged = bool(self.pending_writes)
         self.pending_writes.clear()
@@ -66,10 +62,9 @@ class BlockDocument(QObject):
 
     def close_block(self) -> None:
         self.region = None
-        self.data = None
+        self.snapshot = None
         self.pending_writes.clear()
         self.failed_writes.clear()
-        self.changed_at.clear()
         self._fade_timer.stop()
         self.region_changed.emit()
         self.staged_changed.emit()
@@ -77,11 +72,12 @@ class BlockDocument(QObject):
     def set_snapshot(self, result: ReadResult) -> None:
         """New bytes of the block (the same span as the open one): bytes that
         differ from the previous snapshot are marked changed and fade."""
-        region = self.region
-        if region is None:
+        region, snapshot = self.region, self.snapshot
+        if region is None or snapshot is None:
             return
         data = bytes(result.data[:region.size]).ljust(region.size, b"\0")
         mask = None
+        reasons: tuple = ()
         if result.holes or len(result.data) < region.size:
             m = bytearray(region.size)
             for hole in result.holes:
@@ -90,37 +86,30 @@ class BlockDocument(QObject):
                 m[lo:hi] = b"\x01" * max(0, hi - lo)
             m[len(result.data):] = b"\x01" * max(0, region.size - len(result.data))
             mask = bytes(m)
-            self.unreadable_reason = "; ".join(dict.fromkeys(h.reason for h in result.holes))
-        else:
-            self.unreadable_reason = ""
-        now = time.monotonic()
-        if self.data is not None and self.data != data:
-            diff = np.frombuffer(self.data, np.uint8) != np.frombuffer(data, np.uint8)
-            for m_ in (mask, self.unreadable):
-                if m_ is not None:
-                    diff &= np.frombuffer(m_, np.uint8) == 0
-            for offset in np.flatnonzero(diff).tolist():
-                self.changed_at[offset] = now
-        self.data = data
-        self.unreadable = mask
+            reasons = tuple(dict.fromkeys(h.reason for h in result.holes))
+        snapshot.store(data, mask, reasons, time.monotonic())
         self.snapshots += 1
-        if self.changed_at:
+        if snapshot.changed_at:
             self._fade_timer.start()
         self.changed.emit()
 
     def set_unavailable(self, reason: str) -> None:
         """The block cannot be read at all: every byte shows ?? with ``reason``."""
-        if self.region is None:
+        if self.region is None or self.snapshot is None:
             return
-        self.data = bytes(self.region.size)
-        self.unreadable = b"\x01" * self.region.size
-        self.unreadable_reason = reason
-        self.changed_at.clear()
+        self.snapshot.set_unreadable(self.region.size, reason)
         self.changed.emit()
 
     @property
+    def data(self) -> bytes | None:
+        """The block's bytes as last read (without staged edits), or None."""
+        return self.snapshot.data if self.snapshot is not None else None
+
+    @property
     def readable(self) -> bool:
-        return self.data is not None and self.unreadable is None
+        snapshot = self.snapshot
+        return snapshot is not None and snapshot.data is not None \
+            and snapshot.unreadable is None
 
     # -- editing is staged ------------------------------------------------------------------
     @property
@@ -136,7 +125,7 @@ class BlockDocument(QObject):
         self._read_only_reason = reason
         self.changed.emit()
 
-    def write(self, address: int, data: bytes, merge_key: int | None = None) -> bool:
+    def write(self, address: int, data: bytes) -> bool:
         """Stage ``data`` at ``address`` (nothing reaches the target here).
         False, with an inline message, when the block is read-only or the
         bytes are outside it or not read."""
@@ -159,6 +148,23 @@ class BlockDocument(QObject):
         self.staged_changed.emit()
         self.changed.emit()
         return True
+
+    def type_nibble(self, address: int, digit: int, *, high: bool) -> None:
+        """Stage hex ``digit`` into one nibble of the byte at ``address``
+        (every edit here is staged until Write…). Raises InvalidInput when
+        the byte is not known."""
+        current = self.pending_writes.get(address)
+        if current is None:
+            current = self.byte_at(address)
+        if current is None:
+            raise InvalidInput(f"cannot edit {address:#x}: the byte is not readable"
+                               + (f" ({r})" if (r := self.hole_reason(address))
+                                  else " or not read yet"), address=address)
+        value = (digit << 4) | (current & 0x0F) if high else (current & 0xF0) | digit
+        self.write(address, bytes([value]))
+
+    def settle_nibble(self, keep: int | None = None) -> None:
+        """Nothing to do: a typed nibble is staged like every edit here."""
 
     @property
     def staged(self) -> bool:
@@ -190,17 +196,14 @@ class BlockDocument(QObject):
     def store_written(self, offset: int, data: bytes) -> None:
         """Bytes that were written and read back: the snapshot holds them,
         the staged edits they cover are done."""
-        region = self.region
-        if region is None or self.data is None:
+        region, snapshot = self.region, self.snapshot
+        if region is None or snapshot is None or snapshot.data is None:
             return
-        buf = bytearray(self.data)
+        snapshot.put(offset, data)
         n = max(0, min(len(data), region.size - offset))
-        buf[offset:offset + n] = data[:n]
-        self.data = bytes(buf)
         for i in range(n):
             self.pending_writes.pop(region.start + offset + i, None)
             self.failed_writes.pop(region.start + offset + i, None)
-            self.changed_at.pop(offset + i, None)
         self.staged_changed.emit()
         self.changed.emit()
 
@@ -210,73 +213,19 @@ class BlockDocument(QObject):
             self.failed_writes[address] = reason
         self.changed.emit()
 
-    # -- what the view paints -------------------------------------------------------------------
+    # -- what the view paints (cells, plain_row, byte_at, bytes_at: SnapshotCells) ---------------
     def set_visible(self, start: int, end: int) -> None:
         """The whole block is in memory: nothing to fetch."""
 
-    def cells(self, address: int, count: int, now: float | None = None) -> list[Cell]:
-        now = time.monotonic() if now is None else now
-        return [self._cell(a, now) for a in range(address, address + count)]
-
-    def cell(self, address: int, now: float | None = None) -> Cell:
-        return self._cell(address, time.monotonic() if now is None else now)
-
-    def _cell(self, address: int, now: float) -> Cell:
-        region = self.region
-        if region is None or not region.start <= address < region.end:
-            return Cell(None, CellState.UNREADABLE)
-        if address in self.failed_writes:
-            return Cell(self.pending_writes.get(address, self.byte_at(address)),
-                        CellState.FAILED)
-        if address in self.pending_writes:
-            return Cell(self.pending_writes[address], CellState.WRITING)
-        if self.data is None:
-            return Cell(None, CellState.PENDING)
-        offset = address - region.start
-        if self.unreadable is not None and self.unreadable[offset]:
-            return Cell(None, CellState.UNREADABLE)
-        t = self.changed_at.get(offset)
-        if t is not None and now - t < FADE_SECONDS:
-            return Cell(self.data[offset], CellState.CHANGED, now - t)
-        return Cell(self.data[offset], CellState.READABLE)
-
-    def plain_row(self, address: int, count: int, now: float) -> bytes | None:
-        region = self.region
-        if region is None or self.data is None or self.unreadable is not None \
-                or address < region.start or address + count > region.end:
+    def _locate(self, address: int) -> tuple[ByteSnapshot, int] | None:
+        snapshot = self.snapshot
+        if snapshot is None or self.region is None:
             return None
-        if self.pending_writes or self.failed_writes:
-            return None
-        lo = address - region.start
-        if self.changed_at and any(lo <= o < lo + count and now - t < FADE_SECONDS
-                                   for o, t in self.changed_at.items()):
-            return None
-        return self.data[lo:lo + count]
+        return snapshot, address - self.region.start
 
-    def byte_at(self, address: int) -> int | None:
-        region = self.region
-        if region is None or self.data is None or not region.start <= address < region.end:
-            return None
-        offset = address - region.start
-        if self.unreadable is not None and self.unreadable[offset]:
-            return None
-        return self.data[offset]
-
-    def bytes_at(self, address: int, size: int) -> bytes | None:
-        """The bytes as they will be after the staged edits, or None if any
-        is unknown or unreadable."""
-        out = bytearray()
-        for a in range(address, address + size):
-            b = self.pending_writes.get(a)
-            if b is None:
-                b = self.byte_at(a)
-            if b is None:
-                return None
-            out.append(b)
-        return bytes(out)
-
-    def hole_reason(self, address: int) -> str:
-        return self.unreadable_reason
+    @property
+    def perms_text(self) -> str:
+        return self.region.perms.letters if self.region is not None else ""
 
     def describe_pointer(self, value: int) -> str:
         if self.describe_pointer_with is None:
@@ -285,9 +234,10 @@ class BlockDocument(QObject):
 
     # -- fading -----------------------------------------------------------------------------------
     def _fade_tick(self) -> None:
-        now = time.monotonic()
-        self.changed_at = {o: t for o, t in self.changed_at.items() if now - t < FADE_SECONDS}
-        if not self.changed_at:
+        snapshot = self.snapshot
+        if snapshot is not None:
+            snapshot.prune(time.monotonic())
+        if snapshot is None or not snapshot.changed_at:
             self._fade_timer.stop()
         self.changed.emit()
 

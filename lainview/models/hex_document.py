@@ -3,7 +3,8 @@ the bytes are: a process's memory (:class:`~.memory_document.MemoryDocument`,
 read page by page) or one kernel value (:class:`~.block_document.BlockDocument`,
 one block read by symbol name).
 
-The view only paints :class:`Cell` states and calls :meth:`HexDocument.write`;
+The view only paints :class:`Cell` states and calls :meth:`HexDocument.write`
+and :meth:`HexDocument.type_nibble`;
 where the bytes come from and what a write means (at once, or staged until
 the user confirms) is the document's business.
 """
@@ -49,6 +50,10 @@ class HexDocument(Protocol):
     @property
     def read_only_reason(self) -> str: ...
 
+    @property
+    def perms_text(self) -> str:
+        """The permissions of the open span, as maps letters (several when mixed)."""
+
     def set_visible(self, start: int, end: int) -> None: ...
 
     def cells(self, address: int, count: int, now: float | None = None) -> list[Cell]: ...
@@ -65,4 +70,11 @@ class HexDocument(Protocol):
 
     def describe_pointer(self, value: int) -> str: ...
 
-    def write(self, address: int, data: bytes, merge_key: int | None = None): ...
+    def write(self, address: int, data: bytes): ...
+
+    def type_nibble(self, address: int, digit: int, *, high: bool) -> None:
+        """Type one hex digit into the high or low nibble of a byte; raises
+        InvalidInput saying why the byte cannot be edited."""
+
+    def settle_nibble(self, keep: int | None = None) -> None:
+        """Finish a byte whose high nibble was typed (unless it is at ``keep``)."""

@@ -50,12 +50,15 @@ class JournalModel(TableModel):
 
     status = Signal(str)
     reverted = Signal(list)          # list[RevertOutcome], after each revert
+    reverting = Signal(list)         # journal ids about to be reverted (freezes stop first)
     loaded = Signal()
 
     def __init__(self, backend: Backend, parent: QObject | None = None, *, kernel=None):
+        """``kernel``: the application's KernelBackend (``Workspace.kernel``),
+        which reverts kernel writes; without one they cannot be reverted here."""
         super().__init__(parent)
         self.backend = backend
-        self.kernel = kernel         # a KernelBackend; made on first need otherwise
+        self.kernel = kernel
         self.entries: list[JournalEntry] = []
         self.reverted_by: dict[int, int] = {}
         self.error = ""
@@ -163,6 +166,8 @@ class JournalModel(TableModel):
         return self.revert(self.revertible_for_target(key), force=force)
 
     async def _revert(self, entries: list[JournalEntry], force: bool) -> list[RevertOutcome]:
+        # A freeze still holding its value would write it again at once.
+        self.reverting.emit([e.id for e in entries])
         process = [e.id for e in entries if e.kind == "process"]
         kernel = [e.id for e in entries if e.kind == "kernel"]
         outcomes: list[RevertOutcome] = []
@@ -171,8 +176,11 @@ class JournalModel(TableModel):
         try:
             if process:
                 outcomes += await asyncio.wrap_future(self.backend.revert(process, force=force))
-            if kernel:
-                outcomes += await asyncio.wrap_future(self._kernel().revert(kernel, force=force))
+            if kernel and self.kernel is None:
+                outcomes += [RevertOutcome(i, "failed", "no kernel source here to revert a "
+                                           "kernel write") for i in kernel]
+            elif kernel:
+                outcomes += await asyncio.wrap_future(self.kernel.revert(kernel, force=force))
         except LainviewError as exc:
             self.status.emit(f"revert failed: {exc}")
         if outcomes:
@@ -206,12 +214,6 @@ class JournalModel(TableModel):
                          f"run with: lainview apply {path}")
         return patch
 
-    def _kernel(self):
-        if self.kernel is None:
-            from lainview.backend.kernel import KernelBackend
-            self.kernel = KernelBackend(self.backend)
-        return self.kernel
-
     def _spawn(self, coro) -> asyncio.Task:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
@@ -225,6 +227,12 @@ class JournalModel(TableModel):
                 "different", "unknown": "no outcome recorded"}.get(status, status)
         if e.error:
             text += f": {e.error}"
+        if e.freeze:
+            # The count of writes is recorded when the freeze ends.
+            times = f"{e.rewrites or 0} write{'s' if e.rewrites != 1 else ''}"
+            text = (f"freeze ended {time.strftime('%H:%M:%S', time.localtime(e.ended))} "
+                    f"after {times} · {text}" if e.ended is not None
+                    else f"freeze (holding, or lainview stopped before its end) · {text}")
         if e.reverts is not None:
             text = f"revert of #{e.reverts} · {text}"
         if e.id in self.reverted_by:

@@ -327,9 +327,14 @@ class KernelValueController(QObject):
             self.message.emit(f"the pointer at {symbol.name} changed (now "
                               f"{fresh.address:#x}): refresh and edit again")
             return None
+        new = document.apply_staged(current)
+        if new == current:
+            # Writes that change nothing are not made (nor journaled).
+            document.discard_staged()
+            self.message.emit(f"nothing to write: {symbol.name} already holds the edited bytes")
+            return None
         return PatchProposal(symbol.name, module, self.indirect, fresh.address, current,
-                             document.apply_staged(current), symbol, fresh.pointer,
-                             self.ambiguity)
+                             new, symbol, fresh.pointer, self.ambiguity)
 
     async def commit(self, proposal: PatchProposal) -> KernelWrite | None:
         """Write a confirmed proposal: the backend journals, writes
@@ -408,11 +413,15 @@ class KernelWorkspace(QObject):
     loaded = Signal()               # the source is open and the symbols are in (or failed)
     holds_changed = Signal()
 
-    def __init__(self, backend: Backend, *, source: str = "auto", kmem_path: str | None = None,
+    def __init__(self, backend: Backend, *, kernel: KernelBackend | None = None,
+                 source: str = "auto", kmem_path: str | None = None,
                  images: tuple[str, ...] = (), parent: QObject | None = None, **session_kw):
+        """Over ``kernel`` (the application's one kernel service,
+        ``Workspace.kernel``), or a KernelBackend made from the source
+        options when none is given (the browser on its own, tests)."""
         super().__init__(parent)
-        self.kernel = KernelBackend(backend, source=source, kmem_path=kmem_path, images=images,
-                                    **session_kw)
+        self.kernel = kernel if kernel is not None else KernelBackend(
+            backend, source=source, kmem_path=kmem_path, images=images, **session_kw)
         self.symbols = SymbolTableModel(self)
         self.modules = ModuleModel(self)
         self.document = BlockDocument(self)

@@ -7,12 +7,17 @@ cache of 4 KiB pages that are read asynchronously on the backend thread.
 - Each read carries a request id. A reply older than the newest one already
   applied to a page is dropped, and requests for pages that scrolled away
   are cancelled while still queued (napari's slicer does the same).
-- Each page keeps its previous snapshot: bytes that differ after a refresh
-  get a timestamp, and the view fades their highlight out.
-- Unreadable bytes are kept as a mask and are never shown as values.
+- Each page is a :class:`~.byte_buffer.ByteSnapshot` (the buffer shared
+  with the kernel value's document): bytes that differ after a refresh get
+  a timestamp, and the view fades their highlight out. Unreadable bytes are
+  kept as a mask and are never shown as values.
 - Edits are written through the backend at once (journaled there); only a
   write that succeeded goes on the undo stack, so a failed one leaves it
-  clean and marks the cell with the reason.
+  clean and marks the cell with the reason. An edit that changes nothing
+  (the bytes already hold it) is not written and not journaled.
+- A hex digit typed into a byte's high nibble is staged (shown as edited);
+  the low nibble, or moving away, writes the byte once
+  (:meth:`MemoryDocument.type_nibble`, :meth:`MemoryDocument.settle_nibble`).
 """
 
 from __future__ import annotations
@@ -20,15 +25,14 @@ from __future__ import annotations
 import asyncio
 import errno as _errno
 import time
-from dataclasses import dataclass, field
 
-import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from lainview.backend.errors import InvalidInput, LainviewError, TargetExited
 from lainview.backend.memory import PAGE_SIZE, MemoryArea, ReadResult, page_floor
 
+from .byte_buffer import ByteSnapshot, SnapshotCells
 from .hex_document import FADE_SECONDS, Cell, CellState
 from .session import TargetSession, TargetState
 
@@ -38,15 +42,7 @@ DEFAULT_REFRESH_HZ = 10.0
 PREFETCH_PAGES = 1          # extra pages read above and below the visible ones
 
 
-@dataclass(slots=True)
-class Page:
-    address: int
-    data: bytes | None = None            # None until the first reply
-    unreadable: bytes | None = None      # mask (1 = hole) or None when all readable
-    hole_reasons: tuple = ()
-    previous: bytes | None = None
-    changed_at: dict[int, float] = field(default_factory=dict)
-    applied_request: int = -1
+Page = ByteSnapshot          # one 4 KiB page of the area
 
 
 class WriteCommand(QUndoCommand):
@@ -54,28 +50,12 @@ class WriteCommand(QUndoCommand):
     cache: the document writes to the target first and moves the stack only
     once the write succeeded."""
 
-    MERGE_ID = 0x1a1
-
-    def __init__(self, document: "MemoryDocument", address: int, old: bytes, new: bytes,
-                 merge_key: int | None = None):
+    def __init__(self, document: "MemoryDocument", address: int, old: bytes, new: bytes):
         super().__init__(f"write {len(new)} byte{'s' if len(new) != 1 else ''} at {address:#x}")
         self.document = document
         self.address = address
         self.old = old
         self.new = new
-        self.merge_key = merge_key
-
-    def id(self) -> int:   # noqa: A003 - Qt's name
-        return self.MERGE_ID
-
-    def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802 - Qt's name
-        # The second nibble of a byte typed in the hex column joins the first.
-        if isinstance(other, WriteCommand) and other.merge_key is not None \
-                and other.merge_key == self.address and other.address == self.address \
-                and len(other.new) == len(self.new):
-            self.new = other.new
-            return True
-        return False
 
     def redo(self) -> None:
         self.document._store_local(self.address, self.new)
@@ -84,7 +64,7 @@ class WriteCommand(QUndoCommand):
         self.document._store_local(self.address, self.old)
 
 
-class MemoryDocument(QObject):
+class MemoryDocument(QObject, SnapshotCells):
     """Bytes of one area of the target, with live refresh and undoable edits."""
 
     changed = Signal()                       # something on screen may look different
@@ -101,6 +81,7 @@ class MemoryDocument(QObject):
         self.undo_stack = QUndoStack(self)
         self.pending_writes: dict[int, int] = {}       # address -> byte on its way
         self.failed_writes: dict[int, str] = {}        # address -> why
+        self.staged_nibble: int | None = None          # address whose high nibble is typed
         self._visible = (0, 0)
         self._next_request = 1
         self._inflight: dict[int, tuple[object, frozenset[int], bool]] = {}
@@ -122,6 +103,7 @@ class MemoryDocument(QObject):
         self.pages.clear()
         self.pending_writes.clear()
         self.failed_writes.clear()
+        self.staged_nibble = None
         self.undo_stack.clear()
         self._visible = (area.start, area.start)
         self.region_changed.emit()
@@ -142,6 +124,17 @@ class MemoryDocument(QObject):
     @property
     def read_only_reason(self) -> str:
         return self.session.exit_reason or "the target is not writable"
+
+    @property
+    def perms_text(self) -> str:
+        """The permissions of what is open: the area's letters, or, for a
+        span over several areas, each distinct one ("rw-p + ---p + r--p")."""
+        region = self.region
+        if region is None:
+            return ""
+        seen = [a.perms.letters for a in self.session.areas
+                if a.start < region.end and region.start < a.end]
+        return " + ".join(dict.fromkeys(seen)) or region.perms.letters
 
     def describe_pointer(self, value: int) -> str:
         """Where ``value`` points in the target: "area+offset (perms)"."""
@@ -183,6 +176,7 @@ class MemoryDocument(QObject):
         if self.session.state == TargetState.EXITED:
             self._cancel_inflight(lambda pages: True)
             self.pending_writes.clear()
+            self.staged_nibble = None
             self.changed.emit()
         self._update_timer()
 
@@ -275,10 +269,7 @@ class MemoryDocument(QObject):
             if isinstance(result, ReadResult):
                 self._store_read(page, result, now)
             elif isinstance(result, LainviewError):
-                page.previous = page.data
-                page.data = bytes(PAGE_SIZE)
-                page.unreadable = b"\x01" * PAGE_SIZE
-                page.hole_reasons = (str(result),)
+                page.set_unreadable(PAGE_SIZE, str(result))
         self.refresh_count += 1
         self.changed.emit()
 
@@ -291,120 +282,28 @@ class MemoryDocument(QObject):
                 hi = min(PAGE_SIZE, hole.end - page.address)
                 m[lo:hi] = b"\x01" * (hi - lo)
             mask = bytes(m)
-        old, old_mask = page.data, page.unreadable
-        if old is not None and old != result.data:
-            diff = np.frombuffer(old, np.uint8) != np.frombuffer(result.data, np.uint8)
-            if mask is not None:
-                diff &= np.frombuffer(mask, np.uint8) == 0
-            if old_mask is not None:
-                diff &= np.frombuffer(old_mask, np.uint8) == 0
-            for offset in np.flatnonzero(diff).tolist():
-                page.changed_at[offset] = now
-        if page.changed_at:
-            page.changed_at = {o: t for o, t in page.changed_at.items()
-                               if now - t < FADE_SECONDS}
-        page.previous = old
-        page.data = result.data
-        page.unreadable = mask
-        page.hole_reasons = tuple(
+        page.store(result.data, mask, tuple(
             f"{_errno.errorcode.get(h.errno, h.errno)} at {h.address:#x}: {h.reason}"
-            for h in result.holes)
+            for h in result.holes), now)
 
     def has_fading(self, now: float) -> bool:
-        return any(now - t < FADE_SECONDS for p in self.pages.values()
-                   for t in p.changed_at.values())
+        return any(p.fading(now) for p in self.pages.values())
 
-    # -- what the view paints ---------------------------------------------------------------------
-    def cell(self, address: int, now: float | None = None) -> Cell:
-        return self.cells(address, 1, now)[0]
-
-    def cells(self, address: int, count: int, now: float | None = None) -> list[Cell]:
-        """``count`` cells from ``address`` (which must not cross a page boundary
-        for speed, though it may)."""
-        now = time.monotonic() if now is None else now
-        out: list[Cell] = []
-        region = self.region
-        for a in range(address, address + count):
-            if region is None or not region.start <= a < region.end:
-                out.append(Cell(None, CellState.UNREADABLE))
-                continue
-            if a in self.failed_writes:
-                value = self.byte_at(a)
-                out.append(Cell(value, CellState.FAILED))
-                continue
-            if a in self.pending_writes:
-                out.append(Cell(self.pending_writes[a], CellState.WRITING))
-                continue
-            page = self.pages.get(a - a % PAGE_SIZE)
-            if page is None or page.data is None:
-                out.append(Cell(None, CellState.PENDING))
-                continue
-            offset = a - page.address
-            if page.unreadable is not None and page.unreadable[offset]:
-                out.append(Cell(None, CellState.UNREADABLE))
-                continue
-            t = page.changed_at.get(offset)
-            if t is not None and now - t < FADE_SECONDS:
-                out.append(Cell(page.data[offset], CellState.CHANGED, now - t))
-            else:
-                out.append(Cell(page.data[offset], CellState.READABLE))
-        return out
-
-    def plain_row(self, address: int, count: int, now: float) -> bytes | None:
-        """The row's bytes when every one of them is simply READABLE (the
-        common case, painted without per-cell work); None otherwise."""
-        page_address = address - address % PAGE_SIZE
-        offset = address - page_address
-        region = self.region
-        if region is None or address < region.start or address + count > region.end \
-                or offset + count > PAGE_SIZE:
-            return None
-        page = self.pages.get(page_address)
-        if page is None or page.data is None:
-            return None
-        if page.unreadable is not None and any(page.unreadable[offset:offset + count]):
-            return None
-        if page.changed_at and any(offset <= o < offset + count and now - t < FADE_SECONDS
-                                   for o, t in page.changed_at.items()):
-            return None
-        if (self.pending_writes or self.failed_writes) and any(
-                a in self.pending_writes or a in self.failed_writes
-                for a in range(address, address + count)):
-            return None
-        return page.data[offset:offset + count]
-
-    def byte_at(self, address: int) -> int | None:
-        """The cached byte, or None when unknown or unreadable."""
+    # -- what the view paints (cells, plain_row, byte_at, bytes_at: SnapshotCells) ---------------
+    def _locate(self, address: int) -> tuple[Page, int] | None:
         page = self.pages.get(address - address % PAGE_SIZE)
-        if page is None or page.data is None:
-            return None
-        offset = address - page.address
-        if page.unreadable is not None and page.unreadable[offset]:
-            return None
-        return page.data[offset]
-
-    def bytes_at(self, address: int, size: int) -> bytes | None:
-        """Cached bytes, or None if any of them is unknown or unreadable."""
-        out = bytearray()
-        for a in range(address, address + size):
-            b = self.byte_at(a)
-            if b is None:
-                return None
-            out.append(b)
-        return bytes(out)
-
-    def hole_reason(self, address: int) -> str:
-        page = self.pages.get(address - address % PAGE_SIZE)
-        if page is None or not page.hole_reasons:
-            return ""
-        return "; ".join(dict.fromkeys(page.hole_reasons))
+        return None if page is None else (page, address - page.address)
 
     # -- editing ------------------------------------------------------------------------------------
-    def write(self, address: int, data: bytes, merge_key: int | None = None) -> asyncio.Task:
+    def write(self, address: int, data: bytes) -> asyncio.Task:
         """Write ``data`` at ``address`` now; on success it goes on the undo stack.
         The bytes show as WRITING at once, so an edit typed before this one
-        reaches the backend already builds on it."""
+        reaches the backend already builds on it. Bytes that already hold
+        ``data`` are not written (nor journaled). The task's result is True
+        when the target holds ``data`` afterwards."""
         data = bytes(data)
+        if self.staged_nibble is not None and address <= self.staged_nibble < address + len(data):
+            self.staged_nibble = None       # this write covers the half-typed byte
         try:
             self._check_writable(address, len(data))
         except LainviewError as exc:
@@ -414,9 +313,16 @@ class MemoryDocument(QObject):
             self.pending_writes[address + i] = b
             self.failed_writes.pop(address + i, None)
         self.changed.emit()
-        return self._spawn(self._write(address, data, merge_key))
+        return self._spawn(self._write(address, data))
 
     def undo(self) -> asyncio.Task:
+        """Undo the last write (in the target), or first drop a half-typed
+        byte (nothing was written for it)."""
+        if self.staged_nibble is not None:
+            self.pending_writes.pop(self.staged_nibble, None)
+            self.staged_nibble = None
+            self.changed.emit()
+            return self._spawn(_false())
         return self._spawn(self._undo_redo(undo=True))
 
     def redo(self) -> asyncio.Task:
@@ -438,7 +344,7 @@ class MemoryDocument(QObject):
             raise InvalidInput("outside the open area (edits overwrite; a live region "
                                "cannot grow)", op="write", address=address, size=size)
 
-    async def _write(self, address: int, data: bytes, merge_key: int | None) -> bool:
+    async def _write(self, address: int, data: bytes) -> bool:
         async with self._lock():
             try:
                 result = await self._backend_write(address, data)
@@ -449,7 +355,12 @@ class MemoryDocument(QObject):
                 for i, b in enumerate(data):
                     if self.pending_writes.get(address + i) == b:
                         self.pending_writes.pop(address + i, None)
-            self.undo_stack.push(WriteCommand(self, address, result.old, result.new, merge_key))
+            if result.journal_id is None and result.old == result.new:
+                self._store_local(address, result.new)
+                self.inline_message.emit(f"nothing written: {address:#x} already holds "
+                                         f"{result.new.hex(' ')}")
+                return True
+            self.undo_stack.push(WriteCommand(self, address, result.old, result.new))
         self.inline_message.emit("")
         self.write_done.emit(address, len(data))
         self.changed.emit()
@@ -460,7 +371,7 @@ class MemoryDocument(QObject):
         if target is None:
             raise TargetExited("no target", op="write", address=address)
         try:
-            return await asyncio.wrap_future(target.write(address, data))
+            return await asyncio.wrap_future(target.write(address, data, if_changed=True))
         except TargetExited as exc:
             self.session.mark_exited(exc)
             raise
@@ -499,19 +410,54 @@ class MemoryDocument(QObject):
         if self.failed_writes.pop(address, None) is not None:
             self.changed.emit()
 
+    # -- typing hex digits --------------------------------------------------------------------------
+    def type_nibble(self, address: int, digit: int, *, high: bool) -> None:
+        """Type hex ``digit`` (0-15) into the byte at ``address``. The high
+        nibble is staged: the byte shows as edited and nothing is written.
+        The low nibble writes the byte once (over the staged high nibble,
+        if any). Raises InvalidInput, saying why, when the byte is not known."""
+        if not 0 <= digit <= 15:
+            raise InvalidInput(f"not a hex digit: {digit}")
+        staged = self.pending_writes.get(address) if self.staged_nibble == address else None
+        current = staged if staged is not None else self.byte_at(address)
+        if current is None:
+            reason = self.hole_reason(address)
+            raise InvalidInput(f"cannot edit {address:#x}: the byte is not readable"
+                               + (f" ({reason})" if reason else " or not read yet"),
+                               address=address)
+        if high:
+            self.settle_nibble()
+            self._check_writable(address, 1)
+            self.staged_nibble = address
+            self.pending_writes[address] = (digit << 4) | (current & 0x0F)
+            self.failed_writes.pop(address, None)
+            self.changed.emit()
+            return
+        self.staged_nibble = None
+        self.write(address, bytes([(current & 0xF0) | digit]))
+
+    def settle_nibble(self, keep: int | None = None) -> asyncio.Task | None:
+        """Write the byte whose high nibble was typed, unless it is at
+        ``keep`` (the cursor still waits for its low nibble there)."""
+        address = self.staged_nibble
+        if address is None or address == keep:
+            return None
+        self.staged_nibble = None
+        value = self.pending_writes.get(address)
+        if value is None:
+            return None
+        return self.write(address, bytes([value]))
+
     def _store_local(self, address: int, data: bytes) -> None:
         """Put bytes we know are in the target into the cache (after a
         verified write), without flagging them as changed by the target."""
         for i, b in enumerate(data):
             a = address + i
-            page = self.pages.get(a - a % PAGE_SIZE)
-            if page is None or page.data is None:
+            found = self._locate(a)
+            if found is None:
                 continue
-            offset = a - page.address
-            buf = bytearray(page.data)
-            buf[offset] = b
-            page.data = bytes(buf)
-            page.changed_at.pop(offset, None)
+            page, offset = found
+            page.put(offset, bytes([b]))
             # A read issued before this write may still answer with the old
             # bytes: make every earlier request stale for this page.
             page.applied_request = max(page.applied_request, self._next_request)

@@ -14,6 +14,7 @@ import time
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from lainview.backend.errors import Cancelled, InvalidInput, LainviewError, TargetExited
+from lainview.backend.kernel import KernelBackend
 from lainview.backend.memory import MemoryArea, Perm, area_at
 from lainview.backend.service import Backend
 
@@ -41,9 +42,16 @@ class Workspace(QObject):
     job_finished = Signal(str, str)      # kind, summary
     search_results = Signal(list)        # addresses
 
-    def __init__(self, backend: Backend, parent: QObject | None = None):
+    def __init__(self, backend: Backend, parent: QObject | None = None, *,
+                 kernel_options: dict | None = None):
+        """``kernel_options``: how to reach the kernel (KernelBackend's
+        ``source``, ``kmem_path``, ``images`` and session options, from
+        ``--ksource/--kmem/--image``); the one kernel service made from them
+        (``self.kernel``, opened on first use) serves the watch list, the
+        write journal and the kernel-symbol browser."""
         super().__init__(parent)
         self.backend = backend
+        self.kernel = KernelBackend(backend, **(kernel_options or {}))
         self.session = TargetSession(backend, self)
         self.processes = ProcessModel(backend, self)
         self.vma = VmaModel(self)
@@ -52,15 +60,17 @@ class Workspace(QObject):
         self.inspector = InspectorModel(self.document, self.cursor, self)
         self.scanner = ScanController(self.session, self)
         # Watch list, bookmarks, write journal and session files (issue 7).
-        self.watch = WatchModel(self.session, self)
+        self.watch = WatchModel(self.session, self, kernel=self.kernel)
         self.bookmarks = BookmarkModel(self.session, self)
-        self.journal = JournalModel(backend, self)
+        self.journal = JournalModel(backend, self, kernel=self.kernel)
         self.sessions = SessionController(self, self.bookmarks, self)
         for source in (self.watch, self.bookmarks, self.journal, self.sessions):
             source.status.connect(self.status)
         self.watch.wrote.connect(self.journal.request_reload)
+        self.journal.reverting.connect(self.watch.stop_reverted_freezes)
         self.document.write_done.connect(self.journal.request_reload)
         self.matches: list[int] = []
+        self.match_size = 1                  # bytes of the last search's needle
         self.jobs: dict[str, BulkJob] = {}
         self._tasks: set[asyncio.Task] = set()
         self._areas_timer = QTimer(self)
@@ -222,6 +232,7 @@ class Workspace(QObject):
             if self.jobs.get("search") is job:
                 self.jobs.pop("search", None)
         self.matches = sorted(matcher.matches)
+        self.match_size = len(needle)
         self.search_results.emit(self.matches)
         if not self.matches:
             self.job_finished.emit("search", f"no match for {needle.hex(' ')} in "
@@ -234,7 +245,10 @@ class Workspace(QObject):
         return self.matches
 
     def next_match(self, direction: int = 1, *, include_current: bool = False,
-                   needle_size: int = 1) -> int | None:
+                   needle_size: int | None = None) -> int | None:
+        """Select the next (or previous) match, wrapping: the whole match
+        (``needle_size`` bytes, default the last search's) is selected and
+        the cursor is on its first byte. The match's address, or None."""
         if not self.matches:
             return None
         here = self.cursor.address
@@ -244,7 +258,8 @@ class Workspace(QObject):
         else:
             before = [m for m in self.matches if m < here]
             address = before[-1] if before else self.matches[-1]
-        self.cursor.move_to(address)
+        size = max(1, needle_size or self.match_size)
+        self.cursor.select(address + size - 1, address)
         return address
 
     # -- lifetime --------------------------------------------------------------------------------------

@@ -11,6 +11,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QMenu, QT
 from lainview.models.bookmarks import (ADDRESS, BOOKMARK_ROLE, COMMENT, LOCATION, NAME, Bookmark,
                                        BookmarkModel)
 
+from .editing import keep_typing
+
 
 
 class BookmarkPanel(QWidget):
@@ -26,6 +28,7 @@ class BookmarkPanel(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.EditKeyPressed
                                    | QAbstractItemView.EditTrigger.SelectedClicked)
+        keep_typing(self.table)         # map refreshes never touch an open editor
         self.table.setAlternatingRowColors(True)
         self.table.setShowGrid(False)
         self.table.setWordWrap(False)

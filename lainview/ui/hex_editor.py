@@ -152,7 +152,7 @@ class HexEditor(QWidget):
             return
         self.title.setText(
             f"<b>{region.display_name}</b> &nbsp;<span style='color:#5b6b84'>"
-            f"{region.start:#x}–{region.end:#x} · {region.perms.letters} · "
+            f"{region.start:#x}–{region.end:#x} · {self.document.perms_text} · "
             f"{human_size(region.size)}</span>")
 
     def _update_live(self, live: bool) -> None:

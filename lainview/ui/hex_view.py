@@ -17,6 +17,7 @@ from PySide6.QtGui import (QColor, QFontMetricsF, QImage, QKeyEvent, QMouseEvent
                            QPen, QPolygonF, QResizeEvent, QWheelEvent)
 from PySide6.QtWidgets import QAbstractScrollArea, QToolTip, QWidget
 
+from lainview.backend.errors import LainviewError
 from lainview.models import hex_geometry as geo
 from lainview.models.cursor import HexCursor
 from lainview.models.hex_document import FADE_SECONDS, CellState, HexDocument
@@ -155,6 +156,9 @@ class HexView(QAbstractScrollArea):
         self._relayout()
 
     def _on_cursor(self) -> None:
+        # A byte whose high nibble was typed is written once the cursor leaves it.
+        cursor = self.cursor
+        self.document.settle_nibble(cursor.address if cursor.nibble == 1 else None)
         self.ensure_visible(self.cursor.address)
         self.viewport().update()
 
@@ -504,6 +508,17 @@ class HexView(QAbstractScrollArea):
             if cursor.part == geo.ASCII and len(text) == 1 and 0x20 <= ord(text) < 0x7f:
                 self._type_char(ord(text))
                 return
+            if text.isprintable():
+                # A key that types nothing says why instead of doing nothing.
+                if cursor.part == geo.HEX:
+                    self.status_message.emit(
+                        f"{text!r} is not a hex digit: the hex column takes 0-9 and a-f "
+                        "(Tab switches to the ASCII column)")
+                else:
+                    self.status_message.emit(
+                        f"{text!r} is not printable ASCII: the ASCII column takes characters "
+                        "0x20-0x7e (Tab switches to the hex column)")
+                return
         super().keyPressEvent(event)
 
     def focusNextPrevChild(self, next_: bool) -> bool:  # noqa: N802
@@ -522,22 +537,11 @@ class HexView(QAbstractScrollArea):
         if not self._editable():
             return
         cursor = self.cursor
-        address = cursor.address
-        current = self.document.byte_at(address)
-        if address in self.document.pending_writes:
-            current = self.document.pending_writes[address]
-        if current is None:
-            self.status_message.emit(f"cannot edit {address:#x}: the byte is not readable"
-                                     + (f" ({r})" if (r := self.document.hole_reason(address))
-                                        else " or not read yet"))
+        try:
+            self.document.type_nibble(cursor.address, digit, high=cursor.nibble == 0)
+        except LainviewError as exc:
+            self.status_message.emit(str(exc))
             return
-        if cursor.nibble == 0:
-            value = (digit << 4) | (current & 0x0F)
-            merge = None
-        else:
-            value = (current & 0xF0) | digit
-            merge = address
-        self.document.write(address, bytes([value]), merge_key=merge)
         cursor.advance_nibble()
 
     def _type_char(self, value: int) -> None:
@@ -607,6 +611,7 @@ class HexView(QAbstractScrollArea):
 
     def focusOutEvent(self, event) -> None:  # noqa: N802
         super().focusOutEvent(event)
+        self.document.settle_nibble()
         self.viewport().update()
 
     # -- header in the viewport margin --------------------------------------------------------------

@@ -193,13 +193,13 @@ class MainWindow(QMainWindow):
 
     # -- actions -----------------------------------------------------------------------------------
     kernel_browser = None
-    kernel_options: dict = {}       # KernelWorkspace source options (app.py: --kmem etc.)
 
     def show_kernel_symbols(self):
         from .symbol_browser import open_kernel_browser
         if self.kernel_browser is None:
+            # Over the workspace's one kernel service (app.py: --ksource/--kmem/--image).
             self.kernel_browser = open_kernel_browser(self.workspace.backend, self,
-                                                      **self.kernel_options)
+                                                      kernel=self.workspace.kernel)
         self.kernel_browser.show()
         self.kernel_browser.raise_()
         self.kernel_browser.activateWindow()

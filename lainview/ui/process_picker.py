@@ -9,7 +9,7 @@ from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QHBoxLayout,
                                QHeaderView, QLabel, QLineEdit, QPushButton, QTableView,
-                               QVBoxLayout, QWidget)
+                               QToolTip, QVBoxLayout, QWidget)
 
 from lainview.models.process_model import (COMMAND, INFO_ROLE, MEMORY, NAME, PID, USER,
                                            ProcessFilterProxy, ProcessModel)
@@ -76,6 +76,7 @@ class ProcessPicker(QDialog):
         model.loading_changed.connect(self._update_status)
         model.failed.connect(self._failed)
         model.modelReset.connect(self._update_status)
+        model.modelReset.connect(QToolTip.hideText)     # the rows under the mouse changed
         self.proxy.layoutChanged.connect(self._update_status)
         self._timer = QTimer(self)
         self._timer.setInterval(REFRESH_MS)
@@ -110,6 +111,7 @@ class ProcessPicker(QDialog):
         self.status.setText(f"could not list processes: {text}")
 
     def _filter_changed(self, text: str) -> None:
+        QToolTip.hideText()         # it described a row that may not be there any more
         self.proxy.set_filter_text(text)
         self._update_status()
         if self.proxy.rowCount() and not self.table.currentIndex().isValid():
@@ -118,10 +120,11 @@ class ProcessPicker(QDialog):
     def _update_status(self, *_args) -> None:
         total = self.model.rowCount()
         shown = self.proxy.rowCount()
-        blocked = sum(1 for r in range(total) if not self.model.process(r).attachable)
+        blocked = sum(1 for r in range(shown)
+                      if not self.proxy.data(self.proxy.index(r, 0), INFO_ROLE).attachable)
         text = f"{shown} of {total} processes shown"
         if blocked:
-            text += f" · {blocked} greyed out (cannot attach; hover for why)"
+            text += f" · {blocked} of them greyed out (cannot attach; hover for why)"
         if self.model.loading:
             text += " · refreshing…"
         self.status.setText(text)

@@ -758,8 +758,9 @@ class SymbolBrowser(QWidget):
 
 
 def open_kernel_browser(backend, parent: QWidget | None = None, **options) -> SymbolBrowser:
-    """A symbol browser window over ``backend`` (``options``: the kernel
-    source, as KernelWorkspace takes them), loading in the background."""
+    """A symbol browser window over ``backend`` (``options``: ``kernel=``
+    the application's KernelBackend, or the kernel source as KernelWorkspace
+    takes it), loading in the background."""
     workspace = KernelWorkspace(backend, **options)
     browser = SymbolBrowser(workspace, parent)
     browser.setWindowFlag(Qt.WindowType.Window, True)

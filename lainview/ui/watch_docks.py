@@ -9,7 +9,7 @@ import os
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDialog, QFileDialog, QMainWindow, QMenu
+from PySide6.QtWidgets import QDialog, QFileDialog, QMainWindow, QMenu, QMessageBox
 
 from lainview.backend.errors import LainviewError
 from lainview.models.formats import INSPECTOR_TYPES
@@ -45,6 +45,8 @@ class WatchDocks(QObject):
         self.watch_dock.raise_()
         window.vma_dock.raise_()
         self._pick: SessionPickDialog | None = None
+        self.replace_question: QMessageBox | None = None    # open while asking
+        self.opening: asyncio.Task | None = None            # a session opened after asking
         self._build_actions()
         self._connect()
         window.editor.view.set_marker_source(ws.bookmarks)
@@ -220,8 +222,34 @@ class WatchDocks(QObject):
         if path:
             self.open_session(path)
 
-    def open_session(self, path: str, pid: int | None = None) -> asyncio.Task:
-        return self.workspace.spawn(self._open_session(path, pid))
+    def open_session(self, path: str, pid: int | None = None) -> asyncio.Task | None:
+        """Open the session at ``path``. When the watch list or the bookmarks
+        hold something, ask first (``replace_question``, non-blocking): the
+        session replaces them. The task opening it, or None while asking."""
+        ws = self.workspace
+        watched, marked = len(ws.watch.entries), len(ws.bookmarks.bookmarks)
+        if not watched and not marked:
+            return ws.spawn(self._open_session(path, pid))
+        parts = [f"{n} {what}{'s' if n != 1 else ''}" for n, what in
+                 ((watched, "watched value"), (marked, "bookmark")) if n]
+        box = self.replace_question = QMessageBox(
+            QMessageBox.Icon.Question, "Open session",
+            f"Opening {os.path.basename(path)} replaces the current watch list and bookmarks "
+            f"({' and '.join(parts)}). Replace them?", parent=self.window)
+        replace = box.addButton("Replace", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+
+        def answered(_result: int) -> None:
+            self.replace_question = None
+            box.deleteLater()
+            if box.clickedButton() is replace:
+                self.opening = ws.spawn(self._open_session(path, pid))
+            else:
+                self.window.show_status("session not opened: the watch list was kept")
+        box.finished.connect(answered)
+        box.open()
+        return None
 
     async def _open_session(self, path: str, pid: int | None) -> str:
         self.window.show_status(f"opening session {os.path.basename(path)}…")

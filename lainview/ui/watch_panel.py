@@ -9,17 +9,18 @@ from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox, QHBoxLayout,
                                QHeaderView, QInputDialog, QLabel, QLineEdit, QMenu, QPushButton,
-                               QSpinBox, QStyledItemDelegate, QTableView, QVBoxLayout, QWidget)
+                               QSpinBox, QTableView, QVBoxLayout, QWidget)
 
 from lainview.backend.errors import LainviewError
 from lainview.models.watch_model import (ADDRESS, ENTRY_ROLE, FREEZE, LABEL, PLOT, TYPE, VALUE,
                                          WatchEntry, WatchModel)
 from lainview.models.watch_values import SIZED, TYPE_CHOICES, ValueType
 
+from .editing import LiveEditDelegate, keep_typing
 from .theme import mono_font
 
 
-class TypeDelegate(QStyledItemDelegate):
+class TypeDelegate(LiveEditDelegate):
     """Edits the Type column with a combo of the scanner's types (and an
     editable text for lengths: utf8[32])."""
 
@@ -30,7 +31,7 @@ class TypeDelegate(QStyledItemDelegate):
             combo.addItem(ValueType.of(name).label)
         return combo
 
-    def setEditorData(self, editor, index):  # noqa: N802
+    def fill_editor(self, editor, index):
         editor.setCurrentText(index.data(Qt.ItemDataRole.EditRole))
 
     def setModelData(self, editor, model, index):  # noqa: N802
@@ -79,6 +80,7 @@ class WatchPanel(QWidget):
         self.table.setWordWrap(False)
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 8)
+        keep_typing(self.table)         # live refreshes never touch an open editor
         self.table.setItemDelegateForColumn(TYPE, TypeDelegate(self.table))
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         header = self.table.horizontalHeader()

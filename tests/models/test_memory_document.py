@@ -63,15 +63,37 @@ def test_write_undo_redo_reach_the_child(qtbot, workspace, demo):
     assert len(entries) == 3 and entries[0].new == b"JK" and entries[1].new == before
 
 
-def test_the_second_nibble_merges_into_one_undo_step(qtbot, workspace, demo):
+def test_a_typed_byte_is_written_once_and_unchanged_bytes_not_at_all(qtbot, workspace, demo):
     open_demo(qtbot, workspace, demo)
     doc = workspace.document
-    old = demo.peek(demo.string, 1)
-    qtbot.waitUntil(doc.write(demo.string, b"\x40").done)
-    qtbot.waitUntil(doc.write(demo.string, b"\x41", merge_key=demo.string).done)
-    assert doc.undo_stack.count() == 1
+    address = demo.string                       # "H" = 0x48
+    # The high nibble is staged: shown as edited, nothing written.
+    doc.type_nibble(address, 0x4, high=True)
+    assert doc.cell(address).state == CellState.WRITING and doc.cell(address).value == 0x48
+    assert workspace.backend.journal_entries(pid=demo.pid).result() == []
+    doc.type_nibble(address, 0xA, high=False)
+    qtbot.waitUntil(lambda: demo.peek(address, 1) == b"\x4a", timeout=10000)
+    qtbot.waitUntil(lambda: doc.undo_stack.count() == 1, timeout=10000)
+    # A byte typed over itself writes nothing.
+    task = doc.write(address, b"\x4a")
+    qtbot.waitUntil(task.done)
+    assert task.result() is True and doc.undo_stack.count() == 1
+    # Moving away after one nibble writes that byte (once).
+    doc.type_nibble(address + 1, 0xF, high=True)
+    task = doc.settle_nibble()
+    qtbot.waitUntil(task.done)
+    assert demo.peek(address + 1, 1) == bytes([0xF0 | (ord("e") & 0x0F)])
+    journal = workspace.backend.journal_entries(pid=demo.pid).result()
+    assert [(e.address, e.old, e.new) for e in journal] == [
+        (address, b"H", b"\x4a"), (address + 1, b"e", b"\xf5")]
     qtbot.waitUntil(doc.undo().done)
-    assert demo.peek(demo.string, 1) == old
+    assert demo.peek(address + 1, 1) == b"e"
+    # Undo with a half-typed byte drops it: nothing was written for it.
+    doc.type_nibble(address + 2, 0x0, high=True)
+    qtbot.waitUntil(doc.undo().done)
+    assert doc.staged_nibble is None and doc.cell(address + 2).state != CellState.WRITING
+    assert doc.settle_nibble() is None and doc.undo_stack.index() == 1
+    assert len(workspace.backend.journal_entries(pid=demo.pid).result()) == 3
 
 
 def test_a_failed_write_marks_the_cell_and_leaves_undo_clean(qtbot, workspace, demo):

@@ -109,6 +109,69 @@ def test_freeze_holds_a_value_the_child_keeps_changing(qtbot, watch, child):
     qtbot.waitUntil(lambda: value_of(watch, entry) == "4", timeout=10000)
 
 
+def test_a_freeze_is_one_journal_entry_and_reverts_to_the_bytes_before(qtbot, watch, child,
+                                                                       workspace):
+    backend = workspace.backend
+    entry = watch.add_address(child.counter + 8, "u32")
+    qtbot.waitUntil(lambda: entry.data is not None, timeout=10000)
+    before = child.peek(child.counter + 8, 4)
+    assert watch.set_frozen(entry, True, struct.pack("<I", 42))
+    qtbot.waitUntil(lambda: u32(child, child.counter + 8) == 42, timeout=10000)
+    for _ in range(3):
+        assert child.command("tick") == "ok"        # the child writes over it
+        qtbot.waitUntil(lambda: u32(child, child.counter + 8) == 42, timeout=10000)
+    qtbot.waitUntil(lambda: entry.freeze_writes >= 4, timeout=10000)
+    [held] = backend.journal_entries(child.pid).result()
+    assert (held.freeze, held.address, held.old, held.new, held.status, held.ended) == \
+        (True, child.counter + 8, before, struct.pack("<I", 42), "ok", None)
+    watch.set_frozen(entry, False)
+    qtbot.waitUntil(lambda: backend.journal_entries(child.pid).result()[0].ended is not None
+                    and not watch.freezer._inflight, timeout=10000)
+    [ended] = backend.journal_entries(child.pid).result()
+    assert ended.rewrites == entry.freeze_writes and ended.status == "ok"
+    # Three fsynced records however often it wrote: the intent, the first
+    # write's outcome, the end with the count.
+    records = backend.journal.path.read_text().splitlines()
+    assert len(records) == 3 and entry.freeze_writes >= 4
+    assert workspace.journal.outcome_text(ended).startswith(
+        f"freeze ended ") and f"after {ended.rewrites} writes" in \
+        workspace.journal.outcome_text(ended)
+    [outcome] = backend.revert([ended.id]).result()
+    assert outcome.status == "reverted", outcome
+    assert child.peek(child.counter + 8, 4) == before
+
+
+def test_reverting_a_holding_freeze_stops_it_first(qtbot, watch, child, workspace):
+    entry = watch.add_address(child.counter + 8, "u32")
+    qtbot.waitUntil(lambda: entry.data is not None, timeout=10000)
+    before = child.peek(child.counter + 8, 4)
+    assert watch.set_frozen(entry, True, struct.pack("<I", 77))
+    qtbot.waitUntil(lambda: entry.freeze_writes >= 1, timeout=10000)
+    [held] = workspace.backend.journal_entries(child.pid).result()
+    task = workspace.journal.revert([held])
+    qtbot.waitUntil(task.done, timeout=10000)
+    assert [o.status for o in task.result()] == ["reverted"]
+    assert not entry.frozen and entry.freeze_note == "stopped: its write was reverted"
+    assert child.peek(child.counter + 8, 4) == before
+    assert not watch._freeze_timer.isActive()       # nothing writes it back
+    entries = workspace.backend.journal_entries(child.pid).result()
+    assert entries[0].ended is not None and entries[1].reverts == held.id
+
+
+def test_freeze_writes_need_an_open_freeze(workspace, watch, child):
+    target = workspace.session.target
+    with pytest.raises(InvalidInput, match="not an open freeze"):
+        target.freeze_write(12345, child.counter + 8, b"\0\0\0\0").result()
+    journal_id = target.freeze_begin(child.counter + 8, b"\x07\0\0\0").result()
+    assert target.freeze_write(journal_id, child.counter + 8, b"\x07\0\0\0").result().new \
+        == b"\x07\0\0\0"
+    assert workspace.backend.freeze_end(journal_id).result() == 1
+    with pytest.raises(InvalidInput, match="not an open freeze"):
+        target.freeze_write(journal_id, child.counter + 8, b"\x07\0\0\0").result()
+    [entry] = workspace.backend.journal_entries(child.pid).result()
+    assert (entry.freeze, entry.rewrites, entry.old) == (True, 1, bytes(4))
+
+
 def test_freeze_stops_visibly_when_the_child_is_killed(qtbot, watch, child, workspace):
     entry = watch.add_address(child.counter + 8, "u32")
     qtbot.waitUntil(lambda: entry.data is not None, timeout=10000)
@@ -202,6 +265,7 @@ def test_kernel_symbols_are_watched_through_the_kernel_source(qtbot, qtmodeltest
     from lainview.backend.kernel import KernelBackend
     from tests.kernel_image import build_image
     watch = workspace.watch
+    watch.set_kernel(None)                  # (the workspace's own source is auto)
     entry = watch.add_kernel_symbol("counter", "u32", label="counter")
     assert value_of(watch, entry).startswith("unresolved: no kernel source")
     watch.set_kernel(KernelBackend(workspace.backend, source="image",

@@ -414,6 +414,81 @@ def test_hold_and_release_a_module(qtbot, open_browser, fake_kmem):
     assert "EINVAL" in browser.status.text() and "no hold on it is left" in browser.status.text()
 
 
+def test_the_kernel_inspector_keeps_what_is_typed_while_the_value_changes(qtbot, open_browser,
+                                                                          fake_kmem):
+    from PySide6.QtWidgets import QApplication, QLineEdit
+
+    from lainview.models.formats import INSPECTOR_TYPES
+    from lainview.models.inspector_model import LITTLE
+    browser = open_browser(**fake_kmem.kwargs)
+    ws = browser.workspace
+    select(qtbot, browser, "fake_var")
+    qtbot.waitUntil(lambda: ws.document.bytes_at(BASE, 8) == b"VARVALUE", timeout=5000)
+    browser.value.rate.setValue(20)
+    browser.value.live.setChecked(True)
+    index = ws.inspector.index([n for n, _, _ in INSPECTOR_TYPES].index("u64"), LITTLE)
+    table = browser.inspector.table
+    table.setFocus()
+    table.setCurrentIndex(index)
+    table.edit(index)
+    qtbot.waitUntil(lambda: isinstance(QApplication.focusWidget(), QLineEdit), timeout=5000)
+    editor = QApplication.focusWidget()
+    editor.selectAll()
+    for n, ch in enumerate("100"):
+        shown = index.data()
+        with open(fake_kmem.node, "r+b") as f:      # the value changes under the editor
+            f.write(n.to_bytes(8, "little"))
+        qtbot.waitUntil(lambda: index.data() != shown, timeout=5000)
+        qtbot.keyClicks(editor, ch)
+    assert editor.text() == "100"
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: ws.document.staged, timeout=5000)
+    assert ws.document.bytes_at(BASE, 8) == (100).to_bytes(8, "little")     # staged
+    browser.value.live.setChecked(False)
+
+
+def test_a_kernel_patch_that_changes_nothing_is_not_offered(qtbot, open_browser, fake_kmem):
+    browser = open_browser(**fake_kmem.kwargs)
+    ws = browser.workspace
+    select(qtbot, browser, "fake_var")
+    qtbot.waitUntil(lambda: ws.document.bytes_at(BASE, 8) == b"VARVALUE", timeout=5000)
+    stage(qtbot, browser, BASE, "5641")             # "VA" over "VA"
+    assert ws.document.staged
+    with qtbot.waitSignal(ws.value.message, timeout=5000) as said:
+        browser.value.write.click()
+    assert said.args[0] == "nothing to write: fake_var already holds the edited bytes"
+    assert browser.patch_dialog is None and not ws.document.staged
+    assert journal_entries() == []
+
+
+def test_a_kernel_freeze_in_the_watch_list_is_one_journal_entry(qtbot, gui_backend, fake_kmem):
+    """Through the workspace's one kernel service, made from the options."""
+    from lainview.models.workspace import Workspace
+    ws = Workspace(gui_backend, kernel_options=fake_kmem.kwargs)
+    try:
+        watch = ws.watch
+        entry = watch.add_text("kernel:fake_var", "bytes[8]", "var")
+        qtbot.waitUntil(lambda: entry.data == b"VARVALUE", timeout=10000)
+        assert watch.set_frozen(entry, True, b"FROZEN!!")
+        qtbot.waitUntil(lambda: memory(fake_kmem, 0, 8) == b"FROZEN!!", timeout=10000)
+        for _ in range(2):
+            with open(fake_kmem.node, "r+b") as f:      # the "kernel" changes it
+                f.write(b"CHANGED!")
+            qtbot.waitUntil(lambda: memory(fake_kmem, 0, 8) == b"FROZEN!!", timeout=10000)
+        watch.set_frozen(entry, False)
+        qtbot.waitUntil(lambda: journal_entries() and journal_entries()[0].ended is not None
+                        and not watch.freezer._inflight, timeout=10000)
+        [held] = journal_entries()
+        assert (held.kind, held.freeze, held.old, held.new) == \
+            ("kernel", True, b"VARVALUE", b"FROZEN!!")
+        assert held.rewrites == entry.freeze_writes >= 3
+        [outcome] = ws.kernel.revert([held.id]).result()
+        assert outcome.status == "reverted", outcome
+        assert memory(fake_kmem, 0, 8) == b"VARVALUE"
+    finally:
+        ws.stop()
+
+
 # -- wiring ---------------------------------------------------------------------------------------------
 
 @needs_kallsyms

@@ -1,0 +1,97 @@
+"""One watched value: where it is (a location that survives a restart), its
+type and how it is shown, and what the last refresh, write or freeze found.
+Plain data, no Qt; saved in sessions by :meth:`WatchEntry.to_json`."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+from lainview.backend.errors import InvalidInput
+from lainview.backend.locations import Location
+
+from .watch_values import DISPLAY_FORMATS, ValueType
+
+_keys = itertools.count(1)
+
+
+@dataclass(eq=False)
+class WatchEntry:
+    """One watched value. The first fields are saved in sessions; the rest
+    is what the last refresh found."""
+
+    location: Location
+    vtype: ValueType
+    label: str = ""
+    display: str = "auto"
+    unit: str = ""
+    plotted: bool = False
+    frozen: bool = False
+    frozen_data: bytes | None = None
+    address: int | None = None
+    unresolved: str = ""            # why the location was not found ("" when it was)
+    data: bytes | None = None
+    error: str = ""                 # why the value is not shown, or what a write said
+    changed_at: float = 0.0
+    freeze_note: str = ""           # why a freeze stopped
+    freeze_writes: int = 0
+    freeze_before: bytes | None = None      # the value when the user froze it
+    freeze_journal_id: int | None = None    # the freeze's journal entry, once it wrote
+    key: int = field(default_factory=lambda: next(_keys))
+
+    @property
+    def is_kernel(self) -> bool:
+        return self.location.kind == "kernel"
+
+    @property
+    def name(self) -> str:
+        return self.label or self.location.text
+
+    @property
+    def value_text(self) -> str:
+        if self.unresolved:
+            return f"unresolved: {self.unresolved}"
+        if self.error:
+            return self.error
+        if self.data is None:
+            return "…"
+        return self.vtype.format(self.data, self.display)
+
+    @property
+    def number(self) -> float | None:
+        if self.data is None or self.error or self.unresolved:
+            return None
+        return self.vtype.number(self.data)
+
+    @property
+    def axis_unit(self) -> str:
+        return self.unit or self.vtype.label
+
+    def to_json(self) -> dict:
+        out = {"location": self.location.to_json(), "type": self.vtype.to_json(),
+               "label": self.label, "display": self.display, "unit": self.unit,
+               "plotted": self.plotted}
+        if self.frozen and self.frozen_data is not None:
+            out["frozen"] = self.frozen_data.hex()
+        return out
+
+    @classmethod
+    def from_json(cls, raw) -> "WatchEntry":
+        """Raises InvalidInput naming what is wrong."""
+        if not isinstance(raw, dict):
+            raise InvalidInput("a watch entry must be an object")
+        display = raw.get("display", "auto")
+        if display not in DISPLAY_FORMATS:
+            raise InvalidInput(f"unknown display format {display!r}")
+        entry = cls(Location.from_json(raw.get("location")), ValueType.from_json(raw.get("type")),
+                    label=str(raw.get("label", "")), display=display,
+                    unit=str(raw.get("unit", "")), plotted=bool(raw.get("plotted", False)))
+        if entry.plotted and not entry.vtype.numeric:
+            entry.plotted = False
+        frozen = raw.get("frozen")
+        if frozen is not None:
+            try:
+                entry.frozen_data = bytes.fromhex(frozen)
+            except (TypeError, ValueError):
+                raise InvalidInput(f"bad frozen value {frozen!r}") from None
+        return entry
