@@ -19,7 +19,7 @@ from typing import Callable, Generator, Iterable
 from . import scan
 from .errors import (DeviceUnavailable, InvalidInput, JournalError, LainviewError,
                      TargetExited)
-from .journal import Journal, JournalEntry, revert_plan
+from .journal import Journal, JournalEntry, JournalProblems, revert_plan
 from .lainmemu import LainmemuSession
 from .locations import locate
 from .memory import AttachInfo, Hole, MemoryArea, ReadResult, WriteResult
@@ -270,8 +270,27 @@ class Backend:
         return session.write(address, data, before=before, after=after)
 
     def journal_entries(self, pid: int | None = None) -> BackendFuture:
-        """Future[list[JournalEntry]]."""
+        """Future[list[JournalEntry]], oldest first; damaged lines skipped
+        (see ``journal.problems`` afterwards)."""
         return self.thread.submit(self.journal.entries, pid=pid)
+
+    def journal_scan(self, consumer: Callable[[JournalEntry], None],
+                     pid: int | None = None) -> BackendFuture:
+        """Stream the journal, oldest first, to ``consumer`` (called on the
+        backend thread, one entry at a time) as bulk work: memory stays
+        bounded whatever the journal's size. Future[JournalProblems]: the
+        damaged lines that were skipped. An exception from ``consumer``
+        ends the scan and is raised through the future."""
+        return self.thread.submit_bulk(self._journal_scan, consumer, pid)
+
+    def _journal_scan(self, consumer: Callable[[JournalEntry], None],
+                      pid: int | None) -> Generator[int, None, JournalProblems]:
+        problems = JournalProblems()
+        for n, entry in enumerate(self.journal.iter_entries(pid=pid, problems=problems), 1):
+            consumer(entry)
+            if n % 4096 == 0:
+                yield n
+        return problems
 
     def revert(self, entry_ids: Iterable[int] | None = None, *, pid: int | None = None,
                force: bool = False, backend: str = "auto") -> BackendFuture:
