@@ -316,10 +316,15 @@ def _cmd_apply(backend: Backend, args) -> int:
     if args.dry_run:
         return EXIT_OK if all(o.action in ("would write", "already")
                               for o in report.outcomes) else EXIT_ERROR
+    _print_journal_notices(backend)
     if not report.applied:
-        print(f"lainview apply: nothing written to process {pid}"
-              if not any(o.action == "written" for o in report.outcomes)
-              else f"lainview apply: process {pid} was patched only in part", file=sys.stderr)
+        if any(o.action in ("written", "rollback failed") for o in report.outcomes):
+            print(f"lainview apply: process {pid} was patched only in part", file=sys.stderr)
+        elif any(o.action == "rolled back" for o in report.outcomes):
+            print(f"lainview apply: nothing written to process {pid}: a write failed and "
+                  "the ones before it were rolled back", file=sys.stderr)
+        else:
+            print(f"lainview apply: nothing written to process {pid}", file=sys.stderr)
         return EXIT_ERROR
     return EXIT_OK
 

@@ -7,11 +7,14 @@ locations, to be applied again to a later process of the same program.
                               "offset": 8000}, "old": "64000000", "new": "e7030000",
                  "journal_id": 12}]}
 
-Applying is all or nothing up to the first write: every location must
-resolve and every target byte must hold the old (or already the new) value
+Applying is all or nothing: every location must resolve, no two writes may
+overlap, every target byte must hold the old (or already the new) value, and
+every write must be one the kernel will take (:func:`session.unwritable_reason`)
 before anything is written; otherwise nothing is written and each problem is
-reported. Pure functions here; the writes themselves go through the backend
-(``Backend.apply_patch``), journaled like any other.
+reported. A write that still fails midway makes the backend roll back the
+ones before it through the journal. Pure functions here; the writes
+themselves go through the backend (``Backend.apply_patch``), journaled like
+any other.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from .files import atomic_private_file
 from .journal import JournalEntry
 from .locations import Location, resolve
 from .memory import MemoryArea
+from .session import split_by_areas, unwritable_reason
 
 FORMAT = "lainview-patch"
 VERSION = 1
@@ -154,25 +158,36 @@ class PlannedWrite:
 
     write: PatchWrite
     address: int | None
-    action: str          # "write", "already", "conflict", "unresolved", "unreadable"
+    # "write", "already", "conflict", "unresolved", "unreadable", "unwritable", "overlap"
+    action: str
     detail: str = ""
     current: bytes | None = None
 
 
+BLOCKING = ("unresolved", "unreadable", "unwritable", "overlap")
+
+
 def plan(patch: Patch, areas: list[MemoryArea], read) -> list[PlannedWrite]:
-    """Resolve every write against this map and compare the bytes there
-    (``read(address, size) -> ReadResult``). Nothing is written."""
+    """Resolve every write against this map, check the kernel will take it,
+    that no two overlap, and compare the bytes there (``read(address, size)
+    -> ReadResult``). Nothing is written. Actions in ``BLOCKING`` (and
+    "conflict", unless forced) mean the patch must not be applied."""
     out = []
     for w in patch.writes:
         found = resolve(w.location, areas, len(w.new))
         if not found.resolved:
             out.append(PlannedWrite(w, None, "unresolved", found.reason))
             continue
+        refusal = next((r for p in split_by_areas(areas, found.address, len(w.new))
+                        if (r := unwritable_reason(p.area)) is not None), None)
         result = read(found.address, len(w.new))
         if not result.complete:
             hole = result.holes[0]
             out.append(PlannedWrite(w, found.address, "unreadable",
                                     f"{hole.reason} at {hole.address:#x}"))
+            continue
+        if refusal is not None:
+            out.append(PlannedWrite(w, found.address, "unwritable", refusal[1]))
             continue
         current = result.data
         if current == w.new:
@@ -183,4 +198,28 @@ def plan(patch: Patch, areas: list[MemoryArea], read) -> list[PlannedWrite]:
             out.append(PlannedWrite(w, found.address, "conflict",
                                     f"holds {current.hex()}, the patch expects {w.old.hex()}",
                                     current))
+    return _refuse_overlaps(out)
+
+
+def _refuse_overlaps(planned: list[PlannedWrite]) -> list[PlannedWrite]:
+    """Mark every resolved write that shares a byte with another "overlap":
+    the result of two writes to one byte depends on their order, and the
+    old bytes the second one expects are not what the first leaves."""
+    placed = sorted((p.address, p.address + len(p.write.new), i)
+                    for i, p in enumerate(planned) if p.address is not None)
+    clash: dict[int, int] = {}
+    reach_end, reach_i = -1, -1
+    for start, end, i in placed:
+        if start < reach_end:
+            clash.setdefault(i, reach_i)
+            clash.setdefault(reach_i, i)
+        if end > reach_end:
+            reach_end, reach_i = end, i
+    out = list(planned)
+    for i, other in clash.items():
+        p, q = planned[i], planned[other]
+        out[i] = PlannedWrite(p.write, p.address, "overlap",
+                              f"overlaps write {other + 1} ({q.write.location.text}, "
+                              f"{len(q.write.new)} bytes at {q.address:#x}): a patch may "
+                              "write each byte once", p.current)
     return out

@@ -18,12 +18,12 @@ from typing import Callable, Generator, Iterable
 
 from . import scan
 from .errors import (DeviceUnavailable, InvalidInput, JournalError, LainviewError,
-                     TargetExited)
+                     TargetExited, VerifyMismatch)
 from .journal import Journal, JournalEntry, JournalProblems, revert_plan
 from .lainmemu import LainmemuSession
 from .locations import locate
 from .memory import AttachInfo, Hole, MemoryArea, ReadResult, WriteResult
-from .patch import Patch, plan as plan_patch
+from .patch import BLOCKING as PATCH_BLOCKING, Patch, plan as plan_patch
 from .processes import ProcessInfo, list_processes, process_identity, start_ticks
 from .procfs import ProcfsSession
 from .session import ProcessSession
@@ -81,7 +81,9 @@ class ApplyOutcome:
 
     location: str
     address: int | None
-    action: str        # "written", "already", "would write", "conflict", "unresolved", ...
+    # "written", "already", "would write", "conflict", "unresolved", "unwritable",
+    # "overlap", "failed", "not written", "rolled back", "rollback failed"
+    action: str
     message: str = ""
     journal_id: int | None = None
 
@@ -252,13 +254,20 @@ class Backend:
 
     # -- writes and the journal -------------------------------------------------------------
     def _journaled_write(self, session: ProcessSession, identity: dict, address: int,
-                         data: bytes, reverts: int | None = None) -> WriteResult:
+                         data: bytes, reverts: int | None = None,
+                         journal_ids: list[int] | None = None) -> WriteResult:
+        """Write through the journal. ``journal_ids`` (if given) receives the
+        intent's id as soon as it is on disk, so a caller still knows it when
+        the write then fails."""
         def before(session, addr, old, new):
             # The map was read just now (for the old bytes): say where the
             # bytes are in a way a later run can find, for patch files.
             where = locate(addr, session.areas(refresh=False)).to_json()
-            return self.journal.record_intent(target=identity, address=addr, old=old, new=new,
-                                              reverts=reverts, location=where)
+            entry_id = self.journal.record_intent(target=identity, address=addr, old=old,
+                                                  new=new, reverts=reverts, location=where)
+            if journal_ids is not None:
+                journal_ids.append(entry_id)
+            return entry_id
 
         def after(entry_id, status, written, exc):
             try:
@@ -355,7 +364,7 @@ class Backend:
         session, _ = open_session(pid, backend, root=self.device_root)
         try:
             planned = plan_patch(patch, session.areas(refresh=True), session.read)
-            blocked = [p for p in planned if p.action in ("unresolved", "unreadable")
+            blocked = [p for p in planned if p.action in PATCH_BLOCKING
                        or (p.action == "conflict" and not force)]
             if blocked or dry_run:
                 return ApplyReport(pid, False, tuple(
@@ -365,26 +374,55 @@ class Backend:
                                               "be applied" if blocked else ""))
                     for p in planned))
             identity = {"kind": "process", **process_identity(pid)}
-            outcomes = []
+            outcomes: list[ApplyOutcome] = []
+            done = []        # (index in outcomes, address, old bytes, journal id)
             for p in planned:
                 text = p.write.location.text
                 if p.action == "already":
                     outcomes.append(ApplyOutcome(text, p.address, "already", p.detail))
                     continue
+                ids: list[int] = []
                 try:
-                    result = self._journaled_write(session, identity, p.address, p.write.new)
+                    result = self._journaled_write(session, identity, p.address, p.write.new,
+                                                   journal_ids=ids)
                 except LainviewError as exc:
-                    outcomes.append(ApplyOutcome(text, p.address, "failed", str(exc)))
+                    reached = isinstance(exc, VerifyMismatch) or getattr(exc, "written", 0)
+                    if reached and ids:
+                        # Part of this write reached the target: undo it too.
+                        done.append((len(outcomes), p.address, p.current, ids[0]))
+                    outcomes.append(ApplyOutcome(text, p.address, "failed", str(exc),
+                                                 ids[0] if ids else None))
                     rest = planned[len(outcomes):]
                     outcomes += [ApplyOutcome(q.write.location.text, q.address, "not written",
                                               "stopped after the failure above") for q in rest]
+                    self._roll_back(session, identity, done, outcomes)
                     return ApplyReport(pid, False, tuple(outcomes))
+                done.append((len(outcomes), p.address, p.current, result.journal_id))
                 outcomes.append(ApplyOutcome(text, p.address, "written",
                                              f"{p.current.hex()} -> {result.new.hex()}",
                                              result.journal_id))
             return ApplyReport(pid, True, tuple(outcomes))
         finally:
             session.close()
+
+    def _roll_back(self, session: ProcessSession, identity: dict, done: list,
+                   outcomes: list[ApplyOutcome]) -> None:
+        """Undo the writes of a patch that failed midway, newest first, each
+        a journaled write of its old bytes (``reverts`` its entry). The
+        outcomes say "rolled back" or "rollback failed"."""
+        for index, address, old, entry_id in reversed(done):
+            o = outcomes[index]
+            try:
+                undo = self._journaled_write(session, identity, address, old, reverts=entry_id)
+            except LainviewError as exc:
+                outcomes[index] = ApplyOutcome(
+                    o.location, o.address, "rollback failed",
+                    f"written and could not be undone: {exc}; try: lainview revert {entry_id}",
+                    entry_id)
+                continue
+            outcomes[index] = ApplyOutcome(o.location, o.address, "rolled back",
+                                           f"written, then undone (journal entry "
+                                           f"{undo.journal_id})", entry_id)
 
     # -- lifetime ---------------------------------------------------------------------------------
     def shutdown(self) -> None:
