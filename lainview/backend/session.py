@@ -15,7 +15,7 @@ from typing import Callable
 
 from .errors import FaultError, InvalidInput, LainviewError, PartialWrite, VerifyMismatch
 from .memory import (PAGE_SIZE, Hole, MemoryArea, Perm, ReadResult, WriteResult, area_at,
-                     page_floor)
+                     page_floor, settle_deleted_names)
 
 # Called before bytes are written: (session, address, old, new) -> journal id.
 # It must raise to veto the write (e.g. the journal could not be flushed).
@@ -116,7 +116,7 @@ class ProcessSession(abc.ABC):
     def areas(self, refresh: bool = True) -> list[MemoryArea]:
         """The target's memory areas. Raises TargetExited, PermissionDenied."""
         if refresh or self._areas is None:
-            self._areas = self._fetch_areas()
+            self._areas = settle_deleted_names(self._fetch_areas(), self.pid)
         return self._areas
 
     def area_at(self, address: int) -> MemoryArea | None:
