@@ -245,8 +245,9 @@ def _cmd_journal(backend: Backend, args) -> int:
         if args.export:
             selected.append(e)
         elif args.json:
-            text = json.dumps(e.to_json(), indent=1).replace("\n", "\n ")
-            out.write(("[\n " if count == 0 else ",\n ") + text)
+            # One entry per line: the C encoder, and a stream a line-based
+            # tool can follow.
+            out.write(("[\n" if count == 0 else ",\n") + json.dumps(e.to_json()))
         else:
             out.write(_format_entry(e) + "\n")
         count += 1

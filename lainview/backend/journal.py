@@ -53,6 +53,10 @@ BLOCK = 1 << 20
 MAX_LINE = 64 << 20
 _INTENT_PREFIX = re.compile(rb'\{"type":"intent","id":(\d{1,18})[,}]')
 _OUTCOME_PREFIX = b'{"type":"outcome",'
+# An outcome exactly as lainview writes it without an error: read without JSON.
+_OUTCOME_FAST = re.compile(rb'\{"type":"outcome","id":([1-9]\d{0,17}),"time":[0-9.eE+-]{1,32},'
+                           rb'"status":"([A-Za-z0-9_-]{1,64})","written":(\d{1,18}|null),'
+                           rb'"error":null\}')
 _MAX_INT = 1 << 64
 
 
@@ -282,19 +286,37 @@ class Journal:
         if fd is None:
             return
         try:
+            # Pass 1: the outcomes, by id. Lines in lainview's own outcome
+            # form are settled here (and reported here if damaged).
             outcomes = _Outcomes()
-            for _, _, line in _lines(fd):
-                if line.startswith(_OUTCOME_PREFIX) or (b'"outcome"' in line
-                                                        and not _INTENT_PREFIX.match(line)):
+            for number, offset, line in _lines(fd):
+                if line.startswith(_OUTCOME_PREFIX):
+                    m = _OUTCOME_FAST.fullmatch(line)
+                    if m:
+                        written = m.group(3)
+                        outcomes.put(int(m.group(1)), m.group(2).decode(),
+                                     None if written == b"null" else int(written), None)
+                        continue
                     rec = _parse(line)
-                    if isinstance(rec, dict) and _outcome_problem(rec) is None:
-                        outcomes.put(rec)
+                    reason = rec if isinstance(rec, str) else (
+                        "not an outcome record" if not isinstance(rec, dict)
+                        or rec.get("type") != "outcome" else _outcome_problem(rec))
+                    if reason is None:
+                        outcomes.put(rec["id"], rec["status"], rec.get("written"),
+                                     rec.get("error"))
+                    else:
+                        problems.add(JournalProblem(number, offset, reason))
+                elif b'"outcome"' in line and not _INTENT_PREFIX.match(line):
+                    rec = _parse(line)      # an outcome in another key order
+                    if isinstance(rec, dict) and rec.get("type") == "outcome" \
+                            and _outcome_problem(rec) is None:
+                        outcomes.put(rec["id"], rec["status"], rec.get("written"),
+                                     rec.get("error"))
+            # Pass 2: the intents, in file (= id) order, joined to their outcome.
             last_id = 0
             for number, offset, line in _lines(fd):
-                if line.startswith(_OUTCOME_PREFIX) and _outcome_ok(line):
-                    continue
-                if not line.strip():
-                    continue                  # a blank line holds nothing to lose
+                if line.startswith(_OUTCOME_PREFIX) or not line.strip():
+                    continue                  # settled in pass 1; a blank line holds nothing
                 rec = _parse(line)
                 if isinstance(rec, str):
                     problems.add(JournalProblem(number, offset, rec))
@@ -550,11 +572,6 @@ def _outcome_problem(rec: dict) -> str | None:
     return None
 
 
-def _outcome_ok(line: bytes) -> bool:
-    rec = _parse(line)
-    return isinstance(rec, dict) and rec.get("type") == "outcome" and _outcome_problem(rec) is None
-
-
 class _Outcomes:
     """Outcomes by intent id in a few bytes each: ids are dense (1, 2, 3...),
     so status codes and byte counts go in arrays; errors, and ids far from
@@ -568,9 +585,7 @@ class _Outcomes:
         self._errors: dict[int, str] = {}
         self._sparse: dict[int, tuple] = {}
 
-    def put(self, rec: dict) -> None:
-        entry_id, status = rec["id"], rec["status"]
-        written, error = rec.get("written"), rec.get("error")
+    def put(self, entry_id: int, status: str, written: int | None, error: str | None) -> None:
         code = self._codes.get(status)
         if code is None and len(self._names) < 250:
             self._names.append(status)

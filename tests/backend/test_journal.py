@@ -98,3 +98,53 @@ def test_every_wrong_shape_is_one_problem(tmp_path, line):
     assert [e.id for e in entries][0] == 1 and j.problems.count == 1
     assert j.revertible("process")[-1].id == 1
     j.close()
+
+
+def write_big_journal(path, n: int) -> None:
+    target = {"kind": "process", "pid": 4242, "exe": "/usr/bin/game",
+              "cmdline": ["game", "--level", "3"], "start_ticks": 123456}
+    with open(path, "w") as f:
+        for i in range(1, n + 1):
+            f.write(json.dumps({"type": "intent", "id": i, "time": 1.7e9 + i, "target": target,
+                                "address": 0x5555_0000 + i, "old": "00000000",
+                                "new": f"{i:08x}", "reverts": None},
+                               separators=(",", ":")) + "\n")
+            if i % 1000:           # every thousandth writer died before its outcome
+                f.write(json.dumps({"type": "outcome", "id": i, "time": 1.7e9 + i,
+                                    "status": "ok" if i % 7 else "failed", "written": 4,
+                                    "error": None if i % 7 else "EIO"},
+                                   separators=(",", ":")) + "\n")
+    path.chmod(0o600)
+
+
+def test_listing_streams_in_bounded_memory(tmp_path):
+    import tracemalloc
+    path = tmp_path / "j.jsonl"
+    write_big_journal(path, 30_000)
+    assert path.stat().st_size > 8 << 20
+    j = Journal(path)
+    tracemalloc.start()
+    try:
+        seen = 0
+        for e in j.iter_entries():
+            seen += 1
+            assert e.status == (None if e.id % 1000 == 0 else "ok" if e.id % 7 else "failed")
+            assert e.error == (None if e.id % 7 or e.id % 1000 == 0 else "EIO")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert seen == 30_000
+    # One read block (1 MiB) and a few bytes per id: not the file, not the entries.
+    assert peak < 3 << 20, peak
+
+
+def test_backend_scan_streams_to_a_consumer_and_returns_the_problems(tmp_path):
+    from lainview.backend.service import Backend
+    path = tmp_path / "j.jsonl"
+    write_big_journal(path, 5000)
+    with open(path, "ab") as f:
+        f.write(b"null\n")
+    got = []
+    with Backend(journal=Journal(path)) as backend:
+        problems = backend.journal_scan(lambda e: got.append(e.id), pid=4242).result(60)
+    assert got == list(range(1, 5001)) and problems.count == 1
