@@ -286,10 +286,18 @@ class Journal:
         if fd is None:
             return
         try:
+            # Read up to where the file ended while no append was under way
+            # (appends hold the lock exclusively): no half-written record of
+            # a concurrent writer is mistaken for a damaged line.
+            fcntl.flock(fd, fcntl.LOCK_SH)
+            try:
+                end = os.fstat(fd).st_size
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
             # Pass 1: the outcomes, by id. Lines in lainview's own outcome
             # form are settled here (and reported here if damaged).
             outcomes = _Outcomes()
-            for number, offset, line in _lines(fd):
+            for number, offset, line in _lines(fd, end):
                 if line.startswith(_OUTCOME_PREFIX):
                     m = _OUTCOME_FAST.fullmatch(line)
                     if m:
@@ -314,7 +322,7 @@ class Journal:
                                      rec.get("error"))
             # Pass 2: the intents, in file (= id) order, joined to their outcome.
             last_id = 0
-            for number, offset, line in _lines(fd):
+            for number, offset, line in _lines(fd, end):
                 if line.startswith(_OUTCOME_PREFIX) or not line.strip():
                     continue                  # settled in pass 1; a blank line holds nothing
                 rec = _parse(line)
@@ -442,7 +450,7 @@ def _line_start(fd: int, end: int) -> int:
     return 0
 
 
-def _lines(fd: int) -> Iterator[tuple[int, int, bytes]]:
+def _lines(fd: int, end: int) -> Iterator[tuple[int, int, bytes]]:
     """(line number, byte offset, line without its newline), in bounded
     memory: a line longer than MAX_LINE comes back as b"" plus a marker
     the parser rejects."""
@@ -451,7 +459,7 @@ def _lines(fd: int) -> Iterator[tuple[int, int, bytes]]:
     pending_len = 0
     too_long = False
     while True:
-        chunk = os.pread(fd, BLOCK, pos)
+        chunk = os.pread(fd, min(BLOCK, end - pos), pos) if pos < end else b""
         if not chunk:
             break
         pos += len(chunk)
