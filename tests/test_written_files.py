@@ -74,8 +74,16 @@ def write_session(child, dest: Path) -> None:
     write(dest, SessionData(exe="/bin/x", cmdline=["x"], watch=[{"address": child.base}]))
 
 
-@pytest.mark.parametrize("writer", [write_patch, write_scan_session, write_dump, write_session],
-                         ids=["patch", "scan-session", "dump", "session"])
+def write_screenshot(child, dest: Path) -> None:
+    out = subprocess.run([sys.executable, "-m", "lainview", "--screenshot", str(dest)],
+                         env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+                         capture_output=True, text=True, timeout=180)
+    assert out.returncode == 0, out.stderr
+
+
+@pytest.mark.parametrize("writer", [write_patch, write_scan_session, write_dump, write_session,
+                                    write_screenshot],
+                         ids=["patch", "scan-session", "dump", "session", "screenshot"])
 def test_written_privately_and_never_through_a_planted_symlink(child, tmp_path, shared_dir,
                                                                writer):
     victim = tmp_path / "root-only"
