@@ -114,3 +114,18 @@ def test_failure_midway_is_rolled_back_through_the_journal(child, small_fs):  # 
                                                                        (2, 1, "ok")]
     assert journal_file(small_fs / "state").read_bytes().endswith(b"\n")
     assert os.path.exists(patch)
+
+
+@pytest.mark.parametrize("make,message", [
+    (lambda p: os.mkfifo(p), "is not a regular file"),
+    (lambda p: p.write_text("[" * 200_000), "nested too deeply"),
+    (lambda p: os.truncate(p.write_text("") or p, 17 << 20), "too large for a patch file"),
+    (lambda p: p.write_bytes(b"\xff\xfe{"), "is not JSON"),
+], ids=["fifo", "deep", "huge", "binary"])
+def test_hostile_patch_files_are_refused_at_once(tmp_path, make, message):
+    path = tmp_path / "patch.json"
+    make(path)
+    out = subprocess.run([sys.executable, "-m", "lainview", "apply", str(path), "--pid", "1",
+                          "--dry-run"], capture_output=True, text=True, timeout=60)
+    assert out.returncode != 0 and message in out.stderr, out.stderr
+    assert "Traceback" not in out.stderr and len(out.stderr.splitlines()) == 1

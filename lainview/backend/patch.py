@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from dataclasses import dataclass
 
 from .errors import InvalidInput
@@ -93,18 +94,35 @@ def save_patch(patch: Patch, path: str | os.PathLike) -> None:
 
 def load_patch(path: str | os.PathLike) -> Patch:
     """Read and check a whole patch file. Raises InvalidInput naming the
-    first problem; nothing is applied from a file that fails here."""
+    first problem; nothing is applied from a file that fails here. Only a
+    regular file of at most MAX_BYTES is read (a FIFO or device never
+    blocks the reader), and nesting too deep for the parser is refused."""
     path = os.fspath(path)
     try:
-        size = os.path.getsize(path)
-        if size > MAX_BYTES:
-            raise InvalidInput(f"{path} is {size} bytes: too large for a patch file")
-        with open(path, "rb") as f:
-            raw = json.loads(f.read())
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as exc:
         raise InvalidInput(f"cannot read {path}: {os.strerror(exc.errno)}") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise InvalidInput(f"{path} is not a regular file: not a patch")
+        if st.st_size > MAX_BYTES:
+            raise InvalidInput(f"{path} is {st.st_size} bytes: too large for a patch file")
+        chunks, size = [], 0
+        while size <= MAX_BYTES and (chunk := os.read(fd, 1 << 20)):
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > MAX_BYTES:
+            raise InvalidInput(f"{path} grew past {MAX_BYTES} bytes while read: not a patch")
+        raw = json.loads(b"".join(chunks))
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {path}: {os.strerror(exc.errno)}") from None
+    except RecursionError:
+        raise InvalidInput(f"{path} is nested too deeply: not a patch") from None
     except ValueError as exc:
         raise InvalidInput(f"{path} is not JSON: {exc}") from None
+    finally:
+        os.close(fd)
     return parse_patch(raw, path)
 
 
