@@ -148,3 +148,19 @@ def test_backend_scan_streams_to_a_consumer_and_returns_the_problems(tmp_path):
     with Backend(journal=Journal(path)) as backend:
         problems = backend.journal_scan(lambda e: got.append(e.id), pid=4242).result(60)
     assert got == list(range(1, 5001)) and problems.count == 1
+
+
+def test_far_apart_ids_join_their_outcomes_without_a_huge_table(tmp_path):
+    path = tmp_path / "j.jsonl"
+    far = 10 ** 15
+    lines = [{"type": "intent", "id": far, "time": 1, "target": TARGET, "address": 0,
+              "old": "00", "new": "01", "reverts": None},
+             {"type": "outcome", "id": far, "time": 1, "status": "partial", "written": 0,
+              "error": "EIO"}]
+    path.write_text("".join(json.dumps(r, separators=(",", ":")) + "\n" for r in lines))
+    path.chmod(0o600)
+    j = Journal(path)
+    (e,) = j.entries()
+    assert (e.id, e.status, e.written, e.error) == (far, "partial", 0, "EIO")
+    assert intent(j) == far + 1
+    j.close()
