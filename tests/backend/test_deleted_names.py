@@ -86,3 +86,29 @@ def test_patch_for_the_real_file_does_not_apply_to_the_deleted_one(backend, mapp
     third = backend.attach(third_pid).result(10)
     (planned,) = plan(patch, third.areas().result(10), lambda a, n: third.read(a, n).result(10))
     assert planned.action == "write" and planned.address == third_at["lib (deleted)"]
+
+
+def test_program_named_deleted_is_not_a_deleted_program(tmp_path):
+    import os
+    import shutil
+    from lainview.backend.processes import list_processes, matching_programs, process_identity
+    real = tmp_path / "prog (deleted)"
+    doomed = tmp_path / "prog"
+    shutil.copy("/bin/sleep", real)
+    shutil.copy("/bin/sleep", doomed)
+    procs = [subprocess.Popen([str(real), "60"]), subprocess.Popen([str(doomed), "60"])]
+    try:
+        # Popen returns once exec has succeeded: each runs its own binary.
+        assert [os.readlink(f"/proc/{p.pid}/exe") for p in procs] == [str(real), str(doomed)]
+        doomed.unlink()
+        assert os.readlink(f"/proc/{procs[1].pid}/exe") == str(real)   # the kernel: alike
+        assert process_identity(procs[0].pid)["exe"] == str(real)
+        assert process_identity(procs[1].pid)["exe"] == str(doomed)
+        exact, loose = matching_programs(str(real), [str(real), "60"], list_processes())
+        assert [p.pid for p in exact + loose] == [procs[0].pid]
+        exact, loose = matching_programs(str(doomed), [str(doomed), "60"], list_processes())
+        assert [p.pid for p in exact + loose] == [procs[1].pid]
+    finally:
+        for p in procs:
+            p.kill()
+            p.wait(10)
