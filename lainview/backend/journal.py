@@ -28,7 +28,16 @@ What the journal promises (README, "The write journal"):
   skipped and reported as :class:`JournalProblem`, never raised.
 - The file is opened without following symlinks, must be a regular file
   owned by the user, in a directory only the user can write (``files.py``).
-- Listing streams: memory is bounded by a few bytes per entry id.
+- Listing streams: memory is bounded by a few bytes per entry id. A reader
+  reads up to where the file ended while no append was under way (it takes
+  the lock shared for a moment), so a concurrent append is never read as
+  damage.
+
+The API other parts build on: ``record_intent`` (before a write; raises
+JournalError = do not write), ``record_outcome`` (after it),
+``iter_entries``/``entries``/``revertible``/``entry`` (reading),
+``take_notices`` (repairs to show the user) and ``problems`` (what the last
+read skipped).
 """
 
 from __future__ import annotations
