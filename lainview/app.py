@@ -177,9 +177,13 @@ async def _screenshot(window, path: str) -> int:
     window.editor.view.setFocus()
     await asyncio.sleep(0.05)
     pixmap = window.grab()
+    from lainview.backend.errors import LainviewError
+    from lainview.models.images import save_png
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    if not pixmap.save(path):
-        print(f"lainview: could not write {path}", file=sys.stderr)
+    try:
+        save_png(pixmap, path)
+    except LainviewError as exc:
+        print(f"lainview: {exc}", file=sys.stderr)
         return 1
     print(f"lainview: wrote {path} ({pixmap.width()}x{pixmap.height()})")
     return 0

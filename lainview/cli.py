@@ -212,7 +212,10 @@ def _cmd_read(backend: Backend, args) -> int:
 
 def _cmd_write(backend: Backend, args) -> int:
     target = backend.attach(args.pid, args.backend).result()
-    result = target.write(args.address, args.hexbytes).result()
+    try:
+        result = target.write(args.address, args.hexbytes).result()
+    finally:
+        _print_journal_notices(backend)
     print(f"old {result.old.hex(' ')}")
     print(f"new {result.new.hex(' ')}")
     print(f"wrote {len(result.new)} bytes at {result.address:#x} (journal entry "
@@ -220,32 +223,66 @@ def _cmd_write(backend: Backend, args) -> int:
     return EXIT_OK
 
 
+def _print_journal_notices(backend: Backend) -> None:
+    """Repairs the journal made while appending (a torn last line terminated)."""
+    for notice in backend.journal.take_notices():
+        print(f"lainview: note: {notice}", file=sys.stderr)
+
+
+def _print_journal_problems(backend: Backend, problems) -> None:
+    if problems:
+        print(f"lainview: warning: {problems.summary(backend.journal.path)}", file=sys.stderr)
+
+
+def _format_entry(e) -> str:
+    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(e.time))
+    status = e.status or "unknown (the writer stopped before recording an outcome)"
+    extra = f" reverts {e.reverts}" if e.reverts else ""
+    addr = f"{e.address:#x}" if e.address is not None else "-"
+    return (f"{e.id:>5} {when} {e.label} {addr} {e.old.hex()} -> {e.new.hex()} "
+            f"[{status}]{extra}")
+
+
 def _cmd_journal(backend: Backend, args) -> int:
-    entries = backend.journal_entries(args.pid).result()
-    if args.entries:
-        missing = set(args.entries) - {e.id for e in entries}
-        if missing:
-            raise InvalidInput(f"no journal entry {min(missing)}"
-                               + (f" for process {args.pid}" if args.pid else ""))
-        entries = [e for e in entries if e.id in args.entries]
+    wanted = set(args.entries or ())
+    seen: set[int] = set()
+    selected: list = []          # only for --export (a patch is held whole anyway)
+    out = sys.stdout
+    count = 0
+
+    def consume(e) -> None:
+        nonlocal count
+        if wanted:
+            if e.id not in wanted:
+                return
+            seen.add(e.id)
+        if args.export:
+            selected.append(e)
+        elif args.json:
+            # One entry per line: the C encoder, and a stream a line-based
+            # tool can follow.
+            out.write(("[\n" if count == 0 else ",\n") + json.dumps(e.to_json()))
+        else:
+            out.write(_format_entry(e) + "\n")
+        count += 1
+
+    problems = backend.journal_scan(consume, args.pid).result()
+    _print_journal_problems(backend, problems)
+    if wanted - seen:
+        raise InvalidInput(f"no journal entry {min(wanted - seen)}"
+                           + (f" for process {args.pid}" if args.pid else ""))
     if args.export:
-        patch = patch_from_entries(entries)
+        patch = patch_from_entries(selected)
         save_patch(patch, args.export)
         print(f"wrote {len(patch.writes)} writes to {patch.exe or 'the program'} "
               f"into {args.export}")
         return EXIT_OK
     if args.json:
-        print(json.dumps([e.to_json() for e in entries], indent=1))
+        out.write("\n]\n" if count else "[]\n")
+        out.flush()
         return EXIT_OK
-    if not entries:
+    if not count:
         print(f"no writes journaled in {backend.journal.path}", file=sys.stderr)
-    for e in entries:
-        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(e.time))
-        status = e.status or "unknown (the writer stopped before recording an outcome)"
-        extra = f" reverts {e.reverts}" if e.reverts else ""
-        addr = f"{e.address:#x}" if e.address is not None else "-"
-        print(f"{e.id:>5} {when} {e.label} {addr} {e.old.hex()} -> {e.new.hex()} "
-              f"[{status}]{extra}")
     return EXIT_OK
 
 
@@ -261,6 +298,8 @@ def _cmd_revert(backend: Backend, args) -> int:
     if args.pid or process_ids:
         outcomes += backend.revert(process_ids or None, pid=args.pid, force=args.force,
                                    backend=args.backend).result()
+    _print_journal_notices(backend)
+    _print_journal_problems(backend, backend.journal.problems)
     if not outcomes:
         print("nothing to revert", file=sys.stderr)
     failed = False
@@ -292,10 +331,15 @@ def _cmd_apply(backend: Backend, args) -> int:
     if args.dry_run:
         return EXIT_OK if all(o.action in ("would write", "already")
                               for o in report.outcomes) else EXIT_ERROR
+    _print_journal_notices(backend)
     if not report.applied:
-        print(f"lainview apply: nothing written to process {pid}"
-              if not any(o.action == "written" for o in report.outcomes)
-              else f"lainview apply: process {pid} was patched only in part", file=sys.stderr)
+        if any(o.action in ("written", "rollback failed") for o in report.outcomes):
+            print(f"lainview apply: process {pid} was patched only in part", file=sys.stderr)
+        elif any(o.action == "rolled back" for o in report.outcomes):
+            print(f"lainview apply: nothing written to process {pid}: a write failed and "
+                  "the ones before it were rolled back", file=sys.stderr)
+        else:
+            print(f"lainview apply: nothing written to process {pid}", file=sys.stderr)
         return EXIT_ERROR
     return EXIT_OK
 

@@ -306,7 +306,13 @@ def cmd_kinfo(backend: Backend, args) -> int:
 
 def partition_entries(backend: Backend, ids: list[int]) -> tuple[list[int], list[int]]:
     """Split journal entry ids into (kernel, other)."""
-    kinds = {e.id: e.kind for e in backend.journal_entries().result()}
+    wanted, kinds = set(ids), {}
+
+    def note(e) -> None:
+        if e.id in wanted:
+            kinds[e.id] = e.kind
+    if wanted:
+        backend.journal_scan(note).result()     # streamed: the journal may be large
     kernel = [i for i in ids if kinds.get(i) == "kernel"]
     return kernel, [i for i in ids if kinds.get(i) != "kernel"]
 

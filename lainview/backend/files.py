@@ -33,6 +33,55 @@ PRIVATE_MODE = 0o600
 PRIVATE_DIR_MODE = 0o700
 
 
+class PrivateFile:
+    """A new private (0600) file being written, that replaces ``path`` only
+    when :meth:`commit` is called and vanishes on :meth:`discard`.
+
+    For writers that cannot be one ``with`` block (a dump written chunk by
+    chunk on the backend thread with ``os.pwrite(f.fd, ...)``). The
+    temporary is created with ``O_EXCL`` under a random name beside
+    ``path``, so no name an attacker can predict is ever opened. Raises
+    ``error`` (default InvalidInput) naming the path and the reason.
+    """
+
+    def __init__(self, path: str | os.PathLike, *,
+                 error: type[LainviewError] = InvalidInput):
+        self.path = os.fspath(path)
+        self.error = error
+        directory = os.path.dirname(os.path.abspath(self.path)) or "."
+        try:
+            self.fd, self.tmp = tempfile.mkstemp(
+                prefix=f".{os.path.basename(self.path)}.", suffix=".tmp", dir=directory)
+            os.fchmod(self.fd, PRIVATE_MODE)
+        except OSError as exc:
+            raise self._error(exc) from None
+
+    def _error(self, exc: OSError) -> LainviewError:
+        return self.error(f"cannot write {self.path}: {exc.strerror or exc}", op="write file",
+                          errno=exc.errno)
+
+    def commit(self) -> None:
+        """fsync, close, and rename over ``path``. On failure the temporary
+        is removed and ``error`` raised."""
+        try:
+            os.fsync(self.fd)
+            os.close(self.fd)
+            self.fd = -1
+            os.replace(self.tmp, self.path)
+        except OSError as exc:
+            self.discard()
+            raise self._error(exc) from None
+
+    def discard(self) -> None:
+        """Close and remove the temporary; ``path`` is left as it was."""
+        if self.fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self.fd)
+            self.fd = -1
+        with contextlib.suppress(OSError):
+            os.unlink(self.tmp)
+
+
 @contextlib.contextmanager
 def atomic_private_file(path: str | os.PathLike, mode: str = "wb", *,
                         error: type[LainviewError] = InvalidInput) -> Iterator[IO]:
@@ -41,21 +90,14 @@ def atomic_private_file(path: str | os.PathLike, mode: str = "wb", *,
 
     ``mode`` is ``"wb"`` or ``"w"`` (text, UTF-8, ``\\n`` line ends). The
     temporary is created with ``O_EXCL`` under a random name beside ``path``,
-    fsynced before the rename. Raises ``error`` naming the path and the
-    reason when the directory cannot take the file.
+    fsynced before the rename (:class:`PrivateFile`). Raises ``error``
+    naming the path and the reason when the directory cannot take the file.
     """
     if mode not in ("wb", "w"):
         raise ValueError(f"mode {mode!r}")
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path)) or "."
+    out = PrivateFile(path, error=error)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp",
-                                   dir=directory)
-    except OSError as exc:
-        raise error(f"cannot write {path}: {exc.strerror or exc}", op="write file",
-                    errno=exc.errno) from None
-    try:
-        os.fchmod(fd, PRIVATE_MODE)
+        fd = os.dup(out.fd)
         if mode == "wb":
             f = os.fdopen(fd, "wb")
         else:
@@ -63,14 +105,11 @@ def atomic_private_file(path: str | os.PathLike, mode: str = "wb", *,
         with f:
             yield f
             f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        out.commit()
     except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        out.discard()
         if isinstance(exc, OSError):
-            raise error(f"cannot write {path}: {exc.strerror or exc}", op="write file",
-                        errno=exc.errno) from None
+            raise out._error(exc) from None
         raise
 
 

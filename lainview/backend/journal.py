@@ -2,30 +2,78 @@
 
 An append-only JSON Lines file in the user's state directory
 (``$XDG_STATE_HOME/lainview/journal.jsonl``). Each write appends an
-``intent`` record (time, target, address, old bytes, new bytes) and fsyncs
-it *before* the write; the ``outcome`` is appended after. A writer killed in
-between leaves an intent with no outcome, which ``revert`` still handles by
-comparing the target's bytes with the old and new ones.
+``intent`` record and fsyncs it *before* the write; the ``outcome`` is
+appended after. A writer killed in between leaves an intent with no outcome,
+which ``revert`` still handles by comparing the target's bytes with the old
+and new ones. Several lainview processes may share the file: appends are
+serialised with flock.
+
+Record kinds (one JSON object per line, keys in this order for intents)::
+
+    {"type":"intent","id":N,"time":T,"target":{...},"address":A,
+     "old":"hex","new":"hex","reverts":M|null[,"location":{...}]}
+    {"type":"outcome","id":N,"time":T,"status":"ok"|"failed"|"partial"|
+     "verify-mismatch","written":W,"error":"..."|null[,"rewrites":R,"ended":T]}
 
 A *freeze* (the watch list holding a value) is one entry: its intent
 (``"freeze": true``; the bytes before the freeze and the held bytes) is on
 disk before its first write, its re-writes are covered by it, and a later
 outcome record carries ``rewrites`` (how many times the value was written)
-and ``ended`` (when the freeze stopped); the newest outcome of an id wins.
-Several lainview processes may share the file: appends are serialised with
-flock.
+and ``ended`` (when the freeze stopped); the newest outcome of an id wins
+(:class:`OpenFreezes` keeps the open ones).
+
+What the journal promises (README, "The write journal"):
+
+- ``record_intent`` returns only once the whole record is on disk (every
+  byte written, then fsync). If the disk is full or the file cannot be
+  written, the partial record is cut off again and JournalError is raised:
+  the caller must not write.
+- Before appending, a damaged end of file (a line torn by a crash, or NUL
+  bytes) is terminated so the new record starts on a line of its own; the
+  damaged line is skipped on reading and reported (:attr:`Journal.notices`).
+- Reading validates every record; lines of the wrong syntax or shape are
+  skipped and reported as :class:`JournalProblem`, never raised.
+- The file is opened without following symlinks, must be a regular file
+  owned by the user, in a directory only the user can write (``files.py``).
+- Listing streams: memory is bounded by a few bytes per entry id. A reader
+  reads up to where the file ended while no append was under way (it takes
+  the lock shared for a moment), so a concurrent append is never read as
+  damage.
+
+The API other parts build on: ``record_intent`` (before a write; raises
+JournalError = do not write), ``record_outcome`` (after it),
+``iter_entries``/``entries``/``revertible``/``entry`` (reading),
+``take_notices`` (repairs to show the user) and ``problems`` (what the last
+read skipped).
 """
 
 from __future__ import annotations
 
+import array
+import errno as _errno
 import fcntl
 import json
+import math
 import os
+import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 from .errors import InvalidInput, JournalError
+from .files import ensure_private_dir, open_state_file
+
+BLOCK = 1 << 20
+# A longer line is damaged: the largest write lainview journals is far smaller.
+MAX_LINE = 64 << 20
+_INTENT_PREFIX = re.compile(rb'\{"type":"intent","id":(\d{1,18})[,}]')
+_OUTCOME_PREFIX = b'{"type":"outcome",'
+# An outcome exactly as lainview writes it without an error: read without JSON.
+_OUTCOME_FAST = re.compile(rb'\{"type":"outcome","id":([1-9]\d{0,17}),"time":[0-9.eE+-]{1,32},'
+                           rb'"status":"([A-Za-z0-9_-]{1,64})","written":(\d{1,18}|null),'
+                           rb'"error":null\}')
+_MAX_INT = 1 << 64
 
 
 def default_journal_path() -> Path:
@@ -78,33 +126,72 @@ class JournalEntry:
                 "ended": self.ended}
 
 
+@dataclass(frozen=True, slots=True)
+class JournalProblem:
+    """A line of the journal that was skipped: 1-based line number, byte
+    offset of its start, and why."""
+
+    line: int
+    offset: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"line {self.line} (byte {self.offset}): {self.reason}"
+
+
+@dataclass
+class JournalProblems:
+    """The skipped lines of one read: how many, and the first few."""
+
+    count: int = 0
+    first: list[JournalProblem] = field(default_factory=list)
+    keep: int = 20
+
+    def add(self, problem: JournalProblem) -> None:
+        self.count += 1
+        if len(self.first) < self.keep:
+            self.first.append(problem)
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+    def summary(self, path) -> str:
+        """One line for the user, e.g. "skipped 2 damaged lines of PATH
+        (line 3 (byte 120): not JSON; ...)"."""
+        shown = "; ".join(str(p) for p in self.first[:3])
+        more = ", ..." if self.count > 3 else ""
+        return (f"skipped {self.count} damaged line{'s' if self.count != 1 else ''} of "
+                f"{path} ({shown}{more})")
+
+
 class Journal:
-    """Append-only, fsynced write journal."""
+    """Append-only, fsynced write journal (see the module docstring)."""
 
     def __init__(self, path: str | os.PathLike | None = None):
         self.path = Path(path) if path else default_journal_path()
         self._fd: int | None = None
+        self.notices: list[str] = []      # repairs made while appending, for the user
+        self.problems = JournalProblems()  # what the last full read skipped
 
+    # -- opening ------------------------------------------------------------------------------
     def _open(self) -> int:
         if self._fd is None:
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                self._fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
-            except OSError as exc:
-                raise JournalError(f"cannot open the write journal {self.path}: "
-                                   f"{os.strerror(exc.errno)}; no write was made",
-                                   op="journal", errno=exc.errno) from None
+            ensure_private_dir(self.path.parent, error=JournalError)
+            self._fd = open_state_file(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT,
+                                       error=JournalError)
         return self._fd
 
+    # -- appending ----------------------------------------------------------------------------
     def _append(self, record: dict, *, assign_id: bool) -> int | None:
         fd = self._open()
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             try:
+                start = self._end_on_boundary(fd)
                 if assign_id:
-                    record["id"] = self._last_id(fd) + 1
-                os.write(fd, (json.dumps(record, separators=(",", ":")) + "\n").encode())
-                os.fsync(fd)
+                    record["id"] = self._last_id(fd, start) + 1
+                data = (json.dumps(record, separators=(",", ":")) + "\n").encode()
+                self._write_whole(fd, data, start)
             finally:
                 fcntl.flock(fd, fcntl.LOCK_UN)
         except OSError as exc:
@@ -113,46 +200,99 @@ class Journal:
                                errno=exc.errno) from None
         return record.get("id")
 
-    def _last_id(self, fd: int) -> int:
-        """The highest intent id so far, read backwards from the file's end."""
+    def _write_whole(self, fd: int, data: bytes, start: int) -> None:
+        """Append ``data`` and fsync, or leave the file as it was (ending at
+        ``start``) and raise JournalError saying why."""
+        done = 0
+        try:
+            while done < len(data):
+                n = os.write(fd, data[done:])
+                if n <= 0:
+                    raise OSError(_errno.ENOSPC, "the file system took no more bytes")
+                done += n
+            os.fsync(fd)
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            try:
+                os.ftruncate(fd, start)
+                os.fsync(fd)
+                undone = "cut off again"
+            except OSError:
+                undone = "left as a damaged line, skipped on reading"
+            raise JournalError(
+                f"cannot append to the write journal {self.path}: {reason} (only {done} "
+                f"of {len(data)} bytes of the record reached the file; {undone})",
+                op="journal", errno=exc.errno) from None
+
+    def _end_on_boundary(self, fd: int) -> int:
+        """Make the file end with a newline, terminating a damaged last line
+        (torn by a crash, NUL bytes); returns the size. Linear in the
+        damaged line's length."""
         size = os.fstat(fd).st_size
-        pos, tail = size, b""
-        while pos > 0:
-            step = min(65536, pos)
-            pos -= step
-            tail = os.pread(fd, step, pos) + tail
-            lines = tail.split(b"\n")
-            # The first piece may be a partial line unless we reached the start.
-            for line in reversed(lines if pos == 0 else lines[1:]):
-                if line.startswith(b'{"type":"intent"'):
-                    try:
-                        return int(json.loads(line)["id"])
-                    except (ValueError, KeyError):
-                        continue
-        return 0
+        if size == 0 or os.pread(fd, 1, size - 1) == b"\n":
+            return size
+        line_start = _line_start(fd, size)
+        self._write_whole(fd, b"\n", size)
+        self.notices.append(
+            f"the write journal {self.path} ended in a damaged line ({size - line_start} "
+            f"bytes from byte {line_start}, torn by a crash or filled with NUL bytes); "
+            "it was terminated and is skipped on reading")
+        return size + 1
+
+    def _last_id(self, fd: int, end: int) -> int:
+        """The id of the last intent before ``end`` (a line boundary), read
+        backwards block by block: linear in the bytes after that intent,
+        whatever they hold (one torn line of 16 MB is read once)."""
+        line_end = end              # the line looked at is [start, line_end)
+        at = max(0, end - 1)        # the newline at end-1 ends the last line
+        while at > 0:
+            step = min(BLOCK, at)
+            at -= step
+            block = os.pread(fd, step, at)
+            i = len(block)
+            while (nl := block.rfind(b"\n", 0, i)) >= 0:
+                start = at + nl + 1
+                k = min(64, line_end - start)
+                head = block[nl + 1:nl + 1 + k]
+                if len(head) < k:
+                    head = os.pread(fd, k, start)
+                found = _intent_id(fd, start, line_end, head)
+                if found is not None:
+                    return found
+                line_end, i = start, nl
+        if line_end == 0:
+            return 0
+        return _intent_id(fd, 0, line_end, os.pread(fd, min(64, line_end), 0)) or 0
 
     def record_intent(self, *, target: dict, address: int | None, old: bytes, new: bytes,
                       reverts: int | None = None, location: dict | None = None,
                       freeze: bool = False) -> int:
         """Append and fsync the intent of a write; returns its id. Raises
-        JournalError, in which case the write must not be made. ``location``
-        says where the bytes are in a form a later run can resolve (for
-        patches). ``freeze``: the intent of a freeze, which covers every
-        re-write of ``new`` until its end is recorded."""
+        JournalError (saying why, e.g. the disk is full), in which case
+        nothing of the record stays in the file and the write must not be
+        made. ``location`` says where the bytes are in a form a later run
+        can resolve (for patches). ``freeze``: the intent of a freeze, which
+        covers every re-write of ``new`` until its end is recorded."""
         record = {"type": "intent", "id": 0, "time": time.time(), "target": target,
                   "address": address, "old": old.hex(), "new": new.hex(), "reverts": reverts}
         if location is not None:
             record["location"] = location
         if freeze:
             record["freeze"] = True
-        return self._append(record, assign_id=True)
+        try:
+            return self._append(record, assign_id=True)
+        except JournalError as exc:
+            raise JournalError(f"{exc.message}; no write was made", op="journal",
+                               errno=exc.errno) from None
 
     def record_outcome(self, entry_id: int, status: str, written: int,
                        error: str | None = None, *, rewrites: int | None = None,
                        ended: float | None = None) -> None:
-        """Append how write ``entry_id`` went. For a freeze, ``rewrites``
-        counts its writes so far and ``ended`` (a time) says it stopped; a
-        later outcome for the same id replaces an earlier one."""
+        """Append the outcome of intent ``entry_id``. For a freeze,
+        ``rewrites`` counts its writes so far and ``ended`` (a time) says it
+        stopped; a later outcome for the same id replaces an earlier one.
+        Raises JournalError; the intent stays, so the entry reads as
+        "unknown" and is revertible."""
         record = {"type": "outcome", "id": entry_id, "time": time.time(),
                   "status": status, "written": written, "error": error}
         if rewrites is not None:
@@ -161,40 +301,106 @@ class Journal:
             record["ended"] = ended
         self._append(record, assign_id=False)
 
-    def entries(self, *, pid: int | None = None) -> list[JournalEntry]:
-        """All writes, oldest first; with ``pid``, only those to that process."""
+    def take_notices(self) -> list[str]:
+        """The repairs made while appending since the last call (and forget them)."""
+        out, self.notices = self.notices, []
+        return out
+
+    # -- reading ------------------------------------------------------------------------------
+    def iter_entries(self, *, pid: int | None = None,
+                     problems: JournalProblems | None = None) -> Iterator[JournalEntry]:
+        """Every write, oldest first (with ``pid``: only those to that
+        process), streamed: two passes over the file, memory bounded by a
+        few bytes per entry id. Damaged lines are skipped and counted in
+        ``problems``. Raises JournalError if the file cannot be opened (a
+        missing file is an empty journal)."""
+        problems = problems if problems is not None else JournalProblems()
+        fd = self._open_for_reading()
+        if fd is None:
+            return
         try:
-            raw = self.path.read_bytes()
-        except FileNotFoundError:
-            return []
-        except OSError as exc:
-            raise JournalError(f"cannot read the write journal {self.path}: "
-                               f"{os.strerror(exc.errno)}", op="journal",
-                               errno=exc.errno) from None
-        intents: dict[int, dict] = {}
-        outcomes: dict[int, dict] = {}
-        for line in raw.splitlines():
+            # Read up to where the file ended while no append was under way
+            # (appends hold the lock exclusively): no half-written record of
+            # a concurrent writer is mistaken for a damaged line.
+            fcntl.flock(fd, fcntl.LOCK_SH)
             try:
-                rec = json.loads(line)
-            except ValueError:
-                continue   # a line torn by a crash mid-append
-            if rec.get("type") == "intent":
-                intents[rec["id"]] = rec
-            elif rec.get("type") == "outcome":
-                outcomes[rec["id"]] = rec
-        out = []
-        for entry_id, rec in sorted(intents.items()):
-            outcome = outcomes.get(entry_id, {})
-            entry = JournalEntry(
-                id=entry_id, time=rec["time"], target=rec["target"], address=rec["address"],
-                old=bytes.fromhex(rec["old"]), new=bytes.fromhex(rec["new"]),
-                reverts=rec.get("reverts"), location=rec.get("location"),
-                status=outcome.get("status"),
-                written=outcome.get("written"), error=outcome.get("error"),
-                freeze=bool(rec.get("freeze", False)), rewrites=outcome.get("rewrites"),
-                ended=outcome.get("ended"))
-            if pid is None or entry.pid == pid:
-                out.append(entry)
+                end = os.fstat(fd).st_size
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+            # Pass 1: the outcomes, by id. Lines in lainview's own outcome
+            # form are settled here (and reported here if damaged).
+            outcomes = _Outcomes()
+            for number, offset, line in _lines(fd, end):
+                if line.startswith(_OUTCOME_PREFIX):
+                    m = _OUTCOME_FAST.fullmatch(line)
+                    if m:
+                        written = m.group(3)
+                        outcomes.put(int(m.group(1)), m.group(2).decode(),
+                                     None if written == b"null" else int(written), None)
+                        continue
+                    rec = _parse(line)
+                    reason = rec if isinstance(rec, str) else (
+                        "not an outcome record" if not isinstance(rec, dict)
+                        or rec.get("type") != "outcome" else _outcome_problem(rec))
+                    if reason is None:
+                        outcomes.put(rec["id"], rec["status"], rec.get("written"),
+                                     rec.get("error"), rec.get("rewrites"), rec.get("ended"))
+                    else:
+                        problems.add(JournalProblem(number, offset, reason))
+                elif b'"outcome"' in line and not _INTENT_PREFIX.match(line):
+                    rec = _parse(line)      # an outcome in another key order
+                    if isinstance(rec, dict) and rec.get("type") == "outcome" \
+                            and _outcome_problem(rec) is None:
+                        outcomes.put(rec["id"], rec["status"], rec.get("written"),
+                                     rec.get("error"), rec.get("rewrites"), rec.get("ended"))
+            # Pass 2: the intents, in file (= id) order, joined to their outcome.
+            last_id = 0
+            for number, offset, line in _lines(fd, end):
+                if line.startswith(_OUTCOME_PREFIX) or not line.strip():
+                    continue                  # settled in pass 1; a blank line holds nothing
+                rec = _parse(line)
+                if isinstance(rec, str):
+                    problems.add(JournalProblem(number, offset, rec))
+                    continue
+                if isinstance(rec, dict) and rec.get("type") == "outcome" \
+                        and _outcome_problem(rec) is None:
+                    continue
+                reason = _intent_problem(rec)
+                if reason is None and rec["id"] <= last_id:
+                    reason = f"id {rec['id']} is not above the previous intent's id {last_id}"
+                if reason is not None:
+                    problems.add(JournalProblem(number, offset, reason))
+                    continue
+                last_id = rec["id"]
+                if pid is not None and rec["target"].get("pid") != pid:
+                    continue
+                status, written, error, rewrites, ended = outcomes.get(rec["id"])
+                yield JournalEntry(
+                    id=rec["id"], time=rec["time"], target=rec["target"],
+                    address=rec["address"], old=bytes.fromhex(rec["old"]),
+                    new=bytes.fromhex(rec["new"]), reverts=rec.get("reverts"),
+                    location=rec.get("location"), status=status, written=written, error=error,
+                    freeze=rec.get("freeze", False), rewrites=rewrites, ended=ended)
+        finally:
+            os.close(fd)
+
+    def _open_for_reading(self) -> int | None:
+        if not os.path.lexists(self.path):
+            return None
+        ensure_private_dir(self.path.parent, error=JournalError)
+        try:
+            return open_state_file(self.path, os.O_RDONLY, error=JournalError)
+        except JournalError as exc:
+            if exc.errno == _errno.ENOENT:
+                return None
+            raise
+
+    def entries(self, *, pid: int | None = None) -> list[JournalEntry]:
+        """All writes, oldest first; with ``pid``, only those to that
+        process. What was skipped is in :attr:`problems`."""
+        problems = JournalProblems()
+        out = list(self.iter_entries(pid=pid, problems=problems))
+        self.problems = problems
         return out
 
     def revertible(self, kind: str, entry_ids: list[int] | None = None, *,
@@ -203,21 +409,31 @@ class Journal:
         newest first. With ids: exactly those (InvalidInput for an unknown
         id). Without: every write that is not itself a revert and has not
         been reverted. Writes that failed wrote nothing and are left out."""
-        entries = [e for e in self.entries(pid=pid) if e.kind == kind]
+        problems = JournalProblems()
         if entry_ids is not None:
+            wanted = set(entry_ids)
+            entries = [e for e in self.iter_entries(pid=pid, problems=problems)
+                       if e.kind == kind and e.id in wanted]
             known = {e.id for e in entries}
             missing = [i for i in entry_ids if i not in known]
             if missing:
                 raise InvalidInput(f"no {kind} write {missing[0]} in {self.path}")
-            entries = [e for e in entries if e.id in entry_ids]
         else:
-            reverted = {e.reverts for e in entries if e.reverts is not None}
-            entries = [e for e in entries if e.reverts is None and e.id not in reverted]
+            entries, reverted = [], set()
+            for e in self.iter_entries(pid=pid, problems=problems):
+                if e.kind != kind:
+                    continue
+                if e.reverts is not None:
+                    reverted.add(e.reverts)
+                elif e.status != "failed":
+                    entries.append(e)
+            entries = [e for e in entries if e.id not in reverted]
+        self.problems = problems
         return sorted((e for e in entries if e.status != "failed"),
                       key=lambda e: e.id, reverse=True)
 
     def entry(self, entry_id: int) -> JournalEntry:
-        for entry in self.entries():
+        for entry in self.iter_entries():
             if entry.id == entry_id:
                 return entry
         raise InvalidInput(f"no journal entry {entry_id} in {self.path}")
@@ -298,3 +514,221 @@ def revert_plan(entry: JournalEntry, current: bytes) -> str:
     if all(c == o or c == n for c, o, n in zip(current, entry.old, entry.new)):
         return "write"
     return "conflict"
+
+
+# -- reading helpers ---------------------------------------------------------------------------
+def _intent_id(fd: int, start: int, end: int, head: bytes) -> int | None:
+    """The id of the intent on line [start, end) whose first bytes are
+    ``head``, or None if it is not an intent."""
+    m = _INTENT_PREFIX.match(head)
+    if m:
+        return int(m.group(1))
+    if not head.startswith(b"{") or head.startswith(_OUTCOME_PREFIX) or end - start > MAX_LINE:
+        return None
+    # Not in lainview's own key order (edited by hand): parse it whole.
+    rec = _parse(os.pread(fd, end - start, start))
+    if isinstance(rec, dict) and rec.get("type") == "intent" and _is_id(rec.get("id")):
+        return rec["id"]
+    return None
+
+
+def _line_start(fd: int, end: int) -> int:
+    """Where the line that runs up to ``end`` starts: after the last newline
+    before ``end`` (0 if none). Reads backwards block by block: linear."""
+    pos = end
+    while pos > 0:
+        step = min(BLOCK, pos)
+        pos -= step
+        nl = os.pread(fd, step, pos).rfind(b"\n")
+        if nl >= 0:
+            return pos + nl + 1
+    return 0
+
+
+def _lines(fd: int, end: int) -> Iterator[tuple[int, int, bytes]]:
+    """(line number, byte offset, line without its newline), in bounded
+    memory: a line longer than MAX_LINE comes back as b"" plus a marker
+    the parser rejects."""
+    offset, number, pos = 0, 0, 0
+    pending: list[bytes] = []
+    pending_len = 0
+    too_long = False
+    while True:
+        chunk = os.pread(fd, min(BLOCK, end - pos), pos) if pos < end else b""
+        if not chunk:
+            break
+        pos += len(chunk)
+        start = 0
+        while True:
+            nl = chunk.find(b"\n", start)
+            if nl < 0:
+                if not too_long and start < len(chunk):
+                    pending.append(chunk[start:])
+                    pending_len += len(chunk) - start
+                    if pending_len > MAX_LINE:
+                        pending, too_long = [], True
+                break
+            number += 1
+            if too_long:
+                yield number, offset, _TOO_LONG
+            else:
+                line = b"".join(pending) + chunk[start:nl] if pending else chunk[start:nl]
+                yield number, offset, line
+            offset = pos - len(chunk) + nl + 1
+            pending, pending_len, too_long = [], 0, False
+            start = nl + 1
+    if pending or too_long:
+        yield number + 1, offset, _TOO_LONG if too_long else b"".join(pending)
+
+
+_TOO_LONG = b"\0too long"
+
+
+def _parse(line: bytes):
+    """The JSON value of a line, or a string saying why there is none."""
+    if line is _TOO_LONG:
+        return f"longer than {MAX_LINE} bytes"
+    if not line.strip():
+        return "empty line"
+    if b"\0" in line:
+        return "NUL bytes (a crash left the end of the file unwritten)"
+    try:
+        return json.loads(line)
+    except RecursionError:
+        return "nested too deeply"
+    except ValueError as exc:
+        return f"not a JSON record ({exc.args[0] if exc.args else exc}; torn by a crash?)"
+
+
+def _is_id(value) -> bool:
+    return type(value) is int and 0 < value < 1 << 63
+
+
+def _is_num(value) -> bool:
+    return type(value) in (int, float) and math.isfinite(value)
+
+
+def _hex_problem(value) -> str | None:
+    if not isinstance(value, str):
+        return "not a hex string"
+    try:
+        bytes.fromhex(value)
+    except ValueError:
+        return "malformed hex"
+    return None
+
+
+def _intent_problem(rec) -> str | None:
+    """Why ``rec`` is not a usable intent record, or None."""
+    if not isinstance(rec, dict):
+        return f"not a record (a JSON {type(rec).__name__})"
+    if rec.get("type") != "intent":
+        return f"unknown record type {str(rec.get('type'))[:40]!r}"
+    if not _is_id(rec.get("id")):
+        return f"intent id {str(rec.get('id'))[:40]!r} is not a positive integer"
+    if not _is_num(rec.get("time")):
+        return "intent without a valid time"
+    target = rec.get("target")
+    if not isinstance(target, dict):
+        return "intent without a target"
+    kind = target.get("kind", "process")
+    if kind == "process":
+        if not _is_id(target.get("pid")):
+            return "process intent without a valid pid"
+        if not isinstance(target.get("exe"), (str, type(None))) or \
+                not isinstance(target.get("start_ticks"), (int, type(None))):
+            return "process intent with a malformed target"
+    elif kind == "kernel":
+        if not isinstance(target.get("symbol"), str) or \
+                not isinstance(target.get("module"), (str, type(None))):
+            return "kernel intent without a symbol"
+    else:
+        return f"unknown target kind {str(kind)[:40]!r}"
+    address = rec.get("address")
+    if address is not None and not (type(address) is int and 0 <= address < _MAX_INT):
+        return "intent with a malformed address"
+    if kind == "process" and address is None:
+        return "process intent without an address"
+    for key in ("old", "new"):
+        why = _hex_problem(rec.get(key))
+        if why:
+            return f"intent {key!r} bytes: {why}"
+    if len(rec["old"]) != len(rec["new"]):
+        return "intent whose old and new bytes differ in length"
+    if rec.get("reverts") is not None and not _is_id(rec["reverts"]):
+        return "intent with a malformed \"reverts\""
+    if not isinstance(rec.get("location"), (dict, type(None))):
+        return "intent with a malformed location"
+    if not isinstance(rec.get("freeze", False), bool):
+        return "intent with a malformed \"freeze\""
+    return None
+
+
+def _outcome_problem(rec: dict) -> str | None:
+    if not _is_id(rec.get("id")):
+        return "outcome without a valid id"
+    if not isinstance(rec.get("status"), str):
+        return "outcome without a status"
+    written = rec.get("written")
+    if written is not None and not (type(written) is int and written >= 0):
+        return "outcome with a malformed byte count"
+    if not isinstance(rec.get("error"), (str, type(None))):
+        return "outcome with a malformed error"
+    rewrites = rec.get("rewrites")
+    if rewrites is not None and not (type(rewrites) is int and 0 <= rewrites < _MAX_INT):
+        return "outcome with a malformed \"rewrites\""
+    if rec.get("ended") is not None and not _is_num(rec["ended"]):
+        return "outcome with a malformed \"ended\""
+    return None
+
+
+class _Outcomes:
+    """Outcomes by intent id in a few bytes each: ids are dense (1, 2, 3...),
+    so status codes and byte counts go in arrays; errors, and ids far from
+    dense (a hand-edited file), in dicts."""
+
+    def __init__(self) -> None:
+        self._status = bytearray()          # 0: none, else index+1 into _names
+        self._written = array.array("q")
+        self._names: list[str] = []
+        self._codes: dict[str, int] = {}
+        self._errors: dict[int, str] = {}
+        self._sparse: dict[int, tuple] = {}
+        self._freezes: dict[int, tuple] = {}     # id -> (rewrites, ended): freezes only
+
+    def put(self, entry_id: int, status: str, written: int | None, error: str | None,
+            rewrites: int | None = None, ended: float | None = None) -> None:
+        if rewrites is None and ended is None:
+            self._freezes.pop(entry_id, None)
+        else:
+            self._freezes[entry_id] = (rewrites, ended)
+        code = self._codes.get(status)
+        if code is None and len(self._names) < 250:
+            self._names.append(status)
+            code = self._codes[status] = len(self._names)
+        dense = entry_id < len(self._status) + BLOCK
+        if code is None or not dense or written is None or written >= 1 << 63:
+            self._sparse[entry_id] = (status, written, error)
+            return
+        if entry_id >= len(self._status):
+            grow = entry_id + 1 - len(self._status)
+            self._status.extend(bytes(grow))
+            self._written.frombytes(bytes(8 * grow))
+        self._status[entry_id] = code
+        self._written[entry_id] = written
+        if error is not None:
+            self._errors[entry_id] = error
+        else:
+            self._errors.pop(entry_id, None)
+        self._sparse.pop(entry_id, None)
+
+    def get(self, entry_id: int) -> tuple[str | None, int | None, str | None,
+                                          int | None, float | None]:
+        """(status, written, error, rewrites, ended) of ``entry_id``."""
+        extra = self._freezes.get(entry_id, (None, None))
+        if entry_id in self._sparse:
+            return (*self._sparse[entry_id], *extra)
+        if entry_id < len(self._status) and self._status[entry_id]:
+            return (self._names[self._status[entry_id] - 1], self._written[entry_id],
+                    self._errors.get(entry_id), *extra)
+        return None, None, None, None, None

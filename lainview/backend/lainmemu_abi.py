@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import DeviceUnavailable
-from .memory import PAGE_SIZE, MemoryArea, Perm
+from .memory import DELETED_SUFFIX, PAGE_SIZE, MemoryArea, Perm
 
 PATH_MAX = 4096
 
@@ -98,7 +98,8 @@ def vm_entry_to_area(entry: VmEntry) -> MemoryArea:
     file_backed = path.startswith("/")
     return MemoryArea(start=entry.vm_start, end=entry.vm_end, perms=perms,
                       offset=entry.file_off * PAGE_SIZE if file_backed else 0,
-                      path=path, io=bool(flags & (VM_IO | VM_PFNMAP)))
+                      path=path, io=bool(flags & (VM_IO | VM_PFNMAP)),
+                      deleted=path.endswith(DELETED_SUFFIX))
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,13 +25,6 @@ from .errors import InvalidInput
 from .memory import MemoryArea, Perm, area_at, parse_address
 
 KINDS = ("module", "pseudo", "absolute", "kernel")
-DELETED = " (deleted)"
-
-
-def _strip_deleted(path: str) -> str:
-    return path[:-len(DELETED)] if path.endswith(DELETED) else path
-
-
 @dataclass(frozen=True, slots=True)
 class Location:
     """Where a value lives. ``name`` is the backing file's path (module),
@@ -126,7 +119,7 @@ def _is_module_area(area: MemoryArea) -> bool:
 
 
 def _module_areas(areas: list[MemoryArea], path: str) -> list[MemoryArea]:
-    return [a for a in areas if _is_module_area(a) and _strip_deleted(a.path) == path]
+    return [a for a in areas if _is_module_area(a) and a.file_path == path]
 
 
 def _bss_owner(areas: list[MemoryArea], area: MemoryArea) -> str | None:
@@ -140,7 +133,7 @@ def _bss_owner(areas: list[MemoryArea], area: MemoryArea) -> str | None:
     before = areas[index - 1]
     if before.end == area.start and _is_module_area(before) and before.perms == area.perms \
             and area.perms & Perm.WRITE:
-        return _strip_deleted(before.path)
+        return before.file_path
     return None
 
 
@@ -163,7 +156,7 @@ def locate(address: int, areas: list[MemoryArea]) -> Location:
     if area is None:
         return Location.absolute(address)
     if _is_module_area(area):
-        path = _strip_deleted(area.path)
+        path = area.file_path
         base = min(a.start for a in _module_areas(areas, path))
         return Location("module", path, address - base)
     if area.is_pseudo:
@@ -200,8 +193,8 @@ def resolve(location: Location, areas: list[MemoryArea], size: int = 1) -> Resol
     extent = _module_extent(areas, path)
     if extent is None:
         base_name = os.path.basename(path)
-        others = sorted({_strip_deleted(a.path) for a in areas if _is_module_area(a)
-                         and os.path.basename(_strip_deleted(a.path)) == base_name})
+        others = sorted({a.file_path for a in areas if _is_module_area(a)
+                         and os.path.basename(a.file_path) == base_name})
         if len(others) == 1:
             path = others[0]
             extent = _module_extent(areas, path)
@@ -252,8 +245,8 @@ def parse_location(text: str, areas: list[MemoryArea] | None = None) -> Location
     if name.startswith("["):
         return Location("pseudo", name, offset)
     if areas is not None and not name.startswith("/"):
-        paths = sorted({_strip_deleted(a.path) for a in areas if _is_module_area(a)
-                        and os.path.basename(_strip_deleted(a.path)) == name})
+        paths = sorted({a.file_path for a in areas if _is_module_area(a)
+                        and os.path.basename(a.file_path) == name})
         if len(paths) == 1:
             name = paths[0]
         elif not paths:

@@ -7,9 +7,11 @@ the kernel give us (``/proc/<pid>/maps`` lines, hex byte strings, addresses).
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import errno as _errno
 import mmap
+import os
 import re
 from dataclasses import dataclass, field
 
@@ -73,7 +75,10 @@ class MemoryArea:
     ``path`` is the backing file, a pseudo-name such as ``[heap]``, or "" for
     anonymous memory. ``io`` marks VM_IO/VM_PFNMAP areas (``[vvar]`` and
     device mappings) that must never be transferred through a device.
-    ``dev``/``inode`` are known only from /proc.
+    ``dev``/``inode`` are known only from /proc. ``deleted``: the backing
+    file was deleted (the kernel then prints ``path (deleted)``); a real
+    file whose name ends that way is not (see :func:`settle_deleted_names`).
+    ``file_path`` is the file's name without the kernel's suffix.
     """
 
     start: int
@@ -84,6 +89,7 @@ class MemoryArea:
     io: bool = False
     dev: str | None = None
     inode: int | None = None
+    deleted: bool = False
 
     @property
     def size(self) -> int:
@@ -102,8 +108,10 @@ class MemoryArea:
         return self.path.startswith("[")
 
     @property
-    def deleted(self) -> bool:
-        return self.path.endswith(" (deleted)")
+    def file_path(self) -> str:
+        """The backing file's name: ``path`` without the " (deleted)" the
+        kernel adds for a deleted file (a real name ending so is kept)."""
+        return self.path[:-len(DELETED_SUFFIX)] if self.deleted else self.path
 
     @property
     def display_name(self) -> str:
@@ -145,7 +153,8 @@ def parse_maps_line(line: str) -> MemoryArea:
     path = m.group(7) or ""
     return MemoryArea(start=start, end=end, perms=Perm.from_letters(m.group(3)),
                       offset=int(m.group(4), 16), path=path,
-                      io=path in IO_PSEUDO_NAMES, dev=m.group(5), inode=int(m.group(6)))
+                      io=path in IO_PSEUDO_NAMES, dev=m.group(5), inode=int(m.group(6)),
+                      deleted=path.endswith(DELETED_SUFFIX))
 
 
 _MAPS_ALL_RE = re.compile(_MAPS_RE.pattern, re.MULTILINE)
@@ -166,8 +175,71 @@ def parse_maps(text: str) -> list[MemoryArea]:
         if end < start:
             raise InvalidInput(f"malformed maps line (end before start): {start:x}-{end:x}")
         out.append(area(start, end, perms[letters], int(offset, 16), path, path in io_names,
-                        dev, int(inode)))
+                        dev, int(inode), path.endswith(DELETED_SUFFIX)))
     return out
+
+
+DELETED_SUFFIX = " (deleted)"
+
+
+def settle_deleted_names(areas: list[MemoryArea], pid: int, *,
+                         proc: str = "/proc") -> list[MemoryArea]:
+    """Tell a deleted mapping from a real file whose name ends in
+    " (deleted)": the kernel prints both the same way. An area is a real
+    file when its literal path, seen from the target's root
+    (``/proc/PID/root``, else ours), is a file with the maps line's device
+    and inode. Areas without device and inode (from the lainmemu device)
+    take them from ``/proc/PID/maps`` when it can be read; if not, the
+    kernel's wording stands. Returns ``areas`` with ``deleted`` settled.
+    Costs one stat per area named "... (deleted)"."""
+    if not any(a.deleted for a in areas):
+        return areas
+    out = list(areas)
+    ids: dict[int, tuple[str | None, int | None]] | None = None
+    stats: dict[str, os.stat_result | None] = {}
+    for i, area in enumerate(areas):
+        if not area.deleted or not area.path.startswith("/"):
+            continue
+        dev, inode = area.dev, area.inode
+        if dev is None or inode is None:
+            if ids is None:
+                ids = _maps_ids(pid, proc)
+            dev, inode = ids.get(area.start, (None, None))
+            if dev is None or inode is None:
+                continue
+        if area.path not in stats:
+            stats[area.path] = _stat_in_root(area.path, pid, proc)
+        st = stats[area.path]
+        if st is not None and _same_file(st, dev, inode):
+            out[i] = dataclasses.replace(area, deleted=False)
+    return out
+
+
+def _maps_ids(pid: int, proc: str) -> dict[int, tuple[str | None, int | None]]:
+    try:
+        with open(f"{proc}/{pid}/maps", "rb") as f:
+            areas = parse_maps(os.fsdecode(f.read()))
+    except (OSError, InvalidInput):
+        return {}
+    return {a.start: (a.dev, a.inode) for a in areas}
+
+
+def _stat_in_root(path: str, pid: int, proc: str) -> os.stat_result | None:
+    for candidate in (f"{proc}/{pid}/root{path}", path):
+        try:
+            return os.stat(candidate)
+        except OSError:
+            continue
+    return None
+
+
+def _same_file(st: os.stat_result, dev: str, inode: int) -> bool:
+    major, _, minor = dev.partition(":")
+    try:
+        return (st.st_ino == inode and os.major(st.st_dev) == int(major, 16)
+                and os.minor(st.st_dev) == int(minor, 16))
+    except ValueError:
+        return False
 
 
 def area_at(areas: list[MemoryArea], address: int) -> MemoryArea | None:

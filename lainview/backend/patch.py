@@ -7,17 +7,21 @@ locations, to be applied again to a later process of the same program.
                               "offset": 8000}, "old": "64000000", "new": "e7030000",
                  "journal_id": 12}]}
 
-Applying is all or nothing up to the first write: every location must
-resolve and every target byte must hold the old (or already the new) value
+Applying is all or nothing: every location must resolve, no two writes may
+overlap, every target byte must hold the old (or already the new) value, and
+every write must be one the kernel will take (:func:`session.unwritable_reason`)
 before anything is written; otherwise nothing is written and each problem is
-reported. Pure functions here; the writes themselves go through the backend
-(``Backend.apply_patch``), journaled like any other.
+reported. A write that still fails midway makes the backend roll back the
+ones before it through the journal. Pure functions here; the writes
+themselves go through the backend (``Backend.apply_patch``), journaled like
+any other.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import stat
 from dataclasses import dataclass
 
 from .errors import InvalidInput
@@ -25,6 +29,7 @@ from .files import atomic_private_file
 from .journal import JournalEntry
 from .locations import Location, resolve
 from .memory import MemoryArea
+from .session import split_by_areas, unwritable_reason
 
 FORMAT = "lainview-patch"
 VERSION = 1
@@ -89,18 +94,35 @@ def save_patch(patch: Patch, path: str | os.PathLike) -> None:
 
 def load_patch(path: str | os.PathLike) -> Patch:
     """Read and check a whole patch file. Raises InvalidInput naming the
-    first problem; nothing is applied from a file that fails here."""
+    first problem; nothing is applied from a file that fails here. Only a
+    regular file of at most MAX_BYTES is read (a FIFO or device never
+    blocks the reader), and nesting too deep for the parser is refused."""
     path = os.fspath(path)
     try:
-        size = os.path.getsize(path)
-        if size > MAX_BYTES:
-            raise InvalidInput(f"{path} is {size} bytes: too large for a patch file")
-        with open(path, "rb") as f:
-            raw = json.loads(f.read())
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as exc:
         raise InvalidInput(f"cannot read {path}: {os.strerror(exc.errno)}") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise InvalidInput(f"{path} is not a regular file: not a patch")
+        if st.st_size > MAX_BYTES:
+            raise InvalidInput(f"{path} is {st.st_size} bytes: too large for a patch file")
+        chunks, size = [], 0
+        while size <= MAX_BYTES and (chunk := os.read(fd, 1 << 20)):
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > MAX_BYTES:
+            raise InvalidInput(f"{path} grew past {MAX_BYTES} bytes while read: not a patch")
+        raw = json.loads(b"".join(chunks))
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {path}: {os.strerror(exc.errno)}") from None
+    except RecursionError:
+        raise InvalidInput(f"{path} is nested too deeply: not a patch") from None
     except ValueError as exc:
         raise InvalidInput(f"{path} is not JSON: {exc}") from None
+    finally:
+        os.close(fd)
     return parse_patch(raw, path)
 
 
@@ -154,25 +176,36 @@ class PlannedWrite:
 
     write: PatchWrite
     address: int | None
-    action: str          # "write", "already", "conflict", "unresolved", "unreadable"
+    # "write", "already", "conflict", "unresolved", "unreadable", "unwritable", "overlap"
+    action: str
     detail: str = ""
     current: bytes | None = None
 
 
+BLOCKING = ("unresolved", "unreadable", "unwritable", "overlap")
+
+
 def plan(patch: Patch, areas: list[MemoryArea], read) -> list[PlannedWrite]:
-    """Resolve every write against this map and compare the bytes there
-    (``read(address, size) -> ReadResult``). Nothing is written."""
+    """Resolve every write against this map, check the kernel will take it,
+    that no two overlap, and compare the bytes there (``read(address, size)
+    -> ReadResult``). Nothing is written. Actions in ``BLOCKING`` (and
+    "conflict", unless forced) mean the patch must not be applied."""
     out = []
     for w in patch.writes:
         found = resolve(w.location, areas, len(w.new))
         if not found.resolved:
             out.append(PlannedWrite(w, None, "unresolved", found.reason))
             continue
+        refusal = next((r for p in split_by_areas(areas, found.address, len(w.new))
+                        if (r := unwritable_reason(p.area)) is not None), None)
         result = read(found.address, len(w.new))
         if not result.complete:
             hole = result.holes[0]
             out.append(PlannedWrite(w, found.address, "unreadable",
                                     f"{hole.reason} at {hole.address:#x}"))
+            continue
+        if refusal is not None:
+            out.append(PlannedWrite(w, found.address, "unwritable", refusal[1]))
             continue
         current = result.data
         if current == w.new:
@@ -183,4 +216,28 @@ def plan(patch: Patch, areas: list[MemoryArea], read) -> list[PlannedWrite]:
             out.append(PlannedWrite(w, found.address, "conflict",
                                     f"holds {current.hex()}, the patch expects {w.old.hex()}",
                                     current))
+    return _refuse_overlaps(out)
+
+
+def _refuse_overlaps(planned: list[PlannedWrite]) -> list[PlannedWrite]:
+    """Mark every resolved write that shares a byte with another "overlap":
+    the result of two writes to one byte depends on their order, and the
+    old bytes the second one expects are not what the first leaves."""
+    placed = sorted((p.address, p.address + len(p.write.new), i)
+                    for i, p in enumerate(planned) if p.address is not None)
+    clash: dict[int, int] = {}
+    reach_end, reach_i = -1, -1
+    for start, end, i in placed:
+        if start < reach_end:
+            clash.setdefault(i, reach_i)
+            clash.setdefault(reach_i, i)
+        if end > reach_end:
+            reach_end, reach_i = end, i
+    out = list(planned)
+    for i, other in clash.items():
+        p, q = planned[i], planned[other]
+        out[i] = PlannedWrite(p.write, p.address, "overlap",
+                              f"overlaps write {other + 1} ({q.write.location.text}, "
+                              f"{len(q.write.new)} bytes at {q.address:#x}): a patch may "
+                              "write each byte once", p.current)
     return out

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import psutil
 
 from .errors import attach_denied_hint
+from .memory import DELETED_SUFFIX
 
 PF_KTHREAD = 0x00200000
 
@@ -70,7 +71,7 @@ def list_processes() -> list[ProcessInfo]:
             pid=info["pid"], name=info.get("name") or "",
             user=info.get("username") or "", cmdline=" ".join(info.get("cmdline") or []),
             rss=mem.rss if mem else 0, attachable=attachable, reason=reason,
-            exe=info.get("exe") or ""))
+            exe=program_path(info["pid"], info.get("exe") or "")))
     out.sort(key=lambda p: p.pid)
     return out
 
@@ -94,7 +95,7 @@ def process_identity(pid: int) -> dict:
     try:
         p = psutil.Process(pid)
         with p.oneshot():
-            ident["exe"] = _safe(p.exe) or ""
+            ident["exe"] = program_path(pid, _safe(p.exe) or "")
             ident["cmdline"] = _safe(p.cmdline) or []
     except psutil.NoSuchProcess:
         pass
@@ -108,8 +109,21 @@ def _safe(getter):
         return None
 
 
-def _exe(path: str) -> str:
-    return path.removesuffix(" (deleted)")
+def program_path(pid: int, reported: str, proc: str = "/proc") -> str:
+    """The executable's path as psutil ``reported`` it, with a deleted
+    executable told from a real file whose name ends in " (deleted)":
+    psutil strips the suffix only when no file has the literal name, so it
+    keeps it for a deleted ``game`` when a file ``game (deleted)`` exists.
+    The executable is the file with the literal name only if
+    ``/proc/PID/exe`` and ``/proc/PID/root/NAME`` are the same file."""
+    if not reported.endswith(DELETED_SUFFIX):
+        return reported
+    try:
+        same = os.path.samestat(os.stat(f"{proc}/{pid}/exe"),
+                                os.stat(f"{proc}/{pid}/root{reported}"))
+    except OSError:
+        same = False
+    return reported if same else reported[:-len(DELETED_SUFFIX)]
 
 
 def _first_argument(argv: list[str]) -> str | None:
@@ -132,7 +146,7 @@ def matching_programs(exe: str, cmdline: list[str] | tuple[str, ...],
     for info in processes:
         if info.pid in exclude or not info.attachable or not info.exe:
             continue
-        if _exe(info.exe) != _exe(exe):
+        if info.exe != exe:
             continue
         if info.cmdline == wanted:
             exact.append(info)

@@ -19,12 +19,12 @@ from typing import Callable, Generator, Iterable
 from . import scan
 from .errors import (DeviceUnavailable, InvalidInput, JournalError, LainviewError,
                      TargetExited, VerifyMismatch)
-from .journal import Journal, JournalEntry, OpenFreezes, revert_plan
+from .journal import Journal, JournalEntry, JournalProblems, OpenFreezes, revert_plan
 from .lainmemu import LainmemuSession
 from .locations import locate
 from .memory import (AttachInfo, Hole, MemoryArea, ReadResult, WriteResult,
                      page_buffer)
-from .patch import Patch, plan as plan_patch
+from .patch import BLOCKING as PATCH_BLOCKING, Patch, plan as plan_patch
 from .processes import ProcessInfo, list_processes, process_identity, start_ticks
 from .procfs import ProcfsSession
 from .session import ProcessSession
@@ -82,7 +82,9 @@ class ApplyOutcome:
 
     location: str
     address: int | None
-    action: str        # "written", "already", "would write", "conflict", "unresolved", ...
+    # "written", "already", "would write", "conflict", "unresolved", "unwritable",
+    # "overlap", "failed", "not written", "rolled back", "rollback failed"
+    action: str
     message: str = ""
     journal_id: int | None = None
 
@@ -278,19 +280,26 @@ class Backend:
 
     # -- writes and the journal -------------------------------------------------------------
     def _journaled_write(self, session: ProcessSession, identity: dict, address: int,
-                         data: bytes, reverts: int | None = None, *,
+                         data: bytes, reverts: int | None = None,
+                         journal_ids: list[int] | None = None, *,
                          if_changed: bool = False) -> WriteResult:
+        """Write through the journal. ``journal_ids`` (if given) receives the
+        intent's id as soon as it is on disk, so a caller still knows it when
+        the write then fails. ``if_changed``: a write that would change
+        nothing is not made (nor journaled)."""
         if if_changed:
             current = session.read(address, len(data))
             if current.complete and current.data == data:
                 return WriteResult(address=address, old=data, new=data, journal_id=None)
-
         def before(session, addr, old, new):
             # The map was read just now (for the old bytes): say where the
             # bytes are in a way a later run can find, for patch files.
             where = locate(addr, session.areas(refresh=False)).to_json()
-            return self.journal.record_intent(target=identity, address=addr, old=old, new=new,
-                                              reverts=reverts, location=where)
+            entry_id = self.journal.record_intent(target=identity, address=addr, old=old,
+                                                  new=new, reverts=reverts, location=where)
+            if journal_ids is not None:
+                journal_ids.append(entry_id)
+            return entry_id
 
         def after(entry_id, status, written, exc):
             try:
@@ -329,8 +338,27 @@ class Backend:
         return self.thread.submit(self.freezes.end, journal_id, error)
 
     def journal_entries(self, pid: int | None = None) -> BackendFuture:
-        """Future[list[JournalEntry]]."""
+        """Future[list[JournalEntry]], oldest first; damaged lines skipped
+        (see ``journal.problems`` afterwards)."""
         return self.thread.submit(self.journal.entries, pid=pid)
+
+    def journal_scan(self, consumer: Callable[[JournalEntry], None],
+                     pid: int | None = None) -> BackendFuture:
+        """Stream the journal, oldest first, to ``consumer`` (called on the
+        backend thread, one entry at a time) as bulk work: memory stays
+        bounded whatever the journal's size. Future[JournalProblems]: the
+        damaged lines that were skipped. An exception from ``consumer``
+        ends the scan and is raised through the future."""
+        return self.thread.submit_bulk(self._journal_scan, consumer, pid)
+
+    def _journal_scan(self, consumer: Callable[[JournalEntry], None],
+                      pid: int | None) -> Generator[int, None, JournalProblems]:
+        problems = JournalProblems()
+        for n, entry in enumerate(self.journal.iter_entries(pid=pid, problems=problems), 1):
+            consumer(entry)
+            if n % 4096 == 0:
+                yield n
+        return problems
 
     def revert(self, entry_ids: Iterable[int] | None = None, *, pid: int | None = None,
                force: bool = False, backend: str = "auto") -> BackendFuture:
@@ -395,7 +423,7 @@ class Backend:
         session, _ = open_session(pid, backend, root=self.device_root)
         try:
             planned = plan_patch(patch, session.areas(refresh=True), session.read)
-            blocked = [p for p in planned if p.action in ("unresolved", "unreadable")
+            blocked = [p for p in planned if p.action in PATCH_BLOCKING
                        or (p.action == "conflict" and not force)]
             if blocked or dry_run:
                 return ApplyReport(pid, False, tuple(
@@ -405,26 +433,55 @@ class Backend:
                                               "be applied" if blocked else ""))
                     for p in planned))
             identity = {"kind": "process", **process_identity(pid)}
-            outcomes = []
+            outcomes: list[ApplyOutcome] = []
+            done = []        # (index in outcomes, address, old bytes, journal id)
             for p in planned:
                 text = p.write.location.text
                 if p.action == "already":
                     outcomes.append(ApplyOutcome(text, p.address, "already", p.detail))
                     continue
+                ids: list[int] = []
                 try:
-                    result = self._journaled_write(session, identity, p.address, p.write.new)
+                    result = self._journaled_write(session, identity, p.address, p.write.new,
+                                                   journal_ids=ids)
                 except LainviewError as exc:
-                    outcomes.append(ApplyOutcome(text, p.address, "failed", str(exc)))
+                    reached = isinstance(exc, VerifyMismatch) or getattr(exc, "written", 0)
+                    if reached and ids:
+                        # Part of this write reached the target: undo it too.
+                        done.append((len(outcomes), p.address, p.current, ids[0]))
+                    outcomes.append(ApplyOutcome(text, p.address, "failed", str(exc),
+                                                 ids[0] if ids else None))
                     rest = planned[len(outcomes):]
                     outcomes += [ApplyOutcome(q.write.location.text, q.address, "not written",
                                               "stopped after the failure above") for q in rest]
+                    self._roll_back(session, identity, done, outcomes)
                     return ApplyReport(pid, False, tuple(outcomes))
+                done.append((len(outcomes), p.address, p.current, result.journal_id))
                 outcomes.append(ApplyOutcome(text, p.address, "written",
                                              f"{p.current.hex()} -> {result.new.hex()}",
                                              result.journal_id))
             return ApplyReport(pid, True, tuple(outcomes))
         finally:
             session.close()
+
+    def _roll_back(self, session: ProcessSession, identity: dict, done: list,
+                   outcomes: list[ApplyOutcome]) -> None:
+        """Undo the writes of a patch that failed midway, newest first, each
+        a journaled write of its old bytes (``reverts`` its entry). The
+        outcomes say "rolled back" or "rollback failed"."""
+        for index, address, old, entry_id in reversed(done):
+            o = outcomes[index]
+            try:
+                undo = self._journaled_write(session, identity, address, old, reverts=entry_id)
+            except LainviewError as exc:
+                outcomes[index] = ApplyOutcome(
+                    o.location, o.address, "rollback failed",
+                    f"written and could not be undone: {exc}; try: lainview revert {entry_id}",
+                    entry_id)
+                continue
+            outcomes[index] = ApplyOutcome(o.location, o.address, "rolled back",
+                                           f"written, then undone (journal entry "
+                                           f"{undo.journal_id})", entry_id)
 
     # -- lifetime ---------------------------------------------------------------------------------
     def shutdown(self) -> None:

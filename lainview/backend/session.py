@@ -13,8 +13,9 @@ import errno as _errno
 from dataclasses import dataclass
 from typing import Callable
 
-from .errors import InvalidInput, LainviewError, PartialWrite, VerifyMismatch
-from .memory import PAGE_SIZE, Hole, MemoryArea, ReadResult, WriteResult, area_at, page_floor
+from .errors import FaultError, InvalidInput, LainviewError, PartialWrite, VerifyMismatch
+from .memory import (PAGE_SIZE, Hole, MemoryArea, Perm, ReadResult, WriteResult, area_at,
+                     page_floor, settle_deleted_names)
 
 # Called before bytes are written: (session, address, old, new) -> journal id.
 # It must raise to veto the write (e.g. the journal could not be flushed).
@@ -56,6 +57,33 @@ def unreadable_reason(area: MemoryArea | None) -> tuple[int, str]:
     return _errno.EACCES, f"no read permission ({area.perms.letters})"
 
 
+def unwritable_reason(area: MemoryArea | None) -> tuple[int, str] | None:
+    """Why the kernel will refuse lainview's write into ``area`` (a forced,
+    ptrace-style write, as /proc/<pid>/mem makes and lainmemu mirrors), or
+    None when it will take it. Read-only private pages are written (the
+    kernel copies them on write); a shared mapping without write permission
+    is refused (mm/gup.c check_vma_flags: no forced write outside a
+    copy-on-write mapping), and so is anything the old bytes cannot be read
+    from (they are journaled first)."""
+    if area is None or not area.readable:
+        return unreadable_reason(area)
+    if area.perms & Perm.SHARED and not area.perms & Perm.WRITE:
+        return _errno.EACCES, (f"shared mapping without write permission "
+                               f"({area.perms.letters}): the kernel refuses forced writes to it")
+    return None
+
+
+def check_writable(areas: list[MemoryArea], address: int, size: int) -> None:
+    """Raise FaultError for the first piece of [address, address+size) the
+    kernel would refuse to write (see :func:`unwritable_reason`)."""
+    for piece in split_by_areas(areas, address, size):
+        refusal = unwritable_reason(piece.area)
+        if refusal is not None:
+            err, why = refusal
+            raise FaultError(why, op="write", errno=err, address=piece.start,
+                             size=piece.end - piece.start)
+
+
 class ProcessSession(abc.ABC):
     """One open target process. Subclasses implement the raw transfers."""
 
@@ -88,7 +116,7 @@ class ProcessSession(abc.ABC):
     def areas(self, refresh: bool = True) -> list[MemoryArea]:
         """The target's memory areas. Raises TargetExited, PermissionDenied."""
         if refresh or self._areas is None:
-            self._areas = self._fetch_areas()
+            self._areas = settle_deleted_names(self._fetch_areas(), self.pid)
         return self._areas
 
     def area_at(self, address: int) -> MemoryArea | None:
@@ -146,8 +174,9 @@ class ProcessSession(abc.ABC):
         """Write ``data`` at ``address`` and read it back.
 
         The whole range must be mapped and readable (its old bytes are kept
-        for the journal and undo); otherwise FaultError and nothing is
-        written. Read-only pages are written as /proc/<pid>/mem does.
+        for the journal and undo) and writable as the kernel sees it
+        (:func:`unwritable_reason`); otherwise FaultError and nothing is
+        written. Read-only private pages are written as /proc/<pid>/mem does.
         ``before`` runs once the old bytes are known and may veto; ``after``
         always runs with the outcome. Raises FaultError (nothing written),
         PartialWrite (``.written`` bytes reached the target), VerifyMismatch,
@@ -156,7 +185,11 @@ class ProcessSession(abc.ABC):
         if not data:
             raise InvalidInput("nothing to write", op="write", address=address)
         _check_range(address, len(data))
-        old = self.read(address, len(data)).require(op="write")
+        areas = self.areas(refresh=True)
+        check_writable(areas, address, len(data))
+        buf = bytearray(len(data))
+        holes = self.read_into(address, memoryview(buf), areas=areas)
+        old = ReadResult(address, bytes(buf), tuple(holes)).require(op="write")
         journal_id = before(self, address, old, data) if before else None
         written = 0
         try:

@@ -106,7 +106,7 @@ _LOCATION_RE = re.compile(r"^\s*(.+?)\s*([+-])\s*((?:0x)?[0-9a-fA-F]+)\s*$")
 def _area_matches(area: MemoryArea, name: str) -> bool:
     if not area.path:
         return name in ("[anon]", "anon")
-    path = area.path.removesuffix(" (deleted)")
+    path = area.file_path
     return name in (area.path, path, os.path.basename(path))
 
 

@@ -9,7 +9,8 @@ import asyncio
 import os
 from dataclasses import dataclass
 
-from lainview.backend.errors import Cancelled
+from lainview.backend.errors import Cancelled, LainviewError
+from lainview.backend.files import PrivateFile
 from lainview.backend.memory import Hole, MemoryArea
 from lainview.backend.service import BulkStats, Target
 
@@ -68,36 +69,54 @@ def start_dump(target: Target, area: MemoryArea, path: str) -> tuple[BulkJob, "D
 
 
 class DumpWriter:
-    """The consumer of a dump (on the backend thread)."""
+    """The consumer of a dump (on the backend thread). The dump holds target
+    memory: it is written privately (0600) to a temporary created
+    exclusively beside ``path`` and renamed over it by :meth:`finish`, so a
+    symlink planted at ``path`` (or any name) is never followed. Raises
+    InvalidInput when ``path``'s directory cannot take the file, and
+    LainviewError when a write fails (the disk is full)."""
 
     def __init__(self, path: str, base: int):
         self.path = path
         self.base = base
-        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        self._file = PrivateFile(path)
+
+    def _pwrite(self, data: memoryview, offset: int) -> None:
+        try:
+            while data:
+                n = os.pwrite(self._file.fd, data, offset)
+                data, offset = data[n:], offset + n
+        except OSError as exc:
+            raise LainviewError(f"cannot write {self.path}: {exc.strerror or exc}", op="dump",
+                                errno=exc.errno) from None
 
     def consume(self, address: int, view: memoryview, holes: list[Hole]) -> None:
         offset = address - self.base
         cursor = address
         for hole in sorted(holes, key=lambda h: h.address):
             if hole.address > cursor:
-                os.pwrite(self._fd, view[cursor - address:hole.address - address],
-                          offset + cursor - address)
+                self._pwrite(view[cursor - address:hole.address - address],
+                             offset + cursor - address)
             cursor = max(cursor, hole.end)
         end = address + len(view)
         if cursor < end:
-            os.pwrite(self._fd, view[cursor - address:], offset + cursor - address)
+            self._pwrite(view[cursor - address:], offset + cursor - address)
 
     def finish(self, stats: BulkStats) -> DumpOutcome:
-        os.ftruncate(self._fd, stats.size)
-        os.close(self._fd)
+        """Complete the file (its full size; holes read as zeros) and put it
+        in place. Raises LainviewError (the file is then removed)."""
+        try:
+            os.ftruncate(self._file.fd, stats.size)
+        except OSError as exc:
+            self._file.discard()
+            raise LainviewError(f"cannot write {self.path}: {exc.strerror or exc}", op="dump",
+                                errno=exc.errno) from None
+        self._file.commit()
         return DumpOutcome(self.path, stats.size, stats.unreadable, stats.holes)
 
     def abandon(self) -> None:
-        os.close(self._fd)
-        try:
-            os.unlink(self.path)
-        except OSError:
-            pass
+        """Drop the partial dump; a file already at ``path`` is left alone."""
+        self._file.discard()
 
 
 def start_search(target: Target, start: int, end: int, needle: bytes,

@@ -126,7 +126,10 @@ class JournalModel(TableModel):
                 self.status.emit(f"journal: {exc}")
                 return
             self._stamp = stamp
-            self.error = ""
+            problems = self.backend.journal.problems
+            self.error = (problems.summary(self.backend.journal.path) if problems else "")
+            if problems:
+                self.status.emit(f"journal: {self.error}")
             self._set_entries(entries)
 
     def _set_entries(self, entries: list[JournalEntry]) -> None:

@@ -177,7 +177,11 @@ class Workspace(QObject):
         if target is None or not self.session.live:
             self.status.emit("dump: no live target")
             return None
-        job, writer = start_dump(target, area, path)
+        try:
+            job, writer = start_dump(target, area, path)
+        except LainviewError as exc:
+            self.job_finished.emit("dump", f"dump failed: {exc}")
+            return None
         self.jobs["dump"] = job
         self.job_started.emit("dump", job)
         started = time.monotonic()
@@ -195,7 +199,11 @@ class Workspace(QObject):
             return None
         finally:
             self.jobs.pop("dump", None)
-        outcome = writer.finish(stats)
+        try:
+            outcome = writer.finish(stats)
+        except LainviewError as exc:
+            self.job_finished.emit("dump", f"dump failed: {exc}")
+            return None
         self.job_finished.emit("dump", outcome.summary() +
                                f" in {time.monotonic() - started:.1f} s")
         return outcome

@@ -21,7 +21,9 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleS
                                QSizePolicy, QSpinBox, QSplitter, QTableView, QTabWidget, QToolButton,
                                QVBoxLayout, QWidget)
 
+from lainview.backend.errors import LainviewError
 from lainview.backend.kallsyms import KERNEL
+from lainview.models.images import save_png
 from lainview.models.kernel_workspace import MAX_SIZE, KernelWorkspace, PatchProposal
 from lainview.models.symbol_model import (ADDRESS, KERNEL_LABEL, MODES, MODULE, NAME,
                                           SYMBOL_INDEX_ROLE, TYPE)
@@ -750,8 +752,10 @@ class SymbolBrowser(QWidget):
                 self.select_symbol(name)
         await asyncio.sleep(0.6)
         pixmap = self.grab()
-        if not pixmap.save(path):
-            print(f"lainview: could not write {path}", file=sys.stderr)
+        try:
+            save_png(pixmap, path)
+        except LainviewError as exc:
+            print(f"lainview: {exc}", file=sys.stderr)
             return 1
         print(f"lainview: wrote {path} ({pixmap.width()}x{pixmap.height()})")
         return 0
