@@ -79,6 +79,7 @@ def _has_display() -> bool:
 
 
 async def _main(app, args: argparse.Namespace) -> int:
+    from PySide6.QtCore import QSize
     from lainview.backend.service import Backend
     from lainview.models.workspace import Workspace
     from lainview.ui.demo_process import DemoProcess
@@ -96,7 +97,11 @@ async def _main(app, args: argparse.Namespace) -> int:
     code = 0
     try:
         if args.screenshot:
-            window.resize(1920, 1080)
+            # Plain offscreen rendering has an 800x800 "screen": draw at
+            # 1920x1080 there; on a real (or configured) screen, at the size
+            # a first start gets.
+            plain = os.environ.get("QT_QPA_PLATFORM") == "offscreen"
+            window.resize(QSize(1920, 1080) if plain else window.default_size())
         window.show()
         if args.demo:
             demo = DemoProcess()
@@ -177,5 +182,14 @@ async def _screenshot(window, path: str) -> int:
     if not pixmap.save(path):
         print(f"lainview: could not write {path}", file=sys.stderr)
         return 1
-    print(f"lainview: wrote {path} ({pixmap.width()}x{pixmap.height()})")
+    print(f"lainview: wrote {path} ({_report_sizes(window, pixmap)})")
     return 0
+
+
+def _report_sizes(window, pixmap) -> str:
+    """The image's pixels, and the window's, its minimum's and the screen's
+    size in logical pixels."""
+    hint = window.minimumSizeHint()
+    screen = window.screen().availableGeometry()
+    return (f"{pixmap.width()}x{pixmap.height()} px; window {window.width()}x{window.height()}, "
+            f"minimum {hint.width()}x{hint.height()}, screen {screen.width()}x{screen.height()}")

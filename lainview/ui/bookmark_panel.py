@@ -11,6 +11,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QMenu, QT
 from lainview.models.bookmarks import (ADDRESS, BOOKMARK_ROLE, COMMENT, LOCATION, NAME, Bookmark,
                                        BookmarkModel)
 
+from .fit import FitLabel
+
 
 
 class BookmarkPanel(QWidget):
@@ -39,8 +41,7 @@ class BookmarkPanel(QWidget):
         for column, chars in ((NAME, 12), (LOCATION, 21), (ADDRESS, 14)):
             self.table.setColumnWidth(column, mw * chars + 16)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.caption = QLabel()
-        self.caption.setWordWrap(True)
+        self.caption = FitLabel(min_chars=8)
         self.caption.setStyleSheet("color: #5b6b84;")
         column = QVBoxLayout(self)
         column.setContentsMargins(4, 4, 4, 4)

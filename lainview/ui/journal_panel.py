@@ -12,6 +12,7 @@ from lainview.backend.service import RevertOutcome
 from lainview.models.journal_model import (ID, NEW, OLD, SORT_ROLE, TARGET,
                                            TIME, WHERE, JournalModel, target_key)
 
+from .fit import FitLabel, ScrollingText
 from .theme import mono_font
 
 STATUS_COLORS = {"reverted": "#15803d", "already": "#5b6b84", "conflict": "#8a6d00",
@@ -80,13 +81,11 @@ class JournalPanel(QWidget):
         for column, chars in ((ID, 5), (TIME, 20), (TARGET, 23), (WHERE, 16), (OLD, 13),
                               (NEW, 13)):
             self.table.setColumnWidth(column, mw * chars + 16)
-        self.results = QLabel()
-        self.results.setWordWrap(True)
-        self.results.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.results.setStyleSheet("background: #f5f7fa; border: 1px solid #e3e6eb; "
-                                   "padding: 4px 6px;")
+        # Any number of outcomes (revert all: one line each) in a box that
+        # scrolls: never a label as tall as the list.
+        self.results = ScrollingText(max_lines=6)
         self.results.hide()
-        self.caption = QLabel()
+        self.caption = FitLabel(min_chars=8, elide=Qt.TextElideMode.ElideMiddle)
         self.caption.setStyleSheet("color: #5b6b84;")
 
         top = QHBoxLayout()

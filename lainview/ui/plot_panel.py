@@ -19,6 +19,8 @@ from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QPushButton, QS
 
 from lainview.models.watch_model import WatchModel
 
+from .fit import FitLabel
+
 TRACE_COLORS = ("#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#ca8a04",
                 "#db2777", "#4b5563", "#65a30d")
 FRAME_MS = 40
@@ -41,7 +43,7 @@ class PlotPanel(QWidget):
         self.pause.setToolTip("hold the plot (sampling goes on; resume jumps to now)")
         self.export = QPushButton("Export CSV…")
         self.export.setToolTip("save the whole history of the plotted values")
-        self.caption = QLabel()
+        self.caption = FitLabel(min_chars=8)
         self.caption.setStyleSheet("color: #5b6b84;")
         self.plot = pg.PlotWidget(background="#fcfcfd")
         item = self.plot.getPlotItem()

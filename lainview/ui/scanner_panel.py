@@ -20,6 +20,7 @@ from lainview.models.scan_model import (ADDRESS, ADDRESS_ROLE, AREA, MODE_LABELS
                                         NEXT_MODE_ORDER, PREVIOUS, VALUE, VALUE_MODES,
                                         ScanController, ScanProgress, gib_per_s)
 
+from .fit import FitLabel
 from .theme import mono_font
 
 TYPE_TIPS = {
@@ -148,11 +149,10 @@ class ScannerPanel(QWidget):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
 
-        self.summary = QLabel()
+        self.summary = FitLabel(min_chars=8)
         self.summary.setStyleSheet("color: #5b6b84;")
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.message = QLabel()
-        self.message.setWordWrap(True)
+        self.message = FitLabel(min_chars=8)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         self.table = QTableView()

@@ -26,6 +26,7 @@ from lainview.models.kernel_workspace import MAX_SIZE, KernelWorkspace, PatchPro
 from lainview.models.symbol_model import (ADDRESS, KERNEL_LABEL, MODES, MODULE, NAME,
                                           SYMBOL_INDEX_ROLE, TYPE)
 
+from .fit import ElidedLabel
 from .hex_view import HexView
 from .inspector_panel import InspectorPanel
 from .patch_dialog import PatchDialog
@@ -52,28 +53,6 @@ OK_STYLE = ("background: #e7f6ec; color: #0f5b2a; padding: 4px 8px;"
             " border: 1px solid #a8dcb8; border-radius: 3px;")
 STAGED_STYLE = ("background: #dbe7ff; color: #1d3a8a; padding: 2px 8px;"
                 " border: 1px solid #a9c1f5; border-radius: 3px;")
-
-
-class ElidedLabel(QLabel):
-    """One line of plain text, cut with … to fit; the full text is the tooltip."""
-
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.full_text = ""
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-
-    def set_full_text(self, text: str) -> None:
-        self.full_text = text
-        self.setToolTip(text)
-        self._elide()
-
-    def resizeEvent(self, event) -> None:  # noqa: N802
-        super().resizeEvent(event)
-        self._elide()
-
-    def _elide(self) -> None:
-        self.setText(self.fontMetrics().elidedText(self.full_text, Qt.TextElideMode.ElideRight,
-                                                   max(10, self.width())))
 
 
 def _banner(style: str) -> QLabel:

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHBoxLayout, QHeade
 from lainview.backend.memory import MemoryArea, Perm
 from lainview.models.vma_model import AREA_ROLE, PATH, VmaFilterProxy, VmaModel
 
+from .fit import FitLabel
 from .theme import mono_font
 
 
@@ -62,7 +63,7 @@ class VmaPanel(QWidget):
         for column, width in ((0, digit * 12 + 14), (1, digit * 12 + 14), (2, ui_digit * 8 + 12),
                               (3, digit * 4 + 16), (4, digit * 6 + 14)):
             self.table.setColumnWidth(column, width)
-        self.summary = QLabel()
+        self.summary = FitLabel(min_chars=8)
         self.summary.setStyleSheet("color: #5b6b84;")
         self.dump_progress = QProgressBar()
         self.dump_progress.hide()

@@ -1,6 +1,6 @@
-"""Issue 7's part of the main window: the watch list, plot, bookmarks and
-journal docks, the session actions under File, and the shortcuts. Wiring
-only; the window creates one :class:`WatchDocks` and keeps it."""
+"""The watch list, plot, bookmarks and write-journal docks and the session
+actions, as a feature of the main window: they register through its API
+(``add_dock``, ``add_action``). Wiring only."""
 
 from __future__ import annotations
 
@@ -8,10 +8,9 @@ import asyncio
 import os
 
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDialog, QFileDialog, QMainWindow, QMenu
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QDialog, QFileDialog, QMainWindow
 
-from lainview.backend.errors import LainviewError
 from lainview.models.formats import INSPECTOR_TYPES
 from lainview.models.session_file import SUFFIX
 from lainview.models.sessions import recent_sessions
@@ -34,16 +33,17 @@ class WatchDocks(QObject):
         self.plot_panel = PlotPanel(ws.watch)
         self.bookmark_panel = BookmarkPanel(ws.bookmarks)
         self.journal_panel = JournalPanel(ws.journal)
-        bottom, left = Qt.DockWidgetArea.BottomDockWidgetArea, Qt.DockWidgetArea.LeftDockWidgetArea
-        self.watch_dock = window._dock("Watch list", self.watch_panel, bottom)
-        self.plot_dock = window._dock("Plot", self.plot_panel, bottom)
-        self.journal_dock = window._dock("Write journal", self.journal_panel, bottom)
-        self.bookmark_dock = window._dock("Bookmarks", self.bookmark_panel, left)
-        window.splitDockWidget(self.watch_dock, self.plot_dock, Qt.Orientation.Horizontal)
-        window.tabifyDockWidget(self.watch_dock, self.journal_dock)
-        window.tabifyDockWidget(window.vma_dock, self.bookmark_dock)
-        self.watch_dock.raise_()
-        window.vma_dock.raise_()
+        bottom = Qt.DockWidgetArea.BottomDockWidgetArea
+        self.watch_dock = window.add_dock("watch", "Watch list", self.watch_panel, bottom,
+                                          split_from="scanner")
+        self.plot_dock = window.add_dock("plot", "Plot", self.plot_panel, bottom,
+                                         split_from="watch")
+        self.journal_dock = window.add_dock("journal", "Write journal", self.journal_panel,
+                                            bottom, tabify_with="watch")
+        self.bookmark_dock = window.add_dock("bookmarks", "Bookmarks", self.bookmark_panel,
+                                             Qt.DockWidgetArea.LeftDockWidgetArea,
+                                             tabify_with="memory map")
+        window.on_default_layout(self._default_sizes)
         self._pick: SessionPickDialog | None = None
         self._build_actions()
         self._connect()
@@ -52,48 +52,26 @@ class WatchDocks(QObject):
         self.journal_dock.visibilityChanged.connect(self._journal_visible)
 
     # -- actions -----------------------------------------------------------------------------------
-    def _action(self, text: str, slot, shortcut: str | None = None) -> QAction:
-        action = QAction(text, self.window)
-        if shortcut:
-            action.setShortcut(QKeySequence(shortcut))
-            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        action.triggered.connect(slot)
-        return action
-
     def _build_actions(self) -> None:
         w = self.window
-        file_menu = w.file_menu
-        quit_action = file_menu.actions()[-1]
-        self.open_session_action = self._action("Open &session…", self.ask_open_session,
-                                                "Ctrl+Shift+O")
-        self.save_session_action = self._action("Sa&ve session", self.save_session,
+        self.open_session_action = w.add_action("File", "Open &session…", self.ask_open_session,
+                                                "Ctrl+Shift+O", separator=True)
+        self.save_session_action = w.add_action("File", "Sa&ve session", self.save_session,
                                                 "Ctrl+Shift+S")
-        self.save_session_as_action = self._action("Save session &as…",
+        self.save_session_as_action = w.add_action("File", "Save session &as…",
                                                    lambda: self.save_session(ask=True))
-        for action in (self.open_session_action, self.save_session_action,
-                       self.save_session_as_action):
-            file_menu.insertAction(quit_action, action)
-        self.recent_sessions_menu = QMenu("Recent sess&ions", file_menu)
-        file_menu.insertMenu(quit_action, self.recent_sessions_menu)
+        self.recent_sessions_menu = w.add_submenu("File", "Recent sess&ions")
         self.recent_sessions_menu.aboutToShow.connect(self._fill_recent_sessions)
-        file_menu.insertSeparator(quit_action)
 
-        self.watch_cursor_action = self._action("&Watch the cursor", self.watch_cursor, "Ctrl+W")
-        self.bookmark_cursor_action = self._action("&Bookmark the cursor", self.bookmark_cursor,
-                                                   "Ctrl+B")
-        w.edit_menu.addSeparator()
-        w.edit_menu.addAction(self.watch_cursor_action)
-        w.edit_menu.addAction(self.bookmark_cursor_action)
-
-        for text, dock, widget, key in (
-                ("Focus the &watch list", self.watch_dock, self.watch_panel.table, "Alt+4"),
-                ("Focus the &bookmarks", self.bookmark_dock, self.bookmark_panel.table, "Alt+5"),
-                ("Focus the write &journal", self.journal_dock, self.journal_panel.table,
-                 "Alt+6")):
-            w.go_menu.addAction(self._action(text, lambda d=dock, t=widget: self._focus(d, t),
-                                             key))
-        for dock in (self.watch_dock, self.plot_dock, self.bookmark_dock, self.journal_dock):
-            w.view_menu.addAction(dock.toggleViewAction())
+        self.watch_cursor_action = w.add_action("Edit", "&Watch the cursor", self.watch_cursor,
+                                                "Ctrl+W", separator=True)
+        self.bookmark_cursor_action = w.add_action("Edit", "&Bookmark the cursor",
+                                                   self.bookmark_cursor, "Ctrl+B")
+        for text, name, widget, key in (
+                ("Focus the &watch list", "watch", self.watch_panel.table, "Alt+4"),
+                ("Focus the &bookmarks", "bookmarks", self.bookmark_panel.table, "Alt+5"),
+                ("Focus the write &journal", "journal", self.journal_panel.table, "Alt+6")):
+            w.add_action("Go", text, lambda n=name, t=widget: w.show_dock(n, t), key)
         # The data inspector's rows are types: watch the cursor as one of them.
         table = w.inspector_panel.table
         table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
@@ -175,18 +153,30 @@ class WatchDocks(QObject):
         self.watch_dock.raise_()
 
     def go_to(self, address: int) -> None:
-        try:
-            self.workspace.open_address(address)
-        except LainviewError as exc:
-            self.window.show_status(str(exc))
-            return
-        self.window.vma_panel.select_address(address)
-        self.window.editor.view.setFocus()
+        self.window.show_address(address)
 
-    def _focus(self, dock, widget) -> None:
-        dock.show()
-        dock.raise_()
-        widget.setFocus()
+    #: Below this window width (logical px) the plot is a tab beside the
+    #: watch list and journal instead of a third column.
+    NARROW = 1500
+
+    def _default_sizes(self) -> None:
+        """Bottom row: scanner | watch list (tabbed with the journal) | plot;
+        in a narrow window, scanner | watch list, journal and plot as tabs."""
+        w = self.window
+        width, height = w.width(), w.height()
+        scanner = w.docks["scanner"]
+        wanted = scanner.widget().widget().minimumSizeHint().height() + 30
+        w.resizeDocks([scanner], [max(int(height * 0.3), min(wanted, int(height * 0.42)))],
+                      Qt.Orientation.Vertical)
+        if width < self.NARROW:
+            w.tabifyDockWidget(self.watch_dock, self.plot_dock)
+            self.watch_dock.raise_()
+            w.resizeDocks([scanner, self.watch_dock], [int(width * 0.45), int(width * 0.55)],
+                          Qt.Orientation.Horizontal)
+        else:
+            w.resizeDocks([scanner, self.watch_dock, self.plot_dock],
+                          [int(width * 0.40), int(width * 0.36), int(width * 0.24)],
+                          Qt.Orientation.Horizontal)
 
     # -- sessions ----------------------------------------------------------------------------------
     def view_settings(self) -> dict:

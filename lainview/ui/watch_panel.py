@@ -16,6 +16,7 @@ from lainview.models.watch_model import (ADDRESS, ENTRY_ROLE, FREEZE, LABEL, PLO
                                          WatchEntry, WatchModel)
 from lainview.models.watch_values import SIZED, TYPE_CHOICES, ValueType
 
+from .fit import FitLabel
 from .theme import mono_font
 
 
@@ -61,9 +62,8 @@ class WatchPanel(QWidget):
         self.label.setPlaceholderText("label (optional)")
         self.add_button = QPushButton("Add")
         self.add_button.setToolTip("add to the watch list (Enter)")
-        self.error = QLabel()
+        self.error = FitLabel(min_chars=10)
         self.error.setStyleSheet("color: #b42318;")
-        self.error.setWordWrap(True)
         self.error.hide()
         # -- the table
         self.table = QTableView()
@@ -90,7 +90,7 @@ class WatchPanel(QWidget):
         for column, chars in ((FREEZE, 9), (LABEL, 14), (ADDRESS, 26), (TYPE, 12), (PLOT, 5)):
             self.table.setColumnWidth(column, int(mw * chars + 16))
         # -- the bottom row
-        self.summary = QLabel()
+        self.summary = FitLabel(min_chars=8)
         self.summary.setStyleSheet("color: #5b6b84;")
         self.rate = QDoubleSpinBox()
         self.rate.setRange(0.5, 60.0)
