@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QLabel, QTextBrowser,
                                QVBoxLayout, QWidget)
 
@@ -60,6 +61,7 @@ class PatchDialog(QDialog):
                                       else "")
                                    + (f" &nbsp;<span style='color:#5b6b84'>type {symbol.type}: "
                                       f"{html.escape(symbol.meaning)}</span>" if symbol else ""))
+        self.symbol_label.setTextFormat(Qt.TextFormat.RichText)
         address = (f"{proposal.address:#x}" if proposal.address is not None
                    else "not known here (the device finds the symbol by name)")
         if proposal.indirect and proposal.pointer is not None:
@@ -71,6 +73,7 @@ class PatchDialog(QDialog):
             f"{len(proposal.new)} byte{'s' if len(proposal.new) != 1 else ''} with {request}"
             f"{' on ' + html.escape(device) if device else ''}; "
             f"{len(changed)} of them change")
+        self.what_label.setTextFormat(Qt.TextFormat.RichText)
         form.addRow("Symbol", self.symbol_label)
         form.addRow("Address", self.address_label)
         form.addRow("Write", self.what_label)
@@ -89,6 +92,7 @@ class PatchDialog(QDialog):
         if proposal.note:
             notes.append(f"<b>Note:</b> {html.escape(proposal.note)}.")
         self.notes = QLabel("<br>".join(notes))
+        self.notes.setTextFormat(Qt.TextFormat.RichText)
         self.notes.setWordWrap(True)
         self.notes.setStyleSheet("color: #5b6b84;")
         buttons = QDialogButtonBox()

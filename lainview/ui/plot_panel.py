@@ -14,8 +14,8 @@ import time
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QPushButton, QSpinBox,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QPushButton, QSpinBox, QVBoxLayout,
+                               QWidget)
 
 from lainview.models.watch_model import WatchModel
 

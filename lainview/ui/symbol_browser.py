@@ -18,7 +18,7 @@ from PySide6.QtCore import QModelIndex, QSize, Qt, Signal
 from PySide6.QtGui import QFontMetrics, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox,
                                QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMenu, QPushButton,
-                               QSizePolicy, QSpinBox, QSplitter, QTableView, QTabWidget, QToolButton,
+                               QSpinBox, QSplitter, QTableView, QTabWidget, QToolButton,
                                QVBoxLayout, QWidget)
 
 from lainview.backend.kallsyms import KERNEL
@@ -57,6 +57,7 @@ STAGED_STYLE = ("background: #dbe7ff; color: #1d3a8a; padding: 2px 8px;"
 
 def _banner(style: str) -> QLabel:
     label = QLabel()
+    label.setTextFormat(Qt.TextFormat.RichText)            # its texts are escaped: never shown as entities
     label.setWordWrap(True)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     label.setStyleSheet(style)
@@ -87,6 +88,7 @@ class SymbolPanel(QWidget):
         self.types.setToolTip("symbol types: T/t text, D/d data, B/b bss, R/r read-only data, "
                               "W/w V/v weak; upper case is global, lower case local")
         self.error = QLabel()
+        self.error.setTextFormat(Qt.TextFormat.RichText)
         self.error.setStyleSheet("color: #b42318;")
         self.error.setWordWrap(True)
         self.error.hide()
@@ -222,6 +224,7 @@ class ModulePanel(QWidget):
         self.release = QPushButton("Release")
         self.release.setToolTip("UNLOCKSYM: give one hold back")
         self.why = QLabel()
+        self.why.setTextFormat(Qt.TextFormat.RichText)
         self.why.setWordWrap(True)
         self.why.setStyleSheet(f"color: {MUTED};")
         buttons = QHBoxLayout()
@@ -302,8 +305,10 @@ class ValuePanel(QWidget):
         self.workspace = workspace
         self.controller = workspace.value
         self.title = QLabel("<b>No symbol selected</b>")
+        self.title.setTextFormat(Qt.TextFormat.RichText)
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.details = QLabel()
+        self.details.setTextFormat(Qt.TextFormat.RichText)
         self.details.setStyleSheet(f"color: {MUTED};")
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.size = QSpinBox()
@@ -477,6 +482,7 @@ class SourceBar(QWidget):
         super().__init__(parent)
         self.workspace = workspace
         self.source = QLabel()
+        self.source.setTextFormat(Qt.TextFormat.RichText)
         self.reason = ElidedLabel()
         self.reason.setStyleSheet(f"color: {MUTED};")
         self.chips: dict[str, QLabel] = {}
@@ -543,6 +549,7 @@ class SymbolBrowser(QWidget):
         self.splitter.setSizes([660, 780])
         right.setSizes([470, 330])
         self.status = QLabel()
+        self.status.setTextFormat(Qt.TextFormat.PlainText)      # messages, never markup
         self.status.setStyleSheet(f"color: {MUTED}; padding: 2px 8px;")
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         column = QVBoxLayout(self)

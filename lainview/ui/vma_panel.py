@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
 from PySide6.QtGui import QAction, QFontMetrics, QGuiApplication
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHBoxLayout, QHeaderView, QLabel,
-                               QLineEdit, QMenu, QProgressBar, QPushButton, QTableView,
-                               QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHBoxLayout, QHeaderView, QLineEdit,
+                               QMenu, QProgressBar, QPushButton, QTableView, QToolButton,
+                               QVBoxLayout, QWidget)
 
 from lainview.backend.memory import MemoryArea, Perm
 from lainview.models.vma_model import AREA_ROLE, PATH, VmaFilterProxy, VmaModel

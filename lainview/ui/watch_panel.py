@@ -8,8 +8,8 @@ from __future__ import annotations
 from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox, QHBoxLayout,
-                               QHeaderView, QInputDialog, QLabel, QLineEdit, QMenu, QPushButton,
-                               QSpinBox, QStyledItemDelegate, QTableView, QVBoxLayout, QWidget)
+                               QHeaderView, QInputDialog, QLineEdit, QMenu, QPushButton, QSpinBox,
+                               QStyledItemDelegate, QTableView, QVBoxLayout, QWidget)
 
 from lainview.backend.errors import LainviewError
 from lainview.models.watch_model import (ADDRESS, ENTRY_ROLE, FREEZE, LABEL, PLOT, TYPE, VALUE,
