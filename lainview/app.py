@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import sys
 
@@ -62,14 +63,20 @@ def run_gui(argv: list[str]) -> int:
     from lainview.ui.theme import apply_app_style
     apply_app_style(app)
     result = {"code": 0}
+    from lainview.models import tasks
+    logging.basicConfig(format="lainview: %(message)s")
+    restore_hook = tasks.install_excepthook()
 
     async def main() -> None:
+        asyncio.get_running_loop().set_exception_handler(tasks.loop_exception_handler)
         result["code"] = await _main(app, args)
 
     try:
         qasync.run(main())
     except asyncio.CancelledError:
         pass
+    finally:
+        restore_hook()
     return result["code"]
 
 

@@ -23,13 +23,15 @@ from lainview.backend.patch import patch_from_entries, save_patch
 from lainview.backend.journal import JournalEntry
 from lainview.backend.service import Backend, RevertOutcome
 
+from .table import TableModel
+from .tasks import TaskSet
+
 ID, TIME, TARGET, WHERE, OLD, NEW, OUTCOME = range(7)
 HEADERS = ("#", "Time", "Target", "Address / symbol", "Old", "New", "Outcome")
 ENTRY_ROLE = Qt.ItemDataRole.UserRole + 1
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2
 POLL_MS = 1000
 SHOWN_BYTES = 16
-from .table import TableModel
 
 
 def target_key(entry: JournalEntry) -> tuple:
@@ -61,7 +63,7 @@ class JournalModel(TableModel):
         self.error = ""
         self._stamp: tuple | None = None
         self._lock: asyncio.Lock | None = None
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks = TaskSet("the write journal")
         self._poll = QTimer(self)
         self._poll.setInterval(POLL_MS)
         self._poll.timeout.connect(self._check)
@@ -80,8 +82,7 @@ class JournalModel(TableModel):
     def stop(self) -> None:
         self._poll.stop()
         self._soon.stop()
-        for task in list(self._tasks):
-            task.cancel()
+        self._tasks.cancel_all()
 
     def request_reload(self) -> None:
         """A write was made here: reload shortly (several writes, one reload),
@@ -213,9 +214,7 @@ class JournalModel(TableModel):
         return self.kernel
 
     def _spawn(self, coro) -> asyncio.Task:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task = self._tasks.spawn(coro)
         return task
 
     # -- Qt model API ---------------------------------------------------------------------------------

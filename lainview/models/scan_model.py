@@ -34,6 +34,7 @@ from lainview.backend.thread import BackendClosed
 from .formats import human_size
 from .session import TargetSession, TargetState
 from .table import TableModel
+from .tasks import TaskSet
 
 PROGRESS_MS = 100           # progress poll while a scan runs
 VALUE_REFRESH_MS = 250      # current values of the visible rows, 4 times a second
@@ -114,7 +115,7 @@ class ScanController(QObject):
         self._live: scan.LiveCount | None = None
         self._samples: collections.deque[tuple[float, int]] = collections.deque()
         self._started = 0.0
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks = TaskSet("the scanner")
         self._timer = QTimer(self)
         self._timer.setInterval(PROGRESS_MS)
         self._timer.timeout.connect(self._poll)
@@ -224,8 +225,7 @@ class ScanController(QObject):
         self.matches.stop()
         if self.job is not None:
             self.job.cancel()
-        for task in list(self._tasks):
-            task.cancel()
+        self._tasks.cancel_all()
         self._set_state(None)
 
     # -- running ------------------------------------------------------------------------------------
@@ -252,9 +252,7 @@ class ScanController(QObject):
             self._timer.start()
             self._poll()
         self.running_changed.emit(True)
-        task = asyncio.ensure_future(self._finish(kind, future))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task = self._tasks.spawn(self._finish(kind, future))
         return task
 
     def _poll(self) -> None:
@@ -434,7 +432,7 @@ class MatchModel(TableModel):
         self._mono = QFont()
         self._mono.setFamilies(["DejaVu Sans Mono", "monospace"])
         self._mono.setStyleHint(QFont.StyleHint.Monospace)
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks = TaskSet("the scan matches")
         self._timer = QTimer(self)
         self._timer.setInterval(VALUE_REFRESH_MS)
         self._timer.timeout.connect(self.refresh_values)
@@ -556,10 +554,7 @@ class MatchModel(TableModel):
         except LainviewError:            # the backend is shutting down
             return None
         self._inflight = future
-        task = asyncio.ensure_future(self._await_values(request_id, self._generation,
-                                                        addresses, future))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.spawn(self._await_values(request_id, self._generation, addresses, future))
         return request_id
 
     async def _await_values(self, request_id: int, generation: int, addresses: list[int],
@@ -602,8 +597,7 @@ class MatchModel(TableModel):
         self._timer.stop()
         if self._inflight is not None:
             self._inflight.cancel()
-        for task in list(self._tasks):
-            task.cancel()
+        self._tasks.cancel_all()
 
     # -- Qt model API ---------------------------------------------------------------------------------
     def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802

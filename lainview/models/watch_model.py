@@ -38,6 +38,7 @@ from .session import TargetSession, TargetState
 from .session_file import parse_items
 from .table import TableModel
 from .watch_values import DISPLAY_FORMATS, ValueType
+from .tasks import TaskSet
 
 FREEZE, LABEL, ADDRESS, TYPE, VALUE, PLOT = range(6)
 HEADERS = ("Freeze", "Label", "Address", "Type", "Value", "Plot")
@@ -155,7 +156,7 @@ class WatchModel(TableModel):
         self._freeze_inflight = False
         self._last_full = -1e9
         self._fading: set[int] = set()
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks = TaskSet("the watch list")
         self._timer = QTimer(self)
         self._timer.timeout.connect(self._tick)
         self._freeze_timer = QTimer(self)
@@ -674,17 +675,14 @@ class WatchModel(TableModel):
                                   self.index(len(self.entries) - 1, len(HEADERS) - 1))
 
     def _spawn(self, coro) -> asyncio.Task:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task = self._tasks.spawn(coro)
         return task
 
     def stop(self) -> None:
         """Stop refreshing and freezing (before the backend shuts down)."""
         self._timer.stop()
         self._freeze_timer.stop()
-        for task in list(self._tasks):
-            task.cancel()
+        self._tasks.cancel_all()
 
     # -- Qt model API --------------------------------------------------------------------------------
     def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802

@@ -17,6 +17,7 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QPushButton, QSpinBox, QVBoxLayout,
                                QWidget)
 
+from lainview.models.tasks import TaskSet
 from lainview.models.watch_model import WatchModel
 
 from .fit import FitLabel
@@ -68,6 +69,7 @@ class PlotPanel(QWidget):
         self.frames = 0
         self.last_frame_seconds = 0.0
         self._dirty = True
+        self._tasks = TaskSet("the plot")
 
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
@@ -171,7 +173,7 @@ class PlotPanel(QWidget):
             self.export_to(path)
 
     def export_to(self, path: str) -> asyncio.Task:
-        task = asyncio.ensure_future(self.model.export_csv(path))
+        task = self._tasks.spawn(self.model.export_csv(path))
         task.add_done_callback(lambda t: t.cancelled() or (t.result() and
                                                            self.exported.emit(path)))
         return task

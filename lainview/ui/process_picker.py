@@ -3,7 +3,6 @@ every few seconds, attach with double-click or Enter."""
 
 from __future__ import annotations
 
-import asyncio
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
@@ -13,6 +12,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QHB
 
 from lainview.models.process_model import (COMMAND, INFO_ROLE, MEMORY, NAME, PID, USER,
                                            ProcessFilterProxy, ProcessModel)
+from lainview.models.tasks import TaskSet
 
 REFRESH_MS = 3000
 
@@ -80,7 +80,7 @@ class ProcessPicker(QDialog):
         self._timer = QTimer(self)
         self._timer.setInterval(REFRESH_MS)
         self._timer.timeout.connect(self.refresh)
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks = TaskSet("the process list")
         self.filter.installEventFilter(self)
 
     def showEvent(self, event) -> None:  # noqa: N802
@@ -95,16 +95,13 @@ class ProcessPicker(QDialog):
 
     def done(self, result: int) -> None:
         self._timer.stop()
-        for task in list(self._tasks):
-            task.cancel()
+        self._tasks.cancel_all()
         super().done(result)
 
     def refresh(self) -> None:
         if self.model.loading:
             return
-        task = asyncio.ensure_future(self.model.refresh())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.spawn(self.model.refresh())
 
     def _failed(self, text: str) -> None:
         self.status.setText(f"could not list processes: {text}")
