@@ -16,7 +16,7 @@ import time
 
 from PySide6.QtCore import (QModelIndex, QObject, QPersistentModelIndex, Qt,
                             QTimer, Signal)
-from PySide6.QtGui import QColor
+
 
 from lainview.backend.errors import LainviewError
 from lainview.backend.patch import patch_from_entries, save_patch
@@ -25,6 +25,7 @@ from lainview.backend.service import Backend, RevertOutcome
 
 from .table import TableModel
 from .tasks import TaskSet
+from .palette import color
 
 ID, TIME, TARGET, WHERE, OLD, NEW, OUTCOME = range(7)
 HEADERS = ("#", "Time", "Target", "Address / symbol", "Old", "New", "Outcome")
@@ -264,14 +265,14 @@ class JournalModel(TableModel):
         if role == Qt.ItemDataRole.ForegroundRole:
             if column == OUTCOME:
                 if e.status in ("failed", None):
-                    return QColor("#b42318")
+                    return color("error")
                 if e.status == "verify-mismatch":
-                    return QColor("#8a6d00")
+                    return color("warn")
                 if e.id in self.reverted_by or e.reverts is not None:
-                    return QColor("#5b6b84")
-                return QColor("#15803d")
+                    return color("muted")
+                return color("ok")
             if column in (ID, TIME):
-                return QColor("#5b6b84")
+                return color("muted")
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == TARGET:
                 cmd = e.target.get("cmdline")

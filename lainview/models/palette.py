@@ -16,7 +16,10 @@ LIGHT: dict[str, str] = {
     "text": "#1d2330", "muted": "#5b6b84", "faint": "#8a93a3", "disabled": "#a0a7b4",
     "error": "#b42318", "ok": "#15803d", "warn": "#8a6d00", "accent": "#2563eb",
     "added": "#1a7f37", "changed": "#c2410c", "rule": "#e3e6eb", "divider": "#d5dae1",
-    "unresolved": "#c4c9d2", "bookmark": "#7c3aed",
+    "unresolved": "#c4c9d2", "bookmark": "#7c3aed", "invalid_border": "#d0443a",
+    "frozen": "#1d4ed8", "sym_weak": "#5b6b84",
+    "old_mark_bg": "#fdd5d5", "old_mark_fg": "#8a1c13", "new_mark_bg": "#d3f4dc",
+    "new_mark_fg": "#0f5b2a",
     # window
     "window": "#eef0f3", "base": "#ffffff", "alternate": "#f5f7fa", "highlight": "#2f6fde",
     "highlight_text": "#ffffff", "tooltip": "#fffbe8",
@@ -47,7 +50,10 @@ DARK: dict[str, str] = dict(LIGHT, **{
     "text": "#e6e9ef", "muted": "#9aa7bd", "faint": "#7d8797", "disabled": "#6b7280",
     "error": "#f87171", "ok": "#4ade80", "warn": "#facc15", "accent": "#60a5fa",
     "added": "#4ade80", "changed": "#fb923c", "rule": "#3a404b", "divider": "#444b57",
-    "unresolved": "#5b6270", "bookmark": "#a78bfa",
+    "unresolved": "#5b6270", "bookmark": "#a78bfa", "invalid_border": "#f87171",
+    "frozen": "#93b4ff", "sym_weak": "#9aa7bd",
+    "old_mark_bg": "#4a1d1d", "old_mark_fg": "#fca5a5", "new_mark_bg": "#173326",
+    "new_mark_fg": "#86efac",
     "window": "#23262c", "base": "#1b1d22", "alternate": "#262a31", "highlight": "#3b6fd6",
     "highlight_text": "#ffffff", "tooltip": "#2d3139",
     "error_bg": "#3d1f1d", "error_fg": "#fca5a5", "error_border": "#7f2d26",
@@ -67,12 +73,14 @@ DARK: dict[str, str] = dict(LIGHT, **{
 })
 
 _scheme: dict[str, str] = LIGHT
+_colors: dict[str, QColor] = {}
 
 
 def use_dark(dark: bool) -> None:
     """Switch every later :func:`color` to the dark (or light) scheme."""
     global _scheme
     _scheme = DARK if dark else LIGHT
+    _colors.clear()
 
 
 def is_dark() -> bool:
@@ -86,13 +94,17 @@ def hex_color(name: str) -> str:
 
 
 def color(name: str) -> QColor:
-    """The QColor of a colour by meaning (``#rrggbbaa`` keeps its alpha)."""
-    text = _scheme[name]
-    if len(text) == 9:
+    """The QColor of a colour by meaning (``#rrggbbaa`` keeps its alpha).
+    Shared and cached (models call it for every painted cell): copy it
+    before changing it."""
+    c = _colors.get(name)
+    if c is None:
+        text = _scheme[name]
         c = QColor(text[:7])
-        c.setAlpha(int(text[7:], 16))
-        return c
-    return QColor(text)
+        if len(text) == 9:
+            c.setAlpha(int(text[7:], 16))
+        _colors[name] = c
+    return c
 
 
 def trace_colors() -> list[str]:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtCore import (QModelIndex, QObject, QPersistentModelIndex,
                             Qt, QTimer, Signal)
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QFont
 
 from lainview.backend import scan
 from lainview.backend.errors import Cancelled, InvalidInput, LainviewError, TargetExited
@@ -35,6 +35,7 @@ from .formats import human_size
 from .session import TargetSession, TargetState
 from .table import TableModel
 from .tasks import TaskSet
+from .palette import color
 
 PROGRESS_MS = 100           # progress poll while a scan runs
 VALUE_REFRESH_MS = 250      # current values of the visible rows, 4 times a second
@@ -375,9 +376,6 @@ def _tolerance(text: str) -> float | None:
 ADDRESS, VALUE, PREVIOUS, AREA = range(4)
 HEADERS = ("Address", "Value", "Previous", "Area")
 ADDRESS_ROLE = Qt.ItemDataRole.UserRole + 1     # the match's address (int)
-CHANGED_COLOR = QColor("#c2410c")
-UNREADABLE_COLOR = QColor("#c2452f")
-PENDING_COLOR = QColor("#a0a7b4")
 
 
 def format_value(scan_type: scan.ScanType, raw: bytes | np.ndarray) -> str:
@@ -636,12 +634,12 @@ class MatchModel(TableModel):
         if role == Qt.ItemDataRole.ForegroundRole and column == VALUE:
             address = self.address(row)
             if address not in self._current:
-                return PENDING_COLOR
+                return color("disabled")
             value = self._current[address]
             if value is None:
-                return UNREADABLE_COLOR
+                return color("hex_unreadable")
             if value != self.previous(row):
-                return CHANGED_COLOR
+                return color("changed")
             return None
         if role == Qt.ItemDataRole.FontRole and column != AREA:
             return self._mono

@@ -39,6 +39,7 @@ from .session_file import parse_items
 from .table import TableModel
 from .watch_values import DISPLAY_FORMATS, ValueType
 from .tasks import TaskSet
+from .palette import color
 
 FREEZE, LABEL, ADDRESS, TYPE, VALUE, PLOT = range(6)
 HEADERS = ("Freeze", "Label", "Address", "Type", "Value", "Plot")
@@ -743,12 +744,12 @@ class WatchModel(TableModel):
             return self._foreground(entry, column)
         if role == Qt.ItemDataRole.BackgroundRole and column == VALUE:
             if entry.frozen:
-                return QColor("#e3eefc")
+                return color("row_editing")
             age = time.monotonic() - entry.changed_at
             if entry.key in self._fading and age < CHANGE_FADE_SECONDS:
-                color = QColor(255, 196, 0)
-                color.setAlphaF(max(0.0, 0.6 * (1 - age / CHANGE_FADE_SECONDS)))
-                return color
+                fade = QColor(color("hex_changed_background"))
+                fade.setAlphaF(max(0.0, 0.6 * (1 - age / CHANGE_FADE_SECONDS)))
+                return fade
             return None
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(entry, column)
@@ -772,20 +773,20 @@ class WatchModel(TableModel):
     def _foreground(self, entry: WatchEntry, column: int):
         if column == VALUE:
             if entry.unresolved or entry.error:
-                return QColor("#b42318")
+                return color("error")
             if entry.data is None:
-                return QColor("#8a93a3")
+                return color("faint")
             if self.session.state == TargetState.EXITED and not entry.is_kernel:
-                return QColor("#8a93a3")
+                return color("faint")
         if column == ADDRESS:
             if entry.unresolved:
-                return QColor("#b42318")
+                return color("error")
             if not entry.location.survives_restart:
-                return QColor("#8a6d00")
+                return color("warn")
         if column == FREEZE:
-            return QColor("#1d4ed8") if entry.frozen else QColor("#b42318")
+            return color("frozen") if entry.frozen else color("error")
         if column == TYPE:
-            return QColor("#5b6b84")
+            return color("muted")
         return None
 
     def _tooltip(self, entry: WatchEntry, column: int) -> str | None:

@@ -12,6 +12,7 @@ from lainview.models.bookmarks import (ADDRESS, BOOKMARK_ROLE, COMMENT, LOCATION
                                        BookmarkModel)
 
 from .fit import FitLabel
+from .theme import hex_color, text_style
 
 
 
@@ -42,7 +43,7 @@ class BookmarkPanel(QWidget):
             self.table.setColumnWidth(column, mw * chars + 16)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.caption = FitLabel(min_chars=8)
-        self.caption.setStyleSheet("color: #5b6b84;")
+        self.caption.setStyleSheet(text_style("muted"))
         column = QVBoxLayout(self)
         column.setContentsMargins(4, 4, 4, 4)
         column.setSpacing(4)
@@ -97,5 +98,5 @@ class BookmarkPanel(QWidget):
         else:
             text = f"{len(marks)} bookmark{'s' if len(marks) != 1 else ''}"
             if unresolved:
-                text += f" · <span style='color:#b42318'>{unresolved} unresolved</span>"
+                text += f" · <span style='color:{hex_color('error')}'>{unresolved} unresolved</span>"
             self.caption.setText(text + " · double-click to jump, F2 to rename")

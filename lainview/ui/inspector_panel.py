@@ -8,7 +8,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeade
 from lainview.models.inspector_model import BIG, LITTLE, InspectorModel
 
 from .fit import FitLabel
-from .theme import mono_font
+from .theme import text_style, mono_font
 
 
 class InspectorPanel(QWidget):
@@ -16,7 +16,7 @@ class InspectorPanel(QWidget):
         super().__init__(parent)
         self.model = model
         self.caption = FitLabel(min_chars=8)
-        self.caption.setStyleSheet("color: #5b6b84;")
+        self.caption.setStyleSheet(text_style("muted"))
         self.table = QTableView()
         self.table.setModel(model)
         self.table.setFont(mono_font(9.5))

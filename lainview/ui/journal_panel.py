@@ -13,10 +13,10 @@ from lainview.models.journal_model import (ID, NEW, OLD, SORT_ROLE, TARGET,
                                            TIME, WHERE, JournalModel, target_key)
 
 from .fit import FitLabel, ScrollingText
-from .theme import mono_font
+from .theme import hex_color, mono_font, text_style
 
-STATUS_COLORS = {"reverted": "#15803d", "already": "#5b6b84", "conflict": "#8a6d00",
-                 "gone": "#8a93a3", "failed": "#b42318"}
+STATUS_TONES = {"reverted": "ok", "already": "muted", "conflict": "warn", "gone": "faint",
+                "failed": "error"}
 
 
 class JournalFilter(QSortFilterProxyModel):
@@ -86,7 +86,7 @@ class JournalPanel(QWidget):
         self.results = ScrollingText(max_lines=6)
         self.results.hide()
         self.caption = FitLabel(min_chars=8, elide=Qt.TextElideMode.ElideMiddle)
-        self.caption.setStyleSheet("color: #5b6b84;")
+        self.caption.setStyleSheet(text_style("muted"))
 
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
@@ -153,7 +153,7 @@ class JournalPanel(QWidget):
         if not outcomes:
             self.results.setText("Nothing to revert.")
         else:
-            lines = [f"<span style='color:{STATUS_COLORS.get(o.status, '#1d2330')}'>"
+            lines = [f"<span style='color:{hex_color(STATUS_TONES.get(o.status, 'text'))}'>"
                      f"<b>#{o.entry_id} {o.status}</b></span> — {o.message}" for o in outcomes]
             self.results.setText("<br>".join(lines))
         self.results.show()

@@ -14,6 +14,8 @@ from lainview.models.process_model import (COMMAND, INFO_ROLE, MEMORY, NAME, PID
                                            ProcessFilterProxy, ProcessModel)
 from lainview.models.tasks import TaskSet
 
+from .theme import text_style
+
 REFRESH_MS = 3000
 
 
@@ -52,7 +54,7 @@ class ProcessPicker(QDialog):
             self.table.setColumnWidth(column, char * chars + 16)
         header.setSectionResizeMode(COMMAND, QHeaderView.ResizeMode.Stretch)
         self.status = QLabel()
-        self.status.setStyleSheet("color: #5b6b84;")
+        self.status.setStyleSheet(text_style("muted"))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.attach_button = buttons.addButton("Attach", QDialogButtonBox.ButtonRole.AcceptRole)
         self.attach_button.setDefault(True)

@@ -30,7 +30,7 @@ from .fit import ElidedLabel
 from .hex_view import HexView
 from .inspector_panel import InspectorPanel
 from .patch_dialog import PatchDialog
-from .theme import mono_font
+from .theme import box_style, hex_color, mono_font, text_style
 
 TYPE_PRESETS = (
     ("All types", None),
@@ -43,17 +43,6 @@ TYPE_PRESETS = (
     ("Global", "global"),
     ("Local", "local"),
 )
-
-MUTED = "#5b6b84"
-ERROR_STYLE = ("background: #fdecea; color: #8a1c13; padding: 4px 8px;"
-               " border: 1px solid #f3b8b1; border-radius: 3px;")
-NOTE_STYLE = ("background: #fff4d6; color: #6b4e00; padding: 4px 8px;"
-              " border: 1px solid #f0d88a; border-radius: 3px;")
-OK_STYLE = ("background: #e7f6ec; color: #0f5b2a; padding: 4px 8px;"
-            " border: 1px solid #a8dcb8; border-radius: 3px;")
-STAGED_STYLE = ("background: #dbe7ff; color: #1d3a8a; padding: 2px 8px;"
-                " border: 1px solid #a9c1f5; border-radius: 3px;")
-
 
 def _banner(style: str) -> QLabel:
     label = QLabel()
@@ -89,10 +78,10 @@ class SymbolPanel(QWidget):
                               "W/w V/v weak; upper case is global, lower case local")
         self.error = QLabel()
         self.error.setTextFormat(Qt.TextFormat.RichText)
-        self.error.setStyleSheet("color: #b42318;")
+        self.error.setStyleSheet(text_style("error"))
         self.error.setWordWrap(True)
         self.error.hide()
-        self.hidden_note = _banner(NOTE_STYLE)
+        self.hidden_note = _banner(box_style("note", radius=True))
         self.table = QTableView()
         self.table.setModel(model)
         self.table.setSortingEnabled(True)
@@ -119,7 +108,7 @@ class SymbolPanel(QWidget):
         self.table.setColumnWidth(TYPE, int(digit * 21 + 16))
         self.table.setColumnWidth(MODULE, int(digit * 10 + 16))
         self.count = QLabel()
-        self.count.setStyleSheet(f"color: {MUTED};")
+        self.count.setStyleSheet(f"color: {hex_color('muted')};")
 
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
@@ -179,7 +168,7 @@ class SymbolPanel(QWidget):
     def _show_error(self, text: str) -> None:
         self.error.setText(f"{html.escape(text)} — showing the last valid result" if text else "")
         self.error.setVisible(bool(text))
-        self.filter.setStyleSheet("QLineEdit { border: 1px solid #d0443a; }" if text else "")
+        self.filter.setStyleSheet(f"QLineEdit {{ border: 1px solid {hex_color('invalid_border')}; }}" if text else "")
 
     def _update_count(self) -> None:
         model = self.model
@@ -206,7 +195,7 @@ class ModulePanel(QWidget):
     def __init__(self, workspace: KernelWorkspace, parent: QWidget | None = None):
         super().__init__(parent)
         self.model = workspace.modules
-        self.note = _banner(NOTE_STYLE)
+        self.note = _banner(box_style("note", radius=True))
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -226,7 +215,7 @@ class ModulePanel(QWidget):
         self.why = QLabel()
         self.why.setTextFormat(Qt.TextFormat.RichText)
         self.why.setWordWrap(True)
-        self.why.setStyleSheet(f"color: {MUTED};")
+        self.why.setStyleSheet(f"color: {hex_color('muted')};")
         buttons = QHBoxLayout()
         buttons.setContentsMargins(0, 0, 0, 0)
         buttons.addWidget(self.hold)
@@ -309,7 +298,7 @@ class ValuePanel(QWidget):
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.details = QLabel()
         self.details.setTextFormat(Qt.TextFormat.RichText)
-        self.details.setStyleSheet(f"color: {MUTED};")
+        self.details.setStyleSheet(f"color: {hex_color('muted')};")
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.size = QSpinBox()
         self.size.setRange(1, MAX_SIZE)
@@ -318,7 +307,7 @@ class ValuePanel(QWidget):
                              "symbol (at most 256)")
         self.size.setKeyboardTracking(False)
         self.size_note = QLabel()
-        self.size_note.setStyleSheet(f"color: {MUTED};")
+        self.size_note.setStyleSheet(f"color: {hex_color('muted')};")
         self.follow = QCheckBox("Follow pointer")
         self.follow.setToolTip("read where the pointer stored at the symbol points "
                                "(IREADKSYM through the kmem device, or the pointed-to "
@@ -333,7 +322,7 @@ class ValuePanel(QWidget):
         self.rate.setDecimals(1)
         self.rate.setSuffix(" Hz")
         self.rate.setValue(self.controller.refresh_hz)
-        self.notice = _banner(NOTE_STYLE)
+        self.notice = _banner(box_style("note", radius=True))
         self.view = HexView(workspace.document, workspace.cursor)
         self.view.placeholder = "Select a symbol to read its value."
         # Room for the address, 16 bytes and their ASCII without scrolling sideways.
@@ -346,14 +335,14 @@ class ValuePanel(QWidget):
         self.discard.setToolTip("drop the edits that were not written")
         self.staged_bar = QWidget()
         self.staged_bar.setObjectName("stagedBar")
-        self.staged_bar.setStyleSheet(f"#stagedBar {{ {STAGED_STYLE} }}")
+        self.staged_bar.setStyleSheet(f"#stagedBar {{ {box_style('staged', radius=True)} }}")
         staged_row = QHBoxLayout(self.staged_bar)
         staged_row.setContentsMargins(6, 2, 6, 2)
         staged_row.addWidget(self.staged_label, 1)
         staged_row.addWidget(self.discard)
         staged_row.addWidget(self.write)
         self.staged_bar.hide()
-        self.message = _banner(ERROR_STYLE)
+        self.message = _banner(box_style("error", radius=True))
         self.revert = QPushButton("Revert last write")
         self.revert.hide()
 
@@ -404,7 +393,7 @@ class ValuePanel(QWidget):
         if not text:
             self.message.hide()
             return
-        self.message.setStyleSheet(OK_STYLE if ok or text.startswith("wrote ") else ERROR_STYLE)
+        self.message.setStyleSheet(box_style("ok", radius=True) if ok or text.startswith("wrote ") else box_style("error", radius=True))
         self.message.setText(html.escape(text))
         self.message.show()
 
@@ -434,7 +423,7 @@ class ValuePanel(QWidget):
             return
         for w in (self.size, self.follow, self.refresh, self.live, self.rate):
             w.setEnabled(True)
-        module = f" <span style='color:{MUTED}'>[{html.escape(symbol.module)}]</span>" \
+        module = f" <span style='color:{hex_color('muted')}'>[{html.escape(symbol.module)}]</span>" \
             if symbol.module else ""
         self.title.setText(f"<b>{html.escape(symbol.name)}</b>{module}")
         table = c.table
@@ -468,7 +457,7 @@ class ValuePanel(QWidget):
             notes.append("Editing is off: " + html.escape(c.why_not("write")))
         self.notice.setText("<br>".join(notes))
         self.notice.setVisible(bool(notes))
-        self.notice.setStyleSheet(ERROR_STYLE if c.error else NOTE_STYLE)
+        self.notice.setStyleSheet(box_style("error", radius=True) if c.error else box_style("note", radius=True))
         last = c.last_write
         self.revert.setVisible(last is not None)
         if last is not None:
@@ -484,7 +473,7 @@ class SourceBar(QWidget):
         self.source = QLabel()
         self.source.setTextFormat(Qt.TextFormat.RichText)
         self.reason = ElidedLabel()
-        self.reason.setStyleSheet(f"color: {MUTED};")
+        self.reason.setStyleSheet(f"color: {hex_color('muted')};")
         self.chips: dict[str, QLabel] = {}
         row = QHBoxLayout()
         row.addWidget(self.source)
@@ -512,7 +501,8 @@ class SourceBar(QWidget):
         for capability, chip in self.chips.items():
             ok = info is not None and info.can(capability)
             why = ws.value.why_not(capability)
-            color, bg, mark = ("#0f5b2a", "#e7f6ec", "✓") if ok else ("#8a1c13", "#fdecea", "✗")
+            color, bg, mark = (hex_color("ok_fg"), hex_color("ok_bg"), "✓") if ok else \
+                (hex_color("error_fg"), hex_color("error_bg"), "✗")
             chip.setText(f"{mark} {capability}")
             chip.setStyleSheet(f"color: {color}; background: {bg}; border-radius: 8px;"
                                " padding: 1px 8px;")
@@ -550,7 +540,7 @@ class SymbolBrowser(QWidget):
         right.setSizes([470, 330])
         self.status = QLabel()
         self.status.setTextFormat(Qt.TextFormat.PlainText)      # messages, never markup
-        self.status.setStyleSheet(f"color: {MUTED}; padding: 2px 8px;")
+        self.status.setStyleSheet(f"color: {hex_color('muted')}; padding: 2px 8px;")
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)

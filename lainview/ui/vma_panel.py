@@ -13,7 +13,7 @@ from lainview.backend.memory import MemoryArea, Perm
 from lainview.models.vma_model import AREA_ROLE, PATH, VmaFilterProxy, VmaModel
 
 from .fit import FitLabel
-from .theme import mono_font
+from .theme import hex_color, text_style, mono_font
 
 
 class VmaPanel(QWidget):
@@ -64,7 +64,7 @@ class VmaPanel(QWidget):
                               (3, digit * 4 + 16), (4, digit * 6 + 14)):
             self.table.setColumnWidth(column, width)
         self.summary = FitLabel(min_chars=8)
-        self.summary.setStyleSheet("color: #5b6b84;")
+        self.summary.setStyleSheet(text_style("muted"))
         self.dump_progress = QProgressBar()
         self.dump_progress.hide()
         self.dump_cancel = QPushButton("Cancel dump")
@@ -156,9 +156,9 @@ class VmaPanel(QWidget):
         text = f"{counts['kept'] + counts['added']} areas"
         changes = []
         if counts["added"]:
-            changes.append(f"<span style='color:#1a7f37'>+{counts['added']} new</span>")
+            changes.append(f"<span style='color:{hex_color('added')}'>+{counts['added']} new</span>")
         if counts["removed"]:
-            changes.append(f"<span style='color:#b42318'>−{counts['removed']} gone</span>")
+            changes.append(f"<span style='color:{hex_color('error')}'>−{counts['removed']} gone</span>")
         if changes:
             text += " · " + ", ".join(changes) + " since last refresh"
         self.summary.setText(text)

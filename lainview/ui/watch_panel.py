@@ -17,7 +17,7 @@ from lainview.models.watch_model import (ADDRESS, ENTRY_ROLE, FREEZE, LABEL, PLO
 from lainview.models.watch_values import SIZED, TYPE_CHOICES, ValueType
 
 from .fit import FitLabel
-from .theme import mono_font
+from .theme import hex_color, mono_font, text_style
 
 
 class TypeDelegate(QStyledItemDelegate):
@@ -63,7 +63,7 @@ class WatchPanel(QWidget):
         self.add_button = QPushButton("Add")
         self.add_button.setToolTip("add to the watch list (Enter)")
         self.error = FitLabel(min_chars=10)
-        self.error.setStyleSheet("color: #b42318;")
+        self.error.setStyleSheet(text_style("error"))
         self.error.hide()
         # -- the table
         self.table = QTableView()
@@ -91,7 +91,7 @@ class WatchPanel(QWidget):
             self.table.setColumnWidth(column, int(mw * chars + 16))
         # -- the bottom row
         self.summary = FitLabel(min_chars=8)
-        self.summary.setStyleSheet("color: #5b6b84;")
+        self.summary.setStyleSheet(text_style("muted"))
         self.rate = QDoubleSpinBox()
         self.rate.setRange(0.5, 60.0)
         self.rate.setDecimals(1)
@@ -252,9 +252,9 @@ class WatchPanel(QWidget):
         if plotted:
             parts.append(f"{plotted} plotted")
         if unresolved:
-            parts.append(f"<span style='color:#b42318'>{unresolved} unresolved</span>")
+            parts.append(f"<span style='color:{hex_color('error')}'>{unresolved} unresolved</span>")
         if self.model.paused:
-            parts.append("<span style='color:#8a6d00'>paused</span>")
+            parts.append(f"<span style='color:{hex_color('warn')}'>paused</span>")
         if not entries:
             parts = ["Add an address above, or press Ctrl+W on a byte in the hex view"]
         self.summary.setText(" · ".join(parts))
