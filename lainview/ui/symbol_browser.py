@@ -711,24 +711,36 @@ class SymbolBrowser(QWidget):
             await asyncio.sleep(0.05)
         return self.workspace.table is not None
 
-    async def screenshot(self, path: str, symbol: str | None = None) -> int:
+    async def screenshot(self, path: str, symbol: str | None = None,
+                         timeout: float = 15.0) -> int:
         """Load, select ``symbol`` (or the first data symbol), let its value
-        come in, and save the window to ``path``."""
-        await self.wait_loaded()
+        come in (or its reason not to), and save the window to ``path``.
+        1 (with one line on stderr) if the symbols or the value never came."""
+        def fail(why: str) -> int:
+            print(f"lainview: no screenshot: {' '.join(why.split())}", file=sys.stderr)
+            return 1
+        if not await self.wait_loaded(timeout):
+            return fail(f"the kernel symbols did not load: {self.workspace.error or 'timed out'}")
         table = self.workspace.table
-        if table is not None:
-            name = symbol
-            if name is None:
-                data = table.select(types="Dd")
-                name = table.names[int(data[0])] if len(data) else (table.names[0]
-                                                                      if len(table) else None)
-            if name:
-                self.select_symbol(name)
-        await asyncio.sleep(0.6)
+        name = symbol
+        if name is None:
+            data = table.select(types="Dd")
+            name = table.names[int(data[0])] if len(data) else (table.names[0]
+                                                                  if len(table) else None)
+        if not name:
+            return fail("the kernel symbol table is empty")
+        self.select_symbol(name)
+        value = self.workspace.value
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while value.value is None and not value.error and loop.time() < deadline:
+            await asyncio.sleep(0.05)
+        if value.value is None and not value.error:
+            return fail(f"the value of {name} did not arrive within {timeout:g} s")
+        await asyncio.sleep(0.2)
         pixmap = self.grab()
         if not pixmap.save(path):
-            print(f"lainview: could not write {path}", file=sys.stderr)
-            return 1
+            return fail(f"could not write {path}")
         print(f"lainview: wrote {path} ({pixmap.width()}x{pixmap.height()})")
         return 0
 

@@ -152,11 +152,9 @@ def test_journal_dock_revert_restores_the_childs_bytes(qtbot, window, child):
     assert panel.targets.count() == 2                       # "all" and this process
 
 
-def test_session_from_the_command_line(tmp_path, demo):
-    """lainview --session on a restarted program: saved against one demo,
-    opened with --pid on another; the screenshot shows it resolved."""
-    session = {
-        "format": "lainview-session", "version": 1,
+def _demo_session(version: int = 1) -> dict:
+    return {
+        "format": "lainview-session", "version": version,
         "target": {"exe": os.path.realpath(sys.executable), "cmdline": [sys.executable, "-m",
                                                                          "lainview.demo_target"]},
         "watch": [{"location": {"kind": "module", "name": "/memfd:lainview-demo",
@@ -166,15 +164,55 @@ def test_session_from_the_command_line(tmp_path, demo):
                                                           "offset": 0xf80}, "size": 40}],
         "view": {"bytes_per_row": 32},
     }
-    path = tmp_path / "demo.lainview.json"
-    path.write_text(json.dumps(session))
+
+
+def _screenshot(tmp_path, *args):
     shot = tmp_path / "shot.png"
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    proc = subprocess.run([sys.executable, "-m", "lainview", "--pid", str(demo.pid), "--session",
-                           str(path), "--screenshot", str(shot)], env=env, capture_output=True,
-                          text=True, timeout=90)
+    proc = subprocess.run([sys.executable, "-m", "lainview", *args, "--screenshot", str(shot)],
+                          env=env, capture_output=True, text=True, timeout=90)
+    shown = next((json.loads(line.split(" ", 1)[1]) for line in proc.stdout.splitlines()
+                  if line.startswith("lainview-shown ")), None)
+    return proc, shot, shown
+
+
+def test_session_from_the_command_line(tmp_path, demo):
+    """lainview --session on a restarted program: saved against one demo,
+    opened with --pid on another; the screenshot shows it resolved."""
+    path = tmp_path / "demo.lainview.json"
+    path.write_text(json.dumps(_demo_session()))
+    proc, shot, shown = _screenshot(tmp_path, "--pid", str(demo.pid), "--session", str(path))
     assert proc.returncode == 0, proc.stderr
-    assert QImage(str(shot)).width() >= 1200
+    assert shown["pid"] == demo.pid and shown["state"] == "live"
+    assert shown["bytes_per_row"] == 32                        # the session's view
+    [health] = shown["watch"]
+    assert (health["label"], health["address"], health["unresolved"]) == \
+        ("health", demo.base + 0xf84, "")
+    assert health["value"] == str(int.from_bytes(demo.peek(demo.base + 0xf84, 4), "little",
+                                                 signed=True))
+    [mark] = shown["bookmarks"]
+    assert (mark["name"], mark["address"], mark["unresolved"]) == ("DemoStruct", demo.struct, "")
+    # The hex view shows bytes that were read, none left pending.
+    assert shown["cells"].get("pending", 0) == 0 and sum(shown["cells"].values()) > 0
+    assert not QImage(str(shot)).isNull()
+
+
+def test_screenshot_fails_when_the_session_does_not_open(tmp_path, demo):
+    path = tmp_path / "future.lainview.json"
+    path.write_text(json.dumps(_demo_session(version=99)))
+    proc, shot, shown = _screenshot(tmp_path, "--pid", str(demo.pid), "--session", str(path))
+    assert proc.returncode == 1 and shown is None and not shot.exists()
+    [line] = proc.stderr.strip().splitlines()
+    assert line.startswith("lainview: no screenshot: session not opened") and "99" in line
+    assert "Traceback" not in proc.stderr
+
+
+def test_screenshot_fails_when_the_target_is_gone(tmp_path, demo):
+    demo.kill()
+    proc, shot, shown = _screenshot(tmp_path, "--pid", str(demo.pid))
+    assert proc.returncode == 1 and not shot.exists()
+    [line] = proc.stderr.strip().splitlines()
+    assert line.startswith("lainview: no screenshot:") and str(demo.pid) in line
 
 
 def test_journal_dock_exports_a_patch_that_applies_to_a_new_run(qtbot, window, tmp_path,
