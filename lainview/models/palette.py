@@ -54,7 +54,7 @@ DARK: dict[str, str] = dict(LIGHT, **{
     "frozen": "#93b4ff", "sym_weak": "#9aa7bd",
     "old_mark_bg": "#4a1d1d", "old_mark_fg": "#fca5a5", "new_mark_bg": "#173326",
     "new_mark_fg": "#86efac",
-    "window": "#23262c", "base": "#1b1d22", "alternate": "#262a31", "highlight": "#3b6fd6",
+    "window": "#23262c", "base": "#2b2f37", "alternate": "#31353e", "highlight": "#3b6fd6",
     "highlight_text": "#ffffff", "tooltip": "#2d3139",
     "error_bg": "#3d1f1d", "error_fg": "#fca5a5", "error_border": "#7f2d26",
     "note_bg": "#3a3118", "note_fg": "#fde68a", "note_border": "#6b5a1e",

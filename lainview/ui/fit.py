@@ -37,6 +37,7 @@ class ElidedLabel(QFrame):
                  color: QColor | None = None, bold: bool = False, min_text: str = ""):
         super().__init__(parent)
         self._text = ""
+        self._base_tip = ""
         self._min_chars = min_chars
         self._min_text = min_text
         self._elide = elide
@@ -55,8 +56,7 @@ class ElidedLabel(QFrame):
         if text == self._text:
             return
         self._text = text
-        fits = self.fontMetrics().horizontalAdvance(text) <= self.width()
-        self.setToolTip("" if fits or not text else text)
+        self._update_tip()
         self.updateGeometry()
         self.update()
 
@@ -94,10 +94,18 @@ class ElidedLabel(QFrame):
         """What is drawn at the current width."""
         return self.fontMetrics().elidedText(self._text, self._elide, self.contentsRect().width())
 
+    def setToolTip(self, tip: str) -> None:  # noqa: N802 - shown while the text fits
+        self._base_tip = tip
+        self._update_tip()
+
+    def _update_tip(self) -> None:
+        fits = self.fontMetrics().horizontalAdvance(self._text) <= self.contentsRect().width()
+        tip = self._base_tip if fits or not self._text else self._text
+        super().setToolTip(tip)
+
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
-        fits = self.fontMetrics().horizontalAdvance(self._text) <= self.contentsRect().width()
-        self.setToolTip("" if fits else self._text)
+        self._update_tip()
 
     def paintEvent(self, event) -> None:  # noqa: N802
         super().paintEvent(event)

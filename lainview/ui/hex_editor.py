@@ -4,7 +4,7 @@ a search bar (Ctrl+F) and an inline message line for errors."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QLineEdit,
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QSizePolicy, QHBoxLayout, QLabel, QLineEdit,
                                QProgressBar, QPushButton, QToolButton, QVBoxLayout, QWidget)
 
 from lainview.models.cursor import HexCursor
@@ -87,7 +87,8 @@ class HexEditor(QWidget):
         self.detail = ElidedLabel(min_chars=6, color=color("muted"))
         self.live_badge = ElidedLabel(min_text="● live")
         # The position starts with the address and is never narrower than
-        # 16 hex digits: the address is never cut (the offset may be).
+        # 16 hex digits: the address is never cut (the offset may be). The
+        # window shows it in its status bar.
         self.position = ElidedLabel(min_text="0x0000000000000000", color=color("muted"))
         self.bytes_per_row = QComboBox()
         for n in (8, 16, 32):
@@ -117,10 +118,11 @@ class HexEditor(QWidget):
 
         top = QHBoxLayout()
         top.setContentsMargins(6, 4, 6, 4)
-        top.addWidget(self.title, 2)
-        top.addWidget(self.detail, 3)
+        # The area's name first; its range and size take what is left.
+        self.detail.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        top.addWidget(self.title)
+        top.addWidget(self.detail, 1)
         top.addSpacing(12)
-        top.addWidget(self.position)
         top.addSpacing(12)
         top.addWidget(self.live_badge)
         top.addWidget(self.rate)

@@ -220,10 +220,11 @@ class MainWindow(QMainWindow):
         self._menus[menu].insertMenu(self._tails[menu], sub)
         return sub
 
-    def add_status_field(self, name: str, *, min_chars: int = 10, tip: str = "") -> ElidedLabel:
-        """A permanent field at the right of the status bar, elided to the
-        room it gets (never widening the window)."""
-        field = ElidedLabel(min_chars=min_chars)
+    def add_status_field(self, name: str, *, min_chars: int = 10, tip: str = "",
+                         field: ElidedLabel | None = None) -> ElidedLabel:
+        """A permanent field at the right of the status bar (``field``, or a
+        new one), elided to the room it gets (never widening the window)."""
+        field = field if field is not None else ElidedLabel(min_chars=min_chars)
         field.setContentsMargins(6, 0, 6, 0)
         field.setToolTip(tip)
         self.statusBar().addPermanentWidget(field)
@@ -280,6 +281,7 @@ class MainWindow(QMainWindow):
 
     # -- building -----------------------------------------------------------------------------------
     def _build_status_bar(self) -> None:
+        self.add_status_field("cursor", field=self.editor.position)
         self.target_label = self.add_status_field("target", min_chars=14)
         self.backend_label = self.add_status_field("backend", min_chars=10)
         self.state_label = self.add_status_field("state", min_chars=8)
@@ -534,9 +536,8 @@ class MainWindow(QMainWindow):
         self.target_label.setText(f"pid {pid} {session.name}")
         reason = session.target.info.reason if session.target else ""
         short = reason.split(":", 1)[-1].strip() if reason else ""
-        self.backend_label.setText(f"backend: {session.describe_backend()}"
-                                   + (f" ({short})" if short else ""))
-        self.backend_label.setToolTip(session.backend_reason())
+        self.backend_label.setText(f"backend: {session.describe_backend()}")
+        self.backend_label.setToolTip(session.backend_reason() + (f" ({short})" if short else ""))
         state = session.state
         tones = {TargetState.LIVE: "ok", TargetState.EXITED: "error",
                  TargetState.ATTACHING: "warn", TargetState.DETACHED: "muted"}

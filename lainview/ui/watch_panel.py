@@ -87,7 +87,7 @@ class WatchPanel(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(VALUE, QHeaderView.ResizeMode.Stretch)
         mw = self.table.fontMetrics().horizontalAdvance("0")
-        for column, chars in ((FREEZE, 9), (LABEL, 14), (ADDRESS, 26), (TYPE, 12), (PLOT, 5)):
+        for column, chars in ((FREEZE, 9), (LABEL, 10), (ADDRESS, 20), (TYPE, 8), (PLOT, 5)):
             self.table.setColumnWidth(column, int(mw * chars + 16))
         # -- the bottom row
         self.summary = FitLabel(min_chars=8)
