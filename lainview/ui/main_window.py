@@ -647,10 +647,13 @@ class MainWindow(QMainWindow):
 
 
 def _features():
+    from .bookmark_dock import BookmarkFeature
+    from .journal_dock import JournalFeature
     from .kernel_feature import KernelFeature
     from .scanner_dock import ScannerFeature
     from .watch_docks import WatchDocks
-    return [("scanner", ScannerFeature), ("watch", WatchDocks), ("kernel", KernelFeature)]
+    return [("scanner", ScannerFeature), ("watch", WatchDocks), ("bookmarks", BookmarkFeature),
+            ("journal", JournalFeature), ("kernel", KernelFeature)]
 
 
 class _Features:

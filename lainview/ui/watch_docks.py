@@ -1,6 +1,6 @@
-"""The watch list, plot, bookmarks and write-journal docks and the session
-actions, as a feature of the main window: they register through its API
-(``add_dock``, ``add_action``). Wiring only."""
+"""The watch list and plot docks and the session actions, as a feature of
+the main window: they register through its API (``add_dock``,
+``add_action``). Wiring only."""
 
 from __future__ import annotations
 
@@ -15,8 +15,6 @@ from lainview.models.formats import INSPECTOR_TYPES
 from lainview.models.session_file import SUFFIX
 from lainview.models.sessions import recent_sessions
 
-from .bookmark_panel import BookmarkPanel
-from .journal_panel import JournalPanel
 from .plot_panel import PlotPanel
 from .session_pick import SessionPickDialog
 from .watch_panel import WatchPanel
@@ -31,25 +29,15 @@ class WatchDocks(QObject):
         ws = self.workspace = window.workspace
         self.watch_panel = WatchPanel(ws.watch)
         self.plot_panel = PlotPanel(ws.watch)
-        self.bookmark_panel = BookmarkPanel(ws.bookmarks)
-        self.journal_panel = JournalPanel(ws.journal)
         bottom = Qt.DockWidgetArea.BottomDockWidgetArea
         self.watch_dock = window.add_dock("watch", "Watch list", self.watch_panel, bottom,
                                           split_from="scanner")
         self.plot_dock = window.add_dock("plot", "Plot", self.plot_panel, bottom,
                                          split_from="watch")
-        self.journal_dock = window.add_dock("journal", "Write journal", self.journal_panel,
-                                            bottom, tabify_with="watch")
-        self.bookmark_dock = window.add_dock("bookmarks", "Bookmarks", self.bookmark_panel,
-                                             Qt.DockWidgetArea.LeftDockWidgetArea,
-                                             tabify_with="memory map")
         window.on_default_layout(self._default_sizes)
         self._pick: SessionPickDialog | None = None
         self._build_actions()
         self._connect()
-        window.editor.view.set_marker_source(ws.bookmarks)
-        # The journal file is followed while its dock is on screen.
-        self.journal_dock.visibilityChanged.connect(self._journal_visible)
 
     # -- actions -----------------------------------------------------------------------------------
     def _build_actions(self) -> None:
@@ -65,13 +53,8 @@ class WatchDocks(QObject):
 
         self.watch_cursor_action = w.add_action("Edit", "&Watch the cursor", self.watch_cursor,
                                                 "Ctrl+W", separator=True)
-        self.bookmark_cursor_action = w.add_action("Edit", "&Bookmark the cursor",
-                                                   self.bookmark_cursor, "Ctrl+B")
-        for text, name, widget, key in (
-                ("Focus the &watch list", "watch", self.watch_panel.table, "Alt+4"),
-                ("Focus the &bookmarks", "bookmarks", self.bookmark_panel.table, "Alt+5"),
-                ("Focus the write &journal", "journal", self.journal_panel.table, "Alt+6")):
-            w.add_action("Go", text, lambda n=name, t=widget: w.show_dock(n, t), key)
+        w.add_action("Go", "Focus the &watch list",
+                     lambda: w.show_dock("watch", self.watch_panel.table), "Alt+4")
         # The data inspector's rows are types: watch the cursor as one of them.
         table = w.inspector_panel.table
         table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
@@ -82,24 +65,17 @@ class WatchDocks(QObject):
     def _connect(self) -> None:
         ws = self.workspace
         self.watch_panel.go_to.connect(self.go_to)
-        self.watch_panel.bookmark.connect(
-            lambda entry: self._bookmark(entry.address, entry.label, entry.vtype.size))
-        self.bookmark_panel.jump.connect(self.go_to)
-        self.bookmark_panel.watch.connect(
-            lambda b: ws.watch.add(b.location, self._type_for_size(b.size), b.name))
+        self.watch_panel.bookmark.connect(lambda entry: self.window.features["bookmarks"].add(
+            entry.address, entry.label, entry.vtype.size))
         ws.sessions.pick_needed.connect(self._ask_pick)
         ws.sessions.view_restored.connect(self._restore_view)
         ws.sessions.opened.connect(lambda path: self.window.setWindowFilePath(path))
 
-    def _journal_visible(self, visible: bool) -> None:
-        if visible:
-            self.workspace.journal.start()
-        else:
-            self.workspace.journal.stop()
-
     # -- hex cursor -> watch / bookmark --------------------------------------------------------------
     @staticmethod
-    def _type_for_size(size: int):
+    def type_for_size(size: int):
+        """The watch type for a selection of ``size`` bytes (an integer of
+        that size, else bytes)."""
         from lainview.models.watch_values import ValueType
         name = WATCH_TYPE_FOR_SIZE.get(size)
         return ValueType.of(name) if name else ValueType.of("bytes", min(size, 4096))
@@ -110,34 +86,12 @@ class WatchDocks(QObject):
             self.window.show_status("watch: open an area first")
             return None
         lo, hi = ws.cursor.selection
-        vtype = self._type_for_size(hi - lo if ws.cursor.has_selection else 4)
+        vtype = self.type_for_size(hi - lo if ws.cursor.has_selection else 4)
         entry = ws.watch.add_address(lo, vtype.name, vtype.length or None)
         self.watch_dock.show()
         self.watch_dock.raise_()
         self.window.show_status(f"watching {entry.location.text} as {entry.vtype.label}")
         return entry
-
-    def bookmark_cursor(self):
-        ws = self.workspace
-        if ws.document.region is None:
-            self.window.show_status("bookmark: open an area first")
-            return None
-        lo, hi = ws.cursor.selection
-        return self._bookmark(lo, "", hi - lo)
-
-    def _bookmark(self, address: int | None, name: str, size: int):
-        if address is None:
-            return None
-        marks = self.workspace.bookmarks
-        bookmark = marks.add_address(address, name or f"bookmark {len(marks.bookmarks) + 1}",
-                                     size=max(1, size))
-        self.bookmark_dock.show()
-        self.bookmark_dock.raise_()
-        row = len(marks.bookmarks) - 1
-        self.bookmark_panel.table.selectRow(row)
-        self.window.show_status(f"bookmarked {bookmark.location.text} (F2 in the bookmarks "
-                                "to rename)")
-        return bookmark
 
     def _watch_from_inspector(self) -> None:
         index = self.window.inspector_panel.table.currentIndex()

@@ -58,7 +58,7 @@ def test_every_dock_open_the_window_fits_and_nothing_grows_it(qtbot, window, dem
     for i in range(200):
         ws.document.write(demo.string + i % 32, bytes([0x41 + i % 26]))
     qtbot.waitUntil(lambda: not ws.document.pending_writes, timeout=30000)
-    journal = window.watch_docks.journal_panel
+    journal = window.features["journal"].panel
     qtbot.waitUntil(lambda: len(ws.journal.entries) >= 200, timeout=20000)
     key = target_key(ws.journal.entries[-1])
     with qtbot.waitSignal(ws.journal.reverted, timeout=60000) as reverted:

@@ -76,9 +76,9 @@ def test_bookmark_dock_jumps_and_marks(qtbot, window, demo):
     ws = window.workspace
     ws.bookmarks.add_address(demo.string, "greeting", "edit me", size=8)
     ws.cursor.move_to(demo.base)
-    panel = window.watch_docks.bookmark_panel
-    window.watch_docks.bookmark_dock.show()
-    window.watch_docks.bookmark_dock.raise_()
+    panel = window.features["bookmarks"].panel
+    window.features["bookmarks"].dock.show()
+    window.features["bookmarks"].dock.raise_()
     qtbot.waitUntil(panel.table.isVisible, timeout=5000)
     index = panel.model.index(0, 0)
     rect = panel.table.visualRect(index)
@@ -126,7 +126,7 @@ def test_journal_dock_revert_restores_the_childs_bytes(qtbot, window, child):
     ws = window.workspace
     attach(qtbot, ws, child.pid)
     assert not ws.journal._poll.isActive()          # followed only while on screen
-    window.watch_docks.journal_dock.raise_()
+    window.features["journal"].dock.raise_()
     qtbot.waitUntil(ws.journal._poll.isActive, timeout=5000)
     entry = ws.watch.add_address(child.counter + 8, "u32")
     qtbot.waitUntil(lambda: entry.data is not None, timeout=10000)
@@ -134,7 +134,7 @@ def test_journal_dock_revert_restores_the_childs_bytes(qtbot, window, child):
     qtbot.waitUntil(lambda: child.peek(child.counter + 8, 4) == struct.pack("<I", 1000),
                     timeout=10000)
     ws.watch.write_text(entry, "2000")
-    panel = window.watch_docks.journal_panel
+    panel = window.features["journal"].panel
     qtbot.waitUntil(lambda: panel.proxy.rowCount() == 2, timeout=10000)
     # Newest first.
     assert panel.proxy.index(0, 5).data() == "d0 07 00 00"
@@ -225,11 +225,11 @@ def test_journal_dock_exports_a_patch_that_applies_to_a_new_run(qtbot, window, t
     second = None
     try:
         attach(qtbot, ws, first.pid)
-        window.watch_docks.journal_dock.raise_()
+        window.features["journal"].dock.raise_()
         entry = ws.watch.add_address(first.spaced, "bytes", length=6)
         qtbot.waitUntil(lambda: entry.data is not None, timeout=10000)
         ws.watch.write_text(entry, "50 41 54 43 48 21")
-        panel = window.watch_docks.journal_panel
+        panel = window.features["journal"].panel
         qtbot.waitUntil(lambda: panel.proxy.rowCount() == 1, timeout=10000)
         panel.table.selectRow(0)
         out = tmp_path / "fix.json"
