@@ -21,6 +21,8 @@ import logging
 import sys
 from typing import Callable, Coroutine, Iterator
 
+from lainview.backend.errors import LainviewError
+
 log = logging.getLogger("lainview")
 
 _reporters: list[Callable[[str], None]] = []
@@ -38,8 +40,11 @@ def add_reporter(reporter: Callable[[str], None]) -> Callable[[], None]:
 
 
 def describe_exception(exc: BaseException, where: str) -> str:
-    """The one line a user sees: ``internal error in WHERE: Type: message``."""
+    """The one line a user sees: ``internal error in WHERE: Type: message``
+    (for lainview's own errors, which explain themselves: ``WHERE: message``)."""
     message = str(exc).splitlines()[0] if str(exc) else ""
+    if isinstance(exc, LainviewError) and message:
+        return f"{where}: {message}"
     text = f"internal error in {where}: {type(exc).__name__}"
     return f"{text}: {message}" if message else text
 

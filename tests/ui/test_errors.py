@@ -56,3 +56,15 @@ def test_one_helper_owns_fire_and_forget_tasks():
                  if p.name != "tasks.py"
                  and re.search(r"ensure_future|create_task", p.read_text())]
     assert offenders == []
+
+
+def test_lainviews_own_error_escaping_a_task_reads_as_itself(qtbot, window):
+    from lainview.backend.errors import InvalidInput
+
+    async def refused():
+        raise InvalidInput("no area named 'x'")
+    task = window.workspace.spawn(refused())
+    qtbot.waitUntil(task.done)
+    message = window.statusBar().currentMessage()
+    assert message.startswith("the workspace (refused): ") and "no area named 'x'" in message
+    assert "internal error" not in message
