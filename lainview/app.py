@@ -55,8 +55,11 @@ def run_gui(argv: list[str]) -> int:
                   "--screenshot PATH", file=sys.stderr)
             return 1
         os.environ["QT_QPA_PLATFORM"] = "offscreen"   # a screenshot needs no screen
+    from PySide6.QtCore import qInstallMessageHandler
     from PySide6.QtWidgets import QApplication
     import qasync
+
+    qInstallMessageHandler(_qt_message)
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
     app.setOrganizationName("lainview")
@@ -65,7 +68,7 @@ def run_gui(argv: list[str]) -> int:
     apply_app_style(app)
     result = {"code": 0}
     from lainview.models import tasks
-    logging.basicConfig(format="lainview: %(message)s")
+    _log_to_stderr()
     restore_hook = tasks.install_excepthook()
 
     async def main() -> None:
@@ -79,6 +82,33 @@ def run_gui(argv: list[str]) -> int:
     finally:
         restore_hook()
     return result["code"]
+
+
+class _OneLine(logging.Formatter):
+    """One line per message on the terminal: tracebacks only with
+    LAINVIEW_DEBUG=1 (no traceback reaches a user)."""
+
+    def formatException(self, ei) -> str:  # noqa: N802
+        return super().formatException(ei) if os.environ.get("LAINVIEW_DEBUG") else ""
+
+
+def _log_to_stderr() -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(_OneLine("lainview: %(message)s"))
+    log = logging.getLogger("lainview")
+    if not log.handlers:
+        log.addHandler(handler)
+        log.setLevel(logging.DEBUG if os.environ.get("LAINVIEW_DEBUG") else logging.WARNING)
+        log.propagate = False
+
+
+def _qt_message(kind, _context, text: str) -> None:
+    """Qt's own warnings (e.g. the offscreen platform's "does not support
+    raise()") go to the lainview.qt log, not to the user's terminal."""
+    from PySide6.QtCore import QtMsgType
+    level = logging.ERROR if kind in (QtMsgType.QtCriticalMsg, QtMsgType.QtFatalMsg) \
+        else logging.DEBUG
+    logging.getLogger("lainview.qt").log(level, "%s", text)
 
 
 def _has_display() -> bool:

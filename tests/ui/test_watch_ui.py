@@ -248,3 +248,14 @@ def test_journal_dock_exports_a_patch_that_applies_to_a_new_run(qtbot, window, t
         first.kill()
         if second is not None:
             second.kill()
+
+
+def test_kernel_screenshot_fails_when_the_symbols_do_not_load(tmp_path):
+    shot = tmp_path / "kernel.png"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    proc = subprocess.run([sys.executable, "-m", "lainview", "--kernel", "--ksource", "image",
+                           "--image", str(tmp_path / "no-such-vmlinux"), "--screenshot",
+                           str(shot)], env=env, capture_output=True, text=True, timeout=90)
+    assert proc.returncode == 1 and not shot.exists()
+    [line] = proc.stderr.strip().splitlines()
+    assert line.startswith("lainview: no screenshot: the kernel symbols did not load")
