@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import logging
 import os
 import sys
 
@@ -53,8 +55,11 @@ def run_gui(argv: list[str]) -> int:
                   "--screenshot PATH", file=sys.stderr)
             return 1
         os.environ["QT_QPA_PLATFORM"] = "offscreen"   # a screenshot needs no screen
+    from PySide6.QtCore import qInstallMessageHandler
     from PySide6.QtWidgets import QApplication
     import qasync
+
+    qInstallMessageHandler(_qt_message)
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
     app.setOrganizationName("lainview")
@@ -62,14 +67,20 @@ def run_gui(argv: list[str]) -> int:
     from lainview.ui.theme import apply_app_style
     apply_app_style(app)
     result = {"code": 0}
+    from lainview.models import tasks
+    _log_to_stderr()
+    restore_hook = tasks.install_excepthook()
 
     async def main() -> None:
+        asyncio.get_running_loop().set_exception_handler(tasks.loop_exception_handler)
         result["code"] = await _main(app, args)
 
     try:
         qasync.run(main())
     except asyncio.CancelledError:
         pass
+    finally:
+        restore_hook()
     return result["code"]
 
 
@@ -79,12 +90,40 @@ def kernel_options(args: argparse.Namespace) -> dict:
     return dict(source=args.ksource, kmem_path=args.kmem, images=tuple(args.image))
 
 
+class _OneLine(logging.Formatter):
+    """One line per message on the terminal: tracebacks only with
+    LAINVIEW_DEBUG=1 (no traceback reaches a user)."""
+
+    def formatException(self, ei) -> str:  # noqa: N802
+        return super().formatException(ei) if os.environ.get("LAINVIEW_DEBUG") else ""
+
+
+def _log_to_stderr() -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(_OneLine("lainview: %(message)s"))
+    log = logging.getLogger("lainview")
+    if not log.handlers:
+        log.addHandler(handler)
+        log.setLevel(logging.DEBUG if os.environ.get("LAINVIEW_DEBUG") else logging.WARNING)
+        log.propagate = False
+
+
+def _qt_message(kind, _context, text: str) -> None:
+    """Qt's own warnings (e.g. the offscreen platform's "does not support
+    raise()") go to the lainview.qt log, not to the user's terminal."""
+    from PySide6.QtCore import QtMsgType
+    level = logging.ERROR if kind in (QtMsgType.QtCriticalMsg, QtMsgType.QtFatalMsg) \
+        else logging.DEBUG
+    logging.getLogger("lainview.qt").log(level, "%s", text)
+
+
 def _has_display() -> bool:
     return bool(os.environ.get("QT_QPA_PLATFORM") or os.environ.get("DISPLAY")
                 or os.environ.get("WAYLAND_DISPLAY"))
 
 
 async def _main(app, args: argparse.Namespace) -> int:
+    from PySide6.QtCore import QSize
     from lainview.backend.service import Backend
     from lainview.models.workspace import Workspace
     from lainview.ui.demo_process import DemoProcess
@@ -96,12 +135,19 @@ async def _main(app, args: argparse.Namespace) -> int:
     backend = Backend()
     workspace = Workspace(backend, kernel_options=kernel_options(args))
     window = MainWindow(workspace)
+    said: list[str] = []                   # status messages: the reason a screenshot fails
+    workspace.status.connect(said.append)
     demo: DemoProcess | None = None
     code = 0
     try:
         if args.screenshot:
-            window.resize(1920, 1080)
+            # Plain offscreen rendering has an 800x800 "screen": draw at
+            # 1920x1080 there; on a real (or configured) screen, at the size
+            # a first start gets.
+            plain = os.environ.get("QT_QPA_PLATFORM") == "offscreen"
+            window.resize(QSize(1920, 1080) if plain else window.default_size())
         window.show()
+        attached = True
         if args.demo:
             demo = DemoProcess()
             ready: asyncio.Future = asyncio.get_running_loop().create_future()
@@ -110,34 +156,45 @@ async def _main(app, args: argparse.Namespace) -> int:
             demo.start()
             window.show_status("starting the demo target…")
             layout = await asyncio.wait_for(ready, 20)
-            if await window.attach_and_open(layout["pid"], None, args.backend):
+            attached = await window.attach_and_open(layout["pid"], None, args.backend)
+            if attached:
                 workspace.open_span(layout["base"], layout["base"] + layout["size"],
                                     "demo mapping", layout["counter"])
                 _scroll_demo_into_view(window, layout)
                 window.vma_panel.select_address(layout["base"])
         elif args.pid is not None:
-            if await window.attach_and_open(args.pid, None, args.backend) and args.address:
+            attached = await window.attach_and_open(args.pid, None, args.backend)
+            if attached and args.address:
                 try:
                     workspace.go_to(args.address)
                 except Exception as exc:   # noqa: BLE001 - reported in the status bar
                     window.show_status(str(exc))
+                    if args.screenshot:
+                        raise ScreenshotFailed(f"--address {args.address}: {exc}") from None
         elif not args.kernel and not args.session:
             window.show_picker()
+        if args.screenshot and not attached:
+            raise ScreenshotFailed(said[-1] if said else "could not attach to the target")
         if args.session:
             pid = demo.pid if demo is not None else args.pid
             task = window.watch_docks.open_session(args.session, pid)
             if args.screenshot:
-                await task
+                outcome = await task
+                if outcome != "opened":
+                    raise ScreenshotFailed(said[-1] if said else f"session {outcome}")
         if args.kernel:
             browser = window.show_kernel_symbols()
         if args.screenshot and args.kernel:
             code = await browser.screenshot(args.screenshot)
         elif args.screenshot:
-            code = await _screenshot(window, args.screenshot)
+            code = await _screenshot(window, args.screenshot, bool(args.session))
         else:
             await closed.wait()
     except asyncio.TimeoutError:
         print("lainview: the demo target did not start", file=sys.stderr)
+        code = 1
+    except ScreenshotFailed as exc:
+        print(f"lainview: no screenshot: {' '.join(str(exc).split())}", file=sys.stderr)
         code = 1
     finally:
         workspace.stop()
@@ -151,6 +208,10 @@ async def _main(app, args: argparse.Namespace) -> int:
     return code
 
 
+class ScreenshotFailed(Exception):
+    """What --screenshot was asked to show is not shown (one line why)."""
+
+
 def _scroll_demo_into_view(window, layout: dict) -> None:
     """Show the counter, string and struct at the top and the guard page's
     ?? rows below them."""
@@ -161,19 +222,30 @@ def _scroll_demo_into_view(window, layout: dict) -> None:
     view.set_first_row(row - 4)
 
 
-async def _screenshot(window, path: str) -> int:
+async def _screenshot(window, path: str, session: bool = False, timeout: float = 15) -> int:
     """Wait until the visible bytes are in and a few refreshes happened (so
-    the counter shows as changed), then save the window to ``path``."""
+    the counter shows as changed) and, with a session, every watch entry
+    has a value or says why not; then save the window to ``path`` and print
+    one line, and a JSON report of what is shown, to stdout. Raises
+    ScreenshotFailed if the data never arrived."""
     document = window.workspace.document
+    watch = window.workspace.watch
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + 15
+    deadline = loop.time() + timeout
+    waiting = "the hex view's bytes"
     while loop.time() < deadline:
         pages = document.visible_pages()
-        if pages and all(p in document.pages for p in pages) and document.refresh_count >= 8:
+        if not (pages and all(p in document.pages and document.pages[p].data is not None
+                              for p in pages) and document.refresh_count >= 8):
+            waiting = "the hex view's bytes"
+        elif session and any(e.data is None and not (e.unresolved or e.error)
+                             for e in watch.entries):
+            waiting = "the watch list's values"
+        else:
             break
         await asyncio.sleep(0.05)
     else:
-        print("lainview: the screenshot timed out waiting for data", file=sys.stderr)
+        raise ScreenshotFailed(f"{waiting} did not arrive within {timeout:g} s")
     window.editor.view.setFocus()
     await asyncio.sleep(0.05)
     pixmap = window.grab()
@@ -183,7 +255,39 @@ async def _screenshot(window, path: str) -> int:
     try:
         save_png(pixmap, path)
     except LainviewError as exc:
-        print(f"lainview: {exc}", file=sys.stderr)
-        return 1
-    print(f"lainview: wrote {path} ({pixmap.width()}x{pixmap.height()})")
+        raise ScreenshotFailed(str(exc)) from None
+    print(f"lainview: wrote {path} ({_report_sizes(window, pixmap)})")
+    print("lainview-shown " + json.dumps(_shown(window)))
     return 0
+
+
+def _shown(window) -> dict:
+    """What the window shows: the target, the area, the cell states on
+    screen, the watch list and the bookmarks."""
+    ws = window.workspace
+    document, view = ws.document, window.editor.view
+    region = document.region
+    states: dict[str, int] = {}
+    if region is not None:
+        first = region.start + view.first_row * view.bytes_per_row
+        count = min(view.rows_on_screen() * view.bytes_per_row, region.end - first)
+        for cell in document.cells(first, max(0, count)):
+            states[cell.state.name.lower()] = states.get(cell.state.name.lower(), 0) + 1
+    return {
+        "pid": ws.session.pid, "state": ws.session.state.value,
+        "area": [region.start, region.end] if region is not None else None,
+        "bytes_per_row": view.bytes_per_row, "cells": states,
+        "watch": [{"label": e.label, "location": e.location.text, "address": e.address,
+                   "value": e.value_text, "unresolved": e.unresolved} for e in ws.watch.entries],
+        "bookmarks": [{"name": b.name, "address": b.address, "unresolved": b.unresolved}
+                      for b in ws.bookmarks.bookmarks],
+    }
+
+
+def _report_sizes(window, pixmap) -> str:
+    """The image's pixels, and the window's, its minimum's and the screen's
+    size in logical pixels."""
+    hint = window.minimumSizeHint()
+    screen = window.screen().availableGeometry()
+    return (f"{pixmap.width()}x{pixmap.height()} px; window {window.width()}x{window.height()}, "
+            f"minimum {hint.width()}x{hint.height()}, screen {screen.width()}x{screen.height()}")

@@ -22,7 +22,7 @@ import os
 from dataclasses import dataclass
 
 from .errors import InvalidInput
-from .memory import MemoryArea, Perm, area_at, parse_address
+from .memory import AddressOutOfRange, MemoryArea, Perm, area_at, parse_address
 
 KINDS = ("module", "pseudo", "absolute", "kernel")
 @dataclass(frozen=True, slots=True)
@@ -233,6 +233,8 @@ def parse_location(text: str, areas: list[MemoryArea] | None = None) -> Location
                                       module.strip() or None)
     try:
         address = parse_address(text)
+    except AddressOutOfRange:
+        raise
     except InvalidInput:
         pass
     else:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import (QModelIndex, QObject, QPersistentModelIndex, Qt,
                             Signal)
-from PySide6.QtGui import QColor
+
 
 from lainview.backend.errors import InvalidInput
 from lainview.backend.locations import Location, locate, parse_location, resolve
@@ -18,6 +18,7 @@ from lainview.backend.locations import Location, locate, parse_location, resolve
 from .session import TargetSession
 from .session_file import parse_items
 from .table import TableModel
+from .palette import color, hex_color
 
 NAME, LOCATION, ADDRESS, COMMENT = range(4)
 HEADERS = ("Name", "Location", "Address", "Comment")
@@ -68,7 +69,6 @@ class BookmarkModel(TableModel):
     markers_changed = Signal()
     status = Signal(str)
 
-    COLOR = "#7c3aed"
 
     def __init__(self, session: TargetSession, parent: QObject | None = None):
         super().__init__(parent)
@@ -148,7 +148,7 @@ class BookmarkModel(TableModel):
 
     def markers_in(self, lo: int, hi: int) -> list[Marker]:
         """The resolved bookmarks that overlap [lo, hi)."""
-        return [Marker(b.address, b.size, b.name, self.COLOR) for b in self.bookmarks
+        return [Marker(b.address, b.size, b.name, hex_color("bookmark")) for b in self.bookmarks
                 if b.address is not None and b.address < hi and lo < b.address + b.size]
 
     # -- Qt model API ----------------------------------------------------------------------------
@@ -186,11 +186,11 @@ class BookmarkModel(TableModel):
                 return b.comment
         if role == Qt.ItemDataRole.ForegroundRole:
             if column == ADDRESS and b.address is None:
-                return QColor("#b42318")
+                return color("error")
             if column == LOCATION and not b.location.survives_restart:
-                return QColor("#8a6d00")
+                return color("warn")
             if column == COMMENT:
-                return QColor("#5b6b84")
+                return color("muted")
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == ADDRESS:
                 return f"unresolved: {b.unresolved}" if b.unresolved else \
@@ -200,7 +200,7 @@ class BookmarkModel(TableModel):
             if column == COMMENT and b.comment:
                 return b.comment
         if role == Qt.ItemDataRole.DecorationRole and column == NAME:
-            return QColor(self.COLOR) if b.address is not None else QColor("#c4c9d2")
+            return color("bookmark") if b.address is not None else color("unresolved")
         return None
 
     def setData(self, index: QModelIndex | QPersistentModelIndex, value,  # noqa: N802

@@ -12,7 +12,8 @@ import struct
 import numpy as np
 
 from lainview.backend.errors import InvalidInput
-from lainview.backend.memory import Hole, MemoryArea, parse_address, parse_hex_bytes
+from lainview.backend.memory import (AddressOutOfRange, Hole, MemoryArea, parse_address,
+                                     parse_hex_bytes)
 from lainview.backend.scan import ScanType
 
 
@@ -120,6 +121,8 @@ def resolve_location(text: str, areas: list[MemoryArea]) -> int:
         raise InvalidInput("type an address (0x7f…) or area+offset (libc.so.6+0x1f00)")
     try:
         return parse_address(text)
+    except AddressOutOfRange:
+        raise
     except InvalidInput:
         pass
     m = _LOCATION_RE.match(text)
@@ -134,7 +137,10 @@ def resolve_location(text: str, areas: list[MemoryArea]) -> int:
     except ValueError:
         raise InvalidInput(f"bad offset {offset_text!r}: expected hex like 0x1f00") from None
     base = min(a.start for a in matches)
-    return base + offset if sign == "+" else base - offset
+    address = base + offset if sign == "+" else base - offset
+    if not 0 <= address < 1 << 64:
+        raise AddressOutOfRange(f"address out of range: {text} is not a 64-bit address")
+    return address
 
 
 # -- search ---------------------------------------------------------------------------------------

@@ -16,12 +16,16 @@ import time
 
 from PySide6.QtCore import (QModelIndex, QObject, QPersistentModelIndex, Qt,
                             QTimer, Signal)
-from PySide6.QtGui import QColor
+
 
 from lainview.backend.errors import LainviewError
 from lainview.backend.patch import patch_from_entries, save_patch
 from lainview.backend.journal import JournalEntry
 from lainview.backend.service import Backend, RevertOutcome
+
+from .table import TableModel
+from .tasks import TaskSet
+from .palette import color
 
 ID, TIME, TARGET, WHERE, OLD, NEW, OUTCOME = range(7)
 HEADERS = ("#", "Time", "Target", "Address / symbol", "Old", "New", "Outcome")
@@ -29,7 +33,6 @@ ENTRY_ROLE = Qt.ItemDataRole.UserRole + 1
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2
 POLL_MS = 1000
 SHOWN_BYTES = 16
-from .table import TableModel
 
 
 def target_key(entry: JournalEntry) -> tuple:
@@ -64,7 +67,7 @@ class JournalModel(TableModel):
         self.error = ""
         self._stamp: tuple | None = None
         self._lock: asyncio.Lock | None = None
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks = TaskSet("the write journal")
         self._poll = QTimer(self)
         self._poll.setInterval(POLL_MS)
         self._poll.timeout.connect(self._check)
@@ -83,8 +86,7 @@ class JournalModel(TableModel):
     def stop(self) -> None:
         self._poll.stop()
         self._soon.stop()
-        for task in list(self._tasks):
-            task.cancel()
+        self._tasks.cancel_all()
 
     def request_reload(self) -> None:
         """A write was made here: reload shortly (several writes, one reload),
@@ -218,9 +220,7 @@ class JournalModel(TableModel):
         return patch
 
     def _spawn(self, coro) -> asyncio.Task:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task = self._tasks.spawn(coro)
         return task
 
     # -- Qt model API ---------------------------------------------------------------------------------
@@ -276,14 +276,14 @@ class JournalModel(TableModel):
         if role == Qt.ItemDataRole.ForegroundRole:
             if column == OUTCOME:
                 if e.status in ("failed", None):
-                    return QColor("#b42318")
+                    return color("error")
                 if e.status == "verify-mismatch":
-                    return QColor("#8a6d00")
+                    return color("warn")
                 if e.id in self.reverted_by or e.reverts is not None:
-                    return QColor("#5b6b84")
-                return QColor("#15803d")
+                    return color("muted")
+                return color("ok")
             if column in (ID, TIME):
-                return QColor("#5b6b84")
+                return color("muted")
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == TARGET:
                 cmd = e.target.get("cmdline")

@@ -31,6 +31,7 @@ from .block_document import BlockDocument
 from .cursor import HexCursor
 from .inspector_model import InspectorModel
 from .symbol_model import ModuleModel, SymbolTableModel, prepare_table
+from .tasks import TaskSet
 
 DEFAULT_SIZE = 16           # bytes, when the size cannot be guessed
 MAX_SIZE = 1 << 16          # the most one value shows
@@ -103,7 +104,7 @@ class KernelValueController(QObject):
         self.dropped_replies = 0
         self._request = 0
         self._reading = False
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks = TaskSet("the kernel value")
         self._timer = QTimer(self)
         self._timer.timeout.connect(self._tick)
         self.set_refresh_rate(DEFAULT_REFRESH_HZ)
@@ -394,16 +395,13 @@ class KernelValueController(QObject):
 
     # -- plumbing -----------------------------------------------------------------------------------------
     def _spawn(self, coro) -> asyncio.Task:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task = self._tasks.spawn(coro)
         return task
 
     def stop(self) -> None:
         self._timer.stop()
         self._request += 1
-        for task in list(self._tasks):
-            task.cancel()
+        self._tasks.cancel_all()
 
 
 class KernelWorkspace(QObject):
@@ -433,7 +431,7 @@ class KernelWorkspace(QObject):
         self.error = ""                 # why the source or the symbols are unavailable
         self.holds: dict[str, int] = {}
         self.loading = False
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks = TaskSet("the kernel workspace")
         self.document.region_changed.connect(self._on_region)
 
     def _on_region(self) -> None:
@@ -522,9 +520,7 @@ class KernelWorkspace(QObject):
 
     # -- lifetime ------------------------------------------------------------------------------------------
     def spawn(self, coro) -> asyncio.Task:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task = self._tasks.spawn(coro)
         return task
 
     def stop(self) -> None:
@@ -532,8 +528,7 @@ class KernelWorkspace(QObject):
         released by the backend at shutdown."""
         self.value.stop()
         self.document.stop()
-        for task in list(self._tasks):
-            task.cancel()
+        self._tasks.cancel_all()
 
 
 __all__ = ["KernelWorkspace", "KernelValueController", "PatchProposal", "explain_write_error",

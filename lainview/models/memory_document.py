@@ -35,6 +35,7 @@ from lainview.backend.memory import PAGE_SIZE, MemoryArea, ReadResult, page_floo
 from .byte_buffer import ByteSnapshot, SnapshotCells
 from .hex_document import FADE_SECONDS, Cell, CellState
 from .session import TargetSession, TargetState
+from .tasks import TaskSet
 
 __all__ = ["MemoryDocument", "Page", "WriteCommand", "Cell", "CellState", "FADE_SECONDS"]
 
@@ -85,7 +86,7 @@ class MemoryDocument(QObject, SnapshotCells):
         self._visible = (0, 0)
         self._next_request = 1
         self._inflight: dict[int, tuple[object, frozenset[int], bool]] = {}
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks = TaskSet("the hex document")
         self._edit_lock: asyncio.Lock | None = None
         self._paused = False
         self.refresh_count = 0
@@ -184,8 +185,7 @@ class MemoryDocument(QObject, SnapshotCells):
         """Stop the timer and every request (before the window closes)."""
         self._timer.stop()
         self._cancel_inflight(lambda pages: True)
-        for task in list(self._tasks):
-            task.cancel()
+        self._tasks.cancel_all()
 
     def _tick(self) -> None:
         now = time.monotonic()
@@ -465,9 +465,7 @@ class MemoryDocument(QObject, SnapshotCells):
 
     # -- plumbing -------------------------------------------------------------------------------------
     def _spawn(self, coro) -> asyncio.Task:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task = self._tasks.spawn(coro)
         return task
 
     def _cancel_inflight(self, predicate) -> None:

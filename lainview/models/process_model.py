@@ -7,13 +7,14 @@ import asyncio
 
 from PySide6.QtCore import (QModelIndex, QObject, QPersistentModelIndex,
                             QSortFilterProxyModel, Qt, Signal)
-from PySide6.QtGui import QBrush, QColor, QPalette, QGuiApplication
+from PySide6.QtGui import QBrush, QPalette, QGuiApplication
 
 from lainview.backend.errors import LainviewError
 from lainview.backend.processes import ProcessInfo
 from lainview.backend.service import Backend
 
 from .formats import human_size
+from .palette import color as palette_color
 from .table import TableModel
 
 PID, NAME, USER, MEMORY, COMMAND = range(5)
@@ -129,7 +130,7 @@ class ProcessModel(TableModel):
         if role == Qt.ItemDataRole.ForegroundRole and not p.attachable:
             app = QGuiApplication.instance()
             color = app.palette().color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text) \
-                if app else QColor("gray")
+                if app else palette_color("disabled")
             return QBrush(color)
         return None
 

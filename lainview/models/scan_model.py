@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtCore import (QModelIndex, QObject, QPersistentModelIndex,
                             Qt, QTimer, Signal)
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QFont
 
 from lainview.backend import scan
 from lainview.backend.errors import Cancelled, InvalidInput, LainviewError, TargetExited
@@ -34,6 +34,8 @@ from lainview.backend.thread import BackendClosed
 from .formats import describe_skipped, format_scan_value as format_value, human_size
 from .session import TargetSession, TargetState
 from .table import TableModel
+from .tasks import TaskSet
+from .palette import color
 
 PROGRESS_MS = 100           # progress poll while a scan runs
 VALUE_REFRESH_MS = 250      # current values of the visible rows, 4 times a second
@@ -115,7 +117,7 @@ class ScanController(QObject):
         self._first_areas = scan.AreaFilter()      # of the running or last first scan
         self._samples: collections.deque[tuple[float, int]] = collections.deque()
         self._started = 0.0
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks = TaskSet("the scanner")
         self._timer = QTimer(self)
         self._timer.setInterval(PROGRESS_MS)
         self._timer.timeout.connect(self._poll)
@@ -231,8 +233,7 @@ class ScanController(QObject):
         self.matches.stop()
         if self.job is not None:
             self.job.cancel()
-        for task in list(self._tasks):
-            task.cancel()
+        self._tasks.cancel_all()
         self._set_state(None)
 
     # -- running ------------------------------------------------------------------------------------
@@ -259,9 +260,7 @@ class ScanController(QObject):
             self._timer.start()
             self._poll()
         self.running_changed.emit(True)
-        task = asyncio.ensure_future(self._finish(kind, future))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task = self._tasks.spawn(self._finish(kind, future))
         return task
 
     def _poll(self) -> None:
@@ -393,9 +392,6 @@ def _tolerance(text: str) -> float | None:
 ADDRESS, VALUE, PREVIOUS, AREA = range(4)
 HEADERS = ("Address", "Value", "Previous", "Area")
 ADDRESS_ROLE = Qt.ItemDataRole.UserRole + 1     # the match's address (int)
-CHANGED_COLOR = QColor("#c2410c")
-UNREADABLE_COLOR = QColor("#c2452f")
-PENDING_COLOR = QColor("#a0a7b4")
 
 
 @dataclass(slots=True)
@@ -433,7 +429,7 @@ class MatchModel(TableModel):
         self._mono = QFont()
         self._mono.setFamilies(["DejaVu Sans Mono", "monospace"])
         self._mono.setStyleHint(QFont.StyleHint.Monospace)
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks = TaskSet("the scan matches")
         self._timer = QTimer(self)
         self._timer.setInterval(VALUE_REFRESH_MS)
         self._timer.timeout.connect(self.refresh_values)
@@ -567,10 +563,7 @@ class MatchModel(TableModel):
         except LainviewError:            # the backend is shutting down
             return None
         self._inflight = future
-        task = asyncio.ensure_future(self._await_values(request_id, self._generation,
-                                                        addresses, future))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.spawn(self._await_values(request_id, self._generation, addresses, future))
         return request_id
 
     async def _await_values(self, request_id: int, generation: int, addresses: list[int],
@@ -613,8 +606,7 @@ class MatchModel(TableModel):
         self._timer.stop()
         if self._inflight is not None:
             self._inflight.cancel()
-        for task in list(self._tasks):
-            task.cancel()
+        self._tasks.cancel_all()
 
     # -- Qt model API ---------------------------------------------------------------------------------
     def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
@@ -654,12 +646,12 @@ class MatchModel(TableModel):
         if role == Qt.ItemDataRole.ForegroundRole and column == VALUE:
             address = self.address(row)
             if address not in self._current:
-                return PENDING_COLOR
+                return color("disabled")
             value = self._current[address]
             if value is None:
-                return UNREADABLE_COLOR
+                return color("hex_unreadable")
             if value != self.previous(row):
-                return CHANGED_COLOR
+                return color("changed")
             return None
         if role == Qt.ItemDataRole.FontRole and column != AREA:
             return self._mono

@@ -1,7 +1,16 @@
 """One wrapper around QSettings: typed values with defaults, and the list of
-recent targets."""
+recent targets.
+
+The file is ``$XDG_CONFIG_HOME/lainview/lainview.conf`` (``~/.config`` when
+the variable is unset), where Qt would put it too — but found from the
+environment at each use, so a test (or a user) that points
+``XDG_CONFIG_HOME`` elsewhere is never served the first directory Qt
+happened to read.
+"""
 
 from __future__ import annotations
+
+import os
 
 from PySide6.QtCore import QSettings
 
@@ -10,8 +19,14 @@ APPLICATION = "lainview"
 MAX_RECENT = 8
 
 
+def path() -> str:
+    """The settings file: ``$XDG_CONFIG_HOME/lainview/lainview.conf``."""
+    home = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return os.path.join(home, ORGANIZATION, f"{APPLICATION}.conf")
+
+
 def settings() -> QSettings:
-    return QSettings(ORGANIZATION, APPLICATION)
+    return QSettings(path(), QSettings.Format.IniFormat)
 
 
 def value(key: str, default, kind=None):

@@ -24,7 +24,7 @@ import time
 import numpy as np
 from PySide6.QtCore import (QModelIndex, QObject, QPersistentModelIndex,
                             Qt, QTimer, Signal)
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QFont
 
 from lainview.backend.errors import InvalidInput
 from lainview.backend.kallsyms import (KERNEL, ModuleInfo, ModuleList, SymbolTable, type_kind,
@@ -32,6 +32,7 @@ from lainview.backend.kallsyms import (KERNEL, ModuleInfo, ModuleList, SymbolTab
 
 from .formats import human_size
 from .table import TableModel
+from .palette import color
 
 NAME, ADDRESS, TYPE, MODULE = range(4)
 HEADERS = ("Name", "Address", "Type", "Module")
@@ -40,12 +41,8 @@ SYMBOL_INDEX_ROLE = Qt.ItemDataRole.UserRole + 1
 DEBOUNCE_MS = 40
 KERNEL_LABEL = "vmlinux"      # how the kernel proper is named in the module column and filter
 
-KIND_COLORS = {
-    "text": QColor("#1f4fa8"), "data": QColor("#0f7a3d"), "bss": QColor("#8a5a00"),
-    "read-only data": QColor("#6b3fa0"), "weak": QColor("#5b6b84"),
-}
-HIDDEN_COLOR = QColor("#a0a7b4")
-MODULE_COLOR = QColor("#5b6b84")
+KIND_TONES = {"text": "sym_text", "data": "sym_data", "bss": "sym_bss",
+              "read-only data": "sym_rodata", "weak": "sym_weak"}
 
 
 def name_order(table: SymbolTable) -> np.ndarray:
@@ -285,11 +282,12 @@ class SymbolTableModel(TableModel):
             return None
         if role == _FOREGROUND:
             if column == ADDRESS and table.addresses_hidden:
-                return HIDDEN_COLOR
+                return color("disabled")
             if column == TYPE:
-                return KIND_COLORS.get(type_kind(chr(table.types[i])))
+                tone = KIND_TONES.get(type_kind(chr(table.types[i])))
+                return color(tone) if tone else None
             if column == MODULE and not table.module_ids[i]:
-                return MODULE_COLOR
+                return color("muted")
             return None
         if role == _FONT:
             return self._mono if column == ADDRESS else None
@@ -377,7 +375,7 @@ class ModuleModel(TableModel):
                 return f"{held} hold{'s' if held != 1 else ''}" if held else ""
             return None
         if role == Qt.ItemDataRole.ForegroundRole and not m.loaded:
-            return HIDDEN_COLOR
+            return color("disabled")
         if role == Qt.ItemDataRole.ToolTipRole:
             if m.pseudo:
                 return "a kallsyms pseudo-module (ftrace trampolines, BPF programs): " \

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from PySide6.QtCore import (QModelIndex, QObject, QPersistentModelIndex,
                             QSortFilterProxyModel, Qt)
-from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtGui import QBrush, QFont
 
 from lainview.backend.memory import MemoryArea, Perm
 
 from .formats import human_size
 from .process_model import refilter
 from .table import TableModel
+from .palette import color
 
 START, END, SIZE, PERMS, OFFSET, PATH = range(6)
 HEADERS = ("Start", "End", "Size", "Perms", "Offset", "Path")
@@ -20,8 +21,6 @@ AREA_ROLE = Qt.ItemDataRole.UserRole + 2
 STATUS_ROLE = Qt.ItemDataRole.UserRole + 3
 
 KEPT, ADDED, REMOVED = "kept", "added", "removed"
-ADDED_COLOR = QColor(46, 160, 67, 70)
-REMOVED_COLOR = QColor(218, 54, 51, 60)
 
 
 def _key(area: MemoryArea) -> tuple:
@@ -114,9 +113,9 @@ class VmaModel(TableModel):
             return status
         if role == Qt.ItemDataRole.BackgroundRole:
             if status == ADDED:
-                return QBrush(ADDED_COLOR)
+                return QBrush(color("row_added"))
             if status == REMOVED:
-                return QBrush(REMOVED_COLOR)
+                return QBrush(color("row_removed"))
             return None
         if role == Qt.ItemDataRole.FontRole:
             font = QFont()

@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from lainview.backend.errors import InvalidInput, LainviewError, TargetExited, VerifyMismatch
 
 from .watch_entry import WatchEntry
+from .tasks import TaskSet
 
 DEFAULT_FREEZE_MS = 100
 
@@ -36,7 +37,7 @@ class WatchFreezer(QObject):
         self.source_of = source_of
         self.interval_ms = DEFAULT_FREEZE_MS
         self._inflight = False
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks = TaskSet("the watch list freezer")
         self._timer = QTimer(self)
         self._timer.timeout.connect(self._tick)
         self._timer.setInterval(self.interval_ms)
@@ -178,15 +179,11 @@ class WatchFreezer(QObject):
 
     # -- plumbing -------------------------------------------------------------------------------
     def _spawn(self, coro) -> asyncio.Task:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
+        return self._tasks.spawn(coro)
 
     def stop(self) -> None:
         """Stop the timer and the cycle; record the end of every freeze."""
         self._timer.stop()
-        for task in list(self._tasks):
-            task.cancel()
+        self._tasks.cancel_all()
         for entry in self.entries():
             self.end(entry, "lainview closed")

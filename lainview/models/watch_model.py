@@ -32,6 +32,8 @@ from lainview.backend.locations import Location, locate, parse_location
 from .session import TargetSession, TargetState
 from .session_file import parse_items
 from .table import TableModel
+from .palette import color
+from .tasks import TaskSet
 from .watch_entry import WatchEntry
 from .watch_freezer import DEFAULT_FREEZE_MS, WatchFreezer
 from .watch_poller import (CHANGE_FADE_SECONDS, DEFAULT_PLOT_HZ, DEFAULT_REFRESH_HZ,
@@ -65,7 +67,7 @@ class WatchModel(TableModel):
         self.sources = (self.process_values, self.kernel_values)
         self.poller = WatchPoller(lambda: self.entries, list(self.sources), self)
         self.freezer = WatchFreezer(lambda: self.entries, self.source_of, self)
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks = TaskSet("the watch list")
         self.poller.refreshed.connect(lambda entries: self._rows_changed(entries, VALUE))
         self.poller.faded.connect(lambda entries: self._rows_changed(
             entries, VALUE, [Qt.ItemDataRole.BackgroundRole]))
@@ -424,17 +426,13 @@ class WatchModel(TableModel):
                                   self.index(len(self.entries) - 1, len(HEADERS) - 1))
 
     def _spawn(self, coro) -> asyncio.Task:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
+        return self._tasks.spawn(coro)
 
     def stop(self) -> None:
         """Stop refreshing and freezing (before the backend shuts down)."""
         self.poller.stop()
         self.freezer.stop()
-        for task in list(self._tasks):
-            task.cancel()
+        self._tasks.cancel_all()
 
     # -- Qt model API --------------------------------------------------------------------------------
     def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
@@ -495,12 +493,12 @@ class WatchModel(TableModel):
             return self._foreground(entry, column)
         if role == Qt.ItemDataRole.BackgroundRole and column == VALUE:
             if entry.frozen:
-                return QColor("#e3eefc")
+                return color("row_editing")
             faded = self.poller.fading(entry, time.monotonic())
             if faded is not None:
-                color = QColor(255, 196, 0)
-                color.setAlphaF(max(0.0, 0.6 * (1 - faded)))
-                return color
+                fade = QColor(color("hex_changed_background"))
+                fade.setAlphaF(max(0.0, 0.6 * (1 - faded)))
+                return fade
             return None
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(entry, column)
@@ -524,20 +522,20 @@ class WatchModel(TableModel):
     def _foreground(self, entry: WatchEntry, column: int):
         if column == VALUE:
             if entry.unresolved or entry.error:
-                return QColor("#b42318")
+                return color("error")
             if entry.data is None:
-                return QColor("#8a93a3")
+                return color("faint")
             if self.session.state == TargetState.EXITED and not entry.is_kernel:
-                return QColor("#8a93a3")
+                return color("faint")
         if column == ADDRESS:
             if entry.unresolved:
-                return QColor("#b42318")
+                return color("error")
             if not entry.location.survives_restart:
-                return QColor("#8a6d00")
+                return color("warn")
         if column == FREEZE:
-            return QColor("#1d4ed8") if entry.frozen else QColor("#b42318")
+            return color("frozen") if entry.frozen else color("error")
         if column == TYPE:
-            return QColor("#5b6b84")
+            return color("muted")
         return None
 
     def _tooltip(self, entry: WatchEntry, column: int) -> str | None:

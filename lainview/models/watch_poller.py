@@ -24,6 +24,7 @@ from lainview.backend.errors import TargetExited
 
 from .history import SampleHistory
 from .watch_entry import WatchEntry
+from .tasks import TaskSet
 
 DEFAULT_REFRESH_HZ = 10.0
 DEFAULT_PLOT_HZ = 20.0
@@ -50,7 +51,7 @@ class WatchPoller(QObject):
         self._inflight = False
         self._last_full = -1e9
         self._fading: set[int] = set()
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks = TaskSet("the watch list poller")
         self._timer = QTimer(self)
         self._timer.timeout.connect(self._tick)
         self._update_interval()
@@ -177,12 +178,8 @@ class WatchPoller(QObject):
 
     # -- plumbing -------------------------------------------------------------------------------
     def _spawn(self, coro) -> asyncio.Task:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
+        return self._tasks.spawn(coro)
 
     def stop(self) -> None:
         self._timer.stop()
-        for task in list(self._tasks):
-            task.cancel()
+        self._tasks.cancel_all()

@@ -32,6 +32,7 @@ from .bookmarks import BookmarkModel
 from .journal_model import JournalModel
 from .sessions import SessionController
 from .watch_model import WatchModel
+from .tasks import TaskSet
 
 AREAS_REFRESH_MS = 2000
 
@@ -72,7 +73,7 @@ class Workspace(QObject):
         self.matches: list[int] = []
         self.match_size = 1                  # bytes of the last search's needle
         self.jobs: dict[str, BulkJob] = {}
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks = TaskSet("the workspace")
         self._areas_timer = QTimer(self)
         self._areas_timer.setInterval(AREAS_REFRESH_MS)
         self._areas_timer.timeout.connect(self.refresh_areas)
@@ -272,9 +273,7 @@ class Workspace(QObject):
 
     # -- lifetime --------------------------------------------------------------------------------------
     def spawn(self, coro) -> asyncio.Task:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task = self._tasks.spawn(coro)
         return task
 
     def stop(self) -> None:
@@ -286,5 +285,4 @@ class Workspace(QObject):
         self.document.stop()
         self.watch.stop()
         self.journal.stop()
-        for task in list(self._tasks):
-            task.cancel()
+        self._tasks.cancel_all()

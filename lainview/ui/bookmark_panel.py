@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QMenu, QTableView,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QMenu, QTableView, QVBoxLayout,
+                               QWidget)
 
 from lainview.models.bookmarks import (ADDRESS, BOOKMARK_ROLE, COMMENT, LOCATION, NAME, Bookmark,
                                        BookmarkModel)
 
 from .editing import keep_typing
+from .fit import FitLabel
+from .theme import hex_color, text_style
 
 
 
@@ -42,9 +44,8 @@ class BookmarkPanel(QWidget):
         for column, chars in ((NAME, 12), (LOCATION, 21), (ADDRESS, 14)):
             self.table.setColumnWidth(column, mw * chars + 16)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.caption = QLabel()
-        self.caption.setWordWrap(True)
-        self.caption.setStyleSheet("color: #5b6b84;")
+        self.caption = FitLabel(min_chars=8)
+        self.caption.setStyleSheet(text_style("muted"))
         column = QVBoxLayout(self)
         column.setContentsMargins(4, 4, 4, 4)
         column.setSpacing(4)
@@ -99,5 +100,5 @@ class BookmarkPanel(QWidget):
         else:
             text = f"{len(marks)} bookmark{'s' if len(marks) != 1 else ''}"
             if unresolved:
-                text += f" · <span style='color:#b42318'>{unresolved} unresolved</span>"
+                text += f" · <span style='color:{hex_color('error')}'>{unresolved} unresolved</span>"
             self.caption.setText(text + " · double-click to jump, F2 to rename")

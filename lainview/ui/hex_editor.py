@@ -4,14 +4,16 @@ a search bar (Ctrl+F) and an inline message line for errors."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QComboBox, QSizePolicy, QDoubleSpinBox, QHBoxLayout, QLabel, QLineEdit,
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QSizePolicy, QHBoxLayout, QLabel, QLineEdit,
                                QProgressBar, QPushButton, QToolButton, QVBoxLayout, QWidget)
 
 from lainview.models.cursor import HexCursor
 from lainview.models.formats import SEARCH_KINDS, human_size
 from lainview.models.memory_document import MemoryDocument
 
+from .fit import ElidedLabel
 from .hex_view import HexView
+from .theme import box_style, color
 
 
 class SearchBar(QWidget):
@@ -37,7 +39,7 @@ class SearchBar(QWidget):
         self.progress.hide()
         self.cancel = QPushButton("Cancel")
         self.cancel.hide()
-        self.result = QLabel()
+        self.result = ElidedLabel(min_chars=6)
         self.close_button = QToolButton()
         self.close_button.setText("✕")
         self.close_button.setAutoRaise(True)
@@ -46,7 +48,7 @@ class SearchBar(QWidget):
         row.addWidget(self.needle, 1)
         row.addWidget(self.progress)
         row.addWidget(self.cancel)
-        row.addWidget(self.result)
+        row.addWidget(self.result, 1)
         row.addWidget(self.close_button)
         self.needle.returnPressed.connect(
             lambda: self.search_requested.emit(self.needle.text(), self.kind.currentText()))
@@ -65,6 +67,12 @@ class SearchBar(QWidget):
         self.needle.setFocus()
         self.needle.selectAll()
 
+    def keyPressEvent(self, event) -> None:  # noqa: N802 - Esc closes the bar
+        if event.key() == Qt.Key.Key_Escape:
+            self.hide()
+            return
+        super().keyPressEvent(event)
+
 
 class HexEditor(QWidget):
     def __init__(self, document: MemoryDocument, cursor: HexCursor,
@@ -73,13 +81,15 @@ class HexEditor(QWidget):
         self.document = document
         self.cursor = cursor
         self.view = HexView(document, cursor)
-        self.title = QLabel()
-        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.live_badge = QLabel()
-        self.position = QLabel()
-        # The cursor's position takes what room is left, so the header never
-        # forces the editor (and the window's docks) wider.
-        self.position.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        # Every text in the header and under the view is elided to the room
+        # it gets: a long path or message never widens the window.
+        self.title = ElidedLabel(min_chars=8, bold=True, elide=Qt.TextElideMode.ElideLeft)
+        self.detail = ElidedLabel(min_chars=6, color=color("muted"))
+        self.live_badge = ElidedLabel(min_text="● live")
+        # The position starts with the address and is never narrower than
+        # 16 hex digits: the address is never cut (the offset may be). The
+        # window shows it in its status bar.
+        self.position = ElidedLabel(min_text="0x0000000000000000", color=color("muted"))
         self.bytes_per_row = QComboBox()
         for n in (8, 16, 32):
             self.bytes_per_row.addItem(f"{n} bytes/row", n)
@@ -95,23 +105,24 @@ class HexEditor(QWidget):
         self.pause.setToolTip("pause or resume the live refresh (F5 refreshes once)")
         self.search_bar = SearchBar()
         self.search_bar.hide()
-        self.message = QLabel()
-        self.message.setWordWrap(True)
+        self.message = ElidedLabel(min_chars=10)
         self.message.setObjectName("inlineMessage")
-        self.message.setStyleSheet(
-            "#inlineMessage { background: #fdecea; color: #8a1c13; padding: 4px 8px;"
-            " border-top: 1px solid #f3b8b1; }")
+        self.message.setStyleSheet("#inlineMessage { " + box_style("error", border="border-top")
+                                   + " }")
         self.message.hide()
-        self.banner = QLabel()
-        self.banner.setStyleSheet("background: #fff4d6; color: #6b4e00; padding: 4px 8px;"
-                                  " border-bottom: 1px solid #f0d88a;")
+        self.banner = ElidedLabel(min_chars=10)
+        self.banner.setObjectName("exitBanner")
+        self.banner.setStyleSheet("#exitBanner { " + box_style("note", border="border-bottom")
+                                  + " }")
         self.banner.hide()
 
         top = QHBoxLayout()
         top.setContentsMargins(6, 4, 6, 4)
+        # The area's name first; its range and size take what is left.
+        self.detail.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         top.addWidget(self.title)
-        top.addSpacing(16)
-        top.addWidget(self.position, 1)
+        top.addWidget(self.detail, 1)
+        top.addSpacing(12)
         top.addSpacing(12)
         top.addWidget(self.live_badge)
         top.addWidget(self.rate)
@@ -141,6 +152,19 @@ class HexEditor(QWidget):
         self._update_title()
         self._update_live(document.live)
 
+    def minimumSizeHint(self):  # noqa: N802
+        """The minimum with every bar (go-to, find, message, banner) shown,
+        so showing one never raises the window's minimum size."""
+        hint = super().minimumSizeHint()
+        column = self.layout()
+        extra = 0
+        for i in range(column.count()):
+            widget = column.itemAt(i).widget()
+            if widget is not None and widget.isHidden():
+                extra += widget.minimumSizeHint().height() + column.spacing()
+        hint.setHeight(hint.height() + extra)
+        return hint
+
     def _on_pause(self, paused: bool) -> None:
         self.document.set_paused(paused)
         self.pause.setText("Resume" if paused else "Pause")
@@ -148,20 +172,22 @@ class HexEditor(QWidget):
     def _update_title(self) -> None:
         region = self.document.region
         if region is None:
-            self.title.setText("<b>Hex editor</b> — no area open")
+            self.title.setText("Hex editor")
+            self.detail.setText("no area open")
             return
-        self.title.setText(
-            f"<b>{region.display_name}</b> &nbsp;<span style='color:#5b6b84'>"
-            f"{region.start:#x}–{region.end:#x} · {self.document.perms_text} · "
-            f"{human_size(region.size)}</span>")
+        self.title.setText(region.display_name)
+        self.detail.setText(f"{region.start:#x}–{region.end:#x} · {self.document.perms_text} · "
+                            f"{human_size(region.size)}")
 
     def _update_live(self, live: bool) -> None:
         if live:
-            self.live_badge.setText("<span style='color:#15803d'>● live</span>")
+            text, tone = "● live", "ok"
         elif self.document.paused:
-            self.live_badge.setText("<span style='color:#8a6d00'>❚❚ paused</span>")
+            text, tone = "❚❚ paused", "warn"
         else:
-            self.live_badge.setText("<span style='color:#8a93a3'>○ not refreshing</span>")
+            text, tone = "○ not refreshing", "faint"
+        self.live_badge.setText(text)
+        self.live_badge.set_color(color(tone))
 
     def _update_position(self) -> None:
         region = self.document.region
@@ -172,7 +198,7 @@ class HexEditor(QWidget):
         text = f"{self.cursor.address:#x} (+{self.cursor.address - region.start:#x})"
         if self.cursor.has_selection:
             text += f" · {hi - lo} bytes selected"
-        self.position.setText(f"<span style='color:#5b6b84'>{text}</span>")
+        self.position.setText(text)
 
     def show_message(self, text: str) -> None:
         """An error or note under the view; empty text hides it."""
@@ -184,7 +210,7 @@ class HexEditor(QWidget):
         self._message_timer.start(8000)
 
     def set_exited(self, reason: str) -> None:
-        self.banner.setText(f"<b>Target exited</b> — showing the last data read, read-only. "
+        self.banner.setText(f"Target exited — showing the last data read, read-only. "
                             f"({reason})")
         self.banner.show()
         self.pause.setEnabled(False)

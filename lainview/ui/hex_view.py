@@ -151,6 +151,15 @@ class HexView(QAbstractScrollArea):
         else:
             self.set_first_row(geo.scroll_first_row_to_show(self.first_row, row, n))
 
+    def center_on(self, address: int) -> None:
+        """Scroll so that ``address``'s row is in the middle of the view
+        (a jump: go-to, a scan match, a bookmark)."""
+        region = self.document.region
+        if region is None:
+            return
+        row = geo.row_of(address, region.start, self.bytes_per_row)
+        self.set_first_row(row - self.rows_on_screen() // 2)
+
     def _on_region(self) -> None:
         self.first_row = 0
         self._relayout()

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel,
-                               QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QTableView,
+                               QVBoxLayout, QWidget)
 
 from lainview.models.inspector_model import BIG, LITTLE, InspectorModel
 
 from .editing import keep_typing
-from .theme import mono_font
+from .fit import FitLabel
+from .theme import mono_font, text_style
 
 
 class InspectorPanel(QWidget):
     def __init__(self, model: InspectorModel, parent: QWidget | None = None):
         super().__init__(parent)
         self.model = model
-        self.caption = QLabel()
-        self.caption.setStyleSheet("color: #5b6b84;")
+        self.caption = FitLabel(min_chars=8)
+        self.caption.setStyleSheet(text_style("muted"))
         self.table = QTableView()
         self.table.setModel(model)
         self.table.setFont(mono_font(9.5))
@@ -53,9 +54,18 @@ class InspectorPanel(QWidget):
         model.cursor.moved.connect(self._update_caption)
         self._update_caption()
 
+    def default_width(self) -> int:
+        """Wide enough for the type column and a 64-bit value
+        (-9223372036854775808) in one byte order, with the frame."""
+        metrics = self.table.fontMetrics()
+        value = metrics.horizontalAdvance("-9223372036854775808") + 24
+        kind = metrics.horizontalAdvance("pointer") + 24
+        return value + kind + 2 * self.table.frameWidth() + 16 + \
+            self.table.verticalScrollBar().sizeHint().width()
+
     def sizeHint(self):  # noqa: N802
         from PySide6.QtCore import QSize
-        return QSize(420, 400)
+        return QSize(self.default_width(), 400)
 
     def _show_byte_order(self) -> None:
         shown = self.byte_order.currentData() or (LITTLE,)

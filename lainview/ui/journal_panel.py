@@ -12,10 +12,11 @@ from lainview.backend.service import RevertOutcome
 from lainview.models.journal_model import (ID, NEW, OLD, SORT_ROLE, TARGET,
                                            TIME, WHERE, JournalModel, target_key)
 
-from .theme import mono_font
+from .fit import FitLabel, ScrollingText
+from .theme import hex_color, mono_font, text_style
 
-STATUS_COLORS = {"reverted": "#15803d", "already": "#5b6b84", "conflict": "#8a6d00",
-                 "gone": "#8a93a3", "failed": "#b42318"}
+STATUS_TONES = {"reverted": "ok", "already": "muted", "conflict": "warn", "gone": "faint",
+                "failed": "error"}
 
 
 class JournalFilter(QSortFilterProxyModel):
@@ -80,14 +81,12 @@ class JournalPanel(QWidget):
         for column, chars in ((ID, 5), (TIME, 20), (TARGET, 23), (WHERE, 16), (OLD, 13),
                               (NEW, 13)):
             self.table.setColumnWidth(column, mw * chars + 16)
-        self.results = QLabel()
-        self.results.setWordWrap(True)
-        self.results.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.results.setStyleSheet("background: #f5f7fa; border: 1px solid #e3e6eb; "
-                                   "padding: 4px 6px;")
+        # Any number of outcomes (revert all: one line each) in a box that
+        # scrolls: never a label as tall as the list.
+        self.results = ScrollingText(max_lines=6)
         self.results.hide()
-        self.caption = QLabel()
-        self.caption.setStyleSheet("color: #5b6b84;")
+        self.caption = FitLabel(min_chars=8, elide=Qt.TextElideMode.ElideMiddle)
+        self.caption.setStyleSheet(text_style("muted"))
 
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
@@ -154,7 +153,7 @@ class JournalPanel(QWidget):
         if not outcomes:
             self.results.setText("Nothing to revert.")
         else:
-            lines = [f"<span style='color:{STATUS_COLORS.get(o.status, '#1d2330')}'>"
+            lines = [f"<span style='color:{hex_color(STATUS_TONES.get(o.status, 'text'))}'>"
                      f"<b>#{o.entry_id} {o.status}</b></span> — {o.message}" for o in outcomes]
             self.results.setText("<br>".join(lines))
         self.results.show()

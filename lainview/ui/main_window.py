@@ -1,26 +1,43 @@
-"""The main window: docks, menus, actions and the status bar. It builds the
+"""The main window: the hex editor in the centre, and a small public API that
+every feature plugs into — :meth:`MainWindow.add_dock`,
+:meth:`MainWindow.add_action` (with its shortcut), :meth:`MainWindow.add_status_field`
+and :meth:`MainWindow.add_key_note`. The features (memory map and data
+inspector here; scanner, watch list/plot/bookmarks/journal/sessions and
+kernel symbols in their own files, listed in :data:`FEATURES`) register
+through it; the F1 key table is generated from what was registered. It builds
 widgets over a :class:`~lainview.models.workspace.Workspace` and forwards
 every action to it; it holds no logic of its own."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, Qt, QTimer
+from dataclasses import dataclass
+from typing import Callable
+
+from PySide6.QtCore import QByteArray, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import (QDockWidget, QFileDialog, QHBoxLayout, QLabel, QLineEdit,
-                               QMainWindow, QMessageBox, QToolButton, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QDockWidget,
+                               QFileDialog, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
+                               QMainWindow, QMenu, QTableWidget, QTableWidgetItem, QToolButton,
+                               QVBoxLayout, QWidget)
 
 from lainview.backend.errors import LainviewError
 from lainview.backend.memory import MemoryArea
-from lainview.models import settings
+from lainview.models import settings, tasks
 from lainview.models.session import TargetState
 from lainview.models.workspace import Workspace
 
+from . import theme
+from .fit import DockScroll, ElidedLabel
 from .hex_editor import HexEditor
 from .inspector_panel import InspectorPanel
 from .process_picker import ProcessPicker
-from .scanner_panel import ScannerPanel
 from .vma_panel import VmaPanel
-from .watch_docks import WatchDocks
+
+Area = Qt.DockWidgetArea
+#: The window's minimum size (logical pixels) with every dock open: it fits
+#: a 1280x720 screen, and 2560x1440 at a scale of 2.
+MINIMUM = QSize(1024, 640)
+STATUS_MS = 10000
 
 
 class GoToBar(QWidget):
@@ -33,15 +50,14 @@ class GoToBar(QWidget):
         self.edit = QLineEdit()
         self.edit.setPlaceholderText("go to: 0x7f12a000, [heap]+0x10, libc.so.6+0x1f00 …")
         self.edit.setClearButtonEnabled(True)
-        self.error = QLabel()
-        self.error.setStyleSheet("color: #b42318;")
+        self.error = ElidedLabel(min_chars=4, color=theme.color("error"))
         close = QToolButton()
         close.setText("✕")
         close.setAutoRaise(True)
         close.clicked.connect(self.hide)
         row.addWidget(QLabel("Go to"))
-        row.addWidget(self.edit, 1)
-        row.addWidget(self.error)
+        row.addWidget(self.edit, 2)
+        row.addWidget(self.error, 1)
         row.addWidget(close)
 
     def open(self) -> None:
@@ -57,116 +73,282 @@ class GoToBar(QWidget):
         super().keyPressEvent(event)
 
 
+@dataclass
+class KeyRow:
+    """One row of the F1 table: where it applies, the keys, what they do."""
+    where: str
+    keys: str
+    what: str
+
+
+class KeysDialog(QDialog):
+    """F1: every registered action with its shortcut, and the keys of the
+    views, in one table (generated, never written twice)."""
+
+    def __init__(self, rows: list[KeyRow], parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("lainview keys")
+        self.table = QTableWidget(len(rows), 3)
+        self.table.setHorizontalHeaderLabels(["Keys", "Action", "Where"])
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setShowGrid(False)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        for n, row in enumerate(rows):
+            for column, text in enumerate((row.keys, row.what, row.where)):
+                self.table.setItem(n, column, QTableWidgetItem(text))
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        column = QVBoxLayout(self)
+        column.addWidget(self.table, 1)
+        column.addWidget(buttons)
+        self.resize(640, 480)
+
+    def rows(self) -> list[tuple[str, str, str]]:
+        t = self.table
+        return [tuple(t.item(r, c).text() for c in range(3)) for r in range(t.rowCount())]
+
+
+def _plain(text: str) -> str:
+    return text.replace("&&", "\0").replace("&", "").replace("\0", "&").rstrip("…").strip()
+
+
 class MainWindow(QMainWindow):
+    MENUS = ("File", "Edit", "Go", "View", "Help")
+
     def __init__(self, workspace: Workspace, parent: QWidget | None = None):
         super().__init__(parent)
         self.workspace = ws = workspace
         self.setWindowTitle("lainview")
+        self.docks: dict[str, QDockWidget] = {}
+        self.actions_by_menu: dict[str, list[QAction]] = {m: [] for m in self.MENUS}
+        self.status_fields: dict[str, ElidedLabel] = {}
+        self.key_notes: list[KeyRow] = []
+        self.features: dict[str, object] = {}
+        self._close_hooks: list[Callable[[], None]] = []
+        self._default_sizes: list[Callable[[], None]] = []
         self.editor = HexEditor(ws.document, ws.cursor)
         self.go_bar = GoToBar()
         self.go_bar.hide()
         self.editor.layout().insertWidget(1, self.go_bar)
         self.setCentralWidget(self.editor)
-        self.vma_panel = VmaPanel(ws.vma)
-        self.inspector_panel = InspectorPanel(ws.inspector)
-        self.vma_dock = self._dock("Memory map", self.vma_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.inspector_dock = self._dock("Data inspector", self.inspector_panel,
-                                         Qt.DockWidgetArea.RightDockWidgetArea)
-        self.scanner_panel = ScannerPanel(ws.scanner, self.vma_panel.selected_ranges)
-        self.scanner_dock = self._dock("Scanner", self.scanner_panel,
-                                       Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks
+                            | QMainWindow.DockOption.AllowTabbedDocks)
+        self._menus = {name: self.menuBar().addMenu(f"&{name}") for name in self.MENUS}
+        self._tails: dict[str, QAction | None] = {name: None for name in self.MENUS}
+        self.file_menu, self.edit_menu, self.go_menu, self.view_menu, help_menu = \
+            (self._menus[m] for m in self.MENUS)
         self.picker: ProcessPicker | None = None
         self._build_status_bar()
-        self._build_actions()
-        self.watch_docks = WatchDocks(self)     # watch list, plot, bookmarks, journal, sessions
+        self._build_core()
+        for name, install in FEATURES:
+            self.features[name] = install(self)
+        self._finish_menus()
         self._connect()
+        self._remove_reporter = tasks.add_reporter(self.show_error)
+        self._default_state = self.saveState()
         self._restore_geometry()
         self._update_target()
 
-    # -- building -----------------------------------------------------------------------------------
-    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+    # -- the public API features plug into ---------------------------------------------------------
+    def add_dock(self, name: str, title: str, widget: QWidget, area: Area, *,
+                 tabify_with: str | None = None, split_from: str | None = None,
+                 shortcut: str | None = None, raise_: bool = False) -> QDockWidget:
+        """Dock ``widget`` (shown in a frame that scrolls rather than grow the
+        window), add its show/hide toggle to View (with ``shortcut``), and
+        place it: in ``area``, tabbed with the dock named ``tabify_with``, or
+        beside (right of) the one named ``split_from``. Returns the dock;
+        ``self.docks[name]`` keeps it."""
+        if name in self.docks:
+            raise ValueError(f"a dock named {name!r} is registered already")
         dock = QDockWidget(title, self)
         dock.setObjectName(title.replace(" ", "_"))
-        dock.setWidget(widget)
+        dock.setWidget(DockScroll(widget))
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                          | QDockWidget.DockWidgetFeature.DockWidgetClosable
                          | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
         self.addDockWidget(area, dock)
+        if split_from is not None:
+            self.splitDockWidget(self.docks[split_from], dock, Qt.Orientation.Horizontal)
+        if tabify_with is not None:
+            self.tabifyDockWidget(self.docks[tabify_with], dock)
+            (dock if raise_ else self.docks[tabify_with]).raise_()
+        self.docks[name] = dock
+        toggle = dock.toggleViewAction()
+        if shortcut:
+            toggle.setShortcut(QKeySequence(shortcut))
+        self._register("View", toggle)
         return dock
 
-    def _build_status_bar(self) -> None:
-        bar = self.statusBar()
-        self.target_label = QLabel()
-        self.backend_label = QLabel()
-        self.state_label = QLabel()
-        for label in (self.target_label, self.backend_label, self.state_label):
-            label.setContentsMargins(6, 0, 6, 0)
-            bar.addPermanentWidget(label)
-
-    def _action(self, menu, text: str, slot, shortcut=None, *, checkable=False) -> QAction:
+    def add_action(self, menu: str, text: str, slot: Callable, shortcut=None, *,
+                   checkable: bool = False, tip: str = "", separator: bool = False) -> QAction:
+        """An action in ``menu`` (one of :attr:`MENUS`; in File, above Quit)
+        calling ``slot()`` — or ``slot(checked)`` when ``checkable`` — with
+        ``shortcut`` (a key string, a QKeySequence, a standard key or a list)
+        active anywhere in the window. ``separator`` puts a line above it."""
         action = QAction(text, self)
         if shortcut is not None:
-            action.setShortcuts(shortcut if isinstance(shortcut, list) else [shortcut])
+            keys = shortcut if isinstance(shortcut, list) else [shortcut]
+            action.setShortcuts([k if isinstance(k, QKeySequence) else QKeySequence(k)
+                                 for k in keys])
             action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         action.setCheckable(checkable)
-        action.triggered.connect(slot)
-        menu.addAction(action)
+        if tip:
+            action.setToolTip(tip)
+            action.setStatusTip(tip)
+        if checkable:
+            action.triggered.connect(lambda checked=False: slot(checked))
+        else:
+            # triggered(bool) never reaches the slot: a slot's own default
+            # parameter must not receive `checked`.
+            action.triggered.connect(lambda checked=False: slot())
+        if separator:
+            self._insert(menu, None)
+        self._insert(menu, action)
+        self._register(menu, action)
         return action
 
-    def _build_actions(self) -> None:
+    def add_submenu(self, menu: str, title: str) -> QMenu:
+        sub = QMenu(title, self._menus[menu])
+        self._menus[menu].insertMenu(self._tails[menu], sub)
+        return sub
+
+    def add_status_field(self, name: str, *, min_chars: int = 10, tip: str = "",
+                         field: ElidedLabel | None = None) -> ElidedLabel:
+        """A permanent field at the right of the status bar (``field``, or a
+        new one), elided to the room it gets (never widening the window)."""
+        field = field if field is not None else ElidedLabel(min_chars=min_chars)
+        field.setContentsMargins(6, 0, 6, 0)
+        field.setToolTip(tip)
+        self.statusBar().addPermanentWidget(field)
+        self.status_fields[name] = field
+        return field
+
+    def add_key_note(self, where: str, keys: str, what: str) -> None:
+        """A key a view handles itself (not an action), for the F1 table."""
+        self.key_notes.append(KeyRow(where, keys, what))
+
+    def on_default_layout(self, apply: Callable[[], None]) -> None:
+        """Call ``apply`` when the default dock sizes are set (first start,
+        View ▸ Reset layout), after the window has its size."""
+        self._default_sizes.append(apply)
+
+    def on_close(self, hook: Callable[[], None]) -> None:
+        self._close_hooks.append(hook)
+
+    def show_dock(self, name: str, focus: QWidget | None = None) -> QDockWidget:
+        """Show and raise a dock (its tab, if tabbed), optionally focusing
+        ``focus`` inside it."""
+        dock = self.docks[name]
+        dock.show()
+        dock.raise_()
+        if focus is not None:
+            focus.setFocus()
+        return dock
+
+    def registered_actions(self) -> list[tuple[str, QAction]]:
+        """(menu, action) for every action and dock toggle, in menu order."""
+        return [(menu, a) for menu in self.MENUS for a in self.actions_by_menu[menu]]
+
+    def key_rows(self) -> list[KeyRow]:
+        rows = [KeyRow(menu, " / ".join(k.toString(QKeySequence.SequenceFormat.NativeText)
+                                        for k in a.shortcuts()),
+                       ("Show/hide " if a.isCheckable() and menu == "View"
+                        and a.text() in (d.windowTitle() for d in self.docks.values()) else "")
+                       + _plain(a.text()))
+                for menu, a in self.registered_actions() if a.shortcuts()]
+        return rows + self.key_notes
+
+    def _insert(self, menu: str, action: QAction | None) -> None:
+        m, tail = self._menus[menu], self._tails[menu]
+        if action is None:
+            m.insertSeparator(tail) if tail is not None else m.addSeparator()
+        else:
+            m.insertAction(tail, action) if tail is not None else m.addAction(action)
+
+    def _register(self, menu: str, action: QAction) -> None:
+        if action not in self.actions_by_menu[menu]:
+            if action.parent() is not self:
+                self._insert(menu, action)
+            self.actions_by_menu[menu].append(action)
+
+    # -- building -----------------------------------------------------------------------------------
+    def _build_status_bar(self) -> None:
+        self.add_status_field("cursor", field=self.editor.position)
+        self.target_label = self.add_status_field("target", min_chars=14)
+        self.backend_label = self.add_status_field("backend", min_chars=10)
+        self.state_label = self.add_status_field("state", min_chars=8)
+        self.statusBar().setSizeGripEnabled(True)
+
+    def _build_core(self) -> None:
         ws = self.workspace
         K = QKeySequence
-        file_menu = self.file_menu = self.menuBar().addMenu("&File")
-        self.attach_action = self._action(file_menu, "&Attach to process…", self.show_picker,
-                                          K("Ctrl+O"))
-        self.recent_menu = file_menu.addMenu("&Recent targets")
+        self.attach_action = self.add_action("File", "&Attach to process…", self.show_picker,
+                                             "Ctrl+O")
+        self.recent_menu = self.add_submenu("File", "&Recent targets")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
-        self._action(file_menu, "&Dump area to file…", self.dump_current_area, K("Ctrl+S"))
-        file_menu.addSeparator()
-        self._action(file_menu, "&Quit", self.close, K(K.StandardKey.Quit))
+        self.add_action("File", "&Dump area to file…", self.dump_current_area, "Ctrl+S")
+        self.file_menu.addSeparator()
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(K(K.StandardKey.Quit))
+        quit_action.triggered.connect(lambda _checked=False: self.close())
+        self.file_menu.addAction(quit_action)
+        self._tails["File"] = self.file_menu.actions()[-2]          # the separator above Quit
+        self.actions_by_menu["File"].append(quit_action)
 
-        edit_menu = self.edit_menu = self.menuBar().addMenu("&Edit")
-        self.undo_action = self._action(edit_menu, "&Undo", lambda: ws.document.undo(),
-                                        K(K.StandardKey.Undo))
-        self.redo_action = self._action(edit_menu, "&Redo", lambda: ws.document.redo(),
-                                        [K("Ctrl+Shift+Z"), K("Ctrl+Y")])
+        self.undo_action = self.add_action("Edit", "&Undo", lambda: ws.document.undo(),
+                                           K(K.StandardKey.Undo))
+        self.redo_action = self.add_action("Edit", "&Redo", lambda: ws.document.redo(),
+                                           ["Ctrl+Shift+Z", "Ctrl+Y"])
         self.undo_action.setEnabled(False)
         self.redo_action.setEnabled(False)
         ws.document.undo_stack.canUndoChanged.connect(self.undo_action.setEnabled)
         ws.document.undo_stack.canRedoChanged.connect(self.redo_action.setEnabled)
         ws.document.undo_stack.undoTextChanged.connect(self._undo_text)
         ws.document.undo_stack.redoTextChanged.connect(self._redo_text)
-        edit_menu.addSeparator()
-        self._action(edit_menu, "&Copy as hex", lambda: self.copy("hex"), K(K.StandardKey.Copy))
-        self._action(edit_menu, "Copy as C &array", lambda: self.copy("c"), K("Ctrl+Shift+C"))
-        self._action(edit_menu, "Copy as &Python bytes", lambda: self.copy("python"),
-                     K("Ctrl+Alt+C"))
+        self.add_action("Edit", "&Copy as hex", lambda: self.copy("hex"),
+                        K(K.StandardKey.Copy), separator=True)
+        self.add_action("Edit", "Copy as C &array", lambda: self.copy("c"), "Ctrl+Shift+C")
+        self.add_action("Edit", "Copy as &Python bytes", lambda: self.copy("python"),
+                        "Ctrl+Alt+C")
 
-        go_menu = self.go_menu = self.menuBar().addMenu("&Go")
-        self._action(go_menu, "&Go to address…", self.go_bar.open, K("Ctrl+G"))
-        self._action(go_menu, "&Find…", self.editor.search_bar.open, K(K.StandardKey.Find))
-        self._action(go_menu, "Find &next", lambda: ws.next_match(+1), K("F3"))
-        self._action(go_menu, "Find &previous", lambda: ws.next_match(-1), K("Shift+F3"))
-        go_menu.addSeparator()
-        self._action(go_menu, "Focus the &hex view", self.editor.view.setFocus, K("Alt+1"))
-        self._action(go_menu, "Focus the &memory map", self._focus_vma, K("Alt+2"))
-        self._action(go_menu, "Focus the data &inspector", self._focus_inspector, K("Alt+3"))
+        self.add_action("Go", "&Go to address…", self.go_bar.open, "Ctrl+G")
+        self.add_action("Go", "&Find…", self.editor.search_bar.open, K(K.StandardKey.Find))
+        self.add_action("Go", "Find &next", lambda: ws.next_match(+1), "F3")
+        self.add_action("Go", "Find &previous", lambda: ws.next_match(-1), "Shift+F3")
+        self.add_action("Go", "Focus the &hex view", self.editor.view.setFocus, "Alt+1",
+                        separator=True)
 
-        view_menu = self.view_menu = self.menuBar().addMenu("&View")
-        self._action(view_menu, "&Refresh now", self._refresh_now, K("F5"))
-        self.pause_action = self._action(view_menu, "&Pause live refresh",
-                                         self.editor.pause.toggle, K("Ctrl+P"))
-        view_menu.addSeparator()
-        view_menu.addAction(self.vma_dock.toggleViewAction())
-        view_menu.addAction(self.inspector_dock.toggleViewAction())
-        view_menu.addSeparator()
-        # Kernel symbols (issue 4): a window of its own over the same backend.
-        self._action(view_menu, "&Kernel symbols…", self.show_kernel_symbols, K("Ctrl+K"))
-        view_menu.addAction(self.scanner_dock.toggleViewAction())
-        self._action(go_menu, "&Scan for a value…", self.show_scanner, K("Ctrl+Shift+F"))
+        self.add_action("View", "&Refresh now", self._refresh_now, "F5")
+        self.pause_action = self.add_action("View", "&Pause live refresh",
+                                            self.editor.pause.toggle, "Ctrl+P")
+        self.view_menu.addSeparator()
 
-        help_menu = self.menuBar().addMenu("&Help")
-        self._action(help_menu, "&Keys", self._show_keys, K("F1"))
+        # The memory map (left) and the data inspector (right).
+        self.vma_panel = VmaPanel(ws.vma)
+        self.inspector_panel = InspectorPanel(ws.inspector)
+        self.vma_dock = self.add_dock("memory map", "Memory map", self.vma_panel, Area.LeftDockWidgetArea)
+        self.inspector_dock = self.add_dock("inspector", "Data inspector", self.inspector_panel,
+                                            Area.RightDockWidgetArea)
+        self.add_action("Go", "Focus the &memory map",
+                        lambda: self.show_dock("memory map", self.vma_panel.table), "Alt+2")
+        self.add_action("Go", "Focus the data &inspector",
+                        lambda: self.show_dock("inspector", self.inspector_panel.table), "Alt+3")
+        self.on_default_layout(self._core_dock_sizes)
+
+        self.add_key_note("hex view", "Tab", "switch between the hex and ASCII columns")
+        self.add_key_note("hex view", "Shift+arrows", "select")
+        self.add_key_note("go-to and find bars", "Esc", "close the bar")
+
+    def _finish_menus(self) -> None:
+        self.add_action("View", "Reset &layout", self.reset_layout, separator=True)
+        self.add_action("Help", "&Keys", self.show_keys, "F1")
 
     def _connect(self) -> None:
         ws = self.workspace
@@ -180,9 +362,6 @@ class MainWindow(QMainWindow):
         self.vma_panel.dump_area.connect(self.dump_area)
         self.vma_panel.refresh_requested.connect(ws.refresh_areas)
         self.vma_panel.dump_cancel.clicked.connect(self._cancel_dump)
-        self.scanner_panel.open_address.connect(self.show_address)
-        self.scanner_panel.add_to_watch.connect(self._watch_scan_match)
-        ws.scanner.message.connect(self.show_status)
         self.go_bar.edit.returnPressed.connect(self._go)
         bar = self.editor.search_bar
         bar.search_requested.connect(lambda text, kind: ws.spawn(ws.search(text, kind)))
@@ -192,19 +371,6 @@ class MainWindow(QMainWindow):
         self._progress_timer.timeout.connect(self._poll_progress)
 
     # -- actions -----------------------------------------------------------------------------------
-    kernel_browser = None
-
-    def show_kernel_symbols(self):
-        from .symbol_browser import open_kernel_browser
-        if self.kernel_browser is None:
-            # Over the workspace's one kernel service (app.py: --ksource/--kmem/--image).
-            self.kernel_browser = open_kernel_browser(self.workspace.backend, self,
-                                                      kernel=self.workspace.kernel)
-        self.kernel_browser.show()
-        self.kernel_browser.raise_()
-        self.kernel_browser.activateWindow()
-        return self.kernel_browser
-
     def show_picker(self) -> ProcessPicker:
         if self.picker is None:
             self.picker = ProcessPicker(self.workspace.processes, self)
@@ -241,13 +407,28 @@ class MainWindow(QMainWindow):
 
     def _go(self) -> None:
         try:
-            self.workspace.go_to(self.go_bar.edit.text())
+            address = self.workspace.go_to(self.go_bar.edit.text())
         except LainviewError as exc:
             self.go_bar.error.setText(str(exc))
             return
         self.go_bar.hide()
-        if self.workspace.document.region is not None:
-            self.vma_panel.select_address(self.workspace.cursor.address)
+        self._centre(address)
+
+    def show_address(self, address: int) -> bool:
+        """Open the area holding ``address`` in the hex editor, cursor on it
+        and its row in the middle of the view; False (said in the status
+        bar) if no area holds it."""
+        try:
+            self.workspace.open_address(address)
+        except LainviewError as exc:
+            self.show_status(str(exc))
+            return False
+        self._centre(address)
+        return True
+
+    def _centre(self, address: int) -> None:
+        self.vma_panel.select_address(address)
+        self.editor.view.center_on(address)
         self.editor.view.setFocus()
 
     def copy(self, fmt: str) -> None:
@@ -268,6 +449,8 @@ class MainWindow(QMainWindow):
     def dump_current_area(self) -> None:
         if self.workspace.document.region is not None:
             self.dump_area(self.workspace.document.region)
+        else:
+            self.show_status("dump: open an area first")
 
     def dump_area(self, area: MemoryArea) -> None:
         suggested = f"pid{self.workspace.session.pid}-{area.start:x}-{area.end:x}.bin"
@@ -287,43 +470,44 @@ class MainWindow(QMainWindow):
         for pid, name in items:
             self.recent_menu.addAction(f"{pid}  {name}", lambda p=pid: self.attach(p))
 
+    def show_keys(self) -> KeysDialog:
+        dialog = KeysDialog(self.key_rows(), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    # -- the features' handles (for scripts and tests) ---------------------------------------------
+    @property
+    def watch_docks(self):
+        return self.features["watch"]
+
+    @property
+    def scanner_panel(self):
+        return self.features["scanner"].panel
+
+    @property
+    def scanner_dock(self) -> QDockWidget:
+        return self.docks["scanner"]
+
     def show_scanner(self) -> None:
-        self.scanner_dock.show()
-        self.scanner_dock.raise_()
-        self.scanner_panel.focus_value()
+        self.features["scanner"].show()
 
-    def show_address(self, address: int) -> None:
-        """Open the area holding ``address`` in the hex editor, cursor on it."""
-        try:
-            self.workspace.open_address(address)
-        except LainviewError as exc:
-            self.show_status(str(exc))
-            return
-        self.vma_panel.select_address(address)
-        self.editor.view.setFocus()
+    @property
+    def kernel_browser(self):
+        return self.features["kernel"].browser
 
-    def _focus_vma(self) -> None:
-        self.vma_dock.show()
-        self.vma_panel.table.setFocus()
-
-    def _focus_inspector(self) -> None:
-        self.inspector_dock.show()
-        self.inspector_panel.table.setFocus()
-
-    def _show_keys(self) -> None:
-        QMessageBox.information(self, "lainview keys", KEYS_HELP)
+    def show_kernel_symbols(self):
+        return self.features["kernel"].show()
 
     # -- feedback ----------------------------------------------------------------------------------
-    def _watch_scan_match(self, address: int, type_name: str) -> None:
-        state = self.workspace.scanner.state
-        self.workspace.watch.add_address(
-            address, type_name, length=state.item_size if state else None,
-            big_endian=bool(state and state.scan_type.big_endian))
-        self.watch_docks.watch_dock.show()
-        self.watch_docks.watch_dock.raise_()
-
     def show_status(self, text: str) -> None:
-        self.statusBar().showMessage(text, 10000)
+        """A one-line message in the status bar for 10 s (the status bar
+        paints it elided: it never widens the window)."""
+        self.statusBar().showMessage(" ".join(text.split()), STATUS_MS)
+
+    def show_error(self, text: str) -> None:
+        """An exception that escaped a task or a slot (see models.tasks)."""
+        self.show_status(text)
 
     def _on_areas(self, _areas) -> None:
         self.vma_panel.summary.setToolTip(f"refreshed every {2} s and on demand")
@@ -348,21 +532,19 @@ class MainWindow(QMainWindow):
             self.setWindowTitle("lainview")
             return
         pid = session.pid
-        self.target_label.setText(f"<b>pid {pid}</b> {session.name}")
-        self.backend_label.setText(f"backend: <b>{session.describe_backend()}</b>")
-        self.backend_label.setToolTip(session.backend_reason())
+        self.target_label.setText(f"pid {pid} {session.name}")
         reason = session.target.info.reason if session.target else ""
         short = reason.split(":", 1)[-1].strip() if reason else ""
-        if short:
-            self.backend_label.setText(f"backend: <b>{session.describe_backend()}</b> "
-                                       f"<span style='color:#5b6b84'>({short})</span>")
+        self.backend_label.setText(f"backend: {session.describe_backend()}")
+        self.backend_label.setToolTip(session.backend_reason() + (f" ({short})" if short else ""))
         state = session.state
-        colors = {TargetState.LIVE: "#15803d", TargetState.EXITED: "#b42318",
-                  TargetState.ATTACHING: "#8a6d00", TargetState.DETACHED: "#5b6b84"}
+        tones = {TargetState.LIVE: "ok", TargetState.EXITED: "error",
+                 TargetState.ATTACHING: "warn", TargetState.DETACHED: "muted"}
         label = state.value
         if state == TargetState.LIVE and not session.writable:
             label = "live (read-only)"
-        self.state_label.setText(f"<b style='color:{colors.get(state, '#5b6b84')}'>● {label}</b>")
+        self.state_label.setText(f"● {label}")
+        self.state_label.set_color(theme.color(tones.get(state, "muted")))
         self.state_label.setToolTip(session.exit_reason if state == TargetState.EXITED else "")
         if state == TargetState.EXITED:
             self.editor.set_exited(session.exit_reason)
@@ -399,17 +581,20 @@ class MainWindow(QMainWindow):
         self.show_status(summary)
 
     # -- geometry ----------------------------------------------------------------------------------
+    def default_size(self) -> QSize:
+        """A first start: most of the screen, up to 1920x1080."""
+        screen = self.screen().availableGeometry() if self.screen() else None
+        if screen is None:
+            return QSize(1600, 920)
+        return QSize(min(1920, int(screen.width() * 0.92)), min(1080, int(screen.height() * 0.92)))
+
     def _restore_geometry(self) -> None:
         geometry = settings.value("window/geometry", None)
         state = settings.value("window/state", None)
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
             self.restoreGeometry(geometry)
         else:
-            # A first start: most of the screen, up to 1920x1080.
-            screen = self.screen().availableGeometry() if self.screen() else None
-            width = min(1920, int(screen.width() * 0.92)) if screen else 1600
-            height = min(1080, int(screen.height() * 0.92)) if screen else 920
-            self.resize(width, height)
+            self.resize(self.default_size())
         if isinstance(state, QByteArray) and not state.isEmpty():
             self._state_restored = self.restoreState(state)
 
@@ -420,18 +605,31 @@ class MainWindow(QMainWindow):
         if not self._state_restored:
             # Dock sizes only take once the window has its size.
             self._state_restored = True
-            QTimer.singleShot(0, self._default_dock_sizes)
+            QTimer.singleShot(0, self._apply_default_sizes)
 
-    def _default_dock_sizes(self) -> None:
+    def _apply_default_sizes(self) -> None:
+        for apply in self._default_sizes:
+            apply()
+
+    def _core_dock_sizes(self) -> None:
         width = self.width()
-        self.resizeDocks([self.vma_dock, self.inspector_dock], [560, 340],
+        self.resizeDocks([self.vma_dock, self.inspector_dock],
+                         [min(540, int(width * 0.25)), self.inspector_panel.default_width()],
                          Qt.Orientation.Horizontal)
-        self.resizeDocks([self.scanner_dock], [int(self.height() * 0.3)], Qt.Orientation.Vertical)
-        # Bottom row: scanner | watch list (tabbed with the journal) | plot.
-        self.resizeDocks([self.scanner_dock, self.watch_docks.watch_dock,
-                          self.watch_docks.plot_dock],
-                         [int(width * 0.40), int(width * 0.36), int(width * 0.24)],
-                         Qt.Orientation.Horizontal)
+
+    def reset_layout(self) -> None:
+        """View ▸ Reset layout: every dock back where a first start puts it,
+        at its default size, and the window at its default size."""
+        self.restoreState(self._default_state)
+        for dock in self.docks.values():
+            dock.setFloating(False)
+            dock.show()
+        for name in ("memory map", "watch"):
+            if name in self.docks:
+                self.docks[name].raise_()
+        if not (self.isMaximized() or self.isFullScreen()):
+            self.resize(self.default_size())
+        QTimer.singleShot(0, self._apply_default_sizes)
 
     def save_geometry(self) -> None:
         settings.set_value("window/geometry", self.saveGeometry())
@@ -440,23 +638,28 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         self.save_geometry()
         self._progress_timer.stop()
-        if self.kernel_browser is not None:
-            self.kernel_browser.shutdown()
+        for hook in self._close_hooks:
+            hook()
+        self._remove_reporter()
         self.workspace.stop()
         super().closeEvent(event)
 
 
-KEYS_HELP = """\
-Ctrl+O   attach to a process          Ctrl+G   go to address / area+offset
-Ctrl+F   search the area              F3 / Shift+F3  next / previous match
-Ctrl+Z   undo a write                 Ctrl+Shift+Z / Ctrl+Y  redo
-Ctrl+C   copy selection as hex        Ctrl+Shift+C  as C array · Ctrl+Alt+C  as Python
-F5       refresh now                  Ctrl+P   pause / resume live refresh
-Tab      switch hex / ASCII column    Shift+arrows  select
-Alt+1/2/3  hex view / memory map / inspector
-Ctrl+K   kernel symbols (Ctrl+F filter, F5 re-read, Ctrl+S write the edited bytes…)
-Ctrl+W   watch the cursor / selection  Ctrl+B   bookmark the cursor / selection
-Ctrl+Shift+O / Ctrl+Shift+S  open / save a session
-Alt+4/5/6  watch list / bookmarks / write journal
-Ctrl+Shift+F  scan for a value (Enter: first scan, then next scan)
-"""
+def _features():
+    from .bookmark_dock import BookmarkFeature
+    from .journal_dock import JournalFeature
+    from .kernel_feature import KernelFeature
+    from .scanner_dock import ScannerFeature
+    from .watch_docks import WatchDocks
+    return [("scanner", ScannerFeature), ("watch", WatchDocks), ("bookmarks", BookmarkFeature),
+            ("journal", JournalFeature), ("kernel", KernelFeature)]
+
+
+class _Features:
+    """The features, in the order they register (imported on first use)."""
+
+    def __iter__(self):
+        return iter(_features())
+
+
+FEATURES = _Features()

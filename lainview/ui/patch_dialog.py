@@ -6,16 +6,19 @@ from __future__ import annotations
 
 import html
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QLabel, QTextBrowser,
                                QVBoxLayout, QWidget)
 
 from lainview.models.kernel_workspace import PatchProposal
 
-from .theme import mono_font
+from .theme import hex_color, mono_font, text_style
 
 ROW = 16
-OLD_MARK = "background:#fdd5d5; color:#8a1c13;"
-NEW_MARK = "background:#d3f4dc; color:#0f5b2a; font-weight:bold;"
+def _mark(kind: str) -> str:
+    """The style of an old (changed) or new byte."""
+    style = f"background:{hex_color(kind + '_mark_bg')}; color:{hex_color(kind + '_mark_fg')};"
+    return style + (" font-weight:bold;" if kind == "new" else "")
 
 
 def side_by_side_html(old: bytes, new: bytes, base: int | None) -> str:
@@ -27,16 +30,16 @@ def side_by_side_html(old: bytes, new: bytes, base: int | None) -> str:
         for i in range(start, min(start + ROW, len(new))):
             a, b = old[i], new[i]
             if a != b:
-                cells_old.append(f"<span style='{OLD_MARK}'>{a:02x}</span>")
-                cells_new.append(f"<span style='{NEW_MARK}'>{b:02x}</span>")
+                cells_old.append(f"<span style='{_mark('old')}'>{a:02x}</span>")
+                cells_new.append(f"<span style='{_mark('new')}'>{b:02x}</span>")
             else:
                 cells_old.append(f"{a:02x}")
-                cells_new.append(f"<span style='color:#5b6b84'>{b:02x}</span>")
+                cells_new.append(f"<span style='color:{hex_color('muted')}'>{b:02x}</span>")
         where = f"{base + start:x}" if base else f"+{start:#06x}"
-        rows.append(f"<tr><td style='color:#8a93a3; padding-right:14px'>{where}</td>"
+        rows.append(f"<tr><td style='color:{hex_color('faint')}; padding-right:14px'>{where}</td>"
                     f"<td style='padding-right:22px'>{' '.join(cells_old)}</td>"
                     f"<td>{' '.join(cells_new)}</td></tr>")
-    head = ("<tr><th align='left' style='color:#8a93a3'>"
+    head = ("<tr><th align='left' style='color:" + hex_color("faint") + "'>"
             f"{'address' if base else 'offset'}</th>"
             "<th align='left'>current</th><th align='left'>after the write</th></tr>")
     return f"<table cellspacing='0' cellpadding='2'>{head}{''.join(rows)}</table>"
@@ -58,12 +61,13 @@ class PatchDialog(QDialog):
         self.symbol_label = QLabel(f"<b>{html.escape(proposal.name)}</b>"
                                    + (f" [{html.escape(proposal.module)}]" if proposal.module
                                       else "")
-                                   + (f" &nbsp;<span style='color:#5b6b84'>type {symbol.type}: "
+                                   + (f" &nbsp;<span style='color:{hex_color('muted')}'>type {symbol.type}: "
                                       f"{html.escape(symbol.meaning)}</span>" if symbol else ""))
+        self.symbol_label.setTextFormat(Qt.TextFormat.RichText)
         address = (f"{proposal.address:#x}" if proposal.address is not None
                    else "not known here (the device finds the symbol by name)")
         if proposal.indirect and proposal.pointer is not None:
-            address += f" &nbsp;<span style='color:#5b6b84'>(where the pointer at " \
+            address += f" &nbsp;<span style='color:{hex_color('muted')}'>(where the pointer at " \
                        f"{html.escape(proposal.name)} points)</span>"
         self.address_label = QLabel(address)
         self.address_label.setFont(mono_font(10))
@@ -71,6 +75,7 @@ class PatchDialog(QDialog):
             f"{len(proposal.new)} byte{'s' if len(proposal.new) != 1 else ''} with {request}"
             f"{' on ' + html.escape(device) if device else ''}; "
             f"{len(changed)} of them change")
+        self.what_label.setTextFormat(Qt.TextFormat.RichText)
         form.addRow("Symbol", self.symbol_label)
         form.addRow("Address", self.address_label)
         form.addRow("Write", self.what_label)
@@ -89,8 +94,9 @@ class PatchDialog(QDialog):
         if proposal.note:
             notes.append(f"<b>Note:</b> {html.escape(proposal.note)}.")
         self.notes = QLabel("<br>".join(notes))
+        self.notes.setTextFormat(Qt.TextFormat.RichText)
         self.notes.setWordWrap(True)
-        self.notes.setStyleSheet("color: #5b6b84;")
+        self.notes.setStyleSheet(text_style("muted"))
         buttons = QDialogButtonBox()
         self.write_button = buttons.addButton(f"Write {len(proposal.new)} bytes",
                                               QDialogButtonBox.ButtonRole.AcceptRole)

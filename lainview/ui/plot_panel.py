@@ -14,13 +14,16 @@ import time
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QPushButton, QSpinBox,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QPushButton, QSpinBox, QVBoxLayout,
+                               QWidget)
 
+from lainview.models.tasks import TaskSet
+
+from .theme import color, hex_color, text_style, trace_colors
 from lainview.models.watch_model import WatchModel
 
-TRACE_COLORS = ("#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#ca8a04",
-                "#db2777", "#4b5563", "#65a30d")
+from .fit import FitLabel
+
 FRAME_MS = 40
 
 
@@ -41,9 +44,9 @@ class PlotPanel(QWidget):
         self.pause.setToolTip("hold the plot (sampling goes on; resume jumps to now)")
         self.export = QPushButton("Export CSV…")
         self.export.setToolTip("save the whole history of the plotted values")
-        self.caption = QLabel()
-        self.caption.setStyleSheet("color: #5b6b84;")
-        self.plot = pg.PlotWidget(background="#fcfcfd")
+        self.caption = FitLabel(min_chars=8)
+        self.caption.setStyleSheet(text_style("muted"))
+        self.plot = pg.PlotWidget(background=hex_color("plot_background"))
         item = self.plot.getPlotItem()
         # No grid, thin cosmetic pens: in a software-rendered window a
         # translucent grid and 1.6 px pens triple the paint time of 10 traces.
@@ -52,20 +55,21 @@ class PlotPanel(QWidget):
         item.hideButtons()
         for side in ("left", "bottom"):
             axis = item.getAxis(side)
-            axis.setPen(pg.mkPen("#c4c9d2"))
-            axis.setTextPen(pg.mkPen("#5b6b84"))
-        self.legend = item.addLegend(offset=(8, 8), labelTextColor="#1d2330",
-                                     brush=pg.mkBrush(255, 255, 255, 210),
-                                     pen=pg.mkPen("#e3e6eb"))
+            axis.setPen(pg.mkPen(hex_color("plot_axis")))
+            axis.setTextPen(pg.mkPen(hex_color("muted")))
+        self.legend = item.addLegend(offset=(8, 8), labelTextColor=hex_color("text"),
+                                     brush=pg.mkBrush(color("plot_legend")),
+                                     pen=pg.mkPen(hex_color("rule")))
         item.setClipToView(True)
         item.setDownsampling(auto=True, mode="peak")
         self.curves: dict[int, pg.PlotDataItem] = {}
         self.empty = pg.TextItem("Tick “Plot” on numeric watch entries to see them here",
-                                 color="#8a93a3", anchor=(0.5, 0.5))
+                                 color=hex_color("faint"), anchor=(0.5, 0.5))
         item.addItem(self.empty, ignoreBounds=True)
         self.frames = 0
         self.last_frame_seconds = 0.0
         self._dirty = True
+        self._tasks = TaskSet("the plot")
 
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
@@ -108,7 +112,8 @@ class PlotPanel(QWidget):
             label = f"{entry.name} ({entry.axis_unit})"
             curve = self.curves.get(entry.key)
             if curve is None:
-                color = TRACE_COLORS[n % len(TRACE_COLORS)]
+                traces = trace_colors()
+                color = traces[n % len(traces)]
                 curve = self.plot.plot(name=label, pen=pg.mkPen(color, width=1),
                                        skipFiniteCheck=True)
                 self.curves[entry.key] = curve
@@ -169,7 +174,7 @@ class PlotPanel(QWidget):
             self.export_to(path)
 
     def export_to(self, path: str) -> asyncio.Task:
-        task = asyncio.ensure_future(self.model.export_csv(path))
+        task = self._tasks.spawn(self.model.export_csv(path))
         task.add_done_callback(lambda t: t.cancelled() or (t.result() and
                                                            self.exported.emit(path)))
         return task

@@ -3,7 +3,6 @@ every few seconds, attach with double-click or Enter."""
 
 from __future__ import annotations
 
-import asyncio
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
@@ -13,6 +12,9 @@ from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QHB
 
 from lainview.models.process_model import (COMMAND, INFO_ROLE, MEMORY, NAME, PID, USER,
                                            ProcessFilterProxy, ProcessModel)
+from lainview.models.tasks import TaskSet
+
+from .theme import text_style
 
 REFRESH_MS = 3000
 
@@ -52,7 +54,7 @@ class ProcessPicker(QDialog):
             self.table.setColumnWidth(column, char * chars + 16)
         header.setSectionResizeMode(COMMAND, QHeaderView.ResizeMode.Stretch)
         self.status = QLabel()
-        self.status.setStyleSheet("color: #5b6b84;")
+        self.status.setStyleSheet(text_style("muted"))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.attach_button = buttons.addButton("Attach", QDialogButtonBox.ButtonRole.AcceptRole)
         self.attach_button.setDefault(True)
@@ -81,7 +83,7 @@ class ProcessPicker(QDialog):
         self._timer = QTimer(self)
         self._timer.setInterval(REFRESH_MS)
         self._timer.timeout.connect(self.refresh)
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks = TaskSet("the process list")
         self.filter.installEventFilter(self)
 
     def showEvent(self, event) -> None:  # noqa: N802
@@ -96,16 +98,13 @@ class ProcessPicker(QDialog):
 
     def done(self, result: int) -> None:
         self._timer.stop()
-        for task in list(self._tasks):
-            task.cancel()
+        self._tasks.cancel_all()
         super().done(result)
 
     def refresh(self) -> None:
         if self.model.loading:
             return
-        task = asyncio.ensure_future(self.model.refresh())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.spawn(self.model.refresh())
 
     def _failed(self, text: str) -> None:
         self.status.setText(f"could not list processes: {text}")

@@ -20,7 +20,8 @@ from lainview.models.scan_model import (ADDRESS, ADDRESS_ROLE, AREA, MODE_LABELS
                                         NEXT_MODE_ORDER, PREVIOUS, VALUE, VALUE_MODES,
                                         ScanController, ScanProgress, gib_per_s)
 
-from .theme import mono_font
+from .fit import FitLabel
+from .theme import text_style, mono_font
 
 TYPE_TIPS = {
     "i8": "signed 8-bit integer", "u8": "unsigned 8-bit integer",
@@ -156,11 +157,10 @@ class ScannerPanel(QWidget):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
 
-        self.summary = QLabel()
-        self.summary.setStyleSheet("color: #5b6b84;")
+        self.summary = FitLabel(min_chars=8)
+        self.summary.setStyleSheet(text_style("muted"))
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.message = QLabel()
-        self.message.setWordWrap(True)
+        self.message = FitLabel(min_chars=8)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         self.table = QTableView()
@@ -215,7 +215,7 @@ class ScannerPanel(QWidget):
         areas = QGridLayout()
         areas.setContentsMargins(0, 0, 0, 0)
         writable = QLabel("writable private areas, and")
-        writable.setStyleSheet("color: #5b6b84;")
+        writable.setStyleSheet(text_style("muted"))
         areas.addWidget(writable, 0, 0, 1, 3)
         areas.addWidget(self.include_readonly, 1, 0)
         areas.addWidget(self.include_file_backed, 1, 1)
@@ -240,7 +240,7 @@ class ScannerPanel(QWidget):
 
         rule = QFrame()
         rule.setFrameShape(QFrame.Shape.VLine)
-        rule.setStyleSheet("color: #d5dae1;")
+        rule.setStyleSheet(text_style("divider"))
         right = QVBoxLayout()
         right.setContentsMargins(0, 0, 0, 0)
         right.addWidget(self.summary)
@@ -402,7 +402,7 @@ class ScannerPanel(QWidget):
     def _message(self, text: str, error: bool | None = None) -> None:
         if error is None:
             error = self.controller.last_message_is_error
-        self.message.setStyleSheet("color: #b42318;" if error else "color: #1d2330;")
+        self.message.setStyleSheet(text_style("error") if error else text_style("text"))
         self.message.setText(text)
 
     def _update_buttons(self) -> None:

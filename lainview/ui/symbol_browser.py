@@ -18,7 +18,7 @@ from PySide6.QtCore import QModelIndex, QSize, Qt, Signal
 from PySide6.QtGui import QFontMetrics, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox,
                                QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMenu, QPushButton,
-                               QSizePolicy, QSpinBox, QSplitter, QTableView, QTabWidget, QToolButton,
+                               QSpinBox, QSplitter, QTableView, QTabWidget, QToolButton,
                                QVBoxLayout, QWidget)
 
 from lainview.backend.errors import LainviewError
@@ -28,10 +28,11 @@ from lainview.models.kernel_workspace import MAX_SIZE, KernelWorkspace, PatchPro
 from lainview.models.symbol_model import (ADDRESS, KERNEL_LABEL, MODES, MODULE, NAME,
                                           SYMBOL_INDEX_ROLE, TYPE)
 
+from .fit import ElidedLabel
 from .hex_view import HexView
 from .inspector_panel import InspectorPanel
 from .patch_dialog import PatchDialog
-from .theme import mono_font
+from .theme import box_style, hex_color, mono_font, text_style
 
 TYPE_PRESETS = (
     ("All types", None),
@@ -45,41 +46,9 @@ TYPE_PRESETS = (
     ("Local", "local"),
 )
 
-MUTED = "#5b6b84"
-ERROR_STYLE = ("background: #fdecea; color: #8a1c13; padding: 4px 8px;"
-               " border: 1px solid #f3b8b1; border-radius: 3px;")
-NOTE_STYLE = ("background: #fff4d6; color: #6b4e00; padding: 4px 8px;"
-              " border: 1px solid #f0d88a; border-radius: 3px;")
-OK_STYLE = ("background: #e7f6ec; color: #0f5b2a; padding: 4px 8px;"
-            " border: 1px solid #a8dcb8; border-radius: 3px;")
-STAGED_STYLE = ("background: #dbe7ff; color: #1d3a8a; padding: 2px 8px;"
-                " border: 1px solid #a9c1f5; border-radius: 3px;")
-
-
-class ElidedLabel(QLabel):
-    """One line of plain text, cut with … to fit; the full text is the tooltip."""
-
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.full_text = ""
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-
-    def set_full_text(self, text: str) -> None:
-        self.full_text = text
-        self.setToolTip(text)
-        self._elide()
-
-    def resizeEvent(self, event) -> None:  # noqa: N802
-        super().resizeEvent(event)
-        self._elide()
-
-    def _elide(self) -> None:
-        self.setText(self.fontMetrics().elidedText(self.full_text, Qt.TextElideMode.ElideRight,
-                                                   max(10, self.width())))
-
-
 def _banner(style: str) -> QLabel:
     label = QLabel()
+    label.setTextFormat(Qt.TextFormat.RichText)            # its texts are escaped: never shown as entities
     label.setWordWrap(True)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     label.setStyleSheet(style)
@@ -110,10 +79,11 @@ class SymbolPanel(QWidget):
         self.types.setToolTip("symbol types: T/t text, D/d data, B/b bss, R/r read-only data, "
                               "W/w V/v weak; upper case is global, lower case local")
         self.error = QLabel()
-        self.error.setStyleSheet("color: #b42318;")
+        self.error.setTextFormat(Qt.TextFormat.RichText)
+        self.error.setStyleSheet(text_style("error"))
         self.error.setWordWrap(True)
         self.error.hide()
-        self.hidden_note = _banner(NOTE_STYLE)
+        self.hidden_note = _banner(box_style("note", radius=True))
         self.table = QTableView()
         self.table.setModel(model)
         self.table.setSortingEnabled(True)
@@ -140,7 +110,7 @@ class SymbolPanel(QWidget):
         self.table.setColumnWidth(TYPE, int(digit * 21 + 16))
         self.table.setColumnWidth(MODULE, int(digit * 10 + 16))
         self.count = QLabel()
-        self.count.setStyleSheet(f"color: {MUTED};")
+        self.count.setStyleSheet(f"color: {hex_color('muted')};")
 
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
@@ -200,7 +170,7 @@ class SymbolPanel(QWidget):
     def _show_error(self, text: str) -> None:
         self.error.setText(f"{html.escape(text)} — showing the last valid result" if text else "")
         self.error.setVisible(bool(text))
-        self.filter.setStyleSheet("QLineEdit { border: 1px solid #d0443a; }" if text else "")
+        self.filter.setStyleSheet(f"QLineEdit {{ border: 1px solid {hex_color('invalid_border')}; }}" if text else "")
 
     def _update_count(self) -> None:
         model = self.model
@@ -227,7 +197,7 @@ class ModulePanel(QWidget):
     def __init__(self, workspace: KernelWorkspace, parent: QWidget | None = None):
         super().__init__(parent)
         self.model = workspace.modules
-        self.note = _banner(NOTE_STYLE)
+        self.note = _banner(box_style("note", radius=True))
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -245,8 +215,9 @@ class ModulePanel(QWidget):
         self.release = QPushButton("Release")
         self.release.setToolTip("UNLOCKSYM: give one hold back")
         self.why = QLabel()
+        self.why.setTextFormat(Qt.TextFormat.RichText)
         self.why.setWordWrap(True)
-        self.why.setStyleSheet(f"color: {MUTED};")
+        self.why.setStyleSheet(f"color: {hex_color('muted')};")
         buttons = QHBoxLayout()
         buttons.setContentsMargins(0, 0, 0, 0)
         buttons.addWidget(self.hold)
@@ -325,9 +296,11 @@ class ValuePanel(QWidget):
         self.workspace = workspace
         self.controller = workspace.value
         self.title = QLabel("<b>No symbol selected</b>")
+        self.title.setTextFormat(Qt.TextFormat.RichText)
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.details = QLabel()
-        self.details.setStyleSheet(f"color: {MUTED};")
+        self.details.setTextFormat(Qt.TextFormat.RichText)
+        self.details.setStyleSheet(f"color: {hex_color('muted')};")
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.size = QSpinBox()
         self.size.setRange(1, MAX_SIZE)
@@ -336,7 +309,7 @@ class ValuePanel(QWidget):
                              "symbol (at most 256)")
         self.size.setKeyboardTracking(False)
         self.size_note = QLabel()
-        self.size_note.setStyleSheet(f"color: {MUTED};")
+        self.size_note.setStyleSheet(f"color: {hex_color('muted')};")
         self.follow = QCheckBox("Follow pointer")
         self.follow.setToolTip("read where the pointer stored at the symbol points "
                                "(IREADKSYM through the kmem device, or the pointed-to "
@@ -351,7 +324,7 @@ class ValuePanel(QWidget):
         self.rate.setDecimals(1)
         self.rate.setSuffix(" Hz")
         self.rate.setValue(self.controller.refresh_hz)
-        self.notice = _banner(NOTE_STYLE)
+        self.notice = _banner(box_style("note", radius=True))
         self.view = HexView(workspace.document, workspace.cursor)
         self.view.placeholder = "Select a symbol to read its value."
         # Room for the address, 16 bytes and their ASCII without scrolling sideways.
@@ -364,14 +337,14 @@ class ValuePanel(QWidget):
         self.discard.setToolTip("drop the edits that were not written")
         self.staged_bar = QWidget()
         self.staged_bar.setObjectName("stagedBar")
-        self.staged_bar.setStyleSheet(f"#stagedBar {{ {STAGED_STYLE} }}")
+        self.staged_bar.setStyleSheet(f"#stagedBar {{ {box_style('staged', radius=True)} }}")
         staged_row = QHBoxLayout(self.staged_bar)
         staged_row.setContentsMargins(6, 2, 6, 2)
         staged_row.addWidget(self.staged_label, 1)
         staged_row.addWidget(self.discard)
         staged_row.addWidget(self.write)
         self.staged_bar.hide()
-        self.message = _banner(ERROR_STYLE)
+        self.message = _banner(box_style("error", radius=True))
         self.revert = QPushButton("Revert last write")
         self.revert.hide()
 
@@ -422,7 +395,7 @@ class ValuePanel(QWidget):
         if not text:
             self.message.hide()
             return
-        self.message.setStyleSheet(OK_STYLE if ok or text.startswith("wrote ") else ERROR_STYLE)
+        self.message.setStyleSheet(box_style("ok", radius=True) if ok or text.startswith("wrote ") else box_style("error", radius=True))
         self.message.setText(html.escape(text))
         self.message.show()
 
@@ -452,7 +425,7 @@ class ValuePanel(QWidget):
             return
         for w in (self.size, self.follow, self.refresh, self.live, self.rate):
             w.setEnabled(True)
-        module = f" <span style='color:{MUTED}'>[{html.escape(symbol.module)}]</span>" \
+        module = f" <span style='color:{hex_color('muted')}'>[{html.escape(symbol.module)}]</span>" \
             if symbol.module else ""
         self.title.setText(f"<b>{html.escape(symbol.name)}</b>{module}")
         table = c.table
@@ -486,7 +459,7 @@ class ValuePanel(QWidget):
             notes.append("Editing is off: " + html.escape(c.why_not("write")))
         self.notice.setText("<br>".join(notes))
         self.notice.setVisible(bool(notes))
-        self.notice.setStyleSheet(ERROR_STYLE if c.error else NOTE_STYLE)
+        self.notice.setStyleSheet(box_style("error", radius=True) if c.error else box_style("note", radius=True))
         last = c.last_write
         self.revert.setVisible(last is not None)
         if last is not None:
@@ -500,8 +473,9 @@ class SourceBar(QWidget):
         super().__init__(parent)
         self.workspace = workspace
         self.source = QLabel()
+        self.source.setTextFormat(Qt.TextFormat.RichText)
         self.reason = ElidedLabel()
-        self.reason.setStyleSheet(f"color: {MUTED};")
+        self.reason.setStyleSheet(f"color: {hex_color('muted')};")
         self.chips: dict[str, QLabel] = {}
         row = QHBoxLayout()
         row.addWidget(self.source)
@@ -529,7 +503,8 @@ class SourceBar(QWidget):
         for capability, chip in self.chips.items():
             ok = info is not None and info.can(capability)
             why = ws.value.why_not(capability)
-            color, bg, mark = ("#0f5b2a", "#e7f6ec", "✓") if ok else ("#8a1c13", "#fdecea", "✗")
+            color, bg, mark = (hex_color("ok_fg"), hex_color("ok_bg"), "✓") if ok else \
+                (hex_color("error_fg"), hex_color("error_bg"), "✗")
             chip.setText(f"{mark} {capability}")
             chip.setStyleSheet(f"color: {color}; background: {bg}; border-radius: 8px;"
                                " padding: 1px 8px;")
@@ -566,7 +541,8 @@ class SymbolBrowser(QWidget):
         self.splitter.setSizes([660, 780])
         right.setSizes([470, 330])
         self.status = QLabel()
-        self.status.setStyleSheet(f"color: {MUTED}; padding: 2px 8px;")
+        self.status.setTextFormat(Qt.TextFormat.PlainText)      # messages, never markup
+        self.status.setStyleSheet(f"color: {hex_color('muted')}; padding: 2px 8px;")
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
@@ -737,26 +713,38 @@ class SymbolBrowser(QWidget):
             await asyncio.sleep(0.05)
         return self.workspace.table is not None
 
-    async def screenshot(self, path: str, symbol: str | None = None) -> int:
+    async def screenshot(self, path: str, symbol: str | None = None,
+                         timeout: float = 15.0) -> int:
         """Load, select ``symbol`` (or the first data symbol), let its value
-        come in, and save the window to ``path``."""
-        await self.wait_loaded()
+        come in (or its reason not to), and save the window to ``path``.
+        1 (with one line on stderr) if the symbols or the value never came."""
+        def fail(why: str) -> int:
+            print(f"lainview: no screenshot: {' '.join(why.split())}", file=sys.stderr)
+            return 1
+        if not await self.wait_loaded(timeout):
+            return fail(f"the kernel symbols did not load: {self.workspace.error or 'timed out'}")
         table = self.workspace.table
-        if table is not None:
-            name = symbol
-            if name is None:
-                data = table.select(types="Dd")
-                name = table.names[int(data[0])] if len(data) else (table.names[0]
-                                                                      if len(table) else None)
-            if name:
-                self.select_symbol(name)
-        await asyncio.sleep(0.6)
+        name = symbol
+        if name is None:
+            data = table.select(types="Dd")
+            name = table.names[int(data[0])] if len(data) else (table.names[0]
+                                                                  if len(table) else None)
+        if not name:
+            return fail("the kernel symbol table is empty")
+        self.select_symbol(name)
+        value = self.workspace.value
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while value.value is None and not value.error and loop.time() < deadline:
+            await asyncio.sleep(0.05)
+        if value.value is None and not value.error:
+            return fail(f"the value of {name} did not arrive within {timeout:g} s")
+        await asyncio.sleep(0.2)
         pixmap = self.grab()
         try:
             save_png(pixmap, path)
         except LainviewError as exc:
-            print(f"lainview: {exc}", file=sys.stderr)
-            return 1
+            return fail(str(exc))
         print(f"lainview: wrote {path} ({pixmap.width()}x{pixmap.height()})")
         return 0
 

@@ -1,9 +1,14 @@
-"""Colours and fonts, in one place."""
+"""The theme: fonts, the application's palette and style sheets, all from the
+colours in :mod:`lainview.models.palette` (light or dark, following the
+system's palette)."""
 
 from __future__ import annotations
 
-from PySide6.QtGui import QColor, QFont, QFontDatabase, QPalette
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QFont, QFontDatabase, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
+
+from lainview.models.palette import color, hex_color, is_dark, trace_colors, use_dark
 
 MONO_FAMILIES = ["DejaVu Sans Mono", "Noto Sans Mono", "Liberation Mono", "monospace"]
 
@@ -20,38 +25,80 @@ def mono_font(point_size: float = 10.0) -> QFont:
     return font
 
 
+def span(text: str, tone: str) -> str:
+    """Rich text: ``text`` (already escaped) in a theme colour."""
+    return f"<span style='color:{hex_color(tone)}'>{text}</span>"
+
+
+def text_style(tone: str) -> str:
+    """A style sheet colouring a label's text."""
+    return f"color: {hex_color(tone)};"
+
+
+def box_style(kind: str, *, radius: bool = False, border: str = "border") -> str:
+    """A style sheet for a message box: ``kind`` is error, note, ok or
+    staged; ``border`` is ``border`` (all sides) or e.g. ``border-top``."""
+    style = (f"background: {hex_color(kind + '_bg')}; color: {hex_color(kind + '_fg')}; "
+             f"padding: 4px 8px; {border}: 1px solid {hex_color(kind + '_border')};")
+    return style + (" border-radius: 3px;" if radius else "")
+
+
 class HexColors:
-    background = QColor("#fcfcfd")
-    header_background = QColor("#f1f3f6")
-    header_text = QColor("#8a93a3")
-    rule = QColor("#e3e6eb")
-    address = QColor("#5b6b84")
-    text = QColor("#1d2330")
-    zero = QColor("#a5adbb")
-    unreadable = QColor("#c2452f")
-    unreadable_background = QColor("#f8e9e6")
-    pending = QColor("#b9c0cc")
-    changed_background = QColor(255, 196, 0)       # alpha fades with age
-    changed_text = QColor("#7a3e00")
-    writing = QColor("#1d4ed8")
-    writing_background = QColor("#dbe7ff")
-    failed = QColor("#b91c1c")
-    failed_background = QColor("#fdd5d5")
-    selection = QColor("#cfe0fb")
-    cursor = QColor("#2563eb")
-    cursor_shadow = QColor(37, 99, 235, 60)
-    readonly_banner = QColor("#fff4d6")
+    """The hex view's colours (read when the view is built)."""
+
+    def __init__(self):
+        for name in ("background", "header_background", "header_text", "address", "zero",
+                     "unreadable", "unreadable_background", "pending", "changed_text",
+                     "writing", "writing_background", "failed", "failed_background",
+                     "selection", "cursor"):
+            setattr(self, name, color("hex_" + name))
+        self.rule = color("rule")
+        self.text = color("text")
+        self.changed_background = color("hex_changed_background")    # alpha fades with age
+        self.cursor_shadow = QColor(self.cursor)
+        self.cursor_shadow.setAlpha(60)
+        self.readonly_banner = color("note_bg")
 
 
-def apply_app_style(app: QApplication) -> None:
+def system_prefers_dark(app: QGuiApplication) -> bool:
+    """The system's choice: the platform's colour scheme if it says, else
+    whether the default palette's window colour is dark."""
+    scheme = app.styleHints().colorScheme()
+    if scheme == Qt.ColorScheme.Dark:
+        return True
+    if scheme == Qt.ColorScheme.Light:
+        return False
+    return app.palette().color(QPalette.ColorRole.Window).lightness() < 128
+
+
+def apply_app_style(app: QApplication, dark: bool | None = None) -> None:
+    """Fusion with lainview's palette, light or dark (``dark`` None: follow
+    the system; ``LAINVIEW_THEME=dark|light`` overrides)."""
+    import os
+    forced = os.environ.get("LAINVIEW_THEME", "").lower()
+    if dark is None:
+        dark = forced == "dark" if forced in ("dark", "light") else system_prefers_dark(app)
+    use_dark(dark)
     app.setStyle("Fusion")
-    palette = app.palette()
-    palette.setColor(QPalette.ColorRole.Window, QColor("#eef0f3"))
-    palette.setColor(QPalette.ColorRole.Base, QColor("#ffffff"))
-    palette.setColor(QPalette.ColorRole.AlternateBase, QColor("#f5f7fa"))
-    palette.setColor(QPalette.ColorRole.Highlight, QColor("#2f6fde"))
-    palette.setColor(QPalette.ColorRole.HighlightedText, QColor("#ffffff"))
-    palette.setColor(QPalette.ColorRole.ToolTipBase, QColor("#fffbe8"))
-    palette.setColor(QPalette.ColorRole.ToolTipText, QColor("#1d2330"))
-    palette.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text, QColor("#a0a7b4"))
+    palette = QPalette()
+    roles = QPalette.ColorRole
+    for role, name in ((roles.Window, "window"), (roles.Base, "base"),
+                       (roles.AlternateBase, "alternate"), (roles.Highlight, "highlight"),
+                       (roles.HighlightedText, "highlight_text"), (roles.ToolTipBase, "tooltip"),
+                       (roles.ToolTipText, "text"), (roles.WindowText, "text"),
+                       (roles.Text, "text"), (roles.ButtonText, "text"),
+                       (roles.PlaceholderText, "faint"), (roles.Link, "accent")):
+        palette.setColor(role, color(name))
+    palette.setColor(roles.Button, color("window").lighter(104) if not dark
+                     else color("window").lighter(130))
+    palette.setColor(roles.Light, color("base"))
+    palette.setColor(roles.Mid, color("divider"))
+    palette.setColor(roles.Dark, color("faint"))
+    palette.setColor(roles.BrightText, color("error"))
+    for role in (roles.Text, roles.WindowText, roles.ButtonText):
+        palette.setColor(QPalette.ColorGroup.Disabled, role, color("disabled"))
     app.setPalette(palette)
+
+
+__all__ = ["mono_font", "span", "text_style", "box_style", "HexColors", "apply_app_style",
+           "system_prefers_dark", "color", "hex_color", "is_dark", "trace_colors"]

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
 from PySide6.QtGui import QAction, QFontMetrics, QGuiApplication
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHBoxLayout, QHeaderView, QLabel,
-                               QLineEdit, QMenu, QProgressBar, QPushButton, QTableView,
-                               QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHBoxLayout, QHeaderView, QLineEdit,
+                               QMenu, QProgressBar, QPushButton, QTableView, QToolButton,
+                               QVBoxLayout, QWidget)
 
 from lainview.backend.memory import MemoryArea, Perm
 from lainview.models.vma_model import AREA_ROLE, PATH, VmaFilterProxy, VmaModel
 
-from .theme import mono_font
+from .fit import FitLabel
+from .theme import hex_color, text_style, mono_font
 
 
 class VmaPanel(QWidget):
@@ -62,8 +63,8 @@ class VmaPanel(QWidget):
         for column, width in ((0, digit * 12 + 14), (1, digit * 12 + 14), (2, ui_digit * 8 + 12),
                               (3, digit * 4 + 16), (4, digit * 6 + 14)):
             self.table.setColumnWidth(column, width)
-        self.summary = QLabel()
-        self.summary.setStyleSheet("color: #5b6b84;")
+        self.summary = FitLabel(min_chars=8)
+        self.summary.setStyleSheet(text_style("muted"))
         self.dump_progress = QProgressBar()
         self.dump_progress.hide()
         self.dump_cancel = QPushButton("Cancel dump")
@@ -155,9 +156,9 @@ class VmaPanel(QWidget):
         text = f"{counts['kept'] + counts['added']} areas"
         changes = []
         if counts["added"]:
-            changes.append(f"<span style='color:#1a7f37'>+{counts['added']} new</span>")
+            changes.append(f"<span style='color:{hex_color('added')}'>+{counts['added']} new</span>")
         if counts["removed"]:
-            changes.append(f"<span style='color:#b42318'>−{counts['removed']} gone</span>")
+            changes.append(f"<span style='color:{hex_color('error')}'>−{counts['removed']} gone</span>")
         if changes:
             text += " · " + ", ".join(changes) + " since last refresh"
         self.summary.setText(text)

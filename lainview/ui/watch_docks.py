@@ -1,6 +1,6 @@
-"""Issue 7's part of the main window: the watch list, plot, bookmarks and
-journal docks, the session actions under File, and the shortcuts. Wiring
-only; the window creates one :class:`WatchDocks` and keeps it."""
+"""The watch list and plot docks and the session actions, as a feature of
+the main window: they register through its API (``add_dock``,
+``add_action``). Wiring only."""
 
 from __future__ import annotations
 
@@ -8,16 +8,13 @@ import asyncio
 import os
 
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDialog, QFileDialog, QMainWindow, QMenu, QMessageBox
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QDialog, QFileDialog, QMainWindow, QMessageBox
 
-from lainview.backend.errors import LainviewError
 from lainview.models.formats import INSPECTOR_TYPES
 from lainview.models.session_file import SUFFIX
 from lainview.models.sessions import recent_sessions
 
-from .bookmark_panel import BookmarkPanel
-from .journal_panel import JournalPanel
 from .plot_panel import PlotPanel
 from .session_pick import SessionPickDialog
 from .watch_panel import WatchPanel
@@ -32,70 +29,34 @@ class WatchDocks(QObject):
         ws = self.workspace = window.workspace
         self.watch_panel = WatchPanel(ws.watch)
         self.plot_panel = PlotPanel(ws.watch)
-        self.bookmark_panel = BookmarkPanel(ws.bookmarks)
-        self.journal_panel = JournalPanel(ws.journal)
-        bottom, left = Qt.DockWidgetArea.BottomDockWidgetArea, Qt.DockWidgetArea.LeftDockWidgetArea
-        self.watch_dock = window._dock("Watch list", self.watch_panel, bottom)
-        self.plot_dock = window._dock("Plot", self.plot_panel, bottom)
-        self.journal_dock = window._dock("Write journal", self.journal_panel, bottom)
-        self.bookmark_dock = window._dock("Bookmarks", self.bookmark_panel, left)
-        window.splitDockWidget(self.watch_dock, self.plot_dock, Qt.Orientation.Horizontal)
-        window.tabifyDockWidget(self.watch_dock, self.journal_dock)
-        window.tabifyDockWidget(window.vma_dock, self.bookmark_dock)
-        self.watch_dock.raise_()
-        window.vma_dock.raise_()
+        bottom = Qt.DockWidgetArea.BottomDockWidgetArea
+        self.watch_dock = window.add_dock("watch", "Watch list", self.watch_panel, bottom,
+                                          split_from="scanner")
+        self.plot_dock = window.add_dock("plot", "Plot", self.plot_panel, bottom,
+                                         split_from="watch")
+        window.on_default_layout(self._default_sizes)
         self._pick: SessionPickDialog | None = None
         self.replace_question: QMessageBox | None = None    # open while asking
         self.opening: asyncio.Task | None = None            # a session opened after asking
         self._build_actions()
         self._connect()
-        window.editor.view.set_marker_source(ws.bookmarks)
-        # The journal file is followed while its dock is on screen.
-        self.journal_dock.visibilityChanged.connect(self._journal_visible)
 
     # -- actions -----------------------------------------------------------------------------------
-    def _action(self, text: str, slot, shortcut: str | None = None) -> QAction:
-        action = QAction(text, self.window)
-        if shortcut:
-            action.setShortcut(QKeySequence(shortcut))
-            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        action.triggered.connect(slot)
-        return action
-
     def _build_actions(self) -> None:
         w = self.window
-        file_menu = w.file_menu
-        quit_action = file_menu.actions()[-1]
-        self.open_session_action = self._action("Open &session…", self.ask_open_session,
-                                                "Ctrl+Shift+O")
-        self.save_session_action = self._action("Sa&ve session", self.save_session,
+        self.open_session_action = w.add_action("File", "Open &session…", self.ask_open_session,
+                                                "Ctrl+Shift+O", separator=True)
+        self.save_session_action = w.add_action("File", "Sa&ve session", self.save_session,
                                                 "Ctrl+Shift+S")
-        self.save_session_as_action = self._action("Save session &as…",
+        self.save_session_as_action = w.add_action("File", "Save session &as…",
                                                    lambda: self.save_session(ask=True))
-        for action in (self.open_session_action, self.save_session_action,
-                       self.save_session_as_action):
-            file_menu.insertAction(quit_action, action)
-        self.recent_sessions_menu = QMenu("Recent sess&ions", file_menu)
-        file_menu.insertMenu(quit_action, self.recent_sessions_menu)
+        self.recent_sessions_menu = w.add_submenu("File", "Recent sess&ions")
         self.recent_sessions_menu.aboutToShow.connect(self._fill_recent_sessions)
-        file_menu.insertSeparator(quit_action)
 
-        self.watch_cursor_action = self._action("&Watch the cursor", self.watch_cursor, "Ctrl+W")
-        self.bookmark_cursor_action = self._action("&Bookmark the cursor", self.bookmark_cursor,
-                                                   "Ctrl+B")
-        w.edit_menu.addSeparator()
-        w.edit_menu.addAction(self.watch_cursor_action)
-        w.edit_menu.addAction(self.bookmark_cursor_action)
-
-        for text, dock, widget, key in (
-                ("Focus the &watch list", self.watch_dock, self.watch_panel.table, "Alt+4"),
-                ("Focus the &bookmarks", self.bookmark_dock, self.bookmark_panel.table, "Alt+5"),
-                ("Focus the write &journal", self.journal_dock, self.journal_panel.table,
-                 "Alt+6")):
-            w.go_menu.addAction(self._action(text, lambda d=dock, t=widget: self._focus(d, t),
-                                             key))
-        for dock in (self.watch_dock, self.plot_dock, self.bookmark_dock, self.journal_dock):
-            w.view_menu.addAction(dock.toggleViewAction())
+        self.watch_cursor_action = w.add_action("Edit", "&Watch the cursor", self.watch_cursor,
+                                                "Ctrl+W", separator=True)
+        w.add_action("Go", "Focus the &watch list",
+                     lambda: w.show_dock("watch", self.watch_panel.table), "Alt+4")
         # The data inspector's rows are types: watch the cursor as one of them.
         table = w.inspector_panel.table
         table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
@@ -106,24 +67,17 @@ class WatchDocks(QObject):
     def _connect(self) -> None:
         ws = self.workspace
         self.watch_panel.go_to.connect(self.go_to)
-        self.watch_panel.bookmark.connect(
-            lambda entry: self._bookmark(entry.address, entry.label, entry.vtype.size))
-        self.bookmark_panel.jump.connect(self.go_to)
-        self.bookmark_panel.watch.connect(
-            lambda b: ws.watch.add(b.location, self._type_for_size(b.size), b.name))
+        self.watch_panel.bookmark.connect(lambda entry: self.window.features["bookmarks"].add(
+            entry.address, entry.label, entry.vtype.size))
         ws.sessions.pick_needed.connect(self._ask_pick)
         ws.sessions.view_restored.connect(self._restore_view)
         ws.sessions.opened.connect(lambda path: self.window.setWindowFilePath(path))
 
-    def _journal_visible(self, visible: bool) -> None:
-        if visible:
-            self.workspace.journal.start()
-        else:
-            self.workspace.journal.stop()
-
     # -- hex cursor -> watch / bookmark --------------------------------------------------------------
     @staticmethod
-    def _type_for_size(size: int):
+    def type_for_size(size: int):
+        """The watch type for a selection of ``size`` bytes (an integer of
+        that size, else bytes)."""
         from lainview.models.watch_values import ValueType
         name = WATCH_TYPE_FOR_SIZE.get(size)
         return ValueType.of(name) if name else ValueType.of("bytes", min(size, 4096))
@@ -134,34 +88,12 @@ class WatchDocks(QObject):
             self.window.show_status("watch: open an area first")
             return None
         lo, hi = ws.cursor.selection
-        vtype = self._type_for_size(hi - lo if ws.cursor.has_selection else 4)
+        vtype = self.type_for_size(hi - lo if ws.cursor.has_selection else 4)
         entry = ws.watch.add_address(lo, vtype.name, vtype.length or None)
         self.watch_dock.show()
         self.watch_dock.raise_()
         self.window.show_status(f"watching {entry.location.text} as {entry.vtype.label}")
         return entry
-
-    def bookmark_cursor(self):
-        ws = self.workspace
-        if ws.document.region is None:
-            self.window.show_status("bookmark: open an area first")
-            return None
-        lo, hi = ws.cursor.selection
-        return self._bookmark(lo, "", hi - lo)
-
-    def _bookmark(self, address: int | None, name: str, size: int):
-        if address is None:
-            return None
-        marks = self.workspace.bookmarks
-        bookmark = marks.add_address(address, name or f"bookmark {len(marks.bookmarks) + 1}",
-                                     size=max(1, size))
-        self.bookmark_dock.show()
-        self.bookmark_dock.raise_()
-        row = len(marks.bookmarks) - 1
-        self.bookmark_panel.table.selectRow(row)
-        self.window.show_status(f"bookmarked {bookmark.location.text} (F2 in the bookmarks "
-                                "to rename)")
-        return bookmark
 
     def _watch_from_inspector(self) -> None:
         index = self.window.inspector_panel.table.currentIndex()
@@ -177,18 +109,30 @@ class WatchDocks(QObject):
         self.watch_dock.raise_()
 
     def go_to(self, address: int) -> None:
-        try:
-            self.workspace.open_address(address)
-        except LainviewError as exc:
-            self.window.show_status(str(exc))
-            return
-        self.window.vma_panel.select_address(address)
-        self.window.editor.view.setFocus()
+        self.window.show_address(address)
 
-    def _focus(self, dock, widget) -> None:
-        dock.show()
-        dock.raise_()
-        widget.setFocus()
+    #: Below this window width (logical px) the plot is a tab beside the
+    #: watch list and journal instead of a third column.
+    NARROW = 1500
+
+    def _default_sizes(self) -> None:
+        """Bottom row: scanner | watch list (tabbed with the journal) | plot;
+        in a narrow window, scanner | watch list, journal and plot as tabs."""
+        w = self.window
+        width, height = w.width(), w.height()
+        scanner = w.docks["scanner"]
+        wanted = scanner.widget().widget().minimumSizeHint().height() + 30
+        w.resizeDocks([scanner], [max(int(height * 0.3), min(wanted, int(height * 0.42)))],
+                      Qt.Orientation.Vertical)
+        if width < self.NARROW:
+            w.tabifyDockWidget(self.watch_dock, self.plot_dock)
+            self.watch_dock.raise_()
+            w.resizeDocks([scanner, self.watch_dock], [int(width * 0.45), int(width * 0.55)],
+                          Qt.Orientation.Horizontal)
+        else:
+            w.resizeDocks([scanner, self.watch_dock, self.plot_dock],
+                          [int(width * 0.40), int(width * 0.36), int(width * 0.24)],
+                          Qt.Orientation.Horizontal)
 
     # -- sessions ----------------------------------------------------------------------------------
     def view_settings(self) -> dict:

@@ -8,8 +8,8 @@ from __future__ import annotations
 from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox, QHBoxLayout,
-                               QHeaderView, QInputDialog, QLabel, QLineEdit, QMenu, QPushButton,
-                               QSpinBox, QTableView, QVBoxLayout, QWidget)
+                               QHeaderView, QInputDialog, QLineEdit, QMenu, QPushButton, QSpinBox,
+                               QTableView, QVBoxLayout, QWidget)
 
 from lainview.backend.errors import LainviewError
 from lainview.models.watch_model import (ADDRESS, ENTRY_ROLE, FREEZE, LABEL, PLOT, TYPE, VALUE,
@@ -17,7 +17,8 @@ from lainview.models.watch_model import (ADDRESS, ENTRY_ROLE, FREEZE, LABEL, PLO
 from lainview.models.watch_values import SIZED, TYPE_CHOICES, ValueType
 
 from .editing import LiveEditDelegate, keep_typing
-from .theme import mono_font
+from .fit import FitLabel
+from .theme import hex_color, mono_font, text_style
 
 
 class TypeDelegate(LiveEditDelegate):
@@ -62,9 +63,8 @@ class WatchPanel(QWidget):
         self.label.setPlaceholderText("label (optional)")
         self.add_button = QPushButton("Add")
         self.add_button.setToolTip("add to the watch list (Enter)")
-        self.error = QLabel()
-        self.error.setStyleSheet("color: #b42318;")
-        self.error.setWordWrap(True)
+        self.error = FitLabel(min_chars=10)
+        self.error.setStyleSheet(text_style("error"))
         self.error.hide()
         # -- the table
         self.table = QTableView()
@@ -89,11 +89,11 @@ class WatchPanel(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(VALUE, QHeaderView.ResizeMode.Stretch)
         mw = self.table.fontMetrics().horizontalAdvance("0")
-        for column, chars in ((FREEZE, 9), (LABEL, 14), (ADDRESS, 26), (TYPE, 12), (PLOT, 5)):
+        for column, chars in ((FREEZE, 9), (LABEL, 10), (ADDRESS, 20), (TYPE, 8), (PLOT, 5)):
             self.table.setColumnWidth(column, int(mw * chars + 16))
         # -- the bottom row
-        self.summary = QLabel()
-        self.summary.setStyleSheet("color: #5b6b84;")
+        self.summary = FitLabel(min_chars=8)
+        self.summary.setStyleSheet(text_style("muted"))
         self.rate = QDoubleSpinBox()
         self.rate.setRange(0.5, 60.0)
         self.rate.setDecimals(1)
@@ -254,9 +254,9 @@ class WatchPanel(QWidget):
         if plotted:
             parts.append(f"{plotted} plotted")
         if unresolved:
-            parts.append(f"<span style='color:#b42318'>{unresolved} unresolved</span>")
+            parts.append(f"<span style='color:{hex_color('error')}'>{unresolved} unresolved</span>")
         if self.model.paused:
-            parts.append("<span style='color:#8a6d00'>paused</span>")
+            parts.append(f"<span style='color:{hex_color('warn')}'>paused</span>")
         if not entries:
             parts = ["Add an address above, or press Ctrl+W on a byte in the hex view"]
         self.summary.setText(" · ".join(parts))

@@ -11,8 +11,9 @@ import pytest
 
 from lainview.backend import scan
 from lainview.backend.scan import AreaFilter, ScanLimits
+from lainview.models.palette import color
 from lainview.models.scan_model import (ADDRESS, ADDRESS_ROLE, AREA, BLOCK_ROWS,
-                                        CHANGED_COLOR, MAX_BLOCKS, PREVIOUS, VALUE, MatchModel,
+                                        MAX_BLOCKS, PREVIOUS, VALUE, MatchModel,
                                         ScanController)
 from lainview.models.session import TargetState
 from PySide6.QtCore import Qt
@@ -221,7 +222,7 @@ def test_visible_values_refresh_with_one_read_per_refresh(qtbot, workspace, scan
     assert model.data(model.index(3, VALUE), FOREGROUND) is None   # unchanged: plain
     plant(child, 24, struct.pack("<i", 4))                         # row 3
     qtbot.waitUntil(lambda: model.data(model.index(3, VALUE)) == "4", timeout=5000)
-    assert model.data(model.index(3, VALUE), FOREGROUND) == CHANGED_COLOR
+    assert model.data(model.index(3, VALUE), FOREGROUND) == color("changed")
     assert model.data(model.index(3, PREVIOUS)) == "31337"
     # One request per refresh, for exactly the visible rows.
     assert calls and all(c == [(a, 4) for a in addrs[2:6]] for c in calls)

@@ -95,6 +95,9 @@ def test_typing_filters_the_real_symbols(qtbot, open_browser):
     qtbot.keyClicks(browser.symbols.filter, "(")
     qtbot.waitUntil(lambda: bool(model.filter_error), timeout=3000)
     assert browser.symbols.error.isVisible() and "last valid result" in browser.symbols.error.text()
+    shown = _shown_text(browser.symbols.error)          # what the user reads: no entities
+    assert "&#" not in shown and "&amp;" not in shown and "&lt;" not in shown
+    assert model.filter_error in shown
     browser.symbols.mode.setCurrentText("substring")
     browser.symbols.filter.setText("")
     index = next(i for i in range(browser.symbols.types.count())
@@ -537,3 +540,14 @@ def test_real_kmem_device_shows_init_uts_ns(qtbot, open_browser):
     data = ws.document.bytes_at(start, ws.value.size)
     assert data is not None and platform.release().encode() in data
     assert "via kmem READKSYM" in browser.value.details.text()
+
+
+def _shown_text(label) -> str:
+    """The text a QLabel displays (markup rendered, entities resolved)."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QTextDocumentFragment
+    from PySide6 import QtGui
+    text = label.text()
+    rich = label.textFormat() == Qt.TextFormat.RichText or (
+        label.textFormat() == Qt.TextFormat.AutoText and QtGui.Qt.mightBeRichText(text))
+    return QTextDocumentFragment.fromHtml(text).toPlainText() if rich else text

@@ -76,9 +76,9 @@ def test_bookmark_dock_jumps_and_marks(qtbot, window, demo):
     ws = window.workspace
     ws.bookmarks.add_address(demo.string, "greeting", "edit me", size=8)
     ws.cursor.move_to(demo.base)
-    panel = window.watch_docks.bookmark_panel
-    window.watch_docks.bookmark_dock.show()
-    window.watch_docks.bookmark_dock.raise_()
+    panel = window.features["bookmarks"].panel
+    window.features["bookmarks"].dock.show()
+    window.features["bookmarks"].dock.raise_()
     qtbot.waitUntil(panel.table.isVisible, timeout=5000)
     index = panel.model.index(0, 0)
     rect = panel.table.visualRect(index)
@@ -126,7 +126,7 @@ def test_journal_dock_revert_restores_the_childs_bytes(qtbot, window, child):
     ws = window.workspace
     attach(qtbot, ws, child.pid)
     assert not ws.journal._poll.isActive()          # followed only while on screen
-    window.watch_docks.journal_dock.raise_()
+    window.features["journal"].dock.raise_()
     qtbot.waitUntil(ws.journal._poll.isActive, timeout=5000)
     entry = ws.watch.add_address(child.counter + 8, "u32")
     qtbot.waitUntil(lambda: entry.data is not None, timeout=10000)
@@ -134,7 +134,7 @@ def test_journal_dock_revert_restores_the_childs_bytes(qtbot, window, child):
     qtbot.waitUntil(lambda: child.peek(child.counter + 8, 4) == struct.pack("<I", 1000),
                     timeout=10000)
     ws.watch.write_text(entry, "2000")
-    panel = window.watch_docks.journal_panel
+    panel = window.features["journal"].panel
     qtbot.waitUntil(lambda: panel.proxy.rowCount() == 2, timeout=10000)
     # Newest first.
     assert panel.proxy.index(0, 5).data() == "d0 07 00 00"
@@ -152,11 +152,9 @@ def test_journal_dock_revert_restores_the_childs_bytes(qtbot, window, child):
     assert panel.targets.count() == 2                       # "all" and this process
 
 
-def test_session_from_the_command_line(tmp_path, demo):
-    """lainview --session on a restarted program: saved against one demo,
-    opened with --pid on another; the screenshot shows it resolved."""
-    session = {
-        "format": "lainview-session", "version": 1,
+def _demo_session(version: int = 1) -> dict:
+    return {
+        "format": "lainview-session", "version": version,
         "target": {"exe": os.path.realpath(sys.executable), "cmdline": [sys.executable, "-m",
                                                                          "lainview.demo_target"]},
         "watch": [{"location": {"kind": "module", "name": "/memfd:lainview-demo",
@@ -166,15 +164,55 @@ def test_session_from_the_command_line(tmp_path, demo):
                                                           "offset": 0xf80}, "size": 40}],
         "view": {"bytes_per_row": 32},
     }
-    path = tmp_path / "demo.lainview.json"
-    path.write_text(json.dumps(session))
+
+
+def _screenshot(tmp_path, *args):
     shot = tmp_path / "shot.png"
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    proc = subprocess.run([sys.executable, "-m", "lainview", "--pid", str(demo.pid), "--session",
-                           str(path), "--screenshot", str(shot)], env=env, capture_output=True,
-                          text=True, timeout=90)
+    proc = subprocess.run([sys.executable, "-m", "lainview", *args, "--screenshot", str(shot)],
+                          env=env, capture_output=True, text=True, timeout=90)
+    shown = next((json.loads(line.split(" ", 1)[1]) for line in proc.stdout.splitlines()
+                  if line.startswith("lainview-shown ")), None)
+    return proc, shot, shown
+
+
+def test_session_from_the_command_line(tmp_path, demo):
+    """lainview --session on a restarted program: saved against one demo,
+    opened with --pid on another; the screenshot shows it resolved."""
+    path = tmp_path / "demo.lainview.json"
+    path.write_text(json.dumps(_demo_session()))
+    proc, shot, shown = _screenshot(tmp_path, "--pid", str(demo.pid), "--session", str(path))
     assert proc.returncode == 0, proc.stderr
-    assert QImage(str(shot)).width() >= 1200
+    assert shown["pid"] == demo.pid and shown["state"] == "live"
+    assert shown["bytes_per_row"] == 32                        # the session's view
+    [health] = shown["watch"]
+    assert (health["label"], health["address"], health["unresolved"]) == \
+        ("health", demo.base + 0xf84, "")
+    assert health["value"] == str(int.from_bytes(demo.peek(demo.base + 0xf84, 4), "little",
+                                                 signed=True))
+    [mark] = shown["bookmarks"]
+    assert (mark["name"], mark["address"], mark["unresolved"]) == ("DemoStruct", demo.struct, "")
+    # The hex view shows bytes that were read, none left pending.
+    assert shown["cells"].get("pending", 0) == 0 and sum(shown["cells"].values()) > 0
+    assert not QImage(str(shot)).isNull()
+
+
+def test_screenshot_fails_when_the_session_does_not_open(tmp_path, demo):
+    path = tmp_path / "future.lainview.json"
+    path.write_text(json.dumps(_demo_session(version=99)))
+    proc, shot, shown = _screenshot(tmp_path, "--pid", str(demo.pid), "--session", str(path))
+    assert proc.returncode == 1 and shown is None and not shot.exists()
+    [line] = proc.stderr.strip().splitlines()
+    assert line.startswith("lainview: no screenshot: session not opened") and "99" in line
+    assert "Traceback" not in proc.stderr
+
+
+def test_screenshot_fails_when_the_target_is_gone(tmp_path, demo):
+    demo.kill()
+    proc, shot, shown = _screenshot(tmp_path, "--pid", str(demo.pid))
+    assert proc.returncode == 1 and not shot.exists()
+    [line] = proc.stderr.strip().splitlines()
+    assert line.startswith("lainview: no screenshot:") and str(demo.pid) in line
 
 
 def test_journal_dock_exports_a_patch_that_applies_to_a_new_run(qtbot, window, tmp_path,
@@ -187,11 +225,11 @@ def test_journal_dock_exports_a_patch_that_applies_to_a_new_run(qtbot, window, t
     second = None
     try:
         attach(qtbot, ws, first.pid)
-        window.watch_docks.journal_dock.raise_()
+        window.features["journal"].dock.raise_()
         entry = ws.watch.add_address(first.spaced, "bytes", length=6)
         qtbot.waitUntil(lambda: entry.data is not None, timeout=10000)
         ws.watch.write_text(entry, "50 41 54 43 48 21")
-        panel = window.watch_docks.journal_panel
+        panel = window.features["journal"].panel
         qtbot.waitUntil(lambda: panel.proxy.rowCount() == 1, timeout=10000)
         panel.table.selectRow(0)
         out = tmp_path / "fix.json"
@@ -210,3 +248,14 @@ def test_journal_dock_exports_a_patch_that_applies_to_a_new_run(qtbot, window, t
         first.kill()
         if second is not None:
             second.kill()
+
+
+def test_kernel_screenshot_fails_when_the_symbols_do_not_load(tmp_path):
+    shot = tmp_path / "kernel.png"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    proc = subprocess.run([sys.executable, "-m", "lainview", "--kernel", "--ksource", "image",
+                           "--image", str(tmp_path / "no-such-vmlinux"), "--screenshot",
+                           str(shot)], env=env, capture_output=True, text=True, timeout=90)
+    assert proc.returncode == 1 and not shot.exists()
+    [line] = proc.stderr.strip().splitlines()
+    assert line.startswith("lainview: no screenshot: the kernel symbols did not load")

@@ -1,0 +1,240 @@
+"""Widgets that keep the window's minimum size fixed whatever they show.
+
+A plain ``QLabel`` asks for room for its whole text: one long path, error or
+result list and the dock (and then the window) grows to match. These take
+what the layout gives them instead:
+
+- :class:`ElidedLabel`: one line, elided with "…" where the text does not
+  fit, the whole text in its tooltip; its minimum width is a fixed number of
+  characters, never the text's.
+- :class:`FitLabel`: a one-line ``QLabel`` (rich text allowed) whose
+  minimum width is a fixed number of characters; where the text does not
+  fit it shows it as plain text elided, the whole in the tooltip.
+- :class:`ScrollingText`: any number of lines in a bounded box that scrolls.
+- :class:`DockScroll`: the frame every dock's content sits in; if a dock is
+  made smaller than its content, the content scrolls instead of the window
+  growing.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QColor, QPainter, QPalette, QTextDocumentFragment
+from PySide6 import QtGui
+from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QSizePolicy, QTextBrowser, QWidget
+
+
+class ElidedLabel(QFrame):
+    """One line of plain text, elided to the width it is given.
+
+    ``min_chars``: the minimum width in average characters, or ``min_text``:
+    the width of that text (the text's own length never raises it). ``elide``: where the "…" goes (right keeps the
+    start visible, left the end — for paths, the file name). ``color``: a
+    theme colour for the text, or None for the palette's text colour."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None, *, min_chars: int = 8,
+                 elide: Qt.TextElideMode = Qt.TextElideMode.ElideRight,
+                 color: QColor | None = None, bold: bool = False, min_text: str = ""):
+        super().__init__(parent)
+        self._text = ""
+        self._base_tip = ""
+        self._min_chars = min_chars
+        self._min_text = min_text
+        self._elide = elide
+        self._color = color
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        if bold:
+            font = self.font()
+            font.setBold(True)
+            self.setFont(font)
+        self.setText(text)
+
+    def text(self) -> str:
+        return self._text
+
+    def setText(self, text: str) -> None:  # noqa: N802 - QLabel's name
+        if text == self._text:
+            return
+        self._text = text
+        self._update_tip()
+        self.updateGeometry()
+        self.update()
+
+    @property
+    def full_text(self) -> str:
+        return self._text
+
+    def set_full_text(self, text: str) -> None:
+        self.setText(text)
+
+    def set_color(self, color: QColor | None) -> None:
+        self._color = color
+        self.update()
+
+    def set_min_chars(self, chars: int) -> None:
+        self._min_chars = chars
+        self.updateGeometry()
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        metrics = self.fontMetrics()
+        margins = self.contentsMargins()
+        return QSize(max(self.minimumSizeHint().width(), metrics.horizontalAdvance(self._text)
+                         + 2 + margins.left() + margins.right()),
+                     self.minimumSizeHint().height())
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        metrics = self.fontMetrics()
+        margins = self.contentsMargins()
+        width = max(metrics.averageCharWidth() * self._min_chars,
+                    metrics.horizontalAdvance(self._min_text))
+        return QSize(width + 2 + margins.left() + margins.right(),
+                     metrics.height() + 2 + margins.top() + margins.bottom())
+
+    def elided_text(self) -> str:
+        """What is drawn at the current width."""
+        return self.fontMetrics().elidedText(self._text, self._elide, self.contentsRect().width())
+
+    def setToolTip(self, tip: str) -> None:  # noqa: N802 - shown while the text fits
+        self._base_tip = tip
+        self._update_tip()
+
+    def _update_tip(self) -> None:
+        fits = self.fontMetrics().horizontalAdvance(self._text) <= self.contentsRect().width()
+        tip = self._base_tip if fits or not self._text else self._text
+        super().setToolTip(tip)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._update_tip()
+
+    def paintEvent(self, event) -> None:  # noqa: N802
+        super().paintEvent(event)
+        painter = QPainter(self)
+        painter.setPen(self._color if self._color is not None
+                       else self.palette().color(QPalette.ColorRole.WindowText))
+        painter.drawText(self.contentsRect(), Qt.AlignmentFlag.AlignVCenter
+                         | Qt.AlignmentFlag.AlignLeft, self.elided_text())
+        painter.end()
+
+
+class FitLabel(QLabel):
+    """A one-line label for text that changes (counts, captions, messages).
+
+    ``setText`` takes plain or rich text; ``text()`` gives it back. The
+    minimum width is ``min_chars`` average characters, never the text's;
+    when the label is narrower than its text, the text is shown plain and
+    elided (``elide``), and the tooltip holds all of it."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None, *, min_chars: int = 8,
+                 elide: Qt.TextElideMode = Qt.TextElideMode.ElideRight):
+        super().__init__(parent)
+        self._full = ""
+        self._plain = ""
+        self._min_chars = min_chars
+        self._elide = elide
+        self._shown = None
+        self._base_tip = ""
+        self.setWordWrap(False)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self.setText(text)
+
+    def text(self) -> str:
+        return self._full
+
+    def setText(self, text: str) -> None:  # noqa: N802
+        if text == self._full and self._shown is not None:
+            return
+        self._full = text
+        self._plain = (QTextDocumentFragment.fromHtml(text).toPlainText()
+                       if QtGui.Qt.mightBeRichText(text) else text)
+        self._fit()
+        self.updateGeometry()
+
+    def _needed(self) -> int:
+        # Bold and spans make rich text a little wider than its plain text.
+        return int(self.fontMetrics().horizontalAdvance(self._plain) * 1.08) + 4
+
+    def _fit(self) -> None:
+        width = self.contentsRect().width()
+        if self._needed() <= width or not self._plain:
+            shown, tip = self._full, ""
+        else:
+            shown = self.fontMetrics().elidedText(self._plain, self._elide, width)
+            tip = self._plain
+        if shown != self._shown:
+            self._shown = shown
+            super().setText(shown)
+        super().setToolTip(tip or self._base_tip)
+
+    def setToolTip(self, tip: str) -> None:  # noqa: N802 - shown while the text fits
+        self._base_tip = tip
+        if self._shown == self._full:
+            super().setToolTip(tip)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._fit()
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(max(self._needed(), self.minimumSizeHint().width()),
+                     super().minimumSizeHint().height())
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        return QSize(self.fontMetrics().averageCharWidth() * self._min_chars,
+                     super().minimumSizeHint().height())
+
+
+class ScrollingText(QTextBrowser):
+    """Rich text of any length in a box at most ``max_lines`` high that
+    scrolls; ``text()`` gives the plain text back (like a label's)."""
+
+    def __init__(self, parent: QWidget | None = None, *, max_lines: int = 6):
+        super().__init__(parent)
+        self.setReadOnly(True)
+        self.setOpenLinks(False)
+        self.setLineWrapMode(QTextBrowser.LineWrapMode.WidgetWidth)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Maximum)
+        self.document().setDocumentMargin(3)
+        self._max_lines = max_lines
+        self.document().contentsChanged.connect(self.updateGeometry)
+
+    def setText(self, html: str) -> None:  # noqa: N802 - QLabel's name
+        self.setHtml(html)
+
+    def text(self) -> str:
+        return self.toPlainText()
+
+    def _line(self) -> int:
+        return self.fontMetrics().lineSpacing()
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        frame = 2 * self.frameWidth() + 8
+        lines = max(1, min(self._max_lines, self.document().lineCount()))
+        return QSize(200, lines * self._line() + frame)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        return QSize(60, self._line() + 2 * self.frameWidth() + 8)
+
+
+class DockScroll(QScrollArea):
+    """The frame around a dock's content: the content is laid out at the
+    dock's size, and scrolls if the dock is made smaller than the content's
+    minimum — so no content can raise the window's minimum size."""
+
+    MINIMUM = QSize(120, 80)
+
+    def __init__(self, content: QWidget, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWidget(content)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setFocusProxy(content)
+
+    def content(self) -> QWidget:
+        return self.widget()
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        return self.MINIMUM
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return self.widget().sizeHint()
