@@ -22,7 +22,7 @@ import os
 import sys
 import time
 
-from .argtypes import argtype, pid as pid_arg
+from .argtypes import argtype, count as count_arg, entry_id, pid as pid_arg
 from .backend import scan
 from .backend.errors import InvalidInput, LainviewError
 from .backend.memory import ReadResult, parse_address, parse_hex_bytes, parse_size
@@ -44,8 +44,22 @@ Without a COMMAND, lainview opens its window:
 """
 
 
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse whose usage errors are one line on stderr and exit 2:
+    ``lainview read: argument length: not a length: '12x' (see lainview read --help)``.
+    Sub-parsers inherit the class (argparse makes them with ``type(self)``)."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"{self.prog}: {one_line(message)} (see {self.prog} --help)\n")
+
+
+def one_line(text: str) -> str:
+    """``text`` with its line breaks folded, for a one-line error message."""
+    return " ".join(str(text).split())
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="lainview", description="Inspect and edit the memory of Linux processes.",
         formatter_class=argparse.RawDescriptionHelpFormatter, epilog=GUI_USAGE)
     parser.add_argument("--backend", choices=BACKENDS, default="auto",
@@ -77,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--export", metavar="PATCH",
                    help="write the listed process writes (one program: use --pid or "
                         "--entries) to a patch file for `lainview apply`")
-    p.add_argument("--entries", type=int, nargs="+", metavar="ID",
+    p.add_argument("--entries", type=entry_id, nargs="+", metavar="ID",
                    help="with --export: only these entries")
 
     p = sub.add_parser("apply", help="apply a patch file to a running process of its program")
@@ -89,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write even where the bytes are not the patch's old bytes")
 
     p = sub.add_parser("revert", help="undo journaled writes, newest first")
-    p.add_argument("entries", nargs="*", type=int, metavar="ENTRY")
+    p.add_argument("entries", nargs="*", type=entry_id, metavar="ENTRY")
     p.add_argument("--pid", type=pid_arg, help="revert every write to this process")
     p.add_argument("--force", action="store_true",
                    help="revert even where the memory changed since the write")
@@ -119,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--area", action="append", default=[], metavar="START-END",
                    help="scan only this address range (repeatable)")
     p.add_argument("--session", metavar="FILE", help="load/save the scan state here")
-    p.add_argument("--limit", type=int, default=50, help="matches to print (default 50)")
+    p.add_argument("--limit", type=count_arg, default=50, help="matches to print (default 50)")
     p.add_argument("--json", action="store_true")
     kcli.add_subcommands(sub)
     return parser
@@ -384,15 +398,22 @@ COMMANDS = {"ps": _cmd_ps, "maps": _cmd_maps, "read": _cmd_read, "write": _cmd_w
 
 
 def run_cli(argv: list[str]) -> int:
+    """Run one CLI command; its exit code: 0 done, 1 the operation failed,
+    2 bad input (argparse's own errors and every InvalidInput). Other
+    exceptions (BrokenPipeError, unexpected ones) go up to
+    :func:`lainview.__main__.main`, which ends them in one line too."""
     parser = build_parser()
     args = parser.parse_args(argv)
     backend = Backend()
     try:
-        return COMMANDS[args.command](backend, args)
+        code = COMMANDS[args.command](backend, args)
+        sys.stdout.flush()      # a closed pipe shows here, not at interpreter exit
+        return code
+    except InvalidInput as exc:
+        print(f"lainview {args.command}: {one_line(exc)}", file=sys.stderr)
+        return EXIT_USAGE
     except LainviewError as exc:
-        print(f"lainview {args.command}: {exc}", file=sys.stderr)
+        print(f"lainview {args.command}: {one_line(exc)}", file=sys.stderr)
         return EXIT_ERROR
-    except BrokenPipeError:
-        return EXIT_OK
     finally:
         backend.shutdown()

@@ -88,7 +88,9 @@ def test_write_to_unmapped_address_exits_1_and_writes_nothing(child):
 
 
 def test_missing_process(child):
-    out = lainview("maps", 2**22 + 99)
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    out = lainview("maps", gone.pid)
     assert out.returncode == 1 and "does not exist" in out.stderr
 
 
@@ -143,7 +145,7 @@ def test_scan_first_and_next_across_invocations(child, tmp_path):
 ])
 def test_scan_bad_input(child, args, message):
     out = lainview(*[a.format(pid=child.pid) for a in args])
-    assert out.returncode == 1 and message in out.stderr
+    assert out.returncode == 2 and message in out.stderr
 
 
 def test_journal_export_and_apply_to_a_new_run(tmp_path):
@@ -175,7 +177,7 @@ def test_apply_refuses_a_malformed_patch_and_an_ambiguous_target(child, tmp_path
     bad = tmp_path / "bad.json"
     bad.write_text('{"format": "lainview-patch", "version": 1}')
     out = lainview("apply", bad, "--pid", child.pid)
-    assert out.returncode == 1 and "must name the executable" in out.stderr
+    assert out.returncode == 2 and "must name the executable" in out.stderr
     patch = tmp_path / "p.json"
     patch.write_text(json.dumps({
         "format": "lainview-patch", "version": 1,
@@ -183,4 +185,4 @@ def test_apply_refuses_a_malformed_patch_and_an_ambiguous_target(child, tmp_path
         "writes": [{"location": {"kind": "absolute", "name": "", "offset": 4096},
                     "old": "00", "new": "01"}]}))
     out = lainview("apply", patch)
-    assert out.returncode == 1 and "0 processes run /no/such/program" in out.stderr
+    assert out.returncode == 2 and "0 processes run /no/such/program" in out.stderr
