@@ -24,12 +24,13 @@ import time
 
 from .argtypes import argtype, count as count_arg, entry_id, pid as pid_arg
 from .backend import scan
-from .backend.errors import InvalidInput, LainviewError
-from .backend.memory import ReadResult, parse_address, parse_hex_bytes, parse_size
+from .backend.errors import FaultError, InvalidInput, LainviewError
+from .backend.memory import parse_address, parse_hex_bytes, parse_size
 from .backend.patch import load_patch, patch_from_entries, save_patch
 from .backend.processes import matching_programs
 from .backend.service import BACKENDS, Backend
 from . import kcli
+from .hexdump import HexDumper, hexdump  # noqa: F401 - hexdump: kcli's
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
@@ -77,8 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("read", help="hex dump (or raw bytes) of a range of a process's memory")
     p.add_argument("pid", type=pid_arg)
     p.add_argument("address", type=argtype(parse_address), help="hex, with or without 0x")
-    p.add_argument("length", type=argtype(parse_size), help="decimal, or hex with 0x")
-    p.add_argument("--raw", action="store_true", help="write the bytes to stdout")
+    p.add_argument("length", type=argtype(parse_size),
+                   help="decimal, or hex with 0x; any length whose range ends within the "
+                        "64-bit address space (streamed; unmapped stretches are skipped)")
+    p.add_argument("--raw", action="store_true",
+                   help="write the bytes to stdout (up to the first unreadable one)")
 
     p = sub.add_parser("write", help="write bytes into a process's memory (journaled)")
     p.add_argument("pid", type=pid_arg)
@@ -139,31 +143,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def hexdump(result: ReadResult, width: int = 16) -> str:
-    """Classic dump; unreadable bytes are ``??`` (never 00) and ``?`` in ASCII."""
-    lines = []
-    start = result.address - result.address % width
-    end = result.address + result.size
-    for row in range(start, end, width):
-        cells, text = [], []
-        for addr in range(row, row + width):
-            if not result.address <= addr < end:
-                cells.append("  ")
-                text.append(" ")
-                continue
-            value = result.byte_at(addr)
-            if value is None:
-                cells.append("??")
-                text.append("?")
-            else:
-                cells.append(f"{value:02x}")
-                text.append(chr(value) if 0x20 <= value < 0x7F else ".")
-        half = width // 2
-        lines.append(f"{row:016x}  {' '.join(cells[:half])}  {' '.join(cells[half:])}  "
-                     f"|{''.join(text)}|")
-    return "\n".join(lines)
-
-
 def _cmd_ps(backend: Backend, args) -> int:
     procs = backend.list_processes().result()
     if args.json:
@@ -192,22 +171,42 @@ def _cmd_maps(backend: Backend, args) -> int:
     return EXIT_OK
 
 
+class _RawStopped(FaultError):
+    """--raw stops at the first unreadable byte."""
+
+
 def _cmd_read(backend: Backend, args) -> int:
+    """Stream the range: a hex dump (holes as ``??``, long unreadable
+    stretches as one line and ``*``), or with --raw the bytes themselves up
+    to the first unreadable one. Memory stays bounded whatever the length."""
     target = backend.attach(args.pid, args.backend, writable=False).result()
-    result = target.read(args.address, args.length).result()
+    out = sys.stdout.buffer
+    sys.stdout.flush()
     if args.raw:
-        if result.complete:
-            sys.stdout.buffer.write(result.data)
-            sys.stdout.buffer.flush()
+        def consume(address, view, holes):
+            if view is None or holes:
+                first = holes[0]
+                raise _RawStopped(f"stopped after {first.address - args.address} bytes: "
+                                  f"{first.size} bytes unreadable: {first.reason}",
+                                  op="read", errno=first.errno, address=first.address)
+            out.write(view)
     else:
-        print(hexdump(result))
-    if not result.complete:
-        for hole in result.holes:
-            err = LainviewError(f"{hole.size} bytes unreadable: {hole.reason}",
-                                errno=hole.errno, address=hole.address)
-            print(f"lainview: read: {err}", file=sys.stderr)
-        return EXIT_ERROR
-    return EXIT_OK
+        dumper = HexDumper(args.address, args.address + args.length, out.write)
+
+        def consume(address, view, holes):
+            if view is None:
+                dumper.hole(holes[0])
+            else:
+                dumper.data(address, view, holes)
+    stats = target.read_stream(args.address, args.length, consume).result()
+    if not args.raw:
+        dumper.finish()
+    out.flush()
+    for hole in stats.holes:
+        err = LainviewError(f"{hole.size} bytes unreadable: {hole.reason}",
+                            errno=hole.errno, address=hole.address)
+        print(f"lainview read: {err}", file=sys.stderr)
+    return EXIT_ERROR if stats.holes else EXIT_OK
 
 
 def _cmd_write(backend: Backend, args) -> int:

@@ -24,6 +24,7 @@ from .backend.kernel import CAPABILITIES, SOURCES, KernelBackend, check_read_len
 from .backend.kmem import encode_module_name, encode_symbol_name
 from .backend.memory import parse_hex_bytes, parse_size
 from .backend.service import Backend
+from .hexdump import hexdump
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 KERNEL_MODULE_ALIAS = "vmlinux"   # --module vmlinux: the kernel proper
@@ -161,7 +162,6 @@ def _describe(value_or_symbol) -> str:
 
 
 def cmd_kread(backend: Backend, args) -> int:
-    from .cli import hexdump
     kernel = kernel_backend(backend, args)
     info = kernel.info().result()
     module = _module(args)

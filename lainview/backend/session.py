@@ -11,10 +11,13 @@ from __future__ import annotations
 import abc
 import errno as _errno
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterator
 
 from .errors import InvalidInput, LainviewError, PartialWrite, VerifyMismatch
 from .memory import PAGE_SIZE, Hole, MemoryArea, ReadResult, WriteResult, area_at, page_floor
+
+# One read returns one buffer; longer ranges are streamed (iter_read).
+MAX_READ = 256 << 20
 
 # Called before bytes are written: (session, address, old, new) -> journal id.
 # It must raise to veto the write (e.g. the journal could not be flushed).
@@ -96,12 +99,41 @@ class ProcessSession(abc.ABC):
 
     # -- reads -------------------------------------------------------------------------
     def read(self, address: int, size: int) -> ReadResult:
-        """Read [address, address+size). Unreadable pages become holes.
-        Raises TargetExited, PermissionDenied; never FaultError."""
+        """Read [address, address+size) into one buffer. Unreadable pages
+        become holes. Raises InvalidInput for a range past the 64-bit address
+        space or longer than MAX_READ (stream longer ones: :meth:`iter_read`),
+        TargetExited, PermissionDenied; never FaultError."""
         _check_range(address, size)
+        if size > MAX_READ:
+            raise InvalidInput(f"{size} bytes in one read: at most {MAX_READ} (longer ranges "
+                               "are streamed)", op="read", address=address, size=size)
         buf = bytearray(size)
         holes = self.read_into(address, memoryview(buf))
         return ReadResult(address, bytes(buf), tuple(holes))
+
+    def iter_read(self, address: int, size: int, buffer: memoryview
+                  ) -> Iterator[tuple[int, memoryview | None, list[Hole]]]:
+        """Stream [address, address+size) in address order, in bounded
+        memory: yields ``(address, view, holes)`` for each chunk read into
+        ``buffer`` (a slice of it, reused for the next chunk; ``holes`` are
+        the pages the kernel refused, zero-filled), and ``(address, None,
+        [hole])`` for each stretch the map shows unreadable (unmapped, no
+        access, I/O), skipped without any transfer, however long. The map is
+        fetched once, at the start. Raises InvalidInput for a range past the
+        64-bit address space, TargetExited, PermissionDenied."""
+        _check_range(address, size)
+        areas = self.areas(refresh=True)
+        for piece in split_by_areas(areas, address, size):
+            if piece.area is None or not piece.area.readable:
+                err, why = unreadable_reason(piece.area)
+                yield piece.start, None, [Hole(piece.start, piece.end - piece.start, err, why)]
+                continue
+            pos = piece.start
+            while pos < piece.end:
+                view = buffer[:min(len(buffer), piece.end - pos)]
+                holes = self.read_into(pos, view, areas=[piece.area])
+                yield pos, view, holes
+                pos += len(view)
 
     def read_into(self, address: int, view: memoryview, *,
                   areas: list[MemoryArea] | None = None) -> list[Hole]:
