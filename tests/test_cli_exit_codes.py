@@ -79,6 +79,11 @@ BAD_INPUT = [
     # files: missing, a directory, empty, garbage, hostile
     *[(("apply", "{file:%s}" % f), "") for f in ("missing", "dir", "empty", "garbage")],
     *[(("--image", "{file:%s}" % f, "ksyms"), "") for f in ("missing", "dir", "empty", "garbage")],
+    # the hostile corpus as --image: one line naming the file
+    *[(("--image", "{file:%s}" % p.name, "ksyms"), p.name) for p in sorted(CORPUS.iterdir())
+      if p.suffix in (".core", ".elf", ".txt") and p.name not in (
+          "elf-load-past-eof.core", "elf-load-offset-2e64.core", "elf-phnum-65535.core",
+          "vmlinux-good.elf", "vmlinux-data-past-eof.elf", "vmlinux-data-truncated.elf")],
     # the kernel commands
     (("ksyms", "--type", "Q"), ""),
     (("kread", "x" * 600), "too long"),

@@ -20,17 +20,16 @@ definition of the grammar, for anything else.
 
 from __future__ import annotations
 
-import errno
 import fnmatch
 import os
 import re
-import stat
 from dataclasses import dataclass
 from typing import Iterable
 
 import numpy as np
 
 from .errors import InvalidInput, LainviewError, NoSuchModule, NoSuchSymbol
+from .files import read_input_file
 
 KALLSYMS_PATH = "/proc/kallsyms"
 KERNEL = ""          # the module name of the kernel proper
@@ -653,29 +652,12 @@ def parse_kallsyms(data: bytes | str, *, source: str = "") -> SymbolTable:
 
 # A kallsyms file or System.map is tens of MiB; past this it is not one.
 MAX_SYMBOL_FILE = 256 << 20
-_MISSING_ERRNOS = (errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.ELOOP, errno.ENXIO)
 
 
 def read_proc_file(path: str, limit: int = MAX_SYMBOL_FILE) -> bytes:
-    """The whole of a regular file, /proc ones included (their st_size is
-    0), in large reads. Raises InvalidInput if ``path`` names no regular file
-    (a directory, a FIFO, /dev/zero) or holds more than ``limit`` bytes;
-    OSError when it cannot be opened or read."""
-    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
-    with open(fd, "rb", buffering=0) as f:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise InvalidInput(f"{path} is not a regular file", op="open")
-        chunks, total = [], 0
-        while True:
-            chunk = f.read(min(1 << 20, limit + 1 - total))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            total += len(chunk)
-            if total > limit:
-                raise InvalidInput(f"{path} is larger than {limit >> 20} MiB: not a "
-                                   "symbol list", op="open")
-    return b"".join(chunks)
+    """The whole of a regular file, /proc ones included; see
+    :func:`lainview.backend.files.read_input_file` (errors as a system file)."""
+    return read_input_file(path, limit, user_file=False)
 
 
 def read_symbol_file(path: str, *, what: str = "symbol file",
@@ -685,12 +667,7 @@ def read_symbol_file(path: str, *, what: str = "symbol file",
     naming the file, when it is not a regular file, too large or malformed,
     and for a ``user_file`` (one the user named) also when it is missing or
     holds no symbol; LainviewError when it cannot be read (EACCES, EIO)."""
-    try:
-        data = read_proc_file(path)
-    except OSError as exc:
-        cls = InvalidInput if user_file and exc.errno in _MISSING_ERRNOS else LainviewError
-        raise cls(f"cannot read {what} {path}: {os.strerror(exc.errno)}", op="open",
-                  errno=exc.errno) from None
+    data = read_input_file(path, MAX_SYMBOL_FILE, what=what, user_file=user_file)
     try:
         table = parse_kallsyms(data, source=path)
     except InvalidInput as exc:

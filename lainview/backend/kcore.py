@@ -27,6 +27,7 @@ from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
 
 from .errors import InvalidInput, LainviewError
+from .files import MISSING_FILE_ERRNOS
 from .kallsyms import KERNEL, SymbolTable, read_symbol_file
 from .memory import Hole, ReadResult
 
@@ -50,9 +51,6 @@ class Segment:
         return self.vaddr + self.memsz
 
 
-_MISSING_ERRNOS = (_errno.ENOENT, _errno.ENOTDIR, _errno.EISDIR, _errno.ELOOP, _errno.ENXIO)
-
-
 def _open_ro(path: str, what: str) -> int:
     """A read-only descriptor on the regular file ``path``. Raises
     InvalidInput when a file the user named is missing or not a regular file
@@ -66,7 +64,7 @@ def _open_ro(path: str, what: str) -> int:
             hint = (" (/proc/kcore does not exist: the kernel was built without "
                     "CONFIG_PROC_KCORE)" if exc.errno == _errno.ENOENT else
                     " (/proc/kcore needs root: CAP_SYS_RAWIO)")
-        cls = InvalidInput if path != KCORE_PATH and exc.errno in _MISSING_ERRNOS \
+        cls = InvalidInput if path != KCORE_PATH and exc.errno in MISSING_FILE_ERRNOS \
             else LainviewError
         raise cls(f"cannot open {what} {path}: {os.strerror(exc.errno)}{hint}",
                   op="open", errno=exc.errno) from None
@@ -94,6 +92,12 @@ def _malformed(path: str, what: str = "ELF file"):
     except _ELF_PARSE_ERRORS as exc:
         detail = " ".join(str(exc).split())[:200] or type(exc).__name__
         raise InvalidInput(f"{path}: malformed {what}: {detail}", op="open") from None
+    except OSError as exc:
+        if exc.errno in (_errno.EINVAL, _errno.EOVERFLOW):     # a seek past what off_t holds
+            raise InvalidInput(f"{path}: malformed {what}: an offset past the end of any "
+                               "file", op="open") from None
+        raise LainviewError(f"cannot read {path}: {os.strerror(exc.errno or _errno.EIO)}",
+                            op="open", errno=exc.errno) from None
 
 
 def _elf(fd: int, path: str) -> ELFFile:
@@ -526,14 +530,12 @@ def is_elf(path: str) -> bool:
 
 def elf_type(path: str) -> str | None:
     """"ET_CORE", "ET_EXEC", ... or None if ``path`` is not ELF (or not a
-    regular file)."""
+    regular file). Raises InvalidInput for a file with the ELF magic whose
+    header cannot be parsed."""
     if not is_elf(path):
         return None
-    with open(path, "rb") as f:
-        try:
-            return ELFFile(f).header.e_type
-        except (ELFError, *_ELF_PARSE_ERRORS):
-            return None
+    with open(path, "rb") as f, _malformed(path):
+        return ELFFile(f).header.e_type
 
 
 class SystemMap:
