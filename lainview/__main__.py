@@ -14,10 +14,15 @@ interpreter's last flush cannot fail again). Ctrl+C ends with exit 130.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import traceback
 
-from .cli import COMMANDS, EXIT_ERROR, one_line, run_cli
+# Ctrl+C while the modules load simply ends the process (no traceback); once
+# main() runs it raises KeyboardInterrupt, handled below.
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+from .cli import COMMANDS, EXIT_ERROR, one_line, run_cli  # noqa: E402
 
 EXIT_INTERRUPTED = 130
 DEBUG_ENV = "LAINVIEW_DEBUG"
@@ -25,6 +30,7 @@ DEBUG_ENV = "LAINVIEW_DEBUG"
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         if _subcommand(argv) is not None or argv[:1] in (["-h"], ["--help"]):
             return run_cli(argv)

@@ -83,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "64-bit address space (streamed; unmapped stretches are skipped)")
     p.add_argument("--raw", action="store_true",
                    help="write the bytes to stdout (up to the first unreadable one)")
+    p.add_argument("--userfaultfd", action="store_true",
+                   help="also read areas the target registered with userfaultfd (a page "
+                        "it has not filled blocks the read until it does)")
 
     p = sub.add_parser("write", help="write bytes into a process's memory (journaled)")
     p.add_argument("pid", type=pid_arg)
@@ -180,6 +183,8 @@ def _cmd_read(backend: Backend, args) -> int:
     stretches as one line and ``*``), or with --raw the bytes themselves up
     to the first unreadable one. Memory stays bounded whatever the length."""
     target = backend.attach(args.pid, args.backend, writable=False).result()
+    if args.userfaultfd:
+        target.set_read_userfaultfd(True).result()
     out = sys.stdout.buffer
     sys.stdout.flush()
     if args.raw:
@@ -415,4 +420,7 @@ def run_cli(argv: list[str]) -> int:
         print(f"lainview {args.command}: {one_line(exc)}", file=sys.stderr)
         return EXIT_ERROR
     finally:
-        backend.shutdown()
+        try:
+            backend.shutdown()
+        except LainviewError as exc:    # stuck in a transfer the kernel never finishes
+            print(f"lainview {args.command}: {one_line(exc)}", file=sys.stderr)

@@ -64,7 +64,10 @@ class MemoryArea:
     ``path`` is the backing file, a pseudo-name such as ``[heap]``, or "" for
     anonymous memory. ``io`` marks VM_IO/VM_PFNMAP areas (``[vvar]`` and
     device mappings) that must never be transferred through a device.
-    ``dev``/``inode`` are known only from /proc.
+    ``dev``/``inode`` are known only from /proc. ``uffd`` marks areas the
+    target registered with userfaultfd (smaps VmFlags um/uw/ui) when the
+    session has not opted in to reading them: a read could block until the
+    target serves the fault, so they are unreadable by default.
     """
 
     start: int
@@ -75,6 +78,7 @@ class MemoryArea:
     io: bool = False
     dev: str | None = None
     inode: int | None = None
+    uffd: bool = False
 
     @property
     def size(self) -> int:
@@ -82,7 +86,7 @@ class MemoryArea:
 
     @property
     def readable(self) -> bool:
-        return bool(self.perms & Perm.READ) and not self.io
+        return bool(self.perms & Perm.READ) and not self.io and not self.uffd
 
     @property
     def is_file_backed(self) -> bool:

@@ -16,7 +16,7 @@ import os
 from .errors import LainviewError, PermissionDenied, TargetExited, from_oserror
 from .memory import Hole, MemoryArea, parse_maps
 from .processes import is_kernel_thread
-from .session import ProcessSession
+from .session import ProcessSession, split_by_areas
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -115,7 +115,12 @@ class ProcfsSession(ProcessSession):
     # -- reads -------------------------------------------------------------------------
     def read_into(self, address: int, view: memoryview, *,
                   areas: list[MemoryArea] | None = None) -> list[Hole]:
-        if self._vm_ok:
+        if areas is None:
+            areas = self.areas(refresh=True)
+        # The one-syscall path only where the map says every byte is
+        # readable: never into an area that could block (userfaultfd).
+        if self._vm_ok and all(p.area is not None and p.area.readable
+                               for p in split_by_areas(areas, address, len(view))):
             n = self._vm.readinto(address, view)
             if n == len(view):
                 return []

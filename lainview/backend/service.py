@@ -122,6 +122,15 @@ class Target:
         """Future[list[MemoryArea]], fresh from the kernel."""
         return self._submit(self._session.areas, True)
 
+    def set_read_userfaultfd(self, on: bool) -> BackendFuture:
+        """Opt in (or out) to reading areas the target registered with
+        userfaultfd: a read of a page it has not filled blocks the backend
+        thread until the target serves the fault. Off by default. Future[None]."""
+        def apply() -> None:
+            self._session.read_userfaultfd = bool(on)
+            self._session.areas(refresh=True)
+        return self._submit(apply)
+
     def read(self, address: int, size: int) -> BackendFuture:
         """Future[ReadResult]: page-aware, holes for unreadable pages."""
         return self._submit(self._session.read, address, size)

@@ -9,11 +9,13 @@ backend thread (see ``thread.py``), never to the GUI thread.
 from __future__ import annotations
 
 import abc
+import dataclasses
 import errno as _errno
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
 from .errors import InvalidInput, LainviewError, PartialWrite, VerifyMismatch
+from .userfaultfd import registered_ranges
 from .memory import PAGE_SIZE, Hole, MemoryArea, ReadResult, WriteResult, area_at, page_floor
 
 # One read returns one buffer; longer ranges are streamed (iter_read).
@@ -51,11 +53,18 @@ def split_by_areas(areas: list[MemoryArea], address: int, size: int) -> list[Pie
     return pieces
 
 
+UFFD_REASON = ("registered with userfaultfd by the target (smaps VmFlags um/uw/ui): a read "
+               "could block until the target serves the fault; opt in to read it (lainview read "
+               "--userfaultfd)")
+
+
 def unreadable_reason(area: MemoryArea | None) -> tuple[int, str]:
     if area is None:
         return _errno.EFAULT, "not mapped"
     if area.io:
         return _errno.EIO, f"I/O mapping {area.display_name}: not transferable"
+    if area.uffd:
+        return _errno.EAGAIN, UFFD_REASON
     return _errno.EACCES, f"no read permission ({area.perms.letters})"
 
 
@@ -67,6 +76,8 @@ class ProcessSession(abc.ABC):
     def __init__(self, pid: int):
         self.pid = pid
         self._areas: list[MemoryArea] | None = None
+        # Read areas registered with userfaultfd too (they may block): opt-in.
+        self.read_userfaultfd = False
 
     # -- what subclasses provide ------------------------------------------------
     @abc.abstractmethod
@@ -91,8 +102,20 @@ class ProcessSession(abc.ABC):
     def areas(self, refresh: bool = True) -> list[MemoryArea]:
         """The target's memory areas. Raises TargetExited, PermissionDenied."""
         if refresh or self._areas is None:
-            self._areas = self._fetch_areas()
+            self._areas = self._mark_userfaultfd(self._fetch_areas())
         return self._areas
+
+    def _mark_userfaultfd(self, areas: list[MemoryArea]) -> list[MemoryArea]:
+        """Mark the areas the target registered with userfaultfd (both
+        backends: the kernel's smaps says), unless the session opted in."""
+        if self.read_userfaultfd:
+            return areas
+        ranges = registered_ranges(self.pid)
+        if not ranges:
+            return areas
+        return [dataclasses.replace(a, uffd=True)
+                if any(lo < a.end and a.start < hi for lo, hi, _ in ranges) else a
+                for a in areas]
 
     def area_at(self, address: int) -> MemoryArea | None:
         return area_at(self.areas(refresh=False), address)
