@@ -181,32 +181,48 @@ class _RawStopped(FaultError):
 def _cmd_read(backend: Backend, args) -> int:
     """Stream the range: a hex dump (holes as ``??``, long unreadable
     stretches as one line and ``*``), or with --raw the bytes themselves up
-    to the first unreadable one. Memory stays bounded whatever the length."""
+    to the first unreadable one. Memory stays bounded whatever the length.
+    PROT_NONE pages are read as the kernel allows and named on stderr."""
     target = backend.attach(args.pid, args.backend, writable=False).result()
     if args.userfaultfd:
         target.set_read_userfaultfd(True).result()
     out = sys.stdout.buffer
     sys.stdout.flush()
+    no_access: list[list[int]] = []           # [start, end) runs of PROT_NONE bytes read
+
+    def note_no_access(address, size):
+        if no_access and no_access[-1][1] == address:
+            no_access[-1][1] += size
+        else:
+            no_access.append([address, address + size])
+
     if args.raw:
-        def consume(address, view, holes):
+        def consume(address, view, holes, forced):
             if view is None or holes:
                 first = holes[0]
                 raise _RawStopped(f"stopped after {first.address - args.address} bytes: "
                                   f"{first.size} bytes unreadable: {first.reason}",
                                   op="read", errno=first.errno, address=first.address)
+            if forced:
+                note_no_access(address, len(view))
             out.write(view)
     else:
         dumper = HexDumper(args.address, args.address + args.length, out.write)
 
-        def consume(address, view, holes):
+        def consume(address, view, holes, forced):
             if view is None:
                 dumper.hole(holes[0])
-            else:
-                dumper.data(address, view, holes)
+                return
+            if forced:
+                note_no_access(address, len(view))
+            dumper.data(address, view, holes)
     stats = target.read_stream(args.address, args.length, consume).result()
     if not args.raw:
         dumper.finish()
     out.flush()
+    for start, end in no_access:
+        print(f"lainview read: note: {end - start} bytes at {start:#x} are a no-access page "
+              "(no read permission), read through the kernel's forced access", file=sys.stderr)
     for hole in stats.holes:
         err = LainviewError(f"{hole.size} bytes unreadable: {hole.reason}",
                             errno=hole.errno, address=hole.address)

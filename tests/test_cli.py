@@ -35,13 +35,20 @@ def test_read_dump_and_raw(child):
     assert raw.returncode == 0 and raw.stdout == bytes(range(16))
 
 
-def test_read_of_unreadable_bytes_exits_1_naming_errno_and_address(child):
+def test_read_of_a_no_access_page_shows_its_bytes_and_says_so(child):
     out = lainview("read", child.pid, hex(child.guard - 2), "4")
-    assert out.returncode == 1
+    assert out.returncode == 0, out.stderr
     first, second = out.stdout.splitlines()
     assert first.split("|")[0].split()[-2:] == ["fe", "ff"]
-    assert second.split("|")[0].split()[1:] == ["??", "??"] and "|??" in second
-    assert f"EACCES at {child.guard:#x}" in out.stderr and "no read permission" in out.stderr
+    assert second.split("|")[0].split()[1:] == ["00", "00"]
+    assert f"2 bytes at {child.guard:#x} are a no-access page" in out.stderr
+
+
+def test_read_of_unmapped_bytes_exits_1_naming_errno_and_address(child):
+    out = lainview("read", child.pid, "0x1000", "4")
+    assert out.returncode == 1
+    assert out.stdout.split("|")[0].split()[1:] == ["??"] * 4 and "|????" in out.stdout
+    assert "EFAULT at 0x1000" in out.stderr and "not mapped" in out.stderr
 
 
 def test_write_prints_old_and_new_and_journals(child):

@@ -89,6 +89,14 @@ class MemoryArea:
         return bool(self.perms & Perm.READ) and not self.io and not self.uffd
 
     @property
+    def no_access(self) -> bool:
+        """No read permission (PROT_NONE, ``---p``; or write/exec-only), but
+        ordinary memory: /proc/<pid>/mem and lainmemu read it for a caller
+        allowed to ptrace the target (the kernel forces the access), so
+        lainview reads it too and marks its bytes as a no-access page."""
+        return not self.perms & Perm.READ and not self.io and not self.uffd
+
+    @property
     def is_file_backed(self) -> bool:
         return self.path.startswith("/") and not self.path.startswith("/memfd:")
 
@@ -188,15 +196,24 @@ class ReadResult:
     ``data`` has the full length, but only the bytes inside ``segments`` are
     real: bytes in ``holes`` were not read and are never to be shown as
     values. Use :meth:`byte_at`, :meth:`readable` or :meth:`require`.
+    ``no_access`` spans are real bytes of PROT_NONE pages (see
+    :attr:`MemoryArea.no_access`).
     """
 
     address: int
     data: bytes
     holes: tuple[Hole, ...] = ()
+    # Real bytes of pages without read permission (PROT_NONE), read through
+    # the kernel's forced access: shown as values, in their own style.
+    no_access: tuple[Span, ...] = ()
 
     @property
     def size(self) -> int:
         return len(self.data)
+
+    def is_no_access(self, address: int) -> bool:
+        """True if ``address`` lies in a no-access page that was read."""
+        return any(s.address <= address < s.end for s in self.no_access)
 
     @property
     def complete(self) -> bool:

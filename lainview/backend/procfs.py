@@ -114,7 +114,8 @@ class ProcfsSession(ProcessSession):
 
     # -- reads -------------------------------------------------------------------------
     def read_into(self, address: int, view: memoryview, *,
-                  areas: list[MemoryArea] | None = None) -> list[Hole]:
+                  areas: list[MemoryArea] | None = None,
+                  no_access: list | None = None) -> list[Hole]:
         if areas is None:
             areas = self.areas(refresh=True)
         # The one-syscall path only where the map says every byte is
@@ -129,7 +130,7 @@ class ProcfsSession(ProcessSession):
                                    errno=_errno.ESRCH, address=address, pid=self.pid)
             if n in (-_errno.EPERM, -_errno.ENOSYS):
                 self._vm_ok = False
-        return super().read_into(address, view, areas=areas)
+        return super().read_into(address, view, areas=areas, no_access=no_access)
 
     def _transfer_in(self, address: int, view: memoryview) -> int:
         done = 0

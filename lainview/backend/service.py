@@ -96,9 +96,11 @@ class ApplyReport:
 # A consumer of bulk data, called on the backend thread for every chunk:
 # (address, bytes view, holes in it). The view is reused after it returns.
 ChunkConsumer = Callable[[int, memoryview, list[Hole]], None]
-# A consumer of a stream (Target.read_stream): the same, or (address, None,
-# [hole]) for an unreadable stretch skipped unread.
-StreamConsumer = Callable[[int, "memoryview | None", list[Hole]], None]
+# A consumer of a stream (Target.read_stream): (address, view, holes,
+# no_access) for bytes read (no_access: a PROT_NONE page read through forced
+# access), or (address, None, [hole], False) for an unreadable stretch
+# skipped unread.
+StreamConsumer = Callable[[int, "memoryview | None", list[Hole], bool], None]
 
 
 class Target:
@@ -184,10 +186,11 @@ class Target:
                     chunk_size: int = BULK_CHUNK) -> BackendFuture:
         """Stream [address, address+size) to ``consumer`` on the backend
         thread, in address order, as bulk work (one ``chunk_size`` buffer,
-        reused): ``consumer(address, view, holes)`` for bytes read (``holes``:
-        pages the kernel refused within them), ``consumer(address, None,
-        [hole])`` for an unreadable stretch skipped unread (any length: a
-        16 GiB gap costs one call). Whatever the consumer raises fails the
+        reused): ``consumer(address, view, holes, no_access)`` for bytes read
+        (``holes``: pages the kernel refused within them; ``no_access``: a
+        PROT_NONE page, read through forced access), ``consumer(address,
+        None, [hole], False)`` for an unreadable stretch skipped unread (any
+        length: a 16 GiB gap costs one call). Whatever the consumer raises fails the
         future. Future[BulkStats]; progress in bytes covered."""
         return self._backend.thread.submit_bulk(
             self._stream, address, size, consumer, chunk_size, total=size)
@@ -196,8 +199,8 @@ class Target:
                 chunk_size: int) -> Generator[int, None, BulkStats]:
         buffer = memoryview(bytearray(max(1, min(chunk_size, size))))
         holes: list[Hole] = []
-        for at, view, chunk_holes in self._session.iter_read(address, size, buffer):
-            consumer(at, view, chunk_holes)
+        for at, view, chunk_holes, no_access in self._session.iter_read(address, size, buffer):
+            consumer(at, view, chunk_holes, no_access)
             holes.extend(chunk_holes)
             yield (at + (len(view) if view is not None else chunk_holes[0].size)) - address
         return BulkStats(address, size, sum(h.size for h in holes), tuple(holes))

@@ -16,7 +16,8 @@ from typing import Callable, Iterator
 
 from .errors import InvalidInput, LainviewError, PartialWrite, VerifyMismatch
 from .userfaultfd import registered_ranges
-from .memory import PAGE_SIZE, Hole, MemoryArea, ReadResult, WriteResult, area_at, page_floor
+from .memory import (PAGE_SIZE, Hole, MemoryArea, ReadResult, Span, WriteResult, area_at,
+                     page_floor)
 
 # One read returns one buffer; longer ranges are streamed (iter_read).
 MAX_READ = 256 << 20
@@ -131,45 +132,58 @@ class ProcessSession(abc.ABC):
             raise InvalidInput(f"{size} bytes in one read: at most {MAX_READ} (longer ranges "
                                "are streamed)", op="read", address=address, size=size)
         buf = bytearray(size)
-        holes = self.read_into(address, memoryview(buf))
-        return ReadResult(address, bytes(buf), tuple(holes))
+        no_access: list[Span] = []
+        holes = self.read_into(address, memoryview(buf), no_access=no_access)
+        return ReadResult(address, bytes(buf), tuple(holes), tuple(no_access))
 
     def iter_read(self, address: int, size: int, buffer: memoryview
-                  ) -> Iterator[tuple[int, memoryview | None, list[Hole]]]:
+                  ) -> Iterator[tuple[int, memoryview | None, list[Hole], bool]]:
         """Stream [address, address+size) in address order, in bounded
-        memory: yields ``(address, view, holes)`` for each chunk read into
-        ``buffer`` (a slice of it, reused for the next chunk; ``holes`` are
-        the pages the kernel refused, zero-filled), and ``(address, None,
-        [hole])`` for each stretch the map shows unreadable (unmapped, no
-        access, I/O), skipped without any transfer, however long. The map is
-        fetched once, at the start. Raises InvalidInput for a range past the
-        64-bit address space, TargetExited, PermissionDenied."""
+        memory: yields ``(address, view, holes, no_access)`` for each chunk
+        read into ``buffer`` (a slice of it, reused for the next chunk;
+        ``holes`` are the pages the kernel refused, zero-filled;
+        ``no_access``: the chunk is a PROT_NONE page read through forced
+        access), and ``(address, None, [hole], False)`` for each stretch the
+        map shows unreadable (unmapped, I/O, userfaultfd), skipped without
+        any transfer, however long. The map is fetched once, at the start.
+        Raises InvalidInput for a range past the 64-bit address space,
+        TargetExited, PermissionDenied."""
         _check_range(address, size)
         areas = self.areas(refresh=True)
         for piece in split_by_areas(areas, address, size):
-            if piece.area is None or not piece.area.readable:
-                err, why = unreadable_reason(piece.area)
-                yield piece.start, None, [Hole(piece.start, piece.end - piece.start, err, why)]
+            area = piece.area
+            if area is None or not (area.readable or area.no_access):
+                err, why = unreadable_reason(area)
+                yield piece.start, None, [Hole(piece.start, piece.end - piece.start, err, why)], \
+                    False
                 continue
             pos = piece.start
             while pos < piece.end:
                 view = buffer[:min(len(buffer), piece.end - pos)]
-                holes = self.read_into(pos, view, areas=[piece.area])
-                yield pos, view, holes
+                holes = self.read_into(pos, view, areas=[area], no_access=[])
+                yield pos, view, holes, area.no_access
                 pos += len(view)
 
     def read_into(self, address: int, view: memoryview, *,
-                  areas: list[MemoryArea] | None = None) -> list[Hole]:
+                  areas: list[MemoryArea] | None = None,
+                  no_access: list[Span] | None = None) -> list[Hole]:
         """Fill ``view`` from the target; return the holes (zero-filled in
         ``view``, but never to be shown as values). Transfers are clipped to
         ``areas`` (default: the map fetched afresh now), so no byte outside
-        a readable area is ever requested from the kernel."""
+        a readable area is ever requested from the kernel. PROT_NONE areas
+        are holes unless ``no_access`` is a list: then they are read as the
+        kernel allows (forced access, as /proc/<pid>/mem and lainmemu do)
+        and their spans appended to it (the scanner does not ask)."""
         size = len(view)
         holes: list[Hole] = []
         if areas is None:
             areas = self.areas(refresh=True)
         for piece in split_by_areas(areas, address, size):
             lo, hi = piece.start - address, piece.end - address
+            if no_access is not None and piece.area is not None and piece.area.no_access:
+                no_access.append(Span(piece.start, piece.end - piece.start))
+                holes.extend(self._read_piece(piece.start, view[lo:hi]))
+                continue
             if piece.area is None or not piece.area.readable:
                 err, why = unreadable_reason(piece.area)
                 view[lo:hi] = bytes(hi - lo)

@@ -43,6 +43,7 @@ class Page:
     address: int
     data: bytes | None = None            # None until the first reply
     unreadable: bytes | None = None      # mask (1 = hole) or None when all readable
+    no_access: bytes | None = None       # mask (1 = PROT_NONE byte, read by force) or None
     hole_reasons: tuple = ()
     previous: bytes | None = None
     changed_at: dict[int, float] = field(default_factory=dict)
@@ -306,6 +307,14 @@ class MemoryDocument(QObject):
         page.previous = old
         page.data = result.data
         page.unreadable = mask
+        page.no_access = None
+        if result.no_access:
+            forced = bytearray(PAGE_SIZE)
+            for span in result.no_access:
+                lo = max(0, span.address - page.address)
+                hi = min(PAGE_SIZE, span.end - page.address)
+                forced[lo:hi] = b"\x01" * max(0, hi - lo)
+            page.no_access = bytes(forced)
         page.hole_reasons = tuple(
             f"{_errno.errorcode.get(h.errno, h.errno)} at {h.address:#x}: {h.reason}"
             for h in result.holes)
@@ -344,7 +353,9 @@ class MemoryDocument(QObject):
                 out.append(Cell(None, CellState.UNREADABLE))
                 continue
             t = page.changed_at.get(offset)
-            if t is not None and now - t < FADE_SECONDS:
+            if page.no_access is not None and page.no_access[offset]:
+                out.append(Cell(page.data[offset], CellState.NO_ACCESS))
+            elif t is not None and now - t < FADE_SECONDS:
                 out.append(Cell(page.data[offset], CellState.CHANGED, now - t))
             else:
                 out.append(Cell(page.data[offset], CellState.READABLE))
@@ -363,6 +374,8 @@ class MemoryDocument(QObject):
         if page is None or page.data is None:
             return None
         if page.unreadable is not None and any(page.unreadable[offset:offset + count]):
+            return None
+        if page.no_access is not None and any(page.no_access[offset:offset + count]):
             return None
         if page.changed_at and any(offset <= o < offset + count and now - t < FADE_SECONDS
                                    for o, t in page.changed_at.items()):

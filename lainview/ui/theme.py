@@ -30,6 +30,8 @@ class HexColors:
     zero = QColor("#a5adbb")
     unreadable = QColor("#c2452f")
     unreadable_background = QColor("#f8e9e6")
+    no_access = QColor("#5b3f8c")                  # PROT_NONE bytes, read by force
+    no_access_background = QColor("#ece6f6")
     pending = QColor("#b9c0cc")
     changed_background = QColor(255, 196, 0)       # alpha fades with age
     changed_text = QColor("#7a3e00")

@@ -91,24 +91,23 @@ def test_goto_typing_undo_in_the_hex_view(qtbot, window, demo):
     assert ws.document.undo_stack.index() == 0
 
 
-def test_unreadable_page_shows_question_marks_and_refuses_edits(qtbot, window, demo):
+def test_no_access_page_shows_its_bytes_in_their_own_style(qtbot, window, demo):
+    """The demo's PROT_NONE guard page is read as the kernel allows (forced
+    access) and drawn as a no-access page: values, in their own colours."""
     open_demo_window(qtbot, window, demo)
     ws, view = window.workspace, window.editor.view
     ws.go_to(f"{demo.guard:#x}")
     view.ensure_visible(demo.guard)
     wait_loaded(qtbot, ws.document)
-    assert ws.document.cell(demo.guard).state == CellState.UNREADABLE
-    assert "unreadable" in view.viewport_tooltip(_cell_point(view, demo.guard))
-    view.setFocus()
-    qtbot.keyClicks(view, "0")
-    assert "not readable" in window.editor.message.text()
-    assert ws.document.undo_stack.count() == 0
-    # The pixels of a ?? cell use the unreadable colour.
+    cell = ws.document.cell(demo.guard)
+    assert cell.state == CellState.NO_ACCESS and cell.value is not None
+    assert "no-access page" in view.viewport_tooltip(_cell_point(view, demo.guard))
     image = view.viewport().grab().toImage()
     point = _cell_point(view, demo.guard)
     colors = {image.pixelColor(point.x() + dx, point.y() + dy).name()
               for dx in range(-2, 14) for dy in range(-6, 6)}
-    assert view.colors.unreadable_background.name() in colors
+    assert view.colors.no_access_background.name() in colors
+    assert view.colors.unreadable_background.name() not in colors
 
 
 def _cell_point(view, address):
@@ -160,8 +159,10 @@ def test_copy_formats_from_the_selection(qtbot, window, demo):
     assert QGuiApplication.clipboard().text() == "b'" + "".join(f"\\x{b:02x}" for b in b"Hello") + "'"
     ws.cursor.move_to(demo.guard - 2)
     ws.cursor.move_to(demo.guard + 2, select=True)
-    window.copy("hex")
-    assert "unreadable" in window.editor.message.text()
+    window.copy("hex")                  # the no-access page's bytes are real bytes
+    tail = demo.peek(demo.guard - 2, 2)
+    assert QGuiApplication.clipboard().text().replace(" ", "").lower() == \
+        (tail + b"No-").hex()          # the selection includes its end
 
 
 def test_search_finds_text_and_moves_the_cursor(qtbot, window, demo):
