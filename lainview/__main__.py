@@ -22,6 +22,7 @@ import traceback
 # main() runs it raises KeyboardInterrupt, handled below.
 signal.signal(signal.SIGINT, signal.SIG_DFL)
 
+from .backend.errors import LainviewError  # noqa: E402
 from .cli import COMMANDS, EXIT_ERROR, one_line, run_cli  # noqa: E402
 
 EXIT_INTERRUPTED = 130
@@ -42,6 +43,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("lainview: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except LainviewError as exc:   # e.g. BackendStuck at exit: a transfer never finished
+        print(f"lainview: {one_line(exc)}", file=sys.stderr)
+        return EXIT_ERROR
     except Exception as exc:   # noqa: BLE001 - the last guard: one line, never a traceback
         report_unexpected(exc, argv)
         return EXIT_ERROR
