@@ -144,9 +144,10 @@ def read_input_file(path: str | os.PathLike, limit: int, *, what: str = "file",
         cls = InvalidInput if user_file and exc.errno in MISSING_FILE_ERRNOS else LainviewError
         raise cls(f"cannot read {what} {path}: {os.strerror(exc.errno)}", op="open",
                   errno=exc.errno) from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):     # before open(): a directory fd raises
+        os.close(fd)
+        raise InvalidInput(f"{what} {path} is not a regular file", op="open")
     with open(fd, "rb", buffering=0) as f:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise InvalidInput(f"{what} {path} is not a regular file", op="open")
         chunks, total = [], 0
         try:
             while chunk := f.read(min(1 << 20, limit + 1 - total)):

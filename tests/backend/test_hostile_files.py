@@ -160,6 +160,8 @@ def test_non_regular_files_are_refused_without_blocking(tmp_path):
             opener(str(fifo))
         with pytest.raises(InvalidInput, match="not a regular file"):
             opener("/dev/zero")
+        with pytest.raises(InvalidInput):
+            opener(str(tmp_path))                     # a directory
 
 
 # -- fuzzing: ELF cores built field by field ---------------------------------------------------
