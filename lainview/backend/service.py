@@ -143,9 +143,10 @@ class Target:
 
         def run() -> list:
             out = []
+            areas = self._session.areas(refresh=True) if ranges else None   # one map for all
             for address, size in ranges:
                 try:
-                    out.append(self._session.read(address, size))
+                    out.append(self._session.read(address, size, areas=areas))
                 except TargetExited:
                     raise
                 except LainviewError as exc:

@@ -122,10 +122,12 @@ class ProcessSession(abc.ABC):
         return area_at(self.areas(refresh=False), address)
 
     # -- reads -------------------------------------------------------------------------
-    def read(self, address: int, size: int) -> ReadResult:
+    def read(self, address: int, size: int, *,
+             areas: list[MemoryArea] | None = None) -> ReadResult:
         """Read [address, address+size) into one buffer. Unreadable pages
-        become holes. Raises InvalidInput for a range past the 64-bit address
-        space or longer than MAX_READ (stream longer ones: :meth:`iter_read`),
+        become holes; ``areas``: the map to use (default: fetched afresh).
+        Raises InvalidInput for a range past the 64-bit address space or
+        longer than MAX_READ (stream longer ones: :meth:`iter_read`),
         TargetExited, PermissionDenied; never FaultError."""
         _check_range(address, size)
         if size > MAX_READ:
@@ -133,7 +135,7 @@ class ProcessSession(abc.ABC):
                                "are streamed)", op="read", address=address, size=size)
         buf = bytearray(size)
         no_access: list[Span] = []
-        holes = self.read_into(address, memoryview(buf), no_access=no_access)
+        holes = self.read_into(address, memoryview(buf), areas=areas, no_access=no_access)
         return ReadResult(address, bytes(buf), tuple(holes), tuple(no_access))
 
     def iter_read(self, address: int, size: int, buffer: memoryview
