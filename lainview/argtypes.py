@@ -19,11 +19,41 @@ def argtype(parser_fn):
     return convert
 
 
+# The kernel's PID_MAX_LIMIT (4 Mi on 64-bit): no process id is ever larger.
+PID_MAX_LIMIT = 1 << 22
+
+
 def pid(text: str) -> int:
+    """A process id: decimal, 1 .. PID_MAX_LIMIT."""
     try:
         value = int(text, 10)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a process id: {text!r}") from None
     if value <= 0:
         raise argparse.ArgumentTypeError(f"not a process id: {text!r}")
+    if value > PID_MAX_LIMIT:
+        raise argparse.ArgumentTypeError(
+            f"not a process id: {text} is above the kernel's limit {PID_MAX_LIMIT}")
+    return value
+
+
+def count(text: str) -> int:
+    """A non-negative decimal count (``--limit``)."""
+    try:
+        value = int(text, 10)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a count: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative: {text!r}")
+    return value
+
+
+def entry_id(text: str) -> int:
+    """A journal entry id: a positive decimal number."""
+    try:
+        value = int(text, 10)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a journal entry id: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"not a journal entry id: {text!r}")
     return value

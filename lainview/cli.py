@@ -28,15 +28,16 @@ import threading
 import time
 import zipfile
 
-from .argtypes import argtype, pid as pid_arg
+from .argtypes import argtype, count as count_arg, entry_id, pid as pid_arg
 from .backend import scan
-from .backend.errors import InvalidInput, LainviewError
-from .backend.memory import ReadResult, parse_address, parse_hex_bytes, parse_size
+from .backend.errors import FaultError, InvalidInput, LainviewError
+from .backend.memory import parse_address, parse_hex_bytes, parse_size
 from .backend.patch import load_patch, patch_from_entries, save_patch
 from .backend.processes import matching_programs
 from .backend.service import BACKENDS, Backend
 from .models.formats import describe_skipped, format_scan_value, scan_value_json
 from . import kcli
+from .hexdump import HexDumper, hexdump  # noqa: F401 - hexdump: kcli's
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
@@ -51,8 +52,22 @@ Without a COMMAND, lainview opens its window:
 """
 
 
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse whose usage errors are one line on stderr and exit 2:
+    ``lainview read: argument length: not a length: '12x' (see lainview read --help)``.
+    Sub-parsers inherit the class (argparse makes them with ``type(self)``)."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"{self.prog}: {one_line(message)} (see {self.prog} --help)\n")
+
+
+def one_line(text: str) -> str:
+    """``text`` with its line breaks folded, for a one-line error message."""
+    return " ".join(str(text).split())
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="lainview", description="Inspect and edit the memory of Linux processes.",
         formatter_class=argparse.RawDescriptionHelpFormatter, epilog=GUI_USAGE)
     parser.add_argument("--backend", choices=BACKENDS, default="auto",
@@ -70,8 +85,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("read", help="hex dump (or raw bytes) of a range of a process's memory")
     p.add_argument("pid", type=pid_arg)
     p.add_argument("address", type=argtype(parse_address), help="hex, with or without 0x")
-    p.add_argument("length", type=argtype(parse_size), help="decimal, or hex with 0x")
-    p.add_argument("--raw", action="store_true", help="write the bytes to stdout")
+    p.add_argument("length", type=argtype(parse_size),
+                   help="decimal, or hex with 0x; any length whose range ends within the "
+                        "64-bit address space (streamed; unmapped stretches are skipped)")
+    p.add_argument("--raw", action="store_true",
+                   help="write the bytes to stdout (up to the first unreadable one)")
+    p.add_argument("--userfaultfd", action="store_true",
+                   help="also read areas the target registered with userfaultfd (a page "
+                        "it has not filled blocks the read until it does)")
 
     p = sub.add_parser("write", help="write bytes into a process's memory (journaled)")
     p.add_argument("pid", type=pid_arg)
@@ -84,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--export", metavar="PATCH",
                    help="write the listed process writes (one program: use --pid or "
                         "--entries) to a patch file for `lainview apply`")
-    p.add_argument("--entries", type=int, nargs="+", metavar="ID",
+    p.add_argument("--entries", type=entry_id, nargs="+", metavar="ID",
                    help="with --export: only these entries")
 
     p = sub.add_parser("apply", help="apply a patch file to a running process of its program")
@@ -96,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write even where the bytes are not the patch's old bytes")
 
     p = sub.add_parser("revert", help="undo journaled writes, newest first")
-    p.add_argument("entries", nargs="*", type=int, metavar="ENTRY")
+    p.add_argument("entries", nargs="*", type=entry_id, metavar="ENTRY")
     p.add_argument("--pid", type=pid_arg, help="revert every write to this process")
     p.add_argument("--force", action="store_true",
                    help="revert even where the memory changed since the write")
@@ -128,35 +149,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--session", metavar="FILE", help="load/save the scan state here")
     p.add_argument("--force", action="store_true",
                    help="let a first scan overwrite a --session FILE that is not a scan session")
-    p.add_argument("--limit", type=int, default=50, help="matches to print (default 50)")
+    p.add_argument("--limit", type=count_arg, default=50, help="matches to print (default 50)")
     p.add_argument("--json", action="store_true")
     kcli.add_subcommands(sub)
     return parser
-
-
-def hexdump(result: ReadResult, width: int = 16) -> str:
-    """Classic dump; unreadable bytes are ``??`` (never 00) and ``?`` in ASCII."""
-    lines = []
-    start = result.address - result.address % width
-    end = result.address + result.size
-    for row in range(start, end, width):
-        cells, text = [], []
-        for addr in range(row, row + width):
-            if not result.address <= addr < end:
-                cells.append("  ")
-                text.append(" ")
-                continue
-            value = result.byte_at(addr)
-            if value is None:
-                cells.append("??")
-                text.append("?")
-            else:
-                cells.append(f"{value:02x}")
-                text.append(chr(value) if 0x20 <= value < 0x7F else ".")
-        half = width // 2
-        lines.append(f"{row:016x}  {' '.join(cells[:half])}  {' '.join(cells[half:])}  "
-                     f"|{''.join(text)}|")
-    return "\n".join(lines)
 
 
 def _cmd_ps(backend: Backend, args) -> int:
@@ -192,22 +188,60 @@ def _cmd_maps(backend: Backend, args) -> int:
     return EXIT_OK
 
 
+class _RawStopped(FaultError):
+    """--raw stops at the first unreadable byte."""
+
+
 def _cmd_read(backend: Backend, args) -> int:
+    """Stream the range: a hex dump (holes as ``??``, long unreadable
+    stretches as one line and ``*``), or with --raw the bytes themselves up
+    to the first unreadable one. Memory stays bounded whatever the length.
+    PROT_NONE pages are read as the kernel allows and named on stderr."""
     target = backend.attach(args.pid, args.backend, writable=False).result()
-    result = target.read(args.address, args.length).result()
+    if args.userfaultfd:
+        target.set_read_userfaultfd(True).result()
+    out = sys.stdout.buffer
+    sys.stdout.flush()
+    no_access: list[list[int]] = []           # [start, end) runs of PROT_NONE bytes read
+
+    def note_no_access(address, size):
+        if no_access and no_access[-1][1] == address:
+            no_access[-1][1] += size
+        else:
+            no_access.append([address, address + size])
+
     if args.raw:
-        if result.complete:
-            sys.stdout.buffer.write(result.data)
-            sys.stdout.buffer.flush()
+        def consume(address, view, holes, forced):
+            if view is None or holes:
+                first = holes[0]
+                raise _RawStopped(f"stopped after {first.address - args.address} bytes: "
+                                  f"{first.size} bytes unreadable: {first.reason}",
+                                  op="read", errno=first.errno, address=first.address)
+            if forced:
+                note_no_access(address, len(view))
+            out.write(view)
     else:
-        print(hexdump(result))
-    if not result.complete:
-        for hole in result.holes:
-            err = LainviewError(f"{hole.size} bytes unreadable: {hole.reason}",
-                                errno=hole.errno, address=hole.address)
-            print(f"lainview: read: {err}", file=sys.stderr)
-        return EXIT_ERROR
-    return EXIT_OK
+        dumper = HexDumper(args.address, args.address + args.length, out.write)
+
+        def consume(address, view, holes, forced):
+            if view is None:
+                dumper.hole(holes[0])
+                return
+            if forced:
+                note_no_access(address, len(view))
+            dumper.data(address, view, holes)
+    stats = target.read_stream(args.address, args.length, consume).result()
+    if not args.raw:
+        dumper.finish()
+    out.flush()
+    for start, end in no_access:
+        print(f"lainview read: note: {end - start} bytes at {start:#x} are a no-access page "
+              "(no read permission), read through the kernel's forced access", file=sys.stderr)
+    for hole in stats.holes:
+        err = LainviewError(f"{hole.size} bytes unreadable: {hole.reason}",
+                            errno=hole.errno, address=hole.address)
+        print(f"lainview read: {err}", file=sys.stderr)
+    return EXIT_ERROR if stats.holes else EXIT_OK
 
 
 def _cmd_write(backend: Backend, args) -> int:
@@ -509,15 +543,25 @@ COMMANDS = {"ps": _cmd_ps, "maps": _cmd_maps, "read": _cmd_read, "write": _cmd_w
 
 
 def run_cli(argv: list[str]) -> int:
+    """Run one CLI command; its exit code: 0 done, 1 the operation failed,
+    2 bad input (argparse's own errors and every InvalidInput). Other
+    exceptions (BrokenPipeError, unexpected ones) go up to
+    :func:`lainview.__main__.main`, which ends them in one line too."""
     parser = build_parser()
     args = parser.parse_args(argv)
     backend = Backend()
     try:
-        return COMMANDS[args.command](backend, args)
+        code = COMMANDS[args.command](backend, args)
+        sys.stdout.flush()      # a closed pipe shows here, not at interpreter exit
+        return code
+    except InvalidInput as exc:
+        print(f"lainview {args.command}: {one_line(exc)}", file=sys.stderr)
+        return EXIT_USAGE
     except LainviewError as exc:
-        print(f"lainview {args.command}: {exc}", file=sys.stderr)
+        print(f"lainview {args.command}: {one_line(exc)}", file=sys.stderr)
         return EXIT_ERROR
-    except BrokenPipeError:
-        return EXIT_OK
     finally:
-        backend.shutdown()
+        try:
+            backend.shutdown()
+        except LainviewError as exc:    # stuck in a transfer the kernel never finishes
+            print(f"lainview {args.command}: {one_line(exc)}", file=sys.stderr)

@@ -7,7 +7,11 @@ that every cell state of the hex view shows on one screen:
 - page 0 (rw-): a byte pattern, then near its end a u64 counter that
   changes every 100 ms, a greeting string and a small struct
   (``DemoStruct`` below) whose ``position`` swings as a sine every tick;
-- page 1 (---): a guard page nobody can read (the hex view shows ``??``);
+- page 1 (---s): a no-access guard page, a shared mapping of the memfd with
+  PROT_NONE: the target cannot touch it, a debugger reads it through the
+  kernel's forced access (the hex view shows its bytes in the no-access
+  style) but cannot write it (a forced write to a shared mapping without
+  write permission fails);
 - page 2 (r--): a read-only page with a message in it.
 
 On start it prints one line, ``lainview-demo {json}``, with its pid and the
@@ -37,6 +41,7 @@ import time
 
 PAGE = mmap.PAGESIZE
 GREETING = b"Hello from the lainview demo! Edit me in the hex view.\x00"
+GUARD_TEXT = b"No-access guard page (---s): read by force, never written.\x00"
 READONLY_TEXT = b"This page is read-only (r--p). lainview writes it like /proc/<pid>/mem does.\x00"
 
 # struct DemoStruct { u32 magic; i32 health; f32 speed; u32 pad; f64 position; char name[16]; }
@@ -56,6 +61,10 @@ MEMFD_NAME = "lainview-demo"
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
 _libc.mprotect.restype = ctypes.c_int
+_libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
+                       ctypes.c_int, ctypes.c_long]
+_libc.mmap.restype = ctypes.c_void_p
+_MAP_FIXED = 0x10
 PR_SET_PDEATHSIG = 1
 
 
@@ -72,18 +81,24 @@ def build() -> tuple[mmap.mmap, dict]:
     fd = os.memfd_create(MEMFD_NAME)
     try:
         os.ftruncate(fd, SIZE)
+        os.pwrite(fd, GUARD_TEXT, GUARD_OFFSET)
         region = mmap.mmap(fd, SIZE, flags=mmap.MAP_PRIVATE,
                            prot=mmap.PROT_READ | mmap.PROT_WRITE)
+        base = ctypes.addressof(ctypes.c_char.from_buffer(region))
+        # The guard page: the memfd's page 1, shared, PROT_NONE, over the private one.
+        got = _libc.mmap(base + GUARD_OFFSET, PAGE, 0, mmap.MAP_SHARED | _MAP_FIXED, fd,
+                         GUARD_OFFSET)
+        if got != base + GUARD_OFFSET:
+            err = ctypes.get_errno()
+            raise OSError(err, os.strerror(err))
     finally:
         os.close(fd)
-    base = ctypes.addressof(ctypes.c_char.from_buffer(region))
     region[STRING_OFFSET:STRING_OFFSET + len(GREETING)] = GREETING
     region[STRUCT_OFFSET:STRUCT_OFFSET + struct.calcsize(STRUCT_FORMAT)] = struct.pack(
         STRUCT_FORMAT, STRUCT_MAGIC, 100, 1.5, 3.141592653589793, b"lain\x00")
     region[0:PATTERN_SIZE] = bytes(range(256)) * (PATTERN_SIZE // 256)
     region[READONLY_OFFSET:READONLY_OFFSET + len(READONLY_TEXT)] = READONLY_TEXT
     _mprotect(base + READONLY_OFFSET, PAGE, mmap.PROT_READ)
-    _mprotect(base + GUARD_OFFSET, PAGE, 0)  # PROT_NONE
     layout = {
         "pid": os.getpid(),
         "base": base,

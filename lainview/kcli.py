@@ -20,10 +20,11 @@ import sys
 from .argtypes import argtype
 from .backend.errors import LainviewError
 from .backend.kallsyms import KERNEL, type_letters
-from .backend.kernel import CAPABILITIES, SOURCES, KernelBackend
+from .backend.kernel import CAPABILITIES, SOURCES, KernelBackend, check_read_length
 from .backend.kmem import encode_module_name, encode_symbol_name
 from .backend.memory import parse_hex_bytes, parse_size
 from .backend.service import Backend
+from .hexdump import hexdump
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 KERNEL_MODULE_ALIAS = "vmlinux"   # --module vmlinux: the kernel proper
@@ -53,6 +54,10 @@ def _module_name(text: str) -> str:
     return text
 
 
+def _read_length(text: str) -> int:
+    return check_read_length(parse_size(text))
+
+
 def add_subcommands(sub) -> None:
     p = sub.add_parser("ksyms", help="list kernel symbols (name, address, type, module)")
     p.add_argument("pattern", nargs="?",
@@ -67,7 +72,7 @@ def add_subcommands(sub) -> None:
 
     p = sub.add_parser("kread", help="read a kernel variable by name")
     p.add_argument("symbol", type=argtype(_symbol_name))
-    p.add_argument("length", nargs="?", type=argtype(parse_size),
+    p.add_argument("length", nargs="?", type=argtype(_read_length),
                    help="bytes (default: the distance to the next symbol, at most 256)")
     p.add_argument("--module", metavar="M", type=argtype(_module_name),
                    help="look the symbol up only in this module")
@@ -157,7 +162,6 @@ def _describe(value_or_symbol) -> str:
 
 
 def cmd_kread(backend: Backend, args) -> int:
-    from .cli import hexdump
     kernel = kernel_backend(backend, args)
     info = kernel.info().result()
     module = _module(args)

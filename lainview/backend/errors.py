@@ -167,9 +167,10 @@ class NoSuchSymbol(LainviewError):
     default_errno = _errno.ENOENT
 
 
-class NoSuchModule(InvalidInput):
+class NoSuchModule(LainviewError):
     """The named module is not loaded (EINVAL from the kmem device), or an
-    UNLOCK found no hold to release."""
+    UNLOCK found no hold to release. Like a process that does not exist, an
+    operation that failed (CLI exit 1), not malformed input."""
 
     default_errno = _errno.EINVAL
 

@@ -163,3 +163,39 @@ def open_state_file(path: str | os.PathLike, flags: int, *,
         os.close(fd)
         raise
     return fd
+
+
+MISSING_FILE_ERRNOS = (_errno.ENOENT, _errno.ENOTDIR, _errno.EISDIR, _errno.ELOOP, _errno.ENXIO)
+
+
+def read_input_file(path: str | os.PathLike, limit: int, *, what: str = "file",
+                    user_file: bool = True) -> bytes:
+    """The whole of a file lainview reads (a session, a symbol list; /proc
+    files too, whose st_size is 0), in bounded reads. Refuses what is not a
+    regular file (a FIFO or /dev/zero would block or never end) and more
+    than ``limit`` bytes, with InvalidInput naming the file. When it cannot
+    be opened: InvalidInput for a ``user_file`` that is missing (the user
+    named it), LainviewError otherwise (EACCES, EIO, a missing system file)."""
+    path = os.fspath(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+    except OSError as exc:
+        cls = InvalidInput if user_file and exc.errno in MISSING_FILE_ERRNOS else LainviewError
+        raise cls(f"cannot read {what} {path}: {os.strerror(exc.errno)}", op="open",
+                  errno=exc.errno) from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):     # before open(): a directory fd raises
+        os.close(fd)
+        raise InvalidInput(f"{what} {path} is not a regular file", op="open")
+    with open(fd, "rb", buffering=0) as f:
+        chunks, total = [], 0
+        try:
+            while chunk := f.read(min(1 << 20, limit + 1 - total)):
+                chunks.append(chunk)
+                total += len(chunk)
+                if total > limit:
+                    raise InvalidInput(f"{what} {path} is larger than {limit >> 20} MiB",
+                                       op="open")
+        except OSError as exc:
+            raise LainviewError(f"cannot read {what} {path}: {os.strerror(exc.errno)}",
+                                op="read", errno=exc.errno) from None
+    return b"".join(chunks)

@@ -28,7 +28,8 @@ from typing import Iterable
 
 import numpy as np
 
-from .errors import InvalidInput, LainviewError, NoSuchModule, NoSuchSymbol
+from .errors import InvalidInput, NoSuchModule, NoSuchSymbol
+from .files import read_input_file
 
 KALLSYMS_PATH = "/proc/kallsyms"
 KERNEL = ""          # the module name of the kernel proper
@@ -649,16 +650,31 @@ def parse_kallsyms(data: bytes | str, *, source: str = "") -> SymbolTable:
     return SymbolTable(addresses, types, names, mod_ids, module_list, source=source)
 
 
-def read_proc_file(path: str) -> bytes:
-    """The whole of a /proc file (whose st_size is 0), in large reads."""
-    with open(path, "rb", buffering=0) as f:
-        chunks = []
-        while True:
-            chunk = f.read(1 << 20)
-            if not chunk:
-                break
-            chunks.append(chunk)
-    return b"".join(chunks)
+# A kallsyms file or System.map is tens of MiB; past this it is not one.
+MAX_SYMBOL_FILE = 256 << 20
+
+
+def read_proc_file(path: str, limit: int = MAX_SYMBOL_FILE) -> bytes:
+    """The whole of a regular file, /proc ones included; see
+    :func:`lainview.backend.files.read_input_file` (errors as a system file)."""
+    return read_input_file(path, limit, user_file=False)
+
+
+def read_symbol_file(path: str, *, what: str = "symbol file",
+                     user_file: bool = True) -> SymbolTable:
+    """Read and parse a kallsyms-format file (``/proc/kallsyms``, a saved
+    copy, a System.map), bounded by MAX_SYMBOL_FILE. Raises InvalidInput,
+    naming the file, when it is not a regular file, too large or malformed,
+    and for a ``user_file`` (one the user named) also when it is missing or
+    holds no symbol; LainviewError when it cannot be read (EACCES, EIO)."""
+    data = read_input_file(path, MAX_SYMBOL_FILE, what=what, user_file=user_file)
+    try:
+        table = parse_kallsyms(data, source=path)
+    except InvalidInput as exc:
+        raise InvalidInput(f"{path}: {exc.message}", op="kallsyms") from None
+    if user_file and not len(table):
+        raise InvalidInput(f"{path} holds no symbols: not a {what}", op="kallsyms")
+    return table
 
 
 def _capabilities_effective(proc: str) -> int:
@@ -709,12 +725,7 @@ def load_kallsyms(path: str = KALLSYMS_PATH, *, proc: str = "/proc") -> SymbolTa
     has every name and says why in ``hidden_reason``. Raises
     LainviewError when the file cannot be read, InvalidInput when it is
     malformed."""
-    try:
-        data = read_proc_file(path)
-    except OSError as exc:
-        raise LainviewError(f"cannot read {path}: {os.strerror(exc.errno)}", op="kallsyms",
-                            errno=exc.errno) from None
-    table = parse_kallsyms(data, source=path)
+    table = read_symbol_file(path, what="kallsyms file", user_file=path != KALLSYMS_PATH)
     if table.addresses_hidden:
         table.hidden_reason = hidden_addresses_reason(proc)
     return table
@@ -828,17 +839,13 @@ def filter_symbols(table: SymbolTable, pattern: str | None = None, **kw) -> list
 
 
 def system_map_table(path: str) -> SymbolTable:
-    """A System.map file (same grammar as kallsyms, no modules)."""
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError as exc:
-        raise LainviewError(f"cannot read {path}: {os.strerror(exc.errno)}", op="symbols",
-                            errno=exc.errno) from None
-    return parse_kallsyms(data, source=path)
+    """A System.map file (same grammar as kallsyms, no modules); see
+    :func:`read_symbol_file`."""
+    return read_symbol_file(path, what="System.map")
 
 
 __all__ = ["Symbol", "SymbolTable", "ModuleInfo", "ModuleList", "parse_kallsyms",
            "parse_kallsyms_lines", "load_kallsyms", "list_modules", "parse_proc_modules",
            "type_kind", "type_scope", "type_meaning", "type_letters", "hidden_addresses_reason",
-           "is_pseudo_module", "filter_symbols", "system_map_table"]
+           "is_pseudo_module", "filter_symbols", "system_map_table",
+           "read_symbol_file"]

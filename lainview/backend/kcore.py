@@ -13,18 +13,22 @@ Blocking: use these on the backend thread.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import errno as _errno
 import os
+import stat
 import struct
 from dataclasses import dataclass
 
 import numpy as np
 from elftools.common.exceptions import ELFError
+from elftools.construct.core import ConstructError
 from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
 
 from .errors import InvalidInput, LainviewError
-from .kallsyms import KERNEL, SymbolTable, parse_kallsyms
+from .files import MISSING_FILE_ERRNOS
+from .kallsyms import KERNEL, SymbolTable, read_symbol_file
 from .memory import Hole, ReadResult
 
 KCORE_PATH = "/proc/kcore"
@@ -48,15 +52,51 @@ class Segment:
 
 
 def _open_ro(path: str, what: str) -> int:
+    """A read-only descriptor on the regular file ``path``. Raises
+    InvalidInput when a file the user named is missing or not a regular file
+    (a directory, a FIFO, a device: reading those could block or never end),
+    LainviewError when it cannot be opened (EACCES)."""
     try:
-        return os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
     except OSError as exc:
         hint = ""
         if path == KCORE_PATH:
             hint = (" (/proc/kcore does not exist: the kernel was built without "
                     "CONFIG_PROC_KCORE)" if exc.errno == _errno.ENOENT else
                     " (/proc/kcore needs root: CAP_SYS_RAWIO)")
-        raise LainviewError(f"cannot open {what} {path}: {os.strerror(exc.errno)}{hint}",
+        cls = InvalidInput if path != KCORE_PATH and exc.errno in MISSING_FILE_ERRNOS \
+            else LainviewError
+        raise cls(f"cannot open {what} {path}: {os.strerror(exc.errno)}{hint}",
+                  op="open", errno=exc.errno) from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise InvalidInput(f"{what} {path} is not a regular file", op="open")
+    return fd
+
+
+# What pyelftools (and its vendored construct) raise on a malformed file.
+_ELF_PARSE_ERRORS = (ELFError, ConstructError, struct.error, ValueError, KeyError, IndexError,
+                     TypeError, AttributeError, AssertionError, OverflowError, RecursionError,
+                     UnicodeError, EOFError)
+MAX_NOTES = 16 << 20          # PT_NOTE bytes read; kdump's notes are a few KiB per CPU
+_PREAD_CHUNK = 16 << 20
+
+
+@contextlib.contextmanager
+def _malformed(path: str, what: str = "ELF file"):
+    """Turn any parse failure inside into InvalidInput naming ``path``."""
+    try:
+        yield
+    except InvalidInput:
+        raise
+    except _ELF_PARSE_ERRORS as exc:
+        detail = " ".join(str(exc).split())[:200] or type(exc).__name__
+        raise InvalidInput(f"{path}: malformed {what}: {detail}", op="open") from None
+    except OSError as exc:
+        if exc.errno in (_errno.EINVAL, _errno.EOVERFLOW):     # a seek past what off_t holds
+            raise InvalidInput(f"{path}: malformed {what}: an offset past the end of any "
+                               "file", op="open") from None
+        raise LainviewError(f"cannot read {path}: {os.strerror(exc.errno or _errno.EIO)}",
                             op="open", errno=exc.errno) from None
 
 
@@ -64,19 +104,29 @@ def _elf(fd: int, path: str) -> ELFFile:
     stream = open(fd, "rb", buffering=0, closefd=False)
     try:
         return ELFFile(stream)
-    except ELFError as exc:
+    except _ELF_PARSE_ERRORS as exc:
         stream.close()
         raise InvalidInput(f"{path} is not an ELF file: {exc}", op="open") from None
 
 
 def _pread_exact(fd: int, size: int, offset: int) -> bytes:
+    """Up to ``size`` bytes at ``offset``: short only at the end of the file.
+    Reads in bounded requests, so a size taken from a header costs no more
+    memory than the file holds."""
     out = bytearray()
     while len(out) < size:
-        chunk = os.pread(fd, size - len(out), offset + len(out))
+        chunk = os.pread(fd, min(size - len(out), _PREAD_CHUNK), offset + len(out))
         if not chunk:
             break
         out += chunk
     return bytes(out)
+
+
+def _check_span(path: str, what: str, start: int, size: int, limit: int = 1 << 64) -> None:
+    if start < 0 or size < 0 or start + size > limit:
+        raise InvalidInput(f"{path}: {what} [{start:#x}, +{size:#x}) runs past "
+                           + ("the 64-bit address space" if limit == 1 << 64
+                              else f"the end of the file ({limit} bytes)"), op="open")
 
 
 def parse_notes(data: bytes) -> list[tuple[str, int, bytes]]:
@@ -117,40 +167,81 @@ class ElfCoreReader:
         self.path = path
         self._fd: int | None = _open_ro(path, "the core file")
         try:
-            elf = _elf(self._fd, path)
-            if elf.header.e_type != "ET_CORE":
-                raise InvalidInput(f"{path} is an ELF {elf.header.e_type}, not a core file",
-                                   op="open")
-            segments, note_data = [], b""
-            for seg in elf.iter_segments():
-                if seg["p_type"] == "PT_LOAD" and seg["p_memsz"]:
-                    segments.append(Segment(seg["p_vaddr"], seg["p_memsz"], seg["p_offset"],
-                                            seg["p_filesz"], seg["p_flags"]))
-                elif seg["p_type"] == "PT_NOTE":
-                    note_data += _pread_exact(self._fd, seg["p_filesz"], seg["p_offset"])
-            elf.stream.close()
+            file_size = os.fstat(self._fd).st_size
+            is_kcore = os.path.realpath(path) == KCORE_PATH
+            segments, note_data = [], bytearray()
+            with _malformed(path, "core file"):
+                elf = _elf(self._fd, path)
+                if elf.header.e_type != "ET_CORE":
+                    raise InvalidInput(f"{path} is an ELF {elf.header.e_type}, not a core "
+                                       "file", op="open")
+                for seg in elf.iter_segments():
+                    if seg["p_type"] == "PT_LOAD" and seg["p_memsz"]:
+                        _check_span(path, "a PT_LOAD segment", seg["p_vaddr"], seg["p_memsz"])
+                        if seg["p_filesz"] > seg["p_memsz"]:
+                            raise InvalidInput(f"{path}: a PT_LOAD segment at "
+                                               f"{seg['p_vaddr']:#x} stores more bytes than "
+                                               "it maps (p_filesz > p_memsz)", op="open")
+                        segments.append(Segment(seg["p_vaddr"], seg["p_memsz"],
+                                                seg["p_offset"], seg["p_filesz"],
+                                                seg["p_flags"]))
+                    elif seg["p_type"] == "PT_NOTE" and not is_kcore:
+                        # /proc/kcore's size is nominal; elsewhere the notes must be in the file.
+                        _check_span(path, "a PT_NOTE segment", seg["p_offset"],
+                                    seg["p_filesz"], file_size)
+                        if len(note_data) + seg["p_filesz"] > MAX_NOTES:
+                            raise InvalidInput(f"{path}: more than {MAX_NOTES >> 20} MiB of "
+                                               "ELF notes", op="open")
+                        note_data += _pread_exact(self._fd, seg["p_filesz"], seg["p_offset"])
+                    elif seg["p_type"] == "PT_NOTE" and seg["p_filesz"] <= MAX_NOTES:
+                        note_data += _pread_exact(self._fd, seg["p_filesz"], seg["p_offset"])
+                elf.stream.close()
+            self.segments = sorted(segments, key=lambda s: s.vaddr)
+            if not is_kcore:
+                # Overlapping segments would give two answers for one address.
+                for a, b in zip(self.segments, self.segments[1:]):
+                    if b.vaddr < a.end:
+                        raise InvalidInput(
+                            f"{path}: PT_LOAD segments overlap ([{a.vaddr:#x}, {a.end:#x}) "
+                            f"and [{b.vaddr:#x}, {b.end:#x})): refusing an ambiguous core",
+                            op="open")
+            self.notes = parse_notes(bytes(note_data))
+            self.vmcoreinfo: dict[str, str] = {}
+            for name, _type, desc in self.notes:
+                if name == "VMCOREINFO":
+                    self.vmcoreinfo = parse_vmcoreinfo(desc.decode("latin-1"))
+            self._kernel_offset = self._vmcoreinfo_hex("KERNELOFFSET") or 0
+            self._note_symbols = [(k[7:-1], self._vmcoreinfo_hex(k))
+                                  for k in self.vmcoreinfo
+                                  if k.startswith("SYMBOL(") and k.endswith(")")]
         except BaseException:
             self.close()
             raise
-        self.segments = sorted(segments, key=lambda s: s.vaddr)
         self._starts = [s.vaddr for s in self.segments]
-        self.notes = parse_notes(note_data)
-        self.vmcoreinfo: dict[str, str] = {}
-        for name, _type, desc in self.notes:
-            if name == "VMCOREINFO":
-                self.vmcoreinfo = parse_vmcoreinfo(desc.decode("latin-1"))
-        if os.path.realpath(path) == KCORE_PATH:
+        if is_kcore:
             self.kind = "kcore"
         elif self.vmcoreinfo:
             self.kind = "vmcore"
         else:
             self.kind = "core"
 
+    def _vmcoreinfo_hex(self, key: str) -> int | None:
+        value = self.vmcoreinfo.get(key)
+        if value is None:
+            return None
+        try:
+            number = int(value, 16)
+        except ValueError:
+            number = -1
+        if not 0 <= number < 1 << 64:
+            raise InvalidInput(f"{self.path}: VMCOREINFO {key}={value[:40]!r} is not a "
+                               "64-bit hex number", op="open")
+        return number
+
     @property
     def kernel_offset(self) -> int:
         """KASLR's offset from VMCOREINFO (0 if it does not say)."""
-        value = self.vmcoreinfo.get("KERNELOFFSET")
-        return int(value, 16) if value else 0
+        return self._kernel_offset
 
     @property
     def release(self) -> str | None:
@@ -197,7 +288,9 @@ class ElfCoreReader:
             got = 0
             if in_file:
                 try:
-                    data = _pread_exact(self._fd, in_file, seg.offset + pos - seg.vaddr)
+                    file_offset = seg.offset + pos - seg.vaddr
+                    data = _pread_exact(self._fd, in_file, file_offset) \
+                        if file_offset + in_file < 1 << 63 else b""
                 except OSError as exc:
                     data = b""
                     holes.append(Hole(pos, in_file, exc.errno or _errno.EIO,
@@ -208,7 +301,7 @@ class ElfCoreReader:
                     got = len(data)
                     if got < in_file:
                         holes.append(Hole(pos + got, in_file - got, _errno.EIO,
-                                          f"{self.path} is truncated"))
+                                          f"past the end of {self.path} (truncated)"))
                         got = in_file
             tail = stop - pos - got
             if tail and not zero_tail:
@@ -219,8 +312,7 @@ class ElfCoreReader:
 
     def symbols(self) -> SymbolTable:
         """The few symbols a VMCOREINFO note names (SYMBOL(x)=addr), type '?'."""
-        items = [(k[7:-1], int(v, 16)) for k, v in self.vmcoreinfo.items()
-                 if k.startswith("SYMBOL(") and k.endswith(")")]
+        items = self._note_symbols
         return _table([n for n, _ in items], [a for _, a in items], "?" * len(items),
                       source=f"{self.path} (VMCOREINFO)")
 
@@ -290,24 +382,36 @@ class VmlinuxImage:
         self.offset = offset
         self._fd: int | None = _open_ro(path, "the kernel image")
         try:
-            elf = _elf(self._fd, path)
-            if elf.header.e_type == "ET_CORE":
-                raise InvalidInput(f"{path} is a core file, not a kernel image", op="open")
-            if elf.elfclass != 64 or not elf.little_endian:
-                raise InvalidInput(f"{path} is not a 64-bit little-endian ELF", op="open")
-            self.sections: list[Section] = []
-            symtab = None
-            for sec in elf.iter_sections():
-                if sec["sh_type"] == "SHT_SYMTAB":
-                    symtab = (sec["sh_offset"], sec["sh_size"], sec["sh_link"])
-                self.sections.append(Section(sec.name, sec["sh_addr"], sec["sh_size"],
-                                             sec["sh_offset"], sec["sh_flags"],
-                                             sec["sh_type"] == "SHT_NOBITS"))
-            strtab = None
-            if symtab is not None:
-                link = elf.get_section(symtab[2])
-                strtab = (link["sh_offset"], link["sh_size"])
-            elf.stream.close()
+            file_size = os.fstat(self._fd).st_size
+            with _malformed(path, "kernel image"):
+                elf = _elf(self._fd, path)
+                if elf.header.e_type == "ET_CORE":
+                    raise InvalidInput(f"{path} is a core file, not a kernel image", op="open")
+                if elf.elfclass != 64 or not elf.little_endian:
+                    raise InvalidInput(f"{path} is not a 64-bit little-endian ELF", op="open")
+                self.sections: list[Section] = []
+                symtab = None
+                for sec in elf.iter_sections():
+                    if sec["sh_type"] == "SHT_SYMTAB":
+                        symtab = (sec["sh_offset"], sec["sh_size"], sec["sh_link"])
+                        _check_span(path, "the symbol table", symtab[0], symtab[1], file_size)
+                    section = Section(sec.name, sec["sh_addr"], sec["sh_size"],
+                                      sec["sh_offset"], sec["sh_flags"],
+                                      sec["sh_type"] == "SHT_NOBITS")
+                    if section.flags & SH_FLAGS.SHF_ALLOC:
+                        _check_span(path, f"section {section.name!r}", section.address,
+                                    section.size)
+                    self.sections.append(section)
+                strtab = None
+                if symtab is not None:
+                    if not 0 < symtab[2] < elf.num_sections():
+                        raise InvalidInput(f"{path}: the symbol table links to no string "
+                                           f"table (sh_link {symtab[2]})", op="open")
+                    link = elf.get_section(symtab[2])
+                    strtab = (link["sh_offset"], link["sh_size"])
+                    _check_span(path, "the symbol string table", strtab[0], strtab[1],
+                                file_size)
+                elf.stream.close()
         except BaseException:
             self.close()
             raise
@@ -368,10 +472,15 @@ class VmlinuxImage:
 
     def read(self, address: int, size: int) -> ReadResult:
         """Initial values of [address, address + size): section bytes, zeros
-        for NOBITS sections, holes where no allocated section lies."""
+        for NOBITS sections, holes where no allocated section lies or the
+        file ends before the section does. Raises InvalidInput for a bad
+        size or a range past the 64-bit address space."""
         if size < 0 or size > MAX_READ:
             raise InvalidInput(f"read size {size} out of range (at most {MAX_READ})",
                                op="read", address=address)
+        if address < 0 or address + size > 1 << 64:
+            raise InvalidInput("range beyond the 64-bit address space", op="read",
+                               address=address)
         out = bytearray(size)
         holes: list[Hole] = []
         pos, end = address, address + size
@@ -388,8 +497,14 @@ class VmlinuxImage:
                 continue
             stop = min(sec.end + self.offset, end)
             if not sec.nobits:
-                data = _pread_exact(self.fd, stop - pos, sec.offset + link - sec.address)
+                file_offset = sec.offset + link - sec.address
+                data = _pread_exact(self.fd, stop - pos, file_offset) \
+                    if file_offset + stop - pos < 1 << 63 else b""
                 out[pos - address:pos - address + len(data)] = data
+                if len(data) < stop - pos:
+                    holes.append(Hole(pos + len(data), stop - pos - len(data), _errno.EIO,
+                                      f"past the end of {os.path.basename(self.path)} "
+                                      f"(section {sec.name} is truncated)"))
             pos = stop
         return ReadResult(address, bytes(out), tuple(holes))
 
@@ -400,22 +515,27 @@ class VmlinuxImage:
 
 
 def is_elf(path: str) -> bool:
+    """True if ``path`` is a regular file starting with the ELF magic."""
     try:
-        with open(path, "rb") as f:
-            return f.read(4) == b"\x7fELF"
+        fd = _open_ro(path, "file")
+    except LainviewError:
+        return False
+    try:
+        return os.pread(fd, 4, 0) == b"\x7fELF"
     except OSError:
         return False
+    finally:
+        os.close(fd)
 
 
 def elf_type(path: str) -> str | None:
-    """"ET_CORE", "ET_EXEC", ... or None if ``path`` is not ELF."""
+    """"ET_CORE", "ET_EXEC", ... or None if ``path`` is not ELF (or not a
+    regular file). Raises InvalidInput for a file with the ELF magic whose
+    header cannot be parsed."""
     if not is_elf(path):
         return None
-    with open(path, "rb") as f:
-        try:
-            return ELFFile(f).header.e_type
-        except ELFError:
-            return None
+    with open(path, "rb") as f, _malformed(path):
+        return ELFFile(f).header.e_type
 
 
 class SystemMap:
@@ -425,13 +545,7 @@ class SystemMap:
 
     def __init__(self, path: str):
         self.path = path
-        try:
-            with open(path, "rb") as f:
-                data = f.read()
-        except OSError as exc:
-            raise LainviewError(f"cannot read {path}: {os.strerror(exc.errno)}",
-                                op="open", errno=exc.errno) from None
-        self._symbols = parse_kallsyms(data, source=path)
+        self._symbols = read_symbol_file(path, what="System.map")
 
     def symbols(self) -> SymbolTable:
         return self._symbols

@@ -37,7 +37,7 @@ from .errors import (CapabilityMissing, DeviceUnavailable, InvalidInput, Lainvie
 from .journal import Journal, JournalEntry, OpenFreezes, revert_plan
 from .kallsyms import (KALLSYMS_PATH, ModuleList, Symbol, SymbolTable, list_modules,
                        load_kallsyms)
-from .kcore import KCORE_PATH, ElfCoreReader, SystemMap, VmlinuxImage, elf_type
+from .kcore import KCORE_PATH, MAX_READ, ElfCoreReader, SystemMap, VmlinuxImage, elf_type
 from .kmem import (POINTER_SIZE, KmemDevice, discover, encode_module_name,
                    encode_symbol_name)
 from .memory import ReadResult
@@ -286,10 +286,9 @@ class KernelSession:
         """Read ``size`` bytes of ``name`` (or through its pointer). Raises
         CapabilityMissing (no source can read, with what is missing),
         NoSuchSymbol, NoSuchModule, FaultError, InvalidInput."""
+        check_read_length(size)
         _check_names(name, module)
         self._require("read")
-        if size <= 0:
-            raise InvalidInput(f"nothing to read: length {size}", op="read")
         symbol = self._lookup(name, module)
         if self.device is not None:
             pointer = None
@@ -602,6 +601,15 @@ class KernelBackend:
 
 __all__ = ["KernelSession", "KernelBackend", "KernelInfo", "KernelValue", "KernelWrite",
            "SOURCES", "CAPABILITIES", "boot_id"]
+
+
+def check_read_length(size: int) -> int:
+    """``size`` if it is a usable kernel read length (1 .. MAX_READ bytes),
+    else InvalidInput."""
+    if not 0 < size <= MAX_READ:
+        raise InvalidInput(f"length {size} out of range: read 1 to {MAX_READ} bytes "
+                           "of a kernel symbol", op="read")
+    return size
 
 
 def _check_names(name: str, module: str | None) -> None:

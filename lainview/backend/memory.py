@@ -78,7 +78,11 @@ class MemoryArea:
     ``dev``/``inode`` are known only from /proc. ``deleted``: the backing
     file was deleted (the kernel then prints ``path (deleted)``); a real
     file whose name ends that way is not (see :func:`settle_deleted_names`).
-    ``file_path`` is the file's name without the kernel's suffix.
+    ``file_path`` is the file's name without the kernel's suffix. ``uffd``
+    marks areas the target registered with userfaultfd (smaps VmFlags
+    um/uw/ui) when the session has not opted in to reading them: a read
+    could block until the target serves the fault, so they are unreadable
+    by default.
     """
 
     start: int
@@ -90,6 +94,7 @@ class MemoryArea:
     dev: str | None = None
     inode: int | None = None
     deleted: bool = False
+    uffd: bool = False
 
     @property
     def size(self) -> int:
@@ -97,7 +102,15 @@ class MemoryArea:
 
     @property
     def readable(self) -> bool:
-        return bool(self.perms & Perm.READ) and not self.io
+        return bool(self.perms & Perm.READ) and not self.io and not self.uffd
+
+    @property
+    def no_access(self) -> bool:
+        """No read permission (PROT_NONE, ``---p``; or write/exec-only), but
+        ordinary memory: /proc/<pid>/mem and lainmemu read it for a caller
+        allowed to ptrace the target (the kernel forces the access), so
+        lainview reads it too and marks its bytes as a no-access page."""
+        return not self.perms & Perm.READ and not self.io and not self.uffd
 
     @property
     def is_file_backed(self) -> bool:
@@ -283,15 +296,24 @@ class ReadResult:
     ``data`` has the full length, but only the bytes inside ``segments`` are
     real: bytes in ``holes`` were not read and are never to be shown as
     values. Use :meth:`byte_at`, :meth:`readable` or :meth:`require`.
+    ``no_access`` spans are real bytes of PROT_NONE pages (see
+    :attr:`MemoryArea.no_access`).
     """
 
     address: int
     data: bytes
     holes: tuple[Hole, ...] = ()
+    # Real bytes of pages without read permission (PROT_NONE), read through
+    # the kernel's forced access: shown as values, in their own style.
+    no_access: tuple[Span, ...] = ()
 
     @property
     def size(self) -> int:
         return len(self.data)
+
+    def is_no_access(self, address: int) -> bool:
+        """True if ``address`` lies in a no-access page that was read."""
+        return any(s.address <= address < s.end for s in self.no_access)
 
     @property
     def complete(self) -> bool:

@@ -16,7 +16,7 @@ import os
 from .errors import LainviewError, PermissionDenied, TargetExited, from_oserror
 from .memory import Hole, MemoryArea, parse_maps
 from .processes import is_kernel_thread
-from .session import ProcessSession
+from .session import ProcessSession, split_by_areas
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -114,8 +114,14 @@ class ProcfsSession(ProcessSession):
 
     # -- reads -------------------------------------------------------------------------
     def read_into(self, address: int, view: memoryview, *,
-                  areas: list[MemoryArea] | None = None) -> list[Hole]:
-        if self._vm_ok:
+                  areas: list[MemoryArea] | None = None,
+                  no_access: list | None = None) -> list[Hole]:
+        if areas is None:
+            areas = self.areas(refresh=True)
+        # The one-syscall path only where the map says every byte is
+        # readable: never into an area that could block (userfaultfd).
+        if self._vm_ok and all(p.area is not None and p.area.readable
+                               for p in split_by_areas(areas, address, len(view))):
             n = self._vm.readinto(address, view)
             if n == len(view):
                 return []
@@ -124,7 +130,7 @@ class ProcfsSession(ProcessSession):
                                    errno=_errno.ESRCH, address=address, pid=self.pid)
             if n in (-_errno.EPERM, -_errno.ENOSYS):
                 self._vm_ok = False
-        return super().read_into(address, view, areas=areas)
+        return super().read_into(address, view, areas=areas, no_access=no_access)
 
     def _transfer_in(self, address: int, view: memoryview) -> int:
         done = 0

@@ -99,6 +99,11 @@ class ApplyReport:
 # A consumer of bulk data, called on the backend thread for every chunk:
 # (address, bytes view, holes in it). The view is reused after it returns.
 ChunkConsumer = Callable[[int, memoryview, list[Hole]], None]
+# A consumer of a stream (Target.read_stream): (address, view, holes,
+# no_access) for bytes read (no_access: a PROT_NONE page read through forced
+# access), or (address, None, [hole], False) for an unreadable stretch
+# skipped unread.
+StreamConsumer = Callable[[int, "memoryview | None", list[Hole], bool], None]
 
 
 class Target:
@@ -123,6 +128,15 @@ class Target:
         False: the map read last, e.g. by ``attach``, if there is one)."""
         return self._submit(self._session.areas, refresh)
 
+    def set_read_userfaultfd(self, on: bool) -> BackendFuture:
+        """Opt in (or out) to reading areas the target registered with
+        userfaultfd: a read of a page it has not filled blocks the backend
+        thread until the target serves the fault. Off by default. Future[None]."""
+        def apply() -> None:
+            self._session.read_userfaultfd = bool(on)
+            self._session.areas(refresh=True)
+        return self._submit(apply)
+
     def read(self, address: int, size: int) -> BackendFuture:
         """Future[ReadResult]: page-aware, holes for unreadable pages."""
         return self._submit(self._session.read, address, size)
@@ -133,9 +147,10 @@ class Target:
 
         def run() -> list:
             out = []
+            areas = self._session.areas(refresh=True) if ranges else None   # one map for all
             for address, size in ranges:
                 try:
-                    out.append(self._session.read(address, size))
+                    out.append(self._session.read(address, size, areas=areas))
                 except TargetExited:
                     raise
                 except LainviewError as exc:
@@ -192,6 +207,29 @@ class Target:
             holes.extend(chunk_holes)
             done += n
             yield done
+        return BulkStats(address, size, sum(h.size for h in holes), tuple(holes))
+
+    def read_stream(self, address: int, size: int, consumer: "StreamConsumer", *,
+                    chunk_size: int = BULK_CHUNK) -> BackendFuture:
+        """Stream [address, address+size) to ``consumer`` on the backend
+        thread, in address order, as bulk work (one ``chunk_size`` buffer,
+        reused): ``consumer(address, view, holes, no_access)`` for bytes read
+        (``holes``: pages the kernel refused within them; ``no_access``: a
+        PROT_NONE page, read through forced access), ``consumer(address,
+        None, [hole], False)`` for an unreadable stretch skipped unread (any
+        length: a 16 GiB gap costs one call). Whatever the consumer raises fails the
+        future. Future[BulkStats]; progress in bytes covered."""
+        return self._backend.thread.submit_bulk(
+            self._stream, address, size, consumer, chunk_size, total=size)
+
+    def _stream(self, address: int, size: int, consumer: "StreamConsumer",
+                chunk_size: int) -> Generator[int, None, BulkStats]:
+        buffer = memoryview(bytearray(max(1, min(chunk_size, size))))
+        holes: list[Hole] = []
+        for at, view, chunk_holes, no_access in self._session.iter_read(address, size, buffer):
+            consumer(at, view, chunk_holes, no_access)
+            holes.extend(chunk_holes)
+            yield (at + (len(view) if view is not None else chunk_holes[0].size)) - address
         return BulkStats(address, size, sum(h.size for h in holes), tuple(holes))
 
     # -- scanning ------------------------------------------------------------------------------

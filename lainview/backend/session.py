@@ -9,13 +9,18 @@ backend thread (see ``thread.py``), never to the GUI thread.
 from __future__ import annotations
 
 import abc
+import dataclasses
 import errno as _errno
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterator
 
 from .errors import FaultError, InvalidInput, LainviewError, PartialWrite, VerifyMismatch
-from .memory import (PAGE_SIZE, Hole, MemoryArea, Perm, ReadResult, WriteResult, area_at,
+from .memory import (PAGE_SIZE, Hole, MemoryArea, Perm, ReadResult, Span, WriteResult, area_at,
                      page_floor, settle_deleted_names)
+from .userfaultfd import registered_ranges
+
+# One read returns one buffer; longer ranges are streamed (iter_read).
+MAX_READ = 256 << 20
 
 # Called before bytes are written: (session, address, old, new) -> journal id.
 # It must raise to veto the write (e.g. the journal could not be flushed).
@@ -49,11 +54,18 @@ def split_by_areas(areas: list[MemoryArea], address: int, size: int) -> list[Pie
     return pieces
 
 
+UFFD_REASON = ("registered with userfaultfd by the target (smaps VmFlags um/uw/ui): a read "
+               "could block until the target serves the fault; opt in to read it (lainview read "
+               "--userfaultfd)")
+
+
 def unreadable_reason(area: MemoryArea | None) -> tuple[int, str]:
     if area is None:
         return _errno.EFAULT, "not mapped"
     if area.io:
         return _errno.EIO, f"I/O mapping {area.display_name}: not transferable"
+    if area.uffd:
+        return _errno.EAGAIN, UFFD_REASON
     return _errno.EACCES, f"no read permission ({area.perms.letters})"
 
 
@@ -64,8 +76,9 @@ def unwritable_reason(area: MemoryArea | None) -> tuple[int, str] | None:
     kernel copies them on write); a shared mapping without write permission
     is refused (mm/gup.c check_vma_flags: no forced write outside a
     copy-on-write mapping), and so is anything the old bytes cannot be read
-    from (they are journaled first)."""
-    if area is None or not area.readable:
+    from (they are journaled first). PROT_NONE pages are read and written
+    through the same forced access."""
+    if area is None or not (area.readable or area.no_access):
         return unreadable_reason(area)
     if area.perms & Perm.SHARED and not area.perms & Perm.WRITE:
         return _errno.EACCES, (f"shared mapping without write permission "
@@ -92,6 +105,8 @@ class ProcessSession(abc.ABC):
     def __init__(self, pid: int):
         self.pid = pid
         self._areas: list[MemoryArea] | None = None
+        # Read areas registered with userfaultfd too (they may block): opt-in.
+        self.read_userfaultfd = False
 
     # -- what subclasses provide ------------------------------------------------
     @abc.abstractmethod
@@ -116,33 +131,90 @@ class ProcessSession(abc.ABC):
     def areas(self, refresh: bool = True) -> list[MemoryArea]:
         """The target's memory areas. Raises TargetExited, PermissionDenied."""
         if refresh or self._areas is None:
-            self._areas = settle_deleted_names(self._fetch_areas(), self.pid)
+            self._areas = self._mark_userfaultfd(
+                settle_deleted_names(self._fetch_areas(), self.pid))
         return self._areas
+
+    def _mark_userfaultfd(self, areas: list[MemoryArea]) -> list[MemoryArea]:
+        """Mark the areas the target registered with userfaultfd (both
+        backends: the kernel's smaps says), unless the session opted in."""
+        if self.read_userfaultfd:
+            return areas
+        ranges = registered_ranges(self.pid)
+        if not ranges:
+            return areas
+        return [dataclasses.replace(a, uffd=True)
+                if any(lo < a.end and a.start < hi for lo, hi, _ in ranges) else a
+                for a in areas]
 
     def area_at(self, address: int) -> MemoryArea | None:
         return area_at(self.areas(refresh=False), address)
 
     # -- reads -------------------------------------------------------------------------
-    def read(self, address: int, size: int) -> ReadResult:
-        """Read [address, address+size). Unreadable pages become holes.
-        Raises TargetExited, PermissionDenied; never FaultError."""
+    def read(self, address: int, size: int, *,
+             areas: list[MemoryArea] | None = None) -> ReadResult:
+        """Read [address, address+size) into one buffer. Unreadable pages
+        become holes; ``areas``: the map to use (default: fetched afresh).
+        Raises InvalidInput for a range past the 64-bit address space or
+        longer than MAX_READ (stream longer ones: :meth:`iter_read`),
+        TargetExited, PermissionDenied; never FaultError."""
         _check_range(address, size)
+        if size > MAX_READ:
+            raise InvalidInput(f"{size} bytes in one read: at most {MAX_READ} (longer ranges "
+                               "are streamed)", op="read", address=address, size=size)
         buf = bytearray(size)
-        holes = self.read_into(address, memoryview(buf))
-        return ReadResult(address, bytes(buf), tuple(holes))
+        no_access: list[Span] = []
+        holes = self.read_into(address, memoryview(buf), areas=areas, no_access=no_access)
+        return ReadResult(address, bytes(buf), tuple(holes), tuple(no_access))
+
+    def iter_read(self, address: int, size: int, buffer: memoryview
+                  ) -> Iterator[tuple[int, memoryview | None, list[Hole], bool]]:
+        """Stream [address, address+size) in address order, in bounded
+        memory: yields ``(address, view, holes, no_access)`` for each chunk
+        read into ``buffer`` (a slice of it, reused for the next chunk;
+        ``holes`` are the pages the kernel refused, zero-filled;
+        ``no_access``: the chunk is a PROT_NONE page read through forced
+        access), and ``(address, None, [hole], False)`` for each stretch the
+        map shows unreadable (unmapped, I/O, userfaultfd), skipped without
+        any transfer, however long. The map is fetched once, at the start.
+        Raises InvalidInput for a range past the 64-bit address space,
+        TargetExited, PermissionDenied."""
+        _check_range(address, size)
+        areas = self.areas(refresh=True)
+        for piece in split_by_areas(areas, address, size):
+            area = piece.area
+            if area is None or not (area.readable or area.no_access):
+                err, why = unreadable_reason(area)
+                yield piece.start, None, [Hole(piece.start, piece.end - piece.start, err, why)], \
+                    False
+                continue
+            pos = piece.start
+            while pos < piece.end:
+                view = buffer[:min(len(buffer), piece.end - pos)]
+                holes = self.read_into(pos, view, areas=[area], no_access=[])
+                yield pos, view, holes, area.no_access
+                pos += len(view)
 
     def read_into(self, address: int, view: memoryview, *,
-                  areas: list[MemoryArea] | None = None) -> list[Hole]:
+                  areas: list[MemoryArea] | None = None,
+                  no_access: list[Span] | None = None) -> list[Hole]:
         """Fill ``view`` from the target; return the holes (zero-filled in
         ``view``, but never to be shown as values). Transfers are clipped to
         ``areas`` (default: the map fetched afresh now), so no byte outside
-        a readable area is ever requested from the kernel."""
+        a readable area is ever requested from the kernel. PROT_NONE areas
+        are holes unless ``no_access`` is a list: then they are read as the
+        kernel allows (forced access, as /proc/<pid>/mem and lainmemu do)
+        and their spans appended to it (the scanner does not ask)."""
         size = len(view)
         holes: list[Hole] = []
         if areas is None:
             areas = self.areas(refresh=True)
         for piece in split_by_areas(areas, address, size):
             lo, hi = piece.start - address, piece.end - address
+            if no_access is not None and piece.area is not None and piece.area.no_access:
+                no_access.append(Span(piece.start, piece.end - piece.start))
+                holes.extend(self._read_piece(piece.start, view[lo:hi]))
+                continue
             if piece.area is None or not piece.area.readable:
                 err, why = unreadable_reason(piece.area)
                 view[lo:hi] = bytes(hi - lo)
@@ -188,7 +260,8 @@ class ProcessSession(abc.ABC):
         areas = self.areas(refresh=True)
         check_writable(areas, address, len(data))
         buf = bytearray(len(data))
-        holes = self.read_into(address, memoryview(buf), areas=areas)
+        # PROT_NONE bytes are read (and then written) through forced access.
+        holes = self.read_into(address, memoryview(buf), areas=areas, no_access=[])
         old = ReadResult(address, bytes(buf), tuple(holes)).require(op="write")
         journal_id = before(self, address, old, data) if before else None
         written = 0

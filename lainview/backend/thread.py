@@ -12,12 +12,21 @@ Requests come in two kinds:
 Every call returns a :class:`BackendFuture`. Pending requests can be
 cancelled; a running bulk request stops at its next chunk when cancelled and
 fails with :class:`~lainview.backend.errors.Cancelled`.
+
+One transfer the kernel never finishes (a userfaultfd page its target never
+fills) must not wedge the application: once a request or chunk has run for
+``STUCK_AFTER`` seconds, a watchdog fails every waiting request, and every new
+one at once, with :class:`BackendStuck` saying what the thread is stuck in;
+``shutdown`` then returns within a second (raising BackendStuck), and the
+daemon thread ends with the process. If the transfer completes after all,
+the thread carries on.
 """
 
 from __future__ import annotations
 
 import collections
 import concurrent.futures
+import errno as _errno
 import logging
 import threading
 import time
@@ -28,6 +37,7 @@ from .errors import Cancelled, LainviewError
 log = logging.getLogger(__name__)
 
 THREAD_NAME = "lainview-backend"
+STUCK_AFTER = 5.0          # seconds one request or chunk may run before it counts as stuck
 
 
 class BackendFuture(concurrent.futures.Future):
@@ -51,6 +61,14 @@ class BackendClosed(LainviewError):
     """The backend thread has been shut down."""
 
 
+class BackendStuck(LainviewError):
+    """The backend thread has been inside one request for longer than
+    STUCK_AFTER seconds (a transfer the kernel does not finish); the request
+    this error answers was not run."""
+
+    default_errno = _errno.ETIMEDOUT
+
+
 class BackendThread:
     """Runs requests on one long-lived thread. Use ``shutdown()`` to stop it."""
 
@@ -63,8 +81,14 @@ class BackendThread:
         self._cv = threading.Condition()
         self._closing = False
         self._finalizers: list[Callable[[], None]] = []
+        self.stuck_after = STUCK_AFTER
+        self._current: tuple[str, float] | None = None   # (what, time.monotonic() at start)
+        self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
+        self._watchdog = threading.Thread(target=self._watch, name=f"{name}-watchdog",
+                                          daemon=True)
+        self._watchdog.start()
 
     # -- submitting ---------------------------------------------------------------------
     def submit(self, fn: Callable[..., Any], *args, **kwargs) -> BackendFuture:
@@ -87,8 +111,41 @@ class BackendThread:
         with self._cv:
             if self._closing:
                 raise BackendClosed("the backend has been shut down", op="submit")
-            queue.append(item)
-            self._cv.notify()
+            reason = self.stuck()
+            if reason is None:
+                queue.append(item)
+                self._cv.notify()
+                return
+        item[0].set_exception(BackendStuck(reason, op="submit"))
+
+    # -- the watchdog ---------------------------------------------------------------------
+    def stuck(self) -> str | None:
+        """Why the thread counts as stuck (what it has been in, for how
+        long), or None while it is not."""
+        current = self._current
+        if current is None:
+            return None
+        what, since = current
+        elapsed = time.monotonic() - since
+        if elapsed < self.stuck_after:
+            return None
+        return (f"the backend has been inside {what} for {elapsed:.0f} s (a transfer the "
+                "kernel does not finish, e.g. a page of a userfaultfd area the target never "
+                "fills); the request was not run")
+
+    def _watch(self) -> None:
+        """Fail every waiting request while the thread is stuck."""
+        while not self._stopped.wait(min(1.0, self.stuck_after / 4)):
+            reason = self.stuck()
+            if reason is None:
+                continue
+            with self._cv:
+                waiting = list(self._interactive) + list(self._bulk)
+                self._interactive.clear()
+                self._bulk.clear()
+            for future, *_ in waiting:
+                if future.set_running_or_notify_cancel():
+                    future.set_exception(BackendStuck(reason, op="submit"))
 
     def call_on_shutdown(self, finalizer: Callable[[], None]) -> None:
         """Run ``finalizer`` on the backend thread when it shuts down (close
@@ -146,12 +203,15 @@ class BackendThread:
         if not future.set_running_or_notify_cancel():
             return
         self._delay()
+        self._current = (_describe(fn), time.monotonic())
         try:
             result = fn(*args, **kwargs)
         except BaseException as exc:   # noqa: BLE001 - handed to the caller
             future.set_exception(exc)
         else:
             future.set_result(result)
+        finally:
+            self._current = None
 
     def _start_bulk(self, future: BackendFuture, job, args, kwargs):
         if not future.set_running_or_notify_cancel():
@@ -170,6 +230,7 @@ class BackendThread:
             future.set_exception(Cancelled("cancelled", op="bulk"))
             return False
         self._delay()
+        self._current = (_describe(gen), time.monotonic())
         try:
             done = next(gen)
         except StopIteration as stop:
@@ -178,6 +239,8 @@ class BackendThread:
         except BaseException as exc:   # noqa: BLE001
             future.set_exception(exc)
             return False
+        finally:
+            self._current = None
         future.progress = (done, future.progress[1])
         return True
 
@@ -189,6 +252,22 @@ class BackendThread:
             self._closing = True
             self._cv.notify()
         if threading.current_thread() is not self._thread:
+            # A request still running gets until it would count as stuck.
+            current = self._current
+            if current is not None and timeout is not None:
+                left = self.stuck_after - (time.monotonic() - current[1])
+                timeout = min(timeout, max(1.0, left))
             self._thread.join(timeout)
+            self._stopped.set()
             if self._thread.is_alive():
-                raise RuntimeError("the backend thread did not stop")
+                raise BackendStuck(
+                    f"the backend thread did not stop: {self.stuck() or 'still busy'}; "
+                    "leaving it to end with the process", op="shutdown")
+        else:
+            self._stopped.set()
+
+
+def _describe(fn) -> str:
+    """A short name for a request: the function or generator's qualified name."""
+    name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None)
+    return name or type(fn).__name__

@@ -34,14 +34,17 @@ class ByteSnapshot:
     address: int
     data: bytes | None = None            # None until the first read
     unreadable: bytes | None = None      # mask (1 = hole) or None when all readable
+    no_access: bytes | None = None       # mask (1 = PROT_NONE byte, read by force) or None
     hole_reasons: tuple = ()
     previous: bytes | None = None
     changed_at: dict[int, float] = field(default_factory=dict)   # offset -> when it changed
     applied_request: int = -1            # the newest read applied (documents drop older ones)
 
-    def store(self, data: bytes, mask: bytes | None, reasons: tuple, now: float) -> None:
+    def store(self, data: bytes, mask: bytes | None, reasons: tuple, now: float,
+              no_access: bytes | None = None) -> None:
         """A new read: bytes that differ from the last one, and were
-        readable both times, are marked changed now."""
+        readable both times, are marked changed now. ``no_access`` marks
+        bytes of pages without read permission (read by force)."""
         old, old_mask = self.data, self.unreadable
         if old is not None and len(old) == len(data) and old != data:
             diff = np.frombuffer(old, np.uint8) != np.frombuffer(data, np.uint8)
@@ -54,6 +57,7 @@ class ByteSnapshot:
         self.previous = old
         self.data = data
         self.unreadable = mask
+        self.no_access = no_access
         self.hole_reasons = reasons
 
     def set_unreadable(self, size: int, reason: str) -> None:
@@ -61,6 +65,7 @@ class ByteSnapshot:
         self.previous = self.data
         self.data = bytes(size)
         self.unreadable = b"\x01" * size
+        self.no_access = None
         self.hole_reasons = (reason,)
         self.changed_at.clear()
 
@@ -96,6 +101,8 @@ class ByteSnapshot:
             return Cell(None, CellState.PENDING)
         if self.unreadable is not None and self.unreadable[offset]:
             return Cell(None, CellState.UNREADABLE)
+        if self.no_access is not None and self.no_access[offset]:
+            return Cell(self.data[offset], CellState.NO_ACCESS)
         t = self.changed_at.get(offset)
         if t is not None and now - t < FADE_SECONDS:
             return Cell(self.data[offset], CellState.CHANGED, now - t)
@@ -107,6 +114,8 @@ class ByteSnapshot:
         if data is None or offset + count > len(data):
             return None
         if self.unreadable is not None and any(self.unreadable[offset:offset + count]):
+            return None
+        if self.no_access is not None and any(self.no_access[offset:offset + count]):
             return None
         if self.changed_at and any(offset <= o < offset + count and now - t < FADE_SECONDS
                                    for o, t in self.changed_at.items()):

@@ -27,6 +27,8 @@ class CellState(IntEnum):
     CHANGED = 3         # differs from the previous refresh (fading)
     WRITING = 4         # an edit on its way to the target (or staged, not yet written)
     FAILED = 5          # the last write here failed
+    NO_ACCESS = 6       # a real byte of a page without read permission (PROT_NONE),
+                        # read through the kernel's forced access: its own style
 
 
 @dataclass(frozen=True, slots=True)

@@ -282,9 +282,17 @@ class MemoryDocument(QObject, SnapshotCells):
                 hi = min(PAGE_SIZE, hole.end - page.address)
                 m[lo:hi] = b"\x01" * (hi - lo)
             mask = bytes(m)
+        no_access = None
+        if result.no_access:
+            forced = bytearray(PAGE_SIZE)
+            for span in result.no_access:
+                lo = max(0, span.address - page.address)
+                hi = min(PAGE_SIZE, span.end - page.address)
+                forced[lo:hi] = b"\x01" * max(0, hi - lo)
+            no_access = bytes(forced)
         page.store(result.data, mask, tuple(
             f"{_errno.errorcode.get(h.errno, h.errno)} at {h.address:#x}: {h.reason}"
-            for h in result.holes), now)
+            for h in result.holes), now, no_access)
 
     def has_fading(self, now: float) -> bool:
         return any(p.fading(now) for p in self.pages.values())

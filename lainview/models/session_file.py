@@ -17,12 +17,14 @@ used, and every problem is an InvalidInput that says what is wrong.
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 from dataclasses import dataclass, field
 
 from lainview.backend.errors import InvalidInput
-from lainview.backend.files import atomic_private_file
+from lainview.backend.files import atomic_private_file, read_input_file
+from lainview.backend.locations import Location
 from lainview.backend.processes import ProcessInfo, matching_programs
 
 FORMAT = "lainview-session"
@@ -79,6 +81,7 @@ class SessionData:
             raise InvalidInput("the scan reference must be an object or null")
         if not isinstance(view, dict):
             raise InvalidInput("the view settings must be an object")
+        check_view(view)
         saved = raw.get("saved", 0.0)
         return cls(exe, list(cmdline), str(target.get("name", "")), watch, bookmarks, scan,
                    view, float(saved) if isinstance(saved, (int, float)) else 0.0)
@@ -86,6 +89,53 @@ class SessionData:
     @property
     def program(self) -> str:
         return self.name or os.path.basename(self.exe)
+
+
+# The "view" section: what each known key must be. Rates and intervals are
+# finite numbers (their setters clamp them to what they support); counts
+# handed to Qt widgets must fit a C int.
+VIEW_NUMBERS = ("hex_refresh_hz", "watch_refresh_hz", "plot_hz", "freeze_interval_ms")
+VIEW_COUNTS = ("bytes_per_row", "plot_window_s")
+QT_INT_MAX = (1 << 31) - 1
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def check_view(view: dict) -> None:
+    """Check the known keys of a session's "view" section, so applying it
+    cannot fail half-way (a NaN interval, an int past what Qt takes).
+    Raises InvalidInput naming the key."""
+    for key in VIEW_NUMBERS:
+        value = view.get(key)
+        if value is not None and not ((_is_int(value) or isinstance(value, float))
+                                      and math.isfinite(value) and value > 0):
+            raise InvalidInput(f"view setting {key} must be a positive number, not {value!r:.40}")
+    for key in VIEW_COUNTS:
+        value = view.get(key)
+        if value is not None and not (_is_int(value) and 0 < value <= QT_INT_MAX):
+            raise InvalidInput(f"view setting {key} must be a whole number from 1 to "
+                               f"{QT_INT_MAX}, not {value!r:.40}")
+    area = view.get("area")
+    if area is not None:
+        if not isinstance(area, dict):
+            raise InvalidInput("view setting area must be an object")
+        size = area.get("size")
+        if not (_is_int(size) and 0 < size < 1 << 64):
+            raise InvalidInput(f"view setting area.size must be 1 to 2^64-1 bytes, "
+                               f"not {size!r:.40}")
+        if not isinstance(area.get("label", ""), str):
+            raise InvalidInput("view setting area.label must be text")
+        try:
+            Location.from_json(area.get("start"))
+        except InvalidInput as exc:
+            raise InvalidInput(f"view setting area.start: {exc.message}") from None
+    if view.get("cursor") is not None:
+        try:
+            Location.from_json(view["cursor"])
+        except InvalidInput as exc:
+            raise InvalidInput(f"view setting cursor: {exc.message}") from None
 
 
 def parse_items(raw, what: str, item: str, from_json) -> list:
@@ -111,24 +161,68 @@ def write_session(path: str | os.PathLike, data: SessionData) -> None:
         f.write(text)
 
 
-def read_session(path: str | os.PathLike) -> SessionData:
-    """Read and check a session file; InvalidInput says what is wrong."""
-    path = os.fspath(path)
+MAX_DEPTH = 64               # a session nests a handful of levels
+
+
+def _refuse_constant(name: str):
+    raise InvalidInput(f"{name} is not a number JSON allows")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise InvalidInput(f"number {text[:40]} is out of range")
+    return value
+
+
+def _depth(value, limit: int) -> None:
+    """InvalidInput if parsed JSON nests more than ``limit`` levels (checked
+    without recursion, so later recursive code cannot overflow)."""
+    if not isinstance(value, (dict, list)):
+        return
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            raise InvalidInput(f"nested more than {limit} levels deep")
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, depth + 1) for child in children
+                     if isinstance(child, (dict, list)))
+
+
+def load_json(raw: bytes, path: str, what: str, *, max_depth: int = MAX_DEPTH):
+    """Parse JSON text from a file lainview did not necessarily write: no
+    NaN or Infinity, no float that overflows, integers of at most 4300
+    digits, nesting at most ``max_depth`` levels. Raises InvalidInput naming
+    ``path`` and what is wrong."""
     try:
-        with open(path, "rb") as f:
-            raw = f.read(MAX_BYTES + 1)
-    except OSError as exc:
-        raise InvalidInput(f"cannot open {path}: {exc.strerror or exc}",
-                           errno=exc.errno) from None
-    if len(raw) > MAX_BYTES:
-        raise InvalidInput(f"{path} is larger than {MAX_BYTES >> 20} MiB: not a session file")
-    try:
-        parsed = json.loads(raw)
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise InvalidInput(f"{path} is not text: not a session file") from None
+        raise InvalidInput(f"{path} is not text: not a {what}") from None
+    try:
+        parsed = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except InvalidInput as exc:
+        raise InvalidInput(f"{path}: {exc.message}: not a {what}") from None
     except json.JSONDecodeError as exc:
         raise InvalidInput(f"{path} is not valid JSON (line {exc.lineno}, column "
                            f"{exc.colno}: {exc.msg})") from None
+    except RecursionError:
+        raise InvalidInput(f"{path}: nested too deeply: not a {what}") from None
+    except ValueError as exc:      # an integer of more than 4300 digits
+        raise InvalidInput(f"{path}: {' '.join(str(exc).split())[:120]}: not a {what}") \
+            from None
+    try:
+        _depth(parsed, max_depth)
+    except InvalidInput as exc:
+        raise InvalidInput(f"{path}: {exc.message}: not a {what}") from None
+    return parsed
+
+
+def read_session(path: str | os.PathLike) -> SessionData:
+    """Read and check a session file; InvalidInput says what is wrong."""
+    path = os.fspath(path)
+    raw = read_input_file(path, MAX_BYTES, what="session file")
+    parsed = load_json(raw, path, "session file")
     try:
         return SessionData.from_json(parsed)
     except InvalidInput as exc:

@@ -129,9 +129,13 @@ class VmaModel(TableModel):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole:
             lines = [area.maps_line().rstrip()]
-            if not area.readable:
-                lines.append("not readable: " + ("I/O mapping" if area.io else
-                                                 f"permissions {area.perms.letters}"))
+            if area.no_access:
+                lines.append(f"no-access page ({area.perms.letters}): read through the "
+                             "kernel's forced access, shown in its own style")
+            elif area.uffd:
+                lines.append("not read: registered with userfaultfd (a read could block)")
+            elif not area.readable:
+                lines.append("not readable: I/O mapping")
             if status == ADDED:
                 lines.append("new since the previous refresh")
             elif status == REMOVED:

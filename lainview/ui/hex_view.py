@@ -332,6 +332,11 @@ class HexView(QAbstractScrollArea):
             if state == CellState.PENDING or value is None:
                 put("pending", column, "··", "·")
                 continue
+            if state == CellState.NO_ACCESS:
+                p.fillRect(QRectF(hx - cw / 2, y + 1, 3 * cw, lh - 2), c.no_access_background)
+                p.fillRect(QRectF(ax, y + 1, cw, lh - 2), c.no_access_background)
+                put("no_access", column, f"{value:02x}", _PRINTABLE[value])
+                continue
             pair = f"{value:02x}"
             ch = _PRINTABLE[value]
             if state == CellState.CHANGED:
@@ -608,6 +613,9 @@ class HexView(QAbstractScrollArea):
             return f"{address:#x}: {self.document.failed_writes.get(address, '')}"
         if cell.state == CellState.PENDING:
             return f"{address:#x}: not read yet"
+        if cell.state == CellState.NO_ACCESS:
+            return (f"{address:#x}: no-access page (no read permission): the target cannot "
+                    "read this byte; lainview reads it through the kernel's forced access")
         region = self.document.region
         text = f"{address:#x}  ({region.display_name}+{address - region.start:#x})"
         for marker in self.markers_at(address):

@@ -48,7 +48,7 @@ class HexColors:
 
     def __init__(self):
         for name in ("background", "header_background", "header_text", "address", "zero",
-                     "unreadable", "unreadable_background", "pending", "changed_text",
+                     "unreadable", "unreadable_background", "no_access", "no_access_background", "pending", "changed_text",
                      "writing", "writing_background", "failed", "failed_background",
                      "selection", "cursor"):
             setattr(self, name, color("hex_" + name))

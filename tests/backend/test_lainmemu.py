@@ -51,10 +51,12 @@ def test_read_write_and_read_only_page(child, session):
     assert child.peek(child.ro, 8) == b"DEVICE!!"
 
 
-def test_guard_page_is_a_hole(child, session):
+def test_guard_page_reads_as_procfs_does_marked_no_access(child, session):
+    """The device reads a PROT_NONE page as /proc/<pid>/mem does (forced
+    access); the bytes are marked as a no-access page, not a hole."""
     r = session.read(child.guard - 4, 8 + child.page)
-    assert r.byte_at(child.guard - 1) == 255 and r.byte_at(child.guard) is None
-    assert r.holes[0].errno == errno.EACCES
+    assert r.byte_at(child.guard - 1) == 255 and r.byte_at(child.guard) == 0
+    assert r.holes == () and r.is_no_access(child.guard) and not r.is_no_access(child.guard - 1)
 
 
 def test_exit_gives_target_exited(child, session):

@@ -45,18 +45,32 @@ def test_read_known_bytes(child, session):
     assert session.read(child.deleted, 7).require() == b"DELETED"
 
 
-def test_guard_page_is_a_hole_never_zeros(child, session):
+def test_guard_page_reads_as_the_kernel_allows_marked_no_access(child, session):
+    """/proc/<pid>/mem reads a PROT_NONE page for a ptrace-capable caller:
+    lainview reads it too, and marks its bytes as a no-access page."""
     page = child.page
+    fd = os.open(f"/proc/{child.pid}/mem", os.O_RDWR)
+    try:
+        os.pwrite(fd, b"GUARDED!", child.guard + 16)      # the kernel's forced write
+    finally:
+        os.close(fd)
     r = session.read(child.base + page - 8, page + 16)
-    assert r.data[:8] == bytes(range(248, 256))
-    assert [(h.address, h.size, h.errno) for h in r.holes] == \
-        [(child.guard, page, errno.EACCES)]
-    assert "no read permission (---p)" in r.holes[0].reason
-    assert r.byte_at(child.guard) is None and r.byte_at(child.guard + page - 1) is None
+    assert r.holes == () and r.data[:8] == bytes(range(248, 256))
+    assert r.data[8 + 16:8 + 24] == b"GUARDED!" and r.byte_at(child.guard + 16) == ord("G")
+    assert [(s.address, s.size) for s in r.no_access] == [(child.guard, page)]
+    assert r.is_no_access(child.guard) and r.is_no_access(child.guard + page - 1)
+    assert not r.is_no_access(child.guard - 1) and not r.is_no_access(child.ro)
     assert r.byte_at(child.ro) == ord("R")
-    with pytest.raises(FaultError) as info:
-        r.require()
-    assert info.value.address == child.guard
+    area = session.area_at(child.guard)
+    assert area.no_access and not area.readable       # the scanner still skips it
+
+
+def test_the_scanners_path_still_skips_no_access_pages(child, session):
+    view = memoryview(bytearray(3 * child.page))
+    holes = session.read_into(child.base, view)
+    assert [(h.address, h.size, h.errno) for h in holes] == \
+        [(child.guard, child.page, errno.EACCES)]
+    assert "no read permission (---p)" in holes[0].reason
 
 
 def test_unmapped_range_is_a_hole(child, session):
@@ -78,12 +92,20 @@ def test_write_reaches_a_read_only_page(child, session):
     assert child.peek(child.ro, 8) == b"PATCHED!"
 
 
-def test_write_to_guard_or_gap_writes_nothing(child, session):
-    before = child.peek(child.base + child.page - 4, 4)
+def test_write_to_a_gap_writes_nothing(child, session):
     with pytest.raises(FaultError) as info:
-        session.write(child.base + child.page - 4, b"\x01" * 8)   # crosses into the guard
-    assert info.value.address == child.guard
-    assert child.peek(child.base + child.page - 4, 4) == before
+        session.write(0x1000 - 4, b"\x01" * 8)     # page 0 is never mapped
+    assert info.value.address == 0x1000 - 4
+
+
+def test_write_reaches_a_private_guard_page_as_proc_mem_does(child, session):
+    result = session.write(child.base + child.page - 4, b"\x01" * 8)   # into the guard
+    assert result.new == b"\x01" * 8
+    fd = os.open(f"/proc/{child.pid}/mem", os.O_RDONLY)
+    try:
+        assert os.pread(fd, 4, child.guard) == b"\x01" * 4
+    finally:
+        os.close(fd)
     with pytest.raises(FaultError):
         session.write(0x1000, b"\x01")
 
@@ -137,7 +159,7 @@ def test_process_vm_readv_fast_path_and_slow_path_agree(child, session):
     # through /proc/<pid>/mem) is taken when the range crosses the guard.
     fast = session.read(child.base, child.page).data
     slow = session.read(child.base, 2 * child.page)
-    assert slow.data[:child.page] == fast and slow.holes[0].address == child.guard
+    assert slow.data[:child.page] == fast and slow.no_access[0].address == child.guard
 
 
 def test_stopped_target_still_reads(child, session):

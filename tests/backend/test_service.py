@@ -47,7 +47,7 @@ def test_write_is_journaled_before_and_after(backend, child):
 def test_failed_write_is_journaled_as_failed_and_writes_nothing(backend, child):
     target = backend.attach(child.pid).result(10)
     with pytest.raises(FaultError):
-        target.write(child.guard, b"\x01").result(10)
+        target.write(0x1000, b"\x01").result(10)         # never mapped
     # Unreadable old bytes: refused before any intent, nothing to revert.
     assert backend.journal.entries() == []
 
@@ -173,8 +173,8 @@ def test_running_bulk_read_can_be_cancelled(backend, child):
 
 def test_read_many_returns_errors_per_item(backend, child):
     target = backend.attach(child.pid).result(10)
-    a, hole = target.read_many([(child.base, 2), (child.guard, 2)]).result(10)
-    assert a.data == b"\0\1" and hole.byte_at(child.guard) is None
+    a, hole = target.read_many([(child.base, 2), (0x1000, 2)]).result(10)
+    assert a.data == b"\0\1" and hole.byte_at(0x1000) is None
 
 
 def test_target_exit_through_the_facade(backend, child):

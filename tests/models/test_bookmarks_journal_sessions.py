@@ -8,6 +8,8 @@ import json
 import os
 import struct
 
+from pathlib import Path
+
 import pytest
 
 from lainview.backend.errors import InvalidInput
@@ -213,7 +215,20 @@ def test_malformed_sessions_are_refused_and_change_nothing(qtbot, workspace, chi
         assert status.args[0].startswith("session not opened: ") and message in status.args[0], \
             (name, status.args[0])
         assert workspace.watch.entries == [entry] and workspace.session.pid == child.pid
-    with pytest.raises(InvalidInput, match="cannot open"):
+    # The hostile corpus (tests/corpus/session-*.json): NaN intervals, ints
+    # past what Qt takes, deep nesting... all refused, nothing half-applied.
+    rates = (workspace.watch.refresh_hz, workspace.watch.plot_hz,
+             workspace.watch.freeze_interval_ms, workspace.document.refresh_hz)
+    corpus = sorted((Path(__file__).parent.parent / "corpus").glob("session-*.json"))
+    assert len(corpus) >= 10
+    for path in corpus:
+        with qtbot.waitSignal(workspace.sessions.status, timeout=10000) as status:
+            assert run(qtbot, workspace.sessions.open(str(path))) == "error", path.name
+        assert status.args[0].startswith("session not opened: "), status.args[0]
+        assert workspace.watch.entries == [entry] and workspace.session.pid == child.pid
+        assert (workspace.watch.refresh_hz, workspace.watch.plot_hz,
+                workspace.watch.freeze_interval_ms, workspace.document.refresh_hz) == rates
+    with pytest.raises(InvalidInput, match="cannot read"):
         read_session(tmp_path / "missing.json")
     assert not os.path.exists(tmp_path / "missing.json")
 

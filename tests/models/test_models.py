@@ -58,7 +58,7 @@ def test_vma_model_matches_proc_maps(qtbot, qtmodeltester, workspace, demo):
     assert [(a.start, a.end, a.perms, a.offset, a.path) for a in shown] == \
         [(a.start, a.end, a.perms, a.offset, a.path) for a in expected]
     row = model.row_of_address(demo.guard)
-    assert model.data(model.index(row, 3)) == "---p"
+    assert model.data(model.index(row, 3)) == "---s"      # the demo's shared guard page
     assert model.data(model.index(row, 0)) == f"{demo.guard:012x}"
     assert model.data(model.index(row, 2)) == "4.0 KiB"
 
@@ -141,4 +141,4 @@ def test_inspector_shows_and_edits_the_bytes_at_the_cursor(qtbot, qtmodeltester,
     workspace.document.write(demo.struct + 8, demo.guard.to_bytes(8, "little"))
     qtbot.waitUntil(lambda: demo.peek(demo.struct + 8, 8) == demo.guard.to_bytes(8, "little"))
     workspace.cursor.move_to(demo.struct + 8)
-    qtbot.waitUntil(lambda: "+0x0 (---p)" in model.data(model.index(ROWS.index("points into"), LITTLE)))
+    qtbot.waitUntil(lambda: "+0x0 (---s)" in model.data(model.index(ROWS.index("points into"), LITTLE)))

@@ -91,9 +91,11 @@ def test_goto_typing_undo_in_the_hex_view(qtbot, window, demo):
     assert ws.document.undo_stack.index() == 0
 
 
-def test_unreadable_page_shows_question_marks_and_refuses_edits(qtbot, window, demo):
-    """Whatever the window's size (the smallest, and the 1576x666 a user
-    had saved): go-to puts the ?? cell mid-view, whole."""
+def test_no_access_page_shows_its_bytes_in_their_own_style(qtbot, window, demo):
+    """The demo's PROT_NONE guard page is read as the kernel allows (forced
+    access) and drawn as a no-access page: values, in their own colours.
+    Whatever the window's size (the smallest, and the 1576x666 a user had
+    saved): go-to puts the cell mid-view, whole."""
     open_demo_window(qtbot, window, demo)
     ws, view = window.workspace, window.editor.view
     for width, height in ((1024, 640), (1576, 666), (900, 420)):
@@ -105,18 +107,15 @@ def test_unreadable_page_shows_question_marks_and_refuses_edits(qtbot, window, d
         row = (demo.guard - view.document.region.start) // view.bytes_per_row - view.first_row
         assert abs(row - view.rows_on_screen() // 2) <= 1, (row, view.rows_on_screen())
         wait_loaded(qtbot, ws.document)
-        assert ws.document.cell(demo.guard).state == CellState.UNREADABLE
-        assert "unreadable" in view.viewport_tooltip(_cell_point(view, demo.guard))
-        view.setFocus()
-        qtbot.keyClicks(view, "0")
-        assert "not readable" in window.editor.message.text()
-        assert ws.document.undo_stack.count() == 0
-        # The pixels of a ?? cell use the unreadable colour.
+        cell = ws.document.cell(demo.guard)
+        assert cell.state == CellState.NO_ACCESS and cell.value is not None
+        assert "no-access page" in view.viewport_tooltip(_cell_point(view, demo.guard))
         image = view.viewport().grab().toImage()
         point = _cell_point(view, demo.guard)
         colors = {image.pixelColor(point.x() + dx, point.y() + dy).name()
                   for dx in range(-2, 14) for dy in range(-6, 6)}
-        assert view.colors.unreadable_background.name() in colors
+        assert view.colors.no_access_background.name() in colors
+        assert view.colors.unreadable_background.name() not in colors
 
 
 def _cell_point(view, address):
@@ -168,8 +167,10 @@ def test_copy_formats_from_the_selection(qtbot, window, demo):
     assert QGuiApplication.clipboard().text() == "b'" + "".join(f"\\x{b:02x}" for b in b"Hello") + "'"
     ws.cursor.move_to(demo.guard - 2)
     ws.cursor.move_to(demo.guard + 2, select=True)
-    window.copy("hex")
-    assert "unreadable" in window.editor.message.text()
+    window.copy("hex")                  # the no-access page's bytes are real bytes
+    tail = demo.peek(demo.guard - 2, 2)
+    assert QGuiApplication.clipboard().text().replace(" ", "").lower() == \
+        (tail + b"No-").hex()          # the selection includes its end
 
 
 def test_search_finds_text_and_moves_the_cursor(qtbot, window, demo):
