@@ -278,7 +278,7 @@ def test_never_blocks_while_the_backend_is_slow(qtbot, slow_backend, demo, no_wi
 
 def test_screenshot_command_renders_the_demo(tmp_path):
     """What the screenshot shows: the demo's three pages, their bytes read
-    (none pending) and its guard page as ?? cells."""
+    (none pending) and its PROT_NONE guard page as no-access cells."""
     import json
     path = tmp_path / "shot.png"
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
@@ -290,6 +290,6 @@ def test_screenshot_command_renders_the_demo(tmp_path):
     assert shown["state"] == "live" and shown["area"][1] - shown["area"][0] == 3 * 4096
     cells = shown["cells"]
     assert cells.get("pending", 0) == 0
-    assert cells.get("unreadable", 0) >= 16 and cells.get("readable", 0) >= 16
+    assert cells.get("no_access", 0) >= 16 and cells.get("readable", 0) >= 16
     from PySide6.QtGui import QImage
     assert not QImage(str(path)).isNull()
