@@ -16,7 +16,7 @@
 #define LAINKO_KMEM_MINOR	1
 #define LAINKO_MINORS		2
 
-/* lainmemu ABI (shared/spec/lainmemu.md); the ioctl type is the major. */
+/* lainmemu ABI (docs/lainmemu.md); the ioctl type is the major. */
 #define MEMU_NR_OPEN_TGT	0
 #define MEMU_NR_RELEASE_TGT	1
 #define MEMU_NR_GET_MAP		2
@@ -36,7 +36,7 @@ struct memu_vm_entry {
 	char file_path[MEMU_PATH_LEN];
 };
 
-/* kmem ABI (shared/spec/kmem.md). */
+/* kmem ABI (docs/kmem.md). */
 #define MIOC_READKSYM		0x4D04
 #define MIOC_IREADKSYM		0x4D05
 #define MIOC_WRITEKSYM		0x4D06

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * /dev/lainkmem: kernel memory by symbol name, through the MIOC_* ioctls
- * of shared/spec/kmem.md.  Every access goes through the kernel's
+ * of docs/kmem.md.  Every access goes through the kernel's
  * fault-safe copy helpers; writes are refused on memory the kernel keeps
  * read-only, and need CAP_SYS_RAWIO outside of lockdown.
  */

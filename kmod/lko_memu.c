@@ -2,7 +2,7 @@
 /*
  * /dev/lainmemu: the memory of one target process per open file, with the
  * semantics of /proc/<pid>/mem, and its map as struct vm_entry records.
- * Binary-compatible with the published lain.ko (shared/spec/lainmemu.md).
+ * Binary-compatible with the published lain.ko (docs/lainmemu.md).
  */
 #include <linux/fs.h>
 #include <linux/gfp.h>

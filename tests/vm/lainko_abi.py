@@ -1,4 +1,4 @@
-"""The lainko binary interfaces (shared/spec/lainmemu.md, kmem.md), for the
+"""The lainko binary interfaces (docs/lainmemu.md, kmem.md), for the
 in-guest device tests. Standard library only."""
 
 import ctypes

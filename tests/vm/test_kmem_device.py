@@ -1,4 +1,4 @@
-"""/dev/lainkmem: kernel memory by symbol name (shared/spec/kmem.md)."""
+"""/dev/lainkmem: kernel memory by symbol name (docs/kmem.md)."""
 
 import ctypes
 import errno

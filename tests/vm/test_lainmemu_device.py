@@ -1,5 +1,5 @@
 """/dev/lainmemu against a real target process, compared with the same
-target's /proc/<pid>/maps and /proc/<pid>/mem (shared/spec/lainmemu.md)."""
+target's /proc/<pid>/maps and /proc/<pid>/mem (docs/lainmemu.md)."""
 
 import ctypes
 import errno
