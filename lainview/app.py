@@ -12,6 +12,7 @@ import asyncio
 import os
 import sys
 
+from lainview import __version__
 from lainview.backend.service import BACKENDS
 
 
@@ -20,6 +21,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         prog="lainview",
         description="A Linux desktop memory editor. Without a subcommand it opens the "
                     "window; see `lainview --help` for the command-line tools.")
+    parser.add_argument("--version", action="version", version=f"lainview {__version__}")
     what = parser.add_mutually_exclusive_group()
     what.add_argument("--demo", action="store_true",
                       help="start the bundled demo process and attach to it")
@@ -57,8 +59,7 @@ def run_gui(argv: list[str]) -> int:
     import qasync
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
-    app.setOrganizationName("lainview")
-    app.setApplicationName("lainview")
+    identify_app(app)
     from lainview.ui.theme import apply_app_style
     apply_app_style(app)
     result = {"code": 0}
@@ -71,6 +72,18 @@ def run_gui(argv: list[str]) -> int:
     except asyncio.CancelledError:
         pass
     return result["code"]
+
+
+def identify_app(app) -> None:
+    """Name, version, desktop file name (the Wayland app id, which desktops
+    match to the installed entry) and window icon of the QApplication."""
+    from PySide6.QtGui import QIcon
+    from lainview.desktop import APP_ID, ICON_PATH
+    app.setOrganizationName("lainview")
+    app.setApplicationName("lainview")
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName(APP_ID)
+    app.setWindowIcon(QIcon(str(ICON_PATH)))
 
 
 def _has_display() -> bool:

@@ -15,6 +15,7 @@ from lainview.models import settings
 from lainview.models.session import TargetState
 from lainview.models.workspace import Workspace
 
+from .about import show_about
 from .hex_editor import HexEditor
 from .inspector_panel import InspectorPanel
 from .process_picker import ProcessPicker
@@ -167,6 +168,7 @@ class MainWindow(QMainWindow):
 
         help_menu = self.menuBar().addMenu("&Help")
         self._action(help_menu, "&Keys", self._show_keys, K("F1"))
+        self._action(help_menu, "&About lainview", lambda: show_about(self))
 
     def _connect(self) -> None:
         ws = self.workspace
