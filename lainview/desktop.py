@@ -9,6 +9,7 @@ window icon and desktop file name from here. No Qt is imported.
 
 from __future__ import annotations
 
+import argparse
 import os
 import shlex
 import sys
@@ -27,6 +28,13 @@ METAINFO_PATH = DATA_DIR / f"{APP_ID}.metainfo.xml"
 MANPAGE_PATH = DATA_DIR / "lainview.1"
 BASH_COMPLETION_PATH = DATA_DIR / "completions" / "lainview"
 ZSH_COMPLETION_PATH = DATA_DIR / "completions" / "_lainview"
+POLICY_TEMPLATE_PATH = DATA_DIR / f"{APP_ID}.policy.in"
+
+# `lainview desktop install-pkexec`: lainview as root on the user's display.
+# Paths are relative to a prefix ("/" on a real system).
+PKEXEC_LAUNCHER = "usr/local/libexec/lainview-pkexec"
+PKEXEC_POLICY = f"usr/share/polkit-1/actions/{APP_ID}.policy"
+PKEXEC_ENTRY = f"usr/local/share/applications/{APP_ID}.Root.desktop"
 
 
 @dataclass(frozen=True)
@@ -127,6 +135,85 @@ def _make_dirs(path: Path) -> None:
         ensure_private_dir(directory, error=LainviewError)
 
 
+# -- running as root through pkexec ----------------------------------------------------------------
+
+def unsafe_paths(paths: list[Path] | None = None) -> list[str]:
+    """Why running this installation as root would hand root to someone
+    else: each of ``paths`` (default: the interpreter, ``sys.prefix`` and
+    this package) and every directory above it must be owned by root and
+    writable by no group or other user. Returns one line per offence
+    (empty: safe). Files inside the package are not walked."""
+    if paths is None:
+        paths = [Path(os.path.realpath(sys.executable)), Path(sys.prefix).resolve(),
+                 Path(__file__).resolve().parent]
+    problems = []
+    seen = set()
+    for path in paths:
+        for item in [path, *path.parents]:
+            if item in seen:
+                continue
+            seen.add(item)
+            st = item.stat()
+            if st.st_uid != 0:
+                problems.append(f"{item} is owned by uid {st.st_uid}, not root")
+            elif st.st_mode & 0o022 and not (item.is_dir() and st.st_mode & 0o1000
+                                             and item != path):
+                problems.append(f"{item} is writable by others (mode {st.st_mode & 0o7777:o})")
+    return problems
+
+
+def pkexec_launcher(python: str) -> str:
+    """The root launcher pkexec runs: this interpreter with ``-m lainview``.
+    pkexec keeps only ``DISPLAY`` and ``XAUTHORITY`` (the policy's
+    ``allow_gui``), so Qt draws through X11, or Xwayland on Wayland."""
+    return (f"#!/bin/sh\n# lainview as root through pkexec: `lainview desktop install-pkexec`.\n"
+            f"exec {shlex.quote(python)} -I -m lainview \"$@\"\n")
+
+
+def install_pkexec(prefix: Path = Path("/"), python: str | None = None) -> list[Path]:
+    """Install the root launcher (0755), its polkit policy and a desktop
+    entry "lainview (as root)" under ``prefix``; returns the paths written.
+    Refuses (:class:`~lainview.backend.errors.LainviewError`) when
+    :func:`unsafe_paths` finds this installation writable by others than
+    root, since the launcher runs its code as root."""
+    python = python or sys.executable   # a venv's own, which finds its site-packages
+    problems = unsafe_paths()
+    if problems:
+        raise LainviewError("refusing to let pkexec run this installation as root: "
+                            + "; ".join(problems[:3]) + " (install lainview as root, e.g. "
+                            "`sudo pipx install --global .`)", op="install-pkexec")
+    launcher = prefix / PKEXEC_LAUNCHER
+    policy = POLICY_TEMPLATE_PATH.read_text(encoding="utf-8").replace(
+        "@LAUNCHER@", "/" + PKEXEC_LAUNCHER)
+    entry = desktop_entry(f"pkexec /{PKEXEC_LAUNCHER}").replace(
+        "\nName=lainview\n", "\nName=lainview (as root)\n")
+    written = []
+    for rel, content, mode in ((PKEXEC_LAUNCHER, pkexec_launcher(python), 0o755),
+                               (PKEXEC_POLICY, policy, 0o644), (PKEXEC_ENTRY, entry, 0o644)):
+        target = prefix / rel
+        target.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
+        with atomic_private_file(target, "w", error=LainviewError) as f:
+            f.write(content)
+        os.chmod(target, mode)      # system files: readable by the desktop and polkitd
+        written.append(target)
+    return written
+
+
+def uninstall_pkexec(prefix: Path = Path("/")) -> list[Path]:
+    """Remove what :func:`install_pkexec` wrote; returns the paths removed."""
+    removed = []
+    for rel in (PKEXEC_LAUNCHER, PKEXEC_POLICY, PKEXEC_ENTRY):
+        try:
+            (prefix / rel).unlink()
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise LainviewError(f"cannot remove {prefix / rel}: {exc.strerror}",
+                                op="remove file", errno=exc.errno) from None
+        removed.append(prefix / rel)
+    return removed
+
+
 # -- command line ------------------------------------------------------------------------------
 
 def add_subcommands(sub) -> None:
@@ -136,21 +223,30 @@ def add_subcommands(sub) -> None:
                        description="install: copy the desktop entry, icon, AppStream "
                        "metainfo, man page and bash/zsh completion into $XDG_DATA_HOME "
                        "(default ~/.local/share); uninstall: remove them.")
-    p.add_argument("action", choices=("install", "uninstall"))
+    p.add_argument("action", choices=("install", "uninstall", "install-pkexec",
+                                      "uninstall-pkexec"),
+                   help="install-pkexec (as root): a launcher, polkit policy and "
+                        "'lainview (as root)' entry, so that pkexec starts lainview as root "
+                        "on the user's display; uninstall-pkexec removes them")
+    p.add_argument("--prefix", default="/", help=argparse.SUPPRESS)
 
 
 def cmd_desktop(_backend, args) -> int:
     """Handler of ``lainview desktop``: prints one line per file; exit 0, or
     1 when a file cannot be written or removed."""
     home = data_home()
-    paths = install(home) if args.action == "install" else uninstall(home)
-    verb = "installed" if args.action == "install" else "removed"
+    if args.action.endswith("-pkexec") and os.geteuid() != 0 and args.prefix == "/":
+        raise LainviewError("needs root: sudo lainview desktop " + args.action)
+    paths = {"install": lambda: install(home), "uninstall": lambda: uninstall(home),
+             "install-pkexec": lambda: install_pkexec(Path(args.prefix)),
+             "uninstall-pkexec": lambda: uninstall_pkexec(Path(args.prefix))}[args.action]()
+    verb = "removed" if args.action.startswith("uninstall") else "installed"
     for path in paths:
         print(f"{verb} {path}")
     if args.action == "install":
         print(f"zsh: add {home / 'zsh/site-functions'} to fpath for completion")
     elif not paths:
-        print(f"nothing to remove under {home}")
+        print(f"nothing to remove under {home if args.action == 'uninstall' else args.prefix}")
     return 0
 
 

@@ -169,7 +169,8 @@ def test_bash_completion_offers_subcommands():
     script = desktop.BASH_COMPLETION_PATH
     assert set(bash_complete(script, "")) == set(COMMANDS)
     assert bash_complete(script, "k") == ["ksyms", "kread", "kwrite", "kmod", "kinfo"]
-    assert bash_complete(script, "desktop", "") == ["install", "uninstall"]
+    assert bash_complete(script, "desktop", "") == ["install", "uninstall", "install-pkexec",
+                                                    "uninstall-pkexec"]
     assert "--json" in bash_complete(script, "maps", "--")
 
 
@@ -355,3 +356,52 @@ def test_installed_ps_json_into_closed_pipe_ends_quietly(installed, tmp_path):
         script = f"set -o pipefail; {installed}/bin/lainview ps --json 2>{err} | {reader} >/dev/null"
         out = run("bash", "-c", script, cwd=tmp_path)
         assert (reader, out.returncode, err.read_text()) == (reader, 0, "")
+
+
+# -- running as root on the desktop: pkexec ------------------------------------------------------
+
+def test_pkexec_launcher_policy_and_entry(tmp_path):
+    prefix = tmp_path / "root"
+    out = lainview_cli("desktop", "install-pkexec", "--prefix", prefix)
+    assert out.returncode == 0, out.stderr
+    launcher = prefix / desktop.PKEXEC_LAUNCHER
+    assert launcher.stat().st_mode & 0o7777 == 0o755
+    # What pkexec runs starts this installation, and a lainview package in
+    # the caller's directory is not picked up (-I): it would run as root.
+    planted = tmp_path / "cwd" / "lainview"
+    planted.mkdir(parents=True)
+    (planted / "__init__.py").write_text("")
+    (planted / "__main__.py").write_text("print('planted')")
+    out = run(launcher, "--version", cwd=planted.parent)
+    assert (out.returncode, out.stdout) == (0, f"lainview {VERSION}\n")
+
+    policy = ET.parse(prefix / desktop.PKEXEC_POLICY).getroot()
+    action = policy.find("action")
+    assert action.get("id") == f"{desktop.APP_ID}.run-as-root"
+    notes = {a.get("key"): a.text for a in action.findall("annotate")}
+    assert notes == {"org.freedesktop.policykit.exec.path": f"/{desktop.PKEXEC_LAUNCHER}",
+                     "org.freedesktop.policykit.exec.allow_gui": "true"}
+    assert action.findtext("defaults/allow_active") == "auth_admin_keep"
+    assert action.findtext("defaults/allow_any") == "auth_admin"
+    assert (prefix / desktop.PKEXEC_POLICY).stat().st_mode & 0o777 == 0o644
+
+    entry = (prefix / desktop.PKEXEC_ENTRY).read_text()
+    assert f"\nExec=pkexec /{desktop.PKEXEC_LAUNCHER} --pick\n" in entry
+    assert "\nName=lainview (as root)\n" in entry
+
+    out = lainview_cli("desktop", "uninstall-pkexec", "--prefix", prefix)
+    assert out.returncode == 0 and out.stdout.count("removed ") == 3
+    assert [p for p in prefix.rglob("*") if p.is_file()] == []
+
+
+def test_pkexec_refuses_an_installation_others_can_write(tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    os.chown(foreign, 65534, 65534)
+    problems = desktop.unsafe_paths([shared / ".", foreign])
+    assert f"{shared} is writable by others (mode 777)" in problems
+    assert f"{foreign} is owned by uid 65534, not root" in problems
+    assert desktop.unsafe_paths([tmp_path]) == []    # root's own, under sticky /tmp
