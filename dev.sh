@@ -24,8 +24,9 @@ QT_RUNTIME_DEBS="libglib2.0-0 libgl1 libegl1 libfontconfig1 libxkbcommon0 libdbu
 QT_XCB_DEBS="libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1"
 PYTHON_DEBS="python3 python3-venv python3-pip"
 # gcc and gdb build and dump the test fixtures (a kmem stand-in, ELF images, cores);
-# appstream and man-db check the shipped metainfo and man page.
-TEST_DEBS="util-linux procps gcc libc6-dev gdb appstream man-db"
+# appstream, desktop-file-utils and man-db check the shipped metainfo,
+# desktop entry and man page.
+TEST_DEBS="util-linux procps gcc libc6-dev gdb appstream desktop-file-utils man-db"
 
 # Without apt-get (another distribution), what each Debian package above
 # provides is checked instead: lib:SONAME (ldconfig), cmd:PROGRAM,
@@ -41,7 +42,8 @@ declare -A PROVIDES=(
     [libxcb-xinerama0]=lib:libxcb-xinerama.so.0 [libxcb-xkb1]=lib:libxcb-xkb.so.1
     [python3]=cmd:python3 [python3-venv]=py:ensurepip [python3-pip]=py:ensurepip
     [util-linux]=cmd:setpriv [procps]=cmd:ps [gcc]=cmd:gcc [libc6-dev]=file:/usr/include/stdio.h
-    [gdb]=cmd:gcore [appstream]=cmd:appstreamcli [man-db]=cmd:man
+    [gdb]=cmd:gcore [appstream]=cmd:appstreamcli [desktop-file-utils]=cmd:desktop-file-validate
+    [man-db]=cmd:man
 )
 
 provided() {
