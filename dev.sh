@@ -9,6 +9,8 @@
 #                               then the kernel module's tests in a QEMU VM
 #                               (tests/vm/run.sh; not when PYTEST ARGS are
 #                               given, or with LAINVIEW_SKIP_VM=1)
+#   bash dev.sh deps            only install (or, without apt-get, check for)
+#                               the system packages of run and test
 #
 # Everything goes into ./.venv; system packages are installed with apt only
 # when they are missing (this needs root, as on a fresh Debian machine).
@@ -21,19 +23,67 @@ QT_RUNTIME_DEBS="libglib2.0-0 libgl1 libegl1 libfontconfig1 libxkbcommon0 libdbu
 # The xcb platform plugin, for a real window on an X display.
 QT_XCB_DEBS="libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1"
 PYTHON_DEBS="python3 python3-venv python3-pip"
-# gcc and gdb build and dump the test fixtures (a kmem stand-in, ELF images, cores).
-TEST_DEBS="util-linux procps gcc libc6-dev gdb"
+# gcc and gdb build and dump the test fixtures (a kmem stand-in, ELF images, cores);
+# appstream, desktop-file-utils and man-db check the shipped metainfo,
+# desktop entry and man page.
+TEST_DEBS="util-linux procps gcc libc6-dev gdb appstream desktop-file-utils man-db"
+
+# Without apt-get (another distribution), what each Debian package above
+# provides is checked instead: lib:SONAME (ldconfig), cmd:PROGRAM,
+# file:PATH, font:GLOB (a font file), py:MODULE (python3 can import it).
+declare -A PROVIDES=(
+    [libglib2.0-0]=lib:libglib-2.0.so.0 [libgl1]=lib:libGL.so.1 [libegl1]=lib:libEGL.so.1
+    [libfontconfig1]=lib:libfontconfig.so.1 [libxkbcommon0]=lib:libxkbcommon.so.0
+    [libdbus-1-3]=lib:libdbus-1.so.3 [fonts-dejavu-core]="font:DejaVuSans*.ttf"
+    [libxkbcommon-x11-0]=lib:libxkbcommon-x11.so.0 [libxcb-cursor0]=lib:libxcb-cursor.so.0
+    [libxcb-icccm4]=lib:libxcb-icccm.so.4 [libxcb-image0]=lib:libxcb-image.so.0
+    [libxcb-keysyms1]=lib:libxcb-keysyms.so.1 [libxcb-randr0]=lib:libxcb-randr.so.0
+    [libxcb-render-util0]=lib:libxcb-render-util.so.0 [libxcb-shape0]=lib:libxcb-shape.so.0
+    [libxcb-xinerama0]=lib:libxcb-xinerama.so.0 [libxcb-xkb1]=lib:libxcb-xkb.so.1
+    [python3]=cmd:python3 [python3-venv]=py:ensurepip [python3-pip]=py:ensurepip
+    [util-linux]=cmd:setpriv [procps]=cmd:ps [gcc]=cmd:gcc [libc6-dev]=file:/usr/include/stdio.h
+    [gdb]=cmd:gcore [appstream]=cmd:appstreamcli [desktop-file-utils]=cmd:desktop-file-validate
+    [man-db]=cmd:man
+)
+
+provided() {
+    local what="${1#*:}"
+    case "$1" in
+        lib:*) [[ "$LDCACHE" == *[[:space:]]"$what "* ]] ;;
+        cmd:*) command -v "$what" >/dev/null ;;
+        file:*) [ -e "$what" ] ;;
+        py:*) python3 -c "import $what" 2>/dev/null ;;
+        font:*) [ -n "$(find /usr/share/fonts /usr/local/share/fonts ~/.local/share/fonts \
+                         -name "$what" -print -quit 2>/dev/null)" ] ;;
+    esac
+}
+
+# No apt-get: say what is needed, and go on when all of it is there.
+check_without_apt() {
+    local pkg missing=()
+    LDCACHE="$(ldconfig -p 2>/dev/null || true)"
+    for pkg in "$@"; do
+        provided "${PROVIDES[$pkg]:-cmd:$pkg}" || missing+=("${PROVIDES[$pkg]#*:} (Debian: $pkg)")
+    done
+    if [ ${#missing[@]} -eq 0 ]; then
+        echo "dev.sh: no apt-get; found what these Debian packages provide: $*" >&2
+        return 0
+    fi
+    echo "dev.sh: no apt-get to install them; install with your distribution's packages:" >&2
+    printf '  %s\n' "${missing[@]}" >&2
+    return 1
+}
 
 apt_ensure() {
+    if ! command -v apt-get >/dev/null || ! command -v dpkg-query >/dev/null; then
+        check_without_apt "$@"
+        return
+    fi
     local missing=()
     for pkg in "$@"; do
         dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
     done
     [ ${#missing[@]} -eq 0 ] && return 0
-    if ! command -v apt-get >/dev/null; then
-        echo "dev.sh: missing system packages ${missing[*]} and no apt-get to install them" >&2
-        return 1
-    fi
     local sudo=""
     [ "$(id -u)" -ne 0 ] && sudo="sudo"
     echo "dev.sh: installing ${missing[*]}" >&2
@@ -97,8 +147,14 @@ case "$cmd" in
             bash tests/vm/run.sh
         fi
         ;;
+    deps)
+        # Only the system packages of `run` and `test` (installed or checked).
+        python_ensure
+        # shellcheck disable=SC2086
+        apt_ensure $QT_RUNTIME_DEBS $QT_XCB_DEBS $TEST_DEBS
+        ;;
     *)
-        echo "usage: bash dev.sh run [ARGS...] | bash dev.sh test [PYTEST ARGS...]" >&2
+        echo "usage: bash dev.sh run [ARGS...] | bash dev.sh test [PYTEST ARGS...] | bash dev.sh deps" >&2
         exit 2
         ;;
 esac

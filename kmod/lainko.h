@@ -2,58 +2,20 @@
 /*
  * lainko: process memory (/dev/lainmemu) and kernel symbol memory
  * (/dev/lainkmem) devices.  Internal declarations shared by the
- * module's translation units.
+ * module's translation units; the user-space interface is uapi/lainko.h.
  */
 #ifndef _LAINKO_H
 #define _LAINKO_H
 
 #include <linux/fs.h>
-#include <linux/ioctl.h>
 #include <linux/types.h>
+
+#include "uapi/lainko.h"
 
 #define LAINKO_NAME		"lainko"
 #define LAINKO_MEMU_MINOR	0
 #define LAINKO_KMEM_MINOR	1
 #define LAINKO_MINORS		2
-
-/* lainmemu ABI (shared/spec/lainmemu.md); the ioctl type is the major. */
-#define MEMU_NR_OPEN_TGT	0
-#define MEMU_NR_RELEASE_TGT	1
-#define MEMU_NR_GET_MAP		2
-#define MEMU_NR_GET_MAP_SZ	3
-#define MEMU_PATH_LEN		4096
-
-struct memu_ioctl_arg {
-	char __user *u_buf;
-	int target_pid;
-};
-
-struct memu_vm_entry {
-	unsigned long vm_start;
-	unsigned long vm_end;
-	unsigned long file_off;
-	unsigned long prot;
-	char file_path[MEMU_PATH_LEN];
-};
-
-/* kmem ABI (shared/spec/kmem.md). */
-#define MIOC_READKSYM		0x4D04
-#define MIOC_IREADKSYM		0x4D05
-#define MIOC_WRITEKSYM		0x4D06
-#define MIOC_IWRITEKSYM		0x4D07
-#define MIOC_LOCKSYM		0x4D08
-#define MIOC_UNLOCKSYM		0x4D09
-#define MIOC_FIRST		MIOC_READKSYM
-#define MIOC_LAST		MIOC_UNLOCKSYM
-#define KMEM_MAXSYMNMLEN	512
-#define KMEM_MODMAXNAMELEN	56
-
-struct mioc_rksym {
-	const char __user *mirk_modname;
-	const char __user *mirk_symname;
-	void __user *mirk_buf;
-	size_t mirk_buflen;
-};
 
 struct mm_struct;
 struct module;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * /dev/lainkmem: kernel memory by symbol name, through the MIOC_* ioctls
- * of shared/spec/kmem.md.  Every access goes through the kernel's
+ * of docs/kmem.md.  Every access goes through the kernel's
  * fault-safe copy helpers; writes are refused on memory the kernel keeps
  * read-only, and need CAP_SYS_RAWIO outside of lockdown.
  */
@@ -19,10 +19,6 @@
 #include <asm/processor.h>
 
 #include "lainko.h"
-
-/* Known contents, so that module-scoped lookups can be tested. */
-static const char lainko_kmem_banner[] __used = "lainko kmem device";
-static char lainko_kmem_scratch[64] __used = "lainko scratch";
 
 struct kmem_hold {
 	struct list_head node;
@@ -218,17 +214,19 @@ static int kmem_get_request(struct kmem_request *req, void __user *arg)
 
 	if (copy_from_user(&rk, arg, sizeof(rk)))
 		return -EFAULT;
-	req->scoped = rk.mirk_modname != NULL;
+	req->scoped = rk.mirk_modname != 0;
 	if (req->scoped) {
-		err = kmem_copy_name(req->modname, rk.mirk_modname,
+		err = kmem_copy_name(req->modname,
+				     u64_to_user_ptr(rk.mirk_modname),
 				     KMEM_MODMAXNAMELEN);
 		if (err)
 			return err;
 	}
-	err = kmem_copy_name(req->symname, rk.mirk_symname, KMEM_MAXSYMNMLEN);
+	err = kmem_copy_name(req->symname, u64_to_user_ptr(rk.mirk_symname),
+			     KMEM_MAXSYMNMLEN);
 	if (err)
 		return err;
-	req->buf = rk.mirk_buf;
+	req->buf = u64_to_user_ptr(rk.mirk_buf);
 	req->len = rk.mirk_buflen;
 	return 0;
 }

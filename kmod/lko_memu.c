@@ -2,7 +2,7 @@
 /*
  * /dev/lainmemu: the memory of one target process per open file, with the
  * semantics of /proc/<pid>/mem, and its map as struct vm_entry records.
- * Binary-compatible with the published lain.ko (shared/spec/lainmemu.md).
+ * Binary-compatible with the published lain.ko (docs/lainmemu.md).
  */
 #include <linux/fs.h>
 #include <linux/gfp.h>
@@ -29,19 +29,14 @@ struct memu_file {
 	unsigned long map_cap;		/* the last GET_MAP_SZ answer */
 };
 
-static unsigned int memu_cmds[4];
+static unsigned int memu_cmds[MEMU_NR_COUNT];
 
 void lainmemu_init_cmds(unsigned int major)
 {
-	unsigned int type = major & 0xff;
-
-	memu_cmds[MEMU_NR_OPEN_TGT] = _IOC(_IOC_WRITE, type, MEMU_NR_OPEN_TGT, 8);
-	memu_cmds[MEMU_NR_RELEASE_TGT] = _IOC(_IOC_NONE, type,
-					      MEMU_NR_RELEASE_TGT, 0);
-	memu_cmds[MEMU_NR_GET_MAP] = _IOC(_IOC_READ | _IOC_WRITE, type,
-					  MEMU_NR_GET_MAP, 8);
-	memu_cmds[MEMU_NR_GET_MAP_SZ] = _IOC(_IOC_WRITE, type,
-					     MEMU_NR_GET_MAP_SZ, 8);
+	memu_cmds[MEMU_NR_OPEN_TGT] = MEMU_IOC_OPEN_TGT(major);
+	memu_cmds[MEMU_NR_RELEASE_TGT] = MEMU_IOC_RELEASE_TGT(major);
+	memu_cmds[MEMU_NR_GET_MAP] = MEMU_IOC_GET_MAP(major);
+	memu_cmds[MEMU_NR_GET_MAP_SZ] = MEMU_IOC_GET_MAP_SZ(major);
 }
 
 static void memu_drop_target(struct memu_file *mf)
@@ -336,9 +331,11 @@ static long memu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case MEMU_NR_RELEASE_TGT:
 		return memu_release_tgt(mf);
 	case MEMU_NR_GET_MAP:
-		return memu_get_map(mf, karg.u_buf);
-	default:
+		return memu_get_map(mf, u64_to_user_ptr(karg.u_buf));
+	case MEMU_NR_GET_MAP_SZ:
 		return memu_get_map_sz(mf);
+	default:
+		return -ENOTTY;
 	}
 }
 
@@ -402,14 +399,20 @@ static ssize_t memu_write(struct file *file, const char __user *buf,
 	return memu_rw(file, (char __user *)buf, count, ppos, true);
 }
 
-/* The position is a target address; SEEK_END has no meaning. */
+/*
+ * The position is a target address; SEEK_END has no meaning.  As in
+ * drivers/char/mem.c, a position in the errno range is refused: user
+ * space would read the returned offset as -errno.
+ */
 static loff_t memu_llseek(struct file *file, loff_t offset, int whence)
 {
 	switch (whence) {
-	case SEEK_SET:
-		break;
 	case SEEK_CUR:
 		offset += file->f_pos;
+		fallthrough;
+	case SEEK_SET:
+		if ((unsigned long long)offset >= -MAX_ERRNO)
+			return -EOVERFLOW;
 		break;
 	default:
 		return -EINVAL;

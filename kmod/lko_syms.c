@@ -12,7 +12,6 @@
 #include <linux/uaccess.h>
 #include <asm/cpufeature.h>
 
-
 #include "lainko.h"
 
 struct lainko_syms lainko_syms;
@@ -30,15 +29,20 @@ static bool lko_is_endbr(unsigned long addr)
 /*
  * With indirect branch tracking on, an indirect call must land on an
  * ENDBR64; the kernel removes it from functions whose address it never
- * takes. Refuse to load rather than trap on the first call.
+ * takes. Refuse to load, saying why and what to do, rather than trap on
+ * the first call.
  */
 static int lko_check_callable(const char *name, unsigned long addr)
 {
 #ifdef CONFIG_X86_KERNEL_IBT
 	if (cpu_feature_enabled(X86_FEATURE_IBT) && !lko_is_endbr(addr)) {
-		pr_err("kernel IBT is on and %s cannot be called indirectly; boot with ibt=off to use lainko\n",
-		       name);
-		return -ENOEXEC;
+		pr_err("this kernel enforces indirect branch tracking (IBT) and %s, "
+		       "which lainko calls indirectly, is not a valid indirect-call "
+		       "target: refusing to load. To use lainko, boot with ibt=off "
+		       "(add it to GRUB_CMDLINE_LINUX in /etc/default/grub, run "
+		       "update-grub, reboot); without it, lainview works through "
+		       "/proc (--backend procfs, --ksource kcore)\n", name);
+		return -EOPNOTSUPP;
 	}
 #endif
 	return 0;

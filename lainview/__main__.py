@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        if _subcommand(argv) is not None or argv[:1] in (["-h"], ["--help"]):
+        if _subcommand(argv) is not None or argv[:1] in (["-h"], ["--help"], ["--version"]):
             return run_cli(argv)
         from .app import run_gui  # Qt is imported only for the GUI
         return run_gui(argv)

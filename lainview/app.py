@@ -14,6 +14,7 @@ import logging
 import os
 import sys
 
+from lainview import __version__
 from lainview.backend.service import BACKENDS
 
 
@@ -22,6 +23,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         prog="lainview",
         description="A Linux desktop memory editor. Without a subcommand it opens the "
                     "window; see `lainview --help` for the command-line tools.")
+    parser.add_argument("--version", action="version", version=f"lainview {__version__}")
     what = parser.add_mutually_exclusive_group()
     what.add_argument("--demo", action="store_true",
                       help="start the bundled demo process and attach to it")
@@ -62,8 +64,7 @@ def run_gui(argv: list[str]) -> int:
     qInstallMessageHandler(_qt_message)
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
-    app.setOrganizationName("lainview")
-    app.setApplicationName("lainview")
+    identify_app(app)
     from lainview.ui.theme import apply_app_style
     apply_app_style(app)
     result = {"code": 0}
@@ -115,6 +116,18 @@ def _qt_message(kind, _context, text: str) -> None:
     level = logging.ERROR if kind in (QtMsgType.QtCriticalMsg, QtMsgType.QtFatalMsg) \
         else logging.DEBUG
     logging.getLogger("lainview.qt").log(level, "%s", text)
+
+
+def identify_app(app) -> None:
+    """Name, version, desktop file name (the Wayland app id, which desktops
+    match to the installed entry) and window icon of the QApplication."""
+    from PySide6.QtGui import QIcon
+    from lainview.desktop import APP_ID, ICON_PATH
+    app.setOrganizationName("lainview")
+    app.setApplicationName("lainview")
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName(APP_ID)
+    app.setWindowIcon(QIcon(str(ICON_PATH)))
 
 
 def _has_display() -> bool:

@@ -36,7 +36,7 @@ from .backend.patch import load_patch, patch_from_entries, save_patch
 from .backend.processes import matching_programs
 from .backend.service import BACKENDS, Backend
 from .models.formats import describe_skipped, format_scan_value, scan_value_json
-from . import kcli
+from . import __version__, desktop, kcli
 from .hexdump import HexDumper, hexdump  # noqa: F401 - hexdump: kcli's
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
@@ -70,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = ArgumentParser(
         prog="lainview", description="Inspect and edit the memory of Linux processes.",
         formatter_class=argparse.RawDescriptionHelpFormatter, epilog=GUI_USAGE)
+    parser.add_argument("--version", action="version", version=f"lainview {__version__}")
     parser.add_argument("--backend", choices=BACKENDS, default="auto",
                         help="process-memory backend (default: lainmemu if loaded, else /proc)")
     kcli.add_global_options(parser)
@@ -152,6 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=count_arg, default=50, help="matches to print (default 50)")
     p.add_argument("--json", action="store_true")
     kcli.add_subcommands(sub)
+    desktop.add_subcommands(sub)
     return parser
 
 
@@ -539,7 +541,7 @@ def _scan(backend: Backend, args, progress: dict) -> int:
 COMMANDS = {"ps": _cmd_ps, "maps": _cmd_maps, "read": _cmd_read, "write": _cmd_write,
             "journal": _cmd_journal, "revert": _cmd_revert, "scan": _cmd_scan,
             "apply": _cmd_apply,
-            **kcli.KCOMMANDS}
+            **kcli.KCOMMANDS, **desktop.DESKTOP_COMMANDS}
 
 
 def run_cli(argv: list[str]) -> int:

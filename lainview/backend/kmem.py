@@ -1,4 +1,4 @@
-"""The kmem device: kernel memory by symbol name (``shared/spec/kmem.md``).
+"""The kmem device: kernel memory by symbol name (``docs/kmem.md``).
 
 The binary interface is here in one place: the request numbers, ``struct
 mioc_rksym``, the name limits and the errno contract. :class:`KmemDevice`

@@ -1,6 +1,6 @@
 """The lainmemu device's binary interface, in exactly one place.
 
-See ``shared/spec/lainmemu.md``: the structures, the request numbers (which
+See ``docs/lainmemu.md``: the structures, the request numbers (which
 use the device's major number as the ioctl type byte), and how to find the
 device. x86-64 LP64.
 """

@@ -27,6 +27,7 @@ from lainview.models.session import TargetState
 from lainview.models.workspace import Workspace
 
 from . import theme
+from .about import show_about
 from .fit import DockScroll, ElidedLabel
 from .hex_editor import HexEditor
 from .inspector_panel import InspectorPanel
@@ -349,6 +350,7 @@ class MainWindow(QMainWindow):
     def _finish_menus(self) -> None:
         self.add_action("View", "Reset &layout", self.reset_layout, separator=True)
         self.add_action("Help", "&Keys", self.show_keys, "F1")
+        self.add_action("Help", "&About lainview", lambda: show_about(self))
 
     def _connect(self) -> None:
         ws = self.workspace

@@ -2,7 +2,7 @@
  *
  * Preloaded (LD_PRELOAD) into a test process, it answers the six MIOC_*
  * requests on any descriptor open on the file named by $FAKE_KMEM_PATH, as
- * shared/spec/kmem.md says the device does. The file itself is the "kernel
+ * docs/kmem.md says the device does. The file itself is the "kernel
  * memory", so writes persist across processes. struct mioc_rksym is
  * declared here from the spec, so the C compiler checks the layout the
  * Python side builds. Every other ioctl goes to libc.

@@ -43,6 +43,7 @@ mkdir -p "/newroot$LAINKO_PROJ" 2>/dev/null
 mount_9p project "/newroot$LAINKO_PROJ" "" || fail "cannot mount the project"
 
 insmod /lainko.ko || fail "insmod lainko.ko failed"
+insmod /lainko_selftest.ko || fail "insmod lainko_selftest.ko failed"
 for node in /dev/lainmemu /dev/lainkmem; do
 	[ -c "/newroot$node" ] || fail "$node was not created"
 done

@@ -1,4 +1,4 @@
-"""The lainko binary interfaces (shared/spec/lainmemu.md, kmem.md), for the
+"""The lainko binary interfaces (docs/lainmemu.md, kmem.md), for the
 in-guest device tests. Standard library only."""
 
 import ctypes
@@ -8,6 +8,9 @@ import struct
 
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 SYSFS_CLASS = "/sys/class/lainko"
+# The module with the tests' known symbols (kmod/lainko_selftest.c), loaded
+# beside lainko by the VM harness.
+SELFTEST_MODULE = "lainko_selftest"
 
 # lainmemu: (nr, dir, size); dir 1 = write, 2 = read.
 MEMU_CALLS = {

@@ -16,6 +16,7 @@ import time
 import pytest
 
 from lainko_abi import (
+    SELFTEST_MODULE,
     MIOC_IREADKSYM,
     MIOC_IWRITEKSYM,
     MIOC_LOCKSYM,
@@ -97,7 +98,7 @@ def random_name(rng):
         return "x" * rng.choice([0, 510, 511, 512, 513, 2000])
     if kind == 2:
         return "".join(chr(rng.randrange(1, 256)) for _ in range(rng.randrange(1, 64)))
-    return rng.choice(["init_uts_ns:", ":init_uts_ns", "lainko:lainko_kmem_banner", "%s%n"])
+    return rng.choice(["init_uts_ns:", ":init_uts_ns", "lainko_selftest:lainko_kmem_banner", "%s%n"])
 
 
 def pick_pointer(rng, guarded):
@@ -145,7 +146,7 @@ def kmem_request(rng, guarded, kmem_fds, memu_fd):
     elif request == MIOC_WRITEKSYM and rng.random() < 0.3:
         # The only writable target: lainko's own scratch buffer, in bounds.
         names = ["lainko_kmem_scratch"]
-        mod_choice = rng.choice([None, "lainko"])
+        mod_choice = rng.choice([None, "lainko", SELFTEST_MODULE])
         length = rng.randrange(0, 65)
     else:
         # Names that cannot resolve to writable memory: read-only data,
@@ -180,7 +181,7 @@ def test_fuzz_kmem(kmem_node, memu_node):
     guarded = Guarded(rng)
     fds = [os.open(kmem_node, flags) for flags in (os.O_RDONLY, os.O_WRONLY, os.O_RDWR)]
     memu_fd = os.open(memu_node, os.O_RDWR)
-    scratch = read_ksym(fds[0], "lainko_kmem_scratch", 64, modname="lainko")
+    scratch = read_ksym(fds[0], "lainko_kmem_scratch", 64, modname=SELFTEST_MODULE)
     outcomes = collections.Counter()
     try:
         for i in range(REQUESTS):
@@ -190,7 +191,7 @@ def test_fuzz_kmem(kmem_node, memu_node):
     finally:
         while call(fds[0], MIOC_UNLOCKSYM, guarded.string(rng, "lainko")) == 0:
             pass
-        write_ksym(fds[2], "lainko_kmem_scratch", scratch, modname="lainko")
+        write_ksym(fds[2], "lainko_kmem_scratch", scratch, modname=SELFTEST_MODULE)
         for fd in fds + [memu_fd]:
             os.close(fd)
     print(f"kmem fuzz, seed {SEED}: {dict(outcomes)}")

@@ -1,4 +1,4 @@
-"""/dev/lainkmem: kernel memory by symbol name (shared/spec/kmem.md)."""
+"""/dev/lainkmem: kernel memory by symbol name (docs/kmem.md)."""
 
 import ctypes
 import errno
@@ -9,6 +9,7 @@ import subprocess
 import pytest
 
 from lainko_abi import (
+    SELFTEST_MODULE,
     MIOC_LOCKSYM,
     MIOC_READKSYM,
     MIOC_UNLOCKSYM,
@@ -80,7 +81,7 @@ def test_writeksym_sysctl_variable_then_restore(kmem):
     [
         ("linux_banner", None),  # kernel read-only data
         ("_stext", None),  # kernel text
-        ("lainko_kmem_banner", "lainko"),  # module read-only data
+        ("lainko_kmem_banner", SELFTEST_MODULE),  # module read-only data
         ("kmem_ioctl", "lainko"),  # module text
     ],
 )
@@ -99,25 +100,26 @@ def test_write_running_into_unmapped_memory_writes_nothing(kmem):
     # is refused whole: the writable start must stay untouched. A module
     # that wrote up to the fault would also overwrite its own data with
     # zeros, which would fail this run too.
-    before = read_ksym(kmem, "lainko_kmem_scratch", 64, modname="lainko")
+    before = read_ksym(kmem, "lainko_kmem_scratch", 64, modname=SELFTEST_MODULE)
     data = b"\xa5" * 64 + bytes((1 << 20) - 64)
-    assert errno_of(write_ksym, kmem, "lainko_kmem_scratch", data, modname="lainko") == errno.EFAULT
-    assert read_ksym(kmem, "lainko_kmem_scratch", 64, modname="lainko") == before
+    assert errno_of(write_ksym, kmem, "lainko_kmem_scratch", data, modname=SELFTEST_MODULE) == errno.EFAULT
+    assert read_ksym(kmem, "lainko_kmem_scratch", 64, modname=SELFTEST_MODULE) == before
 
 
-def test_module_scoping_includes_our_own_symbols(kmem):
-    own = read_ksym(kmem, "lainko_kmem_banner", 19, modname="lainko")
+def test_module_scoping_finds_a_module_s_symbols(kmem):
+    own = read_ksym(kmem, "lainko_kmem_banner", 19, modname=SELFTEST_MODULE)
     assert own == b"lainko kmem device\0"
     assert read_ksym(kmem, "lainko_kmem_banner", 19) == own
-    assert errno_of(read_ksym, kmem, "init_uts_ns", 8, modname="lainko") == errno.ENOENT
+    assert errno_of(read_ksym, kmem, "init_uts_ns", 8, modname=SELFTEST_MODULE) == errno.ENOENT
+    assert errno_of(read_ksym, kmem, "lainko_kmem_banner", 8, modname="lainko") == errno.ENOENT
     assert errno_of(read_ksym, kmem, "init_uts_ns", 8, modname="no_such_module") == errno.EINVAL
 
-    scratch = read_ksym(kmem, "lainko_kmem_scratch", 64, modname="lainko")
+    scratch = read_ksym(kmem, "lainko_kmem_scratch", 64, modname=SELFTEST_MODULE)
     try:
-        assert write_ksym(kmem, "lainko_kmem_scratch", b"patched!", modname="lainko") == 0
-        assert read_ksym(kmem, "lainko_kmem_scratch", 8, modname="lainko") == b"patched!"
+        assert write_ksym(kmem, "lainko_kmem_scratch", b"patched!", modname=SELFTEST_MODULE) == 0
+        assert read_ksym(kmem, "lainko_kmem_scratch", 8, modname=SELFTEST_MODULE) == b"patched!"
     finally:
-        write_ksym(kmem, "lainko_kmem_scratch", scratch, modname="lainko")
+        write_ksym(kmem, "lainko_kmem_scratch", scratch, modname=SELFTEST_MODULE)
 
 
 def test_enoent_for_unknown_symbol(kmem_ro):
@@ -145,8 +147,8 @@ def test_ebadf_for_the_wrong_open_mode(kmem_node):
     ro = os.open(kmem_node, os.O_RDONLY)
     wo = os.open(kmem_node, os.O_WRONLY)
     try:
-        assert errno_of(write_ksym, ro, "lainko_kmem_scratch", b"x", modname="lainko") == errno.EBADF
-        assert errno_of(write_ksym, ro, "lainko_kmem_scratch", b"x", modname="lainko", indirect=True) == errno.EBADF
+        assert errno_of(write_ksym, ro, "lainko_kmem_scratch", b"x", modname=SELFTEST_MODULE) == errno.EBADF
+        assert errno_of(write_ksym, ro, "lainko_kmem_scratch", b"x", modname=SELFTEST_MODULE, indirect=True) == errno.EBADF
         assert errno_of(read_ksym, wo, "init_uts_ns", 8) == errno.EBADF
         assert errno_of(read_ksym, wo, "saved_command_line", 8, indirect=True) == errno.EBADF
     finally:
@@ -196,8 +198,8 @@ def test_kernel_writes_need_cap_sys_rawio(kmem_node):
             os.setgroups([])
             os.setgid(65534)
             os.setuid(65534)
-            read_ksym(fd, "lainko_kmem_scratch", 8, modname="lainko")
-            write_ksym(fd, "lainko_kmem_scratch", b"x", modname="lainko")
+            read_ksym(fd, "lainko_kmem_scratch", 8, modname=SELFTEST_MODULE)
+            write_ksym(fd, "lainko_kmem_scratch", b"x", modname=SELFTEST_MODULE)
             code = 0
         except OSError as exc:
             code = exc.errno

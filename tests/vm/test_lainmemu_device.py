@@ -1,5 +1,5 @@
 """/dev/lainmemu against a real target process, compared with the same
-target's /proc/<pid>/maps and /proc/<pid>/mem (shared/spec/lainmemu.md)."""
+target's /proc/<pid>/maps and /proc/<pid>/mem (docs/lainmemu.md)."""
 
 import ctypes
 import errno
@@ -251,6 +251,25 @@ def test_seek_end_is_einval_and_high_positions_are_kept(memu):
     # Addresses above 2**63 are positions too (FMODE_UNSIGNED_OFFSET).
     high = 0xFFFFFFFFFF600000
     assert seek_address(memu.fd, high) == high
+
+
+def test_seek_into_the_errno_range_is_eoverflow(memu):
+    """As drivers/char/mem.c: a position that lseek's caller would take for
+    -errno (the last 4095 of the address space) is refused, and the
+    position is kept."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.lseek.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int]
+    libc.lseek.restype = ctypes.c_int64
+    last_ok = 0xFFFFFFFFFFFFF000
+    assert seek_address(memu.fd, last_ok) == last_ok
+    for addr in (0xFFFFFFFFFFFFF001, 0xFFFFFFFFFFFFFFF7, 0xFFFFFFFFFFFFFFFF):
+        ctypes.set_errno(0)
+        assert libc.lseek(memu.fd, addr - (1 << 64), os.SEEK_SET) == -1
+        assert ctypes.get_errno() == errno.EOVERFLOW
+    ctypes.set_errno(0)
+    assert libc.lseek(memu.fd, 1, os.SEEK_CUR) == -1
+    assert ctypes.get_errno() == errno.EOVERFLOW
+    assert libc.lseek(memu.fd, 0, os.SEEK_CUR) & ((1 << 64) - 1) == last_ok
 
 
 def test_missing_pid_and_non_leader_give_esrch(memu, target):
