@@ -32,6 +32,7 @@ from .fit import ElidedLabel
 from .hex_view import HexView
 from .inspector_panel import InspectorPanel
 from .patch_dialog import PatchDialog
+from .text_delegate import FastTextDelegate
 from .theme import box_style, hex_color, mono_font, text_style
 
 TYPE_PRESETS = (
@@ -96,6 +97,7 @@ class SymbolPanel(QWidget):
         self.table.setWordWrap(False)
         self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.setItemDelegate(FastTextDelegate(self.table))    # ~122k rows, retyped per key
         vertical = self.table.verticalHeader()
         vertical.hide()
         vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)

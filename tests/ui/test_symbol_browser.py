@@ -551,3 +551,37 @@ def _shown_text(label) -> str:
     rich = label.textFormat() == Qt.TextFormat.RichText or (
         label.textFormat() == Qt.TextFormat.AutoText and QtGui.Qt.mightBeRichText(text))
     return QTextDocumentFragment.fromHtml(text).toPlainText() if rich else text
+
+
+@needs_kallsyms
+def test_the_symbol_table_paints_like_the_stock_delegate(qtbot, open_browser):
+    """The table's fast delegate (one cached layout per text, three roles)
+    paints the same pixels as Qt's stock delegate: elided names, the
+    selected row, the coloured type and module columns, the mono addresses;
+    repainting the same rows lays nothing out again."""
+    from PySide6.QtWidgets import QStyledItemDelegate
+    from lainview.ui.text_delegate import FastTextDelegate
+
+    browser = open_browser()
+    model = browser.workspace.symbols
+    table = browser.symbols.table
+    browser.splitter.setSizes([600, 840])           # narrow enough to elide long names
+    browser.symbols.filter.setText("sched_clock")
+    model.apply_filter()
+    table.selectRow(2)
+    qtbot.waitUntil(lambda: model.rowCount() > 20)
+    delegate = table.itemDelegate()
+    assert isinstance(delegate, FastTextDelegate)
+    width = table.columnWidth(NAME)
+    metrics = table.fontMetrics()
+    assert any(metrics.horizontalAdvance(model.data(model.index(r, NAME))) > width
+               for r in range(table.rowAt(table.viewport().height() - 1)))   # some are elided
+    assert table.columnWidth(NAME) > 100
+    fast = table.viewport().grab().toImage()
+    laid_out = set(delegate._texts)
+    table.viewport().repaint()
+    assert set(delegate._texts) - laid_out == set() and laid_out
+    stock = QStyledItemDelegate(table)
+    table.setItemDelegate(stock)
+    assert table.viewport().grab().toImage() == fast
+    table.setItemDelegate(delegate)
