@@ -349,7 +349,7 @@ def _cmd_scan(backend: Backend, args) -> int:
                   "condition": state.condition, "count": state.count,
                   "scanned_bytes": state.scanned_bytes,
                   "unreadable_bytes": state.unreadable_bytes,
-                  "vanished": [list(v) for v in state.vanished],
+                  "vanished": [list(v) for v in state.vanished], "lost": state.lost,
                   "memory_bytes": state.memory_bytes, "disk_bytes": state.disk_bytes,
                   "matches": matches}
     finally:
@@ -360,7 +360,8 @@ def _cmd_scan(backend: Backend, args) -> int:
     print(f"step {state.step} ({state.condition}): {state.count} matches in "
           f"{state.scanned_bytes / 2**20:.1f} MiB scanned, "
           f"{state.unreadable_bytes} unreadable bytes skipped"
-          + (f", {len(state.vanished)} areas vanished" if state.vanished else ""))
+          + (f", {len(state.vanished)} areas vanished" if state.vanished else "")
+          + (f", {state.lost} candidates no longer mapped" if state.lost else ""))
     for m in matches:
         print(f"  {m['address']:#018x}  {m['value']}")
     if state.count > len(matches):

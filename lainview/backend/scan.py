@@ -29,6 +29,7 @@ written to a new file, never in place; the step before that is deleted).
 
 from __future__ import annotations
 
+import bisect
 import enum
 import errno as _errno
 import glob
@@ -409,7 +410,15 @@ class ScanLimits:
 
 @dataclass
 class ScanState:
-    """One step of a scan: its candidates, what it cost, and its history."""
+    """One step of a scan: its candidates, what it cost, and its history.
+
+    ``regions`` are runs of adjacent areas as the first scan found them
+    (ascending, disjoint). ``vanished``: address ranges of those runs that
+    were not mapped (or, in a first scan, not readable at all) at this step.
+    ``lost``: candidates dropped at this step because their bytes were no
+    longer mapped and readable (not because their value failed the test).
+    ``item_size``: bytes compared at each candidate (a byte pattern's
+    length; after an exact next scan, that pattern's)."""
 
     pid: int
     start_ticks: int | None
@@ -423,6 +432,7 @@ class ScanState:
     scanned_bytes: int = 0
     unreadable_bytes: int = 0
     vanished: list[tuple[int, int]] = field(default_factory=list)
+    lost: int = 0
     history: list["ScanState"] = field(default_factory=list, repr=False)
 
     @property
@@ -542,9 +552,16 @@ class AreaFilter:
         if self.ranges:
             # A chosen set: every area in it, clipped to it (at page bounds);
             # unreadable ones too, so their pages are counted as skipped.
+            # Overlapping ranges are merged first, so no byte is scanned twice.
+            merged: list[list[int]] = []
+            for s, e in sorted((page_floor(s), page_ceil(e)) for s, e in self.ranges):
+                if merged and s <= merged[-1][1]:
+                    merged[-1][1] = max(merged[-1][1], e)
+                else:
+                    merged.append([s, e])
             out = []
             for a in areas:
-                for s, e in self.ranges:
+                for s, e in merged:
                     lo, hi = max(a.start, page_floor(s)), min(a.end, page_ceil(e))
                     if lo < hi:
                         out.append(replace(a, start=lo, end=hi))
@@ -617,7 +634,10 @@ def _first_scan(session, scan_type, cond, chosen, align, item, limits, workdir, 
     spill = max(0, item - align)
     done = 0
     kept = 0            # candidates held sparse (offset + value) in all regions so far
-    for area in chosen:
+    for run in _runs(chosen):
+        # A run of adjacent areas is scanned as one range, so a value whose
+        # bytes start in one area and end in the next is found.
+        area = MemoryArea(run[0].start, run[-1].end, run[0].perms)
         region = RegionMatches(start=area.start, size=area.size)
         dense = None
         if cond.mode is Mode.UNKNOWN:
@@ -632,7 +652,7 @@ def _first_scan(session, scan_type, cond, chosen, align, item, limits, workdir, 
             end = min(area.size, pos + this + spill)
             n_pos = min(positions_count(end - pos, item, align), -(-this // align))
             chunk = buf[:end - pos]
-            holes = session.read_into(area.start + pos, view[:end - pos], areas=[area])
+            holes = session.read_into(area.start + pos, view[:end - pos], areas=run)
             if holes:
                 state.unreadable_bytes += _overlap(holes, area.start + pos, this)
                 readable_any |= sum(h.size for h in holes) < end - pos
@@ -801,37 +821,57 @@ def next_scan(session: ProcessSession, state: ScanState, cond: Condition, *,
         raise
 
 
+@dataclass
+class _Step:
+    """What the helpers of one next scan share: the job's inputs, the new
+    state, and one read buffer reused for every chunk of every region."""
+
+    session: ProcessSession
+    state: ScanState
+    new: ScanState
+    cond: Condition
+    limits: ScanLimits
+    live: LiveCount
+    item: int                  # bytes compared at each candidate in this step
+    buf: np.ndarray
+
+
 def _next_scan(session, state, cond, limits, counter):
     step = state.step + 1
+    # A byte pattern may be longer or shorter than what was kept: from this
+    # step on, each candidate holds the pattern's bytes.
+    item = len(cond.pattern) if cond.pattern is not None else state.item_size
     new = ScanState(pid=state.pid, start_ticks=state.start_ticks, scan_type=state.scan_type,
-                    align=state.align, item_size=state.item_size, regions=[],
+                    align=state.align, item_size=item, regions=[],
                     workdir=state.workdir, step=step, condition=cond.describe(),
                     history=[_without_history(state)])
-    live = {(a.start, a.end): a for a in session.areas(refresh=True)}
-    new_holes = 0
+    job = _Step(session, state, new, cond, limits, counter, item,
+                np.empty(limits.chunk + max(item, state.item_size), dtype=np.uint8))
+    # Candidates are tracked by address: a region is read through whatever
+    # live areas now cover it (found by binary search), so a candidate stays
+    # while its bytes are mapped and readable, however the areas around it
+    # were cut, merged, trimmed or re-protected. Only candidates whose bytes
+    # went away are dropped, and counted (``lost``).
+    live_areas = session.areas(refresh=True)
+    ends = [a.end for a in live_areas]
     done = 0
     for region in state.regions:
         if not region.count:
             new.regions.append(RegionMatches(region.start, region.size))
             continue
-        area = next((a for a in live.values() if a.start <= region.start
-                     and region.start + region.size <= a.end), None)
-        if area is None:
-            new.vanished.append((region.start, region.start + region.size))
+        region_end = region.start + region.size
+        over = _areas_over(live_areas, ends, region.start, region_end)
+        new.vanished.extend(_gaps(over, region.start, region_end))
+        if not over:
+            new.lost += region.count
             new.regions.append(RegionMatches(region.start, region.size))
             done += region.size
             yield done
             continue
-        if region.dense:
-            out, holes = yield from _next_dense(session, state, new, region, area, cond,
-                                                limits, done, counter)
-        else:
-            out, holes = yield from _next_sparse(session, state, region, area, cond,
-                                                 limits, done, counter)
-        new_holes += holes
+        compare = _next_dense if region.dense else _next_sparse
+        out = yield from compare(job, region, over, done)
         done += region.size
         new.regions.append(out)
-    new.unreadable_bytes = new_holes
     new.scanned_bytes = done
     if new.count <= limits.sparse_max:
         for i, region in enumerate(new.regions):
@@ -845,108 +885,122 @@ def _next_scan(session, state, cond, limits, counter):
     return new
 
 
-def _next_sparse(session, state, region, area, cond, limits, done_before, live):
+def _next_sparse(job: _Step, region: RegionMatches, over: list[MemoryArea], done_before: int):
     """Re-read only the chunks holding candidates; test them against their
     last values."""
-    item, st = state.item_size, state.scan_type
-    buf = np.empty(limits.chunk + item, dtype=np.uint8)
+    item, st, cond, new = job.item, job.state.scan_type, job.cond, job.new
+    buf, chunk = job.buf, job.limits.chunk
     view = memoryview(buf)
+    lanes = np.arange(item)
     keep_offs, keep_vals = [], []
-    unreadable = 0
     offsets = region.offsets.astype(np.int64)
-    for pos in range(0, region.size, limits.chunk):
-        lo, hi = np.searchsorted(offsets, [pos, pos + limits.chunk])
+    for pos in range(0, region.size, chunk):
+        lo, hi = np.searchsorted(offsets, [pos, pos + chunk])
         if lo == hi:
             continue
         sel = offsets[lo:hi]
         end = min(region.size, int(sel[-1]) + item)
-        holes = session.read_into(region.start + pos, view[:end - pos], areas=[area])
-        unreadable += _overlap(holes, region.start + pos, end - pos)
+        holes = job.session.read_into(region.start + pos, view[:end - pos], areas=over)
+        new.unreadable_bytes += _overlap(holes, region.start + pos, min(end - pos, chunk))
         rel = sel - pos
-        ok = np.ones(len(sel), dtype=bool)
-        for h in holes:
-            h0, h1 = h.address - region.start - pos, h.end - region.start - pos
-            ok &= ~((rel + item > h0) & (rel < h1))
+        # A value must lie within the scanned range (a longer pattern may not).
+        valid = None if int(sel[-1]) + item <= region.size else sel + item <= region.size
+        if holes:
+            ok = np.ones(len(sel), dtype=bool)
+            for h in holes:
+                h0, h1 = h.address - region.start - pos, h.end - region.start - pos
+                ok &= ~((rel + item > h0) & (rel < h1))
+            gone = ~ok if valid is None else valid & ~ok
+            new.lost += int(np.count_nonzero(gone))
+            valid = ok if valid is None else valid & ok
         if st.numeric:
             cur = _gather(buf, rel, st)
-            prev = region.values[lo:hi]
-            hit = evaluate(cur, cond, prev) & ok
+            hit = evaluate(cur, cond, region.values[lo:hi])
+            if valid is not None:
+                hit &= valid
             keep_vals.append(cur[hit])
         else:
-            rows = buf[rel[:, None] + np.arange(item)]
-            prev = region.values[lo:hi]
+            rows = buf[rel[:, None] + lanes]
             if cond.mode is Mode.EXACT:
-                pat = cond.pattern
-                m = np.frombuffer(pat.mask, np.uint8)
-                hit = np.all((rows & m) == (np.frombuffer(pat.data, np.uint8) & m), axis=1)
+                m = np.frombuffer(cond.pattern.mask, np.uint8)
+                hit = np.all((rows & m) == (np.frombuffer(cond.pattern.data, np.uint8) & m),
+                             axis=1)
             else:
-                same = np.all(rows == prev, axis=1)
+                same = np.all(rows == region.values[lo:hi], axis=1)
                 hit = same if cond.mode is Mode.UNCHANGED else ~same
-            hit &= ok
+            if valid is not None:
+                hit &= valid
             keep_vals.append(rows[hit])
         keep_offs.append(sel[hit])
-        live.found += int(np.count_nonzero(hit))
-        yield done_before + min(region.size, pos + limits.chunk)
+        job.live.found += int(np.count_nonzero(hit))
+        yield done_before + min(region.size, pos + chunk)
     out = RegionMatches(region.start, region.size)
     out.offsets = _offset_array(np.concatenate(keep_offs) if keep_offs else np.empty(0, int),
                                 region.size)
     out.values = np.concatenate(keep_vals) if keep_vals else None
     out.count = len(out.offsets)
-    return out, unreadable
+    return out
 
 
-def _next_dense(session, state, new, region, area, cond, limits, done_before, live):
-    """Compare the area with its snapshot chunk by chunk; write the new
+def _next_dense(job: _Step, region: RegionMatches, over: list[MemoryArea], done_before: int):
+    """Compare the region with its snapshot chunk by chunk; write the new
     snapshot to a new file (the old one stays for undo). Only chunks that
     keep candidates are written; the rest stay holes in a sparse file."""
-    item, align, st = state.item_size, state.align, state.scan_type
-    buf = np.empty(limits.chunk + item, dtype=np.uint8)
+    item, align, st, cond, new = job.item, job.state.align, job.state.scan_type, job.cond, \
+        job.new
+    buf, chunk = job.buf, job.limits.chunk
     view = memoryview(buf)
-    unreadable = 0
     count = 0
     packed = []
+    relative = cond.mode in RELATIVE_MODES
     snap_old = np.memmap(region.snapshot, dtype=np.uint8, mode="r")
-    name = _snapshot_name(new.workdir, new.step, area, region.start)
+    name = _snapshot_name(new.workdir, new.step, None, region.start)
     with open(name, "wb") as snap_new:
-        for pos in range(0, region.size, limits.chunk):
-            this = min(limits.chunk, region.size - pos)
-            end = min(region.size, pos + limits.chunk + item - 1)
-            p0 = pos // align
-            n_pos = min(positions_count(end - pos, item, align), -(-this // align))
-            cand = np.unpackbits(region.mask[p0 // 8:(p0 + n_pos + 7) // 8],
-                                 count=n_pos).view(bool)
+        for pos in range(0, region.size, chunk):
+            this = min(chunk, region.size - pos)
+            nb = -(-this // align)          # positions starting in this chunk
+            p0 = pos // align               # a multiple of 8 (see _check_chunk)
+            cand = np.unpackbits(region.mask[p0 // 8:(p0 + nb + 7) // 8], count=nb).view(bool) \
+                if p0 // 8 < len(region.mask) else np.zeros(nb, dtype=bool)
             if not cand.any():
                 # No candidates here: never read again, so leave a hole in
                 # the (sparse) snapshot file.
-                snap_new.seek(this, os.SEEK_CUR)
-                packed.append(np.zeros((n_pos + 7) // 8, dtype=np.uint8))
+                packed.append(np.zeros((nb + 7) // 8, dtype=np.uint8))
                 yield done_before + pos + this
                 continue
-            holes = session.read_into(region.start + pos, view[:end - pos], areas=[area])
-            unreadable += _overlap(holes, region.start + pos, this)
-            ok = _hole_free_positions(holes, region.start + pos, n_pos, align, item)
-            prev_bytes = np.asarray(snap_old[pos:end])
+            end = min(region.size, pos + this + item - 1)
+            n_pos = min(positions_count(end - pos, item, align), nb)   # values that fit
+            cand = cand[:n_pos]
+            holes = job.session.read_into(region.start + pos, view[:end - pos], areas=over)
+            new.unreadable_bytes += _overlap(holes, region.start + pos, this)
+            cur_bytes = buf[:end - pos]
+            prev_bytes = np.asarray(snap_old[pos:end]) if relative else None
             if st.numeric:
-                cur = values_at(buf[:end - pos], st, align, n_pos)
-                prev = values_at(prev_bytes, st, align, n_pos)
+                cur = values_at(cur_bytes, st, align, n_pos)
+                prev = values_at(prev_bytes, st, align, n_pos) if relative else None
                 hit = evaluate(cur, cond, prev)
+            elif cond.mode is Mode.EXACT:
+                hit = _pattern_at(cur_bytes, cond.pattern, align, n_pos)
             else:
-                same = buf[:n_pos * align:align] == prev_bytes[:n_pos * align:align]
-                hit = same if cond.mode is Mode.UNCHANGED else ~same
+                hit = _same_at(cur_bytes, prev_bytes, item, align, n_pos)
+                if cond.mode is Mode.CHANGED:
+                    hit = ~hit
             hit &= cand
+            ok = _hole_free_positions(holes, region.start + pos, n_pos, align, item)
             if ok is not None:
+                new.lost += int(np.count_nonzero(cand & ~ok))
                 hit &= ok
             hits = int(np.count_nonzero(hit))
             count += hits
-            live.found += hits
+            job.live.found += hits
+            if n_pos < nb:
+                hit = np.concatenate([hit, np.zeros(nb - n_pos, dtype=bool)])
             packed.append(np.packbits(hit))
-            if not hits:
-                snap_new.seek(this, os.SEEK_CUR)
-            else:
+            if hits:
                 # Write the whole read, tail included: a value that starts in
                 # this chunk and ends in the next must find its last bytes
                 # even if the next chunk keeps no candidate (and is a hole).
-                fresh = buf[:end - pos]
+                fresh = cur_bytes
                 if holes:
                     # Unreadable bytes keep their old snapshot values.
                     fresh = fresh.copy()
@@ -955,14 +1009,39 @@ def _next_dense(session, state, new, region, area, cond, limits, done_before, li
                         b = min(end - pos, h.end - region.start - pos)
                         if a < b:
                             fresh[a:b] = snap_old[pos + a:pos + b]
+                snap_new.seek(pos)
                 snap_new.write(memoryview(fresh))
-                snap_new.seek(pos + this)
             yield done_before + pos + this
         snap_new.truncate(region.size)
     del snap_old
-    out = RegionMatches(region.start, region.size, mask=np.concatenate(packed), snapshot=name,
-                        count=count)
-    return out, unreadable
+    return RegionMatches(region.start, region.size, mask=np.concatenate(packed), snapshot=name,
+                         count=count)
+
+
+def _pattern_at(buf: np.ndarray, pattern: Pattern, align: int, n_pos: int) -> np.ndarray:
+    """Bool per position 0, align, ... (n_pos of them): does ``pattern``
+    match there? ``buf`` holds every byte those matches need."""
+    hit = np.ones(n_pos, dtype=bool)
+    if not n_pos:
+        return hit
+    for k, (d, m) in enumerate(zip(pattern.data, pattern.mask)):
+        if not m:
+            continue
+        lane = buf[k:k + (n_pos - 1) * align + 1:align]
+        hit &= (lane == d) if m == 0xFF else ((lane & m) == (d & m))
+    return hit
+
+
+def _same_at(cur: np.ndarray, prev: np.ndarray, item: int, align: int,
+             n_pos: int) -> np.ndarray:
+    """Bool per position: are the ``item`` bytes there the same in both?"""
+    same = np.ones(n_pos, dtype=bool)
+    if not n_pos:
+        return same
+    span = (n_pos - 1) * align + 1
+    for k in range(item):
+        same &= cur[k:k + span:align] == prev[k:k + span:align]
+    return same
 
 
 def undo(state: ScanState) -> ScanState:
@@ -983,6 +1062,41 @@ def _all_set(n: int) -> np.ndarray:
     out = np.full((n + 7) // 8, 0xFF, dtype=np.uint8)
     if n % 8:
         out[-1] = (0xFF << (8 - n % 8)) & 0xFF
+    return out
+
+
+def _runs(chosen: list[MemoryArea]) -> list[list[MemoryArea]]:
+    """``chosen`` (sorted, disjoint) cut into runs of adjacent areas."""
+    runs: list[list[MemoryArea]] = []
+    for a in chosen:
+        if runs and runs[-1][-1].end == a.start:
+            runs[-1].append(a)
+        else:
+            runs.append([a])
+    return runs
+
+
+def _areas_over(areas: list[MemoryArea], ends: list[int], start: int,
+                end: int) -> list[MemoryArea]:
+    """The areas (sorted by start, ``ends`` their ends) that overlap
+    [start, end): a binary search, then only the overlapping ones."""
+    i = bisect.bisect_right(ends, start)
+    out = []
+    while i < len(areas) and areas[i].start < end:
+        out.append(areas[i])
+        i += 1
+    return out
+
+
+def _gaps(areas: list[MemoryArea], start: int, end: int) -> list[tuple[int, int]]:
+    """The parts of [start, end) that no area of ``areas`` (sorted) covers."""
+    out, cursor = [], start
+    for a in areas:
+        if a.start > cursor:
+            out.append((cursor, min(a.start, end)))
+        cursor = max(cursor, a.end)
+    if cursor < end:
+        out.append((cursor, end))
     return out
 
 
@@ -1107,7 +1221,8 @@ def save_state(state: ScanState, path: str) -> None:
             regions.append(entry)
         meta["steps"].append({"step": st.step, "condition": st.condition,
                               "scanned": st.scanned_bytes, "unreadable": st.unreadable_bytes,
-                              "vanished": st.vanished, "regions": regions})
+                              "vanished": st.vanished, "lost": st.lost,
+                              "regions": regions})
     arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
     with atomic_private_file(path, "wb") as f:
         np.savez(f, **arrays)
@@ -1144,7 +1259,8 @@ def load_state(path: str) -> ScanState:
                                 step=step["step"], condition=step["condition"],
                                 scanned_bytes=step["scanned"],
                                 unreadable_bytes=step["unreadable"],
-                                vanished=[tuple(v) for v in step["vanished"]]))
+                                vanished=[tuple(v) for v in step["vanished"]],
+                                lost=step.get("lost", 0)))
     current = states[-1]
     current.history = states[:-1]
     return current
