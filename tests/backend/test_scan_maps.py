@@ -206,3 +206,190 @@ def test_cli_next_scan_after_munmap_of_the_last_page(spawn, tmp_path):
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert [m["address"] for m in report["matches"]] == [c.base]
+
+
+# -- 3. every next-scan mode means the same on every state ----------------------------------------
+
+FORMATS = {"i8": "b", "u8": "B", "i16": "h", "u16": "H", "i32": "i", "u32": "I",
+           "i64": "q", "u64": "Q", "f32": "f", "f64": "d"}
+STRING_TYPES = ("bytes", "utf8", "utf16le")
+# Bytes the memory is made of: few, so values repeat and steps keep some
+# candidates; no NaN or infinity can be made of the float ones.
+ALPHABET = {"int": [0, 1, 2, 0xFF], "float": [0, 0x3F, 0x40, 0x80], "text": [0, 0x41, 0x42]}
+NUMERIC_NEXT = [Mode.CHANGED, Mode.UNCHANGED, Mode.INCREASED, Mode.DECREASED,
+                Mode.INCREASED_BY, Mode.DECREASED_BY, Mode.EXACT, Mode.RANGE]
+TEXT_NEXT = [Mode.CHANGED, Mode.UNCHANGED, Mode.EXACT]
+
+
+class Reference:
+    """The scan done naively: a dict of candidate offset -> bytes, tested one
+    position at a time over a snapshot of the memory (bytes we set)."""
+
+    def __init__(self, st_: ScanType, align: int):
+        self.st, self.align = st_, align
+        self.fmt = ("<" + FORMATS[st_.name]) if st_.numeric else None
+        self.cands: dict[int, bytes] = {}
+
+    def value(self, raw: bytes):
+        v = struct.unpack(self.fmt, raw)[0]
+        return np.dtype(self.st.dtype).type(v)
+
+    def test(self, mode, cond, cur: bytes, prev: bytes | None) -> bool:
+        if not self.st.numeric:
+            if mode is Mode.EXACT:
+                return all((c & m) == (d & m) for c, d, m in
+                           zip(cur, cond.pattern.data, cond.pattern.mask))
+            return (cur == prev) == (mode is Mode.UNCHANGED)
+        c = self.value(cur)
+        if mode is Mode.EXACT:
+            return c == self.value_of(cond.value)
+        if mode is Mode.RANGE:
+            return self.value_of(cond.low) <= c <= self.value_of(cond.high)
+        if mode is Mode.UNKNOWN:
+            return True
+        p = self.value(prev)
+        if mode is Mode.CHANGED:
+            return c != p
+        if mode is Mode.UNCHANGED:
+            return c == p
+        if mode is Mode.INCREASED:
+            return c > p
+        if mode is Mode.DECREASED:
+            return c < p
+        delta = cond.value if mode is Mode.INCREASED_BY else -cond.value
+        if self.st.is_float:
+            with np.errstate(all="ignore"):
+                return (c - p) - self.value_of(delta) == 0
+        bits = 8 * self.st.size
+        return (int(c) - int(p) - delta) % (1 << bits) == 0
+
+    def value_of(self, v):
+        return self.st.dtype.type(v)
+
+    def first(self, mem: bytes, cond, item: int) -> None:
+        self.cands = {p: mem[p:p + item] for p in range(0, len(mem) - item + 1, self.align)
+                      if self.test(cond.mode, cond, mem[p:p + item], None)}
+
+    def next(self, mem: bytes, cond, item: int) -> None:
+        self.cands = {p: mem[p:p + item] for p, old in self.cands.items()
+                      if p + item <= len(mem) and self.test(cond.mode, cond, mem[p:p + item], old)}
+
+
+def _draw_memory(rng, kind: str, size: int) -> bytearray:
+    return bytearray(rng.choice(np.array(ALPHABET[kind], np.uint8), size).tobytes())
+
+
+def _mutate(rng, mem: bytearray, kind: str, plant: bytes | None) -> None:
+    for _ in range(int(rng.integers(0, 40))):
+        mem[int(rng.integers(0, len(mem)))] = int(rng.choice(ALPHABET[kind]))
+    if plant:
+        at = int(rng.integers(0, len(mem) - len(plant)))
+        mem[at:at + len(plant)] = plant
+
+
+def test_every_mode_means_the_same_on_sparse_and_dense_states(backend, spawn):
+    from hypothesis import HealthCheck, given, settings, strategies as st
+
+    pages = 2
+    c = spawn(pages)
+    target = backend.attach(c.pid, writable=False).result(10)
+    size = pages * c.page
+    areas = only(c, pages)
+    limits_for = {"dense": ScanLimits(chunk=1024, sparse_max=0),
+                  "sparse": ScanLimits(chunk=1024, sparse_max=10**9)}
+
+    @settings(max_examples=120, deadline=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(data=st.data(), name=st.sampled_from(sorted(FORMATS) + list(STRING_TYPES)),
+           any_align=st.booleans(), how=st.sampled_from(["dense", "sparse"]),
+           first=st.sampled_from([Mode.UNKNOWN, Mode.EXACT, Mode.RANGE]),
+           seed=st.integers(0, 2**32 - 1))
+    def run(data, name, any_align, how, first, seed):
+        st_ = ScanType(name)
+        rng = np.random.default_rng(seed)
+        kind = "text" if not st_.numeric else "float" if st_.is_float else "int"
+        align = 1 if any_align else st_.natural_alignment
+        limits = limits_for[how]
+        mem = _draw_memory(rng, kind, size)
+        c.poke(0, bytes(mem))
+        ref = Reference(st_, align)
+
+        def some_value() -> str:
+            p = int(rng.integers(0, (size - st_.size) // align)) * align
+            return repr(ref.value(mem[p:p + st_.size]).item())
+
+        def some_text() -> str:
+            if name == "bytes":
+                p = int(rng.integers(0, size - 4))
+                raw = mem[p:p + data.draw(st.integers(1, 4))]
+                return " ".join(f"{b:02x}" if rng.random() < 0.8 or i == 0 else "??"
+                                for i, b in enumerate(raw))
+            return data.draw(st.text("AB", min_size=1, max_size=3))
+
+        if not st_.numeric and first is Mode.RANGE:
+            first = Mode.EXACT
+        if first is Mode.UNKNOWN:
+            cond = make_condition(st_, first, tolerance=0)
+        elif first is Mode.RANGE:
+            a, b = sorted([some_value(), some_value()], key=float)
+            cond = make_condition(st_, first, f"{a}..{b}", tolerance=0)
+        else:
+            cond = make_condition(st_, first, some_text() if not st_.numeric else some_value(),
+                                  tolerance=0)
+        item = 1 if (first is Mode.UNKNOWN and not st_.numeric) else \
+            len(cond.pattern) if cond.pattern is not None else st_.size
+        state = target.scan_first(st_, cond, align=align, areas=areas,
+                                  limits=limits).result(60)
+        ref.first(bytes(mem), cond, item)
+        states = [state]
+
+        def check(s, what):
+            want = sorted(ref.cands)
+            assert s.addresses().tolist() == [c.base + p for p in want], what
+            addrs, vals = s.matches(0, s.count)
+            got = [bytes(np.ascontiguousarray(v).view(np.uint8)) for v in vals] \
+                if vals.ndim == 1 else [bytes(r) for r in vals]
+            assert got == [ref.cands[p] for p in want], what
+
+        check(state, f"first {cond.describe()}")
+        for _ in range(data.draw(st.integers(1, 3))):
+            mode = data.draw(st.sampled_from(NUMERIC_NEXT if st_.numeric else TEXT_NEXT))
+            if mode is Mode.EXACT:
+                text = some_value() if st_.numeric else some_text()
+                cond = make_condition(st_, mode, text, tolerance=0)
+            elif mode is Mode.RANGE:
+                a, b = sorted([some_value(), some_value()], key=float)
+                cond = make_condition(st_, mode, f"{a}..{b}", tolerance=0)
+            elif mode in (Mode.INCREASED_BY, Mode.DECREASED_BY):
+                cond = make_condition(st_, mode, data.draw(st.sampled_from(["0", "1", "2"])),
+                                      tolerance=0)
+            else:
+                cond = make_condition(st_, mode, tolerance=0)
+            plant = cond.pattern.data if cond.pattern is not None else None
+            _mutate(rng, mem, kind, plant)
+            c.poke(0, bytes(mem))
+            item = len(cond.pattern) if cond.pattern is not None else item
+            state = target.scan_next(state, cond, limits=limits).result(60)
+            states.append(state)
+            ref.next(bytes(mem), cond, item)
+            check(state, f"{how} {name} align {align}: {cond.describe()}")
+        states[0].close()
+
+    run()
+
+
+@pytest.mark.parametrize("name", ["utf8", "bytes"])
+def test_exact_after_unknown_on_text_finds_the_value(backend, spawn, name):
+    """The issue's case: a page holding "Alice" that becomes "Bobby":
+    unknown, then exact B gives the one address of B (on the dense path)."""
+    c = spawn(1)
+    at = c.poke(100, b"Alice")
+    target = backend.attach(c.pid, writable=False).result(10)
+    st_ = ScanType(name)
+    state = target.scan_first(st_, make_condition(st_, Mode.UNKNOWN), areas=only(c, 1)).result(30)
+    assert all(r.dense for r in state.regions if r.count)
+    c.poke(100, b"Bobby")
+    exact = target.scan_next(state, make_condition(st_, Mode.EXACT,
+                                                   "B" if name == "utf8" else "42")).result(30)
+    assert exact.addresses().tolist() == [at]
+    state.close()
