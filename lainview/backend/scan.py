@@ -46,6 +46,7 @@ import numpy as np
 from .errors import InvalidInput, LainviewError, TargetExited
 from .files import atomic_private_file
 from .memory import Hole, MemoryArea, Perm, page_ceil, page_floor
+from .processes import start_ticks as _process_start
 from .session import ProcessSession
 
 # Chunks are read and compared on the backend thread, one after the other.
@@ -603,6 +604,8 @@ def first_scan(session: ProcessSession, scan_type: ScanType, cond: Condition, *,
     if not chosen:
         raise InvalidInput("no areas to scan with these settings (try including "
                            "read-only or file-backed areas)")
+    if start_ticks is None:
+        start_ticks = _process_start(session.pid)
     made = workdir is None
     workdir = workdir or tempfile.mkdtemp(prefix="lainview-scan-")
     try:
@@ -811,8 +814,12 @@ def next_scan(session: ProcessSession, state: ScanState, cond: Condition, *,
                            "unchanged only")
     if state.pid != session.pid:
         raise InvalidInput(f"this scan belongs to process {state.pid}, not {session.pid}")
+    check_same_process(state)
     try:
-        return (yield from _next_scan(session, state, cond, limits, counter))
+        new = yield from _next_scan(session, state, cond, limits, counter)
+        # The pid may have been reused while the scan ran.
+        check_same_process(state)
+        return new
     except BaseException:
         # The new step's snapshots (named after it) are of no use now.
         for name in glob.glob(os.path.join(glob.escape(state.workdir),
@@ -1044,10 +1051,15 @@ def _same_at(cur: np.ndarray, prev: np.ndarray, item: int, align: int,
     return same
 
 
-def undo(state: ScanState) -> ScanState:
-    """The state before the last step (one step of undo is kept)."""
+def undo(state: ScanState, *, check: bool = True) -> ScanState:
+    """The state before the last step (one step of undo is kept). With
+    ``check``, the state's process must still be the one it was made on
+    (``check_same_process``): matches are never shown for a reused pid.
+    Raises InvalidInput (nothing to undo), TargetExited."""
     if not state.history:
         raise InvalidInput("there is no earlier scan step to go back to")
+    if check:
+        check_same_process(state)
     previous = state.history[-1]
     _drop_files(state, keep=previous)
     back = replace(previous, history=[])
@@ -1266,8 +1278,21 @@ def load_state(path: str) -> ScanState:
     return current
 
 
-def check_same_process(state: ScanState, start_ticks: int | None) -> None:
-    if state.start_ticks is not None and start_ticks != state.start_ticks:
+def check_same_process(state: ScanState, start_ticks: int | None = None) -> None:
+    """Refuse a scan ``state`` whose process is gone or is not the one the
+    scan was made on: its start time (``start_ticks``, read afresh from
+    /proc/<pid>/stat when not given) must be the one the first scan
+    recorded. A reused pid never yields matches. Raises TargetExited."""
+    if start_ticks is None:
+        start_ticks = _process_start(state.pid)
+    if start_ticks is None:
+        raise TargetExited(f"process {state.pid} has exited", op="scan",
+                           errno=_errno.ESRCH, pid=state.pid)
+    if state.start_ticks is None:
+        raise TargetExited(f"cannot tell whether process {state.pid} is the process this "
+                           "scan was made on (its start time was not recorded)", op="scan",
+                           errno=_errno.ESRCH, pid=state.pid)
+    if start_ticks != state.start_ticks:
         raise TargetExited(f"process {state.pid} is not the process this scan was made on "
                            "(it exited, or its pid was reused)", op="scan",
                            errno=_errno.ESRCH, pid=state.pid)

@@ -393,3 +393,53 @@ def test_exact_after_unknown_on_text_finds_the_value(backend, spawn, name):
                                                    "B" if name == "utf8" else "42")).result(30)
     assert exact.addresses().tolist() == [at]
     state.close()
+
+
+# -- 4. a reused pid never yields matches -----------------------------------------------------------
+
+def test_next_scans_and_undo_refuse_another_process_with_the_same_pid(backend, spawn, tmp_path):
+    """A scan made on one process, presented to another with its pid (what
+    pid reuse does): next scans and undo refuse it, in the API and the CLI."""
+    from lainview.backend import scan as scan_mod
+    from lainview.backend.errors import TargetExited
+    from lainview.backend.processes import start_ticks
+    first = spawn(1)
+    first.poke(8, VALUE)
+    st_ = ScanType("i32")
+    a = backend.attach(first.pid, writable=False).result(10)
+    state = a.scan_first(st_, make_condition(st_, Mode.EXACT, "777777"),
+                         areas=only(first, 1)).result(30)
+    narrowed = a.scan_next(state, make_condition(st_, Mode.UNCHANGED)).result(30)
+    assert narrowed.count == 1
+    other = spawn(1)
+    while start_ticks(other.pid) == start_ticks(first.pid):   # same clock tick
+        other = spawn(1)
+    other.poke(8, VALUE)
+    # The same scan, as if ``other`` had been given ``first``'s pid.
+    for s in (state, narrowed, *narrowed.history):
+        s.pid = other.pid
+    b = backend.attach(other.pid, writable=False).result(10)
+    with pytest.raises(TargetExited, match="not the process this scan was made on"):
+        b.scan_next(narrowed, make_condition(st_, Mode.UNCHANGED)).result(30)
+    with pytest.raises(TargetExited, match="not the process this scan was made on"):
+        b.scan_undo(narrowed).result(30)
+    # The job itself checks, whoever runs it.
+    job = scan_mod.next_scan(b._session, narrowed, make_condition(st_, Mode.UNCHANGED))
+    with pytest.raises(TargetExited):
+        next(job)
+    # And through a session file, in the CLI: an error, exit 1, no matches.
+    path = str(tmp_path / "reused.npz")
+    scan_mod.save_state(narrowed, path)
+    for args in (["--undo"], ["--next", "unchanged"]):
+        done = cli("scan", "--session", path, *args, "--json")
+        assert done.returncode == 1, done
+        assert "not the process this scan was made on" in done.stderr
+        assert "777777" not in done.stdout and "matches" not in done.stdout
+    # A process that has exited: refused as well.
+    first.proc.kill()
+    first.proc.wait(10)
+    for s in (state, narrowed, *narrowed.history):
+        s.pid = first.pid
+    with pytest.raises(TargetExited):
+        scan_mod.undo(narrowed)
+    narrowed.close()
