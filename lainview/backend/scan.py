@@ -560,12 +560,14 @@ class AreaFilter:
                     merged[-1][1] = max(merged[-1][1], e)
                 else:
                     merged.append([s, e])
+            # Both lists sorted: each range finds its areas by binary search.
+            ends = [a.end for a in areas]
             out = []
-            for a in areas:
-                for s, e in merged:
-                    lo, hi = max(a.start, page_floor(s)), min(a.end, page_ceil(e))
-                    if lo < hi:
-                        out.append(replace(a, start=lo, end=hi))
+            for s, e in merged:
+                for a in _areas_over(areas, ends, s, e):
+                    lo, hi = max(a.start, s), min(a.end, e)
+                    out.append(a if (lo, hi) == (a.start, a.end) else
+                               replace(a, start=lo, end=hi))
             return out
         out = []
         for a in areas:

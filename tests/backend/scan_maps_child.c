@@ -8,6 +8,7 @@
  *
  *   poke OFF HEX         write the bytes HEX at base + OFF (hex offset)
  *   fill OFF LEN BYTE    memset (hex numbers)
+ *   stripe OFF STEP N HEX  write HEX at base + OFF + i * STEP for i < N (hex numbers)
  *   prot OFF LEN MODE    mprotect; MODE is rw, r or none
  *   unmap OFF LEN        munmap
  *   map OFF LEN          mmap MAP_FIXED read-write zero pages back
@@ -41,7 +42,6 @@ int main(int argc, char **argv)
     int alt = argc > 2 && atoi(argv[2]);
     base = mmap(NULL, pages * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (base == MAP_FAILED) return 1;
-    memset(base, 0, pages * page);
     if (alt)
         for (size_t i = 1; i < pages; i += 2)
             if (mprotect(base + i * page, page, PROT_READ)) return 1;
@@ -59,6 +59,16 @@ int main(int argc, char **argv)
             sscanf(line, "%*s %lx %n", &off, &n);
             for (char *h = line + n; hexval(h[0]) >= 0 && hexval(h[1]) >= 0; h += 2)
                 base[off++] = (unsigned char)(hexval(h[0]) * 16 + hexval(h[1]));
+        } else if (!strcmp(cmd, "stripe")) {
+            unsigned long step = 0, n = 0;
+            int at = 0;
+            sscanf(line, "%*s %lx %lx %lx %n", &off, &step, &n, &at);
+            unsigned char bytes[64];
+            size_t len = 0;
+            for (char *h = line + at; len < sizeof bytes && hexval(h[0]) >= 0 && hexval(h[1]) >= 0; h += 2)
+                bytes[len++] = (unsigned char)(hexval(h[0]) * 16 + hexval(h[1]));
+            for (unsigned long i = 0; i < n; i++)
+                memcpy(base + off + i * step, bytes, len);
         } else if (!strcmp(cmd, "fill")) {
             sscanf(line, "%*s %lx %lx %lx", &off, &len, &byte);
             memset(base + off, (int)byte, len);

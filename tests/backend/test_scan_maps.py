@@ -443,3 +443,42 @@ def test_next_scans_and_undo_refuse_another_process_with_the_same_pid(backend, s
     with pytest.raises(TargetExited):
         scan_mod.undo(narrowed)
     narrowed.close()
+
+
+# -- 5. scale: 20,000 areas ----------------------------------------------------------------------
+
+def test_twenty_thousand_areas_first_and_next_scans_are_exact(backend, spawn):
+    """Every other page read-only, so the kernel cannot merge them: 20,000
+    areas. Correctness at that scale (the time is measured by
+    bench/scan_areas.py, not here)."""
+    n = 20000
+    c = spawn(n, alt=True)
+    p = c.page
+    target = backend.attach(c.pid, writable=False).result(30)
+    st_ = ScanType("i32")
+    c.do(f"stripe 10 {2 * p:x} {n // 2:x} {VALUE.hex()}")
+    rw_pages = AreaFilter(ranges=tuple((c.base + i * p, c.base + (i + 1) * p)
+                                       for i in range(0, n, 2)))
+    state = target.scan_first(st_, make_condition(st_, Mode.EXACT, "777777"),
+                              areas=rw_pages).result(600)
+    planted = [c.base + i * p + 16 for i in range(0, n, 2)]
+    assert state.addresses().tolist() == planted and len(state.regions) == n // 2
+    # Every third planted value changes; four pages in the middle go away.
+    c.do(f"stripe 10 {6 * p:x} {n // 6 + 1:x} 00000000")
+    c.do(f"unmap {1001 * p:x} {4 * p:x}")
+    gone = {c.base + i * p + 16 for i in (1002, 1004)}
+    same = target.scan_next(state, make_condition(st_, Mode.UNCHANGED)).result(600)
+    want = [a for k, a in enumerate(planted) if k % 3 and a not in gone]
+    assert same.addresses().tolist() == want
+    assert same.lost == sum(1 for k, a in enumerate(planted) if a in gone)
+    # One run over all 20,000 areas (read-only ones included), unknown values.
+    whole = AreaFilter(ranges=((c.base, c.base + n * p),))
+    unknown = target.scan_first(st_, make_condition(st_, Mode.UNKNOWN), areas=whole).result(600)
+    assert len(unknown.regions) == 2         # the unmapped pages cut the run in two
+    assert unknown.count == (n - 4) * p // 4
+    c.do(f"stripe 20 {8 * p:x} {n // 8:x} 01000000")
+    changed = target.scan_next(unknown, make_condition(st_, Mode.CHANGED)).result(600)
+    assert changed.addresses().tolist() == [c.base + i * p + 32 for i in range(0, n, 8)
+                                            if not 1001 <= i < 1005]
+    for s in (state, unknown):
+        s.close()
