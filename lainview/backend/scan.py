@@ -32,21 +32,23 @@ from __future__ import annotations
 import bisect
 import enum
 import errno as _errno
-import glob
 import json
 import os
 import re
 import shutil
+import struct
 import tempfile
 from dataclasses import dataclass, field, replace
 from typing import Generator
 
+import lz4.block
 import numpy as np
 
 from .errors import InvalidInput, LainviewError, TargetExited
 from .files import atomic_private_file
 from .memory import Hole, MemoryArea, Perm, page_ceil, page_floor
 from .processes import start_ticks as _process_start
+from .scan_store import MAX_RATIO, Blob, SnapshotStore
 from .session import ProcessSession
 
 # Chunks are read and compared on the backend thread, one after the other.
@@ -353,7 +355,7 @@ class RegionMatches:
     offsets: np.ndarray | None = None     # sparse: sorted offsets from start
     values: np.ndarray | None = None      # sparse: last values (typed, or uint8 rows)
     mask: np.ndarray | None = None        # dense: packed bit per position
-    snapshot: str | None = None           # dense: file with the area's bytes
+    snapshot: int | None = None           # dense: generation of its snapshot chunks (store)
     count: int = 0
     # dense: candidates before each INDEX_BLOCK bytes of the mask (built once,
     # by ScanState.prepare_index), so the i-th candidate is found without
@@ -405,8 +407,14 @@ class LiveCount:
 
 @dataclass(frozen=True, slots=True)
 class ScanLimits:
+    """``chunk``: bytes read and compared at a time. ``sparse_max``:
+    candidates kept as offsets and values in all, at most. ``snapshot_memory``:
+    bytes of compressed snapshots kept in memory before the rest spills to
+    files in the scan's private directory."""
+
     chunk: int = CHUNK
     sparse_max: int = 20_000_000     # candidates kept as offsets before going dense
+    snapshot_memory: int = 256 << 20
 
 
 @dataclass
@@ -435,6 +443,8 @@ class ScanState:
     vanished: list[tuple[int, int]] = field(default_factory=list)
     lost: int = 0
     history: list["ScanState"] = field(default_factory=list, repr=False)
+    # The compressed snapshot chunks of every step (shared along the history).
+    store: SnapshotStore | None = field(default=None, repr=False, compare=False)
 
     @property
     def count(self) -> int:
@@ -442,17 +452,19 @@ class ScanState:
 
     @property
     def memory_bytes(self) -> int:
+        """Bytes held in memory: candidates (offsets, values, masks and
+        their index) of this step and the one undo keeps, plus the
+        compressed snapshots kept in memory."""
+        return self._array_bytes() + (self.store.memory_bytes if self.store else 0)
+
+    def _array_bytes(self) -> int:
         return sum(r.memory_bytes() for r in self.regions) + \
-            sum(s.memory_bytes for s in self.history)
+            sum(s._array_bytes() for s in self.history)
 
     @property
     def disk_bytes(self) -> int:
-        total = 0
-        for state in [self, *self.history]:
-            for r in state.regions:
-                if r.snapshot and os.path.exists(r.snapshot):
-                    total += os.stat(r.snapshot).st_blocks * 512   # files are sparse
-        return total
+        """Bytes of compressed snapshots spilled to the scan's directory."""
+        return self.store.disk_bytes if self.store else 0
 
     def addresses(self, limit: int | None = None) -> np.ndarray:
         """Candidate addresses, ascending (at most ``limit``)."""
@@ -517,21 +529,35 @@ class ScanState:
             if region.values is None:
                 return self._no_values()
             return region.values[first:first + len(offs)]
-        rows = np.zeros((len(offs), self.item_size), np.uint8)
-        try:
-            snap = np.memmap(region.snapshot, dtype=np.uint8, mode="r")
-        except (OSError, ValueError):
-            snap = None
-        if snap is not None and len(offs):
-            ok = offs + self.item_size <= len(snap)
-            idx = offs[ok][:, None] + np.arange(self.item_size)
-            rows[ok] = snap[idx]
-        del snap
+        rows = _snapshot_rows(self.store, region, offs, self.item_size)
         return rows.view(self.scan_type.dtype).reshape(-1) if typed else rows
 
     def close(self) -> None:
-        """Delete the scan's files (snapshots of every step)."""
+        """Free the scan's snapshots (of every step) and delete its files."""
+        if self.store is not None:
+            self.store.close()
         shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def _snapshot_rows(store: SnapshotStore | None, region: RegionMatches, offs: np.ndarray,
+                   item: int) -> np.ndarray:
+    """The ``item`` bytes at each offset (ascending, from the region's start)
+    of a dense region's snapshot; zeros where it is gone (the scan closed)."""
+    rows = np.zeros((len(offs), item), np.uint8)
+    if store is None or not len(offs):
+        return rows
+    chunk = store.chunk
+    offs = np.asarray(offs, dtype=np.int64)
+    which = offs // chunk
+    lanes = np.arange(item)
+    bounds = np.flatnonzero(np.diff(which)) + 1
+    for lo, hi in zip(np.r_[0, bounds], np.r_[bounds, len(offs)]):
+        pos = int(which[lo]) * chunk
+        rel = offs[lo:hi] - pos
+        data = store.get((region.snapshot, region.start, pos), int(rel[-1]) + item)
+        if data is not None:
+            rows[lo:hi] = data[rel[:, None] + lanes]
+    return rows
 
 
 def _positions(region: RegionMatches, state: ScanState) -> int:
@@ -610,21 +636,24 @@ def first_scan(session: ProcessSession, scan_type: ScanType, cond: Condition, *,
         start_ticks = _process_start(session.pid)
     made = workdir is None
     workdir = workdir or tempfile.mkdtemp(prefix="lainview-scan-")
+    store = SnapshotStore(workdir, limits.chunk, limits.snapshot_memory)
     try:
         return (yield from _first_scan(session, scan_type, cond, chosen, align, item, limits,
-                                       workdir, start_ticks, live))
+                                       workdir, start_ticks, live, store))
     except BaseException:
         # Cancelled, failed or the target exited: leave no snapshot behind.
+        store.close()
         if made:
             shutil.rmtree(workdir, ignore_errors=True)
         raise
 
 
 def _first_scan(session, scan_type, cond, chosen, align, item, limits, workdir, start_ticks,
-                live):
+                live, store):
     state = ScanState(pid=session.pid, start_ticks=start_ticks, scan_type=scan_type,
                       align=align, item_size=item, regions=[], workdir=workdir,
-                      step=1, condition=cond.describe())
+                      step=1, condition=cond.describe(), store=store)
+    gen = store.new_generation()
     buf = np.empty(limits.chunk + item, dtype=np.uint8)
     view = memoryview(buf)
     scratch = np.empty(limits.chunk // align + 1, dtype=bool)
@@ -646,7 +675,7 @@ def _first_scan(session, scan_type, cond, chosen, align, item, limits, workdir, 
         region = RegionMatches(start=area.start, size=area.size)
         dense = None
         if cond.mode is Mode.UNKNOWN:
-            dense = _DenseWriter(_snapshot_name(workdir, 1, area), area.size,
+            dense = _DenseWriter(store, gen, area.start, area.size,
                                  positions_count(area.size, item, align), align, limits.chunk)
         offs, vals = [], []
         n_sparse = 0
@@ -702,13 +731,16 @@ def _first_scan(session, scan_type, cond, chosen, align, item, limits, workdir, 
                     vals.append(values)
                     n_sparse += n
                     kept += n
-                    # Too many candidates to keep as offsets and values: from
-                    # here on this area is a bit per position plus a snapshot
-                    # (see _DenseWriter), whichever cost less.
+                    # Too many candidates to keep as offsets and values (in
+                    # all, or more than a few chunks' worth here, which would
+                    # hold memory the end result does not): from here on this
+                    # area is a bit per position plus a snapshot (see
+                    # _DenseWriter), whichever costs less.
                     n_total = positions_count(area.size, item, align)
-                    if kept > limits.sparse_max and \
-                            n_sparse * (_offset_itemsize(area.size) + item) > n_total // 8:
-                        dense = _DenseWriter(_snapshot_name(workdir, 1, area), area.size,
+                    cost = n_sparse * (_offset_itemsize(area.size) + item)
+                    if (kept > limits.sparse_max or cost > 4 * limits.chunk) and \
+                            cost > n_total // 8:
+                        dense = _DenseWriter(store, gen, area.start, area.size,
                                              n_total, align, limits.chunk)
                         dense.convert_sparse(offs, vals, item)
                         region.count = n_sparse
@@ -720,7 +752,7 @@ def _first_scan(session, scan_type, cond, chosen, align, item, limits, workdir, 
         if not readable_any:
             state.vanished.append((area.start, area.end))
         if dense is not None:
-            region.mask, region.snapshot = dense.finish()
+            region.mask, region.snapshot = dense.finish(), gen
         else:
             region.offsets = _offset_array(np.concatenate(offs) if offs else np.empty(0, int),
                                            area.size)
@@ -733,20 +765,21 @@ def _first_scan(session, scan_type, cond, chosen, align, item, limits, workdir, 
 
 class _DenseWriter:
     """Builds a dense region chunk by chunk: the packed bit per position and
-    the snapshot file.
+    the snapshot chunks (in the scan's store).
 
     Only the snapshot bytes at candidate positions matter (next scans and
     the match list read nothing else), so a chunk without candidates is
-    left a hole in the sparse file. A first exact/range/pattern scan that
-    turns dense part-way converts the offsets and values it kept so far
-    (``convert_sparse``): their bytes go to the snapshot at their offsets,
-    so nothing is read twice and the values are the ones that matched.
+    never stored. A first exact/range/pattern scan that turns dense part-way
+    converts the offsets and values it kept so far (``convert_sparse``):
+    their bytes go to the snapshot at their offsets, so nothing is read
+    twice and the values are the ones that matched.
     """
 
-    def __init__(self, name: str, size: int, n_total: int, align: int, chunk: int):
-        self.name, self.size, self.align, self.chunk = name, size, align, chunk
+    def __init__(self, store: SnapshotStore, gen: int, start: int, size: int, n_total: int,
+                 align: int, chunk: int):
+        self.store, self.gen, self.start = store, gen, start
+        self.size, self.align, self.chunk = size, align, chunk
         self.mask = np.zeros((n_total + 7) // 8, dtype=np.uint8)
-        self.file = open(name, "wb")
         self._bits = np.empty(chunk // align + 1, dtype=bool)
 
     def _set_bits(self, pos: int, idx: np.ndarray, n_pos: int) -> None:
@@ -761,24 +794,21 @@ class _DenseWriter:
         b0 = pos // self.align // 8
         self.mask[b0:b0 + (n_pos + 7) // 8] = np.packbits(ok) if ok is not None \
             else _all_set(n_pos)
-        self.file.seek(pos)
-        self.file.write(memoryview(chunk[:this]))
+        # The whole read, tail included: a value straddling the chunk's end
+        # is whole in its chunk's blob.
+        self.store.put((self.gen, self.start, pos), chunk)
 
     def put_hits(self, pos, chunk, this, idx, n_pos) -> None:
         """Candidates ``idx`` (position indices in this chunk)."""
         if not len(idx):
             return
         self._set_bits(pos, idx, n_pos)
-        # The whole read, so a value straddling the chunk's end is whole
-        # even when the next chunk holds no candidate (and is a hole).
-        self.file.seek(pos)
-        self.file.write(memoryview(chunk))
+        self.store.put((self.gen, self.start, pos), chunk)
 
     def convert_sparse(self, offs: list, vals: list, item: int) -> None:
         """Take over the sparse candidates kept so far: one array of offsets
         (from the area's start) and one of their values per chunk, in chunk
         order, none empty."""
-        buf = np.zeros(self.chunk + item, dtype=np.uint8)
         lanes = np.arange(item)
         for o, v in zip(offs, vals):
             o = o.astype(np.int64)
@@ -788,18 +818,13 @@ class _DenseWriter:
                         -(-min(self.chunk, self.size - pos) // self.align))
             rel = o - pos
             self._set_bits(pos, rel // self.align, n_pos)
-            # The matched values, at their offsets; from the first one on, so
-            # the bytes a value of the chunk before spilled here are kept.
-            lo, hi = int(rel[0]), int(rel[-1]) + item
-            buf[lo:hi] = 0
+            # The matched values at their offsets (zeros between them).
+            buf = np.zeros(int(rel[-1]) + item, dtype=np.uint8)
             buf[rel[:, None] + lanes] = v.view(np.uint8).reshape(len(o), item)
-            self.file.seek(pos + lo)
-            self.file.write(memoryview(buf[lo:hi]))
+            self.store.put((self.gen, self.start, pos), buf)
 
-    def finish(self) -> tuple[np.ndarray, str]:
-        self.file.truncate(self.size)
-        self.file.close()
-        return self.mask, self.name
+    def finish(self) -> np.ndarray:
+        return self.mask
 
 
 def next_scan(session: ProcessSession, state: ScanState, cond: Condition, *,
@@ -817,16 +842,21 @@ def next_scan(session: ProcessSession, state: ScanState, cond: Condition, *,
     if state.pid != session.pid:
         raise InvalidInput(f"this scan belongs to process {state.pid}, not {session.pid}")
     check_same_process(state)
+    if state.store is None:
+        state.store = SnapshotStore(state.workdir, limits.chunk, limits.snapshot_memory)
+    store = state.store
+    store.budget = limits.snapshot_memory
+    # Snapshot chunks are at the first scan's chunk offsets.
+    limits = replace(limits, chunk=store.chunk)
+    gen = store.new_generation()
     try:
-        new = yield from _next_scan(session, state, cond, limits, counter)
+        new = yield from _next_scan(session, state, cond, limits, counter, gen)
         # The pid may have been reused while the scan ran.
         check_same_process(state)
         return new
     except BaseException:
-        # The new step's snapshots (named after it) are of no use now.
-        for name in glob.glob(os.path.join(glob.escape(state.workdir),
-                                           f"step{state.step + 1}-*.bin")):
-            os.unlink(name)
+        # The new step's snapshots are of no use now.
+        store.drop_generation(gen)
         raise
 
 
@@ -843,9 +873,10 @@ class _Step:
     live: LiveCount
     item: int                  # bytes compared at each candidate in this step
     buf: np.ndarray
+    gen: int                   # the snapshot generation this step writes
 
 
-def _next_scan(session, state, cond, limits, counter):
+def _next_scan(session, state, cond, limits, counter, gen):
     step = state.step + 1
     # A byte pattern may be longer or shorter than what was kept: from this
     # step on, each candidate holds the pattern's bytes.
@@ -853,9 +884,9 @@ def _next_scan(session, state, cond, limits, counter):
     new = ScanState(pid=state.pid, start_ticks=state.start_ticks, scan_type=state.scan_type,
                     align=state.align, item_size=item, regions=[],
                     workdir=state.workdir, step=step, condition=cond.describe(),
-                    history=[_without_history(state)])
+                    history=[_without_history(state)], store=state.store)
     job = _Step(session, state, new, cond, limits, counter, item,
-                np.empty(limits.chunk + max(item, state.item_size), dtype=np.uint8))
+                np.empty(limits.chunk + max(item, state.item_size), dtype=np.uint8), gen)
     # Candidates are tracked by address: a region is read through whatever
     # live areas now cover it (found by binary search), so a candidate stays
     # while its bytes are mapped and readable, however the areas around it
@@ -952,79 +983,76 @@ def _next_sparse(job: _Step, region: RegionMatches, over: list[MemoryArea], done
 
 
 def _next_dense(job: _Step, region: RegionMatches, over: list[MemoryArea], done_before: int):
-    """Compare the region with its snapshot chunk by chunk; write the new
-    snapshot to a new file (the old one stays for undo). Only chunks that
-    keep candidates are written; the rest stay holes in a sparse file."""
+    """Compare the region with its snapshot chunk by chunk; the chunks that
+    keep candidates are stored as the new step's snapshot (the old ones stay
+    for undo)."""
     item, align, st, cond, new = job.item, job.state.align, job.state.scan_type, job.cond, \
         job.new
+    store = job.state.store
     buf, chunk = job.buf, job.limits.chunk
     view = memoryview(buf)
     count = 0
     packed = []
     relative = cond.mode in RELATIVE_MODES
-    snap_old = np.memmap(region.snapshot, dtype=np.uint8, mode="r")
-    name = _snapshot_name(new.workdir, new.step, None, region.start)
-    with open(name, "wb") as snap_new:
-        for pos in range(0, region.size, chunk):
-            this = min(chunk, region.size - pos)
-            nb = -(-this // align)          # positions starting in this chunk
-            p0 = pos // align               # a multiple of 8 (see _check_chunk)
-            cand = np.unpackbits(region.mask[p0 // 8:(p0 + nb + 7) // 8], count=nb).view(bool) \
-                if p0 // 8 < len(region.mask) else np.zeros(nb, dtype=bool)
-            if not cand.any():
-                # No candidates here: never read again, so leave a hole in
-                # the (sparse) snapshot file.
-                packed.append(np.zeros((nb + 7) // 8, dtype=np.uint8))
-                yield done_before + pos + this
-                continue
-            end = min(region.size, pos + this + item - 1)
-            n_pos = min(positions_count(end - pos, item, align), nb)   # values that fit
-            cand = cand[:n_pos]
-            holes = job.session.read_into(region.start + pos, view[:end - pos], areas=over)
-            new.unreadable_bytes += _overlap(holes, region.start + pos, this)
-            cur_bytes = buf[:end - pos]
-            prev_bytes = np.asarray(snap_old[pos:end]) if relative else None
-            if st.numeric:
-                cur = values_at(cur_bytes, st, align, n_pos)
-                prev = values_at(prev_bytes, st, align, n_pos) if relative else None
-                hit = evaluate(cur, cond, prev)
-            elif cond.mode is Mode.EXACT:
-                hit = _pattern_at(cur_bytes, cond.pattern, align, n_pos)
-            else:
-                hit = _same_at(cur_bytes, prev_bytes, item, align, n_pos)
-                if cond.mode is Mode.CHANGED:
-                    hit = ~hit
-            hit &= cand
-            ok = _hole_free_positions(holes, region.start + pos, n_pos, align, item)
-            if ok is not None:
-                new.lost += int(np.count_nonzero(cand & ~ok))
-                hit &= ok
-            hits = int(np.count_nonzero(hit))
-            count += hits
-            job.live.found += hits
-            if n_pos < nb:
-                hit = np.concatenate([hit, np.zeros(nb - n_pos, dtype=bool)])
-            packed.append(np.packbits(hit))
-            if hits:
-                # Write the whole read, tail included: a value that starts in
-                # this chunk and ends in the next must find its last bytes
-                # even if the next chunk keeps no candidate (and is a hole).
-                fresh = cur_bytes
-                if holes:
-                    # Unreadable bytes keep their old snapshot values.
-                    fresh = fresh.copy()
-                    for h in holes:
-                        a = max(0, h.address - region.start - pos)
-                        b = min(end - pos, h.end - region.start - pos)
-                        if a < b:
-                            fresh[a:b] = snap_old[pos + a:pos + b]
-                snap_new.seek(pos)
-                snap_new.write(memoryview(fresh))
+    for pos in range(0, region.size, chunk):
+        this = min(chunk, region.size - pos)
+        nb = -(-this // align)          # positions starting in this chunk
+        p0 = pos // align               # a multiple of 8 (see _check_chunk)
+        cand = np.unpackbits(region.mask[p0 // 8:(p0 + nb + 7) // 8], count=nb).view(bool) \
+            if p0 // 8 < len(region.mask) else np.zeros(nb, dtype=bool)
+        if not cand.any():
+            # No candidates here: never read again, nothing stored.
+            packed.append(np.zeros((nb + 7) // 8, dtype=np.uint8))
             yield done_before + pos + this
-        snap_new.truncate(region.size)
-    del snap_old
-    return RegionMatches(region.start, region.size, mask=np.concatenate(packed), snapshot=name,
-                         count=count)
+            continue
+        end = min(region.size, pos + this + item - 1)
+        n_pos = min(positions_count(end - pos, item, align), nb)   # values that fit
+        cand = cand[:n_pos]
+        holes = job.session.read_into(region.start + pos, view[:end - pos], areas=over)
+        new.unreadable_bytes += _overlap(holes, region.start + pos, this)
+        cur_bytes = buf[:end - pos]
+        prev_bytes = None
+        if relative or holes:
+            prev_bytes = store.get((region.snapshot, region.start, pos), end - pos)
+            if prev_bytes is None:
+                prev_bytes = np.zeros(end - pos, dtype=np.uint8)
+        if st.numeric:
+            cur = values_at(cur_bytes, st, align, n_pos)
+            prev = values_at(prev_bytes, st, align, n_pos) if relative else None
+            hit = evaluate(cur, cond, prev)
+        elif cond.mode is Mode.EXACT:
+            hit = _pattern_at(cur_bytes, cond.pattern, align, n_pos)
+        else:
+            hit = _same_at(cur_bytes, prev_bytes, item, align, n_pos)
+            if cond.mode is Mode.CHANGED:
+                hit = ~hit
+        hit &= cand
+        ok = _hole_free_positions(holes, region.start + pos, n_pos, align, item)
+        if ok is not None:
+            new.lost += int(np.count_nonzero(cand & ~ok))
+            hit &= ok
+        hits = int(np.count_nonzero(hit))
+        count += hits
+        job.live.found += hits
+        if n_pos < nb:
+            hit = np.concatenate([hit, np.zeros(nb - n_pos, dtype=bool)])
+        packed.append(np.packbits(hit))
+        if hits:
+            # The whole read, tail included: a value that starts in this
+            # chunk and ends in the next is whole in this chunk's blob.
+            fresh = cur_bytes
+            if holes:
+                # Unreadable bytes keep their old snapshot values.
+                fresh = fresh.copy()
+                for h in holes:
+                    a = max(0, h.address - region.start - pos)
+                    b = min(end - pos, h.end - region.start - pos)
+                    if a < b:
+                        fresh[a:b] = prev_bytes[a:b]
+            store.put((job.gen, region.start, pos), fresh)
+        yield done_before + pos + this
+    return RegionMatches(region.start, region.size, mask=np.concatenate(packed),
+                         snapshot=job.gen, count=count)
 
 
 def _pattern_at(buf: np.ndarray, pattern: Pattern, align: int, n_pos: int) -> np.ndarray:
@@ -1154,15 +1182,12 @@ def _without_history(state: ScanState) -> ScanState:
 
 
 def _drop_files(state: ScanState, keep: ScanState) -> None:
-    """Delete ``state``'s snapshot files that ``keep`` does not use."""
-    kept = {r.snapshot for r in keep.regions if r.snapshot}
-    for r in state.regions:
-        if r.snapshot and r.snapshot not in kept and os.path.exists(r.snapshot):
-            os.unlink(r.snapshot)
-
-
-def _snapshot_name(workdir: str, step: int, area: MemoryArea, start: int | None = None) -> str:
-    return os.path.join(workdir, f"step{step}-{start if start is not None else area.start:x}.bin")
+    """Free ``state``'s snapshot generations that ``keep`` does not use."""
+    if state.store is None:
+        return
+    kept = {r.snapshot for r in keep.regions if r.snapshot is not None}
+    for gen in {r.snapshot for r in state.regions if r.snapshot is not None} - kept:
+        state.store.drop_generation(gen)
 
 
 def _offset_itemsize(size: int) -> int:
@@ -1198,86 +1223,310 @@ def _gather(buf: np.ndarray, rel: np.ndarray, st: ScanType) -> np.ndarray:
 
 def _to_sparse(region: RegionMatches, state: ScanState) -> RegionMatches:
     n_total = _positions(region, state)
-    positions = np.flatnonzero(np.unpackbits(region.mask)[:n_total]) * state.align
-    snap = np.memmap(region.snapshot, dtype=np.uint8, mode="r")
-    rows = np.asarray(snap)[positions[:, None] + np.arange(state.item_size)] \
-        if len(positions) else np.empty((0, state.item_size), np.uint8)
+    positions = np.flatnonzero(np.unpackbits(region.mask, count=n_total)) * state.align
+    rows = _snapshot_rows(state.store, region, positions, state.item_size)
     if state.scan_type.numeric:
         values = np.ascontiguousarray(rows).view(state.scan_type.dtype).reshape(-1)
     else:
         values = rows
-    del snap
     return RegionMatches(region.start, region.size,
                          offsets=_offset_array(positions, region.size), values=values,
                          count=len(positions))
 
 
 # -- saving a scan for the CLI ------------------------------------------------------------------
+#
+# A session file: MAGIC, a u32 header length and the JSON header (the steps,
+# their regions and what each holds), then the arrays and snapshot chunks of
+# every region of every step, in header order, each as records of
+# (u32 length, u32 stored size, LZ4 block; stored size 0: a chunk of zeros).
+# Written and read one record (at most a chunk) at a time, so saving and
+# loading hold no more than the scan itself does.
+
+SESSION_MAGIC = b"LAINSCAN\x02\n"
+PIECE = 1 << 20                 # bytes of an array per record
+_RECORD = struct.Struct("<II")
+_POS = struct.Struct("<Q")
+_MAX_HEADER = 256 << 20
+_MAX_CHUNK = 64 << 20
+_MAX_ADDRESS = 1 << 64
+
+
+def is_session_file(path: str) -> bool:
+    """Whether ``path`` starts like a lainview scan session file."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(len(SESSION_MAGIC)) == SESSION_MAGIC
+    except OSError:
+        return False
+
+
+def _write_array(f, arr: np.ndarray) -> None:
+    raw = memoryview(np.ascontiguousarray(arr)).cast("B")
+    for lo in range(0, len(raw), PIECE):
+        piece = raw[lo:lo + PIECE]
+        data = lz4.block.compress(piece, store_size=False)
+        f.write(_RECORD.pack(len(piece), len(data)))
+        f.write(data)
+
 
 def save_state(state: ScanState, path: str) -> None:
-    """Write the scan (all steps' candidates, snapshots included) to one .npz file."""
-    arrays = {}
-    meta = {"version": 1, "pid": state.pid, "start_ticks": state.start_ticks,
-            "type": state.scan_type.name, "big_endian": state.scan_type.big_endian,
-            "align": state.align, "item": state.item_size, "steps": []}
-    for depth, st in enumerate([*state.history, _without_history(state)]):
+    """Write the scan (every step undo can reach, snapshots included) to one
+    file, streamed: a record (at most a chunk) at a time, compressed. Raises
+    InvalidInput when the file cannot be written."""
+    steps = [*state.history, _without_history(state)]
+    store = state.store
+    header = {"version": 2, "pid": state.pid, "start_ticks": state.start_ticks,
+              "type": state.scan_type.name, "big_endian": state.scan_type.big_endian,
+              "align": state.align, "chunk": store.chunk if store else CHUNK, "steps": []}
+    blobs: dict[tuple[int, int], list[int]] = {}
+    for st in steps:
         regions = []
-        for i, r in enumerate(st.regions):
-            key = f"s{depth}r{i}"
-            entry = {"start": r.start, "size": r.size, "count": r.count, "dense": r.dense}
+        for r in st.regions:
             if r.dense:
-                arrays[key + "mask"] = r.mask
-                arrays[key + "snap"] = np.fromfile(r.snapshot, dtype=np.uint8)
-            elif r.offsets is not None:
-                arrays[key + "offs"] = r.offsets
-                if r.values is not None:
-                    arrays[key + "vals"] = r.values
-            regions.append(entry)
-        meta["steps"].append({"step": st.step, "condition": st.condition,
-                              "scanned": st.scanned_bytes, "unreadable": st.unreadable_bytes,
-                              "vanished": st.vanished, "lost": st.lost,
-                              "regions": regions})
-    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
-    with atomic_private_file(path, "wb") as f:
-        np.savez(f, **arrays)
-
-
-def load_state(path: str) -> ScanState:
-    try:
-        data = np.load(path)
-        meta = json.loads(bytes(data["meta"]).decode())
-    except (OSError, ValueError, KeyError) as exc:
-        raise InvalidInput(f"{path} is not a lainview scan session: {exc}") from None
-    if meta.get("version") != 1:
-        raise InvalidInput(f"{path}: unsupported scan session version {meta.get('version')}")
-    workdir = tempfile.mkdtemp(prefix="lainview-scan-")
-    scan_type = ScanType(meta["type"], meta["big_endian"])
-    states = []
-    for depth, step in enumerate(meta["steps"]):
-        regions = []
-        for i, entry in enumerate(step["regions"]):
-            key = f"s{depth}r{i}"
-            r = RegionMatches(entry["start"], entry["size"], count=entry["count"])
-            if entry["dense"]:
-                r.mask = data[key + "mask"]
-                r.snapshot = os.path.join(workdir, f"step{step['step']}-{r.start:x}.bin")
-                data[key + "snap"].tofile(r.snapshot)
+                offsets = store.keys(r.snapshot, r.start) if store else []
+                blobs[(id(st), r.start)] = offsets
+                regions.append([r.start, r.size, r.count, len(r.mask), len(offsets)])
             else:
-                r.offsets = data[key + "offs"] if key + "offs" in data else \
-                    np.empty(0, dtype=np.uint32)
-                r.values = data[key + "vals"] if key + "vals" in data else None
+                regions.append([r.start, r.size, r.count if r.offsets is not None else 0,
+                                -1, 0])
+        header["steps"].append({"step": st.step, "condition": st.condition,
+                                "item": st.item_size, "scanned": st.scanned_bytes,
+                                "unreadable": st.unreadable_bytes,
+                                "vanished": [list(v) for v in st.vanished], "lost": st.lost,
+                                "regions": regions})
+    head = json.dumps(header).encode()
+    with atomic_private_file(path, "wb") as f:
+        f.write(SESSION_MAGIC + struct.pack("<I", len(head)) + head)
+        for st in steps:
+            for r in st.regions:
+                if r.dense:
+                    _write_array(f, r.mask)
+                    for pos in blobs[(id(st), r.start)]:
+                        blob = store.blob((r.snapshot, r.start, pos))
+                        if blob is None:
+                            blob = Blob(0, b"")
+                        f.write(_POS.pack(pos) + _RECORD.pack(blob.length, len(blob.data)))
+                        f.write(blob.data)
+                elif r.offsets is not None and r.count:
+                    _write_array(f, r.offsets)
+                    _write_array(f, r.values)
+
+
+class _SessionReader:
+    """Reads a session file's records, checking every size against what the
+    header and the file allow before allocating."""
+
+    def __init__(self, path: str, f, size: int):
+        self.path, self.f, self.size = path, f, size
+
+    def bad(self, what: str) -> InvalidInput:
+        return InvalidInput(f"{self.path} is not a valid lainview scan session: {what}")
+
+    def exact(self, n: int, what: str) -> bytes:
+        if n > self.size - self.f.tell():
+            raise self.bad(f"it ends inside {what}")
+        data = self.f.read(n)
+        if len(data) != n:
+            raise self.bad(f"it ends inside {what}")
+        return data
+
+    def record(self, limit: int, what: str) -> tuple[int, bytes]:
+        length, stored = _RECORD.unpack(self.exact(_RECORD.size, what))
+        if length > limit:
+            raise self.bad(f"{what}: a record of {length} bytes (at most {limit} expected)")
+        if stored and length > MAX_RATIO * stored + 64:
+            raise self.bad(f"{what}: a record claims {length} bytes from {stored}")
+        return length, self.exact(stored, what)
+
+    def array(self, nbytes: int, what: str) -> np.ndarray:
+        out = np.empty(nbytes, dtype=np.uint8)
+        at = 0
+        while at < nbytes:
+            want = min(PIECE, nbytes - at)
+            length, data = self.record(want, what)
+            if length != want or not data:
+                raise self.bad(f"{what}: a record of {length} bytes where {want} belong")
+            try:
+                n = lz4.block.decompress(data, uncompressed_size=length)
+            except lz4.block.LZ4BlockError:
+                raise self.bad(f"{what}: a compressed record is corrupt") from None
+            if len(n) != length:
+                raise self.bad(f"{what}: a compressed record has the wrong length")
+            out[at:at + length] = np.frombuffer(n, dtype=np.uint8)
+            at += length
+        return out
+
+
+def load_state(path: str, *, limits: ScanLimits = ScanLimits()) -> ScanState:
+    """Read a scan written by :func:`save_state`. Snapshot chunks go to a new
+    store (in memory up to ``limits.snapshot_memory``, spilled beyond).
+    Raises InvalidInput naming the file and what is wrong with it, for any
+    file that is not a whole, consistent session (nothing is left behind)."""
+    try:
+        f = open(path, "rb")
+    except OSError as exc:
+        raise InvalidInput(f"cannot read the scan session {path}: "
+                           f"{exc.strerror or exc}") from None
+    with f:
+        size = os.fstat(f.fileno()).st_size
+        reader = _SessionReader(path, f, size)
+        magic = f.read(len(SESSION_MAGIC))
+        if magic != SESSION_MAGIC:
+            if magic.startswith(b"PK"):
+                raise reader.bad("it is in an older format (run the first scan again)")
+            raise reader.bad("it does not start like one")
+        workdir = tempfile.mkdtemp(prefix="lainview-scan-")
+        store = None
+        try:
+            (n,) = struct.unpack("<I", reader.exact(4, "the header"))
+            if n > _MAX_HEADER:
+                raise reader.bad(f"a header of {n} bytes")
+            try:
+                header = json.loads(reader.exact(n, "the header").decode())
+            except (UnicodeDecodeError, ValueError) as exc:
+                raise reader.bad(f"its header is not JSON ({exc})") from None
+            state, store = _load_steps(reader, header, workdir, limits)
+            if f.tell() != size:
+                raise reader.bad(f"{size - f.tell()} bytes after the last record")
+            return state
+        except InvalidInput:
+            if store is not None:
+                store.close()
+            shutil.rmtree(workdir, ignore_errors=True)
+            raise
+        except (KeyError, IndexError, TypeError, ValueError, OverflowError,
+                struct.error) as exc:
+            if store is not None:
+                store.close()
+            shutil.rmtree(workdir, ignore_errors=True)
+            raise reader.bad(f"{type(exc).__name__}: {exc}") from None
+        except BaseException:
+            if store is not None:
+                store.close()
+            shutil.rmtree(workdir, ignore_errors=True)
+            raise
+
+
+def _field(reader, obj, name, kind, what, *, low=None, high=None):
+    if not isinstance(obj, dict) or name not in obj:
+        raise reader.bad(f"{what} has no {name!r}")
+    value = obj[name]
+    if kind is int and (not isinstance(value, int) or isinstance(value, bool)):
+        raise reader.bad(f"{what}: {name} is not an integer")
+    if kind is not int and not isinstance(value, kind):
+        raise reader.bad(f"{what}: {name} is not a {kind.__name__}")
+    if low is not None and value < low:
+        raise reader.bad(f"{what}: {name} {value} is below {low}")
+    if high is not None and value > high:
+        raise reader.bad(f"{what}: {name} {value} is above {high}")
+    return value
+
+
+def _load_steps(reader: _SessionReader, header, workdir: str, limits: ScanLimits):
+    b = reader
+    if not isinstance(header, dict) or header.get("version") != 2:
+        raise b.bad(f"unsupported version {header.get('version') if isinstance(header, dict) else None}")
+    pid = _field(b, header, "pid", int, "the header", low=1, high=1 << 22)
+    start_ticks = header.get("start_ticks")
+    if start_ticks is not None and (not isinstance(start_ticks, int) or start_ticks < 0):
+        raise b.bad("the header: start_ticks is not a count of ticks")
+    name = _field(b, header, "type", str, "the header")
+    if name not in TYPE_NAMES:
+        raise b.bad(f"unknown value type {name!r}")
+    scan_type = ScanType(name, bool(header.get("big_endian", False)))
+    align = _field(b, header, "align", int, "the header", low=1, high=4096)
+    chunk = _field(b, header, "chunk", int, "the header", low=8 * align, high=_MAX_CHUNK)
+    if chunk % (8 * align):
+        raise b.bad(f"the chunk {chunk} is not a multiple of 8 x the alignment {align}")
+    steps = _field(b, header, "steps", list, "the header")
+    if not steps:
+        raise b.bad("it holds no scan step")
+    store = SnapshotStore(workdir, chunk, limits.snapshot_memory)
+    states = []
+    for k, step in enumerate(steps):
+        what = f"step {k + 1}"
+        item = _field(b, step, "item", int, what, low=1, high=1 << 16)
+        if scan_type.numeric and item != scan_type.size:
+            raise b.bad(f"{what}: item size {item} for {name}")
+        gen = store.new_generation()
+        regions = []
+        last_end = 0
+        for i, entry in enumerate(_field(b, step, "regions", list, what)):
+            where = f"{what}, region {i + 1}"
+            if not isinstance(entry, list) or len(entry) != 5 or \
+                    not all(isinstance(v, int) and not isinstance(v, bool) for v in entry):
+                raise b.bad(f"{where} is not five integers")
+            start, size, count, mask_len, n_blobs = entry
+            if start < last_end or size <= 0 or start + size > _MAX_ADDRESS:
+                raise b.bad(f"{where}: range {start:#x}+{size:#x} is out of order or bounds")
+            last_end = start + size
+            positions = -(-size // align)
+            if not 0 <= count <= positions:
+                raise b.bad(f"{where}: {count} candidates in {positions} positions")
+            r = RegionMatches(start, size, count=count)
+            if mask_len >= 0:
+                if mask_len > (positions + 7) // 8 or count > 8 * mask_len:
+                    raise b.bad(f"{where}: a mask of {mask_len} bytes")
+                r.mask = b.array(mask_len, f"{where}'s mask")
+                if int(_popcount_bytes(r.mask)) != count:
+                    raise b.bad(f"{where}: its mask does not hold {count} candidates")
+                if not 0 <= n_blobs <= -(-size // chunk):
+                    raise b.bad(f"{where}: {n_blobs} snapshot chunks")
+                r.snapshot = gen
+                prev = -1
+                for _ in range(n_blobs):
+                    (pos,) = _POS.unpack(b.exact(_POS.size, f"{where}'s snapshot"))
+                    if pos % chunk or pos >= size or pos <= prev:
+                        raise b.bad(f"{where}: a snapshot chunk at offset {pos:#x}")
+                    prev = pos
+                    length, data = b.record(chunk + item, f"{where}'s snapshot")
+                    blob = Blob(length, data)
+                    blob.unpack()          # corrupt blocks are refused now, not later
+                    store.put_blob((gen, start, pos), blob)
+            else:
+                if n_blobs:
+                    raise b.bad(f"{where}: snapshot chunks in a sparse region")
+                off_size = _offset_itemsize(size)
+                if count:
+                    offs = b.array(count * off_size, f"{where}'s offsets").view(
+                        np.uint32 if off_size == 4 else np.uint64)
+                    if np.any(np.diff(offs.astype(np.int64)) <= 0) or \
+                            int(offs[-1]) + item > size or int(offs[0]) % align or \
+                            np.any(offs % align):
+                        raise b.bad(f"{where}: its offsets are not ascending aligned "
+                                    "offsets inside it")
+                    vals = b.array(count * item, f"{where}'s values")
+                    r.offsets = offs
+                    r.values = vals.view(scan_type.dtype) if scan_type.numeric else \
+                        vals.reshape(count, item)
+                else:
+                    r.offsets = np.empty(0, dtype=np.uint32)
             regions.append(r)
-        states.append(ScanState(pid=meta["pid"], start_ticks=meta["start_ticks"],
-                                scan_type=scan_type, align=meta["align"],
-                                item_size=meta["item"], regions=regions, workdir=workdir,
-                                step=step["step"], condition=step["condition"],
-                                scanned_bytes=step["scanned"],
-                                unreadable_bytes=step["unreadable"],
-                                vanished=[tuple(v) for v in step["vanished"]],
-                                lost=step.get("lost", 0)))
+        vanished = _field(b, step, "vanished", list, what)
+        if not all(isinstance(v, list) and len(v) == 2 and
+                   all(isinstance(x, int) for x in v) for v in vanished):
+            raise b.bad(f"{what}: vanished is not a list of ranges")
+        states.append(ScanState(
+            pid=pid, start_ticks=start_ticks, scan_type=scan_type, align=align,
+            item_size=item, regions=regions, workdir=workdir,
+            step=_field(b, step, "step", int, what, low=1),
+            condition=str(step.get("condition", "")),
+            scanned_bytes=_field(b, step, "scanned", int, what, low=0),
+            unreadable_bytes=_field(b, step, "unreadable", int, what, low=0),
+            vanished=[tuple(v) for v in vanished],
+            lost=_field(b, step, "lost", int, what, low=0), store=store))
     current = states[-1]
     current.history = states[:-1]
-    return current
+    current.prepare_index()
+    return current, store
+
+
+def _popcount_bytes(mask: np.ndarray) -> int:
+    pad = (-len(mask)) % 8
+    words = np.concatenate([mask, np.zeros(pad, np.uint8)]).view(np.uint64) if pad \
+        else mask.view(np.uint64)
+    return int(_popcount(words).sum(dtype=np.int64))
 
 
 def check_same_process(state: ScanState, start_ticks: int | None = None) -> None:
@@ -1300,7 +1549,7 @@ def check_same_process(state: ScanState, start_ticks: int | None = None) -> None
                            errno=_errno.ESRCH, pid=state.pid)
 
 
-__all__ = ["ScanType", "Pattern", "Mode", "Condition", "ScanState", "ScanLimits",
+__all__ = ["is_session_file", "ScanType", "Pattern", "Mode", "Condition", "ScanState", "ScanLimits",
            "AreaFilter", "RegionMatches", "LiveCount", "first_scan", "next_scan", "undo", "make_condition",
            "parse_pattern", "parse_number", "save_state", "load_state", "TYPE_NAMES",
            "LainviewError"]
