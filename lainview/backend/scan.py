@@ -475,9 +475,9 @@ class ScanState:
                 break
             if not r.count:
                 continue
-            offs = r.offsets if not r.dense else \
-                np.flatnonzero(np.unpackbits(r.mask)[:_positions(r, self)]) * self.align
-            offs = offs[:remaining]
+            # Only the first ``remaining`` (a dense mask is unpacked a block
+            # at a time, not whole).
+            offs = r.offsets_between(0, min(remaining, r.count), self.align)
             out.append(offs.astype(np.uint64) + np.uint64(r.start))
             remaining -= len(offs)
         return np.concatenate(out) if out else np.empty(0, dtype=np.uint64)
@@ -732,14 +732,17 @@ def _first_scan(session, scan_type, cond, chosen, align, item, limits, workdir, 
                     n_sparse += n
                     kept += n
                     # Too many candidates to keep as offsets and values (in
-                    # all, or more than a few chunks' worth here, which would
-                    # hold memory the end result does not): from here on this
-                    # area is a bit per position plus a snapshot (see
-                    # _DenseWriter), whichever costs less.
+                    # all, or a few chunks' worth here, so the peak stays
+                    # near what the result holds): from here on this area is
+                    # a bit per position plus a snapshot (see _DenseWriter),
+                    # if the candidates so far are dense enough that their
+                    # offsets and values cost more than the mask of the
+                    # positions scanned so far (untouched mask pages cost
+                    # no memory).
                     n_total = positions_count(area.size, item, align)
                     cost = n_sparse * (_offset_itemsize(area.size) + item)
-                    if (kept > limits.sparse_max or cost > 4 * limits.chunk) and \
-                            cost > n_total // 8:
+                    if (kept > limits.sparse_max or cost > 2 * limits.chunk) and \
+                            cost > (pos + this) // align // 8:
                         dense = _DenseWriter(store, gen, area.start, area.size,
                                              n_total, align, limits.chunk)
                         dense.convert_sparse(offs, vals, item)
@@ -808,19 +811,24 @@ class _DenseWriter:
     def convert_sparse(self, offs: list, vals: list, item: int) -> None:
         """Take over the sparse candidates kept so far: one array of offsets
         (from the area's start) and one of their values per chunk, in chunk
-        order, none empty."""
-        lanes = np.arange(item)
-        for o, v in zip(offs, vals):
-            o = o.astype(np.int64)
+        order, none empty. The lists are emptied as they are converted, so
+        the sparse and dense forms of a chunk never coexist for long, and
+        the temporaries stay at about a chunk's worth of offsets."""
+        while offs:
+            o, v = offs.pop(0), vals.pop(0)
             pos = int(o[0]) // self.chunk * self.chunk
             end = min(self.size, pos + self.chunk + item - 1)
             n_pos = min(positions_count(end - pos, item, self.align),
                         -(-min(self.chunk, self.size - pos) // self.align))
-            rel = o - pos
-            self._set_bits(pos, rel // self.align, n_pos)
+            rel = o.astype(np.int64)
+            rel -= pos
+            self._set_bits(pos, rel if self.align == 1 else rel // self.align, n_pos)
             # The matched values at their offsets (zeros between them).
             buf = np.zeros(int(rel[-1]) + item, dtype=np.uint8)
-            buf[rel[:, None] + lanes] = v.view(np.uint8).reshape(len(o), item)
+            rows = v.view(np.uint8).reshape(len(o), item)
+            for k in range(item):
+                buf[rel + k if k else rel] = rows[:, k]
+            del o, v, rel, rows
             self.store.put((self.gen, self.start, pos), buf)
 
     def finish(self) -> np.ndarray:
@@ -992,7 +1000,10 @@ def _next_dense(job: _Step, region: RegionMatches, over: list[MemoryArea], done_
     buf, chunk = job.buf, job.limits.chunk
     view = memoryview(buf)
     count = 0
-    packed = []
+    # The new mask, packed chunk by chunk in place (a chunk's bits are whole
+    # bytes, see _check_chunk); pages of chunks without candidates are never
+    # touched, so they cost no memory.
+    mask = np.zeros((-(-region.size // align) + 7) // 8, dtype=np.uint8)
     relative = cond.mode in RELATIVE_MODES
     for pos in range(0, region.size, chunk):
         this = min(chunk, region.size - pos)
@@ -1002,7 +1013,6 @@ def _next_dense(job: _Step, region: RegionMatches, over: list[MemoryArea], done_
             if p0 // 8 < len(region.mask) else np.zeros(nb, dtype=bool)
         if not cand.any():
             # No candidates here: never read again, nothing stored.
-            packed.append(np.zeros((nb + 7) // 8, dtype=np.uint8))
             yield done_before + pos + this
             continue
         end = min(region.size, pos + this + item - 1)
@@ -1034,10 +1044,8 @@ def _next_dense(job: _Step, region: RegionMatches, over: list[MemoryArea], done_
         hits = int(np.count_nonzero(hit))
         count += hits
         job.live.found += hits
-        if n_pos < nb:
-            hit = np.concatenate([hit, np.zeros(nb - n_pos, dtype=bool)])
-        packed.append(np.packbits(hit))
         if hits:
+            mask[p0 // 8:p0 // 8 + (n_pos + 7) // 8] = np.packbits(hit)
             # The whole read, tail included: a value that starts in this
             # chunk and ends in the next is whole in this chunk's blob.
             fresh = cur_bytes
@@ -1051,8 +1059,7 @@ def _next_dense(job: _Step, region: RegionMatches, over: list[MemoryArea], done_
                         fresh[a:b] = prev_bytes[a:b]
             store.put((job.gen, region.start, pos), fresh)
         yield done_before + pos + this
-    return RegionMatches(region.start, region.size, mask=np.concatenate(packed),
-                         snapshot=job.gen, count=count)
+    return RegionMatches(region.start, region.size, mask=mask, snapshot=job.gen, count=count)
 
 
 def _pattern_at(buf: np.ndarray, pattern: Pattern, align: int, n_pos: int) -> np.ndarray:
