@@ -1489,7 +1489,11 @@ def _load_steps(reader: _SessionReader, header, workdir: str, limits: ScanLimits
                     prev = pos
                     length, data = b.record(chunk + item, f"{where}'s snapshot")
                     blob = Blob(length, data)
-                    blob.unpack()          # corrupt blocks are refused now, not later
+                    try:
+                        blob.unpack()      # corrupt blocks are refused now, not later
+                    except InvalidInput:
+                        raise b.bad(f"{where}: a snapshot chunk at offset {pos:#x} is "
+                                    "corrupt") from None
                     store.put_blob((gen, start, pos), blob)
             else:
                 if n_blobs:

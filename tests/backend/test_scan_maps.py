@@ -296,12 +296,14 @@ def test_every_mode_means_the_same_on_sparse_and_dense_states(backend, spawn):
     size = pages * c.page
     areas = only(c, pages)
     limits_for = {"dense": ScanLimits(chunk=1024, sparse_max=0),
+                  # dense, with every snapshot chunk spilled to a file
+                  "spilled": ScanLimits(chunk=1024, sparse_max=0, snapshot_memory=0),
                   "sparse": ScanLimits(chunk=1024, sparse_max=10**9)}
 
     @settings(max_examples=120, deadline=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
     @given(data=st.data(), name=st.sampled_from(sorted(FORMATS) + list(STRING_TYPES)),
-           any_align=st.booleans(), how=st.sampled_from(["dense", "sparse"]),
+           any_align=st.booleans(), how=st.sampled_from(["dense", "spilled", "sparse"]),
            first=st.sampled_from([Mode.UNKNOWN, Mode.EXACT, Mode.RANGE]),
            seed=st.integers(0, 2**32 - 1))
     def run(data, name, any_align, how, first, seed):
