@@ -48,7 +48,7 @@ from .errors import InvalidInput, LainviewError, TargetExited
 from .files import atomic_private_file
 from .memory import Hole, MemoryArea, Perm, page_ceil, page_floor
 from .processes import start_ticks as _process_start
-from .scan_store import MAX_RATIO, Blob, SnapshotStore
+from .scan_store import FILL, MAX_RATIO, Blob, SnapshotStore
 from .session import ProcessSession
 
 # Chunks are read and compared on the backend thread, one after the other.
@@ -548,11 +548,14 @@ def _snapshot_rows(store: SnapshotStore | None, region: RegionMatches, offs: np.
         return rows
     chunk = store.chunk
     offs = np.asarray(offs, dtype=np.int64)
-    which = offs // chunk
     lanes = np.arange(item)
-    bounds = np.flatnonzero(np.diff(which)) + 1
-    for lo, hi in zip(np.r_[0, bounds], np.r_[bounds, len(offs)]):
-        pos = int(which[lo]) * chunk
+    if offs[0] // chunk == offs[-1] // chunk:         # one chunk (most small regions)
+        bounds = [0, len(offs)]
+    else:
+        which = offs // chunk
+        bounds = [0, *(np.flatnonzero(which[1:] != which[:-1]) + 1).tolist(), len(offs)]
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
+        pos = int(offs[lo]) // chunk * chunk
         rel = offs[lo:hi] - pos
         data = store.get((region.snapshot, region.start, pos), int(rel[-1]) + item)
         if data is not None:
@@ -1023,9 +1026,12 @@ def _next_dense(job: _Step, region: RegionMatches, over: list[MemoryArea], done_
         cur_bytes = buf[:end - pos]
         prev_bytes = None
         if relative or holes:
-            prev_bytes = store.get((region.snapshot, region.start, pos), end - pos)
+            # The bytes the positions' values need (all of the read when
+            # holes are patched from it); a shorter blob is zero-padded.
+            need = end - pos if holes else (n_pos - 1) * align + item if n_pos else 0
+            prev_bytes = store.get((region.snapshot, region.start, pos), need)
             if prev_bytes is None:
-                prev_bytes = np.zeros(end - pos, dtype=np.uint8)
+                prev_bytes = np.zeros(need, dtype=np.uint8)
         if st.numeric:
             cur = values_at(cur_bytes, st, align, n_pos)
             prev = values_at(prev_bytes, st, align, n_pos) if relative else None
@@ -1245,15 +1251,17 @@ def _to_sparse(region: RegionMatches, state: ScanState) -> RegionMatches:
 #
 # A session file: MAGIC, a u32 header length and the JSON header (the steps,
 # their regions and what each holds), then the arrays and snapshot chunks of
-# every region of every step, in header order, each as records of
-# (u32 length, u32 stored size, LZ4 block; stored size 0: a chunk of zeros).
+# every region of every step, in header order: arrays as records of
+# (u32 length, u32 stored size, LZ4 block) of at most PIECE bytes each,
+# snapshot chunks as (u64 offset, u8 codec) and one such record holding the
+# store's blob as it is (see scan_store.Blob).
 # Written and read one record (at most a chunk) at a time, so saving and
 # loading hold no more than the scan itself does.
 
-SESSION_MAGIC = b"LAINSCAN\x02\n"
+SESSION_MAGIC = b"LAINSCAN\x03\n"
 PIECE = 1 << 20                 # bytes of an array per record
 _RECORD = struct.Struct("<II")
-_POS = struct.Struct("<Q")
+_POS = struct.Struct("<QB")         # a snapshot chunk's offset and codec
 _MAX_HEADER = 256 << 20
 _MAX_CHUNK = 64 << 20
 _MAX_ADDRESS = 1 << 64
@@ -1312,8 +1320,9 @@ def save_state(state: ScanState, path: str) -> None:
                     for pos in blobs[(id(st), r.start)]:
                         blob = store.blob((r.snapshot, r.start, pos))
                         if blob is None:
-                            blob = Blob(0, b"")
-                        f.write(_POS.pack(pos) + _RECORD.pack(blob.length, len(blob.data)))
+                            blob = Blob(0, b"\0", FILL)
+                        f.write(_POS.pack(pos, blob.codec) +
+                                _RECORD.pack(blob.length, len(blob.data)))
                         f.write(blob.data)
                 elif r.offsets is not None and r.count:
                     _write_array(f, r.offsets)
@@ -1338,11 +1347,11 @@ class _SessionReader:
             raise self.bad(f"it ends inside {what}")
         return data
 
-    def record(self, limit: int, what: str) -> tuple[int, bytes]:
+    def record(self, limit: int, what: str, lz4_only: bool = True) -> tuple[int, bytes]:
         length, stored = _RECORD.unpack(self.exact(_RECORD.size, what))
         if length > limit:
             raise self.bad(f"{what}: a record of {length} bytes (at most {limit} expected)")
-        if stored and length > MAX_RATIO * stored + 64:
+        if lz4_only and length > MAX_RATIO * stored + 64:
             raise self.bad(f"{what}: a record claims {length} bytes from {stored}")
         return length, self.exact(stored, what)
 
@@ -1483,12 +1492,14 @@ def _load_steps(reader: _SessionReader, header, workdir: str, limits: ScanLimits
                 r.snapshot = gen
                 prev = -1
                 for _ in range(n_blobs):
-                    (pos,) = _POS.unpack(b.exact(_POS.size, f"{where}'s snapshot"))
+                    pos, codec = _POS.unpack(b.exact(_POS.size, f"{where}'s snapshot"))
                     if pos % chunk or pos >= size or pos <= prev:
                         raise b.bad(f"{where}: a snapshot chunk at offset {pos:#x}")
                     prev = pos
-                    length, data = b.record(chunk + item, f"{where}'s snapshot")
-                    blob = Blob(length, data)
+                    # Bounded by the chunk (checked above), whatever the codec.
+                    length, data = b.record(chunk + item, f"{where}'s snapshot",
+                                            lz4_only=False)
+                    blob = Blob(length, data, codec)
                     try:
                         blob.unpack()      # corrupt blocks are refused now, not later
                     except InvalidInput:
