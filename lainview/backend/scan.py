@@ -925,9 +925,13 @@ def _next_scan(session, state, cond, limits, counter, gen):
         new.regions.append(out)
     new.scanned_bytes = done
     if new.count <= limits.sparse_max:
+        # Back to offsets and values where they cost no more than the mask
+        # (and free the region's snapshot chunks).
         for i, region in enumerate(new.regions):
-            if region.dense:
+            if region.dense and region.count * (_offset_itemsize(region.size) + item) \
+                    <= len(region.mask):
                 new.regions[i] = _to_sparse(region, new)
+                new.store.drop_region(region.snapshot, region.start)
     new.prepare_index()
     # Undo goes back one step: what ``state`` could undo to is dropped now.
     for older in state.history:
@@ -945,8 +949,13 @@ def _next_sparse(job: _Step, region: RegionMatches, over: list[MemoryArea], done
     lanes = np.arange(item)
     keep_offs, keep_vals = [], []
     offsets = region.offsets.astype(np.int64)
+    # Values at multiples of their size are read through one typed view.
+    typed = st.numeric and item == st.size and job.state.align % item == 0
     for pos in range(0, region.size, chunk):
-        lo, hi = np.searchsorted(offsets, [pos, pos + chunk])
+        if region.size <= chunk:                   # one chunk: most areas
+            lo, hi = 0, len(offsets)
+        else:
+            lo, hi = np.searchsorted(offsets, [pos, pos + chunk])
         if lo == hi:
             continue
         sel = offsets[lo:hi]
@@ -965,7 +974,7 @@ def _next_sparse(job: _Step, region: RegionMatches, over: list[MemoryArea], done
             new.lost += int(np.count_nonzero(gone))
             valid = ok if valid is None else valid & ok
         if st.numeric:
-            cur = _gather(buf, rel, st)
+            cur = buf[:end - pos].view(st.dtype)[rel // item] if typed else _gather(buf, rel, st)
             hit = evaluate(cur, cond, region.values[lo:hi])
             if valid is not None:
                 hit &= valid

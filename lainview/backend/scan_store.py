@@ -173,6 +173,13 @@ class SnapshotStore:
         if offsets is not None:
             offsets.discard(key[2])
 
+    def drop_region(self, gen: int, start: int) -> None:
+        """Forget the chunks of region ``start`` of generation ``gen`` (a
+        file keeps their bytes until the generation is dropped)."""
+        for pos in list(self._chunks.get((gen, start), ())):
+            self.drop_key((gen, start, pos))
+        self._chunks.pop((gen, start), None)
+
     def drop_generation(self, gen: int) -> None:
         for key in [k for k in self._mem if k[0] == gen]:
             self.memory_bytes -= len(self._mem.pop(key).data)
