@@ -26,7 +26,6 @@ import sys
 import tempfile
 import threading
 import time
-import zipfile
 
 from .argtypes import argtype, count as count_arg, entry_id, pid as pid_arg
 from .backend import scan
@@ -461,8 +460,7 @@ def _scan(backend: Backend, args, progress: dict) -> int:
             state = scan.load_state(args.session)
         except LainviewError:
             raise
-        except (KeyError, IndexError, ValueError, TypeError, EOFError, OSError,
-                zipfile.BadZipFile) as exc:
+        except (KeyError, IndexError, ValueError, TypeError, EOFError, OSError) as exc:
             # Whatever the file holds, the user gets one line, not a traceback.
             raise InvalidInput(f"{args.session} is not a valid lainview scan session "
                                f"({type(exc).__name__}: {exc})") from None
@@ -516,7 +514,7 @@ def _scan(backend: Backend, args, progress: dict) -> int:
                   "condition": state.condition, "count": state.count,
                   "scanned_bytes": state.scanned_bytes,
                   "unreadable_bytes": state.unreadable_bytes,
-                  "vanished": [list(v) for v in state.vanished],
+                  "vanished": [list(v) for v in state.vanished], "lost": state.lost,
                   "memory_bytes": state.memory_bytes, "disk_bytes": state.disk_bytes,
                   "matches": matches}
         if skipped is not None:
@@ -526,7 +524,8 @@ def _scan(backend: Backend, args, progress: dict) -> int:
     print(f"step {state.step} ({state.condition}): {state.count} matches in "
           f"{state.scanned_bytes / 2**20:.1f} MiB scanned, "
           f"{state.unreadable_bytes} unreadable bytes skipped"
-          + (f", {len(state.vanished)} areas vanished" if state.vanished else ""))
+          + (f", {len(state.vanished)} areas vanished" if state.vanished else "")
+          + (f", {state.lost} candidates no longer mapped" if state.lost else ""))
     if skipped:
         print("  " + describe_skipped(skipped, " ".join(scan.SKIPPED_KINDS[k] for k in skipped)))
     for m in matches:
