@@ -148,6 +148,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--session", metavar="FILE", help="load/save the scan state here")
     p.add_argument("--force", action="store_true",
                    help="let a first scan overwrite a --session FILE that is not a scan session")
+    p.add_argument("--snapshot-memory", type=count_arg, metavar="MiB",
+                   default=scan.ScanLimits().snapshot_memory >> 20,
+                   help="compressed snapshots kept in memory before the rest spills to "
+                   "0600 files under $TMPDIR (default %(default)s)")
     p.add_argument("--limit", type=count_arg, default=50, help="matches to print (default 50)")
     p.add_argument("--json", action="store_true")
     kcli.add_subcommands(sub)
@@ -454,10 +458,15 @@ def _cmd_scan(backend: Backend, args) -> int:
 
 
 def _scan(backend: Backend, args, progress: dict) -> int:
+    """The scan command inside its scratch directory. Every state it loads
+    or makes is closed on every way out (its snapshot store's spill files
+    and descriptors released): on the backend thread as it shuts down, once
+    no job uses the state any more (see _scan_scratch)."""
+    limits = scan.ScanLimits(snapshot_memory=args.snapshot_memory << 20)
     skipped = None
     if args.next or args.undo:
         try:
-            state = scan.load_state(args.session)
+            state = scan.load_state(args.session, limits=limits)
         except LainviewError:
             raise
         except (KeyError, IndexError, ValueError, TypeError, EOFError, OSError) as exc:
@@ -467,13 +476,15 @@ def _scan(backend: Backend, args, progress: dict) -> int:
         if args.pid and args.pid != state.pid:
             raise InvalidInput(f"{args.session} holds a scan of process {state.pid}, "
                                f"not {args.pid}")
+        backend.thread.call_on_shutdown(state.close)
         target = backend.attach(state.pid, args.backend, writable=False).result()
         if args.undo:
             state = target.scan_undo(state).result()
         else:
             cond = scan.make_condition(state.scan_type, args.next,
                                        args.value, tolerance=args.tolerance)
-            state = target.scan_next(state, cond).result()
+            state = target.scan_next(state, cond, limits=limits).result()
+        backend.thread.call_on_shutdown(state.close)
     else:
         if args.pid is None or args.type is None:
             raise InvalidInput("a first scan needs PID and --type")
@@ -495,7 +506,9 @@ def _scan(backend: Backend, args, progress: dict) -> int:
                 raise InvalidInput("--align must be positive")
         areas = _scan_areas(args)
         target = backend.attach(args.pid, args.backend, writable=False).result()
-        state = target.scan_first(scan_type, cond, align=align, areas=areas).result()
+        state = target.scan_first(scan_type, cond, align=align, areas=areas,
+                                  limits=limits).result()
+        backend.thread.call_on_shutdown(state.close)
         skipped = areas.skipped(target.areas().result())
     if args.session:
         scan.save_state(state, args.session)
