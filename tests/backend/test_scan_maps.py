@@ -484,3 +484,79 @@ def test_twenty_thousand_areas_first_and_next_scans_are_exact(backend, spawn):
                                             if not 1001 <= i < 1005]
     for s in (state, unknown):
         s.close()
+
+
+# -- unreadable areas are never glued into a run --------------------------------------------
+
+@pytest.mark.parametrize("chosen", ["readonly", "range"])
+def test_a_prot_none_area_is_never_scanned_nor_glued_into_a_run(backend, spawn, chosen):
+    """rw- | --- | rw-: values across either boundary of the PROT_NONE page,
+    and inside it, are never candidates (its bytes are readable only by
+    forced access, which the scanner does not ask for); the rw- pages on
+    either side are scanned, and a next scan loses what a page turned
+    PROT_NONE afterwards held."""
+    c = spawn(3)
+    p = c.page
+    value = b"\x5a\xc3\x96\x2f"
+    inside_0 = c.poke(16, value)                       # wholly in page 0
+    across_01 = c.poke(p - 2, value)                   # page 0 | page 1
+    inside_1 = c.poke(p + 64, value)                   # wholly in page 1
+    across_12 = c.poke(2 * p - 2, value)               # page 1 | page 2
+    inside_2 = c.poke(2 * p + 32, value)               # wholly in page 2
+    c.do(f"prot {p:x} {p:x} none")
+    target = backend.attach(c.pid, writable=False).result(10)
+    st_ = ScanType("bytes")
+    areas = AreaFilter(include_readonly=True) if chosen == "readonly" else only(c, 3)
+    state = target.scan_first(st_, make_condition(st_, Mode.EXACT, value.hex()), align=1,
+                              areas=areas).result(60)
+    found = set(state.addresses().tolist())
+    assert {inside_0, inside_2} <= found
+    assert not found & {across_01, inside_1, across_12}
+    if chosen == "range":
+        assert found == {inside_0, inside_2}
+        assert state.unreadable_bytes == p           # the PROT_NONE page, counted
+    # Unknown over the range: every offset whose 4 bytes lie in page 0 or page 2.
+    u32 = ScanType("u32")
+    unknown = target.scan_first(u32, make_condition(u32, Mode.UNKNOWN), align=1,
+                                areas=only(c, 3), limits=ScanLimits(chunk=4096)).result(60)
+    assert unknown.count == 2 * (p - 3)
+    # Page 2 turns PROT_NONE: its candidates are lost, page 0's stay.
+    c.do(f"prot {2 * p:x} {p:x} none")
+    same = target.scan_next(state, make_condition(st_, Mode.UNCHANGED)).result(60)
+    assert set(same.addresses().tolist()) & {inside_0, inside_2} == {inside_0}
+    assert same.lost >= 1
+    for s in (state, unknown):
+        s.close()
+
+
+@pytest.mark.parametrize("memory", [256 << 20, 0])
+def test_values_at_reads_the_step_before_from_the_store(backend, spawn, memory):
+    """The match list's Previous column: values of a dense step (snapshot
+    chunks in memory, or spilled to disk) and of a sparse one, None for an
+    address that was not a candidate."""
+    c = spawn(3)
+    p = c.page
+    c.do(f"fill 0 {3 * p:x} 11")
+    c.poke(p + 5, b"\x77\x78")
+    target = backend.attach(c.pid, writable=False).result(10)
+    u8 = ScanType("u8")
+    limits = ScanLimits(chunk=4096, snapshot_memory=memory)
+    first = target.scan_first(u8, make_condition(u8, Mode.UNKNOWN), areas=only(c, 3),
+                              limits=limits).result(60)
+    assert first.regions[0].dense and (first.disk_bytes > 0) == (memory == 0)
+    c.poke(p + 5, b"\x01\x02")
+    c.poke(2 * p + 9, b"\x03")
+    changed = target.scan_next(first, make_condition(u8, Mode.CHANGED),
+                               limits=limits).result(60)
+    assert changed.addresses().tolist() == [c.base + p + 5, c.base + p + 6, c.base + 2 * p + 9]
+    before = changed.history[-1]
+    assert before.values_at([c.base + p + 5, c.base + p + 6, c.base + 2 * p + 9, c.base,
+                             c.base - 1, c.base + 3 * p]) == \
+        [b"\x77", b"\x78", b"\x11", b"\x11", None, None]
+    # The step after that, sparse (three candidates): its own values.
+    c.poke(p + 5, b"\x09")
+    again = target.scan_next(changed, make_condition(u8, Mode.CHANGED), limits=limits).result(60)
+    assert not again.history[-1].regions[0].dense or again.history[-1].count == 3
+    assert again.history[-1].values_at([c.base + p + 5, c.base + 2 * p + 9, c.base + 7]) == \
+        [b"\x01", b"\x03", None]
+    first.close()
