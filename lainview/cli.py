@@ -26,7 +26,6 @@ import sys
 import tempfile
 import threading
 import time
-import zipfile
 
 from .argtypes import argtype, count as count_arg, entry_id, pid as pid_arg
 from .backend import scan
@@ -150,6 +149,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--session", metavar="FILE", help="load/save the scan state here")
     p.add_argument("--force", action="store_true",
                    help="let a first scan overwrite a --session FILE that is not a scan session")
+    p.add_argument("--snapshot-memory", type=count_arg, metavar="MiB",
+                   default=scan.ScanLimits().snapshot_memory >> 20,
+                   help="compressed snapshots kept in memory before the rest spills to "
+                   "0600 files under $TMPDIR (default %(default)s)")
     p.add_argument("--limit", type=count_arg, default=50, help="matches to print (default 50)")
     p.add_argument("--json", action="store_true")
     kcli.add_subcommands(sub)
@@ -457,27 +460,33 @@ def _cmd_scan(backend: Backend, args) -> int:
 
 
 def _scan(backend: Backend, args, progress: dict) -> int:
+    """The scan command inside its scratch directory. Every state it loads
+    or makes is closed on every way out (its snapshot store's spill files
+    and descriptors released): on the backend thread as it shuts down, once
+    no job uses the state any more (see _scan_scratch)."""
+    limits = scan.ScanLimits(snapshot_memory=args.snapshot_memory << 20)
     skipped = None
     if args.next or args.undo:
         try:
-            state = scan.load_state(args.session)
+            state = scan.load_state(args.session, limits=limits)
         except LainviewError:
             raise
-        except (KeyError, IndexError, ValueError, TypeError, EOFError, OSError,
-                zipfile.BadZipFile) as exc:
+        except (KeyError, IndexError, ValueError, TypeError, EOFError, OSError) as exc:
             # Whatever the file holds, the user gets one line, not a traceback.
             raise InvalidInput(f"{args.session} is not a valid lainview scan session "
                                f"({type(exc).__name__}: {exc})") from None
         if args.pid and args.pid != state.pid:
             raise InvalidInput(f"{args.session} holds a scan of process {state.pid}, "
                                f"not {args.pid}")
+        backend.thread.call_on_shutdown(state.close)
         target = backend.attach(state.pid, args.backend, writable=False).result()
         if args.undo:
             state = target.scan_undo(state).result()
         else:
             cond = scan.make_condition(state.scan_type, args.next,
                                        args.value, tolerance=args.tolerance)
-            state = target.scan_next(state, cond).result()
+            state = target.scan_next(state, cond, limits=limits).result()
+        backend.thread.call_on_shutdown(state.close)
     else:
         if args.pid is None or args.type is None:
             raise InvalidInput("a first scan needs PID and --type")
@@ -499,7 +508,9 @@ def _scan(backend: Backend, args, progress: dict) -> int:
                 raise InvalidInput("--align must be positive")
         areas = _scan_areas(args)
         target = backend.attach(args.pid, args.backend, writable=False).result()
-        state = target.scan_first(scan_type, cond, align=align, areas=areas).result()
+        state = target.scan_first(scan_type, cond, align=align, areas=areas,
+                                  limits=limits).result()
+        backend.thread.call_on_shutdown(state.close)
         skipped = areas.skipped(target.areas().result())
     if args.session:
         scan.save_state(state, args.session)
@@ -518,7 +529,7 @@ def _scan(backend: Backend, args, progress: dict) -> int:
                   "condition": state.condition, "count": state.count,
                   "scanned_bytes": state.scanned_bytes,
                   "unreadable_bytes": state.unreadable_bytes,
-                  "vanished": [list(v) for v in state.vanished],
+                  "vanished": [list(v) for v in state.vanished], "lost": state.lost,
                   "memory_bytes": state.memory_bytes, "disk_bytes": state.disk_bytes,
                   "matches": matches}
         if skipped is not None:
@@ -528,7 +539,8 @@ def _scan(backend: Backend, args, progress: dict) -> int:
     print(f"step {state.step} ({state.condition}): {state.count} matches in "
           f"{state.scanned_bytes / 2**20:.1f} MiB scanned, "
           f"{state.unreadable_bytes} unreadable bytes skipped"
-          + (f", {len(state.vanished)} areas vanished" if state.vanished else ""))
+          + (f", {len(state.vanished)} areas vanished" if state.vanished else "")
+          + (f", {state.lost} candidates no longer mapped" if state.lost else ""))
     if skipped:
         print("  " + describe_skipped(skipped, " ".join(scan.SKIPPED_KINDS[k] for k in skipped)))
     for m in matches:

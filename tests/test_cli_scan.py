@@ -136,6 +136,47 @@ def test_a_failed_next_scan_leaves_nothing_in_tmpdir(target, tmp_path, tmpdir_en
     assert session.read_bytes() == before
 
 
+@pytest.mark.parametrize("next_args", [
+    ("--next", "exact", "--value", "zz"),                  # refused before the scan runs
+    ("--next", "changed"),                                  # the target exits first
+])
+def test_a_failed_next_scan_of_a_spilled_state_leaves_nothing(target, tmp_path, tmpdir_env,
+                                                              next_args):
+    """--snapshot-memory 0: every snapshot chunk of the first scan, and of
+    the state loaded for the next one, lives in a spill file under TMPDIR."""
+    session = tmp_path / "spilled.scan"
+    out = lainview("scan", target.pid, "--type", "u8", "--unknown", "--session", session,
+                   "--area", target.area(target.private), "--snapshot-memory", "0", "--json",
+                   env=tmpdir_env)
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert report["disk_bytes"] > 0 and left_behind(tmpdir_env) == []
+    before = session.read_bytes()
+    if next_args == ("--next", "changed"):
+        target.stop()
+    out = lainview("scan", "--session", session, "--snapshot-memory", "0", *next_args,
+                   env=tmpdir_env)
+    assert out.returncode in (1, 2) and out.stderr.count("\n") == 1, out.stderr
+    assert out.returncode == (2 if "zz" in next_args else 1)
+    assert left_behind(tmpdir_env) == []
+    assert session.read_bytes() == before
+
+
+def test_snapshot_memory_chooses_memory_or_disk(target, tmp_path):
+    def first(*extra):
+        out = lainview("scan", target.pid, "--type", "u8", "--unknown", "--json",
+                       "--area", target.area(target.private), *extra)
+        assert out.returncode == 0, out.stderr
+        return json.loads(out.stdout)
+    kept = first()
+    assert kept["disk_bytes"] == 0 and kept["memory_bytes"] > 0
+    spilled = first("--snapshot-memory", "0")
+    assert spilled["disk_bytes"] > 0 and spilled["count"] == kept["count"]
+    out = lainview("scan", target.pid, "--type", "u8", "--unknown",
+                   "--snapshot-memory", "-1")
+    assert out.returncode == 2 and "--snapshot-memory" in out.stderr
+
+
 def test_a_next_scan_of_an_exited_target_leaves_nothing(target, tmp_path, tmpdir_env):
     session = first_scan_with_session(target, tmp_path, tmpdir_env)
     target.stop()
@@ -171,11 +212,12 @@ def test_a_signal_during_a_scan_stops_it_cleanly(scan_target_exe, tmp_path, tmpd
         session = tmp_path / "s.npz"
         proc = subprocess.Popen([sys.executable, "-m", "lainview", "scan", str(t.pid),
                                  "--type", "u8", "--unknown", "--session", str(session),
-                                 "--area", t.area(t.bulk, big)],
+                                 "--area", t.area(t.bulk, big), "--snapshot-memory", "0"],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 env=tmpdir_env)
         tmp = Path(tmpdir_env["TMPDIR"])
-        # Signal once the scan is writing its snapshot.
+        # Signal once the scan is writing its snapshot (spilled at once:
+        # --snapshot-memory 0).
         while not any(p.is_file() for p in tmp.rglob("*")):
             try:
                 proc.wait(timeout=0.01)

@@ -9,9 +9,17 @@ Candidates of one area are kept in one of two forms:
 
 - **sparse**: sorted offsets (uint32/uint64) and the value bytes seen last,
   when they are few enough (``ScanLimits.sparse_max`` in all);
-- **dense**: a bit per position plus a snapshot of the area's bytes in a file
-  under the scan's directory, for "unknown initial value" scans and other
-  huge candidate sets. Memory then stays at one bit per position.
+- **dense**: a bit per position plus a snapshot of the run's bytes, kept as
+  compressed chunks in the scan's store (``scan_store.SnapshotStore``: in
+  memory up to ``ScanLimits.snapshot_memory``, spilled to 0600 files in the
+  scan's private directory beyond it), for "unknown initial value" scans and
+  other huge candidate sets. Memory then stays at one bit per position plus
+  the budget.
+
+Areas are scanned in *runs*: chosen areas that touch are one range, so a
+value across an area boundary is found. Next scans find candidates by
+address (whatever live areas cover them now); unreadable areas (PROT_NONE,
+I/O, registered with userfaultfd) are read as holes, never glued into a run.
 
 A first exact, range or pattern scan starts sparse. Once the candidates kept
 in all areas pass ``sparse_max``, an area whose offsets and values would cost
@@ -23,31 +31,36 @@ bytes plus one bit per scanned position, e.g. 8 MiB for i32 ``0`` over 256 MiB
 instead of 512 MiB.
 
 ``ScanState.memory_bytes`` and ``disk_bytes`` tell the user what a scan costs.
-Each step keeps the previous state for one ``undo`` (dense snapshots are
-written to a new file, never in place; the step before that is deleted).
+Each step keeps the previous state for one ``undo`` (a step stores its
+snapshot chunks as a new generation, never in place; the step before that
+is dropped).
 """
 
 from __future__ import annotations
 
 import bisect
+import ctypes
 import enum
+import functools
 import errno as _errno
-import glob
 import json
 import os
 import re
 import shutil
 import stat
+import struct
 import tempfile
-import zipfile
 from dataclasses import dataclass, field, replace
 from typing import Generator
 
+import lz4.block
 import numpy as np
 
 from .errors import InvalidInput, LainviewError, TargetExited
 from .files import atomic_private_file
 from .memory import Hole, MemoryArea, Perm, page_buffer, page_ceil, page_floor
+from .processes import start_ticks as _process_start
+from .scan_store import FILL, MAX_RATIO, Blob, SnapshotStore
 from .session import ProcessSession
 
 # Chunks are read and compared on the backend thread, one after the other.
@@ -354,7 +367,7 @@ class RegionMatches:
     offsets: np.ndarray | None = None     # sparse: sorted offsets from start
     values: np.ndarray | None = None      # sparse: last values (typed, or uint8 rows)
     mask: np.ndarray | None = None        # dense: packed bit per position
-    snapshot: str | None = None           # dense: file with the area's bytes
+    snapshot: int | None = None           # dense: generation of its snapshot chunks (store)
     count: int = 0
     # dense: candidates before each INDEX_BLOCK bytes of the mask (built once,
     # by ScanState.prepare_index), so the i-th candidate is found without
@@ -406,13 +419,27 @@ class LiveCount:
 
 @dataclass(frozen=True, slots=True)
 class ScanLimits:
+    """``chunk``: bytes read and compared at a time. ``sparse_max``:
+    candidates kept as offsets and values in all, at most. ``snapshot_memory``:
+    bytes of compressed snapshots kept in memory before the rest spills to
+    files in the scan's private directory."""
+
     chunk: int = CHUNK
     sparse_max: int = 20_000_000     # candidates kept as offsets before going dense
+    snapshot_memory: int = 256 << 20
 
 
 @dataclass
 class ScanState:
-    """One step of a scan: its candidates, what it cost, and its history."""
+    """One step of a scan: its candidates, what it cost, and its history.
+
+    ``regions`` are runs of adjacent areas as the first scan found them
+    (ascending, disjoint). ``vanished``: address ranges of those runs that
+    were not mapped (or, in a first scan, not readable at all) at this step.
+    ``lost``: candidates dropped at this step because their bytes were no
+    longer mapped and readable (not because their value failed the test).
+    ``item_size``: bytes compared at each candidate (a byte pattern's
+    length; after an exact next scan, that pattern's)."""
 
     pid: int
     start_ticks: int | None
@@ -426,7 +453,10 @@ class ScanState:
     scanned_bytes: int = 0
     unreadable_bytes: int = 0
     vanished: list[tuple[int, int]] = field(default_factory=list)
+    lost: int = 0
     history: list["ScanState"] = field(default_factory=list, repr=False)
+    # The compressed snapshot chunks of every step (shared along the history).
+    store: SnapshotStore | None = field(default=None, repr=False, compare=False)
 
     @property
     def count(self) -> int:
@@ -434,17 +464,19 @@ class ScanState:
 
     @property
     def memory_bytes(self) -> int:
+        """Bytes held in memory: candidates (offsets, values, masks and
+        their index) of this step and the one undo keeps, plus the
+        compressed snapshots kept in memory."""
+        return self._array_bytes() + (self.store.memory_bytes if self.store else 0)
+
+    def _array_bytes(self) -> int:
         return sum(r.memory_bytes() for r in self.regions) + \
-            sum(s.memory_bytes for s in self.history)
+            sum(s._array_bytes() for s in self.history)
 
     @property
     def disk_bytes(self) -> int:
-        total = 0
-        for state in [self, *self.history]:
-            for r in state.regions:
-                if r.snapshot and os.path.exists(r.snapshot):
-                    total += os.stat(r.snapshot).st_blocks * 512   # files are sparse
-        return total
+        """Bytes of compressed snapshots spilled to the scan's directory."""
+        return self.store.disk_bytes if self.store else 0
 
     def addresses(self, limit: int | None = None) -> np.ndarray:
         """Candidate addresses, ascending (at most ``limit``)."""
@@ -455,9 +487,9 @@ class ScanState:
                 break
             if not r.count:
                 continue
-            offs = r.offsets if not r.dense else \
-                np.flatnonzero(np.unpackbits(r.mask)[:_positions(r, self)]) * self.align
-            offs = offs[:remaining]
+            # Only the first ``remaining`` (a dense mask is unpacked a block
+            # at a time, not whole).
+            offs = r.offsets_between(0, min(remaining, r.count), self.align)
             out.append(offs.astype(np.uint64) + np.uint64(r.start))
             remaining -= len(offs)
         return np.concatenate(out) if out else np.empty(0, dtype=np.uint64)
@@ -509,47 +541,43 @@ class ScanState:
             if region.values is None:
                 return self._no_values()
             return region.values[first:first + len(offs)]
-        rows = np.zeros((len(offs), self.item_size), np.uint8)
-        try:
-            snap = np.memmap(region.snapshot, dtype=np.uint8, mode="r")
-        except (OSError, ValueError):
-            snap = None
-        if snap is not None and len(offs):
-            ok = offs + self.item_size <= len(snap)
-            idx = offs[ok][:, None] + np.arange(self.item_size)
-            rows[ok] = snap[idx]
-        del snap
+        rows = _snapshot_rows(self.store, region, offs, self.item_size)
         return rows.view(self.scan_type.dtype).reshape(-1) if typed else rows
 
     def values_at(self, addresses: list[int]) -> list[bytes | None]:
         """This step's value (``item_size`` bytes, target order) of each
         address; None where the address is not a candidate of this step or
-        its value was not kept. The match list asks the step before for the
-        values of the rows it shows (its *Previous* column)."""
+        its value was not kept (the scan was closed). The match list asks
+        the step before for the values of the rows it shows (its *Previous*
+        column). Sparse regions answer from their values; dense ones from
+        their snapshot chunks in the store, each unpacked once for a run of
+        ascending addresses."""
         starts = [r.start for r in self.regions]
+        item, align = self.item_size, self.align
         out: list[bytes | None] = []
-        snaps: dict[int, np.ndarray | None] = {}
+        cached: tuple[tuple[int, int, int], np.ndarray | None] | None = None
         for address in addresses:
             k = bisect.bisect_right(starts, address) - 1
             region = self.regions[k] if k >= 0 else None
             off = address - region.start if region is not None else -1
-            if region is None or not region.count or not 0 <= off <= region.size - \
-                    self.item_size or off % self.align:
+            if region is None or not region.count or \
+                    not 0 <= off <= region.size - item or off % align:
                 out.append(None)
                 continue
             if region.dense:
-                pos = off // self.align
-                if not (int(region.mask[pos >> 3]) >> (7 - (pos & 7))) & 1:
+                pos = off // align
+                if pos >> 3 >= len(region.mask) or \
+                        not (int(region.mask[pos >> 3]) >> (7 - (pos & 7))) & 1 or \
+                        self.store is None:
                     out.append(None)
                     continue
-                if k not in snaps:
-                    try:
-                        snaps[k] = np.memmap(region.snapshot, dtype=np.uint8, mode="r")
-                    except (OSError, ValueError, TypeError):
-                        snaps[k] = None
-                snap = snaps[k]
-                ok = snap is not None and off + self.item_size <= len(snap)
-                out.append(snap[off:off + self.item_size].tobytes() if ok else None)
+                at = off // self.store.chunk * self.store.chunk
+                key = (region.snapshot, region.start, at)
+                if cached is None or cached[0] != key:
+                    cached = (key, self.store.get(key))
+                data, rel = cached[1], off - at
+                ok = data is not None and rel + item <= len(data)
+                out.append(data[rel:rel + item].tobytes() if ok else None)
                 continue
             j = int(np.searchsorted(region.offsets, off))
             if j >= len(region.offsets) or int(region.offsets[j]) != off \
@@ -560,8 +588,34 @@ class ScanState:
         return out
 
     def close(self) -> None:
-        """Delete the scan's files (snapshots of every step)."""
+        """Free the scan's snapshots (of every step) and delete its files."""
+        if self.store is not None:
+            self.store.close()
         shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def _snapshot_rows(store: SnapshotStore | None, region: RegionMatches, offs: np.ndarray,
+                   item: int) -> np.ndarray:
+    """The ``item`` bytes at each offset (ascending, from the region's start)
+    of a dense region's snapshot; zeros where it is gone (the scan closed)."""
+    rows = np.zeros((len(offs), item), np.uint8)
+    if store is None or not len(offs):
+        return rows
+    chunk = store.chunk
+    offs = np.asarray(offs, dtype=np.int64)
+    lanes = np.arange(item)
+    if offs[0] // chunk == offs[-1] // chunk:         # one chunk (most small regions)
+        bounds = [0, len(offs)]
+    else:
+        which = offs // chunk
+        bounds = [0, *(np.flatnonzero(which[1:] != which[:-1]) + 1).tolist(), len(offs)]
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
+        pos = int(offs[lo]) // chunk * chunk
+        rel = offs[lo:hi] - pos
+        data = store.get((region.snapshot, region.start, pos), int(rel[-1]) + item)
+        if data is not None:
+            rows[lo:hi] = data[rel[:, None] + lanes]
+    return rows
 
 
 def _positions(region: RegionMatches, state: ScanState) -> int:
@@ -575,7 +629,10 @@ class AreaFilter:
     """Which areas a first scan covers: writable private ones by default;
     read-only anonymous ones with ``include_readonly``, read-only file
     mappings with ``include_file_backed``, shared ones (which must pass the
-    other tests too) with ``include_shared``."""
+    other tests too) with ``include_shared``; or every area in ``ranges``.
+    Unreadable areas (PROT_NONE, I/O, registered with userfaultfd) are never
+    chosen by kind; inside ``ranges`` they are kept, so their pages are read
+    as holes and counted as skipped."""
 
     include_readonly: bool = False
     include_file_backed: bool = False
@@ -586,12 +643,21 @@ class AreaFilter:
         if self.ranges:
             # A chosen set: every area in it, clipped to it (at page bounds);
             # unreadable ones too, so their pages are counted as skipped.
+            # Overlapping ranges are merged first, so no byte is scanned twice.
+            merged: list[list[int]] = []
+            for s, e in sorted((page_floor(s), page_ceil(e)) for s, e in self.ranges):
+                if merged and s <= merged[-1][1]:
+                    merged[-1][1] = max(merged[-1][1], e)
+                else:
+                    merged.append([s, e])
+            # Both lists sorted: each range finds its areas by binary search.
+            ends = [a.end for a in areas]
             out = []
-            for a in areas:
-                for s, e in self.ranges:
-                    lo, hi = max(a.start, page_floor(s)), min(a.end, page_ceil(e))
-                    if lo < hi:
-                        out.append(replace(a, start=lo, end=hi))
+            for s, e in merged:
+                for a in _areas_over(areas, ends, s, e):
+                    lo, hi = max(a.start, s), min(a.end, e)
+                    out.append(a if (lo, hi) == (a.start, a.end) else
+                               replace(a, start=lo, end=hi))
             return out
         return [a for a in areas if a.readable and a.path != "[vsyscall]"
                 and self.left_out(a) is None]
@@ -629,6 +695,24 @@ SKIPPED_KINDS = {"shared": "--include-shared", "read-only": "--include-readonly"
 
 # -- the jobs (run on the backend thread) -----------------------------------------------------
 
+_M_MMAP_THRESHOLD = -3          # glibc's mallopt parameter
+
+
+@functools.cache
+def steady_malloc() -> None:
+    """Pin glibc's mmap threshold at its default (128 KiB), once per process.
+
+    glibc raises the threshold each time a block it mmapped is freed (up to
+    32 MiB); after that, chunk-sized temporaries (about 1 MiB) come from the
+    heap, and freed ones stay in the process, so peak RSS drifts above what
+    the scan holds (measured: +2 MiB on a first scan over 256 MiB). A
+    threshold set explicitly is never raised. No-op where there is no glibc."""
+    try:
+        ctypes.CDLL(None).mallopt(_M_MMAP_THRESHOLD, 128 << 10)
+    except (OSError, AttributeError):
+        pass
+
+
 def first_scan(session: ProcessSession, scan_type: ScanType, cond: Condition, *,
                align: int | None = None, areas: AreaFilter = AreaFilter(),
                limits: ScanLimits = ScanLimits(), workdir: str | None = None,
@@ -637,6 +721,7 @@ def first_scan(session: ProcessSession, scan_type: ScanType, cond: Condition, *,
     """A bulk job: scan the chosen areas; yields bytes done, returns the state
     (indexed: see ``ScanState.prepare_index``). ``live`` counts as it goes."""
     live = live if live is not None else LiveCount()
+    steady_malloc()
     if cond.mode not in FIRST_MODES:
         raise InvalidInput(f"a first scan is exact, range or unknown, not {cond.mode.value}")
     align = align or scan_type.natural_alignment
@@ -648,23 +733,28 @@ def first_scan(session: ProcessSession, scan_type: ScanType, cond: Condition, *,
     if not chosen:
         raise InvalidInput("no areas to scan with these settings (try including "
                            "read-only or file-backed areas)")
+    if start_ticks is None:
+        start_ticks = _process_start(session.pid)
     made = workdir is None
     workdir = workdir or tempfile.mkdtemp(prefix="lainview-scan-")
+    store = SnapshotStore(workdir, limits.chunk, limits.snapshot_memory)
     try:
         return (yield from _first_scan(session, scan_type, cond, chosen, align, item, limits,
-                                       workdir, start_ticks, live))
+                                       workdir, start_ticks, live, store))
     except BaseException:
         # Cancelled, failed or the target exited: leave no snapshot behind.
+        store.close()
         if made:
             shutil.rmtree(workdir, ignore_errors=True)
         raise
 
 
 def _first_scan(session, scan_type, cond, chosen, align, item, limits, workdir, start_ticks,
-                live):
+                live, store):
     state = ScanState(pid=session.pid, start_ticks=start_ticks, scan_type=scan_type,
                       align=align, item_size=item, regions=[], workdir=workdir,
-                      step=1, condition=cond.describe())
+                      step=1, condition=cond.describe(), store=store)
+    gen = store.new_generation()
     buf = np.frombuffer(page_buffer(limits.chunk + item), dtype=np.uint8)   # page-aligned
     view = memoryview(buf)
     scratch = np.empty(limits.chunk // align + 1, dtype=bool)
@@ -679,11 +769,14 @@ def _first_scan(session, scan_type, cond, chosen, align, item, limits, workdir, 
     spill = max(0, item - align)
     done = 0
     kept = 0            # candidates held sparse (offset + value) in all regions so far
-    for area in chosen:
+    for run in _runs(chosen):
+        # A run of adjacent areas is scanned as one range, so a value whose
+        # bytes start in one area and end in the next is found.
+        area = MemoryArea(run[0].start, run[-1].end, run[0].perms)
         region = RegionMatches(start=area.start, size=area.size)
         dense = None
         if cond.mode is Mode.UNKNOWN:
-            dense = _DenseWriter(_snapshot_name(workdir, 1, area), area.size,
+            dense = _DenseWriter(store, gen, area.start, area.size,
                                  positions_count(area.size, item, align), align, limits.chunk)
         offs, vals = [], []
         n_sparse = 0
@@ -694,7 +787,7 @@ def _first_scan(session, scan_type, cond, chosen, align, item, limits, workdir, 
             end = min(area.size, pos + this + spill)
             n_pos = min(positions_count(end - pos, item, align), -(-this // align))
             chunk = buf[:end - pos]
-            holes = session.read_into(area.start + pos, view[:end - pos], areas=[area])
+            holes = session.read_into(area.start + pos, view[:end - pos], areas=run)
             if holes:
                 state.unreadable_bytes += _overlap(holes, area.start + pos, this)
                 readable_any |= sum(h.size for h in holes) < end - pos
@@ -739,13 +832,19 @@ def _first_scan(session, scan_type, cond, chosen, align, item, limits, workdir, 
                     vals.append(values)
                     n_sparse += n
                     kept += n
-                    # Too many candidates to keep as offsets and values: from
-                    # here on this area is a bit per position plus a snapshot
-                    # (see _DenseWriter), whichever cost less.
+                    # Too many candidates to keep as offsets and values (in
+                    # all, or a few chunks' worth here, so the peak stays
+                    # near what the result holds): from here on this area is
+                    # a bit per position plus a snapshot (see _DenseWriter),
+                    # if the candidates so far are dense enough that their
+                    # offsets and values cost more than the mask of the
+                    # positions scanned so far (untouched mask pages cost
+                    # no memory).
                     n_total = positions_count(area.size, item, align)
-                    if kept > limits.sparse_max and \
-                            n_sparse * (_offset_itemsize(area.size) + item) > n_total // 8:
-                        dense = _DenseWriter(_snapshot_name(workdir, 1, area), area.size,
+                    cost = n_sparse * (_offset_itemsize(area.size) + item)
+                    if (kept > limits.sparse_max or cost > 2 * limits.chunk) and \
+                            cost > (pos + this) // align // 8:
+                        dense = _DenseWriter(store, gen, area.start, area.size,
                                              n_total, align, limits.chunk)
                         dense.convert_sparse(offs, vals, item)
                         region.count = n_sparse
@@ -757,7 +856,7 @@ def _first_scan(session, scan_type, cond, chosen, align, item, limits, workdir, 
         if not readable_any:
             state.vanished.append((area.start, area.end))
         if dense is not None:
-            region.mask, region.snapshot = dense.finish()
+            region.mask, region.snapshot = dense.finish(), gen
         else:
             region.offsets = _offset_array(np.concatenate(offs) if offs else np.empty(0, int),
                                            area.size)
@@ -770,20 +869,21 @@ def _first_scan(session, scan_type, cond, chosen, align, item, limits, workdir, 
 
 class _DenseWriter:
     """Builds a dense region chunk by chunk: the packed bit per position and
-    the snapshot file.
+    the snapshot chunks (in the scan's store).
 
     Only the snapshot bytes at candidate positions matter (next scans and
     the match list read nothing else), so a chunk without candidates is
-    left a hole in the sparse file. A first exact/range/pattern scan that
-    turns dense part-way converts the offsets and values it kept so far
-    (``convert_sparse``): their bytes go to the snapshot at their offsets,
-    so nothing is read twice and the values are the ones that matched.
+    never stored. A first exact/range/pattern scan that turns dense part-way
+    converts the offsets and values it kept so far (``convert_sparse``):
+    their bytes go to the snapshot at their offsets, so nothing is read
+    twice and the values are the ones that matched.
     """
 
-    def __init__(self, name: str, size: int, n_total: int, align: int, chunk: int):
-        self.name, self.size, self.align, self.chunk = name, size, align, chunk
+    def __init__(self, store: SnapshotStore, gen: int, start: int, size: int, n_total: int,
+                 align: int, chunk: int):
+        self.store, self.gen, self.start = store, gen, start
+        self.size, self.align, self.chunk = size, align, chunk
         self.mask = np.zeros((n_total + 7) // 8, dtype=np.uint8)
-        self.file = open(name, "wb")
         self._bits = np.empty(chunk // align + 1, dtype=bool)
 
     def _set_bits(self, pos: int, idx: np.ndarray, n_pos: int) -> None:
@@ -798,45 +898,42 @@ class _DenseWriter:
         b0 = pos // self.align // 8
         self.mask[b0:b0 + (n_pos + 7) // 8] = np.packbits(ok) if ok is not None \
             else _all_set(n_pos)
-        self.file.seek(pos)
-        self.file.write(memoryview(chunk[:this]))
+        # The whole read, tail included: a value straddling the chunk's end
+        # is whole in its chunk's blob.
+        self.store.put((self.gen, self.start, pos), chunk)
 
     def put_hits(self, pos, chunk, this, idx, n_pos) -> None:
         """Candidates ``idx`` (position indices in this chunk)."""
         if not len(idx):
             return
         self._set_bits(pos, idx, n_pos)
-        # The whole read, so a value straddling the chunk's end is whole
-        # even when the next chunk holds no candidate (and is a hole).
-        self.file.seek(pos)
-        self.file.write(memoryview(chunk))
+        self.store.put((self.gen, self.start, pos), chunk)
 
     def convert_sparse(self, offs: list, vals: list, item: int) -> None:
         """Take over the sparse candidates kept so far: one array of offsets
         (from the area's start) and one of their values per chunk, in chunk
-        order, none empty."""
-        buf = np.zeros(self.chunk + item, dtype=np.uint8)
-        lanes = np.arange(item)
-        for o, v in zip(offs, vals):
-            o = o.astype(np.int64)
+        order, none empty. The lists are emptied as they are converted, so
+        the sparse and dense forms of a chunk never coexist for long, and
+        the temporaries stay at about a chunk's worth of offsets."""
+        while offs:
+            o, v = offs.pop(0), vals.pop(0)
             pos = int(o[0]) // self.chunk * self.chunk
             end = min(self.size, pos + self.chunk + item - 1)
             n_pos = min(positions_count(end - pos, item, self.align),
                         -(-min(self.chunk, self.size - pos) // self.align))
-            rel = o - pos
-            self._set_bits(pos, rel // self.align, n_pos)
-            # The matched values, at their offsets; from the first one on, so
-            # the bytes a value of the chunk before spilled here are kept.
-            lo, hi = int(rel[0]), int(rel[-1]) + item
-            buf[lo:hi] = 0
-            buf[rel[:, None] + lanes] = v.view(np.uint8).reshape(len(o), item)
-            self.file.seek(pos + lo)
-            self.file.write(memoryview(buf[lo:hi]))
+            rel = o.astype(np.int64)
+            rel -= pos
+            self._set_bits(pos, rel if self.align == 1 else rel // self.align, n_pos)
+            # The matched values at their offsets (zeros between them).
+            buf = np.zeros(int(rel[-1]) + item, dtype=np.uint8)
+            rows = v.view(np.uint8).reshape(len(o), item)
+            for k in range(item):
+                buf[rel + k if k else rel] = rows[:, k]
+            del o, v, rel, rows
+            self.store.put((self.gen, self.start, pos), buf)
 
-    def finish(self) -> tuple[np.ndarray, str]:
-        self.file.truncate(self.size)
-        self.file.close()
-        return self.mask, self.name
+    def finish(self) -> np.ndarray:
+        return self.mask
 
 
 def next_scan(session: ProcessSession, state: ScanState, cond: Condition, *,
@@ -845,6 +942,7 @@ def next_scan(session: ProcessSession, state: ScanState, cond: Condition, *,
     """A bulk job: narrow ``state`` with ``cond``; returns the new state (whose
     history holds ``state`` for undo). ``live`` counts the candidates kept."""
     counter = live if live is not None else LiveCount()
+    steady_malloc()
     if cond.mode is Mode.UNKNOWN:
         raise InvalidInput("'unknown' is for first scans only")
     if not state.scan_type.numeric and cond.mode not in (Mode.EXACT, Mode.CHANGED,
@@ -853,52 +951,87 @@ def next_scan(session: ProcessSession, state: ScanState, cond: Condition, *,
                            "unchanged only")
     if state.pid != session.pid:
         raise InvalidInput(f"this scan belongs to process {state.pid}, not {session.pid}")
+    check_same_process(state)
+    if state.store is None:
+        state.store = SnapshotStore(state.workdir, limits.chunk, limits.snapshot_memory)
+    store = state.store
+    store.budget = limits.snapshot_memory
+    # Snapshot chunks are at the first scan's chunk offsets.
+    limits = replace(limits, chunk=store.chunk)
+    gen = store.new_generation()
     try:
-        return (yield from _next_scan(session, state, cond, limits, counter))
+        new = yield from _next_scan(session, state, cond, limits, counter, gen)
+        # The pid may have been reused while the scan ran.
+        check_same_process(state)
+        return new
     except BaseException:
-        # The new step's snapshots (named after it) are of no use now.
-        for name in glob.glob(os.path.join(glob.escape(state.workdir),
-                                           f"step{state.step + 1}-*.bin")):
-            os.unlink(name)
+        # The new step's snapshots are of no use now.
+        store.drop_generation(gen)
         raise
 
 
-def _next_scan(session, state, cond, limits, counter):
+@dataclass
+class _Step:
+    """What the helpers of one next scan share: the job's inputs, the new
+    state, and one read buffer reused for every chunk of every region."""
+
+    session: ProcessSession
+    state: ScanState
+    new: ScanState
+    cond: Condition
+    limits: ScanLimits
+    live: LiveCount
+    item: int                  # bytes compared at each candidate in this step
+    buf: np.ndarray
+    gen: int                   # the snapshot generation this step writes
+
+
+def _next_scan(session, state, cond, limits, counter, gen):
     step = state.step + 1
+    # A byte pattern may be longer or shorter than what was kept: from this
+    # step on, each candidate holds the pattern's bytes.
+    item = len(cond.pattern) if cond.pattern is not None else state.item_size
     new = ScanState(pid=state.pid, start_ticks=state.start_ticks, scan_type=state.scan_type,
-                    align=state.align, item_size=state.item_size, regions=[],
+                    align=state.align, item_size=item, regions=[],
                     workdir=state.workdir, step=step, condition=cond.describe(),
-                    history=[_without_history(state)])
-    live = {(a.start, a.end): a for a in session.areas(refresh=True)}
-    new_holes = 0
+                    history=[_without_history(state)], store=state.store)
+    job = _Step(session, state, new, cond, limits, counter, item,
+                np.frombuffer(page_buffer(limits.chunk + max(item, state.item_size)),
+                              dtype=np.uint8), gen)        # page-aligned
+    # Candidates are tracked by address: a region is read through whatever
+    # live areas now cover it (found by binary search), so a candidate stays
+    # while its bytes are mapped and readable, however the areas around it
+    # were cut, merged, trimmed or re-protected. Only candidates whose bytes
+    # went away are dropped, and counted (``lost``).
+    live_areas = session.areas(refresh=True)
+    ends = [a.end for a in live_areas]
     done = 0
     for region in state.regions:
         if not region.count:
             new.regions.append(RegionMatches(region.start, region.size))
             continue
-        area = next((a for a in live.values() if a.start <= region.start
-                     and region.start + region.size <= a.end), None)
-        if area is None:
-            new.vanished.append((region.start, region.start + region.size))
+        region_end = region.start + region.size
+        over = _areas_over(live_areas, ends, region.start, region_end)
+        new.vanished.extend(_gaps(over, region.start, region_end))
+        if not over:
+            new.lost += region.count
             new.regions.append(RegionMatches(region.start, region.size))
             done += region.size
             yield done
             continue
-        if region.dense:
-            out, holes = yield from _next_dense(session, state, new, region, area, cond,
-                                                limits, done, counter)
-        else:
-            out, holes = yield from _next_sparse(session, state, region, area, cond,
-                                                 limits, done, counter)
-        new_holes += holes
+        compare = _next_dense if region.dense else _next_sparse
+        out = yield from compare(job, region, over, done)
         done += region.size
         new.regions.append(out)
-    new.unreadable_bytes = new_holes
     new.scanned_bytes = done
     if new.count <= limits.sparse_max:
+        # Back to offsets and values where they cost no more than the mask
+        # (and free the region's snapshot chunks).
         for i, region in enumerate(new.regions):
-            if region.dense:
+            if region.dense and region.count * (_offset_itemsize(region.size) + item) \
+                    <= len(region.mask):
                 new.regions[i] = _to_sparse(region, new)
+                new.store.drop_region(region.snapshot, region.start)
     new.prepare_index()
     # Undo goes back one step: what ``state`` could undo to is dropped now.
     for older in state.history:
@@ -907,130 +1040,178 @@ def _next_scan(session, state, cond, limits, counter):
     return new
 
 
-def _next_sparse(session, state, region, area, cond, limits, done_before, live):
+def _next_sparse(job: _Step, region: RegionMatches, over: list[MemoryArea], done_before: int):
     """Re-read only the chunks holding candidates; test them against their
     last values."""
-    item, st = state.item_size, state.scan_type
-    buf = np.frombuffer(page_buffer(limits.chunk + item), dtype=np.uint8)   # page-aligned
+    item, st, cond, new = job.item, job.state.scan_type, job.cond, job.new
+    buf, chunk = job.buf, job.limits.chunk
     view = memoryview(buf)
+    lanes = np.arange(item)
     keep_offs, keep_vals = [], []
-    unreadable = 0
     offsets = region.offsets.astype(np.int64)
-    for pos in range(0, region.size, limits.chunk):
-        lo, hi = np.searchsorted(offsets, [pos, pos + limits.chunk])
+    # Values at multiples of their size are read through one typed view.
+    typed = st.numeric and item == st.size and job.state.align % item == 0
+    for pos in range(0, region.size, chunk):
+        if region.size <= chunk:                   # one chunk: most areas
+            lo, hi = 0, len(offsets)
+        else:
+            lo, hi = np.searchsorted(offsets, [pos, pos + chunk])
         if lo == hi:
             continue
         sel = offsets[lo:hi]
         end = min(region.size, int(sel[-1]) + item)
-        holes = session.read_into(region.start + pos, view[:end - pos], areas=[area])
-        unreadable += _overlap(holes, region.start + pos, end - pos)
+        holes = job.session.read_into(region.start + pos, view[:end - pos], areas=over)
+        new.unreadable_bytes += _overlap(holes, region.start + pos, min(end - pos, chunk))
         rel = sel - pos
-        ok = np.ones(len(sel), dtype=bool)
-        for h in holes:
-            h0, h1 = h.address - region.start - pos, h.end - region.start - pos
-            ok &= ~((rel + item > h0) & (rel < h1))
+        # A value must lie within the scanned range (a longer pattern may not).
+        valid = None if int(sel[-1]) + item <= region.size else sel + item <= region.size
+        if holes:
+            ok = np.ones(len(sel), dtype=bool)
+            for h in holes:
+                h0, h1 = h.address - region.start - pos, h.end - region.start - pos
+                ok &= ~((rel + item > h0) & (rel < h1))
+            gone = ~ok if valid is None else valid & ~ok
+            new.lost += int(np.count_nonzero(gone))
+            valid = ok if valid is None else valid & ok
         if st.numeric:
-            cur = _gather(buf, rel, st)
-            prev = region.values[lo:hi]
-            hit = evaluate(cur, cond, prev) & ok
+            cur = buf[:end - pos].view(st.dtype)[rel // item] if typed else _gather(buf, rel, st)
+            hit = evaluate(cur, cond, region.values[lo:hi])
+            if valid is not None:
+                hit &= valid
             keep_vals.append(cur[hit])
         else:
-            rows = buf[rel[:, None] + np.arange(item)]
-            prev = region.values[lo:hi]
+            rows = buf[rel[:, None] + lanes]
             if cond.mode is Mode.EXACT:
-                pat = cond.pattern
-                m = np.frombuffer(pat.mask, np.uint8)
-                hit = np.all((rows & m) == (np.frombuffer(pat.data, np.uint8) & m), axis=1)
+                m = np.frombuffer(cond.pattern.mask, np.uint8)
+                hit = np.all((rows & m) == (np.frombuffer(cond.pattern.data, np.uint8) & m),
+                             axis=1)
             else:
-                same = np.all(rows == prev, axis=1)
+                same = np.all(rows == region.values[lo:hi], axis=1)
                 hit = same if cond.mode is Mode.UNCHANGED else ~same
-            hit &= ok
+            if valid is not None:
+                hit &= valid
             keep_vals.append(rows[hit])
         keep_offs.append(sel[hit])
-        live.found += int(np.count_nonzero(hit))
-        yield done_before + min(region.size, pos + limits.chunk)
+        job.live.found += int(np.count_nonzero(hit))
+        yield done_before + min(region.size, pos + chunk)
     out = RegionMatches(region.start, region.size)
     out.offsets = _offset_array(np.concatenate(keep_offs) if keep_offs else np.empty(0, int),
                                 region.size)
     out.values = np.concatenate(keep_vals) if keep_vals else None
     out.count = len(out.offsets)
-    return out, unreadable
+    return out
 
 
-def _next_dense(session, state, new, region, area, cond, limits, done_before, live):
-    """Compare the area with its snapshot chunk by chunk; write the new
-    snapshot to a new file (the old one stays for undo). Only chunks that
-    keep candidates are written; the rest stay holes in a sparse file."""
-    item, align, st = state.item_size, state.align, state.scan_type
-    buf = np.frombuffer(page_buffer(limits.chunk + item), dtype=np.uint8)   # page-aligned
+def _next_dense(job: _Step, region: RegionMatches, over: list[MemoryArea], done_before: int):
+    """Compare the region with its snapshot chunk by chunk; the chunks that
+    keep candidates are stored as the new step's snapshot (the old ones stay
+    for undo)."""
+    item, align, st, cond, new = job.item, job.state.align, job.state.scan_type, job.cond, \
+        job.new
+    store = job.state.store
+    buf, chunk = job.buf, job.limits.chunk
     view = memoryview(buf)
-    unreadable = 0
     count = 0
-    packed = []
-    snap_old = np.memmap(region.snapshot, dtype=np.uint8, mode="r")
-    name = _snapshot_name(new.workdir, new.step, area, region.start)
-    with open(name, "wb") as snap_new:
-        for pos in range(0, region.size, limits.chunk):
-            this = min(limits.chunk, region.size - pos)
-            end = min(region.size, pos + limits.chunk + item - 1)
-            p0 = pos // align
-            n_pos = min(positions_count(end - pos, item, align), -(-this // align))
-            cand = np.unpackbits(region.mask[p0 // 8:(p0 + n_pos + 7) // 8],
-                                 count=n_pos).view(bool)
-            if not cand.any():
-                # No candidates here: never read again, so leave a hole in
-                # the (sparse) snapshot file.
-                snap_new.seek(this, os.SEEK_CUR)
-                packed.append(np.zeros((n_pos + 7) // 8, dtype=np.uint8))
-                yield done_before + pos + this
-                continue
-            holes = session.read_into(region.start + pos, view[:end - pos], areas=[area])
-            unreadable += _overlap(holes, region.start + pos, this)
-            ok = _hole_free_positions(holes, region.start + pos, n_pos, align, item)
-            prev_bytes = np.asarray(snap_old[pos:end])
-            if st.numeric:
-                cur = values_at(buf[:end - pos], st, align, n_pos)
-                prev = values_at(prev_bytes, st, align, n_pos)
-                hit = evaluate(cur, cond, prev)
-            else:
-                same = buf[:n_pos * align:align] == prev_bytes[:n_pos * align:align]
-                hit = same if cond.mode is Mode.UNCHANGED else ~same
-            hit &= cand
-            if ok is not None:
-                hit &= ok
-            hits = int(np.count_nonzero(hit))
-            count += hits
-            live.found += hits
-            packed.append(np.packbits(hit))
-            if not hits:
-                snap_new.seek(this, os.SEEK_CUR)
-            else:
-                # Write the whole read, tail included: a value that starts in
-                # this chunk and ends in the next must find its last bytes
-                # even if the next chunk keeps no candidate (and is a hole).
-                fresh = buf[:end - pos]
-                if holes:
-                    # Unreadable bytes keep their old snapshot values.
-                    fresh = fresh.copy()
-                    for h in holes:
-                        a = max(0, h.address - region.start - pos)
-                        b = min(end - pos, h.end - region.start - pos)
-                        if a < b:
-                            fresh[a:b] = snap_old[pos + a:pos + b]
-                snap_new.write(memoryview(fresh))
-                snap_new.seek(pos + this)
+    # The new mask, packed chunk by chunk in place (a chunk's bits are whole
+    # bytes, see _check_chunk); pages of chunks without candidates are never
+    # touched, so they cost no memory.
+    mask = np.zeros((-(-region.size // align) + 7) // 8, dtype=np.uint8)
+    relative = cond.mode in RELATIVE_MODES
+    for pos in range(0, region.size, chunk):
+        this = min(chunk, region.size - pos)
+        nb = -(-this // align)          # positions starting in this chunk
+        p0 = pos // align               # a multiple of 8 (see _check_chunk)
+        cand = np.unpackbits(region.mask[p0 // 8:(p0 + nb + 7) // 8], count=nb).view(bool) \
+            if p0 // 8 < len(region.mask) else np.zeros(nb, dtype=bool)
+        if not cand.any():
+            # No candidates here: never read again, nothing stored.
             yield done_before + pos + this
-        snap_new.truncate(region.size)
-    del snap_old
-    out = RegionMatches(region.start, region.size, mask=np.concatenate(packed), snapshot=name,
-                        count=count)
-    return out, unreadable
+            continue
+        end = min(region.size, pos + this + item - 1)
+        n_pos = min(positions_count(end - pos, item, align), nb)   # values that fit
+        cand = cand[:n_pos]
+        holes = job.session.read_into(region.start + pos, view[:end - pos], areas=over)
+        new.unreadable_bytes += _overlap(holes, region.start + pos, this)
+        cur_bytes = buf[:end - pos]
+        prev_bytes = None
+        if relative or holes:
+            # The bytes the positions' values need (all of the read when
+            # holes are patched from it); a shorter blob is zero-padded.
+            need = end - pos if holes else (n_pos - 1) * align + item if n_pos else 0
+            prev_bytes = store.get((region.snapshot, region.start, pos), need)
+            if prev_bytes is None:
+                prev_bytes = np.zeros(need, dtype=np.uint8)
+        if st.numeric:
+            cur = values_at(cur_bytes, st, align, n_pos)
+            prev = values_at(prev_bytes, st, align, n_pos) if relative else None
+            hit = evaluate(cur, cond, prev)
+        elif cond.mode is Mode.EXACT:
+            hit = _pattern_at(cur_bytes, cond.pattern, align, n_pos)
+        else:
+            hit = _same_at(cur_bytes, prev_bytes, item, align, n_pos)
+            if cond.mode is Mode.CHANGED:
+                hit = ~hit
+        hit &= cand
+        ok = _hole_free_positions(holes, region.start + pos, n_pos, align, item)
+        if ok is not None:
+            new.lost += int(np.count_nonzero(cand & ~ok))
+            hit &= ok
+        hits = int(np.count_nonzero(hit))
+        count += hits
+        job.live.found += hits
+        if hits:
+            mask[p0 // 8:p0 // 8 + (n_pos + 7) // 8] = np.packbits(hit)
+            # The whole read, tail included: a value that starts in this
+            # chunk and ends in the next is whole in this chunk's blob.
+            fresh = cur_bytes
+            if holes:
+                # Unreadable bytes keep their old snapshot values.
+                fresh = fresh.copy()
+                for h in holes:
+                    a = max(0, h.address - region.start - pos)
+                    b = min(end - pos, h.end - region.start - pos)
+                    if a < b:
+                        fresh[a:b] = prev_bytes[a:b]
+            store.put((job.gen, region.start, pos), fresh)
+        yield done_before + pos + this
+    return RegionMatches(region.start, region.size, mask=mask, snapshot=job.gen, count=count)
 
 
-def undo(state: ScanState) -> ScanState:
-    """The state before the last step (one step of undo is kept)."""
+def _pattern_at(buf: np.ndarray, pattern: Pattern, align: int, n_pos: int) -> np.ndarray:
+    """Bool per position 0, align, ... (n_pos of them): does ``pattern``
+    match there? ``buf`` holds every byte those matches need."""
+    hit = np.ones(n_pos, dtype=bool)
+    if not n_pos:
+        return hit
+    for k, (d, m) in enumerate(zip(pattern.data, pattern.mask)):
+        if not m:
+            continue
+        lane = buf[k:k + (n_pos - 1) * align + 1:align]
+        hit &= (lane == d) if m == 0xFF else ((lane & m) == (d & m))
+    return hit
+
+
+def _same_at(cur: np.ndarray, prev: np.ndarray, item: int, align: int,
+             n_pos: int) -> np.ndarray:
+    """Bool per position: are the ``item`` bytes there the same in both?"""
+    same = np.ones(n_pos, dtype=bool)
+    if not n_pos:
+        return same
+    span = (n_pos - 1) * align + 1
+    for k in range(item):
+        same &= cur[k:k + span:align] == prev[k:k + span:align]
+    return same
+
+
+def undo(state: ScanState, *, check: bool = True) -> ScanState:
+    """The state before the last step (one step of undo is kept). With
+    ``check``, the state's process must still be the one it was made on
+    (``check_same_process``): matches are never shown for a reused pid.
+    Raises InvalidInput (nothing to undo), TargetExited."""
     if not state.history:
         raise InvalidInput("there is no earlier scan step to go back to")
+    if check:
+        check_same_process(state)
     previous = state.history[-1]
     _drop_files(state, keep=previous)
     back = replace(previous, history=[])
@@ -1045,6 +1226,41 @@ def _all_set(n: int) -> np.ndarray:
     out = np.full((n + 7) // 8, 0xFF, dtype=np.uint8)
     if n % 8:
         out[-1] = (0xFF << (8 - n % 8)) & 0xFF
+    return out
+
+
+def _runs(chosen: list[MemoryArea]) -> list[list[MemoryArea]]:
+    """``chosen`` (sorted, disjoint) cut into runs of adjacent areas."""
+    runs: list[list[MemoryArea]] = []
+    for a in chosen:
+        if runs and runs[-1][-1].end == a.start:
+            runs[-1].append(a)
+        else:
+            runs.append([a])
+    return runs
+
+
+def _areas_over(areas: list[MemoryArea], ends: list[int], start: int,
+                end: int) -> list[MemoryArea]:
+    """The areas (sorted by start, ``ends`` their ends) that overlap
+    [start, end): a binary search, then only the overlapping ones."""
+    i = bisect.bisect_right(ends, start)
+    out = []
+    while i < len(areas) and areas[i].start < end:
+        out.append(areas[i])
+        i += 1
+    return out
+
+
+def _gaps(areas: list[MemoryArea], start: int, end: int) -> list[tuple[int, int]]:
+    """The parts of [start, end) that no area of ``areas`` (sorted) covers."""
+    out, cursor = [], start
+    for a in areas:
+        if a.start > cursor:
+            out.append((cursor, min(a.start, end)))
+        cursor = max(cursor, a.end)
+    if cursor < end:
+        out.append((cursor, end))
     return out
 
 
@@ -1088,15 +1304,12 @@ def _without_history(state: ScanState) -> ScanState:
 
 
 def _drop_files(state: ScanState, keep: ScanState) -> None:
-    """Delete ``state``'s snapshot files that ``keep`` does not use."""
-    kept = {r.snapshot for r in keep.regions if r.snapshot}
-    for r in state.regions:
-        if r.snapshot and r.snapshot not in kept and os.path.exists(r.snapshot):
-            os.unlink(r.snapshot)
-
-
-def _snapshot_name(workdir: str, step: int, area: MemoryArea, start: int | None = None) -> str:
-    return os.path.join(workdir, f"step{step}-{start if start is not None else area.start:x}.bin")
+    """Free ``state``'s snapshot generations that ``keep`` does not use."""
+    if state.store is None:
+        return
+    kept = {r.snapshot for r in keep.regions if r.snapshot is not None}
+    for gen in {r.snapshot for r in state.regions if r.snapshot is not None} - kept:
+        state.store.drop_generation(gen)
 
 
 def _offset_itemsize(size: int) -> int:
@@ -1132,107 +1345,350 @@ def _gather(buf: np.ndarray, rel: np.ndarray, st: ScanType) -> np.ndarray:
 
 def _to_sparse(region: RegionMatches, state: ScanState) -> RegionMatches:
     n_total = _positions(region, state)
-    positions = np.flatnonzero(np.unpackbits(region.mask)[:n_total]) * state.align
-    snap = np.memmap(region.snapshot, dtype=np.uint8, mode="r")
-    rows = np.asarray(snap)[positions[:, None] + np.arange(state.item_size)] \
-        if len(positions) else np.empty((0, state.item_size), np.uint8)
+    positions = np.flatnonzero(np.unpackbits(region.mask, count=n_total)) * state.align
+    rows = _snapshot_rows(state.store, region, positions, state.item_size)
     if state.scan_type.numeric:
         values = np.ascontiguousarray(rows).view(state.scan_type.dtype).reshape(-1)
     else:
         values = rows
-    del snap
     return RegionMatches(region.start, region.size,
                          offsets=_offset_array(positions, region.size), values=values,
                          count=len(positions))
 
 
 # -- saving a scan for the CLI ------------------------------------------------------------------
+#
+# A session file: MAGIC, a u32 header length and the JSON header (the steps,
+# their regions and what each holds), then the arrays and snapshot chunks of
+# every region of every step, in header order: arrays as records of
+# (u32 length, u32 stored size, LZ4 block) of at most PIECE bytes each,
+# snapshot chunks as (u64 offset, u8 codec) and one such record holding the
+# store's blob as it is (see scan_store.Blob).
+# Written and read one record (at most a chunk) at a time, so saving and
+# loading hold no more than the scan itself does.
 
-def save_state(state: ScanState, path: str) -> None:
-    """Write the scan (all steps' candidates, snapshots included) to one .npz file."""
-    arrays = {}
-    meta = {"version": 1, "pid": state.pid, "start_ticks": state.start_ticks,
-            "type": state.scan_type.name, "big_endian": state.scan_type.big_endian,
-            "align": state.align, "item": state.item_size, "steps": []}
-    for depth, st in enumerate([*state.history, _without_history(state)]):
-        regions = []
-        for i, r in enumerate(st.regions):
-            key = f"s{depth}r{i}"
-            entry = {"start": r.start, "size": r.size, "count": r.count, "dense": r.dense}
-            if r.dense:
-                arrays[key + "mask"] = r.mask
-                arrays[key + "snap"] = np.fromfile(r.snapshot, dtype=np.uint8)
-            elif r.offsets is not None:
-                arrays[key + "offs"] = r.offsets
-                if r.values is not None:
-                    arrays[key + "vals"] = r.values
-            regions.append(entry)
-        meta["steps"].append({"step": st.step, "condition": st.condition,
-                              "scanned": st.scanned_bytes, "unreadable": st.unreadable_bytes,
-                              "vanished": st.vanished, "regions": regions})
-    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
-    with atomic_private_file(path, "wb") as f:
-        np.savez(f, **arrays)
-
-
-def load_state(path: str) -> ScanState:
-    try:
-        data = np.load(path)
-        meta = json.loads(bytes(data["meta"]).decode())
-    except (OSError, ValueError, KeyError) as exc:
-        raise InvalidInput(f"{path} is not a lainview scan session: {exc}") from None
-    if meta.get("version") != 1:
-        raise InvalidInput(f"{path}: unsupported scan session version {meta.get('version')}")
-    workdir = tempfile.mkdtemp(prefix="lainview-scan-")
-    scan_type = ScanType(meta["type"], meta["big_endian"])
-    states = []
-    for depth, step in enumerate(meta["steps"]):
-        regions = []
-        for i, entry in enumerate(step["regions"]):
-            key = f"s{depth}r{i}"
-            r = RegionMatches(entry["start"], entry["size"], count=entry["count"])
-            if entry["dense"]:
-                r.mask = data[key + "mask"]
-                r.snapshot = os.path.join(workdir, f"step{step['step']}-{r.start:x}.bin")
-                data[key + "snap"].tofile(r.snapshot)
-            else:
-                r.offsets = data[key + "offs"] if key + "offs" in data else \
-                    np.empty(0, dtype=np.uint32)
-                r.values = data[key + "vals"] if key + "vals" in data else None
-            regions.append(r)
-        states.append(ScanState(pid=meta["pid"], start_ticks=meta["start_ticks"],
-                                scan_type=scan_type, align=meta["align"],
-                                item_size=meta["item"], regions=regions, workdir=workdir,
-                                step=step["step"], condition=step["condition"],
-                                scanned_bytes=step["scanned"],
-                                unreadable_bytes=step["unreadable"],
-                                vanished=[tuple(v) for v in step["vanished"]]))
-    current = states[-1]
-    current.history = states[:-1]
-    return current
+SESSION_MAGIC = b"LAINSCAN\x03\n"
+PIECE = 1 << 20                 # bytes of an array per record
+_RECORD = struct.Struct("<II")
+_POS = struct.Struct("<QB")         # a snapshot chunk's offset and codec
+_MAX_HEADER = 256 << 20
+_MAX_CHUNK = 64 << 20
+_MAX_ADDRESS = 1 << 64
 
 
 def is_session_file(path: str) -> bool:
-    """Whether ``path`` is a regular file in :func:`save_state`'s format:
-    what a first scan may overwrite without being forced. Reads only the
-    file's directory of members; never raises."""
+    """Whether ``path`` is a regular file that starts like a scan session
+    (:data:`SESSION_MAGIC`, :func:`save_state`'s format): what a first scan
+    may overwrite without being forced. An old .npz session is not one.
+    Reads the magic only, opens nothing but a regular file (a FIFO would
+    block); never raises."""
     try:
         if not stat.S_ISREG(os.stat(path).st_mode):
             return False
-        with zipfile.ZipFile(path) as z:
-            return "meta.npy" in z.namelist()
-    except (OSError, ValueError, zipfile.BadZipFile):
+        with open(path, "rb") as f:
+            return f.read(len(SESSION_MAGIC)) == SESSION_MAGIC
+    except OSError:
         return False
 
 
-def check_same_process(state: ScanState, start_ticks: int | None) -> None:
-    if state.start_ticks is not None and start_ticks != state.start_ticks:
+def _write_array(f, arr: np.ndarray) -> None:
+    raw = memoryview(np.ascontiguousarray(arr)).cast("B")
+    for lo in range(0, len(raw), PIECE):
+        piece = raw[lo:lo + PIECE]
+        data = lz4.block.compress(piece, store_size=False)
+        f.write(_RECORD.pack(len(piece), len(data)))
+        f.write(data)
+
+
+def save_state(state: ScanState, path: str) -> None:
+    """Write the scan (every step undo can reach, snapshots included) to one
+    file, streamed: a record (at most a chunk) at a time, compressed. Raises
+    InvalidInput when the file cannot be written."""
+    steps = [*state.history, _without_history(state)]
+    store = state.store
+    header = {"version": 2, "pid": state.pid, "start_ticks": state.start_ticks,
+              "type": state.scan_type.name, "big_endian": state.scan_type.big_endian,
+              "align": state.align, "chunk": store.chunk if store else CHUNK, "steps": []}
+    blobs: dict[tuple[int, int], list[int]] = {}
+    for st in steps:
+        regions = []
+        for r in st.regions:
+            if r.dense:
+                offsets = store.keys(r.snapshot, r.start) if store else []
+                blobs[(id(st), r.start)] = offsets
+                regions.append([r.start, r.size, r.count, len(r.mask), len(offsets)])
+            else:
+                regions.append([r.start, r.size, r.count if r.offsets is not None else 0,
+                                -1, 0])
+        header["steps"].append({"step": st.step, "condition": st.condition,
+                                "item": st.item_size, "scanned": st.scanned_bytes,
+                                "unreadable": st.unreadable_bytes,
+                                "vanished": [list(v) for v in st.vanished], "lost": st.lost,
+                                "regions": regions})
+    head = json.dumps(header).encode()
+    with atomic_private_file(path, "wb") as f:
+        f.write(SESSION_MAGIC + struct.pack("<I", len(head)) + head)
+        for st in steps:
+            for r in st.regions:
+                if r.dense:
+                    _write_array(f, r.mask)
+                    for pos in blobs[(id(st), r.start)]:
+                        blob = store.blob((r.snapshot, r.start, pos))
+                        if blob is None:
+                            blob = Blob(0, b"\0", FILL)
+                        f.write(_POS.pack(pos, blob.codec) +
+                                _RECORD.pack(blob.length, len(blob.data)))
+                        f.write(blob.data)
+                elif r.offsets is not None and r.count:
+                    _write_array(f, r.offsets)
+                    _write_array(f, r.values)
+
+
+class _SessionReader:
+    """Reads a session file's records, checking every size against what the
+    header and the file allow before allocating."""
+
+    def __init__(self, path: str, f, size: int):
+        self.path, self.f, self.size = path, f, size
+
+    def bad(self, what: str) -> InvalidInput:
+        return InvalidInput(f"{self.path} is not a valid lainview scan session: {what}")
+
+    def exact(self, n: int, what: str) -> bytes:
+        if n > self.size - self.f.tell():
+            raise self.bad(f"it ends inside {what}")
+        data = self.f.read(n)
+        if len(data) != n:
+            raise self.bad(f"it ends inside {what}")
+        return data
+
+    def record(self, limit: int, what: str, lz4_only: bool = True) -> tuple[int, bytes]:
+        length, stored = _RECORD.unpack(self.exact(_RECORD.size, what))
+        if length > limit:
+            raise self.bad(f"{what}: a record of {length} bytes (at most {limit} expected)")
+        if lz4_only and length > MAX_RATIO * stored + 64:
+            raise self.bad(f"{what}: a record claims {length} bytes from {stored}")
+        return length, self.exact(stored, what)
+
+    def array(self, nbytes: int, what: str) -> np.ndarray:
+        out = np.empty(nbytes, dtype=np.uint8)
+        at = 0
+        while at < nbytes:
+            want = min(PIECE, nbytes - at)
+            length, data = self.record(want, what)
+            if length != want or not data:
+                raise self.bad(f"{what}: a record of {length} bytes where {want} belong")
+            try:
+                n = lz4.block.decompress(data, uncompressed_size=length)
+            except lz4.block.LZ4BlockError:
+                raise self.bad(f"{what}: a compressed record is corrupt") from None
+            if len(n) != length:
+                raise self.bad(f"{what}: a compressed record has the wrong length")
+            out[at:at + length] = np.frombuffer(n, dtype=np.uint8)
+            at += length
+        return out
+
+
+def load_state(path: str, *, limits: ScanLimits = ScanLimits()) -> ScanState:
+    """Read a scan written by :func:`save_state`. Snapshot chunks go to a new
+    store (in memory up to ``limits.snapshot_memory``, spilled beyond).
+    Raises InvalidInput naming the file and what is wrong with it, for any
+    file that is not a whole, consistent session (nothing is left behind)."""
+    steady_malloc()
+    try:
+        f = open(path, "rb")
+    except OSError as exc:
+        raise InvalidInput(f"cannot read the scan session {path}: "
+                           f"{exc.strerror or exc}") from None
+    with f:
+        size = os.fstat(f.fileno()).st_size
+        reader = _SessionReader(path, f, size)
+        magic = f.read(len(SESSION_MAGIC))
+        if magic != SESSION_MAGIC:
+            if magic.startswith(b"PK"):
+                raise reader.bad("it is in an older format (run the first scan again)")
+            raise reader.bad("it does not start like one")
+        workdir = tempfile.mkdtemp(prefix="lainview-scan-")
+        store = None
+        try:
+            (n,) = struct.unpack("<I", reader.exact(4, "the header"))
+            if n > _MAX_HEADER:
+                raise reader.bad(f"a header of {n} bytes")
+            try:
+                header = json.loads(reader.exact(n, "the header").decode())
+            except (UnicodeDecodeError, ValueError) as exc:
+                raise reader.bad(f"its header is not JSON ({exc})") from None
+            state, store = _load_steps(reader, header, workdir, limits)
+            if f.tell() != size:
+                raise reader.bad(f"{size - f.tell()} bytes after the last record")
+            return state
+        except InvalidInput:
+            if store is not None:
+                store.close()
+            shutil.rmtree(workdir, ignore_errors=True)
+            raise
+        except (KeyError, IndexError, TypeError, ValueError, OverflowError,
+                struct.error) as exc:
+            if store is not None:
+                store.close()
+            shutil.rmtree(workdir, ignore_errors=True)
+            raise reader.bad(f"{type(exc).__name__}: {exc}") from None
+        except BaseException:
+            if store is not None:
+                store.close()
+            shutil.rmtree(workdir, ignore_errors=True)
+            raise
+
+
+def _field(reader, obj, name, kind, what, *, low=None, high=None):
+    if not isinstance(obj, dict) or name not in obj:
+        raise reader.bad(f"{what} has no {name!r}")
+    value = obj[name]
+    if kind is int and (not isinstance(value, int) or isinstance(value, bool)):
+        raise reader.bad(f"{what}: {name} is not an integer")
+    if kind is not int and not isinstance(value, kind):
+        raise reader.bad(f"{what}: {name} is not a {kind.__name__}")
+    if low is not None and value < low:
+        raise reader.bad(f"{what}: {name} {value} is below {low}")
+    if high is not None and value > high:
+        raise reader.bad(f"{what}: {name} {value} is above {high}")
+    return value
+
+
+def _load_steps(reader: _SessionReader, header, workdir: str, limits: ScanLimits):
+    b = reader
+    if not isinstance(header, dict) or header.get("version") != 2:
+        raise b.bad(f"unsupported version {header.get('version') if isinstance(header, dict) else None}")
+    pid = _field(b, header, "pid", int, "the header", low=1, high=1 << 22)
+    start_ticks = header.get("start_ticks")
+    if start_ticks is not None and (not isinstance(start_ticks, int) or start_ticks < 0):
+        raise b.bad("the header: start_ticks is not a count of ticks")
+    name = _field(b, header, "type", str, "the header")
+    if name not in TYPE_NAMES:
+        raise b.bad(f"unknown value type {name!r}")
+    scan_type = ScanType(name, bool(header.get("big_endian", False)))
+    align = _field(b, header, "align", int, "the header", low=1, high=4096)
+    chunk = _field(b, header, "chunk", int, "the header", low=8 * align, high=_MAX_CHUNK)
+    if chunk % (8 * align):
+        raise b.bad(f"the chunk {chunk} is not a multiple of 8 x the alignment {align}")
+    steps = _field(b, header, "steps", list, "the header")
+    if not steps:
+        raise b.bad("it holds no scan step")
+    store = SnapshotStore(workdir, chunk, limits.snapshot_memory)
+    states = []
+    for k, step in enumerate(steps):
+        what = f"step {k + 1}"
+        item = _field(b, step, "item", int, what, low=1, high=1 << 16)
+        if scan_type.numeric and item != scan_type.size:
+            raise b.bad(f"{what}: item size {item} for {name}")
+        gen = store.new_generation()
+        regions = []
+        last_end = 0
+        for i, entry in enumerate(_field(b, step, "regions", list, what)):
+            where = f"{what}, region {i + 1}"
+            if not isinstance(entry, list) or len(entry) != 5 or \
+                    not all(isinstance(v, int) and not isinstance(v, bool) for v in entry):
+                raise b.bad(f"{where} is not five integers")
+            start, size, count, mask_len, n_blobs = entry
+            if start < last_end or size <= 0 or start + size > _MAX_ADDRESS:
+                raise b.bad(f"{where}: range {start:#x}+{size:#x} is out of order or bounds")
+            last_end = start + size
+            positions = -(-size // align)
+            if not 0 <= count <= positions:
+                raise b.bad(f"{where}: {count} candidates in {positions} positions")
+            r = RegionMatches(start, size, count=count)
+            if mask_len >= 0:
+                if mask_len > (positions + 7) // 8 or count > 8 * mask_len:
+                    raise b.bad(f"{where}: a mask of {mask_len} bytes")
+                r.mask = b.array(mask_len, f"{where}'s mask")
+                if int(_popcount_bytes(r.mask)) != count:
+                    raise b.bad(f"{where}: its mask does not hold {count} candidates")
+                if not 0 <= n_blobs <= -(-size // chunk):
+                    raise b.bad(f"{where}: {n_blobs} snapshot chunks")
+                r.snapshot = gen
+                prev = -1
+                for _ in range(n_blobs):
+                    pos, codec = _POS.unpack(b.exact(_POS.size, f"{where}'s snapshot"))
+                    if pos % chunk or pos >= size or pos <= prev:
+                        raise b.bad(f"{where}: a snapshot chunk at offset {pos:#x}")
+                    prev = pos
+                    # Bounded by the chunk (checked above), whatever the codec.
+                    length, data = b.record(chunk + item, f"{where}'s snapshot",
+                                            lz4_only=False)
+                    blob = Blob(length, data, codec)
+                    try:
+                        blob.unpack()      # corrupt blocks are refused now, not later
+                    except InvalidInput:
+                        raise b.bad(f"{where}: a snapshot chunk at offset {pos:#x} is "
+                                    "corrupt") from None
+                    store.put_blob((gen, start, pos), blob)
+            else:
+                if n_blobs:
+                    raise b.bad(f"{where}: snapshot chunks in a sparse region")
+                off_size = _offset_itemsize(size)
+                if count:
+                    offs = b.array(count * off_size, f"{where}'s offsets").view(
+                        np.uint32 if off_size == 4 else np.uint64)
+                    if np.any(np.diff(offs.astype(np.int64)) <= 0) or \
+                            int(offs[-1]) + item > size or int(offs[0]) % align or \
+                            np.any(offs % align):
+                        raise b.bad(f"{where}: its offsets are not ascending aligned "
+                                    "offsets inside it")
+                    vals = b.array(count * item, f"{where}'s values")
+                    r.offsets = offs
+                    r.values = vals.view(scan_type.dtype) if scan_type.numeric else \
+                        vals.reshape(count, item)
+                else:
+                    r.offsets = np.empty(0, dtype=np.uint32)
+            regions.append(r)
+        vanished = _field(b, step, "vanished", list, what)
+        if not all(isinstance(v, list) and len(v) == 2 and
+                   all(isinstance(x, int) for x in v) for v in vanished):
+            raise b.bad(f"{what}: vanished is not a list of ranges")
+        states.append(ScanState(
+            pid=pid, start_ticks=start_ticks, scan_type=scan_type, align=align,
+            item_size=item, regions=regions, workdir=workdir,
+            step=_field(b, step, "step", int, what, low=1),
+            condition=str(step.get("condition", "")),
+            scanned_bytes=_field(b, step, "scanned", int, what, low=0),
+            unreadable_bytes=_field(b, step, "unreadable", int, what, low=0),
+            vanished=[tuple(v) for v in vanished],
+            lost=_field(b, step, "lost", int, what, low=0), store=store))
+    current = states[-1]
+    current.history = states[:-1]
+    current.prepare_index()
+    return current, store
+
+
+def _popcount_bytes(mask: np.ndarray) -> int:
+    pad = (-len(mask)) % 8
+    words = np.concatenate([mask, np.zeros(pad, np.uint8)]).view(np.uint64) if pad \
+        else mask.view(np.uint64)
+    return int(_popcount(words).sum(dtype=np.int64))
+
+
+def check_same_process(state: ScanState, start_ticks: int | None = None) -> None:
+    """Refuse a scan ``state`` whose process is gone or is not the one the
+    scan was made on: its start time (``start_ticks``, read afresh from
+    /proc/<pid>/stat when not given) must be the one the first scan
+    recorded. A reused pid never yields matches. Raises TargetExited."""
+    if start_ticks is None:
+        start_ticks = _process_start(state.pid)
+    if start_ticks is None:
+        raise TargetExited(f"process {state.pid} has exited", op="scan",
+                           errno=_errno.ESRCH, pid=state.pid)
+    if state.start_ticks is None:
+        raise TargetExited(f"cannot tell whether process {state.pid} is the process this "
+                           "scan was made on (its start time was not recorded)", op="scan",
+                           errno=_errno.ESRCH, pid=state.pid)
+    if start_ticks != state.start_ticks:
         raise TargetExited(f"process {state.pid} is not the process this scan was made on "
                            "(it exited, or its pid was reused)", op="scan",
                            errno=_errno.ESRCH, pid=state.pid)
 
 
 __all__ = ["ScanType", "Pattern", "Mode", "Condition", "ScanState", "ScanLimits",
-           "AreaFilter", "RegionMatches", "LiveCount", "first_scan", "next_scan", "undo", "make_condition",
-           "parse_pattern", "parse_number", "save_state", "load_state", "is_session_file", "TYPE_NAMES",
+           "AreaFilter", "SKIPPED_KINDS", "RegionMatches", "LiveCount", "first_scan", "next_scan",
+           "undo", "make_condition", "check_same_process", "parse_pattern", "parse_number",
+           "save_state", "load_state", "is_session_file", "SESSION_MAGIC", "TYPE_NAMES",
            "LainviewError"]

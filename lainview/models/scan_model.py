@@ -340,6 +340,9 @@ class ScanController(QObject):
         if state.vanished:
             text += f" · {len(state.vanished)} area{'s' if len(state.vanished) != 1 else ''} " \
                     "vanished"
+        if state.lost:
+            text += f" · {state.lost:,} candidate{'s' if state.lost != 1 else ''} no longer " \
+                    "mapped"
         if kind == "first":
             skipped = self._first_areas.skipped(self.session.areas)
             if skipped:

@@ -129,3 +129,27 @@ def test_the_cli_exits_when_interrupted_in_a_stuck_read(uffd_child):
     assert time.monotonic() - started < 15
     assert proc.returncode == 130, err
     assert "Traceback" not in err and "interrupted" in err
+
+
+def test_the_scanner_skips_registered_areas(uffd_child):
+    """By kind and by range: a registered area is never read by a scan (its
+    missing page would block the backend), counted as unreadable in a
+    range; the normal page beside it is scanned."""
+    from lainview.backend import scan
+    page = uffd_child["missing"] - uffd_child["present"]
+    st_ = scan.ScanType("bytes")
+    with Backend() as backend:
+        target = backend.attach(uffd_child["pid"], writable=False).result(timeout=30)
+        by_kind = target.scan_first(st_, scan.make_condition(st_, scan.Mode.EXACT, "50 50 50 50"),
+                                    align=1).result(timeout=30)
+        assert by_kind.count == 0 and by_kind.scanned_bytes > 0
+        normal = target.scan_first(st_, scan.make_condition(st_, scan.Mode.EXACT, "4e 4e 4e 4e"),
+                                   align=1).result(timeout=30)
+        assert uffd_child["normal"] in normal.addresses().tolist()
+        ranged = target.scan_first(
+            st_, scan.make_condition(st_, scan.Mode.EXACT, "50 50 50 50"), align=1,
+            areas=scan.AreaFilter(ranges=((uffd_child["present"],
+                                           uffd_child["missing"] + page),))).result(timeout=30)
+        assert ranged.count == 0 and ranged.unreadable_bytes == 2 * page
+        for s in (by_kind, normal, ranged):
+            s.close()

@@ -112,7 +112,7 @@ def test_progress_reports_rate_and_live_count(qtbot, workspace, scanner, child):
     scanner.progress_changed.connect(seen.append)
     task = scanner.first_scan("u8", "unknown", areas=AreaFilter(include_readonly=True,
                                                                   include_file_backed=True),
-                              limits=ScanLimits(chunk=4096))
+                              limits=ScanLimits(chunk=4096, snapshot_memory=0))
     run(qtbot, task)
     assert seen and seen[0].total > 0
     assert any(p.found > 0 and p.rate > 0 for p in seen) or len(seen) == 1
