@@ -1496,10 +1496,16 @@ def load_state(path: str, *, limits: ScanLimits = ScanLimits()) -> ScanState:
     file that is not a whole, consistent session (nothing is left behind)."""
     steady_malloc()
     try:
-        f = open(path, "rb")
+        # O_NONBLOCK: a FIFO named as the session must not block the open
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
     except OSError as exc:
         raise InvalidInput(f"cannot read the scan session {path}: "
                            f"{exc.strerror or exc}") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise InvalidInput(f"{path} is not a valid lainview scan session: "
+                           "it is not a regular file")
+    f = open(fd, "rb")
     with f:
         size = os.fstat(f.fileno()).st_size
         reader = _SessionReader(path, f, size)
