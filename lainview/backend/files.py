@@ -48,7 +48,19 @@ class PrivateFile:
                  error: type[LainviewError] = InvalidInput):
         self.path = os.fspath(path)
         self.error = error
+        self.fd = -1
         directory = os.path.dirname(os.path.abspath(self.path)) or "."
+        try:
+            mode = os.lstat(self.path).st_mode
+        except OSError:
+            mode = None
+        # a device node, FIFO or socket at the destination would be replaced
+        # by a regular file (/dev/null, as root); a symlink is replaced itself
+        if mode is not None and not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
+            kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
+            raise error(f"cannot write {self.path}: it is {kind}; not replaced",
+                        op="write file", errno=_errno.EISDIR if stat.S_ISDIR(mode)
+                        else _errno.EEXIST)
         try:
             self.fd, self.tmp = tempfile.mkstemp(
                 prefix=f".{os.path.basename(self.path)}.", suffix=".tmp", dir=directory)
