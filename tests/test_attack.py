@@ -31,3 +31,29 @@ def test_export_never_replaces_a_device_node_or_fifo(tmp_path, child):
     import stat
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".patch")] == []
+
+
+def test_a_full_disk_is_a_failed_operation_not_bad_input(tmp_path, child):
+    """Saving a scan session onto a full file system exited 2 (bad input);
+    it is an operation that failed: exit 1, one line naming ENOSPC."""
+    import pytest
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    mnt = tmp_path / "full"
+    mnt.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(mnt)], check=True)
+    try:
+        fd = os.open(mnt / "fill", os.O_WRONLY | os.O_CREAT)
+        try:
+            while os.write(fd, b"x" * 512):
+                pass
+        except OSError:
+            pass
+        os.close(fd)
+        out = lainview("scan", child.pid, "--type", "u8", "--unknown",
+                       "--session", mnt / "session")
+        assert out.returncode == 1, out
+        assert "ENOSPC" in out.stderr and len(out.stderr.strip().splitlines()) == 1
+        assert sorted(p.name for p in mnt.iterdir()) == ["fill"]
+    finally:
+        subprocess.run(["umount", str(mnt)], check=True)

@@ -31,6 +31,7 @@ from .errors import InvalidInput, LainviewError
 
 PRIVATE_MODE = 0o600
 PRIVATE_DIR_MODE = 0o700
+_FAILED_WRITE_ERRNOS = (_errno.ENOSPC, _errno.EDQUOT, _errno.EIO, _errno.EFBIG)
 
 
 class PrivateFile:
@@ -69,7 +70,9 @@ class PrivateFile:
             raise self._error(exc) from None
 
     def _error(self, exc: OSError) -> LainviewError:
-        return self.error(f"cannot write {self.path}: {exc.strerror or exc}", op="write file",
+        # a full disk or an I/O error is a failed operation (exit 1), not bad input
+        cls = LainviewError if exc.errno in _FAILED_WRITE_ERRNOS else self.error
+        return cls(f"cannot write {self.path}: {exc.strerror or exc}", op="write file",
                           errno=exc.errno)
 
     def commit(self) -> None:
