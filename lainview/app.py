@@ -194,7 +194,8 @@ async def _main(app, args: argparse.Namespace) -> int:
             if args.screenshot:
                 outcome = await task
                 if outcome != "opened":
-                    raise ScreenshotFailed(said[-1] if said else f"session {outcome}")
+                    raise ScreenshotFailed(said[-1] if said else f"session {outcome}",
+                                           2 if outcome == "invalid" else 1)
         if args.kernel:
             browser = window.show_kernel_symbols()
         if args.screenshot and args.kernel:
@@ -207,8 +208,8 @@ async def _main(app, args: argparse.Namespace) -> int:
         print("lainview: the demo target did not start", file=sys.stderr)
         code = 1
     except ScreenshotFailed as exc:
-        print(f"lainview: no screenshot: {' '.join(str(exc).split())}", file=sys.stderr)
-        code = 1
+        print(f"lainview: no screenshot: {' '.join(str(exc.args[0]).split())}", file=sys.stderr)
+        code = exc.code
     finally:
         workspace.stop()
         if window.isVisible():
@@ -222,7 +223,12 @@ async def _main(app, args: argparse.Namespace) -> int:
 
 
 class ScreenshotFailed(Exception):
-    """What --screenshot was asked to show is not shown (one line why)."""
+    """What --screenshot was asked to show is not shown (one line why);
+    ``code`` is the exit code: 2 for bad input (a malformed session file), else 1."""
+
+    def __init__(self, why: str, code: int = 1):
+        super().__init__(why)
+        self.code = code
 
 
 def _scroll_demo_into_view(window, layout: dict) -> None:

@@ -57,3 +57,18 @@ def test_a_full_disk_is_a_failed_operation_not_bad_input(tmp_path, child):
         assert sorted(p.name for p in mnt.iterdir()) == ["fill"]
     finally:
         subprocess.run(["umount", str(mnt)], check=True)
+
+
+def test_screenshot_of_a_malformed_session_file_is_bad_input(tmp_path):
+    """`lainview --session FILE --screenshot out.png` with a malformed or
+    missing FILE exited 1 (failed operation); it is bad input: exit 2."""
+    bad = tmp_path / "s.json"
+    bad.write_text("[]")
+    for path in (bad, tmp_path / "missing.json"):
+        out = subprocess.run([sys.executable, "-m", "lainview", "--session", str(path),
+                              "--screenshot", str(tmp_path / "o.png")], capture_output=True,
+                             text=True, timeout=60,
+                             env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+        assert out.returncode == 2, out
+        assert "Traceback" not in out.stderr
+        assert not (tmp_path / "o.png").exists()

@@ -111,14 +111,15 @@ class SessionController(QObject):
         """Read, check and apply a session. Returns "opened", "pick" (several
         processes match: ``pick_needed`` was emitted, call :meth:`choose`),
         "no-process" (applied without a target; it resolves once one is
-        attached) or "error" (nothing changed; the reason is in ``status``)."""
+        attached), "invalid" (the file is missing or malformed: bad input) or
+        "error" (nothing changed; the reason is in ``status``)."""
         backend = self.workspace.backend
         try:
             data = await asyncio.wrap_future(backend.thread.submit(read_session, path))
             self._parse(data)             # every entry checked before anything changes
         except LainviewError as exc:
             self.status.emit(f"session not opened: {exc}")
-            return "error"
+            return "invalid" if isinstance(exc, InvalidInput) else "error"
         add_recent_session(path)
         if pid is None:
             try:

@@ -211,7 +211,7 @@ def test_malformed_sessions_are_refused_and_change_nothing(qtbot, workspace, chi
         path = tmp_path / f"{name}.json"
         path.write_bytes(content if isinstance(content, bytes) else content.encode())
         with qtbot.waitSignal(workspace.sessions.status, timeout=10000) as status:
-            assert run(qtbot, workspace.sessions.open(str(path))) == "error"
+            assert run(qtbot, workspace.sessions.open(str(path))) == "invalid"
         assert status.args[0].startswith("session not opened: ") and message in status.args[0], \
             (name, status.args[0])
         assert workspace.watch.entries == [entry] and workspace.session.pid == child.pid
@@ -223,7 +223,7 @@ def test_malformed_sessions_are_refused_and_change_nothing(qtbot, workspace, chi
     assert len(corpus) >= 10
     for path in corpus:
         with qtbot.waitSignal(workspace.sessions.status, timeout=10000) as status:
-            assert run(qtbot, workspace.sessions.open(str(path))) == "error", path.name
+            assert run(qtbot, workspace.sessions.open(str(path))) == "invalid", path.name
         assert status.args[0].startswith("session not opened: "), status.args[0]
         assert workspace.watch.entries == [entry] and workspace.session.pid == child.pid
         assert (workspace.watch.refresh_hz, workspace.watch.plot_hz,
