@@ -313,15 +313,17 @@ def _cmd_journal(backend: Backend, args) -> int:
     if args.export:
         patch = patch_from_entries(selected)
         save_patch(patch, args.export)
-        print(f"wrote {len(patch.writes)} writes to {patch.exe or 'the program'} "
-              f"into {args.export}")
+        n = len(patch.writes)
+        print(f"saved {n} write{'' if n == 1 else 's'} to {patch.exe or 'the program'} "
+              f"as a patch in {args.export}")
         return EXIT_OK
     if args.json:
         out.write("\n]\n" if count else "[]\n")
         out.flush()
         return EXIT_OK
     if not count:
-        print(f"no writes journaled in {backend.journal.path}", file=sys.stderr)
+        whose = f" to process {args.pid}" if args.pid else ""
+        print(f"no writes{whose} journaled in {backend.journal.path}", file=sys.stderr)
     return EXIT_OK
 
 

@@ -66,6 +66,20 @@ def test_write_prints_old_and_new_and_journals(child):
     assert child.peek(child.ro, 2) == b"RE"
 
 
+
+def test_journal_for_another_pid_does_not_say_the_journal_is_empty(child, tmp_path):
+    """`journal --pid N` with writes to other processes only said "no writes
+    journaled in PATH", as if the journal were empty; the export said
+    "wrote 1 writes to PROGRAM", as if it had written into the program."""
+    assert lainview("write", child.pid, hex(child.ro), "de ad").returncode == 0
+    other = child.pid + 1_000_000
+    out = lainview("journal", "--pid", other)
+    assert out.returncode == 0
+    assert f"no writes to process {other} journaled in" in out.stderr, out.stderr
+    out = lainview("journal", "--pid", child.pid, "--export", tmp_path / "fix.json")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("saved 1 write to ") and "as a patch in" in out.stdout, out.stdout
+
 def test_revert_all_for_a_pid(child):
     lainview("write", child.pid, hex(child.counter + 8), "01")
     lainview("write", child.pid, hex(child.counter + 9), "02")
@@ -162,7 +176,7 @@ def test_journal_export_and_apply_to_a_new_run(tmp_path):
         assert lainview("write", first.pid, hex(first.spaced), "50 41 54 43 48").returncode == 0
         patch = tmp_path / "fix.json"
         out = lainview("journal", "--pid", first.pid, "--export", patch)
-        assert out.returncode == 0 and "wrote 1 writes" in out.stdout, out.stderr
+        assert out.returncode == 0 and "saved 1 write to" in out.stdout, out.stderr
     finally:
         first.kill()
     second = spawn_child(tmp_path)

@@ -130,6 +130,10 @@ class Pattern:
     def matches(self, candidate: bytes) -> bool:
         return all((c & m) == (d & m) for c, d, m in zip(candidate, self.data, self.mask))
 
+    def text(self) -> str:
+        """The pattern as typed: hex bytes, ``??`` for each wildcard."""
+        return " ".join(f"{d:02x}" if m else "??" for d, m in zip(self.data, self.mask))
+
 
 def parse_pattern(text: str, scan_type: ScanType) -> Pattern:
     """``bytes``: hex with ``??`` wildcards ("de ad ?? ef"); ``utf8`` and
@@ -211,7 +215,7 @@ class Condition:
 
     def describe(self) -> str:
         if self.pattern is not None:
-            return f"{self.mode.value} {self.pattern.data.hex(' ')}"
+            return f"{self.mode.value} {self.pattern.text()}"
         if self.mode is Mode.RANGE:
             return f"range {self.low}..{self.high}"
         if self.value is not None:
