@@ -346,7 +346,8 @@ def _cmd_revert(backend: Backend, args) -> int:
     failed = False
     for o in outcomes:
         print(f"entry {o.entry_id}: {o.status}: {o.message}")
-        failed |= o.status in ("conflict", "failed")
+        # A write to a process (or boot) that is gone cannot be undone: the revert failed.
+        failed |= o.status in ("conflict", "failed", "gone")
     return EXIT_ERROR if failed else EXIT_OK
 
 
