@@ -277,6 +277,8 @@ def _format_entry(e) -> str:
     when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(e.time))
     status = e.status or "unknown (the writer stopped before recording an outcome)"
     extra = f" reverts {e.reverts}" if e.reverts else ""
+    if e.freeze:
+        extra += f" ({e.freeze_text})"
     addr = f"{e.address:#x}" if e.address is not None else "-"
     return (f"{e.id:>5} {when} {e.label} {addr} {e.old.hex()} -> {e.new.hex()} "
             f"[{status}]{extra}")

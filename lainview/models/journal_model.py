@@ -231,11 +231,7 @@ class JournalModel(TableModel):
         if e.error:
             text += f": {e.error}"
         if e.freeze:
-            # The count of writes is recorded when the freeze ends.
-            times = f"{e.rewrites or 0} write{'s' if e.rewrites != 1 else ''}"
-            text = (f"freeze ended {time.strftime('%H:%M:%S', time.localtime(e.ended))} "
-                    f"after {times} · {text}" if e.ended is not None
-                    else f"freeze (holding, or lainview stopped before its end) · {text}")
+            text = f"{e.freeze_text} · {text}"
         if e.reverts is not None:
             text = f"revert of #{e.reverts} · {text}"
         if e.id in self.reverted_by:
