@@ -177,7 +177,7 @@ async def _main(app, args: argparse.Namespace) -> int:
             attached = await window.attach_and_open(layout["pid"], None, args.backend)
             if attached:
                 workspace.open_span(layout["base"], layout["base"] + layout["size"],
-                                    "demo mapping", layout["counter"])
+                                    address=layout["counter"])
                 _scroll_demo_into_view(window, layout)
                 window.vma_panel.select_address(layout["base"])
         elif args.pid is not None:
