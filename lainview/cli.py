@@ -77,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ps", help="list processes and whether lainview can attach")
     p.add_argument("--json", action="store_true")
+    p.add_argument("-w", "--wide", action="store_true",
+                   help="whole command lines (by default each line is cut to the terminal's width)")
 
     p = sub.add_parser("maps", help="the memory areas of a process")
     p.add_argument("pid", type=pid_arg)
@@ -165,13 +167,20 @@ def _cmd_ps(backend: Backend, args) -> int:
     if args.json:
         print(json.dumps([p.to_json() for p in procs], indent=1))
         return EXIT_OK
+    # Like ps(1): a command line (thousands of characters for some) is cut
+    # to the terminal's width (COLUMNS, else the tty's, else 80) unless --wide.
+    width = None if args.wide else shutil.get_terminal_size().columns
     print(f"{'PID':>7} {'USER':<10} {'RSS':>9}  {'ATTACH':<6} COMMAND")
     for p in procs:
         mark = "yes" if p.attachable else "no"
-        line = f"{p.pid:>7} {p.user[:10]:<10} {p.rss // 1024:>7}K  {mark:<6} {p.cmdline or p.name}"
-        if not p.attachable:
-            line += f"   [{p.reason.split(':')[0]}]"
-        print(line)
+        head = f"{p.pid:>7} {p.user[:10]:<10} {p.rss // 1024:>7}K  {mark:<6} "
+        tail = "" if p.attachable else f"   [{p.reason.split(':')[0]}]"
+        command = p.cmdline or p.name
+        if width is not None:
+            room = max(width - len(head) - len(tail), 8)
+            if len(command) > room:
+                command = command[:room - 1] + "…"
+        print(head + command + tail)
     return EXIT_OK
 
 

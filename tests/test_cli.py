@@ -136,6 +136,30 @@ def test_ps_lists_the_child_as_attachable(child):
     assert procs[2]["attachable"] is False and "kernel thread" in procs[2]["reason"]
 
 
+def test_ps_cuts_command_lines_to_the_terminal_width_unless_wide():
+    # A new user's report: `lainview ps` printed whole command lines,
+    # thousands of characters each.
+    long_arg = "x" * 3000
+    sleeper = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()", long_arg],
+                               stdin=subprocess.PIPE)
+    try:
+        env = {**os.environ, "COLUMNS": "100"}
+        out = lainview("ps", env=env)
+        assert out.returncode == 0, out.stderr
+        assert all(len(line) <= 100 for line in out.stdout.splitlines())
+        mine = [line for line in out.stdout.splitlines() if line.split()[0] == str(sleeper.pid)]
+        assert len(mine) == 1 and mine[0].endswith("…") and len(mine[0]) == 100, mine
+        for flag in ("-w", "--wide"):
+            wide = lainview("ps", flag, env=env)
+            assert any(line.split()[0] == str(sleeper.pid) and line.endswith(long_arg)
+                       for line in wide.stdout.splitlines())
+        procs = {p["pid"]: p for p in json.loads(lainview("ps", "--json", env=env).stdout)}
+        assert procs[sleeper.pid]["cmdline"].endswith(long_arg)
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
 def test_scan_first_and_next_across_invocations(child, tmp_path):
     session = tmp_path / "scan.npz"
     area = f"{child.scan:x}-{child.scan + 4 * child.page:x}"
