@@ -34,7 +34,8 @@ from .backend.memory import parse_address, parse_hex_bytes, parse_size
 from .backend.patch import load_patch, patch_from_entries, save_patch
 from .backend.processes import matching_programs
 from .backend.service import BACKENDS, Backend
-from .models.formats import describe_skipped, format_scan_value, scan_value_json
+from .backend.wording import counted
+from .models.formats import describe_skipped, format_scan_value, human_size, scan_value_json
 from . import __version__, desktop, kcli
 from .hexdump import HexDumper, hexdump  # noqa: F401 - hexdump: kcli's
 
@@ -266,7 +267,7 @@ def _cmd_write(backend: Backend, args) -> int:
         _print_journal_notices(backend)
     print(f"old {result.old.hex(' ')}")
     print(f"new {result.new.hex(' ')}")
-    print(f"wrote {len(result.new)} bytes at {result.address:#x} (journal entry "
+    print(f"wrote {counted(len(result.new), 'byte')} at {result.address:#x} (journal entry "
           f"{result.journal_id}; undo with: lainview revert {result.journal_id})")
     return EXIT_OK
 
@@ -550,11 +551,11 @@ def _scan(backend: Backend, args, progress: dict) -> int:
             report["skipped"] = skipped
         print(json.dumps(report, indent=1))
         return EXIT_OK
-    print(f"step {state.step} ({state.condition}): {state.count} matches in "
-          f"{state.scanned_bytes / 2**20:.1f} MiB scanned, "
-          f"{state.unreadable_bytes} unreadable bytes skipped"
-          + (f", {len(state.vanished)} areas vanished" if state.vanished else "")
-          + (f", {state.lost} candidates no longer mapped" if state.lost else ""))
+    print(f"step {state.step} ({state.condition}): {counted(state.count, 'match')} in "
+          f"{human_size(state.scanned_bytes)} scanned, "
+          f"{counted(state.unreadable_bytes, 'unreadable byte')} skipped"
+          + (f", {counted(len(state.vanished), 'area')} vanished" if state.vanished else "")
+          + (f", {counted(state.lost, 'candidate')} no longer mapped" if state.lost else ""))
     if skipped:
         print("  " + describe_skipped(skipped, " ".join(scan.SKIPPED_KINDS[k] for k in skipped)))
     for m in matches:

@@ -24,6 +24,7 @@ from .backend.kernel import CAPABILITIES, SOURCES, KernelBackend, check_read_len
 from .backend.kmem import encode_module_name, encode_symbol_name
 from .backend.memory import parse_hex_bytes, parse_size
 from .backend.service import Backend
+from .backend.wording import counted
 from .hexdump import hexdump
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
@@ -215,7 +216,7 @@ def cmd_kwrite(backend: Backend, args) -> int:
     target = f"{args.symbol}" + (f" in module {module}" if module else "") + \
         (" (through its pointer)" if args.indirect else "")
     if not args.yes:
-        print(f"would write {len(new)} bytes to {target}")
+        print(f"would write {counted(len(new), 'byte')} to {target}")
         if info.can("read"):
             try:
                 old = kernel.read(args.symbol, len(new), module=module,
@@ -237,7 +238,7 @@ def cmd_kwrite(backend: Backend, args) -> int:
     print(f"{target}{where}")
     print(f"old {result.old.hex(' ')}")
     print(f"new {result.new.hex(' ')}")
-    print(f"wrote {len(result.new)} bytes (journal entry {result.journal_id}; undo with: "
+    print(f"wrote {counted(len(result.new), 'byte')} (journal entry {result.journal_id}; undo with: "
           f"lainview revert {result.journal_id})")
     return EXIT_OK
 

@@ -176,7 +176,7 @@ def test_scan_first_and_next_across_invocations(child, tmp_path):
     child.command(f"poke {child.scan + 40:x} {(4243).to_bytes(4, 'little').hex()}")
     out = lainview("scan", "--session", session, "--next", "changed")
     assert out.returncode == 0, out.stderr
-    assert "step 2 (changed): 1 matches" in out.stdout and f"{child.scan + 40:#018x}" in out.stdout
+    assert "step 2 (changed): 1 match in" in out.stdout and f"{child.scan + 40:#018x}" in out.stdout
     assert "4243" in out.stdout
     out = lainview("scan", "--session", session, "--undo", "--json")
     assert json.loads(out.stdout)["count"] == 2
@@ -231,3 +231,22 @@ def test_apply_refuses_a_malformed_patch_and_an_ambiguous_target(child, tmp_path
                     "old": "00", "new": "01"}]}))
     out = lainview("apply", patch)
     assert out.returncode == 2 and "0 processes run /no/such/program" in out.stderr
+
+
+def test_messages_say_counts_and_sizes_in_good_english(child):
+    # A new user's report: "1 matches", "wrote 1 bytes", "is not a i32
+    # value", "0.0 MiB scanned" for one page.
+    from lainview.backend.wording import article, counted
+    assert [counted(n, "match") for n in (0, 1, 2)] == ["0 matches", "1 match", "2 matches"]
+    assert counted(1, "write") == "1 write" and counted(3, "byte") == "3 bytes"
+    assert [article(t) for t in ("i32", "u8", "f64", "s16", "utf8", "bytes")] == \
+        ["an i32", "a u8", "an f64", "an s16", "a utf8", "a bytes"]
+    child.command(f"poke {child.scan + 40:x} {(0x7a7a1234).to_bytes(4, 'little').hex()}")
+    area = f"{child.scan:x}-{child.scan + child.page:x}"
+    out = lainview("scan", child.pid, "--type", "i32", "--value", str(0x7a7a1234), "--area", area)
+    assert out.returncode == 0, out.stderr
+    assert "1 match in 4.0 KiB scanned, 0 unreadable bytes skipped" in out.stdout, out.stdout
+    bad = lainview("scan", child.pid, "--type", "i32", "--value", "abc", "--area", area)
+    assert bad.returncode == 2 and "'abc' is not an i32 value" in bad.stderr, bad.stderr
+    wrote = lainview("write", child.pid, hex(child.counter + 32), "07")
+    assert wrote.returncode == 0 and "wrote 1 byte at" in wrote.stdout, wrote.stdout

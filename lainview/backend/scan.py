@@ -56,6 +56,7 @@ from typing import Generator
 import lz4.block
 import numpy as np
 
+from .wording import article
 from .errors import InvalidInput, LainviewError, TargetExited
 from .files import atomic_private_file
 from .memory import Hole, MemoryArea, Perm, page_buffer, page_ceil, page_floor
@@ -173,7 +174,7 @@ def parse_number(text: str, scan_type: ScanType):
             return float(t)
         value = int(t, 16) if t.startswith(("0x", "-0x")) else int(t, 10)
     except ValueError:
-        raise InvalidInput(f"{text!r} is not a {scan_type.name} value") from None
+        raise InvalidInput(f"{text!r} is not {article(scan_type.name)} value") from None
     info = np.iinfo(scan_type.dtype)
     if not info.min <= value <= info.max:
         raise InvalidInput(f"{value} does not fit in {scan_type.name} "

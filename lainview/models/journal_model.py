@@ -21,6 +21,7 @@ from PySide6.QtCore import (QModelIndex, QObject, QPersistentModelIndex, Qt,
 from lainview.backend.errors import LainviewError
 from lainview.backend.patch import patch_from_entries, save_patch
 from lainview.backend.journal import JournalEntry
+from lainview.backend.wording import counted
 from lainview.backend.service import Backend, RevertOutcome
 
 from .table import TableModel
@@ -215,7 +216,7 @@ class JournalModel(TableModel):
         except OSError as exc:
             self.status.emit(f"export: cannot write {path}: {exc.strerror}")
             return None
-        self.status.emit(f"exported {len(patch.writes)} writes to {path}; apply them to a later "
+        self.status.emit(f"exported {counted(len(patch.writes), 'write')} to {path}; apply them to a later "
                          f"run with: lainview apply {path}")
         return patch
 
