@@ -34,7 +34,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--screenshot", metavar="PATH",
                         help="render the window (attached to the demo unless --pid is "
                              "given) to a PNG and exit")
-    parser.add_argument("--address", help="with --pid: go to this address or area+offset")
+    parser.add_argument("--address", help="with --pid or --demo: go to this address or "
+                                          "area+offset")
     # Kernel symbols (issue 4): the browser window and its source.
     parser.add_argument("--kernel", action="store_true",
                         help="open the kernel-symbol browser (with --screenshot: render it)")
@@ -43,7 +44,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--session", metavar="FILE",
                         help="open a saved session (watch list, bookmarks, view) on the "
                              "process running its program (with --pid: on that process)")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.address and not (args.demo or args.pid is not None
+                             or (args.screenshot and not args.kernel)):
+        parser.error("--address needs --pid PID or --demo (the process to go to it in)")
+    return args
 
 
 def run_gui(argv: list[str]) -> int:
@@ -172,20 +177,20 @@ async def _main(app, args: argparse.Namespace) -> int:
             attached = await window.attach_and_open(layout["pid"], None, args.backend)
             if attached:
                 workspace.open_span(layout["base"], layout["base"] + layout["size"],
-                                    "demo mapping", layout["counter"])
+                                    address=layout["counter"])
                 _scroll_demo_into_view(window, layout)
                 window.vma_panel.select_address(layout["base"])
         elif args.pid is not None:
             attached = await window.attach_and_open(args.pid, None, args.backend)
-            if attached and args.address:
-                try:
-                    workspace.go_to(args.address)
-                except Exception as exc:   # noqa: BLE001 - reported in the status bar
-                    window.show_status(str(exc))
-                    if args.screenshot:
-                        raise ScreenshotFailed(f"--address {args.address}: {exc}") from None
         elif not args.kernel and not args.session:
             window.show_picker()
+        if attached and args.address and (args.demo or args.pid is not None):
+            try:
+                workspace.go_to(args.address)
+            except Exception as exc:   # noqa: BLE001 - reported in the status bar
+                window.show_status(str(exc))
+                if args.screenshot:
+                    raise ScreenshotFailed(f"--address {args.address}: {exc}") from None
         if args.screenshot and not attached:
             raise ScreenshotFailed(said[-1] if said else "could not attach to the target")
         if args.session:

@@ -34,7 +34,8 @@ from .backend.memory import parse_address, parse_hex_bytes, parse_size
 from .backend.patch import load_patch, patch_from_entries, save_patch
 from .backend.processes import matching_programs
 from .backend.service import BACKENDS, Backend
-from .models.formats import describe_skipped, format_scan_value, scan_value_json
+from .backend.wording import counted
+from .models.formats import describe_skipped, format_scan_value, human_size, scan_value_json
 from . import __version__, desktop, kcli
 from .hexdump import HexDumper, hexdump  # noqa: F401 - hexdump: kcli's
 
@@ -77,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ps", help="list processes and whether lainview can attach")
     p.add_argument("--json", action="store_true")
+    p.add_argument("-w", "--wide", action="store_true",
+                   help="whole command lines (by default each line is cut to the terminal's width)")
 
     p = sub.add_parser("maps", help="the memory areas of a process")
     p.add_argument("pid", type=pid_arg)
@@ -165,13 +168,20 @@ def _cmd_ps(backend: Backend, args) -> int:
     if args.json:
         print(json.dumps([p.to_json() for p in procs], indent=1))
         return EXIT_OK
+    # Like ps(1): a command line (thousands of characters for some) is cut
+    # to the terminal's width (COLUMNS, else the tty's, else 80) unless --wide.
+    width = None if args.wide else shutil.get_terminal_size().columns
     print(f"{'PID':>7} {'USER':<10} {'RSS':>9}  {'ATTACH':<6} COMMAND")
     for p in procs:
         mark = "yes" if p.attachable else "no"
-        line = f"{p.pid:>7} {p.user[:10]:<10} {p.rss // 1024:>7}K  {mark:<6} {p.cmdline or p.name}"
-        if not p.attachable:
-            line += f"   [{p.reason.split(':')[0]}]"
-        print(line)
+        head = f"{p.pid:>7} {p.user[:10]:<10} {p.rss // 1024:>7}K  {mark:<6} "
+        tail = "" if p.attachable else f"   [{p.reason.split(':')[0]}]"
+        command = p.cmdline or p.name
+        if width is not None:
+            room = max(width - len(head) - len(tail), 8)
+            if len(command) > room:
+                command = command[:room - 1] + "…"
+        print(head + command + tail)
     return EXIT_OK
 
 
@@ -257,7 +267,7 @@ def _cmd_write(backend: Backend, args) -> int:
         _print_journal_notices(backend)
     print(f"old {result.old.hex(' ')}")
     print(f"new {result.new.hex(' ')}")
-    print(f"wrote {len(result.new)} bytes at {result.address:#x} (journal entry "
+    print(f"wrote {counted(len(result.new), 'byte')} at {result.address:#x} (journal entry "
           f"{result.journal_id}; undo with: lainview revert {result.journal_id})")
     return EXIT_OK
 
@@ -277,6 +287,8 @@ def _format_entry(e) -> str:
     when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(e.time))
     status = e.status or "unknown (the writer stopped before recording an outcome)"
     extra = f" reverts {e.reverts}" if e.reverts else ""
+    if e.freeze:
+        extra += f" ({e.freeze_text})"
     addr = f"{e.address:#x}" if e.address is not None else "-"
     return (f"{e.id:>5} {when} {e.label} {addr} {e.old.hex()} -> {e.new.hex()} "
             f"[{status}]{extra}")
@@ -313,15 +325,17 @@ def _cmd_journal(backend: Backend, args) -> int:
     if args.export:
         patch = patch_from_entries(selected)
         save_patch(patch, args.export)
-        print(f"wrote {len(patch.writes)} writes to {patch.exe or 'the program'} "
-              f"into {args.export}")
+        n = len(patch.writes)
+        print(f"saved {n} write{'' if n == 1 else 's'} to {patch.exe or 'the program'} "
+              f"as a patch in {args.export}")
         return EXIT_OK
     if args.json:
         out.write("\n]\n" if count else "[]\n")
         out.flush()
         return EXIT_OK
     if not count:
-        print(f"no writes journaled in {backend.journal.path}", file=sys.stderr)
+        whose = f" to process {args.pid}" if args.pid else ""
+        print(f"no writes{whose} journaled in {backend.journal.path}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -344,7 +358,8 @@ def _cmd_revert(backend: Backend, args) -> int:
     failed = False
     for o in outcomes:
         print(f"entry {o.entry_id}: {o.status}: {o.message}")
-        failed |= o.status in ("conflict", "failed")
+        # A write to a process (or boot) that is gone cannot be undone: the revert failed.
+        failed |= o.status in ("conflict", "failed", "gone")
     return EXIT_ERROR if failed else EXIT_OK
 
 
@@ -536,11 +551,11 @@ def _scan(backend: Backend, args, progress: dict) -> int:
             report["skipped"] = skipped
         print(json.dumps(report, indent=1))
         return EXIT_OK
-    print(f"step {state.step} ({state.condition}): {state.count} matches in "
-          f"{state.scanned_bytes / 2**20:.1f} MiB scanned, "
-          f"{state.unreadable_bytes} unreadable bytes skipped"
-          + (f", {len(state.vanished)} areas vanished" if state.vanished else "")
-          + (f", {state.lost} candidates no longer mapped" if state.lost else ""))
+    print(f"step {state.step} ({state.condition}): {counted(state.count, 'match')} in "
+          f"{human_size(state.scanned_bytes)} scanned, "
+          f"{counted(state.unreadable_bytes, 'unreadable byte')} skipped"
+          + (f", {counted(len(state.vanished), 'area')} vanished" if state.vanished else "")
+          + (f", {counted(state.lost, 'candidate')} no longer mapped" if state.lost else ""))
     if skipped:
         print("  " + describe_skipped(skipped, " ".join(scan.SKIPPED_KINDS[k] for k in skipped)))
     for m in matches:

@@ -5,7 +5,8 @@ mapping has a name that stays the same from run to run) and lays them out so
 that every cell state of the hex view shows on one screen:
 
 - page 0 (rw-): a byte pattern, then near its end a u64 counter that
-  changes every 100 ms, a greeting string and a small struct
+  goes up by one every 100 ms (from the value in memory, as a game's would:
+  a value written into it is where it counts on from, and a freeze holds it), a greeting string and a small struct
   (``DemoStruct`` below) whose ``position`` swings as a sine every tick;
 - page 1 (---s): a no-access guard page, a shared mapping of the memfd with
   PROT_NONE: the target cannot touch it, a debugger reads it through the
@@ -148,14 +149,16 @@ def main() -> int:
         stdin_is_pipe = stat.S_ISFIFO(os.fstat(0).st_mode)
     except OSError:
         stdin_is_pipe = False
-    counter = 0
+    tick = 0
     next_tick = time.monotonic()
     while True:
-        counter += 1
-        region[COUNTER_OFFSET:COUNTER_OFFSET + 8] = struct.pack("<Q", counter)
+        tick += 1
+        # The counter lives in memory, read and written back each tick.
+        counter = struct.unpack_from("<Q", region, COUNTER_OFFSET)[0]
+        struct.pack_into("<Q", region, COUNTER_OFFSET, (counter + 1) % (1 << 64))
         # Something worth plotting: DemoStruct.position swings like a pendulum.
         region[POSITION_OFFSET:POSITION_OFFSET + 8] = struct.pack(
-            "<d", 50.0 * math.sin(counter / 10.0))
+            "<d", 50.0 * math.sin(tick / 10.0))
         next_tick += 0.1
         timeout = max(0.0, next_tick - time.monotonic())
         if stdin_is_pipe:

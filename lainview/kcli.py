@@ -18,12 +18,13 @@ import json
 import sys
 
 from .argtypes import argtype
-from .backend.errors import LainviewError
+from .backend.errors import LainviewError, NoSuchModule, NoSuchSymbol
 from .backend.kallsyms import KERNEL, type_letters
 from .backend.kernel import CAPABILITIES, SOURCES, KernelBackend, check_read_length
 from .backend.kmem import encode_module_name, encode_symbol_name
 from .backend.memory import parse_hex_bytes, parse_size
 from .backend.service import Backend
+from .backend.wording import counted
 from .hexdump import hexdump
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
@@ -215,16 +216,29 @@ def cmd_kwrite(backend: Backend, args) -> int:
     target = f"{args.symbol}" + (f" in module {module}" if module else "") + \
         (" (through its pointer)" if args.indirect else "")
     if not args.yes:
-        print(f"would write {len(new)} bytes to {target}")
+        # Look the symbol up before saying what would be written: a missing
+        # symbol or module fails here (NoSuchSymbol/NoSuchModule, exit 1).
+        lines = []
         if info.can("read"):
             try:
                 old = kernel.read(args.symbol, len(new), module=module,
                                   indirect=args.indirect).result()
                 where = f" at {old.address:#x}" if old.address is not None else ""
-                print(f"address{where or ' unknown'}")
-                print(f"old {old.data.hex(' ')}")
+                lines += [f"address{where or ' unknown'}", f"old {old.data.hex(' ')}"]
+            except (NoSuchSymbol, NoSuchModule):
+                raise
             except LainviewError as exc:
-                print(f"old bytes unreadable: {exc}")
+                lines.append(f"old bytes unreadable: {exc}")
+        else:
+            try:
+                table = kernel.symbols().result()
+            except LainviewError:
+                table = None        # no table to ask: the write itself will say
+            if table is not None:
+                table.find(args.symbol, module)
+        print(f"would write {counted(len(new), 'byte')} to {target}")
+        for line in lines:
+            print(line)
         print(f"new {new.hex(' ')}")
         if not info.can("write"):
             print(f"lainview kwrite: cannot write: {info.missing.get('write')}",
@@ -237,7 +251,7 @@ def cmd_kwrite(backend: Backend, args) -> int:
     print(f"{target}{where}")
     print(f"old {result.old.hex(' ')}")
     print(f"new {result.new.hex(' ')}")
-    print(f"wrote {len(result.new)} bytes (journal entry {result.journal_id}; undo with: "
+    print(f"wrote {counted(len(result.new), 'byte')} (journal entry {result.journal_id}; undo with: "
           f"lainview revert {result.journal_id})")
     return EXIT_OK
 

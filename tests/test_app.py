@@ -27,3 +27,26 @@ def test_screenshot_needs_no_display(tmp_path):
     assert out.returncode == 0, out.stderr
     image = QImage(str(shot))
     assert (image.width(), image.height()) == (1920, 1080)
+
+
+def _shown(out) -> dict:
+    import json
+    line = next(l for l in out.stdout.splitlines() if l.startswith("lainview-shown "))
+    return json.loads(line.split(" ", 1)[1])
+
+
+def test_address_is_honoured_with_the_demo_and_refused_without_a_target(tmp_path):
+    """`lainview --demo --address LOC` went to the demo's counter whatever
+    LOC was, and --screenshot said it showed it (exit 0), even for a LOC that
+    resolves nowhere; --address with no target was silently ignored."""
+    shot = str(tmp_path / "shot.png")
+    out = run(["--demo", "--address", "nosuch.so+0x10", "--screenshot", shot], tmp_path)
+    assert out.returncode == 1, out.stdout
+    assert "--address nosuch.so+0x10" in out.stderr and "Traceback" not in out.stderr
+    out = run(["--demo", "--address", "libc.so.6+0x10", "--screenshot", shot], tmp_path)
+    assert out.returncode == 0, out.stderr
+    start, end = _shown(out)["area"]
+    assert end - start != 3 * 4096          # libc's area, not the demo's three pages
+    out = run(["--address", "0x1000"], tmp_path)
+    assert out.returncode == 2
+    assert "--address needs --pid PID or --demo" in out.stderr

@@ -66,6 +66,20 @@ def test_write_prints_old_and_new_and_journals(child):
     assert child.peek(child.ro, 2) == b"RE"
 
 
+
+def test_journal_for_another_pid_does_not_say_the_journal_is_empty(child, tmp_path):
+    """`journal --pid N` with writes to other processes only said "no writes
+    journaled in PATH", as if the journal were empty; the export said
+    "wrote 1 writes to PROGRAM", as if it had written into the program."""
+    assert lainview("write", child.pid, hex(child.ro), "de ad").returncode == 0
+    other = child.pid + 1_000_000
+    out = lainview("journal", "--pid", other)
+    assert out.returncode == 0
+    assert f"no writes to process {other} journaled in" in out.stderr, out.stderr
+    out = lainview("journal", "--pid", child.pid, "--export", tmp_path / "fix.json")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("saved 1 write to ") and "as a patch in" in out.stdout, out.stdout
+
 def test_revert_all_for_a_pid(child):
     lainview("write", child.pid, hex(child.counter + 8), "01")
     lainview("write", child.pid, hex(child.counter + 9), "02")
@@ -122,6 +136,30 @@ def test_ps_lists_the_child_as_attachable(child):
     assert procs[2]["attachable"] is False and "kernel thread" in procs[2]["reason"]
 
 
+def test_ps_cuts_command_lines_to_the_terminal_width_unless_wide():
+    # A new user's report: `lainview ps` printed whole command lines,
+    # thousands of characters each.
+    long_arg = "x" * 3000
+    sleeper = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()", long_arg],
+                               stdin=subprocess.PIPE)
+    try:
+        env = {**os.environ, "COLUMNS": "100"}
+        out = lainview("ps", env=env)
+        assert out.returncode == 0, out.stderr
+        assert all(len(line) <= 100 for line in out.stdout.splitlines())
+        mine = [line for line in out.stdout.splitlines() if line.split()[0] == str(sleeper.pid)]
+        assert len(mine) == 1 and mine[0].endswith("…") and len(mine[0]) == 100, mine
+        for flag in ("-w", "--wide"):
+            wide = lainview("ps", flag, env=env)
+            assert any(line.split()[0] == str(sleeper.pid) and line.endswith(long_arg)
+                       for line in wide.stdout.splitlines())
+        procs = {p["pid"]: p for p in json.loads(lainview("ps", "--json", env=env).stdout)}
+        assert procs[sleeper.pid]["cmdline"].endswith(long_arg)
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
 def test_scan_first_and_next_across_invocations(child, tmp_path):
     session = tmp_path / "scan.npz"
     area = f"{child.scan:x}-{child.scan + 4 * child.page:x}"
@@ -138,7 +176,7 @@ def test_scan_first_and_next_across_invocations(child, tmp_path):
     child.command(f"poke {child.scan + 40:x} {(4243).to_bytes(4, 'little').hex()}")
     out = lainview("scan", "--session", session, "--next", "changed")
     assert out.returncode == 0, out.stderr
-    assert "step 2 (changed): 1 matches" in out.stdout and f"{child.scan + 40:#018x}" in out.stdout
+    assert "step 2 (changed): 1 match in" in out.stdout and f"{child.scan + 40:#018x}" in out.stdout
     assert "4243" in out.stdout
     out = lainview("scan", "--session", session, "--undo", "--json")
     assert json.loads(out.stdout)["count"] == 2
@@ -162,7 +200,7 @@ def test_journal_export_and_apply_to_a_new_run(tmp_path):
         assert lainview("write", first.pid, hex(first.spaced), "50 41 54 43 48").returncode == 0
         patch = tmp_path / "fix.json"
         out = lainview("journal", "--pid", first.pid, "--export", patch)
-        assert out.returncode == 0 and "wrote 1 writes" in out.stdout, out.stderr
+        assert out.returncode == 0 and "saved 1 write to" in out.stdout, out.stderr
     finally:
         first.kill()
     second = spawn_child(tmp_path)
@@ -193,3 +231,22 @@ def test_apply_refuses_a_malformed_patch_and_an_ambiguous_target(child, tmp_path
                     "old": "00", "new": "01"}]}))
     out = lainview("apply", patch)
     assert out.returncode == 2 and "0 processes run /no/such/program" in out.stderr
+
+
+def test_messages_say_counts_and_sizes_in_good_english(child):
+    # A new user's report: "1 matches", "wrote 1 bytes", "is not a i32
+    # value", "0.0 MiB scanned" for one page.
+    from lainview.backend.wording import article, counted
+    assert [counted(n, "match") for n in (0, 1, 2)] == ["0 matches", "1 match", "2 matches"]
+    assert counted(1, "write") == "1 write" and counted(3, "byte") == "3 bytes"
+    assert [article(t) for t in ("i32", "u8", "f64", "s16", "utf8", "bytes")] == \
+        ["an i32", "a u8", "an f64", "an s16", "a utf8", "a bytes"]
+    child.command(f"poke {child.scan + 40:x} {(0x7a7a1234).to_bytes(4, 'little').hex()}")
+    area = f"{child.scan:x}-{child.scan + child.page:x}"
+    out = lainview("scan", child.pid, "--type", "i32", "--value", str(0x7a7a1234), "--area", area)
+    assert out.returncode == 0, out.stderr
+    assert "1 match in 4.0 KiB scanned, 0 unreadable bytes skipped" in out.stdout, out.stdout
+    bad = lainview("scan", child.pid, "--type", "i32", "--value", "abc", "--area", area)
+    assert bad.returncode == 2 and "'abc' is not an i32 value" in bad.stderr, bad.stderr
+    wrote = lainview("write", child.pid, hex(child.counter + 32), "07")
+    assert wrote.returncode == 0 and "wrote 1 byte at" in wrote.stdout, wrote.stdout

@@ -193,3 +193,34 @@ def test_journal_planted_by_another_user_is_refused(child, tmp_path, shared_dir)
     os.chown(own / "journal.jsonl", 65534, 65534)
     out = lainview("journal", env={"XDG_STATE_HOME": str(tmp_path / "state2")})
     assert out.returncode == 1 and "owned by uid 65534" in out.stderr
+
+
+def test_revert_of_a_write_to_an_exited_process_fails(child):
+    # A new user's report: the revert of a write to a process that has since
+    # exited printed "gone ... nothing to revert" and exited 0.
+    first = lainview("write", child.pid, hex(child.counter + 32), "07")
+    assert first.returncode == 0, first.stderr
+    child.kill()
+    back = lainview("revert", "1")
+    assert back.returncode == 1, back.stdout + back.stderr
+    assert "entry 1: gone:" in back.stdout and "nothing to revert" in back.stdout
+    assert "Traceback" not in back.stderr
+
+
+def test_journal_text_marks_freezes(child, backend):
+    # A new user's report: a freeze showed as "41000000 -> 41000000 [ok]",
+    # like a write that changed nothing.
+    target = backend.attach(child.pid).result()
+    held = bytes.fromhex("41000000")
+    ended = target.freeze_begin(child.counter, held).result()
+    for _ in range(3):
+        target.freeze_write(ended, child.counter, held).result()
+    assert backend.freeze_end(ended).result() == 3
+    holding = target.freeze_begin(child.counter + 8, held).result()
+    target.freeze_write(holding, child.counter + 8, held).result()
+    out = lainview("journal")
+    assert out.returncode == 0, out.stderr
+    lines = {int(line.split()[0]): line for line in out.stdout.splitlines()}
+    assert "freeze ended " in lines[ended] and "after 3 writes" in lines[ended]
+    assert "freeze (holding, or lainview stopped before its end)" in lines[holding]
+    assert lines[ended].endswith(")") and "[ok]" in lines[ended]

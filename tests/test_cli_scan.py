@@ -82,7 +82,7 @@ def test_matches_print_as_the_user_typed_them(target, scan_type, value, text, js
             "--area", target.area(target.private))
     out = lainview(*args)
     assert out.returncode == 0, out.stderr
-    assert "1 matches" in out.stdout
+    assert "1 match in" in out.stdout
     [line] = [ln for ln in out.stdout.splitlines() if ln.strip().startswith("0x")]
     assert line.split(None, 1)[1] == text            # not 1.1230000257492065, not hex
     out = lainview(*args, "--json")

@@ -143,6 +143,16 @@ def test_kwrite_needs_yes(fake):
     assert fake.node.read_bytes()[:8] == b"VARVALUE"
 
 
+def test_kwrite_without_yes_fails_for_a_missing_symbol(fake):
+    # A new user's report: "would write 1 bytes to SYMBOL" for a symbol that
+    # does not exist (kread said ENOENT).
+    proc = fake("kwrite", "lainview_no_such_symbol", "00")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "lainview_no_such_symbol" in proc.stderr and "would write" not in proc.stdout
+    assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+    assert fake.node.read_bytes()[:8] == b"VARVALUE"
+
+
 def test_kwrite_journal_and_revert(fake):
     proc = fake("kwrite", "fake_var", "4e 45 57", "--yes")
     assert proc.returncode == 0, proc.stderr

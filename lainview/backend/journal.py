@@ -118,6 +118,20 @@ class JournalEntry:
             return f"kernel {mod + ':' if mod else ''}{sym}"
         return f"pid {self.pid} {os.path.basename(self.target.get('exe') or '')}".rstrip()
 
+    @property
+    def freeze_text(self) -> str | None:
+        """How a freeze entry is said (None for an ordinary write): "freeze
+        ended HH:MM:SS after N writes", or "freeze (holding, or lainview
+        stopped before its end)". The count of writes is recorded when the
+        freeze ends. One wording for the CLI's ``journal`` and the GUI's dock."""
+        if not self.freeze:
+            return None
+        if self.ended is None:
+            return "freeze (holding, or lainview stopped before its end)"
+        n = self.rewrites or 0
+        return (f"freeze ended {time.strftime('%H:%M:%S', time.localtime(self.ended))} "
+                f"after {n} write{'' if n == 1 else 's'}")
+
     def to_json(self) -> dict:
         return {"id": self.id, "time": self.time, "target": self.target,
                 "address": self.address, "old": self.old.hex(), "new": self.new.hex(),

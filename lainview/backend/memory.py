@@ -114,7 +114,7 @@ class MemoryArea:
 
     @property
     def is_file_backed(self) -> bool:
-        return self.path.startswith("/") and not self.path.startswith("/memfd:")
+        return self.path.startswith("/") and not self.path.startswith(MEMFD_PREFIX)
 
     @property
     def is_pseudo(self) -> bool:
@@ -128,6 +128,12 @@ class MemoryArea:
 
     @property
     def display_name(self) -> str:
+        """The area's name as lainview shows it: the kernel's ``path``, but
+        a memfd (always printed ``/memfd:NAME (deleted)``) as ``memfd:NAME``,
+        the name the location grammar uses (``memfd:NAME+0x10``); "[anon]"
+        for an anonymous area."""
+        if self.path.startswith(MEMFD_PREFIX):
+            return self.path[1:].removesuffix(DELETED_SUFFIX)
         return self.path or "[anon]"
 
     def contains(self, address: int) -> bool:
@@ -193,6 +199,7 @@ def parse_maps(text: str) -> list[MemoryArea]:
 
 
 DELETED_SUFFIX = " (deleted)"
+MEMFD_PREFIX = "/memfd:"     # how the kernel names a memfd's mapping
 
 
 def settle_deleted_names(areas: list[MemoryArea], pid: int, *,

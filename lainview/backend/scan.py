@@ -56,6 +56,7 @@ from typing import Generator
 import lz4.block
 import numpy as np
 
+from .wording import article
 from .errors import InvalidInput, LainviewError, TargetExited
 from .files import atomic_private_file
 from .memory import Hole, MemoryArea, Perm, page_buffer, page_ceil, page_floor
@@ -130,6 +131,10 @@ class Pattern:
     def matches(self, candidate: bytes) -> bool:
         return all((c & m) == (d & m) for c, d, m in zip(candidate, self.data, self.mask))
 
+    def text(self) -> str:
+        """The pattern as typed: hex bytes, ``??`` for each wildcard."""
+        return " ".join(f"{d:02x}" if m else "??" for d, m in zip(self.data, self.mask))
+
 
 def parse_pattern(text: str, scan_type: ScanType) -> Pattern:
     """``bytes``: hex with ``??`` wildcards ("de ad ?? ef"); ``utf8`` and
@@ -169,7 +174,7 @@ def parse_number(text: str, scan_type: ScanType):
             return float(t)
         value = int(t, 16) if t.startswith(("0x", "-0x")) else int(t, 10)
     except ValueError:
-        raise InvalidInput(f"{text!r} is not a {scan_type.name} value") from None
+        raise InvalidInput(f"{text!r} is not {article(scan_type.name)} value") from None
     info = np.iinfo(scan_type.dtype)
     if not info.min <= value <= info.max:
         raise InvalidInput(f"{value} does not fit in {scan_type.name} "
@@ -211,7 +216,7 @@ class Condition:
 
     def describe(self) -> str:
         if self.pattern is not None:
-            return f"{self.mode.value} {self.pattern.data.hex(' ')}"
+            return f"{self.mode.value} {self.pattern.text()}"
         if self.mode is Mode.RANGE:
             return f"range {self.low}..{self.high}"
         if self.value is not None:

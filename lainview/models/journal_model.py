@@ -21,6 +21,7 @@ from PySide6.QtCore import (QModelIndex, QObject, QPersistentModelIndex, Qt,
 from lainview.backend.errors import LainviewError
 from lainview.backend.patch import patch_from_entries, save_patch
 from lainview.backend.journal import JournalEntry
+from lainview.backend.wording import counted
 from lainview.backend.service import Backend, RevertOutcome
 
 from .table import TableModel
@@ -215,7 +216,7 @@ class JournalModel(TableModel):
         except OSError as exc:
             self.status.emit(f"export: cannot write {path}: {exc.strerror}")
             return None
-        self.status.emit(f"exported {len(patch.writes)} writes to {path}; apply them to a later "
+        self.status.emit(f"exported {counted(len(patch.writes), 'write')} to {path}; apply them to a later "
                          f"run with: lainview apply {path}")
         return patch
 
@@ -231,11 +232,7 @@ class JournalModel(TableModel):
         if e.error:
             text += f": {e.error}"
         if e.freeze:
-            # The count of writes is recorded when the freeze ends.
-            times = f"{e.rewrites or 0} write{'s' if e.rewrites != 1 else ''}"
-            text = (f"freeze ended {time.strftime('%H:%M:%S', time.localtime(e.ended))} "
-                    f"after {times} · {text}" if e.ended is not None
-                    else f"freeze (holding, or lainview stopped before its end) · {text}")
+            text = f"{e.freeze_text} · {text}"
         if e.reverts is not None:
             text = f"revert of #{e.reverts} · {text}"
         if e.id in self.reverted_by:

@@ -26,6 +26,7 @@ from lainview.backend.errors import KernelReadOnly, LainviewError
 from lainview.backend.kallsyms import Symbol, SymbolTable, is_pseudo_module, type_kind
 from lainview.backend.kernel import CAPABILITIES, KernelBackend, KernelInfo, KernelWrite
 from lainview.backend.service import Backend
+from lainview.backend.wording import counted
 
 from .block_document import BlockDocument
 from .cursor import HexCursor
@@ -355,7 +356,7 @@ class KernelValueController(QObject):
         if self.symbol is not None and self.symbol.name == proposal.name:
             self.document.store_written(0, result.new)
         where = f" at {result.address:#x}" if result.address is not None else ""
-        self.message.emit(f"wrote {len(result.new)} bytes to {proposal.target}{where}, read "
+        self.message.emit(f"wrote {counted(len(result.new), 'byte')} to {proposal.target}{where}, read "
                           f"back and journaled (entry {result.journal_id})")
         self.written.emit(result)
         self.changed.emit()

@@ -135,14 +135,19 @@ class Workspace(QObject):
         if address is not None:
             self.cursor.move_to(address)
 
-    def open_span(self, start: int, end: int, label: str, address: int | None = None) -> None:
+    def open_span(self, start: int, end: int, label: str | None = None,
+                  address: int | None = None) -> None:
         """Open [start, end), which may cover several adjacent areas (the
-        demo's mapping: rw, guard and read-only pages on one screen)."""
+        demo's mapping: rw, guard and read-only pages on one screen), named
+        ``label`` or, by default, as its areas are (their display names)."""
         perms = Perm.NONE
+        names: list[str] = []
         for area in self.session.areas:
             if area.start < end and start < area.end:
                 perms |= area.perms
-        self.open_area(MemoryArea(start, end, perms, path=label), address)
+                if area.display_name not in names:
+                    names.append(area.display_name)
+        self.open_area(MemoryArea(start, end, perms, path=label or " + ".join(names)), address)
 
     def go_to(self, text: str) -> int:
         """Resolve ``text`` (address or area+offset), open its area and put

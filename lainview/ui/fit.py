@@ -14,6 +14,8 @@ what the layout gives them instead:
 - :class:`DockScroll`: the frame every dock's content sits in; if a dock is
   made smaller than its content, the content scrolls instead of the window
   growing.
+- :func:`first_start_size`: the size a top-level window opens at, cut to
+  the screen it is on.
 """
 
 from __future__ import annotations
@@ -22,6 +24,25 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPalette, QTextDocumentFragment
 from PySide6 import QtGui
 from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QSizePolicy, QTextBrowser, QWidget
+
+
+#: The share of the screen's available width and height a window may take
+#: when it first opens.
+SCREEN_SHARE = 0.92
+
+
+def first_start_size(widget: QWidget, preferred: QSize, fallback: QSize | None = None) -> QSize:
+    """The size (logical pixels) a top-level window opens at: ``preferred``,
+    but no more than ``SCREEN_SHARE`` of the available geometry of the
+    screen ``widget`` is on (Qt's ``QWidget.screen()``: the primary screen
+    until it is shown). ``fallback`` (default ``preferred``) when there is
+    no screen. Raises nothing."""
+    screen = widget.screen()
+    if screen is None:
+        return fallback if fallback is not None else preferred
+    area = screen.availableGeometry()
+    return QSize(min(preferred.width(), int(area.width() * SCREEN_SHARE)),
+                 min(preferred.height(), int(area.height() * SCREEN_SHARE)))
 
 
 class ElidedLabel(QFrame):

@@ -28,7 +28,7 @@ from lainview.models.workspace import Workspace
 
 from . import theme
 from .about import show_about
-from .fit import DockScroll, ElidedLabel
+from .fit import DockScroll, ElidedLabel, first_start_size
 from .hex_editor import HexEditor
 from .inspector_panel import InspectorPanel
 from .process_picker import ProcessPicker
@@ -585,10 +585,7 @@ class MainWindow(QMainWindow):
     # -- geometry ----------------------------------------------------------------------------------
     def default_size(self) -> QSize:
         """A first start: most of the screen, up to 1920x1080."""
-        screen = self.screen().availableGeometry() if self.screen() else None
-        if screen is None:
-            return QSize(1600, 920)
-        return QSize(min(1920, int(screen.width() * 0.92)), min(1080, int(screen.height() * 0.92)))
+        return first_start_size(self, QSize(1920, 1080), fallback=QSize(1600, 920))
 
     def _restore_geometry(self) -> None:
         geometry = settings.value("window/geometry", None)

@@ -28,7 +28,7 @@ from lainview.models.kernel_workspace import MAX_SIZE, KernelWorkspace, PatchPro
 from lainview.models.symbol_model import (ADDRESS, KERNEL_LABEL, MODES, MODULE, NAME,
                                           SYMBOL_INDEX_ROLE, TYPE)
 
-from .fit import ElidedLabel
+from .fit import ElidedLabel, first_start_size
 from .hex_view import HexView
 from .inspector_panel import InspectorPanel
 from .patch_dialog import PatchDialog
@@ -575,7 +575,8 @@ class SymbolBrowser(QWidget):
             self._on_loaded()
 
     def sizeHint(self) -> QSize:  # noqa: N802
-        return QSize(1440, 860)
+        """1440x860, cut to the screen it opens on."""
+        return first_start_size(self, QSize(1440, 860))
 
     # -- loading ---------------------------------------------------------------------------------
     def _on_loaded(self) -> None:

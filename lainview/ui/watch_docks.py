@@ -82,13 +82,27 @@ class WatchDocks(QObject):
         name = WATCH_TYPE_FOR_SIZE.get(size)
         return ValueType.of(name) if name else ValueType.of("bytes", min(size, 4096))
 
+    def type_for_cursor(self, address: int):
+        """The type Ctrl+W watches with nothing selected: u64 (pointer-sized,
+        as a counter or pointer usually is) at an 8-aligned address, else
+        the watch list's type box (i32 unless the user chose another; a
+        byte string type there falls back to i32)."""
+        from lainview.models.watch_values import SIZED, ValueType
+        if address % 8 == 0:
+            return ValueType.of("u64")
+        chosen = self.watch_panel.type.currentText()
+        return ValueType.of("i32" if chosen in SIZED else chosen)
+
     def watch_cursor(self):
         ws = self.workspace
         if ws.document.region is None:
             self.window.show_status("watch: open an area first")
             return None
         lo, hi = ws.cursor.selection
-        vtype = self.type_for_size(hi - lo if ws.cursor.has_selection else 4)
+        if ws.cursor.has_selection:
+            vtype = self.type_for_size(hi - lo)
+        else:
+            vtype = self.type_for_cursor(lo)
         entry = ws.watch.add_address(lo, vtype.name, vtype.length or None)
         self.watch_dock.show()
         self.watch_dock.raise_()

@@ -201,3 +201,19 @@ def test_file_and_memfd_mappings_of_the_test_child_round_trip(tmp_path, backend)
     finally:
         second.kill()
 
+
+
+def test_a_memfd_area_is_shown_by_the_name_its_location_uses(tmp_path, backend):
+    # A new user's report: the demo's area was "/memfd:lainview-demo (deleted)"
+    # in the hex header, while go-to and bookmarks say memfd:lainview-demo.
+    from lainview.backend.memory import area_at
+    child = spawn_child(tmp_path)
+    try:
+        areas = _areas(backend, child.pid)
+    finally:
+        child.kill()
+    area = area_at(areas, child.memfd)
+    assert area.path == "/memfd:lainview-test (deleted)"       # the kernel's wording
+    assert area.display_name == "memfd:lainview-test"
+    assert locate(child.memfd, areas).text.startswith(area.display_name + "+")
+    assert area.maps_line().endswith("/memfd:lainview-test (deleted)")   # maps stays raw

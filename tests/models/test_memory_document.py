@@ -160,3 +160,16 @@ def test_killed_child_turns_read_only_and_keeps_the_last_data(qtbot, workspace, 
     task = doc.write(demo.string, b"x")
     qtbot.waitUntil(task.done)
     assert task.result() is False and doc.undo_stack.count() == 0
+
+
+def test_the_demo_span_and_its_area_are_named_as_memfd(qtbot, workspace, demo):
+    # The demo opened as "demo mapping" and, after go-to, as
+    # "/memfd:lainview-demo (deleted)": one name, the location grammar's.
+    from .qt_support import attach
+    attach(qtbot, workspace, demo.pid)
+    workspace.open_span(demo.base, demo.base + demo.size, address=demo.counter)
+    assert workspace.document.region.display_name == "memfd:lainview-demo"
+    from lainview.backend.memory import area_at
+    area = area_at(workspace.session.areas, demo.counter)
+    workspace.open_area(area, demo.counter)
+    assert workspace.document.region.display_name == "memfd:lainview-demo"

@@ -585,3 +585,26 @@ def test_the_symbol_table_paints_like_the_stock_delegate(qtbot, open_browser):
     table.setItemDelegate(stock)
     assert table.viewport().grab().toImage() == fast
     table.setItemDelegate(delegate)
+
+
+@needs_kallsyms
+def test_the_browser_opens_within_1280x720_and_2560x1440_at_scale_2(tmp_path):
+    """Ctrl+K (or --kernel) on a 1280x720 screen, and on 2560x1440 at
+    QT_SCALE_FACTOR=2: the browser window fits the screen (it opened at
+    1440x860 logical pixels, its top line and right edge off screen)."""
+    import re
+    import sys
+    for scale, width, height in ((1, 1280, 720), (2, 2560, 1440)):
+        config = tmp_path / "screen.json"
+        config.write_text('{"screens": [{"name": "s", "x": 0, "y": 0, "width": %d, '
+                          '"height": %d, "logicalDpi": 96, "dpr": 1}]}' % (width, height))
+        env = dict(os.environ, QT_QPA_PLATFORM=f"offscreen:configfile={config}",
+                   QT_SCALE_FACTOR=str(scale))
+        proc = subprocess.run([sys.executable, "-m", "lainview", "--kernel", "--screenshot",
+                               str(tmp_path / "kernel.png")],
+                              env=env, capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        m = re.search(r"\((\d+)x(\d+)\)", proc.stdout)
+        assert m, proc.stdout
+        shown = (int(m.group(1)), int(m.group(2)))         # device pixels
+        assert shown[0] <= width and shown[1] <= height, (scale, shown)

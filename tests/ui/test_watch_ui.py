@@ -259,3 +259,24 @@ def test_kernel_screenshot_fails_when_the_symbols_do_not_load(tmp_path):
     assert proc.returncode == 1 and not shot.exists()
     [line] = proc.stderr.strip().splitlines()
     assert line.startswith("lainview: no screenshot: the kernel symbols did not load")
+
+
+def test_ctrl_w_with_nothing_selected_watches_by_alignment(qtbot, window, demo):
+    # A new user's report: Ctrl+W on the demo's u64 counter, nothing
+    # selected, added an i32 watch. An 8-aligned address is watched as u64
+    # (pointer-sized); any other as the add row's type (i32 by default).
+    open_demo_window(qtbot, window, demo)
+    ws, view = window.workspace, window.editor.view
+    assert demo.counter % 8 == 0
+    ws.cursor.move_to(demo.counter)
+    view.setFocus()
+    qtbot.keyClick(view, Qt.Key.Key_W, Qt.KeyboardModifier.ControlModifier)
+    entry = ws.watch.entries[-1]
+    assert entry.address == demo.counter and entry.vtype.label == "u64", entry.vtype
+    ws.cursor.move_to(demo.counter + 4)
+    qtbot.keyClick(view, Qt.Key.Key_W, Qt.KeyboardModifier.ControlModifier)
+    assert ws.watch.entries[-1].vtype.label == "i32"
+    window.watch_docks.watch_panel.type.setCurrentText("f32")
+    ws.cursor.move_to(demo.counter + 12)
+    qtbot.keyClick(view, Qt.Key.Key_W, Qt.KeyboardModifier.ControlModifier)
+    assert ws.watch.entries[-1].vtype.label == "f32"

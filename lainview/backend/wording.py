@@ -1,0 +1,31 @@
+"""How counts and type names are said in messages (one home for the
+grammar of lainview's text): ``counted(1, "match")`` is "1 match",
+``counted(2, "match")`` "2 matches"; ``article("i32")`` is "an i32"."""
+
+from __future__ import annotations
+
+# Letters whose spoken name starts with a vowel sound ("an f32", "an s64",
+# "an i32"; but "a u8", "a utf8" and "a bytes value" by the word itself).
+_VOWEL_LETTERS = set("aefhilmnorsx")
+
+
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``n`` and ``noun``, plural unless ``n`` is 1: "1 byte", "0 bytes",
+    "3 matches" (nouns ending in s, x, ch, sh take "es"; ``plural`` for
+    any other). Thousands are not separated."""
+    if n == 1:
+        return f"1 {noun}"
+    if plural is None:
+        plural = noun + ("es" if noun.endswith(("s", "x", "ch", "sh")) else "s")
+    return f"{n} {plural}"
+
+
+def article(name: str) -> str:
+    """``name`` with "a" or "an" before it, as said aloud: a type name that
+    starts with a letter and a digit (i32, f64, s16) by the letter's
+    name, any other word by its first letter (a vowel: "an")."""
+    if len(name) > 1 and name[0].isalpha() and name[1].isdigit():
+        vowel = name[0].lower() in _VOWEL_LETTERS
+    else:
+        vowel = name[:1].lower() in set("aeio")
+    return f"{'an' if vowel else 'a'} {name}"
