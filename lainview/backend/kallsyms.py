@@ -616,10 +616,35 @@ def _fast_block(text: str, stride: int):
     return addresses, types, tokens[2::stride], (tokens[3::stride] if stride == 4 else None)
 
 
+# The longest line a kallsyms file can hold: a 16-digit address, a type,
+# a name of at most KSYM_NAME_LEN (512) bytes and a module name of at most
+# MODULE_NAME_LEN (56), with room to spare. A longer line is no symbol, and
+# parsing it would cost several times its size in memory.
+MAX_LINE = 4096
+
+
+def _check_line_lengths(data: bytes) -> None:
+    """InvalidInput naming the first line longer than MAX_LINE. Costs one
+    byte per byte of ``data``, once, and nothing per symbol."""
+    if len(data) <= MAX_LINE:
+        return
+    ends = np.flatnonzero(np.frombuffer(data, np.uint8) == 0x0A)
+    starts = np.concatenate(([0], ends + 1))
+    stops = np.concatenate((ends, [len(data)]))
+    long_ = np.flatnonzero(stops - starts > MAX_LINE)
+    if len(long_):
+        i = int(long_[0])
+        raise InvalidInput(f"line {i + 1} is {int(stops[i] - starts[i])} bytes long: no kallsyms "
+                           f"line is longer than {MAX_LINE}", op="kallsyms")
+
+
 def parse_kallsyms(data: bytes | str, *, source: str = "") -> SymbolTable:
     """Parse the whole of a kallsyms file (or System.map) in a few vectorised
     steps; the result equals :func:`parse_kallsyms_lines`'s. Raises
-    InvalidInput naming the first malformed line."""
+    InvalidInput naming the first malformed line, or a line longer than
+    MAX_LINE bytes (checked before anything is decoded or split)."""
+    if isinstance(data, bytes):
+        _check_line_lengths(data)
     text = data.decode("utf-8", "surrogateescape") if isinstance(data, bytes) else data
     tab = text.find("\t")
     split_at = len(text) if tab < 0 else text.rfind("\n", 0, tab) + 1

@@ -347,3 +347,21 @@ def test_fuzz_session_files(tmp_path_factory, view, watch, bookmarks, top, raw_t
             value = data.view[key]
             assert value == value and abs(value) != float("inf")
     assert isinstance(data.exe, str)
+
+
+def test_an_overlong_kallsyms_line_is_refused_before_it_is_parsed(tmp_path):
+    """A "symbol" with a 4 MiB name (the attack pass: a 50 MB one cost 8x
+    its size in memory and was listed as a symbol): no kallsyms line is
+    longer than MAX_LINE, so the file is refused, naming the line."""
+    import tracemalloc
+    path = tmp_path / "kslong"
+    path.write_bytes(b"ffffffff81000000 T _stext\n" + b"f" * 16 + b" T " + b"a" * (4 << 20)
+                     + b"\n")
+    tracemalloc.start()
+    try:
+        with pytest.raises(InvalidInput, match=r"kslong: line 2 is 4194323 bytes long"):
+            read_symbol_file(str(path))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * (4 << 20), peak          # the file and one pass over it, no split
