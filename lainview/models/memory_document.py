@@ -274,25 +274,9 @@ class MemoryDocument(QObject, SnapshotCells):
         self.changed.emit()
 
     def _store_read(self, page: Page, result: ReadResult, now: float) -> None:
-        mask = None
-        if result.holes:
-            m = bytearray(PAGE_SIZE)
-            for hole in result.holes:
-                lo = max(0, hole.address - page.address)
-                hi = min(PAGE_SIZE, hole.end - page.address)
-                m[lo:hi] = b"\x01" * (hi - lo)
-            mask = bytes(m)
-        no_access = None
-        if result.no_access:
-            forced = bytearray(PAGE_SIZE)
-            for span in result.no_access:
-                lo = max(0, span.address - page.address)
-                hi = min(PAGE_SIZE, span.end - page.address)
-                forced[lo:hi] = b"\x01" * max(0, hi - lo)
-            no_access = bytes(forced)
-        page.store(result.data, mask, tuple(
+        page.store(result.data, _page_mask(page.address, result.holes), tuple(
             f"{_errno.errorcode.get(h.errno, h.errno)} at {h.address:#x}: {h.reason}"
-            for h in result.holes), now, no_access)
+            for h in result.holes), now, _page_mask(page.address, result.no_access))
 
     def has_fading(self, now: float) -> bool:
         return any(p.fading(now) for p in self.pages.values())
@@ -489,3 +473,17 @@ class MemoryDocument(QObject, SnapshotCells):
 
 async def _false() -> bool:
     return False
+
+
+def _page_mask(page_address: int, spans) -> bytes | None:
+    """A byte per byte of the page at ``page_address``: 1 inside any of
+    ``spans`` (holes, or no-access spans: anything with ``address`` and
+    ``end``), else 0; None when there are no spans."""
+    if not spans:
+        return None
+    mask = bytearray(PAGE_SIZE)
+    for span in spans:
+        lo = max(0, span.address - page_address)
+        hi = min(PAGE_SIZE, span.end - page_address)
+        mask[lo:hi] = b"\x01" * max(0, hi - lo)
+    return bytes(mask)
