@@ -94,7 +94,7 @@ def test_pattern_with_wildcards_matches_naive(data, align):
 @pytest.mark.parametrize("name,value,text", [
     ("bytes", "zz", "malformed byte pattern"), ("bytes", "?? ??", "not ??"),
     ("i8", "300", "does not fit in i8"), ("u32", "-1", "does not fit"),
-    ("i32", "ten", "not a i32 value"), ("utf8", "", "empty string"),
+    ("i32", "ten", "not an i32 value"), ("utf8", "", "empty string"),
 ])
 def test_bad_values_are_refused_clearly(name, value, text):
     with pytest.raises(InvalidInput, match=text):

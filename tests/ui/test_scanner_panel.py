@@ -125,7 +125,7 @@ def test_next_scans_and_undo_narrow_with_the_buttons(qtbot, window, demo):
     # Bad input is said inline, in red, and nothing runs.
     panel.value_edit.setText("forty")
     qtbot.mouseClick(panel.next_button, Qt.MouseButton.LeftButton)
-    assert "not a i32 value" in panel.message.text() and "b42318" in panel.message.styleSheet()
+    assert "not an i32 value" in panel.message.text() and "b42318" in panel.message.styleSheet()
     assert rows(panel) == spots[1:]
 
 

@@ -201,7 +201,8 @@ def test_screenshot_fails_when_the_session_does_not_open(tmp_path, demo):
     path = tmp_path / "future.lainview.json"
     path.write_text(json.dumps(_demo_session(version=99)))
     proc, shot, shown = _screenshot(tmp_path, "--pid", str(demo.pid), "--session", str(path))
-    assert proc.returncode == 1 and shown is None and not shot.exists()
+    # A session this lainview cannot read is bad input (exit 2), as a malformed one is.
+    assert proc.returncode == 2 and shown is None and not shot.exists()
     [line] = proc.stderr.strip().splitlines()
     assert line.startswith("lainview: no screenshot: session not opened") and "99" in line
     assert "Traceback" not in proc.stderr
