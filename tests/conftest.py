@@ -115,3 +115,14 @@ def run_as_nobody() -> list[str] | None:
         return None
     return ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all",
             "--bounding-set=-all"]
+
+
+@pytest.fixture
+def shared_dir():
+    """A world-writable sticky directory like /tmp, that user nobody can reach."""
+    import shutil
+    import tempfile
+    path = Path(tempfile.mkdtemp(prefix="lainview-shared-", dir="/tmp"))
+    os.chmod(path, 0o1777)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)

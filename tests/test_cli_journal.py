@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -164,13 +162,6 @@ def test_state_dir_writable_by_others_is_refused(child):
     assert not journal_file().exists()
 
 
-@pytest.fixture
-def shared_dir():
-    """A world-writable sticky directory like /tmp, that user nobody can reach."""
-    path = Path(tempfile.mkdtemp(prefix="lainview-shared-", dir="/tmp"))
-    os.chmod(path, 0o1777)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.mark.skipif(run_as_nobody() is None, reason="needs root to drop to user nobody")

@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import stat
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -27,12 +25,6 @@ def lainview(*args):
                           capture_output=True, text=True, timeout=120)
 
 
-@pytest.fixture
-def shared_dir():
-    path = Path(tempfile.mkdtemp(prefix="lainview-shared-", dir="/tmp"))
-    os.chmod(path, 0o1777)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
 
 
 def plant(shared: Path, dest: Path, victim: Path) -> list[str]:
