@@ -34,7 +34,7 @@ from .backend.memory import parse_address, parse_hex_bytes, parse_size
 from .backend.patch import load_patch, patch_from_entries, save_patch
 from .backend.processes import matching_programs
 from .backend.service import BACKENDS, Backend
-from .backend.wording import counted
+from .backend.wording import counted, printable
 from .models.formats import describe_skipped, format_scan_value, human_size, scan_value_json
 from . import __version__, desktop, kcli
 from .hexdump import HexDumper, hexdump  # noqa: F401 - hexdump: kcli's
@@ -62,8 +62,9 @@ class ArgumentParser(argparse.ArgumentParser):
 
 
 def one_line(text: str) -> str:
-    """``text`` with its line breaks folded, for a one-line error message."""
-    return " ".join(str(text).split())
+    """``text`` with its line breaks folded and any other control character
+    escaped (:func:`printable`), for a one-line error message."""
+    return printable(" ".join(str(text).split()))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -174,9 +175,11 @@ def _cmd_ps(backend: Backend, args) -> int:
     print(f"{'PID':>7} {'USER':<10} {'RSS':>9}  {'ATTACH':<6} COMMAND")
     for p in procs:
         mark = "yes" if p.attachable else "no"
-        head = f"{p.pid:>7} {p.user[:10]:<10} {p.rss // 1024:>7}K  {mark:<6} "
-        tail = "" if p.attachable else f"   [{p.reason.split(':')[0]}]"
-        command = p.cmdline or p.name
+        head = f"{p.pid:>7} {printable(p.user)[:10]:<10} {p.rss // 1024:>7}K  {mark:<6} "
+        tail = "" if p.attachable else f"   [{printable(p.reason.split(':')[0])}]"
+        # A process chooses its own command line: a newline or an escape
+        # sequence in it must not forge rows or drive the terminal.
+        command = printable(p.cmdline or p.name)
         if width is not None:
             room = max(width - len(head) - len(tail), 8)
             if len(command) > room:
@@ -199,7 +202,7 @@ def _cmd_maps(backend: Backend, args) -> int:
         print(f"# pid {args.pid}, backend {target.info.reason}", file=sys.stderr)
         for a in areas:
             print(f"{a.start:016x}-{a.end:016x} {a.perms.letters} {a.offset:08x} "
-                  f"{a.size:>12}  {a.path}")
+                  f"{a.size:>12}  {printable(a.path)}")
     return EXIT_OK
 
 
@@ -290,7 +293,7 @@ def _format_entry(e) -> str:
     if e.freeze:
         extra += f" ({e.freeze_text})"
     addr = f"{e.address:#x}" if e.address is not None else "-"
-    return (f"{e.id:>5} {when} {e.label} {addr} {e.old.hex()} -> {e.new.hex()} "
+    return (f"{e.id:>5} {when} {printable(e.label)} {addr} {e.old.hex()} -> {e.new.hex()} "
             f"[{status}]{extra}")
 
 
@@ -371,7 +374,7 @@ def _cmd_apply(backend: Backend, args) -> int:
         exact, loose = matching_programs(patch.exe, patch.cmdline, procs, {os.getpid()})
         found = exact or loose
         if len(found) != 1:
-            which = ", ".join(f"{p.pid} ({p.cmdline[:60]})" for p in found[:5])
+            which = ", ".join(f"{p.pid} ({printable(p.cmdline)[:60]})" for p in found[:5])
             raise InvalidInput(f"{len(found)} processes run {patch.exe}"
                                + (f": {which}" if found else "")
                                + "; choose one with --pid")
@@ -381,7 +384,8 @@ def _cmd_apply(backend: Backend, args) -> int:
     for o in report.outcomes:
         where = f"{o.address:#x}" if o.address is not None else "-"
         extra = f" (journal entry {o.journal_id})" if o.journal_id else ""
-        print(f"{o.location} @ {where}: {o.action}{': ' + o.message if o.message else ''}{extra}")
+        print(f"{printable(o.location)} @ {where}: {o.action}"
+              f"{': ' + one_line(o.message) if o.message else ''}{extra}")
     if args.dry_run:
         return EXIT_OK if all(o.action in ("would write", "already")
                               for o in report.outcomes) else EXIT_ERROR

@@ -24,7 +24,7 @@ from .backend.kernel import CAPABILITIES, SOURCES, KernelBackend, check_read_len
 from .backend.kmem import encode_module_name, encode_symbol_name
 from .backend.memory import parse_hex_bytes, parse_size
 from .backend.service import Backend
-from .backend.wording import counted
+from .backend.wording import counted, printable
 from .hexdump import hexdump
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
@@ -147,8 +147,12 @@ def cmd_ksyms(backend: Backend, args) -> int:
                                                      table.types, table.module_ids,
                                                      table.modules)
         for i in indices.tolist():
-            mod = modules[mod_ids[i]]
-            write(f"{int(addresses[i]):016x} {chr(types[i])} {names[i]}"
+            mod, name = modules[mod_ids[i]], names[i]
+            if not name.isprintable():      # a --kallsyms file is anyone's text
+                name = printable(name)
+            if not mod.isprintable():
+                mod = printable(mod)
+            write(f"{int(addresses[i]):016x} {chr(types[i])} {name}"
                   + (f"\t[{mod}]\n" if mod else "\n"))
     if hidden:
         _note(f"addresses are hidden: {table.hidden_reason}")
@@ -157,9 +161,9 @@ def cmd_ksyms(backend: Backend, args) -> int:
 
 def _describe(value_or_symbol) -> str:
     sym = value_or_symbol
-    where = f" [{sym.module}]" if sym.module else ""
+    where = f" [{printable(sym.module)}]" if sym.module else ""
     addr = f" at {sym.address:#x}" if sym.address else ""
-    return f"{sym.name}{where}: type {sym.type} ({sym.meaning}){addr}"
+    return f"{printable(sym.name)}{where}: type {sym.type} ({sym.meaning}){addr}"
 
 
 def cmd_kread(backend: Backend, args) -> int:
@@ -274,7 +278,8 @@ def cmd_kmod(backend: Backend, args) -> int:
             size = str(m.size) if m.size is not None else "-"
             used = str(m.refcount) if m.refcount is not None else "-"
             state = m.state or ("pseudo" if m.pseudo else "?")
-            print(f"{m.name:<24} {size:>9} {used:>4}  {state:<9} {','.join(m.holders) or '-'}")
+            print(f"{printable(m.name):<24} {size:>9} {used:>4}  {printable(state):<9} "
+                  f"{printable(','.join(m.holders)) or '-'}")
         return EXIT_OK
     if not args.name:
         print(f"lainview kmod {args.action}: give the module NAME", file=sys.stderr)

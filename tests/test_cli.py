@@ -147,11 +147,11 @@ def test_ps_cuts_command_lines_to_the_terminal_width_unless_wide():
         out = lainview("ps", env=env)
         assert out.returncode == 0, out.stderr
         assert all(len(line) <= 100 for line in out.stdout.splitlines())
-        mine = [line for line in out.stdout.splitlines() if line.split()[0] == str(sleeper.pid)]
+        mine = [line for line in out.stdout.splitlines() if line.split()[:1] == [str(sleeper.pid)]]
         assert len(mine) == 1 and mine[0].endswith("…") and len(mine[0]) == 100, mine
         for flag in ("-w", "--wide"):
             wide = lainview("ps", flag, env=env)
-            assert any(line.split()[0] == str(sleeper.pid) and line.endswith(long_arg)
+            assert any(line.split()[:1] == [str(sleeper.pid)] and line.endswith(long_arg)
                        for line in wide.stdout.splitlines())
         procs = {p["pid"]: p for p in json.loads(lainview("ps", "--json", env=env).stdout)}
         assert procs[sleeper.pid]["cmdline"].endswith(long_arg)
@@ -250,3 +250,35 @@ def test_messages_say_counts_and_sizes_in_good_english(child):
     assert bad.returncode == 2 and "'abc' is not an i32 value" in bad.stderr, bad.stderr
     wrote = lainview("write", child.pid, hex(child.counter + 32), "07")
     assert wrote.returncode == 0 and "wrote 1 byte at" in wrote.stdout, wrote.stdout
+
+
+def test_text_a_process_chooses_cannot_forge_rows_or_drive_the_terminal():
+    # CI found it: some process on a fresh machine had a newline in its
+    # command line, and `ps` printed it as a row of its own. The kind: any
+    # text the target (or a file) chooses, printed by the CLI. A command line
+    # and a memfd name with a newline and an ESC [2J (clear screen) in them.
+    code = ("import os, mmap, sys\n"
+            "fd = os.memfd_create('evil\\n\\x1b[2Jname')\n"
+            "os.ftruncate(fd, 4096)\n"
+            "m = mmap.mmap(fd, 4096)\n"
+            "print('ready', flush=True)\n"
+            "sys.stdin.read()\n")
+    child = subprocess.Popen([sys.executable, "-c", code, "line one\nfake row\x1b[2J"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "ready"
+        ps = lainview("ps", "--wide")
+        assert ps.returncode == 0, ps.stderr
+        rows = ps.stdout.splitlines()
+        assert "\x1b" not in ps.stdout
+        mine = [r for r in rows if r.split()[:1] == [str(child.pid)]]
+        assert len(mine) == 1 and mine[0].endswith("line one\\nfake row\\x1b[2J"), mine
+        assert not any(r.startswith("fake row") for r in rows)
+        maps = lainview("maps", str(child.pid))
+        assert maps.returncode == 0, maps.stderr
+        assert "\x1b" not in maps.stdout
+        memfd = [r for r in maps.stdout.splitlines() if "memfd:" in r]
+        assert memfd and all(r.endswith("\\x1b[2Jname (deleted)") for r in memfd), memfd
+    finally:
+        child.kill()
+        child.wait()

@@ -29,3 +29,16 @@ def article(name: str) -> str:
     else:
         vowel = name[:1].lower() in set("aeio")
     return f"{'an' if vowel else 'a'} {name}"
+
+
+def printable(text: object) -> str:
+    """``text`` safe to print as one field of one line: every character
+    Python does not call printable (line breaks, tabs, the ESC that starts a
+    terminal control sequence, bytes that did not decode) escaped as Python
+    writes it, ``a\\nb``, ``\\x1b``, ``\\udcff``. For text the user does not
+    control: command lines, map paths, symbol and module names, labels read
+    from files."""
+    text = str(text)
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)

@@ -15,6 +15,7 @@ from lainview.backend.errors import InvalidInput
 from lainview.backend.memory import (AddressOutOfRange, Hole, MemoryArea, parse_address,
                                      parse_hex_bytes)
 from lainview.backend.scan import ScanType
+from lainview.backend.wording import printable
 
 
 def human_size(size: int) -> str:
@@ -44,8 +45,9 @@ def format_float(value: float, size: int) -> str:
 
 def format_text(text: str) -> str:
     """Text as typed, with what cannot be shown (control characters, bytes
-    that did not decode) escaped as Python does: ``a\\nb``, ``\\xff``."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    that did not decode) escaped as Python does: ``a\\nb``, ``\\xff``
+    (:func:`lainview.backend.wording.printable`)."""
+    return printable(text)
 
 
 def _decode_match(scan_type: ScanType, data: bytes) -> str:
