@@ -11,7 +11,6 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDialog, QFileDialog, QMainWindow, QMessageBox
 
-from lainview.models.formats import INSPECTOR_TYPES
 from lainview.models.session_file import SUFFIX
 from lainview.models.sessions import recent_sessions
 
@@ -87,11 +86,11 @@ class WatchDocks(QObject):
         as a counter or pointer usually is) at an 8-aligned address, else
         the watch list's type box (i32 unless the user chose another; a
         byte string type there falls back to i32)."""
-        from lainview.models.watch_values import SIZED, ValueType
+        from lainview.models.watch_values import ValueType
         if address % 8 == 0:
             return ValueType.of("u64")
-        chosen = self.watch_panel.type.currentText()
-        return ValueType.of("i32" if chosen in SIZED else chosen)
+        chosen = ValueType.of(self.watch_panel.type.currentText())
+        return ValueType.of("i32") if chosen.kind.sized else chosen
 
     def watch_cursor(self):
         ws = self.workspace
@@ -112,11 +111,11 @@ class WatchDocks(QObject):
     def _watch_from_inspector(self) -> None:
         index = self.window.inspector_panel.table.currentIndex()
         row = index.row() if index.isValid() else -1
-        if not 0 <= row < len(INSPECTOR_TYPES):
+        rows = self.workspace.inspector.rows
+        if not 0 <= row < len(rows):
             self.window.show_status("pick a type row in the data inspector first")
             return
-        name = INSPECTOR_TYPES[row][0]
-        name = "u64" if name == "pointer" else name
+        name = rows[row].kind.name
         ws = self.workspace
         ws.watch.add_address(ws.cursor.address, name, big_endian=index.column() == 2)
         self.watch_dock.show()

@@ -1,4 +1,4 @@
-"""Go-to locations, search needles and matching, copy formats, inspector values."""
+"""Go-to locations, search needles and matching, copy formats, inspector rows."""
 
 import struct
 
@@ -6,8 +6,9 @@ import pytest
 
 from lainview.backend.errors import InvalidInput
 from lainview.backend.memory import Hole, MemoryArea, Perm
-from lainview.models.formats import (Matcher, decode_value, encode_value, format_bytes,
-                                     human_size, parse_needle, resolve_location)
+from lainview.models.formats import (Matcher, format_bytes, human_size, parse_needle,
+                                     resolve_location)
+from lainview.models.inspector_model import inspector_rows
 
 AREAS = [
     MemoryArea(0x400000, 0x401000, Perm.READ, path="/usr/bin/cat"),
@@ -81,19 +82,21 @@ def test_copy_formats():
 
 
 def test_inspector_values_round_trip():
-    assert decode_value("i16", b"\xff\xff", False) == "-1"
-    assert decode_value("u32", b"\x00\x00\x00\x01", True) == "1"
-    assert decode_value("pointer", struct.pack("<Q", 0x7f00), False) == "0x7f00"
+    rows = {row.name: row for row in inspector_rows()}
+    assert rows["i16"].decode(b"\xff\xff", False) == "-1"
+    assert rows["u32"].decode(b"\x00\x00\x00\x01", True) == "1"
+    assert rows["pointer"].decode(struct.pack("<Q", 0x7f00), False) == "0x7f00"
     # Floats in the shortest form that reads back the same (one formatter
     # for the inspector, the watch list, the scanner and the CLI).
-    assert decode_value("f32", struct.pack("<f", 1.123), False) == "1.123"
-    assert decode_value("f64", struct.pack(">d", 0.1), True) == "0.1"
-    assert encode_value("u16", "0x1234", True) == b"\x12\x34"
-    assert encode_value("f64", "1.5", False) == struct.pack("<d", 1.5)
+    assert rows["f32"].decode(struct.pack("<f", 1.123), False) == "1.123"
+    assert rows["f64"].decode(struct.pack(">d", 0.1), True) == "0.1"
+    assert rows["u16"].encode("0x1234", True) == b"\x12\x34"
+    assert rows["f64"].encode("1.5", False) == struct.pack("<d", 1.5)
+    assert rows["pointer"].encode("0x7f00", False) == struct.pack("<Q", 0x7f00)
     with pytest.raises(InvalidInput, match="does not fit"):
-        encode_value("u8", "256", False)
+        rows["u8"].encode("256", False)
     with pytest.raises(InvalidInput):
-        encode_value("i32", "abc", False)
+        rows["i32"].encode("abc", False)
 
 
 def test_human_size():

@@ -89,7 +89,7 @@ def test_editing_writes_the_child_and_journals(qtbot, watch, child, workspace):
         [(child.counter + 8, bytes(4), struct.pack("<i", -5), "ok")]
     # A value that does not parse writes nothing and says why, in the row.
     assert not watch.setData(index, "lots")
-    assert value_of(watch, entry) == "not written: 'lots' is not a valid i32"
+    assert value_of(watch, entry) == "not written: 'lots' is not an i32 value"
     assert len(workspace.backend.journal_entries(child.pid).result()) == 1
 
 

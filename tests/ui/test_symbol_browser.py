@@ -421,7 +421,6 @@ def test_the_kernel_inspector_keeps_what_is_typed_while_the_value_changes(qtbot,
                                                                           fake_kmem):
     from PySide6.QtWidgets import QApplication, QLineEdit
 
-    from lainview.models.formats import INSPECTOR_TYPES
     from lainview.models.inspector_model import LITTLE
     browser = open_browser(**fake_kmem.kwargs)
     ws = browser.workspace
@@ -429,7 +428,7 @@ def test_the_kernel_inspector_keeps_what_is_typed_while_the_value_changes(qtbot,
     qtbot.waitUntil(lambda: ws.document.bytes_at(BASE, 8) == b"VARVALUE", timeout=5000)
     browser.value.rate.setValue(20)
     browser.value.live.setChecked(True)
-    index = ws.inspector.index([n for n, _, _ in INSPECTOR_TYPES].index("u64"), LITTLE)
+    index = ws.inspector.index(ws.inspector.names.index("u64"), LITTLE)
     table = browser.inspector.table
     table.setFocus()
     table.setCurrentIndex(index)
