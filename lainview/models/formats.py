@@ -7,9 +7,9 @@ from __future__ import annotations
 import os
 import re
 
+from lainview.backend import value_types
 from lainview.backend.errors import InvalidInput
-from lainview.backend.memory import (AddressOutOfRange, Hole, MemoryArea, parse_address,
-                                     parse_hex_bytes)
+from lainview.backend.memory import AddressOutOfRange, Hole, MemoryArea, parse_address
 
 
 def human_size(size: int) -> str:
@@ -80,29 +80,16 @@ def resolve_location(text: str, areas: list[MemoryArea]) -> int:
 
 
 # -- search ---------------------------------------------------------------------------------------
-SEARCH_KINDS = ("hex", "text", "int32", "int64")
-
-
-def parse_needle(text: str, kind: str) -> bytes:
-    """The bytes to look for. ``kind`` is one of SEARCH_KINDS; integers are
-    little-endian and may be negative or hex (0x…)."""
-    if kind == "hex":
-        return parse_hex_bytes(text)
-    if kind == "text":
-        if not text:
-            raise InvalidInput("nothing to search for")
-        return text.encode("utf-8")
-    if kind in ("int32", "int64"):
-        try:
-            value = int(text.strip(), 0)
-        except ValueError:
-            raise InvalidInput(f"not an integer: {text!r}") from None
-        bits = 32 if kind == "int32" else 64
-        if not -(1 << (bits - 1)) <= value < (1 << bits):
-            raise InvalidInput(f"{value} does not fit in {bits} bits")
-        value &= (1 << bits) - 1
-        return value.to_bytes(bits // 8, "little")
-    raise InvalidInput(f"unknown search kind {kind!r}")
+def parse_needle(text: str, type_name: str) -> bytes:
+    """The bytes to look for: ``text`` as a value of the registered type
+    ``type_name`` (``lainview.backend.value_types``: ``bytes`` in hex,
+    ``utf8`` text, numbers little-endian, e.g. ``-1`` or ``0x10``). Raises
+    InvalidInput when it does not parse, does not fit, or is empty."""
+    kind = value_types.get(type_name)
+    needle = kind.encode(kind.parse(text))
+    if not needle:
+        raise InvalidInput("nothing to search for")
+    return needle
 
 
 class Matcher:

@@ -47,6 +47,17 @@ class ValueType:
         return cls(name, 0, big_endian)
 
     @classmethod
+    def for_selection(cls, size: int) -> "ValueType":
+        """The type to watch ``size`` selected bytes as: the registered
+        integer of that size (unsigned for one byte, signed for wider),
+        else bytes of that length (at most MAX_LENGTH)."""
+        for kind in value_types.kinds():
+            if isinstance(kind, value_types.NumberKind) and not kind.is_float \
+                    and kind.size == size and (kind.low < 0) == (size > 1):
+                return cls.of(kind.name)
+        return cls.of("bytes", max(1, min(size, MAX_LENGTH)))
+
+    @classmethod
     def parse(cls, text: str) -> "ValueType":
         """``i32``, ``f64 be``, ``utf8[16]``, ``bytes[8]``."""
         m = _LABEL_RE.match(text.lower())

@@ -13,12 +13,11 @@ from PySide6.QtWidgets import QDialog, QFileDialog, QMainWindow, QMessageBox
 
 from lainview.models.session_file import SUFFIX
 from lainview.models.sessions import recent_sessions
+from lainview.models.watch_values import ValueType
 
 from .plot_panel import PlotPanel
 from .session_pick import SessionPickDialog
 from .watch_panel import WatchPanel
-
-WATCH_TYPE_FOR_SIZE = {1: "u8", 2: "i16", 4: "i32", 8: "i64"}
 
 
 class WatchDocks(QObject):
@@ -73,20 +72,11 @@ class WatchDocks(QObject):
         ws.sessions.opened.connect(lambda path: self.window.setWindowFilePath(path))
 
     # -- hex cursor -> watch / bookmark --------------------------------------------------------------
-    @staticmethod
-    def type_for_size(size: int):
-        """The watch type for a selection of ``size`` bytes (an integer of
-        that size, else bytes)."""
-        from lainview.models.watch_values import ValueType
-        name = WATCH_TYPE_FOR_SIZE.get(size)
-        return ValueType.of(name) if name else ValueType.of("bytes", min(size, 4096))
-
     def type_for_cursor(self, address: int):
         """The type Ctrl+W watches with nothing selected: u64 (pointer-sized,
         as a counter or pointer usually is) at an 8-aligned address, else
         the watch list's type box (i32 unless the user chose another; a
         byte string type there falls back to i32)."""
-        from lainview.models.watch_values import ValueType
         if address % 8 == 0:
             return ValueType.of("u64")
         chosen = ValueType.of(self.watch_panel.type.currentText())
@@ -99,7 +89,7 @@ class WatchDocks(QObject):
             return None
         lo, hi = ws.cursor.selection
         if ws.cursor.has_selection:
-            vtype = self.type_for_size(hi - lo)
+            vtype = ValueType.for_selection(hi - lo)
         else:
             vtype = self.type_for_cursor(lo)
         entry = ws.watch.add_address(lo, vtype.name, vtype.length or None)

@@ -34,14 +34,19 @@ def test_resolve_location():
 
 
 def test_needles():
-    assert parse_needle("de ad be ef", "hex") == b"\xde\xad\xbe\xef"
-    assert parse_needle("héllo", "text") == "héllo".encode()
-    assert parse_needle("-1", "int32") == b"\xff\xff\xff\xff"
-    assert parse_needle("0x10", "int64") == struct.pack("<q", 16)
-    with pytest.raises(InvalidInput):
-        parse_needle("1" + "0" * 20, "int32")
-    with pytest.raises(InvalidInput):
-        parse_needle("zz", "hex")
+    assert parse_needle("de ad be ef", "bytes") == b"\xde\xad\xbe\xef"
+    assert parse_needle("héllo", "utf8") == "héllo".encode()
+    assert parse_needle("-1", "i32") == b"\xff\xff\xff\xff"
+    assert parse_needle("0x10", "i64") == struct.pack("<q", 16)
+    assert parse_needle("1.5", "f32") == struct.pack("<f", 1.5)
+    with pytest.raises(InvalidInput, match="does not fit in i32"):
+        parse_needle("1" + "0" * 20, "i32")
+    with pytest.raises(InvalidInput, match="malformed hex"):
+        parse_needle("zz", "bytes")
+    with pytest.raises(InvalidInput, match="nothing to search for"):
+        parse_needle("", "utf16le")
+    with pytest.raises(InvalidInput, match="unknown value type 'int32'"):
+        parse_needle("1", "int32")
 
 
 def test_matcher_finds_across_chunks_and_never_in_holes():

@@ -164,7 +164,7 @@ def test_a_search_selects_the_whole_match(qtbot, window, demo):
     ws = window.workspace
     bar = window.editor.search_bar
     bar.open()
-    bar.kind.setCurrentText("text")
+    bar.kind.setCurrentText("utf8")
     qtbot.keyClicks(bar.needle, "demo")
     qtbot.keyClick(bar.needle, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: "match" in bar.result.text(), timeout=10000)
