@@ -15,7 +15,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
-from .errors import FaultError, InvalidInput
+from .errors import AddressOutOfRange, FaultError, InvalidInput
 
 PAGE_SIZE = 4096
 
@@ -384,10 +384,6 @@ class AttachInfo:
 
 
 _ADDR_RE = re.compile(r"^\s*(?:0x)?([0-9a-f]+)\s*$", re.IGNORECASE)
-
-
-class AddressOutOfRange(InvalidInput):
-    """A number typed as an address that no 64-bit address can be."""
 
 
 def parse_address(text: str) -> int:
