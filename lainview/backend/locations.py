@@ -28,7 +28,8 @@ ignored; every number is hex, ``0x`` optional, so ``+10`` is 16 bytes)::
 - The offset is the last SIGN HEX of the text: a file whose name itself ends
   so (``libfoo-1``) is written with an explicit offset (``libfoo-1+0``). A
   text that is all hex is an address: a file named so (``cafe``), or one
-  whose name starts with ``[`` or ``kernel:``, is written by its full path.
+  whose name starts with ``[``, ``0x`` or ``kernel:``, is written by its
+  full path.
   :attr:`Location.text` follows these rules, so ``parse_location(loc.text)``
   gives ``loc`` back (for a module: the same file name).
 - ``kernel:`` names a kernel symbol (optionally of one module), resolved by
@@ -200,9 +201,13 @@ def _split_offset(text: str) -> tuple[str, int]:
 
 
 def _reads_as_module(name: str) -> bool:
-    """Whether ``name + offset`` reads back as a module of that file name."""
-    return bool(name) and name == name.strip() and not _HEX_RE.fullmatch(name) \
-        and not name.startswith(("[", _KERNEL)) and name.isprintable()
+    """Whether ``name+0`` reads back as a module of that very name (the
+    printer asks the parser, so the two cannot drift apart)."""
+    try:
+        back = parse_location(name + "+0")
+    except InvalidInput:
+        return False
+    return back.kind == "module" and back.name == name
 
 
 def parse_location(text: str) -> Location:
@@ -238,6 +243,9 @@ def parse_location(text: str) -> Location:
         return Location("pseudo", head, offset)
     if head.startswith(_KERNEL):
         raise InvalidInput(f"bad location {printable(text)!r}: expected {_EXAMPLES}")
+    if head[:2] in ("0x", "0X"):
+        raise InvalidInput(f"not a hex address: {printable(head)!r} (expected e.g. 0x7f12a000; "
+                           "a file whose name starts with 0x is named by its full path)")
     if head.startswith("memfd:") and len(head) == len("memfd:"):
         raise InvalidInput("memfd: needs the memfd's name, e.g. memfd:lainview-demo+0x10")
     return Location("module", head, offset)
@@ -346,7 +354,8 @@ def _files_named(areas: list[MemoryArea], name: str, *, as_printed: bool = True)
 def resolve(location: Location, areas: list[MemoryArea], size: int = 1, *,
             pid: int | None = None, symbols: SymbolLookup | None = None) -> int:
     """The address of ``location`` in this map (``areas``, sorted by start,
-    as every session returns them), where ``size`` bytes must fit.
+    as every session returns them), where ``size`` bytes must fit (0: an
+    end address, which may be the area's end).
 
     A module is matched by its full path, else by its file name (or
     ``memfd:NAME``) when exactly one mapped file has that name (the program
@@ -394,7 +403,7 @@ def _within(location: Location, base: int, end: int, size: int, what: str,
         raise Unresolved(f"offset {_signed(offset)} puts the address before the start of "
                          f"{printable(what)}", pid=pid)
     address = base + offset
-    if address + max(size, 1) > end:
+    if address + max(size, 0) > end:
         raise Unresolved(f"offset {offset:#x} is past the end of {printable(what)} "
                          f"({end - base:#x} bytes mapped)", pid=pid)
     return address

@@ -15,7 +15,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
-from .errors import AddressOutOfRange, FaultError, InvalidInput
+from .errors import FaultError, InvalidInput
 
 PAGE_SIZE = 4096
 
@@ -381,22 +381,6 @@ class AttachInfo:
     reason: str           # why this backend was chosen
     writable: bool
     limits: tuple[str, ...] = field(default=())
-
-
-_ADDR_RE = re.compile(r"^\s*(?:0x)?([0-9a-f]+)\s*$", re.IGNORECASE)
-
-
-def parse_address(text: str) -> int:
-    """Parse an address given as hex, with or without 0x. Raises
-    InvalidInput if it is not hex, AddressOutOfRange (an InvalidInput) if
-    it does not fit in 64 bits."""
-    m = _ADDR_RE.match(text)
-    if not m:
-        raise InvalidInput(f"not a hex address: {text!r} (expected e.g. 7f12a000 or 0x7f12a000)")
-    value = int(m.group(1), 16)
-    if value >= 1 << 64:
-        raise AddressOutOfRange(f"address out of range: {text.strip()} does not fit in 64 bits")
-    return value
 
 
 def parse_size(text: str) -> int:

@@ -185,7 +185,8 @@ def test_parse_typed_locations():
     for bad, message in [("[heap]+zz", "bad area name"), ("[heap", "bad area name"),
                          ("  ", "type an address"), ("kernel:", "needs a symbol"),
                          ("kernel:a b", "bad kernel symbol name"),
-                         ("memfd:", "needs the memfd's name")]:
+                         ("memfd:", "needs the memfd's name"),
+                         ("0xg", "not a hex address: '0xg'"), ("0x", "not a hex address")]:
         with pytest.raises(InvalidInput, match=re.escape(message)):
             parse_location(bad)
     for big in ("0x10000000000000000", "0xffffffffffffffff+1", "0-1", "[heap]+0x10000000000000000"):
@@ -250,7 +251,7 @@ def _locations(draw) -> Location:
     # A bare file name as typed: one that does not read as an address, a
     # pseudo-area or a kernel symbol (those are written by their full path).
     assume(not re.fullmatch(r"(0x)?[0-9a-f]+", name, re.I)
-           and not name.startswith(("[", "kernel:")))
+           and not name.startswith(("[", "kernel:", "0x", "0X")))
     return Location("module", name, offset)
 
 
@@ -258,6 +259,7 @@ def _locations(draw) -> Location:
 @given(_locations())
 @example(Location("module", "/x/cafe", 0x10))
 @example(Location("module", "/x/kernel:foo", 0))
+@example(Location("module", "/x/0xg", 0))
 @example(Location("module", "/x/[heap]", 0))
 @example(Location("module", "libfoo-1", 0))
 @example(Location("module", "/memfd:a/b", 4))
