@@ -66,3 +66,25 @@ def test_cli_locations_that_do_not_resolve_are_bad_input_naming_why(child):
         assert out.returncode == 2, (args, err)
         assert message in err and "Traceback" not in err, (args, err)
         assert len(err.strip().splitlines()) == 1, err
+
+
+def test_cli_scan_area_takes_locations(child):
+    import json
+    for area, flags, address in [
+            ("a file with spaces.bin+0-a file with spaces.bin+0x1000",
+             ("--include-file-backed", "--include-readonly"), child.spaced),
+            # A name holding a '-' takes START..END; END may be the area's end.
+            ("memfd:lainview-test..memfd:lainview-test+0x1000", ("--include-shared",),
+             child.memfd)]:
+        needle = "SPACED" if address == child.spaced else "MEMFD"
+        out = subprocess.run([sys.executable, "-m", "lainview", "scan", str(child.pid),
+                              "--type", "utf8", "--value", needle, "--area", area, *flags,
+                              "--json"], capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        assert [m["address"] for m in json.loads(out.stdout)["matches"]] == [address], area
+    out = lainview("scan", child.pid, "--type", "u8", "--value", "1",
+                   "--area", "memfd:lainview-test-memfd:lainview-test+0x10")
+    assert out.returncode == 2 and b"START..END" in out.stderr, out.stderr
+    out = lainview("scan", child.pid, "--type", "u8", "--value", "1",
+                   "--area", "[heap]..[heap]+0x100000000000")
+    assert out.returncode == 2 and b"past the end of [heap]" in out.stderr, out.stderr
