@@ -460,7 +460,7 @@ class Backend:
                      backend: str) -> ApplyReport:
         session, _ = open_session(pid, backend, root=self.device_root)
         try:
-            planned = plan_patch(patch, session.areas(refresh=True), session.read)
+            planned = plan_patch(patch, session.areas(refresh=True), session.read, pid=pid)
             blocked = [p for p in planned if p.action in PATCH_BLOCKING
                        or (p.action == "conflict" and not force)]
             if blocked or dry_run:

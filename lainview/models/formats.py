@@ -1,15 +1,14 @@
-"""Text forms the editor reads and writes: go-to locations, search needles,
-copied bytes, human sizes. Pure functions, no Qt (the CLI uses them
-too). Values of a type are read and written by ``backend/value_types``."""
+"""Text forms the editor reads and writes: search needles, copied bytes,
+human sizes. Pure functions, no Qt (the CLI uses them too). Values of a type
+are read and written by ``backend/value_types``; locations by
+``backend/locations``."""
 
 from __future__ import annotations
 
-import os
-import re
 
 from lainview.backend import value_types
 from lainview.backend.errors import InvalidInput
-from lainview.backend.memory import AddressOutOfRange, Hole, MemoryArea, parse_address
+from lainview.backend.memory import Hole
 
 
 def human_size(size: int) -> str:
@@ -34,49 +33,6 @@ def describe_skipped(skipped: dict[str, int], how: str) -> str:
         return ""
     kinds = ", ".join(f"{human_size(n)} {kind}" for kind, n in skipped.items())
     return f"not scanned: {kinds} (to include them: {how})"
-
-
-# -- go to ----------------------------------------------------------------------------------------
-_LOCATION_RE = re.compile(r"^\s*(.+?)\s*([+-])\s*((?:0x)?[0-9a-fA-F]+)\s*$")
-
-
-def _area_matches(area: MemoryArea, name: str) -> bool:
-    if not area.path:
-        return name in ("[anon]", "anon")
-    path = area.file_path
-    return name in (area.path, path, os.path.basename(path))
-
-
-def resolve_location(text: str, areas: list[MemoryArea]) -> int:
-    """An address from ``7f12a000``/``0x7f12a000``, or ``name+offset`` where
-    name is an area's path, its file name, or a pseudo-name such as
-    ``[heap]``; the offset (hex, 0x optional) counts from the lowest area of
-    that name. Raises InvalidInput saying what was not understood."""
-    text = text.strip()
-    if not text:
-        raise InvalidInput("type an address (0x7f…) or area+offset (libc.so.6+0x1f00)")
-    try:
-        return parse_address(text)
-    except AddressOutOfRange:
-        raise
-    except InvalidInput:
-        pass
-    m = _LOCATION_RE.match(text)
-    name, sign, offset_text = (m.group(1), m.group(2), m.group(3)) if m else (text, "+", "0")
-    matches = [a for a in areas if _area_matches(a, name)]
-    if not matches:
-        names = sorted({os.path.basename(a.path) for a in areas if a.path})[:6]
-        raise InvalidInput(f"no area named {name!r}" +
-                           (f" (try one of: {', '.join(names)})" if names else ""))
-    try:
-        offset = int(offset_text, 16)
-    except ValueError:
-        raise InvalidInput(f"bad offset {offset_text!r}: expected hex like 0x1f00") from None
-    base = min(a.start for a in matches)
-    address = base + offset if sign == "+" else base - offset
-    if not 0 <= address < 1 << 64:
-        raise AddressOutOfRange(f"address out of range: {text} is not a 64-bit address")
-    return address
 
 
 # -- search ---------------------------------------------------------------------------------------

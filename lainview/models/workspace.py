@@ -15,12 +15,13 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from lainview.backend.errors import Cancelled, InvalidInput, LainviewError, TargetExited
 from lainview.backend.kernel import KernelBackend
+from lainview.backend.locations import parse_location, resolve
 from lainview.backend.memory import MemoryArea, Perm, area_at
 from lainview.backend.service import Backend
 
 from . import settings
 from .cursor import HexCursor
-from .formats import format_bytes, human_size, parse_needle, resolve_location
+from .formats import format_bytes, human_size, parse_needle
 from .inspector_model import InspectorModel
 from .jobs import BulkJob, DumpOutcome, start_dump, start_search
 from .memory_document import MemoryDocument
@@ -150,9 +151,10 @@ class Workspace(QObject):
         self.open_area(MemoryArea(start, end, perms, path=label or " + ".join(names)), address)
 
     def go_to(self, text: str) -> int:
-        """Resolve ``text`` (address or area+offset), open its area and put
-        the cursor there. Raises InvalidInput with a reason."""
-        address = resolve_location(text, self.session.areas)
+        """Resolve ``text`` (a location: backend/locations.py's grammar) in
+        the attached process's map, open its area and put the cursor there.
+        Raises InvalidInput (Unresolved, AddressOutOfRange) with a reason."""
+        address = resolve(parse_location(text), self.session.areas, pid=self.session.pid)
         self.open_address(address)
         return address
 

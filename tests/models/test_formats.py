@@ -1,37 +1,13 @@
-"""Go-to locations, search needles and matching, copy formats, inspector rows."""
+"""Search needles and matching, copy formats, inspector rows."""
 
 import struct
 
 import pytest
 
 from lainview.backend.errors import InvalidInput
-from lainview.backend.memory import Hole, MemoryArea, Perm
-from lainview.models.formats import (Matcher, format_bytes, human_size, parse_needle,
-                                     resolve_location)
+from lainview.backend.memory import Hole
+from lainview.models.formats import Matcher, format_bytes, human_size, parse_needle
 from lainview.models.inspector_model import inspector_rows
-
-AREAS = [
-    MemoryArea(0x400000, 0x401000, Perm.READ, path="/usr/bin/cat"),
-    MemoryArea(0x1000000, 0x1021000, Perm.READ | Perm.WRITE, path="[heap]"),
-    MemoryArea(0x7f0000000000, 0x7f0000028000, Perm.READ, path="/usr/lib/x86_64-linux-gnu/libc.so.6"),
-    MemoryArea(0x7f0000028000, 0x7f00001bd000, Perm.READ | Perm.EXEC, 0x28000,
-               path="/usr/lib/x86_64-linux-gnu/libc.so.6"),
-]
-
-
-def test_resolve_location():
-    assert resolve_location("0x7f0000001000", AREAS) == 0x7f0000001000
-    assert resolve_location("7f0000001000", AREAS) == 0x7f0000001000
-    assert resolve_location("[heap]+0x10", AREAS) == 0x1000010
-    assert resolve_location("libc.so.6+0x1f00", AREAS) == 0x7f0000001f00
-    assert resolve_location("libc.so.6 + 29000", AREAS) == 0x7f0000029000
-    assert resolve_location("/usr/bin/cat+10", AREAS) == 0x400010
-    assert resolve_location("[heap]", AREAS) == 0x1000000
-    with pytest.raises(InvalidInput, match="no area named 'libz.so'"):
-        resolve_location("libz.so+0x10", AREAS)
-    with pytest.raises(InvalidInput):
-        resolve_location("", AREAS)
-
 
 def test_needles():
     assert parse_needle("de ad be ef", "bytes") == b"\xde\xad\xbe\xef"

@@ -256,13 +256,13 @@ def test_stale_value_replies_are_dropped(qtbot, workspace, scanner, child):
 
 
 def test_areas_are_labelled_as_go_to_reads_them(qtbot, workspace, child):
-    from lainview.models.formats import resolve_location
+    from lainview.backend.locations import parse_location, resolve
     attach(qtbot, workspace, child.pid)
     model = MatchModel(workspace.session)
     spaced = child.spaced + 10
     label = model.area_label(spaced)
     assert label == f"a file with spaces.bin+{10:#x}"
-    assert resolve_location(label, workspace.session.areas) == spaced
+    assert resolve(parse_location(label), workspace.session.areas) == spaced
     heap = next((a for a in workspace.session.areas if a.path == "[heap]"), None)
     if heap is not None:
         assert model.area_label(heap.start + 0x20) == "[heap]+0x20"

@@ -67,7 +67,7 @@ def test_goto_typing_undo_in_the_hex_view(qtbot, window, demo):
     window.go_bar.open()
     qtbot.keyClicks(window.go_bar.edit, "nosuchlib.so+0x10")
     qtbot.keyClick(window.go_bar.edit, Qt.Key.Key_Return)
-    assert "no area named" in window.go_bar.error.text()
+    assert "no module named" in window.go_bar.error.text()
     window.go_bar.hide()
     # Type two hex digits over 'H' (0x48): the child's memory changes.
     view.setFocus()
