@@ -131,8 +131,16 @@ class KernelValueController(QObject):
                                                  f"{capability}")
 
     def capabilities(self) -> list[tuple[str, bool, str]]:
-        """(capability, available, why not) for list, read, write, hold."""
+        """(capability, available, why not) for every capability a kernel
+        source may have (``ksources.CAPABILITIES``: list, read, write, hold)."""
         return [(c, self.can(c), self.why_not(c)) for c in CAPABILITIES]
+
+    def passed_over(self) -> list[str]:
+        """One line per source the choice passed over: "kmem: why not"
+        (empty when the source was chosen by name, or is not open yet)."""
+        if self.info is None:
+            return []
+        return [f"{name}: {why}" for name, why in self.info.passed_over.items()]
 
     def _update_read_only(self) -> None:
         if not self.can("write"):
