@@ -18,15 +18,15 @@ import collections
 from dataclasses import dataclass
 from typing import Iterable
 
-from .errors import (CapabilityMissing, InvalidInput, LainviewError,
-                     NoSuchSymbol, VerifyMismatch)
-from .journal import Journal, JournalEntry, OpenFreezes, revert_plan
+from .errors import CapabilityMissing, InvalidInput, LainviewError, VerifyMismatch
+from .journal import (Journal, JournalEntry, OpenFreezes, RevertOutcome, WriteIntent,
+                      journaled_write)
 from .kallsyms import KALLSYMS_PATH, ModuleList, Symbol, SymbolTable, list_modules
 from .kcore import MAX_READ
 from .kmem import encode_module_name, encode_symbol_name
 from .ksources import (CAPABILITIES, KernelInfo, KernelSource, KernelValue, SourceNames,
                        SourceRequest, choose)
-from .service import Backend, RevertOutcome
+from .service import Backend
 from .thread import BackendFuture, BackendThread
 
 BOOT_ID_PATH = "/proc/sys/kernel/random/boot_id"
@@ -137,17 +137,10 @@ class KernelSession:
         old = before.data
         if if_changed and old == bytes(data):
             return KernelWrite(name, module, indirect, before.address, old, old, None)
-        target = self._target(name, module, indirect, before.address)
-        entry_id = journal.record_intent(target=target, address=before.address, old=old,
-                                         new=bytes(data), reverts=reverts)
-        try:
-            back = self._write_verified(name, data, module, indirect, before.address)
-        except LainviewError as exc:
-            status = "verify-mismatch" if isinstance(exc, VerifyMismatch) else "failed"
-            self._outcome(journal, entry_id, status, len(data) if status != "failed" else 0,
-                          exc)
-            raise
-        self._outcome(journal, entry_id, "ok", len(data), None)
+        intent = WriteIntent(self._target(name, module, indirect, before.address),
+                             before.address, old, bytes(data), reverts)
+        entry_id, back = journaled_write(journal, intent, lambda: self._write_verified(
+            name, data, module, indirect, before.address))
         return KernelWrite(name, module, indirect, before.address, old, back, entry_id)
 
     def _write_verified(self, name: str, data: bytes, module: str | None, indirect: bool,
@@ -194,13 +187,6 @@ class KernelSession:
         freezes.wrote(journal_id)
         return KernelWrite(name, module, False, None, b"", back, journal_id)
 
-    @staticmethod
-    def _outcome(journal: Journal, entry_id: int, status: str, written: int, exc) -> None:
-        try:
-            journal.record_outcome(entry_id, status, written, str(exc) if exc else None)
-        except LainviewError:
-            pass   # the intent is on disk: the write stays revertible
-
     # -- holds --------------------------------------------------------------------------------
     def hold(self, module: str) -> int:
         """LOCKSYM ``module``; returns how many holds lainview now has on it."""
@@ -230,49 +216,51 @@ class KernelSession:
                 except LainviewError:
                     break
 
-    # -- reverting ----------------------------------------------------------------------------
-    def revert(self, journal: Journal, entry_ids: list[int] | None = None, *,
-               force: bool = False) -> list[RevertOutcome]:
-        """Undo journaled kernel writes, newest first. Without ids: every
-        kernel write that is not itself a revert and not yet reverted."""
-        return [self._revert_one(journal, e, force)
-                for e in journal.revertible("kernel", entry_ids)]
-
-    def _revert_one(self, journal: Journal, entry: JournalEntry, force: bool) -> RevertOutcome:
-        target = entry.target
-        recorded_boot = target.get("boot_id")
-        if recorded_boot and recorded_boot != boot_id():
-            return RevertOutcome(entry.id, "gone", "the machine has rebooted since this write: "
-                                 "kernel memory no longer holds it")
-        name, module = target.get("symbol"), target.get("module")
-        indirect = bool(target.get("indirect"))
-        try:
-            current = self.read(name, len(entry.old), module=module, indirect=indirect)
-            if indirect and entry.address is not None and current.address != entry.address:
-                return RevertOutcome(
-                    entry.id, "conflict",
-                    f"the pointer at {name} now points to {current.address:#x}, not "
-                    f"{entry.address:#x} as when it was written; nothing reverted")
-            plan = revert_plan(entry, current.result.require(op="revert"))
-            if plan == "done":
-                return RevertOutcome(entry.id, "already", f"{name} already holds the old bytes")
-            if plan == "conflict" and not force:
-                return RevertOutcome(
-                    entry.id, "conflict",
-                    f"{name} changed since the write (now {current.data.hex()}, wrote "
-                    f"{entry.new.hex()}); use --force to revert anyway")
-            result = self.write(name, entry.old, journal, module=module, indirect=indirect,
-                                reverts=entry.id)
-            return RevertOutcome(entry.id, "reverted",
-                                 f"restored {len(entry.old)} bytes of {name}", result.journal_id)
-        except NoSuchSymbol as exc:
-            return RevertOutcome(entry.id, "gone", str(exc))
-        except LainviewError as exc:
-            return RevertOutcome(entry.id, "failed", str(exc))
-
     # -- closing ------------------------------------------------------------------------------
     def close(self) -> None:
         self.source.close()
+
+
+class KernelReverter:
+    """Reverts kernel writes (a :class:`journal.RevertTarget`) through an
+    open :class:`KernelSession`: a write made before the last boot is gone;
+    an indirect write whose pointer moved since is a conflict."""
+
+    def __init__(self, session: KernelSession, journal: Journal):
+        self._session = session
+        self._journal = journal
+
+    def gone(self, entry: JournalEntry) -> str | None:
+        recorded = entry.target.get("boot_id")
+        if recorded and recorded != boot_id():
+            return "the machine has rebooted since this write: kernel memory no longer holds it"
+        return None
+
+    def current(self, entry: JournalEntry) -> bytes | RevertOutcome:
+        name, module, indirect = _symbol_of(entry)
+        now = self._session.read(name, len(entry.old), module=module, indirect=indirect)
+        if indirect and entry.address is not None and now.address != entry.address:
+            return RevertOutcome(
+                entry.id, "conflict",
+                f"the pointer at {name} now points to {now.address:#x}, not "
+                f"{entry.address:#x} as when it was written; nothing reverted")
+        return now.result.require(op="revert")
+
+    def where(self, entry: JournalEntry) -> str:
+        return _symbol_of(entry)[0]
+
+    def write_old(self, entry: JournalEntry) -> int | None:
+        name, module, indirect = _symbol_of(entry)
+        return self._session.write(name, entry.old, self._journal, module=module,
+                                   indirect=indirect, reverts=entry.id).journal_id
+
+    def close(self) -> None:
+        pass        # the session belongs to its KernelBackend
+
+
+def _symbol_of(entry: JournalEntry) -> tuple[str, str | None, bool]:
+    target = entry.target
+    return target["symbol"], target.get("module"), bool(target.get("indirect"))
 
 
 class KernelBackend:
@@ -285,6 +273,7 @@ class KernelBackend:
     def __init__(self, backend: Backend, *, source: str = "auto",
                  kmem_path: str | None = None, images: Iterable[str] = (),
                  release_holds_on_close: bool = True, **session_kw):
+        self.backend = backend
         self.thread: BackendThread = backend.thread
         self.journal: Journal = backend.journal
         self.freezes: OpenFreezes = backend.freezes
@@ -293,6 +282,8 @@ class KernelBackend:
         self._session: KernelSession | None = None
         self._release_holds = release_holds_on_close
         self.thread.call_on_shutdown(self._close)
+        # Backend.revert hands kernel entries to this kernel's session.
+        backend.revert_targets["kernel"] = self.reverter
 
     def _get(self) -> KernelSession:
         if self._session is None:
@@ -300,6 +291,11 @@ class KernelBackend:
             self._session = KernelSession(source, kmem_path=kmem_path, images=images,
                                           **self._session_kw)
         return self._session
+
+    def reverter(self) -> KernelReverter:
+        """The RevertTarget of kernel writes, over this kernel's session
+        (opened if need be: LainviewError if it cannot be). Backend thread."""
+        return KernelReverter(self._get(), self.journal)
 
     def _submit(self, fn, *args, **kwargs) -> BackendFuture:
         return self.thread.submit(lambda: fn(self._get(), *args, **kwargs))
@@ -375,9 +371,9 @@ class KernelBackend:
 
     def revert(self, entry_ids: Iterable[int] | None = None, *,
                force: bool = False) -> BackendFuture:
-        """Future[list[RevertOutcome]]: undo journaled kernel writes."""
-        ids = list(entry_ids) if entry_ids is not None else None
-        return self._submit(KernelSession.revert, self.journal, ids, force=force)
+        """TRANSITIONAL, until the CLI package lands: kcli.revert_kernel calls
+        it. Future[list[RevertOutcome]] of ``Backend.revert(kind="kernel")``."""
+        return self.backend.revert(entry_ids, kind="kernel", force=force)
 
     def _close(self) -> None:
         if self._session is not None:

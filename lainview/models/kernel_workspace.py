@@ -377,7 +377,8 @@ class KernelValueController(QObject):
         if last is None or last.journal_id is None:
             return "nothing to revert"
         try:
-            outcomes = await asyncio.wrap_future(self.kernel.revert([last.journal_id]))
+            outcomes = await asyncio.wrap_future(
+                self.kernel.backend.revert([last.journal_id]))
         except LainviewError as exc:
             text = f"revert failed: {exc}"
         else:

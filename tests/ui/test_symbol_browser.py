@@ -488,7 +488,7 @@ def test_a_kernel_freeze_in_the_watch_list_is_one_journal_entry(qtbot, gui_backe
         assert (held.kind, held.freeze, held.old, held.new) == \
             ("kernel", True, b"VARVALUE", b"FROZEN!!")
         assert held.rewrites == entry.freeze_writes >= 3
-        [outcome] = ws.kernel.revert([held.id]).result()
+        [outcome] = ws.kernel.backend.revert([held.id]).result()
         assert outcome.status == "reverted", outcome
         assert memory(fake_kmem, 0, 8) == b"VARVALUE"
     finally:
