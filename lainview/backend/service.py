@@ -12,12 +12,11 @@ CLI simply calls ``.result()``.
 
 from __future__ import annotations
 
-import errno as _errno
 from dataclasses import dataclass
 from typing import Callable, Generator, Iterable
 
 from . import scan
-from .errors import (DeviceUnavailable, InvalidInput, JournalError, LainviewError,
+from .errors import (DeviceUnavailable, InvalidInput, LainviewError,
                      TargetExited, VerifyMismatch)
 from .journal import (Journal, JournalEntry, JournalProblems, OpenFreezes, RevertOutcome,
                       RevertTarget, WriteIntent, journaled_write, revert_entries)

@@ -12,7 +12,7 @@ import abc
 import dataclasses
 import errno as _errno
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Iterator
 
 from .errors import FaultError, InvalidInput, LainviewError, PartialWrite, VerifyMismatch
 from .memory import (PAGE_SIZE, Hole, MemoryArea, Perm, ReadResult, Span, WriteResult, area_at,
