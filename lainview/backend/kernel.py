@@ -24,13 +24,12 @@ from .journal import (Journal, JournalEntry, OpenFreezes, RevertOutcome, WriteIn
 from .kallsyms import KALLSYMS_PATH, ModuleList, Symbol, SymbolTable, list_modules
 from .kcore import MAX_READ
 from .kmem import encode_module_name, encode_symbol_name
-from .ksources import (CAPABILITIES, KernelInfo, KernelSource, KernelValue, SourceNames,
-                       SourceRequest, choose)
+from .ksources import (KernelInfo, KernelSource, KernelValue, SourceRequest,
+                       choose)
 from .service import Backend
 from .thread import BackendFuture, BackendThread
 
 BOOT_ID_PATH = "/proc/sys/kernel/random/boot_id"
-SOURCES = SourceNames()     # what --ksource takes: "auto" and the registry's names
 
 
 def boot_id(path: str = BOOT_ID_PATH) -> str | None:
@@ -369,12 +368,6 @@ class KernelBackend:
         """Future[dict[str, int]]: the holds this lainview took."""
         return self._submit(lambda s: dict(s.holds))
 
-    def revert(self, entry_ids: Iterable[int] | None = None, *,
-               force: bool = False) -> BackendFuture:
-        """TRANSITIONAL, until the CLI package lands: kcli.revert_kernel calls
-        it. Future[list[RevertOutcome]] of ``Backend.revert(kind="kernel")``."""
-        return self.backend.revert(entry_ids, kind="kernel", force=force)
-
     def _close(self) -> None:
         if self._session is not None:
             if self._release_holds:
@@ -383,8 +376,7 @@ class KernelBackend:
             self._session = None
 
 
-__all__ = ["KernelSession", "KernelBackend", "KernelInfo", "KernelValue", "KernelWrite",
-           "CAPABILITIES", "SOURCES", "boot_id"]
+__all__ = ["KernelSession", "KernelBackend", "KernelReverter", "KernelWrite", "boot_id"]
 
 
 def check_read_length(size: int) -> int:

@@ -118,6 +118,11 @@ class SourceRequest:
         return self.source != AUTO
 
 
+class NotApplicable(LainviewError):
+    """The request does not call for this source (e.g. no --image given):
+    ``auto`` passes it over with this reason."""
+
+
 class MemoryImage(Protocol):
     """What the file readers of kcore.py share (ElfCoreReader, VmlinuxImage,
     SystemMap): a path, a kind, a symbol table, and close. Those with memory
@@ -170,7 +175,10 @@ class KernelSource(ABC):
     def open(cls, request: SourceRequest) -> "KernelSource":
         """Open the source for ``request``. Raises LainviewError saying why
         it cannot (then nothing stays open): under ``auto`` the message is
-        the reason it was passed over; when chosen by name it is the error."""
+        the reason it was passed over (NotApplicable: the request does not
+        call for it), except InvalidInput (bad input, e.g. a missing
+        --image file), which ends the choice; when chosen by name it is the
+        error."""
 
     @abstractmethod
     def symbols(self, request: SourceRequest) -> SymbolTable:
@@ -264,6 +272,8 @@ def choose(request: SourceRequest) -> tuple[KernelSource, KernelInfo]:
     for cls in REGISTRY:
         try:
             source = cls.open(request)
+        except InvalidInput:
+            raise
         except LainviewError as exc:
             passed_over[cls.name] = exc.message
             continue
@@ -313,8 +323,8 @@ class KmemSource(KernelSource):
     @classmethod
     def open(cls, request: SourceRequest) -> "KmemSource":
         if not request.explicit and request.images and not request.kmem_path:
-            raise DeviceUnavailable("an --image was given (add --kmem PATH or --ksource kmem "
-                                    "for the running kernel)", op="kernel")
+            raise NotApplicable("an --image was given (add --kmem PATH or --ksource kmem "
+                                "for the running kernel)", op="kernel")
         location = discover(request.kmem_path, request.device_root)
         try:
             device = KmemDevice(location.node, writable=True)
@@ -413,7 +423,7 @@ class ImageSource(_ReaderSource):
             if request.explicit:
                 raise InvalidInput("--ksource image needs an image: give --image PATH "
                                    "(a vmlinux, a System.map or an ELF vmcore)")
-            raise InvalidInput("no --image given", op="kernel")
+            raise NotApplicable("no --image given", op="kernel")
         opened: list[MemoryImage] = []
         try:
             vmcore: ElfCoreReader | None = None
@@ -472,10 +482,8 @@ class KcoreSource(_ReaderSource):
     def open(cls, request: SourceRequest) -> "KcoreSource":
         try:
             reader = ElfCoreReader(cls.path)
-        except LainviewError as exc:
-            if request.explicit:
-                raise DeviceUnavailable(exc.message, op="kcore", errno=exc.errno) from None
-            raise
+        except LainviewError as exc:      # not the user's input: the kernel's file
+            raise DeviceUnavailable(exc.message, op="kcore", errno=exc.errno) from None
         return cls(f"{cls.path} is readable", frozenset({"list", "read"}), {
             "write": f"{cls.path} is a read-only view of kernel memory; writing needs the "
                      "kmem device",
@@ -509,6 +517,6 @@ for _cls in (KmemSource, ImageSource, KcoreSource, KallsymsSource):
 
 
 __all__ = ["CAPABILITIES", "REGISTRY", "KernelSource", "KernelInfo", "KernelValue",
-           "SourceRequest", "SourceNames", "MemoryImage", "MemoryReader", "register",
+           "SourceRequest", "SourceNames", "NotApplicable", "MemoryImage", "MemoryReader", "register",
            "unregister", "source_class", "source_names", "choose", "KmemSource",
            "ImageSource", "KcoreSource", "KallsymsSource"]

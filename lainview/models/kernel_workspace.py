@@ -24,7 +24,8 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from lainview.backend.errors import KernelReadOnly, LainviewError
 from lainview.backend.kallsyms import Symbol, SymbolTable, is_pseudo_module, type_kind
-from lainview.backend.kernel import CAPABILITIES, KernelBackend, KernelInfo, KernelWrite
+from lainview.backend.kernel import KernelBackend, KernelWrite
+from lainview.backend.ksources import CAPABILITIES, KernelInfo
 from lainview.backend.service import Backend
 from lainview.backend.wording import counted
 

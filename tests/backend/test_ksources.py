@@ -39,7 +39,7 @@ class FlatFileSource(KernelSource):
     @classmethod
     def open(cls, request: SourceRequest) -> "FlatFileSource":
         if not cls.memory_path:
-            raise InvalidInput("no memory file set", op="kernel")
+            raise ksources.NotApplicable("no memory file set", op="kernel")
         return cls(os.open(cls.memory_path, os.O_RDONLY | os.O_CLOEXEC))
 
     def symbols(self, request: SourceRequest) -> SymbolTable:
@@ -119,6 +119,11 @@ def test_kinfo_lists_a_registered_source(flatfile, capsys):
     assert info["missing"]["write"].startswith("the memory file is a copy")
     assert info["symbols"] == 2
     assert set(info["passed_over"]) == {c.name for c in ksources.REGISTRY[1:]}
+    assert run_cli(["kinfo"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("source: flatfile\nreason: flatfile (auto): memory file ")
+    assert out.count("\nnot chosen: ") == len(ksources.REGISTRY) - 1
+    assert "\nnot chosen: kcore: not tried: flatfile comes first\n" in out
     assert run_cli(["--ksource", "flatfile", "kinfo"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("source: flatfile\nreason: flatfile (--ksource flatfile)")
@@ -147,6 +152,13 @@ def test_auto_keeps_why_each_source_was_passed_over(tmp_path, monkeypatch):
     assert "kcore: " in info.missing["read"]
     assert "image:" not in info.missing["write"] and "kmem: no kmem" in info.missing["write"]
     assert set(info.missing) == {"read", "write", "hold"}
+
+
+def test_bad_input_ends_the_choice(tmp_path):
+    """A missing --image file is the user's mistake (exit 2), not a reason
+    to fall back to another source."""
+    with pytest.raises(InvalidInput, match="no such file"):
+        KernelSession("auto", images=[str(tmp_path / "vmlinux")])
 
 
 def test_a_named_source_fails_with_its_own_error(tmp_path, monkeypatch):
