@@ -3,7 +3,8 @@
 Arguments are converted by the argparse types in :mod:`.argtypes` (process
 ids, addresses, lengths, hex bytes, kernel names); a backend parser's
 InvalidInput becomes argparse's usage error (exit 2). Addresses plug in
-through ``ADDRESS`` below, value types through ``scan.TYPE_NAMES``.
+through ``ADDRESS`` below, value types through the registry
+(``backend/value_types``), read when the parser is built.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from ..backend.kallsyms import type_letters
 from ..backend.ksources import SourceNames
 from ..backend.locations import parse_location
 from ..backend.memory import parse_hex_bytes, parse_size
-from ..backend import scan
+from ..backend import scan, value_types
 from ..backend.service import BACKENDS
 from .. import __version__, desktop
 from .argtypes import (KERNEL_MODULE_ALIAS, argtype, count as count_arg, entry_id,
@@ -138,7 +139,7 @@ def _add_scan_command(sub: Any) -> None:
                        "Next scans: --session FILE --next MODE. The session file keeps "
                        "the scan between invocations.")
     p.add_argument("pid", type=pid_arg, nargs="?", help="the target (first scan)")
-    p.add_argument("--type", choices=scan.TYPE_NAMES, help="value type (first scan)")
+    p.add_argument("--type", choices=value_types.names(), help="value type (first scan)")
     p.add_argument("--big-endian", action="store_true")
     what = p.add_mutually_exclusive_group()
     what.add_argument("--value", help="the value: a number, hex bytes with ?? wildcards, "

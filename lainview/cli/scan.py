@@ -21,7 +21,7 @@ from ..backend.locations import parse_location
 from ..backend.memory import parse_size
 from ..backend.service import Backend
 from ..backend.wording import counted
-from ..models.formats import describe_skipped, format_scan_value, human_size, scan_value_json
+from ..models.formats import describe_skipped, human_size
 from .output import EXIT_OK, EXIT_USAGE, address_in
 
 
@@ -172,8 +172,8 @@ def _scan(backend: Backend, args, progress: dict) -> int:
     for address, r in zip(shown, reads):
         readable = not isinstance(r, LainviewError) and r.complete
         matches.append({"address": address,
-                        "value": scan_value_json(state.scan_type, r.data) if readable else None,
-                        "text": format_scan_value(state.scan_type, r.data) if readable
+                        "value": state.scan_type.to_json(r.data) if readable else None,
+                        "text": state.scan_type.format(r.data) if readable
                         else "?? (unreadable)"})
     if args.json:
         report = {"pid": state.pid, "type": state.scan_type.name, "step": state.step,

@@ -143,3 +143,25 @@ def test_a_registered_type_is_scanned_for_in_a_real_child(backend, child):
         assert f16.to_json(grown.values_at([planted])[0]) == 0.5
     with pytest.raises(InvalidInput, match="unknown value type 'f16'"):
         ScanType("f16")
+
+
+def test_a_registered_type_is_a_choice_of_the_cli_and_scanned_for(child, capsys):
+    import json
+
+    from lainview.cli import run_cli
+    from lainview.cli.parser import build_parser
+    planted = child.scan + 0x42
+    assert child.command(f"poke {planted:x} {struct.pack('<e', 0.1).hex()}") == "ok"
+    area = f"{child.scan:x}-{child.scan + child.page:x}"
+    args = ["scan", str(child.pid), "--type", "f16", "--value", "0.1", "--area", area, "--json"]
+    with value_types.registered(NumberKind("f16", "e", tip="16-bit float (test)")):
+        assert build_parser().parse_args(["scan", "1", "--type", "f16"]).type == "f16"
+        assert run_cli(args) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["type"] == "f16" and report["count"] == 1
+    assert report["matches"] == [{"address": planted, "value": 0.1, "text": "0.1"}]
+    # Unregistered, it is not a choice: a usage error, exit 2.
+    with pytest.raises(SystemExit) as exit_:
+        run_cli(args)
+    assert exit_.value.code == 2
+    assert "invalid choice: 'f16'" in capsys.readouterr().err
