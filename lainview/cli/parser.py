@@ -12,7 +12,7 @@ import argparse
 from typing import Any, NoReturn
 
 from ..backend.kallsyms import type_letters
-from ..backend.kernel import SOURCES
+from ..backend.ksources import SourceNames
 from ..backend.locations import parse_location
 from ..backend.memory import parse_hex_bytes, parse_size
 from ..backend import scan
@@ -54,9 +54,9 @@ def add_global_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--kmem", metavar="PATH",
                         help="the kmem device node (default: /dev/lainkmem, then /dev/kmem "
                              "if it answers the kmem ioctls)")
-    parser.add_argument("--ksource", choices=SOURCES, default="auto",
-                        help="kernel source (default: the kmem device, else /proc/kcore, "
-                             "else symbols only)")
+    parser.add_argument("--ksource", choices=SourceNames(), default="auto",
+                        help="kernel source (default auto: the first that opens of kmem, "
+                             "image (with --image), kcore, kallsyms: symbols only)")
     parser.add_argument("--image", action="append", default=[], metavar="PATH",
                         help="an offline kernel: vmlinux, System.map or ELF vmcore "
                              "(repeat to combine a vmlinux with a vmcore)")

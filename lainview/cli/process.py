@@ -198,14 +198,10 @@ def _cmd_revert(backend: Backend, args) -> int:
         print("lainview revert: give journal entry ids, --pid PID or --kernel (one of them)",
               file=sys.stderr)
         return EXIT_USAGE
-    kernel_ids, process_ids = _partition_entries(backend, args.entries)
-    outcomes = []
-    if args.kernel or kernel_ids:
-        outcomes += kernel_backend(backend, args).revert(kernel_ids or None,
-                                                         force=args.force).result()
-    if args.pid or process_ids:
-        outcomes += backend.revert(process_ids or None, pid=args.pid, force=args.force,
-                                   backend=args.backend).result()
+    kernel_backend(backend, args)   # reverts kernel entries (its source opens only if needed)
+    outcomes = backend.revert(args.entries or None, pid=args.pid,
+                              kind="kernel" if args.kernel else None, force=args.force,
+                              backend=args.backend).result()
     print_journal_notices(backend)
     print_journal_problems(backend, backend.journal.problems)
     if not outcomes:
@@ -216,19 +212,6 @@ def _cmd_revert(backend: Backend, args) -> int:
         # A write to a process (or boot) that is gone cannot be undone: the revert failed.
         failed |= o.status in ("conflict", "failed", "gone")
     return EXIT_ERROR if failed else EXIT_OK
-
-
-def _partition_entries(backend: Backend, ids: list[int]) -> tuple[list[int], list[int]]:
-    """Split journal entry ids into (kernel, other)."""
-    wanted, kinds = set(ids), {}
-
-    def note(e) -> None:
-        if e.id in wanted:
-            kinds[e.id] = e.kind
-    if wanted:
-        backend.journal_scan(note).result()     # streamed: the journal may be large
-    kernel = [i for i in ids if kinds.get(i) == "kernel"]
-    return kernel, [i for i in ids if kinds.get(i) != "kernel"]
 
 
 def _cmd_apply(backend: Backend, args) -> int:

@@ -31,7 +31,7 @@ from lainview.backend.locations import locate
 from lainview.backend.memory import MemoryArea, ReadResult, area_at
 from lainview.backend.thread import BackendClosed
 
-from .formats import describe_skipped, format_scan_value as format_value, human_size
+from .formats import describe_skipped, human_size
 from .session import TargetSession, TargetState
 from .table import TableModel
 from .tasks import TaskSet
@@ -632,12 +632,12 @@ class MatchModel(TableModel):
             if column == AREA:
                 return self.area_label(self.address(row))
             if column == PREVIOUS:
-                return format_value(self.state.scan_type, self.before(row))
+                return self.state.scan_type.format(self.before(row))
             address = self.address(row)
             if address not in self._current:
                 return "…"
             value = self._current[address]
-            return "??" if value is None else format_value(self.state.scan_type, value)
+            return "??" if value is None else self.state.scan_type.format(value)
         if role == ADDRESS_ROLE:
             return self.address(row)
         if role == Qt.ItemDataRole.ForegroundRole and column == VALUE:

@@ -64,7 +64,7 @@ class Workspace(QObject):
         # Watch list, bookmarks, write journal and session files (issue 7).
         self.watch = WatchModel(self.session, self, kernel=self.kernel)
         self.bookmarks = BookmarkModel(self.session, self)
-        self.journal = JournalModel(backend, self, kernel=self.kernel)
+        self.journal = JournalModel(backend, self)
         self.sessions = SessionController(self, self.bookmarks, self)
         for source in (self.watch, self.bookmarks, self.journal, self.sessions):
             source.status.connect(self.status)

@@ -1,4 +1,4 @@
-"""Search needles and matching, copy formats, inspector values."""
+"""Search needles and matching, copy formats, inspector rows."""
 
 import struct
 
@@ -6,18 +6,23 @@ import pytest
 
 from lainview.backend.errors import InvalidInput
 from lainview.backend.memory import Hole
-from lainview.models.formats import (Matcher, decode_value, encode_value, format_bytes,
-                                     human_size, parse_needle)
+from lainview.models.formats import Matcher, format_bytes, human_size, parse_needle
+from lainview.models.inspector_model import inspector_rows
 
 def test_needles():
-    assert parse_needle("de ad be ef", "hex") == b"\xde\xad\xbe\xef"
-    assert parse_needle("héllo", "text") == "héllo".encode()
-    assert parse_needle("-1", "int32") == b"\xff\xff\xff\xff"
-    assert parse_needle("0x10", "int64") == struct.pack("<q", 16)
-    with pytest.raises(InvalidInput):
-        parse_needle("1" + "0" * 20, "int32")
-    with pytest.raises(InvalidInput):
-        parse_needle("zz", "hex")
+    assert parse_needle("de ad be ef", "bytes") == b"\xde\xad\xbe\xef"
+    assert parse_needle("héllo", "utf8") == "héllo".encode()
+    assert parse_needle("-1", "i32") == b"\xff\xff\xff\xff"
+    assert parse_needle("0x10", "i64") == struct.pack("<q", 16)
+    assert parse_needle("1.5", "f32") == struct.pack("<f", 1.5)
+    with pytest.raises(InvalidInput, match="does not fit in i32"):
+        parse_needle("1" + "0" * 20, "i32")
+    with pytest.raises(InvalidInput, match="malformed hex"):
+        parse_needle("zz", "bytes")
+    with pytest.raises(InvalidInput, match="nothing to search for"):
+        parse_needle("", "utf16le")
+    with pytest.raises(InvalidInput, match="unknown value type 'int32'"):
+        parse_needle("1", "int32")
 
 
 def test_matcher_finds_across_chunks_and_never_in_holes():
@@ -58,19 +63,21 @@ def test_copy_formats():
 
 
 def test_inspector_values_round_trip():
-    assert decode_value("i16", b"\xff\xff", False) == "-1"
-    assert decode_value("u32", b"\x00\x00\x00\x01", True) == "1"
-    assert decode_value("pointer", struct.pack("<Q", 0x7f00), False) == "0x7f00"
+    rows = {row.name: row for row in inspector_rows()}
+    assert rows["i16"].decode(b"\xff\xff", False) == "-1"
+    assert rows["u32"].decode(b"\x00\x00\x00\x01", True) == "1"
+    assert rows["pointer"].decode(struct.pack("<Q", 0x7f00), False) == "0x7f00"
     # Floats in the shortest form that reads back the same (one formatter
     # for the inspector, the watch list, the scanner and the CLI).
-    assert decode_value("f32", struct.pack("<f", 1.123), False) == "1.123"
-    assert decode_value("f64", struct.pack(">d", 0.1), True) == "0.1"
-    assert encode_value("u16", "0x1234", True) == b"\x12\x34"
-    assert encode_value("f64", "1.5", False) == struct.pack("<d", 1.5)
+    assert rows["f32"].decode(struct.pack("<f", 1.123), False) == "1.123"
+    assert rows["f64"].decode(struct.pack(">d", 0.1), True) == "0.1"
+    assert rows["u16"].encode("0x1234", True) == b"\x12\x34"
+    assert rows["f64"].encode("1.5", False) == struct.pack("<d", 1.5)
+    assert rows["pointer"].encode("0x7f00", False) == struct.pack("<Q", 0x7f00)
     with pytest.raises(InvalidInput, match="does not fit"):
-        encode_value("u8", "256", False)
+        rows["u8"].encode("256", False)
     with pytest.raises(InvalidInput):
-        encode_value("i32", "abc", False)
+        rows["i32"].encode("abc", False)
 
 
 def test_human_size():

@@ -90,7 +90,7 @@ def test_editing_writes_the_child_and_journals(qtbot, watch, child, workspace):
         [(child.counter + 8, bytes(4), struct.pack("<i", -5), "ok")]
     # A value that does not parse writes nothing and says why, in the row.
     assert not watch.setData(index, "lots")
-    assert value_of(watch, entry) == "not written: 'lots' is not a valid i32"
+    assert value_of(watch, entry) == "not written: 'lots' is not an i32 value"
     assert len(workspace.backend.journal_entries(child.pid).result()) == 1
 
 
@@ -306,3 +306,21 @@ def test_typed_entries_and_type_edits(qtbot, watch, child):
     assert not watch.setData(watch.index(watch.row_of(entry), 3), "u16[3]")
     with pytest.raises(InvalidInput):
         watch.add_text("nowhere+0x10", "u8")
+
+
+def test_value_types_of_the_watch_list_come_from_the_registry():
+    assert [ValueType.for_selection(n).label for n in (1, 2, 3, 4, 8, 5000)] == \
+        ["u8", "i16", "bytes[3]", "i32", "i64", "bytes[4096]"]
+    assert ValueType.parse("utf16le[4]").size == 8
+    assert ValueType.parse("f64 be").label == "f64 be"
+    with pytest.raises(InvalidInput, match="only bytes, utf8, utf16le take a length"):
+        ValueType.parse("i32[4]")
+    f32 = ValueType.of("f32", big_endian=True)
+    assert f32.formats() == ("auto", "float", "hex")
+    assert f32.format(struct.pack(">f", 1.123)) == "1.123"
+    assert f32.format(struct.pack(">f", 1.5), "hex") == "0x3fc00000"
+    assert f32.encode("0x3fc00000", "hex") == struct.pack(">f", 1.5)
+    text = ValueType.of("utf8", 4)
+    assert text.encode("ab") == b"ab\0" and text.format(b"a\tb\0") == "a\\tb"
+    with pytest.raises(InvalidInput, match="5 bytes do not fit in utf8\\[4\\]"):
+        text.encode("abcde")

@@ -178,14 +178,14 @@ def test_search_finds_text_and_moves_the_cursor(qtbot, window, demo):
     ws = window.workspace
     bar = window.editor.search_bar
     bar.open()
-    bar.kind.setCurrentText("text")
+    bar.kind.setCurrentText("utf8")
     qtbot.keyClicks(bar.needle, "lainview demo")
     qtbot.keyClick(bar.needle, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: "match" in bar.result.text(), timeout=10000)
     assert ws.matches == [demo.string + len("Hello from the ")]
     assert ws.cursor.address == demo.string + len("Hello from the ")
     # An integer: the struct's magic.
-    task = ws.spawn(ws.search(str(0x4E49414C), "int32"))
+    task = ws.spawn(ws.search(str(0x4E49414C), "u32"))
     qtbot.waitUntil(task.done, timeout=10000)
     assert task.result() == [demo.struct]
 
