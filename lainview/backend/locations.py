@@ -184,12 +184,6 @@ _EXAMPLES = ("an address (0x7f12a000), a module or area plus an offset "
              "(libc.so.6+0x1f00, [heap]+0x10) or kernel:SYMBOL[+offset]")
 
 
-def _hex(text: str, what: str) -> int:
-    if not _HEX_RE.fullmatch(text):
-        raise InvalidInput(f"bad {what} {printable(text)!r}: expected hex like 0x1f00")
-    return int(text, 16)
-
-
 def _split_offset(text: str) -> tuple[str, int]:
     """(the text before the last ``SIGN HEX``, that signed offset), or the
     text and 0 when it does not end so."""
