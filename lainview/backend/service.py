@@ -330,8 +330,10 @@ class Backend:
             if current.complete and current.data == data:
                 return WriteResult(address=address, old=data, new=data, journal_id=None)
         def before(session, addr, old, new):
-            # The map was read just now (for the old bytes): say where the
-            # bytes are in a way a later run can find, for patch files.
+            # ProcessSession.write fetched the map afresh before reading the
+            # old bytes and runs this hook next, so the cached map is that
+            # fresh one: say where the bytes are in a way a later run can
+            # find, for patch files.
             where = locate(addr, session.areas(refresh=False)).to_json()
             entry_id = self.journal.record_intent(target=identity, address=addr, old=old,
                                                   new=new, reverts=reverts, location=where)

@@ -249,7 +249,9 @@ class ProcessSession(abc.ABC):
         for the journal and undo) and writable as the kernel sees it
         (:func:`unwritable_reason`); otherwise FaultError and nothing is
         written. Read-only private pages are written as /proc/<pid>/mem does.
-        ``before`` runs once the old bytes are known and may veto; ``after``
+        ``before`` runs once the old bytes are known (read through the map
+        fetched afresh for this write, which ``areas(refresh=False)`` then
+        returns) and may veto; ``after``
         always runs with the outcome. Raises FaultError (nothing written),
         PartialWrite (``.written`` bytes reached the target), VerifyMismatch,
         TargetExited, PermissionDenied.

@@ -8,7 +8,8 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QSizePolicy, QHBoxLayo
                                QProgressBar, QPushButton, QToolButton, QVBoxLayout, QWidget)
 
 from lainview.models.cursor import HexCursor
-from lainview.models.formats import SEARCH_KINDS, human_size
+from lainview.models.formats import human_size
+from lainview.models.search import SEARCH_KINDS
 from lainview.models.memory_document import MemoryDocument
 
 from .fit import ElidedLabel
@@ -21,7 +22,6 @@ class SearchBar(QWidget):
 
     search_requested = Signal(str, str)   # text, kind
     cancel_requested = Signal()
-    next_requested = Signal(int)          # +1 / -1
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
