@@ -21,7 +21,8 @@ from lainview.backend.service import Backend
 
 from . import settings
 from .cursor import HexCursor
-from .formats import format_bytes, human_size, parse_needle
+from .formats import format_bytes, human_size
+from .search import parse_needle
 from .inspector_model import InspectorModel
 from .jobs import BulkJob, DumpOutcome, start_dump, start_search
 from .memory_document import MemoryDocument
@@ -254,16 +255,15 @@ class Workspace(QObject):
             self.job_finished.emit("search", f"no match for {needle.hex(' ')} in "
                                    f"{region.display_name} ({human_size(region.size)})")
             return []
-        self.next_match(+1, include_current=True, needle_size=len(needle))
+        self.next_match(+1, include_current=True)
         more = "+" if matcher.full else ""
         self.job_finished.emit("search", f"{len(self.matches)}{more} match"
                                f"{'es' if len(self.matches) != 1 else ''}")
         return self.matches
 
-    def next_match(self, direction: int = 1, *, include_current: bool = False,
-                   needle_size: int | None = None) -> int | None:
+    def next_match(self, direction: int = 1, *, include_current: bool = False) -> int | None:
         """Select the next (or previous) match, wrapping: the whole match
-        (``needle_size`` bytes, default the last search's) is selected and
+        (``match_size`` bytes, the last search's needle) is selected and
         the cursor is on its first byte. The match's address, or None."""
         if not self.matches:
             return None
@@ -274,7 +274,7 @@ class Workspace(QObject):
         else:
             before = [m for m in self.matches if m < here]
             address = before[-1] if before else self.matches[-1]
-        size = max(1, needle_size or self.match_size)
+        size = max(1, self.match_size)
         self.cursor.select(address + size - 1, address)
         return address
 

@@ -108,14 +108,18 @@ def test_cancel_stops_within_one_chunk(qtbot, workspace, scanner, child):
 
 def test_progress_reports_rate_and_live_count(qtbot, workspace, scanner, child):
     attach(qtbot, workspace, child.pid)
+    # Each step (1 MiB) takes at least 0.1 s: a scan of the child's ~15 MiB
+    # lasts over a second, so the 100 ms poll reports it while it runs.
+    workspace.backend.thread.request_delay = 0.1
     seen = []
     scanner.progress_changed.connect(seen.append)
     task = scanner.first_scan("u8", "unknown", areas=AreaFilter(include_readonly=True,
                                                                   include_file_backed=True),
-                              limits=ScanLimits(chunk=4096, snapshot_memory=0))
+                              limits=ScanLimits(chunk=1 << 20, snapshot_memory=0))
     run(qtbot, task)
-    assert seen and seen[0].total > 0
-    assert any(p.found > 0 and p.rate > 0 for p in seen) or len(seen) == 1
+    assert seen and seen[0].total > 10 << 20 and len(seen) > 2
+    running = [p for p in seen if p.found > 0 and p.rate > 0]
+    assert running and all(f"{p.found:,} found" in p.describe() for p in running)
     assert "GiB/s" in seen[-1].describe() or "MiB/s" in seen[-1].describe()
     assert scanner.state.count > 0 and scanner.state.disk_bytes > 0
     assert "on disk" in scanner.describe_state()

@@ -31,7 +31,8 @@ def test_picker_filters_and_attaches_on_enter(qtbot, window, demo):
                     timeout=10000)
     assert window.workspace.session.pid == demo.pid
     assert f"pid {demo.pid}" in window.target_label.text()
-    assert "/proc" in window.backend_label.text() or "lainmemu" in window.backend_label.text()
+    used = window.workspace.session.target.info.backend            # "procfs" or "lainmemu"
+    assert ("lainmemu" if used == "lainmemu" else "/proc") in window.backend_label.text()
     assert "live" in window.state_label.text()
     assert settings.recent_targets()[0][0] == demo.pid
     assert not picker.isVisible()
