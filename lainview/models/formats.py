@@ -1,15 +1,12 @@
-"""Text forms the editor reads and writes: go-to locations, search needles,
-copied bytes, human sizes. Pure functions, no Qt (the CLI uses them
-too). Values of a type are read and written by ``backend/value_types``."""
+"""Text forms the editor reads and writes: copied bytes, human sizes.
+Pure functions, no Qt (the CLI uses them too). Values of a type are read and
+written by ``backend/value_types``; locations by ``backend/locations``;
+search needles by :mod:`.search`."""
 
 from __future__ import annotations
 
-import os
-import re
 
-from lainview.backend import value_types
 from lainview.backend.errors import InvalidInput
-from lainview.backend.memory import AddressOutOfRange, Hole, MemoryArea, parse_address
 
 
 def human_size(size: int) -> str:
@@ -36,112 +33,9 @@ def describe_skipped(skipped: dict[str, int], how: str) -> str:
     return f"not scanned: {kinds} (to include them: {how})"
 
 
-# -- go to ----------------------------------------------------------------------------------------
-_LOCATION_RE = re.compile(r"^\s*(.+?)\s*([+-])\s*((?:0x)?[0-9a-fA-F]+)\s*$")
-
-
-def _area_matches(area: MemoryArea, name: str) -> bool:
-    if not area.path:
-        return name in ("[anon]", "anon")
-    path = area.file_path
-    return name in (area.path, path, os.path.basename(path))
-
-
-def resolve_location(text: str, areas: list[MemoryArea]) -> int:
-    """An address from ``7f12a000``/``0x7f12a000``, or ``name+offset`` where
-    name is an area's path, its file name, or a pseudo-name such as
-    ``[heap]``; the offset (hex, 0x optional) counts from the lowest area of
-    that name. Raises InvalidInput saying what was not understood."""
-    text = text.strip()
-    if not text:
-        raise InvalidInput("type an address (0x7f…) or area+offset (libc.so.6+0x1f00)")
-    try:
-        return parse_address(text)
-    except AddressOutOfRange:
-        raise
-    except InvalidInput:
-        pass
-    m = _LOCATION_RE.match(text)
-    name, sign, offset_text = (m.group(1), m.group(2), m.group(3)) if m else (text, "+", "0")
-    matches = [a for a in areas if _area_matches(a, name)]
-    if not matches:
-        names = sorted({os.path.basename(a.path) for a in areas if a.path})[:6]
-        raise InvalidInput(f"no area named {name!r}" +
-                           (f" (try one of: {', '.join(names)})" if names else ""))
-    try:
-        offset = int(offset_text, 16)
-    except ValueError:
-        raise InvalidInput(f"bad offset {offset_text!r}: expected hex like 0x1f00") from None
-    base = min(a.start for a in matches)
-    address = base + offset if sign == "+" else base - offset
-    if not 0 <= address < 1 << 64:
-        raise AddressOutOfRange(f"address out of range: {text} is not a 64-bit address")
-    return address
-
-
-# -- search ---------------------------------------------------------------------------------------
-def parse_needle(text: str, type_name: str) -> bytes:
-    """The bytes to look for: ``text`` as a value of the registered type
-    ``type_name`` (``lainview.backend.value_types``: ``bytes`` in hex,
-    ``utf8`` text, numbers little-endian, e.g. ``-1`` or ``0x10``). Raises
-    InvalidInput when it does not parse, does not fit, or is empty."""
-    kind = value_types.get(type_name)
-    needle = kind.encode(kind.parse(text))
-    if not needle:
-        raise InvalidInput("nothing to search for")
-    return needle
-
-
-class Matcher:
-    """Finds a needle in a stream of chunks (each with its holes), across
-    chunk boundaries, and never inside unreadable bytes. Used by the bulk
-    search's consumer on the backend thread."""
-
-    def __init__(self, needle: bytes, limit: int = 10_000):
-        if not needle:
-            raise InvalidInput("nothing to search for")
-        self.needle = needle
-        self.limit = limit
-        self.matches: list[int] = []
-        self._tail = b""
-        self._tail_address = 0
-
-    @property
-    def full(self) -> bool:
-        return len(self.matches) >= self.limit
-
-    def feed(self, address: int, chunk: bytes | memoryview, holes: list[Hole]) -> None:
-        if self.full:
-            return
-        keep = len(self.needle) - 1
-        if self._tail and self._tail_address + len(self._tail) == address:
-            data = self._tail + bytes(chunk)
-            base = self._tail_address
-        else:
-            data = bytes(chunk)
-            base = address
-        spans = [(h.address, h.end) for h in holes]
-        pos = data.find(self.needle)
-        while pos != -1 and not self.full:
-            lo, hi = base + pos, base + pos + len(self.needle)
-            if not any(h_lo < hi and lo < h_hi for h_lo, h_hi in spans):
-                self.matches.append(lo)
-            pos = data.find(self.needle, pos + 1)
-        # Carry the last bytes over, unless they touch a hole.
-        if keep:
-            tail_start = max(len(data) - keep, 0)
-            tail_lo = base + tail_start
-            if any(h_lo < base + len(data) and tail_lo < h_hi for h_lo, h_hi in spans):
-                self._tail = b""
-            else:
-                self._tail = data[tail_start:]
-                self._tail_address = tail_lo
 
 
 # -- copy -------------------------------------------------------------------------------------------
-COPY_FORMATS = ("hex", "c", "python")
-
-
 def format_bytes(data: bytes, fmt: str, *, name: str = "data") -> str:
     """``data`` as hex ("de ad be ef"), a C array, or a Python bytes literal."""
     if fmt == "hex":

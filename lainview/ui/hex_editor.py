@@ -22,7 +22,6 @@ class SearchBar(QWidget):
 
     search_requested = Signal(str, str)   # text, kind
     cancel_requested = Signal()
-    next_requested = Signal(int)          # +1 / -1
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)

@@ -1,80 +1,12 @@
-"""Go-to locations, search needles and matching, copy formats, inspector rows."""
+"""Copy formats, inspector rows."""
 
 import struct
 
 import pytest
 
 from lainview.backend.errors import InvalidInput
-from lainview.backend.memory import Hole, MemoryArea, Perm
-from lainview.models.formats import (Matcher, format_bytes, human_size, parse_needle,
-                                     resolve_location)
+from lainview.models.formats import format_bytes, human_size
 from lainview.models.inspector_model import inspector_rows
-
-AREAS = [
-    MemoryArea(0x400000, 0x401000, Perm.READ, path="/usr/bin/cat"),
-    MemoryArea(0x1000000, 0x1021000, Perm.READ | Perm.WRITE, path="[heap]"),
-    MemoryArea(0x7f0000000000, 0x7f0000028000, Perm.READ, path="/usr/lib/x86_64-linux-gnu/libc.so.6"),
-    MemoryArea(0x7f0000028000, 0x7f00001bd000, Perm.READ | Perm.EXEC, 0x28000,
-               path="/usr/lib/x86_64-linux-gnu/libc.so.6"),
-]
-
-
-def test_resolve_location():
-    assert resolve_location("0x7f0000001000", AREAS) == 0x7f0000001000
-    assert resolve_location("7f0000001000", AREAS) == 0x7f0000001000
-    assert resolve_location("[heap]+0x10", AREAS) == 0x1000010
-    assert resolve_location("libc.so.6+0x1f00", AREAS) == 0x7f0000001f00
-    assert resolve_location("libc.so.6 + 29000", AREAS) == 0x7f0000029000
-    assert resolve_location("/usr/bin/cat+10", AREAS) == 0x400010
-    assert resolve_location("[heap]", AREAS) == 0x1000000
-    with pytest.raises(InvalidInput, match="no area named 'libz.so'"):
-        resolve_location("libz.so+0x10", AREAS)
-    with pytest.raises(InvalidInput):
-        resolve_location("", AREAS)
-
-
-def test_needles():
-    assert parse_needle("de ad be ef", "bytes") == b"\xde\xad\xbe\xef"
-    assert parse_needle("héllo", "utf8") == "héllo".encode()
-    assert parse_needle("-1", "i32") == b"\xff\xff\xff\xff"
-    assert parse_needle("0x10", "i64") == struct.pack("<q", 16)
-    assert parse_needle("1.5", "f32") == struct.pack("<f", 1.5)
-    with pytest.raises(InvalidInput, match="does not fit in i32"):
-        parse_needle("1" + "0" * 20, "i32")
-    with pytest.raises(InvalidInput, match="malformed hex"):
-        parse_needle("zz", "bytes")
-    with pytest.raises(InvalidInput, match="nothing to search for"):
-        parse_needle("", "utf16le")
-    with pytest.raises(InvalidInput, match="unknown value type 'int32'"):
-        parse_needle("1", "int32")
-
-
-def test_matcher_finds_across_chunks_and_never_in_holes():
-    needle = b"ABCD"
-    data = bytearray(64)
-    data[14:18] = needle          # straddles the chunk boundary at 16
-    data[40:44] = needle          # inside a hole below: not a match
-    data[60:64] = needle
-    m = Matcher(needle)
-    base = 0x1000
-    for offset in range(0, 64, 16):
-        chunk = bytes(data[offset:offset + 16])
-        holes = [Hole(base + 32, 16)] if offset == 32 else []
-        m.feed(base + offset, memoryview(chunk), holes)
-    assert m.matches == [base + 14, base + 60]
-
-
-def test_matcher_does_not_join_across_a_hole():
-    m = Matcher(b"AB")
-    m.feed(0, b"xxxA", [Hole(3, 1)])
-    m.feed(4, b"Bxxx", [])
-    assert m.matches == []
-
-
-def test_matcher_limit():
-    m = Matcher(b"a", limit=3)
-    m.feed(0, b"aaaaaa", [])
-    assert m.matches == [0, 1, 2] and m.full
 
 
 def test_copy_formats():
