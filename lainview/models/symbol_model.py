@@ -24,7 +24,7 @@ import time
 import numpy as np
 from PySide6.QtCore import (QModelIndex, QObject, QPersistentModelIndex,
                             Qt, QTimer, Signal)
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QColor, QFont
 
 from lainview.backend.errors import InvalidInput
 from lainview.backend.kallsyms import (KERNEL, ModuleInfo, ModuleList, SymbolTable, type_kind,
@@ -267,33 +267,16 @@ class SymbolTableModel(TableModel):
             return None
         i = int(self.rows[row])
         column = index.column()
-        table = self.table
         if role == _DISPLAY:
-            if column == NAME:
-                return table.names[i]
-            if column == ADDRESS:
-                return "hidden" if table.addresses_hidden else f"{int(table.addresses[i]):016x}"
-            if column == TYPE:
-                letter = chr(table.types[i])
-                return f"{letter}  {type_meaning(letter)}"
-            if column == MODULE:
-                module = table.modules[table.module_ids[i]]
-                return module or KERNEL_LABEL
-            return None
+            return self._display(i, column)
         if role == _FOREGROUND:
-            if column == ADDRESS and table.addresses_hidden:
-                return color("disabled")
-            if column == TYPE:
-                tone = KIND_TONES.get(type_kind(chr(table.types[i])))
-                return color(tone) if tone else None
-            if column == MODULE and not table.module_ids[i]:
-                return color("muted")
-            return None
+            return self._foreground(i, column)
         if role == _FONT:
-            return self._mono if column == ADDRESS else None
+            return self._font(column)
         if role == _SYMBOL_INDEX:
             return i
         if role == _TOOLTIP:
+            table = self.table
             if column == ADDRESS and table.addresses_hidden:
                 return f"addresses hidden: {table.hidden_reason}"
             if column == MODULE and not table.module_ids[i]:
@@ -302,7 +285,44 @@ class SymbolTableModel(TableModel):
                 return table.names[i]
         return None
 
+    def cells(self, row: int) -> list[tuple[str, QFont | None, QColor | None]]:
+        """Row ``row``'s cells, one model call for the whole row (the
+        symbol table's view paints ~30 rows per keystroke): per column, what
+        the display, font and foreground roles give."""
+        i = int(self.rows[row])
+        return [(self._display(i, column), self._font(column), self._foreground(i, column))
+                for column in _COLUMNS]
 
+    def _font(self, column: int) -> QFont | None:
+        return self._mono if column == ADDRESS else None
+
+    def _display(self, i: int, column: int) -> str | None:
+        table = self.table
+        if column == NAME:
+            return table.names[i]
+        if column == ADDRESS:
+            return "hidden" if table.addresses_hidden else f"{int(table.addresses[i]):016x}"
+        if column == TYPE:
+            letter = chr(table.types[i])
+            return f"{letter}  {type_meaning(letter)}"
+        if column == MODULE:
+            module = table.modules[table.module_ids[i]]
+            return module or KERNEL_LABEL
+        return None
+
+    def _foreground(self, i: int, column: int) -> QColor | None:
+        table = self.table
+        if column == ADDRESS and table.addresses_hidden:
+            return color("disabled")
+        if column == TYPE:
+            tone = KIND_TONES.get(type_kind(chr(table.types[i])))
+            return color(tone) if tone else None
+        if column == MODULE and not table.module_ids[i]:
+            return color("muted")
+        return None
+
+
+_COLUMNS = range(len(HEADERS))
 _DISPLAY = int(Qt.ItemDataRole.DisplayRole)
 _FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
 _FONT = int(Qt.ItemDataRole.FontRole)
