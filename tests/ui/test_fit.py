@@ -202,3 +202,23 @@ def test_fits_1280x720_at_scale_1_and_2560x1440_at_scale_2(tmp_path):
         assert report["screen"] == QSize(1280, 720)                  # logical pixels
         assert _fits(report["window"], report["screen"]), report
         assert _fits(report["minimum"]), report
+
+
+def test_the_scanner_form_goes_beside_the_matches_only_when_both_fit(qtbot, workspace,
+                                                                     no_widgets_left):
+    """A wide dock: form and matches side by side, the table as wide as its
+    columns need; narrower: the form above, the table the dock's width."""
+    from lainview.ui.scanner_panel import ScannerPanel
+    panel = ScannerPanel(workspace.scanner)
+    qtbot.addWidget(panel)
+    panel.show()
+    table = panel.table
+    panel.resize(1400, 300)
+    qtbot.waitUntil(lambda: panel.splitter.orientation() == Qt.Orientation.Horizontal)
+    qtbot.waitUntil(lambda: table.width() >= panel.results_width())
+    assert panel.form_scroll.width() >= panel.form.minimumSizeHint().width()
+    panel.resize(700, 360)
+    qtbot.waitUntil(lambda: panel.splitter.orientation() == Qt.Orientation.Vertical)
+    qtbot.waitUntil(lambda: table.width() >= panel.width() - 20)
+    assert panel.form_scroll.height() + table.height() <= panel.height()
+    panel.close()
