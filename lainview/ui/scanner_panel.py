@@ -181,6 +181,10 @@ class ScannerPanel(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.setShowGrid(False)
         self.table.setWordWrap(False)
+        # A number cut at its end would read as another number: cut in the
+        # middle, keeping the sign, the first digits and the exponent (and
+        # an area's offset).
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         rows = self.table.verticalHeader()
         rows.hide()
