@@ -5,8 +5,10 @@
 without making a Python object per row: its rows are one numpy array of
 symbol indices, filtered and sorted with numpy.
 
-- Typing in the filter restarts a short debounce timer; the filter then
-  runs once for the burst of keys. A pattern that extends the previous
+- Typing in the filter starts a zero-length single-shot timer: the filter
+  runs at the next turn of the event loop, once for every key queued by
+  then (typed while the last filter or paint ran, or pasted), with no added
+  delay. A pattern that extends the previous
   substring narrows the previous result instead of searching every name
   (``SymbolTable.select(candidates=...)``).
 - Sorting never compares Python objects: each column has one permutation
@@ -38,7 +40,7 @@ NAME, ADDRESS, TYPE, MODULE = range(4)
 HEADERS = ("Name", "Address", "Type", "Module")
 MODES = ("substring", "glob", "regex")
 SYMBOL_INDEX_ROLE = Qt.ItemDataRole.UserRole + 1
-DEBOUNCE_MS = 40
+DEBOUNCE_MS = 0               # coalesce the keys queued in one event-loop turn; no delay
 KERNEL_LABEL = "vmlinux"      # how the kernel proper is named in the module column and filter
 
 KIND_TONES = {"text": "sym_text", "data": "sym_data", "bss": "sym_bss",
