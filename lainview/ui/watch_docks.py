@@ -124,13 +124,13 @@ class WatchDocks(QObject):
         w = self.window
         width, height = w.width(), w.height()
         scanner = w.docks["scanner"]
-        wanted = scanner.widget().widget().minimumSizeHint().height() + 30
-        w.resizeDocks([scanner], [max(int(height * 0.3), min(wanted, int(height * 0.42)))],
+        wanted = scanner.widget().widget().sizeHint().height() + 30
+        w.resizeDocks([scanner], [max(int(height * 0.3), min(wanted, int(height * 0.5)))],
                       Qt.Orientation.Vertical)
         if width < self.NARROW:
             w.tabifyDockWidget(self.watch_dock, self.plot_dock)
             self.watch_dock.raise_()
-            w.resizeDocks([scanner, self.watch_dock], [int(width * 0.45), int(width * 0.55)],
+            w.resizeDocks([scanner, self.watch_dock], [int(width * 0.5), int(width * 0.5)],
                           Qt.Orientation.Horizontal)
         else:
             w.resizeDocks([scanner, self.watch_dock, self.plot_dock],
