@@ -135,7 +135,7 @@ def test_a_symbol_without_a_readable_source_explains_why(qtbot, open_browser):
     assert chips["list"].text() == "✓ list" and chips["read"].text() == "✗ read"
     assert "kmem device" in chips["write"].toolTip()
     # Why the sources that could read were passed over, in the bar's reason.
-    reason = browser.source_bar.reason.full_text
+    reason = browser.source_bar.reason.text()
     assert "not chosen: kmem: " in reason and "; kcore: " in reason
     select(qtbot, browser, "_stext")
     wait_value(qtbot, browser)
