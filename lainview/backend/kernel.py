@@ -64,8 +64,6 @@ class KernelSession:
                  proc: str = "/proc", device_root: str = "/"):
         self.request = SourceRequest(source, kmem_path, tuple(p for p in images if p),
                                      device_root, kallsyms_path, proc)
-        self.kallsyms_path = kallsyms_path
-        self.proc = proc
         self._table: SymbolTable | None = None
         self.holds: collections.Counter[str] = collections.Counter()
         self.source: KernelSource
@@ -85,7 +83,7 @@ class KernelSession:
             table = self.symbols()
         except LainviewError:
             pass
-        return list_modules(table, proc=self.proc)
+        return list_modules(table, proc=self.request.proc)
 
     def _require(self, capability: str) -> None:
         if capability not in self.info.capabilities:

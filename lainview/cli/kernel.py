@@ -7,7 +7,7 @@
     lainview kinfo [--json]
 
 Global options: ``--kmem PATH`` (the kmem device node), ``--ksource
-auto|kmem|kcore|image``, ``--image PATH`` (a vmlinux, System.map or ELF
+auto|kmem|image|kcore|kallsyms``, ``--image PATH`` (a vmlinux, System.map or ELF
 vmcore; repeatable). ``lainview revert --kernel`` undoes kernel writes.
 """
 

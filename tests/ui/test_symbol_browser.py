@@ -46,7 +46,9 @@ def open_browser(qtbot, gui_backend, no_widgets_left):
         qtbot.waitExposed(browser)
         made.append(browser)
         task = ws.start()
-        qtbot.waitUntil(task.done, timeout=20000)
+        # Generous: loading the real kallsyms under the VM harness's
+        # emulated CPU (TCG) takes over 20 s; waitUntil returns at once when done.
+        qtbot.waitUntil(task.done, timeout=120000)
         return browser
 
     yield make
