@@ -9,7 +9,6 @@ window icon and desktop file name from here. No Qt is imported.
 
 from __future__ import annotations
 
-import argparse
 import os
 import shlex
 import sys
@@ -216,21 +215,6 @@ def uninstall_pkexec(prefix: Path = Path("/")) -> list[Path]:
 
 # -- command line ------------------------------------------------------------------------------
 
-def add_subcommands(sub) -> None:
-    """``lainview desktop install|uninstall`` on the CLI's subparsers."""
-    p = sub.add_parser("desktop", help="install or remove the desktop entry, icon, man page "
-                                       "and completion for this user",
-                       description="install: copy the desktop entry, icon, AppStream "
-                       "metainfo, man page and bash/zsh completion into $XDG_DATA_HOME "
-                       "(default ~/.local/share); uninstall: remove them.")
-    p.add_argument("action", choices=("install", "uninstall", "install-pkexec",
-                                      "uninstall-pkexec"),
-                   help="install-pkexec (as root): a launcher, polkit policy and "
-                        "'lainview (as root)' entry, so that pkexec starts lainview as root "
-                        "on the user's display; uninstall-pkexec removes them")
-    p.add_argument("--prefix", default="/", help=argparse.SUPPRESS)
-
-
 def cmd_desktop(_backend, args) -> int:
     """Handler of ``lainview desktop``: prints one line per file; exit 0, or
     1 when a file cannot be written or removed."""
@@ -249,5 +233,3 @@ def cmd_desktop(_backend, args) -> int:
         print(f"nothing to remove under {home if args.action == 'uninstall' else args.prefix}")
     return 0
 
-
-DESKTOP_COMMANDS = {"desktop": cmd_desktop}

@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import errno as _errno
 from dataclasses import dataclass
-from typing import Callable, Generator, Iterable
+from typing import TYPE_CHECKING, Callable, Generator, Iterable
 
-from . import scan
 from .errors import (DeviceUnavailable, InvalidInput, JournalError, LainviewError,
                      TargetExited, VerifyMismatch)
 from .journal import Journal, JournalEntry, JournalProblems, OpenFreezes, revert_plan
@@ -29,6 +28,9 @@ from .processes import ProcessInfo, list_processes, process_identity, start_tick
 from .procfs import ProcfsSession
 from .session import ProcessSession
 from .thread import BackendFuture, BackendThread
+
+if TYPE_CHECKING:
+    from . import scan   # imported where used: numpy costs every CLI command's start-up
 
 BACKENDS = ("auto", "lainmemu", "procfs")
 BULK_CHUNK = 1 << 20
@@ -239,6 +241,7 @@ class Target:
                    live: "scan.LiveCount | None" = None) -> BackendFuture:
         """Future[ScanState]: a first scan as bulk work (progress in bytes;
         ``live.found`` counts the matches so far)."""
+        from . import scan
         chosen = areas or scan.AreaFilter()
         limits = limits or scan.ScanLimits()
         return self._backend.thread.submit_bulk(
@@ -250,12 +253,14 @@ class Target:
                   limits: "scan.ScanLimits | None" = None,
                   live: "scan.LiveCount | None" = None) -> BackendFuture:
         """Future[ScanState]: narrow ``state``; the old state stays for undo."""
+        from . import scan
         scan.check_same_process(state, self.identity.get("start_ticks"))
         return self._backend.thread.submit_bulk(
             scan.next_scan, self._session, state, cond, limits=limits or scan.ScanLimits(),
             live=live, total=sum(r.size for r in state.regions if r.count))
 
     def scan_undo(self, state: "scan.ScanState") -> BackendFuture:
+        from . import scan
         return self._submit(scan.undo, state)
 
     def _scan_total(self, chosen: "scan.AreaFilter") -> int:

@@ -236,6 +236,3 @@ def cmd_kinfo(backend: Backend, args) -> int:
             print(f"{cap:<6} no: {info.missing.get(cap, 'not supported by this source')}")
     return EXIT_OK
 
-
-KERNEL_COMMANDS = {"ksyms": cmd_ksyms, "kread": cmd_kread, "kwrite": cmd_kwrite, "kmod": cmd_kmod,
-                   "kinfo": cmd_kinfo}

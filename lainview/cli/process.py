@@ -22,12 +22,11 @@ from ..backend.patch import load_patch, patch_from_entries, save_patch
 from ..backend.processes import matching_programs
 from ..backend.service import Backend
 from ..backend.wording import counted, printable
-from ..hexdump import HexDumper
 from .output import (EXIT_ERROR, EXIT_OK, EXIT_USAGE, kernel_backend, one_line,
                      print_journal_notices, print_journal_problems, report_holes)
 
 
-def _cmd_ps(backend: Backend, args) -> int:
+def cmd_ps(backend: Backend, args) -> int:
     procs = backend.list_processes().result()
     if args.json:
         print(json.dumps([p.to_json() for p in procs], indent=1))
@@ -51,7 +50,7 @@ def _cmd_ps(backend: Backend, args) -> int:
     return EXIT_OK
 
 
-def _cmd_maps(backend: Backend, args) -> int:
+def cmd_maps(backend: Backend, args) -> int:
     target = backend.attach(args.pid, args.backend, writable=False).result()
     areas = target.areas(refresh=False).result()       # attaching has just read it
     if args.json:
@@ -73,7 +72,7 @@ class _RawStopped(FaultError):
     """--raw stops at the first unreadable byte."""
 
 
-def _cmd_read(backend: Backend, args) -> int:
+def cmd_read(backend: Backend, args) -> int:
     """Stream the range: a hex dump (holes as ``??``, long unreadable
     stretches as one line and ``*``), or with --raw the bytes themselves up
     to the first unreadable one. Memory stays bounded whatever the length.
@@ -102,6 +101,7 @@ def _cmd_read(backend: Backend, args) -> int:
                 note_no_access(address, len(view))
             out.write(view)
     else:
+        from ..hexdump import HexDumper     # numpy: only a hex dump needs it
         dumper = HexDumper(args.address, args.address + args.length, out.write)
 
         def consume(address, view, holes, forced):
@@ -122,7 +122,7 @@ def _cmd_read(backend: Backend, args) -> int:
     return EXIT_ERROR if stats.holes else EXIT_OK
 
 
-def _cmd_write(backend: Backend, args) -> int:
+def cmd_write(backend: Backend, args) -> int:
     target = backend.attach(args.pid, args.backend).result()
     try:
         result = target.write(args.address, args.hexbytes).result()
@@ -146,7 +146,7 @@ def _format_entry(e) -> str:
             f"[{status}]{extra}")
 
 
-def _cmd_journal(backend: Backend, args) -> int:
+def cmd_journal(backend: Backend, args) -> int:
     wanted = set(args.entries or ())
     seen: set[int] = set()
     selected: list = []          # only for --export (a patch is held whole anyway)
@@ -191,7 +191,7 @@ def _cmd_journal(backend: Backend, args) -> int:
     return EXIT_OK
 
 
-def _cmd_revert(backend: Backend, args) -> int:
+def cmd_revert(backend: Backend, args) -> int:
     if sum((bool(args.entries), bool(args.pid), args.kernel)) != 1:
         print("lainview revert: give journal entry ids, --pid PID or --kernel (one of them)",
               file=sys.stderr)
@@ -229,7 +229,7 @@ def _partition_entries(backend: Backend, ids: list[int]) -> tuple[list[int], lis
     return kernel, [i for i in ids if kinds.get(i) != "kernel"]
 
 
-def _cmd_apply(backend: Backend, args) -> int:
+def cmd_apply(backend: Backend, args) -> int:
     patch = load_patch(args.patch)
     pid = args.pid
     if pid is None:
@@ -264,6 +264,3 @@ def _cmd_apply(backend: Backend, args) -> int:
         return EXIT_ERROR
     return EXIT_OK
 
-
-PROCESS_COMMANDS = {"ps": _cmd_ps, "maps": _cmd_maps, "read": _cmd_read, "write": _cmd_write,
-                    "journal": _cmd_journal, "revert": _cmd_revert, "apply": _cmd_apply}
