@@ -211,25 +211,3 @@ def uninstall_pkexec(prefix: Path = Path("/")) -> list[Path]:
                                 op="remove file", errno=exc.errno) from None
         removed.append(prefix / rel)
     return removed
-
-
-# -- command line ------------------------------------------------------------------------------
-
-def cmd_desktop(_backend, args) -> int:
-    """Handler of ``lainview desktop``: prints one line per file; exit 0, or
-    1 when a file cannot be written or removed."""
-    home = data_home()
-    if args.action.endswith("-pkexec") and os.geteuid() != 0 and args.prefix == "/":
-        raise LainviewError("needs root: sudo lainview desktop " + args.action)
-    paths = {"install": lambda: install(home), "uninstall": lambda: uninstall(home),
-             "install-pkexec": lambda: install_pkexec(Path(args.prefix)),
-             "uninstall-pkexec": lambda: uninstall_pkexec(Path(args.prefix))}[args.action]()
-    verb = "removed" if args.action.startswith("uninstall") else "installed"
-    for path in paths:
-        print(f"{verb} {path}")
-    if args.action == "install":
-        print(f"zsh: add {home / 'zsh/site-functions'} to fpath for completion")
-    elif not paths:
-        print(f"nothing to remove under {home if args.action == 'uninstall' else args.prefix}")
-    return 0
-

@@ -3,11 +3,14 @@
     lainview ps | maps | read | write | journal | apply | revert   (process.py)
     lainview scan                                                  (scan.py)
     lainview ksyms | kread | kwrite | kmod | kinfo                 (kernel.py)
-    lainview desktop                                               (lainview/desktop.py)
+    lainview desktop                                               (desktop.py)
 
 The grammar is in parser.py (``SUBCOMMANDS``: every subcommand, its
 arguments and the function that runs it); what the commands share (exit
-codes, one-line messages, the hole report, journal notices) in output.py.
+codes, one-line messages, JSON output, the hole report, journal notices) in
+output.py. Every command takes ``--json``: values keep their types (ints as
+ints, addresses as ints, bytes as hex strings); errors stay text on stderr
+with the same exit codes.
 The command modules never import each other, and a command's module is
 imported only when it runs: ``lainview maps`` loads neither the scanner
 (numpy) nor the kernel readers. With no subcommand, lainview opens the GUI.

@@ -171,39 +171,53 @@ class _VersionAction(argparse._VersionAction):
 
 # -- the subcommands' arguments ------------------------------------------------------------
 
+def _json(p: argparse.ArgumentParser | Any, shape: str) -> None:
+    """``--json``: what the command prints instead, for scripts (errors stay
+    text on stderr, with the same exit codes)."""
+    p.add_argument("--json", action="store_true", help=f"print JSON instead: {shape}")
+
+
+def _pid(p: argparse.ArgumentParser, help: str = "the target process id") -> None:
+    p.add_argument("pid", type=pid_arg, help=help)
+
+
 def _ps_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--json", action="store_true")
+    _json(p, "a list of {pid, name, user, cmdline, rss, attachable, reason, exe}")
     p.add_argument("-w", "--wide", action="store_true",
                    help="whole command lines (by default each line is cut to the terminal's width)")
 
 
 def _maps_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("pid", type=pid_arg)
-    p.add_argument("--json", action="store_true")
+    _pid(p)
+    _json(p, "a list of {start, end, perms, offset, path}, one area a line")
 
 
 def _read_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("pid", type=pid_arg)
+    _pid(p)
     p.add_argument("address", type=ADDRESS, help="hex, with or without 0x")
     p.add_argument("length", type=argtype(parse_size),
                    help="decimal, or hex with 0x; any length whose range ends within the "
                         "64-bit address space (streamed; unmapped stretches are skipped)")
-    p.add_argument("--raw", action="store_true",
-                   help="write the bytes to stdout (up to the first unreadable one)")
+    how = p.add_mutually_exclusive_group()
+    how.add_argument("--raw", action="store_true",
+                     help="write the bytes to stdout (up to the first unreadable one)")
+    _json(how, "{pid, address, length, chunks: [{address, data: hex}] (the readable runs), "
+               "holes: [[address, size, reason]], no_access: [[address, size]]}")
     p.add_argument("--userfaultfd", action="store_true",
                    help="also read areas the target registered with userfaultfd (a page "
                         "it has not filled blocks the read until it does)")
 
 
 def _write_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("pid", type=pid_arg)
+    _pid(p)
     p.add_argument("address", type=ADDRESS, help="hex, with or without 0x")
     p.add_argument("hexbytes", type=argtype(parse_hex_bytes), help='e.g. "de ad be ef"')
+    _json(p, "{pid, address, old: hex, new: hex, journal_id}")
 
 
 def _journal_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--pid", type=pid_arg)
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--pid", type=pid_arg, help="only the writes to this process")
+    _json(p, "a list of journal entries, one a line (with --export: {patch, exe, writes})")
     p.add_argument("--export", metavar="PATCH",
                    help="write the listed process writes (one program: use --pid or "
                         "--entries) to a patch file for `lainview apply`")
@@ -212,32 +226,39 @@ def _journal_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _apply_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("patch", metavar="PATCH")
+    p.add_argument("patch", metavar="PATCH",
+                   help="a patch file (from `lainview journal --export` or the GUI)")
     p.add_argument("--pid", type=pid_arg,
                    help="the process (default: the one running the patch's program)")
     p.add_argument("--dry-run", action="store_true", help="check every write, write nothing")
     p.add_argument("--force", action="store_true",
                    help="write even where the bytes are not the patch's old bytes")
+    _json(p, "{pid, patch, dry_run, applied, outcomes: [{location, address, action, "
+             "message, journal_id}]}")
 
 
 def _revert_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("entries", nargs="*", type=entry_id, metavar="ENTRY")
+    p.add_argument("entries", nargs="*", type=entry_id, metavar="ENTRY",
+                   help="journal entry ids (as `lainview journal` lists them)")
     p.add_argument("--pid", type=pid_arg, help="revert every write to this process")
     p.add_argument("--force", action="store_true",
                    help="revert even where the memory changed since the write")
     p.add_argument("--kernel", action="store_true",
                    help="revert every journaled kernel write")
+    _json(p, "a list of {entry_id, status, message, new_entry_id}")
 
 
 def _scan_arguments(p: argparse.ArgumentParser) -> None:
     from ..backend import scan
     p.add_argument("pid", type=pid_arg, nargs="?", help="the target (first scan)")
     p.add_argument("--type", choices=scan.TYPE_NAMES, help="value type (first scan)")
-    p.add_argument("--big-endian", action="store_true")
+    p.add_argument("--big-endian", action="store_true",
+                   help="the value is stored big-endian (default: little-endian)")
     what = p.add_mutually_exclusive_group()
     what.add_argument("--value", help="the value: a number, hex bytes with ?? wildcards, "
                       "or text for utf8/utf16le")
-    what.add_argument("--range", dest="value_range", metavar="LO..HI")
+    what.add_argument("--range", dest="value_range", metavar="LO..HI",
+                      help="any value from LO to HI, both included")
     what.add_argument("--unknown", action="store_true", help="unknown initial value")
     p.add_argument("--next", choices=[m.value for m in scan.NEXT_MODES],
                    help="narrow the session's scan")
@@ -245,9 +266,12 @@ def _scan_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--align", default="natural",
                    help="'natural' (the type's size, default), 'any', or a number of bytes")
     p.add_argument("--tolerance", type=float, help="for f32/f64")
-    p.add_argument("--include-readonly", action="store_true")
-    p.add_argument("--include-file-backed", action="store_true")
-    p.add_argument("--include-shared", action="store_true")
+    p.add_argument("--include-readonly", action="store_true",
+                   help="also scan areas the target cannot write")
+    p.add_argument("--include-file-backed", action="store_true",
+                   help="also scan areas mapped from files (libraries, the program)")
+    p.add_argument("--include-shared", action="store_true",
+                   help="also scan shared mappings")
     p.add_argument("--area", action="append", default=[], metavar="START-END",
                    help="scan only this address range (repeatable)")
     p.add_argument("--session", metavar="FILE", help="load/save the scan state here")
@@ -258,7 +282,7 @@ def _scan_arguments(p: argparse.ArgumentParser) -> None:
                    help="compressed snapshots kept in memory before the rest spills to "
                    "0600 files under $TMPDIR (default %(default)s)")
     p.add_argument("--limit", type=count_arg, default=50, help="matches to print (default 50)")
-    p.add_argument("--json", action="store_true")
+    _json(p, "{pid, type, step, condition, count, ..., matches: [{address, value, text}]}")
 
 
 def _ksyms_arguments(p: argparse.ArgumentParser) -> None:
@@ -271,39 +295,50 @@ def _ksyms_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--type", metavar="T", type=argtype(type_letters),
                    help="type letters (T, t, D, ...) or words: text, data, bss, rodata, "
                         "weak, global, local (comma-separated)")
-    p.add_argument("--json", action="store_true")
+    _json(p, "a list of {name, address, type, meaning, module, size} (address null "
+             "when hidden)")
 
 
 def _kread_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("symbol", type=argtype(kernel_symbol_name))
+    p.add_argument("symbol", type=argtype(kernel_symbol_name),
+                   help="the kernel symbol's name (as `lainview ksyms` lists it)")
     p.add_argument("length", nargs="?", type=argtype(kernel_read_length),
                    help="bytes (default: the distance to the next symbol, at most 256)")
     p.add_argument("--module", metavar="M", type=argtype(kernel_module_name),
                    help="look the symbol up only in this module")
     p.add_argument("--indirect", action="store_true",
                    help="the symbol holds a pointer: read where it points")
-    p.add_argument("--raw", action="store_true", help="write the bytes to stdout")
-    p.add_argument("--json", action="store_true")
+    how = p.add_mutually_exclusive_group()
+    how.add_argument("--raw", action="store_true", help="write the bytes to stdout")
+    _json(how, "{symbol, module, indirect, address, pointer, via, data: hex, "
+               "holes: [[address, size, reason]]}")
 
 
 def _kwrite_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("symbol", type=argtype(kernel_symbol_name))
+    p.add_argument("symbol", type=argtype(kernel_symbol_name),
+                   help="the kernel symbol's name (as `lainview ksyms` lists it)")
     p.add_argument("hexbytes", type=argtype(parse_hex_bytes), help='e.g. "de ad be ef"')
-    p.add_argument("--module", metavar="M", type=argtype(kernel_module_name))
+    p.add_argument("--module", metavar="M", type=argtype(kernel_module_name),
+                   help="look the symbol up only in this module")
     p.add_argument("--indirect", action="store_true",
                    help="write where the pointer stored at SYMBOL points")
     p.add_argument("--yes", action="store_true",
                    help="really write (without it, show what would be written)")
+    _json(p, "{symbol, module, indirect, address, old: hex, new: hex, journal_id, written} "
+             "(without --yes: old_error instead of journal_id, written false)")
 
 
 def _kmod_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("action", choices=("list", "hold", "release"))
-    p.add_argument("name", nargs="?", type=argtype(kernel_module_name))
-    p.add_argument("--json", action="store_true")
+    p.add_argument("action", choices=("list", "hold", "release"),
+                   help="list the loaded modules; hold one so it cannot be unloaded; "
+                        "release a hold")
+    p.add_argument("name", nargs="?", type=argtype(kernel_module_name),
+                   help="the module to hold or release")
+    _json(p, "list: {source, note, modules: [...]}; hold, release: {module, action}")
 
 
 def _kinfo_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--json", action="store_true")
+    _json(p, "{source, reason, capabilities, ..., symbols, addresses_hidden}")
 
 
 def _desktop_arguments(p: argparse.ArgumentParser) -> None:
@@ -313,6 +348,7 @@ def _desktop_arguments(p: argparse.ArgumentParser) -> None:
                         "'lainview (as root)' entry, so that pkexec starts lainview as root "
                         "on the user's display; uninstall-pkexec removes them")
     p.add_argument("--prefix", default="/", help=argparse.SUPPRESS)
+    _json(p, "{action, paths: [...]}")
 
 
 SUBCOMMANDS: dict[str, Subcommand] = {
@@ -355,7 +391,7 @@ SUBCOMMANDS: dict[str, Subcommand] = {
                         "  lainview kinfo --json"),
     "desktop": Subcommand("install or remove the desktop entry, icon, man page and "
                           "completion for this user", _desktop_arguments,
-                          "lainview.desktop:cmd_desktop", "  lainview desktop install",
+                          "lainview.cli.desktop:cmd_desktop", "  lainview desktop install",
                           description="install: copy the desktop entry, icon, AppStream "
                           "metainfo, man page and bash/zsh completion into $XDG_DATA_HOME "
                           "(default ~/.local/share); uninstall: remove them."),
