@@ -24,7 +24,7 @@ import os
 import stat
 from dataclasses import dataclass
 
-from .errors import InvalidInput
+from .errors import InvalidInput, Unresolved
 from .files import atomic_private_file
 from .journal import JournalEntry
 from .locations import Location, resolve
@@ -185,35 +185,38 @@ class PlannedWrite:
 BLOCKING = ("unresolved", "unreadable", "unwritable", "overlap")
 
 
-def plan(patch: Patch, areas: list[MemoryArea], read) -> list[PlannedWrite]:
+def plan(patch: Patch, areas: list[MemoryArea], read, *,
+         pid: int | None = None) -> list[PlannedWrite]:
     """Resolve every write against this map, check the kernel will take it,
     that no two overlap, and compare the bytes there (``read(address, size)
     -> ReadResult``). Nothing is written. Actions in ``BLOCKING`` (and
-    "conflict", unless forced) mean the patch must not be applied."""
+    "conflict", unless forced) mean the patch must not be applied. ``pid``
+    names the process in the reasons of unresolved writes."""
     out = []
     for w in patch.writes:
-        found = resolve(w.location, areas, len(w.new))
-        if not found.resolved:
-            out.append(PlannedWrite(w, None, "unresolved", found.reason))
+        try:
+            address = resolve(w.location, areas, len(w.new), pid=pid)
+        except Unresolved as exc:
+            out.append(PlannedWrite(w, None, "unresolved", exc.message))
             continue
-        refusal = next((r for p in split_by_areas(areas, found.address, len(w.new))
+        refusal = next((r for p in split_by_areas(areas, address, len(w.new))
                         if (r := unwritable_reason(p.area)) is not None), None)
-        result = read(found.address, len(w.new))
+        result = read(address, len(w.new))
         if not result.complete:
             hole = result.holes[0]
-            out.append(PlannedWrite(w, found.address, "unreadable",
+            out.append(PlannedWrite(w, address, "unreadable",
                                     f"{hole.reason} at {hole.address:#x}"))
             continue
         if refusal is not None:
-            out.append(PlannedWrite(w, found.address, "unwritable", refusal[1]))
+            out.append(PlannedWrite(w, address, "unwritable", refusal[1]))
             continue
         current = result.data
         if current == w.new:
-            out.append(PlannedWrite(w, found.address, "already", "already patched", current))
+            out.append(PlannedWrite(w, address, "already", "already patched", current))
         elif current == w.old:
-            out.append(PlannedWrite(w, found.address, "write", "", current))
+            out.append(PlannedWrite(w, address, "write", "", current))
         else:
-            out.append(PlannedWrite(w, found.address, "conflict",
+            out.append(PlannedWrite(w, address, "conflict",
                                     f"holds {current.hex()}, the patch expects {w.old.hex()}",
                                     current))
     return _refuse_overlaps(out)

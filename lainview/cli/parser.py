@@ -4,8 +4,9 @@
 declares its arguments and the function that runs it (``module:function``,
 imported only when that command runs). Arguments are converted by the
 argparse types in :mod:`.argtypes`; a backend parser's InvalidInput becomes
-argparse's usage error (exit 2). Addresses plug in through ``ADDRESS``, value
-types through the ``--type`` choices of ``_scan_arguments``.
+argparse's usage error (exit 2). Addresses plug in through ``ADDRESS`` (the
+grammar of backend/locations.py), value types through the registry
+(``backend/value_types``, in ``_scan_arguments``).
 
 Start-up: a parser built with ``lazy=True`` declares a subcommand's
 arguments only when that subcommand is parsed, so ``lainview maps`` never
@@ -19,7 +20,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
-from ..backend.memory import parse_address, parse_hex_bytes, parse_size
+from ..backend.locations import parse_location
+from ..backend.memory import parse_hex_bytes, parse_size
 from ..backend.service import BACKENDS
 from .argtypes import (KERNEL_MODULE_ALIAS, argtype, count as count_arg, entry_id,
                        kernel_module_name, kernel_read_length, kernel_symbol_name,
@@ -36,8 +38,11 @@ Without a COMMAND, lainview opens its window:
   lainview --screenshot PATH          render the window (on the demo) to a PNG and exit
 """
 
-# Where an address argument is parsed (read, write).
-ADDRESS = argtype(parse_address)
+# Where an address argument is parsed (read, write; scan --area in .scan):
+# a location by the grammar of backend/locations.py, resolved once attached.
+ADDRESS = argtype(parse_location)
+ADDRESS_HELP = ("a location: 0x7f12a000, libc.so.6+0x1f00, [heap]+0x10, memfd:NAME+0x8 "
+                "(offsets are hex; see Locations in the README)")
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -74,8 +79,9 @@ class LazyChoices(Sequence[str]):
 
 
 def _kernel_sources() -> Sequence[str]:
-    from ..backend.kernel import SOURCES
-    return SOURCES
+    """The registry's source names (a live view: read on every use)."""
+    from ..backend.ksources import SourceNames
+    return list(SourceNames())
 
 
 def add_global_options(parser: argparse.ArgumentParser) -> None:
@@ -86,8 +92,8 @@ def add_global_options(parser: argparse.ArgumentParser) -> None:
     # A metavar keeps argparse from reading the choices while it builds the parser.
     parser.add_argument("--ksource", choices=LazyChoices(_kernel_sources), default="auto",
                         metavar="SOURCE",
-                        help="kernel source: %(choices)s (default: auto: the kmem device, "
-                             "else /proc/kcore, else symbols only)")
+                        help="kernel source: %(choices)s (default auto: the first that opens "
+                             "of kmem, image (with --image), kcore, kallsyms: symbols only)")
     parser.add_argument("--image", action="append", default=[], metavar="PATH",
                         help="an offline kernel: vmlinux, System.map or ELF vmcore "
                              "(repeat to combine a vmlinux with a vmcore)")
@@ -194,7 +200,7 @@ def _maps_arguments(p: argparse.ArgumentParser) -> None:
 
 def _read_arguments(p: argparse.ArgumentParser) -> None:
     _pid(p)
-    p.add_argument("address", type=ADDRESS, help="hex, with or without 0x")
+    p.add_argument("address", type=ADDRESS, help=ADDRESS_HELP)
     p.add_argument("length", type=argtype(parse_size),
                    help="decimal, or hex with 0x; any length whose range ends within the "
                         "64-bit address space (streamed; unmapped stretches are skipped)")
@@ -210,7 +216,7 @@ def _read_arguments(p: argparse.ArgumentParser) -> None:
 
 def _write_arguments(p: argparse.ArgumentParser) -> None:
     _pid(p)
-    p.add_argument("address", type=ADDRESS, help="hex, with or without 0x")
+    p.add_argument("address", type=ADDRESS, help=ADDRESS_HELP)
     p.add_argument("hexbytes", type=argtype(parse_hex_bytes), help='e.g. "de ad be ef"')
     _json(p, "{pid, address, old: hex, new: hex, journal_id}")
 
@@ -249,9 +255,9 @@ def _revert_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _scan_arguments(p: argparse.ArgumentParser) -> None:
-    from ..backend import scan
+    from ..backend import scan, value_types
     p.add_argument("pid", type=pid_arg, nargs="?", help="the target (first scan)")
-    p.add_argument("--type", choices=scan.TYPE_NAMES, help="value type (first scan)")
+    p.add_argument("--type", choices=value_types.names(), help="value type (first scan)")
     p.add_argument("--big-endian", action="store_true",
                    help="the value is stored big-endian (default: little-endian)")
     what = p.add_mutually_exclusive_group()
@@ -273,7 +279,9 @@ def _scan_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--include-shared", action="store_true",
                    help="also scan shared mappings")
     p.add_argument("--area", action="append", default=[], metavar="START-END",
-                   help="scan only this address range (repeatable)")
+                   help="scan only this range, END excluded (repeatable); START and END are "
+                        "locations (0x7f12a000, [heap]+0x100); write START..END when one "
+                        "holds a '-'")
     p.add_argument("--session", metavar="FILE", help="load/save the scan state here")
     p.add_argument("--force", action="store_true",
                    help="let a first scan overwrite a --session FILE that is not a scan session")
@@ -358,7 +366,7 @@ SUBCOMMANDS: dict[str, Subcommand] = {
                        "lainview.cli.process:cmd_maps", "  lainview maps 1234 --json"),
     "read": Subcommand("hex dump (or raw bytes) of a range of a process's memory",
                        _read_arguments, "lainview.cli.process:cmd_read",
-                       "  lainview read 1234 0x7f0000001000 64"),
+                       "  lainview read 1234 '[heap]+0x10' 64"),
     "write": Subcommand("write bytes into a process's memory (journaled)", _write_arguments,
                         "lainview.cli.process:cmd_write",
                         '  lainview write 1234 0x7f0000001000 "de ad be ef"'),

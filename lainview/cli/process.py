@@ -23,8 +23,9 @@ from ..backend.patch import load_patch, patch_from_entries, save_patch
 from ..backend.processes import matching_programs
 from ..backend.service import Backend
 from ..backend.wording import counted, printable
-from .output import (EXIT_ERROR, EXIT_OK, EXIT_USAGE, holes_json, kernel_backend, one_line,
-                     print_journal_notices, print_journal_problems, print_json, report_holes)
+from .output import (EXIT_ERROR, EXIT_OK, EXIT_USAGE, address_in, holes_json, kernel_backend,
+                     one_line, print_journal_notices, print_journal_problems, print_json,
+                     report_holes)
 
 
 def cmd_ps(backend: Backend, args) -> int:
@@ -107,6 +108,7 @@ def cmd_read(backend: Backend, args) -> int:
     target = backend.attach(args.pid, args.backend, writable=False).result()
     if args.userfaultfd:
         target.set_read_userfaultfd(True).result()
+    start = address_in(target, args.address)
     out = sys.stdout.buffer
     sys.stdout.flush()
     no_access: list[list[int]] = []           # [start, end) runs of PROT_NONE bytes read
@@ -121,7 +123,7 @@ def cmd_read(backend: Backend, args) -> int:
         def consume(address, view, holes, forced):
             if view is None or holes:
                 first = holes[0]
-                raise _RawStopped(f"stopped after {first.address - args.address} bytes: "
+                raise _RawStopped(f"stopped after {first.address - start} bytes: "
                                   f"{first.size} bytes unreadable: {first.reason}",
                                   op="read", errno=first.errno, address=first.address)
             if forced:
@@ -130,7 +132,7 @@ def cmd_read(backend: Backend, args) -> int:
     elif args.json:
         chunks = _JsonChunks(out.write)
         out.write(b'{"pid": %d, "address": %d, "length": %d, "chunks": [\n'
-                  % (args.pid, args.address, args.length))
+                  % (args.pid, start, args.length))
 
         def consume(address, view, holes, forced):
             if view is None:
@@ -144,7 +146,7 @@ def cmd_read(backend: Backend, args) -> int:
             chunks.add(pos, view[pos - address:])
     else:
         from ..hexdump import HexDumper     # numpy: only a hex dump needs it
-        dumper = HexDumper(args.address, args.address + args.length, out.write)
+        dumper = HexDumper(start, start + args.length, out.write)
 
         def consume(address, view, holes, forced):
             if view is None:
@@ -153,12 +155,12 @@ def cmd_read(backend: Backend, args) -> int:
             if forced:
                 note_no_access(address, len(view))
             dumper.data(address, view, holes)
-    stats = target.read_stream(args.address, args.length, consume).result()
+    stats = target.read_stream(start, args.length, consume).result()
     if args.json:
         chunks.close()
         out.write(b'\n], "holes": %s, "no_access": %s}\n' % (
             json.dumps(holes_json(stats.holes)).encode(),
-            json.dumps([[start, end - start] for start, end in no_access]).encode()))
+            json.dumps([[lo, hi - lo] for lo, hi in no_access]).encode()))
     elif not args.raw:
         dumper.finish()
     out.flush()
@@ -172,7 +174,8 @@ def cmd_read(backend: Backend, args) -> int:
 def cmd_write(backend: Backend, args) -> int:
     target = backend.attach(args.pid, args.backend).result()
     try:
-        result = target.write(args.address, args.hexbytes).result()
+        address = address_in(target, args.address, len(args.hexbytes))
+        result = target.write(address, args.hexbytes).result()
     finally:
         print_journal_notices(backend)
     if args.json:
@@ -250,14 +253,10 @@ def cmd_revert(backend: Backend, args) -> int:
         print("lainview revert: give journal entry ids, --pid PID or --kernel (one of them)",
               file=sys.stderr)
         return EXIT_USAGE
-    kernel_ids, process_ids = _partition_entries(backend, args.entries)
-    outcomes = []
-    if args.kernel or kernel_ids:
-        outcomes += kernel_backend(backend, args).revert(kernel_ids or None,
-                                                         force=args.force).result()
-    if args.pid or process_ids:
-        outcomes += backend.revert(process_ids or None, pid=args.pid, force=args.force,
-                                   backend=args.backend).result()
+    kernel_backend(backend, args)   # reverts kernel entries (its source opens only if needed)
+    outcomes = backend.revert(args.entries or None, pid=args.pid,
+                              kind="kernel" if args.kernel else None, force=args.force,
+                              backend=args.backend).result()
     print_journal_notices(backend)
     print_journal_problems(backend, backend.journal.problems)
     if not outcomes:
@@ -271,19 +270,6 @@ def cmd_revert(backend: Backend, args) -> int:
     # A write to a process (or boot) that is gone cannot be undone: the revert failed.
     failed = any(o.status in ("conflict", "failed", "gone") for o in outcomes)
     return EXIT_ERROR if failed else EXIT_OK
-
-
-def _partition_entries(backend: Backend, ids: list[int]) -> tuple[list[int], list[int]]:
-    """Split journal entry ids into (kernel, other)."""
-    wanted, kinds = set(ids), {}
-
-    def note(e) -> None:
-        if e.id in wanted:
-            kinds[e.id] = e.kind
-    if wanted:
-        backend.journal_scan(note).result()     # streamed: the journal may be large
-    kernel = [i for i in ids if kinds.get(i) == "kernel"]
-    return kernel, [i for i in ids if kinds.get(i) != "kernel"]
 
 
 def cmd_apply(backend: Backend, args) -> int:
