@@ -4,9 +4,18 @@
 source is ``version`` in pyproject.toml.
 """
 
-from importlib import metadata as _metadata
+from typing import Any
 
-try:
-    __version__ = _metadata.version("lainview")
-except _metadata.PackageNotFoundError:   # a bare source tree, never installed
-    __version__ = "0+unknown"
+
+def __getattr__(name: str) -> Any:
+    # __version__ is read on first use: importlib.metadata costs every CLI
+    # command's start-up more than the command itself.
+    if name == "__version__":
+        from importlib import metadata
+        try:
+            version = metadata.version("lainview")
+        except metadata.PackageNotFoundError:   # a bare source tree, never installed
+            version = "0+unknown"
+        globals()["__version__"] = version
+        return version
+    raise AttributeError(f"module 'lainview' has no attribute {name!r}")

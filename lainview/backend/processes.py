@@ -6,7 +6,6 @@ import errno as _errno
 import os
 from dataclasses import dataclass
 
-import psutil
 
 from .errors import attach_denied_hint
 from .memory import DELETED_SUFFIX
@@ -62,6 +61,7 @@ def attach_check(pid: int, proc: str = "/proc") -> tuple[bool, str]:
 
 def list_processes() -> list[ProcessInfo]:
     """Every process, sorted by pid. Blocking: run it on the backend thread."""
+    import psutil   # here, not at the top: it costs every CLI command's start-up
     out = []
     for proc in psutil.process_iter(["pid", "name", "username", "cmdline", "memory_info", "exe"]):
         info = proc.info
@@ -91,6 +91,7 @@ def start_ticks(pid: int, proc: str = "/proc") -> int | None:
 def process_identity(pid: int) -> dict:
     """What identifies a process beyond its pid (which the kernel reuses):
     its executable, command line and start time."""
+    import psutil
     ident = {"pid": pid, "exe": "", "cmdline": [], "start_ticks": start_ticks(pid)}
     try:
         p = psutil.Process(pid)
@@ -103,6 +104,7 @@ def process_identity(pid: int) -> dict:
 
 
 def _safe(getter):
+    import psutil
     try:
         return getter()
     except (psutil.AccessDenied, psutil.ZombieProcess, psutil.NoSuchProcess):

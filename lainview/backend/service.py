@@ -13,9 +13,8 @@ CLI simply calls ``.result()``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Generator, Iterable
+from typing import TYPE_CHECKING, Callable, Generator, Iterable
 
-from . import scan
 from .errors import (DeviceUnavailable, InvalidInput, LainviewError,
                      TargetExited, VerifyMismatch)
 from .journal import (Journal, JournalEntry, JournalProblems, OpenFreezes, RevertOutcome,
@@ -29,6 +28,9 @@ from .processes import ProcessInfo, list_processes, process_identity, start_tick
 from .procfs import ProcfsSession
 from .session import ProcessSession
 from .thread import BackendFuture, BackendThread
+
+if TYPE_CHECKING:
+    from . import scan   # imported where used: numpy costs every CLI command's start-up
 
 BACKENDS = ("auto", "lainmemu", "procfs")
 BULK_CHUNK = 1 << 20
@@ -276,6 +278,7 @@ class Target:
                    live: "scan.LiveCount | None" = None) -> BackendFuture:
         """Future[ScanState]: a first scan as bulk work (progress in bytes;
         ``live.found`` counts the matches so far)."""
+        from . import scan
         chosen = areas or scan.AreaFilter()
         limits = limits or scan.ScanLimits()
         return self._backend.thread.submit_bulk(
@@ -287,12 +290,14 @@ class Target:
                   limits: "scan.ScanLimits | None" = None,
                   live: "scan.LiveCount | None" = None) -> BackendFuture:
         """Future[ScanState]: narrow ``state``; the old state stays for undo."""
+        from . import scan
         scan.check_same_process(state, self.identity.get("start_ticks"))
         return self._backend.thread.submit_bulk(
             scan.next_scan, self._session, state, cond, limits=limits or scan.ScanLimits(),
             live=live, total=sum(r.size for r in state.regions if r.count))
 
     def scan_undo(self, state: "scan.ScanState") -> BackendFuture:
+        from . import scan
         return self._submit(scan.undo, state)
 
     def _scan_total(self, chosen: "scan.AreaFilter") -> int:

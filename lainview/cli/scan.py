@@ -86,7 +86,7 @@ def _scan_scratch(backend: Backend):
                 signal.signal(sig, handler)
 
 
-def _cmd_scan(backend: Backend, args) -> int:
+def cmd_scan(backend: Backend, args) -> int:
     if args.next or args.undo:
         if not args.session:
             raise InvalidInput("--next and --undo need --session FILE from an earlier scan")
@@ -200,5 +200,3 @@ def _scan(backend: Backend, args, progress: dict) -> int:
         print(f"  ... {state.count - len(matches)} more (--limit)")
     return EXIT_OK
 
-
-SCAN_COMMANDS = {"scan": _cmd_scan}
