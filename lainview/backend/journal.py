@@ -59,7 +59,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 from .errors import InvalidInput, JournalError
 from .files import ensure_private_dir, open_state_file
@@ -89,12 +89,12 @@ class JournalEntry:
 
     id: int
     time: float
-    target: dict
+    target: dict[str, Any]
     address: int | None
     old: bytes
     new: bytes
     reverts: int | None = None
-    location: dict | None = None     # where the bytes are, ASLR-proof (locations.py)
+    location: dict[str, Any] | None = None     # where the bytes are, ASLR-proof (locations.py)
     status: str | None = None
     written: int | None = None
     error: str | None = None
@@ -108,7 +108,8 @@ class JournalEntry:
 
     @property
     def kind(self) -> str:
-        return self.target.get("kind", "process")
+        kind: str = self.target.get("kind", "process")
+        return kind
 
     @property
     def label(self) -> str:
@@ -132,7 +133,7 @@ class JournalEntry:
         return (f"freeze ended {time.strftime('%H:%M:%S', time.localtime(self.ended))} "
                 f"after {n} write{'' if n == 1 else 's'}")
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, object]:
         return {"id": self.id, "time": self.time, "target": self.target,
                 "address": self.address, "old": self.old.hex(), "new": self.new.hex(),
                 "reverts": self.reverts, "location": self.location, "status": self.status, "written": self.written,
@@ -169,7 +170,7 @@ class JournalProblems:
     def __bool__(self) -> bool:
         return self.count > 0
 
-    def summary(self, path) -> str:
+    def summary(self, path: str) -> str:
         """One line for the user, e.g. "skipped 2 damaged lines of PATH
         (line 3 (byte 120): not JSON; ...)"."""
         shown = "; ".join(str(p) for p in self.first[:3])
@@ -181,7 +182,7 @@ class JournalProblems:
 class Journal:
     """Append-only, fsynced write journal (see the module docstring)."""
 
-    def __init__(self, path: str | os.PathLike | None = None):
+    def __init__(self, path: str | os.PathLike[str] | None = None):
         self.path = Path(path) if path else default_journal_path()
         self._fd: int | None = None
         self.notices: list[str] = []      # repairs made while appending, for the user
@@ -196,7 +197,7 @@ class Journal:
         return self._fd
 
     # -- appending ----------------------------------------------------------------------------
-    def _append(self, record: dict, *, assign_id: bool) -> int | None:
+    def _append(self, record: dict[str, Any], *, assign_id: bool) -> int | None:
         fd = self._open()
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
@@ -210,7 +211,7 @@ class Journal:
                 fcntl.flock(fd, fcntl.LOCK_UN)
         except OSError as exc:
             raise JournalError(f"cannot append to the write journal {self.path}: "
-                               f"{os.strerror(exc.errno)}", op="journal",
+                               f"{exc.strerror or exc}", op="journal",
                                errno=exc.errno) from None
         return record.get("id")
 
@@ -278,8 +279,9 @@ class Journal:
             return 0
         return _intent_id(fd, 0, line_end, os.pread(fd, min(64, line_end), 0)) or 0
 
-    def record_intent(self, *, target: dict, address: int | None, old: bytes, new: bytes,
-                      reverts: int | None = None, location: dict | None = None,
+    def record_intent(self, *, target: dict[str, Any], address: int | None, old: bytes,
+                      new: bytes, reverts: int | None = None,
+                      location: dict[str, Any] | None = None,
                       freeze: bool = False) -> int:
         """Append and fsync the intent of a write; returns its id. Raises
         JournalError (saying why, e.g. the disk is full), in which case
@@ -287,14 +289,16 @@ class Journal:
         made. ``location`` says where the bytes are in a form a later run
         can resolve (for patches). ``freeze``: the intent of a freeze, which
         covers every re-write of ``new`` until its end is recorded."""
-        record = {"type": "intent", "id": 0, "time": time.time(), "target": target,
+        record: dict[str, Any] = {"type": "intent", "id": 0, "time": time.time(), "target": target,
                   "address": address, "old": old.hex(), "new": new.hex(), "reverts": reverts}
         if location is not None:
             record["location"] = location
         if freeze:
             record["freeze"] = True
         try:
-            return self._append(record, assign_id=True)
+            entry_id = self._append(record, assign_id=True)
+            assert entry_id is not None     # assign_id: the id given
+            return entry_id
         except JournalError as exc:
             raise JournalError(f"{exc.message}; no write was made", op="journal",
                                errno=exc.errno) from None
@@ -467,10 +471,10 @@ class OpenFreezes:
 
     def __init__(self, journal: Journal):
         self.journal = journal
-        self._open: dict[int, list] = {}     # journal id -> [key, held bytes, rewrites]
+        self._open: dict[int, list[Any]] = {}     # journal id -> [key, held bytes, rewrites]
 
-    def begin(self, key: tuple, *, target: dict, address: int | None, old: bytes,
-              held: bytes, location: dict | None = None) -> int:
+    def begin(self, key: tuple[object, ...], *, target: dict[str, Any], address: int | None,
+              old: bytes, held: bytes, location: dict[str, Any] | None = None) -> int:
         """Journal a freeze of ``held`` over ``old`` at ``key`` (what it
         writes: an address, or a symbol); its id. JournalError: nothing may
         be written."""
@@ -479,7 +483,7 @@ class OpenFreezes:
         self._open[journal_id] = [key, bytes(held), 0]
         return journal_id
 
-    def check(self, journal_id: int, key: tuple, data: bytes) -> None:
+    def check(self, journal_id: int, key: tuple[object, ...], data: bytes) -> None:
         """InvalidInput unless ``journal_id`` is an open freeze of ``data`` at ``key``."""
         freeze = self._open.get(journal_id)
         if freeze is None or freeze[0] != key or freeze[1] != bytes(data):
@@ -493,7 +497,8 @@ class OpenFreezes:
         freeze[2] += 1
         if freeze[2] == 1:
             self._outcome(journal_id, "ok", len(freeze[1]), None, 1, None)
-        return freeze[2]
+        rewrites: int = freeze[2]
+        return rewrites
 
     def end(self, journal_id: int, error: str | None = None) -> int | None:
         """Record that the freeze stopped (``error``: why, when the user did
@@ -501,7 +506,7 @@ class OpenFreezes:
         freeze = self._open.pop(journal_id, None)
         if freeze is None:
             return None
-        rewrites = freeze[2]
+        rewrites: int = freeze[2]
         self._outcome(journal_id, "ok" if rewrites else "failed",
                       len(freeze[1]) if rewrites else 0, error, rewrites, time.time())
         return rewrites
@@ -542,7 +547,8 @@ def _intent_id(fd: int, start: int, end: int, head: bytes) -> int | None:
     # Not in lainview's own key order (edited by hand): parse it whole.
     rec = _parse(os.pread(fd, end - start, start))
     if isinstance(rec, dict) and rec.get("type") == "intent" and _is_id(rec.get("id")):
-        return rec["id"]
+        entry_id: int = rec["id"]
+        return entry_id
     return None
 
 
@@ -598,7 +604,7 @@ def _lines(fd: int, end: int) -> Iterator[tuple[int, int, bytes]]:
 _TOO_LONG = b"\0too long"
 
 
-def _parse(line: bytes):
+def _parse(line: bytes) -> Any:
     """The JSON value of a line, or a string saying why there is none."""
     if line is _TOO_LONG:
         return f"longer than {MAX_LINE} bytes"
@@ -614,15 +620,16 @@ def _parse(line: bytes):
         return f"not a JSON record ({exc.args[0] if exc.args else exc}; torn by a crash?)"
 
 
-def _is_id(value) -> bool:
+def _is_id(value: object) -> bool:
     return type(value) is int and 0 < value < 1 << 63
 
 
-def _is_num(value) -> bool:
-    return type(value) in (int, float) and math.isfinite(value)
+def _is_num(value: object) -> bool:
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and math.isfinite(value))
 
 
-def _hex_problem(value) -> str | None:
+def _hex_problem(value: object) -> str | None:
     if not isinstance(value, str):
         return "not a hex string"
     try:
@@ -632,7 +639,7 @@ def _hex_problem(value) -> str | None:
     return None
 
 
-def _intent_problem(rec) -> str | None:
+def _intent_problem(rec: object) -> str | None:
     """Why ``rec`` is not a usable intent record, or None."""
     if not isinstance(rec, dict):
         return f"not a record (a JSON {type(rec).__name__})"
@@ -678,7 +685,7 @@ def _intent_problem(rec) -> str | None:
     return None
 
 
-def _outcome_problem(rec: dict) -> str | None:
+def _outcome_problem(rec: dict[str, Any]) -> str | None:
     if not _is_id(rec.get("id")):
         return "outcome without a valid id"
     if not isinstance(rec.get("status"), str):
@@ -707,8 +714,8 @@ class _Outcomes:
         self._names: list[str] = []
         self._codes: dict[str, int] = {}
         self._errors: dict[int, str] = {}
-        self._sparse: dict[int, tuple] = {}
-        self._freezes: dict[int, tuple] = {}     # id -> (rewrites, ended): freezes only
+        self._sparse: dict[int, tuple[str, int | None, str | None]] = {}
+        self._freezes: dict[int, tuple[int | None, float | None]] = {}     # id -> (rewrites, ended): freezes only
 
     def put(self, entry_id: int, status: str, written: int | None, error: str | None,
             rewrites: int | None = None, ended: float | None = None) -> None:

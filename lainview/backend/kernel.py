@@ -30,7 +30,7 @@ from __future__ import annotations
 import collections
 import os
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Any, Callable, Concatenate, Iterable, ParamSpec, TypeVar
 
 from .errors import (CapabilityMissing, DeviceUnavailable, InvalidInput, LainviewError,
                      NoSuchSymbol, VerifyMismatch)
@@ -43,6 +43,9 @@ from .kmem import (POINTER_SIZE, KmemDevice, discover, encode_module_name,
 from .memory import ReadResult
 from .service import Backend, RevertOutcome
 from .thread import BackendFuture, BackendThread
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 SOURCES = ("auto", "kmem", "kcore", "image")
 CAPABILITIES = ("list", "read", "write", "hold")
@@ -72,7 +75,7 @@ class KernelInfo:
     def can(self, capability: str) -> bool:
         return capability in self.capabilities
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, object]:
         return {"source": self.source, "reason": self.reason,
                 "capabilities": [c for c in CAPABILITIES if c in self.capabilities],
                 "missing": self.missing, "symbols_from": self.symbols_from,
@@ -135,7 +138,7 @@ class KernelSession:
         self.proc = proc
         self.device: KmemDevice | None = None
         self.reader: ElfCoreReader | VmlinuxImage | None = None
-        self._image_symbols: list = []
+        self._image_symbols: list[VmlinuxImage | SystemMap | ElfCoreReader] = []
         self._table: SymbolTable | None = None
         self.holds: collections.Counter[str] = collections.Counter()
         images = [p for p in images if p]
@@ -200,6 +203,7 @@ class KernelSession:
                     raise
                 kmem_failure = exc.message
             else:
+                assert self.device is not None      # _open_kmem opened it
                 writable = self.device.writable
                 caps = {"list", "read", "hold"} | ({"write"} if writable else set())
                 if not writable:
@@ -365,7 +369,7 @@ class KernelSession:
         return back
 
     def _target(self, name: str, module: str | None, indirect: bool,
-                address: int | None) -> dict:
+                address: int | None) -> dict[str, object]:
         assert self.device is not None
         return {"kind": "kernel", "symbol": name, "module": module, "indirect": indirect,
                 "address": address, "source": self.info.source, "device": self.device.path,
@@ -398,7 +402,8 @@ class KernelSession:
         return KernelWrite(name, module, False, None, b"", back, journal_id)
 
     @staticmethod
-    def _outcome(journal: Journal, entry_id: int, status: str, written: int, exc) -> None:
+    def _outcome(journal: Journal, entry_id: int, status: str, written: int,
+                 exc: BaseException | None) -> None:
         try:
             journal.record_outcome(entry_id, status, written, str(exc) if exc else None)
         except LainviewError:
@@ -449,7 +454,8 @@ class KernelSession:
         if recorded_boot and recorded_boot != boot_id():
             return RevertOutcome(entry.id, "gone", "the machine has rebooted since this write: "
                                  "kernel memory no longer holds it")
-        name, module = target.get("symbol"), target.get("module")
+        name: str = target.get("symbol") or ""
+        module: str | None = target.get("module")
         indirect = bool(target.get("indirect"))
         try:
             current = self.read(name, len(entry.old), module=module, indirect=indirect)
@@ -496,7 +502,7 @@ class KernelBackend:
 
     def __init__(self, backend: Backend, *, source: str = "auto",
                  kmem_path: str | None = None, images: Iterable[str] = (),
-                 release_holds_on_close: bool = True, **session_kw):
+                 release_holds_on_close: bool = True, **session_kw: Any):
         self.thread: BackendThread = backend.thread
         self.journal: Journal = backend.journal
         self.freezes: OpenFreezes = backend.freezes
@@ -513,36 +519,38 @@ class KernelBackend:
                                           **self._session_kw)
         return self._session
 
-    def _submit(self, fn, *args, **kwargs) -> BackendFuture:
+    def _submit(self, fn: Callable[Concatenate[KernelSession, P], T], /, *args: P.args,
+                **kwargs: P.kwargs) -> BackendFuture[T]:
         return self.thread.submit(lambda: fn(self._get(), *args, **kwargs))
 
-    def info(self) -> BackendFuture:
+    def info(self) -> BackendFuture[KernelInfo]:
         """Future[KernelInfo]: the chosen source, the reason, the capabilities.
         Raises DeviceUnavailable when an explicitly chosen source is missing."""
         return self._submit(lambda s: s.info)
 
-    def symbols(self, refresh: bool = False) -> BackendFuture:
+    def symbols(self, refresh: bool = False) -> BackendFuture[SymbolTable]:
         """Future[SymbolTable]."""
         return self._submit(KernelSession.symbols, refresh)
 
-    def modules(self) -> BackendFuture:
+    def modules(self) -> BackendFuture[ModuleList]:
         """Future[ModuleList]."""
         return self._submit(KernelSession.modules)
 
     def read(self, name: str, size: int, *, module: str | None = None,
-             indirect: bool = False) -> BackendFuture:
+             indirect: bool = False) -> BackendFuture[KernelValue]:
         """Future[KernelValue]; see :meth:`KernelSession.read`."""
         return self._submit(KernelSession.read, name, size, module=module, indirect=indirect)
 
-    def read_many(self, requests: Iterable[tuple[str, int, str | None]]) -> BackendFuture:
+    def read_many(self, requests: Iterable[tuple[str, int, str | None]]
+                  ) -> BackendFuture[list[KernelValue | LainviewError]]:
         """Future[list[KernelValue | LainviewError]]: several symbol reads,
         given as (name, size, module), in one request (the watch list's
         refresh). Each failure is returned in its place, not raised."""
-        requests = list(requests)
+        wanted = list(requests)
 
-        def run(session: KernelSession) -> list:
-            out: list = []
-            for name, size, module in requests:
+        def run(session: KernelSession) -> list[KernelValue | LainviewError]:
+            out: list[KernelValue | LainviewError] = []
+            for name, size, module in wanted:
                 try:
                     out.append(session.read(name, size, module=module))
                 except LainviewError as exc:
@@ -551,42 +559,43 @@ class KernelBackend:
         return self._submit(run)
 
     def write(self, name: str, data: bytes, *, module: str | None = None,
-              indirect: bool = False, if_changed: bool = False) -> BackendFuture:
+              indirect: bool = False, if_changed: bool = False) -> BackendFuture[KernelWrite]:
         """Future[KernelWrite]: journaled, read back; see :meth:`KernelSession.write`."""
         return self._submit(KernelSession.write, name, bytes(data), self.journal,
                             module=module, indirect=indirect, if_changed=if_changed)
 
     def freeze_begin(self, name: str, held: bytes, *, module: str | None = None,
-                     before: bytes | None = None) -> BackendFuture:
+                     before: bytes | None = None) -> BackendFuture[int]:
         """Future[int]: journal a freeze of ``name`` (see :meth:`Target.freeze_begin`
         in service.py); end it with ``Backend.freeze_end``."""
         return self._submit(KernelSession.freeze_begin, self.freezes, name, bytes(held),
                             module=module, before=before)
 
     def freeze_write(self, journal_id: int, name: str, data: bytes, *,
-                     module: str | None = None) -> BackendFuture:
+                     module: str | None = None) -> BackendFuture[KernelWrite]:
         """Future[KernelWrite]: one write of an open freeze."""
         return self._submit(KernelSession.freeze_write, self.freezes, journal_id, name,
                             bytes(data), module=module)
 
-    def freeze_end(self, journal_id: int, error: str | None = None) -> BackendFuture:
+    def freeze_end(self, journal_id: int, error: str | None = None
+                   ) -> BackendFuture[int | None]:
         """Future[int | None]: record the end of a freeze (``Backend.freeze_end``)."""
         return self.thread.submit(self.freezes.end, journal_id, error)
 
-    def hold(self, module: str) -> BackendFuture:
+    def hold(self, module: str) -> BackendFuture[int]:
         """Future[int]: the holds lainview now has on ``module``."""
         return self._submit(KernelSession.hold, module)
 
-    def release(self, module: str) -> BackendFuture:
+    def release(self, module: str) -> BackendFuture[int]:
         """Future[int]: the holds lainview has left on ``module``."""
         return self._submit(KernelSession.release, module)
 
-    def holds(self) -> BackendFuture:
+    def holds(self) -> BackendFuture[dict[str, int]]:
         """Future[dict[str, int]]: the holds this lainview took."""
         return self._submit(lambda s: dict(s.holds))
 
     def revert(self, entry_ids: Iterable[int] | None = None, *,
-               force: bool = False) -> BackendFuture:
+               force: bool = False) -> BackendFuture[list[RevertOutcome]]:
         """Future[list[RevertOutcome]]: undo journaled kernel writes."""
         ids = list(entry_ids) if entry_ids is not None else None
         return self._submit(KernelSession.revert, self.journal, ids, force=force)

@@ -37,7 +37,7 @@ class Location:
     offset: int
     module: str | None = None
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise InvalidInput(f"unknown location kind {self.kind!r}")
 
@@ -70,14 +70,14 @@ class Location:
     def survives_restart(self) -> bool:
         return self.kind != "absolute"
 
-    def to_json(self) -> dict:
-        out: dict = {"kind": self.kind, "name": self.name, "offset": self.offset}
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {"kind": self.kind, "name": self.name, "offset": self.offset}
         if self.module:
             out["module"] = self.module
         return out
 
     @classmethod
-    def from_json(cls, raw) -> "Location":
+    def from_json(cls, raw: object) -> "Location":
         """Raises InvalidInput naming what is wrong."""
         if not isinstance(raw, dict):
             raise InvalidInput(f"a location must be an object, not {type(raw).__name__}")

@@ -147,7 +147,7 @@ class MemoryArea:
             return head + " "
         return head.ljust(72) + " " + self.path
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, object]:
         return {"start": self.start, "end": self.end, "perms": self.perms.letters,
                 "offset": self.offset, "path": self.path}
 
@@ -369,7 +369,7 @@ class WriteResult:
     old: bytes
     new: bytes
     verified: bool = True
-    journal_id: str | None = None
+    journal_id: int | None = None     # the journal entry of the write; None: not journaled
 
 
 @dataclass(frozen=True, slots=True)

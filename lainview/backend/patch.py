@@ -23,12 +23,13 @@ import json
 import os
 import stat
 from dataclasses import dataclass
+from typing import Callable
 
 from .errors import InvalidInput
 from .files import atomic_private_file
 from .journal import JournalEntry
 from .locations import Location, resolve
-from .memory import MemoryArea
+from .memory import MemoryArea, ReadResult
 from .session import split_by_areas, unwritable_reason
 
 FORMAT = "lainview-patch"
@@ -51,7 +52,7 @@ class Patch:
     cmdline: tuple[str, ...]
     writes: tuple[PatchWrite, ...]
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, object]:
         return {"format": FORMAT, "version": VERSION,
                 "program": {"exe": self.exe, "cmdline": list(self.cmdline)},
                 "writes": [{"location": w.location.to_json(), "old": w.old.hex(),
@@ -75,7 +76,12 @@ def patch_from_entries(entries: list[JournalEntry]) -> Patch:
     for e in sorted(entries, key=lambda e: e.id):
         if e.status == "failed" or e.reverts is not None or e.id in reverted:
             continue
-        location = Location.from_json(e.location) if e.location else Location.absolute(e.address)
+        if e.location:
+            location = Location.from_json(e.location)
+        elif e.address is not None:     # always, for a process write
+            location = Location.absolute(e.address)
+        else:
+            continue
         writes.append(PatchWrite(location, e.old, e.new, e.id))
     if not writes:
         raise InvalidInput("nothing to export: every selected write failed or was reverted")
@@ -84,7 +90,7 @@ def patch_from_entries(entries: list[JournalEntry]) -> Patch:
                  writes=tuple(writes))
 
 
-def save_patch(patch: Patch, path: str | os.PathLike) -> None:
+def save_patch(patch: Patch, path: str | os.PathLike[str]) -> None:
     """Write atomically and privately (0600; a crash leaves the old file or
     the new one). Raises InvalidInput when the file cannot be written."""
     with atomic_private_file(path, "w") as f:
@@ -92,7 +98,7 @@ def save_patch(patch: Patch, path: str | os.PathLike) -> None:
         f.write("\n")
 
 
-def load_patch(path: str | os.PathLike) -> Patch:
+def load_patch(path: str | os.PathLike[str]) -> Patch:
     """Read and check a whole patch file. Raises InvalidInput naming the
     first problem; nothing is applied from a file that fails here. Only a
     regular file of at most MAX_BYTES is read (a FIFO or device never
@@ -101,7 +107,7 @@ def load_patch(path: str | os.PathLike) -> Patch:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as exc:
-        raise InvalidInput(f"cannot read {path}: {os.strerror(exc.errno)}") from None
+        raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}") from None
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
@@ -116,7 +122,7 @@ def load_patch(path: str | os.PathLike) -> Patch:
             raise InvalidInput(f"{path} grew past {MAX_BYTES} bytes while read: not a patch")
         raw = json.loads(b"".join(chunks))
     except OSError as exc:
-        raise InvalidInput(f"cannot read {path}: {os.strerror(exc.errno)}") from None
+        raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}") from None
     except RecursionError:
         raise InvalidInput(f"{path} is nested too deeply: not a patch") from None
     except ValueError as exc:
@@ -126,7 +132,7 @@ def load_patch(path: str | os.PathLike) -> Patch:
     return parse_patch(raw, path)
 
 
-def parse_patch(raw, where: str = "the patch") -> Patch:
+def parse_patch(raw: object, where: str = "the patch") -> Patch:
     if not isinstance(raw, dict) or raw.get("format") != FORMAT:
         raise InvalidInput(f"{where} is not a lainview patch (no \"format\": \"{FORMAT}\")")
     if raw.get("version") != VERSION:
@@ -161,7 +167,7 @@ def parse_patch(raw, where: str = "the patch") -> Patch:
     return Patch(program["exe"], tuple(cmdline), tuple(writes))
 
 
-def _hex(value) -> bytes:
+def _hex(value: object) -> bytes:
     if not isinstance(value, str):
         raise InvalidInput("bytes must be a hex string")
     try:
@@ -185,7 +191,8 @@ class PlannedWrite:
 BLOCKING = ("unresolved", "unreadable", "unwritable", "overlap")
 
 
-def plan(patch: Patch, areas: list[MemoryArea], read) -> list[PlannedWrite]:
+def plan(patch: Patch, areas: list[MemoryArea],
+         read: Callable[[int, int], ReadResult]) -> list[PlannedWrite]:
     """Resolve every write against this map, check the kernel will take it,
     that no two overlap, and compare the bytes there (``read(address, size)
     -> ReadResult``). Nothing is written. Actions in ``BLOCKING`` (and
@@ -193,7 +200,7 @@ def plan(patch: Patch, areas: list[MemoryArea], read) -> list[PlannedWrite]:
     out = []
     for w in patch.writes:
         found = resolve(w.location, areas, len(w.new))
-        if not found.resolved:
+        if found.address is None:
             out.append(PlannedWrite(w, None, "unresolved", found.reason))
             continue
         refusal = next((r for p in split_by_areas(areas, found.address, len(w.new))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import errno as _errno
 from dataclasses import dataclass
-from typing import Callable, Generator, Iterable
+from typing import Any, Callable, Generator, Iterable, ParamSpec, Self, TypeVar
 
 from . import scan
 from .errors import (DeviceUnavailable, InvalidInput, JournalError, LainviewError,
@@ -25,10 +25,14 @@ from .locations import locate
 from .memory import (AttachInfo, Hole, MemoryArea, ReadResult, WriteResult,
                      page_buffer)
 from .patch import BLOCKING as PATCH_BLOCKING, Patch, plan as plan_patch
-from .processes import ProcessInfo, list_processes, process_identity, start_ticks
+from .processes import (ProcessIdentity, ProcessInfo, list_processes, process_identity,
+                        start_ticks)
 from .procfs import ProcfsSession
 from .session import ProcessSession
 from .thread import BackendFuture, BackendThread
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 BACKENDS = ("auto", "lainmemu", "procfs")
 BULK_CHUNK = 1 << 20
@@ -106,11 +110,16 @@ ChunkConsumer = Callable[[int, memoryview, list[Hole]], None]
 StreamConsumer = Callable[[int, "memoryview | None", list[Hole], bool], None]
 
 
+# A write of a patch that reached the target: (index in the outcomes,
+# address, the bytes it replaced, its journal id).
+_Done = tuple[int, int, bytes, int]
+
+
 class Target:
     """A proxy for one attached process. Every method returns a Future."""
 
     def __init__(self, backend: "Backend", session: ProcessSession, info: AttachInfo,
-                 identity: dict):
+                 identity: ProcessIdentity):
         self._backend = backend
         self._session = session
         self.info = info
@@ -120,15 +129,16 @@ class Target:
     def pid(self) -> int:
         return self.info.pid
 
-    def _submit(self, fn, *args, **kwargs) -> BackendFuture:
+    def _submit(self, fn: Callable[P, T], /, *args: P.args,
+                **kwargs: P.kwargs) -> BackendFuture[T]:
         return self._backend.thread.submit(fn, *args, **kwargs)
 
-    def areas(self, refresh: bool = True) -> BackendFuture:
+    def areas(self, refresh: bool = True) -> BackendFuture[list[MemoryArea]]:
         """Future[list[MemoryArea]], fresh from the kernel (``refresh``
         False: the map read last, e.g. by ``attach``, if there is one)."""
         return self._submit(self._session.areas, refresh)
 
-    def set_read_userfaultfd(self, on: bool) -> BackendFuture:
+    def set_read_userfaultfd(self, on: bool) -> BackendFuture[None]:
         """Opt in (or out) to reading areas the target registered with
         userfaultfd: a read of a page it has not filled blocks the backend
         thread until the target serves the fault. Off by default. Future[None]."""
@@ -137,18 +147,19 @@ class Target:
             self._session.areas(refresh=True)
         return self._submit(apply)
 
-    def read(self, address: int, size: int) -> BackendFuture:
+    def read(self, address: int, size: int) -> BackendFuture[ReadResult]:
         """Future[ReadResult]: page-aware, holes for unreadable pages."""
         return self._submit(self._session.read, address, size)
 
-    def read_many(self, ranges: Iterable[tuple[int, int]]) -> BackendFuture:
+    def read_many(self, ranges: Iterable[tuple[int, int]]
+                  ) -> BackendFuture[list[ReadResult | LainviewError]]:
         """Future[list[ReadResult | LainviewError]]: many small reads in one request."""
-        ranges = list(ranges)
+        wanted = list(ranges)
 
-        def run() -> list:
-            out = []
-            areas = self._session.areas(refresh=True) if ranges else None   # one map for all
-            for address, size in ranges:
+        def run() -> list[ReadResult | LainviewError]:
+            out: list[ReadResult | LainviewError] = []
+            areas = self._session.areas(refresh=True) if wanted else None   # one map for all
+            for address, size in wanted:
                 try:
                     out.append(self._session.read(address, size, areas=areas))
                 except TargetExited:
@@ -158,7 +169,8 @@ class Target:
             return out
         return self._submit(run)
 
-    def write(self, address: int, data: bytes, *, if_changed: bool = False) -> BackendFuture:
+    def write(self, address: int, data: bytes, *,
+              if_changed: bool = False) -> BackendFuture[WriteResult]:
         """Future[WriteResult]: journaled, verified by reading back. With
         ``if_changed``, memory that already holds ``data`` is left alone:
         nothing is journaled or written, and the result's ``journal_id`` is
@@ -168,7 +180,7 @@ class Target:
 
     # -- freezes: one journal entry for all the writes that hold a value ----------------------
     def freeze_begin(self, address: int, held: bytes, before: bytes | None = None
-                     ) -> BackendFuture:
+                     ) -> BackendFuture[int]:
         """Future[int]: journal a freeze of ``held`` at ``address`` (one
         intent, before its first write; ``before`` is what the memory held
         when the user froze it, default: what it holds now) and return its
@@ -177,7 +189,8 @@ class Target:
         return self._submit(self._backend._freeze_begin, self._session, self.identity,
                             address, bytes(held), before)
 
-    def freeze_write(self, journal_id: int, address: int, data: bytes) -> BackendFuture:
+    def freeze_write(self, journal_id: int, address: int,
+                     data: bytes) -> BackendFuture[WriteResult]:
         """Future[WriteResult]: one re-write of a freeze begun with
         :meth:`freeze_begin` (covered by its journal entry, verified by
         reading back). InvalidInput for an id that is not an open freeze of
@@ -186,7 +199,7 @@ class Target:
                             bytes(data))
 
     def read_bulk(self, address: int, size: int, consumer: ChunkConsumer | None = None,
-                  *, chunk_size: int = BULK_CHUNK) -> BackendFuture:
+                  *, chunk_size: int = BULK_CHUNK) -> BackendFuture[BulkStats]:
         """Bulk read in chunks on the backend thread; ``consumer`` sees each
         chunk. Interactive requests still run between chunks. Future[BulkStats]."""
         return self._backend.thread.submit_bulk(
@@ -210,7 +223,7 @@ class Target:
         return BulkStats(address, size, sum(h.size for h in holes), tuple(holes))
 
     def read_stream(self, address: int, size: int, consumer: "StreamConsumer", *,
-                    chunk_size: int = BULK_CHUNK) -> BackendFuture:
+                    chunk_size: int = BULK_CHUNK) -> BackendFuture[BulkStats]:
         """Stream [address, address+size) to ``consumer`` on the backend
         thread, in address order, as bulk work (one ``chunk_size`` buffer,
         reused): ``consumer(address, view, holes, no_access)`` for bytes read
@@ -236,35 +249,35 @@ class Target:
     def scan_first(self, scan_type: "scan.ScanType", cond: "scan.Condition", *,
                    align: int | None = None, areas: "scan.AreaFilter | None" = None,
                    limits: "scan.ScanLimits | None" = None,
-                   live: "scan.LiveCount | None" = None) -> BackendFuture:
+                   live: "scan.LiveCount | None" = None) -> BackendFuture[scan.ScanState]:
         """Future[ScanState]: a first scan as bulk work (progress in bytes;
         ``live.found`` counts the matches so far)."""
         chosen = areas or scan.AreaFilter()
         limits = limits or scan.ScanLimits()
         return self._backend.thread.submit_bulk(
             scan.first_scan, self._session, scan_type, cond, align=align, areas=chosen,
-            limits=limits, start_ticks=self.identity.get("start_ticks"), live=live,
+            limits=limits, start_ticks=self.identity.start_ticks, live=live,
             total=self._scan_total(chosen))
 
     def scan_next(self, state: "scan.ScanState", cond: "scan.Condition", *,
                   limits: "scan.ScanLimits | None" = None,
-                  live: "scan.LiveCount | None" = None) -> BackendFuture:
+                  live: "scan.LiveCount | None" = None) -> BackendFuture[scan.ScanState]:
         """Future[ScanState]: narrow ``state``; the old state stays for undo."""
-        scan.check_same_process(state, self.identity.get("start_ticks"))
+        scan.check_same_process(state, self.identity.start_ticks)
         return self._backend.thread.submit_bulk(
             scan.next_scan, self._session, state, cond, limits=limits or scan.ScanLimits(),
             live=live, total=sum(r.size for r in state.regions if r.count))
 
-    def scan_undo(self, state: "scan.ScanState") -> BackendFuture:
+    def scan_undo(self, state: "scan.ScanState") -> BackendFuture[scan.ScanState | None]:
         return self._submit(scan.undo, state)
 
     def _scan_total(self, chosen: "scan.AreaFilter") -> int:
         # The cached map is a fair estimate for the progress bar; the job
         # fetches the map afresh before it starts.
-        cached = self._session._areas or []
+        cached = self._session.last_areas or []
         return sum(a.size for a in chosen.select(cached))
 
-    def detach(self) -> BackendFuture:
+    def detach(self) -> BackendFuture[None]:
         return self._submit(self._backend._detach, self)
 
 
@@ -281,11 +294,12 @@ class Backend:
         self.thread.call_on_shutdown(self._close_all)
 
     # -- processes ----------------------------------------------------------------------------
-    def list_processes(self) -> BackendFuture:
+    def list_processes(self) -> BackendFuture[list[ProcessInfo]]:
         """Future[list[ProcessInfo]]."""
         return self.thread.submit(list_processes)
 
-    def attach(self, pid: int, backend: str = "auto", *, writable: bool = True) -> BackendFuture:
+    def attach(self, pid: int, backend: str = "auto", *,
+               writable: bool = True) -> BackendFuture[Target]:
         """Future[Target]. Raises (through the future) TargetExited,
         PermissionDenied, DeviceUnavailable (only with backend="lainmemu")."""
         return self.thread.submit(self._attach, pid, backend, writable)
@@ -300,7 +314,7 @@ class Backend:
         limits = PROCFS_LIMITS if session.backend_name == "procfs" else ()
         info = AttachInfo(pid=pid, backend=session.backend_name, reason=reason,
                           writable=getattr(session, "writable", writable), limits=limits)
-        target = Target(self, session, info, {"kind": "process", **process_identity(pid)})
+        target = Target(self, session, info, process_identity(pid))
         self._targets.append(target)
         return target
 
@@ -317,7 +331,7 @@ class Backend:
         self.journal.close()
 
     # -- writes and the journal -------------------------------------------------------------
-    def _journaled_write(self, session: ProcessSession, identity: dict, address: int,
+    def _journaled_write(self, session: ProcessSession, identity: ProcessIdentity, address: int,
                          data: bytes, reverts: int | None = None,
                          journal_ids: list[int] | None = None, *,
                          if_changed: bool = False) -> WriteResult:
@@ -329,17 +343,20 @@ class Backend:
             current = session.read(address, len(data))
             if current.complete and current.data == data:
                 return WriteResult(address=address, old=data, new=data, journal_id=None)
-        def before(session, addr, old, new):
+        def before(session: ProcessSession, addr: int, old: bytes, new: bytes) -> int | None:
             # The map was read just now (for the old bytes): say where the
             # bytes are in a way a later run can find, for patch files.
             where = locate(addr, session.areas(refresh=False)).to_json()
-            entry_id = self.journal.record_intent(target=identity, address=addr, old=old,
+            entry_id = self.journal.record_intent(target=identity.to_json(), address=addr, old=old,
                                                   new=new, reverts=reverts, location=where)
             if journal_ids is not None:
                 journal_ids.append(entry_id)
             return entry_id
 
-        def after(entry_id, status, written, exc):
+        def after(entry_id: int | None, status: str, written: int,
+                  exc: LainviewError | None) -> None:
+            if entry_id is None:
+                return
             try:
                 self.journal.record_outcome(entry_id, status, written, str(exc) if exc else None)
             except JournalError:
@@ -348,12 +365,13 @@ class Backend:
                 pass
         return session.write(address, data, before=before, after=after)
 
-    def _freeze_begin(self, session: ProcessSession, identity: dict, address: int,
+    def _freeze_begin(self, session: ProcessSession, identity: ProcessIdentity, address: int,
                       held: bytes, before: bytes | None) -> int:
         current = session.read(address, len(held)).require(op="freeze")
         old = before if before is not None and len(before) == len(held) else current
         where = locate(address, session.areas(refresh=False)).to_json()
-        return self.freezes.begin((session.pid, address), target=identity, address=address,
+        return self.freezes.begin((session.pid, address), target=identity.to_json(),
+                                  address=address,
                                   old=old, held=held, location=where)
 
     def _freeze_write(self, session: ProcessSession, journal_id: int, address: int,
@@ -368,20 +386,21 @@ class Backend:
         return WriteResult(address=address, old=result.old, new=result.new,
                            journal_id=journal_id)
 
-    def freeze_end(self, journal_id: int, error: str | None = None) -> BackendFuture:
+    def freeze_end(self, journal_id: int, error: str | None = None
+                   ) -> BackendFuture[int | None]:
         """Future[int | None]: record that freeze ``journal_id`` (of a
         process or of the kernel) stopped (``error``: why, when it was not
         the user's choice), with how many times it wrote; the number of
         writes, None if it was not open."""
         return self.thread.submit(self.freezes.end, journal_id, error)
 
-    def journal_entries(self, pid: int | None = None) -> BackendFuture:
+    def journal_entries(self, pid: int | None = None) -> BackendFuture[list[JournalEntry]]:
         """Future[list[JournalEntry]], oldest first; damaged lines skipped
         (see ``journal.problems`` afterwards)."""
         return self.thread.submit(self.journal.entries, pid=pid)
 
     def journal_scan(self, consumer: Callable[[JournalEntry], None],
-                     pid: int | None = None) -> BackendFuture:
+                     pid: int | None = None) -> BackendFuture[JournalProblems]:
         """Stream the journal, oldest first, to ``consumer`` (called on the
         backend thread, one entry at a time) as bulk work: memory stays
         bounded whatever the journal's size. Future[JournalProblems]: the
@@ -399,7 +418,7 @@ class Backend:
         return problems
 
     def revert(self, entry_ids: Iterable[int] | None = None, *, pid: int | None = None,
-               force: bool = False, backend: str = "auto") -> BackendFuture:
+               force: bool = False, backend: str = "auto") -> BackendFuture[list[RevertOutcome]]:
         """Undo journaled process writes, newest first. Future[list[RevertOutcome]]."""
         ids = list(entry_ids) if entry_ids is not None else None
         return self.thread.submit(self._revert, ids, pid, force, backend)
@@ -417,9 +436,12 @@ class Backend:
                 session.close()
         return outcomes
 
-    def _revert_one(self, entry: JournalEntry, sessions: dict, force: bool,
+    def _revert_one(self, entry: JournalEntry, sessions: dict[int, ProcessSession], force: bool,
                     backend: str) -> RevertOutcome:
-        pid = entry.pid
+        pid, address = entry.pid, entry.address
+        if pid is None or address is None:
+            return RevertOutcome(entry.id, "failed", "the journal entry names no process "
+                                 "or no address")
         if start_ticks(pid) is None or (entry.target.get("start_ticks") is not None
                                         and start_ticks(pid) != entry.target["start_ticks"]):
             return RevertOutcome(entry.id, "gone", f"process {pid} has exited (or the pid "
@@ -428,20 +450,19 @@ class Backend:
             if pid not in sessions:
                 sessions[pid] = open_session(pid, backend, root=self.device_root)[0]
             session = sessions[pid]
-            current = session.read(entry.address, len(entry.old)).require(op="revert")
+            current = session.read(address, len(entry.old)).require(op="revert")
             plan = revert_plan(entry, current)
             if plan == "done":
                 return RevertOutcome(entry.id, "already", "memory already holds the old bytes")
             if plan == "conflict" and not force:
                 return RevertOutcome(
                     entry.id, "conflict",
-                    f"memory at {entry.address:#x} changed since the write (now "
+                    f"memory at {address:#x} changed since the write (now "
                     f"{current.hex()}, wrote {entry.new.hex()}); use --force to revert anyway")
-            identity = {"kind": "process", **process_identity(pid)}
-            result = self._journaled_write(session, identity, entry.address, entry.old,
+            result = self._journaled_write(session, process_identity(pid), address, entry.old,
                                            reverts=entry.id)
             return RevertOutcome(entry.id, "reverted",
-                                 f"restored {len(entry.old)} bytes at {entry.address:#x}",
+                                 f"restored {len(entry.old)} bytes at {address:#x}",
                                  result.journal_id)
         except LainviewError as exc:
             status = "gone" if exc.errno == _errno.ESRCH else "failed"
@@ -449,7 +470,7 @@ class Backend:
 
     # -- patches -------------------------------------------------------------------------------
     def apply_patch(self, patch: Patch, pid: int, *, force: bool = False, dry_run: bool = False,
-                    backend: str = "auto") -> BackendFuture:
+                    backend: str = "auto") -> BackendFuture[ApplyReport]:
         """Future[ApplyReport]: apply a patch to process ``pid``. Every write
         is checked first; if any location does not resolve, or (without
         ``force``) any target bytes are neither the old nor the new ones,
@@ -470,20 +491,22 @@ class Backend:
                                  p.detail or ("not written: other writes of the patch cannot "
                                               "be applied" if blocked else ""))
                     for p in planned))
-            identity = {"kind": "process", **process_identity(pid)}
+            identity = process_identity(pid)
             outcomes: list[ApplyOutcome] = []
-            done = []        # (index in outcomes, address, old bytes, journal id)
+            done: list[_Done] = []
             for p in planned:
                 text = p.write.location.text
                 if p.action == "already":
                     outcomes.append(ApplyOutcome(text, p.address, "already", p.detail))
                     continue
+                # what plan() leaves to write: resolved, read
+                assert p.address is not None and p.current is not None
                 ids: list[int] = []
                 try:
                     result = self._journaled_write(session, identity, p.address, p.write.new,
                                                    journal_ids=ids)
                 except LainviewError as exc:
-                    reached = isinstance(exc, VerifyMismatch) or getattr(exc, "written", 0)
+                    reached = isinstance(exc, VerifyMismatch) or getattr(exc, "written", 0) > 0
                     if reached and ids:
                         # Part of this write reached the target: undo it too.
                         done.append((len(outcomes), p.address, p.current, ids[0]))
@@ -494,6 +517,7 @@ class Backend:
                                               "stopped after the failure above") for q in rest]
                     self._roll_back(session, identity, done, outcomes)
                     return ApplyReport(pid, False, tuple(outcomes))
+                assert result.journal_id is not None    # journaled: not if_changed
                 done.append((len(outcomes), p.address, p.current, result.journal_id))
                 outcomes.append(ApplyOutcome(text, p.address, "written",
                                              f"{p.current.hex()} -> {result.new.hex()}",
@@ -502,7 +526,7 @@ class Backend:
         finally:
             session.close()
 
-    def _roll_back(self, session: ProcessSession, identity: dict, done: list,
+    def _roll_back(self, session: ProcessSession, identity: ProcessIdentity, done: list[_Done],
                    outcomes: list[ApplyOutcome]) -> None:
         """Undo the writes of a patch that failed midway, newest first, each
         a journaled write of its old bytes (``reverts`` its entry). The
@@ -526,10 +550,10 @@ class Backend:
         """Close every session and the journal, and join the backend thread."""
         self.thread.shutdown()
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.shutdown()
 
 

@@ -12,7 +12,7 @@ import abc
 import dataclasses
 import errno as _errno
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Self
 
 from .errors import FaultError, InvalidInput, LainviewError, PartialWrite, VerifyMismatch
 from .memory import (PAGE_SIZE, Hole, MemoryArea, Perm, ReadResult, Span, WriteResult, area_at,
@@ -24,9 +24,9 @@ MAX_READ = 256 << 20
 
 # Called before bytes are written: (session, address, old, new) -> journal id.
 # It must raise to veto the write (e.g. the journal could not be flushed).
-BeforeWrite = Callable[["ProcessSession", int, bytes, bytes], str | None]
+BeforeWrite = Callable[["ProcessSession", int, bytes, bytes], int | None]
 # Called after: (journal id, outcome, bytes written, error or None).
-AfterWrite = Callable[[str | None, str, int, LainviewError | None], None]
+AfterWrite = Callable[[int | None, str, int, LainviewError | None], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +128,11 @@ class ProcessSession(abc.ABC):
         """Release the target and close every descriptor."""
 
     # -- maps ------------------------------------------------------------------------
+    @property
+    def last_areas(self) -> list[MemoryArea] | None:
+        """The map :meth:`areas` read last, None before the first; reads nothing."""
+        return self._areas
+
     def areas(self, refresh: bool = True) -> list[MemoryArea]:
         """The target's memory areas. Raises TargetExited, PermissionDenied."""
         if refresh or self._areas is None:
@@ -302,10 +307,10 @@ class ProcessSession(abc.ABC):
             after(journal_id, "ok", written, None)
         return WriteResult(address=address, old=old, new=new, journal_id=journal_id)
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 

@@ -84,8 +84,7 @@ class SessionController(QObject):
         scan = self._kept_scan
         if "scan" in self.sections:
             scan = self.sections["scan"][0]()
-        return SessionData(exe=identity.get("exe") or "", cmdline=list(identity.get("cmdline")
-                                                                        or []),
+        return SessionData(exe=identity.exe, cmdline=list(identity.cmdline),
                            name=ws.session.name, watch=self.watch.to_json(),
                            bookmarks=self.bookmarks.to_json(), scan=scan, view=view)
 

@@ -19,7 +19,7 @@ def test_attach_auto_without_module_uses_proc_and_says_why(backend, child):
     assert target.info.backend == "procfs"
     assert "lainko module is not loaded" in target.info.reason or \
         target.info.backend == "lainmemu"
-    assert target.identity["exe"] == os.path.realpath(sys.executable)
+    assert target.identity.exe == os.path.realpath(sys.executable)
 
 
 def test_attach_lainmemu_explicitly_without_module_fails_clearly(backend, child):
