@@ -170,7 +170,7 @@ class JournalProblems:
     def __bool__(self) -> bool:
         return self.count > 0
 
-    def summary(self, path: str) -> str:
+    def summary(self, path: str | os.PathLike[str]) -> str:
         """One line for the user, e.g. "skipped 2 damaged lines of PATH
         (line 3 (byte 120): not JSON; ...)"."""
         shown = "; ".join(str(p) for p in self.first[:3])

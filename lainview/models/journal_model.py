@@ -164,12 +164,13 @@ class JournalModel(TableModel):
                        and e.status != "failed" and e.id not in self.reverted_by),
                       key=lambda e: e.id, reverse=True)
 
-    def revert(self, entries: list[JournalEntry], *, force: bool = False) -> asyncio.Task:
+    def revert_entries(self, entries: list[JournalEntry], *,
+                       force: bool = False) -> asyncio.Task[list[RevertOutcome]]:
         """Revert these writes, newest first; ``reverted`` reports each outcome."""
         return self._spawn(self._revert(entries, force))
 
     def revert_target(self, key: tuple, *, force: bool = False) -> asyncio.Task:
-        return self.revert(self.revertible_for_target(key), force=force)
+        return self.revert_entries(self.revertible_for_target(key), force=force)
 
     async def _revert(self, entries: list[JournalEntry], force: bool) -> list[RevertOutcome]:
         # A freeze still holding its value would write it again at once.
@@ -181,7 +182,8 @@ class JournalModel(TableModel):
             self.status.emit("nothing to revert")
         try:
             if process:
-                outcomes += await asyncio.wrap_future(self.backend.revert(process, force=force))
+                reverted = await asyncio.wrap_future(self.backend.revert(process, force=force))
+                outcomes += reverted
             if kernel and self.kernel is None:
                 outcomes += [RevertOutcome(i, "failed", "no kernel source here to revert a "
                                            "kernel write") for i in kernel]

@@ -21,6 +21,7 @@ import math
 import os
 import time
 from dataclasses import dataclass, field
+from typing import Collection, TypeGuard
 
 from lainview.backend.errors import InvalidInput
 from lainview.backend.files import atomic_private_file, read_input_file
@@ -99,7 +100,7 @@ VIEW_COUNTS = ("bytes_per_row", "plot_window_s")
 QT_INT_MAX = (1 << 31) - 1
 
 
-def _is_int(value) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -230,7 +231,7 @@ def read_session(path: str | os.PathLike) -> SessionData:
 
 
 def matching_processes(data: SessionData, processes: list[ProcessInfo],
-                       exclude: set[int] = frozenset()) -> tuple[list[ProcessInfo],
+                       exclude: Collection[int] = frozenset()) -> tuple[list[ProcessInfo],
                                                                 list[ProcessInfo]]:
     """(exact, loose) processes running the session's program; see
     :func:`lainview.backend.processes.matching_programs`."""

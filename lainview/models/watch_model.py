@@ -79,7 +79,7 @@ class WatchModel(TableModel):
         session.state_changed.connect(self._on_state)
         session.attached.connect(self._on_attached)
 
-    def source_of(self, entry: WatchEntry):
+    def source_of(self, entry: WatchEntry) -> ProcessValues | KernelValues:
         """The value source for ``entry``'s kind of location."""
         return self.kernel_values if entry.is_kernel else self.process_values
 
@@ -554,7 +554,7 @@ class WatchModel(TableModel):
                 return entry.value_text
             return "double-click or F2 to edit; the write is journaled"
         if column == FREEZE:
-            if entry.frozen:
+            if entry.frozen and entry.frozen_data is not None:
                 return (f"frozen at {entry.vtype.format(entry.frozen_data, entry.display)} every "
                         f"{self.freeze_interval_ms} ms; re-written {entry.freeze_writes} times")
             return entry.freeze_note or "check to freeze the value shown"

@@ -34,7 +34,9 @@ class JournalFilter(QSortFilterProxyModel):
     def filterAcceptsRow(self, row: int, parent) -> bool:  # noqa: N802
         if self.key is None:
             return True
-        entry = self.sourceModel().entry(row)
+        model = self.sourceModel()
+        assert isinstance(model, JournalModel)      # set in the panel
+        entry = model.entry(row)
         return target_key(entry) == self.key
 
 
@@ -78,9 +80,9 @@ class JournalPanel(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
         mw = self.table.fontMetrics().horizontalAdvance("0")
-        for column, chars in ((ID, 5), (TIME, 20), (TARGET, 23), (WHERE, 16), (OLD, 13),
+        for section, chars in ((ID, 5), (TIME, 20), (TARGET, 23), (WHERE, 16), (OLD, 13),
                               (NEW, 13)):
-            self.table.setColumnWidth(column, mw * chars + 16)
+            self.table.setColumnWidth(section, mw * chars + 16)
         # Any number of outcomes (revert all: one line each) in a box that
         # scrolls: never a label as tall as the list.
         self.results = ScrollingText(max_lines=6)
@@ -126,7 +128,7 @@ class JournalPanel(QWidget):
     def revert_selected(self):
         entries = self.selected_entries()
         if entries:
-            return self.model.revert(entries, force=self.force.isChecked())
+            return self.model.revert_entries(entries, force=self.force.isChecked())
         return None
 
     def revert_target(self):

@@ -295,7 +295,8 @@ class ScannerPanel(QWidget):
         self.tolerance_label.setVisible(st.is_float)
         self.type_combo.setToolTip(TYPE_TIPS[st.name])
         for combo in (self.first_mode, self.next_mode):
-            items: QStandardItemModel = combo.model()
+            items = combo.model()
+            assert isinstance(items, QStandardItemModel)     # a QComboBox's own
             for i in range(combo.count()):
                 ok = st.numeric or combo.itemData(i) in BYTE_MODES
                 items.item(i).setEnabled(ok)
@@ -467,8 +468,10 @@ class ScannerPanel(QWidget):
         show.setShortcut(QKeySequence("Return"))
         type_name = self.model.type_name()
         many = f" ({len(addresses)})" if len(addresses) > 1 else ""
-        menu.addAction(f"Add to watch list{many}", lambda: [self.add_to_watch.emit(a, type_name)
-                                                            for a in addresses])
+        def add_all() -> None:
+            for a in addresses:
+                self.add_to_watch.emit(a, type_name)
+        menu.addAction(f"Add to watch list{many}", add_all)
         menu.addSeparator()
         menu.addAction(f"Copy address{'es' if many else ''}{many}", lambda: QGuiApplication
                        .clipboard().setText("\n".join(f"{a:#x}" for a in addresses)))

@@ -13,7 +13,7 @@ the stock delegate (its focus frame is the style's).
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPalette, QStaticText
 from PySide6.QtWidgets import (QAbstractItemView, QStyle, QStyledItemDelegate,
                                QStyleOptionViewItem)
@@ -100,8 +100,9 @@ class FastTextDelegate(QStyledItemDelegate):
         painter.save()
         painter.setFont(font)
         painter.setPen(pen if isinstance(pen, QColor) else pen.color())
-        painter.drawStaticText(rect.x() + margin,
-                               rect.y() + (rect.height() - static.size().height()) / 2, static)
+        painter.drawStaticText(QPointF(rect.x() + margin,
+                                       rect.y() + (rect.height() - static.size().height()) / 2),
+                               static)
         painter.restore()
 
 

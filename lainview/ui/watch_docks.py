@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QDialog, QFileDialog, QMainWindow, QMessageBox
+from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox, QScrollArea
 
 from lainview.models.formats import INSPECTOR_TYPES
 from lainview.models.session_file import SUFFIX
@@ -19,11 +20,14 @@ from .plot_panel import PlotPanel
 from .session_pick import SessionPickDialog
 from .watch_panel import WatchPanel
 
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
 WATCH_TYPE_FOR_SIZE = {1: "u8", 2: "i16", 4: "i32", 8: "i64"}
 
 
 class WatchDocks(QObject):
-    def __init__(self, window: QMainWindow):
+    def __init__(self, window: MainWindow):
         super().__init__(window)
         self.window = window
         ws = self.workspace = window.workspace
@@ -135,7 +139,10 @@ class WatchDocks(QObject):
         w = self.window
         width, height = w.width(), w.height()
         scanner = w.docks["scanner"]
-        wanted = scanner.widget().widget().minimumSizeHint().height() + 30
+        scroll = scanner.widget()
+        assert isinstance(scroll, QScrollArea)      # add_dock wraps every panel in one
+        inner = scroll.widget()
+        wanted = (inner.minimumSizeHint().height() if inner is not None else 0) + 30
         w.resizeDocks([scanner], [max(int(height * 0.3), min(wanted, int(height * 0.42)))],
                       Qt.Orientation.Vertical)
         if width < self.NARROW:
@@ -237,5 +244,6 @@ class WatchDocks(QObject):
         if not paths:
             menu.addAction("(none yet)").setEnabled(False)
         for path in paths:
-            menu.addAction(os.path.basename(path), lambda p=path: self.open_session(p)) \
-                .setToolTip(path)
+            def open_it(p: str = path) -> None:
+                self.open_session(p)
+            menu.addAction(os.path.basename(path), open_it).setToolTip(path)
