@@ -271,6 +271,11 @@ class Target:
     def scan_undo(self, state: "scan.ScanState") -> BackendFuture[scan.ScanState | None]:
         return self._submit(scan.undo, state)
 
+    def scan_close(self, state: "scan.ScanState") -> BackendFuture[None]:
+        """Future[None]: free a scan's snapshots (every step of it) and
+        delete its files, on the backend thread."""
+        return self._submit(state.close)
+
     def _scan_total(self, chosen: "scan.AreaFilter") -> int:
         # The cached map is a fair estimate for the progress bar; the job
         # fetches the map afresh before it starts.
