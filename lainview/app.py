@@ -39,7 +39,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     # Kernel symbols (issue 4): the browser window and its source.
     parser.add_argument("--kernel", action="store_true",
                         help="open the kernel-symbol browser (with --screenshot: render it)")
-    from lainview.kcli import add_global_options
+    from lainview.cli.parser import add_global_options
     add_global_options(parser)
     parser.add_argument("--session", metavar="FILE",
                         help="open a saved session (watch list, bookmarks, view) on the "

@@ -1,5 +1,5 @@
 """Generate the man page and the bash/zsh completion from the CLI's
-argument parser (lainview.cli.build_parser) into lainview/data/.
+argument parser (lainview.cli.parser.build_parser) into lainview/data/.
 
     .venv/bin/python tools/gen_shell_data.py          # rewrite the files
     .venv/bin/python tools/gen_shell_data.py --check  # exit 1 if any is stale

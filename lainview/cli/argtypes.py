@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from .backend.errors import LainviewError
+from ..backend.errors import LainviewError
 
 
 def argtype(parser_fn):
@@ -57,3 +57,29 @@ def entry_id(text: str) -> int:
     if value <= 0:
         raise argparse.ArgumentTypeError(f"not a journal entry id: {text!r}")
     return value
+
+
+# --module vmlinux: the kernel proper.
+KERNEL_MODULE_ALIAS = "vmlinux"
+
+
+def kernel_symbol_name(text: str) -> str:
+    """A kernel symbol name; InvalidInput (ENAMETOOLONG) past the kernel's limit."""
+    from ..backend.kmem import encode_symbol_name
+    encode_symbol_name(text)
+    return text
+
+
+def kernel_module_name(text: str) -> str:
+    """A kernel module name (or ``vmlinux``); InvalidInput past the kernel's limit."""
+    from ..backend.kmem import encode_module_name
+    if text != KERNEL_MODULE_ALIAS:
+        encode_module_name(text)
+    return text
+
+
+def kernel_read_length(text: str) -> int:
+    """A kread length: a size (decimal or 0x hex) the kernel backend accepts."""
+    from ..backend.kernel import check_read_length
+    from ..backend.memory import parse_size
+    return check_read_length(parse_size(text))

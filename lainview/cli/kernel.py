@@ -1,4 +1,4 @@
-"""The kernel half of the command line.
+"""Kernel commands: ksyms, kread, kwrite, kmod, kinfo.
 
     lainview ksyms [PATTERN] [--module M] [--type T] [--regex] [--json]
     lainview kread SYMBOL [LEN] [--module M] [--indirect] [--raw] [--json]
@@ -13,112 +13,25 @@ vmcore; repeatable). ``lainview revert --kernel`` undoes kernel writes.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 
-from .argtypes import argtype
-from .backend.errors import LainviewError, NoSuchModule, NoSuchSymbol
-from .backend.kallsyms import KERNEL, type_letters
-from .backend.kernel import CAPABILITIES, SOURCES, KernelBackend, check_read_length
-from .backend.kmem import encode_module_name, encode_symbol_name
-from .backend.memory import parse_hex_bytes, parse_size
-from .backend.service import Backend
-from .backend.wording import counted, printable
-from .hexdump import hexdump
+from ..backend.errors import LainviewError, NoSuchModule, NoSuchSymbol
+from ..backend.kallsyms import KERNEL
+from ..backend.kernel import CAPABILITIES
+from ..backend.service import Backend
+from ..backend.wording import counted, printable
+from ..hexdump import hexdump
+from .argtypes import KERNEL_MODULE_ALIAS
+from .output import EXIT_ERROR, EXIT_OK, EXIT_USAGE, kernel_backend, note, report_holes
 
-EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
-KERNEL_MODULE_ALIAS = "vmlinux"   # --module vmlinux: the kernel proper
 DEFAULT_READ = 16
-
-
-def add_global_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--kmem", metavar="PATH",
-                        help="the kmem device node (default: /dev/lainkmem, then /dev/kmem "
-                             "if it answers the kmem ioctls)")
-    parser.add_argument("--ksource", choices=SOURCES, default="auto",
-                        help="kernel source (default: the kmem device, else /proc/kcore, "
-                             "else symbols only)")
-    parser.add_argument("--image", action="append", default=[], metavar="PATH",
-                        help="an offline kernel: vmlinux, System.map or ELF vmcore "
-                             "(repeat to combine a vmlinux with a vmcore)")
-
-
-def _symbol_name(text: str) -> str:
-    encode_symbol_name(text)        # InvalidInput (ENAMETOOLONG) past the kernel's limit
-    return text
-
-
-def _module_name(text: str) -> str:
-    if text != KERNEL_MODULE_ALIAS:
-        encode_module_name(text)
-    return text
-
-
-def _read_length(text: str) -> int:
-    return check_read_length(parse_size(text))
-
-
-def add_subcommands(sub) -> None:
-    p = sub.add_parser("ksyms", help="list kernel symbols (name, address, type, module)")
-    p.add_argument("pattern", nargs="?",
-                   help="substring (case-insensitive), or a glob if it has * ? [")
-    p.add_argument("--regex", action="store_true", help="PATTERN is a regular expression")
-    p.add_argument("--module", metavar="M",
-                   help=f"only this module's symbols ({KERNEL_MODULE_ALIAS}: the kernel proper)")
-    p.add_argument("--type", metavar="T", type=argtype(type_letters),
-                   help="type letters (T, t, D, ...) or words: text, data, bss, rodata, "
-                        "weak, global, local (comma-separated)")
-    p.add_argument("--json", action="store_true")
-
-    p = sub.add_parser("kread", help="read a kernel variable by name")
-    p.add_argument("symbol", type=argtype(_symbol_name))
-    p.add_argument("length", nargs="?", type=argtype(_read_length),
-                   help="bytes (default: the distance to the next symbol, at most 256)")
-    p.add_argument("--module", metavar="M", type=argtype(_module_name),
-                   help="look the symbol up only in this module")
-    p.add_argument("--indirect", action="store_true",
-                   help="the symbol holds a pointer: read where it points")
-    p.add_argument("--raw", action="store_true", help="write the bytes to stdout")
-    p.add_argument("--json", action="store_true")
-
-    p = sub.add_parser("kwrite", help="patch a kernel variable by name (journaled; needs --yes)")
-    p.add_argument("symbol", type=argtype(_symbol_name))
-    p.add_argument("hexbytes", type=argtype(parse_hex_bytes), help='e.g. "de ad be ef"')
-    p.add_argument("--module", metavar="M", type=argtype(_module_name))
-    p.add_argument("--indirect", action="store_true",
-                   help="write where the pointer stored at SYMBOL points")
-    p.add_argument("--yes", action="store_true",
-                   help="really write (without it, show what would be written)")
-
-    p = sub.add_parser("kmod", help="loaded kernel modules; hold and release them")
-    p.add_argument("action", choices=("list", "hold", "release"))
-    p.add_argument("name", nargs="?", type=argtype(_module_name))
-    p.add_argument("--json", action="store_true")
-
-    p = sub.add_parser("kinfo", help="the kernel source lainview would use and what it can do")
-    p.add_argument("--json", action="store_true")
-
-
-def add_revert_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--kernel", action="store_true",
-                        help="revert every journaled kernel write")
-
-
-def kernel_backend(backend: Backend, args) -> KernelBackend:
-    # The CLI process ends at once: holds taken by `kmod hold` must outlive it.
-    return KernelBackend(backend, source=args.ksource, kmem_path=args.kmem,
-                         images=args.image, release_holds_on_close=False)
 
 
 def _module(args) -> str | None:
     if args.module == KERNEL_MODULE_ALIAS:
         return KERNEL
     return args.module
-
-
-def _note(text: str) -> None:
-    print(f"# {text}", file=sys.stderr)
 
 
 def cmd_ksyms(backend: Backend, args) -> int:
@@ -141,7 +54,7 @@ def cmd_ksyms(backend: Backend, args) -> int:
             out.append(item)
         print(json.dumps(out, indent=1))
     else:
-        _note(f"{len(indices)} of {len(table)} symbols from {table.source}")
+        note(f"{len(indices)} of {len(table)} symbols from {table.source}")
         write = sys.stdout.write
         names, addresses, types, mod_ids, modules = (table.names, table.addresses,
                                                      table.types, table.module_ids,
@@ -155,7 +68,7 @@ def cmd_ksyms(backend: Backend, args) -> int:
             write(f"{int(addresses[i]):016x} {chr(types[i])} {name}"
                   + (f"\t[{mod}]\n" if mod else "\n"))
     if hidden:
-        _note(f"addresses are hidden: {table.hidden_reason}")
+        note(f"addresses are hidden: {table.hidden_reason}")
     return EXIT_OK
 
 
@@ -178,18 +91,18 @@ def cmd_kread(backend: Backend, args) -> int:
         if info.source != "kmem":   # the device can know what kallsyms lacks
             raise
         table = None
-        _note(f"{exc}; asking the kmem device anyway")
+        note(f"{exc}; asking the kmem device anyway")
     length = args.length
     if length is None:
         length = (table.size_hint(symbol.index) if symbol is not None and table is not None
                   else None) or DEFAULT_READ
     if symbol is not None:
-        _note(_describe(symbol))
+        note(_describe(symbol))
     value = kernel.read(args.symbol, length, module=module or None,
                         indirect=args.indirect).result()
     if args.indirect and value.pointer is not None:
-        _note(f"pointer {value.pointer:#x}")
-    _note(f"{length} bytes via {value.via} ({info.reason})")
+        note(f"pointer {value.pointer:#x}")
+    note(f"{length} bytes via {value.via} ({info.reason})")
     if args.json:
         print(json.dumps({"symbol": args.symbol, "module": module or None,
                           "indirect": args.indirect, "address": value.address,
@@ -204,10 +117,7 @@ def cmd_kread(backend: Backend, args) -> int:
     else:
         print(hexdump(value.result))
     if not value.result.complete:
-        for hole in value.result.holes:
-            err = LainviewError(f"{hole.size} bytes unreadable: {hole.reason}",
-                                errno=hole.errno, address=hole.address)
-            print(f"lainview kread: {err}", file=sys.stderr)
+        report_holes("kread", value.result.holes)
         return EXIT_ERROR
     return EXIT_OK
 
@@ -272,7 +182,7 @@ def cmd_kmod(backend: Backend, args) -> int:
                               "modules": [m.to_json() for m in mods.modules]}, indent=1))
             return EXIT_OK
         if mods.note:
-            _note(mods.note)
+            note(mods.note)
         print(f"{'MODULE':<24} {'SIZE':>9} {'USED':>4}  {'STATE':<9} HOLDERS")
         for m in mods.modules:
             size = str(m.size) if m.size is not None else "-"
@@ -327,23 +237,5 @@ def cmd_kinfo(backend: Backend, args) -> int:
     return EXIT_OK
 
 
-def partition_entries(backend: Backend, ids: list[int]) -> tuple[list[int], list[int]]:
-    """Split journal entry ids into (kernel, other)."""
-    wanted, kinds = set(ids), {}
-
-    def note(e) -> None:
-        if e.id in wanted:
-            kinds[e.id] = e.kind
-    if wanted:
-        backend.journal_scan(note).result()     # streamed: the journal may be large
-    kernel = [i for i in ids if kinds.get(i) == "kernel"]
-    return kernel, [i for i in ids if kinds.get(i) != "kernel"]
-
-
-def revert_kernel(backend: Backend, args, ids: list[int] | None) -> list:
-    """Revert kernel writes (all when ``ids`` is None); RevertOutcome list."""
-    return kernel_backend(backend, args).revert(ids, force=args.force).result()
-
-
-KCOMMANDS = {"ksyms": cmd_ksyms, "kread": cmd_kread, "kwrite": cmd_kwrite, "kmod": cmd_kmod,
-             "kinfo": cmd_kinfo}
+KERNEL_COMMANDS = {"ksyms": cmd_ksyms, "kread": cmd_kread, "kwrite": cmd_kwrite, "kmod": cmd_kmod,
+                   "kinfo": cmd_kinfo}

@@ -1,0 +1,61 @@
+"""What every CLI command shares: exit codes, one-line messages, the hole
+report, journal notices, and the kernel backend built from the global
+options. The command modules (process, scan, kernel) import this and never
+each other (an import-linter contract in pyproject.toml)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from ..backend.errors import LainviewError
+from ..backend.wording import printable
+
+if TYPE_CHECKING:
+    from ..backend.kernel import KernelBackend
+    from ..backend.service import Backend
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+
+
+def one_line(text: object) -> str:
+    """``text`` with its line breaks folded and any other control character
+    escaped (:func:`printable`), for a one-line error message."""
+    return printable(" ".join(str(text).split()))
+
+
+def note(text: str) -> None:
+    """A ``# text`` comment line on stderr (what the command used, counts)."""
+    print(f"# {text}", file=sys.stderr)
+
+
+def report_holes(command: str, holes: Iterable[Any]) -> None:
+    """One stderr line per unreadable stretch of a read:
+    ``lainview read: 4096 bytes unreadable: ... at 0x...`` (``holes``:
+    the ``Hole`` records of a read result: address, size, reason, errno)."""
+    for hole in holes:
+        err = LainviewError(f"{hole.size} bytes unreadable: {hole.reason}",
+                            errno=hole.errno, address=hole.address)
+        print(f"lainview {command}: {err}", file=sys.stderr)
+
+
+def print_journal_notices(backend: Backend) -> None:
+    """Repairs the journal made while appending (a torn last line terminated)."""
+    for notice in backend.journal.take_notices():
+        print(f"lainview: note: {notice}", file=sys.stderr)
+
+
+def print_journal_problems(backend: Backend, problems: Any) -> None:
+    """A warning naming the journal lines that could not be read, if any."""
+    if problems:
+        print(f"lainview: warning: {problems.summary(backend.journal.path)}", file=sys.stderr)
+
+
+def kernel_backend(backend: Backend, args: argparse.Namespace) -> KernelBackend:
+    """The kernel backend the global options (--ksource, --kmem, --image) choose."""
+    from ..backend.kernel import KernelBackend
+    # The CLI process ends at once: holds taken by `kmod hold` must outlive it.
+    return KernelBackend(backend, source=args.ksource, kmem_path=args.kmem,
+                         images=args.image, release_holds_on_close=False)

@@ -1,0 +1,269 @@
+"""Process commands: ps, maps, read, write, journal, revert, apply.
+
+    lainview ps [--json]
+    lainview maps PID [--json]
+    lainview read PID ADDR LEN [--raw]
+    lainview write PID ADDR HEXBYTES
+    lainview journal [--pid PID] [--json] [--export PATCH [--entries ID...]]
+    lainview apply PATCH [--pid PID] [--dry-run] [--force]
+    lainview revert ENTRY... | --pid PID | --kernel [--force]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+
+from ..backend.errors import FaultError, InvalidInput
+from ..backend.patch import load_patch, patch_from_entries, save_patch
+from ..backend.processes import matching_programs
+from ..backend.service import Backend
+from ..backend.wording import counted, printable
+from ..hexdump import HexDumper
+from .output import (EXIT_ERROR, EXIT_OK, EXIT_USAGE, kernel_backend, one_line,
+                     print_journal_notices, print_journal_problems, report_holes)
+
+
+def _cmd_ps(backend: Backend, args) -> int:
+    procs = backend.list_processes().result()
+    if args.json:
+        print(json.dumps([p.to_json() for p in procs], indent=1))
+        return EXIT_OK
+    # Like ps(1): a command line (thousands of characters for some) is cut
+    # to the terminal's width (COLUMNS, else the tty's, else 80) unless --wide.
+    width = None if args.wide else shutil.get_terminal_size().columns
+    print(f"{'PID':>7} {'USER':<10} {'RSS':>9}  {'ATTACH':<6} COMMAND")
+    for p in procs:
+        mark = "yes" if p.attachable else "no"
+        head = f"{p.pid:>7} {printable(p.user)[:10]:<10} {p.rss // 1024:>7}K  {mark:<6} "
+        tail = "" if p.attachable else f"   [{printable(p.reason.split(':')[0])}]"
+        # A process chooses its own command line: a newline or an escape
+        # sequence in it must not forge rows or drive the terminal.
+        command = printable(p.cmdline or p.name)
+        if width is not None:
+            room = max(width - len(head) - len(tail), 8)
+            if len(command) > room:
+                command = command[:room - 1] + "…"
+        print(head + command + tail)
+    return EXIT_OK
+
+
+def _cmd_maps(backend: Backend, args) -> int:
+    target = backend.attach(args.pid, args.backend, writable=False).result()
+    areas = target.areas(refresh=False).result()       # attaching has just read it
+    if args.json:
+        # One dumps without ``indent`` runs json's C encoder (``indent``
+        # takes the pure-Python one: seconds at 65,000 areas); then one area
+        # a line. '}, {"start": ' occurs only between areas: inside a JSON
+        # string every '"' is escaped.
+        text = json.dumps([a.to_json() for a in areas])
+        print(text.replace('}, {"start": ', '},\n {"start": '))
+    else:
+        print(f"# pid {args.pid}, backend {target.info.reason}", file=sys.stderr)
+        for a in areas:
+            print(f"{a.start:016x}-{a.end:016x} {a.perms.letters} {a.offset:08x} "
+                  f"{a.size:>12}  {printable(a.path)}")
+    return EXIT_OK
+
+
+class _RawStopped(FaultError):
+    """--raw stops at the first unreadable byte."""
+
+
+def _cmd_read(backend: Backend, args) -> int:
+    """Stream the range: a hex dump (holes as ``??``, long unreadable
+    stretches as one line and ``*``), or with --raw the bytes themselves up
+    to the first unreadable one. Memory stays bounded whatever the length.
+    PROT_NONE pages are read as the kernel allows and named on stderr."""
+    target = backend.attach(args.pid, args.backend, writable=False).result()
+    if args.userfaultfd:
+        target.set_read_userfaultfd(True).result()
+    out = sys.stdout.buffer
+    sys.stdout.flush()
+    no_access: list[list[int]] = []           # [start, end) runs of PROT_NONE bytes read
+
+    def note_no_access(address, size):
+        if no_access and no_access[-1][1] == address:
+            no_access[-1][1] += size
+        else:
+            no_access.append([address, address + size])
+
+    if args.raw:
+        def consume(address, view, holes, forced):
+            if view is None or holes:
+                first = holes[0]
+                raise _RawStopped(f"stopped after {first.address - args.address} bytes: "
+                                  f"{first.size} bytes unreadable: {first.reason}",
+                                  op="read", errno=first.errno, address=first.address)
+            if forced:
+                note_no_access(address, len(view))
+            out.write(view)
+    else:
+        dumper = HexDumper(args.address, args.address + args.length, out.write)
+
+        def consume(address, view, holes, forced):
+            if view is None:
+                dumper.hole(holes[0])
+                return
+            if forced:
+                note_no_access(address, len(view))
+            dumper.data(address, view, holes)
+    stats = target.read_stream(args.address, args.length, consume).result()
+    if not args.raw:
+        dumper.finish()
+    out.flush()
+    for start, end in no_access:
+        print(f"lainview read: note: {end - start} bytes at {start:#x} are a no-access page "
+              "(no read permission), read through the kernel's forced access", file=sys.stderr)
+    report_holes("read", stats.holes)
+    return EXIT_ERROR if stats.holes else EXIT_OK
+
+
+def _cmd_write(backend: Backend, args) -> int:
+    target = backend.attach(args.pid, args.backend).result()
+    try:
+        result = target.write(args.address, args.hexbytes).result()
+    finally:
+        print_journal_notices(backend)
+    print(f"old {result.old.hex(' ')}")
+    print(f"new {result.new.hex(' ')}")
+    print(f"wrote {counted(len(result.new), 'byte')} at {result.address:#x} (journal entry "
+          f"{result.journal_id}; undo with: lainview revert {result.journal_id})")
+    return EXIT_OK
+
+
+def _format_entry(e) -> str:
+    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(e.time))
+    status = e.status or "unknown (the writer stopped before recording an outcome)"
+    extra = f" reverts {e.reverts}" if e.reverts else ""
+    if e.freeze:
+        extra += f" ({e.freeze_text})"
+    addr = f"{e.address:#x}" if e.address is not None else "-"
+    return (f"{e.id:>5} {when} {printable(e.label)} {addr} {e.old.hex()} -> {e.new.hex()} "
+            f"[{status}]{extra}")
+
+
+def _cmd_journal(backend: Backend, args) -> int:
+    wanted = set(args.entries or ())
+    seen: set[int] = set()
+    selected: list = []          # only for --export (a patch is held whole anyway)
+    out = sys.stdout
+    count = 0
+
+    def consume(e) -> None:
+        nonlocal count
+        if wanted:
+            if e.id not in wanted:
+                return
+            seen.add(e.id)
+        if args.export:
+            selected.append(e)
+        elif args.json:
+            # One entry per line: the C encoder, and a stream a line-based
+            # tool can follow.
+            out.write(("[\n" if count == 0 else ",\n") + json.dumps(e.to_json()))
+        else:
+            out.write(_format_entry(e) + "\n")
+        count += 1
+
+    problems = backend.journal_scan(consume, args.pid).result()
+    print_journal_problems(backend, problems)
+    if wanted - seen:
+        raise InvalidInput(f"no journal entry {min(wanted - seen)}"
+                           + (f" for process {args.pid}" if args.pid else ""))
+    if args.export:
+        patch = patch_from_entries(selected)
+        save_patch(patch, args.export)
+        n = len(patch.writes)
+        print(f"saved {n} write{'' if n == 1 else 's'} to {patch.exe or 'the program'} "
+              f"as a patch in {args.export}")
+        return EXIT_OK
+    if args.json:
+        out.write("\n]\n" if count else "[]\n")
+        out.flush()
+        return EXIT_OK
+    if not count:
+        whose = f" to process {args.pid}" if args.pid else ""
+        print(f"no writes{whose} journaled in {backend.journal.path}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _cmd_revert(backend: Backend, args) -> int:
+    if sum((bool(args.entries), bool(args.pid), args.kernel)) != 1:
+        print("lainview revert: give journal entry ids, --pid PID or --kernel (one of them)",
+              file=sys.stderr)
+        return EXIT_USAGE
+    kernel_ids, process_ids = _partition_entries(backend, args.entries)
+    outcomes = []
+    if args.kernel or kernel_ids:
+        outcomes += kernel_backend(backend, args).revert(kernel_ids or None,
+                                                         force=args.force).result()
+    if args.pid or process_ids:
+        outcomes += backend.revert(process_ids or None, pid=args.pid, force=args.force,
+                                   backend=args.backend).result()
+    print_journal_notices(backend)
+    print_journal_problems(backend, backend.journal.problems)
+    if not outcomes:
+        print("nothing to revert", file=sys.stderr)
+    failed = False
+    for o in outcomes:
+        print(f"entry {o.entry_id}: {o.status}: {o.message}")
+        # A write to a process (or boot) that is gone cannot be undone: the revert failed.
+        failed |= o.status in ("conflict", "failed", "gone")
+    return EXIT_ERROR if failed else EXIT_OK
+
+
+def _partition_entries(backend: Backend, ids: list[int]) -> tuple[list[int], list[int]]:
+    """Split journal entry ids into (kernel, other)."""
+    wanted, kinds = set(ids), {}
+
+    def note(e) -> None:
+        if e.id in wanted:
+            kinds[e.id] = e.kind
+    if wanted:
+        backend.journal_scan(note).result()     # streamed: the journal may be large
+    kernel = [i for i in ids if kinds.get(i) == "kernel"]
+    return kernel, [i for i in ids if kinds.get(i) != "kernel"]
+
+
+def _cmd_apply(backend: Backend, args) -> int:
+    patch = load_patch(args.patch)
+    pid = args.pid
+    if pid is None:
+        procs = backend.list_processes().result()
+        exact, loose = matching_programs(patch.exe, patch.cmdline, procs, {os.getpid()})
+        found = exact or loose
+        if len(found) != 1:
+            which = ", ".join(f"{p.pid} ({printable(p.cmdline)[:60]})" for p in found[:5])
+            raise InvalidInput(f"{len(found)} processes run {patch.exe}"
+                               + (f": {which}" if found else "")
+                               + "; choose one with --pid")
+        pid = found[0].pid
+    report = backend.apply_patch(patch, pid, force=args.force, dry_run=args.dry_run,
+                                 backend=args.backend).result()
+    for o in report.outcomes:
+        where = f"{o.address:#x}" if o.address is not None else "-"
+        extra = f" (journal entry {o.journal_id})" if o.journal_id else ""
+        print(f"{printable(o.location)} @ {where}: {o.action}"
+              f"{': ' + one_line(o.message) if o.message else ''}{extra}")
+    if args.dry_run:
+        return EXIT_OK if all(o.action in ("would write", "already")
+                              for o in report.outcomes) else EXIT_ERROR
+    print_journal_notices(backend)
+    if not report.applied:
+        if any(o.action in ("written", "rollback failed") for o in report.outcomes):
+            print(f"lainview apply: process {pid} was patched only in part", file=sys.stderr)
+        elif any(o.action == "rolled back" for o in report.outcomes):
+            print(f"lainview apply: nothing written to process {pid}: a write failed and "
+                  "the ones before it were rolled back", file=sys.stderr)
+        else:
+            print(f"lainview apply: nothing written to process {pid}", file=sys.stderr)
+        return EXIT_ERROR
+    return EXIT_OK
+
+
+PROCESS_COMMANDS = {"ps": _cmd_ps, "maps": _cmd_maps, "read": _cmd_read, "write": _cmd_write,
+                    "journal": _cmd_journal, "revert": _cmd_revert, "apply": _cmd_apply}
