@@ -213,6 +213,9 @@ class Process(_Owner):
     def _scan_next(self, state: _scan.ScanState, cond: _scan.Condition) -> _scan.ScanState:
         return _wait(self._target.scan_next(state, cond))
 
+    def _scan_undo(self, state: _scan.ScanState) -> _scan.ScanState:
+        return _wait(self._target.scan_undo(state))
+
 
 def _mode(text: str, allowed: tuple[_scan.Mode, ...]) -> _scan.Mode:
     """The scan mode ``text`` names, if this step allows it; InvalidInput otherwise."""
@@ -307,11 +310,10 @@ class Scan:
         return self
 
     def undo(self) -> Scan:
-        """Back to the step before the last :meth:`next` (one step is kept).
-        Raises InvalidInput when there is none."""
-        if not self._state.history:
-            raise InvalidInput("nothing to undo: this is the first step", op="scan")
-        self._state = self._state.history[-1]
+        """Back to the step before the last :meth:`next` (one step is kept;
+        the later one's snapshots are deleted). Raises InvalidInput when
+        there is none, TargetExited (or the pid now names another process)."""
+        self._state = self._process._scan_undo(self._state)
         return self
 
 

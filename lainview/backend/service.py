@@ -268,7 +268,8 @@ class Target:
             scan.next_scan, self._session, state, cond, limits=limits or scan.ScanLimits(),
             live=live, total=sum(r.size for r in state.regions if r.count))
 
-    def scan_undo(self, state: "scan.ScanState") -> BackendFuture[scan.ScanState | None]:
+    def scan_undo(self, state: "scan.ScanState") -> BackendFuture[scan.ScanState]:
+        """Future[ScanState]: the step before the last (see :func:`scan.undo`)."""
         return self._submit(scan.undo, state)
 
     def scan_close(self, state: "scan.ScanState") -> BackendFuture[None]:

@@ -3,7 +3,7 @@ and the outcome of the last revert, one line per entry."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSortFilterProxyModel, Qt
+from PySide6.QtCore import QObject, QSortFilterProxyModel, Qt
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QHeaderView,
                                QFileDialog, QLabel, QPushButton, QTableView, QVBoxLayout,
                                QWidget)
@@ -22,7 +22,7 @@ STATUS_TONES = {"reverted": "ok", "already": "muted", "conflict": "warn", "gone"
 class JournalFilter(QSortFilterProxyModel):
     """Newest first; optionally only one target's writes."""
 
-    def __init__(self, parent=None):
+    def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.key: tuple | None = None
         self.setSortRole(SORT_ROLE)
