@@ -137,7 +137,7 @@ class Process(_Owner):
         if not self.closed:
             try:
                 for found in self._scans:
-                    _wait(self._target.scan_close(found._state))
+                    _wait(self._backend.close_scan(found._state))
             finally:
                 self._scans.clear()
                 super().close()

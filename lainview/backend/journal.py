@@ -63,6 +63,7 @@ from typing import Any, Iterator
 
 from .errors import InvalidInput, JournalError
 from .files import ensure_private_dir, open_state_file
+from .memory import WriteStatus
 
 BLOCK = 1 << 20
 # A longer line is damaged: the largest write lainview journals is far smaller.
@@ -303,7 +304,7 @@ class Journal:
             raise JournalError(f"{exc.message}; no write was made", op="journal",
                                errno=exc.errno) from None
 
-    def record_outcome(self, entry_id: int, status: str, written: int,
+    def record_outcome(self, entry_id: int, status: WriteStatus, written: int,
                        error: str | None = None, *, rewrites: int | None = None,
                        ended: float | None = None) -> None:
         """Append the outcome of intent ``entry_id``. For a freeze,
@@ -496,7 +497,7 @@ class OpenFreezes:
         freeze = self._open[journal_id]
         freeze[2] += 1
         if freeze[2] == 1:
-            self._outcome(journal_id, "ok", len(freeze[1]), None, 1, None)
+            self._outcome(journal_id, WriteStatus.OK, len(freeze[1]), None, 1, None)
         rewrites: int = freeze[2]
         return rewrites
 
@@ -507,7 +508,7 @@ class OpenFreezes:
         if freeze is None:
             return None
         rewrites: int = freeze[2]
-        self._outcome(journal_id, "ok" if rewrites else "failed",
+        self._outcome(journal_id, WriteStatus.OK if rewrites else WriteStatus.FAILED,
                       len(freeze[1]) if rewrites else 0, error, rewrites, time.time())
         return rewrites
 
@@ -515,7 +516,7 @@ class OpenFreezes:
         for journal_id in list(self._open):
             self.end(journal_id, why)
 
-    def _outcome(self, journal_id: int, status: str, written: int, error: str | None,
+    def _outcome(self, journal_id: int, status: WriteStatus, written: int, error: str | None,
                  rewrites: int, ended: float | None) -> None:
         try:
             self.journal.record_outcome(journal_id, status, written, error,

@@ -40,8 +40,8 @@ from .kallsyms import (KALLSYMS_PATH, ModuleList, Symbol, SymbolTable, list_modu
 from .kcore import KCORE_PATH, MAX_READ, ElfCoreReader, SystemMap, VmlinuxImage, elf_type
 from .kmem import (POINTER_SIZE, KmemDevice, discover, encode_module_name,
                    encode_symbol_name)
-from .memory import ReadResult
-from .service import Backend, RevertOutcome
+from .memory import ReadResult, WriteStatus
+from .service import Backend, RevertOutcome, RevertStatus
 from .thread import BackendFuture, BackendThread
 
 P = ParamSpec("P")
@@ -347,11 +347,13 @@ class KernelSession:
         try:
             back = self._write_verified(name, data, module, indirect, before.address)
         except LainviewError as exc:
-            status = "verify-mismatch" if isinstance(exc, VerifyMismatch) else "failed"
-            self._outcome(journal, entry_id, status, len(data) if status != "failed" else 0,
+            status = WriteStatus.VERIFY_MISMATCH if isinstance(exc, VerifyMismatch) \
+                else WriteStatus.FAILED
+            self._outcome(journal, entry_id, status,
+                          len(data) if status != WriteStatus.FAILED else 0,
                           exc)
             raise
-        self._outcome(journal, entry_id, "ok", len(data), None)
+        self._outcome(journal, entry_id, WriteStatus.OK, len(data), None)
         return KernelWrite(name, module, indirect, before.address, old, back, entry_id)
 
     def _write_verified(self, name: str, data: bytes, module: str | None, indirect: bool,
@@ -402,7 +404,7 @@ class KernelSession:
         return KernelWrite(name, module, False, None, b"", back, journal_id)
 
     @staticmethod
-    def _outcome(journal: Journal, entry_id: int, status: str, written: int,
+    def _outcome(journal: Journal, entry_id: int, status: WriteStatus, written: int,
                  exc: BaseException | None) -> None:
         try:
             journal.record_outcome(entry_id, status, written, str(exc) if exc else None)
@@ -452,7 +454,8 @@ class KernelSession:
         target = entry.target
         recorded_boot = target.get("boot_id")
         if recorded_boot and recorded_boot != boot_id():
-            return RevertOutcome(entry.id, "gone", "the machine has rebooted since this write: "
+            return RevertOutcome(entry.id, RevertStatus.GONE,
+                                 "the machine has rebooted since this write: "
                                  "kernel memory no longer holds it")
         name: str = target.get("symbol") or ""
         module: str | None = target.get("module")
@@ -461,25 +464,26 @@ class KernelSession:
             current = self.read(name, len(entry.old), module=module, indirect=indirect)
             if indirect and entry.address is not None and current.address != entry.address:
                 return RevertOutcome(
-                    entry.id, "conflict",
+                    entry.id, RevertStatus.CONFLICT,
                     f"the pointer at {name} now points to {current.address:#x}, not "
                     f"{entry.address:#x} as when it was written; nothing reverted")
             plan = revert_plan(entry, current.result.require(op="revert"))
             if plan == "done":
-                return RevertOutcome(entry.id, "already", f"{name} already holds the old bytes")
+                return RevertOutcome(entry.id, RevertStatus.ALREADY,
+                                     f"{name} already holds the old bytes")
             if plan == "conflict" and not force:
                 return RevertOutcome(
-                    entry.id, "conflict",
+                    entry.id, RevertStatus.CONFLICT,
                     f"{name} changed since the write (now {current.data.hex()}, wrote "
                     f"{entry.new.hex()}); use --force to revert anyway")
             result = self.write(name, entry.old, journal, module=module, indirect=indirect,
                                 reverts=entry.id)
-            return RevertOutcome(entry.id, "reverted",
+            return RevertOutcome(entry.id, RevertStatus.REVERTED,
                                  f"restored {len(entry.old)} bytes of {name}", result.journal_id)
         except NoSuchSymbol as exc:
-            return RevertOutcome(entry.id, "gone", str(exc))
+            return RevertOutcome(entry.id, RevertStatus.GONE, str(exc))
         except LainviewError as exc:
-            return RevertOutcome(entry.id, "failed", str(exc))
+            return RevertOutcome(entry.id, RevertStatus.FAILED, str(exc))
 
     # -- closing ------------------------------------------------------------------------------
     def close(self) -> None:

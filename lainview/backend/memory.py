@@ -361,6 +361,15 @@ class ReadResult:
         return self.data
 
 
+class WriteStatus(enum.StrEnum):
+    """How a journaled write ended (the journal's outcome ``status``)."""
+
+    OK = "ok"
+    PARTIAL = "partial"                     # some bytes reached the target
+    FAILED = "failed"                       # none did
+    VERIFY_MISMATCH = "verify-mismatch"     # written, but read back different
+
+
 @dataclass(frozen=True, slots=True)
 class WriteResult:
     """A write that reached the target: ``old`` before, ``new`` read back after."""

@@ -19,6 +19,7 @@ any other.
 
 from __future__ import annotations
 
+import enum
 import json
 import os
 import stat
@@ -176,19 +177,38 @@ def _hex(value: object) -> bytes:
         raise InvalidInput(f"malformed hex {value[:40]!r}") from None
 
 
+class ApplyAction(enum.StrEnum):
+    """What applying one write of a patch does: plan() gives the first
+    seven, applying it the rest."""
+
+    WRITE = "write"                     # the old bytes are there: to be written
+    ALREADY = "already"                 # the new bytes are there
+    CONFLICT = "conflict"               # neither (written only when forced)
+    UNRESOLVED = "unresolved"           # the location is not in this map
+    UNREADABLE = "unreadable"
+    UNWRITABLE = "unwritable"           # the kernel would refuse the write
+    OVERLAP = "overlap"                 # with another write of the patch
+    WRITTEN = "written"
+    WOULD_WRITE = "would write"         # a dry run
+    FAILED = "failed"
+    NOT_WRITTEN = "not written"         # after an earlier write failed
+    ROLLED_BACK = "rolled back"         # written, then undone after a failure
+    ROLLBACK_FAILED = "rollback failed"
+
+
 @dataclass(frozen=True, slots=True)
 class PlannedWrite:
     """One write of a patch against one process: where, and what to do."""
 
     write: PatchWrite
     address: int | None
-    # "write", "already", "conflict", "unresolved", "unreadable", "unwritable", "overlap"
-    action: str
+    action: ApplyAction
     detail: str = ""
     current: bytes | None = None
 
 
-BLOCKING = ("unresolved", "unreadable", "unwritable", "overlap")
+BLOCKING = (ApplyAction.UNRESOLVED, ApplyAction.UNREADABLE, ApplyAction.UNWRITABLE,
+            ApplyAction.OVERLAP)
 
 
 def plan(patch: Patch, areas: list[MemoryArea],
@@ -201,26 +221,27 @@ def plan(patch: Patch, areas: list[MemoryArea],
     for w in patch.writes:
         found = resolve(w.location, areas, len(w.new))
         if found.address is None:
-            out.append(PlannedWrite(w, None, "unresolved", found.reason))
+            out.append(PlannedWrite(w, None, ApplyAction.UNRESOLVED, found.reason))
             continue
         refusal = next((r for p in split_by_areas(areas, found.address, len(w.new))
                         if (r := unwritable_reason(p.area)) is not None), None)
         result = read(found.address, len(w.new))
         if not result.complete:
             hole = result.holes[0]
-            out.append(PlannedWrite(w, found.address, "unreadable",
+            out.append(PlannedWrite(w, found.address, ApplyAction.UNREADABLE,
                                     f"{hole.reason} at {hole.address:#x}"))
             continue
         if refusal is not None:
-            out.append(PlannedWrite(w, found.address, "unwritable", refusal[1]))
+            out.append(PlannedWrite(w, found.address, ApplyAction.UNWRITABLE, refusal[1]))
             continue
         current = result.data
         if current == w.new:
-            out.append(PlannedWrite(w, found.address, "already", "already patched", current))
+            out.append(PlannedWrite(w, found.address, ApplyAction.ALREADY, "already patched",
+                                    current))
         elif current == w.old:
-            out.append(PlannedWrite(w, found.address, "write", "", current))
+            out.append(PlannedWrite(w, found.address, ApplyAction.WRITE, "", current))
         else:
-            out.append(PlannedWrite(w, found.address, "conflict",
+            out.append(PlannedWrite(w, found.address, ApplyAction.CONFLICT,
                                     f"holds {current.hex()}, the patch expects {w.old.hex()}",
                                     current))
     return _refuse_overlaps(out)
@@ -243,7 +264,7 @@ def _refuse_overlaps(planned: list[PlannedWrite]) -> list[PlannedWrite]:
     out = list(planned)
     for i, other in clash.items():
         p, q = planned[i], planned[other]
-        out[i] = PlannedWrite(p.write, p.address, "overlap",
+        out[i] = PlannedWrite(p.write, p.address, ApplyAction.OVERLAP,
                               f"overlaps write {other + 1} ({q.write.location.text}, "
                               f"{len(q.write.new)} bytes at {q.address:#x}): a patch may "
                               "write each byte once", p.current)

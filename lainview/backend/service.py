@@ -12,7 +12,9 @@ CLI simply calls ``.result()``.
 
 from __future__ import annotations
 
+import enum
 import errno as _errno
+import os
 from dataclasses import dataclass
 from typing import Any, Callable, Generator, Iterable, ParamSpec, Self, TypeVar
 
@@ -22,9 +24,10 @@ from .errors import (DeviceUnavailable, InvalidInput, JournalError, LainviewErro
 from .journal import Journal, JournalEntry, JournalProblems, OpenFreezes, revert_plan
 from .lainmemu import LainmemuSession
 from .locations import locate
-from .memory import (AttachInfo, Hole, MemoryArea, ReadResult, WriteResult,
+from .memory import (AttachInfo, Hole, MemoryArea, ReadResult, WriteResult, WriteStatus,
                      page_buffer)
-from .patch import BLOCKING as PATCH_BLOCKING, Patch, plan as plan_patch
+from .files import atomic_private_file, read_input_file
+from .patch import BLOCKING as PATCH_BLOCKING, ApplyAction, Patch, plan as plan_patch, save_patch
 from .processes import (ProcessIdentity, ProcessInfo, list_processes, process_identity,
                         start_ticks)
 from .procfs import ProcfsSession
@@ -72,10 +75,23 @@ class BulkStats:
     holes: tuple[Hole, ...]
 
 
+class RevertStatus(enum.StrEnum):
+    """What reverting one journaled write did."""
+
+    REVERTED = "reverted"       # the old bytes are back (a new journal entry)
+    ALREADY = "already"         # memory already held them
+    CONFLICT = "conflict"       # memory changed since the write; not forced
+    GONE = "gone"               # the process exited, or the machine rebooted
+    FAILED = "failed"           # the revert itself failed (the message says why)
+
+
 @dataclass(frozen=True, slots=True)
 class RevertOutcome:
+    """What reverting journal entry ``entry_id`` did; ``new_entry_id``: the
+    journal entry of the revert's own write, when it wrote."""
+
     entry_id: int
-    status: str        # "reverted", "already", "conflict", "gone", "failed"
+    status: RevertStatus
     message: str
     new_entry_id: int | None = None
 
@@ -86,9 +102,7 @@ class ApplyOutcome:
 
     location: str
     address: int | None
-    # "written", "already", "would write", "conflict", "unresolved", "unwritable",
-    # "overlap", "failed", "not written", "rolled back", "rollback failed"
-    action: str
+    action: ApplyAction
     message: str = ""
     journal_id: int | None = None
 
@@ -108,6 +122,19 @@ ChunkConsumer = Callable[[int, memoryview, list[Hole]], None]
 # access), or (address, None, [hole], False) for an unreadable stretch
 # skipped unread.
 StreamConsumer = Callable[[int, "memoryview | None", list[Hole], bool], None]
+
+
+def _stat_stamp(path: str | os.PathLike[str]) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns
+
+
+def _write_text(path: str, text: str) -> None:
+    with atomic_private_file(path, "w") as f:
+        f.write(text)
 
 
 # A write of a patch that reached the target: (index in the outcomes,
@@ -272,11 +299,6 @@ class Target:
         """Future[ScanState]: the step before the last (see :func:`scan.undo`)."""
         return self._submit(scan.undo, state)
 
-    def scan_close(self, state: "scan.ScanState") -> BackendFuture[None]:
-        """Future[None]: free a scan's snapshots (every step of it) and
-        delete its files, on the backend thread."""
-        return self._submit(state.close)
-
     def _scan_total(self, chosen: "scan.AreaFilter") -> int:
         # The cached map is a fair estimate for the progress bar; the job
         # fetches the map afresh before it starts.
@@ -359,7 +381,7 @@ class Backend:
                 journal_ids.append(entry_id)
             return entry_id
 
-        def after(entry_id: int | None, status: str, written: int,
+        def after(entry_id: int | None, status: WriteStatus, written: int,
                   exc: LainviewError | None) -> None:
             if entry_id is None:
                 return
@@ -446,11 +468,13 @@ class Backend:
                     backend: str) -> RevertOutcome:
         pid, address = entry.pid, entry.address
         if pid is None or address is None:
-            return RevertOutcome(entry.id, "failed", "the journal entry names no process "
+            return RevertOutcome(entry.id, RevertStatus.FAILED,
+                                 "the journal entry names no process "
                                  "or no address")
         if start_ticks(pid) is None or (entry.target.get("start_ticks") is not None
                                         and start_ticks(pid) != entry.target["start_ticks"]):
-            return RevertOutcome(entry.id, "gone", f"process {pid} has exited (or the pid "
+            return RevertOutcome(entry.id, RevertStatus.GONE,
+                                 f"process {pid} has exited (or the pid "
                                  "now belongs to another process); nothing to revert")
         try:
             if pid not in sessions:
@@ -459,19 +483,20 @@ class Backend:
             current = session.read(address, len(entry.old)).require(op="revert")
             plan = revert_plan(entry, current)
             if plan == "done":
-                return RevertOutcome(entry.id, "already", "memory already holds the old bytes")
+                return RevertOutcome(entry.id, RevertStatus.ALREADY,
+                                     "memory already holds the old bytes")
             if plan == "conflict" and not force:
                 return RevertOutcome(
-                    entry.id, "conflict",
+                    entry.id, RevertStatus.CONFLICT,
                     f"memory at {address:#x} changed since the write (now "
                     f"{current.hex()}, wrote {entry.new.hex()}); use --force to revert anyway")
             result = self._journaled_write(session, process_identity(pid), address, entry.old,
                                            reverts=entry.id)
-            return RevertOutcome(entry.id, "reverted",
+            return RevertOutcome(entry.id, RevertStatus.REVERTED,
                                  f"restored {len(entry.old)} bytes at {address:#x}",
                                  result.journal_id)
         except LainviewError as exc:
-            status = "gone" if exc.errno == _errno.ESRCH else "failed"
+            status = RevertStatus.GONE if exc.errno == _errno.ESRCH else RevertStatus.FAILED
             return RevertOutcome(entry.id, status, str(exc))
 
     # -- patches -------------------------------------------------------------------------------
@@ -489,11 +514,12 @@ class Backend:
         try:
             planned = plan_patch(patch, session.areas(refresh=True), session.read)
             blocked = [p for p in planned if p.action in PATCH_BLOCKING
-                       or (p.action == "conflict" and not force)]
+                       or (p.action == ApplyAction.CONFLICT and not force)]
             if blocked or dry_run:
                 return ApplyReport(pid, False, tuple(
                     ApplyOutcome(p.write.location.text, p.address,
-                                 "would write" if p.action == "write" and dry_run else p.action,
+                                 ApplyAction.WOULD_WRITE
+                                 if p.action == ApplyAction.WRITE and dry_run else p.action,
                                  p.detail or ("not written: other writes of the patch cannot "
                                               "be applied" if blocked else ""))
                     for p in planned))
@@ -502,8 +528,8 @@ class Backend:
             done: list[_Done] = []
             for p in planned:
                 text = p.write.location.text
-                if p.action == "already":
-                    outcomes.append(ApplyOutcome(text, p.address, "already", p.detail))
+                if p.action == ApplyAction.ALREADY:
+                    outcomes.append(ApplyOutcome(text, p.address, ApplyAction.ALREADY, p.detail))
                     continue
                 # what plan() leaves to write: resolved, read
                 assert p.address is not None and p.current is not None
@@ -516,16 +542,17 @@ class Backend:
                     if reached and ids:
                         # Part of this write reached the target: undo it too.
                         done.append((len(outcomes), p.address, p.current, ids[0]))
-                    outcomes.append(ApplyOutcome(text, p.address, "failed", str(exc),
+                    outcomes.append(ApplyOutcome(text, p.address, ApplyAction.FAILED, str(exc),
                                                  ids[0] if ids else None))
                     rest = planned[len(outcomes):]
-                    outcomes += [ApplyOutcome(q.write.location.text, q.address, "not written",
+                    outcomes += [ApplyOutcome(q.write.location.text, q.address,
+                                              ApplyAction.NOT_WRITTEN,
                                               "stopped after the failure above") for q in rest]
                     self._roll_back(session, identity, done, outcomes)
                     return ApplyReport(pid, False, tuple(outcomes))
                 assert result.journal_id is not None    # journaled: not if_changed
                 done.append((len(outcomes), p.address, p.current, result.journal_id))
-                outcomes.append(ApplyOutcome(text, p.address, "written",
+                outcomes.append(ApplyOutcome(text, p.address, ApplyAction.WRITTEN,
                                              f"{p.current.hex()} -> {result.new.hex()}",
                                              result.journal_id))
             return ApplyReport(pid, True, tuple(outcomes))
@@ -543,13 +570,42 @@ class Backend:
                 undo = self._journaled_write(session, identity, address, old, reverts=entry_id)
             except LainviewError as exc:
                 outcomes[index] = ApplyOutcome(
-                    o.location, o.address, "rollback failed",
+                    o.location, o.address, ApplyAction.ROLLBACK_FAILED,
                     f"written and could not be undone: {exc}; try: lainview revert {entry_id}",
                     entry_id)
                 continue
-            outcomes[index] = ApplyOutcome(o.location, o.address, "rolled back",
+            outcomes[index] = ApplyOutcome(o.location, o.address, ApplyAction.ROLLED_BACK,
                                            f"written, then undone (journal entry "
                                            f"{undo.journal_id})", entry_id)
+
+    def close_scan(self, state: scan.ScanState) -> BackendFuture[None]:
+        """Future[None]: free a scan's snapshots (every step of it) and
+        delete its files, on the backend thread (a 1 GiB snapshot takes a
+        while to unlink). Raises BackendClosed once shut down."""
+        return self.thread.submit(state.close)
+
+    # -- files, on the backend thread (a slow disk never stalls the caller) ------------------------
+    def journal_stamp(self) -> BackendFuture[tuple[int, int] | None]:
+        """Future[(size in bytes, mtime in ns) | None]: the journal file's
+        stat, to notice another lainview's writes; None when it does not
+        exist (yet) or cannot be read."""
+        return self.thread.submit(_stat_stamp, self.journal.path)
+
+    def write_text_file(self, path: str, text: str) -> BackendFuture[None]:
+        """Future[None]: write ``text`` (UTF-8) to ``path`` atomically, as a
+        private file (``files.atomic_private_file``). Raises InvalidInput
+        naming the path and the reason."""
+        return self.thread.submit(_write_text, path, text)
+
+    def read_input_file(self, path: str, limit: int, *,
+                        what: str = "file") -> BackendFuture[bytes]:
+        """Future[bytes]: a file the user named, of at most ``limit`` bytes
+        (``files.read_input_file``: InvalidInput names what is wrong)."""
+        return self.thread.submit(read_input_file, path, limit, what=what, user_file=True)
+
+    def save_patch(self, patch: Patch, path: str) -> BackendFuture[None]:
+        """Future[None]: write ``patch`` to ``path`` (``patch.save_patch``)."""
+        return self.thread.submit(save_patch, patch, path)
 
     # -- lifetime ---------------------------------------------------------------------------------
     def shutdown(self) -> None:

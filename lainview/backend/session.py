@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Callable, Iterator, Self
 
 from .errors import FaultError, InvalidInput, LainviewError, PartialWrite, VerifyMismatch
-from .memory import (PAGE_SIZE, Hole, MemoryArea, Perm, ReadResult, Span, WriteResult, area_at,
-                     page_floor, settle_deleted_names)
+from .memory import (PAGE_SIZE, Hole, MemoryArea, Perm, ReadResult, Span, WriteResult,
+                     WriteStatus, area_at, page_floor, settle_deleted_names)
 from .userfaultfd import registered_ranges
 
 # One read returns one buffer; longer ranges are streamed (iter_read).
@@ -26,7 +26,7 @@ MAX_READ = 256 << 20
 # It must raise to veto the write (e.g. the journal could not be flushed).
 BeforeWrite = Callable[["ProcessSession", int, bytes, bytes], int | None]
 # Called after: (journal id, outcome, bytes written, error or None).
-AfterWrite = Callable[[int | None, str, int, LainviewError | None], None]
+AfterWrite = Callable[[int | None, WriteStatus, int, LainviewError | None], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,11 +300,11 @@ class ProcessSession(abc.ABC):
             if isinstance(exc, PartialWrite):
                 written = exc.written
             if after:
-                after(journal_id, "verify-mismatch" if isinstance(exc, VerifyMismatch)
-                      else ("partial" if written else "failed"), written, exc)
+                after(journal_id, WriteStatus.VERIFY_MISMATCH if isinstance(exc, VerifyMismatch)
+                      else (WriteStatus.PARTIAL if written else WriteStatus.FAILED), written, exc)
             raise
         if after:
-            after(journal_id, "ok", written, None)
+            after(journal_id, WriteStatus.OK, written, None)
         return WriteResult(address=address, old=old, new=new, journal_id=journal_id)
 
     def __enter__(self) -> Self:

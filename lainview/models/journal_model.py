@@ -11,7 +11,6 @@ once. Reverts go through the backend (process writes) or the kernel source
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 
 from PySide6.QtCore import (QModelIndex, QObject, QPersistentModelIndex, Qt,
@@ -19,10 +18,10 @@ from PySide6.QtCore import (QModelIndex, QObject, QPersistentModelIndex, Qt,
 
 
 from lainview.backend.errors import LainviewError
-from lainview.backend.patch import patch_from_entries, save_patch
+from lainview.backend.patch import patch_from_entries
 from lainview.backend.journal import JournalEntry
 from lainview.backend.wording import counted
-from lainview.backend.service import Backend, RevertOutcome
+from lainview.backend.service import Backend, RevertOutcome, RevertStatus
 
 from .table import TableModel
 from .tasks import TaskSet
@@ -95,19 +94,12 @@ class JournalModel(TableModel):
         if self._poll.isActive() and not self._soon.isActive():
             self._soon.start()
 
-    def _stat(self) -> tuple | None:
-        try:
-            st = os.stat(self.backend.journal.path)
-        except OSError:
-            return None
-        return st.st_size, st.st_mtime_ns
-
     def _check(self) -> None:
         self._spawn(self._check_async())
 
     async def _check_async(self) -> None:
         try:
-            stamp = await asyncio.wrap_future(self.backend.thread.submit(self._stat))
+            stamp = await asyncio.wrap_future(self.backend.journal_stamp())
         except LainviewError:
             return
         if stamp != self._stamp:
@@ -122,7 +114,7 @@ class JournalModel(TableModel):
             self._lock = asyncio.Lock()
         async with self._lock:
             try:
-                stamp = await asyncio.wrap_future(self.backend.thread.submit(self._stat))
+                stamp = await asyncio.wrap_future(self.backend.journal_stamp())
                 entries = await asyncio.wrap_future(self.backend.journal_entries())
             except LainviewError as exc:
                 self.error = str(exc)
@@ -185,8 +177,8 @@ class JournalModel(TableModel):
                 reverted = await asyncio.wrap_future(self.backend.revert(process, force=force))
                 outcomes += reverted
             if kernel and self.kernel is None:
-                outcomes += [RevertOutcome(i, "failed", "no kernel source here to revert a "
-                                           "kernel write") for i in kernel]
+                outcomes += [RevertOutcome(i, RevertStatus.FAILED, "no kernel source here to "
+                                           "revert a kernel write") for i in kernel]
             elif kernel:
                 outcomes += await asyncio.wrap_future(self.kernel.revert(kernel, force=force))
         except LainviewError as exc:
@@ -211,7 +203,7 @@ class JournalModel(TableModel):
     async def _export(self, entries: list[JournalEntry], path: str):
         try:
             patch = patch_from_entries(entries)
-            await asyncio.wrap_future(self.backend.thread.submit(save_patch, patch, path))
+            await asyncio.wrap_future(self.backend.save_patch(patch, path))
         except LainviewError as exc:
             self.status.emit(f"export: {exc}")
             return None

@@ -362,7 +362,7 @@ class ScanController(QObject):
         """Delete a scan's files on the backend thread (a 1 GiB snapshot
         takes a while to unlink)."""
         try:
-            self.session.backend.thread.submit(state.close)
+            self.session.backend.close_scan(state)
         except BackendClosed:
             state.close()
 

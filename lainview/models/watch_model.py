@@ -26,7 +26,6 @@ from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt, Sign
 from PySide6.QtGui import QColor
 
 from lainview.backend.errors import InvalidInput, LainviewError
-from lainview.backend.files import atomic_private_file
 from lainview.backend.locations import Location, locate, parse_location
 
 from .session import TargetSession, TargetState
@@ -303,12 +302,9 @@ class WatchModel(TableModel):
         """Write :meth:`csv_text` to ``path`` on the backend thread."""
         text = self.csv_text()
 
-        def write() -> int:
-            with atomic_private_file(path, "w") as f:
-                f.write(text)
-            return text.count("\n") - 1
         try:
-            rows = await asyncio.wrap_future(self.session.backend.thread.submit(write))
+            await asyncio.wrap_future(self.session.backend.write_text_file(path, text))
+            rows = text.count("\n") - 1
         except (OSError, LainviewError) as exc:
             self.status.emit(f"plot history not exported: {exc}")
             return False
