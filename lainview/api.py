@@ -33,7 +33,8 @@ from .backend.errors import (Cancelled, CapabilityMissing, DeviceUnavailable, Fa
                              NoSuchSymbol, PermissionDenied, TargetExited, VerifyMismatch)
 from .backend.journal import Journal
 from .backend.kallsyms import Symbol, SymbolTable
-from .backend.kernel import KernelBackend, KernelInfo, KernelWrite
+from .backend.kernel import KernelBackend, KernelWrite
+from .backend.ksources import KernelInfo
 from .backend.locations import parse_location, resolve as _resolve
 from .backend.memory import AttachInfo, MemoryArea, WriteResult
 from .backend.processes import ProcessIdentity
@@ -167,13 +168,10 @@ class Process(_Owner):
         """The address ``text`` names in this process, as the GUI's go-to
         and the CLI read it: ``0x7f…`` (or bare hex), ``libc.so.6+0x10``
         (a mapped file by name or full path; its first mapping), ``[heap]+0x10``,
-        ``memfd:NAME+0x10``. Reads the map afresh. Raises InvalidInput
-        naming what did not resolve and why."""
-        areas = self.maps()
-        found = _resolve(parse_location(text, areas), areas)
-        if found.address is None:
-            raise InvalidInput(f"{text}: {found.reason}", op="resolve", pid=self.pid)
-        return found.address
+        ``memfd:NAME+0x10``, ``-`` offsets (:mod:`lainview.backend.locations`).
+        Reads the map afresh. Raises InvalidInput (``Unresolved``) naming what
+        did not resolve and why."""
+        return _resolve(parse_location(text), self.maps(), pid=self.pid)
 
     def read(self, address: int, size: int) -> bytes:
         """``size`` bytes at ``address``. Raises FaultError naming the first

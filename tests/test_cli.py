@@ -91,7 +91,8 @@ def test_revert_all_for_a_pid(child):
 @pytest.mark.parametrize("args,message", [
     (("write", "{pid}", "{base}", "zz"), "malformed hex: 'z'"),
     (("write", "{pid}", "{base}", "abc"), "odd number of digits"),
-    (("read", "{pid}", "nothex", "4"), "not a hex address"),
+    (("read", "{pid}", "0xnothex", "4"), "not a hex address: '0xnothex'"),
+    (("read", "{pid}", "nothex", "4"), "no module named nothex in the map of pid "),
     (("read", "{pid}", "{base}", "-4"), "length must not be negative"),
     (("read", "{pid}", "{base}", "12x"), "not a length"),
     (("maps", "notapid"), "not a process id"),

@@ -60,13 +60,20 @@ def test_kinfo_states_source_and_capabilities(capsys):
     assert out.startswith(f"source: {info['source']}\nreason: ")
 
 
+def addresses_shown() -> bool:
+    """Whether /proc/kallsyms shows this user real addresses (not zeros)."""
+    with open(KALLSYMS) as f:
+        return int(f.readline().split()[0], 16) != 0
+
+
 @needs_kallsyms
-@pytest.mark.skipif(not no_device or os.access("/proc/kcore", os.R_OK),
-                    reason="a kmem device or /proc/kcore is present: reads would work")
+@pytest.mark.skipif(os.access("/dev/lainkmem", os.R_OK) or os.access("/proc/kcore", os.R_OK),
+                    reason="the kmem device or /proc/kcore is readable: reads would work "
+                           "(tests/vm/test_kernel_sources_device.py runs this as nobody)")
 def test_kread_without_a_source_says_what_is_missing(capsys):
     assert run_cli(["kread", "_stext", "16"]) == 1
     err = capsys.readouterr().err
-    assert "_stext: type T (text, global) at 0x" in err
+    assert "_stext: type T (text, global)" + (" at 0x" if addresses_shown() else "\n") in err
     assert "needs the kmem device or /proc/kcore" in err
     assert "lainko" in err
 

@@ -97,6 +97,16 @@ class InvalidInput(LainviewError, ValueError):
     default_errno = _errno.EINVAL
 
 
+class AddressOutOfRange(InvalidInput):
+    """A number typed as an address, or an address plus an offset, that no
+    64-bit address can be."""
+
+
+class Unresolved(InvalidInput):
+    """A location (backend/locations.py) that does not resolve in this map
+    or by this symbol lookup; the message names what and why."""
+
+
 class PermissionDenied(LainviewError):
     """The kernel refused access (EPERM/EACCES)."""
 

@@ -40,8 +40,11 @@ What the journal promises (README, "The write journal"):
   the lock shared for a moment), so a concurrent append is never read as
   damage.
 
-The API other parts build on: ``record_intent`` (before a write; raises
-JournalError = do not write), ``record_outcome`` (after it),
+The API other parts build on: :func:`journaled_write` (the one unit of work
+of every write, to a process or to the kernel: intent on disk, the write,
+its outcome), :func:`revert_entries` (the one revert: reads each entry and
+hands it to the :class:`RevertTarget` of its target kind), ``record_intent``
+and ``record_outcome`` underneath them,
 ``iter_entries``/``entries``/``revertible``/``entry`` (reading),
 ``take_notices`` (repairs to show the user) and ``problems`` (what the last
 read skipped).
@@ -50,6 +53,7 @@ read skipped).
 from __future__ import annotations
 
 import array
+import enum
 import errno as _errno
 import fcntl
 import json
@@ -59,9 +63,10 @@ import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, Mapping, Protocol, TypeVar
 
-from .errors import InvalidInput, JournalError
+from .errors import (InvalidInput, JournalError, LainviewError, NoSuchSymbol, TargetExited,
+                     VerifyMismatch)
 from .files import ensure_private_dir, open_state_file
 from .memory import WriteStatus
 
@@ -422,25 +427,27 @@ class Journal:
         self.problems = problems
         return out
 
-    def revertible(self, kind: str, entry_ids: list[int] | None = None, *,
+    def revertible(self, kind: str | None = None, entry_ids: list[int] | None = None, *,
                    pid: int | None = None) -> list[JournalEntry]:
-        """The ``kind`` ("process" or "kernel") entries a revert should undo,
-        newest first. With ids: exactly those (InvalidInput for an unknown
-        id). Without: every write that is not itself a revert and has not
-        been reverted. Writes that failed wrote nothing and are left out."""
+        """The entries a revert should undo, newest first, of target
+        ``kind`` ("process", "kernel"; None: every kind). With ids: exactly
+        those (InvalidInput for an unknown id). Without: every write that is
+        not itself a revert and has not been reverted. Writes that failed
+        wrote nothing and are left out."""
         problems = JournalProblems()
         if entry_ids is not None:
             wanted = set(entry_ids)
             entries = [e for e in self.iter_entries(pid=pid, problems=problems)
-                       if e.kind == kind and e.id in wanted]
+                       if kind in (None, e.kind) and e.id in wanted]
             known = {e.id for e in entries}
             missing = [i for i in entry_ids if i not in known]
             if missing:
-                raise InvalidInput(f"no {kind} write {missing[0]} in {self.path}")
+                raise InvalidInput(f"no {kind + ' ' if kind else ''}write {missing[0]} in "
+                                   f"{self.path}")
         else:
             entries, reverted = [], set()
             for e in self.iter_entries(pid=pid, problems=problems):
-                if e.kind != kind:
+                if kind not in (None, e.kind):
                     continue
                 if e.reverts is not None:
                     reverted.add(e.reverts)
@@ -523,6 +530,173 @@ class OpenFreezes:
                                         rewrites=rewrites, ended=ended)
         except JournalError:
             pass        # the intent is on disk: the freeze stays revertible
+
+
+# -- the unit of work of every write -----------------------------------------------------------
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class WriteIntent:
+    """What a write is about to do, as the journal records it: ``target``
+    (a process identity, or a kernel symbol), ``address`` (None when the
+    kernel does not say), the ``old`` bytes there now and the ``new`` ones,
+    ``reverts`` (the entry this write undoes) and ``location`` (ASLR-proof,
+    for patches)."""
+
+    target: dict[str, Any]
+    address: int | None
+    old: bytes
+    new: bytes
+    reverts: int | None = None
+    location: dict[str, Any] | None = None
+
+
+def journaled_write(journal: Journal, intent: WriteIntent, write: Callable[[], T], *,
+                    on_intent: Callable[[int], None] | None = None) -> tuple[int, T]:
+    """The one unit of work of every write, to a process or to the kernel:
+    record ``intent`` (fsynced: JournalError = nothing written), call
+    ``write`` (it makes the write and reads it back), record the outcome
+    ("ok", "verify-mismatch", "partial" with the ``written`` bytes of a
+    PartialWrite, or "failed") and return (journal id, what ``write``
+    returned). ``on_intent`` receives the id as soon as the intent is on
+    disk, so a caller knows it when the write then fails. A LainviewError
+    from ``write`` is raised again once its outcome is recorded; an outcome
+    that cannot be recorded leaves the entry "unknown", still revertible."""
+    entry_id = journal.record_intent(target=intent.target, address=intent.address,
+                                     old=intent.old, new=intent.new, reverts=intent.reverts,
+                                     location=intent.location)
+    if on_intent is not None:
+        on_intent(entry_id)
+    try:
+        result = write()
+    except LainviewError as exc:
+        status: WriteStatus
+        if isinstance(exc, VerifyMismatch):
+            status, written = WriteStatus.VERIFY_MISMATCH, len(intent.new)
+        else:
+            written = getattr(exc, "written", 0) or 0
+            status = WriteStatus.PARTIAL if written else WriteStatus.FAILED
+        _quiet_outcome(journal, entry_id, status, written, str(exc))
+        raise
+    _quiet_outcome(journal, entry_id, WriteStatus.OK, len(intent.new), None)
+    return entry_id, result
+
+
+def _quiet_outcome(journal: Journal, entry_id: int, status: WriteStatus, written: int,
+                   error: str | None) -> None:
+    try:
+        journal.record_outcome(entry_id, status, written, error)
+    except JournalError:
+        pass    # the intent is on disk: the entry reads as "unknown" and stays revertible
+
+
+# -- the one revert ---------------------------------------------------------------------------
+
+class RevertStatus(enum.StrEnum):
+    """What reverting one journaled write did."""
+
+    REVERTED = "reverted"       # the old bytes are back (a new journal entry)
+    ALREADY = "already"         # memory already held them
+    CONFLICT = "conflict"       # memory changed since the write; not forced
+    GONE = "gone"               # the process exited, or the machine rebooted
+    FAILED = "failed"           # the revert itself failed (the message says why)
+
+
+@dataclass(frozen=True, slots=True)
+class RevertOutcome:
+    """What reverting journal entry ``entry_id`` did; ``new_entry_id`` is
+    the journaled write that put the old bytes back."""
+
+    entry_id: int
+    status: RevertStatus
+    message: str
+    new_entry_id: int | None = None
+
+
+class RevertTarget(Protocol):
+    """How entries of one target kind are reverted (service.py: processes,
+    kernel.py: the kernel). Used on the backend thread, for one revert."""
+
+    def gone(self, entry: JournalEntry) -> str | None:
+        """Why the written target no longer exists (nothing to revert), or None."""
+
+    def current(self, entry: JournalEntry) -> bytes | RevertOutcome:
+        """The bytes the target holds now where ``entry`` wrote, or the
+        outcome that ends the revert there (e.g. a pointer that moved).
+        Raises LainviewError."""
+
+    def where(self, entry: JournalEntry) -> str:
+        """How the written place is named in messages ("memory at 0x1000")."""
+
+    def write_old(self, entry: JournalEntry) -> int | None:
+        """Put ``entry.old`` back through :func:`journaled_write` (``reverts``
+        = ``entry.id``); the new entry's id. Raises LainviewError."""
+
+    def close(self) -> None:
+        """Release what the revert opened."""
+
+
+def revert_entries(journal: Journal, targets: Mapping[str, Callable[[], RevertTarget]],
+                   entry_ids: list[int] | None = None, *, kind: str | None = None,
+                   pid: int | None = None, force: bool = False) -> list[RevertOutcome]:
+    """Undo journaled writes, newest first (:meth:`Journal.revertible`
+    chooses them), each through the RevertTarget its kind's factory in
+    ``targets`` makes (made once, on the first entry of that kind, and
+    closed at the end). An entry whose kind has no factory, or whose
+    factory fails, is "failed" with why. Without ``force`` bytes that are
+    neither old nor new are a "conflict", left alone."""
+    opened: dict[str, RevertTarget | str] = {}
+    outcomes: list[RevertOutcome] = []
+    try:
+        for entry in journal.revertible(kind, entry_ids, pid=pid):
+            if entry.kind not in opened:
+                factory = targets.get(entry.kind)
+                try:
+                    opened[entry.kind] = (factory() if factory is not None else
+                                          f"no {entry.kind} source here to revert a "
+                                          f"{entry.kind} write")
+                except LainviewError as exc:
+                    opened[entry.kind] = str(exc)
+            target = opened[entry.kind]
+            if isinstance(target, str):
+                outcomes.append(RevertOutcome(entry.id, RevertStatus.FAILED, target))
+            else:
+                outcomes.append(_revert_one(entry, target, force))
+    finally:
+        for target in opened.values():
+            if not isinstance(target, str):
+                target.close()
+    return outcomes
+
+
+def _revert_one(entry: JournalEntry, target: RevertTarget, force: bool) -> RevertOutcome:
+    gone = target.gone(entry)
+    if gone:
+        return RevertOutcome(entry.id, RevertStatus.GONE, gone)
+    try:
+        current = target.current(entry)
+        if isinstance(current, RevertOutcome):
+            return current
+        where = target.where(entry)
+        plan = revert_plan(entry, current)
+        if plan == "done":
+            return RevertOutcome(entry.id, RevertStatus.ALREADY,
+                                 f"{where} already holds the old bytes")
+        if plan == "conflict" and not force:
+            return RevertOutcome(
+                entry.id, RevertStatus.CONFLICT,
+                f"{where} changed since the write (now {current.hex()}, wrote "
+                f"{entry.new.hex()}); use --force to revert anyway")
+        new_id = target.write_old(entry)
+        return RevertOutcome(entry.id, RevertStatus.REVERTED,
+                             f"restored {len(entry.old)} bytes of {where}", new_id)
+    except (NoSuchSymbol, TargetExited) as exc:
+        return RevertOutcome(entry.id, RevertStatus.GONE, str(exc))
+    except LainviewError as exc:
+        status = RevertStatus.GONE if exc.errno == _errno.ESRCH else RevertStatus.FAILED
+        return RevertOutcome(entry.id, status, str(exc))
 
 
 def revert_plan(entry: JournalEntry, current: bytes) -> str:

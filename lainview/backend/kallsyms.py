@@ -115,10 +115,6 @@ class Symbol:
     def meaning(self) -> str:
         return type_meaning(self.type)
 
-    @property
-    def qualified(self) -> str:
-        return f"{self.module}:{self.name}" if self.module else self.name
-
     def to_json(self) -> dict[str, object]:
         return {"name": self.name, "address": self.address, "type": self.type,
                 "meaning": self.meaning, "module": self.module or None, "size": self.size}
@@ -457,12 +453,6 @@ class SymbolTable:
         mask = np.zeros(len(self), dtype=np.bool_)
         mask[line_of[pos]] = True
         return np.flatnonzero(mask)
-
-    # -- construction helpers ---------------------------------------------------------------------
-    def with_hidden_reason(self, reason: str | None) -> "SymbolTable":
-        if self.addresses_hidden:
-            self.hidden_reason = reason
-        return self
 
 
 def _glob_literals(pattern: str) -> list[str]:
@@ -873,20 +863,7 @@ def list_modules(table: SymbolTable | None = None, *, proc: str = "/proc") -> Mo
     return ModuleList(tuple(mods), source, note)
 
 
-def filter_symbols(table: SymbolTable, pattern: str | None = None,
-                   **kw: Any) -> list[Symbol]:
-    """Convenience: :meth:`SymbolTable.select` as Symbol objects."""
-    return table.symbols(table.select(pattern, **kw))
-
-
-def system_map_table(path: str) -> SymbolTable:
-    """A System.map file (same grammar as kallsyms, no modules); see
-    :func:`read_symbol_file`."""
-    return read_symbol_file(path, what="System.map")
-
-
 __all__ = ["Symbol", "SymbolTable", "ModuleInfo", "ModuleList", "parse_kallsyms",
            "parse_kallsyms_lines", "load_kallsyms", "list_modules", "parse_proc_modules",
            "type_kind", "type_scope", "type_meaning", "type_letters", "hidden_addresses_reason",
-           "is_pseudo_module", "filter_symbols", "system_map_table",
-           "read_symbol_file"]
+           "is_pseudo_module", "read_symbol_file"]

@@ -1,36 +1,88 @@
-"""Locations that survive ASLR: an address said as "where it is" rather
-than "what number it has", so it can be found again in a later run.
+"""Locations: an address said as "where it is" rather than only "what
+number it has", so it can be found again in a later run (ASLR moves
+everything). One grammar, one parser (:func:`parse_location`), one printer
+(:attr:`Location.text`), one resolver (:func:`resolve`), used by the hex
+editor's go-to, the watch list, bookmarks, patches, session files and every
+CLI command that takes an address.
+
+The grammar (surrounding whitespace, and whitespace around a sign, is
+ignored; every number is hex, ``0x`` optional, so ``+10`` is 16 bytes)::
+
+    location := kernel | area | absolute
+    absolute := HEX [SIGN HEX]          0x7f12a000, 7f12a000, 0x7f12a000+0x20
+    area     := NAME [SIGN HEX]         libc.so.6+0x1f00, /usr/lib/libc.so.6+1f00,
+                                        memfd:lainview-demo+0x10, [heap]+0x40,
+                                        [stack], [anon:name]-0x8
+    kernel   := "kernel:" [MODULE ":"] SYMBOL [SIGN HEX]
+                                        kernel:jiffies, kernel:ext4:ext4_fs_type+0x8
+    SIGN     := "+" | "-"
+    HEX      := ["0x"] hexdigit+        below 2**64
+
+- An ``area`` NAME is ``[pseudo]`` (a kernel-named area: ``[heap]``,
+  ``[stack]``, ``[vdso]``, ``[anon:name]``) or a mapped file (``module``):
+  its file name, its full path, or ``memfd:NAME``; spaces are allowed. A
+  deleted file's full path is written without the kernel's `` (deleted)``
+  (a real file may be named so); its file name with or without. The offset
+  counts from the lowest address the area (or file) is mapped at; a
+  negative offset, or one past the end, does not resolve.
+- The offset is the last SIGN HEX of the text: a file whose name itself ends
+  so (``libfoo-1``) is written with an explicit offset (``libfoo-1+0``). A
+  text that is all hex is an address: a file named so (``cafe``), or one
+  whose name starts with ``[``, ``0x`` or ``kernel:``, is written by its
+  full path.
+  :attr:`Location.text` follows these rules, so ``parse_location(loc.text)``
+  gives ``loc`` back (for a module: the same file name).
+- ``kernel:`` names a kernel symbol (optionally of one module), resolved by
+  a symbol lookup the caller gives; the offset may be negative.
+
+Kinds of :class:`Location`:
 
 - ``module``: inside an area backed by a file (or a memfd, whose name is
-  stable), as an offset from the lowest address that file is mapped at:
-  ``game+0x1f40``, ``libc.so.6+0x1d8000``. A zero-filled area that directly
-  follows the module's writable data (its ``.bss``) counts as part of it.
-- ``pseudo``: inside a named kernel area, from its lowest address:
-  ``[heap]+0x40``, ``[stack]+0x1c8``, ``[anon:name]+0x10``.
+  stable), as an offset from the lowest address that file is mapped at. A
+  zero-filled area that directly follows the module's writable data (its
+  ``.bss``) counts as part of it.
+- ``pseudo``: inside a named kernel area, from its lowest address.
 - ``absolute``: anything else (anonymous mmaps): only right while the same
   process runs, and said so.
-- ``kernel``: a kernel symbol (``jiffies``), read through the kernel source.
+- ``kernel``: a kernel symbol (``jiffies``) plus an offset.
 
-:func:`locate` makes a location from an address and the map; :func:`resolve`
-finds it again in another map and says why when it cannot. The text form
-(:attr:`Location.text`) is what the hex editor's go-to accepts.
+:func:`locate` makes the most durable location of an address in a map;
+:func:`resolve` finds a location again in a map (raising :class:`Unresolved`
+naming what did not resolve and why); :func:`settle` turns a typed location
+into the durable form that watch entries and bookmarks keep.
 """
 
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from .errors import InvalidInput
-from .memory import AddressOutOfRange, MemoryArea, Perm, area_at, parse_address
+from .errors import AddressOutOfRange, InvalidInput, Unresolved
+from .memory import MemoryArea, Perm, area_at
+from .wording import printable
 
 KINDS = ("module", "pseudo", "absolute", "kernel")
+_LIMIT = 1 << 64
+
+# A symbol lookup for ``kernel:`` locations: (symbol, module or None) -> the
+# addresses of every symbol of that name (in that module), in search order.
+SymbolLookup = Callable[[str, "str | None"], Sequence[int]]
+
+
 @dataclass(frozen=True, slots=True)
 class Location:
-    """Where a value lives. ``name`` is the backing file's path (module),
-    the pseudo-name (pseudo), the symbol (kernel), or "" (absolute, where
-    ``offset`` is the address). ``module`` is the kernel module of a kernel
-    symbol, if any."""
+    """Where a value lives: the parsed form of the grammar above, and what
+    watch entries, bookmarks, patches and session files keep.
+
+    ``name`` is the backing file (module: a full path when made by
+    :func:`settle` or :func:`locate`, a file name or ``memfd:NAME`` as typed), the
+    pseudo-name with its brackets (pseudo), the symbol (kernel), or ""
+    (absolute, where ``offset`` is the address, 0 .. 2**64-1). ``offset``
+    is in bytes and may be negative for the other kinds. ``module`` is the
+    kernel module of a kernel symbol, if any."""
 
     kind: str
     name: str
@@ -52,26 +104,35 @@ class Location:
 
     @property
     def short_name(self) -> str:
+        """The name as shown: a module's file name (``memfd:NAME`` for a
+        memfd), else :attr:`name`."""
         if self.kind == "module":
-            return os.path.basename(self.name) or self.name
+            return _file_name(self.name)
         return self.name
 
     @property
     def text(self) -> str:
-        """``libc.so.6+0x1f00``, ``[heap]+0x40``, ``0x7f…``, ``kernel:jiffies``."""
+        """``libc.so.6+0x1f00``, ``[heap]+0x40``, ``0x7f…``, ``kernel:jiffies``,
+        ``kernel:jiffies-0x8``: the grammar's form, which
+        :func:`parse_location` reads back."""
         if self.kind == "absolute":
             return f"{self.offset:#x}"
         if self.kind == "kernel":
             head = f"kernel:{self.module + ':' if self.module else ''}{self.name}"
-            return head + (f"+{self.offset:#x}" if self.offset else "")
-        return f"{self.short_name}+{self.offset:#x}"
+            return head + (_signed(self.offset) if self.offset else "")
+        name = self.name
+        if self.kind == "module":
+            short = self.short_name
+            if _reads_as_module(short):
+                name = short
+        return name + _signed(self.offset)
 
     @property
     def survives_restart(self) -> bool:
         return self.kind != "absolute"
 
-    def to_json(self) -> dict[str, object]:
-        out: dict[str, object] = {"kind": self.kind, "name": self.name, "offset": self.offset}
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": self.kind, "name": self.name, "offset": self.offset}
         if self.module:
             out["module"] = self.module
         return out
@@ -85,9 +146,12 @@ class Location:
         if kind not in KINDS:
             raise InvalidInput(f"unknown location kind {kind!r}: expected one of "
                                f"{', '.join(KINDS)}")
+        assert isinstance(kind, str)
         if not isinstance(name, str) or (kind != "absolute" and not name):
             raise InvalidInput(f"a {kind} location needs a name")
-        if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset < 1 << 64:
+        low = 0 if kind == "absolute" else -_LIMIT + 1
+        if not isinstance(offset, int) or isinstance(offset, bool) \
+                or not low <= offset < _LIMIT:
             raise InvalidInput(f"bad offset {offset!r} in a {kind} location")
         module = raw.get("module")
         if module is not None and not isinstance(module, str):
@@ -95,21 +159,106 @@ class Location:
         return cls(kind, name, offset, module)
 
 
-@dataclass(frozen=True, slots=True)
-class Resolution:
-    """A location found (``address``) or not (``reason``)."""
+def _signed(offset: int) -> str:
+    return f"-{-offset:#x}" if offset < 0 else f"+{offset:#x}"
 
-    location: Location
-    address: int | None
-    reason: str = ""
 
-    @property
-    def resolved(self) -> bool:
-        return self.address is not None
+def _file_name(path: str) -> str:
+    """``libc.so.6`` for ``/usr/lib/libc.so.6``; ``memfd:NAME`` for a memfd
+    (whose NAME may hold a slash)."""
+    if path.startswith("/memfd:"):
+        return path[1:]
+    if path.startswith("memfd:"):
+        return path
+    return os.path.basename(path) or path
 
-    @property
-    def status(self) -> str:
-        return "resolved" if self.resolved else f"unresolved: {self.reason}"
+
+# -- parsing -----------------------------------------------------------------------------------
+
+_HEX = r"(?:0[xX])?[0-9a-fA-F]+"
+_HEX_RE = re.compile(_HEX)
+_OFFSET_RE = re.compile(rf"^(?P<head>.*?)\s*(?P<sign>[+-])\s*(?P<hex>{_HEX})$", re.DOTALL)
+_KERNEL_NAME_RE = re.compile(r"[^\s:+\-\[\]]+")
+_KERNEL = "kernel:"
+_EXAMPLES = ("an address (0x7f12a000), a module or area plus an offset "
+             "(libc.so.6+0x1f00, [heap]+0x10) or kernel:SYMBOL[+offset]")
+
+
+def _split_offset(text: str) -> tuple[str, int]:
+    """(the text before the last ``SIGN HEX``, that signed offset), or the
+    text and 0 when it does not end so."""
+    m = _OFFSET_RE.match(text)
+    if m is None or not m.group("head"):
+        return text, 0
+    value = int(m.group("hex"), 16)
+    return m.group("head"), -value if m.group("sign") == "-" else value
+
+
+def _reads_as_module(name: str) -> bool:
+    """Whether ``name+0`` reads back as a module of that very name (the
+    printer asks the parser, so the two cannot drift apart)."""
+    try:
+        back = parse_location(name + "+0")
+    except InvalidInput:
+        return False
+    return back.kind == "module" and back.name == name
+
+
+def parse_location(text: str) -> Location:
+    """The location ``text`` says, by the grammar in this module's
+    docstring; no map is needed (a module is kept by the name typed, see
+    :func:`settle`). Raises InvalidInput naming what is wrong, or
+    AddressOutOfRange (an InvalidInput) for a number beyond 64 bits."""
+    if not isinstance(text, str):
+        raise InvalidInput(f"a location is text, not {type(text).__name__}")
+    text = text.strip()
+    if not text:
+        raise InvalidInput(f"type {_EXAMPLES}")
+    if text.startswith(_KERNEL):
+        return _parse_kernel(text)
+    head, offset = _split_offset(text)
+    head = head.strip()
+    if _HEX_RE.fullmatch(head):
+        address = int(head, 16)
+        if address >= _LIMIT:
+            raise AddressOutOfRange(f"address out of range: {printable(head)} does not fit "
+                                    "in 64 bits")
+        if not 0 <= address + offset < _LIMIT:
+            raise AddressOutOfRange(f"address out of range: {printable(text)} is not a "
+                                    "64-bit address")
+        return Location.absolute(address + offset)
+    if abs(offset) >= _LIMIT:
+        raise AddressOutOfRange(f"offset out of range: {_signed(offset)} does not fit in "
+                                "64 bits")
+    if head.startswith("["):
+        if not head.endswith("]") or len(head) < 3:
+            raise InvalidInput(f"bad area name {printable(head)!r}: a pseudo-area is "
+                               "written in brackets, like [heap] or [stack]")
+        return Location("pseudo", head, offset)
+    if head.startswith(_KERNEL):
+        raise InvalidInput(f"bad location {printable(text)!r}: expected {_EXAMPLES}")
+    if head[:2] in ("0x", "0X"):
+        raise InvalidInput(f"not a hex address: {printable(head)!r} (expected e.g. 0x7f12a000; "
+                           "a file whose name starts with 0x is named by its full path)")
+    if head.startswith("memfd:") and len(head) == len("memfd:"):
+        raise InvalidInput("memfd: needs the memfd's name, e.g. memfd:lainview-demo+0x10")
+    return Location("module", head, offset)
+
+
+def _parse_kernel(text: str) -> Location:
+    body, offset = _split_offset(text[len(_KERNEL):])
+    body = body.strip()
+    module, _, symbol = body.rpartition(":")
+    if not symbol:
+        raise InvalidInput("kernel: needs a symbol name, e.g. kernel:jiffies")
+    for what, name in (("symbol", symbol), ("module", module)):
+        if name and not _KERNEL_NAME_RE.fullmatch(name):
+            raise InvalidInput(f"bad kernel {what} name {printable(name)!r} in "
+                               f"{printable(text)!r}: expected kernel:[MODULE:]SYMBOL[+offset]")
+    if abs(offset) >= _LIMIT:
+        raise AddressOutOfRange(f"offset out of range: {_signed(offset)} does not fit in "
+                                "64 bits")
+    return Location.kernel_symbol(symbol, offset, module or None)
 
 
 # -- making locations --------------------------------------------------------------------------
@@ -169,101 +318,120 @@ def locate(address: int, areas: list[MemoryArea]) -> Location:
     return Location.absolute(address)
 
 
-# -- finding them again ------------------------------------------------------------------------
+# -- finding them again -----------------------------------------------------------------------
 
-def resolve(location: Location, areas: list[MemoryArea], size: int = 1) -> Resolution:
-    """Find ``location`` in this map. A module is matched by its full path,
-    else by its file name when exactly one mapped file has that name (the
-    program was moved or reinstalled). ``size``: the bytes that must fit."""
+def _where(pid: int | None) -> str:
+    return f"the map of pid {pid}" if pid is not None else "this map"
+
+
+def _listed(names: Sequence[str], limit: int = 8) -> str:
+    shown = ", ".join(printable(n) for n in names[:limit])
+    return shown + (f", … ({len(names)} in all)" if len(names) > limit else "") if names \
+        else "none"
+
+
+def _files_named(areas: list[MemoryArea], name: str, *, as_printed: bool = True) -> list[str]:
+    """The mapped files (their ``file_path``) that ``name`` names: a full
+    path names only that file; a file name (or ``memfd:NAME``) every file
+    so named, else (``as_printed``) every file the kernel prints so, with
+    its `` (deleted)``. A real file named ``lib (deleted)`` is never taken
+    for a deleted ``lib`` (issue 11)."""
+    files = [a for a in areas if _is_module_area(a)]
+    if name.startswith("/"):
+        return sorted({a.file_path for a in files if a.file_path == name})
+    named = {a.file_path for a in files if _file_name(a.file_path) == name}
+    if not named and as_printed:
+        named = {a.file_path for a in files if _file_name(a.path) == name}
+    return sorted(named)
+
+
+def resolve(location: Location, areas: list[MemoryArea], size: int = 1, *,
+            pid: int | None = None, symbols: SymbolLookup | None = None) -> int:
+    """The address of ``location`` in this map (``areas``, sorted by start,
+    as every session returns them), where ``size`` bytes must fit (0: an
+    end address, which may be the area's end).
+
+    A module is matched by its full path, else by its file name (or
+    ``memfd:NAME``) when exactly one mapped file has that name (the program
+    was moved or reinstalled). A kernel symbol is looked up by ``symbols``
+    (the first address it gives). ``pid`` only names the process in
+    messages. Raises :class:`Unresolved` (an InvalidInput) naming what did
+    not resolve and why."""
     kind = location.kind
+    where = _where(pid)
     if kind == "kernel":
-        return Resolution(location, None, "a kernel symbol is resolved by the kernel source")
+        return _resolve_kernel(location, symbols)
     if kind == "absolute":
         address = location.offset
         if area_at(areas, address) is None:
-            return Resolution(location, None, f"{address:#x} is not mapped in this process")
-        return Resolution(location, address)
+            raise Unresolved(f"{address:#x} is not mapped in {where}", address=address, pid=pid)
+        return address
     if kind == "pseudo":
         mine = [a for a in areas if a.path == location.name]
         if not mine:
-            return Resolution(location, None, f"this process has no {location.name} area")
+            pseudo = sorted({a.path for a in areas if a.is_pseudo})
+            raise Unresolved(f"no {printable(location.name)} area in {where}; "
+                             f"pseudo-areas: {_listed(pseudo)}", pid=pid)
         base, end = min(a.start for a in mine), max(a.end for a in mine)
-        return _within(location, base, end, size, location.name)
-    path = location.name
-    extent = _module_extent(areas, path)
-    if extent is None:
-        base_name = os.path.basename(path)
-        others = sorted({a.file_path for a in areas if _is_module_area(a)
-                         and os.path.basename(a.file_path) == base_name})
-        if len(others) == 1:
-            path = others[0]
-            extent = _module_extent(areas, path)
-        elif len(others) > 1:
-            return Resolution(location, None, f"{base_name} is mapped from several files "
-                              f"({', '.join(others[:3])}), none of them {location.name}")
-        else:
-            return Resolution(location, None, f"{base_name} is not mapped in this process")
+        return _within(location, base, end, size, location.name, pid)
+    name = location.name
+    paths = _files_named(areas, name)
+    if not paths and name.startswith("/"):                  # the program moved
+        paths = _files_named(areas, _file_name(name), as_printed=False)
+    if not paths:
+        modules = sorted({_file_name(a.file_path) for a in areas if _is_module_area(a)})
+        raise Unresolved(f"no module named {printable(name)} in {where}; "
+                         f"modules: {_listed(modules)}", pid=pid)
+    if len(paths) > 1:
+        raise Unresolved(f"{printable(_file_name(name))} is mapped from several files "
+                         f"({_listed(paths, 3)}): name one by its full path", pid=pid)
+    extent = _module_extent(areas, paths[0])
     assert extent is not None
-    return _within(location, extent[0], extent[1], size, os.path.basename(path))
+    return _within(location, extent[0], extent[1], size, _file_name(paths[0]), pid)
 
 
-def _within(location: Location, base: int, end: int, size: int, what: str) -> Resolution:
-    address = base + location.offset
-    if address + max(size, 1) > end:
-        return Resolution(location, None, f"offset {location.offset:#x} is past the end of "
-                          f"{what} ({end - base:#x} bytes mapped)")
-    return Resolution(location, address)
+def _within(location: Location, base: int, end: int, size: int, what: str,
+            pid: int | None) -> int:
+    offset = location.offset
+    if offset < 0:
+        raise Unresolved(f"offset {_signed(offset)} puts the address before the start of "
+                         f"{printable(what)}", pid=pid)
+    address = base + offset
+    if address + max(size, 0) > end:
+        raise Unresolved(f"offset {offset:#x} is past the end of {printable(what)} "
+                         f"({end - base:#x} bytes mapped)", pid=pid)
+    return address
 
 
-def parse_location(text: str, areas: list[MemoryArea] | None = None) -> Location:
-    """A location typed by the user: ``0x7f…``, ``name+0x10``, ``kernel:jiffies``
-    (``kernel:module:symbol``, ``+offset`` allowed). With ``areas``, a
-    module's file name is completed to its full path, and an absolute
-    address is turned into the most durable location it has."""
-    text = text.strip()
-    if not text:
-        raise InvalidInput("type an address (0x7f…), area+offset ([heap]+0x10, libc.so.6+0x1f00)"
-                           " or kernel:symbol")
-    if text.startswith("kernel:"):
-        body, _, off = text[len("kernel:"):].partition("+")
-        module, _, symbol = body.rpartition(":")
-        if not symbol:
-            raise InvalidInput("kernel: needs a symbol name, e.g. kernel:jiffies")
-        return Location.kernel_symbol(symbol.strip(), _parse_offset(off) if off else 0,
-                                      module.strip() or None)
-    try:
-        address = parse_address(text)
-    except AddressOutOfRange:
-        raise
-    except InvalidInput:
-        pass
-    else:
-        return locate(address, areas) if areas is not None else Location.absolute(address)
-    name, sep, off = text.rpartition("+")
-    if not sep:
-        name, off = text, "0"
-    name = name.strip()
-    offset = _parse_offset(off)
-    if name.startswith("["):
-        return Location("pseudo", name, offset)
-    if areas is not None and not name.startswith("/"):
-        paths = sorted({a.file_path for a in areas if _is_module_area(a)
-                        and os.path.basename(a.file_path) == name})
-        if len(paths) == 1:
-            name = paths[0]
-        elif not paths:
-            raise InvalidInput(f"no area named {name!r} in this process")
-    return Location("module", name, offset)
+def _resolve_kernel(location: Location, symbols: SymbolLookup | None) -> int:
+    name = printable(location.name)
+    if symbols is None:
+        raise Unresolved(f"{printable(location.text)} is a kernel symbol: it is found by a "
+                         "kernel source, not in a process's map")
+    found = symbols(location.name, location.module)
+    if not found:
+        inside = f" in module {printable(location.module)}" if location.module else ""
+        raise Unresolved(f"no kernel symbol named {name}{inside}")
+    address = found[0] + location.offset
+    if not 0 <= address < _LIMIT:
+        raise Unresolved(f"offset {_signed(location.offset)} puts {name} ({found[0]:#x}) "
+                         "outside the 64-bit address space")
+    return address
 
 
-def _parse_offset(text: str) -> int:
-    try:
-        value = int(text.strip(), 16)
-    except ValueError:
-        raise InvalidInput(f"bad offset {text.strip()!r}: expected hex like 0x1f00") from None
-    if value < 0:
-        raise InvalidInput("offsets count forward from the area's start")
-    return value
+def settle(location: Location, areas: list[MemoryArea], *, pid: int | None = None) -> Location:
+    """The durable form of a location typed by the user, as watch entries
+    and bookmarks keep it: a module named by its file name gets its full
+    path, an absolute address inside a module or pseudo-area becomes
+    module/pseudo plus offset (:func:`locate`). A kernel symbol, and an
+    absolute address that is not mapped, are kept as they are. Raises
+    :class:`Unresolved` for a module or area not in this map."""
+    if location.kind == "kernel":
+        return location
+    if location.kind == "absolute":
+        return locate(location.offset, areas)
+    return locate(resolve(location, areas, pid=pid), areas)
 
 
-__all__ = ["Location", "Resolution", "locate", "resolve", "parse_location", "KINDS"]
+__all__ = ["KINDS", "Location", "SymbolLookup", "Unresolved", "locate",
+           "parse_location", "resolve", "settle"]

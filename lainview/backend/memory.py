@@ -392,26 +392,6 @@ class AttachInfo:
     limits: tuple[str, ...] = field(default=())
 
 
-_ADDR_RE = re.compile(r"^\s*(?:0x)?([0-9a-f]+)\s*$", re.IGNORECASE)
-
-
-class AddressOutOfRange(InvalidInput):
-    """A number typed as an address that no 64-bit address can be."""
-
-
-def parse_address(text: str) -> int:
-    """Parse an address given as hex, with or without 0x. Raises
-    InvalidInput if it is not hex, AddressOutOfRange (an InvalidInput) if
-    it does not fit in 64 bits."""
-    m = _ADDR_RE.match(text)
-    if not m:
-        raise InvalidInput(f"not a hex address: {text!r} (expected e.g. 7f12a000 or 0x7f12a000)")
-    value = int(m.group(1), 16)
-    if value >= 1 << 64:
-        raise AddressOutOfRange(f"address out of range: {text.strip()} does not fit in 64 bits")
-    return value
-
-
 def parse_size(text: str) -> int:
     """Parse a length: decimal, or hex with 0x."""
     t = text.strip().lower()

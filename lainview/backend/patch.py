@@ -26,7 +26,7 @@ import stat
 from dataclasses import dataclass
 from typing import Callable
 
-from .errors import InvalidInput
+from .errors import InvalidInput, Unresolved
 from .files import atomic_private_file
 from .journal import JournalEntry
 from .locations import Location, resolve
@@ -211,37 +211,38 @@ BLOCKING = (ApplyAction.UNRESOLVED, ApplyAction.UNREADABLE, ApplyAction.UNWRITAB
             ApplyAction.OVERLAP)
 
 
-def plan(patch: Patch, areas: list[MemoryArea],
-         read: Callable[[int, int], ReadResult]) -> list[PlannedWrite]:
+def plan(patch: Patch, areas: list[MemoryArea], read: Callable[[int, int], ReadResult], *,
+         pid: int | None = None) -> list[PlannedWrite]:
     """Resolve every write against this map, check the kernel will take it,
     that no two overlap, and compare the bytes there (``read(address, size)
     -> ReadResult``). Nothing is written. Actions in ``BLOCKING`` (and
-    "conflict", unless forced) mean the patch must not be applied."""
+    "conflict", unless forced) mean the patch must not be applied. ``pid``
+    names the process in the reasons of unresolved writes."""
     out = []
     for w in patch.writes:
-        found = resolve(w.location, areas, len(w.new))
-        if found.address is None:
-            out.append(PlannedWrite(w, None, ApplyAction.UNRESOLVED, found.reason))
+        try:
+            address = resolve(w.location, areas, len(w.new), pid=pid)
+        except Unresolved as exc:
+            out.append(PlannedWrite(w, None, ApplyAction.UNRESOLVED, exc.message))
             continue
-        refusal = next((r for p in split_by_areas(areas, found.address, len(w.new))
+        refusal = next((r for p in split_by_areas(areas, address, len(w.new))
                         if (r := unwritable_reason(p.area)) is not None), None)
-        result = read(found.address, len(w.new))
+        result = read(address, len(w.new))
         if not result.complete:
             hole = result.holes[0]
-            out.append(PlannedWrite(w, found.address, ApplyAction.UNREADABLE,
+            out.append(PlannedWrite(w, address, ApplyAction.UNREADABLE,
                                     f"{hole.reason} at {hole.address:#x}"))
             continue
         if refusal is not None:
-            out.append(PlannedWrite(w, found.address, ApplyAction.UNWRITABLE, refusal[1]))
+            out.append(PlannedWrite(w, address, ApplyAction.UNWRITABLE, refusal[1]))
             continue
         current = result.data
         if current == w.new:
-            out.append(PlannedWrite(w, found.address, ApplyAction.ALREADY, "already patched",
-                                    current))
+            out.append(PlannedWrite(w, address, ApplyAction.ALREADY, "already patched", current))
         elif current == w.old:
-            out.append(PlannedWrite(w, found.address, ApplyAction.WRITE, "", current))
+            out.append(PlannedWrite(w, address, ApplyAction.WRITE, "", current))
         else:
-            out.append(PlannedWrite(w, found.address, ApplyAction.CONFLICT,
+            out.append(PlannedWrite(w, address, ApplyAction.CONFLICT,
                                     f"holds {current.hex()}, the patch expects {w.old.hex()}",
                                     current))
     return _refuse_overlaps(out)

@@ -45,7 +45,6 @@ import functools
 import errno as _errno
 import json
 import os
-import re
 import shutil
 import stat
 import struct
@@ -56,13 +55,14 @@ from typing import IO, Any, Generator
 import lz4.block
 import numpy as np
 
-from .wording import article
 from .errors import InvalidInput, LainviewError, TargetExited
 from .files import atomic_private_file
 from .memory import Hole, MemoryArea, Perm, page_buffer, page_ceil, page_floor
 from .processes import start_ticks as _process_start
 from .scan_store import FILL, MAX_RATIO, Blob, SnapshotStore
 from .session import ProcessSession
+from . import value_types
+from .value_types import Mode, Pattern
 
 # Chunks are read and compared on the backend thread, one after the other.
 # Comparing chunk N on a worker while chunk N+1 is read was measured slower
@@ -75,126 +75,58 @@ INDEX_BLOCK = 4096       # bytes of a dense mask (32,768 positions) per index en
 
 # -- types and values ------------------------------------------------------------------
 
-_NUMERIC = {"i8": "i1", "u8": "u1", "i16": "i2", "u16": "u2", "i32": "i4", "u32": "u4",
-            "i64": "i8", "u64": "u8", "f32": "f4", "f64": "f8"}
-TYPE_NAMES = tuple(_NUMERIC) + ("bytes", "utf8", "utf16le")
-
-
 @dataclass(frozen=True, slots=True)
 class ScanType:
-    """What is scanned for: a numeric type with its byte order, or a byte
-    pattern (``bytes``; strings are patterns too)."""
+    """What is scanned for: a registered value type (``value_types``) and
+    the byte order of its numbers. Raises InvalidInput for an unknown name."""
 
     name: str
     big_endian: bool = False
 
     def __post_init__(self) -> None:
-        if self.name not in TYPE_NAMES:
-            raise InvalidInput(f"unknown value type {self.name!r}: choose one of "
-                               f"{', '.join(TYPE_NAMES)}")
+        value_types.get(self.name)
+
+    @property
+    def kind(self) -> value_types.ValueKind:
+        return value_types.get(self.name)
 
     @property
     def numeric(self) -> bool:
-        return self.name in _NUMERIC
+        return self.kind.numeric
 
     @property
     def is_float(self) -> bool:
-        return self.name in ("f32", "f64")
+        return self.kind.is_float
 
     @property
     def dtype(self) -> np.dtype:
-        if not self.numeric:
-            raise InvalidInput(f"{self.name} is not a numeric type")
-        return np.dtype(("<" if not self.big_endian else ">") + _NUMERIC[self.name])
+        """The numpy dtype of a numeric type; InvalidInput for the others."""
+        return value_types.number(self.name).dtype(self.big_endian)
 
     @property
     def size(self) -> int:
-        return self.dtype.itemsize if self.numeric else 1
+        """Bytes of one value (numbers), 1 for patterns (whose length is the
+        pattern's)."""
+        return self.kind.unit if self.numeric else 1
 
     @property
     def natural_alignment(self) -> int:
-        if self.numeric:
-            return self.size
-        return 2 if self.name == "utf16le" else 1
+        return self.kind.alignment
 
+    def format(self, raw: bytes | np.ndarray) -> str:
+        """A scanned value as the user would type it back (the type's
+        ``format``: integers in decimal, floats in their shortest exact
+        form, text with what cannot be shown escaped, bytes in hex). ``raw``
+        is the value's bytes in the target's order."""
+        return self.kind.format(self.kind.decode(bytes(raw), self.big_endian))
 
-@dataclass(frozen=True, slots=True)
-class Pattern:
-    """A byte pattern; ``mask`` is 0 where the pattern has a ``??`` wildcard."""
-
-    data: bytes
-    mask: bytes
-
-    def __len__(self) -> int:
-        return len(self.data)
-
-    def matches(self, candidate: bytes) -> bool:
-        return all((c & m) == (d & m) for c, d, m in zip(candidate, self.data, self.mask))
-
-    def text(self) -> str:
-        """The pattern as typed: hex bytes, ``??`` for each wildcard."""
-        return " ".join(f"{d:02x}" if m else "??" for d, m in zip(self.data, self.mask))
-
-
-def parse_pattern(text: str, scan_type: ScanType) -> Pattern:
-    """``bytes``: hex with ``??`` wildcards ("de ad ?? ef"); ``utf8`` and
-    ``utf16le``: the text itself, encoded."""
-    if scan_type.name == "utf8":
-        data = text.encode("utf-8")
-    elif scan_type.name == "utf16le":
-        data = text.encode("utf-16-le")
-    else:
-        tokens = re.sub(r"0x", " ", text, flags=re.IGNORECASE).replace(",", " ").split()
-        if len(tokens) == 1 and len(tokens[0]) > 2:
-            tokens = re.findall(r"..", tokens[0]) if len(tokens[0]) % 2 == 0 else tokens
-        out, mask = bytearray(), bytearray()
-        for tok in tokens:
-            if tok == "??":
-                out.append(0)
-                mask.append(0)
-            elif re.fullmatch(r"[0-9a-fA-F]{2}", tok):
-                out.append(int(tok, 16))
-                mask.append(0xFF)
-            else:
-                raise InvalidInput(f"malformed byte pattern: {tok!r} (expected two hex "
-                                   "digits or ?? per byte, e.g. 'de ad ?? ef')")
-        if not any(mask):
-            raise InvalidInput("a byte pattern needs at least one byte that is not ??")
-        return Pattern(bytes(out), bytes(mask))
-    if not data:
-        raise InvalidInput("cannot scan for an empty string")
-    return Pattern(data, b"\xff" * len(data))
-
-
-def parse_number(text: str, scan_type: ScanType) -> int | float:
-    """A value of ``scan_type`` from text; range-checked for integers."""
-    t = text.strip().lower()
-    try:
-        if scan_type.is_float:
-            return float(t)
-        value = int(t, 16) if t.startswith(("0x", "-0x")) else int(t, 10)
-    except ValueError:
-        raise InvalidInput(f"{text!r} is not {article(scan_type.name)} value") from None
-    info = np.iinfo(scan_type.dtype)
-    if not info.min <= value <= info.max:
-        raise InvalidInput(f"{value} does not fit in {scan_type.name} "
-                           f"({info.min}..{info.max})")
-    return value
+    def to_json(self, raw: bytes | np.ndarray) -> value_types.JsonValue:
+        """The same value for JSON (the type's ``to_json``: numbers as
+        numbers, NaN and infinities as None, text as a string, bytes as hex)."""
+        return self.kind.to_json(self.kind.decode(bytes(raw), self.big_endian))
 
 
 # -- conditions ---------------------------------------------------------------------------
-
-class Mode(enum.Enum):
-    EXACT = "exact"
-    RANGE = "range"
-    UNKNOWN = "unknown"           # first scan only: remember everything
-    CHANGED = "changed"
-    UNCHANGED = "unchanged"
-    INCREASED = "increased"
-    DECREASED = "decreased"
-    INCREASED_BY = "increased-by"
-    DECREASED_BY = "decreased-by"
-
 
 FIRST_MODES = (Mode.EXACT, Mode.RANGE, Mode.UNKNOWN)
 NEXT_MODES = tuple(m for m in Mode if m is not Mode.UNKNOWN)
@@ -224,35 +156,49 @@ class Condition:
         return str(self.mode.value)
 
 
-def make_condition(scan_type: ScanType, mode: Mode | str, value: str | None = None,
+def make_condition(scan_type: ScanType, mode: Mode | str, value: object = None,
                    *, tolerance: float | None = None) -> Condition:
-    """Build a condition from user text. RANGE takes "LOW..HIGH"."""
+    """Build a condition. ``value`` is text as the user typed it or a Python
+    value (an int or float for numbers, str or bytes for text and byte
+    patterns), parsed by the type (``value_types``); RANGE takes
+    ``"LOW..HIGH"`` or a ``(low, high)`` pair. Raises InvalidInput when the
+    mode does not apply to the type or the value does not parse or fit."""
     mode = Mode(mode) if isinstance(mode, str) else mode
-    tol = float(tolerance) if tolerance is not None else (1e-6 if scan_type.is_float else 0.0)
+    kind = scan_type.kind
+    tol = float(tolerance) if tolerance is not None else (1e-6 if kind.is_float else 0.0)
     if tol < 0:
         raise InvalidInput("the tolerance must not be negative")
-    if not scan_type.numeric:
-        if mode is not Mode.EXACT and mode not in (Mode.CHANGED, Mode.UNCHANGED, Mode.UNKNOWN):
-            raise InvalidInput(f"{scan_type.name} scans can be exact, changed or unchanged, "
-                               f"not {mode.value}")
+    if mode not in kind.modes:
+        raise InvalidInput(f"{kind.name} scans can be "
+                           f"{', '.join(m.value for m in kind.modes if m is not Mode.UNKNOWN)}"
+                           f", not {mode.value}")
+    if not kind.numeric:
         if mode is Mode.EXACT:
             if value is None:
                 raise InvalidInput("an exact scan needs a value")
-            return Condition(mode, pattern=parse_pattern(value, scan_type))
+            return Condition(mode, pattern=kind.pattern(value))
         return Condition(mode)
     if mode in (Mode.EXACT, Mode.INCREASED_BY, Mode.DECREASED_BY):
         if value is None:
             raise InvalidInput(f"a {mode.value} scan needs a value")
-        return Condition(mode, value=parse_number(value, scan_type), tolerance=tol)
+        return Condition(mode, value=_number(kind.parse(value)), tolerance=tol)
     if mode is Mode.RANGE:
-        if value is None or ".." not in value:
+        if isinstance(value, tuple) and len(value) == 2:
+            low_value, high_value = value
+        elif isinstance(value, str) and ".." in value:
+            low_value, high_value = value.split("..", 1)
+        else:
             raise InvalidInput("a range scan needs LOW..HIGH, e.g. 10..20")
-        low_text, high_text = value.split("..", 1)
-        low, high = parse_number(low_text, scan_type), parse_number(high_text, scan_type)
+        low, high = _number(kind.parse(low_value)), _number(kind.parse(high_value))
         if low > high:
             raise InvalidInput(f"empty range {low}..{high}")
         return Condition(mode, low=low, high=high, tolerance=tol)
     return Condition(mode, tolerance=tol)
+
+
+def _number(value: value_types.Value) -> int | float:
+    assert isinstance(value, (int, float))
+    return value
 
 
 # -- the pure matchers: numpy on one buffer ------------------------------------------------
@@ -982,10 +928,10 @@ def next_scan(session: ProcessSession, state: ScanState, cond: Condition, *,
     steady_malloc()
     if cond.mode is Mode.UNKNOWN:
         raise InvalidInput("'unknown' is for first scans only")
-    if not state.scan_type.numeric and cond.mode not in (Mode.EXACT, Mode.CHANGED,
-                                                        Mode.UNCHANGED):
-        raise InvalidInput(f"{state.scan_type.name} scans narrow by exact, changed or "
-                           "unchanged only")
+    if cond.mode not in state.scan_type.kind.modes:
+        raise InvalidInput(f"{state.scan_type.name} scans narrow by "
+                           f"{', '.join(m.value for m in state.scan_type.kind.modes if m in NEXT_MODES)}"
+                           f", not {cond.mode.value}")
     if state.pid != session.pid:
         raise InvalidInput(f"this scan belongs to process {state.pid}, not {session.pid}")
     check_same_process(state)
@@ -1626,7 +1572,7 @@ def _load_steps(reader: _SessionReader, header: object, workdir: str,
     if start_ticks is not None and (not isinstance(start_ticks, int) or start_ticks < 0):
         raise b.bad("the header: start_ticks is not a count of ticks")
     name = _field(b, header, "type", str, "the header")
-    if name not in TYPE_NAMES:
+    if name not in value_types.names():
         raise b.bad(f"unknown value type {name!r}")
     scan_type = ScanType(name, bool(header.get("big_endian", False)))
     align = _field(b, header, "align", int, "the header", low=1, high=4096)
@@ -1751,6 +1697,6 @@ def check_same_process(state: ScanState, start_ticks: int | None = None) -> None
 
 __all__ = ["ScanType", "Pattern", "Mode", "Condition", "ScanState", "ScanLimits",
            "AreaFilter", "SKIPPED_KINDS", "RegionMatches", "LiveCount", "first_scan", "next_scan",
-           "undo", "make_condition", "check_same_process", "parse_pattern", "parse_number",
-           "save_state", "load_state", "is_session_file", "SESSION_MAGIC", "TYPE_NAMES",
+           "undo", "make_condition", "check_same_process",
+           "save_state", "load_state", "is_session_file", "SESSION_MAGIC",
            "LainviewError"]

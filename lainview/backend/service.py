@@ -12,16 +12,15 @@ CLI simply calls ``.result()``.
 
 from __future__ import annotations
 
-import enum
-import errno as _errno
 import os
 from dataclasses import dataclass
 from typing import Any, Callable, Generator, Iterable, ParamSpec, Self, TypeVar
 
 from . import scan
-from .errors import (DeviceUnavailable, InvalidInput, JournalError, LainviewError,
+from .errors import (DeviceUnavailable, InvalidInput, LainviewError,
                      TargetExited, VerifyMismatch)
-from .journal import Journal, JournalEntry, JournalProblems, OpenFreezes, revert_plan
+from .journal import (Journal, JournalEntry, JournalProblems, OpenFreezes, RevertOutcome,
+                      RevertTarget, WriteIntent, journaled_write, revert_entries)
 from .lainmemu import LainmemuSession
 from .locations import locate
 from .memory import (AttachInfo, Hole, MemoryArea, ReadResult, WriteResult, WriteStatus,
@@ -75,27 +74,6 @@ class BulkStats:
     holes: tuple[Hole, ...]
 
 
-class RevertStatus(enum.StrEnum):
-    """What reverting one journaled write did."""
-
-    REVERTED = "reverted"       # the old bytes are back (a new journal entry)
-    ALREADY = "already"         # memory already held them
-    CONFLICT = "conflict"       # memory changed since the write; not forced
-    GONE = "gone"               # the process exited, or the machine rebooted
-    FAILED = "failed"           # the revert itself failed (the message says why)
-
-
-@dataclass(frozen=True, slots=True)
-class RevertOutcome:
-    """What reverting journal entry ``entry_id`` did; ``new_entry_id``: the
-    journal entry of the revert's own write, when it wrote."""
-
-    entry_id: int
-    status: RevertStatus
-    message: str
-    new_entry_id: int | None = None
-
-
 @dataclass(frozen=True, slots=True)
 class ApplyOutcome:
     """What applying one write of a patch did (or would do, or why not)."""
@@ -112,6 +90,51 @@ class ApplyReport:
     pid: int
     applied: bool                    # False: nothing was written (see the outcomes)
     outcomes: tuple[ApplyOutcome, ...]
+
+
+class ProcessReverter:
+    """Reverts process writes (a :class:`journal.RevertTarget`): opens each
+    process once with ``backend``, checks it is the process that was
+    written (start time), writes the old bytes back through the journal."""
+
+    def __init__(self, owner: "Backend", backend: str):
+        self._owner = owner
+        self._backend = backend
+        self._sessions: dict[int, ProcessSession] = {}
+
+    def gone(self, entry: JournalEntry) -> str | None:
+        pid = entry.pid
+        now = start_ticks(pid) if pid is not None else None
+        if now is None or (entry.target.get("start_ticks") is not None
+                           and now != entry.target["start_ticks"]):
+            return (f"process {pid} has exited (or the pid now belongs to another "
+                    "process); nothing to revert")
+        return None
+
+    def _session(self, pid: int) -> ProcessSession:
+        if pid not in self._sessions:
+            self._sessions[pid] = open_session(pid, self._backend,
+                                               root=self._owner.device_root)[0]
+        return self._sessions[pid]
+
+    def current(self, entry: JournalEntry) -> bytes:
+        assert entry.pid is not None and entry.address is not None
+        return self._session(entry.pid).read(entry.address, len(entry.old)).require(
+            op="revert")
+
+    def where(self, entry: JournalEntry) -> str:
+        return f"memory at {entry.address:#x}"
+
+    def write_old(self, entry: JournalEntry) -> int | None:
+        assert entry.pid is not None and entry.address is not None
+        return self._owner._journaled_write(self._session(entry.pid),
+                                            process_identity(entry.pid), entry.address,
+                                            entry.old, reverts=entry.id).journal_id
+
+    def close(self) -> None:
+        for session in self._sessions.values():
+            session.close()
+        self._sessions.clear()
 
 
 # A consumer of bulk data, called on the backend thread for every chunk:
@@ -319,6 +342,8 @@ class Backend:
         self.device_root = device_root
         self._targets: list[Target] = []
         self.freezes = OpenFreezes(self.journal)   # freezes under way (both kinds)
+        # How a revert reaches targets other than processes: kind -> factory.
+        self.revert_targets: dict[str, Callable[[], RevertTarget]] = {}
         self.thread.call_on_shutdown(self._close_all)
 
     # -- processes ----------------------------------------------------------------------------
@@ -363,35 +388,23 @@ class Backend:
                          data: bytes, reverts: int | None = None,
                          journal_ids: list[int] | None = None, *,
                          if_changed: bool = False) -> WriteResult:
-        """Write through the journal. ``journal_ids`` (if given) receives the
-        intent's id as soon as it is on disk, so a caller still knows it when
-        the write then fails. ``if_changed``: a write that would change
-        nothing is not made (nor journaled)."""
-        if if_changed:
-            current = session.read(address, len(data))
-            if current.complete and current.data == data:
-                return WriteResult(address=address, old=data, new=data, journal_id=None)
-        def before(session: ProcessSession, addr: int, old: bytes, new: bytes) -> int | None:
-            # The map was read just now (for the old bytes): say where the
-            # bytes are in a way a later run can find, for patch files.
-            where = locate(addr, session.areas(refresh=False)).to_json()
-            entry_id = self.journal.record_intent(target=identity.to_json(), address=addr, old=old,
-                                                  new=new, reverts=reverts, location=where)
-            if journal_ids is not None:
-                journal_ids.append(entry_id)
-            return entry_id
-
-        def after(entry_id: int | None, status: WriteStatus, written: int,
-                  exc: LainviewError | None) -> None:
-            if entry_id is None:
-                return
-            try:
-                self.journal.record_outcome(entry_id, status, written, str(exc) if exc else None)
-            except JournalError:
-                # The intent is on disk, so the write stays revertible; an
-                # entry without outcome reads as "unknown".
-                pass
-        return session.write(address, data, before=before, after=after)
+        """Write through the journal (:func:`journal.journaled_write`).
+        ``journal_ids`` (if given) receives the intent's id as soon as it is
+        on disk, so a caller still knows it when the write then fails.
+        ``if_changed``: a write that would change nothing is not made (nor
+        journaled)."""
+        old = session.old_bytes(address, len(data))
+        if if_changed and old == data:
+            return WriteResult(address=address, old=data, new=data, journal_id=None)
+        # old_bytes read the map afresh: say where the bytes are in a way a
+        # later run can find, for patch files.
+        where = locate(address, session.areas(refresh=False)).to_json()
+        intent = WriteIntent(identity.to_json(), address, old, data, reverts, where)
+        entry_id, result = journaled_write(
+            self.journal, intent, lambda: session.write(address, data, old=old),
+            on_intent=journal_ids.append if journal_ids is not None else None)
+        return WriteResult(address=address, old=result.old, new=result.new,
+                           journal_id=entry_id)
 
     def _freeze_begin(self, session: ProcessSession, identity: ProcessIdentity, address: int,
                       held: bytes, before: bytes | None) -> int:
@@ -446,58 +459,18 @@ class Backend:
         return problems
 
     def revert(self, entry_ids: Iterable[int] | None = None, *, pid: int | None = None,
-               force: bool = False, backend: str = "auto") -> BackendFuture[list[RevertOutcome]]:
-        """Undo journaled process writes, newest first. Future[list[RevertOutcome]]."""
+               kind: str | None = None, force: bool = False,
+               backend: str = "auto") -> BackendFuture[list[RevertOutcome]]:
+        """Undo journaled writes, newest first: ``entry_ids`` (of any kind),
+        or every write to process ``pid``, or every write of target ``kind``
+        ("process", "kernel"). Each entry goes to the RevertTarget of its
+        kind (:attr:`revert_targets`; the kernel's is registered by
+        ``KernelBackend``). ``backend`` opens the processes. Future[list[RevertOutcome]]."""
         ids = list(entry_ids) if entry_ids is not None else None
-        return self.thread.submit(self._revert, ids, pid, force, backend)
-
-    def _revert(self, ids: list[int] | None, pid: int | None, force: bool,
-                backend: str) -> list[RevertOutcome]:
-        entries = self.journal.revertible("process", ids, pid=pid)
-        sessions: dict[int, ProcessSession] = {}
-        outcomes = []
-        try:
-            for entry in entries:
-                outcomes.append(self._revert_one(entry, sessions, force, backend))
-        finally:
-            for session in sessions.values():
-                session.close()
-        return outcomes
-
-    def _revert_one(self, entry: JournalEntry, sessions: dict[int, ProcessSession], force: bool,
-                    backend: str) -> RevertOutcome:
-        pid, address = entry.pid, entry.address
-        if pid is None or address is None:
-            return RevertOutcome(entry.id, RevertStatus.FAILED,
-                                 "the journal entry names no process "
-                                 "or no address")
-        if start_ticks(pid) is None or (entry.target.get("start_ticks") is not None
-                                        and start_ticks(pid) != entry.target["start_ticks"]):
-            return RevertOutcome(entry.id, RevertStatus.GONE,
-                                 f"process {pid} has exited (or the pid "
-                                 "now belongs to another process); nothing to revert")
-        try:
-            if pid not in sessions:
-                sessions[pid] = open_session(pid, backend, root=self.device_root)[0]
-            session = sessions[pid]
-            current = session.read(address, len(entry.old)).require(op="revert")
-            plan = revert_plan(entry, current)
-            if plan == "done":
-                return RevertOutcome(entry.id, RevertStatus.ALREADY,
-                                     "memory already holds the old bytes")
-            if plan == "conflict" and not force:
-                return RevertOutcome(
-                    entry.id, RevertStatus.CONFLICT,
-                    f"memory at {address:#x} changed since the write (now "
-                    f"{current.hex()}, wrote {entry.new.hex()}); use --force to revert anyway")
-            result = self._journaled_write(session, process_identity(pid), address, entry.old,
-                                           reverts=entry.id)
-            return RevertOutcome(entry.id, RevertStatus.REVERTED,
-                                 f"restored {len(entry.old)} bytes at {address:#x}",
-                                 result.journal_id)
-        except LainviewError as exc:
-            status = RevertStatus.GONE if exc.errno == _errno.ESRCH else RevertStatus.FAILED
-            return RevertOutcome(entry.id, status, str(exc))
+        targets = {**self.revert_targets,
+                   "process": lambda: ProcessReverter(self, backend)}
+        return self.thread.submit(revert_entries, self.journal, targets, ids, kind=kind,
+                                  pid=pid, force=force)
 
     # -- patches -------------------------------------------------------------------------------
     def apply_patch(self, patch: Patch, pid: int, *, force: bool = False, dry_run: bool = False,
@@ -512,7 +485,7 @@ class Backend:
                      backend: str) -> ApplyReport:
         session, _ = open_session(pid, backend, root=self.device_root)
         try:
-            planned = plan_patch(patch, session.areas(refresh=True), session.read)
+            planned = plan_patch(patch, session.areas(refresh=True), session.read, pid=pid)
             blocked = [p for p in planned if p.action in PATCH_BLOCKING
                        or (p.action == ApplyAction.CONFLICT and not force)]
             if blocked or dry_run:

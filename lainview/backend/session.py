@@ -12,7 +12,7 @@ import abc
 import dataclasses
 import errno as _errno
 from dataclasses import dataclass
-from typing import Callable, Iterator, Self
+from typing import Iterator, Self
 
 from .errors import FaultError, InvalidInput, LainviewError, PartialWrite, VerifyMismatch
 from .memory import (PAGE_SIZE, Hole, MemoryArea, Perm, ReadResult, Span, WriteResult,
@@ -21,12 +21,6 @@ from .userfaultfd import registered_ranges
 
 # One read returns one buffer; longer ranges are streamed (iter_read).
 MAX_READ = 256 << 20
-
-# Called before bytes are written: (session, address, old, new) -> journal id.
-# It must raise to veto the write (e.g. the journal could not be flushed).
-BeforeWrite = Callable[["ProcessSession", int, bytes, bytes], int | None]
-# Called after: (journal id, outcome, bytes written, error or None).
-AfterWrite = Callable[[int | None, WriteStatus, int, LainviewError | None], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,66 +240,59 @@ class ProcessSession(abc.ABC):
         return holes
 
     # -- writes -------------------------------------------------------------------------
-    def write(self, address: int, data: bytes, *, before: BeforeWrite | None = None,
-              after: AfterWrite | None = None) -> WriteResult:
-        """Write ``data`` at ``address`` and read it back.
-
-        The whole range must be mapped and readable (its old bytes are kept
-        for the journal and undo) and writable as the kernel sees it
-        (:func:`unwritable_reason`); otherwise FaultError and nothing is
-        written. Read-only private pages are written as /proc/<pid>/mem does.
-        ``before`` runs once the old bytes are known and may veto; ``after``
-        always runs with the outcome. Raises FaultError (nothing written),
-        PartialWrite (``.written`` bytes reached the target), VerifyMismatch,
-        TargetExited, PermissionDenied.
-        """
-        if not data:
+    def old_bytes(self, address: int, size: int) -> bytes:
+        """The bytes a write of ``size`` bytes at ``address`` would replace,
+        once the range is known to be writable: the whole range must be
+        mapped and readable (its old bytes are kept for the journal and
+        undo) and writable as the kernel sees it (:func:`unwritable_reason`).
+        PROT_NONE bytes are read through forced access. Raises FaultError,
+        TargetExited, PermissionDenied, InvalidInput."""
+        if not size:
             raise InvalidInput("nothing to write", op="write", address=address)
-        _check_range(address, len(data))
+        _check_range(address, size)
         areas = self.areas(refresh=True)
-        check_writable(areas, address, len(data))
-        buf = bytearray(len(data))
-        # PROT_NONE bytes are read (and then written) through forced access.
+        check_writable(areas, address, size)
+        buf = bytearray(size)
         holes = self.read_into(address, memoryview(buf), areas=areas, no_access=[])
-        old = ReadResult(address, bytes(buf), tuple(holes)).require(op="write")
-        journal_id = before(self, address, old, data) if before else None
+        return ReadResult(address, bytes(buf), tuple(holes)).require(op="write")
+
+    def write(self, address: int, data: bytes, *, old: bytes | None = None) -> WriteResult:
+        """Write ``data`` at ``address`` and read it back (no journaling
+        here: ``journal.journaled_write`` wraps it). ``old``: what
+        :meth:`old_bytes` returned for this range, read now if not given.
+        Read-only private pages are written as /proc/<pid>/mem does. Raises
+        FaultError (nothing written), PartialWrite (``.written`` bytes
+        reached the target), VerifyMismatch, TargetExited, PermissionDenied.
+        """
+        if old is None or len(old) != len(data):
+            old = self.old_bytes(address, len(data))
         written = 0
-        try:
-            for piece in split_by_areas(self.areas(refresh=False), address, len(data)):
-                chunk = memoryview(data)[piece.start - address:piece.end - address]
-                try:
-                    moved = self._transfer_out(piece.start, chunk)
-                except LainviewError as exc:
-                    if not written:
-                        raise
-                    raise PartialWrite(
-                        f"wrote {written} of {len(data)} bytes, then: {exc}", op="write",
-                        errno=exc.errno, address=piece.start, size=len(data) - written,
-                        written=written, pid=self.pid) from exc
-                written += moved
-                if moved < len(chunk):
-                    raise PartialWrite(
-                        f"wrote {written} of {len(data)} bytes; the kernel refused "
-                        f"the page at {piece.start + moved:#x}",
-                        op="write", errno=_errno.EIO, address=piece.start + moved,
-                        size=len(data) - written, written=written, pid=self.pid)
-            back = self.read(address, len(data))
-            new = back.require(op="verify")
-            if new != data:
-                raise VerifyMismatch(
-                    "the bytes read back differ from the bytes written (the target "
-                    "may have changed them again at once)", op="verify",
-                    address=address, size=len(data), pid=self.pid)
-        except LainviewError as exc:
-            if isinstance(exc, PartialWrite):
-                written = exc.written
-            if after:
-                after(journal_id, WriteStatus.VERIFY_MISMATCH if isinstance(exc, VerifyMismatch)
-                      else (WriteStatus.PARTIAL if written else WriteStatus.FAILED), written, exc)
-            raise
-        if after:
-            after(journal_id, WriteStatus.OK, written, None)
-        return WriteResult(address=address, old=old, new=new, journal_id=journal_id)
+        for piece in split_by_areas(self.areas(refresh=False), address, len(data)):
+            chunk = memoryview(data)[piece.start - address:piece.end - address]
+            try:
+                moved = self._transfer_out(piece.start, chunk)
+            except LainviewError as exc:
+                if not written:
+                    raise
+                raise PartialWrite(
+                    f"wrote {written} of {len(data)} bytes, then: {exc}", op="write",
+                    errno=exc.errno, address=piece.start, size=len(data) - written,
+                    written=written, pid=self.pid) from exc
+            written += moved
+            if moved < len(chunk):
+                raise PartialWrite(
+                    f"wrote {written} of {len(data)} bytes; the kernel refused "
+                    f"the page at {piece.start + moved:#x}",
+                    op="write", errno=_errno.EIO, address=piece.start + moved,
+                    size=len(data) - written, written=written, pid=self.pid)
+        back = self.read(address, len(data))
+        new = back.require(op="verify")
+        if new != data:
+            raise VerifyMismatch(
+                "the bytes read back differ from the bytes written (the target "
+                "may have changed them again at once)", op="verify",
+                address=address, size=len(data), pid=self.pid)
+        return WriteResult(address=address, old=old, new=new, journal_id=None)
 
     def __enter__(self) -> Self:
         return self

@@ -9,7 +9,7 @@ from ..backend.errors import LainviewError
 
 
 def argtype(parser_fn):
-    """Wrap a backend parser (parse_address, parse_hex_bytes, ...) for argparse."""
+    """Wrap a backend parser (parse_location, parse_hex_bytes, ...) for argparse."""
     def convert(text: str):
         try:
             return parser_fn(text)

@@ -18,7 +18,7 @@ import sys
 
 from ..backend.errors import LainviewError, NoSuchModule, NoSuchSymbol
 from ..backend.kallsyms import KERNEL
-from ..backend.kernel import CAPABILITIES
+from ..backend.ksources import CAPABILITIES
 from ..backend.service import Backend
 from ..backend.wording import counted, printable
 from ..hexdump import hexdump
@@ -234,6 +234,8 @@ def cmd_kinfo(backend: Backend, args) -> int:
             print(f"{cap:<6} yes")
         else:
             print(f"{cap:<6} no: {info.missing.get(cap, 'not supported by this source')}")
+    for name, why in info.passed_over.items():
+        print(f"not chosen: {name}: {why}")
     return EXIT_OK
 
 

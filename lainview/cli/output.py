@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from ..backend.errors import LainviewError
+from ..backend.locations import Location, resolve
 from ..backend.wording import printable
 
 if TYPE_CHECKING:
@@ -18,6 +19,18 @@ if TYPE_CHECKING:
     from ..backend.service import Backend
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+
+
+def address_in(target: Any, location: Location, size: int = 1) -> int:
+    """The address a process command's location argument names in
+    ``target`` (an attached process): an absolute address as given (its
+    bytes may be unmapped: a read reports them as holes), any other location
+    resolved in the target's map, where ``size`` bytes must fit (0: an end
+    address, which may be the area's end). Raises Unresolved (an
+    InvalidInput: exit 2) naming what did not resolve and why."""
+    if location.kind == "absolute":
+        return location.offset
+    return resolve(location, target.areas(refresh=False).result(), size, pid=target.pid)
 
 
 def one_line(text: object) -> str:

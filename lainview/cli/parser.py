@@ -3,7 +3,8 @@
 Arguments are converted by the argparse types in :mod:`.argtypes` (process
 ids, addresses, lengths, hex bytes, kernel names); a backend parser's
 InvalidInput becomes argparse's usage error (exit 2). Addresses plug in
-through ``ADDRESS`` below, value types through ``scan.TYPE_NAMES``.
+through ``ADDRESS`` below, value types through the registry
+(``backend/value_types``), read when the parser is built.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ import argparse
 from typing import Any, NoReturn
 
 from ..backend.kallsyms import type_letters
-from ..backend.kernel import SOURCES
-from ..backend.memory import parse_address, parse_hex_bytes, parse_size
-from ..backend import scan
+from ..backend.ksources import SourceNames
+from ..backend.locations import parse_location
+from ..backend.memory import parse_hex_bytes, parse_size
+from ..backend import scan, value_types
 from ..backend.service import BACKENDS
 from .. import __version__, desktop
 from .argtypes import (KERNEL_MODULE_ALIAS, argtype, count as count_arg, entry_id,
@@ -32,8 +34,11 @@ Without a COMMAND, lainview opens its window:
   lainview --screenshot PATH          render the window (on the demo) to a PNG and exit
 """
 
-# Where an address argument is parsed (read, write, scan --area).
-ADDRESS = argtype(parse_address)
+# Where an address argument is parsed (read, write; scan --area in .scan):
+# a location by the grammar of backend/locations.py, resolved once attached.
+ADDRESS = argtype(parse_location)
+ADDRESS_HELP = ("a location: 0x7f12a000, libc.so.6+0x1f00, [heap]+0x10, memfd:NAME+0x8 "
+                "(offsets are hex; see Locations in the README)")
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -50,9 +55,9 @@ def add_global_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--kmem", metavar="PATH",
                         help="the kmem device node (default: /dev/lainkmem, then /dev/kmem "
                              "if it answers the kmem ioctls)")
-    parser.add_argument("--ksource", choices=SOURCES, default="auto",
-                        help="kernel source (default: the kmem device, else /proc/kcore, "
-                             "else symbols only)")
+    parser.add_argument("--ksource", choices=SourceNames(), default="auto",
+                        help="kernel source (default auto: the first that opens of kmem, "
+                             "image (with --image), kcore, kallsyms: symbols only)")
     parser.add_argument("--image", action="append", default=[], metavar="PATH",
                         help="an offline kernel: vmlinux, System.map or ELF vmcore "
                              "(repeat to combine a vmlinux with a vmcore)")
@@ -87,7 +92,7 @@ def _add_process_commands(sub: Any) -> None:
 
     p = sub.add_parser("read", help="hex dump (or raw bytes) of a range of a process's memory")
     p.add_argument("pid", type=pid_arg)
-    p.add_argument("address", type=ADDRESS, help="hex, with or without 0x")
+    p.add_argument("address", type=ADDRESS, help=ADDRESS_HELP)
     p.add_argument("length", type=argtype(parse_size),
                    help="decimal, or hex with 0x; any length whose range ends within the "
                         "64-bit address space (streamed; unmapped stretches are skipped)")
@@ -99,7 +104,7 @@ def _add_process_commands(sub: Any) -> None:
 
     p = sub.add_parser("write", help="write bytes into a process's memory (journaled)")
     p.add_argument("pid", type=pid_arg)
-    p.add_argument("address", type=ADDRESS, help="hex, with or without 0x")
+    p.add_argument("address", type=ADDRESS, help=ADDRESS_HELP)
     p.add_argument("hexbytes", type=argtype(parse_hex_bytes), help='e.g. "de ad be ef"')
 
     p = sub.add_parser("journal", help="list journaled writes, or export them as a patch")
@@ -134,7 +139,7 @@ def _add_scan_command(sub: Any) -> None:
                        "Next scans: --session FILE --next MODE. The session file keeps "
                        "the scan between invocations.")
     p.add_argument("pid", type=pid_arg, nargs="?", help="the target (first scan)")
-    p.add_argument("--type", choices=scan.TYPE_NAMES, help="value type (first scan)")
+    p.add_argument("--type", choices=value_types.names(), help="value type (first scan)")
     p.add_argument("--big-endian", action="store_true")
     what = p.add_mutually_exclusive_group()
     what.add_argument("--value", help="the value: a number, hex bytes with ?? wildcards, "
@@ -151,7 +156,9 @@ def _add_scan_command(sub: Any) -> None:
     p.add_argument("--include-file-backed", action="store_true")
     p.add_argument("--include-shared", action="store_true")
     p.add_argument("--area", action="append", default=[], metavar="START-END",
-                   help="scan only this address range (repeatable)")
+                   help="scan only this range, END excluded (repeatable); START and END are "
+                        "locations (0x7f12a000, [heap]+0x100); write START..END when one "
+                        "holds a '-'")
     p.add_argument("--session", metavar="FILE", help="load/save the scan state here")
     p.add_argument("--force", action="store_true",
                    help="let a first scan overwrite a --session FILE that is not a scan session")

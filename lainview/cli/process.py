@@ -23,7 +23,7 @@ from ..backend.processes import matching_programs
 from ..backend.service import Backend
 from ..backend.wording import counted, printable
 from ..hexdump import HexDumper
-from .output import (EXIT_ERROR, EXIT_OK, EXIT_USAGE, kernel_backend, one_line,
+from .output import (EXIT_ERROR, EXIT_OK, EXIT_USAGE, address_in, kernel_backend, one_line,
                      print_journal_notices, print_journal_problems, report_holes)
 
 
@@ -81,6 +81,7 @@ def _cmd_read(backend: Backend, args) -> int:
     target = backend.attach(args.pid, args.backend, writable=False).result()
     if args.userfaultfd:
         target.set_read_userfaultfd(True).result()
+    start = address_in(target, args.address)
     out = sys.stdout.buffer
     sys.stdout.flush()
     no_access: list[list[int]] = []           # [start, end) runs of PROT_NONE bytes read
@@ -95,14 +96,14 @@ def _cmd_read(backend: Backend, args) -> int:
         def consume(address, view, holes, forced):
             if view is None or holes:
                 first = holes[0]
-                raise _RawStopped(f"stopped after {first.address - args.address} bytes: "
+                raise _RawStopped(f"stopped after {first.address - start} bytes: "
                                   f"{first.size} bytes unreadable: {first.reason}",
                                   op="read", errno=first.errno, address=first.address)
             if forced:
                 note_no_access(address, len(view))
             out.write(view)
     else:
-        dumper = HexDumper(args.address, args.address + args.length, out.write)
+        dumper = HexDumper(start, start + args.length, out.write)
 
         def consume(address, view, holes, forced):
             if view is None:
@@ -111,7 +112,7 @@ def _cmd_read(backend: Backend, args) -> int:
             if forced:
                 note_no_access(address, len(view))
             dumper.data(address, view, holes)
-    stats = target.read_stream(args.address, args.length, consume).result()
+    stats = target.read_stream(start, args.length, consume).result()
     if not args.raw:
         dumper.finish()
     out.flush()
@@ -125,7 +126,8 @@ def _cmd_read(backend: Backend, args) -> int:
 def _cmd_write(backend: Backend, args) -> int:
     target = backend.attach(args.pid, args.backend).result()
     try:
-        result = target.write(args.address, args.hexbytes).result()
+        address = address_in(target, args.address, len(args.hexbytes))
+        result = target.write(address, args.hexbytes).result()
     finally:
         print_journal_notices(backend)
     print(f"old {result.old.hex(' ')}")
@@ -196,14 +198,10 @@ def _cmd_revert(backend: Backend, args) -> int:
         print("lainview revert: give journal entry ids, --pid PID or --kernel (one of them)",
               file=sys.stderr)
         return EXIT_USAGE
-    kernel_ids, process_ids = _partition_entries(backend, args.entries)
-    outcomes = []
-    if args.kernel or kernel_ids:
-        outcomes += kernel_backend(backend, args).revert(kernel_ids or None,
-                                                         force=args.force).result()
-    if args.pid or process_ids:
-        outcomes += backend.revert(process_ids or None, pid=args.pid, force=args.force,
-                                   backend=args.backend).result()
+    kernel_backend(backend, args)   # reverts kernel entries (its source opens only if needed)
+    outcomes = backend.revert(args.entries or None, pid=args.pid,
+                              kind="kernel" if args.kernel else None, force=args.force,
+                              backend=args.backend).result()
     print_journal_notices(backend)
     print_journal_problems(backend, backend.journal.problems)
     if not outcomes:
@@ -214,19 +212,6 @@ def _cmd_revert(backend: Backend, args) -> int:
         # A write to a process (or boot) that is gone cannot be undone: the revert failed.
         failed |= o.status in ("conflict", "failed", "gone")
     return EXIT_ERROR if failed else EXIT_OK
-
-
-def _partition_entries(backend: Backend, ids: list[int]) -> tuple[list[int], list[int]]:
-    """Split journal entry ids into (kernel, other)."""
-    wanted, kinds = set(ids), {}
-
-    def note(e) -> None:
-        if e.id in wanted:
-            kinds[e.id] = e.kind
-    if wanted:
-        backend.journal_scan(note).result()     # streamed: the journal may be large
-    kernel = [i for i in ids if kinds.get(i) == "kernel"]
-    return kernel, [i for i in ids if kinds.get(i) != "kernel"]
 
 
 def _cmd_apply(backend: Backend, args) -> int:

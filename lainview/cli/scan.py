@@ -17,19 +17,29 @@ import threading
 
 from ..backend import scan
 from ..backend.errors import InvalidInput, LainviewError
-from ..backend.memory import parse_address, parse_size
+from ..backend.locations import parse_location
+from ..backend.memory import parse_size
 from ..backend.service import Backend
 from ..backend.wording import counted
-from ..models.formats import describe_skipped, format_scan_value, human_size, scan_value_json
-from .output import EXIT_OK, EXIT_USAGE
+from ..models.formats import describe_skipped, human_size
+from .output import EXIT_OK, EXIT_USAGE, address_in
 
 
-def _scan_areas(args) -> "scan.AreaFilter":
+def _scan_areas(args, target) -> "scan.AreaFilter":
+    """The filter of a first scan; each ``--area START-END`` (or
+    ``START..END``, needed when a location holds a '-') is two locations
+    resolved in ``target``'s map, END excluded."""
     ranges = []
     for text in args.area:
-        if "-" not in text:
-            raise InvalidInput(f"--area takes START-END in hex, not {text!r}")
-        lo, hi = (parse_address(t) for t in text.split("-", 1))
+        if ".." in text:
+            parts = text.split("..")
+        else:
+            parts = text.split("-")
+        if len(parts) != 2:
+            raise InvalidInput(f"--area takes START-END (or START..END when a location "
+                               f"holds a '-'), not {text!r}")
+        lo, hi = address_in(target, parse_location(parts[0])), \
+            address_in(target, parse_location(parts[1]), 0)
         if hi <= lo:
             raise InvalidInput(f"--area {text}: END must be above START")
         ranges.append((lo, hi))
@@ -147,8 +157,8 @@ def _scan(backend: Backend, args, progress: dict) -> int:
             align = int(parse_size(args.align))
             if align <= 0:
                 raise InvalidInput("--align must be positive")
-        areas = _scan_areas(args)
         target = backend.attach(args.pid, args.backend, writable=False).result()
+        areas = _scan_areas(args, target)
         state = target.scan_first(scan_type, cond, align=align, areas=areas,
                                   limits=limits).result()
         backend.thread.call_on_shutdown(state.close)
@@ -162,9 +172,9 @@ def _scan(backend: Backend, args, progress: dict) -> int:
     for address, r in zip(shown, reads):
         data = r.data if not isinstance(r, LainviewError) and r.complete else None
         matches.append({"address": address,
-                        "value": scan_value_json(state.scan_type, data) if data is not None
+                        "value": state.scan_type.to_json(data) if data is not None
                         else None,
-                        "text": format_scan_value(state.scan_type, data) if data is not None
+                        "text": state.scan_type.format(data) if data is not None
                         else "?? (unreadable)"})
     if args.json:
         report = {"pid": state.pid, "type": state.scan_type.name, "step": state.step,

@@ -40,7 +40,6 @@ class BlockDocument(QObject, SnapshotCells):
         self.snapshot: ByteSnapshot | None = None     # the block's bytes, once read
         self.pending_writes: dict[int, int] = {}
         self.failed_writes: dict[int, str] = {}
-        self.snapshots = 0
         self.describe_pointer_with: Callable[[int], str] | None = None
         self._read_only_reason: str | None = "nothing is open"
         self._fade_timer = QTimer(self)
@@ -88,7 +87,6 @@ class BlockDocument(QObject, SnapshotCells):
             mask = bytes(m)
             reasons = tuple(dict.fromkeys(h.reason for h in result.holes))
         snapshot.store(data, mask, reasons, time.monotonic())
-        self.snapshots += 1
         if snapshot.changed_at:
             self._fade_timer.start()
         self.changed.emit()

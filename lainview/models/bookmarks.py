@@ -12,8 +12,8 @@ from PySide6.QtCore import (QModelIndex, QObject, QPersistentModelIndex, Qt,
                             Signal)
 
 
-from lainview.backend.errors import InvalidInput
-from lainview.backend.locations import Location, locate, parse_location, resolve
+from lainview.backend.errors import InvalidInput, Unresolved
+from lainview.backend.locations import Location, locate, parse_location, resolve, settle
 
 from .session import TargetSession
 from .session_file import parse_items
@@ -128,8 +128,12 @@ class BookmarkModel(TableModel):
             bookmark.unresolved = "no target attached" if self.session.target is None \
                 else "the memory map is not read yet"
             return
-        found = resolve(bookmark.location, self.session.areas, bookmark.size)
-        bookmark.address, bookmark.unresolved = found.address, found.reason
+        try:
+            bookmark.address = resolve(bookmark.location, self.session.areas, bookmark.size,
+                                       pid=self.session.pid)
+            bookmark.unresolved = ""
+        except Unresolved as exc:
+            bookmark.address, bookmark.unresolved = None, exc.message
 
     def _resolve_all(self, _areas=None) -> None:
         before = [(b.address, b.unresolved) for b in self.bookmarks]
@@ -219,9 +223,11 @@ class BookmarkModel(TableModel):
             b.comment = text
         elif column == LOCATION:
             try:
-                location = parse_location(text, self.session.areas or None)
+                location = parse_location(text)
                 if location.kind == "kernel":
                     raise InvalidInput("bookmarks mark process memory")
+                if self.session.areas:
+                    location = settle(location, self.session.areas, pid=self.session.pid)
             except InvalidInput as exc:
                 self.status.emit(f"bookmark {b.name}: {exc.message}")
                 return False

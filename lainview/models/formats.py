@@ -1,21 +1,12 @@
-"""Text forms the editor reads and writes: go-to locations, search needles,
-copied bytes, human sizes, values as the user typed them. Pure functions,
-no Qt (the CLI uses them too)."""
+"""Text forms the editor reads and writes: copied bytes, human sizes.
+Pure functions, no Qt (the CLI uses them too). Values of a type are read and
+written by ``backend/value_types``; locations by ``backend/locations``;
+search needles by :mod:`.search`."""
 
 from __future__ import annotations
 
-import math
-import os
-import re
-import struct
-
-import numpy as np
 
 from lainview.backend.errors import InvalidInput
-from lainview.backend.memory import (AddressOutOfRange, Hole, MemoryArea, parse_address,
-                                     parse_hex_bytes)
-from lainview.backend.scan import ScanType
-from lainview.backend.wording import printable
 
 
 def human_size(size: int) -> str:
@@ -30,66 +21,6 @@ def human_size(size: int) -> str:
     raise AssertionError("unreachable")
 
 
-# -- values as typed ------------------------------------------------------------------------------
-def format_float(value: float, size: int) -> str:
-    """The shortest decimal text that reads back as the same f32 (``size``
-    4) or f64 (8): an f32 holding 1.123 is ``1.123``, not the
-    ``1.1230000257492065`` of its widening to a double. ``nan``, ``inf``
-    and ``-inf`` as Python spells them."""
-    if math.isnan(value) or math.isinf(value):
-        return str(float(value))
-    if size == 4:
-        return str(np.float32(value))       # numpy's shortest round trip for f32
-    return repr(float(value))
-
-
-def format_text(text: str) -> str:
-    """Text as typed, with what cannot be shown (control characters, bytes
-    that did not decode) escaped as Python does: ``a\\nb``, ``\\xff``
-    (:func:`lainview.backend.wording.printable`)."""
-    return printable(text)
-
-
-def _decode_match(scan_type: ScanType, data: bytes) -> str:
-    return data.decode("utf-8" if scan_type.name == "utf8" else "utf-16-le", "backslashreplace")
-
-
-def _scan_number(scan_type: ScanType, data: bytes) -> int | float | None:
-    if scan_type.numeric and len(data) == scan_type.size:
-        return np.frombuffer(data, dtype=scan_type.dtype)[0].item()
-    return None
-
-
-def format_scan_value(scan_type: ScanType, raw: bytes | np.ndarray) -> str:
-    """A scanned value as the user would type it back: integers in
-    decimal, floats in their shortest exact form (:func:`format_float`),
-    utf8/utf16le as text (:func:`format_text`), bytes in hex. ``raw`` is
-    the value's bytes in the target's order (``item_size`` of them)."""
-    data = bytes(raw)
-    number = _scan_number(scan_type, data)
-    if number is not None:
-        return format_float(number, scan_type.size) if scan_type.is_float else str(number)
-    if scan_type.name in ("utf8", "utf16le"):
-        return format_text(_decode_match(scan_type, data))
-    return data.hex(" ")
-
-
-def scan_value_json(scan_type: ScanType, raw: bytes | np.ndarray) -> int | float | str | None:
-    """The same value for JSON: integers and floats as JSON numbers (the
-    float is the shortest that reads back as the same f32/f64; NaN and
-    infinities, which JSON has no numbers for, are None), text as a string,
-    bytes as hex."""
-    data = bytes(raw)
-    number = _scan_number(scan_type, data)
-    if number is not None:
-        if not scan_type.is_float:
-            return number
-        return float(format_float(number, scan_type.size)) if math.isfinite(number) else None
-    if scan_type.name in ("utf8", "utf16le"):
-        return _decode_match(scan_type, data)
-    return data.hex(" ")
-
-
 def describe_skipped(skipped: dict[str, int], how: str) -> str:
     """What a first scan left out, for the user who found nothing:
     ``'not scanned: 4.0 KiB shared, 1.2 MiB read-only (to include them: '
@@ -102,125 +33,9 @@ def describe_skipped(skipped: dict[str, int], how: str) -> str:
     return f"not scanned: {kinds} (to include them: {how})"
 
 
-# -- go to ----------------------------------------------------------------------------------------
-_LOCATION_RE = re.compile(r"^\s*(.+?)\s*([+-])\s*((?:0x)?[0-9a-fA-F]+)\s*$")
-
-
-def _area_matches(area: MemoryArea, name: str) -> bool:
-    if not area.path:
-        return name in ("[anon]", "anon")
-    path = area.file_path
-    return name in (area.path, path, os.path.basename(path))
-
-
-def resolve_location(text: str, areas: list[MemoryArea]) -> int:
-    """An address from ``7f12a000``/``0x7f12a000``, or ``name+offset`` where
-    name is an area's path, its file name, or a pseudo-name such as
-    ``[heap]``; the offset (hex, 0x optional) counts from the lowest area of
-    that name. Raises InvalidInput saying what was not understood."""
-    text = text.strip()
-    if not text:
-        raise InvalidInput("type an address (0x7f…) or area+offset (libc.so.6+0x1f00)")
-    try:
-        return parse_address(text)
-    except AddressOutOfRange:
-        raise
-    except InvalidInput:
-        pass
-    m = _LOCATION_RE.match(text)
-    name, sign, offset_text = (m.group(1), m.group(2), m.group(3)) if m else (text, "+", "0")
-    matches = [a for a in areas if _area_matches(a, name)]
-    if not matches:
-        names = sorted({os.path.basename(a.path) for a in areas if a.path})[:6]
-        raise InvalidInput(f"no area named {name!r}" +
-                           (f" (try one of: {', '.join(names)})" if names else ""))
-    try:
-        offset = int(offset_text, 16)
-    except ValueError:
-        raise InvalidInput(f"bad offset {offset_text!r}: expected hex like 0x1f00") from None
-    base = min(a.start for a in matches)
-    address = base + offset if sign == "+" else base - offset
-    if not 0 <= address < 1 << 64:
-        raise AddressOutOfRange(f"address out of range: {text} is not a 64-bit address")
-    return address
-
-
-# -- search ---------------------------------------------------------------------------------------
-SEARCH_KINDS = ("hex", "text", "int32", "int64")
-
-
-def parse_needle(text: str, kind: str) -> bytes:
-    """The bytes to look for. ``kind`` is one of SEARCH_KINDS; integers are
-    little-endian and may be negative or hex (0x…)."""
-    if kind == "hex":
-        return parse_hex_bytes(text)
-    if kind == "text":
-        if not text:
-            raise InvalidInput("nothing to search for")
-        return text.encode("utf-8")
-    if kind in ("int32", "int64"):
-        try:
-            value = int(text.strip(), 0)
-        except ValueError:
-            raise InvalidInput(f"not an integer: {text!r}") from None
-        bits = 32 if kind == "int32" else 64
-        if not -(1 << (bits - 1)) <= value < (1 << bits):
-            raise InvalidInput(f"{value} does not fit in {bits} bits")
-        value &= (1 << bits) - 1
-        return value.to_bytes(bits // 8, "little")
-    raise InvalidInput(f"unknown search kind {kind!r}")
-
-
-class Matcher:
-    """Finds a needle in a stream of chunks (each with its holes), across
-    chunk boundaries, and never inside unreadable bytes. Used by the bulk
-    search's consumer on the backend thread."""
-
-    def __init__(self, needle: bytes, limit: int = 10_000):
-        if not needle:
-            raise InvalidInput("nothing to search for")
-        self.needle = needle
-        self.limit = limit
-        self.matches: list[int] = []
-        self._tail = b""
-        self._tail_address = 0
-
-    @property
-    def full(self) -> bool:
-        return len(self.matches) >= self.limit
-
-    def feed(self, address: int, chunk: bytes | memoryview, holes: list[Hole]) -> None:
-        if self.full:
-            return
-        keep = len(self.needle) - 1
-        if self._tail and self._tail_address + len(self._tail) == address:
-            data = self._tail + bytes(chunk)
-            base = self._tail_address
-        else:
-            data = bytes(chunk)
-            base = address
-        spans = [(h.address, h.end) for h in holes]
-        pos = data.find(self.needle)
-        while pos != -1 and not self.full:
-            lo, hi = base + pos, base + pos + len(self.needle)
-            if not any(h_lo < hi and lo < h_hi for h_lo, h_hi in spans):
-                self.matches.append(lo)
-            pos = data.find(self.needle, pos + 1)
-        # Carry the last bytes over, unless they touch a hole.
-        if keep:
-            tail_start = max(len(data) - keep, 0)
-            tail_lo = base + tail_start
-            if any(h_lo < base + len(data) and tail_lo < h_hi for h_lo, h_hi in spans):
-                self._tail = b""
-            else:
-                self._tail = data[tail_start:]
-                self._tail_address = tail_lo
 
 
 # -- copy -------------------------------------------------------------------------------------------
-COPY_FORMATS = ("hex", "c", "python")
-
-
 def format_bytes(data: bytes, fmt: str, *, name: str = "data") -> str:
     """``data`` as hex ("de ad be ef"), a C array, or a Python bytes literal."""
     if fmt == "hex":
@@ -234,44 +49,3 @@ def format_bytes(data: bytes, fmt: str, *, name: str = "data") -> str:
     if fmt == "python":
         return "b'" + "".join(f"\\x{b:02x}" for b in data) + "'"
     raise InvalidInput(f"unknown copy format {fmt!r}")
-
-
-# -- the data inspector -------------------------------------------------------------------------------
-INSPECTOR_TYPES: tuple[tuple[str, str, int], ...] = (
-    ("i8", "b", 1), ("u8", "B", 1),
-    ("i16", "h", 2), ("u16", "H", 2),
-    ("i32", "i", 4), ("u32", "I", 4),
-    ("i64", "q", 8), ("u64", "Q", 8),
-    ("f32", "f", 4), ("f64", "d", 8),
-    ("pointer", "Q", 8),
-)
-
-
-def decode_value(kind: str, data: bytes, big_endian: bool) -> str:
-    fmt = dict((k, f) for k, f, _ in INSPECTOR_TYPES)[kind]
-    size = struct.calcsize(fmt)
-    value = struct.unpack((">" if big_endian else "<") + fmt, data[:size])[0]
-    if kind == "pointer":
-        return f"0x{value:x}"
-    if kind in ("f32", "f64"):
-        return format_float(value, size)
-    return str(value)
-
-
-def encode_value(kind: str, text: str, big_endian: bool) -> bytes:
-    """Parse a typed value as the inspector shows it; InvalidInput if it
-    does not parse or does not fit."""
-    fmt = dict((k, f) for k, f, _ in INSPECTOR_TYPES)[kind]
-    order = ">" if big_endian else "<"
-    text = text.strip()
-    try:
-        if kind in ("f32", "f64"):
-            value: float | int = float(text)
-        else:
-            value = int(text, 0)
-    except ValueError:
-        raise InvalidInput(f"{text!r} is not a valid {kind}") from None
-    try:
-        return struct.pack(order + fmt, value)
-    except (struct.error, OverflowError):
-        raise InvalidInput(f"{text} does not fit in {kind}") from None

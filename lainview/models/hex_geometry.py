@@ -89,9 +89,6 @@ class HexLayout:
     def full_rows(self, viewport_height: int) -> int:
         return max(1, viewport_height // self.line_height)
 
-    def row_y(self, index_on_screen: int) -> int:
-        return index_on_screen * self.line_height
-
     # -- hit testing ----------------------------------------------------------------------------
     def hit(self, x: float, y: float, first_row: int) -> Hit | None:
         """The byte under (x, y), or None outside both byte columns. Points

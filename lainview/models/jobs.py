@@ -14,7 +14,8 @@ from lainview.backend.files import PrivateFile
 from lainview.backend.memory import Hole, MemoryArea
 from lainview.backend.service import BulkStats, Target
 
-from .formats import Matcher, human_size
+from .formats import human_size
+from .search import Matcher
 
 
 @dataclass(frozen=True, slots=True)

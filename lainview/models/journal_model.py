@@ -21,7 +21,8 @@ from lainview.backend.errors import LainviewError
 from lainview.backend.patch import patch_from_entries
 from lainview.backend.journal import JournalEntry
 from lainview.backend.wording import counted
-from lainview.backend.service import Backend, RevertOutcome, RevertStatus
+from lainview.backend.journal import RevertOutcome
+from lainview.backend.service import Backend
 
 from .table import TableModel
 from .tasks import TaskSet
@@ -56,12 +57,12 @@ class JournalModel(TableModel):
     reverting = Signal(list)         # journal ids about to be reverted (freezes stop first)
     loaded = Signal()
 
-    def __init__(self, backend: Backend, parent: QObject | None = None, *, kernel=None):
-        """``kernel``: the application's KernelBackend (``Workspace.kernel``),
-        which reverts kernel writes; without one they cannot be reverted here."""
+    def __init__(self, backend: Backend, parent: QObject | None = None):
+        """Reverts go through ``backend.revert``, which hands kernel writes
+        to the KernelBackend made on ``backend`` (``Workspace.kernel``);
+        without one they cannot be reverted here."""
         super().__init__(parent)
         self.backend = backend
-        self.kernel = kernel
         self.entries: list[JournalEntry] = []
         self.reverted_by: dict[int, int] = {}
         self.error = ""
@@ -167,20 +168,13 @@ class JournalModel(TableModel):
     async def _revert(self, entries: list[JournalEntry], force: bool) -> list[RevertOutcome]:
         # A freeze still holding its value would write it again at once.
         self.reverting.emit([e.id for e in entries])
-        process = [e.id for e in entries if e.kind == "process"]
-        kernel = [e.id for e in entries if e.kind == "kernel"]
         outcomes: list[RevertOutcome] = []
         if not entries:
             self.status.emit("nothing to revert")
         try:
-            if process:
-                reverted = await asyncio.wrap_future(self.backend.revert(process, force=force))
-                outcomes += reverted
-            if kernel and self.kernel is None:
-                outcomes += [RevertOutcome(i, RevertStatus.FAILED, "no kernel source here to "
-                                           "revert a kernel write") for i in kernel]
-            elif kernel:
-                outcomes += await asyncio.wrap_future(self.kernel.revert(kernel, force=force))
+            if entries:
+                outcomes = await asyncio.wrap_future(
+                    self.backend.revert([e.id for e in entries], force=force))
         except LainviewError as exc:
             self.status.emit(f"revert failed: {exc}")
         if outcomes:

@@ -24,7 +24,8 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from lainview.backend.errors import KernelReadOnly, LainviewError
 from lainview.backend.kallsyms import Symbol, SymbolTable, is_pseudo_module, type_kind
-from lainview.backend.kernel import CAPABILITIES, KernelBackend, KernelInfo, KernelWrite
+from lainview.backend.kernel import KernelBackend, KernelWrite
+from lainview.backend.ksources import CAPABILITIES, KernelInfo
 from lainview.backend.service import Backend
 from lainview.backend.wording import counted
 
@@ -131,8 +132,16 @@ class KernelValueController(QObject):
                                                  f"{capability}")
 
     def capabilities(self) -> list[tuple[str, bool, str]]:
-        """(capability, available, why not) for list, read, write, hold."""
+        """(capability, available, why not) for every capability a kernel
+        source may have (``ksources.CAPABILITIES``: list, read, write, hold)."""
         return [(c, self.can(c), self.why_not(c)) for c in CAPABILITIES]
+
+    def passed_over(self) -> list[str]:
+        """One line per source the choice passed over: "kmem: why not"
+        (empty when the source was chosen by name, or is not open yet)."""
+        if self.info is None:
+            return []
+        return [f"{name}: {why}" for name, why in self.info.passed_over.items()]
 
     def _update_read_only(self) -> None:
         if not self.can("write"):
@@ -369,7 +378,8 @@ class KernelValueController(QObject):
         if last is None or last.journal_id is None:
             return "nothing to revert"
         try:
-            outcomes = await asyncio.wrap_future(self.kernel.revert([last.journal_id]))
+            outcomes = await asyncio.wrap_future(
+                self.kernel.backend.revert([last.journal_id]))
         except LainviewError as exc:
             text = f"revert failed: {exc}"
         else:

@@ -401,10 +401,6 @@ class MemoryDocument(QObject, SnapshotCells):
         self.inline_message.emit(f"write failed: {text}")
         self.changed.emit()
 
-    def clear_failure(self, address: int) -> None:
-        if self.failed_writes.pop(address, None) is not None:
-            self.changed.emit()
-
     # -- typing hex digits --------------------------------------------------------------------------
     def type_nibble(self, address: int, digit: int, *, high: bool) -> None:
         """Type hex ``digit`` (0-15) into the byte at ``address``. The high

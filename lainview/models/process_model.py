@@ -66,12 +66,6 @@ class ProcessModel(TableModel):
     def process(self, row: int) -> ProcessInfo:
         return self._rows[row]
 
-    def row_of_pid(self, pid: int) -> int | None:
-        for i, p in enumerate(self._rows):
-            if p.pid == pid:
-                return i
-        return None
-
     async def refresh(self) -> bool:
         """Fetch the list on the backend thread; an older reply that arrives
         after a newer request was made is dropped."""

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import os
 import time
 from dataclasses import dataclass
 
@@ -28,10 +27,11 @@ from PySide6.QtGui import QFont
 
 from lainview.backend import scan
 from lainview.backend.errors import Cancelled, InvalidInput, LainviewError, TargetExited
+from lainview.backend.locations import locate
 from lainview.backend.memory import MemoryArea, ReadResult, area_at
 from lainview.backend.thread import BackendClosed, BackendFuture
 
-from .formats import describe_skipped, format_scan_value as format_value, human_size
+from .formats import describe_skipped, human_size
 from .session import TargetSession, TargetState
 from .table import TableModel
 from .tasks import TaskSet
@@ -427,7 +427,6 @@ class MatchModel(TableModel):
         self._inflight: BackendFuture[list[ReadResult | LainviewError]] | None = None
         self.refresh_count = 0
         self.dropped_replies = 0
-        self._area_bases: dict[str, int] = {}
         self._areas: list[MemoryArea] | None = None
         self._mono = QFont()
         self._mono.setFamilies(["DejaVu Sans Mono", "monospace"])
@@ -509,25 +508,20 @@ class MatchModel(TableModel):
         if areas == self._areas:
             return                     # the usual refresh: the same map
         self._areas = areas
-        bases: dict[str, int] = {}
-        for area in areas:
-            if area.path and (area.path not in bases or area.start < bases[area.path]):
-                bases[area.path] = area.start
-        self._area_bases = bases
         if self._rows:
             self.dataChanged.emit(self.index(0, AREA), self.index(self._rows - 1, AREA))
 
     def area_label(self, address: int) -> str:
-        """``libgame.so+0x1f00``/``[heap]+0x10`` (go-to reads both), or
-        ``anon 0x7f…+0x10`` for anonymous memory; '' when unmapped now."""
-        area = area_at(self.session.areas, address)
+        """``libgame.so+0x1f00``/``[heap]+0x10`` (the location's text, which
+        go-to reads), or ``anon 0x7f…+0x10`` for anonymous memory; '' when
+        unmapped now."""
+        areas = self.session.areas
+        area = area_at(areas, address)
         if area is None:
             return ""
         if not area.path:
             return f"anon {area.start:#x}+{address - area.start:#x}"
-        base = self._area_bases.get(area.path, area.start)
-        name = area.path if area.is_pseudo else os.path.basename(area.path)
-        return f"{name}+{address - base:#x}"
+        return locate(address, areas).text
 
     # -- refreshing the visible values ------------------------------------------------------------------
     def set_visible_rows(self, first: int, last: int) -> None:
@@ -641,12 +635,12 @@ class MatchModel(TableModel):
             if column == AREA:
                 return self.area_label(self.address(row))
             if column == PREVIOUS:
-                return format_value(self.state.scan_type, self.before(row))
+                return self.state.scan_type.format(self.before(row))
             address = self.address(row)
             if address not in self._current:
                 return "…"
             value = self._current[address]
-            return "??" if value is None else format_value(self.state.scan_type, value)
+            return "??" if value is None else self.state.scan_type.format(value)
         if role == ADDRESS_ROLE:
             return self.address(row)
         if role == Qt.ItemDataRole.ForegroundRole and column == VALUE:

@@ -17,7 +17,7 @@ from typing import Callable
 
 from PySide6.QtCore import QObject, Signal
 
-from lainview.backend.errors import InvalidInput, LainviewError
+from lainview.backend.errors import InvalidInput, LainviewError, Unresolved
 from lainview.backend.locations import Location, locate, resolve
 from lainview.backend.processes import ProcessInfo
 
@@ -197,19 +197,21 @@ class SessionController(QObject):
         if not isinstance(area, dict) or not ws.session.areas:
             return
         try:
-            start = resolve(Location.from_json(area.get("start")), ws.session.areas)
             size = area.get("size")
-            if start.address is None or not isinstance(size, int) or size <= 0:
+            if not isinstance(size, int) or size <= 0:
                 return
-            exact = [a for a in ws.session.areas if a.start == start.address
-                     and a.size == size]
+            start = resolve(Location.from_json(area.get("start")), ws.session.areas,
+                            pid=ws.session.pid)
+            exact = [a for a in ws.session.areas if a.start == start and a.size == size]
             if exact:
                 ws.open_area(exact[0])
             else:
-                ws.open_span(start.address, start.address + size, str(area.get("label", "")))
+                ws.open_span(start, start + size, str(area.get("label", "")))
             if isinstance(cursor, dict):
-                at = resolve(Location.from_json(cursor), ws.session.areas)
-                if at.address is not None:
-                    ws.open_address(at.address)
+                try:
+                    at = resolve(Location.from_json(cursor), ws.session.areas)
+                except Unresolved:
+                    return          # the area opens; its cursor stays where it was
+                ws.open_address(at)
         except LainviewError as exc:
             self.status.emit(f"session: the saved view could not be restored: {exc}")

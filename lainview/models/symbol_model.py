@@ -226,18 +226,10 @@ class SymbolTableModel(TableModel):
         self.filtered.emit()
 
     # -- rows ------------------------------------------------------------------------------------
-    def symbol_index(self, row: int) -> int:
-        """The table index of the symbol on ``row``."""
-        return int(self.rows[row])
-
     def row_of(self, index: int) -> int | None:
         """The row showing table index ``index``, or None if it is filtered out."""
         hit = np.flatnonzero(self.rows == index)
         return int(hit[0]) if len(hit) else None
-
-    def module_label(self, index: int) -> str:
-        module = self.table.modules[self.table.module_ids[index]]
-        return module or KERNEL_LABEL
 
     # -- Qt model API ----------------------------------------------------------------------------
     def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802

@@ -11,15 +11,12 @@ ROW_FLAGS = (Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 class TableModel(QAbstractTableModel):
     """A flat table: a subclass sets ``HEADERS`` and implements
     :meth:`row_count` (and ``data``); cells are enabled and selectable.
-    Override :meth:`header_tip` for header tooltips, ``flags`` for more."""
+    Override ``flags`` for more."""
 
     HEADERS: tuple[str, ...] = ()
 
     def row_count(self) -> int:
         raise NotImplementedError
-
-    def header_tip(self, section: int) -> str | None:
-        return None
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
         return 0 if parent.isValid() else self.row_count()
@@ -33,8 +30,6 @@ class TableModel(QAbstractTableModel):
             return None
         if role == Qt.ItemDataRole.DisplayRole:
             return self.HEADERS[section]
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return self.header_tip(section)
         return None
 
     def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:

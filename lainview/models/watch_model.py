@@ -26,7 +26,7 @@ from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt, Sign
 from PySide6.QtGui import QColor
 
 from lainview.backend.errors import InvalidInput, LainviewError
-from lainview.backend.locations import Location, locate, parse_location
+from lainview.backend.locations import Location, locate, parse_location, settle
 
 from .session import TargetSession, TargetState
 from .session_file import parse_items
@@ -212,8 +212,16 @@ class WatchModel(TableModel):
 
     def add_text(self, text: str, type_text: str, label: str = "") -> WatchEntry:
         """An entry typed in: ``0x…``, ``area+offset``, ``kernel:symbol``."""
-        location = parse_location(text, self.session.areas or None)
-        return self.add(location, ValueType.parse(type_text), label)
+        return self.add(self._typed_location(text), ValueType.parse(type_text), label)
+
+    def _typed_location(self, text: str) -> Location:
+        """``text`` by the location grammar, settled in the current map when
+        there is one (a file name gets its full path, an address its most
+        durable form). Raises InvalidInput naming what is wrong."""
+        location = parse_location(text)
+        if self.session.areas:
+            location = settle(location, self.session.areas, pid=self.session.pid)
+        return location
 
     def add_kernel_symbol(self, symbol: str, type_name: str, *, module: str | None = None,
                           offset: int = 0, length: int | None = None,
@@ -583,7 +591,7 @@ class WatchModel(TableModel):
             return self.write_text(entry, text) is not None
         try:
             if column == ADDRESS:
-                entry.location = parse_location(text, self.session.areas or None)
+                entry.location = self._typed_location(text)
             elif column == TYPE:
                 vtype = ValueType.parse(text)
                 if vtype != entry.vtype:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 
-from lainview.backend.errors import InvalidInput, LainviewError, TargetExited
+from lainview.backend.errors import InvalidInput, LainviewError, TargetExited, Unresolved
 from lainview.backend.locations import resolve
 from lainview.backend.memory import ReadResult
 
@@ -59,12 +59,17 @@ class ProcessValues:
             entry.unresolved = "no target attached" if session.target is None \
                 else "the memory map is not read yet"
             return
-        found = resolve(entry.location, session.areas, entry.vtype.size)
-        if found.address != entry.address:
+        try:
+            address: int | None = resolve(entry.location, session.areas, entry.vtype.size,
+                                          pid=session.pid)
+            unresolved = ""
+        except Unresolved as exc:
+            address, unresolved = None, exc.message
+        if address != entry.address:
             entry.data = None
             entry.error = ""
-        entry.address = found.address
-        entry.unresolved = found.reason
+        entry.address = address
+        entry.unresolved = unresolved
 
     def readable(self, entries: list[WatchEntry]) -> list[WatchEntry]:
         if not self.available:
@@ -140,8 +145,13 @@ class KernelValues:
         return self.kernel is not None
 
     def resolve(self, entry: WatchEntry) -> None:
-        entry.unresolved = "" if self.kernel is not None else \
-            "no kernel source was given to the watch list"
+        if self.kernel is None:
+            entry.unresolved = "no kernel source was given to the watch list"
+        elif entry.location.offset < 0:
+            entry.unresolved = (f"{entry.location.text}: the watch list reads a kernel value "
+                                "from its symbol on, so its offset cannot be negative")
+        else:
+            entry.unresolved = ""
 
     def readable(self, entries: list[WatchEntry]) -> list[WatchEntry]:
         return [e for e in entries if not e.unresolved] if self.available else []

@@ -15,12 +15,14 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from lainview.backend.errors import Cancelled, InvalidInput, LainviewError, TargetExited
 from lainview.backend.kernel import KernelBackend
+from lainview.backend.locations import parse_location, resolve
 from lainview.backend.memory import MemoryArea, Perm, area_at
 from lainview.backend.service import Backend
 
 from . import settings
 from .cursor import HexCursor
-from .formats import format_bytes, human_size, parse_needle, resolve_location
+from .formats import format_bytes, human_size
+from .search import parse_needle
 from .inspector_model import InspectorModel
 from .jobs import BulkJob, DumpOutcome, start_dump, start_search
 from .memory_document import MemoryDocument
@@ -63,7 +65,7 @@ class Workspace(QObject):
         # Watch list, bookmarks, write journal and session files (issue 7).
         self.watch = WatchModel(self.session, self, kernel=self.kernel)
         self.bookmarks = BookmarkModel(self.session, self)
-        self.journal = JournalModel(backend, self, kernel=self.kernel)
+        self.journal = JournalModel(backend, self)
         self.sessions = SessionController(self, self.bookmarks, self)
         for source in (self.watch, self.bookmarks, self.journal, self.sessions):
             source.status.connect(self.status)
@@ -150,9 +152,10 @@ class Workspace(QObject):
         self.open_area(MemoryArea(start, end, perms, path=label or " + ".join(names)), address)
 
     def go_to(self, text: str) -> int:
-        """Resolve ``text`` (address or area+offset), open its area and put
-        the cursor there. Raises InvalidInput with a reason."""
-        address = resolve_location(text, self.session.areas)
+        """Resolve ``text`` (a location: backend/locations.py's grammar) in
+        the attached process's map, open its area and put the cursor there.
+        Raises InvalidInput (Unresolved, AddressOutOfRange) with a reason."""
+        address = resolve(parse_location(text), self.session.areas, pid=self.session.pid)
         self.open_address(address)
         return address
 
@@ -252,16 +255,15 @@ class Workspace(QObject):
             self.job_finished.emit("search", f"no match for {needle.hex(' ')} in "
                                    f"{region.display_name} ({human_size(region.size)})")
             return []
-        self.next_match(+1, include_current=True, needle_size=len(needle))
+        self.next_match(+1, include_current=True)
         more = "+" if matcher.full else ""
         self.job_finished.emit("search", f"{len(self.matches)}{more} match"
                                f"{'es' if len(self.matches) != 1 else ''}")
         return self.matches
 
-    def next_match(self, direction: int = 1, *, include_current: bool = False,
-                   needle_size: int | None = None) -> int | None:
+    def next_match(self, direction: int = 1, *, include_current: bool = False) -> int | None:
         """Select the next (or previous) match, wrapping: the whole match
-        (``needle_size`` bytes, default the last search's) is selected and
+        (``match_size`` bytes, the last search's needle) is selected and
         the cursor is on its first byte. The match's address, or None."""
         if not self.matches:
             return None
@@ -272,7 +274,7 @@ class Workspace(QObject):
         else:
             before = [m for m in self.matches if m < here]
             address = before[-1] if before else self.matches[-1]
-        size = max(1, needle_size or self.match_size)
+        size = max(1, self.match_size)
         self.cursor.select(address + size - 1, address)
         return address
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
+from lainview.models.watch_values import ValueType
+
 from .bookmark_panel import BookmarkPanel
-from .watch_docks import WatchDocks
 
 
 class BookmarkFeature:
@@ -24,7 +25,7 @@ class BookmarkFeature:
         window.editor.view.set_marker_source(ws.bookmarks)
         self.panel.jump.connect(window.show_address)
         self.panel.watch.connect(
-            lambda b: ws.watch.add(b.location, WatchDocks.type_for_size(b.size), b.name))
+            lambda b: ws.watch.add(b.location, ValueType.for_selection(b.size), b.name))
 
     def bookmark_cursor(self):
         ws = self.workspace

@@ -81,20 +81,12 @@ class ElidedLabel(QFrame):
         self.updateGeometry()
         self.update()
 
-    @property
-    def full_text(self) -> str:
-        return self._text
-
     def set_full_text(self, text: str) -> None:
         self.setText(text)
 
     def set_color(self, color: QColor | None) -> None:
         self._color = color
         self.update()
-
-    def set_min_chars(self, chars: int) -> None:
-        self._min_chars = chars
-        self.updateGeometry()
 
     def sizeHint(self) -> QSize:  # noqa: N802
         metrics = self.fontMetrics()

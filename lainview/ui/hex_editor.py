@@ -8,7 +8,8 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QSizePolicy, QHBoxLayo
                                QProgressBar, QPushButton, QToolButton, QVBoxLayout, QWidget)
 
 from lainview.models.cursor import HexCursor
-from lainview.models.formats import SEARCH_KINDS, human_size
+from lainview.backend import value_types
+from lainview.models.formats import human_size
 from lainview.models.memory_document import MemoryDocument
 
 from .fit import ElidedLabel
@@ -21,15 +22,18 @@ class SearchBar(QWidget):
 
     search_requested = Signal(str, str)   # text, kind
     cancel_requested = Signal()
-    next_requested = Signal(int)          # +1 / -1
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         row = QHBoxLayout(self)
         row.setContentsMargins(6, 2, 6, 2)
         self.kind = QComboBox()
-        self.kind.addItems(SEARCH_KINDS)
-        self.kind.setToolTip("hex: de ad be ef · text: UTF-8 · int32/int64: little-endian")
+        for kind in value_types.kinds():
+            self.kind.addItem(kind.name)
+            self.kind.setItemData(self.kind.count() - 1, kind.tip, Qt.ItemDataRole.ToolTipRole)
+        self.kind.setCurrentText("bytes")
+        self.kind.setToolTip("what the needle is: bytes in hex (de ad be ef), text, or a "
+                             "number (little-endian)")
         self.needle = QLineEdit()
         self.needle.setPlaceholderText("search this area… (Enter: search, F3: next match)")
         self.needle.setClearButtonEnabled(True)

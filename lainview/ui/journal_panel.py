@@ -8,7 +8,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLay
                                QFileDialog, QLabel, QPushButton, QTableView, QVBoxLayout,
                                QWidget)
 
-from lainview.backend.service import RevertOutcome
+from lainview.backend.journal import RevertOutcome
 from lainview.models.journal_model import (ID, NEW, OLD, SORT_ROLE, TARGET,
                                            TIME, WHERE, JournalModel, target_key)
 

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFormLay
                                QProgressBar, QPushButton, QSizePolicy, QStyle,
                                QStyleOptionProgressBar, QTableView, QVBoxLayout, QWidget)
 
-from lainview.backend import scan
+from lainview.backend import scan, value_types
 from lainview.models.formats import human_size
 from lainview.models.scan_model import (ADDRESS, ADDRESS_ROLE, AREA, MODE_LABELS,
                                         NEXT_MODE_ORDER, PREVIOUS, VALUE, VALUE_MODES,
@@ -23,19 +23,8 @@ from lainview.models.scan_model import (ADDRESS, ADDRESS_ROLE, AREA, MODE_LABELS
 from .fit import FitLabel
 from .theme import text_style, mono_font
 
-TYPE_TIPS = {
-    "i8": "signed 8-bit integer", "u8": "unsigned 8-bit integer",
-    "i16": "signed 16-bit integer", "u16": "unsigned 16-bit integer",
-    "i32": "signed 32-bit integer", "u32": "unsigned 32-bit integer",
-    "i64": "signed 64-bit integer", "u64": "unsigned 64-bit integer",
-    "f32": "32-bit float (compared within the tolerance)",
-    "f64": "64-bit float (compared within the tolerance)",
-    "bytes": "byte pattern in hex, ?? for any byte: de ad ?? ef",
-    "utf8": "text, encoded as UTF-8", "utf16le": "text, encoded as UTF-16LE",
-}
 FIRST_TEXT, NEXT_TEXT = "First scan", "Next scan"
 ENTER_MARK = "↵"                   # on the button Enter in the value field presses
-BYTE_MODES = (scan.Mode.EXACT, scan.Mode.UNKNOWN, scan.Mode.CHANGED, scan.Mode.UNCHANGED)
 MAX_ROWS_PER_ACTION = 10_000       # rows one context-menu action takes
 
 
@@ -99,9 +88,9 @@ class ScannerPanel(QWidget):
     # -- building --------------------------------------------------------------------------------
     def _build(self) -> None:
         self.type_combo = QComboBox()
-        for name in scan.TYPE_NAMES:
-            self.type_combo.addItem(name, name)
-            self.type_combo.setItemData(self.type_combo.count() - 1, TYPE_TIPS[name],
+        for kind in value_types.kinds():
+            self.type_combo.addItem(kind.name, kind.name)
+            self.type_combo.setItemData(self.type_combo.count() - 1, kind.tip,
                                         Qt.ItemDataRole.ToolTipRole)
         self.type_combo.setCurrentText("i32")
         self.big_endian = QCheckBox("big-endian")
@@ -289,16 +278,16 @@ class ScannerPanel(QWidget):
         return self.type_combo.currentData()
 
     def _type_changed(self) -> None:
-        st = scan.ScanType(self.type_name())
-        self.big_endian.setEnabled(st.numeric and st.size > 1)
-        self.tolerance.setVisible(st.is_float)
-        self.tolerance_label.setVisible(st.is_float)
-        self.type_combo.setToolTip(TYPE_TIPS[st.name])
+        kind = value_types.get(self.type_name())
+        self.big_endian.setEnabled(len(kind.byte_orders) > 1)
+        self.tolerance.setVisible(kind.is_float)
+        self.tolerance_label.setVisible(kind.is_float)
+        self.type_combo.setToolTip(kind.tip)
         for combo in (self.first_mode, self.next_mode):
             items = combo.model()
             assert isinstance(items, QStandardItemModel)     # a QComboBox's own
             for i in range(combo.count()):
-                ok = st.numeric or combo.itemData(i) in BYTE_MODES
+                ok = combo.itemData(i) in kind.modes
                 items.item(i).setEnabled(ok)
             if not items.item(combo.currentIndex()).isEnabled():
                 combo.setCurrentIndex(next(i for i in range(combo.count())
@@ -307,19 +296,14 @@ class ScannerPanel(QWidget):
 
     def _placeholder(self, combo: QComboBox) -> None:
         mode: scan.Mode = combo.currentData()
-        st = scan.ScanType(self.type_name())
         if mode not in VALUE_MODES:
             text = "(no value needed)"
         elif mode is scan.Mode.RANGE:
             text = "low..high, e.g. 10..20"
-        elif st.name == "bytes":
-            text = "hex bytes, ?? for any: de ad ?? ef"
-        elif not st.numeric:
-            text = "text to find"
         elif mode in (scan.Mode.INCREASED_BY, scan.Mode.DECREASED_BY):
             text = "by how much, e.g. 1"
         else:
-            text = "e.g. 100, -5, 0x1f" if not st.is_float else "e.g. 1.5"
+            text = value_types.get(self.type_name()).example
         self.value_edit.setPlaceholderText(text)
 
     def area_filter(self) -> scan.AreaFilter:

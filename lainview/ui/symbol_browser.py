@@ -483,7 +483,7 @@ class SourceBar(QWidget):
         row = QHBoxLayout()
         row.addWidget(self.source)
         row.addSpacing(6)
-        for capability in ("list", "read", "write", "hold"):
+        for capability, _, _ in workspace.value.capabilities():
             chip = QLabel()
             chip.setObjectName(f"cap_{capability}")
             self.chips[capability] = chip
@@ -502,7 +502,9 @@ class SourceBar(QWidget):
             self.reason.set_full_text(ws.error or "opening the kernel source…")
         else:
             self.source.setText(f"Source: <b>{html.escape(info.source)}</b>")
-            self.reason.set_full_text(info.reason)
+            others = ws.value.passed_over()
+            self.reason.set_full_text(info.reason + (" · not chosen: " + "; ".join(others)
+                                                     if others else ""))
         for capability, chip in self.chips.items():
             ok = info is not None and info.can(capability)
             why = ws.value.why_not(capability)

@@ -71,7 +71,6 @@ class HexColors:
         self.changed_background = color("hex_changed_background")    # alpha fades with age
         self.cursor_shadow = QColor(self.cursor)
         self.cursor_shadow.setAlpha(60)
-        self.readonly_banner = color("note_bg")
 
 
 def system_prefers_dark(app: QGuiApplication) -> bool:

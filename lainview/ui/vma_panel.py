@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHBoxLayout, QHeade
                                QVBoxLayout, QWidget)
 
 from lainview.backend.memory import MemoryArea, Perm
-from lainview.models.vma_model import AREA_ROLE, PATH, VmaFilterProxy, VmaModel
+from lainview.models.vma_model import AREA_ROLE, VmaFilterProxy, VmaModel
 
 from .fit import FitLabel
 from .theme import hex_color, text_style, mono_font
@@ -162,6 +162,3 @@ class VmaPanel(QWidget):
         if changes:
             text += " · " + ", ".join(changes) + " since last refresh"
         self.summary.setText(text)
-
-    def path_column_width(self) -> int:
-        return self.table.columnWidth(PATH)

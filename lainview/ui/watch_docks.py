@@ -12,9 +12,9 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox, QScrollArea
 
-from lainview.models.formats import INSPECTOR_TYPES
 from lainview.models.session_file import SUFFIX
 from lainview.models.sessions import recent_sessions
+from lainview.models.watch_values import ValueType
 
 from .plot_panel import PlotPanel
 from .session_pick import SessionPickDialog
@@ -22,8 +22,6 @@ from .watch_panel import WatchPanel
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
-
-WATCH_TYPE_FOR_SIZE = {1: "u8", 2: "i16", 4: "i32", 8: "i64"}
 
 
 class WatchDocks(QObject):
@@ -78,24 +76,15 @@ class WatchDocks(QObject):
         ws.sessions.opened.connect(lambda path: self.window.setWindowFilePath(path))
 
     # -- hex cursor -> watch / bookmark --------------------------------------------------------------
-    @staticmethod
-    def type_for_size(size: int):
-        """The watch type for a selection of ``size`` bytes (an integer of
-        that size, else bytes)."""
-        from lainview.models.watch_values import ValueType
-        name = WATCH_TYPE_FOR_SIZE.get(size)
-        return ValueType.of(name) if name else ValueType.of("bytes", min(size, 4096))
-
     def type_for_cursor(self, address: int):
         """The type Ctrl+W watches with nothing selected: u64 (pointer-sized,
         as a counter or pointer usually is) at an 8-aligned address, else
         the watch list's type box (i32 unless the user chose another; a
         byte string type there falls back to i32)."""
-        from lainview.models.watch_values import SIZED, ValueType
         if address % 8 == 0:
             return ValueType.of("u64")
-        chosen = self.watch_panel.type.currentText()
-        return ValueType.of("i32" if chosen in SIZED else chosen)
+        chosen = ValueType.of(self.watch_panel.type.currentText())
+        return ValueType.of("i32") if chosen.kind.sized else chosen
 
     def watch_cursor(self):
         ws = self.workspace
@@ -104,7 +93,7 @@ class WatchDocks(QObject):
             return None
         lo, hi = ws.cursor.selection
         if ws.cursor.has_selection:
-            vtype = self.type_for_size(hi - lo)
+            vtype = ValueType.for_selection(hi - lo)
         else:
             vtype = self.type_for_cursor(lo)
         entry = ws.watch.add_address(lo, vtype.name, vtype.length or None)
@@ -116,11 +105,11 @@ class WatchDocks(QObject):
     def _watch_from_inspector(self) -> None:
         index = self.window.inspector_panel.table.currentIndex()
         row = index.row() if index.isValid() else -1
-        if not 0 <= row < len(INSPECTOR_TYPES):
+        rows = self.workspace.inspector.rows
+        if not 0 <= row < len(rows):
             self.window.show_status("pick a type row in the data inspector first")
             return
-        name = INSPECTOR_TYPES[row][0]
-        name = "u64" if name == "pointer" else name
+        name = rows[row].kind.name
         ws = self.workspace
         ws.watch.add_address(ws.cursor.address, name, big_endian=index.column() == 2)
         self.watch_dock.show()

@@ -14,7 +14,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox, QHB
 from lainview.backend.errors import LainviewError
 from lainview.models.watch_model import (ADDRESS, ENTRY_ROLE, FREEZE, LABEL, PLOT, TYPE, VALUE,
                                          WatchEntry, WatchModel)
-from lainview.models.watch_values import SIZED, TYPE_CHOICES, ValueType
+from lainview.backend import value_types
+from lainview.models.watch_values import ValueType
 
 from .editing import LiveEditDelegate, keep_typing
 from .fit import FitLabel
@@ -28,7 +29,7 @@ class TypeDelegate(LiveEditDelegate):
     def createEditor(self, parent, option, index):  # noqa: N802
         combo = QComboBox(parent)
         combo.setEditable(True)
-        for name in TYPE_CHOICES:
+        for name in value_types.names():
             combo.addItem(ValueType.of(name).label)
         return combo
 
@@ -51,8 +52,9 @@ class WatchPanel(QWidget):
         self.location.setPlaceholderText("0x7f…, [heap]+0x40, game+0x1f40, kernel:jiffies")
         self.location.setClearButtonEnabled(True)
         self.type = QComboBox()
-        for name in TYPE_CHOICES:
-            self.type.addItem(name)
+        for kind in value_types.kinds():
+            self.type.addItem(kind.name)
+            self.type.setItemData(self.type.count() - 1, kind.tip, Qt.ItemDataRole.ToolTipRole)
         self.type.setCurrentText("i32")
         self.length = QSpinBox()
         self.length.setRange(1, 4096)
@@ -158,9 +160,8 @@ class WatchPanel(QWidget):
 
     # -- adding -----------------------------------------------------------------------------------
     def add_typed(self) -> WatchEntry | None:
-        name = self.type.currentText()
-        type_text = f"{name}[{self.length.value()}]" if name in SIZED else name
         try:
+            type_text = ValueType.of(self.type.currentText(), self.length.value()).label
             entry = self.model.add_text(self.location.text(), type_text, self.label.text())
         except LainviewError as exc:
             self.error.setText(str(exc))
@@ -173,7 +174,7 @@ class WatchPanel(QWidget):
         return entry
 
     def _type_changed(self, name: str) -> None:
-        self.length.setVisible(name in SIZED)
+        self.length.setVisible(value_types.get(name).sized)
 
     def _pause(self, paused: bool) -> None:
         self.model.set_paused(paused)

@@ -67,8 +67,8 @@ def test_real_file_named_deleted_is_not_a_deleted_mapping(backend, mapper, tmp_p
     assert gone.deleted and gone.file_path == lib
     assert locate(real.start + 8, areas).name == lib + " (deleted)"
     assert locate(gone.start + 8, areas).name == lib
-    assert resolve(locate(real.start + 8, areas), areas).address == real.start + 8
-    assert resolve(locate(gone.start + 8, areas), areas).address == gone.start + 8
+    assert resolve(locate(real.start + 8, areas), areas) == real.start + 8
+    assert resolve(locate(gone.start + 8, areas), areas) == gone.start + 8
 
 
 def test_patch_for_the_real_file_does_not_apply_to_the_deleted_one(backend, mapper):

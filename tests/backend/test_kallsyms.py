@@ -217,22 +217,63 @@ hostile_piece = st.one_of(
                      "ffffffff81000000 T a\t[m]\nffffffff81000000 T b\n", "\r\n", "\x0b"]))
 
 
-@settings(max_examples=500, deadline=None)
-@given(st.lists(hostile_piece, max_size=30))
-def test_hostile_input_matches_the_line_parser_or_is_refused(pieces):
-    text = "".join(pieces)
-    try:
-        expected = parse_kallsyms_lines(text)
-    except InvalidInput:
-        with pytest.raises(InvalidInput):
-            parse_kallsyms(text.encode("utf-8", "surrogateescape"))
-        return
-    got = parse_kallsyms(text.encode("utf-8", "surrogateescape"))
-    assert got.names == expected.names
-    assert np.array_equal(got.addresses, expected.addresses)
-    assert np.array_equal(got.types, expected.types)
-    assert [got.modules[m] for m in got.module_ids] == [
-        expected.modules[m] for m in expected.module_ids]
+def _kernel_then_modules(lines: list[str]) -> list[str]:
+    """Lines in a kallsyms file's order: the kernel's, then the modules'."""
+    return [ln for ln in lines if "\t" not in ln] + [ln for ln in lines if "\t" in ln]
+
+
+# A whole well-formed file, in the kernel's order, with or without the last
+# newline: the fast path parses these.
+well_formed_file = st.tuples(st.lists(good_line, max_size=40), st.booleans()).map(
+    lambda f: "".join(_kernel_then_modules(f[0]))[:None if f[1] else -1])
+# A well-formed file with one hostile piece spliced in at a line boundary.
+damaged_file = st.tuples(st.lists(good_line, min_size=1, max_size=40), hostile_piece,
+                         st.integers(0, 40)).map(
+    lambda f: "".join(_kernel_then_modules(f[0])[:f[2]] + [f[1]]
+                      + _kernel_then_modules(f[0])[f[2]:]))
+hostile_file = st.lists(hostile_piece, max_size=30).map("".join)
+# Mostly well-formed files, so that the fast path is compared with the line
+# parser, not the line parser with itself (the fallback); the test counts it.
+kallsyms_text = st.sampled_from([well_formed_file] * 6 + [damaged_file] * 3
+                               + [hostile_file]).flatmap(lambda files: files)
+
+
+def test_hostile_input_matches_the_line_parser_or_is_refused(monkeypatch):
+    """parse_kallsyms (the vectorised fast path, falling back to the line
+    parser) gives the line parser's table or refuses what it refuses. At
+    least half the examples must take the fast path: otherwise the test
+    would mostly compare the line parser with itself."""
+    paths: dict[str, int] = {"fast": 0, "fallback": 0, "refused": 0}
+    fallbacks: list[str] = []
+
+    def line_parser_called(text: str, **kw):
+        fallbacks.append(text)
+        return parse_kallsyms_lines(text, **kw)
+
+    monkeypatch.setattr(kallsyms, "parse_kallsyms_lines", line_parser_called)
+
+    @settings(max_examples=500, deadline=None)
+    @given(kallsyms_text)
+    def compare(text: str) -> None:
+        try:
+            expected = parse_kallsyms_lines(text)
+        except InvalidInput:
+            with pytest.raises(InvalidInput):
+                parse_kallsyms(text.encode("utf-8", "surrogateescape"))
+            paths["refused"] += 1
+            return
+        fallbacks.clear()
+        got = parse_kallsyms(text.encode("utf-8", "surrogateescape"))
+        paths["fallback" if fallbacks else "fast"] += 1
+        assert got.names == expected.names
+        assert np.array_equal(got.addresses, expected.addresses)
+        assert np.array_equal(got.types, expected.types)
+        assert [got.modules[m] for m in got.module_ids] == [
+            expected.modules[m] for m in expected.module_ids]
+
+    compare()
+    assert paths["fast"] >= sum(paths.values()) // 2, paths
+    assert paths["fallback"] and paths["refused"], paths    # the other paths ran too
 
 
 @pytest.mark.parametrize("pattern", ["s", "sched", "SCHED_", "e_", "do_sys_op", "_stext",

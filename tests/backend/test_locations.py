@@ -1,13 +1,17 @@
-"""Locations that survive ASLR: module+offset, [pseudo]+offset, absolute;
-on made-up maps, and round-tripped between two runs of real programs."""
+"""Locations: the one grammar (parse, print, resolve) on made-up maps, driven
+by hypothesis against a real child's map, and round-tripped between two runs
+of real programs."""
 
 from __future__ import annotations
 
-import pytest
+import re
 
-from lainview.backend.errors import InvalidInput
-from lainview.backend.locations import Location, locate, parse_location, resolve
-from lainview.backend.memory import parse_maps
+import pytest
+from hypothesis import HealthCheck, assume, example, given, settings, strategies as st
+
+from lainview.backend.errors import AddressOutOfRange, InvalidInput, Unresolved
+from lainview.backend.locations import Location, locate, parse_location, resolve, settle
+from lainview.backend.memory import area_at, parse_maps
 
 from tests.aslr_support import aslr_enabled, build, start
 from tests.conftest import spawn_child
@@ -70,39 +74,76 @@ def test_resolve_against_a_map_where_everything_moved():
     for address, delta in [(0x555500001234, 0x1230000), (0x555500004010, 0x1230000),
                            (0x7f0000011000, -0x5000000), (0x555501000040, 0x77000),
                            (0x7f0000020f80, 0x100000)]:
-        found = resolve(locate(address, AREAS), moved)
-        assert found.resolved and found.address == address + delta, found.status
+        assert resolve(locate(address, AREAS), moved) == address + delta
 
 
-def test_unresolved_locations_say_why():
+def _why(location: Location, areas=AREAS, **kw) -> str:
+    with pytest.raises(Unresolved) as caught:
+        resolve(location, areas, **kw)
+    return caught.value.message
+
+
+def test_unresolved_locations_say_what_and_why():
     gone = [a for a in AREAS if "libc" not in a.path]
-    found = resolve(Location("module", "/usr/lib/libc.so.6", 0x10), gone)
-    assert found.status == "unresolved: libc.so.6 is not mapped in this process"
-    found = resolve(Location("module", "/opt/game/bin/game", 0x9000), AREAS)
-    assert "past the end of game (0x8000 bytes mapped)" in found.reason
-    assert "no [vdso] area" in resolve(Location("pseudo", "[vdso]", 0), AREAS).reason
-    assert "not mapped" in resolve(Location.absolute(0x1000), AREAS).reason
+    assert _why(Location("module", "/usr/lib/libc.so.6", 0x10), gone, pid=123) == \
+        "no module named /usr/lib/libc.so.6 in the map of pid 123; modules: game, " \
+        "memfd:lainview-demo"
+    assert _why(parse_location("libfoo.so+0x10")) == \
+        "no module named libfoo.so in this map; modules: game, libc.so.6, memfd:lainview-demo"
+    assert _why(parse_location("libc.so.6-0x20")) == \
+        "offset -0x20 puts the address before the start of libc.so.6"
+    assert _why(Location("module", "/opt/game/bin/game", 0x9000)) == \
+        "offset 0x9000 is past the end of game (0x8000 bytes mapped)"
+    assert _why(Location("pseudo", "[vdso]", 0), pid=7) == \
+        "no [vdso] area in the map of pid 7; pseudo-areas: [heap], [stack]"
+    assert _why(Location.absolute(0x1000), pid=7) == "0x1000 is not mapped in the map of pid 7"
+    assert _why(parse_location("kernel:jiffies")).startswith(
+        "kernel:jiffies is a kernel symbol: it is found by a kernel source")
     # The last bytes of a value must fit too.
-    assert not resolve(Location("pseudo", "[stack]", 0x20ffe), AREAS, size=4).resolved
-    assert resolve(Location("pseudo", "[stack]", 0x20ffc), AREAS, size=4).resolved
+    assert "past the end of [stack]" in _why(Location("pseudo", "[stack]", 0x20ffe), size=4)
+    assert resolve(Location("pseudo", "[stack]", 0x20ffc), AREAS, size=4) == 0x7ffc00020ffc
+    # Names the target chose are printed escaped, on one line.
+    hostile = parse_maps(MAPS.replace("/opt/game/bin/game", "/opt/ga\x1bme\x7f"))
+    message = _why(parse_location("nope+0"), hostile)
+    assert "ga\\x1bme\\x7f" in message and "\x1b" not in message
+
+
+def test_kernel_symbols_resolve_through_the_lookup_given():
+    table = {("jiffies", None): [0xffffffff82000000], ("var", "mod"): [0xffffffffc0001000]}
+
+    def symbols(name, module):
+        return table.get((name, module), [])
+    assert resolve(parse_location("kernel:jiffies+0x8"), [], symbols=symbols) == \
+        0xffffffff82000008
+    assert resolve(parse_location("kernel:mod:var - 10"), [], symbols=symbols) == \
+        0xffffffffc0000ff0
+    assert _why(parse_location("kernel:nope"), [], symbols=symbols) == \
+        "no kernel symbol named nope"
+    assert _why(parse_location("kernel:mod:jiffies"), [], symbols=symbols) == \
+        "no kernel symbol named jiffies in module mod"
+    assert "outside the 64-bit address space" in \
+        _why(parse_location("kernel:jiffies+0x7e000000"), [], symbols=symbols)
 
 
 def test_a_moved_program_is_found_by_its_file_name():
     moved = parse_maps(MAPS.replace("/opt/game/bin/game", "/home/me/game-2/game"))
-    found = resolve(Location("module", "/opt/game/bin/game", 0x10), moved)
-    assert found.address == 0x555500000010
+    assert resolve(Location("module", "/opt/game/bin/game", 0x10), moved) == 0x555500000010
     twice = parse_maps(MAPS.replace("/usr/lib/libc.so.6", "/a/game") + MAPS.splitlines()[0]
                        .replace("555500000000-555500001000", "600000000000-600000001000")
                        .replace("/opt/game/bin/game", "/b/game"))
-    found = resolve(Location("module", "/c/game", 0), sorted(twice, key=lambda a: a.start))
-    assert "mapped from several files" in found.reason
+    assert _why(Location("module", "/c/game", 0), sorted(twice, key=lambda a: a.start)) == \
+        "game is mapped from several files (/a/game, /b/game, /opt/game/bin/game): name one " \
+        "by its full path"
 
 
 def test_deleted_suffix_is_not_part_of_the_name():
     rebuilt = parse_maps(MAPS.replace("/opt/game/bin/game", "/opt/game/bin/game (deleted)"))
     loc = locate(0x555500000008, rebuilt)
     assert loc.name == "/opt/game/bin/game"
-    assert resolve(loc, AREAS).address == 0x555500000008
+    assert resolve(loc, AREAS) == 0x555500000008
+    # Typed with or without the kernel's suffix, by file name or full path.
+    for typed in ("game+8", "game (deleted)+8", "/opt/game/bin/game+8"):
+        assert resolve(parse_location(typed), rebuilt) == 0x555500000008, typed
 
 
 def test_json_round_trip_and_malformed_input():
@@ -112,7 +153,9 @@ def test_json_round_trip_and_malformed_input():
         assert Location.from_json(loc.to_json()) == loc
     for raw, message in [([], "must be an object"), ({"kind": "nope"}, "unknown location kind"),
                          ({"kind": "module", "name": "", "offset": 0}, "needs a name"),
-                         ({"kind": "pseudo", "name": "[heap]", "offset": -1}, "bad offset"),
+                         ({"kind": "absolute", "name": "", "offset": -1}, "bad offset"),
+                         ({"kind": "pseudo", "name": "[heap]", "offset": 1 << 64},
+                          "bad offset"),
                          ({"kind": "pseudo", "name": "[heap]", "offset": "1"}, "bad offset"),
                          ({"kind": "kernel", "name": "x", "offset": 0, "module": 3},
                           "bad kernel module")]:
@@ -122,19 +165,150 @@ def test_json_round_trip_and_malformed_input():
 
 def test_parse_typed_locations():
     assert parse_location("0x555500001234") == Location.absolute(0x555500001234)
-    assert parse_location("0x555500001234", AREAS).text == "game+0x1234"
-    assert parse_location("libc.so.6+0x10", AREAS) == Location("module", "/usr/lib/libc.so.6",
-                                                                 0x10)
+    assert parse_location(" 555500001234 ") == Location.absolute(0x555500001234)
+    assert parse_location("0x1000+0x10") == parse_location("1020 - 10") == \
+        Location.absolute(0x1010)
+    assert parse_location("libc.so.6+0x10") == Location("module", "libc.so.6", 0x10)
+    assert parse_location("libc.so.6 + 29000") == Location("module", "libc.so.6", 0x29000)
+    assert parse_location("/usr/bin/cat+10") == Location("module", "/usr/bin/cat", 0x10)
+    assert parse_location("libstdc++.so.6") == Location("module", "libstdc++.so.6", 0)
+    assert parse_location("libfoo-1+0") == Location("module", "libfoo-1", 0)
+    assert parse_location("memfd:my buf+0x8") == Location("module", "memfd:my buf", 8)
     assert parse_location("[heap]+40") == Location("pseudo", "[heap]", 0x40)
+    assert parse_location("[heap]") == Location("pseudo", "[heap]", 0)
+    assert parse_location("[stack]-0x8") == Location("pseudo", "[stack]", -8)
+    assert parse_location("[anon:a+1]") == Location("pseudo", "[anon:a+1]", 0)
     assert parse_location("kernel:jiffies") == Location.kernel_symbol("jiffies")
     assert parse_location("kernel:mod:var+0x8") == Location.kernel_symbol("var", 8, "mod")
+    assert parse_location("kernel:jiffies-8") == Location.kernel_symbol("jiffies", -8)
     assert parse_location("kernel:jiffies").text == "kernel:jiffies"
-    with pytest.raises(InvalidInput, match="no area named 'nope'"):
-        parse_location("nope+0x10", AREAS)
-    with pytest.raises(InvalidInput, match="bad offset"):
-        parse_location("[heap]+zz")
-    with pytest.raises(InvalidInput, match="type an address"):
-        parse_location("  ")
+    for bad, message in [("[heap]+zz", "bad area name"), ("[heap", "bad area name"),
+                         ("  ", "type an address"), ("kernel:", "needs a symbol"),
+                         ("kernel:a b", "bad kernel symbol name"),
+                         ("memfd:", "needs the memfd's name"),
+                         ("0xg", "not a hex address: '0xg'"), ("0x", "not a hex address")]:
+        with pytest.raises(InvalidInput, match=re.escape(message)):
+            parse_location(bad)
+    for big in ("0x10000000000000000", "0xffffffffffffffff+1", "0-1", "[heap]+0x10000000000000000"):
+        with pytest.raises(AddressOutOfRange, match="out of range"):
+            parse_location(big)
+
+
+def test_go_to_forms_resolve_on_a_map():
+    # What the hex editor's go-to accepted before the grammar had one home.
+    areas = parse_maps("""\
+00400000-00401000 r--p 00000000 fe:00 1 /usr/bin/cat
+01000000-01021000 rw-p 00000000 00:00 0 [heap]
+7f0000000000-7f0000028000 r--p 00000000 fe:00 2 /usr/lib/x86_64-linux-gnu/libc.so.6
+7f0000028000-7f00001bd000 r-xp 00028000 fe:00 2 /usr/lib/x86_64-linux-gnu/libc.so.6
+""")
+    for text, address in [("0x7f0000001000", 0x7f0000001000), ("7f0000001000", 0x7f0000001000),
+                          ("[heap]+0x10", 0x1000010), ("libc.so.6+0x1f00", 0x7f0000001f00),
+                          ("libc.so.6 + 29000", 0x7f0000029000), ("/usr/bin/cat+10", 0x400010),
+                          ("[heap]", 0x1000000)]:
+        assert resolve(parse_location(text), areas) == address, text
+
+
+def test_settle_gives_the_durable_form():
+    assert settle(parse_location("libc.so.6+0x10"), AREAS) == \
+        Location("module", "/usr/lib/libc.so.6", 0x10)
+    assert settle(parse_location("0x555500001234"), AREAS).text == "game+0x1234"
+    assert settle(parse_location("0x1000"), AREAS) == Location.absolute(0x1000)
+    assert settle(parse_location("kernel:jiffies"), AREAS) == Location.kernel_symbol("jiffies")
+    with pytest.raises(Unresolved, match="no module named nope"):
+        settle(parse_location("nope+0x10"), AREAS)
+
+
+# -- hypothesis: the grammar -----------------------------------------------------------------------
+
+_HEXDIGITS = "0123456789abcdefABCDEF"
+_name_chars = st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp"),
+                            blacklist_characters="/")
+_file_names = st.text(_name_chars, min_size=1, max_size=20).filter(
+    lambda n: n == n.strip() and n not in (".", ".."))
+_offsets = st.integers(-(1 << 64) + 1, (1 << 64) - 1)
+
+
+@st.composite
+def _locations(draw) -> Location:
+    kind = draw(st.sampled_from(["module", "path", "memfd", "pseudo", "absolute", "kernel"]))
+    offset = draw(_offsets)
+    if kind == "absolute":
+        return Location.absolute(draw(st.integers(0, (1 << 64) - 1)))
+    if kind == "kernel":
+        ident = st.from_regex(r"[A-Za-z_][A-Za-z0-9_.$]{0,20}", fullmatch=True)
+        return Location.kernel_symbol(draw(ident), offset, draw(st.none() | ident))
+    if kind == "pseudo":
+        inner = draw(st.sampled_from(["heap", "stack", "vdso", "vvar", "vsyscall"])
+                     | st.text(_name_chars, min_size=1, max_size=10).map("anon:".__add__))
+        return Location("pseudo", f"[{inner}]", offset)
+    if kind == "memfd":
+        return Location("module", "/memfd:" + draw(_file_names), offset)
+    name = draw(_file_names)
+    if kind == "path":
+        return Location("module", "/" + "/".join(draw(st.lists(_file_names, max_size=3))
+                                                 + [name]), offset)
+    # A bare file name as typed: one that does not read as an address, a
+    # pseudo-area or a kernel symbol (those are written by their full path).
+    assume(not re.fullmatch(r"(0x)?[0-9a-f]+", name, re.I)
+           and not name.startswith(("[", "kernel:", "0x", "0X")))
+    return Location("module", name, offset)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_locations())
+@example(Location("module", "/x/cafe", 0x10))
+@example(Location("module", "/x/kernel:foo", 0))
+@example(Location("module", "/x/0xg", 0))
+@example(Location("module", "/x/[heap]", 0))
+@example(Location("module", "libfoo-1", 0))
+@example(Location("module", "/memfd:a/b", 4))
+def test_parse_of_text_round_trips(loc):
+    text = loc.text
+    parsed = parse_location(text)
+    assert parsed.text == text
+    assert parsed.kind == loc.kind and parsed.offset == loc.offset \
+        and parsed.module == loc.module
+    if loc.kind == "module":
+        # Written by its file name when that reads back as one, else by its path.
+        assert parsed.name in (loc.name, loc.short_name)
+        assert parsed.short_name == loc.short_name
+    else:
+        assert parsed == loc
+    # Spacing around the sign and the whole text, 0x or not, hex case: the same location.
+    if loc.kind != "absolute" and loc.offset:
+        head, sign, number = re.match(r"^(.*)([+-])0x([0-9a-f]+)$", text, re.S).groups()
+        assert parse_location(f"  {head} {sign} {number.upper()} ") == parsed
+
+
+_junk = st.one_of(
+    st.text(max_size=40),
+    st.lists(st.sampled_from(list("+-[]:x0123456789abcdefkernl \t/") +
+                             ["kernel:", "0x", "memfd:", "[heap]", "ffffffffffffffff"]),
+             max_size=12).map("".join),
+    st.binary(max_size=20).map(lambda b: b.decode("latin-1")),
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(_junk)
+def test_junk_raises_only_invalid_input(text):
+    try:
+        loc = parse_location(text)
+    except InvalidInput:
+        return
+    # What parses prints back to something that parses to the same place.
+    again = parse_location(loc.text)
+    assert again.kind == loc.kind and again.offset == loc.offset
+    try:
+        resolve(loc, AREAS, pid=1)
+    except InvalidInput:
+        pass
+
+
+def test_a_non_text_location_is_invalid_input():
+    with pytest.raises(InvalidInput, match="a location is text"):
+        parse_location(None)
 
 
 # -- real programs at different bases ------------------------------------------------------------
@@ -174,9 +348,9 @@ def test_globals_of_a_pie_program_round_trip_across_runs(tmp_path, backend):
         areas = _areas(backend, second.pid)
         for name, size, expected in [("data", 4, (0x1234abcd).to_bytes(4, "little")),
                                      ("bss", 10, b"BSS-MARKER"), ("rodata", 13, b"RODATA-MARKER")]:
-            found = resolve(locations[name], areas, size)
-            assert found.address == second.info[name], (name, found.status)
-            assert _read(backend, second.pid, found.address, size) == expected
+            address = resolve(locations[name], areas, size)
+            assert address == second.info[name], name
+            assert _read(backend, second.pid, address, size) == expected
     finally:
         second.stop()
 
@@ -196,8 +370,8 @@ def test_file_and_memfd_mappings_of_the_test_child_round_trip(tmp_path, backend)
     second = spawn_child(tmp_path)
     try:
         areas = _areas(backend, second.pid)
-        assert _read(backend, second.pid, resolve(spaced, areas).address, 4) == b"ACED"
-        assert _read(backend, second.pid, resolve(memfd, areas).address, 5) == b"MEMFD"
+        assert _read(backend, second.pid, resolve(spaced, areas), 4) == b"ACED"
+        assert _read(backend, second.pid, resolve(memfd, areas), 5) == b"MEMFD"
     finally:
         second.kill()
 
@@ -217,3 +391,78 @@ def test_a_memfd_area_is_shown_by_the_name_its_location_uses(tmp_path, backend):
     assert area.display_name == "memfd:lainview-test"
     assert locate(child.memfd, areas).text.startswith(area.display_name + "+")
     assert area.maps_line().endswith("/memfd:lainview-test (deleted)")   # maps stays raw
+
+
+# -- hypothesis against a real child's map ----------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def child_map(tmp_path_factory):
+    """A real child (tests/target_child.py) and its map, read once."""
+    from lainview.backend.service import Backend
+    child = spawn_child(tmp_path_factory.mktemp("locations"))
+    try:
+        backend = Backend()
+        try:
+            areas = _areas(backend, child.pid)
+        finally:
+            backend.shutdown()
+        yield child, areas
+    finally:
+        child.kill()
+
+
+def _typed_forms(loc: Location, area) -> list[str]:
+    """Ways a user can type ``loc``: its text, and for a module its full
+    path, its name as the map view shows it (memfd:NAME), and a deleted
+    file's name as the kernel prints it (``deleted.bin (deleted)``)."""
+    if loc.kind != "module":
+        return [loc.text]
+    forms = [loc.text, f"{loc.name}+{loc.offset:x}", f"{area.file_path} + 0x{loc.offset:X}"]
+    if area.path.startswith("/memfd:"):
+        forms.append(f"{area.display_name}+{loc.offset:#x}")
+    elif area.deleted:
+        forms.append(f"{area.path.rsplit('/', 1)[-1]}+{loc.offset:#x}")  # "deleted.bin (deleted)"
+    return forms
+
+
+@settings(max_examples=300, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_typed_locations_resolve_to_their_address_in_a_real_map(child_map, data):
+    child, areas = child_map
+    named = [a for a in areas if a.path] + [area_at(areas, a) for a in
+                                             (child.spaced, child.deleted, child.memfd)]
+    area = data.draw(st.sampled_from(named))
+    address = data.draw(st.integers(area.start, area.end - 1))
+    loc = locate(address, areas)
+    assume(len({a.file_path for a in areas if a.path and not a.is_pseudo and
+                a.file_path.rsplit("/", 1)[-1] == loc.short_name}) <= 1)
+    for text in _typed_forms(loc, area):
+        assert resolve(parse_location(text), areas, pid=child.pid) == address, text
+        assert settle(parse_location(text), areas) == loc, text
+    # A plain hex address settles to the same durable location.
+    assert settle(parse_location(f"{address:x}"), areas) == loc
+    # One byte past the area's mapping (module: past its whole extent) is refused,
+    # or lands in the next area of the same name.
+    past = Location(loc.kind, loc.name, loc.offset + (area.end - address)) \
+        if loc.kind != "absolute" else None
+    if past is not None:
+        try:
+            landed = resolve(past, areas)
+        except Unresolved as exc:
+            assert "past the end of" in exc.message
+        else:
+            assert locate(landed, areas).name == loc.name
+
+
+def test_the_child_map_names_what_it_cannot_find(child_map):
+    child, areas = child_map
+    message = _why(parse_location("libfoo.so+0x10"), areas, pid=child.pid)
+    assert message.startswith(f"no module named libfoo.so in the map of pid {child.pid}; "
+                              "modules: ")
+    listed = message.split("; modules: ")[1]
+    assert "a file with spaces.bin" in listed and "deleted.bin" in listed
+    if re.search(r"… \(\d+ in all\)$", listed) is None:
+        assert "memfd:lainview-test" in listed
+    assert _why(parse_location("a file with spaces.bin-0x20"), areas) == \
+        "offset -0x20 puts the address before the start of a file with spaces.bin"

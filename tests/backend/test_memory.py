@@ -7,7 +7,7 @@ from hypothesis import given, strategies as st
 
 from lainview.backend.errors import FaultError, InvalidInput
 from lainview.backend.memory import (Hole, MemoryArea, Perm, ReadResult, area_at,
-                                     parse_address, parse_hex_bytes, parse_maps,
+                                     parse_hex_bytes, parse_maps,
                                      parse_maps_line)
 
 
@@ -87,13 +87,6 @@ def test_parse_hex_bytes_hostile_input_is_bytes_or_invalid_input(text):
     except InvalidInput:
         return
     assert isinstance(out, bytes) and out
-
-
-def test_parse_address():
-    assert parse_address("0x7f00") == parse_address("7F00") == 0x7f00
-    for bad in ("", "0x", "-1", "12q", "1" * 17 + "0"):
-        with pytest.raises(InvalidInput):
-            parse_address(bad)
 
 
 def test_read_result_never_shows_holes_as_values():

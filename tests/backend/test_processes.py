@@ -1,9 +1,15 @@
 """The process list and its attachability, from the real /proc."""
 
 import os
+import pwd
+import subprocess
+
+import pytest
 
 from lainview.backend.processes import (attach_check, is_kernel_thread, list_processes,
                                         process_identity, start_ticks)
+
+from ..conftest import run_as_nobody
 
 
 def test_list_includes_a_child_with_its_details(child):
@@ -11,7 +17,21 @@ def test_list_includes_a_child_with_its_details(child):
     me = procs[child.pid]
     assert me.attachable and me.reason == ""
     assert "target_child.py" in me.cmdline and me.rss > 0
-    assert me.user == "root" or me.user == os.environ.get("USER", me.user)
+    assert me.user == pwd.getpwuid(os.getuid()).pw_name
+
+
+@pytest.mark.skipif(run_as_nobody() is None, reason="needs root to drop to user nobody")
+def test_a_process_of_another_user_is_listed_with_that_user():
+    sleeper = subprocess.Popen(run_as_nobody() + ["sh", "-c", "echo dropped; exec sleep 60"],
+                               stdout=subprocess.PIPE, text=True)
+    try:
+        assert sleeper.stdout.readline() == "dropped\n"      # running as nobody now
+        procs = {p.pid: p for p in list_processes()}
+        assert procs[sleeper.pid].user == pwd.getpwuid(65534).pw_name
+        assert procs[sleeper.pid].user != pwd.getpwuid(os.getuid()).pw_name
+    finally:
+        sleeper.kill()
+        sleeper.wait(timeout=10)
 
 
 def test_kernel_threads_are_marked_with_the_reason():

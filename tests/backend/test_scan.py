@@ -9,7 +9,7 @@ from hypothesis import given, settings, strategies as st
 
 from lainview.backend.errors import Cancelled, InvalidInput, TargetExited
 from lainview.backend.scan import (AreaFilter, Mode, ScanLimits, ScanType, load_state,
-                                   make_condition, match_pattern, parse_pattern,
+                                   make_condition, match_pattern,
                                    positions_count, save_state, evaluate, values_at,
                                    find_values)
 
@@ -77,7 +77,7 @@ def test_pattern_with_wildcards_matches_naive(data, align):
     if all(wild):
         wild[0] = False
     text = " ".join("??" if w else f"{b:02x}" for b, w in zip(pat_bytes, wild))
-    pattern = parse_pattern(text, ScanType("bytes"))
+    pattern = ScanType("bytes").kind.pattern(text)
     buf = bytearray(data.draw(st.binary(max_size=200)))
     for _ in range(data.draw(st.integers(0, 3))):
         if len(buf) >= length:

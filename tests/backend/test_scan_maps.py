@@ -556,7 +556,7 @@ def test_values_at_reads_the_step_before_from_the_store(backend, spawn, memory):
     # The step after that, sparse (three candidates): its own values.
     c.poke(p + 5, b"\x09")
     again = target.scan_next(changed, make_condition(u8, Mode.CHANGED), limits=limits).result(60)
-    assert not again.history[-1].regions[0].dense or again.history[-1].count == 3
+    assert not again.history[-1].regions[0].dense and again.history[-1].count == 3
     assert again.history[-1].values_at([c.base + p + 5, c.base + 2 * p + 9, c.base + 7]) == \
         [b"\x01", b"\x03", None]
     first.close()

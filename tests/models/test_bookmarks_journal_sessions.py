@@ -71,8 +71,8 @@ def test_unresolved_bookmarks_say_why_and_bad_ones_are_refused(qtbot, workspace,
     marks = workspace.bookmarks
     gone = marks.add("gone", Location("module", "/opt/nothing/libgone.so", 0x40))
     assert gone.address is None
-    assert marks.data(marks.index(0, ADDRESS)) == \
-        "unresolved: libgone.so is not mapped in this process"
+    assert marks.data(marks.index(0, ADDRESS)).startswith(
+        f"unresolved: no module named /opt/nothing/libgone.so in the map of pid {child.pid}; ")
     with pytest.raises(InvalidInput):
         marks.add("k", Location.kernel_symbol("jiffies"))
     for raw, message in [({}, "must be a list"), ([{"name": ""}], "bookmark 1: a bookmark needs"),

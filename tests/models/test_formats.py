@@ -1,74 +1,12 @@
-"""Go-to locations, search needles and matching, copy formats, inspector values."""
+"""Copy formats, inspector rows."""
 
 import struct
 
 import pytest
 
 from lainview.backend.errors import InvalidInput
-from lainview.backend.memory import Hole, MemoryArea, Perm
-from lainview.models.formats import (Matcher, decode_value, encode_value, format_bytes,
-                                     human_size, parse_needle, resolve_location)
-
-AREAS = [
-    MemoryArea(0x400000, 0x401000, Perm.READ, path="/usr/bin/cat"),
-    MemoryArea(0x1000000, 0x1021000, Perm.READ | Perm.WRITE, path="[heap]"),
-    MemoryArea(0x7f0000000000, 0x7f0000028000, Perm.READ, path="/usr/lib/x86_64-linux-gnu/libc.so.6"),
-    MemoryArea(0x7f0000028000, 0x7f00001bd000, Perm.READ | Perm.EXEC, 0x28000,
-               path="/usr/lib/x86_64-linux-gnu/libc.so.6"),
-]
-
-
-def test_resolve_location():
-    assert resolve_location("0x7f0000001000", AREAS) == 0x7f0000001000
-    assert resolve_location("7f0000001000", AREAS) == 0x7f0000001000
-    assert resolve_location("[heap]+0x10", AREAS) == 0x1000010
-    assert resolve_location("libc.so.6+0x1f00", AREAS) == 0x7f0000001f00
-    assert resolve_location("libc.so.6 + 29000", AREAS) == 0x7f0000029000
-    assert resolve_location("/usr/bin/cat+10", AREAS) == 0x400010
-    assert resolve_location("[heap]", AREAS) == 0x1000000
-    with pytest.raises(InvalidInput, match="no area named 'libz.so'"):
-        resolve_location("libz.so+0x10", AREAS)
-    with pytest.raises(InvalidInput):
-        resolve_location("", AREAS)
-
-
-def test_needles():
-    assert parse_needle("de ad be ef", "hex") == b"\xde\xad\xbe\xef"
-    assert parse_needle("héllo", "text") == "héllo".encode()
-    assert parse_needle("-1", "int32") == b"\xff\xff\xff\xff"
-    assert parse_needle("0x10", "int64") == struct.pack("<q", 16)
-    with pytest.raises(InvalidInput):
-        parse_needle("1" + "0" * 20, "int32")
-    with pytest.raises(InvalidInput):
-        parse_needle("zz", "hex")
-
-
-def test_matcher_finds_across_chunks_and_never_in_holes():
-    needle = b"ABCD"
-    data = bytearray(64)
-    data[14:18] = needle          # straddles the chunk boundary at 16
-    data[40:44] = needle          # inside a hole below: not a match
-    data[60:64] = needle
-    m = Matcher(needle)
-    base = 0x1000
-    for offset in range(0, 64, 16):
-        chunk = bytes(data[offset:offset + 16])
-        holes = [Hole(base + 32, 16)] if offset == 32 else []
-        m.feed(base + offset, memoryview(chunk), holes)
-    assert m.matches == [base + 14, base + 60]
-
-
-def test_matcher_does_not_join_across_a_hole():
-    m = Matcher(b"AB")
-    m.feed(0, b"xxxA", [Hole(3, 1)])
-    m.feed(4, b"Bxxx", [])
-    assert m.matches == []
-
-
-def test_matcher_limit():
-    m = Matcher(b"a", limit=3)
-    m.feed(0, b"aaaaaa", [])
-    assert m.matches == [0, 1, 2] and m.full
+from lainview.models.formats import format_bytes, human_size
+from lainview.models.inspector_model import inspector_rows
 
 
 def test_copy_formats():
@@ -81,19 +19,21 @@ def test_copy_formats():
 
 
 def test_inspector_values_round_trip():
-    assert decode_value("i16", b"\xff\xff", False) == "-1"
-    assert decode_value("u32", b"\x00\x00\x00\x01", True) == "1"
-    assert decode_value("pointer", struct.pack("<Q", 0x7f00), False) == "0x7f00"
+    rows = {row.name: row for row in inspector_rows()}
+    assert rows["i16"].decode(b"\xff\xff", False) == "-1"
+    assert rows["u32"].decode(b"\x00\x00\x00\x01", True) == "1"
+    assert rows["pointer"].decode(struct.pack("<Q", 0x7f00), False) == "0x7f00"
     # Floats in the shortest form that reads back the same (one formatter
     # for the inspector, the watch list, the scanner and the CLI).
-    assert decode_value("f32", struct.pack("<f", 1.123), False) == "1.123"
-    assert decode_value("f64", struct.pack(">d", 0.1), True) == "0.1"
-    assert encode_value("u16", "0x1234", True) == b"\x12\x34"
-    assert encode_value("f64", "1.5", False) == struct.pack("<d", 1.5)
+    assert rows["f32"].decode(struct.pack("<f", 1.123), False) == "1.123"
+    assert rows["f64"].decode(struct.pack(">d", 0.1), True) == "0.1"
+    assert rows["u16"].encode("0x1234", True) == b"\x12\x34"
+    assert rows["f64"].encode("1.5", False) == struct.pack("<d", 1.5)
+    assert rows["pointer"].encode("0x7f00", False) == struct.pack("<Q", 0x7f00)
     with pytest.raises(InvalidInput, match="does not fit"):
-        encode_value("u8", "256", False)
+        rows["u8"].encode("256", False)
     with pytest.raises(InvalidInput):
-        encode_value("i32", "abc", False)
+        rows["i32"].encode("abc", False)
 
 
 def test_human_size():

@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from lainview.backend.memory import Perm, parse_maps
-from lainview.models.inspector_model import BIG, LITTLE, ROWS
+from lainview.models.inspector_model import BIG, LITTLE, POINTS_INTO
 from lainview.models.process_model import INFO_ROLE, ProcessFilterProxy, ProcessModel
 from lainview.models.vma_model import ADDED, AREA_ROLE, REMOVED, STATUS_ROLE, VmaFilterProxy
 
@@ -126,19 +126,19 @@ def test_inspector_shows_and_edits_the_bytes_at_the_cursor(qtbot, qtmodeltester,
     model = workspace.inspector
     qtmodeltester.check(model)
     workspace.cursor.move_to(demo.struct)           # u32 magic 0x4E49414C, i32 health 100
-    u32 = ROWS.index("u32")
+    u32 = model.names.index("u32")
     assert model.data(model.index(u32, LITTLE)) == str(0x4E49414C)
     assert model.data(model.index(u32, BIG)) == str(0x4C41494E)
     workspace.cursor.move_to(demo.struct + 4)
-    i32 = ROWS.index("i32")
+    i32 = model.names.index("i32")
     assert model.data(model.index(i32, LITTLE)) == "100"
     assert model.setData(model.index(i32, LITTLE), "-7")
     qtbot.waitUntil(lambda: demo.peek(demo.struct + 4, 4) == (-7).to_bytes(4, "little", signed=True))
     qtbot.waitUntil(lambda: model.data(model.index(i32, LITTLE)) == "-7")
     assert not model.setData(model.index(i32, LITTLE), "not a number")
-    assert "not a valid i32" in model.last_error
+    assert "is not an i32 value" in model.last_error
     # The pointer row names the area a pointer points into.
     workspace.document.write(demo.struct + 8, demo.guard.to_bytes(8, "little"))
     qtbot.waitUntil(lambda: demo.peek(demo.struct + 8, 8) == demo.guard.to_bytes(8, "little"))
     workspace.cursor.move_to(demo.struct + 8)
-    qtbot.waitUntil(lambda: "+0x0 (---s)" in model.data(model.index(ROWS.index("points into"), LITTLE)))
+    qtbot.waitUntil(lambda: "+0x0 (---s)" in model.data(model.index(model.names.index(POINTS_INTO), LITTLE)))

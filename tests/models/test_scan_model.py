@@ -108,14 +108,18 @@ def test_cancel_stops_within_one_chunk(qtbot, workspace, scanner, child):
 
 def test_progress_reports_rate_and_live_count(qtbot, workspace, scanner, child):
     attach(qtbot, workspace, child.pid)
+    # Each step (1 MiB) takes at least 0.1 s: a scan of the child's ~15 MiB
+    # lasts over a second, so the 100 ms poll reports it while it runs.
+    workspace.backend.thread.request_delay = 0.1
     seen = []
     scanner.progress_changed.connect(seen.append)
     task = scanner.first_scan("u8", "unknown", areas=AreaFilter(include_readonly=True,
                                                                   include_file_backed=True),
-                              limits=ScanLimits(chunk=4096, snapshot_memory=0))
+                              limits=ScanLimits(chunk=1 << 20, snapshot_memory=0))
     run(qtbot, task)
-    assert seen and seen[0].total > 0
-    assert any(p.found > 0 and p.rate > 0 for p in seen) or len(seen) == 1
+    assert seen and seen[0].total > 10 << 20 and len(seen) > 2
+    running = [p for p in seen if p.found > 0 and p.rate > 0]
+    assert running and all(f"{p.found:,} found" in p.describe() for p in running)
     assert "GiB/s" in seen[-1].describe() or "MiB/s" in seen[-1].describe()
     assert scanner.state.count > 0 and scanner.state.disk_bytes > 0
     assert "on disk" in scanner.describe_state()
@@ -256,13 +260,13 @@ def test_stale_value_replies_are_dropped(qtbot, workspace, scanner, child):
 
 
 def test_areas_are_labelled_as_go_to_reads_them(qtbot, workspace, child):
-    from lainview.models.formats import resolve_location
+    from lainview.backend.locations import parse_location, resolve
     attach(qtbot, workspace, child.pid)
     model = MatchModel(workspace.session)
     spaced = child.spaced + 10
     label = model.area_label(spaced)
     assert label == f"a file with spaces.bin+{10:#x}"
-    assert resolve_location(label, workspace.session.areas) == spaced
+    assert resolve(parse_location(label), workspace.session.areas) == spaced
     heap = next((a for a in workspace.session.areas if a.path == "[heap]"), None)
     if heap is not None:
         assert model.area_label(heap.start + 0x20) == "[heap]+0x20"

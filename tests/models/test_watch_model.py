@@ -71,7 +71,8 @@ def test_unreadable_and_unresolved_values_say_why(qtbot, watch, child):
     qtbot.waitUntil(lambda: guard.error != "", timeout=10000)
     assert value_of(watch, guard).startswith("unreadable: E") and \
         f" at {vvar:#x}: 4 bytes not readable: " in value_of(watch, guard)
-    assert value_of(watch, elsewhere) == "unresolved: lib.so is not mapped in this process"
+    assert value_of(watch, elsewhere).startswith(
+        f"unresolved: no module named /no/such/lib.so in the map of pid {child.pid}; modules: ")
     red = watch.data(watch.index(watch.row_of(elsewhere), ADDRESS), Qt.ItemDataRole.ForegroundRole)
     assert red.name() == "#b42318"
 
@@ -89,7 +90,7 @@ def test_editing_writes_the_child_and_journals(qtbot, watch, child, workspace):
         [(child.counter + 8, bytes(4), struct.pack("<i", -5), "ok")]
     # A value that does not parse writes nothing and says why, in the row.
     assert not watch.setData(index, "lots")
-    assert value_of(watch, entry) == "not written: 'lots' is not a valid i32"
+    assert value_of(watch, entry) == "not written: 'lots' is not an i32 value"
     assert len(workspace.backend.journal_entries(child.pid).result()) == 1
 
 
@@ -275,6 +276,10 @@ def test_kernel_symbols_are_watched_through_the_kernel_source(qtbot, qtmodeltest
                                    images=[str(build_image(tmp_path))]))
     missing = watch.add_text("kernel:no_such_symbol", "u32")
     second_byte = watch.add_text("kernel:counter+1", "u8")
+    before = watch.add_text("kernel:counter-0x4", "u32")
+    assert value_of(watch, before) == ("unresolved: kernel:counter-0x4: the watch list reads "
+                                       "a kernel value from its symbol on, so its offset "
+                                       "cannot be negative")
     watch.set_plotted(entry, True)
     qtbot.waitUntil(lambda: entry.data is not None and missing.error != "", timeout=10000)
     assert value_of(watch, entry) == str(0x11223344)
@@ -301,3 +306,21 @@ def test_typed_entries_and_type_edits(qtbot, watch, child):
     assert not watch.setData(watch.index(watch.row_of(entry), 3), "u16[3]")
     with pytest.raises(InvalidInput):
         watch.add_text("nowhere+0x10", "u8")
+
+
+def test_value_types_of_the_watch_list_come_from_the_registry():
+    assert [ValueType.for_selection(n).label for n in (1, 2, 3, 4, 8, 5000)] == \
+        ["u8", "i16", "bytes[3]", "i32", "i64", "bytes[4096]"]
+    assert ValueType.parse("utf16le[4]").size == 8
+    assert ValueType.parse("f64 be").label == "f64 be"
+    with pytest.raises(InvalidInput, match="only bytes, utf8, utf16le take a length"):
+        ValueType.parse("i32[4]")
+    f32 = ValueType.of("f32", big_endian=True)
+    assert f32.formats() == ("auto", "float", "hex")
+    assert f32.format(struct.pack(">f", 1.123)) == "1.123"
+    assert f32.format(struct.pack(">f", 1.5), "hex") == "0x3fc00000"
+    assert f32.encode("0x3fc00000", "hex") == struct.pack(">f", 1.5)
+    text = ValueType.of("utf8", 4)
+    assert text.encode("ab") == b"ab\0" and text.format(b"a\tb\0") == "a\\tb"
+    with pytest.raises(InvalidInput, match="5 bytes do not fit in utf8\\[4\\]"):
+        text.encode("abcde")

@@ -128,9 +128,12 @@ def test_go_to_a_number_past_64_bits_says_out_of_range(qtbot, window, demo):
     qtbot.keyClicks(window.go_bar.edit, "0xffffffffffffffffffff")
     qtbot.keyClick(window.go_bar.edit, Qt.Key.Key_Return)
     assert "address out of range" in window.go_bar.error.text()
+    window.go_bar.edit.setText("[heap]+0x10000000000000000")
+    qtbot.keyClick(window.go_bar.edit, Qt.Key.Key_Return)
+    assert "offset out of range" in window.go_bar.error.text()
     window.go_bar.edit.setText("[heap]+0xffffffffffffffff")
     qtbot.keyClick(window.go_bar.edit, Qt.Key.Key_Return)
-    assert "address out of range" in window.go_bar.error.text()
+    assert "offset 0xffffffffffffffff is past the end of [heap]" in window.go_bar.error.text()
 
 
 def test_a_scan_match_double_clicked_is_centred(qtbot, window, demo):

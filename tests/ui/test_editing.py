@@ -10,13 +10,11 @@ import struct
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLineEdit
 
-from lainview.models.formats import INSPECTOR_TYPES
 from lainview.models.inspector_model import LITTLE
 from lainview.models.watch_model import VALUE
 
 from tests.models.qt_support import open_demo_window
 
-U64_ROW = [name for name, _, _ in INSPECTOR_TYPES].index("u64")
 
 
 def _journal(ws, pid):
@@ -49,7 +47,7 @@ def test_inspector_editor_keeps_what_is_typed_while_the_counter_changes(qtbot, w
     ws = window.workspace
     ws.cursor.move_to(demo.counter)
     table = window.inspector_panel.table
-    index = ws.inspector.index(U64_ROW, LITTLE)
+    index = ws.inspector.index(ws.inspector.names.index("u64"), LITTLE)
     qtbot.waitUntil(lambda: index.data() not in ("…", "??"), timeout=10000)
     editor = _open_editor(qtbot, table, index)
     _type_slowly(qtbot, editor, "100", lambda: ws.document.refresh_count)
@@ -123,7 +121,7 @@ def test_enter_on_an_unchanged_value_writes_nothing(qtbot, window, demo):
     assert blocker.args[0] == "health already holds 100: nothing written"
     # The inspector: the same value typed again writes nothing either.
     ws.cursor.move_to(demo.struct + 4)
-    i32 = ws.inspector.index([n for n, _, _ in INSPECTOR_TYPES].index("i32"), LITTLE)
+    i32 = ws.inspector.index(ws.inspector.names.index("i32"), LITTLE)
     qtbot.waitUntil(lambda: i32.data() == "100", timeout=10000)
     with qtbot.waitSignal(ws.document.inline_message, timeout=10000,
                           check_params_cb=lambda t: t.startswith("nothing written")):
@@ -151,7 +149,9 @@ def test_one_kernel_service_from_the_options_serves_watch_journal_and_browser(
         qtbot.waitUntil(lambda: entry.data is not None or entry.error != "", timeout=10000)
         assert ws.watch.data(ws.watch.index(0, VALUE)) == str(0x11223344), entry.error
         browser = window.show_kernel_symbols()
-        assert browser.workspace.kernel is ws.kernel is ws.watch.kernel is ws.journal.kernel
+        assert browser.workspace.kernel is ws.kernel is ws.watch.kernel
+        # The journal's reverts reach kernel writes through the same service.
+        assert ws.journal.backend.revert_targets["kernel"] == ws.kernel.reverter
         qtbot.waitUntil(lambda: browser.workspace.info is not None, timeout=10000)
         assert browser.workspace.info.source == "image"
     finally:
@@ -166,7 +166,7 @@ def test_a_search_selects_the_whole_match(qtbot, window, demo):
     ws = window.workspace
     bar = window.editor.search_bar
     bar.open()
-    bar.kind.setCurrentText("text")
+    bar.kind.setCurrentText("utf8")
     qtbot.keyClicks(bar.needle, "demo")
     qtbot.keyClick(bar.needle, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: "match" in bar.result.text(), timeout=10000)

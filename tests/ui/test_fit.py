@@ -75,7 +75,7 @@ def test_every_dock_open_the_window_fits_and_nothing_grows_it(qtbot, window, dem
     window.go_bar.open()
     qtbot.keyClicks(window.go_bar.edit, LONG[:300] + "+0x10")
     qtbot.keyClick(window.go_bar.edit, Qt.Key.Key_Return)
-    assert "no area named" in window.go_bar.error.text()
+    assert "no module named" in window.go_bar.error.text()
     window.watch_docks.watch_panel.location.setText(LONG)
     window.watch_docks.watch_panel.add_button.click()
     panel._message("scan: " + LONG, error=True)

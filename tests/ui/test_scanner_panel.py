@@ -63,7 +63,8 @@ def test_first_scan_with_enter_finds_the_planted_value_and_opens_it(qtbot, windo
     planted = demo.base + 0x100
     demo.poke(planted, struct.pack("<i", 1234567891))
     panel = window.scanner_panel
-    window.findChild(type(window.scanner_dock))      # the dock exists
+    assert window.scanner_dock in window.findChildren(type(window.scanner_dock))
+    window.scanner_dock.hide()                        # the shortcut below shows it
     qtbot.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier
                    | Qt.KeyboardModifier.ShiftModifier)
     assert window.scanner_dock.isVisible() and panel.value_edit.hasFocus()

@@ -124,8 +124,9 @@ def test_sorting_by_clicking_headers(qtbot, open_browser):
 
 
 @needs_kallsyms
-@pytest.mark.skipif(os.path.exists("/dev/lainkmem") or os.access("/proc/kcore", os.R_OK),
-                    reason="a kmem device or /proc/kcore is present: values would be readable")
+@pytest.mark.skipif(os.access("/dev/lainkmem", os.R_OK) or os.access("/proc/kcore", os.R_OK),
+                    reason="the kmem device or /proc/kcore is readable: values would be "
+                           "(tests/vm/test_kernel_sources_device.py runs this as nobody)")
 def test_a_symbol_without_a_readable_source_explains_why(qtbot, open_browser):
     browser = open_browser()
     ws = browser.workspace
@@ -133,6 +134,9 @@ def test_a_symbol_without_a_readable_source_explains_why(qtbot, open_browser):
     chips = browser.source_bar.chips
     assert chips["list"].text() == "✓ list" and chips["read"].text() == "✗ read"
     assert "kmem device" in chips["write"].toolTip()
+    # Why the sources that could read were passed over, in the bar's reason.
+    reason = browser.source_bar.reason.full_text
+    assert "not chosen: kmem: " in reason and "; kcore: " in reason
     select(qtbot, browser, "_stext")
     wait_value(qtbot, browser)
     notice = browser.value.notice
@@ -421,7 +425,6 @@ def test_the_kernel_inspector_keeps_what_is_typed_while_the_value_changes(qtbot,
                                                                           fake_kmem):
     from PySide6.QtWidgets import QApplication, QLineEdit
 
-    from lainview.models.formats import INSPECTOR_TYPES
     from lainview.models.inspector_model import LITTLE
     browser = open_browser(**fake_kmem.kwargs)
     ws = browser.workspace
@@ -429,7 +432,7 @@ def test_the_kernel_inspector_keeps_what_is_typed_while_the_value_changes(qtbot,
     qtbot.waitUntil(lambda: ws.document.bytes_at(BASE, 8) == b"VARVALUE", timeout=5000)
     browser.value.rate.setValue(20)
     browser.value.live.setChecked(True)
-    index = ws.inspector.index([n for n, _, _ in INSPECTOR_TYPES].index("u64"), LITTLE)
+    index = ws.inspector.index(ws.inspector.names.index("u64"), LITTLE)
     table = browser.inspector.table
     table.setFocus()
     table.setCurrentIndex(index)
@@ -485,7 +488,7 @@ def test_a_kernel_freeze_in_the_watch_list_is_one_journal_entry(qtbot, gui_backe
         assert (held.kind, held.freeze, held.old, held.new) == \
             ("kernel", True, b"VARVALUE", b"FROZEN!!")
         assert held.rewrites == entry.freeze_writes >= 3
-        [outcome] = ws.kernel.revert([held.id]).result()
+        [outcome] = ws.kernel.backend.revert([held.id]).result()
         assert outcome.status == "reverted", outcome
         assert memory(fake_kmem, 0, 8) == b"VARVALUE"
     finally:

@@ -33,7 +33,7 @@ def test_typed_entries_are_added_and_bad_ones_explained(qtbot, window, demo):
     assert panel.location.text() == "" and not panel.error.isVisible()
     qtbot.keyClicks(panel.location, "nowhere.so+0x10")
     qtbot.keyClick(panel.location, Qt.Key.Key_Return)
-    assert panel.error.isVisible() and "no area named 'nowhere.so'" in panel.error.text()
+    assert panel.error.isVisible() and "no module named nowhere.so" in panel.error.text()
     assert len(model.entries) == 1
     panel.type.setCurrentText("utf8")
     assert panel.length.isVisibleTo(panel)
