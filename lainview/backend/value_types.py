@@ -280,8 +280,14 @@ class TextKind(ValueKind):
         self.tip, self.example = tip, example
 
     def parse(self, value: object) -> str:
+        """Text as typed, or its bytes in this encoding (InvalidInput if
+        they are not)."""
         if isinstance(value, (bytes, bytearray)):
-            return bytes(value).decode(self.encoding, "backslashreplace")
+            try:
+                return bytes(value).decode(self.encoding)
+            except UnicodeDecodeError as exc:
+                raise InvalidInput(f"{bytes(value)!r} is not {self.encoding} text "
+                                   f"({exc.reason} at byte {exc.start})") from None
         if not isinstance(value, str):
             raise InvalidInput(f"{value!r} is not text")
         return value

@@ -1,5 +1,7 @@
-"""The scanner dock: what to look for and where on the left, the matches on
-the right. Widgets only: every action goes to the ``ScanController``; the
+"""The scanner dock: what to look for and where (the form), and the matches
+(progress, messages, the table) — side by side when the dock is wide enough
+for the form and every match column, else the form above the matches, in a
+splitter whose handle position is remembered in the settings. Widgets only: every action goes to the ``ScanController``; the
 window decides what "show in the hex editor" and "add to watch" do."""
 
 from __future__ import annotations
@@ -10,11 +12,14 @@ from PySide6.QtCore import QModelIndex, QPoint, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (QFontMetrics, QGuiApplication, QKeySequence, QPainter,
                            QStandardItemModel)
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFormLayout, QFrame,
-                               QGridLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMenu,
-                               QProgressBar, QPushButton, QSizePolicy, QStyle,
+                               QGridLayout, QHBoxLayout, QHeaderView, QLabel, QLayout, QLineEdit,
+                               QMenu,
+                               QProgressBar, QPushButton, QScrollArea, QSizePolicy, QSplitter,
+                               QStyle,
                                QStyleOptionProgressBar, QTableView, QVBoxLayout, QWidget)
 
 from lainview.backend import scan, value_types
+from lainview.models import settings
 from lainview.models.formats import human_size
 from lainview.models.scan_model import (ADDRESS, ADDRESS_ROLE, AREA, MODE_LABELS,
                                         NEXT_MODE_ORDER, PREVIOUS, VALUE, VALUE_MODES,
@@ -26,6 +31,11 @@ from .theme import text_style, mono_font
 FIRST_TEXT, NEXT_TEXT = "First scan", "Next scan"
 ENTER_MARK = "↵"                   # on the button Enter in the value field presses
 MAX_ROWS_PER_ACTION = 10_000       # rows one context-menu action takes
+#: The widest texts the address and value columns are sized for: a 64-bit
+#: address, and an f64 with all 17 significant digits of its shortest form.
+ADDRESS_SAMPLE = "f" * 16
+VALUE_SAMPLE = "-0.30000000000000004"     # 17 significant digits
+MATCH_ROWS_SHOWN = 4               # rows of matches the stacked layout keeps visible
 
 
 class ProgressLine(QWidget):
@@ -135,7 +145,8 @@ class ScannerPanel(QWidget):
         self.include_readonly = QCheckBox("read-only")
         self.include_file_backed = QCheckBox("file-backed")
         self.include_shared = QCheckBox("shared")
-        self.only_selected = QCheckBox("only the areas selected in the memory map")
+        self.only_selected = QCheckBox("only selected")
+        self.only_selected.setToolTip("scan only the areas selected in the memory map")
         self.include_readonly.setToolTip("also scan areas that cannot be written")
         self.include_file_backed.setToolTip("also scan read-only mappings of files (code, "
                                             "constants); writable .data/.bss always are")
@@ -160,6 +171,10 @@ class ScannerPanel(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.setShowGrid(False)
         self.table.setWordWrap(False)
+        # A number cut at its end would read as another number: cut in the
+        # middle, keeping the sign, the first digits and the exponent (and
+        # an area's offset).
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         rows = self.table.verticalHeader()
         rows.hide()
@@ -169,13 +184,11 @@ class ScannerPanel(QWidget):
         header.setHighlightSections(False)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        digit = QFontMetrics(mono_font(9.5)).horizontalAdvance("0")
-        self.table.setColumnWidth(ADDRESS, int(digit * 14 + 16))
-        self.table.setColumnWidth(AREA, int(digit * 26))
-        self.table.setColumnWidth(VALUE, int(digit * 16))
-        self.table.setColumnWidth(PREVIOUS, int(digit * 16))
+        header.setMinimumSectionSize(24)
+        for column, width in self.column_widths().items():
+            self.table.setColumnWidth(column, width)
 
-        # Left: what and where.
+        # What to look for.
         what = QFormLayout()
         what.setContentsMargins(0, 0, 0, 0)
         what.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -203,45 +216,123 @@ class ScannerPanel(QWidget):
         what.addRow("Next", next_row)
         areas = QGridLayout()
         areas.setContentsMargins(0, 0, 0, 0)
-        writable = QLabel("writable private areas, and")
-        writable.setStyleSheet(text_style("muted"))
-        areas.addWidget(writable, 0, 0, 1, 3)
-        areas.addWidget(self.include_readonly, 1, 0)
-        areas.addWidget(self.include_file_backed, 1, 1)
-        areas.addWidget(self.include_shared, 1, 2)
-        areas.addWidget(self.only_selected, 2, 0, 1, 3)
-        what.addRow("Areas", areas)
-        running = QHBoxLayout()
-        running.addWidget(self.progress, 1)
-        running.addWidget(self.cancel_button)
-        left = QVBoxLayout()
-        left.setContentsMargins(0, 0, 0, 0)
-        left.addLayout(what)
-        left.addSpacing(4)
-        left.addLayout(running)
-        left.addWidget(self.message)
-        left.addStretch(1)
-        controls = QWidget()
-        controls.setLayout(left)
-        controls.setMinimumWidth(360)
-        controls.setMaximumWidth(460)
-        controls.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        areas.setVerticalSpacing(2)
+        areas.addWidget(self.include_readonly, 0, 0)
+        areas.addWidget(self.include_file_backed, 0, 1)
+        areas.addWidget(self.include_shared, 0, 2)
+        areas.addWidget(self.only_selected, 0, 3)
+        what.addRow("Also scan", areas)
+        what.labelForField(areas).setToolTip("writable private areas are always scanned")
+        self.form = QWidget()
+        self.form.setLayout(what)
+        # Made smaller than the form (by the user or a short dock), the form
+        # scrolls rather than push the matches away.
+        self.form_scroll = QScrollArea()
+        self.form_scroll.setWidget(self.form)
+        self.form_scroll.setWidgetResizable(True)
+        self.form_scroll.setFrameShape(QFrame.Shape.NoFrame)
 
-        rule = QFrame()
-        rule.setFrameShape(QFrame.Shape.VLine)
-        rule.setStyleSheet(text_style("divider"))
+        # The matches: what the last scan found, how the running one goes,
+        # messages, and the table.
+        texts = QVBoxLayout()
+        texts.setContentsMargins(0, 0, 0, 0)
+        texts.setSpacing(0)
+        texts.addWidget(self.summary)
+        texts.addWidget(self.message)
+        running = QHBoxLayout()
+        running.setContentsMargins(0, 0, 0, 0)
+        running.addLayout(texts, 1)
+        running.addWidget(self.progress)
+        running.addWidget(self.cancel_button)
+        self.progress.setMinimumWidth(120)
+        self.progress.setMaximumWidth(260)
+        self._running_row = running
         right = QVBoxLayout()
         right.setContentsMargins(0, 0, 0, 0)
-        right.addWidget(self.summary)
+        right.setSpacing(2)
+        right.addLayout(running)
         right.addWidget(self.table, 1)
-        row = QHBoxLayout(self)
-        row.setContentsMargins(6, 4, 6, 4)
-        row.addWidget(controls)
-        row.addWidget(rule)
-        row.addLayout(right, 1)
+        self.results = QWidget()
+        self.results.setLayout(right)
 
-    def sizeHint(self) -> QSize:  # noqa: N802 - the dock opens tall enough for the form
-        return QSize(1100, 300)
+        # Side by side when the panel has room for the form and a table
+        # whose columns all show; otherwise the form above the matches, so
+        # the table gets the dock's full width. The user can move the
+        # handle; where it was is remembered for each arrangement.
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.form_scroll)
+        self.splitter.addWidget(self.results)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.splitterMoved.connect(self._remember_split)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(6, 4, 6, 4)
+        outer.addWidget(self.splitter)
+        self._arranged_for: bool | None = None
+
+    def column_widths(self) -> dict[int, int]:
+        """Widths (logical px) of the match columns: a 16-digit address and
+        an f64 of 17 significant digits (:data:`VALUE_SAMPLE`) in the cells' monospace font,
+        plus the cell margins; the area column takes what is left."""
+        metrics = QFontMetrics(mono_font(self.table.font().pointSizeF()))
+        margin = 2 * (self.table.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin,
+                                                     None, self.table) + 1) + 8
+        value = metrics.horizontalAdvance(VALUE_SAMPLE) + margin
+        return {ADDRESS: metrics.horizontalAdvance(ADDRESS_SAMPLE) + margin,
+                VALUE: value, PREVIOUS: value, AREA: metrics.horizontalAdvance("0" * 12)}
+
+    def results_width(self) -> int:
+        """The width the matches need to show every column without
+        scrolling (logical px)."""
+        widths = self.column_widths()
+        return sum(widths.values()) + 2 * self.table.frameWidth() \
+            + self.table.verticalScrollBar().sizeHint().width()
+
+    def _matches_height(self) -> int:
+        """The height (logical px) of the matches with MATCH_ROWS_SHOWN rows."""
+        rows = self.table.verticalHeader().defaultSectionSize()
+        return self._running_row.sizeHint().height() + self.table.horizontalHeader().sizeHint().height() + MATCH_ROWS_SHOWN * rows \
+            + 2 * self.table.frameWidth() + _layout_of(self.results).spacing()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - the form above a few rows of matches
+        form = self.form.sizeHint()
+        margins = _layout_of(self).contentsMargins()
+        return QSize(max(form.width(), self.results_width()) + margins.left() + margins.right(),
+                     form.height() + self.splitter.handleWidth() + self._matches_height()
+                     + margins.top() + margins.bottom())
+
+    def _arrange(self) -> None:
+        """Side by side or stacked for the panel's width, and where the
+        handle is: where the user left it, else the whole form if there is
+        room for it and a few rows of matches, else the rows first (the
+        form scrolls)."""
+        margins = _layout_of(self).contentsMargins()
+        width = self.width() - margins.left() - margins.right()
+        form = self.form.minimumSizeHint()
+        side = width >= form.width() + self.splitter.handleWidth() + self.results_width()
+        if side != self._arranged_for:
+            self._arranged_for = side
+            self.splitter.setOrientation(Qt.Orientation.Horizontal if side
+                                         else Qt.Orientation.Vertical)
+            self.form_scroll.setMinimumWidth(form.width() + self.form_scroll.verticalScrollBar()
+                                             .sizeHint().width() if side else 0)
+        saved = settings.value(self._split_key(), 0, int) or 0
+        if side:
+            total = width
+            first = saved or max(form.width(), min(self.form.sizeHint().width(), total // 2))
+        else:
+            total = self.height() - margins.top() - margins.bottom()
+            first = saved or min(self.form.sizeHint().height(), total - self._matches_height())
+            first = max(first, self.table.verticalHeader().defaultSectionSize() * 2)
+        self.splitter.setSizes([first, max(0, total - first - self.splitter.handleWidth())])
+
+    def _split_key(self) -> str:
+        side = self.splitter.orientation() == Qt.Orientation.Horizontal
+        return f"scanner/form_{'width' if side else 'height'}"
+
+    def _remember_split(self, position: int, _index: int) -> None:
+        settings.set_value(self._split_key(), position)
 
     def _connect(self) -> None:
         c = self.controller
@@ -322,7 +413,7 @@ class ScannerPanel(QWidget):
     def start_first(self):
         if self.only_selected.isChecked() and not self.selected_ranges():
             self._message("scan: select one or more areas in the memory map first "
-                          "(or untick “only the areas selected”)", error=True)
+                          "(or untick “only selected”)", error=True)
             return None
         return self.controller.first_scan(
             self.type_name(), self.first_mode.currentData(), self.value_edit.text(),
@@ -419,10 +510,12 @@ class ScannerPanel(QWidget):
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
+        self._arrange()
         self._visible_timer.start()
 
     def showEvent(self, event) -> None:  # noqa: N802
         super().showEvent(event)
+        self._arrange()
         self._visible_timer.start()
 
     def hideEvent(self, event) -> None:  # noqa: N802
@@ -478,3 +571,10 @@ class ScannerPanel(QWidget):
     def focus_value(self) -> None:
         self.value_edit.setFocus()
         self.value_edit.selectAll()
+
+
+def _layout_of(widget: QWidget) -> QLayout:
+    """The layout the panel gave ``widget`` when it built it."""
+    layout = widget.layout()
+    assert layout is not None
+    return layout

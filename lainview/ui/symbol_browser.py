@@ -32,7 +32,7 @@ from .fit import ElidedLabel, first_start_size
 from .hex_view import HexView
 from .inspector_panel import InspectorPanel
 from .patch_dialog import PatchDialog
-from .text_delegate import FastTextDelegate
+from .text_delegate import FastTextTable
 from .theme import box_style, hex_color, mono_font, text_style
 
 TYPE_PRESETS = (
@@ -85,7 +85,7 @@ class SymbolPanel(QWidget):
         self.error.setWordWrap(True)
         self.error.hide()
         self.hidden_note = _banner(box_style("note", radius=True))
-        self.table = QTableView()
+        self.table = FastTextTable()            # ~122k rows, repainted per key
         self.table.setModel(model)
         self.table.setSortingEnabled(True)
         self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
@@ -97,7 +97,6 @@ class SymbolPanel(QWidget):
         self.table.setWordWrap(False)
         self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        self.table.setItemDelegate(FastTextDelegate(self.table))    # ~122k rows, retyped per key
         vertical = self.table.verticalHeader()
         vertical.hide()
         vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)

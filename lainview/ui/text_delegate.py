@@ -1,4 +1,5 @@
-"""A fast item delegate for large read-only tables of one-line text.
+"""A fast item delegate and table view for large read-only tables of
+one-line text.
 
 Qt's stock delegate lays every painted cell's text out three times (its
 size, its elision, its drawing) and asks the model seven roles through
@@ -9,14 +10,20 @@ foreground) and draws a cached :class:`QStaticText`, laid out once per
 drawn without any layout. Selection, alternate rows and disabled state look
 as with the stock delegate; the cell with the keyboard focus is painted by
 the stock delegate (its focus frame is the style's).
+
+:class:`FastTextTable` goes further: it paints its visible rows in one pass
+(one model call per row), leaving only the selected and current rows to
+the stock path — after a keystroke in the symbol browser the table repaints
+every visible cell, and a Python call per cell is most of that time.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPalette, QStaticText
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, QRect, Qt
+from PySide6.QtGui import (QColor, QFont, QFontMetricsF, QPainter, QPaintEvent, QPalette,
+                           QStaticText)
 from PySide6.QtWidgets import (QAbstractItemView, QStyle, QStyledItemDelegate,
-                               QStyleOptionViewItem)
+                               QStyleOptionViewItem, QTableView, QWidget)
 
 _DISPLAY = int(Qt.ItemDataRole.DisplayRole)
 _FONT = int(Qt.ItemDataRole.FontRole)
@@ -40,9 +47,13 @@ class FastTextDelegate(QStyledItemDelegate):
     def __init__(self, view: QAbstractItemView):
         super().__init__(view)
         self._view = view
-        # (text, the model's font, the view's font, width, elide mode) -> the
-        # laid-out text and the font it was laid out in
+        # (text, the model's font, width) -> the laid-out text and the font
+        # it was laid out in, for the view's font and elide mode in _base and
+        # _mode
         self._texts: dict[tuple, tuple[QStaticText, QFont]] = {}
+        self._base = QFont()
+        self._mode = Qt.TextElideMode.ElideRight
+        self._metrics: dict[QFont, QFontMetricsF] = {}
         self._style: QStyle | None = None
         self._margin = 0
 
@@ -65,10 +76,6 @@ class FastTextDelegate(QStyledItemDelegate):
             text = str(text)
         font = model.data(index, _FONT)
         style = view.style()
-        if style is not self._style:
-            self._style = style
-            self._margin = style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None,
-                                             view) + 1      # QCommonStyle's text margin
         if state & _SELECTED:
             style.drawPrimitive(_PANEL, option, painter, view)
             pen = option.palette.color(_group(state), QPalette.ColorRole.HighlightedText)
@@ -76,34 +83,198 @@ class FastTextDelegate(QStyledItemDelegate):
             brush = model.data(index, _FOREGROUND)
             pen = option.palette.color(_group(state), QPalette.ColorRole.Text) \
                 if brush is None else brush
-        rect = option.rect
-        margin = self._margin
-        width = rect.width() - 2 * margin
-        if width <= 0:
-            return
-        mode = view.textElideMode()
-        base = QFont(option.font)        # a copy: option.font lives only as long as option
-        key = (text, font, base, width, mode)
+        self.draw_text(painter, option.rect, text, font, QFont(option.font),
+                       pen if isinstance(pen, QColor) else pen.color())
+
+    def margin(self) -> int:
+        """The text's left and right margin in a cell (logical px): the
+        style's, as QCommonStyle's."""
+        style = self._view.style()
+        if style is not self._style:
+            self._style = style
+            self._margin = style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None,
+                                             self._view) + 1
+        return self._margin
+
+    def use(self, base: QFont) -> None:
+        """Lay texts out for ``base`` (the view's font) and the view's elide
+        mode from now on; the cache is dropped when either changed."""
+        mode = self._view.textElideMode()
+        if base != self._base or mode != self._mode:
+            self._base, self._mode = QFont(base), mode
+            self._texts.clear()
+
+    def laid_out(self, text: str, font: QFont | None, width: int) -> tuple[QStaticText, QFont]:
+        """``text`` laid out to fit ``width`` px (elided as the view says) in
+        ``font`` (None: the view's font given to :meth:`use`): the cached
+        QStaticText and the resolved font to draw it in."""
+        key = (text, font, width)
         laid_out = self._texts.get(key)
         if laid_out is None:
+            base = self._base
             font = base if font is None else font.resolve(base)
-            metrics = QFontMetricsF(font)
+            metrics = self._metrics.get(font)
+            if metrics is None:
+                metrics = self._metrics[font] = QFontMetricsF(font)
             shown = text if metrics.horizontalAdvance(text) <= width \
-                else metrics.elidedText(text, mode, width)
+                else metrics.elidedText(text, self._mode, width)
             static = QStaticText(shown)
             static.setTextFormat(Qt.TextFormat.PlainText)
             static.prepare(font=font)
             if len(self._texts) >= CACHE_LIMIT:
                 self._texts.clear()
             laid_out = self._texts[key] = (static, font)
-        static, font = laid_out
+        return laid_out
+
+    def draw_text(self, painter: QPainter, rect: QRect, text: str, font: QFont | None,
+                  base: QFont, pen: QColor) -> None:
+        """One cell's text, left and vertically centred in ``rect``."""
+        margin = self.margin()
+        width = rect.width() - 2 * margin
+        if width <= 0:
+            return
+        self.use(base)
+        static, font = self.laid_out(text, font, width)
         painter.save()
         painter.setFont(font)
-        painter.setPen(pen if isinstance(pen, QColor) else pen.color())
+        painter.setPen(pen)
         painter.drawStaticText(QPointF(rect.x() + margin,
                                        rect.y() + (rect.height() - static.size().height()) / 2),
                                static)
         painter.restore()
+
+
+class FastTextTable(QTableView):
+    """A table view for large read-only tables of one-line text whose rows
+    all have one height (a Fixed vertical header): it paints its visible
+    rows in one pass — one ``cells(row)`` call to the model per row when the
+    model has it (``[(text, font or None, QColor or None)]`` per column, as
+    the display, font and foreground roles give them), the texts laid out
+    once by its :class:`FastTextDelegate` — instead of one delegate call and
+    three model calls per cell. Rows that hold the selection or the focused
+    cell, and any view given another delegate, are painted as QTableView
+    paints them, so every pixel is the stock view's."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.text_delegate = FastTextDelegate(self)
+        self.setItemDelegate(self.text_delegate)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        model = self.model()
+        delegate = self.text_delegate
+        if model is None or self.itemDelegate() is not delegate or self.showGrid() \
+                or not model.rowCount():
+            super().paintEvent(event)
+            return
+        region = event.rect()
+        header = self.horizontalHeader()
+        columns = []
+        for visual in range(header.count()):
+            column = header.logicalIndex(visual)
+            if header.isSectionHidden(column):
+                continue
+            x, width = header.sectionViewportPosition(column), header.sectionSize(column)
+            if x + width > region.left() and x <= region.right() and width > 0:
+                columns.append((column, x, width))
+        first = self.rowAt(region.top())
+        last = self.rowAt(region.bottom())
+        if not columns or first < 0:
+            return
+        if last < 0:
+            last = model.rowCount() - 1
+        special = self._special_rows(first, last)
+        option = QStyleOptionViewItem()
+        self.initViewItemOption(option)
+        state = option.state.value
+        group = _group(state)
+        text_pen = option.palette.color(group, QPalette.ColorRole.Text)
+        alternate = option.palette.brush(group, QPalette.ColorRole.AlternateBase) \
+            if self.alternatingRowColors() else None
+        delegate.use(option.font)
+        laid_out = delegate.laid_out
+        cells = getattr(model, "cells", None)
+        margin = delegate.margin()
+        left = columns[0][1]
+        right = columns[-1][1] + columns[-1][2]
+        painter = QPainter(self.viewport())
+        shown_font = shown_pen = None
+        for row in range(first, last + 1):
+            y = self.rowViewportPosition(row)
+            height = self.rowHeight(row)
+            if row in special:
+                self._stock_row(painter, option, row, y, height, columns)
+                shown_font = shown_pen = None       # the stock path leaves its own
+                continue
+            if alternate is not None and row & 1:
+                painter.fillRect(QRect(left, y, right - left, height), alternate)
+            texts = cells(row) if cells is not None else None
+            for column, x, width in columns:
+                if texts is not None:
+                    text, font, pen = texts[column]
+                else:
+                    index = model.index(row, column)
+                    text = model.data(index, _DISPLAY)
+                    font = model.data(index, _FONT)
+                    pen = model.data(index, _FOREGROUND)
+                if not text or width <= 2 * margin:
+                    continue
+                static, font = laid_out(str(text), font, width - 2 * margin)
+                pen = text_pen if pen is None else pen if isinstance(pen, QColor) \
+                    else pen.color()
+                if font is not shown_font:
+                    painter.setFont(font)
+                    shown_font = font
+                if pen is not shown_pen:
+                    painter.setPen(pen)
+                    shown_pen = pen
+                painter.drawStaticText(QPointF(x + margin,
+                                               y + (height - static.size().height()) / 2),
+                                       static)
+        painter.end()
+
+    def _special_rows(self, first: int, last: int) -> set[int]:
+        """Rows in first..last holding a selected cell or the current one."""
+        rows: set[int] = set()
+        selection = self.selectionModel()
+        if selection is None:
+            return rows
+        chosen = selection.selection()
+        for span in (chosen.at(n) for n in range(chosen.count())):
+            rows.update(range(max(first, span.top()), min(last, span.bottom()) + 1))
+        current = self.currentIndex()
+        if current.isValid() and first <= current.row() <= last:
+            rows.add(current.row())
+        return rows
+
+    def _stock_row(self, painter: QPainter, option: QStyleOptionViewItem, row: int, y: int,
+                   height: int, columns: list[tuple[int, int, int]]) -> None:
+        """One row as QTableView paints its cells (QTableViewPrivate::drawCell)."""
+        model = self.model()
+        selection = self.selectionModel()
+        current = self.currentIndex()
+        focus = (self.hasFocus() or self.viewport().hasFocus()) and current.isValid()
+        style = self.style()
+        for column, x, width in columns:
+            index = model.index(row, column)
+            cell = QStyleOptionViewItem(option)
+            cell.rect = QRect(x, y, width, height)
+            if self.alternatingRowColors() and row & 1:
+                cell.features |= QStyleOptionViewItem.ViewItemFeature.Alternate
+            else:
+                cell.features &= ~QStyleOptionViewItem.ViewItemFeature.Alternate
+            if selection.isSelected(index):
+                cell.state |= QStyle.StateFlag.State_Selected
+            if cell.state & QStyle.StateFlag.State_Enabled:
+                if not model.flags(index) & Qt.ItemFlag.ItemIsEnabled:
+                    cell.state &= ~QStyle.StateFlag.State_Enabled
+                    cell.palette.setCurrentColorGroup(_DISABLED)
+                else:
+                    cell.palette.setCurrentColorGroup(_NORMAL)
+            if focus and index == current:
+                cell.state |= QStyle.StateFlag.State_HasFocus
+            style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewRow, cell, painter, self)
+            self.itemDelegateForIndex(index).paint(painter, cell, index)
 
 
 def _group(state: int) -> QPalette.ColorGroup:

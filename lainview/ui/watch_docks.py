@@ -131,13 +131,13 @@ class WatchDocks(QObject):
         scroll = scanner.widget()
         assert isinstance(scroll, QScrollArea)      # add_dock wraps every panel in one
         inner = scroll.widget()
-        wanted = (inner.minimumSizeHint().height() if inner is not None else 0) + 30
-        w.resizeDocks([scanner], [max(int(height * 0.3), min(wanted, int(height * 0.42)))],
+        wanted = (inner.sizeHint().height() if inner is not None else 0) + 30
+        w.resizeDocks([scanner], [max(int(height * 0.3), min(wanted, int(height * 0.5)))],
                       Qt.Orientation.Vertical)
         if width < self.NARROW:
             w.tabifyDockWidget(self.watch_dock, self.plot_dock)
             self.watch_dock.raise_()
-            w.resizeDocks([scanner, self.watch_dock], [int(width * 0.45), int(width * 0.55)],
+            w.resizeDocks([scanner, self.watch_dock], [int(width * 0.5), int(width * 0.5)],
                           Qt.Orientation.Horizontal)
         else:
             w.resizeDocks([scanner, self.watch_dock, self.plot_dock],

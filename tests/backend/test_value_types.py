@@ -95,6 +95,8 @@ def test_python_values_for_patterns_and_ranges():
     assert make_condition(ScanType("bytes"), "exact", b"\xde\xad").pattern.data == b"\xde\xad"
     assert make_condition(ScanType("utf16le"), "exact", "hé").pattern.data == \
         "hé".encode("utf-16-le")
+    assert make_condition(ScanType("utf8"), "exact", "hé".encode()).pattern.data == \
+        "hé".encode()
     cond = make_condition(ScanType("i16"), "range", (-3, 7))
     assert (cond.low, cond.high) == (-3, 7)
 
@@ -103,6 +105,7 @@ def test_python_values_for_patterns_and_ranges():
     ("i32", True, "is not an i32 value"), ("u8", 1.5, "has a fraction"),
     ("u8", 256, r"does not fit in u8 \(0..255\)"), ("i64", b"\x01", "is not an i64 value"),
     ("utf8", 5, "is not text"), ("bytes", 5, "is not hex bytes"),
+    ("utf8", b"\xff", "is not utf-8 text \\(invalid start byte at byte 0\\)"),
 ])
 def test_python_values_that_do_not_fit_are_refused_clearly(name, value, message):
     with pytest.raises(InvalidInput, match=message):

@@ -87,6 +87,23 @@ def test_a_burst_of_keys_filters_once(qtbot, model):
     assert all(n.lower().find("vfs_r") >= 0 for n in names_of(model))
 
 
+def test_by_default_the_keys_of_one_event_loop_turn_filter_once_at_its_end(qtbot, qapp,
+                                                                           real_table):
+    """The default coalescing adds no delay: the filter runs at the next
+    turn of the event loop, once for every key queued before it."""
+    from PySide6.QtCore import QCoreApplication
+    model = SymbolTableModel()
+    model.set_table(real_table)
+    runs = model.filter_runs
+    for text in ("v", "vf", "vfs"):
+        model.set_pattern(text)
+    assert model.filter_pending and model.filter_runs == runs
+    QCoreApplication.processEvents()            # one turn, no waiting
+    assert not model.filter_pending and model.filter_runs == runs + 1
+    assert model.rows.tolist() == real_table.select("vfs", mode="substring").tolist()
+    model.deleteLater()
+
+
 @pytest.mark.parametrize("mode, pattern", [("glob", "sched_*"), ("glob", "*_INIT"),
                                            ("regex", r"^__x64_sys_\w+$"), ("regex", "tick|jiff")])
 def test_glob_and_regex_filters(model, mode, pattern):

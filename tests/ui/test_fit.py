@@ -8,7 +8,9 @@ import subprocess
 import sys
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QFontMetrics
+from PySide6.QtGui import QFont, QFontMetrics
+
+from lainview.models.scan_model import ADDRESS, PREVIOUS, VALUE
 
 from lainview.models.inspector_model import LITTLE
 from lainview.models.journal_model import target_key
@@ -53,6 +55,7 @@ def test_every_dock_open_the_window_fits_and_nothing_grows_it(qtbot, window, dem
     task = panel.start_first()
     qtbot.waitUntil(task.done, timeout=30000)
     qtbot.waitUntil(lambda: ws.scanner.matches.rowCount() >= 1, timeout=10000)
+    _matches_show_every_column(qtbot, panel)
 
     # 200 journaled writes (each changes its byte: the string is ASCII, and
     # a write that changes nothing is not made), then revert them all.
@@ -89,6 +92,43 @@ def test_every_dock_open_the_window_fits_and_nothing_grows_it(qtbot, window, dem
     assert _fits(window.minimumSize())
     assert window.minimumSizeHint() == minimum
     assert _dock_rects(window) == before            # no dock jumped
+
+
+def _matches_show_every_column(qtbot, panel) -> None:
+    """The match table, at the window's size, shows a 16-digit address, an
+    f64 of 17 significant digits and its previous value (in the cells' own
+    font) and the area column, without scrolling sideways."""
+    table, model = panel.table, panel.model
+    font = model.data(model.index(0, ADDRESS), Qt.ItemDataRole.FontRole)
+    metrics = QFontMetrics(QFont(font).resolve(table.font()))
+    address = metrics.horizontalAdvance("f" * 16)
+    value = metrics.horizontalAdvance(repr(-(0.1 + 0.2)))    # an f64's shortest form
+    assert table.viewport().width() >= address + 2 * value, (table.viewport().width(),
+                                                               address, value)
+    assert table.columnWidth(ADDRESS) >= address
+    assert table.columnWidth(VALUE) >= value and table.columnWidth(PREVIOUS) >= value
+    qtbot.waitUntil(lambda: table.horizontalScrollBar().maximum() == 0)
+    area = table.horizontalHeader().sectionViewportPosition(3)
+    assert area + metrics.horizontalAdvance("[heap]") <= table.viewport().width()
+
+
+def test_the_scanner_handle_is_remembered(qtbot, window, tmp_path):
+    from lainview.ui.scanner_panel import ScannerPanel
+    window.resize(1280, 720)
+    window.show_dock("scanner")
+    panel = window.scanner_panel
+    qtbot.waitUntil(lambda: panel.form_scroll.height() > 0)
+    splitter = panel.splitter
+    assert splitter.orientation() == Qt.Orientation.Vertical     # a bottom dock at 1280 px
+    first = splitter.sizes()[0]
+    splitter.moveSplitter(first - 40, 1)
+    moved = splitter.sizes()[0]
+    assert moved < first
+    again = ScannerPanel(window.workspace.scanner)
+    qtbot.addWidget(again)
+    again.resize(panel.size())
+    again.show()
+    qtbot.waitUntil(lambda: again.splitter.sizes()[0] == moved)
 
 
 def test_the_cursor_position_always_shows_the_whole_address(qtbot, window, demo):
@@ -158,3 +198,23 @@ def test_fits_1280x720_at_scale_1_and_2560x1440_at_scale_2(tmp_path):
         assert report["screen"] == QSize(1280, 720)                  # logical pixels
         assert _fits(report["window"], report["screen"]), report
         assert _fits(report["minimum"]), report
+
+
+def test_the_scanner_form_goes_beside_the_matches_only_when_both_fit(qtbot, workspace,
+                                                                     no_widgets_left):
+    """A wide dock: form and matches side by side, the table as wide as its
+    columns need; narrower: the form above, the table the dock's width."""
+    from lainview.ui.scanner_panel import ScannerPanel
+    panel = ScannerPanel(workspace.scanner)
+    qtbot.addWidget(panel)
+    panel.show()
+    table = panel.table
+    panel.resize(1400, 300)
+    qtbot.waitUntil(lambda: panel.splitter.orientation() == Qt.Orientation.Horizontal)
+    qtbot.waitUntil(lambda: table.width() >= panel.results_width())
+    assert panel.form_scroll.width() >= panel.form.minimumSizeHint().width()
+    panel.resize(700, 360)
+    qtbot.waitUntil(lambda: panel.splitter.orientation() == Qt.Orientation.Vertical)
+    qtbot.waitUntil(lambda: table.width() >= panel.width() - 20)
+    assert panel.form_scroll.height() + table.height() <= panel.height()
+    panel.close()
