@@ -170,10 +170,11 @@ def _scan(backend: Backend, args, progress: dict) -> int:
     reads = target.read_many((a, state.item_size) for a in shown).result() if shown else []
     matches = []
     for address, r in zip(shown, reads):
-        readable = not isinstance(r, LainviewError) and r.complete
+        data = r.data if not isinstance(r, LainviewError) and r.complete else None
         matches.append({"address": address,
-                        "value": state.scan_type.to_json(r.data) if readable else None,
-                        "text": state.scan_type.format(r.data) if readable
+                        "value": state.scan_type.to_json(data) if data is not None
+                        else None,
+                        "text": state.scan_type.format(data) if data is not None
                         else "?? (unreadable)"})
     if args.json:
         report = {"pid": state.pid, "type": state.scan_type.name, "step": state.step,
