@@ -125,7 +125,7 @@ class _Formatter(argparse.HelpFormatter):
                          for line in text.splitlines())
 
 
-class _Subcommands(argparse._SubParsersAction):  # type: ignore[type-arg]
+class _Subcommands(argparse._SubParsersAction):
     """Subparsers whose arguments a lazy parser declares only once that
     subcommand is the one given (see build_parser)."""
 
