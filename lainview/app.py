@@ -306,7 +306,7 @@ def _shown(window) -> dict:
         for cell in document.cells(first, max(0, count)):
             states[cell.state.name.lower()] = states.get(cell.state.name.lower(), 0) + 1
     return {
-        "pid": ws.session.pid, "state": ws.session.state.value,
+        "pid": ws.target.pid, "state": ws.target.state.value,
         "area": [region.start, region.end] if region is not None else None,
         "bytes_per_row": view.bytes_per_row, "cells": states,
         "watch": [{"label": e.label, "location": e.location.text, "address": e.address,

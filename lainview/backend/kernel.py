@@ -1,13 +1,13 @@
 """The kernel as a target: the facade the UI and the CLI use.
 
 The sources (kmem device, /proc/kcore, an image, symbols only), what each can
-do and how one is chosen are in ``ksources.py``: :class:`KernelSession` opens
+do and how one is chosen are in ``ksources.py``: :class:`KernelMemory` opens
 the one :func:`ksources.choose` picks and records the choice with its reason,
 every missing capability with what is missing and how to get it, and why the
 other sources were passed over (:class:`KernelInfo`).
 
-:class:`KernelSession` does the work and blocks; :class:`KernelBackend` runs
-it on the one backend thread (beside the process sessions) and returns
+:class:`KernelMemory` does the work and blocks; :class:`KernelBackend` runs
+it on the one backend thread (beside the process memories) and returns
 futures. Kernel writes are journaled before they are made, read back, and
 can be reverted.
 """
@@ -56,7 +56,7 @@ class KernelWrite:
     journal_id: int | None
 
 
-class KernelSession:
+class KernelMemory:
     """One kernel source, opened. Blocking: use it on the backend thread
     (or through :class:`KernelBackend`). ``source``: "auto" or a name of
     ``ksources.REGISTRY``. Raises InvalidInput (unknown source, bad image
@@ -223,11 +223,11 @@ class KernelSession:
 
 class KernelReverter:
     """Reverts kernel writes (a :class:`journal.RevertTarget`) through an
-    open :class:`KernelSession`: a write made before the last boot is gone;
+    open :class:`KernelMemory`: a write made before the last boot is gone;
     an indirect write whose pointer moved since is a conflict."""
 
-    def __init__(self, session: KernelSession, journal: Journal):
-        self._session = session
+    def __init__(self, memory: KernelMemory, journal: Journal):
+        self._memory = memory
         self._journal = journal
 
     def gone(self, entry: JournalEntry) -> str | None:
@@ -238,7 +238,7 @@ class KernelReverter:
 
     def current(self, entry: JournalEntry) -> bytes | RevertOutcome:
         name, module, indirect = _symbol_of(entry)
-        now = self._session.read(name, len(entry.old), module=module, indirect=indirect)
+        now = self._memory.read(name, len(entry.old), module=module, indirect=indirect)
         if indirect and entry.address is not None and now.address != entry.address:
             return RevertOutcome(
                 entry.id, RevertStatus.CONFLICT,
@@ -251,11 +251,11 @@ class KernelReverter:
 
     def write_old(self, entry: JournalEntry) -> int | None:
         name, module, indirect = _symbol_of(entry)
-        return self._session.write(name, entry.old, self._journal, module=module,
+        return self._memory.write(name, entry.old, self._journal, module=module,
                                    indirect=indirect, reverts=entry.id).journal_id
 
     def close(self) -> None:
-        pass        # the session belongs to its KernelBackend
+        pass        # the memory belongs to its KernelBackend
 
 
 def _symbol_of(entry: JournalEntry) -> tuple[str, str | None, bool]:
@@ -272,32 +272,32 @@ class KernelBackend:
 
     def __init__(self, backend: Backend, *, source: str = "auto",
                  kmem_path: str | None = None, images: Iterable[str] = (),
-                 release_holds_on_close: bool = True, **session_kw: Any):
+                 release_holds_on_close: bool = True, **memory_kw: Any):
         self.backend = backend
         self.thread: BackendThread = backend.thread
         self.journal: Journal = backend.journal
         self.freezes: OpenFreezes = backend.freezes
         self._args = (source, kmem_path, tuple(images))
-        self._session_kw = session_kw
-        self._session: KernelSession | None = None
+        self._memory_kw = memory_kw
+        self._memory: KernelMemory | None = None
         self._release_holds = release_holds_on_close
         self.thread.call_on_shutdown(self._close)
-        # Backend.revert hands kernel entries to this kernel's session.
+        # Backend.revert hands kernel entries to this kernel's memory.
         backend.revert_targets["kernel"] = self.reverter
 
-    def _get(self) -> KernelSession:
-        if self._session is None:
+    def _get(self) -> KernelMemory:
+        if self._memory is None:
             source, kmem_path, images = self._args
-            self._session = KernelSession(source, kmem_path=kmem_path, images=images,
-                                          **self._session_kw)
-        return self._session
+            self._memory = KernelMemory(source, kmem_path=kmem_path, images=images,
+                                          **self._memory_kw)
+        return self._memory
 
     def reverter(self) -> KernelReverter:
-        """The RevertTarget of kernel writes, over this kernel's session
+        """The RevertTarget of kernel writes, over this kernel's memory
         (opened if need be: LainviewError if it cannot be). Backend thread."""
         return KernelReverter(self._get(), self.journal)
 
-    def _submit(self, fn: Callable[Concatenate[KernelSession, P], T], /, *args: P.args,
+    def _submit(self, fn: Callable[Concatenate[KernelMemory, P], T], /, *args: P.args,
                 **kwargs: P.kwargs) -> BackendFuture[T]:
         return self.thread.submit(lambda: fn(self._get(), *args, **kwargs))
 
@@ -308,16 +308,16 @@ class KernelBackend:
 
     def symbols(self, refresh: bool = False) -> BackendFuture[SymbolTable]:
         """Future[SymbolTable]."""
-        return self._submit(KernelSession.symbols, refresh)
+        return self._submit(KernelMemory.symbols, refresh)
 
     def modules(self) -> BackendFuture[ModuleList]:
         """Future[ModuleList]."""
-        return self._submit(KernelSession.modules)
+        return self._submit(KernelMemory.modules)
 
     def read(self, name: str, size: int, *, module: str | None = None,
              indirect: bool = False) -> BackendFuture[KernelValue]:
-        """Future[KernelValue]; see :meth:`KernelSession.read`."""
-        return self._submit(KernelSession.read, name, size, module=module, indirect=indirect)
+        """Future[KernelValue]; see :meth:`KernelMemory.read`."""
+        return self._submit(KernelMemory.read, name, size, module=module, indirect=indirect)
 
     def read_many(self, requests: Iterable[tuple[str, int, str | None]]
                   ) -> BackendFuture[list[KernelValue | LainviewError]]:
@@ -326,11 +326,11 @@ class KernelBackend:
         refresh). Each failure is returned in its place, not raised."""
         wanted = list(requests)
 
-        def run(session: KernelSession) -> list[KernelValue | LainviewError]:
+        def run(memory: KernelMemory) -> list[KernelValue | LainviewError]:
             out: list[KernelValue | LainviewError] = []
             for name, size, module in wanted:
                 try:
-                    out.append(session.read(name, size, module=module))
+                    out.append(memory.read(name, size, module=module))
                 except LainviewError as exc:
                     out.append(exc)
             return out
@@ -338,21 +338,21 @@ class KernelBackend:
 
     def write(self, name: str, data: bytes, *, module: str | None = None,
               indirect: bool = False, if_changed: bool = False) -> BackendFuture[KernelWrite]:
-        """Future[KernelWrite]: journaled, read back; see :meth:`KernelSession.write`."""
-        return self._submit(KernelSession.write, name, bytes(data), self.journal,
+        """Future[KernelWrite]: journaled, read back; see :meth:`KernelMemory.write`."""
+        return self._submit(KernelMemory.write, name, bytes(data), self.journal,
                             module=module, indirect=indirect, if_changed=if_changed)
 
     def freeze_begin(self, name: str, held: bytes, *, module: str | None = None,
                      before: bytes | None = None) -> BackendFuture[int]:
         """Future[int]: journal a freeze of ``name`` (see :meth:`Target.freeze_begin`
         in service.py); end it with ``Backend.freeze_end``."""
-        return self._submit(KernelSession.freeze_begin, self.freezes, name, bytes(held),
+        return self._submit(KernelMemory.freeze_begin, self.freezes, name, bytes(held),
                             module=module, before=before)
 
     def freeze_write(self, journal_id: int, name: str, data: bytes, *,
                      module: str | None = None) -> BackendFuture[KernelWrite]:
         """Future[KernelWrite]: one write of an open freeze."""
-        return self._submit(KernelSession.freeze_write, self.freezes, journal_id, name,
+        return self._submit(KernelMemory.freeze_write, self.freezes, journal_id, name,
                             bytes(data), module=module)
 
     def freeze_end(self, journal_id: int, error: str | None = None
@@ -362,25 +362,25 @@ class KernelBackend:
 
     def hold(self, module: str) -> BackendFuture[int]:
         """Future[int]: the holds lainview now has on ``module``."""
-        return self._submit(KernelSession.hold, module)
+        return self._submit(KernelMemory.hold, module)
 
     def release(self, module: str) -> BackendFuture[int]:
         """Future[int]: the holds lainview has left on ``module``."""
-        return self._submit(KernelSession.release, module)
+        return self._submit(KernelMemory.release, module)
 
     def holds(self) -> BackendFuture[dict[str, int]]:
         """Future[dict[str, int]]: the holds this lainview took."""
         return self._submit(lambda s: dict(s.holds))
 
     def _close(self) -> None:
-        if self._session is not None:
+        if self._memory is not None:
             if self._release_holds:
-                self._session.release_all()
-            self._session.close()
-            self._session = None
+                self._memory.release_all()
+            self._memory.close()
+            self._memory = None
 
 
-__all__ = ["KernelSession", "KernelBackend", "KernelReverter", "KernelWrite", "boot_id"]
+__all__ = ["KernelMemory", "KernelBackend", "KernelReverter", "KernelWrite", "boot_id"]
 
 
 def check_read_length(size: int) -> int:

@@ -23,10 +23,10 @@ from .errors import (DeviceUnavailable, FaultError, LainviewError, PermissionDen
                      TargetExited, from_oserror)
 from .lainmemu_abi import Call, IoctlArg, VmEntry, discover, request, vm_entry_to_area
 from .memory import MemoryArea
-from .session import ProcessSession
+from .process_memory import ProcessMemory
 
 
-class LainmemuSession(ProcessSession):
+class LainmemuMemory(ProcessMemory):
     """A target reached through /dev/lainmemu."""
 
     backend_name = "lainmemu"
@@ -53,7 +53,7 @@ class LainmemuSession(ProcessSession):
     def _ioctl(self, call: Call, *, pid: int = 0, buf: int | None = None) -> int:
         """Issue one call; every call gets a valid struct ioctl_arg."""
         if self._fd is None:
-            raise LainviewError("the session is closed", op=call.name, pid=self.pid)
+            raise LainviewError("the process memory is closed", op=call.name, pid=self.pid)
         self._arg.u_buf = buf
         self._arg.target_pid = pid
         try:
@@ -94,7 +94,7 @@ class LainmemuSession(ProcessSession):
         """seek + readv/writev; the moved count is the larger of the return
         value and the position's advance (lain.ko returns 0)."""
         if self._fd is None:
-            raise LainviewError("the session is closed", op=op, pid=self.pid)
+            raise LainviewError("the process memory is closed", op=op, pid=self.pid)
         try:
             os.lseek(self._fd, address, os.SEEK_SET)
             returned = io(self._fd, [view])

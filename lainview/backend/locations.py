@@ -311,7 +311,7 @@ def _module_extent(areas: list[MemoryArea], path: str) -> tuple[int, int] | None
 
 def locate(address: int, areas: list[MemoryArea]) -> Location:
     """The most durable location of ``address`` in this map (areas sorted
-    by start, as every session returns them)."""
+    by start, as every ProcessMemory returns them)."""
     area = area_at(areas, address)
     if area is None:
         return Location.absolute(address)
@@ -359,7 +359,7 @@ def _files_named(areas: list[MemoryArea], name: str, *, as_printed: bool = True)
 def resolve(location: Location, areas: list[MemoryArea], size: int = 1, *,
             pid: int | None = None, symbols: SymbolLookup | None = None) -> int:
     """The address of ``location`` in this map (``areas``, sorted by start,
-    as every session returns them), where ``size`` bytes must fit (0: an
+    as every ProcessMemory returns them), where ``size`` bytes must fit (0: an
     end address, which may be the area's end).
 
     A module is matched by its full path, else by its file name (or

@@ -1,7 +1,7 @@
 """Plain value types shared by every process backend, and their parsers.
 
-Nothing here does I/O: these are the typed values that ``LainmemuSession`` and
-``ProcfsSession`` both return, plus the parsers for the text forms users and
+Nothing here does I/O: these are the typed values that ``LainmemuMemory`` and
+``ProcfsMemory`` both return, plus the parsers for the text forms users and
 the kernel give us (``/proc/<pid>/maps`` lines, hex byte strings, addresses).
 """
 
@@ -80,7 +80,7 @@ class MemoryArea:
     file whose name ends that way is not (see :func:`settle_deleted_names`).
     ``file_path`` is the file's name without the kernel's suffix. ``uffd``
     marks areas the target registered with userfaultfd (smaps VmFlags
-    um/uw/ui) when the session has not opted in to reading them: a read
+    um/uw/ui) when the process memory has not opted in to reading them: a read
     could block until the target serves the fault, so they are unreadable
     by default.
     """
@@ -383,7 +383,7 @@ class WriteResult:
 
 @dataclass(frozen=True, slots=True)
 class AttachInfo:
-    """What the UI and CLI show about the session in use."""
+    """What the UI and CLI show about the process memory in use."""
 
     pid: int
     backend: str          # "lainmemu" or "procfs"

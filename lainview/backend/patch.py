@@ -9,7 +9,7 @@ locations, to be applied again to a later process of the same program.
 
 Applying is all or nothing: every location must resolve, no two writes may
 overlap, every target byte must hold the old (or already the new) value, and
-every write must be one the kernel will take (:func:`session.unwritable_reason`)
+every write must be one the kernel will take (:func:`process_memory.unwritable_reason`)
 before anything is written; otherwise nothing is written and each problem is
 reported. A write that still fails midway makes the backend roll back the
 ones before it through the journal. Pure functions here; the writes
@@ -31,7 +31,7 @@ from .files import atomic_private_file
 from .journal import JournalEntry
 from .locations import Location, resolve
 from .memory import MemoryArea, ReadResult
-from .session import split_by_areas, unwritable_reason
+from .process_memory import split_by_areas, unwritable_reason
 
 FORMAT = "lainview-patch"
 VERSION = 1

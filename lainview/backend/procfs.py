@@ -16,7 +16,7 @@ import os
 from .errors import LainviewError, PermissionDenied, TargetExited, from_oserror
 from .memory import Hole, MemoryArea, Span, parse_maps
 from .processes import is_kernel_thread
-from .session import ProcessSession, split_by_areas
+from .process_memory import ProcessMemory, split_by_areas
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -61,7 +61,7 @@ class VmReader:
         return n
 
 
-class ProcfsSession(ProcessSession):
+class ProcfsMemory(ProcessMemory):
     """A target reached through /proc/<pid>/{maps,mem} (and process_vm_readv)."""
 
     backend_name = "procfs"
@@ -153,7 +153,7 @@ class ProcfsSession(ProcessSession):
     # -- writes -------------------------------------------------------------------------
     def _transfer_out(self, address: int, data: memoryview) -> int:
         if not self.writable:
-            raise PermissionDenied("this session was opened read-only", op="write",
+            raise PermissionDenied("this process memory was opened read-only", op="write",
                                    address=address, pid=self.pid)
         done = 0
         while done < len(data):
@@ -177,7 +177,7 @@ class ProcfsSession(ProcessSession):
 
     def _fd(self) -> int:
         if self._mem_fd is None:
-            raise LainviewError("the session is closed", op="io", pid=self.pid)
+            raise LainviewError("the process memory is closed", op="io", pid=self.pid)
         return self._mem_fd
 
     def close(self) -> None:

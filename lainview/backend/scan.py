@@ -60,7 +60,7 @@ from .files import atomic_private_file
 from .memory import Hole, MemoryArea, Perm, page_buffer, page_ceil, page_floor
 from .processes import start_ticks as _process_start
 from .scan_store import FILL, MAX_RATIO, Blob, SnapshotStore
-from .session import ProcessSession
+from .process_memory import ProcessMemory
 from . import value_types
 from .value_types import Mode, Pattern
 
@@ -690,7 +690,7 @@ def steady_malloc() -> None:
         pass
 
 
-def first_scan(session: ProcessSession, scan_type: ScanType, cond: Condition, *,
+def first_scan(memory: ProcessMemory, scan_type: ScanType, cond: Condition, *,
                align: int | None = None, areas: AreaFilter = AreaFilter(),
                limits: ScanLimits = ScanLimits(), workdir: str | None = None,
                start_ticks: int | None = None,
@@ -706,17 +706,17 @@ def first_scan(session: ProcessSession, scan_type: ScanType, cond: Condition, *,
     item = len(cond.pattern) if cond.pattern is not None else scan_type.size
     if cond.mode is Mode.UNKNOWN and not scan_type.numeric:
         item = 1
-    chosen = areas.select(session.areas(refresh=True))
+    chosen = areas.select(memory.areas(refresh=True))
     if not chosen:
         raise InvalidInput("no areas to scan with these settings (try including "
                            "read-only or file-backed areas)")
     if start_ticks is None:
-        start_ticks = _process_start(session.pid)
+        start_ticks = _process_start(memory.pid)
     made = workdir is None
     workdir = workdir or tempfile.mkdtemp(prefix="lainview-scan-")
     store = SnapshotStore(workdir, limits.chunk, limits.snapshot_memory)
     try:
-        return (yield from _first_scan(session, scan_type, cond, chosen, align, item, limits,
+        return (yield from _first_scan(memory, scan_type, cond, chosen, align, item, limits,
                                        workdir, start_ticks, live, store))
     except BaseException:
         # Cancelled, failed or the target exited: leave no snapshot behind.
@@ -726,11 +726,11 @@ def first_scan(session: ProcessSession, scan_type: ScanType, cond: Condition, *,
         raise
 
 
-def _first_scan(session: ProcessSession, scan_type: ScanType, cond: Condition,
+def _first_scan(memory: ProcessMemory, scan_type: ScanType, cond: Condition,
                 chosen: list[MemoryArea], align: int, item: int, limits: ScanLimits,
                 workdir: str, start_ticks: int | None, live: LiveCount,
                 store: SnapshotStore) -> Generator[int, None, ScanState]:
-    state = ScanState(pid=session.pid, start_ticks=start_ticks, scan_type=scan_type,
+    state = ScanState(pid=memory.pid, start_ticks=start_ticks, scan_type=scan_type,
                       align=align, item_size=item, regions=[], workdir=workdir,
                       step=1, condition=cond.describe(), store=store)
     gen = store.new_generation()
@@ -767,7 +767,7 @@ def _first_scan(session: ProcessSession, scan_type: ScanType, cond: Condition,
             end = min(area.size, pos + this + spill)
             n_pos = min(positions_count(end - pos, item, align), -(-this // align))
             chunk = buf[:end - pos]
-            holes = session.read_into(area.start + pos, view[:end - pos], areas=run)
+            holes = memory.read_into(area.start + pos, view[:end - pos], areas=run)
             if holes:
                 state.unreadable_bytes += _overlap(holes, area.start + pos, this)
                 readable_any |= sum(h.size for h in holes) < end - pos
@@ -919,7 +919,7 @@ class _DenseWriter:
         return self.mask
 
 
-def next_scan(session: ProcessSession, state: ScanState, cond: Condition, *,
+def next_scan(memory: ProcessMemory, state: ScanState, cond: Condition, *,
               limits: ScanLimits = ScanLimits(),
               live: LiveCount | None = None) -> Generator[int, None, ScanState]:
     """A bulk job: narrow ``state`` with ``cond``; returns the new state (whose
@@ -932,8 +932,8 @@ def next_scan(session: ProcessSession, state: ScanState, cond: Condition, *,
         raise InvalidInput(f"{state.scan_type.name} scans narrow by "
                            f"{', '.join(m.value for m in state.scan_type.kind.modes if m in NEXT_MODES)}"
                            f", not {cond.mode.value}")
-    if state.pid != session.pid:
-        raise InvalidInput(f"this scan belongs to process {state.pid}, not {session.pid}")
+    if state.pid != memory.pid:
+        raise InvalidInput(f"this scan belongs to process {state.pid}, not {memory.pid}")
     check_same_process(state)
     if state.store is None:
         state.store = SnapshotStore(state.workdir, limits.chunk, limits.snapshot_memory)
@@ -943,7 +943,7 @@ def next_scan(session: ProcessSession, state: ScanState, cond: Condition, *,
     limits = replace(limits, chunk=store.chunk)
     gen = store.new_generation()
     try:
-        new = yield from _next_scan(session, state, cond, limits, counter, gen)
+        new = yield from _next_scan(memory, state, cond, limits, counter, gen)
         # The pid may have been reused while the scan ran.
         check_same_process(state)
         return new
@@ -958,7 +958,7 @@ class _Step:
     """What the helpers of one next scan share: the job's inputs, the new
     state, and one read buffer reused for every chunk of every region."""
 
-    session: ProcessSession
+    memory: ProcessMemory
     state: ScanState
     new: ScanState
     cond: Condition
@@ -969,7 +969,7 @@ class _Step:
     gen: int                   # the snapshot generation this step writes
 
 
-def _next_scan(session: ProcessSession, state: ScanState, cond: Condition,
+def _next_scan(memory: ProcessMemory, state: ScanState, cond: Condition,
                limits: ScanLimits, counter: LiveCount,
                gen: int) -> Generator[int, None, ScanState]:
     step = state.step + 1
@@ -980,7 +980,7 @@ def _next_scan(session: ProcessSession, state: ScanState, cond: Condition,
                     align=state.align, item_size=item, regions=[],
                     workdir=state.workdir, step=step, condition=cond.describe(),
                     history=[_without_history(state)], store=state.store)
-    job = _Step(session, state, new, cond, limits, counter, item,
+    job = _Step(memory, state, new, cond, limits, counter, item,
                 np.frombuffer(page_buffer(limits.chunk + max(item, state.item_size)),
                               dtype=np.uint8), gen)        # page-aligned
     # Candidates are tracked by address: a region is read through whatever
@@ -988,7 +988,7 @@ def _next_scan(session: ProcessSession, state: ScanState, cond: Condition,
     # while its bytes are mapped and readable, however the areas around it
     # were cut, merged, trimmed or re-protected. Only candidates whose bytes
     # went away are dropped, and counted (``lost``).
-    live_areas = session.areas(refresh=True)
+    live_areas = memory.areas(refresh=True)
     ends = [a.end for a in live_areas]
     done = 0
     for region in state.regions:
@@ -1048,7 +1048,7 @@ def _next_sparse(job: _Step, region: RegionMatches, over: list[MemoryArea],
             continue
         sel = offsets[lo:hi]
         end = min(region.size, int(sel[-1]) + item)
-        holes = job.session.read_into(region.start + pos, view[:end - pos], areas=over)
+        holes = job.memory.read_into(region.start + pos, view[:end - pos], areas=over)
         new.unreadable_bytes += _overlap(holes, region.start + pos, min(end - pos, chunk))
         rel = sel - pos
         # A value must lie within the scanned range (a longer pattern may not).
@@ -1123,7 +1123,7 @@ def _next_dense(job: _Step, region: RegionMatches, over: list[MemoryArea],
         end = min(region.size, pos + this + item - 1)
         n_pos = min(positions_count(end - pos, item, align), nb)   # values that fit
         cand = cand[:n_pos]
-        holes = job.session.read_into(region.start + pos, view[:end - pos], areas=over)
+        holes = job.memory.read_into(region.start + pos, view[:end - pos], areas=over)
         new.unreadable_bytes += _overlap(holes, region.start + pos, this)
         cur_bytes = buf[:end - pos]
         prev_bytes: np.ndarray | None = None

@@ -20,7 +20,7 @@ from .errors import (DeviceUnavailable, InvalidInput, LainviewError,
                      TargetExited, VerifyMismatch)
 from .journal import (Journal, JournalEntry, JournalProblems, OpenFreezes, RevertOutcome,
                       RevertTarget, WriteIntent, journaled_write, revert_entries)
-from .lainmemu import LainmemuSession
+from .lainmemu import LainmemuMemory
 from .locations import locate
 from .memory import (AttachInfo, Hole, MemoryArea, ReadResult, WriteResult, WriteStatus,
                      page_buffer)
@@ -28,8 +28,8 @@ from .files import atomic_private_file, read_input_file
 from .patch import BLOCKING as PATCH_BLOCKING, ApplyAction, Patch, plan as plan_patch, save_patch
 from .processes import (ProcessIdentity, ProcessInfo, list_processes, process_identity,
                         start_ticks)
-from .procfs import ProcfsSession
-from .session import ProcessSession
+from .procfs import ProcfsMemory
+from .process_memory import ProcessMemory
 from .thread import BackendFuture, BackendThread
 
 if TYPE_CHECKING:
@@ -47,23 +47,23 @@ PROCFS_LIMITS = (
 )
 
 
-def open_session(pid: int, backend: str = "auto", *, writable: bool = True,
-                 root: str = "/") -> tuple[ProcessSession, str]:
-    """Open a session on ``pid`` with the chosen backend; return it with the
+def open_process_memory(pid: int, backend: str = "auto", *, writable: bool = True,
+                 root: str = "/") -> tuple[ProcessMemory, str]:
+    """Open the process memory of ``pid`` with the chosen backend; return it with the
     reason for the choice. Blocking: call it on the backend thread."""
     if backend not in BACKENDS:
         raise InvalidInput(f"unknown backend {backend!r}: choose one of {', '.join(BACKENDS)}")
     if backend == "procfs":
-        return ProcfsSession(pid, writable=writable), "/proc: chosen with --backend procfs"
+        return ProcfsMemory(pid, writable=writable), "/proc: chosen with --backend procfs"
     try:
-        session = LainmemuSession(pid, root=root, writable=writable)
+        memory = LainmemuMemory(pid, root=root, writable=writable)
     except DeviceUnavailable as exc:
         if backend == "lainmemu":
             raise
-        return ProcfsSession(pid, writable=writable), f"/proc: {exc.message}"
-    loc = session.location
+        return ProcfsMemory(pid, writable=writable), f"/proc: {exc.message}"
+    loc = memory.location
     why = "chosen with --backend lainmemu" if backend == "lainmemu" else "the lainko module is loaded"
-    return session, f"lainmemu: {why} (major {loc.major}, {loc.node})"
+    return memory, f"lainmemu: {why} (major {loc.major}, {loc.node})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +102,7 @@ class ProcessReverter:
     def __init__(self, owner: "Backend", backend: str):
         self._owner = owner
         self._backend = backend
-        self._sessions: dict[int, ProcessSession] = {}
+        self._memories: dict[int, ProcessMemory] = {}
 
     def gone(self, entry: JournalEntry) -> str | None:
         pid = entry.pid
@@ -113,15 +113,15 @@ class ProcessReverter:
                     "process); nothing to revert")
         return None
 
-    def _session(self, pid: int) -> ProcessSession:
-        if pid not in self._sessions:
-            self._sessions[pid] = open_session(pid, self._backend,
-                                               root=self._owner.device_root)[0]
-        return self._sessions[pid]
+    def _memory(self, pid: int) -> ProcessMemory:
+        if pid not in self._memories:
+            self._memories[pid] = open_process_memory(pid, self._backend,
+                                                      root=self._owner.device_root)[0]
+        return self._memories[pid]
 
     def current(self, entry: JournalEntry) -> bytes:
         assert entry.pid is not None and entry.address is not None
-        return self._session(entry.pid).read(entry.address, len(entry.old)).require(
+        return self._memory(entry.pid).read(entry.address, len(entry.old)).require(
             op="revert")
 
     def where(self, entry: JournalEntry) -> str:
@@ -129,14 +129,14 @@ class ProcessReverter:
 
     def write_old(self, entry: JournalEntry) -> int | None:
         assert entry.pid is not None and entry.address is not None
-        return self._owner._journaled_write(self._session(entry.pid),
+        return self._owner._journaled_write(self._memory(entry.pid),
                                             process_identity(entry.pid), entry.address,
                                             entry.old, reverts=entry.id).journal_id
 
     def close(self) -> None:
-        for session in self._sessions.values():
-            session.close()
-        self._sessions.clear()
+        for memory in self._memories.values():
+            memory.close()
+        self._memories.clear()
 
 
 # A consumer of bulk data, called on the backend thread for every chunk:
@@ -170,10 +170,10 @@ _Done = tuple[int, int, bytes, int]
 class Target:
     """A proxy for one attached process. Every method returns a Future."""
 
-    def __init__(self, backend: "Backend", session: ProcessSession, info: AttachInfo,
+    def __init__(self, backend: "Backend", memory: ProcessMemory, info: AttachInfo,
                  identity: ProcessIdentity):
         self._backend = backend
-        self._session = session
+        self._memory = memory
         self.info = info
         self.identity = identity
 
@@ -188,20 +188,20 @@ class Target:
     def areas(self, refresh: bool = True) -> BackendFuture[list[MemoryArea]]:
         """Future[list[MemoryArea]], fresh from the kernel (``refresh``
         False: the map read last, e.g. by ``attach``, if there is one)."""
-        return self._submit(self._session.areas, refresh)
+        return self._submit(self._memory.areas, refresh)
 
     def set_read_userfaultfd(self, on: bool) -> BackendFuture[None]:
         """Opt in (or out) to reading areas the target registered with
         userfaultfd: a read of a page it has not filled blocks the backend
         thread until the target serves the fault. Off by default. Future[None]."""
         def apply() -> None:
-            self._session.read_userfaultfd = bool(on)
-            self._session.areas(refresh=True)
+            self._memory.read_userfaultfd = bool(on)
+            self._memory.areas(refresh=True)
         return self._submit(apply)
 
     def read(self, address: int, size: int) -> BackendFuture[ReadResult]:
         """Future[ReadResult]: page-aware, holes for unreadable pages."""
-        return self._submit(self._session.read, address, size)
+        return self._submit(self._memory.read, address, size)
 
     def read_many(self, ranges: Iterable[tuple[int, int]]
                   ) -> BackendFuture[list[ReadResult | LainviewError]]:
@@ -210,10 +210,10 @@ class Target:
 
         def run() -> list[ReadResult | LainviewError]:
             out: list[ReadResult | LainviewError] = []
-            areas = self._session.areas(refresh=True) if wanted else None   # one map for all
+            areas = self._memory.areas(refresh=True) if wanted else None   # one map for all
             for address, size in wanted:
                 try:
-                    out.append(self._session.read(address, size, areas=areas))
+                    out.append(self._memory.read(address, size, areas=areas))
                 except TargetExited:
                     raise
                 except LainviewError as exc:
@@ -227,7 +227,7 @@ class Target:
         ``if_changed``, memory that already holds ``data`` is left alone:
         nothing is journaled or written, and the result's ``journal_id`` is
         None (an edit that changes nothing is not a write)."""
-        return self._submit(self._backend._journaled_write, self._session, self.identity,
+        return self._submit(self._backend._journaled_write, self._memory, self.identity,
                             address, bytes(data), if_changed=if_changed)
 
     # -- freezes: one journal entry for all the writes that hold a value ----------------------
@@ -238,7 +238,7 @@ class Target:
         when the user froze it, default: what it holds now) and return its
         journal id for :meth:`freeze_write` and :meth:`Backend.freeze_end`.
         Raises JournalError (then nothing may be written), FaultError."""
-        return self._submit(self._backend._freeze_begin, self._session, self.identity,
+        return self._submit(self._backend._freeze_begin, self._memory, self.identity,
                             address, bytes(held), before)
 
     def freeze_write(self, journal_id: int, address: int,
@@ -247,7 +247,7 @@ class Target:
         :meth:`freeze_begin` (covered by its journal entry, verified by
         reading back). InvalidInput for an id that is not an open freeze of
         these bytes; VerifyMismatch, FaultError, TargetExited as for writes."""
-        return self._submit(self._backend._freeze_write, self._session, journal_id, address,
+        return self._submit(self._backend._freeze_write, self._memory, journal_id, address,
                             bytes(data))
 
     def read_bulk(self, address: int, size: int, consumer: ChunkConsumer | None = None,
@@ -261,12 +261,12 @@ class Target:
                    chunk_size: int) -> Generator[int, None, BulkStats]:
         buf = page_buffer(min(chunk_size, max(size, 1)))
         view = memoryview(buf)
-        areas = self._session.areas(refresh=True)
+        areas = self._memory.areas(refresh=True)
         done = 0
         holes: list[Hole] = []
         while done < size:
             n = min(len(buf), size - done)
-            chunk_holes = self._session.read_into(address + done, view[:n], areas=areas)
+            chunk_holes = self._memory.read_into(address + done, view[:n], areas=areas)
             if consumer is not None:
                 consumer(address + done, view[:n], chunk_holes)
             holes.extend(chunk_holes)
@@ -291,7 +291,7 @@ class Target:
                 chunk_size: int) -> Generator[int, None, BulkStats]:
         buffer = memoryview(bytearray(max(1, min(chunk_size, size))))
         holes: list[Hole] = []
-        for at, view, chunk_holes, no_access in self._session.iter_read(address, size, buffer):
+        for at, view, chunk_holes, no_access in self._memory.iter_read(address, size, buffer):
             consumer(at, view, chunk_holes, no_access)
             holes.extend(chunk_holes)
             yield (at + (len(view) if view is not None else chunk_holes[0].size)) - address
@@ -308,7 +308,7 @@ class Target:
         chosen = areas or scan.AreaFilter()
         limits = limits or scan.ScanLimits()
         return self._backend.thread.submit_bulk(
-            scan.first_scan, self._session, scan_type, cond, align=align, areas=chosen,
+            scan.first_scan, self._memory, scan_type, cond, align=align, areas=chosen,
             limits=limits, start_ticks=self.identity.start_ticks, live=live,
             total=self._scan_total(chosen))
 
@@ -319,7 +319,7 @@ class Target:
         from . import scan
         scan.check_same_process(state, self.identity.start_ticks)
         return self._backend.thread.submit_bulk(
-            scan.next_scan, self._session, state, cond, limits=limits or scan.ScanLimits(),
+            scan.next_scan, self._memory, state, cond, limits=limits or scan.ScanLimits(),
             live=live, total=sum(r.size for r in state.regions if r.count))
 
     def scan_undo(self, state: "scan.ScanState") -> BackendFuture[scan.ScanState]:
@@ -330,7 +330,7 @@ class Target:
     def _scan_total(self, chosen: "scan.AreaFilter") -> int:
         # The cached map is a fair estimate for the progress bar; the job
         # fetches the map afresh before it starts.
-        cached = self._session.last_areas or []
+        cached = self._memory.last_areas or []
         return sum(a.size for a in chosen.select(cached))
 
     def detach(self) -> BackendFuture[None]:
@@ -338,7 +338,7 @@ class Target:
 
 
 class Backend:
-    """Owns the backend thread, the sessions and the write journal."""
+    """Owns the backend thread, the process memories and the write journal."""
 
     def __init__(self, *, journal: Journal | None = None, request_delay: float = 0.0,
                  device_root: str = "/"):
@@ -363,33 +363,33 @@ class Backend:
         return self.thread.submit(self._attach, pid, backend, writable)
 
     def _attach(self, pid: int, backend: str, writable: bool) -> Target:
-        session, reason = open_session(pid, backend, writable=writable, root=self.device_root)
+        memory, reason = open_process_memory(pid, backend, writable=writable, root=self.device_root)
         try:
-            session.areas(refresh=True)
+            memory.areas(refresh=True)
         except LainviewError:
-            session.close()
+            memory.close()
             raise
-        limits = PROCFS_LIMITS if session.backend_name == "procfs" else ()
-        info = AttachInfo(pid=pid, backend=session.backend_name, reason=reason,
-                          writable=getattr(session, "writable", writable), limits=limits)
-        target = Target(self, session, info, process_identity(pid))
+        limits = PROCFS_LIMITS if memory.backend_name == "procfs" else ()
+        info = AttachInfo(pid=pid, backend=memory.backend_name, reason=reason,
+                          writable=getattr(memory, "writable", writable), limits=limits)
+        target = Target(self, memory, info, process_identity(pid))
         self._targets.append(target)
         return target
 
     def _detach(self, target: Target) -> None:
         if target in self._targets:
             self._targets.remove(target)
-            target._session.close()
+            target._memory.close()
 
     def _close_all(self) -> None:
         self.freezes.end_all("lainview closed")
         for target in self._targets:
-            target._session.close()
+            target._memory.close()
         self._targets.clear()
         self.journal.close()
 
     # -- writes and the journal -------------------------------------------------------------
-    def _journaled_write(self, session: ProcessSession, identity: ProcessIdentity, address: int,
+    def _journaled_write(self, memory: ProcessMemory, identity: ProcessIdentity, address: int,
                          data: bytes, reverts: int | None = None,
                          journal_ids: list[int] | None = None, *,
                          if_changed: bool = False) -> WriteResult:
@@ -398,33 +398,33 @@ class Backend:
         on disk, so a caller still knows it when the write then fails.
         ``if_changed``: a write that would change nothing is not made (nor
         journaled)."""
-        old = session.old_bytes(address, len(data))
+        old = memory.old_bytes(address, len(data))
         if if_changed and old == data:
             return WriteResult(address=address, old=data, new=data, journal_id=None)
         # old_bytes read the map afresh: say where the bytes are in a way a
         # later run can find, for patch files.
-        where = locate(address, session.areas(refresh=False)).to_json()
+        where = locate(address, memory.areas(refresh=False)).to_json()
         intent = WriteIntent(identity.to_json(), address, old, data, reverts, where)
         entry_id, result = journaled_write(
-            self.journal, intent, lambda: session.write(address, data, old=old),
+            self.journal, intent, lambda: memory.write(address, data, old=old),
             on_intent=journal_ids.append if journal_ids is not None else None)
         return WriteResult(address=address, old=result.old, new=result.new,
                            journal_id=entry_id)
 
-    def _freeze_begin(self, session: ProcessSession, identity: ProcessIdentity, address: int,
+    def _freeze_begin(self, memory: ProcessMemory, identity: ProcessIdentity, address: int,
                       held: bytes, before: bytes | None) -> int:
-        current = session.read(address, len(held)).require(op="freeze")
+        current = memory.read(address, len(held)).require(op="freeze")
         old = before if before is not None and len(before) == len(held) else current
-        where = locate(address, session.areas(refresh=False)).to_json()
-        return self.freezes.begin((session.pid, address), target=identity.to_json(),
+        where = locate(address, memory.areas(refresh=False)).to_json()
+        return self.freezes.begin((memory.pid, address), target=identity.to_json(),
                                   address=address,
                                   old=old, held=held, location=where)
 
-    def _freeze_write(self, session: ProcessSession, journal_id: int, address: int,
+    def _freeze_write(self, memory: ProcessMemory, journal_id: int, address: int,
                       data: bytes) -> WriteResult:
-        self.freezes.check(journal_id, (session.pid, address), data)
+        self.freezes.check(journal_id, (memory.pid, address), data)
         try:
-            result = session.write(address, data)
+            result = memory.write(address, data)
         except VerifyMismatch:
             self.freezes.wrote(journal_id)     # written; the target changed it again at once
             raise
@@ -488,9 +488,9 @@ class Backend:
 
     def _apply_patch(self, patch: Patch, pid: int, force: bool, dry_run: bool,
                      backend: str) -> ApplyReport:
-        session, _ = open_session(pid, backend, root=self.device_root)
+        memory, _ = open_process_memory(pid, backend, root=self.device_root)
         try:
-            planned = plan_patch(patch, session.areas(refresh=True), session.read, pid=pid)
+            planned = plan_patch(patch, memory.areas(refresh=True), memory.read, pid=pid)
             blocked = [p for p in planned if p.action in PATCH_BLOCKING
                        or (p.action == ApplyAction.CONFLICT and not force)]
             if blocked or dry_run:
@@ -513,7 +513,7 @@ class Backend:
                 assert p.address is not None and p.current is not None
                 ids: list[int] = []
                 try:
-                    result = self._journaled_write(session, identity, p.address, p.write.new,
+                    result = self._journaled_write(memory, identity, p.address, p.write.new,
                                                    journal_ids=ids)
                 except LainviewError as exc:
                     reached = isinstance(exc, VerifyMismatch) or getattr(exc, "written", 0) > 0
@@ -526,7 +526,7 @@ class Backend:
                     outcomes += [ApplyOutcome(q.write.location.text, q.address,
                                               ApplyAction.NOT_WRITTEN,
                                               "stopped after the failure above") for q in rest]
-                    self._roll_back(session, identity, done, outcomes)
+                    self._roll_back(memory, identity, done, outcomes)
                     return ApplyReport(pid, False, tuple(outcomes))
                 assert result.journal_id is not None    # journaled: not if_changed
                 done.append((len(outcomes), p.address, p.current, result.journal_id))
@@ -535,9 +535,9 @@ class Backend:
                                              result.journal_id))
             return ApplyReport(pid, True, tuple(outcomes))
         finally:
-            session.close()
+            memory.close()
 
-    def _roll_back(self, session: ProcessSession, identity: ProcessIdentity, done: list[_Done],
+    def _roll_back(self, memory: ProcessMemory, identity: ProcessIdentity, done: list[_Done],
                    outcomes: list[ApplyOutcome]) -> None:
         """Undo the writes of a patch that failed midway, newest first, each
         a journaled write of its old bytes (``reverts`` its entry). The
@@ -545,7 +545,7 @@ class Backend:
         for index, address, old, entry_id in reversed(done):
             o = outcomes[index]
             try:
-                undo = self._journaled_write(session, identity, address, old, reverts=entry_id)
+                undo = self._journaled_write(memory, identity, address, old, reverts=entry_id)
             except LainviewError as exc:
                 outcomes[index] = ApplyOutcome(
                     o.location, o.address, ApplyAction.ROLLBACK_FAILED,
@@ -587,7 +587,7 @@ class Backend:
 
     # -- lifetime ---------------------------------------------------------------------------------
     def shutdown(self) -> None:
-        """Close every session and the journal, and join the backend thread."""
+        """Close every process memory and the journal, and join the backend thread."""
         self.thread.shutdown()
 
     def __enter__(self) -> Self:
@@ -597,5 +597,5 @@ class Backend:
         self.shutdown()
 
 
-__all__ = ["Backend", "Target", "BulkStats", "RevertOutcome", "open_session", "BACKENDS",
+__all__ = ["Backend", "Target", "BulkStats", "RevertOutcome", "open_process_memory", "BACKENDS",
            "ProcessInfo", "MemoryArea", "ReadResult", "WriteResult"]

@@ -424,13 +424,13 @@ class KernelWorkspace(QObject):
 
     def __init__(self, backend: Backend, *, kernel: KernelBackend | None = None,
                  source: str = "auto", kmem_path: str | None = None,
-                 images: tuple[str, ...] = (), parent: QObject | None = None, **session_kw):
+                 images: tuple[str, ...] = (), parent: QObject | None = None, **memory_kw):
         """Over ``kernel`` (the application's one kernel service,
         ``Workspace.kernel``), or a KernelBackend made from the source
         options when none is given (the browser on its own, tests)."""
         super().__init__(parent)
         self.kernel = kernel if kernel is not None else KernelBackend(
-            backend, source=source, kmem_path=kmem_path, images=images, **session_kw)
+            backend, source=source, kmem_path=kmem_path, images=images, **memory_kw)
         self.symbols = SymbolTableModel(self)
         self.modules = ModuleModel(self)
         self.document = BlockDocument(self)

@@ -67,11 +67,11 @@ class SessionController(QObject):
     # -- saving ---------------------------------------------------------------------------------
     def snapshot(self, view_extra: dict | None = None) -> SessionData:
         ws = self.workspace
-        target = ws.session.target
+        target = ws.target.target
         if target is None:
             raise InvalidInput("attach to a process first: a session belongs to a program")
         identity = target.identity
-        areas = ws.session.areas
+        areas = ws.target.areas
         view: dict = {"hex_refresh_hz": ws.document.refresh_hz,
                       "watch_refresh_hz": self.watch.refresh_hz,
                       "plot_hz": self.watch.plot_hz,
@@ -86,7 +86,7 @@ class SessionController(QObject):
         if "scan" in self.sections:
             scan = self.sections["scan"][0]()
         return SessionData(exe=identity.exe, cmdline=list(identity.cmdline),
-                           name=ws.session.name, watch=self.watch.to_json(),
+                           name=ws.target.name, watch=self.watch.to_json(),
                            bookmarks=self.bookmarks.to_json(), scan=scan, view=view)
 
     async def save(self, path: str, view_extra: dict | None = None) -> bool:
@@ -157,8 +157,8 @@ class SessionController(QObject):
         return await self._attach_and_apply(data, path, pid)
 
     async def _attach_and_apply(self, data: SessionData, path: str, pid: int) -> str:
-        session = self.workspace.session
-        if not (session.live and session.pid == pid) and not await self.workspace.attach(pid):
+        target = self.workspace.target
+        if not (target.live and target.pid == pid) and not await self.workspace.attach(pid):
             return "error"
         self._apply(data, path)
         resolved = sum(e.address is not None or e.is_kernel for e in self.watch.entries) + \
@@ -194,22 +194,22 @@ class SessionController(QObject):
     def _restore_area(self, view: dict) -> None:
         ws = self.workspace
         area, cursor = view.get("area"), view.get("cursor")
-        if not isinstance(area, dict) or not ws.session.areas:
+        if not isinstance(area, dict) or not ws.target.areas:
             return
         try:
             size = area.get("size")
             if not isinstance(size, int) or size <= 0:
                 return
-            start = resolve(Location.from_json(area.get("start")), ws.session.areas,
-                            pid=ws.session.pid)
-            exact = [a for a in ws.session.areas if a.start == start and a.size == size]
+            start = resolve(Location.from_json(area.get("start")), ws.target.areas,
+                            pid=ws.target.pid)
+            exact = [a for a in ws.target.areas if a.start == start and a.size == size]
             if exact:
                 ws.open_area(exact[0])
             else:
                 ws.open_span(start, start + size, str(area.get("label", "")))
             if isinstance(cursor, dict):
                 try:
-                    at = resolve(Location.from_json(cursor), ws.session.areas)
+                    at = resolve(Location.from_json(cursor), ws.target.areas)
                 except Unresolved:
                     return          # the area opens; its cursor stays where it was
                 ws.open_address(at)

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QDo
 from lainview.backend.errors import LainviewError
 from lainview.backend.memory import MemoryArea
 from lainview.models import settings, tasks
-from lainview.models.session import TargetState
+from lainview.models.attached_target import TargetState
 from lainview.models.workspace import Workspace
 
 from . import theme
@@ -363,9 +363,9 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         ws = self.workspace
         ws.status.connect(self.show_status)
-        ws.session.state_changed.connect(self._update_target)
-        ws.session.attached.connect(self._update_target)
-        ws.session.areas_changed.connect(self._on_areas)
+        ws.target.state_changed.connect(self._update_target)
+        ws.target.attached.connect(self._update_target)
+        ws.target.areas_changed.connect(self._on_areas)
         ws.job_started.connect(self._job_started)
         ws.job_finished.connect(self._job_finished)
         self.vma_panel.open_area.connect(self._open_area)
@@ -467,7 +467,7 @@ class MainWindow(QMainWindow):
             self.show_status("dump: open an area first")
 
     def dump_area(self, area: MemoryArea) -> None:
-        suggested = f"pid{self.workspace.session.pid}-{area.start:x}-{area.end:x}.bin"
+        suggested = f"pid{self.workspace.target.pid}-{area.start:x}-{area.end:x}.bin"
         path, _ = QFileDialog.getSaveFileName(self, f"Dump {area.display_name}", suggested)
         if path:
             self.workspace.spawn(self.workspace.dump(area, path))
@@ -540,33 +540,33 @@ class MainWindow(QMainWindow):
             job.cancel()
 
     def _update_target(self, _state: str = "") -> None:
-        session = self.workspace.session
-        if session.target is None and session.state != TargetState.EXITED:
+        target = self.workspace.target
+        if target.target is None and target.state != TargetState.EXITED:
             self.target_label.setText("no target — Ctrl+O to attach")
             self.backend_label.setText("")
             self.state_label.setText("")
             self.setWindowTitle("lainview")
             return
-        pid = session.pid
-        self.target_label.setText(f"pid {pid} {session.name}")
-        reason = session.target.info.reason if session.target else ""
+        pid = target.pid
+        self.target_label.setText(f"pid {pid} {target.name}")
+        reason = target.target.info.reason if target.target else ""
         short = reason.split(":", 1)[-1].strip() if reason else ""
-        self.backend_label.setText(f"backend: {session.describe_backend()}")
-        self.backend_label.setToolTip(session.backend_reason() + (f" ({short})" if short else ""))
-        state = session.state
+        self.backend_label.setText(f"backend: {target.describe_backend()}")
+        self.backend_label.setToolTip(target.backend_reason() + (f" ({short})" if short else ""))
+        state = target.state
         tones = {TargetState.LIVE: "ok", TargetState.EXITED: "error",
                  TargetState.ATTACHING: "warn", TargetState.DETACHED: "muted"}
         label = state.value
-        if state == TargetState.LIVE and not session.writable:
+        if state == TargetState.LIVE and not target.writable:
             label = "live (read-only)"
         self.state_label.setText(f"● {label}")
         self.state_label.set_color(theme.color(tones.get(state, "muted")))
-        self.state_label.setToolTip(session.exit_reason if state == TargetState.EXITED else "")
+        self.state_label.setToolTip(target.exit_reason if state == TargetState.EXITED else "")
         if state == TargetState.EXITED:
-            self.editor.set_exited(session.exit_reason)
+            self.editor.set_exited(target.exit_reason)
         else:
             self.editor.clear_exited()
-        self.setWindowTitle(f"{session.name} ({pid}) — lainview")
+        self.setWindowTitle(f"{target.name} ({pid}) — lainview")
 
     def _job_started(self, kind: str, _job) -> None:
         if kind == "dump":

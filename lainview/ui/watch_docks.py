@@ -163,7 +163,7 @@ class WatchDocks(QObject):
         sessions = self.workspace.sessions
         path = sessions.path
         if ask or not path:
-            name = (self.workspace.session.name or "session") + SUFFIX
+            name = (self.workspace.target.name or "session") + SUFFIX
             path, _ = QFileDialog.getSaveFileName(self.window, "Save the session", name,
                                                   f"lainview sessions (*{SUFFIX});;JSON (*.json)")
             if not path:

@@ -1,6 +1,6 @@
-"""The process-memory session interface, shared by both backends.
+"""The process-memory interface (ProcessMemory), shared by both backends.
 
-A session is bound to one target process. It lists the target's areas, reads
+A ProcessMemory is bound to one target process. It lists the target's areas, reads
 ranges page-aware (unreadable pages come back as holes, never as zeros), and
 writes with a read-back check. Sessions do blocking I/O: they belong to the
 backend thread (see ``thread.py``), never to the GUI thread.
@@ -91,7 +91,7 @@ def check_writable(areas: list[MemoryArea], address: int, size: int) -> None:
                              size=piece.end - piece.start)
 
 
-class ProcessSession(abc.ABC):
+class ProcessMemory(abc.ABC):
     """One open target process. Subclasses implement the raw transfers."""
 
     backend_name: str = ""
@@ -136,7 +136,7 @@ class ProcessSession(abc.ABC):
 
     def _mark_userfaultfd(self, areas: list[MemoryArea]) -> list[MemoryArea]:
         """Mark the areas the target registered with userfaultfd (both
-        backends: the kernel's smaps says), unless the session opted in."""
+        backends: the kernel's smaps says), unless it opted in."""
         if self.read_userfaultfd:
             return areas
         ranges = registered_ranges(self.pid)
