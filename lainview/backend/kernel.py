@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import collections
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Any, Callable, Concatenate, Iterable, ParamSpec, TypeVar
 
 from .errors import CapabilityMissing, InvalidInput, LainviewError, VerifyMismatch
-from .journal import (Journal, JournalEntry, OpenFreezes, RevertOutcome, WriteIntent,
-                      journaled_write)
+from .journal import (Journal, JournalEntry, OpenFreezes, RevertOutcome, RevertStatus,
+                      WriteIntent, journaled_write)
 from .kallsyms import KALLSYMS_PATH, ModuleList, Symbol, SymbolTable, list_modules
 from .kcore import MAX_READ
 from .kmem import encode_module_name, encode_symbol_name
@@ -28,6 +28,9 @@ from .ksources import (KernelInfo, KernelSource, KernelValue, SourceRequest,
                        choose)
 from .service import Backend
 from .thread import BackendFuture, BackendThread
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 BOOT_ID_PATH = "/proc/sys/kernel/random/boot_id"
 
@@ -64,8 +67,6 @@ class KernelSession:
                  proc: str = "/proc", device_root: str = "/"):
         self.request = SourceRequest(source, kmem_path, tuple(p for p in images if p),
                                      device_root, kallsyms_path, proc)
-        self.kallsyms_path = kallsyms_path
-        self.proc = proc
         self._table: SymbolTable | None = None
         self.holds: collections.Counter[str] = collections.Counter()
         self.source: KernelSource
@@ -85,7 +86,7 @@ class KernelSession:
             table = self.symbols()
         except LainviewError:
             pass
-        return list_modules(table, proc=self.proc)
+        return list_modules(table, proc=self.request.proc)
 
     def _require(self, capability: str) -> None:
         if capability not in self.info.capabilities:
@@ -155,7 +156,7 @@ class KernelSession:
         return back
 
     def _target(self, name: str, module: str | None, indirect: bool,
-                address: int | None) -> dict:
+                address: int | None) -> dict[str, object]:
         return {"kind": "kernel", "symbol": name, "module": module, "indirect": indirect,
                 "address": address, "source": self.info.source, "device": self.info.device,
                 "boot_id": boot_id()}
@@ -240,7 +241,7 @@ class KernelReverter:
         now = self._session.read(name, len(entry.old), module=module, indirect=indirect)
         if indirect and entry.address is not None and now.address != entry.address:
             return RevertOutcome(
-                entry.id, "conflict",
+                entry.id, RevertStatus.CONFLICT,
                 f"the pointer at {name} now points to {now.address:#x}, not "
                 f"{entry.address:#x} as when it was written; nothing reverted")
         return now.result.require(op="revert")
@@ -271,7 +272,7 @@ class KernelBackend:
 
     def __init__(self, backend: Backend, *, source: str = "auto",
                  kmem_path: str | None = None, images: Iterable[str] = (),
-                 release_holds_on_close: bool = True, **session_kw):
+                 release_holds_on_close: bool = True, **session_kw: Any):
         self.backend = backend
         self.thread: BackendThread = backend.thread
         self.journal: Journal = backend.journal
@@ -296,36 +297,38 @@ class KernelBackend:
         (opened if need be: LainviewError if it cannot be). Backend thread."""
         return KernelReverter(self._get(), self.journal)
 
-    def _submit(self, fn, *args, **kwargs) -> BackendFuture:
+    def _submit(self, fn: Callable[Concatenate[KernelSession, P], T], /, *args: P.args,
+                **kwargs: P.kwargs) -> BackendFuture[T]:
         return self.thread.submit(lambda: fn(self._get(), *args, **kwargs))
 
-    def info(self) -> BackendFuture:
+    def info(self) -> BackendFuture[KernelInfo]:
         """Future[KernelInfo]: the chosen source, the reason, the capabilities.
         Raises DeviceUnavailable when an explicitly chosen source is missing."""
         return self._submit(lambda s: s.info)
 
-    def symbols(self, refresh: bool = False) -> BackendFuture:
+    def symbols(self, refresh: bool = False) -> BackendFuture[SymbolTable]:
         """Future[SymbolTable]."""
         return self._submit(KernelSession.symbols, refresh)
 
-    def modules(self) -> BackendFuture:
+    def modules(self) -> BackendFuture[ModuleList]:
         """Future[ModuleList]."""
         return self._submit(KernelSession.modules)
 
     def read(self, name: str, size: int, *, module: str | None = None,
-             indirect: bool = False) -> BackendFuture:
+             indirect: bool = False) -> BackendFuture[KernelValue]:
         """Future[KernelValue]; see :meth:`KernelSession.read`."""
         return self._submit(KernelSession.read, name, size, module=module, indirect=indirect)
 
-    def read_many(self, requests: Iterable[tuple[str, int, str | None]]) -> BackendFuture:
+    def read_many(self, requests: Iterable[tuple[str, int, str | None]]
+                  ) -> BackendFuture[list[KernelValue | LainviewError]]:
         """Future[list[KernelValue | LainviewError]]: several symbol reads,
         given as (name, size, module), in one request (the watch list's
         refresh). Each failure is returned in its place, not raised."""
-        requests = list(requests)
+        wanted = list(requests)
 
-        def run(session: KernelSession) -> list:
-            out: list = []
-            for name, size, module in requests:
+        def run(session: KernelSession) -> list[KernelValue | LainviewError]:
+            out: list[KernelValue | LainviewError] = []
+            for name, size, module in wanted:
                 try:
                     out.append(session.read(name, size, module=module))
                 except LainviewError as exc:
@@ -334,37 +337,38 @@ class KernelBackend:
         return self._submit(run)
 
     def write(self, name: str, data: bytes, *, module: str | None = None,
-              indirect: bool = False, if_changed: bool = False) -> BackendFuture:
+              indirect: bool = False, if_changed: bool = False) -> BackendFuture[KernelWrite]:
         """Future[KernelWrite]: journaled, read back; see :meth:`KernelSession.write`."""
         return self._submit(KernelSession.write, name, bytes(data), self.journal,
                             module=module, indirect=indirect, if_changed=if_changed)
 
     def freeze_begin(self, name: str, held: bytes, *, module: str | None = None,
-                     before: bytes | None = None) -> BackendFuture:
+                     before: bytes | None = None) -> BackendFuture[int]:
         """Future[int]: journal a freeze of ``name`` (see :meth:`Target.freeze_begin`
         in service.py); end it with ``Backend.freeze_end``."""
         return self._submit(KernelSession.freeze_begin, self.freezes, name, bytes(held),
                             module=module, before=before)
 
     def freeze_write(self, journal_id: int, name: str, data: bytes, *,
-                     module: str | None = None) -> BackendFuture:
+                     module: str | None = None) -> BackendFuture[KernelWrite]:
         """Future[KernelWrite]: one write of an open freeze."""
         return self._submit(KernelSession.freeze_write, self.freezes, journal_id, name,
                             bytes(data), module=module)
 
-    def freeze_end(self, journal_id: int, error: str | None = None) -> BackendFuture:
+    def freeze_end(self, journal_id: int, error: str | None = None
+                   ) -> BackendFuture[int | None]:
         """Future[int | None]: record the end of a freeze (``Backend.freeze_end``)."""
         return self.thread.submit(self.freezes.end, journal_id, error)
 
-    def hold(self, module: str) -> BackendFuture:
+    def hold(self, module: str) -> BackendFuture[int]:
         """Future[int]: the holds lainview now has on ``module``."""
         return self._submit(KernelSession.hold, module)
 
-    def release(self, module: str) -> BackendFuture:
+    def release(self, module: str) -> BackendFuture[int]:
         """Future[int]: the holds lainview has left on ``module``."""
         return self._submit(KernelSession.release, module)
 
-    def holds(self) -> BackendFuture:
+    def holds(self) -> BackendFuture[dict[str, int]]:
         """Future[dict[str, int]]: the holds this lainview took."""
         return self._submit(lambda s: dict(s.holds))
 

@@ -17,6 +17,7 @@ import ctypes
 import errno as _errno
 import fcntl
 import os
+from typing import Callable
 
 from .errors import (DeviceUnavailable, FaultError, LainviewError, PermissionDenied,
                      TargetExited, from_oserror)
@@ -39,7 +40,7 @@ class LainmemuSession(ProcessSession):
             self._fd = os.open(self.location.node, os.O_RDWR if writable else os.O_RDONLY)
         except OSError as exc:
             raise DeviceUnavailable(
-                f"cannot open {self.location.node}: {os.strerror(exc.errno)} "
+                f"cannot open {self.location.node}: {exc.strerror or exc} "
                 "(the node is root-only, mode 0600)", op="attach",
                 errno=exc.errno, pid=pid) from None
         self._arg = IoctlArg()
@@ -56,7 +57,8 @@ class LainmemuSession(ProcessSession):
         self._arg.u_buf = buf
         self._arg.target_pid = pid
         try:
-            return fcntl.ioctl(self._fd, request(call, self.location.major), self._arg)
+            result: int = fcntl.ioctl(self._fd, request(call, self.location.major), self._arg)
+            return result
         except OSError as exc:
             err = exc.errno
             if call is Call.OPEN_TGT:
@@ -87,7 +89,8 @@ class LainmemuSession(ProcessSession):
     def _transfer_out(self, address: int, data: memoryview) -> int:
         return self._transfer(address, data, os.writev, "write")
 
-    def _transfer(self, address: int, view: memoryview, io, op: str) -> int:
+    def _transfer(self, address: int, view: memoryview,
+                  io: Callable[[int, list[memoryview]], int], op: str) -> int:
         """seek + readv/writev; the moved count is the larger of the return
         value and the position's advance (lain.ko returns 0)."""
         if self._fd is None:

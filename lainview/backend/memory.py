@@ -147,7 +147,7 @@ class MemoryArea:
             return head + " "
         return head.ljust(72) + " " + self.path
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, object]:
         return {"start": self.start, "end": self.end, "perms": self.perms.letters,
                 "offset": self.offset, "path": self.path}
 
@@ -361,6 +361,15 @@ class ReadResult:
         return self.data
 
 
+class WriteStatus(enum.StrEnum):
+    """How a journaled write ended (the journal's outcome ``status``)."""
+
+    OK = "ok"
+    PARTIAL = "partial"                     # some bytes reached the target
+    FAILED = "failed"                       # none did
+    VERIFY_MISMATCH = "verify-mismatch"     # written, but read back different
+
+
 @dataclass(frozen=True, slots=True)
 class WriteResult:
     """A write that reached the target: ``old`` before, ``new`` read back after."""
@@ -369,7 +378,7 @@ class WriteResult:
     old: bytes
     new: bytes
     verified: bool = True
-    journal_id: str | None = None
+    journal_id: int | None = None     # the journal entry of the write; None: not journaled
 
 
 @dataclass(frozen=True, slots=True)

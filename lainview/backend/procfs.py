@@ -14,7 +14,7 @@ import errno as _errno
 import os
 
 from .errors import LainviewError, PermissionDenied, TargetExited, from_oserror
-from .memory import Hole, MemoryArea, parse_maps
+from .memory import Hole, MemoryArea, Span, parse_maps
 from .processes import is_kernel_thread
 from .session import ProcessSession, split_by_areas
 
@@ -46,12 +46,14 @@ class VmReader:
         size = len(view)
         if size == 0:
             return 0
+        if _process_vm_readv is None:
+            return -_errno.ENOSYS
         buf = (ctypes.c_char * size).from_buffer(view)
         self._local.iov_base = ctypes.addressof(buf)
         self._local.iov_len = size
         self._remote.iov_base = address
         self._remote.iov_len = size
-        n = _process_vm_readv(self.pid, ctypes.byref(self._local), 1,
+        n: int = _process_vm_readv(self.pid, ctypes.byref(self._local), 1,
                               ctypes.byref(self._remote), 1, 0)
         del buf
         if n < 0:
@@ -115,7 +117,7 @@ class ProcfsSession(ProcessSession):
     # -- reads -------------------------------------------------------------------------
     def read_into(self, address: int, view: memoryview, *,
                   areas: list[MemoryArea] | None = None,
-                  no_access: list | None = None) -> list[Hole]:
+                  no_access: list[Span] | None = None) -> list[Hole]:
         if areas is None:
             areas = self.areas(refresh=True)
         # The one-syscall path only where the map says every byte is

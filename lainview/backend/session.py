@@ -12,11 +12,11 @@ import abc
 import dataclasses
 import errno as _errno
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Iterator, Self
 
 from .errors import FaultError, InvalidInput, LainviewError, PartialWrite, VerifyMismatch
-from .memory import (PAGE_SIZE, Hole, MemoryArea, Perm, ReadResult, Span, WriteResult, area_at,
-                     page_floor, settle_deleted_names)
+from .memory import (PAGE_SIZE, Hole, MemoryArea, Perm, ReadResult, Span, WriteResult,
+                     WriteStatus, area_at, page_floor, settle_deleted_names)
 from .userfaultfd import registered_ranges
 
 # One read returns one buffer; longer ranges are streamed (iter_read).
@@ -122,6 +122,11 @@ class ProcessSession(abc.ABC):
         """Release the target and close every descriptor."""
 
     # -- maps ------------------------------------------------------------------------
+    @property
+    def last_areas(self) -> list[MemoryArea] | None:
+        """The map :meth:`areas` read last, None before the first; reads nothing."""
+        return self._areas
+
     def areas(self, refresh: bool = True) -> list[MemoryArea]:
         """The target's memory areas. Raises TargetExited, PermissionDenied."""
         if refresh or self._areas is None:
@@ -289,10 +294,10 @@ class ProcessSession(abc.ABC):
                 address=address, size=len(data), pid=self.pid)
         return WriteResult(address=address, old=old, new=new, journal_id=None)
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 

@@ -204,7 +204,7 @@ class KernelValueController(QObject):
     def _ambiguity(self, symbol: Symbol) -> str:
         table = self.table
         same = table.lookup(symbol.name, self._module_arg(symbol)) if table is not None else []
-        if len(same) > 1 and same[0] != symbol.index:
+        if table is not None and len(same) > 1 and same[0] != symbol.index:
             first = table.symbol(same[0])
             where = "" if table.addresses_hidden else f" at {first.address:#x}"
             return (f"{len(same)} symbols are named {symbol.name}: reads and writes by name "

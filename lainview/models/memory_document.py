@@ -31,6 +31,7 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from lainview.backend.errors import InvalidInput, LainviewError, TargetExited
 from lainview.backend.memory import PAGE_SIZE, MemoryArea, ReadResult, page_floor
+from lainview.backend.thread import BackendFuture
 
 from .byte_buffer import ByteSnapshot, SnapshotCells
 from .hex_document import FADE_SECONDS, Cell, CellState
@@ -85,7 +86,8 @@ class MemoryDocument(QObject, SnapshotCells):
         self.staged_nibble: int | None = None          # address whose high nibble is typed
         self._visible = (0, 0)
         self._next_request = 1
-        self._inflight: dict[int, tuple[object, frozenset[int], bool]] = {}
+        self._inflight: dict[int, tuple[BackendFuture[list[ReadResult | LainviewError]],
+                                        frozenset[int], bool]] = {}
         self._tasks = TaskSet("the hex document")
         self._edit_lock: asyncio.Lock | None = None
         self._paused = False
@@ -374,6 +376,7 @@ class MemoryDocument(QObject, SnapshotCells):
             if not (stack.canUndo() if undo else stack.canRedo()):
                 return False
             command = stack.command(stack.index() - 1 if undo else stack.index())
+            assert isinstance(command, WriteCommand)        # the only kind pushed
             address, data = command.address, command.old if undo else command.new
             try:
                 self._check_writable(address, len(data))

@@ -29,7 +29,7 @@ from lainview.backend import scan
 from lainview.backend.errors import Cancelled, InvalidInput, LainviewError, TargetExited
 from lainview.backend.locations import locate
 from lainview.backend.memory import MemoryArea, ReadResult, area_at
-from lainview.backend.thread import BackendClosed
+from lainview.backend.thread import BackendClosed, BackendFuture
 
 from .formats import describe_skipped, human_size
 from .session import TargetSession, TargetState
@@ -139,7 +139,7 @@ class ScanController(QObject):
 
     @property
     def can_undo(self) -> bool:
-        return self.can_next and bool(self.state.history)
+        return self.can_next and self.state is not None and bool(self.state.history)
 
     def describe_state(self) -> str:
         """'1,234 matches · step 2: changed · 12 KiB in memory, 0 B on disk'."""
@@ -362,7 +362,7 @@ class ScanController(QObject):
         """Delete a scan's files on the backend thread (a 1 GiB snapshot
         takes a while to unlink)."""
         try:
-            self.session.backend.thread.submit(state.close)
+            self.session.backend.close_scan(state)
         except BackendClosed:
             state.close()
 
@@ -424,7 +424,7 @@ class MatchModel(TableModel):
         self._generation = 0                      # bumps with every new state
         self._next_request = 1
         self._applied_request = 0
-        self._inflight = None
+        self._inflight: BackendFuture[list[ReadResult | LainviewError]] | None = None
         self.refresh_count = 0
         self.dropped_replies = 0
         self._areas: list[MemoryArea] | None = None
@@ -464,14 +464,17 @@ class MatchModel(TableModel):
             return block
         lo = number * BLOCK_ROWS
         hi = min(lo + BLOCK_ROWS, self._rows)
-        addresses, values = self.state.matches(lo, hi)
-        item = self.state.item_size
+        state = self.state
+        assert state is not None        # rows exist only with a scan
+        addresses, values = state.matches(lo, hi)
+        item = state.item_size
         raw = np.ascontiguousarray(values).view(np.uint8).reshape(len(addresses), item) \
             if len(addresses) else np.empty((0, item), np.uint8)
-        addresses = addresses.tolist()
-        earlier = self.state.history[-1] if self.state.history else None
-        before = earlier.values_at(addresses) if earlier is not None else [None] * len(addresses)
-        block = _Block(addresses, [r.tobytes() for r in raw], before)
+        starts: list[int] = addresses.tolist()
+        earlier = state.history[-1] if state.history else None
+        before: list[bytes | None] = earlier.values_at(starts) if earlier is not None \
+            else [None] * len(starts)
+        block = _Block(starts, [r.tobytes() for r in raw], before)
         self._blocks[number] = block
         self.blocks_made += 1
         while len(self._blocks) > MAX_BLOCKS:

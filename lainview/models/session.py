@@ -79,7 +79,7 @@ class TargetSession(QObject):
             target.detach()
             raise asyncio.CancelledError()
         self.target = target
-        self.name = process_name(pid) or os.path.basename(target.identity.get("exe") or "")
+        self.name = process_name(pid) or os.path.basename(target.identity.exe)
         self.exit_reason = ""
         self.areas = []
         self._set_state(TargetState.LIVE)

@@ -23,7 +23,8 @@ from lainview.backend.processes import ProcessInfo
 
 from . import settings
 from .bookmarks import BookmarkModel
-from .session_file import SessionData, matching_processes, read_session, write_session
+from .session_file import (MAX_BYTES, SessionData, matching_processes, parse_session,
+                           session_text)
 from .watch_model import WatchModel
 
 MAX_RECENT_SESSIONS = 8
@@ -84,8 +85,7 @@ class SessionController(QObject):
         scan = self._kept_scan
         if "scan" in self.sections:
             scan = self.sections["scan"][0]()
-        return SessionData(exe=identity.get("exe") or "", cmdline=list(identity.get("cmdline")
-                                                                        or []),
+        return SessionData(exe=identity.exe, cmdline=list(identity.cmdline),
                            name=ws.session.name, watch=self.watch.to_json(),
                            bookmarks=self.bookmarks.to_json(), scan=scan, view=view)
 
@@ -95,8 +95,8 @@ class SessionController(QObject):
             if not data.exe:
                 raise InvalidInput("the target's executable is unknown (no permission to read "
                                    "/proc/<pid>/exe?): it could not be found again")
-            await asyncio.wrap_future(self.workspace.backend.thread.submit(
-                write_session, path, data))
+            await asyncio.wrap_future(self.workspace.backend.write_text_file(
+                path, session_text(data)))
         except LainviewError as exc:
             self.status.emit(f"session not saved: {exc}")
             return False
@@ -115,7 +115,9 @@ class SessionController(QObject):
         "error" (nothing changed; the reason is in ``status``)."""
         backend = self.workspace.backend
         try:
-            data = await asyncio.wrap_future(backend.thread.submit(read_session, path))
+            raw = await asyncio.wrap_future(
+                backend.read_input_file(path, MAX_BYTES, what="session file"))
+            data = parse_session(raw, os.fspath(path))
             self._parse(data)             # every entry checked before anything changes
         except LainviewError as exc:
             self.status.emit(f"session not opened: {exc}")

@@ -26,7 +26,6 @@ from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt, Sign
 from PySide6.QtGui import QColor
 
 from lainview.backend.errors import InvalidInput, LainviewError
-from lainview.backend.files import atomic_private_file
 from lainview.backend.locations import Location, locate, parse_location, settle
 
 from .session import TargetSession, TargetState
@@ -79,7 +78,7 @@ class WatchModel(TableModel):
         session.state_changed.connect(self._on_state)
         session.attached.connect(self._on_attached)
 
-    def source_of(self, entry: WatchEntry):
+    def source_of(self, entry: WatchEntry) -> ProcessValues | KernelValues:
         """The value source for ``entry``'s kind of location."""
         return self.kernel_values if entry.is_kernel else self.process_values
 
@@ -311,12 +310,9 @@ class WatchModel(TableModel):
         """Write :meth:`csv_text` to ``path`` on the backend thread."""
         text = self.csv_text()
 
-        def write() -> int:
-            with atomic_private_file(path, "w") as f:
-                f.write(text)
-            return text.count("\n") - 1
         try:
-            rows = await asyncio.wrap_future(self.session.backend.thread.submit(write))
+            await asyncio.wrap_future(self.session.backend.write_text_file(path, text))
+            rows = text.count("\n") - 1
         except (OSError, LainviewError) as exc:
             self.status.emit(f"plot history not exported: {exc}")
             return False
@@ -562,7 +558,7 @@ class WatchModel(TableModel):
                 return entry.value_text
             return "double-click or F2 to edit; the write is journaled"
         if column == FREEZE:
-            if entry.frozen:
+            if entry.frozen and entry.frozen_data is not None:
                 return (f"frozen at {entry.vtype.format(entry.frozen_data, entry.display)} every "
                         f"{self.freeze_interval_ms} ms; re-written {entry.freeze_writes} times")
             return entry.freeze_note or "check to freeze the value shown"

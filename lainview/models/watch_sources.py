@@ -80,7 +80,12 @@ class ProcessValues:
         """One ``read_many`` for all of ``entries``. A target that exited is
         marked so and raises TargetExited."""
         target = self.session.target
-        addresses = [e.address for e in entries]
+        if target is None:                      # detached meanwhile: nothing to read
+            return [None] * len(entries)
+        addresses: list[int] = []
+        for e in entries:
+            assert e.address is not None        # readable() keeps resolved entries only
+            addresses.append(e.address)
         try:
             replies = await asyncio.wrap_future(target.read_many(list(zip(addresses, sizes))))
         except TargetExited as exc:

@@ -11,7 +11,7 @@ every action to it; it holds no logic of its own."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 from PySide6.QtCore import QByteArray, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
@@ -98,8 +98,8 @@ class KeysDialog(QDialog):
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
         for n, row in enumerate(rows):
-            for column, text in enumerate((row.keys, row.what, row.where)):
-                self.table.setItem(n, column, QTableWidgetItem(text))
+            for section, text in enumerate((row.keys, row.what, row.where)):
+                self.table.setItem(n, section, QTableWidgetItem(text))
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
@@ -113,7 +113,10 @@ class KeysDialog(QDialog):
 
     def rows(self) -> list[tuple[str, str, str]]:
         t = self.table
-        return [tuple(t.item(r, c).text() for c in range(3)) for r in range(t.rowCount())]
+        def text(r: int, c: int) -> str:
+            item = t.item(r, c)
+            return item.text() if item is not None else ""
+        return [(text(r, 0), text(r, 1), text(r, 2)) for r in range(t.rowCount())]
 
 
 def _plain(text: str) -> str:
@@ -131,13 +134,14 @@ class MainWindow(QMainWindow):
         self.actions_by_menu: dict[str, list[QAction]] = {m: [] for m in self.MENUS}
         self.status_fields: dict[str, ElidedLabel] = {}
         self.key_notes: list[KeyRow] = []
-        self.features: dict[str, object] = {}
+        # name -> the feature object (each its own class: ScannerFeature, ...)
+        self.features: dict[str, Any] = {}
         self._close_hooks: list[Callable[[], None]] = []
         self._default_sizes: list[Callable[[], None]] = []
         self.editor = HexEditor(ws.document, ws.cursor)
         self.go_bar = GoToBar()
         self.go_bar.hide()
-        self.editor.layout().insertWidget(1, self.go_bar)
+        self.editor.column.insertWidget(1, self.go_bar)
         self.setCentralWidget(self.editor)
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks
                             | QMainWindow.DockOption.AllowTabbedDocks)
@@ -217,7 +221,11 @@ class MainWindow(QMainWindow):
 
     def add_submenu(self, menu: str, title: str) -> QMenu:
         sub = QMenu(title, self._menus[menu])
-        self._menus[menu].insertMenu(self._tails[menu], sub)
+        tail = self._tails[menu]
+        if tail is None:
+            self._menus[menu].addMenu(sub)
+        else:
+            self._menus[menu].insertMenu(tail, sub)
         return sub
 
     def add_status_field(self, name: str, *, min_chars: int = 10, tip: str = "",
@@ -367,7 +375,11 @@ class MainWindow(QMainWindow):
         self.go_bar.edit.returnPressed.connect(self._go)
         bar = self.editor.search_bar
         bar.search_requested.connect(lambda text, kind: ws.spawn(ws.search(text, kind)))
-        bar.cancel_requested.connect(lambda: ws.jobs.get("search") and ws.jobs["search"].cancel())
+        def cancel_search() -> None:
+            job = ws.jobs.get("search")
+            if job is not None:
+                job.cancel()
+        bar.cancel_requested.connect(cancel_search)
         self._progress_timer = QTimer(self)
         self._progress_timer.setInterval(100)
         self._progress_timer.timeout.connect(self._poll_progress)
@@ -470,7 +482,9 @@ class MainWindow(QMainWindow):
         if not items:
             self.recent_menu.addAction("(none yet)").setEnabled(False)
         for pid, name in items:
-            self.recent_menu.addAction(f"{pid}  {name}", lambda p=pid: self.attach(p))
+            def attach_it(p: int = pid) -> None:
+                self.attach(p)
+            self.recent_menu.addAction(f"{pid}  {name}", attach_it)
 
     def show_keys(self) -> KeysDialog:
         dialog = KeysDialog(self.key_rows(), self)

@@ -101,7 +101,7 @@ def test_journal_model_lists_writes_and_reverts_them(qtbot, qtmodeltester, works
     assert journal.data(journal.index(0, 2)).startswith(f"pid {child.pid}")
     # Revert one entry: the second write of the counter.
     with qtbot.waitSignal(journal.reverted, timeout=10000) as blocker:
-        journal.revert([journal.entry(1)])
+        journal.revert_entries([journal.entry(1)])
     assert [o.status for o in blocker.args[0]] == ["reverted"]
     assert child.peek(address, 4) == b"\x01\x00\x00\x00"
     qtbot.waitUntil(lambda: journal.rowCount() == 4, timeout=10000)
@@ -127,7 +127,7 @@ def test_journal_entries_of_a_gone_target_stay_and_report_gone(qtbot, workspace,
     child.kill()
     assert journal.rowCount() == 1
     with qtbot.waitSignal(journal.reverted, timeout=10000) as blocker:
-        journal.revert([journal.entry(0)])
+        journal.revert_entries([journal.entry(0)])
     assert blocker.args[0][0].status == "gone"
     run(qtbot, journal.reload())
     assert journal.rowCount() == 1

@@ -152,7 +152,7 @@ def test_reverting_a_holding_freeze_stops_it_first(qtbot, watch, child, workspac
     assert watch.set_frozen(entry, True, struct.pack("<I", 77))
     qtbot.waitUntil(lambda: entry.freeze_writes >= 1, timeout=10000)
     [held] = workspace.backend.journal_entries(child.pid).result()
-    task = workspace.journal.revert([held])
+    task = workspace.journal.revert_entries([held])
     qtbot.waitUntil(task.done, timeout=10000)
     assert [o.status for o in task.result()] == ["reverted"]
     assert not entry.frozen and entry.freeze_note == "stopped: its write was reverted"
