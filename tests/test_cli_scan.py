@@ -296,3 +296,17 @@ def test_maps_json_at_65000_areas_is_the_kernels_map(scan_target_exe):
         assert out.stdout.count("\n") == len(kernel)       # one area a line
     finally:
         t.stop()
+
+
+def test_an_area_covers_the_whole_pages_it_touches(target):
+    """As README's Locations and `scan --help` say (a new user expected
+    "scan only this range" to be exact): --area START..END is widened to
+    whole pages, so the f32 at the page's first byte is found from a range
+    that starts 8 bytes in."""
+    out = lainview("scan", target.pid, "--type", "f32", "--value", "1.123", "--json",
+                   "--area", f"{target.private + 8:#x}..{target.private + 16:#x}")
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert report["scanned_bytes"] == PAGE
+    assert [m["address"] for m in report["matches"]] == [target.private]
+    assert "whole pages" in lainview("scan", "--help").stdout

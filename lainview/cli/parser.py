@@ -294,9 +294,9 @@ def _scan_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--include-shared", action="store_true",
                    help="also scan shared mappings")
     p.add_argument("--area", action="append", default=[], metavar="START-END",
-                   help="scan only this range, END excluded (repeatable); START and END are "
-                        "locations (0x7f12a000, [heap]+0x100); write START..END when one "
-                        "holds a '-'")
+                   help="scan only the pages of this range (START rounded down, END up, "
+                        "to whole pages; repeatable); START and END are locations "
+                        "(0x7f12a000, [heap]+0x100); write START..END when one holds a '-'")
     p.add_argument("--session", metavar="FILE", help="load/save the scan state here")
     p.add_argument("--force", action="store_true",
                    help="let a first scan overwrite a --session FILE that is not a scan session")
