@@ -95,6 +95,11 @@ BAD_INPUT = [
     (("--ksource", "nope", "kinfo"), "invalid choice"),
     (("--backend", "nope", "ps"), "invalid choice"),
     (("ps", "--bogus"), "unrecognized arguments"),
+    # a global option after the command says where it goes (a new user's report)
+    (("kinfo", "--ksource", "kcore"),
+     "--ksource is a global option: give it before the command"),
+    (("maps", "{pid}", "--backend=procfs"),
+     "--backend is a global option: give it before the command"),
 ]
 
 

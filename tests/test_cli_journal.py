@@ -186,6 +186,15 @@ def test_journal_planted_by_another_user_is_refused(child, tmp_path, shared_dir)
     assert out.returncode == 1 and "owned by uid 65534" in out.stderr
 
 
+def test_revert_of_one_byte_says_one_byte(child):
+    # A new user's report: reverting a one-byte write said "restored 1 bytes".
+    first = lainview("write", child.pid, hex(child.counter + 32), "07")
+    assert first.returncode == 0, first.stderr
+    back = lainview("revert", "1")
+    assert back.returncode == 0, back.stdout + back.stderr
+    assert "restored 1 byte of memory at" in back.stdout, back.stdout
+
+
 def test_revert_of_a_write_to_an_exited_process_fails(child):
     # A new user's report: the revert of a write to a process that has since
     # exited printed "gone ... nothing to revert" and exited 0.

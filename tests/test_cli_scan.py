@@ -83,6 +83,7 @@ def test_matches_print_as_the_user_typed_them(target, scan_type, value, text, js
     out = lainview(*args)
     assert out.returncode == 0, out.stderr
     assert "1 match in" in out.stdout
+    assert f"step 1 (exact {text}):" in out.stdout     # the condition as typed too, not hex
     [line] = [ln for ln in out.stdout.splitlines() if ln.strip().startswith("0x")]
     assert line.split(None, 1)[1] == text            # not 1.1230000257492065, not hex
     out = lainview(*args, "--json")
@@ -119,6 +120,28 @@ def first_scan_with_session(target, tmp_path, env) -> Path:
     assert out.returncode == 0, out.stderr
     assert left_behind(env) == []
     return session
+
+
+# -- next scans take their values as first scans do ------------------------------------------------
+
+def test_next_range_takes_the_range_option(target, tmp_path):
+    # A new user's report: `--next range --range 1.1..1.2` said "a range scan
+    # needs LOW..HIGH" (only --value 1.1..1.2 was read), and "a exact scan".
+    session = tmp_path / "r.scan"
+    out = lainview("scan", target.pid, "--type", "f32", "--unknown", "--session", session,
+                   "--area", target.area(target.private))
+    assert out.returncode == 0, out.stderr
+    out = lainview("scan", "--session", session, "--next", "range", "--range", "1.12..1.13",
+                   "--json")
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert [m["address"] for m in report["matches"]] == [target.private]
+    assert report["condition"] == "range 1.12..1.13"
+    out = lainview("scan", "--session", session, "--next", "exact", "--range", "1..2")
+    assert out.returncode == 2 and out.stderr.count("\n") == 1, out.stderr
+    assert "--range goes with a first scan or --next range, not --next exact" in out.stderr
+    out = lainview("scan", "--session", session, "--next", "exact")
+    assert out.returncode == 2 and "an exact scan needs a value" in out.stderr, out.stderr
 
 
 @pytest.mark.parametrize("next_args", [
@@ -273,3 +296,17 @@ def test_maps_json_at_65000_areas_is_the_kernels_map(scan_target_exe):
         assert out.stdout.count("\n") == len(kernel)       # one area a line
     finally:
         t.stop()
+
+
+def test_an_area_covers_the_whole_pages_it_touches(target):
+    """As README's Locations and `scan --help` say (a new user expected
+    "scan only this range" to be exact): --area START..END is widened to
+    whole pages, so the f32 at the page's first byte is found from a range
+    that starts 8 bytes in."""
+    out = lainview("scan", target.pid, "--type", "f32", "--value", "1.123", "--json",
+                   "--area", f"{target.private + 8:#x}..{target.private + 16:#x}")
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert report["scanned_bytes"] == PAGE
+    assert [m["address"] for m in report["matches"]] == [target.private]
+    assert "whole pages" in lainview("scan", "--help").stdout

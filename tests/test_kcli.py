@@ -35,6 +35,17 @@ def test_ksyms_lists_every_real_symbol(capsys):
 
 
 @needs_kallsyms
+def test_kread_on_a_source_that_cannot_read_says_so_first(capsys):
+    """A new user's report: `kread jiffies` on a kernel without
+    CONFIG_KALLSYMS_ALL said "no symbol named jiffies" (ENOENT), though no
+    symbol could have been read: what is missing is a source that reads."""
+    assert run_cli(["--ksource", "kallsyms", "kread", "lainview_no_such_symbol"]) == 1
+    err = capsys.readouterr().err
+    assert "the kallsyms source cannot read" in err and "no symbol named" not in err, err
+    assert err.count("\n") == 1
+
+
+@needs_kallsyms
 def test_ksyms_filters_and_json(capsys):
     assert run_cli(["ksyms", "_st*xt", "--type", "T", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
@@ -78,9 +89,9 @@ def test_kread_without_a_source_says_what_is_missing(capsys):
     assert "lainko" in err
 
 
-@needs_kallsyms
-def test_kread_unknown_symbol(capsys):
-    assert run_cli(["kread", "lainview_no_such_symbol", "8"]) == 1
+def test_kread_unknown_symbol(image, capsys):
+    # A source that reads (kallsyms alone says it cannot read, first).
+    assert run_cli([f"--image={image}", "kread", "lainview_no_such_symbol", "8"]) == 1
     assert "no symbol named lainview_no_such_symbol" in capsys.readouterr().err
 
 
@@ -94,7 +105,9 @@ def test_kwrite_without_the_device_writes_nothing(capsys, tmp_path):
     assert not journal.exists() or "_stext" not in journal.read_text()
 
 
-def test_kread_from_an_image(tmp_path, capsys):
+@pytest.fixture
+def image(tmp_path) -> Path:
+    """A gcc-built kernel image holding linux_banner."""
     if not shutil.which("gcc"):
         pytest.skip("gcc is needed to build a test image")
     (tmp_path / "img.c").write_text(
@@ -103,6 +116,10 @@ def test_kread_from_an_image(tmp_path, capsys):
     image = tmp_path / "vmlinux"
     subprocess.run(["gcc", "-nostdlib", "-static", "-no-pie", "-o", str(image),
                     str(tmp_path / "img.c")], check=True)
+    return image
+
+
+def test_kread_from_an_image(image, capsys):
     assert run_cli([f"--image={image}", "kread", "linux_banner", "--raw"]) == 0
     assert capsys.readouterr().out == "Linux version 9.9.9-lainview\0"
     assert run_cli([f"--image={image}", "kwrite", "linux_banner", "00", "--yes"]) == 1

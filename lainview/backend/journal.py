@@ -69,6 +69,7 @@ from .errors import (InvalidInput, JournalError, LainviewError, NoSuchSymbol, Ta
                      VerifyMismatch)
 from .files import ensure_private_dir, open_state_file
 from .memory import WriteStatus
+from .wording import counted
 
 BLOCK = 1 << 20
 # A longer line is damaged: the largest write lainview journals is far smaller.
@@ -691,7 +692,7 @@ def _revert_one(entry: JournalEntry, target: RevertTarget, force: bool) -> Rever
                 f"{entry.new.hex()}); use --force to revert anyway")
         new_id = target.write_old(entry)
         return RevertOutcome(entry.id, RevertStatus.REVERTED,
-                             f"restored {len(entry.old)} bytes of {where}", new_id)
+                             f"restored {counted(len(entry.old), 'byte')} of {where}", new_id)
     except (NoSuchSymbol, TargetExited) as exc:
         return RevertOutcome(entry.id, RevertStatus.GONE, str(exc))
     except LainviewError as exc:

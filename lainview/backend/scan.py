@@ -63,6 +63,7 @@ from .scan_store import FILL, MAX_RATIO, Blob, SnapshotStore
 from .process_memory import ProcessMemory
 from . import value_types
 from .value_types import Mode, Pattern
+from .wording import article
 
 # Chunks are read and compared on the backend thread, one after the other.
 # Comparing chunk N on a worker while chunk N+1 is read was measured slower
@@ -146,13 +147,23 @@ class Condition:
     pattern: Pattern | None = None
     tolerance: float = 0.0
 
-    def describe(self) -> str:
+    def describe(self, kind: value_types.ValueKind | None = None) -> str:
+        """The condition as the user would type it ("range 1.12..1.13",
+        "exact 100", "exact needle", "changed"): values as ``kind`` formats
+        them (an f32 1.12 is "1.12", not the float64 1.1200000047683716; a
+        utf8 pattern is its text), patterns with ``??`` wildcards as hex."""
+        def number(value: float | int | None) -> str:
+            return kind.format(value) if kind is not None and value is not None else str(value)
+
         if self.pattern is not None:
-            return f"{self.mode.value} {self.pattern.text()}"
+            whole = all(m == 0xFF for m in self.pattern.mask)
+            shown = (kind.format(kind.parse(self.pattern.data)) if whole and kind is not None
+                     else self.pattern.text())
+            return f"{self.mode.value} {shown}"
         if self.mode is Mode.RANGE:
-            return f"range {self.low}..{self.high}"
+            return f"range {number(self.low)}..{number(self.high)}"
         if self.value is not None:
-            return f"{self.mode.value} {self.value}"
+            return f"{self.mode.value} {number(self.value)}"
         return str(self.mode.value)
 
 
@@ -180,7 +191,7 @@ def make_condition(scan_type: ScanType, mode: Mode | str, value: object = None,
         return Condition(mode)
     if mode in (Mode.EXACT, Mode.INCREASED_BY, Mode.DECREASED_BY):
         if value is None:
-            raise InvalidInput(f"a {mode.value} scan needs a value")
+            raise InvalidInput(f"{article(mode.value)} scan needs a value")
         return Condition(mode, value=_number(kind.parse(value)), tolerance=tol)
     if mode is Mode.RANGE:
         if isinstance(value, tuple) and len(value) == 2:
@@ -732,7 +743,7 @@ def _first_scan(memory: ProcessMemory, scan_type: ScanType, cond: Condition,
                 store: SnapshotStore) -> Generator[int, None, ScanState]:
     state = ScanState(pid=memory.pid, start_ticks=start_ticks, scan_type=scan_type,
                       align=align, item_size=item, regions=[], workdir=workdir,
-                      step=1, condition=cond.describe(), store=store)
+                      step=1, condition=cond.describe(scan_type.kind), store=store)
     gen = store.new_generation()
     buf = np.frombuffer(page_buffer(limits.chunk + item), dtype=np.uint8)   # page-aligned
     view = buf.data
@@ -978,7 +989,8 @@ def _next_scan(memory: ProcessMemory, state: ScanState, cond: Condition,
     item = len(cond.pattern) if cond.pattern is not None else state.item_size
     new = ScanState(pid=state.pid, start_ticks=state.start_ticks, scan_type=state.scan_type,
                     align=state.align, item_size=item, regions=[],
-                    workdir=state.workdir, step=step, condition=cond.describe(),
+                    workdir=state.workdir, step=step,
+                    condition=cond.describe(state.scan_type.kind),
                     history=[_without_history(state)], store=state.store)
     job = _Step(memory, state, new, cond, limits, counter, item,
                 np.frombuffer(page_buffer(limits.chunk + max(item, state.item_size)),

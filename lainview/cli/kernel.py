@@ -88,10 +88,15 @@ def cmd_kread(backend: Backend, args) -> int:
         table = kernel.symbols().result()
         symbol = table.find(args.symbol, module or None)
     except LainviewError as exc:
-        if info.source != "kmem":   # the device can know what kallsyms lacks
+        if not info.can("read"):
+            # Say what is missing (the read below raises CapabilityMissing),
+            # not that kallsyms lacks a symbol (no CONFIG_KALLSYMS_ALL).
+            table = None
+        elif info.source != "kmem":   # the device can know what kallsyms lacks
             raise
-        table = None
-        note(f"{exc}; asking the kmem device anyway")
+        else:
+            table = None
+            note(f"{exc}; asking the kmem device anyway")
     length = args.length
     if length is None:
         length = (table.size_hint(symbol.index) if symbol is not None and table is not None

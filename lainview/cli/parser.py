@@ -51,7 +51,22 @@ class ArgumentParser(argparse.ArgumentParser):
     Sub-parsers inherit the class (argparse makes them with ``type(self)``)."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"{self.prog}: {one_line(message)} (see {self.prog} --help)\n")
+        self.exit(EXIT_USAGE, f"{self.prog}: {one_line(message)}{self._misplaced(message)} "
+                              f"(see {self.prog} --help)\n")
+
+    def _misplaced(self, message: str) -> str:
+        """A hint when an unrecognized argument is one of this parser's own
+        options given after the command (``lainview kinfo --ksource kcore``)."""
+        prefix = "unrecognized arguments: "
+        if not message.startswith(prefix):
+            return ""
+        given = [arg.split("=", 1)[0] for arg in message[len(prefix):].split()]
+        ours = [arg for arg in given if arg.startswith("--") and arg not in ("--help", "--version")
+                and arg in self._option_string_actions]
+        if not ours:
+            return ""
+        return (f"; {ours[0]} is a global option: give it before the command "
+                f"({self.prog} {ours[0]} ... COMMAND ...)")
 
 
 class LazyChoices(Sequence[str]):
@@ -279,9 +294,9 @@ def _scan_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--include-shared", action="store_true",
                    help="also scan shared mappings")
     p.add_argument("--area", action="append", default=[], metavar="START-END",
-                   help="scan only this range, END excluded (repeatable); START and END are "
-                        "locations (0x7f12a000, [heap]+0x100); write START..END when one "
-                        "holds a '-'")
+                   help="scan only the pages of this range (START rounded down, END up, "
+                        "to whole pages; repeatable); START and END are locations "
+                        "(0x7f12a000, [heap]+0x100); write START..END when one holds a '-'")
     p.add_argument("--session", metavar="FILE", help="load/save the scan state here")
     p.add_argument("--force", action="store_true",
                    help="let a first scan overwrite a --session FILE that is not a scan session")

@@ -134,8 +134,12 @@ def _scan(backend: Backend, args, progress: dict) -> int:
         if args.undo:
             state = target.scan_undo(state).result()
         else:
+            if args.value_range is not None and args.next != scan.Mode.RANGE.value:
+                raise InvalidInput(f"--range goes with a first scan or --next range, "
+                                   f"not --next {args.next}")
+            value = args.value_range if args.value_range is not None else args.value
             cond = scan.make_condition(state.scan_type, args.next,
-                                       args.value, tolerance=args.tolerance)
+                                       value, tolerance=args.tolerance)
             state = target.scan_next(state, cond, limits=limits).result()
         backend.thread.call_on_shutdown(state.close)
     else:

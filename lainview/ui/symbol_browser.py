@@ -108,7 +108,7 @@ class SymbolPanel(QWidget):
         digit = self.fontMetrics().horizontalAdvance("0")
         mono_digit = QFontMetrics(mono_font(self.font().pointSizeF())).horizontalAdvance("0")
         self.table.setColumnWidth(ADDRESS, int(mono_digit * 16 + 28))
-        self.table.setColumnWidth(TYPE, int(digit * 21 + 16))
+        self.table.setColumnWidth(TYPE, int(digit * 15 + 16))    # "T text, global"; longer ones elide
         self.table.setColumnWidth(MODULE, int(digit * 10 + 16))
         self.count = QLabel()
         self.count.setStyleSheet(f"color: {hex_color('muted')};")
@@ -542,7 +542,7 @@ class SymbolBrowser(QWidget):
         self.splitter.addWidget(right)
         self.splitter.setStretchFactor(0, 5)
         self.splitter.setStretchFactor(1, 4)
-        self.splitter.setSizes([660, 780])
+        self.splitter.setSizes([780, 660])     # the symbol names get the room, not the hex view's margin
         right.setSizes([470, 330])
         self.status = QLabel()
         self.status.setTextFormat(Qt.TextFormat.PlainText)      # messages, never markup

@@ -615,3 +615,23 @@ def test_the_browser_opens_within_1280x720_and_2560x1440_at_scale_2(tmp_path):
         assert m, proc.stdout
         shown = (int(m.group(1)), int(m.group(2)))         # device pixels
         assert shown[0] <= width and shown[1] <= height, (scale, shown)
+
+
+def test_symbol_names_get_room_beside_the_value_panel(qtbot, gui_backend, no_widgets_left):
+    """A new user's report: at a 1280x720 screen's window size the Name
+    column was about 57 px (names drawn as "s…t", "x…l") while the Type
+    column kept room for 21 digits. The names now get the Type column's
+    slack: at least 12 digits' width at 1180x680 (the value panel's hex
+    view keeps its fixed minimum beside it)."""
+    from lainview.ui.symbol_browser import NAME, TYPE
+    ws = KernelWorkspace(gui_backend)
+    browser = SymbolBrowser(ws)
+    qtbot.addWidget(browser)
+    browser.resize(1180, 680)
+    browser.show()
+    qtbot.waitExposed(browser)
+    table = browser.symbols.table
+    digit = browser.fontMetrics().horizontalAdvance("0")
+    qtbot.waitUntil(lambda: table.columnWidth(NAME) >= 12 * digit, timeout=5000)
+    assert table.columnWidth(TYPE) >= browser.fontMetrics().horizontalAdvance("T text, global")
+    browser.close()
