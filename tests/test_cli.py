@@ -283,3 +283,16 @@ def test_text_a_process_chooses_cannot_forge_rows_or_drive_the_terminal():
     finally:
         child.kill()
         child.wait()
+
+
+def test_bad_input_reads_as_the_message_alone(child):
+    # A new user's report: "lainview read: EINVAL: no module named …". The
+    # errno is for programs; a person's typo gets the message only, and the
+    # device's or kernel's EINVAL (errno given by them) keeps its name.
+    from lainview.backend.errors import InvalidInput
+    out = lainview("read", str(child.pid), "libfoo.so+0x10", "4")
+    assert out.returncode == 2
+    assert out.stderr.startswith("lainview read: no module named libfoo.so in the map of pid ")
+    assert "EINVAL" not in out.stderr
+    assert str(InvalidInput("refused", errno=22)) == "EINVAL: refused"
+    assert str(InvalidInput("bad", address=0x10)) == "at 0x10: bad"

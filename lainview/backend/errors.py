@@ -73,6 +73,7 @@ class LainviewError(Exception):
                  address: int | None = None, size: int | None = None,
                  pid: int | None = None):
         self.op = op
+        self.errno_from_kernel = errno is not None
         self.errno = errno if errno is not None else self.default_errno
         self.address = address
         self.size = size
@@ -92,9 +93,20 @@ class LainviewError(Exception):
 
 
 class InvalidInput(LainviewError, ValueError):
-    """Input that cannot be used: malformed hex, a bad address, a name too long."""
+    """Input that cannot be used: malformed hex, a bad address, a name too long.
+
+    Its text is the message alone ("no module named libfoo.so in …"): the
+    EINVAL it carries for programs is named only when a kernel or device
+    returned it."""
 
     default_errno = _errno.EINVAL
+
+    def __str__(self) -> str:
+        if self.errno_from_kernel:
+            return super().__str__()
+        if self.address is not None:
+            return f"at {self.address:#x}: {self.message}"
+        return self.message
 
 
 class AddressOutOfRange(InvalidInput):

@@ -229,6 +229,9 @@ def parse_location(text: str) -> Location:
         return _parse_kernel(text)
     head, offset = _split_offset(text)
     head = head.strip()
+    if not head or head[0] in "+-":
+        raise InvalidInput(f"{printable(text)!r} is an offset with nothing to count from: put "
+                           "an address or a name before it (libc.so.6+0x10, [heap]+0x10)")
     if _HEX_RE.fullmatch(head):
         address = int(head, 16)
         if address >= _LIMIT:

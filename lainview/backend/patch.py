@@ -238,7 +238,7 @@ def plan(patch: Patch, areas: list[MemoryArea], read: Callable[[int, int], ReadR
             continue
         current = result.data
         if current == w.new:
-            out.append(PlannedWrite(w, address, ApplyAction.ALREADY, "already patched", current))
+            out.append(PlannedWrite(w, address, ApplyAction.ALREADY, "the new bytes are there", current))
         elif current == w.old:
             out.append(PlannedWrite(w, address, ApplyAction.WRITE, "", current))
         else:

@@ -466,3 +466,11 @@ def test_the_child_map_names_what_it_cannot_find(child_map):
         assert "memfd:lainview-test" in listed
     assert _why(parse_location("a file with spaces.bin-0x20"), areas) == \
         "offset -0x20 puts the address before the start of a file with spaces.bin"
+
+
+@pytest.mark.parametrize("text", ["+0x10", "-10", "+ 0x10", "+[heap]"])
+def test_an_offset_alone_says_it_has_nothing_to_count_from(text):
+    # A new user typed `lainview read PID +0x10` and was told "no module
+    # named +0x10".
+    with pytest.raises(InvalidInput, match="offset with nothing to count from"):
+        parse_location(text)
