@@ -72,3 +72,36 @@ def test_screenshot_of_a_malformed_session_file_is_bad_input(tmp_path):
         assert out.returncode == 2, out
         assert "Traceback" not in out.stderr
         assert not (tmp_path / "o.png").exists()
+
+
+def _finishes(code: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    """Runs ``code`` in a fresh interpreter, which must end within
+    ``timeout`` (a bound on a hang, not a timing test)."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=timeout, check=True)
+
+
+def test_a_megabyte_location_with_a_run_of_spaces_is_parsed_at_once():
+    """parse_location backtracked in quadratic time over a long run of
+    spaces (10 000 took 6 s; a 1 MB location from a session or patch file
+    hung). The grammar is read in one pass from the end."""
+    out = _finishes(
+        "from lainview.backend.errors import InvalidInput\n"
+        "from lainview.backend.locations import parse_location\n"
+        "loc = parse_location('a' + ' ' * 1_000_000 + 'b')\n"
+        "print(loc.kind, len(loc.name), loc.offset)\n"
+        "loc = parse_location('lib' + ' ' * 1_000_000 + '- 0x10')\n"
+        "print(loc.kind, loc.name, loc.offset)\n"
+        "try:\n"
+        "    parse_location('kernel:a' + ' ' * 1_000_000 + 'b')\n"
+        "except InvalidInput:\n"
+        "    print('refused')\n")
+    assert out.stdout.splitlines() == ["module 1000002 0", "module lib -16", "refused"]
+
+
+def test_cli_read_of_a_long_hostile_location_is_bad_input_not_a_hang(child):
+    """The largest single argument Linux passes (128 KiB) took minutes."""
+    out = lainview("read", child.pid, "a" + " " * 100_000 + "b", 4, timeout=60)
+    assert out.returncode == 2, out.stderr[-300:]
+    assert "no module named a" in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1

@@ -177,7 +177,7 @@ def _file_name(path: str) -> str:
 
 _HEX = r"(?:0[xX])?[0-9a-fA-F]+"
 _HEX_RE = re.compile(_HEX)
-_OFFSET_RE = re.compile(rf"^(?P<head>.*?)\s*(?P<sign>[+-])\s*(?P<hex>{_HEX})$", re.DOTALL)
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 _KERNEL_NAME_RE = re.compile(r"[^\s:+\-\[\]]+")
 _KERNEL = "kernel:"
 _EXAMPLES = ("an address (0x7f12a000), a module or area plus an offset "
@@ -187,11 +187,25 @@ _EXAMPLES = ("an address (0x7f12a000), a module or area plus an offset "
 def _split_offset(text: str) -> tuple[str, int]:
     """(the text before the last ``SIGN HEX``, that signed offset), or the
     text and 0 when it does not end so."""
-    m = _OFFSET_RE.match(text)
-    if m is None or not m.group("head"):
+    # Read from the end, one pass: a regular expression for this
+    # (``.*?\s*[+-]\s*HEX$``) backtracks in quadratic time over a text with
+    # a long run of spaces, and a 1 MB location hung the caller.
+    end = len(text.rstrip())
+    start = end
+    while start > 0 and text[start - 1] in _HEX_DIGITS:
+        start -= 1
+    if start == end:
         return text, 0
-    value = int(m.group("hex"), 16)
-    return m.group("head"), -value if m.group("sign") == "-" else value
+    if text[start - 2:start] in ("0x", "0X") and start < end:
+        start -= 2
+    sign = len(text[:start].rstrip()) - 1
+    if sign < 0 or text[sign] not in "+-":
+        return text, 0
+    head = text[:sign].rstrip()
+    if not head:
+        return text, 0
+    value = int(text[start:end], 16)
+    return head, -value if text[sign] == "-" else value
 
 
 def _reads_as_module(name: str) -> bool:
