@@ -105,3 +105,22 @@ def test_cli_read_of_a_long_hostile_location_is_bad_input_not_a_hang(child):
     assert out.returncode == 2, out.stderr[-300:]
     assert "no module named a" in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_a_watch_type_with_a_long_run_of_spaces_is_refused_at_once():
+    """The watch list's type column parsed ``i32``/``f64 be``/``utf8[16]``
+    with a regular expression whose runs of spaces met: cubic backtracking,
+    2 000 pasted spaces took 47 s in the GUI thread. A length of 5 000 digits
+    raised ValueError (not InvalidInput) from int()."""
+    out = _finishes(
+        "from lainview.backend.errors import InvalidInput\n"
+        "from lainview.models.watch_values import ValueType\n"
+        "for text in ('i32' + ' ' * 1_000_000 + 'x', 'utf8[' + '9' * 5000 + ']'):\n"
+        "    try:\n"
+        "        ValueType.parse(text)\n"
+        "    except InvalidInput as exc:\n"
+        "        print(exc.message[:40])\n"
+        "print(ValueType.parse(' bytes [ 8 ] ').label)\n")
+    assert out.stdout.splitlines() == [
+        "not a value type: 'i32" + " " * 18, "the length in utf8[" + "9" * 21,
+        "bytes[8]"], out.stdout
