@@ -124,3 +124,38 @@ def test_a_watch_type_with_a_long_run_of_spaces_is_refused_at_once():
     assert out.stdout.splitlines() == [
         "not a value type: 'i32" + " " * 18, "the length in utf8[" + "9" * 21,
         "bytes[8]"], out.stdout
+
+
+def test_hostile_scan_values_are_bad_input_and_inf_and_nan_are_found(child):
+    """A 5 000-digit number made the "does not fit" message raise ValueError
+    (exit 1, internal error); argv bytes that are not UTF-8 (lone
+    surrogates) raised UnicodeEncodeError; f64 took 1e400 as inf; a nan
+    tolerance or range end was taken; an exact scan for inf or nan found
+    nothing (inf - inf is nan) and numpy printed RuntimeWarnings."""
+    pid = child.pid
+    for args, says in [
+            (("--type", "i32", "--value", "0x" + "f" * 5000), "does not fit in i32"),
+            (("--type", "i32", "--range", "0x" + "f" * 5000 + "..1"), "does not fit in i32"),
+            (("--type", "i64", "--value", "9" * 5000), "is not an i64 value"),
+            (("--type", "f64", "--value", "1e400"), "'1e400' does not fit in f64"),
+            (("--type", "f32", "--value=-1e39"), "does not fit in f32"),
+            (("--type", "f64", "--value", "1", "--tolerance", "nan"), "not nan"),
+            (("--type", "f64", "--range", "nan..1"), "cannot end at nan"),
+            (("--type", "utf8", "--value", os.fsdecode(b"ab\xff")), "lone surrogate"),
+            (("--type", "utf16le", "--value", os.fsdecode(b"\xff")), "lone surrogate")]:
+        out = lainview("scan", pid, *args)
+        assert out.returncode == 2, (args, out.stderr)
+        assert says in out.stderr and len(out.stderr.strip().splitlines()) == 1, out.stderr
+        assert len(out.stderr) < 400, out.stderr
+    import struct
+    assert child.command(f"poke {child.scan:x} {struct.pack('<dd', float('inf'), float('nan')).hex()}") == "ok"
+    for value, address in (("inf", child.scan), ("nan", child.scan + 8), ("-inf", None)):
+        out = lainview("scan", pid, "--type", "f64", f"--value={value}", "--json",
+                       "--area", f"{child.scan:#x}..{child.scan + 4096:#x}")
+        assert out.returncode == 0 and out.stderr == "", out.stderr
+        import json
+        found = [m["address"] for m in json.loads(out.stdout)["matches"]]
+        if address is None:
+            assert child.scan not in found
+        else:
+            assert address in found, (value, found)

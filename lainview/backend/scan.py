@@ -44,6 +44,7 @@ import enum
 import functools
 import errno as _errno
 import json
+import math
 import os
 import shutil
 import stat
@@ -166,8 +167,8 @@ def make_condition(scan_type: ScanType, mode: Mode | str, value: object = None,
     mode = Mode(mode) if isinstance(mode, str) else mode
     kind = scan_type.kind
     tol = float(tolerance) if tolerance is not None else (1e-6 if kind.is_float else 0.0)
-    if tol < 0:
-        raise InvalidInput("the tolerance must not be negative")
+    if not tol >= 0:                                        # nan is not >= 0 either
+        raise InvalidInput(f"the tolerance must not be negative or nan, not {tol}")
     if mode not in kind.modes:
         raise InvalidInput(f"{kind.name} scans can be "
                            f"{', '.join(m.value for m in kind.modes if m is not Mode.UNKNOWN)}"
@@ -190,6 +191,9 @@ def make_condition(scan_type: ScanType, mode: Mode | str, value: object = None,
         else:
             raise InvalidInput("a range scan needs LOW..HIGH, e.g. 10..20")
         low, high = _number(kind.parse(low_value)), _number(kind.parse(high_value))
+        if math.isnan(low) or math.isnan(high):
+            raise InvalidInput(f"a range cannot end at nan ({low}..{high}): nothing is "
+                               "above or below nan")
         if low > high:
             raise InvalidInput(f"empty range {low}..{high}")
         return Condition(mode, low=low, high=high, tolerance=tol)
@@ -264,7 +268,14 @@ def evaluate(cur: np.ndarray, cond: Condition, prev: np.ndarray | None = None) -
     mode, tol = cond.mode, cond.tolerance
     is_float = cur.dtype.kind == "f"
     if mode is Mode.EXACT:
-        return np.abs(cur - cond.value) <= tol if is_float else cur == cond.value
+        if not is_float:
+            return cur == cond.value
+        if math.isnan(cond.value):                          # nan is never == nan
+            return np.isnan(cur)
+        if math.isinf(cond.value):                          # inf - inf is nan
+            return cur == cond.value
+        with np.errstate(invalid="ignore", over="ignore"):   # memory holding inf or nan
+            return np.abs(cur - cond.value) <= tol
     if mode is Mode.RANGE:
         return (cur >= cond.low - tol) & (cur <= cond.high + tol) if is_float \
             else (cur >= cond.low) & (cur <= cond.high)

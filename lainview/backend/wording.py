@@ -42,3 +42,16 @@ def printable(text: object) -> str:
     if text.isprintable():
         return text
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def quoted(value: object, limit: int = 80) -> str:
+    """``value`` as an error message quotes what the user gave: ``repr``
+    (text in quotes, escaped), an integer in decimal, or in hex past the
+    digits Python will convert to decimal (a 5 000-digit number made
+    ``str()`` raise ValueError); cut to ``limit`` characters with ``…``,
+    so a megabyte of input does not become a megabyte of message."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 10_000:
+        text = f"{value:#x}"
+    else:
+        text = repr(value)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
