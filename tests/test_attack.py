@@ -159,3 +159,18 @@ def test_hostile_scan_values_are_bad_input_and_inf_and_nan_are_found(child):
             assert child.scan not in found
         else:
             assert address in found, (value, found)
+
+
+def test_a_kmem_path_that_cannot_be_a_device_is_bad_input(tmp_path):
+    """`--kmem DIR|FIFO|missing` was exit 1 (or, under --ksource auto, a
+    missing path was silently passed over for /proc/kallsyms); like a
+    missing --image it is bad input: exit 2, one line, no hang."""
+    os.mkfifo(tmp_path / "fifo")
+    (tmp_path / "dir").mkdir()
+    for name in ("fifo", "dir", "missing"):
+        for source in ("auto", "kmem"):
+            out = lainview("--ksource", source, "--kmem", tmp_path / name, "kread", "jiffies",
+                           timeout=30)
+            assert out.returncode == 2, (name, source, out.stderr)
+            assert f"--kmem {tmp_path / name}" in out.stderr, out.stderr
+            assert len(out.stderr.strip().splitlines()) == 1, out.stderr
