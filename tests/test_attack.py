@@ -174,3 +174,23 @@ def test_a_kmem_path_that_cannot_be_a_device_is_bad_input(tmp_path):
             assert out.returncode == 2, (name, source, out.stderr)
             assert f"--kmem {tmp_path / name}" in out.stderr, out.stderr
             assert len(out.stderr.strip().splitlines()) == 1, out.stderr
+
+
+def test_a_patch_that_is_not_a_regular_file_or_holds_nan_is_refused_in_one_clear_line(
+        tmp_path, child):
+    """load_patch raised InvalidInput inside a try that caught ValueError (its
+    base class), so /dev/zero was "is not JSON: EINVAL: /dev/zero is not a
+    regular file"; and it took NaN and 1e400 ("version nan"). Patches are
+    now read by the one reader of untrusted JSON files (backend/files.py)."""
+    nan = tmp_path / "nan.json"
+    nan.write_text('{"format": "lainview-patch", "version": NaN, "writes": []}')
+    big = tmp_path / "big.json"
+    big.write_text('{"format": "lainview-patch", "version": 1e400, "writes": []}')
+    for path, says in (("/dev/zero", "patch file /dev/zero is not a regular file"),
+                       (tmp_path, "is not a regular file"),
+                       (nan, "NaN is not a number JSON allows"),
+                       (big, "number 1e400 is out of range")):
+        out = lainview("apply", "--pid", child.pid, "--dry-run", path)
+        assert out.returncode == 2, out.stderr
+        assert says in out.stderr and out.stderr.count("EINVAL") == 1, out.stderr
+        assert len(out.stderr.strip().splitlines()) == 1
