@@ -62,7 +62,7 @@ from typing import Any
 
 from .errors import AddressOutOfRange, InvalidInput, Unresolved
 from .memory import MemoryArea, Perm, area_at
-from .wording import printable
+from .wording import article, printable, quoted
 
 KINDS = ("module", "pseudo", "absolute", "kernel")
 _LIMIT = 1 << 64
@@ -148,14 +148,14 @@ class Location:
                                f"{', '.join(KINDS)}")
         assert isinstance(kind, str)
         if not isinstance(name, str) or (kind != "absolute" and not name):
-            raise InvalidInput(f"a {kind} location needs a name")
+            raise InvalidInput(f"{article(kind)} location needs a name")
         low = 0 if kind == "absolute" else -_LIMIT + 1
         if not isinstance(offset, int) or isinstance(offset, bool) \
                 or not low <= offset < _LIMIT:
-            raise InvalidInput(f"bad offset {offset!r} in a {kind} location")
+            raise InvalidInput(f"bad offset {quoted(offset)} in {article(kind)} location")
         module = raw.get("module")
         if module is not None and not isinstance(module, str):
-            raise InvalidInput(f"bad kernel module {module!r}")
+            raise InvalidInput(f"bad kernel module {quoted(module)}")
         return cls(kind, name, offset, module)
 
 
