@@ -194,3 +194,26 @@ def test_a_patch_that_is_not_a_regular_file_or_holds_nan_is_refused_in_one_clear
         assert out.returncode == 2, out.stderr
         assert says in out.stderr and out.stderr.count("EINVAL") == 1, out.stderr
         assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_negative_values_need_no_equals_sign(child):
+    """argparse reads only -5 and -1.5 as values: `--range -10..-5`,
+    `--value -0x10`, `--value -1e3` and `--value -inf` were "expected one
+    argument", exit 2, for a scan any user would type."""
+    import json
+    import struct
+    area = ("--area", f"{child.scan:#x}..{child.scan + 4096:#x}")
+    assert child.command(f"poke {child.scan:x} {struct.pack('<i', -7).hex()}") == "ok"
+    for args in (("--type", "i32", "--range", "-10..-5"), ("--type", "i32", "--value", "-0x7"),
+                 ("--type", "i32", "--value", "-7")):
+        out = lainview("scan", child.pid, *args, *area, "--json")
+        assert out.returncode == 0, (args, out.stderr)
+        assert child.scan in [m["address"] for m in json.loads(out.stdout)["matches"]]
+    assert child.command(f"poke {child.scan:x} {struct.pack('<d', float('-inf')).hex()}") == "ok"
+    for args in (("--value", "-inf"), ("--value", "-1e400"), ("--range", "-inf..-1e3")):
+        out = lainview("scan", child.pid, "--type", "f64", *args, *area, "--json")
+        if args[1] == "-1e400":
+            assert out.returncode == 2 and "does not fit in f64" in out.stderr, out.stderr
+            continue
+        assert out.returncode == 0, (args, out.stderr)
+        assert child.scan in [m["address"] for m in json.loads(out.stdout)["matches"]]

@@ -10,6 +10,7 @@ through ``ADDRESS`` below, value types through the registry
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from ..backend.kallsyms import type_letters
@@ -48,6 +49,38 @@ class ArgumentParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"{self.prog}: {one_line(message)} (see {self.prog} --help)\n")
+
+    def parse_known_args(self, args: Sequence[str] | None = None,
+                         namespace: argparse.Namespace | None = None
+                         ) -> tuple[argparse.Namespace, list[str]]:
+        """As argparse's, but the value after an option of
+        :data:`SIGNED_VALUE_OPTIONS` is taken as its value even when it
+        starts with ``-``: argparse reads only ``-5`` and ``-1.5`` as
+        numbers, so ``--value -1e3``, ``--value -inf``, ``--value -0x10`` and
+        ``--range -10..-5`` were "expected one argument"."""
+        if args is not None:
+            args = _join_signed_values(list(args))
+        return super().parse_known_args(args, namespace)
+
+
+# Options whose value may be a negative number (or a range of them).
+SIGNED_VALUE_OPTIONS = frozenset({"--value", "--range", "--tolerance"})
+
+
+def _join_signed_values(args: list[str]) -> list[str]:
+    """``--value -1e3`` as ``--value=-1e3`` (an option name, ``--x``, after
+    one of these is left alone: the value is missing)."""
+    out: list[str] = []
+    i = 0
+    while i < len(args):
+        if args[i] in SIGNED_VALUE_OPTIONS and i + 1 < len(args) \
+                and args[i + 1].startswith("-") and not args[i + 1].startswith("--"):
+            out.append(f"{args[i]}={args[i + 1]}")
+            i += 2
+            continue
+        out.append(args[i])
+        i += 1
+    return out
 
 
 def add_global_options(parser: argparse.ArgumentParser) -> None:
