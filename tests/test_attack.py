@@ -217,3 +217,16 @@ def test_negative_values_need_no_equals_sign(child):
             continue
         assert out.returncode == 0, (args, out.stderr)
         assert child.scan in [m["address"] for m in json.loads(out.stdout)["matches"]]
+
+
+def test_a_bad_alignment_is_said_in_the_users_words(child):
+    """`--align -1` said "length must not be negative"; `--align 3` said
+    "the scan chunk (1048576) must be a multiple of 8 x the alignment (3)"."""
+    for align, says in (("-1", "--align takes natural, any or a positive number of bytes, "
+                               "not '-1'"),
+                        ("0", "not '0'"), ("x", "not 'x'"),
+                        ("3", "an alignment of 3 bytes is not supported: it must divide "
+                              "131072 (1, 2, 4, 8, 16 … bytes)")):
+        out = lainview("scan", child.pid, "--type", "u8", "--unknown", "--align", align)
+        assert out.returncode == 2 and says in out.stderr, out.stderr
+        assert len(out.stderr.strip().splitlines()) == 1

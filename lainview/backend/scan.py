@@ -1229,8 +1229,8 @@ def _gaps(areas: list[MemoryArea], start: int, end: int) -> list[tuple[int, int]
 def _check_chunk(limits: ScanLimits, align: int) -> None:
     # Dense masks are packed per chunk: a chunk must hold whole bytes of bits.
     if limits.chunk % (8 * align):
-        raise InvalidInput(f"the scan chunk ({limits.chunk}) must be a multiple of "
-                           f"8 x the alignment ({align})")
+        raise InvalidInput(f"an alignment of {align} bytes is not supported: it must divide "
+                           f"{limits.chunk // 8} (1, 2, 4, 8, 16 … bytes)")
 
 
 def _block_starts(mask: np.ndarray) -> np.ndarray:
