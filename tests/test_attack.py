@@ -230,3 +230,18 @@ def test_a_bad_alignment_is_said_in_the_users_words(child):
         out = lainview("scan", child.pid, "--type", "u8", "--unknown", "--align", align)
         assert out.returncode == 2 and says in out.stderr, out.stderr
         assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_one_byte_is_one_byte(child):
+    """`read` of one unmapped byte said "1 bytes unreadable", a revert of a
+    one-byte write "restored 1 bytes of memory": counts go through
+    wording.counted (also the hex editor's selection, copy status, the
+    patch dialog's button and a watch entry's unreadable value)."""
+    out = lainview("read", child.pid, "0x10", 1)
+    assert out.returncode == 1, out.stderr
+    assert "EFAULT at 0x10: 1 byte unreadable" in out.stderr, out.stderr
+    out = lainview("read", child.pid, f"{child.guard:#x}", 1)
+    assert f"note: 1 byte at {child.guard:#x} is in a no-access page" in out.stderr, out.stderr
+    assert lainview("write", child.pid, f"{child.base:#x}", "41").returncode == 0
+    out = lainview("revert", "--pid", child.pid)
+    assert out.returncode == 0 and "restored 1 byte of memory" in out.stdout, out.stdout

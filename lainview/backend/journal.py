@@ -67,6 +67,7 @@ from typing import Callable, Iterator, Mapping, Protocol, TypeVar
 from .errors import (InvalidInput, JournalError, LainviewError, NoSuchSymbol, TargetExited,
                      VerifyMismatch)
 from .files import ensure_private_dir, open_state_file
+from .wording import counted
 
 BLOCK = 1 << 20
 # A longer line is damaged: the largest write lainview journals is far smaller.
@@ -672,7 +673,7 @@ def _revert_one(entry: JournalEntry, target: RevertTarget, force: bool) -> Rever
                 f"{where} changed since the write (now {current.hex()}, wrote "
                 f"{entry.new.hex()}); use --force to revert anyway")
         new_id = target.write_old(entry)
-        return RevertOutcome(entry.id, "reverted", f"restored {len(entry.old)} bytes of {where}",
+        return RevertOutcome(entry.id, "reverted", f"restored {counted(len(entry.old), 'byte')} of {where}",
                              new_id)
     except (NoSuchSymbol, TargetExited) as exc:
         return RevertOutcome(entry.id, "gone", str(exc))

@@ -29,6 +29,7 @@ from .journal import JournalEntry
 from .locations import Location, resolve
 from .memory import MemoryArea
 from .session import split_by_areas, unwritable_reason
+from .wording import counted
 
 FORMAT = "lainview-patch"
 VERSION = 1
@@ -218,6 +219,6 @@ def _refuse_overlaps(planned: list[PlannedWrite]) -> list[PlannedWrite]:
         p, q = planned[i], planned[other]
         out[i] = PlannedWrite(p.write, p.address, "overlap",
                               f"overlaps write {other + 1} ({q.write.location.text}, "
-                              f"{len(q.write.new)} bytes at {q.address:#x}): a patch may "
+                              f"{counted(len(q.write.new), 'byte')} at {q.address:#x}): a patch may "
                               "write each byte once", p.current)
     return out
