@@ -178,7 +178,7 @@ def _file_name(path: str) -> str:
 _HEX = r"(?:0[xX])?[0-9a-fA-F]+"
 _HEX_RE = re.compile(_HEX)
 _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
-_KERNEL_NAME_RE = re.compile(r"[^\s:+\-\[\]]+")
+_KERNEL_NAME_RE = re.compile(r"[^\s:+\-\[\]\x00-\x1f\x7f]+")       # no control characters
 _KERNEL = "kernel:"
 _EXAMPLES = ("an address (0x7f12a000), a module or area plus an offset "
              "(libc.so.6+0x1f00, [heap]+0x10) or kernel:SYMBOL[+offset]")

@@ -217,6 +217,9 @@ class NumberKind(ValueKind):
             rounded: float = struct.unpack(self._fmt(False), self._pack_float(number, value))[0]
             return rounded
         if isinstance(number, float):
+            if not math.isfinite(number):
+                raise InvalidInput(f"{quoted(value)} is not {article(self.name)} value "
+                                   "(integers are finite)")
             if not number.is_integer():
                 raise InvalidInput(f"{quoted(value)} is not {article(self.name)} value "
                                    "(it has a fraction)")

@@ -189,6 +189,8 @@ def test_parse_typed_locations():
     for bad, message in [("[heap]+zz", "bad area name"), ("[heap", "bad area name"),
                          ("  ", "type an address"), ("kernel:", "needs a symbol"),
                          ("kernel:a b", "bad kernel symbol name"),
+                         ("kernel:foo\x00+1", "bad kernel symbol name 'foo\\\\x00'"),
+                         ("kernel:m\x1b:foo", "bad kernel module name 'm\\\\x1b'"),
                          ("memfd:", "needs the memfd's name"),
                          ("0xg", "not a hex address: '0xg'"), ("0x", "not a hex address")]:
         with pytest.raises(InvalidInput, match=re.escape(message)):
