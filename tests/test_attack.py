@@ -105,6 +105,15 @@ def test_cli_read_of_a_long_hostile_location_is_bad_input_not_a_hang(child):
     assert out.returncode == 2, out.stderr[-300:]
     assert "no module named a" in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1
+    # What the user typed is quoted clipped, not echoed whole.
+    assert len(out.stderr) < 1000, len(out.stderr)
+    for text, says in (("0x" + "f" * 100_000, "address out of range: 0xfff"),
+                       ("[heap]+" + "f" * 100_000, "offset out of range: +0xfff"),
+                       ("kernel:" + "\x1b" * 100_000, "bad kernel symbol name '"),
+                       ("[" + "x" * 100_000, "bad area name '[xxx")):
+        out = lainview("read", child.pid, text, 4, timeout=60)
+        assert out.returncode == 2 and says in out.stderr, out.stderr[:300]
+        assert len(out.stderr) < 1000 and "…" in out.stderr, len(out.stderr)
 
 
 def test_a_watch_type_with_a_long_run_of_spaces_is_refused_at_once():
