@@ -5,7 +5,8 @@
 #                               (ARGS default to --demo: a bundled live target)
 #   bash dev.sh test [PYTEST ARGS...]
 #                               install what is missing, then run the whole
-#                               test suite: layer contracts, pytest offscreen,
+#                               test suite: layer contracts, mypy (the typing
+#                               in pyproject.toml [tool.mypy]), pytest offscreen,
 #                               then the kernel module's tests in a QEMU VM
 #                               (tests/vm/run.sh; not when PYTEST ARGS are
 #                               given, or with LAINVIEW_SKIP_VM=1)
@@ -139,6 +140,7 @@ case "$cmd" in
                XDG_CACHE_HOME="$test_home/cache" XDG_DATA_HOME="$test_home/data" \
                TMPDIR="$test_home/tmp"
         .venv/bin/lint-imports
+        .venv/bin/mypy
         .venv/bin/python -m pytest "$@"
         # The kernel module in a VM: build lainko, boot Debian's kernel in
         # QEMU, and run every device-marked test against the real devices.

@@ -86,6 +86,6 @@ async def open_view(address: int, size: int, hz: float = 10.0):
 async def attach(ws, pid: int, address: int, size: int, hz: float) -> None:
     from lainview.backend.memory import area_at
     await ws.attach(pid)
-    area = area_at(ws.session.areas, address)
+    area = area_at(ws.target.areas, address)
     ws.open_area(area, address)
     ws.document.set_refresh_rate(hz)

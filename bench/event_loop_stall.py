@@ -31,7 +31,7 @@ def main() -> None:
             await asyncio.sleep(2.0)
             print(f"baseline, 10 Hz refresh only (2 s):        {meter.stop()}, "
                   f"{ws.document.refresh_count - refreshes} refreshes")
-            target = ws.session.target
+            target = ws.target.target
             refreshes = ws.document.refresh_count
             meter.start()
             started = time.perf_counter()

@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         print("lainview: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except LainviewError as exc:   # e.g. BackendStuck at exit: a transfer never finished
-        print(f"lainview: {one_line(exc)}", file=sys.stderr)
+        print(f"lainview: {one_line(str(exc))}", file=sys.stderr)
         return EXIT_ERROR
     except Exception as exc:   # noqa: BLE001 - the last guard: one line, never a traceback
         report_unexpected(exc, argv)
@@ -66,7 +66,7 @@ def report_unexpected(exc: BaseException, argv: list[str]) -> None:
     """One line naming the exception; the traceback only with LAINVIEW_DEBUG=1."""
     where = _subcommand(argv) or ""
     prefix = f"lainview {where}".rstrip()
-    detail = one_line(exc) or "(no message)"
+    detail = one_line(str(exc)) or "(no message)"
     if os.environ.get(DEBUG_ENV):
         print(f"{prefix}: internal error: {type(exc).__name__}: {detail}", file=sys.stderr)
         traceback.print_exception(exc, file=sys.stderr)

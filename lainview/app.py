@@ -69,6 +69,7 @@ def run_gui(argv: list[str]) -> int:
     qInstallMessageHandler(_qt_message)
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
+    assert isinstance(app, QApplication)        # lainview makes no other kind
     identify_app(app)
     from lainview.ui.theme import apply_app_style
     apply_app_style(app)
@@ -169,8 +170,15 @@ async def _main(app, args: argparse.Namespace) -> int:
         if args.demo:
             demo = DemoProcess()
             ready: asyncio.Future = asyncio.get_running_loop().create_future()
-            demo.ready.connect(lambda layout: ready.done() or ready.set_result(layout))
-            demo.failed.connect(lambda text: ready.done() or ready.set_exception(RuntimeError(text)))
+            def on_ready(layout: object) -> None:
+                if not ready.done():
+                    ready.set_result(layout)
+
+            def on_failed(text: str) -> None:
+                if not ready.done():
+                    ready.set_exception(RuntimeError(text))
+            demo.ready.connect(on_ready)
+            demo.failed.connect(on_failed)
             demo.start()
             window.show_status("starting the demo target…")
             layout = await asyncio.wait_for(ready, 20)
@@ -298,7 +306,7 @@ def _shown(window) -> dict:
         for cell in document.cells(first, max(0, count)):
             states[cell.state.name.lower()] = states.get(cell.state.name.lower(), 0) + 1
     return {
-        "pid": ws.session.pid, "state": ws.session.state.value,
+        "pid": ws.target.pid, "state": ws.target.state.value,
         "area": [region.start, region.end] if region is not None else None,
         "bytes_per_row": view.bytes_per_row, "cells": states,
         "watch": [{"label": e.label, "location": e.location.text, "address": e.address,

@@ -9,7 +9,6 @@ window icon and desktop file name from here. No Qt is imported.
 
 from __future__ import annotations
 
-import argparse
 import os
 import shlex
 import sys
@@ -212,42 +211,3 @@ def uninstall_pkexec(prefix: Path = Path("/")) -> list[Path]:
                                 op="remove file", errno=exc.errno) from None
         removed.append(prefix / rel)
     return removed
-
-
-# -- command line ------------------------------------------------------------------------------
-
-def add_subcommands(sub) -> None:
-    """``lainview desktop install|uninstall`` on the CLI's subparsers."""
-    p = sub.add_parser("desktop", help="install or remove the desktop entry, icon, man page "
-                                       "and completion for this user",
-                       description="install: copy the desktop entry, icon, AppStream "
-                       "metainfo, man page and bash/zsh completion into $XDG_DATA_HOME "
-                       "(default ~/.local/share); uninstall: remove them.")
-    p.add_argument("action", choices=("install", "uninstall", "install-pkexec",
-                                      "uninstall-pkexec"),
-                   help="install-pkexec (as root): a launcher, polkit policy and "
-                        "'lainview (as root)' entry, so that pkexec starts lainview as root "
-                        "on the user's display; uninstall-pkexec removes them")
-    p.add_argument("--prefix", default="/", help=argparse.SUPPRESS)
-
-
-def cmd_desktop(_backend, args) -> int:
-    """Handler of ``lainview desktop``: prints one line per file; exit 0, or
-    1 when a file cannot be written or removed."""
-    home = data_home()
-    if args.action.endswith("-pkexec") and os.geteuid() != 0 and args.prefix == "/":
-        raise LainviewError("needs root: sudo lainview desktop " + args.action)
-    paths = {"install": lambda: install(home), "uninstall": lambda: uninstall(home),
-             "install-pkexec": lambda: install_pkexec(Path(args.prefix)),
-             "uninstall-pkexec": lambda: uninstall_pkexec(Path(args.prefix))}[args.action]()
-    verb = "removed" if args.action.startswith("uninstall") else "installed"
-    for path in paths:
-        print(f"{verb} {path}")
-    if args.action == "install":
-        print(f"zsh: add {home / 'zsh/site-functions'} to fpath for completion")
-    elif not paths:
-        print(f"nothing to remove under {home if args.action == 'uninstall' else args.prefix}")
-    return 0
-
-
-DESKTOP_COMMANDS = {"desktop": cmd_desktop}

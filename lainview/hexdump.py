@@ -15,7 +15,7 @@ shown as its first line, then ``*`` (as ``hexdump -C`` marks repeats), so
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -90,7 +90,8 @@ class HexDumper:
             self._state[:] = OUTSIDE
         return used
 
-    def data(self, address: int, view, holes: list[Hole] = ()) -> None:
+    def data(self, address: int, view: memoryview | bytes,
+             holes: Sequence[Hole] = ()) -> None:
         """Bytes read at ``address`` (the next address expected); ``holes``
         mark the unreadable ones among them."""
         assert address == self.cursor, (address, self.cursor)

@@ -233,3 +233,29 @@ def test_names_past_the_kernels_limits_are_refused_up_front(args, message):
     out = subprocess.run([sys.executable, "-m", "lainview", *args], capture_output=True,
                          text=True, timeout=60)
     assert out.returncode == 2 and message in out.stderr
+
+
+def test_kwrite_kmod_and_revert_in_json(fake):
+    proc = fake("kwrite", "fake_var", "41 42", "--json")        # without --yes: the plan
+    assert proc.returncode == 2 and "add --yes" in proc.stderr
+    plan = json.loads(proc.stdout)
+    assert (plan["old"], plan["new"], plan["written"]) == ("5641", "4142", False)
+    # The device reads by name and does not say where (text: "address unknown").
+    assert plan["address"] is None and fake.node.read_bytes()[:2] == b"VA"
+
+    proc = fake("kwrite", "fake_var", "41 42", "--yes", "--json")
+    assert proc.returncode == 0, proc.stderr
+    wrote = json.loads(proc.stdout)
+    assert (wrote["symbol"], wrote["old"], wrote["new"], wrote["written"]) == \
+        ("fake_var", "5641", "4142", True)
+    assert type(wrote["journal_id"]) is int
+
+    proc = fake("kmod", "hold", "fakemod", "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == {"module": "fakemod", "action": "hold"}
+
+    proc = fake("revert", "--kernel", "--json")
+    assert proc.returncode == 0, proc.stderr
+    (undone,) = json.loads(proc.stdout)
+    assert (undone["entry_id"], undone["status"]) == (wrote["journal_id"], "reverted")
+    assert fake.node.read_bytes()[:8] == b"VARVALUE"

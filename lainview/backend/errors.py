@@ -10,6 +10,17 @@ from __future__ import annotations
 
 import errno as _errno
 import os
+from typing import TypedDict, Unpack
+
+
+class ErrorContext(TypedDict, total=False):
+    """The keyword arguments every LainviewError takes besides its message."""
+
+    op: str
+    errno: int | None
+    address: int | None
+    size: int | None
+    pid: int | None
 
 
 def _yama_ptrace_scope(proc: str = "/proc") -> int | None:
@@ -119,7 +130,7 @@ class PartialWrite(FaultError):
     """A write stopped part-way: ``written`` bytes from ``address`` reached
     the target, the rest (from ``address + written``) did not."""
 
-    def __init__(self, message: str, *, written: int, **kw):
+    def __init__(self, message: str, *, written: int, **kw: Unpack[ErrorContext]):
         super().__init__(message, **kw)
         self.written = written
 
@@ -153,7 +164,7 @@ def from_oserror(exc: OSError, *, op: str, address: int | None = None,
     """Turn an OSError from a syscall on a target into the matching typed error."""
     err = exc.errno
     subject = what or (f"process {pid}" if pid is not None else "the target")
-    kw = dict(op=op, errno=err, address=address, size=size, pid=pid)
+    kw: ErrorContext = {"op": op, "errno": err, "address": address, "size": size, "pid": pid}
     if err in (_errno.EPERM, _errno.EACCES):
         return PermissionDenied(
             f"{op} of {subject} was denied: {attach_denied_hint()}", **kw)

@@ -31,7 +31,7 @@ import os
 import stat
 import tempfile
 from collections.abc import Iterator
-from typing import IO, Any
+from typing import Any, IO
 
 from .errors import InvalidInput, LainviewError
 
@@ -51,7 +51,7 @@ class PrivateFile:
     ``error`` (default InvalidInput) naming the path and the reason.
     """
 
-    def __init__(self, path: str | os.PathLike, *,
+    def __init__(self, path: str | os.PathLike[str], *,
                  error: type[LainviewError] = InvalidInput):
         self.path = os.fspath(path)
         self.error = error
@@ -104,8 +104,8 @@ class PrivateFile:
 
 
 @contextlib.contextmanager
-def atomic_private_file(path: str | os.PathLike, mode: str = "wb", *,
-                        error: type[LainviewError] = InvalidInput) -> Iterator[IO]:
+def atomic_private_file(path: str | os.PathLike[str], mode: str = "wb", *,
+                        error: type[LainviewError] = InvalidInput) -> Iterator[IO[Any]]:
     """Open a new private (0600) file that replaces ``path`` when the block
     ends without an exception, and vanishes otherwise.
 
@@ -119,6 +119,7 @@ def atomic_private_file(path: str | os.PathLike, mode: str = "wb", *,
     out = PrivateFile(path, error=error)
     try:
         fd = os.dup(out.fd)
+        f: IO[Any]
         if mode == "wb":
             f = os.fdopen(fd, "wb")
         else:
@@ -134,7 +135,7 @@ def atomic_private_file(path: str | os.PathLike, mode: str = "wb", *,
         raise
 
 
-def ensure_private_dir(path: str | os.PathLike, *,
+def ensure_private_dir(path: str | os.PathLike[str], *,
                        error: type[LainviewError] = InvalidInput) -> None:
     """Create ``path`` (mode 0700, parents as needed) or check the existing
     one: a real directory (not a symlink), owned by the user, writable by no
@@ -157,7 +158,7 @@ def ensure_private_dir(path: str | os.PathLike, *,
                     f"refusing it; chmod go-w {path}", op="state dir")
 
 
-def open_state_file(path: str | os.PathLike, flags: int, *,
+def open_state_file(path: str | os.PathLike[str], flags: int, *,
                     error: type[LainviewError] = InvalidInput) -> int:
     """Open one of lainview's own state files without following symlinks
     (``O_NOFOLLOW``, ``O_CLOEXEC``; created 0600 when ``flags`` has
@@ -189,7 +190,7 @@ def open_state_file(path: str | os.PathLike, flags: int, *,
 MISSING_FILE_ERRNOS = (_errno.ENOENT, _errno.ENOTDIR, _errno.EISDIR, _errno.ELOOP, _errno.ENXIO)
 
 
-def read_input_file(path: str | os.PathLike, limit: int, *, what: str = "file",
+def read_input_file(path: str | os.PathLike[str], limit: int, *, what: str = "file",
                     user_file: bool = True) -> bytes:
     """The whole of a file lainview reads (a session, a symbol list; /proc
     files too, whose st_size is 0), in bounded reads. Refuses what is not a
@@ -202,7 +203,7 @@ def read_input_file(path: str | os.PathLike, limit: int, *, what: str = "file",
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
     except OSError as exc:
         cls = InvalidInput if user_file and exc.errno in MISSING_FILE_ERRNOS else LainviewError
-        raise cls(f"cannot read {what} {path}: {os.strerror(exc.errno)}", op="open",
+        raise cls(f"cannot read {what} {path}: {exc.strerror or exc}", op="open",
                   errno=exc.errno) from None
     if not stat.S_ISREG(os.fstat(fd).st_mode):     # before open(): a directory fd raises
         os.close(fd)
@@ -217,7 +218,7 @@ def read_input_file(path: str | os.PathLike, limit: int, *, what: str = "file",
                     raise InvalidInput(f"{what} {path} is larger than {limit >> 20} MiB",
                                        op="open")
         except OSError as exc:
-            raise LainviewError(f"cannot read {what} {path}: {os.strerror(exc.errno)}",
+            raise LainviewError(f"cannot read {what} {path}: {exc.strerror or exc}",
                                 op="read", errno=exc.errno) from None
     return b"".join(chunks)
 

@@ -53,6 +53,7 @@ read skipped).
 from __future__ import annotations
 
 import array
+import enum
 import errno as _errno
 import fcntl
 import json
@@ -62,11 +63,12 @@ import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, Mapping, Protocol, TypeVar
+from typing import Any, Callable, Iterator, Mapping, Protocol, TypeVar
 
 from .errors import (InvalidInput, JournalError, LainviewError, NoSuchSymbol, TargetExited,
                      VerifyMismatch)
 from .files import ensure_private_dir, open_state_file
+from .memory import WriteStatus
 from .wording import counted
 
 BLOCK = 1 << 20
@@ -94,12 +96,12 @@ class JournalEntry:
 
     id: int
     time: float
-    target: dict
+    target: dict[str, Any]
     address: int | None
     old: bytes
     new: bytes
     reverts: int | None = None
-    location: dict | None = None     # where the bytes are, ASLR-proof (locations.py)
+    location: dict[str, Any] | None = None     # where the bytes are, ASLR-proof (locations.py)
     status: str | None = None
     written: int | None = None
     error: str | None = None
@@ -113,7 +115,8 @@ class JournalEntry:
 
     @property
     def kind(self) -> str:
-        return self.target.get("kind", "process")
+        kind: str = self.target.get("kind", "process")
+        return kind
 
     @property
     def label(self) -> str:
@@ -137,7 +140,7 @@ class JournalEntry:
         return (f"freeze ended {time.strftime('%H:%M:%S', time.localtime(self.ended))} "
                 f"after {n} write{'' if n == 1 else 's'}")
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, object]:
         return {"id": self.id, "time": self.time, "target": self.target,
                 "address": self.address, "old": self.old.hex(), "new": self.new.hex(),
                 "reverts": self.reverts, "location": self.location, "status": self.status, "written": self.written,
@@ -174,7 +177,7 @@ class JournalProblems:
     def __bool__(self) -> bool:
         return self.count > 0
 
-    def summary(self, path) -> str:
+    def summary(self, path: str | os.PathLike[str]) -> str:
         """One line for the user, e.g. "skipped 2 damaged lines of PATH
         (line 3 (byte 120): not JSON; ...)"."""
         shown = "; ".join(str(p) for p in self.first[:3])
@@ -186,7 +189,7 @@ class JournalProblems:
 class Journal:
     """Append-only, fsynced write journal (see the module docstring)."""
 
-    def __init__(self, path: str | os.PathLike | None = None):
+    def __init__(self, path: str | os.PathLike[str] | None = None):
         self.path = Path(path) if path else default_journal_path()
         self._fd: int | None = None
         self.notices: list[str] = []      # repairs made while appending, for the user
@@ -201,7 +204,7 @@ class Journal:
         return self._fd
 
     # -- appending ----------------------------------------------------------------------------
-    def _append(self, record: dict, *, assign_id: bool) -> int | None:
+    def _append(self, record: dict[str, Any], *, assign_id: bool) -> int | None:
         fd = self._open()
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
@@ -215,7 +218,7 @@ class Journal:
                 fcntl.flock(fd, fcntl.LOCK_UN)
         except OSError as exc:
             raise JournalError(f"cannot append to the write journal {self.path}: "
-                               f"{os.strerror(exc.errno)}", op="journal",
+                               f"{exc.strerror or exc}", op="journal",
                                errno=exc.errno) from None
         return record.get("id")
 
@@ -283,8 +286,9 @@ class Journal:
             return 0
         return _intent_id(fd, 0, line_end, os.pread(fd, min(64, line_end), 0)) or 0
 
-    def record_intent(self, *, target: dict, address: int | None, old: bytes, new: bytes,
-                      reverts: int | None = None, location: dict | None = None,
+    def record_intent(self, *, target: dict[str, Any], address: int | None, old: bytes,
+                      new: bytes, reverts: int | None = None,
+                      location: dict[str, Any] | None = None,
                       freeze: bool = False) -> int:
         """Append and fsync the intent of a write; returns its id. Raises
         JournalError (saying why, e.g. the disk is full), in which case
@@ -292,19 +296,21 @@ class Journal:
         made. ``location`` says where the bytes are in a form a later run
         can resolve (for patches). ``freeze``: the intent of a freeze, which
         covers every re-write of ``new`` until its end is recorded."""
-        record = {"type": "intent", "id": 0, "time": time.time(), "target": target,
+        record: dict[str, Any] = {"type": "intent", "id": 0, "time": time.time(), "target": target,
                   "address": address, "old": old.hex(), "new": new.hex(), "reverts": reverts}
         if location is not None:
             record["location"] = location
         if freeze:
             record["freeze"] = True
         try:
-            return self._append(record, assign_id=True)
+            entry_id = self._append(record, assign_id=True)
+            assert entry_id is not None     # assign_id: the id given
+            return entry_id
         except JournalError as exc:
             raise JournalError(f"{exc.message}; no write was made", op="journal",
                                errno=exc.errno) from None
 
-    def record_outcome(self, entry_id: int, status: str, written: int,
+    def record_outcome(self, entry_id: int, status: WriteStatus, written: int,
                        error: str | None = None, *, rewrites: int | None = None,
                        ended: float | None = None) -> None:
         """Append the outcome of intent ``entry_id``. For a freeze,
@@ -474,10 +480,10 @@ class OpenFreezes:
 
     def __init__(self, journal: Journal):
         self.journal = journal
-        self._open: dict[int, list] = {}     # journal id -> [key, held bytes, rewrites]
+        self._open: dict[int, list[Any]] = {}     # journal id -> [key, held bytes, rewrites]
 
-    def begin(self, key: tuple, *, target: dict, address: int | None, old: bytes,
-              held: bytes, location: dict | None = None) -> int:
+    def begin(self, key: tuple[object, ...], *, target: dict[str, Any], address: int | None,
+              old: bytes, held: bytes, location: dict[str, Any] | None = None) -> int:
         """Journal a freeze of ``held`` over ``old`` at ``key`` (what it
         writes: an address, or a symbol); its id. JournalError: nothing may
         be written."""
@@ -486,7 +492,7 @@ class OpenFreezes:
         self._open[journal_id] = [key, bytes(held), 0]
         return journal_id
 
-    def check(self, journal_id: int, key: tuple, data: bytes) -> None:
+    def check(self, journal_id: int, key: tuple[object, ...], data: bytes) -> None:
         """InvalidInput unless ``journal_id`` is an open freeze of ``data`` at ``key``."""
         freeze = self._open.get(journal_id)
         if freeze is None or freeze[0] != key or freeze[1] != bytes(data):
@@ -499,8 +505,9 @@ class OpenFreezes:
         freeze = self._open[journal_id]
         freeze[2] += 1
         if freeze[2] == 1:
-            self._outcome(journal_id, "ok", len(freeze[1]), None, 1, None)
-        return freeze[2]
+            self._outcome(journal_id, WriteStatus.OK, len(freeze[1]), None, 1, None)
+        rewrites: int = freeze[2]
+        return rewrites
 
     def end(self, journal_id: int, error: str | None = None) -> int | None:
         """Record that the freeze stopped (``error``: why, when the user did
@@ -508,8 +515,8 @@ class OpenFreezes:
         freeze = self._open.pop(journal_id, None)
         if freeze is None:
             return None
-        rewrites = freeze[2]
-        self._outcome(journal_id, "ok" if rewrites else "failed",
+        rewrites: int = freeze[2]
+        self._outcome(journal_id, WriteStatus.OK if rewrites else WriteStatus.FAILED,
                       len(freeze[1]) if rewrites else 0, error, rewrites, time.time())
         return rewrites
 
@@ -517,7 +524,7 @@ class OpenFreezes:
         for journal_id in list(self._open):
             self.end(journal_id, why)
 
-    def _outcome(self, journal_id: int, status: str, written: int, error: str | None,
+    def _outcome(self, journal_id: int, status: WriteStatus, written: int, error: str | None,
                  rewrites: int, ended: float | None) -> None:
         try:
             self.journal.record_outcome(journal_id, status, written, error,
@@ -539,12 +546,12 @@ class WriteIntent:
     ``reverts`` (the entry this write undoes) and ``location`` (ASLR-proof,
     for patches)."""
 
-    target: dict
+    target: dict[str, Any]
     address: int | None
     old: bytes
     new: bytes
     reverts: int | None = None
-    location: dict | None = None
+    location: dict[str, Any] | None = None
 
 
 def journaled_write(journal: Journal, intent: WriteIntent, write: Callable[[], T], *,
@@ -566,18 +573,19 @@ def journaled_write(journal: Journal, intent: WriteIntent, write: Callable[[], T
     try:
         result = write()
     except LainviewError as exc:
+        status: WriteStatus
         if isinstance(exc, VerifyMismatch):
-            status, written = "verify-mismatch", len(intent.new)
+            status, written = WriteStatus.VERIFY_MISMATCH, len(intent.new)
         else:
             written = getattr(exc, "written", 0) or 0
-            status = "partial" if written else "failed"
+            status = WriteStatus.PARTIAL if written else WriteStatus.FAILED
         _quiet_outcome(journal, entry_id, status, written, str(exc))
         raise
-    _quiet_outcome(journal, entry_id, "ok", len(intent.new), None)
+    _quiet_outcome(journal, entry_id, WriteStatus.OK, len(intent.new), None)
     return entry_id, result
 
 
-def _quiet_outcome(journal: Journal, entry_id: int, status: str, written: int,
+def _quiet_outcome(journal: Journal, entry_id: int, status: WriteStatus, written: int,
                    error: str | None) -> None:
     try:
         journal.record_outcome(entry_id, status, written, error)
@@ -587,14 +595,23 @@ def _quiet_outcome(journal: Journal, entry_id: int, status: str, written: int,
 
 # -- the one revert ---------------------------------------------------------------------------
 
+class RevertStatus(enum.StrEnum):
+    """What reverting one journaled write did."""
+
+    REVERTED = "reverted"       # the old bytes are back (a new journal entry)
+    ALREADY = "already"         # memory already held them
+    CONFLICT = "conflict"       # memory changed since the write; not forced
+    GONE = "gone"               # the process exited, or the machine rebooted
+    FAILED = "failed"           # the revert itself failed (the message says why)
+
+
 @dataclass(frozen=True, slots=True)
 class RevertOutcome:
-    """What reverting journal entry ``entry_id`` did: ``status`` is
-    "reverted", "already", "conflict", "gone" or "failed"; ``new_entry_id``
-    is the journaled write that put the old bytes back."""
+    """What reverting journal entry ``entry_id`` did; ``new_entry_id`` is
+    the journaled write that put the old bytes back."""
 
     entry_id: int
-    status: str
+    status: RevertStatus
     message: str
     new_entry_id: int | None = None
 
@@ -645,7 +662,7 @@ def revert_entries(journal: Journal, targets: Mapping[str, Callable[[], RevertTa
                     opened[entry.kind] = str(exc)
             target = opened[entry.kind]
             if isinstance(target, str):
-                outcomes.append(RevertOutcome(entry.id, "failed", target))
+                outcomes.append(RevertOutcome(entry.id, RevertStatus.FAILED, target))
             else:
                 outcomes.append(_revert_one(entry, target, force))
     finally:
@@ -658,7 +675,7 @@ def revert_entries(journal: Journal, targets: Mapping[str, Callable[[], RevertTa
 def _revert_one(entry: JournalEntry, target: RevertTarget, force: bool) -> RevertOutcome:
     gone = target.gone(entry)
     if gone:
-        return RevertOutcome(entry.id, "gone", gone)
+        return RevertOutcome(entry.id, RevertStatus.GONE, gone)
     try:
         current = target.current(entry)
         if isinstance(current, RevertOutcome):
@@ -666,19 +683,20 @@ def _revert_one(entry: JournalEntry, target: RevertTarget, force: bool) -> Rever
         where = target.where(entry)
         plan = revert_plan(entry, current)
         if plan == "done":
-            return RevertOutcome(entry.id, "already", f"{where} already holds the old bytes")
+            return RevertOutcome(entry.id, RevertStatus.ALREADY,
+                                 f"{where} already holds the old bytes")
         if plan == "conflict" and not force:
             return RevertOutcome(
-                entry.id, "conflict",
+                entry.id, RevertStatus.CONFLICT,
                 f"{where} changed since the write (now {current.hex()}, wrote "
                 f"{entry.new.hex()}); use --force to revert anyway")
         new_id = target.write_old(entry)
-        return RevertOutcome(entry.id, "reverted", f"restored {counted(len(entry.old), 'byte')} of {where}",
-                             new_id)
+        return RevertOutcome(entry.id, RevertStatus.REVERTED,
+                             f"restored {counted(len(entry.old), 'byte')} of {where}", new_id)
     except (NoSuchSymbol, TargetExited) as exc:
-        return RevertOutcome(entry.id, "gone", str(exc))
+        return RevertOutcome(entry.id, RevertStatus.GONE, str(exc))
     except LainviewError as exc:
-        status = "gone" if exc.errno == _errno.ESRCH else "failed"
+        status = RevertStatus.GONE if exc.errno == _errno.ESRCH else RevertStatus.FAILED
         return RevertOutcome(entry.id, status, str(exc))
 
 
@@ -705,7 +723,8 @@ def _intent_id(fd: int, start: int, end: int, head: bytes) -> int | None:
     # Not in lainview's own key order (edited by hand): parse it whole.
     rec = _parse(os.pread(fd, end - start, start))
     if isinstance(rec, dict) and rec.get("type") == "intent" and _is_id(rec.get("id")):
-        return rec["id"]
+        entry_id: int = rec["id"]
+        return entry_id
     return None
 
 
@@ -761,7 +780,7 @@ def _lines(fd: int, end: int) -> Iterator[tuple[int, int, bytes]]:
 _TOO_LONG = b"\0too long"
 
 
-def _parse(line: bytes):
+def _parse(line: bytes) -> Any:
     """The JSON value of a line, or a string saying why there is none."""
     if line is _TOO_LONG:
         return f"longer than {MAX_LINE} bytes"
@@ -777,15 +796,16 @@ def _parse(line: bytes):
         return f"not a JSON record ({exc.args[0] if exc.args else exc}; torn by a crash?)"
 
 
-def _is_id(value) -> bool:
+def _is_id(value: object) -> bool:
     return type(value) is int and 0 < value < 1 << 63
 
 
-def _is_num(value) -> bool:
-    return type(value) in (int, float) and math.isfinite(value)
+def _is_num(value: object) -> bool:
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and math.isfinite(value))
 
 
-def _hex_problem(value) -> str | None:
+def _hex_problem(value: object) -> str | None:
     if not isinstance(value, str):
         return "not a hex string"
     try:
@@ -795,7 +815,7 @@ def _hex_problem(value) -> str | None:
     return None
 
 
-def _intent_problem(rec) -> str | None:
+def _intent_problem(rec: object) -> str | None:
     """Why ``rec`` is not a usable intent record, or None."""
     if not isinstance(rec, dict):
         return f"not a record (a JSON {type(rec).__name__})"
@@ -841,7 +861,7 @@ def _intent_problem(rec) -> str | None:
     return None
 
 
-def _outcome_problem(rec: dict) -> str | None:
+def _outcome_problem(rec: dict[str, Any]) -> str | None:
     if not _is_id(rec.get("id")):
         return "outcome without a valid id"
     if not isinstance(rec.get("status"), str):
@@ -870,8 +890,8 @@ class _Outcomes:
         self._names: list[str] = []
         self._codes: dict[str, int] = {}
         self._errors: dict[int, str] = {}
-        self._sparse: dict[int, tuple] = {}
-        self._freezes: dict[int, tuple] = {}     # id -> (rewrites, ended): freezes only
+        self._sparse: dict[int, tuple[str, int | None, str | None]] = {}
+        self._freezes: dict[int, tuple[int | None, float | None]] = {}     # id -> (rewrites, ended): freezes only
 
     def put(self, entry_id: int, status: str, written: int | None, error: str | None,
             rewrites: int | None = None, ended: float | None = None) -> None:

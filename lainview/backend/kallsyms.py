@@ -24,7 +24,7 @@ import fnmatch
 import os
 import re
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 
@@ -115,7 +115,7 @@ class Symbol:
     def meaning(self) -> str:
         return type_meaning(self.type)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, object]:
         return {"name": self.name, "address": self.address, "type": self.type,
                 "meaning": self.meaning, "module": self.module or None, "size": self.size}
 
@@ -259,7 +259,7 @@ class SymbolTable:
         ``types``: a type filter as :func:`type_letters` reads it.
         ``candidates``: narrow an earlier result instead of the whole table.
         Raises InvalidInput for a bad regex, type or mode."""
-        idx = np.arange(len(self)) if candidates is None else np.asarray(candidates)
+        idx: np.ndarray = np.arange(len(self)) if candidates is None else np.asarray(candidates)
         if module is not None:
             try:
                 mod_id = self.modules.index(module)
@@ -280,8 +280,9 @@ class SymbolTable:
                 needle = pattern.lower()
                 names = self.names
                 keep = np.fromiter((needle in names[i].lower() for i in idx.tolist()),
-                                   dtype=bool, count=len(idx))
-                return idx[keep].astype(np.int64, copy=False)
+                                   dtype=np.bool_, count=len(idx))
+                picked: np.ndarray = idx[keep]
+                return picked.astype(np.int64, copy=False)
             hits = self._substring_hits(pattern)
             return idx[np.isin(idx, hits, assume_unique=True)] if len(idx) != len(self) \
                 else hits
@@ -289,34 +290,40 @@ class SymbolTable:
         if mode in ("glob", "auto") and not pattern.strip("*"):
             return idx.astype(np.int64, copy=False)     # "*" (the first key of a glob)
         if mode in ("glob", "auto") and "\n" not in pattern:
-            hits = self._glob_hits(pattern, match)
-            if hits is not None:
-                return hits if len(idx) == len(self) else \
-                    idx[np.isin(idx, hits, assume_unique=True)].astype(np.int64, copy=False)
+            found = self._glob_hits(pattern, match)
+            if found is not None:
+                return found if len(idx) == len(self) else \
+                    idx[np.isin(idx, found, assume_unique=True)].astype(np.int64, copy=False)
         if mode == "regex":
-            hits = self._regex_hits(pattern, match)
-            if hits is not None:
-                return hits if len(idx) == len(self) else \
-                    idx[np.isin(idx, hits, assume_unique=True)].astype(np.int64, copy=False)
+            found = self._regex_hits(pattern, match)
+            if found is not None:
+                return found if len(idx) == len(self) else \
+                    idx[np.isin(idx, found, assume_unique=True)].astype(np.int64, copy=False)
         literal = required_literal(pattern, mode)
         if len(literal) >= 2:
             # Only names holding the literal can match: a vectorised pass
             # leaves the regex engine a few hundred names instead of all.
             hits = self._substring_hits(literal)
-            if self._non_ascii is None:
-                self._non_ascii = np.flatnonzero(np.fromiter(
-                    (not n.isascii() for n in self.names), dtype=bool, count=len(self)))
-            if len(self._non_ascii):
+            non_ascii = self._non_ascii_names()
+            if len(non_ascii):
                 # Unicode case folding (the Kelvin sign matches k) escapes
                 # the lower-case search: leave those names to the matcher.
-                hits = np.union1d(hits, self._non_ascii)
+                hits = np.union1d(hits, non_ascii)
             idx = hits if len(idx) == len(self) else idx[np.isin(idx, hits, assume_unique=True)]
         names = self.names
         chosen = names if len(idx) == len(self) else list(map(names.__getitem__, idx.tolist()))
-        keep = np.fromiter(map(bool, map(match, chosen)), dtype=bool, count=len(chosen))
-        return idx[keep].astype(np.int64, copy=False)
+        keep = np.fromiter(map(bool, map(match, chosen)), dtype=np.bool_, count=len(chosen))
+        chosen_idx: np.ndarray = idx[keep]
+        return chosen_idx.astype(np.int64, copy=False)
 
-    def _glob_hits(self, pattern: str, match) -> np.ndarray | None:
+    def _non_ascii_names(self) -> np.ndarray:
+        """Indices of the names that are not pure ASCII (computed once)."""
+        if self._non_ascii is None:
+            self._non_ascii = np.flatnonzero(np.fromiter(
+                (not n.isascii() for n in self.names), dtype=np.bool_, count=len(self)))
+        return self._non_ascii
+
+    def _glob_hits(self, pattern: str, match: Matcher) -> np.ndarray | None:
         """Indices of the names a glob matches, found with vectorised
         searches for its literal runs: the first run must start a name and
         the last end it (unless a wildcard is there), every run must occur.
@@ -327,32 +334,32 @@ class SymbolTable:
         needles = [(r, i == 0, i == len(runs) - 1) for i, r in enumerate(runs) if r]
         if not needles or not all(r.isascii() for r, _, _ in needles):
             return None
-        hits = None
+        hits: np.ndarray | None = None
         for text, start, end in sorted(needles, key=lambda n: -len(n[0])):
             found = self._substring_hits(text, start=start, end=end)
             hits = found if hits is None else np.intersect1d(hits, found, assume_unique=True)
             if not len(hits):
                 break
-        if self._non_ascii is None:
-            self._non_ascii = np.flatnonzero(np.fromiter(
-                (not n.isascii() for n in self.names), dtype=bool, count=len(self)))
+        assert hits is not None     # needles is not empty
+        non_ascii = self._non_ascii_names()
         exact = len(needles) == 1 and not any(c in pattern for c in "?[")
+        keep: np.ndarray
         if exact:
             # Unicode case folding (the Kelvin sign matches k) escapes the
             # lower-case search: only non-ASCII names go to the matcher.
-            keep = hits[~np.isin(hits, self._non_ascii)] if len(self._non_ascii) else hits
-            verify = self._non_ascii
+            keep = hits[~np.isin(hits, non_ascii)] if len(non_ascii) else hits
+            verify = non_ascii
         else:
             keep = np.zeros(0, dtype=np.int64)
-            verify = np.union1d(hits, self._non_ascii) if len(self._non_ascii) else hits
+            verify = np.union1d(hits, non_ascii) if len(non_ascii) else hits
         names = self.names
         if len(verify):
             ok = np.fromiter(map(bool, map(match, map(names.__getitem__, verify.tolist()))),
-                             dtype=bool, count=len(verify))
+                             dtype=np.bool_, count=len(verify))
             keep = np.union1d(keep, verify[ok])
         return keep.astype(np.int64, copy=False)
 
-    def _regex_hits(self, pattern: str, match) -> np.ndarray | None:
+    def _regex_hits(self, pattern: str, match: Matcher) -> np.ndarray | None:
         """Indices of the names a regex matches, narrowed first by a
         case-sensitive vectorised search for its top-level literal runs
         (anchored where ``^`` or ``$`` sits next to one). A regex that is only
@@ -360,7 +367,8 @@ class SymbolTable:
         only the names holding every run go to ``match``. None when the
         regex gives nothing to search for (or sets flags inline)."""
         try:
-            from re import _constants, _parser   # the stdlib's own regex parser
+            # the stdlib's own regex parser, which typeshed does not describe
+            from re import _constants, _parser  # type: ignore[attr-defined]
             parsed = _parser.parse(pattern)
         except Exception:   # noqa: BLE001 - a bad regex is reported by the matcher
             return None
@@ -384,17 +392,18 @@ class SymbolTable:
             run, run_start = [], False
         if not needles or not all(r.isascii() and "\n" not in r for r, _, _ in needles):
             return None
-        hits = None
+        hits: np.ndarray | None = None
         for text, start, end in sorted(needles, key=lambda n: -len(n[0])):
             found = self._substring_hits(text, start=start, end=end, case=True)
             hits = found if hits is None else np.intersect1d(hits, found, assume_unique=True)
             if not len(hits):
                 break
+        assert hits is not None     # needles is not empty
         if all(op is _constants.LITERAL for op, _ in body):
             return hits.astype(np.int64, copy=False)
         names = self.names
         ok = np.fromiter(map(bool, map(match, map(names.__getitem__, hits.tolist()))),
-                         dtype=bool, count=len(hits))
+                         dtype=np.bool_, count=len(hits))
         return hits[ok].astype(np.int64, copy=False)
 
     def _search_buffer(self, case: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -409,9 +418,7 @@ class SymbolTable:
             line_of = np.repeat(np.arange(len(encoded), dtype=np.int32), lengths)
             cached = (np.frombuffer(b"\n".join(encoded) + b"\n", dtype=np.uint8), line_of,
                       np.cumsum(lengths) - 1)
-            if self._non_ascii is None:
-                self._non_ascii = np.flatnonzero(np.fromiter(
-                    (not n.isascii() for n in self.names), dtype=bool, count=len(self)))
+            self._non_ascii_names()
             if case:
                 self._blob_case = cached
             else:
@@ -443,14 +450,16 @@ class SymbolTable:
         pos = np.flatnonzero(blob[:len(blob) - k + 1] == needle[0])
         for j in range(1, k):
             pos = pos[blob[pos + j] == needle[j]]
-        mask = np.zeros(len(self), dtype=bool)
+        mask = np.zeros(len(self), dtype=np.bool_)
         mask[line_of[pos]] = True
         return np.flatnonzero(mask)
 
 
 def _glob_literals(pattern: str) -> list[str]:
     """The runs of plain characters in a glob (every match contains each)."""
-    runs, run, i = [], [], 0
+    runs: list[str] = []
+    run: list[str] = []
+    i = 0
     while i < len(pattern):
         c = pattern[i]
         if c in "*?":
@@ -480,7 +489,8 @@ def _regex_literals(pattern: str) -> list[str]:
     """The runs of literal characters at the top level of a regex: every
     match contains each of them. Empty when the regex cannot be analysed."""
     try:
-        from re import _constants, _parser   # the stdlib's own regex parser
+        # the stdlib's own regex parser, which typeshed does not describe
+        from re import _constants, _parser  # type: ignore[attr-defined]
         parsed = _parser.parse(pattern)
     except Exception:   # noqa: BLE001 - a bad regex is reported by the matcher
         return []
@@ -512,7 +522,11 @@ def required_literal(pattern: str, mode: str) -> str:
     return max(runs, key=len, default="")
 
 
-def _name_matcher(pattern: str, mode: str):
+# A name matcher: truthy when the name matches (a bound re method or a lambda).
+Matcher = Callable[[str], object]
+
+
+def _name_matcher(pattern: str, mode: str) -> Matcher:
     if mode == "auto":
         mode = "glob" if any(c in pattern for c in "*?[") else "substring"
     if mode == "substring":
@@ -584,7 +598,8 @@ def parse_kallsyms_lines(text: str, *, source: str = "") -> SymbolTable:
                        names, np.array(mod_ids, dtype=np.int32), modules, source=source)
 
 
-def _fast_block(text: str, stride: int):
+def _fast_block(text: str, stride: int
+                ) -> tuple[np.ndarray, np.ndarray, list[str], list[str]] | None:
     """Columns of a block whose every line has exactly ``stride`` fields and a
     16-digit address, or None when the block is not that regular."""
     lines = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
@@ -603,7 +618,7 @@ def _fast_block(text: str, stride: int):
         return None
     addresses = np.frombuffer(raw, dtype=">u8").astype(np.uint64)
     types = np.frombuffer(letters, dtype=np.uint8)
-    return addresses, types, tokens[2::stride], (tokens[3::stride] if stride == 4 else None)
+    return addresses, types, tokens[2::stride], (tokens[3::stride] if stride == 4 else [])
 
 
 # The longest line a kallsyms file can hold: a 16-digit address, a type,
@@ -770,7 +785,7 @@ class ModuleInfo:
     loaded: bool = True
     pseudo: bool = False
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, object]:
         return {"name": self.name, "size": self.size, "refcount": self.refcount,
                 "holders": list(self.holders), "state": self.state,
                 "address": self.address, "loaded": self.loaded, "pseudo": self.pseudo}
@@ -804,7 +819,7 @@ def parse_proc_modules(text: str) -> list[ModuleInfo]:
             refcount = None if fields[2] == "-" else int(fields[2])
         except ValueError:
             raise InvalidInput(f"/proc/modules line {lineno} is malformed: {line!r}") from None
-        holders = ()
+        holders: tuple[str, ...] = ()
         if len(fields) > 3 and fields[3] != "-":
             holders = tuple(h for h in fields[3].split(",") if h)
         state = fields[4] if len(fields) > 4 else None
@@ -837,7 +852,7 @@ def list_modules(table: SymbolTable | None = None, *, proc: str = "/proc") -> Mo
     except OSError as exc:
         mods = []
         source = "kallsyms"
-        note = f"cannot read {path}: {os.strerror(exc.errno)}; holders are unknown"
+        note = f"cannot read {path}: {exc.strerror or exc}; holders are unknown"
     known = {m.name for m in mods}
     if table is not None:
         for name in table.module_names:

@@ -19,6 +19,7 @@ import os
 import stat
 import struct
 from dataclasses import dataclass
+from typing import Iterator
 
 import numpy as np
 from elftools.common.exceptions import ELFError
@@ -66,7 +67,7 @@ def _open_ro(path: str, what: str) -> int:
                     " (/proc/kcore needs root: CAP_SYS_RAWIO)")
         cls = InvalidInput if path != KCORE_PATH and exc.errno in MISSING_FILE_ERRNOS \
             else LainviewError
-        raise cls(f"cannot open {what} {path}: {os.strerror(exc.errno)}{hint}",
+        raise cls(f"cannot open {what} {path}: {exc.strerror or exc}{hint}",
                   op="open", errno=exc.errno) from None
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
@@ -83,7 +84,7 @@ _PREAD_CHUNK = 16 << 20
 
 
 @contextlib.contextmanager
-def _malformed(path: str, what: str = "ELF file"):
+def _malformed(path: str, what: str = "ELF file") -> Iterator[None]:
     """Turn any parse failure inside into InvalidInput naming ``path``."""
     try:
         yield
@@ -211,9 +212,11 @@ class ElfCoreReader:
                 if name == "VMCOREINFO":
                     self.vmcoreinfo = parse_vmcoreinfo(desc.decode("latin-1"))
             self._kernel_offset = self._vmcoreinfo_hex("KERNELOFFSET") or 0
-            self._note_symbols = [(k[7:-1], self._vmcoreinfo_hex(k))
+            # a malformed address (not hex, past 64 bits) leaves the symbol out
+            self._note_symbols = [(k[7:-1], address)
                                   for k in self.vmcoreinfo
-                                  if k.startswith("SYMBOL(") and k.endswith(")")]
+                                  if k.startswith("SYMBOL(") and k.endswith(")")
+                                  and (address := self._vmcoreinfo_hex(k)) is not None]
         except BaseException:
             self.close()
             raise
@@ -535,7 +538,8 @@ def elf_type(path: str) -> str | None:
     if not is_elf(path):
         return None
     with open(path, "rb") as f, _malformed(path):
-        return ELFFile(f).header.e_type
+        e_type: str = ELFFile(f).header.e_type
+        return e_type
 
 
 class SystemMap:

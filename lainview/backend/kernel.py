@@ -1,13 +1,13 @@
 """The kernel as a target: the facade the UI and the CLI use.
 
 The sources (kmem device, /proc/kcore, an image, symbols only), what each can
-do and how one is chosen are in ``ksources.py``: :class:`KernelSession` opens
+do and how one is chosen are in ``ksources.py``: :class:`KernelMemory` opens
 the one :func:`ksources.choose` picks and records the choice with its reason,
 every missing capability with what is missing and how to get it, and why the
 other sources were passed over (:class:`KernelInfo`).
 
-:class:`KernelSession` does the work and blocks; :class:`KernelBackend` runs
-it on the one backend thread (beside the process sessions) and returns
+:class:`KernelMemory` does the work and blocks; :class:`KernelBackend` runs
+it on the one backend thread (beside the process memories) and returns
 futures. Kernel writes are journaled before they are made, read back, and
 can be reverted.
 """
@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import collections
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Any, Callable, Concatenate, Iterable, ParamSpec, TypeVar
 
 from .errors import CapabilityMissing, InvalidInput, LainviewError, VerifyMismatch
-from .journal import (Journal, JournalEntry, OpenFreezes, RevertOutcome, WriteIntent,
-                      journaled_write)
+from .journal import (Journal, JournalEntry, OpenFreezes, RevertOutcome, RevertStatus,
+                      WriteIntent, journaled_write)
 from .kallsyms import KALLSYMS_PATH, ModuleList, Symbol, SymbolTable, list_modules
 from .kcore import MAX_READ
 from .kmem import encode_module_name, encode_symbol_name
@@ -28,6 +28,9 @@ from .ksources import (KernelInfo, KernelSource, KernelValue, SourceRequest,
                        choose)
 from .service import Backend
 from .thread import BackendFuture, BackendThread
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 BOOT_ID_PATH = "/proc/sys/kernel/random/boot_id"
 
@@ -53,7 +56,7 @@ class KernelWrite:
     journal_id: int | None
 
 
-class KernelSession:
+class KernelMemory:
     """One kernel source, opened. Blocking: use it on the backend thread
     (or through :class:`KernelBackend`). ``source``: "auto" or a name of
     ``ksources.REGISTRY``. Raises InvalidInput (unknown source, bad image
@@ -64,8 +67,6 @@ class KernelSession:
                  proc: str = "/proc", device_root: str = "/"):
         self.request = SourceRequest(source, kmem_path, tuple(p for p in images if p),
                                      device_root, kallsyms_path, proc)
-        self.kallsyms_path = kallsyms_path
-        self.proc = proc
         self._table: SymbolTable | None = None
         self.holds: collections.Counter[str] = collections.Counter()
         self.source: KernelSource
@@ -85,7 +86,7 @@ class KernelSession:
             table = self.symbols()
         except LainviewError:
             pass
-        return list_modules(table, proc=self.proc)
+        return list_modules(table, proc=self.request.proc)
 
     def _require(self, capability: str) -> None:
         if capability not in self.info.capabilities:
@@ -155,7 +156,7 @@ class KernelSession:
         return back
 
     def _target(self, name: str, module: str | None, indirect: bool,
-                address: int | None) -> dict:
+                address: int | None) -> dict[str, object]:
         return {"kind": "kernel", "symbol": name, "module": module, "indirect": indirect,
                 "address": address, "source": self.info.source, "device": self.info.device,
                 "boot_id": boot_id()}
@@ -222,11 +223,11 @@ class KernelSession:
 
 class KernelReverter:
     """Reverts kernel writes (a :class:`journal.RevertTarget`) through an
-    open :class:`KernelSession`: a write made before the last boot is gone;
+    open :class:`KernelMemory`: a write made before the last boot is gone;
     an indirect write whose pointer moved since is a conflict."""
 
-    def __init__(self, session: KernelSession, journal: Journal):
-        self._session = session
+    def __init__(self, memory: KernelMemory, journal: Journal):
+        self._memory = memory
         self._journal = journal
 
     def gone(self, entry: JournalEntry) -> str | None:
@@ -237,10 +238,10 @@ class KernelReverter:
 
     def current(self, entry: JournalEntry) -> bytes | RevertOutcome:
         name, module, indirect = _symbol_of(entry)
-        now = self._session.read(name, len(entry.old), module=module, indirect=indirect)
+        now = self._memory.read(name, len(entry.old), module=module, indirect=indirect)
         if indirect and entry.address is not None and now.address != entry.address:
             return RevertOutcome(
-                entry.id, "conflict",
+                entry.id, RevertStatus.CONFLICT,
                 f"the pointer at {name} now points to {now.address:#x}, not "
                 f"{entry.address:#x} as when it was written; nothing reverted")
         return now.result.require(op="revert")
@@ -250,11 +251,11 @@ class KernelReverter:
 
     def write_old(self, entry: JournalEntry) -> int | None:
         name, module, indirect = _symbol_of(entry)
-        return self._session.write(name, entry.old, self._journal, module=module,
+        return self._memory.write(name, entry.old, self._journal, module=module,
                                    indirect=indirect, reverts=entry.id).journal_id
 
     def close(self) -> None:
-        pass        # the session belongs to its KernelBackend
+        pass        # the memory belongs to its KernelBackend
 
 
 def _symbol_of(entry: JournalEntry) -> tuple[str, str | None, bool]:
@@ -271,112 +272,115 @@ class KernelBackend:
 
     def __init__(self, backend: Backend, *, source: str = "auto",
                  kmem_path: str | None = None, images: Iterable[str] = (),
-                 release_holds_on_close: bool = True, **session_kw):
+                 release_holds_on_close: bool = True, **memory_kw: Any):
         self.backend = backend
         self.thread: BackendThread = backend.thread
         self.journal: Journal = backend.journal
         self.freezes: OpenFreezes = backend.freezes
         self._args = (source, kmem_path, tuple(images))
-        self._session_kw = session_kw
-        self._session: KernelSession | None = None
+        self._memory_kw = memory_kw
+        self._memory: KernelMemory | None = None
         self._release_holds = release_holds_on_close
         self.thread.call_on_shutdown(self._close)
-        # Backend.revert hands kernel entries to this kernel's session.
+        # Backend.revert hands kernel entries to this kernel's memory.
         backend.revert_targets["kernel"] = self.reverter
 
-    def _get(self) -> KernelSession:
-        if self._session is None:
+    def _get(self) -> KernelMemory:
+        if self._memory is None:
             source, kmem_path, images = self._args
-            self._session = KernelSession(source, kmem_path=kmem_path, images=images,
-                                          **self._session_kw)
-        return self._session
+            self._memory = KernelMemory(source, kmem_path=kmem_path, images=images,
+                                          **self._memory_kw)
+        return self._memory
 
     def reverter(self) -> KernelReverter:
-        """The RevertTarget of kernel writes, over this kernel's session
+        """The RevertTarget of kernel writes, over this kernel's memory
         (opened if need be: LainviewError if it cannot be). Backend thread."""
         return KernelReverter(self._get(), self.journal)
 
-    def _submit(self, fn, *args, **kwargs) -> BackendFuture:
+    def _submit(self, fn: Callable[Concatenate[KernelMemory, P], T], /, *args: P.args,
+                **kwargs: P.kwargs) -> BackendFuture[T]:
         return self.thread.submit(lambda: fn(self._get(), *args, **kwargs))
 
-    def info(self) -> BackendFuture:
+    def info(self) -> BackendFuture[KernelInfo]:
         """Future[KernelInfo]: the chosen source, the reason, the capabilities.
         Raises DeviceUnavailable when an explicitly chosen source is missing."""
         return self._submit(lambda s: s.info)
 
-    def symbols(self, refresh: bool = False) -> BackendFuture:
+    def symbols(self, refresh: bool = False) -> BackendFuture[SymbolTable]:
         """Future[SymbolTable]."""
-        return self._submit(KernelSession.symbols, refresh)
+        return self._submit(KernelMemory.symbols, refresh)
 
-    def modules(self) -> BackendFuture:
+    def modules(self) -> BackendFuture[ModuleList]:
         """Future[ModuleList]."""
-        return self._submit(KernelSession.modules)
+        return self._submit(KernelMemory.modules)
 
     def read(self, name: str, size: int, *, module: str | None = None,
-             indirect: bool = False) -> BackendFuture:
-        """Future[KernelValue]; see :meth:`KernelSession.read`."""
-        return self._submit(KernelSession.read, name, size, module=module, indirect=indirect)
+             indirect: bool = False) -> BackendFuture[KernelValue]:
+        """Future[KernelValue]; see :meth:`KernelMemory.read`."""
+        return self._submit(KernelMemory.read, name, size, module=module, indirect=indirect)
 
-    def read_many(self, requests: Iterable[tuple[str, int, str | None]]) -> BackendFuture:
+    def read_many(self, requests: Iterable[tuple[str, int, str | None]]
+                  ) -> BackendFuture[list[KernelValue | LainviewError]]:
         """Future[list[KernelValue | LainviewError]]: several symbol reads,
         given as (name, size, module), in one request (the watch list's
         refresh). Each failure is returned in its place, not raised."""
-        requests = list(requests)
+        wanted = list(requests)
 
-        def run(session: KernelSession) -> list:
-            out: list = []
-            for name, size, module in requests:
+        def run(memory: KernelMemory) -> list[KernelValue | LainviewError]:
+            out: list[KernelValue | LainviewError] = []
+            for name, size, module in wanted:
                 try:
-                    out.append(session.read(name, size, module=module))
+                    out.append(memory.read(name, size, module=module))
                 except LainviewError as exc:
                     out.append(exc)
             return out
         return self._submit(run)
 
     def write(self, name: str, data: bytes, *, module: str | None = None,
-              indirect: bool = False, if_changed: bool = False) -> BackendFuture:
-        """Future[KernelWrite]: journaled, read back; see :meth:`KernelSession.write`."""
-        return self._submit(KernelSession.write, name, bytes(data), self.journal,
+              indirect: bool = False, if_changed: bool = False) -> BackendFuture[KernelWrite]:
+        """Future[KernelWrite]: journaled, read back; see :meth:`KernelMemory.write`."""
+        return self._submit(KernelMemory.write, name, bytes(data), self.journal,
                             module=module, indirect=indirect, if_changed=if_changed)
 
     def freeze_begin(self, name: str, held: bytes, *, module: str | None = None,
-                     before: bytes | None = None) -> BackendFuture:
+                     before: bytes | None = None) -> BackendFuture[int]:
         """Future[int]: journal a freeze of ``name`` (see :meth:`Target.freeze_begin`
         in service.py); end it with ``Backend.freeze_end``."""
-        return self._submit(KernelSession.freeze_begin, self.freezes, name, bytes(held),
+        return self._submit(KernelMemory.freeze_begin, self.freezes, name, bytes(held),
                             module=module, before=before)
 
     def freeze_write(self, journal_id: int, name: str, data: bytes, *,
-                     module: str | None = None) -> BackendFuture:
+                     module: str | None = None) -> BackendFuture[KernelWrite]:
         """Future[KernelWrite]: one write of an open freeze."""
-        return self._submit(KernelSession.freeze_write, self.freezes, journal_id, name,
+        return self._submit(KernelMemory.freeze_write, self.freezes, journal_id, name,
                             bytes(data), module=module)
 
-    def freeze_end(self, journal_id: int, error: str | None = None) -> BackendFuture:
+    def freeze_end(self, journal_id: int, error: str | None = None
+                   ) -> BackendFuture[int | None]:
         """Future[int | None]: record the end of a freeze (``Backend.freeze_end``)."""
         return self.thread.submit(self.freezes.end, journal_id, error)
 
-    def hold(self, module: str) -> BackendFuture:
+    def hold(self, module: str) -> BackendFuture[int]:
         """Future[int]: the holds lainview now has on ``module``."""
-        return self._submit(KernelSession.hold, module)
+        return self._submit(KernelMemory.hold, module)
 
-    def release(self, module: str) -> BackendFuture:
+    def release(self, module: str) -> BackendFuture[int]:
         """Future[int]: the holds lainview has left on ``module``."""
-        return self._submit(KernelSession.release, module)
+        return self._submit(KernelMemory.release, module)
 
-    def holds(self) -> BackendFuture:
+    def holds(self) -> BackendFuture[dict[str, int]]:
         """Future[dict[str, int]]: the holds this lainview took."""
         return self._submit(lambda s: dict(s.holds))
 
     def _close(self) -> None:
-        if self._session is not None:
+        if self._memory is not None:
             if self._release_holds:
-                self._session.release_all()
-            self._session.close()
-            self._session = None
+                self._memory.release_all()
+            self._memory.close()
+            self._memory = None
 
 
-__all__ = ["KernelSession", "KernelBackend", "KernelReverter", "KernelWrite", "boot_id"]
+__all__ = ["KernelMemory", "KernelBackend", "KernelReverter", "KernelWrite", "boot_id"]
 
 
 def check_read_length(size: int) -> int:

@@ -19,8 +19,9 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Self
 
-from .errors import (DeviceUnavailable, FaultError, InvalidInput, KernelReadOnly,
+from .errors import (DeviceUnavailable, ErrorContext, FaultError, InvalidInput, KernelReadOnly,
                      LainviewError, NoSuchModule, NoSuchSymbol, PermissionDenied)
 from .wording import printable
 
@@ -89,7 +90,7 @@ def error_for(err: int, request: Request, *, symbol: str | None = None,
     """The typed error, with its user message, for ``err`` from ``request``
     (the spec's errno table)."""
     op = request.name.lower()
-    kw = dict(op=op, errno=err, size=size)
+    kw: ErrorContext = {"op": op, "errno": err, "size": size}
     where = f" in module {module}" if module else ""
     indirect = request in (Request.IREADKSYM, Request.IWRITEKSYM)
     if err == _errno.ENOENT:
@@ -168,7 +169,7 @@ def probe(fd: int) -> bool:
     return True
 
 
-def discover(user_path: str | None = None, root: str | os.PathLike = "/") -> KmemLocation:
+def discover(user_path: str | None = None, root: str | os.PathLike[str] = "/") -> KmemLocation:
     """Find the kmem device: ``user_path`` if given (only it); else
     /dev/lainkmem, whose major /sys/class/lainko/kmem_major gives; else
     /dev/kmem if it answers these ioctls. Raises DeviceUnavailable saying
@@ -217,7 +218,7 @@ def discover(user_path: str | None = None, root: str | os.PathLike = "/") -> Kme
         try:
             fd = os.open(legacy, os.O_RDONLY)
         except OSError as exc:
-            tried.append(f"/{LEGACY_NODE} cannot be opened: {os.strerror(exc.errno)}")
+            tried.append(f"/{LEGACY_NODE} cannot be opened: {exc.strerror or exc}")
         else:
             try:
                 if probe(fd):
@@ -249,7 +250,7 @@ class KmemDevice:
         except OSError as exc:
             raise DeviceUnavailable(
                 f"cannot open {path} {'read-write' if writable else 'read-only'}: "
-                f"{os.strerror(exc.errno)} (the kmem device is root-only)", op="open",
+                f"{exc.strerror or exc} (the kmem device is root-only)", op="open",
                 errno=exc.errno) from None
 
     @property
@@ -258,7 +259,7 @@ class KmemDevice:
             raise LainviewError(f"{self.path} is closed", op="kmem")
         return self._fd
 
-    def _transfer(self, request: Request, symbol: str, buf: ctypes.Array, size: int,
+    def _transfer(self, request: Request, symbol: str, buf: ctypes.Array[ctypes.c_char], size: int,
                   module: str | None) -> None:
         sym_raw = encode_symbol_name(symbol)
         mod_raw = encode_module_name(module) if module else None
@@ -273,7 +274,7 @@ class KmemDevice:
         try:
             fcntl.ioctl(fd, request, arg)
         except OSError as exc:
-            raise error_for(exc.errno, request, symbol=symbol, module=module, size=size,
+            raise error_for(exc.errno or _errno.EIO, request, symbol=symbol, module=module, size=size,
                             device=self.path) from None
 
     def read(self, symbol: str, size: int, *, module: str | None = None,
@@ -309,7 +310,8 @@ class KmemDevice:
         try:
             fcntl.ioctl(fd, request, raw)
         except OSError as exc:
-            raise error_for(exc.errno, request, module=module, device=self.path) from None
+            raise error_for(exc.errno or _errno.EIO, request, module=module,
+                            device=self.path) from None
 
     def lock(self, module: str) -> None:
         """LOCKSYM: one more hold on ``module``, so it cannot be unloaded.
@@ -326,8 +328,8 @@ class KmemDevice:
             os.close(self._fd)
             self._fd = None
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()

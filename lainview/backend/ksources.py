@@ -182,7 +182,7 @@ class KernelSource(ABC):
 
     @abstractmethod
     def symbols(self, request: SourceRequest) -> SymbolTable:
-        """The symbol table (read afresh: the session caches it). Raises
+        """The symbol table (read afresh: KernelMemory caches it). Raises
         LainviewError when it cannot be read."""
 
     def symbols_from(self, request: SourceRequest) -> str:

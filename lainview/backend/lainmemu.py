@@ -17,15 +17,16 @@ import ctypes
 import errno as _errno
 import fcntl
 import os
+from typing import Callable
 
 from .errors import (DeviceUnavailable, FaultError, LainviewError, PermissionDenied,
                      TargetExited, from_oserror)
 from .lainmemu_abi import Call, IoctlArg, VmEntry, discover, request, vm_entry_to_area
 from .memory import MemoryArea
-from .session import ProcessSession
+from .process_memory import ProcessMemory
 
 
-class LainmemuSession(ProcessSession):
+class LainmemuMemory(ProcessMemory):
     """A target reached through /dev/lainmemu."""
 
     backend_name = "lainmemu"
@@ -39,7 +40,7 @@ class LainmemuSession(ProcessSession):
             self._fd = os.open(self.location.node, os.O_RDWR if writable else os.O_RDONLY)
         except OSError as exc:
             raise DeviceUnavailable(
-                f"cannot open {self.location.node}: {os.strerror(exc.errno)} "
+                f"cannot open {self.location.node}: {exc.strerror or exc} "
                 "(the node is root-only, mode 0600)", op="attach",
                 errno=exc.errno, pid=pid) from None
         self._arg = IoctlArg()
@@ -52,11 +53,12 @@ class LainmemuSession(ProcessSession):
     def _ioctl(self, call: Call, *, pid: int = 0, buf: int | None = None) -> int:
         """Issue one call; every call gets a valid struct ioctl_arg."""
         if self._fd is None:
-            raise LainviewError("the session is closed", op=call.name, pid=self.pid)
+            raise LainviewError("the process memory is closed", op=call.name, pid=self.pid)
         self._arg.u_buf = buf
         self._arg.target_pid = pid
         try:
-            return fcntl.ioctl(self._fd, request(call, self.location.major), self._arg)
+            result: int = fcntl.ioctl(self._fd, request(call, self.location.major), self._arg)
+            return result
         except OSError as exc:
             err = exc.errno
             if call is Call.OPEN_TGT:
@@ -87,11 +89,12 @@ class LainmemuSession(ProcessSession):
     def _transfer_out(self, address: int, data: memoryview) -> int:
         return self._transfer(address, data, os.writev, "write")
 
-    def _transfer(self, address: int, view: memoryview, io, op: str) -> int:
+    def _transfer(self, address: int, view: memoryview,
+                  io: Callable[[int, list[memoryview]], int], op: str) -> int:
         """seek + readv/writev; the moved count is the larger of the return
         value and the position's advance (lain.ko returns 0)."""
         if self._fd is None:
-            raise LainviewError("the session is closed", op=op, pid=self.pid)
+            raise LainviewError("the process memory is closed", op=op, pid=self.pid)
         try:
             os.lseek(self._fd, address, os.SEEK_SET)
             returned = io(self._fd, [view])

@@ -113,7 +113,7 @@ SYSFS_CLASS = "sys/class/lainko"
 MAJOR_ATTRIBUTES = ("lainmemu_major", "memu_major")
 
 
-def discover(root: str | os.PathLike = "/") -> DeviceLocation:
+def discover(root: str | os.PathLike[str] = "/") -> DeviceLocation:
     """Find the lainmemu node under ``root``.
 
     Reads the major from /sys/class/lainko/lainmemu_major (or memu_major),

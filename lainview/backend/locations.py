@@ -54,6 +54,7 @@ into the durable form that watch entries and bookmarks keep.
 
 from __future__ import annotations
 
+import enum
 import os
 import re
 from collections.abc import Callable, Sequence
@@ -64,7 +65,16 @@ from .errors import AddressOutOfRange, InvalidInput, Unresolved
 from .memory import MemoryArea, Perm, area_at
 from .wording import article, printable, quoted
 
-KINDS = ("module", "pseudo", "absolute", "kernel")
+class LocationKind(enum.StrEnum):
+    """What a :class:`Location` is relative to."""
+
+    MODULE = "module"           # a mapped file (its first mapping)
+    PSEUDO = "pseudo"           # a pseudo-area: [heap], [stack], ...
+    ABSOLUTE = "absolute"       # an address
+    KERNEL = "kernel"           # a kernel symbol
+
+
+KINDS = tuple(k.value for k in LocationKind)
 _LIMIT = 1 << 64
 
 # A symbol lookup for ``kernel:`` locations: (symbol, module or None) -> the
@@ -84,7 +94,7 @@ class Location:
     is in bytes and may be negative for the other kinds. ``module`` is the
     kernel module of a kernel symbol, if any."""
 
-    kind: str
+    kind: LocationKind
     name: str
     offset: int
     module: str | None = None
@@ -92,15 +102,16 @@ class Location:
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise InvalidInput(f"unknown location kind {self.kind!r}")
+        object.__setattr__(self, "kind", LocationKind(self.kind))   # given as text too
 
     @classmethod
     def absolute(cls, address: int) -> "Location":
-        return cls("absolute", "", address)
+        return cls(LocationKind.ABSOLUTE, "", address)
 
     @classmethod
     def kernel_symbol(cls, symbol: str, offset: int = 0,
                       module: str | None = None) -> "Location":
-        return cls("kernel", symbol, offset, module)
+        return cls(LocationKind.KERNEL, symbol, offset, module)
 
     @property
     def short_name(self) -> str:
@@ -146,7 +157,7 @@ class Location:
         if kind not in KINDS:
             raise InvalidInput(f"unknown location kind {kind!r}: expected one of "
                                f"{', '.join(KINDS)}")
-        assert isinstance(kind, str)
+        kind = LocationKind(kind)
         if not isinstance(name, str) or (kind != "absolute" and not name):
             raise InvalidInput(f"{article(kind)} location needs a name")
         low = 0 if kind == "absolute" else -_LIMIT + 1
@@ -250,7 +261,7 @@ def parse_location(text: str) -> Location:
         if not head.endswith("]") or len(head) < 3:
             raise InvalidInput(f"bad area name {printable(head, _SHOWN)!r}: a pseudo-area is "
                                "written in brackets, like [heap] or [stack]")
-        return Location("pseudo", head, offset)
+        return Location(LocationKind.PSEUDO, head, offset)
     if head.startswith(_KERNEL):
         raise InvalidInput(f"bad location {printable(text, _SHOWN)!r}: expected {_EXAMPLES}")
     if head[:2] in ("0x", "0X"):
@@ -259,7 +270,7 @@ def parse_location(text: str) -> Location:
                            "full path)")
     if head.startswith("memfd:") and len(head) == len("memfd:"):
         raise InvalidInput("memfd: needs the memfd's name, e.g. memfd:lainview-demo+0x10")
-    return Location("module", head, offset)
+    return Location(LocationKind.MODULE, head, offset)
 
 
 def _parse_kernel(text: str) -> Location:
@@ -319,21 +330,21 @@ def _module_extent(areas: list[MemoryArea], path: str) -> tuple[int, int] | None
 
 def locate(address: int, areas: list[MemoryArea]) -> Location:
     """The most durable location of ``address`` in this map (areas sorted
-    by start, as every session returns them)."""
+    by start, as every ProcessMemory returns them)."""
     area = area_at(areas, address)
     if area is None:
         return Location.absolute(address)
     if _is_module_area(area):
         path = area.file_path
         base = min(a.start for a in _module_areas(areas, path))
-        return Location("module", path, address - base)
+        return Location(LocationKind.MODULE, path, address - base)
     if area.is_pseudo:
         base = min(a.start for a in areas if a.path == area.path)
-        return Location("pseudo", area.path, address - base)
+        return Location(LocationKind.PSEUDO, area.path, address - base)
     owner = _bss_owner(areas, area)
     if owner is not None:
         base = min(a.start for a in _module_areas(areas, owner))
-        return Location("module", owner, address - base)
+        return Location(LocationKind.MODULE, owner, address - base)
     return Location.absolute(address)
 
 
@@ -367,7 +378,7 @@ def _files_named(areas: list[MemoryArea], name: str, *, as_printed: bool = True)
 def resolve(location: Location, areas: list[MemoryArea], size: int = 1, *,
             pid: int | None = None, symbols: SymbolLookup | None = None) -> int:
     """The address of ``location`` in this map (``areas``, sorted by start,
-    as every session returns them), where ``size`` bytes must fit (0: an
+    as every ProcessMemory returns them), where ``size`` bytes must fit (0: an
     end address, which may be the area's end).
 
     A module is matched by its full path, else by its file name (or
@@ -452,5 +463,5 @@ def settle(location: Location, areas: list[MemoryArea], *, pid: int | None = Non
     return locate(resolve(location, areas, pid=pid), areas)
 
 
-__all__ = ["KINDS", "Location", "SymbolLookup", "Unresolved", "locate",
+__all__ = ["KINDS", "Location", "LocationKind", "SymbolLookup", "Unresolved", "locate",
            "parse_location", "resolve", "settle"]

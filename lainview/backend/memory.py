@@ -1,7 +1,7 @@
 """Plain value types shared by every process backend, and their parsers.
 
-Nothing here does I/O: these are the typed values that ``LainmemuSession`` and
-``ProcfsSession`` both return, plus the parsers for the text forms users and
+Nothing here does I/O: these are the typed values that ``LainmemuMemory`` and
+``ProcfsMemory`` both return, plus the parsers for the text forms users and
 the kernel give us (``/proc/<pid>/maps`` lines, hex byte strings, addresses).
 """
 
@@ -81,7 +81,7 @@ class MemoryArea:
     file whose name ends that way is not (see :func:`settle_deleted_names`).
     ``file_path`` is the file's name without the kernel's suffix. ``uffd``
     marks areas the target registered with userfaultfd (smaps VmFlags
-    um/uw/ui) when the session has not opted in to reading them: a read
+    um/uw/ui) when the process memory has not opted in to reading them: a read
     could block until the target serves the fault, so they are unreadable
     by default.
     """
@@ -148,7 +148,7 @@ class MemoryArea:
             return head + " "
         return head.ljust(72) + " " + self.path
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, object]:
         return {"start": self.start, "end": self.end, "perms": self.perms.letters,
                 "offset": self.offset, "path": self.path}
 
@@ -362,6 +362,15 @@ class ReadResult:
         return self.data
 
 
+class WriteStatus(enum.StrEnum):
+    """How a journaled write ended (the journal's outcome ``status``)."""
+
+    OK = "ok"
+    PARTIAL = "partial"                     # some bytes reached the target
+    FAILED = "failed"                       # none did
+    VERIFY_MISMATCH = "verify-mismatch"     # written, but read back different
+
+
 @dataclass(frozen=True, slots=True)
 class WriteResult:
     """A write that reached the target: ``old`` before, ``new`` read back after."""
@@ -370,12 +379,12 @@ class WriteResult:
     old: bytes
     new: bytes
     verified: bool = True
-    journal_id: str | None = None
+    journal_id: int | None = None     # the journal entry of the write; None: not journaled
 
 
 @dataclass(frozen=True, slots=True)
 class AttachInfo:
-    """What the UI and CLI show about the session in use."""
+    """What the UI and CLI show about the process memory in use."""
 
     pid: int
     backend: str          # "lainmemu" or "procfs"

@@ -9,7 +9,7 @@ locations, to be applied again to a later process of the same program.
 
 Applying is all or nothing: every location must resolve, no two writes may
 overlap, every target byte must hold the old (or already the new) value, and
-every write must be one the kernel will take (:func:`session.unwritable_reason`)
+every write must be one the kernel will take (:func:`process_memory.unwritable_reason`)
 before anything is written; otherwise nothing is written and each problem is
 reported. A write that still fails midway makes the backend roll back the
 ones before it through the journal. Pure functions here; the writes
@@ -19,16 +19,18 @@ any other.
 
 from __future__ import annotations
 
+import enum
 import json
 import os
 from dataclasses import dataclass
+from typing import Callable
 
 from .errors import InvalidInput, Unresolved
 from .files import atomic_private_file, load_json, read_input_file
 from .journal import JournalEntry
 from .locations import Location, resolve
-from .memory import MemoryArea
-from .session import split_by_areas, unwritable_reason
+from .memory import MemoryArea, ReadResult
+from .process_memory import split_by_areas, unwritable_reason
 from .wording import counted
 
 FORMAT = "lainview-patch"
@@ -51,7 +53,7 @@ class Patch:
     cmdline: tuple[str, ...]
     writes: tuple[PatchWrite, ...]
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, object]:
         return {"format": FORMAT, "version": VERSION,
                 "program": {"exe": self.exe, "cmdline": list(self.cmdline)},
                 "writes": [{"location": w.location.to_json(), "old": w.old.hex(),
@@ -75,7 +77,12 @@ def patch_from_entries(entries: list[JournalEntry]) -> Patch:
     for e in sorted(entries, key=lambda e: e.id):
         if e.status == "failed" or e.reverts is not None or e.id in reverted:
             continue
-        location = Location.from_json(e.location) if e.location else Location.absolute(e.address)
+        if e.location:
+            location = Location.from_json(e.location)
+        elif e.address is not None:     # always, for a process write
+            location = Location.absolute(e.address)
+        else:
+            continue
         writes.append(PatchWrite(location, e.old, e.new, e.id))
     if not writes:
         raise InvalidInput("nothing to export: every selected write failed or was reverted")
@@ -84,7 +91,7 @@ def patch_from_entries(entries: list[JournalEntry]) -> Patch:
                  writes=tuple(writes))
 
 
-def save_patch(patch: Patch, path: str | os.PathLike) -> None:
+def save_patch(patch: Patch, path: str | os.PathLike[str]) -> None:
     """Write atomically and privately (0600; a crash leaves the old file or
     the new one). Raises InvalidInput when the file cannot be written."""
     with atomic_private_file(path, "w") as f:
@@ -92,7 +99,7 @@ def save_patch(patch: Patch, path: str | os.PathLike) -> None:
         f.write("\n")
 
 
-def load_patch(path: str | os.PathLike) -> Patch:
+def load_patch(path: str | os.PathLike[str]) -> Patch:
     """Read and check a whole patch file. Raises InvalidInput naming the
     first problem; nothing is applied from a file that fails here. Read by
     the one reader of untrusted files (:func:`files.read_input_file`: a
@@ -104,7 +111,7 @@ def load_patch(path: str | os.PathLike) -> Patch:
     return parse_patch(raw, path)
 
 
-def parse_patch(raw, where: str = "the patch") -> Patch:
+def parse_patch(raw: object, where: str = "the patch") -> Patch:
     if not isinstance(raw, dict) or raw.get("format") != FORMAT:
         raise InvalidInput(f"{where} is not a lainview patch (no \"format\": \"{FORMAT}\")")
     if raw.get("version") != VERSION:
@@ -139,7 +146,7 @@ def parse_patch(raw, where: str = "the patch") -> Patch:
     return Patch(program["exe"], tuple(cmdline), tuple(writes))
 
 
-def _hex(value) -> bytes:
+def _hex(value: object) -> bytes:
     if not isinstance(value, str):
         raise InvalidInput("bytes must be a hex string")
     try:
@@ -148,22 +155,41 @@ def _hex(value) -> bytes:
         raise InvalidInput(f"malformed hex {value[:40]!r}") from None
 
 
+class ApplyAction(enum.StrEnum):
+    """What applying one write of a patch does: plan() gives the first
+    seven, applying it the rest."""
+
+    WRITE = "write"                     # the old bytes are there: to be written
+    ALREADY = "already"                 # the new bytes are there
+    CONFLICT = "conflict"               # neither (written only when forced)
+    UNRESOLVED = "unresolved"           # the location is not in this map
+    UNREADABLE = "unreadable"
+    UNWRITABLE = "unwritable"           # the kernel would refuse the write
+    OVERLAP = "overlap"                 # with another write of the patch
+    WRITTEN = "written"
+    WOULD_WRITE = "would write"         # a dry run
+    FAILED = "failed"
+    NOT_WRITTEN = "not written"         # after an earlier write failed
+    ROLLED_BACK = "rolled back"         # written, then undone after a failure
+    ROLLBACK_FAILED = "rollback failed"
+
+
 @dataclass(frozen=True, slots=True)
 class PlannedWrite:
     """One write of a patch against one process: where, and what to do."""
 
     write: PatchWrite
     address: int | None
-    # "write", "already", "conflict", "unresolved", "unreadable", "unwritable", "overlap"
-    action: str
+    action: ApplyAction
     detail: str = ""
     current: bytes | None = None
 
 
-BLOCKING = ("unresolved", "unreadable", "unwritable", "overlap")
+BLOCKING = (ApplyAction.UNRESOLVED, ApplyAction.UNREADABLE, ApplyAction.UNWRITABLE,
+            ApplyAction.OVERLAP)
 
 
-def plan(patch: Patch, areas: list[MemoryArea], read, *,
+def plan(patch: Patch, areas: list[MemoryArea], read: Callable[[int, int], ReadResult], *,
          pid: int | None = None) -> list[PlannedWrite]:
     """Resolve every write against this map, check the kernel will take it,
     that no two overlap, and compare the bytes there (``read(address, size)
@@ -175,26 +201,26 @@ def plan(patch: Patch, areas: list[MemoryArea], read, *,
         try:
             address = resolve(w.location, areas, len(w.new), pid=pid)
         except Unresolved as exc:
-            out.append(PlannedWrite(w, None, "unresolved", exc.message))
+            out.append(PlannedWrite(w, None, ApplyAction.UNRESOLVED, exc.message))
             continue
         refusal = next((r for p in split_by_areas(areas, address, len(w.new))
                         if (r := unwritable_reason(p.area)) is not None), None)
         result = read(address, len(w.new))
         if not result.complete:
             hole = result.holes[0]
-            out.append(PlannedWrite(w, address, "unreadable",
+            out.append(PlannedWrite(w, address, ApplyAction.UNREADABLE,
                                     f"{hole.reason} at {hole.address:#x}"))
             continue
         if refusal is not None:
-            out.append(PlannedWrite(w, address, "unwritable", refusal[1]))
+            out.append(PlannedWrite(w, address, ApplyAction.UNWRITABLE, refusal[1]))
             continue
         current = result.data
         if current == w.new:
-            out.append(PlannedWrite(w, address, "already", "already patched", current))
+            out.append(PlannedWrite(w, address, ApplyAction.ALREADY, "already patched", current))
         elif current == w.old:
-            out.append(PlannedWrite(w, address, "write", "", current))
+            out.append(PlannedWrite(w, address, ApplyAction.WRITE, "", current))
         else:
-            out.append(PlannedWrite(w, address, "conflict",
+            out.append(PlannedWrite(w, address, ApplyAction.CONFLICT,
                                     f"holds {current.hex()}, the patch expects {w.old.hex()}",
                                     current))
     return _refuse_overlaps(out)
@@ -217,8 +243,8 @@ def _refuse_overlaps(planned: list[PlannedWrite]) -> list[PlannedWrite]:
     out = list(planned)
     for i, other in clash.items():
         p, q = planned[i], planned[other]
-        out[i] = PlannedWrite(p.write, p.address, "overlap",
+        out[i] = PlannedWrite(p.write, p.address, ApplyAction.OVERLAP,
                               f"overlaps write {other + 1} ({q.write.location.text}, "
-                              f"{counted(len(q.write.new), 'byte')} at {q.address:#x}): a patch may "
-                              "write each byte once", p.current)
+                              f"{counted(len(q.write.new), 'byte')} at {q.address:#x}): "
+                              "a patch may write each byte once", p.current)
     return out

@@ -5,13 +5,15 @@ from __future__ import annotations
 import errno as _errno
 import os
 from dataclasses import dataclass
+from typing import Callable, Collection, TypeVar
 
-import psutil
 
 from .errors import attach_denied_hint
 from .memory import DELETED_SUFFIX
 
 PF_KTHREAD = 0x00200000
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +27,7 @@ class ProcessInfo:
     reason: str = ""          # why not, when not attachable
     exe: str = ""
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, object]:
         return {"pid": self.pid, "name": self.name, "user": self.user,
                 "cmdline": self.cmdline, "rss": self.rss, "attachable": self.attachable,
                 "reason": self.reason, "exe": self.exe}
@@ -55,13 +57,14 @@ def attach_check(pid: int, proc: str = "/proc") -> tuple[bool, str]:
     except OSError as exc:
         if exc.errno in (_errno.EPERM, _errno.EACCES):
             return False, f"no permission: {attach_denied_hint()}"
-        return False, os.strerror(exc.errno)
+        return False, exc.strerror or str(exc)
     os.close(fd)
     return True, ""
 
 
 def list_processes() -> list[ProcessInfo]:
     """Every process, sorted by pid. Blocking: run it on the backend thread."""
+    import psutil   # here, not at the top: it costs every CLI command's start-up
     out = []
     for proc in psutil.process_iter(["pid", "name", "username", "cmdline", "memory_info", "exe"]):
         info = proc.info
@@ -88,21 +91,43 @@ def start_ticks(pid: int, proc: str = "/proc") -> int | None:
     return int(fields[19]) if len(fields) > 19 else None
 
 
-def process_identity(pid: int) -> dict:
-    """What identifies a process beyond its pid (which the kernel reuses):
-    its executable, command line and start time."""
-    ident = {"pid": pid, "exe": "", "cmdline": [], "start_ticks": start_ticks(pid)}
+@dataclass(frozen=True, slots=True)
+class ProcessIdentity:
+    """What identifies a process beyond its pid (which the kernel reuses).
+
+    ``exe``: the executable's path ("" when it cannot be read), ``cmdline``:
+    its arguments, ``start_ticks``: when it started, in clock ticks since
+    boot (field 22 of ``/proc/PID/stat``; None once it has exited). Read
+    from /proc and psutil by :func:`process_identity`."""
+
+    pid: int
+    exe: str
+    cmdline: tuple[str, ...]
+    start_ticks: int | None
+
+    def to_json(self) -> dict[str, object]:
+        """The journal's ``target`` of a process write."""
+        return {"kind": "process", "pid": self.pid, "exe": self.exe,
+                "cmdline": list(self.cmdline), "start_ticks": self.start_ticks}
+
+
+def process_identity(pid: int) -> ProcessIdentity:
+    """What identifies process ``pid`` now: its executable, command line and
+    start time (empty ones when it has exited or hides them)."""
+    import psutil
+    ticks = start_ticks(pid)
     try:
         p = psutil.Process(pid)
         with p.oneshot():
-            ident["exe"] = program_path(pid, _safe(p.exe) or "")
-            ident["cmdline"] = _safe(p.cmdline) or []
+            exe = program_path(pid, _safe(p.exe) or "")
+            cmdline = tuple(_safe(p.cmdline) or ())
     except psutil.NoSuchProcess:
-        pass
-    return ident
+        exe, cmdline = "", ()
+    return ProcessIdentity(pid, exe, cmdline, ticks)
 
 
-def _safe(getter):
+def _safe(getter: Callable[[], T]) -> T | None:
+    import psutil
     try:
         return getter()
     except (psutil.AccessDenied, psutil.ZombieProcess, psutil.NoSuchProcess):
@@ -134,7 +159,7 @@ def _first_argument(argv: list[str]) -> str | None:
 
 
 def matching_programs(exe: str, cmdline: list[str] | tuple[str, ...],
-                      processes: list[ProcessInfo], exclude=frozenset()
+                      processes: list[ProcessInfo], exclude: Collection[int] = frozenset()
                       ) -> tuple[list[ProcessInfo], list[ProcessInfo]]:
     """(exact, loose): processes running ``exe`` with the same command line,
     and those running it with the same first argument (the same script, for
@@ -142,7 +167,8 @@ def matching_programs(exe: str, cmdline: list[str] | tuple[str, ...],
     ``exclude`` (ourselves), are left out."""
     wanted = " ".join(cmdline)
     first = _first_argument(list(cmdline))
-    exact, loose = [], []
+    exact: list[ProcessInfo] = []
+    loose: list[ProcessInfo] = []
     for info in processes:
         if info.pid in exclude or not info.attachable or not info.exe:
             continue

@@ -14,9 +14,9 @@ import errno as _errno
 import os
 
 from .errors import LainviewError, PermissionDenied, TargetExited, from_oserror
-from .memory import Hole, MemoryArea, parse_maps
+from .memory import Hole, MemoryArea, Span, parse_maps
 from .processes import is_kernel_thread
-from .session import ProcessSession, split_by_areas
+from .process_memory import ProcessMemory, split_by_areas
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -46,12 +46,14 @@ class VmReader:
         size = len(view)
         if size == 0:
             return 0
+        if _process_vm_readv is None:
+            return -_errno.ENOSYS
         buf = (ctypes.c_char * size).from_buffer(view)
         self._local.iov_base = ctypes.addressof(buf)
         self._local.iov_len = size
         self._remote.iov_base = address
         self._remote.iov_len = size
-        n = _process_vm_readv(self.pid, ctypes.byref(self._local), 1,
+        n: int = _process_vm_readv(self.pid, ctypes.byref(self._local), 1,
                               ctypes.byref(self._remote), 1, 0)
         del buf
         if n < 0:
@@ -59,7 +61,7 @@ class VmReader:
         return n
 
 
-class ProcfsSession(ProcessSession):
+class ProcfsMemory(ProcessMemory):
     """A target reached through /proc/<pid>/{maps,mem} (and process_vm_readv)."""
 
     backend_name = "procfs"
@@ -115,7 +117,7 @@ class ProcfsSession(ProcessSession):
     # -- reads -------------------------------------------------------------------------
     def read_into(self, address: int, view: memoryview, *,
                   areas: list[MemoryArea] | None = None,
-                  no_access: list | None = None) -> list[Hole]:
+                  no_access: list[Span] | None = None) -> list[Hole]:
         if areas is None:
             areas = self.areas(refresh=True)
         # The one-syscall path only where the map says every byte is
@@ -151,7 +153,7 @@ class ProcfsSession(ProcessSession):
     # -- writes -------------------------------------------------------------------------
     def _transfer_out(self, address: int, data: memoryview) -> int:
         if not self.writable:
-            raise PermissionDenied("this session was opened read-only", op="write",
+            raise PermissionDenied("this process memory was opened read-only", op="write",
                                    address=address, pid=self.pid)
         done = 0
         while done < len(data):
@@ -175,7 +177,7 @@ class ProcfsSession(ProcessSession):
 
     def _fd(self) -> int:
         if self._mem_fd is None:
-            raise LainviewError("the session is closed", op="io", pid=self.pid)
+            raise LainviewError("the process memory is closed", op="io", pid=self.pid)
         return self._mem_fd
 
     def close(self) -> None:

@@ -51,7 +51,7 @@ import stat
 import struct
 import tempfile
 from dataclasses import dataclass, field, replace
-from typing import Generator
+from typing import IO, Any, Generator
 
 import lz4.block
 import numpy as np
@@ -61,7 +61,7 @@ from .files import atomic_private_file
 from .memory import Hole, MemoryArea, Perm, page_buffer, page_ceil, page_floor
 from .processes import start_ticks as _process_start
 from .scan_store import FILL, MAX_RATIO, Blob, SnapshotStore
-from .session import ProcessSession
+from .process_memory import ProcessMemory
 from . import value_types
 from .value_types import Mode, Pattern
 
@@ -154,7 +154,7 @@ class Condition:
             return f"range {self.low}..{self.high}"
         if self.value is not None:
             return f"{self.mode.value} {self.value}"
-        return self.mode.value
+        return str(self.mode.value)
 
 
 def make_condition(scan_type: ScanType, mode: Mode | str, value: object = None,
@@ -269,32 +269,35 @@ def evaluate(cur: np.ndarray, cond: Condition, prev: np.ndarray | None = None) -
     is_float = cur.dtype.kind == "f"
     if mode is Mode.EXACT:
         if not is_float:
-            return cur == cond.value
+            return np.asarray(cur == cond.value)
         if math.isnan(cond.value):                          # nan is never == nan
-            return np.isnan(cur)
+            return np.asarray(np.isnan(cur))
         if math.isinf(cond.value):                          # inf - inf is nan
-            return cur == cond.value
+            return np.asarray(cur == cond.value)
         with np.errstate(invalid="ignore", over="ignore"):   # memory holding inf or nan
-            return np.abs(cur - cond.value) <= tol
+            return np.asarray(np.abs(cur - cond.value) <= tol)
     if mode is Mode.RANGE:
-        return (cur >= cond.low - tol) & (cur <= cond.high + tol) if is_float \
-            else (cur >= cond.low) & (cur <= cond.high)
+        low, high = cond.low, cond.high
+        assert low is not None and high is not None     # make_condition gives both
+        return (cur >= low - tol) & (cur <= high + tol) if is_float \
+            else (cur >= low) & (cur <= high)
     if mode is Mode.UNKNOWN:
         return np.ones(cur.shape, dtype=bool)
     assert prev is not None
     if mode is Mode.CHANGED:
-        return np.abs(cur - prev) > tol if is_float else cur != prev
+        return np.asarray(np.abs(cur - prev) > tol if is_float else cur != prev)
     if mode is Mode.UNCHANGED:
-        return np.abs(cur - prev) <= tol if is_float else cur == prev
+        return np.asarray(np.abs(cur - prev) <= tol if is_float else cur == prev)
     if mode is Mode.INCREASED:
         return cur > prev + tol if is_float else cur > prev
     if mode is Mode.DECREASED:
         return cur < prev - tol if is_float else cur < prev
+    assert cond.value is not None     # make_condition gives a *_BY its value
     delta = cond.value if mode is Mode.INCREASED_BY else -cond.value
     if is_float:
-        return np.abs((cur - prev) - delta) <= tol
+        return np.asarray(np.abs((cur - prev) - delta) <= tol)
     with np.errstate(over="ignore"):
-        return (cur - prev) == np.array(delta).astype(cur.dtype)
+        return np.asarray((cur - prev) == np.array(delta).astype(cur.dtype))
 
 
 def match_pattern(buf: np.ndarray, pattern: Pattern, align: int, count: int) -> np.ndarray:
@@ -343,22 +346,43 @@ class RegionMatches:
     def prepare_index(self) -> np.ndarray:
         """The dense index (``block_starts``), built on first use."""
         if self.block_starts is None:
-            self.block_starts = _block_starts(self.mask)
+            self.block_starts = _block_starts(self.dense_mask())
         return self.block_starts
+
+    def dense_mask(self) -> np.ndarray:
+        """The packed mask of a dense region (a sparse one has none)."""
+        assert self.mask is not None, "a sparse region has no mask"
+        return self.mask
+
+    def snapshot_key(self, at: int) -> tuple[int, int, int]:
+        """The store key of a dense region's snapshot chunk at offset ``at``."""
+        assert self.snapshot is not None, "a sparse region has no snapshot"
+        return (self.snapshot, self.start, at)
+
+    def sparse_values(self) -> np.ndarray:
+        """The last values of a sparse region's candidates (none when empty)."""
+        assert self.values is not None, "a dense or empty region has no values"
+        return self.values
+
+    def sparse_offsets(self) -> np.ndarray:
+        """The sorted offsets of a sparse region (a dense one has none)."""
+        assert self.offsets is not None, "a dense region has no offsets"
+        return self.offsets
 
     def offsets_between(self, start: int, stop: int, align: int) -> np.ndarray:
         """Offsets (from ``self.start``) of candidates start..stop-1 of this region."""
         if not self.count or stop <= start:
             return np.empty(0, np.int64)
         if not self.dense:
-            return self.offsets[start:stop].astype(np.int64)
+            return self.sparse_offsets()[start:stop].astype(np.int64)
         starts = self.prepare_index()
+        mask = self.dense_mask()
         out = []
         block = int(np.searchsorted(starts, start, side="right")) - 1
         i = start
         while i < stop and block < len(starts):
             lo = block * INDEX_BLOCK
-            bits = np.flatnonzero(np.unpackbits(self.mask[lo:lo + INDEX_BLOCK]))
+            bits = np.flatnonzero(np.unpackbits(mask[lo:lo + INDEX_BLOCK]))
             first = i - int(starts[block])
             take = bits[first:first + stop - i]
             out.append((take + lo * 8) * align)
@@ -528,21 +552,23 @@ class ScanState:
                 continue
             if region.dense:
                 pos = off // align
-                if pos >> 3 >= len(region.mask) or \
-                        not (int(region.mask[pos >> 3]) >> (7 - (pos & 7))) & 1 or \
+                mask = region.dense_mask()
+                if pos >> 3 >= len(mask) or \
+                        not (int(mask[pos >> 3]) >> (7 - (pos & 7))) & 1 or \
                         self.store is None:
                     out.append(None)
                     continue
                 at = off // self.store.chunk * self.store.chunk
-                key = (region.snapshot, region.start, at)
+                key = region.snapshot_key(at)
                 if cached is None or cached[0] != key:
                     cached = (key, self.store.get(key))
                 data, rel = cached[1], off - at
                 ok = data is not None and rel + item <= len(data)
-                out.append(data[rel:rel + item].tobytes() if ok else None)
+                out.append(data[rel:rel + item].tobytes() if data is not None and ok else None)
                 continue
-            j = int(np.searchsorted(region.offsets, off))
-            if j >= len(region.offsets) or int(region.offsets[j]) != off \
+            offsets = region.sparse_offsets()
+            j = int(np.searchsorted(offsets, off))
+            if j >= len(offsets) or int(offsets[j]) != off \
                     or region.values is None:
                 out.append(None)
                 continue
@@ -574,7 +600,7 @@ def _snapshot_rows(store: SnapshotStore | None, region: RegionMatches, offs: np.
     for lo, hi in zip(bounds[:-1], bounds[1:]):
         pos = int(offs[lo]) // chunk * chunk
         rel = offs[lo:hi] - pos
-        data = store.get((region.snapshot, region.start, pos), int(rel[-1]) + item)
+        data = store.get(region.snapshot_key(pos), int(rel[-1]) + item)
         if data is not None:
             rows[lo:hi] = data[rel[:, None] + lanes]
     return rows
@@ -675,7 +701,7 @@ def steady_malloc() -> None:
         pass
 
 
-def first_scan(session: ProcessSession, scan_type: ScanType, cond: Condition, *,
+def first_scan(memory: ProcessMemory, scan_type: ScanType, cond: Condition, *,
                align: int | None = None, areas: AreaFilter = AreaFilter(),
                limits: ScanLimits = ScanLimits(), workdir: str | None = None,
                start_ticks: int | None = None,
@@ -691,17 +717,17 @@ def first_scan(session: ProcessSession, scan_type: ScanType, cond: Condition, *,
     item = len(cond.pattern) if cond.pattern is not None else scan_type.size
     if cond.mode is Mode.UNKNOWN and not scan_type.numeric:
         item = 1
-    chosen = areas.select(session.areas(refresh=True))
+    chosen = areas.select(memory.areas(refresh=True))
     if not chosen:
         raise InvalidInput("no areas to scan with these settings (try including "
                            "read-only or file-backed areas)")
     if start_ticks is None:
-        start_ticks = _process_start(session.pid)
+        start_ticks = _process_start(memory.pid)
     made = workdir is None
     workdir = workdir or tempfile.mkdtemp(prefix="lainview-scan-")
     store = SnapshotStore(workdir, limits.chunk, limits.snapshot_memory)
     try:
-        return (yield from _first_scan(session, scan_type, cond, chosen, align, item, limits,
+        return (yield from _first_scan(memory, scan_type, cond, chosen, align, item, limits,
                                        workdir, start_ticks, live, store))
     except BaseException:
         # Cancelled, failed or the target exited: leave no snapshot behind.
@@ -711,14 +737,16 @@ def first_scan(session: ProcessSession, scan_type: ScanType, cond: Condition, *,
         raise
 
 
-def _first_scan(session, scan_type, cond, chosen, align, item, limits, workdir, start_ticks,
-                live, store):
-    state = ScanState(pid=session.pid, start_ticks=start_ticks, scan_type=scan_type,
+def _first_scan(memory: ProcessMemory, scan_type: ScanType, cond: Condition,
+                chosen: list[MemoryArea], align: int, item: int, limits: ScanLimits,
+                workdir: str, start_ticks: int | None, live: LiveCount,
+                store: SnapshotStore) -> Generator[int, None, ScanState]:
+    state = ScanState(pid=memory.pid, start_ticks=start_ticks, scan_type=scan_type,
                       align=align, item_size=item, regions=[], workdir=workdir,
                       step=1, condition=cond.describe(), store=store)
     gen = store.new_generation()
     buf = np.frombuffer(page_buffer(limits.chunk + item), dtype=np.uint8)   # page-aligned
-    view = memoryview(buf)
+    view = buf.data
     scratch = np.empty(limits.chunk // align + 1, dtype=bool)
     # The common case, an exact integer at its natural alignment, compares
     # whole chunks through views made once (see _exact_in_chunk).
@@ -736,11 +764,12 @@ def _first_scan(session, scan_type, cond, chosen, align, item, limits, workdir, 
         # bytes start in one area and end in the next is found.
         area = MemoryArea(run[0].start, run[-1].end, run[0].perms)
         region = RegionMatches(start=area.start, size=area.size)
-        dense = None
+        dense: _DenseWriter | None = None
         if cond.mode is Mode.UNKNOWN:
             dense = _DenseWriter(store, gen, area.start, area.size,
                                  positions_count(area.size, item, align), align, limits.chunk)
-        offs, vals = [], []
+        offs: list[np.ndarray] = []
+        vals: list[np.ndarray] = []
         n_sparse = 0
         readable_any = False
         for pos in range(0, area.size, limits.chunk):
@@ -749,7 +778,7 @@ def _first_scan(session, scan_type, cond, chosen, align, item, limits, workdir, 
             end = min(area.size, pos + this + spill)
             n_pos = min(positions_count(end - pos, item, align), -(-this // align))
             chunk = buf[:end - pos]
-            holes = session.read_into(area.start + pos, view[:end - pos], areas=run)
+            holes = memory.read_into(area.start + pos, view[:end - pos], areas=run)
             if holes:
                 state.unreadable_bytes += _overlap(holes, area.start + pos, this)
                 readable_any |= sum(h.size for h in holes) < end - pos
@@ -757,7 +786,7 @@ def _first_scan(session, scan_type, cond, chosen, align, item, limits, workdir, 
             else:
                 readable_any = True
                 ok = None
-            if cond.mode is Mode.UNKNOWN:
+            if dense is not None and cond.mode is Mode.UNKNOWN:
                 hits = int(ok.sum()) if ok is not None else n_pos
                 dense.put_chunk(pos, chunk, this, ok, n_pos)
                 region.count += hits
@@ -768,7 +797,7 @@ def _first_scan(session, scan_type, cond, chosen, align, item, limits, workdir, 
                     if ok is not None:
                         found = found[ok[found // align]]
                     idx = found // align
-                    values = chunk[found[:, None] + np.arange(item)] if len(found) else None
+                    values = chunk[found[:, None] + np.arange(item)]
                 elif exact is not None and ok is None and n_pos == len(exact[0]):
                     typed, mask, value = exact
                     np.equal(typed, value, out=mask)
@@ -855,7 +884,8 @@ class _DenseWriter:
         b0 = pos // self.align // 8
         self.mask[b0:b0 + (n_pos + 7) // 8] = np.packbits(bits)
 
-    def put_chunk(self, pos, chunk, this, ok, n_pos) -> None:
+    def put_chunk(self, pos: int, chunk: np.ndarray, this: int, ok: np.ndarray | None,
+                  n_pos: int) -> None:
         """Every readable position is a candidate (unknown initial value)."""
         b0 = pos // self.align // 8
         self.mask[b0:b0 + (n_pos + 7) // 8] = np.packbits(ok) if ok is not None \
@@ -864,14 +894,16 @@ class _DenseWriter:
         # is whole in its chunk's blob.
         self.store.put((self.gen, self.start, pos), chunk)
 
-    def put_hits(self, pos, chunk, this, idx, n_pos) -> None:
+    def put_hits(self, pos: int, chunk: np.ndarray, this: int, idx: np.ndarray,
+                 n_pos: int) -> None:
         """Candidates ``idx`` (position indices in this chunk)."""
         if not len(idx):
             return
         self._set_bits(pos, idx, n_pos)
         self.store.put((self.gen, self.start, pos), chunk)
 
-    def convert_sparse(self, offs: list, vals: list, item: int) -> None:
+    def convert_sparse(self, offs: list[np.ndarray], vals: list[np.ndarray],
+                       item: int) -> None:
         """Take over the sparse candidates kept so far: one array of offsets
         (from the area's start) and one of their values per chunk, in chunk
         order, none empty. The lists are emptied as they are converted, so
@@ -898,7 +930,7 @@ class _DenseWriter:
         return self.mask
 
 
-def next_scan(session: ProcessSession, state: ScanState, cond: Condition, *,
+def next_scan(memory: ProcessMemory, state: ScanState, cond: Condition, *,
               limits: ScanLimits = ScanLimits(),
               live: LiveCount | None = None) -> Generator[int, None, ScanState]:
     """A bulk job: narrow ``state`` with ``cond``; returns the new state (whose
@@ -911,8 +943,8 @@ def next_scan(session: ProcessSession, state: ScanState, cond: Condition, *,
         raise InvalidInput(f"{state.scan_type.name} scans narrow by "
                            f"{', '.join(m.value for m in state.scan_type.kind.modes if m in NEXT_MODES)}"
                            f", not {cond.mode.value}")
-    if state.pid != session.pid:
-        raise InvalidInput(f"this scan belongs to process {state.pid}, not {session.pid}")
+    if state.pid != memory.pid:
+        raise InvalidInput(f"this scan belongs to process {state.pid}, not {memory.pid}")
     check_same_process(state)
     if state.store is None:
         state.store = SnapshotStore(state.workdir, limits.chunk, limits.snapshot_memory)
@@ -922,7 +954,7 @@ def next_scan(session: ProcessSession, state: ScanState, cond: Condition, *,
     limits = replace(limits, chunk=store.chunk)
     gen = store.new_generation()
     try:
-        new = yield from _next_scan(session, state, cond, limits, counter, gen)
+        new = yield from _next_scan(memory, state, cond, limits, counter, gen)
         # The pid may have been reused while the scan ran.
         check_same_process(state)
         return new
@@ -937,7 +969,7 @@ class _Step:
     """What the helpers of one next scan share: the job's inputs, the new
     state, and one read buffer reused for every chunk of every region."""
 
-    session: ProcessSession
+    memory: ProcessMemory
     state: ScanState
     new: ScanState
     cond: Condition
@@ -948,7 +980,9 @@ class _Step:
     gen: int                   # the snapshot generation this step writes
 
 
-def _next_scan(session, state, cond, limits, counter, gen):
+def _next_scan(memory: ProcessMemory, state: ScanState, cond: Condition,
+               limits: ScanLimits, counter: LiveCount,
+               gen: int) -> Generator[int, None, ScanState]:
     step = state.step + 1
     # A byte pattern may be longer or shorter than what was kept: from this
     # step on, each candidate holds the pattern's bytes.
@@ -957,7 +991,7 @@ def _next_scan(session, state, cond, limits, counter, gen):
                     align=state.align, item_size=item, regions=[],
                     workdir=state.workdir, step=step, condition=cond.describe(),
                     history=[_without_history(state)], store=state.store)
-    job = _Step(session, state, new, cond, limits, counter, item,
+    job = _Step(memory, state, new, cond, limits, counter, item,
                 np.frombuffer(page_buffer(limits.chunk + max(item, state.item_size)),
                               dtype=np.uint8), gen)        # page-aligned
     # Candidates are tracked by address: a region is read through whatever
@@ -965,7 +999,7 @@ def _next_scan(session, state, cond, limits, counter, gen):
     # while its bytes are mapped and readable, however the areas around it
     # were cut, merged, trimmed or re-protected. Only candidates whose bytes
     # went away are dropped, and counted (``lost``).
-    live_areas = session.areas(refresh=True)
+    live_areas = memory.areas(refresh=True)
     ends = [a.end for a in live_areas]
     done = 0
     for region in state.regions:
@@ -991,9 +1025,10 @@ def _next_scan(session, state, cond, limits, counter, gen):
         # (and free the region's snapshot chunks).
         for i, region in enumerate(new.regions):
             if region.dense and region.count * (_offset_itemsize(region.size) + item) \
-                    <= len(region.mask):
+                    <= len(region.dense_mask()):
                 new.regions[i] = _to_sparse(region, new)
-                new.store.drop_region(region.snapshot, region.start)
+                if new.store is not None and region.snapshot is not None:
+                    new.store.drop_region(region.snapshot, region.start)
     new.prepare_index()
     # Undo goes back one step: what ``state`` could undo to is dropped now.
     for older in state.history:
@@ -1002,15 +1037,17 @@ def _next_scan(session, state, cond, limits, counter, gen):
     return new
 
 
-def _next_sparse(job: _Step, region: RegionMatches, over: list[MemoryArea], done_before: int):
+def _next_sparse(job: _Step, region: RegionMatches, over: list[MemoryArea],
+                 done_before: int) -> Generator[int, None, RegionMatches]:
     """Re-read only the chunks holding candidates; test them against their
     last values."""
     item, st, cond, new = job.item, job.state.scan_type, job.cond, job.new
     buf, chunk = job.buf, job.limits.chunk
-    view = memoryview(buf)
+    view = buf.data
     lanes = np.arange(item)
-    keep_offs, keep_vals = [], []
-    offsets = region.offsets.astype(np.int64)
+    keep_offs: list[np.ndarray] = []
+    keep_vals: list[np.ndarray] = []
+    offsets = region.sparse_offsets().astype(np.int64)
     # Values at multiples of their size are read through one typed view.
     typed = st.numeric and item == st.size and job.state.align % item == 0
     for pos in range(0, region.size, chunk):
@@ -1022,7 +1059,7 @@ def _next_sparse(job: _Step, region: RegionMatches, over: list[MemoryArea], done
             continue
         sel = offsets[lo:hi]
         end = min(region.size, int(sel[-1]) + item)
-        holes = job.session.read_into(region.start + pos, view[:end - pos], areas=over)
+        holes = job.memory.read_into(region.start + pos, view[:end - pos], areas=over)
         new.unreadable_bytes += _overlap(holes, region.start + pos, min(end - pos, chunk))
         rel = sel - pos
         # A value must lie within the scanned range (a longer pattern may not).
@@ -1037,18 +1074,20 @@ def _next_sparse(job: _Step, region: RegionMatches, over: list[MemoryArea], done
             valid = ok if valid is None else valid & ok
         if st.numeric:
             cur = buf[:end - pos].view(st.dtype)[rel // item] if typed else _gather(buf, rel, st)
-            hit = evaluate(cur, cond, region.values[lo:hi])
+            hit = evaluate(cur, cond, region.sparse_values()[lo:hi])
             if valid is not None:
                 hit &= valid
             keep_vals.append(cur[hit])
         else:
             rows = buf[rel[:, None] + lanes]
             if cond.mode is Mode.EXACT:
-                m = np.frombuffer(cond.pattern.mask, np.uint8)
-                hit = np.all((rows & m) == (np.frombuffer(cond.pattern.data, np.uint8) & m),
+                pattern = cond.pattern
+                assert pattern is not None      # make_condition: byte types have one
+                m = np.frombuffer(pattern.mask, np.uint8)
+                hit = np.all((rows & m) == (np.frombuffer(pattern.data, np.uint8) & m),
                              axis=1)
             else:
-                same = np.all(rows == region.values[lo:hi], axis=1)
+                same = np.all(rows == region.sparse_values()[lo:hi], axis=1)
                 hit = same if cond.mode is Mode.UNCHANGED else ~same
             if valid is not None:
                 hit &= valid
@@ -1064,15 +1103,18 @@ def _next_sparse(job: _Step, region: RegionMatches, over: list[MemoryArea], done
     return out
 
 
-def _next_dense(job: _Step, region: RegionMatches, over: list[MemoryArea], done_before: int):
+def _next_dense(job: _Step, region: RegionMatches, over: list[MemoryArea],
+                done_before: int) -> Generator[int, None, RegionMatches]:
     """Compare the region with its snapshot chunk by chunk; the chunks that
     keep candidates are stored as the new step's snapshot (the old ones stay
     for undo)."""
     item, align, st, cond, new = job.item, job.state.align, job.state.scan_type, job.cond, \
         job.new
     store = job.state.store
+    assert store is not None        # next_scan gives the state one
+    region_mask = region.dense_mask()
     buf, chunk = job.buf, job.limits.chunk
-    view = memoryview(buf)
+    view = buf.data
     count = 0
     # The new mask, packed chunk by chunk in place (a chunk's bits are whole
     # bytes, see _check_chunk); pages of chunks without candidates are never
@@ -1083,8 +1125,8 @@ def _next_dense(job: _Step, region: RegionMatches, over: list[MemoryArea], done_
         this = min(chunk, region.size - pos)
         nb = -(-this // align)          # positions starting in this chunk
         p0 = pos // align               # a multiple of 8 (see _check_chunk)
-        cand = np.unpackbits(region.mask[p0 // 8:(p0 + nb + 7) // 8], count=nb).view(bool) \
-            if p0 // 8 < len(region.mask) else np.zeros(nb, dtype=bool)
+        cand = np.unpackbits(region_mask[p0 // 8:(p0 + nb + 7) // 8], count=nb).view(bool) \
+            if p0 // 8 < len(region_mask) else np.zeros(nb, dtype=bool)
         if not cand.any():
             # No candidates here: never read again, nothing stored.
             yield done_before + pos + this
@@ -1092,24 +1134,27 @@ def _next_dense(job: _Step, region: RegionMatches, over: list[MemoryArea], done_
         end = min(region.size, pos + this + item - 1)
         n_pos = min(positions_count(end - pos, item, align), nb)   # values that fit
         cand = cand[:n_pos]
-        holes = job.session.read_into(region.start + pos, view[:end - pos], areas=over)
+        holes = job.memory.read_into(region.start + pos, view[:end - pos], areas=over)
         new.unreadable_bytes += _overlap(holes, region.start + pos, this)
         cur_bytes = buf[:end - pos]
-        prev_bytes = None
+        prev_bytes: np.ndarray | None = None
         if relative or holes:
             # The bytes the positions' values need (all of the read when
             # holes are patched from it); a shorter blob is zero-padded.
             need = end - pos if holes else (n_pos - 1) * align + item if n_pos else 0
-            prev_bytes = store.get((region.snapshot, region.start, pos), need)
+            prev_bytes = store.get(region.snapshot_key(pos), need)
             if prev_bytes is None:
                 prev_bytes = np.zeros(need, dtype=np.uint8)
         if st.numeric:
             cur = values_at(cur_bytes, st, align, n_pos)
-            prev = values_at(prev_bytes, st, align, n_pos) if relative else None
+            prev = values_at(prev_bytes, st, align, n_pos) \
+                if relative and prev_bytes is not None else None
             hit = evaluate(cur, cond, prev)
         elif cond.mode is Mode.EXACT:
+            assert cond.pattern is not None     # make_condition: byte types have one
             hit = _pattern_at(cur_bytes, cond.pattern, align, n_pos)
         else:
+            assert prev_bytes is not None       # CHANGED/UNCHANGED are relative
             hit = _same_at(cur_bytes, prev_bytes, item, align, n_pos)
             if cond.mode is Mode.CHANGED:
                 hit = ~hit
@@ -1126,7 +1171,7 @@ def _next_dense(job: _Step, region: RegionMatches, over: list[MemoryArea], done_
             # The whole read, tail included: a value that starts in this
             # chunk and ends in the next is whole in this chunk's blob.
             fresh = cur_bytes
-            if holes:
+            if holes and prev_bytes is not None:
                 # Unreadable bytes keep their old snapshot values.
                 fresh = fresh.copy()
                 for h in holes:
@@ -1256,9 +1301,9 @@ def _block_starts(mask: np.ndarray) -> np.ndarray:
 def _popcount(words: np.ndarray) -> np.ndarray:
     """Set bits in each uint64 (numpy >= 2 has a ufunc for it)."""
     if hasattr(np, "bitwise_count"):
-        return np.bitwise_count(words)
+        return np.asarray(np.bitwise_count(words))
     table = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
-    return table[words.view(np.uint8)].reshape(-1, 8).sum(axis=1, dtype=np.uint8)
+    return np.asarray(table[words.view(np.uint8)].reshape(-1, 8).sum(axis=1, dtype=np.uint8))
 
 
 def _without_history(state: ScanState) -> ScanState:
@@ -1307,7 +1352,7 @@ def _gather(buf: np.ndarray, rel: np.ndarray, st: ScanType) -> np.ndarray:
 
 def _to_sparse(region: RegionMatches, state: ScanState) -> RegionMatches:
     n_total = _positions(region, state)
-    positions = np.flatnonzero(np.unpackbits(region.mask, count=n_total)) * state.align
+    positions = np.flatnonzero(np.unpackbits(region.dense_mask(), count=n_total)) * state.align
     rows = _snapshot_rows(state.store, region, positions, state.item_size)
     if state.scan_type.numeric:
         values = np.ascontiguousarray(rows).view(state.scan_type.dtype).reshape(-1)
@@ -1353,8 +1398,8 @@ def is_session_file(path: str) -> bool:
         return False
 
 
-def _write_array(f, arr: np.ndarray) -> None:
-    raw = memoryview(np.ascontiguousarray(arr)).cast("B")
+def _write_array(f: IO[bytes], arr: np.ndarray) -> None:
+    raw = np.ascontiguousarray(arr).data.cast("B")
     for lo in range(0, len(raw), PIECE):
         piece = raw[lo:lo + PIECE]
         data = lz4.block.compress(piece, store_size=False)
@@ -1368,7 +1413,7 @@ def save_state(state: ScanState, path: str) -> None:
     InvalidInput when the file cannot be written."""
     steps = [*state.history, _without_history(state)]
     store = state.store
-    header = {"version": 2, "pid": state.pid, "start_ticks": state.start_ticks,
+    header: dict[str, Any] = {"version": 2, "pid": state.pid, "start_ticks": state.start_ticks,
               "type": state.scan_type.name, "big_endian": state.scan_type.big_endian,
               "align": state.align, "chunk": store.chunk if store else CHUNK, "steps": []}
     blobs: dict[tuple[int, int], list[int]] = {}
@@ -1376,9 +1421,10 @@ def save_state(state: ScanState, path: str) -> None:
         regions = []
         for r in st.regions:
             if r.dense:
-                offsets = store.keys(r.snapshot, r.start) if store else []
+                offsets = store.keys(r.snapshot, r.start) \
+                    if store is not None and r.snapshot is not None else []
                 blobs[(id(st), r.start)] = offsets
-                regions.append([r.start, r.size, r.count, len(r.mask), len(offsets)])
+                regions.append([r.start, r.size, r.count, len(r.dense_mask()), len(offsets)])
             else:
                 regions.append([r.start, r.size, r.count if r.offsets is not None else 0,
                                 -1, 0])
@@ -1393,9 +1439,10 @@ def save_state(state: ScanState, path: str) -> None:
         for st in steps:
             for r in st.regions:
                 if r.dense:
-                    _write_array(f, r.mask)
+                    _write_array(f, r.dense_mask())
                     for pos in blobs[(id(st), r.start)]:
-                        blob = store.blob((r.snapshot, r.start, pos))
+                        assert store is not None    # blobs has offsets only with one
+                        blob = store.blob(r.snapshot_key(pos))
                         if blob is None:
                             blob = Blob(0, b"\0", FILL)
                         f.write(_POS.pack(pos, blob.codec) +
@@ -1403,14 +1450,14 @@ def save_state(state: ScanState, path: str) -> None:
                         f.write(blob.data)
                 elif r.offsets is not None and r.count:
                     _write_array(f, r.offsets)
-                    _write_array(f, r.values)
+                    _write_array(f, r.sparse_values())
 
 
 class _SessionReader:
     """Reads a session file's records, checking every size against what the
     header and the file allow before allocating."""
 
-    def __init__(self, path: str, f, size: int):
+    def __init__(self, path: str, f: IO[bytes], size: int):
         self.path, self.f, self.size = path, f, size
 
     def bad(self, what: str) -> InvalidInput:
@@ -1508,7 +1555,10 @@ def load_state(path: str, *, limits: ScanLimits = ScanLimits()) -> ScanState:
             raise
 
 
-def _field(reader, obj, name, kind, what, *, low=None, high=None):
+def _field(reader: "_SessionReader", obj: object, name: str, kind: type, what: str, *,
+           low: int | None = None, high: int | None = None) -> Any:
+    """``obj[name]``, checked to be a ``kind`` within [low, high]; raises
+    the reader's InvalidInput naming ``what`` otherwise."""
     if not isinstance(obj, dict) or name not in obj:
         raise reader.bad(f"{what} has no {name!r}")
     value = obj[name]
@@ -1523,7 +1573,8 @@ def _field(reader, obj, name, kind, what, *, low=None, high=None):
     return value
 
 
-def _load_steps(reader: _SessionReader, header, workdir: str, limits: ScanLimits):
+def _load_steps(reader: _SessionReader, header: object, workdir: str,
+                limits: ScanLimits) -> tuple[ScanState, SnapshotStore]:
     b = reader
     if not isinstance(header, dict) or header.get("version") != 2:
         raise b.bad(f"unsupported version {header.get('version') if isinstance(header, dict) else None}")

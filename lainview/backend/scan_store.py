@@ -58,9 +58,9 @@ class Blob:
         first = arr[0]
         if arr[-1] == first and not np.any(arr != first):
             return Blob(len(arr), bytes([int(first)]), FILL)
-        packed = lz4.block.compress(memoryview(arr), store_size=False)
+        packed = lz4.block.compress(arr.data, store_size=False)
         if len(packed) * _ZSTD_OVER < len(arr):
-            return Blob(len(arr), _zc.compress(memoryview(arr)), ZSTD)
+            return Blob(len(arr), _zc.compress(arr.data), ZSTD)
         return Blob(len(arr), packed, LZ4)
 
     def unpack(self) -> np.ndarray:
@@ -107,7 +107,7 @@ class SnapshotStore:
         self._next_gen += 1
         return gen
 
-    def put(self, key: Key, raw) -> None:
+    def put(self, key: Key, raw: np.ndarray | memoryview | bytes) -> None:
         """Store ``raw`` (uint8 array or buffer) as the chunk ``key``."""
         self.put_blob(key, Blob.of(raw))
 
@@ -185,8 +185,8 @@ class SnapshotStore:
             self.memory_bytes -= len(self._mem.pop(key).data)
         for key in [k for k in self._disk if k[0] == gen]:
             del self._disk[key]
-        for key in [k for k in self._chunks if k[0] == gen]:
-            del self._chunks[key]
+        for chunk in [k for k in self._chunks if k[0] == gen]:
+            del self._chunks[chunk]
         fd = self._files.pop(gen, None)
         self._sizes.pop(gen, None)
         if fd is not None:

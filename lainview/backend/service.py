@@ -12,23 +12,31 @@ CLI simply calls ``.result()``.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
-from typing import Callable, Generator, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Generator, Iterable, ParamSpec, Self, TypeVar
 
-from . import scan
 from .errors import (DeviceUnavailable, InvalidInput, LainviewError,
                      TargetExited, VerifyMismatch)
 from .journal import (Journal, JournalEntry, JournalProblems, OpenFreezes, RevertOutcome,
                       RevertTarget, WriteIntent, journaled_write, revert_entries)
-from .lainmemu import LainmemuSession
+from .lainmemu import LainmemuMemory
 from .locations import locate
-from .memory import (AttachInfo, Hole, MemoryArea, ReadResult, WriteResult,
+from .memory import (AttachInfo, Hole, MemoryArea, ReadResult, WriteResult, WriteStatus,
                      page_buffer)
-from .patch import BLOCKING as PATCH_BLOCKING, Patch, plan as plan_patch
-from .processes import ProcessInfo, list_processes, process_identity, start_ticks
-from .procfs import ProcfsSession
-from .session import ProcessSession
+from .files import atomic_private_file, read_input_file
+from .patch import BLOCKING as PATCH_BLOCKING, ApplyAction, Patch, plan as plan_patch, save_patch
+from .processes import (ProcessIdentity, ProcessInfo, list_processes, process_identity,
+                        start_ticks)
+from .procfs import ProcfsMemory
+from .process_memory import ProcessMemory
 from .thread import BackendFuture, BackendThread
+
+if TYPE_CHECKING:
+    from . import scan   # imported where used: numpy costs every CLI command's start-up
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 BACKENDS = ("auto", "lainmemu", "procfs")
 BULK_CHUNK = 1 << 20
@@ -39,23 +47,23 @@ PROCFS_LIMITS = (
 )
 
 
-def open_session(pid: int, backend: str = "auto", *, writable: bool = True,
-                 root: str = "/") -> tuple[ProcessSession, str]:
-    """Open a session on ``pid`` with the chosen backend; return it with the
+def open_process_memory(pid: int, backend: str = "auto", *, writable: bool = True,
+                 root: str = "/") -> tuple[ProcessMemory, str]:
+    """Open the process memory of ``pid`` with the chosen backend; return it with the
     reason for the choice. Blocking: call it on the backend thread."""
     if backend not in BACKENDS:
         raise InvalidInput(f"unknown backend {backend!r}: choose one of {', '.join(BACKENDS)}")
     if backend == "procfs":
-        return ProcfsSession(pid, writable=writable), "/proc: chosen with --backend procfs"
+        return ProcfsMemory(pid, writable=writable), "/proc: chosen with --backend procfs"
     try:
-        session = LainmemuSession(pid, root=root, writable=writable)
+        memory = LainmemuMemory(pid, root=root, writable=writable)
     except DeviceUnavailable as exc:
         if backend == "lainmemu":
             raise
-        return ProcfsSession(pid, writable=writable), f"/proc: {exc.message}"
-    loc = session.location
+        return ProcfsMemory(pid, writable=writable), f"/proc: {exc.message}"
+    loc = memory.location
     why = "chosen with --backend lainmemu" if backend == "lainmemu" else "the lainko module is loaded"
-    return session, f"lainmemu: {why} (major {loc.major}, {loc.node})"
+    return memory, f"lainmemu: {why} (major {loc.major}, {loc.node})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,9 +82,7 @@ class ApplyOutcome:
 
     location: str
     address: int | None
-    # "written", "already", "would write", "conflict", "unresolved", "unwritable",
-    # "overlap", "failed", "not written", "rolled back", "rollback failed"
-    action: str
+    action: ApplyAction
     message: str = ""
     journal_id: int | None = None
 
@@ -96,7 +102,7 @@ class ProcessReverter:
     def __init__(self, owner: "Backend", backend: str):
         self._owner = owner
         self._backend = backend
-        self._sessions: dict[int, ProcessSession] = {}
+        self._memories: dict[int, ProcessMemory] = {}
 
     def gone(self, entry: JournalEntry) -> str | None:
         pid = entry.pid
@@ -107,15 +113,15 @@ class ProcessReverter:
                     "process); nothing to revert")
         return None
 
-    def _session(self, pid: int) -> ProcessSession:
-        if pid not in self._sessions:
-            self._sessions[pid] = open_session(pid, self._backend,
-                                               root=self._owner.device_root)[0]
-        return self._sessions[pid]
+    def _memory(self, pid: int) -> ProcessMemory:
+        if pid not in self._memories:
+            self._memories[pid] = open_process_memory(pid, self._backend,
+                                                      root=self._owner.device_root)[0]
+        return self._memories[pid]
 
     def current(self, entry: JournalEntry) -> bytes:
         assert entry.pid is not None and entry.address is not None
-        return self._session(entry.pid).read(entry.address, len(entry.old)).require(
+        return self._memory(entry.pid).read(entry.address, len(entry.old)).require(
             op="revert")
 
     def where(self, entry: JournalEntry) -> str:
@@ -123,14 +129,14 @@ class ProcessReverter:
 
     def write_old(self, entry: JournalEntry) -> int | None:
         assert entry.pid is not None and entry.address is not None
-        identity = {"kind": "process", **process_identity(entry.pid)}
-        return self._owner._journaled_write(self._session(entry.pid), identity, entry.address,
+        return self._owner._journaled_write(self._memory(entry.pid),
+                                            process_identity(entry.pid), entry.address,
                                             entry.old, reverts=entry.id).journal_id
 
     def close(self) -> None:
-        for session in self._sessions.values():
-            session.close()
-        self._sessions.clear()
+        for memory in self._memories.values():
+            memory.close()
+        self._memories.clear()
 
 
 # A consumer of bulk data, called on the backend thread for every chunk:
@@ -143,13 +149,31 @@ ChunkConsumer = Callable[[int, memoryview, list[Hole]], None]
 StreamConsumer = Callable[[int, "memoryview | None", list[Hole], bool], None]
 
 
+def _stat_stamp(path: str | os.PathLike[str]) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns
+
+
+def _write_text(path: str, text: str) -> None:
+    with atomic_private_file(path, "w") as f:
+        f.write(text)
+
+
+# A write of a patch that reached the target: (index in the outcomes,
+# address, the bytes it replaced, its journal id).
+_Done = tuple[int, int, bytes, int]
+
+
 class Target:
     """A proxy for one attached process. Every method returns a Future."""
 
-    def __init__(self, backend: "Backend", session: ProcessSession, info: AttachInfo,
-                 identity: dict):
+    def __init__(self, backend: "Backend", memory: ProcessMemory, info: AttachInfo,
+                 identity: ProcessIdentity):
         self._backend = backend
-        self._session = session
+        self._memory = memory
         self.info = info
         self.identity = identity
 
@@ -157,37 +181,39 @@ class Target:
     def pid(self) -> int:
         return self.info.pid
 
-    def _submit(self, fn, *args, **kwargs) -> BackendFuture:
+    def _submit(self, fn: Callable[P, T], /, *args: P.args,
+                **kwargs: P.kwargs) -> BackendFuture[T]:
         return self._backend.thread.submit(fn, *args, **kwargs)
 
-    def areas(self, refresh: bool = True) -> BackendFuture:
+    def areas(self, refresh: bool = True) -> BackendFuture[list[MemoryArea]]:
         """Future[list[MemoryArea]], fresh from the kernel (``refresh``
         False: the map read last, e.g. by ``attach``, if there is one)."""
-        return self._submit(self._session.areas, refresh)
+        return self._submit(self._memory.areas, refresh)
 
-    def set_read_userfaultfd(self, on: bool) -> BackendFuture:
+    def set_read_userfaultfd(self, on: bool) -> BackendFuture[None]:
         """Opt in (or out) to reading areas the target registered with
         userfaultfd: a read of a page it has not filled blocks the backend
         thread until the target serves the fault. Off by default. Future[None]."""
         def apply() -> None:
-            self._session.read_userfaultfd = bool(on)
-            self._session.areas(refresh=True)
+            self._memory.read_userfaultfd = bool(on)
+            self._memory.areas(refresh=True)
         return self._submit(apply)
 
-    def read(self, address: int, size: int) -> BackendFuture:
+    def read(self, address: int, size: int) -> BackendFuture[ReadResult]:
         """Future[ReadResult]: page-aware, holes for unreadable pages."""
-        return self._submit(self._session.read, address, size)
+        return self._submit(self._memory.read, address, size)
 
-    def read_many(self, ranges: Iterable[tuple[int, int]]) -> BackendFuture:
+    def read_many(self, ranges: Iterable[tuple[int, int]]
+                  ) -> BackendFuture[list[ReadResult | LainviewError]]:
         """Future[list[ReadResult | LainviewError]]: many small reads in one request."""
-        ranges = list(ranges)
+        wanted = list(ranges)
 
-        def run() -> list:
-            out = []
-            areas = self._session.areas(refresh=True) if ranges else None   # one map for all
-            for address, size in ranges:
+        def run() -> list[ReadResult | LainviewError]:
+            out: list[ReadResult | LainviewError] = []
+            areas = self._memory.areas(refresh=True) if wanted else None   # one map for all
+            for address, size in wanted:
                 try:
-                    out.append(self._session.read(address, size, areas=areas))
+                    out.append(self._memory.read(address, size, areas=areas))
                 except TargetExited:
                     raise
                 except LainviewError as exc:
@@ -195,35 +221,37 @@ class Target:
             return out
         return self._submit(run)
 
-    def write(self, address: int, data: bytes, *, if_changed: bool = False) -> BackendFuture:
+    def write(self, address: int, data: bytes, *,
+              if_changed: bool = False) -> BackendFuture[WriteResult]:
         """Future[WriteResult]: journaled, verified by reading back. With
         ``if_changed``, memory that already holds ``data`` is left alone:
         nothing is journaled or written, and the result's ``journal_id`` is
         None (an edit that changes nothing is not a write)."""
-        return self._submit(self._backend._journaled_write, self._session, self.identity,
+        return self._submit(self._backend._journaled_write, self._memory, self.identity,
                             address, bytes(data), if_changed=if_changed)
 
     # -- freezes: one journal entry for all the writes that hold a value ----------------------
     def freeze_begin(self, address: int, held: bytes, before: bytes | None = None
-                     ) -> BackendFuture:
+                     ) -> BackendFuture[int]:
         """Future[int]: journal a freeze of ``held`` at ``address`` (one
         intent, before its first write; ``before`` is what the memory held
         when the user froze it, default: what it holds now) and return its
         journal id for :meth:`freeze_write` and :meth:`Backend.freeze_end`.
         Raises JournalError (then nothing may be written), FaultError."""
-        return self._submit(self._backend._freeze_begin, self._session, self.identity,
+        return self._submit(self._backend._freeze_begin, self._memory, self.identity,
                             address, bytes(held), before)
 
-    def freeze_write(self, journal_id: int, address: int, data: bytes) -> BackendFuture:
+    def freeze_write(self, journal_id: int, address: int,
+                     data: bytes) -> BackendFuture[WriteResult]:
         """Future[WriteResult]: one re-write of a freeze begun with
         :meth:`freeze_begin` (covered by its journal entry, verified by
         reading back). InvalidInput for an id that is not an open freeze of
         these bytes; VerifyMismatch, FaultError, TargetExited as for writes."""
-        return self._submit(self._backend._freeze_write, self._session, journal_id, address,
+        return self._submit(self._backend._freeze_write, self._memory, journal_id, address,
                             bytes(data))
 
     def read_bulk(self, address: int, size: int, consumer: ChunkConsumer | None = None,
-                  *, chunk_size: int = BULK_CHUNK) -> BackendFuture:
+                  *, chunk_size: int = BULK_CHUNK) -> BackendFuture[BulkStats]:
         """Bulk read in chunks on the backend thread; ``consumer`` sees each
         chunk. Interactive requests still run between chunks. Future[BulkStats]."""
         return self._backend.thread.submit_bulk(
@@ -233,12 +261,12 @@ class Target:
                    chunk_size: int) -> Generator[int, None, BulkStats]:
         buf = page_buffer(min(chunk_size, max(size, 1)))
         view = memoryview(buf)
-        areas = self._session.areas(refresh=True)
+        areas = self._memory.areas(refresh=True)
         done = 0
         holes: list[Hole] = []
         while done < size:
             n = min(len(buf), size - done)
-            chunk_holes = self._session.read_into(address + done, view[:n], areas=areas)
+            chunk_holes = self._memory.read_into(address + done, view[:n], areas=areas)
             if consumer is not None:
                 consumer(address + done, view[:n], chunk_holes)
             holes.extend(chunk_holes)
@@ -247,7 +275,7 @@ class Target:
         return BulkStats(address, size, sum(h.size for h in holes), tuple(holes))
 
     def read_stream(self, address: int, size: int, consumer: "StreamConsumer", *,
-                    chunk_size: int = BULK_CHUNK) -> BackendFuture:
+                    chunk_size: int = BULK_CHUNK) -> BackendFuture[BulkStats]:
         """Stream [address, address+size) to ``consumer`` on the backend
         thread, in address order, as bulk work (one ``chunk_size`` buffer,
         reused): ``consumer(address, view, holes, no_access)`` for bytes read
@@ -263,7 +291,7 @@ class Target:
                 chunk_size: int) -> Generator[int, None, BulkStats]:
         buffer = memoryview(bytearray(max(1, min(chunk_size, size))))
         holes: list[Hole] = []
-        for at, view, chunk_holes, no_access in self._session.iter_read(address, size, buffer):
+        for at, view, chunk_holes, no_access in self._memory.iter_read(address, size, buffer):
             consumer(at, view, chunk_holes, no_access)
             holes.extend(chunk_holes)
             yield (at + (len(view) if view is not None else chunk_holes[0].size)) - address
@@ -273,40 +301,44 @@ class Target:
     def scan_first(self, scan_type: "scan.ScanType", cond: "scan.Condition", *,
                    align: int | None = None, areas: "scan.AreaFilter | None" = None,
                    limits: "scan.ScanLimits | None" = None,
-                   live: "scan.LiveCount | None" = None) -> BackendFuture:
+                   live: "scan.LiveCount | None" = None) -> BackendFuture[scan.ScanState]:
         """Future[ScanState]: a first scan as bulk work (progress in bytes;
         ``live.found`` counts the matches so far)."""
+        from . import scan
         chosen = areas or scan.AreaFilter()
         limits = limits or scan.ScanLimits()
         return self._backend.thread.submit_bulk(
-            scan.first_scan, self._session, scan_type, cond, align=align, areas=chosen,
-            limits=limits, start_ticks=self.identity.get("start_ticks"), live=live,
+            scan.first_scan, self._memory, scan_type, cond, align=align, areas=chosen,
+            limits=limits, start_ticks=self.identity.start_ticks, live=live,
             total=self._scan_total(chosen))
 
     def scan_next(self, state: "scan.ScanState", cond: "scan.Condition", *,
                   limits: "scan.ScanLimits | None" = None,
-                  live: "scan.LiveCount | None" = None) -> BackendFuture:
+                  live: "scan.LiveCount | None" = None) -> BackendFuture[scan.ScanState]:
         """Future[ScanState]: narrow ``state``; the old state stays for undo."""
-        scan.check_same_process(state, self.identity.get("start_ticks"))
+        from . import scan
+        scan.check_same_process(state, self.identity.start_ticks)
         return self._backend.thread.submit_bulk(
-            scan.next_scan, self._session, state, cond, limits=limits or scan.ScanLimits(),
+            scan.next_scan, self._memory, state, cond, limits=limits or scan.ScanLimits(),
             live=live, total=sum(r.size for r in state.regions if r.count))
 
-    def scan_undo(self, state: "scan.ScanState") -> BackendFuture:
+    def scan_undo(self, state: "scan.ScanState") -> BackendFuture[scan.ScanState]:
+        """Future[ScanState]: the step before the last (see :func:`scan.undo`)."""
+        from . import scan
         return self._submit(scan.undo, state)
 
     def _scan_total(self, chosen: "scan.AreaFilter") -> int:
         # The cached map is a fair estimate for the progress bar; the job
         # fetches the map afresh before it starts.
-        cached = self._session._areas or []
+        cached = self._memory.last_areas or []
         return sum(a.size for a in chosen.select(cached))
 
-    def detach(self) -> BackendFuture:
+    def detach(self) -> BackendFuture[None]:
         return self._submit(self._backend._detach, self)
 
 
 class Backend:
-    """Owns the backend thread, the sessions and the write journal."""
+    """Owns the backend thread, the process memories and the write journal."""
 
     def __init__(self, *, journal: Journal | None = None, request_delay: float = 0.0,
                  device_root: str = "/"):
@@ -320,43 +352,44 @@ class Backend:
         self.thread.call_on_shutdown(self._close_all)
 
     # -- processes ----------------------------------------------------------------------------
-    def list_processes(self) -> BackendFuture:
+    def list_processes(self) -> BackendFuture[list[ProcessInfo]]:
         """Future[list[ProcessInfo]]."""
         return self.thread.submit(list_processes)
 
-    def attach(self, pid: int, backend: str = "auto", *, writable: bool = True) -> BackendFuture:
+    def attach(self, pid: int, backend: str = "auto", *,
+               writable: bool = True) -> BackendFuture[Target]:
         """Future[Target]. Raises (through the future) TargetExited,
         PermissionDenied, DeviceUnavailable (only with backend="lainmemu")."""
         return self.thread.submit(self._attach, pid, backend, writable)
 
     def _attach(self, pid: int, backend: str, writable: bool) -> Target:
-        session, reason = open_session(pid, backend, writable=writable, root=self.device_root)
+        memory, reason = open_process_memory(pid, backend, writable=writable, root=self.device_root)
         try:
-            session.areas(refresh=True)
+            memory.areas(refresh=True)
         except LainviewError:
-            session.close()
+            memory.close()
             raise
-        limits = PROCFS_LIMITS if session.backend_name == "procfs" else ()
-        info = AttachInfo(pid=pid, backend=session.backend_name, reason=reason,
-                          writable=getattr(session, "writable", writable), limits=limits)
-        target = Target(self, session, info, {"kind": "process", **process_identity(pid)})
+        limits = PROCFS_LIMITS if memory.backend_name == "procfs" else ()
+        info = AttachInfo(pid=pid, backend=memory.backend_name, reason=reason,
+                          writable=getattr(memory, "writable", writable), limits=limits)
+        target = Target(self, memory, info, process_identity(pid))
         self._targets.append(target)
         return target
 
     def _detach(self, target: Target) -> None:
         if target in self._targets:
             self._targets.remove(target)
-            target._session.close()
+            target._memory.close()
 
     def _close_all(self) -> None:
         self.freezes.end_all("lainview closed")
         for target in self._targets:
-            target._session.close()
+            target._memory.close()
         self._targets.clear()
         self.journal.close()
 
     # -- writes and the journal -------------------------------------------------------------
-    def _journaled_write(self, session: ProcessSession, identity: dict, address: int,
+    def _journaled_write(self, memory: ProcessMemory, identity: ProcessIdentity, address: int,
                          data: bytes, reverts: int | None = None,
                          journal_ids: list[int] | None = None, *,
                          if_changed: bool = False) -> WriteResult:
@@ -365,32 +398,33 @@ class Backend:
         on disk, so a caller still knows it when the write then fails.
         ``if_changed``: a write that would change nothing is not made (nor
         journaled)."""
-        old = session.old_bytes(address, len(data))
+        old = memory.old_bytes(address, len(data))
         if if_changed and old == data:
             return WriteResult(address=address, old=data, new=data, journal_id=None)
         # old_bytes read the map afresh: say where the bytes are in a way a
         # later run can find, for patch files.
-        where = locate(address, session.areas(refresh=False)).to_json()
-        intent = WriteIntent(identity, address, old, data, reverts, where)
+        where = locate(address, memory.areas(refresh=False)).to_json()
+        intent = WriteIntent(identity.to_json(), address, old, data, reverts, where)
         entry_id, result = journaled_write(
-            self.journal, intent, lambda: session.write(address, data, old=old),
+            self.journal, intent, lambda: memory.write(address, data, old=old),
             on_intent=journal_ids.append if journal_ids is not None else None)
         return WriteResult(address=address, old=result.old, new=result.new,
                            journal_id=entry_id)
 
-    def _freeze_begin(self, session: ProcessSession, identity: dict, address: int,
+    def _freeze_begin(self, memory: ProcessMemory, identity: ProcessIdentity, address: int,
                       held: bytes, before: bytes | None) -> int:
-        current = session.read(address, len(held)).require(op="freeze")
+        current = memory.read(address, len(held)).require(op="freeze")
         old = before if before is not None and len(before) == len(held) else current
-        where = locate(address, session.areas(refresh=False)).to_json()
-        return self.freezes.begin((session.pid, address), target=identity, address=address,
+        where = locate(address, memory.areas(refresh=False)).to_json()
+        return self.freezes.begin((memory.pid, address), target=identity.to_json(),
+                                  address=address,
                                   old=old, held=held, location=where)
 
-    def _freeze_write(self, session: ProcessSession, journal_id: int, address: int,
+    def _freeze_write(self, memory: ProcessMemory, journal_id: int, address: int,
                       data: bytes) -> WriteResult:
-        self.freezes.check(journal_id, (session.pid, address), data)
+        self.freezes.check(journal_id, (memory.pid, address), data)
         try:
-            result = session.write(address, data)
+            result = memory.write(address, data)
         except VerifyMismatch:
             self.freezes.wrote(journal_id)     # written; the target changed it again at once
             raise
@@ -398,20 +432,21 @@ class Backend:
         return WriteResult(address=address, old=result.old, new=result.new,
                            journal_id=journal_id)
 
-    def freeze_end(self, journal_id: int, error: str | None = None) -> BackendFuture:
+    def freeze_end(self, journal_id: int, error: str | None = None
+                   ) -> BackendFuture[int | None]:
         """Future[int | None]: record that freeze ``journal_id`` (of a
         process or of the kernel) stopped (``error``: why, when it was not
         the user's choice), with how many times it wrote; the number of
         writes, None if it was not open."""
         return self.thread.submit(self.freezes.end, journal_id, error)
 
-    def journal_entries(self, pid: int | None = None) -> BackendFuture:
+    def journal_entries(self, pid: int | None = None) -> BackendFuture[list[JournalEntry]]:
         """Future[list[JournalEntry]], oldest first; damaged lines skipped
         (see ``journal.problems`` afterwards)."""
         return self.thread.submit(self.journal.entries, pid=pid)
 
     def journal_scan(self, consumer: Callable[[JournalEntry], None],
-                     pid: int | None = None) -> BackendFuture:
+                     pid: int | None = None) -> BackendFuture[JournalProblems]:
         """Stream the journal, oldest first, to ``consumer`` (called on the
         backend thread, one entry at a time) as bulk work: memory stays
         bounded whatever the journal's size. Future[JournalProblems]: the
@@ -430,7 +465,7 @@ class Backend:
 
     def revert(self, entry_ids: Iterable[int] | None = None, *, pid: int | None = None,
                kind: str | None = None, force: bool = False,
-               backend: str = "auto") -> BackendFuture:
+               backend: str = "auto") -> BackendFuture[list[RevertOutcome]]:
         """Undo journaled writes, newest first: ``entry_ids`` (of any kind),
         or every write to process ``pid``, or every write of target ``kind``
         ("process", "kernel"). Each entry goes to the RevertTarget of its
@@ -444,7 +479,7 @@ class Backend:
 
     # -- patches -------------------------------------------------------------------------------
     def apply_patch(self, patch: Patch, pid: int, *, force: bool = False, dry_run: bool = False,
-                    backend: str = "auto") -> BackendFuture:
+                    backend: str = "auto") -> BackendFuture[ApplyReport]:
         """Future[ApplyReport]: apply a patch to process ``pid``. Every write
         is checked first; if any location does not resolve, or (without
         ``force``) any target bytes are neither the old nor the new ones,
@@ -453,51 +488,56 @@ class Backend:
 
     def _apply_patch(self, patch: Patch, pid: int, force: bool, dry_run: bool,
                      backend: str) -> ApplyReport:
-        session, _ = open_session(pid, backend, root=self.device_root)
+        memory, _ = open_process_memory(pid, backend, root=self.device_root)
         try:
-            planned = plan_patch(patch, session.areas(refresh=True), session.read, pid=pid)
+            planned = plan_patch(patch, memory.areas(refresh=True), memory.read, pid=pid)
             blocked = [p for p in planned if p.action in PATCH_BLOCKING
-                       or (p.action == "conflict" and not force)]
+                       or (p.action == ApplyAction.CONFLICT and not force)]
             if blocked or dry_run:
                 return ApplyReport(pid, False, tuple(
                     ApplyOutcome(p.write.location.text, p.address,
-                                 "would write" if p.action == "write" and dry_run else p.action,
+                                 ApplyAction.WOULD_WRITE
+                                 if p.action == ApplyAction.WRITE and dry_run else p.action,
                                  p.detail or ("not written: other writes of the patch cannot "
                                               "be applied" if blocked else ""))
                     for p in planned))
-            identity = {"kind": "process", **process_identity(pid)}
+            identity = process_identity(pid)
             outcomes: list[ApplyOutcome] = []
-            done = []        # (index in outcomes, address, old bytes, journal id)
+            done: list[_Done] = []
             for p in planned:
                 text = p.write.location.text
-                if p.action == "already":
-                    outcomes.append(ApplyOutcome(text, p.address, "already", p.detail))
+                if p.action == ApplyAction.ALREADY:
+                    outcomes.append(ApplyOutcome(text, p.address, ApplyAction.ALREADY, p.detail))
                     continue
+                # what plan() leaves to write: resolved, read
+                assert p.address is not None and p.current is not None
                 ids: list[int] = []
                 try:
-                    result = self._journaled_write(session, identity, p.address, p.write.new,
+                    result = self._journaled_write(memory, identity, p.address, p.write.new,
                                                    journal_ids=ids)
                 except LainviewError as exc:
-                    reached = isinstance(exc, VerifyMismatch) or getattr(exc, "written", 0)
+                    reached = isinstance(exc, VerifyMismatch) or getattr(exc, "written", 0) > 0
                     if reached and ids:
                         # Part of this write reached the target: undo it too.
                         done.append((len(outcomes), p.address, p.current, ids[0]))
-                    outcomes.append(ApplyOutcome(text, p.address, "failed", str(exc),
+                    outcomes.append(ApplyOutcome(text, p.address, ApplyAction.FAILED, str(exc),
                                                  ids[0] if ids else None))
                     rest = planned[len(outcomes):]
-                    outcomes += [ApplyOutcome(q.write.location.text, q.address, "not written",
+                    outcomes += [ApplyOutcome(q.write.location.text, q.address,
+                                              ApplyAction.NOT_WRITTEN,
                                               "stopped after the failure above") for q in rest]
-                    self._roll_back(session, identity, done, outcomes)
+                    self._roll_back(memory, identity, done, outcomes)
                     return ApplyReport(pid, False, tuple(outcomes))
+                assert result.journal_id is not None    # journaled: not if_changed
                 done.append((len(outcomes), p.address, p.current, result.journal_id))
-                outcomes.append(ApplyOutcome(text, p.address, "written",
+                outcomes.append(ApplyOutcome(text, p.address, ApplyAction.WRITTEN,
                                              f"{p.current.hex()} -> {result.new.hex()}",
                                              result.journal_id))
             return ApplyReport(pid, True, tuple(outcomes))
         finally:
-            session.close()
+            memory.close()
 
-    def _roll_back(self, session: ProcessSession, identity: dict, done: list,
+    def _roll_back(self, memory: ProcessMemory, identity: ProcessIdentity, done: list[_Done],
                    outcomes: list[ApplyOutcome]) -> None:
         """Undo the writes of a patch that failed midway, newest first, each
         a journaled write of its old bytes (``reverts`` its entry). The
@@ -505,28 +545,57 @@ class Backend:
         for index, address, old, entry_id in reversed(done):
             o = outcomes[index]
             try:
-                undo = self._journaled_write(session, identity, address, old, reverts=entry_id)
+                undo = self._journaled_write(memory, identity, address, old, reverts=entry_id)
             except LainviewError as exc:
                 outcomes[index] = ApplyOutcome(
-                    o.location, o.address, "rollback failed",
+                    o.location, o.address, ApplyAction.ROLLBACK_FAILED,
                     f"written and could not be undone: {exc}; try: lainview revert {entry_id}",
                     entry_id)
                 continue
-            outcomes[index] = ApplyOutcome(o.location, o.address, "rolled back",
+            outcomes[index] = ApplyOutcome(o.location, o.address, ApplyAction.ROLLED_BACK,
                                            f"written, then undone (journal entry "
                                            f"{undo.journal_id})", entry_id)
 
+    def close_scan(self, state: scan.ScanState) -> BackendFuture[None]:
+        """Future[None]: free a scan's snapshots (every step of it) and
+        delete its files, on the backend thread (a 1 GiB snapshot takes a
+        while to unlink). Raises BackendClosed once shut down."""
+        return self.thread.submit(state.close)
+
+    # -- files, on the backend thread (a slow disk never stalls the caller) ------------------------
+    def journal_stamp(self) -> BackendFuture[tuple[int, int] | None]:
+        """Future[(size in bytes, mtime in ns) | None]: the journal file's
+        stat, to notice another lainview's writes; None when it does not
+        exist (yet) or cannot be read."""
+        return self.thread.submit(_stat_stamp, self.journal.path)
+
+    def write_text_file(self, path: str, text: str) -> BackendFuture[None]:
+        """Future[None]: write ``text`` (UTF-8) to ``path`` atomically, as a
+        private file (``files.atomic_private_file``). Raises InvalidInput
+        naming the path and the reason."""
+        return self.thread.submit(_write_text, path, text)
+
+    def read_input_file(self, path: str, limit: int, *,
+                        what: str = "file") -> BackendFuture[bytes]:
+        """Future[bytes]: a file the user named, of at most ``limit`` bytes
+        (``files.read_input_file``: InvalidInput names what is wrong)."""
+        return self.thread.submit(read_input_file, path, limit, what=what, user_file=True)
+
+    def save_patch(self, patch: Patch, path: str) -> BackendFuture[None]:
+        """Future[None]: write ``patch`` to ``path`` (``patch.save_patch``)."""
+        return self.thread.submit(save_patch, patch, path)
+
     # -- lifetime ---------------------------------------------------------------------------------
     def shutdown(self) -> None:
-        """Close every session and the journal, and join the backend thread."""
+        """Close every process memory and the journal, and join the backend thread."""
         self.thread.shutdown()
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.shutdown()
 
 
-__all__ = ["Backend", "Target", "BulkStats", "RevertOutcome", "open_session", "BACKENDS",
+__all__ = ["Backend", "Target", "BulkStats", "RevertOutcome", "open_process_memory", "BACKENDS",
            "ProcessInfo", "MemoryArea", "ReadResult", "WriteResult"]

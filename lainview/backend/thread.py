@@ -30,7 +30,7 @@ import errno as _errno
 import logging
 import threading
 import time
-from typing import Any, Callable, Generator
+from typing import Any, Callable, Generator, Generic, ParamSpec, TypeVar
 
 from .errors import Cancelled, LainviewError
 
@@ -39,9 +39,16 @@ log = logging.getLogger(__name__)
 THREAD_NAME = "lainview-backend"
 STUCK_AFTER = 5.0          # seconds one request or chunk may run before it counts as stuck
 
+T = TypeVar("T")
+P = ParamSpec("P")
 
-class BackendFuture(concurrent.futures.Future):
-    """A Future whose running bulk work can also be asked to stop."""
+
+class BackendFuture(concurrent.futures.Future[T], Generic[T]):
+    """A Future whose running bulk work can also be asked to stop.
+
+    ``BackendFuture[R]``: ``result()`` returns an ``R`` or raises what the
+    request raised (a :class:`~lainview.backend.errors.LainviewError`).
+    """
 
     def __init__(self) -> None:
         super().__init__()
@@ -55,6 +62,10 @@ class BackendFuture(concurrent.futures.Future):
     @property
     def stop_requested(self) -> bool:
         return self._stop_requested
+
+
+# A queued request: its future, the callable (or generator function), args, kwargs.
+_Item = tuple[BackendFuture[Any], Callable[..., Any], tuple[Any, ...], dict[str, Any]]
 
 
 class BackendClosed(LainviewError):
@@ -76,8 +87,8 @@ class BackendThread:
         # request_delay: a test hook that slows every step, to prove the UI
         # never waits on the backend.
         self.request_delay = request_delay
-        self._interactive: collections.deque = collections.deque()
-        self._bulk: collections.deque = collections.deque()
+        self._interactive: collections.deque[_Item] = collections.deque()
+        self._bulk: collections.deque[_Item] = collections.deque()
         self._cv = threading.Condition()
         self._closing = False
         self._finalizers: list[Callable[[], None]] = []
@@ -91,23 +102,24 @@ class BackendThread:
         self._watchdog.start()
 
     # -- submitting ---------------------------------------------------------------------
-    def submit(self, fn: Callable[..., Any], *args, **kwargs) -> BackendFuture:
+    def submit(self, fn: Callable[P, T], /, *args: P.args,
+               **kwargs: P.kwargs) -> BackendFuture[T]:
         """Run ``fn(*args, **kwargs)`` on the backend thread, ahead of bulk work."""
-        future = BackendFuture()
+        future: BackendFuture[T] = BackendFuture()
         self._enqueue(self._interactive, (future, fn, args, kwargs))
         return future
 
-    def submit_bulk(self, job: Callable[..., Generator[int, None, Any]], *args,
-                    total: int = 0, **kwargs) -> BackendFuture:
+    def submit_bulk(self, job: Callable[..., Generator[int, None, T]], *args: Any,
+                    total: int = 0, **kwargs: Any) -> BackendFuture[T]:
         """Run a generator job one step at a time. Each ``yield done`` ends a
         chunk and updates ``future.progress``; the generator's return value
         is the result."""
-        future = BackendFuture()
+        future: BackendFuture[T] = BackendFuture()
         future.progress = (0, total)
         self._enqueue(self._bulk, (future, job, args, kwargs))
         return future
 
-    def _enqueue(self, queue: collections.deque, item) -> None:
+    def _enqueue(self, queue: collections.deque[_Item], item: _Item) -> None:
         with self._cv:
             if self._closing:
                 raise BackendClosed("the backend has been shut down", op="submit")
@@ -161,7 +173,7 @@ class BackendThread:
 
     # -- the loop --------------------------------------------------------------------------
     def _run(self) -> None:
-        running_bulk: list[tuple[BackendFuture, Generator]] = []
+        running_bulk: list[tuple[BackendFuture[Any], Generator[int, None, Any]]] = []
         while True:
             with self._cv:
                 while not (self._interactive or self._bulk or running_bulk or self._closing):
@@ -199,7 +211,8 @@ class BackendThread:
         if self.request_delay:
             time.sleep(self.request_delay)
 
-    def _run_interactive(self, future: BackendFuture, fn, args, kwargs) -> None:
+    def _run_interactive(self, future: BackendFuture[Any], fn: Callable[..., Any],
+                         args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         if not future.set_running_or_notify_cancel():
             return
         self._delay()
@@ -213,7 +226,9 @@ class BackendThread:
         finally:
             self._current = None
 
-    def _start_bulk(self, future: BackendFuture, job, args, kwargs):
+    def _start_bulk(self, future: BackendFuture[Any], job: Callable[..., Any],
+                    args: tuple[Any, ...], kwargs: dict[str, Any],
+                    ) -> tuple[BackendFuture[Any], Generator[int, None, Any]] | None:
         if not future.set_running_or_notify_cancel():
             return None
         try:
@@ -223,7 +238,7 @@ class BackendThread:
             return None
         return (future, gen) if self._step_bulk(future, gen) else None
 
-    def _step_bulk(self, future: BackendFuture, gen: Generator) -> bool:
+    def _step_bulk(self, future: BackendFuture[Any], gen: Generator[int, None, Any]) -> bool:
         """Run one chunk; True while the job has more to do."""
         if future.stop_requested:
             gen.close()
@@ -267,7 +282,7 @@ class BackendThread:
             self._stopped.set()
 
 
-def _describe(fn) -> str:
+def _describe(fn: object) -> str:
     """A short name for a request: the function or generator's qualified name."""
     name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None)
     return name or type(fn).__name__

@@ -3,27 +3,50 @@
     lainview ps | maps | read | write | journal | apply | revert   (process.py)
     lainview scan                                                  (scan.py)
     lainview ksyms | kread | kwrite | kmod | kinfo                 (kernel.py)
-    lainview desktop                                               (lainview/desktop.py)
+    lainview desktop                                               (desktop.py)
 
-The grammar is in parser.py; what the commands share (exit codes, one-line
-messages, the hole report, journal notices) in output.py. The command
-modules never import each other. With no subcommand, lainview opens the GUI.
+The grammar is in parser.py (``SUBCOMMANDS``: every subcommand, its
+arguments and the function that runs it); what the commands share (exit
+codes, one-line messages, JSON output, the hole report, journal notices) in
+output.py. Every command takes ``--json``: values keep their types (ints as
+ints, addresses as ints, bytes as hex strings); errors stay text on stderr
+with the same exit codes.
+The command modules never import each other, and a command's module is
+imported only when it runs: ``lainview maps`` loads neither the scanner
+(numpy) nor the kernel readers. With no subcommand, lainview opens the GUI.
 """
 
 from __future__ import annotations
 
+import argparse
+import importlib
 import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from ..backend.errors import InvalidInput, LainviewError
-from ..backend.service import Backend
-from .. import desktop
-from .kernel import KERNEL_COMMANDS
 from .output import EXIT_ERROR, EXIT_OK, EXIT_USAGE, one_line
-from .parser import build_parser
-from .process import PROCESS_COMMANDS
-from .scan import SCAN_COMMANDS
+from .parser import SUBCOMMANDS, build_parser
 
-COMMANDS = {**PROCESS_COMMANDS, **SCAN_COMMANDS, **KERNEL_COMMANDS, **desktop.DESKTOP_COMMANDS}
+if TYPE_CHECKING:
+    from ..backend.service import Backend
+
+Command = Callable[["Backend", argparse.Namespace], int]
+
+
+def _runner(where: str) -> Command:
+    """The command ``module:function``, imported when first run."""
+    module, function = where.split(":")
+
+    def run(backend: Backend, args: argparse.Namespace) -> int:
+        command: Command = getattr(importlib.import_module(module), function)
+        return command(backend, args)
+    run.__qualname__ = run.__name__ = function
+    return run
+
+
+COMMANDS: dict[str, Command] = {name: _runner(spec.run) for name, spec in SUBCOMMANDS.items()}
+"""Each subcommand's name and the function that runs it: ``(backend, args) -> exit code``."""
 
 
 def run_cli(argv: list[str]) -> int:
@@ -31,8 +54,8 @@ def run_cli(argv: list[str]) -> int:
     2 bad input (argparse's own errors and every InvalidInput). Other
     exceptions (BrokenPipeError, unexpected ones) go up to
     :func:`lainview.__main__.main`, which ends them in one line too."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    from ..backend.service import Backend
+    args = build_parser(lazy=True).parse_args(argv)
     backend = Backend()
     try:
         code = COMMANDS[args.command](backend, args)

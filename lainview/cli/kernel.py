@@ -7,13 +7,12 @@
     lainview kinfo [--json]
 
 Global options: ``--kmem PATH`` (the kmem device node), ``--ksource
-auto|kmem|kcore|image``, ``--image PATH`` (a vmlinux, System.map or ELF
+auto|kmem|image|kcore|kallsyms``, ``--image PATH`` (a vmlinux, System.map or ELF
 vmcore; repeatable). ``lainview revert --kernel`` undoes kernel writes.
 """
 
 from __future__ import annotations
 
-import json
 import sys
 
 from ..backend.errors import LainviewError, NoSuchModule, NoSuchSymbol
@@ -23,7 +22,8 @@ from ..backend.service import Backend
 from ..backend.wording import counted, printable
 from ..hexdump import hexdump
 from .argtypes import KERNEL_MODULE_ALIAS
-from .output import EXIT_ERROR, EXIT_OK, EXIT_USAGE, kernel_backend, note, report_holes
+from .output import (EXIT_ERROR, EXIT_OK, EXIT_USAGE, holes_json, kernel_backend, note,
+                     print_json, report_holes)
 
 DEFAULT_READ = 16
 
@@ -52,7 +52,7 @@ def cmd_ksyms(backend: Backend, args) -> int:
             if hidden:
                 item["address"] = None
             out.append(item)
-        print(json.dumps(out, indent=1))
+        print_json(out)
     else:
         note(f"{len(indices)} of {len(table)} symbols from {table.source}")
         write = sys.stdout.write
@@ -104,12 +104,10 @@ def cmd_kread(backend: Backend, args) -> int:
         note(f"pointer {value.pointer:#x}")
     note(f"{length} bytes via {value.via} ({info.reason})")
     if args.json:
-        print(json.dumps({"symbol": args.symbol, "module": module or None,
-                          "indirect": args.indirect, "address": value.address,
-                          "pointer": value.pointer, "via": value.via,
-                          "data": value.data.hex(),
-                          "holes": [[h.address, h.size, h.reason]
-                                    for h in value.result.holes]}, indent=1))
+        print_json({"symbol": args.symbol, "module": module or None,
+                    "indirect": args.indirect, "address": value.address,
+                    "pointer": value.pointer, "via": value.via, "data": value.data.hex(),
+                    "holes": holes_json(value.result.holes)})
     elif args.raw:
         if value.result.complete:
             sys.stdout.buffer.write(value.data)
@@ -133,16 +131,21 @@ def cmd_kwrite(backend: Backend, args) -> int:
         # Look the symbol up before saying what would be written: a missing
         # symbol or module fails here (NoSuchSymbol/NoSuchModule, exit 1).
         lines = []
+        plan = {"symbol": args.symbol, "module": module, "indirect": args.indirect,
+                "address": None, "old": None, "old_error": None, "new": new.hex(),
+                "written": False}
         if info.can("read"):
             try:
                 old = kernel.read(args.symbol, len(new), module=module,
                                   indirect=args.indirect).result()
                 where = f" at {old.address:#x}" if old.address is not None else ""
                 lines += [f"address{where or ' unknown'}", f"old {old.data.hex(' ')}"]
+                plan.update(address=old.address, old=old.data.hex())
             except (NoSuchSymbol, NoSuchModule):
                 raise
             except LainviewError as exc:
                 lines.append(f"old bytes unreadable: {exc}")
+                plan["old_error"] = str(exc)
         else:
             try:
                 table = kernel.symbols().result()
@@ -150,10 +153,13 @@ def cmd_kwrite(backend: Backend, args) -> int:
                 table = None        # no table to ask: the write itself will say
             if table is not None:
                 table.find(args.symbol, module)
-        print(f"would write {counted(len(new), 'byte')} to {target}")
-        for line in lines:
-            print(line)
-        print(f"new {new.hex(' ')}")
+        if args.json:
+            print_json(plan)
+        else:
+            print(f"would write {counted(len(new), 'byte')} to {target}")
+            for line in lines:
+                print(line)
+            print(f"new {new.hex(' ')}")
         if not info.can("write"):
             print(f"lainview kwrite: cannot write: {info.missing.get('write')}",
                   file=sys.stderr)
@@ -161,6 +167,12 @@ def cmd_kwrite(backend: Backend, args) -> int:
         print("nothing written: add --yes to write", file=sys.stderr)
         return EXIT_USAGE
     result = kernel.write(args.symbol, new, module=module, indirect=args.indirect).result()
+    if args.json:
+        print_json({"symbol": args.symbol, "module": module, "indirect": args.indirect,
+                    "address": result.address, "old": result.old.hex(),
+                    "new": result.new.hex(), "journal_id": result.journal_id,
+                    "written": True})
+        return EXIT_OK
     where = f" at {result.address:#x}" if result.address is not None else ""
     print(f"{target}{where}")
     print(f"old {result.old.hex(' ')}")
@@ -178,8 +190,8 @@ def cmd_kmod(backend: Backend, args) -> int:
             return EXIT_USAGE
         mods = kernel.modules().result()
         if args.json:
-            print(json.dumps({"source": mods.source, "note": mods.note,
-                              "modules": [m.to_json() for m in mods.modules]}, indent=1))
+            print_json({"source": mods.source, "note": mods.note,
+                        "modules": [m.to_json() for m in mods.modules]})
             return EXIT_OK
         if mods.note:
             note(mods.note)
@@ -196,10 +208,16 @@ def cmd_kmod(backend: Backend, args) -> int:
         return EXIT_USAGE
     if args.action == "hold":
         kernel.hold(args.name).result()
+        if args.json:
+            print_json({"module": args.name, "action": "hold"})
+            return EXIT_OK
         print(f"holding {args.name}: it cannot be unloaded until released "
               f"(lainview kmod release {args.name})")
     else:
         kernel.release(args.name).result()
+        if args.json:
+            print_json({"module": args.name, "action": "release"})
+            return EXIT_OK
         print(f"released one hold on {args.name}")
     return EXIT_OK
 
@@ -219,7 +237,7 @@ def cmd_kinfo(backend: Backend, args) -> int:
         out["addresses_hidden"] = table.addresses_hidden if table is not None else None
         out["hidden_reason"] = table.hidden_reason if table is not None else None
         out["symbols_error"] = table_error
-        print(json.dumps(out, indent=1))
+        print_json(out)
         return EXIT_OK
     print(f"source: {info.source}")
     print(f"reason: {info.reason}")
@@ -238,6 +256,3 @@ def cmd_kinfo(backend: Backend, args) -> int:
         print(f"not chosen: {name}: {why}")
     return EXIT_OK
 
-
-KERNEL_COMMANDS = {"ksyms": cmd_ksyms, "kread": cmd_kread, "kwrite": cmd_kwrite, "kmod": cmd_kmod,
-                   "kinfo": cmd_kinfo}

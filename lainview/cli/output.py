@@ -6,6 +6,7 @@ each other (an import-linter contract in pyproject.toml)."""
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -42,6 +43,18 @@ def one_line(text: object) -> str:
 def note(text: str) -> None:
     """A ``# text`` comment line on stderr (what the command used, counts)."""
     print(f"# {text}", file=sys.stderr)
+
+
+def print_json(value: Any) -> None:
+    """``value`` as JSON on stdout, the way every ``--json`` prints it:
+    ints stay ints (addresses too), bytes are given as hex strings by the
+    caller, one key or item per line."""
+    print(json.dumps(value, indent=1))
+
+
+def holes_json(holes: Iterable[Any]) -> list[list[Any]]:
+    """Unreadable stretches for ``--json``: ``[[address, size, reason], ...]``."""
+    return [[h.address, h.size, h.reason] for h in holes]
 
 
 def report_holes(command: str, holes: Iterable[Any]) -> None:

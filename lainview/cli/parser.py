@@ -1,25 +1,28 @@
 """The CLI's grammar: every subcommand and argument, in one place.
 
-Arguments are converted by the argparse types in :mod:`.argtypes` (process
-ids, addresses, lengths, hex bytes, kernel names); a backend parser's
-InvalidInput becomes argparse's usage error (exit 2). Addresses plug in
-through ``ADDRESS`` below, value types through the registry
-(``backend/value_types``), read when the parser is built.
+``SUBCOMMANDS`` names each subcommand, its one-line help, the function that
+declares its arguments and the function that runs it (``module:function``,
+imported only when that command runs). Arguments are converted by the
+argparse types in :mod:`.argtypes`; a backend parser's InvalidInput becomes
+argparse's usage error (exit 2). Addresses plug in through ``ADDRESS`` (the
+grammar of backend/locations.py), value types through the registry
+(``backend/value_types``, in ``_scan_arguments``).
+
+Start-up: a parser built with ``lazy=True`` declares a subcommand's
+arguments only when that subcommand is parsed, so ``lainview maps`` never
+imports the scanner (numpy) or the kernel readers.
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, NoReturn
 
-from ..backend.kallsyms import type_letters
-from ..backend.ksources import SourceNames
 from ..backend.locations import parse_location
 from ..backend.memory import parse_hex_bytes, parse_size
-from ..backend import scan, value_types
 from ..backend.service import BACKENDS
-from .. import __version__, desktop
 from .argtypes import (KERNEL_MODULE_ALIAS, argtype, count as count_arg, entry_id,
                        kernel_module_name, kernel_read_length, kernel_symbol_name,
                        pid as pid_arg)
@@ -83,101 +86,217 @@ def _join_signed_values(args: list[str]) -> list[str]:
     return out
 
 
+class LazyChoices(Sequence[str]):
+    """``choices`` for argparse read from ``load()`` when first needed (a
+    value to check, a help or usage line): the module that knows them is
+    imported only then."""
+
+    def __init__(self, load: Callable[[], Sequence[str]]):
+        self._load = load
+
+    def _choices(self) -> Sequence[str]:
+        return self._load()
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._choices()[index]
+
+    def __len__(self) -> int:
+        return len(self._choices())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._choices())
+
+    def __contains__(self, value: object) -> bool:
+        return value in self._choices()
+
+
+def _kernel_sources() -> Sequence[str]:
+    """The registry's source names (a live view: read on every use)."""
+    from ..backend.ksources import SourceNames
+    return list(SourceNames())
+
+
 def add_global_options(parser: argparse.ArgumentParser) -> None:
     """The kernel-source options, shared by the CLI and the GUI's parser."""
     parser.add_argument("--kmem", metavar="PATH",
                         help="the kmem device node (default: /dev/lainkmem, then /dev/kmem "
                              "if it answers the kmem ioctls)")
-    parser.add_argument("--ksource", choices=SourceNames(), default="auto",
-                        help="kernel source (default auto: the first that opens of kmem, "
-                             "image (with --image), kcore, kallsyms: symbols only)")
+    # A metavar keeps argparse from reading the choices while it builds the parser.
+    parser.add_argument("--ksource", choices=LazyChoices(_kernel_sources), default="auto",
+                        metavar="SOURCE",
+                        help="kernel source: %(choices)s (default auto: the first that opens "
+                             "of kmem, image (with --image), kcore, kallsyms: symbols only)")
     parser.add_argument("--image", action="append", default=[], metavar="PATH",
                         help="an offline kernel: vmlinux, System.map or ELF vmcore "
                              "(repeat to combine a vmlinux with a vmcore)")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The ``lainview`` parser with every subcommand (``args.command`` names it)."""
+Declare = Callable[[argparse.ArgumentParser], None]
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    """One subcommand: its one-line ``help``, the function that declares its
+    arguments, the ``module:function`` that runs it (``function(backend,
+    args) -> exit code``), an ``example`` shown by its ``--help``, and an
+    optional longer ``description``."""
+    help: str
+    declare: Declare
+    run: str
+    example: str
+    description: str | None = None
+
+
+class _Formatter(argparse.HelpFormatter):
+    """Fills each line of a description or epilog on its own; a line that
+    starts with a space (a command in an example) is kept as it is."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        return "\n".join(indent + line if line.startswith(" ") or not line
+                         else super(_Formatter, self)._fill_text(line, width, indent)
+                         for line in text.splitlines())
+
+
+class _Subcommands(argparse._SubParsersAction):
+    """Subparsers whose arguments a lazy parser declares only once that
+    subcommand is the one given (see build_parser)."""
+
+    pending: dict[str, Declare]
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        declare = self.pending.pop(values[0], None) if values else None
+        if declare is not None:
+            declare(self.choices[values[0]])
+        super().__call__(parser, namespace, values, option_string)
+
+
+def build_parser(lazy: bool = False) -> argparse.ArgumentParser:
+    """The ``lainview`` parser with every subcommand (``args.command`` names
+    it). ``lazy``: declare a subcommand's arguments only when it is parsed
+    (for running one command; the whole grammar is there otherwise)."""
     parser = ArgumentParser(
         prog="lainview", description="Inspect and edit the memory of Linux processes.",
-        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=GUI_USAGE)
-    parser.add_argument("--version", action="version", version=f"lainview {__version__}")
+        formatter_class=_Formatter, epilog=GUI_USAGE)
+    parser.register("action", "parsers", _Subcommands)
+    parser.add_argument("--version", action=_VersionAction)
     parser.add_argument("--backend", choices=BACKENDS, default="auto",
                         help="process-memory backend (default: lainmemu if loaded, else /proc)")
     add_global_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    _add_process_commands(sub)
-    _add_scan_command(sub)
-    _add_kernel_commands(sub)
-    desktop.add_subcommands(sub)
+    assert isinstance(sub, _Subcommands)
+    sub.pending = {}
+    for name, spec in SUBCOMMANDS.items():
+        p = sub.add_parser(name, help=spec.help, description=spec.description or spec.help,
+                           epilog="example:\n" + spec.example, formatter_class=_Formatter)
+        if lazy:
+            sub.pending[name] = spec.declare
+        else:
+            spec.declare(p)
     return parser
 
 
-def _add_process_commands(sub: Any) -> None:
-    p = sub.add_parser("ps", help="list processes and whether lainview can attach")
-    p.add_argument("--json", action="store_true")
+class _VersionAction(argparse._VersionAction):
+    """``--version``: ``lainview VERSION``, the package metadata read only then."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> NoReturn:
+        from .. import __version__
+        self.version = f"lainview {__version__}"
+        super().__call__(parser, namespace, values, option_string)
+        raise AssertionError("unreachable: argparse's version action exits")
+
+
+# -- the subcommands' arguments ------------------------------------------------------------
+
+def _json(p: argparse.ArgumentParser | Any, shape: str) -> None:
+    """``--json``: what the command prints instead, for scripts (errors stay
+    text on stderr, with the same exit codes)."""
+    p.add_argument("--json", action="store_true", help=f"print JSON instead: {shape}")
+
+
+def _pid(p: argparse.ArgumentParser, help: str = "the target process id") -> None:
+    p.add_argument("pid", type=pid_arg, help=help)
+
+
+def _ps_arguments(p: argparse.ArgumentParser) -> None:
+    _json(p, "a list of {pid, name, user, cmdline, rss, attachable, reason, exe}")
     p.add_argument("-w", "--wide", action="store_true",
                    help="whole command lines (by default each line is cut to the terminal's width)")
 
-    p = sub.add_parser("maps", help="the memory areas of a process")
-    p.add_argument("pid", type=pid_arg)
-    p.add_argument("--json", action="store_true")
 
-    p = sub.add_parser("read", help="hex dump (or raw bytes) of a range of a process's memory")
-    p.add_argument("pid", type=pid_arg)
+def _maps_arguments(p: argparse.ArgumentParser) -> None:
+    _pid(p)
+    _json(p, "a list of {start, end, perms, offset, path}, one area a line")
+
+
+def _read_arguments(p: argparse.ArgumentParser) -> None:
+    _pid(p)
     p.add_argument("address", type=ADDRESS, help=ADDRESS_HELP)
     p.add_argument("length", type=argtype(parse_size),
                    help="decimal, or hex with 0x; any length whose range ends within the "
                         "64-bit address space (streamed; unmapped stretches are skipped)")
-    p.add_argument("--raw", action="store_true",
-                   help="write the bytes to stdout (up to the first unreadable one)")
+    how = p.add_mutually_exclusive_group()
+    how.add_argument("--raw", action="store_true",
+                     help="write the bytes to stdout (up to the first unreadable one)")
+    _json(how, "{pid, address, length, chunks: [{address, data: hex}] (the readable runs), "
+               "holes: [[address, size, reason]], no_access: [[address, size]]}")
     p.add_argument("--userfaultfd", action="store_true",
                    help="also read areas the target registered with userfaultfd (a page "
                         "it has not filled blocks the read until it does)")
 
-    p = sub.add_parser("write", help="write bytes into a process's memory (journaled)")
-    p.add_argument("pid", type=pid_arg)
+
+def _write_arguments(p: argparse.ArgumentParser) -> None:
+    _pid(p)
     p.add_argument("address", type=ADDRESS, help=ADDRESS_HELP)
     p.add_argument("hexbytes", type=argtype(parse_hex_bytes), help='e.g. "de ad be ef"')
+    _json(p, "{pid, address, old: hex, new: hex, journal_id}")
 
-    p = sub.add_parser("journal", help="list journaled writes, or export them as a patch")
-    p.add_argument("--pid", type=pid_arg)
-    p.add_argument("--json", action="store_true")
+
+def _journal_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--pid", type=pid_arg, help="only the writes to this process")
+    _json(p, "a list of journal entries, one a line (with --export: {patch, exe, writes})")
     p.add_argument("--export", metavar="PATCH",
                    help="write the listed process writes (one program: use --pid or "
                         "--entries) to a patch file for `lainview apply`")
     p.add_argument("--entries", type=entry_id, nargs="+", metavar="ID",
                    help="with --export: only these entries")
 
-    p = sub.add_parser("apply", help="apply a patch file to a running process of its program")
-    p.add_argument("patch", metavar="PATCH")
+
+def _apply_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("patch", metavar="PATCH",
+                   help="a patch file (from `lainview journal --export` or the GUI)")
     p.add_argument("--pid", type=pid_arg,
                    help="the process (default: the one running the patch's program)")
     p.add_argument("--dry-run", action="store_true", help="check every write, write nothing")
     p.add_argument("--force", action="store_true",
                    help="write even where the bytes are not the patch's old bytes")
+    _json(p, "{pid, patch, dry_run, applied, outcomes: [{location, address, action, "
+             "message, journal_id}]}")
 
-    p = sub.add_parser("revert", help="undo journaled writes, newest first")
-    p.add_argument("entries", nargs="*", type=entry_id, metavar="ENTRY")
+
+def _revert_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("entries", nargs="*", type=entry_id, metavar="ENTRY",
+                   help="journal entry ids (as `lainview journal` lists them)")
     p.add_argument("--pid", type=pid_arg, help="revert every write to this process")
     p.add_argument("--force", action="store_true",
                    help="revert even where the memory changed since the write")
     p.add_argument("--kernel", action="store_true",
                    help="revert every journaled kernel write")
+    _json(p, "a list of {entry_id, status, message, new_entry_id}")
 
 
-def _add_scan_command(sub: Any) -> None:
-    p = sub.add_parser("scan", help="find the addresses that hold a value, then narrow them",
-                       description="First scan: PID with --value, --range or --unknown. "
-                       "Next scans: --session FILE --next MODE. The session file keeps "
-                       "the scan between invocations.")
+def _scan_arguments(p: argparse.ArgumentParser) -> None:
+    from ..backend import scan, value_types
     p.add_argument("pid", type=pid_arg, nargs="?", help="the target (first scan)")
     p.add_argument("--type", choices=value_types.names(), help="value type (first scan)")
-    p.add_argument("--big-endian", action="store_true")
+    p.add_argument("--big-endian", action="store_true",
+                   help="the value is stored big-endian (default: little-endian)")
     what = p.add_mutually_exclusive_group()
     what.add_argument("--value", help="the value: a number, hex bytes with ?? wildcards, "
                       "or text for utf8/utf16le")
-    what.add_argument("--range", dest="value_range", metavar="LO..HI")
+    what.add_argument("--range", dest="value_range", metavar="LO..HI",
+                      help="any value from LO to HI, both included")
     what.add_argument("--unknown", action="store_true", help="unknown initial value")
     p.add_argument("--next", choices=[m.value for m in scan.NEXT_MODES],
                    help="narrow the session's scan")
@@ -185,9 +304,12 @@ def _add_scan_command(sub: Any) -> None:
     p.add_argument("--align", default="natural",
                    help="'natural' (the type's size, default), 'any', or a number of bytes")
     p.add_argument("--tolerance", type=float, help="for f32/f64")
-    p.add_argument("--include-readonly", action="store_true")
-    p.add_argument("--include-file-backed", action="store_true")
-    p.add_argument("--include-shared", action="store_true")
+    p.add_argument("--include-readonly", action="store_true",
+                   help="also scan areas the target cannot write")
+    p.add_argument("--include-file-backed", action="store_true",
+                   help="also scan areas mapped from files (libraries, the program)")
+    p.add_argument("--include-shared", action="store_true",
+                   help="also scan shared mappings")
     p.add_argument("--area", action="append", default=[], metavar="START-END",
                    help="scan only this range, END excluded (repeatable); START and END are "
                         "locations (0x7f12a000, [heap]+0x100); write START..END when one "
@@ -200,11 +322,11 @@ def _add_scan_command(sub: Any) -> None:
                    help="compressed snapshots kept in memory before the rest spills to "
                    "0600 files under $TMPDIR (default %(default)s)")
     p.add_argument("--limit", type=count_arg, default=50, help="matches to print (default 50)")
-    p.add_argument("--json", action="store_true")
+    _json(p, "{pid, type, step, condition, count, ..., matches: [{address, value, text}]}")
 
 
-def _add_kernel_commands(sub: Any) -> None:
-    p = sub.add_parser("ksyms", help="list kernel symbols (name, address, type, module)")
+def _ksyms_arguments(p: argparse.ArgumentParser) -> None:
+    from ..backend.kallsyms import type_letters
     p.add_argument("pattern", nargs="?",
                    help="substring (case-insensitive), or a glob if it has * ? [")
     p.add_argument("--regex", action="store_true", help="PATTERN is a regular expression")
@@ -213,32 +335,104 @@ def _add_kernel_commands(sub: Any) -> None:
     p.add_argument("--type", metavar="T", type=argtype(type_letters),
                    help="type letters (T, t, D, ...) or words: text, data, bss, rodata, "
                         "weak, global, local (comma-separated)")
-    p.add_argument("--json", action="store_true")
+    _json(p, "a list of {name, address, type, meaning, module, size} (address null "
+             "when hidden)")
 
-    p = sub.add_parser("kread", help="read a kernel variable by name")
-    p.add_argument("symbol", type=argtype(kernel_symbol_name))
+
+def _kread_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("symbol", type=argtype(kernel_symbol_name),
+                   help="the kernel symbol's name (as `lainview ksyms` lists it)")
     p.add_argument("length", nargs="?", type=argtype(kernel_read_length),
                    help="bytes (default: the distance to the next symbol, at most 256)")
     p.add_argument("--module", metavar="M", type=argtype(kernel_module_name),
                    help="look the symbol up only in this module")
     p.add_argument("--indirect", action="store_true",
                    help="the symbol holds a pointer: read where it points")
-    p.add_argument("--raw", action="store_true", help="write the bytes to stdout")
-    p.add_argument("--json", action="store_true")
+    how = p.add_mutually_exclusive_group()
+    how.add_argument("--raw", action="store_true", help="write the bytes to stdout")
+    _json(how, "{symbol, module, indirect, address, pointer, via, data: hex, "
+               "holes: [[address, size, reason]]}")
 
-    p = sub.add_parser("kwrite", help="patch a kernel variable by name (journaled; needs --yes)")
-    p.add_argument("symbol", type=argtype(kernel_symbol_name))
+
+def _kwrite_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("symbol", type=argtype(kernel_symbol_name),
+                   help="the kernel symbol's name (as `lainview ksyms` lists it)")
     p.add_argument("hexbytes", type=argtype(parse_hex_bytes), help='e.g. "de ad be ef"')
-    p.add_argument("--module", metavar="M", type=argtype(kernel_module_name))
+    p.add_argument("--module", metavar="M", type=argtype(kernel_module_name),
+                   help="look the symbol up only in this module")
     p.add_argument("--indirect", action="store_true",
                    help="write where the pointer stored at SYMBOL points")
     p.add_argument("--yes", action="store_true",
                    help="really write (without it, show what would be written)")
+    _json(p, "{symbol, module, indirect, address, old: hex, new: hex, journal_id, written} "
+             "(without --yes: old_error instead of journal_id, written false)")
 
-    p = sub.add_parser("kmod", help="loaded kernel modules; hold and release them")
-    p.add_argument("action", choices=("list", "hold", "release"))
-    p.add_argument("name", nargs="?", type=argtype(kernel_module_name))
-    p.add_argument("--json", action="store_true")
 
-    p = sub.add_parser("kinfo", help="the kernel source lainview would use and what it can do")
-    p.add_argument("--json", action="store_true")
+def _kmod_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("action", choices=("list", "hold", "release"),
+                   help="list the loaded modules; hold one so it cannot be unloaded; "
+                        "release a hold")
+    p.add_argument("name", nargs="?", type=argtype(kernel_module_name),
+                   help="the module to hold or release")
+    _json(p, "list: {source, note, modules: [...]}; hold, release: {module, action}")
+
+
+def _kinfo_arguments(p: argparse.ArgumentParser) -> None:
+    _json(p, "{source, reason, capabilities, ..., symbols, addresses_hidden}")
+
+
+def _desktop_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("action", choices=("install", "uninstall", "install-pkexec",
+                                      "uninstall-pkexec"),
+                   help="install-pkexec (as root): a launcher, polkit policy and "
+                        "'lainview (as root)' entry, so that pkexec starts lainview as root "
+                        "on the user's display; uninstall-pkexec removes them")
+    p.add_argument("--prefix", default="/", help=argparse.SUPPRESS)
+    _json(p, "{action, paths: [...]}")
+
+
+SUBCOMMANDS: dict[str, Subcommand] = {
+    "ps": Subcommand("list processes and whether lainview can attach", _ps_arguments,
+                     "lainview.cli.process:cmd_ps", "  lainview ps --wide"),
+    "maps": Subcommand("the memory areas of a process", _maps_arguments,
+                       "lainview.cli.process:cmd_maps", "  lainview maps 1234 --json"),
+    "read": Subcommand("hex dump (or raw bytes) of a range of a process's memory",
+                       _read_arguments, "lainview.cli.process:cmd_read",
+                       "  lainview read 1234 '[heap]+0x10' 64"),
+    "write": Subcommand("write bytes into a process's memory (journaled)", _write_arguments,
+                        "lainview.cli.process:cmd_write",
+                        '  lainview write 1234 0x7f0000001000 "de ad be ef"'),
+    "journal": Subcommand("list journaled writes, or export them as a patch",
+                          _journal_arguments, "lainview.cli.process:cmd_journal",
+                          "  lainview journal --pid 1234 --export fix.patch"),
+    "apply": Subcommand("apply a patch file to a running process of its program",
+                        _apply_arguments, "lainview.cli.process:cmd_apply",
+                        "  lainview apply fix.patch --dry-run"),
+    "revert": Subcommand("undo journaled writes, newest first", _revert_arguments,
+                         "lainview.cli.process:cmd_revert", "  lainview revert 17 18"),
+    "scan": Subcommand("find the addresses that hold a value, then narrow them",
+                       _scan_arguments, "lainview.cli.scan:cmd_scan",
+                       "  lainview scan 1234 --type i32 --value 100 --session hp.scan\n"
+                       "  lainview scan --session hp.scan --next decreased",
+                       description="First scan: PID with --value, --range or --unknown. "
+                       "Next scans: --session FILE --next MODE. The session file keeps "
+                       "the scan between invocations."),
+    "ksyms": Subcommand("list kernel symbols (name, address, type, module)", _ksyms_arguments,
+                        "lainview.cli.kernel:cmd_ksyms", "  lainview ksyms 'jiffies*' --type data"),
+    "kread": Subcommand("read a kernel variable by name", _kread_arguments,
+                        "lainview.cli.kernel:cmd_kread", "  lainview kread jiffies 8"),
+    "kwrite": Subcommand("patch a kernel variable by name (journaled; needs --yes)",
+                         _kwrite_arguments, "lainview.cli.kernel:cmd_kwrite",
+                         "  lainview kwrite panic_on_oops 00000000 --yes"),
+    "kmod": Subcommand("loaded kernel modules; hold and release them", _kmod_arguments,
+                       "lainview.cli.kernel:cmd_kmod", "  lainview kmod hold ext4"),
+    "kinfo": Subcommand("the kernel source lainview would use and what it can do",
+                        _kinfo_arguments, "lainview.cli.kernel:cmd_kinfo",
+                        "  lainview kinfo --json"),
+    "desktop": Subcommand("install or remove the desktop entry, icon, man page and "
+                          "completion for this user", _desktop_arguments,
+                          "lainview.cli.desktop:cmd_desktop", "  lainview desktop install",
+                          description="install: copy the desktop entry, icon, AppStream "
+                          "metainfo, man page and bash/zsh completion into $XDG_DATA_HOME "
+                          "(default ~/.local/share); uninstall: remove them."),
+}

@@ -16,21 +16,22 @@ import os
 import shutil
 import sys
 import time
+from collections.abc import Callable
 
 from ..backend.errors import FaultError, InvalidInput
 from ..backend.patch import load_patch, patch_from_entries, save_patch
 from ..backend.processes import matching_programs
 from ..backend.service import Backend
 from ..backend.wording import counted, printable
-from ..hexdump import HexDumper
-from .output import (EXIT_ERROR, EXIT_OK, EXIT_USAGE, address_in, kernel_backend, one_line,
-                     print_journal_notices, print_journal_problems, report_holes)
+from .output import (EXIT_ERROR, EXIT_OK, EXIT_USAGE, address_in, holes_json, kernel_backend,
+                     one_line, print_journal_notices, print_journal_problems, print_json,
+                     report_holes)
 
 
-def _cmd_ps(backend: Backend, args) -> int:
+def cmd_ps(backend: Backend, args) -> int:
     procs = backend.list_processes().result()
     if args.json:
-        print(json.dumps([p.to_json() for p in procs], indent=1))
+        print_json([p.to_json() for p in procs])
         return EXIT_OK
     # Like ps(1): a command line (thousands of characters for some) is cut
     # to the terminal's width (COLUMNS, else the tty's, else 80) unless --wide.
@@ -51,7 +52,7 @@ def _cmd_ps(backend: Backend, args) -> int:
     return EXIT_OK
 
 
-def _cmd_maps(backend: Backend, args) -> int:
+def cmd_maps(backend: Backend, args) -> int:
     target = backend.attach(args.pid, args.backend, writable=False).result()
     areas = target.areas(refresh=False).result()       # attaching has just read it
     if args.json:
@@ -73,10 +74,36 @@ class _RawStopped(FaultError):
     """--raw stops at the first unreadable byte."""
 
 
-def _cmd_read(backend: Backend, args) -> int:
+class _JsonChunks:
+    """``read --json``'s ``chunks``, streamed: each run of readable bytes as
+    ``{"address": int, "data": "hex"}``; pieces that follow on without a gap
+    extend the run."""
+
+    def __init__(self, write: Callable[[bytes], object]):
+        self._write = write
+        self._end: int | None = None       # end of the open run
+
+    def add(self, address: int, data: memoryview) -> None:
+        if not data:
+            return
+        if address != self._end:
+            opening = b"" if self._end is None else b'"},\n'
+            self._write(opening + b'{"address": %d, "data": "' % address)
+        self._write(data.hex().encode())
+        self._end = address + len(data)
+
+    def close(self) -> None:
+        if self._end is not None:
+            self._write(b'"}')
+
+
+def cmd_read(backend: Backend, args) -> int:
     """Stream the range: a hex dump (holes as ``??``, long unreadable
     stretches as one line and ``*``), or with --raw the bytes themselves up
-    to the first unreadable one. Memory stays bounded whatever the length.
+    to the first unreadable one, or with --json ``{"pid", "address",
+    "length", "chunks": [{"address", "data": hex}], "holes": [[address,
+    size, reason]], "no_access": [[address, size]]}`` (the readable runs;
+    holes also on stderr, exit 1). Memory stays bounded whatever the length.
     PROT_NONE pages are read as the kernel allows and named on stderr."""
     target = backend.attach(args.pid, args.backend, writable=False).result()
     if args.userfaultfd:
@@ -102,7 +129,23 @@ def _cmd_read(backend: Backend, args) -> int:
             if forced:
                 note_no_access(address, len(view))
             out.write(view)
+    elif args.json:
+        chunks = _JsonChunks(out.write)
+        out.write(b'{"pid": %d, "address": %d, "length": %d, "chunks": [\n'
+                  % (args.pid, start, args.length))
+
+        def consume(address, view, holes, forced):
+            if view is None:
+                return
+            if forced:
+                note_no_access(address, len(view))
+            pos, end = address, address + len(view)
+            for hole in sorted(holes, key=lambda h: h.address):
+                chunks.add(pos, view[pos - address:max(pos, hole.address) - address])
+                pos = max(pos, min(hole.end, end))
+            chunks.add(pos, view[pos - address:])
     else:
+        from ..hexdump import HexDumper     # numpy: only a hex dump needs it
         dumper = HexDumper(start, start + args.length, out.write)
 
         def consume(address, view, holes, forced):
@@ -113,7 +156,12 @@ def _cmd_read(backend: Backend, args) -> int:
                 note_no_access(address, len(view))
             dumper.data(address, view, holes)
     stats = target.read_stream(start, args.length, consume).result()
-    if not args.raw:
+    if args.json:
+        chunks.close()
+        out.write(b'\n], "holes": %s, "no_access": %s}\n' % (
+            json.dumps(holes_json(stats.holes)).encode(),
+            json.dumps([[lo, hi - lo] for lo, hi in no_access]).encode()))
+    elif not args.raw:
         dumper.finish()
     out.flush()
     for start, end in no_access:
@@ -124,13 +172,17 @@ def _cmd_read(backend: Backend, args) -> int:
     return EXIT_ERROR if stats.holes else EXIT_OK
 
 
-def _cmd_write(backend: Backend, args) -> int:
+def cmd_write(backend: Backend, args) -> int:
     target = backend.attach(args.pid, args.backend).result()
     try:
         address = address_in(target, args.address, len(args.hexbytes))
         result = target.write(address, args.hexbytes).result()
     finally:
         print_journal_notices(backend)
+    if args.json:
+        print_json({"pid": args.pid, "address": result.address, "old": result.old.hex(),
+                    "new": result.new.hex(), "journal_id": result.journal_id})
+        return EXIT_OK
     print(f"old {result.old.hex(' ')}")
     print(f"new {result.new.hex(' ')}")
     print(f"wrote {counted(len(result.new), 'byte')} at {result.address:#x} (journal entry "
@@ -149,7 +201,7 @@ def _format_entry(e) -> str:
             f"[{status}]{extra}")
 
 
-def _cmd_journal(backend: Backend, args) -> int:
+def cmd_journal(backend: Backend, args) -> int:
     wanted = set(args.entries or ())
     seen: set[int] = set()
     selected: list = []          # only for --export (a patch is held whole anyway)
@@ -181,6 +233,9 @@ def _cmd_journal(backend: Backend, args) -> int:
         patch = patch_from_entries(selected)
         save_patch(patch, args.export)
         n = len(patch.writes)
+        if args.json:
+            print_json({"patch": args.export, "exe": patch.exe, "writes": n})
+            return EXIT_OK
         print(f"saved {n} write{'' if n == 1 else 's'} to {patch.exe or 'the program'} "
               f"as a patch in {args.export}")
         return EXIT_OK
@@ -194,7 +249,7 @@ def _cmd_journal(backend: Backend, args) -> int:
     return EXIT_OK
 
 
-def _cmd_revert(backend: Backend, args) -> int:
+def cmd_revert(backend: Backend, args) -> int:
     if sum((bool(args.entries), bool(args.pid), args.kernel)) != 1:
         print("lainview revert: give journal entry ids, --pid PID or --kernel (one of them)",
               file=sys.stderr)
@@ -207,15 +262,18 @@ def _cmd_revert(backend: Backend, args) -> int:
     print_journal_problems(backend, backend.journal.problems)
     if not outcomes:
         print("nothing to revert", file=sys.stderr)
-    failed = False
-    for o in outcomes:
-        print(f"entry {o.entry_id}: {o.status}: {o.message}")
-        # A write to a process (or boot) that is gone cannot be undone: the revert failed.
-        failed |= o.status in ("conflict", "failed", "gone")
+    if args.json:
+        print_json([{"entry_id": o.entry_id, "status": o.status, "message": o.message,
+                     "new_entry_id": o.new_entry_id} for o in outcomes])
+    else:
+        for o in outcomes:
+            print(f"entry {o.entry_id}: {o.status}: {o.message}")
+    # A write to a process (or boot) that is gone cannot be undone: the revert failed.
+    failed = any(o.status in ("conflict", "failed", "gone") for o in outcomes)
     return EXIT_ERROR if failed else EXIT_OK
 
 
-def _cmd_apply(backend: Backend, args) -> int:
+def cmd_apply(backend: Backend, args) -> int:
     patch = load_patch(args.patch)
     pid = args.pid
     if pid is None:
@@ -230,11 +288,18 @@ def _cmd_apply(backend: Backend, args) -> int:
         pid = found[0].pid
     report = backend.apply_patch(patch, pid, force=args.force, dry_run=args.dry_run,
                                  backend=args.backend).result()
-    for o in report.outcomes:
-        where = f"{o.address:#x}" if o.address is not None else "-"
-        extra = f" (journal entry {o.journal_id})" if o.journal_id else ""
-        print(f"{printable(o.location)} @ {where}: {o.action}"
-              f"{': ' + one_line(o.message) if o.message else ''}{extra}")
+    if args.json:
+        print_json({"pid": pid, "patch": args.patch, "dry_run": args.dry_run,
+                    "applied": report.applied,
+                    "outcomes": [{"location": o.location, "address": o.address,
+                                  "action": o.action, "message": o.message,
+                                  "journal_id": o.journal_id} for o in report.outcomes]})
+    else:
+        for o in report.outcomes:
+            where = f"{o.address:#x}" if o.address is not None else "-"
+            extra = f" (journal entry {o.journal_id})" if o.journal_id else ""
+            print(f"{printable(o.location)} @ {where}: {o.action}"
+                  f"{': ' + one_line(o.message) if o.message else ''}{extra}")
     if args.dry_run:
         return EXIT_OK if all(o.action in ("would write", "already")
                               for o in report.outcomes) else EXIT_ERROR
@@ -250,6 +315,3 @@ def _cmd_apply(backend: Backend, args) -> int:
         return EXIT_ERROR
     return EXIT_OK
 
-
-PROCESS_COMMANDS = {"ps": _cmd_ps, "maps": _cmd_maps, "read": _cmd_read, "write": _cmd_write,
-                    "journal": _cmd_journal, "revert": _cmd_revert, "apply": _cmd_apply}

@@ -86,7 +86,7 @@ def _scan_scratch(backend: Backend):
                 signal.signal(sig, handler)
 
 
-def _cmd_scan(backend: Backend, args) -> int:
+def cmd_scan(backend: Backend, args) -> int:
     if args.next or args.undo:
         if not args.session:
             raise InvalidInput("--next and --undo need --session FILE from an earlier scan")
@@ -174,10 +174,11 @@ def _scan(backend: Backend, args, progress: dict) -> int:
     reads = target.read_many((a, state.item_size) for a in shown).result() if shown else []
     matches = []
     for address, r in zip(shown, reads):
-        readable = not isinstance(r, LainviewError) and r.complete
+        data = r.data if not isinstance(r, LainviewError) and r.complete else None
         matches.append({"address": address,
-                        "value": state.scan_type.to_json(r.data) if readable else None,
-                        "text": state.scan_type.format(r.data) if readable
+                        "value": state.scan_type.to_json(data) if data is not None
+                        else None,
+                        "text": state.scan_type.format(data) if data is not None
                         else "?? (unreadable)"})
     if args.json:
         report = {"pid": state.pid, "type": state.scan_type.name, "step": state.step,
@@ -204,5 +205,3 @@ def _scan(backend: Backend, args, progress: dict) -> int:
         print(f"  ... {state.count - len(matches)} more (--limit)")
     return EXIT_OK
 
-
-SCAN_COMMANDS = {"scan": _cmd_scan}

@@ -1,6 +1,6 @@
 """Bookmarks: a name, a comment and a location that survives a restart.
 
-They are resolved against the session's map whenever it changes, listed in
+They are resolved against the target's map whenever it changes, listed in
 a dock, and drawn as markers in the hex view (:meth:`BookmarkModel.markers_in`).
 """
 
@@ -15,7 +15,7 @@ from PySide6.QtCore import (QModelIndex, QObject, QPersistentModelIndex, Qt,
 from lainview.backend.errors import InvalidInput, Unresolved
 from lainview.backend.locations import Location, locate, parse_location, resolve, settle
 
-from .session import TargetSession
+from .attached_target import AttachedTarget
 from .session_file import parse_items
 from .table import TableModel
 from .palette import color, hex_color
@@ -70,12 +70,12 @@ class BookmarkModel(TableModel):
     status = Signal(str)
 
 
-    def __init__(self, session: TargetSession, parent: QObject | None = None):
+    def __init__(self, target: AttachedTarget, parent: QObject | None = None):
         super().__init__(parent)
-        self.session = session
+        self.target = target
         self.bookmarks: list[Bookmark] = []
-        session.areas_changed.connect(self._resolve_all)
-        session.attached.connect(self._on_attached)
+        target.areas_changed.connect(self._resolve_all)
+        target.attached.connect(self._on_attached)
 
     # -- editing the list ---------------------------------------------------------------------------
     def add(self, name: str, location: Location, comment: str = "", size: int = 1) -> Bookmark:
@@ -92,7 +92,7 @@ class BookmarkModel(TableModel):
 
     def add_address(self, address: int, name: str = "", comment: str = "",
                     size: int = 1) -> Bookmark:
-        return self.add(name, locate(address, self.session.areas), comment, size)
+        return self.add(name, locate(address, self.target.areas), comment, size)
 
     def remove_rows(self, rows: list[int]) -> None:
         for row in sorted(set(rows), reverse=True):
@@ -123,14 +123,14 @@ class BookmarkModel(TableModel):
 
     # -- resolution ------------------------------------------------------------------------------
     def _resolve(self, bookmark: Bookmark) -> None:
-        if self.session.target is None or not self.session.areas:
+        if self.target.target is None or not self.target.areas:
             bookmark.address = None
-            bookmark.unresolved = "no target attached" if self.session.target is None \
+            bookmark.unresolved = "no target attached" if self.target.target is None \
                 else "the memory map is not read yet"
             return
         try:
-            bookmark.address = resolve(bookmark.location, self.session.areas, bookmark.size,
-                                       pid=self.session.pid)
+            bookmark.address = resolve(bookmark.location, self.target.areas, bookmark.size,
+                                       pid=self.target.pid)
             bookmark.unresolved = ""
         except Unresolved as exc:
             bookmark.address, bookmark.unresolved = None, exc.message
@@ -226,8 +226,8 @@ class BookmarkModel(TableModel):
                 location = parse_location(text)
                 if location.kind == "kernel":
                     raise InvalidInput("bookmarks mark process memory")
-                if self.session.areas:
-                    location = settle(location, self.session.areas, pid=self.session.pid)
+                if self.target.areas:
+                    location = settle(location, self.target.areas, pid=self.target.pid)
             except InvalidInput as exc:
                 self.status.emit(f"bookmark {b.name}: {exc.message}")
                 return False

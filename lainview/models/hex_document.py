@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Protocol
 
+from PySide6.QtCore import SignalInstance
+
 from lainview.backend.memory import MemoryArea
 
 FADE_SECONDS = 1.5          # how long a changed byte stays highlighted
@@ -39,8 +41,19 @@ class Cell:
 
 
 class HexDocument(Protocol):
-    """The interface of a hex document (Qt signals ``changed``,
-    ``region_changed`` and ``inline_message(str)`` besides these)."""
+    """The interface of a hex document."""
+
+    @property
+    def changed(self) -> SignalInstance:
+        """Qt signal (): the bytes or their states changed; repaint."""
+
+    @property
+    def region_changed(self) -> SignalInstance:
+        """Qt signal (): another span is open."""
+
+    @property
+    def inline_message(self) -> SignalInstance:
+        """Qt signal (str): a message to show beside the bytes."""
 
     region: MemoryArea | None           # the span on display, [start, end)
     pending_writes: dict[int, int]      # address -> byte edited but not confirmed written
@@ -78,5 +91,6 @@ class HexDocument(Protocol):
         """Type one hex digit into the high or low nibble of a byte; raises
         InvalidInput saying why the byte cannot be edited."""
 
-    def settle_nibble(self, keep: int | None = None) -> None:
-        """Finish a byte whose high nibble was typed (unless it is at ``keep``)."""
+    def settle_nibble(self, keep: int | None = None) -> object:
+        """Finish a byte whose high nibble was typed (unless it is at ``keep``);
+        what it returns (a write's task, or None) is the document's own."""

@@ -24,4 +24,4 @@ def save_png(pixmap: QPixmap, path: str | os.PathLike) -> None:
         raise InvalidInput(f"cannot write {os.fspath(path)}: the image could not be encoded")
     buffer.close()
     with atomic_private_file(path, "wb") as f:
-        f.write(bytes(data))
+        f.write(data.data())

@@ -11,7 +11,6 @@ once. Reverts go through the backend (process writes) or the kernel source
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 
 from PySide6.QtCore import (QModelIndex, QObject, QPersistentModelIndex, Qt,
@@ -19,7 +18,7 @@ from PySide6.QtCore import (QModelIndex, QObject, QPersistentModelIndex, Qt,
 
 
 from lainview.backend.errors import LainviewError
-from lainview.backend.patch import patch_from_entries, save_patch
+from lainview.backend.patch import patch_from_entries
 from lainview.backend.journal import JournalEntry
 from lainview.backend.wording import counted
 from lainview.backend.journal import RevertOutcome
@@ -96,19 +95,12 @@ class JournalModel(TableModel):
         if self._poll.isActive() and not self._soon.isActive():
             self._soon.start()
 
-    def _stat(self) -> tuple | None:
-        try:
-            st = os.stat(self.backend.journal.path)
-        except OSError:
-            return None
-        return st.st_size, st.st_mtime_ns
-
     def _check(self) -> None:
         self._spawn(self._check_async())
 
     async def _check_async(self) -> None:
         try:
-            stamp = await asyncio.wrap_future(self.backend.thread.submit(self._stat))
+            stamp = await asyncio.wrap_future(self.backend.journal_stamp())
         except LainviewError:
             return
         if stamp != self._stamp:
@@ -123,7 +115,7 @@ class JournalModel(TableModel):
             self._lock = asyncio.Lock()
         async with self._lock:
             try:
-                stamp = await asyncio.wrap_future(self.backend.thread.submit(self._stat))
+                stamp = await asyncio.wrap_future(self.backend.journal_stamp())
                 entries = await asyncio.wrap_future(self.backend.journal_entries())
             except LainviewError as exc:
                 self.error = str(exc)
@@ -165,12 +157,13 @@ class JournalModel(TableModel):
                        and e.status != "failed" and e.id not in self.reverted_by),
                       key=lambda e: e.id, reverse=True)
 
-    def revert(self, entries: list[JournalEntry], *, force: bool = False) -> asyncio.Task:
+    def revert_entries(self, entries: list[JournalEntry], *,
+                       force: bool = False) -> asyncio.Task[list[RevertOutcome]]:
         """Revert these writes, newest first; ``reverted`` reports each outcome."""
         return self._spawn(self._revert(entries, force))
 
     def revert_target(self, key: tuple, *, force: bool = False) -> asyncio.Task:
-        return self.revert(self.revertible_for_target(key), force=force)
+        return self.revert_entries(self.revertible_for_target(key), force=force)
 
     async def _revert(self, entries: list[JournalEntry], force: bool) -> list[RevertOutcome]:
         # A freeze still holding its value would write it again at once.
@@ -204,7 +197,7 @@ class JournalModel(TableModel):
     async def _export(self, entries: list[JournalEntry], path: str):
         try:
             patch = patch_from_entries(entries)
-            await asyncio.wrap_future(self.backend.thread.submit(save_patch, patch, path))
+            await asyncio.wrap_future(self.backend.save_patch(patch, path))
         except LainviewError as exc:
             self.status.emit(f"export: {exc}")
             return None

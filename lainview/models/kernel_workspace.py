@@ -204,7 +204,7 @@ class KernelValueController(QObject):
     def _ambiguity(self, symbol: Symbol) -> str:
         table = self.table
         same = table.lookup(symbol.name, self._module_arg(symbol)) if table is not None else []
-        if len(same) > 1 and same[0] != symbol.index:
+        if table is not None and len(same) > 1 and same[0] != symbol.index:
             first = table.symbol(same[0])
             where = "" if table.addresses_hidden else f" at {first.address:#x}"
             return (f"{len(same)} symbols are named {symbol.name}: reads and writes by name "
@@ -424,13 +424,13 @@ class KernelWorkspace(QObject):
 
     def __init__(self, backend: Backend, *, kernel: KernelBackend | None = None,
                  source: str = "auto", kmem_path: str | None = None,
-                 images: tuple[str, ...] = (), parent: QObject | None = None, **session_kw):
+                 images: tuple[str, ...] = (), parent: QObject | None = None, **memory_kw):
         """Over ``kernel`` (the application's one kernel service,
         ``Workspace.kernel``), or a KernelBackend made from the source
         options when none is given (the browser on its own, tests)."""
         super().__init__(parent)
         self.kernel = kernel if kernel is not None else KernelBackend(
-            backend, source=source, kmem_path=kmem_path, images=images, **session_kw)
+            backend, source=source, kmem_path=kmem_path, images=images, **memory_kw)
         self.symbols = SymbolTableModel(self)
         self.modules = ModuleModel(self)
         self.document = BlockDocument(self)

@@ -31,10 +31,11 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from lainview.backend.errors import InvalidInput, LainviewError, TargetExited
 from lainview.backend.memory import PAGE_SIZE, MemoryArea, ReadResult, page_floor
+from lainview.backend.thread import BackendFuture
 
 from .byte_buffer import ByteSnapshot, SnapshotCells
 from .hex_document import FADE_SECONDS, Cell, CellState
-from .session import TargetSession, TargetState
+from .attached_target import AttachedTarget, TargetState
 from .tasks import TaskSet
 
 __all__ = ["MemoryDocument", "Page", "WriteCommand", "Cell", "CellState", "FADE_SECONDS"]
@@ -74,9 +75,9 @@ class MemoryDocument(QObject, SnapshotCells):
     write_done = Signal(object, object)      # address, size (64-bit: not a C int)
     live_changed = Signal(bool)              # refreshing (True) or paused/stopped (False)
 
-    def __init__(self, session: TargetSession, parent: QObject | None = None):
+    def __init__(self, target: AttachedTarget, parent: QObject | None = None):
         super().__init__(parent)
-        self.session = session
+        self.target = target
         self.region: MemoryArea | None = None
         self.pages: dict[int, Page] = {}
         self.undo_stack = QUndoStack(self)
@@ -85,7 +86,8 @@ class MemoryDocument(QObject, SnapshotCells):
         self.staged_nibble: int | None = None          # address whose high nibble is typed
         self._visible = (0, 0)
         self._next_request = 1
-        self._inflight: dict[int, tuple[object, frozenset[int], bool]] = {}
+        self._inflight: dict[int, tuple[BackendFuture[list[ReadResult | LainviewError]],
+                                        frozenset[int], bool]] = {}
         self._tasks = TaskSet("the hex document")
         self._edit_lock: asyncio.Lock | None = None
         self._paused = False
@@ -94,7 +96,7 @@ class MemoryDocument(QObject, SnapshotCells):
         self._timer = QTimer(self)
         self._timer.timeout.connect(self._tick)
         self.set_refresh_rate(DEFAULT_REFRESH_HZ)
-        session.state_changed.connect(self._on_state)
+        target.state_changed.connect(self._on_state)
 
     # -- the area on display ---------------------------------------------------------------
     def open_area(self, area: MemoryArea) -> None:
@@ -120,11 +122,11 @@ class MemoryDocument(QObject, SnapshotCells):
 
     @property
     def read_only(self) -> bool:
-        return not self.session.writable
+        return not self.target.writable
 
     @property
     def read_only_reason(self) -> str:
-        return self.session.exit_reason or "the target is not writable"
+        return self.target.exit_reason or "the target is not writable"
 
     @property
     def perms_text(self) -> str:
@@ -133,13 +135,13 @@ class MemoryDocument(QObject, SnapshotCells):
         region = self.region
         if region is None:
             return ""
-        seen = [a.perms.letters for a in self.session.areas
+        seen = [a.perms.letters for a in self.target.areas
                 if a.start < region.end and region.start < a.end]
         return " + ".join(dict.fromkeys(seen)) or region.perms.letters
 
     def describe_pointer(self, value: int) -> str:
         """Where ``value`` points in the target: "area+offset (perms)"."""
-        area = self.session.area_at(value)
+        area = self.target.area_at(value)
         if area is None:
             return "(not mapped)"
         return f"{area.display_name}+{value - area.start:#x} ({area.perms.letters})"
@@ -160,12 +162,12 @@ class MemoryDocument(QObject, SnapshotCells):
 
     @property
     def live(self) -> bool:
-        return self._timer.isActive() and not self._paused and self.session.live
+        return self._timer.isActive() and not self._paused and self.target.live
 
     def _update_timer(self) -> None:
         # The timer also drives the fade-out while paused, so it runs
         # whenever an area is open; _tick decides whether to read.
-        if self.region is not None and self.session.state in (TargetState.LIVE,
+        if self.region is not None and self.target.state in (TargetState.LIVE,
                                                               TargetState.EXITED):
             if not self._timer.isActive():
                 self._timer.start()
@@ -174,7 +176,7 @@ class MemoryDocument(QObject, SnapshotCells):
         self.live_changed.emit(self.live)
 
     def _on_state(self, _state: str) -> None:
-        if self.session.state == TargetState.EXITED:
+        if self.target.state == TargetState.EXITED:
             self._cancel_inflight(lambda pages: True)
             self.pending_writes.clear()
             self.staged_nibble = None
@@ -189,16 +191,16 @@ class MemoryDocument(QObject, SnapshotCells):
 
     def _tick(self) -> None:
         now = time.monotonic()
-        if self.session.live and not self._paused:
+        if self.target.live and not self._paused:
             if not any(refresh for _, _, refresh in self._inflight.values()):
                 self._request(self.visible_pages(), refresh=True)
         elif self.has_fading(now):
             self.changed.emit()
-        if self.session.state == TargetState.EXITED and not self.has_fading(now):
+        if self.target.state == TargetState.EXITED and not self.has_fading(now):
             self._timer.stop()
 
     def refresh_now(self) -> None:
-        if self.session.live:
+        if self.target.live:
             self._request(self.visible_pages(), refresh=True)
 
     # -- what is on screen --------------------------------------------------------------------
@@ -210,7 +212,7 @@ class MemoryDocument(QObject, SnapshotCells):
         self._cancel_inflight(lambda pages: not (pages & wanted))
         missing = [p for p in sorted(wanted) if p not in self.pages
                    and not any(p in pages for _, pages, _ in self._inflight.values())]
-        if missing and self.session.live:
+        if missing and self.target.live:
             self._request(missing, refresh=False)
 
     def visible_pages(self) -> list[int]:
@@ -223,7 +225,7 @@ class MemoryDocument(QObject, SnapshotCells):
 
     # -- reading ------------------------------------------------------------------------------------
     def _request(self, pages: list[int], *, refresh: bool) -> int | None:
-        target = self.session.target
+        target = self.target.target
         if not pages or target is None:
             return None
         request_id = self._next_request
@@ -243,7 +245,7 @@ class MemoryDocument(QObject, SnapshotCells):
         except asyncio.CancelledError:
             return
         except TargetExited as exc:
-            self.session.mark_exited(exc)
+            self.target.mark_exited(exc)
             return
         except LainviewError as exc:
             self.inline_message.emit(str(exc))
@@ -326,10 +328,10 @@ class MemoryDocument(QObject, SnapshotCells):
         return self._edit_lock
 
     def _check_writable(self, address: int, size: int) -> None:
-        if self.session.state == TargetState.EXITED:
+        if self.target.state == TargetState.EXITED:
             raise TargetExited("the target has exited; the view is read-only", op="write",
                                address=address)
-        if not self.session.writable:
+        if not self.target.writable:
             raise InvalidInput("the target was opened read-only", op="write", address=address)
         region = self.region
         if region is None or address < region.start or address + size > region.end:
@@ -359,13 +361,13 @@ class MemoryDocument(QObject, SnapshotCells):
         return True
 
     async def _backend_write(self, address: int, data: bytes):
-        target = self.session.target
+        target = self.target.target
         if target is None:
             raise TargetExited("no target", op="write", address=address)
         try:
             return await asyncio.wrap_future(target.write(address, data, if_changed=True))
         except TargetExited as exc:
-            self.session.mark_exited(exc)
+            self.target.mark_exited(exc)
             raise
 
     async def _undo_redo(self, *, undo: bool) -> bool:
@@ -374,6 +376,7 @@ class MemoryDocument(QObject, SnapshotCells):
             if not (stack.canUndo() if undo else stack.canRedo()):
                 return False
             command = stack.command(stack.index() - 1 if undo else stack.index())
+            assert isinstance(command, WriteCommand)        # the only kind pushed
             address, data = command.address, command.old if undo else command.new
             try:
                 self._check_writable(address, len(data))

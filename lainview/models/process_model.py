@@ -124,7 +124,7 @@ class ProcessModel(TableModel):
         if role == Qt.ItemDataRole.ForegroundRole and not p.attachable:
             app = QGuiApplication.instance()
             color = app.palette().color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text) \
-                if app else palette_color("disabled")
+                if isinstance(app, QGuiApplication) else palette_color("disabled")
             return QBrush(color)
         return None
 

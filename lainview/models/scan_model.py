@@ -29,10 +29,10 @@ from lainview.backend import scan
 from lainview.backend.errors import Cancelled, InvalidInput, LainviewError, TargetExited
 from lainview.backend.locations import locate
 from lainview.backend.memory import MemoryArea, ReadResult, area_at
-from lainview.backend.thread import BackendClosed
+from lainview.backend.thread import BackendClosed, BackendFuture
 
 from .formats import describe_skipped, human_size
-from .session import TargetSession, TargetState
+from .attached_target import AttachedTarget, TargetState
 from .table import TableModel
 from .tasks import TaskSet
 from .palette import color
@@ -94,18 +94,18 @@ class ScanProgress:
 
 
 class ScanController(QObject):
-    """First/next scans, undo and cancel for the session's target."""
+    """First/next scans, undo and cancel for the attached target."""
 
     state_changed = Signal()            # ``state`` is another step (or None)
     running_changed = Signal(bool)
     progress_changed = Signal(object)   # ScanProgress
     message = Signal(str)               # one line: a summary or what went wrong
 
-    def __init__(self, session: TargetSession, parent: QObject | None = None):
+    def __init__(self, target: AttachedTarget, parent: QObject | None = None):
         super().__init__(parent)
-        self.session = session
+        self.target = target
         self.state: scan.ScanState | None = None
-        self.matches = MatchModel(session, self)
+        self.matches = MatchModel(target, self)
         self.job = None                  # the running BackendFuture
         self.job_kind = ""
         self.progress: ScanProgress | None = None
@@ -121,8 +121,8 @@ class ScanController(QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(PROGRESS_MS)
         self._timer.timeout.connect(self._poll)
-        session.attached.connect(self.reset)
-        session.state_changed.connect(self._on_session_state)
+        target.attached.connect(self.reset)
+        target.state_changed.connect(self._on_target_state)
 
     # -- what the panel asks -------------------------------------------------------------------
     @property
@@ -131,15 +131,15 @@ class ScanController(QObject):
 
     @property
     def can_scan(self) -> bool:
-        return self.session.live and not self.running
+        return self.target.live and not self.running
 
     @property
     def can_next(self) -> bool:
-        return self.can_scan and self.state is not None and self.state.pid == self.session.pid
+        return self.can_scan and self.state is not None and self.state.pid == self.target.pid
 
     @property
     def can_undo(self) -> bool:
-        return self.can_next and bool(self.state.history)
+        return self.can_next and self.state is not None and bool(self.state.history)
 
     def describe_state(self) -> str:
         """'1,234 matches · step 2: changed · 12 KiB in memory, 0 B on disk'."""
@@ -241,11 +241,11 @@ class ScanController(QObject):
         if self.running:
             self._say(f"{what}: a scan is running (cancel it first)")
             return None
-        if not self.session.live:
+        if not self.target.live:
             self._say(f"{what}: no live target" + (
-                " (it has exited)" if self.session.state == TargetState.EXITED else ""))
+                " (it has exited)" if self.target.state == TargetState.EXITED else ""))
             return None
-        return self.session.target
+        return self.target.target
 
     def _new_live(self) -> scan.LiveCount:
         self._live = scan.LiveCount()
@@ -302,15 +302,15 @@ class ScanController(QObject):
         what = {"first": "scan", "next": "next scan", "undo": "undo"}[kind]
         if isinstance(exc, (asyncio.CancelledError, Cancelled, BackendClosed)):
             self._end_job("cancelled")
-            if self.session.state == TargetState.EXITED:
+            if self.target.state == TargetState.EXITED:
                 # Another request saw the exit first and the scan was stopped.
-                self._say_exited(what, self.session.exit_reason)
+                self._say_exited(what, self.target.exit_reason)
             elif not isinstance(exc, asyncio.CancelledError):
                 self._say(f"{what} cancelled · the results of the step before are kept"
                           if self.state is not None else f"{what} cancelled", error=False)
         elif isinstance(exc, TargetExited):
             self._end_job("failed")
-            self.session.mark_exited(exc)
+            self.target.mark_exited(exc)
             self._say_exited(what, exc.message)
         else:
             self._end_job("failed")
@@ -344,7 +344,7 @@ class ScanController(QObject):
             text += f" · {state.lost:,} candidate{'s' if state.lost != 1 else ''} no longer " \
                     "mapped"
         if kind == "first":
-            skipped = self._first_areas.skipped(self.session.areas)
+            skipped = self._first_areas.skipped(self.target.areas)
             if skipped:
                 boxes = ", ".join(f"“{k}”" for k in skipped)
                 text += " · " + describe_skipped(skipped, f"tick {boxes} under Areas")
@@ -362,16 +362,16 @@ class ScanController(QObject):
         """Delete a scan's files on the backend thread (a 1 GiB snapshot
         takes a while to unlink)."""
         try:
-            self.session.backend.thread.submit(state.close)
+            self.target.backend.close_scan(state)
         except BackendClosed:
             state.close()
 
-    def _on_session_state(self, _state: str) -> None:
-        if self.session.state == TargetState.EXITED:
+    def _on_target_state(self, _state: str) -> None:
+        if self.target.state == TargetState.EXITED:
             if self.running:
                 self.cancel()          # the job's end says the target exited
             else:
-                self._say(f"the target exited ({self.session.exit_reason})"
+                self._say(f"the target exited ({self.target.exit_reason})"
                           + (" · the last results are kept" if self.state is not None else ""))
         self.state_changed.emit()      # what can be done has changed
 
@@ -412,9 +412,9 @@ class MatchModel(TableModel):
 
     values_refreshed = Signal()
 
-    def __init__(self, session: TargetSession, parent: QObject | None = None):
+    def __init__(self, target: AttachedTarget, parent: QObject | None = None):
         super().__init__(parent)
-        self.session = session
+        self.target = target
         self.state: scan.ScanState | None = None
         self._rows = 0
         self._blocks: collections.OrderedDict[int, _Block] = collections.OrderedDict()
@@ -424,7 +424,7 @@ class MatchModel(TableModel):
         self._generation = 0                      # bumps with every new state
         self._next_request = 1
         self._applied_request = 0
-        self._inflight = None
+        self._inflight: BackendFuture[list[ReadResult | LainviewError]] | None = None
         self.refresh_count = 0
         self.dropped_replies = 0
         self._areas: list[MemoryArea] | None = None
@@ -435,9 +435,9 @@ class MatchModel(TableModel):
         self._timer = QTimer(self)
         self._timer.setInterval(VALUE_REFRESH_MS)
         self._timer.timeout.connect(self.refresh_values)
-        session.areas_changed.connect(self._on_areas)
-        session.state_changed.connect(self._update_timer)
-        self._on_areas(session.areas)
+        target.areas_changed.connect(self._on_areas)
+        target.state_changed.connect(self._update_timer)
+        self._on_areas(target.areas)
 
     # -- the state ------------------------------------------------------------------------------------
     def set_state(self, state: scan.ScanState | None) -> None:
@@ -464,14 +464,17 @@ class MatchModel(TableModel):
             return block
         lo = number * BLOCK_ROWS
         hi = min(lo + BLOCK_ROWS, self._rows)
-        addresses, values = self.state.matches(lo, hi)
-        item = self.state.item_size
+        state = self.state
+        assert state is not None        # rows exist only with a scan
+        addresses, values = state.matches(lo, hi)
+        item = state.item_size
         raw = np.ascontiguousarray(values).view(np.uint8).reshape(len(addresses), item) \
             if len(addresses) else np.empty((0, item), np.uint8)
-        addresses = addresses.tolist()
-        earlier = self.state.history[-1] if self.state.history else None
-        before = earlier.values_at(addresses) if earlier is not None else [None] * len(addresses)
-        block = _Block(addresses, [r.tobytes() for r in raw], before)
+        starts: list[int] = addresses.tolist()
+        earlier = state.history[-1] if state.history else None
+        before: list[bytes | None] = earlier.values_at(starts) if earlier is not None \
+            else [None] * len(starts)
+        block = _Block(starts, [r.tobytes() for r in raw], before)
         self._blocks[number] = block
         self.blocks_made += 1
         while len(self._blocks) > MAX_BLOCKS:
@@ -512,7 +515,7 @@ class MatchModel(TableModel):
         """``libgame.so+0x1f00``/``[heap]+0x10`` (the location's text, which
         go-to reads), or ``anon 0x7f…+0x10`` for anonymous memory; '' when
         unmapped now."""
-        areas = self.session.areas
+        areas = self.target.areas
         area = area_at(areas, address)
         if area is None:
             return ""
@@ -535,7 +538,7 @@ class MatchModel(TableModel):
         return range(max(0, first), min(last, self._rows - 1) + 1)
 
     def _update_timer(self, *_args) -> None:
-        if self._rows and self._visible_rows() and self.session.live:
+        if self._rows and self._visible_rows() and self.target.live:
             if not self._timer.isActive():
                 self._timer.start()
         else:
@@ -545,9 +548,9 @@ class MatchModel(TableModel):
         """Read the visible rows' values in one request; returns its id
         (None when nothing was asked: no rows, no live target, or the
         previous refresh is still on its way)."""
-        target = self.session.target
+        target = self.target.target
         rows = self._visible_rows()
-        if not rows or target is None or not self.session.live or self.state is None:
+        if not rows or target is None or not self.target.live or self.state is None:
             return None
         if self._inflight is not None and not self._inflight.done():
             return None
@@ -570,7 +573,7 @@ class MatchModel(TableModel):
         except asyncio.CancelledError:
             return
         except TargetExited as exc:
-            self.session.mark_exited(exc)
+            self.target.mark_exited(exc)
             return
         except LainviewError:
             return
@@ -657,7 +660,7 @@ class MatchModel(TableModel):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole:
             address = self.address(row)
-            area = area_at(self.session.areas, address)
+            area = area_at(self.target.areas, address)
             lines = [f"{address:#x}"]
             lines.append(area.maps_line().rstrip() if area else "not mapped now")
             if column == VALUE:

@@ -21,6 +21,7 @@ import math
 import os
 import time
 from dataclasses import dataclass, field
+from typing import Collection, TypeGuard
 
 from lainview.backend.errors import InvalidInput
 from lainview.backend.files import atomic_private_file, load_json, read_input_file
@@ -99,7 +100,7 @@ VIEW_COUNTS = ("bytes_per_row", "plot_window_s")
 QT_INT_MAX = (1 << 31) - 1
 
 
-def _is_int(value) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -153,18 +154,26 @@ def parse_items(raw, what: str, item: str, from_json) -> list:
     return out
 
 
-def write_session(path: str | os.PathLike, data: SessionData) -> None:
+def session_text(data: SessionData) -> str:
+    """The session file's text (JSON, indented, a final newline)."""
+    return json.dumps(data.to_json(), indent=2) + "\n"
+
+
+def write_session(path: str | os.PathLike[str], data: SessionData) -> None:
     """Write atomically (a temporary file renamed over the old one).
     Raises InvalidInput with the reason when the file cannot be written."""
-    text = json.dumps(data.to_json(), indent=2) + "\n"
     with atomic_private_file(path, "w") as f:
-        f.write(text)
+        f.write(session_text(data))
 
 
-def read_session(path: str | os.PathLike) -> SessionData:
+def read_session(path: str | os.PathLike[str]) -> SessionData:
     """Read and check a session file; InvalidInput says what is wrong."""
     path = os.fspath(path)
-    raw = read_input_file(path, MAX_BYTES, what="session file")
+    return parse_session(read_input_file(path, MAX_BYTES, what="session file"), path)
+
+
+def parse_session(raw: bytes, path: str) -> SessionData:
+    """Check the bytes of session file ``path``; InvalidInput says what is wrong."""
     parsed = load_json(raw, path, "session file")
     try:
         return SessionData.from_json(parsed)
@@ -173,7 +182,7 @@ def read_session(path: str | os.PathLike) -> SessionData:
 
 
 def matching_processes(data: SessionData, processes: list[ProcessInfo],
-                       exclude: set[int] = frozenset()) -> tuple[list[ProcessInfo],
+                       exclude: Collection[int] = frozenset()) -> tuple[list[ProcessInfo],
                                                                 list[ProcessInfo]]:
     """(exact, loose) processes running the session's program; see
     :func:`lainview.backend.processes.matching_programs`."""

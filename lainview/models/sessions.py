@@ -23,7 +23,8 @@ from lainview.backend.processes import ProcessInfo
 
 from . import settings
 from .bookmarks import BookmarkModel
-from .session_file import SessionData, matching_processes, read_session, write_session
+from .session_file import (MAX_BYTES, SessionData, matching_processes, parse_session,
+                           session_text)
 from .watch_model import WatchModel
 
 MAX_RECENT_SESSIONS = 8
@@ -66,11 +67,11 @@ class SessionController(QObject):
     # -- saving ---------------------------------------------------------------------------------
     def snapshot(self, view_extra: dict | None = None) -> SessionData:
         ws = self.workspace
-        target = ws.session.target
+        target = ws.target.target
         if target is None:
             raise InvalidInput("attach to a process first: a session belongs to a program")
         identity = target.identity
-        areas = ws.session.areas
+        areas = ws.target.areas
         view: dict = {"hex_refresh_hz": ws.document.refresh_hz,
                       "watch_refresh_hz": self.watch.refresh_hz,
                       "plot_hz": self.watch.plot_hz,
@@ -84,9 +85,8 @@ class SessionController(QObject):
         scan = self._kept_scan
         if "scan" in self.sections:
             scan = self.sections["scan"][0]()
-        return SessionData(exe=identity.get("exe") or "", cmdline=list(identity.get("cmdline")
-                                                                        or []),
-                           name=ws.session.name, watch=self.watch.to_json(),
+        return SessionData(exe=identity.exe, cmdline=list(identity.cmdline),
+                           name=ws.target.name, watch=self.watch.to_json(),
                            bookmarks=self.bookmarks.to_json(), scan=scan, view=view)
 
     async def save(self, path: str, view_extra: dict | None = None) -> bool:
@@ -95,8 +95,8 @@ class SessionController(QObject):
             if not data.exe:
                 raise InvalidInput("the target's executable is unknown (no permission to read "
                                    "/proc/<pid>/exe?): it could not be found again")
-            await asyncio.wrap_future(self.workspace.backend.thread.submit(
-                write_session, path, data))
+            await asyncio.wrap_future(self.workspace.backend.write_text_file(
+                path, session_text(data)))
         except LainviewError as exc:
             self.status.emit(f"session not saved: {exc}")
             return False
@@ -115,7 +115,9 @@ class SessionController(QObject):
         "error" (nothing changed; the reason is in ``status``)."""
         backend = self.workspace.backend
         try:
-            data = await asyncio.wrap_future(backend.thread.submit(read_session, path))
+            raw = await asyncio.wrap_future(
+                backend.read_input_file(path, MAX_BYTES, what="session file"))
+            data = parse_session(raw, os.fspath(path))
             self._parse(data)             # every entry checked before anything changes
         except LainviewError as exc:
             self.status.emit(f"session not opened: {exc}")
@@ -155,8 +157,8 @@ class SessionController(QObject):
         return await self._attach_and_apply(data, path, pid)
 
     async def _attach_and_apply(self, data: SessionData, path: str, pid: int) -> str:
-        session = self.workspace.session
-        if not (session.live and session.pid == pid) and not await self.workspace.attach(pid):
+        target = self.workspace.target
+        if not (target.live and target.pid == pid) and not await self.workspace.attach(pid):
             return "error"
         self._apply(data, path)
         resolved = sum(e.address is not None or e.is_kernel for e in self.watch.entries) + \
@@ -192,22 +194,22 @@ class SessionController(QObject):
     def _restore_area(self, view: dict) -> None:
         ws = self.workspace
         area, cursor = view.get("area"), view.get("cursor")
-        if not isinstance(area, dict) or not ws.session.areas:
+        if not isinstance(area, dict) or not ws.target.areas:
             return
         try:
             size = area.get("size")
             if not isinstance(size, int) or size <= 0:
                 return
-            start = resolve(Location.from_json(area.get("start")), ws.session.areas,
-                            pid=ws.session.pid)
-            exact = [a for a in ws.session.areas if a.start == start and a.size == size]
+            start = resolve(Location.from_json(area.get("start")), ws.target.areas,
+                            pid=ws.target.pid)
+            exact = [a for a in ws.target.areas if a.start == start and a.size == size]
             if exact:
                 ws.open_area(exact[0])
             else:
                 ws.open_span(start, start + size, str(area.get("label", "")))
             if isinstance(cursor, dict):
                 try:
-                    at = resolve(Location.from_json(cursor), ws.session.areas)
+                    at = resolve(Location.from_json(cursor), ws.target.areas)
                 except Unresolved:
                     return          # the area opens; its cursor stays where it was
                 ws.open_address(at)

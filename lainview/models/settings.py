@@ -11,6 +11,7 @@ happened to read.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from PySide6.QtCore import QSettings
 
@@ -48,7 +49,7 @@ def set_value(key: str, v) -> None:
 
 def recent_targets() -> list[tuple[int, str]]:
     """[(pid, name)], newest first."""
-    raw = settings().value("recent/targets", []) or []
+    raw: Any = settings().value("recent/targets", []) or []
     if isinstance(raw, str):
         raw = [raw]
     out = []

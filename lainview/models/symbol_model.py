@@ -284,8 +284,8 @@ class SymbolTableModel(TableModel):
         symbol table's view paints ~30 rows per keystroke): per column, what
         the display, font and foreground roles give."""
         i = int(self.rows[row])
-        return [(self._display(i, column), self._font(column), self._foreground(i, column))
-                for column in _COLUMNS]
+        return [(self._display(i, column) or "", self._font(column),
+                 self._foreground(i, column)) for column in _COLUMNS]
 
     def _font(self, column: int) -> QFont | None:
         return self._mono if column == ADDRESS else None

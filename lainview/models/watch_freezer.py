@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from lainview.backend.errors import InvalidInput, LainviewError, TargetExited, VerifyMismatch
 
 from .watch_entry import WatchEntry
+from .watch_sources import KernelValues, ProcessValues
 from .tasks import TaskSet
 
 DEFAULT_FREEZE_MS = 100
@@ -31,7 +32,8 @@ class WatchFreezer(QObject):
     wrote = Signal()                # the journal has something new
 
     def __init__(self, entries: Callable[[], list[WatchEntry]],
-                 source_of: Callable[[WatchEntry], object], parent: QObject | None = None):
+                 source_of: Callable[[WatchEntry], ProcessValues | KernelValues],
+                 parent: QObject | None = None):
         super().__init__(parent)
         self.entries = entries
         self.source_of = source_of
@@ -136,7 +138,7 @@ class WatchFreezer(QObject):
                 if not batch:
                     continue
                 try:
-                    values = await source.read(batch, [len(e.frozen_data) for e in batch])
+                    values = await source.read(batch, [len(e.frozen_data or b"") for e in batch])
                 except TargetExited:
                     return
                 except LainviewError as exc:
@@ -165,6 +167,8 @@ class WatchFreezer(QObject):
         """One write of a freeze: the first journals the freeze."""
         source = self.source_of(entry)
         data = entry.frozen_data
+        if data is None:                        # thawed meanwhile
+            return
         if entry.freeze_journal_id is None:
             entry.freeze_journal_id = await source.freeze_begin(entry, data, entry.freeze_before)
             self.wrote.emit()

@@ -10,7 +10,7 @@ The list model is this file; the work is done by three parts it owns:
 - the freezer (:mod:`.watch_freezer`): holding values, one journal entry per
   freeze.
 
-Locations are resolved against the session's map whenever it changes, so
+Locations are resolved against the target's map whenever it changes, so
 reattaching to a restarted program finds ``game+0x1f40`` at its new base.
 An entry that cannot be resolved or read says why, in its row. Edits write
 through the backend, which journals every write; an edit that changes
@@ -26,10 +26,9 @@ from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt, Sign
 from PySide6.QtGui import QColor
 
 from lainview.backend.errors import InvalidInput, LainviewError
-from lainview.backend.files import atomic_private_file
 from lainview.backend.locations import Location, locate, parse_location, settle
 
-from .session import TargetSession, TargetState
+from .attached_target import AttachedTarget, TargetState
 from .session_file import parse_items
 from .table import TableModel
 from .palette import color
@@ -58,11 +57,11 @@ class WatchModel(TableModel):
     sampled = Signal()              # new samples are in ``history``
     plot_changed = Signal()         # the set of plotted entries, or their names, changed
 
-    def __init__(self, session: TargetSession, parent: QObject | None = None, *, kernel=None):
+    def __init__(self, target: AttachedTarget, parent: QObject | None = None, *, kernel=None):
         super().__init__(parent)
-        self.session = session
+        self.target = target
         self.entries: list[WatchEntry] = []
-        self.process_values = ProcessValues(session)
+        self.process_values = ProcessValues(target)
         self.kernel_values = KernelValues(kernel)
         self.sources = (self.process_values, self.kernel_values)
         self.poller = WatchPoller(lambda: self.entries, list(self.sources), self)
@@ -75,11 +74,11 @@ class WatchModel(TableModel):
         self.freezer.changed.connect(lambda entry: self._rows_changed([entry], FREEZE, last=VALUE))
         self.freezer.status.connect(self.status)
         self.freezer.wrote.connect(self.wrote)
-        session.areas_changed.connect(self._on_areas)
-        session.state_changed.connect(self._on_state)
-        session.attached.connect(self._on_attached)
+        target.areas_changed.connect(self._on_areas)
+        target.state_changed.connect(self._on_state)
+        target.attached.connect(self._on_attached)
 
-    def source_of(self, entry: WatchEntry):
+    def source_of(self, entry: WatchEntry) -> ProcessValues | KernelValues:
         """The value source for ``entry``'s kind of location."""
         return self.kernel_values if entry.is_kernel else self.process_values
 
@@ -208,7 +207,7 @@ class WatchModel(TableModel):
         """Watch ``address`` (from the hex view, the inspector or a scan
         result: the scanner's ``add_to_watch(address, type_name)`` connects
         here), stored as the most durable location the map allows."""
-        location = locate(int(address), self.session.areas)
+        location = locate(int(address), self.target.areas)
         return self.add(location, ValueType.of(type_name, length, big_endian), label)
 
     def add_text(self, text: str, type_text: str, label: str = "") -> WatchEntry:
@@ -220,8 +219,8 @@ class WatchModel(TableModel):
         there is one (a file name gets its full path, an address its most
         durable form). Raises InvalidInput naming what is wrong."""
         location = parse_location(text)
-        if self.session.areas:
-            location = settle(location, self.session.areas, pid=self.session.pid)
+        if self.target.areas:
+            location = settle(location, self.target.areas, pid=self.target.pid)
         return location
 
     def add_kernel_symbol(self, symbol: str, type_name: str, *, module: str | None = None,
@@ -311,12 +310,9 @@ class WatchModel(TableModel):
         """Write :meth:`csv_text` to ``path`` on the backend thread."""
         text = self.csv_text()
 
-        def write() -> int:
-            with atomic_private_file(path, "w") as f:
-                f.write(text)
-            return text.count("\n") - 1
         try:
-            rows = await asyncio.wrap_future(self.session.backend.thread.submit(write))
+            await asyncio.wrap_future(self.target.backend.write_text_file(path, text))
+            rows = text.count("\n") - 1
         except (OSError, LainviewError) as exc:
             self.status.emit(f"plot history not exported: {exc}")
             return False
@@ -353,7 +349,7 @@ class WatchModel(TableModel):
         self._update_timers()
 
     def _on_state(self, _state: str) -> None:
-        state = self.session.state
+        state = self.target.state
         if state in (TargetState.EXITED, TargetState.DETACHED, TargetState.NONE):
             why = "target exited" if state == TargetState.EXITED else "target detached"
             stopped = self.freezer.stop_freezes(lambda e: not e.is_kernel, f"stopped: {why}")
@@ -533,7 +529,7 @@ class WatchModel(TableModel):
                 return color("error")
             if entry.data is None:
                 return color("faint")
-            if self.session.state == TargetState.EXITED and not entry.is_kernel:
+            if self.target.state == TargetState.EXITED and not entry.is_kernel:
                 return color("faint")
         if column == ADDRESS:
             if entry.unresolved:
@@ -562,7 +558,7 @@ class WatchModel(TableModel):
                 return entry.value_text
             return "double-click or F2 to edit; the write is journaled"
         if column == FREEZE:
-            if entry.frozen:
+            if entry.frozen and entry.frozen_data is not None:
                 return (f"frozen at {entry.vtype.format(entry.frozen_data, entry.display)} every "
                         f"{self.freeze_interval_ms} ms; re-written {entry.freeze_writes} times")
             return entry.freeze_note or "check to freeze the value shown"

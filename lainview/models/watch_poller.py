@@ -133,7 +133,7 @@ class WatchPoller(QObject):
         touched: list[WatchEntry] = []
         for (_source, batch), values in zip(batches, results):
             if isinstance(values, TargetExited):
-                continue            # the session says so; the rows keep their last value
+                continue            # the attached target says so; the rows keep their last value
             if isinstance(values, BaseException):
                 for entry in batch:
                     entry.error = f"unreadable: {values}"

@@ -22,7 +22,7 @@ from lainview.backend.errors import InvalidInput, LainviewError, TargetExited, U
 from lainview.backend.locations import resolve
 from lainview.backend.memory import ReadResult
 
-from .session import TargetSession, TargetState
+from .attached_target import AttachedTarget, TargetState
 from .watch_entry import WatchEntry
 
 
@@ -41,27 +41,27 @@ def value_of(reply, offset: int, size: int) -> bytes | str:
 class ProcessValues:
     """Values in the attached process."""
 
-    def __init__(self, session: TargetSession):
-        self.session = session
+    def __init__(self, target: AttachedTarget):
+        self.target = target
 
     def owns(self, entry: WatchEntry) -> bool:
         return not entry.is_kernel
 
     @property
     def available(self) -> bool:
-        return self.session.live and self.session.target is not None
+        return self.target.live and self.target.target is not None
 
     def resolve(self, entry: WatchEntry) -> None:
         """Find the entry's address in the current map (or say why not)."""
-        session = self.session
-        if session.target is None or not session.areas:
+        target = self.target
+        if target.target is None or not target.areas:
             entry.address = None
-            entry.unresolved = "no target attached" if session.target is None \
+            entry.unresolved = "no target attached" if target.target is None \
                 else "the memory map is not read yet"
             return
         try:
-            address: int | None = resolve(entry.location, session.areas, entry.vtype.size,
-                                          pid=session.pid)
+            address: int | None = resolve(entry.location, target.areas, entry.vtype.size,
+                                          pid=target.pid)
             unresolved = ""
         except Unresolved as exc:
             address, unresolved = None, exc.message
@@ -79,12 +79,17 @@ class ProcessValues:
     async def read(self, entries: list[WatchEntry], sizes: list[int]) -> list[bytes | str | None]:
         """One ``read_many`` for all of ``entries``. A target that exited is
         marked so and raises TargetExited."""
-        target = self.session.target
-        addresses = [e.address for e in entries]
+        target = self.target.target
+        if target is None:                      # detached meanwhile: nothing to read
+            return [None] * len(entries)
+        addresses: list[int] = []
+        for e in entries:
+            assert e.address is not None        # readable() keeps resolved entries only
+            addresses.append(e.address)
         try:
             replies = await asyncio.wrap_future(target.read_many(list(zip(addresses, sizes))))
         except TargetExited as exc:
-            self.session.mark_exited(exc)
+            self.target.mark_exited(exc)
             raise
         return [value_of(reply, 0, size) if entry.address == address else None
                 for entry, address, reply, size in zip(entries, addresses, replies, sizes)]
@@ -92,13 +97,13 @@ class ProcessValues:
     def check_writable(self, entry: WatchEntry) -> None:
         if entry.unresolved:
             raise InvalidInput(f"unresolved: {entry.unresolved}")
-        if self.session.state == TargetState.EXITED:
+        if self.target.state == TargetState.EXITED:
             raise InvalidInput("the target has exited")
-        if not self.session.writable:
+        if not self.target.writable:
             raise InvalidInput("the target is not attached for writing")
 
     def _target(self, entry: WatchEntry):
-        target = self.session.target
+        target = self.target.target
         if target is None or entry.address is None:
             raise InvalidInput("no target to write to")
         return target
@@ -107,7 +112,7 @@ class ProcessValues:
         try:
             return await asyncio.wrap_future(future)
         except TargetExited as exc:
-            self.session.mark_exited(exc)
+            self.target.mark_exited(exc)
             raise
 
     async def write(self, entry: WatchEntry, data: bytes, *, if_changed: bool):
@@ -123,7 +128,7 @@ class ProcessValues:
                                                                  data))
 
     def freeze_end(self, journal_id: int, why: str | None) -> None:
-        self.session.backend.freeze_end(journal_id, why)
+        self.target.backend.freeze_end(journal_id, why)
 
 
 class KernelValues:

@@ -1,4 +1,4 @@
-"""Everything the window shows, without the window: the session, the models,
+"""Everything the window shows, without the window: the attached target, the models,
 the hex document and cursor, and the actions that need more than one of
 them (attach, go to, open an area, search, dump, copy).
 
@@ -28,7 +28,7 @@ from .jobs import BulkJob, DumpOutcome, start_dump, start_search
 from .memory_document import MemoryDocument
 from .process_model import ProcessModel
 from .scan_model import ScanController
-from .session import TargetSession, TargetState
+from .attached_target import AttachedTarget, TargetState
 from .vma_model import VmaModel
 from .bookmarks import BookmarkModel
 from .journal_model import JournalModel
@@ -48,23 +48,23 @@ class Workspace(QObject):
     def __init__(self, backend: Backend, parent: QObject | None = None, *,
                  kernel_options: dict | None = None):
         """``kernel_options``: how to reach the kernel (KernelBackend's
-        ``source``, ``kmem_path``, ``images`` and session options, from
+        ``source``, ``kmem_path``, ``images`` and kernel memory options, from
         ``--ksource/--kmem/--image``); the one kernel service made from them
         (``self.kernel``, opened on first use) serves the watch list, the
         write journal and the kernel-symbol browser."""
         super().__init__(parent)
         self.backend = backend
         self.kernel = KernelBackend(backend, **(kernel_options or {}))
-        self.session = TargetSession(backend, self)
+        self.target = AttachedTarget(backend, self)
         self.processes = ProcessModel(backend, self)
         self.vma = VmaModel(self)
-        self.document = MemoryDocument(self.session, self)
+        self.document = MemoryDocument(self.target, self)
         self.cursor = HexCursor(self)
         self.inspector = InspectorModel(self.document, self.cursor, self)
-        self.scanner = ScanController(self.session, self)
+        self.scanner = ScanController(self.target, self)
         # Watch list, bookmarks, write journal and session files (issue 7).
-        self.watch = WatchModel(self.session, self, kernel=self.kernel)
-        self.bookmarks = BookmarkModel(self.session, self)
+        self.watch = WatchModel(self.target, self, kernel=self.kernel)
+        self.bookmarks = BookmarkModel(self.target, self)
         self.journal = JournalModel(backend, self)
         self.sessions = SessionController(self, self.bookmarks, self)
         for source in (self.watch, self.bookmarks, self.journal, self.sessions):
@@ -79,9 +79,9 @@ class Workspace(QObject):
         self._areas_timer = QTimer(self)
         self._areas_timer.setInterval(AREAS_REFRESH_MS)
         self._areas_timer.timeout.connect(self.refresh_areas)
-        self.session.areas_changed.connect(self.vma.set_areas)
-        self.session.state_changed.connect(self._on_state)
-        self.session.message.connect(self.status)
+        self.target.areas_changed.connect(self.vma.set_areas)
+        self.target.state_changed.connect(self._on_state)
+        self.target.message.connect(self.status)
         self.document.region_changed.connect(self._on_region)
 
     def _on_region(self) -> None:
@@ -97,31 +97,31 @@ class Workspace(QObject):
         self.document.close_area()
         self.vma.clear()
         try:
-            await self.session.attach(pid, backend)
+            await self.target.attach(pid, backend)
         except asyncio.CancelledError:
             return False
         except LainviewError as exc:
             self.status.emit(f"could not attach to {pid}: {exc}")
             return False
-        settings.add_recent_target(pid, self.session.name)
+        settings.add_recent_target(pid, self.target.name)
         self._areas_timer.start()
-        self.status.emit(f"attached to {pid} ({self.session.name}) via "
-                         f"{self.session.describe_backend()}")
+        self.status.emit(f"attached to {pid} ({self.target.name}) via "
+                         f"{self.target.describe_backend()}")
         return True
 
     def refresh_areas(self) -> asyncio.Task:
-        return self.spawn(self.session.refresh_areas())
+        return self.spawn(self.target.refresh_areas())
 
     def _on_state(self, _state: str) -> None:
-        if self.session.state == TargetState.EXITED:
+        if self.target.state == TargetState.EXITED:
             self._areas_timer.stop()
             for job in self.jobs.values():
                 job.cancel()
-            self.status.emit(f"target {self.session.pid} exited — views are read-only, "
-                             f"last data kept ({self.session.exit_reason})")
+            self.status.emit(f"target {self.target.pid} exited — views are read-only, "
+                             f"last data kept ({self.target.exit_reason})")
 
     def default_area(self) -> MemoryArea | None:
-        areas = self.session.areas
+        areas = self.target.areas
         for area in areas:
             if area.path == "[heap]" and area.readable:
                 return area
@@ -144,7 +144,7 @@ class Workspace(QObject):
         ``label`` or, by default, as its areas are (their display names)."""
         perms = Perm.NONE
         names: list[str] = []
-        for area in self.session.areas:
+        for area in self.target.areas:
             if area.start < end and start < area.end:
                 perms |= area.perms
                 if area.display_name not in names:
@@ -155,7 +155,7 @@ class Workspace(QObject):
         """Resolve ``text`` (a location: backend/locations.py's grammar) in
         the attached process's map, open its area and put the cursor there.
         Raises InvalidInput (Unresolved, AddressOutOfRange) with a reason."""
-        address = resolve(parse_location(text), self.session.areas, pid=self.session.pid)
+        address = resolve(parse_location(text), self.target.areas, pid=self.target.pid)
         self.open_address(address)
         return address
 
@@ -164,7 +164,7 @@ class Workspace(QObject):
         if region is not None and region.contains(address):
             self.cursor.move_to(address)
             return
-        area = area_at(self.session.areas, address)
+        area = area_at(self.target.areas, address)
         if area is None:
             raise InvalidInput(f"{address:#x} is not in any mapped area", address=address)
         self.open_area(area, address)
@@ -182,8 +182,8 @@ class Workspace(QObject):
 
     # -- bulk jobs ------------------------------------------------------------------------------------
     async def dump(self, area: MemoryArea, path: str) -> DumpOutcome | None:
-        target = self.session.target
-        if target is None or not self.session.live:
+        target = self.target.target
+        if target is None or not self.target.live:
             self.status.emit("dump: no live target")
             return None
         try:
@@ -203,7 +203,7 @@ class Workspace(QObject):
         except LainviewError as exc:
             writer.abandon()
             if isinstance(exc, TargetExited):
-                self.session.mark_exited(exc)
+                self.target.mark_exited(exc)
             self.job_finished.emit("dump", f"dump failed: {exc}")
             return None
         finally:
@@ -221,8 +221,8 @@ class Workspace(QObject):
         """Search the open area; put the cursor on the first match at or
         after it (wrapping). None if cancelled or failed."""
         region = self.document.region
-        target = self.session.target
-        if region is None or target is None or not self.session.live:
+        target = self.target.target
+        if region is None or target is None or not self.target.live:
             self.job_finished.emit("search", "search: open an area of a live target first")
             return None
         try:

@@ -41,8 +41,8 @@ class BookmarkPanel(QWidget):
         header.setHighlightSections(False)
         header.setStretchLastSection(True)
         mw = self.fontMetrics().horizontalAdvance("0")
-        for column, chars in ((NAME, 12), (LOCATION, 21), (ADDRESS, 14)):
-            self.table.setColumnWidth(column, mw * chars + 16)
+        for section, chars in ((NAME, 12), (LOCATION, 21), (ADDRESS, 14)):
+            self.table.setColumnWidth(section, mw * chars + 16)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.caption = FitLabel(min_chars=8)
         self.caption.setStyleSheet(text_style("muted"))

@@ -145,7 +145,7 @@ class FitLabel(QLabel):
         self._plain = ""
         self._min_chars = min_chars
         self._elide = elide
-        self._shown = None
+        self._shown: str | None = None
         self._base_tip = ""
         self.setWordWrap(False)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
@@ -244,10 +244,12 @@ class DockScroll(QScrollArea):
         self.setFocusProxy(content)
 
     def content(self) -> QWidget:
-        return self.widget()
+        widget = self.widget()
+        assert widget is not None       # set in __init__, never taken
+        return widget
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802
         return self.MINIMUM
 
     def sizeHint(self) -> QSize:  # noqa: N802
-        return self.widget().sizeHint()
+        return self.content().sizeHint()

@@ -84,7 +84,7 @@ class HexEditor(QWidget):
                  parent: QWidget | None = None):
         super().__init__(parent)
         self.document = document
-        self.cursor = cursor
+        self.hex_cursor = cursor
         self.view = HexView(document, cursor)
         # Every text in the header and under the view is elided to the room
         # it gets: a long path or message never widens the window.
@@ -133,7 +133,7 @@ class HexEditor(QWidget):
         top.addWidget(self.rate)
         top.addWidget(self.pause)
         top.addWidget(self.bytes_per_row)
-        column = QVBoxLayout(self)
+        column = self.column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
         column.addLayout(top)
@@ -199,9 +199,9 @@ class HexEditor(QWidget):
         if region is None:
             self.position.setText("")
             return
-        lo, hi = self.cursor.selection
-        text = f"{self.cursor.address:#x} (+{self.cursor.address - region.start:#x})"
-        if self.cursor.has_selection:
+        lo, hi = self.hex_cursor.selection
+        text = f"{self.hex_cursor.address:#x} (+{self.hex_cursor.address - region.start:#x})"
+        if self.hex_cursor.has_selection:
             text += f" · {counted(hi - lo, 'byte')} selected"
         self.position.setText(text)
 

@@ -18,9 +18,11 @@ from PySide6.QtGui import (QColor, QFontMetricsF, QImage, QKeyEvent, QMouseEvent
 from PySide6.QtWidgets import QAbstractScrollArea, QToolTip, QWidget
 
 from lainview.backend.errors import LainviewError
+from lainview.backend.memory import MemoryArea
 from lainview.models import hex_geometry as geo
 from lainview.models.cursor import HexCursor
-from lainview.models.hex_document import FADE_SECONDS, CellState, HexDocument
+from lainview.models.bookmarks import BookmarkModel
+from lainview.models.hex_document import FADE_SECONDS, Cell, CellState, HexDocument
 
 from .theme import HexColors, mono_font
 
@@ -43,7 +45,7 @@ class HexView(QAbstractScrollArea):
                  parent: QWidget | None = None):
         super().__init__(parent)
         self.document = document
-        self.cursor = cursor
+        self.hex_cursor = cursor
         self.colors = HexColors()
         self.first_row = 0
         self.bytes_per_row = 16
@@ -52,7 +54,8 @@ class HexView(QAbstractScrollArea):
         self.last_paint_seconds = 0.0
         self.placeholder = ("No area open.\nDouble-click an area in the memory map, "
                             "or press Ctrl+G.")
-        self.marker_source = None       # markers_in(lo, hi) -> [Marker]; see set_marker_source
+        self.marker_source: BookmarkModel | None = None      # see set_marker_source
+        self._row_signature: tuple[object, ...] | None = None
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.viewport().setMouseTracking(False)
         self.viewport().setAutoFillBackground(False)
@@ -80,7 +83,7 @@ class HexView(QAbstractScrollArea):
 
     def set_bytes_per_row(self, n: int) -> None:
         if n != self.bytes_per_row:
-            keep = self.cursor.address
+            keep = self.hex_cursor.address
             self.bytes_per_row = n
             self._relayout()
             self.ensure_visible(keep, center=True)
@@ -166,9 +169,9 @@ class HexView(QAbstractScrollArea):
 
     def _on_cursor(self) -> None:
         # A byte whose high nibble was typed is written once the cursor leaves it.
-        cursor = self.cursor
+        cursor = self.hex_cursor
         self.document.settle_nibble(cursor.address if cursor.nibble == 1 else None)
-        self.ensure_visible(self.cursor.address)
+        self.ensure_visible(self.hex_cursor.address)
         self.viewport().update()
 
     # -- painting ---------------------------------------------------------------------------------
@@ -207,7 +210,7 @@ class HexView(QAbstractScrollArea):
         # Address column background (the rules between columns go over the rows).
         p.fillRect(QRectF(0, 0, lay.hex_x - cw, height), c.header_background)
         now = time.monotonic()
-        cursor = self.cursor
+        cursor = self.hex_cursor
         sel_lo, sel_hi = cursor.selection if cursor.anchor is not None else (0, 0)
         baseline = self._ascent + 2
         rows = min(lay.visible_rows(height), self.rows - self.first_row)
@@ -229,6 +232,7 @@ class HexView(QAbstractScrollArea):
                                   sel_lo, sel_hi)
                 continue
             plain = self.document.plain_row(address, bpr, now)
+            key: bytes | tuple[Cell, ...]
             if plain is not None:
                 key = plain
             else:
@@ -249,7 +253,7 @@ class HexView(QAbstractScrollArea):
         p.drawLine(int(lay.hex_x - cw), 0, int(lay.hex_x - cw), height)
         p.drawLine(int(lay.ascii_x - cw), 0, int(lay.ascii_x - cw), height)
         if self.marker_source is not None:
-            self._paint_markers(p, region, rows)
+            self._paint_markers(p, self.marker_source, region, rows)
         self._paint_cursor(p, region)
 
     # -- row images ---------------------------------------------------------------------------
@@ -263,7 +267,7 @@ class HexView(QAbstractScrollArea):
         lay = self.layout_
         dpr = self.viewport().devicePixelRatioF()
         signature = (lay, self.font().key(), dpr, id(self.colors))
-        if getattr(self, "_row_signature", None) != signature:
+        if self._row_signature != signature:
             self._row_signature = signature
             self._row_images: dict = {}
             self._row_image_x = int(lay.hex_x - lay.char_width / 2) - 1
@@ -275,7 +279,8 @@ class HexView(QAbstractScrollArea):
         """Forget the cached row images (call after changing ``colors``)."""
         self._row_signature = None
 
-    def _row_image(self, plain: bytes | None, cells: list | None, address: int) -> QImage:
+    def _row_image(self, plain: bytes | None, cells: list[Cell] | None,
+                   address: int) -> QImage:
         w, h = self._row_image_size
         dpr = self._row_dpr
         image = QImage(int(math.ceil(w * dpr)), int(math.ceil(h * dpr)),
@@ -288,7 +293,7 @@ class HexView(QAbstractScrollArea):
             painter.translate(-self._row_image_x, 0)
             if plain is not None:
                 self._paint_plain_row(painter, plain, self._ascent + 2)
-            else:
+            elif cells is not None:
                 self._paint_cells(painter, cells, address, 0, 0, 0)
         finally:
             painter.end()
@@ -363,19 +368,20 @@ class HexView(QAbstractScrollArea):
                        "".join(ascii_layers[key]))
 
     # -- markers (bookmarks) ----------------------------------------------------------------------
-    def set_marker_source(self, source) -> None:
+    def set_marker_source(self, source: BookmarkModel) -> None:
         """Draw ``source.markers_in(lo, hi)`` (spans with a colour and a
         label) over the bytes; repaint on ``source.markers_changed``."""
         self.marker_source = source
         source.markers_changed.connect(self.viewport().update)
         self.viewport().update()
 
-    def _paint_markers(self, p: QPainter, region, rows: int) -> None:
+    def _paint_markers(self, p: QPainter, source: BookmarkModel, region: MemoryArea,
+                       rows: int) -> None:
         lay, bpr = self.layout_, self.bytes_per_row
         cw, lh = lay.char_width, lay.line_height
         lo = geo.row_address(self.first_row, region.start, bpr)
         hi = lo + rows * bpr
-        for marker in self.marker_source.markers_in(max(lo, region.start), min(hi, region.end)):
+        for marker in source.markers_in(max(lo, region.start), min(hi, region.end)):
             color = QColor(marker.color)
             start = max(marker.address, lo, region.start)
             end = min(marker.address + marker.size, hi, region.end)
@@ -418,23 +424,23 @@ class HexView(QAbstractScrollArea):
     def _paint_cursor(self, p: QPainter, region) -> None:
         lay = self.layout_
         cw, lh = lay.char_width, lay.line_height
-        row = geo.row_of(self.cursor.address, region.start, self.bytes_per_row)
+        row = geo.row_of(self.hex_cursor.address, region.start, self.bytes_per_row)
         if not self.first_row <= row < self.first_row + lay.visible_rows(self._rows_height()):
             return
         y = (row - self.first_row) * lh
-        column = (self.cursor.address - geo.row_origin(region.start, self.bytes_per_row)) \
+        column = (self.hex_cursor.address - geo.row_origin(region.start, self.bytes_per_row)) \
             % self.bytes_per_row
         hex_rect = QRectF(lay.hex_cell_x(column) - 1, y + 1, 2 * cw + 2, lh - 2)
         ascii_rect = QRectF(lay.ascii_cell_x(column), y + 1, cw, lh - 2)
-        active, shadow = (hex_rect, ascii_rect) if self.cursor.part == geo.HEX \
+        active, shadow = (hex_rect, ascii_rect) if self.hex_cursor.part == geo.HEX \
             else (ascii_rect, hex_rect)
         focused = self.hasFocus()
         p.setBrush(Qt.BrushStyle.NoBrush)
         p.setPen(QPen(self.colors.cursor if focused else self.colors.address, 1.5))
         p.drawRect(active)
         p.fillRect(shadow, self.colors.cursor_shadow)
-        if self.cursor.part == geo.HEX:
-            nx = lay.hex_cell_x(column) + self.cursor.nibble * cw
+        if self.hex_cursor.part == geo.HEX:
+            nx = lay.hex_cell_x(column) + self.hex_cursor.nibble * cw
             p.fillRect(QRectF(nx, y + lh - 4, cw, 2), self.colors.cursor)
 
     def viewportEvent(self, event) -> bool:  # noqa: N802
@@ -481,8 +487,8 @@ class HexView(QAbstractScrollArea):
         ctrl = bool(mods & Qt.KeyboardModifier.ControlModifier)
         bpr = self.bytes_per_row
         page = self.rows_on_screen() * bpr
-        cursor = self.cursor
-        moves = {
+        cursor = self.hex_cursor
+        moves: dict[int, int] = {
             Qt.Key.Key_Left: -1, Qt.Key.Key_Right: 1, Qt.Key.Key_Up: -bpr,
             Qt.Key.Key_Down: bpr, Qt.Key.Key_PageUp: -page, Qt.Key.Key_PageDown: page,
         }
@@ -550,7 +556,7 @@ class HexView(QAbstractScrollArea):
     def _type_nibble(self, digit: int) -> None:
         if not self._editable():
             return
-        cursor = self.cursor
+        cursor = self.hex_cursor
         try:
             self.document.type_nibble(cursor.address, digit, high=cursor.nibble == 0)
         except LainviewError as exc:
@@ -561,12 +567,12 @@ class HexView(QAbstractScrollArea):
     def _type_char(self, value: int) -> None:
         if not self._editable():
             return
-        address = self.cursor.address
+        address = self.hex_cursor.address
         if self.document.byte_at(address) is None:
             self.status_message.emit(f"cannot edit {address:#x}: the byte is not readable")
             return
         self.document.write(address, bytes([value]))
-        self.cursor.move_to(address + 1)
+        self.hex_cursor.move_to(address + 1)
 
     def _hit_address(self, pos) -> tuple[int, str, int] | None:
         region = self.document.region
@@ -577,25 +583,25 @@ class HexView(QAbstractScrollArea):
         if hit is None:
             return None
         address = geo.row_address(hit.row, region.start, self.bytes_per_row) + hit.column
-        return self.cursor.clamp(address), hit.part, hit.nibble
+        return self.hex_cursor.clamp(address), hit.part, hit.nibble
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         hit = self._hit_address(event.position())
         if hit is None or event.button() != Qt.MouseButton.LeftButton:
             return super().mousePressEvent(event)
         address, part, nibble = hit
-        if part != self.cursor.part:
-            self.cursor.part = part
+        if part != self.hex_cursor.part:
+            self.hex_cursor.part = part
         shift = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
-        self.cursor.move_to(address, select=shift, nibble=nibble)
+        self.hex_cursor.move_to(address, select=shift, nibble=nibble)
         self._dragging = True
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         if not self._dragging:
             return super().mouseMoveEvent(event)
         hit = self._hit_address(event.position())
-        if hit is not None and hit[0] != self.cursor.address:
-            self.cursor.move_to(hit[0], select=True)
+        if hit is not None and hit[0] != self.hex_cursor.address:
+            self.hex_cursor.move_to(hit[0], select=True)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         self._dragging = False
@@ -617,6 +623,8 @@ class HexView(QAbstractScrollArea):
             return (f"{address:#x}: no-access page (no read permission): the target cannot "
                     "read this byte; lainview reads it through the kernel's forced access")
         region = self.document.region
+        if region is None:
+            return ""
         text = f"{address:#x}  ({region.display_name}+{address - region.start:#x})"
         for marker in self.markers_at(address):
             text += f"\n★ {marker.label}"

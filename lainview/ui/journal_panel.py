@@ -3,7 +3,7 @@ and the outcome of the last revert, one line per entry."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSortFilterProxyModel, Qt
+from PySide6.QtCore import QObject, QSortFilterProxyModel, Qt
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QHeaderView,
                                QFileDialog, QLabel, QPushButton, QTableView, QVBoxLayout,
                                QWidget)
@@ -22,7 +22,7 @@ STATUS_TONES = {"reverted": "ok", "already": "muted", "conflict": "warn", "gone"
 class JournalFilter(QSortFilterProxyModel):
     """Newest first; optionally only one target's writes."""
 
-    def __init__(self, parent=None):
+    def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.key: tuple | None = None
         self.setSortRole(SORT_ROLE)
@@ -34,7 +34,9 @@ class JournalFilter(QSortFilterProxyModel):
     def filterAcceptsRow(self, row: int, parent) -> bool:  # noqa: N802
         if self.key is None:
             return True
-        entry = self.sourceModel().entry(row)
+        model = self.sourceModel()
+        assert isinstance(model, JournalModel)      # set in the panel
+        entry = model.entry(row)
         return target_key(entry) == self.key
 
 
@@ -78,9 +80,9 @@ class JournalPanel(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
         mw = self.table.fontMetrics().horizontalAdvance("0")
-        for column, chars in ((ID, 5), (TIME, 20), (TARGET, 23), (WHERE, 16), (OLD, 13),
+        for section, chars in ((ID, 5), (TIME, 20), (TARGET, 23), (WHERE, 16), (OLD, 13),
                               (NEW, 13)):
-            self.table.setColumnWidth(column, mw * chars + 16)
+            self.table.setColumnWidth(section, mw * chars + 16)
         # Any number of outcomes (revert all: one line each) in a box that
         # scrolls: never a label as tall as the list.
         self.results = ScrollingText(max_lines=6)
@@ -126,7 +128,7 @@ class JournalPanel(QWidget):
     def revert_selected(self):
         entries = self.selected_entries()
         if entries:
-            return self.model.revert(entries, force=self.force.isChecked())
+            return self.model.revert_entries(entries, force=self.force.isChecked())
         return None
 
     def revert_target(self):

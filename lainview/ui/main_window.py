@@ -11,7 +11,7 @@ every action to it; it holds no logic of its own."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 from PySide6.QtCore import QByteArray, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
@@ -24,7 +24,7 @@ from lainview.backend.errors import LainviewError
 from lainview.backend.memory import MemoryArea
 from lainview.backend.wording import counted
 from lainview.models import settings, tasks
-from lainview.models.session import TargetState
+from lainview.models.attached_target import TargetState
 from lainview.models.workspace import Workspace
 
 from . import theme
@@ -99,8 +99,8 @@ class KeysDialog(QDialog):
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
         for n, row in enumerate(rows):
-            for column, text in enumerate((row.keys, row.what, row.where)):
-                self.table.setItem(n, column, QTableWidgetItem(text))
+            for section, text in enumerate((row.keys, row.what, row.where)):
+                self.table.setItem(n, section, QTableWidgetItem(text))
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
@@ -114,7 +114,10 @@ class KeysDialog(QDialog):
 
     def rows(self) -> list[tuple[str, str, str]]:
         t = self.table
-        return [tuple(t.item(r, c).text() for c in range(3)) for r in range(t.rowCount())]
+        def text(r: int, c: int) -> str:
+            item = t.item(r, c)
+            return item.text() if item is not None else ""
+        return [(text(r, 0), text(r, 1), text(r, 2)) for r in range(t.rowCount())]
 
 
 def _plain(text: str) -> str:
@@ -132,13 +135,14 @@ class MainWindow(QMainWindow):
         self.actions_by_menu: dict[str, list[QAction]] = {m: [] for m in self.MENUS}
         self.status_fields: dict[str, ElidedLabel] = {}
         self.key_notes: list[KeyRow] = []
-        self.features: dict[str, object] = {}
+        # name -> the feature object (each its own class: ScannerFeature, ...)
+        self.features: dict[str, Any] = {}
         self._close_hooks: list[Callable[[], None]] = []
         self._default_sizes: list[Callable[[], None]] = []
         self.editor = HexEditor(ws.document, ws.cursor)
         self.go_bar = GoToBar()
         self.go_bar.hide()
-        self.editor.layout().insertWidget(1, self.go_bar)
+        self.editor.column.insertWidget(1, self.go_bar)
         self.setCentralWidget(self.editor)
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks
                             | QMainWindow.DockOption.AllowTabbedDocks)
@@ -218,7 +222,11 @@ class MainWindow(QMainWindow):
 
     def add_submenu(self, menu: str, title: str) -> QMenu:
         sub = QMenu(title, self._menus[menu])
-        self._menus[menu].insertMenu(self._tails[menu], sub)
+        tail = self._tails[menu]
+        if tail is None:
+            self._menus[menu].addMenu(sub)
+        else:
+            self._menus[menu].insertMenu(tail, sub)
         return sub
 
     def add_status_field(self, name: str, *, min_chars: int = 10, tip: str = "",
@@ -356,9 +364,9 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         ws = self.workspace
         ws.status.connect(self.show_status)
-        ws.session.state_changed.connect(self._update_target)
-        ws.session.attached.connect(self._update_target)
-        ws.session.areas_changed.connect(self._on_areas)
+        ws.target.state_changed.connect(self._update_target)
+        ws.target.attached.connect(self._update_target)
+        ws.target.areas_changed.connect(self._on_areas)
         ws.job_started.connect(self._job_started)
         ws.job_finished.connect(self._job_finished)
         self.vma_panel.open_area.connect(self._open_area)
@@ -368,7 +376,11 @@ class MainWindow(QMainWindow):
         self.go_bar.edit.returnPressed.connect(self._go)
         bar = self.editor.search_bar
         bar.search_requested.connect(lambda text, kind: ws.spawn(ws.search(text, kind)))
-        bar.cancel_requested.connect(lambda: ws.jobs.get("search") and ws.jobs["search"].cancel())
+        def cancel_search() -> None:
+            job = ws.jobs.get("search")
+            if job is not None:
+                job.cancel()
+        bar.cancel_requested.connect(cancel_search)
         self._progress_timer = QTimer(self)
         self._progress_timer.setInterval(100)
         self._progress_timer.timeout.connect(self._poll_progress)
@@ -456,7 +468,7 @@ class MainWindow(QMainWindow):
             self.show_status("dump: open an area first")
 
     def dump_area(self, area: MemoryArea) -> None:
-        suggested = f"pid{self.workspace.session.pid}-{area.start:x}-{area.end:x}.bin"
+        suggested = f"pid{self.workspace.target.pid}-{area.start:x}-{area.end:x}.bin"
         path, _ = QFileDialog.getSaveFileName(self, f"Dump {area.display_name}", suggested)
         if path:
             self.workspace.spawn(self.workspace.dump(area, path))
@@ -471,7 +483,9 @@ class MainWindow(QMainWindow):
         if not items:
             self.recent_menu.addAction("(none yet)").setEnabled(False)
         for pid, name in items:
-            self.recent_menu.addAction(f"{pid}  {name}", lambda p=pid: self.attach(p))
+            def attach_it(p: int = pid) -> None:
+                self.attach(p)
+            self.recent_menu.addAction(f"{pid}  {name}", attach_it)
 
     def show_keys(self) -> KeysDialog:
         dialog = KeysDialog(self.key_rows(), self)
@@ -527,33 +541,33 @@ class MainWindow(QMainWindow):
             job.cancel()
 
     def _update_target(self, _state: str = "") -> None:
-        session = self.workspace.session
-        if session.target is None and session.state != TargetState.EXITED:
+        target = self.workspace.target
+        if target.target is None and target.state != TargetState.EXITED:
             self.target_label.setText("no target — Ctrl+O to attach")
             self.backend_label.setText("")
             self.state_label.setText("")
             self.setWindowTitle("lainview")
             return
-        pid = session.pid
-        self.target_label.setText(f"pid {pid} {session.name}")
-        reason = session.target.info.reason if session.target else ""
+        pid = target.pid
+        self.target_label.setText(f"pid {pid} {target.name}")
+        reason = target.target.info.reason if target.target else ""
         short = reason.split(":", 1)[-1].strip() if reason else ""
-        self.backend_label.setText(f"backend: {session.describe_backend()}")
-        self.backend_label.setToolTip(session.backend_reason() + (f" ({short})" if short else ""))
-        state = session.state
+        self.backend_label.setText(f"backend: {target.describe_backend()}")
+        self.backend_label.setToolTip(target.backend_reason() + (f" ({short})" if short else ""))
+        state = target.state
         tones = {TargetState.LIVE: "ok", TargetState.EXITED: "error",
                  TargetState.ATTACHING: "warn", TargetState.DETACHED: "muted"}
         label = state.value
-        if state == TargetState.LIVE and not session.writable:
+        if state == TargetState.LIVE and not target.writable:
             label = "live (read-only)"
         self.state_label.setText(f"● {label}")
         self.state_label.set_color(theme.color(tones.get(state, "muted")))
-        self.state_label.setToolTip(session.exit_reason if state == TargetState.EXITED else "")
+        self.state_label.setToolTip(target.exit_reason if state == TargetState.EXITED else "")
         if state == TargetState.EXITED:
-            self.editor.set_exited(session.exit_reason)
+            self.editor.set_exited(target.exit_reason)
         else:
             self.editor.clear_exited()
-        self.setWindowTitle(f"{session.name} ({pid}) — lainview")
+        self.setWindowTitle(f"{target.name} ({pid}) — lainview")
 
     def _job_started(self, kind: str, _job) -> None:
         if kind == "dump":

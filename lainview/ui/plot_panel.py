@@ -175,8 +175,10 @@ class PlotPanel(QWidget):
 
     def export_to(self, path: str) -> asyncio.Task:
         task = self._tasks.spawn(self.model.export_csv(path))
-        task.add_done_callback(lambda t: t.cancelled() or (t.result() and
-                                                           self.exported.emit(path)))
+        def done(t: asyncio.Task[bool]) -> None:
+            if not t.cancelled() and t.result():
+                self.exported.emit(path)
+        task.add_done_callback(done)
         return task
 
     def stop(self) -> None:

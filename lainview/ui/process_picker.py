@@ -50,8 +50,8 @@ class ProcessPicker(QDialog):
         header = self.table.horizontalHeader()
         header.setStretchLastSection(True)
         char = self.fontMetrics().horizontalAdvance("0")
-        for column, chars in ((PID, 8), (NAME, 18), (USER, 10), (MEMORY, 10)):
-            self.table.setColumnWidth(column, char * chars + 16)
+        for section, chars in ((PID, 8), (NAME, 18), (USER, 10), (MEMORY, 10)):
+            self.table.setColumnWidth(section, char * chars + 16)
         header.setSectionResizeMode(COMMAND, QHeaderView.ResizeMode.Stretch)
         self.status = QLabel()
         self.status.setStyleSheet(text_style("muted"))

@@ -12,7 +12,8 @@ from PySide6.QtCore import QModelIndex, QPoint, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (QFontMetrics, QGuiApplication, QKeySequence, QPainter,
                            QStandardItemModel)
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFormLayout, QFrame,
-                               QGridLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMenu,
+                               QGridLayout, QHBoxLayout, QHeaderView, QLabel, QLayout, QLineEdit,
+                               QMenu,
                                QProgressBar, QPushButton, QScrollArea, QSizePolicy, QSplitter,
                                QStyle,
                                QStyleOptionProgressBar, QTableView, QVBoxLayout, QWidget)
@@ -292,11 +293,11 @@ class ScannerPanel(QWidget):
         """The height (logical px) of the matches with MATCH_ROWS_SHOWN rows."""
         rows = self.table.verticalHeader().defaultSectionSize()
         return self._running_row.sizeHint().height() + self.table.horizontalHeader().sizeHint().height() + MATCH_ROWS_SHOWN * rows \
-            + 2 * self.table.frameWidth() + self.results.layout().spacing()
+            + 2 * self.table.frameWidth() + _layout_of(self.results).spacing()
 
     def sizeHint(self) -> QSize:  # noqa: N802 - the form above a few rows of matches
         form = self.form.sizeHint()
-        margins = self.layout().contentsMargins()
+        margins = _layout_of(self).contentsMargins()
         return QSize(max(form.width(), self.results_width()) + margins.left() + margins.right(),
                      form.height() + self.splitter.handleWidth() + self._matches_height()
                      + margins.top() + margins.bottom())
@@ -306,7 +307,7 @@ class ScannerPanel(QWidget):
         handle is: where the user left it, else the whole form if there is
         room for it and a few rows of matches, else the rows first (the
         form scrolls)."""
-        margins = self.layout().contentsMargins()
+        margins = _layout_of(self).contentsMargins()
         width = self.width() - margins.left() - margins.right()
         form = self.form.minimumSizeHint()
         side = width >= form.width() + self.splitter.handleWidth() + self.results_width()
@@ -374,7 +375,8 @@ class ScannerPanel(QWidget):
         self.tolerance_label.setVisible(kind.is_float)
         self.type_combo.setToolTip(kind.tip)
         for combo in (self.first_mode, self.next_mode):
-            items: QStandardItemModel = combo.model()
+            items = combo.model()
+            assert isinstance(items, QStandardItemModel)     # a QComboBox's own
             for i in range(combo.count()):
                 ok = combo.itemData(i) in kind.modes
                 items.item(i).setEnabled(ok)
@@ -543,8 +545,10 @@ class ScannerPanel(QWidget):
         show.setShortcut(QKeySequence("Return"))
         type_name = self.model.type_name()
         many = f" ({len(addresses)})" if len(addresses) > 1 else ""
-        menu.addAction(f"Add to watch list{many}", lambda: [self.add_to_watch.emit(a, type_name)
-                                                            for a in addresses])
+        def add_all() -> None:
+            for a in addresses:
+                self.add_to_watch.emit(a, type_name)
+        menu.addAction(f"Add to watch list{many}", add_all)
         menu.addSeparator()
         menu.addAction(f"Copy address{'es' if many else ''}{many}", lambda: QGuiApplication
                        .clipboard().setText("\n".join(f"{a:#x}" for a in addresses)))
@@ -567,3 +571,10 @@ class ScannerPanel(QWidget):
     def focus_value(self) -> None:
         self.value_edit.setFocus()
         self.value_edit.selectAll()
+
+
+def _layout_of(widget: QWidget) -> QLayout:
+    """The layout the panel gave ``widget`` when it built it."""
+    layout = widget.layout()
+    assert layout is not None
+    return layout

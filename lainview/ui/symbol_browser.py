@@ -272,7 +272,8 @@ class ModulePanel(QWidget):
 
     def update_buttons(self) -> None:
         name = self.selected()
-        module = self.model.module(self.model.row_of(name)) if name else None
+        row = self.model.row_of(name) if name else None
+        module = self.model.module(row) if row is not None else None
         held = self.model.holds.get(name, 0) if name else 0
         loadable = module is not None and module.loaded and not module.pseudo
         self.hold.setEnabled(self._can_hold and loadable)
@@ -303,12 +304,12 @@ class ValuePanel(QWidget):
         self.details.setTextFormat(Qt.TextFormat.RichText)
         self.details.setStyleSheet(f"color: {hex_color('muted')};")
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.size = QSpinBox()
-        self.size.setRange(1, MAX_SIZE)
-        self.size.setSuffix(" bytes")
-        self.size.setToolTip("how many bytes to read; guessed from the distance to the next "
+        self.size_box = QSpinBox()
+        self.size_box.setRange(1, MAX_SIZE)
+        self.size_box.setSuffix(" bytes")
+        self.size_box.setToolTip("how many bytes to read; guessed from the distance to the next "
                              "symbol (at most 256)")
-        self.size.setKeyboardTracking(False)
+        self.size_box.setKeyboardTracking(False)
         self.size_note = QLabel()
         self.size_note.setStyleSheet(f"color: {hex_color('muted')};")
         self.follow = QCheckBox("Follow pointer")
@@ -356,7 +357,7 @@ class ValuePanel(QWidget):
         controls = QHBoxLayout()
         controls.setContentsMargins(0, 0, 0, 0)
         controls.addWidget(QLabel("Size"))
-        controls.addWidget(self.size)
+        controls.addWidget(self.size_box)
         controls.addWidget(self.size_note)
         controls.addSpacing(12)
         controls.addWidget(self.follow)
@@ -379,7 +380,7 @@ class ValuePanel(QWidget):
         column.addLayout(message_row)
 
         c = self.controller
-        self.size.valueChanged.connect(c.set_size)
+        self.size_box.valueChanged.connect(c.set_size)
         self.follow.toggled.connect(c.set_indirect)
         self.refresh.clicked.connect(c.refresh)
         self.live.toggled.connect(c.set_live)
@@ -421,10 +422,10 @@ class ValuePanel(QWidget):
             self.details.setText("")
             self.size_note.setText("")
             self.notice.hide()
-            for w in (self.size, self.follow, self.refresh, self.live, self.rate):
+            for w in (self.size_box, self.follow, self.refresh, self.live, self.rate):
                 w.setEnabled(False)
             return
-        for w in (self.size, self.follow, self.refresh, self.live, self.rate):
+        for w in (self.size_box, self.follow, self.refresh, self.live, self.rate):
             w.setEnabled(True)
         module = f" <span style='color:{hex_color('muted')}'>[{html.escape(symbol.module)}]</span>" \
             if symbol.module else ""
@@ -439,9 +440,9 @@ class ValuePanel(QWidget):
         if value is not None:
             details += f" · via {html.escape(value.via)}"
         self.details.setText(details)
-        self.size.blockSignals(True)
-        self.size.setValue(c.size)
-        self.size.blockSignals(False)
+        self.size_box.blockSignals(True)
+        self.size_box.setValue(c.size)
+        self.size_box.blockSignals(False)
         self.follow.blockSignals(True)
         self.follow.setChecked(c.indirect)
         self.follow.blockSignals(False)
@@ -648,11 +649,14 @@ class SymbolBrowser(QWidget):
         if not index.isValid():
             return
         i = index.data(SYMBOL_INDEX_ROLE)
-        symbol = self.workspace.table.symbol(i)
+        table = self.workspace.table
+        if table is None:
+            return
+        symbol = table.symbol(i)
         menu = QMenu(self)
         menu.addAction(f"Copy name  {symbol.name}",
                        lambda: QGuiApplication.clipboard().setText(symbol.name))
-        if not self.workspace.table.addresses_hidden:
+        if not table.addresses_hidden:
             menu.addAction(f"Copy address  {symbol.address:#x}",
                            lambda: QGuiApplication.clipboard().setText(f"{symbol.address:#x}"))
         if symbol.module:
@@ -728,6 +732,8 @@ class SymbolBrowser(QWidget):
         if not await self.wait_loaded(timeout):
             return fail(f"the kernel symbols did not load: {self.workspace.error or 'timed out'}")
         table = self.workspace.table
+        if table is None:
+            return fail("the kernel symbols did not load")
         name = symbol
         if name is None:
             data = table.select(types="Dd")

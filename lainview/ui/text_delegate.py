@@ -19,7 +19,7 @@ every visible cell, and a Python call per cell is most of that time.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, QRect, Qt
 from PySide6.QtGui import (QColor, QFont, QFontMetricsF, QPainter, QPaintEvent, QPalette,
                            QStaticText)
 from PySide6.QtWidgets import (QAbstractItemView, QStyle, QStyledItemDelegate,
@@ -138,8 +138,9 @@ class FastTextDelegate(QStyledItemDelegate):
         painter.save()
         painter.setFont(font)
         painter.setPen(pen)
-        painter.drawStaticText(rect.x() + margin,
-                               rect.y() + (rect.height() - static.size().height()) / 2, static)
+        painter.drawStaticText(QPointF(rect.x() + margin,
+                                       rect.y() + (rect.height() - static.size().height()) / 2),
+                               static)
         painter.restore()
 
 
@@ -227,7 +228,8 @@ class FastTextTable(QTableView):
                 if pen is not shown_pen:
                     painter.setPen(pen)
                     shown_pen = pen
-                painter.drawStaticText(x + margin, y + (height - static.size().height()) / 2,
+                painter.drawStaticText(QPointF(x + margin,
+                                               y + (height - static.size().height()) / 2),
                                        static)
         painter.end()
 
@@ -237,7 +239,8 @@ class FastTextTable(QTableView):
         selection = self.selectionModel()
         if selection is None:
             return rows
-        for span in selection.selection():
+        chosen = selection.selection()
+        for span in (chosen.at(n) for n in range(chosen.count())):
             rows.update(range(max(first, span.top()), min(last, span.bottom()) + 1))
         current = self.currentIndex()
         if current.isValid() and first <= current.row() <= last:

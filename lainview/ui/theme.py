@@ -46,12 +46,26 @@ def box_style(kind: str, *, radius: bool = False, border: str = "border") -> str
 class HexColors:
     """The hex view's colours (read when the view is built)."""
 
-    def __init__(self):
-        for name in ("background", "header_background", "header_text", "address", "zero",
-                     "unreadable", "unreadable_background", "no_access", "no_access_background", "pending", "changed_text",
-                     "writing", "writing_background", "failed", "failed_background",
-                     "selection", "cursor"):
-            setattr(self, name, color("hex_" + name))
+    def __init__(self) -> None:
+        def hexc(name: str) -> QColor:
+            return color("hex_" + name)
+        self.background = hexc("background")
+        self.header_background = hexc("header_background")
+        self.header_text = hexc("header_text")
+        self.address = hexc("address")
+        self.zero = hexc("zero")
+        self.unreadable = hexc("unreadable")
+        self.unreadable_background = hexc("unreadable_background")
+        self.no_access = hexc("no_access")
+        self.no_access_background = hexc("no_access_background")
+        self.pending = hexc("pending")
+        self.changed_text = hexc("changed_text")
+        self.writing = hexc("writing")
+        self.writing_background = hexc("writing_background")
+        self.failed = hexc("failed")
+        self.failed_background = hexc("failed_background")
+        self.selection = hexc("selection")
+        self.cursor = hexc("cursor")
         self.rule = color("rule")
         self.text = color("text")
         self.changed_background = color("hex_changed_background")    # alpha fades with age

@@ -60,9 +60,9 @@ class VmaPanel(QWidget):
         # Columns just wide enough for what they hold, so the path shows.
         digit = QFontMetrics(mono_font(9.5)).horizontalAdvance("0")
         ui_digit = self.fontMetrics().horizontalAdvance("0")
-        for column, width in ((0, digit * 12 + 14), (1, digit * 12 + 14), (2, ui_digit * 8 + 12),
+        for section, width in ((0, digit * 12 + 14), (1, digit * 12 + 14), (2, ui_digit * 8 + 12),
                               (3, digit * 4 + 16), (4, digit * 6 + 14)):
-            self.table.setColumnWidth(column, width)
+            self.table.setColumnWidth(section, width)
         self.summary = FitLabel(min_chars=8)
         self.summary.setStyleSheet(text_style("muted"))
         self.dump_progress = QProgressBar()

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QDialog, QFileDialog, QMainWindow, QMessageBox
+from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox, QScrollArea
 
 from lainview.models.session_file import SUFFIX
 from lainview.models.sessions import recent_sessions
@@ -19,9 +20,12 @@ from .plot_panel import PlotPanel
 from .session_pick import SessionPickDialog
 from .watch_panel import WatchPanel
 
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
 
 class WatchDocks(QObject):
-    def __init__(self, window: QMainWindow):
+    def __init__(self, window: MainWindow):
         super().__init__(window)
         self.window = window
         ws = self.workspace = window.workspace
@@ -124,7 +128,10 @@ class WatchDocks(QObject):
         w = self.window
         width, height = w.width(), w.height()
         scanner = w.docks["scanner"]
-        wanted = scanner.widget().widget().sizeHint().height() + 30
+        scroll = scanner.widget()
+        assert isinstance(scroll, QScrollArea)      # add_dock wraps every panel in one
+        inner = scroll.widget()
+        wanted = (inner.sizeHint().height() if inner is not None else 0) + 30
         w.resizeDocks([scanner], [max(int(height * 0.3), min(wanted, int(height * 0.5)))],
                       Qt.Orientation.Vertical)
         if width < self.NARROW:
@@ -156,7 +163,7 @@ class WatchDocks(QObject):
         sessions = self.workspace.sessions
         path = sessions.path
         if ask or not path:
-            name = (self.workspace.session.name or "session") + SUFFIX
+            name = (self.workspace.target.name or "session") + SUFFIX
             path, _ = QFileDialog.getSaveFileName(self.window, "Save the session", name,
                                                   f"lainview sessions (*{SUFFIX});;JSON (*.json)")
             if not path:
@@ -226,5 +233,6 @@ class WatchDocks(QObject):
         if not paths:
             menu.addAction("(none yet)").setEnabled(False)
         for path in paths:
-            menu.addAction(os.path.basename(path), lambda p=path: self.open_session(p)) \
-                .setToolTip(path)
+            def open_it(p: str = path) -> None:
+                self.open_session(p)
+            menu.addAction(os.path.basename(path), open_it).setToolTip(path)

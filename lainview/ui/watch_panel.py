@@ -91,8 +91,8 @@ class WatchPanel(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(VALUE, QHeaderView.ResizeMode.Stretch)
         mw = self.table.fontMetrics().horizontalAdvance("0")
-        for column, chars in ((FREEZE, 9), (LABEL, 10), (ADDRESS, 20), (TYPE, 8), (PLOT, 5)):
-            self.table.setColumnWidth(column, int(mw * chars + 16))
+        for section, chars in ((FREEZE, 9), (LABEL, 10), (ADDRESS, 20), (TYPE, 8), (PLOT, 5)):
+            self.table.setColumnWidth(section, int(mw * chars + 16))
         # -- the bottom row
         self.summary = FitLabel(min_chars=8)
         self.summary.setStyleSheet(text_style("muted"))
@@ -219,8 +219,11 @@ class WatchPanel(QWidget):
         plot.setEnabled(entry.vtype.numeric)
         shown = menu.addMenu("Show as")
         for fmt in entry.vtype.formats():
-            action = shown.addAction(fmt, lambda f=fmt: [self.model.set_display(e, f) for e in
-                                                         entries if f in e.vtype.formats()])
+            def show_as(f: str = fmt) -> None:
+                for e in entries:
+                    if f in e.vtype.formats():
+                        self.model.set_display(e, f)
+            action = shown.addAction(fmt, show_as)
             action.setCheckable(True)
             action.setChecked(entry.display == fmt)
         menu.addAction("Unit for the plot axis…", lambda: self._ask_unit(entries))

@@ -102,8 +102,8 @@ def test_program_named_deleted_is_not_a_deleted_program(tmp_path):
         assert [os.readlink(f"/proc/{p.pid}/exe") for p in procs] == [str(real), str(doomed)]
         doomed.unlink()
         assert os.readlink(f"/proc/{procs[1].pid}/exe") == str(real)   # the kernel: alike
-        assert process_identity(procs[0].pid)["exe"] == str(real)
-        assert process_identity(procs[1].pid)["exe"] == str(doomed)
+        assert process_identity(procs[0].pid).exe == str(real)
+        assert process_identity(procs[1].pid).exe == str(doomed)
         exact, loose = matching_programs(str(real), [str(real), "60"], list_processes())
         assert [p.pid for p in exact + loose] == [procs[0].pid]
         exact, loose = matching_programs(str(doomed), [str(doomed), "60"], list_processes())

@@ -18,7 +18,7 @@ import pytest
 from lainview.backend import kcore
 from lainview.backend.errors import CapabilityMissing, InvalidInput, LainviewError
 from lainview.backend.kcore import ElfCoreReader, VmlinuxImage
-from lainview.backend.kernel import KernelSession
+from lainview.backend.kernel import KernelMemory
 
 CHILD = textwrap.dedent("""
     import ctypes, os, sys, json
@@ -98,7 +98,7 @@ def test_kcore_source_explains_what_is_missing():
         pytest.skip("/proc/kcore is readable here (tests/vm/test_kernel_sources_device.py "
                     "runs this as nobody)")
     with pytest.raises(LainviewError) as info:
-        KernelSession("kcore")
+        KernelMemory("kcore")
     missing = not os.path.exists(kcore.KCORE_PATH)
     assert ("CONFIG_PROC_KCORE" if missing else "needs root") in info.value.message
 
@@ -113,22 +113,22 @@ def test_real_kcore_reads_kernel_data():
         pytest.skip("/proc/kcore does not exist: this kernel has no CONFIG_PROC_KCORE")
     if not os.access(kcore.KCORE_PATH, os.R_OK):
         pytest.skip("/proc/kcore needs root")
-    session = KernelSession("kcore")
+    memory = KernelMemory("kcore")
     try:
-        table = session.symbols()
+        table = memory.symbols()
         checked = 0
         if table.lookup("init_uts_ns"):
-            data = session.read("init_uts_ns", 512).result.require()
+            data = memory.read("init_uts_ns", 512).result.require()
             assert platform.release().encode() in data
             checked += 1
         if table.lookup("linux_banner"):
-            assert b"Linux version" in session.read("linux_banner", 64).result.require()
+            assert b"Linux version" in memory.read("linux_banner", 64).result.require()
             checked += 1
         if not checked:
             pytest.skip("kallsyms lists neither init_uts_ns nor linux_banner "
                         "(no CONFIG_KALLSYMS_ALL)")
     finally:
-        session.close()
+        memory.close()
 
 
 # -- an offline vmlinux -------------------------------------------------------------------------------
@@ -194,20 +194,20 @@ def test_vmlinux_initial_values(vmlinux):
         image.close()
 
 
-def test_image_session_reads_and_follows_pointers_but_never_writes(vmlinux, tmp_path):
+def test_image_memory_reads_and_follows_pointers_but_never_writes(vmlinux, tmp_path):
     from lainview.backend.journal import Journal
-    session = KernelSession("image", images=[str(vmlinux)])
+    memory = KernelMemory("image", images=[str(vmlinux)])
     try:
-        assert session.info.source == "image"
-        assert session.info.capabilities == {"list", "read"}
-        value = session.read("counter_ptr", 4, indirect=True)
+        assert memory.info.source == "image"
+        assert memory.info.capabilities == {"list", "read"}
+        value = memory.read("counter_ptr", 4, indirect=True)
         assert value.data == (0x11223344).to_bytes(4, "little")
-        assert value.pointer == session.symbols().find("counter").address
+        assert value.pointer == memory.symbols().find("counter").address
         with pytest.raises(CapabilityMissing, match="read-only snapshot"):
-            session.write("counter", b"\0", Journal(tmp_path / "j.jsonl"))
+            memory.write("counter", b"\0", Journal(tmp_path / "j.jsonl"))
         assert not (tmp_path / "j.jsonl").exists()
     finally:
-        session.close()
+        memory.close()
 
 
 # -- a kdump-style vmcore -----------------------------------------------------------------------------
@@ -265,11 +265,11 @@ def test_vmlinux_and_vmcore_together_apply_kaslr(vmlinux, tmp_path):
     path = tmp_path / "vmcore"
     write_vmcore(path, [(counter_link + slide, stored, 4096)],
                  f"OSRELEASE=x\nKERNELOFFSET={slide:x}\n")
-    session = KernelSession("image", images=[str(vmlinux), str(path)])
+    memory = KernelMemory("image", images=[str(vmlinux), str(path)])
     try:
-        value = session.read("counter", 4)
+        value = memory.read("counter", 4)
         assert value.address == counter_link + slide
         assert value.data == stored
         assert value.via == "vmcore"
     finally:
-        session.close()
+        memory.close()

@@ -412,17 +412,17 @@ def test_device_holds_a_loaded_module(device):
         device.unlock(name)
 
 
-def test_kernel_session_refuses_overlong_names_before_anything_else():
+def test_kernel_memory_refuses_overlong_names_before_anything_else():
     import errno as errno_
-    from lainview.backend.kernel import KernelSession
-    session = KernelSession("auto")
+    from lainview.backend.kernel import KernelMemory
+    memory = KernelMemory("auto")
     try:
         with pytest.raises(InvalidInput) as info:
-            session.read("s" * MAXSYMNMLEN, 8)
+            memory.read("s" * MAXSYMNMLEN, 8)
         assert info.value.errno == errno_.ENAMETOOLONG
         with pytest.raises(InvalidInput, match="module name"):
-            session.read("jiffies", 8, module="m" * MODMAXNAMELEN)
+            memory.read("jiffies", 8, module="m" * MODMAXNAMELEN)
         with pytest.raises(InvalidInput, match="at most 55"):
-            session.hold("m" * MODMAXNAMELEN)
+            memory.hold("m" * MODMAXNAMELEN)
     finally:
-        session.close()
+        memory.close()

@@ -12,7 +12,7 @@ import pytest
 from lainview.backend import ksources
 from lainview.backend.errors import CapabilityMissing, InvalidInput
 from lainview.backend.kallsyms import SymbolTable, read_symbol_file
-from lainview.backend.kernel import KernelSession
+from lainview.backend.kernel import KernelMemory
 from lainview.backend.ksources import (CAPABILITIES, KcoreSource, KernelSource, SourceRequest,
                                        choose)
 from lainview.backend.memory import Hole, ReadResult
@@ -81,7 +81,7 @@ def flatfile(tmp_path, monkeypatch):
 
 
 def test_a_registered_source_is_chosen_and_read(flatfile):
-    session = KernelSession("auto")
+    session = KernelMemory("auto")
     try:
         info = session.info
         assert info.source == "flatfile" and session.source.fd is not None
@@ -105,7 +105,7 @@ def test_a_registered_source_is_chosen_and_read(flatfile):
     assert session.source.fd is None
     # Chosen by name as well: --ksource takes every registered name.
     assert "flatfile" in ksources.source_names() and "flatfile" in ksources.SourceNames()
-    session = KernelSession("flatfile")
+    session = KernelMemory("flatfile")
     assert session.info.reason.startswith("flatfile (--ksource flatfile): ")
     assert session.info.passed_over == {}
     session.close()
@@ -158,17 +158,17 @@ def test_bad_input_ends_the_choice(tmp_path):
     """A missing --image file is the user's mistake (exit 2), not a reason
     to fall back to another source."""
     with pytest.raises(InvalidInput, match="no such file"):
-        KernelSession("auto", images=[str(tmp_path / "vmlinux")])
+        KernelMemory("auto", images=[str(tmp_path / "vmlinux")])
 
 
 def test_a_named_source_fails_with_its_own_error(tmp_path, monkeypatch):
     monkeypatch.setattr(KcoreSource, "path", str(tmp_path / "kcore"))
     with pytest.raises(InvalidInput, match="unknown kernel source 'nosuch'"):
-        KernelSession("nosuch")
+        KernelMemory("nosuch")
     with pytest.raises(InvalidInput, match="--ksource image needs an image"):
-        KernelSession("image")
+        KernelMemory("image")
     with pytest.raises(Exception, match=str(tmp_path / "kcore")) as exc:
-        KernelSession("kcore")
+        KernelMemory("kcore")
     assert type(exc.value).__name__ == "DeviceUnavailable"
 
 

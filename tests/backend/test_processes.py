@@ -47,5 +47,9 @@ def test_gone_process():
 
 def test_identity_names_one_process(child):
     ident = process_identity(child.pid)
-    assert ident["start_ticks"] == start_ticks(child.pid) and ident["start_ticks"] > 0
-    assert "target_child.py" in " ".join(ident["cmdline"])
+    assert ident.pid == child.pid
+    assert ident.start_ticks == start_ticks(child.pid) and ident.start_ticks > 0
+    assert "target_child.py" in " ".join(ident.cmdline)
+    assert ident.to_json() == {"kind": "process", "pid": child.pid, "exe": ident.exe,
+                               "cmdline": list(ident.cmdline),
+                               "start_ticks": ident.start_ticks}

@@ -366,7 +366,7 @@ def test_a_stopped_scan_leaves_no_files(target, child, tmp_path, monkeypatch):
     # No snapshot memory: every stored chunk (not all zero) goes to a file.
     limits = ScanLimits(chunk=4096, sparse_max=10, snapshot_memory=0)
     plant(child, 0, bytes(range(1, 65)))
-    job = scan_mod.first_scan(target._session, st_, make_condition(st_, Mode.UNKNOWN),
+    job = scan_mod.first_scan(target._memory, st_, make_condition(st_, Mode.UNKNOWN),
                               areas=scan_range(child), limits=limits)
     next(job)
     [workdir] = glob.glob(str(tmp_path / "lainview-scan-*"))
@@ -376,7 +376,7 @@ def test_a_stopped_scan_leaves_no_files(target, child, tmp_path, monkeypatch):
     state = target.scan_first(st_, make_condition(st_, Mode.UNKNOWN), areas=scan_range(child),
                               limits=limits).result(30)
     before = sorted(os.listdir(state.workdir))
-    job = scan_mod.next_scan(target._session, state, make_condition(st_, Mode.UNCHANGED),
+    job = scan_mod.next_scan(target._memory, state, make_condition(st_, Mode.UNCHANGED),
                              limits=limits)
     next(job)
     next(job)

@@ -426,7 +426,7 @@ def test_next_scans_and_undo_refuse_another_process_with_the_same_pid(backend, s
     with pytest.raises(TargetExited, match="not the process this scan was made on"):
         b.scan_undo(narrowed).result(30)
     # The job itself checks, whoever runs it.
-    job = scan_mod.next_scan(b._session, narrowed, make_condition(st_, Mode.UNCHANGED))
+    job = scan_mod.next_scan(b._memory, narrowed, make_condition(st_, Mode.UNCHANGED))
     with pytest.raises(TargetExited):
         next(job)
     # And through a session file, in the CLI: an error, exit 1, no matches.

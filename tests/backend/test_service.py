@@ -20,7 +20,7 @@ def test_attach_auto_without_module_uses_proc_and_says_why(backend, child):
     target = backend.attach(child.pid).result(10)
     assert target.info.backend == "procfs"
     assert target.info.reason.startswith("/proc: the lainko module is not loaded")
-    assert target.identity["exe"] == os.path.realpath(sys.executable)
+    assert target.identity.exe == os.path.realpath(sys.executable)
 
 
 def test_attach_lainmemu_explicitly_without_module_fails_clearly(backend, child):

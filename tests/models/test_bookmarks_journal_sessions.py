@@ -57,7 +57,7 @@ def test_bookmarks_resolve_after_a_restart_at_a_different_base(qtbot, qtmodeltes
         assert (bss.address, data.address) == (second.bss, second.data)
         marks.replace(BookmarkModel.parse_json(saved))
         assert [b.address for b in marks.bookmarks] == [second.bss, second.data]
-        target = workspace.session.target
+        target = workspace.target.target
         assert target.read(second.bss, 10).result().data == b"BSS-MARKER"
         workspace.go_to(marks.bookmarks[0].location.text)
         assert workspace.cursor.address == second.bss
@@ -88,7 +88,7 @@ def test_journal_model_lists_writes_and_reverts_them(qtbot, qtmodeltester, works
     attach(qtbot, workspace, child.pid)
     journal = workspace.journal
     journal.start()
-    target = workspace.session.target
+    target = workspace.target.target
     address = child.counter + 8
     target.write(address, b"\x01\x00\x00\x00").result()
     target.write(address, b"\x02\x00\x00\x00").result()
@@ -101,7 +101,7 @@ def test_journal_model_lists_writes_and_reverts_them(qtbot, qtmodeltester, works
     assert journal.data(journal.index(0, 2)).startswith(f"pid {child.pid}")
     # Revert one entry: the second write of the counter.
     with qtbot.waitSignal(journal.reverted, timeout=10000) as blocker:
-        journal.revert([journal.entry(1)])
+        journal.revert_entries([journal.entry(1)])
     assert [o.status for o in blocker.args[0]] == ["reverted"]
     assert child.peek(address, 4) == b"\x01\x00\x00\x00"
     qtbot.waitUntil(lambda: journal.rowCount() == 4, timeout=10000)
@@ -122,12 +122,12 @@ def test_journal_model_lists_writes_and_reverts_them(qtbot, qtmodeltester, works
 def test_journal_entries_of_a_gone_target_stay_and_report_gone(qtbot, workspace, child):
     attach(qtbot, workspace, child.pid)
     journal = workspace.journal
-    workspace.session.target.write(child.base, b"\x55").result()
+    workspace.target.target.write(child.base, b"\x55").result()
     run(qtbot, journal.reload())
     child.kill()
     assert journal.rowCount() == 1
     with qtbot.waitSignal(journal.reverted, timeout=10000) as blocker:
-        journal.revert([journal.entry(0)])
+        journal.revert_entries([journal.entry(0)])
     assert blocker.args[0][0].status == "gone"
     run(qtbot, journal.reload())
     assert journal.rowCount() == 1
@@ -144,7 +144,7 @@ def test_session_survives_a_restart_of_the_target(qtbot, workspace, tmp_path):
         watch.add_address(first.spaced, "utf8", 6, label="spaced")
         watch.add_address(first.memfd, "utf8", 5, label="memfd")
         workspace.bookmarks.add_address(first.spaced + 2, "in the file", "ACED")
-        area = next(a for a in workspace.session.areas if a.start == first.spaced)
+        area = next(a for a in workspace.target.areas if a.start == first.spaced)
         workspace.open_area(area, first.spaced + 3)
         assert run(qtbot, workspace.sessions.save(path, {"bytes_per_row": 32}))
     finally:
@@ -159,7 +159,7 @@ def test_session_survives_a_restart_of_the_target(qtbot, workspace, tmp_path):
         with qtbot.waitSignal(workspace.sessions.view_restored, timeout=10000) as restored:
             assert run(qtbot, workspace.sessions.open(path)) == "opened"
         assert restored.args[0]["bytes_per_row"] == 32
-        assert workspace.session.pid == second.pid
+        assert workspace.target.pid == second.pid
         spaced, memfd = workspace.watch.entries
         qtbot.waitUntil(lambda: spaced.data == b"SPACED" and memfd.data == b"MEMFD",
                         timeout=10000)
@@ -182,7 +182,7 @@ def test_several_matching_processes_offer_a_pick(qtbot, workspace, tmp_path):
             assert run(qtbot, workspace.sessions.open(path)) == "pick"
         assert {p.pid for p in pick.args[0]} == {first.pid, second.pid}
         assert run(qtbot, workspace.sessions.choose(second.pid)) == "opened"
-        assert workspace.session.pid == second.pid
+        assert workspace.target.pid == second.pid
         qtbot.waitUntil(lambda: workspace.watch.entries[0].data == b"SPACED", timeout=10000)
     finally:
         first.kill()
@@ -214,7 +214,7 @@ def test_malformed_sessions_are_refused_and_change_nothing(qtbot, workspace, chi
             assert run(qtbot, workspace.sessions.open(str(path))) == "invalid"
         assert status.args[0].startswith("session not opened: ") and message in status.args[0], \
             (name, status.args[0])
-        assert workspace.watch.entries == [entry] and workspace.session.pid == child.pid
+        assert workspace.watch.entries == [entry] and workspace.target.pid == child.pid
     # The hostile corpus (tests/corpus/session-*.json): NaN intervals, ints
     # past what Qt takes, deep nesting... all refused, nothing half-applied.
     rates = (workspace.watch.refresh_hz, workspace.watch.plot_hz,
@@ -225,7 +225,7 @@ def test_malformed_sessions_are_refused_and_change_nothing(qtbot, workspace, chi
         with qtbot.waitSignal(workspace.sessions.status, timeout=10000) as status:
             assert run(qtbot, workspace.sessions.open(str(path))) == "invalid", path.name
         assert status.args[0].startswith("session not opened: "), status.args[0]
-        assert workspace.watch.entries == [entry] and workspace.session.pid == child.pid
+        assert workspace.watch.entries == [entry] and workspace.target.pid == child.pid
         assert (workspace.watch.refresh_hz, workspace.watch.plot_hz,
                 workspace.watch.freeze_interval_ms, workspace.document.refresh_hz) == rates
     with pytest.raises(InvalidInput, match="cannot read"):
@@ -249,7 +249,7 @@ def test_session_with_no_running_process_resolves_on_attach(qtbot, workspace, tm
         assert run(qtbot, workspace.sessions.save(path))
     finally:
         first.kill()
-    run(qtbot, workspace.session.detach())
+    run(qtbot, workspace.target.detach())
     assert run(qtbot, workspace.sessions.open(path)) == "no-process"
     entry = workspace.watch.entries[0]
     assert entry.address is None and entry.unresolved

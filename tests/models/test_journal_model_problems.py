@@ -9,7 +9,7 @@ from tests.models.qt_support import attach
 def test_damaged_lines_are_reported_in_the_status(qtbot, workspace, child):
     attach(qtbot, workspace, child.pid)
     journal = workspace.journal
-    target = workspace.session.target
+    target = workspace.target.target
     target.write(child.counter + 8, b"\x01").result()
     with open(workspace.backend.journal.path, "ab") as f:
         f.write(b'5\n{"type":"intent","id":[1]}\n')

@@ -35,7 +35,7 @@ def test_cli_read_gives_the_bytes_go_to_goes_to(qtbot, workspace, child, text):
     out = lainview("read", child.pid, text, "16", "--raw")
     assert out.returncode == 0, out.stderr
     # Read by the GUI's own target (the child is idle meanwhile: its heap holds still).
-    assert out.stdout == workspace.session.target.read(address, 16).result(10).require()
+    assert out.stdout == workspace.target.target.read(address, 16).result(10).require()
     dump = lainview("read", child.pid, text, "16")
     assert dump.returncode == 0, dump.stderr
     first_row = dump.stdout.decode().splitlines()[0]

@@ -4,7 +4,7 @@ import struct
 
 from lainview.backend.memory import PAGE_SIZE
 from lainview.models.memory_document import FADE_SECONDS, CellState
-from lainview.models.session import TargetState
+from lainview.models.attached_target import TargetState
 
 from .qt_support import open_demo, wait_loaded
 
@@ -116,7 +116,7 @@ def test_stale_replies_are_dropped(qtbot, workspace, demo):
     open_demo(qtbot, workspace, demo)
     doc = workspace.document
     page = demo.base
-    target = workspace.session.target
+    target = workspace.target.target
     old = target.read(page, PAGE_SIZE).result()
     demo.poke(demo.string, b"NEW!")
     new = target.read(page, PAGE_SIZE).result()
@@ -151,9 +151,9 @@ def test_killed_child_turns_read_only_and_keeps_the_last_data(qtbot, workspace, 
     doc = workspace.document
     last = doc.bytes_at(demo.string, 16)
     states = []
-    workspace.session.state_changed.connect(states.append)
+    workspace.target.state_changed.connect(states.append)
     demo.kill()
-    qtbot.waitUntil(lambda: workspace.session.state == TargetState.EXITED, timeout=5000)
+    qtbot.waitUntil(lambda: workspace.target.state == TargetState.EXITED, timeout=5000)
     assert states[-1] == TargetState.EXITED.value
     assert doc.read_only and not doc.live
     assert doc.bytes_at(demo.string, 16) == last
@@ -170,6 +170,6 @@ def test_the_demo_span_and_its_area_are_named_as_memfd(qtbot, workspace, demo):
     workspace.open_span(demo.base, demo.base + demo.size, address=demo.counter)
     assert workspace.document.region.display_name == "memfd:lainview-demo"
     from lainview.backend.memory import area_at
-    area = area_at(workspace.session.areas, demo.counter)
+    area = area_at(workspace.target.areas, demo.counter)
     workspace.open_area(area, demo.counter)
     assert workspace.document.region.display_name == "memfd:lainview-demo"

@@ -79,7 +79,7 @@ def test_vma_refresh_marks_added_and_removed(qtbot, workspace, demo):
     assert model.data(model.index(row, 5)).endswith("(new)")
     assert model.counts()[ADDED] >= 1
     # Fake a removal by refreshing with one area missing: the missing one is kept, struck out.
-    areas = list(workspace.session.areas)
+    areas = list(workspace.target.areas)
     gone = areas.pop(0)
     model.set_areas(areas)
     removed = [model.area(r) for r in range(model.rowCount()) if model.status(r) == REMOVED]

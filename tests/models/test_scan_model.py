@@ -15,7 +15,7 @@ from lainview.models.palette import color
 from lainview.models.scan_model import (ADDRESS, ADDRESS_ROLE, AREA, BLOCK_ROWS,
                                         MAX_BLOCKS, PREVIOUS, VALUE, MatchModel,
                                         ScanController)
-from lainview.models.session import TargetState
+from lainview.models.attached_target import TargetState
 from PySide6.QtCore import Qt
 
 FOREGROUND = Qt.ItemDataRole.ForegroundRole
@@ -143,7 +143,7 @@ def test_child_killed_mid_scan_gives_a_clean_message(qtbot, workspace, scanner, 
         child.kill()
     assert "the target exited" in scanner.last_message
     assert "last results are kept" in scanner.last_message
-    assert workspace.session.state == TargetState.EXITED
+    assert workspace.target.state == TargetState.EXITED
     assert not scanner.running and not scanner.can_scan
     assert scanner.state.count == 1 and scanner.matches.rowCount() == 1   # still browsable
     assert scanner.first_scan("i32", "exact", "1") is None
@@ -199,7 +199,7 @@ def test_a_million_matches_stay_virtual(qtbot, workspace, scanner, demo):
     assert model.data(model.index(777_777, VALUE)) == "0"
     # Next scan over the dense state.
     # (The demo pokes only its own mapping: write through lainview.)
-    workspace.session.target.write(base + 777_777, b"\x2a").result(10)
+    workspace.target.target.write(base + 777_777, b"\x2a").result(10)
     run(qtbot, scanner.next_scan("changed"))
     assert model.rowCount() == 1 and model.address(0) == base + 777_777
     # Previous: the value at the step before (read from its dense snapshot).
@@ -211,7 +211,7 @@ def test_visible_values_refresh_with_one_read_per_refresh(qtbot, workspace, scan
     addrs = [plant(child, off, struct.pack("<i", 31337)) for off in range(0, 64, 8)]
     run(qtbot, scanner.first_scan("i32", "exact", "31337", areas=scan_area(child)))
     model = scanner.matches
-    target = workspace.session.target
+    target = workspace.target.target
     calls = []
     real = target.read_many
 
@@ -262,17 +262,17 @@ def test_stale_value_replies_are_dropped(qtbot, workspace, scanner, child):
 def test_areas_are_labelled_as_go_to_reads_them(qtbot, workspace, child):
     from lainview.backend.locations import parse_location, resolve
     attach(qtbot, workspace, child.pid)
-    model = MatchModel(workspace.session)
+    model = MatchModel(workspace.target)
     spaced = child.spaced + 10
     label = model.area_label(spaced)
     assert label == f"a file with spaces.bin+{10:#x}"
-    assert resolve(parse_location(label), workspace.session.areas) == spaced
-    heap = next((a for a in workspace.session.areas if a.path == "[heap]"), None)
+    assert resolve(parse_location(label), workspace.target.areas) == spaced
+    heap = next((a for a in workspace.target.areas if a.path == "[heap]"), None)
     if heap is not None:
         assert model.area_label(heap.start + 0x20) == "[heap]+0x20"
     # Anonymous memory is named by its area's start: the kernel may have
     # merged the child's mapping with an anonymous neighbour.
-    anon = next(a for a in workspace.session.areas if a.start <= child.scan < a.end)
+    anon = next(a for a in workspace.target.areas if a.start <= child.scan < a.end)
     assert model.area_label(child.scan + 4).startswith(
         f"anon {anon.start:#x}+{child.scan + 4 - anon.start:#x}")
     assert model.area_label(8) == ""
@@ -280,7 +280,7 @@ def test_areas_are_labelled_as_go_to_reads_them(qtbot, workspace, child):
 
 
 def test_the_controller_alone_needs_no_widgets(qtbot, workspace):
-    controller = ScanController(workspace.session)
+    controller = ScanController(workspace.target)
     assert controller.describe_state() == "no scan yet"
     assert controller.first_scan("i32", scan.Mode.EXACT, "1") is None
     assert "no live target" in controller.last_message

@@ -37,7 +37,7 @@ def test_values_refresh_live_with_one_batched_read_per_tick(qtbot, qtmodeltester
     counter = watch.add_address(child.counter + 8, "u32", label="counter")
     pattern = [watch.add_address(child.base + i, "u8") for i in range(1, 6)]
     text = watch.add_address(child.counter, "utf8", 7, label="magic")
-    target = workspace.session.target
+    target = workspace.target.target
     calls = []
     real = target.read_many
 
@@ -152,7 +152,7 @@ def test_reverting_a_holding_freeze_stops_it_first(qtbot, watch, child, workspac
     assert watch.set_frozen(entry, True, struct.pack("<I", 77))
     qtbot.waitUntil(lambda: entry.freeze_writes >= 1, timeout=10000)
     [held] = workspace.backend.journal_entries(child.pid).result()
-    task = workspace.journal.revert([held])
+    task = workspace.journal.revert_entries([held])
     qtbot.waitUntil(task.done, timeout=10000)
     assert [o.status for o in task.result()] == ["reverted"]
     assert not entry.frozen and entry.freeze_note == "stopped: its write was reverted"
@@ -163,7 +163,7 @@ def test_reverting_a_holding_freeze_stops_it_first(qtbot, watch, child, workspac
 
 
 def test_freeze_writes_need_an_open_freeze(workspace, watch, child):
-    target = workspace.session.target
+    target = workspace.target.target
     with pytest.raises(InvalidInput, match="not an open freeze"):
         target.freeze_write(12345, child.counter + 8, b"\0\0\0\0").result()
     journal_id = target.freeze_begin(child.counter + 8, b"\x07\0\0\0").result()

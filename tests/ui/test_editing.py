@@ -248,7 +248,7 @@ def test_the_header_of_a_mixed_span_shows_each_permission(qtbot, window, demo):
     open_demo_window(qtbot, window, demo)
     detail = window.editor.detail.text()
     assert "rw-p + ---s + r--p" in detail, detail
-    window.workspace.open_area(next(a for a in window.workspace.session.areas
+    window.workspace.open_area(next(a for a in window.workspace.target.areas
                                     if a.start == demo.readonly))
     assert "· r--p ·" in window.editor.detail.text()
 

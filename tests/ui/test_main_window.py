@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QLineEdit
 
 from lainview.models import settings
 from lainview.models.memory_document import CellState
-from lainview.models.session import TargetState
+from lainview.models.attached_target import TargetState
 from lainview.ui.main_window import MainWindow
 
 from tests.models.qt_support import open_demo_window, wait_loaded
@@ -27,11 +27,11 @@ def test_picker_filters_and_attaches_on_enter(qtbot, window, demo):
     assert picker.proxy.rowCount() == 1
     assert f"1 of {total}" in picker.status.text()
     qtbot.keyClick(picker.filter, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: bool(window.workspace.session.live and window.workspace.document.region),
+    qtbot.waitUntil(lambda: bool(window.workspace.target.live and window.workspace.document.region),
                     timeout=10000)
-    assert window.workspace.session.pid == demo.pid
+    assert window.workspace.target.pid == demo.pid
     assert f"pid {demo.pid}" in window.target_label.text()
-    used = window.workspace.session.target.info.backend            # "procfs" or "lainmemu"
+    used = window.workspace.target.target.info.backend            # "procfs" or "lainmemu"
     assert ("lainmemu" if used == "lainmemu" else "/proc") in window.backend_label.text()
     assert "live" in window.state_label.text()
     assert settings.recent_targets()[0][0] == demo.pid
@@ -143,7 +143,7 @@ def test_killed_target_is_reported_and_the_ui_keeps_working(qtbot, window, demo)
     ws, view = window.workspace, window.editor.view
     last = ws.document.bytes_at(demo.string, 8)
     demo.kill()
-    qtbot.waitUntil(lambda: ws.session.state == TargetState.EXITED, timeout=5000)
+    qtbot.waitUntil(lambda: ws.target.state == TargetState.EXITED, timeout=5000)
     qtbot.waitUntil(lambda: "exited" in window.state_label.text())
     assert window.editor.banner.isVisible() and "exited" in window.editor.banner.text()
     assert ws.document.bytes_at(demo.string, 8) == last
@@ -215,7 +215,7 @@ def test_dump_can_be_cancelled(qtbot, slow_backend, demo, tmp_path, no_widgets_l
     try:
         task = ws.spawn(ws.attach(demo.pid))
         qtbot.waitUntil(task.done, timeout=10000)
-        stack = next(a for a in ws.session.areas if a.path == "[stack]")
+        stack = next(a for a in ws.target.areas if a.path == "[stack]")
         path = tmp_path / "stack.bin"
         task = ws.spawn(ws.dump(stack, str(path)))
         qtbot.waitUntil(lambda: "dump" in ws.jobs)
@@ -251,7 +251,7 @@ def test_never_blocks_while_the_backend_is_slow(qtbot, slow_backend, demo, no_wi
     timer.start(5)
     try:
         task = ws.spawn(window.attach_and_open(demo.pid, None))
-        qtbot.waitUntil(lambda: ws.session.state == TargetState.ATTACHING, timeout=2000)
+        qtbot.waitUntil(lambda: ws.target.state == TargetState.ATTACHING, timeout=2000)
         # While attaching (a 250 ms request), keys still land.
         line.setFocus()
         qtbot.keyClicks(line, "abc")

@@ -19,7 +19,7 @@
 #
 # Environment:
 #   LAINKO_VM_PYTHON   interpreter inside the guest (default .venv/bin/python)
-#   LAINKO_VM_TIMEOUT  seconds for each VM run (default 1200)
+#   LAINKO_VM_TIMEOUT  seconds for each VM run (default 1800)
 #   LAINKO_VM_KVERS    kernel versions to boot, space-separated (default: the
 #                      newest installed of each major.minor that has headers)
 #   LAINKO_VM_DKMS_KVER  the kernel whose run loads the DKMS-built module
@@ -31,7 +31,7 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 PROJ="$(cd "$HERE/../.." && pwd)"
 WORK="$HERE/.work"
 PYTHON="${LAINKO_VM_PYTHON:-$PROJ/.venv/bin/python}"
-TIMEOUT="${LAINKO_VM_TIMEOUT:-1200}"
+TIMEOUT="${LAINKO_VM_TIMEOUT:-1800}"
 DEBS="qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static kmod cpio make gcc dkms xz-utils"
 BACKPORTS="bookworm-backports"
 BACKPORTS_SOURCES="/etc/apt/sources.list.d/lainview-$BACKPORTS.sources"

@@ -1,6 +1,6 @@
-"""The process-memory session interface, shared by both backends.
+"""The process-memory interface (ProcessMemory), shared by both backends.
 
-A session is bound to one target process. It lists the target's areas, reads
+A ProcessMemory is bound to one target process. It lists the target's areas, reads
 ranges page-aware (unreadable pages come back as holes, never as zeros), and
 writes with a read-back check. Sessions do blocking I/O: they belong to the
 backend thread (see ``thread.py``), never to the GUI thread.
@@ -12,11 +12,11 @@ import abc
 import dataclasses
 import errno as _errno
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Iterator, Self
 
 from .errors import FaultError, InvalidInput, LainviewError, PartialWrite, VerifyMismatch
-from .memory import (PAGE_SIZE, Hole, MemoryArea, Perm, ReadResult, Span, WriteResult, area_at,
-                     page_floor, settle_deleted_names)
+from .memory import (PAGE_SIZE, Hole, MemoryArea, Perm, ReadResult, Span, WriteResult,
+                     WriteStatus, area_at, page_floor, settle_deleted_names)
 from .userfaultfd import registered_ranges
 
 # One read returns one buffer; longer ranges are streamed (iter_read).
@@ -91,7 +91,7 @@ def check_writable(areas: list[MemoryArea], address: int, size: int) -> None:
                              size=piece.end - piece.start)
 
 
-class ProcessSession(abc.ABC):
+class ProcessMemory(abc.ABC):
     """One open target process. Subclasses implement the raw transfers."""
 
     backend_name: str = ""
@@ -122,6 +122,11 @@ class ProcessSession(abc.ABC):
         """Release the target and close every descriptor."""
 
     # -- maps ------------------------------------------------------------------------
+    @property
+    def last_areas(self) -> list[MemoryArea] | None:
+        """The map :meth:`areas` read last, None before the first; reads nothing."""
+        return self._areas
+
     def areas(self, refresh: bool = True) -> list[MemoryArea]:
         """The target's memory areas. Raises TargetExited, PermissionDenied."""
         if refresh or self._areas is None:
@@ -131,7 +136,7 @@ class ProcessSession(abc.ABC):
 
     def _mark_userfaultfd(self, areas: list[MemoryArea]) -> list[MemoryArea]:
         """Mark the areas the target registered with userfaultfd (both
-        backends: the kernel's smaps says), unless the session opted in."""
+        backends: the kernel's smaps says), unless it opted in."""
         if self.read_userfaultfd:
             return areas
         ranges = registered_ranges(self.pid)
@@ -289,10 +294,10 @@ class ProcessSession(abc.ABC):
                 address=address, size=len(data), pid=self.pid)
         return WriteResult(address=address, old=old, new=new, journal_id=None)
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 

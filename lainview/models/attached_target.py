@@ -3,7 +3,7 @@ it and why, whether it is still alive, and its latest memory map.
 
 Every call goes through the backend's futures and is awaited on the Qt loop
 (``asyncio.wrap_future``); nothing here blocks. Any request that fails with
-``TargetExited`` calls :meth:`TargetSession.mark_exited`, which turns every
+``TargetExited`` calls :meth:`AttachedTarget.mark_exited`, which turns every
 view read-only while keeping its last data.
 """
 
@@ -37,7 +37,7 @@ def process_name(pid: int) -> str:
         return ""
 
 
-class TargetSession(QObject):
+class AttachedTarget(QObject):
     """One target at a time. Signals carry plain values."""
 
     state_changed = Signal(str)             # TargetState value
@@ -79,7 +79,7 @@ class TargetSession(QObject):
             target.detach()
             raise asyncio.CancelledError()
         self.target = target
-        self.name = process_name(pid) or os.path.basename(target.identity.get("exe") or "")
+        self.name = process_name(pid) or os.path.basename(target.identity.exe)
         self.exit_reason = ""
         self.areas = []
         self._set_state(TargetState.LIVE)

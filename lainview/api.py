@@ -1,0 +1,358 @@
+"""lainview as a library: a synchronous API for scripts and notebooks.
+
+    import lainview
+    with lainview.attach(pid) as p:
+        heap = p.resolve("[heap]")
+        p.read(heap, 16)                   # bytes
+        p.write(heap, b"\\x01\\x02")          # journaled, like the CLI's write
+        scan = p.scan("i32", 100)
+        scan.next("changed")
+        scan.matches                       # [Match(address, value), ...]
+    with lainview.kernel() as k:
+        k.read("jiffies", 8)
+
+Every call blocks until it is done, like drgn's; underneath, each
+:class:`Process` and :class:`Kernel` owns a :class:`~lainview.backend.service.Backend`
+(its own backend thread, which holds every descriptor, and the write
+journal) and waits on its futures. Errors are the backend's
+(:mod:`lainview.backend.errors`): :class:`PermissionDenied`,
+:class:`TargetExited`, :class:`FaultError`, :class:`InvalidInput`, ...
+Close what you open (``with``, or ``close()``); a closed object raises
+:class:`~lainview.backend.thread.BackendClosed`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Self, TypeVar
+
+from .backend import scan as _scan
+from .backend.errors import (Cancelled, CapabilityMissing, DeviceUnavailable, FaultError,
+                             InvalidInput, KernelReadOnly, LainviewError, NoSuchModule,
+                             NoSuchSymbol, PermissionDenied, TargetExited, VerifyMismatch)
+from .backend.journal import Journal
+from .backend.kallsyms import Symbol, SymbolTable
+from .backend.kernel import KernelBackend, KernelWrite
+from .backend.ksources import KernelInfo
+from .backend.locations import parse_location, resolve as _resolve
+from .backend.memory import AttachInfo, MemoryArea, WriteResult
+from .backend.processes import ProcessIdentity
+from .backend.service import Backend, Target
+from .backend.thread import BackendClosed, BackendFuture
+
+T = TypeVar("T")
+
+# Seconds a call waits for the backend before it gives up. A request the
+# kernel never finishes fails sooner, with BackendStuck (backend/thread.py).
+TIMEOUT = 600.0
+
+#: What a number, a string or bytes may be scanned as (``Process.scan``).
+Value = int | float | str | bytes
+
+
+def _wait(future: BackendFuture[T]) -> T:
+    return future.result(TIMEOUT)
+
+
+def attach(pid: int, *, backend: str = "auto", writable: bool = True,
+           journal: Journal | None = None) -> Process:
+    """Attach to process ``pid`` and return a :class:`Process`.
+
+    ``backend``: "auto" (the lainmemu device when the lainko module is
+    loaded, else ``/proc/PID/mem``), "lainmemu" or "procfs". ``writable``:
+    False opens the target read-only. ``journal``: where writes are
+    journaled (default: the user's journal, ``$XDG_STATE_HOME/lainview``,
+    which ``lainview journal`` and ``lainview revert`` read).
+
+    Raises :class:`TargetExited` (no such process), :class:`PermissionDenied`
+    (the kernel's ptrace access check refused; the message says why on this
+    machine), :class:`DeviceUnavailable` (only with backend="lainmemu"),
+    :class:`InvalidInput` (an unknown backend)."""
+    owner = Backend(journal=journal)
+    try:
+        target = _wait(owner.attach(pid, backend, writable=writable))
+    except BaseException:
+        owner.shutdown()
+        raise
+    return Process(owner, target)
+
+
+def kernel(source: str = "auto", *, kmem_path: str | None = None,
+           images: tuple[str, ...] = (), journal: Journal | None = None) -> Kernel:
+    """Open the running kernel's memory and symbols as a :class:`Kernel`.
+
+    ``source``: "auto" (the first of the kmem device, /proc/kcore, a
+    vmlinux or core image, symbols only that works here), or one of "kmem",
+    "kcore", "image", "kallsyms"; ``kmem_path`` a kmem device node,
+    ``images`` vmlinux/vmcore files (see ``lainview kernel --help``).
+    Nothing is opened until the first call; that call raises
+    :class:`DeviceUnavailable` when an explicitly chosen source is missing."""
+    owner = Backend(journal=journal)
+    return Kernel(owner, KernelBackend(owner, source=source, kmem_path=kmem_path,
+                                       images=images))
+
+
+class _Owner:
+    """Closes its backend once (``close``, or the end of a ``with``)."""
+
+    def __init__(self, backend: Backend):
+        self._backend = backend
+        self._closed = False
+
+    def close(self) -> None:
+        """Close every descriptor and the journal, and stop the backend
+        thread. Calling it again does nothing."""
+        if not self._closed:
+            self._closed = True
+            self._backend.shutdown()
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` ran."""
+        return self._closed
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+
+class Process(_Owner):
+    """One attached process (see :func:`attach`).
+
+    ``pid``; ``info``: the backend in use and why (:class:`AttachInfo`);
+    ``identity``: its executable, command line and start time
+    (:class:`ProcessIdentity`, read from /proc when attached)."""
+
+    def __init__(self, backend: Backend, target: Target):
+        super().__init__(backend)
+        self._target = target
+        self._scans: list[Scan] = []
+
+    def close(self) -> None:
+        """Delete the scans' snapshots, detach, and stop the backend thread.
+        Calling it again does nothing."""
+        if not self.closed:
+            try:
+                for found in self._scans:
+                    _wait(self._backend.close_scan(found._state))
+            finally:
+                self._scans.clear()
+                super().close()
+
+    @property
+    def pid(self) -> int:
+        """The process id."""
+        return self._target.pid
+
+    @property
+    def info(self) -> AttachInfo:
+        """The backend in use ("lainmemu" or "procfs"), why, and whether writable."""
+        return self._target.info
+
+    @property
+    def identity(self) -> ProcessIdentity:
+        """Executable, command line and start time (ticks since boot) at attach."""
+        return self._target.identity
+
+    def maps(self) -> list[MemoryArea]:
+        """The memory areas, read afresh from the kernel (``/proc/PID/maps``
+        or the lainmemu device): ascending, disjoint ``[start, end)``, with
+        permissions, file offset and path. Raises TargetExited."""
+        return _wait(self._target.areas(refresh=True))
+
+    def resolve(self, text: str) -> int:
+        """The address ``text`` names in this process, as the GUI's go-to
+        and the CLI read it: ``0x7f…`` (or bare hex), ``libc.so.6+0x10``
+        (a mapped file by name or full path; its first mapping), ``[heap]+0x10``,
+        ``memfd:NAME+0x10``, ``-`` offsets (:mod:`lainview.backend.locations`).
+        Reads the map afresh. Raises InvalidInput (``Unresolved``) naming what
+        did not resolve and why."""
+        return _resolve(parse_location(text), self.maps(), pid=self.pid)
+
+    def read(self, address: int, size: int) -> bytes:
+        """``size`` bytes at ``address``. Raises FaultError naming the first
+        unreadable address (an unmapped or refused page) and its reason,
+        TargetExited, InvalidInput (a negative size)."""
+        if size < 0:
+            raise InvalidInput(f"cannot read {size} bytes", op="read", address=address)
+        return _wait(self._target.read(address, size)).require(op="read")
+
+    def write(self, address: int, data: bytes) -> WriteResult:
+        """Write ``data`` at ``address``: journaled before it is made (the
+        same path as ``lainview write``, so ``lainview revert`` can undo
+        it), then read back. Returns the old and new bytes and the journal
+        entry's id. Raises JournalError (nothing written), FaultError,
+        PartialWrite, VerifyMismatch (written, but the target changed it
+        again), PermissionDenied, TargetExited."""
+        return _wait(self._target.write(address, bytes(data)))
+
+    def scan(self, value_type: str, value: Value | None = None, mode: str = "exact", *,
+             align: int | None = None, tolerance: float | None = None) -> Scan:
+        """A first scan of the process's writable memory for ``value`` as
+        ``value_type`` (``i8`` … ``u64``, ``f32``, ``f64`` with ``-be`` for
+        big-endian, or ``bytes``, ``utf8``, ``utf16le``). ``value``: a
+        Python int or float, text as the CLI takes it, or bytes for a byte
+        pattern; ``mode``: "exact" (default), "range" ("LOW..HIGH"),
+        "unknown" (every position), and so on as ``lainview scan`` takes
+        them. ``align``: bytes between candidates (default the type's
+        size). Raises InvalidInput (a bad type, value or mode)."""
+        scan_type = _scan.ScanType(*_split_type(value_type))
+        cond = _scan.make_condition(scan_type, _mode(mode, _scan.FIRST_MODES),
+                                    _text(value, scan_type), tolerance=tolerance)
+        state = _wait(self._target.scan_first(scan_type, cond, align=align))
+        found = Scan(self, state)
+        self._scans.append(found)
+        return found
+
+    def _scan_next(self, state: _scan.ScanState, cond: _scan.Condition) -> _scan.ScanState:
+        return _wait(self._target.scan_next(state, cond))
+
+    def _scan_undo(self, state: _scan.ScanState) -> _scan.ScanState:
+        return _wait(self._target.scan_undo(state))
+
+
+def _mode(text: str, allowed: tuple[_scan.Mode, ...]) -> _scan.Mode:
+    """The scan mode ``text`` names, if this step allows it; InvalidInput otherwise."""
+    mode = next((m for m in allowed if m.value == text), None)
+    if mode is None:
+        raise InvalidInput(f"unknown scan mode {text!r} here: choose one of "
+                           f"{', '.join(m.value for m in allowed)}", op="scan")
+    return mode
+
+
+def _split_type(name: str) -> tuple[str, bool]:
+    """("i32", False) for "i32", ("i32", True) for "i32-be"."""
+    if name.endswith("-be"):
+        return name[:-3], True
+    return name, False
+
+
+def _text(value: Value | None, scan_type: _scan.ScanType) -> str | None:
+    """A value as the scanner's text parser reads it (Python numbers exactly)."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (bytes, bytearray)):
+        if scan_type.numeric:
+            raise InvalidInput(f"bytes cannot be scanned as {scan_type.name}; "
+                               "give a number")
+        return bytes(value).hex(" ")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InvalidInput(f"cannot scan for a {type(value).__name__}")
+    return repr(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """One candidate of a scan: its ``address`` and its ``value`` at the
+    last step (an int or float for numeric types, bytes otherwise)."""
+
+    address: int
+    value: int | float | bytes
+
+
+class Scan:
+    """A scan's current step (see :meth:`Process.scan`): ``count``
+    candidates, ``matches``; :meth:`next` narrows it, :meth:`undo` goes
+    back one step. Its snapshots live in a temporary directory until the
+    process is closed."""
+
+    def __init__(self, process: Process, state: _scan.ScanState):
+        self._process = process
+        self._state = state
+
+    @property
+    def count(self) -> int:
+        """How many candidates this step holds."""
+        return self._state.count
+
+    @property
+    def step(self) -> int:
+        """1 for the first scan, one more for each :meth:`next`."""
+        return self._state.step
+
+    @property
+    def matches(self) -> list[Match]:
+        """Every candidate, in address order (see :meth:`page` for a part of
+        a large result: this builds one object per candidate)."""
+        return self.page(0, self.count)
+
+    def page(self, start: int, stop: int) -> list[Match]:
+        """Candidates ``start`` to ``stop - 1`` in address order (clipped to
+        ``count``)."""
+        stop = min(stop, self.count)
+        if start >= stop:
+            return []
+        addresses, values = self._state.matches(max(0, start), stop)
+        if self._state.scan_type.numeric:
+            found: list[int | float | bytes] = values.tolist()
+        else:
+            found = [bytes(row) for row in values]
+        return [Match(int(a), v) for a, v in zip(addresses.tolist(), found)]
+
+    def next(self, mode: str, value: Value | None = None, *,
+             tolerance: float | None = None) -> Scan:
+        """Narrow the candidates: keep those whose value now is ``mode``
+        ("changed", "unchanged", "increased", "decreased", "exact" with a
+        ``value``, "increased-by"/"decreased-by" with one, "range" with
+        "LOW..HIGH"), re-reading each from the process. Returns this scan.
+        Raises InvalidInput, TargetExited (or the pid now names another
+        process)."""
+        st = self._state.scan_type
+        cond = _scan.make_condition(st, _mode(mode, _scan.NEXT_MODES), _text(value, st),
+                                    tolerance=tolerance)
+        self._state = self._process._scan_next(self._state, cond)
+        return self
+
+    def undo(self) -> Scan:
+        """Back to the step before the last :meth:`next` (one step is kept;
+        the later one's snapshots are deleted). Raises InvalidInput when
+        there is none, TargetExited (or the pid now names another process)."""
+        self._state = self._process._scan_undo(self._state)
+        return self
+
+
+class Kernel(_Owner):
+    """The running kernel (see :func:`kernel`)."""
+
+    def __init__(self, backend: Backend, kernel: KernelBackend):
+        super().__init__(backend)
+        self._kernel = kernel
+
+    def info(self) -> KernelInfo:
+        """The source chosen, why, and what it can do (``capabilities``:
+        "list", "read", "write", "hold"; ``missing``: why the others are
+        not available)."""
+        return _wait(self._kernel.info())
+
+    def symbols(self) -> SymbolTable:
+        """Every kernel symbol, from ``/proc/kallsyms`` (or the chosen
+        image): ``len(table)``, ``table.symbol(i)`` a :class:`Symbol`,
+        ``table.lookup(name)``, ``table.select(pattern)``. Addresses are 0
+        when the kernel hides them from this user (``addresses_hidden``)."""
+        return _wait(self._kernel.symbols())
+
+    def read(self, name: str, size: int, *, module: str | None = None) -> bytes:
+        """``size`` bytes of symbol ``name`` (in ``module`` when given), e.g.
+        ``k.read("jiffies", 8)``. Raises NoSuchSymbol, FaultError (not
+        readable), CapabilityMissing (the source cannot read: it says what
+        is missing), PermissionDenied."""
+        value = _wait(self._kernel.read(name, size, module=module))
+        return value.result.require(op="read")
+
+    def write(self, name: str, data: bytes, *, module: str | None = None) -> KernelWrite:
+        """Write ``data`` to symbol ``name``: journaled, then read back.
+        Needs the kmem device, writable (root). Raises CapabilityMissing,
+        KernelReadOnly, NoSuchSymbol, JournalError."""
+        return _wait(self._kernel.write(name, bytes(data), module=module))
+
+
+__all__ = ["attach", "kernel", "Process", "Scan", "Match", "Kernel", "Value", "TIMEOUT",
+           "MemoryArea", "WriteResult", "AttachInfo", "ProcessIdentity", "KernelInfo",
+           "KernelWrite", "Symbol", "SymbolTable",
+           "LainviewError", "InvalidInput", "PermissionDenied", "TargetExited", "FaultError",
+           "VerifyMismatch", "DeviceUnavailable", "Cancelled", "CapabilityMissing",
+           "KernelReadOnly", "NoSuchSymbol", "NoSuchModule", "BackendClosed"]
