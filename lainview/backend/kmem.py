@@ -183,7 +183,7 @@ def discover(user_path: str | None = None, root: str | os.PathLike[str] = "/") -
         try:
             st = os.stat(user_path)
         except OSError as exc:
-            why = "no such file" if exc.errno == _errno.ENOENT else os.strerror(exc.errno)
+            why = "no such file" if exc.errno == _errno.ENOENT else exc.strerror or str(exc)
             raise InvalidInput(f"--kmem {shown}: {why}", op="discover") from None
         for test, what in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"),
                            (stat.S_ISSOCK, "a socket")):

@@ -270,9 +270,11 @@ def evaluate(cur: np.ndarray, cond: Condition, prev: np.ndarray | None = None) -
     if mode is Mode.EXACT:
         if not is_float:
             return np.asarray(cur == cond.value)
-        if math.isnan(cond.value):                          # nan is never == nan
+        value = cond.value
+        assert value is not None                            # make_condition gives one
+        if math.isnan(value):                               # nan is never == nan
             return np.asarray(np.isnan(cur))
-        if math.isinf(cond.value):                          # inf - inf is nan
+        if math.isinf(value):                               # inf - inf is nan
             return np.asarray(cur == cond.value)
         with np.errstate(invalid="ignore", over="ignore"):   # memory holding inf or nan
             return np.asarray(np.abs(cur - cond.value) <= tol)

@@ -53,26 +53,18 @@ class ArgumentParser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"{self.prog}: {one_line(message)} (see {self.prog} --help)\n")
 
-    def parse_known_args(self, args: Sequence[str] | None = None,
-                         namespace: argparse.Namespace | None = None
-                         ) -> tuple[argparse.Namespace, list[str]]:
-        """As argparse's, but the value after an option of
-        :data:`SIGNED_VALUE_OPTIONS` is taken as its value even when it
-        starts with ``-``: argparse reads only ``-5`` and ``-1.5`` as
-        numbers, so ``--value -1e3``, ``--value -inf``, ``--value -0x10`` and
-        ``--range -10..-5`` were "expected one argument"."""
-        if args is not None:
-            args = _join_signed_values(list(args))
-        return super().parse_known_args(args, namespace)
-
 
 # Options whose value may be a negative number (or a range of them).
 SIGNED_VALUE_OPTIONS = frozenset({"--value", "--range", "--tolerance"})
 
 
-def _join_signed_values(args: list[str]) -> list[str]:
-    """``--value -1e3`` as ``--value=-1e3`` (an option name, ``--x``, after
-    one of these is left alone: the value is missing)."""
+def join_signed_values(args: Sequence[str]) -> list[str]:
+    """``args`` with ``--value -1e3`` as ``--value=-1e3``: the value after an
+    option of :data:`SIGNED_VALUE_OPTIONS` is taken as its value even when
+    it starts with ``-`` (argparse reads only ``-5`` and ``-1.5`` as
+    numbers, so ``--value -1e3``, ``--value -inf``, ``--value -0x10`` and
+    ``--range -10..-5`` were "expected one argument"). An option name
+    (``--x``) after one is left alone: the value is missing."""
     out: list[str] = []
     i = 0
     while i < len(args):
