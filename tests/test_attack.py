@@ -254,3 +254,27 @@ def test_one_byte_is_one_byte(child):
     assert lainview("write", child.pid, f"{child.base:#x}", "41").returncode == 0
     out = lainview("revert", "--pid", child.pid)
     assert out.returncode == 0 and "restored 1 byte of memory" in out.stdout, out.stdout
+
+
+def test_values_that_stay_nan_or_inf_are_unchanged(child, tmp_path):
+    """--next unchanged dropped a value that stayed nan (nan equals nothing)
+    or stayed inf (inf - inf is nan), --next changed kept them, and numpy
+    printed "RuntimeWarning: invalid value encountered in subtract"."""
+    import json
+    import struct
+    session = tmp_path / "scan.session"
+    addresses = [child.scan, child.scan + 8, child.scan + 16]
+    poke = lambda *values: child.command(  # noqa: E731
+        f"poke {child.scan:x} {struct.pack('<3d', *values).hex()}")
+    assert poke(float("nan"), float("inf"), 1.0) == "ok"
+    out = lainview("scan", child.pid, "--type", "f64", "--unknown", "--session", session,
+                   "--area", f"{child.scan:#x}..{child.scan + 24:#x}")
+    assert out.returncode == 0 and out.stderr == "", out.stderr
+
+    def step(mode):
+        out = lainview("scan", "--session", session, "--next", mode, "--json")
+        assert out.returncode == 0 and out.stderr == "", out.stderr
+        return [m["address"] for m in json.loads(out.stdout)["matches"]]
+    assert set(addresses) <= set(step("unchanged"))
+    assert poke(float("nan"), float("inf"), 2.0) == "ok"
+    assert [a for a in step("changed") if a in addresses] == addresses[2:]

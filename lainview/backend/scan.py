@@ -286,10 +286,16 @@ def evaluate(cur: np.ndarray, cond: Condition, prev: np.ndarray | None = None) -
     if mode is Mode.UNKNOWN:
         return np.ones(cur.shape, dtype=bool)
     assert prev is not None
+    if is_float and mode in (Mode.CHANGED, Mode.UNCHANGED):
+        # A value that stays nan, or stays inf, is unchanged: inf - inf is
+        # nan (and warned about), and nan equals nothing.
+        with np.errstate(invalid="ignore", over="ignore"):
+            same = (cur == prev) | (np.abs(cur - prev) <= tol) | (np.isnan(cur) & np.isnan(prev))
+        return np.asarray(~same if mode is Mode.CHANGED else same)
     if mode is Mode.CHANGED:
-        return np.asarray(np.abs(cur - prev) > tol if is_float else cur != prev)
+        return np.asarray(cur != prev)
     if mode is Mode.UNCHANGED:
-        return np.asarray(np.abs(cur - prev) <= tol if is_float else cur == prev)
+        return np.asarray(cur == prev)
     if mode is Mode.INCREASED:
         return cur > prev + tol if is_float else cur > prev
     if mode is Mode.DECREASED:
@@ -297,7 +303,8 @@ def evaluate(cur: np.ndarray, cond: Condition, prev: np.ndarray | None = None) -
     assert cond.value is not None     # make_condition gives a *_BY its value
     delta = cond.value if mode is Mode.INCREASED_BY else -cond.value
     if is_float:
-        return np.asarray(np.abs((cur - prev) - delta) <= tol)
+        with np.errstate(invalid="ignore", over="ignore"):      # inf - inf in memory
+            return np.asarray(np.abs((cur - prev) - delta) <= tol)
     with np.errstate(over="ignore"):
         return np.asarray((cur - prev) == np.array(delta).astype(cur.dtype))
 
