@@ -41,7 +41,7 @@ def test_read_of_a_no_access_page_shows_its_bytes_and_says_so(child):
     first, second = out.stdout.splitlines()
     assert first.split("|")[0].split()[-2:] == ["fe", "ff"]
     assert second.split("|")[0].split()[1:] == ["00", "00"]
-    assert f"2 bytes at {child.guard:#x} are a no-access page" in out.stderr
+    assert f"2 bytes at {child.guard:#x} are in a no-access page" in out.stderr
 
 
 def test_read_of_unmapped_bytes_exits_1_naming_errno_and_address(child):

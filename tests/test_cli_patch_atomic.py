@@ -119,8 +119,8 @@ def test_failure_midway_is_rolled_back_through_the_journal(child, small_fs):  # 
 @pytest.mark.parametrize("make,message", [
     (lambda p: os.mkfifo(p), "is not a regular file"),
     (lambda p: p.write_text("[" * 200_000), "nested too deeply"),
-    (lambda p: os.truncate(p.write_text("") or p, 17 << 20), "too large for a patch file"),
-    (lambda p: p.write_bytes(b"\xff\xfe{"), "is not JSON"),
+    (lambda p: os.truncate(p.write_text("") or p, 17 << 20), "is larger than 16 MiB"),
+    (lambda p: p.write_bytes(b"\xff\xfe{"), "is not text: not a patch"),
 ], ids=["fifo", "deep", "huge", "binary"])
 def test_hostile_patch_files_are_refused_at_once(tmp_path, make, message):
     path = tmp_path / "patch.json"

@@ -12,6 +12,10 @@ runs as root in directories other users can write. So:
   they are regular files owned by the user, in a directory no one else can
   write.
 
+Files lainview reads that anyone may have written (sessions, patches) are
+read by :func:`read_input_file` (bounded, regular files only) and parsed by
+:func:`load_json` (no NaN, no overflowing float, bounded nesting).
+
 Errors are raised as :class:`~lainview.backend.errors.InvalidInput` (a path
 the user gave that cannot be used) or :class:`~lainview.backend.errors.JournalError`
 -style errors chosen by the caller through ``error``.
@@ -21,6 +25,8 @@ from __future__ import annotations
 
 import contextlib
 import errno as _errno
+import json
+import math
 import os
 import stat
 import tempfile
@@ -215,3 +221,62 @@ def read_input_file(path: str | os.PathLike[str], limit: int, *, what: str = "fi
             raise LainviewError(f"cannot read {what} {path}: {exc.strerror or exc}",
                                 op="read", errno=exc.errno) from None
     return b"".join(chunks)
+
+
+# -- JSON read from files lainview did not necessarily write ---------------------------------
+
+MAX_DEPTH = 64               # a session nests a handful of levels
+
+
+def _refuse_constant(name: str) -> float:
+    raise InvalidInput(f"{name} is not a number JSON allows")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise InvalidInput(f"number {text[:40]} is out of range")
+    return value
+
+
+def _depth(value: object, limit: int) -> None:
+    """InvalidInput if parsed JSON nests more than ``limit`` levels (checked
+    without recursion, so later recursive code cannot overflow)."""
+    if not isinstance(value, (dict, list)):
+        return
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            raise InvalidInput(f"nested more than {limit} levels deep")
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, depth + 1) for child in children
+                     if isinstance(child, (dict, list)))
+
+
+def load_json(raw: bytes, path: str, what: str, *, max_depth: int = MAX_DEPTH) -> Any:
+    """Parse JSON text from a file lainview did not necessarily write: no
+    NaN or Infinity, no float that overflows, integers of at most 4300
+    digits, nesting at most ``max_depth`` levels. Raises InvalidInput naming
+    ``path`` and what is wrong."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{path} is not text: not a {what}") from None
+    try:
+        parsed = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except InvalidInput as exc:
+        raise InvalidInput(f"{path}: {exc.message}: not a {what}") from None
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"{path} is not valid JSON (line {exc.lineno}, column "
+                           f"{exc.colno}: {exc.msg})") from None
+    except RecursionError:
+        raise InvalidInput(f"{path}: nested too deeply: not a {what}") from None
+    except ValueError as exc:      # an integer of more than 4300 digits
+        raise InvalidInput(f"{path}: {' '.join(str(exc).split())[:120]}: not a {what}") \
+            from None
+    try:
+        _depth(parsed, max_depth)
+    except InvalidInput as exc:
+        raise InvalidInput(f"{path}: {exc.message}: not a {what}") from None
+    return parsed

@@ -23,6 +23,7 @@ from typing import Self
 
 from .errors import (DeviceUnavailable, ErrorContext, FaultError, InvalidInput, KernelReadOnly,
                      LainviewError, NoSuchModule, NoSuchSymbol, PermissionDenied)
+from .wording import printable
 
 MAXSYMNMLEN = 512     # bytes including the NUL (Linux's KSYM_NAME_LEN)
 MODMAXNAMELEN = 56    # bytes including the NUL (Linux's MODULE_NAME_LEN)
@@ -172,10 +173,23 @@ def discover(user_path: str | None = None, root: str | os.PathLike[str] = "/") -
     """Find the kmem device: ``user_path`` if given (only it); else
     /dev/lainkmem, whose major /sys/class/lainko/kmem_major gives; else
     /dev/kmem if it answers these ioctls. Raises DeviceUnavailable saying
-    what was tried and how to get the device."""
+    what was tried and how to get the device; InvalidInput for a
+    ``user_path`` that is missing or cannot be a device (a directory, a
+    FIFO, whose read-only open would wait for a writer forever, a socket):
+    the user's mistake, which under ``--ksource auto`` ends the choice as a
+    missing ``--image`` does."""
     if user_path:
-        if not os.path.exists(user_path):
-            raise DeviceUnavailable(f"--kmem {user_path}: no such file", op="discover")
+        shown = printable(user_path)
+        try:
+            st = os.stat(user_path)
+        except OSError as exc:
+            why = "no such file" if exc.errno == _errno.ENOENT else exc.strerror or str(exc)
+            raise InvalidInput(f"--kmem {shown}: {why}", op="discover") from None
+        for test, what in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"),
+                           (stat.S_ISSOCK, "a socket")):
+            if test(st.st_mode):
+                raise InvalidInput(f"--kmem {shown} is {what}, not a kmem device",
+                                   op="discover")
         return KmemLocation(user_path, f"given with --kmem {user_path}")
     root = Path(root)
     tried = []

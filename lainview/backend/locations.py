@@ -63,7 +63,7 @@ from typing import Any
 
 from .errors import AddressOutOfRange, InvalidInput, Unresolved
 from .memory import MemoryArea, Perm, area_at
-from .wording import printable
+from .wording import article, printable, quoted
 
 class LocationKind(enum.StrEnum):
     """What a :class:`Location` is relative to."""
@@ -159,14 +159,14 @@ class Location:
                                f"{', '.join(KINDS)}")
         kind = LocationKind(kind)
         if not isinstance(name, str) or (kind != "absolute" and not name):
-            raise InvalidInput(f"a {kind} location needs a name")
+            raise InvalidInput(f"{article(kind)} location needs a name")
         low = 0 if kind == "absolute" else -_LIMIT + 1
         if not isinstance(offset, int) or isinstance(offset, bool) \
                 or not low <= offset < _LIMIT:
-            raise InvalidInput(f"bad offset {offset!r} in a {kind} location")
+            raise InvalidInput(f"bad offset {quoted(offset)} in {article(kind)} location")
         module = raw.get("module")
         if module is not None and not isinstance(module, str):
-            raise InvalidInput(f"bad kernel module {module!r}")
+            raise InvalidInput(f"bad kernel module {quoted(module)}")
         return cls(kind, name, offset, module)
 
 
@@ -188,9 +188,10 @@ def _file_name(path: str) -> str:
 
 _HEX = r"(?:0[xX])?[0-9a-fA-F]+"
 _HEX_RE = re.compile(_HEX)
-_OFFSET_RE = re.compile(rf"^(?P<head>.*?)\s*(?P<sign>[+-])\s*(?P<hex>{_HEX})$", re.DOTALL)
-_KERNEL_NAME_RE = re.compile(r"[^\s:+\-\[\]]+")
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+_KERNEL_NAME_RE = re.compile(r"[^\s:+\-\[\]\x00-\x1f\x7f]+")       # no control characters
 _KERNEL = "kernel:"
+_SHOWN = 80          # characters of typed text a message quotes
 _EXAMPLES = ("an address (0x7f12a000), a module or area plus an offset "
              "(libc.so.6+0x1f00, [heap]+0x10) or kernel:SYMBOL[+offset]")
 
@@ -198,11 +199,25 @@ _EXAMPLES = ("an address (0x7f12a000), a module or area plus an offset "
 def _split_offset(text: str) -> tuple[str, int]:
     """(the text before the last ``SIGN HEX``, that signed offset), or the
     text and 0 when it does not end so."""
-    m = _OFFSET_RE.match(text)
-    if m is None or not m.group("head"):
+    # Read from the end, one pass: a regular expression for this
+    # (``.*?\s*[+-]\s*HEX$``) backtracks in quadratic time over a text with
+    # a long run of spaces, and a 1 MB location hung the caller.
+    end = len(text.rstrip())
+    start = end
+    while start > 0 and text[start - 1] in _HEX_DIGITS:
+        start -= 1
+    if start == end:
         return text, 0
-    value = int(m.group("hex"), 16)
-    return m.group("head"), -value if m.group("sign") == "-" else value
+    if text[start - 2:start] in ("0x", "0X") and start < end:
+        start -= 2
+    sign = len(text[:start].rstrip()) - 1
+    if sign < 0 or text[sign] not in "+-":
+        return text, 0
+    head = text[:sign].rstrip()
+    if not head:
+        return text, 0
+    value = int(text[start:end], 16)
+    return head, -value if text[sign] == "-" else value
 
 
 def _reads_as_module(name: str) -> bool:
@@ -235,25 +250,27 @@ def parse_location(text: str) -> Location:
     if _HEX_RE.fullmatch(head):
         address = int(head, 16)
         if address >= _LIMIT:
-            raise AddressOutOfRange(f"address out of range: {printable(head)} does not fit "
-                                    "in 64 bits")
+            raise AddressOutOfRange(f"address out of range: {printable(head, _SHOWN)} does "
+                                    "not fit in 64 bits")
         if not 0 <= address + offset < _LIMIT:
-            raise AddressOutOfRange(f"address out of range: {printable(text)} is not a "
+            raise AddressOutOfRange(f"address out of range: {printable(text, _SHOWN)} is not a "
                                     "64-bit address")
         return Location.absolute(address + offset)
     if abs(offset) >= _LIMIT:
-        raise AddressOutOfRange(f"offset out of range: {_signed(offset)} does not fit in "
+        raise AddressOutOfRange(f"offset out of range: {printable(_signed(offset), _SHOWN)} "
+                                "does not fit in "
                                 "64 bits")
     if head.startswith("["):
         if not head.endswith("]") or len(head) < 3:
-            raise InvalidInput(f"bad area name {printable(head)!r}: a pseudo-area is "
+            raise InvalidInput(f"bad area name {printable(head, _SHOWN)!r}: a pseudo-area is "
                                "written in brackets, like [heap] or [stack]")
         return Location(LocationKind.PSEUDO, head, offset)
     if head.startswith(_KERNEL):
-        raise InvalidInput(f"bad location {printable(text)!r}: expected {_EXAMPLES}")
+        raise InvalidInput(f"bad location {printable(text, _SHOWN)!r}: expected {_EXAMPLES}")
     if head[:2] in ("0x", "0X"):
-        raise InvalidInput(f"not a hex address: {printable(head)!r} (expected e.g. 0x7f12a000; "
-                           "a file whose name starts with 0x is named by its full path)")
+        raise InvalidInput(f"not a hex address: {printable(head, _SHOWN)!r} (expected e.g. "
+                           "0x7f12a000; a file whose name starts with 0x is named by its "
+                           "full path)")
     if head.startswith("memfd:") and len(head) == len("memfd:"):
         raise InvalidInput("memfd: needs the memfd's name, e.g. memfd:lainview-demo+0x10")
     return Location(LocationKind.MODULE, head, offset)
@@ -267,10 +284,12 @@ def _parse_kernel(text: str) -> Location:
         raise InvalidInput("kernel: needs a symbol name, e.g. kernel:jiffies")
     for what, name in (("symbol", symbol), ("module", module)):
         if name and not _KERNEL_NAME_RE.fullmatch(name):
-            raise InvalidInput(f"bad kernel {what} name {printable(name)!r} in "
-                               f"{printable(text)!r}: expected kernel:[MODULE:]SYMBOL[+offset]")
+            raise InvalidInput(f"bad kernel {what} name {printable(name, _SHOWN)!r} in "
+                               f"{printable(text, _SHOWN)!r}: expected "
+                               "kernel:[MODULE:]SYMBOL[+offset]")
     if abs(offset) >= _LIMIT:
-        raise AddressOutOfRange(f"offset out of range: {_signed(offset)} does not fit in "
+        raise AddressOutOfRange(f"offset out of range: {printable(_signed(offset), _SHOWN)} "
+                                "does not fit in "
                                 "64 bits")
     return Location.kernel_symbol(symbol, offset, module or None)
 
@@ -384,7 +403,7 @@ def resolve(location: Location, areas: list[MemoryArea], size: int = 1, *,
         mine = [a for a in areas if a.path == location.name]
         if not mine:
             pseudo = sorted({a.path for a in areas if a.is_pseudo})
-            raise Unresolved(f"no {printable(location.name)} area in {where}; "
+            raise Unresolved(f"no {printable(location.name, _SHOWN)} area in {where}; "
                              f"pseudo-areas: {_listed(pseudo)}", pid=pid)
         base, end = min(a.start for a in mine), max(a.end for a in mine)
         return _within(location, base, end, size, location.name, pid)
@@ -394,10 +413,10 @@ def resolve(location: Location, areas: list[MemoryArea], size: int = 1, *,
         paths = _files_named(areas, _file_name(name), as_printed=False)
     if not paths:
         modules = sorted({_file_name(a.file_path) for a in areas if _is_module_area(a)})
-        raise Unresolved(f"no module named {printable(name)} in {where}; "
+        raise Unresolved(f"no module named {printable(name, _SHOWN)} in {where}; "
                          f"modules: {_listed(modules)}", pid=pid)
     if len(paths) > 1:
-        raise Unresolved(f"{printable(_file_name(name))} is mapped from several files "
+        raise Unresolved(f"{printable(_file_name(name), _SHOWN)} is mapped from several files "
                          f"({_listed(paths, 3)}): name one by its full path", pid=pid)
     extent = _module_extent(areas, paths[0])
     assert extent is not None

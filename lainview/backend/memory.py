@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from .errors import FaultError, InvalidInput
+from .wording import counted
 
 PAGE_SIZE = 4096
 
@@ -356,7 +357,7 @@ class ReadResult:
         """All the bytes, or FaultError naming the first unreadable address."""
         if self.holes:
             first = min(self.holes, key=lambda h: h.address)
-            raise FaultError(f"{first.size} bytes not readable: {first.reason}", op=op,
+            raise FaultError(f"{counted(first.size, 'byte')} not readable: {first.reason}", op=op,
                              errno=first.errno, address=first.address, size=first.size)
         return self.data
 

@@ -22,16 +22,16 @@ from __future__ import annotations
 import enum
 import json
 import os
-import stat
 from dataclasses import dataclass
 from typing import Callable
 
 from .errors import InvalidInput, Unresolved
-from .files import atomic_private_file
+from .files import atomic_private_file, load_json, read_input_file
 from .journal import JournalEntry
 from .locations import Location, resolve
 from .memory import MemoryArea, ReadResult
 from .process_memory import split_by_areas, unwritable_reason
+from .wording import counted
 
 FORMAT = "lainview-patch"
 VERSION = 1
@@ -101,35 +101,13 @@ def save_patch(patch: Patch, path: str | os.PathLike[str]) -> None:
 
 def load_patch(path: str | os.PathLike[str]) -> Patch:
     """Read and check a whole patch file. Raises InvalidInput naming the
-    first problem; nothing is applied from a file that fails here. Only a
-    regular file of at most MAX_BYTES is read (a FIFO or device never
-    blocks the reader), and nesting too deep for the parser is refused."""
+    first problem; nothing is applied from a file that fails here. Read by
+    the one reader of untrusted files (:func:`files.read_input_file`: a
+    regular file of at most MAX_BYTES, so a FIFO or device never blocks the
+    reader; :func:`files.load_json`: no NaN or Infinity, bounded nesting).
+    LainviewError (exit 1) when the file exists but cannot be read."""
     path = os.fspath(path)
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    except OSError as exc:
-        raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}") from None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise InvalidInput(f"{path} is not a regular file: not a patch")
-        if st.st_size > MAX_BYTES:
-            raise InvalidInput(f"{path} is {st.st_size} bytes: too large for a patch file")
-        chunks, size = [], 0
-        while size <= MAX_BYTES and (chunk := os.read(fd, 1 << 20)):
-            chunks.append(chunk)
-            size += len(chunk)
-        if size > MAX_BYTES:
-            raise InvalidInput(f"{path} grew past {MAX_BYTES} bytes while read: not a patch")
-        raw = json.loads(b"".join(chunks))
-    except OSError as exc:
-        raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}") from None
-    except RecursionError:
-        raise InvalidInput(f"{path} is nested too deeply: not a patch") from None
-    except ValueError as exc:
-        raise InvalidInput(f"{path} is not JSON: {exc}") from None
-    finally:
-        os.close(fd)
+    raw = load_json(read_input_file(path, MAX_BYTES, what="patch file"), path, "patch")
     return parse_patch(raw, path)
 
 
@@ -267,6 +245,6 @@ def _refuse_overlaps(planned: list[PlannedWrite]) -> list[PlannedWrite]:
         p, q = planned[i], planned[other]
         out[i] = PlannedWrite(p.write, p.address, ApplyAction.OVERLAP,
                               f"overlaps write {other + 1} ({q.write.location.text}, "
-                              f"{len(q.write.new)} bytes at {q.address:#x}): a patch may "
-                              "write each byte once", p.current)
+                              f"{counted(len(q.write.new), 'byte')} at {q.address:#x}): "
+                              "a patch may write each byte once", p.current)
     return out

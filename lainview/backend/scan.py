@@ -44,6 +44,7 @@ import enum
 import functools
 import errno as _errno
 import json
+import math
 import os
 import shutil
 import stat
@@ -177,8 +178,8 @@ def make_condition(scan_type: ScanType, mode: Mode | str, value: object = None,
     mode = Mode(mode) if isinstance(mode, str) else mode
     kind = scan_type.kind
     tol = float(tolerance) if tolerance is not None else (1e-6 if kind.is_float else 0.0)
-    if tol < 0:
-        raise InvalidInput("the tolerance must not be negative")
+    if not tol >= 0:                                        # nan is not >= 0 either
+        raise InvalidInput(f"the tolerance must not be negative or nan, not {tol}")
     if mode not in kind.modes:
         raise InvalidInput(f"{kind.name} scans can be "
                            f"{', '.join(m.value for m in kind.modes if m is not Mode.UNKNOWN)}"
@@ -201,6 +202,9 @@ def make_condition(scan_type: ScanType, mode: Mode | str, value: object = None,
         else:
             raise InvalidInput("a range scan needs LOW..HIGH, e.g. 10..20")
         low, high = _number(kind.parse(low_value)), _number(kind.parse(high_value))
+        if math.isnan(low) or math.isnan(high):
+            raise InvalidInput(f"a range cannot end at nan ({low}..{high}): nothing is "
+                               "above or below nan")
         if low > high:
             raise InvalidInput(f"empty range {low}..{high}")
         return Condition(mode, low=low, high=high, tolerance=tol)
@@ -282,7 +286,16 @@ def evaluate(cur: np.ndarray, cond: Condition, prev: np.ndarray | None = None) -
     mode, tol = cond.mode, cond.tolerance
     is_float = cur.dtype.kind == "f"
     if mode is Mode.EXACT:
-        return np.asarray(np.abs(cur - cond.value) <= tol if is_float else cur == cond.value)
+        if not is_float:
+            return np.asarray(cur == cond.value)
+        value = cond.value
+        assert value is not None                            # make_condition gives one
+        if math.isnan(value):                               # nan is never == nan
+            return np.asarray(np.isnan(cur))
+        if math.isinf(value):                               # inf - inf is nan
+            return np.asarray(cur == cond.value)
+        with np.errstate(invalid="ignore", over="ignore"):   # memory holding inf or nan
+            return np.asarray(np.abs(cur - cond.value) <= tol)
     if mode is Mode.RANGE:
         low, high = cond.low, cond.high
         assert low is not None and high is not None     # make_condition gives both
@@ -291,10 +304,16 @@ def evaluate(cur: np.ndarray, cond: Condition, prev: np.ndarray | None = None) -
     if mode is Mode.UNKNOWN:
         return np.ones(cur.shape, dtype=bool)
     assert prev is not None
+    if is_float and mode in (Mode.CHANGED, Mode.UNCHANGED):
+        # A value that stays nan, or stays inf, is unchanged: inf - inf is
+        # nan (and warned about), and nan equals nothing.
+        with np.errstate(invalid="ignore", over="ignore"):
+            same = (cur == prev) | (np.abs(cur - prev) <= tol) | (np.isnan(cur) & np.isnan(prev))
+        return np.asarray(~same if mode is Mode.CHANGED else same)
     if mode is Mode.CHANGED:
-        return np.asarray(np.abs(cur - prev) > tol if is_float else cur != prev)
+        return np.asarray(cur != prev)
     if mode is Mode.UNCHANGED:
-        return np.asarray(np.abs(cur - prev) <= tol if is_float else cur == prev)
+        return np.asarray(cur == prev)
     if mode is Mode.INCREASED:
         return cur > prev + tol if is_float else cur > prev
     if mode is Mode.DECREASED:
@@ -302,7 +321,8 @@ def evaluate(cur: np.ndarray, cond: Condition, prev: np.ndarray | None = None) -
     assert cond.value is not None     # make_condition gives a *_BY its value
     delta = cond.value if mode is Mode.INCREASED_BY else -cond.value
     if is_float:
-        return np.asarray(np.abs((cur - prev) - delta) <= tol)
+        with np.errstate(invalid="ignore", over="ignore"):      # inf - inf in memory
+            return np.asarray(np.abs((cur - prev) - delta) <= tol)
     with np.errstate(over="ignore"):
         return np.asarray((cur - prev) == np.array(delta).astype(cur.dtype))
 
@@ -1282,8 +1302,8 @@ def _gaps(areas: list[MemoryArea], start: int, end: int) -> list[tuple[int, int]
 def _check_chunk(limits: ScanLimits, align: int) -> None:
     # Dense masks are packed per chunk: a chunk must hold whole bytes of bits.
     if limits.chunk % (8 * align):
-        raise InvalidInput(f"the scan chunk ({limits.chunk}) must be a multiple of "
-                           f"8 x the alignment ({align})")
+        raise InvalidInput(f"an alignment of {align} bytes is not supported: it must divide "
+                           f"{limits.chunk // 8} (1, 2, 4, 8, 16 … bytes)")
 
 
 def _block_starts(mask: np.ndarray) -> np.ndarray:

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, ClassVar, Iterator, Union
 
 from .errors import InvalidInput
 from .memory import parse_hex_bytes
-from .wording import article, printable
+from .wording import article, printable, quoted
 
 if TYPE_CHECKING:
     import numpy as np
@@ -198,7 +198,7 @@ class NumberKind(ValueKind):
         integral float; floats: text, an int or a float, rounded to the
         type. Raises InvalidInput when it is not a number or does not fit."""
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            raise InvalidInput(f"{value!r} is not {article(self.name)} value")
+            raise InvalidInput(f"{quoted(value)} is not {article(self.name)} value")
         if isinstance(value, str):
             t = value.strip().lower().replace("_", "")
             try:
@@ -207,19 +207,25 @@ class NumberKind(ValueKind):
                 else:
                     number = int(t, 10) if re.fullmatch(r"[+-]?\d+", t) else int(t, 0)
             except ValueError:
-                raise InvalidInput(f"{value!r} is not {article(self.name)} value") from None
+                raise InvalidInput(f"{quoted(value)} is not {article(self.name)} value") from None
         else:
             number = value
         if self.is_float:
+            if isinstance(value, str) and math.isinf(number) and "inf" not in t:
+                # float("1e400") is inf: a number too large for any float
+                raise InvalidInput(f"{quoted(value)} does not fit in {self.name}")
             rounded: float = struct.unpack(self._fmt(False), self._pack_float(number, value))[0]
             return rounded
         if isinstance(number, float):
+            if not math.isfinite(number):
+                raise InvalidInput(f"{quoted(value)} is not {article(self.name)} value "
+                                   "(integers are finite)")
             if not number.is_integer():
-                raise InvalidInput(f"{value!r} is not {article(self.name)} value "
+                raise InvalidInput(f"{quoted(value)} is not {article(self.name)} value "
                                    "(it has a fraction)")
             number = int(number)
         if not self.low <= number <= self.high:
-            raise InvalidInput(f"{number} does not fit in {self.name} "
+            raise InvalidInput(f"{quoted(number)} does not fit in {self.name} "
                                f"({self.low}..{self.high})")
         return number
 
@@ -227,7 +233,7 @@ class NumberKind(ValueKind):
         try:
             return struct.pack(self._fmt(False), number)
         except (struct.error, OverflowError):
-            raise InvalidInput(f"{typed} does not fit in {self.name}") from None
+            raise InvalidInput(f"{quoted(typed)} does not fit in {self.name}") from None
 
     def format(self, value: Value) -> str:
         if self.is_float:
@@ -242,7 +248,7 @@ class NumberKind(ValueKind):
         try:
             return struct.pack(self._fmt(big_endian), value)
         except (struct.error, OverflowError):
-            raise InvalidInput(f"{value!r} does not fit in {self.name}") from None
+            raise InvalidInput(f"{quoted(value)} does not fit in {self.name}") from None
 
     def format_hex(self, data: bytes, big_endian: bool = False) -> str:
         """The raw bits as one hex number, ``0x`` and two digits a byte."""
@@ -255,9 +261,9 @@ class NumberKind(ValueKind):
         try:
             raw = int(digits, 16)
         except ValueError:
-            raise InvalidInput(f"{text.strip()!r} is not hex") from None
+            raise InvalidInput(f"{quoted(text.strip())} is not hex") from None
         if not 0 <= raw < 1 << (8 * self.unit):
-            raise InvalidInput(f"0x{raw:x} does not fit in {self.unit} bytes")
+            raise InvalidInput(f"{quoted(text.strip())} does not fit in {self.unit} bytes")
         return raw.to_bytes(self.unit, "big" if big_endian else "little")
 
     def to_json(self, value: Value) -> JsonValue:
@@ -289,7 +295,15 @@ class TextKind(ValueKind):
                 raise InvalidInput(f"{bytes(value)!r} is not {self.encoding} text "
                                    f"({exc.reason} at byte {exc.start})") from None
         if not isinstance(value, str):
-            raise InvalidInput(f"{value!r} is not text")
+            raise InvalidInput(f"{quoted(value)} is not text")
+        try:
+            value.encode(self.encoding)
+        except UnicodeEncodeError as exc:
+            # A lone surrogate: bytes of a command line that were not UTF-8
+            # reach Python as U+DC80..U+DCFF, and a typed "\ud800" is one too.
+            raise InvalidInput(f"{quoted(value)} cannot be written in {self.encoding}: "
+                               f"{printable(exc.object[exc.start])} at character "
+                               f"{exc.start} is a lone surrogate, not a character") from None
         return value
 
     def format(self, value: Value) -> str:
@@ -321,7 +335,7 @@ class BytesKind(ValueKind):
         if isinstance(value, (bytes, bytearray)):
             return bytes(value)
         if not isinstance(value, str):
-            raise InvalidInput(f"{value!r} is not hex bytes")
+            raise InvalidInput(f"{quoted(value)} is not hex bytes")
         return parse_hex_bytes(value)
 
     def format(self, value: Value) -> str:
@@ -349,7 +363,7 @@ class BytesKind(ValueKind):
                 out.append(int(tok, 16))
                 mask.append(0xFF)
             else:
-                raise InvalidInput(f"malformed byte pattern: {tok!r} (expected two hex "
+                raise InvalidInput(f"malformed byte pattern: {quoted(tok)} (expected two hex "
                                    "digits or ?? per byte, e.g. 'de ad ?? ef')")
         if not any(mask):
             raise InvalidInput("a byte pattern needs at least one byte that is not ??")

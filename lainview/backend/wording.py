@@ -31,14 +31,30 @@ def article(name: str) -> str:
     return f"{'an' if vowel else 'a'} {name}"
 
 
-def printable(text: object) -> str:
+def printable(text: object, limit: int | None = None) -> str:
     """``text`` safe to print as one field of one line: every character
     Python does not call printable (line breaks, tabs, the ESC that starts a
     terminal control sequence, bytes that did not decode) escaped as Python
     writes it, ``a\\nb``, ``\\x1b``, ``\\udcff``. For text the user does not
     control: command lines, map paths, symbol and module names, labels read
-    from files."""
+    from files. ``limit``: cut to that many characters, the last ``…``
+    (for a message quoting what the user typed, which may be megabytes)."""
     text = str(text)
+    if limit is not None and len(text) > limit:
+        return printable(text[:limit], limit)[:limit - 1] + "…"
     if text.isprintable():
         return text
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def quoted(value: object, limit: int = 80) -> str:
+    """``value`` as an error message quotes what the user gave: ``repr``
+    (text in quotes, escaped), an integer in decimal, or in hex past the
+    digits Python will convert to decimal (a 5 000-digit number made
+    ``str()`` raise ValueError); cut to ``limit`` characters with ``…``,
+    so a megabyte of input does not become a megabyte of message."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 10_000:
+        text = f"{value:#x}"
+    else:
+        text = repr(value)
+    return text if len(text) <= limit else text[:limit - 1] + "…"

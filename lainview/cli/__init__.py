@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from ..backend.errors import InvalidInput, LainviewError
 from .output import EXIT_ERROR, EXIT_OK, EXIT_USAGE, one_line
-from .parser import SUBCOMMANDS, build_parser
+from .parser import SUBCOMMANDS, build_parser, join_signed_values
 
 if TYPE_CHECKING:
     from ..backend.service import Backend
@@ -55,7 +55,7 @@ def run_cli(argv: list[str]) -> int:
     exceptions (BrokenPipeError, unexpected ones) go up to
     :func:`lainview.__main__.main`, which ends them in one line too."""
     from ..backend.service import Backend
-    args = build_parser(lazy=True).parse_args(argv)
+    args = build_parser(lazy=True).parse_args(join_signed_values(argv))
     backend = Backend()
     try:
         code = COMMANDS[args.command](backend, args)

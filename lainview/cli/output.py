@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..backend.errors import LainviewError
 from ..backend.locations import Location, resolve
-from ..backend.wording import printable
+from ..backend.wording import counted, printable
 
 if TYPE_CHECKING:
     from ..backend.kernel import KernelBackend
@@ -62,7 +62,7 @@ def report_holes(command: str, holes: Iterable[Any]) -> None:
     ``lainview read: 4096 bytes unreadable: ... at 0x...`` (``holes``:
     the ``Hole`` records of a read result: address, size, reason, errno)."""
     for hole in holes:
-        err = LainviewError(f"{hole.size} bytes unreadable: {hole.reason}",
+        err = LainviewError(f"{counted(hole.size, 'byte')} unreadable: {hole.reason}",
                             errno=hole.errno, address=hole.address)
         print(f"lainview {command}: {err}", file=sys.stderr)
 

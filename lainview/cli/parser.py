@@ -69,6 +69,30 @@ class ArgumentParser(argparse.ArgumentParser):
                 f"({self.prog} {ours[0]} ... COMMAND ...)")
 
 
+# Options whose value may be a negative number (or a range of them).
+SIGNED_VALUE_OPTIONS = frozenset({"--value", "--range", "--tolerance"})
+
+
+def join_signed_values(args: Sequence[str]) -> list[str]:
+    """``args`` with ``--value -1e3`` as ``--value=-1e3``: the value after an
+    option of :data:`SIGNED_VALUE_OPTIONS` is taken as its value even when
+    it starts with ``-`` (argparse reads only ``-5`` and ``-1.5`` as
+    numbers, so ``--value -1e3``, ``--value -inf``, ``--value -0x10`` and
+    ``--range -10..-5`` were "expected one argument"). An option name
+    (``--x``) after one is left alone: the value is missing."""
+    out: list[str] = []
+    i = 0
+    while i < len(args):
+        if args[i] in SIGNED_VALUE_OPTIONS and i + 1 < len(args) \
+                and args[i + 1].startswith("-") and not args[i + 1].startswith("--"):
+            out.append(f"{args[i]}={args[i + 1]}")
+            i += 2
+            continue
+        out.append(args[i])
+        i += 1
+    return out
+
+
 class LazyChoices(Sequence[str]):
     """``choices`` for argparse read from ``load()`` when first needed (a
     value to check, a help or usage line): the module that knows them is

@@ -124,7 +124,7 @@ def cmd_read(backend: Backend, args) -> int:
             if view is None or holes:
                 first = holes[0]
                 raise _RawStopped(f"stopped after {first.address - start} bytes: "
-                                  f"{first.size} bytes unreadable: {first.reason}",
+                                  f"{counted(first.size, 'byte')} unreadable: {first.reason}",
                                   op="read", errno=first.errno, address=first.address)
             if forced:
                 note_no_access(address, len(view))
@@ -165,7 +165,8 @@ def cmd_read(backend: Backend, args) -> int:
         dumper.finish()
     out.flush()
     for start, end in no_access:
-        print(f"lainview read: note: {end - start} bytes at {start:#x} are a no-access page "
+        print(f"lainview read: note: {counted(end - start, 'byte')} at {start:#x} "
+              f"{'is' if end - start == 1 else 'are'} in a no-access page "
               "(no read permission), read through the kernel's forced access", file=sys.stderr)
     report_holes("read", stats.holes)
     return EXIT_ERROR if stats.holes else EXIT_OK

@@ -20,7 +20,7 @@ from ..backend.errors import InvalidInput, LainviewError
 from ..backend.locations import parse_location
 from ..backend.memory import parse_size
 from ..backend.service import Backend
-from ..backend.wording import counted
+from ..backend.wording import counted, quoted
 from ..models.formats import describe_skipped, human_size
 from .output import EXIT_OK, EXIT_USAGE, address_in
 
@@ -158,9 +158,13 @@ def _scan(backend: Backend, args, progress: dict) -> int:
             raise InvalidInput("a first scan needs --value, --range or --unknown")
         align = {"natural": None, "any": 1}.get(args.align)
         if align is None and args.align != "natural":
-            align = int(parse_size(args.align))
+            try:
+                align = int(parse_size(args.align))
+            except InvalidInput:
+                align = 0
             if align <= 0:
-                raise InvalidInput("--align must be positive")
+                raise InvalidInput(f"--align takes natural, any or a positive number of bytes, "
+                                   f"not {quoted(args.align)}")
         target = backend.attach(args.pid, args.backend, writable=False).result()
         areas = _scan_areas(args, target)
         state = target.scan_first(scan_type, cond, align=align, areas=areas,

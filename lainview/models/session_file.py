@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Collection, TypeGuard
 
 from lainview.backend.errors import InvalidInput
-from lainview.backend.files import atomic_private_file, read_input_file
+from lainview.backend.files import atomic_private_file, load_json, read_input_file
 from lainview.backend.locations import Location
 from lainview.backend.processes import ProcessInfo, matching_programs
 
@@ -164,63 +164,6 @@ def write_session(path: str | os.PathLike[str], data: SessionData) -> None:
     Raises InvalidInput with the reason when the file cannot be written."""
     with atomic_private_file(path, "w") as f:
         f.write(session_text(data))
-
-
-MAX_DEPTH = 64               # a session nests a handful of levels
-
-
-def _refuse_constant(name: str):
-    raise InvalidInput(f"{name} is not a number JSON allows")
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise InvalidInput(f"number {text[:40]} is out of range")
-    return value
-
-
-def _depth(value, limit: int) -> None:
-    """InvalidInput if parsed JSON nests more than ``limit`` levels (checked
-    without recursion, so later recursive code cannot overflow)."""
-    if not isinstance(value, (dict, list)):
-        return
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if depth > limit:
-            raise InvalidInput(f"nested more than {limit} levels deep")
-        children = item.values() if isinstance(item, dict) else item
-        stack.extend((child, depth + 1) for child in children
-                     if isinstance(child, (dict, list)))
-
-
-def load_json(raw: bytes, path: str, what: str, *, max_depth: int = MAX_DEPTH):
-    """Parse JSON text from a file lainview did not necessarily write: no
-    NaN or Infinity, no float that overflows, integers of at most 4300
-    digits, nesting at most ``max_depth`` levels. Raises InvalidInput naming
-    ``path`` and what is wrong."""
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InvalidInput(f"{path} is not text: not a {what}") from None
-    try:
-        parsed = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
-    except InvalidInput as exc:
-        raise InvalidInput(f"{path}: {exc.message}: not a {what}") from None
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(f"{path} is not valid JSON (line {exc.lineno}, column "
-                           f"{exc.colno}: {exc.msg})") from None
-    except RecursionError:
-        raise InvalidInput(f"{path}: nested too deeply: not a {what}") from None
-    except ValueError as exc:      # an integer of more than 4300 digits
-        raise InvalidInput(f"{path}: {' '.join(str(exc).split())[:120]}: not a {what}") \
-            from None
-    try:
-        _depth(parsed, max_depth)
-    except InvalidInput as exc:
-        raise InvalidInput(f"{path}: {exc.message}: not a {what}") from None
-    return parsed
 
 
 def read_session(path: str | os.PathLike[str]) -> SessionData:

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QSizePolicy, QHBoxLayo
 
 from lainview.models.cursor import HexCursor
 from lainview.backend import value_types
+from lainview.backend.wording import counted
 from lainview.models.formats import human_size
 from lainview.models.memory_document import MemoryDocument
 
@@ -201,7 +202,7 @@ class HexEditor(QWidget):
         lo, hi = self.hex_cursor.selection
         text = f"{self.hex_cursor.address:#x} (+{self.hex_cursor.address - region.start:#x})"
         if self.hex_cursor.has_selection:
-            text += f" · {hi - lo} bytes selected"
+            text += f" · {counted(hi - lo, 'byte')} selected"
         self.position.setText(text)
 
     def show_message(self, text: str) -> None:

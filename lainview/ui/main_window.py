@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QDo
 
 from lainview.backend.errors import LainviewError
 from lainview.backend.memory import MemoryArea
+from lainview.backend.wording import counted
 from lainview.models import settings, tasks
 from lainview.models.attached_target import TargetState
 from lainview.models.workspace import Workspace
@@ -458,7 +459,7 @@ class MainWindow(QMainWindow):
             return
         QGuiApplication.clipboard().setText(text)
         lo, hi = self.workspace.cursor.selection
-        self.show_status(f"copied {hi - lo} bytes at {lo:#x} as {fmt}")
+        self.show_status(f"copied {counted(hi - lo, 'byte')} at {lo:#x} as {fmt}")
 
     def dump_current_area(self) -> None:
         if self.workspace.document.region is not None:

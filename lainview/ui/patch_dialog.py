@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QLabel, Q
                                QVBoxLayout, QWidget)
 
 from lainview.models.kernel_workspace import PatchProposal
+from lainview.backend.wording import counted
 
 from .theme import hex_color, mono_font, text_style
 
@@ -98,7 +99,7 @@ class PatchDialog(QDialog):
         self.notes.setWordWrap(True)
         self.notes.setStyleSheet(text_style("muted"))
         buttons = QDialogButtonBox()
-        self.write_button = buttons.addButton(f"Write {len(proposal.new)} bytes",
+        self.write_button = buttons.addButton(f"Write {counted(len(proposal.new), 'byte')}",
                                               QDialogButtonBox.ButtonRole.AcceptRole)
         self.cancel_button = buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         self.write_button.setAutoDefault(False)

@@ -202,8 +202,22 @@ def test_discovery_skips_a_dev_kmem_that_does_not_answer(tmp_path):
 
 def test_discovery_takes_the_user_path_only(tmp_path):
     assert kmem.discover("/dev/null", root=tmp_path).node == "/dev/null"
-    with pytest.raises(DeviceUnavailable, match="no such file"):
+    with pytest.raises(InvalidInput, match="no such file"):
         kmem.discover(str(tmp_path / "missing"), root=tmp_path)
+
+
+def test_a_user_path_that_cannot_be_a_device_is_bad_input(tmp_path):
+    """A FIFO given with --kmem was opened (read-only when read-write is
+    refused: a wait for a writer that never comes); a directory or a
+    symlink loop was "no such file" or ENOTTY, exit 1. All are the user's
+    mistake: InvalidInput naming what the path is."""
+    os.mkfifo(tmp_path / "fifo")
+    os.symlink("loop2", tmp_path / "loop1")
+    os.symlink("loop1", tmp_path / "loop2")
+    for name, says in (("fifo", "is a FIFO"), (".", "is a directory"),
+                       ("loop1", "Too many levels of symbolic links")):
+        with pytest.raises(InvalidInput, match=says):
+            kmem.discover(str(tmp_path / name), root=tmp_path)
 
 
 # -- round trips through the preloaded stand-in ------------------------------------------------------

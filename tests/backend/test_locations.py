@@ -153,7 +153,11 @@ def test_json_round_trip_and_malformed_input():
         assert Location.from_json(loc.to_json()) == loc
     for raw, message in [([], "must be an object"), ({"kind": "nope"}, "unknown location kind"),
                          ({"kind": "module", "name": "", "offset": 0}, "needs a name"),
-                         ({"kind": "absolute", "name": "", "offset": -1}, "bad offset"),
+                         ({"kind": "absolute", "name": "", "offset": -1},
+                          "bad offset -1 in an absolute location"),
+                         # str() of a 5 000-digit int raises ValueError: quoted in hex
+                         ({"kind": "pseudo", "name": "[heap]", "offset": 10 ** 5000},
+                          r"bad offset 0x[0-9a-f]{70,}… in a pseudo location"),
                          ({"kind": "pseudo", "name": "[heap]", "offset": 1 << 64},
                           "bad offset"),
                          ({"kind": "pseudo", "name": "[heap]", "offset": "1"}, "bad offset"),
@@ -185,6 +189,8 @@ def test_parse_typed_locations():
     for bad, message in [("[heap]+zz", "bad area name"), ("[heap", "bad area name"),
                          ("  ", "type an address"), ("kernel:", "needs a symbol"),
                          ("kernel:a b", "bad kernel symbol name"),
+                         ("kernel:foo\x00+1", "bad kernel symbol name 'foo\\\\x00'"),
+                         ("kernel:m\x1b:foo", "bad kernel module name 'm\\\\x1b'"),
                          ("memfd:", "needs the memfd's name"),
                          ("0xg", "not a hex address: '0xg'"), ("0x", "not a hex address")]:
         with pytest.raises(InvalidInput, match=re.escape(message)):
@@ -249,9 +255,10 @@ def _locations(draw) -> Location:
         return Location("module", "/" + "/".join(draw(st.lists(_file_names, max_size=3))
                                                  + [name]), offset)
     # A bare file name as typed: one that does not read as an address, a
-    # pseudo-area or a kernel symbol (those are written by their full path).
+    # pseudo-area or a kernel symbol (those are written by their full path),
+    # nor "memfd:" alone (a memfd with an empty name is "/memfd:" in a map).
     assume(not re.fullmatch(r"(0x)?[0-9a-f]+", name, re.I)
-           and not name.startswith(("[", "kernel:", "0x", "0X")))
+           and not name.startswith(("[", "kernel:", "0x", "0X")) and name != "memfd:")
     return Location("module", name, offset)
 
 

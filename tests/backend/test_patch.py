@@ -111,7 +111,7 @@ def test_malformed_patch_files_are_refused_clearly(tmp_path, change, message):
 def test_not_json_and_missing_file(tmp_path):
     bad = tmp_path / "p.json"
     bad.write_text("{not json")
-    with pytest.raises(InvalidInput, match="is not JSON"):
+    with pytest.raises(InvalidInput, match="is not valid JSON"):
         load_patch(bad)
     with pytest.raises(InvalidInput, match="cannot read"):
         load_patch(tmp_path / "absent.json")

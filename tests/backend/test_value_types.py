@@ -106,10 +106,19 @@ def test_python_values_for_patterns_and_ranges():
     ("u8", 256, r"does not fit in u8 \(0..255\)"), ("i64", b"\x01", "is not an i64 value"),
     ("utf8", 5, "is not text"), ("bytes", 5, "is not hex bytes"),
     ("utf8", b"\xff", "is not utf-8 text \\(invalid start byte at byte 0\\)"),
+    ("i64", float("nan"), r"is not an i64 value \(integers are finite\)"),
+    ("u8", float("inf"), r"is not a u8 value \(integers are finite\)"),
+    ("utf16le", "\ud800", "lone surrogate"),
 ])
 def test_python_values_that_do_not_fit_are_refused_clearly(name, value, message):
     with pytest.raises(InvalidInput, match=message):
         make_condition(ScanType(name), "exact", value)
+
+
+def test_a_5000_digit_python_int_is_quoted_in_hex():
+    """str() of it raises ValueError: the message quotes it in hex, clipped."""
+    with pytest.raises(InvalidInput, match=r"^EINVAL: 0x[0-9a-f]{70,}… does not fit in i32"):
+        make_condition(ScanType("i32"), "exact", 10 ** 5000)
 
 
 def test_modes_that_do_not_apply_are_refused_naming_those_that_do():
