@@ -201,7 +201,7 @@ def test_a_patch_that_is_not_a_regular_file_or_holds_nan_is_refused_in_one_clear
                        (big, "number 1e400 is out of range")):
         out = lainview("apply", "--pid", child.pid, "--dry-run", path)
         assert out.returncode == 2, out.stderr
-        assert says in out.stderr and out.stderr.count("EINVAL") == 1, out.stderr
+        assert says in out.stderr and "EINVAL" not in out.stderr, out.stderr
         assert len(out.stderr.strip().splitlines()) == 1
 
 

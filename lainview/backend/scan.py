@@ -212,14 +212,7 @@ def make_condition(scan_type: ScanType, mode: Mode | str, value: object = None,
 
 
 def _number(value: value_types.Value) -> int | float:
-    """A parsed number a condition can compare with; NaN is refused, since it
-    equals nothing, itself included (a scan for it would find nothing,
-    silently)."""
     assert isinstance(value, (int, float))
-    if value != value:
-        raise InvalidInput("nan equals no value, not even itself, so no scan can match it: "
-                           "to find NaNs, scan --type bytes for their bit pattern "
-                           "(the usual f32 NaN is 00 00 c0 7f)")
     return value
 
 

@@ -178,11 +178,3 @@ def test_a_registered_type_is_a_choice_of_the_cli_and_scanned_for(child, capsys)
     assert exit_.value.code == 2
     assert "invalid choice: 'f16'" in capsys.readouterr().err
 
-
-@pytest.mark.parametrize("mode,value", [("exact", "nan"), ("exact", float("nan")),
-                                        ("range", "nan..1"), ("increased-by", "-nan")])
-def test_a_scan_for_nan_is_refused_with_the_reason(mode, value):
-    # A new user's `scan --type f32 --value nan` quietly found 0 matches.
-    from lainview.backend.scan import ScanType, make_condition
-    with pytest.raises(InvalidInput, match="nan equals no value"):
-        make_condition(ScanType("f32"), mode, value)
