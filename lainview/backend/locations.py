@@ -245,7 +245,7 @@ def parse_location(text: str) -> Location:
     head, offset = _split_offset(text)
     head = head.strip()
     if not head or head[0] in "+-":
-        raise InvalidInput(f"{printable(text)!r} is an offset with nothing to count from: put "
+        raise InvalidInput(f"{quoted(text, _SHOWN)} is an offset with nothing to count from: put "
                            "an address or a name before it (libc.so.6+0x10, [heap]+0x10)")
     if _HEX_RE.fullmatch(head):
         address = int(head, 16)
@@ -262,13 +262,13 @@ def parse_location(text: str) -> Location:
                                 "64 bits")
     if head.startswith("["):
         if not head.endswith("]") or len(head) < 3:
-            raise InvalidInput(f"bad area name {printable(head, _SHOWN)!r}: a pseudo-area is "
+            raise InvalidInput(f"bad area name {quoted(head, _SHOWN)}: a pseudo-area is "
                                "written in brackets, like [heap] or [stack]")
         return Location(LocationKind.PSEUDO, head, offset)
     if head.startswith(_KERNEL):
-        raise InvalidInput(f"bad location {printable(text, _SHOWN)!r}: expected {_EXAMPLES}")
+        raise InvalidInput(f"bad location {quoted(text, _SHOWN)}: expected {_EXAMPLES}")
     if head[:2] in ("0x", "0X"):
-        raise InvalidInput(f"not a hex address: {printable(head, _SHOWN)!r} (expected e.g. "
+        raise InvalidInput(f"not a hex address: {quoted(head, _SHOWN)} (expected e.g. "
                            "0x7f12a000; a file whose name starts with 0x is named by its "
                            "full path)")
     if head.startswith("memfd:") and len(head) == len("memfd:"):
@@ -284,8 +284,8 @@ def _parse_kernel(text: str) -> Location:
         raise InvalidInput("kernel: needs a symbol name, e.g. kernel:jiffies")
     for what, name in (("symbol", symbol), ("module", module)):
         if name and not _KERNEL_NAME_RE.fullmatch(name):
-            raise InvalidInput(f"bad kernel {what} name {printable(name, _SHOWN)!r} in "
-                               f"{printable(text, _SHOWN)!r}: expected "
+            raise InvalidInput(f"bad kernel {what} name {quoted(name, _SHOWN)} in "
+                               f"{quoted(text, _SHOWN)}: expected "
                                "kernel:[MODULE:]SYMBOL[+offset]")
     if abs(offset) >= _LIMIT:
         raise AddressOutOfRange(f"offset out of range: {printable(_signed(offset), _SHOWN)} "

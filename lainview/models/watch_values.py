@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from lainview.backend import value_types
 from lainview.backend.errors import InvalidInput
-from lainview.backend.wording import printable
+from lainview.backend.wording import printable, quoted
 
 DISPLAY_FORMATS = ("auto", "hex", "decimal", "float")
 MAX_LENGTH = 4096
@@ -65,7 +65,7 @@ class ValueType:
         """``i32``, ``f64 be``, ``utf8[16]``, ``bytes[8]``."""
         m = _LABEL_RE.fullmatch(text.strip().lower())
         if not m:
-            raise InvalidInput(f"not a value type: {printable(text[:80])!r}"
+            raise InvalidInput(f"not a value type: {quoted(text)}"
                                f"{'…' if len(text) > 80 else ''} "
                                "(e.g. i32, f64, utf8[16], bytes[8])")
         name, length, be = m.group(1), m.group(2), bool(m.group(3))
