@@ -44,7 +44,7 @@ def test_read_and_write_through_lainmemu(child):
     assert child.peek(child.ro, 4) == b"LAIN"
     # The PROT_NONE guard page reads through the device as through /proc/<pid>/mem.
     out = lainview("--backend", "lainmemu", "read", child.pid, hex(child.guard - 2), "4")
-    assert out.returncode == 0 and f"at {child.guard:#x} are a no-access page" in out.stderr
+    assert out.returncode == 0 and f"at {child.guard:#x} are in a no-access page" in out.stderr
     out = lainview("--backend", "lainmemu", "read", child.pid, "0x1000", "4")
     assert out.returncode == 1 and "EFAULT at 0x1000" in out.stderr
 
