@@ -2,7 +2,7 @@
 
 A child maps N pages with every other page read-only, so the kernel cannot
 merge them: N areas, N/2 writable ones (scanned by default) holding one
-planted i32 each. Prints, for an exact first scan and for an unknown-value
+planted i32 each (bench/_many_areas.py). Prints, for an exact first scan and for an unknown-value
 first scan, the time of the first scan, of the next scan ("unchanged"), and
 their ratio (next / first). A next scan that looked up each region's live
 area linearly was quadratic in the areas (issue 10: 16 s at 10,000 areas);
@@ -14,31 +14,13 @@ Usage: python bench/scan_areas.py [--areas 20000] [--repeat 3]
 from __future__ import annotations
 
 import argparse
-import subprocess
-import sys
 import time
+
+from _many_areas import PLANTED, spawn
 
 from lainview.backend.scan import AreaFilter, Mode, ScanType, make_condition
 from lainview.backend.service import Backend
 
-CHILD = r"""
-import ctypes, mmap, sys
-n = int(sys.argv[1])
-page = mmap.PAGESIZE
-libc = ctypes.CDLL(None, use_errno=True)
-libc.mmap.restype = ctypes.c_void_p
-libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
-                      ctypes.c_int, ctypes.c_long]
-libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
-base = libc.mmap(None, n * page, 3, 0x22, -1, 0)
-value = (123456789).to_bytes(4, "little")
-for i in range(0, n, 2):
-    ctypes.memmove(base + i * page + 16, value, 4)
-for i in range(1, n, 2):
-    assert libc.mprotect(base + i * page, page, 1) == 0
-print(base, flush=True)
-sys.stdin.readline()
-"""
 
 
 def timed(fn, repeat: int):
@@ -55,17 +37,15 @@ def main() -> None:
     ap.add_argument("--areas", type=int, default=20000)
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(args.areas)],
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    child, base = spawn(args.areas)
     backend = Backend()
     try:
-        base = int(child.stdout.readline())
         target = backend.attach(child.pid, writable=False).result(30)
         areas = AreaFilter(ranges=tuple((base + i * 4096, base + (i + 1) * 4096)
                                         for i in range(0, args.areas, 2)))
         st = ScanType("i32")
         print(f"{args.areas} areas ({args.areas // 2} scanned), best of {args.repeat}")
-        for label, first_cond in (("exact i32", make_condition(st, Mode.EXACT, "123456789")),
+        for label, first_cond in (("exact i32", make_condition(st, Mode.EXACT, PLANTED)),
                                   ("unknown i32", make_condition(st, Mode.UNKNOWN))):
             states = []
 

@@ -28,21 +28,8 @@ import sys
 import tempfile
 import time
 
-CHILD = r"""
-import ctypes, mmap, sys
-n = int(sys.argv[1])
-page = mmap.PAGESIZE
-libc = ctypes.CDLL(None, use_errno=True)
-libc.mmap.restype = ctypes.c_void_p
-libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
-                      ctypes.c_int, ctypes.c_long]
-libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
-base = libc.mmap(None, max(n, 1) * page, 3, 0x22, -1, 0)
-for i in range(1, n, 2):
-    assert libc.mprotect(base + i * page, page, 1) == 0
-print(base, flush=True)
-sys.stdin.readline()
-"""
+from _many_areas import spawn
+
 
 
 def lainview_command() -> list[str]:
@@ -62,13 +49,6 @@ def wall(argv: list[str], env: dict[str, str], repeat: int) -> float:
         if done.returncode != 0:
             raise SystemExit(f"{' '.join(argv)}: exit {done.returncode}: {done.stderr}")
     return statistics.median(times)
-
-
-def spawn(areas: int) -> tuple[subprocess.Popen[str], int]:
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(areas)],
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert child.stdout is not None
-    return child, int(child.stdout.readline())
 
 
 def main() -> None:
