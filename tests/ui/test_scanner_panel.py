@@ -13,21 +13,18 @@ from PySide6.QtGui import QGuiApplication
 
 from lainview.backend.scan import Mode
 from lainview.models.scan_model import ADDRESS, VALUE
-from lainview.ui.main_window import MainWindow
 
 from tests.conftest import spawn_child
 from tests.models.qt_support import wait_loaded
 
 
 @pytest.fixture
-def window(qtbot, workspace, no_widgets_left):
-    w = MainWindow(workspace)
-    qtbot.addWidget(w)
-    w.resize(1400, 900)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    w.close()
+def window(qtbot, window):
+    """The shown main window (tests/ui/conftest.py), at a size where every
+    dock has room."""
+    window.resize(1400, 900)
+    qtbot.waitUntil(lambda: window.width() == 1400, timeout=5000)
+    return window
 
 
 def attach_demo(qtbot, window, demo):

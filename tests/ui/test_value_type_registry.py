@@ -17,7 +17,6 @@ from lainview.backend.value_types import NumberKind
 from lainview.models.inspector_model import LITTLE
 from lainview.models.scan_model import VALUE
 from lainview.models.watch_model import VALUE as WATCH_VALUE
-from lainview.ui.main_window import MainWindow
 
 TIP = "16-bit float, registered by a test"
 
@@ -31,14 +30,12 @@ def f16():
 
 
 @pytest.fixture
-def window(qtbot, f16, workspace, no_widgets_left):
-    w = MainWindow(workspace)
-    qtbot.addWidget(w)
-    w.resize(1400, 900)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    w.close()
+def window(qtbot, f16, window):
+    """The shown main window (tests/ui/conftest.py), at a size where every
+    dock has room."""
+    window.resize(1400, 900)
+    qtbot.waitUntil(lambda: window.width() == 1400, timeout=5000)
+    return window
 
 
 def poke(child, address: int, value: float) -> None:
