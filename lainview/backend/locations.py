@@ -28,7 +28,7 @@ ignored; every number is hex, ``0x`` optional, so ``+10`` is 16 bytes)::
 - The offset is the last SIGN HEX of the text: a file whose name itself ends
   so (``libfoo-1``) is written with an explicit offset (``libfoo-1+0``). A
   text that is all hex is an address: a file named so (``cafe``), or one
-  whose name starts with ``[``, ``0x`` or ``kernel:``, is written by its
+  whose name starts with ``[``, ``0x``, ``kernel:``, ``+`` or ``-``, is written by its
   full path.
   :attr:`Location.text` follows these rules, so ``parse_location(loc.text)``
   gives ``loc`` back (for a module: the same file name).

@@ -255,10 +255,11 @@ def _locations(draw) -> Location:
         return Location("module", "/" + "/".join(draw(st.lists(_file_names, max_size=3))
                                                  + [name]), offset)
     # A bare file name as typed: one that does not read as an address, a
-    # pseudo-area or a kernel symbol (those are written by their full path),
-    # nor "memfd:" alone (a memfd with an empty name is "/memfd:" in a map).
+    # pseudo-area, a kernel symbol or an offset with nothing before it (those
+    # are written by their full path), nor "memfd:" alone (a memfd with an
+    # empty name is "/memfd:" in a map).
     assume(not re.fullmatch(r"(0x)?[0-9a-f]+", name, re.I)
-           and not name.startswith(("[", "kernel:", "0x", "0X")) and name != "memfd:")
+           and not name.startswith(("[", "kernel:", "0x", "0X", "+", "-")) and name != "memfd:")
     return Location("module", name, offset)
 
 
