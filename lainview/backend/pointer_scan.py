@@ -184,8 +184,12 @@ class _Pairs:
             self._spill()
         total = sum(os.path.getsize(f) for f in self.files if os.path.exists(f)) // _PAIR
         vpath, wpath = (os.path.join(self.workdir, n) for n in ("values.u64", "wheres.u64"))
-        values = np.memmap(vpath, np.uint64, "w+", shape=(max(total, 1),))
-        wheres = np.memmap(wpath, np.uint64, "w+", shape=(max(total, 1),))
+        for name in (vpath, wpath):          # private (0600) before numpy maps them
+            fd = os.open(name, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+            os.ftruncate(fd, max(total, 1) * POINTER)
+            os.close(fd)
+        values = np.memmap(vpath, np.uint64, "r+", shape=(max(total, 1),))
+        wheres = np.memmap(wpath, np.uint64, "r+", shape=(max(total, 1),))
         at = 0
         for name in self.files:
             if not os.path.exists(name):
