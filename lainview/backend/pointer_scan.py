@@ -86,8 +86,7 @@ class PtrScanLimits:
 @dataclass(slots=True)
 class PointerMap:
     """Every pointer found in the target: ``values`` (uint64, ascending) and
-    ``wheres`` (uint64, where each value is stored; ascending among equal
-    values). In memory, or read-only memory maps of files in ``workdir``.
+    ``wheres`` (uint64, where each value is stored). In memory, or read-only memory maps of files in ``workdir``.
     ``areas`` is the target's map when it was built (what pointed into).
     Close it (:meth:`close`) to delete its files."""
 
@@ -178,8 +177,8 @@ class _Pairs:
         if self.bounds is None:
             pairs = np.concatenate(self.pending) if self.pending else np.empty((0, 2), np.uint64)
             self.pending = []
-            order = np.argsort(pairs[:, 0], kind="stable")
-            return pairs[order, 0].copy(), pairs[order, 1].copy(), False
+            order = np.argsort(pairs[:, 0])
+            return pairs[order, 0], pairs[order, 1], False
         if self.pending:
             self._spill()
         total = sum(os.path.getsize(f) for f in self.files if os.path.exists(f)) // _PAIR
@@ -196,7 +195,7 @@ class _Pairs:
                 continue
             pairs = np.fromfile(name, np.uint64).reshape(-1, 2)
             os.unlink(name)
-            order = np.argsort(pairs[:, 0], kind="stable")
+            order = np.argsort(pairs[:, 0])
             values[at:at + len(pairs)] = pairs[order, 0]
             wheres[at:at + len(pairs)] = pairs[order, 1]
             at += len(pairs)
@@ -356,20 +355,31 @@ def _stack_base(thread: int, top: int, address: int) -> Base:
     return StackBase(thread, address - top)
 
 
-def _module_base(areas: list[MemoryArea], address: int) -> Base:
-    return locate(address, areas)
+def _module_base(path: str, base: int, address: int) -> Base:
+    return Location(LocationKind.MODULE, path, address - base)
 
 
 def _statics(areas: list[MemoryArea], stacks: Sequence[MemoryArea | None] | None) -> _Statics:
     bases: list[Callable[[int], Base] | None] = []
     stack_of = {a.start: n for n, a in enumerate(stacks or ()) if a is not None}
-    for area in areas:
+    module_base: dict[str, int] = {}        # a module's base, by path (locate's rule)
+    for n, area in enumerate(areas):
+        maker: Callable[[int], Base] | None = None
         if area.start in stack_of:
-            bases.append(functools.partial(_stack_base, stack_of[area.start], area.end))
-        elif locate(area.start, areas).kind is LocationKind.MODULE:
-            bases.append(functools.partial(_module_base, areas))
-        else:
-            bases.append(None)
+            maker = functools.partial(_stack_base, stack_of[area.start], area.end)
+        elif (area.path and not area.is_pseudo) or (
+                not area.path and n and areas[n - 1].end == area.start
+                and areas[n - 1].path and not areas[n - 1].is_pseudo):
+            # A module's area, or what may be its .bss: locate() says which.
+            known = module_base.get(area.file_path) if area.path else None
+            if known is None:
+                loc = locate(area.start, areas)
+                if loc.kind is LocationKind.MODULE:
+                    known = module_base.setdefault(loc.name, area.start - loc.offset)
+                    maker = functools.partial(_module_base, loc.name, known)
+            else:
+                maker = functools.partial(_module_base, area.file_path, known)
+        bases.append(maker)
     return _Statics(np.array([a.start for a in areas], np.uint64),
                     np.array([b is not None for b in bases] + [False], bool), bases)
 
@@ -517,8 +527,8 @@ def search_steps(pmap: PointerMap, address: int, *, depth: int = DEFAULT_DEPTH,
         wheres = np.asarray(pmap.wheres[idx])
         off = (frontier[dst] - values).astype(np.int64)
         static = statics.where(wheres)
-        follow = ~static & ~np.isin(wheres, seen)
-        nodes = np.unique(wheres[follow])
+        follow = ~static & ~_member(wheres, seen)
+        nodes = _sorted_unique(wheres[follow])
         if len(nodes) > max_nodes:
             cut = True
             nodes = nodes[:max_nodes]
@@ -529,7 +539,7 @@ def search_steps(pmap: PointerMap, address: int, *, depth: int = DEFAULT_DEPTH,
             hit[hit] = nodes[pos[hit]] == wheres[hit]
             src[hit] = pos[hit]
         levels.append(_Level(nodes, dst, off, src, wheres, static))
-        seen = np.union1d(seen, nodes)
+        seen = _sorted_unique(np.concatenate((seen, nodes)))
         frontier = nodes
         yield pmap.scanned_bytes
     # Paths from each node down to the address, level by level.
@@ -547,6 +557,25 @@ def search_steps(pmap: PointerMap, address: int, *, depth: int = DEFAULT_DEPTH,
                         {d: n for d, n in by_depth.items() if n}, cut, stacks is not None,
                         locate(address, pmap.areas), pmap.count, pmap.memory_bytes,
                         pmap.disk_bytes, pmap.scanned_bytes)
+
+
+def _sorted_unique(a: np.ndarray) -> np.ndarray:
+    """``np.unique`` by sorting (numpy's hash-based unique was 10x slower here)."""
+    a = np.sort(a)
+    if len(a) < 2:
+        return a
+    keep = np.empty(len(a), bool)
+    keep[0] = True
+    np.not_equal(a[1:], a[:-1], out=keep[1:])
+    return a[keep]
+
+
+def _member(a: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
+    """Whether each of ``a`` is in ``sorted_set`` (sorted, unique)."""
+    if not len(sorted_set):
+        return np.zeros(len(a), bool)
+    pos = np.minimum(np.searchsorted(sorted_set, a), len(sorted_set) - 1)
+    return np.asarray(sorted_set[pos] == a)
 
 
 def _list_paths(levels: list[_Level], statics: _Statics, limit: int) -> list[PointerPath]:
