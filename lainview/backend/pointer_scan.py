@@ -42,7 +42,7 @@ import functools
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Generator, Iterable, Sequence
 
 import numpy as np
@@ -496,10 +496,23 @@ class PointerPath:
         return len(self.offsets)
 
     @property
+    def location(self) -> Location | None:
+        """The path as a location of the grammar (``Location.steps``), which
+        the watch list, bookmarks and patches resolve on every refresh; None
+        for a thread-stack base (the grammar has no stack-top form)."""
+        if isinstance(self.base, StackBase):
+            return None
+        return replace(self.base, steps=self.offsets)
+
+    @property
     def text(self) -> str:
-        """``libgame.so+0x1f40->+0x18->+0x8``: the location grammar's form."""
-        return self.base.text + "".join(
-            f"->{'-' if o < 0 else '+'}{abs(o):#x}" for o in self.offsets)
+        """``libgame.so+0x1f40->+0x18->+0x8`` (the location grammar's
+        printer); ``threadstack1-0x1f8->+0x8`` for a thread-stack base."""
+        location = self.location
+        if location is not None:
+            return location.text
+        return self.base.text + "".join(f"->{'-' if o < 0 else '+'}{abs(o):#x}"
+                                        for o in self.offsets)
 
     def to_json(self) -> dict[str, Any]:
         return {"base": self.base.to_json(), "offsets": list(self.offsets)}
@@ -730,19 +743,23 @@ class _Resolver:
         self._stacks = thread_stacks(memory.pid, self.areas) if stacks else []
         self._cache: dict[int, int | None] = {}
         self._bases: dict[str, int | None] = {}
+        self.exited: TargetExited | None = None
 
     def read_pointer(self, address: int) -> int:
+        """The pointer stored at ``address`` (read once per rescan). Raises
+        FaultError where it cannot be read."""
         if address not in self._cache:
             try:
                 data = self.memory.read(address, POINTER, areas=self.areas).require("read")
                 self._cache[address] = int.from_bytes(data, "little")
-            except TargetExited:
+            except TargetExited as exc:
+                self.exited = exc
                 raise
             except LainviewError:
                 self._cache[address] = None
         got = self._cache[address]
         if got is None:
-            raise FaultError(f"{address:#x} is not mapped", address=address, op="read")
+            raise FaultError(f"{address:#x} cannot be read", address=address, op="read")
         return got
 
     def base(self, base: Base) -> int | None:
@@ -763,16 +780,20 @@ class _Resolver:
             return None
 
     def resolve(self, path: PointerPath) -> int | None:
-        """The address ``path`` leads to now, or None where it breaks."""
+        """The address ``path`` leads to now, or None where it breaks. The
+        chain is followed by the grammar's resolver (``locations.resolve``)
+        from the base's address. Raises TargetExited."""
         address = self.base(path.base)
         if address is None:
             return None
+        chain = Location(LocationKind.ABSOLUTE, "", address, steps=path.offsets)
         try:
-            for off in path.offsets:
-                address = (self.read_pointer(address) + off) & ((1 << 64) - 1)
-        except FaultError:
+            return resolve(chain, self.areas, 1, pid=self.memory.pid,
+                           read_pointer=self.read_pointer)
+        except Unresolved:
+            if self.exited is not None:
+                raise self.exited from None
             return None
-        return address
 
 
 @dataclass(frozen=True, slots=True)

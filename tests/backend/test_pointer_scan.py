@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from lainview.backend import pointer_scan as ps
 from lainview.backend.errors import InvalidInput, TargetExited
-from lainview.backend.locations import Location, LocationKind, locate
+from lainview.backend.locations import Location, LocationKind, locate, parse_location
 from lainview.backend.memory import MemoryArea, Perm
 from lainview.backend.procfs import ProcfsMemory
 from tests.ptrscan_support import VALUE, build, start
@@ -87,6 +87,11 @@ def test_chain_found_then_rescan_in_a_second_run_keeps_it_and_drops_the_decoys(b
     assert address == two["value"]
     raw = target2.read(address, 8).result().require()
     assert int.from_bytes(raw, "little") == VALUE
+    # The path is a location of the grammar: its text reads back, and the
+    # backend's resolver (what the watch list uses) finds the value in run 2.
+    assert path.location is not None and path.location.steps == (0x18, 0x8)
+    assert parse_location(path.text).steps == path.location.steps
+    assert target2.resolve(parse_location(path.text)).result() == two["value"]
 
 
 def test_rescan_by_value_keeps_paths_to_an_address_holding_it(backend, runs):
