@@ -145,7 +145,7 @@ def main() -> None:
         print(f"  raw process_vm_readv     {gib / raw_s:6.2f} GiB/s  {raw_s:6.2f} s")
         print(f"  pointer map (backend)    {gib / map_s:6.2f} GiB/s  {map_s:6.2f} s  "
               f"ratio {raw_s / map_s:.2f} (goal >= 0.5)")
-        print(f"  map: {pmap.count:,} pointers, {pmap.memory_bytes >> 20} MiB in memory")
+        print(f"  map: {pmap.count:,} pointers, {pmap.memory_bytes / (1 << 20):.0f} MiB in memory")
         t0 = time.perf_counter()
         result = target.pointer_scan(target_word, depth=5, max_offset=0x1000, limit=1000,
                                      pointer_map=pmap).result()
