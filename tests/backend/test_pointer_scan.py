@@ -310,3 +310,19 @@ def test_loader_paths_accept_or_refuse_cleanly(path):
         ps.parse_results(json.dumps(doc).encode(), "f")
     except InvalidInput:
         pass
+
+
+def test_interactive_requests_run_between_chunks_of_the_map(backend, runs):
+    import concurrent.futures
+    one = runs(1)
+    target = backend.attach(one.pid).result()
+    job = target.pointer_map(ps.PtrScanLimits(chunk=4096))
+    while job.progress[0] == 0:                # the map is under way
+        with pytest.raises(concurrent.futures.TimeoutError):
+            job.result(timeout=0.001)
+    read = target.read(one["value"], 8)
+    assert read.result(timeout=60).require() == VALUE.to_bytes(8, "little")
+    assert not job.done(), "the read waited for the whole map"
+    done, total = job.progress
+    assert 0 < done < total
+    backend.close_pointer_map(job.result(timeout=120)).result()
