@@ -328,3 +328,22 @@ def test_interactive_requests_run_between_chunks_of_the_map(backend, runs):
     done, total = job.progress
     assert 0 < done < total
     backend.close_pointer_map(job.result(timeout=120)).result()
+
+
+def test_the_sync_api(runs, isolated_state):
+    import lainview
+    one = runs(1)
+    with lainview.attach(one.pid, writable=False) as p:
+        result = p.pointer_scan(hex(one["value"]), depth=2, limit=100_000)
+        root = locate(one["root"], p.maps())
+        chain = [x for x in result.paths if x.text == f"{root.text}->+0x18->+0x8"]
+        assert chain and result.total >= len(result.paths)
+        kept = p.pointer_rescan(result.paths, value=VALUE, value_type="i64")
+        assert chain[0] in [k.path for k in kept]
+        assert p.pointer_rescan(chain, one["value"])[0].address == one["value"]
+        with pytest.raises(InvalidInput):
+            p.pointer_rescan(chain, one["value"], value=VALUE, value_type="i64")
+        with pytest.raises(InvalidInput):
+            p.pointer_rescan(chain, value=VALUE)
+        with pytest.raises(InvalidInput):
+            p.pointer_scan(one["value"], depth=0)
