@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Self, TypeVar
 
+from .backend import pointer_scan as _ptr
 from .backend import scan as _scan
 from .backend.errors import (Cancelled, CapabilityMissing, DeviceUnavailable, FaultError,
                              InvalidInput, KernelReadOnly, LainviewError, NoSuchModule,
@@ -230,6 +231,48 @@ class Process(_Owner):
         found = Scan(self, state)
         self._scans.append(found)
         return found
+
+    def pointer_scan(self, address: int | str, *, depth: int = _ptr.DEFAULT_DEPTH,
+                     max_offset: int = _ptr.DEFAULT_MAX_OFFSET, stacks: bool = False,
+                     limit: int = _ptr.DEFAULT_LIMIT) -> _ptr.SearchResult:
+        """The pointer paths that lead to ``address`` (an int, or location
+        text as :meth:`resolve` takes it) from static memory: a module's
+        data (with its .bss) and, with ``stacks``, thread stacks. Reads
+        every readable, writable area once into a pointer map (deleted
+        afterwards), then walks backwards at most ``depth`` dereferences,
+        each pointer pointing at most ``max_offset`` bytes below the address
+        it leads to. Returns a :class:`~lainview.backend.pointer_scan.SearchResult`:
+        ``paths`` (at most ``limit`` :class:`PointerPath`, shortest first;
+        ``path.text`` is ``prog+0x4088->+0x18->+0x8``), ``total`` counted,
+        ``by_depth``, the map's size. Raises InvalidInput (settings out of
+        range, a location that does not resolve), TargetExited."""
+        if isinstance(address, str):
+            address = self.resolve(address)
+        return _wait(self._target.pointer_scan(address, depth=depth, max_offset=max_offset,
+                                               stacks=stacks, limit=limit))
+
+    def pointer_rescan(self, paths: list[_ptr.PointerPath], address: int | str | None = None,
+                       *, value: Value | None = None,
+                       value_type: str | None = None) -> list[_ptr.Resolved]:
+        """The ``paths`` (from :meth:`pointer_scan` or a saved pointer-scan
+        file, perhaps of an earlier run) that, resolved in this process now,
+        lead to ``address`` (int or location text), or to an address
+        holding ``value`` as ``value_type`` (``i32``, ``f64``, …; ``-be``
+        for big-endian). Each :class:`Resolved` gives the path and the
+        address it leads to. Raises InvalidInput (neither or both given, a
+        bad type or value), TargetExited."""
+        if (address is None) == (value is None):
+            raise InvalidInput("give an address or a value (with its type), not both")
+        if address is not None:
+            if isinstance(address, str):
+                address = self.resolve(address)
+            target = _ptr.RescanTarget(address=address)
+        else:
+            if value_type is None:
+                raise InvalidInput("a value needs its type (value_type='i32', ...)")
+            name, big = _split_type(value_type)
+            target = _ptr.RescanTarget.holding(name, value, big)
+        return _wait(self._target.pointer_rescan(list(paths), target))
 
     def _scan_next(self, state: _scan.ScanState, cond: _scan.Condition) -> _scan.ScanState:
         return _wait(self._target.scan_next(state, cond))
