@@ -223,7 +223,9 @@ class BTF:
             enc = w[i]
             bits = enc & 0xFF
             signed = bool((enc >> 24) & 1)
-            base_kind = "bool" if (enc >> 24) & 4 else "char" if (enc >> 24) & 2 else "int"
+            # the kernel's char is unsigned (-funsigned-char) and may carry no CHAR flag
+            base_kind = "bool" if (enc >> 24) & 4 else "char" if (enc >> 24) & 2 or (
+                size == 1 and name.endswith("char")) else "int"
             if size not in (1, 2, 4, 8, 16) or bits > size * 8:
                 self._bad(f"int type {tid} has size {size}, {bits} bits")
             t = Base(name, size, signed, base_kind)

@@ -25,12 +25,14 @@ pointer-path steps of the location grammar (``backend/locations.py``:
 
 from __future__ import annotations
 
+import json
 import re
 import struct
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .errors import InvalidInput, LainviewError
+from .locations import Location
 from .wording import printable, quoted
 
 POINTER_SIZE = 8
@@ -361,11 +363,56 @@ class Node:
     children: list[Node] = field(default_factory=list)
     bits: tuple[int, int] | None = None      # (bit offset in its byte, bit size)
     error: str | None = None
+    size: int = 0
+
+    def value_text(self) -> str:
+        """The value as shown: integers in decimal (pointers in hex),
+        floats as the shortest text of their width, text and enum names
+        quoted as JSON strings; "" for aggregates."""
+        v = self.value
+        if v is None:
+            return ""
+        if isinstance(v, str):
+            return json.dumps(v, ensure_ascii=False)
+        if isinstance(v, float):
+            from .value_types import format_float
+            return format_float(v, self.size)
+        if self.type.endswith("*"):
+            return f"{v:#x}"
+        return str(v)
+
+    def lines(self, title: str | None = None, indent: str = "  ") -> list[str]:
+        """The tree as text, one field a line: ``+0x8  inv: struct item * =
+        0x5000`` (offset from the root; below a followed pointer, ``@``
+        and the address), children indented; the root's line is ``title``
+        when given."""
+        out: list[str] = []
+
+        def emit(n: Node, depth: int) -> None:
+            if depth == 0 and title is not None:
+                out.append(title)
+                for c in n.children:
+                    emit(c, depth + 1)
+                return
+            where = f"+{n.offset:#x}" if n.offset is not None else \
+                (f"@{n.address:#x}" if n.address is not None else "")
+            value = n.value_text()
+            bits = f" (bits {n.bits[0]}..{n.bits[0] + n.bits[1] - 1})" if n.bits else ""
+            text = f"{indent * depth}{where}  {printable(n.name) or '<root>'}: {n.type}"
+            text += f" = {value}" if value else ""
+            text += bits + (f"  [{printable(n.error)}]" if n.error else "")
+            out.append(text)
+            for c in n.children:
+                emit(c, depth + 1)
+        emit(self, 0)
+        return out
 
     def to_json(self) -> dict[str, object]:
-        """{offset, address, type, value[, bits, error, fields | elements]}"""
+        """{offset, address, type, size, value[, bits, error, fields | elements]}:
+        ``fields`` maps names to children (a followed pointer's pointee is
+        the field ``*``), ``elements`` lists an array's."""
         out: dict[str, object] = {"offset": self.offset, "address": self.address,
-                                  "type": self.type, "value": self.value}
+                                  "type": self.type, "size": self.size, "value": self.value}
         if self.bits:
             out["bits"] = list(self.bits)
         if self.error:
@@ -438,7 +485,7 @@ def _node(t: CType, data: bytes, off: int, base: int | None, path: str, name: st
           read: ReadMemory | None, follow: int, relative: bool) -> Node:
     addr = None if base is None else base + off
     s = t.strip()
-    node = Node(path, name, off if relative else None, addr, t.c_name(), None)
+    node = Node(path, name, off if relative else None, addr, t.c_name(), None, size=s.size)
     if isinstance(s, Record):
         for f in s.fields:
             fpath = _join_path(path, f.name)
@@ -455,7 +502,8 @@ def _node(t: CType, data: bytes, off: int, base: int | None, path: str, name: st
                 node.children.append(Node(fpath, f.name, (off + f.offset) if relative else None,
                                           None if base is None else base + off + f.offset,
                                           f.type.c_name(), shown,
-                                          bits=(f.bit_offset % 8, f.bit_size)))
+                                          bits=(f.bit_offset % 8, f.bit_size),
+                                          size=f.type.size))
                 continue
             child = _node(f.type, data, off + f.offset, base, fpath, f.name or "<anonymous>",
                           read, follow, relative)
@@ -513,6 +561,14 @@ class Place:
     type: CType
     bit_offset: int = 0
     bit_size: int = 0
+
+    def located(self, base: Location) -> Location:
+        """The location of the field in a structure placed at ``base``
+        (any kind of location, a pointer path included)."""
+        if base.steps:
+            steps = (*base.steps[:-1], base.steps[-1] + self.offset, *self.steps)
+            return replace(base, steps=steps)
+        return replace(base, offset=base.offset + self.offset, steps=self.steps)
 
     def location_suffix(self) -> str:
         """The pointer-path text to append to the base's location:
