@@ -169,3 +169,23 @@ def test_kread_type_through_an_image(tmp_path, capsys):
     assert run_cli([f"--image={image}", "kread", "init_uts_ns", "--type", "uts_namespace"]) == 0
     assert '    +0x82  release: char[65] = "6.99.0-lainview"' in \
         capsys.readouterr().out.splitlines()
+
+
+def test_a_field_path_is_a_pointer_path_the_target_resolves(target, capsys):
+    """held->name as a location (field_place + Location.steps): the CLI reads
+    the heap item's name through the pointer stored in the global struct."""
+    from lainview.backend.c_decls import parse_header
+    from lainview.backend.ctypes_model import field_place
+    from lainview.backend.locations import parse_location
+    player = parse_header(HEADER.read_text(), "player.h").lookup("struct player")
+    place = field_place(player, "held->name")
+    location = place.located(parse_location(hex(target["player"])))
+    assert location.text == f"{target['player'] + 0x68:#x}->+0x4"
+    assert run_cli(["read", str(target["pid"]), location.text, "10", "--raw"]) == 0
+    assert capsys.readouterr().out == "heap sword"
+
+
+def test_a_cyclic_follow_is_bounded(target, capsys):
+    assert run_cli(["read", str(target["pid"]), hex(target["player"]), "--type",
+                    "struct player", "--c-header", str(HEADER), "--follow", "99"]) == 2
+    assert "give 0 to 16 levels" in capsys.readouterr().err

@@ -170,7 +170,9 @@ class BTF:
         end = self._data.find(b"\0", start, self._str0 + self._str_len)
         if end < 0:
             self._bad(f"name at offset {offset} is not NUL-terminated")
-        return self._data[start:end].decode("utf-8", "replace")
+        text = self._data[start:end].decode("utf-8", "replace")
+        # names are C identifiers (and section names); anything else is shown escaped
+        return text if text.isprintable() else printable(text)
 
     def kind(self, type_id: int) -> str:
         """The BTF kind name of ``type_id`` (``struct``, ``typedef``…)."""

@@ -437,6 +437,9 @@ class Node:
         raise KeyError(path)
 
 
+MAX_FOLLOW = 16
+"""Pointer levels :func:`typed_value` follows at most (a cyclic list ends there)."""
+
 MAX_ELEMENTS = 4096
 """Array elements shown beyond which an array is cut (the rest not read)."""
 
@@ -475,10 +478,10 @@ def typed_value(ctype: CType, data: bytes, address: int | None = None,
     """The tree of ``ctype``'s value held in ``data`` (at least
     ``ctype.size`` bytes; missing bytes read as zero). With ``read`` and
     ``follow`` > 0, a pointer to a struct/union is followed (``follow``
-    levels deep) to a child node typed as its pointee; an unreadable
-    pointee gives that node an ``error``."""
+    levels deep, at most :data:`MAX_FOLLOW`) to a child node typed as its
+    pointee; an unreadable pointee gives that node an ``error``."""
     data = bytes(data).ljust(ctype.size, b"\0")
-    return _node(ctype, data, 0, address, name, name, read, follow, True)
+    return _node(ctype, data, 0, address, name, name, read, min(follow, MAX_FOLLOW), True)
 
 
 def _node(t: CType, data: bytes, off: int, base: int | None, path: str, name: str,

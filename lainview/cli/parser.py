@@ -260,7 +260,7 @@ def _read_arguments(p: argparse.ArgumentParser) -> None:
                         "#include lines are skipped; <stdint.h> names are known)")
     p.add_argument("--follow", metavar="N", type=int, default=1,
                    help="with --type: follow pointers to structs N levels deep (default 1; "
-                        "0: show pointers only)")
+                        "0: show pointers only; at most 16)")
     p.add_argument("--userfaultfd", action="store_true",
                    help="also read areas the target registered with userfaultfd (a page "
                         "it has not filled blocks the read until it does)")

@@ -185,13 +185,13 @@ def _read_typed(backend: Backend, args) -> int:
     fields | elements}``). Pointers to structs are followed ``--follow``
     levels through the target; one that cannot be read carries an error."""
     from ..backend.c_decls import Declarations, parse_header
-    from ..backend.ctypes_model import typed_value
+    from ..backend.ctypes_model import MAX_FOLLOW, typed_value
     if args.ctype is None:
         raise InvalidInput("--c-header needs --type CTYPE (the type to show)")
     if args.raw or args.length is not None:
         raise InvalidInput("--type reads one value of that type: give no LENGTH and no --raw")
-    if args.follow < 0:
-        raise InvalidInput(f"--follow {args.follow}: give 0 or more levels")
+    if not 0 <= args.follow <= MAX_FOLLOW:
+        raise InvalidInput(f"--follow {args.follow}: give 0 to {MAX_FOLLOW} levels")
     decls = Declarations()
     if args.c_header is not None:
         try:

@@ -91,3 +91,19 @@ def test_c_definition_prints_offsets():
     assert "\tstruct item *inv; /* 8 8 */" in text
     assert "\tunsigned int level:5; /* 40:3 5 bits */" in text
     assert text.endswith("}; /* size: 56 */")
+
+
+def test_a_cyclic_list_is_followed_at_most_max_follow_levels():
+    from lainview.backend.ctypes_model import MAX_FOLLOW
+    node_t = parse_header("struct node { struct node *next; int v; };", "n.h") \
+        .lookup("struct node")
+    me = struct.pack("<Qi", 0x2000, 5).ljust(16, b"\0")
+    tree = typed_value(node_t, me, 0x2000, lambda a, n: me[:n], follow=10_000)
+    depth, n = 0, tree
+    while n.find is not None and any(c.name == "next" for c in n.children):
+        nxt = next(c for c in n.children if c.name == "next")
+        if not nxt.children:
+            break
+        n, depth = nxt.children[0], depth + 1
+    assert depth == MAX_FOLLOW
+    assert tree.find("next->next->v").value == 5
