@@ -189,3 +189,61 @@ def test_a_cyclic_follow_is_bounded(target, capsys):
     assert run_cli(["read", str(target["pid"]), hex(target["player"]), "--type",
                     "struct player", "--c-header", str(HEADER), "--follow", "99"]) == 2
     assert "give 0 to 16 levels" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def debug_exe(tmp_path_factory) -> Path:
+    if shutil.which("gcc") is None:
+        pytest.skip("needs gcc")
+    exe = tmp_path_factory.mktemp("struct-target-g") / "struct_target"
+    subprocess.run(["gcc", "-g", "-O0", "-I", str(C_DIR), "-o", str(exe),
+                    str(C_DIR / "struct_target.c")], check=True)
+    return exe
+
+
+def test_dwarf_types_read_the_same_tree_as_the_header(debug_exe, capsys):
+    """The child built with -g: its DWARF `struct player` gives the same tree
+    (offsets, types, values, the followed heap pointer) as the header does."""
+    proc = subprocess.Popen([str(debug_exe)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            text=True)
+    try:
+        info = json.loads(proc.stdout.readline())
+        info["pid"] = proc.pid
+        from_header = _typed(capsys, info)
+        assert run_cli(["read", str(proc.pid), hex(info["player"]), "--type", "struct player",
+                        "--dwarf", str(debug_exe), "--json"]) == 0
+        from_dwarf = json.loads(capsys.readouterr().out)
+        assert from_dwarf == from_header
+        assert from_dwarf["value"]["fields"]["held"]["fields"]["*"]["fields"]["name"][
+            "value"] == "heap sword"
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=10)
+
+
+def test_dwarf_global_has_its_type_and_address(debug_exe):
+    from lainview.backend.dwarf_types import DebugTypes
+    debug = DebugTypes(str(debug_exe))
+    try:
+        ctype, address = debug.variable("player")
+        assert ctype.c_name() == "struct player" and ctype.size == 136
+        assert address is not None and address > 0
+        assert "struct player" in debug.names() and "player" in debug.globals()
+    finally:
+        debug.close()
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"not an elf at all", "not a readable ELF file"),
+    (None, "has no DWARF debug information"),
+])
+def test_dwarf_bad_files_exit_2(target, struct_exe, tmp_path, capsys, content, message):
+    path = tmp_path / "f"
+    if content is None:
+        path = struct_exe               # built without -g
+    else:
+        path.write_bytes(content)
+    assert run_cli(["read", str(target["pid"]), hex(target["player"]), "--type",
+                    "struct player", "--dwarf", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1, err

@@ -258,6 +258,9 @@ def _read_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--c-header", metavar="FILE",
                    help="a C header declaring the types --type names (not preprocessed: "
                         "#include lines are skipped; <stdint.h> names are known)")
+    p.add_argument("--dwarf", metavar="ELF",
+                   help="take the types --type names from this ELF file's DWARF debug "
+                        "information (built with -g) instead of a header")
     p.add_argument("--follow", metavar="N", type=int, default=1,
                    help="with --type: follow pointers to structs N levels deep (default 1; "
                         "0: show pointers only; at most 16)")

@@ -3,7 +3,7 @@
     lainview ps [--json]
     lainview maps PID [--json]
     lainview read PID ADDR LEN [--raw]
-    lainview read PID ADDR --type CTYPE [--c-header FILE] [--follow N] [--json]
+    lainview read PID ADDR --type CTYPE [--c-header FILE | --dwarf ELF] [--follow N] [--json]
     lainview write PID ADDR HEXBYTES
     lainview journal [--pid PID] [--json] [--export PATCH [--entries ID...]]
     lainview apply PATCH [--pid PID] [--dry-run] [--force]
@@ -106,7 +106,7 @@ def cmd_read(backend: Backend, args) -> int:
     size, reason]], "no_access": [[address, size]]}`` (the readable runs;
     holes also on stderr, exit 1). Memory stays bounded whatever the length.
     PROT_NONE pages are read as the kernel allows and named on stderr."""
-    if args.ctype is not None or args.c_header is not None:
+    if args.ctype is not None or args.c_header is not None or args.dwarf is not None:
         return _read_typed(backend, args)
     if args.length is None:
         raise InvalidInput("give a LENGTH to read, or --type CTYPE to read one value of a "
@@ -187,7 +187,10 @@ def _read_typed(backend: Backend, args) -> int:
     from ..backend.c_decls import Declarations, parse_header
     from ..backend.ctypes_model import MAX_FOLLOW, typed_value
     if args.ctype is None:
-        raise InvalidInput("--c-header needs --type CTYPE (the type to show)")
+        raise InvalidInput(f"{'--c-header' if args.c_header else '--dwarf'} needs --type "
+                           "CTYPE (the type to show)")
+    if args.c_header is not None and args.dwarf is not None:
+        raise InvalidInput("give --c-header or --dwarf, not both")
     if args.raw or args.length is not None:
         raise InvalidInput("--type reads one value of that type: give no LENGTH and no --raw")
     if not 0 <= args.follow <= MAX_FOLLOW:
@@ -201,7 +204,15 @@ def _read_typed(backend: Backend, args) -> int:
             raise InvalidInput(f"cannot read the header {printable(args.c_header)}: "
                                f"{getattr(exc, 'strerror', None) or exc}") from None
         decls = parse_header(text, os.path.basename(args.c_header))
-    ctype = decls.lookup(args.ctype)
+    if args.dwarf is not None:
+        from ..backend.dwarf_types import DebugTypes
+        debug = DebugTypes(args.dwarf)
+        try:
+            ctype = debug.find(args.ctype)
+        finally:
+            debug.close()
+    else:
+        ctype = decls.lookup(args.ctype)
     if ctype.size <= 0:
         raise InvalidInput(f"{printable(args.ctype)} has no size (declared, never defined)")
     target = backend.attach(args.pid, args.backend, writable=False).result()
