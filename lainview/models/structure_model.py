@@ -1,0 +1,229 @@
+"""The structure view's model: a C type placed at an address of the open
+area, shown as a tree of fields (name, offset, type, live value).
+
+Types come from C declarations the user pastes (backend/c_decls.py); the
+tree is :func:`lainview.backend.ctypes_model.typed_value` over the hex
+document's bytes, recomputed whenever the document changes (the same live
+refresh as the hex view). A refresh that keeps the tree's shape updates the
+value column in place (``dataChanged``), so expanded rows and an open
+editor are left alone. Editing a whole-byte number field writes it through
+the document: the same journaled path as every write.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import (QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex,
+                            Qt, Signal)
+
+from lainview.backend import value_types
+from lainview.backend.c_decls import Declarations, parse_header
+from lainview.backend.ctypes_model import Base, CType, Enum, Node, typed_value
+from lainview.backend.errors import InvalidInput
+
+from .hex_document import HexDocument
+
+FIELD, OFFSET, TYPE, VALUE = range(4)
+HEADERS = ("Field", "Offset", "Type", "Value")
+
+
+class StructureModel(QAbstractItemModel):
+    """Rows are :class:`Node` s; ``placed`` is (type name, address) or None."""
+
+    placed_changed = Signal()
+
+    def __init__(self, document: HexDocument, parent: QObject | None = None):
+        super().__init__(parent)
+        self.document = document
+        self.declarations = Declarations()
+        self.ctype: CType | None = None
+        self.type_name = ""
+        self.address: int | None = None
+        self.root: Node | None = None
+        self.note = "paste C declarations, name a type, place it at the cursor"
+        self.last_error = ""
+        self._parents: dict[int, Node] = {}
+        document.changed.connect(self.refresh)
+        document.region_changed.connect(self.refresh)
+
+    # -- what the user does ----------------------------------------------------------------
+    def set_declarations(self, text: str) -> list[str]:
+        """Parse a header (InvalidInput with line and column); returns the
+        type names it declares."""
+        self.declarations = parse_header(text, "declarations")
+        return self.declarations.names()
+
+    def place(self, type_name: str, address: int) -> None:
+        """Show ``type_name`` (of the declarations) at ``address``. Raises
+        InvalidInput for an unknown type or one without a size."""
+        ctype = self.declarations.lookup(type_name)
+        if ctype.size <= 0:
+            raise InvalidInput(f"{type_name} has no size (declared, never defined)")
+        self.ctype, self.type_name, self.address = ctype, type_name.strip(), address
+        self.root = None
+        self.refresh()
+        self.placed_changed.emit()
+
+    def clear(self) -> None:
+        self.beginResetModel()
+        self.ctype = self.address = self.root = None
+        self._parents = {}
+        self.endResetModel()
+        self.placed_changed.emit()
+
+    # -- the live refresh ------------------------------------------------------------------
+    def refresh(self) -> None:
+        if self.ctype is None or self.address is None:
+            return
+        data = self.document.bytes_at(self.address, self.ctype.size) \
+            if self.document.region is not None else None
+        if data is None:
+            self.note = (f"{self.type_name} at {self.address:#x}: not in the open area, or "
+                         "not read yet")
+            tree = typed_value(self.ctype, b"", self.address)
+            for n in tree.walk():
+                if n.value is not None:
+                    n.value = "??"
+        else:
+            self.note = f"{self.type_name} at {self.address:#x} ({self.ctype.size} bytes)"
+            tree = typed_value(self.ctype, data, self.address)
+        old = self.root
+        if old is not None and [n.path for n in old.walk()] == [n.path for n in tree.walk()]:
+            changed = [(a, b) for a, b in zip(old.walk(), tree.walk()) if a.value != b.value]
+            for a, b in changed:
+                a.value = b.value
+                index = self._index_of(a, VALUE)
+                self.dataChanged.emit(index, index)
+            return
+        self.beginResetModel()
+        self.root = tree
+        self._parents = {id(c): n for n in tree.walk() for c in n.children}
+        self.endResetModel()
+
+    def node(self, index: QModelIndex | QPersistentModelIndex) -> Node | None:
+        if not index.isValid():
+            return None
+        node = index.internalPointer()
+        return node if isinstance(node, Node) else None
+
+    def find(self, path: str) -> QModelIndex:
+        """The index (value column) of the field at ``path``, or invalid."""
+        if self.root is None:
+            return QModelIndex()
+        for n in self.root.walk():
+            if n.path == path and n is not self.root:
+                return self._index_of(n, VALUE)
+        return QModelIndex()
+
+    def _index_of(self, node: Node, column: int) -> QModelIndex:
+        parent = self._parents.get(id(node))
+        if parent is None:
+            return QModelIndex()
+        return self.createIndex(parent.children.index(node), column, node)
+
+    # -- Qt model API ------------------------------------------------------------------------
+    def index(self, row: int, column: int,
+              parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> QModelIndex:
+        owner = self.node(parent) if parent.isValid() else self.root
+        if owner is None or not 0 <= row < len(owner.children):
+            return QModelIndex()
+        return self.createIndex(row, column, owner.children[row])
+
+    def parent(self, index=QModelIndex()):
+        node = self.node(index)
+        if node is None:
+            return QModelIndex()
+        up = self._parents.get(id(node))
+        if up is None or up is self.root:
+            return QModelIndex()
+        return self._index_of(up, 0)
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
+        if parent.isValid() and parent.column() != 0:
+            return 0
+        owner = self.node(parent) if parent.isValid() else self.root
+        return len(owner.children) if owner is not None else 0
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
+        return len(HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+                   role: int = Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return HEADERS[section]
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex,
+             role: int = Qt.ItemDataRole.DisplayRole):
+        node = self.node(index)
+        if node is None:
+            return None
+        column = index.column()
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
+            if column == FIELD:
+                return node.name
+            if column == OFFSET:
+                text = f"+{node.offset:#x}" if node.offset is not None else ""
+                if node.bits:
+                    text += f" bits {node.bits[0]}..{node.bits[0] + node.bits[1] - 1}"
+                return text
+            if column == TYPE:
+                return node.type
+            return node.value if node.value == "??" else node.value_text()
+        if role == Qt.ItemDataRole.ToolTipRole and column == VALUE and self._kind(node):
+            return "double-click or F2 to edit; Enter writes to the target (journaled)"
+        return None
+
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        node = self.node(index)
+        if node is None:
+            return Qt.ItemFlag.NoItemFlags
+        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        if index.column() == VALUE and self._kind(node) is not None \
+                and not self.document.read_only:
+            flags |= Qt.ItemFlag.ItemIsEditable
+        return flags
+
+    def _kind(self, node: Node) -> value_types.NumberKind | None:
+        """The registry's number type a field is written as (whole-byte
+        integers and floats, enums by their integer; not bitfields)."""
+        if node.bits or node.address is None or self.ctype is None or node.value is None:
+            return None
+        t = self._type_at(node)
+        s = t.strip() if t is not None else None
+        if isinstance(s, Enum):
+            return value_types.number(f"{'i' if s.signed else 'u'}{s.size * 8}")
+        if isinstance(s, Base) and s.value_kind is not None:
+            return value_types.number(s.value_kind)
+        return None
+
+    def _type_at(self, node: Node) -> CType | None:
+        from lainview.backend.ctypes_model import field_place
+        if self.ctype is None:
+            return None
+        try:
+            return field_place(self.ctype, node.path).type
+        except InvalidInput:
+            return None
+
+    def setData(self, index: QModelIndex | QPersistentModelIndex, value,  # noqa: N802
+                role: int = Qt.ItemDataRole.EditRole) -> bool:
+        node = self.node(index)
+        if role != Qt.ItemDataRole.EditRole or node is None or index.column() != VALUE:
+            return False
+        kind = self._kind(node)
+        if kind is None or node.address is None:
+            return False
+        text = str(value).strip()
+        t = self._type_at(node)
+        s = t.strip() if t is not None else None
+        if isinstance(s, Enum) and text in s.values:
+            text = str(s.values[text])
+        try:
+            data = kind.encode(kind.parse(text))
+        except InvalidInput as exc:
+            self.last_error = f"{node.path}: {exc}"
+            self.document.inline_message.emit(self.last_error)
+            return False
+        self.last_error = ""
+        self.document.write(node.address, data)
+        return True

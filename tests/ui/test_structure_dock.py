@@ -1,0 +1,64 @@
+"""The structure dock on the live demo: paste its struct's C declaration,
+place it at the struct, see the known values refresh live, edit a field
+(written to the demo through the journaled path), and a bad header said in
+the panel."""
+
+from __future__ import annotations
+
+import struct
+
+from lainview.ui.structure_dock import EXAMPLE
+
+from tests.models.qt_support import open_demo_window
+
+
+def _value(model, path: str):
+    return model.data(model.find(path))
+
+
+def test_placed_struct_shows_live_fields_and_writes_a_field(qtbot, window, demo):
+    open_demo_window(qtbot, window, demo)
+    feature = window.features["structure"]
+    panel, model = feature.panel, feature.model
+    window.show_dock("structure")
+    panel.declarations.setPlainText(EXAMPLE)
+    panel.type_edit.setText("struct demo")
+    window.workspace.cursor.move_to(demo.struct)
+    assert feature.place_at_cursor(), panel.note.text()
+    assert panel.note.text() == f"struct demo at {demo.struct:#x} (40 bytes)"
+    qtbot.waitUntil(lambda: _value(model, "magic") == str(0x4E49414C))
+    assert model.data(model.find("name")).startswith('"')
+    assert model.rowCount() == 6
+    # position swings every 0.1 s: the view follows without a reset
+    resets = []
+    model.modelReset.connect(lambda: resets.append(1))
+    first = _value(model, "position")
+    qtbot.waitUntil(lambda: _value(model, "position") != first, timeout=5000)
+    assert not resets
+    # editing a field writes it into the demo (journaled, like every write)
+    journal = window.workspace.journal
+    entries = len(journal.entries)
+    assert model.setData(model.find("health"), "77")
+    qtbot.waitUntil(lambda: demo.peek(demo.struct + 4, 4) == struct.pack("<i", 77),
+                    timeout=5000)
+    qtbot.waitUntil(lambda: _value(model, "health") == "77", timeout=5000)
+    journal.reload()
+    qtbot.waitUntil(lambda: len(journal.entries) > entries, timeout=5000)
+    assert journal.entries[-1].address == demo.struct + 4
+    # a value that does not fit is refused, nothing written
+    assert not model.setData(model.find("health"), "99999999999")
+    assert "health" in model.last_error
+    assert demo.peek(demo.struct + 4, 4) == struct.pack("<i", 77)
+
+
+def test_bad_declarations_are_said_in_the_panel(qtbot, window, demo):
+    open_demo_window(qtbot, window, demo)
+    feature = window.features["structure"]
+    feature.panel.declarations.setPlainText("struct demo { int x }")
+    feature.panel.type_edit.setText("struct demo")
+    assert not feature.place_at_cursor()
+    assert "line 1, column 21" in feature.panel.note.text()
+    feature.panel.declarations.setPlainText(EXAMPLE)
+    feature.panel.type_edit.setText("struct nope")
+    assert not feature.place_at_cursor()
+    assert "no struct 'nope'" in feature.panel.note.text()
