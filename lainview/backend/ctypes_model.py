@@ -345,7 +345,7 @@ ReadMemory = Callable[[int, int], bytes]
 when the memory cannot be read."""
 
 
-@dataclass
+@dataclass(eq=False)
 class Node:
     """One value in a typed tree. ``path`` is the field path from the root
     (``inv[2].count``, ``owner->hp``; "" for the root), ``offset`` is bytes

@@ -23,6 +23,8 @@ from lainview.backend.errors import InvalidInput
 from .hex_document import HexDocument
 
 FIELD, OFFSET, TYPE, VALUE = range(4)
+_ROLES = frozenset({Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole,
+                    Qt.ItemDataRole.ToolTipRole})
 HEADERS = ("Field", "Offset", "Type", "Value")
 
 
@@ -42,6 +44,11 @@ class StructureModel(QAbstractItemModel):
         self.note = "paste C declarations, name a type, place it at the cursor"
         self.last_error = ""
         self._parents: dict[int, Node] = {}
+        self._rows: dict[int, int] = {}
+        self._flat: list[Node] = []                # the tree, in walk order
+        self._last: bytes | None = None
+        self._texts: dict[int, str] = {}           # value column text, per node
+        self._kinds: dict[int, value_types.NumberKind | None] = {}
         document.changed.connect(self.refresh)
         document.region_changed.connect(self.refresh)
 
@@ -59,14 +66,14 @@ class StructureModel(QAbstractItemModel):
         if ctype.size <= 0:
             raise InvalidInput(f"{type_name} has no size (declared, never defined)")
         self.ctype, self.type_name, self.address = ctype, type_name.strip(), address
-        self.root = None
+        self.root, self._flat, self._last = None, [], None
         self.refresh()
         self.placed_changed.emit()
 
     def clear(self) -> None:
         self.beginResetModel()
         self.ctype = self.address = self.root = None
-        self._parents = {}
+        self._parents, self._rows, self._flat, self._last = {}, {}, [], None
         self.endResetModel()
         self.placed_changed.emit()
 
@@ -76,6 +83,9 @@ class StructureModel(QAbstractItemModel):
             return
         data = self.document.bytes_at(self.address, self.ctype.size) \
             if self.document.region is not None else None
+        if self.root is not None and data is not None and data == self._last:
+            return                               # nothing changed: no work, no repaint
+        self._last = data
         if data is None:
             self.note = (f"{self.type_name} at {self.address:#x}: not in the open area, or "
                          "not read yet")
@@ -87,16 +97,32 @@ class StructureModel(QAbstractItemModel):
             self.note = f"{self.type_name} at {self.address:#x} ({self.ctype.size} bytes)"
             tree = typed_value(self.ctype, data, self.address)
         old = self.root
-        if old is not None and [n.path for n in old.walk()] == [n.path for n in tree.walk()]:
-            changed = [(a, b) for a, b in zip(old.walk(), tree.walk()) if a.value != b.value]
-            for a, b in changed:
-                a.value = b.value
-                index = self._index_of(a, VALUE)
-                self.dataChanged.emit(index, index)
+        new = list(tree.walk())
+        if old is not None and len(new) == len(self._flat):
+            # the same type, so the same shape (pointers are not followed here):
+            # update values in place, one dataChanged per parent's run of rows
+            spans: dict[int, tuple[Node, int, int]] = {}
+            for a, b in zip(self._flat, new):
+                if a.value != b.value or a.error != b.error:
+                    a.value, a.error = b.value, b.error
+                    self._texts.pop(id(a), None)
+                    up = self._parents.get(id(a))
+                    if up is None:
+                        continue
+                    row = self._rows[id(a)]
+                    _, lo, hi = spans.get(id(up), (up, row, row))
+                    spans[id(up)] = (up, min(lo, row), max(hi, row))
+            for up, lo, hi in spans.values():
+                self.dataChanged.emit(self.createIndex(lo, VALUE, up.children[lo]),
+                                      self.createIndex(hi, VALUE, up.children[hi]),
+                                      [Qt.ItemDataRole.DisplayRole])
             return
         self.beginResetModel()
         self.root = tree
+        self._texts, self._kinds = {}, {}
+        self._flat = new
         self._parents = {id(c): n for n in tree.walk() for c in n.children}
+        self._rows = {id(c): i for n in tree.walk() for i, c in enumerate(n.children)}
         self.endResetModel()
 
     def node(self, index: QModelIndex | QPersistentModelIndex) -> Node | None:
@@ -118,7 +144,7 @@ class StructureModel(QAbstractItemModel):
         parent = self._parents.get(id(node))
         if parent is None:
             return QModelIndex()
-        return self.createIndex(parent.children.index(node), column, node)
+        return self.createIndex(self._rows[id(node)], column, node)
 
     # -- Qt model API ------------------------------------------------------------------------
     def index(self, row: int, column: int,
@@ -154,6 +180,8 @@ class StructureModel(QAbstractItemModel):
 
     def data(self, index: QModelIndex | QPersistentModelIndex,
              role: int = Qt.ItemDataRole.DisplayRole):
+        if role not in _ROLES:
+            return None
         node = self.node(index)
         if node is None:
             return None
@@ -168,7 +196,11 @@ class StructureModel(QAbstractItemModel):
                 return text
             if column == TYPE:
                 return node.type
-            return node.value if node.value == "??" else node.value_text()
+            shown = self._texts.get(id(node))
+            if shown is None:
+                shown = str(node.value) if node.value == "??" else node.value_text()
+                self._texts[id(node)] = shown
+            return shown
         if role == Qt.ItemDataRole.ToolTipRole and column == VALUE and self._kind(node):
             return "double-click or F2 to edit; Enter writes to the target (journaled)"
         return None
@@ -186,6 +218,12 @@ class StructureModel(QAbstractItemModel):
     def _kind(self, node: Node) -> value_types.NumberKind | None:
         """The registry's number type a field is written as (whole-byte
         integers and floats, enums by their integer; not bitfields)."""
+        key = id(node)
+        if key not in self._kinds:
+            self._kinds[key] = self._find_kind(node)
+        return self._kinds[key]
+
+    def _find_kind(self, node: Node) -> value_types.NumberKind | None:
         if node.bits or node.address is None or self.ctype is None or node.value is None:
             return None
         t = self._type_at(node)
