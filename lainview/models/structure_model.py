@@ -17,7 +17,7 @@ from PySide6.QtCore import (QAbstractItemModel, QModelIndex, QObject, QPersisten
 
 from lainview.backend import value_types
 from lainview.backend.c_decls import Declarations, parse_header
-from lainview.backend.ctypes_model import Base, CType, Enum, Node, typed_value
+from lainview.backend.ctypes_model import Array, Base, CType, Enum, Node, typed_value
 from lainview.backend.errors import InvalidInput
 
 from .hex_document import HexDocument
@@ -214,6 +214,24 @@ class StructureModel(QAbstractItemModel):
                 and not self.document.read_only:
             flags |= Qt.ItemFlag.ItemIsEditable
         return flags
+
+    def watch_type(self, index: QModelIndex | QPersistentModelIndex
+                   ) -> tuple[int, str, int | None] | None:
+        """(address, value-type name, length) to watch the field at
+        ``index`` in the watch list: numbers and enums by their number
+        type, ``char`` arrays as utf8 text; None for other fields."""
+        node = self.node(index)
+        if node is None or node.address is None:
+            return None
+        kind = self._kind(node)
+        if kind is not None:
+            return node.address, kind.name, None
+        t = self._type_at(node)
+        s = t.strip() if t is not None else None
+        if isinstance(s, Array) and isinstance(s.element.strip(), Base) \
+                and s.element.strip().size == 1 and s.count:
+            return node.address, "utf8", s.count
+        return None
 
     def _kind(self, node: Node) -> value_types.NumberKind | None:
         """The registry's number type a field is written as (whole-byte

@@ -1,7 +1,8 @@
 """The structure view as a feature of the main window: a dock (tabbed with
 the data inspector) where the user pastes C declarations, names a type and
 places it at the cursor; the fields show as a tree with live values
-(models/structure_model.py); View ▸ Structure, Go ▸ Focus the structure
+(models/structure_model.py); double-click a field to go to it, Watch field
+adds it to the watch list; View ▸ Structure, Go ▸ Focus the structure
 (Alt+7)."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPla
                                QPushButton, QTreeView, QVBoxLayout, QWidget)
 
 from lainview.backend.errors import InvalidInput
-from lainview.models.structure_model import StructureModel
+from lainview.models.structure_model import VALUE, StructureModel
 
 EXAMPLE = ("struct demo {\n    uint32_t magic;\n    int32_t health;\n    float speed;\n"
            "    uint32_t pad;\n    double position;\n    char name[16];\n};")
@@ -30,6 +31,8 @@ class StructurePanel(QWidget):
         self.type_edit = QLineEdit()
         self.type_edit.setPlaceholderText("type, e.g. struct demo")
         self.place_button = QPushButton("Place at cursor")
+        self.watch_button = QPushButton("Watch field")
+        self.watch_button.setToolTip("add the selected field to the watch list")
         self.note = QLabel(model.note)
         self.note.setWordWrap(True)
         self.note.setMinimumWidth(10)
@@ -41,6 +44,7 @@ class StructurePanel(QWidget):
         row = QHBoxLayout()
         row.addWidget(self.type_edit, 1)
         row.addWidget(self.place_button)
+        row.addWidget(self.watch_button)
         column = QVBoxLayout(self)
         column.setContentsMargins(2, 2, 2, 2)
         column.addWidget(self.declarations)
@@ -75,11 +79,38 @@ class StructureFeature:
                           lambda: window.show_dock("structure", self.panel.type_edit), "Alt+7")
         self.panel.place_button.clicked.connect(self.place_at_cursor)
         self.panel.type_edit.returnPressed.connect(self.place_at_cursor)
+        self.panel.watch_button.clicked.connect(
+            lambda: self.watch_field(self.panel.tree.currentIndex()))
+        self.panel.tree.doubleClicked.connect(self.go_to_field)
+        window.add_key_note("Structure", "double-click a field's name",
+                            "go to the field in the hex view")
         ws.document.inline_message.connect(self._message)
 
     def _message(self, text: str) -> None:
         if self.model.last_error and text == self.model.last_error:
             self.panel.show_note(text)
+
+    def go_to_field(self, index) -> bool:
+        """Double-click on a field (not its value, which edits): the hex
+        view goes to the field's first byte."""
+        node = self.model.node(index)
+        if node is None or node.address is None or index.column() == VALUE:
+            return False
+        return bool(self.window.show_address(node.address))
+
+    def watch_field(self, index) -> bool:
+        """Add the field at ``index`` to the watch list (by its most durable
+        location), labelled with its field path."""
+        what = self.model.watch_type(index)
+        node = self.model.node(index)
+        if what is None or node is None:
+            self.panel.show_note("select a number, enum or char[] field to watch")
+            return False
+        address, type_name, length = what
+        self.window.workspace.watch.add_address(address, type_name, length,
+                                                f"{self.model.type_name}.{node.path}")
+        self.window.show_dock("watch")
+        return True
 
     def place_at_cursor(self) -> bool:
         """Parse the declarations and place the typed type at the cursor;

@@ -62,3 +62,26 @@ def test_bad_declarations_are_said_in_the_panel(qtbot, window, demo):
     feature.panel.type_edit.setText("struct nope")
     assert not feature.place_at_cursor()
     assert "no struct 'nope'" in feature.panel.note.text()
+
+
+def test_go_to_a_field_and_watch_it(qtbot, window, demo):
+    open_demo_window(qtbot, window, demo)
+    feature = window.features["structure"]
+    model = feature.model
+    feature.panel.declarations.setPlainText(EXAMPLE)
+    window.workspace.cursor.move_to(demo.struct)
+    assert feature.place_at_cursor()          # the type field empty: the first declared
+    assert feature.panel.type_edit.text() == "struct demo"
+    speed = model.find("speed").siblingAtColumn(0)
+    assert feature.go_to_field(speed)
+    assert window.workspace.cursor.address == demo.struct + 8
+    assert not feature.go_to_field(model.find("speed"))     # the value column edits
+    watch = window.workspace.watch
+    assert feature.watch_field(model.find("health"))
+    assert feature.watch_field(model.find("name"))
+    qtbot.waitUntil(lambda: len(watch.entries) == 2)
+    health, name = watch.entries
+    assert (health.label, health.vtype.name) == ("struct demo.health", "i32")
+    assert (name.vtype.name, name.vtype.length) == ("utf8", 16)
+    assert health.location.text.endswith("+0xf84")      # memfd:lainview-demo+0xf84, durable
+    assert not feature.watch_field(model.find("pad").parent())
