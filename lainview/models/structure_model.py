@@ -7,20 +7,28 @@ document's bytes, recomputed whenever the document changes (the same live
 refresh as the hex view). A refresh that keeps the tree's shape updates the
 value column in place (``dataChanged``), so expanded rows and an open
 editor are left alone. Editing a whole-byte number field writes it through
-the document: the same journaled path as every write.
+the document: the same journaled path as every write. Given the attached
+target, a pointer to a struct is followed one level: its pointee, read in
+one batched request per refresh (never two in flight), is the pointer's
+child ``*``, updated in place.
 """
 
 from __future__ import annotations
+
+import asyncio
 
 from PySide6.QtCore import (QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex,
                             Qt, Signal)
 
 from lainview.backend import value_types
 from lainview.backend.c_decls import Declarations, parse_header
-from lainview.backend.ctypes_model import Array, Base, CType, Enum, Node, typed_value
-from lainview.backend.errors import InvalidInput
+from lainview.backend.ctypes_model import (Array, Base, CType, Enum, Node, Pointer, Record,
+                                           typed_value)
+from lainview.backend.errors import InvalidInput, LainviewError
 
+from .attached_target import AttachedTarget
 from .hex_document import HexDocument
+from .tasks import TaskSet
 
 FIELD, OFFSET, TYPE, VALUE = range(4)
 _ROLES = frozenset({Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole,
@@ -33,9 +41,14 @@ class StructureModel(QAbstractItemModel):
 
     placed_changed = Signal()
 
-    def __init__(self, document: HexDocument, parent: QObject | None = None):
+    def __init__(self, document: HexDocument, target: AttachedTarget | None = None,
+                 parent: QObject | None = None):
         super().__init__(parent)
         self.document = document
+        self.target = target                     # None: pointers are not followed
+        self._tasks = TaskSet()
+        self._reading = False                    # one pointee read in flight at most
+        self._pointees: dict[int, Node] = {}      # id(pointer node) -> its "*" child
         self.declarations = Declarations()
         self.ctype: CType | None = None
         self.type_name = ""
@@ -70,6 +83,10 @@ class StructureModel(QAbstractItemModel):
         self.refresh()
         self.placed_changed.emit()
 
+    def stop(self) -> None:
+        """Cancel a pointee read in flight (the window is closing)."""
+        self._tasks.cancel_all()
+
     def clear(self) -> None:
         self.beginResetModel()
         self.ctype = self.address = self.root = None
@@ -84,7 +101,8 @@ class StructureModel(QAbstractItemModel):
         data = self.document.bytes_at(self.address, self.ctype.size) \
             if self.document.region is not None else None
         if self.root is not None and data is not None and data == self._last:
-            return                               # nothing changed: no work, no repaint
+            self._follow()                       # the pointees may have changed
+            return                               # the struct did not: no repaint
         self._last = data
         if data is None:
             self.note = (f"{self.type_name} at {self.address:#x}: not in the open area, or "
@@ -103,8 +121,8 @@ class StructureModel(QAbstractItemModel):
             # update values in place, one dataChanged per parent's run of rows
             spans: dict[int, tuple[Node, int, int]] = {}
             for a, b in zip(self._flat, new):
-                if a.value != b.value or a.error != b.error:
-                    a.value, a.error = b.value, b.error
+                if a.value != b.value:
+                    a.value = b.value
                     self._texts.pop(id(a), None)
                     up = self._parents.get(id(a))
                     if up is None:
@@ -116,14 +134,99 @@ class StructureModel(QAbstractItemModel):
                 self.dataChanged.emit(self.createIndex(lo, VALUE, up.children[lo]),
                                       self.createIndex(hi, VALUE, up.children[hi]),
                                       [Qt.ItemDataRole.DisplayRole])
+            self._follow()
             return
         self.beginResetModel()
         self.root = tree
+        self._pointees = {}
         self._texts, self._kinds = {}, {}
         self._flat = new
         self._parents = {id(c): n for n in tree.walk() for c in n.children}
         self._rows = {id(c): i for n in tree.walk() for i, c in enumerate(n.children)}
         self.endResetModel()
+        self._follow()
+
+    # -- following pointers (one level, read through the target) ------------------------------
+    def _follow(self) -> None:
+        """Read what the struct's pointers to structs point at (one batched
+        read, never more than one in flight) and show each pointee as the
+        pointer's child ``*``, updated in place on later refreshes."""
+        if self.target is None or self.target.target is None or self._reading:
+            return
+        wanted: list[tuple[Node, Pointer, int]] = []
+        for n in self._flat:
+            t = self._type_at(n) if n.type.endswith("*") else None
+            s = t.strip() if t is not None else None
+            if isinstance(s, Pointer) and isinstance(n.value, int):
+                pointee = s.target.strip()
+                if isinstance(pointee, Record) and pointee.complete and pointee.size:
+                    wanted.append((n, s, n.value))
+        if not wanted:
+            return
+        try:
+            future = self.target.target.read_many(
+                [(address, ptr.target.size) for _n, ptr, address in wanted])
+        except LainviewError:
+            return
+        self._reading = True
+        self._tasks.spawn(self._apply_pointees(wanted, future))
+
+    async def _apply_pointees(self, wanted: list[tuple[Node, Pointer, int]], future) -> None:
+        try:
+            replies = await asyncio.wrap_future(future)
+        except (asyncio.CancelledError, LainviewError):
+            return
+        finally:
+            self._reading = False
+        for (node, ptr, address), reply in zip(wanted, replies):
+            if self._parents.get(id(node)) is None or node.value != address:
+                continue                         # the tree or the pointer moved on
+            if isinstance(reply, LainviewError):
+                self._set_pointee(node, None, str(reply))
+                continue
+            try:
+                data = reply.require("read")
+            except LainviewError as exc:
+                self._set_pointee(node, None, str(exc))
+                continue
+            def prefetched(_address: int, size: int, data: bytes = bytes(data)) -> bytes:
+                return data[:size]
+            holder = typed_value(ptr, address.to_bytes(8, "little"), node.address,
+                                 prefetched, follow=1, name=node.path)
+            self._set_pointee(node, holder.children[0] if holder.children else None, None)
+
+    def _set_pointee(self, node: Node, child: Node | None, error: str | None) -> None:
+        old = self._pointees.get(id(node))
+        if node.error != error:
+            node.error = error
+            self._texts.pop(id(node), None)
+            index = self._index_of(node, VALUE)
+            self.dataChanged.emit(index, index)
+        if old is not None and child is not None and old.address == child.address \
+                and [n.path for n in old.walk()] == [n.path for n in child.walk()]:
+            for a, b in zip(old.walk(), child.walk()):
+                if a.value != b.value:
+                    a.value = b.value
+                    self._texts.pop(id(a), None)
+                    index = self._index_of(a, VALUE)
+                    self.dataChanged.emit(index, index)
+            return
+        parent = self._index_of(node, 0)
+        if old is not None:
+            self.beginRemoveRows(parent, 0, 0)
+            node.children = []
+            del self._pointees[id(node)]
+            self.endRemoveRows()
+        if child is not None:
+            self.beginInsertRows(parent, 0, 0)
+            node.children = [child]
+            self._pointees[id(node)] = child
+            self._parents[id(child)] = node
+            self._rows[id(child)] = 0
+            for n in child.walk():
+                for i, c in enumerate(n.children):
+                    self._parents[id(c)], self._rows[id(c)] = n, i
+            self.endInsertRows()
 
     def node(self, index: QModelIndex | QPersistentModelIndex) -> Node | None:
         if not index.isValid():
@@ -199,8 +302,12 @@ class StructureModel(QAbstractItemModel):
             shown = self._texts.get(id(node))
             if shown is None:
                 shown = str(node.value) if node.value == "??" else node.value_text()
+                if node.error:
+                    shown += " (points to unreadable memory)"
                 self._texts[id(node)] = shown
             return shown
+        if role == Qt.ItemDataRole.ToolTipRole and column == VALUE and node.error:
+            return node.error
         if role == Qt.ItemDataRole.ToolTipRole and column == VALUE and self._kind(node):
             return "double-click or F2 to edit; Enter writes to the target (journaled)"
         return None
@@ -210,10 +317,15 @@ class StructureModel(QAbstractItemModel):
         if node is None:
             return Qt.ItemFlag.NoItemFlags
         flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-        if index.column() == VALUE and self._kind(node) is not None \
-                and not self.document.read_only:
+        if index.column() == VALUE and self._editable(node):
             flags |= Qt.ItemFlag.ItemIsEditable
         return flags
+
+    def _editable(self, node: Node) -> bool:
+        """Number and enum fields of the placed struct itself (a followed
+        pointee's fields lie outside the open area: shown, not edited)."""
+        return node.offset is not None and self._kind(node) is not None \
+            and not self.document.read_only
 
     def watch_type(self, index: QModelIndex | QPersistentModelIndex
                    ) -> tuple[int, str, int | None] | None:
@@ -267,7 +379,7 @@ class StructureModel(QAbstractItemModel):
         if role != Qt.ItemDataRole.EditRole or node is None or index.column() != VALUE:
             return False
         kind = self._kind(node)
-        if kind is None or node.address is None:
+        if kind is None or node.address is None or not self._editable(node):
             return False
         text = str(value).strip()
         t = self._type_at(node)

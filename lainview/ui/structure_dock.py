@@ -70,7 +70,8 @@ class StructureFeature:
     def __init__(self, window):
         self.window = window
         ws = window.workspace
-        self.model = StructureModel(ws.document)
+        self.model = StructureModel(ws.document, ws.target)
+        window.on_close(self.model.stop)
         self.panel = StructurePanel(self.model)
         self.dock = window.add_dock("structure", "Structure", self.panel,
                                     Qt.DockWidgetArea.RightDockWidgetArea,

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import struct
 
+from PySide6.QtCore import Qt
+
 from lainview.ui.structure_dock import EXAMPLE
 
 from tests.models.qt_support import open_demo_window
@@ -85,3 +87,50 @@ def test_go_to_a_field_and_watch_it(qtbot, window, demo):
     assert (name.vtype.name, name.vtype.length) == ("utf8", 16)
     assert health.location.text.endswith("+0xf84")      # memfd:lainview-demo+0xf84, durable
     assert not feature.watch_field(model.find("pad").parent())
+
+
+def test_a_pointer_to_a_struct_is_followed_to_the_heap(qtbot, window, tmp_path):
+    """tests/c/struct_target.c: its global struct player placed from
+    tests/c/player.h; `held` points at a heap struct item, shown as its
+    child `*` with the heap values."""
+    import json
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    import pytest
+    if shutil.which("gcc") is None:
+        pytest.skip("needs gcc")
+    c_dir = Path(__file__).parent.parent / "c"
+    exe = tmp_path / "struct_target"
+    subprocess.run(["gcc", "-O0", "-I", str(c_dir), "-o", str(exe),
+                    str(c_dir / "struct_target.c")], check=True)
+    proc = subprocess.Popen([str(exe)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        info = json.loads(proc.stdout.readline())
+        ws = window.workspace
+        task = ws.spawn(window.attach_and_open(proc.pid, info["player"]))
+        qtbot.waitUntil(task.done, timeout=10000)
+        assert task.result()
+        feature = window.features["structure"]
+        model = feature.model
+        feature.panel.declarations.setPlainText((c_dir / "player.h").read_text())
+        feature.panel.type_edit.setText("struct player")
+        ws.cursor.move_to(info["player"])
+        assert feature.place_at_cursor(), feature.panel.note.text()
+        qtbot.waitUntil(lambda: _value(model, "hp") == "1234", timeout=10000)
+        qtbot.waitUntil(lambda: model.find("held->name").isValid(), timeout=10000)
+        assert _value(model, "held->name") == '"heap sword"'
+        assert _value(model, "held->kind") == '"KIND_SWORD"'
+        held = model.find("held").siblingAtColumn(0)
+        assert model.rowCount(held) == 1
+        assert model.rowCount(model.find("nothing").siblingAtColumn(0)) == 0
+        pointee = model.index(0, 0, held)
+        assert model.data(pointee) == "*" and model.node(pointee).address == info["heap"]
+        # a pointee's fields are shown, not edited (they lie outside the open area)
+        assert not model.flags(model.find("held->count")) & Qt.ItemFlag.ItemIsEditable
+        assert not model.setData(model.find("held->count"), "43")
+        assert model.flags(model.find("hp")) & Qt.ItemFlag.ItemIsEditable
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=10)
