@@ -40,6 +40,7 @@ class StructureModel(QAbstractItemModel):
     """Rows are :class:`Node` s; ``placed`` is (type name, address) or None."""
 
     placed_changed = Signal()
+    note_changed = Signal(str)
 
     def __init__(self, document: HexDocument, target: AttachedTarget | None = None,
                  parent: QObject | None = None):
@@ -105,15 +106,18 @@ class StructureModel(QAbstractItemModel):
             return                               # the struct did not: no repaint
         self._last = data
         if data is None:
-            self.note = (f"{self.type_name} at {self.address:#x}: not in the open area, or "
-                         "not read yet")
+            note = (f"{self.type_name} at {self.address:#x}: not in the open area, or not "
+                    "read yet")
             tree = typed_value(self.ctype, b"", self.address)
             for n in tree.walk():
                 if n.value is not None:
                     n.value = "??"
         else:
-            self.note = f"{self.type_name} at {self.address:#x} ({self.ctype.size} bytes)"
+            note = f"{self.type_name} at {self.address:#x} ({self.ctype.size} bytes)"
             tree = typed_value(self.ctype, data, self.address)
+        if self.note != note:
+            self.note = note
+            self.note_changed.emit(note)
         old = self.root
         new = list(tree.walk())
         if old is not None and len(new) == len(self._flat):

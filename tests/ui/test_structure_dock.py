@@ -134,3 +134,17 @@ def test_a_pointer_to_a_struct_is_followed_to_the_heap(qtbot, window, tmp_path):
     finally:
         proc.stdin.close()
         proc.wait(timeout=10)
+
+
+def test_the_note_follows_the_bytes_arriving(qtbot, window, demo):
+    """Placed before its page is read, the note says so, then says where it is."""
+    open_demo_window(qtbot, window, demo)
+    feature = window.features["structure"]
+    model = feature.model
+    model.set_declarations(EXAMPLE)
+    model.place("struct demo", demo.base + demo.size + 0x100000)    # outside the open area
+    assert "not in the open area" in feature.panel.note.text()
+    assert _value(model, "magic") == "??"
+    model.place("struct demo", demo.struct)
+    qtbot.waitUntil(lambda: feature.panel.note.text()
+                    == f"struct demo at {demo.struct:#x} (40 bytes)")
