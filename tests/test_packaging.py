@@ -168,7 +168,7 @@ printf '%s\\n' "${{COMPREPLY[@]}}"
 def test_bash_completion_offers_subcommands():
     script = desktop.BASH_COMPLETION_PATH
     assert set(bash_complete(script, "")) == set(COMMANDS)
-    assert bash_complete(script, "k") == ["ksyms", "kread", "kwrite", "kmod", "kinfo"]
+    assert bash_complete(script, "k") == ["ksyms", "kread", "ktype", "kwrite", "kmod", "kinfo"]
     assert bash_complete(script, "desktop", "") == ["install", "uninstall", "install-pkexec",
                                                     "uninstall-pkexec"]
     assert "--json" in bash_complete(script, "maps", "--")

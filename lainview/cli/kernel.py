@@ -1,7 +1,9 @@
-"""Kernel commands: ksyms, kread, kwrite, kmod, kinfo.
+"""Kernel commands: ksyms, kread, ktype, kwrite, kmod, kinfo.
 
     lainview ksyms [PATTERN] [--module M] [--type T] [--regex] [--json]
     lainview kread SYMBOL [LEN] [--module M] [--indirect] [--raw] [--json]
+    lainview kread SYMBOL --type CTYPE [--module M] [--json]   (CTYPE from BTF)
+    lainview ktype NAME [--module M] [--search] [--json]
     lainview kwrite SYMBOL HEXBYTES [--module M] [--indirect] --yes
     lainview kmod list [--json] | hold NAME | release NAME
     lainview kinfo [--json]
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 import sys
 
-from ..backend.errors import LainviewError, NoSuchModule, NoSuchSymbol
+from ..backend.errors import InvalidInput, LainviewError, NoSuchModule, NoSuchSymbol
 from ..backend.kallsyms import KERNEL
 from ..backend.ksources import CAPABILITIES
 from ..backend.service import Backend
@@ -79,10 +81,61 @@ def _describe(value_or_symbol) -> str:
     return f"{printable(sym.name)}{where}: type {sym.type} ({sym.meaning}){addr}"
 
 
+def _kernel_types(module: str | None):
+    """The BTF to look types up in: vmlinux's, on top of which ``module``'s
+    (split BTF) when one is named and has BTF."""
+    from ..backend.btf import load_kernel_btf
+    if module and module != KERNEL:
+        return load_kernel_btf(module)
+    return load_kernel_btf()
+
+
+def cmd_ktype(backend: Backend, args) -> int:
+    """``ktype NAME``: the type as C with offsets and sizes (as pahole
+    prints), or with --json ``{name, kind, size, align, c, fields: [{name,
+    offset, size, type, bit_offset, bit_size}]}``; ``--search``: the names
+    containing NAME (sorted, those starting with it first)."""
+    from ..backend.ctypes_model import Record, Typedef, c_definition
+    btf = _kernel_types(_module(args))
+    if args.search:
+        names = btf.search(args.name, limit=200)
+        if args.json:
+            print_json(names)
+        else:
+            for name in names:
+                print(printable(name))
+        return EXIT_OK if names else EXIT_ERROR
+    ctype = btf.find(args.name)
+    inner = ctype.strip()
+    if args.json:
+        fields = [{"name": f.name, "offset": f.offset, "size": f.type.size,
+                   "type": f.type.c_name(), "bit_offset": f.bit_offset if f.bit_size else None,
+                   "bit_size": f.bit_size or None}
+                  for f in (inner.fields if isinstance(inner, Record) else [])]
+        kind = "typedef" if isinstance(ctype, Typedef) else \
+            inner.kind if isinstance(inner, Record) else type(inner).__name__.lower()
+        print_json({"name": ctype.c_name(), "kind": kind,
+                    "size": ctype.size, "align": ctype.align, "c": c_definition(ctype),
+                    "fields": fields})
+    else:
+        print(c_definition(ctype))
+    return EXIT_OK
+
+
 def cmd_kread(backend: Backend, args) -> int:
     kernel = kernel_backend(backend, args)
     info = kernel.info().result()
     module = _module(args)
+    ctype = None
+    if args.ctype is not None:
+        if args.length is not None or args.raw:
+            raise InvalidInput("--type reads one value of that type: give no LENGTH and no "
+                               "--raw")
+        ctype = _kernel_types(module).find(args.ctype)
+        if ctype.size <= 0:
+            raise InvalidInput(f"{printable(args.ctype)} has no size (declared, never "
+                               "defined)")
+        args.length = ctype.size
     symbol = None
     try:
         table = kernel.symbols().result()
@@ -108,11 +161,22 @@ def cmd_kread(backend: Backend, args) -> int:
     if args.indirect and value.pointer is not None:
         note(f"pointer {value.pointer:#x}")
     note(f"{length} bytes via {value.via} ({info.reason})")
+    tree = None
+    if ctype is not None and value.result.complete:
+        from ..backend.ctypes_model import typed_value
+        tree = typed_value(ctype, value.data, value.address)
     if args.json:
-        print_json({"symbol": args.symbol, "module": module or None,
-                    "indirect": args.indirect, "address": value.address,
-                    "pointer": value.pointer, "via": value.via, "data": value.data.hex(),
-                    "holes": holes_json(value.result.holes)})
+        out = {"symbol": args.symbol, "module": module or None,
+               "indirect": args.indirect, "address": value.address,
+               "pointer": value.pointer, "via": value.via, "data": value.data.hex(),
+               "holes": holes_json(value.result.holes)}
+        if ctype is not None:
+            out["type"] = ctype.c_name()
+            out["value"] = tree.to_json() if tree is not None else None
+        print_json(out)
+    elif tree is not None and ctype is not None:
+        print("\n".join(tree.lines(f"{printable(args.symbol)}: {ctype.c_name()} at "
+                                   f"{value.address:#x} ({ctype.size} bytes)")))
     elif args.raw:
         if value.result.complete:
             sys.stdout.buffer.write(value.data)

@@ -240,14 +240,30 @@ def _maps_arguments(p: argparse.ArgumentParser) -> None:
 def _read_arguments(p: argparse.ArgumentParser) -> None:
     _pid(p)
     p.add_argument("address", type=ADDRESS, help=ADDRESS_HELP)
-    p.add_argument("length", type=argtype(parse_size),
+    p.add_argument("length", nargs="?", type=argtype(parse_size),
                    help="decimal, or hex with 0x; any length whose range ends within the "
-                        "64-bit address space (streamed; unmapped stretches are skipped)")
+                        "64-bit address space (streamed; unmapped stretches are skipped); "
+                        "not with --type (the type's size is read)")
     how = p.add_mutually_exclusive_group()
     how.add_argument("--raw", action="store_true",
                      help="write the bytes to stdout (up to the first unreadable one)")
     _json(how, "{pid, address, length, chunks: [{address, data: hex}] (the readable runs), "
-               "holes: [[address, size, reason]], no_access: [[address, size]]}")
+               "holes: [[address, size, reason]], no_access: [[address, size]]}; with "
+               "--type: {pid, location, address, type, size, value: {offset, address, type, "
+               "size, value, fields: {NAME: ...} | elements: [...]}}")
+    p.add_argument("--type", dest="ctype", metavar="CTYPE",
+                   help="show the memory as this C type, a tree of fields ('struct player', "
+                        "'uint32_t[4]', 'struct item *'); a struct, union, enum or typedef "
+                        "comes from --c-header")
+    p.add_argument("--c-header", metavar="FILE",
+                   help="a C header declaring the types --type names (not preprocessed: "
+                        "#include lines are skipped; <stdint.h> names are known)")
+    p.add_argument("--dwarf", metavar="ELF",
+                   help="take the types --type names from this ELF file's DWARF debug "
+                        "information (built with -g) instead of a header")
+    p.add_argument("--follow", metavar="N", type=int, default=1,
+                   help="with --type: follow pointers to structs N levels deep (default 1; "
+                        "0: show pointers only; at most 16)")
     p.add_argument("--userfaultfd", action="store_true",
                    help="also read areas the target registered with userfaultfd (a page "
                         "it has not filled blocks the read until it does)")
@@ -388,7 +404,23 @@ def _kread_arguments(p: argparse.ArgumentParser) -> None:
     how = p.add_mutually_exclusive_group()
     how.add_argument("--raw", action="store_true", help="write the bytes to stdout")
     _json(how, "{symbol, module, indirect, address, pointer, via, data: hex, "
-               "holes: [[address, size, reason]]}")
+               "holes: [[address, size, reason]]}; with --type also value: {offset, "
+               "address, type, size, value, fields | elements}")
+    p.add_argument("--type", dest="ctype", metavar="CTYPE",
+                   help="show the variable as this kernel type from BTF "
+                        "('struct uts_namespace', 'u64'; see lainview ktype); LENGTH is "
+                        "then the type's size")
+
+
+def _ktype_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("name", help="a type of the kernel's BTF: 'struct uts_namespace', "
+                                "'uts_namespace' (struct, union, enum or typedef), 'u32'")
+    p.add_argument("--module", metavar="M", type=argtype(kernel_module_name),
+                   help="look in this module's BTF too (/sys/kernel/btf/M)")
+    p.add_argument("--search", action="store_true",
+                   help="list the type names containing NAME instead (type-ahead)")
+    _json(p, "{name, kind, size, align, c, fields: [{name, offset, size, type, bit_offset, "
+             "bit_size}]}; with --search a list of names")
 
 
 def _kwrite_arguments(p: argparse.ArgumentParser) -> None:
@@ -435,7 +467,9 @@ SUBCOMMANDS: dict[str, Subcommand] = {
                        "lainview.cli.process:cmd_maps", "  lainview maps 1234 --json"),
     "read": Subcommand("hex dump (or raw bytes) of a range of a process's memory",
                        _read_arguments, "lainview.cli.process:cmd_read",
-                       "  lainview read 1234 '[heap]+0x10' 64"),
+                       "  lainview read 1234 '[heap]+0x10' 64\n"
+                       "  lainview read 1234 0x7f12a000 --type 'struct player' "
+                       "--c-header player.h"),
     "write": Subcommand("write bytes into a process's memory (journaled)", _write_arguments,
                         "lainview.cli.process:cmd_write",
                         '  lainview write 1234 0x7f0000001000 "de ad be ef"'),
@@ -469,7 +503,11 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "ksyms": Subcommand("list kernel symbols (name, address, type, module)", _ksyms_arguments,
                         "lainview.cli.kernel:cmd_ksyms", "  lainview ksyms 'jiffies*' --type data"),
     "kread": Subcommand("read a kernel variable by name", _kread_arguments,
-                        "lainview.cli.kernel:cmd_kread", "  lainview kread jiffies 8"),
+                        "lainview.cli.kernel:cmd_kread", "  lainview kread jiffies 8\n"
+                        "  lainview kread init_uts_ns --type 'struct uts_namespace'"),
+    "ktype": Subcommand("print a kernel type from BTF as C, with offsets", _ktype_arguments,
+                        "lainview.cli.kernel:cmd_ktype", "  lainview ktype uts_namespace\n"
+                        "  lainview ktype task --search"),
     "kwrite": Subcommand("patch a kernel variable by name (journaled; needs --yes)",
                          _kwrite_arguments, "lainview.cli.kernel:cmd_kwrite",
                          "  lainview kwrite panic_on_oops 00000000 --yes"),

@@ -3,6 +3,7 @@
     lainview ps [--json]
     lainview maps PID [--json]
     lainview read PID ADDR LEN [--raw]
+    lainview read PID ADDR --type CTYPE [--c-header FILE | --dwarf ELF] [--follow N] [--json]
     lainview write PID ADDR HEXBYTES
     lainview journal [--pid PID] [--json] [--export PATCH [--entries ID...]]
     lainview apply PATCH [--pid PID] [--dry-run] [--force]
@@ -105,6 +106,11 @@ def cmd_read(backend: Backend, args) -> int:
     size, reason]], "no_access": [[address, size]]}`` (the readable runs;
     holes also on stderr, exit 1). Memory stays bounded whatever the length.
     PROT_NONE pages are read as the kernel allows and named on stderr."""
+    if args.ctype is not None or args.c_header is not None or args.dwarf is not None:
+        return _read_typed(backend, args)
+    if args.length is None:
+        raise InvalidInput("give a LENGTH to read, or --type CTYPE to read one value of a "
+                           "C type")
     target = backend.attach(args.pid, args.backend, writable=False).result()
     if args.userfaultfd:
         target.set_read_userfaultfd(True).result()
@@ -170,6 +176,59 @@ def cmd_read(backend: Backend, args) -> int:
               "(no read permission), read through the kernel's forced access", file=sys.stderr)
     report_holes("read", stats.holes)
     return EXIT_ERROR if stats.holes else EXIT_OK
+
+
+def _read_typed(backend: Backend, args) -> int:
+    """``read PID LOCATION --type CTYPE [--c-header FILE]``: the value as a
+    tree of fields (text), or with --json ``{pid, location, address, type,
+    size, value}`` (value: nested ``{offset, address, type, size, value,
+    fields | elements}``). Pointers to structs are followed ``--follow``
+    levels through the target; one that cannot be read carries an error."""
+    from ..backend.c_decls import Declarations, parse_header
+    from ..backend.ctypes_model import MAX_FOLLOW, typed_value
+    if args.ctype is None:
+        raise InvalidInput(f"{'--c-header' if args.c_header else '--dwarf'} needs --type "
+                           "CTYPE (the type to show)")
+    if args.c_header is not None and args.dwarf is not None:
+        raise InvalidInput("give --c-header or --dwarf, not both")
+    if args.raw or args.length is not None:
+        raise InvalidInput("--type reads one value of that type: give no LENGTH and no --raw")
+    if not 0 <= args.follow <= MAX_FOLLOW:
+        raise InvalidInput(f"--follow {args.follow}: give 0 to {MAX_FOLLOW} levels")
+    decls = Declarations()
+    if args.c_header is not None:
+        try:
+            with open(args.c_header, encoding="utf-8") as f:
+                text = f.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InvalidInput(f"cannot read the header {printable(args.c_header)}: "
+                               f"{getattr(exc, 'strerror', None) or exc}") from None
+        decls = parse_header(text, os.path.basename(args.c_header))
+    if args.dwarf is not None:
+        from ..backend.dwarf_types import DebugTypes
+        debug = DebugTypes(args.dwarf)
+        try:
+            ctype = debug.find(args.ctype)
+        finally:
+            debug.close()
+    else:
+        ctype = decls.lookup(args.ctype)
+    if ctype.size <= 0:
+        raise InvalidInput(f"{printable(args.ctype)} has no size (declared, never defined)")
+    target = backend.attach(args.pid, args.backend, writable=False).result()
+    if args.userfaultfd:
+        target.set_read_userfaultfd(True).result()
+    start = address_in(target, args.address, ctype.size)
+
+    def read(address: int, size: int) -> bytes:
+        return bytes(target.read(address, size).result().require("read"))
+    tree = typed_value(ctype, read(start, ctype.size), start, read, follow=args.follow)
+    if args.json:
+        print_json({"pid": args.pid, "location": args.address.text, "address": start,
+                    "type": ctype.c_name(), "size": ctype.size, "value": tree.to_json()})
+    else:
+        print("\n".join(tree.lines(f"{ctype.c_name()} at {start:#x} ({ctype.size} bytes)")))
+    return EXIT_OK
 
 
 def cmd_write(backend: Backend, args) -> int:

@@ -664,9 +664,11 @@ def _features():
     from .journal_dock import JournalFeature
     from .kernel_feature import KernelFeature
     from .scanner_dock import ScannerFeature
+    from .structure_dock import StructureFeature
     from .watch_docks import WatchDocks
     return [("scanner", ScannerFeature), ("watch", WatchDocks), ("bookmarks", BookmarkFeature),
-            ("journal", JournalFeature), ("kernel", KernelFeature)]
+            ("journal", JournalFeature), ("kernel", KernelFeature),
+            ("structure", StructureFeature)]
 
 
 class _Features:

@@ -1,0 +1,393 @@
+"""C declarations to types: a header's structs, unions, enums and typedefs
+parsed with pycparser and laid out as gcc does on x86-64
+(:func:`.ctypes_model.lay_out`).
+
+The header is not run through a preprocessor: ``#include``, ``#pragma``,
+include guards and other directive lines are ignored (so ``<stdint.h>``
+names come from the predeclared typedefs: :data:`PRELUDE`), and a macro
+used in a declaration is an unknown name. GNU ``__attribute__((packed))``
+on a struct is honoured; other attributes are ignored.
+
+Errors: a malformed header raises InvalidInput "player.h, line 3, column 7:
+…" (never a pycparser traceback).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from pycparser import c_ast, c_parser  # type: ignore[import-untyped,unused-ignore]
+
+from .ctypes_model import (Array, Base, CType, Enum, Function, Pointer, Qualified, Record,
+                           Typedef, Void, lay_out)
+from .errors import InvalidInput
+from .wording import article, printable, quoted
+
+# (C spelling, size, signed, kind)
+_BASES: dict[str, tuple[int, bool, str]] = {
+    "char": (1, True, "char"), "signed char": (1, True, "char"),
+    "unsigned char": (1, False, "char"),
+    "short": (2, True, "int"), "unsigned short": (2, False, "int"),
+    "int": (4, True, "int"), "unsigned int": (4, False, "int"),
+    "long": (8, True, "int"), "unsigned long": (8, False, "int"),
+    "long long": (8, True, "int"), "unsigned long long": (8, False, "int"),
+    "__int128": (16, True, "int"), "unsigned __int128": (16, False, "int"),
+    "float": (4, True, "float"), "double": (8, True, "float"),
+    "long double": (16, True, "float"), "_Bool": (1, False, "bool"),
+    "_Float16": (2, True, "float"),
+}
+
+PRELUDE_TYPEDEFS: dict[str, str] = {
+    "int8_t": "signed char", "uint8_t": "unsigned char",
+    "int16_t": "short", "uint16_t": "unsigned short",
+    "int32_t": "int", "uint32_t": "unsigned int",
+    "int64_t": "long", "uint64_t": "unsigned long",
+    "intptr_t": "long", "uintptr_t": "unsigned long", "intmax_t": "long",
+    "uintmax_t": "unsigned long", "size_t": "unsigned long", "ssize_t": "long",
+    "ptrdiff_t": "long", "off_t": "long", "pid_t": "int", "uid_t": "unsigned int",
+    "gid_t": "unsigned int", "time_t": "long", "wchar_t": "int", "bool": "_Bool",
+    "u8": "unsigned char", "u16": "unsigned short", "u32": "unsigned int",
+    "u64": "unsigned long long", "s8": "signed char", "s16": "short", "s32": "int",
+    "s64": "long long", "__u8": "unsigned char", "__u16": "unsigned short",
+    "__u32": "unsigned int", "__u64": "unsigned long long", "__s8": "signed char",
+    "__s16": "short", "__s32": "int", "__s64": "long long",
+}
+"""Typedefs every header may use without declaring them: <stdint.h>,
+<stddef.h>, <sys/types.h> and the kernel's u8…s64/__u8…__s64 (LP64)."""
+
+PRELUDE = "".join(f"typedef {t} {n};\n" for n, t in PRELUDE_TYPEDEFS.items())
+
+_SPEC_ORDER = ("unsigned", "signed", "short", "long", "char", "int", "float", "double",
+               "_Bool", "__int128", "_Float16")
+
+
+def base_type(names: Iterable[str]) -> Base | None:
+    """The arithmetic type of C specifiers (``["unsigned", "long", "long"]``),
+    or None if they name none."""
+    words = [w for w in names if w not in ("const", "volatile")]
+    unsigned = "unsigned" in words
+    signed = "signed" in words
+    rest = [w for w in words if w not in ("unsigned", "signed")]
+    if rest.count("long") and "int" in rest:
+        rest.remove("int")
+    if rest == ["short", "int"]:
+        rest = ["short"]
+    if not rest:
+        rest = ["int"]
+    key = " ".join(rest)
+    if key not in _BASES:
+        return None
+    spelled = ("unsigned " if unsigned else "signed " if signed and key == "char" else "") + key
+    size, sgn, kind = _BASES[key]
+    if unsigned:
+        sgn = False
+    if spelled not in _BASES and not unsigned:
+        spelled = key
+    return Base(spelled, size, sgn, kind)
+
+
+class Declarations:
+    """The types a header declares: ``records`` (``"struct player"`` →
+    Record), ``enums``, ``typedefs``, and enum constants. Build with
+    :func:`parse_header`; look types up with :meth:`lookup`."""
+
+    def __init__(self) -> None:
+        self.tags: dict[str, CType] = {}           # "struct x", "union y", "enum z"
+        self.typedefs: dict[str, CType] = {}
+        self.constants: dict[str, int] = {}
+        self._filename = "<header>"
+        for name, spelling in PRELUDE_TYPEDEFS.items():
+            b = base_type(spelling.split())
+            assert b is not None
+            self.typedefs[name] = Typedef(name, b)
+        self._prelude_names = set(self.typedefs)
+        self._packed: set[str] = set()
+
+    # -- public
+
+    def names(self) -> list[str]:
+        """Every type declared by the header (not the prelude), as typed:
+        ``struct player``, ``enum kind``, ``player_t``."""
+        return [*self.tags, *(n for n in self.typedefs if n not in self._prelude_names)]
+
+    def lookup(self, text: str) -> CType:
+        """The type ``text`` names (``struct player``, ``player_t``,
+        ``unsigned int``, ``struct item *``, ``char[16]``). Raises
+        InvalidInput if it names none."""
+        text = text.strip()
+        if text in self.tags:
+            return self.tags[text]
+        if text in self.typedefs:
+            return self.typedefs[text]
+        known = "".join(f"typedef int {n};\n" for n in self.typedefs)
+        m = re.fullmatch(r"(.*?)((?:\[\s*\d+\s*\])*)", text, re.S)
+        assert m is not None
+        source = f"{known}# 1 \"--type\"\ntypedef {m.group(1)} __lainview_query{m.group(2)};\n"
+        try:
+            ast = c_parser.CParser().parse(source, "--type")
+        except c_parser.ParseError:
+            raise InvalidInput(f"not a C type: {quoted(text)}") from None
+        except Exception as exc:        # pycparser's lexer raises bare errors
+            raise InvalidInput(f"not a C type: {quoted(text)} ({printable(exc)})") from None
+        decl = ast.ext[-1]
+        for tag in ("struct", "union", "enum"):
+            if re.match(rf"\s*{tag}\s+(\w+)\s*$", m.group(1)):
+                name = m.group(1).split()[-1]
+                if f"{tag} {name}" not in self.tags:
+                    raise InvalidInput(f"no {tag} {quoted(name)} is declared"
+                                       + self._known_hint())
+        return self._type(decl.type, lookup=True)
+
+    def _known_hint(self) -> str:
+        names = self.names()
+        return f" (declared: {', '.join(names[:12])}{'…' if len(names) > 12 else ''})" \
+            if names else " (the header declares no types)"
+
+    # -- building
+
+    def add(self, ast: c_ast.FileAST) -> None:
+        for ext in ast.ext:
+            self._coord = ext.coord
+            if isinstance(ext, c_ast.Typedef):
+                self.typedefs[ext.name] = Typedef(ext.name, self._type(ext.type))
+            elif isinstance(ext, c_ast.Decl):
+                self._type(ext.type)         # struct/enum definitions; variables ignored
+            elif isinstance(ext, c_ast.Pragma):
+                pass
+            else:
+                self._fail(ext, "only declarations are read (no function bodies)")
+
+    def _fail(self, node: object, message: str) -> InvalidInput:
+        coord = getattr(node, "coord", None) or getattr(self, "_coord", None)
+        where = (f"{printable(coord.file)}, line {coord.line}, column {coord.column}: "
+                 if coord is not None and coord.line else "")
+        raise InvalidInput(f"{where}{message}")
+
+    def _type(self, node: object, lookup: bool = False) -> CType:
+        if isinstance(node, c_ast.TypeDecl):
+            t = self._type(node.type, lookup)
+            for q in node.quals:
+                if q in ("const", "volatile", "restrict"):
+                    t = Qualified(q, t)
+            return t
+        if isinstance(node, c_ast.PtrDecl):
+            p: CType = Pointer(self._type(node.type, lookup))
+            for q in node.quals:
+                if q in ("const", "volatile", "restrict"):
+                    p = Qualified(q, p)
+            return p
+        if isinstance(node, c_ast.ArrayDecl):
+            elem = self._type(node.type, lookup)
+            count = 0 if node.dim is None else self._const(node.dim)
+            if count < 0:
+                self._fail(node, f"negative array size {count}")
+            if elem.size == 0 and not isinstance(elem.strip(), Array):
+                self._fail(node, f"array of incomplete type {quoted(elem.c_name())}")
+            return Array(elem, count)
+        if isinstance(node, c_ast.FuncDecl):
+            result = self._type(node.type, lookup)
+            params: list[tuple[str, CType]] = []
+            variadic = False
+            for a in (node.args.params if node.args else []):
+                if isinstance(a, c_ast.EllipsisParam):
+                    variadic = True
+                    continue
+                pt = self._type(a.type, lookup)
+                if isinstance(pt, Void):
+                    continue
+                params.append((getattr(a, "name", None) or "", pt))
+            return Function(result, params, variadic)
+        if isinstance(node, c_ast.IdentifierType):
+            names = list(node.names)
+            if names == ["void"]:
+                return Void()
+            if len(names) == 1 and names[0] in self.typedefs:
+                return self.typedefs[names[0]]
+            b = base_type(names)
+            if b is None:
+                self._fail(node, f"unknown type {quoted(' '.join(names))}")
+            assert b is not None
+            return b
+        if isinstance(node, (c_ast.Struct, c_ast.Union)):
+            return self._record(node)
+        if isinstance(node, c_ast.Enum):
+            return self._enum(node)
+        if isinstance(node, c_ast.Typename):
+            return self._type(node.type, lookup)
+        self._fail(node, f"unsupported declaration ({type(node).__name__})")
+        raise AssertionError
+
+    def _record(self, node: c_ast.Struct | c_ast.Union) -> Record:
+        kind = "struct" if isinstance(node, c_ast.Struct) else "union"
+        key = f"{kind} {node.name}" if node.name else ""
+        rec = self.tags.get(key) if key else None
+        if rec is not None and not isinstance(rec, Record):
+            self._fail(node, f"{quoted(key)} was declared as another kind")
+        if rec is None and node.name:
+            self._tag_kind_is_free(node, kind, node.name)
+        if rec is None:
+            rec = Record(kind, node.name or "")
+            if key:
+                self.tags[key] = rec
+        assert isinstance(rec, Record)
+        if node.decls is None:
+            return rec
+        if rec.complete:
+            self._fail(node, f"{quoted(key)} is defined twice")
+        members: list[tuple[str, CType, int | None]] = []
+        seen: set[str] = set()
+        for d in node.decls:
+            t = self._type(d.type)
+            width = None if d.bitsize is None else self._const(d.bitsize)
+            if width is not None:
+                s = t.strip()
+                if not (isinstance(s, Enum) or (isinstance(s, Base) and s.kind != "float")):
+                    self._fail(d, f"bitfield {quoted(d.name)} needs an integer type")
+                if width < 0 or width > t.size * 8:
+                    self._fail(d, f"bitfield {quoted(d.name)} is {width} bits wide; "
+                                  f"its type holds {t.size * 8}")
+                if width == 0 and d.name:
+                    self._fail(d, f"zero-width bitfield {quoted(d.name)} must be unnamed")
+            elif t.size == 0 and not (isinstance(t.strip(), Array) and d is node.decls[-1]):
+                self._fail(d, f"field {quoted(d.name)} has incomplete type "
+                              f"{quoted(t.c_name())}")
+            if d.name:
+                if d.name in seen:
+                    self._fail(d, f"duplicate field {quoted(d.name)}")
+                seen.add(d.name)
+            members.append((d.name or "", t, width))
+        packed = bool(getattr(node, "_lainview_packed", False)) or \
+            (key in self._packed if key else False)
+        return lay_out(rec, members, packed=packed)
+
+    def _tag_kind_is_free(self, node: object, kind: str, name: str) -> None:
+        for other in ("struct", "union", "enum"):
+            if other != kind and f"{other} {name}" in self.tags:
+                self._fail(node, f"{quoted(name)} is already {article(other)} tag, "
+                                 f"not {article(kind)}")
+
+    def _enum(self, node: c_ast.Enum) -> Enum:
+        key = f"enum {node.name}" if node.name else ""
+        existing = self.tags.get(key) if key else None
+        if existing is not None and node.values is None:
+            assert isinstance(existing, Enum)
+            return existing
+        if node.name and existing is None:
+            self._tag_kind_is_free(node, "enum", node.name)
+        e = existing if isinstance(existing, Enum) else Enum(node.name or "")
+        if e.values and node.values is not None:
+            self._fail(node, f"{quoted(key)} is defined twice")
+        if node.values is not None:
+            value = -1
+            for item in node.values.enumerators:
+                value = self._const(item.value) if item.value is not None else value + 1
+                e.values[item.name] = value
+                self.constants[item.name] = value
+            if e.values and min(e.values.values()) < 0:
+                e.signed = True
+            lo, hi = min(e.values.values(), default=0), max(e.values.values(), default=0)
+            if lo < -2**31 or hi >= 2**32 or (lo < 0 and hi >= 2**31):
+                e.size = e.align = 8
+            elif hi >= 2**31:
+                e.signed = False
+        if key:
+            self.tags[key] = e
+        return e
+
+    def _const(self, node: object) -> int:
+        """The value of a constant expression (array sizes, bit widths, enum
+        values): integer literals, enum constants, sizeof, unary and binary
+        arithmetic, ?: ."""
+        if isinstance(node, c_ast.Constant):
+            text = node.value.rstrip("uUlL")
+            if node.type == "char":
+                body = node.value[1:-1].encode().decode("unicode_escape")
+                return ord(body) if len(body) == 1 else self._bad(node)
+            try:
+                return int(text, 8) if re.fullmatch(r"0[0-7]+", text) else int(text, 0)
+            except ValueError:
+                return self._bad(node)
+        if isinstance(node, c_ast.ID):
+            if node.name in self.constants:
+                return self.constants[node.name]
+            self._fail(node, f"unknown constant {quoted(node.name)} (macros are not expanded)")
+        if isinstance(node, c_ast.UnaryOp):
+            if node.op == "sizeof":
+                return self._type(node.expr).size if isinstance(node.expr, c_ast.Typename) \
+                    else self._bad(node)
+            v = self._const(node.expr)
+            ops = {"-": -v, "+": v, "~": ~v, "!": int(not v)}
+            return ops[node.op] if node.op in ops else self._bad(node)
+        if isinstance(node, c_ast.BinaryOp):
+            a, b = self._const(node.left), self._const(node.right)
+            try:
+                result = {"+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b,
+                          "/": lambda: int(a / b), "%": lambda: a - int(a / b) * b,
+                          "<<": lambda: a << b, ">>": lambda: a >> b, "&": lambda: a & b,
+                          "|": lambda: a | b, "^": lambda: a ^ b, "<": lambda: int(a < b),
+                          ">": lambda: int(a > b), "<=": lambda: int(a <= b),
+                          ">=": lambda: int(a >= b), "==": lambda: int(a == b),
+                          "!=": lambda: int(a != b), "&&": lambda: int(bool(a and b)),
+                          "||": lambda: int(bool(a or b))}[node.op]()
+            except (KeyError, ZeroDivisionError, ValueError):
+                return self._bad(node)
+            return result
+        if isinstance(node, c_ast.TernaryOp):
+            return self._const(node.iftrue if self._const(node.cond) else node.iffalse)
+        if isinstance(node, c_ast.Cast):
+            return self._const(node.expr)
+        return self._bad(node)
+
+    def _bad(self, node: object) -> int:
+        self._fail(node, "not an integer constant expression lainview can evaluate")
+        raise AssertionError
+
+
+_ATTRIBUTE = re.compile(r"__attribute__\s*\(\((?:[^()]|\((?:[^()]|\([^()]*\))*\))*\)\)")
+_COMMENT = re.compile(r'/\*.*?\*/|//[^\n]*|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'', re.S)
+_DIRECTIVE = re.compile(r"^[ \t]*#.*$", re.M)
+
+
+def parse_header(text: str, filename: str = "<header>") -> Declarations:
+    """The declarations of a C header's ``text`` (``filename`` names it in
+    errors). Raises InvalidInput with line and column for a malformed
+    header, an unknown type or a bad constant."""
+    decls = Declarations()
+    # keep line numbers: blank comments, directives and attributes in place
+    body = _COMMENT.sub(lambda m: m.group(0) if m.group(0)[0] in "'\"" else
+                        " " + "\n" * m.group(0).count("\n"), text)
+    body = _DIRECTIVE.sub("", body)
+
+    def strip_attr(m: re.Match[str]) -> str:
+        marker = " __lainview_packed__ " if "packed" in m.group(0) else " "
+        return marker + "\n" * m.group(0).count("\n")
+    body = _ATTRIBUTE.sub(strip_attr, body)
+    body = re.sub(r"\b(__extension__|__restrict|__inline|inline|__volatile__)\b", "", body)
+    for m in re.finditer(r"\b(struct|union)\s+__lainview_packed__\s*(\w+)|\b(struct|union)"
+                         r"\s+(\w+)\s*\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\}\s*__lainview_packed__", body):
+        kind, tag = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+        decls._packed.add(f"{kind} {tag}")
+    body = body.replace("__lainview_packed__", "")
+    name = filename.replace('"', "")
+    source = f"{PRELUDE}# 1 \"{name}\"\n{body}\n"
+    try:
+        ast = c_parser.CParser().parse(source, name)
+    except c_parser.ParseError as exc:
+        where = re.match(r"(.*?):(\d+):(\d+): (.*)", str(exc))
+        if where:
+            raise InvalidInput(f"{printable(filename)}, line {where.group(2)}, column "
+                               f"{where.group(3)}: syntax error {printable(where.group(4))}"
+                               ) from None
+        text = str(exc).removeprefix(f"{name}: ")
+        if "specifier" in text:
+            text += " (a type name that is not declared?)"
+        raise InvalidInput(f"{printable(filename)}: {printable(text)}") from None
+    except Exception as exc:            # pycparser's lexer: bare errors on bad characters
+        raise InvalidInput(f"{printable(filename)}: {printable(exc)}") from None
+    decls._filename = filename
+    try:
+        decls.add(ast)
+    except RecursionError:
+        raise InvalidInput(f"{printable(filename)}: declarations nested too deeply") from None
+    return decls

@@ -1,0 +1,763 @@
+"""C types over memory: the one home of the type model, its x86-64 LP64
+layout, typed values and field paths.
+
+Types come from C declarations (:mod:`.c_decls`, pycparser) and kernel BTF
+(:mod:`.btf`); both build the classes below, so a structure reads the same
+whatever its source. Sizes and offsets are in bytes, bit offsets and bit
+sizes in bits (bit 0 is the least significant bit of the byte at offset 0,
+as on little-endian x86-64).
+
+- :class:`Base`: an integer, float, ``_Bool`` or ``char`` type; its
+  :attr:`Base.value_kind` names the value-type registry's entry
+  (``backend/value_types.py``: ``i32``, ``u8``, ``f64``…) where one matches.
+- :class:`Pointer`, :class:`Array`, :class:`Record` (struct or union, with
+  :class:`Field` s), :class:`Enum`, :class:`Typedef`, :class:`Function`
+  (only behind a pointer: a function pointer reads as an opaque pointer),
+  :class:`Void`, :class:`Qualified` (const/volatile/restrict).
+
+:func:`typed_value` turns bytes into a tree of :class:`Node` (path, offset,
+type, value): ``char`` arrays as text, enums by name, bitfields by their
+bits, pointers followed through a read callback. :func:`field_place` turns a
+field path (``inv[2].count``, ``owner->name``) into a byte offset plus the
+pointer-path steps of the location grammar (``backend/locations.py``:
+``base+0x10->+0x18``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import struct
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+
+from .errors import InvalidInput, LainviewError
+from .locations import Location
+from .wording import printable, quoted
+
+POINTER_SIZE = 8
+"""x86-64 LP64: pointers and ``long`` are 8 bytes."""
+
+
+class CType:
+    """A C type. ``size`` and ``align`` in bytes (x86-64 LP64)."""
+
+    size: int = 0
+    align: int = 1
+
+    def c_name(self, inner: str = "") -> str:
+        """The type as C spells it, around a declarator ``inner``
+        (``int (*f)(void)``, ``char name[65]``)."""
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        return self.c_name()
+
+    def strip(self) -> CType:
+        """This type without typedefs and qualifiers."""
+        return self
+
+
+@dataclass(eq=False)
+class Void(CType):
+    size: int = 0
+    align: int = 1
+
+    def c_name(self, inner: str = "") -> str:
+        return _join("void", inner)
+
+
+@dataclass(eq=False)
+class Base(CType):
+    """An arithmetic type: ``kind`` is ``"int"``, ``"float"``, ``"bool"`` or
+    ``"char"`` (a plain, signed or unsigned ``char``: shown as text in
+    arrays)."""
+
+    name: str
+    size: int
+    signed: bool = True
+    kind: str = "int"
+    align: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.align:
+            self.align = max(1, min(self.size, 16))
+
+    def c_name(self, inner: str = "") -> str:
+        return _join(self.name, inner)
+
+    @property
+    def value_kind(self) -> str | None:
+        """The value-type registry's name for this type (``i32``, ``u8``,
+        ``f64``), or None where the registry has none (``long double``,
+        ``__int128``)."""
+        from . import value_types
+        if self.kind == "float":
+            name = f"f{self.size * 8}"
+        else:
+            name = f"{'i' if self.signed and self.kind != 'bool' else 'u'}{self.size * 8}"
+        return name if name in value_types.names() else None
+
+
+class Pointer(CType):
+    """A pointer (8 bytes). ``target`` may be given as a function returning
+    it, called on first use: kernel BTF resolves pointees lazily, so a
+    type graph full of cycles (``struct list_head *next``) is built only as
+    far as it is walked."""
+
+    size = POINTER_SIZE
+    align = POINTER_SIZE
+
+    def __init__(self, target: CType | Callable[[], CType]):
+        self._target: CType | None = target if isinstance(target, CType) else None
+        self._resolve = None if isinstance(target, CType) else target
+
+    @property
+    def target(self) -> CType:
+        if self._target is None:
+            assert self._resolve is not None
+            self._target = self._resolve()
+        return self._target
+
+    @target.setter
+    def target(self, value: CType) -> None:
+        self._target = value
+
+    def __repr__(self) -> str:
+        return f"Pointer({self.target.c_name()!r})"
+
+    def c_name(self, inner: str = "") -> str:
+        t = self.target
+        star = "*" + inner
+        if isinstance(t, (Array, Function)):
+            star = f"({star})"
+        return t.c_name(star)
+
+
+@dataclass(eq=False)
+class Array(CType):
+    element: CType
+    count: int            # 0: a flexible array member or unknown bound
+
+    @property
+    def size(self) -> int:  # type: ignore[override]
+        return self.element.size * self.count
+
+    @property
+    def align(self) -> int:  # type: ignore[override]
+        return self.element.align
+
+    def c_name(self, inner: str = "") -> str:
+        return self.element.c_name(f"{inner}[{self.count if self.count else ''}]")
+
+
+@dataclass(eq=False)
+class Function(CType):
+    """A function type; only ever read through a pointer (opaque)."""
+
+    result: CType
+    params: list[tuple[str, CType]] = field(default_factory=list)
+    variadic: bool = False
+    size: int = 1
+    align: int = 1
+
+    def c_name(self, inner: str = "") -> str:
+        ps = [t.c_name(n) for n, t in self.params]
+        if self.variadic:
+            ps.append("...")
+        return self.result.c_name(f"{inner}({', '.join(ps) or 'void'})")
+
+
+@dataclass(eq=False)
+class Field:
+    """A member of a struct or union. ``name`` is "" for an anonymous
+    struct/union member (whose fields are reached as if they were the
+    parent's) or an unnamed bitfield. ``offset`` in bytes; a bitfield has
+    ``bit_size`` > 0 and ``bit_offset``: its first bit counted from the
+    record's start (``offset`` is then ``bit_offset // 8``)."""
+
+    name: str
+    type: CType
+    offset: int
+    bit_offset: int = 0
+    bit_size: int = 0
+
+
+@dataclass(eq=False)
+class Record(CType):
+    """A struct or union (``kind``). ``complete`` is False for a declared,
+    never defined one (``struct foo;``: size 0, no fields)."""
+
+    kind: str
+    name: str
+    fields: list[Field] = field(default_factory=list)
+    size: int = 0
+    align: int = 1
+    complete: bool = False
+
+    def c_name(self, inner: str = "") -> str:
+        return _join(f"{self.kind} {self.name}" if self.name else
+                     f"{self.kind} <anonymous>", inner)
+
+    def members(self) -> Iterator[Field]:
+        """Named fields, with those of anonymous members flattened in
+        (offsets relative to this record)."""
+        for f in self.fields:
+            inner = f.type.strip()
+            if not f.name and isinstance(inner, Record):
+                for g in inner.members():
+                    yield Field(g.name, g.type, f.offset + g.offset,
+                                g.bit_offset + f.offset * 8 if g.bit_size else 0, g.bit_size)
+            elif f.name:
+                yield f
+
+    def member(self, name: str) -> Field | None:
+        for f in self.members():
+            if f.name == name:
+                return f
+        return None
+
+
+@dataclass(eq=False)
+class Enum(CType):
+    name: str
+    values: dict[str, int] = field(default_factory=dict)
+    size: int = 4
+    signed: bool = False
+    align: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.align:
+            self.align = max(1, self.size)
+
+    def c_name(self, inner: str = "") -> str:
+        return _join(f"enum {self.name}" if self.name else "enum <anonymous>", inner)
+
+    def name_of(self, value: int) -> str | None:
+        for k, v in self.values.items():
+            if v == value:
+                return k
+        return None
+
+
+@dataclass(eq=False)
+class Typedef(CType):
+    name: str
+    target: CType
+
+    @property
+    def size(self) -> int:  # type: ignore[override]
+        return self.target.size
+
+    @property
+    def align(self) -> int:  # type: ignore[override]
+        return self.target.align
+
+    def c_name(self, inner: str = "") -> str:
+        return _join(self.name, inner)
+
+    def strip(self) -> CType:
+        return self.target.strip()
+
+
+@dataclass(eq=False)
+class Qualified(CType):
+    """``const``, ``volatile`` or ``restrict`` (``qualifier``) of a type."""
+
+    qualifier: str
+    target: CType
+
+    @property
+    def size(self) -> int:  # type: ignore[override]
+        return self.target.size
+
+    @property
+    def align(self) -> int:  # type: ignore[override]
+        return self.target.align
+
+    def c_name(self, inner: str = "") -> str:
+        if isinstance(self.target, Pointer):
+            return self.target.c_name(f" {self.qualifier}{(' ' + inner) if inner else ''}")
+        return f"{self.qualifier} {self.target.c_name(inner)}"
+
+    def strip(self) -> CType:
+        return self.target.strip()
+
+
+def _join(name: str, inner: str) -> str:
+    if not inner:
+        return name
+    if inner[0] == "[" or (inner[0] == "(" and not inner.startswith("(*")):
+        return name + inner
+    return f"{name} {inner}"
+
+
+# ---------------------------------------------------------------- layout
+
+def _align_up(value: int, align: int) -> int:
+    return -(-value // align) * align
+
+
+def lay_out(record: Record, members: list[tuple[str, CType, int | None]],
+            packed: bool = False) -> Record:
+    """Place ``members`` (name, type, bit width or None) in ``record`` as
+    gcc does on x86-64 (System V ABI): each member at the next multiple of
+    its alignment; a bitfield in the next bits unless it would cross a
+    boundary of its type's alignment; a zero-width bitfield moves to the
+    next such boundary; unnamed bitfields do not raise the record's
+    alignment; a union puts every member at 0. Sets fields, size, align and
+    ``complete``; returns ``record``."""
+    bits = 0                 # next free bit (struct) / size in bits (union)
+    align = 1
+    fields: list[Field] = []
+    union = record.kind == "union"
+    for name, ctype, width in members:
+        a = 1 if packed else ctype.align
+        if width is None:
+            start = 0 if union else _align_up(_align_up(bits, 8) // 8, a)
+            fields.append(Field(name, ctype, start))
+            end = (start + ctype.size) * 8
+            align = max(align, a)
+        else:
+            if width == 0:
+                if not union:
+                    bits = _align_up(bits, a * 8)
+                continue
+            pos = 0 if union else bits
+            if not packed and pos // (a * 8) != (pos + width - 1) // (a * 8):
+                pos = _align_up(pos, a * 8)
+            fields.append(Field(name, ctype, pos // 8, pos, width))
+            end = pos + width
+            if name:
+                align = max(align, a)
+        bits = max(bits, end) if union else end
+    record.fields = fields
+    record.align = align
+    record.size = _align_up(_align_up(bits, 8) // 8, align)
+    record.complete = True
+    return record
+
+
+# ---------------------------------------------------------------- values
+
+ReadMemory = Callable[[int, int], bytes]
+"""``read(address, size) -> bytes``: raises a LainviewError (FaultError…)
+when the memory cannot be read."""
+
+
+@dataclass(eq=False)
+class Node:
+    """One value in a typed tree. ``path`` is the field path from the root
+    (``inv[2].count``, ``owner->hp``; "" for the root), ``offset`` is bytes
+    from the root's address (None below a followed pointer: ``address``
+    says where), ``type`` is the C type's name, ``value`` is an int, float,
+    str (char arrays, enum names) or None for aggregates; ``error`` says
+    why a followed pointer could not be read."""
+
+    path: str
+    name: str
+    offset: int | None
+    address: int | None
+    type: str
+    value: int | float | str | None
+    children: list[Node] = field(default_factory=list)
+    bits: tuple[int, int] | None = None      # (bit offset in its byte, bit size)
+    error: str | None = None
+    size: int = 0
+
+    def value_text(self) -> str:
+        """The value as shown: integers in decimal (pointers in hex),
+        floats as the shortest text of their width, text and enum names
+        quoted as JSON strings; "" for aggregates."""
+        v = self.value
+        if v is None:
+            return ""
+        if isinstance(v, str):
+            return json.dumps(v, ensure_ascii=False)
+        if isinstance(v, float):
+            from .value_types import format_float
+            return format_float(v, self.size)
+        if self.type.endswith("*"):
+            return f"{v:#x}"
+        return str(v)
+
+    def lines(self, title: str | None = None, indent: str = "  ") -> list[str]:
+        """The tree as text, one field a line: ``+0x8  inv: struct item * =
+        0x5000`` (offset from the root; below a followed pointer, ``@``
+        and the address), children indented; the root's line is ``title``
+        when given."""
+        out: list[str] = []
+
+        def emit(n: Node, depth: int) -> None:
+            if depth == 0 and title is not None:
+                out.append(title)
+                for c in n.children:
+                    emit(c, depth + 1)
+                return
+            where = f"+{n.offset:#x}" if n.offset is not None else \
+                (f"@{n.address:#x}" if n.address is not None else "")
+            value = n.value_text()
+            bits = f" (bits {n.bits[0]}..{n.bits[0] + n.bits[1] - 1})" if n.bits else ""
+            text = f"{indent * depth}{where}  {printable(n.name) or '<root>'}: {n.type}"
+            text += f" = {value}" if value else ""
+            text += bits + (f"  [{printable(n.error)}]" if n.error else "")
+            out.append(text)
+            for c in n.children:
+                emit(c, depth + 1)
+        emit(self, 0)
+        return out
+
+    def to_json(self) -> dict[str, object]:
+        """{offset, address, type, size, value[, bits, error, fields | elements]}:
+        ``fields`` maps names to children (a followed pointer's pointee is
+        the field ``*``), ``elements`` lists an array's."""
+        out: dict[str, object] = {"offset": self.offset, "address": self.address,
+                                  "type": self.type, "size": self.size, "value": self.value}
+        if self.bits:
+            out["bits"] = list(self.bits)
+        if self.error:
+            out["error"] = self.error
+        if self.children:
+            if self.children[0].name.startswith("["):
+                out["elements"] = [c.to_json() for c in self.children]
+            else:
+                out["fields"] = {c.name: c.to_json() for c in self.children}
+        return out
+
+    def walk(self) -> Iterator[Node]:
+        yield self
+        for c in self.children:
+            yield from c.walk()
+
+    def find(self, path: str) -> Node:
+        """The node of ``path`` (KeyError if absent)."""
+        for n in self.walk():
+            if n.path == path:
+                return n
+        raise KeyError(path)
+
+
+MAX_FOLLOW = 16
+"""Pointer levels :func:`typed_value` follows at most (a cyclic list ends there)."""
+
+MAX_ELEMENTS = 4096
+"""Array elements shown beyond which an array is cut (the rest not read)."""
+
+
+def _int(data: bytes, signed: bool) -> int:
+    return int.from_bytes(data, "little", signed=signed)
+
+
+def _scalar(t: CType, data: bytes) -> int | float | str | None:
+    s = t.strip()
+    if isinstance(s, Base):
+        if s.kind == "float":
+            if s.size == 4:
+                return float(struct.unpack("<f", data[:4])[0])
+            if s.size == 8:
+                return float(struct.unpack("<d", data[:8])[0])
+            if s.size == 2:
+                return float(struct.unpack("<e", data[:2])[0])
+            return None            # long double: not decoded
+        return _int(data[:s.size], s.signed and s.kind != "bool")
+    if isinstance(s, Enum):
+        v = _int(data[:s.size], s.signed)
+        return s.name_of(v) or v
+    if isinstance(s, Pointer):
+        return _int(data[:8], False)
+    return None
+
+
+def _text(data: bytes) -> str:
+    return printable(data.split(b"\0", 1)[0].decode("utf-8", "replace"))
+
+
+def typed_value(ctype: CType, data: bytes, address: int | None = None,
+                read: ReadMemory | None = None, follow: int = 0,
+                name: str = "") -> Node:
+    """The tree of ``ctype``'s value held in ``data`` (at least
+    ``ctype.size`` bytes; missing bytes read as zero). With ``read`` and
+    ``follow`` > 0, a pointer to a struct/union is followed (``follow``
+    levels deep, at most :data:`MAX_FOLLOW`) to a child node typed as its
+    pointee; an unreadable pointee gives that node an ``error``."""
+    data = bytes(data).ljust(ctype.size, b"\0")
+    return _node(ctype, data, 0, address, name, name, read, min(follow, MAX_FOLLOW), True)
+
+
+def _node(t: CType, data: bytes, off: int, base: int | None, path: str, name: str,
+          read: ReadMemory | None, follow: int, relative: bool) -> Node:
+    addr = None if base is None else base + off
+    s = t.strip()
+    node = Node(path, name, off if relative else None, addr, t.c_name(), None, size=s.size)
+    if isinstance(s, Record):
+        for f in s.fields:
+            fpath = _join_path(path, f.name)
+            if f.bit_size:
+                raw = _int(data[off + f.bit_offset // 8: off + (f.bit_offset + f.bit_size + 7) // 8],
+                           False)
+                v = (raw >> (f.bit_offset % 8)) & ((1 << f.bit_size) - 1)
+                ft = f.type.strip()
+                if isinstance(ft, (Base, Enum)) and ft.signed and v >> (f.bit_size - 1):
+                    v -= 1 << f.bit_size
+                shown: int | str = v
+                if isinstance(ft, Enum):
+                    shown = ft.name_of(v) or v
+                node.children.append(Node(fpath, f.name, (off + f.offset) if relative else None,
+                                          None if base is None else base + off + f.offset,
+                                          f.type.c_name(), shown,
+                                          bits=(f.bit_offset % 8, f.bit_size),
+                                          size=f.type.size))
+                continue
+            child = _node(f.type, data, off + f.offset, base, fpath, f.name or "<anonymous>",
+                          read, follow, relative)
+            node.children.append(child)
+        return node
+    if isinstance(s, Array):
+        es = s.element.strip()
+        if isinstance(es, Base) and es.kind == "char" and es.size == 1:
+            node.value = _text(data[off:off + s.size])
+            return node
+        for i in range(min(s.count, MAX_ELEMENTS)):
+            node.children.append(_node(s.element, data, off + i * s.element.size, base,
+                                       f"{path}[{i}]", f"[{i}]", read, follow, relative))
+        return node
+    node.value = _scalar(t, data[off:off + max(s.size, 1)])
+    if isinstance(s, Pointer) and read is not None and follow > 0 and node.value:
+        target = s.target.strip()
+        if isinstance(target, Record) and target.complete and target.size:
+            where = int(node.value)
+            try:
+                pointee = read(where, target.size)
+            except LainviewError as exc:
+                node.error = str(exc)
+                return node
+            child = _node(s.target, bytes(pointee).ljust(target.size, b"\0"), 0, where,
+                          f"{path}->", "*", read, follow - 1, False)
+            child.path = f"*{path}" if path else "*"
+            node.children.append(child)
+    return node
+
+
+def _join_path(path: str, name: str) -> str:
+    if not name:
+        return path
+    if not path or path.endswith("->"):
+        return f"{path}{name}"
+    return f"{path}.{name}"
+
+
+# ---------------------------------------------------------------- field paths
+
+_STEP = re.compile(r"\s*(?:(\.|->)\s*([A-Za-z_]\w*)|\[\s*(0x[0-9a-fA-F]+|\d+)\s*\])")
+_FIRST = re.compile(r"\s*([A-Za-z_]\w*)")
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a field path leads: ``offset`` from the base (bytes), then for
+    each pointer dereference one more step (as ``Location.steps``: address =
+    pointer read at address + step), the field's ``type`` and its bits
+    (``bit_offset`` within the byte and ``bit_size``; 0 for a whole field)."""
+
+    offset: int
+    steps: tuple[int, ...]
+    type: CType
+    bit_offset: int = 0
+    bit_size: int = 0
+
+    def located(self, base: Location) -> Location:
+        """The location of the field in a structure placed at ``base``
+        (any kind of location, a pointer path included)."""
+        if base.steps:
+            steps = (*base.steps[:-1], base.steps[-1] + self.offset, *self.steps)
+            return replace(base, steps=steps)
+        return replace(base, offset=base.offset + self.offset, steps=self.steps)
+
+    def location_suffix(self) -> str:
+        """The pointer-path text to append to the base's location:
+        ``+0x10->+0x18`` (empty for offset 0 without steps)."""
+        text = f"+{self.offset:#x}" if self.offset else ""
+        return text + "".join(f"->+{s:#x}" for s in self.steps)
+
+
+def field_place(ctype: CType, path: str) -> Place:
+    """Resolve a C field path (``inv[2].count``, ``owner->name[3]``,
+    ``->next->value``: ``->`` follows a pointer, ``.`` and ``[i]`` stay in
+    place) within ``ctype``. Raises InvalidInput naming the part that does
+    not fit (no such field, not a struct, not a pointer, index past the end)."""
+    steps: list[int] = []
+    offset = 0
+    t = ctype
+    bits = (0, 0)
+    pos = 0
+    first = _FIRST.match(path)
+    tokens: list[tuple[str, str]] = []
+    if first:
+        tokens.append((".", first.group(1)))
+        pos = first.end()
+    while pos < len(path.rstrip()):
+        m = _STEP.match(path, pos)
+        if not m:
+            raise InvalidInput(f"field path {quoted(path)}: cannot read {quoted(path[pos:])} "
+                               "(expected .field, ->field or [index])")
+        if m.group(3) is not None:
+            tokens.append(("[", m.group(3)))
+        else:
+            tokens.append((m.group(1), m.group(2)))
+        pos = m.end()
+    if not tokens:
+        raise InvalidInput("empty field path")
+    for sep, item in tokens:
+        if bits[1]:
+            raise InvalidInput(f"field path {quoted(path)}: a bitfield has no members")
+        s = t.strip()
+        if sep == "->":
+            if not isinstance(s, Pointer):
+                raise InvalidInput(f"field path {quoted(path)}: -> needs a pointer, "
+                                   f"{quoted(t.c_name())} is not one")
+            steps.append(0)
+            t = s.target
+            s = t.strip()
+        if sep == "[":
+            index = int(item, 0)
+            if not isinstance(s, Array):
+                raise InvalidInput(f"field path {quoted(path)}: [{index}] needs an array, "
+                                   f"{quoted(t.c_name())} is not one")
+            if s.count and index >= s.count:
+                raise InvalidInput(f"field path {quoted(path)}: index {index} past the end "
+                                   f"of {quoted(t.c_name())}")
+            delta = index * s.element.size
+            t = s.element
+        else:
+            if not isinstance(s, Record):
+                raise InvalidInput(f"field path {quoted(path)}: {quoted(t.c_name())} has no "
+                                   f"field {quoted(item)}")
+            f = s.member(item)
+            if f is None:
+                raise InvalidInput(f"field path {quoted(path)}: {quoted(t.c_name())} has no "
+                                   f"field {quoted(item)}")
+            delta = f.offset
+            if f.bit_size:
+                bits = (f.bit_offset % 8, f.bit_size)
+            t = f.type
+        if steps:
+            steps[-1] += delta
+        else:
+            offset += delta
+    return Place(offset, tuple(steps), t, bits[0], bits[1])
+
+
+# ---------------------------------------------------------------- C text
+
+def c_definition(ctype: CType) -> str:
+    """``ctype`` as a C definition, each member with its offset and size
+    in a comment (as pahole prints them): ``struct new_utsname {\\n\\tchar
+    sysname[65]; /* 0 65 */ …};``. A typedef of an anonymous struct shows
+    the struct; a pointer, array or base type its name."""
+    if isinstance(ctype, Typedef):
+        inner = ctype.target
+        if isinstance(inner, (Record, Enum)) and not inner.name:
+            return f"typedef {_body(inner, 0)} {ctype.name};"
+        return f"typedef {inner.c_name(ctype.name)};"
+    if isinstance(ctype, (Record, Enum)):
+        size = f" /* size: {ctype.size} */" if isinstance(ctype, Record) and ctype.complete \
+            else ""
+        return _body(ctype, 0) + ";" + size
+    return ctype.c_name()
+
+
+def _body(t: Record | Enum, depth: int, base: int = 0) -> str:
+    pad = "\t" * (depth + 1)
+    head = t.c_name().replace(" <anonymous>", "")
+    if isinstance(t, Enum):
+        items = "".join(f"{pad}{k} = {v},\n" for k, v in t.values.items())
+        return f"{head} {{\n{items}{pad[:-1]}}}"
+    if not t.complete:
+        return head
+    lines = []
+    for f in t.fields:
+        inner = f.type
+        at = base + f.offset
+        if isinstance(inner, Record) and not inner.name and inner.complete:
+            decl = f"{_body(inner, depth + 1, at)}{(' ' + f.name) if f.name else ''}"
+        elif isinstance(inner, Enum) and not inner.name:
+            decl = f"{_body(inner, depth + 1)}{(' ' + f.name) if f.name else ''}"
+        else:
+            decl = inner.c_name(f.name)
+        if f.bit_size:
+            where = f"/* {base + f.bit_offset // 8}:{f.bit_offset % 8} {f.bit_size} bits */"
+            lines.append(f"{pad}{decl}:{f.bit_size}; {where}")
+        else:
+            lines.append(f"{pad}{decl}; /* {at} {inner.size} */")
+    return f"{head} {{\n" + "\n".join(lines) + f"\n{pad[:-1]}}}"
+
+
+def split_type_name(text: str) -> tuple[str, int]:
+    """``text`` without trailing ``*`` s, and how many there were:
+    ``"struct item **"`` → ``("struct item", 2)``."""
+    text = " ".join(text.replace("*", " * ").split())
+    stars = 0
+    while text.endswith("*"):
+        stars += 1
+        text = text[:-1].strip()
+    return text, stars
+
+
+def c_closure(ctype: CType) -> str:
+    """C text that declares ``ctype`` and everything it needs to compile:
+    a forward declaration of each struct/union reached only through a
+    pointer, then the definitions of the types it contains, innermost
+    first, then its own (a typedef of a typedef of a base type included)."""
+    forward: dict[str, None] = {}
+    defined: dict[int, None] = {}
+    out: list[str] = []
+
+    def named(t: CType) -> None:
+        """Forward-declare what ``t`` names through pointers and prototypes."""
+        s = t
+        while isinstance(s, (Qualified, Pointer, Array)):
+            s = s.target if not isinstance(s, Array) else s.element
+        if isinstance(s, Record) and s.name:
+            forward[f"{s.kind} {s.name};"] = None
+        elif isinstance(s, Function):
+            named(s.result)
+            for _n, p in s.params:
+                named(p)
+        elif isinstance(s, Typedef):
+            need(s)
+
+    def need(t: CType) -> None:
+        """Define ``t`` (and what it holds by value) before it is used."""
+        if id(t) in defined:
+            return
+        if isinstance(t, Qualified):
+            need(t.target)
+        elif isinstance(t, Array):
+            need(t.element)
+        elif isinstance(t, Pointer):
+            named(t)
+        elif isinstance(t, Typedef):
+            defined[id(t)] = None
+            if isinstance(t.target, (Record, Enum)) and not t.target.name:
+                walk(t.target)
+            else:
+                need(t.target)
+            out.append(c_definition(t))
+        elif isinstance(t, (Record, Enum)) and t.name:
+            defined[id(t)] = None
+            if isinstance(t, Record):
+                walk(t)
+                if not t.complete:
+                    forward[f"{t.kind} {t.name};"] = None
+                    return
+            out.append(c_definition(t))
+        elif isinstance(t, Record):
+            walk(t)
+
+    def walk(r: Record | Enum) -> None:
+        if isinstance(r, Record):
+            for f in r.fields:
+                need(f.type)
+
+    need(ctype)
+    return "\n".join([*forward, *out]) + "\n"

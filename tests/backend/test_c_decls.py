@@ -1,0 +1,226 @@
+"""C declarations laid out as gcc lays them out: each test compiles a C
+program printing sizeof, alignof, offsetof and each bitfield's bits (set to
+all ones in a zeroed struct) and compares with the model."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from lainview.backend.c_decls import parse_header
+from lainview.backend.ctypes_model import Record, field_place
+from lainview.backend.errors import InvalidInput
+
+pytestmark = pytest.mark.skipif(shutil.which("gcc") is None, reason="needs gcc")
+
+FIXED = """
+#include <stdint.h>
+#include <stddef.h>
+enum colour { RED, GREEN = 7, BLUE };
+enum big { SMALL = -1, HUGE = 0x100000000 };
+struct item { int32_t count; char name[13]; };
+struct player {
+    char tag;
+    double speed;
+    int16_t hp;
+    float pos[3];
+    struct item *inv;
+    struct item bag[3];
+    unsigned a:3, b:5;
+    int c:2;
+    unsigned long long d:40;
+    unsigned :0;
+    char e:3;
+    enum colour colour;
+    union { int i; float f; char raw[6]; };
+    struct { short x, y; } point;
+    long double ld;
+    _Bool alive;
+    void (*callback)(int, char *);
+    uint8_t tail[];
+};
+union mixed { char c; int64_t big; struct item it; unsigned short bits:9; };
+struct bits { unsigned char a:7; unsigned char b:7; unsigned short c:9; unsigned int d:20;
+              unsigned long e:33; int :0; char f; short g:15; };
+struct packed_one { char a; int b; short c; } __attribute__((packed));
+struct empty_tail { char c; int arr[0]; };
+typedef struct { int q; char w; } anon_t;
+struct uses { anon_t one; enum big big; size_t n; };
+"""
+
+
+def _checks(name: str, rec: Record, prefix: str = "") -> tuple[list[str], list[tuple]]:
+    """C lines printing the facts of ``rec``'s fields, and the expected lines."""
+    lines: list[str] = []
+    expected: list[tuple] = []
+    for f in rec.members():
+        path = f"{prefix}{f.name}"
+        if f.bit_size:
+            mask = ((1 << f.bit_size) - 1) << f.bit_offset
+            n = (rec.size if not prefix else 0) or 64
+            lines.append(f'{{ {name} s; memset(&s, 0, sizeof s); s.{path} = -1; '
+                         f'unsigned char *p = (unsigned char *)&s; printf("bits {path} "); '
+                         f'for (size_t i = 0; i < sizeof s; i++) printf("%02x", p[i]); '
+                         f'printf("\\n"); }}')
+            del n
+            expected.append(("bits", path, mask))
+            continue
+        lines.append(f'printf("off {path} %zu\\n", offsetof({name}, {path}));')
+        expected.append(("off", path, f.offset + (0 if not prefix else 0)))
+    lines.append(f'printf("size %zu align %zu\\n", sizeof({name}), _Alignof({name}));')
+    expected.append(("size", rec.size, rec.align))
+    return lines, expected
+
+
+def _compile_and_compare(tmp_path: Path, header: str, names: list[str]) -> None:
+    decls = parse_header(header, "t.h")
+    body: list[str] = []
+    expected: list[tuple] = []
+    for name in names:
+        rec = decls.lookup(name).strip()
+        assert isinstance(rec, Record)
+        lines, exp = _checks(name, rec)
+        body += [f'printf("== {name}\\n");', *lines]
+        expected += [("==", name), *exp]
+    src = tmp_path / "layout.c"
+    src.write_text("#include <stdio.h>\n#include <stddef.h>\n#include <string.h>\n"
+                   "#include <stdint.h>\n#include <stdbool.h>\n"
+                   + header + "\nint main(void) {\n" + "\n".join(body) + "\nreturn 0; }\n")
+    exe = tmp_path / "layout"
+    subprocess.run(["gcc", "-w", "-std=gnu11", "-o", str(exe), str(src)], check=True)
+    out = subprocess.run([str(exe)], check=True, capture_output=True, text=True).stdout
+    got: list[tuple] = []
+    for line in out.splitlines():
+        w = line.split()
+        if w[0] == "==":
+            got.append(("==", line[3:]))
+        elif w[0] == "off":
+            got.append(("off", w[1], int(w[2])))
+        elif w[0] == "bits":
+            got.append(("bits", w[1], int.from_bytes(bytes.fromhex(w[2]), "little")))
+        else:
+            got.append(("size", int(w[1]), int(w[3])))
+    assert got == expected
+
+
+def test_fixed_declarations_match_gcc(tmp_path):
+    _compile_and_compare(tmp_path, FIXED, [
+        "struct item", "struct player", "union mixed", "struct bits", "struct packed_one",
+        "struct empty_tail", "anon_t", "struct uses"])
+
+
+def test_nested_field_paths_match_gcc(tmp_path):
+    decls = parse_header(FIXED, "t.h")
+    player = decls.lookup("struct player")
+    paths = ["bag[2].name[4]", "point.y", "raw[5]", "bag[1].count", "f"]
+    body = "\n".join(f'printf("%zu\\n", offsetof(struct player, {p}));' for p in paths)
+    src = tmp_path / "paths.c"
+    src.write_text("#include <stdio.h>\n#include <stddef.h>\n#include <stdint.h>\n" + FIXED
+                   + "\nint main(void) {\n" + body + "\nreturn 0; }\n")
+    subprocess.run(["gcc", "-w", "-o", str(tmp_path / "paths"), str(src)], check=True)
+    out = subprocess.run([str(tmp_path / "paths")], capture_output=True, text=True).stdout
+    assert [int(x) for x in out.split()] == [field_place(player, p).offset for p in paths]
+    place = field_place(player, "inv->name[3]")
+    assert (place.offset, place.steps) == (32, (7,))
+    assert place.location_suffix() == "+0x20->+0x7"
+
+
+# ------------------------------------------------------------ hypothesis
+
+INTS = ["char", "signed char", "unsigned char", "short", "unsigned short", "int",
+        "unsigned int", "long", "unsigned long", "long long", "unsigned long long",
+        "_Bool", "int8_t", "uint16_t", "int32_t", "uint64_t"]
+OTHERS = ["float", "double", "long double", "void *", "struct s0 *"]
+
+
+@st.composite
+def _field(draw, i: int, earlier: list[str]) -> str:
+    choice = draw(st.sampled_from(["plain", "array", "bitfield", "bitfield", "nested",
+                                   "anon"]))
+    if choice == "plain":
+        return f"{draw(st.sampled_from(INTS + OTHERS))} f{i};"
+    if choice == "array":
+        t = draw(st.sampled_from(INTS + OTHERS[:3]))
+        return f"{t} f{i}[{draw(st.integers(1, 5))}];"
+    if choice == "bitfield":
+        t = draw(st.sampled_from([t for t in INTS if t != "_Bool"]))
+        size = {"char": 8, "signed char": 8, "unsigned char": 8, "short": 16,
+                "unsigned short": 16, "int": 32, "unsigned int": 32, "int8_t": 8,
+                "uint16_t": 16, "int32_t": 32}.get(t, 64)
+        width = draw(st.integers(0, size))
+        return f"{t} :0;" if width == 0 else f"{t} f{i}:{width};"
+    if choice == "nested" and earlier:
+        return f"{draw(st.sampled_from(earlier))} f{i};"
+    kind = draw(st.sampled_from(["struct", "union"]))
+    inner = " ".join(f"{draw(st.sampled_from(INTS))} f{i}_{j};"
+                     for j in range(draw(st.integers(1, 3))))
+    return f"{kind} {{ {inner} }};"
+
+
+@st.composite
+def _header(draw) -> tuple[str, list[str]]:
+    names: list[str] = []
+    parts: list[str] = []
+    for n in range(draw(st.integers(1, 6))):
+        kind = "struct" if n == 0 else draw(st.sampled_from(["struct", "struct", "union"]))
+        fields = [draw(_field(k, list(names))) for k in range(draw(st.integers(1, 8)))]
+        if not any(f" f{k}" in f or f"f{k}_" in f for k, f in enumerate(fields)):
+            fields.append("int last;")
+        name = f"{kind} s{n}"
+        parts.append(f"{name} {{ {' '.join(fields)} }};")
+        names.append(name)
+    return "\n".join(parts), names
+
+
+@settings(max_examples=12, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(_header())
+def test_generated_declarations_match_gcc(tmp_path, header):
+    text, names = header
+    _compile_and_compare(tmp_path, text, names)
+
+
+# ------------------------------------------------------------ errors
+
+@pytest.mark.parametrize("text, where", [
+    ("struct a { int x }", "t.h, line 1, column 18"),
+    ("struct a {\n  int x:40;\n};", "t.h, line 2"),
+    ("struct a { int x[N]; };", "line 1"),
+    ("struct a { int x; int x; };", "line 1"),
+    ("struct a { struct b inner; };", "line 1"),
+    ("struct a { int x; };\nstruct a { int y; };", "line 2"),
+    ("int f(void) { return 0; }", "line 1"),
+    ("struct \x01", "t.h"),
+    ("struct a { float f:3; };", "line 1"),
+    ("union a { int x; };\nstruct b { struct a *p; };", "line 2"),
+])
+def test_malformed_header_is_invalid_input_with_position(text, where):
+    with pytest.raises(InvalidInput) as info:
+        parse_header(text, "t.h")
+    assert where in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("struct{}[]();:,*0123456789 xyzab\n#_")),
+               max_size=80))
+def test_arbitrary_text_never_raises_anything_but_invalid_input(text):
+    try:
+        parse_header(text, "t.h")
+    except InvalidInput:
+        pass
+
+
+def test_lookup_names_types_and_says_what_is_declared():
+    decls = parse_header(FIXED, "t.h")
+    assert decls.lookup("struct item *").size == 8
+    assert decls.lookup("anon_t").size == 8
+    assert decls.lookup("uint16_t[4]").size == 8
+    with pytest.raises(InvalidInput, match="no struct 'nope'.*struct item"):
+        decls.lookup("struct nope")
+    with pytest.raises(InvalidInput, match="not a C type"):
+        decls.lookup("struct {")
