@@ -398,17 +398,18 @@ class Symbolizer:
         return locate(address, self.areas)
 
     def search(self, pattern: str | None = None, *, module: str | None = None,
-               limit: int | None = None) -> list[ModuleSymbol]:
+               regex: bool = False, limit: int | None = None) -> list[ModuleSymbol]:
         """Symbols whose name matches ``pattern`` (kallsyms' matching:
-        substring ignoring case, a glob if it has * ? [), in module order,
-        then by offset; ``module`` keeps one module (file name or path).
-        At most ``limit``. Raises InvalidInput for a bad pattern."""
+        substring ignoring case, a glob if it has * ? [, a regular
+        expression with ``regex``), in module order, then by offset;
+        ``module`` keeps one module (file name or path). At most ``limit``.
+        Raises InvalidInput for a bad pattern."""
         out: list[ModuleSymbol] = []
         for mod in self.modules:
             if mod.symbols is None or module is not None and module not in (mod.name, mod.path):
                 continue
             table = mod.symbols.table
-            picked = table.select(pattern or None)
+            picked = table.select(pattern or None, mode="regex" if regex else "auto")
             picked = picked[np.argsort(table.addresses[picked], kind="stable")]
             for i in picked.tolist():
                 out.append(self._placed(mod, int(i)))

@@ -24,7 +24,6 @@ from .lainmemu import LainmemuMemory
 from .locations import locate
 from .memory import (AttachInfo, Hole, MemoryArea, ReadResult, WriteResult, WriteStatus,
                      area_at, page_buffer)
-from .module_symbols import Module, ModuleSymbols, Symbolizer
 from .files import atomic_private_file, read_input_file
 from .patch import BLOCKING as PATCH_BLOCKING, ApplyAction, Patch, plan as plan_patch, save_patch
 from .processes import (ProcessIdentity, ProcessInfo, list_processes, process_identity,
@@ -36,6 +35,8 @@ from .thread import BackendFuture, BackendThread
 if TYPE_CHECKING:
     from . import scan   # imported where used: numpy costs every CLI command's start-up
     from .disasm import Instruction
+    # imported where used (numpy, elftools, capstone): not every command's start-up
+    from .module_symbols import ModuleSymbols, Symbolizer
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -183,7 +184,7 @@ class Target:
         self._memory = memory
         self.info = info
         self.identity = identity
-        self._symbolizer: Symbolizer | None = None
+        self._symbolizer: "Symbolizer | None" = None
 
     @property
     def pid(self) -> int:
@@ -342,7 +343,7 @@ class Target:
         return sum(a.size for a in chosen.select(cached))
 
     # -- module symbols and code ----------------------------------------------------------------
-    def symbolizer(self) -> BackendFuture[Symbolizer]:
+    def symbolizer(self) -> BackendFuture["Symbolizer"]:
         """Future[Symbolizer]: every mapped file's ELF symbols (see
         backend/module_symbols.py) for the map as it is now, as bulk work
         (progress: modules read; tables are cached by file identity, so a
@@ -353,20 +354,21 @@ class Target:
         files = len({a.file_path for a in cached if a.path.startswith("/")})
         return self._backend.thread.submit_bulk(self._symbolizer_job, total=files)
 
-    def _symbolizer_job(self) -> Generator[int, None, Symbolizer]:
+    def _symbolizer_job(self) -> Generator[int, None, "Symbolizer"]:
+        from .module_symbols import Module, Symbolizer
         areas = self._memory.areas(refresh=True)
         if self._symbolizer is not None and self._symbolizer.areas == areas:
             return self._symbolizer
         modules: list[Module] = []
-        for module in self._backend.module_symbols.iter_modules(self.pid, areas):
+        for module in self._backend.module_symbols().iter_modules(self.pid, areas):
             modules.append(module)
             yield len(modules)
         self._symbolizer = Symbolizer(modules, areas)
         return self._symbolizer
 
-    def _symbolizer_now(self, areas: list[MemoryArea]) -> Symbolizer:
+    def _symbolizer_now(self, areas: list[MemoryArea]) -> "Symbolizer":
         if self._symbolizer is None or self._symbolizer.areas != areas:
-            self._symbolizer = self._backend.module_symbols.symbolizer(self.pid, areas)
+            self._symbolizer = self._backend.module_symbols().symbolizer(self.pid, areas)
         return self._symbolizer
 
     def disassemble(self, address: int, count: int, *,
@@ -435,8 +437,15 @@ class Backend:
         self.freezes = OpenFreezes(self.journal)   # freezes under way (both kinds)
         # How a revert reaches targets other than processes: kind -> factory.
         self.revert_targets: dict[str, Callable[[], RevertTarget]] = {}
-        self.module_symbols = ModuleSymbols()     # ELF symbol tables by file identity
+        self._module_symbols: "ModuleSymbols | None" = None    # made on first use
         self.thread.call_on_shutdown(self._close_all)
+
+    def module_symbols(self) -> "ModuleSymbols":
+        """The cache of ELF symbol tables by file identity (backend thread)."""
+        if self._module_symbols is None:
+            from .module_symbols import ModuleSymbols
+            self._module_symbols = ModuleSymbols()
+        return self._module_symbols
 
     # -- processes ----------------------------------------------------------------------------
     def list_processes(self) -> BackendFuture[list[ProcessInfo]]:
