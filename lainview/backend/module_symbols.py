@@ -204,10 +204,14 @@ class ModuleSymbol:
     def address(self) -> int:
         return self.module.base + self.offset
 
+    def location(self, offset: int = 0) -> Location:
+        """``module!symbol+offset`` as a location (kept by full path)."""
+        return Location(LocationKind.MODULE, self.module.path, offset, symbol=self.name)
+
     @property
     def text(self) -> str:
-        """``libc.so.6!getpid``."""
-        return f"{self.module.name}!{self.name}"
+        """``libc.so.6!getpid``, as the location grammar writes it."""
+        return self.location().text
 
     def to_json(self) -> dict[str, object]:
         return {"module": self.module.name, "path": self.module.path, "name": self.name,
@@ -387,15 +391,16 @@ class Symbolizer:
         """``libc.so.6!getpid+0x4`` where a symbol holds ``address``, else
         its location as :func:`locations.locate` writes it
         (``libc.so.6+0x9a3f4``, ``[heap]+0x10``, ``0x7f…``)."""
-        hit = self.symbol_at(address)
-        if hit is None:
-            return locate(address, self.areas).text
-        symbol, offset = hit
-        return symbol.text + (f"+{offset:#x}" if offset else "")
+        return self.location(address).text
 
     def location(self, address: int) -> Location:
-        """The durable location of ``address`` (:func:`locations.locate`)."""
-        return locate(address, self.areas)
+        """The location of ``address``: ``module!symbol+off`` where a symbol
+        holds it, else :func:`locations.locate`'s."""
+        hit = self.symbol_at(address)
+        if hit is None:
+            return locate(address, self.areas)
+        symbol, offset = hit
+        return symbol.location(offset)
 
     def search(self, pattern: str | None = None, *, module: str | None = None,
                regex: bool = False, limit: int | None = None) -> list[ModuleSymbol]:

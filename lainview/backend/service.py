@@ -204,7 +204,8 @@ class Target:
         """Future[int]: the address ``location`` names in this process now,
         where ``size`` bytes must fit (backend/locations.py's resolver on the
         backend thread, with the map read afresh unless ``refresh`` is False,
-        and a pointer path's pointers read from the target). Raises
+        a pointer path's pointers read from the target, and a
+        ``module!symbol`` looked up in that module's ELF symbols). Raises
         Unresolved naming what did not resolve and why (for a pointer path,
         the level where it broke), TargetExited."""
         def run() -> int:
@@ -214,8 +215,10 @@ class Target:
                 data = self._memory.read(address, POINTER_SIZE, areas=areas).require(
                     "read pointer")
                 return int.from_bytes(data, "little")
+            def module_symbol(path: str, name: str) -> int | None:
+                return self._symbolizer_now(areas).module_symbol(path, name)
             return resolve_location(location, areas, size, pid=self.pid,
-                                    read_pointer=read_pointer)
+                                    read_pointer=read_pointer, module_symbol=module_symbol)
         return self._submit(run)
 
     def set_read_userfaultfd(self, on: bool) -> BackendFuture[None]:
