@@ -126,3 +126,19 @@ def test_sync_finds_the_covering_instruction():
     assert disasm.sync(code, 0x100, 0x103) == 0x100
     assert disasm.sync(code, 0x100, 0x107) == 0x107
     assert disasm.sync(code, 0x100, 0x108) == 0x108
+
+
+def test_kernel_text_through_the_image_source(tmp_path, backend):
+    from lainview.backend.kernel import KernelBackend
+    from tests.kernel_image import build_image
+    image = build_image(tmp_path)
+    kernel = KernelBackend(backend, source="image", images=[str(image)])
+    reference = objdump(image, "get")
+    lines = kernel.disassemble("get", len(reference)).result()
+    assert [i.address for i in lines] == [r[0] for r in reference]       # not relocated
+    assert [i.mnemonic for i in lines] == [r[1] for r in reference]
+    assert lines[0].location == "kernel:get" and lines[1].location.startswith("kernel:get+0x")
+    data = [i for i in lines if i.target_kind == "data"]
+    assert {i.target_location for i in data} >= {"kernel:hidden_local", "kernel:counter"}
+    later = kernel.disassemble("get", 1, offset=lines[1].address - lines[0].address).result()
+    assert later[0].address == lines[1].address
