@@ -48,7 +48,7 @@ class DisassemblyPanel(QWidget):
         for col in range(model.columnCount() - 1):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
         chars = self.table.fontMetrics().averageCharWidth()
-        for col, width in enumerate((17, 24, 22, 34)):
+        for col, width in enumerate((17, 22, 15, 34)):
             self.table.setColumnWidth(col, chars * width)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
