@@ -36,7 +36,7 @@ from .kcore import (_SYM_DTYPE, SHN_ABS, SHN_COMMON, SHN_UNDEF, STB_GLOBAL, STB_
                     STT_FILE, STT_SECTION, Section, _check_span, _elf, _malformed,
                     _pread_exact, _section_letter, _table)
 from .locations import Location, LocationKind, locate
-from .memory import MemoryArea
+from .memory import MemoryArea, area_at
 from .wording import printable
 
 PAGE = 4096
@@ -332,6 +332,7 @@ class Symbolizer:
         self.modules = modules
         self.areas = areas
         self._by_path = {m.path: m for m in modules}
+        self._texts: dict[tuple[str, str], str] = {}       # module!symbol as printed
 
     def module(self, path: str) -> Module | None:
         """The module of that full path (as :func:`locations.locate` gives it)."""
@@ -358,27 +359,40 @@ class Symbolizer:
         """The symbol holding ``address`` (a sized one whose [start,
         start+size) covers it, or an unsized one starting exactly there)
         and the offset into it, or None."""
-        where = locate(address, self.areas)
-        if where.kind != LocationKind.MODULE:
+        placed = self._module_of(address)
+        if placed is None:
             return None
-        module = self._by_path.get(where.name)
-        if module is None or module.symbols is None or not len(module.symbols.table):
+        module, offset = placed
+        if module.symbols is None or not len(module.symbols.table):
             return None
         table = module.symbols.table
         order, sorted_offsets = table._sorted_addresses()
-        j = int(np.searchsorted(sorted_offsets, np.uint64(where.offset), side="right")) - 1
+        j = int(np.searchsorted(sorted_offsets, np.uint64(offset), side="right")) - 1
         best: int | None = None
         for k in range(j, max(-1, j - _NEIGHBOURS), -1):
             i = int(order[k])
             start, size = int(sorted_offsets[k]), int(table.sizes[i]) if table.sizes is not None else 0
-            if start <= where.offset < start + size or (size == 0 and start == where.offset):
+            if start <= offset < start + size or (size == 0 and start == offset):
                 if best is None or (int(table.sizes[best]) if table.sizes is not None else 0) == 0:
                     best = i
                 if size:
                     break
         if best is None:
             return None
-        return self._placed(module, best), where.offset - int(table.addresses[best])
+        return self._placed(module, best), offset - int(table.addresses[best])
+
+    def _module_of(self, address: int) -> tuple[Module, int] | None:
+        """The module holding ``address`` and the offset from its base, as
+        :func:`locations.locate` counts it (a bisection, not a scan of the map)."""
+        area = area_at(self.areas, address)
+        if area is None or area.is_pseudo:
+            return None
+        if area.path:
+            module = self._by_path.get(area.file_path)
+            return (module, address - module.base) if module is not None else None
+        where = locate(address, self.areas)           # anonymous: a module's .bss?
+        module = self._by_path.get(where.name) if where.kind == LocationKind.MODULE else None
+        return (module, where.offset) if module is not None else None
 
     def _placed(self, module: Module, index: int) -> ModuleSymbol:
         assert module.symbols is not None
@@ -391,7 +405,25 @@ class Symbolizer:
         """``libc.so.6!getpid+0x4`` where a symbol holds ``address``, else
         its location as :func:`locations.locate` writes it
         (``libc.so.6+0x9a3f4``, ``[heap]+0x10``, ``0x7f…``)."""
-        return self.location(address).text
+        hit = self.symbol_at(address)
+        if hit is not None:
+            symbol, offset = hit
+            key = (symbol.module.path, symbol.name)
+            head = self._texts.get(key)
+            if head is None:
+                head = self._texts[key] = symbol.text      # the printer's form, quoted if need be
+            return head + (f"+{offset:#x}" if offset else "")
+        placed = self._module_of(address)
+        if placed is None:
+            return locate(address, self.areas).text
+        module, offset = placed
+        key = (module.path, "")
+        head = self._texts.get(key)
+        if head is None:
+            # The printer's module+offset form, e.g. "libc.so.6+0x0", without its offset.
+            head = Location(LocationKind.MODULE, module.path, 0).text.removesuffix("+0x0")
+            self._texts[key] = head
+        return f"{head}+{offset:#x}"
 
     def location(self, address: int) -> Location:
         """The location of ``address``: ``module!symbol+off`` where a symbol
