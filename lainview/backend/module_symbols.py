@@ -64,6 +64,29 @@ class ElfSymbols:
         return int(self.exported.sum())
 
 
+PT_LOAD, SHT_SYMTAB, SHT_NOBITS, SHT_DYNSYM = 1, 2, 8, 11
+_PHDR = np.dtype([("type", "<u4"), ("flags", "<u4"), ("offset", "<u8"), ("vaddr", "<u8"),
+                  ("paddr", "<u8"), ("filesz", "<u8"), ("memsz", "<u8"), ("align", "<u8")])
+_SHDR = np.dtype([("name", "<u4"), ("type", "<u4"), ("flags", "<u8"), ("addr", "<u8"),
+                  ("offset", "<u8"), ("size", "<u8"), ("link", "<u4"), ("info", "<u4"),
+                  ("addralign", "<u8"), ("entsize", "<u8")])
+MAX_HEADERS = 1 << 16       # program or section headers read at most
+
+
+def _headers(fd: int, path: str, what: str, offset: int, count: int, entsize: int,
+             dtype: np.dtype[np.void], file_size: int) -> np.ndarray:
+    """``count`` program or section headers at ``offset``, as an array.
+    Raises InvalidInput for a table that does not fit the file."""
+    if not count:
+        return np.zeros(0, dtype=dtype)
+    if entsize != dtype.itemsize or count > MAX_HEADERS:
+        raise InvalidInput(f"{path}: malformed ELF file: {count} {what} headers of "
+                           f"{entsize} bytes", op="symbols")
+    _check_span(path, f"the {what} headers", offset, count * entsize, file_size)
+    raw = _pread_exact(fd, count * entsize, offset)
+    return np.frombuffer(raw, dtype=dtype)
+
+
 def read_elf_symbols(fd: int, path: str) -> ElfSymbols:
     """The defined, named function/object/untyped symbols of the ELF file
     open at ``fd`` (``path`` only names it in messages), from ``.symtab``
@@ -72,46 +95,47 @@ def read_elf_symbols(fd: int, path: str) -> ElfSymbols:
     PT_LOAD segment, LainviewError when it cannot be read."""
     file_size = os.fstat(fd).st_size
     with _malformed(path):
+        # pyelftools reads the ELF header; the program and section headers
+        # are read as arrays (its per-header parsing cost a second for a
+        # process's libraries).
         elf = _elf(fd, path)
         try:
             if elf.elfclass != 64 or not elf.little_endian:
                 raise InvalidInput(f"{path} is not a 64-bit little-endian ELF", op="symbols")
-            loads = [seg["p_vaddr"] for seg in elf.iter_segments()
-                     if seg["p_type"] == "PT_LOAD"]
-            if not loads:
-                raise InvalidInput(f"{path}: no PT_LOAD segment (not a loadable ELF)",
-                                   op="symbols")
-            vaddr0 = min(loads) & ~(PAGE - 1)
-            sections: list[Section] = []
-            tables: list[tuple[str, int, int, int, int]] = []   # kind, offset, size, link offset, size
-            raw_sections = list(elf.iter_sections())
-            for sec in raw_sections:
-                sections.append(Section(sec.name, sec["sh_addr"], sec["sh_size"],
-                                        sec["sh_offset"], sec["sh_flags"],
-                                        sec["sh_type"] == "SHT_NOBITS"))
-            for sec in raw_sections:
-                kind = sec["sh_type"]
-                if kind not in ("SHT_SYMTAB", "SHT_DYNSYM"):
-                    continue
-                _check_span(path, "a symbol table", sec["sh_offset"], sec["sh_size"], file_size)
-                if sec["sh_size"] > MAX_SYMBOLS_BYTES:
-                    raise InvalidInput(f"{path}: a symbol table of {sec['sh_size']} bytes "
-                                       f"(more than {MAX_SYMBOLS_BYTES >> 20} MiB)",
-                                       op="symbols")
-                link = sec["sh_link"]
-                if not 0 < link < len(raw_sections):
-                    raise InvalidInput(f"{path}: a symbol table links to no string table "
-                                       f"(sh_link {link})", op="symbols")
-                strtab = raw_sections[link]
-                _check_span(path, "a symbol string table", strtab["sh_offset"],
-                            strtab["sh_size"], file_size)
-                if strtab["sh_size"] > MAX_SYMBOLS_BYTES:
-                    raise InvalidInput(f"{path}: a string table of {strtab['sh_size']} bytes",
-                                       op="symbols")
-                tables.append((kind, sec["sh_offset"], sec["sh_size"], strtab["sh_offset"],
-                               strtab["sh_size"]))
+            header = elf.header
+            phnum, shnum = header["e_phnum"], elf.num_sections()
         finally:
             elf.stream.close()
+    phdrs = _headers(fd, path, "program", header["e_phoff"], phnum, header["e_phentsize"],
+                     _PHDR, file_size)
+    loads = phdrs["vaddr"][phdrs["type"] == PT_LOAD]
+    if not len(loads):
+        raise InvalidInput(f"{path}: no PT_LOAD segment (not a loadable ELF)", op="symbols")
+    vaddr0 = int(loads.min()) & ~(PAGE - 1)
+    shdrs = _headers(fd, path, "section", header["e_shoff"], shnum, header["e_shentsize"],
+                     _SHDR, file_size)
+    sections = [Section("", addr, size, offset, flags, kind == SHT_NOBITS)
+                for kind, flags, addr, offset, size in zip(
+                    shdrs["type"].tolist(), shdrs["flags"].tolist(), shdrs["addr"].tolist(),
+                    shdrs["offset"].tolist(), shdrs["size"].tolist())]
+    tables: list[tuple[int, int, int, int, int]] = []   # type, offset, size, strings offset, size
+    for kind, offset, size, link in zip(shdrs["type"].tolist(), shdrs["offset"].tolist(),
+                                        shdrs["size"].tolist(), shdrs["link"].tolist()):
+        if kind not in (SHT_SYMTAB, SHT_DYNSYM):
+            continue
+        _check_span(path, "a symbol table", offset, size, file_size)
+        if size > MAX_SYMBOLS_BYTES:
+            raise InvalidInput(f"{path}: a symbol table of {size} bytes (more than "
+                               f"{MAX_SYMBOLS_BYTES >> 20} MiB)", op="symbols")
+        if not 0 < link < len(sections):
+            raise InvalidInput(f"{path}: a symbol table links to no string table "
+                               f"(sh_link {link})", op="symbols")
+        strings = sections[link]
+        _check_span(path, "a symbol string table", strings.offset, strings.size, file_size)
+        if strings.size > MAX_SYMBOLS_BYTES:
+            raise InvalidInput(f"{path}: a string table of {strings.size} bytes",
+                               op="symbols")
+        tables.append((kind, offset, size, strings.offset, strings.size))
     names: list[str] = []
     offsets: list[int] = []
     letters: list[str] = []
@@ -119,11 +143,12 @@ def read_elf_symbols(fd: int, path: str) -> ElfSymbols:
     exported: list[bool] = []
     seen: dict[tuple[str, int], int] = {}
     # .symtab first (it has the local symbols too), then what .dynsym adds.
-    for kind, offset, size, str_offset, str_size in sorted(tables, key=lambda t: t[0] != "SHT_SYMTAB"):
+    for kind, offset, size, str_offset, str_size in sorted(tables,
+                                                           key=lambda t: t[0] != SHT_SYMTAB):
         raw = _pread_exact(fd, size, offset)
         syms = np.frombuffer(raw[:len(raw) - len(raw) % _SYM_DTYPE.itemsize], dtype=_SYM_DTYPE)
         strings = _pread_exact(fd, str_size, str_offset)
-        dynamic = kind == "SHT_DYNSYM"
+        dynamic = kind == SHT_DYNSYM
         for name_off, info, _other, shndx, value, sym_size in syms.tolist():
             stype, bind = info & 0xF, info >> 4
             if not name_off or name_off >= len(strings) or shndx in (SHN_UNDEF, SHN_ABS) \
@@ -156,7 +181,7 @@ def read_elf_symbols(fd: int, path: str) -> ElfSymbols:
             exported.append(dynamic)
     table = _table(names, offsets, "".join(letters), source=path, sizes=sizes)
     return ElfSymbols(table, np.array(exported, dtype=np.bool_), vaddr0,
-                      any(t[0] == "SHT_SYMTAB" for t in tables))
+                      any(t[0] == SHT_SYMTAB for t in tables))
 
 
 @dataclass(frozen=True, slots=True)
