@@ -155,6 +155,7 @@ class CodeFeature(QObject):
         window.vma_panel.disassemble_area.connect(lambda area: self.disassemble(area.start))
         window.features["bookmarks"].panel.disassemble.connect(
             lambda b: self.disassemble(b.address))
+        window.watch_docks.watch_panel.disassemble.connect(self.disassemble)
 
     # -- opening -------------------------------------------------------------------------------
     def disassemble(self, address: int | None):

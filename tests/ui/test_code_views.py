@@ -103,3 +103,14 @@ def test_a_typed_symbol_location_opens(qtbot, window, code_run):
     code.panel.go.setText(f"{code_run.exe.name}!nothing_here")
     code._go()
     assert "nothing_here" in code.panel.caption.text()
+
+
+def test_a_bookmark_and_a_watch_entry_open_their_code(qtbot, window, code_run):
+    code = _attach(qtbot, window, code_run)
+    ws = window.workspace
+    mark = ws.bookmarks.add_address(code_run.info["lv_add"], "add")
+    window.features["bookmarks"].panel.disassemble.emit(mark)
+    _opened(qtbot, code, code_run.info["lv_add"])
+    entry = ws.watch.add_text(f"{code_run.exe.name}!lv_bump", "u8")
+    window.watch_docks.watch_panel.disassemble.emit(entry.address)
+    _opened(qtbot, code, code_run.info["lv_bump"])
