@@ -23,6 +23,7 @@ backend thread (service.py)."""
 
 from __future__ import annotations
 
+import bisect
 import os
 import stat
 from collections.abc import Iterator, Sequence
@@ -358,6 +359,7 @@ class Symbolizer:
         self.areas = areas
         self._by_path = {m.path: m for m in modules}
         self._texts: dict[tuple[str, str], str] = {}       # module!symbol as printed
+        self._sorted: dict[str, tuple[list[int], list[int], list[int]]] = {}
 
     def module(self, path: str) -> Module | None:
         """The module of that full path (as :func:`locations.locate` gives it)."""
@@ -391,20 +393,32 @@ class Symbolizer:
         if module.symbols is None or not len(module.symbols.table):
             return None
         table = module.symbols.table
-        order, sorted_offsets = table._sorted_addresses()
-        j = int(np.searchsorted(sorted_offsets, np.uint64(offset), side="right")) - 1
+        starts, order, sizes = self._by_offset(module)
+        j = bisect.bisect_right(starts, offset) - 1
         best: int | None = None
         for k in range(j, max(-1, j - _NEIGHBOURS), -1):
-            i = int(order[k])
-            start, size = int(sorted_offsets[k]), int(table.sizes[i]) if table.sizes is not None else 0
+            start, size = starts[k], sizes[k]
             if start <= offset < start + size or (size == 0 and start == offset):
-                if best is None or (int(table.sizes[best]) if table.sizes is not None else 0) == 0:
-                    best = i
+                if best is None or sizes[best] == 0:
+                    best = k
                 if size:
                     break
         if best is None:
             return None
-        return self._placed(module, best), offset - int(table.addresses[best])
+        return self._placed(module, order[best]), offset - starts[best]
+
+    def _by_offset(self, module: Module) -> tuple[list[int], list[int], list[int]]:
+        """The module's symbol offsets ascending, their table indices and
+        sizes, as lists (made once: bisecting lists beats numpy scalars)."""
+        hit = self._sorted.get(module.path)
+        if hit is None:
+            assert module.symbols is not None
+            table = module.symbols.table
+            order, offsets = table._sorted_addresses()
+            sizes = table.sizes[order] if table.sizes is not None \
+                else np.zeros(len(order), np.uint64)
+            hit = self._sorted[module.path] = (offsets.tolist(), order.tolist(), sizes.tolist())
+        return hit
 
     def _module_of(self, address: int) -> tuple[Module, int] | None:
         """The module holding ``address`` and the offset from its base, as
