@@ -79,3 +79,27 @@ def test_api_symbols_and_disassemble(code_run):
         text = p.disassemble(f"{code_run.exe.name}+{add.offset:#x}", 1)
         assert text[0].address == add.address
         assert any(m.path == str(code_run.exe) for m in p.modules())
+
+
+def test_a_mapped_malformed_elf_is_a_modules_problem_and_a_clear_error(tmp_path):
+    from tests import hostile_elf as E
+    bad = tmp_path / "libhostile.so"
+    bad.write_bytes(E.Elf(E.ET_EXEC, [E.Phdr()], [E.Shdr()],
+                          overrides={"e_shoff": 1 << 50}).pack() + bytes(4096))
+    child = subprocess.Popen([sys.executable, "-c", (
+        "import mmap, sys\n"
+        f"f = open({str(bad)!r}, 'rb'); m = mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ)\n"
+        "print('ready', flush=True); sys.stdin.read()")],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "ready"
+        modules = run("syms", child.pid, "--modules", "--json")
+        assert modules.returncode == 0, modules.stderr
+        (entry,) = [m for m in json.loads(modules.stdout) if m["name"] == bad.name]
+        assert "malformed" in entry["problem"] and entry["symbols"] == 0
+        read = run("read", child.pid, f"{bad.name}!anything", 4)
+        assert read.returncode == 2 and "cannot be read" in read.stderr, read.stderr
+        assert "Traceback" not in read.stderr + modules.stderr
+    finally:
+        child.stdin.close()
+        child.wait(timeout=10)

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import InvalidInput, LainviewError
+from .errors import InvalidInput, LainviewError, Unresolved
 from .kallsyms import SymbolTable
 from .kcore import (_SYM_DTYPE, SHN_ABS, SHN_COMMON, SHN_UNDEF, STB_GLOBAL, STB_WEAK,
                     STT_FILE, STT_SECTION, Section, _check_span, _elf, _malformed,
@@ -245,6 +245,17 @@ class ModuleSymbol:
                 "type": self.type, "exported": self.exported}
 
 
+def offset_of(symbols: ElfSymbols, name: str) -> int | None:
+    """The offset of ``name`` in one file's symbols: the exported
+    definition, else the global one, else the first; None if there is none."""
+    found = symbols.table.lookup(name)
+    if not found:
+        return None
+    best = min(found, key=lambda i: (not symbols.exported[i],
+                                     not chr(symbols.table.types[i]).isupper(), i))
+    return int(symbols.table.addresses[best])
+
+
 def _dev_text(st_dev: int) -> str:
     return f"{os.major(st_dev):02x}:{os.minor(st_dev):02x}"
 
@@ -345,6 +356,22 @@ class ModuleSymbols:
                 problem = exc.message
             yield Module(path, name, first.start, ends[path], symbols, problem)
 
+    def module_symbol(self, pid: int, areas: Sequence[MemoryArea], path: str,
+                      name: str) -> int | None:
+        """The ``module_symbol`` lookup of :func:`locations.resolve` reading
+        only the one file ``path`` names (cached), not every module. Raises
+        Unresolved when that file's symbols cannot be read, saying why."""
+        first = next((a for a in areas if a.path.startswith("/") and not a.is_pseudo
+                      and a.file_path == path), None)
+        if first is None:
+            return None
+        try:
+            symbols = self._symbols(pid, first)
+        except LainviewError as exc:
+            raise Unresolved(f"the symbols of {printable(os.path.basename(path))} cannot be "
+                             f"read: {exc.message}", pid=pid) from None
+        return offset_of(symbols, name)
+
     def symbolizer(self, pid: int, areas: Sequence[MemoryArea]) -> "Symbolizer":
         """Every module's symbols now (cached tables cost nothing)."""
         return Symbolizer(list(self.iter_modules(pid, areas)), list(areas))
@@ -374,13 +401,7 @@ class Symbolizer:
         module = self._by_path.get(path)
         if module is None or module.symbols is None:
             return None
-        symbols = module.symbols
-        found = symbols.table.lookup(name)
-        if not found:
-            return None
-        best = min(found, key=lambda i: (not symbols.exported[i],
-                                         not chr(symbols.table.types[i]).isupper(), i))
-        return int(symbols.table.addresses[best])
+        return offset_of(module.symbols, name)
 
     def symbol_at(self, address: int) -> tuple[ModuleSymbol, int] | None:
         """The symbol holding ``address`` (a sized one whose [start,
@@ -494,5 +515,5 @@ class Symbolizer:
         return out
 
 
-__all__ = ["ElfSymbols", "Module", "ModuleSymbol", "ModuleSymbols", "Symbolizer",
+__all__ = ["ElfSymbols", "Module", "ModuleSymbol", "ModuleSymbols", "Symbolizer", "offset_of",
            "read_elf_symbols"]

@@ -216,7 +216,10 @@ class Target:
                     "read pointer")
                 return int.from_bytes(data, "little")
             def module_symbol(path: str, name: str) -> int | None:
-                return self._symbolizer_now(areas).module_symbol(path, name)
+                if self._symbolizer is not None and self._symbolizer.areas == areas:
+                    return self._symbolizer.module_symbol(path, name)
+                # Only that file's table: an interactive request reads no more.
+                return self._backend.module_symbols().module_symbol(self.pid, areas, path, name)
             return resolve_location(location, areas, size, pid=self.pid,
                                     read_pointer=read_pointer, module_symbol=module_symbol)
         return self._submit(run)
