@@ -16,6 +16,7 @@ symbols of one module or all, filtered as ``lainview syms`` filters."""
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QFont
@@ -27,6 +28,9 @@ from lainview.backend.module_symbols import Module, ModuleSymbol
 from lainview.backend.wording import printable
 
 from .attached_target import AttachedTarget
+
+if TYPE_CHECKING:
+    from lainview.backend.kernel import KernelBackend
 from .table import TableModel
 from .tasks import TaskSet
 
@@ -228,6 +232,58 @@ class DisassemblyModel(TableModel):
             font = QFont()
             font.setUnderline(True)
             return font
+        return None
+
+
+class KernelDisassemblyModel(DisassemblyModel):
+    """Kernel text decoded through the kernel source in use
+    (``KernelBackend.disassemble``), from a symbol's start: the lines of
+    one request (no scrolling beyond it), named ``kernel:symbol+off``."""
+
+    LINES = 256
+
+    def __init__(self, kernel: "KernelBackend", parent: QObject | None = None):
+        TableModel.__init__(self, parent)
+        self.kernel = kernel
+        self.lines = []
+        self.address = None
+        self.error = ""
+        self._busy = False
+        self._at_end = self._at_start = True
+        self._generation = 0
+        self._tasks = TaskSet("the kernel disassembly")
+
+    def open_symbol(self, name: str, module: str | None = None) -> asyncio.Task:
+        self._generation += 1
+        return self._tasks.spawn(self._open_symbol(name, module, self._generation))
+
+    async def _open_symbol(self, name: str, module: str | None, generation: int) -> None:
+        try:
+            lines = await asyncio.wrap_future(self.kernel.disassemble(name, self.LINES,
+                                                                      module=module))
+        except LainviewError as exc:
+            self.error = str(exc)
+            self.status.emit(f"disassembly of {printable(name)}: {exc}")
+            lines = []
+        if generation != self._generation:
+            return
+        self.beginResetModel()
+        self.lines = lines
+        self.address = lines[0].address if lines else None
+        self.endResetModel()
+        if lines:
+            self.opened.emit(0)
+            self.status.emit(f"{printable(lines[0].location)}: {len(lines)} instructions "
+                             "(kernel text, read through the kernel source)")
+
+    def open(self, address: int) -> asyncio.Task:
+        """A branch target: shown when it is a kernel symbol's start."""
+        row = self.row_of(address)
+        if row is not None:
+            self.opened.emit(row)
+        return self._tasks.spawn(asyncio.sleep(0))
+
+    def fetch_above(self) -> asyncio.Task | None:
         return None
 
 
