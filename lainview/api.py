@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Self, TypeVar
 
+from .backend import pointer_scan as _ptr
 from .backend import scan as _scan
 from .backend.errors import (Cancelled, CapabilityMissing, DeviceUnavailable, FaultError,
                              InvalidInput, KernelReadOnly, LainviewError, NoSuchModule,
@@ -42,6 +43,7 @@ from .backend.module_symbols import Module, ModuleSymbol
 from .backend.processes import ProcessIdentity
 from .backend.service import Backend, Target
 from .backend.thread import BackendClosed, BackendFuture
+from .backend.wording import quoted
 
 T = TypeVar("T")
 
@@ -70,7 +72,8 @@ def attach(pid: int, *, backend: str = "auto", writable: bool = True,
     Raises :class:`TargetExited` (no such process), :class:`PermissionDenied`
     (the kernel's ptrace access check refused; the message says why on this
     machine), :class:`DeviceUnavailable` (only with backend="lainmemu"),
-    :class:`InvalidInput` (an unknown backend)."""
+    :class:`InvalidInput` (an unknown backend, a pid that is not a positive
+    int, the id of a thread rather than of its process)."""
     owner = Backend(journal=journal)
     try:
         target = _wait(owner.attach(pid, backend, writable=writable))
@@ -208,25 +211,43 @@ class Process(_Owner):
         with ``target_kind`` "code" or "data" for a branch, a call or a
         RIP-relative operand). Stops early at unreadable bytes. Raises
         FaultError (not mapped), InvalidInput (bad location or count)."""
-        address = location if isinstance(location, int) else self.resolve(location)
-        return _wait(self._target.disassemble(address, count))
+        return _wait(self._target.disassemble(self._address(location, 1), count))
 
-    def read(self, address: int, size: int) -> bytes:
-        """``size`` bytes at ``address``. Raises FaultError naming the first
+    def _address(self, where: int | str, size: int) -> int:
+        """An address given as an int, or a location's text (resolved now,
+        where ``size`` bytes must fit). Raises InvalidInput."""
+        if isinstance(where, str):
+            return _wait(self._target.resolve(parse_location(where), size))
+        if not isinstance(where, int) or isinstance(where, bool) or not 0 <= where < 1 << 64:
+            raise InvalidInput(f"an address is an int below 2**64 or a location's text, not "
+                               f"{quoted(where)}")
+        return where
+
+    def read(self, address: int | str, size: int) -> bytes:
+        """``size`` bytes at ``address`` (an int, or a location's text as
+        :meth:`resolve` reads it). Raises FaultError naming the first
         unreadable address (an unmapped or refused page) and its reason,
-        TargetExited, InvalidInput (a negative size)."""
-        if size < 0:
-            raise InvalidInput(f"cannot read {size} bytes", op="read", address=address)
-        return _wait(self._target.read(address, size)).require(op="read")
+        TargetExited, InvalidInput (a negative size, an address that is
+        neither, a location that does not resolve)."""
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            raise InvalidInput(f"cannot read {quoted(size)} bytes: a size is an int ≥ 0",
+                               op="read")
+        return _wait(self._target.read(self._address(address, size), size)).require(op="read")
 
-    def write(self, address: int, data: bytes) -> WriteResult:
-        """Write ``data`` at ``address``: journaled before it is made (the
-        same path as ``lainview write``, so ``lainview revert`` can undo
-        it), then read back. Returns the old and new bytes and the journal
-        entry's id. Raises JournalError (nothing written), FaultError,
-        PartialWrite, VerifyMismatch (written, but the target changed it
-        again), PermissionDenied, TargetExited."""
-        return _wait(self._target.write(address, bytes(data)))
+    def write(self, address: int | str, data: bytes) -> WriteResult:
+        """Write ``data`` (bytes-like) at ``address`` (an int, or a
+        location's text): journaled before it is made (the same path as
+        ``lainview write``, so ``lainview revert`` can undo it), then read
+        back. Returns the old and new bytes and the journal entry's id.
+        Raises InvalidInput (data that is not bytes, a bad address),
+        JournalError (nothing written), FaultError, PartialWrite,
+        VerifyMismatch (written, but the target changed it again),
+        PermissionDenied, TargetExited."""
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise InvalidInput(f"data to write is bytes, not {type(data).__name__} (encode "
+                               "text first: b'...' or 'text'.encode())", op="write")
+        data = bytes(data)
+        return _wait(self._target.write(self._address(address, len(data)), data))
 
     def scan(self, value_type: str, value: Value | None = None, mode: str = "exact", *,
              align: int | None = None, tolerance: float | None = None) -> Scan:
@@ -245,6 +266,48 @@ class Process(_Owner):
         found = Scan(self, state)
         self._scans.append(found)
         return found
+
+    def pointer_scan(self, address: int | str, *, depth: int = _ptr.DEFAULT_DEPTH,
+                     max_offset: int = _ptr.DEFAULT_MAX_OFFSET, stacks: bool = False,
+                     limit: int = _ptr.DEFAULT_LIMIT) -> _ptr.SearchResult:
+        """The pointer paths that lead to ``address`` (an int, or location
+        text as :meth:`resolve` takes it) from static memory: a module's
+        data (with its .bss) and, with ``stacks``, thread stacks. Reads
+        every readable, writable area once into a pointer map (deleted
+        afterwards), then walks backwards at most ``depth`` dereferences,
+        each pointer pointing at most ``max_offset`` bytes below the address
+        it leads to. Returns a :class:`~lainview.backend.pointer_scan.SearchResult`:
+        ``paths`` (at most ``limit`` :class:`PointerPath`, shortest first;
+        ``path.text`` is ``prog+0x4088->+0x18->+0x8``), ``total`` counted,
+        ``by_depth``, the map's size. Raises InvalidInput (settings out of
+        range, a location that does not resolve), TargetExited."""
+        if isinstance(address, str):
+            address = self.resolve(address)
+        return _wait(self._target.pointer_scan(address, depth=depth, max_offset=max_offset,
+                                               stacks=stacks, limit=limit))
+
+    def pointer_rescan(self, paths: list[_ptr.PointerPath], address: int | str | None = None,
+                       *, value: Value | None = None,
+                       value_type: str | None = None) -> list[_ptr.Resolved]:
+        """The ``paths`` (from :meth:`pointer_scan` or a saved pointer-scan
+        file, perhaps of an earlier run) that, resolved in this process now,
+        lead to ``address`` (int or location text), or to an address
+        holding ``value`` as ``value_type`` (``i32``, ``f64``, …; ``-be``
+        for big-endian). Each :class:`Resolved` gives the path and the
+        address it leads to. Raises InvalidInput (neither or both given, a
+        bad type or value), TargetExited."""
+        if (address is None) == (value is None):
+            raise InvalidInput("give an address or a value (with its type), not both")
+        if address is not None:
+            if isinstance(address, str):
+                address = self.resolve(address)
+            target = _ptr.RescanTarget(address=address)
+        else:
+            if value_type is None:
+                raise InvalidInput("a value needs its type (value_type='i32', ...)")
+            name, big = _split_type(value_type)
+            target = _ptr.RescanTarget.holding(name, value, big)
+        return _wait(self._target.pointer_rescan(list(paths), target))
 
     def _scan_next(self, state: _scan.ScanState, cond: _scan.Condition) -> _scan.ScanState:
         return _wait(self._target.scan_next(state, cond))

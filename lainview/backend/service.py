@@ -26,14 +26,15 @@ from .memory import (AttachInfo, Hole, MemoryArea, ReadResult, WriteResult, Writ
                      area_at, page_buffer)
 from .files import atomic_private_file, read_input_file
 from .patch import BLOCKING as PATCH_BLOCKING, ApplyAction, Patch, plan as plan_patch, save_patch
-from .processes import (ProcessIdentity, ProcessInfo, list_processes, process_identity,
-                        start_ticks)
+from .processes import (ProcessIdentity, ProcessInfo, check_process_id, list_processes,
+                        process_identity, start_ticks)
 from .procfs import ProcfsMemory
 from .process_memory import ProcessMemory
 from .thread import BackendFuture, BackendThread
 
 if TYPE_CHECKING:
-    from . import scan   # imported where used: numpy costs every CLI command's start-up
+    # imported where used: numpy costs every CLI command's start-up
+    from . import pointer_scan as _ptr, scan
     from .disasm import Instruction
     # imported where used (numpy, elftools, capstone): not every command's start-up
     from .module_symbols import ModuleSymbols, Symbolizer
@@ -61,6 +62,7 @@ def open_process_memory(pid: int, backend: str = "auto", *, writable: bool = Tru
     reason for the choice. Blocking: call it on the backend thread."""
     if backend not in BACKENDS:
         raise InvalidInput(f"unknown backend {backend!r}: choose one of {', '.join(BACKENDS)}")
+    check_process_id(pid)
     if backend == "procfs":
         return ProcfsMemory(pid, writable=writable), "/proc: chosen with --backend procfs"
     try:
@@ -360,6 +362,79 @@ class Target:
         """Future[ScanState]: the step before the last (see :func:`scan.undo`)."""
         from . import scan
         return self._submit(scan.undo, state)
+
+    # -- pointer scanning ----------------------------------------------------------------------
+    def pointer_map(self, limits: "_ptr.PtrScanLimits | None" = None
+                    ) -> BackendFuture["_ptr.PointerMap"]:
+        """Future[PointerMap]: the target's pointer map (every aligned 8-byte
+        value pointing into a mapped area, see :mod:`pointer_scan`), read as
+        bulk work (progress in bytes of readable, writable areas; cancel
+        stops at the next chunk and deletes its files). Close it with
+        :meth:`Backend.close_pointer_map`. Raises TargetExited, Cancelled."""
+        from . import pointer_scan as _ptr
+        limits = limits or _ptr.PtrScanLimits()
+        total = sum(a.size for a in _ptr.scanned_areas(self._memory.last_areas or []))
+        return self._backend.thread.submit_bulk(
+            _ptr.build_map, self._memory, limits=limits,
+            start_ticks=self.identity.start_ticks, total=total)
+
+    def pointer_scan(self, address: int, *, depth: int = 5, max_offset: int = 0x1000,
+                     stacks: bool = False, limit: int = 1000,
+                     pointer_map: "_ptr.PointerMap | None" = None,
+                     limits: "_ptr.PtrScanLimits | None" = None
+                     ) -> BackendFuture["_ptr.SearchResult"]:
+        """Future[SearchResult]: the pointer paths from static bases (module
+        areas with their .bss; with ``stacks``, thread stacks too) to
+        ``address``: at most ``depth`` dereferences, each pointing at most
+        ``max_offset`` bytes below the address it leads to; ``limit`` paths
+        listed, all counted. Builds a pointer map first (bulk work, progress
+        in bytes read; deleted afterwards) unless ``pointer_map`` (from
+        :meth:`pointer_map`, kept) is given. Raises InvalidInput (settings
+        out of range), TargetExited, Cancelled."""
+        from . import pointer_scan as _ptr
+        limits = limits or _ptr.PtrScanLimits()
+        total = 0 if pointer_map is not None else sum(
+            a.size for a in _ptr.scanned_areas(self._memory.last_areas or []))
+        return self._backend.thread.submit_bulk(
+            self._pointer_scan, address, depth, max_offset, stacks, limit, pointer_map,
+            limits, total=total)
+
+    def _pointer_scan(self, address: int, depth: int, max_offset: int, stacks: bool,
+                      limit: int, given: "_ptr.PointerMap | None",
+                      limits: "_ptr.PtrScanLimits"
+                      ) -> Generator[int, None, "_ptr.SearchResult"]:
+        from . import pointer_scan as _ptr
+        _ptr.search_settings(depth, max_offset, limit)     # before a long read
+        pmap = given
+        if pmap is None:
+            pmap = yield from _ptr.build_map(self._memory, limits=limits,
+                                                     start_ticks=self.identity.start_ticks)
+        try:
+            threads = (_ptr.thread_stacks(self.pid, pmap.areas) if stacks else None)
+            return (yield from _ptr.search_steps(
+                pmap, address, depth=depth, max_offset=max_offset, limit=limit,
+                stacks=threads, max_nodes=limits.max_nodes))
+        finally:
+            if given is None:
+                pmap.close()
+
+    def pointer_rescan(self, paths: "list[_ptr.PointerPath]",
+                       target: "_ptr.RescanTarget"
+                       ) -> BackendFuture["list[_ptr.Resolved]"]:
+        """Future[list[Resolved]]: the ``paths`` that, resolved in this
+        process now, lead to ``target`` (an address, or an address holding a
+        value), as bulk work (progress in paths). Raises TargetExited,
+        InvalidInput, Cancelled."""
+        from . import pointer_scan as _ptr
+        return self._backend.thread.submit_bulk(_ptr.rescan, self._memory, list(paths),
+                                                target, total=len(paths))
+
+    def resolve_pointer_paths(self, paths: "list[_ptr.PointerPath]"
+                              ) -> BackendFuture["list[int | None]"]:
+        """Future[list[int | None]]: where each path leads now (None: the
+        chain breaks)."""
+        from . import pointer_scan as _ptr
+        return self._submit(_ptr.resolve_paths, self._memory, list(paths))
 
     def _scan_total(self, chosen: "scan.AreaFilter") -> int:
         # The cached map is a fair estimate for the progress bar; the job
@@ -682,6 +757,21 @@ class Backend:
         delete its files, on the backend thread (a 1 GiB snapshot takes a
         while to unlink). Raises BackendClosed once shut down."""
         return self.thread.submit(state.close)
+
+    def close_pointer_map(self, pointer_map: "_ptr.PointerMap") -> BackendFuture[None]:
+        """Future[None]: free a pointer map and delete its files."""
+        return self.thread.submit(pointer_map.close)
+
+    def save_pointer_scan(self, scan: "_ptr.PointerScanFile",
+                          path: str) -> BackendFuture[None]:
+        """Future[None]: write a pointer-scan file (private, 0600). Raises InvalidInput."""
+        from . import pointer_scan as _ptr
+        return self.thread.submit(_ptr.save_results, scan, path)
+
+    def load_pointer_scan(self, path: str) -> BackendFuture["_ptr.PointerScanFile"]:
+        """Future[PointerScanFile]. Raises InvalidInput naming what is wrong."""
+        from . import pointer_scan as _ptr
+        return self.thread.submit(_ptr.load_results, path)
 
     # -- files, on the backend thread (a slow disk never stalls the caller) ------------------------
     def journal_stamp(self) -> BackendFuture[tuple[int, int] | None]:
