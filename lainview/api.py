@@ -32,12 +32,14 @@ from .backend import scan as _scan
 from .backend.errors import (Cancelled, CapabilityMissing, DeviceUnavailable, FaultError,
                              InvalidInput, KernelReadOnly, LainviewError, NoSuchModule,
                              NoSuchSymbol, PermissionDenied, TargetExited, VerifyMismatch)
+from .backend.disasm import Instruction
 from .backend.journal import Journal
 from .backend.kallsyms import Symbol, SymbolTable
 from .backend.kernel import KernelBackend, KernelWrite
 from .backend.ksources import KernelInfo
 from .backend.locations import parse_location
 from .backend.memory import AttachInfo, MemoryArea, WriteResult
+from .backend.module_symbols import Module, ModuleSymbol
 from .backend.processes import ProcessIdentity
 from .backend.service import Backend, Target
 from .backend.thread import BackendClosed, BackendFuture
@@ -177,6 +179,39 @@ class Process(_Owner):
         Reads the map afresh. Raises InvalidInput (``Unresolved``) naming what
         did not resolve and why."""
         return _wait(self._target.resolve(parse_location(text)))
+
+    def modules(self) -> list[Module]:
+        """The files mapped in the process, by base (:class:`Module`: name,
+        path, base, size, and its ELF symbols, or the ``problem`` that kept
+        them from being read). Reads the map afresh."""
+        return _wait(self._target.symbolizer()).modules
+
+    def symbols(self, pattern: str | None = None, *, module: str | None = None,
+                regex: bool = False) -> list[ModuleSymbol]:
+        """Symbols of the mapped files (ELF ``.symtab`` and ``.dynsym``)
+        whose name holds ``pattern`` (ignoring case; a glob if it has * ? [;
+        a regular expression with ``regex``; every symbol when None), in
+        module order then by address: :class:`ModuleSymbol` (module, name,
+        ``address``, offset from the module base, size, nm type letter,
+        exported). ``module``: one file name or path. Raises InvalidInput
+        (a bad pattern)."""
+        return _wait(self._target.symbolizer()).search(pattern, module=module, regex=regex)
+
+    def symbolize(self, address: int) -> str:
+        """``address`` named as ``libc.so.6!getpid+0x4`` where a symbol
+        holds it, else as a location (``libc.so.6+0x9a3f4``, ``[heap]+0x10``,
+        ``0x7f…``)."""
+        return _wait(self._target.symbolizer()).name(address)
+
+    def disassemble(self, location: str | int, count: int = 16) -> list[Instruction]:
+        """``count`` (1 .. 4096) x86-64 instructions decoded from
+        ``location`` (an address, or text as :meth:`resolve` reads it),
+        each an :class:`Instruction` (address, data, mnemonic, operands in
+        Intel syntax, ``location`` as ``module!symbol+off``, and ``target``
+        with ``target_kind`` "code" or "data" for a branch, a call or a
+        RIP-relative operand). Stops early at unreadable bytes. Raises
+        FaultError (not mapped), InvalidInput (bad location or count)."""
+        return _wait(self._target.disassemble(self._address(location, 1), count))
 
     def _address(self, where: int | str, size: int) -> int:
         """An address given as an int, or a location's text (resolved now,
@@ -418,7 +453,7 @@ class Kernel(_Owner):
 
 __all__ = ["attach", "kernel", "Process", "Scan", "Match", "Kernel", "Value", "TIMEOUT",
            "MemoryArea", "WriteResult", "AttachInfo", "ProcessIdentity", "KernelInfo",
-           "KernelWrite", "Symbol", "SymbolTable",
+           "KernelWrite", "Symbol", "SymbolTable", "Module", "ModuleSymbol", "Instruction",
            "LainviewError", "InvalidInput", "PermissionDenied", "TargetExited", "FaultError",
            "VerifyMismatch", "DeviceUnavailable", "Cancelled", "CapabilityMissing",
            "KernelReadOnly", "NoSuchSymbol", "NoSuchModule", "BackendClosed"]

@@ -23,7 +23,7 @@ from .journal import (Journal, JournalEntry, JournalProblems, OpenFreezes, Rever
 from .lainmemu import LainmemuMemory
 from .locations import POINTER_SIZE, Location, locate, resolve as resolve_location
 from .memory import (AttachInfo, Hole, MemoryArea, ReadResult, WriteResult, WriteStatus,
-                     page_buffer)
+                     area_at, page_buffer)
 from .files import atomic_private_file, read_input_file
 from .patch import BLOCKING as PATCH_BLOCKING, ApplyAction, Patch, plan as plan_patch, save_patch
 from .processes import (ProcessIdentity, ProcessInfo, check_process_id, list_processes,
@@ -35,12 +35,20 @@ from .thread import BackendFuture, BackendThread
 if TYPE_CHECKING:
     # imported where used: numpy costs every CLI command's start-up
     from . import pointer_scan as _ptr, scan
+    from .disasm import Instruction
+    # imported where used (numpy, elftools, capstone): not every command's start-up
+    from .module_symbols import ModuleSymbols, Symbolizer
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
 BACKENDS = ("auto", "lainmemu", "procfs")
 BULK_CHUNK = 1 << 20
+# Disassembly: how far back from an address a known boundary (a symbol's or
+# an area's start) may be to decode forward from it; farther, decoding
+# starts at the address itself.
+MAX_DECODE_LEAD = 64 << 10
+MAX_DISASSEMBLE = 4096          # instructions in one request
 
 PROCFS_LIMITS = (
     "reads and writes go through /proc/<pid>/mem, under the kernel's ptrace "
@@ -178,6 +186,7 @@ class Target:
         self._memory = memory
         self.info = info
         self.identity = identity
+        self._symbolizer: "Symbolizer | None" = None
 
     @property
     def pid(self) -> int:
@@ -197,7 +206,8 @@ class Target:
         """Future[int]: the address ``location`` names in this process now,
         where ``size`` bytes must fit (backend/locations.py's resolver on the
         backend thread, with the map read afresh unless ``refresh`` is False,
-        and a pointer path's pointers read from the target). Raises
+        a pointer path's pointers read from the target, and a
+        ``module!symbol`` looked up in that module's ELF symbols). Raises
         Unresolved naming what did not resolve and why (for a pointer path,
         the level where it broke), TargetExited."""
         def run() -> int:
@@ -207,8 +217,13 @@ class Target:
                 data = self._memory.read(address, POINTER_SIZE, areas=areas).require(
                     "read pointer")
                 return int.from_bytes(data, "little")
+            def module_symbol(path: str, name: str) -> int | None:
+                if self._symbolizer is not None and self._symbolizer.areas == areas:
+                    return self._symbolizer.module_symbol(path, name)
+                # Only that file's table: an interactive request reads no more.
+                return self._backend.module_symbols().module_symbol(self.pid, areas, path, name)
             return resolve_location(location, areas, size, pid=self.pid,
-                                    read_pointer=read_pointer)
+                                    read_pointer=read_pointer, module_symbol=module_symbol)
         return self._submit(run)
 
     def set_read_userfaultfd(self, on: bool) -> BackendFuture[None]:
@@ -427,8 +442,87 @@ class Target:
         cached = self._memory.last_areas or []
         return sum(a.size for a in chosen.select(cached))
 
+    # -- module symbols and code ----------------------------------------------------------------
+    def symbolizer(self) -> BackendFuture["Symbolizer"]:
+        """Future[Symbolizer]: every mapped file's ELF symbols (see
+        backend/module_symbols.py) for the map as it is now, as bulk work
+        (progress: modules read; tables are cached by file identity, so a
+        second call costs a stat per file). Names addresses
+        (``libc.so.6!getpid+0x4``), finds symbols, and gives the
+        ``module_symbol`` lookup of :func:`locations.resolve`."""
+        cached = self._memory.last_areas or []
+        files = len({a.file_path for a in cached if a.path.startswith("/")})
+        return self._backend.thread.submit_bulk(self._symbolizer_job, total=files)
+
+    def _symbolizer_job(self) -> Generator[int, None, "Symbolizer"]:
+        from .module_symbols import Module, Symbolizer
+        areas = self._memory.areas(refresh=True)
+        if self._symbolizer is not None and self._symbolizer.areas == areas:
+            return self._symbolizer
+        modules: list[Module] = []
+        for module in self._backend.module_symbols().iter_modules(self.pid, areas):
+            modules.append(module)
+            yield len(modules)
+        self._symbolizer = Symbolizer(modules, areas)
+        return self._symbolizer
+
+    def _symbolizer_now(self, areas: list[MemoryArea]) -> "Symbolizer":
+        if self._symbolizer is None or self._symbolizer.areas != areas:
+            self._symbolizer = self._backend.module_symbols().symbolizer(self.pid, areas)
+        return self._symbolizer
+
+    def disassemble(self, address: int, count: int, *,
+                    align: bool = False) -> BackendFuture[list["Instruction"]]:
+        """Future[list[Instruction]]: up to ``count`` (1 .. 4096) x86-64
+        instructions decoded forward from ``address``, each named
+        (``location``, ``target_location``: ``module!symbol+off``). With
+        ``align``, decoding starts at the nearest known boundary before
+        ``address`` (the start of the symbol holding it, else of its area,
+        if within 64 KiB) and the first instruction returned is the one
+        covering ``address``. Stops early at bytes that cannot be read.
+        Raises FaultError (``address`` not mapped or unreadable),
+        InvalidInput (a bad count)."""
+        if not isinstance(count, int) or not 1 <= count <= MAX_DISASSEMBLE:
+            raise InvalidInput(f"an instruction count is 1 .. {MAX_DISASSEMBLE}, not {count!r}")
+        return self._submit(self._disassemble, address, count, align)
+
+    def _disassemble(self, address: int, count: int, align: bool) -> list["Instruction"]:
+        from . import disasm
+        from .errors import FaultError
+        areas = self._memory.areas(refresh=True)
+        area = area_at(areas, address)
+        if area is None:
+            raise FaultError(f"{address:#x} is not mapped in process {self.pid}",
+                             op="disassemble", address=address, pid=self.pid)
+        names = self._symbolizer_now(areas)
+        start = address
+        if align:
+            boundary = area.start
+            hit = names.symbol_at(address)
+            if hit is not None and hit[0].address >= area.start:
+                boundary = hit[0].address
+            if 0 < address - boundary <= MAX_DECODE_LEAD:
+                lead = self._memory.read(boundary, address - boundary + disasm.MAX_INSTRUCTION,
+                                         areas=areas)
+                start = disasm.sync(_readable_prefix(lead), boundary, address)
+        got = self._memory.read(start, count * disasm.MAX_INSTRUCTION, areas=areas)
+        code = _readable_prefix(got)
+        if not code:
+            raise FaultError(f"{start:#x} cannot be read in process {self.pid}",
+                             op="disassemble", address=start, pid=self.pid)
+        return disasm.named(disasm.decode(code, start, count), names.name)
+
     def detach(self) -> BackendFuture[None]:
         return self._submit(self._backend._detach, self)
+
+
+def _readable_prefix(result: ReadResult) -> bytes:
+    """The bytes of ``result`` up to its first hole."""
+    data = bytes(result.data)
+    if result.holes:
+        first = min(h.address for h in result.holes)
+        data = data[:max(0, first - result.address)]
+    return data
 
 
 class Backend:
@@ -443,7 +537,15 @@ class Backend:
         self.freezes = OpenFreezes(self.journal)   # freezes under way (both kinds)
         # How a revert reaches targets other than processes: kind -> factory.
         self.revert_targets: dict[str, Callable[[], RevertTarget]] = {}
+        self._module_symbols: "ModuleSymbols | None" = None    # made on first use
         self.thread.call_on_shutdown(self._close_all)
+
+    def module_symbols(self) -> "ModuleSymbols":
+        """The cache of ELF symbol tables by file identity (backend thread)."""
+        if self._module_symbols is None:
+            from .module_symbols import ModuleSymbols
+            self._module_symbols = ModuleSymbols()
+        return self._module_symbols
 
     # -- processes ----------------------------------------------------------------------------
     def list_processes(self) -> BackendFuture[list[ProcessInfo]]:

@@ -661,6 +661,7 @@ class MainWindow(QMainWindow):
 
 def _features():
     from .bookmark_dock import BookmarkFeature
+    from .code_feature import CodeFeature
     from .journal_dock import JournalFeature
     from .kernel_feature import KernelFeature
     from .scanner_dock import ScannerFeature
@@ -668,7 +669,7 @@ def _features():
     from .watch_docks import WatchDocks
     return [("scanner", ScannerFeature), ("watch", WatchDocks), ("bookmarks", BookmarkFeature),
             ("journal", JournalFeature), ("kernel", KernelFeature),
-            ("structure", StructureFeature)]
+            ("structure", StructureFeature), ("code", CodeFeature)]
 
 
 class _Features:

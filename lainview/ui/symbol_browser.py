@@ -522,6 +522,7 @@ class SymbolBrowser(QWidget):
         super().__init__(parent)
         self.workspace = ws = workspace
         self.patch_dialog: PatchDialog | None = None
+        self.code = None                    # the Disassembly tab, made when first asked for
         self.setWindowTitle("Kernel symbols — lainview")
         self.source_bar = SourceBar(ws)
         self.symbols = SymbolPanel(ws)
@@ -662,7 +663,21 @@ class SymbolBrowser(QWidget):
         if symbol.module:
             menu.addAction(f"Show only module {symbol.module}",
                            lambda: self._filter_module(symbol.module))
+        if symbol.type in "Tt":
+            menu.addAction("Disassemble", lambda: self.disassemble(symbol))
         menu.exec(self.symbols.table.viewport().mapToGlobal(pos))
+
+    def disassemble(self, symbol):
+        """Show ``symbol``'s code (read through the kernel source) in the
+        Disassembly tab."""
+        from lainview.models.code_models import KernelDisassemblyModel
+        from .code_feature import DisassemblyPanel
+        if self.code is None:
+            self.code = DisassemblyPanel(KernelDisassemblyModel(self.workspace.kernel, self))
+            self.code.go.hide()
+            self.left_tabs.addTab(self.code, "Disassembly")
+        self.left_tabs.setCurrentWidget(self.code)
+        return self.code.model.open_symbol(symbol.name, symbol.module or None)
 
     def _filter_module(self, module: str) -> None:
         combo = self.symbols.module

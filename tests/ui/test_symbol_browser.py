@@ -635,3 +635,18 @@ def test_symbol_names_get_room_beside_the_value_panel(qtbot, gui_backend, no_wid
     qtbot.waitUntil(lambda: table.columnWidth(NAME) >= 12 * digit, timeout=5000)
     assert table.columnWidth(TYPE) >= browser.fontMetrics().horizontalAdvance("T text, global")
     browser.close()
+
+
+def test_an_image_symbols_code_is_disassembled(qtbot, open_browser, vmlinux):
+    browser = open_browser(source="image", images=(str(vmlinux),))
+    ws = browser.workspace
+    qtbot.waitUntil(lambda: ws.table is not None, timeout=10000)
+    start = ws.table.find("_start")
+    task = browser.disassemble(start)
+    qtbot.waitUntil(task.done, timeout=10000)
+    model = browser.code.model
+    assert browser.left_tabs.currentWidget() is browser.code
+    assert model.lines[0].address == start.address and model.lines[0].location == "kernel:_start"
+    # for (;;) ; at -O0: push rbp; mov rbp, rsp; jmp to itself
+    jump = next(line for line in model.lines if line.mnemonic == "jmp")
+    assert jump.target == jump.address and jump.target_location.startswith("kernel:_start+")
