@@ -33,6 +33,7 @@ from .process_memory import ProcessMemory
 from .thread import BackendFuture, BackendThread
 
 if TYPE_CHECKING:
+    from . import watchpoints
     from . import scan   # imported where used: numpy costs every CLI command's start-up
 
 P = ParamSpec("P")
@@ -332,6 +333,23 @@ class Target:
         # fetches the map afresh before it starts.
         cached = self._memory.last_areas or []
         return sum(a.size for a in chosen.select(cached))
+
+    # -- watchpoints --------------------------------------------------------------------------
+    def watchpoint(self, address: int, length: int, *, access: bool = False,
+                   live: "watchpoints.WatchLive | None" = None,
+                   seconds: float | None = None) -> BackendFuture[watchpoints.WatchSnapshot]:
+        """Future[WatchSnapshot]: arm a hardware watchpoint of ``length``
+        bytes (1, 2, 4, 8, aligned) at ``address`` on every thread of the
+        target, on writes (``access``: reads too), as bulk work that runs
+        until ``live.stop()``, ``seconds`` pass or the target exits; the
+        target is never stopped. ``live`` shows the hits as they come
+        (every step, ~50 ms). Errors: see :func:`watchpoints.watch`."""
+        from . import watchpoints
+        watchpoints.check_request(address, length)
+        return self._backend.thread.submit_bulk(
+            watchpoints.watch, self.pid, address, length, access,
+            live if live is not None else watchpoints.WatchLive(), seconds=seconds,
+            pause=self._backend.thread.wait_idle)
 
     def detach(self) -> BackendFuture[None]:
         return self._submit(self._backend._detach, self)
