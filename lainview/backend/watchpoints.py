@@ -14,7 +14,7 @@ is that of the instruction after the one that accessed the address. Decoding
 backwards from it is unreliable, so the hits keep that IP (``WatchHit.ip``);
 naming the accessing instruction is done by decoding forward from a known
 boundary (a symbol's start) to the instruction that ends at ``ip``, where a
-disassembler is available (``accessing_instruction``, the one seam for it).
+disassembler is available (:class:`HitNamer`, the one seam for it; :func:`name_hits`).
 
 Threads created while the watch is armed are found by listing
 ``/proc/PID/task`` at every step (``POLL_SECONDS``, 50 ms at most) and
@@ -53,10 +53,13 @@ import os
 import platform
 import threading
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from .errors import InvalidInput, LainviewError, PermissionDenied, TargetExited
+from .locations import locate
+from .memory import MemoryArea
 
 # -- the ABI (linux/perf_event.h, linux/hw_breakpoint.h) ---------------------------------------
 
@@ -505,13 +508,57 @@ def watch(pid: int, address: int, length: int, access: bool, live: WatchLive, *,
         rings.clear()
 
 
-def accessing_instruction(ip: int,
-                          decode_before: Callable[[int], int | None] | None) -> int | None:
-    """The address of the instruction that made a hit reported at ``ip`` (on
-    x86 the instruction after the access): ``decode_before(ip)`` decodes
-    forward from a known boundary before ``ip`` and returns the start of the
-    instruction that ends at ``ip``. None when there is no decoder or it
-    cannot tell (then show ``ip`` as "after" the access)."""
-    if decode_before is None:
-        return None
-    return decode_before(ip)
+# -- naming the hits: the one seam for symbols and the disassembler ------------------------------
+
+class HitNamer(Protocol):
+    """What names a hit's code: module symbols (``module!symbol+off``) and a
+    disassembler that decodes forward from a known boundary. Until one is
+    given, hits are named by their location in the map alone."""
+
+    def symbol(self, address: int) -> str | None:
+        """``module!symbol+0x4`` for ``address``, None where no symbol covers it."""
+        ...
+
+    def instruction_before(self, ip: int) -> tuple[int, str] | None:
+        """(address, ``mnemonic operands``) of the instruction that ends at
+        ``ip``, None when the decoder cannot tell."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class NamedHit:
+    """One instruction's hits, named. ``ip``: the IP the CPU reported (on
+    x86 the instruction after the access); ``address``: the accessing
+    instruction's address when it was decoded, else None; ``location``
+    (``module+0x…`` by backend/locations.py) and ``symbol`` name
+    ``address`` when known, else ``ip``; ``instruction``: its text, or None."""
+
+    ip: int
+    hits: int
+    threads: tuple[int, ...]
+    location: str
+    symbol: str | None
+    address: int | None
+    instruction: str | None
+
+    def to_json(self) -> dict[str, object]:
+        """``{ip, address, location, symbol, hits, threads, instruction}``."""
+        return {"ip": self.ip, "address": self.address, "location": self.location,
+                "symbol": self.symbol, "hits": self.hits, "threads": list(self.threads),
+                "instruction": self.instruction}
+
+
+def name_hits(hits: Sequence[WatchHit], areas: list[MemoryArea],
+              namer: HitNamer | None = None) -> list[NamedHit]:
+    """``hits`` named: by ``namer`` (symbol, accessing instruction) where it
+    can, and by the location of the code in ``areas`` (a map of the target,
+    sorted by start) always. Order kept."""
+    out = []
+    for hit in hits:
+        decoded = namer.instruction_before(hit.ip) if namer is not None else None
+        address, text = decoded if decoded is not None else (None, None)
+        at = address if address is not None else hit.ip
+        symbol = namer.symbol(at) if namer is not None else None
+        out.append(NamedHit(hit.ip, hit.hits, hit.threads, locate(at, areas).text, symbol,
+                            address, text))
+    return out

@@ -1,0 +1,61 @@
+"""The watchpoint command: what writes (or accesses) an address.
+
+    lainview watchpoint PID LOCATION [--len 4] [--access] [--seconds S] [--json]
+
+Arms a hardware watchpoint on every thread of PID (backend/watchpoints.py;
+the target is never stopped) until --seconds pass, ^C, or the process
+exits; then prints each instruction that hit it, with its count.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from ..backend.errors import TargetExited
+from ..backend.service import Backend
+from ..backend.wording import counted, printable
+from .output import EXIT_OK, address_in, note, print_json
+
+
+def cmd_watchpoint(backend: Backend, args) -> int:
+    """Text: one line per instruction, most hits first (hits, ip, location,
+    symbol, instruction), and a ``#`` summary on stderr; --json:
+    ``{pid, address, length, access, seconds, total, lost, threads, ended,
+    hits: [{ip, address, location, symbol, hits, threads, instruction}]}``."""
+    from ..backend import watchpoints
+    target = backend.attach(args.pid, args.backend, writable=False).result()
+    address = address_in(target, args.location, args.len)
+    watchpoints.check_request(address, args.len)
+    live = watchpoints.WatchLive()
+    future = target.watchpoint(address, args.len, access=args.access, live=live,
+                               seconds=args.seconds)
+    try:
+        final = future.result()
+    except KeyboardInterrupt:
+        live.stop()
+        final = future.result()
+    try:
+        areas = target.areas().result() if final.hits else []
+    except TargetExited:            # it ended the watch: name the code by the map read at attach
+        areas = target.areas(refresh=False).result()
+    named = watchpoints.name_hits(final.hits, areas)
+    what = "reads and writes" if args.access else "writes"
+    summary = (f"watchpoint on {address:#x} ({counted(args.len, 'byte')}, {what}) of process "
+               f"{args.pid}: {counted(len(named), 'instruction')}, {counted(final.total, 'hit')} "
+               f"in {final.seconds:.1f} s ({final.rate:.0f}/s), {final.lost} lost, "
+               f"{counted(final.threads, 'thread')} watched; {final.ended}")
+    if args.json:
+        print_json({"pid": args.pid, "address": address, "length": args.len,
+                    "access": args.access, "seconds": round(final.seconds, 3),
+                    "total": final.total, "lost": final.lost, "threads": final.threads,
+                    "ended": final.ended, "hits": [h.to_json() for h in named]})
+        return EXIT_OK
+    note(summary)
+    if named:
+        print(f"{'HITS':>10}  {'IP':<18} {'LOCATION':<32} {'SYMBOL':<28} INSTRUCTION")
+    for hit in named:
+        instruction = hit.instruction or "(the access is the instruction before this IP)"
+        print(f"{hit.hits:>10}  {hit.ip:#018x} {printable(hit.location):<32} "
+              f"{printable(hit.symbol or '-'):<28} {printable(instruction)}")
+    sys.stdout.flush()
+    return EXIT_OK
