@@ -33,12 +33,14 @@ from .backend.watchpoints import WatchpointLimit, WatchpointUnsupported
 from .backend.errors import (Cancelled, CapabilityMissing, DeviceUnavailable, FaultError,
                              InvalidInput, KernelReadOnly, LainviewError, NoSuchModule,
                              NoSuchSymbol, PermissionDenied, TargetExited, VerifyMismatch)
+from .backend.disasm import Instruction
 from .backend.journal import Journal
 from .backend.kallsyms import Symbol, SymbolTable
 from .backend.kernel import KernelBackend, KernelWrite
 from .backend.ksources import KernelInfo
-from .backend.locations import parse_location, resolve as _resolve
+from .backend.locations import parse_location
 from .backend.memory import AttachInfo, MemoryArea, WriteResult
+from .backend.module_symbols import Module, ModuleSymbol
 from .backend.processes import ProcessIdentity
 from .backend.service import Backend, Target
 from .backend.thread import BackendClosed, BackendFuture
@@ -170,10 +172,46 @@ class Process(_Owner):
         """The address ``text`` names in this process, as the GUI's go-to
         and the CLI read it: ``0x7f…`` (or bare hex), ``libc.so.6+0x10``
         (a mapped file by name or full path; its first mapping), ``[heap]+0x10``,
-        ``memfd:NAME+0x10``, ``-`` offsets (:mod:`lainview.backend.locations`).
+        ``memfd:NAME+0x10``, ``-`` offsets, pointer paths
+        (``game+0x1f40->+0x18->+0x8``: each ``->`` reads a pointer from the
+        target) (:mod:`lainview.backend.locations`).
         Reads the map afresh. Raises InvalidInput (``Unresolved``) naming what
         did not resolve and why."""
-        return _resolve(parse_location(text), self.maps(), pid=self.pid)
+        return _wait(self._target.resolve(parse_location(text)))
+
+    def modules(self) -> list[Module]:
+        """The files mapped in the process, by base (:class:`Module`: name,
+        path, base, size, and its ELF symbols, or the ``problem`` that kept
+        them from being read). Reads the map afresh."""
+        return _wait(self._target.symbolizer()).modules
+
+    def symbols(self, pattern: str | None = None, *, module: str | None = None,
+                regex: bool = False) -> list[ModuleSymbol]:
+        """Symbols of the mapped files (ELF ``.symtab`` and ``.dynsym``)
+        whose name holds ``pattern`` (ignoring case; a glob if it has * ? [;
+        a regular expression with ``regex``; every symbol when None), in
+        module order then by address: :class:`ModuleSymbol` (module, name,
+        ``address``, offset from the module base, size, nm type letter,
+        exported). ``module``: one file name or path. Raises InvalidInput
+        (a bad pattern)."""
+        return _wait(self._target.symbolizer()).search(pattern, module=module, regex=regex)
+
+    def symbolize(self, address: int) -> str:
+        """``address`` named as ``libc.so.6!getpid+0x4`` where a symbol
+        holds it, else as a location (``libc.so.6+0x9a3f4``, ``[heap]+0x10``,
+        ``0x7f…``)."""
+        return _wait(self._target.symbolizer()).name(address)
+
+    def disassemble(self, location: str | int, count: int = 16) -> list[Instruction]:
+        """``count`` (1 .. 4096) x86-64 instructions decoded from
+        ``location`` (an address, or text as :meth:`resolve` reads it),
+        each an :class:`Instruction` (address, data, mnemonic, operands in
+        Intel syntax, ``location`` as ``module!symbol+off``, and ``target``
+        with ``target_kind`` "code" or "data" for a branch, a call or a
+        RIP-relative operand). Stops early at unreadable bytes. Raises
+        FaultError (not mapped), InvalidInput (bad location or count)."""
+        address = location if isinstance(location, int) else self.resolve(location)
+        return _wait(self._target.disassemble(address, count))
 
     def read(self, address: int, size: int) -> bytes:
         """``size`` bytes at ``address``. Raises FaultError naming the first
@@ -359,11 +397,13 @@ class Watch:
 
     def hits(self) -> list[_watchpoints.NamedHit]:
         """The hits so far, each instruction named by its location
-        (``module+0x…``): ``ip``, ``location``, ``symbol``, ``hits``, ``instruction``."""
+        (``module!symbol+off``) and its accessing instruction (the one that
+        ends at the reported ``ip``): ``ip``, ``address``, ``location``,
+        ``symbol``, ``hits``, ``instruction``."""
         snap = self.snapshot()
         if snap is None or not snap.hits:
             return []
-        return _watchpoints.name_hits(snap.hits, self._process.maps())
+        return _wait(self._process._target.name_hits(snap.hits))
 
 
 class Kernel(_Owner):
@@ -403,7 +443,7 @@ class Kernel(_Owner):
 
 __all__ = ["attach", "kernel", "Process", "Scan", "Match", "Kernel", "Value", "TIMEOUT",
            "MemoryArea", "WriteResult", "AttachInfo", "ProcessIdentity", "KernelInfo",
-           "KernelWrite", "Symbol", "SymbolTable",
+           "KernelWrite", "Symbol", "SymbolTable", "Module", "ModuleSymbol", "Instruction",
            "LainviewError", "InvalidInput", "PermissionDenied", "TargetExited", "FaultError",
            "VerifyMismatch", "DeviceUnavailable", "Cancelled", "CapabilityMissing",
            "KernelReadOnly", "NoSuchSymbol", "NoSuchModule", "BackendClosed", "Watch",

@@ -41,6 +41,10 @@ def test_json_lists_each_writer_with_its_hits(child):
     for hit in report["hits"]:
         assert {"ip", "location", "symbol", "hits", "instruction"} <= set(hit)
         assert hit["hits"] > 0 and hit["location"].startswith("watch_target+0x")
+        function = child.function_of(hit["ip"])
+        assert hit["address"] == child.accesses[function][0]      # the access, not the next
+        assert hit["symbol"].startswith(f"watch_target!{function}")
+        assert hit["instruction"].startswith("mov ")
     assert report["total"] == sum(h["hits"] for h in report["hits"])
     assert report["ended"] == "time is up" and report["address"] == child.watched
 

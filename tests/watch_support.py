@@ -34,6 +34,24 @@ def symbol_sizes(exe: Path) -> dict[str, int]:
     return sizes
 
 
+def watched_accesses(exe: Path) -> dict[str, tuple[int, str]]:
+    """Per function, (offset from the function's start, mnemonic) of its
+    instruction that names ``watched``, from ``objdump -d`` (independent of
+    lainview's disassembler)."""
+    out = subprocess.run(["objdump", "-d", "--no-show-raw-insn", str(exe)], check=True,
+                         capture_output=True, text=True).stdout
+    found: dict[str, tuple[int, str]] = {}
+    function, start = None, 0
+    for line in out.splitlines():
+        if line.endswith(">:"):
+            address, name = line.split()
+            function, start = name[1:-2], int(address, 16)
+        elif function in FUNCTIONS and "<watched>" in line:
+            address, text = line.split(":", 1)
+            found[function] = (int(address, 16) - start, text.split()[0])
+    return found
+
+
 class WatchChild:
     """A running watch_target: ``watched``/``progress`` addresses, function
     address ranges (``functions[name] = (start, end)``)."""
@@ -47,6 +65,8 @@ class WatchChild:
         self.progress: int = info["progress"]
         sizes = symbol_sizes(exe)
         self.functions = {name: (info[name], info[name] + sizes[name]) for name in FUNCTIONS}
+        self.accesses = {name: (info[name] + offset, mnemonic)
+                         for name, (offset, mnemonic) in watched_accesses(exe).items()}
 
     def function_of(self, ip: int) -> str | None:
         """The function whose code holds ``ip`` (a hit's reported IP, the

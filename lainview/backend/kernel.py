@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import collections
 from dataclasses import dataclass
-from typing import Any, Callable, Concatenate, Iterable, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Concatenate, Iterable, ParamSpec, TypeVar
 
 from .errors import CapabilityMissing, InvalidInput, LainviewError, VerifyMismatch
 from .journal import (Journal, JournalEntry, OpenFreezes, RevertOutcome, RevertStatus,
@@ -27,6 +27,9 @@ from .kmem import encode_module_name, encode_symbol_name
 from .ksources import (KernelInfo, KernelSource, KernelValue, SourceRequest,
                        choose)
 from .service import Backend
+
+if TYPE_CHECKING:
+    from .disasm import Instruction
 from .thread import BackendFuture, BackendThread
 
 P = ParamSpec("P")
@@ -117,6 +120,46 @@ class KernelMemory:
         symbol = self._lookup(name, module)
         return self.source.read(name, size, module=module, indirect=indirect, symbol=symbol,
                                 table=self._table)
+
+    # -- code ---------------------------------------------------------------------------------
+    def disassemble(self, name: str, count: int, *, module: str | None = None,
+                    offset: int = 0) -> list["Instruction"]:
+        """``count`` (1 .. 4096) x86-64 instructions of kernel text decoded
+        from symbol ``name`` plus ``offset`` (0 .. 64 KiB; decoding starts
+        exactly there), read through this source like :meth:`read`, each
+        named ``kernel:symbol+off`` by the symbol table. Stops early at
+        bytes that cannot be read. Raises what :meth:`read` raises,
+        InvalidInput (a bad count or offset), FaultError (nothing readable),
+        LainviewError when the source does not say where the symbol is."""
+        from . import disasm
+        from .errors import FaultError
+        from .locations import Location
+        from .service import MAX_DECODE_LEAD, MAX_DISASSEMBLE
+        if not 1 <= count <= MAX_DISASSEMBLE:
+            raise InvalidInput(f"an instruction count is 1 .. {MAX_DISASSEMBLE}, not {count}")
+        if not 0 <= offset <= MAX_DECODE_LEAD:
+            raise InvalidInput(f"an offset into a kernel symbol is 0 .. {MAX_DECODE_LEAD:#x}, "
+                               f"not {offset:#x}")
+        size = min(offset + count * disasm.MAX_INSTRUCTION, MAX_READ)
+        value = self.read(name, size, module=module)
+        if value.address is None:
+            raise LainviewError(f"the {self.info.source} source does not say where {name} is",
+                                op="disassemble")
+        result = value.result
+        end = min((h.address for h in result.holes), default=result.address + result.size)
+        code = bytes(result.data[offset:max(offset, end - result.address)])
+        if not code:
+            raise FaultError(f"kernel:{name}+{offset:#x} cannot be read", op="disassemble",
+                             address=value.address + offset)
+        table = self._table
+
+        def kernel_name(address: int) -> str:
+            symbol = table.symbol_at(address) if table is not None else None
+            if symbol is None or table is None or table.addresses_hidden:
+                return f"{address:#x}"
+            return Location.kernel_symbol(symbol.name, address - symbol.address,
+                                          symbol.module or None).text
+        return disasm.named(disasm.decode(code, value.address + offset, count), kernel_name)
 
     # -- writing ------------------------------------------------------------------------------
     def write(self, name: str, data: bytes, journal: Journal, *, module: str | None = None,
@@ -318,6 +361,11 @@ class KernelBackend:
              indirect: bool = False) -> BackendFuture[KernelValue]:
         """Future[KernelValue]; see :meth:`KernelMemory.read`."""
         return self._submit(KernelMemory.read, name, size, module=module, indirect=indirect)
+
+    def disassemble(self, name: str, count: int, *, module: str | None = None,
+                    offset: int = 0) -> BackendFuture[list["Instruction"]]:
+        """Future[list[Instruction]]; see :meth:`KernelMemory.disassemble`."""
+        return self._submit(KernelMemory.disassemble, name, count, module=module, offset=offset)
 
     def read_many(self, requests: Iterable[tuple[str, int, str | None]]
                   ) -> BackendFuture[list[KernelValue | LainviewError]]:

@@ -21,9 +21,9 @@ from .errors import (DeviceUnavailable, InvalidInput, LainviewError,
 from .journal import (Journal, JournalEntry, JournalProblems, OpenFreezes, RevertOutcome,
                       RevertTarget, WriteIntent, journaled_write, revert_entries)
 from .lainmemu import LainmemuMemory
-from .locations import locate
+from .locations import POINTER_SIZE, Location, locate, resolve as resolve_location
 from .memory import (AttachInfo, Hole, MemoryArea, ReadResult, WriteResult, WriteStatus,
-                     page_buffer)
+                     area_at, page_buffer)
 from .files import atomic_private_file, read_input_file
 from .patch import BLOCKING as PATCH_BLOCKING, ApplyAction, Patch, plan as plan_patch, save_patch
 from .processes import (ProcessIdentity, ProcessInfo, list_processes, process_identity,
@@ -35,12 +35,20 @@ from .thread import BackendFuture, BackendThread
 if TYPE_CHECKING:
     from . import watchpoints
     from . import scan   # imported where used: numpy costs every CLI command's start-up
+    from .disasm import Instruction
+    # imported where used (numpy, elftools, capstone): not every command's start-up
+    from .module_symbols import ModuleSymbols, Symbolizer
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
 BACKENDS = ("auto", "lainmemu", "procfs")
 BULK_CHUNK = 1 << 20
+# Disassembly: how far back from an address a known boundary (a symbol's or
+# an area's start) may be to decode forward from it; farther, decoding
+# starts at the address itself.
+MAX_DECODE_LEAD = 64 << 10
+MAX_DISASSEMBLE = 4096          # instructions in one request
 
 PROCFS_LIMITS = (
     "reads and writes go through /proc/<pid>/mem, under the kernel's ptrace "
@@ -177,6 +185,7 @@ class Target:
         self._memory = memory
         self.info = info
         self.identity = identity
+        self._symbolizer: "Symbolizer | None" = None
 
     @property
     def pid(self) -> int:
@@ -190,6 +199,28 @@ class Target:
         """Future[list[MemoryArea]], fresh from the kernel (``refresh``
         False: the map read last, e.g. by ``attach``, if there is one)."""
         return self._submit(self._memory.areas, refresh)
+
+    def resolve(self, location: Location, size: int = 1, *,
+                refresh: bool = True) -> BackendFuture[int]:
+        """Future[int]: the address ``location`` names in this process now,
+        where ``size`` bytes must fit (backend/locations.py's resolver on the
+        backend thread, with the map read afresh unless ``refresh`` is False,
+        a pointer path's pointers read from the target, and a
+        ``module!symbol`` looked up in that module's ELF symbols). Raises
+        Unresolved naming what did not resolve and why (for a pointer path,
+        the level where it broke), TargetExited."""
+        def run() -> int:
+            areas = self._memory.areas(refresh=refresh)
+
+            def read_pointer(address: int) -> int:
+                data = self._memory.read(address, POINTER_SIZE, areas=areas).require(
+                    "read pointer")
+                return int.from_bytes(data, "little")
+            def module_symbol(path: str, name: str) -> int | None:
+                return self._symbolizer_now(areas).module_symbol(path, name)
+            return resolve_location(location, areas, size, pid=self.pid,
+                                    read_pointer=read_pointer, module_symbol=module_symbol)
+        return self._submit(run)
 
     def set_read_userfaultfd(self, on: bool) -> BackendFuture[None]:
         """Opt in (or out) to reading areas the target registered with
@@ -351,8 +382,142 @@ class Target:
             live if live is not None else watchpoints.WatchLive(), seconds=seconds,
             pause=self._backend.thread.wait_idle)
 
+    def name_hits(self, hits: "Iterable[watchpoints.WatchHit]"
+                  ) -> BackendFuture[list[watchpoints.NamedHit]]:
+        """Future[list[NamedHit]]: watchpoint hits named: each hit's
+        accessing instruction (decoded forward from the start of the symbol,
+        else of the area, holding ``ip - 1`` to the instruction that ends at
+        the reported ``ip``), its ``module!symbol+off`` and its text. A hit
+        whose code cannot be decoded that way (a ``call`` or ``ret`` that
+        accessed the stack reports its target; unreadable code) keeps the
+        reported ``ip`` named by its location. After the target exited, the
+        map read last names them and no instruction is decoded."""
+        wanted = list(hits)
+
+        def run() -> list[watchpoints.NamedHit]:
+            from . import watchpoints
+            try:
+                areas = self._memory.areas(refresh=True)
+            except TargetExited:
+                return watchpoints.name_hits(wanted, self._memory.last_areas or [])
+            namer = _CodeNamer(self._memory, areas, self._symbolizer_now(areas))
+            return watchpoints.name_hits(wanted, areas, namer)
+        return self._submit(run)
+
+    # -- module symbols and code ----------------------------------------------------------------
+    def symbolizer(self) -> BackendFuture["Symbolizer"]:
+        """Future[Symbolizer]: every mapped file's ELF symbols (see
+        backend/module_symbols.py) for the map as it is now, as bulk work
+        (progress: modules read; tables are cached by file identity, so a
+        second call costs a stat per file). Names addresses
+        (``libc.so.6!getpid+0x4``), finds symbols, and gives the
+        ``module_symbol`` lookup of :func:`locations.resolve`."""
+        cached = self._memory.last_areas or []
+        files = len({a.file_path for a in cached if a.path.startswith("/")})
+        return self._backend.thread.submit_bulk(self._symbolizer_job, total=files)
+
+    def _symbolizer_job(self) -> Generator[int, None, "Symbolizer"]:
+        from .module_symbols import Module, Symbolizer
+        areas = self._memory.areas(refresh=True)
+        if self._symbolizer is not None and self._symbolizer.areas == areas:
+            return self._symbolizer
+        modules: list[Module] = []
+        for module in self._backend.module_symbols().iter_modules(self.pid, areas):
+            modules.append(module)
+            yield len(modules)
+        self._symbolizer = Symbolizer(modules, areas)
+        return self._symbolizer
+
+    def _symbolizer_now(self, areas: list[MemoryArea]) -> "Symbolizer":
+        if self._symbolizer is None or self._symbolizer.areas != areas:
+            self._symbolizer = self._backend.module_symbols().symbolizer(self.pid, areas)
+        return self._symbolizer
+
+    def disassemble(self, address: int, count: int, *,
+                    align: bool = False) -> BackendFuture[list["Instruction"]]:
+        """Future[list[Instruction]]: up to ``count`` (1 .. 4096) x86-64
+        instructions decoded forward from ``address``, each named
+        (``location``, ``target_location``: ``module!symbol+off``). With
+        ``align``, decoding starts at the nearest known boundary before
+        ``address`` (the start of the symbol holding it, else of its area,
+        if within 64 KiB) and the first instruction returned is the one
+        covering ``address``. Stops early at bytes that cannot be read.
+        Raises FaultError (``address`` not mapped or unreadable),
+        InvalidInput (a bad count)."""
+        if not isinstance(count, int) or not 1 <= count <= MAX_DISASSEMBLE:
+            raise InvalidInput(f"an instruction count is 1 .. {MAX_DISASSEMBLE}, not {count!r}")
+        return self._submit(self._disassemble, address, count, align)
+
+    def _disassemble(self, address: int, count: int, align: bool) -> list["Instruction"]:
+        from . import disasm
+        from .errors import FaultError
+        areas = self._memory.areas(refresh=True)
+        area = area_at(areas, address)
+        if area is None:
+            raise FaultError(f"{address:#x} is not mapped in process {self.pid}",
+                             op="disassemble", address=address, pid=self.pid)
+        names = self._symbolizer_now(areas)
+        start = address
+        if align:
+            boundary = area.start
+            hit = names.symbol_at(address)
+            if hit is not None and hit[0].address >= area.start:
+                boundary = hit[0].address
+            if 0 < address - boundary <= MAX_DECODE_LEAD:
+                lead = self._memory.read(boundary, address - boundary + disasm.MAX_INSTRUCTION,
+                                         areas=areas)
+                start = disasm.sync(_readable_prefix(lead), boundary, address)
+        got = self._memory.read(start, count * disasm.MAX_INSTRUCTION, areas=areas)
+        code = _readable_prefix(got)
+        if not code:
+            raise FaultError(f"{start:#x} cannot be read in process {self.pid}",
+                             op="disassemble", address=start, pid=self.pid)
+        return disasm.named(disasm.decode(code, start, count), names.name)
+
     def detach(self) -> BackendFuture[None]:
         return self._submit(self._backend._detach, self)
+
+
+class _CodeNamer:
+    """The watchpoints' HitNamer over a process's memory, its map and its
+    module symbols (backend/module_symbols.py, backend/disasm.py)."""
+
+    def __init__(self, memory: ProcessMemory, areas: list[MemoryArea], names: "Symbolizer"):
+        self._memory = memory
+        self._areas = areas
+        self._names = names
+
+    def symbol(self, address: int) -> str | None:
+        return self._names.name(address) if self._names.symbol_at(address) else None
+
+    def instruction_before(self, ip: int) -> tuple[int, str] | None:
+        from . import disasm
+        area = area_at(self._areas, ip - 1)
+        if area is None:
+            return None
+        boundary = area.start
+        hit = self._names.symbol_at(ip - 1)
+        if hit is not None and hit[0].address >= area.start:
+            boundary = hit[0].address
+        if not 0 < ip - boundary <= MAX_DECODE_LEAD:
+            return None
+        try:
+            code = _readable_prefix(self._memory.read(boundary, ip - boundary, areas=self._areas))
+        except LainviewError:
+            return None
+        for insn in disasm.iter_decode(code, boundary):
+            if insn.end == ip:
+                return insn.address, insn.text
+        return None
+
+
+def _readable_prefix(result: ReadResult) -> bytes:
+    """The bytes of ``result`` up to its first hole."""
+    data = bytes(result.data)
+    if result.holes:
+        first = min(h.address for h in result.holes)
+        data = data[:max(0, first - result.address)]
+    return data
 
 
 class Backend:
@@ -367,7 +532,15 @@ class Backend:
         self.freezes = OpenFreezes(self.journal)   # freezes under way (both kinds)
         # How a revert reaches targets other than processes: kind -> factory.
         self.revert_targets: dict[str, Callable[[], RevertTarget]] = {}
+        self._module_symbols: "ModuleSymbols | None" = None    # made on first use
         self.thread.call_on_shutdown(self._close_all)
+
+    def module_symbols(self) -> "ModuleSymbols":
+        """The cache of ELF symbol tables by file identity (backend thread)."""
+        if self._module_symbols is None:
+            from .module_symbols import ModuleSymbols
+            self._module_symbols = ModuleSymbols()
+        return self._module_symbols
 
     # -- processes ----------------------------------------------------------------------------
     def list_processes(self) -> BackendFuture[list[ProcessInfo]]:

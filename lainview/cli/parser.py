@@ -22,7 +22,7 @@ from typing import Any, NoReturn
 
 from ..backend.locations import parse_location
 from ..backend.memory import parse_hex_bytes, parse_size
-from ..backend.service import BACKENDS
+from ..backend.service import BACKENDS, MAX_DISASSEMBLE
 from .argtypes import (KERNEL_MODULE_ALIAS, argtype, count as count_arg, entry_id,
                        kernel_module_name, kernel_read_length, kernel_symbol_name,
                        pid as pid_arg)
@@ -356,6 +356,40 @@ def _scan_arguments(p: argparse.ArgumentParser) -> None:
     _json(p, "{pid, type, step, condition, count, ..., matches: [{address, value, text}]}")
 
 
+def _syms_arguments(p: argparse.ArgumentParser) -> None:
+    _pid(p)
+    p.add_argument("pattern", nargs="?",
+                   help="substring (case-insensitive), or a glob if it has * ? [ "
+                        "(default: every symbol)")
+    p.add_argument("--regex", action="store_true", help="PATTERN is a regular expression")
+    p.add_argument("--module", metavar="M",
+                   help="only this module's symbols (its file name, e.g. libc.so.6, or path)")
+    p.add_argument("--modules", action="store_true",
+                   help="list the mapped modules (name, base, size, symbol counts, path) "
+                        "instead of symbols")
+    p.add_argument("--limit", type=count_arg, default=1000,
+                   help="symbols to print at most (default %(default)s)")
+    _json(p, "a list of {module, path, name, address, offset, size, type, exported}; with "
+             "--modules a list of {name, path, base, size, symbols, exported, problem}")
+
+
+def _instruction_count(text: str) -> int:
+    value = count_arg(text)
+    if not 1 <= value <= MAX_DISASSEMBLE:
+        raise argparse.ArgumentTypeError(f"not 1 .. {MAX_DISASSEMBLE}: {text!r}")
+    return value
+
+
+def _disasm_arguments(p: argparse.ArgumentParser) -> None:
+    _pid(p)
+    p.add_argument("address", type=ADDRESS, metavar="location",
+                   help=ADDRESS_HELP + "; decoding starts exactly there")
+    p.add_argument("count", nargs="?", type=_instruction_count, default=16,
+                   help=f"instructions to decode (1 .. {MAX_DISASSEMBLE}, default %(default)s)")
+    _json(p, "a list of {address, location, bytes: hex, mnemonic, operands, target, "
+             "target_kind, target_location}")
+
+
 def _ksyms_arguments(p: argparse.ArgumentParser) -> None:
     from ..backend.kallsyms import type_letters
     p.add_argument("pattern", nargs="?",
@@ -452,6 +486,12 @@ SUBCOMMANDS: dict[str, Subcommand] = {
                        description="First scan: PID with --value, --range or --unknown. "
                        "Next scans: --session FILE --next MODE. The session file keeps "
                        "the scan between invocations."),
+    "syms": Subcommand("list the ELF symbols of the files a process maps", _syms_arguments,
+                       "lainview.cli.code:cmd_syms", "  lainview syms 1234 getpid --module "
+                       "libc.so.6"),
+    "disasm": Subcommand("disassemble (x86-64) a process's code at a location",
+                         _disasm_arguments, "lainview.cli.code:cmd_disasm",
+                         "  lainview disasm 1234 'libc.so.6!getpid' 8"),
     "ksyms": Subcommand("list kernel symbols (name, address, type, module)", _ksyms_arguments,
                         "lainview.cli.kernel:cmd_ksyms", "  lainview ksyms 'jiffies*' --type data"),
     "kread": Subcommand("read a kernel variable by name", _kread_arguments,

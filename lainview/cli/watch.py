@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import sys
 
-from ..backend.errors import TargetExited
 from ..backend.service import Backend
 from ..backend.wording import counted, printable
 from .output import EXIT_OK, address_in, note, print_json
 
 
 def cmd_watchpoint(backend: Backend, args) -> int:
-    """Text: one line per instruction, most hits first (hits, ip, location,
-    symbol, instruction), and a ``#`` summary on stderr; --json:
+    """Text: one line per instruction, most hits first (hits, its address
+    (the reported IP where it could not be decoded), location, symbol,
+    instruction), and a ``#`` summary on stderr; --json:
     ``{pid, address, length, access, seconds, total, lost, threads, ended,
     hits: [{ip, address, location, symbol, hits, threads, instruction}]}``."""
     from ..backend import watchpoints
@@ -34,11 +34,7 @@ def cmd_watchpoint(backend: Backend, args) -> int:
     except KeyboardInterrupt:
         live.stop()
         final = future.result()
-    try:
-        areas = target.areas().result() if final.hits else []
-    except TargetExited:            # it ended the watch: name the code by the map read at attach
-        areas = target.areas(refresh=False).result()
-    named = watchpoints.name_hits(final.hits, areas)
+    named = target.name_hits(final.hits).result()
     what = "reads and writes" if args.access else "writes"
     summary = (f"watchpoint on {address:#x} ({counted(args.len, 'byte')}, {what}) of process "
                f"{args.pid}: {counted(len(named), 'instruction')}, {counted(final.total, 'hit')} "
@@ -54,8 +50,9 @@ def cmd_watchpoint(backend: Backend, args) -> int:
     if named:
         print(f"{'HITS':>10}  {'IP':<18} {'LOCATION':<32} {'SYMBOL':<28} INSTRUCTION")
     for hit in named:
-        instruction = hit.instruction or "(the access is the instruction before this IP)"
-        print(f"{hit.hits:>10}  {hit.ip:#018x} {printable(hit.location):<32} "
+        instruction = hit.instruction or f"(the instruction before {hit.ip:#x})"
+        at = hit.address if hit.address is not None else hit.ip
+        print(f"{hit.hits:>10}  {at:#018x} {printable(hit.location):<32} "
               f"{printable(hit.symbol or '-'):<28} {printable(instruction)}")
     sys.stdout.flush()
     return EXIT_OK

@@ -15,8 +15,9 @@ from enum import Enum
 
 from PySide6.QtCore import QObject, Signal
 
-from lainview.backend.errors import LainviewError, TargetExited
+from lainview.backend.errors import LainviewError, TargetExited, Unresolved
 from lainview.backend.memory import MemoryArea, area_at
+from lainview.backend.module_symbols import Symbolizer
 from lainview.backend.service import Backend, Target
 
 
@@ -43,6 +44,7 @@ class AttachedTarget(QObject):
     state_changed = Signal(str)             # TargetState value
     attached = Signal()
     areas_changed = Signal(list)            # list[MemoryArea]
+    symbols_changed = Signal()              # ``symbols`` was read for a new map
     message = Signal(str)                   # a one-line status for the status bar
 
     def __init__(self, backend: Backend, parent: QObject | None = None):
@@ -53,6 +55,9 @@ class AttachedTarget(QObject):
         self.state = TargetState.NONE
         self.exit_reason = ""
         self.areas: list[MemoryArea] = []
+        # The mapped files' ELF symbols, for the map in ``areas`` (None until
+        # read): names addresses (libc.so.6!getpid+0x4) and resolves them.
+        self.symbols: Symbolizer | None = None
         self._attach_id = 0
 
     # -- attaching -------------------------------------------------------------------------
@@ -82,6 +87,7 @@ class AttachedTarget(QObject):
         self.name = process_name(pid) or os.path.basename(target.identity.exe)
         self.exit_reason = ""
         self.areas = []
+        self.symbols = None
         self._set_state(TargetState.LIVE)
         self.attached.emit()
         await self.refresh_areas()
@@ -114,7 +120,38 @@ class AttachedTarget(QObject):
             return None
         self.areas = areas
         self.areas_changed.emit(areas)
+        await self._refresh_symbols(target, areas)
         return areas
+
+    async def _refresh_symbols(self, target: Target, areas: list[MemoryArea]) -> None:
+        """Read the modules' symbols for a map that changed (bulk work on
+        the backend thread; tables are cached by file), then say so."""
+        if self.symbols is not None and self.symbols.areas == areas:
+            return
+        try:
+            symbols = await asyncio.wrap_future(target.symbolizer())
+        except TargetExited as exc:
+            self.mark_exited(exc)
+            return
+        except LainviewError as exc:
+            self.message.emit(f"module symbols: {exc}")
+            return
+        if target is not self.target or self.areas != symbols.areas:
+            return                              # a newer map or target: its own refresh reads them
+        self.symbols = symbols
+        self.symbols_changed.emit()
+
+    def module_symbol(self, path: str, name: str) -> int | None:
+        """The ``module_symbol`` lookup of locations.resolve over ``symbols``.
+        Raises Unresolved while they are not read yet."""
+        if self.symbols is None:
+            raise Unresolved(f"the symbols of {os.path.basename(path)} are not read yet")
+        return self.symbols.module_symbol(path, name)
+
+    def name_of(self, address: int) -> str | None:
+        """``libc.so.6!getpid+0x4`` (or the location) of ``address``, once
+        the symbols are read; None before."""
+        return self.symbols.name(address) if self.symbols is not None else None
 
     def area_at(self, address: int) -> MemoryArea | None:
         return area_at(self.areas, address)

@@ -75,6 +75,7 @@ class BookmarkModel(TableModel):
         self.target = target
         self.bookmarks: list[Bookmark] = []
         target.areas_changed.connect(self._resolve_all)
+        target.symbols_changed.connect(self._resolve_all)
         target.attached.connect(self._on_attached)
 
     # -- editing the list ---------------------------------------------------------------------------
@@ -130,7 +131,8 @@ class BookmarkModel(TableModel):
             return
         try:
             bookmark.address = resolve(bookmark.location, self.target.areas, bookmark.size,
-                                       pid=self.target.pid)
+                                       pid=self.target.pid,
+                                       module_symbol=self.target.module_symbol)
             bookmark.unresolved = ""
         except Unresolved as exc:
             bookmark.address, bookmark.unresolved = None, exc.message

@@ -75,6 +75,7 @@ class WatchModel(TableModel):
         self.freezer.status.connect(self.status)
         self.freezer.wrote.connect(self.wrote)
         target.areas_changed.connect(self._on_areas)
+        target.symbols_changed.connect(lambda: self._on_areas(None))
         target.state_changed.connect(self._on_state)
         target.attached.connect(self._on_attached)
 

@@ -61,7 +61,7 @@ class ProcessValues:
             return
         try:
             address: int | None = resolve(entry.location, target.areas, entry.vtype.size,
-                                          pid=target.pid)
+                                          pid=target.pid, module_symbol=target.module_symbol)
             unresolved = ""
         except Unresolved as exc:
             address, unresolved = None, exc.message

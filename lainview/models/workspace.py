@@ -155,7 +155,8 @@ class Workspace(QObject):
         """Resolve ``text`` (a location: backend/locations.py's grammar) in
         the attached process's map, open its area and put the cursor there.
         Raises InvalidInput (Unresolved, AddressOutOfRange) with a reason."""
-        address = resolve(parse_location(text), self.target.areas, pid=self.target.pid)
+        address = resolve(parse_location(text), self.target.areas, pid=self.target.pid,
+                          module_symbol=self.target.module_symbol)
         self.open_address(address)
         return address
 

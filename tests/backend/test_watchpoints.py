@@ -78,12 +78,32 @@ def test_write_watchpoint_reports_exactly_the_two_writers_and_the_child_runs_on(
     assert child.read_progress() > before
     one, two = sorted(final.hits, key=lambda h: h.ip)
     assert abs(one.hits - two.hits) <= 2       # both run once a round
+    named = target.name_hits(final.hits).result(30)
+    assert_named_as_objdump_says(child, named, {"writer_one", "writer_two"})
 
 
-def test_access_watchpoint_adds_the_reader(child):
+def assert_named_as_objdump_says(child, named, functions):
+    """Each hit is the accessing instruction objdump finds in its function
+    (not the one after it), named module!function+offset."""
+    by_function = {child.function_of(h.address): h for h in named}
+    assert set(by_function) == functions
+    for function, hit in by_function.items():
+        address, mnemonic = child.accesses[function]
+        start = child.functions[function][0]
+        assert hit.address == address and hit.ip > address
+        assert hit.symbol == f"watch_target!{function}" + (f"+{address - start:#x}"
+                                                           if address > start else "")
+        assert hit.location.startswith("watch_target+0x")      # module+offset, ASLR-proof
+        assert hit.instruction.split()[0] == mnemonic and "rip" in hit.instruction
+
+
+def test_access_watchpoint_adds_the_reader(child, backend):
     final = run_for(wp.watch(child.pid, child.watched, 4, True, wp.WatchLive(), seconds=0.5))
     assert functions_hit(child, final) == {"writer_one", "writer_two", "reader"}
     assert final.ended == "time is up" and final.total > 30
+    target = backend.attach(child.pid).result(10)
+    named = target.name_hits(final.hits).result(30)
+    assert_named_as_objdump_says(child, named, {"writer_one", "writer_two", "reader"})
 
 
 def test_a_thread_started_after_arming_is_watched(child):

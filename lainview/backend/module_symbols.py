@@ -1,0 +1,427 @@
+"""Module symbols: the ELF symbol tables (``.symtab`` and ``.dynsym``) of the
+files a process maps, and the symbolic names of its addresses
+(``libc.so.6!getpid+0x4``).
+
+Where the data comes from: each mapped file is read from what the process
+maps, not from what the path names now: ``/proc/PID/map_files/START-END``
+(the very file, even replaced or deleted; the kernel allows it to root or
+CAP_CHECKPOINT_RESTORE), else ``/proc/PID/root/PATH`` (the file by name, in
+the process's root), which is used only when its device and inode are the
+ones the map shows. Headers are read with pyelftools, the symbol arrays in
+one read each. Tables are cached by (device, inode, mtime, size) of the
+file opened, so a second process mapping the same libc costs nothing.
+
+Offsets: a symbol's offset in a module is counted from the module's base,
+the lowest address the file is mapped at (the base that
+:mod:`locations` counts module offsets from): ``st_value - vaddr0``, where
+``vaddr0`` is the lowest ``PT_LOAD`` ``p_vaddr`` rounded down to the page
+(the kernel maps that page at the base, for a PIE and a fixed-address
+executable alike).
+
+Nothing here touches Qt or threads: :class:`ModuleSymbols` is owned by the
+backend thread (service.py)."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import InvalidInput, LainviewError
+from .kallsyms import SymbolTable
+from .kcore import (_SYM_DTYPE, SHN_ABS, SHN_COMMON, SHN_UNDEF, STB_GLOBAL, STB_WEAK,
+                    STT_FILE, STT_SECTION, Section, _check_span, _elf, _malformed,
+                    _pread_exact, _section_letter, _table)
+from .locations import Location, LocationKind, locate
+from .memory import MemoryArea
+from .wording import printable
+
+PAGE = 4096
+STT_OBJECT, STT_FUNC, STT_TLS, STT_GNU_IFUNC = 1, 2, 6, 10
+MAX_SYMBOLS_BYTES = 256 << 20      # a symbol table larger than this is not read
+_NEIGHBOURS = 16                   # symbols looked at below an address for one that holds it
+
+
+@dataclass(frozen=True, slots=True)
+class ElfSymbols:
+    """The symbols of one ELF file. ``table`` is a kallsyms SymbolTable
+    whose addresses are offsets from the module base (see the module
+    docstring), with nm's type letters and ELF sizes; ``exported[i]``: the
+    i-th symbol is in ``.dynsym`` (what other modules may link to).
+    ``vaddr0``: the page-aligned lowest PT_LOAD p_vaddr. ``has_symtab``:
+    False for a stripped file (only ``.dynsym``)."""
+
+    table: SymbolTable
+    exported: np.ndarray
+    vaddr0: int
+    has_symtab: bool
+
+    @property
+    def exported_count(self) -> int:
+        return int(self.exported.sum())
+
+
+def read_elf_symbols(fd: int, path: str) -> ElfSymbols:
+    """The defined, named function/object/untyped symbols of the ELF file
+    open at ``fd`` (``path`` only names it in messages), from ``.symtab``
+    and ``.dynsym`` (one entry per name and value). Raises InvalidInput for
+    a file that is not a well-formed 64-bit little-endian ELF with a
+    PT_LOAD segment, LainviewError when it cannot be read."""
+    file_size = os.fstat(fd).st_size
+    with _malformed(path):
+        elf = _elf(fd, path)
+        try:
+            if elf.elfclass != 64 or not elf.little_endian:
+                raise InvalidInput(f"{path} is not a 64-bit little-endian ELF", op="symbols")
+            loads = [seg["p_vaddr"] for seg in elf.iter_segments()
+                     if seg["p_type"] == "PT_LOAD"]
+            if not loads:
+                raise InvalidInput(f"{path}: no PT_LOAD segment (not a loadable ELF)",
+                                   op="symbols")
+            vaddr0 = min(loads) & ~(PAGE - 1)
+            sections: list[Section] = []
+            tables: list[tuple[str, int, int, int, int]] = []   # kind, offset, size, link offset, size
+            raw_sections = list(elf.iter_sections())
+            for sec in raw_sections:
+                sections.append(Section(sec.name, sec["sh_addr"], sec["sh_size"],
+                                        sec["sh_offset"], sec["sh_flags"],
+                                        sec["sh_type"] == "SHT_NOBITS"))
+            for sec in raw_sections:
+                kind = sec["sh_type"]
+                if kind not in ("SHT_SYMTAB", "SHT_DYNSYM"):
+                    continue
+                _check_span(path, "a symbol table", sec["sh_offset"], sec["sh_size"], file_size)
+                if sec["sh_size"] > MAX_SYMBOLS_BYTES:
+                    raise InvalidInput(f"{path}: a symbol table of {sec['sh_size']} bytes "
+                                       f"(more than {MAX_SYMBOLS_BYTES >> 20} MiB)",
+                                       op="symbols")
+                link = sec["sh_link"]
+                if not 0 < link < len(raw_sections):
+                    raise InvalidInput(f"{path}: a symbol table links to no string table "
+                                       f"(sh_link {link})", op="symbols")
+                strtab = raw_sections[link]
+                _check_span(path, "a symbol string table", strtab["sh_offset"],
+                            strtab["sh_size"], file_size)
+                if strtab["sh_size"] > MAX_SYMBOLS_BYTES:
+                    raise InvalidInput(f"{path}: a string table of {strtab['sh_size']} bytes",
+                                       op="symbols")
+                tables.append((kind, sec["sh_offset"], sec["sh_size"], strtab["sh_offset"],
+                               strtab["sh_size"]))
+        finally:
+            elf.stream.close()
+    names: list[str] = []
+    offsets: list[int] = []
+    letters: list[str] = []
+    sizes: list[int] = []
+    exported: list[bool] = []
+    seen: dict[tuple[str, int], int] = {}
+    # .symtab first (it has the local symbols too), then what .dynsym adds.
+    for kind, offset, size, str_offset, str_size in sorted(tables, key=lambda t: t[0] != "SHT_SYMTAB"):
+        raw = _pread_exact(fd, size, offset)
+        syms = np.frombuffer(raw[:len(raw) - len(raw) % _SYM_DTYPE.itemsize], dtype=_SYM_DTYPE)
+        strings = _pread_exact(fd, str_size, str_offset)
+        dynamic = kind == "SHT_DYNSYM"
+        for name_off, info, _other, shndx, value, sym_size in syms.tolist():
+            stype, bind = info & 0xF, info >> 4
+            if not name_off or name_off >= len(strings) or shndx in (SHN_UNDEF, SHN_ABS) \
+                    or stype in (STT_SECTION, STT_FILE, STT_TLS):
+                continue
+            end = strings.find(b"\0", name_off)
+            name = strings[name_off:end if end >= 0 else len(strings)].decode(
+                "utf-8", "surrogateescape")
+            where = value - vaddr0
+            if not 0 <= where < 1 << 63:
+                continue                # not inside what the PT_LOADs map
+            key = (name.partition("@")[0], where)     # .symtab may say stdout@GLIBC_2.2.5
+            if key in seen:
+                if dynamic:
+                    exported[seen[key]] = True
+                continue
+            if shndx == SHN_COMMON:
+                letter = "c"
+            else:
+                letter = _section_letter(sections[shndx] if shndx < len(sections) else None)
+                if bind == STB_WEAK:
+                    letter = "V" if stype == STT_OBJECT else "W"     # nm: defined weak
+            if bind == STB_GLOBAL:
+                letter = letter.upper()
+            seen[key] = len(names)
+            names.append(name)
+            offsets.append(where)
+            letters.append(letter)
+            sizes.append(sym_size)
+            exported.append(dynamic)
+    table = _table(names, offsets, "".join(letters), source=path, sizes=sizes)
+    return ElfSymbols(table, np.array(exported, dtype=np.bool_), vaddr0,
+                      any(t[0] == "SHT_SYMTAB" for t in tables))
+
+
+@dataclass(frozen=True, slots=True)
+class Module:
+    """One file mapped in a process. ``path`` is the file's path (without
+    the kernel's `` (deleted)``), ``name`` its file name; [``base``,
+    ``end``) spans its mappings; ``symbols`` is None when they could not be
+    read, ``problem`` then says why (one line)."""
+
+    path: str
+    name: str
+    base: int
+    end: int
+    symbols: ElfSymbols | None
+    problem: str | None = None
+
+    @property
+    def size(self) -> int:
+        return self.end - self.base
+
+    @property
+    def symbol_count(self) -> int:
+        return len(self.symbols.table) if self.symbols is not None else 0
+
+    def to_json(self) -> dict[str, object]:
+        return {"name": self.name, "path": self.path, "base": self.base, "size": self.size,
+                "symbols": self.symbol_count,
+                "exported": self.symbols.exported_count if self.symbols else 0,
+                "problem": self.problem}
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleSymbol:
+    """One symbol of one module, placed in the process: ``address`` =
+    module base + offset."""
+
+    module: Module
+    name: str
+    offset: int
+    size: int
+    type: str
+    exported: bool
+
+    @property
+    def address(self) -> int:
+        return self.module.base + self.offset
+
+    def location(self, offset: int = 0) -> Location:
+        """``module!symbol+offset`` as a location (kept by full path)."""
+        return Location(LocationKind.MODULE, self.module.path, offset, symbol=self.name)
+
+    @property
+    def text(self) -> str:
+        """``libc.so.6!getpid``, as the location grammar writes it."""
+        return self.location().text
+
+    def to_json(self) -> dict[str, object]:
+        return {"module": self.module.name, "path": self.module.path, "name": self.name,
+                "address": self.address, "offset": self.offset, "size": self.size,
+                "type": self.type, "exported": self.exported}
+
+
+def _dev_text(st_dev: int) -> str:
+    return f"{os.major(st_dev):02x}:{os.minor(st_dev):02x}"
+
+
+def _same_file(st: os.stat_result, area: MemoryArea) -> bool:
+    if area.inode is not None and area.inode and st.st_ino != area.inode:
+        return False
+    if area.dev is not None and area.dev != "00:00":
+        major, _, minor = area.dev.partition(":")
+        try:
+            if (int(major, 16), int(minor, 16)) != (os.major(st.st_dev), os.minor(st.st_dev)):
+                return False
+        except ValueError:
+            return False
+    return True
+
+
+def _open_mapped(pid: int, area: MemoryArea, proc: str = "/proc") -> int:
+    """A read-only descriptor of the file ``area`` maps. Raises
+    LainviewError naming why none could be opened."""
+    tried: list[str] = []
+    candidates = [f"{proc}/{pid}/map_files/{area.start:x}-{area.end:x}"]
+    if not area.deleted:
+        candidates.append(f"{proc}/{pid}/root{area.file_path}")
+    for candidate in candidates:
+        try:
+            fd = os.open(candidate, os.O_RDONLY | os.O_CLOEXEC | os.O_NOCTTY | os.O_NONBLOCK)
+        except OSError as exc:
+            tried.append(f"{candidate}: {exc.strerror or exc}")
+            continue
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            os.close(fd)
+            tried.append(f"{candidate}: not a regular file")
+            continue
+        if not _same_file(st, area):
+            os.close(fd)
+            tried.append(f"{candidate}: not the file mapped (replaced since)")
+            continue
+        return fd
+    why = "; ".join(tried) or "nothing to open"
+    raise LainviewError(f"cannot open {printable(area.file_path)} as mapped: {why}",
+                        op="symbols", pid=pid)
+
+
+class ModuleSymbols:
+    """A cache of ELF symbol tables by file identity (device, inode,
+    mtime, size), and the builder of :class:`Symbolizer` snapshots.
+    Owned by the backend thread."""
+
+    def __init__(self, *, proc: str = "/proc", limit: int = 256):
+        self.proc = proc
+        self.limit = limit
+        self._cache: dict[tuple[int, int, int, int], ElfSymbols | str] = {}
+
+    def _symbols(self, pid: int, area: MemoryArea) -> ElfSymbols:
+        fd = _open_mapped(pid, area, self.proc)
+        try:
+            st = os.fstat(fd)
+            key = (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
+            hit = self._cache.get(key)
+            if hit is None:
+                try:
+                    hit = read_elf_symbols(fd, printable(area.file_path))
+                except InvalidInput as exc:
+                    hit = str(exc)
+                if len(self._cache) >= self.limit:
+                    self._cache.pop(next(iter(self._cache)))
+                self._cache[key] = hit
+        finally:
+            os.close(fd)
+        if isinstance(hit, str):
+            raise InvalidInput(hit, op="symbols")
+        return hit
+
+    def iter_modules(self, pid: int, areas: Sequence[MemoryArea]) -> Iterator[Module]:
+        """One :class:`Module` per file mapped in ``areas`` (sorted by start,
+        as ProcessMemory returns them), by base; a file whose symbols cannot
+        be read is listed with its ``problem``. A generator, so bulk work can
+        yield between files."""
+        firsts: dict[str, MemoryArea] = {}
+        ends: dict[str, int] = {}
+        for area in areas:
+            if not area.path.startswith("/") or area.is_pseudo:
+                continue
+            path = area.file_path
+            firsts.setdefault(path, area)
+            ends[path] = max(ends.get(path, 0), area.end)
+        for path, first in sorted(firsts.items(), key=lambda kv: kv[1].start):
+            name = locate(first.start, list(areas)).short_name
+            symbols: ElfSymbols | None = None
+            problem: str | None = None
+            try:
+                symbols = self._symbols(pid, first)
+            except InvalidInput as exc:
+                problem = str(exc)
+            except LainviewError as exc:
+                problem = exc.message
+            yield Module(path, name, first.start, ends[path], symbols, problem)
+
+    def symbolizer(self, pid: int, areas: Sequence[MemoryArea]) -> "Symbolizer":
+        """Every module's symbols now (cached tables cost nothing)."""
+        return Symbolizer(list(self.iter_modules(pid, areas)), list(areas))
+
+
+class Symbolizer:
+    """The modules of one map with their symbols: names addresses and
+    finds symbols. Immutable once made; safe to use from any thread."""
+
+    def __init__(self, modules: list[Module], areas: list[MemoryArea]):
+        self.modules = modules
+        self.areas = areas
+        self._by_path = {m.path: m for m in modules}
+
+    def module(self, path: str) -> Module | None:
+        """The module of that full path (as :func:`locations.locate` gives it)."""
+        return self._by_path.get(path)
+
+    def module_symbol(self, path: str, name: str) -> int | None:
+        """The offset of symbol ``name`` from the base of the module mapped
+        from ``path``, or None (no such module or symbol). A name defined
+        more than once (local symbols of different files) gives the
+        exported one, else the global one, else the first. This is the
+        ``module_symbol`` callback of :func:`locations.resolve`."""
+        module = self._by_path.get(path)
+        if module is None or module.symbols is None:
+            return None
+        symbols = module.symbols
+        found = symbols.table.lookup(name)
+        if not found:
+            return None
+        best = min(found, key=lambda i: (not symbols.exported[i],
+                                         not chr(symbols.table.types[i]).isupper(), i))
+        return int(symbols.table.addresses[best])
+
+    def symbol_at(self, address: int) -> tuple[ModuleSymbol, int] | None:
+        """The symbol holding ``address`` (a sized one whose [start,
+        start+size) covers it, or an unsized one starting exactly there)
+        and the offset into it, or None."""
+        where = locate(address, self.areas)
+        if where.kind != LocationKind.MODULE:
+            return None
+        module = self._by_path.get(where.name)
+        if module is None or module.symbols is None or not len(module.symbols.table):
+            return None
+        table = module.symbols.table
+        order, sorted_offsets = table._sorted_addresses()
+        j = int(np.searchsorted(sorted_offsets, np.uint64(where.offset), side="right")) - 1
+        best: int | None = None
+        for k in range(j, max(-1, j - _NEIGHBOURS), -1):
+            i = int(order[k])
+            start, size = int(sorted_offsets[k]), int(table.sizes[i]) if table.sizes is not None else 0
+            if start <= where.offset < start + size or (size == 0 and start == where.offset):
+                if best is None or (int(table.sizes[best]) if table.sizes is not None else 0) == 0:
+                    best = i
+                if size:
+                    break
+        if best is None:
+            return None
+        return self._placed(module, best), where.offset - int(table.addresses[best])
+
+    def _placed(self, module: Module, index: int) -> ModuleSymbol:
+        assert module.symbols is not None
+        table = module.symbols.table
+        return ModuleSymbol(module, table.names[index], int(table.addresses[index]),
+                            int(table.sizes[index]) if table.sizes is not None else 0,
+                            chr(table.types[index]), bool(module.symbols.exported[index]))
+
+    def name(self, address: int) -> str:
+        """``libc.so.6!getpid+0x4`` where a symbol holds ``address``, else
+        its location as :func:`locations.locate` writes it
+        (``libc.so.6+0x9a3f4``, ``[heap]+0x10``, ``0x7f…``)."""
+        return self.location(address).text
+
+    def location(self, address: int) -> Location:
+        """The location of ``address``: ``module!symbol+off`` where a symbol
+        holds it, else :func:`locations.locate`'s."""
+        hit = self.symbol_at(address)
+        if hit is None:
+            return locate(address, self.areas)
+        symbol, offset = hit
+        return symbol.location(offset)
+
+    def search(self, pattern: str | None = None, *, module: str | None = None,
+               regex: bool = False, limit: int | None = None) -> list[ModuleSymbol]:
+        """Symbols whose name matches ``pattern`` (kallsyms' matching:
+        substring ignoring case, a glob if it has * ? [, a regular
+        expression with ``regex``), in module order, then by offset;
+        ``module`` keeps one module (file name or path). At most ``limit``.
+        Raises InvalidInput for a bad pattern."""
+        out: list[ModuleSymbol] = []
+        for mod in self.modules:
+            if mod.symbols is None or module is not None and module not in (mod.name, mod.path):
+                continue
+            table = mod.symbols.table
+            picked = table.select(pattern or None, mode="regex" if regex else "auto")
+            picked = picked[np.argsort(table.addresses[picked], kind="stable")]
+            for i in picked.tolist():
+                out.append(self._placed(mod, int(i)))
+                if limit is not None and len(out) >= limit:
+                    return out
+        return out
+
+
+__all__ = ["ElfSymbols", "Module", "ModuleSymbol", "ModuleSymbols", "Symbolizer",
+           "read_elf_symbols"]
