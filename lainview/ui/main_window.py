@@ -665,8 +665,10 @@ def _features():
     from .kernel_feature import KernelFeature
     from .scanner_dock import ScannerFeature
     from .watch_docks import WatchDocks
+    from .watchpoint_dock import WatchpointFeature
     return [("scanner", ScannerFeature), ("watch", WatchDocks), ("bookmarks", BookmarkFeature),
-            ("journal", JournalFeature), ("kernel", KernelFeature)]
+            ("journal", JournalFeature), ("kernel", KernelFeature),
+            ("watchpoint", WatchpointFeature)]
 
 
 class _Features:
