@@ -56,8 +56,10 @@ class WatchChild:
     """A running watch_target: ``watched``/``progress`` addresses, function
     address ranges (``functions[name] = (start, end)``)."""
 
-    def __init__(self, exe: Path, prefix: list[str] | None = None):
-        self.proc = subprocess.Popen([*(prefix or []), str(exe)], stdin=subprocess.PIPE,
+    def __init__(self, exe: Path, prefix: list[str] | None = None, run: Path | None = None):
+        """``run``: the program to run when not ``exe`` (a stripped copy;
+        ``exe`` still gives the symbols the test checks against)."""
+        self.proc = subprocess.Popen([*(prefix or []), str(run or exe)], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, text=True)
         info = json.loads(self.proc.stdout.readline())
         self.pid = self.proc.pid

@@ -387,7 +387,9 @@ class Target:
         """Future[list[NamedHit]]: watchpoint hits named: each hit's
         accessing instruction (decoded forward from the start of the symbol,
         else of the area, holding ``ip - 1`` to the instruction that ends at
-        the reported ``ip``), its ``module!symbol+off`` and its text. A hit
+        the reported ``ip``; where no symbol is near, from several leads
+        before ``ip``, kept only if they agree), its ``module!symbol+off``
+        and its text. A hit
         whose code cannot be decoded that way (a ``call`` or ``ret`` that
         accessed the stack reports its target; unreadable code) keeps the
         reported ``ip`` named by its location. After the target exited, the
@@ -491,7 +493,6 @@ class _CodeNamer:
         return self._names.name(address) if self._names.symbol_at(address) else None
 
     def instruction_before(self, ip: int) -> tuple[int, str] | None:
-        from . import disasm
         area = area_at(self._areas, ip - 1)
         if area is None:
             return None
@@ -499,13 +500,23 @@ class _CodeNamer:
         hit = self._names.symbol_at(ip - 1)
         if hit is not None and hit[0].address >= area.start:
             boundary = hit[0].address
-        if not 0 < ip - boundary <= MAX_DECODE_LEAD:
-            return None
+        if 0 < ip - boundary <= MAX_DECODE_LEAD:
+            return self._ending_at(boundary, ip)
+        # No symbol near (a stripped library's local function): x86 decoding
+        # falls into step within a few instructions, so decode from several
+        # leads before ip and accept only an instruction they all agree on.
+        found = {self._ending_at(start, ip) for start in
+                 (ip - lead for lead in (48, 64, 96, 128)) if start >= area.start}
+        return found.pop() if len(found) == 1 else None
+
+    def _ending_at(self, start: int, ip: int) -> tuple[int, str] | None:
+        """Decoding forward from ``start``, the instruction that ends at ``ip``."""
+        from . import disasm
         try:
-            code = _readable_prefix(self._memory.read(boundary, ip - boundary, areas=self._areas))
+            code = _readable_prefix(self._memory.read(start, ip - start, areas=self._areas))
         except LainviewError:
             return None
-        for insn in disasm.iter_decode(code, boundary):
+        for insn in disasm.iter_decode(code, start):
             if insn.end == ip:
                 return insn.address, insn.text
         return None

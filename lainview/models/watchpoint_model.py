@@ -23,10 +23,11 @@ from .attached_target import AttachedTarget
 from .table import TableModel
 from .tasks import TaskSet
 
-HITS, ADDRESS, SYMBOL, INSTRUCTION = range(4)
-HEADERS = ("Hits", "Address", "Symbol", "Instruction")
+HITS, ADDRESS, INSTRUCTION, SYMBOL = range(4)
+HEADERS = ("Hits", "Address", "Instruction", "Symbol")
 HIT_ROLE = Qt.ItemDataRole.UserRole + 1
 REFRESH_MS = 250
+RATE_WINDOW = 2.0       # seconds over which the shown hit rate is measured
 
 
 def watch_length(address: int, wanted: int) -> int:
@@ -58,6 +59,7 @@ class WatchpointModel(TableModel):
         self.access = False
         self.status = ""
         self.snapshot: WatchSnapshot | None = None
+        self._samples: list[tuple[float, int]] = []    # (seconds armed, total hits)
         self._live: WatchLive | None = None
         self._future: BackendFuture[WatchSnapshot] | None = None
         self._tasks = TaskSet("the watchpoint")
@@ -121,6 +123,7 @@ class WatchpointModel(TableModel):
         self.rows, self._row_of, self._counts, self._naming = [], {}, {}, set()
         self.endResetModel()
         self.address, self.length, self.access, self.snapshot = address, length, access, None
+        self._samples = []
         live = self._live = WatchLive()
         try:
             future = self._future = target.watchpoint(address, length, access=access, live=live)
@@ -188,9 +191,20 @@ class WatchpointModel(TableModel):
         state = "running" if snapshot.ended is None else f"ended: {snapshot.ended}"
         lost = f", {snapshot.lost} lost" if snapshot.lost else ""
         self._set_status(
-            f"{self.what()}: {counted(len(snapshot.hits), 'instruction')}, "
-            f"{counted(snapshot.total, 'hit')}, {snapshot.rate:.0f}/s{lost}; "
-            f"{counted(snapshot.threads, 'thread')} watched; {state}")
+            f"{state}: {counted(snapshot.total, 'hit')}, {self.rate(snapshot):.0f}/s{lost}, "
+            f"{counted(len(snapshot.hits), 'instruction')}; {self.what()}, "
+            f"{counted(snapshot.threads, 'thread')}")
+
+    def rate(self, snapshot: WatchSnapshot) -> float:
+        """Hits per second over the last RATE_WINDOW seconds (the whole
+        watch once it ended): live, so the user sees the target runs on."""
+        if snapshot.ended is not None:
+            return snapshot.rate
+        self._samples.append((snapshot.seconds, snapshot.total))
+        while len(self._samples) > 2 and snapshot.seconds - self._samples[1][0] >= RATE_WINDOW:
+            self._samples.pop(0)
+        (t0, n0), (t1, n1) = self._samples[0], self._samples[-1]
+        return (n1 - n0) / (t1 - t0) if t1 > t0 else snapshot.rate
 
     async def _name(self, target, hits) -> None:
         try:

@@ -11,7 +11,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QPushButton,
                                QTableView, QVBoxLayout, QWidget)
 
-from lainview.models.watchpoint_model import HIT_ROLE, INSTRUCTION, WatchpointModel
+from lainview.models.watchpoint_model import HIT_ROLE, SYMBOL, WatchpointModel
 
 from .fit import ElidedLabel
 
@@ -37,7 +37,8 @@ class WatchpointPanel(QWidget):
         self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(INSTRUCTION, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(SYMBOL, QHeaderView.ResizeMode.Stretch)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         header.setMinimumSectionSize(40)
         self.table.doubleClicked.connect(self._double_clicked)
         top = QHBoxLayout()
@@ -78,13 +79,17 @@ class WatchpointFeature:
         window.on_close(self.model.shutdown)
 
     def find_at_cursor(self, access: bool) -> bool:
-        """Watch the selection (or 4 bytes at the cursor) of the hex view."""
+        """Watch the selection of the hex view, or at the cursor the type
+        Ctrl+W would watch (made an aligned 1, 2, 4 or 8 bytes)."""
         ws = self.workspace
         if ws.document.region is None:
             self.window.show_status("find what writes: open an area first")
             return False
         lo, hi = ws.cursor.selection
-        return self.find(lo, hi - lo if ws.cursor.has_selection else 4, access)
+        if ws.cursor.has_selection:
+            return self.find(lo, hi - lo, access)
+        # What Ctrl+W would watch there (u64 at an 8-aligned address, ...).
+        return self.find(lo, self.window.features["watch"].type_for_cursor(lo).size, access)
 
     def find_for_entry(self, entry, access: bool) -> bool:
         if entry.address is None:
@@ -96,7 +101,8 @@ class WatchpointFeature:
         started = self.model.start(address, size, access)
         self.dock.show()
         self.dock.raise_()
-        self.window.show_status(self.model.status)
+        self.window.show_status(f"finding what {self.model.what()} (see the Find what "
+                                f"writes dock)" if started else self.model.status)
         return started
 
     def open_code(self, address: int) -> None:

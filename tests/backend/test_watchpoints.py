@@ -106,6 +106,24 @@ def test_access_watchpoint_adds_the_reader(child, backend):
     assert_named_as_objdump_says(child, named, {"writer_one", "writer_two", "reader"})
 
 
+def test_in_a_stripped_program_the_accessing_instruction_is_still_found(exe, backend):
+    """No symbol to decode from: several leads before the IP agree on it."""
+    stripped = exe.with_name("watch_target_stripped")
+    subprocess.run(["strip", "-o", str(stripped), str(exe)], check=True)
+    child = WatchChild(exe, run=stripped)
+    try:
+        final = run_for(wp.watch(child.pid, child.watched, 4, True, wp.WatchLive(), seconds=0.3))
+        target = backend.attach(child.pid).result(10)
+        named = target.name_hits(final.hits).result(30)
+    finally:
+        child.kill()
+    assert {child.function_of(h.ip) for h in named} == {"writer_one", "writer_two", "reader"}
+    for hit in named:
+        address, mnemonic = child.accesses[child.function_of(hit.ip)]
+        assert hit.address == address and hit.instruction.split()[0] == mnemonic
+        assert hit.symbol is None and hit.location.startswith("watch_target_stripped+0x")
+
+
 def test_a_thread_started_after_arming_is_watched(child):
     live = wp.WatchLive()
     gen = wp.watch(child.pid, child.watched, 4, False, live)
