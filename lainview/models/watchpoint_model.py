@@ -66,6 +66,7 @@ class WatchpointModel(TableModel):
         self._timer = QTimer(self)
         self._timer.setInterval(REFRESH_MS)
         self._timer.timeout.connect(self.refresh)
+        target.attached.connect(self.stop)      # a watch belongs to the process it was armed on
 
     # -- the table --------------------------------------------------------------------------
     def row_count(self) -> int:
