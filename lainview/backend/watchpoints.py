@@ -51,6 +51,7 @@ import errno as _errno
 import mmap
 import os
 import platform
+import struct
 import threading
 import time
 from collections.abc import Callable, Generator, Sequence
@@ -86,6 +87,10 @@ WATCH_LENGTHS = (1, 2, 4, 8)
 DEBUG_REGISTERS = 4          # x86: DR0-DR3, per thread
 RING_PAGES = 16              # data pages per thread (a power of two): 64 KiB, ~2,700 hits
 POLL_SECONDS = 0.05          # the longest one step waits for other requests
+
+_HEADER = struct.Struct("<IHH")        # struct perf_event_header: type, misc, size
+_SAMPLE = struct.Struct("<QII")        # PERF_SAMPLE_IP | PERF_SAMPLE_TID: ip, pid, tid
+_U64 = struct.Struct("<Q")
 
 # struct perf_event_mmap_page: where the ring's control words are.
 _DATA_HEAD = 1024
@@ -155,7 +160,9 @@ class WatchSnapshot:
     first; ``total``: every hit; ``lost``: hits the kernel dropped because a
     ring was full (PERF_RECORD_LOST); ``threads``: threads watched in all;
     ``seconds``: time armed; ``ended``: None while running, else why it
-    ended ("stopped", "time is up", "process 123 exited")."""
+    ended ("stopped", "time is up", "process 123 exited"); ``throttled``:
+    how often the kernel paused recording because hits came faster than
+    kernel.perf_event_max_sample_rate (hits then go uncounted)."""
 
     address: int
     length: int
@@ -166,6 +173,7 @@ class WatchSnapshot:
     threads: int
     seconds: float
     ended: str | None = None
+    throttled: int = 0
 
     @property
     def rate(self) -> float:
@@ -310,13 +318,15 @@ def check_request(address: int, length: int) -> None:
 class _Ring:
     """One thread's perf event, its ring buffer, and the parser of its records."""
 
-    def __init__(self, fd: int, tid: int, buffer: mmap.mmap | None = None):
-        """``buffer``: an already mapped ring (tests), else the event's is mapped."""
+    def __init__(self, fd: int, tid: int, buffer: mmap.mmap | None = None,
+                 pages: int = RING_PAGES):
+        """``buffer``: an already mapped ring (tests), else the event's
+        ring of ``pages`` data pages is mapped (OSError if refused)."""
         self.fd = fd
         self.tid = tid
         page = mmap.PAGESIZE
         self.map = buffer if buffer is not None else mmap.mmap(
-            fd, (1 + RING_PAGES) * page, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
+            fd, (1 + pages) * page, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
         self._head = ctypes.c_uint64.from_buffer(self.map, _DATA_HEAD)
         self._tail = ctypes.c_uint64.from_buffer(self.map, _DATA_TAIL)
         offset = ctypes.c_uint64.from_buffer(self.map, _DATA_OFFSET).value
@@ -325,39 +335,42 @@ class _Ring:
         self.data_offset = offset or page
         self.data_size = size or RING_PAGES * page
 
-    def drain(self, hits: dict[int, dict[int, int]]) -> tuple[int, int]:
+    def drain(self, hits: dict[int, dict[int, int]]) -> tuple[int, int, int]:
         """Parse every record the kernel has written; add samples to
-        ``hits[ip][tid]``. Returns (samples, lost)."""
+        ``hits[ip][tid]``. Returns (samples, lost, throttled): hits the
+        kernel dropped for a full ring (PERF_RECORD_LOST) and the times it
+        throttled the event (PERF_RECORD_THROTTLE: hits above
+        kernel.perf_event_max_sample_rate are not recorded)."""
         head = self._head.value            # one aligned 64-bit load (see the module doc)
         tail = self._tail.value
         if head == tail:
-            return 0, 0
+            return 0, 0, 0
         size = self.data_size
-        start = self.data_offset
-        pending = head - tail
-        if pending > size:                 # cannot happen with a writable tail; be safe
+        if head - tail > size:             # cannot happen with a writable tail; be safe
             tail = head - size
-        data = self.map
-        samples = lost = 0
-        while tail < head:
-            at = tail % size
-            header = self._bytes(data, start, size, at, 8)
-            kind = int.from_bytes(header[0:4], "little")
-            length = int.from_bytes(header[6:8], "little")
-            if length < 8 or tail + length > head:
+        # Copy the pending records out at once (two slices where they wrap).
+        data = self._bytes(self.map, self.data_offset, size, tail % size, head - tail)
+        samples = lost = throttled = 0
+        at, end = 0, len(data)
+        unpack = _HEADER.unpack_from
+        while at + 8 <= end:
+            kind, _misc, length = unpack(data, at)
+            if length < 8 or at + length > end:
                 break
-            body = self._bytes(data, start, size, (at + 8) % size, length - 8)
-            if kind == PERF_RECORD_SAMPLE and len(body) >= 16:
-                ip = int.from_bytes(body[0:8], "little")
-                tid = int.from_bytes(body[12:16], "little")
-                per_thread = hits.setdefault(ip, {})
+            if kind == PERF_RECORD_SAMPLE and length >= 24:
+                ip, _pid, tid = _SAMPLE.unpack_from(data, at + 8)
+                per_thread = hits.get(ip)
+                if per_thread is None:
+                    per_thread = hits[ip] = {}
                 per_thread[tid] = per_thread.get(tid, 0) + 1
                 samples += 1
-            elif kind == PERF_RECORD_LOST and len(body) >= 16:
-                lost += int.from_bytes(body[8:16], "little")
-            tail += length
-        self._tail.value = tail            # after the records were copied out
-        return samples, lost
+            elif kind == PERF_RECORD_LOST and length >= 24:
+                lost += _U64.unpack_from(data, at + 16)[0]
+            elif kind == PERF_RECORD_THROTTLE:
+                throttled += 1
+            at += length
+        self._tail.value = tail + at       # after the records were copied out
+        return samples, lost, throttled
 
     @staticmethod
     def _bytes(data: mmap.mmap, start: int, size: int, at: int, n: int) -> bytes:
@@ -373,6 +386,30 @@ class _Ring:
         self.map.close()
         if self.fd >= 0:
             os.close(self.fd)
+
+
+def _map_ring(fd: int, tid: int, pid: int, address: int, mapped: int) -> _Ring:
+    """Thread ``tid``'s ring: RING_PAGES data pages, fewer when the kernel's
+    limit on memory locked for perf rings is near (perf_event_mlock_kb per
+    user, then RLIMIT_MEMLOCK, unless CAP_IPC_LOCK); PermissionDenied
+    saying so when not even one page fits."""
+    for pages in (RING_PAGES, 4, 1):
+        try:
+            return _Ring(fd, tid, pages=pages)
+        except OSError as exc:
+            if exc.errno not in (_errno.EPERM, _errno.ENOMEM):
+                raise _open_error(exc, pid, tid, address) from None
+            err = exc.errno
+    try:
+        with open("/proc/sys/kernel/perf_event_mlock_kb") as f:
+            limit = f"{int(f.read())} KiB"
+    except (OSError, ValueError):
+        limit = "its limit"
+    raise PermissionDenied(
+        f"the kernel refused a ring buffer for thread {tid} after {mapped} others: memory "
+        f"locked for perf rings is limited to kernel.perf_event_mlock_kb ({limit}) per user, "
+        "then RLIMIT_MEMLOCK (run as root or with CAP_IPC_LOCK, or raise "
+        "kernel.perf_event_mlock_kb)", op="watchpoint", errno=err, address=address, pid=pid)
 
 
 # -- the watch ----------------------------------------------------------------------------------
@@ -435,7 +472,7 @@ def watch(pid: int, address: int, length: int, access: bool, live: WatchLive, *,
     rings: dict[int, _Ring] = {}
     seen: set[int] = set()
     hits: dict[int, dict[int, int]] = {}
-    total = lost = 0
+    total = lost = throttled = 0
     started = clock()
 
     def arm_new(tids: list[int]) -> None:
@@ -450,25 +487,29 @@ def watch(pid: int, address: int, length: int, access: bool, live: WatchLive, *,
                     continue
                 raise _open_error(exc, pid, tid, address) from None
             try:
-                rings[tid] = _Ring(fd, tid)
+                rings[tid] = _map_ring(fd, tid, pid, address, len(rings))
             except BaseException:
                 os.close(fd)
                 raise
             seen.add(tid)
 
+    def drain_one(ring: _Ring) -> None:
+        nonlocal total, lost, throttled
+        got, dropped, slowed = ring.drain(hits)
+        total += got
+        lost += dropped
+        throttled += slowed
+
     def drain() -> None:
-        nonlocal total, lost
         for ring in rings.values():
-            got, dropped = ring.drain(hits)
-            total += got
-            lost += dropped
+            drain_one(ring)
 
     def snapshot(ended: str | None) -> WatchSnapshot:
         rows = sorted(
             (WatchHit(ip, sum(per.values()), tuple(sorted(per))) for ip, per in hits.items()),
             key=lambda h: (-h.hits, h.ip))
         return WatchSnapshot(address, length, access, tuple(rows), total, lost, len(seen),
-                             clock() - started, ended)
+                             clock() - started, ended, throttled)
 
     try:
         tids = _list_threads(pid)
@@ -493,7 +534,7 @@ def watch(pid: int, address: int, length: int, access: bool, live: WatchLive, *,
                 else:
                     gone = set(rings) - set(tids)
                     for tid in gone:                # a thread ended: its last hits, then free it
-                        rings[tid].drain(hits)
+                        drain_one(rings[tid])
                         rings.pop(tid).close()
                     arm_new(tids)
             result = snapshot(ended)

@@ -269,7 +269,7 @@ def _watchpoint_arguments(p: argparse.ArgumentParser) -> None:
                    help="report reads too (by default only writes)")
     p.add_argument("--seconds", type=argtype(_positive_seconds), default=None, metavar="S",
                    help="stop after S seconds (by default: at ^C or when the process exits)")
-    _json(p, "{pid, address, length, access, seconds, total, lost, threads, ended, "
+    _json(p, "{pid, address, length, access, seconds, total, lost, throttled, threads, ended, "
              "hits: [{ip, address, location, symbol, hits, threads, instruction}]}")
 
 

@@ -20,7 +20,7 @@ def cmd_watchpoint(backend: Backend, args) -> int:
     """Text: one line per instruction, most hits first (hits, its address
     (the reported IP where it could not be decoded), location, symbol,
     instruction), and a ``#`` summary on stderr; --json:
-    ``{pid, address, length, access, seconds, total, lost, threads, ended,
+    ``{pid, address, length, access, seconds, total, lost, throttled, threads, ended,
     hits: [{ip, address, location, symbol, hits, threads, instruction}]}``."""
     from ..backend import watchpoints
     target = backend.attach(args.pid, args.backend, writable=False).result()
@@ -39,11 +39,13 @@ def cmd_watchpoint(backend: Backend, args) -> int:
     summary = (f"watchpoint on {address:#x} ({counted(args.len, 'byte')}, {what}) of process "
                f"{args.pid}: {counted(len(named), 'instruction')}, {counted(final.total, 'hit')} "
                f"in {final.seconds:.1f} s ({final.rate:.0f}/s), {final.lost} lost, "
+               f"{final.throttled} throttled, "
                f"{counted(final.threads, 'thread')} watched; {final.ended}")
     if args.json:
         print_json({"pid": args.pid, "address": address, "length": args.len,
                     "access": args.access, "seconds": round(final.seconds, 3),
-                    "total": final.total, "lost": final.lost, "threads": final.threads,
+                    "total": final.total, "lost": final.lost, "throttled": final.throttled,
+                    "threads": final.threads,
                     "ended": final.ended, "hits": [h.to_json() for h in named]})
         return EXIT_OK
     note(summary)

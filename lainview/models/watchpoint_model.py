@@ -191,6 +191,8 @@ class WatchpointModel(TableModel):
             self._tasks.spawn(self._name(self.attached.target, new))
         state = "running" if snapshot.ended is None else f"ended: {snapshot.ended}"
         lost = f", {snapshot.lost} lost" if snapshot.lost else ""
+        if snapshot.throttled:
+            lost += f", throttled {counted(snapshot.throttled, 'time')}"
         self._set_status(
             f"{state}: {counted(snapshot.total, 'hit')}, {self.rate(snapshot):.0f}/s{lost}, "
             f"{counted(len(snapshot.hits), 'instruction')}; {self.what()}, "

@@ -242,6 +242,12 @@ def lost(n):
             + (8 + len(body)).to_bytes(2, "little") + body)
 
 
+def throttle():
+    body = bytes(24)
+    return (wp.PERF_RECORD_THROTTLE.to_bytes(4, "little") + b"\0\0"
+            + (8 + len(body)).to_bytes(2, "little") + body)
+
+
 def fake_ring(records: bytes, tail: int):
     """A ring of one data page whose records start at ``tail`` (so they wrap)."""
     buf = mmap.mmap(-1, 2 * PAGE)
@@ -257,11 +263,12 @@ def fake_ring(records: bytes, tail: int):
 
 @pytest.mark.parametrize("tail", [0, PAGE - 3, PAGE - 8, PAGE - 12, 5 * PAGE - 30])
 def test_ring_records_that_wrap_around_the_end_are_read_whole(tail):
-    records = sample(0x401000, 11) + lost(5) + sample(0x401000, 12) + sample(0x402000, 11)
+    records = (sample(0x401000, 11) + lost(5) + sample(0x401000, 12) + throttle()
+               + sample(0x402000, 11))
     ring, buf = fake_ring(records, tail)
     hits: dict = {}
-    assert ring.drain(hits) == (3, 5)
+    assert ring.drain(hits) == (3, 5, 1)
     assert hits == {0x401000: {11: 1, 12: 1}, 0x402000: {11: 1}}
     assert int.from_bytes(buf[1032:1040], "little") == tail + len(records)   # tail advanced
-    assert ring.drain(hits) == (0, 0)
+    assert ring.drain(hits) == (0, 0, 0)
     ring.close()
