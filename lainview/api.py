@@ -231,18 +231,19 @@ class Process(_Owner):
         return _wait(self._target.write(address, bytes(data)))
 
     def watch(self, address: int, length: int = 4, *, access: bool = False,
-              seconds: float | None = None) -> Watch:
+              seconds: float | None = None, registers: bool = False) -> Watch:
         """Arm a hardware watchpoint: ``length`` bytes (1, 2, 4, 8, aligned)
         at ``address`` on every thread, on writes (``access``: reads too),
         until :meth:`Watch.stop`, ``seconds`` or the process exits; the
         process is never stopped (:mod:`lainview.backend.watchpoints`).
-        Returns at once with a :class:`Watch`. Raises InvalidInput (length,
+        ``registers``: each instruction keeps the user registers of its
+        latest hit (``NamedHit.registers``). Returns at once with a :class:`Watch`. Raises InvalidInput (length,
         alignment); PermissionDenied (naming what is missing),
         WatchpointLimit (x86's 4 debug registers are in use) come from
         ``Watch.stop``/``Watch.wait``."""
         live = _watchpoints.WatchLive()
         future = self._target.watchpoint(address, length, access=access, live=live,
-                                         seconds=seconds)
+                                         seconds=seconds, registers=registers)
         return Watch(self, future, live)
 
     def scan(self, value_type: str, value: Value | None = None, mode: str = "exact", *,

@@ -49,6 +49,26 @@ def test_json_lists_each_writer_with_its_hits(child):
     assert report["ended"] == "time is up" and report["address"] == child.watched
 
 
+def test_registers_show_the_value_written(child):
+    """writer_one(v) writes v from edi: the recorded rdi at its hit is a
+    round number the child's loop passed (below the progress count)."""
+    out = lainview_cli("watchpoint", child.pid, hex(child.watched), "--seconds", "0.5",
+                       "--registers", "--json")
+    assert out.returncode == 0, out.stderr
+    hits = {child.function_of(h["ip"]): h for h in json.loads(out.stdout)["hits"]}
+    registers = hits["writer_one"]["registers"]
+    assert set(registers) >= {"rax", "rdi", "rsp", "rip", "r15"}
+    assert registers["rip"] == hits["writer_one"]["ip"]     # the IP after the access
+    assert 0 < registers["rdi"] <= child.read_progress() + 1
+    assert "registers" not in lainview_cli_json_no_registers(child)
+
+
+def lainview_cli_json_no_registers(child) -> dict:
+    out = lainview_cli("watchpoint", child.pid, hex(child.watched), "--seconds", "0.2",
+                       "--json")
+    return json.loads(out.stdout)["hits"][0]
+
+
 def test_text_with_access_adds_the_reader_and_a_summary(child):
     out = lainview_cli("watchpoint", child.pid, hex(child.watched), "--access",
                        "--seconds", "0.5")

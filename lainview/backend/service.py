@@ -368,19 +368,21 @@ class Target:
     # -- watchpoints --------------------------------------------------------------------------
     def watchpoint(self, address: int, length: int, *, access: bool = False,
                    live: "watchpoints.WatchLive | None" = None,
-                   seconds: float | None = None) -> BackendFuture[watchpoints.WatchSnapshot]:
+                   seconds: float | None = None,
+                   registers: bool = False) -> BackendFuture[watchpoints.WatchSnapshot]:
         """Future[WatchSnapshot]: arm a hardware watchpoint of ``length``
         bytes (1, 2, 4, 8, aligned) at ``address`` on every thread of the
         target, on writes (``access``: reads too), as bulk work that runs
         until ``live.stop()``, ``seconds`` pass or the target exits; the
         target is never stopped. ``live`` shows the hits as they come
-        (every step, ~50 ms). Errors: see :func:`watchpoints.watch`."""
+        (every step, ~50 ms). ``registers``: each instruction keeps the user
+        registers of its latest hit. Errors: see :func:`watchpoints.watch`."""
         from . import watchpoints
         watchpoints.check_request(address, length)
         return self._backend.thread.submit_bulk(
             watchpoints.watch, self.pid, address, length, access,
             live if live is not None else watchpoints.WatchLive(), seconds=seconds,
-            pause=self._backend.thread.wait_idle)
+            pause=self._backend.thread.wait_idle, registers=registers)
 
     def name_hits(self, hits: "Iterable[watchpoints.WatchHit]"
                   ) -> BackendFuture[list[watchpoints.NamedHit]]:

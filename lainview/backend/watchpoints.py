@@ -70,6 +70,7 @@ HW_BREAKPOINT_W = 2
 HW_BREAKPOINT_RW = HW_BREAKPOINT_R | HW_BREAKPOINT_W
 PERF_SAMPLE_IP = 1 << 0
 PERF_SAMPLE_TID = 1 << 1
+PERF_SAMPLE_REGS_USER = 1 << 12
 PERF_RECORD_LOST = 2
 PERF_RECORD_THROTTLE = 5
 PERF_RECORD_SAMPLE = 9
@@ -88,9 +89,18 @@ DEBUG_REGISTERS = 4          # x86: DR0-DR3, per thread
 RING_PAGES = 16              # data pages per thread (a power of two): 64 KiB, ~2,700 hits
 POLL_SECONDS = 0.05          # the longest one step waits for other requests
 
+# The user registers a hit may record (arch/x86/include/uapi/asm/perf_regs.h),
+# by their bit in sample_regs_user; the kernel writes them in bit order.
+X86_REGISTERS = {"rax": 0, "rbx": 1, "rcx": 2, "rdx": 3, "rsi": 4, "rdi": 5, "rbp": 6,
+                 "rsp": 7, "rip": 8, "eflags": 9, "r8": 16, "r9": 17, "r10": 18, "r11": 19,
+                 "r12": 20, "r13": 21, "r14": 22, "r15": 23}
+_REGS_MASK = sum(1 << bit for bit in X86_REGISTERS.values())
+_REG_NAMES = tuple(sorted(X86_REGISTERS, key=X86_REGISTERS.__getitem__))
+
 _HEADER = struct.Struct("<IHH")        # struct perf_event_header: type, misc, size
 _SAMPLE = struct.Struct("<QII")        # PERF_SAMPLE_IP | PERF_SAMPLE_TID: ip, pid, tid
 _U64 = struct.Struct("<Q")
+_REGS = struct.Struct(f"<{len(_REG_NAMES)}Q")
 
 # struct perf_event_mmap_page: where the ring's control words are.
 _DATA_HEAD = 1024
@@ -147,11 +157,14 @@ def _perf_event_open(attr: _PerfEventAttr, tid: int) -> int:
 class WatchHit:
     """One instruction's hits. ``ip``: the instruction pointer the CPU
     reported, on x86 the instruction *after* the one that accessed the
-    address; ``hits``: how many times; ``threads``: the thread ids seen."""
+    address; ``hits``: how many times; ``threads``: the thread ids seen;
+    ``registers``: the user registers at its latest hit, (name, value) in
+    X86_REGISTERS order, when the watch records them (else empty)."""
 
     ip: int
     hits: int
     threads: tuple[int, ...]
+    registers: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,11 +332,13 @@ class _Ring:
     """One thread's perf event, its ring buffer, and the parser of its records."""
 
     def __init__(self, fd: int, tid: int, buffer: mmap.mmap | None = None,
-                 pages: int = RING_PAGES):
+                 pages: int = RING_PAGES, registers: bool = False):
         """``buffer``: an already mapped ring (tests), else the event's
         ring of ``pages`` data pages is mapped (OSError if refused)."""
         self.fd = fd
         self.tid = tid
+        self.registers = registers
+        self.last_registers: dict[int, tuple[int, ...]] = {}   # ip -> registers at its last hit
         page = mmap.PAGESIZE
         self.map = buffer if buffer is not None else mmap.mmap(
             fd, (1 + pages) * page, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
@@ -359,6 +374,9 @@ class _Ring:
                 break
             if kind == PERF_RECORD_SAMPLE and length >= 24:
                 ip, _pid, tid = _SAMPLE.unpack_from(data, at + 8)
+                if self.registers and length >= 32 + 8 * len(_REG_NAMES) \
+                        and _U64.unpack_from(data, at + 24)[0]:
+                    self.last_registers[ip] = _REGS.unpack_from(data, at + 32)
                 per_thread = hits.get(ip)
                 if per_thread is None:
                     per_thread = hits[ip] = {}
@@ -388,14 +406,15 @@ class _Ring:
             os.close(self.fd)
 
 
-def _map_ring(fd: int, tid: int, pid: int, address: int, mapped: int) -> _Ring:
+def _map_ring(fd: int, tid: int, pid: int, address: int, mapped: int,
+              registers: bool = False) -> _Ring:
     """Thread ``tid``'s ring: RING_PAGES data pages, fewer when the kernel's
     limit on memory locked for perf rings is near (perf_event_mlock_kb per
     user, then RLIMIT_MEMLOCK, unless CAP_IPC_LOCK); PermissionDenied
     saying so when not even one page fits."""
     for pages in (RING_PAGES, 4, 1):
         try:
-            return _Ring(fd, tid, pages=pages)
+            return _Ring(fd, tid, pages=pages, registers=registers)
         except OSError as exc:
             if exc.errno not in (_errno.EPERM, _errno.ENOMEM):
                 raise _open_error(exc, pid, tid, address) from None
@@ -442,7 +461,8 @@ def _alive(pid: int) -> bool:
 
 def watch(pid: int, address: int, length: int, access: bool, live: WatchLive, *,
           seconds: float | None = None, pause: Callable[[float], None] | None = None,
-          clock: Clock = time.monotonic) -> Generator[int, None, WatchSnapshot]:
+          clock: Clock = time.monotonic,
+          registers: bool = False) -> Generator[int, None, WatchSnapshot]:
     """Arm a hardware watchpoint on every thread of ``pid`` and count its
     hits until ``live.stop()``, ``seconds`` pass or the process exits.
 
@@ -450,7 +470,9 @@ def watch(pid: int, address: int, length: int, access: bool, live: WatchLive, *,
     new threads, publishes a :class:`WatchSnapshot` to ``live`` and yields the
     total hits so far; ``pause(timeout)`` waits for other requests between
     steps (the backend thread's ``wait_idle``; default: sleep). ``access``:
-    reads and writes (HW_BREAKPOINT_RW), else writes only. Returns the final
+    reads and writes (HW_BREAKPOINT_RW), else writes only. ``registers``:
+    also record the user registers (PERF_SAMPLE_REGS_USER): each
+    instruction keeps those of its latest hit. Returns the final
     snapshot. Raises InvalidInput (length, alignment, architecture),
     PermissionDenied (says what is missing), WatchpointLimit (no free debug
     register), WatchpointUnsupported, TargetExited (no such process).
@@ -463,6 +485,9 @@ def watch(pid: int, address: int, length: int, access: bool, live: WatchLive, *,
     attr.config = 0
     attr.sample_period = 1
     attr.sample_type = PERF_SAMPLE_IP | PERF_SAMPLE_TID
+    if registers:
+        attr.sample_type |= PERF_SAMPLE_REGS_USER
+        attr.sample_regs_user = _REGS_MASK
     attr.flags = _ATTR_EXCLUDE_KERNEL | _ATTR_EXCLUDE_HV
     attr.wakeup_events = 1
     attr.bp_type = HW_BREAKPOINT_RW if access else HW_BREAKPOINT_W
@@ -473,6 +498,7 @@ def watch(pid: int, address: int, length: int, access: bool, live: WatchLive, *,
     seen: set[int] = set()
     hits: dict[int, dict[int, int]] = {}
     total = lost = throttled = 0
+    last_registers: dict[int, tuple[int, ...]] = {}
     started = clock()
 
     def arm_new(tids: list[int]) -> None:
@@ -487,7 +513,7 @@ def watch(pid: int, address: int, length: int, access: bool, live: WatchLive, *,
                     continue
                 raise _open_error(exc, pid, tid, address) from None
             try:
-                rings[tid] = _map_ring(fd, tid, pid, address, len(rings))
+                rings[tid] = _map_ring(fd, tid, pid, address, len(rings), registers)
             except BaseException:
                 os.close(fd)
                 raise
@@ -505,8 +531,14 @@ def watch(pid: int, address: int, length: int, access: bool, live: WatchLive, *,
             drain_one(ring)
 
     def snapshot(ended: str | None) -> WatchSnapshot:
+        if registers:
+            for ring in rings.values():
+                last_registers.update(ring.last_registers)
+                ring.last_registers.clear()
         rows = sorted(
-            (WatchHit(ip, sum(per.values()), tuple(sorted(per))) for ip, per in hits.items()),
+            (WatchHit(ip, sum(per.values()), tuple(sorted(per)),
+                      tuple(zip(_REG_NAMES, last_registers.get(ip, ()))))
+             for ip, per in hits.items()),
             key=lambda h: (-h.hits, h.ip))
         return WatchSnapshot(address, length, access, tuple(rows), total, lost, len(seen),
                              clock() - started, ended, throttled)
@@ -581,12 +613,18 @@ class NamedHit:
     symbol: str | None
     address: int | None
     instruction: str | None
+    registers: tuple[tuple[str, int], ...] = ()
 
     def to_json(self) -> dict[str, object]:
-        """``{ip, address, location, symbol, hits, threads, instruction}``."""
-        return {"ip": self.ip, "address": self.address, "location": self.location,
-                "symbol": self.symbol, "hits": self.hits, "threads": list(self.threads),
-                "instruction": self.instruction}
+        """``{ip, address, location, symbol, hits, threads, instruction}``,
+        and ``registers: {name: value}`` (at the latest hit) when recorded."""
+        out: dict[str, object] = {
+            "ip": self.ip, "address": self.address, "location": self.location,
+            "symbol": self.symbol, "hits": self.hits, "threads": list(self.threads),
+            "instruction": self.instruction}
+        if self.registers:
+            out["registers"] = dict(self.registers)
+        return out
 
 
 def name_hits(hits: Sequence[WatchHit], areas: list[MemoryArea],
@@ -601,5 +639,5 @@ def name_hits(hits: Sequence[WatchHit], areas: list[MemoryArea],
         at = address if address is not None else hit.ip
         symbol = namer.symbol(at) if namer is not None else None
         out.append(NamedHit(hit.ip, hit.hits, hit.threads, locate(at, areas).text, symbol,
-                            address, text))
+                            address, text, hit.registers))
     return out

@@ -267,6 +267,9 @@ def _watchpoint_arguments(p: argparse.ArgumentParser) -> None:
                    help="bytes watched from LOCATION (1, 2, 4 or 8; default 4)")
     p.add_argument("--access", action="store_true",
                    help="report reads too (by default only writes)")
+    p.add_argument("--registers", action="store_true",
+                   help="also record the user registers: each instruction shows those of "
+                        "its latest hit (JSON: registers {name: value})")
     p.add_argument("--seconds", type=argtype(_positive_seconds), default=None, metavar="S",
                    help="stop after S seconds (by default: at ^C or when the process exits)")
     _json(p, "{pid, address, length, access, seconds, total, lost, throttled, threads, ended, "

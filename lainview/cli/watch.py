@@ -28,7 +28,7 @@ def cmd_watchpoint(backend: Backend, args) -> int:
     watchpoints.check_request(address, args.len)
     live = watchpoints.WatchLive()
     future = target.watchpoint(address, args.len, access=args.access, live=live,
-                               seconds=args.seconds)
+                               seconds=args.seconds, registers=args.registers)
     try:
         final = future.result()
     except KeyboardInterrupt:
@@ -56,5 +56,7 @@ def cmd_watchpoint(backend: Backend, args) -> int:
         at = hit.address if hit.address is not None else hit.ip
         print(f"{hit.hits:>10}  {at:#018x} {printable(hit.location):<32} "
               f"{printable(hit.symbol or '-'):<28} {printable(instruction)}")
+        if hit.registers:
+            print(" " * 12 + " ".join(f"{name}={value:#x}" for name, value in hit.registers))
     sys.stdout.flush()
     return EXIT_OK
