@@ -51,6 +51,7 @@ def never_traced(pid):
 
 def test_write_watchpoint_reports_exactly_the_two_writers_and_the_child_runs_on(child, backend):
     target = backend.attach(child.pid).result(10)
+    fds = fd_count()
     live = wp.WatchLive()
     future = target.watchpoint(child.watched, 4, live=live)
     before = child.read_progress()
@@ -73,6 +74,7 @@ def test_write_watchpoint_reports_exactly_the_two_writers_and_the_child_runs_on(
     live.stop()
     final = future.result(10)
     assert final.ended == "stopped"
+    assert fd_count() == fds                   # the backend thread freed every event
     assert functions_hit(child, final) == {"writer_one", "writer_two"}
     assert len(final.hits) == 2 and final.lost == 0
     assert child.read_progress() > before
