@@ -36,7 +36,7 @@ from .kcore import (_SYM_DTYPE, SHN_ABS, SHN_COMMON, SHN_UNDEF, STB_GLOBAL, STB_
                     STT_FILE, STT_SECTION, Section, _check_span, _elf, _malformed,
                     _pread_exact, _section_letter, _table)
 from .locations import Location, LocationKind, locate
-from .memory import MemoryArea
+from .memory import MemoryArea, area_at
 from .wording import printable
 
 PAGE = 4096
@@ -64,6 +64,29 @@ class ElfSymbols:
         return int(self.exported.sum())
 
 
+PT_LOAD, SHT_SYMTAB, SHT_NOBITS, SHT_DYNSYM = 1, 2, 8, 11
+_PHDR = np.dtype([("type", "<u4"), ("flags", "<u4"), ("offset", "<u8"), ("vaddr", "<u8"),
+                  ("paddr", "<u8"), ("filesz", "<u8"), ("memsz", "<u8"), ("align", "<u8")])
+_SHDR = np.dtype([("name", "<u4"), ("type", "<u4"), ("flags", "<u8"), ("addr", "<u8"),
+                  ("offset", "<u8"), ("size", "<u8"), ("link", "<u4"), ("info", "<u4"),
+                  ("addralign", "<u8"), ("entsize", "<u8")])
+MAX_HEADERS = 1 << 16       # program or section headers read at most
+
+
+def _headers(fd: int, path: str, what: str, offset: int, count: int, entsize: int,
+             dtype: np.dtype[np.void], file_size: int) -> np.ndarray:
+    """``count`` program or section headers at ``offset``, as an array.
+    Raises InvalidInput for a table that does not fit the file."""
+    if not count:
+        return np.zeros(0, dtype=dtype)
+    if entsize != dtype.itemsize or count > MAX_HEADERS:
+        raise InvalidInput(f"{path}: malformed ELF file: {count} {what} headers of "
+                           f"{entsize} bytes", op="symbols")
+    _check_span(path, f"the {what} headers", offset, count * entsize, file_size)
+    raw = _pread_exact(fd, count * entsize, offset)
+    return np.frombuffer(raw, dtype=dtype)
+
+
 def read_elf_symbols(fd: int, path: str) -> ElfSymbols:
     """The defined, named function/object/untyped symbols of the ELF file
     open at ``fd`` (``path`` only names it in messages), from ``.symtab``
@@ -72,46 +95,47 @@ def read_elf_symbols(fd: int, path: str) -> ElfSymbols:
     PT_LOAD segment, LainviewError when it cannot be read."""
     file_size = os.fstat(fd).st_size
     with _malformed(path):
+        # pyelftools reads the ELF header; the program and section headers
+        # are read as arrays (its per-header parsing cost a second for a
+        # process's libraries).
         elf = _elf(fd, path)
         try:
             if elf.elfclass != 64 or not elf.little_endian:
                 raise InvalidInput(f"{path} is not a 64-bit little-endian ELF", op="symbols")
-            loads = [seg["p_vaddr"] for seg in elf.iter_segments()
-                     if seg["p_type"] == "PT_LOAD"]
-            if not loads:
-                raise InvalidInput(f"{path}: no PT_LOAD segment (not a loadable ELF)",
-                                   op="symbols")
-            vaddr0 = min(loads) & ~(PAGE - 1)
-            sections: list[Section] = []
-            tables: list[tuple[str, int, int, int, int]] = []   # kind, offset, size, link offset, size
-            raw_sections = list(elf.iter_sections())
-            for sec in raw_sections:
-                sections.append(Section(sec.name, sec["sh_addr"], sec["sh_size"],
-                                        sec["sh_offset"], sec["sh_flags"],
-                                        sec["sh_type"] == "SHT_NOBITS"))
-            for sec in raw_sections:
-                kind = sec["sh_type"]
-                if kind not in ("SHT_SYMTAB", "SHT_DYNSYM"):
-                    continue
-                _check_span(path, "a symbol table", sec["sh_offset"], sec["sh_size"], file_size)
-                if sec["sh_size"] > MAX_SYMBOLS_BYTES:
-                    raise InvalidInput(f"{path}: a symbol table of {sec['sh_size']} bytes "
-                                       f"(more than {MAX_SYMBOLS_BYTES >> 20} MiB)",
-                                       op="symbols")
-                link = sec["sh_link"]
-                if not 0 < link < len(raw_sections):
-                    raise InvalidInput(f"{path}: a symbol table links to no string table "
-                                       f"(sh_link {link})", op="symbols")
-                strtab = raw_sections[link]
-                _check_span(path, "a symbol string table", strtab["sh_offset"],
-                            strtab["sh_size"], file_size)
-                if strtab["sh_size"] > MAX_SYMBOLS_BYTES:
-                    raise InvalidInput(f"{path}: a string table of {strtab['sh_size']} bytes",
-                                       op="symbols")
-                tables.append((kind, sec["sh_offset"], sec["sh_size"], strtab["sh_offset"],
-                               strtab["sh_size"]))
+            header = elf.header
+            phnum, shnum = header["e_phnum"], elf.num_sections()
         finally:
             elf.stream.close()
+    phdrs = _headers(fd, path, "program", header["e_phoff"], phnum, header["e_phentsize"],
+                     _PHDR, file_size)
+    loads = phdrs["vaddr"][phdrs["type"] == PT_LOAD]
+    if not len(loads):
+        raise InvalidInput(f"{path}: no PT_LOAD segment (not a loadable ELF)", op="symbols")
+    vaddr0 = int(loads.min()) & ~(PAGE - 1)
+    shdrs = _headers(fd, path, "section", header["e_shoff"], shnum, header["e_shentsize"],
+                     _SHDR, file_size)
+    sections = [Section("", addr, size, offset, flags, kind == SHT_NOBITS)
+                for kind, flags, addr, offset, size in zip(
+                    shdrs["type"].tolist(), shdrs["flags"].tolist(), shdrs["addr"].tolist(),
+                    shdrs["offset"].tolist(), shdrs["size"].tolist())]
+    tables: list[tuple[int, int, int, int, int]] = []   # type, offset, size, strings offset, size
+    for kind, offset, size, link in zip(shdrs["type"].tolist(), shdrs["offset"].tolist(),
+                                        shdrs["size"].tolist(), shdrs["link"].tolist()):
+        if kind not in (SHT_SYMTAB, SHT_DYNSYM):
+            continue
+        _check_span(path, "a symbol table", offset, size, file_size)
+        if size > MAX_SYMBOLS_BYTES:
+            raise InvalidInput(f"{path}: a symbol table of {size} bytes (more than "
+                               f"{MAX_SYMBOLS_BYTES >> 20} MiB)", op="symbols")
+        if not 0 < link < len(sections):
+            raise InvalidInput(f"{path}: a symbol table links to no string table "
+                               f"(sh_link {link})", op="symbols")
+        strings = sections[link]
+        _check_span(path, "a symbol string table", strings.offset, strings.size, file_size)
+        if strings.size > MAX_SYMBOLS_BYTES:
+            raise InvalidInput(f"{path}: a string table of {strings.size} bytes",
+                               op="symbols")
+        tables.append((kind, offset, size, strings.offset, strings.size))
     names: list[str] = []
     offsets: list[int] = []
     letters: list[str] = []
@@ -119,11 +143,12 @@ def read_elf_symbols(fd: int, path: str) -> ElfSymbols:
     exported: list[bool] = []
     seen: dict[tuple[str, int], int] = {}
     # .symtab first (it has the local symbols too), then what .dynsym adds.
-    for kind, offset, size, str_offset, str_size in sorted(tables, key=lambda t: t[0] != "SHT_SYMTAB"):
+    for kind, offset, size, str_offset, str_size in sorted(tables,
+                                                           key=lambda t: t[0] != SHT_SYMTAB):
         raw = _pread_exact(fd, size, offset)
         syms = np.frombuffer(raw[:len(raw) - len(raw) % _SYM_DTYPE.itemsize], dtype=_SYM_DTYPE)
         strings = _pread_exact(fd, str_size, str_offset)
-        dynamic = kind == "SHT_DYNSYM"
+        dynamic = kind == SHT_DYNSYM
         for name_off, info, _other, shndx, value, sym_size in syms.tolist():
             stype, bind = info & 0xF, info >> 4
             if not name_off or name_off >= len(strings) or shndx in (SHN_UNDEF, SHN_ABS) \
@@ -156,7 +181,7 @@ def read_elf_symbols(fd: int, path: str) -> ElfSymbols:
             exported.append(dynamic)
     table = _table(names, offsets, "".join(letters), source=path, sizes=sizes)
     return ElfSymbols(table, np.array(exported, dtype=np.bool_), vaddr0,
-                      any(t[0] == "SHT_SYMTAB" for t in tables))
+                      any(t[0] == SHT_SYMTAB for t in tables))
 
 
 @dataclass(frozen=True, slots=True)
@@ -332,6 +357,7 @@ class Symbolizer:
         self.modules = modules
         self.areas = areas
         self._by_path = {m.path: m for m in modules}
+        self._texts: dict[tuple[str, str], str] = {}       # module!symbol as printed
 
     def module(self, path: str) -> Module | None:
         """The module of that full path (as :func:`locations.locate` gives it)."""
@@ -358,27 +384,40 @@ class Symbolizer:
         """The symbol holding ``address`` (a sized one whose [start,
         start+size) covers it, or an unsized one starting exactly there)
         and the offset into it, or None."""
-        where = locate(address, self.areas)
-        if where.kind != LocationKind.MODULE:
+        placed = self._module_of(address)
+        if placed is None:
             return None
-        module = self._by_path.get(where.name)
-        if module is None or module.symbols is None or not len(module.symbols.table):
+        module, offset = placed
+        if module.symbols is None or not len(module.symbols.table):
             return None
         table = module.symbols.table
         order, sorted_offsets = table._sorted_addresses()
-        j = int(np.searchsorted(sorted_offsets, np.uint64(where.offset), side="right")) - 1
+        j = int(np.searchsorted(sorted_offsets, np.uint64(offset), side="right")) - 1
         best: int | None = None
         for k in range(j, max(-1, j - _NEIGHBOURS), -1):
             i = int(order[k])
             start, size = int(sorted_offsets[k]), int(table.sizes[i]) if table.sizes is not None else 0
-            if start <= where.offset < start + size or (size == 0 and start == where.offset):
+            if start <= offset < start + size or (size == 0 and start == offset):
                 if best is None or (int(table.sizes[best]) if table.sizes is not None else 0) == 0:
                     best = i
                 if size:
                     break
         if best is None:
             return None
-        return self._placed(module, best), where.offset - int(table.addresses[best])
+        return self._placed(module, best), offset - int(table.addresses[best])
+
+    def _module_of(self, address: int) -> tuple[Module, int] | None:
+        """The module holding ``address`` and the offset from its base, as
+        :func:`locations.locate` counts it (a bisection, not a scan of the map)."""
+        area = area_at(self.areas, address)
+        if area is None or area.is_pseudo:
+            return None
+        if area.path:
+            module = self._by_path.get(area.file_path)
+            return (module, address - module.base) if module is not None else None
+        where = locate(address, self.areas)           # anonymous: a module's .bss?
+        module = self._by_path.get(where.name) if where.kind == LocationKind.MODULE else None
+        return (module, where.offset) if module is not None else None
 
     def _placed(self, module: Module, index: int) -> ModuleSymbol:
         assert module.symbols is not None
@@ -391,7 +430,25 @@ class Symbolizer:
         """``libc.so.6!getpid+0x4`` where a symbol holds ``address``, else
         its location as :func:`locations.locate` writes it
         (``libc.so.6+0x9a3f4``, ``[heap]+0x10``, ``0x7f…``)."""
-        return self.location(address).text
+        hit = self.symbol_at(address)
+        if hit is not None:
+            symbol, offset = hit
+            key = (symbol.module.path, symbol.name)
+            head = self._texts.get(key)
+            if head is None:
+                head = self._texts[key] = symbol.text      # the printer's form, quoted if need be
+            return head + (f"+{offset:#x}" if offset else "")
+        placed = self._module_of(address)
+        if placed is None:
+            return locate(address, self.areas).text
+        module, offset = placed
+        key = (module.path, "")
+        head = self._texts.get(key)
+        if head is None:
+            # The printer's module+offset form, e.g. "libc.so.6+0x0", without its offset.
+            head = Location(LocationKind.MODULE, module.path, 0).text.removesuffix("+0x0")
+            self._texts[key] = head
+        return f"{head}+{offset:#x}"
 
     def location(self, address: int) -> Location:
         """The location of ``address``: ``module!symbol+off`` where a symbol

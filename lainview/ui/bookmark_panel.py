@@ -20,6 +20,7 @@ from .theme import hex_color, text_style
 class BookmarkPanel(QWidget):
     jump = Signal(object)            # an address (64-bit)
     watch = Signal(object)           # Bookmark
+    disassemble = Signal(object)     # Bookmark
 
     def __init__(self, model: BookmarkModel, parent: QWidget | None = None):
         super().__init__(parent)
@@ -88,6 +89,8 @@ class BookmarkPanel(QWidget):
                        lambda: self.table.edit(self.model.index(index.row(), LOCATION)))
         watch = menu.addAction("Add to the watch list", lambda: self.watch.emit(bookmark))
         watch.setEnabled(bookmark.address is not None)
+        code = menu.addAction("Disassemble here", lambda: self.disassemble.emit(bookmark))
+        code.setEnabled(bookmark.address is not None)
         menu.addSeparator()
         menu.addAction(self.remove_action)
         menu.exec(self.table.viewport().mapToGlobal(pos))

@@ -661,13 +661,14 @@ class MainWindow(QMainWindow):
 
 def _features():
     from .bookmark_dock import BookmarkFeature
+    from .code_feature import CodeFeature
     from .journal_dock import JournalFeature
     from .kernel_feature import KernelFeature
     from .scanner_dock import ScannerFeature
     from .watch_docks import WatchDocks
     from .watchpoint_dock import WatchpointFeature
     return [("scanner", ScannerFeature), ("watch", WatchDocks), ("bookmarks", BookmarkFeature),
-            ("journal", JournalFeature), ("kernel", KernelFeature),
+            ("journal", JournalFeature), ("kernel", KernelFeature), ("code", CodeFeature),
             ("watchpoint", WatchpointFeature)]
 
 

@@ -19,6 +19,7 @@ from .theme import hex_color, text_style, mono_font
 class VmaPanel(QWidget):
     open_area = Signal(object)           # MemoryArea
     dump_area = Signal(object)           # MemoryArea
+    disassemble_area = Signal(object)    # MemoryArea
     refresh_requested = Signal()
 
     def __init__(self, model: VmaModel, parent: QWidget | None = None):
@@ -127,6 +128,8 @@ class VmaPanel(QWidget):
             return
         menu = QMenu(self)
         menu.addAction("Open in hex editor", lambda: self.open_area.emit(area))
+        code: QAction = menu.addAction("Disassemble", lambda: self.disassemble_area.emit(area))
+        code.setEnabled(bool(area.perms & Perm.EXEC))
         menu.addSeparator()
         menu.addAction(f"Copy start address  {area.start:#x}",
                        lambda: QGuiApplication.clipboard().setText(f"{area.start:#x}"))

@@ -106,9 +106,5 @@ class WatchpointFeature:
         return started
 
     def open_code(self, address: int) -> None:
-        """The instruction in the disassembly view where there is one, else the hex view."""
-        disassembly = self.window.features.get("disassembly")
-        if disassembly is not None and hasattr(disassembly, "show_code"):
-            disassembly.show_code(address)
-        else:
-            self.window.show_address(address)
+        """The instruction in the Disassembly dock (the code feature)."""
+        self.window.features["code"].disassemble(address)

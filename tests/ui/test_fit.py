@@ -93,6 +93,17 @@ def test_every_dock_open_the_window_fits_and_nothing_grows_it(qtbot, window, dem
     window.target_label.setText("pid 1 " + LONG)
     window.editor.title.setText(LONG)
     ws.status.emit(LONG)
+    # Code: a disassembly of the interpreter's text and every module's symbols listed.
+    code = window.features["code"]
+    qtbot.waitUntil(lambda: ws.target.symbols is not None, timeout=10000)
+    text = next(a for a in ws.target.areas if a.perms.letters.startswith("r-x"))
+    code.disassemble(text.start)
+    qtbot.waitUntil(lambda: bool(code.model.lines), timeout=10000)
+    code.panel.go.setText(LONG + "!sym")
+    code._go()
+    code.modules_panel.search.setText("a")
+    qtbot.waitUntil(lambda: len(code.symbols_model.symbols) > 0, timeout=10000)
+    window.show_dock("journal")                     # the tab raised before, as it was
     qtbot.wait(100)
 
     assert window.size() == QSize(1280, 720)

@@ -43,13 +43,16 @@ def test_find_what_writes_the_demo_counter_from_the_hex_view(qtbot, window, demo
     qtbot.waitUntil(lambda: "ended: stopped" in feature.panel.status.text(), timeout=5000)
     assert not feature.panel.stop_button.isEnabled()
 
-    shown = []
-    feature.open_code = shown.append
-    feature.panel.open_code.disconnect()
-    feature.panel.open_code.connect(feature.open_code)
-    index = model.index(0, SYMBOL)
-    feature.panel.table.doubleClicked.emit(index)
-    assert shown == [model.code_address(model.rows[0])]
+    # Double-click: the accessing instruction in the Disassembly dock.
+    code = window.features["code"]
+    row = next(r for r in range(model.rowCount()) if model.rows[r].address is not None)
+    hit = model.rows[row]
+    feature.panel.table.doubleClicked.emit(model.index(row, SYMBOL))
+    assert window.docks["disassembly"].isVisible()
+    qtbot.waitUntil(lambda: code.model.address == hit.address and bool(code.model.lines),
+                    timeout=20000)
+    assert code.model.lines[0].address == hit.address        # the line it opened at
+    assert code.model.lines[0].text == hit.instruction
 
 
 def test_find_what_accesses_from_the_watch_list(qtbot, window, demo):
