@@ -29,10 +29,10 @@ from typing import Self, TypeVar
 
 from .backend import scan as _scan
 from .backend import watchpoints as _watchpoints
-from .backend.watchpoints import WatchpointLimit, WatchpointUnsupported
 from .backend.errors import (Cancelled, CapabilityMissing, DeviceUnavailable, FaultError,
                              InvalidInput, KernelReadOnly, LainviewError, NoSuchModule,
-                             NoSuchSymbol, PermissionDenied, TargetExited, VerifyMismatch)
+                             NoSuchSymbol, PermissionDenied, TargetExited, VerifyMismatch,
+                             WatchpointLimit, WatchpointUnsupported)
 from .backend.disasm import Instruction
 from .backend.journal import Journal
 from .backend.kallsyms import Symbol, SymbolTable

@@ -58,7 +58,8 @@ from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from .errors import InvalidInput, LainviewError, PermissionDenied, TargetExited
+from .errors import (InvalidInput, LainviewError, PermissionDenied, TargetExited,
+                     WatchpointLimit, WatchpointUnsupported)
 from .locations import locate
 from .memory import MemoryArea
 
@@ -293,18 +294,6 @@ def _open_error(exc: OSError, pid: int, tid: int, address: int) -> LainviewError
             pid=pid)
     return LainviewError(f"perf_event_open on thread {tid} failed: {os.strerror(err or 0)}",
                          op="watchpoint", errno=err, address=address, pid=pid)
-
-
-class WatchpointLimit(LainviewError):
-    """No free debug register on a thread (ENOSPC): x86 has four per thread."""
-
-    default_errno = _errno.ENOSPC
-
-
-class WatchpointUnsupported(LainviewError):
-    """No hardware breakpoints here (a kernel without them, a VM that hides them)."""
-
-    default_errno = _errno.EOPNOTSUPP
 
 
 def check_request(address: int, length: int) -> None:

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from lainview.backend import watchpoints as wp
-from lainview.backend.errors import InvalidInput, PermissionDenied
+from lainview.backend.errors import InvalidInput, PermissionDenied, WatchpointLimit
 from lainview.backend.service import Backend
 from tests.conftest import run_as_nobody
 from tests.watch_support import WatchChild, build
@@ -186,7 +186,7 @@ def test_a_fifth_watchpoint_on_a_thread_says_there_are_four_debug_registers(chil
     for gen in gens:
         next(gen)
     fifth = wp.watch(child.pid, child.progress, 8, False, wp.WatchLive())
-    with pytest.raises(wp.WatchpointLimit) as info:
+    with pytest.raises(WatchpointLimit) as info:
         next(fifth)
     assert info.value.errno == 28 and "4 per thread" in str(info.value)
     for gen in gens:
