@@ -29,9 +29,11 @@ from typing import Self, TypeVar
 
 from .backend import pointer_scan as _ptr
 from .backend import scan as _scan
+from .backend import watchpoints as _watchpoints
 from .backend.errors import (Cancelled, CapabilityMissing, DeviceUnavailable, FaultError,
                              InvalidInput, KernelReadOnly, LainviewError, NoSuchModule,
-                             NoSuchSymbol, PermissionDenied, TargetExited, VerifyMismatch)
+                             NoSuchSymbol, PermissionDenied, TargetExited, VerifyMismatch,
+                             WatchpointLimit, WatchpointUnsupported)
 from .backend.disasm import Instruction
 from .backend.journal import Journal
 from .backend.kallsyms import Symbol, SymbolTable
@@ -249,6 +251,22 @@ class Process(_Owner):
         data = bytes(data)
         return _wait(self._target.write(self._address(address, len(data)), data))
 
+    def watch(self, address: int, length: int = 4, *, access: bool = False,
+              seconds: float | None = None, registers: bool = False) -> Watch:
+        """Arm a hardware watchpoint: ``length`` bytes (1, 2, 4, 8, aligned)
+        at ``address`` on every thread, on writes (``access``: reads too),
+        until :meth:`Watch.stop`, ``seconds`` or the process exits; the
+        process is never stopped (:mod:`lainview.backend.watchpoints`).
+        ``registers``: each instruction keeps the user registers of its
+        latest hit (``NamedHit.registers``). Returns at once with a :class:`Watch`. Raises InvalidInput (length,
+        alignment); PermissionDenied (naming what is missing),
+        WatchpointLimit (x86's 4 debug registers are in use) come from
+        ``Watch.stop``/``Watch.wait``."""
+        live = _watchpoints.WatchLive()
+        future = self._target.watchpoint(address, length, access=access, live=live,
+                                         seconds=seconds, registers=registers)
+        return Watch(self, future, live)
+
     def scan(self, value_type: str, value: Value | None = None, mode: str = "exact", *,
              align: int | None = None, tolerance: float | None = None) -> Scan:
         """A first scan of the process's writable memory for ``value`` as
@@ -416,6 +434,42 @@ class Scan:
         return self
 
 
+class Watch:
+    """A running watchpoint (see :meth:`Process.watch`): ``snapshot()`` while
+    it runs, ``stop()`` or ``wait()`` for the end, ``hits()`` named."""
+
+    def __init__(self, process: Process, future: BackendFuture[_watchpoints.WatchSnapshot],
+                 live: _watchpoints.WatchLive):
+        self._process = process
+        self._future = future
+        self._live = live
+
+    def snapshot(self) -> _watchpoints.WatchSnapshot | None:
+        """The hits so far (None before it is armed); raises what arming raised."""
+        if self._future.done():
+            return self._future.result()
+        return self._live.snapshot()
+
+    def wait(self, timeout: float | None = None) -> _watchpoints.WatchSnapshot:
+        """Block until it ends by itself (``seconds``, the process exited)."""
+        return self._future.result(TIMEOUT if timeout is None else timeout)
+
+    def stop(self) -> _watchpoints.WatchSnapshot:
+        """End it (every event freed) and return the final snapshot."""
+        self._live.stop()
+        return _wait(self._future)
+
+    def hits(self) -> list[_watchpoints.NamedHit]:
+        """The hits so far, each instruction named by its location
+        (``module!symbol+off``) and its accessing instruction (the one that
+        ends at the reported ``ip``): ``ip``, ``address``, ``location``,
+        ``symbol``, ``hits``, ``instruction``."""
+        snap = self.snapshot()
+        if snap is None or not snap.hits:
+            return []
+        return _wait(self._process._target.name_hits(snap.hits))
+
+
 class Kernel(_Owner):
     """The running kernel (see :func:`kernel`)."""
 
@@ -456,4 +510,5 @@ __all__ = ["attach", "kernel", "Process", "Scan", "Match", "Kernel", "Value", "T
            "KernelWrite", "Symbol", "SymbolTable", "Module", "ModuleSymbol", "Instruction",
            "LainviewError", "InvalidInput", "PermissionDenied", "TargetExited", "FaultError",
            "VerifyMismatch", "DeviceUnavailable", "Cancelled", "CapabilityMissing",
-           "KernelReadOnly", "NoSuchSymbol", "NoSuchModule", "BackendClosed"]
+           "KernelReadOnly", "NoSuchSymbol", "NoSuchModule", "BackendClosed", "Watch",
+           "WatchpointLimit", "WatchpointUnsupported"]

@@ -222,3 +222,17 @@ class CapabilityMissing(LainviewError):
     device); the message says what is missing and how to get it."""
 
     default_errno = _errno.EOPNOTSUPP
+
+
+# -- hardware watchpoints (backend/watchpoints.py) ---------------------------------------------
+
+class WatchpointLimit(LainviewError):
+    """No free debug register on a thread (ENOSPC): x86 has four per thread."""
+
+    default_errno = _errno.ENOSPC
+
+
+class WatchpointUnsupported(LainviewError):
+    """No hardware breakpoints here (a kernel without them, a VM that hides them)."""
+
+    default_errno = _errno.EOPNOTSUPP

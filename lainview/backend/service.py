@@ -34,7 +34,7 @@ from .thread import BackendFuture, BackendThread
 
 if TYPE_CHECKING:
     # imported where used: numpy costs every CLI command's start-up
-    from . import pointer_scan as _ptr, scan
+    from . import pointer_scan as _ptr, scan, watchpoints
     from .disasm import Instruction
     # imported where used (numpy, elftools, capstone): not every command's start-up
     from .module_symbols import ModuleSymbols, Symbolizer
@@ -442,6 +442,49 @@ class Target:
         cached = self._memory.last_areas or []
         return sum(a.size for a in chosen.select(cached))
 
+    # -- watchpoints --------------------------------------------------------------------------
+    def watchpoint(self, address: int, length: int, *, access: bool = False,
+                   live: "watchpoints.WatchLive | None" = None,
+                   seconds: float | None = None,
+                   registers: bool = False) -> BackendFuture[watchpoints.WatchSnapshot]:
+        """Future[WatchSnapshot]: arm a hardware watchpoint of ``length``
+        bytes (1, 2, 4, 8, aligned) at ``address`` on every thread of the
+        target, on writes (``access``: reads too), as bulk work that runs
+        until ``live.stop()``, ``seconds`` pass or the target exits; the
+        target is never stopped. ``live`` shows the hits as they come
+        (every step, ~50 ms). ``registers``: each instruction keeps the user
+        registers of its latest hit. Errors: see :func:`watchpoints.watch`."""
+        from . import watchpoints
+        watchpoints.check_request(address, length)
+        return self._backend.thread.submit_bulk(
+            watchpoints.watch, self.pid, address, length, access,
+            live if live is not None else watchpoints.WatchLive(), seconds=seconds,
+            pause=self._backend.thread.wait_idle, registers=registers)
+
+    def name_hits(self, hits: "Iterable[watchpoints.WatchHit]"
+                  ) -> BackendFuture[list[watchpoints.NamedHit]]:
+        """Future[list[NamedHit]]: watchpoint hits named: each hit's
+        accessing instruction (decoded forward from the start of the symbol,
+        else of the area, holding ``ip - 1`` to the instruction that ends at
+        the reported ``ip``; where no symbol is near, from several leads
+        before ``ip``, kept only if they agree), its ``module!symbol+off``
+        and its text. A hit
+        whose code cannot be decoded that way (a ``call`` or ``ret`` that
+        accessed the stack reports its target; unreadable code) keeps the
+        reported ``ip`` named by its location. After the target exited, the
+        map read last names them and no instruction is decoded."""
+        wanted = list(hits)
+
+        def run() -> list[watchpoints.NamedHit]:
+            from . import watchpoints
+            try:
+                areas = self._memory.areas(refresh=True)
+            except TargetExited:
+                return watchpoints.name_hits(wanted, self._memory.last_areas or [])
+            namer = _CodeNamer(self._memory, areas, self._symbolizer_now(areas))
+            return watchpoints.name_hits(wanted, areas, namer)
+        return self._submit(run)
+
     # -- module symbols and code ----------------------------------------------------------------
     def symbolizer(self) -> BackendFuture["Symbolizer"]:
         """Future[Symbolizer]: every mapped file's ELF symbols (see
@@ -514,6 +557,48 @@ class Target:
 
     def detach(self) -> BackendFuture[None]:
         return self._submit(self._backend._detach, self)
+
+
+class _CodeNamer:
+    """The watchpoints' HitNamer over a process's memory, its map and its
+    module symbols (backend/module_symbols.py, backend/disasm.py)."""
+
+    def __init__(self, memory: ProcessMemory, areas: list[MemoryArea], names: "Symbolizer"):
+        self._memory = memory
+        self._areas = areas
+        self._names = names
+
+    def symbol(self, address: int) -> str | None:
+        return self._names.name(address) if self._names.symbol_at(address) else None
+
+    def instruction_before(self, ip: int) -> tuple[int, str] | None:
+        area = area_at(self._areas, ip - 1)
+        if area is None:
+            return None
+        boundary = area.start
+        hit = self._names.symbol_at(ip - 1)
+        if hit is not None and hit[0].address >= area.start:
+            boundary = hit[0].address
+        if 0 < ip - boundary <= MAX_DECODE_LEAD:
+            return self._ending_at(boundary, ip)
+        # No symbol near (a stripped library's local function): x86 decoding
+        # falls into step within a few instructions, so decode from several
+        # leads before ip and accept only an instruction they all agree on.
+        found = {self._ending_at(start, ip) for start in
+                 (ip - lead for lead in (48, 64, 96, 128)) if start >= area.start}
+        return found.pop() if len(found) == 1 else None
+
+    def _ending_at(self, start: int, ip: int) -> tuple[int, str] | None:
+        """Decoding forward from ``start``, the instruction that ends at ``ip``."""
+        from . import disasm
+        try:
+            code = _readable_prefix(self._memory.read(start, ip - start, areas=self._areas))
+        except LainviewError:
+            return None
+        for insn in disasm.iter_decode(code, start):
+            if insn.end == ip:
+                return insn.address, insn.text
+        return None
 
 
 def _readable_prefix(result: ReadResult) -> bytes:

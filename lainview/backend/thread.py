@@ -94,6 +94,7 @@ class BackendThread:
         self._finalizers: list[Callable[[], None]] = []
         self.stuck_after = STUCK_AFTER
         self._current: tuple[str, float] | None = None   # (what, time.monotonic() at start)
+        self._running_bulk = 0                           # bulk jobs started and not finished
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
@@ -159,6 +160,15 @@ class BackendThread:
                 if future.set_running_or_notify_cancel():
                     future.set_exception(BackendStuck(reason, op="submit"))
 
+    def wait_idle(self, timeout: float) -> None:
+        """Wait up to ``timeout`` seconds unless other work is waiting or
+        running: for a bulk job that polls (a watchpoint) between its steps,
+        so it neither spins nor delays anything else."""
+        with self._cv:
+            if self._interactive or self._bulk or self._closing or self._running_bulk > 1:
+                return
+            self._cv.wait(timeout)
+
     def call_on_shutdown(self, finalizer: Callable[[], None]) -> None:
         """Run ``finalizer`` on the backend thread when it shuts down (close
         descriptors that are still open)."""
@@ -189,6 +199,7 @@ class BackendThread:
                 if started is not None:
                     running_bulk.append(started)
             elif running_bulk:
+                self._running_bulk = len(running_bulk)
                 # Round-robin: one chunk of the oldest job, then back to the queue.
                 job = running_bulk.pop(0)
                 if self._step_bulk(*job):

@@ -276,6 +276,33 @@ def _write_arguments(p: argparse.ArgumentParser) -> None:
     _json(p, "{pid, address, old: hex, new: hex, journal_id}")
 
 
+def _watchpoint_arguments(p: argparse.ArgumentParser) -> None:
+    _pid(p)
+    p.add_argument("location", type=ADDRESS, help=ADDRESS_HELP + "; aligned to --len")
+    p.add_argument("--len", type=int, choices=(1, 2, 4, 8), default=4, metavar="{1,2,4,8}",
+                   help="bytes watched from LOCATION (1, 2, 4 or 8; default 4)")
+    p.add_argument("--access", action="store_true",
+                   help="report reads too (by default only writes)")
+    p.add_argument("--registers", action="store_true",
+                   help="also record the user registers: each instruction shows those of "
+                        "its latest hit (JSON: registers {name: value})")
+    p.add_argument("--seconds", type=argtype(_positive_seconds), default=None, metavar="S",
+                   help="stop after S seconds (by default: at ^C or when the process exits)")
+    _json(p, "{pid, address, length, access, seconds, total, lost, throttled, threads, ended, "
+             "hits: [{ip, address, location, symbol, hits, threads, instruction}]}")
+
+
+def _positive_seconds(text: str) -> float:
+    from ..backend.errors import InvalidInput
+    try:
+        value = float(text)
+    except ValueError:
+        raise InvalidInput(f"not a number of seconds: {text!r}") from None
+    if not 0 < value < 1e9:
+        raise InvalidInput(f"seconds must be more than 0: {text!r}")
+    return value
+
+
 def _journal_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pid", type=pid_arg, help="only the writes to this process")
     _json(p, "a list of journal entries, one a line (with --export: {patch, exe, writes})")
@@ -507,6 +534,10 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "write": Subcommand("write bytes into a process's memory (journaled)", _write_arguments,
                         "lainview.cli.process:cmd_write",
                         '  lainview write 1234 0x7f0000001000 "de ad be ef"'),
+    "watchpoint": Subcommand("find what writes (or accesses) an address: a hardware "
+                             "watchpoint on every thread, never stopping the process",
+                             _watchpoint_arguments, "lainview.cli.watch:cmd_watchpoint",
+                             "  lainview watchpoint 1234 0x5566a0c04070 --len 4 --seconds 5"),
     "journal": Subcommand("list journaled writes, or export them as a patch",
                           _journal_arguments, "lainview.cli.process:cmd_journal",
                           "  lainview journal --pid 1234 --export fix.patch"),

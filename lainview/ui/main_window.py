@@ -667,9 +667,11 @@ def _features():
     from .scanner_dock import ScannerFeature
     from .structure_dock import StructureFeature
     from .watch_docks import WatchDocks
+    from .watchpoint_dock import WatchpointFeature
     return [("scanner", ScannerFeature), ("watch", WatchDocks), ("bookmarks", BookmarkFeature),
             ("journal", JournalFeature), ("kernel", KernelFeature),
-            ("structure", StructureFeature), ("code", CodeFeature)]
+            ("structure", StructureFeature), ("code", CodeFeature),
+            ("watchpoint", WatchpointFeature)]
 
 
 class _Features:

@@ -44,6 +44,7 @@ class WatchPanel(QWidget):
     go_to = Signal(object)          # an address (64-bit)
     bookmark = Signal(object)       # WatchEntry
     disassemble = Signal(object)    # an address (64-bit)
+    find_what = Signal(object, bool)   # WatchEntry, access (False: writes only)
 
     def __init__(self, model: WatchModel, parent: QWidget | None = None):
         super().__init__(parent)
@@ -208,6 +209,8 @@ class WatchPanel(QWidget):
             menu.addAction("Show in the hex view", lambda: self.go_to.emit(entry.address))
             menu.addAction("Bookmark this address", lambda: self.bookmark.emit(entry))
             menu.addAction("Disassemble here", lambda: self.disassemble.emit(entry.address))
+            menu.addAction("Find what writes to this", lambda: self.find_what.emit(entry, False))
+            menu.addAction("Find what accesses this", lambda: self.find_what.emit(entry, True))
         menu.addAction("Edit value…", lambda: self.table.edit(self.model.index(
             self.model.row_of(entry), VALUE)))
         freeze = menu.addAction("Freeze" if not entry.frozen else "Unfreeze",

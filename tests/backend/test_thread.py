@@ -118,3 +118,30 @@ def test_shutdown_cancels_running_bulk_work():
     t.shutdown()
     with pytest.raises(Cancelled):
         future.result(5)
+
+
+def test_a_polling_job_waits_idle_but_wakes_for_any_request(thread):
+    """wait_idle (how a watchpoint paces its steps) gives way at once to an
+    interactive request and to another bulk job's chunks."""
+    steps = []
+
+    def poller():
+        while True:
+            steps.append(1)
+            yield len(steps)
+            thread.wait_idle(30.0)
+
+    job = thread.submit_bulk(poller)
+    while not steps:
+        threading.Event().wait(0.01)
+    assert thread.submit(lambda: 7).result(5) == 7       # not 30 s behind the poller
+
+    def counter():
+        for i in range(50):
+            yield i
+        return "done"
+    assert thread.submit_bulk(counter).result(5) == "done"
+    job.cancel()                      # takes effect at its next step: any request wakes it
+    thread.submit(lambda: None).result(5)
+    with pytest.raises(Cancelled):
+        job.result(5)

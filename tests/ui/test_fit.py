@@ -57,6 +57,14 @@ def test_every_dock_open_the_window_fits_and_nothing_grows_it(qtbot, window, dem
     qtbot.waitUntil(lambda: ws.scanner.matches.rowCount() >= 1, timeout=10000)
     _matches_show_every_column(qtbot, panel)
 
+    # A watchpoint on the demo's counter, its hits listed live.
+    watchpoint = window.features["watchpoint"]
+    assert watchpoint.find(demo.counter, 8, False)
+    qtbot.waitUntil(lambda: watchpoint.model.rowCount() >= 1, timeout=20000)
+    watchpoint.model.stop()
+    qtbot.waitUntil(lambda: not watchpoint.model.running, timeout=10000)
+    window.show_dock("journal")
+
     # 200 journaled writes (each changes its byte: the string is ASCII, and
     # a write that changes nothing is not made), then revert them all.
     for i in range(200):

@@ -1,0 +1,130 @@
+"""`lainview watchpoint` and `Process.watch` on the C watch target, as users run them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+import lainview
+from tests.watch_support import WatchChild, build
+
+pytestmark = pytest.mark.skipif(os.uname().machine != "x86_64", reason="x86-64 watchpoints")
+
+
+@pytest.fixture(scope="module")
+def exe(tmp_path_factory):
+    return build(tmp_path_factory.mktemp("watch-target"))
+
+
+@pytest.fixture
+def child(exe):
+    c = WatchChild(exe)
+    yield c
+    c.kill()
+
+
+def lainview_cli(*args, **kw):
+    return subprocess.run([sys.executable, "-m", "lainview", *map(str, args)],
+                          capture_output=True, text=True, timeout=60, **kw)
+
+
+def test_json_lists_each_writer_with_its_hits(child):
+    out = lainview_cli("watchpoint", child.pid, hex(child.watched), "--len", "4",
+                       "--seconds", "0.5", "--json")
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert {child.function_of(h["ip"]) for h in report["hits"]} == {"writer_one", "writer_two"}
+    for hit in report["hits"]:
+        assert {"ip", "location", "symbol", "hits", "instruction"} <= set(hit)
+        assert hit["hits"] > 0 and hit["location"].startswith("watch_target+0x")
+        function = child.function_of(hit["ip"])
+        assert hit["address"] == child.accesses[function][0]      # the access, not the next
+        assert hit["symbol"].startswith(f"watch_target!{function}")
+        assert hit["instruction"].startswith("mov ")
+    assert report["total"] == sum(h["hits"] for h in report["hits"])
+    assert report["ended"] == "time is up" and report["address"] == child.watched
+
+
+def test_registers_show_the_value_written(child):
+    """writer_one(v) writes v from edi: the recorded rdi at its hit is a
+    round number the child's loop passed (below the progress count)."""
+    out = lainview_cli("watchpoint", child.pid, hex(child.watched), "--seconds", "0.5",
+                       "--registers", "--json")
+    assert out.returncode == 0, out.stderr
+    hits = {child.function_of(h["ip"]): h for h in json.loads(out.stdout)["hits"]}
+    registers = hits["writer_one"]["registers"]
+    assert set(registers) >= {"rax", "rdi", "rsp", "rip", "r15"}
+    assert registers["rip"] == hits["writer_one"]["ip"]     # the IP after the access
+    assert 0 < registers["rdi"] <= child.read_progress() + 1
+    assert "registers" not in lainview_cli_json_no_registers(child)
+
+
+def lainview_cli_json_no_registers(child) -> dict:
+    out = lainview_cli("watchpoint", child.pid, hex(child.watched), "--seconds", "0.2",
+                       "--json")
+    return json.loads(out.stdout)["hits"][0]
+
+
+def test_text_with_access_adds_the_reader_and_a_summary(child):
+    out = lainview_cli("watchpoint", child.pid, hex(child.watched), "--access",
+                       "--seconds", "0.5")
+    assert out.returncode == 0, out.stderr
+    rows = out.stdout.splitlines()[1:]
+    assert {child.function_of(int(r.split()[1], 16)) for r in rows} == \
+        {"writer_one", "writer_two", "reader"}
+    assert "reads and writes" in out.stderr and "hits in" in out.stderr
+
+
+def perf_events(pid: int) -> int:
+    """How many perf event descriptors process ``pid`` holds."""
+    count = 0
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            count += os.readlink(f"/proc/{pid}/fd/{fd}") == "anon_inode:[perf_event]"
+        except OSError:
+            pass
+    return count
+
+
+def test_killing_the_child_ends_the_command_cleanly(child):
+    proc = subprocess.Popen([sys.executable, "-m", "lainview", "watchpoint", str(child.pid),
+                             hex(child.watched), "--json"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    while perf_events(proc.pid) < 2:                # armed on both threads
+        assert proc.poll() is None, proc.stderr.read()
+    start = child.read_progress()
+    while child.read_progress() < start + 500:     # the child runs on while it is armed
+        pass
+    child.kill()
+    stdout, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 0, stderr
+    assert json.loads(stdout)["ended"] == f"process {child.pid} exited"
+
+
+@pytest.mark.parametrize("args,words", [
+    (("--len", "4", "+0x2"), "aligned to 4"),
+    (("--len", "3"), "invalid choice"),
+    (("--seconds", "0"), "seconds must be more than 0"),
+])
+def test_bad_input_is_one_line_and_exit_2(child, args, words):
+    location = hex(child.watched)
+    if args[-1].startswith("+"):
+        location, args = hex(child.watched + 2), args[:-1]
+    out = lainview_cli("watchpoint", child.pid, location, *args)
+    assert out.returncode == 2 and words in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
+
+
+def test_the_api_watch_runs_live_and_stops(child):
+    with lainview.attach(child.pid, writable=False) as p:
+        watch = p.watch(child.watched, 4)
+        while (watch.snapshot() is None or watch.snapshot().total < 50):
+            pass
+        live = watch.hits()
+        final = watch.stop()
+    assert {child.function_of(h.ip) for h in live} == {"writer_one", "writer_two"}
+    assert final.ended == "stopped" and final.total >= 50
