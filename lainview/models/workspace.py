@@ -27,6 +27,7 @@ from .inspector_model import InspectorModel
 from .jobs import BulkJob, DumpOutcome, start_dump, start_search
 from .memory_document import MemoryDocument
 from .process_model import ProcessModel
+from .pointer_scan_model import PointerScanController
 from .scan_model import ScanController
 from .attached_target import AttachedTarget, TargetState
 from .vma_model import VmaModel
@@ -62,6 +63,7 @@ class Workspace(QObject):
         self.cursor = HexCursor(self)
         self.inspector = InspectorModel(self.document, self.cursor, self)
         self.scanner = ScanController(self.target, self)
+        self.pointers = PointerScanController(self.target, self)
         # Watch list, bookmarks, write journal and session files (issue 7).
         self.watch = WatchModel(self.target, self, kernel=self.kernel)
         self.bookmarks = BookmarkModel(self.target, self)
@@ -289,6 +291,7 @@ class Workspace(QObject):
         for job in self.jobs.values():
             job.cancel()
         self.scanner.stop()
+        self.pointers.stop()
         self.document.stop()
         self.watch.stop()
         self.journal.stop()

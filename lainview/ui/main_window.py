@@ -663,10 +663,12 @@ def _features():
     from .bookmark_dock import BookmarkFeature
     from .journal_dock import JournalFeature
     from .kernel_feature import KernelFeature
+    from .pointer_scan_dock import PointerScanFeature
     from .scanner_dock import ScannerFeature
     from .watch_docks import WatchDocks
     return [("scanner", ScannerFeature), ("watch", WatchDocks), ("bookmarks", BookmarkFeature),
-            ("journal", JournalFeature), ("kernel", KernelFeature)]
+            ("journal", JournalFeature), ("kernel", KernelFeature),
+            ("pointer scan", PointerScanFeature)]
 
 
 class _Features:

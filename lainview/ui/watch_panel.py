@@ -43,6 +43,7 @@ class TypeDelegate(LiveEditDelegate):
 class WatchPanel(QWidget):
     go_to = Signal(object)          # an address (64-bit)
     bookmark = Signal(object)       # WatchEntry
+    find_pointers = Signal(object)  # WatchEntry: start a pointer scan for its address
 
     def __init__(self, model: WatchModel, parent: QWidget | None = None):
         super().__init__(parent)
@@ -206,6 +207,8 @@ class WatchPanel(QWidget):
         if entry.address is not None:
             menu.addAction("Show in the hex view", lambda: self.go_to.emit(entry.address))
             menu.addAction("Bookmark this address", lambda: self.bookmark.emit(entry))
+            find = menu.addAction("Find pointers to this…", lambda: self.find_pointers.emit(entry))
+            find.setEnabled(not entry.is_kernel)
         menu.addAction("Edit value…", lambda: self.table.edit(self.model.index(
             self.model.row_of(entry), VALUE)))
         freeze = menu.addAction("Freeze" if not entry.frozen else "Unfreeze",
