@@ -67,6 +67,26 @@ def test_write_prints_old_and_new_and_journals(child):
 
 
 
+def test_read_and_write_follow_a_pointer_path_and_a_broken_one_exits_2(child):
+    """A chain in the child's page 0: base+0x100 -> base+0x200; +0x18 ->
+    base+0x300; the value at +0x8. The CLI reads the pointers from the
+    target, as the GUI does."""
+    base = child.base
+    for at, value in ((base + 0x100, base + 0x200), (base + 0x218, base + 0x300)):
+        assert child.command(f"poke {at:x} {value.to_bytes(8, 'little').hex()}") == "ok"
+    path = f"{base + 0x100:#x} -> +0x18 -> +0x8"
+    out = lainview("read", child.pid, path, "4", "--raw")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == bytes(range(8, 12)).decode()
+    out = lainview("write", child.pid, path, "de ad be ef")
+    assert out.returncode == 0, out.stderr
+    assert child.peek(base + 0x308, 4) == b"\xde\xad\xbe\xef"
+    assert child.command(f"poke {base + 0x218:x} {bytes(8).hex()}") == "ok"
+    out = lainview("read", child.pid, path, "4")
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert "at level 3 (the value), 0x8 is not mapped in the map of pid" in out.stderr
+
+
 def test_journal_for_another_pid_does_not_say_the_journal_is_empty(child, tmp_path):
     """`journal --pid N` with writes to other processes only said "no writes
     journaled in PATH", as if the journal were empty; the export said
