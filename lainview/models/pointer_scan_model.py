@@ -29,7 +29,7 @@ from PySide6.QtGui import QFont
 
 from lainview.backend import pointer_scan
 from lainview.backend.errors import Cancelled, InvalidInput, LainviewError, TargetExited
-from lainview.backend.locations import Location, parse_location
+from lainview.backend.locations import Location
 from lainview.backend.memory import ReadResult
 from lainview.backend.thread import BackendFuture
 
@@ -98,7 +98,7 @@ def path_location(path: pointer_scan.PointerPath) -> Location:
     if not isinstance(base, Location):
         raise InvalidInput(f"{path.text}: a thread-stack base is not a location the watch "
                            "list or bookmarks can follow; rescan without stacks")
-    return parse_location(path.text)
+    return dataclasses.replace(base, steps=tuple(path.offsets))
 
 
 class PointerResultModel(TableModel):
@@ -346,15 +346,21 @@ class PointerScanController(QObject):
         return ""
 
     def describe(self) -> str:
-        """'12 paths listed of 3,456 found · depth ≤ 5 · offsets ≤ 0x1000 · map 1.2 MiB'."""
-        result = self.result
-        if result is None:
+        """'12 paths listed of 3,456 found': the results' line."""
+        if self.result is None:
             return "no pointer scan yet"
         n = len(self.results.paths)
         text = f"{n:,} path{'s' if n != 1 else ''} listed"
-        if result.total != n:
-            text += f" of {result.total:,} found"
-        text += f" · depth ≤ {result.depth} · offsets ≤ {result.max_offset:#x}"
+        if self.result.total != n:
+            text += f" of {self.result.total:,} found"
+        return text
+
+    def describe_scan(self) -> str:
+        """'depth ≤ 5 · offsets ≤ 0x1000 · map 1.2 MiB': how the last scan looked."""
+        result = self.result
+        if result is None:
+            return ""
+        text = f"depth ≤ {result.depth} · offsets ≤ {result.max_offset:#x}"
         if result.cut:
             text += " · search cut (too many addresses at a level): there are more"
         text += f" · map {human_size(result.map_memory_bytes)}"
@@ -478,7 +484,8 @@ class PointerScanController(QObject):
             self.origin = origin
             self._origin_exited = False
             self.results.set_paths(outcome.paths, vtype)
-            self._say(f"pointer scan: {self.describe()} in {elapsed:.1f} s")
+            self._say(f"pointer scan: {self.describe()} · {self.describe_scan()} · "
+                      f"{elapsed:.1f} s")
         else:
             before = len(self.results.paths)
             kept: list[pointer_scan.Resolved] = outcome

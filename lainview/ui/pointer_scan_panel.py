@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLay
 from lainview.backend import pointer_scan
 from lainview.backend.errors import InvalidInput
 from lainview.backend.locations import Location
-from lainview.models.pointer_scan_model import (ADDRESS, DEPTH, PATH, PATH_ROLE, VALUE,
+from lainview.models.pointer_scan_model import (ADDRESS, DEPTH, HEADERS, PATH, PATH_ROLE, VALUE,
                                                 PointerScanController, PtrProgress, ScanRequest)
 
 from .fit import FitLabel
@@ -81,7 +81,9 @@ class PointerScanPanel(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(PATH, QHeaderView.ResizeMode.Stretch)
         mw = self.table.fontMetrics().horizontalAdvance("0")
-        for section, chars in ((DEPTH, 5), (ADDRESS, 13), (VALUE, 12)):
+        depth_width = header.fontMetrics().horizontalAdvance(HEADERS[DEPTH]) + 16
+        self.table.setColumnWidth(DEPTH, depth_width)
+        for section, chars in ((ADDRESS, 12), (VALUE, 10)):
             self.table.setColumnWidth(section, int(mw * chars + 16))
         # -- rescan and the actions
         self.rescan_by = QComboBox()

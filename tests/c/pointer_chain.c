@@ -10,8 +10,9 @@
  * answered by one JSON line of the same shape:
  *   move      a new inventory (another heap block, the old one zeroed and
  *             kept, so the address really changes), pointed to from +0x18
- *   break     +0x18 points to 0x10 (not mapped): the chain breaks at level 2
- *   fix       +0x18 points to the inventory again
+ *   break     the global points to 0x10 (not mapped): the chain breaks at
+ *             level 2 (its second pointer, at 0x10+0x18, is not mapped)
+ *   fix       the global points to the player again
  *   set N     the value becomes N
  *   peek      (the same line, nothing changed)
  * Exits when stdin closes.
@@ -26,20 +27,21 @@ struct player { uint64_t a, b, c; struct inventory *inventory; uint64_t d[4]; };
 
 struct player *g_player = 0;              /* in .bss: the static base */
 static struct inventory *current;
+static struct player *player;
 
 static void report(void) {
     printf("{\"global\": %lu, \"player\": %lu, \"inventory\": %lu, \"value\": %lu, "
            "\"number\": %u}\n",
-           (unsigned long)&g_player, (unsigned long)g_player, (unsigned long)current,
+           (unsigned long)&g_player, (unsigned long)player, (unsigned long)current,
            (unsigned long)&current->value, current->value);
     fflush(stdout);
 }
 
 int main(void) {
-    g_player = calloc(1, sizeof *g_player);
+    player = g_player = calloc(1, sizeof *g_player);
     current = calloc(1, sizeof *current);
     current->value = 1000;
-    g_player->inventory = current;
+    player->inventory = current;
     report();
     char line[128];
     while (fgets(line, sizeof line, stdin)) {
@@ -48,11 +50,11 @@ int main(void) {
             *next = *current;
             memset(current, 0, sizeof *current);   /* the old block stays allocated */
             current = next;
-            g_player->inventory = current;
+            player->inventory = current;
         } else if (!strncmp(line, "break", 5)) {
-            g_player->inventory = (struct inventory *)0x10;
+            g_player = (struct player *)0x10;
         } else if (!strncmp(line, "fix", 3)) {
-            g_player->inventory = current;
+            g_player = player;
         } else if (!strncmp(line, "set ", 4)) {
             current->value = (uint32_t)strtoul(line + 4, 0, 0);
         }

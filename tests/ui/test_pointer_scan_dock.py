@@ -9,6 +9,7 @@ from PySide6.QtGui import QGuiApplication
 
 from lainview.backend.locations import locate
 from lainview.models.pointer_scan_model import ADDRESS, PATH, VALUE as PTR_VALUE
+from lainview.models.watch_model import VALUE as WATCH_VALUE
 
 from tests.models.qt_support import attach
 from tests.pointer_chain_support import chain_child  # noqa: F401
@@ -40,6 +41,7 @@ def test_a_scan_from_a_watch_entry_lists_the_chain(qtbot, window, chain_child): 
     texts = [model.data(model.index(r, PATH)) for r in range(model.rowCount())]
     assert want in texts, texts
     row = texts.index(want)
+    panel.table.scrollTo(model.index(row, PATH))
     # The visible rows are resolved and read: the address now and the value.
     qtbot.waitUntil(lambda: model.data(model.index(row, PTR_VALUE)) == "1000", timeout=10000)
     assert model.data(model.index(row, ADDRESS)) == f"{chain_child.value:012x}"
@@ -47,3 +49,59 @@ def test_a_scan_from_a_watch_entry_lists_the_chain(qtbot, window, chain_child): 
     panel.table.selectRow(row)
     panel.copy_button.click()
     assert QGuiApplication.clipboard().text() == want
+
+
+def test_the_first_result_goes_to_the_watch_list_and_follows_the_chain(
+        qtbot, window, chain_child):  # noqa: F811
+    ws, panel, _entry = _scan_from_watch(qtbot, window, chain_child)
+    model = panel.model
+    first = model.path(0)
+    panel.table.selectRow(0)
+    assert panel.watch_button.isEnabled()
+    panel.watch_button.click()
+    entry = ws.watch.entries[-1]
+    assert entry.location.steps == first.offsets and entry.location.text == first.text
+    assert entry.label == "value"
+    assert window.docks["watch"].isVisible()
+    watch = ws.watch
+    shown = lambda: watch.data(watch.index(watch.row_of(entry), WATCH_VALUE))  # noqa: E731
+    qtbot.waitUntil(lambda: shown() == "1000", timeout=10000)
+    assert entry.address == chain_child.value
+    # The child moves the value and changes it: the watch follows the chain.
+    before = chain_child.value
+    chain_child.command("move")
+    chain_child.command("set 4321")
+    assert chain_child.value != before
+    qtbot.waitUntil(lambda: shown() == "4321", timeout=10000)
+    assert entry.address == chain_child.value
+    # The plain watch the scan started from still reads the old address.
+    assert ws.watch.entries[0].address == before
+
+
+def test_rescan_by_value_keeps_the_paths_that_still_lead_to_it(qtbot, window,
+                                                                chain_child):  # noqa: F811
+    ws, panel, _entry = _scan_from_watch(qtbot, window, chain_child)
+    model = panel.model
+    before = model.rowCount()
+    chain_child.command("move")
+    chain_child.command("set 31337")
+    panel.rescan_by.setCurrentIndex(panel.rescan_by.findData("value"))
+    panel.rescan_edit.setText("31337")
+    task = panel.rescan()
+    qtbot.waitUntil(task.done, timeout=30000)
+    assert task.result() == "done", ws.pointers.last_message
+    kept = [model.path(r).text for r in range(model.rowCount())]
+    want = f"{locate(chain_child.info['global'], ws.target.areas).text}->+0x18->+0x8"
+    assert want in kept and len(kept) < before, kept
+    assert "kept" in ws.pointers.last_message
+    assert not panel.origin.isVisible()
+
+
+def test_results_from_a_process_that_exited_say_so(qtbot, window, chain_child):  # noqa: F811
+    ws, panel, _entry = _scan_from_watch(qtbot, window, chain_child)
+    chain_child.stop()
+    ws.refresh_areas()
+    qtbot.waitUntil(lambda: panel.origin.isVisible(), timeout=10000)
+    assert "which has exited" in panel.origin.text()
+    assert ws.pointers.rescan(address=0x1000) is None
+    assert "no live target" in ws.pointers.last_message
