@@ -13,7 +13,8 @@ import pytest
 # (numpy, elftools), Qt, the models, the package metadata (only --version).
 HEAVY = ("numpy", "PySide6", "elftools", "importlib.metadata", "lainview.backend.scan",
          "lainview.backend.kernel", "lainview.backend.kallsyms", "lainview.models",
-         "lainview.cli.scan", "lainview.cli.kernel")
+         "lainview.cli.scan", "lainview.cli.kernel", "lainview.backend.pointer_scan",
+         "lainview.cli.ptrscan")
 
 RUN = """
 import json, sys

@@ -6,15 +6,16 @@ Three steps, as in Cheat Engine's pointer scanner:
 1. **Pointer map** (:func:`build_map`, a bulk job): one chunked pass over
    the target's readable, writable areas through the process memory's bulk
    read (``ProcessMemory.read_into``, one reused page-aligned buffer). Every
-   8-byte aligned value that points into a mapped area is kept as a pair
-   (value, where), and the pairs end up as two arrays sorted by value
-   (:class:`PointerMap`). Memory stays bounded: past ``PtrScanLimits.memory``
-   bytes the pairs are spilled, partitioned by value range, to 0600 files in
-   a private directory (the scanner's home for snapshots: a
-   ``tempfile.mkdtemp`` directory, as ``scan.first_scan`` makes), sorted one
-   partition at a time and kept as two raw uint64 files that are mapped
-   read-only (``numpy.memmap``). ``memory_bytes`` / ``disk_bytes`` say what
-   the map costs.
+   8-byte aligned value that points into a readable area is kept as one
+   uint64 *key*, its value (packed: the readable areas laid end to end)
+   above where it is stored (its index among the words read), so one
+   ``numpy.sort`` orders the map by value (8 bytes a pointer; no argsort,
+   which was 8x slower). Memory stays bounded: past
+   ``PtrScanLimits.memory`` bytes the keys are spilled, partitioned by key
+   range, to 0600 files in a private directory (``tempfile.mkdtemp``, as
+   ``scan.first_scan`` makes for its snapshots), sorted one partition at a
+   time into one file that is mapped read-only (``numpy.memmap``).
+   ``memory_bytes`` / ``disk_bytes`` say what the map costs.
 2. **Search** (:func:`search`): backwards from the target address, up to
    ``depth`` dereferences; at each level, every pointer whose value is at
    most ``max_offset`` bytes below an address of the level before is an
@@ -41,7 +42,7 @@ import functools
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Generator, Iterable, Sequence
 
 import numpy as np
@@ -51,6 +52,7 @@ from .files import atomic_private_file, load_json, read_input_file
 from .locations import Location, LocationKind, locate, resolve
 from .memory import MemoryArea, Perm, page_buffer
 from .process_memory import ProcessMemory
+from .scan import steady_malloc
 from .processes import start_ticks as _process_start
 from . import value_types
 
@@ -60,8 +62,7 @@ DEFAULT_DEPTH = 5
 DEFAULT_MAX_OFFSET = 0x1000
 DEFAULT_LIMIT = 1000
 MAX_DEPTH = 16
-_PAIR = 2 * POINTER                 # bytes of one (value, where) pair
-_PARTS = 16                         # value ranges the spilled pairs are partitioned into
+_PARTS = 16                         # key ranges the spilled keys are partitioned into
 FILE_MAGIC = "lainview-pointer-scan"
 FILE_VERSION = 1
 MAX_FILE = 256 << 20
@@ -72,8 +73,8 @@ MAX_NODES = 2_000_000                # addresses followed per level of a search
 @dataclass(frozen=True, slots=True)
 class PtrScanLimits:
     """``chunk``: bytes read per step (interactive requests wait at most one).
-    ``memory``: bytes of (value, where) pairs kept in memory before the map
-    is spilled to files. ``max_nodes``: addresses followed per level of a
+    ``memory``: bytes of the map (8 a pointer) kept in memory before it is
+    spilled to files. ``max_nodes``: addresses followed per level of a
     search (beyond it the search is cut, and says so)."""
 
     chunk: int = CHUNK
@@ -83,19 +84,58 @@ class PtrScanLimits:
 
 # -- the map ---------------------------------------------------------------------------------
 
+@dataclass(frozen=True, slots=True)
+class _Space:
+    """Addresses packed into few bits: the ranges of ``starts``/``ends``
+    laid end to end (``packed[k]``: where range k begins), so an address in
+    one of them is ``packed[k] + (address - starts[k])``."""
+
+    starts: np.ndarray
+    ends: np.ndarray
+    packed: np.ndarray
+
+    @classmethod
+    def of(cls, ranges: Sequence[tuple[int, int]]) -> "_Space":
+        starts = np.array([a for a, _ in ranges], np.uint64)
+        ends = np.array([b for _, b in ranges], np.uint64)
+        packed = np.concatenate(([0], np.cumsum(ends - starts)[:-1])).astype(np.uint64)
+        return cls(starts, ends, packed)
+
+    @property
+    def size(self) -> int:
+        return int(self.packed[-1] + (self.ends[-1] - self.starts[-1])) if len(self.starts) else 0
+
+    def pack(self, addresses: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(packed addresses, whether each is inside a range)."""
+        k = np.searchsorted(self.starts, addresses, "right").astype(np.int64) - 1
+        ok = k >= 0
+        k[~ok] = 0
+        ok &= addresses < self.ends[k]
+        return self.packed[k] + (addresses - self.starts[k]), ok
+
+    def unpack(self, packed: np.ndarray) -> np.ndarray:
+        k = np.searchsorted(self.packed, packed, "right") - 1
+        out: np.ndarray = self.starts[k] + (packed - self.packed[k])
+        return out
+
+
 @dataclass(slots=True)
 class PointerMap:
-    """Every pointer found in the target: ``values`` (uint64, ascending) and
-    ``wheres`` (uint64, where each value is stored; ascending among equal
-    values). In memory, or read-only memory maps of files in ``workdir``.
-    ``areas`` is the target's map when it was built (what pointed into).
-    Close it (:meth:`close`) to delete its files."""
+    """Every pointer found in the target, as sorted uint64 *keys*: the
+    value (packed into the readable areas laid end to end) above the
+    position where it is stored (its index among the 8-byte words read),
+    so one sort orders the map by value. ``keys`` are in memory, or a
+    read-only memory map of a file in ``workdir`` (8 bytes a pointer).
+    ``areas`` is the target's map when it was built. Close it
+    (:meth:`close`) to delete its files."""
 
     pid: int
     start_ticks: int | None
     areas: list[MemoryArea]
-    values: np.ndarray
-    wheres: np.ndarray
+    keys: np.ndarray
+    targets: _Space                  # what a pointer may point into (readable areas)
+    read: _Space                     # what was read (scanned_areas), as a packed word index x 8
+    where_bits: int
     scanned_bytes: int = 0
     unreadable_bytes: int = 0
     workdir: str | None = None
@@ -103,26 +143,72 @@ class PointerMap:
 
     @property
     def count(self) -> int:
-        return len(self.values)
+        return len(self.keys)
 
     @property
     def memory_bytes(self) -> int:
         """Bytes of the map held in this process's memory (0 once spilled:
-        the files are mapped, paged in on demand)."""
-        return 0 if self.spilled else int(self.values.nbytes + self.wheres.nbytes)
+        the file is mapped, paged in on demand)."""
+        return 0 if self.spilled else int(self.keys.nbytes)
 
     @property
     def disk_bytes(self) -> int:
-        return int(self.values.nbytes + self.wheres.nbytes) if self.spilled else 0
+        return int(self.keys.nbytes) if self.spilled else 0
 
-    def pointing_into(self, low: int, high: int) -> tuple[np.ndarray, np.ndarray]:
-        """(values, wheres) of the pointers whose value is in [low, high]."""
-        lo = int(np.searchsorted(self.values, np.uint64(max(low, 0)), "left"))
-        hi = int(np.searchsorted(self.values, np.uint64(high), "right"))
-        return np.asarray(self.values[lo:hi]), np.asarray(self.wheres[lo:hi])
+    @classmethod
+    def of_pointers(cls, pid: int, areas: list[MemoryArea], values: Iterable[int],
+                    wheres: Iterable[int]) -> "PointerMap":
+        """A map of the pointers given (``values[i]`` stored at ``wheres[i]``,
+        inside :func:`scanned_areas` of ``areas``), as :func:`build_map`
+        would keep them. Raises InvalidInput for a pointer outside them."""
+        targets = _Space.of(_merged([a for a in areas if a.readable]))
+        read = _Space.of([(a.start, a.end) for a in scanned_areas(areas)])
+        bits = max(1, (read.size // POINTER).bit_length())
+        v, ok_v = targets.pack(np.array(list(values), np.uint64))
+        w, ok_w = read.pack(np.array(list(wheres), np.uint64))
+        if not (ok_v.all() and ok_w.all()):
+            raise InvalidInput("a pointer outside the areas of the map")
+        keys = np.sort((v << np.uint64(bits)) | (w // np.uint64(POINTER)))
+        return cls(pid, None, areas, keys, targets, read, bits)
+
+    def _decode(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        values = self.targets.unpack(keys >> np.uint64(self.where_bits))
+        words = keys & np.uint64((1 << self.where_bits) - 1)
+        return values, self.read.unpack(words * np.uint64(POINTER))
+
+    @property
+    def values(self) -> np.ndarray:
+        """Every pointer's value (uint64, ascending): decodes the whole map."""
+        return self._decode(np.asarray(self.keys))[0]
+
+    @property
+    def wheres(self) -> np.ndarray:
+        """Where each of :attr:`values` is stored."""
+        return self._decode(np.asarray(self.keys))[1]
+
+    def pointing_below(self, addresses: np.ndarray, max_offset: int
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The pointers whose value is at most ``max_offset`` bytes at or
+        below one of ``addresses`` (sorted uint64): (index into
+        ``addresses``, value, where) of each."""
+        packed, ok = self.targets.pack(addresses)
+        m = np.uint64(max_offset)
+        low = np.where(packed >= m, packed - m, np.uint64(0))
+        bits = np.uint64(self.where_bits)
+        lo = np.searchsorted(self.keys, low << bits, "left")
+        hi = np.searchsorted(self.keys, (packed << bits) | np.uint64((1 << self.where_bits) - 1),
+                             "right")
+        counts = np.where(ok, hi - lo, 0).astype(np.int64)
+        dst = np.repeat(np.arange(len(addresses)), counts)
+        idx = np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(
+            np.cumsum(counts) - counts - lo.astype(np.int64), counts)
+        values, wheres = self._decode(np.asarray(self.keys[idx]))
+        # Packed ranges touch where the areas do not: keep real distances only.
+        near = (values <= addresses[dst]) & (addresses[dst] - values <= m)
+        return dst[near], values[near], wheres[near]
 
     def close(self) -> None:
-        self.values = self.wheres = np.empty(0, np.uint64)
+        self.keys = np.empty(0, np.uint64)
         if self.workdir is not None:
             shutil.rmtree(self.workdir, ignore_errors=True)
             self.workdir = None
@@ -134,38 +220,46 @@ def scanned_areas(areas: Sequence[MemoryArea]) -> list[MemoryArea]:
     return [a for a in areas if a.readable and a.perms & Perm.WRITE]
 
 
-class _Pairs:
-    """Pairs collected chunk by chunk; spilled, partitioned by value range,
-    to files in ``workdir`` beyond ``budget`` bytes."""
+def _merged(areas: Sequence[MemoryArea]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for a in areas:
+        if out and out[-1][1] == a.start:
+            out[-1] = (out[-1][0], a.end)
+        else:
+            out.append((a.start, a.end))
+    return out
+
+
+class _Keys:
+    """Keys collected chunk by chunk; spilled, partitioned by key range, to
+    files in ``workdir`` beyond ``budget`` bytes."""
 
     def __init__(self, workdir: str, budget: int):
         self.workdir, self.budget = workdir, budget
-        self.pending: list[np.ndarray] = []         # (n, 2) uint64: value, where
+        self.pending: list[np.ndarray] = []
         self.pending_bytes = 0
-        self.bounds: np.ndarray | None = None       # value-range bounds once spilled
+        self.bounds: np.ndarray | None = None       # key-range bounds once spilled
         self.files: list[str] = []
 
-    def add(self, values: np.ndarray, wheres: np.ndarray) -> None:
-        pair = np.empty((len(values), 2), np.uint64)
-        pair[:, 0], pair[:, 1] = values, wheres
-        self.pending.append(pair)
-        self.pending_bytes += pair.nbytes
+    def add(self, keys: np.ndarray) -> None:
+        self.pending.append(keys)
+        self.pending_bytes += keys.nbytes
         if self.pending_bytes > self.budget:
             self._spill()
 
     def _spill(self) -> None:
-        pairs = np.concatenate(self.pending)
+        keys = np.concatenate(self.pending)
         self.pending, self.pending_bytes = [], 0
         if self.bounds is None:
-            qs = np.quantile(pairs[:, 0], np.linspace(0, 1, _PARTS + 1)[1:-1])
+            sample = keys[::max(1, len(keys) // 65536)]
+            qs = np.quantile(sample, np.linspace(0, 1, _PARTS + 1)[1:-1])
             self.bounds = np.unique(qs.astype(np.uint64))
-            self.files = [os.path.join(self.workdir, f"part{i}.pairs")
+            self.files = [os.path.join(self.workdir, f"part{i}.keys")
                           for i in range(len(self.bounds) + 1)]
-        part = np.searchsorted(self.bounds, pairs[:, 0], "right")
-        order = np.argsort(part, kind="stable")
-        cuts = np.searchsorted(part[order], np.arange(len(self.files) + 1))
+        keys.sort()
+        cuts = np.searchsorted(keys, self.bounds, "left")
         for i, name in enumerate(self.files):
-            piece = pairs[order[cuts[i]:cuts[i + 1]]]
+            piece = keys[cuts[i - 1] if i else 0:cuts[i] if i < len(cuts) else len(keys)]
             if len(piece):
                 fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
                 try:
@@ -173,52 +267,58 @@ class _Pairs:
                 finally:
                     os.close(fd)
 
-    def finish(self) -> tuple[np.ndarray, np.ndarray, bool]:
-        """(values, wheres, spilled): sorted by value."""
+    def finish(self) -> tuple[np.ndarray, bool]:
+        """(the keys, sorted; whether they were spilled to a file)."""
         if self.bounds is None:
-            pairs = np.concatenate(self.pending) if self.pending else np.empty((0, 2), np.uint64)
+            keys = np.concatenate(self.pending) if self.pending else np.empty(0, np.uint64)
             self.pending = []
-            order = np.argsort(pairs[:, 0], kind="stable")
-            return pairs[order, 0].copy(), pairs[order, 1].copy(), False
+            keys.sort()
+            return keys, False
         if self.pending:
             self._spill()
-        total = sum(os.path.getsize(f) for f in self.files if os.path.exists(f)) // _PAIR
-        vpath, wpath = (os.path.join(self.workdir, n) for n in ("values.u64", "wheres.u64"))
-        values = np.memmap(vpath, np.uint64, "w+", shape=(max(total, 1),))
-        wheres = np.memmap(wpath, np.uint64, "w+", shape=(max(total, 1),))
-        at = 0
-        for name in self.files:
-            if not os.path.exists(name):
-                continue
-            pairs = np.fromfile(name, np.uint64).reshape(-1, 2)
-            os.unlink(name)
-            order = np.argsort(pairs[:, 0], kind="stable")
-            values[at:at + len(pairs)] = pairs[order, 0]
-            wheres[at:at + len(pairs)] = pairs[order, 1]
-            at += len(pairs)
-            del pairs, order
-        values.flush()
-        wheres.flush()
-        del values, wheres
-        return (np.memmap(vpath, np.uint64, "r", shape=(max(total, 1),))[:total],
-                np.memmap(wpath, np.uint64, "r", shape=(max(total, 1),))[:total], True)
+        total = sum(os.path.getsize(f) for f in self.files if os.path.exists(f)) // POINTER
+        path = os.path.join(self.workdir, "keys.u64")
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        try:
+            for name in self.files:              # ranges in order: sorted one at a time
+                if os.path.exists(name):
+                    part = np.fromfile(name, np.uint64)
+                    os.unlink(name)
+                    part.sort()
+                    os.write(fd, part.tobytes())
+                    del part
+        finally:
+            os.close(fd)
+        if not total:
+            return np.empty(0, np.uint64), True
+        return np.memmap(path, np.uint64, "r", shape=(total,)), True
 
 
 def build_map(memory: ProcessMemory, *, limits: PtrScanLimits = PtrScanLimits(),
               start_ticks: int | None = None) -> Generator[int, None, PointerMap]:
     """A bulk job: the target's pointer map. Yields bytes read so far (out of
     the sum of :func:`scanned_areas` sizes); returns a :class:`PointerMap`.
-    Raises TargetExited (the target exited: nothing is left behind),
-    Cancelled (through the backend thread), InvalidInput (nothing to read)."""
+    A pointer is an 8-byte aligned value inside a readable area. Raises
+    TargetExited (the target exited: nothing is left behind), Cancelled
+    (through the backend thread), InvalidInput (nothing to read, or a map
+    too large to pack a pointer in 64 bits)."""
     areas = memory.areas(refresh=True)
     chosen = scanned_areas(areas)
     if not chosen:
         raise InvalidInput(f"process {memory.pid} has no readable, writable areas to scan")
+    targets = _Space.of(_merged([a for a in areas if a.readable]))
+    read = _Space.of([(a.start, a.end) for a in chosen])
+    where_bits = max(1, (read.size // POINTER).bit_length())
+    if targets.size.bit_length() + where_bits > 64:
+        raise InvalidInput(f"process {memory.pid} maps too much readable memory "
+                           f"({targets.size >> 30} GiB) for a pointer map")
     if start_ticks is None:
         start_ticks = _process_start(memory.pid)
+    steady_malloc()
     workdir = tempfile.mkdtemp(prefix="lainview-ptrscan-")
     try:
-        return (yield from _build(memory, areas, chosen, limits, start_ticks, workdir))
+        return (yield from _build(memory, areas, chosen, targets, read, where_bits, limits,
+                                  start_ticks, workdir))
     except BaseException:
         # Cancelled, failed or the target exited: no file is left behind.
         shutil.rmtree(workdir, ignore_errors=True)
@@ -226,43 +326,42 @@ def build_map(memory: ProcessMemory, *, limits: PtrScanLimits = PtrScanLimits(),
 
 
 def _build(memory: ProcessMemory, areas: list[MemoryArea], chosen: list[MemoryArea],
-           limits: PtrScanLimits, start_ticks: int | None,
-           workdir: str) -> Generator[int, None, PointerMap]:
+           targets: _Space, read: _Space, where_bits: int, limits: PtrScanLimits,
+           start_ticks: int | None, workdir: str) -> Generator[int, None, PointerMap]:
     chunk = max(limits.chunk - limits.chunk % 4096, 4096)
-    starts = np.array([a.start for a in areas], np.uint64)
-    ends = np.array([a.end for a in areas], np.uint64)
-    low, high = int(starts[0]), int(ends[-1])
+    low, high = int(targets.starts[0]), int(targets.ends[-1])
     span = np.uint64(high - low)
     raw = page_buffer(chunk)
-    buf = np.frombuffer(raw, np.uint8)
-    words_all = buf.view("<u8")
+    words_all = np.frombuffer(raw, np.uint8).view("<u8")
     scratch = np.empty(len(words_all), np.uint64)
     mask = np.empty(len(words_all), bool)
-    pairs = _Pairs(workdir, limits.memory)
+    bits = np.uint64(where_bits)
+    keys = _Keys(workdir, limits.memory)
     done = unreadable = 0
-    for area in chosen:
+    for area, packed_start in zip(chosen, read.packed):
         for pos in range(area.start, area.end, chunk):
             n = min(chunk, area.end - pos)
             holes = memory.read_into(pos, memoryview(raw)[:n], areas=areas)
             unreadable += sum(h.size for h in holes)
-            words = words_all[:n // POINTER]
+            count = n // POINTER
+            words = words_all[:count]
             # value - low < span (unsigned): one pass finds the values in
             # [low, high), the only ones that can point into the map.
-            np.subtract(words, np.uint64(low), out=scratch[:len(words)])
-            np.less(scratch[:len(words)], span, out=mask[:len(words)])
-            idx = np.flatnonzero(mask[:len(words)])
+            np.subtract(words, np.uint64(low), out=scratch[:count])
+            np.less(scratch[:count], span, out=mask[:count])
+            idx = np.flatnonzero(mask[:count])
             if len(idx):
-                values = words[idx]
-                k = np.searchsorted(starts, values, "right") - 1
-                inside = values < ends[k]
-                idx, values = idx[inside], values[inside]
-                if len(idx):
-                    pairs.add(values, np.uint64(pos) + idx.astype(np.uint64) * np.uint64(8))
+                packed, inside = targets.pack(words[idx])
+                if not inside.all():
+                    idx, packed = idx[inside], packed[inside]
+                first = (int(packed_start) + pos - area.start) // POINTER
+                keys.add((packed << bits) | (idx.astype(np.uint64) + np.uint64(first)))
             done += n
             yield done
-    values, wheres, spilled = pairs.finish()
-    return PointerMap(pid=memory.pid, start_ticks=start_ticks, areas=areas, values=values,
-                      wheres=wheres, scanned_bytes=done, unreadable_bytes=unreadable,
+    sorted_keys, spilled = keys.finish()
+    return PointerMap(pid=memory.pid, start_ticks=start_ticks, areas=areas, keys=sorted_keys,
+                      targets=targets, read=read, where_bits=where_bits, scanned_bytes=done,
+                      unreadable_bytes=unreadable,
                       workdir=workdir if spilled else _drop(workdir), spilled=spilled)
 
 
@@ -352,20 +451,31 @@ def _stack_base(thread: int, top: int, address: int) -> Base:
     return StackBase(thread, address - top)
 
 
-def _module_base(areas: list[MemoryArea], address: int) -> Base:
-    return locate(address, areas)
+def _module_base(path: str, base: int, address: int) -> Base:
+    return Location(LocationKind.MODULE, path, address - base)
 
 
 def _statics(areas: list[MemoryArea], stacks: Sequence[MemoryArea | None] | None) -> _Statics:
     bases: list[Callable[[int], Base] | None] = []
     stack_of = {a.start: n for n, a in enumerate(stacks or ()) if a is not None}
-    for area in areas:
+    module_base: dict[str, int] = {}        # a module's base, by path (locate's rule)
+    for n, area in enumerate(areas):
+        maker: Callable[[int], Base] | None = None
         if area.start in stack_of:
-            bases.append(functools.partial(_stack_base, stack_of[area.start], area.end))
-        elif locate(area.start, areas).kind is LocationKind.MODULE:
-            bases.append(functools.partial(_module_base, areas))
-        else:
-            bases.append(None)
+            maker = functools.partial(_stack_base, stack_of[area.start], area.end)
+        elif (area.path and not area.is_pseudo) or (
+                not area.path and n and areas[n - 1].end == area.start
+                and areas[n - 1].path and not areas[n - 1].is_pseudo):
+            # A module's area, or what may be its .bss: locate() says which.
+            known = module_base.get(area.file_path) if area.path else None
+            if known is None:
+                loc = locate(area.start, areas)
+                if loc.kind is LocationKind.MODULE:
+                    known = module_base.setdefault(loc.name, area.start - loc.offset)
+                    maker = functools.partial(_module_base, loc.name, known)
+            else:
+                maker = functools.partial(_module_base, area.file_path, known)
+        bases.append(maker)
     return _Statics(np.array([a.start for a in areas], np.uint64),
                     np.array([b is not None for b in bases] + [False], bool), bases)
 
@@ -386,10 +496,23 @@ class PointerPath:
         return len(self.offsets)
 
     @property
+    def location(self) -> Location | None:
+        """The path as a location of the grammar (``Location.steps``), which
+        the watch list, bookmarks and patches resolve on every refresh; None
+        for a thread-stack base (the grammar has no stack-top form)."""
+        if isinstance(self.base, StackBase):
+            return None
+        return replace(self.base, steps=self.offsets)
+
+    @property
     def text(self) -> str:
-        """``libgame.so+0x1f40->+0x18->+0x8``: the location grammar's form."""
-        return self.base.text + "".join(
-            f"->{'-' if o < 0 else '+'}{abs(o):#x}" for o in self.offsets)
+        """``libgame.so+0x1f40->+0x18->+0x8`` (the location grammar's
+        printer); ``threadstack1-0x1f8->+0x8`` for a thread-stack base."""
+        location = self.location
+        if location is not None:
+            return location.text
+        return self.base.text + "".join(f"->{'-' if o < 0 else '+'}{abs(o):#x}"
+                                        for o in self.offsets)
 
     def to_json(self) -> dict[str, Any]:
         return {"base": self.base.to_json(), "offsets": list(self.offsets)}
@@ -501,20 +624,12 @@ def search_steps(pmap: PointerMap, address: int, *, depth: int = DEFAULT_DEPTH,
     for _ in range(depth):
         if not len(frontier):
             break
-        lo = np.searchsorted(pmap.values, frontier - np.minimum(frontier, np.uint64(max_offset)),
-                             "left")
-        hi = np.searchsorted(pmap.values, frontier, "right")
-        counts = (hi - lo).astype(np.int64)
-        total = int(counts.sum())
-        dst = np.repeat(np.arange(len(frontier)), counts)
-        idx = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts - lo,
-                                                          counts)
-        values = np.asarray(pmap.values[idx])
-        wheres = np.asarray(pmap.wheres[idx])
+        dst, values, wheres = pmap.pointing_below(frontier, max_offset)
+        total = len(dst)
         off = (frontier[dst] - values).astype(np.int64)
         static = statics.where(wheres)
-        follow = ~static & ~np.isin(wheres, seen)
-        nodes = np.unique(wheres[follow])
+        follow = ~static & ~_member(wheres, seen)
+        nodes = _sorted_unique(wheres[follow])
         if len(nodes) > max_nodes:
             cut = True
             nodes = nodes[:max_nodes]
@@ -525,7 +640,7 @@ def search_steps(pmap: PointerMap, address: int, *, depth: int = DEFAULT_DEPTH,
             hit[hit] = nodes[pos[hit]] == wheres[hit]
             src[hit] = pos[hit]
         levels.append(_Level(nodes, dst, off, src, wheres, static))
-        seen = np.union1d(seen, nodes)
+        seen = _sorted_unique(np.concatenate((seen, nodes)))
         frontier = nodes
         yield pmap.scanned_bytes
     # Paths from each node down to the address, level by level.
@@ -543,6 +658,25 @@ def search_steps(pmap: PointerMap, address: int, *, depth: int = DEFAULT_DEPTH,
                         {d: n for d, n in by_depth.items() if n}, cut, stacks is not None,
                         locate(address, pmap.areas), pmap.count, pmap.memory_bytes,
                         pmap.disk_bytes, pmap.scanned_bytes)
+
+
+def _sorted_unique(a: np.ndarray) -> np.ndarray:
+    """``np.unique`` by sorting (numpy's hash-based unique was 10x slower here)."""
+    a = np.sort(a)
+    if len(a) < 2:
+        return a
+    keep = np.empty(len(a), bool)
+    keep[0] = True
+    np.not_equal(a[1:], a[:-1], out=keep[1:])
+    return a[keep]
+
+
+def _member(a: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
+    """Whether each of ``a`` is in ``sorted_set`` (sorted, unique)."""
+    if not len(sorted_set):
+        return np.zeros(len(a), bool)
+    pos = np.minimum(np.searchsorted(sorted_set, a), len(sorted_set) - 1)
+    return np.asarray(sorted_set[pos] == a)
 
 
 def _list_paths(levels: list[_Level], statics: _Statics, limit: int) -> list[PointerPath]:
@@ -609,19 +743,23 @@ class _Resolver:
         self._stacks = thread_stacks(memory.pid, self.areas) if stacks else []
         self._cache: dict[int, int | None] = {}
         self._bases: dict[str, int | None] = {}
+        self.exited: TargetExited | None = None
 
     def read_pointer(self, address: int) -> int:
+        """The pointer stored at ``address`` (read once per rescan). Raises
+        FaultError where it cannot be read."""
         if address not in self._cache:
             try:
                 data = self.memory.read(address, POINTER, areas=self.areas).require("read")
                 self._cache[address] = int.from_bytes(data, "little")
-            except TargetExited:
+            except TargetExited as exc:
+                self.exited = exc
                 raise
             except LainviewError:
                 self._cache[address] = None
         got = self._cache[address]
         if got is None:
-            raise FaultError(f"{address:#x} is not mapped", address=address, op="read")
+            raise FaultError(f"{address:#x} cannot be read", address=address, op="read")
         return got
 
     def base(self, base: Base) -> int | None:
@@ -642,16 +780,20 @@ class _Resolver:
             return None
 
     def resolve(self, path: PointerPath) -> int | None:
-        """The address ``path`` leads to now, or None where it breaks."""
+        """The address ``path`` leads to now, or None where it breaks. The
+        chain is followed by the grammar's resolver (``locations.resolve``)
+        from the base's address. Raises TargetExited."""
         address = self.base(path.base)
         if address is None:
             return None
+        chain = Location(LocationKind.ABSOLUTE, "", address, steps=path.offsets)
         try:
-            for off in path.offsets:
-                address = (self.read_pointer(address) + off) & ((1 << 64) - 1)
-        except FaultError:
+            return resolve(chain, self.areas, 1, pid=self.memory.pid,
+                           read_pointer=self.read_pointer)
+        except Unresolved:
+            if self.exited is not None:
+                raise self.exited from None
             return None
-        return address
 
 
 @dataclass(frozen=True, slots=True)

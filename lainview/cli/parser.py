@@ -293,6 +293,36 @@ def _revert_arguments(p: argparse.ArgumentParser) -> None:
     _json(p, "a list of {entry_id, status, message, new_entry_id}")
 
 
+def _ptrscan_arguments(p: argparse.ArgumentParser) -> None:
+    from ..backend import value_types
+    p.add_argument("pid", type=pid_arg, nargs="?",
+                   help="the target process (with --rescan: the process to filter against)")
+    p.add_argument("location", type=ADDRESS, nargs="?",
+                   help="where the value is now: " + ADDRESS_HELP)
+    p.add_argument("--depth", type=count_arg, default=5, metavar="N",
+                   help="at most N pointers followed from a static base (1-16, default 5)")
+    p.add_argument("--max-offset", type=argtype(parse_size), default=0x1000, metavar="N",
+                   help="at most N bytes from where a pointer points to the next address "
+                        "(decimal, or hex with 0x; default 0x1000)")
+    p.add_argument("--stacks", action="store_true",
+                   help="also take thread stacks as bases (an offset below each thread's "
+                        "stack top: threadstackN-0x...)")
+    p.add_argument("--limit", type=count_arg, default=1000, metavar="N",
+                   help="list (and save) at most N paths, shortest first; all are counted "
+                        "(default 1000)")
+    p.add_argument("--session", metavar="FILE",
+                   help="save the paths to this pointer-scan file (0600); with --rescan: "
+                        "read them from it and write back the ones kept")
+    p.add_argument("--rescan", action="store_true",
+                   help="keep the paths of --session FILE that, in process PID now, lead to "
+                        "LOCATION (or to an address holding --value)")
+    p.add_argument("--value", help="with --rescan and --type: keep paths leading to an "
+                                   "address holding this value")
+    p.add_argument("--type", choices=value_types.names(), help="the type of --value")
+    _json(p, "{pid, address, total, by_depth, listed, paths: [{path, base, offsets, "
+             "resolved}], map: {pointers, memory_bytes, disk_bytes, scanned_bytes}}")
+
+
 def _scan_arguments(p: argparse.ArgumentParser) -> None:
     from ..backend import scan, value_types
     p.add_argument("pid", type=pid_arg, nargs="?", help="the target (first scan)")
@@ -424,6 +454,18 @@ SUBCOMMANDS: dict[str, Subcommand] = {
                        description="First scan: PID with --value, --range or --unknown. "
                        "Next scans: --session FILE --next MODE. The session file keeps "
                        "the scan between invocations."),
+    "ptrscan": Subcommand("find pointer paths from static memory to an address, then "
+                          "filter them against another run",
+                          _ptrscan_arguments, "lainview.cli.ptrscan:cmd_ptrscan",
+                          "  lainview ptrscan 1234 [heap]+0x2a8 --depth 4 --session hp.ptrscan\n"
+                          "  lainview ptrscan --session hp.ptrscan --rescan 5678 0x55d0c0de12a8\n"
+                          "  lainview ptrscan --session hp.ptrscan --rescan 5678 --value 100 "
+                          "--type i32",
+                          description="Scan: PID LOCATION lists the pointer paths (module+off"
+                          "->+off->...) that lead to LOCATION now. Rescan: --session FILE "
+                          "--rescan PID (LOCATION | --value V --type T) keeps the saved paths "
+                          "that lead there in PID now (e.g. after a restart) and writes them "
+                          "back to FILE."),
     "ksyms": Subcommand("list kernel symbols (name, address, type, module)", _ksyms_arguments,
                         "lainview.cli.kernel:cmd_ksyms", "  lainview ksyms 'jiffies*' --type data"),
     "kread": Subcommand("read a kernel variable by name", _kread_arguments,

@@ -1,0 +1,305 @@
+"""The pointer scanner (backend/pointer_scan.py) against a real PIE child
+run twice: the chain global(.data) -> obj1, +0x18 -> obj2, +0x8 -> value,
+with decoys near every level that point elsewhere in the second run."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from lainview.backend import pointer_scan as ps
+from lainview.backend.errors import InvalidInput, TargetExited
+from lainview.backend.locations import Location, LocationKind, locate, parse_location
+from lainview.backend.memory import MemoryArea, Perm
+from lainview.backend.procfs import ProcfsMemory
+from tests.ptrscan_support import VALUE, build, start
+
+
+@pytest.fixture(scope="module")
+def exe(tmp_path_factory):
+    return build(tmp_path_factory.mktemp("ptrchain"))
+
+
+@pytest.fixture
+def runs(exe):
+    started = []
+
+    def run(n: int):
+        r = start(exe, n)
+        started.append(r)
+        return r
+    yield run
+    for r in started:
+        r.stop()
+
+
+def _scan(backend, run, **kw):
+    target = backend.attach(run.pid).result()
+    return target, target.pointer_scan(run["value"], **kw).result(timeout=120)
+
+
+def _module_path(run, key: str, areas) -> ps.PointerPath:
+    return locate(run[key], areas)
+
+
+def _ptr_dirs() -> list[str]:
+    return [n for n in os.listdir(tempfile.gettempdir()) if n.startswith("lainview-ptrscan-")]
+
+
+def test_chain_found_then_rescan_in_a_second_run_keeps_it_and_drops_the_decoys(backend, runs):
+    one = runs(1)
+    target, result = _scan(backend, one, depth=3, limit=100_000)
+    areas = target.areas().result()
+    root, decoy_value, decoy_obj = (locate(one[k], areas) for k in
+                                    ("root", "decoy_value", "decoy_obj"))
+    assert root.kind is LocationKind.MODULE and root.name.endswith("/ptr_chain")
+    texts = {p.text for p in result.paths}
+    chain = f"{root.text}->+0x18->+0x8"
+    decoys = {f"{decoy_value.text}->+0x8", f"{decoy_obj.text}->+0x18->+0x8",
+              f"{root.text}->+0x20->+0x8", f"{root.text}->+0x10->+0x18"}
+    assert chain in texts
+    assert decoys <= texts
+    assert result.total == len(result.paths)          # all listed: the limit is far
+    assert result.location.kind is LocationKind.PSEUDO and result.location.name == "[heap]"
+    # Ordered by depth, then by the sum of the offsets.
+    keys = [(p.depth, sum(p.offsets)) for p in result.paths]
+    assert keys == sorted(keys)
+    assert len({(p.base.text, p.offsets) for p in result.paths}) == len(result.paths)
+
+    two = runs(2)
+    assert two["value"] != one["value"]
+    target2 = backend.attach(two.pid).result()
+    kept = target2.pointer_rescan(result.paths, ps.RescanTarget(address=two["value"])).result()
+    kept_texts = {k.path.text for k in kept}
+    assert chain in kept_texts
+    assert not decoys & kept_texts
+    # The path, resolved in run 2, reads the value.
+    path = next(k.path for k in kept if k.path.text == chain)
+    (address,) = target2.resolve_pointer_paths([path]).result()
+    assert address == two["value"]
+    raw = target2.read(address, 8).result().require()
+    assert int.from_bytes(raw, "little") == VALUE
+    # The path is a location of the grammar: its text reads back, and the
+    # backend's resolver (what the watch list uses) finds the value in run 2.
+    assert path.location is not None and path.location.steps == (0x18, 0x8)
+    assert parse_location(path.text).steps == path.location.steps
+    assert target2.resolve(parse_location(path.text)).result() == two["value"]
+
+
+def test_rescan_by_value_keeps_paths_to_an_address_holding_it(backend, runs):
+    one = runs(1)
+    target, result = _scan(backend, one, depth=3, limit=100_000)
+    areas = target.areas().result()
+    root, decoy_value = (locate(one[k], areas) for k in ("root", "decoy_value"))
+    two = runs(2)
+    target2 = backend.attach(two.pid).result()
+    kept = target2.pointer_rescan(result.paths, ps.RescanTarget.holding("i64", VALUE)).result()
+    by_text = {k.path.text: k.address for k in kept}
+    assert by_text[f"{root.text}->+0x18->+0x8"] == two["value"]
+    assert f"{decoy_value.text}->+0x8" not in by_text         # points at a 0 in run 2
+    assert all(target2.read(a, 8).result().require() == VALUE.to_bytes(8, "little")
+               for a in by_text.values())
+    with pytest.raises(InvalidInput):
+        ps.RescanTarget.holding("i64", "not a number")
+
+
+def test_a_thread_stack_is_a_base_as_an_offset_from_its_top(backend, runs):
+    one = runs(1)
+    target, result = _scan(backend, one, depth=1, limit=100_000, stacks=True)
+    assert result.stacks
+    stack_paths = [p for p in result.paths if isinstance(p.base, ps.StackBase)
+                   and p.base.thread == 1 and p.offsets == (8,)]
+    assert stack_paths, [p.text for p in result.paths]
+    assert all(p.base.offset < 0 and p.text.startswith("threadstack1-0x")
+               for p in stack_paths)
+    _, without = _scan(backend, one, depth=1, limit=100_000)
+    assert not any(isinstance(p.base, ps.StackBase) for p in without.paths)
+    two = runs(2)
+    target2 = backend.attach(two.pid).result()
+    kept = target2.pointer_rescan(stack_paths, ps.RescanTarget(address=two["value"])).result()
+    assert kept, "the thread-stack path should lead to the value in run 2 too"
+
+
+def test_target_exits_mid_scan_clean_error_and_no_files_left(runs):
+    one = runs(1)
+    memory = ProcfsMemory(one.pid, writable=False)
+    try:
+        job = ps.build_map(memory, limits=ps.PtrScanLimits(chunk=4096, memory=64))
+        next(job)
+        next(job)
+        assert _ptr_dirs(), "the map spills into its directory"
+        one.proc.kill()
+        one.proc.wait(timeout=5)
+        with pytest.raises(TargetExited):
+            for _ in job:
+                pass
+    finally:
+        memory.close()
+    assert not _ptr_dirs()
+
+
+def test_target_exits_mid_scan_through_the_facade(backend, runs):
+    one = runs(1)
+    target = backend.attach(one.pid).result()
+    one.proc.kill()
+    one.proc.wait(timeout=5)
+    with pytest.raises(TargetExited):
+        target.pointer_scan(one["value"]).result(timeout=60)
+    assert not _ptr_dirs()
+
+
+def test_cancel_deletes_the_spilled_map(backend, runs):
+    one = runs(1)
+    target = backend.attach(one.pid).result()
+    future = target.pointer_map(ps.PtrScanLimits(chunk=4096, memory=64))
+    future.cancel()
+    with pytest.raises(Exception):
+        future.result(timeout=60)
+    assert not _ptr_dirs()
+
+
+def test_a_spilled_map_equals_the_map_kept_in_memory(runs):
+    one = runs(1)
+    memory = ProcfsMemory(one.pid, writable=False)
+    try:
+        small = _run(ps.build_map(memory, limits=ps.PtrScanLimits(memory=4096)))
+        big = _run(ps.build_map(memory))
+    finally:
+        memory.close()
+    try:
+        assert small.spilled and not big.spilled
+        assert small.disk_bytes > 0 and small.memory_bytes == 0
+        assert big.memory_bytes == 8 * big.count and big.count > 100
+        assert np.array_equal(np.asarray(small.keys), big.keys)
+        assert np.array_equal(small.values, big.values)
+        order = np.lexsort((np.asarray(small.wheres), np.asarray(small.values)))
+        same = np.lexsort((big.wheres, big.values))
+        assert np.array_equal(np.asarray(small.wheres)[order], big.wheres[same])
+        assert np.all(np.diff(big.values.astype(np.int64)) >= 0)
+        assert stat.S_IMODE(os.stat(small.workdir).st_mode) == 0o700
+        for name in os.listdir(small.workdir):
+            assert stat.S_IMODE(os.stat(os.path.join(small.workdir, name)).st_mode) == 0o600
+        a = ps.search(small, one["value"], depth=3, limit=50)
+        b = ps.search(big, one["value"], depth=3, limit=50)
+        assert [p.text for p in a.paths] == [p.text for p in b.paths] and a.total == b.total
+    finally:
+        small.close()
+        big.close()
+    assert not _ptr_dirs()
+
+
+def _run(job):
+    while True:
+        try:
+            next(job)
+        except StopIteration as stop:
+            return stop.value
+
+
+# -- the search on a made-up map --------------------------------------------------------------
+
+AREAS = [MemoryArea(0x1000, 0x2000, Perm.READ | Perm.WRITE, 0, "/lib/libgame.so"),
+         MemoryArea(0x10000, 0x20000, Perm.READ | Perm.WRITE, 0, "[heap]")]
+
+
+def _map(pairs):
+    return ps.PointerMap.of_pointers(1, AREAS, [v for v, _ in pairs], [w for _, w in pairs])
+
+
+def test_search_orders_by_depth_then_offsets_limits_and_counts():
+    # 0x1008 -> 0x10100 (+0x20 -> 0x10120); 0x10120 -> 0x10200 (+0x8 = the address)
+    # 0x1010 -> 0x10200 directly (+0x8); 0x1018 -> 0x101f0 (+0x18)
+    pmap = _map([(0x10100, 0x1008), (0x10200, 0x10120), (0x10200, 0x1010),
+                 (0x101f0, 0x1018), (0x10000, 0x1020)])
+    result = ps.search(pmap, 0x10208, depth=3, max_offset=0x100)
+    assert [p.text for p in result.paths] == [
+        "libgame.so+0x10->+0x8", "libgame.so+0x18->+0x18", "libgame.so+0x8->+0x20->+0x8"]
+    assert result.total == 3 and result.by_depth == {1: 2, 2: 1}
+    limited = ps.search(pmap, 0x10208, depth=3, max_offset=0x100, limit=1)
+    assert [p.text for p in limited.paths] == ["libgame.so+0x10->+0x8"]
+    assert limited.total == 3
+    assert ps.search(pmap, 0x10208, depth=1, max_offset=0x100).total == 2
+    assert ps.search(pmap, 0x10208, depth=3, max_offset=0x8).total == 1   # +0x20 is too far
+    for bad in ({"depth": 0}, {"depth": 17}, {"max_offset": -1}, {"limit": -1}):
+        with pytest.raises(InvalidInput):
+            ps.search(pmap, 0x10208, **bad)
+
+
+def test_a_cycle_ends():
+    pmap = _map([(0x10100, 0x10100), (0x10100, 0x10108), (0x10108, 0x1008)])
+    result = ps.search(pmap, 0x10100, depth=5, max_offset=0x10)
+    assert result.total >= 1 and all(p.depth <= 5 for p in result.paths)
+
+
+# -- pointer-scan files -----------------------------------------------------------------------
+
+def _file(paths):
+    return ps.PointerScanFile(paths, 0x10208, Location(LocationKind.PSEUDO, "[heap]", 0x208),
+                              5, 0x1000, len(paths), 42, 1234, True)
+
+
+def test_save_and_load_round_trip_private(tmp_path):
+    paths = [ps.PointerPath(Location(LocationKind.MODULE, "/lib/libgame.so", 0x10), (0x18, 8)),
+             ps.PointerPath(ps.StackBase(1, -0x40), (8,))]
+    out = tmp_path / "scan.ptrscan"
+    ps.save_results(_file(paths), str(out))
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    back = ps.load_results(str(out))
+    assert back.paths == paths and back.address == 0x10208 and back.stacks
+    assert back.location == Location(LocationKind.PSEUDO, "[heap]", 0x208)
+
+
+@pytest.mark.parametrize("doc", [
+    b"", b"[]", b"{}", b'{"format": "lainview-pointer-scan"}',
+    b'{"format": "lainview-pointer-scan", "version": 99}',
+    b'{"format": "lainview-pointer-scan", "version": 1, "paths": [{"base": 1}]}',
+    b"\xff\xfe",
+])
+def test_malformed_files_are_invalid_input(tmp_path, doc):
+    path = tmp_path / "bad"
+    path.write_bytes(doc)
+    with pytest.raises(InvalidInput):
+        ps.load_results(str(path))
+
+
+GOOD = json.loads(json.dumps({"format": ps.FILE_MAGIC, "version": 1, "pid": 42,
+                              "start_ticks": 5, "address": 0x10208,
+                              "location": {"kind": "pseudo", "name": "[heap]", "offset": 8},
+                              "depth": 5, "max_offset": 4096, "total": 1, "stacks": False,
+                              "paths": [{"base": {"kind": "module", "name": "/a", "offset": 1},
+                                         "offsets": [24, 8]}]}))
+
+_json = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+                     lambda kids: st.lists(kids, max_size=3)
+                     | st.dictionaries(st.text(max_size=8), kids, max_size=3), max_leaves=8)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(key=st.sampled_from(sorted(GOOD)), value=_json, raw=st.binary(max_size=64))
+def test_loader_accepts_or_refuses_cleanly(key, value, raw):
+    doc = dict(GOOD, **{key: value})
+    for data in (json.dumps(doc).encode(), raw):
+        try:
+            loaded = ps.parse_results(data, "f")
+        except InvalidInput:
+            continue
+        assert all(isinstance(p, ps.PointerPath) and 1 <= p.depth <= ps.MAX_DEPTH
+                   for p in loaded.paths)
+
+
+@settings(max_examples=200, deadline=None)
+@given(path=st.fixed_dictionaries({"base": _json, "offsets": _json}))
+def test_loader_paths_accept_or_refuse_cleanly(path):
+    doc = dict(GOOD, paths=[path])
+    try:
+        ps.parse_results(json.dumps(doc).encode(), "f")
+    except InvalidInput:
+        pass
