@@ -149,8 +149,12 @@ def build() -> tuple[mmap.mmap, dict]:
 def _handle_command(line: str, base: int, region: mmap.mmap) -> str:
     words = line.split()
     if len(words) == 3 and words[0] == "peek":
-        offset = int(words[1], 16) - base
-        return "peek " + region[offset:offset + int(words[2])].hex()
+        address, size = int(words[1], 16), int(words[2])
+        heap, heap_base = _chain[0], _chain[1]
+        if heap_base <= address < heap_base + HEAP_SIZE:     # the gold's anonymous memory
+            return "peek " + heap[address - heap_base:address - heap_base + size].hex()
+        offset = address - base
+        return "peek " + region[offset:offset + size].hex()
     if len(words) == 3 and words[0] == "poke":
         offset = int(words[1], 16) - base
         data = bytes.fromhex(words[2])

@@ -115,3 +115,59 @@ def test_a_patch_resolves_a_pointer_path_when_applied(qtbot, workspace, chain_ch
 def watch_type(name: str):
     from lainview.models.watch_values import ValueType
     return ValueType.of(name)
+
+
+def _start_demo():
+    import json
+    import subprocess
+    import sys
+    from tests.models.qt_support import Demo
+    proc = subprocess.Popen([sys.executable, "-m", "lainview.demo_target"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    return Demo(proc, json.loads(proc.stdout.readline().split(" ", 1)[1]))
+
+
+def test_the_demos_gold_is_found_through_a_pointer_path_after_a_restart(qtbot, workspace,
+                                                                          tmp_path):
+    """The issue's "done when": the demo's value, found by a pointer scan,
+    watched on its path, is shown again after the demo restarts (a session)."""
+    first = _start_demo()
+    try:
+        attach(qtbot, workspace, first.pid)
+        pointers = workspace.pointers
+        pointers.prepare(first.gold, watch_type("u32"), "gold")
+        task = pointers.start()
+        qtbot.waitUntil(task.done, timeout=60000)
+        assert task.result() == "done", pointers.last_message
+        texts = [p.text for p in pointers.results.paths]
+        # From the demo's static page: its chain (->+0x18->+0x8), or, as
+        # the player and the inventory share a page, ->+0x1c8.
+        ours = [t for t in texts if t.startswith("memfd:lainview-demo+0xfc0->")]
+        assert ours, texts[:20]
+        path = pointers.results.path(texts.index(ours[0]))
+        from lainview.models.pointer_scan_model import path_location
+        entry = workspace.watch.add(path_location(path), watch_type("u32"), "gold")
+        gold = lambda demo: int.from_bytes(demo.peek(demo.gold, 4), "little")  # noqa: E731
+        qtbot.waitUntil(lambda: entry.data is not None and entry.address == first.gold,
+                        timeout=10000)
+        assert abs(int.from_bytes(entry.data, "little") - gold(first)) <= 1
+        session = str(tmp_path / "gold.lainview")
+        saving = workspace.spawn(workspace.sessions.save(session))
+        qtbot.waitUntil(saving.done, timeout=10000)
+        assert saving.result() is True
+    finally:
+        first.kill()
+    second = _start_demo()
+    try:
+        assert second.gold != first.gold            # anonymous memory: it moved
+        attach(qtbot, workspace, second.pid)
+        opening = workspace.spawn(workspace.sessions.open(session, second.pid))
+        qtbot.waitUntil(opening.done, timeout=10000)
+        assert opening.result() == "opened"
+        [again] = workspace.watch.entries
+        assert again.location.text == ours[0]
+        qtbot.waitUntil(lambda: again.address == second.gold and again.data is not None,
+                        timeout=10000)
+        assert abs(int.from_bytes(again.data, "little") - gold(second)) <= 1
+    finally:
+        second.kill()
