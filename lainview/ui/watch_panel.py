@@ -81,6 +81,8 @@ class WatchPanel(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.setShowGrid(False)
         self.table.setWordWrap(False)
+        # A pointer path's end (->+0x18->+0x8) says as much as its start.
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 8)
         keep_typing(self.table)         # live refreshes never touch an open editor
