@@ -38,6 +38,7 @@ class WatchEntry:
     freeze_writes: int = 0
     freeze_before: bytes | None = None      # the value when the user froze it
     freeze_journal_id: int | None = None    # the freeze's journal entry, once it wrote
+    freeze_address: int | None = None       # where that freeze writes (a pointer path moves)
     key: int = field(default_factory=lambda: next(_keys))
 
     @property

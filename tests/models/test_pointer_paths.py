@@ -171,3 +171,24 @@ def test_the_demos_gold_is_found_through_a_pointer_path_after_a_restart(qtbot, w
         assert abs(int.from_bytes(again.data, "little") - gold(second)) <= 1
     finally:
         second.kill()
+
+
+def test_a_frozen_pointer_path_is_held_where_it_leads_now(qtbot, workspace,
+                                                           chain_child):  # noqa: F811
+    attach(qtbot, workspace, chain_child.pid)
+    watch = workspace.watch
+    entry = watch.add(_path(workspace, chain_child), watch_type("u32"))
+    qtbot.waitUntil(lambda: _value(watch, entry) == "1000", timeout=10000)
+    first = chain_child.value
+    assert watch.set_frozen(entry, True, struct.pack("<I", 55))
+    qtbot.waitUntil(lambda: chain_child.command("peek")["number"] == 55, timeout=10000)
+    chain_child.command("move")
+    chain_child.command("set 9")
+    assert chain_child.value != first
+    qtbot.waitUntil(lambda: chain_child.command("peek")["number"] == 55, timeout=10000)
+    qtbot.waitUntil(lambda: len(workspace.backend.journal_entries(chain_child.pid).result())
+                    == 2, timeout=10000)
+    old, new = workspace.backend.journal_entries(chain_child.pid).result()
+    assert (old.address, new.address) == (first, chain_child.value)
+    assert old.ended is not None and new.ended is None
+    assert entry.frozen
