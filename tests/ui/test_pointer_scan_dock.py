@@ -105,3 +105,31 @@ def test_results_from_a_process_that_exited_say_so(qtbot, window, chain_child): 
     assert "which has exited" in panel.origin.text()
     assert ws.pointers.rescan(address=0x1000) is None
     assert "no live target" in ws.pointers.last_message
+
+
+def test_find_pointers_from_the_hex_view_and_cancel(qtbot, window, chain_child):  # noqa: F811
+    ws = window.workspace
+    attach(qtbot, ws, chain_child.pid)
+    window.show_address(chain_child.value)
+    assert ws.cursor.address == chain_child.value
+    texts = [a.text() for _menu, a in window.registered_actions()]
+    assert "Find &pointers to the cursor…" in texts
+    feature = window.features["pointer scan"]
+    feature.find_for_cursor()
+    request = ws.pointers.request
+    assert request is not None and request.address == chain_child.value
+    assert request.label == "hex view"
+    assert window.docks["pointer scan"].isVisible()
+    panel = feature.panel
+    task = panel.start()
+    assert task is not None and panel.cancel_button.isVisibleTo(panel)
+    assert ws.pointers.start() is None and "running" in ws.pointers.last_message
+    ws.pointers.cancel()
+    qtbot.waitUntil(task.done, timeout=30000)
+    assert task.result() == "cancelled"
+    assert "cancelled" in panel.message.text()
+    assert not ws.pointers.running and not panel.cancel_button.isVisibleTo(panel)
+    # Bad input in the form: one line, nothing starts.
+    panel.max_offset.setText("lots")
+    assert panel.start() is None
+    assert "not a hex number" in panel.message.text()
