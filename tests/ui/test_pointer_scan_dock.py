@@ -133,3 +133,34 @@ def test_find_pointers_from_the_hex_view_and_cancel(qtbot, window, chain_child):
     panel.max_offset.setText("lots")
     assert panel.start() is None
     assert "not a hex number" in panel.message.text()
+
+
+def test_a_restarted_program_rescanned_keeps_the_chain(qtbot, window, chain_child,
+                                                        tmp_path):  # noqa: F811
+    from tests.pointer_chain_support import start
+    ws, panel, _entry = _scan_from_watch(qtbot, window, chain_child)
+    want = f"{locate(chain_child.info['global'], ws.target.areas).text}->+0x18->+0x8"
+    chain_child.stop()
+    second = start(tmp_path / "pointer_chain")        # the same program, run again
+    try:
+        attach(qtbot, ws, second.pid)
+        qtbot.waitUntil(lambda: panel.origin.isVisible(), timeout=10000)
+        assert f"pid {chain_child.pid}" in panel.origin.text()
+        second.command("set 2024")
+        panel.rescan_by.setCurrentIndex(panel.rescan_by.findData("value"))
+        panel.rescan_edit.setText("2024")
+        task = panel.rescan()
+        qtbot.waitUntil(task.done, timeout=30000)
+        assert task.result() == "done", ws.pointers.last_message
+        kept = [panel.model.path(r).text for r in range(panel.model.rowCount())]
+        assert want in kept, kept
+        assert not panel.origin.isVisible()
+        # The kept path, bookmarked from the watch list, follows the chain there.
+        row = kept.index(want)
+        entry = window.features["pointer scan"].watch_result(row)
+        window.watch_docks.watch_panel.bookmark.emit(entry)
+        mark = ws.bookmarks.bookmarks[-1]
+        assert mark.location == entry.location
+        qtbot.waitUntil(lambda: mark.address == second.value, timeout=10000)
+    finally:
+        second.stop()
