@@ -11,8 +11,8 @@ its .bss-like first page leads to a target word. Then, in one run:
 2. the pointer map through the backend thread (``Target.pointer_map``),
    best of ``--repeat``, interleaved with 1: rate and ratio to 1 (goal
    ≥ 0.5×);
-3. peak memory: each map variant in a fresh interpreter (``ru_maxrss`` minus
-   its RSS before the map), with the default in-memory budget and with a
+3. peak memory: each map variant in a fresh interpreter (``VmHWM`` minus
+   its RSS before the map; ``ru_maxrss`` would count the forked parent's), with the default in-memory budget and with a
    small budget that spills to files;
 4. a depth-5 search (max offset 0x1000) from the target word.
 
@@ -62,20 +62,21 @@ sys.stdin.readline()
 """
 
 ROW = r"""
-import json, resource, sys
+import json, sys
 from lainview.backend import pointer_scan as ps
 from lainview.backend.service import Backend
 pid, budget = int(sys.argv[1]), int(sys.argv[2])
-def rss_kib():
+def status_kib(field):
     for line in open("/proc/self/status"):
-        if line.startswith("VmRSS:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1])
 with Backend() as b:
     t = b.attach(pid, writable=False).result()
     t.areas().result()
-    before = rss_kib()
+    before = status_kib("VmRSS")
     pmap = t.pointer_map(ps.PtrScanLimits(memory=budget)).result()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # VmHWM, not ru_maxrss: exec keeps the forked parent's peak in ru_maxrss.
+    peak = status_kib("VmHWM")
     print(json.dumps({"pointers": pmap.count, "memory": pmap.memory_bytes,
                       "disk": pmap.disk_bytes, "peak_growth_kib": peak - before}))
     b.close_pointer_map(pmap).result()
@@ -145,7 +146,7 @@ def main() -> None:
         print(f"  raw process_vm_readv     {gib / raw_s:6.2f} GiB/s  {raw_s:6.2f} s")
         print(f"  pointer map (backend)    {gib / map_s:6.2f} GiB/s  {map_s:6.2f} s  "
               f"ratio {raw_s / map_s:.2f} (goal >= 0.5)")
-        print(f"  map: {pmap.count:,} pointers, {pmap.memory_bytes >> 20} MiB in memory")
+        print(f"  map: {pmap.count:,} pointers, {pmap.memory_bytes / (1 << 20):.0f} MiB in memory")
         t0 = time.perf_counter()
         result = target.pointer_scan(target_word, depth=5, max_offset=0x1000, limit=1000,
                                      pointer_map=pmap).result()

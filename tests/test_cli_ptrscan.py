@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import stat
 import subprocess
 import sys
 import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -118,3 +120,36 @@ def test_a_process_that_is_gone_exits_1(runs):
     done = lainview("ptrscan", pid, hex(value))
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
     assert not _left_behind()
+
+
+SCAN_TARGET = Path(__file__).with_name("c") / "scan_target.c"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_during_the_map_stops_it_and_leaves_nothing(tmp_path, sig):
+    """A 256 MiB target: the map is being read when the signal comes."""
+    exe = tmp_path / "scan_target"
+    subprocess.run(["gcc", "-O2", "-o", str(exe), str(SCAN_TARGET)], check=True)
+    big = 256 << 20
+    target = subprocess.Popen([str(exe), "1", str(big), "0"], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        info = json.loads(target.stdout.readline())
+        proc = subprocess.Popen([sys.executable, "-m", "lainview", "ptrscan", str(target.pid),
+                                 hex(info["private"])], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        while not _left_behind():
+            try:
+                proc.wait(timeout=0.005)
+                break
+            except subprocess.TimeoutExpired:
+                pass
+        assert proc.poll() is None, "the map was done before it could be interrupted"
+        proc.send_signal(sig)
+        _, stderr = proc.communicate(timeout=60)
+        assert proc.returncode == 128 + sig, stderr
+        assert stderr.strip() == f"lainview ptrscan: stopped by {sig.name}"
+        assert not _left_behind()
+    finally:
+        target.kill()
+        target.wait()

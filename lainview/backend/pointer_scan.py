@@ -68,6 +68,8 @@ FILE_VERSION = 1
 MAX_FILE = 256 << 20
 RESCAN_BATCH = 2048                 # paths resolved per step of a rescan
 MAX_NODES = 2_000_000                # addresses followed per level of a search
+MAX_EDGES = 8_000_000                # pointers kept per level of a search (~40 bytes each)
+SEARCH_SLICE = 1 << 15               # addresses of a level searched per step
 
 
 @dataclass(frozen=True, slots=True)
@@ -611,10 +613,13 @@ def search(pmap: PointerMap, address: int, *, depth: int = DEFAULT_DEPTH,
 def search_steps(pmap: PointerMap, address: int, *, depth: int = DEFAULT_DEPTH,
                  max_offset: int = DEFAULT_MAX_OFFSET, limit: int = DEFAULT_LIMIT,
                  stacks: Sequence[MemoryArea | None] | None = None,
-                 max_nodes: int = MAX_NODES
+                 max_nodes: int = MAX_NODES, max_edges: int = MAX_EDGES
                  ) -> Generator[int, None, SearchResult]:
-    """:func:`search` as a bulk job: one step per level (yields the map's
-    scanned bytes, for a progress bar that stays full)."""
+    """:func:`search` as a bulk job: one step per slice of
+    ``SEARCH_SLICE`` addresses of a level (yields the map's scanned bytes,
+    for a progress bar that stays full). ``max_nodes`` addresses are
+    followed per level and ``max_edges`` pointers kept per level (about 40
+    bytes each) at most: beyond them the search is cut, and says so."""
     search_settings(depth, max_offset, limit)
     statics = _statics(pmap.areas, stacks)
     levels: list[_Level] = []
@@ -624,7 +629,19 @@ def search_steps(pmap: PointerMap, address: int, *, depth: int = DEFAULT_DEPTH,
     for _ in range(depth):
         if not len(frontier):
             break
-        dst, values, wheres = pmap.pointing_below(frontier, max_offset)
+        # A slice of the frontier at a time, so interactive requests wait
+        # for one slice at most; too many edges cut the search.
+        parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        edges = 0
+        for lo in range(0, len(frontier), SEARCH_SLICE):
+            into, v, w = pmap.pointing_below(frontier[lo:lo + SEARCH_SLICE], max_offset)
+            parts.append((into + lo, v, w))
+            edges += len(into)
+            if edges > max_edges:
+                cut = True
+                break
+            yield pmap.scanned_bytes
+        dst, values, wheres = (np.concatenate([p[i] for p in parts]) for i in range(3))
         total = len(dst)
         off = (frontier[dst] - values).astype(np.int64)
         static = statics.where(wheres)
@@ -642,7 +659,6 @@ def search_steps(pmap: PointerMap, address: int, *, depth: int = DEFAULT_DEPTH,
         levels.append(_Level(nodes, dst, off, src, wheres, static))
         seen = _sorted_unique(np.concatenate((seen, nodes)))
         frontier = nodes
-        yield pmap.scanned_bytes
     # Paths from each node down to the address, level by level.
     below: np.ndarray = np.ones(1, np.float64)
     by_depth: dict[int, int] = {}

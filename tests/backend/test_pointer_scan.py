@@ -228,6 +228,13 @@ def test_search_orders_by_depth_then_offsets_limits_and_counts():
     assert limited.total == 3
     assert ps.search(pmap, 0x10208, depth=1, max_offset=0x100).total == 2
     assert ps.search(pmap, 0x10208, depth=3, max_offset=0x8).total == 1   # +0x20 is too far
+    cut = ps.search(pmap, 0x10208, depth=3, max_offset=0x100, max_nodes=0)
+    assert cut.cut and cut.total == 2            # level 2 was not followed
+    steps = ps.search_steps(pmap, 0x10208, depth=3, max_offset=0x100, max_edges=1)
+    with pytest.raises(StopIteration) as stop:
+        while True:
+            next(steps)
+    assert stop.value.value.cut
     for bad in ({"depth": 0}, {"depth": 17}, {"max_offset": -1}, {"limit": -1}):
         with pytest.raises(InvalidInput):
             ps.search(pmap, 0x10208, **bad)
