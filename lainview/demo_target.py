@@ -72,12 +72,15 @@ SIZE = 3 * PAGE
 # The pointer chain: page 0 + CHAIN_OFFSET -> player; player + 0x18 ->
 # inventory; inventory + 0x8 = gold (u32), all but the first in anonymous memory.
 CHAIN_OFFSET = 0xFC0
-PLAYER_OFFSET = 0x40                      # in the anonymous mapping
+# The anonymous mapping: a PROT_NONE page, then the objects' page. The guard
+# keeps the objects from directly following a library's writable data, where
+# they would count as its .bss (static memory) and end every pointer path.
+HEAP_SIZE = 2 * PAGE
+PLAYER_OFFSET = PAGE + 0x40               # in the anonymous mapping
 PLAYER_INVENTORY = 0x18
-INVENTORY_OFFSETS = (0x200, 0x600)        # where ``move`` puts the inventory, in turn
+INVENTORY_OFFSETS = (PAGE + 0x200, PAGE + 0x600)    # where ``move`` puts the inventory
 INVENTORY_GOLD = 0x8
 GOLD_START = 12345
-HEAP_SIZE = PAGE
 MEMFD_NAME = "lainview-demo"
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -123,6 +126,7 @@ def build() -> tuple[mmap.mmap, dict]:
     _mprotect(base + READONLY_OFFSET, PAGE, mmap.PROT_READ)
     heap = mmap.mmap(-1, HEAP_SIZE, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
     heap_base = ctypes.addressof(ctypes.c_char.from_buffer(heap))
+    _mprotect(heap_base, PAGE, 0)                       # PROT_NONE
     _chain[:] = [heap, heap_base, 0]
     player = heap_base + PLAYER_OFFSET
     inventory = heap_base + INVENTORY_OFFSETS[0]
@@ -151,7 +155,7 @@ def _handle_command(line: str, base: int, region: mmap.mmap) -> str:
     if len(words) == 3 and words[0] == "peek":
         address, size = int(words[1], 16), int(words[2])
         heap, heap_base = _chain[0], _chain[1]
-        if heap_base <= address < heap_base + HEAP_SIZE:     # the gold's anonymous memory
+        if heap_base + PAGE <= address < heap_base + HEAP_SIZE:     # gold's anonymous page
             return "peek " + heap[address - heap_base:address - heap_base + size].hex()
         offset = address - base
         return "peek " + region[offset:offset + size].hex()

@@ -75,7 +75,7 @@ class PointerScanFeature:
             menu.addAction(bookmarks.bookmark_cursor_action)
         menu.exec(view.mapToGlobal(pos))
 
-    # -- where a result goes ------------------------------------------------------------------------
+    # -- where a result goes ----------------------------------------------------------------------
     def watch_result(self, row: int):
         model = self.controller.results
         try:

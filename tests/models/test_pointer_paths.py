@@ -140,11 +140,9 @@ def test_the_demos_gold_is_found_through_a_pointer_path_after_a_restart(qtbot, w
         qtbot.waitUntil(task.done, timeout=60000)
         assert task.result() == "done", pointers.last_message
         texts = [p.text for p in pointers.results.paths]
-        # From the demo's static page: its chain (->+0x18->+0x8), or, as
-        # the player and the inventory share a page, ->+0x1c8.
-        ours = [t for t in texts if t.startswith("memfd:lainview-demo+0xfc0->")]
-        assert ours, texts[:20]
-        path = pointers.results.path(texts.index(ours[0]))
+        assert first.gold_path in texts, texts[:20]
+        assert all(t.startswith("memfd:lainview-demo+0xfc0->") for t in texts), texts[:20]
+        path = pointers.results.path(texts.index(first.gold_path))
         from lainview.models.pointer_scan_model import path_location
         entry = workspace.watch.add(path_location(path), watch_type("u32"), "gold")
         gold = lambda demo: int.from_bytes(demo.peek(demo.gold, 4), "little")  # noqa: E731
@@ -165,7 +163,7 @@ def test_the_demos_gold_is_found_through_a_pointer_path_after_a_restart(qtbot, w
         qtbot.waitUntil(opening.done, timeout=10000)
         assert opening.result() == "opened"
         [again] = workspace.watch.entries
-        assert again.location.text == ours[0]
+        assert again.location.text == first.gold_path
         qtbot.waitUntil(lambda: again.address == second.gold and again.data is not None,
                         timeout=10000)
         assert abs(int.from_bytes(again.data, "little") - gold(second)) <= 1
