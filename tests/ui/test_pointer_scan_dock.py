@@ -5,6 +5,8 @@ watch follows the chain when the child moves the value."""
 
 from __future__ import annotations
 
+import threading
+
 from PySide6.QtGui import QGuiApplication
 
 from lainview.backend.locations import locate
@@ -33,9 +35,11 @@ def _scan_from_watch(qtbot, window, chain_child):  # noqa: F811
     return ws, panel, entry
 
 
-def test_a_scan_from_a_watch_entry_lists_the_chain(qtbot, window, chain_child):  # noqa: F811
+def test_a_scan_from_a_watch_entry_lists_the_chain(qtbot, qtmodeltester, window,
+                                                   chain_child):  # noqa: F811
     ws, panel, _entry = _scan_from_watch(qtbot, window, chain_child)
     model = panel.model
+    qtmodeltester.check(model)
     assert model.rowCount() >= 1
     want = f"{locate(chain_child.info['global'], ws.target.areas).text}->+0x18->+0x8"
     texts = [model.data(model.index(r, PATH)) for r in range(model.rowCount())]
@@ -114,6 +118,7 @@ def test_find_pointers_from_the_hex_view_and_cancel(qtbot, window, chain_child):
     assert ws.cursor.address == chain_child.value
     texts = [a.text() for _menu, a in window.registered_actions()]
     assert "Find &pointers to the cursor…" in texts
+    assert ("View", "Pointer scan") in [(m, a.text()) for m, a in window.registered_actions()]
     feature = window.features["pointer scan"]
     feature.find_for_cursor()
     request = ws.pointers.request
@@ -121,11 +126,16 @@ def test_find_pointers_from_the_hex_view_and_cancel(qtbot, window, chain_child):
     assert request.label == "hex view"
     assert window.docks["pointer scan"].isVisible()
     panel = feature.panel
+    # The backend thread is held: the scan waits its turn, and Cancel stops
+    # it before it starts (a small target's scan could finish first).
+    gate = threading.Event()
+    busy = ws.backend.thread.submit(gate.wait, 30)
     task = panel.start()
     assert task is not None and panel.cancel_button.isVisibleTo(panel)
     assert ws.pointers.start() is None and "running" in ws.pointers.last_message
     ws.pointers.cancel()
-    qtbot.waitUntil(task.done, timeout=30000)
+    gate.set()
+    qtbot.waitUntil(lambda: task.done() and busy.done(), timeout=30000)
     assert task.result() == "cancelled"
     assert "cancelled" in panel.message.text()
     assert not ws.pointers.running and not panel.cancel_button.isVisibleTo(panel)
