@@ -462,6 +462,9 @@ class PointerScanController(QObject):
         try:
             outcome = await asyncio.wrap_future(future)
         except (asyncio.CancelledError, Cancelled):
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise                   # this task is stopped (the window closes)
             self._end("cancelled")
             self._say(f"{'pointer scan' if kind == 'scan' else 'rescan'} cancelled; "
                       "the results shown are kept")

@@ -192,6 +192,9 @@ class KernelValues:
     def resolve(self, entry: WatchEntry) -> None:
         if self.kernel is None:
             entry.unresolved = "no kernel source was given to the watch list"
+        elif entry.follows_pointers:
+            entry.unresolved = (f"{entry.location.text}: the watch list does not follow "
+                                "pointer paths in kernel memory")
         elif entry.location.offset < 0:
             entry.unresolved = (f"{entry.location.text}: the watch list reads a kernel value "
                                 "from its symbol on, so its offset cannot be negative")
@@ -199,7 +202,8 @@ class KernelValues:
             entry.unresolved = ""
 
     def readable(self, entries: list[WatchEntry]) -> list[WatchEntry]:
-        return [e for e in entries if not e.unresolved] if self.available else []
+        return [e for e in entries if not e.unresolved and not e.follows_pointers] \
+            if self.available else []
 
     async def read(self, entries: list[WatchEntry], sizes: list[int]) -> list[bytes | str | None]:
         """One ``read_many`` by name for all of ``entries`` (each from its

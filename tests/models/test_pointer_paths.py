@@ -190,3 +190,13 @@ def test_a_frozen_pointer_path_is_held_where_it_leads_now(qtbot, workspace,
     assert (old.address, new.address) == (first, chain_child.value)
     assert old.ended is not None and new.ended is None
     assert entry.frozen
+
+
+def test_a_kernel_pointer_path_is_not_read_as_its_symbol(qtbot, workspace):
+    """The watch list reads kernel values by symbol name: a path through
+    kernel pointers is said to be unsupported, never read at the symbol."""
+    watch = workspace.watch
+    entry = watch.add(parse_location("kernel:jiffies->+0x8"), watch_type("u64"))
+    assert entry.follows_pointers and "does not follow pointer paths" in entry.unresolved
+    assert watch.kernel_values.readable([entry]) == []
+    assert _value(watch, entry).startswith("unresolved: ")
