@@ -41,6 +41,7 @@ from .backend.memory import AttachInfo, MemoryArea, WriteResult
 from .backend.processes import ProcessIdentity
 from .backend.service import Backend, Target
 from .backend.thread import BackendClosed, BackendFuture
+from .backend.wording import quoted
 
 T = TypeVar("T")
 
@@ -69,7 +70,8 @@ def attach(pid: int, *, backend: str = "auto", writable: bool = True,
     Raises :class:`TargetExited` (no such process), :class:`PermissionDenied`
     (the kernel's ptrace access check refused; the message says why on this
     machine), :class:`DeviceUnavailable` (only with backend="lainmemu"),
-    :class:`InvalidInput` (an unknown backend)."""
+    :class:`InvalidInput` (an unknown backend, a pid that is not a positive
+    int, the id of a thread rather than of its process)."""
     owner = Backend(journal=journal)
     try:
         target = _wait(owner.attach(pid, backend, writable=writable))
@@ -176,22 +178,41 @@ class Process(_Owner):
         did not resolve and why."""
         return _wait(self._target.resolve(parse_location(text)))
 
-    def read(self, address: int, size: int) -> bytes:
-        """``size`` bytes at ``address``. Raises FaultError naming the first
-        unreadable address (an unmapped or refused page) and its reason,
-        TargetExited, InvalidInput (a negative size)."""
-        if size < 0:
-            raise InvalidInput(f"cannot read {size} bytes", op="read", address=address)
-        return _wait(self._target.read(address, size)).require(op="read")
+    def _address(self, where: int | str, size: int) -> int:
+        """An address given as an int, or a location's text (resolved now,
+        where ``size`` bytes must fit). Raises InvalidInput."""
+        if isinstance(where, str):
+            return _wait(self._target.resolve(parse_location(where), size))
+        if not isinstance(where, int) or isinstance(where, bool) or not 0 <= where < 1 << 64:
+            raise InvalidInput(f"an address is an int below 2**64 or a location's text, not "
+                               f"{quoted(where)}")
+        return where
 
-    def write(self, address: int, data: bytes) -> WriteResult:
-        """Write ``data`` at ``address``: journaled before it is made (the
-        same path as ``lainview write``, so ``lainview revert`` can undo
-        it), then read back. Returns the old and new bytes and the journal
-        entry's id. Raises JournalError (nothing written), FaultError,
-        PartialWrite, VerifyMismatch (written, but the target changed it
-        again), PermissionDenied, TargetExited."""
-        return _wait(self._target.write(address, bytes(data)))
+    def read(self, address: int | str, size: int) -> bytes:
+        """``size`` bytes at ``address`` (an int, or a location's text as
+        :meth:`resolve` reads it). Raises FaultError naming the first
+        unreadable address (an unmapped or refused page) and its reason,
+        TargetExited, InvalidInput (a negative size, an address that is
+        neither, a location that does not resolve)."""
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            raise InvalidInput(f"cannot read {quoted(size)} bytes: a size is an int ≥ 0",
+                               op="read")
+        return _wait(self._target.read(self._address(address, size), size)).require(op="read")
+
+    def write(self, address: int | str, data: bytes) -> WriteResult:
+        """Write ``data`` (bytes-like) at ``address`` (an int, or a
+        location's text): journaled before it is made (the same path as
+        ``lainview write``, so ``lainview revert`` can undo it), then read
+        back. Returns the old and new bytes and the journal entry's id.
+        Raises InvalidInput (data that is not bytes, a bad address),
+        JournalError (nothing written), FaultError, PartialWrite,
+        VerifyMismatch (written, but the target changed it again),
+        PermissionDenied, TargetExited."""
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise InvalidInput(f"data to write is bytes, not {type(data).__name__} (encode "
+                               "text first: b'...' or 'text'.encode())", op="write")
+        data = bytes(data)
+        return _wait(self._target.write(self._address(address, len(data)), data))
 
     def scan(self, value_type: str, value: Value | None = None, mode: str = "exact", *,
              align: int | None = None, tolerance: float | None = None) -> Scan:

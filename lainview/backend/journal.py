@@ -800,9 +800,14 @@ def _is_id(value: object) -> bool:
     return type(value) is int and 0 < value < 1 << 63
 
 
-def _is_num(value: object) -> bool:
+# Times are seconds since the epoch, shown as local dates: a record's time
+# must be one the platform can show (year 1970 to 9999).
+_LAST_TIME = 253402300799
+
+
+def _is_time(value: object) -> bool:
     return (isinstance(value, (int, float)) and not isinstance(value, bool)
-            and math.isfinite(value))
+            and math.isfinite(value) and 0 <= value <= _LAST_TIME)
 
 
 def _hex_problem(value: object) -> str | None:
@@ -823,7 +828,7 @@ def _intent_problem(rec: object) -> str | None:
         return f"unknown record type {str(rec.get('type'))[:40]!r}"
     if not _is_id(rec.get("id")):
         return f"intent id {str(rec.get('id'))[:40]!r} is not a positive integer"
-    if not _is_num(rec.get("time")):
+    if not _is_time(rec.get("time")):
         return "intent without a valid time"
     target = rec.get("target")
     if not isinstance(target, dict):
@@ -874,7 +879,7 @@ def _outcome_problem(rec: dict[str, Any]) -> str | None:
     rewrites = rec.get("rewrites")
     if rewrites is not None and not (type(rewrites) is int and 0 <= rewrites < _MAX_INT):
         return "outcome with a malformed \"rewrites\""
-    if rec.get("ended") is not None and not _is_num(rec["ended"]):
+    if rec.get("ended") is not None and not _is_time(rec["ended"]):
         return "outcome with a malformed \"ended\""
     return None
 

@@ -30,6 +30,7 @@ import numpy as np
 
 from .errors import InvalidInput, NoSuchModule, NoSuchSymbol
 from .files import read_input_file
+from .wording import quoted
 
 KALLSYMS_PATH = "/proc/kallsyms"
 KERNEL = ""          # the module name of the kernel proper
@@ -91,7 +92,7 @@ def type_letters(spec: str) -> str:
             letters.append(part)
         else:
             raise InvalidInput(
-                f"unknown symbol type {part!r}: give letters (T, t, D, ...) or one of "
+                f"unknown symbol type {quoted(part)}: give letters (T, t, D, ...) or one of "
                 f"{', '.join(sorted(TYPE_WORDS))}, global, local")
     if not letters:
         raise InvalidInput("empty symbol type filter")
@@ -209,7 +210,7 @@ class SymbolTable:
         NoSuchModule if the module has no symbols here, NoSuchSymbol if
         there is no such symbol."""
         if module is not None and module != KERNEL and not self.has_module(module):
-            raise NoSuchModule(f"no module named {module!r} has symbols in {self.source}",
+            raise NoSuchModule(f"no module named {quoted(module)} has symbols in {self.source}",
                                op="lookup")
         found = self.lookup(name, module)
         if not found:
@@ -543,8 +544,8 @@ def _name_matcher(pattern: str, mode: str) -> Matcher:
         try:
             return re.compile(pattern).search
         except re.error as exc:
-            raise InvalidInput(f"bad regular expression {pattern!r}: {exc}") from None
-    raise InvalidInput(f"unknown match mode {mode!r}: substring, glob, regex or auto")
+            raise InvalidInput(f"bad regular expression {quoted(pattern)}: {exc}") from None
+    raise InvalidInput(f"unknown match mode {quoted(mode)}: substring, glob, regex or auto")
 
 
 # -- parsing -----------------------------------------------------------------------------------
@@ -553,7 +554,7 @@ _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 
 
 def _bad(lineno: int, line: str, why: str) -> InvalidInput:
-    return InvalidInput(f"kallsyms line {lineno}: {why}: {line[:120]!r}", op="kallsyms")
+    return InvalidInput(f"kallsyms line {lineno}: {why}: {quoted(line, 60)}", op="kallsyms")
 
 
 def parse_kallsyms_lines(text: str, *, source: str = "") -> SymbolTable:
@@ -813,12 +814,12 @@ def parse_proc_modules(text: str) -> list[ModuleInfo]:
         if not fields:
             continue
         if len(fields) < 3:
-            raise InvalidInput(f"/proc/modules line {lineno} is malformed: {line!r}")
+            raise InvalidInput(f"/proc/modules line {lineno} is malformed: {quoted(line)}")
         try:
             size = int(fields[1])
             refcount = None if fields[2] == "-" else int(fields[2])
         except ValueError:
-            raise InvalidInput(f"/proc/modules line {lineno} is malformed: {line!r}") from None
+            raise InvalidInput(f"/proc/modules line {lineno} is malformed: {quoted(line)}") from None
         holders: tuple[str, ...] = ()
         if len(fields) > 3 and fields[3] != "-":
             holders = tuple(h for h in fields[3].split(",") if h)

@@ -23,7 +23,7 @@ from typing import Self
 
 from .errors import (DeviceUnavailable, ErrorContext, FaultError, InvalidInput, KernelReadOnly,
                      LainviewError, NoSuchModule, NoSuchSymbol, PermissionDenied)
-from .wording import printable
+from .wording import printable, quoted
 
 MAXSYMNMLEN = 512     # bytes including the NUL (Linux's KSYM_NAME_LEN)
 MODMAXNAMELEN = 56    # bytes including the NUL (Linux's MODULE_NAME_LEN)
@@ -75,7 +75,7 @@ def _encode_name(name: str, limit: int, what: str) -> bytes:
     if not raw:
         raise InvalidInput(f"empty {what} name", op="kmem")
     if b"\0" in raw:
-        raise InvalidInput(f"the {what} name {name!r} contains a NUL byte", op="kmem")
+        raise InvalidInput(f"the {what} name {quoted(name)} contains a NUL byte", op="kmem")
     if len(raw) + 1 > limit:
         raise InvalidInput(
             f"{what} name of {len(raw)} bytes is too long: the kernel allows at most "

@@ -38,6 +38,7 @@ from .kallsyms import KALLSYMS_PATH, Symbol, SymbolTable, load_kallsyms
 from .kcore import KCORE_PATH, ElfCoreReader, SystemMap, VmlinuxImage, elf_type
 from .kmem import POINTER_SIZE, KmemDevice, discover
 from .memory import ReadResult
+from .wording import quoted
 
 # Every capability a source may have, in the order they are shown:
 # list (symbols), read (memory), write (memory), hold (modules).
@@ -237,7 +238,7 @@ def source_class(name: str) -> type[KernelSource]:
     for cls in REGISTRY:
         if cls.name == name:
             return cls
-    raise InvalidInput(f"unknown kernel source {name!r}: choose one of "
+    raise InvalidInput(f"unknown kernel source {quoted(name)}: choose one of "
                        f"{', '.join(source_names())}")
 
 

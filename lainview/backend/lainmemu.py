@@ -23,7 +23,7 @@ from .errors import (DeviceUnavailable, FaultError, LainviewError, PermissionDen
                      TargetExited, from_oserror)
 from .lainmemu_abi import Call, IoctlArg, VmEntry, discover, request, vm_entry_to_area
 from .memory import MemoryArea
-from .process_memory import ProcessMemory
+from .process_memory import ProcessMemory, file_offset
 
 
 class LainmemuMemory(ProcessMemory):
@@ -96,9 +96,9 @@ class LainmemuMemory(ProcessMemory):
         if self._fd is None:
             raise LainviewError("the process memory is closed", op=op, pid=self.pid)
         try:
-            os.lseek(self._fd, address, os.SEEK_SET)
+            os.lseek(self._fd, file_offset(address), os.SEEK_SET)
             returned = io(self._fd, [view])
-            advanced = os.lseek(self._fd, 0, os.SEEK_CUR) - address
+            advanced = (os.lseek(self._fd, 0, os.SEEK_CUR) - address) % (1 << 64)
         except OSError as exc:
             if exc.errno == _errno.ESRCH:
                 raise TargetExited(f"process {self.pid} has exited", op=op, errno=exc.errno,

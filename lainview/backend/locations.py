@@ -135,7 +135,7 @@ class Location:
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
-            raise InvalidInput(f"unknown location kind {self.kind!r}")
+            raise InvalidInput(f"unknown location kind {quoted(self.kind)}")
         object.__setattr__(self, "kind", LocationKind(self.kind))   # given as text too
         if self.symbol is not None and (self.kind != "module" or not self.symbol):
             raise InvalidInput("only a module location names a symbol (libc.so.6!getpid)")
@@ -182,6 +182,9 @@ class Location:
         tail = (_signed(self.offset) if self.offset or self.symbol is None else "") + steps
         for name in names:
             for symbol in symbols:
+                if not (_plain(name) or name.startswith('"')) or not (
+                        symbol is None or _plain(symbol) or symbol.startswith('"')):
+                    continue
                 text = name + ("" if symbol is None else "!" + symbol) + tail
                 if _reads_back(text, self):
                     return text
@@ -209,7 +212,7 @@ class Location:
             raise InvalidInput(f"a location must be an object, not {type(raw).__name__}")
         kind, name, offset = raw.get("kind"), raw.get("name", ""), raw.get("offset")
         if kind not in KINDS:
-            raise InvalidInput(f"unknown location kind {kind!r}: expected one of "
+            raise InvalidInput(f"unknown location kind {quoted(kind)}: expected one of "
                                f"{', '.join(KINDS)}")
         kind = LocationKind(kind)
         if not isinstance(name, str) or (kind != "absolute" and not name):
@@ -240,7 +243,17 @@ def _signed(offset: int) -> str:
 
 
 def _quote(name: str) -> str:
-    return json.dumps(name, ensure_ascii=False)
+    """``name`` as a JSON string whose every character is printable: control
+    and other unprintable characters (a newline, ESC, a lone surrogate from
+    an undecodable byte) as ``\\uXXXX`` escapes, so the text can be shown,
+    copied and typed back."""
+    return "".join(c if c.isprintable() else json.dumps(c)[1:-1]
+                   for c in json.dumps(name, ensure_ascii=False))
+
+
+def _plain(name: str) -> bool:
+    """Whether ``name`` may be written unquoted: every character printable."""
+    return name.isprintable()
 
 
 def _reads_back(text: str, location: Location) -> bool:
@@ -276,7 +289,8 @@ _KERNEL_NAME_RE = re.compile(r"[^\s:+\-\[\]\x00-\x1f\x7f]+")       # no control 
 _KERNEL = "kernel:"
 _SHOWN = 80          # characters of typed text a message quotes
 _EXAMPLES = ("an address (0x7f12a000), a module or area plus an offset "
-             "(libc.so.6+0x1f00, [heap]+0x10) or kernel:SYMBOL[+offset]")
+             "(libc.so.6+0x1f00, [heap]+0x10, libc.so.6!getpid), kernel:SYMBOL[+offset], "
+             "or a pointer path (game+0x1f40->+0x18)")
 _ARROWS = ("->", "\u2192")
 _JSON = json.JSONDecoder()
 _SYMBOL_RE = re.compile(r'[^\s!"+\-\x00-\x1f\x7f]+')
@@ -401,6 +415,10 @@ def _parse_base(text: str, whole: str) -> Location:
                                     "64-bit address")
         return Location.absolute(address + offset)
     _check_offset(offset)
+    if any(arrow in head for arrow in _ARROWS):
+        raise InvalidInput(f"bad pointer path {quoted(whole, _SHOWN)}: each step is -> and an "
+                           "offset (game+0x1f40->+0x18->+0x8); a name holding -> is written "
+                           'in quotes ("odd->name"+0x10)')
     if head.startswith("["):
         if not head.endswith("]") or len(head) < 3:
             raise InvalidInput(f"bad area name {quoted(head, _SHOWN)}: a pseudo-area is "
@@ -553,8 +571,14 @@ def _where(pid: int | None) -> str:
     return f"the map of pid {pid}" if pid is not None else "this map"
 
 
+def _named(name: str) -> str:
+    """A name in a message as it can be typed back: quoted when it holds
+    an unprintable character (cut to a readable length)."""
+    return printable(name, _SHOWN) if _plain(name) else printable(_quote(name), _SHOWN)
+
+
 def _listed(names: Sequence[str], limit: int = 8) -> str:
-    shown = ", ".join(printable(n) for n in names[:limit])
+    shown = ", ".join(_named(n) for n in names[:limit])
     return shown + (f", … ({len(names)} in all)" if len(names) > limit else "") if names \
         else "none"
 
@@ -607,7 +631,7 @@ def resolve(location: Location, areas: list[MemoryArea], size: int = 1, *,
         mine = [a for a in areas if a.path == location.name]
         if not mine:
             pseudo = sorted({a.path for a in areas if a.is_pseudo})
-            raise Unresolved(f"no {printable(location.name, _SHOWN)} area in {where}; "
+            raise Unresolved(f"no {_named(location.name)} area in {where}; "
                              f"pseudo-areas: {_listed(pseudo)}", pid=pid)
         base, end = min(a.start for a in mine), max(a.end for a in mine)
         return _within(location.offset, base, end, size, location.name, pid)
@@ -617,10 +641,10 @@ def resolve(location: Location, areas: list[MemoryArea], size: int = 1, *,
         paths = _files_named(areas, _file_name(name), as_printed=False)
     if not paths:
         modules = sorted({_file_name(a.file_path) for a in areas if _is_module_area(a)})
-        raise Unresolved(f"no module named {printable(name, _SHOWN)} in {where}; "
+        raise Unresolved(f"no module named {_named(name)} in {where}; "
                          f"modules: {_listed(modules)}", pid=pid)
     if len(paths) > 1:
-        raise Unresolved(f"{printable(_file_name(name), _SHOWN)} is mapped from several files "
+        raise Unresolved(f"{_named(_file_name(name))} is mapped from several files "
                          f"({_listed(paths, 3)}): name one by its full path", pid=pid)
     extent = _module_extent(areas, paths[0])
     assert extent is not None
@@ -639,8 +663,8 @@ def _module_symbol(location: Location, path: str, lookup: ModuleSymbolLookup | N
                          "the module's symbol table")
     found = lookup(path, location.symbol)
     if found is None:
-        raise Unresolved(f"no symbol named {printable(location.symbol, _SHOWN)} in "
-                         f"{printable(_file_name(path))}")
+        raise Unresolved(f"no symbol named {_named(location.symbol)} in "
+                         f"{_named(_file_name(path))}")
     return found
 
 
@@ -651,8 +675,9 @@ def _follow(location: Location, areas: list[MemoryArea], size: int, pid: int | N
     if read_pointer is None:
         raise Unresolved(f"{printable(location.text, _SHOWN)} is a pointer path: resolving it "
                          "reads memory")
-    address = resolve(location.base, areas, POINTER_SIZE, pid=pid, symbols=symbols,
-                      module_symbol=module_symbol)
+    base = location.base
+    address = base.offset if base.kind == "absolute" else resolve(
+        base, areas, POINTER_SIZE, pid=pid, symbols=symbols, module_symbol=module_symbol)
     in_process = location.kind != "kernel"
     where = _where(pid)
     for level, step in enumerate(location.steps, 1):

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from .errors import FaultError, InvalidInput
-from .wording import counted
+from .wording import counted, quoted
 
 PAGE_SIZE = 4096
 
@@ -51,7 +51,7 @@ class Perm(enum.IntFlag):
     def from_letters(cls, text: str) -> "Perm":
         perm = _PERM_OF_LETTERS.get(text)     # 16 forms: a map has 65,000 lines
         if perm is None:
-            raise InvalidInput(f"bad permission string {text!r}: expected like 'r-xp'")
+            raise InvalidInput(f"bad permission string {quoted(text)}: expected like 'r-xp'")
         return perm
 
     @property
@@ -162,6 +162,15 @@ _MAPS_RE = re.compile(
 IO_PSEUDO_NAMES = frozenset({"[vvar]", "[vvar_vclock]"})
 
 
+def _unescape_path(path: str) -> str:
+    """A maps line's path as the file is named: the kernel writes a newline
+    in a name as ``\\012`` (and nothing else escaped), so a name holding a
+    real newline reads as ``readlink`` and psutil give it. (A name holding
+    the four characters backslash-0-1-2 reads the same way: the kernel's
+    text cannot tell them apart.)"""
+    return path.replace("\\012", "\n") if "\\" in path else path
+
+
 def parse_maps_line(line: str) -> MemoryArea:
     """Parse one line of /proc/<pid>/maps. Raises InvalidInput on any malformation."""
     m = _MAPS_RE.match(line.rstrip("\n"))
@@ -170,7 +179,7 @@ def parse_maps_line(line: str) -> MemoryArea:
     start, end = int(m.group(1), 16), int(m.group(2), 16)
     if end < start:
         raise InvalidInput(f"malformed maps line (end before start): {line[:120]!r}")
-    path = m.group(7) or ""
+    path = _unescape_path(m.group(7) or "")
     return MemoryArea(start=start, end=end, perms=Perm.from_letters(m.group(3)),
                       offset=int(m.group(4), 16), path=path,
                       io=path in IO_PSEUDO_NAMES, dev=m.group(5), inode=int(m.group(6)),
@@ -192,6 +201,8 @@ def parse_maps(text: str) -> list[MemoryArea]:
     perms, io_names, area = _PERM_OF_LETTERS, IO_PSEUDO_NAMES, MemoryArea
     for start, end, letters, offset, dev, inode, path in rows:
         start, end = int(start, 16), int(end, 16)
+        if "\\" in path:
+            path = _unescape_path(path)
         if end < start:
             raise InvalidInput(f"malformed maps line (end before start): {start:x}-{end:x}")
         out.append(area(start, end, perms[letters], int(offset, 16), path, path in io_names,

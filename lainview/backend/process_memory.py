@@ -32,6 +32,20 @@ class Piece:
     area: MemoryArea | None
 
 
+# pread/pwrite refuse a position from 2**63 up (EINVAL), although the
+# memory files accept it through lseek: /proc/PID/mem reads stop there (in a
+# process only [vsyscall] lies above, and it is execute-only).
+POSITION_LIMIT = 1 << 63
+
+
+def file_offset(address: int) -> int:
+    """The ``lseek`` position of a 64-bit ``address`` in a memory file that
+    takes unsigned positions (the lainmemu device, FMODE_UNSIGNED_OFFSET):
+    the kernel's ``off_t`` is signed, so addresses from 2**63 up are passed
+    as their two's-complement value."""
+    return address - (1 << 64) if address >= POSITION_LIMIT else address
+
+
 def split_by_areas(areas: list[MemoryArea], address: int, size: int) -> list[Piece]:
     """Cut [address, address+size) at area boundaries; gaps get area None."""
     pieces: list[Piece] = []
@@ -191,7 +205,8 @@ class ProcessMemory(abc.ABC):
             while pos < piece.end:
                 view = buffer[:min(len(buffer), piece.end - pos)]
                 holes = self.read_into(pos, view, areas=[area], no_access=[])
-                yield pos, view, holes, area.no_access
+                got_some = sum(h.size for h in holes) < len(view)
+                yield pos, view, holes, area.no_access and got_some
                 pos += len(view)
 
     def read_into(self, address: int, view: memoryview, *,
@@ -211,8 +226,15 @@ class ProcessMemory(abc.ABC):
         for piece in split_by_areas(areas, address, size):
             lo, hi = piece.start - address, piece.end - address
             if no_access is not None and piece.area is not None and piece.area.no_access:
-                no_access.append(Span(piece.start, piece.end - piece.start))
-                holes.extend(self._read_piece(piece.start, view[lo:hi]))
+                refused = self._read_piece(piece.start, view[lo:hi])
+                holes.extend(refused)
+                cursor = piece.start                # only the bytes the kernel gave
+                for hole in refused:
+                    if hole.address > cursor:
+                        no_access.append(Span(cursor, hole.address - cursor))
+                    cursor = hole.address + hole.size
+                if cursor < piece.end:
+                    no_access.append(Span(cursor, piece.end - cursor))
                 continue
             if piece.area is None or not piece.area.readable:
                 err, why = unreadable_reason(piece.area)

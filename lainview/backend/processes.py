@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from typing import Callable, Collection, TypeVar
 
 
-from .errors import attach_denied_hint
+from .errors import InvalidInput, attach_denied_hint
 from .memory import DELETED_SUFFIX
+from .wording import quoted
 
 PF_KTHREAD = 0x00200000
 
@@ -109,6 +110,25 @@ class ProcessIdentity:
         """The journal's ``target`` of a process write."""
         return {"kind": "process", "pid": self.pid, "exe": self.exe,
                 "cmdline": list(self.cmdline), "start_ticks": self.start_ticks}
+
+
+def check_process_id(pid: object, proc: str = "/proc") -> int:
+    """``pid`` as a process id to attach to: a positive integer naming a
+    process, not one of its threads (``/proc/TID`` answers for a thread too,
+    but its writes would be journaled under the thread's id). Raises
+    InvalidInput; a pid that does not exist is left for the opener to
+    report (TargetExited)."""
+    if not isinstance(pid, int) or isinstance(pid, bool) or not 0 < pid < 1 << 32:
+        raise InvalidInput(f"a process id is a positive integer, not {quoted(pid)}")
+    try:
+        with open(f"{proc}/{pid}/status", encoding="ascii", errors="replace") as f:
+            tgid = next((int(line.split()[1]) for line in f if line.startswith("Tgid:")), pid)
+    except (OSError, ValueError, IndexError):
+        return pid
+    if tgid != pid:
+        raise InvalidInput(f"{pid} is a thread of process {tgid}, not a process: "
+                           f"give the process's id, {tgid}")
+    return pid
 
 
 def process_identity(pid: int) -> ProcessIdentity:

@@ -16,7 +16,7 @@ import os
 from .errors import LainviewError, PermissionDenied, TargetExited, from_oserror
 from .memory import Hole, MemoryArea, Span, parse_maps
 from .processes import is_kernel_thread
-from .process_memory import ProcessMemory, split_by_areas
+from .process_memory import POSITION_LIMIT, ProcessMemory, split_by_areas
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -137,6 +137,8 @@ class ProcfsMemory(ProcessMemory):
     def _transfer_in(self, address: int, view: memoryview) -> int:
         done = 0
         while done < len(view):
+            if address + done >= POSITION_LIMIT:     # pread's position is signed
+                return done
             try:
                 n = os.preadv(self._fd(), [view[done:]], address + done)
             except OSError as exc:
@@ -157,6 +159,8 @@ class ProcfsMemory(ProcessMemory):
                                    address=address, pid=self.pid)
         done = 0
         while done < len(data):
+            if address + done >= POSITION_LIMIT:
+                return done
             try:
                 n = os.pwrite(self._fd(), data[done:], address + done)
             except OSError as exc:

@@ -26,8 +26,8 @@ from .memory import (AttachInfo, Hole, MemoryArea, ReadResult, WriteResult, Writ
                      page_buffer)
 from .files import atomic_private_file, read_input_file
 from .patch import BLOCKING as PATCH_BLOCKING, ApplyAction, Patch, plan as plan_patch, save_patch
-from .processes import (ProcessIdentity, ProcessInfo, list_processes, process_identity,
-                        start_ticks)
+from .processes import (ProcessIdentity, ProcessInfo, check_process_id, list_processes,
+                        process_identity, start_ticks)
 from .procfs import ProcfsMemory
 from .process_memory import ProcessMemory
 from .thread import BackendFuture, BackendThread
@@ -54,6 +54,7 @@ def open_process_memory(pid: int, backend: str = "auto", *, writable: bool = Tru
     reason for the choice. Blocking: call it on the backend thread."""
     if backend not in BACKENDS:
         raise InvalidInput(f"unknown backend {backend!r}: choose one of {', '.join(BACKENDS)}")
+    check_process_id(pid)
     if backend == "procfs":
         return ProcfsMemory(pid, writable=writable), "/proc: chosen with --backend procfs"
     try:

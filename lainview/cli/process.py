@@ -236,8 +236,9 @@ def cmd_journal(backend: Backend, args) -> int:
         if args.json:
             print_json({"patch": args.export, "exe": patch.exe, "writes": n})
             return EXIT_OK
-        print(f"saved {n} write{'' if n == 1 else 's'} to {patch.exe or 'the program'} "
-              f"as a patch in {args.export}")
+        print(f"saved {n} write{'' if n == 1 else 's'} to "
+              f"{printable(patch.exe) if patch.exe else 'the program'} "
+              f"as a patch in {printable(args.export)}")
         return EXIT_OK
     if args.json:
         out.write("\n]\n" if count else "[]\n")

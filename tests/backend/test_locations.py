@@ -105,7 +105,7 @@ def test_unresolved_locations_say_what_and_why():
     # Names the target chose are printed escaped, on one line.
     hostile = parse_maps(MAPS.replace("/opt/game/bin/game", "/opt/ga\x1bme\x7f"))
     message = _why(parse_location("nope+0"), hostile)
-    assert "ga\\x1bme\\x7f" in message and "\x1b" not in message
+    assert '"ga\\u001bme\\u007f"' in message and "\x1b" not in message   # quoted: types back
 
 
 def test_kernel_symbols_resolve_through_the_lookup_given():
