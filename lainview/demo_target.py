@@ -15,6 +15,15 @@ that every cell state of the hex view shows on one screen:
   write permission fails);
 - page 2 (r--): a read-only page with a message in it.
 
+It also holds a value that moves on every run, found again through a
+pointer path (the pointer scanner's demo): a u32 ``gold`` (12345, one more
+every second) in an object in anonymous memory, reached as
+``memfd:lainview-demo+0xfc0->+0x18->+0x8``: the pointer at page 0's
+``CHAIN_OFFSET`` points to a "player" object, whose field at +0x18 points to
+an "inventory" object holding ``gold`` at +0x8. The anonymous mapping is
+placed wherever the kernel puts it (ASLR), so the value's address changes
+from run to run while the path stays the same.
+
 On start it prints one line, ``lainview-demo {json}``, with its pid and the
 addresses of each part, and flushes it, so a parent (lainview --demo, the
 tests) can go straight to them. It exits when its parent dies, when stdin
@@ -23,7 +32,10 @@ closes (if stdin is a pipe), or on SIGTERM.
 Commands on stdin (one per line), for tests that need the target's own
 view of its memory: ``peek ADDR N`` prints ``peek <hex>``; ``poke ADDR HEX``
 changes its own memory and prints ``poked``; ``map SIZE`` maps a new
-anonymous area and prints ``mapped <hex address>``.
+anonymous area and prints ``mapped <hex address>``; ``move`` moves the
+inventory object elsewhere in the anonymous mapping (the pointer at
+player+0x18 follows, the old copy is zeroed) and prints ``moved <hex address
+of gold>``.
 """
 
 from __future__ import annotations
@@ -57,6 +69,18 @@ POSITION_OFFSET = STRUCT_OFFSET + 16      # DemoStruct.position (f64)
 GUARD_OFFSET = PAGE
 READONLY_OFFSET = 2 * PAGE
 SIZE = 3 * PAGE
+# The pointer chain: page 0 + CHAIN_OFFSET -> player; player + 0x18 ->
+# inventory; inventory + 0x8 = gold (u32), all but the first in anonymous memory.
+CHAIN_OFFSET = 0xFC0
+# The anonymous mapping: a PROT_NONE page, then the objects' page. The guard
+# keeps the objects from directly following a library's writable data, where
+# they would count as its .bss (static memory) and end every pointer path.
+HEAP_SIZE = 2 * PAGE
+PLAYER_OFFSET = PAGE + 0x40               # in the anonymous mapping
+PLAYER_INVENTORY = 0x18
+INVENTORY_OFFSETS = (PAGE + 0x200, PAGE + 0x600)    # where ``move`` puts the inventory
+INVENTORY_GOLD = 0x8
+GOLD_START = 12345
 MEMFD_NAME = "lainview-demo"
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -100,6 +124,15 @@ def build() -> tuple[mmap.mmap, dict]:
     region[0:PATTERN_SIZE] = bytes(range(256)) * (PATTERN_SIZE // 256)
     region[READONLY_OFFSET:READONLY_OFFSET + len(READONLY_TEXT)] = READONLY_TEXT
     _mprotect(base + READONLY_OFFSET, PAGE, mmap.PROT_READ)
+    heap = mmap.mmap(-1, HEAP_SIZE, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    heap_base = ctypes.addressof(ctypes.c_char.from_buffer(heap))
+    _mprotect(heap_base, PAGE, 0)                       # PROT_NONE
+    _chain[:] = [heap, heap_base, 0]
+    player = heap_base + PLAYER_OFFSET
+    inventory = heap_base + INVENTORY_OFFSETS[0]
+    struct.pack_into("<Q", region, CHAIN_OFFSET, player)
+    struct.pack_into("<Q", heap, PLAYER_OFFSET + PLAYER_INVENTORY, inventory)
+    struct.pack_into("<I", heap, INVENTORY_OFFSETS[0] + INVENTORY_GOLD, GOLD_START)
     layout = {
         "pid": os.getpid(),
         "base": base,
@@ -110,6 +143,9 @@ def build() -> tuple[mmap.mmap, dict]:
         "readonly": base + READONLY_OFFSET,
         "pattern": base,
         "size": SIZE,
+        "gold": inventory + INVENTORY_GOLD,
+        "gold_path": f"memfd:{MEMFD_NAME}+{CHAIN_OFFSET:#x}->+{PLAYER_INVENTORY:#x}"
+                     f"->+{INVENTORY_GOLD:#x}",
     }
     return region, layout
 
@@ -117,8 +153,12 @@ def build() -> tuple[mmap.mmap, dict]:
 def _handle_command(line: str, base: int, region: mmap.mmap) -> str:
     words = line.split()
     if len(words) == 3 and words[0] == "peek":
-        offset = int(words[1], 16) - base
-        return "peek " + region[offset:offset + int(words[2])].hex()
+        address, size = int(words[1], 16), int(words[2])
+        heap, heap_base = _chain[0], _chain[1]
+        if heap_base + PAGE <= address < heap_base + HEAP_SIZE:     # gold's anonymous page
+            return "peek " + heap[address - heap_base:address - heap_base + size].hex()
+        offset = address - base
+        return "peek " + region[offset:offset + size].hex()
     if len(words) == 3 and words[0] == "poke":
         offset = int(words[1], 16) - base
         data = bytes.fromhex(words[2])
@@ -130,10 +170,30 @@ def _handle_command(line: str, base: int, region: mmap.mmap) -> str:
         address = ctypes.addressof(ctypes.c_char.from_buffer(extra))
         _extra_maps[address] = extra
         return f"mapped {address:x}"
+    if words == ["move"]:
+        return f"moved {_move_inventory():x}"
     return f"error unknown command {line.strip()!r}"
 
 
 _extra_maps: dict[int, mmap.mmap] = {}
+# [the anonymous mapping, its address, which of INVENTORY_OFFSETS holds the inventory]
+_chain: list = []
+
+
+def _gold_offset() -> int:
+    return INVENTORY_OFFSETS[_chain[2]] + INVENTORY_GOLD
+
+
+def _move_inventory() -> int:
+    """Copy the inventory to its other place, point the player at it, zero
+    the old copy; the new address of gold."""
+    heap, heap_base, which = _chain
+    old, new = INVENTORY_OFFSETS[which], INVENTORY_OFFSETS[1 - which]
+    heap[new:new + 0x40] = heap[old:old + 0x40]
+    struct.pack_into("<Q", heap, PLAYER_OFFSET + PLAYER_INVENTORY, heap_base + new)
+    heap[old:old + 0x40] = bytes(0x40)
+    _chain[2] = 1 - which
+    return heap_base + new + INVENTORY_GOLD
 
 
 def main() -> int:
@@ -159,6 +219,10 @@ def main() -> int:
         # Something worth plotting: DemoStruct.position swings like a pendulum.
         region[POSITION_OFFSET:POSITION_OFFSET + 8] = struct.pack(
             "<d", 50.0 * math.sin(tick / 10.0))
+        if tick % 10 == 0:          # gold: one more every second, counted on in memory
+            heap = _chain[0]
+            gold = struct.unpack_from("<I", heap, _gold_offset())[0]
+            struct.pack_into("<I", heap, _gold_offset(), (gold + 1) % (1 << 32))
         next_tick += 0.1
         timeout = max(0.0, next_tick - time.monotonic())
         if stdin_is_pipe:

@@ -195,11 +195,16 @@ def plan(patch: Patch, areas: list[MemoryArea], read: Callable[[int, int], ReadR
     that no two overlap, and compare the bytes there (``read(address, size)
     -> ReadResult``). Nothing is written. Actions in ``BLOCKING`` (and
     "conflict", unless forced) mean the patch must not be applied. ``pid``
-    names the process in the reasons of unresolved writes."""
+    names the process in the reasons of unresolved writes. A pointer path's
+    pointers are read through ``read`` (8 bytes, little-endian) now."""
+    def read_pointer(address: int) -> int:
+        return int.from_bytes(read(address, 8).require(op="read pointer"), "little")
+
     out = []
     for w in patch.writes:
         try:
-            address = resolve(w.location, areas, len(w.new), pid=pid)
+            address = resolve(w.location, areas, len(w.new), pid=pid,
+                              read_pointer=read_pointer)
         except Unresolved as exc:
             out.append(PlannedWrite(w, None, ApplyAction.UNRESOLVED, exc.message))
             continue

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Generator, Iterable, ParamSpec, Self, TypeVar
 
 from .errors import (DeviceUnavailable, InvalidInput, LainviewError,
-                     TargetExited, VerifyMismatch)
+                     TargetExited, Unresolved, VerifyMismatch)
 from .journal import (Journal, JournalEntry, JournalProblems, OpenFreezes, RevertOutcome,
                       RevertTarget, WriteIntent, journaled_write, revert_entries)
 from .lainmemu import LainmemuMemory
@@ -172,6 +172,10 @@ def _write_text(path: str, text: str) -> None:
         f.write(text)
 
 
+# What Target.read_locations gives per item: (address, its bytes or why not),
+# or why a location did not resolve.
+LocatedRead = tuple[int, ReadResult | LainviewError] | Unresolved
+
 # A write of a patch that reached the target: (index in the outcomes,
 # address, the bytes it replaced, its journal id).
 _Done = tuple[int, int, bytes, int]
@@ -211,20 +215,23 @@ class Target:
         Unresolved naming what did not resolve and why (for a pointer path,
         the level where it broke), TargetExited."""
         def run() -> int:
-            areas = self._memory.areas(refresh=refresh)
-
-            def read_pointer(address: int) -> int:
-                data = self._memory.read(address, POINTER_SIZE, areas=areas).require(
-                    "read pointer")
-                return int.from_bytes(data, "little")
-            def module_symbol(path: str, name: str) -> int | None:
-                if self._symbolizer is not None and self._symbolizer.areas == areas:
-                    return self._symbolizer.module_symbol(path, name)
-                # Only that file's table: an interactive request reads no more.
-                return self._backend.module_symbols().module_symbol(self.pid, areas, path, name)
-            return resolve_location(location, areas, size, pid=self.pid,
-                                    read_pointer=read_pointer, module_symbol=module_symbol)
+            return self._resolve_in(location, size, self._memory.areas(refresh=refresh))
         return self._submit(run)
+
+    def _resolve_in(self, location: Location, size: int, areas: list[MemoryArea]) -> int:
+        """:meth:`resolve`'s work, on the backend thread, in ``areas``."""
+        def read_pointer(address: int) -> int:
+            data = self._memory.read(address, POINTER_SIZE, areas=areas).require(
+                "read pointer")
+            return int.from_bytes(data, "little")
+
+        def module_symbol(path: str, name: str) -> int | None:
+            if self._symbolizer is not None and self._symbolizer.areas == areas:
+                return self._symbolizer.module_symbol(path, name)
+            # Only that file's table: an interactive request reads no more.
+            return self._backend.module_symbols().module_symbol(self.pid, areas, path, name)
+        return resolve_location(location, areas, size, pid=self.pid,
+                                read_pointer=read_pointer, module_symbol=module_symbol)
 
     def set_read_userfaultfd(self, on: bool) -> BackendFuture[None]:
         """Opt in (or out) to reading areas the target registered with
@@ -255,6 +262,71 @@ class Target:
                 except LainviewError as exc:
                     out.append(exc)
             return out
+        return self._submit(run)
+
+    # -- locations resolved per request (a pointer path's pointers change) ---------------------
+    def resolve_many(self, wanted: Iterable[tuple[Location, int]]
+                     ) -> BackendFuture[list[int | Unresolved]]:
+        """Future[list[int | Unresolved]]: :meth:`resolve` for many
+        (location, size) pairs in one request and one fresh map; each the
+        address, or the Unresolved saying why not."""
+        items = list(wanted)
+
+        def run() -> list[int | Unresolved]:
+            areas = self._memory.areas(refresh=True) if items else []
+            out: list[int | Unresolved] = []
+            for location, size in items:
+                try:
+                    out.append(self._resolve_in(location, size, areas))
+                except Unresolved as exc:
+                    out.append(exc)
+            return out
+        return self._submit(run)
+
+    def read_locations(self, wanted: Iterable[tuple[int | Location, int]]
+                       ) -> BackendFuture[list[LocatedRead]]:
+        """Future[list[LocatedRead]]: many small reads in one request (as
+        :meth:`read_many`), each at an address or at a location resolved
+        now, in one fresh map (pointer paths followed as :meth:`resolve`
+        does): per item (address, ReadResult | LainviewError), or the
+        Unresolved of a location that did not resolve. TargetExited fails
+        the whole request."""
+        items = list(wanted)
+
+        def run() -> list[LocatedRead]:
+            out: list[LocatedRead] = []
+            areas = self._memory.areas(refresh=True) if items else []
+            for where, size in items:
+                if isinstance(where, Location):
+                    try:
+                        address = self._resolve_in(where, size, areas)
+                    except Unresolved as exc:
+                        out.append(exc)
+                        continue
+                else:
+                    address = where
+                try:
+                    out.append((address, self._memory.read(address, size, areas=areas)))
+                except TargetExited:
+                    raise
+                except LainviewError as exc:
+                    out.append((address, exc))
+            return out
+        return self._submit(run)
+
+    def write_location(self, location: Location, data: bytes, *,
+                       if_changed: bool = False) -> BackendFuture[WriteResult]:
+        """Future[WriteResult]: :meth:`write` at the address ``location``
+        resolves to at that moment (a pointer path's pointers read in the
+        same request), journaled as every write, with ``location`` as the
+        place a patch file names. Raises Unresolved as :meth:`resolve`."""
+        payload = bytes(data)
+
+        def run() -> WriteResult:
+            areas = self._memory.areas(refresh=True)
+            address = self._resolve_in(location, len(payload), areas)
+            return self._backend._journaled_write(self._memory, self.identity, address, payload,
+                                                  if_changed=if_changed, where=location)
         return self._submit(run)
 
     def write(self, address: int, data: bytes, *,
@@ -673,19 +745,22 @@ class Backend:
     def _journaled_write(self, memory: ProcessMemory, identity: ProcessIdentity, address: int,
                          data: bytes, reverts: int | None = None,
                          journal_ids: list[int] | None = None, *,
-                         if_changed: bool = False) -> WriteResult:
+                         if_changed: bool = False,
+                         where: Location | None = None) -> WriteResult:
         """Write through the journal (:func:`journal.journaled_write`).
         ``journal_ids`` (if given) receives the intent's id as soon as it is
         on disk, so a caller still knows it when the write then fails.
         ``if_changed``: a write that would change nothing is not made (nor
-        journaled)."""
+        journaled). ``where``: the location the write was aimed at (a
+        pointer path), kept in the journal for patch files; default: the
+        most durable location of ``address`` in the map."""
         old = memory.old_bytes(address, len(data))
         if if_changed and old == data:
             return WriteResult(address=address, old=data, new=data, journal_id=None)
         # old_bytes read the map afresh: say where the bytes are in a way a
         # later run can find, for patch files.
-        where = locate(address, memory.areas(refresh=False)).to_json()
-        intent = WriteIntent(identity.to_json(), address, old, data, reverts, where)
+        place = (where or locate(address, memory.areas(refresh=False))).to_json()
+        intent = WriteIntent(identity.to_json(), address, old, data, reverts, place)
         entry_id, result = journaled_write(
             self.journal, intent, lambda: memory.write(address, data, old=old),
             on_intent=journal_ids.append if journal_ids is not None else None)
@@ -893,5 +968,5 @@ class Backend:
         self.shutdown()
 
 
-__all__ = ["Backend", "Target", "BulkStats", "RevertOutcome", "open_process_memory", "BACKENDS",
-           "ProcessInfo", "MemoryArea", "ReadResult", "WriteResult"]
+__all__ = ["Backend", "Target", "BulkStats", "LocatedRead", "RevertOutcome",
+           "open_process_memory", "BACKENDS", "ProcessInfo", "MemoryArea", "ReadResult", "WriteResult"]

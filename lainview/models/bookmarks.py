@@ -2,28 +2,38 @@
 
 They are resolved against the target's map whenever it changes, listed in
 a dock, and drawn as markers in the hex view (:meth:`BookmarkModel.markers_in`).
+A pointer path (``game+0x1f40->+0x18``) is resolved again every
+:data:`CHAIN_REFRESH_MS` on the backend thread (its pointers change), all of
+them in one request.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import asyncio
+
 from PySide6.QtCore import (QModelIndex, QObject, QPersistentModelIndex, Qt,
-                            Signal)
+                            QTimer, Signal)
 
 
-from lainview.backend.errors import InvalidInput, Unresolved
+from lainview.backend.errors import InvalidInput, LainviewError, TargetExited, Unresolved
 from lainview.backend.locations import Location, locate, parse_location, resolve, settle
 
 from .attached_target import AttachedTarget
 from .session_file import parse_items
 from .table import TableModel
 from .palette import color, hex_color
+from .tasks import TaskSet
 
 NAME, LOCATION, ADDRESS, COMMENT = range(4)
 HEADERS = ("Name", "Location", "Address", "Comment")
 BOOKMARK_ROLE = Qt.ItemDataRole.UserRole + 1
 MAX_SIZE = 1 << 20
+CHAIN_REFRESH_MS = 500      # pointer paths are resolved again this often
+_NO_TARGET, _NO_MAP = "no target attached", "the memory map is not read yet"
+_FOLLOWING = "following the pointers…"
+_WAITING = ("", _NO_TARGET, _NO_MAP)
 
 
 @dataclass(eq=False)
@@ -34,6 +44,10 @@ class Bookmark:
     size: int = 1
     address: int | None = None
     unresolved: str = ""
+
+    @property
+    def follows_pointers(self) -> bool:
+        return bool(self.location.steps)
 
     def to_json(self) -> dict:
         return {"name": self.name, "comment": self.comment, "size": self.size,
@@ -74,9 +88,15 @@ class BookmarkModel(TableModel):
         super().__init__(parent)
         self.target = target
         self.bookmarks: list[Bookmark] = []
+        self._tasks = TaskSet("the bookmarks")
+        self._chains_inflight = False
+        self._chain_timer = QTimer(self)
+        self._chain_timer.setInterval(CHAIN_REFRESH_MS)
+        self._chain_timer.timeout.connect(self.refresh_chains)
         target.areas_changed.connect(self._resolve_all)
         target.symbols_changed.connect(self._resolve_all)
         target.attached.connect(self._on_attached)
+        target.state_changed.connect(lambda _state: self._update_timer())
 
     # -- editing the list ---------------------------------------------------------------------------
     def add(self, name: str, location: Location, comment: str = "", size: int = 1) -> Bookmark:
@@ -89,6 +109,8 @@ class BookmarkModel(TableModel):
         self.bookmarks.append(bookmark)
         self.endInsertRows()
         self.markers_changed.emit()
+        if bookmark.follows_pointers:
+            self.refresh_chains()
         return bookmark
 
     def add_address(self, address: int, name: str = "", comment: str = "",
@@ -121,14 +143,20 @@ class BookmarkModel(TableModel):
             self._resolve(bookmark)
         self.endResetModel()
         self.markers_changed.emit()
+        self._update_timer()
+        self.refresh_chains()
 
     # -- resolution ------------------------------------------------------------------------------
     def _resolve(self, bookmark: Bookmark) -> None:
         if self.target.target is None or not self.target.areas:
             bookmark.address = None
-            bookmark.unresolved = "no target attached" if self.target.target is None \
-                else "the memory map is not read yet"
+            bookmark.unresolved = _NO_TARGET if self.target.target is None else _NO_MAP
             return
+        if bookmark.follows_pointers:
+            if bookmark.address is None and bookmark.unresolved in _WAITING:
+                bookmark.unresolved = _FOLLOWING
+            self._update_timer()
+            return          # resolved by refresh_chains, on the backend thread
         try:
             bookmark.address = resolve(bookmark.location, self.target.areas, bookmark.size,
                                        pid=self.target.pid,
@@ -141,15 +169,67 @@ class BookmarkModel(TableModel):
         before = [(b.address, b.unresolved) for b in self.bookmarks]
         for bookmark in self.bookmarks:
             self._resolve(bookmark)
+        self._changed_since(before)
+        if any(b.follows_pointers for b in self.bookmarks):
+            self.refresh_chains()
+
+    def _changed_since(self, before: list[tuple[int | None, str]]) -> None:
         if before != [(b.address, b.unresolved) for b in self.bookmarks]:
             self.dataChanged.emit(self.index(0, 0),
                                   self.index(len(self.bookmarks) - 1, len(HEADERS) - 1))
             self.markers_changed.emit()
 
+    # -- pointer paths: resolved again and again, on the backend thread --------------------------
+    def _update_timer(self) -> None:
+        if self.target.live and any(b.follows_pointers for b in self.bookmarks):
+            if not self._chain_timer.isActive():
+                self._chain_timer.start()
+        else:
+            self._chain_timer.stop()
+
+    def refresh_chains(self) -> asyncio.Task | None:
+        """Resolve every pointer-path bookmark again (one request); the
+        task, or None when there is nothing to do or the last is still out."""
+        target = self.target.target
+        chains = [b for b in self.bookmarks if b.follows_pointers]
+        if target is None or not self.target.live or not chains or self._chains_inflight:
+            return None
+        self._chains_inflight = True
+        return self._tasks.spawn(self._refresh_chains(target, chains))
+
+    async def _refresh_chains(self, target, chains: list[Bookmark]) -> None:
+        sent = [(b, b.location) for b in chains]
+        try:
+            found = await asyncio.wrap_future(target.resolve_many(
+                [(location, b.size) for b, location in sent]))
+        except TargetExited as exc:
+            self.target.mark_exited(exc)
+            return
+        except LainviewError as exc:
+            self.status.emit(f"bookmarks: {exc}")
+            return
+        finally:
+            self._chains_inflight = False
+        if target is not self.target.target:
+            return
+        before = [(b.address, b.unresolved) for b in self.bookmarks]
+        for (bookmark, location), where in zip(sent, found):
+            if bookmark.location != location or bookmark not in self.bookmarks:
+                continue            # edited or removed meanwhile
+            if isinstance(where, Unresolved):
+                bookmark.address, bookmark.unresolved = None, where.message
+            else:
+                bookmark.address, bookmark.unresolved = where, ""
+        self._changed_since(before)
+
+    def stop(self) -> None:
+        self._chain_timer.stop()
+        self._tasks.cancel_all()
+
     def _on_attached(self) -> None:
         for bookmark in self.bookmarks:
             bookmark.address = None
-            bookmark.unresolved = "the memory map is not read yet"
+            bookmark.unresolved = _NO_MAP
         self._resolve_all()
 
     def markers_in(self, lo: int, hi: int) -> list[Marker]:
@@ -234,7 +314,9 @@ class BookmarkModel(TableModel):
                 self.status.emit(f"bookmark {b.name}: {exc.message}")
                 return False
             b.location = location
+            b.address, b.unresolved = None, ""
             self._resolve(b)
+            self.refresh_chains()
         else:
             return False
         row = index.row()

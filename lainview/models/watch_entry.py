@@ -30,6 +30,7 @@ class WatchEntry:
     frozen_data: bytes | None = None
     address: int | None = None
     unresolved: str = ""            # why the location was not found ("" when it was)
+    chain_unresolved: str = ""      # a pointer path: why its last reading did not resolve
     data: bytes | None = None
     error: str = ""                 # why the value is not shown, or what a write said
     changed_at: float = 0.0
@@ -37,11 +38,18 @@ class WatchEntry:
     freeze_writes: int = 0
     freeze_before: bytes | None = None      # the value when the user froze it
     freeze_journal_id: int | None = None    # the freeze's journal entry, once it wrote
+    freeze_address: int | None = None       # where that freeze writes (a pointer path moves)
     key: int = field(default_factory=lambda: next(_keys))
 
     @property
     def is_kernel(self) -> bool:
         return self.location.kind == "kernel"
+
+    @property
+    def follows_pointers(self) -> bool:
+        """A pointer path (``base->+0x18->+0x8``): its pointers change, so
+        it is resolved on every refresh, on the backend thread."""
+        return bool(self.location.steps)
 
     @property
     def name(self) -> str:

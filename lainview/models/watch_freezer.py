@@ -169,8 +169,17 @@ class WatchFreezer(QObject):
         data = entry.frozen_data
         if data is None:                        # thawed meanwhile
             return
+        if entry.follows_pointers and entry.address is None:
+            return                              # a broken chain: held again once it mends
+        before = entry.freeze_before
+        if entry.freeze_journal_id is not None and entry.freeze_address != entry.address:
+            # A pointer path that leads elsewhere now: the freeze there is
+            # one more journal entry (each reverts to what its address held).
+            self.end(entry, f"its pointer path now leads to {entry.address:#x}")
+            before = None
         if entry.freeze_journal_id is None:
-            entry.freeze_journal_id = await source.freeze_begin(entry, data, entry.freeze_before)
+            entry.freeze_address = entry.address
+            entry.freeze_journal_id = await source.freeze_begin(entry, data, before)
             self.wrote.emit()
             if not entry.frozen or entry not in self.entries():
                 self.end(entry, None)           # thawed meanwhile: nothing written

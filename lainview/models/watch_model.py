@@ -67,7 +67,9 @@ class WatchModel(TableModel):
         self.poller = WatchPoller(lambda: self.entries, list(self.sources), self)
         self.freezer = WatchFreezer(lambda: self.entries, self.source_of, self)
         self._tasks = TaskSet("the watch list")
-        self.poller.refreshed.connect(lambda entries: self._rows_changed(entries, VALUE))
+        # A pointer path's address column follows its reads too.
+        self.poller.refreshed.connect(lambda entries: self._rows_changed(entries, ADDRESS,
+                                                                         last=VALUE))
         self.poller.faded.connect(lambda entries: self._rows_changed(
             entries, VALUE, [Qt.ItemDataRole.BackgroundRole]))
         self.poller.sampled.connect(self.sampled)
@@ -345,6 +347,7 @@ class WatchModel(TableModel):
                 entry.data = None
                 entry.error = ""
                 entry.address = None
+                entry.chain_unresolved = ""
                 entry.unresolved = "the memory map is not read yet"
         self._all_changed()
         self._update_timers()
@@ -593,6 +596,7 @@ class WatchModel(TableModel):
         try:
             if column == ADDRESS:
                 entry.location = self._typed_location(text)
+                entry.chain_unresolved = ""
             elif column == TYPE:
                 vtype = ValueType.parse(text)
                 if vtype != entry.vtype:

@@ -110,7 +110,10 @@ class WatchPoller(QObject):
         if self._inflight:
             self.skipped_ticks += 1
             return None
-        due = [e for e in self.entries() if (full or e.plotted) and not e.unresolved]
+        # A pointer path is resolved by its read: an unresolved one is read
+        # again (the chain may be whole again).
+        due = [e for e in self.entries() if (full or e.plotted)
+               and (not e.unresolved or e.follows_pointers)]
         batches = [(source, batch) for source in self.sources
                    if (batch := source.readable([e for e in due if source.owns(e)]))]
         if not batches:

@@ -2,7 +2,10 @@
 
 - :class:`ProcessValues`: addresses in the attached process (``0x…``,
   ``module+offset``, ``[heap]+offset``), resolved against its map and read
-  through its :class:`~lainview.backend.service.Target`.
+  through its :class:`~lainview.backend.service.Target`. A pointer path
+  (``game+0x1f40->+0x18->+0x8``) is resolved again on every read, in the
+  same backend request (its pointers change), and written at the address it
+  resolves to at that moment.
 - :class:`KernelValues`: ``kernel:symbol[+offset]``, read by name through the
   application's :class:`~lainview.backend.kernel.KernelBackend`.
 
@@ -19,7 +22,7 @@ from __future__ import annotations
 import asyncio
 
 from lainview.backend.errors import InvalidInput, LainviewError, TargetExited, Unresolved
-from lainview.backend.locations import resolve
+from lainview.backend.locations import Location, resolve
 from lainview.backend.memory import ReadResult
 
 from .attached_target import AttachedTarget, TargetState
@@ -59,6 +62,11 @@ class ProcessValues:
             entry.unresolved = "no target attached" if target.target is None \
                 else "the memory map is not read yet"
             return
+        if entry.follows_pointers:
+            # Resolved by every read (read()), on the backend thread: keep
+            # what the last one found.
+            entry.unresolved = entry.chain_unresolved
+            return
         try:
             address: int | None = resolve(entry.location, target.areas, entry.vtype.size,
                                           pid=target.pid, module_symbol=target.module_symbol)
@@ -74,25 +82,54 @@ class ProcessValues:
     def readable(self, entries: list[WatchEntry]) -> list[WatchEntry]:
         if not self.available:
             return []
-        return [e for e in entries if e.address is not None and not e.unresolved]
+        return [e for e in entries
+                if e.follows_pointers or (e.address is not None and not e.unresolved)]
 
     async def read(self, entries: list[WatchEntry], sizes: list[int]) -> list[bytes | str | None]:
-        """One ``read_many`` for all of ``entries``. A target that exited is
-        marked so and raises TargetExited."""
+        """One request for all of ``entries`` (``read_many``, or
+        ``read_locations`` when a pointer path is among them: it is resolved
+        in the same request, and the entry's address and ``unresolved``
+        follow). A target that exited is marked so and raises TargetExited."""
         target = self.target.target
         if target is None:                      # detached meanwhile: nothing to read
             return [None] * len(entries)
-        addresses: list[int] = []
+        wanted: list[int | Location] = []
         for e in entries:
-            assert e.address is not None        # readable() keeps resolved entries only
-            addresses.append(e.address)
+            if e.follows_pointers:
+                wanted.append(e.location)
+            else:
+                assert e.address is not None    # readable() keeps resolved entries only
+                wanted.append(e.address)
+        chained = any(isinstance(w, Location) for w in wanted)
         try:
-            replies = await asyncio.wrap_future(target.read_many(list(zip(addresses, sizes))))
+            if chained:
+                located = await asyncio.wrap_future(target.read_locations(list(zip(wanted,
+                                                                                   sizes))))
+            else:
+                replies = await asyncio.wrap_future(target.read_many(
+                    [(w, size) for w, size in zip(wanted, sizes) if isinstance(w, int)]))
+                located = [(w, reply) for w, reply in zip(wanted, replies)
+                           if isinstance(w, int)]
         except TargetExited as exc:
             self.target.mark_exited(exc)
             raise
-        return [value_of(reply, 0, size) if entry.address == address else None
-                for entry, address, reply, size in zip(entries, addresses, replies, sizes)]
+        out: list[bytes | str | None] = []
+        for entry, where, reply, size in zip(entries, wanted, located, sizes):
+            if isinstance(where, Location):
+                if entry.location != where:
+                    out.append(None)            # edited meanwhile: a stale reply
+                elif isinstance(reply, Unresolved):
+                    entry.chain_unresolved = entry.unresolved = reply.message
+                    out.append(f"unresolved: {reply.message}")
+                else:
+                    entry.chain_unresolved = entry.unresolved = ""
+                    entry.address = reply[0]
+                    out.append(value_of(reply[1], 0, size))
+            elif isinstance(reply, Unresolved) or entry.address != where:
+                out.append(None)
+            else:
+                out.append(value_of(reply[1], 0, size))
+        return out
 
     def check_writable(self, entry: WatchEntry) -> None:
         if entry.unresolved:
@@ -116,7 +153,15 @@ class ProcessValues:
             raise
 
     async def write(self, entry: WatchEntry, data: bytes, *, if_changed: bool):
-        """The backend's WriteResult (``journal_id`` None: nothing needed writing)."""
+        """The backend's WriteResult (``journal_id`` None: nothing needed
+        writing). A pointer path is written where it resolves at that
+        moment (resolved and written in one backend request)."""
+        if entry.follows_pointers:
+            target = self.target.target
+            if target is None:
+                raise InvalidInput("no target to write to")
+            return await self._call(target.write_location(entry.location, data,
+                                                          if_changed=if_changed))
         return await self._call(self._target(entry).write(entry.address, data,
                                                           if_changed=if_changed))
 
@@ -147,6 +192,9 @@ class KernelValues:
     def resolve(self, entry: WatchEntry) -> None:
         if self.kernel is None:
             entry.unresolved = "no kernel source was given to the watch list"
+        elif entry.follows_pointers:
+            entry.unresolved = (f"{entry.location.text}: the watch list does not follow "
+                                "pointer paths in kernel memory")
         elif entry.location.offset < 0:
             entry.unresolved = (f"{entry.location.text}: the watch list reads a kernel value "
                                 "from its symbol on, so its offset cannot be negative")
@@ -154,7 +202,8 @@ class KernelValues:
             entry.unresolved = ""
 
     def readable(self, entries: list[WatchEntry]) -> list[WatchEntry]:
-        return [e for e in entries if not e.unresolved] if self.available else []
+        return [e for e in entries if not e.unresolved and not e.follows_pointers] \
+            if self.available else []
 
     async def read(self, entries: list[WatchEntry], sizes: list[int]) -> list[bytes | str | None]:
         """One ``read_many`` by name for all of ``entries`` (each from its

@@ -27,6 +27,7 @@ from .inspector_model import InspectorModel
 from .jobs import BulkJob, DumpOutcome, start_dump, start_search
 from .memory_document import MemoryDocument
 from .process_model import ProcessModel
+from .pointer_scan_model import PointerScanController
 from .scan_model import ScanController
 from .attached_target import AttachedTarget, TargetState
 from .vma_model import VmaModel
@@ -44,6 +45,8 @@ class Workspace(QObject):
     job_started = Signal(str, object)    # kind ("dump"/"search"), BulkJob
     job_finished = Signal(str, str)      # kind, summary
     search_results = Signal(list)        # addresses
+    went_to = Signal(object)             # go-to of a pointer path: the address it led to
+    go_to_failed = Signal(str)           # go-to of a pointer path: why it did not resolve
 
     def __init__(self, backend: Backend, parent: QObject | None = None, *,
                  kernel_options: dict | None = None):
@@ -62,6 +65,7 @@ class Workspace(QObject):
         self.cursor = HexCursor(self)
         self.inspector = InspectorModel(self.document, self.cursor, self)
         self.scanner = ScanController(self.target, self)
+        self.pointers = PointerScanController(self.target, self)
         # Watch list, bookmarks, write journal and session files (issue 7).
         self.watch = WatchModel(self.target, self, kernel=self.kernel)
         self.bookmarks = BookmarkModel(self.target, self)
@@ -151,13 +155,43 @@ class Workspace(QObject):
                     names.append(area.display_name)
         self.open_area(MemoryArea(start, end, perms, path=label or " + ".join(names)), address)
 
-    def go_to(self, text: str) -> int:
+    def go_to(self, text: str) -> int | None:
         """Resolve ``text`` (a location: backend/locations.py's grammar) in
-        the attached process's map, open its area and put the cursor there.
-        Raises InvalidInput (Unresolved, AddressOutOfRange) with a reason."""
-        address = resolve(parse_location(text), self.target.areas, pid=self.target.pid,
+        the attached process's map, open its area and put the cursor there;
+        the address. Raises InvalidInput (Unresolved, AddressOutOfRange)
+        with a reason. A pointer path's pointers are read on the backend
+        thread: None is returned, and the outcome arrives as ``went_to``
+        (the address) or ``go_to_failed`` (why not); see :meth:`go_to_task`."""
+        location = parse_location(text)
+        if location.steps:
+            self.go_to_task(text)
+            return None
+        address = resolve(location, self.target.areas, pid=self.target.pid,
                           module_symbol=self.target.module_symbol)
         self.open_address(address)
+        return address
+
+    def go_to_task(self, text: str) -> asyncio.Task:
+        """Go to ``text`` resolved on the backend thread (a pointer path's
+        pointers read now); the task's result is the address, or None (said
+        by ``go_to_failed``)."""
+        return self.spawn(self._go_to(text))
+
+    async def _go_to(self, text: str) -> int | None:
+        target = self.target.target
+        try:
+            if target is None:
+                raise InvalidInput("go to: no target attached")
+            address = await asyncio.wrap_future(target.resolve(parse_location(text)))
+            self.open_address(address)
+        except TargetExited as exc:
+            self.target.mark_exited(exc)
+            self.go_to_failed.emit(str(exc))
+            return None
+        except LainviewError as exc:
+            self.go_to_failed.emit(str(exc))
+            return None
+        self.went_to.emit(address)
         return address
 
     def open_address(self, address: int) -> None:
@@ -290,7 +324,9 @@ class Workspace(QObject):
         for job in self.jobs.values():
             job.cancel()
         self.scanner.stop()
+        self.pointers.stop()
         self.document.stop()
         self.watch.stop()
+        self.bookmarks.stop()
         self.journal.stop()
         self._tasks.cancel_all()

@@ -374,6 +374,8 @@ class MainWindow(QMainWindow):
         self.vma_panel.refresh_requested.connect(ws.refresh_areas)
         self.vma_panel.dump_cancel.clicked.connect(self._cancel_dump)
         self.go_bar.edit.returnPressed.connect(self._go)
+        ws.went_to.connect(self._went_to)
+        ws.go_to_failed.connect(self.go_bar.error.setText)
         bar = self.editor.search_bar
         bar.search_requested.connect(lambda text, kind: ws.spawn(ws.search(text, kind)))
         def cancel_search() -> None:
@@ -426,6 +428,10 @@ class MainWindow(QMainWindow):
         except LainviewError as exc:
             self.go_bar.error.setText(str(exc))
             return
+        if address is not None:         # None: a pointer path, resolved on the backend
+            self._went_to(address)
+
+    def _went_to(self, address: int) -> None:
         self.go_bar.hide()
         self._centre(address)
 
@@ -664,6 +670,7 @@ def _features():
     from .code_feature import CodeFeature
     from .journal_dock import JournalFeature
     from .kernel_feature import KernelFeature
+    from .pointer_scan_dock import PointerScanFeature
     from .scanner_dock import ScannerFeature
     from .structure_dock import StructureFeature
     from .watch_docks import WatchDocks
@@ -671,7 +678,7 @@ def _features():
     return [("scanner", ScannerFeature), ("watch", WatchDocks), ("bookmarks", BookmarkFeature),
             ("journal", JournalFeature), ("kernel", KernelFeature),
             ("structure", StructureFeature), ("code", CodeFeature),
-            ("watchpoint", WatchpointFeature)]
+            ("watchpoint", WatchpointFeature), ("pointer scan", PointerScanFeature)]
 
 
 class _Features:

@@ -69,11 +69,22 @@ class WatchDocks(QObject):
     def _connect(self) -> None:
         ws = self.workspace
         self.watch_panel.go_to.connect(self.go_to)
-        self.watch_panel.bookmark.connect(lambda entry: self.window.features["bookmarks"].add(
-            entry.address, entry.label, entry.vtype.size))
+        self.watch_panel.bookmark.connect(self._bookmark_entry)
         ws.sessions.pick_needed.connect(self._ask_pick)
         ws.sessions.view_restored.connect(self._restore_view)
         ws.sessions.opened.connect(lambda path: self.window.setWindowFilePath(path))
+
+    def _bookmark_entry(self, entry) -> None:
+        """Bookmark a watch entry: a pointer path as its path (it moves),
+        anything else at its address."""
+        bookmarks = self.window.features["bookmarks"]
+        if entry.follows_pointers:
+            marks = self.workspace.bookmarks
+            marks.add(entry.label or f"bookmark {len(marks.bookmarks) + 1}", entry.location,
+                      size=entry.vtype.size)
+            self.window.show_dock("bookmarks")
+            return
+        bookmarks.add(entry.address, entry.label, entry.vtype.size)
 
     # -- hex cursor -> watch / bookmark --------------------------------------------------------------
     def type_for_cursor(self, address: int):

@@ -45,6 +45,7 @@ class WatchPanel(QWidget):
     bookmark = Signal(object)       # WatchEntry
     disassemble = Signal(object)    # an address (64-bit)
     find_what = Signal(object, bool)   # WatchEntry, access (False: writes only)
+    find_pointers = Signal(object)  # WatchEntry: start a pointer scan for its address
 
     def __init__(self, model: WatchModel, parent: QWidget | None = None):
         super().__init__(parent)
@@ -82,6 +83,8 @@ class WatchPanel(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.setShowGrid(False)
         self.table.setWordWrap(False)
+        # A pointer path's end (->+0x18->+0x8) says as much as its start.
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 8)
         keep_typing(self.table)         # live refreshes never touch an open editor
@@ -211,6 +214,8 @@ class WatchPanel(QWidget):
             menu.addAction("Disassemble here", lambda: self.disassemble.emit(entry.address))
             menu.addAction("Find what writes to this", lambda: self.find_what.emit(entry, False))
             menu.addAction("Find what accesses this", lambda: self.find_what.emit(entry, True))
+            find = menu.addAction("Find pointers to this…", lambda: self.find_pointers.emit(entry))
+            find.setEnabled(not entry.is_kernel)
         menu.addAction("Edit value…", lambda: self.table.edit(self.model.index(
             self.model.row_of(entry), VALUE)))
         freeze = menu.addAction("Freeze" if not entry.frozen else "Unfreeze",

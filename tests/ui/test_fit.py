@@ -90,6 +90,7 @@ def test_every_dock_open_the_window_fits_and_nothing_grows_it(qtbot, window, dem
     window.watch_docks.watch_panel.location.setText(LONG)
     window.watch_docks.watch_panel.add_button.click()
     panel._message("scan: " + LONG, error=True)
+    _long_pointer_paths(qtbot, window)
     window.target_label.setText("pid 1 " + LONG)
     window.editor.title.setText(LONG)
     ws.status.emit(LONG)
@@ -111,6 +112,24 @@ def test_every_dock_open_the_window_fits_and_nothing_grows_it(qtbot, window, dem
     assert _fits(window.minimumSize())
     assert window.minimumSizeHint() == minimum
     assert _dock_rects(window) == before            # no dock jumped
+
+
+def _long_pointer_paths(qtbot, window) -> None:
+    """The pointer-scan dock, raised, with a long path, goal and message;
+    then the scanner's tab is raised again."""
+    from lainview.backend.locations import Location, LocationKind
+    from lainview.backend.pointer_scan import PointerPath
+    from lainview.models.watch_values import ValueType
+    window.show_dock("pointer scan")
+    pointers = window.workspace.pointers
+    pointers.prepare(0x7FFF_FFFF_F000, ValueType.of("f64"), "watch: " + LONG)
+    path = PointerPath(Location(LocationKind.MODULE, LONG, 0x1F40), (0x18,) * 16)
+    pointers.results.set_paths([path] * 3, ValueType.of("f64"))
+    window.features["pointer scan"].panel._message("pointer scan: " + LONG, error=True)
+    qtbot.wait(50)
+    assert window.size() == QSize(1280, 720)
+    assert _fits(window.minimumSizeHint()), window.minimumSizeHint()
+    window.show_dock("scanner")
 
 
 def _matches_show_every_column(qtbot, panel) -> None:
