@@ -20,6 +20,7 @@ class BookmarkFeature:
                                     Qt.DockWidgetArea.LeftDockWidgetArea, tabify_with="memory map")
         self.bookmark_cursor_action = window.add_action("Edit", "&Bookmark the cursor",
                                                         self.bookmark_cursor, "Ctrl+B")
+        window.editor.view.addAction(self.bookmark_cursor_action)  # the hex view's menu
         window.add_action("Go", "Focus the &bookmarks",
                           lambda: window.show_dock("bookmarks", self.panel.table), "Alt+5")
         window.editor.view.set_marker_source(ws.bookmarks)

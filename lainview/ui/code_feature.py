@@ -145,8 +145,7 @@ class CodeFeature(QObject):
         view = window.editor.view
         here = QAction("Disassemble here", view)
         here.triggered.connect(self.disassemble_cursor)
-        view.addAction(here)
-        view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        view.addAction(here)                 # the hex view's context menu
         self.panel.table.doubleClicked.connect(self._follow)
         self.panel.go.returnPressed.connect(self._go)
         self.modules_panel.symbols.doubleClicked.connect(self._symbol)

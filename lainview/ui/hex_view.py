@@ -13,9 +13,10 @@ import math
 import time
 
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import (QColor, QFontMetricsF, QImage, QKeyEvent, QMouseEvent, QPainter, QPaintEvent,
-                           QPen, QPolygonF, QResizeEvent, QWheelEvent)
-from PySide6.QtWidgets import QAbstractScrollArea, QToolTip, QWidget
+from PySide6.QtGui import (QColor, QContextMenuEvent, QFontMetricsF, QImage, QKeyEvent,
+                           QMouseEvent, QPainter, QPaintEvent, QPen, QPolygonF, QResizeEvent,
+                           QWheelEvent)
+from PySide6.QtWidgets import QAbstractScrollArea, QMenu, QToolTip, QWidget
 
 from lainview.backend.errors import LainviewError
 from lainview.backend.memory import MemoryArea
@@ -584,6 +585,29 @@ class HexView(QAbstractScrollArea):
             return None
         address = geo.row_address(hit.row, region.start, self.bytes_per_row) + hit.column
         return self.hex_cursor.clamp(address), hit.part, hit.nibble
+
+    def context_menu_at(self, pos: QPoint) -> QMenu | None:
+        """The one context menu of the hex view, for a right-click at
+        ``pos`` (viewport coordinates): the actions features add to the view
+        (``addAction``: watch, bookmark, disassemble, find what writes, find
+        pointers, …), acting on the byte clicked (the cursor moves there
+        unless it is inside the selection). None when no feature added one."""
+        hit = self._hit_address(QPointF(pos))
+        if hit is not None:
+            lo, hi = self.hex_cursor.selection
+            if not lo <= hit[0] < hi:
+                self.hex_cursor.move_to(hit[0])
+        if not self.actions():
+            return None
+        menu = QMenu(self)
+        menu.addActions(self.actions())
+        return menu
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802
+        menu = self.context_menu_at(event.pos())
+        if menu is not None:
+            menu.exec(event.globalPos())
+            menu.deleteLater()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         hit = self._hit_address(event.position())

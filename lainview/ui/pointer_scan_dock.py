@@ -5,8 +5,8 @@ bookmarks, the hex view). Wiring only."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtWidgets import QMenu
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
 
 from lainview.backend.errors import InvalidInput
 from lainview.models.pointer_scan_model import path_location
@@ -32,9 +32,9 @@ class PointerScanFeature:
         self.panel.bookmark.connect(self.bookmark_result)
         self.panel.open_address.connect(window.show_address)
         window.watch_docks.watch_panel.find_pointers.connect(self.find_for_entry)
-        view = window.editor.view
-        view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        view.customContextMenuRequested.connect(self._hex_menu)
+        self.find_action = QAction("Find pointers to this…", window)
+        self.find_action.triggered.connect(self.find_for_cursor)
+        window.editor.view.addAction(self.find_action)      # the hex view's context menu
 
     # -- starting points --------------------------------------------------------------------------
     def find_for_entry(self, entry: WatchEntry) -> None:
@@ -57,23 +57,6 @@ class PointerScanFeature:
         vtype = ValueType.for_selection(hi - lo) if ws.cursor.has_selection \
             else self.window.watch_docks.type_for_cursor(lo)
         self.controller.prepare(lo, vtype, "hex view")
-
-    def _hex_menu(self, pos: QPoint) -> None:
-        view = self.window.editor.view
-        hit = view._hit_address(QPointF(pos))
-        ws = self.workspace
-        if hit is not None:
-            lo, hi = ws.cursor.selection
-            if not lo <= hit[0] < hi:
-                ws.cursor.move_to(hit[0])
-        menu = QMenu(view)
-        menu.addAction("Find pointers to this…", self.find_for_cursor)
-        docks = self.window.watch_docks
-        menu.addAction(docks.watch_cursor_action)
-        bookmarks = self.window.features.get("bookmarks")
-        if bookmarks is not None:
-            menu.addAction(bookmarks.bookmark_cursor_action)
-        menu.exec(view.mapToGlobal(pos))
 
     # -- where a result goes ----------------------------------------------------------------------
     def watch_result(self, row: int):

@@ -57,6 +57,7 @@ class WatchDocks(QObject):
 
         self.watch_cursor_action = w.add_action("Edit", "&Watch the cursor", self.watch_cursor,
                                                 "Ctrl+W", separator=True)
+        w.editor.view.addAction(self.watch_cursor_action)    # the hex view's context menu
         w.add_action("Go", "Focus the &watch list",
                      lambda: w.show_dock("watch", self.watch_panel.table), "Alt+4")
         # The data inspector's rows are types: watch the cursor as one of them.

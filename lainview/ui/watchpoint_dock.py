@@ -71,9 +71,8 @@ class WatchpointFeature:
         self.accesses_action = window.add_action(
             "Edit", "Find what a&ccesses this", lambda: self.find_at_cursor(True))
         view = window.editor.view
-        view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         for action in (self.writes_action, self.accesses_action):
-            view.addAction(action)
+            view.addAction(action)           # the hex view's context menu
         window.features["watch"].watch_panel.find_what.connect(self.find_for_entry)
         self.panel.open_code.connect(self.open_code)
         window.on_close(self.model.shutdown)

@@ -4,7 +4,7 @@ and the memory map; links followed; rows decoded on demand both ways."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+
 
 from lainview.backend.memory import Perm
 from lainview.models.code_models import MODULE_ROLE, TARGET
@@ -30,7 +30,7 @@ def test_disassemble_here_follows_calls_and_data(qtbot, window, code_run):
     bump = code_run.info["lv_bump"]
     assert window.show_address(bump)
     here = [a for a in window.editor.view.actions() if a.text() == "Disassemble here"]
-    assert here and window.editor.view.contextMenuPolicy() == Qt.ContextMenuPolicy.ActionsContextMenu
+    assert here
     here[0].trigger()
     _opened(qtbot, code, bump)
     model = code.model
@@ -114,3 +114,35 @@ def test_a_bookmark_and_a_watch_entry_open_their_code(qtbot, window, code_run):
     entry = ws.watch.add_text(f"{code_run.exe.name}!lv_bump", "u8")
     window.watch_docks.watch_panel.disassemble.emit(entry.address)
     _opened(qtbot, code, code_run.info["lv_bump"])
+
+
+def test_the_hex_views_one_context_menu_holds_every_features_action(qtbot, window, code_run):
+    """Each feature adds its action to the hex view; the view owns the one
+    menu (two features once set their own menu policy, and the last one
+    hid the others' actions). A right-click moves the cursor to the byte
+    clicked and offers them all."""
+    from PySide6.QtCore import QPoint
+    _attach(qtbot, window, code_run)
+    bump = code_run.info["lv_bump"]
+    assert window.show_address(bump)
+    view = window.editor.view
+    ws = window.workspace
+    qtbot.waitUntil(view.isVisible)
+    ws.cursor.move_to(bump + 0x20)
+    pos = hit = None          # the first byte on screen that a click hits
+    for y in range(view._header_height + 2, view.viewport().height(), 4):
+        for x in range(0, view.viewport().width(), 4):
+            hit = view._hit_address(QPoint(x, y))
+            if hit is not None:
+                pos = QPoint(x, y)
+                break
+        if hit is not None:
+            break
+    assert hit is not None and pos is not None and hit[0] != bump + 0x20
+    menu = view.context_menu_at(pos)
+    assert menu is not None and ws.cursor.address == hit[0]
+    shown = [a.text() for a in menu.actions()]
+    for text in ("&Watch the cursor", "&Bookmark the cursor", "Disassemble here",
+                 "Find what &writes to this", "Find what a&ccesses this",
+                 "Find pointers to this…"):
+        assert text in shown, (text, shown)
