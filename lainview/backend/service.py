@@ -94,6 +94,33 @@ class ApplyReport:
     outcomes: tuple[ApplyOutcome, ...]
 
 
+def journaled_process_write(journal: Journal, memory: ProcessMemory,
+                            identity: ProcessIdentity, address: int, data: bytes, *,
+                            reverts: int | None = None, journal_ids: list[int] | None = None,
+                            if_changed: bool = False) -> WriteResult:
+    """Write ``data`` at ``address`` of a process through ``journal``: the
+    one unit of work of every process write (edits, patches, rollbacks,
+    reverts; :func:`journal.journaled_write`: intent on disk, write, verify,
+    outcome). ``identity`` names the process in the entry; ``reverts`` is the
+    id of the entry this write undoes. ``journal_ids`` (if given) receives
+    the intent's id as soon as it is on disk, so a caller still knows it
+    when the write then fails. ``if_changed``: a write that would change
+    nothing is not made (nor journaled; ``journal_id`` None). Blocking: call
+    it on the backend thread. Raises JournalError (nothing written),
+    FaultError, VerifyMismatch, TargetExited."""
+    old = memory.old_bytes(address, len(data))
+    if if_changed and old == data:
+        return WriteResult(address=address, old=data, new=data, journal_id=None)
+    # old_bytes read the map afresh: say where the bytes are in a way a
+    # later run can find, for patch files.
+    where = locate(address, memory.areas(refresh=False)).to_json()
+    intent = WriteIntent(identity.to_json(), address, old, data, reverts, where)
+    entry_id, result = journaled_write(
+        journal, intent, lambda: memory.write(address, data, old=old),
+        on_intent=journal_ids.append if journal_ids is not None else None)
+    return WriteResult(address=address, old=result.old, new=result.new, journal_id=entry_id)
+
+
 class ProcessReverter:
     """Reverts process writes (a :class:`journal.RevertTarget`): opens each
     process once with ``backend``, checks it is the process that was
@@ -129,9 +156,9 @@ class ProcessReverter:
 
     def write_old(self, entry: JournalEntry) -> int | None:
         assert entry.pid is not None and entry.address is not None
-        return self._owner._journaled_write(self._memory(entry.pid),
-                                            process_identity(entry.pid), entry.address,
-                                            entry.old, reverts=entry.id).journal_id
+        return journaled_process_write(self._owner.journal, self._memory(entry.pid),
+                                      process_identity(entry.pid), entry.address, entry.old,
+                                      reverts=entry.id).journal_id
 
     def close(self) -> None:
         for memory in self._memories.values():
@@ -227,8 +254,8 @@ class Target:
         ``if_changed``, memory that already holds ``data`` is left alone:
         nothing is journaled or written, and the result's ``journal_id`` is
         None (an edit that changes nothing is not a write)."""
-        return self._submit(self._backend._journaled_write, self._memory, self.identity,
-                            address, bytes(data), if_changed=if_changed)
+        return self._submit(journaled_process_write, self._backend.journal, self._memory,
+                            self.identity, address, bytes(data), if_changed=if_changed)
 
     # -- freezes: one journal entry for all the writes that hold a value ----------------------
     def freeze_begin(self, address: int, held: bytes, before: bytes | None = None
@@ -389,28 +416,6 @@ class Backend:
         self.journal.close()
 
     # -- writes and the journal -------------------------------------------------------------
-    def _journaled_write(self, memory: ProcessMemory, identity: ProcessIdentity, address: int,
-                         data: bytes, reverts: int | None = None,
-                         journal_ids: list[int] | None = None, *,
-                         if_changed: bool = False) -> WriteResult:
-        """Write through the journal (:func:`journal.journaled_write`).
-        ``journal_ids`` (if given) receives the intent's id as soon as it is
-        on disk, so a caller still knows it when the write then fails.
-        ``if_changed``: a write that would change nothing is not made (nor
-        journaled)."""
-        old = memory.old_bytes(address, len(data))
-        if if_changed and old == data:
-            return WriteResult(address=address, old=data, new=data, journal_id=None)
-        # old_bytes read the map afresh: say where the bytes are in a way a
-        # later run can find, for patch files.
-        where = locate(address, memory.areas(refresh=False)).to_json()
-        intent = WriteIntent(identity.to_json(), address, old, data, reverts, where)
-        entry_id, result = journaled_write(
-            self.journal, intent, lambda: memory.write(address, data, old=old),
-            on_intent=journal_ids.append if journal_ids is not None else None)
-        return WriteResult(address=address, old=result.old, new=result.new,
-                           journal_id=entry_id)
-
     def _freeze_begin(self, memory: ProcessMemory, identity: ProcessIdentity, address: int,
                       held: bytes, before: bytes | None) -> int:
         current = memory.read(address, len(held)).require(op="freeze")
@@ -513,8 +518,8 @@ class Backend:
                 assert p.address is not None and p.current is not None
                 ids: list[int] = []
                 try:
-                    result = self._journaled_write(memory, identity, p.address, p.write.new,
-                                                   journal_ids=ids)
+                    result = journaled_process_write(self.journal, memory, identity,
+                                                     p.address, p.write.new, journal_ids=ids)
                 except LainviewError as exc:
                     reached = isinstance(exc, VerifyMismatch) or getattr(exc, "written", 0) > 0
                     if reached and ids:
@@ -545,7 +550,8 @@ class Backend:
         for index, address, old, entry_id in reversed(done):
             o = outcomes[index]
             try:
-                undo = self._journaled_write(memory, identity, address, old, reverts=entry_id)
+                undo = journaled_process_write(self.journal, memory, identity, address, old,
+                                               reverts=entry_id)
             except LainviewError as exc:
                 outcomes[index] = ApplyOutcome(
                     o.location, o.address, ApplyAction.ROLLBACK_FAILED,
@@ -597,5 +603,5 @@ class Backend:
         self.shutdown()
 
 
-__all__ = ["Backend", "Target", "BulkStats", "RevertOutcome", "open_process_memory", "BACKENDS",
+__all__ = ["Backend", "Target", "journaled_process_write", "BulkStats", "RevertOutcome", "open_process_memory", "BACKENDS",
            "ProcessInfo", "MemoryArea", "ReadResult", "WriteResult"]

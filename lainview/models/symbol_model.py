@@ -47,24 +47,6 @@ KIND_TONES = {"text": "sym_text", "data": "sym_data", "bss": "sym_bss",
               "read-only data": "sym_rodata", "weak": "sym_weak"}
 
 
-def name_order(table: SymbolTable) -> np.ndarray:
-    """The table's indices sorted by name (ties in source order). About 30 ms
-    for 122k names: run it off the GUI thread."""
-    names = table.names
-    return np.fromiter(sorted(range(len(names)), key=names.__getitem__), dtype=np.int64,
-                       count=len(names))
-
-
-def prepare_table(table: SymbolTable) -> tuple[SymbolTable, np.ndarray]:
-    """Everything slow about a new table, done once (on the backend thread):
-    the name order, and the buffers the filters search (lower-case for
-    substrings and globs, as written for regexes)."""
-    order = name_order(table)
-    table.select("_", mode="substring")     # builds the lower-case search buffer
-    table.select("_", mode="regex")         # and the case-sensitive one
-    return table, order
-
-
 class SymbolTableModel(TableModel):
     """Rows: the symbols that pass the filter, in the chosen order."""
 
@@ -98,13 +80,12 @@ class SymbolTableModel(TableModel):
         self._debounce.timeout.connect(self.apply_filter)
 
     # -- the table ---------------------------------------------------------------------------
-    def set_table(self, table: SymbolTable, name_sorted: np.ndarray | None = None) -> None:
-        """Show ``table``; ``name_sorted`` is :func:`name_order` if already
-        computed. The filter is kept and applied to the new table."""
+    def set_table(self, table: SymbolTable) -> None:
+        """Show ``table`` (best :meth:`SymbolTable.prepare`\ d on the backend
+        thread first, e.g. by ``KernelBackend.symbols(prepared=True)``). The
+        filter is kept and applied to the new table."""
         self.table = table
         self._orders = {}
-        if name_sorted is not None:
-            self._orders[NAME] = name_sorted
         self._last_key = None
         if self.module is not None and self.module != KERNEL \
                 and not table.has_module(self.module):
@@ -186,7 +167,7 @@ class SymbolTableModel(TableModel):
         if order is None:
             table = self.table
             if column == NAME:
-                order = name_order(table)
+                order = table.name_order()
             elif column == ADDRESS:
                 order = np.argsort(table.addresses, kind="stable")
             elif column == TYPE:

@@ -18,7 +18,7 @@ from lainview.backend.memory import Hole, ReadResult
 from lainview.models.block_document import BlockDocument
 from lainview.models.hex_document import CellState
 from lainview.models.symbol_model import (ADDRESS, MODULE, NAME, SYMBOL_INDEX_ROLE, TYPE,
-                                          ModuleModel, SymbolTableModel, prepare_table)
+                                          ModuleModel, SymbolTableModel)
 
 from tests.conftest import run_as_nobody
 
@@ -29,7 +29,7 @@ KALLSYMS = "/proc/kallsyms"
 def real_table():
     if not os.access(KALLSYMS, os.R_OK):
         pytest.skip(f"{KALLSYMS} is not readable here")
-    table, _ = prepare_table(kallsyms.load_kallsyms())
+    table = kallsyms.load_kallsyms().prepare()
     return table
 
 
