@@ -25,6 +25,7 @@ from lainview.backend.memory import MemoryArea
 from lainview.backend.wording import counted
 from lainview.models import settings, tasks
 from lainview.models.attached_target import TargetState
+from lainview.models.jobs import JobKind
 from lainview.models.workspace import Workspace
 
 from . import theme
@@ -377,7 +378,7 @@ class MainWindow(QMainWindow):
         bar = self.editor.search_bar
         bar.search_requested.connect(lambda text, kind: ws.spawn(ws.search(text, kind)))
         def cancel_search() -> None:
-            job = ws.jobs.get("search")
+            job = ws.jobs.get(JobKind.SEARCH)
             if job is not None:
                 job.cancel()
         bar.cancel_requested.connect(cancel_search)
@@ -536,7 +537,7 @@ class MainWindow(QMainWindow):
         self.redo_action.setText(f"&Redo {text}" if text else "&Redo")
 
     def _cancel_dump(self) -> None:
-        job = self.workspace.jobs.get("dump")
+        job = self.workspace.jobs.get(JobKind.DUMP)
         if job is not None:
             job.cancel()
 
@@ -569,8 +570,8 @@ class MainWindow(QMainWindow):
             self.editor.clear_exited()
         self.setWindowTitle(f"{target.name} ({pid}) — lainview")
 
-    def _job_started(self, kind: str, _job) -> None:
-        if kind == "dump":
+    def _job_started(self, kind: JobKind, _job) -> None:
+        if kind == JobKind.DUMP:
             self.vma_panel.dump_progress.show()
             self.vma_panel.dump_progress.setValue(0)
             self.vma_panel.dump_cancel.show()
@@ -583,13 +584,13 @@ class MainWindow(QMainWindow):
         for kind, job in jobs.items():
             done, total = job.progress
             percent = int(100 * done / total) if total else 0
-            bar = self.vma_panel.dump_progress if kind == "dump" else self.editor.search_bar.progress
+            bar = self.vma_panel.dump_progress if kind == JobKind.DUMP else self.editor.search_bar.progress
             bar.setValue(percent)
         if not jobs:
             self._progress_timer.stop()
 
-    def _job_finished(self, kind: str, summary: str) -> None:
-        if kind == "dump":
+    def _job_finished(self, kind: JobKind, summary: str) -> None:
+        if kind == JobKind.DUMP:
             self.vma_panel.dump_progress.hide()
             self.vma_panel.dump_cancel.hide()
         else:
