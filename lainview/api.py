@@ -35,7 +35,7 @@ from .backend.journal import Journal
 from .backend.kallsyms import Symbol, SymbolTable
 from .backend.kernel import KernelBackend, KernelWrite
 from .backend.ksources import KernelInfo
-from .backend.locations import parse_location, resolve as _resolve
+from .backend.locations import parse_location
 from .backend.memory import AttachInfo, MemoryArea, WriteResult
 from .backend.processes import ProcessIdentity
 from .backend.service import Backend, Target
@@ -168,10 +168,12 @@ class Process(_Owner):
         """The address ``text`` names in this process, as the GUI's go-to
         and the CLI read it: ``0x7f…`` (or bare hex), ``libc.so.6+0x10``
         (a mapped file by name or full path; its first mapping), ``[heap]+0x10``,
-        ``memfd:NAME+0x10``, ``-`` offsets (:mod:`lainview.backend.locations`).
+        ``memfd:NAME+0x10``, ``-`` offsets, pointer paths
+        (``game+0x1f40->+0x18->+0x8``: each ``->`` reads a pointer from the
+        target) (:mod:`lainview.backend.locations`).
         Reads the map afresh. Raises InvalidInput (``Unresolved``) naming what
         did not resolve and why."""
-        return _resolve(parse_location(text), self.maps(), pid=self.pid)
+        return _wait(self._target.resolve(parse_location(text)))
 
     def read(self, address: int, size: int) -> bytes:
         """``size`` bytes at ``address``. Raises FaultError naming the first

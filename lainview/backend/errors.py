@@ -116,7 +116,11 @@ class AddressOutOfRange(InvalidInput):
 
 class Unresolved(InvalidInput):
     """A location (backend/locations.py) that does not resolve in this map
-    or by this symbol lookup; the message names what and why."""
+    or by this symbol lookup; the message names what and why, and any
+    address it names (kept in ``address`` too)."""
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class PermissionDenied(LainviewError):

@@ -5,16 +5,21 @@ everything). One grammar, one parser (:func:`parse_location`), one printer
 editor's go-to, the watch list, bookmarks, patches, session files and every
 CLI command that takes an address.
 
-The grammar (surrounding whitespace, and whitespace around a sign, is
-ignored; every number is hex, ``0x`` optional, so ``+10`` is 16 bytes)::
+The grammar (surrounding whitespace, and whitespace around a sign or an
+arrow, is ignored; every number is hex, ``0x`` optional, so ``+10`` is 16
+bytes)::
 
-    location := kernel | area | absolute
+    location := (kernel | area | absolute) step*
     absolute := HEX [SIGN HEX]          0x7f12a000, 7f12a000, 0x7f12a000+0x20
-    area     := NAME [SIGN HEX]         libc.so.6+0x1f00, /usr/lib/libc.so.6+1f00,
+    area     := NAME ["!" SYMBOL] [SIGN HEX]
+                                        libc.so.6+0x1f00, /usr/lib/libc.so.6+1f00,
                                         memfd:lainview-demo+0x10, [heap]+0x40,
-                                        [stack], [anon:name]-0x8
+                                        [stack], [anon:name]-0x8, libc.so.6!getpid+0x4
     kernel   := "kernel:" [MODULE ":"] SYMBOL [SIGN HEX]
                                         kernel:jiffies, kernel:ext4:ext4_fs_type+0x8
+    step     := "->" SIGN HEX           libgame.so+0x1f40->+0x18->+0x8
+    NAME     := name | QUOTED           "/tmp/odd name ->"+0x10
+    SYMBOL   := symbol | QUOTED
     SIGN     := "+" | "-"
     HEX      := ["0x"] hexdigit+        below 2**64
 
@@ -25,11 +30,22 @@ ignored; every number is hex, ``0x`` optional, so ``+10`` is 16 bytes)::
   (a real file may be named so); its file name with or without. The offset
   counts from the lowest address the area (or file) is mapped at; a
   negative offset, or one past the end, does not resolve.
-- The offset is the last SIGN HEX of the text: a file whose name itself ends
-  so (``libfoo-1``) is written with an explicit offset (``libfoo-1+0``). A
-  text that is all hex is an address: a file named so (``cafe``), or one
-  whose name starts with ``[``, ``0x``, ``kernel:``, ``+`` or ``-``, is written by its
-  full path.
+- ``module!SYMBOL`` names a symbol of that module's ELF symbol tables; the
+  offset counts from the symbol's address. A module name may hold ``!``:
+  the last ``!`` separates the symbol.
+- A *pointer path* is a base followed by steps: ``base->+0x18->+0x8``
+  reads the 8-byte little-endian pointer stored at the base, adds 0x18,
+  reads the pointer stored there, and adds 0x8: the address of the value
+  (Cheat Engine writes it ``[[base]+18]+8``). ``→`` is read as ``->``.
+- The offset is the last SIGN HEX of the text (before any steps): a file
+  whose name itself ends so (``libfoo-1``) is written with an explicit
+  offset (``libfoo-1+0``). A text that is all hex is an address: a file
+  named so (``cafe``), or one whose name starts with ``[``, ``0x``,
+  ``kernel:``, ``+``, ``-`` or ``"``, is written by its full path.
+- QUOTED is a JSON string (``"…"`` with JSON's backslash
+  escapes): any name or symbol can be written so, and the printer quotes
+  those that no plain form reads back as (a name ending in a space, or
+  holding ``->`` or ``!`` where they would be read as grammar).
   :attr:`Location.text` follows these rules, so ``parse_location(loc.text)``
   gives ``loc`` back (for a module: the same file name).
 - ``kernel:`` names a kernel symbol (optionally of one module), resolved by
@@ -46,6 +62,10 @@ Kinds of :class:`Location`:
   process runs, and said so.
 - ``kernel``: a kernel symbol (``jiffies``) plus an offset.
 
+Any kind may carry pointer-path ``steps``; resolving them reads memory, so
+:func:`resolve` takes a ``read_pointer`` callback (the backend's
+``Target.resolve`` gives it one on the backend thread).
+
 :func:`locate` makes the most durable location of an address in a map;
 :func:`resolve` finds a location again in a map (raising :class:`Unresolved`
 naming what did not resolve and why); :func:`settle` turns a typed location
@@ -55,13 +75,14 @@ into the durable form that watch entries and bookmarks keep.
 from __future__ import annotations
 
 import enum
+import json
 import os
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from .errors import AddressOutOfRange, InvalidInput, Unresolved
+from .errors import AddressOutOfRange, InvalidInput, LainviewError, Unresolved
 from .memory import MemoryArea, Perm, area_at
 from .wording import article, printable, quoted
 
@@ -80,6 +101,14 @@ _LIMIT = 1 << 64
 # A symbol lookup for ``kernel:`` locations: (symbol, module or None) -> the
 # addresses of every symbol of that name (in that module), in search order.
 SymbolLookup = Callable[[str, "str | None"], Sequence[int]]
+# A pointer read for pointer paths: address -> the 8-byte little-endian
+# value stored there; raises the backend's FaultError (or another
+# LainviewError) when it cannot be read.
+PointerRead = Callable[[int], int]
+# A module-symbol lookup for ``module!SYMBOL``: (the module's full path, the
+# symbol) -> the symbol's offset from the module's base (the lowest address
+# that file is mapped at), or None when the module has no such symbol.
+ModuleSymbolLookup = Callable[[str, str], "int | None"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,17 +121,30 @@ class Location:
     pseudo-name with its brackets (pseudo), the symbol (kernel), or ""
     (absolute, where ``offset`` is the address, 0 .. 2**64-1). ``offset``
     is in bytes and may be negative for the other kinds. ``module`` is the
-    kernel module of a kernel symbol, if any."""
+    kernel module of a kernel symbol, if any. ``symbol`` (module kind only)
+    is an ELF symbol of the module, which ``offset`` counts from. ``steps``
+    make a pointer path: each dereferences the address reached so far (an
+    8-byte pointer) and adds its offset (bytes, signed)."""
 
     kind: LocationKind
     name: str
     offset: int
     module: str | None = None
+    symbol: str | None = None
+    steps: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise InvalidInput(f"unknown location kind {self.kind!r}")
         object.__setattr__(self, "kind", LocationKind(self.kind))   # given as text too
+        if self.symbol is not None and (self.kind != "module" or not self.symbol):
+            raise InvalidInput("only a module location names a symbol (libc.so.6!getpid)")
+        object.__setattr__(self, "steps", tuple(self.steps))
+
+    @property
+    def base(self) -> "Location":
+        """This location without its pointer-path steps."""
+        return replace(self, steps=()) if self.steps else self
 
     @classmethod
     def absolute(cls, address: int) -> "Location":
@@ -124,19 +166,27 @@ class Location:
     @property
     def text(self) -> str:
         """``libc.so.6+0x1f00``, ``[heap]+0x40``, ``0x7f…``, ``kernel:jiffies``,
-        ``kernel:jiffies-0x8``: the grammar's form, which
+        ``kernel:jiffies-0x8``, ``libc.so.6!getpid+0x4``,
+        ``game+0x1f40->+0x18``: the grammar's form, which
         :func:`parse_location` reads back."""
+        steps = "".join("->" + _signed(step) for step in self.steps)
         if self.kind == "absolute":
-            return f"{self.offset:#x}"
+            return f"{self.offset:#x}{steps}"
         if self.kind == "kernel":
             head = f"kernel:{self.module + ':' if self.module else ''}{self.name}"
-            return head + (_signed(self.offset) if self.offset else "")
-        name = self.name
+            return head + (_signed(self.offset) if self.offset else "") + steps
+        names = [self.name, _quote(self.name)]
         if self.kind == "module":
-            short = self.short_name
-            if _reads_as_module(short):
-                name = short
-        return name + _signed(self.offset)
+            names[:1] = [self.short_name, self.name, _quote(self.short_name)]
+        symbols = [None] if self.symbol is None else [self.symbol, _quote(self.symbol)]
+        tail = (_signed(self.offset) if self.offset or self.symbol is None else "") + steps
+        for name in names:
+            for symbol in symbols:
+                text = name + ("" if symbol is None else "!" + symbol) + tail
+                if _reads_back(text, self):
+                    return text
+        last = "" if self.symbol is None else "!" + _quote(self.symbol)
+        return names[-1] + last + tail          # both quoted: always reads back
 
     @property
     def survives_restart(self) -> bool:
@@ -146,6 +196,10 @@ class Location:
         out: dict[str, Any] = {"kind": self.kind, "name": self.name, "offset": self.offset}
         if self.module:
             out["module"] = self.module
+        if self.symbol is not None:
+            out["symbol"] = self.symbol
+        if self.steps:
+            out["steps"] = list(self.steps)
         return out
 
     @classmethod
@@ -167,11 +221,40 @@ class Location:
         module = raw.get("module")
         if module is not None and not isinstance(module, str):
             raise InvalidInput(f"bad kernel module {quoted(module)}")
-        return cls(kind, name, offset, module)
+        symbol = raw.get("symbol")
+        if symbol is not None and (not isinstance(symbol, str) or not symbol
+                                   or kind != "module"):
+            raise InvalidInput(f"bad symbol {quoted(symbol)}: only a module location names "
+                               "a symbol")
+        steps = raw.get("steps", [])
+        if not isinstance(steps, list) or len(steps) > MAX_STEPS or not all(
+                isinstance(s, int) and not isinstance(s, bool) and abs(s) < _LIMIT
+                for s in steps):
+            raise InvalidInput(f"bad pointer-path steps {quoted(steps)}: expected a list of at "
+                               f"most {MAX_STEPS} signed offsets")
+        return cls(kind, name, offset, module, symbol, tuple(steps))
 
 
 def _signed(offset: int) -> str:
     return f"-{-offset:#x}" if offset < 0 else f"+{offset:#x}"
+
+
+def _quote(name: str) -> str:
+    return json.dumps(name, ensure_ascii=False)
+
+
+def _reads_back(text: str, location: Location) -> bool:
+    """Whether ``text`` reads back as ``location`` (a module by the same
+    file: its name as written here may be the file name): the printer asks
+    the parser, so the two cannot drift apart."""
+    try:
+        back = parse_location(text)
+    except InvalidInput:
+        return False
+    if back.kind != location.kind or back.symbol != location.symbol \
+            or back.offset != location.offset or back.steps != location.steps:
+        return False
+    return back.name in (location.name, location.short_name)
 
 
 def _file_name(path: str) -> str:
@@ -194,11 +277,24 @@ _KERNEL = "kernel:"
 _SHOWN = 80          # characters of typed text a message quotes
 _EXAMPLES = ("an address (0x7f12a000), a module or area plus an offset "
              "(libc.so.6+0x1f00, [heap]+0x10) or kernel:SYMBOL[+offset]")
+_ARROWS = ("->", "\u2192")
+_JSON = json.JSONDecoder()
+_SYMBOL_RE = re.compile(r'[^\s!"+\-\x00-\x1f\x7f]+')
+_SIGNED_RE = re.compile(r"([+-])\s*(" + _HEX + r")")
+MAX_STEPS = 16       # pointer-path steps in one location
+POINTER_SIZE = 8     # bytes of a pointer a step reads (x86-64, little-endian)
 
 
 def _split_offset(text: str) -> tuple[str, int]:
     """(the text before the last ``SIGN HEX``, that signed offset), or the
     text and 0 when it does not end so."""
+    taken = _take_offset(text)
+    return (text, 0) if taken is None else taken
+
+
+def _take_offset(text: str) -> tuple[str, int] | None:
+    """(the non-empty text before the last ``SIGN HEX``, that signed
+    offset), or None when the text does not end so."""
     # Read from the end, one pass: a regular expression for this
     # (``.*?\s*[+-]\s*HEX$``) backtracks in quadratic time over a text with
     # a long run of spaces, and a 1 MB location hung the caller.
@@ -207,27 +303,67 @@ def _split_offset(text: str) -> tuple[str, int]:
     while start > 0 and text[start - 1] in _HEX_DIGITS:
         start -= 1
     if start == end:
-        return text, 0
+        return None
     if text[start - 2:start] in ("0x", "0X") and start < end:
         start -= 2
     sign = len(text[:start].rstrip()) - 1
     if sign < 0 or text[sign] not in "+-":
-        return text, 0
+        return None
     head = text[:sign].rstrip()
     if not head:
-        return text, 0
+        return None
     value = int(text[start:end], 16)
     return head, -value if text[sign] == "-" else value
 
 
-def _reads_as_module(name: str) -> bool:
-    """Whether ``name+0`` reads back as a module of that very name (the
-    printer asks the parser, so the two cannot drift apart)."""
+def _split_steps(text: str) -> tuple[str, tuple[int, ...]]:
+    """(the base's text, the pointer-path steps) of a stripped location."""
+    steps: list[int] = []
+    while (taken := _take_offset(text)) is not None:
+        head, value = taken
+        arrow = next((a for a in _ARROWS if head.endswith(a)), None)
+        if arrow is None:
+            break
+        if abs(value) >= _LIMIT:
+            raise AddressOutOfRange(f"offset out of range: {printable(_signed(value), _SHOWN)} "
+                                    "does not fit in 64 bits")
+        steps.append(value)
+        if len(steps) > MAX_STEPS:
+            raise InvalidInput(f"a pointer path has at most {MAX_STEPS} steps")
+        text = head[:-len(arrow)].rstrip()
+    if steps and not text:
+        raise InvalidInput("a pointer path starts from a location: put one before the first "
+                           "-> (game+0x1f40->+0x18)")
+    return text, tuple(reversed(steps))
+
+
+def _read_quoted(text: str, start: int, what: str) -> tuple[str, int]:
+    """The JSON string starting at ``text[start]`` (a ``"``) and the index
+    after it. Raises InvalidInput."""
     try:
-        back = parse_location(name + "+0")
-    except InvalidInput:
-        return False
-    return back.kind == "module" and back.name == name
+        value, end = _JSON.raw_decode(text, start)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"bad quoted {what} in {quoted(text, _SHOWN)}: {exc.msg} "
+                           f"(column {exc.pos + 1})") from None
+    if not isinstance(value, str) or not value:
+        raise InvalidInput(f"bad quoted {what} in {quoted(text, _SHOWN)}: expected a "
+                           'non-empty "…" string')
+    return value, end
+
+
+def _parse_symbol(text: str, whole: str) -> str:
+    """A SYMBOL: plain, or quoted (all of ``text``)."""
+    if text.startswith('"'):
+        symbol, end = _read_quoted(text, 0, "symbol")
+        if text[end:].strip():
+            raise InvalidInput(f"unexpected {quoted(text[end:].strip(), _SHOWN)} after the "
+                               f"symbol in {quoted(whole, _SHOWN)}")
+        return symbol
+    if not _SYMBOL_RE.fullmatch(text):
+        raise InvalidInput(f"bad symbol name {quoted(text, _SHOWN)} in {quoted(whole, _SHOWN)}: "
+                           'expected MODULE!SYMBOL[+offset] (a symbol with spaces, "!", "+" '
+                           'or "-" is written in quotes: libfoo.so!"odd name")')
+    return text
 
 
 def parse_location(text: str) -> Location:
@@ -240,8 +376,16 @@ def parse_location(text: str) -> Location:
     text = text.strip()
     if not text:
         raise InvalidInput(f"type {_EXAMPLES}")
+    body, steps = _split_steps(text)
+    location = _parse_base(body, text)
+    return replace(location, steps=steps) if steps else location
+
+
+def _parse_base(text: str, whole: str) -> Location:
     if text.startswith(_KERNEL):
         return _parse_kernel(text)
+    if text.startswith('"'):
+        return _parse_quoted(text, whole)
     head, offset = _split_offset(text)
     head = head.strip()
     if not head or head[0] in "+-":
@@ -256,24 +400,76 @@ def parse_location(text: str) -> Location:
             raise AddressOutOfRange(f"address out of range: {printable(text, _SHOWN)} is not a "
                                     "64-bit address")
         return Location.absolute(address + offset)
-    if abs(offset) >= _LIMIT:
-        raise AddressOutOfRange(f"offset out of range: {printable(_signed(offset), _SHOWN)} "
-                                "does not fit in "
-                                "64 bits")
+    _check_offset(offset)
     if head.startswith("["):
         if not head.endswith("]") or len(head) < 3:
             raise InvalidInput(f"bad area name {quoted(head, _SHOWN)}: a pseudo-area is "
                                "written in brackets, like [heap] or [stack]")
         return Location(LocationKind.PSEUDO, head, offset)
     if head.startswith(_KERNEL):
-        raise InvalidInput(f"bad location {quoted(text, _SHOWN)}: expected {_EXAMPLES}")
+        raise InvalidInput(f"bad location {quoted(whole, _SHOWN)}: expected {_EXAMPLES}")
     if head[:2] in ("0x", "0X"):
         raise InvalidInput(f"not a hex address: {quoted(head, _SHOWN)} (expected e.g. "
                            "0x7f12a000; a file whose name starts with 0x is named by its "
                            "full path)")
+    symbol = None
+    cut = _symbol_cut(head)
+    if cut is not None:
+        head, symbol = head[:cut].rstrip(), _parse_symbol(head[cut + 1:].lstrip(), whole)
+        if not head:
+            raise InvalidInput(f"{quoted(whole, _SHOWN)} names a symbol without its module: "
+                               "write MODULE!SYMBOL, e.g. libc.so.6!getpid")
     if head.startswith("memfd:") and len(head) == len("memfd:"):
         raise InvalidInput("memfd: needs the memfd's name, e.g. memfd:lainview-demo+0x10")
-    return Location(LocationKind.MODULE, head, offset)
+    return Location(LocationKind.MODULE, head, offset, symbol=symbol)
+
+
+def _symbol_cut(head: str) -> int | None:
+    """The index of the ``!`` that starts a symbol in an unquoted NAME, if
+    any: the one before a quoted symbol that ends the text, else the last."""
+    if head.endswith('"'):
+        at = head.find('!"')
+        while at != -1:
+            try:
+                _, end = _JSON.raw_decode(head, at + 1)
+            except json.JSONDecodeError:
+                end = -1
+            if end == len(head):
+                return at
+            at = head.find('!"', at + 1)
+    at = head.rfind("!")
+    return None if at == -1 else at
+
+
+def _parse_quoted(text: str, whole: str) -> Location:
+    """``"NAME"["!" SYMBOL][SIGN HEX]``: a name written as a JSON string."""
+    name, end = _read_quoted(text, 0, "name")
+    rest = text[end:].strip()
+    symbol = None
+    offset = 0
+    taken = _take_offset(rest) if rest else None
+    if rest and taken is None and (match := _SIGNED_RE.fullmatch(rest)):
+        rest, offset = "", int(match[2], 16) * (-1 if match[1] == "-" else 1)
+    elif taken is not None and taken[0].startswith("!"):
+        rest, offset = taken
+    if rest.startswith("!"):
+        symbol = _parse_symbol(rest[1:].strip(), whole)
+    elif rest:
+        raise InvalidInput(f"unexpected {quoted(rest, _SHOWN)} after the quoted name in "
+                           f"{quoted(whole, _SHOWN)}: expected !SYMBOL or an offset")
+    _check_offset(offset)
+    if name.startswith("[") and name.endswith("]") and len(name) >= 3:
+        if symbol is not None:
+            raise InvalidInput(f"{printable(name, _SHOWN)} is a pseudo-area: only a module "
+                               "names a symbol")
+        return Location(LocationKind.PSEUDO, name, offset)
+    return Location(LocationKind.MODULE, name, offset, symbol=symbol)
+
+
+def _check_offset(offset: int) -> None:
+    if abs(offset) >= _LIMIT:
+        raise AddressOutOfRange(f"offset out of range: {printable(_signed(offset), _SHOWN)} "
+                                "does not fit in 64 bits")
 
 
 def _parse_kernel(text: str) -> Location:
@@ -379,17 +575,25 @@ def _files_named(areas: list[MemoryArea], name: str, *, as_printed: bool = True)
 
 
 def resolve(location: Location, areas: list[MemoryArea], size: int = 1, *,
-            pid: int | None = None, symbols: SymbolLookup | None = None) -> int:
+            pid: int | None = None, symbols: SymbolLookup | None = None,
+            read_pointer: PointerRead | None = None,
+            module_symbol: ModuleSymbolLookup | None = None) -> int:
     """The address of ``location`` in this map (``areas``, sorted by start,
     as every ProcessMemory returns them), where ``size`` bytes must fit (0: an
     end address, which may be the area's end).
 
     A module is matched by its full path, else by its file name (or
     ``memfd:NAME``) when exactly one mapped file has that name (the program
-    was moved or reinstalled). A kernel symbol is looked up by ``symbols``
-    (the first address it gives). ``pid`` only names the process in
+    was moved or reinstalled); ``module!SYMBOL`` by ``module_symbol``. A
+    kernel symbol is looked up by ``symbols`` (the first address it gives).
+    A pointer path's steps read pointers through ``read_pointer`` (in a
+    process, each pointer must lie in a mapped area of ``areas``; a kernel
+    path is checked by the reads alone). ``pid`` only names the process in
     messages. Raises :class:`Unresolved` (an InvalidInput) naming what did
-    not resolve and why."""
+    not resolve and why: for a path, the level where it broke, counted from
+    1 (the first pointer read)."""
+    if location.steps:
+        return _follow(location, areas, size, pid, symbols, read_pointer, module_symbol)
     kind = location.kind
     where = _where(pid)
     if kind == "kernel":
@@ -406,7 +610,7 @@ def resolve(location: Location, areas: list[MemoryArea], size: int = 1, *,
             raise Unresolved(f"no {printable(location.name, _SHOWN)} area in {where}; "
                              f"pseudo-areas: {_listed(pseudo)}", pid=pid)
         base, end = min(a.start for a in mine), max(a.end for a in mine)
-        return _within(location, base, end, size, location.name, pid)
+        return _within(location.offset, base, end, size, location.name, pid)
     name = location.name
     paths = _files_named(areas, name)
     if not paths and name.startswith("/"):                  # the program moved
@@ -420,12 +624,70 @@ def resolve(location: Location, areas: list[MemoryArea], size: int = 1, *,
                          f"({_listed(paths, 3)}): name one by its full path", pid=pid)
     extent = _module_extent(areas, paths[0])
     assert extent is not None
-    return _within(location, extent[0], extent[1], size, _file_name(paths[0]), pid)
-
-
-def _within(location: Location, base: int, end: int, size: int, what: str,
-            pid: int | None) -> int:
     offset = location.offset
+    what = _file_name(paths[0])
+    if location.symbol is not None:
+        offset += _module_symbol(location, paths[0], module_symbol)
+        what = f"{what}!{location.symbol}"
+    return _within(offset, extent[0], extent[1], size, what, pid)
+
+
+def _module_symbol(location: Location, path: str, lookup: ModuleSymbolLookup | None) -> int:
+    assert location.symbol is not None
+    if lookup is None:
+        raise Unresolved(f"{printable(location.text, _SHOWN)} names a symbol: resolving it needs "
+                         "the module's symbol table")
+    found = lookup(path, location.symbol)
+    if found is None:
+        raise Unresolved(f"no symbol named {printable(location.symbol, _SHOWN)} in "
+                         f"{printable(_file_name(path))}")
+    return found
+
+
+def _follow(location: Location, areas: list[MemoryArea], size: int, pid: int | None,
+            symbols: SymbolLookup | None, read_pointer: PointerRead | None,
+            module_symbol: ModuleSymbolLookup | None) -> int:
+    """Resolve a pointer path: its base, then each step's dereference."""
+    if read_pointer is None:
+        raise Unresolved(f"{printable(location.text, _SHOWN)} is a pointer path: resolving it "
+                         "reads memory")
+    address = resolve(location.base, areas, POINTER_SIZE, pid=pid, symbols=symbols,
+                      module_symbol=module_symbol)
+    in_process = location.kind != "kernel"
+    where = _where(pid)
+    for level, step in enumerate(location.steps, 1):
+        if in_process and not _mapped(areas, address, POINTER_SIZE):
+            raise Unresolved(f"at level {level}, {address:#x} is not mapped in {where}",
+                             address=address, pid=pid)
+        try:
+            pointer = read_pointer(address)
+        except LainviewError as exc:
+            raise Unresolved(f"at level {level}, the pointer at {address:#x} could not be "
+                             f"read: {exc}", address=address, pid=pid) from exc
+        address = pointer + step
+        if not 0 <= address < _LIMIT:
+            raise Unresolved(f"at level {level}, {pointer:#x}{_signed(step)} is outside the "
+                             "64-bit address space", address=pointer, pid=pid)
+    if in_process and not _mapped(areas, address, max(size, 1)):
+        raise Unresolved(f"at level {len(location.steps) + 1} (the value), {address:#x} is not "
+                         f"mapped in {where}", address=address, pid=pid)
+    return address
+
+
+def _mapped(areas: list[MemoryArea], address: int, size: int) -> bool:
+    """Whether [address, address + size) lies in mapped areas (adjacent
+    areas may share it)."""
+    end = address + size
+    while address < end:
+        area = area_at(areas, address)
+        if area is None:
+            return False
+        address = area.end
+    return True
+
+
+def _within(offset: int, base: int, end: int, size: int, what: str,
+            pid: int | None) -> int:
     if offset < 0:
         raise Unresolved(f"offset {_signed(offset)} puts the address before the start of "
                          f"{printable(what)}", pid=pid)
@@ -459,12 +721,22 @@ def settle(location: Location, areas: list[MemoryArea], *, pid: int | None = Non
     module/pseudo plus offset (:func:`locate`). A kernel symbol, and an
     absolute address that is not mapped, are kept as they are. Raises
     :class:`Unresolved` for a module or area not in this map."""
+    if location.steps:
+        return replace(settle(location.base, areas, pid=pid), steps=location.steps)
     if location.kind == "kernel":
         return location
     if location.kind == "absolute":
         return locate(location.offset, areas)
+    if location.symbol is not None:             # keep the symbol; name the file fully
+        paths = _files_named(areas, location.name)
+        if not paths and location.name.startswith("/"):
+            paths = _files_named(areas, _file_name(location.name), as_printed=False)
+        if len(paths) != 1:
+            resolve(replace(location, symbol=None, offset=0), areas, pid=pid)  # says why
+        return replace(location, name=paths[0])
     return locate(resolve(location, areas, pid=pid), areas)
 
 
-__all__ = ["KINDS", "Location", "LocationKind", "SymbolLookup", "Unresolved", "locate",
+__all__ = ["KINDS", "MAX_STEPS", "POINTER_SIZE", "Location", "LocationKind",
+           "ModuleSymbolLookup", "PointerRead", "SymbolLookup", "Unresolved", "locate",
            "parse_location", "resolve", "settle"]

@@ -21,7 +21,7 @@ from .errors import (DeviceUnavailable, InvalidInput, LainviewError,
 from .journal import (Journal, JournalEntry, JournalProblems, OpenFreezes, RevertOutcome,
                       RevertTarget, WriteIntent, journaled_write, revert_entries)
 from .lainmemu import LainmemuMemory
-from .locations import locate
+from .locations import POINTER_SIZE, Location, locate, resolve as resolve_location
 from .memory import (AttachInfo, Hole, MemoryArea, ReadResult, WriteResult, WriteStatus,
                      page_buffer)
 from .files import atomic_private_file, read_input_file
@@ -216,6 +216,25 @@ class Target:
         """Future[list[MemoryArea]], fresh from the kernel (``refresh``
         False: the map read last, e.g. by ``attach``, if there is one)."""
         return self._submit(self._memory.areas, refresh)
+
+    def resolve(self, location: Location, size: int = 1, *,
+                refresh: bool = True) -> BackendFuture[int]:
+        """Future[int]: the address ``location`` names in this process now,
+        where ``size`` bytes must fit (backend/locations.py's resolver on the
+        backend thread, with the map read afresh unless ``refresh`` is False,
+        and a pointer path's pointers read from the target). Raises
+        Unresolved naming what did not resolve and why (for a pointer path,
+        the level where it broke), TargetExited."""
+        def run() -> int:
+            areas = self._memory.areas(refresh=refresh)
+
+            def read_pointer(address: int) -> int:
+                data = self._memory.read(address, POINTER_SIZE, areas=areas).require(
+                    "read pointer")
+                return int.from_bytes(data, "little")
+            return resolve_location(location, areas, size, pid=self.pid,
+                                    read_pointer=read_pointer)
+        return self._submit(run)
 
     def set_read_userfaultfd(self, on: bool) -> BackendFuture[None]:
         """Opt in (or out) to reading areas the target registered with

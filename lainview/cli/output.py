@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from ..backend.errors import LainviewError
-from ..backend.locations import Location, resolve
+from ..backend.locations import Location
 from ..backend.wording import counted, printable
 
 if TYPE_CHECKING:
@@ -27,11 +27,12 @@ def address_in(target: Any, location: Location, size: int = 1) -> int:
     ``target`` (an attached process): an absolute address as given (its
     bytes may be unmapped: a read reports them as holes), any other location
     resolved in the target's map, where ``size`` bytes must fit (0: an end
-    address, which may be the area's end). Raises Unresolved (an
-    InvalidInput: exit 2) naming what did not resolve and why."""
-    if location.kind == "absolute":
+    address, which may be the area's end); a pointer path's pointers are
+    read from the target. Raises Unresolved (an InvalidInput: exit 2)
+    naming what did not resolve and why."""
+    if location.kind == "absolute" and not location.steps:
         return location.offset
-    return resolve(location, target.areas(refresh=False).result(), size, pid=target.pid)
+    return int(target.resolve(location, size, refresh=False).result())
 
 
 def one_line(text: object) -> str:

@@ -231,12 +231,24 @@ _HEXDIGITS = "0123456789abcdefABCDEF"
 _name_chars = st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp"),
                             blacklist_characters="/")
 _file_names = st.text(_name_chars, min_size=1, max_size=20).filter(
-    lambda n: n == n.strip() and n not in (".", ".."))
+    lambda n: n not in (".", ".."))
 _offsets = st.integers(-(1 << 64) + 1, (1 << 64) - 1)
+_symbols = st.from_regex(r"[A-Za-z_][A-Za-z0-9_.$@]{0,20}", fullmatch=True) \
+    | st.text(_name_chars, min_size=1, max_size=12)
+_steps = st.lists(st.integers(-(1 << 64) + 1, (1 << 64) - 1), max_size=4).map(tuple)
 
 
 @st.composite
 def _locations(draw) -> Location:
+    """Any location, with a symbol (modules) and pointer-path steps."""
+    loc = draw(_base_locations())
+    if loc.kind == "module" and draw(st.booleans()):
+        loc = Location(loc.kind, loc.name, loc.offset, symbol=draw(_symbols))
+    return Location(loc.kind, loc.name, loc.offset, loc.module, loc.symbol, draw(_steps))
+
+
+@st.composite
+def _base_locations(draw) -> Location:
     kind = draw(st.sampled_from(["module", "path", "memfd", "pseudo", "absolute", "kernel"]))
     offset = draw(_offsets)
     if kind == "absolute":
@@ -254,12 +266,13 @@ def _locations(draw) -> Location:
     if kind == "path":
         return Location("module", "/" + "/".join(draw(st.lists(_file_names, max_size=3))
                                                  + [name]), offset)
-    # A bare file name as typed: one that does not read as an address, a
-    # pseudo-area, a kernel symbol or an offset with nothing before it (those
-    # are written by their full path), nor "memfd:" alone (a memfd with an
-    # empty name is "/memfd:" in a map).
-    assume(not re.fullmatch(r"(0x)?[0-9a-f]+", name, re.I)
-           and not name.startswith(("[", "kernel:", "0x", "0X", "+", "-")) and name != "memfd:")
+    # A bare file name as typed, whatever it holds: one that does not read
+    # back plainly (an address, a pseudo-area, a kernel symbol, an offset
+    # with nothing before it, "->", "!", edge spaces) is printed quoted. Not
+    # "memfd:" alone (a memfd with an empty name is "/memfd:" in a map), nor
+    # one that starts as a pseudo-area does (a file is never named so by
+    # the kernel's map: "[heap]" there is the pseudo-area).
+    assume(name != "memfd:" and not (name.startswith("[") and name.endswith("]")))
     return Location("module", name, offset)
 
 
@@ -271,12 +284,18 @@ def _locations(draw) -> Location:
 @example(Location("module", "/x/[heap]", 0))
 @example(Location("module", "libfoo-1", 0))
 @example(Location("module", "/memfd:a/b", 4))
+@example(Location("module", "/x/a->", 0x10, steps=(8,)))
+@example(Location("module", "a!b", 0, symbol="c"))
+@example(Location("module", "/x/trailing ", 0))
+@example(Location("module", "libc.so.6", 4, symbol="odd-1"))
+@example(Location("absolute", "", 0x1000, steps=(-8, 0x18)))
 def test_parse_of_text_round_trips(loc):
     text = loc.text
     parsed = parse_location(text)
     assert parsed.text == text
     assert parsed.kind == loc.kind and parsed.offset == loc.offset \
-        and parsed.module == loc.module
+        and parsed.module == loc.module and parsed.symbol == loc.symbol \
+        and parsed.steps == loc.steps
     if loc.kind == "module":
         # Written by its file name when that reads back as one, else by its path.
         assert parsed.name in (loc.name, loc.short_name)
@@ -284,15 +303,16 @@ def test_parse_of_text_round_trips(loc):
     else:
         assert parsed == loc
     # Spacing around the sign and the whole text, 0x or not, hex case: the same location.
-    if loc.kind != "absolute" and loc.offset:
+    if loc.kind != "absolute" and loc.offset and not loc.steps:
         head, sign, number = re.match(r"^(.*)([+-])0x([0-9a-f]+)$", text, re.S).groups()
         assert parse_location(f"  {head} {sign} {number.upper()} ") == parsed
 
 
 _junk = st.one_of(
     st.text(max_size=40),
-    st.lists(st.sampled_from(list("+-[]:x0123456789abcdefkernl \t/") +
-                             ["kernel:", "0x", "memfd:", "[heap]", "ffffffffffffffff"]),
+    st.lists(st.sampled_from(list("+-[]:x0123456789abcdefkernl \t/!\"\\") +
+                             ["kernel:", "0x", "memfd:", "[heap]", "ffffffffffffffff",
+                              "->", "\u2192", '"a"', "!sym"]),
              max_size=12).map("".join),
     st.binary(max_size=20).map(lambda b: b.decode("latin-1")),
 )
@@ -491,3 +511,84 @@ def test_a_quoted_name_is_escaped_once():
         parse_location("kernel:a\x1bb")
     assert "'a\\x1bb'" in str(err.value) and "\\\\x1b" not in str(err.value)
     assert "\x1b" not in str(err.value)
+
+
+# -- pointer paths and module symbols ----------------------------------------------------------------
+
+def _poke_pointer(child, at: int, value: int) -> None:
+    assert child.command(f"poke {at:x} {value.to_bytes(8, 'little').hex()}") == "ok"
+
+
+def test_a_pointer_path_is_followed_in_a_real_process_and_says_where_it_breaks(child, backend):
+    """Page 0 of the child (rw-) holds a chain: base+0x100 -> P1 = base+0x200;
+    P1+0x18 -> P2 = base+0x300; the value is at P2+0x8. Each ``->`` reads a
+    pointer from the target on the backend thread, afresh on each resolve."""
+    base = child.base
+    _poke_pointer(child, base + 0x100, base + 0x200)
+    _poke_pointer(child, base + 0x218, base + 0x300)
+    target = backend.attach(child.pid).result()
+    path = parse_location(f"{base + 0x100:#x}->+0x18->+0x8")
+    assert target.resolve(path).result() == base + 0x308
+    assert parse_location(path.text) == path
+    # The second object moves: the path follows it.
+    _poke_pointer(child, base + 0x218, base + 0x400)
+    assert target.resolve(path).result() == base + 0x408
+    # The chain breaks at level 2: the first object now points nowhere mapped.
+    _poke_pointer(child, base + 0x100, 0x10)
+    with pytest.raises(Unresolved, match=r"^at level 2, 0x28 is not mapped in the map of pid"):
+        target.resolve(path).result()
+    # ... and where the pointer read leads past the map: the value's level.
+    _poke_pointer(child, base + 0x100, base + 0x200)
+    _poke_pointer(child, base + 0x218, 0x1000)
+    with pytest.raises(Unresolved, match=r"^at level 3 \(the value\), 0x1008 is not mapped"):
+        target.resolve(path).result()
+
+
+def test_resolve_without_memory_reads_names_what_a_path_needs():
+    with pytest.raises(Unresolved, match="is a pointer path: resolving it reads memory"):
+        resolve(parse_location("libc.so.6+0x10->+0x8"), AREAS)
+    with pytest.raises(Unresolved, match="names a symbol: resolving it needs the module's"):
+        resolve(parse_location("libc.so.6!getpid"), AREAS)
+
+
+def test_module_symbols_resolve_through_the_lookup_given():
+    libc = next(a for a in AREAS if a.path.endswith("libc.so.6"))
+    base = min(a.start for a in AREAS if a.path == libc.path)
+    lookup = {(libc.path, "getpid"): 0x1230}.get
+
+    def module_symbol(path: str, name: str) -> int | None:
+        return lookup((path, name))
+    assert resolve(parse_location("libc.so.6!getpid+0x4"), AREAS,
+                   module_symbol=module_symbol) == base + 0x1234
+    with pytest.raises(Unresolved, match="no symbol named nope in libc.so.6"):
+        resolve(parse_location("libc.so.6!nope"), AREAS, module_symbol=module_symbol)
+    # settle keeps the symbol and names the file by its full path.
+    settled = settle(parse_location("libc.so.6!getpid+0x4"), AREAS)
+    assert settled.symbol == "getpid" and settled.name == libc.path and settled.offset == 4
+    chain = settle(parse_location(f"{base + 0x10:#x}->+0x18"), AREAS)
+    assert chain.kind == "module" and chain.offset == 0x10 and chain.steps == (0x18,)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("->+8", "a pointer path starts from a location"),
+    ("!getpid", "names a symbol without its module"),
+    ("libc.so.6!a b", "bad symbol name 'a b'"),
+    ('"abc', "bad quoted name"),
+    ('"[heap]"!x', "only a module names a symbol"),
+    ("0x10" + "->+8" * 17, "at most 16 steps"),
+    ('"a"junk', "unexpected 'junk' after the quoted name"),
+])
+def test_bad_paths_symbols_and_quotes_say_what_is_wrong(text, message):
+    with pytest.raises(InvalidInput, match=re.escape(message)):
+        parse_location(text)
+
+
+def test_json_keeps_symbol_and_steps_and_rejects_bad_ones():
+    loc = parse_location("libc.so.6!getpid+0x4->+0x18->-0x8")
+    assert Location.from_json(loc.to_json()) == loc
+    for bad in ({"kind": "module", "name": "x", "offset": 0, "steps": ["1"]},
+                {"kind": "module", "name": "x", "offset": 0, "steps": [1 << 64]},
+                {"kind": "pseudo", "name": "[heap]", "offset": 0, "symbol": "x"},
+                {"kind": "module", "name": "x", "offset": 0, "symbol": ""}):
+        with pytest.raises(InvalidInput):
+            Location.from_json(bad)
