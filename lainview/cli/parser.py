@@ -24,7 +24,7 @@ from ..backend.locations import parse_location
 from ..backend.memory import parse_hex_bytes, parse_size
 from ..backend.service import BACKENDS
 from .argtypes import (KERNEL_MODULE_ALIAS, argtype, count as count_arg, entry_id,
-                       kernel_module_name, kernel_read_length, kernel_symbol_name,
+                       kernel_location, kernel_module_name, kernel_read_length,
                        pid as pid_arg)
 from .output import EXIT_USAGE, one_line
 
@@ -347,8 +347,9 @@ def _ksyms_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _kread_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("symbol", type=argtype(kernel_symbol_name),
-                   help="the kernel symbol's name (as `lainview ksyms` lists it)")
+    p.add_argument("symbol", type=argtype(kernel_location), metavar="LOCATION",
+                   help="kernel:[MODULE:]SYMBOL[+offset], or SYMBOL[+offset] (a symbol as "
+                        "`lainview ksyms` lists it; the offset counts from its first byte)")
     p.add_argument("length", nargs="?", type=argtype(kernel_read_length),
                    help="bytes (default: the distance to the next symbol, at most 256)")
     p.add_argument("--module", metavar="M", type=argtype(kernel_module_name),
@@ -362,8 +363,9 @@ def _kread_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _kwrite_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("symbol", type=argtype(kernel_symbol_name),
-                   help="the kernel symbol's name (as `lainview ksyms` lists it)")
+    p.add_argument("symbol", type=argtype(kernel_location), metavar="LOCATION",
+                   help="kernel:[MODULE:]SYMBOL or SYMBOL (a symbol as `lainview ksyms` "
+                        "lists it; kernel writes start at the symbol, so no offset)")
     p.add_argument("hexbytes", type=argtype(parse_hex_bytes), help='e.g. "de ad be ef"')
     p.add_argument("--module", metavar="M", type=argtype(kernel_module_name),
                    help="look the symbol up only in this module")
