@@ -14,6 +14,7 @@ import pytest
 
 from lainview.backend.journal import default_journal_path
 from lainview.cli import run_cli
+from lainview.cli.parser import SUBCOMMANDS
 
 FAKE_C = Path(__file__).parent / "backend" / "fake_kmem.c"
 KALLSYMS = "/proc/kallsyms"
@@ -189,7 +190,9 @@ def fake(tmp_path):
                XDG_STATE_HOME=str(tmp_path / "state"))
 
     def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "lainview", f"--kmem={node}", *args],
+        # --kmem only where the command uses a kernel source (elsewhere it is refused)
+        kmem = [f"--kmem={node}"] if SUBCOMMANDS[args[0]].kernel else []
+        return subprocess.run([sys.executable, "-m", "lainview", *kmem, *args],
                               env=env, capture_output=True, text=True, timeout=60)
     run.node = node
     return run

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
+from ..backend.errors import InvalidInput
 from ..backend.locations import parse_location
 from ..backend.memory import parse_hex_bytes, parse_size
 from ..backend.service import BACKENDS
@@ -146,12 +147,15 @@ class Subcommand:
     """One subcommand: its one-line ``help``, the function that declares its
     arguments, the ``module:function`` that runs it (``function(backend,
     args) -> exit code``), an ``example`` shown by its ``--help``, and an
-    optional longer ``description``."""
+    optional longer ``description``. ``kernel`` False: the command never
+    uses a kernel source, so a kernel option given with it (--ksource,
+    --kmem, --image) is refused instead of ignored."""
     help: str
     declare: Declare
     run: str
     example: str
     description: str | None = None
+    kernel: bool = True
 
 
 class _Formatter(argparse.HelpFormatter):
@@ -176,6 +180,22 @@ class _Subcommands(argparse._SubParsersAction):
         if declare is not None:
             declare(self.choices[values[0]])
         super().__call__(parser, namespace, values, option_string)
+
+
+def check_kernel_options(args: argparse.Namespace) -> None:
+    """InvalidInput when a kernel option (--ksource, --kmem, --image) is
+    given to a command that never uses a kernel source (``lainview --image
+    vmlinux maps 1``): refused, not silently ignored."""
+    spec = SUBCOMMANDS.get(args.command)
+    if spec is None or spec.kernel:
+        return
+    given = [flag for flag, value in (("--ksource", getattr(args, "ksource", "auto") != "auto"),
+                                      ("--kmem", getattr(args, "kmem", None) is not None),
+                                      ("--image", bool(getattr(args, "image", None))))
+             if value]
+    if given:
+        raise InvalidInput(f"{given[0]} is a kernel option and {args.command} does not use "
+                           f"the kernel: drop {given[0]}")
 
 
 def build_parser(lazy: bool = False) -> argparse.ArgumentParser:
@@ -402,31 +422,40 @@ def _desktop_arguments(p: argparse.ArgumentParser) -> None:
 
 SUBCOMMANDS: dict[str, Subcommand] = {
     "ps": Subcommand("list processes and whether lainview can attach", _ps_arguments,
-                     "lainview.cli.process:cmd_ps", "  lainview ps --wide"),
+                     "lainview.cli.process:cmd_ps", "  lainview ps --wide",
+                     kernel=False),
+
     "maps": Subcommand("the memory areas of a process", _maps_arguments,
-                       "lainview.cli.process:cmd_maps", "  lainview maps 1234 --json"),
+                       "lainview.cli.process:cmd_maps", "  lainview maps 1234 --json",
+                       kernel=False),
+
     "read": Subcommand("hex dump (or raw bytes) of a range of a process's memory",
                        _read_arguments, "lainview.cli.process:cmd_read",
-                       "  lainview read 1234 '[heap]+0x10' 64"),
+                       "  lainview read 1234 '[heap]+0x10' 64", kernel=False),
+
     "write": Subcommand("write bytes into a process's memory (journaled)", _write_arguments,
                         "lainview.cli.process:cmd_write",
-                        '  lainview write 1234 0x7f0000001000 "de ad be ef"'),
+                        '  lainview write 1234 0x7f0000001000 "de ad be ef"', kernel=False),
+
     "journal": Subcommand("list journaled writes, or export them as a patch",
                           _journal_arguments, "lainview.cli.process:cmd_journal",
-                          "  lainview journal --pid 1234 --export fix.patch"),
+                          "  lainview journal --pid 1234 --export fix.patch", kernel=False),
+
     "apply": Subcommand("apply a patch file to a running process of its program",
                         _apply_arguments, "lainview.cli.process:cmd_apply",
-                        "  lainview apply fix.patch --dry-run"),
+                        "  lainview apply fix.patch --dry-run", kernel=False),
+
     "revert": Subcommand("undo journaled writes, newest first", _revert_arguments,
                          "lainview.cli.process:cmd_revert", "  lainview revert 17 18"),
+
     "scan": Subcommand("find the addresses that hold a value, then narrow them",
                        _scan_arguments, "lainview.cli.scan:cmd_scan",
                        "  lainview scan 1234 --type i32 --value 100 --session hp.scan\n"
                        "  lainview scan --session hp.scan --next decreased",
                        description="First scan: PID with --value, --range or --unknown. "
                        "Next scans: --session FILE --next MODE. The session file keeps "
-                       "the scan between invocations."),
-    "ksyms": Subcommand("list kernel symbols (name, address, type, module)", _ksyms_arguments,
+                       "the scan between invocations.", kernel=False),
+"ksyms": Subcommand("list kernel symbols (name, address, type, module)", _ksyms_arguments,
                         "lainview.cli.kernel:cmd_ksyms", "  lainview ksyms 'jiffies*' --type data"),
     "kread": Subcommand("read a kernel variable by name", _kread_arguments,
                         "lainview.cli.kernel:cmd_kread", "  lainview kread jiffies 8"),
@@ -443,5 +472,5 @@ SUBCOMMANDS: dict[str, Subcommand] = {
                           "lainview.cli.desktop:cmd_desktop", "  lainview desktop install",
                           description="install: copy the desktop entry, icon, AppStream "
                           "metainfo, man page and bash/zsh completion into $XDG_DATA_HOME "
-                          "(default ~/.local/share); uninstall: remove them."),
+                          "(default ~/.local/share); uninstall: remove them.", kernel=False),
 }
