@@ -151,7 +151,7 @@ def cmd_kread(backend: Backend, args) -> int:
             sys.stdout.buffer.write(result.data)
             sys.stdout.buffer.flush()
     else:
-        from ..hexdump import hexdump     # numpy: only for the text form
+        from ..hexdump import hexdump
         print(hexdump(result))
     if not result.complete:
         report_holes("kread", result.holes)

@@ -145,7 +145,7 @@ def cmd_read(backend: Backend, args) -> int:
                 pos = max(pos, min(hole.end, end))
             chunks.add(pos, view[pos - address:])
     else:
-        from ..hexdump import HexDumper     # numpy: only a hex dump needs it
+        from ..hexdump import HexDumper
         dumper = HexDumper(start, start + args.length, out.write)
 
         def consume(address, view, holes, forced):
