@@ -29,8 +29,8 @@ from PySide6.QtCore import (QModelIndex, QObject, QPersistentModelIndex,
 from PySide6.QtGui import QColor, QFont
 
 from lainview.backend.errors import InvalidInput
-from lainview.backend.kallsyms import (KERNEL, ModuleInfo, ModuleList, SymbolTable, type_kind,
-                                       type_meaning)
+from lainview.backend.kallsyms import (KERNEL, ModuleInfo, ModuleList, SymbolTable, narrows,
+                                       type_kind, type_meaning)
 
 from .formats import human_size
 from .table import TableModel
@@ -138,8 +138,7 @@ class SymbolTableModel(TableModel):
         key = (self.mode, self.module, self.types)
         candidates = None
         last = self._last_key
-        if last is not None and last[1:] == key and self.mode == "substring" and last[0] \
-                and last[0].lower() in self.pattern.lower():
+        if last is not None and last[1:] == key and narrows(last[0], self.pattern, self.mode):
             candidates = self._matches      # every match of the new text matches the old
         try:
             matches = self.table.select(self.pattern or None, mode=self.mode,
