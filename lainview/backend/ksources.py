@@ -526,7 +526,10 @@ class KallsymsSource(KernelSource):
 
     @classmethod
     def open(cls, request: SourceRequest) -> "KallsymsSource":
-        need = "load the lainko module (it provides /dev/lainkmem) and run as root"
+        # Under auto, why kmem and kcore were passed over follows each reason
+        # (with the advice to load the module): say the advice only when chosen by name.
+        need = ("load the lainko module (it provides /dev/lainkmem) and run as root"
+                if request.explicit else "see why each was not chosen")
         return cls("symbols only, no access to memory", frozenset({"list"}), {
             "read": f"reading kernel memory needs the kmem device or {KCORE_PATH}: {need}",
             "write": f"writing kernel memory needs the kmem device: {need}",

@@ -257,6 +257,9 @@ class SymbolTableModel(TableModel):
                 return "the kernel proper (vmlinux)"
             if column == NAME:
                 return table.names[i]
+            if column == TYPE:
+                letter = chr(table.types[i])
+                return f"{letter}: {type_meaning(letter)}"
         return None
 
     def cells(self, row: int) -> list[tuple[str, QFont | None, QColor | None]]:
@@ -278,7 +281,7 @@ class SymbolTableModel(TableModel):
             return "hidden" if table.addresses_hidden else f"{int(table.addresses[i]):016x}"
         if column == TYPE:
             letter = chr(table.types[i])
-            return f"{letter}  {type_meaning(letter)}"
+            return f"{letter}  {type_kind(letter)}"        # the scope: in the tooltip
         if column == MODULE:
             module = table.modules[table.module_ids[i]]
             return module or KERNEL_LABEL

@@ -30,7 +30,7 @@ from lainview.models.workspace import Workspace
 
 from . import theme
 from .about import show_about
-from .fit import DockScroll, ElidedLabel, first_start_size
+from .fit import DockScroll, ElidedLabel, ElidingStatusBar, first_start_size
 from .hex_editor import HexEditor
 from .inspector_panel import InspectorPanel
 from .process_picker import ProcessPicker
@@ -291,6 +291,7 @@ class MainWindow(QMainWindow):
 
     # -- building -----------------------------------------------------------------------------------
     def _build_status_bar(self) -> None:
+        self.setStatusBar(ElidingStatusBar())     # messages end in "…" when cut
         self.add_status_field("cursor", field=self.editor.position)
         self.target_label = self.add_status_field("target", min_chars=14)
         self.backend_label = self.add_status_field("backend", min_chars=10)
@@ -519,8 +520,8 @@ class MainWindow(QMainWindow):
 
     # -- feedback ----------------------------------------------------------------------------------
     def show_status(self, text: str) -> None:
-        """A one-line message in the status bar for 10 s (the status bar
-        paints it elided: it never widens the window)."""
+        """A one-line message in the status bar for 10 s (elided with "…"
+        where it does not fit, whole in the tooltip: it never widens the window)."""
         self.statusBar().showMessage(" ".join(text.split()), STATUS_MS)
 
     def show_error(self, text: str) -> None:

@@ -147,7 +147,8 @@ def test_module_and_type_filters(model):
     model.set_types("T")
     awk = subprocess.run(["awk", '$2 == "T"', KALLSYMS], capture_output=True, text=True)
     assert model.rowCount() == len(awk.stdout.splitlines())
-    assert model.data(model.index(0, TYPE)) == "T  text, global"
+    assert model.data(model.index(0, TYPE)) == "T  text"
+    assert model.data(model.index(0, TYPE), Qt.ItemDataRole.ToolTipRole) == "T: text, global"
     model.set_types("local")
     assert set(chr(table.types[i]) for i in model.rows.tolist()) <= set("abcdgirstuvw")
     model.set_types("T")
