@@ -526,9 +526,16 @@ def test_the_main_window_opens_the_browser_with_ctrl_k(qtbot, workspace, no_widg
 
 def test_app_kernel_flags():
     from lainview.app import parse_args
-    args = parse_args(["--kernel", "--kmem", "/dev/x", "--ksource", "kmem", "--image", "a"])
-    assert (args.kernel, args.kmem, args.ksource, args.image) == (True, "/dev/x", "kmem", ["a"])
+    args = parse_args(["--kernel", "--kmem", "/dev/x", "--ksource", "kmem"])
+    assert (args.kernel, args.kmem, args.ksource, args.image) == (True, "/dev/x", "kmem", [])
+    args = parse_args(["--kernel", "--kmem", "/dev/x", "--image", "a"])     # auto: either
+    assert (args.ksource, args.image) == ("auto", ["a"])
     assert parse_args([]).kernel is False
+    # A source chosen by name with an option it would ignore: usage error, exit 2.
+    for argv in (["--ksource", "kmem", "--image", "a"], ["--ksource", "kallsyms", "--kmem", "x"]):
+        with pytest.raises(SystemExit) as stop:
+            parse_args(["--kernel", *argv])
+        assert stop.value.code == 2
 
 
 # -- the real kmem device (runs in the VM harness, where lainko is loaded) -----------------------
