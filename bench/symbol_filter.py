@@ -43,22 +43,21 @@ def main() -> None:
     from PySide6.QtWidgets import QApplication, QStyledItemDelegate
 
     from lainview.backend.kallsyms import load_kallsyms
-    from lainview.models.symbol_model import ADDRESS, MODULE, NAME, TYPE, SymbolTableModel, \
-        prepare_table
+    from lainview.models.symbol_model import ADDRESS, MODULE, NAME, TYPE, SymbolTableModel
 
     app = QApplication.instance() or QApplication([])
     started = time.perf_counter()
     table = load_kallsyms()
     load_ms = (time.perf_counter() - started) * 1e3
     started = time.perf_counter()
-    table, by_name = prepare_table(table)
+    table = table.prepare()
     prepare_ms = (time.perf_counter() - started) * 1e3
     print(f"{table.source}: {len(table):,} symbols; load {load_ms:.1f} ms, name order + "
           f"search buffer {prepare_ms:.1f} ms (backend thread, once)")
 
     model = SymbolTableModel(debounce_ms=0)
     started = time.perf_counter()
-    model.set_table(table, by_name)
+    model.set_table(table)
     print(f"model.set_table: {(time.perf_counter() - started) * 1e3:.1f} ms")
     from lainview.ui.symbol_browser import SymbolPanel
     panel = SymbolPanel(SimpleNamespace(symbols=model))     # the panel only needs .symbols

@@ -48,6 +48,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     if args.address and not (args.demo or args.pid is not None
                              or (args.screenshot and not args.kernel)):
         parser.error("--address needs --pid PID or --demo (the process to go to it in)")
+    if args.ksource != "auto":
+        # A source chosen by name with an option it would ignore: say so now
+        # (exit 2), as the CLI does, not in the browser later.
+        from lainview.backend.errors import InvalidInput
+        from lainview.backend.ksources import SourceRequest, check_options, source_class
+        try:
+            check_options(source_class(args.ksource), SourceRequest(
+                args.ksource, args.kmem, tuple(args.image)))
+        except InvalidInput as exc:
+            parser.error(exc.message)
     return args
 
 

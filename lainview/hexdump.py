@@ -15,36 +15,76 @@ shown as its first line, then ``*`` (as ``hexdump -C`` marks repeats), so
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
-
-import numpy as np
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from .backend.memory import Hole, ReadResult
 
+if TYPE_CHECKING:
+    import numpy as np
+
 WIDTH = 16
 LINE = 87                    # 16 address + 2 + 23 + 2 + 23 + 2 + |16| + newline
-_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
-_CELLS = np.array([18 + 3 * i if i < 8 else 43 + 3 * (i - 8) for i in range(WIDTH)])
+_CELLS = [18 + 3 * i if i < 8 else 43 + 3 * (i - 8) for i in range(WIDTH)]
 _TEXT = 69
 DATA, HOLE, OUTSIDE = 0, 1, 2
 _SPACE, _QUESTION, _DOT = ord(" "), ord("?"), ord(".")
+# Up to this many rows are formatted in plain Python: a short dump (`read
+# PID ADDR 16`) then never imports numpy (a third of the CLI's start-up).
+SMALL_ROWS = 64
+_TEXT_OF = bytes(b if 0x20 <= b < 0x7F else _DOT for b in range(256))
 
 
-def format_rows(first_row: int, data: np.ndarray, state: np.ndarray) -> bytes:
+def format_rows(first_row: int, data: "bytes | bytearray | memoryview | np.ndarray",
+                state: "bytes | bytearray | memoryview | np.ndarray") -> bytes:
     """Lines for ``len(data) // 16`` whole rows starting at address
-    ``first_row`` (a multiple of 16). ``data`` and ``state`` are uint8
-    arrays of equal length, a multiple of 16; ``state`` holds DATA, HOLE or
-    OUTSIDE per byte. Returns ASCII bytes, one newline-terminated line per row."""
+    ``first_row`` (a multiple of 16). ``data`` and ``state`` are byte
+    sequences (or uint8 arrays) of equal length, a multiple of 16; ``state``
+    holds DATA, HOLE or OUTSIDE per byte. Returns ASCII bytes, one
+    newline-terminated line per row. Short inputs are formatted without
+    numpy, long ones vectorised; both give the same text (tested)."""
     n = len(data) // WIDTH
     if n == 0:
         return b""
+    if n <= SMALL_ROWS:
+        return _format_rows_small(first_row, bytes(data), bytes(state), n)
+    return _format_rows_numpy(first_row, data, state, n)
+
+
+def _format_rows_small(first_row: int, data: bytes, state: bytes, n: int) -> bytes:
+    lines = []
+    for r in range(n):
+        d, st = data[r * WIDTH:(r + 1) * WIDTH], state[r * WIDTH:(r + 1) * WIDTH]
+        if not any(st):
+            cells = d.hex(" ")
+            text = d.translate(_TEXT_OF).decode("ascii")
+            line = f"{cells[:23]}  {cells[24:]}"
+        else:
+            parts = [f"{b:02x}" if s == DATA else "??" if s == HOLE else "  "
+                     for b, s in zip(d, st)]
+            line = f"{' '.join(parts[:8])}  {' '.join(parts[8:])}"
+            text = "".join(chr(_TEXT_OF[b]) if s == DATA else "?" if s == HOLE else " "
+                           for b, s in zip(d, st))
+        lines.append(f"{first_row + r * WIDTH:016x}  {line}  |{text}|\n")
+    return "".join(lines).encode("ascii")
+
+
+def _format_rows_numpy(first_row: int, data: "bytes | bytearray | memoryview | np.ndarray",
+                       state: "bytes | bytearray | memoryview | np.ndarray", n: int) -> bytes:
+    import numpy as np
+    data = np.frombuffer(data, dtype=np.uint8) if not isinstance(data, np.ndarray) else data
+    state = np.frombuffer(state, dtype=np.uint8) if not isinstance(state, np.ndarray) \
+        else state
+    data, state = data[:n * WIDTH], state[:n * WIDTH]
+    hexdigits = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+    cells = np.array(_CELLS)
     out = np.full((n, LINE), _SPACE, dtype=np.uint8)
     rows = np.uint64(first_row) + np.arange(n, dtype=np.uint64) * np.uint64(WIDTH)
     for digit in range(16):
-        out[:, 15 - digit] = _HEX[((rows >> np.uint64(4 * digit)) & np.uint64(15)).astype(np.intp)]
+        out[:, 15 - digit] = hexdigits[((rows >> np.uint64(4 * digit)) & np.uint64(15))
+                                       .astype(np.intp)]
     d = data.reshape(n, WIDTH)
     st = state.reshape(n, WIDTH)
-    hi, lo = _HEX[d >> 4], _HEX[d & 15]
+    hi, lo = hexdigits[d >> 4], hexdigits[d & 15]
     text = np.where((d >= 0x20) & (d < 0x7F), d, _DOT).astype(np.uint8)
     for value, mark in ((HOLE, _QUESTION), (OUTSIDE, _SPACE)):
         mask = st == value
@@ -52,8 +92,8 @@ def format_rows(first_row: int, data: np.ndarray, state: np.ndarray) -> bytes:
             hi[mask] = mark
             lo[mask] = mark
             text[mask] = mark
-    out[:, _CELLS] = hi
-    out[:, _CELLS + 1] = lo
+    out[:, cells] = hi
+    out[:, cells + 1] = lo
     out[:, _TEXT - 1] = ord("|")
     out[:, _TEXT:_TEXT + WIDTH] = text
     out[:, _TEXT + WIDTH] = ord("|")
@@ -71,12 +111,12 @@ class HexDumper:
         self.end = end
         self._write = write
         self._row = start - start % WIDTH
-        self._data = np.zeros(WIDTH, dtype=np.uint8)
-        self._state = np.full(WIDTH, OUTSIDE, dtype=np.uint8)
+        self._data = bytearray(WIDTH)
+        self._state = bytearray([OUTSIDE]) * WIDTH
         self._fill = start - self._row           # bytes of the pending row already known
         self.cursor = start
 
-    def _take_partial(self, data: np.ndarray, state: np.ndarray) -> int:
+    def _take_partial(self, data: bytes | memoryview, state: bytes | bytearray) -> int:
         """Put the first bytes into the pending row; emit it when complete.
         Returns how many bytes were used."""
         used = min(WIDTH - self._fill, len(data))
@@ -87,7 +127,7 @@ class HexDumper:
             self._write(format_rows(self._row, self._data, self._state))
             self._row += WIDTH
             self._fill = 0
-            self._state[:] = OUTSIDE
+            self._state[:] = bytes([OUTSIDE]) * WIDTH
         return used
 
     def data(self, address: int, view: memoryview | bytes,
@@ -95,10 +135,12 @@ class HexDumper:
         """Bytes read at ``address`` (the next address expected); ``holes``
         mark the unreadable ones among them."""
         assert address == self.cursor, (address, self.cursor)
-        data = np.frombuffer(view, dtype=np.uint8)
-        state = np.zeros(len(data), dtype=np.uint8)
+        data = memoryview(view).cast("B")
+        state = bytearray(len(data))
         for hole in holes:
-            state[max(0, hole.address - address):max(0, hole.end - address)] = HOLE
+            a = min(len(data), max(0, hole.address - address))
+            b = min(len(data), max(0, hole.end - address))
+            state[a:b] = bytes([HOLE]) * (b - a)
         self.cursor += len(data)
         pos = self._take_partial(data, state) if self._fill else 0
         whole = (len(data) - pos) // WIDTH * WIDTH
@@ -116,25 +158,23 @@ class HexDumper:
         pos, end = hole.address, hole.end
         if self._fill:
             used = min(WIDTH - self._fill, end - pos)
-            self._take_partial(np.zeros(used, np.uint8), np.full(used, HOLE, np.uint8))
+            self._take_partial(bytes(used), bytes([HOLE]) * used)
             pos += used
         whole = (end - pos) // WIDTH
         if whole:
-            self._write(format_rows(self._row, np.zeros(WIDTH, np.uint8),
-                                    np.full(WIDTH, HOLE, np.uint8)))
+            self._write(format_rows(self._row, bytes(WIDTH), bytes([HOLE]) * WIDTH))
             if whole > 1:
                 self._write(b"*\n")
             self._row += whole * WIDTH
             pos += whole * WIDTH
         if pos < end:
-            self._take_partial(np.zeros(end - pos, np.uint8),
-                               np.full(end - pos, HOLE, np.uint8))
+            self._take_partial(bytes(end - pos), bytes([HOLE]) * (end - pos))
         self.cursor = end
 
     def finish(self) -> None:
         """Emit the last partial row (its bytes past the end blank)."""
         if self._fill:
-            self._state[self._fill:] = OUTSIDE
+            self._state[self._fill:] = bytes([OUTSIDE]) * (WIDTH - self._fill)
             self._write(format_rows(self._row, self._data, self._state))
             self._fill = 0
 

@@ -48,10 +48,22 @@ def test_a_process_command_imports_nothing_it_does_not_use(child, tmp_path, comm
     assert loaded(modules_after(tmp_path, *argv), HEAVY) == []
 
 
-def test_a_hex_dump_imports_numpy_but_not_the_scanner_or_kernel(child, tmp_path):
+def test_a_short_hex_dump_imports_nothing_heavy_a_long_one_numpy(child, tmp_path):
     modules = modules_after(tmp_path, "read", str(child.pid), hex(child.base), "16")
-    assert "numpy" in modules          # the dumper formats rows with it
+    assert loaded(modules, HEAVY) == []            # formatted in plain Python
+    modules = modules_after(tmp_path, "read", str(child.pid), hex(child.base), "4096")
+    assert "numpy" in modules          # 256 rows: the vectorised formatter
     assert loaded(modules, [n for n in HEAVY if n != "numpy"]) == []
+
+
+@pytest.mark.parametrize("command", [
+    ("maps", "{pid}"), ("read", "{pid}", "{base}", "16"), ("write", "{pid}", "{data}", "2a"),
+])
+def test_attaching_does_not_import_psutil(child, tmp_path, command):
+    """The process identity is read from /proc; only ps lists processes with psutil."""
+    argv = [a.format(pid=child.pid, base=hex(child.base), data=hex(child.ro))
+            for a in command]
+    assert loaded(modules_after(tmp_path, *argv), ["psutil"]) == []
 
 
 def test_the_check_sees_what_a_command_imports(tmp_path):

@@ -59,3 +59,33 @@ def test_a_skipped_hole_is_its_first_row_and_a_star():
     assert lines[0].startswith("0000000000001000") and "41 42 43 44 45 46 47 48" in lines[0]
     assert lines[1].startswith("0000000000001010  ?? ??") and lines[2] == "*"
     assert lines[3].startswith("0000000000001110  57 58 59 5a") and len(lines) == 4
+
+
+@settings(max_examples=200, deadline=None)
+@given(first=st.integers(0, (1 << 60) - 81).map(lambda a: a * 16),   # rows stay below 2**64
+       rows=st.integers(1, 80), seed=st.binary(min_size=1, max_size=64),
+       states=st.lists(st.tuples(st.integers(0, 80 * 16 - 1), st.integers(1, 40),
+                                 st.sampled_from([1, 2])), max_size=4))
+def test_the_plain_and_the_vectorised_formatter_write_the_same_text(first, rows, seed, states):
+    """Short dumps are formatted without numpy (start-up), long ones with
+    it: one layout, the same text for every input."""
+    from lainview import hexdump as hd
+    n = rows * 16
+    data = (seed * (n // len(seed) + 1))[:n]
+    state = bytearray(n)
+    for lo, length, value in states:
+        state[lo:lo + length] = bytes([value]) * len(state[lo:lo + length])
+    plain = hd._format_rows_small(first, data, bytes(state), rows)
+    vector = hd._format_rows_numpy(first, data, bytes(state), rows)
+    assert plain == vector
+    assert hd.format_rows(first, data, state) == plain
+
+
+def test_a_long_dump_streams_through_the_vectorised_path():
+    data = bytes(range(256)) * 40            # 640 rows: past SMALL_ROWS
+    out: list[bytes] = []
+    dumper = HexDumper(0x1003, 0x1003 + len(data), out.append)
+    dumper.data(0x1003, memoryview(data)[:5000], [Hole(0x1003 + 100, 50)])
+    dumper.data(0x1003 + 5000, memoryview(data)[5000:])
+    dumper.finish()
+    assert b"".join(out).decode() == reference(0x1003, data, [Hole(0x1003 + 100, 50)])

@@ -14,6 +14,7 @@ import pytest
 
 from lainview.backend.journal import default_journal_path
 from lainview.cli import run_cli
+from lainview.cli.parser import SUBCOMMANDS
 
 FAKE_C = Path(__file__).parent / "backend" / "fake_kmem.c"
 KALLSYMS = "/proc/kallsyms"
@@ -126,6 +127,49 @@ def test_kread_from_an_image(image, capsys):
     assert "read-only snapshot" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("text", ["kernel:linux_banner+0x6", "linux_banner+6",
+                                  "kernel:vmlinux:linux_banner+0x6"])
+def test_kread_takes_the_location_grammar(image, capsys, text):
+    """kread takes kernel:[MODULE:]SYMBOL+offset (and the same without
+    kernel:) through locations.parse_location, like process read/write."""
+    args = [f"--image={image}", "kread", text, "7", "--raw"]
+    if text.startswith("kernel:vmlinux:"):
+        # vmlinux names the kernel proper in --module; as a location's module it is a
+        # module of that name, which the image does not have.
+        assert run_cli(args) == 1
+        assert "vmlinux" in capsys.readouterr().err
+        return
+    assert run_cli(args) == 0
+    assert capsys.readouterr().out == "version"
+
+
+def test_kread_json_gives_the_offset_and_its_address(image, capsys):
+    assert run_cli([f"--image={image}", "kread", "linux_banner", "4", "--json"]) == 0
+    whole = json.loads(capsys.readouterr().out)
+    assert run_cli([f"--image={image}", "kread", "kernel:linux_banner+0x2", "4", "--json"]) == 0
+    part = json.loads(capsys.readouterr().out)
+    assert part["offset"] == 2 and whole["offset"] == 0
+    assert part["address"] == whole["address"] + 2
+    assert bytes.fromhex(part["data"]) == b"nux "
+
+
+@pytest.mark.parametrize("args,message", [
+    (("kread", "jiffies-0x8", "4"), "offset cannot be negative"),
+    (("kread", "kernel:jiffies->+0x8", "4"), "use --indirect"),
+    (("kread", "kernel:ext4:jiffies", "4", "--module", "xfs"), "give one"),
+    (("kwrite", "kernel:jiffies+0x4", "00", "--yes"), "kernel writes start at the symbol"),
+    (("kread", "kernel:", "4"), "needs a symbol name"),
+])
+def test_kernel_locations_that_cannot_be_read_are_usage_errors(capsys, args, message):
+    try:
+        code = run_cli(list(args))
+    except SystemExit as exc:       # argparse's own usage error
+        code = exc.code
+    assert code == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
 # -- writes through the preloaded kmem stand-in --------------------------------------------------------
 
 @pytest.fixture
@@ -146,7 +190,9 @@ def fake(tmp_path):
                XDG_STATE_HOME=str(tmp_path / "state"))
 
     def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "lainview", f"--kmem={node}", *args],
+        # --kmem only where the command uses a kernel source (elsewhere it is refused)
+        kmem = [f"--kmem={node}"] if SUBCOMMANDS[args[0]].kernel else []
+        return subprocess.run([sys.executable, "-m", "lainview", *kmem, *args],
                               env=env, capture_output=True, text=True, timeout=60)
     run.node = node
     return run
@@ -227,6 +273,8 @@ def test_kread_through_the_device(fake):
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert bytes.fromhex(out["data"]) == b"POINTED!" and out["pointer"] == 256
+    proc = fake("kread", "kernel:fake_var+0x3", "5", "--raw")
+    assert proc.returncode == 0 and proc.stdout == "VALUE"
     proc = fake("kread", "fake_var", "8", "--module", "nomod")
     assert proc.returncode == 1 and "no loaded module named nomod" in proc.stderr
 

@@ -349,9 +349,16 @@ class KernelBackend:
         Raises DeviceUnavailable when an explicitly chosen source is missing."""
         return self._submit(lambda s: s.info)
 
-    def symbols(self, refresh: bool = False) -> BackendFuture[SymbolTable]:
-        """Future[SymbolTable]."""
-        return self._submit(KernelMemory.symbols, refresh)
+    def symbols(self, refresh: bool = False, *,
+                prepared: bool = False) -> BackendFuture[SymbolTable]:
+        """Future[SymbolTable] (``refresh``: read the source again). With
+        ``prepared``, the table's name order and search buffers are built
+        first, on the backend thread (:meth:`SymbolTable.prepare`), so a
+        browser's first sort and filter do not stall the GUI."""
+        def run(memory: KernelMemory) -> SymbolTable:
+            table = memory.symbols(refresh)
+            return table.prepare() if prepared else table
+        return self._submit(run)
 
     def modules(self) -> BackendFuture[ModuleList]:
         """Future[ModuleList]."""

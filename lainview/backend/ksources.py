@@ -158,6 +158,9 @@ class KernelSource(ABC):
     needs: ClassVar[str]
     offers: ClassVar[frozenset[str]]
     names_symbols: ClassVar[bool] = False
+    # The request's options this source reads ("kmem": --kmem, "image":
+    # --image); choosing it by name with another one given is an error.
+    options: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, reason: str, capabilities: frozenset[str], missing: dict[str, str],
                  *, device: str | None = None, writable: bool = False):
@@ -267,7 +270,9 @@ def choose(request: SourceRequest) -> tuple[KernelSource, KernelInfo]:
     Returns the open source and its :class:`KernelInfo`. Raises
     InvalidInput (unknown name), or the named source's error."""
     if request.explicit:
-        source = source_class(request.source).open(request)
+        cls = source_class(request.source)
+        check_options(cls, request)
+        source = cls.open(request)
         return source, _info(source, request, {})
     passed_over: dict[str, str] = {}
     for cls in REGISTRY:
@@ -283,6 +288,23 @@ def choose(request: SourceRequest) -> tuple[KernelSource, KernelInfo]:
         return source, _info(source, request, passed_over)
     raise DeviceUnavailable("no kernel source could be opened: " + "; ".join(
         f"{name}: {why}" for name, why in passed_over.items()), op="kernel")
+
+
+# Each option of a request: (its name in SourceRequest's terms, the CLI flag).
+_OPTIONS = (("kmem", "--kmem"), ("image", "--image"))
+
+
+def check_options(cls: type[KernelSource], request: SourceRequest) -> None:
+    """Raise InvalidInput when ``request`` gives an option the source
+    ``cls`` would ignore (``--ksource kallsyms --image X``): a contradiction
+    is said, never silently dropped."""
+    given = {"kmem": request.kmem_path is not None, "image": any(request.images)}
+    for option, flag in _OPTIONS:
+        if given[option] and option not in cls.options:
+            users = [c.name for c in REGISTRY if option in c.options]
+            raise InvalidInput(f"{flag} is not used by --ksource {cls.name}: "
+                               f"drop {flag}, or choose --ksource "
+                               f"{' or '.join(users) or AUTO}")
 
 
 def _info(source: KernelSource, request: SourceRequest,
@@ -311,6 +333,7 @@ class KmemSource(KernelSource):
     needs = "/dev/lainkmem (the lainko module), root"
     offers = frozenset(CAPABILITIES)
     names_symbols = True
+    options = frozenset({"kmem"})
 
     def __init__(self, device: KmemDevice, reason: str):
         writable = device.writable
@@ -405,6 +428,7 @@ class ImageSource(_ReaderSource):
     name = "image"
     needs = "a vmlinux, System.map or ELF vmcore (--image PATH)"
     offers = frozenset({"list", "read"})
+    options = frozenset({"image"})
 
     def __init__(self, images: list[MemoryImage], reader: MemoryReader | None):
         missing = {"write": "an image file is a read-only snapshot, not the running kernel",
@@ -503,7 +527,10 @@ class KallsymsSource(KernelSource):
 
     @classmethod
     def open(cls, request: SourceRequest) -> "KallsymsSource":
-        need = "load the lainko module (it provides /dev/lainkmem) and run as root"
+        # Under auto, why kmem and kcore were passed over follows each reason
+        # (with the advice to load the module): say the advice only when chosen by name.
+        need = ("load the lainko module (it provides /dev/lainkmem) and run as root"
+                if request.explicit else "see why each was not chosen")
         return cls("symbols only, no access to memory", frozenset({"list"}), {
             "read": f"reading kernel memory needs the kmem device or {KCORE_PATH}: {need}",
             "write": f"writing kernel memory needs the kmem device: {need}",
@@ -518,6 +545,6 @@ for _cls in (KmemSource, ImageSource, KcoreSource, KallsymsSource):
 
 
 __all__ = ["CAPABILITIES", "REGISTRY", "KernelSource", "KernelInfo", "KernelValue",
-           "SourceRequest", "SourceNames", "NotApplicable", "MemoryImage", "MemoryReader", "register",
+           "SourceRequest", "SourceNames", "NotApplicable", "check_options", "MemoryImage", "MemoryReader", "register",
            "unregister", "source_class", "source_names", "choose", "KmemSource",
            "ImageSource", "KcoreSource", "KallsymsSource"]

@@ -9,7 +9,6 @@ backend thread (see ``thread.py``), never to the GUI thread.
 from __future__ import annotations
 
 import abc
-import dataclasses
 import errno as _errno
 from dataclasses import dataclass
 from typing import Iterator, Self
@@ -156,7 +155,7 @@ class ProcessMemory(abc.ABC):
         ranges = registered_ranges(self.pid)
         if not ranges:
             return areas
-        return [dataclasses.replace(a, uffd=True)
+        return [a._replace(uffd=True)
                 if any(lo < a.end and a.start < hi for lo, hi, _ in ranges) else a
                 for a in areas]
 

@@ -665,7 +665,7 @@ class AreaFilter:
                 for a in _areas_over(areas, ends, s, e):
                     lo, hi = max(a.start, s), min(a.end, e)
                     out.append(a if (lo, hi) == (a.start, a.end) else
-                               replace(a, start=lo, end=hi))
+                               a._replace(start=lo, end=hi))
             return out
         return [a for a in areas if a.readable and a.path != "[vsyscall]"
                 and self.left_out(a) is None]

@@ -104,6 +104,37 @@ class ApplyReport:
     outcomes: tuple[ApplyOutcome, ...]
 
 
+def journaled_process_write(journal: Journal, memory: ProcessMemory,
+                            identity: ProcessIdentity, address: int, data: bytes, *,
+                            reverts: int | None = None, journal_ids: list[int] | None = None,
+                            if_changed: bool = False,
+                            where: Location | None = None) -> WriteResult:
+    """Write ``data`` at ``address`` of a process through ``journal``: the
+    one unit of work of every process write (edits, patches, rollbacks,
+    reverts; :func:`journal.journaled_write`: intent on disk, write, verify,
+    outcome). ``identity`` names the process in the entry; ``reverts`` is the
+    id of the entry this write undoes. ``journal_ids`` (if given) receives
+    the intent's id as soon as it is on disk, so a caller still knows it
+    when the write then fails. ``if_changed``: a write that would change
+    nothing is not made (nor journaled; ``journal_id`` None). ``where``: the
+    location the write was aimed at (a pointer path), kept in the journal for
+    patch files; default: the most durable location of ``address`` in the
+    map. Blocking: call
+    it on the backend thread. Raises JournalError (nothing written),
+    FaultError, VerifyMismatch, TargetExited."""
+    old = memory.old_bytes(address, len(data))
+    if if_changed and old == data:
+        return WriteResult(address=address, old=data, new=data, journal_id=None)
+    # old_bytes read the map afresh: say where the bytes are in a way a
+    # later run can find, for patch files.
+    place = (where or locate(address, memory.areas(refresh=False))).to_json()
+    intent = WriteIntent(identity.to_json(), address, old, data, reverts, place)
+    entry_id, result = journaled_write(
+        journal, intent, lambda: memory.write(address, data, old=old),
+        on_intent=journal_ids.append if journal_ids is not None else None)
+    return WriteResult(address=address, old=result.old, new=result.new, journal_id=entry_id)
+
+
 class ProcessReverter:
     """Reverts process writes (a :class:`journal.RevertTarget`): opens each
     process once with ``backend``, checks it is the process that was
@@ -139,9 +170,9 @@ class ProcessReverter:
 
     def write_old(self, entry: JournalEntry) -> int | None:
         assert entry.pid is not None and entry.address is not None
-        return self._owner._journaled_write(self._memory(entry.pid),
-                                            process_identity(entry.pid), entry.address,
-                                            entry.old, reverts=entry.id).journal_id
+        return journaled_process_write(self._owner.journal, self._memory(entry.pid),
+                                      process_identity(entry.pid), entry.address, entry.old,
+                                      reverts=entry.id).journal_id
 
     def close(self) -> None:
         for memory in self._memories.values():
@@ -325,8 +356,9 @@ class Target:
         def run() -> WriteResult:
             areas = self._memory.areas(refresh=True)
             address = self._resolve_in(location, len(payload), areas)
-            return self._backend._journaled_write(self._memory, self.identity, address, payload,
-                                                  if_changed=if_changed, where=location)
+            return journaled_process_write(self._backend.journal, self._memory, self.identity,
+                                           address, payload, if_changed=if_changed,
+                                           where=location)
         return self._submit(run)
 
     def write(self, address: int, data: bytes, *,
@@ -335,8 +367,8 @@ class Target:
         ``if_changed``, memory that already holds ``data`` is left alone:
         nothing is journaled or written, and the result's ``journal_id`` is
         None (an edit that changes nothing is not a write)."""
-        return self._submit(self._backend._journaled_write, self._memory, self.identity,
-                            address, bytes(data), if_changed=if_changed)
+        return self._submit(journaled_process_write, self._backend.journal, self._memory,
+                            self.identity, address, bytes(data), if_changed=if_changed)
 
     # -- freezes: one journal entry for all the writes that hold a value ----------------------
     def freeze_begin(self, address: int, held: bytes, before: bytes | None = None
@@ -742,31 +774,6 @@ class Backend:
         self.journal.close()
 
     # -- writes and the journal -------------------------------------------------------------
-    def _journaled_write(self, memory: ProcessMemory, identity: ProcessIdentity, address: int,
-                         data: bytes, reverts: int | None = None,
-                         journal_ids: list[int] | None = None, *,
-                         if_changed: bool = False,
-                         where: Location | None = None) -> WriteResult:
-        """Write through the journal (:func:`journal.journaled_write`).
-        ``journal_ids`` (if given) receives the intent's id as soon as it is
-        on disk, so a caller still knows it when the write then fails.
-        ``if_changed``: a write that would change nothing is not made (nor
-        journaled). ``where``: the location the write was aimed at (a
-        pointer path), kept in the journal for patch files; default: the
-        most durable location of ``address`` in the map."""
-        old = memory.old_bytes(address, len(data))
-        if if_changed and old == data:
-            return WriteResult(address=address, old=data, new=data, journal_id=None)
-        # old_bytes read the map afresh: say where the bytes are in a way a
-        # later run can find, for patch files.
-        place = (where or locate(address, memory.areas(refresh=False))).to_json()
-        intent = WriteIntent(identity.to_json(), address, old, data, reverts, place)
-        entry_id, result = journaled_write(
-            self.journal, intent, lambda: memory.write(address, data, old=old),
-            on_intent=journal_ids.append if journal_ids is not None else None)
-        return WriteResult(address=address, old=result.old, new=result.new,
-                           journal_id=entry_id)
-
     def _freeze_begin(self, memory: ProcessMemory, identity: ProcessIdentity, address: int,
                       held: bytes, before: bytes | None) -> int:
         current = memory.read(address, len(held)).require(op="freeze")
@@ -869,8 +876,8 @@ class Backend:
                 assert p.address is not None and p.current is not None
                 ids: list[int] = []
                 try:
-                    result = self._journaled_write(memory, identity, p.address, p.write.new,
-                                                   journal_ids=ids)
+                    result = journaled_process_write(self.journal, memory, identity,
+                                                     p.address, p.write.new, journal_ids=ids)
                 except LainviewError as exc:
                     reached = isinstance(exc, VerifyMismatch) or getattr(exc, "written", 0) > 0
                     if reached and ids:
@@ -901,7 +908,8 @@ class Backend:
         for index, address, old, entry_id in reversed(done):
             o = outcomes[index]
             try:
-                undo = self._journaled_write(memory, identity, address, old, reverts=entry_id)
+                undo = journaled_process_write(self.journal, memory, identity, address, old,
+                                               reverts=entry_id)
             except LainviewError as exc:
                 outcomes[index] = ApplyOutcome(
                     o.location, o.address, ApplyAction.ROLLBACK_FAILED,
@@ -968,5 +976,6 @@ class Backend:
         self.shutdown()
 
 
-__all__ = ["Backend", "Target", "BulkStats", "LocatedRead", "RevertOutcome",
-           "open_process_memory", "BACKENDS", "ProcessInfo", "MemoryArea", "ReadResult", "WriteResult"]
+__all__ = ["Backend", "Target", "journaled_process_write", "BulkStats", "LocatedRead",
+           "RevertOutcome", "open_process_memory", "BACKENDS", "ProcessInfo", "MemoryArea",
+           "ReadResult", "WriteResult"]

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from ..backend.errors import InvalidInput, LainviewError
 from .output import EXIT_ERROR, EXIT_OK, EXIT_USAGE, one_line
-from .parser import SUBCOMMANDS, build_parser, join_signed_values
+from .parser import SUBCOMMANDS, build_parser, check_kernel_options, join_signed_values
 
 if TYPE_CHECKING:
     from ..backend.service import Backend
@@ -58,6 +58,7 @@ def run_cli(argv: list[str]) -> int:
     args = build_parser(lazy=True).parse_args(join_signed_values(argv))
     backend = Backend()
     try:
+        check_kernel_options(args)
         code = COMMANDS[args.command](backend, args)
         sys.stdout.flush()      # a closed pipe shows here, not at interpreter exit
         return code

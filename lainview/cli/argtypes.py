@@ -4,8 +4,12 @@ whose InvalidInput becomes argparse's own usage error (exit 2)."""
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from ..backend.errors import LainviewError
+
+if TYPE_CHECKING:
+    from ..backend.locations import Location
 
 
 def argtype(parser_fn):
@@ -63,11 +67,26 @@ def entry_id(text: str) -> int:
 KERNEL_MODULE_ALIAS = "vmlinux"
 
 
-def kernel_symbol_name(text: str) -> str:
-    """A kernel symbol name; InvalidInput (ENAMETOOLONG) past the kernel's limit."""
-    from ..backend.kmem import encode_symbol_name
-    encode_symbol_name(text)
-    return text
+def kernel_location(text: str) -> "Location":
+    """A kernel location in the one grammar (``locations.parse_location``):
+    ``kernel:[MODULE:]SYMBOL[+offset]``, or the same without ``kernel:``
+    (``jiffies``, ``jiffies+0x8``). InvalidInput for a pointer path, a
+    negative offset (kernel values are read from their symbol on) or a name
+    past the kernel's limits."""
+    from ..backend.errors import InvalidInput
+    from ..backend.kmem import encode_module_name, encode_symbol_name
+    from ..backend.locations import parse_location
+    location = parse_location(text if text.startswith("kernel:") else "kernel:" + text)
+    if location.steps:
+        raise InvalidInput(f"{location.text}: a kernel location is a symbol and an offset; "
+                           "to read through a pointer the symbol holds, use --indirect")
+    if location.offset < 0:
+        raise InvalidInput(f"{location.text}: a kernel value is read from its symbol on, so "
+                           "its offset cannot be negative")
+    encode_symbol_name(location.name)
+    if location.module:
+        encode_module_name(location.module)
+    return location
 
 
 def kernel_module_name(text: str) -> str:

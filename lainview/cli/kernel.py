@@ -1,10 +1,13 @@
 """Kernel commands: ksyms, kread, ktype, kwrite, kmod, kinfo.
 
     lainview ksyms [PATTERN] [--module M] [--type T] [--regex] [--json]
-    lainview kread SYMBOL [LEN] [--module M] [--indirect] [--raw] [--json]
-    lainview kread SYMBOL --type CTYPE [--module M] [--json]   (CTYPE from BTF)
+    lainview kread LOCATION [LEN] [--module M] [--indirect] [--raw] [--json]
+    lainview kread LOCATION --type CTYPE [--module M] [--json]   (CTYPE from BTF)
     lainview ktype NAME [--module M] [--search] [--json]
-    lainview kwrite SYMBOL HEXBYTES [--module M] [--indirect] --yes
+    lainview kwrite LOCATION HEXBYTES [--module M] [--indirect] --yes
+
+LOCATION is ``kernel:[MODULE:]SYMBOL[+offset]`` of the one location grammar
+(``backend/locations.py``), or the same without ``kernel:``.
     lainview kmod list [--json] | hold NAME | release NAME
     lainview kinfo [--json]
 
@@ -19,21 +22,42 @@ import sys
 
 from ..backend.errors import InvalidInput, LainviewError, NoSuchModule, NoSuchSymbol
 from ..backend.kallsyms import KERNEL
+from ..backend.locations import Location
+from ..backend.kernel import check_read_length
+from ..backend.memory import Hole, ReadResult, Span
 from ..backend.ksources import CAPABILITIES
 from ..backend.service import Backend
 from ..backend.wording import counted, printable
-from ..hexdump import hexdump
 from .argtypes import KERNEL_MODULE_ALIAS
-from .output import (EXIT_ERROR, EXIT_OK, EXIT_USAGE, holes_json, kernel_backend, note,
-                     print_json, report_holes)
+from .output import (EXIT_ERROR, EXIT_OK, EXIT_USAGE, holes_json, kernel_backend,
+                     note, print_json, report_holes)
 
 DEFAULT_READ = 16
 
 
 def _module(args) -> str | None:
-    if args.module == KERNEL_MODULE_ALIAS:
-        return KERNEL
-    return args.module
+    """The module named by the location (``kernel:MODULE:SYMBOL``) or by
+    ``--module``; InvalidInput when both name one and they differ."""
+    given = KERNEL if args.module == KERNEL_MODULE_ALIAS else args.module
+    location = getattr(args, "symbol", None)
+    if not isinstance(location, Location) or not location.module:
+        return given
+    named = location.module
+    if given is not None and named != given:
+        raise InvalidInput(f"{location.text} names module {printable(named)} but --module says "
+                           f"{printable(given or KERNEL_MODULE_ALIAS)}: give one")
+    return named
+
+
+def _window(result: ReadResult, offset: int, length: int) -> ReadResult:
+    """The ``length`` bytes at ``offset`` of a read from a symbol's start."""
+    start, end = result.address + offset, result.address + offset + length
+    holes = tuple(Hole(max(h.address, start), min(h.end, end) - max(h.address, start),
+                       h.errno, h.reason)
+                  for h in result.holes if h.address < end and h.end > start)
+    spans = tuple(Span(max(s.address, start), min(s.end, end) - max(s.address, start))
+                  for s in result.no_access if s.address < end and s.end > start)
+    return ReadResult(start, result.data[offset:offset + length], holes, spans)
 
 
 def cmd_ksyms(backend: Backend, args) -> int:
@@ -123,9 +147,11 @@ def cmd_ktype(backend: Backend, args) -> int:
 
 
 def cmd_kread(backend: Backend, args) -> int:
+    location: Location = args.symbol
+    name, offset = location.name, location.offset
+    module = _module(args)
     kernel = kernel_backend(backend, args)
     info = kernel.info().result()
-    module = _module(args)
     ctype = None
     if args.ctype is not None:
         if args.length is not None or args.raw:
@@ -139,7 +165,7 @@ def cmd_kread(backend: Backend, args) -> int:
     symbol = None
     try:
         table = kernel.symbols().result()
-        symbol = table.find(args.symbol, module or None)
+        symbol = table.find(name, module or None)
     except LainviewError as exc:
         if not info.can("read"):
             # Say what is missing (the read below raises CapabilityMissing),
@@ -152,60 +178,74 @@ def cmd_kread(backend: Backend, args) -> int:
             note(f"{exc}; asking the kmem device anyway")
     length = args.length
     if length is None:
-        length = (table.size_hint(symbol.index) if symbol is not None and table is not None
-                  else None) or DEFAULT_READ
+        hint = (table.size_hint(symbol.index) if symbol is not None and table is not None
+                else None)
+        length = hint - offset if hint is not None and hint > offset else DEFAULT_READ
+    # Kernel values are read by name from the symbol's first byte: read up
+    # to the offset's end and show the window the location names.
+    check_read_length(offset + length)
     if symbol is not None:
         note(_describe(symbol))
-    value = kernel.read(args.symbol, length, module=module or None,
+    value = kernel.read(name, offset + length, module=module or None,
                         indirect=args.indirect).result()
     if args.indirect and value.pointer is not None:
         note(f"pointer {value.pointer:#x}")
-    note(f"{length} bytes via {value.via} ({info.reason})")
+    result = _window(value.result, offset, length)
+    note(f"{length} bytes" + (f" at offset {offset:#x}" if offset else "")
+         + f" via {value.via} ({info.reason})")
+    address = value.address + offset if value.address is not None else None
     tree = None
-    if ctype is not None and value.result.complete:
+    if ctype is not None and result.complete:
         from ..backend.ctypes_model import typed_value
-        tree = typed_value(ctype, value.data, value.address)
+        tree = typed_value(ctype, result.data, address)
     if args.json:
-        out = {"symbol": args.symbol, "module": module or None,
-               "indirect": args.indirect, "address": value.address,
-               "pointer": value.pointer, "via": value.via, "data": value.data.hex(),
-               "holes": holes_json(value.result.holes)}
+        out = {"symbol": name, "module": module or None, "offset": offset,
+               "indirect": args.indirect, "address": address,
+               "pointer": value.pointer, "via": value.via, "data": result.data.hex(),
+               "holes": holes_json(result.holes)}
         if ctype is not None:
             out["type"] = ctype.c_name()
             out["value"] = tree.to_json() if tree is not None else None
         print_json(out)
     elif tree is not None and ctype is not None:
-        print("\n".join(tree.lines(f"{printable(args.symbol)}: {ctype.c_name()} at "
-                                   f"{value.address:#x} ({ctype.size} bytes)")))
+        at = f" at {address:#x}" if address is not None else ""
+        print("\n".join(tree.lines(f"{printable(location.text)}: {ctype.c_name()}{at} "
+                                   f"({ctype.size} bytes)")))
     elif args.raw:
-        if value.result.complete:
-            sys.stdout.buffer.write(value.data)
+        if result.complete:
+            sys.stdout.buffer.write(result.data)
             sys.stdout.buffer.flush()
     else:
-        print(hexdump(value.result))
-    if not value.result.complete:
-        report_holes("kread", value.result.holes)
+        from ..hexdump import hexdump
+        print(hexdump(result))
+    if not result.complete:
+        report_holes("kread", result.holes)
         return EXIT_ERROR
     return EXIT_OK
 
 
 def cmd_kwrite(backend: Backend, args) -> int:
+    location: Location = args.symbol
+    if location.offset:
+        raise InvalidInput(f"{location.text}: kernel writes start at the symbol (the kmem device "
+                         "writes by name), so a location with an offset cannot be written")
+    name = location.name
+    module = _module(args) or None
     kernel = kernel_backend(backend, args)
     info = kernel.info().result()
-    module = _module(args) or None
     new = args.hexbytes
-    target = f"{args.symbol}" + (f" in module {module}" if module else "") + \
+    target = f"{name}" + (f" in module {module}" if module else "") + \
         (" (through its pointer)" if args.indirect else "")
     if not args.yes:
         # Look the symbol up before saying what would be written: a missing
         # symbol or module fails here (NoSuchSymbol/NoSuchModule, exit 1).
         lines = []
-        plan = {"symbol": args.symbol, "module": module, "indirect": args.indirect,
+        plan = {"symbol": name, "module": module, "indirect": args.indirect,
                 "address": None, "old": None, "old_error": None, "new": new.hex(),
                 "written": False}
         if info.can("read"):
             try:
-                old = kernel.read(args.symbol, len(new), module=module,
+                old = kernel.read(name, len(new), module=module,
                                   indirect=args.indirect).result()
                 where = f" at {old.address:#x}" if old.address is not None else ""
                 lines += [f"address{where or ' unknown'}", f"old {old.data.hex(' ')}"]
@@ -221,7 +261,7 @@ def cmd_kwrite(backend: Backend, args) -> int:
             except LainviewError:
                 table = None        # no table to ask: the write itself will say
             if table is not None:
-                table.find(args.symbol, module)
+                table.find(name, module)
         if args.json:
             print_json(plan)
         else:
@@ -235,9 +275,9 @@ def cmd_kwrite(backend: Backend, args) -> int:
             return EXIT_ERROR
         print("nothing written: add --yes to write", file=sys.stderr)
         return EXIT_USAGE
-    result = kernel.write(args.symbol, new, module=module, indirect=args.indirect).result()
+    result = kernel.write(name, new, module=module, indirect=args.indirect).result()
     if args.json:
-        print_json({"symbol": args.symbol, "module": module, "indirect": args.indirect,
+        print_json({"symbol": name, "module": module, "indirect": args.indirect,
                     "address": result.address, "old": result.old.hex(),
                     "new": result.new.hex(), "journal_id": result.journal_id,
                     "written": True})

@@ -20,11 +20,12 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
+from ..backend.errors import InvalidInput
 from ..backend.locations import parse_location
 from ..backend.memory import parse_hex_bytes, parse_size
 from ..backend.service import BACKENDS, MAX_DISASSEMBLE
 from .argtypes import (KERNEL_MODULE_ALIAS, argtype, count as count_arg, entry_id,
-                       kernel_module_name, kernel_read_length, kernel_symbol_name,
+                       kernel_location, kernel_module_name, kernel_read_length,
                        pid as pid_arg)
 from .output import EXIT_USAGE, one_line
 
@@ -146,12 +147,15 @@ class Subcommand:
     """One subcommand: its one-line ``help``, the function that declares its
     arguments, the ``module:function`` that runs it (``function(backend,
     args) -> exit code``), an ``example`` shown by its ``--help``, and an
-    optional longer ``description``."""
+    optional longer ``description``. ``kernel`` False: the command never
+    uses a kernel source, so a kernel option given with it (--ksource,
+    --kmem, --image) is refused instead of ignored."""
     help: str
     declare: Declare
     run: str
     example: str
     description: str | None = None
+    kernel: bool = True
 
 
 class _Formatter(argparse.HelpFormatter):
@@ -176,6 +180,22 @@ class _Subcommands(argparse._SubParsersAction):
         if declare is not None:
             declare(self.choices[values[0]])
         super().__call__(parser, namespace, values, option_string)
+
+
+def check_kernel_options(args: argparse.Namespace) -> None:
+    """InvalidInput when a kernel option (--ksource, --kmem, --image) is
+    given to a command that never uses a kernel source (``lainview --image
+    vmlinux maps 1``): refused, not silently ignored."""
+    spec = SUBCOMMANDS.get(args.command)
+    if spec is None or spec.kernel:
+        return
+    given = [flag for flag, value in (("--ksource", getattr(args, "ksource", "auto") != "auto"),
+                                      ("--kmem", getattr(args, "kmem", None) is not None),
+                                      ("--image", bool(getattr(args, "image", None))))
+             if value]
+    if given:
+        raise InvalidInput(f"{given[0]} is a kernel option and {args.command} does not use "
+                           f"the kernel: drop {given[0]}")
 
 
 def build_parser(lazy: bool = False) -> argparse.ArgumentParser:
@@ -454,8 +474,9 @@ def _ksyms_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _kread_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("symbol", type=argtype(kernel_symbol_name),
-                   help="the kernel symbol's name (as `lainview ksyms` lists it)")
+    p.add_argument("symbol", type=argtype(kernel_location), metavar="LOCATION",
+                   help="kernel:[MODULE:]SYMBOL[+offset], or SYMBOL[+offset] (a symbol as "
+                        "`lainview ksyms` lists it; the offset counts from its first byte)")
     p.add_argument("length", nargs="?", type=argtype(kernel_read_length),
                    help="bytes (default: the distance to the next symbol, at most 256)")
     p.add_argument("--module", metavar="M", type=argtype(kernel_module_name),
@@ -485,8 +506,9 @@ def _ktype_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _kwrite_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("symbol", type=argtype(kernel_symbol_name),
-                   help="the kernel symbol's name (as `lainview ksyms` lists it)")
+    p.add_argument("symbol", type=argtype(kernel_location), metavar="LOCATION",
+                   help="kernel:[MODULE:]SYMBOL or SYMBOL (a symbol as `lainview ksyms` "
+                        "lists it; kernel writes start at the symbol, so no offset)")
     p.add_argument("hexbytes", type=argtype(parse_hex_bytes), help='e.g. "de ad be ef"')
     p.add_argument("--module", metavar="M", type=argtype(kernel_module_name),
                    help="look the symbol up only in this module")
@@ -523,42 +545,50 @@ def _desktop_arguments(p: argparse.ArgumentParser) -> None:
 
 SUBCOMMANDS: dict[str, Subcommand] = {
     "ps": Subcommand("list processes and whether lainview can attach", _ps_arguments,
-                     "lainview.cli.process:cmd_ps", "  lainview ps --wide"),
+                     "lainview.cli.process:cmd_ps", "  lainview ps --wide",
+                     kernel=False),
+
     "maps": Subcommand("the memory areas of a process", _maps_arguments,
-                       "lainview.cli.process:cmd_maps", "  lainview maps 1234 --json"),
+                       "lainview.cli.process:cmd_maps", "  lainview maps 1234 --json",
+                       kernel=False),
+
     "read": Subcommand("hex dump (or raw bytes) of a range of a process's memory",
                        _read_arguments, "lainview.cli.process:cmd_read",
                        "  lainview read 1234 '[heap]+0x10' 64\n"
                        "  lainview read 1234 0x7f12a000 --type 'struct player' "
-                       "--c-header player.h"),
+                       "--c-header player.h", kernel=False),
     "write": Subcommand("write bytes into a process's memory (journaled)", _write_arguments,
                         "lainview.cli.process:cmd_write",
-                        '  lainview write 1234 0x7f0000001000 "de ad be ef"'),
+                        '  lainview write 1234 0x7f0000001000 "de ad be ef"', kernel=False),
     "watchpoint": Subcommand("find what writes (or accesses) an address: a hardware "
                              "watchpoint on every thread, never stopping the process",
                              _watchpoint_arguments, "lainview.cli.watch:cmd_watchpoint",
-                             "  lainview watchpoint 1234 0x5566a0c04070 --len 4 --seconds 5"),
+                             "  lainview watchpoint 1234 0x5566a0c04070 --len 4 --seconds 5",
+                             kernel=False),
     "journal": Subcommand("list journaled writes, or export them as a patch",
                           _journal_arguments, "lainview.cli.process:cmd_journal",
-                          "  lainview journal --pid 1234 --export fix.patch"),
+                          "  lainview journal --pid 1234 --export fix.patch", kernel=False),
+
     "apply": Subcommand("apply a patch file to a running process of its program",
                         _apply_arguments, "lainview.cli.process:cmd_apply",
-                        "  lainview apply fix.patch --dry-run"),
+                        "  lainview apply fix.patch --dry-run", kernel=False),
+
     "revert": Subcommand("undo journaled writes, newest first", _revert_arguments,
                          "lainview.cli.process:cmd_revert", "  lainview revert 17 18"),
+
     "scan": Subcommand("find the addresses that hold a value, then narrow them",
                        _scan_arguments, "lainview.cli.scan:cmd_scan",
                        "  lainview scan 1234 --type i32 --value 100 --session hp.scan\n"
                        "  lainview scan --session hp.scan --next decreased",
                        description="First scan: PID with --value, --range or --unknown. "
                        "Next scans: --session FILE --next MODE. The session file keeps "
-                       "the scan between invocations."),
+                       "the scan between invocations.", kernel=False),
     "syms": Subcommand("list the ELF symbols of the files a process maps", _syms_arguments,
                        "lainview.cli.code:cmd_syms", "  lainview syms 1234 getpid --module "
-                       "libc.so.6"),
+                       "libc.so.6", kernel=False),
     "disasm": Subcommand("disassemble (x86-64) a process's code at a location",
                          _disasm_arguments, "lainview.cli.code:cmd_disasm",
-                         "  lainview disasm 1234 'libc.so.6!getpid' 8"),
+                         "  lainview disasm 1234 'libc.so.6!getpid' 8", kernel=False),
     "ptrscan": Subcommand("find pointer paths from static memory to an address, then "
                           "filter them against another run",
                           _ptrscan_arguments, "lainview.cli.ptrscan:cmd_ptrscan",
@@ -570,7 +600,7 @@ SUBCOMMANDS: dict[str, Subcommand] = {
                           "->+off->...) that lead to LOCATION now. Rescan: --session FILE "
                           "--rescan PID (LOCATION | --value V --type T) keeps the saved paths "
                           "that lead there in PID now (e.g. after a restart) and writes them "
-                          "back to FILE."),
+                          "back to FILE.", kernel=False),
     "ksyms": Subcommand("list kernel symbols (name, address, type, module)", _ksyms_arguments,
                         "lainview.cli.kernel:cmd_ksyms", "  lainview ksyms 'jiffies*' --type data"),
     "kread": Subcommand("read a kernel variable by name", _kread_arguments,
@@ -592,5 +622,5 @@ SUBCOMMANDS: dict[str, Subcommand] = {
                           "lainview.cli.desktop:cmd_desktop", "  lainview desktop install",
                           description="install: copy the desktop entry, icon, AppStream "
                           "metainfo, man page and bash/zsh completion into $XDG_DATA_HOME "
-                          "(default ~/.local/share); uninstall: remove them."),
+                          "(default ~/.local/share); uninstall: remove them.", kernel=False),
 }

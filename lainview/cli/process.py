@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 
 from ..backend.errors import FaultError, InvalidInput
+from ..backend.memory import areas_json
 from ..backend.patch import load_patch, patch_from_entries, save_patch
 from ..backend.processes import matching_programs
 from ..backend.service import Backend
@@ -57,12 +58,7 @@ def cmd_maps(backend: Backend, args) -> int:
     target = backend.attach(args.pid, args.backend, writable=False).result()
     areas = target.areas(refresh=False).result()       # attaching has just read it
     if args.json:
-        # One dumps without ``indent`` runs json's C encoder (``indent``
-        # takes the pure-Python one: seconds at 65,000 areas); then one area
-        # a line. '}, {"start": ' occurs only between areas: inside a JSON
-        # string every '"' is escaped.
-        text = json.dumps([a.to_json() for a in areas])
-        print(text.replace('}, {"start": ', '},\n {"start": '))
+        print(areas_json(areas))
     else:
         print(f"# pid {args.pid}, backend {target.info.reason}", file=sys.stderr)
         for a in areas:
@@ -151,7 +147,7 @@ def cmd_read(backend: Backend, args) -> int:
                 pos = max(pos, min(hole.end, end))
             chunks.add(pos, view[pos - address:])
     else:
-        from ..hexdump import HexDumper     # numpy: only a hex dump needs it
+        from ..hexdump import HexDumper
         dumper = HexDumper(start, start + args.length, out.write)
 
         def consume(address, view, holes, forced):

@@ -86,7 +86,36 @@ def _scan_scratch(backend: Backend):
                 signal.signal(sig, handler)
 
 
+def _unused_options(args) -> list[str]:
+    """The options given that this kind of step would ignore: a next scan or
+    an undo takes the type, alignment and areas from its session; an undo
+    takes no value."""
+    if not (args.next or args.undo):
+        return []
+    first_only = [("--type", args.type is not None), ("--big-endian", args.big_endian),
+                  ("--unknown", args.unknown), ("--align", args.align != "natural"),
+                  ("--include-readonly", args.include_readonly),
+                  ("--include-file-backed", args.include_file_backed),
+                  ("--include-shared", args.include_shared), ("--area", bool(args.area)),
+                  ("--force", args.force)]
+    unused = [flag for flag, given in first_only if given]
+    if args.undo:
+        unused += [flag for flag, given in (("--next", bool(args.next)),
+                                            ("--value", args.value is not None),
+                                            ("--range", args.value_range is not None),
+                                            ("--tolerance", args.tolerance is not None))
+                   if given]
+    return unused
+
+
 def cmd_scan(backend: Backend, args) -> int:
+    unused = _unused_options(args)
+    if unused:
+        step = "--undo" if args.undo else "a next scan"
+        raise InvalidInput(f"{unused[0]} does not apply to {step}: the session keeps the "
+                           "type, alignment and areas of its first scan"
+                           + ("; an undo takes no value or mode" if args.undo else "")
+                           + f" (drop {', '.join(unused)})")
     if args.next or args.undo:
         if not args.session:
             raise InvalidInput("--next and --undo need --session FILE from an earlier scan")

@@ -6,6 +6,7 @@ for its progress bar, and cancels it with ``future.cancel()``."""
 from __future__ import annotations
 
 import asyncio
+import enum
 import os
 from dataclasses import dataclass
 
@@ -16,6 +17,13 @@ from lainview.backend.service import BulkStats, Target
 
 from .formats import human_size
 from .search import Matcher
+
+
+class JobKind(enum.Enum):
+    """The kinds of bulk job a workspace runs (at most one of each at a time)."""
+
+    DUMP = "dump"          # an area written to a file
+    SEARCH = "search"      # an area searched for bytes
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,7 +32,7 @@ from lainview.backend.wording import counted
 from .block_document import BlockDocument
 from .cursor import HexCursor
 from .inspector_model import InspectorModel
-from .symbol_model import ModuleModel, SymbolTableModel, prepare_table
+from .symbol_model import ModuleModel, SymbolTableModel
 from .tasks import TaskSet
 
 DEFAULT_SIZE = 16           # bytes, when the size cannot be guessed
@@ -468,15 +468,13 @@ class KernelWorkspace(QObject):
             self.value.set_source(self.info, None)
             self.status.emit(f"loading kernel symbols ({self.info.symbols_from})…")
             try:
-                table = await asyncio.wrap_future(self.kernel.symbols())
-                table, by_name = await asyncio.wrap_future(
-                    self.kernel.thread.submit(prepare_table, table))
+                table = await asyncio.wrap_future(self.kernel.symbols(prepared=True))
             except LainviewError as exc:
                 self.error = f"cannot load the kernel symbols: {exc}"
                 self.status.emit(self.error)
                 return False
             self.table = table
-            self.symbols.set_table(table, by_name)
+            self.symbols.set_table(table)
             self.value.set_source(self.info, table)
             modules = len(table.module_names)
             self.status.emit(f"{len(table):,} symbols from {table.source} ({modules} "

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import asyncio
+import enum
 import collections
 import time
 from dataclasses import dataclass
@@ -73,11 +74,24 @@ def seconds(elapsed: float) -> str:
 MIN_RATE_SECONDS = 0.1      # a rate over a shorter scan says more about overheads
 
 
+class ScanStep(enum.Enum):
+    """The kinds of scan job: a first scan, a next scan, an undo."""
+
+    FIRST = "first"
+    NEXT = "next"
+    UNDO = "undo"
+
+    @property
+    def what(self) -> str:
+        """How messages name it ("next scan")."""
+        return {"first": "scan", "next": "next scan", "undo": "undo"}[self.value]
+
+
 @dataclass(frozen=True, slots=True)
 class ScanProgress:
     """What the progress bar shows."""
 
-    kind: str               # "first", "next"
+    kind: ScanStep
     done: int               # bytes
     total: int
     rate: float             # bytes per second over the last second
@@ -107,7 +121,7 @@ class ScanController(QObject):
         self.state: scan.ScanState | None = None
         self.matches = MatchModel(target, self)
         self.job = None                  # the running BackendFuture
-        self.job_kind = ""
+        self.job_kind: ScanStep | None = None
         self.progress: ScanProgress | None = None
         self.last_message = ""
         self.last_message_is_error = False
@@ -161,7 +175,7 @@ class ScanController(QObject):
                    limits: scan.ScanLimits | None = None) -> asyncio.Task | None:
         """Start a first scan. Bad input is reported (``message``) and
         nothing starts: None."""
-        target = self._live_target("scan")
+        target = self._live_target(ScanStep.FIRST.what)
         if target is None:
             return None
         try:
@@ -182,11 +196,11 @@ class ScanController(QObject):
         except LainviewError as exc:
             self._say(f"scan: {exc}")
             return None
-        return self._start("first", future)
+        return self._start(ScanStep.FIRST, future)
 
     def next_scan(self, mode: scan.Mode | str, value_text: str = "", *, tolerance: str = "",
                   limits: scan.ScanLimits | None = None) -> asyncio.Task | None:
-        target = self._live_target("next scan")
+        target = self._live_target(ScanStep.NEXT.what)
         if target is None:
             return None
         if self.state is None:
@@ -203,16 +217,16 @@ class ScanController(QObject):
         except LainviewError as exc:
             self._say(f"next scan: {exc}")
             return None
-        return self._start("next", future)
+        return self._start(ScanStep.NEXT, future)
 
     def undo(self) -> asyncio.Task | None:
-        target = self._live_target("undo")
+        target = self._live_target(ScanStep.UNDO.what)
         if target is None or self.state is None:
             return None
         if not self.state.history:
             self._say("undo: there is no earlier scan step to go back to")
             return None
-        return self._start("undo", target.scan_undo(self.state))
+        return self._start(ScanStep.UNDO, target.scan_undo(self.state))
 
     def cancel(self) -> None:
         """Stop the running scan at its next chunk; the results so far stay."""
@@ -251,12 +265,12 @@ class ScanController(QObject):
         self._live = scan.LiveCount()
         return self._live
 
-    def _start(self, kind: str, future) -> asyncio.Task:
+    def _start(self, kind: ScanStep, future) -> asyncio.Task:
         self.job, self.job_kind = future, kind
         self._started = time.monotonic()
         self._samples.clear()
         self.progress = None
-        if kind != "undo":
+        if kind != ScanStep.UNDO:
             self._timer.start()
             self._poll()
         self.running_changed.emit(True)
@@ -279,7 +293,7 @@ class ScanController(QObject):
                                      self._live.found if self._live else 0, now - self._started)
         self.progress_changed.emit(self.progress)
 
-    async def _finish(self, kind: str, future) -> None:
+    async def _finish(self, kind: ScanStep, future) -> None:
         try:
             new = await asyncio.wrap_future(future)
         except (asyncio.CancelledError, LainviewError) as exc:
@@ -290,16 +304,16 @@ class ScanController(QObject):
             self._close_later(new)
             return
         elapsed = time.monotonic() - self._started
-        if kind != "undo":
+        if kind != ScanStep.UNDO:
             self.last_rate = new.scanned_bytes / elapsed if elapsed >= MIN_RATE_SECONDS else 0.0
-        if kind == "first" and self.state is not None:
+        if kind == ScanStep.FIRST and self.state is not None:
             self._close_later(self.state)
         self._set_state(new)
         self._end_job("done")
         self._say(self._summary(kind, new, elapsed), error=False)
 
-    def _failed(self, kind: str, exc: BaseException) -> None:
-        what = {"first": "scan", "next": "next scan", "undo": "undo"}[kind]
+    def _failed(self, kind: ScanStep, exc: BaseException) -> None:
+        what = kind.what
         if isinstance(exc, (asyncio.CancelledError, Cancelled, BackendClosed)):
             self._end_job("cancelled")
             if self.target.state == TargetState.EXITED:
@@ -326,9 +340,9 @@ class ScanController(QObject):
         self.last_outcome = outcome
         self.running_changed.emit(False)
 
-    def _summary(self, kind: str, state: scan.ScanState, elapsed: float) -> str:
+    def _summary(self, kind: ScanStep, state: scan.ScanState, elapsed: float) -> str:
         n = state.count
-        if kind == "undo":
+        if kind == ScanStep.UNDO:
             return f"back to step {state.step} ({state.condition}): {n:,} match" \
                    f"{'es' if n != 1 else ''}"
         text = (f"{n:,} match{'es' if n != 1 else ''} · {human_size(state.scanned_bytes)} "
@@ -343,7 +357,7 @@ class ScanController(QObject):
         if state.lost:
             text += f" · {state.lost:,} candidate{'s' if state.lost != 1 else ''} no longer " \
                     "mapped"
-        if kind == "first":
+        if kind == ScanStep.FIRST:
             skipped = self._first_areas.skipped(self.target.areas)
             if skipped:
                 boxes = ", ".join(f"“{k}”" for k in skipped)

@@ -29,8 +29,8 @@ from PySide6.QtCore import (QModelIndex, QObject, QPersistentModelIndex,
 from PySide6.QtGui import QColor, QFont
 
 from lainview.backend.errors import InvalidInput
-from lainview.backend.kallsyms import (KERNEL, ModuleInfo, ModuleList, SymbolTable, type_kind,
-                                       type_meaning)
+from lainview.backend.kallsyms import (KERNEL, ModuleInfo, ModuleList, SymbolTable, narrows,
+                                       type_kind, type_meaning)
 
 from .formats import human_size
 from .table import TableModel
@@ -45,24 +45,6 @@ KERNEL_LABEL = "vmlinux"      # how the kernel proper is named in the module col
 
 KIND_TONES = {"text": "sym_text", "data": "sym_data", "bss": "sym_bss",
               "read-only data": "sym_rodata", "weak": "sym_weak"}
-
-
-def name_order(table: SymbolTable) -> np.ndarray:
-    """The table's indices sorted by name (ties in source order). About 30 ms
-    for 122k names: run it off the GUI thread."""
-    names = table.names
-    return np.fromiter(sorted(range(len(names)), key=names.__getitem__), dtype=np.int64,
-                       count=len(names))
-
-
-def prepare_table(table: SymbolTable) -> tuple[SymbolTable, np.ndarray]:
-    """Everything slow about a new table, done once (on the backend thread):
-    the name order, and the buffers the filters search (lower-case for
-    substrings and globs, as written for regexes)."""
-    order = name_order(table)
-    table.select("_", mode="substring")     # builds the lower-case search buffer
-    table.select("_", mode="regex")         # and the case-sensitive one
-    return table, order
 
 
 class SymbolTableModel(TableModel):
@@ -98,13 +80,12 @@ class SymbolTableModel(TableModel):
         self._debounce.timeout.connect(self.apply_filter)
 
     # -- the table ---------------------------------------------------------------------------
-    def set_table(self, table: SymbolTable, name_sorted: np.ndarray | None = None) -> None:
-        """Show ``table``; ``name_sorted`` is :func:`name_order` if already
-        computed. The filter is kept and applied to the new table."""
+    def set_table(self, table: SymbolTable) -> None:
+        """Show ``table`` (best :meth:`SymbolTable.prepare`\ d on the backend
+        thread first, e.g. by ``KernelBackend.symbols(prepared=True)``). The
+        filter is kept and applied to the new table."""
         self.table = table
         self._orders = {}
-        if name_sorted is not None:
-            self._orders[NAME] = name_sorted
         self._last_key = None
         if self.module is not None and self.module != KERNEL \
                 and not table.has_module(self.module):
@@ -157,8 +138,7 @@ class SymbolTableModel(TableModel):
         key = (self.mode, self.module, self.types)
         candidates = None
         last = self._last_key
-        if last is not None and last[1:] == key and self.mode == "substring" and last[0] \
-                and last[0].lower() in self.pattern.lower():
+        if last is not None and last[1:] == key and narrows(last[0], self.pattern, self.mode):
             candidates = self._matches      # every match of the new text matches the old
         try:
             matches = self.table.select(self.pattern or None, mode=self.mode,
@@ -186,7 +166,7 @@ class SymbolTableModel(TableModel):
         if order is None:
             table = self.table
             if column == NAME:
-                order = name_order(table)
+                order = table.name_order()
             elif column == ADDRESS:
                 order = np.argsort(table.addresses, kind="stable")
             elif column == TYPE:
@@ -277,6 +257,9 @@ class SymbolTableModel(TableModel):
                 return "the kernel proper (vmlinux)"
             if column == NAME:
                 return table.names[i]
+            if column == TYPE:
+                letter = chr(table.types[i])
+                return f"{letter}: {type_meaning(letter)}"
         return None
 
     def cells(self, row: int) -> list[tuple[str, QFont | None, QColor | None]]:
@@ -298,7 +281,7 @@ class SymbolTableModel(TableModel):
             return "hidden" if table.addresses_hidden else f"{int(table.addresses[i]):016x}"
         if column == TYPE:
             letter = chr(table.types[i])
-            return f"{letter}  {type_meaning(letter)}"
+            return f"{letter}  {type_kind(letter)}"        # the scope: in the tooltip
         if column == MODULE:
             module = table.modules[table.module_ids[i]]
             return module or KERNEL_LABEL

@@ -24,7 +24,7 @@ from .cursor import HexCursor
 from .formats import format_bytes, human_size
 from .search import parse_needle
 from .inspector_model import InspectorModel
-from .jobs import BulkJob, DumpOutcome, start_dump, start_search
+from .jobs import BulkJob, DumpOutcome, JobKind, start_dump, start_search
 from .memory_document import MemoryDocument
 from .process_model import ProcessModel
 from .pointer_scan_model import PointerScanController
@@ -42,8 +42,8 @@ AREAS_REFRESH_MS = 2000
 
 class Workspace(QObject):
     status = Signal(str)                 # one-line messages for the status bar
-    job_started = Signal(str, object)    # kind ("dump"/"search"), BulkJob
-    job_finished = Signal(str, str)      # kind, summary
+    job_started = Signal(object, object)    # JobKind, BulkJob
+    job_finished = Signal(object, str)      # JobKind, summary
     search_results = Signal(list)        # addresses
     went_to = Signal(object)             # go-to of a pointer path: the address it led to
     go_to_failed = Signal(str)           # go-to of a pointer path: why it did not resolve
@@ -78,7 +78,7 @@ class Workspace(QObject):
         self.document.write_done.connect(self.journal.request_reload)
         self.matches: list[int] = []
         self.match_size = 1                  # bytes of the last search's needle
-        self.jobs: dict[str, BulkJob] = {}
+        self.jobs: dict[JobKind, BulkJob] = {}
         self._tasks = TaskSet("the workspace")
         self._areas_timer = QTimer(self)
         self._areas_timer.setInterval(AREAS_REFRESH_MS)
@@ -224,31 +224,31 @@ class Workspace(QObject):
         try:
             job, writer = start_dump(target, area, path)
         except LainviewError as exc:
-            self.job_finished.emit("dump", f"dump failed: {exc}")
+            self.job_finished.emit(JobKind.DUMP, f"dump failed: {exc}")
             return None
-        self.jobs["dump"] = job
-        self.job_started.emit("dump", job)
+        self.jobs[JobKind.DUMP] = job
+        self.job_started.emit(JobKind.DUMP, job)
         started = time.monotonic()
         try:
             stats = await job.wait()
         except Cancelled:
             writer.abandon()
-            self.job_finished.emit("dump", "dump cancelled")
+            self.job_finished.emit(JobKind.DUMP, "dump cancelled")
             return None
         except LainviewError as exc:
             writer.abandon()
             if isinstance(exc, TargetExited):
                 self.target.mark_exited(exc)
-            self.job_finished.emit("dump", f"dump failed: {exc}")
+            self.job_finished.emit(JobKind.DUMP, f"dump failed: {exc}")
             return None
         finally:
-            self.jobs.pop("dump", None)
+            self.jobs.pop(JobKind.DUMP, None)
         try:
             outcome = writer.finish(stats)
         except LainviewError as exc:
-            self.job_finished.emit("dump", f"dump failed: {exc}")
+            self.job_finished.emit(JobKind.DUMP, f"dump failed: {exc}")
             return None
-        self.job_finished.emit("dump", outcome.summary() +
+        self.job_finished.emit(JobKind.DUMP, outcome.summary() +
                                f" in {time.monotonic() - started:.1f} s")
         return outcome
 
@@ -258,41 +258,41 @@ class Workspace(QObject):
         region = self.document.region
         target = self.target.target
         if region is None or target is None or not self.target.live:
-            self.job_finished.emit("search", "search: open an area of a live target first")
+            self.job_finished.emit(JobKind.SEARCH, "search: open an area of a live target first")
             return None
         try:
             needle = parse_needle(text, kind)
         except InvalidInput as exc:
-            self.job_finished.emit("search", f"search: {exc}")
+            self.job_finished.emit(JobKind.SEARCH, f"search: {exc}")
             return None
-        old = self.jobs.pop("search", None)
+        old = self.jobs.pop(JobKind.SEARCH, None)
         if old is not None:
             old.cancel()
         job, matcher = start_search(target, region.start, region.end, needle)
-        self.jobs["search"] = job
-        self.job_started.emit("search", job)
+        self.jobs[JobKind.SEARCH] = job
+        self.job_started.emit(JobKind.SEARCH, job)
         try:
             await job.wait()
         except Cancelled:
-            if self.jobs.get("search") is job:
-                self.job_finished.emit("search", "search cancelled")
+            if self.jobs.get(JobKind.SEARCH) is job:
+                self.job_finished.emit(JobKind.SEARCH, "search cancelled")
             return None
         except LainviewError as exc:
-            self.job_finished.emit("search", f"search failed: {exc}")
+            self.job_finished.emit(JobKind.SEARCH, f"search failed: {exc}")
             return None
         finally:
-            if self.jobs.get("search") is job:
-                self.jobs.pop("search", None)
+            if self.jobs.get(JobKind.SEARCH) is job:
+                self.jobs.pop(JobKind.SEARCH, None)
         self.matches = sorted(matcher.matches)
         self.match_size = len(needle)
         self.search_results.emit(self.matches)
         if not self.matches:
-            self.job_finished.emit("search", f"no match for {needle.hex(' ')} in "
+            self.job_finished.emit(JobKind.SEARCH, f"no match for {needle.hex(' ')} in "
                                    f"{region.display_name} ({human_size(region.size)})")
             return []
         self.next_match(+1, include_current=True)
         more = "+" if matcher.full else ""
-        self.job_finished.emit("search", f"{len(self.matches)}{more} match"
+        self.job_finished.emit(JobKind.SEARCH, f"{len(self.matches)}{more} match"
                                f"{'es' if len(self.matches) != 1 else ''}")
         return self.matches
 

@@ -22,8 +22,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPalette, QTextDocumentFragment
-from PySide6 import QtGui
-from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QSizePolicy, QTextBrowser, QWidget
+from PySide6 import QtCore, QtGui
+from PySide6.QtWidgets import (QFrame, QLabel, QScrollArea, QSizePolicy, QStatusBar, QStyle,
+                               QStyleOption, QTextBrowser, QWidget)
 
 
 #: The share of the screen's available width and height a window may take
@@ -253,3 +254,42 @@ class DockScroll(QScrollArea):
 
     def sizeHint(self) -> QSize:  # noqa: N802
         return self.content().sizeHint()
+
+
+class ElidingStatusBar(QStatusBar):
+    """A status bar whose temporary message (``showMessage``) is elided with
+    "…" where it does not fit (QStatusBar cuts it off mid-letter); the whole
+    message is its tooltip while shown. ``currentMessage()`` stays whole."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.messageChanged.connect(self.setToolTip)
+
+    def message_rect(self) -> "QtCore.QRect":
+        """Where the message is painted: left of the permanent fields (and
+        the size grip), which stay visible while a message is shown."""
+        right = self.width()
+        for child in self.findChildren(QWidget, options=Qt.FindChildOption.FindDirectChildrenOnly):
+            if child.isVisible() and child.geometry().left() > 0:
+                right = min(right, child.geometry().left())
+        return self.contentsRect().adjusted(6, 0, 0, 0).intersected(
+            QtCore.QRect(0, 0, max(0, right - 4), self.height()))
+
+    def elided_message(self) -> str:
+        """The message as painted: whole, or cut with "…" to its room."""
+        return self.fontMetrics().elidedText(self.currentMessage(), Qt.TextElideMode.ElideRight,
+                                             self.message_rect().width())
+
+    def paintEvent(self, event: QtGui.QPaintEvent) -> None:
+        if not self.currentMessage():
+            super().paintEvent(event)
+            return
+        painter = QPainter(self)
+        option = QStyleOption()
+        option.initFrom(self)
+        self.style().drawPrimitive(QStyle.PrimitiveElement.PE_PanelStatusBar, option, painter,
+                                   self)
+        painter.setPen(self.palette().windowText().color())
+        painter.drawText(self.message_rect(), Qt.AlignmentFlag.AlignLeading
+                         | Qt.AlignmentFlag.AlignVCenter | Qt.TextFlag.TextSingleLine,
+                         self.elided_message())

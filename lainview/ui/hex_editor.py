@@ -36,7 +36,9 @@ class SearchBar(QWidget):
         self.kind.setToolTip("what the needle is: bytes in hex (de ad be ef), text, or a "
                              "number (little-endian)")
         self.needle = QLineEdit()
-        self.needle.setPlaceholderText("search this area… (Enter: search, F3: next match)")
+        # Short enough to show whole at the 1280x720 goal; the keys in the tooltip.
+        self.needle.setPlaceholderText("search this area")
+        self.needle.setToolTip("Enter: search this area · F3: next match · Escape: close")
         self.needle.setClearButtonEnabled(True)
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(160)

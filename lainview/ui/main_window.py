@@ -25,11 +25,12 @@ from lainview.backend.memory import MemoryArea
 from lainview.backend.wording import counted
 from lainview.models import settings, tasks
 from lainview.models.attached_target import TargetState
+from lainview.models.jobs import JobKind
 from lainview.models.workspace import Workspace
 
 from . import theme
 from .about import show_about
-from .fit import DockScroll, ElidedLabel, first_start_size
+from .fit import DockScroll, ElidedLabel, ElidingStatusBar, first_start_size
 from .hex_editor import HexEditor
 from .inspector_panel import InspectorPanel
 from .process_picker import ProcessPicker
@@ -290,6 +291,7 @@ class MainWindow(QMainWindow):
 
     # -- building -----------------------------------------------------------------------------------
     def _build_status_bar(self) -> None:
+        self.setStatusBar(ElidingStatusBar())     # messages end in "…" when cut
         self.add_status_field("cursor", field=self.editor.position)
         self.target_label = self.add_status_field("target", min_chars=14)
         self.backend_label = self.add_status_field("backend", min_chars=10)
@@ -379,7 +381,7 @@ class MainWindow(QMainWindow):
         bar = self.editor.search_bar
         bar.search_requested.connect(lambda text, kind: ws.spawn(ws.search(text, kind)))
         def cancel_search() -> None:
-            job = ws.jobs.get("search")
+            job = ws.jobs.get(JobKind.SEARCH)
             if job is not None:
                 job.cancel()
         bar.cancel_requested.connect(cancel_search)
@@ -524,8 +526,8 @@ class MainWindow(QMainWindow):
 
     # -- feedback ----------------------------------------------------------------------------------
     def show_status(self, text: str) -> None:
-        """A one-line message in the status bar for 10 s (the status bar
-        paints it elided: it never widens the window)."""
+        """A one-line message in the status bar for 10 s (elided with "…"
+        where it does not fit, whole in the tooltip: it never widens the window)."""
         self.statusBar().showMessage(" ".join(text.split()), STATUS_MS)
 
     def show_error(self, text: str) -> None:
@@ -542,7 +544,7 @@ class MainWindow(QMainWindow):
         self.redo_action.setText(f"&Redo {text}" if text else "&Redo")
 
     def _cancel_dump(self) -> None:
-        job = self.workspace.jobs.get("dump")
+        job = self.workspace.jobs.get(JobKind.DUMP)
         if job is not None:
             job.cancel()
 
@@ -575,8 +577,8 @@ class MainWindow(QMainWindow):
             self.editor.clear_exited()
         self.setWindowTitle(f"{target.name} ({pid}) — lainview")
 
-    def _job_started(self, kind: str, _job) -> None:
-        if kind == "dump":
+    def _job_started(self, kind: JobKind, _job) -> None:
+        if kind == JobKind.DUMP:
             self.vma_panel.dump_progress.show()
             self.vma_panel.dump_progress.setValue(0)
             self.vma_panel.dump_cancel.show()
@@ -589,13 +591,13 @@ class MainWindow(QMainWindow):
         for kind, job in jobs.items():
             done, total = job.progress
             percent = int(100 * done / total) if total else 0
-            bar = self.vma_panel.dump_progress if kind == "dump" else self.editor.search_bar.progress
+            bar = self.vma_panel.dump_progress if kind == JobKind.DUMP else self.editor.search_bar.progress
             bar.setValue(percent)
         if not jobs:
             self._progress_timer.stop()
 
-    def _job_finished(self, kind: str, summary: str) -> None:
-        if kind == "dump":
+    def _job_finished(self, kind: JobKind, summary: str) -> None:
+        if kind == JobKind.DUMP:
             self.vma_panel.dump_progress.hide()
             self.vma_panel.dump_cancel.hide()
         else:

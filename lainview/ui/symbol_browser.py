@@ -108,8 +108,11 @@ class SymbolPanel(QWidget):
         digit = self.fontMetrics().horizontalAdvance("0")
         mono_digit = QFontMetrics(mono_font(self.font().pointSizeF())).horizontalAdvance("0")
         self.table.setColumnWidth(ADDRESS, int(mono_digit * 16 + 28))
-        self.table.setColumnWidth(TYPE, int(digit * 15 + 16))    # "T text, global"; longer ones elide
-        self.table.setColumnWidth(MODULE, int(digit * 10 + 16))
+        # Names get the room: the type shows its letter and kind ("T text"),
+        # the scope is in the tooltip; modules are short names.
+        self.table.setColumnWidth(TYPE, int(digit * 7 + 16))
+        self.table.setColumnWidth(MODULE, int(digit * 8 + 16))
+        header.setMinimumSectionSize(int(digit * 4))
         self.count = QLabel()
         self.count.setStyleSheet(f"color: {hex_color('muted')};")
 
@@ -458,7 +461,10 @@ class ValuePanel(QWidget):
         if c.ambiguity:
             notes.append(html.escape(c.ambiguity))
         if not c.can("write"):
-            notes.append("Editing is off: " + html.escape(c.why_not("write")))
+            # Where nothing can read, writing lacks the same source: the read
+            # error above already explains it; say it once.
+            notes.append("Editing is off too." if not c.can("read") and c.error else
+                         "Editing is off: " + html.escape(c.why_not("write")))
         self.notice.setText("<br>".join(notes))
         self.notice.setVisible(bool(notes))
         self.notice.setStyleSheet(box_style("error", radius=True) if c.error else box_style("note", radius=True))

@@ -352,3 +352,45 @@ def test_narrowing_a_small_result_equals_a_fresh_select(real_table, first, then)
     assert len(earlier) * 16 < len(real_table) or first == "e_"
     assert real_table.select(then, mode="substring", candidates=earlier).tolist() == \
         real_table.select(then, mode="substring").tolist()
+
+
+from hypothesis import given as _given, settings as _settings, strategies as _st  # noqa: E402
+
+_NAMES = ["tick_nohz_idle", "tick_sched", "a{2", "aa", "ab", "a", "a|b", "x10", "\x01", "a0",
+          "tick_do_nohz", "nohz_tick", "AB", "a.b", "a*b", "abc", "b"]
+
+
+@_settings(max_examples=400, deadline=None)
+@_given(old=_st.text("ab.*+?|{}()[]\\0123,_^$", min_size=1, max_size=6),
+        tail=_st.text("ab.*+?|{}()[]\\0123,_^$", min_size=1, max_size=4))
+def test_a_regex_said_to_narrow_matches_a_subset(old, tail):
+    """narrows(old, new) lets the symbol browser search only the earlier
+    result: whenever it says so, no name matches new without matching old."""
+    import re
+    new = old + tail
+    if not kallsyms.narrows(old, new, "regex"):
+        return
+    rx_old, rx_new = re.compile(old), re.compile(new)
+    for name in _NAMES:
+        assert not rx_new.search(name) or rx_old.search(name), (old, new, name)
+
+
+def test_regex_narrowing_cases():
+    assert kallsyms.narrows("tick_", "tick_.*nohz", "regex")
+    assert kallsyms.narrows("tick_.*", "tick_.*n", "regex")
+    assert not kallsyms.narrows("tick_.", "tick_.*", "regex")     # a quantifier widens
+    assert not kallsyms.narrows("ab", "ab|c", "regex")
+    assert not kallsyms.narrows("a{2", "a{2}", "regex")
+    assert not kallsyms.narrows("(a)\\1", "(a)\\10", "regex")
+    assert not kallsyms.narrows("sched", "sched", "glob")
+    assert kallsyms.narrows("Sched", "xsched_clock", "substring")
+
+
+def test_narrowing_a_small_result_gives_what_a_full_search_gives():
+    names = [f"tick_{i}_nohz" if i % 37 == 0 else f"other_{i}" for i in range(3000)]
+    table = kallsyms.parse_kallsyms_lines("".join(
+        f"{0xffffffff81000000 + i * 16:016x} T {n}\n" for i, n in enumerate(names)))
+    first = table.select("tick_", mode="regex")
+    assert len(first) * 16 < len(table)
+    narrowed = table.select("tick_.*9_nohz", mode="regex", candidates=first)
+    assert narrowed.tolist() == table.select("tick_.*9_nohz", mode="regex").tolist() != []

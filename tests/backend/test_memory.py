@@ -114,3 +114,19 @@ def test_parse_maps_names_the_first_malformed_line():
         parse_maps("\n".join([good, "garbage", good]))
     with pytest.raises(InvalidInput, match="end before start"):
         parse_maps("7f0000003000-7f0000001000 rw-p 00000000 00:00 0 ")
+
+
+def test_areas_json_is_to_json_of_every_area_for_any_path(tmp_path):
+    """maps --json writes areas directly (no dict per area): the same JSON
+    as to_json, including paths with quotes, backslashes, control characters
+    and non-ASCII (a file may be named anything)."""
+    import json as _json
+    from lainview.backend.memory import areas_json, parse_maps
+    names = ['/tmp/a "b"\\\\c', "/tmp/\u00e9t\u00e9", "/tmp/tab\there", "[heap]", "",
+             "/memfd:x (deleted)"]
+    text = "".join(f"{0x1000 * (i + 1):x}-{0x1000 * (i + 2):x} r-xp 00000000 08:01 {i} "
+                   f"{n}\n" for i, n in enumerate(names))
+    areas = parse_maps(text)
+    assert [a.path for a in areas] == names
+    assert _json.loads(areas_json(areas)) == [a.to_json() for a in areas]
+    assert areas[-1].deleted and areas[0]._replace(path="x").path == "x"

@@ -53,3 +53,23 @@ def test_identity_names_one_process(child):
     assert ident.to_json() == {"kind": "process", "pid": child.pid, "exe": ident.exe,
                                "cmdline": list(ident.cmdline),
                                "start_ticks": ident.start_ticks}
+
+
+def test_identity_from_proc_agrees_with_psutil_on_every_process():
+    """process_identity reads /proc itself (no psutil at start-up): its
+    executable and arguments are what psutil reports, for every process we
+    may look at (a title rewritten with spaces, kernel threads, zombies)."""
+    import psutil
+    compared = 0
+    for p in psutil.process_iter():
+        try:
+            with p.oneshot():
+                exe, cmdline = p.exe(), p.cmdline()
+        except (psutil.AccessDenied, psutil.ZombieProcess, psutil.NoSuchProcess):
+            continue
+        ident = process_identity(p.pid)
+        if start_ticks(p.pid) != ident.start_ticks:
+            continue            # gone or replaced meanwhile
+        assert (ident.exe, list(ident.cmdline)) == (exe, cmdline), p.pid
+        compared += 1
+    assert compared > 3

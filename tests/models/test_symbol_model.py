@@ -18,7 +18,7 @@ from lainview.backend.memory import Hole, ReadResult
 from lainview.models.block_document import BlockDocument
 from lainview.models.hex_document import CellState
 from lainview.models.symbol_model import (ADDRESS, MODULE, NAME, SYMBOL_INDEX_ROLE, TYPE,
-                                          ModuleModel, SymbolTableModel, prepare_table)
+                                          ModuleModel, SymbolTableModel)
 
 from tests.conftest import run_as_nobody
 
@@ -29,7 +29,7 @@ KALLSYMS = "/proc/kallsyms"
 def real_table():
     if not os.access(KALLSYMS, os.R_OK):
         pytest.skip(f"{KALLSYMS} is not readable here")
-    table, _ = prepare_table(kallsyms.load_kallsyms())
+    table = kallsyms.load_kallsyms().prepare()
     return table
 
 
@@ -147,7 +147,8 @@ def test_module_and_type_filters(model):
     model.set_types("T")
     awk = subprocess.run(["awk", '$2 == "T"', KALLSYMS], capture_output=True, text=True)
     assert model.rowCount() == len(awk.stdout.splitlines())
-    assert model.data(model.index(0, TYPE)) == "T  text, global"
+    assert model.data(model.index(0, TYPE)) == "T  text"
+    assert model.data(model.index(0, TYPE), Qt.ItemDataRole.ToolTipRole) == "T: text, global"
     model.set_types("local")
     assert set(chr(table.types[i]) for i in model.rows.tolist()) <= set("abcdgirstuvw")
     model.set_types("T")

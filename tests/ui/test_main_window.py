@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QLineEdit
 
 from lainview.models import settings
 from lainview.models.memory_document import CellState
+from lainview.models.jobs import JobKind
 from lainview.models.attached_target import TargetState
 from lainview.ui.main_window import MainWindow
 
@@ -218,9 +219,9 @@ def test_dump_can_be_cancelled(qtbot, slow_backend, demo, tmp_path, no_widgets_l
         stack = next(a for a in ws.target.areas if a.path == "[stack]")
         path = tmp_path / "stack.bin"
         task = ws.spawn(ws.dump(stack, str(path)))
-        qtbot.waitUntil(lambda: "dump" in ws.jobs)
-        ws.jobs["dump"].future.progress  # noqa: B018 - progress is readable meanwhile
-        ws.jobs["dump"].cancel()
+        qtbot.waitUntil(lambda: JobKind.DUMP in ws.jobs)
+        ws.jobs[JobKind.DUMP].future.progress  # noqa: B018 - progress is readable meanwhile
+        ws.jobs[JobKind.DUMP].cancel()
         qtbot.waitUntil(task.done, timeout=10000)
         assert task.result() is None and not path.exists()
     finally:
