@@ -233,25 +233,33 @@ def _merged(areas: Sequence[MemoryArea]) -> list[tuple[int, int]]:
 
 
 class _Keys:
-    """Keys collected chunk by chunk; spilled, partitioned by key range, to
-    files in ``workdir`` beyond ``budget`` bytes."""
+    """Keys collected chunk by chunk into one buffer of ``budget`` bytes
+    (allocated once; its pages are touched only as keys arrive, so memory
+    grows with the map), sorted in place at the end: no concatenation,
+    no second copy. Beyond ``budget`` they are spilled, partitioned by key
+    range, to files in ``workdir``."""
 
     def __init__(self, workdir: str, budget: int):
         self.workdir, self.budget = workdir, budget
-        self.pending: list[np.ndarray] = []
-        self.pending_bytes = 0
+        self.buffer = np.empty(max(budget // POINTER, 1), np.uint64)
+        self.used = 0
         self.bounds: np.ndarray | None = None       # key-range bounds once spilled
         self.files: list[str] = []
 
     def add(self, keys: np.ndarray) -> None:
-        self.pending.append(keys)
-        self.pending_bytes += keys.nbytes
-        if self.pending_bytes > self.budget:
-            self._spill()
+        """Take ``keys`` (they may be sorted in place)."""
+        if self.used + len(keys) > len(self.buffer):
+            if self.used:
+                self._spill(self.buffer[:self.used])
+                self.used = 0
+            if len(keys) > len(self.buffer):        # one chunk's keys beyond the budget
+                self._spill(keys)
+                return
+        self.buffer[self.used:self.used + len(keys)] = keys
+        self.used += len(keys)
 
-    def _spill(self) -> None:
-        keys = np.concatenate(self.pending)
-        self.pending, self.pending_bytes = [], 0
+    def _spill(self, keys: np.ndarray) -> None:
+        """Sort ``keys`` in place and append them to the partition files."""
         if self.bounds is None:
             sample = keys[::max(1, len(keys) // 65536)]
             qs = np.quantile(sample, np.linspace(0, 1, _PARTS + 1)[1:-1])
@@ -272,12 +280,13 @@ class _Keys:
     def finish(self) -> tuple[np.ndarray, bool]:
         """(the keys, sorted; whether they were spilled to a file)."""
         if self.bounds is None:
-            keys = np.concatenate(self.pending) if self.pending else np.empty(0, np.uint64)
-            self.pending = []
+            keys = self.buffer[:self.used]
             keys.sort()
             return keys, False
-        if self.pending:
-            self._spill()
+        if self.used:
+            self._spill(self.buffer[:self.used])
+            self.used = 0
+        self.buffer = np.empty(0, np.uint64)
         total = sum(os.path.getsize(f) for f in self.files if os.path.exists(f)) // POINTER
         path = os.path.join(self.workdir, "keys.u64")
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
@@ -327,17 +336,57 @@ def build_map(memory: ProcessMemory, *, limits: PtrScanLimits = PtrScanLimits(),
         raise
 
 
+class _Finder:
+    """Finds the pointers among 8-byte words read from the target, as map
+    keys (the inner loop of :func:`build_map`; about 4 numpy passes over a
+    chunk, no temporaries the size of a chunk).
+
+    Everything is relative to ``low`` (the first readable address):
+    ``word - low`` is computed in place, and one unsigned compare
+    ``< high - low`` (negative differences wrap to huge values) keeps the
+    values in [low, high), the only ones that can point into a readable
+    area. Only those few are looked up among the areas
+    (``searchsorted``), packed and turned into keys."""
+
+    def __init__(self, targets: _Space, where_bits: int, words: int):
+        self.low = np.uint64(targets.starts[0])
+        self.span = np.uint64(int(targets.ends[-1]) - int(targets.starts[0]))
+        self.starts = targets.starts - self.low
+        zero = np.zeros(1, np.uint64)
+        # By 1-based range index (searchsorted "right" of an offset >= 0 is >= 1).
+        self.ends1 = np.concatenate((zero, targets.ends - self.low))
+        self.shift1 = np.concatenate((zero, targets.starts - targets.packed - self.low))
+        self.bits = np.uint64(where_bits)
+        self.mask = np.empty(words, bool)
+
+    def keys(self, words: np.ndarray, first: int) -> np.ndarray:
+        """The keys of the pointers among ``words`` (uint64; overwritten),
+        the first of which is word ``first`` of the map's read space:
+        (packed value << where_bits) | word index, unsorted."""
+        np.subtract(words, self.low, out=words)
+        mask = self.mask[:len(words)]
+        np.less(words, self.span, out=mask)
+        idx = np.flatnonzero(mask)
+        offsets = words[idx]
+        k = np.searchsorted(self.starts, offsets, "right")
+        inside = offsets < self.ends1[k]
+        offsets -= self.shift1[k]                       # now the packed value
+        if not inside.all():
+            offsets, idx = offsets[inside], idx[inside]
+        where = idx.view(np.uint64)
+        where += np.uint64(first)
+        offsets <<= self.bits
+        offsets |= where
+        return offsets
+
+
 def _build(memory: ProcessMemory, areas: list[MemoryArea], chosen: list[MemoryArea],
            targets: _Space, read: _Space, where_bits: int, limits: PtrScanLimits,
            start_ticks: int | None, workdir: str) -> Generator[int, None, PointerMap]:
     chunk = max(limits.chunk - limits.chunk % 4096, 4096)
-    low, high = int(targets.starts[0]), int(targets.ends[-1])
-    span = np.uint64(high - low)
     raw = page_buffer(chunk)
     words_all = np.frombuffer(raw, np.uint8).view("<u8")
-    scratch = np.empty(len(words_all), np.uint64)
-    mask = np.empty(len(words_all), bool)
-    bits = np.uint64(where_bits)
+    finder = _Finder(targets, where_bits, len(words_all))
     keys = _Keys(workdir, limits.memory)
     done = unreadable = 0
     # Finding the pointers of chunk N on a worker thread while chunk N+1 is
@@ -348,19 +397,10 @@ def _build(memory: ProcessMemory, areas: list[MemoryArea], chosen: list[MemoryAr
             n = min(chunk, area.end - pos)
             holes = memory.read_into(pos, memoryview(raw)[:n], areas=areas)
             unreadable += sum(h.size for h in holes)
-            count = n // POINTER
-            words = words_all[:count]
-            # value - low < span (unsigned): one pass finds the values in
-            # [low, high), the only ones that can point into the map.
-            np.subtract(words, np.uint64(low), out=scratch[:count])
-            np.less(scratch[:count], span, out=mask[:count])
-            idx = np.flatnonzero(mask[:count])
-            if len(idx):
-                packed, inside = targets.pack(words[idx])
-                if not inside.all():
-                    idx, packed = idx[inside], packed[inside]
-                first = (int(packed_start) + pos - area.start) // POINTER
-                keys.add((packed << bits) | (idx.astype(np.uint64) + np.uint64(first)))
+            found = finder.keys(words_all[:n // POINTER],
+                                (int(packed_start) + pos - area.start) // POINTER)
+            if len(found):
+                keys.add(found)
             done += n
             yield done
     sorted_keys, spilled = keys.finish()
