@@ -193,6 +193,13 @@ class PointerMap:
         """The pointers whose value is at most ``max_offset`` bytes at or
         below one of ``addresses`` (sorted uint64): (index into
         ``addresses``, value, where) of each."""
+        dst, values, words = self._pointing_below(addresses, max_offset)
+        return dst, values, self.read.unpack(words * np.uint64(POINTER))
+
+    def _pointing_below(self, addresses: np.ndarray, max_offset: int
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`pointing_below` with where as the word index in the map's
+        read space (``where_bits`` bits; ascending with the address)."""
         packed, ok = self.targets.pack(addresses)
         m = np.uint64(max_offset)
         low = np.where(packed >= m, packed - m, np.uint64(0))
@@ -204,10 +211,12 @@ class PointerMap:
         dst = np.repeat(np.arange(len(addresses)), counts)
         idx = np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(
             np.cumsum(counts) - counts - lo.astype(np.int64), counts)
-        values, wheres = self._decode(np.asarray(self.keys[idx]))
+        keys = np.asarray(self.keys[idx])
+        values = self.targets.unpack(keys >> bits)
+        words = keys & np.uint64((1 << self.where_bits) - 1)
         # Packed ranges touch where the areas do not: keep real distances only.
         near = (values <= addresses[dst]) & (addresses[dst] - values <= m)
-        return dst[near], values[near], wheres[near]
+        return dst[near], values[near], words[near]
 
     def close(self) -> None:
         self.keys = np.empty(0, np.uint64)
@@ -677,28 +686,40 @@ def search_steps(pmap: PointerMap, address: int, *, depth: int = DEFAULT_DEPTH,
         parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         edges = 0
         for lo in range(0, len(frontier), SEARCH_SLICE):
-            into, v, w = pmap.pointing_below(frontier[lo:lo + SEARCH_SLICE], max_offset)
+            into, v, w = pmap._pointing_below(frontier[lo:lo + SEARCH_SLICE], max_offset)
             parts.append((into + lo, v, w))
             edges += len(into)
             if edges > max_edges:
                 cut = True
                 break
             yield pmap.scanned_bytes
-        dst, values, wheres = (np.concatenate([p[i] for p in parts]) for i in range(3))
+        dst, values, words = (np.concatenate([p[i] for p in parts]) for i in range(3))
         total = len(dst)
         off = (frontier[dst] - values).astype(np.int64)
-        static = statics.where(wheres)
-        follow = ~static & ~_member(wheres, seen)
-        nodes = _sorted_unique(wheres[follow])
+        # Everything known of a pointer's location (static, seen, its node)
+        # is worked out once per distinct location, in ascending order:
+        # sorting (word << edge bits | edge) groups the edges by location
+        # with one plain sort (no argsort, no binary searches of big arrays).
+        in_order, edge = _group(words, pmap.where_bits)
+        first = np.empty(total, bool)
+        first[:1] = True
+        np.not_equal(in_order[1:], in_order[:-1], out=first[1:])
+        group = np.cumsum(first) - 1                # each sorted edge's location
+        where = pmap.read.unpack(in_order[first] * np.uint64(POINTER))
+        static_at = statics.where(where)
+        follow = ~static_at & ~_member(where, seen)
+        nodes = where[follow]                       # sorted, unique
         if len(nodes) > max_nodes:
             cut = True
             nodes = nodes[:max_nodes]
-        src = np.full(total, -1, np.int64)
-        if len(nodes):
-            pos = np.searchsorted(nodes, wheres)
-            hit = follow & (pos < len(nodes))
-            hit[hit] = nodes[pos[hit]] == wheres[hit]
-            src[hit] = pos[hit]
+        node = np.cumsum(follow) - 1
+        node[~follow | (node >= len(nodes))] = -1
+        src = np.empty(total, np.int64)
+        src[edge] = node[group]
+        wheres = np.empty(total, np.uint64)
+        wheres[edge] = where[group]
+        static = np.empty(total, bool)
+        static[edge] = static_at[group]
         levels.append(_Level(nodes, dst, off, src, wheres, static))
         seen = _sorted_unique(np.concatenate((seen, nodes)))
         frontier = nodes
@@ -717,6 +738,20 @@ def search_steps(pmap: PointerMap, address: int, *, depth: int = DEFAULT_DEPTH,
                         {d: n for d, n in by_depth.items() if n}, cut, stacks is not None,
                         locate(address, pmap.areas), pmap.count, pmap.memory_bytes,
                         pmap.disk_bytes, pmap.scanned_bytes)
+
+
+def _group(words: np.ndarray, where_bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """(``words`` ascending, the index of each in ``words``; equal words in
+    index order). One sort of (word << index bits | index) where it fits in
+    64 bits, a stable argsort where it does not."""
+    index_bits = max(1, len(words).bit_length())
+    if where_bits + index_bits <= 64:
+        keys = (words << np.uint64(index_bits)) | np.arange(len(words), dtype=np.uint64)
+        keys.sort()
+        return keys >> np.uint64(index_bits), (keys & np.uint64((1 << index_bits) - 1)
+                                               ).astype(np.int64)
+    order = np.argsort(words, kind="stable")
+    return words[order], order
 
 
 def _sorted_unique(a: np.ndarray) -> np.ndarray:

@@ -311,6 +311,47 @@ def test_a_cycle_ends():
     assert result.total >= 1 and all(p.depth <= 5 for p in result.paths)
 
 
+def _reference_search(pairs, address, depth, max_offset):
+    """The search in plain Python: level by level, the pointers at most
+    max_offset below an address of the level before; a pointer stored in
+    libgame.so ends a path, any other location not seen at a lower level is
+    followed. (total, by_depth, {path text})."""
+    static = lambda w: 0x1000 <= w < 0x2000                   # noqa: E731
+    frontier, seen = [address], {address}
+    below = {address: [()]}                                   # offsets down to the address
+    total, by_depth, texts = 0, {}, set()
+    for d in range(1, depth + 1):
+        nxt: dict[int, list[tuple[int, ...]]] = {}
+        for a in frontier:
+            for v, w in pairs:
+                if 0 <= a - v <= max_offset:
+                    tails = [(a - v, *t) for t in below[a]]
+                    if static(w):
+                        by_depth[d] = by_depth.get(d, 0) + len(tails)
+                        total += len(tails)
+                        texts |= {"libgame.so+%#x%s" % (w - 0x1000, "".join(
+                            f"->+{o:#x}" for o in t)) for t in tails}
+                    elif w not in seen:
+                        nxt.setdefault(w, []).extend(tails)
+        seen |= set(nxt)
+        frontier, below = sorted(nxt), nxt
+    return total, by_depth, texts
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.integers(0x10000, 0x10400), st.one_of(
+    st.integers(0x1000 // 8, 0x1040 // 8), st.integers(0x10000 // 8, 0x10400 // 8))),
+    max_size=40, unique_by=lambda p: p[1]),
+    st.integers(0x10000, 0x10400), st.integers(1, 4), st.sampled_from([0, 8, 0x40, 0x100]))
+def test_search_equals_a_plain_python_search(pairs, address, depth, max_offset):
+    pairs = [(v, w * 8) for v, w in pairs]
+    result = ps.search(_map(pairs), address, depth=depth, max_offset=max_offset,
+                       limit=100_000)
+    total, by_depth, texts = _reference_search(pairs, address, depth, max_offset)
+    assert (result.total, result.by_depth) == (total, by_depth)
+    assert {p.text for p in result.paths} == texts and not result.cut
+
+
 # -- pointer-scan files -----------------------------------------------------------------------
 
 def _file(paths):
