@@ -10,7 +10,11 @@ Three steps, as in Cheat Engine's pointer scanner:
    uint64 *key*, its value (packed: the readable areas laid end to end)
    above where it is stored (its index among the words read), so one
    ``numpy.sort`` orders the map by value (8 bytes a pointer; no argsort,
-   which was 8x slower). Memory stays bounded: past
+   which was 8x slower). A chunk's pointers are found by :class:`_Finder`
+   (one unsigned range compare over the chunk, area lookups for the few
+   survivors only); the keys go into one buffer of ``PtrScanLimits.memory``
+   bytes (its pages touched as keys arrive) sorted in place at the end, so
+   the map costs its own size, no copy. Memory stays bounded: past
    ``PtrScanLimits.memory`` bytes the keys are spilled, partitioned by key
    range, to 0600 files in a private directory (``tempfile.mkdtemp``, as
    ``scan.first_scan`` makes for its snapshots), sorted one partition at a
