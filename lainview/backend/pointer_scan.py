@@ -246,15 +246,16 @@ def _merged(areas: Sequence[MemoryArea]) -> list[tuple[int, int]]:
 
 
 class _Keys:
-    """Keys collected chunk by chunk into one buffer of ``budget`` bytes
-    (allocated once; its pages are touched only as keys arrive, so memory
+    """Keys collected chunk by chunk into one buffer of ``budget`` bytes at
+    most (allocated once; its pages are touched only as keys arrive, so memory
     grows with the map), sorted in place at the end: no concatenation,
     no second copy. Beyond ``budget`` they are spilled, partitioned by key
     range, to files in ``workdir``."""
 
-    def __init__(self, workdir: str, budget: int):
+    def __init__(self, workdir: str, budget: int, most: int):
+        """``most``: keys there can be at most (one a word read)."""
         self.workdir, self.budget = workdir, budget
-        self.buffer = np.empty(max(budget // POINTER, 1), np.uint64)
+        self.buffer = np.empty(max(min(budget // POINTER, most), 1), np.uint64)
         self.used = 0
         self.bounds: np.ndarray | None = None       # key-range bounds once spilled
         self.files: list[str] = []
@@ -400,7 +401,7 @@ def _build(memory: ProcessMemory, areas: list[MemoryArea], chosen: list[MemoryAr
     raw = page_buffer(chunk)
     words_all = np.frombuffer(raw, np.uint8).view("<u8")
     finder = _Finder(targets, where_bits, len(words_all))
-    keys = _Keys(workdir, limits.memory)
+    keys = _Keys(workdir, limits.memory, read.size // POINTER)
     done = unreadable = 0
     # Finding the pointers of chunk N on a worker thread while chunk N+1 is
     # read was measured slower here (1 GiB, 2 loaded vCPUs: 5.1-5.8 s against
