@@ -10,7 +10,11 @@ Three steps, as in Cheat Engine's pointer scanner:
    uint64 *key*, its value (packed: the readable areas laid end to end)
    above where it is stored (its index among the words read), so one
    ``numpy.sort`` orders the map by value (8 bytes a pointer; no argsort,
-   which was 8x slower). Memory stays bounded: past
+   which was 8x slower). A chunk's pointers are found by :class:`_Finder`
+   (one unsigned range compare over the chunk, area lookups for the few
+   survivors only); the keys go into one buffer of ``PtrScanLimits.memory``
+   bytes (its pages touched as keys arrive) sorted in place at the end, so
+   the map costs its own size, no copy. Memory stays bounded: past
    ``PtrScanLimits.memory`` bytes the keys are spilled, partitioned by key
    range, to 0600 files in a private directory (``tempfile.mkdtemp``, as
    ``scan.first_scan`` makes for its snapshots), sorted one partition at a
@@ -193,6 +197,13 @@ class PointerMap:
         """The pointers whose value is at most ``max_offset`` bytes at or
         below one of ``addresses`` (sorted uint64): (index into
         ``addresses``, value, where) of each."""
+        dst, values, words = self._pointing_below(addresses, max_offset)
+        return dst, values, self.read.unpack(words * np.uint64(POINTER))
+
+    def _pointing_below(self, addresses: np.ndarray, max_offset: int
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`pointing_below` with where as the word index in the map's
+        read space (``where_bits`` bits; ascending with the address)."""
         packed, ok = self.targets.pack(addresses)
         m = np.uint64(max_offset)
         low = np.where(packed >= m, packed - m, np.uint64(0))
@@ -204,10 +215,12 @@ class PointerMap:
         dst = np.repeat(np.arange(len(addresses)), counts)
         idx = np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(
             np.cumsum(counts) - counts - lo.astype(np.int64), counts)
-        values, wheres = self._decode(np.asarray(self.keys[idx]))
+        keys = np.asarray(self.keys[idx])
+        values = self.targets.unpack(keys >> bits)
+        words = keys & np.uint64((1 << self.where_bits) - 1)
         # Packed ranges touch where the areas do not: keep real distances only.
         near = (values <= addresses[dst]) & (addresses[dst] - values <= m)
-        return dst[near], values[near], wheres[near]
+        return dst[near], values[near], words[near]
 
     def close(self) -> None:
         self.keys = np.empty(0, np.uint64)
@@ -233,25 +246,34 @@ def _merged(areas: Sequence[MemoryArea]) -> list[tuple[int, int]]:
 
 
 class _Keys:
-    """Keys collected chunk by chunk; spilled, partitioned by key range, to
-    files in ``workdir`` beyond ``budget`` bytes."""
+    """Keys collected chunk by chunk into one buffer of ``budget`` bytes at
+    most (allocated once; its pages are touched only as keys arrive, so memory
+    grows with the map), sorted in place at the end: no concatenation,
+    no second copy. Beyond ``budget`` they are spilled, partitioned by key
+    range, to files in ``workdir``."""
 
-    def __init__(self, workdir: str, budget: int):
+    def __init__(self, workdir: str, budget: int, most: int):
+        """``most``: keys there can be at most (one a word read)."""
         self.workdir, self.budget = workdir, budget
-        self.pending: list[np.ndarray] = []
-        self.pending_bytes = 0
+        self.buffer = np.empty(max(min(budget // POINTER, most), 1), np.uint64)
+        self.used = 0
         self.bounds: np.ndarray | None = None       # key-range bounds once spilled
         self.files: list[str] = []
 
     def add(self, keys: np.ndarray) -> None:
-        self.pending.append(keys)
-        self.pending_bytes += keys.nbytes
-        if self.pending_bytes > self.budget:
-            self._spill()
+        """Take ``keys`` (they may be sorted in place)."""
+        if self.used + len(keys) > len(self.buffer):
+            if self.used:
+                self._spill(self.buffer[:self.used])
+                self.used = 0
+            if len(keys) > len(self.buffer):        # one chunk's keys beyond the budget
+                self._spill(keys)
+                return
+        self.buffer[self.used:self.used + len(keys)] = keys
+        self.used += len(keys)
 
-    def _spill(self) -> None:
-        keys = np.concatenate(self.pending)
-        self.pending, self.pending_bytes = [], 0
+    def _spill(self, keys: np.ndarray) -> None:
+        """Sort ``keys`` in place and append them to the partition files."""
         if self.bounds is None:
             sample = keys[::max(1, len(keys) // 65536)]
             qs = np.quantile(sample, np.linspace(0, 1, _PARTS + 1)[1:-1])
@@ -272,12 +294,13 @@ class _Keys:
     def finish(self) -> tuple[np.ndarray, bool]:
         """(the keys, sorted; whether they were spilled to a file)."""
         if self.bounds is None:
-            keys = np.concatenate(self.pending) if self.pending else np.empty(0, np.uint64)
-            self.pending = []
+            keys = self.buffer[:self.used]
             keys.sort()
             return keys, False
-        if self.pending:
-            self._spill()
+        if self.used:
+            self._spill(self.buffer[:self.used])
+            self.used = 0
+        self.buffer = np.empty(0, np.uint64)
         total = sum(os.path.getsize(f) for f in self.files if os.path.exists(f)) // POINTER
         path = os.path.join(self.workdir, "keys.u64")
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
@@ -327,18 +350,58 @@ def build_map(memory: ProcessMemory, *, limits: PtrScanLimits = PtrScanLimits(),
         raise
 
 
+class _Finder:
+    """Finds the pointers among 8-byte words read from the target, as map
+    keys (the inner loop of :func:`build_map`; about 4 numpy passes over a
+    chunk, no temporaries the size of a chunk).
+
+    Everything is relative to ``low`` (the first readable address):
+    ``word - low`` is computed in place, and one unsigned compare
+    ``< high - low`` (negative differences wrap to huge values) keeps the
+    values in [low, high), the only ones that can point into a readable
+    area. Only those few are looked up among the areas
+    (``searchsorted``), packed and turned into keys."""
+
+    def __init__(self, targets: _Space, where_bits: int, words: int):
+        self.low = np.uint64(targets.starts[0])
+        self.span = np.uint64(int(targets.ends[-1]) - int(targets.starts[0]))
+        self.starts = targets.starts - self.low
+        zero = np.zeros(1, np.uint64)
+        # By 1-based range index (searchsorted "right" of an offset >= 0 is >= 1).
+        self.ends1 = np.concatenate((zero, targets.ends - self.low))
+        self.shift1 = np.concatenate((zero, targets.starts - targets.packed - self.low))
+        self.bits = np.uint64(where_bits)
+        self.mask = np.empty(words, bool)
+
+    def keys(self, words: np.ndarray, first: int) -> np.ndarray:
+        """The keys of the pointers among ``words`` (uint64; overwritten),
+        the first of which is word ``first`` of the map's read space:
+        (packed value << where_bits) | word index, unsorted."""
+        np.subtract(words, self.low, out=words)
+        mask = self.mask[:len(words)]
+        np.less(words, self.span, out=mask)
+        idx = np.flatnonzero(mask)
+        offsets = words[idx]
+        k = np.searchsorted(self.starts, offsets, "right")
+        inside = offsets < self.ends1[k]
+        offsets -= self.shift1[k]                       # now the packed value
+        if not inside.all():
+            offsets, idx = offsets[inside], idx[inside]
+        where = idx.view(np.uint64)
+        where += np.uint64(first)
+        offsets <<= self.bits
+        offsets |= where
+        return offsets
+
+
 def _build(memory: ProcessMemory, areas: list[MemoryArea], chosen: list[MemoryArea],
            targets: _Space, read: _Space, where_bits: int, limits: PtrScanLimits,
            start_ticks: int | None, workdir: str) -> Generator[int, None, PointerMap]:
     chunk = max(limits.chunk - limits.chunk % 4096, 4096)
-    low, high = int(targets.starts[0]), int(targets.ends[-1])
-    span = np.uint64(high - low)
     raw = page_buffer(chunk)
     words_all = np.frombuffer(raw, np.uint8).view("<u8")
-    scratch = np.empty(len(words_all), np.uint64)
-    mask = np.empty(len(words_all), bool)
-    bits = np.uint64(where_bits)
-    keys = _Keys(workdir, limits.memory)
+    finder = _Finder(targets, where_bits, len(words_all))
+    keys = _Keys(workdir, limits.memory, read.size // POINTER)
     done = unreadable = 0
     # Finding the pointers of chunk N on a worker thread while chunk N+1 is
     # read was measured slower here (1 GiB, 2 loaded vCPUs: 5.1-5.8 s against
@@ -348,19 +411,10 @@ def _build(memory: ProcessMemory, areas: list[MemoryArea], chosen: list[MemoryAr
             n = min(chunk, area.end - pos)
             holes = memory.read_into(pos, memoryview(raw)[:n], areas=areas)
             unreadable += sum(h.size for h in holes)
-            count = n // POINTER
-            words = words_all[:count]
-            # value - low < span (unsigned): one pass finds the values in
-            # [low, high), the only ones that can point into the map.
-            np.subtract(words, np.uint64(low), out=scratch[:count])
-            np.less(scratch[:count], span, out=mask[:count])
-            idx = np.flatnonzero(mask[:count])
-            if len(idx):
-                packed, inside = targets.pack(words[idx])
-                if not inside.all():
-                    idx, packed = idx[inside], packed[inside]
-                first = (int(packed_start) + pos - area.start) // POINTER
-                keys.add((packed << bits) | (idx.astype(np.uint64) + np.uint64(first)))
+            found = finder.keys(words_all[:n // POINTER],
+                                (int(packed_start) + pos - area.start) // POINTER)
+            if len(found):
+                keys.add(found)
             done += n
             yield done
     sorted_keys, spilled = keys.finish()
@@ -637,28 +691,40 @@ def search_steps(pmap: PointerMap, address: int, *, depth: int = DEFAULT_DEPTH,
         parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         edges = 0
         for lo in range(0, len(frontier), SEARCH_SLICE):
-            into, v, w = pmap.pointing_below(frontier[lo:lo + SEARCH_SLICE], max_offset)
+            into, v, w = pmap._pointing_below(frontier[lo:lo + SEARCH_SLICE], max_offset)
             parts.append((into + lo, v, w))
             edges += len(into)
             if edges > max_edges:
                 cut = True
                 break
             yield pmap.scanned_bytes
-        dst, values, wheres = (np.concatenate([p[i] for p in parts]) for i in range(3))
+        dst, values, words = (np.concatenate([p[i] for p in parts]) for i in range(3))
         total = len(dst)
         off = (frontier[dst] - values).astype(np.int64)
-        static = statics.where(wheres)
-        follow = ~static & ~_member(wheres, seen)
-        nodes = _sorted_unique(wheres[follow])
+        # Everything known of a pointer's location (static, seen, its node)
+        # is worked out once per distinct location, in ascending order:
+        # sorting (word << edge bits | edge) groups the edges by location
+        # with one plain sort (no argsort, no binary searches of big arrays).
+        in_order, edge = _group(words, pmap.where_bits)
+        first = np.empty(total, bool)
+        first[:1] = True
+        np.not_equal(in_order[1:], in_order[:-1], out=first[1:])
+        group = np.cumsum(first) - 1                # each sorted edge's location
+        where = pmap.read.unpack(in_order[first] * np.uint64(POINTER))
+        static_at = statics.where(where)
+        follow = ~static_at & ~_member(where, seen)
+        nodes = where[follow]                       # sorted, unique
         if len(nodes) > max_nodes:
             cut = True
             nodes = nodes[:max_nodes]
-        src = np.full(total, -1, np.int64)
-        if len(nodes):
-            pos = np.searchsorted(nodes, wheres)
-            hit = follow & (pos < len(nodes))
-            hit[hit] = nodes[pos[hit]] == wheres[hit]
-            src[hit] = pos[hit]
+        node = np.cumsum(follow) - 1
+        node[~follow | (node >= len(nodes))] = -1
+        src = np.empty(total, np.int64)
+        src[edge] = node[group]
+        wheres = np.empty(total, np.uint64)
+        wheres[edge] = where[group]
+        static = np.empty(total, bool)
+        static[edge] = static_at[group]
         levels.append(_Level(nodes, dst, off, src, wheres, static))
         seen = _sorted_unique(np.concatenate((seen, nodes)))
         frontier = nodes
@@ -677,6 +743,20 @@ def search_steps(pmap: PointerMap, address: int, *, depth: int = DEFAULT_DEPTH,
                         {d: n for d, n in by_depth.items() if n}, cut, stacks is not None,
                         locate(address, pmap.areas), pmap.count, pmap.memory_bytes,
                         pmap.disk_bytes, pmap.scanned_bytes)
+
+
+def _group(words: np.ndarray, where_bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """(``words`` ascending, the index of each in ``words``; equal words in
+    index order). One sort of (word << index bits | index) where it fits in
+    64 bits, a stable argsort where it does not."""
+    index_bits = max(1, len(words).bit_length())
+    if where_bits + index_bits <= 64:
+        keys = (words << np.uint64(index_bits)) | np.arange(len(words), dtype=np.uint64)
+        keys.sort()
+        return keys >> np.uint64(index_bits), (keys & np.uint64((1 << index_bits) - 1)
+                                               ).astype(np.int64)
+    order = np.argsort(words, kind="stable")
+    return words[order], order
 
 
 def _sorted_unique(a: np.ndarray) -> np.ndarray:

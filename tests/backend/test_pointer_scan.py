@@ -206,6 +206,69 @@ def _run(job):
             return stop.value
 
 
+def _reference_pointers(memory, areas) -> set[tuple[int, int]]:
+    """The straightforward pointer map: every 8-byte aligned word of the
+    scanned areas, read one area at a time, kept when a readable area holds
+    its value: {(value, where)}."""
+    readable = [(a.start, a.end) for a in areas if a.readable]
+    out = set()
+    for area in ps.scanned_areas(areas):
+        data = memory.read(area.start, area.size, areas=areas).data
+        words = np.frombuffer(bytes(data), "<u8")
+        for i in np.flatnonzero((words >= readable[0][0]) & (words < readable[-1][1])):
+            v = int(words[i])
+            if any(lo <= v < hi for lo, hi in readable):
+                out.add((v, area.start + 8 * int(i)))
+    return out
+
+
+@pytest.mark.parametrize("limits", [ps.PtrScanLimits(), ps.PtrScanLimits(chunk=4096),
+                                    ps.PtrScanLimits(chunk=12288, memory=4096)],
+                         ids=["default", "page-chunks", "odd-chunks-spilled"])
+def test_the_map_equals_a_straightforward_reference(runs, limits):
+    one = runs(1)
+    memory = ProcfsMemory(one.pid, writable=False)
+    try:
+        pmap = _run(ps.build_map(memory, limits=limits))
+        try:
+            reference = _reference_pointers(memory, pmap.areas)
+            got = list(zip(pmap.values.tolist(), pmap.wheres.tolist()))
+            count = pmap.count
+        finally:
+            pmap.close()
+    finally:
+        memory.close()
+    assert len(got) == len(set(got)) == count > 100
+    assert set(got) == reference
+    assert got == sorted(got, key=lambda p: p[0])
+
+
+# Areas with gaps of one byte and one page, touching areas and areas near 2**64.
+_FINDER_AREAS = [(0x10000, 0x11000), (0x11000, 0x13000), (0x13001, 0x20000),
+                 (0x21000, 0x22000), (0x7ffffffff000, 0x800000000000),
+                 (2**64 - 0x2000, 2**64 - 0x1000)]
+_EDGES = sorted({e + d for a in _FINDER_AREAS for e in a for d in (-1, 0, 1)
+                 if 0 <= e + d < 2**64} | {0, 2**63, 2**64 - 1})
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(_EDGES), st.integers(0, 2**64 - 1),
+                          st.integers(0x10000 - 16, 0x22000 + 16)), max_size=300),
+       st.integers(0, 1 << 20))
+def test_finder_keeps_exactly_the_words_pointing_into_an_area(words, first):
+    space = ps._Space.of(_FINDER_AREAS)
+    bits = 24
+    finder = ps._Finder(space, bits, 512)
+    keys = finder.keys(np.array(words, np.uint64), first)
+    got = sorted((int(k) >> bits, int(k) & ((1 << bits) - 1)) for k in keys.tolist())
+    want = []
+    for i, v in enumerate(words):
+        for (lo, hi), packed in zip(_FINDER_AREAS, space.packed.tolist()):
+            if lo <= v < hi:
+                want.append((packed + v - lo, first + i))
+    assert got == sorted(want)
+
+
 # -- the search on a made-up map --------------------------------------------------------------
 
 AREAS = [MemoryArea(0x1000, 0x2000, Perm.READ | Perm.WRITE, 0, "/lib/libgame.so"),
@@ -246,6 +309,47 @@ def test_a_cycle_ends():
     pmap = _map([(0x10100, 0x10100), (0x10100, 0x10108), (0x10108, 0x1008)])
     result = ps.search(pmap, 0x10100, depth=5, max_offset=0x10)
     assert result.total >= 1 and all(p.depth <= 5 for p in result.paths)
+
+
+def _reference_search(pairs, address, depth, max_offset):
+    """The search in plain Python: level by level, the pointers at most
+    max_offset below an address of the level before; a pointer stored in
+    libgame.so ends a path, any other location not seen at a lower level is
+    followed. (total, by_depth, {path text})."""
+    static = lambda w: 0x1000 <= w < 0x2000                   # noqa: E731
+    frontier, seen = [address], {address}
+    below = {address: [()]}                                   # offsets down to the address
+    total, by_depth, texts = 0, {}, set()
+    for d in range(1, depth + 1):
+        nxt: dict[int, list[tuple[int, ...]]] = {}
+        for a in frontier:
+            for v, w in pairs:
+                if 0 <= a - v <= max_offset:
+                    tails = [(a - v, *t) for t in below[a]]
+                    if static(w):
+                        by_depth[d] = by_depth.get(d, 0) + len(tails)
+                        total += len(tails)
+                        texts |= {"libgame.so+%#x%s" % (w - 0x1000, "".join(
+                            f"->+{o:#x}" for o in t)) for t in tails}
+                    elif w not in seen:
+                        nxt.setdefault(w, []).extend(tails)
+        seen |= set(nxt)
+        frontier, below = sorted(nxt), nxt
+    return total, by_depth, texts
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.integers(0x10000, 0x10400), st.one_of(
+    st.integers(0x1000 // 8, 0x1040 // 8), st.integers(0x10000 // 8, 0x10400 // 8))),
+    max_size=40, unique_by=lambda p: p[1]),
+    st.integers(0x10000, 0x10400), st.integers(1, 4), st.sampled_from([0, 8, 0x40, 0x100]))
+def test_search_equals_a_plain_python_search(pairs, address, depth, max_offset):
+    pairs = [(v, w * 8) for v, w in pairs]
+    result = ps.search(_map(pairs), address, depth=depth, max_offset=max_offset,
+                       limit=100_000)
+    total, by_depth, texts = _reference_search(pairs, address, depth, max_offset)
+    assert (result.total, result.by_depth) == (total, by_depth)
+    assert {p.text for p in result.paths} == texts and not result.cut
 
 
 # -- pointer-scan files -----------------------------------------------------------------------
