@@ -205,15 +205,19 @@ class Process(_Owner):
         ``0x7f…``)."""
         return _wait(self._target.symbolizer()).name(address)
 
-    def disassemble(self, location: str | int, count: int = 16) -> list[Instruction]:
+    def disassemble(self, location: str | int, count: int = 16, *,
+                    align: bool = True) -> list[Instruction]:
         """``count`` (1 .. 4096) x86-64 instructions decoded from
-        ``location`` (an address, or text as :meth:`resolve` reads it),
+        ``location`` (an address, or text as :meth:`resolve` reads it): with
+        ``align`` (the default) the first is the instruction covering it,
+        decoded from the symbol or area holding it; without, from ``location``
+        itself,
         each an :class:`Instruction` (address, data, mnemonic, operands in
         Intel syntax, ``location`` as ``module!symbol+off``, and ``target``
         with ``target_kind`` "code" or "data" for a branch, a call or a
         RIP-relative operand). Stops early at unreadable bytes. Raises
         FaultError (not mapped), InvalidInput (bad location or count)."""
-        return _wait(self._target.disassemble(self._address(location, 1), count))
+        return _wait(self._target.disassemble(self._address(location, 1), count, align=align))
 
     def _address(self, where: int | str, size: int) -> int:
         """An address given as an int, or a location's text (resolved now,
@@ -249,6 +253,9 @@ class Process(_Owner):
             raise InvalidInput(f"data to write is bytes, not {type(data).__name__} (encode "
                                "text first: b'...' or 'text'.encode())", op="write")
         data = bytes(data)
+        if isinstance(address, str) and (location := parse_location(address)).steps:
+            # a pointer path: resolved and written in one request, journaled as the path
+            return _wait(self._target.write_location(location, data))
         return _wait(self._target.write(self._address(address, len(data)), data))
 
     def watch(self, address: int, length: int = 4, *, access: bool = False,

@@ -81,6 +81,9 @@ def test_read_and_write_follow_a_pointer_path_and_a_broken_one_exits_2(child):
     out = lainview("write", child.pid, path, "de ad be ef")
     assert out.returncode == 0, out.stderr
     assert child.peek(base + 0x308, 4) == b"\xde\xad\xbe\xef"
+    # Journaled with the path, so a patch made from it follows the pointers.
+    (entry,) = json.loads(lainview("journal", "--pid", child.pid, "--json").stdout)
+    assert entry["location"]["steps"] == [0x18, 0x8], entry
     assert child.command(f"poke {base + 0x218:x} {bytes(8).hex()}") == "ok"
     out = lainview("read", child.pid, path, "4")
     assert out.returncode == 2 and "Traceback" not in out.stderr

@@ -60,6 +60,22 @@ def test_disasm_text_names_and_links(code_run):
     assert f"; {code_run.exe.name}!lv_add" in done.stdout
 
 
+def test_disasm_inside_an_instruction_starts_at_the_one_covering_it(code_run):
+    """A new user asked for lv_bump+1 and got bytes decoded from the middle
+    of an instruction: the first line is now the instruction covering the
+    address (said on stderr); --exact decodes from the address itself."""
+    bump = code_run.info["lv_bump"]
+    first = json.loads(run("disasm", code_run.pid, hex(bump), 1, "--json").stdout)[0]
+    size = len(bytes.fromhex(first["bytes"]))
+    assert size > 1
+    inside = run("disasm", code_run.pid, hex(bump + 1), 1, "--json")
+    assert inside.returncode == 0, inside.stderr
+    assert json.loads(inside.stdout)[0]["address"] == bump
+    assert f"{bump + 1:#x} is inside the instruction at {bump:#x}" in inside.stderr
+    exact = run("disasm", code_run.pid, hex(bump + 1), 1, "--exact", "--json")
+    assert json.loads(exact.stdout)[0]["address"] == bump + 1
+
+
 def test_bad_input_exits_2_and_failures_exit_1(code_run):
     bad = run("disasm", code_run.pid, hex(code_run.info["lv_bump"]), 0)
     assert bad.returncode == 2 and "disasm" in bad.stderr and "Traceback" not in bad.stderr

@@ -78,6 +78,13 @@ def test_scan_then_rescan_in_a_second_run(runs, tmp_path):
                     "--value", VALUE, "--type", "i64")
     assert done.returncode == 0, done.stderr
     assert f"{root_off}->+0x18->+0x8  = {two['value']:#x}" in done.stdout.splitlines()
+    # A stale value keeps nothing: the session is left as it was, exit 1
+    # (a new user lost every path to a value that had changed since).
+    before = session.read_bytes()
+    done = lainview("ptrscan", "--session", session, "--rescan", two.pid,
+                    "--value", "12345", "--type", "i64")
+    assert done.returncode == 1, done
+    assert "is left as it was" in done.stderr and session.read_bytes() == before
     assert not _left_behind()
 
 

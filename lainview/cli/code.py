@@ -41,6 +41,10 @@ def cmd_syms(backend: Backend, args) -> int:
     if more:
         note(f"only the first {counted(args.limit, 'symbol')}: narrow the pattern or "
              "raise --limit")
+    if not found:
+        what = f" matches {printable(args.pattern)}" if args.pattern else " was found"
+        inside = f" in {printable(args.module)}" if args.module else ""
+        note(f"no symbol{what}{inside}")
     for m in names.modules:
         if m.problem and args.module in (None, m.name, m.path):
             note(f"no symbols of {printable(m.name)}: {printable(m.problem)}")
@@ -53,7 +57,10 @@ def cmd_disasm(backend: Backend, args) -> int:
     or a RIP-relative operand) the address it reaches."""
     target = backend.attach(args.pid, args.backend, writable=False).result()
     start = address_in(target, args.address)
-    lines = target.disassemble(start, args.count).result()
+    lines = target.disassemble(start, args.count, align=not args.exact).result()
+    if lines and lines[0].address != start:
+        note(f"{start:#x} is inside the instruction at {lines[0].address:#x} (--exact decodes "
+             f"from {start:#x} itself)")
     if args.json:
         print_json([i.to_json() for i in lines])
         return EXIT_OK

@@ -452,9 +452,12 @@ def _instruction_count(text: str) -> int:
 def _disasm_arguments(p: argparse.ArgumentParser) -> None:
     _pid(p)
     p.add_argument("address", type=ADDRESS, metavar="location",
-                   help=ADDRESS_HELP + "; decoding starts exactly there")
+                   help=ADDRESS_HELP + "; the first line is the instruction covering it, "
+                   "decoded from the symbol (or area) that holds it")
     p.add_argument("count", nargs="?", type=_instruction_count, default=16,
                    help=f"instructions to decode (1 .. {MAX_DISASSEMBLE}, default %(default)s)")
+    p.add_argument("--exact", action="store_true",
+                   help="decode from LOCATION itself, even inside an instruction")
     _json(p, "a list of {address, location, bytes: hex, mnemonic, operands, target, "
              "target_kind, target_location}")
 

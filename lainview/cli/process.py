@@ -230,8 +230,11 @@ def _read_typed(backend: Backend, args) -> int:
 def cmd_write(backend: Backend, args) -> int:
     target = backend.attach(args.pid, args.backend).result()
     try:
-        address = address_in(target, args.address, len(args.hexbytes))
-        result = target.write(address, args.hexbytes).result()
+        if args.address.steps:      # resolved and written in one request, journaled as a path
+            result = target.write_location(args.address, args.hexbytes).result()
+        else:
+            address = address_in(target, args.address, len(args.hexbytes))
+            result = target.write(address, args.hexbytes).result()
     finally:
         print_journal_notices(backend)
     if args.json:

@@ -15,9 +15,9 @@ from typing import Any
 from ..backend import pointer_scan as ptr
 from ..backend.errors import InvalidInput
 from ..backend.service import Backend
-from ..backend.wording import counted
+from ..backend.wording import counted, printable
 from ..models.formats import human_size
-from .output import EXIT_OK, address_in, note, print_json
+from .output import EXIT_ERROR, EXIT_OK, address_in, note, print_json
 
 
 class _Stopped(BaseException):
@@ -109,16 +109,26 @@ def _rescan(backend: Backend, args) -> int:
         wanted = ptr.RescanTarget(address=address_in(target, args.location, 8))
     before = len(saved.paths)
     kept = target.pointer_rescan(saved.paths, wanted).result()
+    if not kept and before:
+        # A stale --value or a wrong pid must not cost the user their paths.
+        message = (f"none of the {counted(before, 'path')} leads there in pid {target.pid} "
+                   f"now; {printable(args.session)} is left as it was")
+        if args.json:
+            print_json({"pid": target.pid, "address": wanted.address, "before": before,
+                        "total": 0, "listed": 0, "paths": [], "saved": False})
+        print(f"lainview ptrscan: {message}", file=sys.stderr)
+        return EXIT_ERROR
     saved.paths = [k.path for k in kept]
     saved.total = len(kept)
     saved.pid, saved.start_ticks = target.pid, target.identity.start_ticks
     backend.save_pointer_scan(saved, args.session).result()
     if args.json:
         print_json({"pid": target.pid, "address": wanted.address, "before": before,
-                    "total": len(kept), "listed": len(kept),
+                    "total": len(kept), "listed": len(kept), "saved": True,
                     "paths": _paths_json([k.path for k in kept], [k.address for k in kept])})
         return EXIT_OK
-    note(f"kept {counted(len(kept), 'path')} of {before}; {args.session} now holds them")
+    note(f"kept {counted(len(kept), 'path')} of {before}; {printable(args.session)} now "
+         "holds them")
     for k in kept:
         print(f"{k.path.text}  = {k.address:#x}")
     return EXIT_OK

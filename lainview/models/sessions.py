@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, Signal
 from lainview.backend.errors import InvalidInput, LainviewError, Unresolved
 from lainview.backend.locations import Location, locate, resolve
 from lainview.backend.processes import ProcessInfo
+from lainview.backend.wording import counted
 
 from . import settings
 from .bookmarks import BookmarkModel
@@ -161,11 +162,16 @@ class SessionController(QObject):
         if not (target.live and target.pid == pid) and not await self.workspace.attach(pid):
             return "error"
         self._apply(data, path)
-        resolved = sum(e.address is not None or e.is_kernel for e in self.watch.entries) + \
-            sum(b.address is not None for b in self.bookmarks.bookmarks)
-        total = len(self.watch.entries) + len(self.bookmarks.bookmarks)
-        self.status.emit(f"session {os.path.basename(path)} opened on pid {pid}: {resolved} of "
-                         f"{total} locations resolved")
+        places: list[tuple[Location | None, bool]] = [
+            (e.location, e.address is not None or e.is_kernel) for e in self.watch.entries]
+        places += [(b.location, b.address is not None) for b in self.bookmarks.bookmarks]
+        # A pointer path is followed on the backend at each refresh, not here.
+        paths = sum(1 for location, _ in places if location is not None and location.steps)
+        fixed = [done for location, done in places if location is None or not location.steps]
+        said = [f"{sum(fixed)} of {len(fixed)} locations resolved"] if fixed or not paths else []
+        said += [f"{counted(paths, 'pointer path')} followed on each refresh"] if paths else []
+        self.status.emit(f"session {os.path.basename(path)} opened on pid {pid}: "
+                         + "; ".join(said))
         return "opened"
 
     def _parse(self, data: SessionData) -> tuple[list, list]:

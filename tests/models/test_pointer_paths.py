@@ -159,9 +159,13 @@ def test_the_demos_gold_is_found_through_a_pointer_path_after_a_restart(qtbot, w
     try:
         assert second.gold != first.gold            # anonymous memory: it moved
         attach(qtbot, workspace, second.pid)
+        said: list[str] = []
+        workspace.sessions.status.connect(said.append)
         opening = workspace.spawn(workspace.sessions.open(session, second.pid))
         qtbot.waitUntil(opening.done, timeout=10000)
         assert opening.result() == "opened"
+        # The path is not counted as unresolved: it is followed on refresh.
+        assert said[-1].endswith(": 1 pointer path followed on each refresh"), said
         [again] = workspace.watch.entries
         assert again.location.text == first.gold_path
         qtbot.waitUntil(lambda: again.address == second.gold and again.data is not None,
