@@ -50,7 +50,7 @@ def cmd_watchpoint(backend: Backend, args) -> int:
         return EXIT_OK
     note(summary)
     if named:
-        print(f"{'HITS':>10}  {'IP':<18} {'LOCATION':<32} {'SYMBOL':<28} INSTRUCTION")
+        print(f"{'HITS':>10}  {'ADDRESS':<18} {'LOCATION':<32} {'SYMBOL':<28} INSTRUCTION")
     for hit in named:
         instruction = hit.instruction or f"(the instruction before {hit.ip:#x})"
         at = hit.address if hit.address is not None else hit.ip

@@ -44,11 +44,13 @@ class DisassemblyPanel(QWidget):
                                 "type a location. Double-click a target to follow it.")
         self.table = _table(model)
         self.table.setFont(mono_font())
+        # A long module!symbol+off keeps its offset in view: elide the middle.
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         header = self.table.horizontalHeader()
         for col in range(model.columnCount() - 1):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
         chars = self.table.fontMetrics().averageCharWidth()
-        for col, width in enumerate((17, 22, 15, 34)):
+        for col, width in enumerate((17, 24, 12, 34)):
             self.table.setColumnWidth(col, chars * width)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
