@@ -258,7 +258,7 @@ class Process(_Owner):
             return _wait(self._target.write_location(location, data))
         return _wait(self._target.write(self._address(address, len(data)), data))
 
-    def watch(self, address: int, length: int = 4, *, access: bool = False,
+    def watch(self, address: int | str, length: int = 4, *, access: bool = False,
               seconds: float | None = None, registers: bool = False) -> Watch:
         """Arm a hardware watchpoint: ``length`` bytes (1, 2, 4, 8, aligned)
         at ``address`` on every thread, on writes (``access``: reads too),
@@ -269,6 +269,12 @@ class Process(_Owner):
         alignment); PermissionDenied (naming what is missing),
         WatchpointLimit (x86's 4 debug registers are in use) come from
         ``Watch.stop``/``Watch.wait``."""
+        if not isinstance(length, int) or isinstance(length, bool):
+            raise InvalidInput(f"a watchpoint's length is 1, 2, 4 or 8, not {quoted(length)}")
+        if seconds is not None and (not isinstance(seconds, (int, float)) or isinstance(
+                seconds, bool) or not 0 < seconds < float("inf")):
+            raise InvalidInput(f"seconds is a positive, finite number, not {quoted(seconds)}")
+        address = self._address(address, length)
         live = _watchpoints.WatchLive()
         future = self._target.watchpoint(address, length, access=access, live=live,
                                          seconds=seconds, registers=registers)
@@ -306,8 +312,10 @@ class Process(_Owner):
         ``path.text`` is ``prog+0x4088->+0x18->+0x8``), ``total`` counted,
         ``by_depth``, the map's size. Raises InvalidInput (settings out of
         range, a location that does not resolve), TargetExited."""
-        if isinstance(address, str):
-            address = self.resolve(address)
+        address = self._address(address, 1)
+        for name, setting in (("depth", depth), ("max_offset", max_offset), ("limit", limit)):
+            if not isinstance(setting, int) or isinstance(setting, bool):
+                raise InvalidInput(f"{name} is an int, not {quoted(setting)}")
         return _wait(self._target.pointer_scan(address, depth=depth, max_offset=max_offset,
                                                stacks=stacks, limit=limit))
 
@@ -323,16 +331,20 @@ class Process(_Owner):
         bad type or value), TargetExited."""
         if (address is None) == (value is None):
             raise InvalidInput("give an address or a value (with its type), not both")
+        if isinstance(paths, (str, bytes)) or not hasattr(paths, "__iter__"):
+            raise InvalidInput(f"paths is a list of PointerPath, not {quoted(paths)}")
+        paths = list(paths)
+        if not all(isinstance(p, _ptr.PointerPath) for p in paths):
+            raise InvalidInput("paths is a list of PointerPath (from pointer_scan() or a saved "
+                               "pointer-scan file)")
         if address is not None:
-            if isinstance(address, str):
-                address = self.resolve(address)
-            target = _ptr.RescanTarget(address=address)
+            target = _ptr.RescanTarget(address=self._address(address, 1))
         else:
             if value_type is None:
                 raise InvalidInput("a value needs its type (value_type='i32', ...)")
             name, big = _split_type(value_type)
             target = _ptr.RescanTarget.holding(name, value, big)
-        return _wait(self._target.pointer_rescan(list(paths), target))
+        return _wait(self._target.pointer_rescan(paths, target))
 
     def _scan_next(self, state: _scan.ScanState, cond: _scan.Condition) -> _scan.ScanState:
         return _wait(self._target.scan_next(state, cond))

@@ -418,3 +418,68 @@ def test_the_api_refuses_arguments_of_the_wrong_kind_as_invalid_input(child):
             p.read(child.base, "4")
         result = p.write(f"{child.base:#x}", bytearray(b"\x01"))
         assert result.new == b"\x01" and child.peek(child.base, 1) == b"\x01"
+
+
+# -- the attack pass on pointer scans, types and watchpoints ------------------------------------------
+
+def test_headers_and_dwarf_files_that_are_not_regular_files_are_refused(child, tmp_path):
+    """`--c-header /dev/zero` grew to 10 GB and a FIFO hung `read --type`
+    (and `--dwarf FIFO`): what lainview reads from a file the user names
+    is a bounded, regular file (files.read_input_file / open_input_file)."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    big = tmp_path / "big.h"
+    big.write_text("int x;\n" * 200_000)               # 1.4 MB of declarations
+    for args, message in ((("--c-header", "/dev/zero"), "is not a regular file"),
+                          (("--c-header", fifo), "is not a regular file"),
+                          (("--c-header", big), "larger than"),
+                          (("--dwarf", fifo), "is not a regular file")):
+        out = lainview("read", child.pid, hex(child.base), "--type", "int", *args, timeout=30)
+        assert out.returncode == 2, out
+        assert message in out.stderr and len(out.stderr.splitlines()) == 1, out.stderr
+    deep = tmp_path / "deep.h"
+    deep.write_text("struct a { " * 3000 + "int x; " + "} f; " * 3000 + "};")
+    out = lainview("read", child.pid, hex(child.base), "--type", "int", "--c-header", deep,
+                   timeout=60)
+    assert out.returncode == 2 and "nested too deeply" in out.stderr, out
+
+
+def test_a_scalar_type_prints_its_value(child):
+    """`read --type int` printed only its title line."""
+    out = lainview("read", child.pid, hex(child.base + 4), "--type", "uint32_t")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().endswith(f"= {int.from_bytes(bytes(range(4, 8)), 'little')}")
+
+
+def test_a_pointer_scan_file_with_too_many_paths_is_refused():
+    """A valid file of 2,000,000 paths took 1.6 GB and minutes to rescan."""
+    import json
+    import pytest
+    from lainview.backend import pointer_scan as ptr
+    from lainview.backend.errors import InvalidInput
+    doc = {"format": ptr.FILE_MAGIC, "version": ptr.FILE_VERSION,
+           "paths": [{}] * (ptr.MAX_LISTED + 1)}
+    with pytest.raises(InvalidInput, match="holds at most 100,000"):
+        ptr.parse_results(json.dumps(doc).encode(), "many.ptrscan")
+
+
+def test_the_api_checks_pointer_scan_and_watch_arguments(child):
+    """Wrong kinds escaped as OverflowError, TypeError or AttributeError;
+    seconds=nan armed a watchpoint that never expired."""
+    import pytest
+    import lainview as api
+    from lainview.backend.errors import InvalidInput
+    with api.attach(child.pid) as p:
+        for bad in (-1, 1 << 64, None):
+            with pytest.raises(InvalidInput):
+                p.pointer_scan(bad)
+        with pytest.raises(InvalidInput, match="depth is an int"):
+            p.pointer_scan(child.base, depth=True)
+        for bad in (None, [1], ["prog+0x10->+0x8"]):
+            with pytest.raises(InvalidInput, match="paths is a list of PointerPath"):
+                p.pointer_rescan(bad, child.base)
+        for seconds in (float("nan"), float("inf"), -1, 0):
+            with pytest.raises(InvalidInput, match="seconds is a positive, finite number"):
+                p.watch(child.counter, 4, seconds=seconds)
+        with pytest.raises(InvalidInput, match="length is 1, 2, 4 or 8"):
+            p.watch(child.counter, True)

@@ -383,6 +383,9 @@ def parse_header(text: str, filename: str = "<header>") -> Declarations:
         if "specifier" in text:
             text += " (a type name that is not declared?)"
         raise InvalidInput(f"{printable(filename)}: {printable(text)}") from None
+    except RecursionError:
+        raise InvalidInput(f"{printable(filename)}: declarations nested too deeply to parse "
+                           "(hundreds of levels)") from None
     except Exception as exc:            # pycparser's lexer: bare errors on bad characters
         raise InvalidInput(f"{printable(filename)}: {printable(exc)}") from None
     decls._filename = filename

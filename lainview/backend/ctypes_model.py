@@ -390,7 +390,9 @@ class Node:
 
         def emit(n: Node, depth: int) -> None:
             if depth == 0 and title is not None:
-                out.append(title)
+                value = n.value_text()          # a scalar root (int, enum, pointer) too
+                out.append(title + (f" = {value}" if value else "")
+                           + (f"  [{printable(n.error)}]" if n.error else ""))
                 for c in n.children:
                     emit(c, depth + 1)
                 return

@@ -22,6 +22,7 @@ from typing import Any
 from .ctypes_model import (Array, Base, CType, Enum, Field, Function, Pointer, Qualified,
                            Record, Typedef, Void, split_type_name)
 from .errors import InvalidInput
+from .files import open_input_file
 from .wording import printable, quoted
 
 _ATE_FLOAT, _ATE_BOOL = 0x04, 0x02
@@ -37,10 +38,7 @@ class DebugTypes:
         from elftools.common.exceptions import ELFError
         from elftools.elf.elffile import ELFFile
         self.path = path
-        try:
-            self._file = open(path, "rb")
-        except OSError as exc:
-            raise InvalidInput(f"cannot read {printable(path)}: {exc.strerror}") from None
+        self._file = open_input_file(path, what="the DWARF file")   # a FIFO would hang
         self._names: dict[str, list[Any]] = {}
         self._globals: dict[str, Any] = {}
         self._types: dict[int, CType] = {}

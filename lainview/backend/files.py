@@ -31,7 +31,7 @@ import os
 import stat
 import tempfile
 from collections.abc import Iterator
-from typing import Any, IO
+from typing import IO, Any, BinaryIO
 
 from .errors import InvalidInput, LainviewError
 
@@ -188,6 +188,25 @@ def open_state_file(path: str | os.PathLike[str], flags: int, *,
 
 
 MISSING_FILE_ERRNOS = (_errno.ENOENT, _errno.ENOTDIR, _errno.EISDIR, _errno.ELOOP, _errno.ENXIO)
+
+
+def open_input_file(path: str | os.PathLike[str], *, what: str = "file") -> BinaryIO:
+    """A regular file the user named, opened for reading (an ELF with debug
+    information, read in pieces by a library). Refuses what is not a
+    regular file (a FIFO would block, /dev/zero never end) with
+    InvalidInput naming it, as :func:`read_input_file` does."""
+    path = os.fspath(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+    except OSError as exc:
+        cls = InvalidInput if exc.errno in MISSING_FILE_ERRNOS else LainviewError
+        raise cls(f"cannot read {what} {path}: {exc.strerror or exc}", op="open",
+                  errno=exc.errno) from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise InvalidInput(f"{what} {path} is not a regular file", op="open")
+    os.set_blocking(fd, True)
+    return open(fd, "rb")
 
 
 def read_input_file(path: str | os.PathLike[str], limit: int, *, what: str = "file",

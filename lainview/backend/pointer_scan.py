@@ -69,7 +69,9 @@ MAX_DEPTH = 16
 _PARTS = 16                         # key ranges the spilled keys are partitioned into
 FILE_MAGIC = "lainview-pointer-scan"
 FILE_VERSION = 1
-MAX_FILE = 256 << 20
+MAX_FILE = 32 << 20                 # a pointer-scan file (100,000 paths take about 10 MiB)
+MAX_LISTED = 100_000                # paths listed, saved and rescanned at most (about 1 KiB
+                                    # of memory each while rescanned)
 RESCAN_BATCH = 256                  # paths resolved per step of a rescan (a few ms)
 MAX_NODES = 2_000_000                # addresses followed per level of a search
 MAX_EDGES = 8_000_000                # pointers kept per level of a search (~40 bytes each)
@@ -640,8 +642,8 @@ def search_settings(depth: int, max_offset: int, limit: int) -> None:
     """Raises InvalidInput for search settings out of range."""
     for name, value, lo, hi in (("depth", depth, 1, MAX_DEPTH),
                                 ("max offset", max_offset, 0, 1 << 20),
-                                ("limit", limit, 0, 1 << 24)):
-        if not isinstance(value, int) or not lo <= value <= hi:
+                                ("limit", limit, 0, MAX_LISTED)):
+        if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
             raise InvalidInput(f"{name} must be {lo:#x} to {hi:#x}, not {value:#x}"
                                if name == "max offset" and isinstance(value, int) else
                                f"{name} must be {lo} to {hi}, not {value}")
@@ -1015,6 +1017,9 @@ def parse_results(raw: bytes, path: str) -> PointerScanFile:
     raw_paths = doc.get("paths")
     if not isinstance(raw_paths, list):
         raise InvalidInput(f"{path}: no list of paths: not a pointer-scan file")
+    if len(raw_paths) > MAX_LISTED:
+        raise InvalidInput(f"{path}: {len(raw_paths)} paths: a pointer-scan file holds at most "
+                           f"{MAX_LISTED:,}")
     try:
         paths = [PointerPath.from_json(p) for p in raw_paths]
         location = Location.from_json(doc.get("location"))

@@ -371,8 +371,8 @@ def _ptrscan_arguments(p: argparse.ArgumentParser) -> None:
                    help="also take thread stacks as bases (an offset below each thread's "
                         "stack top: threadstackN-0x...)")
     p.add_argument("--limit", type=count_arg, default=1000, metavar="N",
-                   help="list (and save) at most N paths, shortest first; all are counted "
-                        "(default 1000)")
+                   help="list (and save) at most N paths (up to 100,000), shortest first; "
+                        "all are counted (default 1000)")
     p.add_argument("--session", metavar="FILE",
                    help="save the paths to this pointer-scan file (0600); with --rescan: "
                         "read them from it and write back the ones kept")
