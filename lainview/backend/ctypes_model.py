@@ -451,7 +451,12 @@ def _int(data: bytes, signed: bool) -> int:
 
 
 def _scalar(t: CType, data: bytes) -> int | float | str | None:
+    """The value of scalar ``t`` in ``data``; None when ``data`` does not
+    hold all its bytes (a field past the bytes read: damaged debug
+    information can place one there) or it is not decoded."""
     s = t.strip()
+    if len(data) < (8 if isinstance(s, Pointer) else max(s.size, 1)):
+        return None
     if isinstance(s, Base):
         if s.kind == "float":
             if s.size == 4:

@@ -81,7 +81,7 @@ class SymbolTableModel(TableModel):
 
     # -- the table ---------------------------------------------------------------------------
     def set_table(self, table: SymbolTable) -> None:
-        """Show ``table`` (best :meth:`SymbolTable.prepare`\ d on the backend
+        """Show ``table`` (best :meth:`SymbolTable.prepare`-d on the backend
         thread first, e.g. by ``KernelBackend.symbols(prepared=True)``). The
         filter is kept and applied to the new table."""
         self.table = table

@@ -107,3 +107,17 @@ def test_a_cyclic_list_is_followed_at_most_max_follow_levels():
         n, depth = nxt.children[0], depth + 1
     assert depth == MAX_FOLLOW
     assert tree.find("next->next->v").value == 5
+
+
+def test_a_field_placed_past_its_record_has_no_value_not_an_error():
+    """Hypothesis found it with damaged DWARF: a record whose fields lie past
+    its own size made struct.unpack raise. Every scalar kind there is None."""
+    from lainview.backend.ctypes_model import Enum, Field, Pointer, Record
+    f32, f64, i32 = Base("float", 4, kind="float"), Base("double", 8, kind="float"), \
+        Base("int", 4)
+    damaged = Record("struct", "damaged", [
+        Field("f", f32, 16), Field("d", f64, 40), Field("i", i32, 64),
+        Field("p", Pointer(i32), 80), Field("e", Enum("e", {}, 4), 96)], size=8,
+        complete=True)
+    tree = typed_value(damaged, bytes(8))
+    assert {c.name: c.value for c in tree.children} == dict.fromkeys("fdipe")
