@@ -483,11 +483,13 @@ def typed_value(ctype: CType, data: bytes, address: int | None = None,
                 read: ReadMemory | None = None, follow: int = 0,
                 name: str = "") -> Node:
     """The tree of ``ctype``'s value held in ``data`` (at least
-    ``ctype.size`` bytes; missing bytes read as zero). With ``read`` and
+    ``ctype.size`` bytes; a scalar whose bytes are not all there has no
+    value, never a made-up zero: damaged debug information can claim any
+    size). With ``read`` and
     ``follow`` > 0, a pointer to a struct/union is followed (``follow``
     levels deep, at most :data:`MAX_FOLLOW`) to a child node typed as its
     pointee; an unreadable pointee gives that node an ``error``."""
-    data = bytes(data).ljust(ctype.size, b"\0")
+    data = bytes(data)
     return _node(ctype, data, 0, address, name, name, read, min(follow, MAX_FOLLOW), True)
 
 

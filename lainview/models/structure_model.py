@@ -108,8 +108,8 @@ class StructureModel(QAbstractItemModel):
         if data is None:
             note = (f"{self.type_name} at {self.address:#x}: not in the open area, or not "
                     "read yet")
-            tree = typed_value(self.ctype, b"", self.address)
-            for n in tree.walk():
+            tree = typed_value(self.ctype, bytes(self.ctype.size), self.address)
+            for n in tree.walk():                # the shape, every value unknown
                 if n.value is not None:
                     n.value = "??"
         else:
