@@ -3,6 +3,7 @@ a search bar (Ctrl+F) and an inline message line for errors."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QSizePolicy, QHBoxLayout, QLabel, QLineEdit,
                                QProgressBar, QPushButton, QToolButton, QVBoxLayout, QWidget)
@@ -196,16 +197,29 @@ class HexEditor(QWidget):
         self.live_badge.setText(text)
         self.live_badge.set_color(color(tone))
 
+    # What names an address (``libc.so.6!getpid+0x4``) in the position
+    # label, once the main window gives it the attached target's symbols.
+    name_of: Callable[[int], str | None] | None = None
+
+    def refresh_position(self) -> None:
+        """Say the cursor's position again (the symbols arrived)."""
+        self._update_position()
+
     def _update_position(self) -> None:
         region = self.document.region
         if region is None:
             self.position.setText("")
             return
         lo, hi = self.hex_cursor.selection
-        text = f"{self.hex_cursor.address:#x} (+{self.hex_cursor.address - region.start:#x})"
+        address = self.hex_cursor.address
+        text = f"{address:#x} (+{address - region.start:#x})"
         if self.hex_cursor.has_selection:
             text += f" · {counted(hi - lo, 'byte')} selected"
+        name = self.name_of(address) if self.name_of is not None else None
+        if name and "!" in name:                 # a symbol holds it: libc.so.6!getpid+0x4
+            text += f" · {name}"
         self.position.setText(text)
+        self.position.setToolTip(text)
 
     def show_message(self, text: str) -> None:
         """An error or note under the view; empty text hides it."""

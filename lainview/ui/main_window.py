@@ -141,6 +141,8 @@ class MainWindow(QMainWindow):
         self._close_hooks: list[Callable[[], None]] = []
         self._default_sizes: list[Callable[[], None]] = []
         self.editor = HexEditor(ws.document, ws.cursor)
+        self.editor.name_of = ws.target.name_of          # module!symbol in the position label
+        ws.target.symbols_changed.connect(self.editor.refresh_position)
         self.go_bar = GoToBar()
         self.go_bar.hide()
         self.editor.column.insertWidget(1, self.go_bar)

@@ -146,3 +146,15 @@ def test_the_hex_views_one_context_menu_holds_every_features_action(qtbot, windo
                  "Find what &writes to this", "Find what a&ccesses this",
                  "Find pointers to this…"):
         assert text in shown, (text, shown)
+
+
+def test_the_cursor_position_names_its_symbol(qtbot, window, code_run):
+    """Module symbols are shown wherever an address is: the hex view's
+    position label names the function the cursor is in."""
+    _attach(qtbot, window, code_run)
+    bump = code_run.info["lv_bump"]
+    assert window.show_address(bump + 2)
+    label = window.editor.position
+    qtbot.waitUntil(lambda: f"{code_run.exe.name}!lv_bump+0x2" in label.toolTip(),
+                    timeout=10000)
+    assert label.toolTip().startswith(f"{bump + 2:#x} (+")
