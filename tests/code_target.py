@@ -4,13 +4,13 @@ disassembly tests (and the watchpoint tests, which may share it)."""
 
 from __future__ import annotations
 
-import json
-import shutil
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests import c_child
+from tests.c_child import CChild
 
 SOURCE = Path(__file__).with_name("c") / "code_target.c"
 BUILDS = {"pie": ["-fPIE", "-pie"], "nopie": ["-fno-pie", "-no-pie"]}
@@ -18,42 +18,15 @@ FUNCTIONS = ("lv_add", "lv_bump", "lv_loop", "main")
 
 
 def build(directory: Path, kind: str) -> Path:
-    if not shutil.which("gcc"):
-        pytest.skip("gcc is needed to build the code target")
-    exe = directory / f"code_target_{kind}"
-    subprocess.run(["gcc", "-O1", "-g0", *BUILDS[kind], "-o", str(exe), str(SOURCE)],
-                   check=True)
-    return exe
+    return c_child.build(SOURCE, directory, "-O1", "-g0", *BUILDS[kind],
+                         name=f"code_target_{kind}")
 
 
-@dataclass
-class CodeRun:
-    exe: Path
-    proc: subprocess.Popen
-    info: dict
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.stdin.close()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
+CodeRun = CChild
 
 
 def start(exe: Path) -> CodeRun:
-    proc = subprocess.Popen([str(exe)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            text=True)
-    line = proc.stdout.readline()
-    if not line:
-        proc.kill()
-        raise RuntimeError("code_target failed to start")
-    return CodeRun(exe, proc, json.loads(line))
+    return c_child.start(exe)
 
 
 def nm(exe: Path) -> dict[str, tuple[int, str, int]]:

@@ -10,21 +10,19 @@ import sys
 import pytest
 
 import lainview
-from tests.watch_support import WatchChild, build
+from tests.watch_support import WatchChild, build, watch_child, watch_exe  # noqa: F401
 
 pytestmark = pytest.mark.skipif(os.uname().machine != "x86_64", reason="x86-64 watchpoints")
 
 
-@pytest.fixture(scope="module")
-def exe(tmp_path_factory):
-    return build(tmp_path_factory.mktemp("watch-target"))
+@pytest.fixture
+def exe(watch_exe):
+    return watch_exe
 
 
 @pytest.fixture
-def child(exe):
-    c = WatchChild(exe)
-    yield c
-    c.kill()
+def child(watch_child):
+    return watch_child
 
 
 def lainview_cli(*args, **kw):
@@ -128,3 +126,35 @@ def test_the_api_watch_runs_live_and_stops(child):
         final = watch.stop()
     assert {child.function_of(h.ip) for h in live} == {"writer_one", "writer_two"}
     assert final.ended == "stopped" and final.total >= 50
+
+
+def test_sigterm_stops_the_watch_and_reports_like_ctrl_c(child):
+    """SIGTERM ended the command with exit 143 and no report; it now stops
+    the watch and reports what was seen, as ^C does (cli.output's one
+    stop_on_signals for every long command)."""
+    import signal
+    import time
+    proc = subprocess.Popen([sys.executable, "-m", "lainview", "watchpoint", str(child.pid),
+                             hex(child.watched), "--len", "4", "--json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        armed = False
+        while not armed and time.monotonic() < deadline and proc.poll() is None:
+            try:
+                links = [os.readlink(f"/proc/{proc.pid}/fd/{fd}")
+                         for fd in os.listdir(f"/proc/{proc.pid}/fd")]
+            except OSError:
+                links = []
+            armed = any("perf_event" in link for link in links)
+            time.sleep(0.02)
+        assert armed, "the watchpoint was never armed"
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    report = json.loads(out)
+    assert report["ended"] and "Traceback" not in err
+    assert {child.function_of(h["ip"]) for h in report["hits"]} <= {"writer_one", "writer_two"}

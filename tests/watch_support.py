@@ -4,22 +4,19 @@ run as a child with known code and data, for the backend, CLI and UI tests."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+
+from tests import c_child
 
 SOURCE = Path(__file__).with_name("c") / "watch_target.c"
 FUNCTIONS = ("writer_one", "writer_two", "reader", "late_writer")
 
 
 def build(directory: Path) -> Path:
-    if not shutil.which("gcc"):
-        pytest.skip("gcc is needed to build the watchpoint target")
-    exe = directory / "watch_target"
-    subprocess.run(["gcc", "-O2", "-pthread", "-o", str(exe), str(SOURCE)], check=True)
-    return exe
+    return c_child.build(SOURCE, directory, "-O2", "-pthread")
 
 
 def symbol_sizes(exe: Path) -> dict[str, int]:
@@ -93,3 +90,16 @@ class WatchChild:
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def watch_exe(tmp_path_factory):
+    """The watchpoint target, built once per test module."""
+    return build(tmp_path_factory.mktemp("watch-target"))
+
+
+@pytest.fixture
+def watch_child(watch_exe):
+    c = WatchChild(watch_exe)
+    yield c
+    c.kill()

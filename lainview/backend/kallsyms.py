@@ -30,6 +30,7 @@ import numpy as np
 
 from .errors import InvalidInput, NoSuchModule, NoSuchSymbol
 from .files import read_input_file
+from .processes import effective_capabilities
 from .wording import quoted
 
 KALLSYMS_PATH = "/proc/kallsyms"
@@ -764,16 +765,6 @@ def read_symbol_file(path: str, *, what: str = "symbol file",
     return table
 
 
-def _capabilities_effective(proc: str) -> int:
-    try:
-        with open(f"{proc}/self/status") as f:
-            for line in f:
-                if line.startswith("CapEff:"):
-                    return int(line.split()[1], 16)
-    except (OSError, ValueError):
-        pass
-    return 0
-
 
 def _sysctl_int(proc: str, name: str) -> int | None:
     try:
@@ -791,7 +782,7 @@ def hidden_addresses_reason(proc: str = "/proc") -> str:
     (the kernel's kallsyms_show_value() rules)."""
     restrict = _sysctl_int(proc, "kptr_restrict")
     paranoid = _sysctl_int(proc, "perf_event_paranoid")
-    has_syslog = bool(_capabilities_effective(proc) >> CAP_SYSLOG & 1)
+    has_syslog = bool(effective_capabilities(proc) >> CAP_SYSLOG & 1)
     if restrict is not None and restrict >= 2:
         return ("kernel.kptr_restrict is 2: the kernel hides symbol addresses from "
                 "everyone, root included (as root: sysctl kernel.kptr_restrict=1)")

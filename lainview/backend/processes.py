@@ -110,6 +110,32 @@ class ProcessIdentity:
                 "cmdline": list(self.cmdline), "start_ticks": self.start_ticks}
 
 
+def effective_capabilities(proc: str = "/proc") -> int:
+    """This process's effective capability set (``CapEff`` of
+    ``/proc/self/status``, a bit per ``CAP_*`` number); 0 when unreadable."""
+    try:
+        with open(f"{proc}/self/status") as f:
+            for line in f:
+                if line.startswith("CapEff:"):
+                    return int(line.split()[1], 16)
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def has_address_space(pid: int, proc: str = "/proc") -> bool:
+    """True while process ``pid`` runs with its address space: False once it
+    is gone or a zombie (state Z or X in ``/proc/PID/stat``; its memory and
+    threads are gone then)."""
+    try:
+        with open(f"{proc}/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return False
+    state = stat[stat.rfind(b")") + 2:stat.rfind(b")") + 3]
+    return state not in (b"Z", b"X")
+
+
 def check_process_id(pid: object, proc: str = "/proc") -> int:
     """``pid`` as a process id to attach to: a positive integer naming a
     process, not one of its threads (``/proc/TID`` answers for a thread too,

@@ -15,7 +15,7 @@ import os
 
 from .errors import LainviewError, PermissionDenied, TargetExited, from_oserror
 from .memory import Hole, MemoryArea, Span, parse_maps
-from .processes import is_kernel_thread
+from .processes import has_address_space, is_kernel_thread
 from .process_memory import POSITION_LIMIT, ProcessMemory, split_by_areas
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -99,20 +99,11 @@ class ProcfsMemory(ProcessMemory):
                                errno=_errno.ESRCH, pid=self.pid) from None
         except OSError as exc:
             raise from_oserror(exc, op="maps", pid=self.pid) from None
-        if not raw and not self._alive():
+        if not raw and not has_address_space(self.pid, self._proc):
             raise TargetExited(f"process {self.pid} has exited", op="maps",
                                errno=_errno.ESRCH, pid=self.pid)
         return parse_maps(os.fsdecode(raw))
 
-    def _alive(self) -> bool:
-        """True while the target still has its address space (not a zombie)."""
-        try:
-            with open(f"{self._proc}/{self.pid}/stat", "rb") as f:
-                stat = f.read()
-        except OSError:
-            return False
-        state = stat[stat.rfind(b")") + 2:stat.rfind(b")") + 3]
-        return state not in (b"Z", b"X")
 
     # -- reads -------------------------------------------------------------------------
     def read_into(self, address: int, view: memoryview, *,
@@ -175,7 +166,7 @@ class ProcfsMemory(ProcessMemory):
         return done
 
     def _raise_if_exited(self, op: str, address: int) -> None:
-        if not self._alive():
+        if not has_address_space(self.pid, self._proc):
             raise TargetExited(f"process {self.pid} has exited", op=op,
                                errno=_errno.ESRCH, address=address, pid=self.pid)
 

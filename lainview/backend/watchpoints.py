@@ -62,6 +62,7 @@ from .errors import (InvalidInput, LainviewError, PermissionDenied, TargetExited
                      WatchpointLimit, WatchpointUnsupported)
 from .locations import locate
 from .memory import MemoryArea
+from .processes import effective_capabilities, has_address_space
 
 # -- the ABI (linux/perf_event.h, linux/hw_breakpoint.h) ---------------------------------------
 
@@ -230,16 +231,6 @@ _CAP_SYS_ADMIN = 21
 _CAP_PERFMON = 38
 
 
-def _effective_caps() -> int:
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("CapEff:"):
-                    return int(line.split()[1], 16)
-    except (OSError, ValueError):
-        pass
-    return 0
-
 
 def perf_event_paranoid() -> int | None:
     """The value of /proc/sys/kernel/perf_event_paranoid, None if unreadable."""
@@ -252,7 +243,7 @@ def perf_event_paranoid() -> int | None:
 
 def permission_hint(pid: int) -> str:
     """What is missing for perf_event_open on ``pid``'s threads, on this machine."""
-    caps = _effective_caps()
+    caps = effective_capabilities()
     privileged = bool(caps & (1 << _CAP_PERFMON | 1 << _CAP_SYS_ADMIN))
     paranoid = perf_event_paranoid()
     parts = []
@@ -437,16 +428,6 @@ def _list_threads(pid: int) -> list[int] | None:
         raise
 
 
-def _alive(pid: int) -> bool:
-    """False once ``pid`` is gone or a zombie (its threads, and events, are gone)."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            stat = f.read()
-    except OSError:
-        return False
-    state = stat[stat.rfind(b")") + 2:stat.rfind(b")") + 3]
-    return state not in (b"Z", b"X")
-
 
 def watch(pid: int, address: int, length: int, access: bool, live: WatchLive, *,
           seconds: float | None = None, pause: Callable[[float], None] | None = None,
@@ -548,7 +529,7 @@ def watch(pid: int, address: int, length: int, access: bool, live: WatchLive, *,
             elif seconds is not None and clock() - started >= seconds:
                 ended = "time is up"
             else:
-                tids = _list_threads(pid) if _alive(pid) else None
+                tids = _list_threads(pid) if has_address_space(pid) else None
                 if tids is None:
                     drain()
                     ended = f"process {pid} exited"

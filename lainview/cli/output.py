@@ -6,9 +6,12 @@ each other (an import-linter contract in pyproject.toml)."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import signal
 import sys
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..backend.errors import LainviewError
@@ -20,6 +23,48 @@ if TYPE_CHECKING:
     from ..backend.service import Backend
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+
+
+class Stopped(BaseException):
+    """SIGINT or SIGTERM arrived while a long command ran (raised in the
+    main thread by :func:`stop_on_signals`)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+    @property
+    def name(self) -> str:
+        return signal.Signals(self.signum).name
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+
+@contextlib.contextmanager
+def stop_on_signals(cleanup: Callable[[], None] | None = None) -> Iterator[None]:
+    """While the block runs, SIGINT and SIGTERM raise :class:`Stopped` in
+    the main thread, so a long command (scan, ptrscan, watchpoint) ends the
+    same way for both. On the way out, however it leaves, further signals
+    are ignored while ``cleanup`` runs (a second ^C must not cut it), then
+    the previous handlers return."""
+    handlers: dict[int, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+        def stop(signum: int, _frame: object) -> None:
+            raise Stopped(signum)
+        handlers = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig in handlers:
+            signal.signal(sig, signal.SIG_IGN)
+        try:
+            if cleanup is not None:
+                cleanup()
+        finally:
+            for sig, handler in handlers.items():
+                signal.signal(sig, handler)
 
 
 def address_in(target: Any, location: Location, size: int = 1) -> int:

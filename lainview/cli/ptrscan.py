@@ -7,9 +7,7 @@
 
 from __future__ import annotations
 
-import signal
 import sys
-import threading
 from typing import Any
 
 from ..backend import pointer_scan as ptr
@@ -17,34 +15,19 @@ from ..backend.errors import InvalidInput
 from ..backend.service import Backend
 from ..backend.wording import counted, printable
 from ..models.formats import human_size
-from .output import EXIT_ERROR, EXIT_OK, address_in, note, print_json
-
-
-class _Stopped(BaseException):
-    """SIGINT or SIGTERM arrived while the command ran."""
-
-    def __init__(self, signum: int):
-        super().__init__(signum)
-        self.signum = signum
+from .output import EXIT_ERROR, EXIT_OK, Stopped, address_in, note, print_json, stop_on_signals
 
 
 def cmd_ptrscan(backend: Backend, args) -> int:
     """The command; SIGINT and SIGTERM stop it with exit 128+signal, and
     the backend's shutdown (run_cli) then ends the running job, which
     deletes the pointer map's files."""
-    handlers = {}
-    if threading.current_thread() is threading.main_thread():
-        def stop(signum, _frame):
-            raise _Stopped(signum)
-        handlers = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        return _run(backend, args)
-    except _Stopped as stopped:
-        for sig in handlers:
-            signal.signal(sig, signal.SIG_IGN)      # a second signal must not cut the cleanup
-        name = signal.Signals(stopped.signum).name
-        print(f"lainview ptrscan: stopped by {name}", file=sys.stderr)
-        return 128 + stopped.signum
+        with stop_on_signals():
+            return _run(backend, args)
+    except Stopped as stopped:
+        print(f"lainview ptrscan: stopped by {stopped.name}", file=sys.stderr)
+        return stopped.exit_code
 
 
 def _run(backend: Backend, args) -> int:

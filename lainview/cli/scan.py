@@ -10,10 +10,8 @@ import contextlib
 import json
 import os
 import shutil
-import signal
 import sys
 import tempfile
-import threading
 
 from ..backend import scan
 from ..backend.errors import InvalidInput, LainviewError
@@ -22,7 +20,7 @@ from ..backend.memory import parse_size
 from ..backend.service import Backend
 from ..backend.wording import counted, quoted
 from ..models.formats import describe_skipped, human_size
-from .output import EXIT_OK, EXIT_USAGE, address_in
+from .output import EXIT_OK, EXIT_USAGE, Stopped, address_in, stop_on_signals
 
 
 def _scan_areas(args, target) -> "scan.AreaFilter":
@@ -48,18 +46,10 @@ def _scan_areas(args, target) -> "scan.AreaFilter":
                            include_shared=args.include_shared, ranges=tuple(ranges))
 
 
-class _Stopped(BaseException):
-    """SIGINT or SIGTERM arrived while a scan command ran."""
-
-    def __init__(self, signum: int):
-        super().__init__(signum)
-        self.signum = signum
-
-
 @contextlib.contextmanager
 def _scan_scratch(backend: Backend):
     """The scan command's own private temporary directory, removed on every
-    way out: success, an error, SIGINT or SIGTERM (raised as _Stopped in
+    way out: success, an error, SIGINT or SIGTERM (raised as Stopped in
     the main thread). Scan states made meanwhile (first scans, loaded
     sessions) put their working directories in it (``tempfile.tempdir``).
     The backend thread is shut down first, so no job writes into the
@@ -67,23 +57,15 @@ def _scan_scratch(backend: Backend):
     scratch = tempfile.mkdtemp(prefix="lainview-scan-")
     old_tempdir = tempfile.tempdir
     tempfile.tempdir = scratch
-    handlers = {}
-    if threading.current_thread() is threading.main_thread():
-        def stop(signum, _frame):
-            raise _Stopped(signum)
-        handlers = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield scratch
-    finally:
-        for sig in handlers:
-            signal.signal(sig, signal.SIG_IGN)      # a second ^C must not cut the cleanup
+
+    def cleanup() -> None:
         try:
             backend.shutdown()
         finally:
             tempfile.tempdir = old_tempdir
             shutil.rmtree(scratch, ignore_errors=True)
-            for sig, handler in handlers.items():
-                signal.signal(sig, handler)
+    with stop_on_signals(cleanup):
+        yield scratch
 
 
 def _unused_options(args) -> list[str]:
@@ -131,8 +113,8 @@ def cmd_scan(backend: Backend, args) -> int:
     try:
         with _scan_scratch(backend):
             return _scan(backend, args, progress)
-    except _Stopped as stop:
-        name = signal.Signals(stop.signum).name
+    except Stopped as stop:
+        name = stop.name
         unsaved = args.session and not progress["saved"]
         print(f"lainview scan: stopped by {name}"
               + (f"; {args.session} was not changed" if unsaved else ""), file=sys.stderr)

@@ -13,7 +13,7 @@ import sys
 
 from ..backend.service import Backend
 from ..backend.wording import counted, printable
-from .output import EXIT_OK, address_in, note, print_json
+from .output import EXIT_OK, Stopped, address_in, note, print_json, stop_on_signals
 
 
 def cmd_watchpoint(backend: Backend, args) -> int:
@@ -30,8 +30,9 @@ def cmd_watchpoint(backend: Backend, args) -> int:
     future = target.watchpoint(address, args.len, access=args.access, live=live,
                                seconds=args.seconds, registers=args.registers)
     try:
-        final = future.result()
-    except KeyboardInterrupt:
+        with stop_on_signals():          # ^C or SIGTERM: stop and report what was seen
+            final = future.result()
+    except Stopped:
         live.stop()
         final = future.result()
     named = target.name_hits(final.hits).result()

@@ -13,21 +13,19 @@ from lainview.backend import watchpoints as wp
 from lainview.backend.errors import InvalidInput, PermissionDenied, WatchpointLimit
 from lainview.backend.service import Backend
 from tests.conftest import run_as_nobody
-from tests.watch_support import WatchChild, build
+from tests.watch_support import WatchChild, build, watch_child, watch_exe  # noqa: F401
 
 pytestmark = pytest.mark.skipif(os.uname().machine != "x86_64", reason="x86-64 watchpoints")
 
 
-@pytest.fixture(scope="module")
-def exe(tmp_path_factory):
-    return build(tmp_path_factory.mktemp("watch-target"))
+@pytest.fixture
+def exe(watch_exe):
+    return watch_exe
 
 
 @pytest.fixture
-def child(exe):
-    c = WatchChild(exe)
-    yield c
-    c.kill()
+def child(watch_child):
+    return watch_child
 
 
 def run_for(gen, steps=None):
