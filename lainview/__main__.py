@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import signal
 import sys
-import traceback
 
 # Ctrl+C while the modules load simply ends the process (no traceback); once
 # main() runs it raises KeyboardInterrupt, handled below.
@@ -68,6 +67,7 @@ def report_unexpected(exc: BaseException, argv: list[str]) -> None:
     prefix = f"lainview {where}".rstrip()
     detail = one_line(str(exc)) or "(no message)"
     if os.environ.get(DEBUG_ENV):
+        import traceback    # here: only a crash in debug mode needs it (start-up)
         print(f"{prefix}: internal error: {type(exc).__name__}: {detail}", file=sys.stderr)
         traceback.print_exception(exc, file=sys.stderr)
     else:
