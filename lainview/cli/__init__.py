@@ -30,7 +30,7 @@ from collections.abc import Callable
 from ..backend.errors import InvalidInput, LainviewError
 from .output import EXIT_ERROR, EXIT_OK, EXIT_USAGE, backend_facade, one_line
 from .parser import (SUBCOMMANDS, Subcommand, build_parser, check_kernel_options,
-                     join_signed_values)
+                     join_signed_values, subcommand_in)
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -64,7 +64,13 @@ def run_cli(argv: list[str]) -> int:
     2 bad input (argparse's own errors and every InvalidInput). Other
     exceptions (BrokenPipeError, unexpected ones) go up to
     :func:`lainview.__main__.main`, which ends them in one line too."""
-    args = build_parser(lazy=True).parse_args(join_signed_values(argv))
+    command = subcommand_in(argv)
+    # Only that command's parser is made, unless a help or --version given
+    # before it needs the whole grammar.
+    before = argv[:argv.index(command)] if command is not None else argv
+    whole = command is None or any(a in ("-h", "--help", "--version") for a in before)
+    parser = build_parser(lazy=True, only=None if whole else command)
+    args = parser.parse_args(join_signed_values(argv))
     try:
         check_kernel_options(args)
         code = COMMANDS[args.command](args)
@@ -79,4 +85,4 @@ def run_cli(argv: list[str]) -> int:
 
 
 __all__ = ["COMMANDS", "EXIT_ERROR", "EXIT_OK", "EXIT_USAGE", "build_parser", "one_line",
-           "run_cli"]
+           "run_cli", "subcommand_in"]

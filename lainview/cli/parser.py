@@ -133,6 +133,22 @@ def _kernel_sources() -> Sequence[str]:
     return list(SourceNames())
 
 
+# The global options that take a value (a separate token: --image vmlinux).
+VALUE_OPTIONS = ("--backend", "--kmem", "--ksource", "--image")
+
+
+def subcommand_in(argv: Sequence[str]) -> str | None:
+    """The subcommand ``argv`` names (the first token that is neither an
+    option nor a global option's value), None when there is none."""
+    tokens = iter(argv)
+    for token in tokens:
+        if token in VALUE_OPTIONS:
+            next(tokens, None)
+        elif not token.startswith("-"):
+            return token if token in SUBCOMMANDS else None
+    return None
+
+
 def add_global_options(parser: argparse.ArgumentParser) -> None:
     """The kernel-source options, shared by the CLI and the GUI's parser."""
     parser.add_argument("--kmem", metavar="PATH",
@@ -211,10 +227,13 @@ def check_kernel_options(args: argparse.Namespace) -> None:
                            f"the kernel: drop {given[0]}")
 
 
-def build_parser(lazy: bool = False) -> argparse.ArgumentParser:
+def build_parser(lazy: bool = False, only: str | None = None) -> argparse.ArgumentParser:
     """The ``lainview`` parser with every subcommand (``args.command`` names
     it). ``lazy``: declare a subcommand's arguments only when it is parsed
-    (for running one command; the whole grammar is there otherwise)."""
+    (for running one command; the whole grammar is there otherwise).
+    ``only``: make just this subcommand's parser (the one being run: each
+    costs argparse's message-catalogue lookups at start-up); the top-level
+    help and its list of commands need them all."""
     parser = ArgumentParser(
         prog="lainview", description="Inspect and edit the memory of Linux processes.",
         formatter_class=_Formatter, epilog=GUI_USAGE)
@@ -227,6 +246,8 @@ def build_parser(lazy: bool = False) -> argparse.ArgumentParser:
     assert isinstance(sub, _Subcommands)
     sub.pending = {}
     for name, spec in SUBCOMMANDS.items():
+        if only is not None and name != only:
+            continue
         p = sub.add_parser(name, help=spec.help, description=spec.description or spec.help,
                            epilog="example:\n" + spec.example, formatter_class=_Formatter)
         if lazy:
