@@ -400,11 +400,7 @@ class PointerScanController(QObject):
         if self.running:
             self._say(f"{what}: a pointer scan is running (cancel it first)")
             return None
-        if not self.target.live:
-            self._say(f"{what}: no live target" + (
-                " (it has exited)" if self.target.state == TargetState.EXITED else ""))
-            return None
-        return self.target.target
+        return self.target.live_target(what, self._say)
 
     def _start(self, kind: str, future: BackendFuture, origin: Origin) -> asyncio.Task:
         self.job, self.job_kind = future, kind

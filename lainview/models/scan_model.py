@@ -255,11 +255,7 @@ class ScanController(QObject):
         if self.running:
             self._say(f"{what}: a scan is running (cancel it first)")
             return None
-        if not self.target.live:
-            self._say(f"{what}: no live target" + (
-                " (it has exited)" if self.target.state == TargetState.EXITED else ""))
-            return None
-        return self.target.target
+        return self.target.live_target(what, self._say)
 
     def _new_live(self) -> scan.LiveCount:
         self._live = scan.LiveCount()
