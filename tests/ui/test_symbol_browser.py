@@ -23,8 +23,8 @@ from lainview.models.hex_document import CellState
 from lainview.models.kernel_workspace import KernelWorkspace
 from lainview.models.symbol_model import NAME
 from lainview.ui.symbol_browser import SymbolBrowser
+from tests.kmem_support import build as build_fake_kmem, fake_memory
 
-FAKE_C = Path(__file__).parent.parent / "backend" / "fake_kmem.c"
 KALLSYMS = "/proc/kallsyms"
 needs_kallsyms = pytest.mark.skipif(not os.access(KALLSYMS, os.R_OK),
                                     reason=f"{KALLSYMS} is not readable here")
@@ -234,20 +234,8 @@ def fake_kmem(tmp_path, monkeypatch):
     backend builds, the errno contract and the memory file are the
     stand-in's, as in tests/test_kcli.py. Symbols: a kallsyms file naming the
     stand-in's symbols; modules: a /proc/modules naming its module."""
-    if not shutil.which("gcc"):
-        pytest.skip("gcc is needed to build the kmem stand-in")
-    lib_path = tmp_path / "fake_kmem.so"
-    subprocess.run(["gcc", "-shared", "-fPIC", "-O1", "-o", str(lib_path), str(FAKE_C), "-ldl"],
-                   check=True)
-    lib = ctypes.CDLL(str(lib_path), use_errno=True)
-    node = tmp_path / "kmem"
-    mem = bytearray(4096)
-    mem[0:8] = b"VARVALUE"
-    mem[64:72] = b"READONLY"
-    mem[128:136] = (256).to_bytes(8, "little")
-    mem[256:264] = b"POINTED!"
-    mem[512:520] = b"MODVALUE"
-    node.write_bytes(bytes(mem))
+    lib = ctypes.CDLL(str(build_fake_kmem(tmp_path)), use_errno=True)
+    node = fake_memory(tmp_path / "kmem")
     monkeypatch.setenv("FAKE_KMEM_PATH", str(node))
     real_ioctl = kmem.fcntl.ioctl
 
