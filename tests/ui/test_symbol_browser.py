@@ -24,6 +24,7 @@ from lainview.models.kernel_workspace import KernelWorkspace
 from lainview.models.symbol_model import NAME
 from lainview.ui.symbol_browser import SymbolBrowser
 from tests.kmem_support import build as build_fake_kmem, fake_memory
+from tests.models.qt_support import open_editor
 
 KALLSYMS = "/proc/kallsyms"
 needs_kallsyms = pytest.mark.skipif(not os.access(KALLSYMS, os.R_OK),
@@ -420,8 +421,6 @@ def test_hold_and_release_a_module(qtbot, open_browser, fake_kmem):
 
 def test_the_kernel_inspector_keeps_what_is_typed_while_the_value_changes(qtbot, open_browser,
                                                                           fake_kmem):
-    from PySide6.QtWidgets import QApplication, QLineEdit
-
     from lainview.models.inspector_model import LITTLE
     browser = open_browser(**fake_kmem.kwargs)
     ws = browser.workspace
@@ -431,12 +430,7 @@ def test_the_kernel_inspector_keeps_what_is_typed_while_the_value_changes(qtbot,
     browser.value.live.setChecked(True)
     index = ws.inspector.index(ws.inspector.names.index("u64"), LITTLE)
     table = browser.inspector.table
-    table.setFocus()
-    table.setCurrentIndex(index)
-    table.edit(index)
-    qtbot.waitUntil(lambda: isinstance(QApplication.focusWidget(), QLineEdit), timeout=5000)
-    editor = QApplication.focusWidget()
-    editor.selectAll()
+    editor = open_editor(qtbot, table, index)
     for n, ch in enumerate("100"):
         shown = index.data()
         with open(fake_kmem.node, "r+b") as f:      # the value changes under the editor
