@@ -25,12 +25,12 @@ ROW_FLAGS = (Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
 class TableModel(QAbstractTableModel):
     """A flat table: a subclass sets ``HEADERS`` (and optionally
-    ``HEADER_TIPS``, a tooltip per column) and implements :meth:`row_count`
+    ``HEADER_TIPS``, a tooltip or None per column) and implements :meth:`row_count`
     (and ``data``); cells are enabled and selectable. Override ``flags``
     for more."""
 
     HEADERS: tuple[str, ...] = ()
-    HEADER_TIPS: tuple[str, ...] = ()
+    HEADER_TIPS: tuple[str | None, ...] = ()
 
     def row_count(self) -> int:
         raise NotImplementedError
