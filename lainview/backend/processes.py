@@ -32,16 +32,23 @@ class ProcessInfo:
                 "reason": self.reason, "exe": self.exe}
 
 
-def is_kernel_thread(pid: int, proc: str = "/proc") -> bool:
-    """True for kernel threads (PF_KTHREAD in /proc/<pid>/stat's flags)."""
+def stat_fields(pid: int, proc: str = "/proc") -> list[bytes] | None:
+    """The fields of ``/proc/PID/stat`` after the name (which may hold
+    spaces and parentheses): ``[state, ppid, pgrp, session, tty_nr, tpgid,
+    flags, …]``, so field N of proc(5) is at index N - 3. None when the
+    process is gone (or unreadable)."""
     try:
         with open(f"{proc}/{pid}/stat", "rb") as f:
             stat = f.read()
     except OSError:
-        return False
-    fields = stat[stat.rfind(b")") + 2:].split()
-    # After ") ": state ppid pgrp session tty_nr tpgid flags ...
-    return len(fields) > 6 and int(fields[6]) & PF_KTHREAD != 0
+        return None
+    return stat[stat.rfind(b")") + 2:].split()
+
+
+def is_kernel_thread(pid: int, proc: str = "/proc") -> bool:
+    """True for kernel threads (PF_KTHREAD in /proc/<pid>/stat's flags)."""
+    fields = stat_fields(pid, proc)
+    return fields is not None and len(fields) > 6 and int(fields[6]) & PF_KTHREAD != 0
 
 
 def attach_check(pid: int, proc: str = "/proc") -> tuple[bool, str]:
@@ -81,13 +88,8 @@ def list_processes() -> list[ProcessInfo]:
 def start_ticks(pid: int, proc: str = "/proc") -> int | None:
     """The process's start time in clock ticks since boot (/proc/<pid>/stat
     field 22): with the pid, it names one process even after pid reuse."""
-    try:
-        with open(f"{proc}/{pid}/stat", "rb") as f:
-            stat = f.read()
-    except OSError:
-        return None
-    fields = stat[stat.rfind(b")") + 2:].split()
-    return int(fields[19]) if len(fields) > 19 else None
+    fields = stat_fields(pid, proc)
+    return int(fields[19]) if fields is not None and len(fields) > 19 else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,13 +129,8 @@ def has_address_space(pid: int, proc: str = "/proc") -> bool:
     """True while process ``pid`` runs with its address space: False once it
     is gone or a zombie (state Z or X in ``/proc/PID/stat``; its memory and
     threads are gone then)."""
-    try:
-        with open(f"{proc}/{pid}/stat", "rb") as f:
-            stat = f.read()
-    except OSError:
-        return False
-    state = stat[stat.rfind(b")") + 2:stat.rfind(b")") + 3]
-    return state not in (b"Z", b"X")
+    fields = stat_fields(pid, proc)
+    return fields is not None and fields[:1] not in ([b"Z"], [b"X"])
 
 
 def check_process_id(pid: object, proc: str = "/proc") -> int:

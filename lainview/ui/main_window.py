@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QByteArray, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QDockWidget,
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QDockWidget,
                                QFileDialog, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
                                QMainWindow, QMenu, QTableWidget, QTableWidgetItem, QToolButton,
                                QVBoxLayout, QWidget)
@@ -34,6 +34,7 @@ from .fit import DockScroll, ElidedLabel, ElidingStatusBar, first_start_size
 from .hex_editor import HexEditor
 from .inspector_panel import InspectorPanel
 from .process_picker import ProcessPicker
+from .tables import list_rows
 from .vma_panel import VmaPanel
 
 Area = Qt.DockWidgetArea
@@ -92,13 +93,8 @@ class KeysDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("lainview keys")
         self.table = QTableWidget(len(rows), 3)
+        list_rows(self.table, multi=True)
         self.table.setHorizontalHeaderLabels(["Keys", "Action", "Where"])
-        self.table.verticalHeader().hide()
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setShowGrid(False)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
         for n, row in enumerate(rows):
             for section, text in enumerate((row.keys, row.what, row.where)):
                 self.table.setItem(n, section, QTableWidgetItem(text))

@@ -8,7 +8,6 @@ import json
 import os
 import stat
 import subprocess
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -21,25 +20,7 @@ from lainview.backend.locations import Location, LocationKind, locate, parse_loc
 from lainview.backend.memory import MemoryArea, Perm
 from lainview.backend.procfs import ProcfsMemory
 from tests.aslr_support import aslr_enabled
-from tests.ptrscan_support import VALUE, build, start
-
-
-@pytest.fixture(scope="module")
-def exe(tmp_path_factory):
-    return build(tmp_path_factory.mktemp("ptrchain"))
-
-
-@pytest.fixture
-def runs(exe):
-    started = []
-
-    def run(n: int):
-        r = start(exe, n)
-        started.append(r)
-        return r
-    yield run
-    for r in started:
-        r.stop()
+from tests.ptrscan_support import VALUE, left_behind, ptrchain_exe, runs  # noqa: F401
 
 
 def _scan(backend, run, **kw):
@@ -49,10 +30,6 @@ def _scan(backend, run, **kw):
 
 def _module_path(run, key: str, areas) -> ps.PointerPath:
     return locate(run[key], areas)
-
-
-def _ptr_dirs() -> list[str]:
-    return [n for n in os.listdir(tempfile.gettempdir()) if n.startswith("lainview-ptrscan-")]
 
 
 def test_chain_found_then_rescan_in_a_second_run_keeps_it_and_drops_the_decoys(backend, runs):
@@ -137,7 +114,7 @@ def test_target_exits_mid_scan_clean_error_and_no_files_left(runs):
         job = ps.build_map(memory, limits=ps.PtrScanLimits(chunk=4096, memory=64))
         next(job)
         next(job)
-        assert _ptr_dirs(), "the map spills into its directory"
+        assert left_behind(), "the map spills into its directory"
         one.proc.kill()
         one.proc.wait(timeout=5)
         with pytest.raises(TargetExited):
@@ -145,7 +122,7 @@ def test_target_exits_mid_scan_clean_error_and_no_files_left(runs):
                 pass
     finally:
         memory.close()
-    assert not _ptr_dirs()
+    assert not left_behind()
 
 
 def test_target_exits_mid_scan_through_the_facade(backend, runs):
@@ -155,7 +132,7 @@ def test_target_exits_mid_scan_through_the_facade(backend, runs):
     one.proc.wait(timeout=5)
     with pytest.raises(TargetExited):
         target.pointer_scan(one["value"]).result(timeout=60)
-    assert not _ptr_dirs()
+    assert not left_behind()
 
 
 def test_cancel_deletes_the_spilled_map(backend, runs):
@@ -165,7 +142,7 @@ def test_cancel_deletes_the_spilled_map(backend, runs):
     future.cancel()
     with pytest.raises(Exception):
         future.result(timeout=60)
-    assert not _ptr_dirs()
+    assert not left_behind()
 
 
 def test_a_spilled_map_equals_the_map_kept_in_memory(runs):
@@ -195,7 +172,7 @@ def test_a_spilled_map_equals_the_map_kept_in_memory(runs):
     finally:
         small.close()
         big.close()
-    assert not _ptr_dirs()
+    assert not left_behind()
 
 
 def _run(job):
