@@ -22,7 +22,7 @@ from lainview.models.pointer_scan_model import (ADDRESS, DEPTH, HEADERS, PATH, P
 
 from .fit import FitLabel
 from .scanner_panel import ProgressLine
-from .tables import list_rows
+from .tables import list_rows, visible_rows
 from .theme import mono_font, text_style
 
 
@@ -235,17 +235,19 @@ class PointerScanPanel(QWidget):
 
     # -- the results ----------------------------------------------------------------------------
     def _send_visible_rows(self) -> None:
-        rows = self.model.rowCount()
-        if rows == 0:
-            self.model.set_visible_rows(0, -1)
-            return
-        first = max(0, self.table.rowAt(0))
-        last = self.table.rowAt(self.table.viewport().height() - 1)
-        self.model.set_visible_rows(first, last if last >= 0 else rows - 1)
+        self.model.set_visible_rows(*visible_rows(self.table))
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
         self._visible_timer.start()
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        self._visible_timer.start()
+
+    def hideEvent(self, event) -> None:  # noqa: N802
+        super().hideEvent(event)
+        self.model.set_visible_rows(0, -1)       # a closed dock reads nothing
 
     def selected_row(self) -> int | None:
         rows = self.table.selectionModel().selectedRows()

@@ -26,7 +26,7 @@ from lainview.models.scan_model import (ADDRESS, ADDRESS_ROLE, AREA, MODE_LABELS
                                         ScanController, ScanProgress, gib_per_s)
 
 from .fit import FitLabel
-from .tables import list_rows
+from .tables import list_rows, visible_rows
 from .theme import text_style, mono_font
 
 FIRST_TEXT, NEXT_TEXT = "First scan", "Next scan"
@@ -493,15 +493,7 @@ class ScannerPanel(QWidget):
 
     # -- the table ---------------------------------------------------------------------------------
     def _report_visible(self) -> None:
-        if not self.isVisible() or self.model.rowCount() == 0:
-            self.model.set_visible_rows(0, -1)
-            return
-        first = self.table.rowAt(0)
-        last = self.table.rowAt(self.table.viewport().height() - 1)
-        if first < 0:
-            self.model.set_visible_rows(0, -1)
-            return
-        self.model.set_visible_rows(first, last if last >= 0 else self.model.rowCount() - 1)
+        self.model.set_visible_rows(*visible_rows(self.table))
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)

@@ -25,3 +25,19 @@ def list_rows(table: QTableView, *, multi: bool = False, edits: Edit = NO_EDITS,
         table.setWordWrap(False)
     table.verticalHeader().hide()
     return table
+
+
+def visible_rows(table: QTableView) -> tuple[int, int]:
+    """The first and last row of ``table`` on screen, inclusive; ``(0, -1)``
+    when none is: the table hidden (its dock closed or tabbed away), empty,
+    or no row at the top of its viewport. A table whose rows end above the
+    viewport's bottom shows through its last row."""
+    model = table.model()
+    rows = model.rowCount() if model is not None else 0
+    if rows == 0 or not table.isVisible():
+        return 0, -1
+    first = table.rowAt(0)
+    if first < 0:
+        return 0, -1
+    last = table.rowAt(table.viewport().height() - 1)
+    return first, last if last >= 0 else rows - 1
