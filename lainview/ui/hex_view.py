@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import math
 import time
+from typing import Protocol
 
-from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal, SignalInstance
 from PySide6.QtGui import (QColor, QContextMenuEvent, QFontMetricsF, QImage, QKeyEvent,
                            QMouseEvent, QPainter, QPaintEvent, QPen, QPolygonF, QResizeEvent,
                            QWheelEvent)
@@ -23,9 +24,22 @@ from lainview.backend.memory import MemoryArea
 from lainview.models import hex_geometry as geo
 from lainview.models.cursor import HexCursor
 from lainview.models.bookmarks import BookmarkModel
+from lainview.models.field_overlay import FieldSpan
 from lainview.models.hex_document import FADE_SECONDS, Cell, CellState, HexDocument
 
 from .theme import HexColors, mono_font
+
+
+class FieldSource(Protocol):
+    """What the hex view needs of a placed structure's fields
+    (``lainview.models.field_overlay.FieldOverlay``)."""
+
+    @property
+    def changed(self) -> SignalInstance: ...
+
+    def spans_in(self, lo: int, hi: int) -> list[FieldSpan]: ...
+
+    def describe(self, address: int) -> str: ...
 
 HEX_DIGITS = "0123456789abcdefABCDEF"
 _PRINTABLE = [chr(b) if 0x20 <= b < 0x7f else "." for b in range(256)]
@@ -56,6 +70,7 @@ class HexView(QAbstractScrollArea):
         self.placeholder = ("No area open.\nDouble-click an area in the memory map, "
                             "or press Ctrl+G.")
         self.marker_source: BookmarkModel | None = None      # see set_marker_source
+        self.field_source: FieldSource | None = None         # see set_field_source
         self._row_signature: tuple[object, ...] | None = None
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.viewport().setMouseTracking(False)
@@ -253,6 +268,8 @@ class HexView(QAbstractScrollArea):
         p.setPen(QPen(c.rule, 1))
         p.drawLine(int(lay.hex_x - cw), 0, int(lay.hex_x - cw), height)
         p.drawLine(int(lay.ascii_x - cw), 0, int(lay.ascii_x - cw), height)
+        if self.field_source is not None:
+            self._paint_fields(p, self.field_source, region, rows)
         if self.marker_source is not None:
             self._paint_markers(p, self.marker_source, region, rows)
         self._paint_cursor(p, region)
@@ -399,6 +416,46 @@ class HexView(QAbstractScrollArea):
                     p.setPen(Qt.PenStyle.NoPen)
                     p.setBrush(color)
                     p.drawPolygon(flag)
+
+    # -- fields (a placed structure) -------------------------------------------------------------
+    def set_field_source(self, source: FieldSource | None) -> None:
+        """Tint the bytes of ``source.spans_in(lo, hi)`` (a placed
+        structure's fields: alternating tints, stronger when nested) and add
+        ``source.describe(address)`` to a byte's tooltip; repaint on
+        ``source.changed``."""
+        if self.field_source is not None:
+            self.field_source.changed.disconnect(self.viewport().update)
+        self.field_source = source
+        if source is not None:
+            source.changed.connect(self.viewport().update)
+        self.viewport().update()
+
+    def _paint_fields(self, p: QPainter, source: FieldSource, region: MemoryArea,
+                      rows: int) -> None:
+        """Translucent runs over the row images: one bisection per visible
+        row, one rectangle per field per row and column."""
+        lay, bpr = self.layout_, self.bytes_per_row
+        cw, lh = lay.char_width, lay.line_height
+        origin = geo.row_origin(region.start, bpr)
+        fields = self.colors.field
+        for i in range(rows):
+            lo = geo.row_address(self.first_row + i, region.start, bpr)
+            hi = lo + bpr
+            y = i * lh
+            for span in source.spans_in(max(lo, region.start), min(hi, region.end)):
+                first = (max(span.start, lo, region.start) - origin) % bpr
+                last = (min(span.end, hi, region.end) - 1 - origin) % bpr
+                tint = fields(span.ordinal, span.depth)
+                gap = 1 if span.start >= lo else 0        # a field's first byte: a hairline
+                x0 = lay.hex_cell_x(first) - cw / 2 + gap
+                p.fillRect(QRectF(x0, y + 1, lay.hex_cell_x(last) + 2.5 * cw - x0, lh - 2), tint)
+                a0 = lay.ascii_cell_x(first) + gap
+                p.fillRect(QRectF(a0, y + 1, lay.ascii_cell_x(last) + cw - a0, lh - 2), tint)
+
+    def fields_at(self, address: int) -> str:
+        """What the field source says of the byte at ``address`` ("" when
+        no field holds it)."""
+        return self.field_source.describe(address) if self.field_source is not None else ""
 
     def markers_at(self, address: int) -> list:
         if self.marker_source is None:
@@ -650,6 +707,9 @@ class HexView(QAbstractScrollArea):
         if region is None:
             return ""
         text = f"{address:#x}  ({region.display_name}+{address - region.start:#x})"
+        fields = self.fields_at(address)
+        if fields:
+            text += "\n" + fields
         for marker in self.markers_at(address):
             text += f"\n★ {marker.label}"
         return text
