@@ -45,7 +45,8 @@ class FieldSpan(NamedTuple):
         return self.start + self.size
 
 
-def _byte_size(node: Node) -> int:
+def byte_size(node: Node) -> int:
+    """The bytes a field's value occupies (a bitfield: the bytes its bits touch)."""
     if node.bits:
         return max(1, (node.bits[0] + node.bits[1] + 7) // 8)
     return node.size
@@ -63,7 +64,7 @@ def spans_of(root: Node | None) -> list[FieldSpan]:
     def visit(node: Node, depth: int) -> None:
         inside = [c for c in node.children if c.offset is not None]
         if node is not root and not inside:
-            size = _byte_size(node)
+            size = byte_size(node)
             if node.address is not None and size > 0:
                 leaves.append((node.address, node.address + size, depth, node))
             return
@@ -137,7 +138,7 @@ class FieldOverlay(QObject):
         for node in span.nodes:
             value = node.value_text() if node.value != "??" else "??"
             where = f"+{node.offset:#x}" if node.offset is not None else ""
-            size = _byte_size(node)
+            size = byte_size(node)
             extent = f"bits {node.bits[0]}..{node.bits[0] + node.bits[1] - 1}" if node.bits \
                 else f"{size} byte{'s' if size != 1 else ''}"
             line = f"{self.model.type_name}.{node.path}: {node.type}"

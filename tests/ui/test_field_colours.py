@@ -124,3 +124,45 @@ def test_spans_merge_fields_sharing_bytes_and_skip_followed_pointees():
                      (8, 2, "pt[0].x", 3), (10, 2, "pt[0].y", 3), (12, 2, "pt[1].x", 3),
                      (14, 2, "pt[1].y", 3)]
     assert spans_of(None) == []
+
+
+def test_select_field_from_the_hex_views_context_menu(qtbot, window, demo):
+    from PySide6.QtCore import QPoint
+    feature = _place_demo_struct(qtbot, window, demo)
+    view, cursor = window.editor.view, window.workspace.cursor
+    s = demo.struct
+    menu = view.context_menu_at(QPoint(*_cell_pixel(view, s + 6)))
+    assert menu is not None and cursor.address == s + 6
+    action = next(a for a in menu.actions() if a.text().startswith("Select field"))
+    assert action.text() == "Select field health" and action.isEnabled()
+    action.trigger()
+    assert cursor.selection == (s + 4, s + 8) and cursor.address == s + 4
+    current = feature.panel.tree.currentIndex()
+    assert feature.model.node(current).path == "health"
+    menu.deleteLater()
+    # the text: all 16 bytes of name[16], clicked in the ASCII column
+    menu = view.context_menu_at(QPoint(*_cell_pixel(view, s + 0x1f, "ascii")))
+    action = next(a for a in menu.actions() if a.text().startswith("Select field"))
+    assert action.text() == "Select field name"
+    action.trigger()
+    assert cursor.selection == (s + 0x18, s + 0x28)
+    menu.deleteLater()
+    # a byte of no field: the action is there, disabled, and says why
+    menu = view.context_menu_at(QPoint(*_cell_pixel(view, s + 0x2a)))
+    action = next(a for a in menu.actions() if a.text().startswith("Select field"))
+    assert not action.isEnabled() and "no structure" in action.text()
+    assert not window.features["fields"].select_field(s + 0x2a)
+    menu.deleteLater()
+
+
+def test_go_to_a_field_from_the_structure_tree_selects_its_bytes(qtbot, window, demo):
+    feature = _place_demo_struct(qtbot, window, demo)
+    cursor = window.workspace.cursor
+    s = demo.struct
+    window.show_address(s - 0x100)
+    position = feature.model.find("position").siblingAtColumn(0)
+    assert feature.go_to_field(position)
+    assert cursor.address == s + 0x10 and cursor.selection == (s + 0x10, s + 0x18)
+    view = window.editor.view
+    row = geo.row_of(s + 0x10, view.document.region.start, view.bytes_per_row)
+    assert view.first_row <= row < view.first_row + view.rows_on_screen()
