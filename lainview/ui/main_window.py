@@ -672,6 +672,7 @@ class MainWindow(QMainWindow):
 def _features():
     from .bookmark_dock import BookmarkFeature
     from .code_feature import CodeFeature
+    from .dissect_dock import DissectFeature
     from .field_feature import FieldFeature
     from .journal_dock import JournalFeature
     from .kernel_feature import KernelFeature
@@ -682,7 +683,8 @@ def _features():
     from .watchpoint_dock import WatchpointFeature
     return [("scanner", ScannerFeature), ("watch", WatchDocks), ("bookmarks", BookmarkFeature),
             ("journal", JournalFeature), ("kernel", KernelFeature),
-            ("structure", StructureFeature), ("fields", FieldFeature), ("code", CodeFeature),
+            ("structure", StructureFeature), ("fields", FieldFeature),
+            ("dissect", DissectFeature), ("code", CodeFeature),
             ("watchpoint", WatchpointFeature), ("pointer scan", PointerScanFeature)]
 
 
