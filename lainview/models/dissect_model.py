@@ -1,5 +1,5 @@
 """The Dissect dock's model: memory without a type, one row per 8-byte slot
-(offset, address, guessed type, value, why), from
+(offset, guessed type, value, why, address), from
 :func:`lainview.backend.dissect.dissect`.
 
 The bytes are read through the attached target (one request in flight at
@@ -29,8 +29,8 @@ from .hex_document import HexDocument
 from .palette import color
 from .tasks import TaskSet
 
-OFFSET, ADDRESS, TYPE, VALUE, REASON = range(5)
-HEADERS = ("Offset", "Address", "Type", "Value", "Why")
+OFFSET, TYPE, VALUE, REASON, ADDRESS = range(5)
+HEADERS = ("Offset", "Type", "Value", "Why", "Address")
 DEFAULT_SIZE = 0x80
 KIND_ROLE = Qt.ItemDataRole.UserRole + 1        # the row's SlotKind (TYPE column)
 
@@ -95,7 +95,7 @@ class DissectModel(QAbstractTableModel):
         if slot.data is None or len(slot.data) < SLOT:
             return False
         self.chosen[slot.offset] = kind
-        self.dataChanged.emit(self.index(row, TYPE), self.index(row, REASON))
+        self.dataChanged.emit(self.index(row, TYPE), self.index(row, ADDRESS))
         return True
 
     def declaration(self, name: str) -> str:
@@ -158,7 +158,7 @@ class DissectModel(QAbstractTableModel):
             if a.data == b.data and a.kind == b.kind and a.value == b.value:
                 continue
             first = TYPE if a.kind != b.kind else VALUE
-            self.dataChanged.emit(self.index(row, first), self.index(row, REASON),
+            self.dataChanged.emit(self.index(row, first), self.index(row, ADDRESS),
                                   [Qt.ItemDataRole.DisplayRole])
 
     def _set_note(self, text: str) -> None:
@@ -205,6 +205,8 @@ class DissectModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == TYPE and self._choosable(slot):
                 return "double-click or F2 to choose this slot's type"
+            if column == OFFSET:
+                return f"{slot.address:#x}"
             if column in (VALUE, REASON):
                 return str(self.data(index))
         if role == Qt.ItemDataRole.ForegroundRole:

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeade
 
 from lainview.backend.dissect import CHOICES, MAX_DISSECT, SLOT
 from lainview.backend.errors import InvalidInput
-from lainview.models.dissect_model import ADDRESS, OFFSET, TYPE, VALUE, DissectModel
+from lainview.models.dissect_model import ADDRESS, OFFSET, TYPE, DissectModel
 
 from .editing import LiveEditDelegate
 from .fit import ElidedLabel
@@ -89,11 +89,11 @@ class DissectPanel(QWidget):
         self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         header = self.table.horizontalHeader()
         header.setMinimumSectionSize(36)
-        for section in (OFFSET, ADDRESS, TYPE):
-            header.setSectionResizeMode(section, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(VALUE, QHeaderView.ResizeMode.Interactive)
-        header.resizeSection(VALUE, 200)
-        header.setStretchLastSection(True)
+        # Offset, type and value first (a narrow dock shows them), why and address after;
+        # sized to their contents once per dissection (not on every live refresh).
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        model.modelReset.connect(self.table.resizeColumnsToContents)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         first = QHBoxLayout()
         first.addWidget(self.size_box)
         first.addWidget(self.at_cursor)

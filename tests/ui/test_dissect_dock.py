@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from lainview.backend.dissect import SlotKind as K
-from lainview.models.dissect_model import TYPE, VALUE
+from lainview.models.dissect_model import REASON, TYPE, VALUE
 
 from tests import c_child
 from tests.models.qt_support import open_demo_window
@@ -61,7 +61,7 @@ def test_dissect_here_guesses_the_known_slots_and_declares_a_struct(qtbot, windo
     qtbot.waitUntil(lambda: model.reads > reads + 1, timeout=5000)
     assert model.kind(5) == K.INT32_PAIR
     assert model.data(model.index(5, VALUE)) == "1069547520, -1098907648"
-    assert "chosen (guess: float[2]" in model.data(model.index(5, 4))
+    assert "chosen (guess: float[2]" in model.data(model.index(5, REASON))
     assert not model.setData(model.index(5, TYPE), "unreadable")
     assert model.setData(model.index(5, TYPE), "float[2]")
     # declared as a struct: the Structure dock holds it, placed at the address
