@@ -97,6 +97,7 @@ class FieldOverlay(QObject):
         super().__init__(parent)
         self.model = model
         self.spans: list[FieldSpan] = []
+        self.generation = 0                   # counts rebuilds (views cache by it)
         self._starts: list[int] = []
         model.modelReset.connect(self._rebuild)
         model.placed_changed.connect(self._rebuild)
@@ -108,6 +109,7 @@ class FieldOverlay(QObject):
             return
         self.spans = spans
         self._starts = [s.start for s in spans]
+        self.generation += 1
         self.changed.emit()
 
     def spans_in(self, lo: int, hi: int) -> list[FieldSpan]:

@@ -71,7 +71,7 @@ class HexColors:
         self.changed_background = color("hex_changed_background")    # alpha fades with age
         self.cursor_shadow = QColor(self.cursor)
         self.cursor_shadow.setAlpha(60)
-        # a placed structure's fields: [parity][depth - 1], deeper a little stronger
+        # a placed structure's fields: [parity][depth - 1] (1..3), deeper a little stronger
         self.fields = [[self._deeper(hexc("field_" + parity), depth) for depth in range(3)]
                        for parity in ("even", "odd")]
 
@@ -80,11 +80,6 @@ class HexColors:
         out = QColor(tint)
         out.setAlpha(min(255, tint.alpha() + 22 * depth))
         return out
-
-    def field(self, index: int, depth: int) -> QColor:
-        """The tint of the ``index``-th field span at nesting ``depth`` (1: a
-        member of the placed struct)."""
-        return self.fields[index & 1][min(max(depth, 1), 3) - 1]
 
 
 def system_prefers_dark(app: QGuiApplication) -> bool:
