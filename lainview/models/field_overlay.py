@@ -97,6 +97,7 @@ class FieldOverlay(QObject):
         super().__init__(parent)
         self.model = model
         self.spans: list[FieldSpan] = []
+        self.title = ""                       # the placed type, as C names it
         self.generation = 0                   # counts rebuilds (views cache by it)
         self._starts: list[int] = []
         model.modelReset.connect(self._rebuild)
@@ -104,9 +105,11 @@ class FieldOverlay(QObject):
         self._rebuild()
 
     def _rebuild(self) -> None:
-        spans = spans_of(self.model.root if self.model.ctype is not None else None)
+        root = self.model.root if self.model.ctype is not None else None
+        spans = spans_of(root)
         if not spans and not self.spans:
             return
+        self.title = root.type if root is not None else ""
         self.spans = spans
         self._starts = [s.start for s in spans]
         self.generation += 1
@@ -143,7 +146,7 @@ class FieldOverlay(QObject):
             size = byte_size(node)
             extent = f"bits {node.bits[0]}..{node.bits[0] + node.bits[1] - 1}" if node.bits \
                 else f"{size} byte{'s' if size != 1 else ''}"
-            line = f"{self.model.type_name}.{node.path}: {node.type}"
+            line = f"{self.title}.{node.path}: {node.type}"
             if value:
                 line += f" = {value}"
             lines.append(printable(line) + f"  ({where}, {extent})")

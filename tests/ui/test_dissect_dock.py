@@ -69,7 +69,7 @@ def test_dissect_here_guesses_the_known_slots_and_declares_a_struct(qtbot, windo
     assert feature.declare(), panel.note.text()
     structure = window.features["structure"]
     smodel = structure.model
-    assert (smodel.type_name, smodel.address) == ("struct blob_guess", blob.blob)
+    assert (smodel.root.type, smodel.address) == ("struct blob_guess", blob.blob)
     assert structure.panel.type_edit.text() == "struct blob_guess"
     assert "char str_10[8];" in structure.panel.declarations.toPlainText()
     names = [smodel.data(smodel.index(r, 0)) for r in range(smodel.rowCount())]
@@ -83,7 +83,7 @@ def test_dissect_here_guesses_the_known_slots_and_declares_a_struct(qtbot, windo
     panel.name_edit.setText("2 bad")
     assert not feature.declare()
     assert "not a C identifier" in panel.note.text()
-    assert smodel.type_name == "struct blob_guess"
+    assert smodel.root.type == "struct blob_guess"
 
 
 def test_unreadable_memory_is_said_in_the_note(qtbot, window, blob):
