@@ -69,9 +69,12 @@ def test_dissect_here_guesses_the_known_slots_and_declares_a_struct(qtbot, windo
     assert feature.declare(), panel.note.text()
     structure = window.features["structure"]
     smodel = structure.model
+    qtbot.waitUntil(lambda: smodel.root is not None and smodel.address is not None,
+                    timeout=5000)
     assert (smodel.root.type, smodel.address) == ("struct blob_guess", blob.blob)
     assert structure.panel.type_edit.text() == "struct blob_guess"
     assert "char str_10[8];" in structure.panel.declarations.toPlainText()
+    qtbot.waitUntil(lambda: smodel.rowCount() == 9, timeout=5000)
     names = [smodel.data(smodel.index(r, 0)) for r in range(smodel.rowCount())]
     assert names == ["ptr_00", "dbl_08", "str_10", "i64_18", "i32_20", "flt_28", "zero_30",
                      "raw_38", "ptr_40"]

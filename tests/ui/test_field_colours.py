@@ -5,6 +5,8 @@ offscreen over the running demo; colours read from the viewport's pixels."""
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtGui import QColor
 
 from lainview.models import hex_geometry as geo
@@ -65,15 +67,22 @@ def _place_demo_struct(qtbot, window, demo):
 
 
 def test_placed_fields_are_tinted_alternately_and_the_rest_is_not(qtbot, window, demo):
-    view = _open(qtbot, window, demo)
-    assert window.show_address(demo.struct + 0x14)
+    feature = _place_demo_struct(qtbot, window, demo)
+    view = window.editor.view
     s = demo.struct
     # magic +0, health +4, speed +8, pad +0xc, position +0x10, name +0x18..+0x28
     probes = [s + 1, s + 5, s + 9, s + 0xd, s + 0x11, s + 0x19, s + 0x28, s - 8]
+    document = window.workspace.document
+    document.set_paused(True)          # no amber "changed" highlights over the probes
+    qtbot.waitUntil(lambda: not document.has_fading(time.monotonic()), timeout=5000)
+    feature.model.clear()
     before = _colours(view, probes)
     before_ascii = _colours(view, probes, "ascii")
     assert len({c.name() for c in before}) == 1           # one background everywhere
-    feature = _place_demo_struct(qtbot, window, demo)
+    window.workspace.cursor.move_to(s)
+    assert feature.place_at_cursor()
+    window.workspace.cursor.move_to(s + 0x2c)
+    qtbot.waitUntil(lambda: len(window.features["fields"].overlay.spans) == 6)
     overlay = window.features["fields"].overlay
     assert [(sp.start - s, sp.size, sp.path) for sp in overlay.spans] == [
         (0, 4, "magic"), (4, 4, "health"), (8, 4, "speed"), (0xc, 4, "pad"),
