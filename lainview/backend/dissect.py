@@ -247,13 +247,33 @@ def dissect(read: ReadResult, areas: Sequence[MemoryArea],
 _NAME = re.compile(r"[A-Za-z_]\w*$")
 
 
+def merge_strings(slots: Sequence[tuple[int, int, SlotKind, bytes | None]]
+                  ) -> list[tuple[int, int, SlotKind]]:
+    """(offset, size, kind) fields from (offset, size, kind, bytes) slots,
+    a string that runs on (eight characters, no NUL) joined with the string
+    slot after it: ``char str_10[16]`` for a 16-byte name rather than two
+    ``char[8]``."""
+    out: list[tuple[int, int, SlotKind]] = []
+    runs_on = False
+    for offset, size, kind, data in slots:
+        if kind == SlotKind.STRING and runs_on and out and out[-1][2] == SlotKind.STRING:
+            start, length, _ = out[-1]
+            out[-1] = (start, length + size, kind)
+        else:
+            out.append((offset, size, kind))
+        runs_on = kind == SlotKind.STRING and data is not None and len(data) == SLOT \
+            and 0 not in data
+    return out
+
+
 def declarations(name: str, slots: Sequence[tuple[int, int, SlotKind]]) -> str:
     """C declarations of ``struct NAME`` with one field per slot, given as
-    (offset, size, kind), offsets from 0 in steps of :data:`SLOT`:
-    ``void *ptr_08;``, ``double dbl_10;``, ``char str_18[8];`` …; a
-    partial last slot is ``uint8_t raw_NN[size]``. Every field lies at its
-    slot's offset (each kind's alignment divides 8). InvalidInput for a
-    name that is not a C identifier or slots out of order."""
+    (offset, size, kind), contiguous from offset 0: ``void *ptr_08;``,
+    ``double dbl_10;``, ``char str_18[8];`` …; a string may span several
+    slots (``char str_18[24]``, see :func:`merge_strings`); a partial last
+    slot is ``uint8_t raw_NN[size]``. Every field lies at its slot's offset
+    (each kind's alignment divides 8). InvalidInput for a name that is not
+    a C identifier or slots out of order."""
     name = name.strip()
     if name.startswith("struct "):
         name = name[len("struct "):].strip()
@@ -267,11 +287,14 @@ def declarations(name: str, slots: Sequence[tuple[int, int, SlotKind]]) -> str:
     lines = [f"struct {name} {{"]
     expected = 0
     for offset, size, kind in slots:
-        if offset != expected or size <= 0 or size > SLOT:
+        longer = kind == SlotKind.STRING and size % SLOT == 0
+        if offset != expected or size <= 0 or (size > SLOT and not longer):
             raise InvalidInput(f"slot at +{offset:#x} out of order (expected +{expected:#x})")
         expected = offset + size
         ctype, count, prefix = _C_FIELDS[kind]
-        if size < SLOT:
+        if longer:
+            count = size
+        elif size < SLOT:
             ctype, count, prefix = "uint8_t", size, "raw"
         field = f"{prefix}_{offset:0{width}x}"
         star = ctype.endswith("*")

@@ -20,7 +20,7 @@ from PySide6.QtCore import (QAbstractTableModel, QModelIndex, QObject, QPersiste
                             Qt, Signal)
 
 from lainview.backend.dissect import (CHOICES, MAX_DISSECT, SLOT, Slot, SlotKind, declarations,
-                                      dissect, value_text)
+                                      dissect, merge_strings, value_text)
 from lainview.backend.errors import InvalidInput, LainviewError
 from lainview.backend.memory import ReadResult
 
@@ -100,11 +100,14 @@ class DissectModel(QAbstractTableModel):
 
     def declaration(self, name: str) -> str:
         """C declarations of ``struct NAME``, one field per row of its type
+        (a string running on into the next string row: one array), as
+        :func:`~lainview.backend.dissect.declarations` writes them
         (InvalidInput: a bad name, nothing dissected yet)."""
         if not self.slots:
             raise InvalidInput("nothing dissected yet: right-click a byte ▸ Dissect here")
-        return declarations(name, [(s.offset, min(SLOT, self.size - s.offset), self.kind(i))
-                                   for i, s in enumerate(self.slots)])
+        return declarations(name, merge_strings(
+            [(s.offset, min(SLOT, self.size - s.offset), self.kind(i), s.data)
+             for i, s in enumerate(self.slots)]))
 
     # -- the live refresh ------------------------------------------------------------------
     def refresh(self) -> None:

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from lainview.backend.c_decls import parse_header
 from lainview.backend.dissect import (CHOICES, SLOT, SlotKind, declarations, dissect, guess,
-                                      value_text)
+                                      merge_strings, value_text)
 from lainview.backend.errors import InvalidInput
 from lainview.backend.memory import Hole, ReadResult
 from lainview.backend.module_symbols import ModuleSymbols
@@ -124,3 +124,21 @@ def test_any_bytes_give_a_guess_and_every_kind_a_value(raw, address):
     for s in slots:
         for kind in CHOICES:
             assert isinstance(value_text(kind, s.data, []), str)
+
+
+def test_a_string_running_on_is_declared_as_one_array():
+    text = b"twenty-four characters!!" + bytes(8)        # 3 string slots, then zero
+    slots = [(o, SLOT, guess(text[o:o + SLOT], [])[0], text[o:o + SLOT])
+             for o in range(0, 32, SLOT)]
+    assert [k for _o, _s, k, _d in slots] == [K.STRING] * 3 + [K.ZERO]
+    slots.insert(0, (-8, SLOT, K.STRING, b"hello\0\0\0"))       # ends: not joined
+    slots = [(o + 8, n, k, d) for o, n, k, d in slots]
+    fields = merge_strings(slots)
+    assert fields == [(0, 8, K.STRING), (8, 24, K.STRING), (32, 8, K.ZERO)]
+    text = declarations("named", fields)
+    assert "    char str_08[24];" in text
+    record = parse_header(text, "d").lookup("struct named")
+    assert [(f.name, f.offset, f.type.size) for f in record.fields] == [
+        ("str_00", 0, 8), ("str_08", 8, 24), ("zero_20", 32, 8)]
+    with pytest.raises(InvalidInput, match="out of order"):
+        declarations("x", [(0, 16, K.DOUBLE)])
