@@ -45,8 +45,10 @@ from .wording import printable
 SLOT = 8
 """Bytes per slot (a pointer on x86-64)."""
 
-MAX_DISSECT = 64 * 1024
-"""The most bytes one dissection looks at (8192 slots)."""
+MAX_DISSECT = 4096
+"""The most bytes one dissection looks at (512 slots; a page, as Cheat
+Engine's dissector defaults to): guessing costs some tens of microseconds a
+slot, on the GUI thread at each live refresh for the slots that changed."""
 
 
 class SlotKind(enum.StrEnum):
@@ -149,7 +151,7 @@ def guess(data: bytes | None, areas: Sequence[MemoryArea],
     if u == 0:
         return SlotKind.ZERO, "all 8 bytes are 0"
     if u >= 0x10000:
-        area = area_at(list(areas), u)
+        area = area_at(areas if isinstance(areas, list) else list(areas), u)
         if area is not None:
             what = "code" if Perm.EXEC in area.perms else "data"
             return SlotKind.POINTER, (f"points into {printable(area.display_name)} "
@@ -197,7 +199,7 @@ def value_text(kind: SlotKind, data: bytes | None, areas: Sequence[MemoryArea],
         return "0" if not any(data) else f"{_u64(data):#x} (not 0)"
     if kind == SlotKind.POINTER:
         u = _u64(data)
-        area = area_at(list(areas), u)
+        area = area_at(areas if isinstance(areas, list) else list(areas), u)
         return f"{u:#x} → {name_pointer(u, areas, symbols)}" if area is not None \
             else f"{u:#x} (unmapped)"
     if kind == SlotKind.STRING:
@@ -230,12 +232,21 @@ def _hole_reason(read: ReadResult, offset: int) -> str:
 
 
 def dissect(read: ReadResult, areas: Sequence[MemoryArea],
-            symbols: Symbolizer | None = None) -> list[Slot]:
+            symbols: Symbolizer | None = None, previous: Sequence[Slot] = ()) -> list[Slot]:
     """One :class:`Slot` per 8 bytes of ``read`` (the last may be shorter),
-    each with its guess, reason and value text."""
+    each with its guess, reason and value text. ``previous``: the slots of
+    an earlier dissection at the same address with the same map and
+    symbols; a slot whose bytes are the same is taken from there as it is
+    (a live refresh guesses only the slots that changed)."""
     out: list[Slot] = []
+    whole = read.data if not read.holes else None
     for offset in range(0, read.size, SLOT):
-        data = slot_bytes(read, offset)
+        data = whole[offset:offset + SLOT] if whole is not None else slot_bytes(read, offset)
+        i = offset // SLOT
+        if i < len(previous) and data is not None and previous[i].data == data \
+                and previous[i].offset == offset:
+            out.append(previous[i])
+            continue
         kind, reason = guess(data, areas, symbols)
         if data is None:
             reason = _hole_reason(read, offset)

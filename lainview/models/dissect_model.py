@@ -55,6 +55,9 @@ class DissectModel(QAbstractTableModel):
         self._tasks = TaskSet()
         self._reading = False
         self._generation = 0
+        self._areas: object = None                   # the map and symbols of ``slots``
+        self._symbols: object = None
+        self._last: tuple[bytes, tuple] | None = None   # the bytes and holes of ``slots``
         document.changed.connect(self.refresh)
 
     # -- what the user does ----------------------------------------------------------------
@@ -141,7 +144,13 @@ class DissectModel(QAbstractTableModel):
         if generation != self._generation or self.address is None:
             return
         self.reads += 1
-        slots = dissect(read, self.target.areas, self.target.symbols)
+        areas, symbols = self.target.areas, self.target.symbols
+        same_map = areas is self._areas and symbols is self._symbols
+        if same_map and self.slots and (read.data, read.holes) == self._last:
+            return                                    # nothing changed: nothing to do
+        self._areas, self._symbols = areas, symbols
+        self._last = (read.data, read.holes)
+        slots = dissect(read, areas, symbols, self.slots if same_map else ())
         readable = sum(1 for s in slots if s.data is not None)
         if not readable:
             reason = slots[0].reason if slots else "nothing read"

@@ -142,3 +142,16 @@ def test_a_string_running_on_is_declared_as_one_array():
         ("str_00", 0, 8), ("str_08", 8, 24), ("zero_20", 32, 8)]
     with pytest.raises(InvalidInput, match="out of order"):
         declarations("x", [(0, 16, K.DOUBLE)])
+
+
+def test_a_refresh_guesses_again_only_the_slots_that_changed():
+    import struct as s
+    data = bytearray(s.pack("<dqq", 3.25, 42, 0))
+    first = dissect(ReadResult(0x1000, bytes(data)), [])
+    data[8:16] = s.pack("<d", 1.5)
+    again = dissect(ReadResult(0x1000, bytes(data)), [], None, first)
+    assert again[0] is first[0] and again[2] is first[2]
+    assert again[1] is not first[1] and (again[1].kind, again[1].value) == (K.DOUBLE, "1.5")
+    # a slot gone unreadable is not taken from before
+    holed = dissect(ReadResult(0x1000, bytes(data), (Hole(0x1000, 8),)), [], None, again)
+    assert holed[0].kind == K.UNREADABLE and holed[1] is again[1]

@@ -104,7 +104,7 @@ def test_unreadable_memory_is_said_in_the_note(qtbot, window, blob):
     assert feature.panel.note.text().startswith(f"16 bytes at {blob.edge + 16:#x}: nothing "
                                                 "readable (")
     assert not feature.dissect(blob.blob, 0)
-    assert "dissect 1 to 65536 bytes" in window.statusBar().currentMessage()
+    assert "dissect 1 to 4096 bytes" in window.statusBar().currentMessage()
 
 
 def test_live_refresh_leaves_an_open_type_editor_alone(qtbot, window, demo):
