@@ -668,6 +668,8 @@ class MainWindow(QMainWindow):
 def _features():
     from .bookmark_dock import BookmarkFeature
     from .code_feature import CodeFeature
+    from .dissect_dock import DissectFeature
+    from .field_feature import FieldFeature
     from .journal_dock import JournalFeature
     from .kernel_feature import KernelFeature
     from .pointer_scan_dock import PointerScanFeature
@@ -677,7 +679,8 @@ def _features():
     from .watchpoint_dock import WatchpointFeature
     return [("scanner", ScannerFeature), ("watch", WatchDocks), ("bookmarks", BookmarkFeature),
             ("journal", JournalFeature), ("kernel", KernelFeature),
-            ("structure", StructureFeature), ("code", CodeFeature),
+            ("structure", StructureFeature), ("fields", FieldFeature),
+            ("dissect", DissectFeature), ("code", CodeFeature),
             ("watchpoint", WatchpointFeature), ("pointer scan", PointerScanFeature)]
 
 
