@@ -26,7 +26,8 @@ Three steps, as in Cheat Engine's pointer scanner:
    edge. A pointer stored in a *static base* ends a path: a module's areas
    (file-backed, including the anonymous ``.bss`` tail the location grammar
    counts as part of the module: :func:`locations.locate`), and optionally
-   thread stacks (as an offset below the stack's top, :class:`StackBase`).
+   thread stacks (the grammar's ``[stack#N]-0x1f8``: an offset below the
+   stack's top, :func:`thread_stacks`).
    An address reached again at a deeper level is not followed again (its
    paths would only be longer). Paths are counted without being listed
    (``SearchResult.total``), and at most ``limit`` are listed, ordered by
@@ -41,7 +42,6 @@ results and what a rescan needs (the target's location, the settings).
 
 from __future__ import annotations
 
-import bisect
 import functools
 import os
 import shutil
@@ -57,7 +57,7 @@ from .locations import Location, LocationKind, locate, resolve
 from .memory import MemoryArea, Perm, page_buffer
 from .process_memory import ProcessMemory
 from .scan import steady_malloc
-from .processes import start_ticks as _process_start
+from .processes import start_ticks as _process_start, thread_stack_lookup, thread_stacks
 from . import value_types
 
 CHUNK = 1 << 20
@@ -434,59 +434,7 @@ def _drop(workdir: str) -> str | None:
 
 # -- bases ------------------------------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
-class StackBase:
-    """A thread's stack as a static base: ``thread`` is the thread's index
-    among the target's threads in ascending thread id (0: the main thread,
-    whose stack is ``[stack]``), ``offset`` the bytes from the stack's top
-    (its highest address; so negative)."""
-
-    thread: int
-    offset: int
-
-    @property
-    def text(self) -> str:
-        sign = "-" if self.offset < 0 else "+"
-        return f"threadstack{self.thread}{sign}{abs(self.offset):#x}"
-
-    def to_json(self) -> dict[str, Any]:
-        return {"kind": "threadstack", "thread": self.thread, "offset": self.offset}
-
-
-Base = Location | StackBase
-
-
-def thread_stacks(pid: int, areas: Sequence[MemoryArea]) -> list[MemoryArea | None]:
-    """Each thread's stack area, threads in ascending thread id: the area
-    holding the stack pointer the kernel reports in
-    ``/proc/PID/task/TID/syscall`` (a thread blocked in a system call;
-    ``[stack]`` for the main thread when it is running). None where it is
-    not known."""
-    try:
-        tids = sorted(int(t) for t in os.listdir(f"/proc/{pid}/task"))
-    except OSError:
-        return []
-    out: list[MemoryArea | None] = []
-    starts = [a.start for a in areas]
-    for n, tid in enumerate(tids):
-        found: MemoryArea | None = None
-        try:
-            with open(f"/proc/{pid}/task/{tid}/syscall") as f:
-                fields = f.read().split()
-        except OSError:
-            fields = []
-        if len(fields) >= 3 and fields[0] != "running":
-            try:
-                sp = int(fields[-2], 16)
-            except ValueError:
-                sp = -1
-            i = bisect.bisect_right(starts, sp) - 1
-            if i >= 0 and areas[i].start <= sp < areas[i].end:
-                found = areas[i]
-        if found is None and tid == pid:
-            found = next((a for a in areas if a.path == "[stack]"), None)
-        out.append(found)
-    return out
+Base = Location          # a static base: a module's or a thread stack's location
 
 
 @dataclass(frozen=True, slots=True)
@@ -509,7 +457,7 @@ class _Statics:
 
 
 def _stack_base(thread: int, top: int, address: int) -> Base:
-    return StackBase(thread, address - top)
+    return Location.thread_stack(thread, address - top)
 
 
 def _module_base(path: str, base: int, address: int) -> Base:
@@ -557,23 +505,16 @@ class PointerPath:
         return len(self.offsets)
 
     @property
-    def location(self) -> Location | None:
+    def location(self) -> Location:
         """The path as a location of the grammar (``Location.steps``), which
-        the watch list, bookmarks and patches resolve on every refresh; None
-        for a thread-stack base (the grammar has no stack-top form)."""
-        if isinstance(self.base, StackBase):
-            return None
+        the watch list, bookmarks and patches resolve on every refresh."""
         return replace(self.base, steps=self.offsets)
 
     @property
     def text(self) -> str:
-        """``libgame.so+0x1f40->+0x18->+0x8`` (the location grammar's
-        printer); ``threadstack1-0x1f8->+0x8`` for a thread-stack base."""
-        location = self.location
-        if location is not None:
-            return location.text
-        return self.base.text + "".join(f"->{'-' if o < 0 else '+'}{abs(o):#x}"
-                                        for o in self.offsets)
+        """``libgame.so+0x1f40->+0x18->+0x8``, ``[stack#1]-0x1f8->+0x8``
+        (the location grammar's printer)."""
+        return self.location.text
 
     def to_json(self) -> dict[str, Any]:
         return {"base": self.base.to_json(), "offsets": list(self.offsets)}
@@ -592,16 +533,18 @@ class PointerPath:
 
 def _base_from_json(raw: object) -> Base:
     if isinstance(raw, dict) and raw.get("kind") == "threadstack":
+        # Written before the grammar had [stack#N]: thread index, offset.
         thread, offset = raw.get("thread"), raw.get("offset")
-        if not (isinstance(thread, int) and not isinstance(thread, bool) and 0 <= thread < 1 << 22
+        if not (isinstance(thread, int) and not isinstance(thread, bool)
                 and isinstance(offset, int) and not isinstance(offset, bool)
                 and -(1 << 32) < offset <= 0):
             raise InvalidInput("a thread-stack base needs a thread index and an offset "
                                "at or below the stack's top")
-        return StackBase(thread, offset)
+        return Location.thread_stack(thread, offset)
     loc = Location.from_json(raw)
-    if loc.kind is LocationKind.KERNEL:
-        raise InvalidInput("a pointer path's base cannot be a kernel symbol")
+    if loc.kind is LocationKind.KERNEL or loc.steps:
+        raise InvalidInput("a pointer path's base is a module, area or thread stack "
+                           "location without steps")
     return loc
 
 
@@ -838,10 +781,10 @@ def _list_paths(levels: list[_Level], statics: _Statics, limit: int) -> list[Poi
 class _Resolver:
     """Resolves pointer paths in one process now, reading each pointer once."""
 
-    def __init__(self, memory: ProcessMemory, *, stacks: bool):
+    def __init__(self, memory: ProcessMemory):
         self.memory = memory
         self.areas = memory.areas(refresh=True)
-        self._stacks = thread_stacks(memory.pid, self.areas) if stacks else []
+        self.thread_stack = thread_stack_lookup(memory.pid, self.areas)
         self._cache: dict[int, int | None] = {}
         self._bases: dict[str, int | None] = {}
         self.exited: TargetExited | None = None
@@ -870,13 +813,9 @@ class _Resolver:
         return self._bases[text]
 
     def _base(self, base: Base) -> int | None:
-        if isinstance(base, StackBase):
-            if base.thread >= len(self._stacks):
-                return None
-            area = self._stacks[base.thread]
-            return None if area is None else area.end + base.offset
         try:
-            return resolve(base, self.areas, POINTER, pid=self.memory.pid)
+            return resolve(base, self.areas, POINTER, pid=self.memory.pid,
+                           thread_stack=self.thread_stack)
         except Unresolved:
             return None
 
@@ -926,7 +865,7 @@ def rescan(memory: ProcessMemory, paths: Sequence[PointerPath], target: RescanTa
     if (target.address is None) == (target.data is None):
         raise InvalidInput("a rescan keeps paths leading to an address or to a value: "
                            "give one")
-    resolver = _Resolver(memory, stacks=any(isinstance(p.base, StackBase) for p in paths))
+    resolver = _Resolver(memory)
     kept: list[Resolved] = []
     for n, path in enumerate(paths, 1):
         address = resolver.resolve(path)
@@ -951,7 +890,7 @@ def rescan(memory: ProcessMemory, paths: Sequence[PointerPath], target: RescanTa
 
 def resolve_paths(memory: ProcessMemory, paths: Sequence[PointerPath]) -> list[int | None]:
     """Where each path leads in ``memory``'s process now (None: it breaks)."""
-    resolver = _Resolver(memory, stacks=any(isinstance(p.base, StackBase) for p in paths))
+    resolver = _Resolver(memory)
     return [resolver.resolve(p) for p in paths]
 
 
@@ -1043,7 +982,7 @@ def load_results(path: str) -> PointerScanFile:
 
 
 __all__ = ["PointerMap", "PointerPath", "PointerScanFile", "PtrScanLimits", "RescanTarget",
-           "Resolved", "SearchResult", "StackBase", "build_map", "load_results",
+           "Resolved", "SearchResult", "build_map", "load_results",
            "parse_results", "rescan", "resolve_paths", "save_results", "scan_file", "search",
            "scanned_areas", "thread_stacks", "DEFAULT_DEPTH", "DEFAULT_MAX_OFFSET",
            "DEFAULT_LIMIT"]

@@ -27,7 +27,7 @@ from .memory import (AttachInfo, Hole, MemoryArea, ReadResult, WriteResult, Writ
 from .files import atomic_private_file, read_input_file
 from .patch import BLOCKING as PATCH_BLOCKING, ApplyAction, Patch, plan as plan_patch, save_patch
 from .processes import (ProcessIdentity, ProcessInfo, check_process_id, list_processes,
-                        process_identity, start_ticks)
+                        process_identity, start_ticks, thread_stack_lookup)
 from .procfs import ProcfsMemory
 from .process_memory import ProcessMemory
 from .thread import BackendFuture, BackendThread
@@ -242,7 +242,9 @@ class Target:
         where ``size`` bytes must fit (backend/locations.py's resolver on the
         backend thread, with the map read afresh unless ``refresh`` is False,
         a pointer path's pointers read from the target, and a
-        ``module!symbol`` looked up in that module's ELF symbols). Raises
+        ``module!symbol`` looked up in that module's ELF symbols, a thread's
+        stack ``[stack#N]`` found from its stack pointer, see
+        ``processes.thread_stacks``). Raises
         Unresolved naming what did not resolve and why (for a pointer path,
         the level where it broke), TargetExited."""
         def run() -> int:
@@ -262,7 +264,8 @@ class Target:
             # Only that file's table: an interactive request reads no more.
             return self._backend.module_symbols().module_symbol(self.pid, areas, path, name)
         return resolve_location(location, areas, size, pid=self.pid,
-                                read_pointer=read_pointer, module_symbol=module_symbol)
+                                read_pointer=read_pointer, module_symbol=module_symbol,
+                                thread_stack=thread_stack_lookup(self.pid, areas))
 
     def set_read_userfaultfd(self, on: bool) -> BackendFuture[None]:
         """Opt in (or out) to reading areas the target registered with
@@ -853,7 +856,9 @@ class Backend:
                      backend: str) -> ApplyReport:
         memory, _ = open_process_memory(pid, backend, root=self.device_root)
         try:
-            planned = plan_patch(patch, memory.areas(refresh=True), memory.read, pid=pid)
+            areas = memory.areas(refresh=True)
+            planned = plan_patch(patch, areas, memory.read, pid=pid,
+                                 thread_stack=thread_stack_lookup(pid, areas))
             blocked = [p for p in planned if p.action in PATCH_BLOCKING
                        or (p.action == ApplyAction.CONFLICT and not force)]
             if blocked or dry_run:

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from lainview.backend import pointer_scan as ps
-from lainview.backend.errors import InvalidInput, TargetExited
+from lainview.backend.errors import InvalidInput, TargetExited, Unresolved
 from lainview.backend.locations import Location, LocationKind, locate, parse_location
 from lainview.backend.memory import MemoryArea, Perm
 from lainview.backend.procfs import ProcfsMemory
@@ -113,21 +113,38 @@ def test_rescan_by_value_keeps_paths_to_an_address_holding_it(backend, runs):
         ps.RescanTarget.holding("i64", "not a number")
 
 
+def _on_stack(p: ps.PointerPath) -> bool:
+    return p.base.kind is LocationKind.THREAD_STACK
+
+
 def test_a_thread_stack_is_a_base_as_an_offset_from_its_top(backend, runs):
     one = runs(1)
     target, result = _scan(backend, one, depth=1, limit=100_000, stacks=True)
     assert result.stacks
-    stack_paths = [p for p in result.paths if isinstance(p.base, ps.StackBase)
-                   and p.base.thread == 1 and p.offsets == (8,)]
+    stack_paths = [p for p in result.paths if _on_stack(p)
+                   and p.base.thread_index == 1 and p.offsets == (8,)]
     assert stack_paths, [p.text for p in result.paths]
-    assert all(p.base.offset < 0 and p.text.startswith("threadstack1-0x")
-               for p in stack_paths)
+    assert all(p.base.offset < 0 and p.text.startswith("[stack#1]-0x") for p in stack_paths)
     _, without = _scan(backend, one, depth=1, limit=100_000)
-    assert not any(isinstance(p.base, ps.StackBase) for p in without.paths)
+    assert not any(_on_stack(p) for p in without.paths)
     two = runs(2)
     target2 = backend.attach(two.pid).result()
     kept = target2.pointer_rescan(stack_paths, ps.RescanTarget(address=two["value"])).result()
     assert kept, "the thread-stack path should lead to the value in run 2 too"
+    # The path is a location of the grammar: typed back, watched (resolved
+    # on the backend thread) in run 2, it reads the value.
+    for r in kept:
+        typed = parse_location(r.path.text)
+        assert typed == r.path.location
+        assert target2.resolve(typed, 8).result() == two["value"]
+        assert target2.read_locations([(typed, 8)]).result()[0][1].require() == \
+            VALUE.to_bytes(8, "little")
+    # Thread 0 is the main thread: its stack is [stack].
+    areas = target2.areas().result()
+    main = next(a for a in areas if a.path == "[stack]")
+    assert target2.resolve(parse_location("[stack#0]-0x8"), 8).result() == main.end - 8
+    with pytest.raises(Unresolved, match="thread 7's stack is not known"):
+        target2.resolve(parse_location("[stack#7]-0x8->+0x8"), 8).result()
 
 
 def test_target_exits_mid_scan_clean_error_and_no_files_left(runs):
@@ -361,7 +378,7 @@ def _file(paths):
 
 def test_save_and_load_round_trip_private(tmp_path):
     paths = [ps.PointerPath(Location(LocationKind.MODULE, "/lib/libgame.so", 0x10), (0x18, 8)),
-             ps.PointerPath(ps.StackBase(1, -0x40), (8,))]
+             ps.PointerPath(Location.thread_stack(1, -0x40), (8,))]
     out = tmp_path / "scan.ptrscan"
     ps.save_results(_file(paths), str(out))
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
@@ -369,6 +386,16 @@ def test_save_and_load_round_trip_private(tmp_path):
     assert back.paths == paths and back.address == 0x10208 and back.stacks
     assert back.location == Location(LocationKind.PSEUDO, "[heap]", 0x208)
 
+
+def test_a_thread_stack_base_of_an_older_file_reads_as_the_grammars_form():
+    doc = {"kind": "threadstack", "thread": 2, "offset": -0x1f8}
+    path = ps.PointerPath.from_json({"base": doc, "offsets": [8]})
+    assert path.base == Location.thread_stack(2, -0x1f8)
+    assert path.text == "[stack#2]-0x1f8->+0x8"
+    with pytest.raises(InvalidInput):
+        ps.PointerPath.from_json({"base": {**doc, "offset": 8}, "offsets": [8]})
+    with pytest.raises(InvalidInput):
+        ps.PointerPath.from_json({"base": {**doc, "thread": -1}, "offsets": [8]})
 
 @pytest.mark.parametrize("doc", [
     b"", b"[]", b"{}", b'{"format": "lainview-pointer-scan"}',
