@@ -5,14 +5,16 @@ Three steps, as in Cheat Engine's pointer scanner:
 
 1. **Pointer map** (:func:`build_map`, a bulk job): one chunked pass over
    the target's readable, writable areas through the process memory's bulk
-   read (``ProcessMemory.read_into``, one reused page-aligned buffer). Every
+   read (``ProcessMemory.read_into``, two reused page-aligned buffers). Every
    8-byte aligned value that points into a readable area is kept as one
    uint64 *key*, its value (packed: the readable areas laid end to end)
    above where it is stored (its index among the words read), so one
    ``numpy.sort`` orders the map by value (8 bytes a pointer; no argsort,
    which was 8x slower). A chunk's pointers are found by :class:`_Finder`
    (one unsigned range compare over the chunk, area lookups for the few
-   survivors only); the keys go into one buffer of ``PtrScanLimits.memory``
+   survivors only) on a worker thread (numpy releases the GIL; it holds no
+   descriptor) while the backend thread reads the next chunk into the other
+   buffer (``PtrScanLimits.overlap``); the keys go into one buffer of ``PtrScanLimits.memory``
    bytes (its pages touched as keys arrive) sorted in place at the end, so
    the map costs its own size, no copy. Memory stays bounded: past
    ``PtrScanLimits.memory`` bytes the keys are spilled, partitioned by key
@@ -46,6 +48,7 @@ import functools
 import os
 import shutil
 import tempfile
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Generator, Iterable, Sequence
 
@@ -83,11 +86,14 @@ class PtrScanLimits:
     """``chunk``: bytes read per step (interactive requests wait at most one).
     ``memory``: bytes of the map (8 a pointer) kept in memory before it is
     spilled to files. ``max_nodes``: addresses followed per level of a
-    search (beyond it the search is cut, and says so)."""
+    search (beyond it the search is cut, and says so). ``overlap``: find
+    a chunk's pointers on a worker thread while the next chunk is read
+    (False: both on the calling thread, one after the other)."""
 
     chunk: int = CHUNK
     memory: int = 256 << 20
     max_nodes: int = MAX_NODES
+    overlap: bool = True
 
 
 # -- the map ---------------------------------------------------------------------------------
@@ -400,25 +406,47 @@ def _build(memory: ProcessMemory, areas: list[MemoryArea], chosen: list[MemoryAr
            targets: _Space, read: _Space, where_bits: int, limits: PtrScanLimits,
            start_ticks: int | None, workdir: str) -> Generator[int, None, PointerMap]:
     chunk = max(limits.chunk - limits.chunk % 4096, 4096)
-    raw = page_buffer(chunk)
-    words_all = np.frombuffer(raw, np.uint8).view("<u8")
-    finder = _Finder(targets, where_bits, len(words_all))
+    raws = (page_buffer(chunk), page_buffer(chunk))
+    words = tuple(np.frombuffer(raw, np.uint8).view("<u8") for raw in raws)
+    finder = _Finder(targets, where_bits, len(words[0]))
     keys = _Keys(workdir, limits.memory, read.size // POINTER)
     done = unreadable = 0
-    # Finding the pointers of chunk N on a worker thread while chunk N+1 is
-    # read was measured slower here (1 GiB, 2 loaded vCPUs: 5.1-5.8 s against
-    # 3.3-5.2 s inline), as for the value scanner (see scan.py).
-    for area, packed_start in zip(chosen, read.packed):
-        for pos in range(area.start, area.end, chunk):
-            n = min(chunk, area.end - pos)
-            holes = memory.read_into(pos, memoryview(raw)[:n], areas=areas)
-            unreadable += sum(h.size for h in holes)
-            found = finder.keys(words_all[:n // POINTER],
-                                (int(packed_start) + pos - area.start) // POINTER)
+    # Chunk N's pointers are found on a worker thread (it holds no
+    # descriptor: only numpy, which releases the GIL) while this thread
+    # reads chunk N+1 into the other buffer (process_vm_readv releases it
+    # too); the keys are kept (and spilled) here. At most one chunk is in
+    # flight, so a request served between chunks waits for one at most.
+    worker = ThreadPoolExecutor(1, "lainview-ptrmap") if limits.overlap else None
+    pending: Future[np.ndarray] | None = None
+    try:
+        n_chunk = 0
+        for area, packed_start in zip(chosen, read.packed):
+            for pos in range(area.start, area.end, chunk):
+                n = min(chunk, area.end - pos)
+                slot = n_chunk & 1
+                n_chunk += 1
+                holes = memory.read_into(pos, memoryview(raws[slot])[:n], areas=areas)
+                unreadable += sum(h.size for h in holes)
+                first = (int(packed_start) + pos - area.start) // POINTER
+                if worker is None:
+                    found = finder.keys(words[slot][:n // POINTER], first)
+                    if len(found):
+                        keys.add(found)
+                else:
+                    if pending is not None:
+                        found = pending.result()
+                        if len(found):
+                            keys.add(found)
+                    pending = worker.submit(finder.keys, words[slot][:n // POINTER], first)
+                done += n
+                yield done
+        if pending is not None:
+            found, pending = pending.result(), None
             if len(found):
                 keys.add(found)
-            done += n
-            yield done
+    finally:
+        if worker is not None:
+            worker.shutdown(wait=True, cancel_futures=True)
     sorted_keys, spilled = keys.finish()
     return PointerMap(pid=memory.pid, start_ticks=start_ticks, areas=areas, keys=sorted_keys,
                       targets=targets, read=read, where_bits=where_bits, scanned_bytes=done,

@@ -240,8 +240,9 @@ def _reference_pointers(memory, areas) -> set[tuple[int, int]]:
 
 
 @pytest.mark.parametrize("limits", [ps.PtrScanLimits(), ps.PtrScanLimits(chunk=4096),
-                                    ps.PtrScanLimits(chunk=12288, memory=4096)],
-                         ids=["default", "page-chunks", "odd-chunks-spilled"])
+                                    ps.PtrScanLimits(chunk=12288, memory=4096),
+                                    ps.PtrScanLimits(chunk=4096, overlap=False)],
+                         ids=["default", "page-chunks", "odd-chunks-spilled", "inline"])
 def test_the_map_equals_a_straightforward_reference(runs, limits):
     one = runs(1)
     memory = ProcfsMemory(one.pid, writable=False)
