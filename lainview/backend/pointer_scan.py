@@ -492,12 +492,26 @@ def _module_base(path: str, base: int, address: int) -> Base:
     return Location(LocationKind.MODULE, path, address - base)
 
 
-def _statics(areas: list[MemoryArea], stacks: Sequence[MemoryArea | None] | None) -> _Statics:
+StaticEnd = Callable[[str], "int | None"]
+"""A module's path -> the address where its static data (``.data``,
+``.bss``) ends, from its ELF program headers (``ModuleSymbols.static_end``),
+or None when not known."""
+
+
+def _statics(areas: list[MemoryArea], stacks: Sequence[MemoryArea | None] | None,
+             static_end: StaticEnd | None = None) -> _Statics:
+    """What each area is based on. An anonymous area right after a module's
+    writable data is its ``.bss`` (locate()'s rule) only up to where the
+    module's writable segments end (``static_end``, where known): memory
+    mapped beyond (even merged into the same area) is no static base."""
+    starts: list[int] = []
     bases: list[Callable[[int], Base] | None] = []
     stack_of = {a.start: n for n, a in enumerate(stacks or ()) if a is not None}
     module_base: dict[str, int] = {}        # a module's base, by path (locate's rule)
+    ends: dict[str, int | None] = {}
     for n, area in enumerate(areas):
         maker: Callable[[int], Base] | None = None
+        end = area.end
         if area.start in stack_of:
             maker = functools.partial(_stack_base, stack_of[area.start], area.end)
         elif (area.path and not area.is_pseudo) or (
@@ -510,10 +524,21 @@ def _statics(areas: list[MemoryArea], stacks: Sequence[MemoryArea | None] | None
                 if loc.kind is LocationKind.MODULE:
                     known = module_base.setdefault(loc.name, area.start - loc.offset)
                     maker = functools.partial(_module_base, loc.name, known)
+                    if not area.path and static_end is not None:
+                        if loc.name not in ends:
+                            ends[loc.name] = static_end(loc.name)
+                        known_end = ends[loc.name]
+                        if known_end is not None:
+                            end = max(area.start, min(area.end, known_end))
             else:
                 maker = functools.partial(_module_base, area.file_path, known)
-        bases.append(maker)
-    return _Statics(np.array([a.start for a in areas], np.uint64),
+        if end > area.start:
+            starts.append(area.start)
+            bases.append(maker)
+        if end < area.end:                   # the rest is not the module's
+            starts.append(end)
+            bases.append(None)
+    return _Statics(np.array(starts, np.uint64),
                     np.array([b is not None for b in bases] + [False], bool), bases)
 
 
@@ -623,15 +648,16 @@ def search_settings(depth: int, max_offset: int, limit: int) -> None:
 def search(pmap: PointerMap, address: int, *, depth: int = DEFAULT_DEPTH,
            max_offset: int = DEFAULT_MAX_OFFSET, limit: int = DEFAULT_LIMIT,
            stacks: Sequence[MemoryArea | None] | None = None,
-           max_nodes: int = MAX_NODES) -> SearchResult:
+           max_nodes: int = MAX_NODES, static_end: StaticEnd | None = None) -> SearchResult:
     """The pointer paths from static bases to ``address`` in ``pmap``
-    (module areas, and the thread ``stacks`` given, see
+    (module areas, their ``.bss`` only up to ``static_end`` where it is
+    given and knows the module, and the thread ``stacks`` given, see
     :func:`thread_stacks`). ``depth``: at most this many dereferences (1 to
     16); ``max_offset``: bytes (0 to 2**20) a pointer may point below an
     address on the path; ``limit``: paths listed (0: none, only counted).
     Raises InvalidInput for settings out of range."""
     steps = search_steps(pmap, address, depth=depth, max_offset=max_offset, limit=limit,
-                         stacks=stacks, max_nodes=max_nodes)
+                         stacks=stacks, max_nodes=max_nodes, static_end=static_end)
     while True:
         try:
             next(steps)
@@ -643,7 +669,8 @@ def search(pmap: PointerMap, address: int, *, depth: int = DEFAULT_DEPTH,
 def search_steps(pmap: PointerMap, address: int, *, depth: int = DEFAULT_DEPTH,
                  max_offset: int = DEFAULT_MAX_OFFSET, limit: int = DEFAULT_LIMIT,
                  stacks: Sequence[MemoryArea | None] | None = None,
-                 max_nodes: int = MAX_NODES, max_edges: int = MAX_EDGES
+                 max_nodes: int = MAX_NODES, max_edges: int = MAX_EDGES,
+                 static_end: StaticEnd | None = None
                  ) -> Generator[int, None, SearchResult]:
     """:func:`search` as a bulk job: one step per slice of
     ``SEARCH_SLICE`` addresses of a level (yields the map's scanned bytes,
@@ -651,7 +678,7 @@ def search_steps(pmap: PointerMap, address: int, *, depth: int = DEFAULT_DEPTH,
     followed per level and ``max_edges`` pointers kept per level (about 40
     bytes each) at most: beyond them the search is cut, and says so."""
     search_settings(depth, max_offset, limit)
-    statics = _statics(pmap.areas, stacks)
+    statics = _statics(pmap.areas, stacks, static_end)
     levels: list[_Level] = []
     frontier = np.array([address], np.uint64)
     seen = frontier

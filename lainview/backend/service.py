@@ -27,7 +27,8 @@ from .memory import (AttachInfo, Hole, MemoryArea, ReadResult, WriteResult, Writ
 from .files import atomic_private_file, read_input_file
 from .patch import BLOCKING as PATCH_BLOCKING, ApplyAction, Patch, plan as plan_patch, save_patch
 from .processes import (ProcessIdentity, ProcessInfo, check_process_id, list_processes,
-                        process_identity, start_ticks, thread_stack_lookup)
+                        process_identity, start_ticks, thread_stack_lookup,
+                        thread_stacks)
 from .procfs import ProcfsMemory
 from .process_memory import ProcessMemory
 from .thread import BackendFuture, BackendThread
@@ -491,7 +492,8 @@ class Target:
                      limits: "_ptr.PtrScanLimits | None" = None
                      ) -> BackendFuture["_ptr.SearchResult"]:
         """Future[SearchResult]: the pointer paths from static bases (module
-        areas with their .bss; with ``stacks``, thread stacks too) to
+        areas with their .bss, which ends where the ELF program headers say;
+        with ``stacks``, thread stacks too) to
         ``address``: at most ``depth`` dereferences, each pointing at most
         ``max_offset`` bytes below the address it leads to; ``limit`` paths
         listed, all counted. Builds a pointer map first (bulk work, progress
@@ -517,10 +519,14 @@ class Target:
             pmap = yield from _ptr.build_map(self._memory, limits=limits,
                                                      start_ticks=self.identity.start_ticks)
         try:
-            threads = (_ptr.thread_stacks(self.pid, pmap.areas) if stacks else None)
+            threads = (thread_stacks(self.pid, pmap.areas) if stacks else None)
+            symbols, areas = self._backend.module_symbols(), pmap.areas
+
+            def static_end(path: str) -> int | None:
+                return symbols.static_end(self.pid, areas, path)
             return (yield from _ptr.search_steps(
                 pmap, address, depth=depth, max_offset=max_offset, limit=limit,
-                stacks=threads, max_nodes=limits.max_nodes))
+                stacks=threads, max_nodes=limits.max_nodes, static_end=static_end))
         finally:
             if given is None:
                 pmap.close()

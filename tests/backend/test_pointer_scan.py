@@ -18,9 +18,10 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from lainview.backend import pointer_scan as ps
 from lainview.backend.errors import InvalidInput, TargetExited, Unresolved
 from lainview.backend.locations import Location, LocationKind, locate, parse_location
-from lainview.backend.memory import MemoryArea, Perm
+from lainview.backend.memory import MemoryArea, Perm, area_at
 from lainview.backend.procfs import ProcfsMemory
 from tests.aslr_support import aslr_enabled
+from tests import c_child
 from tests.ptrscan_support import VALUE, build, start
 
 
@@ -145,6 +146,49 @@ def test_a_thread_stack_is_a_base_as_an_offset_from_its_top(backend, runs):
     assert target2.resolve(parse_location("[stack#0]-0x8"), 8).result() == main.end - 8
     with pytest.raises(Unresolved, match="thread 7's stack is not known"):
         target2.resolve(parse_location("[stack#7]-0x8->+0x8"), 8).result()
+
+
+BSS_TAIL = Path(__file__).resolve().parent.parent / "c" / "bss_tail.c"
+
+
+@pytest.fixture
+def bss_tail(tmp_path):
+    exe = c_child.build(BSS_TAIL, tmp_path, "-O0", "-fPIE", "-pie")
+    child = c_child.start(exe)
+    yield child
+    child.stop("exit")
+
+
+def test_only_the_real_bss_is_static_not_memory_mapped_right_after_it(backend, bss_tail):
+    """An anonymous mapping placed right after the program's .bss (the
+    kernel merges it into the .bss area) is no static base: the ELF's
+    writable PT_LOAD (p_memsz) says where .bss ends."""
+    target = backend.attach(bss_tail.pid).result()
+    areas = target.areas().result()
+    merged = area_at(areas, bss_tail["tail"])
+    assert merged is not None and not merged.path and merged.start < bss_tail["end"], \
+        "the mapping should have merged into the .bss area"
+    prog = locate(bss_tail["root"], areas)
+    path = prog.name
+    static_end = backend.module_symbols().static_end(bss_tail.pid, areas, path)
+    assert static_end == bss_tail["end"]            # p_vaddr + p_memsz = the linker's end
+    result = target.pointer_scan(bss_tail["value"], depth=3, limit=1000).result(timeout=120)
+    texts = [p.text for p in result.paths]
+    root = prog.offset
+    assert f"{os.path.basename(path)}+{root:#x}->+0x10->+0x8" in texts, texts
+    base_of_module = bss_tail["root"] - root
+
+    def past_bss(paths):
+        return [p.text for p in paths if p.base.name == path
+                and base_of_module + p.base.offset >= bss_tail["end"]]
+    assert not past_bss(result.paths)
+    # Without the ELF's extent (the old rule) the tail object looked static.
+    pmap = target.pointer_map().result()
+    try:
+        old = ps.search(pmap, bss_tail["value"], depth=3)
+        assert past_bss(old.paths)
+    finally:
+        backend.close_pointer_map(pmap).result()
 
 
 def test_target_exits_mid_scan_clean_error_and_no_files_left(runs):
@@ -321,6 +365,25 @@ def test_search_orders_by_depth_then_offsets_limits_and_counts():
     for bad in ({"depth": 0}, {"depth": 17}, {"max_offset": -1}, {"limit": -1}):
         with pytest.raises(InvalidInput):
             ps.search(pmap, 0x10208, **bad)
+
+
+def test_an_anonymous_area_after_a_module_is_static_only_up_to_its_bss_end():
+    # /lib/libgame.so's .bss ends at 0x2100; the anonymous area after it
+    # (0x2000-0x4000, merged by the kernel) holds more beyond.
+    areas = [MemoryArea(0x1000, 0x2000, Perm.READ | Perm.WRITE, 0, "/lib/libgame.so"),
+             MemoryArea(0x2000, 0x4000, Perm.READ | Perm.WRITE, 0, ""),
+             MemoryArea(0x10000, 0x20000, Perm.READ | Perm.WRITE, 0, "[heap]")]
+    pmap = ps.PointerMap.of_pointers(1, areas, [0x10200, 0x10200, 0x3000],
+                                     [0x2008, 0x3010, 0x1010])
+    ends = {"/lib/libgame.so": 0x2100}
+    old = ps.search(pmap, 0x10208, depth=2, max_offset=0x100)
+    assert {p.text for p in old.paths} == {"libgame.so+0x1008->+0x8", "libgame.so+0x2010->+0x8"}
+    new = ps.search(pmap, 0x10208, depth=2, max_offset=0x100, static_end=ends.get)
+    # 0x3010 is past the .bss: no base, but reached through libgame.so+0x10.
+    assert [p.text for p in new.paths] == ["libgame.so+0x1008->+0x8",
+                                           "libgame.so+0x10->+0x10->+0x8"]
+    unknown = ps.search(pmap, 0x10208, depth=2, max_offset=0x100, static_end=lambda p: None)
+    assert {p.text for p in unknown.paths} == {p.text for p in old.paths}
 
 
 def test_a_cycle_ends():
