@@ -139,7 +139,8 @@ class Location:
     :func:`settle` or :func:`locate`, a file name or ``memfd:NAME`` as typed), the
     pseudo-name with its brackets (pseudo), ``[stack#N]`` (thread_stack,
     whose ``offset`` is at most 0: from the stack's top), the symbol
-    (kernel), or "" (absolute, where ``offset`` is the address, 0 .. 2**64-1). ``offset``
+    (kernel), or "" (absolute, where ``offset`` is the address, 0 ..
+    2**64-1). ``offset``
     is in bytes and may be negative for the other kinds. ``module`` is the
     kernel module of a kernel symbol, if any. ``symbol`` (module kind only)
     is an ELF symbol of the module, which ``offset`` counts from. ``steps``
@@ -162,6 +163,9 @@ class Location:
         object.__setattr__(self, "steps", tuple(self.steps))
         if self.kind == "thread_stack":
             _thread_index(self.name)
+            if self.offset > 0:
+                raise InvalidInput(f"{self.name}{_signed(self.offset)}: a thread's stack is "
+                                   "counted down from its top (the offset is at most 0)")
 
     @classmethod
     def thread_stack(cls, index: int, offset: int) -> "Location":
@@ -856,6 +860,6 @@ def settle(location: Location, areas: list[MemoryArea], *, pid: int | None = Non
     return locate(resolve(location, areas, pid=pid), areas)
 
 
-__all__ = ["KINDS", "MAX_STEPS", "POINTER_SIZE", "Location", "LocationKind",
-           "ModuleSymbolLookup", "PointerRead", "SymbolLookup", "ThreadStackLookup", "Unresolved", "locate",
-           "parse_location", "resolve", "settle"]
+__all__ = ["KINDS", "MAX_STEPS", "MAX_THREAD_INDEX", "POINTER_SIZE", "Location", "LocationKind",
+           "ModuleSymbolLookup", "PointerRead", "SymbolLookup", "ThreadStackLookup",
+           "Unresolved", "locate", "parse_location", "resolve", "settle"]

@@ -14,8 +14,9 @@ Three steps, as in Cheat Engine's pointer scanner:
    (one unsigned range compare over the chunk, area lookups for the few
    survivors only) on a worker thread (numpy releases the GIL; it holds no
    descriptor) while the backend thread reads the next chunk into the other
-   buffer (``PtrScanLimits.overlap``); the keys go into one buffer of ``PtrScanLimits.memory``
-   bytes (its pages touched as keys arrive) sorted in place at the end, so
+   buffer (``PtrScanLimits.overlap``); the keys go into one buffer of
+   ``PtrScanLimits.memory`` bytes (its pages touched as keys arrive) sorted
+   in place at the end, so
    the map costs its own size, no copy. Memory stays bounded: past
    ``PtrScanLimits.memory`` bytes the keys are spilled, partitioned by key
    range, to 0600 files in a private directory (``tempfile.mkdtemp``, as

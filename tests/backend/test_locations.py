@@ -624,6 +624,10 @@ def test_a_thread_stack_counts_down_from_its_top_through_the_lookup_given():
             resolve(where, AREAS, 8, thread_stack=stacks.get)
     with pytest.raises(Unresolved, match="needs the process's threads"):
         resolve(loc, AREAS)
+    with pytest.raises(InvalidInput, match="counted down from its top"):
+        Location.thread_stack(1, 8)
+    with pytest.raises(InvalidInput, match="bad thread index"):
+        Location.thread_stack(MAX_THREAD_INDEX + 1, 0)
 
 
 @pytest.mark.parametrize("text, message", [
