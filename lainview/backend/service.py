@@ -27,7 +27,7 @@ from .memory import (AttachInfo, Hole, MemoryArea, ReadResult, WriteResult, Writ
 from .files import atomic_private_file, read_input_file
 from .patch import BLOCKING as PATCH_BLOCKING, ApplyAction, Patch, plan as plan_patch, save_patch
 from .processes import (ProcessIdentity, ProcessInfo, check_process_id, list_processes,
-                        process_identity, start_ticks, thread_stack_lookup,
+                        process_identity, start_ticks, StacksSeen, thread_stack_lookup,
                         thread_stacks)
 from .procfs import ProcfsMemory
 from .process_memory import ProcessMemory
@@ -223,6 +223,7 @@ class Target:
         self.info = info
         self.identity = identity
         self._symbolizer: "Symbolizer | None" = None
+        self._stacks_seen: StacksSeen = {}      # thread stacks found, for [stack#N]
 
     @property
     def pid(self) -> int:
@@ -266,7 +267,8 @@ class Target:
             return self._backend.module_symbols().module_symbol(self.pid, areas, path, name)
         return resolve_location(location, areas, size, pid=self.pid,
                                 read_pointer=read_pointer, module_symbol=module_symbol,
-                                thread_stack=thread_stack_lookup(self.pid, areas))
+                                thread_stack=thread_stack_lookup(self.pid, areas,
+                                                                 self._stacks_seen))
 
     def set_read_userfaultfd(self, on: bool) -> BackendFuture[None]:
         """Opt in (or out) to reading areas the target registered with
@@ -519,7 +521,8 @@ class Target:
             pmap = yield from _ptr.build_map(self._memory, limits=limits,
                                                      start_ticks=self.identity.start_ticks)
         try:
-            threads = (thread_stacks(self.pid, pmap.areas) if stacks else None)
+            threads = (thread_stacks(self.pid, pmap.areas, self._stacks_seen) if stacks
+                       else None)
             symbols, areas = self._backend.module_symbols(), pmap.areas
 
             def static_end(path: str) -> int | None:

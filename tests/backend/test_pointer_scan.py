@@ -146,6 +146,18 @@ def test_a_thread_stack_is_a_base_as_an_offset_from_its_top(backend, runs):
     assert target2.resolve(parse_location("[stack#0]-0x8"), 8).result() == main.end - 8
     with pytest.raises(Unresolved, match="thread 7's stack is not known"):
         target2.resolve(parse_location("[stack#7]-0x8->+0x8"), 8).result()
+    # The thread now spins on a CPU (the kernel reports no stack pointer
+    # then): the stack found before still resolves it, refresh after refresh.
+    path = parse_location(kept[0].path.text)
+    thread = max(int(t) for t in os.listdir(f"/proc/{two.pid}/task"))
+    assert two.command("spin") == "{}"
+    running = 0
+    for _ in range(200):
+        running += Path(f"/proc/{two.pid}/task/{thread}/syscall").read_text().startswith(
+            "running")
+        assert target2.resolve(path, 8).result() == two["value"]
+    if not running:
+        pytest.skip("the spinning thread was never seen on a CPU")
 
 
 BSS_TAIL = Path(__file__).resolve().parent.parent / "c" / "bss_tail.c"
