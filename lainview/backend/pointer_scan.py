@@ -28,7 +28,8 @@ Three steps, as in Cheat Engine's pointer scanner:
    most ``max_offset`` bytes below an address of the level before is an
    edge. A pointer stored in a *static base* ends a path: a module's areas
    (file-backed, including the anonymous ``.bss`` tail the location grammar
-   counts as part of the module: :func:`locations.locate`), and optionally
+   counts as part of the module: :func:`locations.locate`, but only as far
+   as the ELF's writable segments reach, ``static_end``), and optionally
    thread stacks (the grammar's ``[stack#N]-0x1f8``: an offset below the
    stack's top, :func:`thread_stacks`).
    An address reached again at a deeper level is not followed again (its
