@@ -91,14 +91,10 @@ class PtrProgress:
 
 
 def path_location(path: pointer_scan.PointerPath) -> Location:
-    """The location (the grammar's pointer path) the watch list, bookmarks
-    and go-to take for ``path``. Raises InvalidInput for a thread-stack base,
-    which the location grammar cannot say."""
-    base = path.base
-    if not isinstance(base, Location):
-        raise InvalidInput(f"{path.text}: a thread-stack base is not a location the watch "
-                           "list or bookmarks can follow; rescan without stacks")
-    return dataclasses.replace(base, steps=tuple(path.offsets))
+    """The location (the grammar's pointer path: ``prog+0x4080->+0x18``,
+    ``[stack#1]-0x1f8->+0x8``) the watch list, bookmarks and go-to take for
+    ``path``."""
+    return path.location
 
 
 class PointerResultModel(VisibleRowsModel):
