@@ -566,13 +566,16 @@ class Place:
     """Where a field path leads: ``offset`` from the base (bytes), then for
     each pointer dereference one more step (as ``Location.steps``: address =
     pointer read at address + step), the field's ``type`` and its bits
-    (``bit_offset`` within the byte and ``bit_size``; 0 for a whole field)."""
+    (``bit_offset`` within the byte and ``bit_size``; 0 for a whole field).
+    ``pointers`` names, for each step, the field path of the pointer it
+    reads (``inv``, ``inv->next``), for messages."""
 
     offset: int
     steps: tuple[int, ...]
     type: CType
     bit_offset: int = 0
     bit_size: int = 0
+    pointers: tuple[str, ...] = ()
 
     def located(self, base: Location) -> Location:
         """The location of the field in a structure placed at ``base``
@@ -600,9 +603,9 @@ def field_place(ctype: CType, path: str) -> Place:
     bits = (0, 0)
     pos = 0
     first = _FIRST.match(path)
-    tokens: list[tuple[str, str]] = []
+    tokens: list[tuple[str, str, int]] = []      # (separator, item, where it starts)
     if first:
-        tokens.append((".", first.group(1)))
+        tokens.append((".", first.group(1), 0))
         pos = first.end()
     while pos < len(path.rstrip()):
         m = _STEP.match(path, pos)
@@ -610,13 +613,14 @@ def field_place(ctype: CType, path: str) -> Place:
             raise InvalidInput(f"field path {quoted(path)}: cannot read {quoted(path[pos:])} "
                                "(expected .field, ->field or [index])")
         if m.group(3) is not None:
-            tokens.append(("[", m.group(3)))
+            tokens.append(("[", m.group(3), pos))
         else:
-            tokens.append((m.group(1), m.group(2)))
+            tokens.append((m.group(1), m.group(2), pos))
         pos = m.end()
     if not tokens:
         raise InvalidInput("empty field path")
-    for sep, item in tokens:
+    pointers: list[str] = []
+    for sep, item, start in tokens:
         if bits[1]:
             raise InvalidInput(f"field path {quoted(path)}: a bitfield has no members")
         s = t.strip()
@@ -625,6 +629,7 @@ def field_place(ctype: CType, path: str) -> Place:
                 raise InvalidInput(f"field path {quoted(path)}: -> needs a pointer, "
                                    f"{quoted(t.c_name())} is not one")
             steps.append(0)
+            pointers.append(path[:start].strip().lstrip("."))
             t = s.target
             s = t.strip()
         if sep == "[":
@@ -653,7 +658,7 @@ def field_place(ctype: CType, path: str) -> Place:
             steps[-1] += delta
         else:
             offset += delta
-    return Place(offset, tuple(steps), t, bits[0], bits[1])
+    return Place(offset, tuple(steps), t, bits[0], bits[1], tuple(pointers))
 
 
 # ---------------------------------------------------------------- C text

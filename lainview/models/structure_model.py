@@ -1,16 +1,23 @@
-"""The structure view's model: a C type placed at an address of the open
-area, shown as a tree of fields (name, offset, type, live value).
+"""The structure view's model: a C type placed at a location, shown as a
+tree of fields (name, offset, type, live value).
 
-Types come from C declarations the user pastes (backend/c_decls.py); the
-tree is :func:`lainview.backend.ctypes_model.typed_value` over the hex
-document's bytes, recomputed whenever the document changes (the same live
-refresh as the hex view). A refresh that keeps the tree's shape updates the
-value column in place (``dataChanged``), so expanded rows and an open
-editor are left alone. Editing a whole-byte number field writes it through
-the document: the same journaled path as every write. Given the attached
-target, a pointer to a struct is followed one level: its pointee, read in
-one batched request per refresh (never two in flight), is the pointer's
-child ``*``, updated in place.
+A placement (``backend/placements.py``: name, declarations, type, location)
+is resolved again and read on every refresh of the hex view, in one
+backend request (``Target.read_locations``: the location's pointer path
+followed afresh), so it survives the pointer moving and the target
+restarting; a placement whose location does not resolve shows why (the
+Unresolved message) and every value as ``??``. Types come from C
+declarations the user pastes (backend/c_decls.py); the tree is
+:func:`lainview.backend.ctypes_model.typed_value` over the bytes read. A
+refresh that keeps the tree's shape updates only the value texts that
+changed (``dataChanged``), so expanded rows and an open editor are left
+alone. A pointer to a struct is followed one level: its pointee, read in
+the same refresh (never two refreshes in flight), is the pointer's child
+``*``, updated in place. Editing a number or enum field, behind a followed
+pointer too, writes it at the field's location (the placement's plus the
+field path: ``Target.write_location``), journaled and revertible like every
+write. :meth:`StructureModel.field_spans` gives the hex view the placed
+fields' byte ranges; ``placed_changed`` says when they change.
 """
 
 from __future__ import annotations
@@ -21,10 +28,14 @@ from PySide6.QtCore import (QAbstractItemModel, QModelIndex, QObject, QPersisten
                             Qt, Signal)
 
 from lainview.backend import value_types
-from lainview.backend.c_decls import Declarations, parse_header
-from lainview.backend.ctypes_model import (Array, Base, CType, Enum, Node, Pointer, Record,
+from lainview.backend.c_decls import Declarations
+from lainview.backend.ctypes_model import (CType, Enum, Node, Pointer, Record, field_place,
                                            typed_value)
-from lainview.backend.errors import InvalidInput, LainviewError
+from lainview.backend.errors import InvalidInput, LainviewError, Unresolved
+from lainview.backend.locations import Location, locate, parse_location
+from lainview.backend.placements import (FieldTarget, Placement, declarations_of,
+                                         default_name, field_target, joined,
+                                         value_type)
 
 from .attached_target import AttachedTarget
 from .hex_document import HexDocument
@@ -34,97 +45,221 @@ FIELD, OFFSET, TYPE, VALUE = range(4)
 _ROLES = frozenset({Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole,
                     Qt.ItemDataRole.ToolTipRole})
 HEADERS = ("Field", "Offset", "Type", "Value")
+FieldSpan = tuple[int, int, str, int]
+"""(first byte's address, size in bytes, field path text, depth: 0 for the
+placed type's own fields, one more per level of nesting)."""
 
 
 class StructureModel(QAbstractItemModel):
-    """Rows are :class:`Node` s; ``placed`` is (type name, address) or None."""
+    """Rows are :class:`Node` s; ``placement`` is the placed type or None."""
 
-    placed_changed = Signal()
+    placed_changed = Signal()        # the placement, its address or its pointees changed
     note_changed = Signal(str)
 
     def __init__(self, document: HexDocument, target: AttachedTarget | None = None,
                  parent: QObject | None = None):
         super().__init__(parent)
         self.document = document
-        self.target = target                     # None: pointers are not followed
+        self.target = target                     # None: the document's bytes, no pointers
         self._tasks = TaskSet()
-        self._reading = False                    # one pointee read in flight at most
+        self._reading = False                    # one refresh's read in flight at most
+        self._generation = 0                     # bumped when the placement changes
         self._pointees: dict[int, Node] = {}      # id(pointer node) -> its "*" child
+        self.declarations_text = ""
         self.declarations = Declarations()
+        self.placement: Placement | None = None
         self.ctype: CType | None = None
-        self.type_name = ""
-        self.address: int | None = None
+        self.address: int | None = None          # where the placement resolved last
+        self.unresolved = ""                     # why it did not ("" when it did)
         self.root: Node | None = None
         self.note = "paste C declarations, name a type, place it at the cursor"
         self.last_error = ""
         self._parents: dict[int, Node] = {}
         self._rows: dict[int, int] = {}
         self._flat: list[Node] = []                # the tree, in walk order
-        self._last: bytes | None = None
+        self._last: tuple[int | None, bytes | None] | None = None
         self._texts: dict[int, str] = {}           # value column text, per node
         self._kinds: dict[int, value_types.NumberKind | None] = {}
+        self._spans: list[FieldSpan] | None = None
         document.changed.connect(self.refresh)
         document.region_changed.connect(self.refresh)
+
+    @property
+    def type_name(self) -> str:
+        return self.placement.type_name if self.placement is not None else ""
 
     # -- what the user does ----------------------------------------------------------------
     def set_declarations(self, text: str) -> list[str]:
         """Parse a header (InvalidInput with line and column); returns the
         type names it declares."""
-        self.declarations = parse_header(text, "declarations")
+        self.declarations = declarations_of(text)
+        self.declarations_text = text
         return self.declarations.names()
 
-    def place(self, type_name: str, address: int) -> None:
-        """Show ``type_name`` (of the declarations) at ``address``. Raises
-        InvalidInput for an unknown type or one without a size."""
-        ctype = self.declarations.lookup(type_name)
-        if ctype.size <= 0:
-            raise InvalidInput(f"{type_name} has no size (declared, never defined)")
-        self.ctype, self.type_name, self.address = ctype, type_name.strip(), address
-        self.root, self._flat, self._last = None, [], None
+    def location_of(self, address: int) -> Location:
+        """The most durable location of ``address`` in the target's map (as
+        the hex view names it: ``memfd:lainview-demo+0xf80``)."""
+        areas = self.target.areas if self.target is not None else []
+        return locate(address, areas)
+
+    def place(self, type_name: str, where: int | Location | str,
+              name: str | None = None) -> Placement:
+        """Show ``type_name`` (of the declarations) at ``where``: an address
+        (kept as its most durable location), a location or its text. Raises
+        InvalidInput for an unknown type, one without a size, a bad
+        location or name."""
+        if isinstance(where, int):
+            location = self.location_of(where)
+        elif isinstance(where, str):
+            location = parse_location(where)
+        else:
+            location = where
+        placement = Placement(name or default_name(type_name), self.declarations_text,
+                              type_name.strip(), location)
+        self.set_placement(placement)
+        return placement
+
+    def set_placement(self, placement: Placement) -> None:
+        """Show ``placement`` (from :meth:`place` or a session). Raises
+        InvalidInput when its declarations or type do not parse."""
+        ctype = placement.ctype()
+        self.declarations = declarations_of(placement.declarations)
+        self.declarations_text = placement.declarations
+        self.beginResetModel()
+        self.placement, self.ctype = placement, ctype
+        self._generation += 1
+        self.address, self.unresolved = None, ""
+        self.root, self._flat, self._last, self._spans = None, [], None, None
+        self._parents, self._rows, self._pointees = {}, {}, {}
+        self.endResetModel()
         self.refresh()
         self.placed_changed.emit()
 
     def stop(self) -> None:
-        """Cancel a pointee read in flight (the window is closing)."""
+        """Cancel a read in flight (the window is closing)."""
         self._tasks.cancel_all()
 
     def clear(self) -> None:
         self.beginResetModel()
-        self.ctype = self.address = self.root = None
+        self.placement = self.ctype = self.address = self.root = None
+        self._generation += 1
         self._parents, self._rows, self._flat, self._last = {}, {}, [], None
+        self._pointees, self._spans = {}, None
         self.endResetModel()
         self.placed_changed.emit()
 
+    def field(self, path: str) -> FieldTarget:
+        """The field at ``path`` (relative to the placed type: ``held->hp``;
+        "" for the whole) as a :class:`FieldTarget` (its location and type).
+        Raises InvalidInput when nothing is placed or the path does not fit."""
+        if self.placement is None:
+            raise InvalidInput("nothing is placed")
+        return field_target(joined(self.placement.name, path), self.placement)
+
+    def field_for(self, text: str) -> FieldTarget:
+        """The field the path ``text`` names (with the placement's name in
+        front: ``player.held->hp``). Raises InvalidInput."""
+        if self.placement is None:
+            raise InvalidInput("nothing is placed")
+        return field_target(text, self.placement)
+
     # -- the live refresh ------------------------------------------------------------------
     def refresh(self) -> None:
-        if self.ctype is None or self.address is None:
+        """Read the placement again (one request in flight at most) and show
+        what it holds; called on every change of the hex document."""
+        if self.placement is None or self.ctype is None:
             return
-        data = self.document.bytes_at(self.address, self.ctype.size) \
-            if self.document.region is not None else None
-        if self.root is not None and data is not None and data == self._last:
-            self._follow()                       # the pointees may have changed
-            return                               # the struct did not: no repaint
-        self._last = data
+        if self.target is None or self.target.target is None:
+            self._show_document()
+            return
+        if self._reading:
+            return
+        self._reading = True
+        self._tasks.spawn(self._read())
+
+    def _show_document(self) -> None:
+        """Without an attached target: an absolute placement read from the
+        open document (no pointers followed)."""
+        assert self.placement is not None and self.ctype is not None
+        where = self.placement.location
+        if where.kind == "absolute" and not where.steps and self.document.region is not None:
+            self._show(where.offset, self.document.bytes_at(where.offset, self.ctype.size),
+                       "not in the open area, or not read yet")
+        else:
+            self._show(None, None, "no target attached")
+
+    async def _read(self) -> None:
+        try:
+            while self.placement is not None and self.ctype is not None \
+                    and self.target is not None and self.target.target is not None:
+                generation = self._generation
+                size = self.ctype.size
+                try:
+                    replies = await asyncio.wrap_future(
+                        self.target.target.read_locations([(self.placement.location, size)]))
+                except LainviewError as exc:
+                    if generation == self._generation:
+                        self._show(None, None, str(exc))
+                    return
+                if generation != self._generation:
+                    continue                     # placed elsewhere meanwhile: read that
+                reply = replies[0]
+                if isinstance(reply, Unresolved):
+                    self._show(None, None, str(reply))
+                    return
+                address, result = reply
+                if isinstance(result, LainviewError):
+                    self._show(address, None, str(result))
+                    return
+                try:
+                    data = result.require("read")
+                except LainviewError as exc:
+                    self._show(address, None, str(exc))
+                    return
+                self._show(address, data, "")
+                await self._follow(generation)
+                return
+        except asyncio.CancelledError:
+            return
+        finally:
+            self._reading = False
+
+    def _show(self, address: int | None, data: bytes | None, why: str) -> None:
+        """Show the tree of ``data`` at ``address`` (None: every value ``??``
+        and ``why`` in the note)."""
+        assert self.placement is not None and self.ctype is not None
+        if self.root is not None and data is not None and (address, data) == self._last:
+            return                               # nothing changed: no repaint
+        self._last = (address, data)
+        p = self.placement
+        where = p.location.text
         if data is None:
-            note = (f"{self.type_name} at {self.address:#x}: not in the open area, or not "
-                    "read yet")
-            tree = typed_value(self.ctype, bytes(self.ctype.size), self.address)
+            self.unresolved = why
+            note = f"{p.name} ({p.type_name}) at {where}: {why}"
+            tree = typed_value(self.ctype, bytes(self.ctype.size), address)
             for n in tree.walk():                # the shape, every value unknown
                 if n.value is not None:
                     n.value = "??"
         else:
-            note = f"{self.type_name} at {self.address:#x} ({self.ctype.size} bytes)"
-            tree = typed_value(self.ctype, data, self.address)
+            self.unresolved = ""
+            at = f" = {address:#x}" if address is not None and \
+                (p.location.kind != "absolute" or p.location.steps) else ""   # not 0x10 = 0x10
+            note = f"{p.name} ({p.type_name}) at {where}{at}, {self.ctype.size} bytes"
+            tree = typed_value(self.ctype, data, address)
         if self.note != note:
             self.note = note
             self.note_changed.emit(note)
-        old = self.root
+        moved = address != self.address
+        self.address = address
         new = list(tree.walk())
-        if old is not None and len(new) == len(self._flat):
-            # the same type, so the same shape (pointers are not followed here):
-            # update values in place, one dataChanged per parent's run of rows
+        if self.root is not None and len(new) == len(self._flat):
+            # the same type, so the same shape (pointees are kept apart, in
+            # _pointees): update what changed in place, one dataChanged per
+            # parent's run of changed rows
             spans: dict[int, tuple[Node, int, int]] = {}
             for a, b in zip(self._flat, new):
+                if moved:
+                    a.address = b.address
                 if a.value != b.value:
                     a.value = b.value
                     self._texts.pop(id(a), None)
@@ -138,7 +273,9 @@ class StructureModel(QAbstractItemModel):
                 self.dataChanged.emit(self.createIndex(lo, VALUE, up.children[lo]),
                                       self.createIndex(hi, VALUE, up.children[hi]),
                                       [Qt.ItemDataRole.DisplayRole])
-            self._follow()
+            if moved:
+                self._spans = None
+                self.placed_changed.emit()
             return
         self.beginResetModel()
         self.root = tree
@@ -147,15 +284,16 @@ class StructureModel(QAbstractItemModel):
         self._flat = new
         self._parents = {id(c): n for n in tree.walk() for c in n.children}
         self._rows = {id(c): i for n in tree.walk() for i, c in enumerate(n.children)}
+        self._spans = None
         self.endResetModel()
-        self._follow()
+        self.placed_changed.emit()
 
     # -- following pointers (one level, read through the target) ------------------------------
-    def _follow(self) -> None:
+    async def _follow(self, generation: int) -> None:
         """Read what the struct's pointers to structs point at (one batched
-        read, never more than one in flight) and show each pointee as the
-        pointer's child ``*``, updated in place on later refreshes."""
-        if self.target is None or self.target.target is None or self._reading:
+        read) and show each pointee as the pointer's child ``*``, updated
+        in place on later refreshes."""
+        if self.target is None or self.target.target is None:
             return
         wanted: list[tuple[Node, Pointer, int]] = []
         for n in self._flat:
@@ -168,20 +306,12 @@ class StructureModel(QAbstractItemModel):
         if not wanted:
             return
         try:
-            future = self.target.target.read_many(
-                [(address, ptr.target.size) for _n, ptr, address in wanted])
+            replies = await asyncio.wrap_future(self.target.target.read_many(
+                [(address, ptr.target.size) for _n, ptr, address in wanted]))
         except LainviewError:
             return
-        self._reading = True
-        self._tasks.spawn(self._apply_pointees(wanted, future))
-
-    async def _apply_pointees(self, wanted: list[tuple[Node, Pointer, int]], future) -> None:
-        try:
-            replies = await asyncio.wrap_future(future)
-        except (asyncio.CancelledError, LainviewError):
+        if generation != self._generation:
             return
-        finally:
-            self._reading = False
         for (node, ptr, address), reply in zip(wanted, replies):
             if self._parents.get(id(node)) is None or node.value != address:
                 continue                         # the tree or the pointer moved on
@@ -231,6 +361,29 @@ class StructureModel(QAbstractItemModel):
                 for i, c in enumerate(n.children):
                     self._parents[id(c)], self._rows[id(c)] = n, i
             self.endInsertRows()
+        self._spans = None
+        self.placed_changed.emit()
+
+    # -- for the hex view ------------------------------------------------------------------------
+    def field_spans(self) -> list[FieldSpan]:
+        """The placed structure's leaf fields as (address, size, field path
+        text, depth), in tree order, followed pointees included (cached
+        until ``placed_changed``); [] when nothing is placed or it did not
+        resolve. A bitfield spans the bytes of its storage unit."""
+        if self._spans is None:
+            out: list[FieldSpan] = []
+            if self.root is not None and self.placement is not None and not self.unresolved:
+                name = self.placement.name
+
+                def walk(n: Node, depth: int) -> None:
+                    for c in n.children:
+                        if c.children:
+                            walk(c, depth + 1)
+                        elif c.address is not None and c.size > 0:
+                            out.append((c.address, c.size, joined(name, c.path), depth))
+                walk(self.root, 0)
+            self._spans = out
+        return self._spans
 
     def node(self, index: QModelIndex | QPersistentModelIndex) -> Node | None:
         if not index.isValid():
@@ -326,28 +479,26 @@ class StructureModel(QAbstractItemModel):
         return flags
 
     def _editable(self, node: Node) -> bool:
-        """Number and enum fields of the placed struct itself (a followed
-        pointee's fields lie outside the open area: shown, not edited)."""
-        return node.offset is not None and self._kind(node) is not None \
-            and not self.document.read_only
+        """Number and enum fields, of the placed struct and of a followed
+        pointee, while a live target is attached (they are written at their
+        location)."""
+        return node.address is not None and self._kind(node) is not None \
+            and not self.document.read_only and self.target is not None \
+            and self.target.target is not None and not self.unresolved
 
     def watch_type(self, index: QModelIndex | QPersistentModelIndex
-                   ) -> tuple[int, str, int | None] | None:
-        """(address, value-type name, length) to watch the field at
+                   ) -> tuple[str, str, int | None] | None:
+        """(field path text, value-type name, length) to watch the field at
         ``index`` in the watch list: numbers and enums by their number
         type, ``char`` arrays as utf8 text; None for other fields."""
         node = self.node(index)
-        if node is None or node.address is None:
+        if node is None or node.address is None or self.placement is None:
             return None
-        kind = self._kind(node)
-        if kind is not None:
-            return node.address, kind.name, None
         t = self._type_at(node)
-        s = t.strip() if t is not None else None
-        if isinstance(s, Array) and isinstance(s.element.strip(), Base) \
-                and s.element.strip().size == 1 and s.count:
-            return node.address, "utf8", s.count
-        return None
+        found = value_type(t) if t is not None and not node.bits else None
+        if found is None:
+            return None
+        return joined(self.placement.name, node.path), found[0], found[1]
 
     def _kind(self, node: Node) -> value_types.NumberKind | None:
         """The registry's number type a field is written as (whole-byte
@@ -360,16 +511,9 @@ class StructureModel(QAbstractItemModel):
     def _find_kind(self, node: Node) -> value_types.NumberKind | None:
         if node.bits or node.address is None or self.ctype is None or node.value is None:
             return None
-        t = self._type_at(node)
-        s = t.strip() if t is not None else None
-        if isinstance(s, Enum):
-            return value_types.number(f"{'i' if s.signed else 'u'}{s.size * 8}")
-        if isinstance(s, Base) and s.value_kind is not None:
-            return value_types.number(s.value_kind)
-        return None
+        return kind_of(self._type_at(node))
 
     def _type_at(self, node: Node) -> CType | None:
-        from lainview.backend.ctypes_model import field_place
         if self.ctype is None:
             return None
         try:
@@ -379,12 +523,17 @@ class StructureModel(QAbstractItemModel):
 
     def setData(self, index: QModelIndex | QPersistentModelIndex, value,  # noqa: N802
                 role: int = Qt.ItemDataRole.EditRole) -> bool:
+        """Write the typed value into the field at its location (the
+        placement's, pointers followed now: ``Target.write_location``,
+        journaled). False, with ``last_error`` said in the message line,
+        for a value the field cannot hold or a field that cannot be written."""
         node = self.node(index)
         if role != Qt.ItemDataRole.EditRole or node is None or index.column() != VALUE:
             return False
         kind = self._kind(node)
-        if kind is None or node.address is None or not self._editable(node):
+        if kind is None or not self._editable(node):
             return False
+        assert self.target is not None and self.target.target is not None
         text = str(value).strip()
         t = self._type_at(node)
         s = t.strip() if t is not None else None
@@ -392,10 +541,35 @@ class StructureModel(QAbstractItemModel):
             text = str(s.values[text])
         try:
             data = kind.encode(kind.parse(text))
+            where = self.field(node.path).location
         except InvalidInput as exc:
-            self.last_error = f"{node.path}: {exc}"
-            self.document.inline_message.emit(self.last_error)
+            self._say(f"{node.path}: {exc}")
             return False
         self.last_error = ""
-        self.document.write(node.address, data)
+        future = self.target.target.write_location(where, data, if_changed=True)
+        self._tasks.spawn(self._written(node.path, future))
         return True
+
+    async def _written(self, path: str, future) -> None:
+        try:
+            await asyncio.wrap_future(future)
+        except asyncio.CancelledError:
+            return
+        except LainviewError as exc:
+            self._say(f"{path}: {exc}")
+            return
+        self.refresh()
+
+    def _say(self, text: str) -> None:
+        self.last_error = text
+        self.document.inline_message.emit(text)
+
+
+def kind_of(ctype: CType | None) -> value_types.NumberKind | None:
+    """The registry's number type a field of C type ``ctype`` is edited as
+    (``placements.value_type``: integers, floats, enums, pointers); None
+    for other types."""
+    found = value_type(ctype) if ctype is not None else None
+    if found is None or found[1] is not None:
+        return None
+    return value_types.number(found[0])
