@@ -137,6 +137,26 @@ class StructureFeature:
         window.add_key_note("Structure", "double-click a field's name",
                             "go to the field in the hex view")
         ws.document.inline_message.connect(self._message)
+        ws.sessions.structures = (self.placements, self.restore)
+
+    def placements(self) -> list:
+        """What a session saves: the placed structure, if any."""
+        return [self.model.placement] if self.model.placement is not None else []
+
+    def restore(self, placements: list) -> None:
+        """A session's placements: the first is shown (declarations, type,
+        name and location filled in); none clears the dock."""
+        if not placements:
+            self.model.clear()
+            return
+        p = placements[0]
+        self.panel.declarations.setPlainText(p.declarations)
+        self.panel.type_edit.setText(p.type_name)
+        self.panel.name_edit.setText(p.name)
+        try:
+            self.model.set_placement(p)
+        except InvalidInput as exc:
+            self.panel.show_note(str(exc))
 
     def _message(self, text: str) -> None:
         if self.model.last_error and text == self.model.last_error:

@@ -216,3 +216,43 @@ def test_a_placement_at_a_pointer_path_follows_the_pointer(qtbot, window, demo):
     assert model.field_spans()[1][:2] == (moved, 4)
 
 
+
+
+def test_structure_and_field_watch_are_saved_and_reopened_in_a_session(qtbot, window, demo,
+                                                                       tmp_path):
+    """Place the inventory at its pointer path, watch inv.gold, save the
+    session; clear both, reopen it: the dock shows the placement again and
+    the watch list the field path, resolved."""
+    import asyncio
+    open_demo_window(qtbot, window, demo)
+    feature = window.features["structure"]
+    model, panel = feature.model, feature.panel
+    panel.declarations.setPlainText(INVENTORY)
+    panel.location_edit.setText("memfd:lainview-demo+0xfc0->+0x18->+0x0")
+    assert feature.place(), panel.note.text()
+    qtbot.waitUntil(lambda: model.address == demo.gold - 8, timeout=10000)
+    assert feature.watch_field(model.find("gold"))
+    ws = window.workspace
+    path = str(tmp_path / "demo.lainview.json")
+    task = asyncio.ensure_future(ws.sessions.save(path))
+    qtbot.waitUntil(task.done, timeout=10000)
+    assert task.result()
+    import json
+    saved = json.loads(open(path).read())
+    assert saved["structures"] == [{"name": "inventory", "declarations": INVENTORY,
+                                    "type": "struct inventory",
+                                    "location": "memfd:lainview-demo+0xfc0->+0x18->+0x0"}]
+    assert saved["watch"][0]["field"]["path"] == "inventory.gold"
+    model.clear()
+    panel.declarations.setPlainText("")
+    ws.watch.clear()
+    task = asyncio.ensure_future(ws.sessions.open(path, demo.pid))
+    qtbot.waitUntil(task.done, timeout=10000)
+    assert task.result() == "opened"
+    assert model.placement is not None and model.placement.name == "inventory"
+    assert panel.declarations.toPlainText() == INVENTORY
+    qtbot.waitUntil(lambda: model.address == demo.gold - 8, timeout=10000)
+    [entry] = ws.watch.entries
+    assert entry.where == "inventory.gold"
+    qtbot.waitUntil(lambda: entry.address == demo.gold and entry.data is not None,
+                    timeout=10000)
