@@ -104,24 +104,18 @@ def test_go_to_a_field_and_watch_it(qtbot, window, demo):
 
 
 def test_a_pointer_to_a_struct_is_followed_to_the_heap(qtbot, window, tmp_path):
-    """tests/c/struct_target.c: its global struct player placed from
-    tests/c/player.h; `held` points at a heap struct item, shown as its
-    child `*` with the heap values."""
-    import json
-    import shutil
-    import subprocess
+    """tests/c/struct_target.c (built with -g): its global struct player
+    placed from tests/c/player.h; `held` points at a heap struct item, shown
+    as its child `*` with the heap values, and edited there: the write lands
+    on the heap struct, is journaled and reverts."""
     from pathlib import Path
 
-    import pytest
-    if shutil.which("gcc") is None:
-        pytest.skip("needs gcc")
+    from tests.c_child import build, start
     c_dir = Path(__file__).parent.parent / "c"
-    exe = tmp_path / "struct_target"
-    subprocess.run(["gcc", "-O0", "-I", str(c_dir), "-o", str(exe),
-                    str(c_dir / "struct_target.c")], check=True)
-    proc = subprocess.Popen([str(exe)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    exe = build(c_dir / "struct_target.c", tmp_path, "-g", "-O0", "-I", str(c_dir))
+    child = start(exe)
+    proc, info = child.proc, child.info
     try:
-        info = json.loads(proc.stdout.readline())
         ws = window.workspace
         task = ws.spawn(window.attach_and_open(proc.pid, info["player"]))
         qtbot.waitUntil(task.done, timeout=10000)
@@ -158,8 +152,7 @@ def test_a_pointer_to_a_struct_is_followed_to_the_heap(qtbot, window, tmp_path):
         assert _peek(proc.pid, info["heap"], 4) == struct.pack("<i", 42)
         qtbot.waitUntil(lambda: _value(model, "held->count") == "42", timeout=10000)
     finally:
-        proc.stdin.close()
-        proc.wait(timeout=10)
+        child.stop()
 
 
 def _peek(pid: int, address: int, size: int) -> bytes:
