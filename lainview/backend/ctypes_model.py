@@ -502,15 +502,7 @@ def _node(t: CType, data: bytes, off: int, base: int | None, path: str, name: st
         for f in s.fields:
             fpath = _join_path(path, f.name)
             if f.bit_size:
-                raw = _int(data[off + f.bit_offset // 8: off + (f.bit_offset + f.bit_size + 7) // 8],
-                           False)
-                v = (raw >> (f.bit_offset % 8)) & ((1 << f.bit_size) - 1)
-                ft = f.type.strip()
-                if isinstance(ft, (Base, Enum)) and ft.signed and v >> (f.bit_size - 1):
-                    v -= 1 << f.bit_size
-                shown: int | str = v
-                if isinstance(ft, Enum):
-                    shown = ft.name_of(v) or v
+                shown = bitfield_value(f.type, data[off:], f.bit_offset, f.bit_size)
                 node.children.append(Node(fpath, f.name, (off + f.offset) if relative else None,
                                           None if base is None else base + off + f.offset,
                                           f.type.c_name(), shown,
@@ -545,6 +537,35 @@ def _node(t: CType, data: bytes, off: int, base: int | None, path: str, name: st
             child.path = f"*{path}" if path else "*"
             node.children.append(child)
     return node
+
+
+def bitfield_value(ctype: CType, data: bytes, bit_offset: int, bit_size: int) -> int | str:
+    """The value of a bitfield of type ``ctype`` whose first bit is
+    ``bit_offset`` bits into ``data`` (little-endian bit order), sign-extended
+    for a signed type; an enum's by name where it has one."""
+    raw = _int(data[bit_offset // 8:(bit_offset + bit_size + 7) // 8], False)
+    v = (raw >> (bit_offset % 8)) & ((1 << bit_size) - 1)
+    ft = ctype.strip()
+    if isinstance(ft, (Base, Enum)) and ft.signed and v >> (bit_size - 1):
+        v -= 1 << bit_size
+    if isinstance(ft, Enum):
+        return ft.name_of(v) or v
+    return v
+
+
+def leaf_value(ctype: CType, data: bytes) -> int | float | str | None:
+    """The value :func:`typed_value` gives a scalar or ``char`` array of
+    type ``ctype`` held in ``data`` (None for aggregates): the same
+    decoding, for one field."""
+    s = ctype.strip()
+    if isinstance(s, Array):
+        es = s.element.strip()
+        if isinstance(es, Base) and es.kind == "char" and es.size == 1:
+            return _text(data[:s.size])
+        return None
+    if isinstance(s, Record):
+        return None
+    return _scalar(ctype, data[:max(s.size, 1)])
 
 
 def _join_path(path: str, name: str) -> str:

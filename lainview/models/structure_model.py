@@ -29,8 +29,8 @@ from PySide6.QtCore import (QAbstractItemModel, QModelIndex, QObject, QPersisten
 
 from lainview.backend import value_types
 from lainview.backend.c_decls import Declarations
-from lainview.backend.ctypes_model import (CType, Enum, Node, Pointer, Record, field_place,
-                                           typed_value)
+from lainview.backend.ctypes_model import (CType, Enum, Node, Pointer, Record, bitfield_value,
+                                           field_place, leaf_value, typed_value)
 from lainview.backend.errors import InvalidInput, LainviewError, Unresolved
 from lainview.backend.locations import Location, locate, parse_location
 from lainview.backend.placements import (FieldTarget, Placement, declarations_of,
@@ -81,6 +81,8 @@ class StructureModel(QAbstractItemModel):
         self._texts: dict[int, str] = {}           # value column text, per node
         self._kinds: dict[int, value_types.NumberKind | None] = {}
         self._spans: list[FieldSpan] | None = None
+        self._plan: list[tuple[Node, int, int, CType, int, int]] | None = None
+        self._shown: set[int] | None = None        # ids of the nodes a view shows
         document.changed.connect(self.refresh)
         document.region_changed.connect(self.refresh)
 
@@ -230,7 +232,12 @@ class StructureModel(QAbstractItemModel):
         assert self.placement is not None and self.ctype is not None
         if self.root is not None and data is not None and (address, data) == self._last:
             return                               # nothing changed: no repaint
+        last = self._last
         self._last = (address, data)
+        if self.root is not None and data is not None and last is not None \
+                and last[0] == address and last[1] is not None and not self.unresolved:
+            self._update_values(last[1], data)  # same place, same shape: the values only
+            return
         p = self.placement
         where = p.location.text
         if data is None:
@@ -243,7 +250,7 @@ class StructureModel(QAbstractItemModel):
         else:
             self.unresolved = ""
             at = f" = {address:#x}" if address is not None and \
-                (p.location.kind != "absolute" or p.location.steps) else ""   # not 0x10 = 0x10
+                (p.location.kind != "absolute" or p.location.steps) else ""
             note = f"{p.name} ({p.type_name}) at {where}{at}, {self.ctype.size} bytes"
             tree = typed_value(self.ctype, data, address)
         if self.note != note:
@@ -254,25 +261,16 @@ class StructureModel(QAbstractItemModel):
         new = list(tree.walk())
         if self.root is not None and len(new) == len(self._flat):
             # the same type, so the same shape (pointees are kept apart, in
-            # _pointees): update what changed in place, one dataChanged per
-            # parent's run of changed rows
-            spans: dict[int, tuple[Node, int, int]] = {}
+            # _pointees): update what changed in place
+            changed = []
             for a, b in zip(self._flat, new):
                 if moved:
                     a.address = b.address
                 if a.value != b.value:
                     a.value = b.value
                     self._texts.pop(id(a), None)
-                    up = self._parents.get(id(a))
-                    if up is None:
-                        continue
-                    row = self._rows[id(a)]
-                    _, lo, hi = spans.get(id(up), (up, row, row))
-                    spans[id(up)] = (up, min(lo, row), max(hi, row))
-            for up, lo, hi in spans.values():
-                self.dataChanged.emit(self.createIndex(lo, VALUE, up.children[lo]),
-                                      self.createIndex(hi, VALUE, up.children[hi]),
-                                      [Qt.ItemDataRole.DisplayRole])
+                    changed.append(a)
+            self._emit_changed(changed)
             if moved:
                 self._spans = None
                 self.placed_changed.emit()
@@ -282,11 +280,83 @@ class StructureModel(QAbstractItemModel):
         self._pointees = {}
         self._texts, self._kinds = {}, {}
         self._flat = new
+        self._plan = None
         self._parents = {id(c): n for n in tree.walk() for c in n.children}
         self._rows = {id(c): i for n in tree.walk() for i, c in enumerate(n.children)}
         self._spans = None
         self.endResetModel()
         self.placed_changed.emit()
+
+    def _make_plan(self) -> None:
+        """For each leaf of the placed tree (pointees apart): its byte range
+        in the placed bytes, C type and bits, so a refresh decodes only the
+        fields whose bytes changed."""
+        plan: list[tuple[Node, int, int, CType, int, int]] = []
+        assert self.ctype is not None and self.root is not None
+        for n in self._flat:
+            if n.children or n.offset is None or n is self.root:
+                continue
+            try:
+                place = field_place(self.ctype, n.path)
+            except InvalidInput:
+                continue
+            if place.bit_size:
+                end = place.offset + (place.bit_offset + place.bit_size + 7) // 8
+            else:
+                end = place.offset + max(place.type.strip().size, 1)
+            plan.append((n, place.offset, end, place.type, place.bit_offset, place.bit_size))
+        self._plan = plan
+
+    def _update_values(self, old: bytes, data: bytes) -> None:
+        """The same placement at the same address: decode the fields whose
+        bytes changed, and repaint only their value cells."""
+        if self._plan is None:
+            self._make_plan()
+        assert self._plan is not None
+        changed: list[Node] = []
+        texts = self._texts
+        for node, start, end, ctype, bit_offset, bit_size in self._plan:
+            if data[start:end] == old[start:end]:
+                continue
+            value = bitfield_value(ctype, data[start:], bit_offset, bit_size) if bit_size \
+                else leaf_value(ctype, data[start:end])
+            if value != node.value:
+                node.value = value
+                texts.pop(id(node), None)
+                changed.append(node)
+        self._emit_changed(changed)
+
+    def _emit_changed(self, changed: list[Node]) -> None:
+        """One dataChanged (value column) per parent, from its first changed
+        row to its last, of the rows the view shows (:meth:`set_shown`; all
+        when it never said): Qt repaints that as one rectangle, which costs
+        less than many small ones, and works through only those rows
+        (bench/structure_refresh.py)."""
+        roles = [Qt.ItemDataRole.DisplayRole]
+        spans: dict[int, tuple[Node, int, int]] = {}
+        shown = self._shown
+        for node in changed:
+            if shown is not None and id(node) not in shown:
+                continue                         # off screen: painted fresh when scrolled to
+            up = self._parents.get(id(node))
+            if up is None:
+                continue
+            row = self._rows[id(node)]
+            _, lo, hi = spans.get(id(up), (up, row, row))
+            spans[id(up)] = (up, min(lo, row), max(hi, row))
+        for up, lo, hi in spans.values():
+            self._emit_run(up, lo, hi, roles)
+
+    def set_shown(self, indexes: list[QModelIndex] | None) -> None:
+        """The rows a view shows now (as the hex document's ``set_visible``):
+        a live refresh announces changed values of these rows only; the
+        others are read afresh when painted. None: announce every row."""
+        self._shown = None if indexes is None else {
+            id(i.internalPointer()) for i in indexes if i.isValid()}
+
+    def _emit_run(self, up: Node, lo: int, hi: int, roles: list) -> None:
+        self.dataChanged.emit(self.createIndex(lo, VALUE, up.children[lo]),
+                              self.createIndex(hi, VALUE, up.children[hi]), roles)
 
     # -- following pointers (one level, read through the target) ------------------------------
     async def _follow(self, generation: int) -> None:
@@ -407,21 +477,22 @@ class StructureModel(QAbstractItemModel):
         return self.createIndex(self._rows[id(node)], column, node)
 
     # -- Qt model API ------------------------------------------------------------------------
+    # index() and parent() run for every cell Qt paints or updates: kept short.
     def index(self, row: int, column: int,
               parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> QModelIndex:
-        owner = self.node(parent) if parent.isValid() else self.root
-        if owner is None or not 0 <= row < len(owner.children):
+        owner = parent.internalPointer() if parent.isValid() else self.root
+        children = owner.children if owner is not None else ()
+        if not 0 <= row < len(children):
             return QModelIndex()
-        return self.createIndex(row, column, owner.children[row])
+        return self.createIndex(row, column, children[row])
 
     def parent(self, index=QModelIndex()):
-        node = self.node(index)
-        if node is None:
+        if not index.isValid():
             return QModelIndex()
-        up = self._parents.get(id(node))
+        up = self._parents.get(id(index.internalPointer()))
         if up is None or up is self.root:
             return QModelIndex()
-        return self._index_of(up, 0)
+        return self.createIndex(self._rows[id(up)], 0, up)
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
         if parent.isValid() and parent.column() != 0:

@@ -9,13 +9,15 @@ tree gets the dock's height at 1280x720."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt
 from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPlainTextEdit,
                                QPushButton, QSplitter, QTreeView, QVBoxLayout, QWidget)
 
 from lainview.backend.errors import InvalidInput
 from lainview.backend.locations import parse_location
 from lainview.models.structure_model import VALUE, StructureModel
+
+from .text_delegate import FastTextDelegate
 
 EXAMPLE = ("struct demo {\n    uint32_t magic;\n    int32_t health;\n    float speed;\n"
            "    uint32_t pad;\n    double position;\n    char name[16];\n};")
@@ -59,6 +61,7 @@ class StructurePanel(QWidget):
         self.tree = QTreeView()
         self.tree.setModel(model)
         self.tree.setUniformRowHeights(True)
+        self.tree.setItemDelegate(FastTextDelegate(self.tree))   # 10 Hz repaints stay cheap
         self.tree.header().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.tree.header().setStretchLastSection(True)
         self._form = form = QWidget()
@@ -93,6 +96,27 @@ class StructurePanel(QWidget):
         model.note_changed.connect(self.note.setText)
         model.modelReset.connect(self._expand)
         self.tree.expanded.connect(lambda _index: self.tree.resizeColumnToContents(0))
+        # tell the model which rows are on screen (a live refresh repaints those)
+        for signal in (self.tree.expanded, self.tree.collapsed,
+                       self.tree.verticalScrollBar().valueChanged, model.modelReset,
+                       model.rowsInserted, model.rowsRemoved):
+            signal.connect(self._tell_shown)
+        self.tree.viewport().installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.Resize and watched is self.tree.viewport():
+            self._tell_shown()
+        return False
+
+    def _tell_shown(self, *_args) -> None:
+        """The model learns the rows the tree shows now (about 30)."""
+        height = self.tree.viewport().height()
+        index = self.tree.indexAt(QPoint(1, 1))
+        shown = []
+        while index.isValid() and self.tree.visualRect(index).top() <= height:
+            shown.append(index)
+            index = self.tree.indexBelow(index)
+        self.model.set_shown(shown)
 
     def show_declarations(self, on: bool) -> None:
         """Show the declarations box above the tree, or fold it away."""

@@ -249,3 +249,50 @@ def test_structure_and_field_watch_are_saved_and_reopened_in_a_session(qtbot, wi
     assert entry.where == "inventory.gold"
     qtbot.waitUntil(lambda: entry.address == demo.gold and entry.data is not None,
                     timeout=10000)
+
+
+def test_a_live_refresh_updates_only_the_changed_values(qtbot):
+    """Same placement, same shape: only the fields whose bytes changed get a
+    new value text and a dataChanged (of the rows the view shows), no reset."""
+    from PySide6.QtCore import QObject, Signal
+
+    from lainview.models.structure_model import VALUE, StructureModel
+    from lainview.ui.structure_dock import StructurePanel
+
+    class Document(QObject):
+        changed = Signal()
+        region_changed = Signal()
+        inline_message = Signal(str)
+        read_only = False
+        region = object()
+        data = bytearray(64)
+
+        def bytes_at(self, address, size):
+            return bytes(self.data[:size])
+
+    doc = Document()
+    model = StructureModel(doc)
+    model.set_declarations("struct s { int a; int b; char name[8]; unsigned c : 3; "
+                           "unsigned d : 5; double e; };")
+    model.place("struct s", 0x1000)
+    panel = StructurePanel(model)
+    qtbot.addWidget(panel)
+    panel.resize(400, 400)
+    panel.show()
+    qtbot.waitExposed(panel)
+    assert _value(model, "a") == "0"
+    texts = dict(model._texts)
+    changes, resets = [], []
+    model.dataChanged.connect(lambda top, bottom, roles: changes.append(
+        (top.row(), bottom.row(), top.column())))
+    model.modelReset.connect(lambda: resets.append(1))
+    struct.pack_into("<i", doc.data, 4, -7)
+    doc.data[16] = 0b00101_011                       # c = 3, d = 5
+    doc.changed.emit()
+    assert changes == [(1, 4, VALUE)] and not resets
+    assert (_value(model, "b"), _value(model, "c"), _value(model, "d")) == ("-7", "3", "5")
+    assert id(model.find("a").internalPointer()) in model._texts   # kept, not rebuilt
+    assert texts
+    changes.clear()
+    doc.changed.emit()                                # nothing changed: nothing said
+    assert changes == []
