@@ -33,7 +33,7 @@ class StructurePanel(QWidget):
         self.model = model
         self.declarations = QPlainTextEdit()
         self.declarations.setPlaceholderText("C declarations, e.g.\n" + EXAMPLE)
-        self.declarations.setMinimumHeight(30)
+        self.declarations.setMinimumHeight(24)
         self.type_edit = QLineEdit()
         self.type_edit.setPlaceholderText("type, e.g. struct demo")
         self.name_edit = QLineEdit()
@@ -54,7 +54,8 @@ class StructurePanel(QWidget):
         self.toggle_button = QPushButton("Declarations…")
         self.toggle_button.setCheckable(True)
         self.toggle_button.setChecked(True)
-        self.toggle_button.setToolTip("show or fold away the declarations box")
+        self.toggle_button.setToolTip("show or fold away the declarations, type and location "
+                                      "(folded once placed: the tree gets the space)")
         self.note = QLabel(model.note)
         self.note.setWordWrap(True)
         self.note.setMinimumWidth(10)
@@ -64,20 +65,25 @@ class StructurePanel(QWidget):
         self.tree.setItemDelegate(FastTextDelegate(self.tree))   # 10 Hz repaints stay cheap
         self.tree.header().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.tree.header().setStretchLastSection(True)
+        # the definition (declarations, type, name, location) folds away once
+        # placed, so the tree gets the dock's height; a splitter between them
         self._form = form = QWidget()
         top = QVBoxLayout(form)
         top.setContentsMargins(0, 0, 0, 0)
+        top.setSpacing(2)
         top.addWidget(self.declarations, 1)
+        names = QHBoxLayout()
+        names.addWidget(self.type_edit, 2)
+        names.addWidget(self.name_edit, 1)
+        top.addLayout(names)
+        top.addWidget(self.location_edit)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(form)
         self.splitter.addWidget(self.tree)
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setChildrenCollapsible(True)
-        self.splitter.setSizes([70, 400])
-        names = QHBoxLayout()
-        names.addWidget(self.type_edit, 2)
-        names.addWidget(self.name_edit, 1)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setSizes([120, 300])
         row = QHBoxLayout()
         row.addWidget(self.toggle_button)
         row.addWidget(self.place_button)
@@ -87,8 +93,6 @@ class StructurePanel(QWidget):
         column.setContentsMargins(2, 2, 2, 2)
         column.setSpacing(2)
         column.addLayout(row)
-        column.addLayout(names)
-        column.addWidget(self.location_edit)
         column.addWidget(self.note)
         column.addWidget(self.splitter, 1)
         self.toggle_button.toggled.connect(self.show_declarations)
@@ -119,11 +123,16 @@ class StructurePanel(QWidget):
         self.model.set_shown(shown)
 
     def show_declarations(self, on: bool) -> None:
-        """Show the declarations box above the tree, or fold it away."""
-        self.declarations.setVisible(on)
+        """Show the definition (declarations, type, name, location) above
+        the tree, or fold it away."""
         self._form.setVisible(on)
         if self.toggle_button.isChecked() != on:
             self.toggle_button.setChecked(on)
+
+    def focus_target(self) -> QWidget:
+        """Where Go ▸ Focus the structure puts the keyboard: the type field
+        while the definition shows, else the tree."""
+        return self.type_edit if self.toggle_button.isChecked() else self.tree
 
     def show_note(self, text: str) -> None:
         self.note.setText(text)
@@ -151,7 +160,8 @@ class StructureFeature:
                                     Qt.DockWidgetArea.RightDockWidgetArea,
                                     tabify_with="inspector")
         window.add_action("Go", "Focus the &structure",
-                          lambda: window.show_dock("structure", self.panel.type_edit), "Alt+7")
+                          lambda: window.show_dock("structure", self.panel.focus_target()),
+                          "Alt+7")
         self.panel.place_button.clicked.connect(self.place)
         self.panel.type_edit.returnPressed.connect(self.place)
         self.panel.location_edit.returnPressed.connect(self.place)
@@ -179,8 +189,10 @@ class StructureFeature:
         self.panel.name_edit.setText(p.name)
         try:
             self.model.set_placement(p)
+            self.panel.show_declarations(False)
         except InvalidInput as exc:
             self.panel.show_note(str(exc))
+        self.window.show_dock("structure")
 
     def _message(self, text: str) -> None:
         if self.model.last_error and text == self.model.last_error:
@@ -246,4 +258,5 @@ class StructureFeature:
         except InvalidInput as exc:
             self.panel.show_note(str(exc))
             return False
+        self.panel.show_declarations(False)
         return True

@@ -31,6 +31,11 @@ def test_placed_struct_shows_live_fields_and_writes_a_field(qtbot, window, demo)
     # kept as the location the hex view names it by, found again each refresh
     assert model.placement.location.text == "memfd:lainview-demo+0xf80"
     assert model.placement.name == "demo"
+    # placed: the definition folds away so the tree gets the dock's height
+    assert panel._form.isHidden() and not panel.toggle_button.isChecked()
+    assert panel.focus_target() is panel.tree
+    panel.toggle_button.click()
+    assert not panel._form.isHidden() and panel.focus_target() is panel.type_edit
     qtbot.waitUntil(lambda: _value(model, "magic") == str(0x4E49414C))
     assert panel.note.text() == (f"demo (struct demo) at memfd:lainview-demo+0xf80 = "
                                  f"{demo.struct:#x}, 40 bytes")
