@@ -539,10 +539,15 @@ def _node(t: CType, data: bytes, off: int, base: int | None, path: str, name: st
     return node
 
 
-def bitfield_value(ctype: CType, data: bytes, bit_offset: int, bit_size: int) -> int | str:
+def bitfield_value(ctype: CType, data: bytes, bit_offset: int,
+                   bit_size: int) -> int | str | None:
     """The value of a bitfield of type ``ctype`` whose first bit is
     ``bit_offset`` bits into ``data`` (little-endian bit order), sign-extended
-    for a signed type; an enum's by name where it has one."""
+    for a signed type; an enum's by name where it has one. None for a
+    bitfield no compiler makes (damaged debug information: a size outside
+    1..128 bits, a negative offset)."""
+    if not 0 < bit_size <= 128 or bit_offset < 0:
+        return None
     raw = _int(data[bit_offset // 8:(bit_offset + bit_size + 7) // 8], False)
     v = (raw >> (bit_offset % 8)) & ((1 << bit_size) - 1)
     ft = ctype.strip()
