@@ -17,10 +17,17 @@ from lainview.backend.errors import InvalidInput
 from lainview.backend.locations import parse_location
 from lainview.models.structure_model import VALUE, StructureModel
 
+from .editing import LiveEditDelegate
 from .text_delegate import FastTextDelegate
 
 EXAMPLE = ("struct demo {\n    uint32_t magic;\n    int32_t health;\n    float speed;\n"
            "    uint32_t pad;\n    double position;\n    char name[16];\n};")
+
+
+class LiveTextDelegate(LiveEditDelegate, FastTextDelegate):
+    """The tree's delegate: cells painted as :class:`FastTextDelegate` paints
+    them (a 10 Hz refresh stays cheap), and an open editor filled once,
+    never overwritten by a live refresh (:class:`LiveEditDelegate`)."""
 
 
 class StructurePanel(QWidget):
@@ -62,7 +69,7 @@ class StructurePanel(QWidget):
         self.tree = QTreeView()
         self.tree.setModel(model)
         self.tree.setUniformRowHeights(True)
-        self.tree.setItemDelegate(FastTextDelegate(self.tree))   # 10 Hz repaints stay cheap
+        self.tree.setItemDelegate(LiveTextDelegate(self.tree))
         self.tree.header().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.tree.header().setStretchLastSection(True)
         # the definition (declarations, type, name, location) folds away once

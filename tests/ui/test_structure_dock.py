@@ -301,3 +301,27 @@ def test_a_live_refresh_updates_only_the_changed_values(qtbot):
     changes.clear()
     doc.changed.emit()                                # nothing changed: nothing said
     assert changes == []
+
+
+def test_a_live_refresh_never_touches_an_open_editor(qtbot, window, demo):
+    """position swings every 0.1 s: an editor open on it keeps what the user
+    typed while the other values go on refreshing."""
+    from PySide6.QtWidgets import QLineEdit
+    open_demo_window(qtbot, window, demo)
+    feature = window.features["structure"]
+    model, panel = feature.model, feature.panel
+    window.show_dock("structure")
+    model.set_declarations(EXAMPLE)
+    model.place("struct demo", demo.struct)
+    qtbot.waitUntil(lambda: _value(model, "position") not in (None, "??"), timeout=10000)
+    index = model.find("position")
+    panel.tree.setCurrentIndex(index)
+    panel.tree.edit(index)
+    qtbot.waitUntil(lambda: panel.tree.findChild(QLineEdit) is not None)
+    editor = panel.tree.findChild(QLineEdit)
+    editor.setText("12.5")
+    first = _value(model, "position")
+    qtbot.waitUntil(lambda: _value(model, "position") != first, timeout=5000)
+    later = _value(model, "position")
+    qtbot.waitUntil(lambda: _value(model, "position") != later, timeout=5000)
+    assert editor.text() == "12.5"
