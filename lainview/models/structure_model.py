@@ -45,6 +45,8 @@ FIELD, OFFSET, TYPE, VALUE = range(4)
 _ROLES = frozenset({Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole,
                     Qt.ItemDataRole.ToolTipRole})
 HEADERS = ("Field", "Offset", "Type", "Value")
+_SHOWN = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+_EDITABLE = _SHOWN | Qt.ItemFlag.ItemIsEditable
 FieldSpan = tuple[int, int, str, int]
 """(first byte's address, size in bytes, field path text, depth: 0 for the
 placed type's own fields, one more per level of nesting)."""
@@ -544,10 +546,9 @@ class StructureModel(QAbstractItemModel):
         node = self.node(index)
         if node is None:
             return Qt.ItemFlag.NoItemFlags
-        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
         if index.column() == VALUE and self._editable(node):
-            flags |= Qt.ItemFlag.ItemIsEditable
-        return flags
+            return _EDITABLE
+        return _SHOWN
 
     def _editable(self, node: Node) -> bool:
         """Number and enum fields, of the placed struct and of a followed
