@@ -10,7 +10,7 @@ tree gets the dock's height at 1280x720."""
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt
-from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPlainTextEdit,
+from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLineEdit, QPlainTextEdit,
                                QPushButton, QSplitter, QTreeView, QVBoxLayout, QWidget)
 
 from lainview.backend.errors import InvalidInput
@@ -18,6 +18,7 @@ from lainview.backend.locations import parse_location
 from lainview.models.structure_model import VALUE, StructureModel
 
 from .editing import LiveEditDelegate
+from .fit import FitLabel
 from .text_delegate import FastTextDelegate
 
 EXAMPLE = ("struct demo {\n    uint32_t magic;\n    int32_t health;\n    float speed;\n"
@@ -63,12 +64,11 @@ class StructurePanel(QWidget):
         self.toggle_button.setChecked(True)
         self.toggle_button.setToolTip("show or fold away the declarations, type and location "
                                       "(folded once placed: the tree gets the space)")
-        self.note = QLabel(model.note)
-        self.note.setWordWrap(True)
-        self.note.setMinimumWidth(10)
+        self.note = FitLabel(model.note)          # one line, elided; all of it in the tooltip
         self.tree = QTreeView()
         self.tree.setModel(model)
         self.tree.setUniformRowHeights(True)
+        self.tree.setMinimumHeight(48)          # the splitter may squeeze it to ~2 rows
         self.tree.setItemDelegate(LiveTextDelegate(self.tree))
         self.tree.header().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.tree.header().setStretchLastSection(True)
@@ -131,8 +131,13 @@ class StructurePanel(QWidget):
 
     def show_declarations(self, on: bool) -> None:
         """Show the definition (declarations, type, name, location) above
-        the tree, or fold it away."""
+        the tree, or fold it away. Shown, it takes at most half the
+        splitter's height (the tree keeps the rest)."""
         self._form.setVisible(on)
+        if on:
+            height = self.splitter.height()
+            top = min(130, height // 2)
+            self.splitter.setSizes([top, max(height - top, 1)])
         if self.toggle_button.isChecked() != on:
             self.toggle_button.setChecked(on)
 
