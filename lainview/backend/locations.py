@@ -758,19 +758,22 @@ def _follow(location: Location, areas: list[MemoryArea], size: int, pid: int | N
     for level, step in enumerate(location.steps, 1):
         if in_process and not _mapped(areas, address, POINTER_SIZE):
             raise Unresolved(f"at level {level}, {address:#x} is not mapped in {where}",
-                             address=address, pid=pid)
+                             address=address, pid=pid, level=level)
         try:
             pointer = read_pointer(address)
         except LainviewError as exc:
             raise Unresolved(f"at level {level}, the pointer at {address:#x} could not be "
-                             f"read: {exc}", address=address, pid=pid) from exc
+                             f"read: {exc}", address=address, pid=pid,
+                             level=level) from exc
         address = pointer + step
         if not 0 <= address < _LIMIT:
             raise Unresolved(f"at level {level}, {pointer:#x}{_signed(step)} is outside the "
-                             "64-bit address space", address=pointer, pid=pid)
+                             "64-bit address space", address=pointer, pid=pid,
+                             level=level)
     if in_process and not _mapped(areas, address, max(size, 1)):
         raise Unresolved(f"at level {len(location.steps) + 1} (the value), {address:#x} is not "
-                         f"mapped in {where}", address=address, pid=pid)
+                         f"mapped in {where}", address=address, pid=pid,
+                         level=len(location.steps) + 1)
     return address
 
 

@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject, Signal
 
 from lainview.backend.errors import InvalidInput, LainviewError, Unresolved
 from lainview.backend.locations import Location, locate, resolve
+from lainview.backend.placements import Placement
 from lainview.backend.processes import ProcessInfo
 from lainview.backend.wording import counted
 
@@ -60,6 +61,10 @@ class SessionController(QObject):
         # saved state (or None), load(reference) restores it.
         self.sections: dict[str, tuple[Callable[[], dict | None], Callable[[dict], None]]] = {}
         self._kept_scan: dict | None = None
+        # The Structure dock's placements: (what to save, how to restore); set
+        # by the window's structure feature.
+        self.structures: tuple[Callable[[], list[Placement]],
+                               Callable[[list[Placement]], None]] | None = None
 
     @property
     def watch(self) -> WatchModel:
@@ -86,9 +91,11 @@ class SessionController(QObject):
         scan = self._kept_scan
         if "scan" in self.sections:
             scan = self.sections["scan"][0]()
+        structures = self.structures[0]() if self.structures is not None else []
         return SessionData(exe=identity.exe, cmdline=list(identity.cmdline),
                            name=ws.target.name, watch=self.watch.to_json(),
-                           bookmarks=self.bookmarks.to_json(), scan=scan, view=view)
+                           bookmarks=self.bookmarks.to_json(), scan=scan, view=view,
+                           structures=structures)
 
     async def save(self, path: str, view_extra: dict | None = None) -> bool:
         try:
@@ -176,6 +183,11 @@ class SessionController(QObject):
         return "opened"
 
     def _parse(self, data: SessionData) -> tuple[list, list]:
+        for n, placement in enumerate(data.structures, 1):
+            try:
+                placement.ctype()                 # the header and type still parse
+            except InvalidInput as exc:
+                raise InvalidInput(f"structure {n} ({placement.name}): {exc.message}") from None
         return WatchModel.parse_json(data.watch), BookmarkModel.parse_json(data.bookmarks)
 
     def _apply(self, data: SessionData, path: str) -> None:
@@ -190,6 +202,8 @@ class SessionController(QObject):
                 setter(view[key])
         watch.replace_entries(watch_entries)
         self.bookmarks.replace(bookmarks)
+        if self.structures is not None:
+            self.structures[1](data.structures)
         self._restore_area(view)
         self._kept_scan = data.scan
         if data.scan is not None and "scan" in self.sections:

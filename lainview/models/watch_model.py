@@ -27,6 +27,7 @@ from PySide6.QtGui import QColor
 
 from lainview.backend.errors import InvalidInput, LainviewError
 from lainview.backend.locations import Location, locate, parse_location, settle
+from lainview.backend.placements import FieldTarget
 
 from .attached_target import AttachedTarget, TargetState
 from .session_file import parse_items
@@ -215,6 +216,23 @@ class WatchModel(TableModel):
         here), stored as the most durable location the map allows."""
         location = locate(int(address), self.target.areas)
         return self.add(location, ValueType.of(type_name, length, big_endian), label)
+
+    def add_field(self, target: FieldTarget, type_name: str,
+                  length: int | None = None) -> WatchEntry:
+        """Watch a field by its field path (``demo.health``,
+        ``player.held->count``: ``backend/placements.py``), its location
+        resolved again on every refresh (a pointer in the path that moves
+        is followed), shown by its path. Raises InvalidInput for a bitfield."""
+        if target.place.bit_size:
+            raise InvalidInput(f"{target.text} is a bitfield: the watch list reads whole bytes")
+        existing = self.find(target.location, ValueType.of(type_name, length))
+        if existing is not None:
+            self.status.emit(f"already watched: {existing.where} "
+                             f"(row {self.row_of(existing) + 1})")
+            return existing
+        entry = WatchEntry(target.location, ValueType.of(type_name, length), field=target)
+        self.add_entries([entry])
+        return entry
 
     def add_text(self, text: str, type_text: str, label: str = "") -> WatchEntry:
         """An entry typed in: ``0x…``, ``area+offset``, ``kernel:symbol``."""
@@ -511,7 +529,7 @@ class WatchModel(TableModel):
         if column == LABEL:
             return entry.label
         if column == ADDRESS:
-            return entry.location.text
+            return entry.where
         if column == TYPE:
             return entry.vtype.label + ("" if entry.display == "auto" else f" · {entry.display}")
         if column == VALUE:
@@ -542,12 +560,14 @@ class WatchModel(TableModel):
             if entry.is_kernel:
                 return f"kernel symbol {entry.location.name}" + (
                     f" in {entry.location.module}" if entry.location.module else "")
+            said = entry.location.text if entry.field is None else \
+                f"{entry.field.text} ({entry.location.text})"
             if entry.unresolved:
-                return f"{entry.location.text}: unresolved — {entry.unresolved}"
+                return f"{said}: unresolved — {entry.unresolved}"
             where = f"{entry.address:#x}" if entry.address is not None else "?"
             note = "" if entry.location.survives_restart else \
                 " (anonymous memory: an absolute address, only good for this run)"
-            return f"{entry.location.text} → {where}{note}"
+            return f"{said} → {where}{note}"
         if column == VALUE:
             if entry.unresolved or entry.error:
                 return entry.value_text
@@ -587,6 +607,7 @@ class WatchModel(TableModel):
         try:
             if column == ADDRESS:
                 entry.location = self._typed_location(text)
+                entry.field = None              # a location typed in: no longer a field path
                 entry.chain_unresolved = ""
             elif column == TYPE:
                 vtype = ValueType.parse(text)

@@ -24,7 +24,7 @@ from lainview.backend.memory import MemoryArea
 from lainview.models import hex_geometry as geo
 from lainview.models.cursor import HexCursor
 from lainview.models.bookmarks import BookmarkModel
-from lainview.models.field_overlay import FieldSpan
+from lainview.models.field_spans import FieldSpan
 from lainview.models.hex_document import FADE_SECONDS, Cell, CellState, HexDocument
 
 from .theme import HexColors, mono_font

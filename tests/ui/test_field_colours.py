@@ -10,7 +10,7 @@ import time
 from PySide6.QtGui import QColor
 
 from lainview.models import hex_geometry as geo
-from lainview.models.field_overlay import spans_of
+from lainview.models.field_spans import spans_of
 from lainview.backend.c_decls import parse_header
 from lainview.backend.ctypes_model import typed_value
 from lainview.ui.structure_dock import EXAMPLE
