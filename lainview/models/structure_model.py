@@ -76,7 +76,11 @@ class StructureModel(QAbstractItemModel):
     def place(self, type_name: str, address: int) -> None:
         """Show ``type_name`` (of the declarations) at ``address``. Raises
         InvalidInput for an unknown type or one without a size."""
-        ctype = self.declarations.lookup(type_name)
+        self.place_type(self.declarations.lookup(type_name), type_name, address)
+
+    def place_type(self, ctype: CType, type_name: str, address: int) -> None:
+        """Show ``ctype`` (from anywhere: C declarations, BTF, DWARF) named
+        ``type_name`` at ``address``. InvalidInput for a type without a size."""
         if ctype.size <= 0:
             raise InvalidInput(f"{type_name} has no size (declared, never defined)")
         self.ctype, self.type_name, self.address = ctype, type_name.strip(), address
