@@ -22,7 +22,7 @@ import os
 from collections.abc import Iterable
 
 from .btf import BTF, BTF_DIR, NameIndex, load_kernel_btf
-from .ctypes_model import Array, CType, Pointer, Qualified, Record, Typedef
+from .ctypes_model import CType, settled
 from .dwarf_types import DebugTypes
 from .errors import InvalidInput, LainviewError
 from .wording import printable, quoted
@@ -90,12 +90,12 @@ class KernelTypes:
         InvalidInput naming where it looked."""
         for d in self.dwarf:
             try:
-                return settled(d.find(name))
+                return settled(d.find(name), follow=0)
             except InvalidInput:
                 continue
         btf = self._module_btf(module) if module else self.btf
         if btf is not None:
-            return settled(btf.find(name))
+            return settled(btf.find(name), follow=0)
         if not self.available:
             raise InvalidInput(f"cannot look up {quoted(name)}: {self.why_none()}")
         raise InvalidInput(f"no type {quoted(name)} in {self.origin}")
@@ -105,7 +105,7 @@ class KernelTypes:
         None when no image describes it."""
         for d in self.dwarf:
             try:
-                return settled(d.variable(name)[0])
+                return settled(d.variable(name)[0], follow=0)
             except InvalidInput:
                 continue
         return None
@@ -122,29 +122,3 @@ class KernelTypes:
         for d in self.dwarf:
             d.close()
         self.dwarf = []
-
-
-def settled(ctype: CType, depth: int = 64) -> CType:
-    """``ctype`` with everything its value tree names already built: the
-    types of its fields, elements and typedef targets, and the pointee of
-    each pointer among them (one level: its name), so that showing the
-    value (:func:`~.ctypes_model.typed_value`) on another thread reads no
-    more BTF or DWARF. Returns ``ctype``."""
-    seen: set[int] = set()
-
-    def walk(t: CType, left: int) -> None:
-        if id(t) in seen or left <= 0:
-            return
-        seen.add(id(t))
-        if isinstance(t, Pointer):
-            t.c_name()                      # resolves the pointee and names it
-            return
-        if isinstance(t, (Typedef, Qualified)):
-            walk(t.target, left - 1)
-        elif isinstance(t, Array):
-            walk(t.element, left - 1)
-        elif isinstance(t, Record):
-            for f in t.fields:
-                walk(f.type, left - 1)
-    walk(ctype, depth)
-    return ctype

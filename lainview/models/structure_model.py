@@ -88,6 +88,27 @@ class StructureModel(QAbstractItemModel):
         self.refresh()
         self.placed_changed.emit()
 
+    def type_from_debug_info(self, address: int) -> asyncio.Task:
+        """Place the global variable holding ``address``, typed from the
+        DWARF of the module it lies in (``Target.debug_global_at``), at its
+        first byte. The task's result: True, or False with the reason in
+        the note (no target, no module, no DWARF, no global there)."""
+        return self._tasks.spawn(self._type_from_debug_info(address))
+
+    async def _type_from_debug_info(self, address: int) -> bool:
+        target = self.target.target if self.target is not None else None
+        try:
+            if target is None:
+                raise InvalidInput("attach to a process first: the type comes from the DWARF "
+                                   "of the module at the cursor")
+            found = await asyncio.wrap_future(target.debug_global_at(address))
+            self.place_type(found.type, found.name, found.address)
+        except LainviewError as exc:
+            self.note = str(exc)
+            self.note_changed.emit(self.note)
+            return False
+        return True
+
     def stop(self) -> None:
         """Cancel a pointee read in flight (the window is closing)."""
         self._tasks.cancel_all()

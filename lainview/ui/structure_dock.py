@@ -31,6 +31,9 @@ class StructurePanel(QWidget):
         self.type_edit = QLineEdit()
         self.type_edit.setPlaceholderText("type, e.g. struct demo")
         self.place_button = QPushButton("Place at cursor")
+        self.debug_button = QPushButton("Type from debug info")
+        self.debug_button.setToolTip("show the global variable at the cursor with its type "
+                                     "from its module's DWARF (a program built with -g)")
         self.watch_button = QPushButton("Watch field")
         self.watch_button.setToolTip("add the selected field to the watch list")
         self.note = QLabel(model.note)
@@ -43,6 +46,7 @@ class StructurePanel(QWidget):
         self.tree.header().setStretchLastSection(True)
         row = QHBoxLayout()
         row.addWidget(self.place_button)
+        row.addWidget(self.debug_button)
         row.addWidget(self.watch_button)
         row.addStretch(1)
         column = QVBoxLayout(self)
@@ -62,6 +66,8 @@ class StructurePanel(QWidget):
 
     def _placed(self) -> None:
         self.note.setText(self.model.note)
+        if self.model.ctype is not None:
+            self.type_edit.setText(self.model.ctype.c_name())
 
     def _expand(self) -> None:
         self.tree.expandToDepth(0)
@@ -83,6 +89,7 @@ class StructureFeature:
                           lambda: window.show_dock("structure", self.panel.type_edit), "Alt+7")
         self.panel.place_button.clicked.connect(self.place_at_cursor)
         self.panel.type_edit.returnPressed.connect(self.place_at_cursor)
+        self.panel.debug_button.clicked.connect(self.type_from_debug_info)
         self.panel.watch_button.clicked.connect(
             lambda: self.watch_field(self.panel.tree.currentIndex()))
         self.panel.tree.doubleClicked.connect(self.go_to_field)
@@ -115,6 +122,14 @@ class StructureFeature:
                                                 f"{self.model.type_name}.{node.path}")
         self.window.show_dock("watch")
         return True
+
+    def type_from_debug_info(self):
+        """The global at the cursor, typed from its module's DWARF."""
+        ws = self.window.workspace
+        if ws.document.region is None:
+            self.panel.show_note("open an area first, then type the global at the cursor")
+            return None
+        return self.model.type_from_debug_info(ws.cursor.address)
 
     def place_at_cursor(self) -> bool:
         """Parse the declarations and place the typed type at the cursor;
