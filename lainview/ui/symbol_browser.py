@@ -627,6 +627,8 @@ class SymbolBrowser(QWidget):
         self.splitter.setStretchFactor(1, 4)
         self.splitter.setSizes([780, 660])     # the symbol names get the room, not the hex view's margin
         right.setSizes([470, 330])
+        self.right = right
+        self._structure_room = False        # the typed tree got the room once
         self.status = QLabel()
         self.status.setTextFormat(Qt.TextFormat.PlainText)      # messages, never markup
         self.status.setStyleSheet(f"color: {hex_color('muted')}; padding: 2px 8px;")
@@ -649,6 +651,7 @@ class SymbolBrowser(QWidget):
         self.modules.hold_requested.connect(lambda name: ws.spawn(ws.hold(name)))
         self.modules.release_requested.connect(lambda name: ws.spawn(ws.release(name)))
         ws.value.changed.connect(self.source_bar.update_source)
+        ws.typing.changed.connect(self._room_for_structure)
         self._selected: int | None = None
         for keys, slot in (("Ctrl+S", self.request_patch), ("Ctrl+Return", self.request_patch),
                            ("F5", ws.value.refresh), ("Ctrl+F", self.focus_filter),
@@ -675,6 +678,17 @@ class SymbolBrowser(QWidget):
         self.modules.set_capability(ws.value.can("hold"), ws.value.why_not("hold"))
         self.left_tabs.setTabText(1, f"Modules ({ws.modules.rowCount()})")
         self.value.update_labels()
+
+    def _room_for_structure(self) -> None:
+        """The first typed value shown: the field tree gets most of the
+        right side (the inspector below keeps a third); later the user's
+        split is kept."""
+        if self._structure_room or not self.workspace.typing.type_name:
+            return
+        self._structure_room = True
+        total = sum(self.right.sizes())
+        if total > 0:
+            self.right.setSizes([total * 2 // 3, total - total * 2 // 3])
 
     def focus_filter(self) -> None:
         self.left_tabs.setCurrentWidget(self.symbols)

@@ -16,7 +16,8 @@ from PySide6.QtCore import Qt
 
 from lainview.models import settings
 from lainview.models.kernel_typing import settings_key
-from tests.ui.test_symbol_browser import open_browser, select, wait_value  # noqa: F401
+from tests.ui.test_symbol_browser import (BASE, fake_kmem, open_browser, select,  # noqa: F401
+                                          wait_value)
 
 BTF = "/sys/kernel/btf/vmlinux"
 needs_btf = pytest.mark.skipif(not os.access(BTF, os.R_OK),
@@ -212,3 +213,33 @@ def test_the_kernel_screenshot_selects_and_types_a_symbol(tmp_path):
                           text=True, timeout=120)
     assert proc.returncode == 1 and "no kernel symbol named no_such_symbol_lv" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+@needs_btf
+def test_a_typed_kmem_value_refreshes_live(qtbot, open_browser, fake_kmem):  # noqa: F811
+    """Through the kmem stand-in: a symbol typed ``u64`` (one row named
+    after the symbol) follows a change made behind lainview's back on the
+    live timer, as the bytes do, without resetting the tree."""
+    browser = open_browser(**fake_kmem.kwargs)
+    ws = browser.workspace
+    qtbot.waitUntil(lambda: ws.typing.types is not None, timeout=20000)
+    select(qtbot, browser, "fake_var")
+    wait_value(qtbot, browser)
+    task = browser.value._choose("u64")
+    qtbot.waitUntil(task.done, timeout=5000)
+    assert task.result() is True, ws.typing.note
+    model = ws.typing.structure
+    expected = str(int.from_bytes(b"VARVALUE", "little"))
+    qtbot.waitUntil(lambda: model.find("fake_var").isValid()
+                    and model.data(model.find("fake_var")) == expected, timeout=5000)
+    assert ws.value.size == 8
+    resets = []
+    model.modelReset.connect(lambda: resets.append(1))
+    browser.value.rate.setValue(20)
+    browser.value.live.setChecked(True)
+    with open(fake_kmem.node, "r+b") as f:
+        f.write(b"NEWVALUE")
+    changed = str(int.from_bytes(b"NEWVALUE", "little"))
+    qtbot.waitUntil(lambda: model.data(model.find("fake_var")) == changed, timeout=5000)
+    browser.value.live.setChecked(False)
+    assert not resets
