@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from .kernel_workspace import KernelValueController
 
 SETTINGS_GROUP = "kernel_types"
-SEARCH_LIMIT = 200
+SEARCH_LIMIT = 100
 
 
 def settings_key(name: str, module: str | None) -> str:

@@ -18,8 +18,8 @@ from PySide6.QtCore import QModelIndex, QSize, QStringListModel, Qt, Signal
 from PySide6.QtGui import QFontMetrics, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QCompleter,
                                QDoubleSpinBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
-                               QMenu, QPushButton, QSpinBox, QSplitter, QTableView, QTabWidget,
-                               QToolButton, QTreeView, QVBoxLayout, QWidget)
+                               QListView, QMenu, QPushButton, QSpinBox, QSplitter, QTableView,
+                               QTabWidget, QToolButton, QTreeView, QVBoxLayout, QWidget)
 
 from lainview.backend.errors import LainviewError
 from lainview.backend.kallsyms import KERNEL
@@ -346,6 +346,9 @@ class ValuePanel(QWidget):
         self.completer.setCompletionMode(QCompleter.CompletionMode.UnfilteredPopupCompletion)
         self.completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.completer.setMaxVisibleItems(12)
+        popup = self.completer.popup()
+        if isinstance(popup, QListView):
+            popup.setUniformItemSizes(True)         # type names: one line each, laid out once
         self.type_edit.textEdited.connect(self._complete)     # before the completer's own
         self.type_edit.setCompleter(self.completer)
         self.completer.activated.connect(self._choose)
