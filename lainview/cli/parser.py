@@ -497,7 +497,8 @@ def _kread_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--type", dest="ctype", metavar="CTYPE",
                    help="show the variable as this kernel type from BTF "
                         "('struct uts_namespace', 'u64'; see lainview ktype); LENGTH is "
-                        "then the type's size")
+                        "then the type's size; 'auto': the variable's type from the DWARF "
+                        "of an --image vmlinux built with debug information")
 
 
 def _ktype_arguments(p: argparse.ArgumentParser) -> None:
