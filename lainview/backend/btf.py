@@ -457,6 +457,8 @@ class NameIndex:
         pos = folded.find(needle)
         while pos >= 0 and len(found) < limit * 4:
             line = bisect_left(self._line_starts, pos + 1) - 1
+            if line >= len(self.sorted):     # an empty text matches past the last name
+                break
             found.append(self.sorted[line])
             pos = folded.find(needle, self._line_starts[line + 1])
         found.sort(key=lambda n: (not n.split(" ")[-1].lower().startswith(needle),
