@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterator
 
 from .ctypes_model import (Array, Base, CType, Enum, Field, Function, Pointer, Qualified,
                            Record, Typedef, Void, settled, split_type_name)
@@ -37,7 +37,7 @@ _TAGS = {"DW_TAG_structure_type": "struct", "DW_TAG_union_type": "union",
 class DebugTypes:
     """The DWARF types and globals of one ELF file. ``path`` names it."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, *, index: bool = True):
         from elftools.common.exceptions import ELFError
         from elftools.elf.elffile import ELFFile
         self.path = path
@@ -59,7 +59,8 @@ class DebugTypes:
             loads = [seg["p_vaddr"] for seg in self._guard(lambda: list(elf.iter_segments()))
                      if seg["p_type"] == "PT_LOAD"]
             self.link_base: int = (min(loads) & ~0xFFF) if loads else 0
-            self._guard(self._index)
+            if index:
+                self._guard(self._index)
         except BaseException:
             self._file.close()
             raise
@@ -80,16 +81,34 @@ class DebugTypes:
                                f"({type(exc).__name__}: {printable(exc)})") from None
 
     def _index(self) -> None:
-        for cu in self._dwarf.iter_CUs():
-            top = cu.get_top_DIE()
-            for die in top.iter_children():
-                name = _name(die)
-                if die.tag in _TAGS and name:
-                    self._names.setdefault(f"{_TAGS[die.tag]} {name}", []).append(die)
-                elif die.tag in ("DW_TAG_typedef", "DW_TAG_base_type") and name:
-                    self._names.setdefault(name, []).append(die)
-                elif die.tag == "DW_TAG_variable" and name and "DW_AT_type" in die.attributes:
-                    self._globals.setdefault(name, die)
+        for _ in self.index_steps():
+            pass
+
+    def index_steps(self) -> Iterator[int]:
+        """Index the names one compilation unit per step (each yields the
+        units indexed so far): for a large file, as bulk work between
+        interactive requests. Open with ``index=False`` first. Raises
+        InvalidInput for damaged DWARF."""
+        units = self._guard(self._dwarf.iter_CUs)
+        done = 0
+        while True:
+            cu = self._guard(next, units, None)
+            if cu is None:
+                return
+            self._guard(self._index_unit, cu)
+            done += 1
+            yield done
+
+    def _index_unit(self, cu: Any) -> None:
+        top = cu.get_top_DIE()
+        for die in top.iter_children():
+            name = _name(die)
+            if die.tag in _TAGS and name:
+                self._names.setdefault(f"{_TAGS[die.tag]} {name}", []).append(die)
+            elif die.tag in ("DW_TAG_typedef", "DW_TAG_base_type") and name:
+                self._names.setdefault(name, []).append(die)
+            elif die.tag == "DW_TAG_variable" and name and "DW_AT_type" in die.attributes:
+                self._globals.setdefault(name, die)
 
     # -- public
 

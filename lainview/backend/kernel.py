@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import collections
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Concatenate, Iterable, ParamSpec, TypeVar
+from typing import (TYPE_CHECKING, Any, Callable, Concatenate, Generator, Iterable, ParamSpec,
+                    TypeVar)
 
 from .errors import CapabilityMissing, InvalidInput, LainviewError, VerifyMismatch
 from .journal import (Journal, JournalEntry, OpenFreezes, RevertOutcome, RevertStatus,
@@ -328,6 +329,7 @@ class KernelBackend:
         self._memory_kw = memory_kw
         self._memory: KernelMemory | None = None
         self._types: KernelTypes | None = None
+        self._types_building: KernelTypes | None = None
         self._release_holds = release_holds_on_close
         self.thread.call_on_shutdown(self._close)
         # Backend.revert hands kernel entries to this kernel's memory.
@@ -422,10 +424,30 @@ class KernelBackend:
 
     def types(self) -> BackendFuture["KernelTypes"]:
         """Future[KernelTypes]: the running kernel's BTF and the DWARF of
-        the ``--image`` files, built once on the backend thread (whether or
-        not the kernel source opens; never raises: what is missing is in
-        its ``notes``)."""
-        return self.thread.submit(self._kernel_types)
+        the ``--image`` files, built once on the backend thread as bulk
+        work (the images' DWARF one compilation unit per chunk, so reads go
+        ahead meanwhile), whether or not the kernel source opens; never
+        raises: what is missing is in its ``notes``."""
+        def job() -> Generator[int, None, "KernelTypes"]:
+            if self._types is None:
+                from .kernel_types import KernelTypes
+                building = KernelTypes([p for p in self._args[2] if p], index=False,
+                                       **self._types_kw)
+                self._types_building = building
+                try:
+                    yield 0
+                    yield from building.index_steps()
+                except BaseException:        # shut down or cancelled half-way
+                    building.close()
+                    raise
+                finally:
+                    self._types_building = None
+                if self._types is None:
+                    self._types = building
+                else:
+                    building.close()
+            return self._types
+        return self.thread.submit_bulk(job)
 
     def find_type(self, name: str, module: str | None = None) -> BackendFuture[CType]:
         """Future[CType]: the type ``name`` names, settled for use on any
@@ -439,6 +461,8 @@ class KernelBackend:
         return self.thread.submit(lambda: self._kernel_types().variable(name))
 
     def _kernel_types(self) -> "KernelTypes":
+        if self._types is None and self._types_building is not None:
+            return self._types_building      # being indexed: what is there so far
         if self._types is None:
             from .kernel_types import KernelTypes
             self._types = KernelTypes([p for p in self._args[2] if p], **self._types_kw)

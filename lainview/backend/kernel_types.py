@@ -19,7 +19,7 @@ their fields reads nothing more.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from .btf import BTF, BTF_DIR, NameIndex, load_kernel_btf
 from .ctypes_model import CType, settled
@@ -31,7 +31,10 @@ from .wording import printable, quoted
 class KernelTypes:
     """BTF (or why there is none) and the DWARF of images (or why not)."""
 
-    def __init__(self, images: Iterable[str] = (), btf_dir: str = BTF_DIR):
+    def __init__(self, images: Iterable[str] = (), btf_dir: str = BTF_DIR, *,
+                 index: bool = True):
+        """``index`` False: the images' DWARF is opened but not indexed
+        (their types are found once :meth:`index_steps` has run)."""
         self.notes: list[str] = []          # why a source of types is missing
         self.btf: BTF | None = None
         self._btf_dir = btf_dir
@@ -43,16 +46,39 @@ class KernelTypes:
         self.dwarf: list[DebugTypes] = []
         for path in images:
             try:
-                self.dwarf.append(DebugTypes(path))
+                self.dwarf.append(DebugTypes(path, index=index))
             except LainviewError as exc:
-                self.notes.append(f"no DWARF types from {printable(os.path.basename(path))}: "
-                                  f"{exc}")
+                self._no_dwarf(path, exc)
+        self._dwarf_names = NameIndex(())
+        if index:
+            self._name_dwarf()
+        if self.btf is not None:
+            self.btf.search("")             # builds the name index here, not on first use
+
+    def _no_dwarf(self, path: str, exc: LainviewError) -> None:
+        self.notes.append(f"no DWARF types from {printable(os.path.basename(path))}: {exc}")
+
+    def _name_dwarf(self) -> None:
         names: list[str] = []
         for d in self.dwarf:
             names.extend(d.names())
         self._dwarf_names = NameIndex(names)
-        if self.btf is not None:
-            self.btf.search("")             # builds the name index here, not on first use
+
+    def index_steps(self) -> Iterator[int]:
+        """Index the images' DWARF one compilation unit per step (see
+        :meth:`DebugTypes.index_steps`), as bulk work; an image whose DWARF
+        turns out damaged is dropped with a note."""
+        done = 0
+        for d in list(self.dwarf):
+            try:
+                for _ in d.index_steps():
+                    done += 1
+                    yield done
+            except InvalidInput as exc:
+                self.dwarf.remove(d)
+                d.close()
+                self._no_dwarf(d.path, exc)
+        self._name_dwarf()
 
     @property
     def available(self) -> bool:
