@@ -13,7 +13,8 @@ as on little-endian x86-64).
 - :class:`Pointer`, :class:`Array`, :class:`Record` (struct or union, with
   :class:`Field` s), :class:`Enum`, :class:`Typedef`, :class:`Function`
   (only behind a pointer: a function pointer reads as an opaque pointer),
-  :class:`Void`, :class:`Qualified` (const/volatile/restrict).
+  :class:`Void`, :class:`Qualified` (const/volatile/restrict); a typedef and
+  a qualified type are each an :class:`Alias` of their target (its layout).
 
 :func:`typed_value` turns bytes into a tree of :class:`Node` (path, offset,
 type, value): ``char`` arrays as text, enums by name, bitfields by their
@@ -240,9 +241,10 @@ class Enum(CType):
         return None
 
 
-@dataclass(eq=False)
-class Typedef(CType):
-    name: str
+class Alias(CType):
+    """Another name for ``target`` (a typedef, or a qualified type): the
+    same size and alignment, and the same type once stripped."""
+
     target: CType
 
     @property
@@ -253,35 +255,30 @@ class Typedef(CType):
     def align(self) -> int:  # type: ignore[override]
         return self.target.align
 
-    def c_name(self, inner: str = "") -> str:
-        return _join(self.name, inner)
-
     def strip(self) -> CType:
         return self.target.strip()
 
 
 @dataclass(eq=False)
-class Qualified(CType):
+class Typedef(Alias):
+    name: str
+    target: CType
+
+    def c_name(self, inner: str = "") -> str:
+        return _join(self.name, inner)
+
+
+@dataclass(eq=False)
+class Qualified(Alias):
     """``const``, ``volatile`` or ``restrict`` (``qualifier``) of a type."""
 
     qualifier: str
     target: CType
 
-    @property
-    def size(self) -> int:  # type: ignore[override]
-        return self.target.size
-
-    @property
-    def align(self) -> int:  # type: ignore[override]
-        return self.target.align
-
     def c_name(self, inner: str = "") -> str:
         if isinstance(self.target, Pointer):
             return self.target.c_name(f" {self.qualifier}{(' ' + inner) if inner else ''}")
         return f"{self.qualifier} {self.target.c_name(inner)}"
-
-    def strip(self) -> CType:
-        return self.target.strip()
 
 
 def _join(name: str, inner: str) -> str:

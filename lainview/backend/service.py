@@ -27,7 +27,8 @@ from .memory import (AttachInfo, Hole, MemoryArea, ReadResult, WriteResult, Writ
 from .files import atomic_private_file, read_input_file
 from .patch import BLOCKING as PATCH_BLOCKING, ApplyAction, Patch, plan as plan_patch, save_patch
 from .processes import (ProcessIdentity, ProcessInfo, check_process_id, list_processes,
-                        process_identity, start_ticks)
+                        process_identity, start_ticks, StacksSeen, thread_stack_lookup,
+                        thread_stacks)
 from .procfs import ProcfsMemory
 from .process_memory import ProcessMemory
 from .thread import BackendFuture, BackendThread
@@ -223,6 +224,7 @@ class Target:
         self.info = info
         self.identity = identity
         self._symbolizer: "Symbolizer | None" = None
+        self._stacks_seen: StacksSeen = {}      # thread stacks found, for [stack#N]
 
     @property
     def pid(self) -> int:
@@ -255,7 +257,9 @@ class Target:
         where ``size`` bytes must fit (backend/locations.py's resolver on the
         backend thread, with the map read afresh unless ``refresh`` is False,
         a pointer path's pointers read from the target, and a
-        ``module!symbol`` looked up in that module's ELF symbols). Raises
+        ``module!symbol`` looked up in that module's ELF symbols, a thread's
+        stack ``[stack#N]`` found from its stack pointer, see
+        ``processes.thread_stacks``). Raises
         Unresolved naming what did not resolve and why (for a pointer path,
         the level where it broke), TargetExited."""
         def run() -> int:
@@ -275,7 +279,9 @@ class Target:
             # Only that file's table: an interactive request reads no more.
             return self._backend.module_symbols().module_symbol(self.pid, areas, path, name)
         return resolve_location(location, areas, size, pid=self.pid,
-                                read_pointer=read_pointer, module_symbol=module_symbol)
+                                read_pointer=read_pointer, module_symbol=module_symbol,
+                                thread_stack=thread_stack_lookup(self.pid, areas,
+                                                                 self._stacks_seen))
 
     def set_read_userfaultfd(self, on: bool) -> BackendFuture[None]:
         """Opt in (or out) to reading areas the target registered with
@@ -501,7 +507,8 @@ class Target:
                      limits: "_ptr.PtrScanLimits | None" = None
                      ) -> BackendFuture["_ptr.SearchResult"]:
         """Future[SearchResult]: the pointer paths from static bases (module
-        areas with their .bss; with ``stacks``, thread stacks too) to
+        areas with their .bss, which ends where the ELF program headers say;
+        with ``stacks``, thread stacks too) to
         ``address``: at most ``depth`` dereferences, each pointing at most
         ``max_offset`` bytes below the address it leads to; ``limit`` paths
         listed, all counted. Builds a pointer map first (bulk work, progress
@@ -527,10 +534,15 @@ class Target:
             pmap = yield from _ptr.build_map(self._memory, limits=limits,
                                                      start_ticks=self.identity.start_ticks)
         try:
-            threads = (_ptr.thread_stacks(self.pid, pmap.areas) if stacks else None)
+            threads = (thread_stacks(self.pid, pmap.areas, self._stacks_seen) if stacks
+                       else None)
+            symbols, areas = self._backend.module_symbols(), pmap.areas
+
+            def static_end(path: str) -> int | None:
+                return symbols.static_end(self.pid, areas, path)
             return (yield from _ptr.search_steps(
                 pmap, address, depth=depth, max_offset=max_offset, limit=limit,
-                stacks=threads, max_nodes=limits.max_nodes))
+                stacks=threads, max_nodes=limits.max_nodes, static_end=static_end))
         finally:
             if given is None:
                 pmap.close()
@@ -866,7 +878,9 @@ class Backend:
                      backend: str) -> ApplyReport:
         memory, _ = open_process_memory(pid, backend, root=self.device_root)
         try:
-            planned = plan_patch(patch, memory.areas(refresh=True), memory.read, pid=pid)
+            areas = memory.areas(refresh=True)
+            planned = plan_patch(patch, areas, memory.read, pid=pid,
+                                 thread_stack=thread_stack_lookup(pid, areas))
             blocked = [p for p in planned if p.action in PATCH_BLOCKING
                        or (p.action == ApplyAction.CONFLICT and not force)]
             if blocked or dry_run:

@@ -372,7 +372,8 @@ def _ptrscan_arguments(p: argparse.ArgumentParser) -> None:
                         "(decimal, or hex with 0x; default 0x1000)")
     p.add_argument("--stacks", action="store_true",
                    help="also take thread stacks as bases (an offset below each thread's "
-                        "stack top: threadstackN-0x...)")
+                        "stack top: [stack#N]-0x..., N: 0 the main thread, then the others "
+                        "in creation order)")
     p.add_argument("--limit", type=count_arg, default=1000, metavar="N",
                    help="list (and save) at most N paths (up to 100,000), shortest first; "
                         "all are counted (default 1000)")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Callable
 from enum import Enum
 
 from PySide6.QtCore import QObject, Signal
@@ -160,6 +161,15 @@ class AttachedTarget(QObject):
     @property
     def live(self) -> bool:
         return self.target is not None and self.state == TargetState.LIVE
+
+    def live_target(self, what: str, say: Callable[[str], object]) -> Target | None:
+        """The live target for an operation named ``what`` ("next scan"), or
+        None after ``say("next scan: no live target (it has exited)")``."""
+        if not self.live:
+            say(f"{what}: no live target"
+                + (" (it has exited)" if self.state == TargetState.EXITED else ""))
+            return None
+        return self.target
 
     @property
     def writable(self) -> bool:

@@ -36,7 +36,7 @@ from lainview.backend.thread import BackendFuture
 from .attached_target import AttachedTarget, TargetState
 from .formats import human_size
 from .palette import color
-from .table import TableModel
+from .table import VisibleRowsModel
 from .tasks import TaskSet
 from .watch_values import ValueType
 
@@ -91,42 +91,31 @@ class PtrProgress:
 
 
 def path_location(path: pointer_scan.PointerPath) -> Location:
-    """The location (the grammar's pointer path) the watch list, bookmarks
-    and go-to take for ``path``. Raises InvalidInput for a thread-stack base,
-    which the location grammar cannot say."""
-    base = path.base
-    if not isinstance(base, Location):
-        raise InvalidInput(f"{path.text}: a thread-stack base is not a location the watch "
-                           "list or bookmarks can follow; rescan without stacks")
-    return dataclasses.replace(base, steps=tuple(path.offsets))
+    """The location (the grammar's pointer path: ``prog+0x4080->+0x18``,
+    ``[stack#1]-0x1f8->+0x8``) the watch list, bookmarks and go-to take for
+    ``path``."""
+    return path.location
 
 
-class PointerResultModel(TableModel):
+class PointerResultModel(VisibleRowsModel):
     """The listed paths of the last scan or rescan; see the module docstring."""
 
     HEADERS = HEADERS
-
-    values_refreshed = Signal()
+    HEADER_TIPS = ("static base, then one offset per pointer followed",
+                   "pointers followed", "where the path leads in the attached process now",
+                   "the value there now (refreshed while visible)")
 
     def __init__(self, target: AttachedTarget, parent: QObject | None = None):
-        super().__init__(parent)
-        self.target = target
+        super().__init__(target, VALUE_REFRESH_MS, "the pointer-scan results", parent)
         self.paths: list[pointer_scan.PointerPath] = []
         self.vtype = ValueType.of("u64")
-        self._visible = (0, -1)
         self._now: dict[int, int | None] = {}          # row -> address now (None: breaks)
         self._values: dict[int, bytes | None] = {}     # row -> value there (None: unreadable)
         self._generation = 0
         self._inflight = False
-        self.refresh_count = 0
         self._mono = QFont()
         self._mono.setFamilies(["DejaVu Sans Mono", "monospace"])
         self._mono.setStyleHint(QFont.StyleHint.Monospace)
-        self._tasks = TaskSet("the pointer-scan results")
-        self._timer = QTimer(self)
-        self._timer.setInterval(VALUE_REFRESH_MS)
-        self._timer.timeout.connect(self.refresh_values)
-        target.state_changed.connect(self._update_timer)
         target.attached.connect(self._on_attached)
 
     def set_paths(self, paths: list[pointer_scan.PointerPath], vtype: ValueType,
@@ -160,23 +149,8 @@ class PointerResultModel(TableModel):
             self.dataChanged.emit(self.index(0, ADDRESS), self.index(len(self.paths) - 1, VALUE))
 
     # -- the rows on screen, refreshed ----------------------------------------------------------
-    def set_visible_rows(self, first: int, last: int) -> None:
-        """The view shows rows first..last (inclusive; last < first: none)."""
-        self._visible = (first, last)
-        self._update_timer()
-        if any(r not in self._values for r in self._visible_rows()):
-            self.refresh_values()
-
-    def _visible_rows(self) -> range:
-        first, last = self._visible
-        return range(max(0, first), min(last, len(self.paths) - 1) + 1)
-
-    def _update_timer(self, *_args) -> None:
-        if self.paths and self._visible_rows() and self.target.live:
-            if not self._timer.isActive():
-                self._timer.start()
-        else:
-            self._timer.stop()
+    def _lacks_values(self, rows: range) -> bool:
+        return any(r not in self._values for r in rows)
 
     def refresh_values(self) -> asyncio.Task | None:
         """Resolve the visible rows' paths and read their values (one
@@ -217,24 +191,9 @@ class PointerResultModel(TableModel):
         self.dataChanged.emit(self.index(rows[0], ADDRESS), self.index(rows[-1], VALUE))
         self.values_refreshed.emit()
 
-    def stop(self) -> None:
-        self._timer.stop()
-        self._tasks.cancel_all()
-
     # -- Qt model API ---------------------------------------------------------------------------
     def row_count(self) -> int:
         return len(self.paths)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(HEADERS):
-            if role == Qt.ItemDataRole.DisplayRole:
-                return HEADERS[section]
-            if role == Qt.ItemDataRole.ToolTipRole:
-                return ("static base, then one offset per pointer followed",
-                        "pointers followed", "where the path leads in the attached process now",
-                        "the value there now (refreshed while visible)")[section]
-        return None
 
     def data(self, index: QModelIndex | QPersistentModelIndex,
              role: int = Qt.ItemDataRole.DisplayRole):
@@ -437,11 +396,7 @@ class PointerScanController(QObject):
         if self.running:
             self._say(f"{what}: a pointer scan is running (cancel it first)")
             return None
-        if not self.target.live:
-            self._say(f"{what}: no live target" + (
-                " (it has exited)" if self.target.state == TargetState.EXITED else ""))
-            return None
-        return self.target.target
+        return self.target.live_target(what, self._say)
 
     def _start(self, kind: str, future: BackendFuture, origin: Origin) -> asyncio.Task:
         self.job, self.job_kind = future, kind

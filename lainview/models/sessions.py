@@ -166,8 +166,9 @@ class SessionController(QObject):
             (e.location, e.address is not None or e.is_kernel) for e in self.watch.entries]
         places += [(b.location, b.address is not None) for b in self.bookmarks.bookmarks]
         # A pointer path is followed on the backend at each refresh, not here.
-        paths = sum(1 for location, _ in places if location is not None and location.steps)
-        fixed = [done for location, done in places if location is None or not location.steps]
+        paths = sum(1 for location, _ in places if location is not None and location.needs_target)
+        fixed = [done for location, done in places
+                 if location is None or not location.needs_target]
         said = [f"{sum(fixed)} of {len(fixed)} locations resolved"] if fixed or not paths else []
         said += [f"{counted(paths, 'pointer path')} followed on each refresh"] if paths else []
         self.status.emit(f"session {os.path.basename(path)} opened on pid {pid}: "

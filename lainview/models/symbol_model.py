@@ -216,14 +216,10 @@ class SymbolTableModel(TableModel):
     # -- Qt model API ----------------------------------------------------------------------------
     def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
                    role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(HEADERS):
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return HEADERS[section]
         if role == Qt.ItemDataRole.ToolTipRole and section == ADDRESS \
-                and self.table.addresses_hidden:
+                and orientation == Qt.Orientation.Horizontal and self.table.addresses_hidden:
             return f"addresses hidden: {self.table.hidden_reason}"
-        return None
+        return super().headerData(section, orientation, role)
 
     def row_count(self) -> int:
         return len(self.rows)

@@ -47,9 +47,10 @@ class WatchEntry:
 
     @property
     def follows_pointers(self) -> bool:
-        """A pointer path (``base->+0x18->+0x8``): its pointers change, so
-        it is resolved on every refresh, on the backend thread."""
-        return bool(self.location.steps)
+        """A pointer path (``base->+0x18->+0x8``) or a thread's stack
+        (``[stack#1]-0x40``): it moves, so it is resolved on every refresh,
+        on the backend thread (``Location.needs_target``)."""
+        return self.location.needs_target
 
     @property
     def name(self) -> str:

@@ -51,6 +51,9 @@ ENTRY_ROLE = Qt.ItemDataRole.UserRole + 1
 
 class WatchModel(TableModel):
     HEADERS = HEADERS
+    HEADER_TIPS = ("re-write the value every freeze interval", None,
+                   "where the value lives; module+offset survives a restart", None, None,
+                   "plot this value over time")
 
     status = Signal(str)            # one-line messages for the status bar
     wrote = Signal()                # a write went through the backend (and its journal)
@@ -443,18 +446,6 @@ class WatchModel(TableModel):
         self._tasks.cancel_all()
 
     # -- Qt model API --------------------------------------------------------------------------------
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(HEADERS):
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return HEADERS[section]
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return {FREEZE: "re-write the value every freeze interval",
-                    PLOT: "plot this value over time",
-                    ADDRESS: "where the value lives; module+offset survives a restart"}.get(section)
-        return None
-
     def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPla
                                QPushButton, QTreeView, QVBoxLayout, QWidget)
 
 from lainview.backend.errors import InvalidInput
+from lainview.models.field_overlay import byte_size
 from lainview.models.structure_model import VALUE, StructureModel
 
 EXAMPLE = ("struct demo {\n    uint32_t magic;\n    int32_t health;\n    float speed;\n"
@@ -103,11 +104,17 @@ class StructureFeature:
 
     def go_to_field(self, index) -> bool:
         """Double-click on a field (not its value, which edits): the hex
-        view goes to the field's first byte."""
+        view goes to the field and selects its bytes, the cursor on the
+        first."""
         node = self.model.node(index)
         if node is None or node.address is None or index.column() == VALUE:
             return False
-        return bool(self.window.show_address(node.address))
+        if not self.window.show_address(node.address):
+            return False
+        size = byte_size(node)
+        if size > 1:
+            self.window.workspace.cursor.select(node.address + size - 1, node.address)
+        return True
 
     def watch_field(self, index) -> bool:
         """Add the field at ``index`` to the watch list (by its most durable

@@ -16,10 +16,10 @@ import sys
 
 from PySide6.QtCore import QModelIndex, QSize, QStringListModel, Qt, Signal
 from PySide6.QtGui import QFontMetrics, QGuiApplication, QKeySequence, QShortcut
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QCompleter,
-                               QDoubleSpinBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
-                               QListView, QMenu, QPushButton, QSpinBox, QSplitter, QTableView,
-                               QTabWidget, QToolButton, QTreeView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QCompleter, QDoubleSpinBox,
+                               QHBoxLayout, QHeaderView, QLabel, QLineEdit, QListView, QMenu,
+                               QPushButton, QSpinBox, QSplitter, QTableView, QTabWidget,
+                               QToolButton, QTreeView, QVBoxLayout, QWidget)
 
 from lainview.backend.errors import LainviewError
 from lainview.backend.kallsyms import KERNEL
@@ -32,6 +32,7 @@ from .fit import ElidedLabel, first_start_size
 from .hex_view import HexView
 from .inspector_panel import InspectorPanel
 from .patch_dialog import PatchDialog
+from .tables import list_rows
 from .text_delegate import FastTextTable
 from .theme import box_style, hex_color, mono_font, text_style
 
@@ -87,18 +88,12 @@ class SymbolPanel(QWidget):
         self.hidden_note = _banner(box_style("note", radius=True))
         self.table = FastTextTable()            # ~122k rows, repainted per key
         self.table.setModel(model)
+        list_rows(self.table)
         self.table.setSortingEnabled(True)
         self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.setShowGrid(False)
-        self.table.setWordWrap(False)
         self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         vertical = self.table.verticalHeader()
-        vertical.hide()
         vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         vertical.setDefaultSectionSize(self.fontMetrics().height() + 6)
         header = self.table.horizontalHeader()
@@ -204,12 +199,7 @@ class ModulePanel(QWidget):
         self.note = _banner(box_style("note", radius=True))
         self.table = QTableView()
         self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.setShowGrid(False)
-        self.table.verticalHeader().hide()
+        list_rows(self.table, wrap=True)
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)

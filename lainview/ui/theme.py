@@ -71,6 +71,15 @@ class HexColors:
         self.changed_background = color("hex_changed_background")    # alpha fades with age
         self.cursor_shadow = QColor(self.cursor)
         self.cursor_shadow.setAlpha(60)
+        # a placed structure's fields: [parity][depth - 1] (1..3), deeper a little stronger
+        self.fields = [[self._deeper(hexc("field_" + parity), depth) for depth in range(3)]
+                       for parity in ("even", "odd")]
+
+    @staticmethod
+    def _deeper(tint: QColor, depth: int) -> QColor:
+        out = QColor(tint)
+        out.setAlpha(min(255, tint.alpha() + 22 * depth))
+        return out
 
 
 def system_prefers_dark(app: QGuiApplication) -> bool:
