@@ -798,3 +798,32 @@ def c_closure(ctype: CType) -> str:
 
     need(ctype)
     return "\n".join([*forward, *out]) + "\n"
+
+
+def settled(ctype: CType, depth: int = 64, follow: int = MAX_FOLLOW) -> CType:
+    """``ctype`` with everything its value tree names already built: the
+    types of its fields, elements and typedef targets, and the pointee of
+    each pointer among them (its name, and a pointee struct's fields down
+    to ``follow`` pointers deep, as :func:`typed_value` follows them), so
+    that showing the value on another thread, or after the DWARF file is
+    closed, reads no more BTF or DWARF. Returns ``ctype``."""
+    seen: set[tuple[int, int]] = set()
+
+    def walk(t: CType, left: int, pointers: int) -> None:
+        if (id(t), pointers) in seen or left <= 0:
+            return
+        seen.add((id(t), pointers))
+        if isinstance(t, Pointer):
+            t.c_name()                      # resolves the pointee and names it
+            if pointers > 0:
+                walk(t.target, left - 1, pointers - 1)
+            return
+        if isinstance(t, (Typedef, Qualified)):
+            walk(t.target, left - 1, pointers)
+        elif isinstance(t, Array):
+            walk(t.element, left - 1, pointers)
+        elif isinstance(t, Record):
+            for f in t.fields:
+                walk(f.type, left - 1, pointers)
+    walk(ctype, depth, follow)
+    return ctype

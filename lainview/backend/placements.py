@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .c_decls import Declarations, parse_header
-from .ctypes_model import Array, Base, CType, Enum, Place, Pointer, field_place
+from .ctypes_model import (Array, Base, CType, Enum, Place, Pointer, Record, c_closure,
+                           field_place)
 from .errors import InvalidInput, Unresolved
 from .locations import Location, ModuleSymbolLookup, PointerRead, parse_location, resolve
 from .memory import MemoryArea
@@ -106,6 +107,28 @@ class Placement:
         except InvalidInput as exc:
             raise InvalidInput(f"placement {printable(name)}: {exc.message}") from None
         return cls(name, raw["declarations"], type_name, location)
+
+
+def placement_of_type(ctype: CType, name: str, location: Location) -> Placement:
+    """A placement of a type that came with no C text (a global's DWARF
+    type, a BTF type): its declarations are the C that declares it and
+    what it needs (:func:`ctypes_model.c_closure`), so a session keeps it
+    as it keeps a pasted header. A named struct, union or enum is placed by
+    its name; any other type (an array, a base type, a pointer) through a
+    typedef named after the placement (``name_t``). Raises InvalidInput
+    when the C does not read back (a type C cannot spell)."""
+    inner = ctype.strip()
+    if isinstance(inner, (Record, Enum)) and inner.name and ctype is inner:
+        text, type_name = c_closure(ctype), ctype.c_name()
+    else:
+        type_name = f"{name}_t"
+        text = c_closure(ctype) + f"typedef {ctype.c_name(type_name)};\n"
+    placement = Placement(name, text, type_name, location)
+    placed = placement.ctype()
+    if placed.size != ctype.size:
+        raise InvalidInput(f"{printable(type_name)} reads back as {placed.size} bytes, not "
+                           f"{ctype.size}: its C does not say its layout")
+    return placement
 
 
 @dataclass(frozen=True)

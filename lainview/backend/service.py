@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     # imported where used: numpy costs every CLI command's start-up
     from . import pointer_scan as _ptr, scan, watchpoints
     from .disasm import Instruction
+    from .dwarf_types import DebugGlobal
     # imported where used (numpy, elftools, capstone): not every command's start-up
     from .module_symbols import ModuleSymbols, Symbolizer
 
@@ -237,6 +238,18 @@ class Target:
         """Future[list[MemoryArea]], fresh from the kernel (``refresh``
         False: the map read last, e.g. by ``attach``, if there is one)."""
         return self._submit(self._memory.areas, refresh)
+
+    def debug_global_at(self, address: int, *, dwarf: str | None = None,
+                        follow: int = 1) -> BackendFuture["DebugGlobal"]:
+        """Future[DebugGlobal]: the global variable holding ``address``,
+        typed from the DWARF of the module mapped there (or of ``dwarf``);
+        see :func:`.dwarf_types.global_at`. InvalidInput when the address is
+        in no module, the file has no DWARF or no global covers it."""
+        def run() -> "DebugGlobal":
+            from .dwarf_types import global_at
+            return global_at(address, self._memory.areas(True), pid=self.pid, dwarf=dwarf,
+                             follow=follow)
+        return self._submit(run)
 
     def resolve(self, location: Location, size: int = 1, *,
                 refresh: bool = True) -> BackendFuture[int]:

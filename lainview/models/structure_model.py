@@ -32,10 +32,11 @@ from lainview.backend.c_decls import Declarations
 from lainview.backend.ctypes_model import (CType, Enum, Node, Pointer, Record, bitfield_value,
                                            field_place, leaf_value, typed_value)
 from lainview.backend.errors import InvalidInput, LainviewError, Unresolved
-from lainview.backend.locations import Location, locate, parse_location
+from lainview.backend.locations import Location, LocationKind, locate, parse_location
 from lainview.backend.placements import (FieldTarget, Placement, declarations_of,
                                          default_name, field_target, joined,
-                                         value_type)
+                                         placement_of_type, value_type)
+from lainview.backend.wording import printable
 
 from .attached_target import AttachedTarget
 from .field_spans import FieldSpan, spans_of
@@ -123,12 +124,26 @@ class StructureModel(QAbstractItemModel):
         self.set_placement(placement)
         return placement
 
-    def set_placement(self, placement: Placement) -> None:
-        """Show ``placement`` (from :meth:`place` or a session). Raises
-        InvalidInput when its declarations or type do not parse."""
-        ctype = placement.ctype()
-        self.declarations = declarations_of(placement.declarations)
-        self.declarations_text = placement.declarations
+    def place_type(self, ctype: CType, type_name: str, address: int) -> None:
+        """Show ``ctype``, a type already built (BTF, DWARF), named
+        ``type_name``, at the absolute ``address``: the kernel browser's
+        typed symbol. Such a placement has no C text of its own. Raises
+        InvalidInput for a type without a size."""
+        if ctype.size <= 0:
+            raise InvalidInput(f"{printable(type_name)} has no size (declared, never defined)")
+        placement = Placement(default_name(type_name), "", type_name.strip(),
+                              Location(LocationKind.ABSOLUTE, "", address))
+        self.set_placement(placement, ctype)
+
+    def set_placement(self, placement: Placement, ctype: CType | None = None) -> None:
+        """Show ``placement`` (from :meth:`place` or a session); ``ctype``
+        when the type is already built (else it is parsed from the
+        placement's declarations). Raises InvalidInput when its
+        declarations or type do not parse."""
+        if ctype is None:
+            ctype = placement.ctype()
+            self.declarations = declarations_of(placement.declarations)
+            self.declarations_text = placement.declarations
         self.beginResetModel()
         self.placement, self.ctype = placement, ctype
         self._generation += 1
@@ -138,6 +153,32 @@ class StructureModel(QAbstractItemModel):
         self.endResetModel()
         self.refresh()
         self.placed_changed.emit()
+
+    def type_from_debug_info(self, address: int) -> asyncio.Task:
+        """Place the global variable holding ``address``, typed from the
+        DWARF of the module it lies in (``Target.debug_global_at``), at its
+        first byte. The task's result: True, or False with the reason in
+        the note (no target, no module, no DWARF, no global there)."""
+        return self._tasks.spawn(self._type_from_debug_info(address))
+
+    async def _type_from_debug_info(self, address: int) -> bool:
+        target = self.target.target if self.target is not None else None
+        try:
+            if target is None:
+                raise InvalidInput("attach to a process first: the type comes from the DWARF "
+                                   "of the module at the cursor")
+            found = await asyncio.wrap_future(target.debug_global_at(address))
+            location = self.location_of(found.address)
+            try:
+                self.set_placement(placement_of_type(found.type, found.name, location))
+            except InvalidInput:                 # C cannot spell it: shown, not kept in sessions
+                self.set_placement(Placement(found.name, "", found.type.c_name(), location),
+                                   found.type)
+        except LainviewError as exc:
+            self.note = str(exc)
+            self.note_changed.emit(self.note)
+            return False
+        return True
 
     def stop(self) -> None:
         """Cancel a read in flight (the window is closing)."""

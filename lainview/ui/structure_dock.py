@@ -58,6 +58,9 @@ class StructurePanel(QWidget):
                                       "refresh")
         self.place_button = QPushButton("Place")
         self.place_button.setToolTip("place the type at the location (empty: the cursor)")
+        self.debug_button = QPushButton("From DWARF")
+        self.debug_button.setToolTip("show the global variable at the cursor with its type "
+                                     "from its module's DWARF (a program built with -g)")
         self.watch_button = QPushButton("Watch field")
         self.watch_button.setToolTip("add the selected field to the watch list by its field path")
         self.toggle_button = QPushButton("Declarations…")
@@ -95,6 +98,7 @@ class StructurePanel(QWidget):
         row = QHBoxLayout()
         row.addWidget(self.toggle_button)
         row.addWidget(self.place_button)
+        row.addWidget(self.debug_button)
         row.addWidget(self.watch_button)
         row.addStretch(1)
         column = QVBoxLayout(self)
@@ -155,6 +159,9 @@ class StructurePanel(QWidget):
         placement = self.model.placement
         if placement is not None and self.type_edit.text().strip() != placement.type_name:
             self.type_edit.setText(placement.type_name)
+        if placement is not None and placement.declarations \
+                and self.declarations.toPlainText() != placement.declarations:
+            self.declarations.setPlainText(placement.declarations)   # e.g. from DWARF
 
     def _expand(self) -> None:
         self.tree.expandToDepth(0)
@@ -178,6 +185,7 @@ class StructureFeature:
         self.panel.place_button.clicked.connect(self.place)
         self.panel.type_edit.returnPressed.connect(self.place)
         self.panel.location_edit.returnPressed.connect(self.place)
+        self.panel.debug_button.clicked.connect(self.type_from_debug_info)
         self.panel.watch_button.clicked.connect(
             lambda: self.watch_field(self.panel.tree.currentIndex()))
         self.panel.tree.doubleClicked.connect(self.go_to_field)
@@ -188,7 +196,8 @@ class StructureFeature:
 
     def placements(self) -> list:
         """What a session saves: the placed structure, if any."""
-        return [self.model.placement] if self.model.placement is not None else []
+        p = self.model.placement
+        return [p] if p is not None and p.declarations else []   # C text to keep
 
     def restore(self, placements: list) -> None:
         """A session's placements: the first is shown (declarations, type,
@@ -254,6 +263,14 @@ class StructureFeature:
             self.panel.show_note(str(exc))
             return False
         return self._place(location)
+
+    def type_from_debug_info(self):
+        """The global at the cursor, typed from its module's DWARF."""
+        ws = self.window.workspace
+        if ws.document.region is None:
+            self.panel.show_note("open an area first, then type the global at the cursor")
+            return None
+        return self.model.type_from_debug_info(ws.cursor.address)
 
     def place_at_cursor(self) -> bool:
         """Parse the declarations and place the typed type at the cursor

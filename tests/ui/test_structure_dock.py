@@ -325,3 +325,44 @@ def test_a_live_refresh_never_touches_an_open_editor(qtbot, window, demo):
     later = _value(model, "position")
     qtbot.waitUntil(lambda: _value(model, "position") != later, timeout=5000)
     assert editor.text() == "12.5"
+
+
+def test_type_from_debug_info_places_the_global_at_the_cursor(qtbot, window, tmp_path):
+    """A C child built with -g (tests/c/struct_target.c): with the cursor
+    inside its global ``player``, "Type from debug info" shows the global
+    from its first byte, typed from the program's DWARF, with live values
+    and the heap pointer followed; on the heap (no module) it says why."""
+    from pathlib import Path
+    from tests.c_child import build, start
+    c_dir = Path(__file__).parent.parent / "c"
+    exe = build(c_dir / "struct_target.c", tmp_path, "-g", "-O0", "-I", str(c_dir))
+    child = start(exe)
+    try:
+        ws = window.workspace
+        task = ws.spawn(window.attach_and_open(child.pid, None))
+        qtbot.waitUntil(task.done, timeout=10000)
+        assert task.result()
+        ws.open_span(child.player & ~0xFFF, (child.player & ~0xFFF) + 0x2000, "player",
+                     child.player + 12)
+        feature = window.features["structure"]
+        panel, model = feature.panel, feature.model
+        window.show_dock("structure")
+        panel.debug_button.click()
+        qtbot.waitUntil(lambda: model.ctype is not None, timeout=10000)
+        qtbot.waitUntil(lambda: model.address == child.player, timeout=10000)
+        assert model.placement.name == "player"
+        # kept as C text, so a session keeps it as it keeps a pasted header
+        assert "struct player {" in model.placement.declarations
+        assert "struct player {" in panel.declarations.toPlainText()
+        assert panel.type_edit.text() == "struct player"
+        qtbot.waitUntil(lambda: _value(model, "hp") == "1234", timeout=5000)
+        assert _value(model, "name") == '"lain"'
+        assert _value(model, "favourite") == '"KIND_SHIELD"'
+        qtbot.waitUntil(lambda: model.find("held->name").isValid()
+                        and _value(model, "held->name") == '"heap sword"', timeout=5000)
+        ws.cursor.move_to(child.heap)
+        done = feature.model.type_from_debug_info(child.heap)
+        qtbot.waitUntil(done.done, timeout=5000)
+        assert done.result() is False and "in no mapped file" in panel.note.text()
+    finally:
+        child.stop()
