@@ -307,10 +307,9 @@ class PointerScanController(QObject):
         target.attached.connect(self.results_changed)
 
     def _on_state(self, _state: str) -> None:
-        target, origin = self.target.target, self.origin
-        if self.target.state == TargetState.EXITED and target is not None \
-                and origin is not None and target.pid == origin.pid \
-                and target.identity.start_ticks == origin.start_ticks:
+        origin = self.origin
+        if self.target.state == TargetState.EXITED and origin is not None \
+                and self.target.is_process(origin.pid, origin.start_ticks):
             self._origin_exited = True
         self.results_changed.emit()
 
@@ -332,9 +331,7 @@ class PointerScanController(QObject):
         origin = self.origin
         if origin is None or not self.results.paths:
             return ""
-        target = self.target.target
-        same = target is not None and target.pid == origin.pid \
-            and target.identity.start_ticks == origin.start_ticks
+        same = self.target.is_process(origin.pid, origin.start_ticks)
         if same and self.target.state == TargetState.EXITED:
             return (f"found in pid {origin.pid} ({origin.name}), which has exited: start the "
                     "program again, attach, and Rescan")
