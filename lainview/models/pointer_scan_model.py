@@ -25,7 +25,6 @@ import time
 from dataclasses import dataclass
 
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QFont
 
 from lainview.backend import pointer_scan
 from lainview.backend.errors import Cancelled, InvalidInput, LainviewError, TargetExited
@@ -35,6 +34,7 @@ from lainview.backend.thread import BackendFuture
 
 from .attached_target import AttachedTarget, TargetState
 from .formats import human_size
+from .fonts import mono_font
 from .palette import color
 from .table import TableModel
 from .tasks import TaskSet
@@ -119,9 +119,7 @@ class PointerResultModel(TableModel):
         self._generation = 0
         self._inflight = False
         self.refresh_count = 0
-        self._mono = QFont()
-        self._mono.setFamilies(["DejaVu Sans Mono", "monospace"])
-        self._mono.setStyleHint(QFont.StyleHint.Monospace)
+        self._mono = mono_font()
         self._tasks = TaskSet("the pointer-scan results")
         self._timer = QTimer(self)
         self._timer.setInterval(VALUE_REFRESH_MS)

@@ -5,25 +5,11 @@ system's palette)."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont, QFontDatabase, QGuiApplication, QPalette
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QWidget
 
+from lainview.models.fonts import mono_font
 from lainview.models.palette import color, hex_color, is_dark, trace_colors, use_dark
-
-MONO_FAMILIES = ["DejaVu Sans Mono", "Noto Sans Mono", "Liberation Mono", "monospace"]
-
-
-def mono_font(point_size: float = 10.0) -> QFont:
-    font = QFont()
-    font.setFamilies(MONO_FAMILIES)
-    font.setStyleHint(QFont.StyleHint.TypeWriter)
-    font.setFixedPitch(True)
-    font.setPointSizeF(point_size)
-    if not font.exactMatch():
-        font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-        font.setPointSizeF(point_size)
-    return font
-
 
 def span(text: str, tone: str) -> str:
     """Rich text: ``text`` (already escaped) in a theme colour."""
