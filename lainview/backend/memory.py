@@ -11,6 +11,7 @@ import enum
 import errno as _errno
 import gc
 import mmap
+import operator
 import os
 import re
 from collections.abc import Iterator
@@ -225,6 +226,7 @@ def parse_maps_line(line: str) -> MemoryArea:
 
 
 _MAPS_ALL_RE = re.compile(_MAPS_RE.pattern, re.MULTILINE)
+_GROUPS = operator.methodcaller("groups", "")     # a match's fields, "" for no path
 
 
 def parse_maps(text: str) -> list[MemoryArea]:
@@ -232,16 +234,17 @@ def parse_maps(text: str) -> list[MemoryArea]:
     areas are common in big programs). Raises InvalidInput naming the
     first malformed line."""
     with _no_cycle_collection():
-        rows = _MAPS_ALL_RE.findall(text)
-        lines = text.count("\n") + (bool(text) and not text.endswith("\n"))
-        if len(rows) != lines:            # a malformed (or blank) line somewhere
-            return [parse_maps_line(line) for line in text.split("\n") if line]
         perms, io_names, new, cls, suffix = _PERM_OF_LETTERS, IO_PSEUDO_NAMES, tuple.__new__, \
             MemoryArea, DELETED_SUFFIX
+        # One match at a time (not findall's list of every row's strings): the
+        # memory of each row's pieces is reused for the next.
         out = [new(cls, (int(start, 16), int(end, 16), perms[letters], int(offset, 16), path,
                      path in io_names, dev, int(inode), path.endswith(suffix), False))
-               for start, end, letters, offset, dev, inode, path in rows]
-        del rows
+               for start, end, letters, offset, dev, inode, path
+               in map(_GROUPS, _MAPS_ALL_RE.finditer(text))]
+    lines = text.count("\n") + (bool(text) and not text.endswith("\n"))
+    if len(out) != lines:                 # a malformed (or blank) line somewhere
+        return [parse_maps_line(line) for line in text.split("\n") if line]
     for area in out:
         if area.end < area.start:
             raise InvalidInput("malformed maps line (end before start): "
