@@ -182,15 +182,16 @@ def _unescape_path(path: str) -> str:
 def areas_json(areas: list[MemoryArea]) -> str:
     """A JSON array of every area's :meth:`MemoryArea.to_json`, one area a
     line, written directly (no dict per area: 60,000 areas take a quarter
-    of the time of ``json.dumps`` over ``to_json``; unpacking each tuple
-    instead of reading its fields by name saves another quarter). Paths are
-    escaped by json's own C escaper, so any name the kernel prints stays
-    valid JSON."""
+    of the time of ``json.dumps`` over ``to_json``). Each row is an f-string
+    of the area's unpacked fields: no tuple or list per row, so building
+    60,000 rows sets off no cycle collection (a ``%`` tuple or a ``*rest``
+    list per row did, over every area just parsed). Paths are escaped by
+    json's own C escaper, so any name the kernel prints stays valid JSON."""
     from json.encoder import encode_basestring_ascii as quote
     letters = _LETTERS_OF_PERM_FLAG
-    row = '{"start": %d, "end": %d, "perms": "%s", "offset": %d, "path": %s}'
-    rows = [row % (start, end, letters[perms], offset, quote(path))
-            for start, end, perms, offset, path, *_ in areas]
+    rows = [f'{{"start": {start}, "end": {end}, "perms": "{letters[perms]}", '
+            f'"offset": {offset}, "path": {quote(path)}}}'
+            for start, end, perms, offset, path, _io, _dev, _inode, _deleted, _uffd in areas]
     return "[" + ",\n ".join(rows) + "]"
 
 
