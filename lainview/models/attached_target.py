@@ -190,6 +190,16 @@ class AttachedTarget(QObject):
     def pid(self) -> int | None:
         return self.target.pid if self.target else None
 
+    def is_process(self, pid: int, start_ticks: int | None) -> bool:
+        """Whether the process attached now (live or exited) is the one with
+        ``pid`` that started at ``start_ticks`` (clock ticks since boot,
+        ``ProcessIdentity.start_ticks``): a pid the kernel reused, or the
+        same program started again, is another process. Results found in
+        one process (hits, pointer paths) are of that process only."""
+        target = self.target
+        return target is not None and target.pid == pid \
+            and target.identity.start_ticks == start_ticks
+
     def describe_backend(self) -> str:
         if self.target is None:
             return ""

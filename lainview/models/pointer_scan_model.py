@@ -25,7 +25,6 @@ import time
 from dataclasses import dataclass
 
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QFont
 
 from lainview.backend import pointer_scan
 from lainview.backend.errors import Cancelled, InvalidInput, LainviewError, TargetExited
@@ -35,6 +34,7 @@ from lainview.backend.thread import BackendFuture
 
 from .attached_target import AttachedTarget, TargetState
 from .formats import human_size
+from .fonts import mono_font
 from .palette import color
 from .table import VisibleRowsModel
 from .tasks import TaskSet
@@ -113,9 +113,7 @@ class PointerResultModel(VisibleRowsModel):
         self._values: dict[int, bytes | None] = {}     # row -> value there (None: unreadable)
         self._generation = 0
         self._inflight = False
-        self._mono = QFont()
-        self._mono.setFamilies(["DejaVu Sans Mono", "monospace"])
-        self._mono.setStyleHint(QFont.StyleHint.Monospace)
+        self._mono = mono_font()
         target.attached.connect(self._on_attached)
 
     def set_paths(self, paths: list[pointer_scan.PointerPath], vtype: ValueType,
@@ -266,10 +264,9 @@ class PointerScanController(QObject):
         target.attached.connect(self.results_changed)
 
     def _on_state(self, _state: str) -> None:
-        target, origin = self.target.target, self.origin
-        if self.target.state == TargetState.EXITED and target is not None \
-                and origin is not None and target.pid == origin.pid \
-                and target.identity.start_ticks == origin.start_ticks:
+        origin = self.origin
+        if self.target.state == TargetState.EXITED and origin is not None \
+                and self.target.is_process(origin.pid, origin.start_ticks):
             self._origin_exited = True
         self.results_changed.emit()
 
@@ -291,9 +288,7 @@ class PointerScanController(QObject):
         origin = self.origin
         if origin is None or not self.results.paths:
             return ""
-        target = self.target.target
-        same = target is not None and target.pid == origin.pid \
-            and target.identity.start_ticks == origin.start_ticks
+        same = self.target.is_process(origin.pid, origin.start_ticks)
         if same and self.target.state == TargetState.EXITED:
             return (f"found in pid {origin.pid} ({origin.name}), which has exited: start the "
                     "program again, attach, and Rescan")

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtCore import (QModelIndex, QObject, QPersistentModelIndex,
                             Qt, QTimer, Signal)
-from PySide6.QtGui import QFont
 
 from lainview.backend import scan
 from lainview.backend.errors import Cancelled, InvalidInput, LainviewError, TargetExited
@@ -36,6 +35,7 @@ from .formats import describe_skipped, human_size
 from .attached_target import AttachedTarget, TargetState
 from .table import VisibleRowsModel
 from .tasks import TaskSet
+from .fonts import mono_font
 from .palette import color
 
 PROGRESS_MS = 100           # progress poll while a scan runs
@@ -437,9 +437,7 @@ class MatchModel(VisibleRowsModel):
         self._inflight: BackendFuture[list[ReadResult | LainviewError]] | None = None
         self.dropped_replies = 0
         self._areas: list[MemoryArea] | None = None
-        self._mono = QFont()
-        self._mono.setFamilies(["DejaVu Sans Mono", "monospace"])
-        self._mono.setStyleHint(QFont.StyleHint.Monospace)
+        self._mono = mono_font()
         target.areas_changed.connect(self._on_areas)
         self._on_areas(target.areas)
 

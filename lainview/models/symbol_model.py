@@ -34,6 +34,7 @@ from lainview.backend.kallsyms import (KERNEL, ModuleInfo, ModuleList, SymbolTab
 
 from .formats import human_size
 from .table import TableModel
+from .fonts import mono_font
 from .palette import color
 
 NAME, ADDRESS, TYPE, MODULE = range(4)
@@ -71,9 +72,7 @@ class SymbolTableModel(TableModel):
         self._matches = np.zeros(0, dtype=np.int64)     # ascending, before sorting
         self._last_key: tuple | None = None
         self._orders: dict[int, np.ndarray] = {}
-        self._mono = QFont()
-        self._mono.setFamilies(["DejaVu Sans Mono", "Noto Sans Mono", "monospace"])
-        self._mono.setStyleHint(QFont.StyleHint.TypeWriter)
+        self._mono = mono_font()
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(debounce_ms)

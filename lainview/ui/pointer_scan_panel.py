@@ -23,7 +23,7 @@ from lainview.models.pointer_scan_model import (ADDRESS, DEPTH, HEADERS, PATH, P
 from .fit import FitLabel
 from .scanner_panel import ProgressLine
 from .tables import list_rows, visible_rows
-from .theme import mono_font, text_style
+from .theme import mono_font, set_text_tone, text_style
 
 
 class PointerScanPanel(QWidget):
@@ -216,7 +216,7 @@ class PointerScanPanel(QWidget):
 
     def _message(self, text: str, error: bool = False) -> None:
         failed = error or self.controller.last_outcome == "failed"
-        self.message.setStyleSheet(text_style("error" if failed else "muted"))
+        set_text_tone(self.message, "error" if failed else "muted")
         self.message.setText(text)
         self.message.setVisible(bool(text))
 

@@ -27,7 +27,7 @@ from lainview.models.scan_model import (ADDRESS, ADDRESS_ROLE, AREA, MODE_LABELS
 
 from .fit import FitLabel
 from .tables import list_rows, visible_rows
-from .theme import text_style, mono_font
+from .theme import mono_font, set_text_tone, text_style
 
 FIRST_TEXT, NEXT_TEXT = "First scan", "Next scan"
 ENTER_MARK = "↵"                   # on the button Enter in the value field presses
@@ -473,7 +473,7 @@ class ScannerPanel(QWidget):
     def _message(self, text: str, error: bool | None = None) -> None:
         if error is None:
             error = self.controller.last_message_is_error
-        self.message.setStyleSheet(text_style("error") if error else text_style("text"))
+        set_text_tone(self.message, "error" if error else "text")
         self.message.setText(text)
 
     def _update_buttons(self) -> None:
