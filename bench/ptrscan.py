@@ -9,8 +9,8 @@ its .bss-like first page leads to a target word. Then, in one run:
 1. raw ``process_vm_readv`` of every byte the map reads (same areas, 1 MiB
    chunks, one page-aligned buffer): the baseline, best of ``--repeat``;
 2. the pointer map through the backend thread (``Target.pointer_map``),
-   as built (a worker thread finds chunk N's pointers while the backend
-   thread reads chunk N+1) and inline (``PtrScanLimits(overlap=False)``),
+   overlapped (``PtrScanLimits(overlap=True)``: a worker thread finds chunk N's pointers while the backend
+   thread reads chunk N+1) and inline (the default),
    interleaved with 1, ``--repeat`` times each: rate and ratio to 1 of the
    same round (goal ≥ 0.5×), median and best, and the ratio of CPU time
    (this process's, all threads), which a loaded machine disturbs less;
@@ -136,7 +136,7 @@ def main() -> None:
                 backend.close_pointer_map(maps.pop()).result()
             maps.append(pmap)
 
-        variants = {"map, overlapped": ps.PtrScanLimits(),
+        variants = {"map, overlapped": ps.PtrScanLimits(overlap=True),
                     "map, inline": ps.PtrScanLimits(overlap=False)}
         wall: dict[str, list[float]] = {name: [] for name in variants}
         cpu: dict[str, list[float]] = {name: [] for name in variants}

@@ -273,8 +273,8 @@ def _reference_pointers(memory, areas) -> set[tuple[int, int]]:
 
 @pytest.mark.parametrize("limits", [ps.PtrScanLimits(), ps.PtrScanLimits(chunk=4096),
                                     ps.PtrScanLimits(chunk=12288, memory=4096),
-                                    ps.PtrScanLimits(chunk=4096, overlap=False)],
-                         ids=["default", "page-chunks", "odd-chunks-spilled", "inline"])
+                                    ps.PtrScanLimits(chunk=4096, overlap=True)],
+                         ids=["default", "page-chunks", "odd-chunks-spilled", "overlapped"])
 def test_the_map_equals_a_straightforward_reference(runs, limits):
     one = runs(1)
     memory = ProcfsMemory(one.pid, writable=False)
