@@ -9,8 +9,11 @@ its .bss-like first page leads to a target word. Then, in one run:
 1. raw ``process_vm_readv`` of every byte the map reads (same areas, 1 MiB
    chunks, one page-aligned buffer): the baseline, best of ``--repeat``;
 2. the pointer map through the backend thread (``Target.pointer_map``),
-   best of ``--repeat``, interleaved with 1: rate and ratio to 1 (goal
-   ≥ 0.5×);
+   overlapped (``PtrScanLimits(overlap=True)``: a worker thread finds chunk N's pointers while the backend
+   thread reads chunk N+1) and inline (the default),
+   interleaved with 1, ``--repeat`` times each: rate and ratio to 1 of the
+   same round (goal ≥ 0.5×), median and best, and the ratio of CPU time
+   (this process's, all threads), which a loaded machine disturbs less;
 3. peak memory: each map variant in a fresh interpreter (``VmHWM`` minus
    its RSS before the map; ``ru_maxrss`` would count the forked parent's), with the default in-memory budget and with a
    small budget that spills to files;
@@ -25,6 +28,7 @@ import argparse
 import ctypes
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -126,26 +130,45 @@ def main() -> None:
 
         maps: list = []
 
-        def build() -> None:
-            pmap = target.pointer_map().result()
+        def build(limits: "ps.PtrScanLimits") -> None:
+            pmap = target.pointer_map(limits).result()
             if maps:
                 backend.close_pointer_map(maps.pop()).result()
             maps.append(pmap)
 
-        times: dict[str, list[float]] = {"raw": [], "map": []}
+        variants = {"map, overlapped": ps.PtrScanLimits(overlap=True),
+                    "map, inline": ps.PtrScanLimits(overlap=False)}
+        wall: dict[str, list[float]] = {name: [] for name in variants}
+        cpu: dict[str, list[float]] = {name: [] for name in variants}
+        raw_wall: list[float] = []
+        loads = []
         for _ in range(args.repeat):
-            for name, fn in (("raw", raw), ("map", build)):
-                t0 = time.perf_counter()
-                fn()
-                times[name].append(time.perf_counter() - t0)
-        raw_s, map_s = min(times["raw"]), min(times["map"])
+            for name, limits in variants.items():
+                # Each map against a raw read just before it: same round, same load.
+                t0, c0 = time.perf_counter(), time.process_time()
+                raw()
+                r_wall, r_cpu = time.perf_counter() - t0, time.process_time() - c0
+                t0, c0 = time.perf_counter(), time.process_time()
+                build(limits)
+                m_wall, m_cpu = time.perf_counter() - t0, time.process_time() - c0
+                raw_wall.append(r_wall)
+                wall[name].append(r_wall / m_wall)
+                cpu[name].append(r_cpu / m_cpu)
+            loads.append(float(open("/proc/loadavg").read().split()[0]))
         pmap = maps[0]
         gib = total / (1 << 30)
-        print(f"read {total >> 20} MiB (every readable, writable area), best of {args.repeat} "
-              "interleaved runs:")
-        print(f"  raw process_vm_readv     {gib / raw_s:6.2f} GiB/s  {raw_s:6.2f} s")
-        print(f"  pointer map (backend)    {gib / map_s:6.2f} GiB/s  {map_s:6.2f} s  "
-              f"ratio {raw_s / map_s:.2f} (goal >= 0.5)")
+        raw_s = statistics.median(raw_wall)
+        print(f"read {total >> 20} MiB (every readable, writable area), {args.repeat} rounds, "
+              f"load average {min(loads):.1f}-{max(loads):.1f} on "
+              f"{len(os.sched_getaffinity(0))} CPUs:")
+        print(f"  raw process_vm_readv  median {gib / raw_s:5.2f} GiB/s, best "
+              f"{gib / min(raw_wall):5.2f} GiB/s")
+        for name in variants:
+            w, c = wall[name], cpu[name]
+            print(f"  {name:17s} ratio to the raw read: median {statistics.median(w):.2f}, "
+                  f"best {max(w):.2f} (goal >= 0.5; rounds: "
+                  f"{' '.join(f'{x:.2f}' for x in w)}); CPU time ratio median "
+                  f"{statistics.median(c):.2f}")
         print(f"  map: {pmap.count:,} pointers, {pmap.memory_bytes / (1 << 20):.0f} MiB in memory")
         t0 = time.perf_counter()
         result = target.pointer_scan(target_word, depth=5, max_offset=0x1000, limit=1000,

@@ -35,7 +35,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="render the window (attached to the demo unless --pid is "
                              "given) to a PNG and exit")
     parser.add_argument("--address", help="with --pid or --demo: go to this address or "
-                                          "area+offset")
+                                          "area+offset; with --kernel: select this symbol")
     # Kernel symbols (issue 4): the browser window and its source.
     parser.add_argument("--kernel", action="store_true",
                         help="open the kernel-symbol browser (with --screenshot: render it)")
@@ -45,9 +45,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="open a saved session (watch list, bookmarks, view) on the "
                              "process running its program (with --pid: on that process)")
     args = parser.parse_args(argv)
-    if args.address and not (args.demo or args.pid is not None
-                             or (args.screenshot and not args.kernel)):
-        parser.error("--address needs --pid PID or --demo (the process to go to it in)")
+    if args.address and not (args.demo or args.pid is not None or args.kernel
+                             or args.screenshot):
+        parser.error("--address needs --pid PID or --demo (the process to go to it in), "
+                     "or --kernel (the symbol to select)")
     if args.ksource != "auto":
         # A source chosen by name with an option it would ignore: say so now
         # (exit 2), as the CLI does, not in the browser later.
@@ -221,8 +222,13 @@ async def _main(app, args: argparse.Namespace) -> int:
                                            2 if outcome == "invalid" else 1)
         if args.kernel:
             browser = window.show_kernel_symbols()
+            if args.address and not args.screenshot:
+                async def select_symbol(name: str) -> None:
+                    if await browser.wait_loaded() and not browser.select_symbol(name):
+                        browser.status.setText(f"no kernel symbol named {name}")
+                selecting = asyncio.ensure_future(select_symbol(args.address))   # noqa: F841
         if args.screenshot and args.kernel:
-            code = await browser.screenshot(args.screenshot)
+            code = await browser.screenshot(args.screenshot, args.address)
         elif args.screenshot:
             code = await _screenshot(window, args.screenshot, bool(args.session))
         else:

@@ -5,8 +5,11 @@ pointer scanner's tests."""
 from __future__ import annotations
 
 import os
+import tempfile
 import time
 from pathlib import Path
+
+import pytest
 
 from tests import c_child
 from tests.c_child import CChild
@@ -47,3 +50,29 @@ def _wait_blocked(pid: int, timeout: float = 10.0) -> None:
             return
         time.sleep(0.005)
     raise RuntimeError(f"the pointer-chain program's threads did not block: {states}")
+
+
+def left_behind() -> list[str]:
+    """The pointer scanner's temporary directories in TMPDIR (none may stay)."""
+    return [n for n in os.listdir(tempfile.gettempdir()) if n.startswith("lainview-ptrscan-")]
+
+
+@pytest.fixture(scope="module")
+def ptrchain_exe(tmp_path_factory) -> Path:
+    """The pointer-chain program, built once per test module."""
+    return build(tmp_path_factory.mktemp("ptrchain"))
+
+
+@pytest.fixture
+def runs(ptrchain_exe):
+    """``runs(n)``: start run ``n`` of the pointer-chain program (stopped
+    after the test)."""
+    started = []
+
+    def run(n: int) -> ChainRun:
+        r = start(ptrchain_exe, n)
+        started.append(r)
+        return r
+    yield run
+    for r in started:
+        r.stop()

@@ -6,44 +6,20 @@ nothing left in TMPDIR."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import stat
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
 
-from tests.ptrscan_support import VALUE, build, start
-
-
-@pytest.fixture(scope="module")
-def exe(tmp_path_factory):
-    return build(tmp_path_factory.mktemp("ptrchain-cli"))
-
-
-@pytest.fixture
-def runs(exe):
-    started = []
-
-    def run(n: int):
-        r = start(exe, n)
-        started.append(r)
-        return r
-    yield run
-    for r in started:
-        r.stop()
+from tests.ptrscan_support import VALUE, left_behind, ptrchain_exe, runs  # noqa: F401
 
 
 def lainview(*args) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "lainview", *map(str, args)],
                           capture_output=True, text=True, timeout=120)
-
-
-def _left_behind() -> list[str]:
-    return [n for n in os.listdir(tempfile.gettempdir()) if n.startswith("lainview-ptrscan-")]
 
 
 def test_scan_then_rescan_in_a_second_run(runs, tmp_path):
@@ -85,7 +61,7 @@ def test_scan_then_rescan_in_a_second_run(runs, tmp_path):
                     "--value", "12345", "--type", "i64")
     assert done.returncode == 1, done
     assert "is left as it was" in done.stderr and session.read_bytes() == before
-    assert not _left_behind()
+    assert not left_behind()
 
 
 def test_text_output_lists_paths_and_counts(runs):
@@ -126,7 +102,7 @@ def test_a_process_that_is_gone_exits_1(runs):
     one.stop()
     done = lainview("ptrscan", pid, hex(value))
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
-    assert not _left_behind()
+    assert not left_behind()
 
 
 SCAN_TARGET = Path(__file__).with_name("c") / "scan_target.c"
@@ -145,7 +121,7 @@ def test_a_signal_during_the_map_stops_it_and_leaves_nothing(tmp_path, sig):
         proc = subprocess.Popen([sys.executable, "-m", "lainview", "ptrscan", str(target.pid),
                                  hex(info["private"])], stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
-        while not _left_behind():
+        while not left_behind():
             try:
                 proc.wait(timeout=0.005)
                 break
@@ -156,7 +132,7 @@ def test_a_signal_during_the_map_stops_it_and_leaves_nothing(tmp_path, sig):
         _, stderr = proc.communicate(timeout=60)
         assert proc.returncode == 128 + sig, stderr
         assert stderr.strip() == f"lainview ptrscan: stopped by {sig.name}"
-        assert not _left_behind()
+        assert not left_behind()
     finally:
         target.kill()
         target.wait()

@@ -247,3 +247,25 @@ def test_dwarf_bad_files_exit_2(target, struct_exe, tmp_path, capsys, content, m
                     "struct player", "--dwarf", str(path)]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1, err
+
+
+@needs_gcc
+def test_kread_type_auto_from_the_images_dwarf(tmp_path, capsys):
+    """kread SYMBOL --type auto: the variable's type from the DWARF of an
+    --image vmlinux built with -g; without DWARF, one line, exit 2."""
+    from tests.ui.test_kernel_types_ui import IMAGE_C
+    (tmp_path / "img.c").write_text(IMAGE_C)
+    for flags, name in ((["-g"], "vmlinux"), ([], "plain")):
+        subprocess.run(["gcc", *flags, "-O0", "-nostdlib", "-static", "-no-pie", "-o",
+                        str(tmp_path / name), str(tmp_path / "img.c")], check=True)
+    assert run_cli([f"--image={tmp_path / 'vmlinux'}", "kread", "init_uts_ns", "--type", "auto",
+                    "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["type"] == "struct uts_namespace"
+    fields = out["value"]["fields"]
+    assert fields["name"]["fields"]["release"]["value"] == "9.9.9-lainview"
+    assert fields["state"]["value"] == "LV_RUNNING" and fields["flags"]["value"] == 5
+    assert run_cli([f"--image={tmp_path / 'plain'}", "kread", "init_uts_ns", "--type",
+                    "auto"]) == 2
+    err = capsys.readouterr().err
+    assert "no DWARF type for init_uts_ns" in err and err.count("\n") == 1, err

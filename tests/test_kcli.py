@@ -15,8 +15,8 @@ import pytest
 from lainview.backend.journal import default_journal_path
 from lainview.cli import run_cli
 from lainview.cli.parser import SUBCOMMANDS
+from tests.kmem_support import build as build_fake_kmem, fake_memory
 
-FAKE_C = Path(__file__).parent / "backend" / "fake_kmem.c"
 KALLSYMS = "/proc/kallsyms"
 needs_kallsyms = pytest.mark.skipif(not os.access(KALLSYMS, os.R_OK),
                                     reason=f"{KALLSYMS} is not readable here")
@@ -177,18 +177,8 @@ def test_kernel_locations_that_cannot_be_read_are_usage_errors(capsys, args, mes
 
 @pytest.fixture
 def fake(tmp_path):
-    if not shutil.which("gcc"):
-        pytest.skip("gcc is needed to build the kmem stand-in")
-    lib = tmp_path / "fake_kmem.so"
-    subprocess.run(["gcc", "-shared", "-fPIC", "-O1", "-o", str(lib), str(FAKE_C), "-ldl"],
-                   check=True)
-    node = tmp_path / "kmem"
-    mem = bytearray(4096)
-    mem[0:8] = b"VARVALUE"
-    mem[64:72] = b"READONLY"
-    mem[128:136] = (256).to_bytes(8, "little")
-    mem[256:264] = b"POINTED!"
-    node.write_bytes(bytes(mem))
+    lib = build_fake_kmem(tmp_path)
+    node = fake_memory(tmp_path / "kmem")
     env = dict(os.environ, LD_PRELOAD=str(lib), FAKE_KMEM_PATH=str(node),
                XDG_STATE_HOME=str(tmp_path / "state"))
 

@@ -22,12 +22,13 @@ from .errors import DeviceUnavailable, InvalidInput, LainviewError
 from .lainmemu import LainmemuMemory
 from .memory import AttachInfo, Hole, MemoryArea, WriteResult
 from .process_memory import BACKENDS, ProcessMemory
-from .processes import ProcessIdentity, check_process_id, process_identity
+from .processes import (ProcessIdentity, check_process_id, process_identity,
+                        thread_stack_lookup)
 from .procfs import ProcfsMemory
 
 if TYPE_CHECKING:
     from .journal import Journal
-    from .locations import Location, ModuleSymbolLookup
+    from .locations import Location, ModuleSymbolLookup, ThreadStackLookup
 
 R = TypeVar("R")
 
@@ -145,14 +146,16 @@ def run_to_end(work: Generator[int, None, R]) -> R:
 
 
 def resolve_in(memory: ProcessMemory, location: Location, size: int, areas: list[MemoryArea],
-               module_symbol: ModuleSymbolLookup | None = None) -> int:
+               module_symbol: ModuleSymbolLookup | None = None,
+               thread_stack: ThreadStackLookup | None = None) -> int:
     """The address ``location`` names in the process of ``memory``, in
     ``areas`` (its map), where ``size`` bytes must fit: backend/locations.py's
-    resolver with a pointer path's pointers read from ``memory``, and a
+    resolver with a pointer path's pointers read from ``memory``, a
     ``module!symbol`` looked up by ``module_symbol`` (default: that module's
-    ELF symbols, read now). Blocking. Raises Unresolved naming what did not
-    resolve and why (for a pointer path, the level where it broke),
-    TargetExited."""
+    ELF symbols, read now) and a ``[stack#N]`` by ``thread_stack`` (default:
+    the threads' stacks found now, ``processes.thread_stack_lookup``).
+    Blocking. Raises Unresolved naming what did not resolve and why (for a
+    pointer path, the level where it broke), TargetExited."""
     # here, not at the top: ps and maps take no location
     from .locations import POINTER_SIZE, resolve
 
@@ -165,7 +168,8 @@ def resolve_in(memory: ProcessMemory, location: Location, size: int, areas: list
             from .module_symbols import ModuleSymbols
             return ModuleSymbols().module_symbol(memory.pid, areas, path, name)
     return resolve(location, areas, size, pid=memory.pid, read_pointer=read_pointer,
-                   module_symbol=module_symbol)
+                   module_symbol=module_symbol,
+                   thread_stack=thread_stack or thread_stack_lookup(memory.pid, areas))
 
 
 def journaled_process_write(journal: Journal, memory: ProcessMemory,
@@ -204,7 +208,8 @@ def journaled_process_write(journal: Journal, memory: ProcessMemory,
 def journaled_location_write(journal: Journal, memory: ProcessMemory,
                              identity: ProcessIdentity, location: Location, data: bytes, *,
                              if_changed: bool = False, areas: list[MemoryArea] | None = None,
-                             module_symbol: ModuleSymbolLookup | None = None) -> WriteResult:
+                             module_symbol: ModuleSymbolLookup | None = None,
+                             thread_stack: ThreadStackLookup | None = None) -> WriteResult:
     """:func:`journaled_process_write` at the address ``location`` resolves
     to now (:func:`resolve_in` in ``areas``, default the map read now; a
     pointer path's pointers read in the same request), with ``location`` as
@@ -212,7 +217,7 @@ def journaled_location_write(journal: Journal, memory: ProcessMemory,
     as :func:`resolve_in`, and what :func:`journaled_process_write` raises."""
     if areas is None:
         areas = memory.areas(refresh=True)
-    address = resolve_in(memory, location, len(data), areas, module_symbol)
+    address = resolve_in(memory, location, len(data), areas, module_symbol, thread_stack)
     return journaled_process_write(journal, memory, identity, address, data,
                                    if_changed=if_changed, where=location)
 

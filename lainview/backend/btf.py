@@ -27,7 +27,7 @@ from __future__ import annotations
 import os
 import struct
 from array import array
-from typing import NoReturn
+from typing import Iterable, NoReturn
 from bisect import bisect_left
 
 from .ctypes_model import (Array, Base, CType, Enum, Field, Function, Pointer, Qualified,
@@ -93,8 +93,7 @@ class BTF:
         self._types: dict[int, CType] = {}
         self._building: set[int] = set()
         self._names: dict[str, list[int]] | None = None
-        self._sorted: list[str] = []
-        self._folded = ""
+        self._name_index = NameIndex(())
 
     @classmethod
     def load(cls, path: str = f"{BTF_DIR}/vmlinux", base: BTF | None = None) -> BTF:
@@ -237,7 +236,7 @@ class BTF:
             t = Base(name, size, True, "float")
         elif kind == PTR:
             if size:
-                self._owner(size)          # checks the id; the pointee is built when used
+                self._check_chain(tid)     # the pointee is built when used
             t = Pointer(lambda: self.type(size))
         elif kind == ARRAY:
             elem = self.type(w[i])
@@ -332,6 +331,21 @@ class BTF:
             align = max(align, ft.align)
         return fields, align
 
+    def _check_chain(self, tid: int) -> None:
+        """A pointer's chain of pointers, qualifiers and typedefs must end
+        (``void *``, a struct, a number), never lead back to itself."""
+        seen = {tid}
+        type_id = tid
+        for _ in range(256):
+            _n, kind, _v, _f, size, _i = self._owner(type_id)._record(type_id)
+            if kind not in (PTR, TYPEDEF, VOLATILE, CONST, RESTRICT, TYPE_TAG) or size == 0:
+                return
+            if size in seen:
+                self._bad(f"pointer type {tid} points to itself")
+            seen.add(size)
+            type_id = size
+        self._bad(f"pointer type {tid}: chain of pointers too long")
+
     def _int_id(self, type_id: int) -> int:
         """The INT under typedefs and qualifiers of ``type_id``."""
         for _ in range(64):
@@ -367,37 +381,19 @@ class BTF:
                 name = f"{_TAGGED[kind]} {name}"
             names.setdefault(name, []).append(tid)
         self._names = names
-        self._sorted = sorted(names)
-        self._folded = "\n".join(n.lower() for n in self._sorted) + "\n"
-        self._line_starts = array("I", [0])
-        pos = 0
-        for n in self._sorted:
-            pos += len(n) + 1
-            self._line_starts.append(pos)
+        self._name_index = NameIndex(names)
         return names
 
     def names(self) -> list[str]:
         """Every named type of this blob (``struct task_struct``, ``u32``,
         ``enum pid_type``), sorted (the base's not included)."""
         self._index_names()
-        return self._sorted
+        return self._name_index.sorted
 
     def search(self, text: str, limit: int = 50) -> list[str]:
-        """Type-ahead: up to ``limit`` names containing ``text`` (any case),
-        those starting with it (after any ``struct``/``union``/``enum``)
-        first, then by name without that keyword."""
+        """Type-ahead over :meth:`names` (see :meth:`NameIndex.search`)."""
         self._index_names()
-        needle = text.lower()
-        found: list[str] = []
-        folded = self._folded
-        pos = folded.find(needle)
-        while pos >= 0 and len(found) < limit * 4:
-            line = bisect_left(self._line_starts, pos + 1) - 1
-            found.append(self._sorted[line])
-            pos = folded.find(needle, self._line_starts[line + 1])
-        found.sort(key=lambda n: (not n.split(" ")[-1].lower().startswith(needle),
-                                  n.split(" ")[-1], n))
-        return found[:limit]
+        return self._name_index.search(text, limit)
 
     def ids(self, name: str) -> list[int]:
         """The ids of types called ``name`` (as :meth:`names` spells them),
@@ -433,6 +429,41 @@ class BTF:
             if kind == VAR:
                 out[self.string(name_off)] = size
         return out
+
+
+class NameIndex:
+    """Type-ahead over a set of type names (BTF's, DWARF's): ``sorted``
+    holds them in order; :meth:`search` finds those containing a text."""
+
+    def __init__(self, names: Iterable[str]):
+        self.sorted = sorted(set(names))
+        self._folded = "\n".join(n.lower() for n in self.sorted) + "\n"
+        self._line_starts = array("I", [0])
+        pos = 0
+        for n in self.sorted:
+            pos += len(n) + 1
+            self._line_starts.append(pos)
+
+    def __len__(self) -> int:
+        return len(self.sorted)
+
+    def search(self, text: str, limit: int = 50) -> list[str]:
+        """Up to ``limit`` names containing ``text`` (any case), those
+        starting with it (after any ``struct``/``union``/``enum``) first,
+        then by name without that keyword."""
+        needle = text.lower()
+        found: list[str] = []
+        folded = self._folded
+        pos = folded.find(needle)
+        while pos >= 0 and len(found) < limit * 4:
+            line = bisect_left(self._line_starts, pos + 1) - 1
+            if line >= len(self.sorted):     # an empty text matches past the last name
+                break
+            found.append(self.sorted[line])
+            pos = folded.find(needle, self._line_starts[line + 1])
+        found.sort(key=lambda n: (not n.split(" ")[-1].lower().startswith(needle),
+                                  n.split(" ")[-1], n))
+        return found[:limit]
 
 
 def load_kernel_btf(module: str | None = None, directory: str = BTF_DIR) -> BTF:

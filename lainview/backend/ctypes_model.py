@@ -13,7 +13,8 @@ as on little-endian x86-64).
 - :class:`Pointer`, :class:`Array`, :class:`Record` (struct or union, with
   :class:`Field` s), :class:`Enum`, :class:`Typedef`, :class:`Function`
   (only behind a pointer: a function pointer reads as an opaque pointer),
-  :class:`Void`, :class:`Qualified` (const/volatile/restrict).
+  :class:`Void`, :class:`Qualified` (const/volatile/restrict); a typedef and
+  a qualified type are each an :class:`Alias` of their target (its layout).
 
 :func:`typed_value` turns bytes into a tree of :class:`Node` (path, offset,
 type, value): ``char`` arrays as text, enums by name, bitfields by their
@@ -240,9 +241,10 @@ class Enum(CType):
         return None
 
 
-@dataclass(eq=False)
-class Typedef(CType):
-    name: str
+class Alias(CType):
+    """Another name for ``target`` (a typedef, or a qualified type): the
+    same size and alignment, and the same type once stripped."""
+
     target: CType
 
     @property
@@ -253,35 +255,30 @@ class Typedef(CType):
     def align(self) -> int:  # type: ignore[override]
         return self.target.align
 
-    def c_name(self, inner: str = "") -> str:
-        return _join(self.name, inner)
-
     def strip(self) -> CType:
         return self.target.strip()
 
 
 @dataclass(eq=False)
-class Qualified(CType):
+class Typedef(Alias):
+    name: str
+    target: CType
+
+    def c_name(self, inner: str = "") -> str:
+        return _join(self.name, inner)
+
+
+@dataclass(eq=False)
+class Qualified(Alias):
     """``const``, ``volatile`` or ``restrict`` (``qualifier``) of a type."""
 
     qualifier: str
     target: CType
 
-    @property
-    def size(self) -> int:  # type: ignore[override]
-        return self.target.size
-
-    @property
-    def align(self) -> int:  # type: ignore[override]
-        return self.target.align
-
     def c_name(self, inner: str = "") -> str:
         if isinstance(self.target, Pointer):
             return self.target.c_name(f" {self.qualifier}{(' ' + inner) if inner else ''}")
         return f"{self.qualifier} {self.target.c_name(inner)}"
-
-    def strip(self) -> CType:
-        return self.target.strip()
 
 
 def _join(name: str, inner: str) -> str:
@@ -502,15 +499,7 @@ def _node(t: CType, data: bytes, off: int, base: int | None, path: str, name: st
         for f in s.fields:
             fpath = _join_path(path, f.name)
             if f.bit_size:
-                raw = _int(data[off + f.bit_offset // 8: off + (f.bit_offset + f.bit_size + 7) // 8],
-                           False)
-                v = (raw >> (f.bit_offset % 8)) & ((1 << f.bit_size) - 1)
-                ft = f.type.strip()
-                if isinstance(ft, (Base, Enum)) and ft.signed and v >> (f.bit_size - 1):
-                    v -= 1 << f.bit_size
-                shown: int | str = v
-                if isinstance(ft, Enum):
-                    shown = ft.name_of(v) or v
+                shown = bitfield_value(f.type, data[off:], f.bit_offset, f.bit_size)
                 node.children.append(Node(fpath, f.name, (off + f.offset) if relative else None,
                                           None if base is None else base + off + f.offset,
                                           f.type.c_name(), shown,
@@ -547,6 +536,40 @@ def _node(t: CType, data: bytes, off: int, base: int | None, path: str, name: st
     return node
 
 
+def bitfield_value(ctype: CType, data: bytes, bit_offset: int,
+                   bit_size: int) -> int | str | None:
+    """The value of a bitfield of type ``ctype`` whose first bit is
+    ``bit_offset`` bits into ``data`` (little-endian bit order), sign-extended
+    for a signed type; an enum's by name where it has one. None for a
+    bitfield no compiler makes (damaged debug information: a size outside
+    1..128 bits, a negative offset)."""
+    if not 0 < bit_size <= 128 or bit_offset < 0:
+        return None
+    raw = _int(data[bit_offset // 8:(bit_offset + bit_size + 7) // 8], False)
+    v = (raw >> (bit_offset % 8)) & ((1 << bit_size) - 1)
+    ft = ctype.strip()
+    if isinstance(ft, (Base, Enum)) and ft.signed and v >> (bit_size - 1):
+        v -= 1 << bit_size
+    if isinstance(ft, Enum):
+        return ft.name_of(v) or v
+    return v
+
+
+def leaf_value(ctype: CType, data: bytes) -> int | float | str | None:
+    """The value :func:`typed_value` gives a scalar or ``char`` array of
+    type ``ctype`` held in ``data`` (None for aggregates): the same
+    decoding, for one field."""
+    s = ctype.strip()
+    if isinstance(s, Array):
+        es = s.element.strip()
+        if isinstance(es, Base) and es.kind == "char" and es.size == 1:
+            return _text(data[:s.size])
+        return None
+    if isinstance(s, Record):
+        return None
+    return _scalar(ctype, data[:max(s.size, 1)])
+
+
 def _join_path(path: str, name: str) -> str:
     if not name:
         return path
@@ -566,13 +589,16 @@ class Place:
     """Where a field path leads: ``offset`` from the base (bytes), then for
     each pointer dereference one more step (as ``Location.steps``: address =
     pointer read at address + step), the field's ``type`` and its bits
-    (``bit_offset`` within the byte and ``bit_size``; 0 for a whole field)."""
+    (``bit_offset`` within the byte and ``bit_size``; 0 for a whole field).
+    ``pointers`` names, for each step, the field path of the pointer it
+    reads (``inv``, ``inv->next``), for messages."""
 
     offset: int
     steps: tuple[int, ...]
     type: CType
     bit_offset: int = 0
     bit_size: int = 0
+    pointers: tuple[str, ...] = ()
 
     def located(self, base: Location) -> Location:
         """The location of the field in a structure placed at ``base``
@@ -600,9 +626,9 @@ def field_place(ctype: CType, path: str) -> Place:
     bits = (0, 0)
     pos = 0
     first = _FIRST.match(path)
-    tokens: list[tuple[str, str]] = []
+    tokens: list[tuple[str, str, int]] = []      # (separator, item, where it starts)
     if first:
-        tokens.append((".", first.group(1)))
+        tokens.append((".", first.group(1), 0))
         pos = first.end()
     while pos < len(path.rstrip()):
         m = _STEP.match(path, pos)
@@ -610,13 +636,14 @@ def field_place(ctype: CType, path: str) -> Place:
             raise InvalidInput(f"field path {quoted(path)}: cannot read {quoted(path[pos:])} "
                                "(expected .field, ->field or [index])")
         if m.group(3) is not None:
-            tokens.append(("[", m.group(3)))
+            tokens.append(("[", m.group(3), pos))
         else:
-            tokens.append((m.group(1), m.group(2)))
+            tokens.append((m.group(1), m.group(2), pos))
         pos = m.end()
     if not tokens:
         raise InvalidInput("empty field path")
-    for sep, item in tokens:
+    pointers: list[str] = []
+    for sep, item, start in tokens:
         if bits[1]:
             raise InvalidInput(f"field path {quoted(path)}: a bitfield has no members")
         s = t.strip()
@@ -625,6 +652,7 @@ def field_place(ctype: CType, path: str) -> Place:
                 raise InvalidInput(f"field path {quoted(path)}: -> needs a pointer, "
                                    f"{quoted(t.c_name())} is not one")
             steps.append(0)
+            pointers.append(path[:start].strip().lstrip("."))
             t = s.target
             s = t.strip()
         if sep == "[":
@@ -653,7 +681,7 @@ def field_place(ctype: CType, path: str) -> Place:
             steps[-1] += delta
         else:
             offset += delta
-    return Place(offset, tuple(steps), t, bits[0], bits[1])
+    return Place(offset, tuple(steps), t, bits[0], bits[1], tuple(pointers))
 
 
 # ---------------------------------------------------------------- C text
@@ -770,3 +798,32 @@ def c_closure(ctype: CType) -> str:
 
     need(ctype)
     return "\n".join([*forward, *out]) + "\n"
+
+
+def settled(ctype: CType, depth: int = 64, follow: int = MAX_FOLLOW) -> CType:
+    """``ctype`` with everything its value tree names already built: the
+    types of its fields, elements and typedef targets, and the pointee of
+    each pointer among them (its name, and a pointee struct's fields down
+    to ``follow`` pointers deep, as :func:`typed_value` follows them), so
+    that showing the value on another thread, or after the DWARF file is
+    closed, reads no more BTF or DWARF. Returns ``ctype``."""
+    seen: set[tuple[int, int]] = set()
+
+    def walk(t: CType, left: int, pointers: int) -> None:
+        if (id(t), pointers) in seen or left <= 0:
+            return
+        seen.add((id(t), pointers))
+        if isinstance(t, Pointer):
+            t.c_name()                      # resolves the pointee and names it
+            if pointers > 0:
+                walk(t.target, left - 1, pointers - 1)
+            return
+        if isinstance(t, (Typedef, Qualified)):
+            walk(t.target, left - 1, pointers)
+        elif isinstance(t, Array):
+            walk(t.element, left - 1, pointers)
+        elif isinstance(t, Record):
+            for f in t.fields:
+                walk(f.type, left - 1, pointers)
+    walk(ctype, depth, follow)
+    return ctype

@@ -17,12 +17,15 @@ traceback).
 from __future__ import annotations
 
 import os
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Iterator
 
 from .ctypes_model import (Array, Base, CType, Enum, Field, Function, Pointer, Qualified,
-                           Record, Typedef, Void, split_type_name)
-from .errors import InvalidInput
+                           Record, Typedef, Void, settled, split_type_name)
+from .errors import InvalidInput, LainviewError
 from .files import open_input_file
+from .locations import LocationKind, locate
+from .memory import MemoryArea
 from .wording import printable, quoted
 
 _ATE_FLOAT, _ATE_BOOL = 0x04, 0x02
@@ -34,7 +37,7 @@ _TAGS = {"DW_TAG_structure_type": "struct", "DW_TAG_union_type": "union",
 class DebugTypes:
     """The DWARF types and globals of one ELF file. ``path`` names it."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, *, index: bool = True):
         from elftools.common.exceptions import ELFError
         from elftools.elf.elffile import ELFFile
         self.path = path
@@ -53,7 +56,11 @@ class DebugTypes:
                 raise InvalidInput(f"{printable(path)} has no DWARF debug information "
                                    "(build it with -g)")
             self._dwarf = self._guard(elf.get_dwarf_info)
-            self._guard(self._index)
+            loads = [seg["p_vaddr"] for seg in self._guard(lambda: list(elf.iter_segments()))
+                     if seg["p_type"] == "PT_LOAD"]
+            self.link_base: int = (min(loads) & ~0xFFF) if loads else 0
+            if index:
+                self._guard(self._index)
         except BaseException:
             self._file.close()
             raise
@@ -74,16 +81,34 @@ class DebugTypes:
                                f"({type(exc).__name__}: {printable(exc)})") from None
 
     def _index(self) -> None:
-        for cu in self._dwarf.iter_CUs():
-            top = cu.get_top_DIE()
-            for die in top.iter_children():
-                name = _name(die)
-                if die.tag in _TAGS and name:
-                    self._names.setdefault(f"{_TAGS[die.tag]} {name}", []).append(die)
-                elif die.tag in ("DW_TAG_typedef", "DW_TAG_base_type") and name:
-                    self._names.setdefault(name, []).append(die)
-                elif die.tag == "DW_TAG_variable" and name and "DW_AT_type" in die.attributes:
-                    self._globals.setdefault(name, die)
+        for _ in self.index_steps():
+            pass
+
+    def index_steps(self) -> Iterator[int]:
+        """Index the names one compilation unit per step (each yields the
+        units indexed so far): for a large file, as bulk work between
+        interactive requests. Open with ``index=False`` first. Raises
+        InvalidInput for damaged DWARF."""
+        units = self._guard(self._dwarf.iter_CUs)
+        done = 0
+        while True:
+            cu = self._guard(next, units, None)
+            if cu is None:
+                return
+            self._guard(self._index_unit, cu)
+            done += 1
+            yield done
+
+    def _index_unit(self, cu: Any) -> None:
+        top = cu.get_top_DIE()
+        for die in top.iter_children():
+            name = _name(die)
+            if die.tag in _TAGS and name:
+                self._names.setdefault(f"{_TAGS[die.tag]} {name}", []).append(die)
+            elif die.tag in ("DW_TAG_typedef", "DW_TAG_base_type") and name:
+                self._names.setdefault(name, []).append(die)
+            elif die.tag == "DW_TAG_variable" and name and "DW_AT_type" in die.attributes:
+                self._globals.setdefault(name, die)
 
     # -- public
 
@@ -127,6 +152,26 @@ class DebugTypes:
                 and loc.value[0] == 0x03:           # DW_OP_addr, 8-byte address
             address = int.from_bytes(bytes(loc.value[1:]), "little")
         return t, address
+
+    def global_at(self, offset: int) -> tuple[str, CType, int] | None:
+        """The global whose bytes cover ``offset`` from the module's base
+        (as :mod:`.locations` counts ``module+offset``: from the lowest
+        PT_LOAD page, :attr:`link_base`): (name, type, its offset from the
+        base), or None. Raises InvalidInput for damaged DWARF."""
+        vaddr = self.link_base + offset
+        placed: list[tuple[int, str]] = []
+        for name, die in self._globals.items():
+            loc = die.attributes.get("DW_AT_location")
+            if loc is not None and isinstance(loc.value, list) and len(loc.value) == 9 \
+                    and loc.value[0] == 0x03:
+                address = int.from_bytes(bytes(loc.value[1:]), "little")
+                if address <= vaddr:
+                    placed.append((address, name))
+        for address, name in sorted(placed, reverse=True)[:64]:
+            t: CType = self._guard(self._type_of, self._globals[name])
+            if address <= vaddr < address + max(t.size, 1):
+                return name, t, address - self.link_base
+        return None
 
     # -- building
 
@@ -252,3 +297,64 @@ def _member_offset(m: Any) -> int:
                 break
         return value
     raise InvalidInput("a member's location is not a constant offset")
+
+
+@dataclass(frozen=True)
+class DebugGlobal:
+    """A global variable found by an address in a process: its ``name``,
+    its ``type`` (settled: showing it reads no more DWARF), ``address``
+    where it starts in the process, and the ``file`` whose DWARF says so."""
+
+    name: str
+    type: CType
+    address: int
+    file: str
+
+
+def global_at(address: int, areas: list[MemoryArea], *, pid: int | None = None,
+              dwarf: str | None = None, follow: int = 1,
+              proc: str = "/proc") -> DebugGlobal:
+    """The global variable whose bytes hold ``address`` in a process
+    (``areas``: its map), typed from the DWARF of the module mapped there:
+    the very file mapped (``/proc/PID/map_files``, as module symbols are
+    read) or ``dwarf``, a separate ELF with its debug information. Raises
+    ``follow``: the pointer levels the type is settled for (as
+    :func:`typed_value` will follow them). Raises
+    InvalidInput when the address is in no module, the file has no DWARF, or
+    no global covers it. Blocking: the backend thread."""
+    place = locate(address, areas)
+    if place.kind != LocationKind.MODULE:
+        raise InvalidInput(f"{address:#x} is in no mapped file: a global's type comes from "
+                           "the DWARF of the module it lies in")
+    module = os.path.basename(place.name)
+    fd = None
+    path = dwarf
+    if path is None:
+        area = next((a for a in areas if a.path and a.file_path == place.name), None)
+        if pid is not None and area is not None:
+            from .module_symbols import _open_mapped
+            try:
+                fd = _open_mapped(pid, area, proc)
+                path = f"/proc/self/fd/{fd}"
+            except LainviewError:
+                fd = None
+        if path is None:
+            path = place.name
+    try:
+        debug = DebugTypes(path)
+    except InvalidInput as exc:
+        shown = printable(dwarf) if dwarf else module
+        raise InvalidInput(str(exc).replace(printable(path), shown)) from None
+    finally:
+        if fd is not None:
+            os.close(fd)
+    try:
+        found = debug.global_at(place.offset)
+        if found is None:
+            raise InvalidInput(f"no global variable of {printable(module)} holds {address:#x} "
+                               f"({printable(module)}+{place.offset:#x}) in its DWARF")
+        name, ctype, offset = found
+        return DebugGlobal(name, settled(ctype, follow=follow), address - (place.offset - offset),
+                           dwarf or place.name)
+    finally:
+        debug.close()

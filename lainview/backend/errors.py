@@ -117,7 +117,14 @@ class AddressOutOfRange(InvalidInput):
 class Unresolved(InvalidInput):
     """A location (backend/locations.py) that does not resolve in this map
     or by this symbol lookup; the message names what and why, and any
-    address it names (kept in ``address`` too)."""
+    address it names (kept in ``address`` too). For a pointer path,
+    ``level`` is where it broke, counted from 1 (the first pointer read;
+    one more than the number of steps: the value's own address), else None."""
+
+    def __init__(self, message: str, *, level: int | None = None,
+                 **context: Unpack[ErrorContext]):
+        super().__init__(message, **context)
+        self.level = level
 
     def __str__(self) -> str:
         return self.message

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import collections
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Concatenate, Iterable, ParamSpec, TypeVar
+from typing import (TYPE_CHECKING, Any, Callable, Concatenate, Generator, Iterable, ParamSpec,
+                    TypeVar)
 
 from .errors import CapabilityMissing, InvalidInput, LainviewError, VerifyMismatch
 from .journal import (Journal, JournalEntry, OpenFreezes, RevertOutcome, RevertStatus,
@@ -29,7 +30,9 @@ from .ksources import (KernelInfo, KernelSource, KernelValue, SourceRequest,
 from .service import Backend
 
 if TYPE_CHECKING:
+    from .ctypes_model import CType
     from .disasm import Instruction
+    from .kernel_types import KernelTypes
 from .thread import BackendFuture, BackendThread
 
 P = ParamSpec("P")
@@ -321,8 +324,12 @@ class KernelBackend:
         self.journal: Journal = backend.journal
         self.freezes: OpenFreezes = backend.freezes
         self._args = (source, kmem_path, tuple(images))
+        self._types_kw = {"btf_dir": memory_kw.pop("btf_dir")} if "btf_dir" in memory_kw \
+            else {}
         self._memory_kw = memory_kw
         self._memory: KernelMemory | None = None
+        self._types: KernelTypes | None = None
+        self._types_building: KernelTypes | None = None
         self._release_holds = release_holds_on_close
         self.thread.call_on_shutdown(self._close)
         # Backend.revert hands kernel entries to this kernel's memory.
@@ -415,6 +422,52 @@ class KernelBackend:
         """Future[int | None]: record the end of a freeze (``Backend.freeze_end``)."""
         return self.thread.submit(self.freezes.end, journal_id, error)
 
+    def types(self) -> BackendFuture["KernelTypes"]:
+        """Future[KernelTypes]: the running kernel's BTF and the DWARF of
+        the ``--image`` files, built once on the backend thread as bulk
+        work (the images' DWARF one compilation unit per chunk, so reads go
+        ahead meanwhile), whether or not the kernel source opens; never
+        raises: what is missing is in its ``notes``."""
+        def job() -> Generator[int, None, "KernelTypes"]:
+            if self._types is None:
+                from .kernel_types import KernelTypes
+                building = KernelTypes([p for p in self._args[2] if p], index=False,
+                                       **self._types_kw)
+                self._types_building = building
+                try:
+                    yield 0
+                    yield from building.index_steps()
+                except BaseException:        # shut down or cancelled half-way
+                    building.close()
+                    raise
+                finally:
+                    self._types_building = None
+                if self._types is None:
+                    self._types = building
+                else:
+                    building.close()
+            return self._types
+        return self.thread.submit_bulk(job)
+
+    def find_type(self, name: str, module: str | None = None) -> BackendFuture[CType]:
+        """Future[CType]: the type ``name`` names, settled for use on any
+        thread (see :meth:`KernelTypes.find`); InvalidInput when there is
+        none."""
+        return self.thread.submit(lambda: self._kernel_types().find(name, module))
+
+    def variable_type(self, name: str) -> BackendFuture[CType | None]:
+        """Future[CType | None]: the type the images' DWARF gives the global
+        ``name`` (None when none does)."""
+        return self.thread.submit(lambda: self._kernel_types().variable(name))
+
+    def _kernel_types(self) -> "KernelTypes":
+        if self._types is None and self._types_building is not None:
+            return self._types_building      # being indexed: what is there so far
+        if self._types is None:
+            from .kernel_types import KernelTypes
+            self._types = KernelTypes([p for p in self._args[2] if p], **self._types_kw)
+        return self._types
+
     def hold(self, module: str) -> BackendFuture[int]:
         """Future[int]: the holds lainview now has on ``module``."""
         return self._submit(KernelMemory.hold, module)
@@ -428,6 +481,9 @@ class KernelBackend:
         return self._submit(lambda s: dict(s.holds))
 
     def _close(self) -> None:
+        if self._types is not None:
+            self._types.close()
+            self._types = None
         if self._memory is not None:
             if self._release_holds:
                 self._memory.release_all()

@@ -9,8 +9,10 @@ The grammar (surrounding whitespace, and whitespace around a sign or an
 arrow, is ignored; every number is hex, ``0x`` optional, so ``+10`` is 16
 bytes)::
 
-    location := (kernel | area | absolute) step*
+    location := (kernel | stack | area | absolute) step*
     absolute := HEX [SIGN HEX]          0x7f12a000, 7f12a000, 0x7f12a000+0x20
+    stack    := "[stack#" DECIMAL "]" ["-" HEX]
+                                        [stack#1]-0x1f8, [stack#0]-0x40
     area     := NAME ["!" SYMBOL] [SIGN HEX]
                                         libc.so.6+0x1f00, /usr/lib/libc.so.6+1f00,
                                         memfd:lainview-demo+0x10, [heap]+0x40,
@@ -30,6 +32,14 @@ bytes)::
   (a real file may be named so); its file name with or without. The offset
   counts from the lowest address the area (or file) is mapped at; a
   negative offset, or one past the end, does not resolve.
+- ``[stack#N]`` is thread N's stack, the offset counting down from its
+  top (its highest address, where a thread's stack starts), so it stays
+  right in every run however large the stack is mapped: ``[stack#0]`` is
+  the main thread's (``[stack]``), then the other threads in creation
+  order (ascending thread id, which the kernel hands out in creation order
+  until its ids wrap around). A thread's stack is found from its stack
+  pointer, which the kernel reports while the thread is blocked in a
+  system call; it resolves by a lookup the caller gives.
 - ``module!SYMBOL`` names a symbol of that module's ELF symbol tables; the
   offset counts from the symbol's address. A module name may hold ``!``:
   the last ``!`` separates the symbol.
@@ -61,6 +71,8 @@ Kinds of :class:`Location`:
 - ``absolute``: anything else (anonymous mmaps): only right while the same
   process runs, and said so.
 - ``kernel``: a kernel symbol (``jiffies``) plus an offset.
+- ``thread_stack``: thread N's stack (``name`` is ``[stack#N]``), as an
+  offset (at most 0) from its top.
 
 Any kind may carry pointer-path ``steps``; resolving them reads memory, so
 :func:`resolve` takes a ``read_pointer`` callback (the backend's
@@ -93,6 +105,7 @@ class LocationKind(enum.StrEnum):
     PSEUDO = "pseudo"           # a pseudo-area: [heap], [stack], ...
     ABSOLUTE = "absolute"       # an address
     KERNEL = "kernel"           # a kernel symbol
+    THREAD_STACK = "thread_stack"   # a thread's stack, from its top: [stack#1]-0x1f8
 
 
 KINDS = tuple(k.value for k in LocationKind)
@@ -109,6 +122,12 @@ PointerRead = Callable[[int], int]
 # symbol) -> the symbol's offset from the module's base (the lowest address
 # that file is mapped at), or None when the module has no such symbol.
 ModuleSymbolLookup = Callable[[str, str], "int | None"]
+# A thread-stack lookup for ``[stack#N]``: the thread's index (0: the main
+# thread, then the others in creation order) -> [start, end) of its stack
+# area, or None when it is not known (no such thread, or the thread is not
+# blocked in a system call, so its stack pointer is not reported).
+ThreadStackLookup = Callable[[int], "tuple[int, int] | None"]
+MAX_THREAD_INDEX = (1 << 22) - 1      # the kernel's limit on thread ids
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,8 +137,10 @@ class Location:
 
     ``name`` is the backing file (module: a full path when made by
     :func:`settle` or :func:`locate`, a file name or ``memfd:NAME`` as typed), the
-    pseudo-name with its brackets (pseudo), the symbol (kernel), or ""
-    (absolute, where ``offset`` is the address, 0 .. 2**64-1). ``offset``
+    pseudo-name with its brackets (pseudo), ``[stack#N]`` (thread_stack,
+    whose ``offset`` is at most 0: from the stack's top), the symbol
+    (kernel), or "" (absolute, where ``offset`` is the address, 0 ..
+    2**64-1). ``offset``
     is in bytes and may be negative for the other kinds. ``module`` is the
     kernel module of a kernel symbol, if any. ``symbol`` (module kind only)
     is an ELF symbol of the module, which ``offset`` counts from. ``steps``
@@ -140,6 +161,26 @@ class Location:
         if self.symbol is not None and (self.kind != "module" or not self.symbol):
             raise InvalidInput("only a module location names a symbol (libc.so.6!getpid)")
         object.__setattr__(self, "steps", tuple(self.steps))
+        if self.kind == "thread_stack":
+            _thread_index(self.name)
+            if self.offset > 0:
+                raise InvalidInput(f"{self.name}{_signed(self.offset)}: a thread's stack is "
+                                   "counted down from its top (the offset is at most 0)")
+
+    @classmethod
+    def thread_stack(cls, index: int, offset: int) -> "Location":
+        """Thread ``index``'s stack, ``offset`` bytes from its top (at most 0).
+        Raises InvalidInput for an index out of range or a positive offset."""
+        if isinstance(index, bool) or not isinstance(index, int) \
+                or not 0 <= index <= MAX_THREAD_INDEX:
+            raise InvalidInput(f"bad thread index {quoted(index)}: 0 (the main thread) to "
+                               f"{MAX_THREAD_INDEX}")
+        return cls(LocationKind.THREAD_STACK, f"[stack#{index}]", offset)
+
+    @property
+    def thread_index(self) -> int | None:
+        """The thread of a thread_stack location (0: the main thread)."""
+        return _thread_index(self.name) if self.kind == "thread_stack" else None
 
     @property
     def base(self) -> "Location":
@@ -175,6 +216,8 @@ class Location:
         if self.kind == "kernel":
             head = f"kernel:{self.module + ':' if self.module else ''}{self.name}"
             return head + (_signed(self.offset) if self.offset else "") + steps
+        if self.kind == "thread_stack":
+            return self.name + (_signed(self.offset) if self.offset else "") + steps
         names = [self.name, _quote(self.name)]
         if self.kind == "module":
             names[:1] = [self.short_name, self.name, _quote(self.short_name)]
@@ -190,6 +233,14 @@ class Location:
                     return text
         last = "" if self.symbol is None else "!" + _quote(self.symbol)
         return names[-1] + last + tail          # both quoted: always reads back
+
+    @property
+    def needs_target(self) -> bool:
+        """Whether resolving it asks the process itself, not only its map: a
+        pointer path reads pointers, a thread's stack is found from the
+        thread's stack pointer. Such a location is resolved on the backend
+        thread at every refresh (``Target.resolve``, ``read_locations``)."""
+        return bool(self.steps) or self.kind == "thread_stack"
 
     @property
     def survives_restart(self) -> bool:
@@ -218,8 +269,9 @@ class Location:
         if not isinstance(name, str) or (kind != "absolute" and not name):
             raise InvalidInput(f"{article(kind)} location needs a name")
         low = 0 if kind == "absolute" else -_LIMIT + 1
+        high = 1 if kind == "thread_stack" else _LIMIT
         if not isinstance(offset, int) or isinstance(offset, bool) \
-                or not low <= offset < _LIMIT:
+                or not low <= offset < high:
             raise InvalidInput(f"bad offset {quoted(offset)} in {article(kind)} location")
         module = raw.get("module")
         if module is not None and not isinstance(module, str):
@@ -236,6 +288,15 @@ class Location:
             raise InvalidInput(f"bad pointer-path steps {quoted(steps)}: expected a list of at "
                                f"most {MAX_STEPS} signed offsets")
         return cls(kind, name, offset, module, symbol, tuple(steps))
+
+
+def _thread_index(name: str) -> int:
+    """N of ``[stack#N]``. Raises InvalidInput for any other name."""
+    match = _THREAD_STACK_RE.fullmatch(name)
+    if match is None or int(match[1]) > MAX_THREAD_INDEX:
+        raise InvalidInput(f"bad thread stack {quoted(name, _SHOWN)}: [stack#N], N the "
+                           f"thread's index (0: the main thread, to {MAX_THREAD_INDEX})")
+    return int(match[1])
 
 
 def _signed(offset: int) -> str:
@@ -287,6 +348,7 @@ _HEX_RE = re.compile(_HEX)
 _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 _KERNEL_NAME_RE = re.compile(r"[^\s:+\-\[\]\x00-\x1f\x7f]+")       # no control characters
 _KERNEL = "kernel:"
+_THREAD_STACK_RE = re.compile(r"\[stack#(0|[1-9][0-9]{0,6})\]")
 _SHOWN = 80          # characters of typed text a message quotes
 _EXAMPLES = ("an address (0x7f12a000), a module or area plus an offset "
              "(libc.so.6+0x1f00, [heap]+0x10, libc.so.6!getpid), kernel:SYMBOL[+offset], "
@@ -419,6 +481,12 @@ def _parse_base(text: str, whole: str) -> Location:
         raise InvalidInput(f"bad pointer path {quoted(whole, _SHOWN)}: each step is -> and an "
                            "offset (game+0x1f40->+0x18->+0x8); a name holding -> is written "
                            'in quotes ("odd->name"+0x10)')
+    if head.startswith("[stack#"):
+        index = _thread_index(head)
+        if offset > 0:
+            raise InvalidInput(f"{quoted(whole, _SHOWN)}: a thread's stack is counted down from "
+                               f"its top: {head}-0x{offset:x}, not +")
+        return Location.thread_stack(index, offset)
     if head.startswith("["):
         if not head.endswith("]") or len(head) < 3:
             raise InvalidInput(f"bad area name {quoted(head, _SHOWN)}: a pseudo-area is "
@@ -601,7 +669,8 @@ def _files_named(areas: list[MemoryArea], name: str, *, as_printed: bool = True)
 def resolve(location: Location, areas: list[MemoryArea], size: int = 1, *,
             pid: int | None = None, symbols: SymbolLookup | None = None,
             read_pointer: PointerRead | None = None,
-            module_symbol: ModuleSymbolLookup | None = None) -> int:
+            module_symbol: ModuleSymbolLookup | None = None,
+            thread_stack: ThreadStackLookup | None = None) -> int:
     """The address of ``location`` in this map (``areas``, sorted by start,
     as every ProcessMemory returns them), where ``size`` bytes must fit (0: an
     end address, which may be the area's end).
@@ -609,7 +678,8 @@ def resolve(location: Location, areas: list[MemoryArea], size: int = 1, *,
     A module is matched by its full path, else by its file name (or
     ``memfd:NAME``) when exactly one mapped file has that name (the program
     was moved or reinstalled); ``module!SYMBOL`` by ``module_symbol``. A
-    kernel symbol is looked up by ``symbols`` (the first address it gives).
+    kernel symbol is looked up by ``symbols`` (the first address it gives),
+    a thread's stack (``[stack#N]``) by ``thread_stack``.
     A pointer path's steps read pointers through ``read_pointer`` (in a
     process, each pointer must lie in a mapped area of ``areas``; a kernel
     path is checked by the reads alone). ``pid`` only names the process in
@@ -617,11 +687,14 @@ def resolve(location: Location, areas: list[MemoryArea], size: int = 1, *,
     not resolve and why: for a path, the level where it broke, counted from
     1 (the first pointer read)."""
     if location.steps:
-        return _follow(location, areas, size, pid, symbols, read_pointer, module_symbol)
+        return _follow(location, areas, size, pid, symbols, read_pointer, module_symbol,
+                       thread_stack)
     kind = location.kind
     where = _where(pid)
     if kind == "kernel":
         return _resolve_kernel(location, symbols)
+    if kind == "thread_stack":
+        return _resolve_thread_stack(location, size, pid, thread_stack)
     if kind == "absolute":
         address = location.offset
         if area_at(areas, address) is None:
@@ -670,32 +743,37 @@ def _module_symbol(location: Location, path: str, lookup: ModuleSymbolLookup | N
 
 def _follow(location: Location, areas: list[MemoryArea], size: int, pid: int | None,
             symbols: SymbolLookup | None, read_pointer: PointerRead | None,
-            module_symbol: ModuleSymbolLookup | None) -> int:
+            module_symbol: ModuleSymbolLookup | None,
+            thread_stack: ThreadStackLookup | None) -> int:
     """Resolve a pointer path: its base, then each step's dereference."""
     if read_pointer is None:
         raise Unresolved(f"{printable(location.text, _SHOWN)} is a pointer path: resolving it "
                          "reads memory")
     base = location.base
     address = base.offset if base.kind == "absolute" else resolve(
-        base, areas, POINTER_SIZE, pid=pid, symbols=symbols, module_symbol=module_symbol)
+        base, areas, POINTER_SIZE, pid=pid, symbols=symbols, module_symbol=module_symbol,
+        thread_stack=thread_stack)
     in_process = location.kind != "kernel"
     where = _where(pid)
     for level, step in enumerate(location.steps, 1):
         if in_process and not _mapped(areas, address, POINTER_SIZE):
             raise Unresolved(f"at level {level}, {address:#x} is not mapped in {where}",
-                             address=address, pid=pid)
+                             address=address, pid=pid, level=level)
         try:
             pointer = read_pointer(address)
         except LainviewError as exc:
             raise Unresolved(f"at level {level}, the pointer at {address:#x} could not be "
-                             f"read: {exc}", address=address, pid=pid) from exc
+                             f"read: {exc}", address=address, pid=pid,
+                             level=level) from exc
         address = pointer + step
         if not 0 <= address < _LIMIT:
             raise Unresolved(f"at level {level}, {pointer:#x}{_signed(step)} is outside the "
-                             "64-bit address space", address=pointer, pid=pid)
+                             "64-bit address space", address=pointer, pid=pid,
+                             level=level)
     if in_process and not _mapped(areas, address, max(size, 1)):
         raise Unresolved(f"at level {len(location.steps) + 1} (the value), {address:#x} is not "
-                         f"mapped in {where}", address=address, pid=pid)
+                         f"mapped in {where}", address=address, pid=pid,
+                         level=len(location.steps) + 1)
     return address
 
 
@@ -720,6 +798,29 @@ def _within(offset: int, base: int, end: int, size: int, what: str,
     if address + max(size, 0) > end:
         raise Unresolved(f"offset {offset:#x} is past the end of {printable(what)} "
                          f"({end - base:#x} bytes mapped)", pid=pid)
+    return address
+
+
+def _resolve_thread_stack(location: Location, size: int, pid: int | None,
+                          lookup: ThreadStackLookup | None) -> int:
+    index = location.thread_index
+    assert index is not None
+    if lookup is None:
+        raise Unresolved(f"{location.text} is a thread's stack: resolving it needs the "
+                         "process's threads", pid=pid)
+    found = lookup(index)
+    if found is None:
+        raise Unresolved(f"thread {index}'s stack is not known in {_where(pid)}: there is no "
+                         f"thread {index}, or it is running (its stack is found while it "
+                         "waits in a system call)", pid=pid)
+    start, end = found
+    address = end + location.offset
+    if address < start:
+        raise Unresolved(f"offset {_signed(location.offset)} is below the bottom of "
+                         f"{location.name} ({end - start:#x} bytes mapped)", pid=pid)
+    if address + max(size, 0) > end:
+        raise Unresolved(f"{location.name}{_signed(location.offset)} leaves no room for "
+                         f"{size} bytes below the stack's top", pid=pid)
     return address
 
 
@@ -748,7 +849,7 @@ def settle(location: Location, areas: list[MemoryArea], *, pid: int | None = Non
     :class:`Unresolved` for a module or area not in this map."""
     if location.steps:
         return replace(settle(location.base, areas, pid=pid), steps=location.steps)
-    if location.kind == "kernel":
+    if location.kind in ("kernel", "thread_stack"):
         return location
     if location.kind == "absolute":
         return locate(location.offset, areas)
@@ -762,6 +863,6 @@ def settle(location: Location, areas: list[MemoryArea], *, pid: int | None = Non
     return locate(resolve(location, areas, pid=pid), areas)
 
 
-__all__ = ["KINDS", "MAX_STEPS", "POINTER_SIZE", "Location", "LocationKind",
-           "ModuleSymbolLookup", "PointerRead", "SymbolLookup", "Unresolved", "locate",
-           "parse_location", "resolve", "settle"]
+__all__ = ["KINDS", "MAX_STEPS", "MAX_THREAD_INDEX", "POINTER_SIZE", "Location", "LocationKind",
+           "ModuleSymbolLookup", "PointerRead", "SymbolLookup", "ThreadStackLookup",
+           "Unresolved", "locate", "parse_location", "resolve", "settle"]

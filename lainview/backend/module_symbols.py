@@ -53,12 +53,16 @@ class ElfSymbols:
     docstring), with nm's type letters and ELF sizes; ``exported[i]``: the
     i-th symbol is in ``.dynsym`` (what other modules may link to).
     ``vaddr0``: the page-aligned lowest PT_LOAD p_vaddr. ``has_symtab``:
-    False for a stripped file (only ``.dynsym``)."""
+    False for a stripped file (only ``.dynsym``). ``static_end``: where
+    the writable PT_LOAD segments end (``p_vaddr + p_memsz``: the end of
+    ``.data`` and ``.bss``), as an offset from the module base; None when
+    no PT_LOAD is writable."""
 
     table: SymbolTable
     exported: np.ndarray
     vaddr0: int
     has_symtab: bool
+    static_end: int | None = None
 
     @property
     def exported_count(self) -> int:
@@ -66,6 +70,7 @@ class ElfSymbols:
 
 
 PT_LOAD, SHT_SYMTAB, SHT_NOBITS, SHT_DYNSYM = 1, 2, 8, 11
+PF_W = 2
 _PHDR = np.dtype([("type", "<u4"), ("flags", "<u4"), ("offset", "<u8"), ("vaddr", "<u8"),
                   ("paddr", "<u8"), ("filesz", "<u8"), ("memsz", "<u8"), ("align", "<u8")])
 _SHDR = np.dtype([("name", "<u4"), ("type", "<u4"), ("flags", "<u8"), ("addr", "<u8"),
@@ -181,8 +186,11 @@ def read_elf_symbols(fd: int, path: str) -> ElfSymbols:
             sizes.append(sym_size)
             exported.append(dynamic)
     table = _table(names, offsets, "".join(letters), source=path, sizes=sizes)
+    writable = phdrs[(phdrs["type"] == PT_LOAD) & (phdrs["flags"] & PF_W != 0)]
+    static_end = int((writable["vaddr"] + writable["memsz"]).max()) - vaddr0 \
+        if len(writable) else None
     return ElfSymbols(table, np.array(exported, dtype=np.bool_), vaddr0,
-                      any(t[0] == SHT_SYMTAB for t in tables))
+                      any(t[0] == SHT_SYMTAB for t in tables), static_end)
 
 
 @dataclass(frozen=True, slots=True)
@@ -371,6 +379,24 @@ class ModuleSymbols:
             raise Unresolved(f"the symbols of {printable(os.path.basename(path))} cannot be "
                              f"read: {exc.message}", pid=pid) from None
         return offset_of(symbols, name)
+
+    def static_end(self, pid: int, areas: Sequence[MemoryArea], path: str) -> int | None:
+        """The address where the static data of the module mapped from
+        ``path`` ends: the end of its writable PT_LOAD segments (their
+        ``p_memsz``: ``.data`` and the zero-filled ``.bss`` after it), from
+        its ELF program headers (the file as mapped, cached). Memory mapped
+        after it, even right after and with the same permissions, is not
+        the module's. None when the file cannot be read or has no writable
+        segment."""
+        first = next((a for a in areas if a.path.startswith("/") and not a.is_pseudo
+                      and a.file_path == path), None)
+        if first is None:
+            return None
+        try:
+            symbols = self._symbols(pid, first)
+        except LainviewError:
+            return None
+        return None if symbols.static_end is None else first.start + symbols.static_end
 
     def symbolizer(self, pid: int, areas: Sequence[MemoryArea]) -> "Symbolizer":
         """Every module's symbols now (cached tables cost nothing)."""

@@ -28,7 +28,7 @@ from typing import Callable
 from .errors import InvalidInput, Unresolved
 from .files import atomic_private_file, load_json, read_input_file
 from .journal import JournalEntry
-from .locations import Location, resolve
+from .locations import Location, ThreadStackLookup, resolve
 from .memory import MemoryArea, ReadResult
 from .process_memory import split_by_areas, unwritable_reason
 from .wording import counted
@@ -190,13 +190,15 @@ BLOCKING = (ApplyAction.UNRESOLVED, ApplyAction.UNREADABLE, ApplyAction.UNWRITAB
 
 
 def plan(patch: Patch, areas: list[MemoryArea], read: Callable[[int, int], ReadResult], *,
-         pid: int | None = None) -> list[PlannedWrite]:
+         pid: int | None = None,
+         thread_stack: ThreadStackLookup | None = None) -> list[PlannedWrite]:
     """Resolve every write against this map, check the kernel will take it,
     that no two overlap, and compare the bytes there (``read(address, size)
     -> ReadResult``). Nothing is written. Actions in ``BLOCKING`` (and
     "conflict", unless forced) mean the patch must not be applied. ``pid``
     names the process in the reasons of unresolved writes. A pointer path's
-    pointers are read through ``read`` (8 bytes, little-endian) now."""
+    pointers are read through ``read`` (8 bytes, little-endian) now; a
+    thread's stack (``[stack#N]``) is found by ``thread_stack``."""
     def read_pointer(address: int) -> int:
         return int.from_bytes(read(address, 8).require(op="read pointer"), "little")
 
@@ -204,7 +206,7 @@ def plan(patch: Patch, areas: list[MemoryArea], read: Callable[[int, int], ReadR
     for w in patch.writes:
         try:
             address = resolve(w.location, areas, len(w.new), pid=pid,
-                              read_pointer=read_pointer)
+                              read_pointer=read_pointer, thread_stack=thread_stack)
         except Unresolved as exc:
             out.append(PlannedWrite(w, None, ApplyAction.UNRESOLVED, exc.message))
             continue

@@ -5,15 +5,20 @@ Three steps, as in Cheat Engine's pointer scanner:
 
 1. **Pointer map** (:func:`build_map`, a bulk job): one chunked pass over
    the target's readable, writable areas through the process memory's bulk
-   read (``ProcessMemory.read_into``, one reused page-aligned buffer). Every
+   read (``ProcessMemory.read_into``, two reused page-aligned buffers). Every
    8-byte aligned value that points into a readable area is kept as one
    uint64 *key*, its value (packed: the readable areas laid end to end)
    above where it is stored (its index among the words read), so one
    ``numpy.sort`` orders the map by value (8 bytes a pointer; no argsort,
    which was 8x slower). A chunk's pointers are found by :class:`_Finder`
    (one unsigned range compare over the chunk, area lookups for the few
-   survivors only); the keys go into one buffer of ``PtrScanLimits.memory``
-   bytes (its pages touched as keys arrive) sorted in place at the end, so
+   survivors only) after each read; with ``PtrScanLimits.overlap`` on a
+   worker thread instead (numpy releases the GIL; it holds no descriptor)
+   while the backend thread reads the next chunk into the other buffer, which
+   measured slower than inline on this 2-vCPU machine (0.29x against 0.34x
+   the raw read at load 2), so it is off by default; the keys go into one buffer of
+   ``PtrScanLimits.memory`` bytes (its pages touched as keys arrive) sorted
+   in place at the end, so
    the map costs its own size, no copy. Memory stays bounded: past
    ``PtrScanLimits.memory`` bytes the keys are spilled, partitioned by key
    range, to 0600 files in a private directory (``tempfile.mkdtemp``, as
@@ -25,8 +30,10 @@ Three steps, as in Cheat Engine's pointer scanner:
    most ``max_offset`` bytes below an address of the level before is an
    edge. A pointer stored in a *static base* ends a path: a module's areas
    (file-backed, including the anonymous ``.bss`` tail the location grammar
-   counts as part of the module: :func:`locations.locate`), and optionally
-   thread stacks (as an offset below the stack's top, :class:`StackBase`).
+   counts as part of the module: :func:`locations.locate`, but only as far
+   as the ELF's writable segments reach, ``static_end``), and optionally
+   thread stacks (the grammar's ``[stack#N]-0x1f8``: an offset below the
+   stack's top, :func:`thread_stacks`).
    An address reached again at a deeper level is not followed again (its
    paths would only be longer). Paths are counted without being listed
    (``SearchResult.total``), and at most ``limit`` are listed, ordered by
@@ -41,11 +48,11 @@ results and what a rescan needs (the target's location, the settings).
 
 from __future__ import annotations
 
-import bisect
 import functools
 import os
 import shutil
 import tempfile
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Generator, Iterable, Sequence
 
@@ -57,7 +64,7 @@ from .locations import Location, LocationKind, locate, resolve
 from .memory import MemoryArea, Perm, page_buffer
 from .process_memory import ProcessMemory
 from .scan import steady_malloc
-from .processes import start_ticks as _process_start
+from .processes import start_ticks as _process_start, thread_stack_lookup, thread_stacks
 from . import value_types
 
 CHUNK = 1 << 20
@@ -83,11 +90,14 @@ class PtrScanLimits:
     """``chunk``: bytes read per step (interactive requests wait at most one).
     ``memory``: bytes of the map (8 a pointer) kept in memory before it is
     spilled to files. ``max_nodes``: addresses followed per level of a
-    search (beyond it the search is cut, and says so)."""
+    search (beyond it the search is cut, and says so). ``overlap``: find
+    a chunk's pointers on a worker thread while the next chunk is read
+    (False, the default: both on the calling thread, one after the other)."""
 
     chunk: int = CHUNK
     memory: int = 256 << 20
     max_nodes: int = MAX_NODES
+    overlap: bool = False
 
 
 # -- the map ---------------------------------------------------------------------------------
@@ -400,25 +410,47 @@ def _build(memory: ProcessMemory, areas: list[MemoryArea], chosen: list[MemoryAr
            targets: _Space, read: _Space, where_bits: int, limits: PtrScanLimits,
            start_ticks: int | None, workdir: str) -> Generator[int, None, PointerMap]:
     chunk = max(limits.chunk - limits.chunk % 4096, 4096)
-    raw = page_buffer(chunk)
-    words_all = np.frombuffer(raw, np.uint8).view("<u8")
-    finder = _Finder(targets, where_bits, len(words_all))
+    raws = (page_buffer(chunk), page_buffer(chunk))
+    words = tuple(np.frombuffer(raw, np.uint8).view("<u8") for raw in raws)
+    finder = _Finder(targets, where_bits, len(words[0]))
     keys = _Keys(workdir, limits.memory, read.size // POINTER)
     done = unreadable = 0
-    # Finding the pointers of chunk N on a worker thread while chunk N+1 is
-    # read was measured slower here (1 GiB, 2 loaded vCPUs: 5.1-5.8 s against
-    # 3.3-5.2 s inline), as for the value scanner (see scan.py).
-    for area, packed_start in zip(chosen, read.packed):
-        for pos in range(area.start, area.end, chunk):
-            n = min(chunk, area.end - pos)
-            holes = memory.read_into(pos, memoryview(raw)[:n], areas=areas)
-            unreadable += sum(h.size for h in holes)
-            found = finder.keys(words_all[:n // POINTER],
-                                (int(packed_start) + pos - area.start) // POINTER)
+    # Chunk N's pointers are found on a worker thread (it holds no
+    # descriptor: only numpy, which releases the GIL) while this thread
+    # reads chunk N+1 into the other buffer (process_vm_readv releases it
+    # too); the keys are kept (and spilled) here. At most one chunk is in
+    # flight, so a request served between chunks waits for one at most.
+    worker = ThreadPoolExecutor(1, "lainview-ptrmap") if limits.overlap else None
+    pending: Future[np.ndarray] | None = None
+    try:
+        n_chunk = 0
+        for area, packed_start in zip(chosen, read.packed):
+            for pos in range(area.start, area.end, chunk):
+                n = min(chunk, area.end - pos)
+                slot = n_chunk & 1
+                n_chunk += 1
+                holes = memory.read_into(pos, memoryview(raws[slot])[:n], areas=areas)
+                unreadable += sum(h.size for h in holes)
+                first = (int(packed_start) + pos - area.start) // POINTER
+                if worker is None:
+                    found = finder.keys(words[slot][:n // POINTER], first)
+                    if len(found):
+                        keys.add(found)
+                else:
+                    if pending is not None:
+                        found = pending.result()
+                        if len(found):
+                            keys.add(found)
+                    pending = worker.submit(finder.keys, words[slot][:n // POINTER], first)
+                done += n
+                yield done
+        if pending is not None:
+            found, pending = pending.result(), None
             if len(found):
                 keys.add(found)
-            done += n
-            yield done
+    finally:
+        if worker is not None:
+            worker.shutdown(wait=True, cancel_futures=True)
     sorted_keys, spilled = keys.finish()
     return PointerMap(pid=memory.pid, start_ticks=start_ticks, areas=areas, keys=sorted_keys,
                       targets=targets, read=read, where_bits=where_bits, scanned_bytes=done,
@@ -434,59 +466,7 @@ def _drop(workdir: str) -> str | None:
 
 # -- bases ------------------------------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
-class StackBase:
-    """A thread's stack as a static base: ``thread`` is the thread's index
-    among the target's threads in ascending thread id (0: the main thread,
-    whose stack is ``[stack]``), ``offset`` the bytes from the stack's top
-    (its highest address; so negative)."""
-
-    thread: int
-    offset: int
-
-    @property
-    def text(self) -> str:
-        sign = "-" if self.offset < 0 else "+"
-        return f"threadstack{self.thread}{sign}{abs(self.offset):#x}"
-
-    def to_json(self) -> dict[str, Any]:
-        return {"kind": "threadstack", "thread": self.thread, "offset": self.offset}
-
-
-Base = Location | StackBase
-
-
-def thread_stacks(pid: int, areas: Sequence[MemoryArea]) -> list[MemoryArea | None]:
-    """Each thread's stack area, threads in ascending thread id: the area
-    holding the stack pointer the kernel reports in
-    ``/proc/PID/task/TID/syscall`` (a thread blocked in a system call;
-    ``[stack]`` for the main thread when it is running). None where it is
-    not known."""
-    try:
-        tids = sorted(int(t) for t in os.listdir(f"/proc/{pid}/task"))
-    except OSError:
-        return []
-    out: list[MemoryArea | None] = []
-    starts = [a.start for a in areas]
-    for n, tid in enumerate(tids):
-        found: MemoryArea | None = None
-        try:
-            with open(f"/proc/{pid}/task/{tid}/syscall") as f:
-                fields = f.read().split()
-        except OSError:
-            fields = []
-        if len(fields) >= 3 and fields[0] != "running":
-            try:
-                sp = int(fields[-2], 16)
-            except ValueError:
-                sp = -1
-            i = bisect.bisect_right(starts, sp) - 1
-            if i >= 0 and areas[i].start <= sp < areas[i].end:
-                found = areas[i]
-        if found is None and tid == pid:
-            found = next((a for a in areas if a.path == "[stack]"), None)
-        out.append(found)
-    return out
+Base = Location          # a static base: a module's or a thread stack's location
 
 
 @dataclass(frozen=True, slots=True)
@@ -509,19 +489,33 @@ class _Statics:
 
 
 def _stack_base(thread: int, top: int, address: int) -> Base:
-    return StackBase(thread, address - top)
+    return Location.thread_stack(thread, address - top)
 
 
 def _module_base(path: str, base: int, address: int) -> Base:
     return Location(LocationKind.MODULE, path, address - base)
 
 
-def _statics(areas: list[MemoryArea], stacks: Sequence[MemoryArea | None] | None) -> _Statics:
+StaticEnd = Callable[[str], "int | None"]
+"""A module's path -> the address where its static data (``.data``,
+``.bss``) ends, from its ELF program headers (``ModuleSymbols.static_end``),
+or None when not known."""
+
+
+def _statics(areas: list[MemoryArea], stacks: Sequence[MemoryArea | None] | None,
+             static_end: StaticEnd | None = None) -> _Statics:
+    """What each area is based on. An anonymous area right after a module's
+    writable data is its ``.bss`` (locate()'s rule) only up to where the
+    module's writable segments end (``static_end``, where known): memory
+    mapped beyond (even merged into the same area) is no static base."""
+    starts: list[int] = []
     bases: list[Callable[[int], Base] | None] = []
     stack_of = {a.start: n for n, a in enumerate(stacks or ()) if a is not None}
     module_base: dict[str, int] = {}        # a module's base, by path (locate's rule)
+    ends: dict[str, int | None] = {}
     for n, area in enumerate(areas):
         maker: Callable[[int], Base] | None = None
+        end = area.end
         if area.start in stack_of:
             maker = functools.partial(_stack_base, stack_of[area.start], area.end)
         elif (area.path and not area.is_pseudo) or (
@@ -534,10 +528,21 @@ def _statics(areas: list[MemoryArea], stacks: Sequence[MemoryArea | None] | None
                 if loc.kind is LocationKind.MODULE:
                     known = module_base.setdefault(loc.name, area.start - loc.offset)
                     maker = functools.partial(_module_base, loc.name, known)
+                    if not area.path and static_end is not None:
+                        if loc.name not in ends:
+                            ends[loc.name] = static_end(loc.name)
+                        known_end = ends[loc.name]
+                        if known_end is not None:
+                            end = max(area.start, min(area.end, known_end))
             else:
                 maker = functools.partial(_module_base, area.file_path, known)
-        bases.append(maker)
-    return _Statics(np.array([a.start for a in areas], np.uint64),
+        if end > area.start:
+            starts.append(area.start)
+            bases.append(maker)
+        if end < area.end:                   # the rest is not the module's
+            starts.append(end)
+            bases.append(None)
+    return _Statics(np.array(starts, np.uint64),
                     np.array([b is not None for b in bases] + [False], bool), bases)
 
 
@@ -557,23 +562,16 @@ class PointerPath:
         return len(self.offsets)
 
     @property
-    def location(self) -> Location | None:
+    def location(self) -> Location:
         """The path as a location of the grammar (``Location.steps``), which
-        the watch list, bookmarks and patches resolve on every refresh; None
-        for a thread-stack base (the grammar has no stack-top form)."""
-        if isinstance(self.base, StackBase):
-            return None
+        the watch list, bookmarks and patches resolve on every refresh."""
         return replace(self.base, steps=self.offsets)
 
     @property
     def text(self) -> str:
-        """``libgame.so+0x1f40->+0x18->+0x8`` (the location grammar's
-        printer); ``threadstack1-0x1f8->+0x8`` for a thread-stack base."""
-        location = self.location
-        if location is not None:
-            return location.text
-        return self.base.text + "".join(f"->{'-' if o < 0 else '+'}{abs(o):#x}"
-                                        for o in self.offsets)
+        """``libgame.so+0x1f40->+0x18->+0x8``, ``[stack#1]-0x1f8->+0x8``
+        (the location grammar's printer)."""
+        return self.location.text
 
     def to_json(self) -> dict[str, Any]:
         return {"base": self.base.to_json(), "offsets": list(self.offsets)}
@@ -592,16 +590,18 @@ class PointerPath:
 
 def _base_from_json(raw: object) -> Base:
     if isinstance(raw, dict) and raw.get("kind") == "threadstack":
+        # Written before the grammar had [stack#N]: thread index, offset.
         thread, offset = raw.get("thread"), raw.get("offset")
-        if not (isinstance(thread, int) and not isinstance(thread, bool) and 0 <= thread < 1 << 22
+        if not (isinstance(thread, int) and not isinstance(thread, bool)
                 and isinstance(offset, int) and not isinstance(offset, bool)
                 and -(1 << 32) < offset <= 0):
             raise InvalidInput("a thread-stack base needs a thread index and an offset "
                                "at or below the stack's top")
-        return StackBase(thread, offset)
+        return Location.thread_stack(thread, offset)
     loc = Location.from_json(raw)
-    if loc.kind is LocationKind.KERNEL:
-        raise InvalidInput("a pointer path's base cannot be a kernel symbol")
+    if loc.kind is LocationKind.KERNEL or loc.steps:
+        raise InvalidInput("a pointer path's base is a module, area or thread stack "
+                           "location without steps")
     return loc
 
 
@@ -652,15 +652,16 @@ def search_settings(depth: int, max_offset: int, limit: int) -> None:
 def search(pmap: PointerMap, address: int, *, depth: int = DEFAULT_DEPTH,
            max_offset: int = DEFAULT_MAX_OFFSET, limit: int = DEFAULT_LIMIT,
            stacks: Sequence[MemoryArea | None] | None = None,
-           max_nodes: int = MAX_NODES) -> SearchResult:
+           max_nodes: int = MAX_NODES, static_end: StaticEnd | None = None) -> SearchResult:
     """The pointer paths from static bases to ``address`` in ``pmap``
-    (module areas, and the thread ``stacks`` given, see
+    (module areas, their ``.bss`` only up to ``static_end`` where it is
+    given and knows the module, and the thread ``stacks`` given, see
     :func:`thread_stacks`). ``depth``: at most this many dereferences (1 to
     16); ``max_offset``: bytes (0 to 2**20) a pointer may point below an
     address on the path; ``limit``: paths listed (0: none, only counted).
     Raises InvalidInput for settings out of range."""
     steps = search_steps(pmap, address, depth=depth, max_offset=max_offset, limit=limit,
-                         stacks=stacks, max_nodes=max_nodes)
+                         stacks=stacks, max_nodes=max_nodes, static_end=static_end)
     while True:
         try:
             next(steps)
@@ -672,7 +673,8 @@ def search(pmap: PointerMap, address: int, *, depth: int = DEFAULT_DEPTH,
 def search_steps(pmap: PointerMap, address: int, *, depth: int = DEFAULT_DEPTH,
                  max_offset: int = DEFAULT_MAX_OFFSET, limit: int = DEFAULT_LIMIT,
                  stacks: Sequence[MemoryArea | None] | None = None,
-                 max_nodes: int = MAX_NODES, max_edges: int = MAX_EDGES
+                 max_nodes: int = MAX_NODES, max_edges: int = MAX_EDGES,
+                 static_end: StaticEnd | None = None
                  ) -> Generator[int, None, SearchResult]:
     """:func:`search` as a bulk job: one step per slice of
     ``SEARCH_SLICE`` addresses of a level (yields the map's scanned bytes,
@@ -680,7 +682,7 @@ def search_steps(pmap: PointerMap, address: int, *, depth: int = DEFAULT_DEPTH,
     followed per level and ``max_edges`` pointers kept per level (about 40
     bytes each) at most: beyond them the search is cut, and says so."""
     search_settings(depth, max_offset, limit)
-    statics = _statics(pmap.areas, stacks)
+    statics = _statics(pmap.areas, stacks, static_end)
     levels: list[_Level] = []
     frontier = np.array([address], np.uint64)
     seen = frontier
@@ -838,10 +840,10 @@ def _list_paths(levels: list[_Level], statics: _Statics, limit: int) -> list[Poi
 class _Resolver:
     """Resolves pointer paths in one process now, reading each pointer once."""
 
-    def __init__(self, memory: ProcessMemory, *, stacks: bool):
+    def __init__(self, memory: ProcessMemory):
         self.memory = memory
         self.areas = memory.areas(refresh=True)
-        self._stacks = thread_stacks(memory.pid, self.areas) if stacks else []
+        self.thread_stack = thread_stack_lookup(memory.pid, self.areas)
         self._cache: dict[int, int | None] = {}
         self._bases: dict[str, int | None] = {}
         self.exited: TargetExited | None = None
@@ -870,13 +872,9 @@ class _Resolver:
         return self._bases[text]
 
     def _base(self, base: Base) -> int | None:
-        if isinstance(base, StackBase):
-            if base.thread >= len(self._stacks):
-                return None
-            area = self._stacks[base.thread]
-            return None if area is None else area.end + base.offset
         try:
-            return resolve(base, self.areas, POINTER, pid=self.memory.pid)
+            return resolve(base, self.areas, POINTER, pid=self.memory.pid,
+                           thread_stack=self.thread_stack)
         except Unresolved:
             return None
 
@@ -926,7 +924,7 @@ def rescan(memory: ProcessMemory, paths: Sequence[PointerPath], target: RescanTa
     if (target.address is None) == (target.data is None):
         raise InvalidInput("a rescan keeps paths leading to an address or to a value: "
                            "give one")
-    resolver = _Resolver(memory, stacks=any(isinstance(p.base, StackBase) for p in paths))
+    resolver = _Resolver(memory)
     kept: list[Resolved] = []
     for n, path in enumerate(paths, 1):
         address = resolver.resolve(path)
@@ -951,7 +949,7 @@ def rescan(memory: ProcessMemory, paths: Sequence[PointerPath], target: RescanTa
 
 def resolve_paths(memory: ProcessMemory, paths: Sequence[PointerPath]) -> list[int | None]:
     """Where each path leads in ``memory``'s process now (None: it breaks)."""
-    resolver = _Resolver(memory, stacks=any(isinstance(p.base, StackBase) for p in paths))
+    resolver = _Resolver(memory)
     return [resolver.resolve(p) for p in paths]
 
 
@@ -1043,7 +1041,7 @@ def load_results(path: str) -> PointerScanFile:
 
 
 __all__ = ["PointerMap", "PointerPath", "PointerScanFile", "PtrScanLimits", "RescanTarget",
-           "Resolved", "SearchResult", "StackBase", "build_map", "load_results",
+           "Resolved", "SearchResult", "build_map", "load_results",
            "parse_results", "rescan", "resolve_paths", "save_results", "scan_file", "search",
            "scanned_areas", "thread_stacks", "DEFAULT_DEPTH", "DEFAULT_MAX_OFFSET",
            "DEFAULT_LIMIT"]

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import bisect
 import errno as _errno
 import os
 import pwd
 from dataclasses import dataclass
-from typing import Collection
+from typing import TYPE_CHECKING, Collection, Sequence
 
 
 from .errors import InvalidInput, attach_denied_hint
-from .memory import DELETED_SUFFIX, PAGE_SIZE
+from .memory import DELETED_SUFFIX, PAGE_SIZE, MemoryArea
 from .wording import quoted
+
+if TYPE_CHECKING:
+    # only named in annotations: ps and maps take no location (start-up)
+    from .locations import ThreadStackLookup
 
 PF_KTHREAD = 0x00200000
 
@@ -33,16 +38,23 @@ class ProcessInfo:
                 "reason": self.reason, "exe": self.exe}
 
 
-def is_kernel_thread(pid: int, proc: str = "/proc") -> bool:
-    """True for kernel threads (PF_KTHREAD in /proc/<pid>/stat's flags)."""
+def stat_fields(pid: int, proc: str = "/proc") -> list[bytes] | None:
+    """The fields of ``/proc/PID/stat`` after the name (which may hold
+    spaces and parentheses): ``[state, ppid, pgrp, session, tty_nr, tpgid,
+    flags, …]``, so field N of proc(5) is at index N - 3. None when the
+    process is gone (or unreadable)."""
     try:
         with open(f"{proc}/{pid}/stat", "rb") as f:
             stat = f.read()
     except OSError:
-        return False
-    fields = stat[stat.rfind(b")") + 2:].split()
-    # After ") ": state ppid pgrp session tty_nr tpgid flags ...
-    return len(fields) > 6 and int(fields[6]) & PF_KTHREAD != 0
+        return None
+    return stat[stat.rfind(b")") + 2:].split()
+
+
+def is_kernel_thread(pid: int, proc: str = "/proc") -> bool:
+    """True for kernel threads (PF_KTHREAD in /proc/<pid>/stat's flags)."""
+    fields = stat_fields(pid, proc)
+    return fields is not None and len(fields) > 6 and int(fields[6]) & PF_KTHREAD != 0
 
 
 def attach_check(pid: int, proc: str = "/proc") -> tuple[bool, str]:
@@ -136,13 +148,8 @@ def resident_bytes(pid: int, proc: str = "/proc") -> int:
 def start_ticks(pid: int, proc: str = "/proc") -> int | None:
     """The process's start time in clock ticks since boot (/proc/<pid>/stat
     field 22): with the pid, it names one process even after pid reuse."""
-    try:
-        with open(f"{proc}/{pid}/stat", "rb") as f:
-            stat = f.read()
-    except OSError:
-        return None
-    fields = stat[stat.rfind(b")") + 2:].split()
-    return int(fields[19]) if len(fields) > 19 else None
+    fields = stat_fields(pid, proc)
+    return int(fields[19]) if fields is not None and len(fields) > 19 else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,13 +189,8 @@ def has_address_space(pid: int, proc: str = "/proc") -> bool:
     """True while process ``pid`` runs with its address space: False once it
     is gone or a zombie (state Z or X in ``/proc/PID/stat``; its memory and
     threads are gone then)."""
-    try:
-        with open(f"{proc}/{pid}/stat", "rb") as f:
-            stat = f.read()
-    except OSError:
-        return False
-    state = stat[stat.rfind(b")") + 2:stat.rfind(b")") + 3]
-    return state not in (b"Z", b"X")
+    fields = stat_fields(pid, proc)
+    return fields is not None and fields[:1] not in ([b"Z"], [b"X"])
 
 
 def check_process_id(pid: object, proc: str = "/proc") -> int:
@@ -289,3 +291,74 @@ def matching_programs(exe: str, cmdline: list[str] | tuple[str, ...],
         elif _first_argument(info.cmdline.split(" ")) == first:
             loose.append(info)
     return exact, loose
+
+
+StacksSeen = dict[int, tuple[int, int]]
+"""Thread id -> [start, end) of the stack area last found for it."""
+
+
+def thread_stacks(pid: int, areas: Sequence[MemoryArea],
+                  seen: StacksSeen | None = None) -> list[MemoryArea | None]:
+    """Each thread's stack area, by the thread index of the location
+    grammar's ``[stack#N]`` (0: the main thread, then the others in
+    ascending thread id, which is creation order until thread ids wrap):
+    the area holding the stack pointer the kernel reports in
+    ``/proc/PID/task/TID/syscall`` (while the thread is not on a CPU: blocked
+    in a system call or preempted). A thread on a CPU reports none: then
+    the area found for it before (``seen``, updated here: give the same
+    dict each time for one process), if the map still has an area ending
+    there, else ``[stack]`` for the main thread. None where it is not
+    known."""
+    try:
+        tids = sorted(int(t) for t in os.listdir(f"/proc/{pid}/task"))
+    except OSError:
+        return []
+    if pid in tids:
+        tids.remove(pid)
+        tids.insert(0, pid)
+    out: list[MemoryArea | None] = []
+    starts = [a.start for a in areas]
+    if seen is not None:
+        for gone in set(seen) - set(tids):
+            del seen[gone]
+    for tid in tids:
+        found: MemoryArea | None = None
+        try:
+            with open(f"/proc/{pid}/task/{tid}/syscall") as f:
+                fields = f.read().split()
+        except OSError:
+            fields = []
+        if len(fields) >= 3 and fields[0] != "running":
+            try:
+                sp = int(fields[-2], 16)
+            except ValueError:
+                sp = -1
+            i = bisect.bisect_right(starts, sp) - 1
+            if i >= 0 and areas[i].start <= sp < areas[i].end:
+                found = areas[i]
+        if found is None and seen is not None and tid in seen:
+            i = bisect.bisect_right(starts, seen[tid][1] - 1) - 1
+            if i >= 0 and areas[i].end == seen[tid][1]:
+                found = areas[i]
+        if found is None and tid == pid:
+            found = next((a for a in areas if a.path == "[stack]"), None)
+        if found is not None and seen is not None:
+            seen[tid] = (found.start, found.end)
+        out.append(found)
+    return out
+
+
+def thread_stack_lookup(pid: int, areas: Sequence[MemoryArea],
+                        seen: StacksSeen | None = None) -> ThreadStackLookup:
+    """The location grammar's lookup of ``[stack#N]`` in process ``pid``
+    (see :func:`thread_stacks`, with ``seen``; /proc is read once, at the
+    first lookup)."""
+    found: list[list[MemoryArea | None]] = []
+
+    def lookup(index: int) -> tuple[int, int] | None:
+        if not found:
+            found.append(thread_stacks(pid, areas, seen))
+        stacks = found[0]
+        area = stacks[index] if index < len(stacks) else None
+        return None if area is None else (area.start, area.end)
+    return lookup

@@ -78,7 +78,7 @@ INDEX_BLOCK = 4096       # bytes of a dense mask (32,768 positions) per index en
 # -- types and values ------------------------------------------------------------------
 
 @dataclass(frozen=True, slots=True)
-class ScanType:
+class ScanType(value_types.OfKind):
     """What is scanned for: a registered value type (``value_types``) and
     the byte order of its numbers. Raises InvalidInput for an unknown name."""
 
@@ -87,18 +87,6 @@ class ScanType:
 
     def __post_init__(self) -> None:
         value_types.get(self.name)
-
-    @property
-    def kind(self) -> value_types.ValueKind:
-        return value_types.get(self.name)
-
-    @property
-    def numeric(self) -> bool:
-        return self.kind.numeric
-
-    @property
-    def is_float(self) -> bool:
-        return self.kind.is_float
 
     @property
     def dtype(self) -> np.dtype:

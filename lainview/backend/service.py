@@ -27,7 +27,8 @@ from .memory import (AttachInfo, Hole, MemoryArea, ReadResult, WriteResult, Writ
                      area_at, page_buffer)
 from .files import atomic_private_file, read_input_file
 from .patch import BLOCKING as PATCH_BLOCKING, ApplyAction, Patch, plan as plan_patch, save_patch
-from .processes import ProcessIdentity, ProcessInfo, list_processes, process_identity, start_ticks
+from .processes import (ProcessIdentity, ProcessInfo, list_processes, process_identity,
+                        start_ticks, StacksSeen, thread_stack_lookup, thread_stacks)
 from .process_memory import ProcessMemory
 from .thread import BackendFuture, BackendThread
 
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     # imported where used: numpy costs every CLI command's start-up
     from . import pointer_scan as _ptr, scan, watchpoints
     from .disasm import Instruction
+    from .dwarf_types import DebugGlobal
     # imported where used (numpy, elftools, capstone): not every command's start-up
     from .module_symbols import ModuleSymbols, Symbolizer
 
@@ -148,6 +150,7 @@ class Target:
         self.info = info
         self.identity = identity
         self._symbolizer: "Symbolizer | None" = None
+        self._stacks_seen: StacksSeen = {}      # thread stacks found, for [stack#N]
 
     @property
     def pid(self) -> int:
@@ -162,13 +165,27 @@ class Target:
         False: the map read last, e.g. by ``attach``, if there is one)."""
         return self._submit(self._memory.areas, refresh)
 
+    def debug_global_at(self, address: int, *, dwarf: str | None = None,
+                        follow: int = 1) -> BackendFuture["DebugGlobal"]:
+        """Future[DebugGlobal]: the global variable holding ``address``,
+        typed from the DWARF of the module mapped there (or of ``dwarf``);
+        see :func:`.dwarf_types.global_at`. InvalidInput when the address is
+        in no module, the file has no DWARF or no global covers it."""
+        def run() -> "DebugGlobal":
+            from .dwarf_types import global_at
+            return global_at(address, self._memory.areas(True), pid=self.pid, dwarf=dwarf,
+                             follow=follow)
+        return self._submit(run)
+
     def resolve(self, location: Location, size: int = 1, *,
                 refresh: bool = True) -> BackendFuture[int]:
         """Future[int]: the address ``location`` names in this process now,
         where ``size`` bytes must fit (backend/locations.py's resolver on the
         backend thread, with the map read afresh unless ``refresh`` is False,
         a pointer path's pointers read from the target, and a
-        ``module!symbol`` looked up in that module's ELF symbols). Raises
+        ``module!symbol`` looked up in that module's ELF symbols, a thread's
+        stack ``[stack#N]`` found from its stack pointer, see
+        ``processes.thread_stacks``). Raises
         Unresolved naming what did not resolve and why (for a pointer path,
         the level where it broke), TargetExited."""
         def run() -> int:
@@ -177,7 +194,8 @@ class Target:
 
     def _resolve_in(self, location: Location, size: int, areas: list[MemoryArea]) -> int:
         """:meth:`resolve`'s work, on the backend thread, in ``areas``."""
-        return resolve_in(self._memory, location, size, areas, self._module_symbol(areas))
+        return resolve_in(self._memory, location, size, areas, self._module_symbol(areas),
+                          thread_stack_lookup(self.pid, areas, self._stacks_seen))
 
     def _module_symbol(self, areas: list[MemoryArea]) -> ModuleSymbolLookup:
         """The ``module!symbol`` lookup of a resolve in ``areas``: this
@@ -280,9 +298,10 @@ class Target:
 
         def run() -> WriteResult:
             areas = self._memory.areas(refresh=True)
-            return journaled_location_write(self._backend.journal, self._memory, self.identity,
-                                            location, payload, if_changed=if_changed,
-                                            areas=areas, module_symbol=self._module_symbol(areas))
+            return journaled_location_write(
+                self._backend.journal, self._memory, self.identity, location, payload,
+                if_changed=if_changed, areas=areas, module_symbol=self._module_symbol(areas),
+                thread_stack=thread_stack_lookup(self.pid, areas, self._stacks_seen))
         return self._submit(run)
 
     def write(self, address: int, data: bytes, *,
@@ -397,7 +416,8 @@ class Target:
                      limits: "_ptr.PtrScanLimits | None" = None
                      ) -> BackendFuture["_ptr.SearchResult"]:
         """Future[SearchResult]: the pointer paths from static bases (module
-        areas with their .bss; with ``stacks``, thread stacks too) to
+        areas with their .bss, which ends where the ELF program headers say;
+        with ``stacks``, thread stacks too) to
         ``address``: at most ``depth`` dereferences, each pointing at most
         ``max_offset`` bytes below the address it leads to; ``limit`` paths
         listed, all counted. Builds a pointer map first (bulk work, progress
@@ -423,10 +443,15 @@ class Target:
             pmap = yield from _ptr.build_map(self._memory, limits=limits,
                                                      start_ticks=self.identity.start_ticks)
         try:
-            threads = (_ptr.thread_stacks(self.pid, pmap.areas) if stacks else None)
+            threads = (thread_stacks(self.pid, pmap.areas, self._stacks_seen) if stacks
+                       else None)
+            symbols, areas = self._backend.module_symbols(), pmap.areas
+
+            def static_end(path: str) -> int | None:
+                return symbols.static_end(self.pid, areas, path)
             return (yield from _ptr.search_steps(
                 pmap, address, depth=depth, max_offset=max_offset, limit=limit,
-                stacks=threads, max_nodes=limits.max_nodes))
+                stacks=threads, max_nodes=limits.max_nodes, static_end=static_end))
         finally:
             if given is None:
                 pmap.close()
@@ -754,7 +779,9 @@ class Backend:
                      backend: str) -> ApplyReport:
         memory, _ = open_process_memory(pid, backend, root=self.device_root)
         try:
-            planned = plan_patch(patch, memory.areas(refresh=True), memory.read, pid=pid)
+            areas = memory.areas(refresh=True)
+            planned = plan_patch(patch, areas, memory.read, pid=pid,
+                                 thread_stack=thread_stack_lookup(pid, areas))
             blocked = [p for p in planned if p.action in PATCH_BLOCKING
                        or (p.action == ApplyAction.CONFLICT and not force)]
             if blocked or dry_run:

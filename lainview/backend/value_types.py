@@ -425,6 +425,26 @@ def get(name: str) -> ValueKind:
                            f"{', '.join(_KINDS)}") from None
 
 
+class OfKind:
+    """A base for what names a registered type in ``name`` (the scanner's
+    ``ScanType``, the watch list's ``ValueType``): the entry and what it says."""
+
+    __slots__ = ()
+    name: str
+
+    @property
+    def kind(self) -> ValueKind:
+        return get(self.name)
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind.numeric
+
+    @property
+    def is_float(self) -> bool:
+        return self.kind.is_float
+
+
 def number(name: str) -> NumberKind:
     """The numeric type called ``name``; InvalidInput if it is not one."""
     kind = get(name)

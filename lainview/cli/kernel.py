@@ -3,6 +3,7 @@
     lainview ksyms [PATTERN] [--module M] [--type T] [--regex] [--json]
     lainview kread LOCATION [LEN] [--module M] [--indirect] [--raw] [--json]
     lainview kread LOCATION --type CTYPE [--module M] [--json]   (CTYPE from BTF)
+    lainview kread SYMBOL --type auto --image vmlinux   (its type from the image's DWARF)
     lainview ktype NAME [--module M] [--search] [--json]
     lainview kwrite LOCATION HEXBYTES [--module M] [--indirect] --yes
 
@@ -157,7 +158,14 @@ def cmd_kread(backend: Backend, args) -> int:
         if args.length is not None or args.raw:
             raise InvalidInput("--type reads one value of that type: give no LENGTH and no "
                                "--raw")
-        ctype = _kernel_types(module).find(args.ctype)
+        if args.ctype.strip() == "auto":
+            ctype = kernel.variable_type(name).result() if not module else None
+            if ctype is None:
+                raise InvalidInput(f"no DWARF type for {printable(name)}: --type auto needs "
+                                   "--image with a vmlinux built with debug information "
+                                   "(CONFIG_DEBUG_INFO); or name a BTF type: --type CTYPE")
+        else:
+            ctype = _kernel_types(module).find(args.ctype)
         if ctype.size <= 0:
             raise InvalidInput(f"{printable(args.ctype)} has no size (declared, never "
                                "defined)")

@@ -308,13 +308,16 @@ def _read_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--type", dest="ctype", metavar="CTYPE",
                    help="show the memory as this C type, a tree of fields ('struct player', "
                         "'uint32_t[4]', 'struct item *'); a struct, union, enum or typedef "
-                        "comes from --c-header")
+                        "comes from --c-header or --dwarf; 'auto': the global variable "
+                        "holding the address, typed from its module's DWARF (the default "
+                        "with --dwarf)")
     p.add_argument("--c-header", metavar="FILE",
                    help="a C header declaring the types --type names (not preprocessed: "
                         "#include lines are skipped; <stdint.h> names are known)")
     p.add_argument("--dwarf", metavar="ELF",
                    help="take the types --type names from this ELF file's DWARF debug "
-                        "information (built with -g) instead of a header")
+                        "information (built with -g) instead of a header; without --type: "
+                        "type the global at the address from it (a separate debug file)")
     p.add_argument("--follow", metavar="N", type=int, default=1,
                    help="with --type: follow pointers to structs N levels deep (default 1; "
                         "0: show pointers only; at most 16)")
@@ -403,7 +406,8 @@ def _ptrscan_arguments(p: argparse.ArgumentParser) -> None:
                         "(decimal, or hex with 0x; default 0x1000)")
     p.add_argument("--stacks", action="store_true",
                    help="also take thread stacks as bases (an offset below each thread's "
-                        "stack top: threadstackN-0x...)")
+                        "stack top: [stack#N]-0x..., N: 0 the main thread, then the others "
+                        "in creation order)")
     p.add_argument("--limit", type=count_arg, default=1000, metavar="N",
                    help="list (and save) at most N paths (up to 100,000), shortest first; "
                         "all are counted (default 1000)")
@@ -530,7 +534,8 @@ def _kread_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--type", dest="ctype", metavar="CTYPE",
                    help="show the variable as this kernel type from BTF "
                         "('struct uts_namespace', 'u64'; see lainview ktype); LENGTH is "
-                        "then the type's size")
+                        "then the type's size; 'auto': the variable's type from the DWARF "
+                        "of an --image vmlinux built with debug information")
 
 
 def _ktype_arguments(p: argparse.ArgumentParser) -> None:
@@ -595,7 +600,9 @@ SUBCOMMANDS: dict[str, Subcommand] = {
                        _read_arguments, "lainview.cli.process:cmd_read",
                        "  lainview read 1234 '[heap]+0x10' 64\n"
                        "  lainview read 1234 0x7f12a000 --type 'struct player' "
-                       "--c-header player.h", kernel=False, facade=False),
+                       "--c-header player.h\n"
+                       "  lainview read 1234 game+0x4010 --type auto", kernel=False,
+                       facade=False),
     "write": Subcommand("write bytes into a process's memory (journaled)", _write_arguments,
                         "lainview.cli.process:cmd_write",
                         '  lainview write 1234 0x7f0000001000 "de ad be ef"', kernel=False,

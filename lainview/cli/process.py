@@ -3,6 +3,7 @@
     lainview maps PID [--json]
     lainview read PID ADDR LEN [--raw]
     lainview read PID ADDR --type CTYPE [--c-header FILE | --dwarf ELF] [--follow N] [--json]
+    lainview read PID prog+OFF --type auto [--dwarf ELF]   (the global there, from DWARF)
     lainview write PID ADDR HEXBYTES
 
 They run without the backend facade (parser.py: ``facade=False``): each
@@ -180,15 +181,18 @@ def _read_typed(backend: Backend, args) -> int:
     levels through the target; one that cannot be read carries an error."""
     from ..backend.c_decls import Declarations, parse_header
     from ..backend.ctypes_model import MAX_FOLLOW, typed_value
-    if args.ctype is None:
-        raise InvalidInput(f"{'--c-header' if args.c_header else '--dwarf'} needs --type "
-                           "CTYPE (the type to show)")
+    if args.ctype is None and args.dwarf is None:
+        raise InvalidInput("--c-header needs --type CTYPE (the type to show)")
     if args.c_header is not None and args.dwarf is not None:
         raise InvalidInput("give --c-header or --dwarf, not both")
     if args.raw or args.length is not None:
         raise InvalidInput("--type reads one value of that type: give no LENGTH and no --raw")
     if not 0 <= args.follow <= MAX_FOLLOW:
         raise InvalidInput(f"--follow {args.follow}: give 0 to {MAX_FOLLOW} levels")
+    if args.ctype is None or args.ctype.strip() == "auto":
+        if args.c_header is not None:
+            raise InvalidInput("--type auto takes the type from DWARF, not from --c-header")
+        return _read_global(backend, args)
     decls = Declarations()
     if args.c_header is not None:
         raw = read_input_file(args.c_header, HEADER_LIMIT, what="the header")
@@ -222,6 +226,38 @@ def _read_typed(backend: Backend, args) -> int:
                     "type": ctype.c_name(), "size": ctype.size, "value": tree.to_json()})
     else:
         print("\n".join(tree.lines(f"{ctype.c_name()} at {start:#x} ({ctype.size} bytes)")))
+    return EXIT_OK
+
+
+def _read_global(backend: Backend, args) -> int:
+    """``read PID LOCATION --type auto [--dwarf ELF]`` (or ``--dwarf`` without
+    ``--type``): the global variable holding the address, typed from the
+    DWARF of the module it lies in (the file mapped, or ``--dwarf``), shown
+    from its first byte. JSON as with --type, plus ``variable`` and
+    ``dwarf``."""
+    from ..backend.ctypes_model import typed_value
+    target = backend.attach(args.pid, args.backend, writable=False).result()
+    if args.userfaultfd:
+        target.set_read_userfaultfd(True).result()
+    address = address_in(target, args.address)
+    found = target.debug_global_at(address, dwarf=args.dwarf, follow=args.follow).result()
+    ctype, start = found.type, found.address
+    if ctype.size <= 0:
+        raise InvalidInput(f"{printable(found.name)} has no size in the DWARF "
+                           f"({ctype.c_name()})")
+
+    def read(at: int, size: int) -> bytes:
+        return bytes(target.read(at, size).result().require("read"))
+    tree = typed_value(ctype, read(start, ctype.size), start, read, follow=args.follow,
+                       name=found.name)
+    if args.json:
+        print_json({"pid": args.pid, "location": args.address.text, "address": start,
+                    "variable": found.name, "dwarf": found.file, "type": ctype.c_name(),
+                    "size": ctype.size, "value": tree.to_json()})
+    else:
+        into = f", {address - start:#x} bytes into it" if address != start else ""
+        print("\n".join(tree.lines(f"{printable(found.name)}: {ctype.c_name()} at {start:#x} "
+                                   f"({ctype.size} bytes{into})")))
     return EXIT_OK
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Callable
 from enum import Enum
 
 from PySide6.QtCore import QObject, Signal
@@ -161,6 +162,15 @@ class AttachedTarget(QObject):
     def live(self) -> bool:
         return self.target is not None and self.state == TargetState.LIVE
 
+    def live_target(self, what: str, say: Callable[[str], object]) -> Target | None:
+        """The live target for an operation named ``what`` ("next scan"), or
+        None after ``say("next scan: no live target (it has exited)")``."""
+        if not self.live:
+            say(f"{what}: no live target"
+                + (" (it has exited)" if self.state == TargetState.EXITED else ""))
+            return None
+        return self.target
+
     @property
     def writable(self) -> bool:
         return self.live and bool(self.target and self.target.info.writable)
@@ -179,6 +189,16 @@ class AttachedTarget(QObject):
     @property
     def pid(self) -> int | None:
         return self.target.pid if self.target else None
+
+    def is_process(self, pid: int, start_ticks: int | None) -> bool:
+        """Whether the process attached now (live or exited) is the one with
+        ``pid`` that started at ``start_ticks`` (clock ticks since boot,
+        ``ProcessIdentity.start_ticks``): a pid the kernel reused, or the
+        same program started again, is another process. Results found in
+        one process (hits, pointer paths) are of that process only."""
+        target = self.target
+        return target is not None and target.pid == pid \
+            and target.identity.start_ticks == start_ticks
 
     def describe_backend(self) -> str:
         if self.target is None:

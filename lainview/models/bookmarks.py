@@ -47,7 +47,7 @@ class Bookmark:
 
     @property
     def follows_pointers(self) -> bool:
-        return bool(self.location.steps)
+        return self.location.needs_target
 
     def to_json(self) -> dict:
         return {"name": self.name, "comment": self.comment, "size": self.size,

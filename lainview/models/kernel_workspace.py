@@ -437,6 +437,8 @@ class KernelWorkspace(QObject):
         self.cursor = HexCursor(self)
         self.inspector = InspectorModel(self.document, self.cursor, self)
         self.value = KernelValueController(self.kernel, self.document, self)
+        from .kernel_typing import SymbolTyping      # it builds on this module's controller
+        self.typing = SymbolTyping(self.kernel, self.value, self)
         self.info: KernelInfo | None = None
         self.table: SymbolTable | None = None
         self.error = ""                 # why the source or the symbols are unavailable
@@ -452,7 +454,8 @@ class KernelWorkspace(QObject):
 
     # -- loading ---------------------------------------------------------------------------------
     def start(self) -> asyncio.Task:
-        """Open the source and load the symbols and modules on the backend thread."""
+        """Open the source and load the symbols and modules on the backend
+        thread, then the type names (BTF, the images' DWARF)."""
         return self.spawn(self._load())
 
     async def _load(self) -> bool:
@@ -485,6 +488,9 @@ class KernelWorkspace(QObject):
         finally:
             self.loading = False
             self.loaded.emit()
+            task = asyncio.current_task()
+            if task is None or not task.cancelling():
+                self.typing.start()          # after the symbols: they are wanted first
 
     async def refresh_modules(self) -> None:
         try:
@@ -536,6 +542,7 @@ class KernelWorkspace(QObject):
         """Stop timers and tasks (before the backend shuts down); holds are
         released by the backend at shutdown."""
         self.value.stop()
+        self.typing.stop()
         self.document.stop()
         self._tasks.cancel_all()
 

@@ -240,6 +240,7 @@ class MemoryDocument(QObject, SnapshotCells):
         return request_id
 
     async def _await_read(self, request_id: int, pages: list[int], future) -> None:
+        refresh = self._inflight[request_id][2]
         try:
             results = await asyncio.wrap_future(future)
         except asyncio.CancelledError:
@@ -252,6 +253,9 @@ class MemoryDocument(QObject, SnapshotCells):
             return
         finally:
             self._inflight.pop(request_id, None)
+        if refresh and self._paused:
+            self.dropped_replies += 1          # paused after it was sent: the view holds still
+            return
         self._apply(request_id, pages, results)
 
     def _apply(self, request_id: int, pages: list[int], results: list) -> None:

@@ -37,6 +37,8 @@ LIGHT: dict[str, str] = {
     "hex_changed_background": "#ffc400", "hex_changed_text": "#7a3e00", "hex_writing": "#1d4ed8",
     "hex_writing_background": "#dbe7ff", "hex_failed": "#b91c1c",
     "hex_failed_background": "#fdd5d5", "hex_selection": "#cfe0fb", "hex_cursor": "#2563eb",
+    # a placed structure's fields, alternating (translucent: over the bytes)
+    "hex_field_even": "#16a34a2e", "hex_field_odd": "#c026d32a",
     "row_added": "#2ea04346", "row_removed": "#da36333c", "row_editing": "#e3eefc",
     # symbol kinds
     "sym_text": "#1f4fa8", "sym_data": "#0f7a3d", "sym_bss": "#8a5a00", "sym_rodata": "#6b3fa0",
@@ -69,6 +71,7 @@ DARK: dict[str, str] = dict(LIGHT, **{
     "hex_changed_background": "#b58900", "hex_changed_text": "#fff3c4", "hex_writing": "#93b4ff",
     "hex_writing_background": "#1e2b4a", "hex_failed": "#fca5a5",
     "hex_failed_background": "#4a1d1d", "hex_selection": "#2c4270", "hex_cursor": "#60a5fa",
+    "hex_field_even": "#22c55e38", "hex_field_odd": "#d946ef38",
     "row_added": "#2ea04350", "row_removed": "#da363350", "row_editing": "#1e2b4a",
     "sym_text": "#8ab4f8", "sym_data": "#6fd39a", "sym_bss": "#e0b45c", "sym_rodata": "#c4a5f0",
     "plot_background": "#1b1d22", "plot_axis": "#4b5260", "plot_legend": "#23262cd2",

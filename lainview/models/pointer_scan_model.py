@@ -25,7 +25,6 @@ import time
 from dataclasses import dataclass
 
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QFont
 
 from lainview.backend import pointer_scan
 from lainview.backend.errors import Cancelled, InvalidInput, LainviewError, TargetExited
@@ -35,8 +34,9 @@ from lainview.backend.thread import BackendFuture
 
 from .attached_target import AttachedTarget, TargetState
 from .formats import human_size
+from .fonts import mono_font
 from .palette import color
-from .table import TableModel
+from .table import VisibleRowsModel
 from .tasks import TaskSet
 from .watch_values import ValueType
 
@@ -91,42 +91,29 @@ class PtrProgress:
 
 
 def path_location(path: pointer_scan.PointerPath) -> Location:
-    """The location (the grammar's pointer path) the watch list, bookmarks
-    and go-to take for ``path``. Raises InvalidInput for a thread-stack base,
-    which the location grammar cannot say."""
-    base = path.base
-    if not isinstance(base, Location):
-        raise InvalidInput(f"{path.text}: a thread-stack base is not a location the watch "
-                           "list or bookmarks can follow; rescan without stacks")
-    return dataclasses.replace(base, steps=tuple(path.offsets))
+    """The location (the grammar's pointer path: ``prog+0x4080->+0x18``,
+    ``[stack#1]-0x1f8->+0x8``) the watch list, bookmarks and go-to take for
+    ``path``."""
+    return path.location
 
 
-class PointerResultModel(TableModel):
+class PointerResultModel(VisibleRowsModel):
     """The listed paths of the last scan or rescan; see the module docstring."""
 
     HEADERS = HEADERS
-
-    values_refreshed = Signal()
+    HEADER_TIPS = ("static base, then one offset per pointer followed",
+                   "pointers followed", "where the path leads in the attached process now",
+                   "the value there now (refreshed while visible)")
 
     def __init__(self, target: AttachedTarget, parent: QObject | None = None):
-        super().__init__(parent)
-        self.target = target
+        super().__init__(target, VALUE_REFRESH_MS, "the pointer-scan results", parent)
         self.paths: list[pointer_scan.PointerPath] = []
         self.vtype = ValueType.of("u64")
-        self._visible = (0, -1)
         self._now: dict[int, int | None] = {}          # row -> address now (None: breaks)
         self._values: dict[int, bytes | None] = {}     # row -> value there (None: unreadable)
         self._generation = 0
         self._inflight = False
-        self.refresh_count = 0
-        self._mono = QFont()
-        self._mono.setFamilies(["DejaVu Sans Mono", "monospace"])
-        self._mono.setStyleHint(QFont.StyleHint.Monospace)
-        self._tasks = TaskSet("the pointer-scan results")
-        self._timer = QTimer(self)
-        self._timer.setInterval(VALUE_REFRESH_MS)
-        self._timer.timeout.connect(self.refresh_values)
-        target.state_changed.connect(self._update_timer)
+        self._mono = mono_font()
         target.attached.connect(self._on_attached)
 
     def set_paths(self, paths: list[pointer_scan.PointerPath], vtype: ValueType,
@@ -160,23 +147,8 @@ class PointerResultModel(TableModel):
             self.dataChanged.emit(self.index(0, ADDRESS), self.index(len(self.paths) - 1, VALUE))
 
     # -- the rows on screen, refreshed ----------------------------------------------------------
-    def set_visible_rows(self, first: int, last: int) -> None:
-        """The view shows rows first..last (inclusive; last < first: none)."""
-        self._visible = (first, last)
-        self._update_timer()
-        if any(r not in self._values for r in self._visible_rows()):
-            self.refresh_values()
-
-    def _visible_rows(self) -> range:
-        first, last = self._visible
-        return range(max(0, first), min(last, len(self.paths) - 1) + 1)
-
-    def _update_timer(self, *_args) -> None:
-        if self.paths and self._visible_rows() and self.target.live:
-            if not self._timer.isActive():
-                self._timer.start()
-        else:
-            self._timer.stop()
+    def _lacks_values(self, rows: range) -> bool:
+        return any(r not in self._values for r in rows)
 
     def refresh_values(self) -> asyncio.Task | None:
         """Resolve the visible rows' paths and read their values (one
@@ -217,24 +189,9 @@ class PointerResultModel(TableModel):
         self.dataChanged.emit(self.index(rows[0], ADDRESS), self.index(rows[-1], VALUE))
         self.values_refreshed.emit()
 
-    def stop(self) -> None:
-        self._timer.stop()
-        self._tasks.cancel_all()
-
     # -- Qt model API ---------------------------------------------------------------------------
     def row_count(self) -> int:
         return len(self.paths)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(HEADERS):
-            if role == Qt.ItemDataRole.DisplayRole:
-                return HEADERS[section]
-            if role == Qt.ItemDataRole.ToolTipRole:
-                return ("static base, then one offset per pointer followed",
-                        "pointers followed", "where the path leads in the attached process now",
-                        "the value there now (refreshed while visible)")[section]
-        return None
 
     def data(self, index: QModelIndex | QPersistentModelIndex,
              role: int = Qt.ItemDataRole.DisplayRole):
@@ -307,10 +264,9 @@ class PointerScanController(QObject):
         target.attached.connect(self.results_changed)
 
     def _on_state(self, _state: str) -> None:
-        target, origin = self.target.target, self.origin
-        if self.target.state == TargetState.EXITED and target is not None \
-                and origin is not None and target.pid == origin.pid \
-                and target.identity.start_ticks == origin.start_ticks:
+        origin = self.origin
+        if self.target.state == TargetState.EXITED and origin is not None \
+                and self.target.is_process(origin.pid, origin.start_ticks):
             self._origin_exited = True
         self.results_changed.emit()
 
@@ -332,9 +288,7 @@ class PointerScanController(QObject):
         origin = self.origin
         if origin is None or not self.results.paths:
             return ""
-        target = self.target.target
-        same = target is not None and target.pid == origin.pid \
-            and target.identity.start_ticks == origin.start_ticks
+        same = self.target.is_process(origin.pid, origin.start_ticks)
         if same and self.target.state == TargetState.EXITED:
             return (f"found in pid {origin.pid} ({origin.name}), which has exited: start the "
                     "program again, attach, and Rescan")
@@ -437,11 +391,7 @@ class PointerScanController(QObject):
         if self.running:
             self._say(f"{what}: a pointer scan is running (cancel it first)")
             return None
-        if not self.target.live:
-            self._say(f"{what}: no live target" + (
-                " (it has exited)" if self.target.state == TargetState.EXITED else ""))
-            return None
-        return self.target.target
+        return self.target.live_target(what, self._say)
 
     def _start(self, kind: str, future: BackendFuture, origin: Origin) -> asyncio.Task:
         self.job, self.job_kind = future, kind

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtCore import (QModelIndex, QObject, QPersistentModelIndex,
                             Qt, QTimer, Signal)
-from PySide6.QtGui import QFont
 
 from lainview.backend import scan
 from lainview.backend.errors import Cancelled, InvalidInput, LainviewError, TargetExited
@@ -34,8 +33,9 @@ from lainview.backend.thread import BackendClosed, BackendFuture
 
 from .formats import describe_skipped, human_size
 from .attached_target import AttachedTarget, TargetState
-from .table import TableModel
+from .table import VisibleRowsModel
 from .tasks import TaskSet
+from .fonts import mono_font
 from .palette import color
 
 PROGRESS_MS = 100           # progress poll while a scan runs
@@ -255,11 +255,7 @@ class ScanController(QObject):
         if self.running:
             self._say(f"{what}: a scan is running (cancel it first)")
             return None
-        if not self.target.live:
-            self._say(f"{what}: no live target" + (
-                " (it has exited)" if self.target.state == TargetState.EXITED else ""))
-            return None
-        return self.target.target
+        return self.target.live_target(what, self._say)
 
     def _new_live(self) -> scan.LiveCount:
         self._live = scan.LiveCount()
@@ -418,39 +414,31 @@ class _Block:
     before: list[bytes | None]   # as of the step before (None: step 1)
 
 
-class MatchModel(TableModel):
+class MatchModel(VisibleRowsModel):
     """The matches of the current scan step: address, area, current and
     previous value. Rows are made on demand; see the module docstring."""
 
     HEADERS = HEADERS
-
-    values_refreshed = Signal()
+    HEADER_TIPS = ("where the match is", "its value now (refreshed while visible)",
+                   "its value at the scan step before this one (at step 1: the "
+                   "value the first scan found)",
+                   "the area it is in, as go-to reads it")
 
     def __init__(self, target: AttachedTarget, parent: QObject | None = None):
-        super().__init__(parent)
-        self.target = target
+        super().__init__(target, VALUE_REFRESH_MS, "the scan matches", parent)
         self.state: scan.ScanState | None = None
         self._rows = 0
         self._blocks: collections.OrderedDict[int, _Block] = collections.OrderedDict()
         self.blocks_made = 0                      # blocks materialised, ever
-        self._visible = (0, -1)                   # rows on screen, inclusive
         self._current: dict[int, bytes | None] = {}   # address -> value (None: unreadable)
         self._generation = 0                      # bumps with every new state
         self._next_request = 1
         self._applied_request = 0
         self._inflight: BackendFuture[list[ReadResult | LainviewError]] | None = None
-        self.refresh_count = 0
         self.dropped_replies = 0
         self._areas: list[MemoryArea] | None = None
-        self._mono = QFont()
-        self._mono.setFamilies(["DejaVu Sans Mono", "monospace"])
-        self._mono.setStyleHint(QFont.StyleHint.Monospace)
-        self._tasks = TaskSet("the scan matches")
-        self._timer = QTimer(self)
-        self._timer.setInterval(VALUE_REFRESH_MS)
-        self._timer.timeout.connect(self.refresh_values)
+        self._mono = mono_font()
         target.areas_changed.connect(self._on_areas)
-        target.state_changed.connect(self._update_timer)
         self._on_areas(target.areas)
 
     # -- the state ------------------------------------------------------------------------------------
@@ -538,25 +526,8 @@ class MatchModel(TableModel):
         return locate(address, areas).text
 
     # -- refreshing the visible values ------------------------------------------------------------------
-    def set_visible_rows(self, first: int, last: int) -> None:
-        """The view shows rows first..last (inclusive; last < first: none).
-        Rows that came on screen without a value are read at once."""
-        self._visible = (first, last)
-        self._update_timer()
-        rows = self._visible_rows()
-        if rows and any(self.address(r) not in self._current for r in rows):
-            self.refresh_values()
-
-    def _visible_rows(self) -> range:
-        first, last = self._visible
-        return range(max(0, first), min(last, self._rows - 1) + 1)
-
-    def _update_timer(self, *_args) -> None:
-        if self._rows and self._visible_rows() and self.target.live:
-            if not self._timer.isActive():
-                self._timer.start()
-        else:
-            self._timer.stop()
+    def _lacks_values(self, rows: range) -> bool:
+        return any(self.address(r) not in self._current for r in rows)
 
     def refresh_values(self) -> int | None:
         """Read the visible rows' values in one request; returns its id
@@ -617,24 +588,11 @@ class MatchModel(TableModel):
         return True
 
     def stop(self) -> None:
-        self._timer.stop()
         if self._inflight is not None:
             self._inflight.cancel()
-        self._tasks.cancel_all()
+        super().stop()
 
     # -- Qt model API ---------------------------------------------------------------------------------
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(HEADERS):
-            if role == Qt.ItemDataRole.DisplayRole:
-                return HEADERS[section]
-            if role == Qt.ItemDataRole.ToolTipRole:
-                return ("where the match is", "its value now (refreshed while visible)",
-                        "its value at the scan step before this one (at step 1: the "
-                        "value the first scan found)",
-                        "the area it is in, as go-to reads it")[section]
-        return None
-
     def row_count(self) -> int:
         return self._rows
 

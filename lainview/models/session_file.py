@@ -2,12 +2,19 @@
 versioned JSON, to be reopened on a later run of that program.
 
     {
-      "format": "lainview-session", "version": 1, "saved": 1718000000.0,
+      "format": "lainview-session", "version": 2, "saved": 1718000000.0,
       "target": {"exe": "/usr/bin/game", "cmdline": ["game", "--level", "2"], "name": "game"},
       "watch": [...], "bookmarks": [...],
+      "structures": [{"name": "player", "declarations": "struct player {…};",
+                      "type": "struct player", "location": "game+0x1f40->+0x0"}],
       "scan": null,            # a reference to the scanner's saved state, if any
       "view": {...}            # open area, cursor, rates, widths
     }
+
+Version 2 added "structures" (the Structure dock's placements,
+``backend/placements.py``) and field-path watches (a watch entry's
+``"field": {"path", "placement"}``); version 1 files open as before, with
+no structures.
 
 The target is identified by its executable and command line, never by its
 pid. Pure functions, no Qt: reading validates everything before anything is
@@ -26,10 +33,11 @@ from typing import Collection, TypeGuard
 from lainview.backend.errors import InvalidInput
 from lainview.backend.files import atomic_private_file, load_json, read_input_file
 from lainview.backend.locations import Location
+from lainview.backend.placements import Placement
 from lainview.backend.processes import ProcessInfo, matching_programs
 
 FORMAT = "lainview-session"
-VERSION = 1
+VERSION = 2
 SUFFIX = ".lainview.json"
 MAX_BYTES = 16 << 20
 
@@ -44,11 +52,13 @@ class SessionData:
     scan: dict | None = None
     view: dict = field(default_factory=dict)
     saved: float = 0.0
+    structures: list[Placement] = field(default_factory=list)   # the Structure dock's
 
     def to_json(self) -> dict:
         return {"format": FORMAT, "version": VERSION, "saved": self.saved or time.time(),
                 "target": {"exe": self.exe, "cmdline": list(self.cmdline), "name": self.name},
-                "watch": self.watch, "bookmarks": self.bookmarks, "scan": self.scan,
+                "watch": self.watch, "bookmarks": self.bookmarks,
+                "structures": [p.to_json() for p in self.structures], "scan": self.scan,
                 "view": self.view}
 
     @classmethod
@@ -83,9 +93,11 @@ class SessionData:
         if not isinstance(view, dict):
             raise InvalidInput("the view settings must be an object")
         check_view(view)
+        structures = parse_items(raw.get("structures", []), "the structures", "structure",
+                                 Placement.from_json)
         saved = raw.get("saved", 0.0)
         return cls(exe, list(cmdline), str(target.get("name", "")), watch, bookmarks, scan,
-                   view, float(saved) if isinstance(saved, (int, float)) else 0.0)
+                   view, float(saved) if isinstance(saved, (int, float)) else 0.0, structures)
 
     @property
     def program(self) -> str:

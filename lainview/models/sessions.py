@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject, Signal
 
 from lainview.backend.errors import InvalidInput, LainviewError, Unresolved
 from lainview.backend.locations import Location, locate, resolve
+from lainview.backend.placements import Placement
 from lainview.backend.processes import ProcessInfo
 from lainview.backend.wording import counted
 
@@ -60,6 +61,10 @@ class SessionController(QObject):
         # saved state (or None), load(reference) restores it.
         self.sections: dict[str, tuple[Callable[[], dict | None], Callable[[dict], None]]] = {}
         self._kept_scan: dict | None = None
+        # The Structure dock's placements: (what to save, how to restore); set
+        # by the window's structure feature.
+        self.structures: tuple[Callable[[], list[Placement]],
+                               Callable[[list[Placement]], None]] | None = None
 
     @property
     def watch(self) -> WatchModel:
@@ -86,9 +91,11 @@ class SessionController(QObject):
         scan = self._kept_scan
         if "scan" in self.sections:
             scan = self.sections["scan"][0]()
+        structures = self.structures[0]() if self.structures is not None else []
         return SessionData(exe=identity.exe, cmdline=list(identity.cmdline),
                            name=ws.target.name, watch=self.watch.to_json(),
-                           bookmarks=self.bookmarks.to_json(), scan=scan, view=view)
+                           bookmarks=self.bookmarks.to_json(), scan=scan, view=view,
+                           structures=structures)
 
     async def save(self, path: str, view_extra: dict | None = None) -> bool:
         try:
@@ -166,8 +173,9 @@ class SessionController(QObject):
             (e.location, e.address is not None or e.is_kernel) for e in self.watch.entries]
         places += [(b.location, b.address is not None) for b in self.bookmarks.bookmarks]
         # A pointer path is followed on the backend at each refresh, not here.
-        paths = sum(1 for location, _ in places if location is not None and location.steps)
-        fixed = [done for location, done in places if location is None or not location.steps]
+        paths = sum(1 for location, _ in places if location is not None and location.needs_target)
+        fixed = [done for location, done in places
+                 if location is None or not location.needs_target]
         said = [f"{sum(fixed)} of {len(fixed)} locations resolved"] if fixed or not paths else []
         said += [f"{counted(paths, 'pointer path')} followed on each refresh"] if paths else []
         self.status.emit(f"session {os.path.basename(path)} opened on pid {pid}: "
@@ -175,6 +183,11 @@ class SessionController(QObject):
         return "opened"
 
     def _parse(self, data: SessionData) -> tuple[list, list]:
+        for n, placement in enumerate(data.structures, 1):
+            try:
+                placement.ctype()                 # the header and type still parse
+            except InvalidInput as exc:
+                raise InvalidInput(f"structure {n} ({placement.name}): {exc.message}") from None
         return WatchModel.parse_json(data.watch), BookmarkModel.parse_json(data.bookmarks)
 
     def _apply(self, data: SessionData, path: str) -> None:
@@ -189,6 +202,8 @@ class SessionController(QObject):
                 setter(view[key])
         watch.replace_entries(watch_entries)
         self.bookmarks.replace(bookmarks)
+        if self.structures is not None:
+            self.structures[1](data.structures)
         self._restore_area(view)
         self._kept_scan = data.scan
         if data.scan is not None and "scan" in self.sections:

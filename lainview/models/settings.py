@@ -47,6 +47,10 @@ def set_value(key: str, v) -> None:
     settings().setValue(key, v)
 
 
+def remove(key: str) -> None:
+    settings().remove(key)
+
+
 def recent_targets() -> list[tuple[int, str]]:
     """[(pid, name)], newest first."""
     raw: Any = settings().value("recent/targets", []) or []

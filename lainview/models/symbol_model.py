@@ -34,6 +34,7 @@ from lainview.backend.kallsyms import (KERNEL, ModuleInfo, ModuleList, SymbolTab
 
 from .formats import human_size
 from .table import TableModel
+from .fonts import mono_font
 from .palette import color
 
 NAME, ADDRESS, TYPE, MODULE = range(4)
@@ -71,9 +72,7 @@ class SymbolTableModel(TableModel):
         self._matches = np.zeros(0, dtype=np.int64)     # ascending, before sorting
         self._last_key: tuple | None = None
         self._orders: dict[int, np.ndarray] = {}
-        self._mono = QFont()
-        self._mono.setFamilies(["DejaVu Sans Mono", "Noto Sans Mono", "monospace"])
-        self._mono.setStyleHint(QFont.StyleHint.TypeWriter)
+        self._mono = mono_font()
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(debounce_ms)
@@ -216,14 +215,10 @@ class SymbolTableModel(TableModel):
     # -- Qt model API ----------------------------------------------------------------------------
     def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
                    role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(HEADERS):
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return HEADERS[section]
         if role == Qt.ItemDataRole.ToolTipRole and section == ADDRESS \
-                and self.table.addresses_hidden:
+                and orientation == Qt.Orientation.Horizontal and self.table.addresses_hidden:
             return f"addresses hidden: {self.table.hidden_reason}"
-        return None
+        return super().headerData(section, orientation, role)
 
     def row_count(self) -> int:
         return len(self.rows)

@@ -3,6 +3,8 @@ refresh (added areas are marked, removed ones stay one refresh, struck out)."""
 
 from __future__ import annotations
 
+import functools
+
 from PySide6.QtCore import (QModelIndex, QObject, QPersistentModelIndex,
                             QSortFilterProxyModel, Qt)
 from PySide6.QtGui import QBrush, QFont
@@ -12,6 +14,7 @@ from lainview.backend.memory import MemoryArea, Perm
 from .formats import human_size
 from .process_model import refilter
 from .table import TableModel
+from .fonts import mono_font
 from .palette import color
 
 START, END, SIZE, PERMS, OFFSET, PATH = range(6)
@@ -26,6 +29,15 @@ KEPT, ADDED, REMOVED = "kept", "added", "removed"
 def _key(area: MemoryArea) -> tuple:
     return (area.start, area.end, area.perms, area.offset, area.path)
 
+
+
+@functools.cache
+def _struck_out() -> QFont:
+    """The view's font crossed out (a removed area's name and size): built
+    once, not per painted cell."""
+    font = QFont()
+    font.setStrikeOut(True)
+    return font
 
 class VmaModel(TableModel):
     HEADERS = HEADERS
@@ -118,13 +130,9 @@ class VmaModel(TableModel):
                 return QBrush(color("row_removed"))
             return None
         if role == Qt.ItemDataRole.FontRole:
-            font = QFont()
             if column in (START, END, OFFSET, PERMS):
-                font.setFamilies(["DejaVu Sans Mono", "monospace"])
-                font.setStyleHint(QFont.StyleHint.Monospace)
-            if status == REMOVED:
-                font.setStrikeOut(True)
-            return font
+                return mono_font(strike_out=status == REMOVED)
+            return _struck_out() if status == REMOVED else None
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (START, END, SIZE, OFFSET):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole:

@@ -7,8 +7,9 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
-from lainview.backend.errors import InvalidInput
+from lainview.backend.errors import InvalidInput, Unresolved
 from lainview.backend.locations import Location
+from lainview.backend.placements import FieldTarget, Placement, explain, field_target
 
 from .watch_values import DISPLAY_FORMATS, ValueType
 
@@ -40,6 +41,10 @@ class WatchEntry:
     freeze_journal_id: int | None = None    # the freeze's journal entry, once it wrote
     freeze_address: int | None = None       # where that freeze writes (a pointer path moves)
     key: int = field(default_factory=lambda: next(_keys))
+    # A field-path watch (``player.held->count``): its placement and path;
+    # ``location`` is the field's (the placement's, plus the path's offset
+    # and pointer steps), so it is resolved again as every location is.
+    field: FieldTarget | None = None
 
     @property
     def is_kernel(self) -> bool:
@@ -47,13 +52,25 @@ class WatchEntry:
 
     @property
     def follows_pointers(self) -> bool:
-        """A pointer path (``base->+0x18->+0x8``): its pointers change, so
-        it is resolved on every refresh, on the backend thread."""
-        return bool(self.location.steps)
+        """A pointer path (``base->+0x18->+0x8``) or a thread's stack
+        (``[stack#1]-0x40``): it moves, so it is resolved on every refresh,
+        on the backend thread (``Location.needs_target``)."""
+        return self.location.needs_target
 
     @property
     def name(self) -> str:
-        return self.label or self.location.text
+        return self.label or self.where
+
+    @property
+    def where(self) -> str:
+        """What the address column shows: the field path of a field-path
+        watch, else the location's text."""
+        return self.field.text if self.field is not None else self.location.text
+
+    def why_unresolved(self, exc: Unresolved) -> str:
+        """``exc`` as this entry says it: for a field path, naming the
+        pointer field where it broke."""
+        return explain(self.field, exc) if self.field is not None else exc.message
 
     @property
     def value_text(self) -> str:
@@ -81,6 +98,9 @@ class WatchEntry:
                "plotted": self.plotted}
         if self.frozen and self.frozen_data is not None:
             out["frozen"] = self.frozen_data.hex()
+        if self.field is not None:
+            out["field"] = {"path": self.field.text,
+                            "placement": self.field.placement.to_json()}
         return out
 
     @classmethod
@@ -94,6 +114,13 @@ class WatchEntry:
         entry = cls(Location.from_json(raw.get("location")), ValueType.from_json(raw.get("type")),
                     label=str(raw.get("label", "")), display=display,
                     unit=str(raw.get("unit", "")), plotted=bool(raw.get("plotted", False)))
+        raw_field = raw.get("field")
+        if raw_field is not None:
+            if not isinstance(raw_field, dict) or not isinstance(raw_field.get("path"), str):
+                raise InvalidInput("a field watch needs {\"path\": text, \"placement\": {…}}")
+            target = field_target(raw_field["path"],
+                                  Placement.from_json(raw_field.get("placement")))
+            entry.field, entry.location = target, target.location
         if entry.plotted and not entry.vtype.numeric:
             entry.plotted = False
         frozen = raw.get("frozen")

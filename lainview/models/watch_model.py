@@ -27,6 +27,7 @@ from PySide6.QtGui import QColor
 
 from lainview.backend.errors import InvalidInput, LainviewError
 from lainview.backend.locations import Location, locate, parse_location, settle
+from lainview.backend.placements import FieldTarget
 
 from .attached_target import AttachedTarget, TargetState
 from .session_file import parse_items
@@ -51,6 +52,9 @@ ENTRY_ROLE = Qt.ItemDataRole.UserRole + 1
 
 class WatchModel(TableModel):
     HEADERS = HEADERS
+    HEADER_TIPS = ("re-write the value every freeze interval", None,
+                   "where the value lives; module+offset survives a restart", None, None,
+                   "plot this value over time")
 
     status = Signal(str)            # one-line messages for the status bar
     wrote = Signal()                # a write went through the backend (and its journal)
@@ -212,6 +216,23 @@ class WatchModel(TableModel):
         here), stored as the most durable location the map allows."""
         location = locate(int(address), self.target.areas)
         return self.add(location, ValueType.of(type_name, length, big_endian), label)
+
+    def add_field(self, target: FieldTarget, type_name: str,
+                  length: int | None = None) -> WatchEntry:
+        """Watch a field by its field path (``demo.health``,
+        ``player.held->count``: ``backend/placements.py``), its location
+        resolved again on every refresh (a pointer in the path that moves
+        is followed), shown by its path. Raises InvalidInput for a bitfield."""
+        if target.place.bit_size:
+            raise InvalidInput(f"{target.text} is a bitfield: the watch list reads whole bytes")
+        existing = self.find(target.location, ValueType.of(type_name, length))
+        if existing is not None:
+            self.status.emit(f"already watched: {existing.where} "
+                             f"(row {self.row_of(existing) + 1})")
+            return existing
+        entry = WatchEntry(target.location, ValueType.of(type_name, length), field=target)
+        self.add_entries([entry])
+        return entry
 
     def add_text(self, text: str, type_text: str, label: str = "") -> WatchEntry:
         """An entry typed in: ``0x…``, ``area+offset``, ``kernel:symbol``."""
@@ -443,18 +464,6 @@ class WatchModel(TableModel):
         self._tasks.cancel_all()
 
     # -- Qt model API --------------------------------------------------------------------------------
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(HEADERS):
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return HEADERS[section]
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return {FREEZE: "re-write the value every freeze interval",
-                    PLOT: "plot this value over time",
-                    ADDRESS: "where the value lives; module+offset survives a restart"}.get(section)
-        return None
-
     def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
@@ -520,7 +529,7 @@ class WatchModel(TableModel):
         if column == LABEL:
             return entry.label
         if column == ADDRESS:
-            return entry.location.text
+            return entry.where
         if column == TYPE:
             return entry.vtype.label + ("" if entry.display == "auto" else f" · {entry.display}")
         if column == VALUE:
@@ -551,12 +560,14 @@ class WatchModel(TableModel):
             if entry.is_kernel:
                 return f"kernel symbol {entry.location.name}" + (
                     f" in {entry.location.module}" if entry.location.module else "")
+            said = entry.location.text if entry.field is None else \
+                f"{entry.field.text} ({entry.location.text})"
             if entry.unresolved:
-                return f"{entry.location.text}: unresolved — {entry.unresolved}"
+                return f"{said}: unresolved — {entry.unresolved}"
             where = f"{entry.address:#x}" if entry.address is not None else "?"
             note = "" if entry.location.survives_restart else \
                 " (anonymous memory: an absolute address, only good for this run)"
-            return f"{entry.location.text} → {where}{note}"
+            return f"{said} → {where}{note}"
         if column == VALUE:
             if entry.unresolved or entry.error:
                 return entry.value_text
@@ -596,6 +607,7 @@ class WatchModel(TableModel):
         try:
             if column == ADDRESS:
                 entry.location = self._typed_location(text)
+                entry.field = None              # a location typed in: no longer a field path
                 entry.chain_unresolved = ""
             elif column == TYPE:
                 vtype = ValueType.parse(text)

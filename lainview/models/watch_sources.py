@@ -72,7 +72,7 @@ class ProcessValues:
                                           pid=target.pid, module_symbol=target.module_symbol)
             unresolved = ""
         except Unresolved as exc:
-            address, unresolved = None, exc.message
+            address, unresolved = None, entry.why_unresolved(exc)
         if address != entry.address:
             entry.data = None
             entry.error = ""
@@ -119,8 +119,9 @@ class ProcessValues:
                 if entry.location != where:
                     out.append(None)            # edited meanwhile: a stale reply
                 elif isinstance(reply, Unresolved):
-                    entry.chain_unresolved = entry.unresolved = reply.message
-                    out.append(f"unresolved: {reply.message}")
+                    why = entry.why_unresolved(reply)
+                    entry.chain_unresolved = entry.unresolved = why
+                    out.append(f"unresolved: {why}")
                 else:
                     entry.chain_unresolved = entry.unresolved = ""
                     entry.address = reply[0]

@@ -24,7 +24,7 @@ _LABEL_RE = re.compile(r"([a-z0-9]+)(?:\s*\[\s*([0-9]+)\s*\])?(?:\s*(be))?")
 
 
 @dataclass(frozen=True, slots=True)
-class ValueType:
+class ValueType(value_types.OfKind):
     """A watch entry's type: a registered type's name, a length for text
     (characters) and bytes, and the byte order of numbers."""
 
@@ -37,10 +37,6 @@ class ValueType:
         if kind.sized and not 1 <= self.length <= MAX_LENGTH:
             raise InvalidInput(f"a {self.name} entry needs a length of 1..{MAX_LENGTH}, "
                                f"not {self.length}")
-
-    @property
-    def kind(self) -> value_types.ValueKind:
-        return value_types.get(self.name)
 
     @classmethod
     def of(cls, name: str, length: int | None = None, big_endian: bool = False) -> "ValueType":
@@ -76,14 +72,6 @@ class ValueType:
             sized = ", ".join(k.name for k in value_types.kinds() if k.sized)
             raise InvalidInput(f"{name} has a fixed size; only {sized} take a length")
         return cls.of(name, int(length) if length else None, be)
-
-    @property
-    def numeric(self) -> bool:
-        return self.kind.numeric
-
-    @property
-    def is_float(self) -> bool:
-        return self.kind.is_float
 
     @property
     def size(self) -> int:

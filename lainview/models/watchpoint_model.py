@@ -1,6 +1,12 @@
 """"Find what writes to this": one hardware watchpoint at a time, its hits
 per instruction as a table that updates live (backend/watchpoints.py).
 
+The hits belong to the process the watchpoint was armed in (its pid and
+start time): once another process is attached (or the same pid started
+again, or none), ``stale_note`` says "from pid N (name), which is no longer
+attached" and actions that would use the hits' addresses in the attached
+process (opening their code) are refused.
+
 The watch runs as bulk work on the backend thread; a timer reads its live
 snapshot every ``REFRESH_MS``: counts change in place (``dataChanged``),
 a new instruction is appended and named once (its accessing instruction,
@@ -15,6 +21,7 @@ import asyncio
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer, Signal
 
 from lainview.backend.errors import LainviewError
+from lainview.backend.service import Target
 from lainview.backend.thread import BackendFuture
 from lainview.backend.watchpoints import (WATCH_LENGTHS, NamedHit, WatchLive, WatchSnapshot)
 from lainview.backend.wording import counted
@@ -46,6 +53,7 @@ class WatchpointModel(TableModel):
     HEADERS = HEADERS
     status_changed = Signal(str)        # the one-line status: hits, rate, lost, state
     running_changed = Signal(bool)
+    stale_changed = Signal(str)         # stale_note: "" while the hits are of the target
 
     def __init__(self, target: AttachedTarget, parent: QObject | None = None):
         super().__init__(parent)
@@ -58,15 +66,23 @@ class WatchpointModel(TableModel):
         self.length = 0
         self.access = False
         self.status = ""
+        # The process the hits are of: (pid, start ticks, name); None before the first watch.
+        self.origin: tuple[int, int | None, str] | None = None
+        self.stale_note = ""
         self.snapshot: WatchSnapshot | None = None
         self._samples: list[tuple[float, int]] = []    # (seconds armed, total hits)
         self._live: WatchLive | None = None
+        self._armed_on: Target | None = None     # the backend target of the last watch
         self._future: BackendFuture[WatchSnapshot] | None = None
         self._tasks = TaskSet("the watchpoint")
         self._timer = QTimer(self)
         self._timer.setInterval(REFRESH_MS)
         self._timer.timeout.connect(self.refresh)
-        target.attached.connect(self.stop)      # a watch belongs to the process it was armed on
+        # A watch belongs to the process it was armed on: stop it, and say
+        # its hits are of another process.
+        target.attached.connect(self.stop)
+        target.attached.connect(self._check_origin)
+        target.state_changed.connect(self._check_origin)
 
     # -- the table --------------------------------------------------------------------------
     def row_count(self) -> int:
@@ -124,6 +140,9 @@ class WatchpointModel(TableModel):
         self.rows, self._row_of, self._counts, self._naming = [], {}, {}, set()
         self.endResetModel()
         self.address, self.length, self.access, self.snapshot = address, length, access, None
+        self.origin = (target.pid, target.identity.start_ticks, self.attached.name)
+        self._armed_on = target
+        self._check_origin()
         self._samples = []
         live = self._live = WatchLive()
         try:
@@ -186,9 +205,10 @@ class WatchpointModel(TableModel):
         if changed:
             self.dataChanged.emit(self.index(min(changed), HITS),
                                   self.index(max(changed), HITS))
-        if new and self.attached.target is not None:
+        if new and self._armed_on is not None:
+            # Named in the process the watch was armed on, never in one attached since.
             self._naming.update(h.ip for h in new)
-            self._tasks.spawn(self._name(self.attached.target, new))
+            self._tasks.spawn(self._name(self._armed_on, new))
         state = "running" if snapshot.ended is None else f"ended: {snapshot.ended}"
         lost = f", {snapshot.lost} lost" if snapshot.lost else ""
         if snapshot.throttled:
@@ -214,7 +234,7 @@ class WatchpointModel(TableModel):
             named = await asyncio.wrap_future(target.name_hits(hits))
         except LainviewError:
             from lainview.backend.watchpoints import name_hits
-            named = name_hits(hits, self.attached.areas)
+            named = name_hits(hits, [] if self.stale else self.attached.areas)
         fresh = [h for h in named if h.ip not in self._row_of]
         if not fresh:
             return
@@ -225,6 +245,21 @@ class WatchpointModel(TableModel):
             self.rows.append(hit)
             self._naming.discard(hit.ip)
         self.endInsertRows()
+
+    @property
+    def stale(self) -> bool:
+        """True when the hits are of a process that is no longer attached."""
+        return bool(self.stale_note)
+
+    def _check_origin(self, *_args) -> None:
+        origin = self.origin
+        note = ""
+        if origin is not None and not self.attached.is_process(origin[0], origin[1]):
+            pid, _ticks, name = origin
+            note = f"from pid {pid}{f' ({name})' if name else ''}, which is no longer attached"
+        if note != self.stale_note:
+            self.stale_note = note
+            self.stale_changed.emit(note)
 
     def _set_status(self, text: str) -> None:
         if text != self.status:

@@ -163,7 +163,7 @@ class Workspace(QObject):
         thread: None is returned, and the outcome arrives as ``went_to``
         (the address) or ``go_to_failed`` (why not); see :meth:`go_to_task`."""
         location = parse_location(text)
-        if location.steps:
+        if location.needs_target:
             self.go_to_task(text)
             return None
         address = resolve(location, self.target.areas, pid=self.target.pid,

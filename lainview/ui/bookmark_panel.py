@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QMenu, QTableView, QVBoxLayout,
+from PySide6.QtWidgets import (QHeaderView, QMenu, QTableView, QVBoxLayout,
                                QWidget)
 
 from lainview.models.bookmarks import (ADDRESS, BOOKMARK_ROLE, COMMENT, LOCATION, NAME, Bookmark,
@@ -13,6 +13,7 @@ from lainview.models.bookmarks import (ADDRESS, BOOKMARK_ROLE, COMMENT, LOCATION
 
 from .editing import keep_typing
 from .fit import FitLabel
+from .tables import Edit, list_rows
 from .theme import hex_color, text_style
 
 
@@ -27,15 +28,8 @@ class BookmarkPanel(QWidget):
         self.model = model
         self.table = QTableView()
         self.table.setModel(model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.EditKeyPressed
-                                   | QAbstractItemView.EditTrigger.SelectedClicked)
+        list_rows(self.table, multi=True, edits=Edit.EditKeyPressed | Edit.SelectedClicked)
         keep_typing(self.table)         # map refreshes never touch an open editor
-        self.table.setAlternatingRowColors(True)
-        self.table.setShowGrid(False)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         header = self.table.horizontalHeader()

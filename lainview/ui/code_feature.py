@@ -43,7 +43,7 @@ class DisassemblyPanel(QWidget):
         self.caption = FitLabel("Right-click a byte in the hex view ▸ Disassemble here, or "
                                 "type a location. Double-click a target to follow it.")
         self.table = _table(model)
-        self.table.setFont(mono_font())
+        self.table.setFont(mono_font(10))
         # A long module!symbol+off keeps its offset in view: elide the middle.
         self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         header = self.table.horizontalHeader()

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import math
 import time
+from typing import Protocol
 
-from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal, SignalInstance
 from PySide6.QtGui import (QColor, QContextMenuEvent, QFontMetricsF, QImage, QKeyEvent,
                            QMouseEvent, QPainter, QPaintEvent, QPen, QPolygonF, QResizeEvent,
                            QWheelEvent)
@@ -23,9 +24,26 @@ from lainview.backend.memory import MemoryArea
 from lainview.models import hex_geometry as geo
 from lainview.models.cursor import HexCursor
 from lainview.models.bookmarks import BookmarkModel
+from lainview.models.field_spans import FieldSpan
 from lainview.models.hex_document import FADE_SECONDS, Cell, CellState, HexDocument
 
 from .theme import HexColors, mono_font
+
+
+class FieldSource(Protocol):
+    """What the hex view needs of a placed structure's fields
+    (``lainview.models.field_overlay.FieldOverlay``)."""
+
+    @property
+    def changed(self) -> SignalInstance: ...
+
+    @property
+    def generation(self) -> int:
+        """Counts changes of the spans (a view's cached rows follow it)."""
+
+    def spans_in(self, lo: int, hi: int) -> list[FieldSpan]: ...
+
+    def describe(self, address: int) -> str: ...
 
 HEX_DIGITS = "0123456789abcdefABCDEF"
 _PRINTABLE = [chr(b) if 0x20 <= b < 0x7f else "." for b in range(256)]
@@ -56,6 +74,9 @@ class HexView(QAbstractScrollArea):
         self.placeholder = ("No area open.\nDouble-click an area in the memory map, "
                             "or press Ctrl+G.")
         self.marker_source: BookmarkModel | None = None      # see set_marker_source
+        self.field_source: FieldSource | None = None         # see set_field_source
+        self._tints_signature: tuple | None = None
+        self._tints: dict[int, tuple] = {}           # row address -> its field runs
         self._row_signature: tuple[object, ...] | None = None
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.viewport().setMouseTracking(False)
@@ -224,28 +245,35 @@ class HexView(QAbstractScrollArea):
         for i in range(rows):
             address = geo.row_address(self.first_row + i, region.start, bpr)
             p.drawText(QPoint(address_x, int(i * lh + baseline)), f"{address:0{digits}x}")
+        source = self.field_source
         for i in range(rows):
             address = geo.row_address(self.first_row + i, region.start, bpr)
             y = i * lh
+            tints = self._row_tints(source, region, address) if source is not None else ()
             if sel_hi > address and sel_lo < address + bpr:
                 # Rows with a selection are painted directly (never cached).
+                self._paint_tints(p, tints, y)
                 self._paint_cells(p, self.document.cells(address, bpr, now), address, y,
                                   sel_lo, sel_hi)
                 continue
             plain = self.document.plain_row(address, bpr, now)
-            key: bytes | tuple[Cell, ...]
+            key: object
             if plain is not None:
                 key = plain
             else:
                 cells = self.document.cells(address, bpr, now)
                 if any(cell.state == CellState.CHANGED for cell in cells):
                     # Fading highlights change every frame: not worth caching.
+                    self._paint_tints(p, tints, y)
                     self._paint_cells(p, cells, address, y, 0, 0)
                     continue
                 key = tuple(cells)
+            if tints:
+                key = (key, tints)
             image = cache.pop(key, None)
             if image is None:
-                image = self._row_image(plain, None if plain is not None else cells, address)
+                image = self._row_image(plain, None if plain is not None else cells, address,
+                                        tints)
             cache[key] = image          # (re)inserted last: least recently used go first
             p.drawImage(x0, y, image)
         while len(cache) > self._row_cache_limit:
@@ -281,7 +309,7 @@ class HexView(QAbstractScrollArea):
         self._row_signature = None
 
     def _row_image(self, plain: bytes | None, cells: list[Cell] | None,
-                   address: int) -> QImage:
+                   address: int, tints: tuple = ()) -> QImage:
         w, h = self._row_image_size
         dpr = self._row_dpr
         image = QImage(int(math.ceil(w * dpr)), int(math.ceil(h * dpr)),
@@ -292,6 +320,7 @@ class HexView(QAbstractScrollArea):
         try:
             painter.setFont(self.font())
             painter.translate(-self._row_image_x, 0)
+            self._paint_tints(painter, tints, 0)
             if plain is not None:
                 self._paint_plain_row(painter, plain, self._ascent + 2)
             elif cells is not None:
@@ -399,6 +428,61 @@ class HexView(QAbstractScrollArea):
                     p.setPen(Qt.PenStyle.NoPen)
                     p.setBrush(color)
                     p.drawPolygon(flag)
+
+    # -- fields (a placed structure) -------------------------------------------------------------
+    def set_field_source(self, source: FieldSource | None) -> None:
+        """Tint the bytes of ``source.spans_in(lo, hi)`` (a placed
+        structure's fields: alternating tints under the text, stronger when
+        nested; part of each row's cached image) and add
+        ``source.describe(address)`` to a byte's tooltip; repaint on
+        ``source.changed``."""
+        if self.field_source is not None:
+            self.field_source.changed.disconnect(self.viewport().update)
+        self.field_source = source
+        if source is not None:
+            source.changed.connect(self.viewport().update)
+        self.viewport().update()
+
+    def _row_tints(self, source: FieldSource, region: MemoryArea, address: int) -> tuple:
+        """The field runs of the row at ``address``: (first column, last
+        column, parity, depth, whether the field starts in this row), one
+        bisection of the source's spans, remembered while the spans, the
+        row width and the area stay (part of the row image's key)."""
+        signature = (source.generation, self.bytes_per_row, region.start, region.end)
+        if self._tints_signature != signature or len(self._tints) > 4096:
+            self._tints_signature = signature
+            self._tints = {}
+        hit = self._tints.get(address)
+        if hit is None:
+            bpr = self.bytes_per_row
+            lo, hi = max(address, region.start), min(address + bpr, region.end)
+            origin = geo.row_origin(region.start, bpr)
+            hit = self._tints[address] = tuple(
+                ((max(sp.start, lo) - origin) % bpr, (min(sp.end, hi) - 1 - origin) % bpr,
+                 sp.ordinal & 1, min(max(sp.depth, 1), 3) - 1, sp.start >= lo)
+                for sp in source.spans_in(lo, hi))
+        return hit
+
+    def _paint_tints(self, p: QPainter, tints: tuple, y: float) -> None:
+        """A row's field runs as tinted backgrounds (under the text), a
+        hairline before each field's first byte so neighbours part."""
+        if not tints:
+            return
+        lay = self.layout_
+        cw, lh = lay.char_width, lay.line_height
+        fields = self.colors.fields
+        for first, last, parity, depth, starts in tints:
+            tint = fields[parity][depth]
+            gap = 1 if starts else 0
+            x0 = lay.hex_cell_x(first) - cw / 2 + gap
+            p.fillRect(QRectF(x0, y + 1, lay.hex_cell_x(last) + 2.5 * cw - x0, lh - 2), tint)
+            a0 = lay.ascii_cell_x(first) + gap
+            p.fillRect(QRectF(a0, y + 1, lay.ascii_cell_x(last) + cw - a0, lh - 2), tint)
+
+    def fields_at(self, address: int) -> str:
+        """What the field source says of the byte at ``address`` ("" when
+        no field holds it)."""
+        return self.field_source.describe(address) if self.field_source is not None else ""
 
     def markers_at(self, address: int) -> list:
         if self.marker_source is None:
@@ -650,6 +734,9 @@ class HexView(QAbstractScrollArea):
         if region is None:
             return ""
         text = f"{address:#x}  ({region.display_name}+{address - region.start:#x})"
+        fields = self.fields_at(address)
+        if fields:
+            text += "\n" + fields
         for marker in self.markers_at(address):
             text += f"\n★ {marker.label}"
         return text

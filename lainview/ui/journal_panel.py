@@ -4,7 +4,7 @@ and the outcome of the last revert, one line per entry."""
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, QSortFilterProxyModel, Qt
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QHeaderView,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QHeaderView,
                                QFileDialog, QLabel, QPushButton, QTableView, QVBoxLayout,
                                QWidget)
 
@@ -13,6 +13,7 @@ from lainview.models.journal_model import (ID, NEW, OLD, SORT_ROLE, TARGET,
                                            TIME, WHERE, JournalModel, target_key)
 
 from .fit import FitLabel, ScrollingText
+from .tables import list_rows
 from .theme import hex_color, mono_font, text_style
 
 STATUS_TONES = {"reverted": "ok", "already": "muted", "conflict": "warn", "gone": "faint",
@@ -63,16 +64,10 @@ class JournalPanel(QWidget):
         self.force.setToolTip("revert even where the memory changed since the write")
         self.table = QTableView()
         self.table.setModel(self.proxy)
+        list_rows(self.table, multi=True)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(ID, Qt.SortOrder.DescendingOrder)
         self.table.setFont(mono_font(9.5))
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.setShowGrid(False)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 8)
         header = self.table.horizontalHeader()
         header.setFont(self.font())

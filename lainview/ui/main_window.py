@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QByteArray, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QDockWidget,
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QDockWidget,
                                QFileDialog, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
                                QMainWindow, QMenu, QTableWidget, QTableWidgetItem, QToolButton,
                                QVBoxLayout, QWidget)
@@ -34,6 +34,7 @@ from .fit import DockScroll, ElidedLabel, ElidingStatusBar, first_start_size
 from .hex_editor import HexEditor
 from .inspector_panel import InspectorPanel
 from .process_picker import ProcessPicker
+from .tables import list_rows
 from .vma_panel import VmaPanel
 
 Area = Qt.DockWidgetArea
@@ -92,13 +93,8 @@ class KeysDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("lainview keys")
         self.table = QTableWidget(len(rows), 3)
+        list_rows(self.table, multi=True)
         self.table.setHorizontalHeaderLabels(["Keys", "Action", "Where"])
-        self.table.verticalHeader().hide()
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setShowGrid(False)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
         for n, row in enumerate(rows):
             for section, text in enumerate((row.keys, row.what, row.where)):
                 self.table.setItem(n, section, QTableWidgetItem(text))
@@ -672,6 +668,8 @@ class MainWindow(QMainWindow):
 def _features():
     from .bookmark_dock import BookmarkFeature
     from .code_feature import CodeFeature
+    from .dissect_dock import DissectFeature
+    from .field_feature import FieldFeature
     from .journal_dock import JournalFeature
     from .kernel_feature import KernelFeature
     from .pointer_scan_dock import PointerScanFeature
@@ -681,7 +679,8 @@ def _features():
     from .watchpoint_dock import WatchpointFeature
     return [("scanner", ScannerFeature), ("watch", WatchDocks), ("bookmarks", BookmarkFeature),
             ("journal", JournalFeature), ("kernel", KernelFeature),
-            ("structure", StructureFeature), ("code", CodeFeature),
+            ("structure", StructureFeature), ("fields", FieldFeature),
+            ("dissect", DissectFeature), ("code", CodeFeature),
             ("watchpoint", WatchpointFeature), ("pointer scan", PointerScanFeature)]
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QPoint, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout,
                                QHeaderView, QLabel, QLineEdit, QMenu, QPushButton, QSpinBox,
                                QTableView, QVBoxLayout, QWidget)
 
@@ -22,7 +22,8 @@ from lainview.models.pointer_scan_model import (ADDRESS, DEPTH, HEADERS, PATH, P
 
 from .fit import FitLabel
 from .scanner_panel import ProgressLine
-from .theme import mono_font, text_style
+from .tables import list_rows, visible_rows
+from .theme import mono_font, set_text_tone, text_style
 
 
 class PointerScanPanel(QWidget):
@@ -64,15 +65,9 @@ class PointerScanPanel(QWidget):
         # -- the results
         self.table = QTableView()
         self.table.setModel(self.model)
+        list_rows(self.table)
         self.table.setFont(mono_font(9.5))
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.setShowGrid(False)
-        self.table.setWordWrap(False)
         self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
-        self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 8)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         header = self.table.horizontalHeader()
@@ -221,7 +216,7 @@ class PointerScanPanel(QWidget):
 
     def _message(self, text: str, error: bool = False) -> None:
         failed = error or self.controller.last_outcome == "failed"
-        self.message.setStyleSheet(text_style("error" if failed else "muted"))
+        set_text_tone(self.message, "error" if failed else "muted")
         self.message.setText(text)
         self.message.setVisible(bool(text))
 
@@ -240,17 +235,19 @@ class PointerScanPanel(QWidget):
 
     # -- the results ----------------------------------------------------------------------------
     def _send_visible_rows(self) -> None:
-        rows = self.model.rowCount()
-        if rows == 0:
-            self.model.set_visible_rows(0, -1)
-            return
-        first = max(0, self.table.rowAt(0))
-        last = self.table.rowAt(self.table.viewport().height() - 1)
-        self.model.set_visible_rows(first, last if last >= 0 else rows - 1)
+        self.model.set_visible_rows(*visible_rows(self.table))
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
         self._visible_timer.start()
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        self._visible_timer.start()
+
+    def hideEvent(self, event) -> None:  # noqa: N802
+        super().hideEvent(event)
+        self.model.set_visible_rows(0, -1)       # a closed dock reads nothing
 
     def selected_row(self) -> int | None:
         rows = self.table.selectionModel().selectedRows()

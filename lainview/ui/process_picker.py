@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QHBoxLayout,
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHBoxLayout,
                                QHeaderView, QLabel, QLineEdit, QPushButton, QTableView,
                                QToolTip, QVBoxLayout, QWidget)
 
@@ -14,6 +14,7 @@ from lainview.models.process_model import (COMMAND, INFO_ROLE, MEMORY, NAME, PID
                                            ProcessFilterProxy, ProcessModel)
 from lainview.models.tasks import TaskSet
 
+from .tables import list_rows
 from .theme import text_style
 
 REFRESH_MS = 3000
@@ -37,15 +38,9 @@ class ProcessPicker(QDialog):
         self.refresh_button.setShortcut("F5")
         self.table = QTableView()
         self.table.setModel(self.proxy)
+        list_rows(self.table)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(PID, Qt.SortOrder.DescendingOrder)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.setShowGrid(False)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
         header = self.table.horizontalHeader()
         header.setStretchLastSection(True)

@@ -11,7 +11,7 @@ from typing import Callable
 from PySide6.QtCore import QModelIndex, QPoint, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (QFontMetrics, QGuiApplication, QKeySequence, QPainter,
                            QStandardItemModel)
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFormLayout, QFrame,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QFrame,
                                QGridLayout, QHBoxLayout, QHeaderView, QLabel, QLayout, QLineEdit,
                                QMenu,
                                QProgressBar, QPushButton, QScrollArea, QSizePolicy, QSplitter,
@@ -26,7 +26,8 @@ from lainview.models.scan_model import (ADDRESS, ADDRESS_ROLE, AREA, MODE_LABELS
                                         ScanController, ScanProgress, gib_per_s)
 
 from .fit import FitLabel
-from .theme import text_style, mono_font
+from .tables import list_rows, visible_rows
+from .theme import mono_font, set_text_tone, text_style
 
 FIRST_TEXT, NEXT_TEXT = "First scan", "Next scan"
 ENTER_MARK = "↵"                   # on the button Enter in the value field presses
@@ -165,19 +166,13 @@ class ScannerPanel(QWidget):
 
         self.table = QTableView()
         self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.setShowGrid(False)
-        self.table.setWordWrap(False)
+        list_rows(self.table, multi=True)
         # A number cut at its end would read as another number: cut in the
         # middle, keeping the sign, the first digits and the exponent (and
         # an area's offset).
         self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         rows = self.table.verticalHeader()
-        rows.hide()
         rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         rows.setDefaultSectionSize(self.fontMetrics().height() + 6)
         header = self.table.horizontalHeader()
@@ -478,7 +473,7 @@ class ScannerPanel(QWidget):
     def _message(self, text: str, error: bool | None = None) -> None:
         if error is None:
             error = self.controller.last_message_is_error
-        self.message.setStyleSheet(text_style("error") if error else text_style("text"))
+        set_text_tone(self.message, "error" if error else "text")
         self.message.setText(text)
 
     def _update_buttons(self) -> None:
@@ -498,15 +493,7 @@ class ScannerPanel(QWidget):
 
     # -- the table ---------------------------------------------------------------------------------
     def _report_visible(self) -> None:
-        if not self.isVisible() or self.model.rowCount() == 0:
-            self.model.set_visible_rows(0, -1)
-            return
-        first = self.table.rowAt(0)
-        last = self.table.rowAt(self.table.viewport().height() - 1)
-        if first < 0:
-            self.model.set_visible_rows(0, -1)
-            return
-        self.model.set_visible_rows(first, last if last >= 0 else self.model.rowCount() - 1)
+        self.model.set_visible_rows(*visible_rows(self.table))
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)

@@ -14,12 +14,12 @@ import asyncio
 import html
 import sys
 
-from PySide6.QtCore import QModelIndex, QSize, Qt, Signal
+from PySide6.QtCore import QModelIndex, QSize, QStringListModel, Qt, Signal
 from PySide6.QtGui import QFontMetrics, QGuiApplication, QKeySequence, QShortcut
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox,
-                               QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMenu, QPushButton,
-                               QSpinBox, QSplitter, QTableView, QTabWidget, QToolButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QCompleter, QDoubleSpinBox,
+                               QHBoxLayout, QHeaderView, QLabel, QLineEdit, QListView, QMenu,
+                               QPushButton, QSpinBox, QSplitter, QTableView, QTabWidget,
+                               QToolButton, QTreeView, QVBoxLayout, QWidget)
 
 from lainview.backend.errors import LainviewError
 from lainview.backend.kallsyms import KERNEL
@@ -32,6 +32,7 @@ from .fit import ElidedLabel, first_start_size
 from .hex_view import HexView
 from .inspector_panel import InspectorPanel
 from .patch_dialog import PatchDialog
+from .tables import list_rows
 from .text_delegate import FastTextTable
 from .theme import box_style, hex_color, mono_font, text_style
 
@@ -87,18 +88,12 @@ class SymbolPanel(QWidget):
         self.hidden_note = _banner(box_style("note", radius=True))
         self.table = FastTextTable()            # ~122k rows, repainted per key
         self.table.setModel(model)
+        list_rows(self.table)
         self.table.setSortingEnabled(True)
         self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.setShowGrid(False)
-        self.table.setWordWrap(False)
         self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         vertical = self.table.verticalHeader()
-        vertical.hide()
         vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         vertical.setDefaultSectionSize(self.fontMetrics().height() + 6)
         header = self.table.horizontalHeader()
@@ -204,12 +199,7 @@ class ModulePanel(QWidget):
         self.note = _banner(box_style("note", radius=True))
         self.table = QTableView()
         self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.setShowGrid(False)
-        self.table.verticalHeader().hide()
+        list_rows(self.table, wrap=True)
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
@@ -334,6 +324,38 @@ class ValuePanel(QWidget):
         self.view.placeholder = "Select a symbol to read its value."
         # Room for the address, 16 bytes and their ASCII without scrolling sideways.
         self.view.setMinimumWidth(int(self.view.layout_.width) + 24)
+        self.typing = workspace.typing
+        self.type_edit = QLineEdit()
+        self.type_edit.setPlaceholderText("type, e.g. struct uts_namespace (type-ahead over "
+                                          "the kernel's BTF)")
+        self.type_edit.setClearButtonEnabled(True)
+        self.type_edit.setToolTip("show the symbol's value as this C type; Enter applies, and "
+                                  "the choice is remembered for the symbol")
+        self.type_names = QStringListModel(self)
+        self.completer = QCompleter(self.type_names, self)
+        self.completer.setCompletionMode(QCompleter.CompletionMode.UnfilteredPopupCompletion)
+        self.completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.completer.setMaxVisibleItems(12)
+        popup = self.completer.popup()
+        if isinstance(popup, QListView):
+            popup.setUniformItemSizes(True)         # type names: one line each, laid out once
+        self.type_edit.textEdited.connect(self._complete)     # before the completer's own
+        self.type_edit.setCompleter(self.completer)
+        self.completer.activated.connect(self._choose)
+        self.type_apply = QPushButton("Show as type")
+        self.type_apply.setToolTip("show the value as the typed type (Enter)")
+        self.type_forget = QPushButton("Forget")
+        self.type_forget.setToolTip("forget the type chosen for this symbol")
+        self.type_note = ElidedLabel()
+        self.type_note.setStyleSheet(f"color: {hex_color('muted')};")
+        self.tree = QTreeView()
+        self.tree.setModel(self.typing.structure)
+        self.tree.setUniformRowHeights(True)
+        self.tree.setAlternatingRowColors(True)
+        self.tree.header().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.tree.header().setStretchLastSection(True)
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
         self.staged_label = QLabel()
         self.write = QPushButton("Write…")
         self.write.setToolTip("review the edit and confirm before anything is written "
@@ -377,8 +399,18 @@ class ValuePanel(QWidget):
         column.setSpacing(5)
         column.addLayout(top)
         column.addLayout(controls)
+        type_row = QHBoxLayout()
+        type_row.setContentsMargins(0, 0, 0, 0)
+        type_row.addWidget(QLabel("Type"))
+        type_row.addWidget(self.type_edit, 1)
+        type_row.addWidget(self.type_apply)
+        type_row.addWidget(self.type_forget)
+        column.addLayout(type_row)
+        column.addWidget(self.type_note)
         column.addWidget(self.notice)
-        column.addWidget(self.view, 1)
+        self.tabs.addTab(self.view, "Bytes")
+        self.tabs.addTab(self.tree, "Structure")
+        column.addWidget(self.tabs, 1)
         column.addWidget(self.staged_bar)
         column.addLayout(message_row)
 
@@ -390,11 +422,48 @@ class ValuePanel(QWidget):
         self.rate.valueChanged.connect(c.set_refresh_rate)
         self.discard.clicked.connect(workspace.document.discard_staged)
         c.changed.connect(self.update_labels)
+        self.type_edit.returnPressed.connect(lambda: self._choose(self.type_edit.text()))
+        self.type_apply.clicked.connect(lambda: self._choose(self.type_edit.text()))
+        self.type_forget.clicked.connect(lambda: self._choose(""))
+        self.typing.changed.connect(self.update_type)
+        self.typing.structure.modelReset.connect(self._expand_tree)
+        self.update_type()
         c.message.connect(self.show_message)
         workspace.document.inline_message.connect(self.show_message)
         workspace.document.staged_changed.connect(self._update_staged)
         self.view.status_message.connect(self.show_message)
         self.update_labels()
+
+    def _complete(self, text: str) -> None:
+        self.type_names.setStringList(self.typing.search(text))
+
+    def _choose(self, name: str):
+        popup = self.completer.popup()
+        if popup is not None and popup.isVisible():
+            popup.hide()
+        return self.typing.choose(name)
+
+    def popup_visible(self) -> bool:
+        popup = self.completer.popup()
+        return popup is not None and popup.isVisible()
+
+    def update_type(self) -> None:
+        """The type field, its note and the tab shown follow the symbol's type."""
+        t = self.typing
+        if not self.type_edit.hasFocus() or t.type_name:
+            self.type_edit.setText(t.type_name)
+        self.type_note.set_full_text(t.note)
+        self.type_note.setVisible(bool(t.note))
+        has_symbol = self.controller.symbol is not None
+        for w in (self.type_edit, self.type_apply):
+            w.setEnabled(has_symbol and t.available)
+        self.type_forget.setEnabled(t.origin in ("chosen", "remembered"))
+        self.tabs.setCurrentWidget(self.tree if t.type_name else self.view)
+
+    def _expand_tree(self) -> None:
+        self.tree.expandToDepth(0)
+        for c in range(3):
+            self.tree.resizeColumnToContents(c)
 
     def show_message(self, text: str, ok: bool = False) -> None:
         if not text:
@@ -551,6 +620,8 @@ class SymbolBrowser(QWidget):
         self.splitter.setStretchFactor(1, 4)
         self.splitter.setSizes([780, 660])     # the symbol names get the room, not the hex view's margin
         right.setSizes([470, 330])
+        self.right = right
+        self._structure_room = False        # the typed tree got the room once
         self.status = QLabel()
         self.status.setTextFormat(Qt.TextFormat.PlainText)      # messages, never markup
         self.status.setStyleSheet(f"color: {hex_color('muted')}; padding: 2px 8px;")
@@ -573,6 +644,7 @@ class SymbolBrowser(QWidget):
         self.modules.hold_requested.connect(lambda name: ws.spawn(ws.hold(name)))
         self.modules.release_requested.connect(lambda name: ws.spawn(ws.release(name)))
         ws.value.changed.connect(self.source_bar.update_source)
+        ws.typing.changed.connect(self._room_for_structure)
         self._selected: int | None = None
         for keys, slot in (("Ctrl+S", self.request_patch), ("Ctrl+Return", self.request_patch),
                            ("F5", ws.value.refresh), ("Ctrl+F", self.focus_filter),
@@ -599,6 +671,17 @@ class SymbolBrowser(QWidget):
         self.modules.set_capability(ws.value.can("hold"), ws.value.why_not("hold"))
         self.left_tabs.setTabText(1, f"Modules ({ws.modules.rowCount()})")
         self.value.update_labels()
+
+    def _room_for_structure(self) -> None:
+        """The first typed value shown: the field tree gets most of the
+        right side (the inspector below keeps a third); later the user's
+        split is kept."""
+        if self._structure_room or not self.workspace.typing.type_name:
+            return
+        self._structure_room = True
+        total = sum(self.right.sizes())
+        if total > 0:
+            self.right.setSizes([total * 2 // 3, total - total * 2 // 3])
 
     def focus_filter(self) -> None:
         self.left_tabs.setCurrentWidget(self.symbols)
@@ -745,7 +828,8 @@ class SymbolBrowser(QWidget):
     async def screenshot(self, path: str, symbol: str | None = None,
                          timeout: float = 15.0) -> int:
         """Load, select ``symbol`` (or the first data symbol), let its value
-        come in (or its reason not to), and save the window to ``path``.
+        and its type (DWARF, or the one chosen before) come in (or their
+        reasons not to), and save the window to ``path``.
         1 (with one line on stderr) if the symbols or the value never came."""
         def fail(why: str) -> int:
             print(f"lainview: no screenshot: {' '.join(why.split())}", file=sys.stderr)
@@ -762,7 +846,8 @@ class SymbolBrowser(QWidget):
                                                                   if len(table) else None)
         if not name:
             return fail("the kernel symbol table is empty")
-        self.select_symbol(name)
+        if not self.select_symbol(name):
+            return fail(f"no kernel symbol named {name} in {table.source}")
         value = self.workspace.value
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
@@ -770,6 +855,11 @@ class SymbolBrowser(QWidget):
             await asyncio.sleep(0.05)
         if value.value is None and not value.error:
             return fail(f"the value of {name} did not arrive within {timeout:g} s")
+        typing = self.workspace.typing
+        while (typing.types is None or typing.note.startswith("loading")
+               or (typing.type_name and typing.structure.root is None)) \
+                and loop.time() < deadline:
+            await asyncio.sleep(0.05)        # the type (DWARF, remembered) and its tree
         await asyncio.sleep(0.2)
         pixmap = self.grab()
         try:

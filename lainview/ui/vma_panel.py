@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
 from PySide6.QtGui import QAction, QFontMetrics, QGuiApplication
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHBoxLayout, QHeaderView, QLineEdit,
+from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QHeaderView, QLineEdit,
                                QMenu, QProgressBar, QPushButton, QTableView, QToolButton,
                                QVBoxLayout, QWidget)
 
@@ -13,6 +13,7 @@ from lainview.backend.memory import MemoryArea, Perm
 from lainview.models.vma_model import AREA_ROLE, VmaFilterProxy, VmaModel
 
 from .fit import FitLabel
+from .tables import list_rows
 from .theme import hex_color, text_style, mono_font
 
 
@@ -41,18 +42,12 @@ class VmaPanel(QWidget):
         self.refresh.setToolTip("refresh the memory map now (it also refreshes every 2 s)")
         self.table = QTableView()
         self.table.setModel(self.proxy)
+        # Several areas can be chosen, for the scanner's "only the selected areas".
+        list_rows(self.table, multi=True)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        # Several areas can be chosen, for the scanner's "only the selected areas".
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.setShowGrid(False)
-        self.table.setWordWrap(False)
         # Long paths keep their file name visible: "…/libc.so.6".
         self.table.setTextElideMode(Qt.TextElideMode.ElideLeft)
-        self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         header = self.table.horizontalHeader()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox, QHBoxLayout,
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QHBoxLayout,
                                QHeaderView, QInputDialog, QLineEdit, QMenu, QPushButton, QSpinBox,
                                QTableView, QVBoxLayout, QWidget)
 
@@ -19,6 +19,7 @@ from lainview.models.watch_values import ValueType
 
 from .editing import LiveEditDelegate, keep_typing
 from .fit import FitLabel
+from .tables import Edit, list_rows
 from .theme import hex_color, mono_font, text_style
 
 
@@ -74,18 +75,11 @@ class WatchPanel(QWidget):
         # -- the table
         self.table = QTableView()
         self.table.setModel(model)
+        list_rows(self.table, multi=True,
+                  edits=Edit.DoubleClicked | Edit.EditKeyPressed | Edit.SelectedClicked)
         self.table.setFont(mono_font(9.5))
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
-                                   | QAbstractItemView.EditTrigger.EditKeyPressed
-                                   | QAbstractItemView.EditTrigger.SelectedClicked)
-        self.table.setAlternatingRowColors(True)
-        self.table.setShowGrid(False)
-        self.table.setWordWrap(False)
         # A pointer path's end (->+0x18->+0x8) says as much as its start.
         self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
-        self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 8)
         keep_typing(self.table)         # live refreshes never touch an open editor
         self.table.setItemDelegateForColumn(TYPE, TypeDelegate(self.table))

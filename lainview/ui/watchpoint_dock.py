@@ -11,6 +11,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QPushButton,
                                QTableView, QVBoxLayout, QWidget)
 
+from lainview.models.palette import color
 from lainview.models.watchpoint_model import HIT_ROLE, SYMBOL, WatchpointModel
 
 from .fit import ElidedLabel
@@ -26,6 +27,9 @@ class WatchpointPanel(QWidget):
         self.model = model
         self.status = ElidedLabel("Right-click a value in the hex view or the watch list: "
                                   "Find what writes to this")
+        # Shown when the hits are of a process no longer attached.
+        self.origin = ElidedLabel("", color=color("warn"))
+        self.origin.hide()
         self.stop_button = QPushButton("Stop")
         self.stop_button.setEnabled(False)
         self.stop_button.clicked.connect(model.stop)
@@ -47,11 +51,25 @@ class WatchpointPanel(QWidget):
         column = QVBoxLayout(self)
         column.setContentsMargins(4, 4, 4, 4)
         column.addLayout(top)
+        column.addWidget(self.origin)
         column.addWidget(self.table, 1)
         model.status_changed.connect(self.status.setText)
         model.running_changed.connect(self.stop_button.setEnabled)
+        model.stale_changed.connect(self._stale)
+        self._stale(model.stale_note)
+
+    def _stale(self, note: str) -> None:
+        """Mark the hits as another process's: the note, greyed rows, and
+        double-click (the code at an address of that process) refused."""
+        self.origin.setText(f"These hits are {note}: arm a new watch in this process."
+                            if note else "")
+        self.origin.setVisible(bool(note))
+        self.table.setEnabled(not note)
+        self.table.setToolTip(f"hits {note}" if note else "")
 
     def _double_clicked(self, index: QModelIndex) -> None:
+        if self.model.stale:
+            return
         hit = index.data(HIT_ROLE)
         if hit is not None:
             self.open_code.emit(self.model.code_address(hit))

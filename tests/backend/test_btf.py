@@ -256,3 +256,24 @@ def test_new_utsname_matches_the_uapi_header(tmp_path):
     subprocess.run(["gcc", "-o", str(tmp_path / "u"), str(src)], check=True)
     out = subprocess.run([str(tmp_path / "u")], capture_output=True, text=True, check=True)
     assert [int(x) for x in out.stdout.split()] == [rec.size, *(f.offset for f in rec.fields)]
+
+
+_NAME = st.text(alphabet="abcdeSTU_", min_size=1, max_size=8)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(_NAME, _NAME.map(lambda n: f"struct {n}")), max_size=40),
+       st.text(alphabet="abcdeSTU_ ", max_size=4), st.integers(1, 60))
+def test_name_index_search_finds_exactly_the_names_containing_the_text(names, text, limit):
+    """Type-ahead (BTF's and DWARF's names): every name containing the text
+    in any case, none other, those starting with it (after the tag) first,
+    at most ``limit``."""
+    from lainview.backend.btf import NameIndex
+    found = NameIndex(names).search(text, limit)
+    containing = {n for n in names if text.lower() in n.lower()}
+    assert len(found) == len(set(found)) == min(limit, len(containing))
+    assert set(found) <= containing
+    starts = [n.split(" ")[-1].lower().startswith(text.lower()) for n in found]
+    assert starts == sorted(starts, reverse=True)
+    if len(containing) <= limit:
+        assert set(found) == containing

@@ -9,7 +9,6 @@ import errno
 import json
 import os
 import platform
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -23,8 +22,8 @@ from lainview.backend.errors import (DeviceUnavailable, FaultError, InvalidInput
                                      PermissionDenied)
 from lainview.backend.kmem import (MAXSYMNMLEN, MODMAXNAMELEN, KmemDevice, MiocRksym, Request,
                                    error_for)
+from tests.kmem_support import build as build_fake_kmem, fake_memory
 
-HERE = Path(__file__).parent
 REAL_DEVICE = "/dev/lainkmem"
 
 
@@ -224,23 +223,7 @@ def test_a_user_path_that_cannot_be_a_device_is_bad_input(tmp_path):
 
 @pytest.fixture(scope="module")
 def fake_kmem_lib(tmp_path_factory):
-    if not shutil.which("gcc"):
-        pytest.skip("gcc is needed to build the kmem stand-in")
-    out = tmp_path_factory.mktemp("fakekmem") / "fake_kmem.so"
-    subprocess.run(["gcc", "-shared", "-fPIC", "-O1", "-Wall", "-Werror", "-o", str(out),
-                    str(HERE / "fake_kmem.c"), "-ldl"], check=True)
-    return out
-
-
-def fake_memory(path: Path) -> Path:
-    mem = bytearray(4096)
-    mem[0:8] = b"VARVALUE"
-    mem[64:72] = b"READONLY"
-    mem[128:136] = (256).to_bytes(8, "little")
-    mem[256:264] = b"POINTED!"
-    mem[512:520] = b"MODVALUE"
-    path.write_bytes(bytes(mem))
-    return path
+    return build_fake_kmem(tmp_path_factory.mktemp("fakekmem"))
 
 
 def run_with_fake(lib: Path, node: Path, code: str) -> dict:

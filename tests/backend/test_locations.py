@@ -10,7 +10,8 @@ import pytest
 from hypothesis import HealthCheck, assume, example, given, settings, strategies as st
 
 from lainview.backend.errors import AddressOutOfRange, InvalidInput, Unresolved
-from lainview.backend.locations import Location, locate, parse_location, resolve, settle
+from lainview.backend.locations import (MAX_THREAD_INDEX, Location, locate, parse_location,
+                                         resolve, settle)
 from lainview.backend.memory import area_at, parse_maps
 
 from tests.aslr_support import aslr_enabled, build, start
@@ -249,8 +250,11 @@ def _locations(draw) -> Location:
 
 @st.composite
 def _base_locations(draw) -> Location:
-    kind = draw(st.sampled_from(["module", "path", "memfd", "pseudo", "absolute", "kernel"]))
+    kind = draw(st.sampled_from(["module", "path", "memfd", "pseudo", "absolute", "kernel",
+                                 "thread_stack"]))
     offset = draw(_offsets)
+    if kind == "thread_stack":
+        return Location.thread_stack(draw(st.integers(0, MAX_THREAD_INDEX)), -abs(offset))
     if kind == "absolute":
         return Location.absolute(draw(st.integers(0, (1 << 64) - 1)))
     if kind == "kernel":
@@ -289,6 +293,10 @@ def _base_locations(draw) -> Location:
 @example(Location("module", "/x/trailing ", 0))
 @example(Location("module", "libc.so.6", 4, symbol="odd-1"))
 @example(Location("absolute", "", 0x1000, steps=(-8, 0x18)))
+@example(Location.thread_stack(0, 0))
+@example(Location.thread_stack(MAX_THREAD_INDEX, -0x1f8))
+@example(Location("pseudo", "[stack#01]", 0))
+@example(Location("pseudo", "[stack#1]", 8))
 def test_parse_of_text_round_trips(loc):
     text = loc.text
     parsed = parse_location(text)
@@ -592,3 +600,46 @@ def test_json_keeps_symbol_and_steps_and_rejects_bad_ones():
                 {"kind": "module", "name": "x", "offset": 0, "symbol": ""}):
         with pytest.raises(InvalidInput):
             Location.from_json(bad)
+
+
+def test_a_thread_stack_counts_down_from_its_top_through_the_lookup_given():
+    loc = parse_location("[stack#1] - 1f8")
+    assert loc == Location.thread_stack(1, -0x1f8) and loc.thread_index == 1
+    assert loc.text == "[stack#1]-0x1f8" and loc.survives_restart
+    assert parse_location("[stack#0]").text == "[stack#0]"
+    assert Location.from_json(loc.to_json()) == loc
+    assert settle(loc, AREAS) == loc
+    stacks = {1: (0x7f0000000000, 0x7f0000010000)}
+    assert resolve(loc, AREAS, 8, thread_stack=stacks.get) == 0x7f0000010000 - 0x1f8
+    assert resolve(Location.thread_stack(1, -8), AREAS, 8, thread_stack=stacks.get) == \
+        0x7f000000fff8
+    # A path based on it reads its first pointer there.
+    path = parse_location("[stack#1]-0x10->+0x8")
+    assert resolve(path, AREAS, 4, thread_stack=stacks.get,
+                   read_pointer={0x7f000000fff0: 0x555501000010}.__getitem__) == 0x555501000018
+    for where, message in [(Location.thread_stack(2, -8), "thread 2's stack is not known"),
+                           (Location.thread_stack(1, -0x10001), "below the bottom of"),
+                           (Location.thread_stack(1, -4), "no room for 8 bytes")]:
+        with pytest.raises(Unresolved, match=message):
+            resolve(where, AREAS, 8, thread_stack=stacks.get)
+    with pytest.raises(Unresolved, match="needs the process's threads"):
+        resolve(loc, AREAS)
+    with pytest.raises(InvalidInput, match="counted down from its top"):
+        Location.thread_stack(1, 8)
+    with pytest.raises(InvalidInput, match="bad thread index"):
+        Location.thread_stack(MAX_THREAD_INDEX + 1, 0)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("[stack#1]+0x8", "counted down from its top"),
+    ("[stack#01]-8", "bad thread stack"),
+    ("[stack#x]", "bad thread stack"),
+    ("[stack#99999999]", "bad thread stack"),
+])
+def test_bad_thread_stacks_say_what_is_wrong(text, message):
+    with pytest.raises(InvalidInput, match=message):
+        parse_location(text)
+    for raw in ({"kind": "thread_stack", "name": "[stack#1]", "offset": 8},
+                {"kind": "thread_stack", "name": "[stack]", "offset": 0}):
+        with pytest.raises(InvalidInput):
+            Location.from_json(raw)

@@ -130,3 +130,47 @@ def test_areas_json_is_to_json_of_every_area_for_any_path(tmp_path):
     assert [a.path for a in areas] == names
     assert _json.loads(areas_json(areas)) == [a.to_json() for a in areas]
     assert areas[-1].deleted and areas[0]._replace(path="x").path == "x"
+
+
+_AREA_LINES = st.lists(st.builds(
+    lambda start, size, perms, path: MemoryArea(start, start + size, Perm.from_letters(perms),
+                                                0, path, dev="08:01", inode=3).maps_line(),
+    st.integers(0, 2**47), st.integers(0, 2**20), st.sampled_from(["r-xp", "rw-s", "---p"]),
+    st.sampled_from(["", "[heap]", "[vvar]", "/lib/x.so", "/tmp/a b (deleted)"])), max_size=8)
+
+
+@given(_AREA_LINES, st.lists(st.integers(0, 8), max_size=3), st.booleans())
+def test_parse_maps_is_parse_maps_line_of_every_line(lines, blanks, trailing):
+    """The whole-text parser (one regex pass) and the line parser agree on
+    any map, blank lines and a missing final newline included: one parser."""
+    lines = list(lines)
+    for at in blanks:
+        lines.insert(min(at, len(lines)), "")
+    text = "\n".join(lines) + ("\n" if trailing else "")
+    assert parse_maps(text) == [parse_maps_line(line) for line in lines if line]
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_parse_maps_leaves_the_cycle_collector_as_it_found_it(enabled):
+    """parse_maps pauses the cycle collector while it builds the areas (at
+    60,000 areas repeated full collections cost as much as the parsing):
+    afterwards, and after a malformed map too, it is as it was."""
+    import gc
+    was = gc.isenabled()
+    try:
+        (gc.enable if enabled else gc.disable)()
+        assert len(parse_maps("1000-2000 rw-p 00000000 00:00 0 \n" * 3)) == 3
+        assert gc.isenabled() is enabled
+        with pytest.raises(InvalidInput):
+            parse_maps("1000-2000 rw-p 00000000 00:00 0 \ngarbage\n")
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
+
+
+def test_areas_json_of_no_areas_and_of_computed_permissions():
+    import json as _json
+    from lainview.backend.memory import areas_json
+    assert _json.loads(areas_json([])) == []
+    area = MemoryArea(0x1000, 0x2000, Perm.READ | Perm.WRITE)
+    assert _json.loads(areas_json([area]))[0]["perms"] == "rw-p"

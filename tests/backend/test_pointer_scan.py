@@ -7,8 +7,6 @@ from __future__ import annotations
 import json
 import os
 import stat
-import subprocess
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -16,30 +14,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from lainview.backend import pointer_scan as ps
-from lainview.backend.errors import InvalidInput, TargetExited
+from lainview.backend.errors import InvalidInput, TargetExited, Unresolved
 from lainview.backend.locations import Location, LocationKind, locate, parse_location
-from lainview.backend.memory import MemoryArea, Perm
+from lainview.backend.memory import MemoryArea, Perm, area_at
 from lainview.backend.procfs import ProcfsMemory
 from tests.aslr_support import aslr_enabled
-from tests.ptrscan_support import VALUE, build, start
-
-
-@pytest.fixture(scope="module")
-def exe(tmp_path_factory):
-    return build(tmp_path_factory.mktemp("ptrchain"))
-
-
-@pytest.fixture
-def runs(exe):
-    started = []
-
-    def run(n: int):
-        r = start(exe, n)
-        started.append(r)
-        return r
-    yield run
-    for r in started:
-        r.stop()
+from tests import c_child
+from tests.ptrscan_support import VALUE, left_behind, ptrchain_exe, runs  # noqa: F401
 
 
 def _scan(backend, run, **kw):
@@ -49,10 +30,6 @@ def _scan(backend, run, **kw):
 
 def _module_path(run, key: str, areas) -> ps.PointerPath:
     return locate(run[key], areas)
-
-
-def _ptr_dirs() -> list[str]:
-    return [n for n in os.listdir(tempfile.gettempdir()) if n.startswith("lainview-ptrscan-")]
 
 
 def test_chain_found_then_rescan_in_a_second_run_keeps_it_and_drops_the_decoys(backend, runs):
@@ -113,21 +90,93 @@ def test_rescan_by_value_keeps_paths_to_an_address_holding_it(backend, runs):
         ps.RescanTarget.holding("i64", "not a number")
 
 
+def _on_stack(p: ps.PointerPath) -> bool:
+    return p.base.kind is LocationKind.THREAD_STACK
+
+
 def test_a_thread_stack_is_a_base_as_an_offset_from_its_top(backend, runs):
     one = runs(1)
     target, result = _scan(backend, one, depth=1, limit=100_000, stacks=True)
     assert result.stacks
-    stack_paths = [p for p in result.paths if isinstance(p.base, ps.StackBase)
-                   and p.base.thread == 1 and p.offsets == (8,)]
+    stack_paths = [p for p in result.paths if _on_stack(p)
+                   and p.base.thread_index == 1 and p.offsets == (8,)]
     assert stack_paths, [p.text for p in result.paths]
-    assert all(p.base.offset < 0 and p.text.startswith("threadstack1-0x")
-               for p in stack_paths)
+    assert all(p.base.offset < 0 and p.text.startswith("[stack#1]-0x") for p in stack_paths)
     _, without = _scan(backend, one, depth=1, limit=100_000)
-    assert not any(isinstance(p.base, ps.StackBase) for p in without.paths)
+    assert not any(_on_stack(p) for p in without.paths)
     two = runs(2)
     target2 = backend.attach(two.pid).result()
     kept = target2.pointer_rescan(stack_paths, ps.RescanTarget(address=two["value"])).result()
     assert kept, "the thread-stack path should lead to the value in run 2 too"
+    # The path is a location of the grammar: typed back, watched (resolved
+    # on the backend thread) in run 2, it reads the value.
+    for r in kept:
+        typed = parse_location(r.path.text)
+        assert typed == r.path.location
+        assert target2.resolve(typed, 8).result() == two["value"]
+        assert target2.read_locations([(typed, 8)]).result()[0][1].require() == \
+            VALUE.to_bytes(8, "little")
+    # Thread 0 is the main thread: its stack is [stack].
+    areas = target2.areas().result()
+    main = next(a for a in areas if a.path == "[stack]")
+    assert target2.resolve(parse_location("[stack#0]-0x8"), 8).result() == main.end - 8
+    with pytest.raises(Unresolved, match="thread 7's stack is not known"):
+        target2.resolve(parse_location("[stack#7]-0x8->+0x8"), 8).result()
+    # The thread now spins on a CPU (the kernel reports no stack pointer
+    # then): the stack found before still resolves it, refresh after refresh.
+    path = parse_location(kept[0].path.text)
+    thread = max(int(t) for t in os.listdir(f"/proc/{two.pid}/task"))
+    assert two.command("spin") == "{}"
+    running = 0
+    for _ in range(200):
+        running += Path(f"/proc/{two.pid}/task/{thread}/syscall").read_text().startswith(
+            "running")
+        assert target2.resolve(path, 8).result() == two["value"]
+    if not running:
+        pytest.skip("the spinning thread was never seen on a CPU")
+
+
+BSS_TAIL = Path(__file__).resolve().parent.parent / "c" / "bss_tail.c"
+
+
+@pytest.fixture
+def bss_tail(tmp_path):
+    exe = c_child.build(BSS_TAIL, tmp_path, "-O0", "-fPIE", "-pie")
+    child = c_child.start(exe)
+    yield child
+    child.stop("exit")
+
+
+def test_only_the_real_bss_is_static_not_memory_mapped_right_after_it(backend, bss_tail):
+    """An anonymous mapping placed right after the program's .bss (the
+    kernel merges it into the .bss area) is no static base: the ELF's
+    writable PT_LOAD (p_memsz) says where .bss ends."""
+    target = backend.attach(bss_tail.pid).result()
+    areas = target.areas().result()
+    merged = area_at(areas, bss_tail["tail"])
+    assert merged is not None and not merged.path and merged.start < bss_tail["end"], \
+        "the mapping should have merged into the .bss area"
+    prog = locate(bss_tail["root"], areas)
+    path = prog.name
+    static_end = backend.module_symbols().static_end(bss_tail.pid, areas, path)
+    assert static_end == bss_tail["end"]            # p_vaddr + p_memsz = the linker's end
+    result = target.pointer_scan(bss_tail["value"], depth=3, limit=1000).result(timeout=120)
+    texts = [p.text for p in result.paths]
+    root = prog.offset
+    assert f"{os.path.basename(path)}+{root:#x}->+0x10->+0x8" in texts, texts
+    base_of_module = bss_tail["root"] - root
+
+    def past_bss(paths):
+        return [p.text for p in paths if p.base.name == path
+                and base_of_module + p.base.offset >= bss_tail["end"]]
+    assert not past_bss(result.paths)
+    # Without the ELF's extent (the old rule) the tail object looked static.
+    pmap = target.pointer_map().result()
+    try:
+        old = ps.search(pmap, bss_tail["value"], depth=3)
+        assert past_bss(old.paths)
+    finally:
+        backend.close_pointer_map(pmap).result()
 
 
 def test_target_exits_mid_scan_clean_error_and_no_files_left(runs):
@@ -137,7 +186,7 @@ def test_target_exits_mid_scan_clean_error_and_no_files_left(runs):
         job = ps.build_map(memory, limits=ps.PtrScanLimits(chunk=4096, memory=64))
         next(job)
         next(job)
-        assert _ptr_dirs(), "the map spills into its directory"
+        assert left_behind(), "the map spills into its directory"
         one.proc.kill()
         one.proc.wait(timeout=5)
         with pytest.raises(TargetExited):
@@ -145,7 +194,7 @@ def test_target_exits_mid_scan_clean_error_and_no_files_left(runs):
                 pass
     finally:
         memory.close()
-    assert not _ptr_dirs()
+    assert not left_behind()
 
 
 def test_target_exits_mid_scan_through_the_facade(backend, runs):
@@ -155,7 +204,7 @@ def test_target_exits_mid_scan_through_the_facade(backend, runs):
     one.proc.wait(timeout=5)
     with pytest.raises(TargetExited):
         target.pointer_scan(one["value"]).result(timeout=60)
-    assert not _ptr_dirs()
+    assert not left_behind()
 
 
 def test_cancel_deletes_the_spilled_map(backend, runs):
@@ -165,7 +214,7 @@ def test_cancel_deletes_the_spilled_map(backend, runs):
     future.cancel()
     with pytest.raises(Exception):
         future.result(timeout=60)
-    assert not _ptr_dirs()
+    assert not left_behind()
 
 
 def test_a_spilled_map_equals_the_map_kept_in_memory(runs):
@@ -195,7 +244,7 @@ def test_a_spilled_map_equals_the_map_kept_in_memory(runs):
     finally:
         small.close()
         big.close()
-    assert not _ptr_dirs()
+    assert not left_behind()
 
 
 def _run(job):
@@ -223,8 +272,9 @@ def _reference_pointers(memory, areas) -> set[tuple[int, int]]:
 
 
 @pytest.mark.parametrize("limits", [ps.PtrScanLimits(), ps.PtrScanLimits(chunk=4096),
-                                    ps.PtrScanLimits(chunk=12288, memory=4096)],
-                         ids=["default", "page-chunks", "odd-chunks-spilled"])
+                                    ps.PtrScanLimits(chunk=12288, memory=4096),
+                                    ps.PtrScanLimits(chunk=4096, overlap=True)],
+                         ids=["default", "page-chunks", "odd-chunks-spilled", "overlapped"])
 def test_the_map_equals_a_straightforward_reference(runs, limits):
     one = runs(1)
     memory = ProcfsMemory(one.pid, writable=False)
@@ -305,6 +355,25 @@ def test_search_orders_by_depth_then_offsets_limits_and_counts():
             ps.search(pmap, 0x10208, **bad)
 
 
+def test_an_anonymous_area_after_a_module_is_static_only_up_to_its_bss_end():
+    # /lib/libgame.so's .bss ends at 0x2100; the anonymous area after it
+    # (0x2000-0x4000, merged by the kernel) holds more beyond.
+    areas = [MemoryArea(0x1000, 0x2000, Perm.READ | Perm.WRITE, 0, "/lib/libgame.so"),
+             MemoryArea(0x2000, 0x4000, Perm.READ | Perm.WRITE, 0, ""),
+             MemoryArea(0x10000, 0x20000, Perm.READ | Perm.WRITE, 0, "[heap]")]
+    pmap = ps.PointerMap.of_pointers(1, areas, [0x10200, 0x10200, 0x3000],
+                                     [0x2008, 0x3010, 0x1010])
+    ends = {"/lib/libgame.so": 0x2100}
+    old = ps.search(pmap, 0x10208, depth=2, max_offset=0x100)
+    assert {p.text for p in old.paths} == {"libgame.so+0x1008->+0x8", "libgame.so+0x2010->+0x8"}
+    new = ps.search(pmap, 0x10208, depth=2, max_offset=0x100, static_end=ends.get)
+    # 0x3010 is past the .bss: no base, but reached through libgame.so+0x10.
+    assert [p.text for p in new.paths] == ["libgame.so+0x1008->+0x8",
+                                           "libgame.so+0x10->+0x10->+0x8"]
+    unknown = ps.search(pmap, 0x10208, depth=2, max_offset=0x100, static_end=lambda p: None)
+    assert {p.text for p in unknown.paths} == {p.text for p in old.paths}
+
+
 def test_a_cycle_ends():
     pmap = _map([(0x10100, 0x10100), (0x10100, 0x10108), (0x10108, 0x1008)])
     result = ps.search(pmap, 0x10100, depth=5, max_offset=0x10)
@@ -361,7 +430,7 @@ def _file(paths):
 
 def test_save_and_load_round_trip_private(tmp_path):
     paths = [ps.PointerPath(Location(LocationKind.MODULE, "/lib/libgame.so", 0x10), (0x18, 8)),
-             ps.PointerPath(ps.StackBase(1, -0x40), (8,))]
+             ps.PointerPath(Location.thread_stack(1, -0x40), (8,))]
     out = tmp_path / "scan.ptrscan"
     ps.save_results(_file(paths), str(out))
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
@@ -369,6 +438,16 @@ def test_save_and_load_round_trip_private(tmp_path):
     assert back.paths == paths and back.address == 0x10208 and back.stacks
     assert back.location == Location(LocationKind.PSEUDO, "[heap]", 0x208)
 
+
+def test_a_thread_stack_base_of_an_older_file_reads_as_the_grammars_form():
+    doc = {"kind": "threadstack", "thread": 2, "offset": -0x1f8}
+    path = ps.PointerPath.from_json({"base": doc, "offsets": [8]})
+    assert path.base == Location.thread_stack(2, -0x1f8)
+    assert path.text == "[stack#2]-0x1f8->+0x8"
+    with pytest.raises(InvalidInput):
+        ps.PointerPath.from_json({"base": {**doc, "offset": 8}, "offsets": [8]})
+    with pytest.raises(InvalidInput):
+        ps.PointerPath.from_json({"base": {**doc, "thread": -1}, "offsets": [8]})
 
 @pytest.mark.parametrize("doc", [
     b"", b"[]", b"{}", b'{"format": "lainview-pointer-scan"}',

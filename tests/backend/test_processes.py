@@ -6,8 +6,9 @@ import subprocess
 
 import pytest
 
-from lainview.backend.processes import (attach_check, is_kernel_thread, list_processes,
-                                        process_identity, start_ticks)
+from lainview.backend.processes import (PF_KTHREAD, attach_check, has_address_space,
+                                        is_kernel_thread, list_processes, process_identity,
+                                        start_ticks, stat_fields)
 
 from ..conftest import run_as_nobody
 
@@ -106,3 +107,27 @@ def test_a_long_name_is_completed_from_the_command_line():
         "gnome-keyring-daemon"
     assert process_name(stat, ("/usr/bin/other", "--start")) == "gnome-keyring-d"
     assert process_name(b"7 (a) b) R 1", ()) == "a) b"      # a name holding ")"
+
+
+def _fake_stat(proc, pid: int, name: str, state: str, flags: int, ticks: int) -> None:
+    """A /proc/PID/stat as proc(5) lays it out: pid (comm) state ppid pgrp
+    session tty_nr tpgid flags ... starttime (field 22) ..."""
+    fields = [state, "1", "1", "1", "0", "-1", str(flags)] + ["0"] * 12 + [str(ticks), "0"]
+    (proc / str(pid)).mkdir()
+    (proc / str(pid) / "stat").write_text(f"{pid} ({name}) {' '.join(fields)}\n")
+
+
+def test_stat_fields_start_after_a_name_holding_parentheses_and_spaces(tmp_path):
+    _fake_stat(tmp_path, 10, "x) R 1 (y", "Z", 0, 4242)
+    _fake_stat(tmp_path, 11, "worker (2)", "S", PF_KTHREAD, 77)
+    assert stat_fields(10, str(tmp_path))[0] == b"Z"
+    assert (start_ticks(10, str(tmp_path)), start_ticks(11, str(tmp_path))) == (4242, 77)
+    assert not has_address_space(10, str(tmp_path)) and has_address_space(11, str(tmp_path))
+    assert is_kernel_thread(11, str(tmp_path)) and not is_kernel_thread(10, str(tmp_path))
+    assert stat_fields(12, str(tmp_path)) is None and start_ticks(12, str(tmp_path)) is None
+    assert not has_address_space(12, str(tmp_path)) and not is_kernel_thread(12, str(tmp_path))
+
+
+def test_stat_fields_of_this_process_are_the_real_ones():
+    fields = stat_fields(os.getpid())
+    assert fields is not None and fields[0] == b"R" and int(fields[1]) == os.getppid()

@@ -18,16 +18,6 @@ from tests.watch_support import WatchChild, build, watch_child, watch_exe  # noq
 pytestmark = pytest.mark.skipif(os.uname().machine != "x86_64", reason="x86-64 watchpoints")
 
 
-@pytest.fixture
-def exe(watch_exe):
-    return watch_exe
-
-
-@pytest.fixture
-def child(watch_child):
-    return watch_child
-
-
 def run_for(gen, steps=None):
     """Step a watch generator to its end; its final snapshot."""
     try:
@@ -37,8 +27,8 @@ def run_for(gen, steps=None):
         return stop.value
 
 
-def functions_hit(child, snapshot):
-    return {child.function_of(h.ip) for h in snapshot.hits}
+def functions_hit(watch_child, snapshot):
+    return {watch_child.function_of(h.ip) for h in snapshot.hits}
 
 
 def never_traced(pid):
@@ -47,18 +37,19 @@ def never_traced(pid):
     return status["TracerPid"].strip() == "0" and not status["State"].strip().startswith("t")
 
 
-def test_write_watchpoint_reports_exactly_the_two_writers_and_the_child_runs_on(child, backend):
-    target = backend.attach(child.pid).result(10)
+def test_write_watchpoint_reports_exactly_the_two_writers_and_the_child_runs_on(watch_child,
+                                                                               backend):
+    target = backend.attach(watch_child.pid).result(10)
     fds = fd_count()
     live = wp.WatchLive()
-    future = target.watchpoint(child.watched, 4, live=live)
-    before = child.read_progress()
+    future = target.watchpoint(watch_child.watched, 4, live=live)
+    before = watch_child.read_progress()
     seen = []
 
     def enough():
         snap = live.snapshot()
         if snap is not None and snap.total:
-            seen.append((snap.total, child.read_progress()))
+            seen.append((snap.total, watch_child.read_progress()))
         return len(seen) >= 2 and seen[-1][0] > seen[0][0] and seen[-1][1] > seen[0][1] \
             and snap.total > 200
 
@@ -67,29 +58,29 @@ def test_write_watchpoint_reports_exactly_the_two_writers_and_the_child_runs_on(
     while not enough():
         assert time.monotonic() < deadline, seen[-3:]
         # Interactive requests run while the watch is armed (never behind it).
-        assert target.read(child.progress, 8).result(2).data
-        assert never_traced(child.pid)
+        assert target.read(watch_child.progress, 8).result(2).data
+        assert never_traced(watch_child.pid)
     live.stop()
     final = future.result(10)
     assert final.ended == "stopped"
     assert fd_count() == fds                   # the backend thread freed every event
-    assert functions_hit(child, final) == {"writer_one", "writer_two"}
+    assert functions_hit(watch_child, final) == {"writer_one", "writer_two"}
     assert len(final.hits) == 2 and final.lost == 0
-    assert child.read_progress() > before
+    assert watch_child.read_progress() > before
     one, two = sorted(final.hits, key=lambda h: h.ip)
     assert abs(one.hits - two.hits) <= 2       # both run once a round
     named = target.name_hits(final.hits).result(30)
-    assert_named_as_objdump_says(child, named, {"writer_one", "writer_two"})
+    assert_named_as_objdump_says(watch_child, named, {"writer_one", "writer_two"})
 
 
-def assert_named_as_objdump_says(child, named, functions):
+def assert_named_as_objdump_says(watch_child, named, functions):
     """Each hit is the accessing instruction objdump finds in its function
     (not the one after it), named module!function+offset."""
-    by_function = {child.function_of(h.address): h for h in named}
+    by_function = {watch_child.function_of(h.address): h for h in named}
     assert set(by_function) == functions
     for function, hit in by_function.items():
-        address, mnemonic = child.accesses[function]
-        start = child.functions[function][0]
+        address, mnemonic = watch_child.accesses[function]
+        start = watch_child.functions[function][0]
         assert hit.address == address and hit.ip > address
         assert hit.symbol == f"watch_target!{function}" + (f"+{address - start:#x}"
                                                            if address > start else "")
@@ -97,93 +88,97 @@ def assert_named_as_objdump_says(child, named, functions):
         assert hit.instruction.split()[0] == mnemonic and "rip" in hit.instruction
 
 
-def test_access_watchpoint_adds_the_reader(child, backend):
-    final = run_for(wp.watch(child.pid, child.watched, 4, True, wp.WatchLive(), seconds=0.5))
-    assert functions_hit(child, final) == {"writer_one", "writer_two", "reader"}
+def test_access_watchpoint_adds_the_reader(watch_child, backend):
+    final = run_for(wp.watch(watch_child.pid, watch_child.watched, 4, True, wp.WatchLive(),
+                             seconds=0.5))
+    assert functions_hit(watch_child, final) == {"writer_one", "writer_two", "reader"}
     assert final.ended == "time is up" and final.total > 30
-    target = backend.attach(child.pid).result(10)
+    target = backend.attach(watch_child.pid).result(10)
     named = target.name_hits(final.hits).result(30)
-    assert_named_as_objdump_says(child, named, {"writer_one", "writer_two", "reader"})
+    assert_named_as_objdump_says(watch_child, named, {"writer_one", "writer_two", "reader"})
 
 
-def test_in_a_stripped_program_the_accessing_instruction_is_still_found(exe, backend):
+def test_in_a_stripped_program_the_accessing_instruction_is_still_found(watch_exe, backend):
     """No symbol to decode from: several leads before the IP agree on it."""
-    stripped = exe.with_name("watch_target_stripped")
-    subprocess.run(["strip", "-o", str(stripped), str(exe)], check=True)
-    child = WatchChild(exe, run=stripped)
+    stripped = watch_exe.with_name("watch_target_stripped")
+    subprocess.run(["strip", "-o", str(stripped), str(watch_exe)], check=True)
+    watch_child = WatchChild(watch_exe, run=stripped)
     try:
-        final = run_for(wp.watch(child.pid, child.watched, 4, True, wp.WatchLive(), seconds=0.3))
-        target = backend.attach(child.pid).result(10)
+        final = run_for(wp.watch(watch_child.pid, watch_child.watched, 4, True, wp.WatchLive(),
+                                 seconds=0.3))
+        target = backend.attach(watch_child.pid).result(10)
         named = target.name_hits(final.hits).result(30)
     finally:
-        child.kill()
-    assert {child.function_of(h.ip) for h in named} == {"writer_one", "writer_two", "reader"}
+        watch_child.kill()
+    assert {watch_child.function_of(h.ip) for h in named} == {"writer_one", "writer_two", "reader"}
     for hit in named:
-        address, mnemonic = child.accesses[child.function_of(hit.ip)]
+        address, mnemonic = watch_child.accesses[watch_child.function_of(hit.ip)]
         assert hit.address == address and hit.instruction.split()[0] == mnemonic
         assert hit.symbol is None and hit.location.startswith("watch_target_stripped+0x")
 
 
-def test_a_thread_started_after_arming_is_watched(child):
+def test_a_thread_started_after_arming_is_watched(watch_child):
     live = wp.WatchLive()
-    gen = wp.watch(child.pid, child.watched, 4, False, live)
+    gen = wp.watch(watch_child.pid, watch_child.watched, 4, False, live)
     next(gen)                                   # armed
     threads_at_arming = live.snapshot().threads
-    child.start_thread()
+    watch_child.start_thread()
     for _ in range(400):
         next(gen)
         snap = live.snapshot()
-        if "late_writer" in functions_hit(child, snap) and snap.total > 100:
+        if "late_writer" in functions_hit(watch_child, snap) and snap.total > 100:
             break
     live.stop()
     final = run_for(gen)
-    assert "late_writer" in functions_hit(child, final)
+    assert "late_writer" in functions_hit(watch_child, final)
     assert final.threads == threads_at_arming + 1
 
 
-def test_killing_the_child_ends_the_watch_with_a_message(child, backend):
-    target = backend.attach(child.pid).result(10)
+def test_killing_the_child_ends_the_watch_with_a_message(watch_child, backend):
+    target = backend.attach(watch_child.pid).result(10)
     live = wp.WatchLive()
-    future = target.watchpoint(child.watched, 4, live=live)
+    future = target.watchpoint(watch_child.watched, 4, live=live)
     import time
     deadline = time.monotonic() + 20
     while (live.snapshot() is None or live.snapshot().total < 10):
         assert time.monotonic() < deadline
         time.sleep(0.01)
-    child.kill()
+    watch_child.kill()
     final = future.result(10)
-    assert final.ended == f"process {child.pid} exited"
-    assert functions_hit(child, final) == {"writer_one", "writer_two"}
+    assert final.ended == f"process {watch_child.pid} exited"
+    assert functions_hit(watch_child, final) == {"writer_one", "writer_two"}
 
 
 def fd_count():
     return len(os.listdir("/proc/self/fd"))
 
 
-def test_stopping_frees_every_event(child):
+def test_stopping_frees_every_event(watch_child):
     before = fd_count()
     live = wp.WatchLive()
-    gen = wp.watch(child.pid, child.watched, 8 if child.watched % 8 == 0 else 4, False, live)
+    gen = wp.watch(watch_child.pid, watch_child.watched,
+                   8 if watch_child.watched % 8 == 0 else 4, False, live)
     next(gen)
-    child.start_thread()
+    watch_child.start_thread()
     for _ in range(5):
         next(gen)
     assert fd_count() >= before + 3             # main, worker, late thread
     live.stop()
     run_for(gen)
     assert fd_count() == before
-    gen = wp.watch(child.pid, child.watched, 4, False, wp.WatchLive())
+    gen = wp.watch(watch_child.pid, watch_child.watched, 4, False, wp.WatchLive())
     next(gen)
     gen.close()                                 # closed mid-watch (backend shutdown, cancel)
     assert fd_count() == before
 
 
-def test_a_fifth_watchpoint_on_a_thread_says_there_are_four_debug_registers(child):
+def test_a_fifth_watchpoint_on_a_thread_says_there_are_four_debug_registers(watch_child):
     before = fd_count()
-    gens = [wp.watch(child.pid, child.watched, 4, False, wp.WatchLive()) for _ in range(4)]
+    gens = [wp.watch(watch_child.pid, watch_child.watched, 4, False, wp.WatchLive())
+            for _ in range(4)]
     for gen in gens:
         next(gen)
-    fifth = wp.watch(child.pid, child.progress, 8, False, wp.WatchLive())
+    fifth = wp.watch(watch_child.pid, watch_child.progress, 8, False, wp.WatchLive())
     with pytest.raises(WatchpointLimit) as info:
         next(fifth)
     assert info.value.errno == 28 and "4 per thread" in str(info.value)
@@ -208,10 +203,11 @@ def test_a_process_that_is_gone_is_target_exited():
 
 
 @pytest.mark.skipif(run_as_nobody() is None, reason="needs root to drop to user nobody")
-def test_without_permission_the_error_names_what_is_missing(child):
+def test_without_permission_the_error_names_what_is_missing(watch_child):
     code = ("import sys; from lainview.backend import watchpoints as wp\n"
             "from lainview.backend.errors import PermissionDenied\n"
-            f"try: next(wp.watch({child.pid}, {child.watched}, 4, False, wp.WatchLive()))\n"
+            f"try: next(wp.watch({watch_child.pid}, {watch_child.watched}, 4, False, "
+            "wp.WatchLive()))\n"
             "except PermissionDenied as e: print(e); sys.exit(3)\n")
     out = subprocess.run([*run_as_nobody(), sys.executable, "-c", code], capture_output=True,
                          text=True, timeout=60, cwd=os.getcwd(),
@@ -221,7 +217,7 @@ def test_without_permission_the_error_names_what_is_missing(child):
     assert "EACCES" in out.stdout or "EPERM" in out.stdout
     assert "without root, CAP_PERFMON or CAP_SYS_ADMIN" in out.stdout
     assert f"kernel.perf_event_paranoid is {paranoid}" in out.stdout
-    assert f"process {child.pid} must be one you may ptrace" in out.stdout
+    assert f"process {watch_child.pid} must be one you may ptrace" in out.stdout
     assert issubclass(PermissionDenied, Exception)
 
 

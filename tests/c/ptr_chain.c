@@ -9,7 +9,9 @@
  *   obj1+0x20     -> obj2          (path g_root -> +0x20 -> +0x8)
  *   obj1+0x10     -> obj2 - 0x10   (path g_root -> +0x10 -> +0x18)
  * A thread keeps a pointer to obj2 in a local variable of its stack and
- * blocks in read(): the thread-stack base case.
+ * blocks in read(): the thread-stack base case. A line "spin" makes it
+ * spin on a CPU instead (its stack pointer is then not reported), until
+ * the end.
  *
  * Prints one JSON line (addresses), then blocks reading stdin; a line
  * "exit" (or EOF) ends it.
@@ -31,12 +33,15 @@ __attribute__((section(".data"))) void *g_decoy_value;
 __attribute__((section(".data"))) void *g_decoy_obj;
 
 static int g_pipe[2];
+static volatile int g_stop;
 
 static void *stack_holder(void *arg) {
     volatile struct obj2 *local[4] = {0, (struct obj2 *)arg, 0, 0};
     char c;
     /* Blocks until main writes: the kernel reports this thread's sp. */
-    if (read(g_pipe[0], &c, 1) < 0) return NULL;
+    while (read(g_pipe[0], &c, 1) == 1 && c == 's') {
+        while (!g_stop) { }
+    }
     return (void *)local[1];
 }
 
@@ -79,7 +84,13 @@ int main(int argc, char **argv) {
     char line[64];
     while (fgets(line, sizeof line, stdin)) {
         if (strncmp(line, "exit", 4) == 0) break;
+        if (strncmp(line, "spin", 4) == 0) {
+            if (write(g_pipe[1], "s", 1) < 0) return 1;
+            printf("{}\n");
+            fflush(stdout);
+        }
     }
+    g_stop = 1;
     if (write(g_pipe[1], "x", 1) < 0) return 1;
     pthread_join(thread, NULL);
     for (int i = 0; i < 64; i++) free(noise[i]);

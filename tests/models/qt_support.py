@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pytest
 from PySide6.QtCore import QCoreApplication, QEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLineEdit
 
 
 @pytest.fixture
@@ -147,6 +147,18 @@ def wait_loaded(qtbot, document, timeout: int = 10000) -> None:
     qtbot.waitUntil(lambda: document.visible_pages() and all(
         p in document.pages and document.pages[p].data is not None
         for p in document.visible_pages()), timeout=timeout)
+
+
+def open_editor(qtbot, table, index) -> QLineEdit:
+    """Open the line editor of ``table``'s cell at ``index`` as a user
+    would (focus, current cell, edit) and select its text."""
+    table.setFocus()
+    table.setCurrentIndex(index)
+    table.edit(index)
+    qtbot.waitUntil(lambda: isinstance(QApplication.focusWidget(), QLineEdit), timeout=5000)
+    editor = QApplication.focusWidget()
+    editor.selectAll()
+    return editor
 
 
 @pytest.fixture

@@ -150,7 +150,7 @@ def test_session_survives_a_restart_of_the_target(qtbot, workspace, tmp_path):
     finally:
         first.kill()
     saved = json.loads(open(path).read())
-    assert saved["format"] == "lainview-session" and saved["version"] == 1
+    assert saved["format"] == "lainview-session" and saved["version"] == 2
     assert saved["target"]["cmdline"][-1] == str(tmp_path) and "pid" not in saved["target"]
     assert recent_sessions()[0] == path
     workspace.watch.clear()
@@ -206,6 +206,17 @@ def test_malformed_sessions_are_refused_and_change_nothing(qtbot, workspace, chi
                      "watch entry 1: unknown value type"),
         "badmark": (json.dumps({**good, "bookmarks": [{"name": "x", "size": -1}]}),
                     "bookmark 1: bad size"),
+        "badstruct": (json.dumps({**good, "structures": [{"declarations": "", "type": "int"}]}),
+                      "structure 1: a placement needs 'location' as text"),
+        "badheader": (json.dumps({**good, "structures": [
+            {"name": "p", "declarations": "struct p { int x }", "type": "struct p",
+             "location": "0x10"}]}), "structure 1 (p): declarations, line 1"),
+        "badfield": (json.dumps({**good, "watch": [{
+            "location": {"kind": "absolute", "name": "", "offset": 16}, "type": {"name": "i32"},
+            "field": {"path": "p.y", "placement": {
+                "name": "p", "declarations": "struct p { int x; };", "type": "struct p",
+                "location": "0x10"}}}]}),
+            "watch entry 1: field path 'p.y': 'struct p' has no field 'y'"),
     }
     for name, (content, message) in cases.items():
         path = tmp_path / f"{name}.json"

@@ -173,3 +173,32 @@ def test_the_demo_span_and_its_area_are_named_as_memfd(qtbot, workspace, demo):
     area = area_at(workspace.target.areas, demo.counter)
     workspace.open_area(area, demo.counter)
     assert workspace.document.region.display_name == "memfd:lainview-demo"
+
+
+def test_a_refresh_answering_after_pause_leaves_the_view_still(qtbot, slow_backend, demo):
+    """Pause holds the bytes on screen: a refresh sent before it, served
+    after the target changed, is dropped rather than shown."""
+    from lainview.models.workspace import Workspace
+    from .qt_support import attach
+    ws = Workspace(slow_backend)
+    try:
+        attach(qtbot, ws, demo.pid)
+        ws.open_span(demo.base, demo.base + demo.size, "demo", demo.base)
+        doc = ws.document
+        doc.set_paused(True)
+        doc.set_visible(demo.base, demo.base + 64)
+        wait_loaded(qtbot, doc)
+        before = doc.bytes_at(demo.string, 4)
+        doc.set_paused(False)
+        doc.refresh_now()                     # served 250 ms from now
+        assert doc.inflight >= 1
+        demo.poke(demo.string, b"NEW!")
+        doc.set_paused(True)
+        dropped = doc.dropped_replies
+        qtbot.waitUntil(lambda: doc.inflight == 0, timeout=5000)
+        assert doc.dropped_replies > dropped
+        assert doc.bytes_at(demo.string, 4) == before != b"NEW!"
+        doc.set_paused(False)                 # going live again shows the new bytes
+        qtbot.waitUntil(lambda: doc.bytes_at(demo.string, 4) == b"NEW!", timeout=5000)
+    finally:
+        ws.stop()

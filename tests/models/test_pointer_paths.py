@@ -204,3 +204,34 @@ def test_a_kernel_pointer_path_is_not_read_as_its_symbol(qtbot, workspace):
     assert entry.follows_pointers and "does not follow pointer paths" in entry.unresolved
     assert watch.kernel_values.readable([entry]) == []
     assert _value(watch, entry).startswith("unresolved: ")
+
+
+def test_a_thread_stack_path_is_watched_bookmarked_and_gone_to(qtbot, workspace, tmp_path):
+    """A pointer-scan result based on a thread's stack ([stack#1]-0x…) is a
+    location like any other: the watch list shows the value through it, and
+    so does a bare [stack#N] location (resolved on the backend thread)."""
+    from lainview.backend.locations import LocationKind
+    from tests import ptrscan_support
+    child = ptrscan_support.start(ptrscan_support.build(tmp_path), 1)
+    try:
+        attach(qtbot, workspace, child.pid)
+        target = workspace.target.target
+        result = target.pointer_scan(child["value"], depth=1, stacks=True,
+                                     limit=100_000).result(timeout=120)
+        path = next(p for p in result.paths
+                    if p.base.kind is LocationKind.THREAD_STACK and p.offsets == (8,))
+        watch = workspace.watch
+        entry = watch.add(path.location, watch_type("i64"), "on a stack")
+        qtbot.waitUntil(lambda: _value(watch, entry) == str(ptrscan_support.VALUE),
+                        timeout=10000)
+        assert entry.address == child["value"]
+        # The stack slot itself (no steps) holds the pointer to obj2.
+        slot = watch.add(path.location.base, watch_type("u64"), "slot")
+        qtbot.waitUntil(lambda: _value(watch, slot) == str(child["obj2"]), timeout=10000)
+        mark = workspace.bookmarks.add("value", path.location, size=8)
+        qtbot.waitUntil(lambda: mark.address == child["value"], timeout=10000)
+        at = target.resolve(path.location.base, 8).result()
+        assert workspace.go_to(path.location.base.text) is None     # resolved on the backend
+        qtbot.waitUntil(lambda: workspace.cursor.address == at, timeout=10000)
+    finally:
+        child.stop()

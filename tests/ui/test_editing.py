@@ -8,12 +8,11 @@ from __future__ import annotations
 import struct
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QLineEdit
 
 from lainview.models.inspector_model import LITTLE
 from lainview.models.watch_model import VALUE
 
-from tests.models.qt_support import open_demo_window
+from tests.models.qt_support import open_demo_window, open_editor
 
 
 
@@ -32,16 +31,6 @@ def _type_slowly(qtbot, editor, text: str, refreshed) -> None:
     qtbot.waitUntil(lambda: refreshed() >= before + 2, timeout=10000)
 
 
-def _open_editor(qtbot, table, index) -> QLineEdit:
-    table.setFocus()
-    table.setCurrentIndex(index)
-    table.edit(index)
-    qtbot.waitUntil(lambda: isinstance(QApplication.focusWidget(), QLineEdit), timeout=5000)
-    editor = QApplication.focusWidget()
-    editor.selectAll()
-    return editor
-
-
 def test_inspector_editor_keeps_what_is_typed_while_the_counter_changes(qtbot, window, demo):
     open_demo_window(qtbot, window, demo)
     ws = window.workspace
@@ -49,7 +38,7 @@ def test_inspector_editor_keeps_what_is_typed_while_the_counter_changes(qtbot, w
     table = window.inspector_panel.table
     index = ws.inspector.index(ws.inspector.names.index("u64"), LITTLE)
     qtbot.waitUntil(lambda: index.data() not in ("…", "??"), timeout=10000)
-    editor = _open_editor(qtbot, table, index)
+    editor = open_editor(qtbot, table, index)
     _type_slowly(qtbot, editor, "100", lambda: ws.document.refresh_count)
     assert editor.text() == "100"
     qtbot.keyClick(editor, Qt.Key.Key_Return)
@@ -67,7 +56,7 @@ def test_watch_editor_keeps_what_is_typed_while_the_counter_changes(qtbot, windo
     window.watch_docks.watch_dock.show()
     window.watch_docks.watch_dock.raise_()
     qtbot.waitUntil(panel.table.isVisible, timeout=5000)
-    editor = _open_editor(qtbot, panel.table, ws.watch.index(0, VALUE))
+    editor = open_editor(qtbot, panel.table, ws.watch.index(0, VALUE))
     _type_slowly(qtbot, editor, "555", lambda: ws.watch.ticks)
     assert editor.text() == "555"
     qtbot.keyClick(editor, Qt.Key.Key_Return)
@@ -114,7 +103,7 @@ def test_enter_on_an_unchanged_value_writes_nothing(qtbot, window, demo):
     window.watch_docks.watch_dock.show()
     window.watch_docks.watch_dock.raise_()
     qtbot.waitUntil(panel.table.isVisible, timeout=5000)
-    editor = _open_editor(qtbot, panel.table, ws.watch.index(0, VALUE))
+    editor = open_editor(qtbot, panel.table, ws.watch.index(0, VALUE))
     assert editor.text() == "100"
     with qtbot.waitSignal(ws.watch.status, timeout=10000) as blocker:
         qtbot.keyClick(editor, Qt.Key.Key_Return)

@@ -104,6 +104,15 @@ def test_every_dock_open_the_window_fits_and_nothing_grows_it(qtbot, window, dem
     code._go()
     code.modules_panel.search.setText("a")
     qtbot.waitUntil(lambda: len(code.symbols_model.symbols) > 0, timeout=10000)
+    # Dissect: 512 slots of the demo (pointers named), a long name and note.
+    dissect = window.features["dissect"]
+    assert dissect.dissect(demo.base, 4096)
+    qtbot.waitUntil(lambda: dissect.model.rowCount() == 512, timeout=10000)
+    dissect.panel.name_edit.setText("x" * 300)
+    dissect.panel.note.setText("dissect: " + LONG)
+    qtbot.wait(50)
+    assert _fits(window.minimumSizeHint()), window.minimumSizeHint()
+    window.show_dock("inspector")                   # raised at the start
     window.show_dock("journal")                     # the tab raised before, as it was
     qtbot.wait(100)
 

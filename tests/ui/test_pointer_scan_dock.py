@@ -174,3 +174,20 @@ def test_a_restarted_program_rescanned_keeps_the_chain(qtbot, window, chain_chil
         qtbot.waitUntil(lambda: mark.address == second.value, timeout=10000)
     finally:
         second.stop()
+
+
+def test_a_closed_pointer_scan_dock_reads_no_rows(qtbot, window, chain_child):  # noqa: F811
+    """Only rows on screen are resolved: closing the dock stops the reads,
+    opening it again resumes them."""
+    _ws, panel, _entry = _scan_from_watch(qtbot, window, chain_child)
+    model = panel.model
+    qtbot.waitUntil(lambda: len(model._visible_rows()) > 0, timeout=10000)
+    window.docks["pointer scan"].close()
+    qtbot.waitUntil(lambda: len(model._visible_rows()) == 0, timeout=5000)
+    interval = model._timer.interval()
+    qtbot.wait(interval)                       # a read already in flight lands
+    count = model.refresh_count
+    qtbot.wait(4 * interval)
+    assert model.refresh_count == count
+    window.docks["pointer scan"].show()
+    qtbot.waitUntil(lambda: model.refresh_count > count, timeout=10000)

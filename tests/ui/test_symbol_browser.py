@@ -23,8 +23,9 @@ from lainview.models.hex_document import CellState
 from lainview.models.kernel_workspace import KernelWorkspace
 from lainview.models.symbol_model import NAME
 from lainview.ui.symbol_browser import SymbolBrowser
+from tests.kmem_support import build as build_fake_kmem, fake_memory
+from tests.models.qt_support import open_editor
 
-FAKE_C = Path(__file__).parent.parent / "backend" / "fake_kmem.c"
 KALLSYMS = "/proc/kallsyms"
 needs_kallsyms = pytest.mark.skipif(not os.access(KALLSYMS, os.R_OK),
                                     reason=f"{KALLSYMS} is not readable here")
@@ -234,20 +235,8 @@ def fake_kmem(tmp_path, monkeypatch):
     backend builds, the errno contract and the memory file are the
     stand-in's, as in tests/test_kcli.py. Symbols: a kallsyms file naming the
     stand-in's symbols; modules: a /proc/modules naming its module."""
-    if not shutil.which("gcc"):
-        pytest.skip("gcc is needed to build the kmem stand-in")
-    lib_path = tmp_path / "fake_kmem.so"
-    subprocess.run(["gcc", "-shared", "-fPIC", "-O1", "-o", str(lib_path), str(FAKE_C), "-ldl"],
-                   check=True)
-    lib = ctypes.CDLL(str(lib_path), use_errno=True)
-    node = tmp_path / "kmem"
-    mem = bytearray(4096)
-    mem[0:8] = b"VARVALUE"
-    mem[64:72] = b"READONLY"
-    mem[128:136] = (256).to_bytes(8, "little")
-    mem[256:264] = b"POINTED!"
-    mem[512:520] = b"MODVALUE"
-    node.write_bytes(bytes(mem))
+    lib = ctypes.CDLL(str(build_fake_kmem(tmp_path)), use_errno=True)
+    node = fake_memory(tmp_path / "kmem")
     monkeypatch.setenv("FAKE_KMEM_PATH", str(node))
     real_ioctl = kmem.fcntl.ioctl
 
@@ -432,8 +421,6 @@ def test_hold_and_release_a_module(qtbot, open_browser, fake_kmem):
 
 def test_the_kernel_inspector_keeps_what_is_typed_while_the_value_changes(qtbot, open_browser,
                                                                           fake_kmem):
-    from PySide6.QtWidgets import QApplication, QLineEdit
-
     from lainview.models.inspector_model import LITTLE
     browser = open_browser(**fake_kmem.kwargs)
     ws = browser.workspace
@@ -443,12 +430,7 @@ def test_the_kernel_inspector_keeps_what_is_typed_while_the_value_changes(qtbot,
     browser.value.live.setChecked(True)
     index = ws.inspector.index(ws.inspector.names.index("u64"), LITTLE)
     table = browser.inspector.table
-    table.setFocus()
-    table.setCurrentIndex(index)
-    table.edit(index)
-    qtbot.waitUntil(lambda: isinstance(QApplication.focusWidget(), QLineEdit), timeout=5000)
-    editor = QApplication.focusWidget()
-    editor.selectAll()
+    editor = open_editor(qtbot, table, index)
     for n, ch in enumerate("100"):
         shown = index.data()
         with open(fake_kmem.node, "r+b") as f:      # the value changes under the editor

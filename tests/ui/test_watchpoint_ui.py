@@ -80,3 +80,43 @@ def test_without_a_target_it_says_so(qtbot, window):
     (0x1000, 100, 8), (0x1000, 0, 1)])
 def test_watch_length_is_the_longest_aligned_fit(address, wanted, length):
     assert watch_length(address, wanted) == length
+
+
+def test_hits_of_a_process_no_longer_attached_are_marked_and_inert(qtbot, window, demo, child):
+    """Attaching to another process (a second real child) stops the watch
+    and marks its hits as the first process's: a note naming the pid, the
+    table greyed, double-click (the code at that address, but in the process
+    attached now) refused. Re-attaching to the same process clears the mark;
+    the same pid with another start time is another process."""
+    from tests.models.qt_support import attach
+    open_demo_window(qtbot, window, demo)
+    ws = window.workspace
+    feature = window.features["watchpoint"]
+    model, panel = feature.model, feature.panel
+    assert feature.find(demo.counter, 8, False)
+    qtbot.waitUntil(lambda: model.rowCount() >= 1, timeout=20000)
+    assert not model.stale and not panel.origin.isVisibleTo(panel)
+    assert panel.table.isEnabled()
+    opened = []
+    panel.open_code.connect(opened.append)
+
+    attach(qtbot, ws, child.pid)
+    qtbot.waitUntil(lambda: not model.running, timeout=10000)
+    assert model.stale and model.rowCount() >= 1                  # kept, marked
+    assert f"from pid {demo.pid}" in model.stale_note
+    assert "no longer attached" in model.stale_note
+    assert panel.origin.isVisibleTo(panel) and f"pid {demo.pid}" in panel.origin.text()
+    assert not panel.table.isEnabled()
+    panel.table.doubleClicked.emit(model.index(0, SYMBOL))
+    assert opened == []
+
+    attach(qtbot, ws, demo.pid)                                    # the same process again
+    qtbot.waitUntil(lambda: not model.stale, timeout=5000)
+    assert not panel.origin.isVisibleTo(panel) and panel.table.isEnabled()
+    panel.table.doubleClicked.emit(model.index(0, SYMBOL))
+    assert len(opened) == 1
+
+    pid, ticks, name = model.origin                                # a reused pid
+    model.origin = (pid, ticks + 1, name)
+    model._check_origin()
+    assert model.stale and not panel.table.isEnabled()

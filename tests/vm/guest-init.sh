@@ -58,7 +58,7 @@ chroot /newroot /usr/bin/env -i \
 	PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 	HOME=/tmp LANG=C.UTF-8 TERM=dumb PYTHONDONTWRITEBYTECODE=1 \
 	QT_QPA_PLATFORM=offscreen XDG_STATE_HOME=/tmp/state \
-	LAINKO_VM=1 LAINKO_KO="$LAINKO_KO" \
+	LAINKO_VM=1 LAINKO_KO="$LAINKO_KO" LAINKO_RUN="$LAINKO_RUN" \
 	/bin/sh -c 'cd "$1" && shift && exec "$@"' sh "$LAINKO_PROJ" \
 	"$LAINKO_PYTHON" -m pytest "$@"
 rc=$?

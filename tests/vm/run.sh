@@ -132,6 +132,13 @@ build_module() {
 	make -s -C "/usr/src/linux-headers-$KVER" M="$RUN/kmod" LAINKO_SELFTEST=1 modules \
 		>"$RUN/build.log" 2>&1 || { cat "$RUN/build.log" >&2; die "module build failed"; }
 	grep -i "warning" "$RUN/build.log" >&2 || true
+	# struct uts_namespace's layout by gcc against these headers, for the
+	# guest's BTF test (built here: kbuild under TCG takes many minutes).
+	mkdir -p "$RUN/offsets"
+	cp "$HERE/uts_offsets.c" "$RUN/offsets/"
+	echo 'obj-m := uts_offsets.o' >"$RUN/offsets/Kbuild"
+	make -s -C "/usr/src/linux-headers-$KVER" M="$RUN/offsets" uts_offsets.o \
+		>>"$RUN/build.log" 2>&1 || { cat "$RUN/build.log" >&2; die "uts_offsets.o build failed"; }
 }
 
 # Copy a module into the initramfs, uncompressed (busybox insmod).
@@ -172,6 +179,7 @@ build_initramfs() {
 		echo "LAINKO_PROJ='$PROJ'"
 		echo "LAINKO_PYTHON='$PYTHON'"
 		echo "LAINKO_KO='$KO'"
+		echo "LAINKO_RUN='$RUN'"
 		echo "LAINKO_MARKER='$MARKER'"
 	} >"$root/harness.env"
 	: >"$root/pytest.args"
