@@ -16,14 +16,13 @@ from __future__ import annotations
 import os
 import signal
 import sys
-import traceback
 
 # Ctrl+C while the modules load simply ends the process (no traceback); once
 # main() runs it raises KeyboardInterrupt, handled below.
 signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 from .backend.errors import LainviewError  # noqa: E402
-from .cli import COMMANDS, EXIT_ERROR, one_line, run_cli  # noqa: E402
+from .cli import EXIT_ERROR, one_line, run_cli, subcommand_in  # noqa: E402
 
 EXIT_INTERRUPTED = 130
 DEBUG_ENV = "LAINVIEW_DEBUG"
@@ -33,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        if _subcommand(argv) is not None or argv[:1] in (["-h"], ["--help"], ["--version"]):
+        if subcommand_in(argv) is not None or argv[:1] in (["-h"], ["--help"], ["--version"]):
             return run_cli(argv)
         from .app import run_gui  # Qt is imported only for the GUI
         return run_gui(argv)
@@ -64,26 +63,16 @@ def silence_stdout() -> None:
 
 def report_unexpected(exc: BaseException, argv: list[str]) -> None:
     """One line naming the exception; the traceback only with LAINVIEW_DEBUG=1."""
-    where = _subcommand(argv) or ""
+    where = subcommand_in(argv) or ""
     prefix = f"lainview {where}".rstrip()
     detail = one_line(str(exc)) or "(no message)"
     if os.environ.get(DEBUG_ENV):
+        import traceback    # here: only a crash in debug mode needs it (start-up)
         print(f"{prefix}: internal error: {type(exc).__name__}: {detail}", file=sys.stderr)
         traceback.print_exception(exc, file=sys.stderr)
     else:
         print(f"{prefix}: internal error: {type(exc).__name__}: {detail} "
               f"(set {DEBUG_ENV}=1 for the traceback)", file=sys.stderr)
-
-
-def _subcommand(argv: list[str]) -> str | None:
-    """The CLI subcommand in ``argv``, skipping global options and their values."""
-    tokens = iter(argv)
-    for token in tokens:
-        if token in ("--backend", "--kmem", "--ksource", "--image"):
-            next(tokens, None)
-        elif not token.startswith("-"):
-            return token if token in COMMANDS else None
-    return None
 
 
 if __name__ == "__main__":

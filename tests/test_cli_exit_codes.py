@@ -160,7 +160,7 @@ def test_a_closed_pipe_ends_quietly(child):
 
 def test_an_unexpected_exception_is_one_line_and_the_traceback_is_opt_in():
     crash = ("import sys, lainview.cli as c, lainview.__main__ as m\n"
-             "def boom(backend, args): raise KeyError('deep inside')\n"
+             "def boom(args): raise KeyError('deep inside')\n"
              "c.COMMANDS['ps'] = boom\n"
              "sys.exit(m.main(['ps']))\n")
     out = subprocess.run([sys.executable, "-c", crash], capture_output=True, text=True,

@@ -52,3 +52,25 @@ def test_every_example_parses(command):
     for line in SUBCOMMANDS[command].example.splitlines():
         args = build_parser().parse_args(shlex.split(line)[1:])
         assert args.command == command
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["-h", "maps", "1"],
+                                  ["--backend", "procfs", "--help", "ps"]])
+def test_the_top_level_help_lists_every_command_whatever_follows(argv, capsys):
+    """Running a command makes only its parser (start-up); a help option
+    before the command still shows the whole grammar."""
+    from lainview.cli import run_cli
+    with pytest.raises(SystemExit) as done:
+        run_cli(argv)
+    assert done.value.code == 0
+    listed = [line.split()[0] for line in capsys.readouterr().out.splitlines()
+              if line.startswith("    ") and not line.startswith("     ")]
+    assert sorted(listed) == sorted(SUBCOMMANDS)
+
+
+def test_a_command_run_alone_has_its_own_help(capsys):
+    from lainview.cli import run_cli
+    with pytest.raises(SystemExit) as done:
+        run_cli(["--backend", "procfs", "maps", "--help"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out.startswith("usage: lainview maps ")

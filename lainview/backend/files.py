@@ -29,7 +29,6 @@ import json
 import math
 import os
 import stat
-import tempfile
 from collections.abc import Iterator
 from typing import IO, Any, BinaryIO
 
@@ -68,6 +67,7 @@ class PrivateFile:
             raise error(f"cannot write {self.path}: it is {kind}; not replaced",
                         op="write file", errno=_errno.EISDIR if stat.S_ISDIR(mode)
                         else _errno.EEXIST)
+        import tempfile   # here, not at the top: it costs every CLI command's start-up
         try:
             self.fd, self.tmp = tempfile.mkstemp(
                 prefix=f".{os.path.basename(self.path)}.", suffix=".tmp", dir=directory)

@@ -21,6 +21,10 @@ from .userfaultfd import registered_ranges
 # One read returns one buffer; longer ranges are streamed (iter_read).
 MAX_READ = 256 << 20
 
+# The backends a process memory can be opened with (attach.open_process_memory):
+# auto chooses lainmemu when the lainko module is loaded, else procfs.
+BACKENDS = ("auto", "lainmemu", "procfs")
+
 
 @dataclass(frozen=True, slots=True)
 class Piece:

@@ -5,14 +5,18 @@ from __future__ import annotations
 import bisect
 import errno as _errno
 import os
+import pwd
 from dataclasses import dataclass
-from typing import Collection, Sequence
+from typing import TYPE_CHECKING, Collection, Sequence
 
 
 from .errors import InvalidInput, attach_denied_hint
-from .locations import ThreadStackLookup
-from .memory import DELETED_SUFFIX, MemoryArea
+from .memory import DELETED_SUFFIX, PAGE_SIZE, MemoryArea
 from .wording import quoted
+
+if TYPE_CHECKING:
+    # only named in annotations: ps and maps take no location (start-up)
+    from .locations import ThreadStackLookup
 
 PF_KTHREAD = 0x00200000
 
@@ -70,21 +74,75 @@ def attach_check(pid: int, proc: str = "/proc") -> tuple[bool, str]:
     return True, ""
 
 
-def list_processes() -> list[ProcessInfo]:
-    """Every process, sorted by pid. Blocking: run it on the backend thread."""
-    import psutil   # here, not at the top: it costs every CLI command's start-up
+def list_processes(proc: str = "/proc") -> list[ProcessInfo]:
+    """Every process, sorted by pid, with whether lainview can attach
+    (:func:`attach_check`). Read from /proc directly, as psutil reads it
+    (name, real user, command line, resident memory, executable; a test
+    compares the two on every process): importing psutil cost ``lainview
+    ps`` more than listing. A process that exits meanwhile is left out.
+    Blocking: run it on the backend thread (the CLI's ps calls it directly)."""
+    users: dict[int, str] = {}
     out = []
-    for proc in psutil.process_iter(["pid", "name", "username", "cmdline", "memory_info", "exe"]):
-        info = proc.info
-        attachable, reason = attach_check(info["pid"])
-        mem = info.get("memory_info")
+    for pid in sorted(int(name) for name in os.listdir(proc) if name.isdigit()):
+        try:
+            with open(f"{proc}/{pid}/stat", "rb") as f:
+                stat = f.read()
+            uid = _real_uid(pid, proc)
+        except (OSError, ValueError, IndexError):
+            continue                    # exited meanwhile
+        if uid not in users:
+            users[uid] = _user_name(uid)
+        cmdline = command_line(pid, proc)
+        try:
+            exe = os.readlink(f"{proc}/{pid}/exe")
+        except OSError:                 # a kernel thread, a zombie, another user's
+            exe = ""
+        attachable, reason = attach_check(pid, proc)
         out.append(ProcessInfo(
-            pid=info["pid"], name=info.get("name") or "",
-            user=info.get("username") or "", cmdline=" ".join(info.get("cmdline") or []),
-            rss=mem.rss if mem else 0, attachable=attachable, reason=reason,
-            exe=program_path(info["pid"], info.get("exe") or "")))
-    out.sort(key=lambda p: p.pid)
+            pid=pid, name=process_name(stat, cmdline), user=users[uid],
+            cmdline=" ".join(cmdline), rss=resident_bytes(pid, proc), attachable=attachable,
+            reason=reason, exe=program_path(pid, exe, proc)))
     return out
+
+
+def process_name(stat: bytes, cmdline: tuple[str, ...]) -> str:
+    """The name psutil gives a process: the ``comm`` of its
+    ``/proc/PID/stat``, which the kernel cuts to 15 characters, or the
+    file name of its first argument when that starts with the cut name
+    (``gnome-keyring-d`` is ``gnome-keyring-daemon``)."""
+    name = os.fsdecode(stat[stat.find(b"(") + 1:stat.rfind(b")")])
+    if len(name) >= 15 and cmdline:
+        extended = os.path.basename(cmdline[0])
+        if extended.startswith(name):
+            return extended
+    return name
+
+
+def _real_uid(pid: int, proc: str) -> int:
+    """The real user id of ``pid`` (``Uid:`` of ``/proc/PID/status``)."""
+    with open(f"{proc}/{pid}/status", "rb") as f:
+        for line in f:
+            if line.startswith(b"Uid:"):
+                return int(line.split()[1])
+    raise ValueError(f"no Uid in {proc}/{pid}/status")
+
+
+def _user_name(uid: int) -> str:
+    """The user name of ``uid``, or the number when no user has it (as psutil)."""
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
+def resident_bytes(pid: int, proc: str = "/proc") -> int:
+    """Resident memory of ``pid`` in bytes (``/proc/PID/statm``'s second
+    field, in pages); 0 when it cannot be read (it exited)."""
+    try:
+        with open(f"{proc}/{pid}/statm", "rb") as f:
+            return int(f.read().split()[1]) * PAGE_SIZE
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 def start_ticks(pid: int, proc: str = "/proc") -> int | None:
@@ -101,7 +159,7 @@ class ProcessIdentity:
     ``exe``: the executable's path ("" when it cannot be read), ``cmdline``:
     its arguments, ``start_ticks``: when it started, in clock ticks since
     boot (field 22 of ``/proc/PID/stat``; None once it has exited). Read
-    from /proc and psutil by :func:`process_identity`."""
+    from /proc by :func:`process_identity`."""
 
     pid: int
     exe: str

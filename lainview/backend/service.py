@@ -16,20 +16,19 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Generator, Iterable, ParamSpec, Self, TypeVar
 
-from .errors import (DeviceUnavailable, InvalidInput, LainviewError,
-                     TargetExited, Unresolved, VerifyMismatch)
+from .attach import (BACKENDS, BULK_CHUNK, BulkStats, StreamConsumer,
+                     attach_process, journaled_location_write, journaled_process_write,
+                     open_process_memory, resolve_in, stream)
+from .errors import InvalidInput, LainviewError, TargetExited, Unresolved, VerifyMismatch
 from .journal import (Journal, JournalEntry, JournalProblems, OpenFreezes, RevertOutcome,
-                      RevertTarget, WriteIntent, journaled_write, revert_entries)
-from .lainmemu import LainmemuMemory
-from .locations import POINTER_SIZE, Location, locate, resolve as resolve_location
+                      RevertTarget, revert_entries)
+from .locations import Location, ModuleSymbolLookup, locate
 from .memory import (AttachInfo, Hole, MemoryArea, ReadResult, WriteResult, WriteStatus,
                      area_at, page_buffer)
 from .files import atomic_private_file, read_input_file
 from .patch import BLOCKING as PATCH_BLOCKING, ApplyAction, Patch, plan as plan_patch, save_patch
-from .processes import (ProcessIdentity, ProcessInfo, check_process_id, list_processes,
-                        process_identity, start_ticks, StacksSeen, thread_stack_lookup,
-                        thread_stacks)
-from .procfs import ProcfsMemory
+from .processes import (ProcessIdentity, ProcessInfo, list_processes, process_identity,
+                        start_ticks, StacksSeen, thread_stack_lookup, thread_stacks)
 from .process_memory import ProcessMemory
 from .thread import BackendFuture, BackendThread
 
@@ -44,48 +43,11 @@ if TYPE_CHECKING:
 P = ParamSpec("P")
 T = TypeVar("T")
 
-BACKENDS = ("auto", "lainmemu", "procfs")
-BULK_CHUNK = 1 << 20
 # Disassembly: how far back from an address a known boundary (a symbol's or
 # an area's start) may be to decode forward from it; farther, decoding
 # starts at the address itself.
 MAX_DECODE_LEAD = 64 << 10
 MAX_DISASSEMBLE = 4096          # instructions in one request
-
-PROCFS_LIMITS = (
-    "reads and writes go through /proc/<pid>/mem, under the kernel's ptrace "
-    "access check (the same check lainmemu makes)",
-)
-
-
-def open_process_memory(pid: int, backend: str = "auto", *, writable: bool = True,
-                 root: str = "/") -> tuple[ProcessMemory, str]:
-    """Open the process memory of ``pid`` with the chosen backend; return it with the
-    reason for the choice. Blocking: call it on the backend thread."""
-    if backend not in BACKENDS:
-        raise InvalidInput(f"unknown backend {backend!r}: choose one of {', '.join(BACKENDS)}")
-    check_process_id(pid)
-    if backend == "procfs":
-        return ProcfsMemory(pid, writable=writable), "/proc: chosen with --backend procfs"
-    try:
-        memory = LainmemuMemory(pid, root=root, writable=writable)
-    except DeviceUnavailable as exc:
-        if backend == "lainmemu":
-            raise
-        return ProcfsMemory(pid, writable=writable), f"/proc: {exc.message}"
-    loc = memory.location
-    why = "chosen with --backend lainmemu" if backend == "lainmemu" else "the lainko module is loaded"
-    return memory, f"lainmemu: {why} (major {loc.major}, {loc.node})"
-
-
-@dataclass(frozen=True, slots=True)
-class BulkStats:
-    """What a bulk read did: bytes covered and unreadable bytes skipped."""
-
-    address: int
-    size: int
-    unreadable: int
-    holes: tuple[Hole, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,37 +66,6 @@ class ApplyReport:
     pid: int
     applied: bool                    # False: nothing was written (see the outcomes)
     outcomes: tuple[ApplyOutcome, ...]
-
-
-def journaled_process_write(journal: Journal, memory: ProcessMemory,
-                            identity: ProcessIdentity, address: int, data: bytes, *,
-                            reverts: int | None = None, journal_ids: list[int] | None = None,
-                            if_changed: bool = False,
-                            where: Location | None = None) -> WriteResult:
-    """Write ``data`` at ``address`` of a process through ``journal``: the
-    one unit of work of every process write (edits, patches, rollbacks,
-    reverts; :func:`journal.journaled_write`: intent on disk, write, verify,
-    outcome). ``identity`` names the process in the entry; ``reverts`` is the
-    id of the entry this write undoes. ``journal_ids`` (if given) receives
-    the intent's id as soon as it is on disk, so a caller still knows it
-    when the write then fails. ``if_changed``: a write that would change
-    nothing is not made (nor journaled; ``journal_id`` None). ``where``: the
-    location the write was aimed at (a pointer path), kept in the journal for
-    patch files; default: the most durable location of ``address`` in the
-    map. Blocking: call
-    it on the backend thread. Raises JournalError (nothing written),
-    FaultError, VerifyMismatch, TargetExited."""
-    old = memory.old_bytes(address, len(data))
-    if if_changed and old == data:
-        return WriteResult(address=address, old=data, new=data, journal_id=None)
-    # old_bytes read the map afresh: say where the bytes are in a way a
-    # later run can find, for patch files.
-    place = (where or locate(address, memory.areas(refresh=False))).to_json()
-    intent = WriteIntent(identity.to_json(), address, old, data, reverts, place)
-    entry_id, result = journaled_write(
-        journal, intent, lambda: memory.write(address, data, old=old),
-        on_intent=journal_ids.append if journal_ids is not None else None)
-    return WriteResult(address=address, old=result.old, new=result.new, journal_id=entry_id)
 
 
 class ProcessReverter:
@@ -185,11 +116,6 @@ class ProcessReverter:
 # A consumer of bulk data, called on the backend thread for every chunk:
 # (address, bytes view, holes in it). The view is reused after it returns.
 ChunkConsumer = Callable[[int, memoryview, list[Hole]], None]
-# A consumer of a stream (Target.read_stream): (address, view, holes,
-# no_access) for bytes read (no_access: a PROT_NONE page read through forced
-# access), or (address, None, [hole], False) for an unreadable stretch
-# skipped unread.
-StreamConsumer = Callable[[int, "memoryview | None", list[Hole], bool], None]
 
 
 def _stat_stamp(path: str | os.PathLike[str]) -> tuple[int, int] | None:
@@ -268,20 +194,18 @@ class Target:
 
     def _resolve_in(self, location: Location, size: int, areas: list[MemoryArea]) -> int:
         """:meth:`resolve`'s work, on the backend thread, in ``areas``."""
-        def read_pointer(address: int) -> int:
-            data = self._memory.read(address, POINTER_SIZE, areas=areas).require(
-                "read pointer")
-            return int.from_bytes(data, "little")
+        return resolve_in(self._memory, location, size, areas, self._module_symbol(areas),
+                          thread_stack_lookup(self.pid, areas, self._stacks_seen))
 
-        def module_symbol(path: str, name: str) -> int | None:
+    def _module_symbol(self, areas: list[MemoryArea]) -> ModuleSymbolLookup:
+        """The ``module!symbol`` lookup of a resolve in ``areas``: this
+        target's symbolizer if it has read them, else the backend's cache
+        reading only that module's table (an interactive request reads no more)."""
+        def lookup(path: str, name: str) -> int | None:
             if self._symbolizer is not None and self._symbolizer.areas == areas:
                 return self._symbolizer.module_symbol(path, name)
-            # Only that file's table: an interactive request reads no more.
             return self._backend.module_symbols().module_symbol(self.pid, areas, path, name)
-        return resolve_location(location, areas, size, pid=self.pid,
-                                read_pointer=read_pointer, module_symbol=module_symbol,
-                                thread_stack=thread_stack_lookup(self.pid, areas,
-                                                                 self._stacks_seen))
+        return lookup
 
     def set_read_userfaultfd(self, on: bool) -> BackendFuture[None]:
         """Opt in (or out) to reading areas the target registered with
@@ -374,10 +298,10 @@ class Target:
 
         def run() -> WriteResult:
             areas = self._memory.areas(refresh=True)
-            address = self._resolve_in(location, len(payload), areas)
-            return journaled_process_write(self._backend.journal, self._memory, self.identity,
-                                           address, payload, if_changed=if_changed,
-                                           where=location)
+            return journaled_location_write(
+                self._backend.journal, self._memory, self.identity, location, payload,
+                if_changed=if_changed, areas=areas, module_symbol=self._module_symbol(areas),
+                thread_stack=thread_stack_lookup(self.pid, areas, self._stacks_seen))
         return self._submit(run)
 
     def write(self, address: int, data: bytes, *,
@@ -433,28 +357,13 @@ class Target:
             yield done
         return BulkStats(address, size, sum(h.size for h in holes), tuple(holes))
 
-    def read_stream(self, address: int, size: int, consumer: "StreamConsumer", *,
+    def read_stream(self, address: int, size: int, consumer: StreamConsumer, *,
                     chunk_size: int = BULK_CHUNK) -> BackendFuture[BulkStats]:
-        """Stream [address, address+size) to ``consumer`` on the backend
-        thread, in address order, as bulk work (one ``chunk_size`` buffer,
-        reused): ``consumer(address, view, holes, no_access)`` for bytes read
-        (``holes``: pages the kernel refused within them; ``no_access``: a
-        PROT_NONE page, read through forced access), ``consumer(address,
-        None, [hole], False)`` for an unreadable stretch skipped unread (any
-        length: a 16 GiB gap costs one call). Whatever the consumer raises fails the
-        future. Future[BulkStats]; progress in bytes covered."""
+        """Future[BulkStats]: :func:`attach.stream` of [address, address+size)
+        to ``consumer`` (called on the backend thread), as bulk work: progress
+        in bytes covered; whatever the consumer raises fails the future."""
         return self._backend.thread.submit_bulk(
-            self._stream, address, size, consumer, chunk_size, total=size)
-
-    def _stream(self, address: int, size: int, consumer: "StreamConsumer",
-                chunk_size: int) -> Generator[int, None, BulkStats]:
-        buffer = memoryview(bytearray(max(1, min(chunk_size, size))))
-        holes: list[Hole] = []
-        for at, view, chunk_holes, no_access in self._memory.iter_read(address, size, buffer):
-            consumer(at, view, chunk_holes, no_access)
-            holes.extend(chunk_holes)
-            yield (at + (len(view) if view is not None else chunk_holes[0].size)) - address
-        return BulkStats(address, size, sum(h.size for h in holes), tuple(holes))
+            stream, self._memory, address, size, consumer, chunk_size, total=size)
 
     # -- scanning ------------------------------------------------------------------------------
     def scan_first(self, scan_type: "scan.ScanType", cond: "scan.Condition", *,
@@ -773,16 +682,8 @@ class Backend:
         return self.thread.submit(self._attach, pid, backend, writable)
 
     def _attach(self, pid: int, backend: str, writable: bool) -> Target:
-        memory, reason = open_process_memory(pid, backend, writable=writable, root=self.device_root)
-        try:
-            memory.areas(refresh=True)
-        except LainviewError:
-            memory.close()
-            raise
-        limits = PROCFS_LIMITS if memory.backend_name == "procfs" else ()
-        info = AttachInfo(pid=pid, backend=memory.backend_name, reason=reason,
-                          writable=getattr(memory, "writable", writable), limits=limits)
-        target = Target(self, memory, info, process_identity(pid))
+        process = attach_process(pid, backend, writable=writable, root=self.device_root)
+        target = Target(self, process.memory, process.info, process.identity)
         self._targets.append(target)
         return target
 

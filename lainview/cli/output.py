@@ -10,17 +10,18 @@ import contextlib
 import json
 import signal
 import sys
-import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..backend.errors import LainviewError
-from ..backend.locations import Location
 from ..backend.wording import counted, printable
 
 if TYPE_CHECKING:
+    from ..backend.attach import AttachedProcess
+    from ..backend.journal import Journal
     from ..backend.kernel import KernelBackend
-    from ..backend.service import Backend
+    from ..backend.locations import Location
+    from ..backend.service import Backend, Target
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
@@ -49,6 +50,7 @@ def stop_on_signals(cleanup: Callable[[], None] | None = None) -> Iterator[None]
     same way for both. On the way out, however it leaves, further signals
     are ignored while ``cleanup`` runs (a second ^C must not cut it), then
     the previous handlers return."""
+    import threading    # here: the one-shot commands (ps, maps, read, write) start no thread
     handlers: dict[int, Any] = {}
     if threading.current_thread() is threading.main_thread():
         def stop(signum: int, _frame: object) -> None:
@@ -67,9 +69,10 @@ def stop_on_signals(cleanup: Callable[[], None] | None = None) -> Iterator[None]
                 signal.signal(sig, handler)
 
 
-def address_in(target: Any, location: Location, size: int = 1) -> int:
+def address_in(target: Target | AttachedProcess, location: Location, size: int = 1) -> int:
     """The address a process command's location argument names in
-    ``target`` (an attached process): an absolute address as given (its
+    ``target`` (an attached process: the facade's Target, or one attached
+    directly with backend/attach.py): an absolute address as given (its
     bytes may be unmapped: a read reports them as holes), any other location
     resolved in the target's map, where ``size`` bytes must fit (0: an end
     address, which may be the area's end); a pointer path's pointers are
@@ -77,7 +80,27 @@ def address_in(target: Any, location: Location, size: int = 1) -> int:
     naming what did not resolve and why."""
     if location.kind == "absolute" and not location.steps:
         return location.offset
+    from ..backend.attach import AttachedProcess, resolve_in   # here: ps attaches to nothing
+    if isinstance(target, AttachedProcess):
+        return resolve_in(target.memory, location, size, target.memory.areas(refresh=False))
     return int(target.resolve(location, size, refresh=False).result())
+
+
+@contextlib.contextmanager
+def backend_facade(command: str) -> Iterator[Backend]:
+    """A backend facade (and its thread) for one command, shut down after
+    it. A shutdown that fails (the thread stuck in a transfer the kernel
+    never finishes: BackendStuck) is one line on stderr and does not hide
+    what the command raised (^C still ends with 130)."""
+    from ..backend.service import Backend
+    backend = Backend()
+    try:
+        yield backend
+    finally:
+        try:
+            backend.shutdown()
+        except LainviewError as exc:
+            print(f"lainview {command}: {one_line(exc)}", file=sys.stderr)
 
 
 def one_line(text: object) -> str:
@@ -113,9 +136,9 @@ def report_holes(command: str, holes: Iterable[Any]) -> None:
         print(f"lainview {command}: {err}", file=sys.stderr)
 
 
-def print_journal_notices(backend: Backend) -> None:
+def print_journal_notices(journal: Journal) -> None:
     """Repairs the journal made while appending (a torn last line terminated)."""
-    for notice in backend.journal.take_notices():
+    for notice in journal.take_notices():
         print(f"lainview: note: {notice}", file=sys.stderr)
 
 

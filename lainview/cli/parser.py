@@ -18,16 +18,18 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from ..backend.errors import InvalidInput
-from ..backend.locations import parse_location
 from ..backend.memory import parse_hex_bytes, parse_size
-from ..backend.service import BACKENDS, MAX_DISASSEMBLE
+from ..backend.process_memory import BACKENDS
 from .argtypes import (KERNEL_MODULE_ALIAS, argtype, count as count_arg, entry_id,
                        kernel_location, kernel_module_name, kernel_read_length,
                        pid as pid_arg)
 from .output import EXIT_USAGE, one_line
+
+if TYPE_CHECKING:
+    from ..backend.locations import Location
 
 GUI_USAGE = """\
 Without a COMMAND, lainview opens its window:
@@ -38,6 +40,13 @@ Without a COMMAND, lainview opens its window:
   lainview --kernel                   open the kernel-symbol browser
   lainview --screenshot PATH          render the window (on the demo) to a PNG and exit
 """
+
+def parse_location(text: str) -> Location:
+    """backend/locations.py's parser, imported when an address is parsed
+    (ps and maps take none)."""
+    from ..backend.locations import parse_location as parse
+    return parse(text)
+
 
 # Where an address argument is parsed (read, write; scan --area in .scan):
 # a location by the grammar of backend/locations.py, resolved once attached.
@@ -124,6 +133,22 @@ def _kernel_sources() -> Sequence[str]:
     return list(SourceNames())
 
 
+# The global options that take a value (a separate token: --image vmlinux).
+VALUE_OPTIONS = ("--backend", "--kmem", "--ksource", "--image")
+
+
+def subcommand_in(argv: Sequence[str]) -> str | None:
+    """The subcommand ``argv`` names (the first token that is neither an
+    option nor a global option's value), None when there is none."""
+    tokens = iter(argv)
+    for token in tokens:
+        if token in VALUE_OPTIONS:
+            next(tokens, None)
+        elif not token.startswith("-"):
+            return token if token in SUBCOMMANDS else None
+    return None
+
+
 def add_global_options(parser: argparse.ArgumentParser) -> None:
     """The kernel-source options, shared by the CLI and the GUI's parser."""
     parser.add_argument("--kmem", metavar="PATH",
@@ -149,13 +174,17 @@ class Subcommand:
     args) -> exit code``), an ``example`` shown by its ``--help``, and an
     optional longer ``description``. ``kernel`` False: the command never
     uses a kernel source, so a kernel option given with it (--ksource,
-    --kmem, --image) is refused instead of ignored."""
+    --kmem, --image) is refused instead of ignored. ``facade`` False: the
+    command does its one short job without the backend facade and its
+    thread (``function(args)``; it attaches with backend/attach.py):
+    start-up."""
     help: str
     declare: Declare
     run: str
     example: str
     description: str | None = None
     kernel: bool = True
+    facade: bool = True
 
 
 class _Formatter(argparse.HelpFormatter):
@@ -198,10 +227,13 @@ def check_kernel_options(args: argparse.Namespace) -> None:
                            f"the kernel: drop {given[0]}")
 
 
-def build_parser(lazy: bool = False) -> argparse.ArgumentParser:
+def build_parser(lazy: bool = False, only: str | None = None) -> argparse.ArgumentParser:
     """The ``lainview`` parser with every subcommand (``args.command`` names
     it). ``lazy``: declare a subcommand's arguments only when it is parsed
-    (for running one command; the whole grammar is there otherwise)."""
+    (for running one command; the whole grammar is there otherwise).
+    ``only``: make just this subcommand's parser (the one being run: each
+    costs argparse's message-catalogue lookups at start-up); the top-level
+    help and its list of commands need them all."""
     parser = ArgumentParser(
         prog="lainview", description="Inspect and edit the memory of Linux processes.",
         formatter_class=_Formatter, epilog=GUI_USAGE)
@@ -214,6 +246,8 @@ def build_parser(lazy: bool = False) -> argparse.ArgumentParser:
     assert isinstance(sub, _Subcommands)
     sub.pending = {}
     for name, spec in SUBCOMMANDS.items():
+        if only is not None and name != only:
+            continue
         p = sub.add_parser(name, help=spec.help, description=spec.description or spec.help,
                            epilog="example:\n" + spec.example, formatter_class=_Formatter)
         if lazy:
@@ -447,6 +481,7 @@ def _syms_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _instruction_count(text: str) -> int:
+    from ..backend.service import MAX_DISASSEMBLE
     value = count_arg(text)
     if not 1 <= value <= MAX_DISASSEMBLE:
         raise argparse.ArgumentTypeError(f"not 1 .. {MAX_DISASSEMBLE}: {text!r}")
@@ -454,6 +489,7 @@ def _instruction_count(text: str) -> int:
 
 
 def _disasm_arguments(p: argparse.ArgumentParser) -> None:
+    from ..backend.service import MAX_DISASSEMBLE
     _pid(p)
     p.add_argument("address", type=ADDRESS, metavar="location",
                    help=ADDRESS_HELP + "; the first line is the instruction covering it, "
@@ -553,37 +589,39 @@ def _desktop_arguments(p: argparse.ArgumentParser) -> None:
 
 SUBCOMMANDS: dict[str, Subcommand] = {
     "ps": Subcommand("list processes and whether lainview can attach", _ps_arguments,
-                     "lainview.cli.process:cmd_ps", "  lainview ps --wide",
-                     kernel=False),
+                     "lainview.cli.ps:cmd_ps", "  lainview ps --wide",
+                     kernel=False, facade=False),
 
     "maps": Subcommand("the memory areas of a process", _maps_arguments,
                        "lainview.cli.process:cmd_maps", "  lainview maps 1234 --json",
-                       kernel=False),
+                       kernel=False, facade=False),
 
     "read": Subcommand("hex dump (or raw bytes) of a range of a process's memory",
                        _read_arguments, "lainview.cli.process:cmd_read",
                        "  lainview read 1234 '[heap]+0x10' 64\n"
                        "  lainview read 1234 0x7f12a000 --type 'struct player' "
                        "--c-header player.h\n"
-                       "  lainview read 1234 game+0x4010 --type auto", kernel=False),
+                       "  lainview read 1234 game+0x4010 --type auto", kernel=False,
+                       facade=False),
     "write": Subcommand("write bytes into a process's memory (journaled)", _write_arguments,
                         "lainview.cli.process:cmd_write",
-                        '  lainview write 1234 0x7f0000001000 "de ad be ef"', kernel=False),
+                        '  lainview write 1234 0x7f0000001000 "de ad be ef"', kernel=False,
+                        facade=False),
     "watchpoint": Subcommand("find what writes (or accesses) an address: a hardware "
                              "watchpoint on every thread, never stopping the process",
                              _watchpoint_arguments, "lainview.cli.watch:cmd_watchpoint",
                              "  lainview watchpoint 1234 0x5566a0c04070 --len 4 --seconds 5",
                              kernel=False),
     "journal": Subcommand("list journaled writes, or export them as a patch",
-                          _journal_arguments, "lainview.cli.process:cmd_journal",
+                          _journal_arguments, "lainview.cli.journal:cmd_journal",
                           "  lainview journal --pid 1234 --export fix.patch", kernel=False),
 
     "apply": Subcommand("apply a patch file to a running process of its program",
-                        _apply_arguments, "lainview.cli.process:cmd_apply",
+                        _apply_arguments, "lainview.cli.journal:cmd_apply",
                         "  lainview apply fix.patch --dry-run", kernel=False),
 
     "revert": Subcommand("undo journaled writes, newest first", _revert_arguments,
-                         "lainview.cli.process:cmd_revert", "  lainview revert 17 18"),
+                         "lainview.cli.journal:cmd_revert", "  lainview revert 17 18"),
 
     "scan": Subcommand("find the addresses that hold a value, then narrow them",
                        _scan_arguments, "lainview.cli.scan:cmd_scan",

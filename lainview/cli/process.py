@@ -1,68 +1,45 @@
-"""Process commands: ps, maps, read, write, journal, revert, apply.
+"""Process commands: maps, read, write (ps: ps.py; journal, apply, revert: journal.py).
 
-    lainview ps [--json]
     lainview maps PID [--json]
     lainview read PID ADDR LEN [--raw]
     lainview read PID ADDR --type CTYPE [--c-header FILE | --dwarf ELF] [--follow N] [--json]
     lainview read PID prog+OFF --type auto [--dwarf ELF]   (the global there, from DWARF)
     lainview write PID ADDR HEXBYTES
-    lainview journal [--pid PID] [--json] [--export PATCH [--entries ID...]]
-    lainview apply PATCH [--pid PID] [--dry-run] [--force]
-    lainview revert ENTRY... | --pid PID | --kernel [--force]
+
+They run without the backend facade (parser.py: ``facade=False``): each
+attaches with backend/attach.py in this one thread and imports the facade
+only where it needs its thread (``read --userfaultfd``, ``read --type``).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
-import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
+from ..backend.attach import (BulkStats, StreamConsumer, attach_process,
+                              journaled_location_write, journaled_process_write, run_to_end,
+                              stream)
 from ..backend.errors import FaultError, InvalidInput
 from ..backend.files import read_input_file
 from ..backend.memory import areas_json
-from ..backend.patch import load_patch, patch_from_entries, save_patch
-from ..backend.processes import matching_programs
-from ..backend.service import Backend
 from ..backend.wording import counted, printable
-from .output import (EXIT_ERROR, EXIT_OK, EXIT_USAGE, address_in, holes_json, kernel_backend,
-                     one_line, print_journal_notices, print_journal_problems, print_json,
-                     report_holes)
+from .output import (EXIT_ERROR, EXIT_OK, address_in, backend_facade, holes_json,
+                     print_journal_notices, print_json, report_holes)
+
+if TYPE_CHECKING:
+    from ..backend.service import Backend
 
 # A C header given with --c-header holds declarations, not data: pycparser
 # takes about 20 s a MiB (50,000 fields in 0.6 MB took 11 s).
 HEADER_LIMIT = 1 << 20
 
 
-def cmd_ps(backend: Backend, args) -> int:
-    procs = backend.list_processes().result()
-    if args.json:
-        print_json([p.to_json() for p in procs])
-        return EXIT_OK
-    # Like ps(1): a command line (thousands of characters for some) is cut
-    # to the terminal's width (COLUMNS, else the tty's, else 80) unless --wide.
-    width = None if args.wide else shutil.get_terminal_size().columns
-    print(f"{'PID':>7} {'USER':<10} {'RSS':>9}  {'ATTACH':<6} COMMAND")
-    for p in procs:
-        mark = "yes" if p.attachable else "no"
-        head = f"{p.pid:>7} {printable(p.user)[:10]:<10} {p.rss // 1024:>7}K  {mark:<6} "
-        tail = "" if p.attachable else f"   [{printable(p.reason.split(':')[0])}]"
-        # A process chooses its own command line: a newline or an escape
-        # sequence in it must not forge rows or drive the terminal.
-        command = printable(p.cmdline or p.name)
-        if width is not None:
-            room = max(width - len(head) - len(tail), 8)
-            if len(command) > room:
-                command = command[:room - 1] + "…"
-        print(head + command + tail)
-    return EXIT_OK
-
-
-def cmd_maps(backend: Backend, args) -> int:
-    target = backend.attach(args.pid, args.backend, writable=False).result()
-    areas = target.areas(refresh=False).result()       # attaching has just read it
+def cmd_maps(args) -> int:
+    with attach_process(args.pid, args.backend, writable=False) as target:
+        areas = target.memory.areas(refresh=False)      # attaching has just read it
     if args.json:
         print(areas_json(areas))
     else:
@@ -100,7 +77,7 @@ class _JsonChunks:
             self._write(b'"}')
 
 
-def cmd_read(backend: Backend, args) -> int:
+def cmd_read(args) -> int:
     """Stream the range: a hex dump (holes as ``??``, long unreadable
     stretches as one line and ``*``), or with --raw the bytes themselves up
     to the first unreadable one, or with --json ``{"pid", "address",
@@ -109,14 +86,30 @@ def cmd_read(backend: Backend, args) -> int:
     holes also on stderr, exit 1). Memory stays bounded whatever the length.
     PROT_NONE pages are read as the kernel allows and named on stderr."""
     if args.ctype is not None or args.c_header is not None or args.dwarf is not None:
-        return _read_typed(backend, args)
+        with backend_facade("read") as backend:
+            return _read_typed(backend, args)
     if args.length is None:
         raise InvalidInput("give a LENGTH to read, or --type CTYPE to read one value of a "
                            "C type")
-    target = backend.attach(args.pid, args.backend, writable=False).result()
     if args.userfaultfd:
-        target.set_read_userfaultfd(True).result()
-    start = address_in(target, args.address)
+        # A page the target never fills blocks the read: on the backend
+        # thread, whose watchdog gives up on it (BackendStuck), not here.
+        with backend_facade("read") as backend:
+            target = backend.attach(args.pid, args.backend, writable=False).result()
+            target.set_read_userfaultfd(True).result()
+            return _read_range(args, address_in(target, args.address),
+                               lambda start, consume: target.read_stream(
+                                   start, args.length, consume).result())
+    with attach_process(args.pid, args.backend, writable=False) as process:
+        return _read_range(args, address_in(process, args.address),
+                           lambda start, consume: run_to_end(stream(
+                               process.memory, start, args.length, consume)))
+
+
+def _read_range(args, start: int,
+                read_stream: Callable[[int, StreamConsumer], BulkStats]) -> int:
+    """:func:`cmd_read`'s output of ``args.length`` bytes from ``start``,
+    streamed by ``read_stream(start, consumer)``."""
     out = sys.stdout.buffer
     sys.stdout.flush()
     no_access: list[list[int]] = []           # [start, end) runs of PROT_NONE bytes read
@@ -163,7 +156,7 @@ def cmd_read(backend: Backend, args) -> int:
             if forced:
                 note_no_access(address, len(view))
             dumper.data(address, view, holes)
-    stats = target.read_stream(start, args.length, consume).result()
+    stats = read_stream(start, consume)
     if args.json:
         chunks.close()
         out.write(b'\n], "holes": %s, "no_access": %s}\n' % (
@@ -268,16 +261,21 @@ def _read_global(backend: Backend, args) -> int:
     return EXIT_OK
 
 
-def cmd_write(backend: Backend, args) -> int:
-    target = backend.attach(args.pid, args.backend).result()
+def cmd_write(args) -> int:
+    from ..backend.journal import Journal     # here: the other commands write nothing
+    journal = Journal()
     try:
-        if args.address.steps:      # resolved and written in one request, journaled as a path
-            result = target.write_location(args.address, args.hexbytes).result()
-        else:
-            address = address_in(target, args.address, len(args.hexbytes))
-            result = target.write(address, args.hexbytes).result()
+        with attach_process(args.pid, args.backend) as target:
+            if args.address.steps:  # resolved and written at once, journaled as a path
+                result = journaled_location_write(journal, target.memory, target.identity,
+                                                  args.address, args.hexbytes)
+            else:
+                address = address_in(target, args.address, len(args.hexbytes))
+                result = journaled_process_write(journal, target.memory, target.identity,
+                                                 address, args.hexbytes)
     finally:
-        print_journal_notices(backend)
+        print_journal_notices(journal)
+        journal.close()
     if args.json:
         print_json({"pid": args.pid, "address": result.address, "old": result.old.hex(),
                     "new": result.new.hex(), "journal_id": result.journal_id})
@@ -287,131 +285,3 @@ def cmd_write(backend: Backend, args) -> int:
     print(f"wrote {counted(len(result.new), 'byte')} at {result.address:#x} (journal entry "
           f"{result.journal_id}; undo with: lainview revert {result.journal_id})")
     return EXIT_OK
-
-
-def _format_entry(e) -> str:
-    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(e.time))
-    status = e.status or "unknown (the writer stopped before recording an outcome)"
-    extra = f" reverts {e.reverts}" if e.reverts else ""
-    if e.freeze:
-        extra += f" ({e.freeze_text})"
-    addr = f"{e.address:#x}" if e.address is not None else "-"
-    return (f"{e.id:>5} {when} {printable(e.label)} {addr} {e.old.hex()} -> {e.new.hex()} "
-            f"[{status}]{extra}")
-
-
-def cmd_journal(backend: Backend, args) -> int:
-    wanted = set(args.entries or ())
-    seen: set[int] = set()
-    selected: list = []          # only for --export (a patch is held whole anyway)
-    out = sys.stdout
-    count = 0
-
-    def consume(e) -> None:
-        nonlocal count
-        if wanted:
-            if e.id not in wanted:
-                return
-            seen.add(e.id)
-        if args.export:
-            selected.append(e)
-        elif args.json:
-            # One entry per line: the C encoder, and a stream a line-based
-            # tool can follow.
-            out.write(("[\n" if count == 0 else ",\n") + json.dumps(e.to_json()))
-        else:
-            out.write(_format_entry(e) + "\n")
-        count += 1
-
-    problems = backend.journal_scan(consume, args.pid).result()
-    print_journal_problems(backend, problems)
-    if wanted - seen:
-        raise InvalidInput(f"no journal entry {min(wanted - seen)}"
-                           + (f" for process {args.pid}" if args.pid else ""))
-    if args.export:
-        patch = patch_from_entries(selected)
-        save_patch(patch, args.export)
-        n = len(patch.writes)
-        if args.json:
-            print_json({"patch": args.export, "exe": patch.exe, "writes": n})
-            return EXIT_OK
-        print(f"saved {n} write{'' if n == 1 else 's'} to "
-              f"{printable(patch.exe) if patch.exe else 'the program'} "
-              f"as a patch in {printable(args.export)}")
-        return EXIT_OK
-    if args.json:
-        out.write("\n]\n" if count else "[]\n")
-        out.flush()
-        return EXIT_OK
-    if not count:
-        whose = f" to process {args.pid}" if args.pid else ""
-        print(f"no writes{whose} journaled in {backend.journal.path}", file=sys.stderr)
-    return EXIT_OK
-
-
-def cmd_revert(backend: Backend, args) -> int:
-    if sum((bool(args.entries), bool(args.pid), args.kernel)) != 1:
-        print("lainview revert: give journal entry ids, --pid PID or --kernel (one of them)",
-              file=sys.stderr)
-        return EXIT_USAGE
-    kernel_backend(backend, args)   # reverts kernel entries (its source opens only if needed)
-    outcomes = backend.revert(args.entries or None, pid=args.pid,
-                              kind="kernel" if args.kernel else None, force=args.force,
-                              backend=args.backend).result()
-    print_journal_notices(backend)
-    print_journal_problems(backend, backend.journal.problems)
-    if not outcomes:
-        print("nothing to revert", file=sys.stderr)
-    if args.json:
-        print_json([{"entry_id": o.entry_id, "status": o.status, "message": o.message,
-                     "new_entry_id": o.new_entry_id} for o in outcomes])
-    else:
-        for o in outcomes:
-            print(f"entry {o.entry_id}: {o.status}: {o.message}")
-    # A write to a process (or boot) that is gone cannot be undone: the revert failed.
-    failed = any(o.status in ("conflict", "failed", "gone") for o in outcomes)
-    return EXIT_ERROR if failed else EXIT_OK
-
-
-def cmd_apply(backend: Backend, args) -> int:
-    patch = load_patch(args.patch)
-    pid = args.pid
-    if pid is None:
-        procs = backend.list_processes().result()
-        exact, loose = matching_programs(patch.exe, patch.cmdline, procs, {os.getpid()})
-        found = exact or loose
-        if len(found) != 1:
-            which = ", ".join(f"{p.pid} ({printable(p.cmdline)[:60]})" for p in found[:5])
-            raise InvalidInput(f"{len(found)} processes run {patch.exe}"
-                               + (f": {which}" if found else "")
-                               + "; choose one with --pid")
-        pid = found[0].pid
-    report = backend.apply_patch(patch, pid, force=args.force, dry_run=args.dry_run,
-                                 backend=args.backend).result()
-    if args.json:
-        print_json({"pid": pid, "patch": args.patch, "dry_run": args.dry_run,
-                    "applied": report.applied,
-                    "outcomes": [{"location": o.location, "address": o.address,
-                                  "action": o.action, "message": o.message,
-                                  "journal_id": o.journal_id} for o in report.outcomes]})
-    else:
-        for o in report.outcomes:
-            where = f"{o.address:#x}" if o.address is not None else "-"
-            extra = f" (journal entry {o.journal_id})" if o.journal_id else ""
-            print(f"{printable(o.location)} @ {where}: {o.action}"
-                  f"{': ' + one_line(o.message) if o.message else ''}{extra}")
-    if args.dry_run:
-        return EXIT_OK if all(o.action in ("would write", "already")
-                              for o in report.outcomes) else EXIT_ERROR
-    print_journal_notices(backend)
-    if not report.applied:
-        if any(o.action in ("written", "rollback failed") for o in report.outcomes):
-            print(f"lainview apply: process {pid} was patched only in part", file=sys.stderr)
-        elif any(o.action == "rolled back" for o in report.outcomes):
-            print(f"lainview apply: nothing written to process {pid}: a write failed and "
-                  "the ones before it were rolled back", file=sys.stderr)
-        else:
-            print(f"lainview apply: nothing written to process {pid}", file=sys.stderr)
-        return EXIT_ERROR
-    return EXIT_OK
-

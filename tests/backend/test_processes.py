@@ -76,6 +76,39 @@ def test_identity_from_proc_agrees_with_psutil_on_every_process():
     assert compared > 3
 
 
+def test_the_process_list_from_proc_agrees_with_psutil_on_every_process(child):
+    """list_processes reads /proc itself (psutil cost ps's start-up more
+    than the listing): name, real user, command line and executable are
+    what psutil reports, for every process (kernel threads, zombies, names
+    cut to 15 characters, other users'), and so is the resident memory of
+    a sleeping one. Processes that changed while we looked (exec, exit, a
+    workqueue thread renamed by its work) are those psutil sees differently
+    before and after our list; they are left out."""
+    import psutil
+
+    def seen() -> dict[int, tuple]:
+        return {p.info["pid"]: (p.info["name"] or "", p.info["username"] or "",
+                                " ".join(p.info["cmdline"] or []), p.info["exe"] or "")
+                for p in psutil.process_iter(["pid", "name", "username", "cmdline", "exe"])}
+    before = seen()
+    ours = {p.pid: p for p in list_processes()}
+    after = seen()
+    stable = [pid for pid in before if pid in ours and before[pid] == after.get(pid)]
+    assert len(stable) > 3
+    assert {pid: (ours[pid].name, ours[pid].user, ours[pid].cmdline, ours[pid].exe)
+            for pid in stable} == {pid: before[pid] for pid in stable}
+    assert ours[child.pid].rss == psutil.Process(child.pid).memory_info().rss
+
+
+def test_a_long_name_is_completed_from_the_command_line():
+    from lainview.backend.processes import process_name
+    stat = b"4242 (gnome-keyring-d) S 1 4242"
+    assert process_name(stat, ("/usr/bin/gnome-keyring-daemon", "--start")) == \
+        "gnome-keyring-daemon"
+    assert process_name(stat, ("/usr/bin/other", "--start")) == "gnome-keyring-d"
+    assert process_name(b"7 (a) b) R 1", ()) == "a) b"      # a name holding ")"
+
+
 def _fake_stat(proc, pid: int, name: str, state: str, flags: int, ticks: int) -> None:
     """A /proc/PID/stat as proc(5) lays it out: pid (comm) state ppid pgrp
     session tty_nr tpgid flags ... starttime (field 22) ..."""
