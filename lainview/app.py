@@ -226,7 +226,7 @@ async def _main(app, args: argparse.Namespace) -> int:
                 async def select_symbol(name: str) -> None:
                     if await browser.wait_loaded() and not browser.select_symbol(name):
                         browser.status.setText(f"no kernel symbol named {name}")
-                selecting = asyncio.ensure_future(select_symbol(args.address))   # noqa: F841
+                workspace.spawn(select_symbol(args.address))
         if args.screenshot and args.kernel:
             code = await browser.screenshot(args.screenshot, args.address)
         elif args.screenshot:
