@@ -580,8 +580,12 @@ def _join_path(path: str, name: str) -> str:
 
 # ---------------------------------------------------------------- field paths
 
-_STEP = re.compile(r"\s*(?:(\.|->)\s*([A-Za-z_]\w*)|\[\s*(0x[0-9a-fA-F]+|\d+)\s*\])")
-_FIRST = re.compile(r"\s*([A-Za-z_]\w*)")
+# C identifiers and indexes in ASCII only (``\d`` would take a full-width
+# digit); an index is hex or decimal without a leading zero (C reads 010
+# as octal 8, so a leading zero is refused rather than guessed).
+_STEP = re.compile(r"\s*(?:(\.|->)\s*([A-Za-z_]\w*)|\[\s*(0[xX][0-9a-fA-F]+|0|[1-9][0-9]*)\s*\])",
+                   re.ASCII)
+_FIRST = re.compile(r"\s*([A-Za-z_]\w*)", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -656,7 +660,7 @@ def field_place(ctype: CType, path: str) -> Place:
             t = s.target
             s = t.strip()
         if sep == "[":
-            index = int(item, 0)
+            index = int(item, 16) if item[:2] in ("0x", "0X") else int(item)
             if not isinstance(s, Array):
                 raise InvalidInput(f"field path {quoted(path)}: [{index}] needs an array, "
                                    f"{quoted(t.c_name())} is not one")

@@ -193,8 +193,9 @@ MISSING_FILE_ERRNOS = (_errno.ENOENT, _errno.ENOTDIR, _errno.EISDIR, _errno.ELOO
 def open_input_file(path: str | os.PathLike[str], *, what: str = "file") -> BinaryIO:
     """A regular file the user named, opened for reading (an ELF with debug
     information, read in pieces by a library). Refuses what is not a
-    regular file (a FIFO would block, /dev/zero never end) with
-    InvalidInput naming it, as :func:`read_input_file` does."""
+    regular file (a FIFO would block, /dev/zero never end) and one that
+    cannot seek to its end (/proc/PID/mem) with InvalidInput naming it, as
+    :func:`read_input_file` does."""
     path = os.fspath(path)
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
@@ -205,6 +206,14 @@ def open_input_file(path: str | os.PathLike[str], *, what: str = "file") -> Bina
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
         raise InvalidInput(f"{what} {path} is not a regular file", op="open")
+    try:
+        os.lseek(fd, 0, os.SEEK_END)         # libraries seek to the end first:
+        os.lseek(fd, 0, os.SEEK_SET)         # /proc/PID/mem is "regular" but cannot
+    except OSError as exc:
+        os.close(fd)
+        raise InvalidInput(f"{what} {path} cannot be read as a file "
+                           f"({exc.strerror or exc}: not seekable)", op="open",
+                           errno=exc.errno) from None
     os.set_blocking(fd, True)
     return open(fd, "rb")
 

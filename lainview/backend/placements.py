@@ -39,6 +39,19 @@ from .wording import printable, quoted
 _NAME = re.compile(r"[A-Za-z_]\w*")
 MAX_DECLARATIONS = 1 << 20
 """Characters of declarations text a placement may carry (a session file is user input)."""
+MAX_PLACED = 1 << 20
+"""Bytes of a placed type: the structure view reads all of them on every
+refresh (a larger object is placed by its parts: a field, an element)."""
+
+
+def check_placeable(ctype: CType, type_name: str) -> None:
+    """Raises InvalidInput unless ``ctype`` can be placed: it has a size,
+    of at most :data:`MAX_PLACED` bytes."""
+    if ctype.size <= 0:
+        raise InvalidInput(f"{printable(type_name)} has no size (declared, never defined)")
+    if ctype.size > MAX_PLACED:
+        raise InvalidInput(f"{printable(type_name)} is {ctype.size:,} bytes: a placed type is "
+                           f"at most {MAX_PLACED:,} (place one of its fields or elements)")
 
 
 @lru_cache(maxsize=32)
@@ -78,9 +91,7 @@ class Placement:
         """The placed type. Raises InvalidInput (a bad header, an unknown
         type, one without a size)."""
         ctype = declarations_of(self.declarations).lookup(self.type_name)
-        if ctype.size <= 0:
-            raise InvalidInput(f"{printable(self.type_name)} has no size (declared, never "
-                               "defined)")
+        check_placeable(ctype, self.type_name)
         return ctype
 
     def to_json(self) -> dict[str, str]:

@@ -33,10 +33,10 @@ from lainview.backend.ctypes_model import (CType, Enum, Node, Pointer, Record, b
                                            field_place, leaf_value, typed_value)
 from lainview.backend.errors import InvalidInput, LainviewError, Unresolved
 from lainview.backend.locations import Location, LocationKind, locate, parse_location
-from lainview.backend.placements import (FieldTarget, Placement, declarations_of,
+from lainview.backend.placements import (FieldTarget, Placement, check_placeable,
+                                         declarations_of,
                                          default_name, field_target, joined,
                                          placement_of_type, value_type)
-from lainview.backend.wording import printable
 
 from .attached_target import AttachedTarget
 from .field_spans import FieldSpan, spans_of
@@ -129,8 +129,7 @@ class StructureModel(QAbstractItemModel):
         ``type_name``, at the absolute ``address``: the kernel browser's
         typed symbol. Such a placement has no C text of its own. Raises
         InvalidInput for a type without a size."""
-        if ctype.size <= 0:
-            raise InvalidInput(f"{printable(type_name)} has no size (declared, never defined)")
+        check_placeable(ctype, type_name)
         placement = Placement(default_name(type_name), "", type_name.strip(),
                               Location(LocationKind.ABSOLUTE, "", address))
         self.set_placement(placement, ctype)

@@ -121,3 +121,15 @@ def test_a_field_placed_past_its_record_has_no_value_not_an_error():
         complete=True)
     tree = typed_value(damaged, bytes(8))
     assert {c.name: c.value for c in tree.children} == dict.fromkeys("fdipe")
+
+
+@pytest.mark.parametrize("path", ["inv[03]", "inv[08]", "inv[\uff11]", "inv[\u0663]", "in\u00e9"])
+def test_a_field_path_is_ascii_and_its_index_has_no_leading_zero(path):
+    """C reads 010 as octal: a leading zero is refused, not guessed; digits
+    and names of other scripts are not C (the attack pass: inv[03] raised
+    ValueError from int(…, 0))."""
+    from lainview.backend.c_decls import parse_header
+    t = parse_header("struct s { int a; int inv[10]; };", "x").lookup("struct s")
+    with pytest.raises(InvalidInput, match="cannot read"):
+        field_place(t, path)
+    assert field_place(t, "inv[0x3]").offset == field_place(t, "inv[3]").offset == 16

@@ -97,3 +97,15 @@ def test_state_file_owned_by_someone_else_is_refused(tmp_path):
     os.chown(path, 65534, 65534)
     with pytest.raises(InvalidInput, match="owned by uid 65534"):
         open_state_file(path, os.O_RDWR)
+
+
+def test_an_input_file_that_cannot_seek_is_refused_not_an_internal_error():
+    """/proc/PID/mem passes S_ISREG but cannot seek to its end: a library
+    reading it in pieces (pyelftools) raised OSError (the attack pass:
+    ``read --dwarf /proc/self/mem`` gave an internal error)."""
+    from lainview.backend.dwarf_types import DebugTypes
+    from lainview.backend.files import open_input_file
+    with pytest.raises(InvalidInput, match="cannot be read as a file"):
+        open_input_file("/proc/self/mem", what="the DWARF file")
+    with pytest.raises(InvalidInput, match="/proc/self/mem"):
+        DebugTypes("/proc/self/mem")

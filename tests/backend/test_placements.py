@@ -214,3 +214,14 @@ def test_generated_field_paths_resolve_to_gccs_offsets(tmp_path, header, data):
     areas = [MemoryArea(BASE, BASE + 0x10000, Perm.READ, path="/tmp/game")]
     got = [resolve_field(field_target(f"v.{q}", p), areas)[0] - BASE - 0x10 for q in paths]
     assert got == [int(x) for x in out.split()]
+
+
+@pytest.mark.parametrize("decl", ["struct s { int a[0x7fffffffffffffff]; };",
+                                  "struct s { int a[1000000000]; };"])
+def test_a_placed_type_is_bounded(decl):
+    """The structure view reads a placement whole on every refresh: a huge
+    type is refused at once (the attack pass: a session placing
+    int a[0x7fff…] raised OverflowError in the view, seven times)."""
+    from lainview.backend.locations import parse_location
+    with pytest.raises(InvalidInput, match="a placed type is at most"):
+        Placement("s", decl, "struct s", parse_location("0x1000")).ctype()
