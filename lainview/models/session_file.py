@@ -96,8 +96,14 @@ class SessionData:
         structures = parse_items(raw.get("structures", []), "the structures", "structure",
                                  Placement.from_json)
         saved = raw.get("saved", 0.0)
+        try:
+            when = float(saved) if isinstance(saved, (int, float)) else 0.0
+        except OverflowError:                    # an integer past a float's range
+            when = math.inf
+        if not math.isfinite(when):
+            raise InvalidInput(f"the time saved must be a number of seconds, not {saved!r:.40}")
         return cls(exe, list(cmdline), str(target.get("name", "")), watch, bookmarks, scan,
-                   view, float(saved) if isinstance(saved, (int, float)) else 0.0, structures)
+                   view, when, structures)
 
     @property
     def program(self) -> str:
@@ -107,6 +113,9 @@ class SessionData:
 # The "view" section: what each known key must be. Rates and intervals are
 # finite numbers (their setters clamp them to what they support); counts
 # handed to Qt widgets must fit a C int.
+MAX_AREA = 1 << 56
+"""The largest area a session may name: a process's whole address space
+with 5-level paging (Qt's signals and the view take positions below 2^63)."""
 VIEW_NUMBERS = ("hex_refresh_hz", "watch_refresh_hz", "plot_hz", "freeze_interval_ms")
 VIEW_COUNTS = ("bytes_per_row", "plot_window_s")
 QT_INT_MAX = (1 << 31) - 1
@@ -135,9 +144,9 @@ def check_view(view: dict) -> None:
         if not isinstance(area, dict):
             raise InvalidInput("view setting area must be an object")
         size = area.get("size")
-        if not (_is_int(size) and 0 < size < 1 << 64):
-            raise InvalidInput(f"view setting area.size must be 1 to 2^64-1 bytes, "
-                               f"not {size!r:.40}")
+        if not (_is_int(size) and 0 < size <= MAX_AREA):
+            raise InvalidInput(f"view setting area.size must be 1 to 2^56 bytes (the most a "
+                               f"process maps), not {size!r:.40}")
         if not isinstance(area.get("label", ""), str):
             raise InvalidInput("view setting area.label must be text")
         try:

@@ -63,6 +63,8 @@ REFUSED = {
     "session-bytes-per-row-2e70.json": "bytes_per_row must be a whole number",
     "session-plot-window-2e63.json": "plot_window_s must be a whole number",
     "session-area-size-2e64.json": "area.size",
+    "session-area-size-2e63.json": "area.size must be 1 to 2^56 bytes",
+    "session-saved-1e400.json": "the time saved must be a number of seconds",
     "session-cursor-offset-2e64.json": "view setting cursor: bad offset",
     "session-5000-digit-int.json": "digits",
     "session-not-an-object.json": "not a lainview session file",
