@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 
 from lainview.backend.errors import InvalidInput, Unresolved
 from lainview.backend.locations import Location
-from lainview.backend.placements import FieldTarget, Placement, explain, field_target
+from lainview.backend.wording import printable
+from lainview.backend.placements import (FieldTarget, Placement, explain, field_target,
+                                         value_type)
 
 from .watch_values import DISPLAY_FORMATS, ValueType
 
@@ -120,6 +122,14 @@ class WatchEntry:
                 raise InvalidInput("a field watch needs {\"path\": text, \"placement\": {…}}")
             target = field_target(raw_field["path"],
                                   Placement.from_json(raw_field.get("placement")))
+            want = value_type(target.type)
+            if want is None or (want[0], want[1] or 0) != (entry.vtype.name, entry.vtype.length):
+                watched = f"{entry.vtype.name}" + \
+                    (f"[{entry.vtype.length}]" if entry.vtype.length else "")
+                must = "it cannot be watched" if want is None else \
+                    f"it is watched as {want[0]}" + (f"[{want[1]}]" if want[1] else "")
+                raise InvalidInput(f"field {printable(target.text)} is "
+                                   f"{printable(target.type.c_name())}: {must}, not {watched}")
             entry.field, entry.location = target, target.location
         if entry.plotted and not entry.vtype.numeric:
             entry.plotted = False
@@ -128,5 +138,8 @@ class WatchEntry:
             try:
                 entry.frozen_data = bytes.fromhex(frozen)
             except (TypeError, ValueError):
-                raise InvalidInput(f"bad frozen value {frozen!r}") from None
+                raise InvalidInput(f"bad frozen value {frozen!r:.40}") from None
+            if len(entry.frozen_data) != entry.vtype.size:
+                raise InvalidInput(f"a frozen value of {len(entry.frozen_data)} bytes for a "
+                                   f"{entry.vtype.size}-byte {entry.vtype.name}")
         return entry

@@ -12,6 +12,7 @@ from hypothesis import given, strategies as st
 from lainview.backend.errors import InvalidInput
 from lainview.backend.locations import parse_location
 from lainview.backend.placements import Placement, field_target
+from lainview.backend.placements import value_type
 from lainview.models.session_file import VERSION, SessionData, parse_session
 from lainview.models.watch_entry import WatchEntry
 from lainview.models.watch_values import ValueType
@@ -32,7 +33,8 @@ def test_structures_and_field_watches_round_trip(name, where, paths, cmdline):
     entries = []
     for path in paths:
         target = field_target(path.replace("player", name, 1), placement)
-        entries.append(WatchEntry(target.location, ValueType.of("i32"), field=target))
+        name_, length = value_type(target.type)
+        entries.append(WatchEntry(target.location, ValueType.of(name_, length), field=target))
     data = SessionData("/usr/bin/game", cmdline, "game",
                        watch=[e.to_json() for e in entries], structures=[placement])
     back = parse_session(json.dumps(data.to_json()).encode(), "s.json")
@@ -68,3 +70,22 @@ def test_malformed_structures_say_which_and_why(structures, message):
     with pytest.raises(InvalidInput) as caught:
         parse_session(json.dumps(raw).encode(), "s.json")
     assert message in str(caught.value)
+
+
+@pytest.mark.parametrize("vtype, frozen, message", [
+    ({"name": "u64"}, None, r"field player.hp is int32_t: it is watched as i32, not u64"),
+    ({"name": "i32"}, "00" * 10, "a frozen value of 10 bytes for a 4-byte i32"),
+    ({"name": "i32"}, None, r"field player.inv is struct item\[3\]: it cannot be watched")])
+def test_a_field_watch_is_watched_as_its_field_is(vtype, frozen, message):
+    """A session's field watch must read its field as the field's type says
+    (the attack pass: player.health watched as u64 read, and a freeze would
+    write, 8 bytes over the next field)."""
+    placement = Placement("player", HEADER, "struct player", parse_location("0x1000"))
+    path = "player.inv" if "cannot" in message else "player.hp"
+    target = field_target(path, placement)
+    raw = WatchEntry(target.location, ValueType.of("i32"), field=target).to_json()
+    raw["type"] = vtype
+    if frozen is not None:
+        raw["frozen"] = frozen
+    with pytest.raises(InvalidInput, match=message):
+        WatchEntry.from_json(raw)
