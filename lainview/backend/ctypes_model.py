@@ -361,6 +361,7 @@ class Node:
     bits: tuple[int, int] | None = None      # (bit offset in its byte, bit size)
     error: str | None = None
     size: int = 0
+    cut: int = 0                             # an array's elements past MAX_ELEMENTS, not shown
 
     def value_text(self) -> str:
         """The value as shown: integers in decimal (pointers in hex),
@@ -403,13 +404,17 @@ class Node:
             out.append(text)
             for c in n.children:
                 emit(c, depth + 1)
+            if n.cut:
+                out.append(f"{indent * (depth + 1)}… {n.cut:,} more elements not shown "
+                           f"(at most {MAX_ELEMENTS:,} are)")
         emit(self, 0)
         return out
 
     def to_json(self) -> dict[str, object]:
         """{offset, address, type, size, value[, bits, error, fields | elements]}:
         ``fields`` maps names to children (a followed pointer's pointee is
-        the field ``*``), ``elements`` lists an array's."""
+        the field ``*``), ``elements`` lists an array's (at most
+        MAX_ELEMENTS; ``elements_not_shown`` counts the rest)."""
         out: dict[str, object] = {"offset": self.offset, "address": self.address,
                                   "type": self.type, "size": self.size, "value": self.value}
         if self.bits:
@@ -419,6 +424,8 @@ class Node:
         if self.children:
             if self.children[0].name.startswith("["):
                 out["elements"] = [c.to_json() for c in self.children]
+                if self.cut:
+                    out["elements_not_shown"] = self.cut
             else:
                 out["fields"] = {c.name: c.to_json() for c in self.children}
         return out
@@ -518,6 +525,7 @@ def _node(t: CType, data: bytes, off: int, base: int | None, path: str, name: st
         for i in range(min(s.count, MAX_ELEMENTS)):
             node.children.append(_node(s.element, data, off + i * s.element.size, base,
                                        f"{path}[{i}]", f"[{i}]", read, follow, relative))
+        node.cut = max(0, s.count - MAX_ELEMENTS)
         return node
     node.value = _scalar(t, data[off:off + max(s.size, 1)])
     if isinstance(s, Pointer) and read is not None and follow > 0 and node.value:

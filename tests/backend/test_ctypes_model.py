@@ -133,3 +133,17 @@ def test_a_field_path_is_ascii_and_its_index_has_no_leading_zero(path):
     with pytest.raises(InvalidInput, match="cannot read"):
         field_place(t, path)
     assert field_place(t, "inv[0x3]").offset == field_place(t, "inv[3]").offset == 16
+
+
+def test_an_array_cut_at_max_elements_says_so():
+    """Nothing is lost silently: an array longer than MAX_ELEMENTS shows
+    the first ones and counts the rest, in text and JSON (the attack pass:
+    int[1000000] ended at [4095] with nothing said)."""
+    from lainview.backend.ctypes_model import MAX_ELEMENTS, Array
+    t = Array(Base("int", 4, True), MAX_ELEMENTS + 5)
+    tree = typed_value(t, bytes(t.size), 0x1000)
+    assert len(tree.children) == MAX_ELEMENTS and tree.cut == 5
+    assert tree.to_json()["elements_not_shown"] == 5
+    assert tree.lines()[-1].strip() == f"… 5 more elements not shown (at most {MAX_ELEMENTS:,} are)"
+    short = typed_value(Array(Base("int", 4, True), 3), bytes(12), 0x1000)
+    assert short.cut == 0 and "elements_not_shown" not in short.to_json()
