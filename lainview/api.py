@@ -197,13 +197,17 @@ class Process(_Owner):
         ``address``, offset from the module base, size, nm type letter,
         exported). ``module``: one file name or path. Raises InvalidInput
         (a bad pattern)."""
-        return _wait(self._target.symbolizer()).search(pattern, module=module, regex=regex)
+        for name, text in (("pattern", pattern), ("module", module)):
+            if text is not None and not isinstance(text, str):
+                raise InvalidInput(f"{name} is text or None, not {quoted(text)}")
+        return _wait(self._target.symbolizer()).search(pattern, module=module, regex=bool(regex))
 
-    def symbolize(self, address: int) -> str:
+    def symbolize(self, address: int | str) -> str:
         """``address`` named as ``libc.so.6!getpid+0x4`` where a symbol
         holds it, else as a location (``libc.so.6+0x9a3f4``, ``[heap]+0x10``,
-        ``0x7f…``)."""
-        return _wait(self._target.symbolizer()).name(address)
+        ``0x7f…``). ``address``: an int, or location text as
+        :meth:`resolve` reads it. Raises InvalidInput."""
+        return _wait(self._target.symbolizer()).name(self._address(address, 1))
 
     def disassemble(self, location: str | int, count: int = 16, *,
                     align: bool = True) -> list[Instruction]:
@@ -316,6 +320,8 @@ class Process(_Owner):
         for name, setting in (("depth", depth), ("max_offset", max_offset), ("limit", limit)):
             if not isinstance(setting, int) or isinstance(setting, bool):
                 raise InvalidInput(f"{name} is an int, not {quoted(setting)}")
+        if not isinstance(stacks, bool):
+            raise InvalidInput(f"stacks is True or False, not {quoted(stacks)}")
         return _wait(self._target.pointer_scan(address, depth=depth, max_offset=max_offset,
                                                stacks=stacks, limit=limit))
 
@@ -329,7 +335,9 @@ class Process(_Owner):
         for big-endian). Each :class:`Resolved` gives the path and the
         address it leads to. Raises InvalidInput (neither or both given, a
         bad type or value), TargetExited."""
-        if (address is None) == (value is None):
+        if address is None and value is None:
+            raise InvalidInput("give an address or a value (with its type) to rescan for")
+        if address is not None and value is not None:
             raise InvalidInput("give an address or a value (with its type), not both")
         if isinstance(paths, (str, bytes)) or not hasattr(paths, "__iter__"):
             raise InvalidInput(f"paths is a list of PointerPath, not {quoted(paths)}")
@@ -363,7 +371,11 @@ def _mode(text: str, allowed: tuple[_scan.Mode, ...]) -> _scan.Mode:
 
 
 def _split_type(name: str) -> tuple[str, bool]:
-    """("i32", False) for "i32", ("i32", True) for "i32-be"."""
+    """("i32", False) for "i32", ("i32", True) for "i32-be". InvalidInput
+    for what is not a type's name."""
+    if not isinstance(name, str):
+        raise InvalidInput(f"a value type is its name as text ('i32', 'f64-be', …), not "
+                           f"{quoted(name)}")
     if name.endswith("-be"):
         return name[:-3], True
     return name, False

@@ -483,3 +483,28 @@ def test_the_api_checks_pointer_scan_and_watch_arguments(child):
                 p.watch(child.counter, 4, seconds=seconds)
         with pytest.raises(InvalidInput, match="length is 1, 2, 4 or 8"):
             p.watch(child.counter, True)
+
+
+def test_the_api_checks_types_symbols_and_rescan_arguments(child):
+    """The second attack pass: value_type=5 and scan(5, 0) raised
+    AttributeError, symbolize("t+0x10") and symbols(5) TypeError,
+    symbolize(-1) gave "-0x1", stacks="no" counted as true, and a rescan
+    given neither an address nor a value said "not both"."""
+    import pytest
+    import lainview as api
+    from lainview.backend.errors import InvalidInput
+    with api.attach(child.pid) as p:
+        with pytest.raises(InvalidInput, match="a value type is its name as text"):
+            p.scan(5, 0)
+        with pytest.raises(InvalidInput, match="a value type is its name as text"):
+            p.pointer_rescan([], value=5, value_type=5)
+        with pytest.raises(InvalidInput, match="to rescan for"):
+            p.pointer_rescan([])
+        for bad in (-1, 1 << 64, None, 1.5):
+            with pytest.raises(InvalidInput, match="an address is an int"):
+                p.symbolize(bad)
+        assert p.symbolize(hex(child.base)) == p.symbolize(child.base)
+        with pytest.raises(InvalidInput, match="pattern is text or None"):
+            p.symbols(5)
+        with pytest.raises(InvalidInput, match="stacks is True or False"):
+            p.pointer_scan(child.base, stacks="no")
