@@ -370,8 +370,8 @@ class Node:
         v = self.value
         if v is None:
             return ""
-        if isinstance(v, str):
-            return json.dumps(v, ensure_ascii=False)
+        if isinstance(v, str):              # JSON escapes C0 controls, printable the rest (C1)
+            return printable(json.dumps(v, ensure_ascii=False))
         if isinstance(v, float):
             from .value_types import format_float
             return format_float(v, self.size)
@@ -480,7 +480,9 @@ def _scalar(t: CType, data: bytes) -> int | float | str | None:
 
 
 def _text(data: bytes) -> str:
-    return printable(data.split(b"\0", 1)[0].decode("utf-8", "replace"))
+    """A char array's text up to its NUL, as the target holds it (escaped
+    where it is shown: :meth:`Node.value_text`; JSON escapes it itself)."""
+    return data.split(b"\0", 1)[0].decode("utf-8", "replace")
 
 
 def typed_value(ctype: CType, data: bytes, address: int | None = None,

@@ -147,3 +147,20 @@ def test_an_array_cut_at_max_elements_says_so():
     assert tree.lines()[-1].strip() == f"… 5 more elements not shown (at most {MAX_ELEMENTS:,} are)"
     short = typed_value(Array(Base("int", 4, True), 3), bytes(12), 0x1000)
     assert short.cut == 0 and "elements_not_shown" not in short.to_json()
+
+
+def test_text_a_target_holds_is_escaped_once_where_it_is_shown():
+    """A char array holding ESC, BEL and a UTF-8 CSI (U+009B): its value is
+    the text as held, so JSON escapes it once (a consumer decodes a real
+    ESC); the shown text escapes every control once (it was escaped twice,
+    and JSON carried the backslashes)."""
+    import json
+    from lainview.backend.ctypes_model import Array
+    held = "\x1b[31mRED\x1b]0;pwn\x07\u009b2J\\x"
+    t = Array(Base("char", 1, True, "char", 1), 32)
+    node = typed_value(t, held.encode().ljust(32, b"\0"), 0x1000)
+    assert node.value == held
+    assert json.loads(json.dumps(node.to_json()))["value"] == held
+    shown = node.value_text()
+    assert shown.isprintable() and shown.count("\\u001b") == 2 and "\\x9b" in shown
+    assert "\\\\u001b" not in shown and shown.endswith('\\\\x"')
