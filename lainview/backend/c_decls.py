@@ -5,8 +5,10 @@ parsed with pycparser and laid out as gcc does on x86-64
 The header is not run through a preprocessor: ``#include``, ``#pragma``,
 include guards and other directive lines are ignored (so ``<stdint.h>``
 names come from the predeclared typedefs: :data:`PRELUDE`), and a macro
-used in a declaration is an unknown name. GNU ``__attribute__((packed))``
-on a struct is honoured; other attributes are ignored.
+used in a declaration is an unknown name. C11 ``_Alignas`` on members, and
+GNU ``packed`` and ``aligned(N)`` on a tagged struct or union, are laid out
+as gcc does; a layout attribute anywhere else is refused (lainview would lay
+it out unlike gcc), other attributes are ignored.
 
 Errors: a malformed header raises InvalidInput "player.h, line 3, column 7:
 …" (never a pycparser traceback).
@@ -103,6 +105,7 @@ class Declarations:
             self.typedefs[name] = Typedef(name, b)
         self._prelude_names = set(self.typedefs)
         self._packed: set[str] = set()
+        self._aligned: dict[str, int] = {}         # "struct s" -> its aligned(N)
 
     # -- public
 
@@ -236,9 +239,11 @@ class Declarations:
         if rec.complete:
             self._fail(node, f"{quoted(key)} is defined twice")
         members: list[tuple[str, CType, int | None]] = []
+        aligns: list[int] = []
         seen: set[str] = set()
         for d in node.decls:
             t = self._type(d.type)
+            aligns.append(self._alignas(d, t))
             width = None if d.bitsize is None else self._const(d.bitsize)
             if width is not None:
                 s = t.strip()
@@ -257,9 +262,30 @@ class Declarations:
                     self._fail(d, f"duplicate field {quoted(d.name)}")
                 seen.add(d.name)
             members.append((d.name or "", t, width))
-        packed = bool(getattr(node, "_lainview_packed", False)) or \
-            (key in self._packed if key else False)
-        return lay_out(rec, members, packed=packed)
+        packed = key in self._packed if key else False
+        return lay_out(rec, members, packed=packed, member_align=aligns,
+                       min_align=self._aligned.get(key, 1) if key else 1)
+
+    def _alignas(self, d: object, t: CType) -> int:
+        """A member's ``_Alignas(N)`` or ``_Alignas(type)`` (0: none). N
+        must be a power of two, and no less than the member's own
+        alignment (C11 6.7.5)."""
+        out = 0
+        if getattr(d, "align", None) and getattr(d, "bitsize", None) is not None:
+            self._fail(d, f"_Alignas on bitfield {quoted(getattr(d, 'name', ''))}: a bitfield "
+                          "has no alignment of its own")
+        for spec in getattr(d, "align", None) or []:
+            what = spec.alignment
+            n = self._type(what.type).align if isinstance(what, c_ast.Typename) \
+                else self._const(what)
+            if n <= 0 or n & (n - 1) or n > MAX_ALIGN:
+                self._fail(d, f"_Alignas({n}) of {quoted(getattr(d, 'name', ''))}: an alignment "
+                              f"is a power of two up to {MAX_ALIGN}")
+            if n < t.align:
+                self._fail(d, f"_Alignas({n}) of {quoted(getattr(d, 'name', ''))} is less than "
+                              f"its type's alignment, {t.align}")
+            out = max(out, n)
+        return out
 
     def _tag_kind_is_free(self, node: object, kind: str, name: str) -> None:
         for other in ("struct", "union", "enum"):
@@ -349,6 +375,18 @@ _COMMENT = re.compile(r'/\*.*?\*/|//[^\n]*|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n
 _DIRECTIVE = re.compile(r"^[ \t]*#.*$", re.M)
 
 
+MAX_ALIGN = 1 << 28
+"""The largest alignment gcc accepts (2^28 bytes)."""
+
+
+def _refuse(filename: str, body: str, pos: int, message: str) -> None:
+    """InvalidInput naming ``filename``, the line and column of ``pos`` in
+    ``body`` (which keeps the header's line numbers) and ``message``."""
+    line = body.count("\n", 0, pos) + 1
+    column = pos - body.rfind("\n", 0, pos)
+    raise InvalidInput(f"{printable(filename)}, line {line}, column {column}: {message}")
+
+
 def parse_header(text: str, filename: str = "<header>") -> Declarations:
     """The declarations of a C header's ``text`` (``filename`` names it in
     errors). Raises InvalidInput with line and column for a malformed
@@ -360,15 +398,46 @@ def parse_header(text: str, filename: str = "<header>") -> Declarations:
     body = _DIRECTIVE.sub("", body)
 
     def strip_attr(m: re.Match[str]) -> str:
-        marker = " __lainview_packed__ " if "packed" in m.group(0) else " "
-        return marker + "\n" * m.group(0).count("\n")
+        """An attribute that changes layout (packed, aligned) becomes one
+        marker, the rest a space (line numbers kept)."""
+        text = m.group(0)
+        packed = re.search(r"\b(__)?packed(__)?\b", text) is not None
+        aligned = re.search(r"\b(?:__)?aligned(?:__)?\b\s*(?:\(([^()]*)\))?", text)
+        n = 0
+        if aligned:
+            arg = (aligned.group(1) or "").strip()
+            n = 16 if not arg else int(arg, 0) if re.fullmatch(r"0[xX][0-9a-fA-F]+|\d+", arg) \
+                else -1
+            if n <= 0 or n & (n - 1) or n > MAX_ALIGN:
+                _refuse(filename, body, m.start(), f"aligned({printable(arg)}): an alignment "
+                        f"is a power of two up to {MAX_ALIGN}")
+        marker = f" __lainview_attr_{int(packed)}_{n}__ " if packed or aligned else " "
+        return marker + "\n" * text.count("\n")
     body = _ATTRIBUTE.sub(strip_attr, body)
     body = re.sub(r"\b(__extension__|__restrict|__inline|inline|__volatile__)\b", "", body)
-    for m in re.finditer(r"\b(struct|union)\s+__lainview_packed__\s*(\w+)|\b(struct|union)"
-                         r"\s+(\w+)\s*\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\}\s*__lainview_packed__", body):
-        kind, tag = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
-        decls._packed.add(f"{kind} {tag}")
-    body = body.replace("__lainview_packed__", "")
+    # A record's attribute stands after "struct" or after its closing brace;
+    # a tagged record keeps it by its tag. Any other place (a member, a
+    # variable, an untagged record) is refused: lainview would lay it out
+    # without it, unlike gcc.
+    marker = r"__lainview_attr_(\d)_(\d+)__"
+    kept: set[int] = set()                   # where a record's marker starts
+    for m in re.finditer(rf"\b(struct|union)\s+{marker}\s*(\w+)|\b(struct|union)"
+                         rf"\s+(\w+)\s*\{{[^{{}}]*(?:\{{[^{{}}]*\}}[^{{}}]*)*\}}\s*{marker}", body):
+        first = m.group(1) is not None
+        kind, tag = (m.group(1), m.group(4)) if first else (m.group(5), m.group(6))
+        packed, n = (m.group(2), int(m.group(3))) if first else (m.group(7), int(m.group(8)))
+        if packed == "1":
+            decls._packed.add(f"{kind} {tag}")
+        if n:
+            decls._aligned[f"{kind} {tag}"] = max(n, decls._aligned.get(f"{kind} {tag}", 1))
+        kept.add(m.start(2 if first else 7) - len("__lainview_attr_"))
+    for m in re.finditer(marker, body):
+        if m.start() not in kept:
+            what = "packed" if m.group(1) == "1" else f"aligned({m.group(2)})"
+            _refuse(filename, body, m.start() - 1, f"__attribute__(({what})) is laid out by "
+                    "lainview only on a tagged struct or union (struct s {…} "
+                    "__attribute__((…))); on a member write _Alignas(N) before its type")
+    body = re.sub(marker, lambda m: " " * len(m.group(0)), body)
     name = filename.replace('"', "")
     source = f"{PRELUDE}# 1 \"{name}\"\n{body}\n"
     try:

@@ -296,20 +296,24 @@ def _align_up(value: int, align: int) -> int:
 
 
 def lay_out(record: Record, members: list[tuple[str, CType, int | None]],
-            packed: bool = False) -> Record:
+            packed: bool = False, member_align: list[int] | None = None,
+            min_align: int = 1) -> Record:
     """Place ``members`` (name, type, bit width or None) in ``record`` as
     gcc does on x86-64 (System V ABI): each member at the next multiple of
     its alignment; a bitfield in the next bits unless it would cross a
     boundary of its type's alignment; a zero-width bitfield moves to the
     next such boundary; unnamed bitfields do not raise the record's
-    alignment; a union puts every member at 0. Sets fields, size, align and
-    ``complete``; returns ``record``."""
+    alignment; a union puts every member at 0. ``member_align``: each
+    member's ``_Alignas`` (0: none), which raises its alignment (in a packed
+    record too); ``min_align``: the record's ``aligned(N)`` attribute, which
+    raises the record's alignment and so rounds its size. Sets fields, size,
+    align and ``complete``; returns ``record``."""
     bits = 0                 # next free bit (struct) / size in bits (union)
-    align = 1
+    align = max(1, min_align)
     fields: list[Field] = []
     union = record.kind == "union"
-    for name, ctype, width in members:
-        a = 1 if packed else ctype.align
+    for i, (name, ctype, width) in enumerate(members):
+        a = max(1 if packed else ctype.align, member_align[i] if member_align else 0)
         if width is None:
             start = 0 if union else _align_up(_align_up(bits, 8) // 8, a)
             fields.append(Field(name, ctype, start))

@@ -4,6 +4,7 @@ all ones in a zeroed struct) and compares with the model."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -224,3 +225,36 @@ def test_lookup_names_types_and_says_what_is_declared():
         decls.lookup("struct nope")
     with pytest.raises(InvalidInput, match="not a C type"):
         decls.lookup("struct {")
+
+
+ALIGNED = """
+struct al_member { char c; _Alignas(16) int x; char d; };
+struct al_type { char c; _Alignas(double) char d; short e; };
+struct al_packed { char c; long x; } __attribute__((packed, aligned(4)));
+struct al_big { char c; int x; } __attribute__((aligned(8192)));
+struct __attribute__((aligned(32))) al_front { char c; };
+struct al_default { char c; } __attribute__((aligned));
+struct al_nested { char c; struct al_member m; struct al_packed p; };
+"""
+
+
+def test_alignment_specifiers_match_gcc(tmp_path):
+    """_Alignas on members and aligned(N) on a tagged record lay out as gcc
+    does (the attack pass: both were ignored, so every later field was read
+    from the wrong bytes)."""
+    _compile_and_compare(tmp_path, ALIGNED, [
+        "struct al_member", "struct al_type", "struct al_packed", "struct al_big",
+        "struct al_front", "struct al_default", "struct al_nested"])
+
+
+@pytest.mark.parametrize("text, message", [
+    ("struct s { char c; int x __attribute__((aligned(16))); };",
+     "line 1, column 26: __attribute__((aligned(16))) is laid out by lainview only on a tagged"),
+    ("typedef struct { char c; } __attribute__((packed)) t;", "column 28: __attribute__((packed))"),
+    ("struct s { char c; } __attribute__((aligned(3)));", "aligned(3): an alignment is a power"),
+    ("struct s { char c; _Alignas(2) int x; };", "is less than its type's alignment, 4"),
+    ("struct s { char c; _Alignas(8) int x:3; };", "_Alignas on bitfield 'x'"),
+])
+def test_alignment_lainview_cannot_lay_out_is_refused_where_it_stands(text, message):
+    with pytest.raises(InvalidInput, match=re.escape(message)):
+        parse_header(text, "t.h")
