@@ -372,7 +372,35 @@ class Declarations:
 
 _ATTRIBUTE = re.compile(r"__attribute__\s*\(\((?:[^()]|\((?:[^()]|\([^()]*\))*\))*\)\)")
 _COMMENT = re.compile(r'/\*.*?\*/|//[^\n]*|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'', re.S)
-_DIRECTIVE = re.compile(r"^[ \t]*#.*$", re.M)
+_DIRECTIVE = re.compile(r"^[ \t]*#(?:[^\n]*\\\n)*[^\n]*$", re.M)   # with its \ continuations
+_CONDITIONAL = re.compile(r"^[ \t]*#[ \t]*(if|ifdef|ifndef|elif|else|endif)\b([^\n]*)$", re.M)
+
+
+def _skip_if_0(body: str) -> str:
+    """``body`` with the lines of ``#if 0`` blocks (up to their ``#else``,
+    ``#elif`` or ``#endif``, nesting counted) blanked, line breaks kept:
+    the one conditional a header's meaning never depends on. Other
+    conditionals are not evaluated: their directive lines are skipped and
+    every branch is read."""
+    out, depth, start = [], 0, 0
+    for m in _CONDITIONAL.finditer(body):
+        word, rest = m.group(1), m.group(2).split("//")[0].split("/*")[0].strip()
+        if depth:
+            if word.startswith("if"):
+                depth += 1
+            elif word == "endif" or (depth == 1 and word in ("else", "elif")):
+                depth -= 1
+                if not depth:
+                    out.append("\n" * body.count("\n", start, m.start()))
+                    start = m.start()
+        elif word == "if" and rest in ("0", "(0)", "false"):
+            out.append(body[start:m.start()])
+            depth, start = 1, m.start()
+    if depth:
+        out.append("\n" * body.count("\n", start))
+        return "".join(out)
+    out.append(body[start:])
+    return "".join(out)
 
 
 MAX_ALIGN = 1 << 28
@@ -395,7 +423,8 @@ def parse_header(text: str, filename: str = "<header>") -> Declarations:
     # keep line numbers: blank comments, directives and attributes in place
     body = _COMMENT.sub(lambda m: m.group(0) if m.group(0)[0] in "'\"" else
                         " " + "\n" * m.group(0).count("\n"), text)
-    body = _DIRECTIVE.sub("", body)
+    body = _skip_if_0(body.removeprefix("\ufeff"))         # a UTF-8 byte-order mark too
+    body = _DIRECTIVE.sub(lambda m: "\n" * m.group(0).count("\n"), body)
 
     def strip_attr(m: re.Match[str]) -> str:
         """An attribute that changes layout (packed, aligned) becomes one

@@ -258,3 +258,16 @@ def test_alignment_specifiers_match_gcc(tmp_path):
 def test_alignment_lainview_cannot_lay_out_is_refused_where_it_stands(text, message):
     with pytest.raises(InvalidInput, match=re.escape(message)):
         parse_header(text, "t.h")
+
+
+def test_continued_directives_if_0_blocks_and_a_bom_are_skipped_keeping_lines():
+    """The attack pass: a #define continued with \\ was read as code (a
+    'defined twice' error), #if 0 bodies were parsed, a UTF-8 BOM refused."""
+    header = ("\ufeff#define PAIR(a) \\\n   struct s { int q; };\n#if 0\nstruct s { int zzz; };\n"
+              "#if 1\njunk junk\n#endif\n#else\nstruct t { int b; };\n#endif\n"
+              "struct s { char c; int x; };\n")
+    decls = parse_header(header, "t.h")
+    assert sorted(decls.names()) == ["struct s", "struct t"]
+    assert [f.name for f in decls.lookup("struct s").fields] == ["c", "x"]
+    with pytest.raises(InvalidInput, match="t.h, line 12, column"):
+        parse_header(header + "struct u { int x }\n", "t.h")
