@@ -477,6 +477,6 @@ def load_kernel_btf(module: str | None = None, directory: str = BTF_DIR) -> BTF:
     if module is None or module == "vmlinux":
         return base
     path = os.path.join(directory, module)
-    if "/" in module or not os.path.exists(path):
+    if "/" in module or module in (".", "..", "") or not os.path.isfile(path):
         raise InvalidInput(f"no BTF for module {quoted(module)} in {directory}")
     return BTF.load(path, base)

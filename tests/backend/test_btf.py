@@ -277,3 +277,13 @@ def test_name_index_search_finds_exactly_the_names_containing_the_text(names, te
     assert starts == sorted(starts, reverse=True)
     if len(containing) <= limit:
         assert set(found) == containing
+
+
+@pytest.mark.parametrize("module", [".", "..", "vmlinux/..", "no_such_module"])
+def test_a_module_name_that_is_no_module_file_is_invalid_input(module):
+    """--module . read the directory (EISDIR, exit 1): a name that is not a
+    module's BTF file is the user's mistake, named."""
+    if not os.path.exists(VMLINUX):
+        pytest.skip("no /sys/kernel/btf/vmlinux")
+    with pytest.raises(InvalidInput, match="no BTF for module"):
+        load_kernel_btf(module, os.path.dirname(VMLINUX))
