@@ -94,7 +94,9 @@ BAD_INPUT = [
     (("kmod", "hold", "m" * 80), "too long"),
     (("--ksource", "nope", "kinfo"), "invalid choice"),
     (("--backend", "nope", "ps"), "invalid choice"),
-    (("ps", "--bogus"), "unrecognized arguments"),
+    (("ps", "--bogus"), "lainview ps: unrecognized arguments: --bogus (see lainview ps --help)"),
+    (("read", "{pid}", "{base}", "--type", "int", "16"),
+     "lainview read: unrecognized arguments: 16"),
     # an option the command or the chosen source would ignore is refused, not dropped
     (("--ksource", "kallsyms", "--image", "{file:vmlinux}", "ksyms"),
      "--image is not used by --ksource kallsyms"),

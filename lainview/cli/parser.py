@@ -61,8 +61,26 @@ class ArgumentParser(argparse.ArgumentParser):
     Sub-parsers inherit the class (argparse makes them with ``type(self)``)."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"{self.prog}: {one_line(message)}{self._misplaced(message)} "
-                              f"(see {self.prog} --help)\n")
+        self._usage_error(self, message)
+
+    def _usage_error(self, parser: argparse.ArgumentParser, message: str) -> NoReturn:
+        """``message`` as ``parser`` (this one or a subcommand's) says it,
+        with this parser's hint about misplaced global options."""
+        self.exit(EXIT_USAGE, f"{parser.prog}: {one_line(message)}{self._misplaced(message)} "
+                              f"(see {parser.prog} --help)\n")
+
+    def parse_args(self, args=None, namespace=None):
+        """As argparse's, but arguments left over after a subcommand are
+        reported as that subcommand's (``lainview read: unrecognized
+        arguments: 16``), with its help to see."""
+        parsed, extra = self.parse_known_args(args, namespace)
+        if extra:
+            command = getattr(parsed, "command", None)
+            subparser = next((a.choices[command] for a in self._actions
+                              if isinstance(a, argparse._SubParsersAction)
+                              and command in a.choices), self)
+            self._usage_error(subparser, f"unrecognized arguments: {' '.join(extra)}")
+        return parsed
 
     def _misplaced(self, message: str) -> str:
         """A hint when an unrecognized argument is one of this parser's own
