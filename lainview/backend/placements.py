@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .c_decls import Declarations, parse_header
-from .ctypes_model import (Array, Base, CType, Enum, Place, Pointer, Record, c_closure,
-                           field_place)
+from .ctypes_model import (Array, Base, CType, Enum, Function, Place, Pointer, Record,
+                           c_closure, field_place)
 from .errors import InvalidInput, Unresolved
 from .locations import Location, ModuleSymbolLookup, PointerRead, parse_location, resolve
 from .memory import MemoryArea
@@ -44,14 +44,20 @@ MAX_PLACED = 1 << 20
 refresh (a larger object is placed by its parts: a field, an element)."""
 
 
-def check_placeable(ctype: CType, type_name: str) -> None:
-    """Raises InvalidInput unless ``ctype`` can be placed: it has a size,
-    of at most :data:`MAX_PLACED` bytes."""
+def check_placeable(ctype: CType, type_name: str, limit: int | None = MAX_PLACED) -> None:
+    """Raises InvalidInput unless a value of ``ctype`` can be shown: it has
+    a size (the message says why not), of at most ``limit`` bytes (None:
+    any; the structure view reads a placement whole on each refresh, so it
+    takes :data:`MAX_PLACED`)."""
     if ctype.size <= 0:
-        raise InvalidInput(f"{printable(type_name)} has no size (declared, never defined)")
-    if ctype.size > MAX_PLACED:
+        s = ctype.strip()
+        why = "declared, never defined" if isinstance(s, (Record, Enum)) else \
+            "an array of no elements" if isinstance(s, Array) else \
+            "a function, not data" if isinstance(s, Function) else "void holds no value"
+        raise InvalidInput(f"{printable(type_name)} has no size ({why})")
+    if limit is not None and ctype.size > limit:
         raise InvalidInput(f"{printable(type_name)} is {ctype.size:,} bytes: a placed type is "
-                           f"at most {MAX_PLACED:,} (place one of its fields or elements)")
+                           f"at most {limit:,} (place one of its fields or elements)")
 
 
 @lru_cache(maxsize=32)

@@ -211,8 +211,8 @@ def _read_typed(backend: Backend, args) -> int:
             debug.close()
     else:
         ctype = decls.lookup(args.ctype)
-    if ctype.size <= 0:
-        raise InvalidInput(f"{printable(args.ctype)} has no size (declared, never defined)")
+    from ..backend.placements import check_placeable
+    check_placeable(ctype, args.ctype, limit=None)
     target = backend.attach(args.pid, args.backend, writable=False).result()
     if args.userfaultfd:
         target.set_read_userfaultfd(True).result()

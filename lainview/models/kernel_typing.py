@@ -26,6 +26,7 @@ from lainview.backend.errors import InvalidInput, LainviewError
 from lainview.backend.kallsyms import is_pseudo_module
 from lainview.backend.kernel import KernelBackend
 from lainview.backend.kernel_types import KernelTypes
+from lainview.backend.placements import check_placeable
 from lainview.backend.wording import printable
 
 from . import settings
@@ -178,8 +179,10 @@ class SymbolTyping(QObject):
             return False
         if request != self._request or key != self._symbol_key():
             return False
-        if ctype.size <= 0:
-            self._set_note(f"{printable(type_name)} has no size (declared, never defined)")
+        try:
+            check_placeable(ctype, type_name, limit=None)   # the value's size caps what is read
+        except InvalidInput as exc:
+            self._set_note(str(exc))
             return False
         if origin == "chosen":
             settings.set_value(settings_key(*key), type_name)

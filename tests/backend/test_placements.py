@@ -225,3 +225,14 @@ def test_a_placed_type_is_bounded(decl):
     from lainview.backend.locations import parse_location
     with pytest.raises(InvalidInput, match="a placed type is at most"):
         Placement("s", decl, "struct s", parse_location("0x1000")).ctype()
+
+
+@pytest.mark.parametrize("decl, type_name, why", [
+    ("struct s;", "struct s", "declared, never defined"),
+    ("typedef int none_t[0];", "none_t", "an array of no elements"),
+    ("typedef void nothing;", "nothing", "void holds no value")])
+def test_a_type_without_a_size_says_why(decl, type_name, why):
+    """int[0] and void were "declared, never defined" (the attack pass)."""
+    from lainview.backend.locations import parse_location
+    with pytest.raises(InvalidInput, match=f"has no size \\({why}\\)"):
+        Placement("s", decl, type_name, parse_location("0x1000")).ctype()
