@@ -796,6 +796,9 @@ def _within(offset: int, base: int, end: int, size: int, what: str,
                          f"{printable(what)}", pid=pid)
     address = base + offset
     if address + max(size, 0) > end:
+        if address < end:                    # it starts inside: what is asked runs out
+            raise Unresolved(f"{size:#x} bytes at offset {offset:#x} run past the end of "
+                             f"{printable(what)} ({end - base:#x} bytes mapped)", pid=pid)
         raise Unresolved(f"offset {offset:#x} is past the end of {printable(what)} "
                          f"({end - base:#x} bytes mapped)", pid=pid)
     return address

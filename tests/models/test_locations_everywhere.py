@@ -58,7 +58,8 @@ def test_cli_locations_that_do_not_resolve_are_bad_input_naming_why(child):
             (("write", child.pid, "[heap]-8", "00"),
              "offset -0x8 puts the address before the start of [heap]"),
             (("write", child.pid, "memfd:lainview-test+0xfff", "00 00"),
-             "offset 0xfff is past the end of memfd:lainview-test (0x1000 bytes mapped)"),
+             "0x2 bytes at offset 0xfff run past the end of memfd:lainview-test (0x1000 bytes "
+             "mapped)"),
             (("read", child.pid, "kernel:jiffies", "4"), "kernel:jiffies is a kernel symbol"),
             (("read", child.pid, "[heap", "4"), "bad area name '[heap'")]:
         out = lainview(*args)
