@@ -4,6 +4,7 @@ disassembly tests (and the watchpoint tests, which may share it)."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -13,7 +14,9 @@ from tests import c_child
 from tests.c_child import CChild
 
 SOURCE = Path(__file__).with_name("c") / "code_target.c"
-BUILDS = {"pie": ["-fPIE", "-pie"], "nopie": ["-fno-pie", "-no-pie"]}
+BUILDS = {"pie": ["-fPIE", "-pie"], "nopie": ["-fno-pie", "-no-pie"],
+          # IBT: the PLT stubs live in .plt.sec, each after an endbr64
+          "pie-ibt": ["-fPIE", "-pie", "-fcf-protection=full", "-Wl,-z,ibtplt"]}
 FUNCTIONS = ("lv_add", "lv_bump", "lv_loop", "main")
 
 
@@ -43,6 +46,15 @@ def nm(exe: Path) -> dict[str, tuple[int, str, int]]:
             (value, letter, name), size = parts, "0"
         found[name] = (int(value, 16), letter, int(size, 16))
     return found
+
+
+def objdump_plt(exe: Path) -> dict[str, int]:
+    """name@plt -> address of each PLT stub objdump -d names (its synthetic
+    symbols, from decoding the PLT against the dynamic relocations)."""
+    out = subprocess.run(["objdump", "-d", str(exe)], check=True, capture_output=True,
+                         text=True).stdout
+    return {m.group(2): int(m.group(1), 16)
+            for m in re.finditer(r"^([0-9a-f]+) <([^>+]+@plt)>:", out, re.M)}
 
 
 @pytest.fixture(params=sorted(BUILDS))

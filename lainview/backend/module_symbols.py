@@ -185,12 +185,114 @@ def read_elf_symbols(fd: int, path: str) -> ElfSymbols:
             letters.append(letter)
             sizes.append(sym_size)
             exported.append(dynamic)
+    with _malformed(path):
+        plt = _plt_symbols(fd, path, header["e_shstrndx"], shdrs, file_size)
+    for name, value in plt:
+        where = value - vaddr0
+        if 0 <= where < 1 << 63 and (name, where) not in seen:
+            seen[(name, where)] = len(names)
+            names.append(name)
+            offsets.append(where)
+            letters.append("t")
+            sizes.append(PLT_ENTRY)
+            exported.append(False)
     table = _table(names, offsets, "".join(letters), source=path, sizes=sizes)
     writable = phdrs[(phdrs["type"] == PT_LOAD) & (phdrs["flags"] & PF_W != 0)]
     static_end = int((writable["vaddr"] + writable["memsz"]).max()) - vaddr0 \
         if len(writable) else None
     return ElfSymbols(table, np.array(exported, dtype=np.bool_), vaddr0,
                       any(t[0] == SHT_SYMTAB for t in tables), static_end)
+
+
+SHT_RELA = 4
+R_X86_64_GLOB_DAT, R_X86_64_JUMP_SLOT = 6, 7
+PLT_ENTRY = 16
+_RELA = np.dtype([("offset", "<u8"), ("info", "<u8"), ("addend", "<i8")])
+MAX_PLT_BYTES = 16 << 20            # PLT sections larger than this are not decoded
+
+
+def _plt_symbols(fd: int, path: str, shstrndx: int, shdrs: np.ndarray,
+                 file_size: int) -> list[tuple[str, int]]:
+    """``(name@plt, address)`` of each PLT stub (``.plt``, ``.plt.sec``,
+    ``.plt.got``), as objdump names them: each entry (16 bytes, or the
+    section's entry size: 8 in a ``.plt.got`` without IBT) is decoded
+    (``jmp *disp(%rip)``, after an ``endbr64`` and with a ``bnd`` prefix
+    or not) to the GOT slot it jumps through, and the dynamic relocation
+    of that slot (JUMP_SLOT or GLOB_DAT) names the function. Entries that
+    do not decode so (the PLT's first, resolver entry) are left out; a
+    file without section names or relocations gives none."""
+    if not 0 < shstrndx < len(shdrs):
+        return []
+    names_sh = shdrs[shstrndx]
+    _check_span(path, "the section names", int(names_sh["offset"]), int(names_sh["size"]),
+                file_size)
+    names = _pread_exact(fd, int(names_sh["size"]), int(names_sh["offset"]))
+
+    def name_of(i: int) -> str:
+        at = int(shdrs[i]["name"])
+        end = names.find(b"\0", at)
+        return names[at:end if end >= 0 else len(names)].decode("ascii", "replace")
+
+    by_name = {name_of(i): i for i in range(len(shdrs))}
+    slots: dict[int, str] = {}               # GOT slot address -> function name
+    for i in range(len(shdrs)):
+        sh = shdrs[i]
+        if int(sh["type"]) != SHT_RELA or name_of(i) not in (".rela.plt", ".rela.dyn") \
+                or not 0 < int(sh["link"]) < len(shdrs):
+            continue
+        size, link = int(sh["size"]), shdrs[int(sh["link"])]
+        if size > MAX_PLT_BYTES or int(link["size"]) > MAX_SYMBOLS_BYTES:
+            continue
+        _check_span(path, "a relocation table", int(sh["offset"]), size, file_size)
+        relas = np.frombuffer(_pread_exact(fd, size, int(sh["offset"]))[:size - size % 24],
+                              dtype=_RELA)
+        _check_span(path, "a symbol table", int(link["offset"]), int(link["size"]), file_size)
+        raw = _pread_exact(fd, int(link["size"]), int(link["offset"]))
+        syms = np.frombuffer(raw[:len(raw) - len(raw) % _SYM_DTYPE.itemsize], dtype=_SYM_DTYPE)
+        strings_sh = shdrs[int(link["link"])] if 0 < int(link["link"]) < len(shdrs) else None
+        if strings_sh is None:
+            continue
+        _check_span(path, "a string table", int(strings_sh["offset"]), int(strings_sh["size"]),
+                    file_size)
+        strings = _pread_exact(fd, int(strings_sh["size"]), int(strings_sh["offset"]))
+        for r_offset, info, _addend in relas.tolist():
+            kind, index = info & 0xFFFFFFFF, info >> 32
+            if kind not in (R_X86_64_JUMP_SLOT, R_X86_64_GLOB_DAT) or not 0 < index < len(syms):
+                continue
+            at = int(syms[index]["name"])
+            end = strings.find(b"\0", at)
+            if at and at < len(strings):
+                slots[r_offset] = strings[at:end if end >= 0 else len(strings)].decode(
+                    "utf-8", "surrogateescape")
+    out: list[tuple[str, int]] = []
+    for section in (".plt", ".plt.sec", ".plt.got"):
+        found = by_name.get(section)
+        if found is None or int(shdrs[found]["type"]) == SHT_NOBITS:
+            continue
+        sh = shdrs[found]
+        addr, offset, size = int(sh["addr"]), int(sh["offset"]), int(sh["size"])
+        if size > MAX_PLT_BYTES:
+            continue
+        _check_span(path, f"the {section} section", offset, size, file_size)
+        code = _pread_exact(fd, size, offset)
+        step = int(sh["entsize"]) if int(sh["entsize"]) in (8, 16) else PLT_ENTRY  # .plt.got: 8
+        for entry in range(0, size - step + 1, step):
+            slot = _jump_slot(code, entry, addr + entry)
+            if slot is not None and slot in slots:
+                out.append((f"{slots[slot]}@plt", addr + entry))
+    return out
+
+
+def _jump_slot(code: bytes, at: int, address: int) -> int | None:
+    """The GOT slot the PLT entry at ``code[at:]`` (at ``address``) jumps
+    through: ``[endbr64] [bnd] jmp *disp32(%rip)``; None for another entry."""
+    i = at + 4 if code[at:at + 4] == b"\xf3\x0f\x1e\xfa" else at   # endbr64
+    if code[i:i + 1] == b"\xf2":                                   # bnd
+        i += 1
+    if code[i:i + 2] != b"\xff\x25":
+        return None
+    disp = int.from_bytes(code[i + 2:i + 6], "little", signed=True)
+    return address + (i + 6 - at) + disp
 
 
 @dataclass(frozen=True, slots=True)

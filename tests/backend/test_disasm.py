@@ -94,10 +94,12 @@ def test_links_name_calls_and_rip_relative_data(code_run, backend):
 def test_align_decodes_from_the_symbol_start(code_run, backend):
     target = backend.attach(code_run.pid, writable=False).result()
     loop = code_run.info["lv_loop"]
-    whole = target.disassemble(loop, 8).result()
-    inside = whole[3].address + 1                    # inside the fourth instruction
+    whole = target.disassemble(loop, 10).result()
+    # inside the first instruction of two bytes or more from the fourth on
+    n = next(k for k in range(3, 7) if whole[k + 1].address - whole[k].address >= 2)
+    inside = whole[n].address + 1
     aligned = target.disassemble(inside, 3, align=True).result()
-    assert [i.address for i in aligned] == [i.address for i in whole[3:6]]
+    assert [i.address for i in aligned] == [i.address for i in whole[n:n + 3]]
     exact = target.disassemble(whole[4].address, 2, align=True).result()
     assert exact[0].address == whole[4].address
 
@@ -174,3 +176,19 @@ def test_targets_read_from_the_text_equal_capstones_operand_detail():
     assert len(ours) == len(expected) > 10000
     assert ours == expected
     assert sum(v is not None for v in ours.values()) > 1000
+
+
+def test_calls_into_the_plt_are_named_as_objdump_names_them(code_run, backend):
+    """main calls printf through the PLT: the call's target reads
+    prog!printf@plt (it read prog+0x1030), at the stub objdump names so."""
+    from tests.code_target import objdump_plt
+    from lainview.backend.locations import parse_location
+    target = backend.attach(code_run.pid, writable=False).result()
+    main = target.resolve(parse_location(f"{code_run.exe.name}!main"), 1).result()
+    lines = target.disassemble(main, 40).result()
+    plt = {i.target_location.split("!")[1]: i.target for i in lines
+           if i.mnemonic == "call" and i.target_location and "@plt" in i.target_location}
+    assert "printf@plt" in plt, [i.target_location for i in lines if i.mnemonic == "call"]
+    stubs = objdump_plt(code_run.exe)
+    base = plt["printf@plt"] - stubs["printf@plt"]           # the module's load bias
+    assert all(plt[name] - base == stubs[name] for name in plt)
