@@ -573,6 +573,8 @@ class StructureModel(QAbstractItemModel):
             return node.error
         if role == Qt.ItemDataRole.ToolTipRole and column == VALUE and self._kind(node):
             return "double-click or F2 to edit; Enter writes to the target (journaled)"
+        if role == Qt.ItemDataRole.ToolTipRole and column == VALUE and node.bits:
+            return "bitfields are shown, not edited"
         return None
 
     def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
@@ -590,6 +592,31 @@ class StructureModel(QAbstractItemModel):
         return node.address is not None and self._kind(node) is not None \
             and not self.document.read_only and self.target is not None \
             and self.target.target is not None and not self.unresolved
+
+    def why_not_editable(self, index: QModelIndex | QPersistentModelIndex) -> str:
+        """One line saying why the Value cell of ``index`` 's row cannot be
+        edited ("" when it can): no field, a struct or array (edited field
+        by field), a bitfield, a type with no number form, no address, a
+        read-only area, no live target, or a placement that does not resolve."""
+        node = self.node(index)
+        if node is None:
+            return "select a field to edit"
+        name = printable(node.path or node.name)
+        if node.bits:
+            return f"{name}: bitfields are shown, not edited"
+        if node.value is None:
+            return f"{name} ({printable(node.type)}) is edited field by field: expand it"
+        if self.unresolved:
+            return f"{name}: the placement does not resolve ({self.unresolved})"
+        if node.address is None:
+            return f"{name} has no address to write at"
+        if self._kind(node) is None:
+            return f"{name} ({printable(node.type)}) has no number form to edit"
+        if self.target is None or self.target.target is None:
+            return f"{name}: attach to a process to edit its fields"
+        if self.document.read_only:
+            return f"{name}: the open area is read-only"
+        return ""
 
     def watch_type(self, index: QModelIndex | QPersistentModelIndex
                    ) -> tuple[str, str, int | None] | None:

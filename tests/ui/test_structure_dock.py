@@ -366,3 +366,73 @@ def test_type_from_debug_info_places_the_global_at_the_cursor(qtbot, window, tmp
         assert done.result() is False and "in no mapped file" in panel.note.text()
     finally:
         child.stop()
+
+
+def test_the_panel_fits_its_dock_and_the_tree_menu_does_what_the_buttons_do(qtbot, window,
+                                                                          demo):
+    """At the window's default layout (1280x720) the button row wraps rather
+    than widen the panel past its dock; the tree's context menu goes to,
+    watches and edits the current field."""
+    from PySide6.QtWidgets import QLineEdit
+    window.resize(1280, 720)
+    open_demo_window(qtbot, window, demo)
+    feature = window.features["structure"]
+    panel, model = feature.panel, feature.model
+    window.show_dock("structure")
+    dock = window.docks["structure"]
+    qtbot.waitUntil(lambda: dock.width() > 0 and panel.isVisible())
+    assert panel.minimumSizeHint().width() <= dock.width(), (panel.minimumSizeHint(), dock.width())
+    panel.declarations.setPlainText(EXAMPLE)
+    window.workspace.cursor.move_to(demo.struct)
+    assert feature.place_at_cursor()
+    qtbot.waitUntil(lambda: model.address == demo.struct, timeout=10000)
+    assert panel.minimumSizeHint().width() <= dock.width()
+    texts = [a.text() for a in panel.tree.actions()]
+    assert texts == ["Go to field", "Watch field", "Edit value"]
+    panel.tree.setCurrentIndex(model.find("speed").siblingAtColumn(0))
+    panel.go_action.trigger()
+    assert window.workspace.cursor.address == demo.struct + 8
+    panel.tree.setCurrentIndex(model.find("health").siblingAtColumn(2))
+    panel.watch_action.trigger()
+    watch = window.workspace.watch
+    qtbot.waitUntil(lambda: len(watch.entries) == 1)
+    assert watch.entries[0].where == "demo.health"
+    panel.tree.setCurrentIndex(model.find("pad").siblingAtColumn(0))
+    panel.edit_action.trigger()
+    qtbot.waitUntil(lambda: panel.tree.findChild(QLineEdit) is not None)
+    assert panel.tree.currentIndex() == model.find("pad")       # the Value cell edits
+
+
+def test_f2_on_any_cell_edits_the_value_or_says_why_not(qtbot, window, demo):
+    """F2 on the Field cell of a number edits its Value cell; on a struct or
+    a bitfield the note line says why nothing opens."""
+    from PySide6.QtWidgets import QLineEdit
+    open_demo_window(qtbot, window, demo)
+    feature = window.features["structure"]
+    panel, model = feature.panel, feature.model
+    window.show_dock("structure")
+    panel.declarations.setPlainText(
+        "struct inner { uint32_t magic; };\n"
+        "struct outer { struct inner in; uint32_t low : 3; uint32_t high : 29; };")
+    panel.type_edit.setText("struct outer")
+    window.workspace.cursor.move_to(demo.struct)
+    assert feature.place_at_cursor(), panel.note.text()
+    qtbot.waitUntil(lambda: _value(model, "in.magic") == str(0x4E49414C), timeout=10000)
+    tree = panel.tree
+    tree.setFocus()
+    tree.setCurrentIndex(model.find("in.magic").siblingAtColumn(0))
+    qtbot.keyClick(tree, Qt.Key.Key_F2)
+    qtbot.waitUntil(lambda: tree.findChild(QLineEdit) is not None)
+    assert tree.currentIndex() == model.find("in.magic")
+    editor = tree.findChild(QLineEdit)
+    qtbot.keyClick(editor, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: tree.findChild(QLineEdit) is None or
+                    not tree.findChild(QLineEdit).isVisible())
+    tree.setCurrentIndex(model.find("in").siblingAtColumn(1))
+    qtbot.keyClick(tree, Qt.Key.Key_F2)
+    assert "in (struct inner) is edited field by field" in panel.note.text()
+    tree.setCurrentIndex(model.find("low").siblingAtColumn(0))
+    qtbot.keyClick(tree, Qt.Key.Key_F2)
+    assert panel.note.text() == "low: bitfields are shown, not edited"
+    assert model.data(model.find("low"), Qt.ItemDataRole.ToolTipRole) == \
+        "bitfields are shown, not edited"
