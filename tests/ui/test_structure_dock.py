@@ -12,7 +12,10 @@ from PySide6.QtCore import Qt
 
 from lainview.ui.structure_dock import EXAMPLE
 
+from lainview.models.watch_model import HEADERS as WATCH_HEADERS
 from tests.models.qt_support import open_demo_window
+
+VALUE_COLUMN = WATCH_HEADERS.index("Value")
 
 
 def _value(model, path: str):
@@ -156,6 +159,16 @@ def test_a_pointer_to_a_struct_is_followed_to_the_heap(qtbot, window, tmp_path):
         assert outcome.status == "reverted", outcome
         assert _peek(proc.pid, info["heap"], 4) == struct.pack("<i", 42)
         qtbot.waitUntil(lambda: _value(model, "held->count") == "42", timeout=10000)
+        # a pointer field's watch shows hex, as the tree does; a number's shows decimal
+        watch = ws.watch
+        assert feature.watch_field(model.find("held")) and feature.watch_field(model.find("hp"))
+        qtbot.waitUntil(lambda: len(watch.entries) == 2 and all(
+            e.data is not None for e in watch.entries), timeout=10000)
+        held_watch, hp_watch = watch.entries
+        assert held_watch.display == "hex" and hp_watch.display == "auto"
+        shown = watch.data(watch.index(0, VALUE_COLUMN))     # the registry's hex: 8 bytes
+        assert shown == f"0x{info['heap']:016x}" and _value(model, "held") == f"{info['heap']:#x}"
+        assert watch.data(watch.index(1, VALUE_COLUMN)) == "1234"
     finally:
         child.stop()
 
