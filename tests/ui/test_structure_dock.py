@@ -244,10 +244,22 @@ def test_structure_and_field_watch_are_saved_and_reopened_in_a_session(qtbot, wi
     qtbot.waitUntil(lambda: model.address == demo.gold - 8, timeout=10000)
     assert feature.watch_field(model.find("gold"))
     ws = window.workspace
+    said: list[str] = []
+    ws.sessions.status.connect(said.append)
     path = str(tmp_path / "demo.lainview.json")
     task = asyncio.ensure_future(ws.sessions.save(path))
     qtbot.waitUntil(task.done, timeout=10000)
     assert task.result()
+    assert said[-1] == f"session saved to {path} (1 watch, 0 bookmarks, 1 placed structure)"
+    # opening it over the placement and the watch asks, naming both
+    assert ws.sessions.current_state() == ["1 watched value", "1 placed structure"]
+    docks = window.watch_docks
+    asking = docks.open_session(path, demo.pid)
+    qtbot.waitUntil(lambda: docks.replace_question is not None, timeout=10000)
+    assert "(1 watched value, 1 placed structure)" in docks.replace_question.text()
+    docks.replace_question.button(docks.replace_question.StandardButton.Cancel).click()
+    qtbot.waitUntil(asking.done, timeout=5000)
+    assert asking.result() == "kept"
     import json
     saved = json.loads(open(path).read())
     assert saved["structures"] == [{"name": "inventory", "declarations": INVENTORY,
@@ -257,9 +269,13 @@ def test_structure_and_field_watch_are_saved_and_reopened_in_a_session(qtbot, wi
     model.clear()
     panel.declarations.setPlainText("")
     ws.watch.clear()
+    assert ws.sessions.current_state() == []
     task = asyncio.ensure_future(ws.sessions.open(path, demo.pid))
     qtbot.waitUntil(task.done, timeout=10000)
     assert task.result() == "opened"
+    assert said[-1] == (f"session demo.lainview.json opened on pid {demo.pid}: 1 field watch "
+                        "found again by field path on each refresh; 1 structure placed "
+                        "(inventory)")
     assert model.placement is not None and model.placement.name == "inventory"
     assert panel.declarations.toPlainText() == INVENTORY
     qtbot.waitUntil(lambda: model.address == demo.gold - 8, timeout=10000)
