@@ -89,6 +89,9 @@ class DissectPanel(QWidget):
         self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         header = self.table.horizontalHeader()
         header.setMinimumSectionSize(36)
+        # labels at the left of their section: a column wider than a narrow dock (the value,
+        # the why) shows its label where it starts, not centred out of sight
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         # Offset, type and value first (a narrow dock shows them), why and address after;
         # sized to their contents once per dissection (not on every live refresh).
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)

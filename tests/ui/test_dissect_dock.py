@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 
 from lainview.backend.dissect import SlotKind as K
 from lainview.models.dissect_model import REASON, TYPE, VALUE
@@ -144,6 +145,11 @@ def test_declare_as_struct_appends_to_the_users_declarations(qtbot, window, blob
     assert feature.dissect(blob.blob, 16)
     qtbot.waitUntil(lambda: feature.model.rowCount() == 2, timeout=10000)
     assert feature.panel.name_edit.text() == "dissected"
+    # a column wider than the dock shows its label where it starts (left-aligned labels)
+    header = feature.panel.table.horizontalHeader()
+    assert header.defaultAlignment() & Qt.AlignmentFlag.AlignLeft
+    assert [feature.model.headerData(c, Qt.Orientation.Horizontal) for c in range(5)] == \
+        ["Offset", "Type", "Value", "Why", "Address"]
     assert feature.declare(), feature.panel.note.text()
     text = structure.panel.declarations.toPlainText()
     assert text.startswith(mine) and "struct dissected_2 {" in text
