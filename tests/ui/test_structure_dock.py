@@ -433,8 +433,9 @@ def test_the_panel_fits_its_dock_and_the_tree_menu_does_what_the_buttons_do(qtbo
 
 
 def test_f2_on_any_cell_edits_the_value_or_says_why_not(qtbot, window, demo):
-    """F2 on the Field cell of a number edits its Value cell; on a struct or
-    a bitfield the note line says why nothing opens."""
+    """F2 on the Field cell of a number edits its Value cell; on a struct
+    the note line says why nothing opens; a bitfield is edited by
+    read-modify-write of its bytes."""
     from PySide6.QtWidgets import QLineEdit
     open_demo_window(qtbot, window, demo)
     feature = window.features["structure"]
@@ -460,8 +461,29 @@ def test_f2_on_any_cell_edits_the_value_or_says_why_not(qtbot, window, demo):
     tree.setCurrentIndex(model.find("in").siblingAtColumn(1))
     qtbot.keyClick(tree, Qt.Key.Key_F2)
     assert "in (struct inner) is edited field by field" in panel.note.text()
+    # a bitfield is edited by read-modify-write of the bytes its bits touch (journaled)
+    assert demo.peek(demo.struct + 4, 4) == struct.pack("<i", 100)       # low 4, high 12
+    qtbot.waitUntil(lambda: _value(model, "low") == "4" and _value(model, "high") == "12",
+                    timeout=5000)
     tree.setCurrentIndex(model.find("low").siblingAtColumn(0))
     qtbot.keyClick(tree, Qt.Key.Key_F2)
-    assert panel.note.text() == "low: bitfields are shown, not edited"
-    assert model.data(model.find("low"), Qt.ItemDataRole.ToolTipRole) == \
-        "bitfields are shown, not edited"
+    qtbot.waitUntil(lambda: tree.findChild(QLineEdit) is not None
+                    and tree.findChild(QLineEdit).isVisible())
+    assert tree.currentIndex() == model.find("low")
+    editor = tree.findChild(QLineEdit)
+    editor.setText("3")
+    journal = window.workspace.journal
+    entries = len(journal.entries)
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: demo.peek(demo.struct + 4, 4) == struct.pack("<i", 99),
+                    timeout=5000)
+    qtbot.waitUntil(lambda: _value(model, "low") == "3", timeout=5000)
+    assert _value(model, "high") == "12"
+    journal.reload()
+    qtbot.waitUntil(lambda: len(journal.entries) > entries, timeout=5000)
+    assert journal.entries[-1].address == demo.struct + 4
+    assert not model.setData(model.find("low"), "8")
+    assert model.last_error == "low: 8 does not fit in 3 bits (0..7)"
+    assert model.setData(model.find("high"), "13")
+    qtbot.waitUntil(lambda: demo.peek(demo.struct + 4, 4) == struct.pack("<i", 107),
+                    timeout=5000)
