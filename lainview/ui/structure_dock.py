@@ -51,10 +51,8 @@ class StructureTree(QTreeView):
     def edit_value(self, index: QModelIndex) -> bool:
         """Open the editor on the Value cell of ``index`` 's row; False
         (``not_editable`` emitted) when that cell cannot be edited."""
-        if not index.isValid():
-            return False
         value = index.siblingAtColumn(VALUE)
-        if not self.model().flags(value) & Qt.ItemFlag.ItemIsEditable:
+        if not index.isValid() or not self.model().flags(value) & Qt.ItemFlag.ItemIsEditable:
             self.not_editable.emit(index)
             return False
         self.setCurrentIndex(value)

@@ -426,6 +426,9 @@ def test_the_panel_fits_its_dock_and_the_tree_menu_does_what_the_buttons_do(qtbo
     watch = window.workspace.watch
     qtbot.waitUntil(lambda: len(watch.entries) == 1)
     assert watch.entries[0].where == "demo.health"
+    panel.tree.setCurrentIndex(model.index(-1, 0))
+    panel.edit_action.trigger()
+    assert panel.note.text() == "select a field to edit"
     panel.tree.setCurrentIndex(model.find("pad").siblingAtColumn(0))
     panel.edit_action.trigger()
     qtbot.waitUntil(lambda: panel.tree.findChild(QLineEdit) is not None)
