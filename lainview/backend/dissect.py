@@ -37,7 +37,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .errors import InvalidInput
-from .locations import locate
+from .locations import Location, locate
 from .memory import MemoryArea, Perm, ReadResult, area_at
 from .module_symbols import Symbolizer
 from .wording import printable
@@ -133,10 +133,15 @@ def _sane_float(x: float) -> bool:
 def name_pointer(value: int, areas: Sequence[MemoryArea],
                  symbols: Symbolizer | None = None) -> str:
     """Where ``value`` points: ``module!symbol+off`` (with ``symbols``),
-    else its location (``[heap]+0x10``, ``libc.so.6+0x1f00``, ``0x…``)."""
-    if symbols is not None:
-        return symbols.name(value)
-    return locate(value, list(areas)).text
+    else its location (``[heap]+0x10``, ``libc.so.6+0x1f00``), and where no
+    name holds it (an unnamed anonymous mapping) ``anonymous memory, 0x40
+    into its mapping``; ``0x…`` when it is in no area of ``areas``."""
+    name = symbols.name(value) if symbols is not None else locate(value, list(areas)).text
+    if name != Location.absolute(value).text:
+        return name
+    area = area_at(areas if isinstance(areas, list) else list(areas), value)
+    return f"anonymous memory, {value - area.start:#x} into its mapping" if area is not None \
+        else name
 
 
 def guess(data: bytes | None, areas: Sequence[MemoryArea],

@@ -268,5 +268,12 @@ def value_type(ctype: CType) -> tuple[str, int | None] | None:
     return None
 
 
-__all__ = ["FieldTarget", "Placement", "declarations_of", "default_name", "explain",
-           "field_target", "joined", "resolve_field", "split_path", "value_type"]
+def display_of(ctype: CType) -> str:
+    """How the watch list shows a field of C type ``ctype`` (one of its
+    value type's ``display_formats``): a pointer's number in ``hex``, as
+    the structure tree shows it; everything else ``auto``."""
+    return "hex" if isinstance(ctype.strip(), Pointer) else "auto"
+
+
+__all__ = ["FieldTarget", "Placement", "declarations_of", "default_name", "display_of",
+           "explain", "field_target", "joined", "resolve_field", "split_path", "value_type"]

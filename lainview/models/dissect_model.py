@@ -23,6 +23,7 @@ from lainview.backend.dissect import (CHOICES, MAX_DISSECT, SLOT, Slot, SlotKind
                                       dissect, merge_strings, value_text)
 from lainview.backend.errors import InvalidInput, LainviewError
 from lainview.backend.memory import ReadResult
+from lainview.backend.placements import declarations_of
 
 from .attached_target import AttachedTarget
 from .hex_document import HexDocument
@@ -111,6 +112,28 @@ class DissectModel(QAbstractTableModel):
         return declarations(name, merge_strings(
             [(s.offset, min(SLOT, self.size - s.offset), self.kind(i), s.data)
              for i, s in enumerate(self.slots)]))
+
+    def declaration_after(self, existing: str, name: str) -> tuple[str, str]:
+        """``existing`` C declarations (the Structure dock's) with the
+        dissected ``struct NAME`` appended, renamed ``NAME_2``, ``NAME_3``,
+        … where ``existing`` already declares that name: (the whole text,
+        the new type's name, ``struct NAME``). InvalidInput: ``existing``
+        does not parse (said with its line and column), a bad name, nothing
+        dissected yet."""
+        taken: set[str] = set()
+        if existing.strip():
+            try:
+                taken = set(declarations_of(existing).names())
+            except InvalidInput as exc:
+                raise InvalidInput(f"the Structure dock's declarations: {exc}") from None
+        base, n = name.strip(), 2
+        chosen = base
+        while f"struct {chosen}" in taken:
+            chosen, n = f"{base}_{n}", n + 1
+        text = self.declaration(chosen)
+        if existing.strip():
+            text = existing.rstrip() + "\n\n" + text
+        return text, f"struct {chosen}"
 
     # -- the live refresh ------------------------------------------------------------------
     def refresh(self) -> None:

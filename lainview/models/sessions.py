@@ -21,7 +21,7 @@ from lainview.backend.errors import InvalidInput, LainviewError, Unresolved
 from lainview.backend.locations import Location, locate, resolve
 from lainview.backend.placements import Placement
 from lainview.backend.processes import ProcessInfo
-from lainview.backend.wording import counted
+from lainview.backend.wording import counted, printable
 
 from . import settings
 from .bookmarks import BookmarkModel
@@ -110,26 +110,53 @@ class SessionController(QObject):
             return False
         self.path = path
         add_recent_session(path)
-        self.status.emit(f"session saved to {path} ({len(data.watch)} watches, "
-                         f"{len(data.bookmarks)} bookmarks)")
+        self.status.emit(f"session saved to {path} ({counted(len(data.watch), 'watch')}, "
+                         f"{counted(len(data.bookmarks), 'bookmark')}, "
+                         f"{counted(len(data.structures), 'placed structure')})")
         return True
 
     # -- opening --------------------------------------------------------------------------------
-    async def open(self, path: str, pid: int | None = None) -> str:
-        """Read, check and apply a session. Returns "opened", "pick" (several
-        processes match: ``pick_needed`` was emitted, call :meth:`choose`),
+    def current_state(self) -> list[str]:
+        """What opening a session replaces, counted ("2 watched values",
+        "1 bookmark", "1 placed structure"); [] when there is nothing."""
+        placed = len(self.structures[0]()) if self.structures is not None else 0
+        counts = ((len(self.watch.entries), "watched value"),
+                  (len(self.bookmarks.bookmarks), "bookmark"), (placed, "placed structure"))
+        return [counted(n, what) for n, what in counts if n]
+
+    async def read(self, path: str) -> SessionData:
+        """Read and check the whole session file (every watch, bookmark and
+        structure parses) without changing anything. Raises InvalidInput
+        (missing or malformed file) or another LainviewError."""
+        raw = await asyncio.wrap_future(
+            self.workspace.backend.read_input_file(path, MAX_BYTES, what="session file"))
+        data = parse_session(raw, os.fspath(path))
+        self._parse(data)
+        return data
+
+    async def check(self, path: str) -> SessionData | str:
+        """:meth:`read`, the failure said in ``status``: the session, or
+        "invalid" (bad input) or "error"."""
+        try:
+            return await self.read(path)
+        except LainviewError as exc:
+            self.status.emit(f"session not opened: {exc}")
+            return "invalid" if isinstance(exc, InvalidInput) else "error"
+
+    async def open(self, path: str, pid: int | None = None,
+                   data: SessionData | None = None) -> str:
+        """Read, check and apply a session (``data``: already read and checked
+        by :meth:`check`). Returns "opened", "pick" (several processes
+        match: ``pick_needed`` was emitted, call :meth:`choose`),
         "no-process" (applied without a target; it resolves once one is
         attached), "invalid" (the file is missing or malformed: bad input) or
         "error" (nothing changed; the reason is in ``status``)."""
         backend = self.workspace.backend
-        try:
-            raw = await asyncio.wrap_future(
-                backend.read_input_file(path, MAX_BYTES, what="session file"))
-            data = parse_session(raw, os.fspath(path))
-            self._parse(data)             # every entry checked before anything changes
-        except LainviewError as exc:
-            self.status.emit(f"session not opened: {exc}")
-            return "invalid" if isinstance(exc, InvalidInput) else "error"
+        if data is None:
+            checked = await self.check(path)   # every entry checked before anything changes
+            if isinstance(checked, str):
+                return checked
+            data = checked
         add_recent_session(path)
         if pid is None:
             try:
@@ -169,18 +196,33 @@ class SessionController(QObject):
         if not (target.live and target.pid == pid) and not await self.workspace.attach(pid):
             return "error"
         self._apply(data, path)
+        self.status.emit(f"session {os.path.basename(path)} opened on pid {pid}: "
+                         + self._resolved_text(data))
+        return "opened"
+
+    def _resolved_text(self, data: SessionData) -> str:
+        """What the opened session found: watches and bookmarks at fixed
+        locations resolved now ("2 of 3 locations resolved"), those at
+        pointer paths and field-path watches found again on each refresh,
+        and the placed structures, by name."""
+        entries = self.watch.entries
+        fields = sum(1 for e in entries if e.field is not None)
         places: list[tuple[Location | None, bool]] = [
-            (e.location, e.address is not None or e.is_kernel) for e in self.watch.entries]
+            (e.location, e.address is not None or e.is_kernel)
+            for e in entries if e.field is None]
         places += [(b.location, b.address is not None) for b in self.bookmarks.bookmarks]
         # A pointer path is followed on the backend at each refresh, not here.
         paths = sum(1 for location, _ in places if location is not None and location.needs_target)
         fixed = [done for location, done in places
                  if location is None or not location.needs_target]
-        said = [f"{sum(fixed)} of {len(fixed)} locations resolved"] if fixed or not paths else []
+        said = [f"{sum(fixed)} of {len(fixed)} locations resolved"] if fixed else []
         said += [f"{counted(paths, 'pointer path')} followed on each refresh"] if paths else []
-        self.status.emit(f"session {os.path.basename(path)} opened on pid {pid}: "
-                         + "; ".join(said))
-        return "opened"
+        said += [f"{counted(fields, 'field watch', 'field watches')} found again by field "
+                 "path on each refresh"] if fields else []
+        if data.structures:
+            names = ", ".join(printable(p.name) for p in data.structures)
+            said.append(f"{counted(len(data.structures), 'structure')} placed ({names})")
+        return "; ".join(said) or "nothing to resolve (no watches, bookmarks or structures)"
 
     def _parse(self, data: SessionData) -> tuple[list, list]:
         for n, placement in enumerate(data.structures, 1):

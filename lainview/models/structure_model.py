@@ -590,6 +590,29 @@ class StructureModel(QAbstractItemModel):
             and not self.document.read_only and self.target is not None \
             and self.target.target is not None and not self.unresolved
 
+    def why_not_editable(self, index: QModelIndex | QPersistentModelIndex) -> str:
+        """One line saying why the Value cell of ``index`` 's row cannot be
+        edited ("" when it can): no field, a struct or array (edited field
+        by field), a bitfield, a type with no number form, no address, a
+        read-only area, no live target, or a placement that does not resolve."""
+        node = self.node(index)
+        if node is None:
+            return "select a field to edit"
+        name = printable(node.path or node.name)
+        if node.value is None:
+            return f"{name} ({printable(node.type)}) is edited field by field: expand it"
+        if self.unresolved:
+            return f"{name}: the placement does not resolve ({self.unresolved})"
+        if node.address is None:
+            return f"{name} has no address to write at"
+        if self._kind(node) is None:
+            return f"{name} ({printable(node.type)}) has no number form to edit"
+        if self.target is None or self.target.target is None:
+            return f"{name}: attach to a process to edit its fields"
+        if self.document.read_only:
+            return f"{name}: the open area is read-only"
+        return ""
+
     def watch_type(self, index: QModelIndex | QPersistentModelIndex
                    ) -> tuple[str, str, int | None] | None:
         """(field path text, value-type name, length) to watch the field at
@@ -605,17 +628,21 @@ class StructureModel(QAbstractItemModel):
         return joined(self.placement.name, node.path), found[0], found[1]
 
     def _kind(self, node: Node) -> value_types.NumberKind | None:
-        """The registry's number type a field is written as (whole-byte
-        integers and floats, enums by their integer; not bitfields)."""
+        """The registry's number type a field is written as (integers and
+        floats, enums by their integer; a bitfield by its declared integer
+        type, its value range checked against its bits)."""
         key = id(node)
         if key not in self._kinds:
             self._kinds[key] = self._find_kind(node)
         return self._kinds[key]
 
     def _find_kind(self, node: Node) -> value_types.NumberKind | None:
-        if node.bits or node.address is None or self.ctype is None or node.value is None:
+        if node.address is None or self.ctype is None or node.value is None:
             return None
-        return kind_of(self._type_at(node))
+        kind = kind_of(self._type_at(node))
+        if node.bits and (kind is None or kind.is_float):
+            return None                          # a bitfield holds whole numbers only
+        return kind
 
     def _type_at(self, node: Node) -> CType | None:
         if self.ctype is None:
@@ -644,15 +671,51 @@ class StructureModel(QAbstractItemModel):
         if isinstance(s, Enum) and text in s.values:
             text = str(s.values[text])
         try:
-            data = kind.encode(kind.parse(text))
-            where = self.field(node.path).location
+            value = kind.parse(text)
+            field = self.field(node.path)
+            if node.bits:
+                bits = _bits_of(field.place.bit_size, field.place.type, value)
         except InvalidInput as exc:
             self._say(f"{node.path}: {exc}")
             return False
         self.last_error = ""
-        future = self.target.target.write_location(where, data, if_changed=True)
+        if node.bits:
+            place = field.place
+            self._tasks.spawn(self._write_bits(node.path, field.location, place.bit_offset,
+                                               place.bit_size, bits))
+            return True
+        future = self.target.target.write_location(field.location, kind.encode(value),
+                                                   if_changed=True)
         self._tasks.spawn(self._written(node.path, future))
         return True
+
+    async def _write_bits(self, path: str, where: Location, bit_offset: int, bit_size: int,
+                          bits: int) -> None:
+        """Read-modify-write of a bitfield: the bytes its bits touch are read
+        at ``where`` now, the bits replaced, the bytes written back through
+        the journal (``Target.write_location``); a failure is said."""
+        assert self.target is not None
+        target = self.target.target
+        span = (bit_offset + bit_size + 7) // 8
+        try:
+            if target is None:
+                raise InvalidInput("no target attached")
+            [reply] = await asyncio.wrap_future(target.read_locations([(where, span)]))
+            if isinstance(reply, Unresolved):
+                raise reply
+            _address, result = reply
+            if isinstance(result, LainviewError):
+                raise result
+            old = int.from_bytes(result.require("read")[:span], "little")
+            mask = ((1 << bit_size) - 1) << bit_offset
+            new = (old & ~mask) | (bits << bit_offset)
+            future = target.write_location(where, new.to_bytes(span, "little"), if_changed=True)
+        except asyncio.CancelledError:
+            return
+        except LainviewError as exc:
+            self._say(f"{path}: {exc}")
+            return
+        await self._written(path, future)
 
     async def _written(self, path: str, future) -> None:
         try:
@@ -667,6 +730,19 @@ class StructureModel(QAbstractItemModel):
     def _say(self, text: str) -> None:
         self.last_error = text
         self.document.inline_message.emit(text)
+
+
+def _bits_of(bit_size: int, ctype: CType, value: int | float) -> int:
+    """``value`` as the ``bit_size`` bits a bitfield of type ``ctype``
+    holds (two's complement for a signed type). Raises InvalidInput when it
+    does not fit in those bits."""
+    s = ctype.strip()
+    signed = bool(getattr(s, "signed", False))
+    low, high = (-(1 << (bit_size - 1)), (1 << (bit_size - 1)) - 1) if signed \
+        else (0, (1 << bit_size) - 1)
+    if not isinstance(value, int) or not low <= value <= high:
+        raise InvalidInput(f"{value} does not fit in {bit_size} bits ({low}..{high})")
+    return value & ((1 << bit_size) - 1)
 
 
 def kind_of(ctype: CType | None) -> value_types.NumberKind | None:

@@ -27,7 +27,7 @@ from PySide6.QtGui import QColor
 
 from lainview.backend.errors import InvalidInput, LainviewError
 from lainview.backend.locations import Location, locate, parse_location, settle
-from lainview.backend.placements import FieldTarget
+from lainview.backend.placements import FieldTarget, display_of
 
 from .attached_target import AttachedTarget, TargetState
 from .session_file import parse_items
@@ -222,7 +222,8 @@ class WatchModel(TableModel):
         """Watch a field by its field path (``demo.health``,
         ``player.held->count``: ``backend/placements.py``), its location
         resolved again on every refresh (a pointer in the path that moves
-        is followed), shown by its path. Raises InvalidInput for a bitfield."""
+        is followed), shown by its path (a pointer in hex:
+        ``placements.display_of``). Raises InvalidInput for a bitfield."""
         if target.place.bit_size:
             raise InvalidInput(f"{target.text} is a bitfield: the watch list reads whole bytes")
         existing = self.find(target.location, ValueType.of(type_name, length))
@@ -230,7 +231,8 @@ class WatchModel(TableModel):
             self.status.emit(f"already watched: {existing.where} "
                              f"(row {self.row_of(existing) + 1})")
             return existing
-        entry = WatchEntry(target.location, ValueType.of(type_name, length), field=target)
+        entry = WatchEntry(target.location, ValueType.of(type_name, length), field=target,
+                           display=display_of(target.type))
         self.add_entries([entry])
         return entry
 

@@ -89,6 +89,9 @@ class DissectPanel(QWidget):
         self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         header = self.table.horizontalHeader()
         header.setMinimumSectionSize(36)
+        # labels at the left of their section: a column wider than a narrow dock (the value,
+        # the why) shows its label where it starts, not centred out of sight
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         # Offset, type and value first (a narrow dock shows them), why and address after;
         # sized to their contents once per dissection (not on every live refresh).
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
@@ -158,24 +161,29 @@ class DissectFeature:
             self.window.show_address(self.model.slots[index.row()].address)
 
     def declare(self) -> bool:
-        """The slots as C declarations of ``struct NAME`` in the Structure
-        dock, placed at the dissected address; a bad name or nothing
+        """The slots as C declarations of ``struct NAME`` appended to the
+        Structure dock's declarations (``NAME_2``, … where NAME is taken),
+        placed at the dissected address as the dock's placement (named after
+        the type); a bad name, declarations that do not parse or nothing
         dissected is said in the panel's note."""
         model = self.model
         if model.address is None:
             self.panel.note.setText("nothing dissected yet: right-click a byte ▸ Dissect here")
             return False
         structure = self.window.features["structure"]
+        spanel = structure.panel
         try:
-            text = model.declaration(self.panel.name_edit.text())
-            names = structure.model.set_declarations(text)
-            structure.model.place(names[0], model.address)
+            text, type_name = model.declaration_after(spanel.declarations.toPlainText(),
+                                                      self.panel.name_edit.text())
+            structure.model.set_declarations(text)
+            placement = structure.model.place(type_name, model.address)
         except InvalidInput as exc:
             self.panel.note.setText(str(exc))
             return False
-        structure.panel.declarations.setPlainText(text)
-        structure.panel.type_edit.setText(names[0])
+        spanel.declarations.setPlainText(text)
+        spanel.type_edit.setText(type_name)
+        spanel.name_edit.setText(placement.name)
         self.window.show_dock("structure")
-        self.window.show_status(f"{names[0]} declared from {len(model.slots)} slots and "
+        self.window.show_status(f"{type_name} declared from {len(model.slots)} slots and "
                                 f"placed at {model.address:#x} (Structure dock)")
         return True

@@ -16,6 +16,8 @@ what the layout gives them instead:
   growing.
 - :func:`first_start_size`: the size a top-level window opens at, cut to
   the screen it is on.
+- :class:`FlowLayout`: a row of buttons that wraps onto more rows where the
+  dock is narrower than the row; its minimum width is its widest button's.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from __future__ import annotations
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPalette, QTextDocumentFragment
 from PySide6 import QtCore, QtGui
-from PySide6.QtWidgets import (QFrame, QLabel, QScrollArea, QSizePolicy, QStatusBar, QStyle,
+from PySide6.QtWidgets import (QFrame, QLabel, QLayout, QLayoutItem, QScrollArea, QSizePolicy, QStatusBar, QStyle,
                                QStyleOption, QTextBrowser, QWidget)
 
 
@@ -293,3 +295,72 @@ class ElidingStatusBar(QStatusBar):
         painter.drawText(self.message_rect(), Qt.AlignmentFlag.AlignLeading
                          | Qt.AlignmentFlag.AlignVCenter | Qt.TextFlag.TextSingleLine,
                          self.elided_message())
+
+
+class FlowLayout(QLayout):
+    """Widgets left to right, wrapped onto the next row where the width
+    runs out (Qt's flow layout example): a button row that fits a narrow
+    dock. Minimum width: the widest item's; height for a width: the rows
+    that width needs."""
+
+    def __init__(self, parent: QWidget | None = None, spacing: int = 4):
+        super().__init__(parent)
+        self._items: list[QLayoutItem] = []
+        self.setSpacing(spacing)
+        self.setContentsMargins(0, 0, 0, 0)
+
+    def addItem(self, item: QLayoutItem) -> None:  # noqa: N802
+        self._items.append(item)
+
+    def count(self) -> int:
+        return len(self._items)
+
+    def itemAt(self, index: int) -> QLayoutItem | None:  # noqa: N802
+        return self._items[index] if 0 <= index < len(self._items) else None
+
+    def takeAt(self, index: int) -> QLayoutItem | None:  # noqa: N802
+        return self._items.pop(index) if 0 <= index < len(self._items) else None
+
+    def expandingDirections(self) -> Qt.Orientation:  # noqa: N802
+        return Qt.Orientation(0)
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802
+        return True
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802
+        return self._arrange(QtCore.QRect(0, 0, width, 0), move=False)
+
+    def setGeometry(self, rect: QtCore.QRect) -> None:  # noqa: N802
+        super().setGeometry(rect)
+        self._arrange(rect, move=True)
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        width = sum(i.sizeHint().width() for i in self._items) \
+            + self.spacing() * max(len(self._items) - 1, 0)
+        height = max((i.sizeHint().height() for i in self._items), default=0)
+        m = self.contentsMargins()
+        return QSize(width + m.left() + m.right(), height + m.top() + m.bottom())
+
+    def minimumSize(self) -> QSize:  # noqa: N802
+        size = QSize()
+        for item in self._items:
+            size = size.expandedTo(item.minimumSize())
+        m = self.contentsMargins()
+        return size + QSize(m.left() + m.right(), m.top() + m.bottom())
+
+    def _arrange(self, rect: QtCore.QRect, move: bool) -> int:
+        """Place the items in rows within ``rect`` (only measure unless
+        ``move``); the height the rows take."""
+        m = self.contentsMargins()
+        left, right = rect.x() + m.left(), rect.right() - m.right()
+        x, y, row = left, rect.y() + m.top(), 0
+        gap = self.spacing()
+        for item in self._items:
+            hint = item.sizeHint()
+            if x > left and x + hint.width() - 1 > right:
+                x, y, row = left, y + row + gap, 0
+            if move:
+                item.setGeometry(QtCore.QRect(QtCore.QPoint(x, y), hint))
+            x += hint.width() + gap
+            row = max(row, hint.height())
+        return y + row - rect.y() + m.bottom()

@@ -9,9 +9,11 @@ tree gets the dock's height at 1280x720."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, QPoint, Qt
-from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLineEdit, QPlainTextEdit,
-                               QPushButton, QSplitter, QTreeView, QVBoxLayout, QWidget)
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, Qt, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLineEdit,
+                               QPlainTextEdit, QPushButton, QSplitter, QTreeView, QVBoxLayout,
+                               QWidget)
 
 from lainview.backend.errors import InvalidInput
 from lainview.backend.locations import parse_location
@@ -19,7 +21,7 @@ from lainview.models.field_spans import byte_size
 from lainview.models.structure_model import VALUE, StructureModel
 
 from .editing import LiveEditDelegate
-from .fit import FitLabel
+from .fit import FitLabel, FlowLayout
 from .text_delegate import FastTextDelegate
 
 EXAMPLE = ("struct demo {\n    uint32_t magic;\n    int32_t health;\n    float speed;\n"
@@ -32,10 +34,38 @@ class LiveTextDelegate(LiveEditDelegate, FastTextDelegate):
     never overwritten by a live refresh (:class:`LiveEditDelegate`)."""
 
 
+class StructureTree(QTreeView):
+    """The fields tree: F2 (or *Edit value*) on any cell of a row edits the
+    row's Value cell; on a row that cannot be edited it emits
+    ``not_editable`` with the row's index (the panel says why)."""
+
+    not_editable = Signal(QModelIndex)
+
+    def edit(self, index, trigger=None, event=None):
+        if trigger is None:                              # the slot edit(index)
+            return self.edit_value(index)
+        if trigger == QAbstractItemView.EditTrigger.EditKeyPressed:
+            return self.edit_value(index)
+        return super().edit(index, trigger, event)
+
+    def edit_value(self, index: QModelIndex) -> bool:
+        """Open the editor on the Value cell of ``index`` 's row; False
+        (``not_editable`` emitted) when that cell cannot be edited."""
+        value = index.siblingAtColumn(VALUE)
+        if not index.isValid() or not self.model().flags(value) & Qt.ItemFlag.ItemIsEditable:
+            self.not_editable.emit(index)
+            return False
+        self.setCurrentIndex(value)
+        return super().edit(value, QAbstractItemView.EditTrigger.EditKeyPressed,
+                            None)  # type: ignore[call-overload]  # Qt takes no event
+
+
 class StructurePanel(QWidget):
     """Declarations box (in a splitter above the tree, folded by the
     *Declarations…* button), type, name and location fields, Place and
-    Watch buttons, a note line and the tree."""
+    Watch buttons (a row that wraps in a narrow dock), a note line and the
+    tree (its context menu: Go to field, Watch field, Edit value; F2 on any
+    cell edits the row's value)."""
 
     def __init__(self, model: StructureModel, parent: QWidget | None = None):
         super().__init__(parent)
@@ -69,13 +99,25 @@ class StructurePanel(QWidget):
         self.toggle_button.setToolTip("show or fold away the declarations, type and location "
                                       "(folded once placed: the tree gets the space)")
         self.note = FitLabel(model.note)          # one line, elided; all of it in the tooltip
-        self.tree = QTreeView()
+        self.tree = StructureTree()
         self.tree.setModel(model)
         self.tree.setUniformRowHeights(True)
         self.tree.setMinimumHeight(48)          # the splitter may squeeze it to ~2 rows
         self.tree.setItemDelegate(LiveTextDelegate(self.tree))
         self.tree.header().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.tree.header().setStretchLastSection(True)
+        # the buttons' actions on the field under the pointer, in its context menu
+        self.go_action = QAction("Go to field", self.tree)
+        self.go_action.setToolTip("show the field's bytes in the hex view")
+        self.watch_action = QAction("Watch field", self.tree)
+        self.watch_action.setToolTip("add the field to the watch list by its field path")
+        self.edit_action = QAction("Edit value", self.tree)
+        self.edit_action.setToolTip("edit the field's value (F2), written to the target, "
+                                    "journaled")
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.tree.addActions([self.go_action, self.watch_action, self.edit_action])
+        self.edit_action.triggered.connect(
+            lambda _checked=False: self.tree.edit_value(self.tree.currentIndex()))
         # the definition (declarations, type, name, location) folds away once
         # placed, so the tree gets the dock's height; a splitter between them
         self._form = form = QWidget()
@@ -95,12 +137,11 @@ class StructurePanel(QWidget):
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setChildrenCollapsible(False)
         self.splitter.setSizes([120, 300])
-        row = QHBoxLayout()
+        row = FlowLayout(spacing=2)              # wraps in a narrow dock (1280x720)
         row.addWidget(self.toggle_button)
         row.addWidget(self.place_button)
         row.addWidget(self.debug_button)
         row.addWidget(self.watch_button)
-        row.addStretch(1)
         column = QVBoxLayout(self)
         column.setContentsMargins(2, 2, 2, 2)
         column.setSpacing(2)
@@ -189,6 +230,13 @@ class StructureFeature:
         self.panel.watch_button.clicked.connect(
             lambda: self.watch_field(self.panel.tree.currentIndex()))
         self.panel.tree.doubleClicked.connect(self.go_to_field)
+        tree = self.panel.tree
+        self.panel.go_action.triggered.connect(
+            lambda _checked=False: self.go_to_field(tree.currentIndex().siblingAtColumn(0)))
+        self.panel.watch_action.triggered.connect(
+            lambda _checked=False: self.watch_field(tree.currentIndex()))
+        tree.not_editable.connect(
+            lambda index: self.panel.show_note(self.model.why_not_editable(index)))
         window.add_key_note("Structure", "double-click a field's name",
                             "go to the field in the hex view")
         ws.document.inline_message.connect(self._message)

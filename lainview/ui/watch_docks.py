@@ -39,7 +39,7 @@ class WatchDocks(QObject):
         window.on_default_layout(self._default_sizes)
         self._pick: SessionPickDialog | None = None
         self.replace_question: QMessageBox | None = None    # open while asking
-        self.opening: asyncio.Task | None = None            # a session opened after asking
+        self.opening: asyncio.Task | None = None            # the session being opened (read, asked, applied)
         self._build_actions()
         self._connect()
 
@@ -188,20 +188,41 @@ class WatchDocks(QObject):
         if path:
             self.open_session(path)
 
-    def open_session(self, path: str, pid: int | None = None) -> asyncio.Task | None:
-        """Open the session at ``path``. When the watch list or the bookmarks
-        hold something, ask first (``replace_question``, non-blocking): the
-        session replaces them. The task opening it, or None while asking."""
-        ws = self.workspace
-        watched, marked = len(ws.watch.entries), len(ws.bookmarks.bookmarks)
-        if not watched and not marked:
-            return ws.spawn(self._open_session(path, pid))
-        parts = [f"{n} {what}{'s' if n != 1 else ''}" for n, what in
-                 ((watched, "watched value"), (marked, "bookmark")) if n]
+    def open_session(self, path: str, pid: int | None = None) -> asyncio.Task:
+        """Open the session at ``path``: the whole file is read and checked
+        first (a bad file is refused without asking); when the watch list,
+        the bookmarks or the Structure dock hold something, the user is
+        asked (``replace_question``, non-blocking) before the session
+        replaces them. The task (also ``opening``) ends with the outcome of
+        :meth:`SessionManager.open`, or "kept" when the user said no."""
+        task = self.opening = self.workspace.spawn(self._check_and_open(path, pid))
+        return task
+
+    async def _check_and_open(self, path: str, pid: int | None) -> str:
+        sessions = self.workspace.sessions
+        self.window.show_status(f"reading session {os.path.basename(path)}…")
+        data = await sessions.check(path)
+        if isinstance(data, str):
+            return data
+        held = sessions.current_state()
+        if held and not await self._ask_replace(path, held):
+            self.window.show_status("session not opened: the watch list, bookmarks and "
+                                    "structure were kept")
+            return "kept"
+        self.window.show_status(f"opening session {os.path.basename(path)}…")
+        outcome = await sessions.open(path, pid, data)
+        if outcome == "opened":
+            self.watch_dock.show()
+            self.window.editor.view.setFocus()
+        return outcome
+
+    async def _ask_replace(self, path: str, held: list[str]) -> bool:
+        """Ask whether the session may replace what ``held`` counts."""
+        answer: asyncio.Future[bool] = asyncio.get_event_loop().create_future()
         box = self.replace_question = QMessageBox(
             QMessageBox.Icon.Question, "Open session",
-            f"Opening {os.path.basename(path)} replaces the current watch list and bookmarks "
-            f"({' and '.join(parts)}). Replace them?", parent=self.window)
+            f"Opening {os.path.basename(path)} replaces the current watch list, bookmarks and "
+            f"structure ({', '.join(held)}). Replace them?", parent=self.window)
         replace = box.addButton("Replace", QMessageBox.ButtonRole.AcceptRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
@@ -209,21 +230,11 @@ class WatchDocks(QObject):
         def answered(_result: int) -> None:
             self.replace_question = None
             box.deleteLater()
-            if box.clickedButton() is replace:
-                self.opening = ws.spawn(self._open_session(path, pid))
-            else:
-                self.window.show_status("session not opened: the watch list was kept")
+            if not answer.done():
+                answer.set_result(box.clickedButton() is replace)
         box.finished.connect(answered)
         box.open()
-        return None
-
-    async def _open_session(self, path: str, pid: int | None) -> str:
-        self.window.show_status(f"opening session {os.path.basename(path)}…")
-        outcome = await self.workspace.sessions.open(path, pid)
-        if outcome == "opened":
-            self.watch_dock.show()
-            self.window.editor.view.setFocus()
-        return outcome
+        return await answer
 
     def _ask_pick(self, candidates: list) -> None:
         pending = self.workspace.sessions.pending

@@ -61,6 +61,26 @@ def test_known_slots_are_guessed_with_reasons_and_named(blob):
     assert plain[8].value == f"{blob.main:#x} → dissect_target+{blob.main - _base(areas, 'dissect_target'):#x}"
 
 
+def test_a_pointer_into_unnamed_anonymous_memory_is_said_so(blob):
+    """No path names an anonymous mapping: the pointer is "anonymous
+    memory", not its own address again; named memory keeps its location."""
+    from lainview.backend.dissect import name_pointer
+    from lainview.backend.memory import area_at
+    memory = ProcfsMemory(blob.pid, writable=False)
+    try:
+        areas = memory.areas()
+        symbols = ModuleSymbols().symbolizer(blob.pid, areas)
+    finally:
+        memory.close()
+    area = area_at(areas, blob.edge)
+    assert area is not None and not area.path
+    said = f"anonymous memory, {blob.edge - area.start:#x} into its mapping"
+    assert name_pointer(blob.edge, areas) == said
+    assert name_pointer(blob.edge, areas, symbols) == said
+    assert name_pointer(blob.heap, areas).startswith("[heap]+0x")
+    assert name_pointer(8, areas) == "0x8"                      # in no area
+
+
 def _base(areas, name: str) -> int:
     return min(a.start for a in areas if a.path.endswith("/" + name))
 

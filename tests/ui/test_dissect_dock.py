@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 
 from lainview.backend.dissect import SlotKind as K
 from lainview.models.dissect_model import REASON, TYPE, VALUE
@@ -128,3 +129,41 @@ def test_live_refresh_leaves_an_open_type_editor_alone(qtbot, window, demo):
     assert model.kind(2) == K.DOUBLE
     combo.activated.emit(combo.currentIndex())    # picked: applied at once
     assert model.kind(2) == K.INT64
+
+
+def test_declare_as_struct_appends_to_the_users_declarations(qtbot, window, blob):
+    """The user's own declarations stay; the dissected struct is appended,
+    renamed where its name is taken, placed, and the name box follows."""
+    _attach(qtbot, window, blob, blob.blob)
+    feature = window.features["dissect"]
+    structure = window.features["structure"]
+    mine = "struct dissected { int32_t x; };\nstruct other { int64_t y; };"
+    structure.panel.declarations.setPlainText(mine)
+    structure.panel.type_edit.setText("struct other")
+    structure.panel.name_edit.setText("mine")
+    assert structure.place(), structure.panel.note.text()
+    assert feature.dissect(blob.blob, 16)
+    qtbot.waitUntil(lambda: feature.model.rowCount() == 2, timeout=10000)
+    assert feature.panel.name_edit.text() == "dissected"
+    # a column wider than the dock shows its label where it starts (left-aligned labels)
+    header = feature.panel.table.horizontalHeader()
+    assert header.defaultAlignment() & Qt.AlignmentFlag.AlignLeft
+    assert [feature.model.headerData(c, Qt.Orientation.Horizontal) for c in range(5)] == \
+        ["Offset", "Type", "Value", "Why", "Address"]
+    assert feature.declare(), feature.panel.note.text()
+    text = structure.panel.declarations.toPlainText()
+    assert text.startswith(mine) and "struct dissected_2 {" in text
+    smodel = structure.model
+    assert smodel.placement.type_name == "struct dissected_2"
+    assert smodel.placement.name == "dissected_2"
+    assert structure.panel.name_edit.text() == "dissected_2"
+    assert structure.panel.type_edit.text() == "struct dissected_2"
+    qtbot.waitUntil(lambda: smodel.address == blob.blob, timeout=5000)
+    assert feature.declare()                               # again: the next free name
+    assert smodel.placement.name == "dissected_3"
+    assert "struct dissected_2 {" in structure.panel.declarations.toPlainText()
+    # declarations that do not parse are said, nothing replaced
+    structure.panel.declarations.setPlainText("struct broken {")
+    assert not feature.declare()
+    assert "Structure dock's declarations" in feature.panel.note.text()
+    assert smodel.placement.name == "dissected_3"

@@ -218,14 +218,25 @@ def test_opening_a_session_asks_before_replacing_the_watch_list(qtbot, window, d
     qtbot.waitUntil(task.done, timeout=10000)
     assert task.result() is True
     ws.watch.add_address(demo.struct + 4, "i32", label="health")
-    assert docks.open_session(path) is None            # asks first
+    task = docks.open_session(path)                    # reads the file, then asks
+    qtbot.waitUntil(lambda: docks.replace_question is not None, timeout=10000)
     box = docks.replace_question
-    assert box is not None and box.isVisible()
-    assert "replaces the current watch list and bookmarks (2 watched values)" in box.text()
+    assert box.isVisible()
+    assert "replaces the current watch list, bookmarks and structure (2 watched values)" \
+        in box.text()
     box.button(box.StandardButton.Cancel).click()
-    qtbot.waitUntil(lambda: docks.replace_question is None, timeout=5000)
+    qtbot.waitUntil(task.done, timeout=5000)
+    assert task.result() == "kept" and docks.replace_question is None
+    assert [e.label for e in ws.watch.entries] == ["counter", "health"]
+    # a bad session file is refused before anything is asked
+    bad = tmp_path / "bad.lainview"
+    bad.write_text(open(path).read().replace('"watch"', '"watch": 3, "x"', 1))
+    task = docks.open_session(str(bad))
+    qtbot.waitUntil(task.done, timeout=10000)
+    assert task.result() == "invalid" and docks.replace_question is None
     assert [e.label for e in ws.watch.entries] == ["counter", "health"]
     docks.open_session(path)
+    qtbot.waitUntil(lambda: docks.replace_question is not None, timeout=10000)
     replace = next(b for b in docks.replace_question.buttons() if b.text() == "Replace")
     replace.click()
     qtbot.waitUntil(lambda: docks.opening is not None and docks.opening.done(), timeout=10000)

@@ -12,7 +12,10 @@ from PySide6.QtCore import Qt
 
 from lainview.ui.structure_dock import EXAMPLE
 
+from lainview.models.watch_model import HEADERS as WATCH_HEADERS
 from tests.models.qt_support import open_demo_window
+
+VALUE_COLUMN = WATCH_HEADERS.index("Value")
 
 
 def _value(model, path: str):
@@ -156,6 +159,16 @@ def test_a_pointer_to_a_struct_is_followed_to_the_heap(qtbot, window, tmp_path):
         assert outcome.status == "reverted", outcome
         assert _peek(proc.pid, info["heap"], 4) == struct.pack("<i", 42)
         qtbot.waitUntil(lambda: _value(model, "held->count") == "42", timeout=10000)
+        # a pointer field's watch shows hex, as the tree does; a number's shows decimal
+        watch = ws.watch
+        assert feature.watch_field(model.find("held")) and feature.watch_field(model.find("hp"))
+        qtbot.waitUntil(lambda: len(watch.entries) == 2 and all(
+            e.data is not None for e in watch.entries), timeout=10000)
+        held_watch, hp_watch = watch.entries
+        assert held_watch.display == "hex" and hp_watch.display == "auto"
+        shown = watch.data(watch.index(0, VALUE_COLUMN))     # the registry's hex: 8 bytes
+        assert shown == f"0x{info['heap']:016x}" and _value(model, "held") == f"{info['heap']:#x}"
+        assert watch.data(watch.index(1, VALUE_COLUMN)) == "1234"
     finally:
         child.stop()
 
@@ -231,10 +244,22 @@ def test_structure_and_field_watch_are_saved_and_reopened_in_a_session(qtbot, wi
     qtbot.waitUntil(lambda: model.address == demo.gold - 8, timeout=10000)
     assert feature.watch_field(model.find("gold"))
     ws = window.workspace
+    said: list[str] = []
+    ws.sessions.status.connect(said.append)
     path = str(tmp_path / "demo.lainview.json")
     task = asyncio.ensure_future(ws.sessions.save(path))
     qtbot.waitUntil(task.done, timeout=10000)
     assert task.result()
+    assert said[-1] == f"session saved to {path} (1 watch, 0 bookmarks, 1 placed structure)"
+    # opening it over the placement and the watch asks, naming both
+    assert ws.sessions.current_state() == ["1 watched value", "1 placed structure"]
+    docks = window.watch_docks
+    asking = docks.open_session(path, demo.pid)
+    qtbot.waitUntil(lambda: docks.replace_question is not None, timeout=10000)
+    assert "(1 watched value, 1 placed structure)" in docks.replace_question.text()
+    docks.replace_question.button(docks.replace_question.StandardButton.Cancel).click()
+    qtbot.waitUntil(asking.done, timeout=5000)
+    assert asking.result() == "kept"
     import json
     saved = json.loads(open(path).read())
     assert saved["structures"] == [{"name": "inventory", "declarations": INVENTORY,
@@ -244,9 +269,13 @@ def test_structure_and_field_watch_are_saved_and_reopened_in_a_session(qtbot, wi
     model.clear()
     panel.declarations.setPlainText("")
     ws.watch.clear()
+    assert ws.sessions.current_state() == []
     task = asyncio.ensure_future(ws.sessions.open(path, demo.pid))
     qtbot.waitUntil(task.done, timeout=10000)
     assert task.result() == "opened"
+    assert said[-1] == (f"session demo.lainview.json opened on pid {demo.pid}: 1 field watch "
+                        "found again by field path on each refresh; 1 structure placed "
+                        "(inventory)")
     assert model.placement is not None and model.placement.name == "inventory"
     assert panel.declarations.toPlainText() == INVENTORY
     qtbot.waitUntil(lambda: model.address == demo.gold - 8, timeout=10000)
@@ -366,3 +395,98 @@ def test_type_from_debug_info_places_the_global_at_the_cursor(qtbot, window, tmp
         assert done.result() is False and "in no mapped file" in panel.note.text()
     finally:
         child.stop()
+
+
+def test_the_panel_fits_its_dock_and_the_tree_menu_does_what_the_buttons_do(qtbot, window,
+                                                                          demo):
+    """At the window's default layout (1280x720) the button row wraps rather
+    than widen the panel past its dock; the tree's context menu goes to,
+    watches and edits the current field."""
+    from PySide6.QtWidgets import QLineEdit
+    window.resize(1280, 720)
+    open_demo_window(qtbot, window, demo)
+    feature = window.features["structure"]
+    panel, model = feature.panel, feature.model
+    window.show_dock("structure")
+    dock = window.docks["structure"]
+    qtbot.waitUntil(lambda: dock.width() > 0 and panel.isVisible())
+    assert panel.minimumSizeHint().width() <= dock.width(), (panel.minimumSizeHint(), dock.width())
+    panel.declarations.setPlainText(EXAMPLE)
+    window.workspace.cursor.move_to(demo.struct)
+    assert feature.place_at_cursor()
+    qtbot.waitUntil(lambda: model.address == demo.struct, timeout=10000)
+    assert panel.minimumSizeHint().width() <= dock.width()
+    texts = [a.text() for a in panel.tree.actions()]
+    assert texts == ["Go to field", "Watch field", "Edit value"]
+    panel.tree.setCurrentIndex(model.find("speed").siblingAtColumn(0))
+    panel.go_action.trigger()
+    assert window.workspace.cursor.address == demo.struct + 8
+    panel.tree.setCurrentIndex(model.find("health").siblingAtColumn(2))
+    panel.watch_action.trigger()
+    watch = window.workspace.watch
+    qtbot.waitUntil(lambda: len(watch.entries) == 1)
+    assert watch.entries[0].where == "demo.health"
+    panel.tree.setCurrentIndex(model.index(-1, 0))
+    panel.edit_action.trigger()
+    assert panel.note.text() == "select a field to edit"
+    panel.tree.setCurrentIndex(model.find("pad").siblingAtColumn(0))
+    panel.edit_action.trigger()
+    qtbot.waitUntil(lambda: panel.tree.findChild(QLineEdit) is not None)
+    assert panel.tree.currentIndex() == model.find("pad")       # the Value cell edits
+
+
+def test_f2_on_any_cell_edits_the_value_or_says_why_not(qtbot, window, demo):
+    """F2 on the Field cell of a number edits its Value cell; on a struct
+    the note line says why nothing opens; a bitfield is edited by
+    read-modify-write of its bytes."""
+    from PySide6.QtWidgets import QLineEdit
+    open_demo_window(qtbot, window, demo)
+    feature = window.features["structure"]
+    panel, model = feature.panel, feature.model
+    window.show_dock("structure")
+    panel.declarations.setPlainText(
+        "struct inner { uint32_t magic; };\n"
+        "struct outer { struct inner in; uint32_t low : 3; uint32_t high : 29; };")
+    panel.type_edit.setText("struct outer")
+    window.workspace.cursor.move_to(demo.struct)
+    assert feature.place_at_cursor(), panel.note.text()
+    qtbot.waitUntil(lambda: _value(model, "in.magic") == str(0x4E49414C), timeout=10000)
+    tree = panel.tree
+    tree.setFocus()
+    tree.setCurrentIndex(model.find("in.magic").siblingAtColumn(0))
+    qtbot.keyClick(tree, Qt.Key.Key_F2)
+    qtbot.waitUntil(lambda: tree.findChild(QLineEdit) is not None)
+    assert tree.currentIndex() == model.find("in.magic")
+    editor = tree.findChild(QLineEdit)
+    qtbot.keyClick(editor, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: tree.findChild(QLineEdit) is None or
+                    not tree.findChild(QLineEdit).isVisible())
+    tree.setCurrentIndex(model.find("in").siblingAtColumn(1))
+    qtbot.keyClick(tree, Qt.Key.Key_F2)
+    assert "in (struct inner) is edited field by field" in panel.note.text()
+    # a bitfield is edited by read-modify-write of the bytes its bits touch (journaled)
+    assert demo.peek(demo.struct + 4, 4) == struct.pack("<i", 100)       # low 4, high 12
+    qtbot.waitUntil(lambda: _value(model, "low") == "4" and _value(model, "high") == "12",
+                    timeout=5000)
+    tree.setCurrentIndex(model.find("low").siblingAtColumn(0))
+    qtbot.keyClick(tree, Qt.Key.Key_F2)
+    qtbot.waitUntil(lambda: tree.findChild(QLineEdit) is not None
+                    and tree.findChild(QLineEdit).isVisible())
+    assert tree.currentIndex() == model.find("low")
+    editor = tree.findChild(QLineEdit)
+    editor.setText("3")
+    journal = window.workspace.journal
+    entries = len(journal.entries)
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: demo.peek(demo.struct + 4, 4) == struct.pack("<i", 99),
+                    timeout=5000)
+    qtbot.waitUntil(lambda: _value(model, "low") == "3", timeout=5000)
+    assert _value(model, "high") == "12"
+    journal.reload()
+    qtbot.waitUntil(lambda: len(journal.entries) > entries, timeout=5000)
+    assert journal.entries[-1].address == demo.struct + 4
+    assert not model.setData(model.find("low"), "8")
+    assert model.last_error == "low: 8 does not fit in 3 bits (0..7)"
+    assert model.setData(model.find("high"), "13")
+    qtbot.waitUntil(lambda: demo.peek(demo.struct + 4, 4) == struct.pack("<i", 107),
+                    timeout=5000)
