@@ -37,6 +37,7 @@ from lainview.backend.placements import (FieldTarget, Placement, check_placeable
                                          declarations_of,
                                          default_name, field_target, joined,
                                          placement_of_type, value_type)
+from lainview.backend.wording import printable
 
 from .attached_target import AttachedTarget
 from .field_spans import FieldSpan, spans_of
