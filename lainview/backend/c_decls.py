@@ -8,8 +8,10 @@ names come from the predeclared typedefs: :data:`PRELUDE`), and a macro
 used in a declaration is an unknown name. GNU ``__attribute__((packed))``
 on a struct is honoured; other attributes are ignored.
 
-Errors: a malformed header raises InvalidInput "player.h, line 3, column 7:
-…" (never a pycparser traceback).
+Errors: a malformed header raises InvalidInput ``player.h:3:7: …`` (FILE:LINE:COL,
+as compilers print it; ``declarations:3:7`` for pasted text), naming the
+offending token (an undeclared type name is named) and never a pycparser
+traceback.
 """
 
 from __future__ import annotations
@@ -160,7 +162,7 @@ class Declarations:
 
     def _fail(self, node: object, message: str) -> InvalidInput:
         coord = getattr(node, "coord", None) or getattr(self, "_coord", None)
-        where = (f"{printable(coord.file)}, line {coord.line}, column {coord.column}: "
+        where = (f"{_where(str(coord.file), coord.line, coord.column or 1)}: "
                  if coord is not None and coord.line else "")
         raise InvalidInput(f"{where}{message}")
 
@@ -371,26 +373,93 @@ def parse_header(text: str, filename: str = "<header>") -> Declarations:
     body = body.replace("__lainview_packed__", "")
     name = filename.replace('"', "")
     source = f"{PRELUDE}# 1 \"{name}\"\n{body}\n"
+    parser = c_parser.CParser()
     try:
-        ast = c_parser.CParser().parse(source, name)
+        ast = parser.parse(source, name)
     except c_parser.ParseError as exc:
-        where = re.match(r"(.*?):(\d+):(\d+): (.*)", str(exc))
-        if where:
-            raise InvalidInput(f"{printable(filename)}, line {where.group(2)}, column "
-                               f"{where.group(3)}: syntax error {printable(where.group(4))}"
-                               ) from None
-        text = str(exc).removeprefix(f"{name}: ")
-        if "specifier" in text:
-            text += " (a type name that is not declared?)"
-        raise InvalidInput(f"{printable(filename)}: {printable(text)}") from None
+        raise InvalidInput(_parse_error_text(parser, str(exc), name, filename, body,
+                                             decls)) from None
     except RecursionError:
         raise InvalidInput(f"{printable(filename)}: declarations nested too deeply to parse "
                            "(hundreds of levels)") from None
     except Exception as exc:            # pycparser's lexer: bare errors on bad characters
-        raise InvalidInput(f"{printable(filename)}: {printable(exc)}") from None
+        line, column = _token_place(parser, body)
+        raise InvalidInput(f"{_where(filename, line, column)}: {printable(exc)}") from None
     decls._filename = filename
     try:
         decls.add(ast)
     except RecursionError:
         raise InvalidInput(f"{printable(filename)}: declarations nested too deeply") from None
     return decls
+
+
+def _where(filename: str, line: int, column: int) -> str:
+    """``FILE:LINE:COL`` as compilers print a position (1-based)."""
+    return f"{printable(filename)}:{line}:{column}"
+
+
+def _token_place(parser: object, body: str) -> tuple[int, int]:
+    """The line and column of the token pycparser stopped at (the next
+    unconsumed one), or of the end of ``body`` when the input ran out."""
+    tok = _next_token(parser)
+    if tok is not None and getattr(tok, "lineno", 0):
+        return int(tok.lineno), int(getattr(tok, "column", 0) or 1)
+    lines = body.rstrip().split("\n")
+    return len(lines), len(lines[-1]) + 1
+
+
+def _next_token(parser: object) -> object | None:
+    """The token pycparser's recursive-descent parser would read next (None
+    at the end of input or if its token stream is not the expected shape)."""
+    stream = getattr(parser, "_tokens", None)
+    buffer, index = getattr(stream, "_buffer", None), getattr(stream, "_index", None)
+    if not isinstance(buffer, list) or not isinstance(index, int) or index >= len(buffer):
+        return None
+    return buffer[index]
+
+
+def _previous_token(parser: object) -> object | None:
+    stream = getattr(parser, "_tokens", None)
+    buffer, index = getattr(stream, "_buffer", None), getattr(stream, "_index", None)
+    if not isinstance(buffer, list) or not isinstance(index, int) or not 0 < index <= len(buffer):
+        return None
+    return buffer[index - 1]
+
+
+_CODED = re.compile(r"(.*?):(\d+):(\d+): (.*)", re.S)
+
+
+def _parse_error_text(parser: object, text: str, name: str, filename: str, body: str,
+                      decls: Declarations) -> str:
+    """One line ``FILE:LINE:COL: message`` for a pycparser ParseError: the
+    position pycparser gives, else that of the token it stopped at, else the
+    end of the input; an identifier where a type belongs is named as an
+    undeclared type."""
+    coded = _CODED.fullmatch(text)
+    if coded:
+        line, column, message = int(coded.group(2)), int(coded.group(3)), coded.group(4)
+    else:
+        line, column = _token_place(parser, body)
+        message = text.removeprefix(f"{name}: ")
+    nxt, prev = _next_token(parser), _previous_token(parser)
+    unknown = None
+    for tok in (prev, nxt):          # `foo_t b;` stops at b, `{ foo_t b;` at foo_t
+        value = getattr(tok, "value", None)
+        if getattr(tok, "type", None) == "ID" and isinstance(value, str) \
+                and value not in decls.typedefs:
+            unknown = tok
+            break
+    if message == "At end of input":
+        return (f"{_where(filename, line, column)}: unexpected end of input "
+                "(an unclosed '{' or a missing ';'?)")
+    if unknown is not None and message in ("Invalid specifier list", "Invalid declaration",
+                                           "Invalid function definition",
+                                           "Missing type in declaration"):
+        line, column = int(getattr(unknown, "lineno", line)), \
+            int(getattr(unknown, "column", column) or column)
+        return (f"{_where(filename, line, column)}: unknown type name "
+                f"{quoted(str(getattr(unknown, 'value', '')))} (not declared above; "
+                "macros are not expanded)")
+    if message.startswith("before: "):
+        message = f"syntax error before {quoted(message.removeprefix('before: '))}"
+    return f"{_where(filename, line, column)}: {printable(message)}"

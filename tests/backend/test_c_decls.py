@@ -187,22 +187,48 @@ def test_generated_declarations_match_gcc(tmp_path, header):
 # ------------------------------------------------------------ errors
 
 @pytest.mark.parametrize("text, where", [
-    ("struct a { int x }", "t.h, line 1, column 18"),
-    ("struct a {\n  int x:40;\n};", "t.h, line 2"),
-    ("struct a { int x[N]; };", "line 1"),
-    ("struct a { int x; int x; };", "line 1"),
-    ("struct a { struct b inner; };", "line 1"),
-    ("struct a { int x; };\nstruct a { int y; };", "line 2"),
-    ("int f(void) { return 0; }", "line 1"),
-    ("struct \x01", "t.h"),
-    ("struct a { float f:3; };", "line 1"),
-    ("union a { int x; };\nstruct b { struct a *p; };", "line 2"),
+    ("struct a { int x }", "t.h:1:18: syntax error before '}'"),
+    ("struct a {\n  int x:40;\n};", "t.h:2:"),
+    ("struct a { int x[N]; };", "t.h:1:18: unknown constant 'N'"),
+    ("struct a { int x; int x; };", "t.h:1:"),
+    ("struct a { struct b inner; };", "t.h:1:"),
+    ("struct a { int x; };\nstruct a { int y; };", "t.h:2:"),
+    ("int f(void) { return 0; }", "t.h:1:"),
+    ("struct \x01", "t.h:1:8: Illegal character"),
+    ("struct a { float f:3; };", "t.h:1:"),
+    ("union a { int x; };\nstruct b { struct a *p; };", "t.h:2:"),
+    ("struct a {\n  int x;\n", "t.h:2:9: unexpected end of input"),
+    ("struct a { int x; };\nstruct b {\n  foo_t b;\n};", "t.h:3:3: unknown type name 'foo_t'"),
+    ("foo_t b;", "t.h:1:1: unknown type name 'foo_t'"),
+    ("struct a { const foo_t *p; };", "t.h:1:18: unknown type name 'foo_t'"),
 ])
 def test_malformed_header_is_invalid_input_with_position(text, where):
+    """FILE:LINE:COL as compilers print it, for pycparser's errors and
+    lainview's own layout errors alike."""
     with pytest.raises(InvalidInput) as info:
         parse_header(text, "t.h")
     assert where in str(info.value)
     assert "\n" not in str(info.value)
+
+
+@settings(max_examples=60, deadline=None)
+@given(before=st.lists(st.sampled_from(["struct a%d { int x; };", "typedef int t%d;",
+                                        "enum e%d { E%d_A };", ""]), max_size=5),
+       indent=st.integers(0, 6), name=st.from_regex(r"zz_[a-z]{1,6}_t", fullmatch=True),
+       truncate=st.booleans())
+def test_errors_name_the_line_and_column_of_the_fault(before, indent, name, truncate):
+    """Generated headers with one fault on a known line: an undeclared type
+    name (named, at its column) or a truncated struct (the end of input)."""
+    lines = [b.replace("%d", str(i)) for i, b in enumerate(before)]
+    if truncate:
+        lines += ["struct last {", " " * indent + "int x;"]
+        line, column, what = len(lines), indent + 7, "unexpected end of input"
+    else:
+        lines += ["struct last {", " " * indent + f"{name} field;", "};"]
+        line, column, what = len(lines) - 1, indent + 1, f"unknown type name '{name}'"
+    with pytest.raises(InvalidInput) as info:
+        parse_header("\n".join(lines) + "\n", "g.h")
+    assert str(info.value).startswith(f"g.h:{line}:{column}: {what}"), str(info.value)
 
 
 @settings(max_examples=150, deadline=None)
