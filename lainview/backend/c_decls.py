@@ -398,32 +398,34 @@ def _where(filename: str, line: int, column: int) -> str:
     return f"{printable(filename)}:{line}:{column}"
 
 
+_Token = tuple[str, str, int, int]       # type, value, line, column
+
+
 def _token_place(parser: object, body: str) -> tuple[int, int]:
     """The line and column of the token pycparser stopped at (the next
     unconsumed one), or of the end of ``body`` when the input ran out."""
-    tok = _next_token(parser)
-    if tok is not None and getattr(tok, "lineno", 0):
-        return int(tok.lineno), int(getattr(tok, "column", 0) or 1)
+    tok = _token(parser, 0)
+    if tok is not None and tok[2]:
+        return tok[2], tok[3] or 1
     lines = body.rstrip().split("\n")
     return len(lines), len(lines[-1]) + 1
 
 
-def _next_token(parser: object) -> object | None:
-    """The token pycparser's recursive-descent parser would read next (None
-    at the end of input or if its token stream is not the expected shape)."""
+def _token(parser: object, offset: int) -> _Token | None:
+    """The token pycparser's recursive-descent parser would read next
+    (``offset`` 0) or read last (-1); None at either end of the input or if
+    its token stream is not the expected shape."""
     stream = getattr(parser, "_tokens", None)
     buffer, index = getattr(stream, "_buffer", None), getattr(stream, "_index", None)
-    if not isinstance(buffer, list) or not isinstance(index, int) or index >= len(buffer):
+    if not isinstance(buffer, list) or not isinstance(index, int) \
+            or not 0 <= index + offset < len(buffer):
         return None
-    return buffer[index]
-
-
-def _previous_token(parser: object) -> object | None:
-    stream = getattr(parser, "_tokens", None)
-    buffer, index = getattr(stream, "_buffer", None), getattr(stream, "_index", None)
-    if not isinstance(buffer, list) or not isinstance(index, int) or not 0 < index <= len(buffer):
+    tok = buffer[index + offset]
+    if tok is None:
         return None
-    return buffer[index - 1]
+    line, column = getattr(tok, "lineno", 0), getattr(tok, "column", 0)
+    return (str(getattr(tok, "type", "")), str(getattr(tok, "value", "")),
+            line if isinstance(line, int) else 0, column if isinstance(column, int) else 0)
 
 
 _CODED = re.compile(r"(.*?):(\d+):(\d+): (.*)", re.S)
@@ -441,12 +443,9 @@ def _parse_error_text(parser: object, text: str, name: str, filename: str, body:
     else:
         line, column = _token_place(parser, body)
         message = text.removeprefix(f"{name}: ")
-    nxt, prev = _next_token(parser), _previous_token(parser)
     unknown = None
-    for tok in (prev, nxt):          # `foo_t b;` stops at b, `{ foo_t b;` at foo_t
-        value = getattr(tok, "value", None)
-        if getattr(tok, "type", None) == "ID" and isinstance(value, str) \
-                and value not in decls.typedefs:
+    for tok in (_token(parser, -1), _token(parser, 0)):  # `foo_t b;` stops at b, `{ foo_t` at it
+        if tok is not None and tok[0] == "ID" and tok[1] not in decls.typedefs:
             unknown = tok
             break
     if message == "At end of input":
@@ -455,10 +454,9 @@ def _parse_error_text(parser: object, text: str, name: str, filename: str, body:
     if unknown is not None and message in ("Invalid specifier list", "Invalid declaration",
                                            "Invalid function definition",
                                            "Missing type in declaration"):
-        line, column = int(getattr(unknown, "lineno", line)), \
-            int(getattr(unknown, "column", column) or column)
+        line, column = unknown[2] or line, unknown[3] or column
         return (f"{_where(filename, line, column)}: unknown type name "
-                f"{quoted(str(getattr(unknown, 'value', '')))} (not declared above; "
+                f"{quoted(unknown[1])} (not declared above; "
                 "macros are not expanded)")
     if message.startswith("before: "):
         message = f"syntax error before {quoted(message.removeprefix('before: '))}"
