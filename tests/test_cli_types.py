@@ -106,7 +106,13 @@ def test_read_type_text_tree(target, capsys):
 
 @pytest.mark.parametrize("args, message", [
     (["--type", "struct nope", "--c-header", str(HEADER)], "no struct 'nope'"),
-    (["--type", "struct player"], "no struct 'player'"),
+    (["--type", "struct player"], "'struct player' is a struct type no header declares: "
+                                  "give its declarations with --c-header FILE, or take it "
+                                  "from DWARF with --dwarf FILE"),
+    (["--type", "union u"], "is a union type no header declares"),
+    (["--type", "player_t"], "'player_t' is a type name no header declares: give its "
+                             "declarations with --c-header FILE"),
+    (["--type", "int["], "not a C type"),
     (["--type", "struct player", "--c-header", "/nonexistent.h"], "cannot read the header"),
     (["--c-header", str(HEADER)], "--c-header needs --type"),
     (["--type", "int", "16"], "give no LENGTH"),

@@ -173,6 +173,30 @@ def _read_range(args, start: int,
     return EXIT_ERROR if stats.holes else EXIT_OK
 
 
+_C_WORDS = frozenset({"char", "short", "int", "long", "float", "double", "void", "signed",
+                      "unsigned", "_Bool", "const", "volatile", "struct", "union", "enum"})
+
+
+def _lookup_without_header(decls, text: str):
+    """``text`` looked up among C's base types and the predeclared typedefs
+    (no --c-header, no --dwarf): a struct, union, enum or other named type
+    needs declarations, said as the flags that give them (InvalidInput)."""
+    import re
+
+    from ..backend.wording import quoted
+    try:
+        return decls.lookup(text)
+    except InvalidInput:
+        named = re.fullmatch(r"\s*(?:(struct|union|enum)\s+)?([A-Za-z_]\w*)[\s*\[\]\d]*",
+                             text)
+        if named is None or (named.group(1) is None and named.group(2) in _C_WORDS):
+            raise
+        what = f"{named.group(1)} type" if named.group(1) else "type name"
+        raise InvalidInput(f"{quoted(text.strip())} is a {what} no header declares: give "
+                           "its declarations with --c-header FILE, or take it from DWARF "
+                           "with --dwarf FILE (or --type auto for a global)") from None
+
+
 def _read_typed(backend: Backend, args) -> int:
     """``read PID LOCATION --type CTYPE [--c-header FILE]``: the value as a
     tree of fields (text), or with --json ``{pid, location, address, type,
@@ -209,6 +233,8 @@ def _read_typed(backend: Backend, args) -> int:
             ctype = debug.find(args.ctype)
         finally:
             debug.close()
+    elif args.c_header is None:
+        ctype = _lookup_without_header(decls, args.ctype)
     else:
         ctype = decls.lookup(args.ctype)
     if ctype.size <= 0:
