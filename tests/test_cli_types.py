@@ -286,3 +286,57 @@ def test_kread_type_auto_from_the_images_dwarf(tmp_path, capsys):
                     "auto"]) == 2
     err = capsys.readouterr().err
     assert "no DWARF type for init_uts_ns" in err and err.count("\n") == 1, err
+
+
+def test_read_type_partial_shows_the_readable_fields(target, capsys):
+    """A struct read across the end of its mapping: the fields in the mapped
+    bytes have their values, the rest are unreadable (?? / null), the
+    reason on stderr, exit 1 (partial)."""
+    pid, player = target["pid"], target["player"]
+    for line in Path(f"/proc/{pid}/maps").read_text().splitlines():
+        lo, hi = (int(x, 16) for x in line.split()[0].split("-"))
+        if lo <= player < hi:
+            end = hi
+    argv = ["read", str(pid), hex(end - 20), "--type", "struct player", "--c-header",
+            str(HEADER)]
+    assert run_cli([*argv, "--json"]) == 1
+    captured = capsys.readouterr()
+    out = json.loads(captured.out)
+    fields = out["value"]["fields"]
+    assert isinstance(fields["name"]["value"], str) and isinstance(fields["hp"]["value"], int)
+    assert "unreadable" not in fields["hp"]
+    assert fields["pos"]["elements"][0] == {**fields["pos"]["elements"][0], "value": None,
+                                            "unreadable": True}
+    assert fields["gold"]["value"] is None and fields["gold"]["unreadable"] is True
+    assert fields["stats"]["fields"]["dex"]["unreadable"] is True       # a bitfield
+    assert out["holes"] and "unreadable" in captured.err
+    assert run_cli(argv) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert any(line.startswith("  +0x10  hp: int32_t = ") and "??" not in line
+               for line in lines), lines
+    assert "  +0x80  gold: double = ??" in lines, lines
+
+
+@needs_btf
+@needs_gcc
+def test_kread_type_partial_shows_the_typed_tree(tmp_path, capsys):
+    """kread --type of a BTF type larger than what the image holds once fell
+    back to a hex dump of ??: now the tree, the missing fields unreadable."""
+    (tmp_path / "img.c").write_text(
+        "struct two { unsigned long a, b; };\nstruct two tail_var = { 0x1234, 0x5678 };\n"
+        "void _start(void) { for (;;) ; }\n")
+    image = tmp_path / "vmlinux"
+    subprocess.run(["gcc", "-w", "-nostdlib", "-static", "-no-pie", "-o", str(image),
+                    str(tmp_path / "img.c")], check=True)
+    argv = [f"--image={image}", "kread", "tail_var", "--type", "struct rb_node"]
+    assert run_cli([*argv, "--json"]) == 1
+    captured = capsys.readouterr()
+    fields = json.loads(captured.out)["value"]["fields"]
+    assert fields["__rb_parent_color"]["value"] == 0x1234
+    assert fields["rb_right"]["value"] == 0x5678
+    assert fields["rb_left"]["value"] is None and fields["rb_left"]["unreadable"] is True
+    assert "8 bytes unreadable: in no section" in captured.err
+    assert run_cli(argv) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("kernel:tail_var: struct rb_node at ")
+    assert lines[-1] == "  +0x10  rb_left: struct rb_node * = ??"

@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 import re
 import struct
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 from .errors import InvalidInput, LainviewError
@@ -349,7 +349,9 @@ class Node:
     from the root's address (None below a followed pointer: ``address``
     says where), ``type`` is the C type's name, ``value`` is an int, float,
     str (char arrays, enum names) or None for aggregates; ``error`` says
-    why a followed pointer could not be read."""
+    why a followed pointer could not be read; ``unreadable`` is True for a
+    value whose bytes (some of them) could not be read (shown as ``??``,
+    null in JSON)."""
 
     path: str
     name: str
@@ -361,12 +363,15 @@ class Node:
     bits: tuple[int, int] | None = None      # (bit offset in its byte, bit size)
     error: str | None = None
     size: int = 0
+    unreadable: bool = False
 
     def value_text(self) -> str:
         """The value as shown: integers in decimal (pointers in hex),
         floats as the shortest text of their width, text and enum names
         quoted as JSON strings; "" for aggregates."""
         v = self.value
+        if self.unreadable:
+            return "??"
         if v is None:
             return ""
         if isinstance(v, str):
@@ -407,13 +412,16 @@ class Node:
         return out
 
     def to_json(self) -> dict[str, object]:
-        """{offset, address, type, size, value[, bits, error, fields | elements]}:
+        """{offset, address, type, size, value[, bits, unreadable, error, fields |
+        elements]}:
         ``fields`` maps names to children (a followed pointer's pointee is
         the field ``*``), ``elements`` lists an array's."""
         out: dict[str, object] = {"offset": self.offset, "address": self.address,
                                   "type": self.type, "size": self.size, "value": self.value}
         if self.bits:
             out["bits"] = list(self.bits)
+        if self.unreadable:
+            out["unreadable"] = True
         if self.error:
             out["error"] = self.error
         if self.children:
@@ -478,20 +486,29 @@ def _text(data: bytes) -> str:
 
 def typed_value(ctype: CType, data: bytes, address: int | None = None,
                 read: ReadMemory | None = None, follow: int = 0,
-                name: str = "") -> Node:
+                name: str = "", unread: Sequence[tuple[int, int]] = ()) -> Node:
     """The tree of ``ctype``'s value held in ``data`` (at least
     ``ctype.size`` bytes; a scalar whose bytes are not all there has no
     value, never a made-up zero: damaged debug information can claim any
     size). With ``read`` and
     ``follow`` > 0, a pointer to a struct/union is followed (``follow``
     levels deep, at most :data:`MAX_FOLLOW`) to a child node typed as its
-    pointee; an unreadable pointee gives that node an ``error``."""
+    pointee; an unreadable pointee gives that node an ``error``. ``unread``
+    lists the spans of ``data`` that were not read, as (offset, length)
+    bytes (a ReadResult's holes): a scalar, bitfield or char array touching
+    one has no value and is ``unreadable`` (``??``)."""
     data = bytes(data)
-    return _node(ctype, data, 0, address, name, name, read, min(follow, MAX_FOLLOW), True)
+    return _node(ctype, data, 0, address, name, name, read, min(follow, MAX_FOLLOW), True,
+                 tuple(unread))
+
+
+def _touches(unread: tuple[tuple[int, int], ...], start: int, end: int) -> bool:
+    return any(o < end and o + n > start for o, n in unread)
 
 
 def _node(t: CType, data: bytes, off: int, base: int | None, path: str, name: str,
-          read: ReadMemory | None, follow: int, relative: bool) -> Node:
+          read: ReadMemory | None, follow: int, relative: bool,
+          unread: tuple[tuple[int, int], ...] = ()) -> Node:
     addr = None if base is None else base + off
     s = t.strip()
     node = Node(path, name, off if relative else None, addr, t.c_name(), None, size=s.size)
@@ -499,25 +516,35 @@ def _node(t: CType, data: bytes, off: int, base: int | None, path: str, name: st
         for f in s.fields:
             fpath = _join_path(path, f.name)
             if f.bit_size:
-                shown = bitfield_value(f.type, data[off:], f.bit_offset, f.bit_size)
+                lost = _touches(unread, off + f.bit_offset // 8,
+                                off + (f.bit_offset + f.bit_size + 7) // 8)
+                shown = None if lost else \
+                    bitfield_value(f.type, data[off:], f.bit_offset, f.bit_size)
                 node.children.append(Node(fpath, f.name, (off + f.offset) if relative else None,
                                           None if base is None else base + off + f.offset,
                                           f.type.c_name(), shown,
                                           bits=(f.bit_offset % 8, f.bit_size),
-                                          size=f.type.size))
+                                          size=f.type.size, unreadable=lost))
                 continue
             child = _node(f.type, data, off + f.offset, base, fpath, f.name or "<anonymous>",
-                          read, follow, relative)
+                          read, follow, relative, unread)
             node.children.append(child)
         return node
     if isinstance(s, Array):
         es = s.element.strip()
         if isinstance(es, Base) and es.kind == "char" and es.size == 1:
-            node.value = _text(data[off:off + s.size])
+            if _touches(unread, off, off + s.size):
+                node.unreadable = True
+            else:
+                node.value = _text(data[off:off + s.size])
             return node
         for i in range(min(s.count, MAX_ELEMENTS)):
             node.children.append(_node(s.element, data, off + i * s.element.size, base,
-                                       f"{path}[{i}]", f"[{i}]", read, follow, relative))
+                                       f"{path}[{i}]", f"[{i}]", read, follow, relative,
+                                       unread))
+        return node
+    if _touches(unread, off, off + max(s.size, 1)):
+        node.unreadable = True
         return node
     node.value = _scalar(t, data[off:off + max(s.size, 1)])
     if isinstance(s, Pointer) and read is not None and follow > 0 and node.value:

@@ -246,13 +246,23 @@ def _read_typed(backend: Backend, args) -> int:
 
     def read(address: int, size: int) -> bytes:
         return bytes(target.read(address, size).result().require("read"))
-    tree = typed_value(ctype, read(start, ctype.size), start, read, follow=args.follow)
+    first = target.read(start, ctype.size).result()
+    tree = typed_value(ctype, first.data, start, read, follow=args.follow,
+                       unread=_unread(first))
     if args.json:
         print_json({"pid": args.pid, "location": args.address.text, "address": start,
-                    "type": ctype.c_name(), "size": ctype.size, "value": tree.to_json()})
+                    "type": ctype.c_name(), "size": ctype.size, "value": tree.to_json(),
+                    "holes": holes_json(first.holes)})
     else:
         print("\n".join(tree.lines(f"{ctype.c_name()} at {start:#x} ({ctype.size} bytes)")))
-    return EXIT_OK
+    report_holes("read", first.holes)
+    return EXIT_ERROR if first.holes else EXIT_OK
+
+
+def _unread(result) -> list[tuple[int, int]]:
+    """A read's holes as (offset, length) into its data: typed_value's
+    ``unread`` (the fields there are shown as unreadable)."""
+    return [(h.address - result.address, h.size) for h in result.holes]
 
 
 def _read_global(backend: Backend, args) -> int:
@@ -274,17 +284,20 @@ def _read_global(backend: Backend, args) -> int:
 
     def read(at: int, size: int) -> bytes:
         return bytes(target.read(at, size).result().require("read"))
-    tree = typed_value(ctype, read(start, ctype.size), start, read, follow=args.follow,
-                       name=found.name)
+    first = target.read(start, ctype.size).result()
+    tree = typed_value(ctype, first.data, start, read, follow=args.follow,
+                       name=found.name, unread=_unread(first))
     if args.json:
         print_json({"pid": args.pid, "location": args.address.text, "address": start,
                     "variable": found.name, "dwarf": found.file, "type": ctype.c_name(),
-                    "size": ctype.size, "value": tree.to_json()})
+                    "size": ctype.size, "value": tree.to_json(),
+                    "holes": holes_json(first.holes)})
     else:
         into = f", {address - start:#x} bytes into it" if address != start else ""
         print("\n".join(tree.lines(f"{printable(found.name)}: {ctype.c_name()} at {start:#x} "
                                    f"({ctype.size} bytes{into})")))
-    return EXIT_OK
+    report_holes("read", first.holes)
+    return EXIT_ERROR if first.holes else EXIT_OK
 
 
 def cmd_write(args) -> int:
