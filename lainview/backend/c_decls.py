@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from pycparser import c_ast, c_parser  # type: ignore[import-untyped,unused-ignore]
 
 from .ctypes_model import (Array, Base, CType, Enum, Function, Pointer, Qualified, Record,
-                           Typedef, Void, lay_out)
+                           Typedef, Void, c_base_name, lay_out)
 from .errors import InvalidInput
 from .wording import article, printable, quoted
 
@@ -60,32 +60,13 @@ PRELUDE_TYPEDEFS: dict[str, str] = {
 
 PRELUDE = "".join(f"typedef {t} {n};\n" for n, t in PRELUDE_TYPEDEFS.items())
 
-_SPEC_ORDER = ("unsigned", "signed", "short", "long", "char", "int", "float", "double",
-               "_Bool", "__int128", "_Float16")
-
-
 def base_type(names: Iterable[str]) -> Base | None:
     """The arithmetic type of C specifiers (``["unsigned", "long", "long"]``),
-    or None if they name none."""
-    words = [w for w in names if w not in ("const", "volatile")]
-    unsigned = "unsigned" in words
-    signed = "signed" in words
-    rest = [w for w in words if w not in ("unsigned", "signed")]
-    if rest.count("long") and "int" in rest:
-        rest.remove("int")
-    if rest == ["short", "int"]:
-        rest = ["short"]
-    if not rest:
-        rest = ["int"]
-    key = " ".join(rest)
-    if key not in _BASES:
+    or None if they name none (spellings: :func:`.ctypes_model.c_base_name`)."""
+    spelled = c_base_name(" ".join(w for w in names if w not in ("const", "volatile")))
+    if spelled is None or spelled not in _BASES:
         return None
-    spelled = ("unsigned " if unsigned else "signed " if signed and key == "char" else "") + key
-    size, sgn, kind = _BASES[key]
-    if unsigned:
-        sgn = False
-    if spelled not in _BASES and not unsigned:
-        spelled = key
+    size, sgn, kind = _BASES[spelled]
     return Base(spelled, size, sgn, kind)
 
 

@@ -756,6 +756,57 @@ def _body(t: Record | Enum, depth: int, base: int = 0) -> str:
     return f"{head} {{\n" + "\n".join(lines) + f"\n{pad[:-1]}}}"
 
 
+_INT_WORDS = frozenset({"char", "short", "int", "long", "signed", "unsigned", "__int128"})
+_OTHER_BASES = frozenset({"float", "double", "long double", "_Bool", "_Float16", "void"})
+_C_SPELLING = {"short int": "short", "short unsigned int": "unsigned short",
+               "long int": "long", "long unsigned int": "unsigned long",
+               "long long int": "long long", "long long unsigned int": "unsigned long long",
+               "__int128 unsigned": "unsigned __int128"}
+
+
+def gcc_base_name(text: str) -> str | None:
+    """The name gcc gives C base type ``text`` in DWARF and BTF, whatever
+    order and optional words it is spelled with: ``unsigned long``,
+    ``long unsigned``, ``unsigned long int`` → ``long unsigned int``;
+    ``short`` → ``short int``; ``signed`` → ``int``; ``signed char`` stays
+    (a type of its own, as ``char`` is); ``double``, ``_Bool``… as
+    themselves. None when ``text`` is no base type (``u32``, ``struct x``,
+    ``long short``). The one home of base-type spellings: BTF, DWARF and
+    C-declaration lookups all go through it."""
+    words = text.split()
+    joined = " ".join(words)
+    if joined in _OTHER_BASES:
+        return joined
+    if not words or any(w not in _INT_WORDS for w in words) \
+            or any(words.count(w) > 1 for w in _INT_WORDS - {"long"}):
+        return None
+    unsigned, signed = "unsigned" in words, "signed" in words
+    longs, shorts = words.count("long"), words.count("short")
+    chars, ints, wide = words.count("char"), words.count("int"), words.count("__int128")
+    if (unsigned and signed) or longs > 2:
+        return None
+    if wide:
+        return None if longs or shorts or chars or ints else \
+            ("__int128 unsigned" if unsigned else "__int128")
+    if chars:
+        return None if longs or shorts or ints else \
+            ("unsigned char" if unsigned else "signed char" if signed else "char")
+    if shorts:
+        return None if longs else ("short unsigned int" if unsigned else "short int")
+    stem = "long long " if longs == 2 else "long " if longs else ""
+    return f"{stem}{'unsigned ' if unsigned else ''}int"
+
+
+def c_base_name(text: str) -> str | None:
+    """Base type ``text`` as C is usually written (``unsigned long``,
+    ``short``, ``long long``, ``unsigned char``); None as
+    :func:`gcc_base_name`."""
+    gcc = gcc_base_name(text)
+    if gcc is None:
+        return None
+    return _C_SPELLING.get(gcc, gcc)
+
+
 def split_type_name(text: str) -> tuple[str, int]:
     """``text`` without trailing ``*`` s, and how many there were:
     ``"struct item **"`` → ``("struct item", 2)``."""
