@@ -305,7 +305,8 @@ def cmd_write(args) -> int:
     journal = Journal()
     try:
         with attach_process(args.pid, args.backend) as target:
-            if args.address.steps:  # resolved and written at once, journaled as a path
+            if args.address.steps or args.address.kind != "absolute":
+                # resolved and written at once, journaled as typed (attach.journal_place)
                 result = journaled_location_write(journal, target.memory, target.identity,
                                                   args.address, args.hexbytes)
             else:
