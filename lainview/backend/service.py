@@ -805,7 +805,8 @@ class Backend:
                 ids: list[int] = []
                 try:
                     result = journaled_process_write(self.journal, memory, identity,
-                                                     p.address, p.write.new, journal_ids=ids)
+                                                     p.address, p.write.new, journal_ids=ids,
+                                                     where=p.write.location)
                 except LainviewError as exc:
                     reached = isinstance(exc, VerifyMismatch) or getattr(exc, "written", 0) > 0
                     if reached and ids:

@@ -109,3 +109,5 @@ def test_a_pointer_path_is_journaled_as_its_path_by_every_writer(qtbot, workspac
     chain_child.command("set 2")
     lainview("apply", patch, "--pid", chain_child.pid)
     assert chain_child.command("peek")["number"] == 3
+    applied = journaled(chain_child.pid)[-1]            # applying journals the path too
+    assert (applied["new"], applied["location"]) == ("03000000", path.to_json())
