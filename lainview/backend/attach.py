@@ -189,8 +189,9 @@ def journaled_process_write(journal: Journal, memory: ProcessMemory,
     holds: a pointer path, ``memfd:NAME+0x10``), kept in the journal as
     given, for patch files; default (and for an absolute address without
     pointer steps): the most durable location of ``address`` in the map.
-    One rule for every write and freeze: :func:`journal_place`. Blocking. Raises JournalError (nothing written), FaultError,
-    VerifyMismatch, TargetExited."""
+    One rule for every write and freeze: :func:`journal_place`. Blocking.
+    Raises JournalError (nothing written), FaultError, VerifyMismatch,
+    TargetExited."""
     # here, not at the top: ps, maps and read write nothing
     from .journal import WriteIntent, journaled_write
     old = memory.old_bytes(address, len(data))

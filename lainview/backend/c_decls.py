@@ -124,8 +124,13 @@ class Declarations:
 
     def _known_hint(self) -> str:
         names = self.names()
-        return f" (declared: {', '.join(names[:12])}{'…' if len(names) > 12 else ''})" \
-            if names else " (the header declares no types)"
+        if names:
+            return f" (declared: {', '.join(names[:12])}{'…' if len(names) > 12 else ''})"
+        if self._filename == "<header>":        # nothing was parsed: no declarations given
+            return " (no declarations were given)"
+        where = "the declarations" if self._filename == "declarations" else \
+            printable(self._filename)
+        return f" (no types are declared in {where})"
 
     # -- building
 

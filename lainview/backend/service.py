@@ -320,8 +320,9 @@ class Target:
         intent, before its first write; ``before`` is what the memory held
         when the user froze it, default: what it holds now; ``where``: the
         location frozen, a pointer path too, journaled as
-        :func:`.attach.journal_place` says) and return its journal id for :meth:`freeze_write` and :meth:`Backend.freeze_end`.
-        Raises JournalError (then nothing may be written), FaultError."""
+        :func:`.attach.journal_place` says) and return its journal id for
+        :meth:`freeze_write` and :meth:`Backend.freeze_end`. Raises
+        JournalError (then nothing may be written), FaultError."""
         return self._submit(self._backend._freeze_begin, self._memory, self.identity,
                             address, bytes(held), before, where)
 

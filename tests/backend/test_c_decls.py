@@ -250,3 +250,15 @@ def test_lookup_names_types_and_says_what_is_declared():
         decls.lookup("struct nope")
     with pytest.raises(InvalidInput, match="not a C type"):
         decls.lookup("struct {")
+
+
+@pytest.mark.parametrize("decls, hint", [
+    (lambda: parse_header("", "x.h"), "(no types are declared in x.h)"),
+    (lambda: parse_header("", "declarations"),
+     "(no types are declared in the declarations)"),
+])
+def test_an_empty_header_is_said_by_its_name(decls, hint):
+    """Once "(the header declares no types)" for pasted declarations too."""
+    with pytest.raises(InvalidInput) as info:
+        decls().lookup("struct demo")
+    assert str(info.value) == f"no struct 'demo' is declared {hint}"
