@@ -257,8 +257,9 @@ class Process(_Owner):
             raise InvalidInput(f"data to write is bytes, not {type(data).__name__} (encode "
                                "text first: b'...' or 'text'.encode())", op="write")
         data = bytes(data)
-        if isinstance(address, str) and (location := parse_location(address)).steps:
-            # a pointer path: resolved and written in one request, journaled as the path
+        if isinstance(address, str) and ((location := parse_location(address)).steps
+                                         or location.kind != "absolute"):
+            # resolved and written in one request, journaled as typed (attach.journal_place)
             return _wait(self._target.write_location(location, data))
         return _wait(self._target.write(self._address(address, len(data)), data))
 

@@ -16,7 +16,7 @@ thread and import neither the facade nor the journal until a write needs it
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Generator, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Generator, Self, TypeVar
 
 from .errors import DeviceUnavailable, InvalidInput, LainviewError
 from .lainmemu import LainmemuMemory
@@ -185,24 +185,39 @@ def journaled_process_write(journal: Journal, memory: ProcessMemory,
     the intent's id as soon as it is on disk, so a caller still knows it
     when the write then fails. ``if_changed``: a write that would change
     nothing is not made (nor journaled; ``journal_id`` None). ``where``: the
-    location the write was aimed at (a pointer path), kept in the journal for
-    patch files; default: the most durable location of ``address`` in the
-    map. Blocking. Raises JournalError (nothing written), FaultError,
-    VerifyMismatch, TargetExited."""
+    location the write was aimed at (what the user typed, what a watch
+    holds: a pointer path, ``memfd:NAME+0x10``), kept in the journal as
+    given, for patch files; default (and for an absolute address without
+    pointer steps): the most durable location of ``address`` in the map.
+    One rule for every write and freeze: :func:`journal_place`. Blocking.
+    Raises JournalError (nothing written), FaultError, VerifyMismatch,
+    TargetExited."""
     # here, not at the top: ps, maps and read write nothing
     from .journal import WriteIntent, journaled_write
-    from .locations import locate
     old = memory.old_bytes(address, len(data))
     if if_changed and old == data:
         return WriteResult(address=address, old=data, new=data, journal_id=None)
     # old_bytes read the map afresh: say where the bytes are in a way a
     # later run can find, for patch files.
-    place = (where or locate(address, memory.areas(refresh=False))).to_json()
+    place = journal_place(where, address, memory.areas(refresh=False))
     intent = WriteIntent(identity.to_json(), address, old, data, reverts, place)
     entry_id, result = journaled_write(
         journal, intent, lambda: memory.write(address, data, old=old),
         on_intent=journal_ids.append if journal_ids is not None else None)
     return WriteResult(address=address, old=result.old, new=result.new, journal_id=entry_id)
+
+
+def journal_place(where: Location | None, address: int,
+                  areas: list[MemoryArea]) -> dict[str, Any]:
+    """The location a journal entry keeps for a write or a freeze at
+    ``address``: ``where`` (the location the user gave or the watch holds,
+    as the grammar prints it) unless it is None or a bare absolute address,
+    then the most durable location of ``address`` in ``areas``
+    (:func:`.locations.locate`: ``module+off``, ``memfd:NAME+off``)."""
+    from .locations import locate      # here: ps and maps take no location
+    if where is None or (where.kind == "absolute" and not where.steps):
+        where = locate(address, areas)
+    return where.to_json()
 
 
 def journaled_location_write(journal: Journal, memory: ProcessMemory,
@@ -223,6 +238,6 @@ def journaled_location_write(journal: Journal, memory: ProcessMemory,
 
 
 __all__ = ["BACKENDS", "BULK_CHUNK", "PROCFS_LIMITS", "AttachedProcess", "BulkStats",
-           "StreamConsumer", "attach_process", "journaled_location_write", "journaled_process_write",
-           "open_process_memory",
+           "StreamConsumer", "attach_process", "journal_place", "journaled_location_write",
+           "journaled_process_write", "open_process_memory",
            "resolve_in", "run_to_end", "stream"]

@@ -31,7 +31,7 @@ from typing import Iterable, NoReturn
 from bisect import bisect_left
 
 from .ctypes_model import (Array, Base, CType, Enum, Field, Function, Pointer, Qualified,
-                           Record, Typedef, Void, split_type_name)
+                           Record, Typedef, Void, gcc_base_name, split_type_name)
 from .errors import InvalidInput, LainviewError
 from .wording import printable, quoted
 
@@ -407,7 +407,9 @@ class BTF:
         trailing ``*`` for a pointer to it. A definition wins over a
         forward declaration. Raises InvalidInput naming close names."""
         text, stars = split_type_name(text)
-        candidates = [text] if text.split(" ")[0] in ("struct", "union", "enum") else \
+        base = gcc_base_name(text)           # unsigned long: long unsigned int
+        candidates = [base] if base is not None else \
+            [text] if text.split(" ")[0] in ("struct", "union", "enum") else \
             [text, f"struct {text}", f"union {text}", f"enum {text}"]
         for c in candidates:
             ids = self.ids(c)

@@ -10,8 +10,10 @@ GNU ``packed`` and ``aligned(N)`` on a tagged struct or union, are laid out
 as gcc does; a layout attribute anywhere else is refused (lainview would lay
 it out unlike gcc), other attributes are ignored.
 
-Errors: a malformed header raises InvalidInput "player.h, line 3, column 7:
-…" (never a pycparser traceback).
+Errors: a malformed header raises InvalidInput ``player.h:3:7: …`` (FILE:LINE:COL,
+as compilers print it; ``declarations:3:7`` for pasted text), naming the
+offending token (an undeclared type name is named) and never a pycparser
+traceback.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from collections.abc import Iterable
 from pycparser import c_ast, c_parser  # type: ignore[import-untyped,unused-ignore]
 
 from .ctypes_model import (Array, Base, CType, Enum, Function, Pointer, Qualified, Record,
-                           Typedef, Void, lay_out)
+                           Typedef, Void, c_base_name, lay_out)
 from .errors import InvalidInput
 from .wording import article, printable, quoted
 
@@ -60,32 +62,13 @@ PRELUDE_TYPEDEFS: dict[str, str] = {
 
 PRELUDE = "".join(f"typedef {t} {n};\n" for n, t in PRELUDE_TYPEDEFS.items())
 
-_SPEC_ORDER = ("unsigned", "signed", "short", "long", "char", "int", "float", "double",
-               "_Bool", "__int128", "_Float16")
-
-
 def base_type(names: Iterable[str]) -> Base | None:
     """The arithmetic type of C specifiers (``["unsigned", "long", "long"]``),
-    or None if they name none."""
-    words = [w for w in names if w not in ("const", "volatile")]
-    unsigned = "unsigned" in words
-    signed = "signed" in words
-    rest = [w for w in words if w not in ("unsigned", "signed")]
-    if rest.count("long") and "int" in rest:
-        rest.remove("int")
-    if rest == ["short", "int"]:
-        rest = ["short"]
-    if not rest:
-        rest = ["int"]
-    key = " ".join(rest)
-    if key not in _BASES:
+    or None if they name none (spellings: :func:`.ctypes_model.c_base_name`)."""
+    spelled = c_base_name(" ".join(w for w in names if w not in ("const", "volatile")))
+    if spelled is None or spelled not in _BASES:
         return None
-    spelled = ("unsigned " if unsigned else "signed " if signed and key == "char" else "") + key
-    size, sgn, kind = _BASES[key]
-    if unsigned:
-        sgn = False
-    if spelled not in _BASES and not unsigned:
-        spelled = key
+    size, sgn, kind = _BASES[spelled]
     return Base(spelled, size, sgn, kind)
 
 
@@ -144,8 +127,13 @@ class Declarations:
 
     def _known_hint(self) -> str:
         names = self.names()
-        return f" (declared: {', '.join(names[:12])}{'…' if len(names) > 12 else ''})" \
-            if names else " (the header declares no types)"
+        if names:
+            return f" (declared: {', '.join(names[:12])}{'…' if len(names) > 12 else ''})"
+        if self._filename == "<header>":        # nothing was parsed: no declarations given
+            return " (no declarations were given)"
+        where = "the declarations" if self._filename == "declarations" else \
+            printable(self._filename)
+        return f" (no types are declared in {where})"
 
     # -- building
 
@@ -163,7 +151,7 @@ class Declarations:
 
     def _fail(self, node: object, message: str) -> InvalidInput:
         coord = getattr(node, "coord", None) or getattr(self, "_coord", None)
-        where = (f"{printable(coord.file)}, line {coord.line}, column {coord.column}: "
+        where = (f"{_where(str(coord.file), coord.line, coord.column or 1)}: "
                  if coord is not None and coord.line else "")
         raise InvalidInput(f"{where}{message}")
 
@@ -412,7 +400,7 @@ def _refuse(filename: str, body: str, pos: int, message: str) -> None:
     ``body`` (which keeps the header's line numbers) and ``message``."""
     line = body.count("\n", 0, pos) + 1
     column = pos - body.rfind("\n", 0, pos)
-    raise InvalidInput(f"{printable(filename)}, line {line}, column {column}: {message}")
+    raise InvalidInput(f"{_where(filename, line, column)}: {message}")
 
 
 def parse_header(text: str, filename: str = "<header>") -> Declarations:
@@ -469,26 +457,91 @@ def parse_header(text: str, filename: str = "<header>") -> Declarations:
     body = re.sub(marker, lambda m: " " * len(m.group(0)), body)
     name = filename.replace('"', "")
     source = f"{PRELUDE}# 1 \"{name}\"\n{body}\n"
+    parser = c_parser.CParser()
     try:
-        ast = c_parser.CParser().parse(source, name)
+        ast = parser.parse(source, name)
     except c_parser.ParseError as exc:
-        where = re.match(r"(.*?):(\d+):(\d+): (.*)", str(exc))
-        if where:
-            raise InvalidInput(f"{printable(filename)}, line {where.group(2)}, column "
-                               f"{where.group(3)}: syntax error {printable(where.group(4))}"
-                               ) from None
-        text = str(exc).removeprefix(f"{name}: ")
-        if "specifier" in text:
-            text += " (a type name that is not declared?)"
-        raise InvalidInput(f"{printable(filename)}: {printable(text)}") from None
+        raise InvalidInput(_parse_error_text(parser, str(exc), name, filename, body,
+                                             decls)) from None
     except RecursionError:
         raise InvalidInput(f"{printable(filename)}: declarations nested too deeply to parse "
                            "(hundreds of levels)") from None
     except Exception as exc:            # pycparser's lexer: bare errors on bad characters
-        raise InvalidInput(f"{printable(filename)}: {printable(exc)}") from None
+        line, column = _token_place(parser, body)
+        raise InvalidInput(f"{_where(filename, line, column)}: {printable(exc)}") from None
     decls._filename = filename
     try:
         decls.add(ast)
     except RecursionError:
         raise InvalidInput(f"{printable(filename)}: declarations nested too deeply") from None
     return decls
+
+
+def _where(filename: str, line: int, column: int) -> str:
+    """``FILE:LINE:COL`` as compilers print a position (1-based)."""
+    return f"{printable(filename)}:{line}:{column}"
+
+
+_Token = tuple[str, str, int, int]       # type, value, line, column
+
+
+def _token_place(parser: object, body: str) -> tuple[int, int]:
+    """The line and column of the token pycparser stopped at (the next
+    unconsumed one), or of the end of ``body`` when the input ran out."""
+    tok = _token(parser, 0)
+    if tok is not None and tok[2]:
+        return tok[2], tok[3] or 1
+    lines = body.rstrip().split("\n")
+    return len(lines), len(lines[-1]) + 1
+
+
+def _token(parser: object, offset: int) -> _Token | None:
+    """The token pycparser's recursive-descent parser would read next
+    (``offset`` 0) or read last (-1); None at either end of the input or if
+    its token stream is not the expected shape."""
+    stream = getattr(parser, "_tokens", None)
+    buffer, index = getattr(stream, "_buffer", None), getattr(stream, "_index", None)
+    if not isinstance(buffer, list) or not isinstance(index, int) \
+            or not 0 <= index + offset < len(buffer):
+        return None
+    tok = buffer[index + offset]
+    if tok is None:
+        return None
+    line, column = getattr(tok, "lineno", 0), getattr(tok, "column", 0)
+    return (str(getattr(tok, "type", "")), str(getattr(tok, "value", "")),
+            line if isinstance(line, int) else 0, column if isinstance(column, int) else 0)
+
+
+_CODED = re.compile(r"(.*?):(\d+):(\d+): (.*)", re.S)
+
+
+def _parse_error_text(parser: object, text: str, name: str, filename: str, body: str,
+                      decls: Declarations) -> str:
+    """One line ``FILE:LINE:COL: message`` for a pycparser ParseError: the
+    position pycparser gives, else that of the token it stopped at, else the
+    end of the input; an identifier where a type belongs is named as an
+    undeclared type."""
+    coded = _CODED.fullmatch(text)
+    if coded:
+        line, column, message = int(coded.group(2)), int(coded.group(3)), coded.group(4)
+    else:
+        line, column = _token_place(parser, body)
+        message = text.removeprefix(f"{name}: ")
+    unknown = None
+    for tok in (_token(parser, -1), _token(parser, 0)):  # `foo_t b;` stops at b, `{ foo_t` at it
+        if tok is not None and tok[0] == "ID" and tok[1] not in decls.typedefs:
+            unknown = tok
+            break
+    if message == "At end of input":
+        return (f"{_where(filename, line, column)}: unexpected end of input "
+                "(an unclosed '{' or a missing ';'?)")
+    if unknown is not None and message in ("Invalid specifier list", "Invalid declaration",
+                                           "Invalid function definition",
+                                           "Missing type in declaration"):
+        line, column = unknown[2] or line, unknown[3] or column
+        return (f"{_where(filename, line, column)}: unknown type name "
+                f"{quoted(unknown[1])} (not declared above; "
+                "macros are not expanded)")
+    if message.startswith("before: "):
+        message = f"syntax error before {quoted(message.removeprefix('before: '))}"
+    return f"{_where(filename, line, column)}: {printable(message)}"

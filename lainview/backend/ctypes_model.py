@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 import re
 import struct
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 from .errors import InvalidInput, LainviewError
@@ -353,7 +353,9 @@ class Node:
     from the root's address (None below a followed pointer: ``address``
     says where), ``type`` is the C type's name, ``value`` is an int, float,
     str (char arrays, enum names) or None for aggregates; ``error`` says
-    why a followed pointer could not be read."""
+    why a followed pointer could not be read; ``unreadable`` is True for a
+    value whose bytes (some of them) could not be read (shown as ``??``,
+    null in JSON)."""
 
     path: str
     name: str
@@ -366,12 +368,15 @@ class Node:
     error: str | None = None
     size: int = 0
     cut: int = 0                             # an array's elements past MAX_ELEMENTS, not shown
+    unreadable: bool = False
 
     def value_text(self) -> str:
         """The value as shown: integers in decimal (pointers in hex),
         floats as the shortest text of their width, text and enum names
         quoted as JSON strings; "" for aggregates."""
         v = self.value
+        if self.unreadable:
+            return "??"
         if v is None:
             return ""
         if isinstance(v, str):              # JSON escapes C0 controls, printable the rest (C1)
@@ -415,7 +420,8 @@ class Node:
         return out
 
     def to_json(self) -> dict[str, object]:
-        """{offset, address, type, size, value[, bits, error, fields | elements]}:
+        """{offset, address, type, size, value[, bits, unreadable, error, fields |
+        elements]}:
         ``fields`` maps names to children (a followed pointer's pointee is
         the field ``*``), ``elements`` lists an array's (at most
         MAX_ELEMENTS; ``elements_not_shown`` counts the rest)."""
@@ -423,6 +429,8 @@ class Node:
                                   "type": self.type, "size": self.size, "value": self.value}
         if self.bits:
             out["bits"] = list(self.bits)
+        if self.unreadable:
+            out["unreadable"] = True
         if self.error:
             out["error"] = self.error
         if self.children:
@@ -491,20 +499,29 @@ def _text(data: bytes) -> str:
 
 def typed_value(ctype: CType, data: bytes, address: int | None = None,
                 read: ReadMemory | None = None, follow: int = 0,
-                name: str = "") -> Node:
+                name: str = "", unread: Sequence[tuple[int, int]] = ()) -> Node:
     """The tree of ``ctype``'s value held in ``data`` (at least
     ``ctype.size`` bytes; a scalar whose bytes are not all there has no
     value, never a made-up zero: damaged debug information can claim any
     size). With ``read`` and
     ``follow`` > 0, a pointer to a struct/union is followed (``follow``
     levels deep, at most :data:`MAX_FOLLOW`) to a child node typed as its
-    pointee; an unreadable pointee gives that node an ``error``."""
+    pointee; an unreadable pointee gives that node an ``error``. ``unread``
+    lists the spans of ``data`` that were not read, as (offset, length)
+    bytes (a ReadResult's holes): a scalar, bitfield or char array touching
+    one has no value and is ``unreadable`` (``??``)."""
     data = bytes(data)
-    return _node(ctype, data, 0, address, name, name, read, min(follow, MAX_FOLLOW), True)
+    return _node(ctype, data, 0, address, name, name, read, min(follow, MAX_FOLLOW), True,
+                 tuple(unread))
+
+
+def _touches(unread: tuple[tuple[int, int], ...], start: int, end: int) -> bool:
+    return any(o < end and o + n > start for o, n in unread)
 
 
 def _node(t: CType, data: bytes, off: int, base: int | None, path: str, name: str,
-          read: ReadMemory | None, follow: int, relative: bool) -> Node:
+          read: ReadMemory | None, follow: int, relative: bool,
+          unread: tuple[tuple[int, int], ...] = ()) -> Node:
     addr = None if base is None else base + off
     s = t.strip()
     node = Node(path, name, off if relative else None, addr, t.c_name(), None, size=s.size)
@@ -512,26 +529,36 @@ def _node(t: CType, data: bytes, off: int, base: int | None, path: str, name: st
         for f in s.fields:
             fpath = _join_path(path, f.name)
             if f.bit_size:
-                shown = bitfield_value(f.type, data[off:], f.bit_offset, f.bit_size)
+                lost = _touches(unread, off + f.bit_offset // 8,
+                                off + (f.bit_offset + f.bit_size + 7) // 8)
+                shown = None if lost else \
+                    bitfield_value(f.type, data[off:], f.bit_offset, f.bit_size)
                 node.children.append(Node(fpath, f.name, (off + f.offset) if relative else None,
                                           None if base is None else base + off + f.offset,
                                           f.type.c_name(), shown,
                                           bits=(f.bit_offset % 8, f.bit_size),
-                                          size=f.type.size))
+                                          size=f.type.size, unreadable=lost))
                 continue
             child = _node(f.type, data, off + f.offset, base, fpath, f.name or "<anonymous>",
-                          read, follow, relative)
+                          read, follow, relative, unread)
             node.children.append(child)
         return node
     if isinstance(s, Array):
         es = s.element.strip()
         if isinstance(es, Base) and es.kind == "char" and es.size == 1:
-            node.value = _text(data[off:off + s.size])
+            if _touches(unread, off, off + s.size):
+                node.unreadable = True
+            else:
+                node.value = _text(data[off:off + s.size])
             return node
         for i in range(min(s.count, MAX_ELEMENTS)):
             node.children.append(_node(s.element, data, off + i * s.element.size, base,
-                                       f"{path}[{i}]", f"[{i}]", read, follow, relative))
+                                       f"{path}[{i}]", f"[{i}]", read, follow, relative,
+                                       unread))
         node.cut = max(0, s.count - MAX_ELEMENTS)
+        return node
+    if _touches(unread, off, off + max(s.size, 1)):
+        node.unreadable = True
         return node
     node.value = _scalar(t, data[off:off + max(s.size, 1)])
     if isinstance(s, Pointer) and read is not None and follow > 0 and node.value:
@@ -745,6 +772,57 @@ def _body(t: Record | Enum, depth: int, base: int = 0) -> str:
         else:
             lines.append(f"{pad}{decl}; /* {at} {inner.size} */")
     return f"{head} {{\n" + "\n".join(lines) + f"\n{pad[:-1]}}}"
+
+
+_INT_WORDS = frozenset({"char", "short", "int", "long", "signed", "unsigned", "__int128"})
+_OTHER_BASES = frozenset({"float", "double", "long double", "_Bool", "_Float16", "void"})
+_C_SPELLING = {"short int": "short", "short unsigned int": "unsigned short",
+               "long int": "long", "long unsigned int": "unsigned long",
+               "long long int": "long long", "long long unsigned int": "unsigned long long",
+               "__int128 unsigned": "unsigned __int128"}
+
+
+def gcc_base_name(text: str) -> str | None:
+    """The name gcc gives C base type ``text`` in DWARF and BTF, whatever
+    order and optional words it is spelled with: ``unsigned long``,
+    ``long unsigned``, ``unsigned long int`` → ``long unsigned int``;
+    ``short`` → ``short int``; ``signed`` → ``int``; ``signed char`` stays
+    (a type of its own, as ``char`` is); ``double``, ``_Bool``… as
+    themselves. None when ``text`` is no base type (``u32``, ``struct x``,
+    ``long short``). The one home of base-type spellings: BTF, DWARF and
+    C-declaration lookups all go through it."""
+    words = text.split()
+    joined = " ".join(words)
+    if joined in _OTHER_BASES:
+        return joined
+    if not words or any(w not in _INT_WORDS for w in words) \
+            or any(words.count(w) > 1 for w in _INT_WORDS - {"long"}):
+        return None
+    unsigned, signed = "unsigned" in words, "signed" in words
+    longs, shorts = words.count("long"), words.count("short")
+    chars, ints, wide = words.count("char"), words.count("int"), words.count("__int128")
+    if (unsigned and signed) or longs > 2:
+        return None
+    if wide:
+        return None if longs or shorts or chars or ints else \
+            ("__int128 unsigned" if unsigned else "__int128")
+    if chars:
+        return None if longs or shorts or ints else \
+            ("unsigned char" if unsigned else "signed char" if signed else "char")
+    if shorts:
+        return None if longs else ("short unsigned int" if unsigned else "short int")
+    stem = "long long " if longs == 2 else "long " if longs else ""
+    return f"{stem}{'unsigned ' if unsigned else ''}int"
+
+
+def c_base_name(text: str) -> str | None:
+    """Base type ``text`` as C is usually written (``unsigned long``,
+    ``short``, ``long long``, ``unsigned char``); None as
+    :func:`gcc_base_name`."""
+    gcc = gcc_base_name(text)
+    if gcc is None:
+        return None
+    return _C_SPELLING.get(gcc, gcc)
 
 
 def split_type_name(text: str) -> tuple[str, int]:

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from .ctypes_model import (Array, Base, CType, Enum, Field, Function, Pointer, Qualified,
-                           Record, Typedef, Void, settled, split_type_name)
+                           Record, Typedef, Void, gcc_base_name, settled,
+                           split_type_name)
 from .errors import InvalidInput, LainviewError
 from .files import open_input_file
 from .locations import LocationKind, locate
@@ -125,7 +126,9 @@ class DebugTypes:
         struct/union/enum/typedef of that name, trailing ``*`` s). A
         definition wins over a declaration. Raises InvalidInput."""
         name, stars = split_type_name(text)
-        candidates = [name] if name.split(" ")[0] in ("struct", "union", "enum") else \
+        base = gcc_base_name(name)           # unsigned long: long unsigned int
+        candidates = [base] if base is not None else \
+            [name] if name.split(" ")[0] in ("struct", "union", "enum") else \
             [name, f"struct {name}", f"union {name}", f"enum {name}"]
         for c in candidates:
             dies = self._names.get(c)

@@ -622,15 +622,21 @@ def locate(address: int, areas: list[MemoryArea]) -> Location:
     if _is_module_area(area):
         path = area.file_path
         base = min(a.start for a in _module_areas(areas, path))
-        return Location(LocationKind.MODULE, path, address - base)
+        return Location(LocationKind.MODULE, _as_typed(path), address - base)
     if area.is_pseudo:
         base = min(a.start for a in areas if a.path == area.path)
         return Location(LocationKind.PSEUDO, area.path, address - base)
     owner = _bss_owner(areas, area)
     if owner is not None:
         base = min(a.start for a in _module_areas(areas, owner))
-        return Location(LocationKind.MODULE, owner, address - base)
+        return Location(LocationKind.MODULE, _as_typed(owner), address - base)
     return Location.absolute(address)
+
+
+def _as_typed(path: str) -> str:
+    """A module's path as the grammar names it: a memfd as ``memfd:NAME``
+    (its map line's ``/memfd:NAME`` is no file), other files by full path."""
+    return path[1:] if path.startswith("/memfd:") else path
 
 
 # -- finding them again -----------------------------------------------------------------------

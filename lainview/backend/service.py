@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Generator, Iterable, ParamSpec, Self, TypeVar
 
 from .attach import (BACKENDS, BULK_CHUNK, BulkStats, StreamConsumer,
-                     attach_process, journaled_location_write, journaled_process_write,
-                     open_process_memory, resolve_in, stream)
+                     attach_process, journal_place, journaled_location_write,
+                     journaled_process_write, open_process_memory, resolve_in, stream)
 from .errors import InvalidInput, LainviewError, TargetExited, Unresolved, VerifyMismatch
 from .journal import (Journal, JournalEntry, JournalProblems, OpenFreezes, RevertOutcome,
                       RevertTarget, revert_entries)
-from .locations import Location, ModuleSymbolLookup, locate
+from .locations import Location, ModuleSymbolLookup
 from .memory import (AttachInfo, Hole, MemoryArea, ReadResult, WriteResult, WriteStatus,
                      area_at, page_buffer)
 from .files import atomic_private_file, read_input_file
@@ -314,15 +314,17 @@ class Target:
                             self.identity, address, bytes(data), if_changed=if_changed)
 
     # -- freezes: one journal entry for all the writes that hold a value ----------------------
-    def freeze_begin(self, address: int, held: bytes, before: bytes | None = None
-                     ) -> BackendFuture[int]:
+    def freeze_begin(self, address: int, held: bytes, before: bytes | None = None,
+                     where: Location | None = None) -> BackendFuture[int]:
         """Future[int]: journal a freeze of ``held`` at ``address`` (one
         intent, before its first write; ``before`` is what the memory held
-        when the user froze it, default: what it holds now) and return its
-        journal id for :meth:`freeze_write` and :meth:`Backend.freeze_end`.
-        Raises JournalError (then nothing may be written), FaultError."""
+        when the user froze it, default: what it holds now; ``where``: the
+        location frozen, a pointer path too, journaled as
+        :func:`.attach.journal_place` says) and return its journal id for
+        :meth:`freeze_write` and :meth:`Backend.freeze_end`. Raises
+        JournalError (then nothing may be written), FaultError."""
         return self._submit(self._backend._freeze_begin, self._memory, self.identity,
-                            address, bytes(held), before)
+                            address, bytes(held), before, where)
 
     def freeze_write(self, journal_id: int, address: int,
                      data: bytes) -> BackendFuture[WriteResult]:
@@ -701,13 +703,12 @@ class Backend:
 
     # -- writes and the journal -------------------------------------------------------------
     def _freeze_begin(self, memory: ProcessMemory, identity: ProcessIdentity, address: int,
-                      held: bytes, before: bytes | None) -> int:
+                      held: bytes, before: bytes | None, where: Location | None = None) -> int:
         current = memory.read(address, len(held)).require(op="freeze")
         old = before if before is not None and len(before) == len(held) else current
-        where = locate(address, memory.areas(refresh=False)).to_json()
+        place = journal_place(where, address, memory.areas(refresh=False))
         return self.freezes.begin((memory.pid, address), target=identity.to_json(),
-                                  address=address,
-                                  old=old, held=held, location=where)
+                                  address=address, old=old, held=held, location=place)
 
     def _freeze_write(self, memory: ProcessMemory, journal_id: int, address: int,
                       data: bytes) -> WriteResult:
@@ -805,7 +806,8 @@ class Backend:
                 ids: list[int] = []
                 try:
                     result = journaled_process_write(self.journal, memory, identity,
-                                                     p.address, p.write.new, journal_ids=ids)
+                                                     p.address, p.write.new, journal_ids=ids,
+                                                     where=p.write.location)
                 except LainviewError as exc:
                     reached = isinstance(exc, VerifyMismatch) or getattr(exc, "written", 0) > 0
                     if reached and ids:

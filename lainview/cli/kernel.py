@@ -203,9 +203,10 @@ def cmd_kread(backend: Backend, args) -> int:
          + f" via {value.via} ({info.reason})")
     address = value.address + offset if value.address is not None else None
     tree = None
-    if ctype is not None and result.complete:
+    if ctype is not None:       # a partial read: the fields it lacks are unreadable (??)
         from ..backend.ctypes_model import typed_value
-        tree = typed_value(ctype, result.data, address)
+        tree = typed_value(ctype, result.data, address,
+                           unread=[(h.address - result.address, h.size) for h in result.holes])
     if args.json:
         out = {"symbol": name, "module": module or None, "offset": offset,
                "indirect": args.indirect, "address": address,

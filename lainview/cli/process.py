@@ -173,6 +173,30 @@ def _read_range(args, start: int,
     return EXIT_ERROR if stats.holes else EXIT_OK
 
 
+_C_WORDS = frozenset({"char", "short", "int", "long", "float", "double", "void", "signed",
+                      "unsigned", "_Bool", "const", "volatile", "struct", "union", "enum"})
+
+
+def _lookup_without_header(decls, text: str):
+    """``text`` looked up among C's base types and the predeclared typedefs
+    (no --c-header, no --dwarf): a struct, union, enum or other named type
+    needs declarations, said as the flags that give them (InvalidInput)."""
+    import re
+
+    from ..backend.wording import quoted
+    try:
+        return decls.lookup(text)
+    except InvalidInput:
+        named = re.fullmatch(r"\s*(?:(struct|union|enum)\s+)?([A-Za-z_]\w*)[\s*\[\]\d]*",
+                             text)
+        if named is None or (named.group(1) is None and named.group(2) in _C_WORDS):
+            raise
+        what = f"{named.group(1)} type" if named.group(1) else "type name"
+        raise InvalidInput(f"{quoted(text.strip())} is a {what} no header declares: give "
+                           "its declarations with --c-header FILE, or take it from DWARF "
+                           "with --dwarf FILE (or --type auto for a global)") from None
+
+
 def _read_typed(backend: Backend, args) -> int:
     """``read PID LOCATION --type CTYPE [--c-header FILE]``: the value as a
     tree of fields (text), or with --json ``{pid, location, address, type,
@@ -209,6 +233,8 @@ def _read_typed(backend: Backend, args) -> int:
             ctype = debug.find(args.ctype)
         finally:
             debug.close()
+    elif args.c_header is None:
+        ctype = _lookup_without_header(decls, args.ctype)
     else:
         ctype = decls.lookup(args.ctype)
     from ..backend.placements import check_placeable
@@ -220,13 +246,23 @@ def _read_typed(backend: Backend, args) -> int:
 
     def read(address: int, size: int) -> bytes:
         return bytes(target.read(address, size).result().require("read"))
-    tree = typed_value(ctype, read(start, ctype.size), start, read, follow=args.follow)
+    first = target.read(start, ctype.size).result()
+    tree = typed_value(ctype, first.data, start, read, follow=args.follow,
+                       unread=_unread(first))
     if args.json:
         print_json({"pid": args.pid, "location": args.address.text, "address": start,
-                    "type": ctype.c_name(), "size": ctype.size, "value": tree.to_json()})
+                    "type": ctype.c_name(), "size": ctype.size, "value": tree.to_json(),
+                    "holes": holes_json(first.holes)})
     else:
         print("\n".join(tree.lines(f"{ctype.c_name()} at {start:#x} ({ctype.size} bytes)")))
-    return EXIT_OK
+    report_holes("read", first.holes)
+    return EXIT_ERROR if first.holes else EXIT_OK
+
+
+def _unread(result) -> list[tuple[int, int]]:
+    """A read's holes as (offset, length) into its data: typed_value's
+    ``unread`` (the fields there are shown as unreadable)."""
+    return [(h.address - result.address, h.size) for h in result.holes]
 
 
 def _read_global(backend: Backend, args) -> int:
@@ -248,17 +284,20 @@ def _read_global(backend: Backend, args) -> int:
 
     def read(at: int, size: int) -> bytes:
         return bytes(target.read(at, size).result().require("read"))
-    tree = typed_value(ctype, read(start, ctype.size), start, read, follow=args.follow,
-                       name=found.name)
+    first = target.read(start, ctype.size).result()
+    tree = typed_value(ctype, first.data, start, read, follow=args.follow,
+                       name=found.name, unread=_unread(first))
     if args.json:
         print_json({"pid": args.pid, "location": args.address.text, "address": start,
                     "variable": found.name, "dwarf": found.file, "type": ctype.c_name(),
-                    "size": ctype.size, "value": tree.to_json()})
+                    "size": ctype.size, "value": tree.to_json(),
+                    "holes": holes_json(first.holes)})
     else:
         into = f", {address - start:#x} bytes into it" if address != start else ""
         print("\n".join(tree.lines(f"{printable(found.name)}: {ctype.c_name()} at {start:#x} "
                                    f"({ctype.size} bytes{into})")))
-    return EXIT_OK
+    report_holes("read", first.holes)
+    return EXIT_ERROR if first.holes else EXIT_OK
 
 
 def cmd_write(args) -> int:
@@ -266,7 +305,8 @@ def cmd_write(args) -> int:
     journal = Journal()
     try:
         with attach_process(args.pid, args.backend) as target:
-            if args.address.steps:  # resolved and written at once, journaled as a path
+            if args.address.steps or args.address.kind != "absolute":
+                # resolved and written at once, journaled as typed (attach.journal_place)
                 result = journaled_location_write(journal, target.memory, target.identity,
                                                   args.address, args.hexbytes)
             else:

@@ -157,7 +157,8 @@ class ProcessValues:
         """The backend's WriteResult (``journal_id`` None: nothing needed
         writing). A pointer path is written where it resolves at that
         moment (resolved and written in one backend request)."""
-        if entry.follows_pointers:
+        if entry.follows_pointers or entry.location.kind != "absolute":
+            # resolved and written at once, journaled as the watch holds its location
             target = self.target.target
             if target is None:
                 raise InvalidInput("no target to write to")
@@ -167,7 +168,8 @@ class ProcessValues:
                                                           if_changed=if_changed))
 
     async def freeze_begin(self, entry: WatchEntry, held: bytes, before: bytes | None) -> int:
-        return await self._call(self._target(entry).freeze_begin(entry.address, held, before))
+        return await self._call(self._target(entry).freeze_begin(entry.address, held, before,
+                                                                 entry.location))
 
     async def freeze_write(self, entry: WatchEntry, journal_id: int, data: bytes):
         return await self._call(self._target(entry).freeze_write(journal_id, entry.address,

@@ -188,22 +188,48 @@ def test_generated_declarations_match_gcc(tmp_path, header):
 # ------------------------------------------------------------ errors
 
 @pytest.mark.parametrize("text, where", [
-    ("struct a { int x }", "t.h, line 1, column 18"),
-    ("struct a {\n  int x:40;\n};", "t.h, line 2"),
-    ("struct a { int x[N]; };", "line 1"),
-    ("struct a { int x; int x; };", "line 1"),
-    ("struct a { struct b inner; };", "line 1"),
-    ("struct a { int x; };\nstruct a { int y; };", "line 2"),
-    ("int f(void) { return 0; }", "line 1"),
-    ("struct \x01", "t.h"),
-    ("struct a { float f:3; };", "line 1"),
-    ("union a { int x; };\nstruct b { struct a *p; };", "line 2"),
+    ("struct a { int x }", "t.h:1:18: syntax error before '}'"),
+    ("struct a {\n  int x:40;\n};", "t.h:2:"),
+    ("struct a { int x[N]; };", "t.h:1:18: unknown constant 'N'"),
+    ("struct a { int x; int x; };", "t.h:1:"),
+    ("struct a { struct b inner; };", "t.h:1:"),
+    ("struct a { int x; };\nstruct a { int y; };", "t.h:2:"),
+    ("int f(void) { return 0; }", "t.h:1:"),
+    ("struct \x01", "t.h:1:8: Illegal character"),
+    ("struct a { float f:3; };", "t.h:1:"),
+    ("union a { int x; };\nstruct b { struct a *p; };", "t.h:2:"),
+    ("struct a {\n  int x;\n", "t.h:2:9: unexpected end of input"),
+    ("struct a { int x; };\nstruct b {\n  foo_t b;\n};", "t.h:3:3: unknown type name 'foo_t'"),
+    ("foo_t b;", "t.h:1:1: unknown type name 'foo_t'"),
+    ("struct a { const foo_t *p; };", "t.h:1:18: unknown type name 'foo_t'"),
 ])
 def test_malformed_header_is_invalid_input_with_position(text, where):
+    """FILE:LINE:COL as compilers print it, for pycparser's errors and
+    lainview's own layout errors alike."""
     with pytest.raises(InvalidInput) as info:
         parse_header(text, "t.h")
     assert where in str(info.value)
     assert "\n" not in str(info.value)
+
+
+@settings(max_examples=60, deadline=None)
+@given(before=st.lists(st.sampled_from(["struct a%d { int x; };", "typedef int t%d;",
+                                        "enum e%d { E%d_A };", ""]), max_size=5),
+       indent=st.integers(0, 6), name=st.from_regex(r"zz_[a-z]{1,6}_t", fullmatch=True),
+       truncate=st.booleans())
+def test_errors_name_the_line_and_column_of_the_fault(before, indent, name, truncate):
+    """Generated headers with one fault on a known line: an undeclared type
+    name (named, at its column) or a truncated struct (the end of input)."""
+    lines = [b.replace("%d", str(i)) for i, b in enumerate(before)]
+    if truncate:
+        lines += ["struct last {", " " * indent + "int x;"]
+        line, column, what = len(lines), indent + 7, "unexpected end of input"
+    else:
+        lines += ["struct last {", " " * indent + f"{name} field;", "};"]
+        line, column, what = len(lines) - 1, indent + 1, f"unknown type name '{name}'"
+    with pytest.raises(InvalidInput) as info:
+        parse_header("\n".join(lines) + "\n", "g.h")
+    assert str(info.value).startswith(f"g.h:{line}:{column}: {what}"), str(info.value)
 
 
 @settings(max_examples=150, deadline=None)
@@ -249,8 +275,8 @@ def test_alignment_specifiers_match_gcc(tmp_path):
 
 @pytest.mark.parametrize("text, message", [
     ("struct s { char c; int x __attribute__((aligned(16))); };",
-     "line 1, column 26: __attribute__((aligned(16))) is laid out by lainview only on a tagged"),
-    ("typedef struct { char c; } __attribute__((packed)) t;", "column 28: __attribute__((packed))"),
+     "t.h:1:26: __attribute__((aligned(16))) is laid out by lainview only on a tagged"),
+    ("typedef struct { char c; } __attribute__((packed)) t;", "t.h:1:28: __attribute__((packed))"),
     ("struct s { char c; } __attribute__((aligned(3)));", "aligned(3): an alignment is a power"),
     ("struct s { char c; _Alignas(2) int x; };", "is less than its type's alignment, 4"),
     ("struct s { char c; _Alignas(8) int x:3; };", "_Alignas on bitfield 'x'"),
@@ -269,5 +295,17 @@ def test_continued_directives_if_0_blocks_and_a_bom_are_skipped_keeping_lines():
     decls = parse_header(header, "t.h")
     assert sorted(decls.names()) == ["struct s", "struct t"]
     assert [f.name for f in decls.lookup("struct s").fields] == ["c", "x"]
-    with pytest.raises(InvalidInput, match="t.h, line 12, column"):
+    with pytest.raises(InvalidInput, match="t.h:12:"):
         parse_header(header + "struct u { int x }\n", "t.h")
+
+
+@pytest.mark.parametrize("decls, hint", [
+    (lambda: parse_header("", "x.h"), "(no types are declared in x.h)"),
+    (lambda: parse_header("", "declarations"),
+     "(no types are declared in the declarations)"),
+])
+def test_an_empty_header_is_said_by_its_name(decls, hint):
+    """Once "(the header declares no types)" for pasted declarations too."""
+    with pytest.raises(InvalidInput) as info:
+        decls().lookup("struct demo")
+    assert str(info.value) == f"no struct 'demo' is declared {hint}"

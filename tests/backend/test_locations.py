@@ -65,7 +65,7 @@ def test_bss_after_the_writable_data_belongs_to_the_module():
 def test_pseudo_areas_and_memfd_names():
     assert locate(0x555501000040, AREAS).text == "[heap]+0x40"
     memfd = locate(0x7f0000020f80, AREAS)
-    assert memfd == Location("module", "/memfd:lainview-demo", 0xf80)
+    assert memfd == Location("module", "memfd:lainview-demo", 0xf80)   # as typed, as printed
     assert memfd.text == "memfd:lainview-demo+0xf80"
 
 

@@ -135,7 +135,7 @@ def test_placements_round_trip_through_json_and_refuse_bad_entries():
         with pytest.raises(InvalidInput) as caught:
             Placement.from_json(raw)
         assert message in str(caught.value), (raw, str(caught.value))
-    with pytest.raises(InvalidInput, match="declarations: At end of input"):
+    with pytest.raises(InvalidInput, match="declarations:1:9: unexpected end of input"):
         Placement("x", "struct {", "struct x", Location.absolute(0)).ctype()
     with pytest.raises(InvalidInput, match="has no size"):
         Placement("x", "struct x;", "struct x", Location.absolute(0)).ctype()

@@ -210,7 +210,7 @@ def test_malformed_sessions_are_refused_and_change_nothing(qtbot, workspace, chi
                       "structure 1: a placement needs 'location' as text"),
         "badheader": (json.dumps({**good, "structures": [
             {"name": "p", "declarations": "struct p { int x }", "type": "struct p",
-             "location": "0x10"}]}), "structure 1 (p): declarations, line 1"),
+             "location": "0x10"}]}), "structure 1 (p): declarations:1:18: syntax error"),
         "badfield": (json.dumps({**good, "watch": [{
             "location": {"kind": "absolute", "name": "", "offset": 16}, "type": {"name": "i32"},
             "field": {"path": "p.y", "placement": {

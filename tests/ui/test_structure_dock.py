@@ -77,7 +77,7 @@ def test_bad_declarations_are_said_in_the_panel(qtbot, window, demo):
     feature.panel.declarations.setPlainText("struct demo { int x }")
     feature.panel.type_edit.setText("struct demo")
     assert not feature.place_at_cursor()
-    assert "line 1, column 21" in feature.panel.note.text()
+    assert "declarations:1:21:" in feature.panel.note.text()
     feature.panel.declarations.setPlainText(EXAMPLE)
     feature.panel.type_edit.setText("struct nope")
     assert not feature.place_at_cursor()
