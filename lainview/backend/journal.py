@@ -76,10 +76,12 @@ BLOCK = 1 << 20
 MAX_LINE = 64 << 20
 _INTENT_PREFIX = re.compile(rb'\{"type":"intent","id":(\d{1,18})[,}]')
 _OUTCOME_PREFIX = b'{"type":"outcome",'
-# An outcome exactly as lainview writes it without an error: read without JSON.
-_OUTCOME_FAST = re.compile(rb'\{"type":"outcome","id":([1-9]\d{0,17}),"time":[0-9.eE+-]{1,32},'
-                           rb'"status":"([A-Za-z0-9_-]{1,64})","written":(\d{1,18}|null),'
-                           rb'"error":null\}')
+# An outcome exactly as lainview writes it without an error: read without
+# JSON. Compiled when the journal is first read (compiling it was a third of
+# importing this module, which every CLI write does).
+_OUTCOME_FAST_PATTERN = (rb'\{"type":"outcome","id":([1-9]\d{0,17}),"time":[0-9.eE+-]{1,32},'
+                         rb'"status":"([A-Za-z0-9_-]{1,64})","written":(\d{1,18}|null),'
+                         rb'"error":null\}')
 _MAX_INT = 1 << 64
 
 
@@ -355,9 +357,10 @@ class Journal:
             # Pass 1: the outcomes, by id. Lines in lainview's own outcome
             # form are settled here (and reported here if damaged).
             outcomes = _Outcomes()
+            outcome_fast = re.compile(_OUTCOME_FAST_PATTERN)      # cached by re after the first
             for number, offset, line in _lines(fd, end):
                 if line.startswith(_OUTCOME_PREFIX):
-                    m = _OUTCOME_FAST.fullmatch(line)
+                    m = outcome_fast.fullmatch(line)
                     if m:
                         written = m.group(3)
                         outcomes.put(int(m.group(1)), m.group(2).decode(),
