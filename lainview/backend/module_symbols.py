@@ -411,6 +411,12 @@ def _open_mapped(pid: int, area: MemoryArea, proc: str = "/proc") -> int:
                         op="symbols", pid=pid)
 
 
+def _first_area(areas: Sequence[MemoryArea], path: str) -> MemoryArea | None:
+    """The lowest area mapped from the file ``path`` (the module's base), or None."""
+    return next((a for a in areas if a.path.startswith("/") and not a.is_pseudo
+                 and a.file_path == path), None)
+
+
 class ModuleSymbols:
     """A cache of ELF symbol tables by file identity (device, inode,
     mtime, size), and the builder of :class:`Symbolizer` snapshots.
@@ -471,8 +477,7 @@ class ModuleSymbols:
         """The ``module_symbol`` lookup of :func:`locations.resolve` reading
         only the one file ``path`` names (cached), not every module. Raises
         Unresolved when that file's symbols cannot be read, saying why."""
-        first = next((a for a in areas if a.path.startswith("/") and not a.is_pseudo
-                      and a.file_path == path), None)
+        first = _first_area(areas, path)
         if first is None:
             return None
         try:
@@ -490,8 +495,7 @@ class ModuleSymbols:
         after it, even right after and with the same permissions, is not
         the module's. None when the file cannot be read or has no writable
         segment."""
-        first = next((a for a in areas if a.path.startswith("/") and not a.is_pseudo
-                      and a.file_path == path), None)
+        first = _first_area(areas, path)
         if first is None:
             return None
         try:
