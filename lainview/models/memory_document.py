@@ -240,7 +240,8 @@ class MemoryDocument(QObject, SnapshotCells):
         return request_id
 
     async def _await_read(self, request_id: int, pages: list[int], future) -> None:
-        refresh = self._inflight[request_id][2]
+        # (None when the request was cancelled before this task first ran)
+        refresh = self._inflight.get(request_id, (None, None, False))[2]
         try:
             results = await asyncio.wrap_future(future)
         except asyncio.CancelledError:

@@ -202,3 +202,25 @@ def test_a_refresh_answering_after_pause_leaves_the_view_still(qtbot, slow_backe
         qtbot.waitUntil(lambda: doc.bytes_at(demo.string, 4) == b"NEW!", timeout=5000)
     finally:
         ws.stop()
+
+
+def test_a_read_cancelled_before_its_task_runs_is_dropped_quietly(qtbot, slow_backend, demo):
+    """The view moving (or an area opening) cancels a read whose task has
+    not run yet: the task must end quietly (a new user's first start showed
+    "internal error in the hex document (_await_read): KeyError: 1")."""
+    from lainview.models.workspace import Workspace
+    from .qt_support import attach
+    ws = Workspace(slow_backend)
+    try:
+        attach(qtbot, ws, demo.pid)
+        ws.open_span(demo.base, demo.base + demo.size, "demo", demo.base)
+        doc = ws.document
+        doc.set_paused(True)
+        request = doc._request([demo.base], refresh=False)
+        task = next(t for t in doc._tasks._tasks if not t.done())
+        doc._cancel_inflight(lambda pages: True)          # before the task first runs
+        assert request not in doc._inflight
+        qtbot.waitUntil(task.done, timeout=5000)
+        assert task.cancelled() or task.exception() is None
+    finally:
+        ws.stop()
