@@ -395,6 +395,52 @@ MAX_ALIGN = 1 << 28
 """The largest alignment gcc accepts (2^28 bytes)."""
 
 
+_UNMODELLED_ATTRIBUTE = re.compile(r"\b((?:__)?(?:vector_size|mode|ms_struct|gcc_struct|"
+                                   r"designated_init|scalar_storage_order)(?:__)?)\b")
+_MARKER = re.compile(r"__lainview_attr_(\d)_(\d+)__")
+_RECORD_HEAD = re.compile(r"\b(struct|union)\s+([A-Za-z_]\w*)\s*$")
+
+
+def _place_record_attributes(body: str, filename: str, decls: Declarations) -> str:
+    """Each layout marker (see parse_header) given to the tagged struct or
+    union it belongs to, then blanked: one after the record's closing brace
+    (``struct s {…} __attribute__((packed))``; braces nest to any depth) or
+    between ``struct`` and its tag. Any other place (a member, a variable,
+    an untagged record) is refused: lainview would lay it out unlike gcc."""
+    blank = _MARKER.sub(lambda x: " " * len(x.group(0)), body)     # same length, no markers
+    opening: dict[int, int] = {}             # each "}" -> its "{" (one pass; any depth)
+    stack: list[int] = []
+    for i, ch in enumerate(blank):
+        if ch == "{":
+            stack.append(i)
+        elif ch == "}" and stack:
+            opening[i] = stack.pop()
+    for m in _MARKER.finditer(body):
+        tag = None
+        low = max(0, m.start() - 4096)           # what stands before it, nearby
+        before = blank[low:m.start()].rstrip()
+        after = re.match(r"\s*([A-Za-z_]\w*)", blank[m.end():m.end() + 4096])
+        keyword = re.search(r"\b(struct|union)$", before[-16:])
+        if keyword and after:
+            tag = f"{keyword.group(1)} {after.group(1)}"
+        elif before.endswith("}") and low + len(before) - 1 in opening:
+            start = opening[low + len(before) - 1]
+            head = _RECORD_HEAD.search(blank[max(0, start - 256):start])
+            if head:
+                tag = f"{head.group(1)} {head.group(2)}"
+        if tag is None:
+            what = "packed" if m.group(1) == "1" else f"aligned({m.group(2)})"
+            _refuse(filename, body, m.start() - 1, f"__attribute__(({what})) is laid out by "
+                    "lainview only on a tagged struct or union (struct s {…} "
+                    "__attribute__((…))); on a member write _Alignas(N) before its type")
+            continue
+        if m.group(1) == "1":
+            decls._packed.add(tag)
+        if int(m.group(2)):
+            decls._aligned[tag] = max(int(m.group(2)), decls._aligned.get(tag, 1))
+    return _MARKER.sub(lambda x: " " * len(x.group(0)), body)
+
+
 def _refuse(filename: str, body: str, pos: int, message: str) -> None:
     """InvalidInput naming ``filename``, the line and column of ``pos`` in
     ``body`` (which keeps the header's line numbers) and ``message``."""
@@ -408,6 +454,7 @@ def parse_header(text: str, filename: str = "<header>") -> Declarations:
     errors). Raises InvalidInput with line and column for a malformed
     header, an unknown type or a bad constant."""
     decls = Declarations()
+    text = text.replace("\r\n", "\n")                   # a header written on Windows
     # keep line numbers: blank comments, directives and attributes in place
     body = _COMMENT.sub(lambda m: m.group(0) if m.group(0)[0] in "'\"" else
                         " " + "\n" * m.group(0).count("\n"), text)
@@ -416,45 +463,39 @@ def parse_header(text: str, filename: str = "<header>") -> Declarations:
 
     def strip_attr(m: re.Match[str]) -> str:
         """An attribute that changes layout (packed, aligned) becomes one
-        marker, the rest a space (line numbers kept)."""
+        marker, the rest a space (line numbers kept). One that changes
+        layout in a way lainview does not model is refused."""
         text = m.group(0)
+        odd = _UNMODELLED_ATTRIBUTE.search(text)
+        if odd:
+            _refuse(filename, body, m.start(), f"__attribute__(({odd.group(1)})) changes the "
+                    "layout in a way lainview does not model")
         packed = re.search(r"\b(__)?packed(__)?\b", text) is not None
-        aligned = re.search(r"\b(?:__)?aligned(?:__)?\b\s*(?:\(([^()]*)\))?", text)
+        aligned = re.search(r"\b(?:__)?aligned(?:__)?\b", text)
         n = 0
         if aligned:
-            arg = (aligned.group(1) or "").strip()
-            n = 16 if not arg else int(arg, 0) if re.fullmatch(r"0[xX][0-9a-fA-F]+|\d+", arg) \
+            rest = text[aligned.end():].lstrip()
+            arg = ""
+            if rest.startswith("("):
+                depth, end = 0, 0
+                for i, ch in enumerate(rest):
+                    depth += {"(": 1, ")": -1}.get(ch, 0)
+                    if depth == 0:
+                        end = i
+                        break
+                arg = rest[1:end].strip()
+                while arg.startswith("(") and arg.endswith(")"):
+                    arg = arg[1:-1].strip()        # aligned((8))
+            n = 16 if not arg else int(arg, 0) if re.fullmatch(r"0[xX][0-9a-fA-F]+|[1-9]\d*", arg) \
                 else -1
             if n <= 0 or n & (n - 1) or n > MAX_ALIGN:
-                _refuse(filename, body, m.start(), f"aligned({printable(arg)}): an alignment "
-                        f"is a power of two up to {MAX_ALIGN}")
+                _refuse(filename, body, m.start(), f"aligned({printable(arg)}): lainview takes "
+                        f"a number here, a power of two up to {MAX_ALIGN}")
         marker = f" __lainview_attr_{int(packed)}_{n}__ " if packed or aligned else " "
         return marker + "\n" * text.count("\n")
     body = _ATTRIBUTE.sub(strip_attr, body)
     body = re.sub(r"\b(__extension__|__restrict|__inline|inline|__volatile__)\b", "", body)
-    # A record's attribute stands after "struct" or after its closing brace;
-    # a tagged record keeps it by its tag. Any other place (a member, a
-    # variable, an untagged record) is refused: lainview would lay it out
-    # without it, unlike gcc.
-    marker = r"__lainview_attr_(\d)_(\d+)__"
-    kept: set[int] = set()                   # where a record's marker starts
-    for m in re.finditer(rf"\b(struct|union)\s+{marker}\s*(\w+)|\b(struct|union)"
-                         rf"\s+(\w+)\s*\{{[^{{}}]*(?:\{{[^{{}}]*\}}[^{{}}]*)*\}}\s*{marker}", body):
-        first = m.group(1) is not None
-        kind, tag = (m.group(1), m.group(4)) if first else (m.group(5), m.group(6))
-        packed, n = (m.group(2), int(m.group(3))) if first else (m.group(7), int(m.group(8)))
-        if packed == "1":
-            decls._packed.add(f"{kind} {tag}")
-        if n:
-            decls._aligned[f"{kind} {tag}"] = max(n, decls._aligned.get(f"{kind} {tag}", 1))
-        kept.add(m.start(2 if first else 7) - len("__lainview_attr_"))
-    for m in re.finditer(marker, body):
-        if m.start() not in kept:
-            what = "packed" if m.group(1) == "1" else f"aligned({m.group(2)})"
-            _refuse(filename, body, m.start() - 1, f"__attribute__(({what})) is laid out by "
-                    "lainview only on a tagged struct or union (struct s {…} "
-                    "__attribute__((…))); on a member write _Alignas(N) before its type")
-    body = re.sub(marker, lambda m: " " * len(m.group(0)), body)
+    body = _place_record_attributes(body, filename, decls)
     name = filename.replace('"', "")
     source = f"{PRELUDE}# 1 \"{name}\"\n{body}\n"
     parser = c_parser.CParser()

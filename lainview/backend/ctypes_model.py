@@ -320,9 +320,9 @@ def lay_out(record: Record, members: list[tuple[str, CType, int | None]],
             end = (start + ctype.size) * 8
             align = max(align, a)
         else:
-            if width == 0:
+            if width == 0:                       # to its type's boundary, packed or not
                 if not union:
-                    bits = _align_up(bits, a * 8)
+                    bits = _align_up(bits, ctype.align * 8)
                 continue
             pos = 0 if union else bits
             if not packed and pos // (a * 8) != (pos + width - 1) // (a * 8):

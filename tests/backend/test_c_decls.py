@@ -261,6 +261,13 @@ struct al_big { char c; int x; } __attribute__((aligned(8192)));
 struct __attribute__((aligned(32))) al_front { char c; };
 struct al_default { char c; } __attribute__((aligned));
 struct al_nested { char c; struct al_member m; struct al_packed p; };
+struct al_zero_width { char a; int b:4; int :0; char c; } __attribute__((packed));
+struct al_zero_only { char a; long :0; char b; } __attribute__((packed));
+struct al_paren { char c; } __attribute__((aligned((8))));
+typedef struct al_deep { char c; struct { struct { int x; } in; } mid; }
+    __attribute__((packed)) al_deep_t;
+struct al_two { char c; long x; } __attribute__((packed)) __attribute__((aligned(8)));
+struct __attribute__((packed)) __attribute__((aligned(4))) al_front_two { char c; long x; };
 """
 
 
@@ -270,16 +277,23 @@ def test_alignment_specifiers_match_gcc(tmp_path):
     from the wrong bytes)."""
     _compile_and_compare(tmp_path, ALIGNED, [
         "struct al_member", "struct al_type", "struct al_packed", "struct al_big",
-        "struct al_front", "struct al_default", "struct al_nested"])
+        "struct al_front", "struct al_default", "struct al_nested", "struct al_zero_width",
+        "struct al_zero_only", "struct al_paren", "struct al_deep", "struct al_two",
+        "struct al_front_two"])
 
 
 @pytest.mark.parametrize("text, message", [
     ("struct s { char c; int x __attribute__((aligned(16))); };",
      "t.h:1:26: __attribute__((aligned(16))) is laid out by lainview only on a tagged"),
     ("typedef struct { char c; } __attribute__((packed)) t;", "t.h:1:28: __attribute__((packed))"),
-    ("struct s { char c; } __attribute__((aligned(3)));", "aligned(3): an alignment is a power"),
+    ("struct s { char c; } __attribute__((aligned(3)));", "aligned(3): lainview takes a number here, a power"),
     ("struct s { char c; _Alignas(2) int x; };", "is less than its type's alignment, 4"),
     ("struct s { char c; _Alignas(8) int x:3; };", "_Alignas on bitfield 'x'"),
+    ("struct s { char c; int x __attribute__((vector_size(16))); };",
+     "t.h:1:26: __attribute__((vector_size)) changes the layout in a way lainview does not"),
+    ("struct s { int x __attribute__((mode(DI))); };", "__attribute__((mode)) changes"),
+    ("struct s { char c; } __attribute__((aligned(sizeof(long))));",
+     "aligned(sizeof(long)): lainview takes a number here"),
 ])
 def test_alignment_lainview_cannot_lay_out_is_refused_where_it_stands(text, message):
     with pytest.raises(InvalidInput, match=re.escape(message)):
@@ -309,3 +323,11 @@ def test_an_empty_header_is_said_by_its_name(decls, hint):
     with pytest.raises(InvalidInput) as info:
         decls().lookup("struct demo")
     assert str(info.value) == f"no struct 'demo' is declared {hint}"
+
+
+def test_a_header_with_windows_line_ends_reads_as_any_other():
+    """CRLF gave "Illegal character '\\r'" (the second attack pass)."""
+    decls = parse_header("struct s {\r\n  char c;\r\n  int x;\r\n};\r\n", "t.h")
+    assert [f.offset for f in decls.lookup("struct s").fields] == [0, 4]
+    with pytest.raises(InvalidInput, match="t.h:4:1: syntax error"):
+        parse_header("struct s {\r\n  char c;\r\n  int x\r\n};\r\n", "t.h")
