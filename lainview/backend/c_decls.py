@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from pycparser import c_ast, c_parser  # type: ignore[import-untyped,unused-ignore]
 
 from .ctypes_model import (Array, Base, CType, Enum, Function, Pointer, Qualified, Record,
-                           Typedef, Void, c_base_name, lay_out)
+                           Typedef, Void, c_base_name, check_type_name, lay_out)
 from .errors import InvalidInput
 from .wording import article, printable, quoted
 
@@ -102,6 +102,7 @@ class Declarations:
         ``unsigned int``, ``struct item *``, ``char[16]``). Raises
         InvalidInput if it names none."""
         text = text.strip()
+        check_type_name(text)
         if text in self.tags:
             return self.tags[text]
         if text in self.typedefs:

@@ -825,9 +825,26 @@ def c_base_name(text: str) -> str | None:
     return _C_SPELLING.get(gcc, gcc)
 
 
+MAX_DERIVED = 64
+"""Pointer and array levels a type name (``--type``, a session's type) may
+stack: past this no program has them, and building them recursed out of
+Python's stack."""
+
+
+def check_type_name(text: str) -> None:
+    """Raises InvalidInput when the type name ``text`` stacks more than
+    :data:`MAX_DERIVED` pointers, arrays or parentheses."""
+    levels = text.count("*") + text.count("[") + text.count("(")
+    if levels > MAX_DERIVED:
+        raise InvalidInput(f"a type name of {levels} pointer, array or parenthesis levels: "
+                           f"at most {MAX_DERIVED}")
+
+
 def split_type_name(text: str) -> tuple[str, int]:
     """``text`` without trailing ``*`` s, and how many there were:
-    ``"struct item **"`` → ``("struct item", 2)``."""
+    ``"struct item **"`` → ``("struct item", 2)``. Raises InvalidInput for
+    a name nested past :data:`MAX_DERIVED` (:func:`check_type_name`)."""
+    check_type_name(text)
     text = " ".join(text.replace("*", " * ").split())
     stars = 0
     while text.endswith("*"):

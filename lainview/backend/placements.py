@@ -249,6 +249,21 @@ def resolve_field(target: FieldTarget, areas: list[MemoryArea], *,
     return address, target.type
 
 
+def watch_type(target: FieldTarget) -> tuple[str, int | None]:
+    """The value-type registry's name and text length a watch of the field
+    ``target`` reads it as (:func:`value_type`). Raises InvalidInput for a
+    bitfield (a watch reads and freezes whole bytes, so it would write its
+    neighbours' bits) and for a field no value type reads (a struct)."""
+    if target.place.bit_size:
+        raise InvalidInput(f"{printable(target.text)} is a bitfield: the watch list reads "
+                           "whole bytes")
+    want = value_type(target.type)
+    if want is None:
+        raise InvalidInput(f"field {printable(target.text)} is "
+                           f"{printable(target.type.c_name())}: it cannot be watched")
+    return want
+
+
 def value_type(ctype: CType) -> tuple[str, int | None] | None:
     """The value-type registry's name (``backend/value_types.py``) a field
     of C type ``ctype`` is read and written as, and its length for text:
@@ -276,4 +291,5 @@ def display_of(ctype: CType) -> str:
 
 
 __all__ = ["FieldTarget", "Placement", "declarations_of", "default_name", "display_of",
-           "explain", "field_target", "joined", "resolve_field", "split_path", "value_type"]
+           "explain", "field_target", "joined", "resolve_field", "split_path", "value_type",
+           "watch_type", "check_placeable", "placement_of_type"]

@@ -11,7 +11,7 @@ from lainview.backend.errors import InvalidInput, Unresolved
 from lainview.backend.locations import Location
 from lainview.backend.wording import printable
 from lainview.backend.placements import (FieldTarget, Placement, explain, field_target,
-                                         value_type)
+                                         watch_type)
 
 from .watch_values import DISPLAY_FORMATS, ValueType
 
@@ -122,12 +122,11 @@ class WatchEntry:
                 raise InvalidInput("a field watch needs {\"path\": text, \"placement\": {…}}")
             target = field_target(raw_field["path"],
                                   Placement.from_json(raw_field.get("placement")))
-            want = value_type(target.type)
-            if want is None or (want[0], want[1] or 0) != (entry.vtype.name, entry.vtype.length):
+            want = watch_type(target)            # a bitfield or a struct: InvalidInput
+            if (want[0], want[1] or 0) != (entry.vtype.name, entry.vtype.length):
                 watched = f"{entry.vtype.name}" + \
                     (f"[{entry.vtype.length}]" if entry.vtype.length else "")
-                must = "it cannot be watched" if want is None else \
-                    f"it is watched as {want[0]}" + (f"[{want[1]}]" if want[1] else "")
+                must = f"it is watched as {want[0]}" + (f"[{want[1]}]" if want[1] else "")
                 raise InvalidInput(f"field {printable(target.text)} is "
                                    f"{printable(target.type.c_name())}: {must}, not {watched}")
             entry.field, entry.location = target, target.location

@@ -27,7 +27,7 @@ from PySide6.QtGui import QColor
 
 from lainview.backend.errors import InvalidInput, LainviewError
 from lainview.backend.locations import Location, locate, parse_location, settle
-from lainview.backend.placements import FieldTarget, display_of
+from lainview.backend.placements import FieldTarget, display_of, watch_type
 
 from .attached_target import AttachedTarget, TargetState
 from .session_file import parse_items
@@ -224,8 +224,7 @@ class WatchModel(TableModel):
         resolved again on every refresh (a pointer in the path that moves
         is followed), shown by its path (a pointer in hex:
         ``placements.display_of``). Raises InvalidInput for a bitfield."""
-        if target.place.bit_size:
-            raise InvalidInput(f"{target.text} is a bitfield: the watch list reads whole bytes")
+        watch_type(target)                       # a bitfield or a struct: InvalidInput
         existing = self.find(target.location, ValueType.of(type_name, length))
         if existing is not None:
             self.status.emit(f"already watched: {existing.where} "

@@ -331,3 +331,16 @@ def test_a_header_with_windows_line_ends_reads_as_any_other():
     assert [f.offset for f in decls.lookup("struct s").fields] == [0, 4]
     with pytest.raises(InvalidInput, match="t.h:4:1: syntax error"):
         parse_header("struct s {\r\n  char c;\r\n  int x\r\n};\r\n", "t.h")
+
+
+def test_a_type_name_nested_past_the_limit_is_invalid_input_not_a_recursion_error():
+    """int followed by 3000 stars raised RecursionError (internal error) in
+    read --type, ktype and session placements (the second attack pass)."""
+    from lainview.backend.ctypes_model import MAX_DERIVED, split_type_name
+    decls = parse_header("struct s { int a; };", "t.h")
+    for name in ("int" + "*" * 3000, "struct s" + "*" * 5000, "int" + "[2]" * 200):
+        with pytest.raises(InvalidInput, match=f"at most {MAX_DERIVED}"):
+            decls.lookup(name)
+        with pytest.raises(InvalidInput, match=f"at most {MAX_DERIVED}"):
+            split_type_name(name)
+    assert decls.lookup("struct s" + "*" * MAX_DERIVED).size == 8

@@ -18,7 +18,7 @@ from lainview.models.watch_entry import WatchEntry
 from lainview.models.watch_values import ValueType
 
 HEADER = "struct item { int32_t count; char name[12]; };\n" \
-         "struct player { int32_t hp; struct item *held; struct item inv[3]; };"
+         "struct player { int32_t hp; struct item *held; struct item inv[3]; int flags:3; };"
 PATHS = ["player.hp", "player.held->count", "player->inv[2].name", "player.inv[1].count",
          "player.held->name"]
 LOCATIONS = ["memfd:lainview-demo+0xf80", "memfd:lainview-demo+0xfc0->+0x0", "[heap]+0x40",
@@ -75,13 +75,15 @@ def test_malformed_structures_say_which_and_why(structures, message):
 @pytest.mark.parametrize("vtype, frozen, message", [
     ({"name": "u64"}, None, r"field player.hp is int32_t: it is watched as i32, not u64"),
     ({"name": "i32"}, "00" * 10, "a frozen value of 10 bytes for a 4-byte i32"),
-    ({"name": "i32"}, None, r"field player.inv is struct item\[3\]: it cannot be watched")])
+    ({"name": "i32"}, None, r"field player.inv is struct item\[3\]: it cannot be watched"),
+    ({"name": "i32"}, "00000000", "player.flags is a bitfield: the watch list reads whole")])
 def test_a_field_watch_is_watched_as_its_field_is(vtype, frozen, message):
     """A session's field watch must read its field as the field's type says
     (the attack pass: player.health watched as u64 read, and a freeze would
     write, 8 bytes over the next field)."""
     placement = Placement("player", HEADER, "struct player", parse_location("0x1000"))
-    path = "player.inv" if "cannot" in message else "player.hp"
+    path = "player.inv" if "cannot" in message else \
+        "player.flags" if "bitfield" in message else "player.hp"
     target = field_target(path, placement)
     raw = WatchEntry(target.location, ValueType.of("i32"), field=target).to_json()
     raw["type"] = vtype
