@@ -185,8 +185,11 @@ def read_elf_symbols(fd: int, path: str) -> ElfSymbols:
             letters.append(letter)
             sizes.append(sym_size)
             exported.append(dynamic)
-    with _malformed(path):
-        plt = _plt_symbols(fd, path, header["e_shstrndx"], shdrs, file_size)
+    try:                                     # PLT names are a bonus: a bad PLT header
+        with _malformed(path):               # costs them, not the file's symbols
+            plt = _plt_symbols(fd, path, header["e_shstrndx"], shdrs, file_size)
+    except InvalidInput:
+        plt = []
     for name, value in plt:
         where = value - vaddr0
         if 0 <= where < 1 << 63 and (name, where) not in seen:

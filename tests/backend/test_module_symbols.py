@@ -144,3 +144,31 @@ def test_hostile_elf_mutations_never_raise_anything_else(tmp_path):
                 pass
             finally:
                 os.close(fd)
+
+
+def test_a_damaged_plt_header_costs_the_plt_names_only(tmp_path):
+    """A .plt section header whose size runs past the end of the file lost
+    every symbol of the module (the second attack pass): the PLT names are
+    left out, the rest is read."""
+    import shutil
+    import struct
+    from elftools.elf.elffile import ELFFile
+    from tests.code_target import build
+    exe = build(tmp_path, "pie")
+    bad = tmp_path / "bad_plt"
+    shutil.copy(exe, bad)
+    with open(exe, "rb") as f:
+        elf = ELFFile(f)
+        index = next(i for i, sec in enumerate(elf.iter_sections()) if sec.name == ".plt")
+        shoff, shentsize = elf.header["e_shoff"], elf.header["e_shentsize"]
+    with open(bad, "r+b") as f:
+        f.seek(shoff + index * shentsize + 32)               # sh_size
+        f.write(struct.pack("<Q", 0x100000))
+    for path, plt in ((exe, True), (bad, False)):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            names = read_elf_symbols(fd, str(path)).table.names
+        finally:
+            os.close(fd)
+        assert "main" in names and "lv_add" in names
+        assert any(n.endswith("@plt") for n in names) == plt
