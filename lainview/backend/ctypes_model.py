@@ -402,6 +402,7 @@ class Node:
                            + (f"  [{printable(n.error)}]" if n.error else ""))
                 for c in n.children:
                     emit(c, depth + 1)
+                cut(n, depth)
                 return
             where = f"+{n.offset:#x}" if n.offset is not None else \
                 (f"@{n.address:#x}" if n.address is not None else "")
@@ -413,6 +414,9 @@ class Node:
             out.append(text)
             for c in n.children:
                 emit(c, depth + 1)
+            cut(n, depth)
+
+        def cut(n: Node, depth: int) -> None:
             if n.cut:
                 out.append(f"{indent * (depth + 1)}… {n.cut:,} more elements not shown "
                            f"(at most {MAX_ELEMENTS:,} are)")

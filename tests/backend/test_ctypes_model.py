@@ -145,6 +145,8 @@ def test_an_array_cut_at_max_elements_says_so():
     assert len(tree.children) == MAX_ELEMENTS and tree.cut == 5
     assert tree.to_json()["elements_not_shown"] == 5
     assert tree.lines()[-1].strip() == f"… 5 more elements not shown (at most {MAX_ELEMENTS:,} are)"
+    # the CLI's form, with a title for the root (it said nothing there)
+    assert tree.lines("int[4101] at 0x1000")[-1].strip().startswith("… 5 more elements")
     short = typed_value(Array(Base("int", 4, True), 3), bytes(12), 0x1000)
     assert short.cut == 0 and "elements_not_shown" not in short.to_json()
 
