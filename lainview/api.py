@@ -295,6 +295,11 @@ class Process(_Owner):
         "unknown" (every position), and so on as ``lainview scan`` takes
         them. ``align``: bytes between candidates (default the type's
         size). Raises InvalidInput (a bad type, value or mode)."""
+        if align is not None and (not isinstance(align, int) or isinstance(align, bool)):
+            raise InvalidInput(f"align is an int (bytes) or None, not {quoted(align)}")
+        if tolerance is not None and (not isinstance(tolerance, (int, float))
+                                      or isinstance(tolerance, bool)):
+            raise InvalidInput(f"tolerance is a number or None, not {quoted(tolerance)}")
         scan_type = _scan.ScanType(*_split_type(value_type))
         cond = _scan.make_condition(scan_type, _mode(mode, _scan.FIRST_MODES),
                                     _text(value, scan_type), tolerance=tolerance)

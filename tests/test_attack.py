@@ -508,3 +508,7 @@ def test_the_api_checks_types_symbols_and_rescan_arguments(child):
             p.symbols(5)
         with pytest.raises(InvalidInput, match="stacks is True or False"):
             p.pointer_scan(child.base, stacks="no")
+        with pytest.raises(InvalidInput, match="align is an int"):
+            p.scan("i32", 5, align="4")
+        with pytest.raises(InvalidInput, match="tolerance is a number"):
+            p.scan("f32", 1.5, tolerance="0.1")
