@@ -138,6 +138,13 @@ class DebugTypes:
                 for _ in range(stars):
                     t = Pointer(t)
                 return t
+        if base is not None:                 # a C base type the program never used:
+            from .c_decls import base_type   # its x86-64 layout is known anyway
+            known: CType | None = base_type(base.split())
+            if known is not None:
+                for _ in range(stars):
+                    known = Pointer(known)
+                return known
         raise InvalidInput(f"no type {quoted(name)} in the debug information of "
                            f"{printable(os.path.basename(self.path))}")
 

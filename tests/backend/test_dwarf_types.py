@@ -71,3 +71,23 @@ def test_damaged_debug_information_gives_invalid_input_only(debug_build, tmp_pat
         _use(path)
     except InvalidInput:
         pass
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="needs gcc")
+def test_a_base_type_the_program_never_used_is_still_found(tmp_path):
+    """--dwarf with --type 'long long unsigned int' said "no type" when the
+    program's DWARF had no such base type (the second attack pass): C base
+    types have one layout on x86-64 whatever the program used."""
+    src = tmp_path / "few.c"
+    src.write_text("int counter = 3;\nint main(void) { return counter; }\n")
+    exe = tmp_path / "few"
+    subprocess.run(["gcc", "-g", "-O0", "-o", str(exe), str(src)], check=True)
+    debug = DebugTypes(str(exe))
+    try:
+        assert debug.find("int").size == 4                       # from the DWARF
+        assert debug.find("long long unsigned int").size == 8    # not in it
+        assert debug.find("unsigned short *").size == 8
+        with pytest.raises(InvalidInput, match="no type 'nosuch'"):
+            debug.find("nosuch")
+    finally:
+        debug.close()
