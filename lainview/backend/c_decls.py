@@ -108,7 +108,7 @@ class Declarations:
         if text in self.typedefs:
             return self.typedefs[text]
         known = "".join(f"typedef int {n};\n" for n in self.typedefs)
-        m = re.fullmatch(r"(.*?)((?:\[\s*\d+\s*\])*)", text, re.S)
+        m = re.fullmatch(r"(.*?)((?:\[\s*(?:0[xX][0-9a-fA-F]+|\d+)\s*\])*)", text, re.S)
         assert m is not None
         source = f"{known}# 1 \"--type\"\ntypedef {m.group(1)} __lainview_query{m.group(2)};\n"
         try:

@@ -344,3 +344,10 @@ def test_a_type_name_nested_past_the_limit_is_invalid_input_not_a_recursion_erro
         with pytest.raises(InvalidInput, match=f"at most {MAX_DERIVED}"):
             split_type_name(name)
     assert decls.lookup("struct s" + "*" * MAX_DERIVED).size == 8
+
+
+def test_array_type_names_take_hex_counts():
+    """--type 'char[0x10]' was "not a C type" (the second attack pass)."""
+    decls = parse_header("struct s { int a; };", "t.h")
+    assert decls.lookup("char[0x10]").size == decls.lookup("char[16]").size == 16
+    assert decls.lookup("int[2][0X3]").size == 24
