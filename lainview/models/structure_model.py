@@ -371,24 +371,26 @@ class StructureModel(QAbstractItemModel):
         self._emit_changed(changed)
 
     def _emit_changed(self, changed: list[Node]) -> None:
-        """One dataChanged (value column) per parent, from its first changed
-        row to its last, of the rows the view shows (:meth:`set_shown`; all
-        when it never said): Qt repaints that as one rectangle, which costs
-        less than many small ones, and works through only those rows
-        (bench/structure_refresh.py)."""
+        """One dataChanged (value column) per run of consecutive changed
+        rows under one parent, of the rows the view shows (:meth:`set_shown`;
+        all when it never said): the tree repaints just those cells
+        (StructureTree paints one rectangle at a time), and works through
+        only those rows (bench/structure_refresh.py)."""
         roles = [Qt.ItemDataRole.DisplayRole]
-        spans: dict[int, tuple[Node, int, int]] = {}
         shown = self._shown
-        for node in changed:
+        runs: list[tuple[Node, int, int]] = []
+        for node in changed:                     # in tree order
             if shown is not None and id(node) not in shown:
                 continue                         # off screen: painted fresh when scrolled to
             up = self._parents.get(id(node))
             if up is None:
                 continue
             row = self._rows[id(node)]
-            _, lo, hi = spans.get(id(up), (up, row, row))
-            spans[id(up)] = (up, min(lo, row), max(hi, row))
-        for up, lo, hi in spans.values():
+            if runs and runs[-1][0] is up and runs[-1][2] == row - 1:
+                runs[-1] = (up, runs[-1][1], row)
+            else:
+                runs.append((up, row, row))
+        for up, lo, hi in runs:
             self._emit_run(up, lo, hi, roles)
 
     def set_shown(self, indexes: list[QModelIndex] | None) -> None:

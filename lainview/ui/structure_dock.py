@@ -10,7 +10,7 @@ tree gets the dock's height at 1280x720."""
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, Qt, Signal
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QPainter, QPaintEvent, QRegion
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLineEdit,
                                QPlainTextEdit, QPushButton, QSplitter, QTreeView, QVBoxLayout,
                                QWidget)
@@ -40,6 +40,21 @@ class StructureTree(QTreeView):
     ``not_editable`` with the row's index (the panel says why)."""
 
     not_editable = Signal(QModelIndex)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        """A live refresh repaints only the value cells that changed (one
+        rectangle each: StructureModel announces runs of changed rows).
+        QTreeView paints an update of several rectangles as whole rows,
+        every column of each (four cells a changed value); painted one
+        rectangle at a time, each is only the cells it covers."""
+        region = event.region()
+        if region.rectCount() < 2 or self.isAnimated():
+            super().paintEvent(event)
+            return
+        self.executeDelayedItemsLayout()
+        painter = QPainter(self.viewport())
+        for rect in region:
+            self.drawTree(painter, QRegion(rect))
 
     def edit(self, index, trigger=None, event=None):
         if trigger is None:                              # the slot edit(index)

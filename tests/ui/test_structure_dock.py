@@ -287,7 +287,9 @@ def test_structure_and_field_watch_are_saved_and_reopened_in_a_session(qtbot, wi
 
 def test_a_live_refresh_updates_only_the_changed_values(qtbot):
     """Same placement, same shape: only the fields whose bytes changed get a
-    new value text and a dataChanged (of the rows the view shows), no reset."""
+    new value text and a dataChanged (one a run of consecutive rows the
+    view shows), no reset; and the tree repaints only those value cells
+    (QTreeView alone would repaint every column of each changed row)."""
     from PySide6.QtCore import QObject, Signal
 
     from lainview.models.structure_model import VALUE, StructureModel
@@ -320,10 +322,22 @@ def test_a_live_refresh_updates_only_the_changed_values(qtbot):
     model.dataChanged.connect(lambda top, bottom, roles: changes.append(
         (top.row(), bottom.row(), top.column())))
     model.modelReset.connect(lambda: resets.append(1))
+    qtbot.wait(50)                                   # the first paint is over
+    painted: list[tuple[int, int]] = []
+    delegate = panel.tree.itemDelegate()
+    paint = delegate.paint
+    delegate.paint = lambda painter, option, index: (
+        painted.append((index.row(), index.column())), paint(painter, option, index))
     struct.pack_into("<i", doc.data, 4, -7)
     doc.data[16] = 0b00101_011                       # c = 3, d = 5
     doc.changed.emit()
-    assert changes == [(1, 4, VALUE)] and not resets
+    assert changes == [(1, 1, VALUE), (3, 4, VALUE)] and not resets
+    qtbot.waitUntil(lambda: bool(painted), timeout=2000)   # the pending update is painted
+    qtbot.wait(50)
+    # Value cells only: the changed rows, and at most the row below each run
+    # (the update rectangle Qt computes may reach a pixel into it).
+    assert {column for _, column in painted} == {VALUE}
+    assert {1, 3, 4} <= {row for row, _ in painted} <= {1, 2, 3, 4, 5}
     assert (_value(model, "b"), _value(model, "c"), _value(model, "d")) == ("-7", "3", "5")
     assert id(model.find("a").internalPointer()) in model._texts   # kept, not rebuilt
     assert texts
