@@ -53,7 +53,7 @@ class StructureTree(QTreeView):
             return
         self.executeDelayedItemsLayout()
         painter = QPainter(self.viewport())
-        for rect in region:
+        for rect in region:  # type: ignore[attr-defined]  # QRegion iterates its rectangles
             self.drawTree(painter, QRegion(rect))
 
     def edit(self, index, trigger=None, event=None):
