@@ -29,6 +29,7 @@ class Document(QObject):
     """What StructureModel reads: bytes_at over a buffer that changes."""
 
     changed = Signal()
+    refreshed = Signal()
     region_changed = Signal()
     inline_message = Signal(str)
     read_only = False

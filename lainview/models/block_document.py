@@ -30,6 +30,7 @@ class BlockDocument(QObject, SnapshotCells):
     """``region`` is the block on display, [start, start + size)."""
 
     changed = Signal()              # something on screen may look different
+    refreshed = Signal()            # the block was read again, changed or not
     region_changed = Signal()       # a different block is open
     inline_message = Signal(str)    # for the panel's message line ("" hides it)
     staged_changed = Signal()       # edits were staged, written or discarded
@@ -86,10 +87,12 @@ class BlockDocument(QObject, SnapshotCells):
             m[len(result.data):] = b"\x01" * max(0, region.size - len(result.data))
             mask = bytes(m)
             reasons = tuple(dict.fromkeys(h.reason for h in result.holes))
-        snapshot.store(data, mask, reasons, time.monotonic())
+        differs = snapshot.store(data, mask, reasons, time.monotonic())
         if snapshot.changed_at:
             self._fade_timer.start()
-        self.changed.emit()
+        self.refreshed.emit()
+        if differs:
+            self.changed.emit()
 
     def set_unavailable(self, reason: str) -> None:
         """The block cannot be read at all: every byte shows ?? with ``reason``."""

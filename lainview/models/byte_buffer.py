@@ -41,11 +41,15 @@ class ByteSnapshot:
     applied_request: int = -1            # the newest read applied (documents drop older ones)
 
     def store(self, data: bytes, mask: bytes | None, reasons: tuple, now: float,
-              no_access: bytes | None = None) -> None:
+              no_access: bytes | None = None) -> bool:
         """A new read: bytes that differ from the last one, and were
         readable both times, are marked changed now. ``no_access`` marks
-        bytes of pages without read permission (read by force)."""
+        bytes of pages without read permission (read by force). Returns
+        whether anything a view shows differs from the last read (the
+        bytes, which of them are unreadable or no-access, or why)."""
         old, old_mask = self.data, self.unreadable
+        differs = old != data or old_mask != mask or self.no_access != no_access \
+            or self.hole_reasons != reasons
         if old is not None and len(old) == len(data) and old != data:
             diff = np.frombuffer(old, np.uint8) != np.frombuffer(data, np.uint8)
             for m in (mask, old_mask):
@@ -59,6 +63,7 @@ class ByteSnapshot:
         self.unreadable = mask
         self.no_access = no_access
         self.hole_reasons = reasons
+        return differs
 
     def set_unreadable(self, size: int, reason: str) -> None:
         """Nothing of the span can be read, because of ``reason``."""

@@ -60,6 +60,7 @@ class DissectModel(QAbstractTableModel):
         self._symbols: object = None
         self._last: tuple[bytes, tuple] | None = None   # the bytes and holes of ``slots``
         document.changed.connect(self.refresh)
+        document.refreshed.connect(self.refresh)     # it reads on its own: on every refresh
 
     # -- what the user does ----------------------------------------------------------------
     def open(self, address: int, size: int | None = None) -> None:

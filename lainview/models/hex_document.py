@@ -48,6 +48,11 @@ class HexDocument(Protocol):
         """Qt signal (): the bytes or their states changed; repaint."""
 
     @property
+    def refreshed(self) -> SignalInstance:
+        """Qt signal (): the target was read again, whether or not the
+        bytes changed (the heartbeat of views that read on their own)."""
+
+    @property
     def region_changed(self) -> SignalInstance:
         """Qt signal (): another span is open."""
 

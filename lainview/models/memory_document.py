@@ -70,6 +70,7 @@ class MemoryDocument(QObject, SnapshotCells):
     """Bytes of one area of the target, with live refresh and undoable edits."""
 
     changed = Signal()                       # something on screen may look different
+    refreshed = Signal()                     # a live refresh arrived, changed or not
     region_changed = Signal()                # a different area is open
     inline_message = Signal(str)             # "EFAULT at 0x…: …" for the editor's message bar
     write_done = Signal(object, object)      # address, size (64-bit: not a C int)
@@ -262,6 +263,7 @@ class MemoryDocument(QObject, SnapshotCells):
     def _apply(self, request_id: int, pages: list[int], results: list) -> None:
         now = time.monotonic()
         region = self.region
+        differs = False
         for address, result in zip(pages, results):
             if region is None or not region.start <= address < region.end:
                 self.dropped_replies += 1
@@ -274,14 +276,20 @@ class MemoryDocument(QObject, SnapshotCells):
                 continue
             page.applied_request = request_id
             if isinstance(result, ReadResult):
-                self._store_read(page, result, now)
+                differs |= self._store_read(page, result, now)
             elif isinstance(result, LainviewError):
                 page.set_unreadable(PAGE_SIZE, str(result))
+                differs = True
         self.refresh_count += 1
-        self.changed.emit()
+        self.refreshed.emit()
+        # A refresh that found the same bytes repaints nothing (at 10 Hz an
+        # idle view would cost a whole repaint a tick); fading bytes go on
+        # fading.
+        if differs or self.has_fading(now):
+            self.changed.emit()
 
-    def _store_read(self, page: Page, result: ReadResult, now: float) -> None:
-        page.store(result.data, _page_mask(page.address, result.holes), tuple(
+    def _store_read(self, page: Page, result: ReadResult, now: float) -> bool:
+        return page.store(result.data, _page_mask(page.address, result.holes), tuple(
             f"{_errno.errorcode.get(h.errno, h.errno)} at {h.address:#x}: {h.reason}"
             for h in result.holes), now, _page_mask(page.address, result.no_access))
 

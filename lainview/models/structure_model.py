@@ -88,6 +88,7 @@ class StructureModel(QAbstractItemModel):
         self._plan: list[tuple[Node, int, int, CType, int, int]] | None = None
         self._shown: set[int] | None = None        # ids of the nodes a view shows
         document.changed.connect(self.refresh)
+        document.refreshed.connect(self.refresh)     # it reads on its own: on every refresh
         document.region_changed.connect(self.refresh)
 
     @property

@@ -1,12 +1,13 @@
 """The page-cache document against a real demo process."""
 
+import os
 import struct
 
 from lainview.backend.memory import PAGE_SIZE
 from lainview.models.memory_document import FADE_SECONDS, CellState
 from lainview.models.attached_target import TargetState
 
-from .qt_support import open_demo, wait_loaded
+from .qt_support import attach, open_demo, wait_loaded
 
 
 def test_pages_hold_the_childs_bytes_and_holes_stay_unreadable(qtbot, workspace, demo):
@@ -224,3 +225,36 @@ def test_a_read_cancelled_before_its_task_runs_is_dropped_quietly(qtbot, slow_ba
         assert task.cancelled() or task.exception() is None
     finally:
         ws.stop()
+
+
+def test_a_refresh_that_finds_the_same_bytes_repaints_nothing(qtbot, workspace, demo):
+    """Every live refresh says ``refreshed`` (views that read on their own
+    use it as their heartbeat), but ``changed`` (repaint) only when a byte,
+    or which bytes are unreadable, differs, or a change is still fading: an
+    idle view at 10 Hz costs no repaint."""
+    attach(qtbot, workspace, demo.pid)
+    still = demo.map(0x10000)                   # zeros that nothing touches
+    doc = workspace.document
+    workspace.open_span(still, still + 0x10000, "still", still)
+    doc.set_visible(still, still + 0x400)
+    wait_loaded(qtbot, doc)
+    refreshed, changed = [], []
+    doc.refreshed.connect(lambda: refreshed.append(1))
+    doc.changed.connect(lambda: changed.append(1))
+    qtbot.waitUntil(lambda: len(refreshed) >= 5, timeout=10000)
+    assert changed == []
+    fd = os.open(f"/proc/{demo.pid}/mem", os.O_RDWR)   # a change from outside
+    try:
+        os.pwrite(fd, b"\x2a", still + 8)
+    finally:
+        os.close(fd)
+    qtbot.waitUntil(lambda: doc.cell(still + 8).state == CellState.CHANGED, timeout=5000)
+    assert changed and doc.byte_at(still + 8) == 0x2a
+    # While it fades every refresh repaints; once faded, none does.
+    qtbot.waitUntil(lambda: doc.cell(still + 8).state == CellState.READABLE,
+                    timeout=int(FADE_SECONDS * 1000) + 3000)
+    qtbot.wait(300)
+    changed.clear()
+    count = len(refreshed)
+    qtbot.waitUntil(lambda: len(refreshed) >= count + 3, timeout=10000)
+    assert changed == []

@@ -297,6 +297,7 @@ def test_a_live_refresh_updates_only_the_changed_values(qtbot):
 
     class Document(QObject):
         changed = Signal()
+        refreshed = Signal()
         region_changed = Signal()
         inline_message = Signal(str)
         read_only = False
