@@ -174,3 +174,36 @@ def test_areas_json_of_no_areas_and_of_computed_permissions():
     assert _json.loads(areas_json([])) == []
     area = MemoryArea(0x1000, 0x2000, Perm.READ | Perm.WRITE)
     assert _json.loads(areas_json([area]))[0]["perms"] == "rw-p"
+
+
+_MAPS_PATHS = st.one_of(
+    st.just(""), st.sampled_from(["[heap]", "[stack]", "[vvar]", "[anon:x y]", "/memfd:a (deleted)"]),
+    st.text(alphabet=string.ascii_letters + " /.()-_\u00e9\t\r\x85", max_size=30).map(
+        lambda t: "/" + t))
+
+
+@given(st.lists(st.tuples(st.integers(0, 2**47), st.integers(0, 2**20),
+                          st.sampled_from(["r-xp", "rw-s", "---p", "r--p"]),
+                          st.integers(0, 2**40), st.sampled_from(["00:00", "fd:01", "103:2"]),
+                          st.integers(0, 2**40), _MAPS_PATHS), max_size=8))
+def test_parse_maps_agrees_with_the_strict_line_parser(rows):
+    """The fast whole-text parse gives what the regex parse of each line
+    gives, for kernel-shaped lines (padded paths, spaces, tabs, carriage
+    returns and U+0085 inside names)."""
+    lines = []
+    for start, size, perms, offset, dev, inode, path in rows:
+        head = f"{start:08x}-{start + size:08x} {perms} {offset:08x} {dev} {inode}"
+        lines.append(head + " " if not path else head.ljust(72) + " " + path)
+    text = "\n".join(lines) + ("\n" if lines else "")
+    assert parse_maps(text) == [parse_maps_line(line) for line in lines]
+
+
+@pytest.mark.parametrize("bad", ["zz-10 r--p 00000000 00:00 0", "10-20 rwzp 00000000 00:00 0",
+                                 "10-20 r--p 0 00:00", "10 r--p 00000000 00:00 0",
+                                 "10-20 r--p 00000000 00:00 x"])
+def test_parse_maps_names_the_first_malformed_line(child, bad):
+    with open(f"/proc/{child.pid}/maps") as f:
+        text = f.read()
+    with pytest.raises(InvalidInput, match="malformed maps line") as caught:
+        parse_maps(text + bad + "\n")
+    assert bad[:20] in str(caught.value)
