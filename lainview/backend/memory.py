@@ -241,7 +241,7 @@ def parse_maps(text: str) -> list[MemoryArea]:
     with _no_cycle_collection():
         perms, io_names, new, cls, suffix = _PERM_OF_LETTERS, IO_PSEUDO_NAMES, tuple.__new__, \
             MemoryArea, DELETED_SUFFIX
-        out = []
+        out: list[MemoryArea] = []
         add = out.append
         try:
             for line in text.split("\n"):
