@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from lainview.models.watch_values import ValueType
 
 from .bookmark_panel import BookmarkPanel
+from .tables import select_only
 
 
 class BookmarkFeature:
@@ -45,7 +46,7 @@ class BookmarkFeature:
         bookmark = marks.add_address(address, name or f"bookmark {len(marks.bookmarks) + 1}",
                                      size=max(1, size))
         self.window.show_dock("bookmarks")
-        self.panel.table.selectRow(len(marks.bookmarks) - 1)
+        select_only(self.panel.table, len(marks.bookmarks) - 1)
         self.window.show_status(f"bookmarked {bookmark.location.text} (F2 in the bookmarks "
                                 "to rename)")
         return bookmark

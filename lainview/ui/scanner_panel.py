@@ -26,7 +26,7 @@ from lainview.models.scan_model import (ADDRESS, ADDRESS_ROLE, AREA, MODE_LABELS
                                         ScanController, ScanProgress, gib_per_s)
 
 from .fit import FitLabel
-from .tables import list_rows, visible_rows
+from .tables import list_rows, select_only, visible_rows
 from .theme import mono_font, set_text_tone, text_style
 
 FIRST_TEXT, NEXT_TEXT = "First scan", "Next scan"
@@ -551,7 +551,7 @@ class ScannerPanel(QWidget):
             return
         rows = self.selected_rows()
         if index.row() not in rows:
-            self.table.selectRow(index.row())
+            select_only(self.table, index.row())
             rows = [index.row()]
         self.context_menu(rows).exec(self.table.viewport().mapToGlobal(pos))
 

@@ -53,8 +53,11 @@ class StructureTree(QTreeView):
             return
         self.executeDelayedItemsLayout()
         painter = QPainter(self.viewport())
-        for rect in region:  # type: ignore[attr-defined]  # QRegion iterates its rectangles
-            self.drawTree(painter, QRegion(rect))
+        try:
+            for rect in region:  # type: ignore[attr-defined]  # QRegion iterates its rectangles
+                self.drawTree(painter, QRegion(rect))
+        finally:
+            painter.end()                # before the backing store ends its paint
 
     def edit(self, index, trigger=None, event=None):
         if trigger is None:                              # the slot edit(index)

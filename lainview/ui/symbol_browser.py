@@ -32,7 +32,7 @@ from .fit import ElidedLabel, first_start_size
 from .hex_view import HexView
 from .inspector_panel import InspectorPanel
 from .patch_dialog import PatchDialog
-from .tables import list_rows
+from .tables import list_rows, select_only
 from .text_delegate import FastTextTable
 from .theme import box_style, hex_color, mono_font, text_style
 
@@ -164,7 +164,7 @@ class SymbolPanel(QWidget):
         if self.model.shown:
             self.table.setFocus()
             if not self.table.currentIndex().isValid():
-                self.table.selectRow(0)
+                select_only(self.table, 0)
 
     def _show_error(self, text: str) -> None:
         self.error.setText(f"{html.escape(text)} — showing the last valid result" if text else "")
@@ -182,7 +182,7 @@ class SymbolPanel(QWidget):
         if event.key() == Qt.Key.Key_Down and self.filter.hasFocus():
             self.table.setFocus()
             if not self.table.currentIndex().isValid() and self.model.shown:
-                self.table.selectRow(0)
+                select_only(self.table, 0)
             return
         super().keyPressEvent(event)
 
@@ -245,7 +245,7 @@ class ModulePanel(QWidget):
     def select(self, name: str) -> None:
         row = self.model.row_of(name)
         if row is not None:
-            self.table.selectRow(row)
+            select_only(self.table, row)
 
     def _emit(self, signal) -> None:
         name = self.selected()
@@ -706,13 +706,11 @@ class SymbolBrowser(QWidget):
         if row is None:
             return
         table = self.symbols.table
-        index = self.workspace.symbols.index(row, NAME)
         table.selectionModel().blockSignals(True)
-        table.setCurrentIndex(index)
-        table.selectRow(row)
+        select_only(table, row, NAME)
         table.selectionModel().blockSignals(False)
         table.viewport().update()
-        table.scrollTo(index)
+        table.scrollTo(table.currentIndex())
 
     def select_symbol(self, name: str, module: str | None = None) -> bool:
         """Select the first symbol named ``name`` (e.g. from a test or go-to)."""
@@ -730,7 +728,7 @@ class SymbolBrowser(QWidget):
             row = self.workspace.symbols.row_of(found[0])
         if row is None:
             return False
-        self.symbols.table.selectRow(row)
+        select_only(self.symbols.table, row)
         self.symbols.table.scrollTo(self.workspace.symbols.index(row, NAME))
         return True
 

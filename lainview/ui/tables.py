@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import QItemSelectionModel
 from PySide6.QtWidgets import QAbstractItemView, QTableView
 
 Edit = QAbstractItemView.EditTrigger
@@ -41,3 +42,17 @@ def visible_rows(table: QTableView) -> tuple[int, int]:
         return 0, -1
     last = table.rowAt(table.viewport().height() - 1)
     return first, last if last >= 0 else rows - 1
+
+
+def select_only(table: QTableView, row: int, column: int = 0) -> None:
+    """Select row ``row`` of ``table`` (of the model the table shows), and
+    only it, and make it current. QTableView.selectRow reads the keyboard:
+    with Ctrl or Shift held (or reported held by the last key event) it
+    adds to the selection, so a program choosing "this row" would scan,
+    copy or delete the rows the user had selected too."""
+    model = table.model()
+    if model is None or not 0 <= row < model.rowCount():
+        return
+    flags = QItemSelectionModel.SelectionFlag
+    table.selectionModel().setCurrentIndex(model.index(row, column),
+                                           flags.ClearAndSelect | flags.Rows)

@@ -13,7 +13,7 @@ from lainview.backend.memory import MemoryArea, Perm
 from lainview.models.vma_model import AREA_ROLE, VmaFilterProxy, VmaModel
 
 from .fit import FitLabel
-from .tables import list_rows
+from .tables import list_rows, select_only
 from .theme import hex_color, text_style, mono_font
 
 
@@ -146,7 +146,7 @@ class VmaPanel(QWidget):
             return
         index = self.proxy.mapFromSource(self.model.index(row, 0))
         if index.isValid():
-            self.table.selectRow(index.row())
+            select_only(self.table, index.row())
             self.table.scrollTo(index)
 
     def _update_summary(self) -> None:

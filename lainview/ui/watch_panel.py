@@ -19,7 +19,7 @@ from lainview.models.watch_values import ValueType
 
 from .editing import LiveEditDelegate, keep_typing
 from .fit import FitLabel
-from .tables import Edit, list_rows
+from .tables import Edit, list_rows, select_only
 from .theme import hex_color, mono_font, text_style
 
 
@@ -169,7 +169,7 @@ class WatchPanel(QWidget):
         self.error.hide()
         self.location.clear()
         self.label.clear()
-        self.table.selectRow(self.model.row_of(entry))
+        select_only(self.table, self.model.row_of(entry))
         return entry
 
     def _type_changed(self, name: str) -> None:

@@ -54,6 +54,25 @@ def test_vma_table_double_click_opens_the_area(qtbot, window, demo):
     assert window.workspace.document.bytes_at(demo.readonly, 20) == b"This page is read-on"
 
 
+def test_selecting_an_area_by_address_selects_only_it_even_with_ctrl_held(qtbot, window, demo):
+    """The map's "select this address" (the scanner's only-selected areas
+    rely on it) replaces the selection: with a modifier key held (or
+    left reported held by an earlier key event) QTableView.selectRow would
+    add the row to the selection instead."""
+    open_demo_window(qtbot, window, demo)
+    panel = window.vma_panel
+    panel.select_address(demo.readonly)
+    qtbot.keyPress(panel.table, Qt.Key.Key_Control, Qt.KeyboardModifier.ControlModifier)
+    try:
+        from PySide6.QtGui import QGuiApplication
+        assert QGuiApplication.keyboardModifiers() & Qt.KeyboardModifier.ControlModifier
+        panel.select_address(demo.base)
+        [(start, end)] = panel.selected_ranges()
+        assert start <= demo.base < end
+    finally:
+        qtbot.keyRelease(panel.table, Qt.Key.Key_Control)
+
+
 def test_goto_typing_undo_in_the_hex_view(qtbot, window, demo):
     open_demo_window(qtbot, window, demo)
     ws, view = window.workspace, window.editor.view
