@@ -46,6 +46,7 @@ VALUE_REFRESH_MS = 500      # the visible rows' addresses and values, twice a se
 PATH, DEPTH, ADDRESS, VALUE = range(4)
 HEADERS = ("Pointer path", "Depth", "Address now", "Value")
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1
+_UNSEEN = object()             # a row not read yet (differs from every value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +179,8 @@ class PointerResultModel(VisibleRowsModel):
             self._inflight = False
         if generation != self._generation or target is not self.target.target:
             return          # meant for other results, or another process
+        before = {row: (self._now.get(row, _UNSEEN), self._values.get(row, _UNSEEN))
+                  for row in rows}
         for row, address in zip(rows, found):
             self._now[row] = address
             if address is None:
@@ -186,7 +189,9 @@ class PointerResultModel(VisibleRowsModel):
             self._values[row] = reply.data if isinstance(reply, ReadResult) and reply.complete \
                 else None
         self.refresh_count += 1
-        self.dataChanged.emit(self.index(rows[0], ADDRESS), self.index(rows[-1], VALUE))
+        # Only the rows whose resolved address or value changed are repainted.
+        self.rows_changed((row for row in rows if before[row] != (
+            self._now.get(row, _UNSEEN), self._values.get(row, _UNSEEN))), ADDRESS, VALUE)
         self.values_refreshed.emit()
 
     # -- Qt model API ---------------------------------------------------------------------------

@@ -572,18 +572,20 @@ class MatchModel(VisibleRowsModel):
             self.dropped_replies += 1
             return False
         self._applied_request = request_id
+        changed: set[int] = set()
+        current = self._current
         for address, result in zip(addresses, results):
-            if isinstance(result, ReadResult) and result.complete:
-                self._current[address] = result.data
-            else:
-                self._current[address] = None
+            value = result.data if isinstance(result, ReadResult) and result.complete else None
+            if address not in current or current[address] != value:
+                changed.add(address)
+            current[address] = value
         if len(self._current) > 4 * MAX_BLOCKS * BLOCK_ROWS:
             keep = set(addresses)
             self._current = {a: v for a, v in self._current.items() if a in keep}
         self.refresh_count += 1
         rows = self._visible_rows()
-        if rows:
-            self.dataChanged.emit(self.index(rows.start, VALUE), self.index(rows.stop - 1, VALUE))
+        if rows and changed:           # only the values that changed are repainted
+            self.rows_changed((r for r in rows if self.address(r) in changed), VALUE, VALUE)
         self.values_refreshed.emit()
         return True
 

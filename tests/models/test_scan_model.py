@@ -224,8 +224,17 @@ def test_visible_values_refresh_with_one_read_per_refresh(qtbot, workspace, scan
     qtbot.waitUntil(lambda: model.refresh_count >= 1, timeout=10000)
     assert model.data(model.index(3, VALUE)) == "31337"
     assert model.data(model.index(3, VALUE), FOREGROUND) is None   # unchanged: plain
+    # Refreshes that read the same values repaint nothing; a changed value
+    # repaints its own cell only.
+    changes = []
+    model.dataChanged.connect(lambda top, bottom, roles: changes.append(
+        (top.row(), bottom.row(), top.column(), bottom.column())))
+    count = model.refresh_count
+    qtbot.waitUntil(lambda: model.refresh_count >= count + 2, timeout=10000)
+    assert changes == []
     plant(child, 24, struct.pack("<i", 4))                         # row 3
     qtbot.waitUntil(lambda: model.data(model.index(3, VALUE)) == "4", timeout=5000)
+    assert set(changes) == {(3, 3, VALUE, VALUE)}
     assert model.data(model.index(3, VALUE), FOREGROUND) == color("changed")
     assert model.data(model.index(3, PREVIOUS)) == "31337"
     # One request per refresh, for exactly the visible rows.

@@ -324,3 +324,27 @@ def test_value_types_of_the_watch_list_come_from_the_registry():
     assert text.encode("ab") == b"ab\0" and text.format(b"a\tb\0") == "a\\tb"
     with pytest.raises(InvalidInput, match="5 bytes do not fit in utf8\\[4\\]"):
         text.encode("abcde")
+
+
+def test_a_refresh_repaints_only_the_values_that_changed(qtbot, watch, child):
+    """A hundred watched values at 10 Hz: a refresh announces (dataChanged)
+    only the Value cells whose text changed, as runs of consecutive rows;
+    rows that read the same are not repainted, and the Address column only
+    when a row is first read (or its address moves)."""
+    entries = [watch.add_address(child.base + i, "u8") for i in range(1, 6)]
+    counter = watch.add_address(child.counter + 8, "u32", label="counter")
+    qtbot.waitUntil(lambda: all(e.data is not None for e in [*entries, counter]),
+                    timeout=10000)
+    ticks = watch.ticks
+    qtbot.waitUntil(lambda: watch.ticks >= ticks + 2, timeout=10000)   # first reads announced
+    changes: list[tuple[int, int, int, int]] = []
+    watch.dataChanged.connect(lambda top, bottom, roles: changes.append(
+        (top.row(), bottom.row(), top.column(), bottom.column())))
+    ticks = watch.ticks
+    qtbot.waitUntil(lambda: watch.ticks >= ticks + 3, timeout=10000)
+    assert changes == []                            # nothing changed: nothing repainted
+    assert child.command("tick") == "ok"
+    qtbot.waitUntil(lambda: value_of(watch, counter) == "1", timeout=10000)
+    row = watch.row_of(counter)
+    # Its Value cell, and only it (its fading highlight is that cell too).
+    assert set(changes) == {(row, row, VALUE, VALUE)}, changes

@@ -191,3 +191,16 @@ def test_a_closed_pointer_scan_dock_reads_no_rows(qtbot, window, chain_child):  
     assert model.refresh_count == count
     window.docks["pointer scan"].show()
     qtbot.waitUntil(lambda: model.refresh_count > count, timeout=10000)
+
+
+def test_refreshes_that_read_the_same_repaint_no_result_row(qtbot, window, chain_child):  # noqa: F811
+    """The visible paths are resolved and read twice a second; rows whose
+    address and value read the same are not announced (not repainted)."""
+    _ws, panel, _entry = _scan_from_watch(qtbot, window, chain_child)
+    model = panel.model
+    qtbot.waitUntil(lambda: model.refresh_count >= 2, timeout=10000)
+    changes = []
+    model.dataChanged.connect(lambda top, bottom, roles: changes.append((top.row(), bottom.row())))
+    count = model.refresh_count
+    qtbot.waitUntil(lambda: model.refresh_count >= count + 2, timeout=10000)
+    assert changes == []
