@@ -105,12 +105,28 @@ class ProcessReverter:
         assert entry.pid is not None and entry.address is not None
         return journaled_process_write(self._owner.journal, self._memory(entry.pid),
                                       process_identity(entry.pid), entry.address, entry.old,
-                                      reverts=entry.id).journal_id
+                                      reverts=entry.id, where=_static_place(entry)).journal_id
 
     def close(self) -> None:
         for memory in self._memories.values():
             memory.close()
         self._memories.clear()
+
+
+def _static_place(entry: JournalEntry) -> Location | None:
+    """The location ``entry`` kept, as the user gave it (``prog+0x10``,
+    ``[heap]+0x40``), for the entry of its revert: the revert writes the
+    same bytes, so it is kept in the same words. None (the revert's own
+    address is located afresh) when the entry kept none, or one that moves
+    (a pointer path, a thread's stack: the revert writes where the write
+    was, not where the path leads now)."""
+    if entry.location is None:
+        return None
+    try:
+        where = Location.from_json(entry.location)
+    except InvalidInput:
+        return None
+    return None if where.needs_target else where
 
 
 # A consumer of bulk data, called on the backend thread for every chunk:

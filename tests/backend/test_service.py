@@ -183,3 +183,28 @@ def test_target_exit_through_the_facade(backend, child):
     child.kill()
     with pytest.raises(TargetExited):
         target.read(child.base, 4).result(10)
+
+
+def test_a_revert_is_journaled_at_the_location_the_write_was_given(backend, child):
+    """The entry of a revert keeps the original entry's location in its
+    words (``libc.so.6+0x…``), not the full path the map would give."""
+    import os
+    from lainview.backend.locations import Location, parse_location
+    from lainview.backend.memory import Perm
+    target = backend.attach(child.pid).result(10)
+    areas = target.areas().result(10)
+    libc = [a for a in areas if os.path.basename(a.path).startswith("libc.so")]
+    if not libc:
+        pytest.skip("the child has no libc.so mapping")
+    rw = [a for a in libc if a.perms & Perm.WRITE][-1]
+    address = rw.end - 8                      # the end of libc's writable data
+    where = parse_location(f"{os.path.basename(rw.path)}+{address - min(a.start for a in libc):#x}")
+    old = child.peek(address, 1)
+    wrote = target.write_location(where, bytes([old[0] ^ 0x5a])).result(10)
+    assert Location.from_json(backend.journal_entries(pid=child.pid).result(10)[-1].location) \
+        == where
+    [outcome] = backend.revert([wrote.journal_id]).result(10)
+    assert outcome.status == "reverted" and child.peek(address, 1) == old
+    [entry] = [e for e in backend.journal_entries(pid=child.pid).result(10)
+               if e.reverts == wrote.journal_id]
+    assert Location.from_json(entry.location) == where          # libc.so.6, as given
