@@ -99,3 +99,11 @@ class HexDocument(Protocol):
     def settle_nibble(self, keep: int | None = None) -> object:
         """Finish a byte whose high nibble was typed (unless it is at ``keep``);
         what it returns (a write's task, or None) is the document's own."""
+
+
+def holds_still(document: HexDocument) -> bool:
+    """Whether ``document`` is paused (a MemoryDocument's Pause): views
+    that read the target on their own (Structure, Dissect) hold still with
+    it, so its ``changed`` while paused (fading highlights) is no reason
+    to read. A document without a pause never holds still."""
+    return bool(getattr(document, "paused", False))

@@ -92,6 +92,7 @@ class MemoryDocument(QObject, SnapshotCells):
         self._tasks = TaskSet("the hex document")
         self._edit_lock: asyncio.Lock | None = None
         self._paused = False
+        self._faded_out = True          # the last repaint showed no fading byte
         self.refresh_count = 0
         self.dropped_replies = 0
         self._timer = QTimer(self)
@@ -195,8 +196,8 @@ class MemoryDocument(QObject, SnapshotCells):
         if self.target.live and not self._paused:
             if not any(refresh for _, _, refresh in self._inflight.values()):
                 self._request(self.visible_pages(), refresh=True)
-        elif self.has_fading(now):
-            self.changed.emit()
+        else:
+            self._repaint_if(False, now)
         if self.target.state == TargetState.EXITED and not self.has_fading(now):
             self._timer.stop()
 
@@ -258,9 +259,10 @@ class MemoryDocument(QObject, SnapshotCells):
         if refresh and self._paused:
             self.dropped_replies += 1          # paused after it was sent: the view holds still
             return
-        self._apply(request_id, pages, results)
+        self._apply(request_id, pages, results, refresh=bool(refresh))
 
-    def _apply(self, request_id: int, pages: list[int], results: list) -> None:
+    def _apply(self, request_id: int, pages: list[int], results: list, *,
+               refresh: bool = True) -> None:
         now = time.monotonic()
         region = self.region
         differs = False
@@ -281,12 +283,20 @@ class MemoryDocument(QObject, SnapshotCells):
                 page.set_unreadable(PAGE_SIZE, str(result))
                 differs = True
         self.refresh_count += 1
-        self.refreshed.emit()
-        # A refresh that found the same bytes repaints nothing (at 10 Hz an
-        # idle view would cost a whole repaint a tick); fading bytes go on
-        # fading.
-        if differs or self.has_fading(now):
+        if refresh:
+            self.refreshed.emit()          # a live refresh (not pages first shown)
+        self._repaint_if(differs, now)
+
+    def _repaint_if(self, differs: bool, now: float) -> None:
+        """Emit ``changed`` (repaint) when the bytes differ, while a change
+        fades, and once more when the last fade has ended (the view painted
+        it nearly faded). A refresh that found the same bytes with nothing
+        fading repaints nothing: at 10 Hz an idle view would cost a whole
+        repaint a tick."""
+        fading = self.has_fading(now)
+        if differs or fading or not self._faded_out:
             self.changed.emit()
+        self._faded_out = not fading
 
     def _store_read(self, page: Page, result: ReadResult, now: float) -> bool:
         return page.store(result.data, _page_mask(page.address, result.holes), tuple(

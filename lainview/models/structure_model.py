@@ -41,7 +41,7 @@ from lainview.backend.wording import printable
 
 from .attached_target import AttachedTarget
 from .field_spans import FieldSpan, spans_of
-from .hex_document import HexDocument
+from .hex_document import HexDocument, holds_still
 from .tasks import TaskSet
 
 FIELD, OFFSET, TYPE, VALUE = range(4)
@@ -87,7 +87,7 @@ class StructureModel(QAbstractItemModel):
         self._spans: list[FieldSpan] | None = None
         self._plan: list[tuple[Node, int, int, CType, int, int]] | None = None
         self._shown: set[int] | None = None        # ids of the nodes a view shows
-        document.changed.connect(self.refresh)
+        document.changed.connect(lambda: None if holds_still(document) else self.refresh())
         document.refreshed.connect(self.refresh)     # it reads on its own: on every refresh
         document.region_changed.connect(self.refresh)
 

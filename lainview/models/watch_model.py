@@ -443,7 +443,10 @@ class WatchModel(TableModel):
 
     def _rows_changed(self, entries: list[WatchEntry], column: int, roles=None, *,
                       last: int | None = None) -> None:
-        """dataChanged over ``column`` (to ``last``) of the rows of ``entries``."""
+        """dataChanged over ``column`` (to ``last``) of the rows of ``entries``
+        (they are announced afresh by the next refresh, too)."""
+        for e in entries:
+            self._announced.pop(e.key, None)
         row_of = {e.key: n for n, e in enumerate(self.entries)}
         rows = [row_of[e.key] for e in entries if e.key in row_of]
         if rows:
@@ -482,6 +485,7 @@ class WatchModel(TableModel):
             self._announced = {k: v for k, v in announced.items() if k in row_of}
 
     def _all_changed(self) -> None:
+        self._announced.clear()        # every row is announced afresh by the next refresh
         if self.entries:
             self.dataChanged.emit(self.index(0, 0),
                                   self.index(len(self.entries) - 1, len(HEADERS) - 1))

@@ -407,7 +407,7 @@ class ScannerPanel(QWidget):
     # -- actions -----------------------------------------------------------------------------------
     def start_first(self):
         if self.only_selected.isChecked() and not self.selected_ranges():
-            self._message("scan: select one or more areas in the memory map first "
+            self._message("scan: select one or more mapped areas in the memory map first "
                           "(or untick “only selected”)", error=True)
             return None
         return self.controller.first_scan(

@@ -3,14 +3,15 @@ and its context menu. It emits what the user asked for; the window acts."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
+from PySide6.QtCore import (QItemSelection, QItemSelectionModel, QModelIndex, QPoint, Qt,
+                            Signal)
 from PySide6.QtGui import QAction, QFontMetrics, QGuiApplication
 from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QHeaderView, QLineEdit,
                                QMenu, QProgressBar, QPushButton, QTableView, QToolButton,
                                QVBoxLayout, QWidget)
 
 from lainview.backend.memory import MemoryArea, Perm
-from lainview.models.vma_model import AREA_ROLE, VmaFilterProxy, VmaModel
+from lainview.models.vma_model import AREA_ROLE, REMOVED, VmaFilterProxy, VmaModel
 
 from .fit import FitLabel
 from .tables import list_rows, select_only
@@ -92,10 +93,39 @@ class VmaPanel(QWidget):
         self.table.activated.connect(self._activated)
         self.table.customContextMenuRequested.connect(self._context_menu)
         model.modelReset.connect(self._update_summary)
+        # A new map resets the model: the selection (the scanner's "only
+        # selected" areas) is kept by address, not dropped.
+        self._kept_selection: list[tuple[int, int]] = []
+        model.modelAboutToBeReset.connect(self._keep_selection)
+        model.modelReset.connect(self._restore_selection)
 
     def sizeHint(self):  # noqa: N802 - the dock's first width fits every column
         from PySide6.QtCore import QSize
         return QSize(540, 600)
+
+    def _keep_selection(self) -> None:
+        self._kept_selection = self.selected_ranges()
+
+    def _restore_selection(self) -> None:
+        """Select again the areas of the new map that overlap the ranges
+        selected before it (an area split by mprotect stays selected as
+        its parts; one unmapped is not selected as its "removed" row)."""
+        kept, self._kept_selection = self._kept_selection, []
+        if not kept:
+            return
+        selection = QItemSelection()
+        for row in range(self.model.rowCount()):
+            area = self.model.area(row)
+            if self.model.status(row) == REMOVED or not any(
+                    area.start < end and start < area.end for start, end in kept):
+                continue
+            index = self.proxy.mapFromSource(self.model.index(row, 0))
+            if index.isValid():
+                selection.select(index, index)
+        if not selection.isEmpty():
+            self.table.selectionModel().select(
+                selection, QItemSelectionModel.SelectionFlag.ClearAndSelect
+                | QItemSelectionModel.SelectionFlag.Rows)
 
     def _perm_filter(self) -> None:
         perms = Perm.NONE
@@ -135,10 +165,16 @@ class VmaPanel(QWidget):
         menu.exec(self.table.viewport().mapToGlobal(pos))
 
     def selected_ranges(self) -> list[tuple[int, int]]:
-        """[start, end) of every selected area."""
+        """[start, end) of every selected area that is still mapped (a row
+        shown as removed names an area that is gone)."""
         rows = self.table.selectionModel().selectedRows()
-        areas = [self.area_at_index(i) for i in rows]
-        return sorted((a.start, a.end) for a in areas if a is not None)
+        out = []
+        for index in rows:
+            source = self.proxy.mapToSource(index)
+            if source.isValid() and self.model.status(source.row()) != REMOVED:
+                area = self.model.area(source.row())
+                out.append((area.start, area.end))
+        return sorted(out)
 
     def select_address(self, address: int) -> None:
         row = self.model.row_of_address(address)

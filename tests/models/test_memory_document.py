@@ -2,6 +2,7 @@
 
 import os
 import struct
+import time
 
 from lainview.backend.memory import PAGE_SIZE
 from lainview.models.memory_document import FADE_SECONDS, CellState
@@ -240,7 +241,7 @@ def test_a_refresh_that_finds_the_same_bytes_repaints_nothing(qtbot, workspace, 
     wait_loaded(qtbot, doc)
     refreshed, changed = [], []
     doc.refreshed.connect(lambda: refreshed.append(1))
-    doc.changed.connect(lambda: changed.append(1))
+    doc.changed.connect(lambda: changed.append(doc.has_fading(time.monotonic())))
     qtbot.waitUntil(lambda: len(refreshed) >= 5, timeout=10000)
     assert changed == []
     fd = os.open(f"/proc/{demo.pid}/mem", os.O_RDWR)   # a change from outside
@@ -250,10 +251,12 @@ def test_a_refresh_that_finds_the_same_bytes_repaints_nothing(qtbot, workspace, 
         os.close(fd)
     qtbot.waitUntil(lambda: doc.cell(still + 8).state == CellState.CHANGED, timeout=5000)
     assert changed and doc.byte_at(still + 8) == 0x2a
-    # While it fades every refresh repaints; once faded, none does.
+    # While it fades every refresh repaints, and one more after the fade has
+    # ended (the view last painted it nearly faded); then none does.
     qtbot.waitUntil(lambda: doc.cell(still + 8).state == CellState.READABLE,
                     timeout=int(FADE_SECONDS * 1000) + 3000)
     qtbot.wait(300)
+    assert changed[-1] is False            # the last repaint shows it faded
     changed.clear()
     count = len(refreshed)
     qtbot.waitUntil(lambda: len(refreshed) >= count + 3, timeout=10000)

@@ -348,3 +348,24 @@ def test_a_refresh_repaints_only_the_values_that_changed(qtbot, watch, child):
     row = watch.row_of(counter)
     # Its Value cell, and only it (its fading highlight is that cell too).
     assert set(changes) == {(row, row, VALUE, VALUE)}, changes
+
+
+def test_values_are_repainted_on_the_first_refresh_after_a_reattach(qtbot, watch, workspace,
+                                                                   child):
+    """Reattaching empties every row ("…"); the first refresh that reads
+    the value again announces it, though it reads what it read before the
+    detach (nothing may wait for the map's next refresh)."""
+    entry = watch.add_address(child.base + 1, "u8")
+    qtbot.waitUntil(lambda: value_of(watch, entry) == "1", timeout=10000)
+    ticks = watch.ticks
+    qtbot.waitUntil(lambda: watch.ticks >= ticks + 2, timeout=10000)
+    task = workspace.spawn(workspace.target.detach())
+    qtbot.waitUntil(task.done, timeout=10000)
+    announced: list[str] = []
+    row = watch.row_of(entry)
+    watch.dataChanged.connect(lambda top, bottom, roles: announced.append(
+        value_of(watch, entry)) if top.row() <= row <= bottom.row()
+        and top.column() <= VALUE <= bottom.column() else None)
+    attach(qtbot, workspace, child.pid)
+    workspace._areas_timer.stop()          # no map refresh repaints every row meanwhile
+    qtbot.waitUntil(lambda: "1" in announced, timeout=10000)

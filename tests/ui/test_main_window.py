@@ -73,6 +73,44 @@ def test_selecting_an_area_by_address_selects_only_it_even_with_ctrl_held(qtbot,
         qtbot.keyRelease(panel.table, Qt.Key.Key_Control)
 
 
+def test_the_memory_map_keeps_its_selection_when_the_map_changes(qtbot, window, demo):
+    """The map is refreshed every 2 s and reset when it changed: the areas
+    selected (the scanner's "only selected") stay selected, by address."""
+    open_demo_window(qtbot, window, demo)
+    panel, ws = window.vma_panel, window.workspace
+    panel.select_address(demo.readonly)
+    [(start, end)] = panel.selected_ranges()
+    resets = []
+    panel.model.modelReset.connect(lambda: resets.append(1))
+    extra = demo.map(8192)                               # the map changes
+    qtbot.waitUntil(lambda: panel.model.row_of_address(extra) is not None, timeout=10000)
+    assert resets
+    assert panel.selected_ranges() == [(start, end)]
+
+
+def test_a_removed_area_is_not_scanned_as_selected(qtbot, window, demo):
+    """An area gone from the map stays listed once as "removed"; selected,
+    it is not one of the scanner's "only selected" areas, and the scanner
+    says to select mapped areas (not to include read-only ones)."""
+    from lainview.models.vma_model import REMOVED
+    from lainview.ui.tables import select_only
+    open_demo_window(qtbot, window, demo)
+    window.workspace._areas_timer.stop()             # this test gives the map
+    panel = window.vma_panel
+    model = panel.model
+    areas = [model.area(r) for r in range(model.rowCount())]
+    model.set_areas([a for a in areas if not a.contains(demo.readonly)])
+    [gone] = [r for r in range(model.rowCount()) if model.status(r) == REMOVED]
+    select_only(panel.table, panel.proxy.mapFromSource(model.index(gone, 0)).row())
+    assert panel.table.selectionModel().selectedRows() and panel.selected_ranges() == []
+    scanner = window.scanner_panel
+    window.show_scanner()
+    scanner.only_selected.setChecked(True)
+    scanner.value_edit.setText("1")
+    assert scanner.start_first() is None
+    assert "mapped areas" in scanner.message.text()
+
+
 def test_goto_typing_undo_in_the_hex_view(qtbot, window, demo):
     open_demo_window(qtbot, window, demo)
     ws, view = window.workspace, window.editor.view

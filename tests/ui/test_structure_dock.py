@@ -371,6 +371,30 @@ def test_a_live_refresh_never_touches_an_open_editor(qtbot, window, demo):
     assert editor.text() == "12.5"
 
 
+def test_a_paused_hex_view_holds_the_structure_still(qtbot, window, demo):
+    """position swings every 0.1 s; Pause on the hex view holds the
+    Structure dock still too, from the moment it is pressed (the hex view
+    goes on repainting while its last changes fade: no reason to read),
+    and Resume brings it back to life."""
+    open_demo_window(qtbot, window, demo)
+    feature = window.features["structure"]
+    model = feature.model
+    window.show_dock("structure")
+    model.set_declarations(EXAMPLE)
+    model.place("struct demo", demo.struct)
+    qtbot.waitUntil(lambda: _value(model, "position") not in (None, "??"), timeout=10000)
+    first = _value(model, "position")
+    qtbot.waitUntil(lambda: _value(model, "position") != first, timeout=5000)
+    document = window.workspace.document
+    document.set_paused(True)
+    qtbot.wait(150)                                  # a read already sent lands
+    held = _value(model, "position")
+    qtbot.wait(1000)                                 # inside the fade of the last changes
+    assert _value(model, "position") == held
+    document.set_paused(False)
+    qtbot.waitUntil(lambda: _value(model, "position") != held, timeout=5000)
+
+
 def test_type_from_debug_info_places_the_global_at_the_cursor(qtbot, window, tmp_path):
     """A C child built with -g (tests/c/struct_target.c): with the cursor
     inside its global ``player``, "Type from debug info" shows the global
