@@ -235,9 +235,11 @@ def parse_maps(text: str) -> list[MemoryArea]:
     padding, is the rest of the line), which takes about half the time of
     a regex match per line; a line that does not split into the kernel's
     fields, or whose numbers do not convert, is parsed again by
-    :func:`parse_maps_line`, whose error names it. (The numbers are
-    converted as ``int`` does: it would also take a sign, ``0x`` or ``_``,
-    which the kernel never prints.)"""
+    :func:`parse_maps_line`, whose error names it. This parse is less
+    strict than that one on text the kernel never prints: numbers convert
+    as ``int`` does (a sign, ``0x``, ``_``, upper case, other scripts'
+    digits, surrounding white space) and the device field is kept as
+    printed."""
     with _no_cycle_collection():
         perms, io_names, new, cls, suffix = _PERM_OF_LETTERS, IO_PSEUDO_NAMES, tuple.__new__, \
             MemoryArea, DELETED_SUFFIX
