@@ -319,3 +319,17 @@ def test_bad_input_reads_as_the_message_alone(child):
     assert "EINVAL" not in out.stderr
     assert str(InvalidInput("refused", errno=22)) == "EINVAL: refused"
     assert str(InvalidInput("bad", address=0x10)) == "at 0x10: bad"
+
+
+@pytest.mark.parametrize("typed, named", [
+    ("multi   spaces+0x10", "multi   spaces"),        # runs of spaces kept, as typed
+    ('" lead"+0x10', '" lead"'),                      # quoted: the parser strips spaces
+])
+def test_a_name_in_an_error_reads_as_it_can_be_typed_back(child, typed, named):
+    """(Attack pass) "no module named multi spaces" named a module nobody
+    typed, and a name that starts with a space was shown unquoted, so
+    typing it back as shown named another module."""
+    out = lainview("read", str(child.pid), typed, "4")
+    assert out.returncode == 2
+    assert out.stderr.startswith(f"lainview read: no module named {named} in the map of "), \
+        out.stderr

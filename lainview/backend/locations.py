@@ -647,8 +647,10 @@ def _where(pid: int | None) -> str:
 
 def _named(name: str) -> str:
     """A name in a message as it can be typed back: quoted when it holds
-    an unprintable character (cut to a readable length)."""
-    return printable(name, _SHOWN) if _plain(name) else printable(_quote(name), _SHOWN)
+    an unprintable character or starts or ends with white space (which the
+    parser strips), cut to a readable length."""
+    plain = _plain(name) and name == name.strip()
+    return printable(name, _SHOWN) if plain else printable(_quote(name), _SHOWN)
 
 
 def _listed(names: Sequence[str], limit: int = 8) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import re
 import signal
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -104,9 +105,14 @@ def backend_facade(command: str) -> Iterator[Backend]:
 
 
 def one_line(text: object) -> str:
-    """``text`` with its line breaks folded and any other control character
-    escaped (:func:`printable`), for a one-line error message."""
-    return printable(" ".join(str(text).split()))
+    """``text`` with its line breaks folded (with the white space around
+    them, into one space) and any other control character escaped
+    (:func:`printable`), for a one-line error message. Other runs of spaces
+    stay: a name in a message is quoted as it was typed."""
+    return printable(_LINE_BREAK.sub(" ", str(text).strip()))
+
+
+_LINE_BREAK = re.compile(r"[ \t]*[\r\n]+\s*")
 
 
 def note(text: str) -> None:
