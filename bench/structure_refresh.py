@@ -33,6 +33,7 @@ class Document(QObject):
     region_changed = Signal()
     inline_message = Signal(str)
     read_only = False
+    paused = False
     region = object()
 
     def __init__(self, size: int):

@@ -225,8 +225,6 @@ def parse_maps_line(line: str) -> MemoryArea:
                       deleted=path.endswith(DELETED_SUFFIX))
 
 
-
-
 def parse_maps(text: str) -> list[MemoryArea]:
     """Every line of /proc/<pid>/maps (65,000 areas are common in big
     programs). Raises InvalidInput naming the first malformed line.

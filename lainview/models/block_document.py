@@ -114,6 +114,11 @@ class BlockDocument(QObject, SnapshotCells):
 
     # -- editing is staged ------------------------------------------------------------------
     @property
+    def paused(self) -> bool:
+        """Never: a block is read when asked, not refreshed on a timer."""
+        return False
+
+    @property
     def read_only(self) -> bool:
         return self._read_only_reason is not None
 

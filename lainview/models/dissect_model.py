@@ -26,7 +26,7 @@ from lainview.backend.memory import ReadResult
 from lainview.backend.placements import declarations_of
 
 from .attached_target import AttachedTarget
-from .hex_document import HexDocument, holds_still
+from .hex_document import HexDocument
 from .palette import color
 from .tasks import TaskSet
 
@@ -59,7 +59,7 @@ class DissectModel(QAbstractTableModel):
         self._areas: object = None                   # the map and symbols of ``slots``
         self._symbols: object = None
         self._last: tuple[bytes, tuple] | None = None   # the bytes and holes of ``slots``
-        document.changed.connect(lambda: None if holds_still(document) else self.refresh())
+        document.changed.connect(lambda: None if document.paused else self.refresh())
         document.refreshed.connect(self.refresh)     # it reads on its own: on every refresh
 
     # -- what the user does ----------------------------------------------------------------

@@ -68,6 +68,12 @@ class HexDocument(Protocol):
     def read_only(self) -> bool: ...
 
     @property
+    def paused(self) -> bool:
+        """The live refresh holds still (Pause): views that read the target
+        on their own (Structure, Dissect) hold still with it, and a
+        ``changed`` while paused (a highlight fading) is no reason to read."""
+
+    @property
     def read_only_reason(self) -> str: ...
 
     @property
@@ -100,10 +106,3 @@ class HexDocument(Protocol):
         """Finish a byte whose high nibble was typed (unless it is at ``keep``);
         what it returns (a write's task, or None) is the document's own."""
 
-
-def holds_still(document: HexDocument) -> bool:
-    """Whether ``document`` is paused (a MemoryDocument's Pause): views
-    that read the target on their own (Structure, Dissect) hold still with
-    it, so its ``changed`` while paused (fading highlights) is no reason
-    to read. A document without a pause never holds still."""
-    return bool(getattr(document, "paused", False))

@@ -41,7 +41,8 @@ from lainview.backend.wording import printable
 
 from .attached_target import AttachedTarget
 from .field_spans import FieldSpan, spans_of
-from .hex_document import HexDocument, holds_still
+from .hex_document import HexDocument
+from .table import row_runs
 from .tasks import TaskSet
 
 FIELD, OFFSET, TYPE, VALUE = range(4)
@@ -87,7 +88,7 @@ class StructureModel(QAbstractItemModel):
         self._spans: list[FieldSpan] | None = None
         self._plan: list[tuple[Node, int, int, CType, int, int]] | None = None
         self._shown: set[int] | None = None        # ids of the nodes a view shows
-        document.changed.connect(lambda: None if holds_still(document) else self.refresh())
+        document.changed.connect(lambda: None if document.paused else self.refresh())
         document.refreshed.connect(self.refresh)     # it reads on its own: on every refresh
         document.region_changed.connect(self.refresh)
 
@@ -379,20 +380,17 @@ class StructureModel(QAbstractItemModel):
         only those rows (bench/structure_refresh.py)."""
         roles = [Qt.ItemDataRole.DisplayRole]
         shown = self._shown
-        runs: list[tuple[Node, int, int]] = []
-        for node in changed:                     # in tree order
+        rows_under: dict[int, tuple[Node, list[int]]] = {}
+        for node in changed:
             if shown is not None and id(node) not in shown:
                 continue                         # off screen: painted fresh when scrolled to
             up = self._parents.get(id(node))
             if up is None:
                 continue
-            row = self._rows[id(node)]
-            if runs and runs[-1][0] is up and runs[-1][2] == row - 1:
-                runs[-1] = (up, runs[-1][1], row)
-            else:
-                runs.append((up, row, row))
-        for up, lo, hi in runs:
-            self._emit_run(up, lo, hi, roles)
+            rows_under.setdefault(id(up), (up, []))[1].append(self._rows[id(node)])
+        for up, rows in rows_under.values():
+            for lo, hi in row_runs(rows):
+                self._emit_run(up, lo, hi, roles)
 
     def set_shown(self, indexes: list[QModelIndex] | None) -> None:
         """The rows a view shows now (as the hex document's ``set_visible``):

@@ -54,14 +54,16 @@ class TableModel(QAbstractTableModel):
     def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
         return ROW_FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
 
-    def rows_changed(self, rows: Iterable[int], first: int, last: int) -> None:
-        """dataChanged over columns ``first``..``last`` of ``rows``, one a
-        run of consecutive rows: a view repaints those cells (one rectangle
-        a run) and no others. Live refreshes announce only the rows whose
-        text changed this way: repainting every visible row at 10 Hz was
-        most of the GUI thread's time."""
+    def rows_changed(self, rows: Iterable[int], first: int, last: int,
+                     roles: list | None = None) -> None:
+        """dataChanged (of ``roles``; None: all) over columns
+        ``first``..``last`` of ``rows``, one a run of consecutive rows: a
+        view repaints those cells (one rectangle a run) and no others. Live
+        refreshes announce only the rows whose text changed this way:
+        repainting every visible row at 10 Hz was most of the GUI thread's
+        time."""
         for lo, hi in row_runs(rows):
-            self.dataChanged.emit(self.index(lo, first), self.index(hi, last), [])
+            self.dataChanged.emit(self.index(lo, first), self.index(hi, last), roles or [])
 
 
 def row_runs(rows: Iterable[int]) -> list[tuple[int, int]]:

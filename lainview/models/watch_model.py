@@ -448,11 +448,8 @@ class WatchModel(TableModel):
         for e in entries:
             self._announced.pop(e.key, None)
         row_of = {e.key: n for n, e in enumerate(self.entries)}
-        rows = [row_of[e.key] for e in entries if e.key in row_of]
-        if rows:
-            self.dataChanged.emit(self.index(min(rows), column),
-                                  self.index(max(rows), column if last is None else last),
-                                  roles or [])
+        self.rows_changed((row_of[e.key] for e in entries if e.key in row_of), column,
+                          column if last is None else last, roles)
 
     def _refreshed(self, entries: list[WatchEntry]) -> None:
         """A refresh read ``entries``: dataChanged for the Value cells whose
@@ -668,4 +665,3 @@ class WatchModel(TableModel):
         row = index.row()
         self.dataChanged.emit(self.index(row, 0), self.index(row, len(HEADERS) - 1))
         return True
-

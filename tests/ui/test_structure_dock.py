@@ -301,6 +301,7 @@ def test_a_live_refresh_updates_only_the_changed_values(qtbot):
         region_changed = Signal()
         inline_message = Signal(str)
         read_only = False
+        paused = False
         region = object()
         data = bytearray(64)
 
