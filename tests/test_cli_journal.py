@@ -224,3 +224,24 @@ def test_journal_text_marks_freezes(child, backend):
     assert "freeze ended " in lines[ended] and "after 3 writes" in lines[ended]
     assert "freeze (holding, or lainview stopped before its end)" in lines[holding]
     assert lines[ended].endswith(")") and "[ok]" in lines[ended]
+
+
+def test_the_journal_shows_where_a_write_went_as_it_was_given(child):
+    """(A new user's report) `lainview journal` listed a write made at
+    `libc.so.6+0x…` by its address alone; it shows the location too."""
+    from lainview.backend.memory import Perm, parse_maps
+    with open(f"/proc/{child.pid}/maps") as f:
+        areas = parse_maps(f.read())
+    libc = [a for a in areas if os.path.basename(a.path).startswith("libc.so")]
+    if not libc:
+        pytest.skip("the child has no libc.so mapping")
+    rw = [a for a in libc if a.perms & Perm.WRITE][-1]
+    address = rw.end - 8                        # the end of libc's writable data
+    where = f"{os.path.basename(rw.path)}+{address - min(a.start for a in libc):#x}"
+    old = int.from_bytes(child.peek(address, 1), "little")
+    wrote = lainview("write", child.pid, where, f"{old ^ 0x5a:02x}")
+    assert wrote.returncode == 0, wrote.stderr
+    listed = lainview("journal", "--pid", child.pid)
+    assert listed.returncode == 0, listed.stderr
+    assert f" {address:#x} {where} " in listed.stdout, listed.stdout
+    assert lainview("revert", "--pid", child.pid).returncode == 0

@@ -129,6 +129,25 @@ class JournalEntry:
         return f"pid {self.pid} {os.path.basename(self.target.get('exe') or '')}".rstrip()
 
     @property
+    def where(self) -> str:
+        """Where the write went, as the journal's views show it: a kernel
+        write's symbol (and address); a process write's address, then the
+        location it was given when that says more (``0x5648…
+        [heap]+0x100000``, ``0x7f… libgame.so+0x1f40``)."""
+        addr = "?" if self.address is None else f"{self.address:#x}"
+        if self.kind == "kernel":
+            sym = self.target.get("symbol", "?")
+            return sym if self.address is None else f"{sym} ({addr})"
+        if self.location is None:
+            return addr
+        from .locations import Location       # here: a write imports no location code
+        try:
+            place = Location.from_json(self.location)
+        except InvalidInput:
+            return addr
+        return addr if place.kind == "absolute" and not place.steps else f"{addr} {place.text}"
+
+    @property
     def freeze_text(self) -> str | None:
         """How a freeze entry is said (None for an ordinary write): "freeze
         ended HH:MM:SS after N writes", or "freeze (holding, or lainview

@@ -27,9 +27,8 @@ def _format_entry(e) -> str:
     extra = f" reverts {e.reverts}" if e.reverts else ""
     if e.freeze:
         extra += f" ({e.freeze_text})"
-    addr = f"{e.address:#x}" if e.address is not None else "-"
-    return (f"{e.id:>5} {when} {printable(e.label)} {addr} {e.old.hex()} -> {e.new.hex()} "
-            f"[{status}]{extra}")
+    return (f"{e.id:>5} {when} {printable(e.label)} {printable(e.where)} {e.old.hex()} -> "
+            f"{e.new.hex()} [{status}]{extra}")
 
 
 def cmd_journal(backend: Backend, args) -> int:

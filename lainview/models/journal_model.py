@@ -248,10 +248,7 @@ class JournalModel(TableModel):
             if column == TARGET:
                 return e.label
             if column == WHERE:
-                if e.kind == "kernel":
-                    sym = e.target.get("symbol", "?")
-                    return sym if e.address is None else f"{sym} ({e.address:#x})"
-                return f"{e.address:#x}" if e.address is not None else "?"
+                return e.where
             if column == OLD:
                 return _hex(e.old)
             if column == NEW:
