@@ -274,6 +274,8 @@ class JournalModel(TableModel):
                 return f"{e.target.get('exe', '')}\n{' '.join(cmd) if isinstance(cmd, list) else cmd or ''}"
             if column in (OLD, NEW):
                 return (e.old if column == OLD else e.new).hex(" ")
+            if column == WHERE:
+                return e.where                 # the location after the address, if cut
             if column == OUTCOME:
                 return self.outcome_text(e)
         if role == Qt.ItemDataRole.TextAlignmentRole and column == ID:
