@@ -18,6 +18,33 @@ import numpy as np
 DEFAULT_CAPACITY = 20 * 60 * 10     # ten minutes at 20 Hz
 
 
+def peak_decimate(t: np.ndarray, v: np.ndarray, points: int) -> tuple[np.ndarray, np.ndarray]:
+    """A trace cut to about ``points`` samples for drawing, keeping its
+    peaks: when ``(t, v)`` (1-D, same length; seconds and values) is longer
+    than that, each run of k samples becomes its lowest and highest value
+    (in the order they came) at the run's first and last time; the last
+    incomplete run is kept whole. Shorter traces come back as they are.
+    NaN samples are skipped, and a run of NaN only stays NaN (a gap).
+    Returns two float64 arrays of one length."""
+    k = -(-len(v) // max(points // 2, 1))
+    if k <= 2:
+        return t, v
+    n = len(v) // k * k
+    runs = v[:n].reshape(-1, k)
+    with np.errstate(invalid="ignore"):
+        lows, highs = np.fmin.reduce(runs, axis=1), np.fmax.reduce(runs, axis=1)
+    first_low = np.argmin(np.where(np.isnan(runs), np.inf, runs), axis=1) <= \
+        np.argmax(np.where(np.isnan(runs), -np.inf, runs), axis=1)
+    pair = np.empty((len(lows), 2), dtype=np.float64)
+    pair[:, 0] = np.where(first_low, lows, highs)
+    pair[:, 1] = np.where(first_low, highs, lows)
+    times = np.empty((len(lows), 2), dtype=np.float64)
+    times[:, 0] = t[:n:k]
+    times[:, 1] = t[k - 1:n:k]
+    return (np.concatenate([times.ravel(), t[n:]]),
+            np.concatenate([pair.ravel(), v[n:].astype(np.float64)]))
+
+
 class Trace:
     """The samples of one value, oldest first."""
 

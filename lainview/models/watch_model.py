@@ -75,8 +75,10 @@ class WatchModel(TableModel):
         # the cells that changed (a pointer path's address follows its reads).
         self._announced: dict[object, tuple] = {}
         self.poller.refreshed.connect(self._refreshed)
+        # A fading highlight repaints the Value cell's background only; the
+        # rows stay announced (forgetting them repainted whole rows).
         self.poller.faded.connect(lambda entries: self._rows_changed(
-            entries, VALUE, [Qt.ItemDataRole.BackgroundRole]))
+            entries, VALUE, [Qt.ItemDataRole.BackgroundRole], forget=False))
         self.poller.sampled.connect(self.sampled)
         self.freezer.changed.connect(lambda entry: self._rows_changed([entry], FREEZE, last=VALUE))
         self.freezer.status.connect(self.status)
@@ -359,10 +361,12 @@ class WatchModel(TableModel):
         self._update_timers()
 
     def _on_areas(self, _areas) -> None:
+        """A new map (read every few seconds, or symbols for it): locate the
+        process entries again and repaint the rows whose location changed."""
         for entry in self.entries:
             if not entry.is_kernel:
                 self._resolve(entry)
-        self._all_changed()
+        self._refreshed(self.entries)
 
     def _on_attached(self) -> None:
         for entry in self.entries:
@@ -442,11 +446,12 @@ class WatchModel(TableModel):
         self._rows_changed([entry], column)
 
     def _rows_changed(self, entries: list[WatchEntry], column: int, roles=None, *,
-                      last: int | None = None) -> None:
+                      last: int | None = None, forget: bool = True) -> None:
         """dataChanged over ``column`` (to ``last``) of the rows of ``entries``
-        (they are announced afresh by the next refresh, too)."""
-        for e in entries:
-            self._announced.pop(e.key, None)
+        (with ``forget``, they are announced afresh by the next refresh too)."""
+        if forget:
+            for e in entries:
+                self._announced.pop(e.key, None)
         row_of = {e.key: n for n, e in enumerate(self.entries)}
         self.rows_changed((row_of[e.key] for e in entries if e.key in row_of), column,
                           column if last is None else last, roles)
@@ -541,17 +546,38 @@ class WatchModel(TableModel):
             return None
         if role == Qt.ItemDataRole.ForegroundRole:
             return self._foreground(entry, column)
-        if role == Qt.ItemDataRole.BackgroundRole and column == VALUE:
-            if entry.frozen:
-                return color("row_editing")
-            faded = self.poller.fading(entry, time.monotonic())
-            if faded is not None:
-                fade = QColor(color("hex_changed_background"))
-                fade.setAlphaF(max(0.0, 0.6 * (1 - faded)))
-                return fade
-            return None
+        if role == Qt.ItemDataRole.BackgroundRole:
+            return self._background(entry, column)
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(entry, column)
+        return None
+
+    def cells(self, row: int) -> list:
+        """Row ``row``'s cells in one call, as the roles give them (for
+        :class:`FastTextTable`, which repaints the live Value column up to
+        20 times a second): ``(text, font, foreground, background,
+        alignment)`` per text column, None for the check-box columns."""
+        entry = self.entries[row]
+        out: list = []
+        for column in range(len(HEADERS)):
+            if column in (FREEZE, PLOT):
+                out.append(None)
+                continue
+            out.append((self._display(entry, column), None, self._foreground(entry, column),
+                        self._background(entry, column), None))
+        return out
+
+    def _background(self, entry: WatchEntry, column: int) -> QColor | None:
+        """The Value cell's: frozen, or a recent change fading out."""
+        if column != VALUE:
+            return None
+        if entry.frozen:
+            return color("row_editing")
+        faded = self.poller.fading(entry, time.monotonic())
+        if faded is not None:
+            fade = QColor(color("hex_changed_background"))
+            fade.setAlphaF(max(0.0, 0.6 * (1 - faded)))
+            return fade
         return None
 
     def _display(self, entry: WatchEntry, column: int):

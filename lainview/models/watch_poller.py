@@ -7,6 +7,11 @@ kind of location in ONE request per value source (process, kernel).
   plotted value read goes into ``history`` (seconds since ``t0``).
 - A value that changed is marked (``changed_at``) and its highlight fades
   over :data:`CHANGE_FADE_SECONDS`, at the list's rate.
+- The list is told what changed (``refreshed``) at its own rate: a tick
+  that reads only plotted entries samples them for the plot and leaves the
+  table to the next full tick (repainting the Value column 20 times a
+  second was most of the GUI thread's time, and nobody reads numbers that
+  fast).
 
 It owns no entries: it reads those its owner's ``entries()`` returns and
 says which it touched (``refreshed``), faded (``faded``) or sampled.
@@ -32,7 +37,7 @@ CHANGE_FADE_SECONDS = 1.0
 
 
 class WatchPoller(QObject):
-    refreshed = Signal(list)        # entries whose value or error may have changed
+    refreshed = Signal(list)        # entries whose value or error may have changed (full ticks)
     faded = Signal(list)            # entries whose change highlight moved on
     sampled = Signal()              # new samples are in ``history``
 
@@ -122,9 +127,9 @@ class WatchPoller(QObject):
             self._last_full = now
         self._inflight = True
         self.ticks += 1
-        return self._spawn(self._refresh(batches))
+        return self._spawn(self._refresh(batches, full))
 
-    async def _refresh(self, batches: list) -> None:
+    async def _refresh(self, batches: list, full: bool) -> None:
         try:
             results = await asyncio.gather(
                 *(source.read(batch, [e.vtype.size for e in batch]) for source, batch in batches),
@@ -153,7 +158,7 @@ class WatchPoller(QObject):
             if entry.plotted and (value := entry.number) is not None:
                 self.history.append(entry.key, t, value)
                 sampled = True
-        if touched:
+        if touched and full:
             self.refreshed.emit(touched)
         if sampled:
             self.sampled.emit()

@@ -37,7 +37,11 @@ class LiveEditDelegate(QStyledItemDelegate):
 
 
 def keep_typing(view: QAbstractItemView) -> LiveEditDelegate:
-    """Give ``view`` a delegate that never overwrites an open editor."""
+    """Give ``view`` a delegate that never overwrites an open editor (keep
+    the one it has if it is such a delegate already)."""
+    have = view.itemDelegate()
+    if isinstance(have, LiveEditDelegate):
+        return have
     delegate = LiveEditDelegate(view)
     view.setItemDelegate(delegate)
     return delegate

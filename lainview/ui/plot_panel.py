@@ -3,7 +3,9 @@
 It draws from the model's sample history (contiguous numpy views, no
 copies) on a frame timer, and only when new samples came in: the watch
 model samples, this widget paints. The x axis is seconds before now, over a
-scrolling window; the y axis is labelled with the entries' units.
+scrolling window; the y axis is labelled with the entries' units and
+follows the data until the user zooms or pans (Pause/Resume gives it back).
+Long traces are drawn peak-decimated to about two samples a pixel.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ import time
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QPushButton, QSpinBox, QVBoxLayout,
+from PySide6.QtWidgets import (QFileDialog, QGraphicsItem, QHBoxLayout, QPushButton, QSpinBox, QVBoxLayout,
                                QWidget)
 
+from lainview.models.history import peak_decimate
 from lainview.models.tasks import TaskSet
 
 from .theme import color, hex_color, text_style, trace_colors
@@ -60,9 +63,16 @@ class PlotPanel(QWidget):
         self.legend = item.addLegend(offset=(8, 8), labelTextColor=hex_color("text"),
                                      brush=pg.mkBrush(color("plot_legend")),
                                      pen=pg.mkPen(hex_color("rule")))
-        item.setClipToView(True)
-        item.setDownsampling(auto=True, mode="peak")
-        self.curves: dict[int, pg.PlotDataItem] = {}
+        # The ranges are set by _frame, not by pyqtgraph's auto-range: that
+        # measured the bounds of every curve and re-derived its display data
+        # on every paint, and cost more than drawing the curves.
+        item.disableAutoRange()
+        item.getViewBox().sigRangeChangedManually.connect(self._range_taken)
+        # The legend is drawn once into a pixmap and blitted on each frame.
+        self.legend.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self._auto_y = True
+        self._x_window = 0.0
+        self.curves: dict[int, pg.PlotCurveItem] = {}
         self.empty = pg.TextItem("Tick “Plot” on numeric watch entries to see them here",
                                  color=hex_color("faint"), anchor=(0.5, 0.5))
         item.addItem(self.empty, ignoreBounds=True)
@@ -114,16 +124,19 @@ class PlotPanel(QWidget):
             if curve is None:
                 traces = trace_colors()
                 color = traces[n % len(traces)]
-                curve = self.plot.plot(name=label, pen=pg.mkPen(color, width=1),
-                                       skipFiniteCheck=True)
+                # A bare PlotCurveItem: PlotDataItem's clipping, downsampling
+                # and bookkeeping cost more per frame than drawing the curve.
+                curve = pg.PlotCurveItem(pen=pg.mkPen(color, width=1), connect="finite",
+                                         name=label)
+                self.plot.addItem(curve)
                 self.curves[entry.key] = curve
             else:
                 self.legend.removeItem(curve)
                 self.legend.addItem(curve, label)
         units = list(dict.fromkeys(e.axis_unit for e in plotted))
         self.plot.getPlotItem().setLabel("left", " · ".join(units) if units else "value")
-        if plotted:
-            self.plot.getPlotItem().enableAutoRange(y=True)
+        self._auto_y = True
+        self.legend.update()
         self.empty.setVisible(not plotted)
         self.legend.setVisible(bool(plotted))
         self.caption.setText(f"{len(plotted)} trace{'s' if len(plotted) != 1 else ''} · "
@@ -137,8 +150,13 @@ class PlotPanel(QWidget):
     def _paused(self, paused: bool) -> None:
         self.pause.setText("Resume" if paused else "Pause")
         if not paused:
-            self.plot.getPlotItem().enableAutoRange(y=True)
+            self._auto_y = True
+            self._x_window = 0.0        # the x range is the window again
             self._dirty = True
+
+    def _range_taken(self, *_args) -> None:
+        """The user zoomed or panned: their ranges hold until Resume."""
+        self._auto_y = False
 
     def _frame(self) -> None:
         if not self._dirty or self.pause.isChecked() or not self.isVisible():
@@ -147,20 +165,40 @@ class PlotPanel(QWidget):
         self._dirty = False
         now = time.monotonic() - self.model.t0
         window = float(self.window_s.value())
+        points = max(2 * self.plot.width(), 64)
+        low, high = np.inf, -np.inf
         for key, curve in self.curves.items():
             trace = self.model.history.trace(key)
             if trace is None or not trace.count:
                 curve.setData([], [])
                 continue
             t, v = trace.since(now - window - 1.0)
-            curve.setData(t - now, v)
+            finite = v[np.isfinite(v)]
+            if len(finite):
+                low, high = min(low, float(finite.min())), max(high, float(finite.max()))
+            curve.setData(*peak_decimate(t - now, v, points))
         item = self.plot.getPlotItem()
-        item.setXRange(-window, 0, padding=0)
+        if window != self._x_window:
+            self._x_window = window
+            item.setXRange(-window, 0, padding=0)
         if not self.curves:
-            item.setYRange(0, 1)
+            item.setYRange(0, 1, padding=0)
             self.empty.setPos(-window / 2, 0.5)
+        elif self._auto_y and np.isfinite(low) and np.isfinite(high):
+            self._follow_y(low, high)
         self.frames += 1
         self.last_frame_seconds = time.perf_counter() - started
+
+    def _follow_y(self, low: float, high: float) -> None:
+        """Keep [low, high] in view with 5 % padding. The range moves only
+        when the data leave it or fill less than a quarter of it, so the axis
+        is not relaid out on every frame."""
+        shown_low, shown_high = self.plot.getPlotItem().getViewBox().viewRange()[1]
+        span = high - low
+        if low >= shown_low and high <= shown_high and span * 4 >= shown_high - shown_low:
+            return
+        pad = span * 0.05 if span else max(abs(high) * 0.05, 0.5)
+        self.plot.getPlotItem().setYRange(low - pad, high + pad, padding=0)
 
     def shown_data(self, key: int) -> tuple[np.ndarray, np.ndarray]:
         """What the curve of an entry holds now (for tests)."""

@@ -20,18 +20,11 @@ from lainview.backend.locations import parse_location
 from lainview.models.field_spans import byte_size
 from lainview.models.structure_model import VALUE, StructureModel
 
-from .editing import LiveEditDelegate
 from .fit import FitLabel, FlowLayout
 from .text_delegate import FastTextDelegate
 
 EXAMPLE = ("struct demo {\n    uint32_t magic;\n    int32_t health;\n    float speed;\n"
            "    uint32_t pad;\n    double position;\n    char name[16];\n};")
-
-
-class LiveTextDelegate(LiveEditDelegate, FastTextDelegate):
-    """The tree's delegate: cells painted as :class:`FastTextDelegate` paints
-    them (a 10 Hz refresh stays cheap), and an open editor filled once,
-    never overwritten by a live refresh (:class:`LiveEditDelegate`)."""
 
 
 class StructureTree(QTreeView):
@@ -121,7 +114,8 @@ class StructurePanel(QWidget):
         self.tree.setModel(model)
         self.tree.setUniformRowHeights(True)
         self.tree.setMinimumHeight(48)          # the splitter may squeeze it to ~2 rows
-        self.tree.setItemDelegate(LiveTextDelegate(self.tree))
+        # cells painted cheaply (a 10 Hz refresh), an open editor never overwritten
+        self.tree.setItemDelegate(FastTextDelegate(self.tree))
         self.tree.header().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.tree.header().setStretchLastSection(True)
         # the buttons' actions on the field under the pointer, in its context menu

@@ -25,24 +25,30 @@ from PySide6.QtGui import (QColor, QFont, QFontMetricsF, QPainter, QPaintEvent, 
 from PySide6.QtWidgets import (QAbstractItemView, QStyle, QStyledItemDelegate,
                                QStyleOptionViewItem, QTableView, QWidget)
 
+from .editing import LiveEditDelegate
+
 _DISPLAY = int(Qt.ItemDataRole.DisplayRole)
 _FONT = int(Qt.ItemDataRole.FontRole)
 _FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
+_BACKGROUND = int(Qt.ItemDataRole.BackgroundRole)
 _SELECTED = QStyle.StateFlag.State_Selected.value     # plain ints: flag objects cost more
 _FOCUS = QStyle.StateFlag.State_HasFocus.value
 _ENABLED = QStyle.StateFlag.State_Enabled.value
 _ACTIVE = QStyle.StateFlag.State_Active.value
 _PANEL = QStyle.PrimitiveElement.PE_PanelItemViewItem
+_RIGHT = Qt.AlignmentFlag.AlignRight.value
 _NORMAL, _INACTIVE, _DISABLED = (QPalette.ColorGroup.Normal, QPalette.ColorGroup.Inactive,
                                  QPalette.ColorGroup.Disabled)
 CACHE_LIMIT = 4096      # laid-out texts kept; about 30 screens of a 4-column table
 
 
-class FastTextDelegate(QStyledItemDelegate):
+class FastTextDelegate(LiveEditDelegate):
     """Paints one line of plain text per cell (left, vertically centred,
     elided as the view's ``textElideMode`` says), from the model's display,
     font and foreground roles. Other roles (icons, check boxes, alignment,
-    background) are not drawn: use it on tables that have none."""
+    background) are not drawn: use it on tables that have none. Its editors,
+    where a model has any, are never overwritten by live updates
+    (:class:`LiveEditDelegate`)."""
 
     def __init__(self, view: QAbstractItemView):
         super().__init__(view)
@@ -139,21 +145,25 @@ class FastTextDelegate(QStyledItemDelegate):
         painter.setFont(font)
         painter.setPen(pen)
         painter.drawStaticText(QPointF(rect.x() + margin,
-                                       rect.y() + (rect.height() - static.size().height()) / 2),
-                               static)
+                                       rect.y() + centred(rect.height(), static)), static)
         painter.restore()
 
 
 class FastTextTable(QTableView):
-    """A table view for large read-only tables of one-line text whose rows
-    all have one height (a Fixed vertical header): it paints its visible
-    rows in one pass — one ``cells(row)`` call to the model per row when the
-    model has it (``[(text, font or None, QColor or None)]`` per column, as
-    the display, font and foreground roles give them), the texts laid out
-    once by its :class:`FastTextDelegate` — instead of one delegate call and
-    three model calls per cell. Rows that hold the selection or the focused
-    cell, and any view given another delegate, are painted as QTableView
-    paints them, so every pixel is the stock view's."""
+    """A table view for large or live tables of one-line text: it paints its
+    visible rows in one pass — one ``cells(row)`` call to the model per row
+    when the model has it, the texts laid out once by its
+    :class:`FastTextDelegate` — instead of one delegate call and seven model
+    calls per cell.
+
+    ``cells(row)`` gives, per column, what the roles would give: ``(text,
+    font, foreground)``, or ``(text, font, foreground, background,
+    alignment)`` (a QColor or QBrush or None; Qt.AlignmentFlag or None:
+    left), or None for a cell the stock delegate paints (a check box, an
+    icon). Without ``cells``, the display, font and foreground roles are
+    asked. Rows that hold the selection or the focused cell, columns with
+    their own delegate and any view given another item delegate are painted
+    as QTableView paints them, so every pixel is the stock view's."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -194,6 +204,7 @@ class FastTextTable(QTableView):
         delegate.use(option.font)
         laid_out = delegate.laid_out
         cells = getattr(model, "cells", None)
+        own = {column for column, _x, _w in columns if self.itemDelegateForColumn(column)}
         margin = delegate.margin()
         left = columns[0][1]
         right = columns[-1][1] + columns[-1][2]
@@ -203,20 +214,40 @@ class FastTextTable(QTableView):
             y = self.rowViewportPosition(row)
             height = self.rowHeight(row)
             if row in special:
-                self._stock_row(painter, option, row, y, height, columns)
+                for column, x, width in columns:
+                    self._stock_cell(painter, option, row, column, QRect(x, y, width, height))
                 shown_font = shown_pen = None       # the stock path leaves its own
                 continue
             if alternate is not None and row & 1:
                 painter.fillRect(QRect(left, y, right - left, height), alternate)
             texts = cells(row) if cells is not None else None
             for column, x, width in columns:
+                background = align = None
                 if texts is not None:
-                    text, font, pen = texts[column]
+                    cell = texts[column]
+                    if cell is None or column in own:
+                        rect = QRect(x, y, width, height)
+                        if min(x + width, region.right() + 1) - max(x, region.left()) < margin:
+                            # Qt's update of a cell overlaps its neighbour by
+                            # a pixel: only a background can show there
+                            fill = model.data(model.index(row, column), _BACKGROUND)
+                            if fill is not None:
+                                painter.fillRect(rect, fill)
+                            continue
+                        self._stock_cell(painter, option, row, column, rect)
+                        shown_font = shown_pen = None
+                        continue
+                    if len(cell) == 3:
+                        text, font, pen = cell
+                    else:
+                        text, font, pen, background, align = cell
                 else:
                     index = model.index(row, column)
                     text = model.data(index, _DISPLAY)
                     font = model.data(index, _FONT)
                     pen = model.data(index, _FOREGROUND)
+                if background is not None:
+                    painter.fillRect(QRect(x, y, width, height), background)
                 if not text or width <= 2 * margin:
                     continue
                 static, font = laid_out(str(text), font, width - 2 * margin)
@@ -228,9 +259,9 @@ class FastTextTable(QTableView):
                 if pen is not shown_pen:
                     painter.setPen(pen)
                     shown_pen = pen
-                painter.drawStaticText(QPointF(x + margin,
-                                               y + (height - static.size().height()) / 2),
-                                       static)
+                left_x = x + width - margin - round(static.size().width()) \
+                    if align is not None and align & _RIGHT else x + margin
+                painter.drawStaticText(QPointF(left_x, y + centred(height, static)), static)
         painter.end()
 
     def _special_rows(self, first: int, last: int) -> set[int]:
@@ -247,34 +278,44 @@ class FastTextTable(QTableView):
             rows.add(current.row())
         return rows
 
-    def _stock_row(self, painter: QPainter, option: QStyleOptionViewItem, row: int, y: int,
-                   height: int, columns: list[tuple[int, int, int]]) -> None:
-        """One row as QTableView paints its cells (QTableViewPrivate::drawCell)."""
+    def _stock_cell(self, painter: QPainter, option: QStyleOptionViewItem, row: int,
+                    column: int, rect: QRect) -> None:
+        """One cell as QTableView paints it (QTableViewPrivate::drawCell)."""
         model = self.model()
         selection = self.selectionModel()
         current = self.currentIndex()
         focus = (self.hasFocus() or self.viewport().hasFocus()) and current.isValid()
-        style = self.style()
-        for column, x, width in columns:
-            index = model.index(row, column)
-            cell = QStyleOptionViewItem(option)
-            cell.rect = QRect(x, y, width, height)
-            if self.alternatingRowColors() and row & 1:
-                cell.features |= QStyleOptionViewItem.ViewItemFeature.Alternate
+        index = model.index(row, column)
+        cell = QStyleOptionViewItem(option)
+        cell.rect = rect
+        if self.alternatingRowColors() and row & 1:
+            cell.features |= QStyleOptionViewItem.ViewItemFeature.Alternate
+        else:
+            cell.features &= ~QStyleOptionViewItem.ViewItemFeature.Alternate
+        if selection is not None and selection.isSelected(index):
+            cell.state |= QStyle.StateFlag.State_Selected
+        if cell.state & QStyle.StateFlag.State_Enabled:
+            if not model.flags(index) & Qt.ItemFlag.ItemIsEnabled:
+                cell.state &= ~QStyle.StateFlag.State_Enabled
+                cell.palette.setCurrentColorGroup(_DISABLED)
             else:
-                cell.features &= ~QStyleOptionViewItem.ViewItemFeature.Alternate
-            if selection.isSelected(index):
-                cell.state |= QStyle.StateFlag.State_Selected
-            if cell.state & QStyle.StateFlag.State_Enabled:
-                if not model.flags(index) & Qt.ItemFlag.ItemIsEnabled:
-                    cell.state &= ~QStyle.StateFlag.State_Enabled
-                    cell.palette.setCurrentColorGroup(_DISABLED)
-                else:
-                    cell.palette.setCurrentColorGroup(_NORMAL)
-            if focus and index == current:
-                cell.state |= QStyle.StateFlag.State_HasFocus
-            style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewRow, cell, painter, self)
-            self.itemDelegateForIndex(index).paint(painter, cell, index)
+                cell.palette.setCurrentColorGroup(_NORMAL)
+        if focus and index == current:
+            cell.state |= QStyle.StateFlag.State_HasFocus
+        self.style().drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewRow, cell, painter,
+                                   self)
+        delegate = self.itemDelegateForIndex(index)
+        if delegate is self.text_delegate:      # its own paint is text only: Qt's whole cell
+            QStyledItemDelegate.paint(delegate, painter, cell, index)
+        else:
+            delegate.paint(painter, cell, index)
+
+
+def centred(height: int, static: QStaticText) -> int:
+    """The top of ``static`` centred in ``height`` px, in whole pixels as
+    QStyle.alignedRect places the stock delegate's text (a half pixel
+    rounded differently moved every text a pixel)."""
+    return (height - round(static.size().height())) // 2
 
 
 def _group(state: int) -> QPalette.ColorGroup:

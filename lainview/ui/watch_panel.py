@@ -9,7 +9,7 @@ from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QHBoxLayout,
                                QHeaderView, QInputDialog, QLineEdit, QMenu, QPushButton, QSpinBox,
-                               QTableView, QVBoxLayout, QWidget)
+                               QVBoxLayout, QWidget)
 
 from lainview.backend.errors import LainviewError
 from lainview.models.watch_model import (ADDRESS, ENTRY_ROLE, FREEZE, LABEL, PLOT, TYPE, VALUE,
@@ -20,6 +20,7 @@ from lainview.models.watch_values import ValueType
 from .editing import LiveEditDelegate, keep_typing
 from .fit import FitLabel
 from .tables import Edit, list_rows, select_only
+from .text_delegate import FastTextTable
 from .theme import hex_color, mono_font, text_style
 
 
@@ -73,7 +74,7 @@ class WatchPanel(QWidget):
         self.error.setStyleSheet(text_style("error"))
         self.error.hide()
         # -- the table
-        self.table = QTableView()
+        self.table = FastTextTable()        # the Value column repaints up to 20 times a second
         self.table.setModel(model)
         list_rows(self.table, multi=True,
                   edits=Edit.DoubleClicked | Edit.EditKeyPressed | Edit.SelectedClicked)
@@ -100,7 +101,8 @@ class WatchPanel(QWidget):
         self.rate.setDecimals(1)
         self.rate.setSuffix(" Hz")
         self.rate.setValue(model.refresh_hz)
-        self.rate.setToolTip("how often the values are read (plotted values: at the plot rate)")
+        self.rate.setToolTip("how often the list shows new values (plotted values are "
+                             "sampled for the plot at its own rate)")
         self.freeze_ms = QSpinBox()
         self.freeze_ms.setRange(10, 60000)
         self.freeze_ms.setSingleStep(50)

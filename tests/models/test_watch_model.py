@@ -5,6 +5,7 @@ samples, re-resolution after a restart, kernel symbols, sessions."""
 from __future__ import annotations
 
 import struct
+import time
 
 import pytest
 from PySide6.QtCore import Qt
@@ -348,6 +349,52 @@ def test_a_refresh_repaints_only_the_values_that_changed(qtbot, watch, child):
     row = watch.row_of(counter)
     # Its Value cell, and only it (its fading highlight is that cell too).
     assert set(changes) == {(row, row, VALUE, VALUE)}, changes
+    # The highlight fades out over a second; the row stays announced, so no
+    # refresh repaints its Address or Type cells meanwhile.
+    qtbot.waitUntil(lambda: watch.poller.fading(counter, time.monotonic()) is None,
+                    timeout=10000)
+    ticks = watch.ticks
+    qtbot.waitUntil(lambda: watch.ticks >= ticks + 3, timeout=10000)
+    assert set(changes) == {(row, row, VALUE, VALUE)}, changes
+
+
+def test_a_new_map_repaints_only_rows_whose_location_moved(qtbot, watch, workspace, child):
+    """The map is read again every few seconds: rows that still resolve to
+    where they did are not repainted (repainting every row was a 10 ms
+    stall of the GUI thread with a hundred watches). A row whose location
+    does change is announced as any refresh announces it (``_refreshed``,
+    tested with pointer paths)."""
+    entries = [watch.add_address(child.base + i, "u8") for i in range(1, 4)]
+    qtbot.waitUntil(lambda: all(e.data is not None for e in entries), timeout=10000)
+    ticks = watch.ticks
+    qtbot.waitUntil(lambda: watch.ticks >= ticks + 2, timeout=10000)
+    changes: list[tuple[int, int]] = []
+    watch.dataChanged.connect(lambda top, bottom, roles: changes.append(
+        (top.row(), bottom.row())))
+    task = workspace.spawn(workspace.target.refresh_areas())
+    qtbot.waitUntil(task.done, timeout=10000)
+    assert task.result() is not None            # a map was read and announced
+    assert changes == []
+
+
+def test_the_list_is_told_at_its_own_rate_while_the_plot_samples_faster(qtbot, watch,
+                                                                           child):
+    """Plotted entries are read at 20 Hz for the plot; the table hears of
+    new values at the list's rate (here 2 Hz), not at every plot tick."""
+    entry = watch.add_address(child.counter + 8, "u32", label="counter")
+    watch.set_refresh_rate(2.0)
+    watch.set_plotted(entry, True)
+    qtbot.waitUntil(lambda: bool((t := watch.history.trace(entry.key)) and t.count >= 2),
+                    timeout=10000)
+    announced: list[int] = []
+    watch.poller.refreshed.connect(lambda entries: announced.append(len(entries)))
+    ticks, samples, started = watch.ticks, watch.history.trace(entry.key).count, \
+        time.monotonic()
+    qtbot.wait(1500)
+    elapsed = time.monotonic() - started
+    sampled = watch.history.trace(entry.key).count - samples
+    assert watch.ticks - ticks >= 10 and sampled >= 10      # the plot's 20 Hz
+    assert 1 <= len(announced) <= elapsed * 2 + 1, (announced, elapsed)
 
 
 def test_values_are_repainted_on_the_first_refresh_after_a_reattach(qtbot, watch, workspace,

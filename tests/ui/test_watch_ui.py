@@ -9,7 +9,9 @@ import os
 import struct
 import subprocess
 import sys
+import time
 
+import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
@@ -114,6 +116,23 @@ def test_the_plot_draws_the_samples_and_exports_csv(qtbot, window, demo, tmp_pat
     assert plot.frames == frames and list(plot.shown_data(counter.key)[1]) == list(held)
     plot.pause.setChecked(False)
     qtbot.waitUntil(lambda: plot.frames > frames, timeout=10000)
+    # The y range follows the data (health 100 .. the counter), set by the
+    # panel rather than by pyqtgraph's auto-range, and the x range is the window.
+    box = plot.plot.getPlotItem().getViewBox()
+    (left, right), (low, high) = box.viewRange()
+    assert (left, right) == (-plot.window_s.value(), 0)
+    shown = np.concatenate([plot.shown_data(counter.key)[1], plot.shown_data(health.key)[1]])
+    assert low <= shown.min() and high >= shown.max() and high - low < 8 * np.ptp(shown) + 10
+    # A zoom by the user holds until Resume gives the range back to the data.
+    box.scaleBy(y=0.01)
+    box.sigRangeChangedManually.emit(box.state["mouseEnabled"])
+    zoomed = box.viewRange()[1]
+    frames = plot.frames
+    qtbot.waitUntil(lambda: plot.frames >= frames + 3, timeout=10000)
+    assert box.viewRange()[1] == zoomed
+    plot.pause.setChecked(True)
+    plot.pause.setChecked(False)
+    qtbot.waitUntil(lambda: box.viewRange()[1] != zoomed, timeout=10000)
     path = str(tmp_path / "plot.csv")
     with qtbot.waitSignal(plot.exported, timeout=10000):
         plot.export_to(path)
@@ -281,3 +300,48 @@ def test_ctrl_w_with_nothing_selected_watches_by_alignment(qtbot, window, demo):
     ws.cursor.move_to(demo.counter + 12)
     qtbot.keyClick(view, Qt.Key.Key_W, Qt.KeyboardModifier.ControlModifier)
     assert ws.watch.entries[-1].vtype.label == "f32"
+
+
+def test_the_watch_table_paints_as_the_stock_view_with_one_call_a_row(qtbot, workspace, child):
+    """The watch table repaints its Value column at the list's rate: it is a
+    FastTextTable (one ``cells`` call a row, texts laid out once) whose
+    pixels are the stock view's — check boxes, a frozen value's background,
+    an unresolved row's red, the selected row, a middle-elided path."""
+    from lainview.backend.locations import parse_location
+    from lainview.models.watch_model import ADDRESS
+    from lainview.ui.editing import LiveEditDelegate
+    from lainview.ui.text_delegate import FastTextTable
+    from lainview.ui.watch_panel import WatchPanel
+
+    attach(qtbot, workspace, child.pid)
+    model = workspace.watch
+    panel = WatchPanel(model)
+    qtbot.addWidget(panel)
+    panel.resize(900, 400)
+    panel.show()
+    entries = [model.add_address(child.base + i, "u8", label=f"byte {i}") for i in range(1, 4)]
+    counter = model.add_address(child.counter + 8, "u32", label="counter")
+    lost = model.add(parse_location("nowhere.so+0x10"), entries[0].vtype)
+    qtbot.waitUntil(lambda: all(e.data is not None for e in [*entries, counter]), timeout=10000)
+    assert model.set_frozen(entries[1], True)
+    model.set_plotted(counter, True)
+    panel.table.setColumnWidth(ADDRESS, 60)               # paths elided in the middle
+    model.set_paused(True)
+    qtbot.waitUntil(lambda: not any(model.poller.fading(e, time.monotonic())
+                                    for e in model.entries), timeout=10000)
+    panel.table.selectRow(model.row_of(entries[2]))
+    table = panel.table
+    assert isinstance(table, FastTextTable) and table.itemDelegate() is table.text_delegate
+    calls = []
+    real = model.cells
+    model.cells = lambda row: calls.append(row) or real(row)
+    fast = table.viewport().grab().toImage()
+    assert sorted(set(calls)) == [model.row_of(e) for e in (entries[0], entries[1], counter,
+                                                            lost)]      # all but the selected
+    assert lost.unresolved
+    stock = LiveEditDelegate(table)
+    table.setItemDelegate(stock)
+    assert table.viewport().grab().toImage() == fast
+    table.setItemDelegate(table.text_delegate)
+    model.set_frozen(entries[1], False)
+    model.stop()
