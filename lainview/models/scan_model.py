@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtCore import (QModelIndex, QObject, QPersistentModelIndex,
                             Qt, QTimer, Signal)
+from PySide6.QtGui import QColor, QFont
 
 from lainview.backend import scan
 from lainview.backend.errors import Cancelled, InvalidInput, LainviewError, TargetExited
@@ -598,40 +599,64 @@ class MatchModel(VisibleRowsModel):
     def row_count(self) -> int:
         return self._rows
 
+    def cells(self, row: int) -> list:
+        """Row ``row``'s cells in one call, as the roles give them (for
+        :class:`FastTextTable`: the matches table repaints its visible rows
+        as a scan ends and on every refresh of the values): ``(text, font,
+        foreground, None, alignment)`` per column."""
+        return [(self._display(row, column), self._font(column), self._foreground(row, column),
+                 None, self._alignment(column)) for column in range(len(HEADERS))]
+
+    def _display(self, row: int, column: int) -> str:
+        if column == ADDRESS:
+            return f"{self.address(row):012x}"
+        if column == AREA:
+            return self.area_label(self.address(row))
+        if column == PREVIOUS:
+            return self.state.scan_type.format(self.before(row))
+        address = self.address(row)
+        if address not in self._current:
+            return "…"
+        value = self._current[address]
+        return "??" if value is None else self.state.scan_type.format(value)
+
+    def _foreground(self, row: int, column: int) -> QColor | None:
+        if column != VALUE:
+            return None
+        address = self.address(row)
+        if address not in self._current:
+            return color("disabled")
+        value = self._current[address]
+        if value is None:
+            return color("hex_unreadable")
+        if value != self.previous(row):
+            return color("changed")
+        return None
+
+    def _font(self, column: int) -> QFont | None:
+        return None if column == AREA else self._mono
+
+    def _alignment(self, column: int) -> int | None:
+        """Numbers are right-aligned, so their digits line up."""
+        if column in (VALUE, PREVIOUS) and self.state.scan_type.numeric:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
     def data(self, index: QModelIndex | QPersistentModelIndex,
              role: int = Qt.ItemDataRole.DisplayRole):
         if not index.isValid() or not 0 <= index.row() < self._rows or self.state is None:
             return None
         row, column = index.row(), index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            if column == ADDRESS:
-                return f"{self.address(row):012x}"
-            if column == AREA:
-                return self.area_label(self.address(row))
-            if column == PREVIOUS:
-                return self.state.scan_type.format(self.before(row))
-            address = self.address(row)
-            if address not in self._current:
-                return "…"
-            value = self._current[address]
-            return "??" if value is None else self.state.scan_type.format(value)
+            return self._display(row, column)
         if role == ADDRESS_ROLE:
             return self.address(row)
-        if role == Qt.ItemDataRole.ForegroundRole and column == VALUE:
-            address = self.address(row)
-            if address not in self._current:
-                return color("disabled")
-            value = self._current[address]
-            if value is None:
-                return color("hex_unreadable")
-            if value != self.previous(row):
-                return color("changed")
-            return None
-        if role == Qt.ItemDataRole.FontRole and column != AREA:
-            return self._mono
-        if role == Qt.ItemDataRole.TextAlignmentRole and column in (VALUE, PREVIOUS) \
-                and self.state.scan_type.numeric:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return self._foreground(row, column)
+        if role == Qt.ItemDataRole.FontRole:
+            return self._font(column)
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return self._alignment(column)
         if role == Qt.ItemDataRole.ToolTipRole:
             address = self.address(row)
             area = area_at(self.target.areas, address)

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QFrame,
                                QMenu,
                                QProgressBar, QPushButton, QScrollArea, QSizePolicy, QSplitter,
                                QStyle,
-                               QStyleOptionProgressBar, QTableView, QVBoxLayout, QWidget)
+                               QStyleOptionProgressBar, QVBoxLayout, QWidget)
 
 from lainview.backend import scan, value_types
 from lainview.models import settings
@@ -27,6 +27,7 @@ from lainview.models.scan_model import (ADDRESS, ADDRESS_ROLE, AREA, MODE_LABELS
 
 from .fit import FitLabel
 from .tables import list_rows, select_only, visible_rows
+from .text_delegate import FastTextTable
 from .theme import mono_font, set_text_tone, text_style
 
 FIRST_TEXT, NEXT_TEXT = "First scan", "Next scan"
@@ -164,7 +165,7 @@ class ScannerPanel(QWidget):
         self.message = FitLabel(min_chars=8)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
-        self.table = QTableView()
+        self.table = FastTextTable()        # repainted as a scan ends and at each refresh
         self.table.setModel(self.model)
         list_rows(self.table, multi=True)
         # A number cut at its end would read as another number: cut in the

@@ -259,7 +259,7 @@ class FastTextTable(QTableView):
                 if pen is not shown_pen:
                     painter.setPen(pen)
                     shown_pen = pen
-                left_x = x + width - margin - round(static.size().width()) \
+                left_x = x + width - margin - static.size().width() \
                     if align is not None and align & _RIGHT else x + margin
                 painter.drawStaticText(QPointF(left_x, y + centred(height, static)), static)
         painter.end()

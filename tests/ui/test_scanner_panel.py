@@ -10,6 +10,7 @@ import struct
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QStyledItemDelegate
 
 from lainview.backend.scan import Mode
 from lainview.models.scan_model import ADDRESS, VALUE
@@ -105,6 +106,14 @@ def test_next_scans_and_undo_narrow_with_the_buttons(qtbot, window, demo):
     demo.poke(spots[0], struct.pack("<i", 4243))
     qtbot.waitUntil(lambda: panel.model.data(panel.model.index(0, VALUE)) == "4243",
                     timeout=5000)
+    # The matches table paints one cells() call a row, and its pixels are the
+    # stock view's: right-aligned numbers, the changed value in its colour.
+    table = panel.table
+    assert table.itemDelegate() is table.text_delegate and hasattr(panel.model, "cells")
+    fast = table.viewport().grab().toImage()
+    table.setItemDelegate(QStyledItemDelegate(table))
+    assert table.viewport().grab().toImage() == fast
+    table.setItemDelegate(table.text_delegate)
     choose(panel.next_mode, Mode.INCREASED)
     assert "no value needed" in panel.value_edit.placeholderText()
     assert panel.next_mode.isEnabled()
