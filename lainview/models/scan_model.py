@@ -20,6 +20,7 @@ import enum
 import collections
 import time
 from dataclasses import dataclass
+from collections.abc import Iterable
 
 import numpy as np
 from PySide6.QtCore import (QModelIndex, QObject, QPersistentModelIndex,
@@ -599,15 +600,20 @@ class MatchModel(VisibleRowsModel):
     def row_count(self) -> int:
         return self._rows
 
-    def cells(self, row: int) -> list:
+    def cells(self, row: int, columns: Iterable[int] = range(len(HEADERS))) -> list:
         """Row ``row``'s cells in one call, as the roles give them (for
         :class:`FastTextTable`: the matches table repaints its visible rows
-        as a scan ends and on every refresh of the values): ``(text, font,
-        foreground, None, alignment)`` per column."""
-        return [(self._display(row, column), self._font(column), self._foreground(row, column),
-                 None, self._alignment(column)) for column in range(len(HEADERS))]
+        as a scan ends and on every refresh of the values): a list indexed
+        by column holding, for each of ``columns``, ``(text, font,
+        foreground, None, alignment)`` (None for the others)."""
+        out: list = [None] * len(HEADERS)
+        for column in columns:
+            out[column] = (self._display(row, column), self._font(column),
+                           self._foreground(row, column), None, self._alignment(column))
+        return out
 
     def _display(self, row: int, column: int) -> str:
+        assert self.state is not None           # there are rows
         if column == ADDRESS:
             return f"{self.address(row):012x}"
         if column == AREA:
@@ -638,7 +644,8 @@ class MatchModel(VisibleRowsModel):
 
     def _alignment(self, column: int) -> int | None:
         """Numbers are right-aligned, so their digits line up."""
-        if column in (VALUE, PREVIOUS) and self.state.scan_type.numeric:
+        if column in (VALUE, PREVIOUS) and self.state is not None \
+                and self.state.scan_type.numeric:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 

@@ -22,6 +22,7 @@ symbol indices, filtered and sorted with numpy.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 
 import numpy as np
 from PySide6.QtCore import (QModelIndex, QObject, QPersistentModelIndex,
@@ -257,13 +258,18 @@ class SymbolTableModel(TableModel):
                 return f"{letter}: {type_meaning(letter)}"
         return None
 
-    def cells(self, row: int) -> list[tuple[str, QFont | None, QColor | None]]:
+    def cells(self, row: int, columns: Iterable[int] = range(len(HEADERS))) \
+            -> list[tuple[str, QFont | None, QColor | None] | None]:
         """Row ``row``'s cells, one model call for the whole row (the
-        symbol table's view paints ~30 rows per keystroke): per column, what
-        the display, font and foreground roles give."""
+        symbol table's view paints ~30 rows per keystroke): a list indexed
+        by column holding, for each of ``columns``, what the display, font
+        and foreground roles give (None for the others)."""
         i = int(self.rows[row])
-        return [(self._display(i, column) or "", self._font(column),
-                 self._foreground(i, column)) for column in _COLUMNS]
+        out: list[tuple[str, QFont | None, QColor | None] | None] = [None] * len(_COLUMNS)
+        for column in columns:
+            out[column] = (self._display(i, column) or "", self._font(column),
+                           self._foreground(i, column))
+        return out
 
     def _font(self, column: int) -> QFont | None:
         return self._mono if column == ADDRESS else None

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterable
 
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QColor
@@ -552,19 +553,19 @@ class WatchModel(TableModel):
             return self._tooltip(entry, column)
         return None
 
-    def cells(self, row: int) -> list:
+    def cells(self, row: int, columns: Iterable[int] = range(len(HEADERS))) -> list:
         """Row ``row``'s cells in one call, as the roles give them (for
-        :class:`FastTextTable`, which repaints the live Value column up to
-        20 times a second): ``(text, font, foreground, background,
-        alignment)`` per text column, None for the check-box columns."""
+        :class:`FastTextTable`, which repaints the live Value column at the
+        list's rate): a list indexed by column holding, for each of
+        ``columns``, ``(text, font, foreground, background, alignment)``,
+        and None for the check-box columns and the others."""
         entry = self.entries[row]
-        out: list = []
-        for column in range(len(HEADERS)):
-            if column in (FREEZE, PLOT):
-                out.append(None)
-                continue
-            out.append((self._display(entry, column), None, self._foreground(entry, column),
-                        self._background(entry, column), None))
+        out: list = [None] * len(HEADERS)
+        for column in columns:
+            if column not in (FREEZE, PLOT):
+                out[column] = (self._display(entry, column), None,
+                               self._foreground(entry, column),
+                               self._background(entry, column), None)
         return out
 
     def _background(self, entry: WatchEntry, column: int) -> QColor | None:

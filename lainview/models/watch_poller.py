@@ -110,9 +110,9 @@ class WatchPoller(QObject):
     def _tick(self) -> asyncio.Task | None:
         now = time.monotonic()
         full = now - self._last_full >= 1.0 / self.refresh_hz - 0.004
-        if full:
-            self._fade(now)         # the highlight fades at the list's rate, not the plot's
         if self._inflight:
+            if full:
+                self._fade(now)     # the highlight fades at the list's rate, not the plot's
             self.skipped_ticks += 1
             return None
         # A pointer path is resolved by its read: an unresolved one is read
@@ -122,6 +122,8 @@ class WatchPoller(QObject):
         batches = [(source, batch) for source in self.sources
                    if (batch := source.readable([e for e in due if source.owns(e)]))]
         if not batches:
+            if full:
+                self._fade(now)
             return None
         if full:
             self._last_full = now
@@ -158,8 +160,11 @@ class WatchPoller(QObject):
             if entry.plotted and (value := entry.number) is not None:
                 self.history.append(entry.key, t, value)
                 sampled = True
-        if touched and full:
-            self.refreshed.emit(touched)
+        if full:
+            # With the refresh's own announcement: one repaint of the list.
+            self._fade(now)
+            if touched:
+                self.refreshed.emit(touched)
         if sampled:
             self.sampled.emit()
 

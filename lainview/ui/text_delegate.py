@@ -59,7 +59,7 @@ class FastTextDelegate(LiveEditDelegate):
         self._texts: dict[tuple, tuple[QStaticText, QFont]] = {}
         self._base = QFont()
         self._mode = Qt.TextElideMode.ElideRight
-        self._metrics: dict[QFont, QFontMetricsF] = {}
+        self._metrics: dict[QFont, tuple[QFontMetricsF, float]] = {}
         self._style: QStyle | None = None
         self._margin = 0
 
@@ -119,10 +119,15 @@ class FastTextDelegate(LiveEditDelegate):
         if laid_out is None:
             base = self._base
             font = base if font is None else font.resolve(base)
-            metrics = self._metrics.get(font)
-            if metrics is None:
-                metrics = self._metrics[font] = QFontMetricsF(font)
-            shown = text if metrics.horizontalAdvance(text) <= width \
+            found = self._metrics.get(font)
+            if found is None:
+                metrics = QFontMetricsF(font)
+                found = self._metrics[font] = (metrics, metrics.maxWidth())
+            metrics, widest = found
+            # No character is wider than ``widest``: a short text needs no
+            # measuring (a live value is a new text on every refresh).
+            shown = text if len(text) * widest <= width \
+                or metrics.horizontalAdvance(text) <= width \
                 else metrics.elidedText(text, self._mode, width)
             static = QStaticText(shown)
             static.setTextFormat(Qt.TextFormat.PlainText)
@@ -151,19 +156,21 @@ class FastTextDelegate(LiveEditDelegate):
 
 class FastTextTable(QTableView):
     """A table view for large or live tables of one-line text: it paints its
-    visible rows in one pass — one ``cells(row)`` call to the model per row
+    visible rows in one pass — one ``cells`` call to the model per row
     when the model has it, the texts laid out once by its
     :class:`FastTextDelegate` — instead of one delegate call and seven model
     calls per cell.
 
-    ``cells(row)`` gives, per column, what the roles would give: ``(text,
-    font, foreground)``, or ``(text, font, foreground, background,
-    alignment)`` (a QColor or QBrush or None; Qt.AlignmentFlag or None:
-    left), or None for a cell the stock delegate paints (a check box, an
-    icon). Without ``cells``, the display, font and foreground roles are
-    asked. Rows that hold the selection or the focused cell, columns with
-    their own delegate and any view given another item delegate are painted
-    as QTableView paints them, so every pixel is the stock view's."""
+    ``cells(row, columns)`` gives a list indexed by logical column that
+    holds, for each of ``columns`` (the ones being painted; the others may
+    hold anything), what the roles would give: ``(text, font,
+    foreground)``, or ``(text, font, foreground, background, alignment)``
+    (a QColor or QBrush or None; Qt.AlignmentFlag or None: left), or None
+    for a cell the stock delegate paints (a check box, an icon). Without
+    ``cells``, the display, font and foreground roles are asked. Rows that
+    hold the selection or the focused cell, columns with their own delegate
+    and any view given another item delegate are painted as QTableView
+    paints them, so every pixel is the stock view's."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -204,65 +211,68 @@ class FastTextTable(QTableView):
         delegate.use(option.font)
         laid_out = delegate.laid_out
         cells = getattr(model, "cells", None)
+        wanted = [column for column, _x, _w in columns]
         own = {column for column, _x, _w in columns if self.itemDelegateForColumn(column)}
         margin = delegate.margin()
         left = columns[0][1]
         right = columns[-1][1] + columns[-1][2]
         painter = QPainter(self.viewport())
-        shown_font = shown_pen = None
-        for row in range(first, last + 1):
-            y = self.rowViewportPosition(row)
-            height = self.rowHeight(row)
-            if row in special:
-                for column, x, width in columns:
-                    self._stock_cell(painter, option, row, column, QRect(x, y, width, height))
-                shown_font = shown_pen = None       # the stock path leaves its own
-                continue
-            if alternate is not None and row & 1:
-                painter.fillRect(QRect(left, y, right - left, height), alternate)
-            texts = cells(row) if cells is not None else None
-            for column, x, width in columns:
-                background = align = None
-                if texts is not None:
-                    cell = texts[column]
-                    if cell is None or column in own:
-                        rect = QRect(x, y, width, height)
-                        if min(x + width, region.right() + 1) - max(x, region.left()) < margin:
-                            # Qt's update of a cell overlaps its neighbour by
-                            # a pixel: only a background can show there
-                            fill = model.data(model.index(row, column), _BACKGROUND)
-                            if fill is not None:
-                                painter.fillRect(rect, fill)
-                            continue
-                        self._stock_cell(painter, option, row, column, rect)
-                        shown_font = shown_pen = None
-                        continue
-                    if len(cell) == 3:
-                        text, font, pen = cell
-                    else:
-                        text, font, pen, background, align = cell
-                else:
-                    index = model.index(row, column)
-                    text = model.data(index, _DISPLAY)
-                    font = model.data(index, _FONT)
-                    pen = model.data(index, _FOREGROUND)
-                if background is not None:
-                    painter.fillRect(QRect(x, y, width, height), background)
-                if not text or width <= 2 * margin:
+        try:       # an exception with the painter open would take Qt down
+            shown_font = shown_pen = None
+            for row in range(first, last + 1):
+                y = self.rowViewportPosition(row)
+                height = self.rowHeight(row)
+                if row in special:
+                    for column, x, width in columns:
+                        self._stock_cell(painter, option, row, column, QRect(x, y, width, height))
+                    shown_font = shown_pen = None       # the stock path leaves its own
                     continue
-                static, font = laid_out(str(text), font, width - 2 * margin)
-                pen = text_pen if pen is None else pen if isinstance(pen, QColor) \
-                    else pen.color()
-                if font is not shown_font:
-                    painter.setFont(font)
-                    shown_font = font
-                if pen is not shown_pen:
-                    painter.setPen(pen)
-                    shown_pen = pen
-                left_x = x + width - margin - static.size().width() \
-                    if align is not None and align & _RIGHT else x + margin
-                painter.drawStaticText(QPointF(left_x, y + centred(height, static)), static)
-        painter.end()
+                if alternate is not None and row & 1:
+                    painter.fillRect(QRect(left, y, right - left, height), alternate)
+                texts = cells(row, wanted) if cells is not None else None
+                for column, x, width in columns:
+                    background = align = None
+                    if texts is not None:
+                        cell = texts[column]
+                        if cell is None or column in own:
+                            rect = QRect(x, y, width, height)
+                            if min(x + width, region.right() + 1) - max(x, region.left()) < margin:
+                                # Qt's update of a cell overlaps its neighbour by
+                                # a pixel: only a background can show there
+                                fill = model.data(model.index(row, column), _BACKGROUND)
+                                if fill is not None:
+                                    painter.fillRect(rect, fill)
+                                continue
+                            self._stock_cell(painter, option, row, column, rect)
+                            shown_font = shown_pen = None
+                            continue
+                        if len(cell) == 3:
+                            text, font, pen = cell
+                        else:
+                            text, font, pen, background, align = cell
+                    else:
+                        index = model.index(row, column)
+                        text = model.data(index, _DISPLAY)
+                        font = model.data(index, _FONT)
+                        pen = model.data(index, _FOREGROUND)
+                    if background is not None:
+                        painter.fillRect(QRect(x, y, width, height), background)
+                    if not text or width <= 2 * margin:
+                        continue
+                    static, font = laid_out(str(text), font, width - 2 * margin)
+                    pen = text_pen if pen is None else pen if isinstance(pen, QColor) \
+                        else pen.color()
+                    if font is not shown_font:
+                        painter.setFont(font)
+                        shown_font = font
+                    if pen is not shown_pen:
+                        painter.setPen(pen)
+                        shown_pen = pen
+                    left_x = x + width - margin - static.size().width() \
+                        if align is not None and align & _RIGHT else x + margin
+                    painter.drawStaticText(QPointF(left_x, y + centred(height, static)), static)
+        finally:
+            painter.end()
 
     def _special_rows(self, first: int, last: int) -> set[int]:
         """Rows in first..last holding a selected cell or the current one."""
