@@ -102,6 +102,20 @@ def no_backend_thread_left():
 
 
 @pytest.fixture
+def bss_tail(tmp_path):
+    """tests/c/bss_tail.c running: a PIE program whose .bss (ending at
+    ``end``) has an anonymous mapping placed right after it, which the
+    kernel merges into the .bss area (``tail`` lies in it; ``root`` is a
+    global in .data)."""
+    from tests import c_child
+    exe = c_child.build(Path(__file__).with_name("c") / "bss_tail.c", tmp_path,
+                        "-O0", "-fPIE", "-pie")
+    child = c_child.start(exe)
+    yield child
+    child.stop("exit")
+
+
+@pytest.fixture
 def backend():
     from lainview.backend.service import Backend
     b = Backend()

@@ -117,3 +117,16 @@ def test_desktop_json_lists_the_files(tmp_path):
     report = json.loads(out.stdout)
     assert report["action"] == "install" and report["paths"]
     assert all(p.startswith(str(tmp_path / "data")) for p in report["paths"])
+
+
+def test_a_write_that_changes_nothing_is_neither_made_nor_journaled(child):
+    """Writing the bytes memory already holds (as the GUI never does):
+    nothing is written or journaled, in text and in JSON."""
+    first = lainview("write", child.pid, hex(child.ro), "52 45")       # what it holds
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == f"memory at {child.ro:#x} already holds 52 45: " \
+        "nothing written or journaled\n"
+    out = lainview("write", child.pid, hex(child.ro), "5245", "--json")
+    assert out.returncode == 0 and json.loads(out.stdout) == {
+        "pid": child.pid, "address": child.ro, "old": "5245", "new": "5245", "journal_id": None}
+    assert json.loads(lainview("journal", "--pid", child.pid, "--json").stdout) == []

@@ -28,7 +28,7 @@ from .procfs import ProcfsMemory
 
 if TYPE_CHECKING:
     from .journal import Journal
-    from .locations import Location, ModuleSymbolLookup, ThreadStackLookup
+    from .locations import Location, ModuleSymbolLookup, StaticEnd, ThreadStackLookup
 
 R = TypeVar("R")
 
@@ -175,8 +175,8 @@ def resolve_in(memory: ProcessMemory, location: Location, size: int, areas: list
 def journaled_process_write(journal: Journal, memory: ProcessMemory,
                             identity: ProcessIdentity, address: int, data: bytes, *,
                             reverts: int | None = None, journal_ids: list[int] | None = None,
-                            if_changed: bool = False,
-                            where: Location | None = None) -> WriteResult:
+                            if_changed: bool = False, where: Location | None = None,
+                            static_end: StaticEnd | None = None) -> WriteResult:
     """Write ``data`` at ``address`` of a process through ``journal``: the
     one unit of work of every process write (edits, patches, rollbacks,
     reverts; :func:`journal.journaled_write`: intent on disk, write, verify,
@@ -188,7 +188,8 @@ def journaled_process_write(journal: Journal, memory: ProcessMemory,
     location the write was aimed at (what the user typed, what a watch
     holds: a pointer path, ``memfd:NAME+0x10``), kept in the journal as
     given, for patch files; default (and for an absolute address without
-    pointer steps): the most durable location of ``address`` in the map.
+    pointer steps): the most durable location of ``address`` in the map
+    (a module's ``.bss`` bounded by ``static_end``, see :func:`journal_place`).
     One rule for every write and freeze: :func:`journal_place`. Blocking.
     Raises JournalError (nothing written), FaultError, VerifyMismatch,
     TargetExited."""
@@ -199,7 +200,7 @@ def journaled_process_write(journal: Journal, memory: ProcessMemory,
         return WriteResult(address=address, old=data, new=data, journal_id=None)
     # old_bytes read the map afresh: say where the bytes are in a way a
     # later run can find, for patch files.
-    place = journal_place(where, address, memory.areas(refresh=False))
+    place = journal_place(where, address, memory.areas(refresh=False), memory.pid, static_end)
     intent = WriteIntent(identity.to_json(), address, old, data, reverts, place)
     entry_id, result = journaled_write(
         journal, intent, lambda: memory.write(address, data, old=old),
@@ -207,16 +208,23 @@ def journaled_process_write(journal: Journal, memory: ProcessMemory,
     return WriteResult(address=address, old=result.old, new=result.new, journal_id=entry_id)
 
 
-def journal_place(where: Location | None, address: int,
-                  areas: list[MemoryArea]) -> dict[str, Any]:
+def journal_place(where: Location | None, address: int, areas: list[MemoryArea], pid: int,
+                  static_end: StaticEnd | None = None) -> dict[str, Any]:
     """The location a journal entry keeps for a write or a freeze at
-    ``address``: ``where`` (the location the user gave or the watch holds,
-    as the grammar prints it) unless it is None or a bare absolute address,
-    then the most durable location of ``address`` in ``areas``
-    (:func:`.locations.locate`: ``module+off``, ``memfd:NAME+off``)."""
+    ``address`` in process ``pid``: ``where`` (the location the user gave or
+    the watch holds, as the grammar prints it) unless it is None or a bare
+    absolute address, then the most durable location of ``address`` in
+    ``areas`` (:func:`.locations.locate`: ``module+off``,
+    ``memfd:NAME+off``), a module's ``.bss`` bounded by its ELF segments
+    (``static_end``; default: read from the file, only for an address in
+    an anonymous area right after a module)."""
     from .locations import locate      # here: ps and maps take no location
     if where is None or (where.kind == "absolute" and not where.steps):
-        where = locate(address, areas)
+        if static_end is None:
+            def static_end(path: str) -> int | None:
+                from .module_symbols import ModuleSymbols
+                return ModuleSymbols().static_end(pid, areas, path)
+        where = locate(address, areas, static_end)
     return where.to_json()
 
 
@@ -224,7 +232,8 @@ def journaled_location_write(journal: Journal, memory: ProcessMemory,
                              identity: ProcessIdentity, location: Location, data: bytes, *,
                              if_changed: bool = False, areas: list[MemoryArea] | None = None,
                              module_symbol: ModuleSymbolLookup | None = None,
-                             thread_stack: ThreadStackLookup | None = None) -> WriteResult:
+                             thread_stack: ThreadStackLookup | None = None,
+                             static_end: StaticEnd | None = None) -> WriteResult:
     """:func:`journaled_process_write` at the address ``location`` resolves
     to now (:func:`resolve_in` in ``areas``, default the map read now; a
     pointer path's pointers read in the same request), with ``location`` as
@@ -234,7 +243,7 @@ def journaled_location_write(journal: Journal, memory: ProcessMemory,
         areas = memory.areas(refresh=True)
     address = resolve_in(memory, location, len(data), areas, module_symbol, thread_stack)
     return journaled_process_write(journal, memory, identity, address, data,
-                                   if_changed=if_changed, where=location)
+                                   if_changed=if_changed, where=location, static_end=static_end)
 
 
 __all__ = ["BACKENDS", "BULK_CHUNK", "PROCFS_LIMITS", "AttachedProcess", "BulkStats",

@@ -613,9 +613,21 @@ def _module_extent(areas: list[MemoryArea], path: str) -> tuple[int, int] | None
     return base, end
 
 
-def locate(address: int, areas: list[MemoryArea]) -> Location:
+StaticEnd = Callable[[str], "int | None"]
+"""A module's path (``MemoryArea.file_path``) -> the address where its
+static data (``.data``, ``.bss``) ends, from its ELF program headers
+(``ModuleSymbols.static_end``, ``Symbolizer.static_end``), or None when not
+known."""
+
+
+def locate(address: int, areas: list[MemoryArea],
+           static_end: StaticEnd | None = None) -> Location:
     """The most durable location of ``address`` in this map (areas sorted
-    by start, as every ProcessMemory returns them)."""
+    by start, as every ProcessMemory returns them). An anonymous area right
+    after a module's writable data is taken as its ``.bss`` only up to
+    where the module's writable segments end, when ``static_end`` knows it:
+    memory mapped beyond (a buffer the kernel placed or merged there) is an
+    absolute address, not ``module+offset``."""
     area = area_at(areas, address)
     if area is None:
         return Location.absolute(address)
@@ -628,8 +640,10 @@ def locate(address: int, areas: list[MemoryArea]) -> Location:
         return Location(LocationKind.PSEUDO, area.path, address - base)
     owner = _bss_owner(areas, area)
     if owner is not None:
-        base = min(a.start for a in _module_areas(areas, owner))
-        return Location(LocationKind.MODULE, _as_typed(owner), address - base)
+        end = static_end(owner) if static_end is not None else None
+        if end is None or address < end:
+            base = min(a.start for a in _module_areas(areas, owner))
+            return Location(LocationKind.MODULE, _as_typed(owner), address - base)
     return Location.absolute(address)
 
 
@@ -851,19 +865,22 @@ def _resolve_kernel(location: Location, symbols: SymbolLookup | None) -> int:
     return address
 
 
-def settle(location: Location, areas: list[MemoryArea], *, pid: int | None = None) -> Location:
+def settle(location: Location, areas: list[MemoryArea], *, pid: int | None = None,
+           static_end: StaticEnd | None = None) -> Location:
     """The durable form of a location typed by the user, as watch entries
     and bookmarks keep it: a module named by its file name gets its full
     path, an absolute address inside a module or pseudo-area becomes
-    module/pseudo plus offset (:func:`locate`). A kernel symbol, and an
-    absolute address that is not mapped, are kept as they are. Raises
-    :class:`Unresolved` for a module or area not in this map."""
+    module/pseudo plus offset (:func:`locate`, with ``static_end``). A
+    kernel symbol, and an absolute address that is not mapped, are kept as
+    they are. Raises :class:`Unresolved` for a module or area not in this
+    map."""
     if location.steps:
-        return replace(settle(location.base, areas, pid=pid), steps=location.steps)
+        return replace(settle(location.base, areas, pid=pid, static_end=static_end),
+                       steps=location.steps)
     if location.kind in ("kernel", "thread_stack"):
         return location
     if location.kind == "absolute":
-        return locate(location.offset, areas)
+        return locate(location.offset, areas, static_end)
     if location.symbol is not None:             # keep the symbol; name the file fully
         paths = _files_named(areas, location.name)
         if not paths and location.name.startswith("/"):
@@ -871,9 +888,9 @@ def settle(location: Location, areas: list[MemoryArea], *, pid: int | None = Non
         if len(paths) != 1:
             resolve(replace(location, symbol=None, offset=0), areas, pid=pid)  # says why
         return replace(location, name=paths[0])
-    return locate(resolve(location, areas, pid=pid), areas)
+    return locate(resolve(location, areas, pid=pid), areas, static_end)
 
 
 __all__ = ["KINDS", "MAX_STEPS", "MAX_THREAD_INDEX", "POINTER_SIZE", "Location", "LocationKind",
-           "ModuleSymbolLookup", "PointerRead", "SymbolLookup", "ThreadStackLookup",
+           "ModuleSymbolLookup", "PointerRead", "StaticEnd", "SymbolLookup", "ThreadStackLookup",
            "Unresolved", "locate", "parse_location", "resolve", "settle"]

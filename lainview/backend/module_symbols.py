@@ -527,6 +527,20 @@ class Symbolizer:
         """The module of that full path (as :func:`locations.locate` gives it)."""
         return self._by_path.get(path)
 
+    def static_end(self, path: str) -> int | None:
+        """Where the static data of the module mapped from ``path`` ends
+        (its writable PT_LOAD segments' end), or None: the
+        :data:`locations.StaticEnd` of this map, from symbols already read."""
+        module = self._by_path.get(path)
+        if module is None or module.symbols is None or module.symbols.static_end is None:
+            return None
+        return module.base + module.symbols.static_end
+
+    def locate(self, address: int) -> Location:
+        """:func:`locations.locate` in this map, a module's ``.bss`` bounded
+        by its ELF segments (:meth:`static_end`)."""
+        return locate(address, self.areas, self.static_end)
+
     def module_symbol(self, path: str, name: str) -> int | None:
         """The offset of symbol ``name`` from the base of the module mapped
         from ``path``, or None (no such module or symbol). A name defined
@@ -585,7 +599,7 @@ class Symbolizer:
         if area.path:
             module = self._by_path.get(area.file_path)
             return (module, address - module.base) if module is not None else None
-        where = locate(address, self.areas)           # anonymous: a module's .bss?
+        where = self.locate(address)                 # anonymous: a module's .bss?
         module = self._by_path.get(where.name) if where.kind == LocationKind.MODULE else None
         return (module, where.offset) if module is not None else None
 
@@ -610,7 +624,7 @@ class Symbolizer:
             return head + (f"+{offset:#x}" if offset else "")
         placed = self._module_of(address)
         if placed is None:
-            return locate(address, self.areas).text
+            return self.locate(address).text
         module, offset = placed
         key = (module.path, "")
         head = self._texts.get(key)
@@ -622,10 +636,10 @@ class Symbolizer:
 
     def location(self, address: int) -> Location:
         """The location of ``address``: ``module!symbol+off`` where a symbol
-        holds it, else :func:`locations.locate`'s."""
+        holds it, else :meth:`locate`'s."""
         hit = self.symbol_at(address)
         if hit is None:
-            return locate(address, self.areas)
+            return self.locate(address)
         symbol, offset = hit
         return symbol.location(offset)
 

@@ -60,7 +60,7 @@ import numpy as np
 
 from .errors import FaultError, InvalidInput, LainviewError, TargetExited, Unresolved
 from .files import atomic_private_file, load_json, read_input_file
-from .locations import Location, LocationKind, locate, resolve
+from .locations import Location, LocationKind, StaticEnd, locate, resolve
 from .memory import MemoryArea, Perm, page_buffer
 from .process_memory import ProcessMemory
 from .scan import steady_malloc
@@ -496,11 +496,6 @@ def _module_base(path: str, base: int, address: int) -> Base:
     return Location(LocationKind.MODULE, path, address - base)
 
 
-StaticEnd = Callable[[str], "int | None"]
-"""A module's path -> the address where its static data (``.data``,
-``.bss``) ends, from its ELF program headers (``ModuleSymbols.static_end``),
-or None when not known."""
-
 
 def _statics(areas: list[MemoryArea], stacks: Sequence[MemoryArea | None] | None,
              static_end: StaticEnd | None = None) -> _Statics:
@@ -529,9 +524,10 @@ def _statics(areas: list[MemoryArea], stacks: Sequence[MemoryArea | None] | None
                     known = module_base.setdefault(loc.name, area.start - loc.offset)
                     maker = functools.partial(_module_base, loc.name, known)
                     if not area.path and static_end is not None:
-                        if loc.name not in ends:
-                            ends[loc.name] = static_end(loc.name)
-                        known_end = ends[loc.name]
+                        owner = areas[n - 1].file_path      # the module, as the map names it
+                        if owner not in ends:
+                            ends[owner] = static_end(owner)
+                        known_end = ends[owner]
                         if known_end is not None:
                             end = max(area.start, min(area.end, known_end))
             else:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Generator, Iterable, ParamSpec, Self, TypeVar
+from typing import TYPE_CHECKING, Callable, Generator, Iterable, ParamSpec, Self, TypeVar
 
 from .attach import (BACKENDS, BULK_CHUNK, BulkStats, StreamConsumer,
                      attach_process, journal_place, journaled_location_write,
@@ -22,8 +22,8 @@ from .attach import (BACKENDS, BULK_CHUNK, BulkStats, StreamConsumer,
 from .errors import InvalidInput, LainviewError, TargetExited, Unresolved, VerifyMismatch
 from .journal import (Journal, JournalEntry, JournalProblems, OpenFreezes, RevertOutcome,
                       RevertTarget, revert_entries)
-from .locations import Location, ModuleSymbolLookup
-from .memory import (AttachInfo, Hole, MemoryArea, ReadResult, WriteResult, WriteStatus,
+from .locations import Location, ModuleSymbolLookup, StaticEnd
+from .memory import (AttachInfo, Hole, MemoryArea, ReadResult, WriteResult,
                      area_at, page_buffer)
 from .files import atomic_private_file, read_input_file
 from .patch import BLOCKING as PATCH_BLOCKING, ApplyAction, Patch, plan as plan_patch, save_patch
@@ -223,6 +223,17 @@ class Target:
             return self._backend.module_symbols().module_symbol(self.pid, areas, path, name)
         return lookup
 
+    def _static_end(self) -> StaticEnd:
+        """Where a module's static data ends, for locating a write in its
+        ``.bss`` (:func:`locations.locate`): this target's symbolizer if it
+        has read the map now in use, else the backend's cache of ELF tables."""
+        def static_end(path: str) -> int | None:
+            areas = self._memory.areas(refresh=False)
+            if self._symbolizer is not None and self._symbolizer.areas == areas:
+                return self._symbolizer.static_end(path)
+            return self._backend.module_symbols().static_end(self.pid, areas, path)
+        return static_end
+
     def set_read_userfaultfd(self, on: bool) -> BackendFuture[None]:
         """Opt in (or out) to reading areas the target registered with
         userfaultfd: a read of a page it has not filled blocks the backend
@@ -317,7 +328,8 @@ class Target:
             return journaled_location_write(
                 self._backend.journal, self._memory, self.identity, location, payload,
                 if_changed=if_changed, areas=areas, module_symbol=self._module_symbol(areas),
-                thread_stack=thread_stack_lookup(self.pid, areas, self._stacks_seen))
+                thread_stack=thread_stack_lookup(self.pid, areas, self._stacks_seen),
+                static_end=self._static_end())
         return self._submit(run)
 
     def write(self, address: int, data: bytes, *,
@@ -327,7 +339,8 @@ class Target:
         nothing is journaled or written, and the result's ``journal_id`` is
         None (an edit that changes nothing is not a write)."""
         return self._submit(journaled_process_write, self._backend.journal, self._memory,
-                            self.identity, address, bytes(data), if_changed=if_changed)
+                            self.identity, address, bytes(data), if_changed=if_changed,
+                            static_end=self._static_end())
 
     # -- freezes: one journal entry for all the writes that hold a value ----------------------
     def freeze_begin(self, address: int, held: bytes, before: bytes | None = None,
@@ -722,7 +735,9 @@ class Backend:
                       held: bytes, before: bytes | None, where: Location | None = None) -> int:
         current = memory.read(address, len(held)).require(op="freeze")
         old = before if before is not None and len(before) == len(held) else current
-        place = journal_place(where, address, memory.areas(refresh=False))
+        areas = memory.areas(refresh=False)
+        place = journal_place(where, address, areas, memory.pid,
+                              lambda path: self.module_symbols().static_end(memory.pid, areas, path))
         return self.freezes.begin((memory.pid, address), target=identity.to_json(),
                                   address=address, old=old, held=held, location=place)
 

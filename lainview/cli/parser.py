@@ -348,7 +348,8 @@ def _write_arguments(p: argparse.ArgumentParser) -> None:
     _pid(p)
     p.add_argument("address", type=ADDRESS, help=ADDRESS_HELP)
     p.add_argument("hexbytes", type=argtype(parse_hex_bytes), help='e.g. "de ad be ef"')
-    _json(p, "{pid, address, old: hex, new: hex, journal_id}")
+    _json(p, "{pid, address, old: hex, new: hex, journal_id} (journal_id null: the memory "
+             "already held the bytes, so nothing was written or journaled)")
 
 
 def _watchpoint_arguments(p: argparse.ArgumentParser) -> None:
@@ -621,7 +622,8 @@ SUBCOMMANDS: dict[str, Subcommand] = {
                        "--c-header player.h\n"
                        "  lainview read 1234 game+0x4010 --type auto", kernel=False,
                        facade=False),
-    "write": Subcommand("write bytes into a process's memory (journaled)", _write_arguments,
+    "write": Subcommand("write bytes into a process's memory (journaled; bytes it already "
+                        "holds are left alone)", _write_arguments,
                         "lainview.cli.process:cmd_write",
                         '  lainview write 1234 0x7f0000001000 "de ad be ef"', kernel=False,
                         facade=False),

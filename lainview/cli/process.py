@@ -308,17 +308,21 @@ def cmd_write(args) -> int:
             if args.address.steps or args.address.kind != "absolute":
                 # resolved and written at once, journaled as typed (attach.journal_place)
                 result = journaled_location_write(journal, target.memory, target.identity,
-                                                  args.address, args.hexbytes)
+                                                  args.address, args.hexbytes, if_changed=True)
             else:
                 address = address_in(target, args.address, len(args.hexbytes))
                 result = journaled_process_write(journal, target.memory, target.identity,
-                                                 address, args.hexbytes)
+                                                 address, args.hexbytes, if_changed=True)
     finally:
         print_journal_notices(journal)
         journal.close()
     if args.json:
         print_json({"pid": args.pid, "address": result.address, "old": result.old.hex(),
                     "new": result.new.hex(), "journal_id": result.journal_id})
+        return EXIT_OK
+    if result.journal_id is None:        # a write that changes nothing is not a write
+        print(f"memory at {result.address:#x} already holds {result.new.hex(' ')}: "
+              "nothing written or journaled")
         return EXIT_OK
     print(f"old {result.old.hex(' ')}")
     print(f"new {result.new.hex(' ')}")

@@ -17,6 +17,7 @@ from enum import Enum
 from PySide6.QtCore import QObject, Signal
 
 from lainview.backend.errors import LainviewError, TargetExited, Unresolved
+from lainview.backend.locations import Location, StaticEnd, locate
 from lainview.backend.memory import MemoryArea, area_at
 from lainview.backend.module_symbols import Symbolizer
 from lainview.backend.service import Backend, Target
@@ -104,6 +105,21 @@ class AttachedTarget(QObject):
             self._set_state(TargetState.DETACHED)
 
     # -- the map -----------------------------------------------------------------------------
+    def locate(self, address: int) -> Location:
+        """The most durable location of ``address`` in the map in ``areas``
+        (:func:`locations.locate`): ``module+off``, ``[heap]+off``, or the
+        address. Once the symbols of this map are read, a module's ``.bss``
+        ends where its ELF segments end (memory mapped right after it is
+        not the module's); before, the map alone decides."""
+        return locate(address, self.areas, self.static_end())
+
+    def static_end(self) -> StaticEnd | None:
+        """Where each module's static data ends in the map in ``areas``
+        (:data:`locations.StaticEnd`), once its symbols are read; else None."""
+        symbols = self.symbols
+        return symbols.static_end if symbols is not None and symbols.areas == self.areas \
+            else None
+
     async def refresh_areas(self) -> list[MemoryArea] | None:
         """Fetch the map again; None if there is no live target."""
         target = self.target

@@ -18,7 +18,7 @@ from PySide6.QtCore import (QModelIndex, QObject, QPersistentModelIndex, Qt,
 
 
 from lainview.backend.errors import InvalidInput, LainviewError, TargetExited, Unresolved
-from lainview.backend.locations import Location, locate, parse_location, resolve, settle
+from lainview.backend.locations import Location, parse_location, resolve, settle
 
 from .attached_target import AttachedTarget
 from .session_file import parse_items
@@ -115,7 +115,7 @@ class BookmarkModel(TableModel):
 
     def add_address(self, address: int, name: str = "", comment: str = "",
                     size: int = 1) -> Bookmark:
-        return self.add(name, locate(address, self.target.areas), comment, size)
+        return self.add(name, self.target.locate(address), comment, size)
 
     def remove_rows(self, rows: list[int]) -> None:
         for row in sorted(set(rows), reverse=True):
@@ -309,7 +309,8 @@ class BookmarkModel(TableModel):
                 if location.kind == "kernel":
                     raise InvalidInput("bookmarks mark process memory")
                 if self.target.areas:
-                    location = settle(location, self.target.areas, pid=self.target.pid)
+                    location = settle(location, self.target.areas, pid=self.target.pid,
+                                      static_end=self.target.static_end())
             except InvalidInput as exc:
                 self.status.emit(f"bookmark {b.name}: {exc.message}")
                 return False

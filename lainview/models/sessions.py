@@ -18,7 +18,7 @@ from typing import Callable
 from PySide6.QtCore import QObject, Signal
 
 from lainview.backend.errors import InvalidInput, LainviewError, Unresolved
-from lainview.backend.locations import Location, locate, resolve
+from lainview.backend.locations import Location, resolve
 from lainview.backend.placements import Placement
 from lainview.backend.processes import ProcessInfo
 from lainview.backend.wording import counted, printable
@@ -77,16 +77,15 @@ class SessionController(QObject):
         if target is None:
             raise InvalidInput("attach to a process first: a session belongs to a program")
         identity = target.identity
-        areas = ws.target.areas
         view: dict = {"hex_refresh_hz": ws.document.refresh_hz,
                       "watch_refresh_hz": self.watch.refresh_hz,
                       "plot_hz": self.watch.plot_hz,
                       "freeze_interval_ms": self.watch.freeze_interval_ms}
         region = ws.document.region
         if region is not None:
-            view["area"] = {"start": locate(region.start, areas).to_json(), "size": region.size,
-                            "label": region.path}
-            view["cursor"] = locate(ws.cursor.address, areas).to_json()
+            view["area"] = {"start": ws.target.locate(region.start).to_json(),
+                            "size": region.size, "label": region.path}
+            view["cursor"] = ws.target.locate(ws.cursor.address).to_json()
         view.update(view_extra or {})
         scan = self._kept_scan
         if "scan" in self.sections:

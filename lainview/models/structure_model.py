@@ -32,7 +32,7 @@ from lainview.backend.c_decls import Declarations
 from lainview.backend.ctypes_model import (CType, Enum, Node, Pointer, Record, bitfield_value,
                                            field_place, leaf_value, typed_value)
 from lainview.backend.errors import InvalidInput, LainviewError, Unresolved
-from lainview.backend.locations import Location, LocationKind, locate, parse_location
+from lainview.backend.locations import Location, LocationKind, parse_location
 from lainview.backend.placements import (FieldTarget, Placement, check_placeable,
                                          declarations_of,
                                          default_name, field_target, joined,
@@ -107,8 +107,8 @@ class StructureModel(QAbstractItemModel):
     def location_of(self, address: int) -> Location:
         """The most durable location of ``address`` in the target's map (as
         the hex view names it: ``memfd:lainview-demo+0xf80``)."""
-        areas = self.target.areas if self.target is not None else []
-        return locate(address, areas)
+        return self.target.locate(address) if self.target is not None \
+            else Location.absolute(address)
 
     def place(self, type_name: str, where: int | Location | str,
               name: str | None = None) -> Placement:

@@ -27,7 +27,7 @@ from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt, Sign
 from PySide6.QtGui import QColor
 
 from lainview.backend.errors import InvalidInput, LainviewError
-from lainview.backend.locations import Location, locate, parse_location, settle
+from lainview.backend.locations import Location, parse_location, settle
 from lainview.backend.placements import FieldTarget, display_of, watch_type
 
 from .attached_target import AttachedTarget, TargetState
@@ -218,7 +218,7 @@ class WatchModel(TableModel):
         """Watch ``address`` (from the hex view, the inspector or a scan
         result: the scanner's ``add_to_watch(address, type_name)`` connects
         here), stored as the most durable location the map allows."""
-        location = locate(int(address), self.target.areas)
+        location = self.target.locate(int(address))
         return self.add(location, ValueType.of(type_name, length, big_endian), label)
 
     def add_field(self, target: FieldTarget, type_name: str,
@@ -249,7 +249,8 @@ class WatchModel(TableModel):
         durable form). Raises InvalidInput naming what is wrong."""
         location = parse_location(text)
         if self.target.areas:
-            location = settle(location, self.target.areas, pid=self.target.pid)
+            location = settle(location, self.target.areas, pid=self.target.pid,
+                              static_end=self.target.static_end())
         return location
 
     def add_kernel_symbol(self, symbol: str, type_name: str, *, module: str | None = None,

@@ -103,6 +103,12 @@ class HexView(QAbstractScrollArea):
         self._update_bars()
         self.viewport().update()
 
+    def full_width(self) -> int:
+        """The width (logical px) that shows a whole row, its ASCII column
+        included: the layout's, the vertical scroll bar and the frame."""
+        return int(self.layout_.width + 0.999) + self.verticalScrollBar().sizeHint().width() \
+            + 2 * self.frameWidth()
+
     def set_bytes_per_row(self, n: int) -> None:
         if n != self.bytes_per_row:
             keep = self.hex_cursor.address

@@ -17,7 +17,7 @@ from PySide6.QtCore import QByteArray, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QDockWidget,
                                QFileDialog, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
-                               QMainWindow, QMenu, QTableWidget, QTableWidgetItem, QToolButton,
+                               QMainWindow, QMenu, QStyle, QTableWidget, QTableWidgetItem, QToolButton,
                                QVBoxLayout, QWidget)
 
 from lainview.backend.errors import LainviewError
@@ -632,10 +632,18 @@ class MainWindow(QMainWindow):
             apply()
 
     def _core_dock_sizes(self) -> None:
+        """Top row: the hex view gets a whole row (its ASCII column too) and
+        the inspector a 64-bit value; the memory map what is left, up to a
+        quarter of the window (540 px at most), but never less than its
+        whole Start and End columns (the hex view's ASCII column gives way
+        first on a narrow screen)."""
         width = self.width()
+        inspector = self.inspector_panel.default_width()
+        room = width - self.editor.view.full_width() - inspector \
+            - 4 * self.style().pixelMetric(QStyle.PixelMetric.PM_DockWidgetSeparatorExtent)
         self.resizeDocks([self.vma_dock, self.inspector_dock],
-                         [min(540, int(width * 0.25)), self.inspector_panel.default_width()],
-                         Qt.Orientation.Horizontal)
+                         [max(self.vma_panel.least_width(), min(room, 540, int(width * 0.25))),
+                          inspector], Qt.Orientation.Horizontal)
 
     def reset_layout(self) -> None:
         """View ▸ Reset layout: every dock back where a first start puts it,

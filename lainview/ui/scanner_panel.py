@@ -37,7 +37,8 @@ MAX_ROWS_PER_ACTION = 10_000       # rows one context-menu action takes
 #: address, and an f64 with all 17 significant digits of its shortest form.
 ADDRESS_SAMPLE = "f" * 16
 VALUE_SAMPLE = "-0.30000000000000004"     # 17 significant digits
-MATCH_ROWS_SHOWN = 4               # rows of matches the stacked layout keeps visible
+MATCH_ROWS_SHOWN = 4               # rows of matches the stacked layout asks room for
+MATCH_ROWS_KEPT = 2                # ... and keeps visible before the form scrolls
 
 
 class ProgressLine(QWidget):
@@ -285,10 +286,11 @@ class ScannerPanel(QWidget):
         return sum(widths.values()) + 2 * self.table.frameWidth() \
             + self.table.verticalScrollBar().sizeHint().width()
 
-    def _matches_height(self) -> int:
-        """The height (logical px) of the matches with MATCH_ROWS_SHOWN rows."""
-        rows = self.table.verticalHeader().defaultSectionSize()
-        return self._running_row.sizeHint().height() + self.table.horizontalHeader().sizeHint().height() + MATCH_ROWS_SHOWN * rows \
+    def _matches_height(self, rows: int = MATCH_ROWS_SHOWN) -> int:
+        """The height (logical px) of the matches with ``rows`` rows."""
+        row = self.table.verticalHeader().defaultSectionSize()
+        return self._running_row.sizeHint().height() \
+            + self.table.horizontalHeader().sizeHint().height() + rows * row \
             + 2 * self.table.frameWidth() + _layout_of(self.results).spacing()
 
     def sizeHint(self) -> QSize:  # noqa: N802 - the form above a few rows of matches
@@ -301,7 +303,7 @@ class ScannerPanel(QWidget):
     def _arrange(self) -> None:
         """Side by side or stacked for the panel's width, and where the
         handle is: where the user left it, else the whole form if there is
-        room for it and a few rows of matches, else the rows first (the
+        room for it and two rows of matches, else those rows first (the
         form scrolls)."""
         margins = _layout_of(self).contentsMargins()
         width = self.width() - margins.left() - margins.right()
@@ -319,7 +321,10 @@ class ScannerPanel(QWidget):
             first = saved or max(form.width(), min(self.form.sizeHint().width(), total // 2))
         else:
             total = self.height() - margins.top() - margins.bottom()
-            first = saved or min(self.form.sizeHint().height(), total - self._matches_height())
+            # The whole form while a couple of match rows still show (a
+            # half-cut "Also scan" row hid the shared-areas choice at 1280x720).
+            first = saved or min(self.form.sizeHint().height(),
+                                 total - self._matches_height(MATCH_ROWS_KEPT))
             first = max(first, self.table.verticalHeader().defaultSectionSize() * 2)
         self.splitter.setSizes([first, max(0, total - first - self.splitter.handleWidth())])
 

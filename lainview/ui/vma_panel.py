@@ -99,6 +99,13 @@ class VmaPanel(QWidget):
         model.modelAboutToBeReset.connect(self._keep_selection)
         model.modelReset.connect(self._restore_selection)
 
+    def least_width(self) -> int:
+        """The narrowest first width (logical px) that still shows whole
+        Start and End columns."""
+        return self.table.columnWidth(0) + self.table.columnWidth(1) \
+            + self.table.verticalScrollBar().sizeHint().width() + 2 * self.table.frameWidth() \
+            + 2 * _margin(self) + 2
+
     def sizeHint(self):  # noqa: N802 - the dock's first width fits every column
         from PySide6.QtCore import QSize
         return QSize(540, 600)
@@ -196,3 +203,8 @@ class VmaPanel(QWidget):
         if changes:
             text += " · " + ", ".join(changes) + " since last refresh"
         self.summary.setText(text)
+
+
+def _margin(widget: QWidget) -> int:
+    layout = widget.layout()
+    return layout.contentsMargins().left() if layout is not None else 0

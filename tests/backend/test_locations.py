@@ -4,14 +4,17 @@ of real programs."""
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
 
 import pytest
 from hypothesis import HealthCheck, assume, example, given, settings, strategies as st
 
 from lainview.backend.errors import AddressOutOfRange, InvalidInput, Unresolved
-from lainview.backend.locations import (MAX_THREAD_INDEX, Location, locate, parse_location,
-                                         resolve, settle)
+from lainview.backend.locations import (MAX_THREAD_INDEX, Location, LocationKind, locate,
+                                         parse_location, resolve, settle)
 from lainview.backend.memory import area_at, parse_maps
 
 from tests.aslr_support import aslr_enabled, build, start
@@ -643,3 +646,50 @@ def test_bad_thread_stacks_say_what_is_wrong(text, message):
                 {"kind": "thread_stack", "name": "[stack]", "offset": 0}):
         with pytest.raises(InvalidInput):
             Location.from_json(raw)
+
+
+def test_memory_mapped_right_after_a_modules_bss_is_not_the_module(backend, bss_tail):
+    """tests/c/bss_tail.c maps anonymous memory right after its .bss and the
+    kernel merges it into the .bss area. Only the .bss (up to the ELF's
+    writable PT_LOAD end) is ``prog+offset``; the rest is an absolute
+    address, in locate(), the symbolizer's names and the location a write
+    into it is journaled under (so an exported patch never points into the
+    program's .bss next run)."""
+    target = backend.attach(bss_tail.pid).result()
+    try:
+        areas = target.areas().result()
+        tail, root = bss_tail["tail"], bss_tail["root"]
+        merged = area_at(areas, tail)
+        assert merged is not None and not merged.path and merged.start < bss_tail["end"], \
+            "the mapping should have merged into the .bss area"
+        program = locate(root, areas)
+        assert program.kind is LocationKind.MODULE
+        assert locate(tail, areas).kind is LocationKind.MODULE     # the map alone cannot tell
+
+        def static_end(path: str) -> int | None:
+            return backend.module_symbols().static_end(bss_tail.pid, areas, path)
+        assert locate(tail, areas, static_end) == Location.absolute(tail)
+        assert locate(bss_tail["end"] - 1, areas, static_end).kind is LocationKind.MODULE
+        symbolizer = target.symbolizer().result(60)
+        assert symbolizer.locate(tail) == Location.absolute(tail)
+        assert symbolizer.name(tail) == f"{tail:#x}"
+        assert symbolizer.static_end(program.name) == bss_tail["end"]
+        # A write into the tail is journaled at its address; one into .data
+        # (or .bss) at prog+offset.
+        target.write(tail + 0x40, b"\x01").result(10)
+        target.write(root, target.read(root, 8).result(10).require()).result(10)
+        entries = backend.journal_entries(pid=bss_tail.pid).result(10)
+        kept = [Location.from_json(e.location) for e in entries]
+        assert kept[0] == Location.absolute(tail + 0x40)
+        assert kept[1] == program
+    finally:
+        target.detach().result()
+    # The CLI's write keeps the same rule.
+    done = subprocess.run([sys.executable, "-m", "lainview", "write", str(bss_tail.pid),
+                           hex(tail + 0x48), "02"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    journal = subprocess.run([sys.executable, "-m", "lainview", "journal", "--json"],
+                             capture_output=True, text=True, timeout=60)
+    where = [Location.from_json(e["location"]) for e in json.loads(journal.stdout)
+             if e.get("address") == tail + 0x48]
+    assert where == [Location.absolute(tail + 0x48)], journal.stdout

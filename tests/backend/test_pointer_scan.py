@@ -19,7 +19,6 @@ from lainview.backend.locations import Location, LocationKind, locate, parse_loc
 from lainview.backend.memory import MemoryArea, Perm, area_at
 from lainview.backend.procfs import ProcfsMemory
 from tests.aslr_support import aslr_enabled
-from tests import c_child
 from tests.ptrscan_support import VALUE, left_behind, ptrchain_exe, runs  # noqa: F401
 
 
@@ -134,17 +133,6 @@ def test_a_thread_stack_is_a_base_as_an_offset_from_its_top(backend, runs):
         assert target2.resolve(path, 8).result() == two["value"]
     if not running:
         pytest.skip("the spinning thread was never seen on a CPU")
-
-
-BSS_TAIL = Path(__file__).resolve().parent.parent / "c" / "bss_tail.c"
-
-
-@pytest.fixture
-def bss_tail(tmp_path):
-    exe = c_child.build(BSS_TAIL, tmp_path, "-O0", "-fPIE", "-pie")
-    child = c_child.start(exe)
-    yield child
-    child.stop("exit")
 
 
 def test_only_the_real_bss_is_static_not_memory_mapped_right_after_it(backend, bss_tail):

@@ -416,3 +416,22 @@ def test_values_are_repainted_on_the_first_refresh_after_a_reattach(qtbot, watch
     attach(qtbot, workspace, child.pid)
     workspace._areas_timer.stop()          # no map refresh repaints every row meanwhile
     qtbot.waitUntil(lambda: "1" in announced, timeout=10000)
+
+
+def test_a_watch_right_after_a_modules_bss_is_kept_at_its_address(qtbot, workspace, bss_tail):
+    """Memory the kernel merged into a program's .bss area but beyond the
+    ELF's .bss is no ``prog+offset``: once the map's symbols are read, a
+    watch (and a bookmark) added there keeps the address; one in the .bss
+    keeps ``prog+offset``."""
+    from lainview.backend.locations import LocationKind
+    attach(qtbot, workspace, bss_tail.pid)
+    target = workspace.target
+    qtbot.waitUntil(lambda: target.static_end() is not None, timeout=30000)
+    beyond = workspace.watch.add_address(bss_tail["tail"], "u64")
+    inside = workspace.watch.add_address(bss_tail["end"] - 8, "u64")
+    assert beyond.location == Location.absolute(bss_tail["tail"])
+    assert inside.location.kind is LocationKind.MODULE
+    typed = workspace.watch.add_text(f"{bss_tail['tail'] + 8:#x}", "u64")
+    assert typed.location == Location.absolute(bss_tail["tail"] + 8)
+    mark = workspace.bookmarks.add_address(bss_tail["tail"] + 16)
+    assert mark.location == Location.absolute(bss_tail["tail"] + 16)

@@ -265,3 +265,29 @@ def test_the_scanner_form_goes_beside_the_matches_only_when_both_fit(qtbot, work
     qtbot.waitUntil(lambda: table.width() >= panel.width() - 20)
     assert panel.form_scroll.height() + table.height() <= panel.height()
     panel.close()
+
+
+def test_a_first_start_at_1280x720_shows_the_whole_scanner_form_and_map_columns(qtbot, window,
+                                                                                 demo):
+    """At the size a 1280x720 screen opens the window (1177x662): the
+    scanner's form is whole (its "Also scan" row was cut in half), the memory
+    map shows whole Start and End columns, and the hex view gets the rest
+    of the top row, its whole row where the inspector's 64-bit width and
+    the map's columns leave room (a 1920 px window shows every column)."""
+    from tests.models.qt_support import open_demo_window
+    open_demo_window(qtbot, window, demo)
+    for width, height in ((1177, 662), (1766, 993)):
+        window.resize(width, height)
+        qtbot.waitUntil(lambda: window.width() == width, timeout=5000)
+        window._apply_default_sizes()           # what a first start does at this size
+        qtbot.wait(100)
+        scanner = window.scanner_panel
+        assert scanner.form_scroll.viewport().height() >= scanner.form.sizeHint().height()
+        assert window.docks["memory map"].width() >= window.vma_panel.least_width() - 2
+        view = window.editor.view
+        inspector = window.docks["inspector"].width()
+        assert inspector >= window.inspector_panel.default_width() - 2
+        left = width - window.vma_panel.least_width() - inspector - 40
+        assert view.width() >= min(view.full_width(), left), (view.width(), view.full_width())
+        if width > 1700:
+            assert view.width() >= view.full_width()
