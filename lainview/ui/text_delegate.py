@@ -1,5 +1,5 @@
-"""A fast item delegate and table view for large read-only tables of
-one-line text.
+"""A fast item delegate and table view for large or live tables of
+one-line text (the symbol browser, the watch list, the scanner's matches).
 
 Qt's stock delegate lays every painted cell's text out three times (its
 size, its elision, its drawing) and asks the model seven roles through
@@ -126,7 +126,7 @@ class FastTextDelegate(LiveEditDelegate):
             metrics, widest = found
             # No character is wider than ``widest``: a short text needs no
             # measuring (a live value is a new text on every refresh).
-            shown = text if len(text) * widest <= width \
+            shown = text if 0 < len(text) * widest <= width \
                 or metrics.horizontalAdvance(text) <= width \
                 else metrics.elidedText(text, self._mode, width)
             static = QStaticText(shown)
