@@ -90,6 +90,16 @@ class WatchPoller(QObject):
                 self._timer.start()
         else:
             self._timer.stop()
+            self._end_fades()
+
+    def _end_fades(self) -> None:
+        """No tick will move the change highlights on (paused, nothing to
+        read): they end now rather than stay half faded."""
+        if self._fading:
+            ended = [e for e in self.entries() if e.key in self._fading]
+            self._fading.clear()
+            if ended:
+                self.faded.emit(ended)
 
     @property
     def live(self) -> bool:

@@ -28,6 +28,7 @@ from lainview.models.watch_model import WatchModel
 from .fit import FitLabel
 
 FRAME_MS = 40
+Y_LIMIT = 1e300             # the y range never reaches past ±this
 
 
 class PlotPanel(QWidget):
@@ -193,6 +194,9 @@ class PlotPanel(QWidget):
         """Keep [low, high] in view with 5 % padding. The range moves only
         when the data leave it or fill less than a quarter of it, so the axis
         is not relaid out on every frame."""
+        # Beyond this a range's span or padding overflows to inf (the view
+        # would take nan); such values are drawn off its edge.
+        low, high = (min(max(v, -Y_LIMIT), Y_LIMIT) for v in (low, high))
         shown_low, shown_high = self.plot.getPlotItem().getViewBox().viewRange()[1]
         span = high - low
         if low >= shown_low and high <= shown_high and span * 4 >= shown_high - shown_low:

@@ -124,9 +124,12 @@ class FastTextDelegate(LiveEditDelegate):
                 metrics = QFontMetricsF(font)
                 found = self._metrics[font] = (metrics, metrics.maxWidth())
             metrics, widest = found
-            # No character is wider than ``widest``: a short text needs no
-            # measuring (a live value is a new text on every refresh).
-            shown = text if 0 < len(text) * widest <= width \
+            # No printable ASCII character is wider than the font's widest:
+            # a short such text needs no measuring (a live value is a new
+            # text on every refresh). Others may be drawn from fallback
+            # fonts, or hold tabs: measured.
+            shown = text if 0 < len(text) * widest <= width and text.isascii() \
+                and text.isprintable() \
                 or metrics.horizontalAdvance(text) <= width \
                 else metrics.elidedText(text, self._mode, width)
             static = QStaticText(shown)

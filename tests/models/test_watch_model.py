@@ -435,3 +435,21 @@ def test_a_watch_right_after_a_modules_bss_is_kept_at_its_address(qtbot, workspa
     assert typed.location == Location.absolute(bss_tail["tail"] + 8)
     mark = workspace.bookmarks.add_address(bss_tail["tail"] + 16)
     assert mark.location == Location.absolute(bss_tail["tail"] + 16)
+
+
+def test_pausing_ends_the_change_highlights_at_once(qtbot, watch, child):
+    """The highlight of a changed value fades at each tick; pausing stops
+    the ticks, so it ends there (it stayed half faded until something else
+    repainted the cell)."""
+    counter = watch.add_address(child.counter + 8, "u32", label="counter")
+    qtbot.waitUntil(lambda: value_of(watch, counter) == "0", timeout=10000)
+    assert child.command("tick") == "ok"
+    qtbot.waitUntil(lambda: value_of(watch, counter) == "1", timeout=10000)
+    assert watch.poller.fading(counter, time.monotonic()) is not None
+    row = watch.row_of(counter)
+    with qtbot.waitSignal(watch.dataChanged, timeout=1000,
+                          check_params_cb=lambda top, bottom, roles: top.row() <= row
+                          <= bottom.row() and top.column() <= VALUE <= bottom.column()):
+        watch.set_paused(True)
+    assert watch.poller.fading(counter, time.monotonic()) is None
+    assert watch.data(watch.index(row, VALUE), Qt.ItemDataRole.BackgroundRole) is None

@@ -306,7 +306,8 @@ def test_the_watch_table_paints_as_the_stock_view_with_one_call_a_row(qtbot, wor
     """The watch table repaints its Value column at the list's rate: it is a
     FastTextTable (one ``cells`` call a row, texts laid out once) whose
     pixels are the stock view's — check boxes, a frozen value's background,
-    an unresolved row's red, the selected row, a middle-elided path."""
+    an unresolved row's red, the selected row, a middle-elided path, CJK,
+    emoji and tabs in a label."""
     from lainview.backend.locations import parse_location
     from lainview.models.watch_model import ADDRESS
     from lainview.ui.editing import LiveEditDelegate
@@ -320,7 +321,10 @@ def test_the_watch_table_paints_as_the_stock_view_with_one_call_a_row(qtbot, wor
     panel.resize(900, 400)
     panel.show()
     entries = [model.add_address(child.base + i, "u8", label=f"byte {i}") for i in range(1, 4)]
-    counter = model.add_address(child.counter + 8, "u32", label="counter")
+    # Texts drawn from fallback fonts, and tabs, are wider than the main
+    # font's widest character says: they are measured and elided too.
+    entries[0].label = "体力体力体力体力体力😀😀"
+    counter = model.add_address(child.counter + 8, "u32", label="a\tb\tc\td")
     lost = model.add(parse_location("nowhere.so+0x10"), entries[0].vtype)
     qtbot.waitUntil(lambda: all(e.data is not None for e in [*entries, counter]), timeout=10000)
     assert model.set_frozen(entries[1], True)
@@ -345,3 +349,28 @@ def test_the_watch_table_paints_as_the_stock_view_with_one_call_a_row(qtbot, wor
     table.setItemDelegate(table.text_delegate)
     model.set_frozen(entries[1], False)
     model.stop()
+
+
+def test_the_plot_keeps_a_finite_range_for_the_largest_floats(qtbot, window, demo):
+    """An f64 swinging between +1.7e308 and -1.7e308: the y range's span
+    overflowed to inf, pyqtgraph took [nan, nan] and every trace vanished
+    until the samples left the window. The range stays finite, holds the
+    other traces' values, and frames go on."""
+    open_demo_window(qtbot, window, demo)
+    ws = window.workspace
+    spot = demo.base + 0x300
+    demo.poke(spot, struct.pack("<d", 1.7e308))
+    huge = ws.watch.add_address(spot, "f64", label="huge")
+    counter = ws.watch.add_address(demo.counter, "u64", label="counter")
+    ws.watch.set_plotted(huge, True)
+    ws.watch.set_plotted(counter, True)
+    plot = window.watch_docks.plot_panel
+    qtbot.waitUntil(lambda: 1.7e308 in plot.shown_data(huge.key)[1], timeout=10000)
+    demo.poke(spot, struct.pack("<d", -1.7e308))
+    qtbot.waitUntil(lambda: -1.7e308 in plot.shown_data(huge.key)[1], timeout=10000)
+    frames = plot.frames
+    qtbot.waitUntil(lambda: plot.frames >= frames + 3, timeout=10000)
+    low, high = plot.plot.getPlotItem().getViewBox().viewRange()[1]
+    assert np.isfinite(low) and np.isfinite(high) and low < 0 < high
+    assert low <= min(plot.shown_data(counter.key)[1]) and high >= max(
+        plot.shown_data(counter.key)[1])
