@@ -145,8 +145,10 @@ class SessionController(QObject):
     async def open(self, path: str, pid: int | None = None,
                    data: SessionData | None = None) -> str:
         """Read, check and apply a session (``data``: already read and checked
-        by :meth:`check`). Returns "opened", "pick" (several processes
-        match: ``pick_needed`` was emitted, call :meth:`choose`),
+        by :meth:`check`). The attached process is used when it runs the
+        session's program; else the one process that does. Returns
+        "opened", "pick" (several processes match and none is attached:
+        ``pick_needed`` was emitted, call :meth:`choose`),
         "no-process" (applied without a target; it resolves once one is
         attached), "invalid" (the file is missing or malformed: bad input) or
         "error" (nothing changed; the reason is in ``status``)."""
@@ -164,7 +166,10 @@ class SessionController(QObject):
                 self.status.emit(f"session: cannot list processes: {exc}")
                 return "error"
             exact, loose = matching_processes(data, processes, exclude={os.getpid()})
-            if len(exact) == 1:
+            attached = self.workspace.target
+            if attached.live and any(p.pid == attached.pid for p in exact or loose):
+                pid = attached.pid      # the process attached now runs it: no question
+            elif len(exact) == 1:
                 pid = exact[0].pid
             elif exact or loose:
                 self.pending, self.candidates = (data, path), exact or loose

@@ -98,15 +98,20 @@ class Demo:
 
 @pytest.fixture
 def demo():
+    d = start_demo()
+    yield d
+    d.kill()
+
+
+def start_demo() -> Demo:
+    """The bundled demo target, running (kill it when done)."""
     proc = subprocess.Popen([sys.executable, "-m", "lainview.demo_target"],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     line = proc.stdout.readline()
     if not line.startswith("lainview-demo "):
         proc.kill()
         raise RuntimeError(f"the demo target did not start: {line!r}")
-    d = Demo(proc, json.loads(line.split(" ", 1)[1]))
-    yield d
-    d.kill()
+    return Demo(proc, json.loads(line.split(" ", 1)[1]))
 
 
 @pytest.fixture

@@ -279,3 +279,26 @@ def test_the_picker_counts_shown_greyed_processes_and_drops_stale_tooltips(qtbot
     assert shown_blocked >= 1
     assert f"· {shown_blocked} of them greyed out" in picker.status.text()
     picker.reject()
+
+
+def test_a_session_opens_on_the_attached_process_when_another_runs_it_too(qtbot, window,
+                                                                          demo, tmp_path):
+    """Two demos run; the window is attached to one: opening its session
+    uses the attached process without asking which (it asked "pick one"
+    whenever a second demo ran on the machine)."""
+    from tests.models.qt_support import start_demo
+    open_demo_window(qtbot, window, demo)
+    ws, docks = window.workspace, window.watch_docks
+    ws.watch.add_address(demo.counter, "u64", label="counter")
+    path = str(tmp_path / "s.lainview")
+    task = ws.spawn(ws.sessions.save(path, docks.view_settings()))
+    qtbot.waitUntil(task.done, timeout=10000)
+    ws.watch.remove_rows(list(range(len(ws.watch.entries))))
+    second = start_demo()
+    try:
+        task = ws.spawn(ws.sessions.open(path))
+        qtbot.waitUntil(task.done, timeout=10000)
+        assert task.result() == "opened" and ws.target.pid == demo.pid
+        assert [e.label for e in ws.watch.entries] == ["counter"]
+    finally:
+        second.kill()
