@@ -109,7 +109,7 @@ def bss_tail(tmp_path):
     global in .data)."""
     from tests import c_child
     exe = c_child.build(Path(__file__).with_name("c") / "bss_tail.c", tmp_path,
-                        "-O0", "-fPIE", "-pie")
+                        "-O0", "-fPIE", "-pie", "-pthread")
     child = c_child.start(exe)
     yield child
     child.stop("exit")

@@ -36,7 +36,7 @@ from .kallsyms import SymbolTable
 from .kcore import (_SYM_DTYPE, SHN_ABS, SHN_COMMON, SHN_UNDEF, STB_GLOBAL, STB_WEAK,
                     STT_FILE, STT_SECTION, Section, _check_span, _elf, _malformed,
                     _pread_exact, _section_letter, _table)
-from .locations import Location, LocationKind, locate
+from .locations import Location, LocationKind, StaticEnd, locate
 from .memory import MemoryArea, area_at
 from .wording import printable
 
@@ -303,7 +303,9 @@ class Module:
     """One file mapped in a process. ``path`` is the file's path (without
     the kernel's `` (deleted)``), ``name`` its file name; [``base``,
     ``end``) spans its mappings; ``symbols`` is None when they could not be
-    read, ``problem`` then says why (one line)."""
+    read, ``problem`` then says why (one line). ``static_end``: the address
+    where its static data ends (:func:`static_end_of`); None when the file
+    could not be read."""
 
     path: str
     name: str
@@ -311,6 +313,7 @@ class Module:
     end: int
     symbols: ElfSymbols | None
     problem: str | None = None
+    static_end: int | None = None
 
     @property
     def size(self) -> int:
@@ -414,6 +417,12 @@ def _open_mapped(pid: int, area: MemoryArea, proc: str = "/proc") -> int:
                         op="symbols", pid=pid)
 
 
+def static_end_of(base: int, symbols: ElfSymbols) -> int:
+    """Where the static data of an ELF file mapped at ``base`` ends: its
+    writable PT_LOAD segments' end, or ``base`` when it has none."""
+    return base + (symbols.static_end or 0)
+
+
 def _first_area(areas: Sequence[MemoryArea], path: str) -> MemoryArea | None:
     """The lowest area mapped from the file ``path`` (the module's base), or None."""
     return next((a for a in areas if a.path.startswith("/") and not a.is_pseudo
@@ -467,13 +476,16 @@ class ModuleSymbols:
             name = locate(first.start, list(areas)).short_name
             symbols: ElfSymbols | None = None
             problem: str | None = None
+            end: int | None = None
             try:
                 symbols = self._symbols(pid, first)
+                end = static_end_of(first.start, symbols)
             except InvalidInput as exc:
                 problem = str(exc)
+                end = first.start                       # not an ELF file: no .bss
             except LainviewError as exc:
                 problem = exc.message
-            yield Module(path, name, first.start, ends[path], symbols, problem)
+            yield Module(path, name, first.start, ends[path], symbols, problem, end)
 
     def module_symbol(self, pid: int, areas: Sequence[MemoryArea], path: str,
                       name: str) -> int | None:
@@ -496,16 +508,18 @@ class ModuleSymbols:
         ``p_memsz``: ``.data`` and the zero-filled ``.bss`` after it), from
         its ELF program headers (the file as mapped, cached). Memory mapped
         after it, even right after and with the same permissions, is not
-        the module's. None when the file cannot be read or has no writable
-        segment."""
+        the module's. A file that is not ELF, or has no writable segment,
+        has no static data beyond its mapping: its base. None when the file
+        cannot be read."""
         first = _first_area(areas, path)
         if first is None:
             return None
         try:
-            symbols = self._symbols(pid, first)
+            return static_end_of(first.start, self._symbols(pid, first))
+        except InvalidInput:
+            return first.start                          # not an ELF file: no .bss
         except LainviewError:
             return None
-        return None if symbols.static_end is None else first.start + symbols.static_end
 
     def symbolizer(self, pid: int, areas: Sequence[MemoryArea]) -> "Symbolizer":
         """Every module's symbols now (cached tables cost nothing)."""
@@ -529,12 +543,25 @@ class Symbolizer:
 
     def static_end(self, path: str) -> int | None:
         """Where the static data of the module mapped from ``path`` ends
-        (its writable PT_LOAD segments' end), or None: the
-        :data:`locations.StaticEnd` of this map, from symbols already read."""
+        (its writable PT_LOAD segments' end; its base for a file that is not
+        ELF), or None: the :data:`locations.StaticEnd` of this map, from
+        symbols already read."""
         module = self._by_path.get(path)
-        if module is None or module.symbols is None or module.symbols.static_end is None:
-            return None
-        return module.base + module.symbols.static_end
+        return module.static_end if module is not None else None
+
+    def static_end_in(self, areas: Sequence[MemoryArea]) -> StaticEnd:
+        """:meth:`static_end` for ``areas``, a later map of the same process
+        (the map changes every few milliseconds in some programs, faster
+        than symbols are read for it): a module still mapped at the base
+        its symbols were read for keeps its static end; others are not known."""
+        def static_end(path: str) -> int | None:
+            module = self._by_path.get(path)
+            if module is None or module.static_end is None:
+                return None
+            first = _first_area(areas, path)
+            return module.static_end if first is not None and first.start == module.base \
+                else None
+        return static_end
 
     def locate(self, address: int) -> Location:
         """:func:`locations.locate` in this map, a module's ``.bss`` bounded
@@ -562,7 +589,6 @@ class Symbolizer:
         module, offset = placed
         if module.symbols is None or not len(module.symbols.table):
             return None
-        table = module.symbols.table
         starts, order, sizes = self._by_offset(module)
         j = bisect.bisect_right(starts, offset) - 1
         best: int | None = None

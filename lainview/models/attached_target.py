@@ -108,17 +108,19 @@ class AttachedTarget(QObject):
     def locate(self, address: int) -> Location:
         """The most durable location of ``address`` in the map in ``areas``
         (:func:`locations.locate`): ``module+off``, ``[heap]+off``, or the
-        address. Once the symbols of this map are read, a module's ``.bss``
-        ends where its ELF segments end (memory mapped right after it is
-        not the module's); before, the map alone decides."""
+        address. Once symbols are read, a module's ``.bss`` ends where its
+        ELF segments end (memory mapped right after it is not the
+        module's); before the first symbols of a target, the map alone
+        decides."""
         return locate(address, self.areas, self.static_end())
 
     def static_end(self) -> StaticEnd | None:
         """Where each module's static data ends in the map in ``areas``
-        (:data:`locations.StaticEnd`), once its symbols are read; else None."""
+        (:data:`locations.StaticEnd`), from the symbols last read (for this
+        map or an earlier one: a module keeps its base while it stays
+        mapped); None until symbols were read."""
         symbols = self.symbols
-        return symbols.static_end if symbols is not None and symbols.areas == self.areas \
-            else None
+        return symbols.static_end_in(self.areas) if symbols is not None else None
 
     async def refresh_areas(self) -> list[MemoryArea] | None:
         """Fetch the map again; None if there is no live target."""
@@ -153,8 +155,11 @@ class AttachedTarget(QObject):
         except LainviewError as exc:
             self.message.emit(f"module symbols: {exc}")
             return
-        if target is not self.target or self.areas != symbols.areas:
-            return                              # a newer map or target: its own refresh reads them
+        if target is not self.target:
+            return                              # another target: its own refresh reads them
+        # Kept even when a newer map came meanwhile (its own refresh reads
+        # them again): a program whose map changes every few milliseconds
+        # would otherwise never have symbols, nor the .bss bounds they give.
         self.symbols = symbols
         self.symbols_changed.emit()
 

@@ -46,6 +46,7 @@ class FieldSource(Protocol):
     def describe(self, address: int) -> str: ...
 
 HEX_DIGITS = "0123456789abcdefABCDEF"
+USER_ADDRESS_DIGITS = geo.address_digits_for(0x7fff_ffff_f000)   # 12: x86-64 user space
 _PRINTABLE = [chr(b) if 0x20 <= b < 0x7f else "." for b in range(256)]
 # Fast-path tables: a plain row is drawn as two strings, non-zero bytes in
 # the text colour and zero bytes dimmed, each with blanks for the other.
@@ -105,9 +106,13 @@ class HexView(QAbstractScrollArea):
 
     def full_width(self) -> int:
         """The width (logical px) that shows a whole row, its ASCII column
-        included: the layout's, the vertical scroll bar and the frame."""
-        return int(self.layout_.width + 0.999) + self.verticalScrollBar().sizeHint().width() \
-            + 2 * self.frameWidth()
+        included: the layout's (with at least a user-space address's 12
+        digits: the first layout is made before a target is open), the
+        vertical scroll bar and the frame."""
+        lay = self.layout_
+        digits = max(0, USER_ADDRESS_DIGITS - lay.address_digits)
+        return int(lay.width + digits * lay.char_width + 0.999) \
+            + self.verticalScrollBar().sizeHint().width() + 2 * self.frameWidth()
 
     def set_bytes_per_row(self, n: int) -> None:
         if n != self.bytes_per_row:

@@ -58,7 +58,7 @@ class FastTextDelegate(LiveEditDelegate):
         # (text, the model's font, width) -> the laid-out text and the font
         # it was laid out in, for the view's font and elide mode in _base and
         # _mode
-        self._texts: dict[tuple, tuple[QStaticText, QFont]] = {}
+        self._texts: dict[tuple, tuple[QStaticText, QFont, float]] = {}
         # keys of texts drawn once without a layout (first_sight)
         self._seen: set[tuple] = set()
         self._base = QFont()
@@ -157,10 +157,13 @@ class FastTextDelegate(LiveEditDelegate):
         self._seen.add(key)
         return resolved, info
 
-    def laid_out(self, text: str, font: QFont | None, width: int) -> tuple[QStaticText, QFont]:
+    def laid_out(self, text: str, font: QFont | None,
+                 width: int) -> tuple[QStaticText, QFont, float]:
         """``text`` laid out to fit ``width`` px (elided as the view says) in
         ``font`` (None: the view's font given to :meth:`use`): the cached
-        QStaticText and the resolved font to draw it in."""
+        QStaticText, the resolved font to draw it in and the shown text's
+        advance (px; what the stock delegate right-aligns by, which can
+        differ from the QStaticText's width by a pixel)."""
         key = (text, font, width)
         laid_out = self._texts.get(key)
         if laid_out is None:
@@ -178,7 +181,7 @@ class FastTextDelegate(LiveEditDelegate):
             static.prepare(font=font)
             if len(self._texts) >= CACHE_LIMIT:
                 self._texts.clear()
-            laid_out = self._texts[key] = (static, font)
+            laid_out = self._texts[key] = (static, font, metrics.horizontalAdvance(shown))
         return laid_out
 
     def draw_text(self, painter: QPainter, rect: QRect, text: str, font: QFont | None,
@@ -189,7 +192,7 @@ class FastTextDelegate(LiveEditDelegate):
         if width <= 0:
             return
         self.use(base)
-        static, font = self.laid_out(text, font, width)
+        static, font, _advance = self.laid_out(text, font, width)
         painter.save()
         painter.setFont(font)
         painter.setPen(pen)
@@ -321,12 +324,11 @@ class FastTextTable(QTableView):
                         painter.drawText(QPointF(left_x, y + (height - info.line) // 2
                                                  + info.ascent), text)
                         continue
-                    static, font = laid_out(text, font, width - 2 * margin)
+                    static, font, advance = laid_out(text, font, width - 2 * margin)
                     if font is not shown_font:
                         painter.setFont(font)
                         shown_font = font
-                    left_x = x + width - margin - static.size().width() if flush_right \
-                        else x + margin
+                    left_x = x + width - margin - advance if flush_right else x + margin
                     painter.drawStaticText(QPointF(left_x, y + centred(height, static)), static)
         finally:
             painter.end()

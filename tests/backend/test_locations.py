@@ -5,6 +5,7 @@ of real programs."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 import re
 import subprocess
 import sys
@@ -693,3 +694,28 @@ def test_memory_mapped_right_after_a_modules_bss_is_not_the_module(backend, bss_
     where = [Location.from_json(e["location"]) for e in json.loads(journal.stdout)
              if e.get("address") == tail + 0x48]
     assert where == [Location.absolute(tail + 0x48)], journal.stdout
+
+
+def test_memory_mapped_right_after_a_file_that_is_not_elf_is_an_address(backend, tmp_path):
+    """A memfd of plain data mapped rw-p with anonymous memory right after
+    it: a file that is not ELF has no .bss, so that memory is an address
+    (it was ``memfd:notelf+0x2010``), while the file's own bytes keep
+    ``memfd:notelf+offset``."""
+    from tests import c_child
+    child = c_child.start(c_child.build(Path(__file__).resolve().parent.parent / "c"
+                                        / "nonelf_tail.c", tmp_path))
+    target = backend.attach(child.pid).result()
+    try:
+        areas = target.areas().result()
+        symbolizer = target.symbolizer().result(60)
+        assert symbolizer.locate(child["tail"]) == Location.absolute(child["tail"])
+        inside = symbolizer.locate(child["file"] + 0x10)
+        assert inside.kind is LocationKind.MODULE and inside.text == "memfd:notelf+0x10"
+        path = area_at(areas, child["file"]).file_path
+        assert backend.module_symbols().static_end(child.pid, areas, path) == child["file"]
+        target.write(child["tail"], b"\x01").result(10)
+        entry = backend.journal_entries(pid=child.pid).result(10)[-1]
+        assert Location.from_json(entry.location) == Location.absolute(child["tail"])
+    finally:
+        target.detach().result()
+        child.stop()

@@ -11,9 +11,11 @@
  * The only static path is g_root->+0x10->+0x8; tail+0x10 is no static base.
  *
  * Prints one JSON line (addresses), then blocks reading stdin until EOF
- * or "exit".
+ * or "exit"; "churn" starts a thread that maps and unmaps a page every
+ * millisecond (a map that never holds still), answering "ok".
  */
 #define _GNU_SOURCE
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +35,17 @@ __attribute__((section(".data"))) void *g_root;
 
 struct obj { uint64_t tag; int64_t value; uint64_t pad[6]; };
 struct tail { uint64_t a, b; struct obj *link; uint64_t pad[5]; };
+
+static void *churn(void *arg) {
+    (void)arg;
+    for (;;) {
+        void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        usleep(1000);
+        if (p != MAP_FAILED) munmap(p, 4096);
+        usleep(1000);
+    }
+    return NULL;
+}
 
 int main(void) {
     long page = sysconf(_SC_PAGESIZE);
@@ -55,8 +68,14 @@ int main(void) {
            (unsigned long)after);
     fflush(stdout);
     char line[64];
+    pthread_t churner;
     while (fgets(line, sizeof line, stdin)) {
         if (strncmp(line, "exit", 4) == 0) break;
+        if (strncmp(line, "churn", 5) == 0) {   /* the map changes every millisecond */
+            pthread_create(&churner, NULL, churn, NULL);
+            printf("ok\n");
+            fflush(stdout);
+        }
     }
     return 0;
 }

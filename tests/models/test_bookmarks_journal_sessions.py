@@ -172,12 +172,17 @@ def test_session_survives_a_restart_of_the_target(qtbot, workspace, tmp_path):
 
 
 def test_several_matching_processes_offer_a_pick(qtbot, workspace, tmp_path):
+    """Two processes run the session's program: while one is attached, the
+    session opens on it; attached to neither, the user picks."""
     first, second = spawn_child(tmp_path), spawn_child(tmp_path)
     path = str(tmp_path / "s.lainview.json")
     try:
         attach(qtbot, workspace, first.pid)
         workspace.watch.add_address(first.spaced, "utf8", 6)
         assert run(qtbot, workspace.sessions.save(path))
+        assert run(qtbot, workspace.sessions.open(path)) == "opened"
+        assert workspace.target.pid == first.pid
+        run(qtbot, workspace.target.detach())
         with qtbot.waitSignal(workspace.sessions.pick_needed, timeout=10000) as pick:
             assert run(qtbot, workspace.sessions.open(path)) == "pick"
         assert {p.pid for p in pick.args[0]} == {first.pid, second.pid}

@@ -420,13 +420,20 @@ def test_values_are_repainted_on_the_first_refresh_after_a_reattach(qtbot, watch
 
 def test_a_watch_right_after_a_modules_bss_is_kept_at_its_address(qtbot, workspace, bss_tail):
     """Memory the kernel merged into a program's .bss area but beyond the
-    ELF's .bss is no ``prog+offset``: once the map's symbols are read, a
-    watch (and a bookmark) added there keeps the address; one in the .bss
-    keeps ``prog+offset``."""
+    ELF's .bss is no ``prog+offset``: once symbols are read (for this map
+    or an earlier one), a watch (and a bookmark) added there keeps the
+    address; one in the .bss keeps ``prog+offset``."""
     from lainview.backend.locations import LocationKind
     attach(qtbot, workspace, bss_tail.pid)
     target = workspace.target
+    # The map changes every millisecond: symbols read for one map still
+    # bound the .bss in the next (they were never taken, and the .bss
+    # rule fell back to the map alone).
+    assert bss_tail.command("churn") == "ok"
     qtbot.waitUntil(lambda: target.static_end() is not None, timeout=30000)
+    task = workspace.spawn(target.refresh_areas())
+    qtbot.waitUntil(task.done, timeout=10000)
+    assert target.symbols is not None and target.symbols.areas != target.areas
     beyond = workspace.watch.add_address(bss_tail["tail"], "u64")
     inside = workspace.watch.add_address(bss_tail["end"] - 8, "u64")
     assert beyond.location == Location.absolute(bss_tail["tail"])
