@@ -56,6 +56,12 @@ class CChild:
             except (OSError, subprocess.TimeoutExpired):
                 self.proc.kill()
                 self.proc.wait(timeout=5)
+        for pipe in (self.proc.stdin, self.proc.stdout):    # not left to the collector
+            if pipe is not None and not pipe.closed:
+                try:
+                    pipe.close()
+                except OSError:
+                    pass
 
 
 def build(source: Path, directory: Path, *flags: str, name: str | None = None) -> Path:
