@@ -209,7 +209,8 @@ def test_duplicate_watches_are_refused(qtbot, window, demo):
     assert [e.vtype.label for e in watch.entries] == ["i32", "u32"]
 
 
-def test_opening_a_session_asks_before_replacing_the_watch_list(qtbot, window, demo, tmp_path):
+def _demo_session(qtbot, window, demo, tmp_path) -> str:
+    """The demo open in the window, its counter watched, saved as a session."""
     open_demo_window(qtbot, window, demo)
     ws, docks = window.workspace, window.watch_docks
     ws.watch.add_address(demo.counter, "u64", label="counter")
@@ -217,6 +218,12 @@ def test_opening_a_session_asks_before_replacing_the_watch_list(qtbot, window, d
     task = ws.spawn(ws.sessions.save(path, docks.view_settings()))
     qtbot.waitUntil(task.done, timeout=10000)
     assert task.result() is True
+    return path
+
+
+def test_opening_a_session_asks_before_replacing_the_watch_list(qtbot, window, demo, tmp_path):
+    path = _demo_session(qtbot, window, demo, tmp_path)
+    ws, docks = window.workspace, window.watch_docks
     ws.watch.add_address(demo.struct + 4, "i32", label="health")
     task = docks.open_session(path)                    # reads the file, then asks
     qtbot.waitUntil(lambda: docks.replace_question is not None, timeout=10000)
@@ -287,12 +294,8 @@ def test_a_session_opens_on_the_attached_process_when_another_runs_it_too(qtbot,
     uses the attached process without asking which (it asked "pick one"
     whenever a second demo ran on the machine)."""
     from tests.models.qt_support import start_demo
-    open_demo_window(qtbot, window, demo)
-    ws, docks = window.workspace, window.watch_docks
-    ws.watch.add_address(demo.counter, "u64", label="counter")
-    path = str(tmp_path / "s.lainview")
-    task = ws.spawn(ws.sessions.save(path, docks.view_settings()))
-    qtbot.waitUntil(task.done, timeout=10000)
+    path = _demo_session(qtbot, window, demo, tmp_path)
+    ws = window.workspace
     ws.watch.remove_rows(list(range(len(ws.watch.entries))))
     second = start_demo()
     try:
