@@ -63,13 +63,16 @@ import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Protocol, TypeVar
 
 from .errors import (InvalidInput, JournalError, LainviewError, NoSuchSymbol, TargetExited,
                      VerifyMismatch)
 from .files import ensure_private_dir, open_state_file
 from .memory import WriteStatus
 from .wording import counted
+
+if TYPE_CHECKING:
+    from .locations import Location
 
 BLOCK = 1 << 20
 # A longer line is damaged: the largest write lainview journals is far smaller.
@@ -138,14 +141,22 @@ class JournalEntry:
         if self.kind == "kernel":
             sym = self.target.get("symbol", "?")
             return sym if self.address is None else f"{sym} ({addr})"
-        if self.location is None:
-            return addr
-        from .locations import Location       # here: a write imports no location code
-        try:
-            place = Location.from_json(self.location)
-        except InvalidInput:
+        place = self.place
+        if place is None:
             return addr
         return addr if place.kind == "absolute" and not place.steps else f"{addr} {place.text}"
+
+    @property
+    def place(self) -> Location | None:
+        """The location the entry kept (``location``), or None when it kept
+        none or one that does not read as a location."""
+        if self.location is None:
+            return None
+        from .locations import Location       # here: a write imports no location code
+        try:
+            return Location.from_json(self.location)
+        except InvalidInput:
+            return None
 
     @property
     def freeze_text(self) -> str | None:

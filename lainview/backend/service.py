@@ -120,13 +120,8 @@ def _static_place(entry: JournalEntry) -> Location | None:
     address is located afresh) when the entry kept none, or one that moves
     (a pointer path, a thread's stack: the revert writes where the write
     was, not where the path leads now)."""
-    if entry.location is None:
-        return None
-    try:
-        where = Location.from_json(entry.location)
-    except InvalidInput:
-        return None
-    return None if where.needs_target else where
+    where = entry.place
+    return None if where is None or where.needs_target else where
 
 
 # A consumer of bulk data, called on the backend thread for every chunk:
@@ -737,7 +732,8 @@ class Backend:
         old = before if before is not None and len(before) == len(held) else current
         areas = memory.areas(refresh=False)
         place = journal_place(where, address, areas, memory.pid,
-                              lambda path: self.module_symbols().static_end(memory.pid, areas, path))
+                              lambda path: self.module_symbols().static_end(memory.pid, areas,
+                                                                            path))
         return self.freezes.begin((memory.pid, address), target=identity.to_json(),
                                   address=address, old=old, held=held, location=place)
 

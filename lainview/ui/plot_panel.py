@@ -16,8 +16,8 @@ import time
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import (QFileDialog, QGraphicsItem, QHBoxLayout, QPushButton, QSpinBox, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QFileDialog, QGraphicsItem, QHBoxLayout, QPushButton, QSpinBox,
+                               QVBoxLayout, QWidget)
 
 from lainview.models.history import peak_decimate
 from lainview.models.tasks import TaskSet
